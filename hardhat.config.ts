@@ -1,0 +1,21 @@
+import { createRequire } from "node:module";
+import { defineConfig } from "hardhat/config";
+import hardhatEthers from "@nomicfoundation/hardhat-ethers";
+import hardhatEthersChaiMatchers from "@nomicfoundation/hardhat-ethers-chai-matchers";
+import hardhatMocha from "@nomicfoundation/hardhat-mocha";
+import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
+import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
+
+const require = createRequire(import.meta.url);
+
+export default defineConfig({
+  plugins: [hardhatEthers, hardhatEthersChaiMatchers, hardhatMocha, hardhatNetworkHelpers, hardhatTypechain],
+  solidity: {
+    // Compiled offline by the solc npm package: no compiler download ever happens.
+    version: "0.8.28",
+    path: require.resolve("solc/soljson.js"),
+    settings: { optimizer: { enabled: true, runs: 10_000 } },
+  },
+  paths: { tests: { mocha: "test" } },
+  test: { mocha: { timeout: 120_000 } },
+});

@@ -1,0 +1,96 @@
+/**
+ * The one error type every part of riskshare throws at a user-facing boundary.
+ *
+ * @example
+ *   throw new RiskshareError("E_NOT_MEMBER", "peer is not an Active member", { peerId });
+ *   if (isRiskshareError(err, "E_NOT_MEMBER")) …
+ *
+ * Codes are stable (callers, scripts and the CLI branch on them, never on message text); each has
+ * a hint that tells the user what to do. Messages and metadata never carry a secret or a raw
+ * identifier: a caller may log both as they are.
+ */
+
+/** Every error code riskshare can raise, with the sentence that tells the user what to do. */
+export const ERROR_HINTS = {
+  // generic
+  E_INTERNAL: "This is a bug in riskshare; report it with the log lines around it.",
+  E_BAD_INPUT: "Correct the input named in the message and try again.",
+  E_CONFIG: "Fix the configuration file named in the message (see the README's configuration section).",
+  E_ABORTED: "The operation was cancelled; run it again when ready.",
+  E_TIMEOUT: "The operation took too long; check that the other side is up and try again.",
+
+  // identity (normalisation and hashing)
+  E_IDENTIFIER_INVALID: "Correct the identifier: it does not have the form its type requires.",
+  E_IDENTIFIER_TYPE: "Use one of the identifier types listed in the message.",
+  E_PEPPER_MISSING: "Fetch the consortium pepper for this epoch (the node does this once admitted) or restore the key store.",
+
+  // store
+  E_STORE_CLOSED: "The store is closed or in use by another process; stop the other process or reopen the node.",
+  E_STORE_SCHEMA: "The data directory was written by another riskshare version; migrate or use a fresh data directory.",
+  E_ENTRY_INVALID: "Correct the entry fields named in the message.",
+  E_CATEGORY_UNKNOWN: "Use a category that is active on chain (riskshare proposal list shows how to add one).",
+  E_IMPORT_FORMAT: "Check the file's header row and format (CSV or JSON Lines) against the README.",
+  E_NOT_FOUND: "Check the name or id given; nothing with it exists.",
+
+  // chain
+  E_CHAIN_UNREACHABLE: "Check that the chain RPC URL is right and the chain node is running.",
+  E_CHAIN_REVERTED: "The contract refused the transaction; the message names the rule it broke.",
+  E_CONTRACTS_MISSING: "Deploy the contracts (riskshare deploy) or set their addresses in the config.",
+  E_NOT_MEMBER: "Only Active members may do this; ask the consortium to admit or reinstate the account.",
+  E_NOT_AUTHORIZED: "This account lacks the role this action needs; use an account that has it.",
+
+  // p2p lookup protocol
+  E_PEER_UNREACHABLE: "Check that the peer's node is running and its address is right.",
+  E_PROTOCOL: "The peer sent a malformed message; check both nodes run compatible riskshare versions.",
+  E_FRAME_TOO_LARGE: "Send fewer items per request (the limit is in the message).",
+  E_BAD_SIGNATURE: "The request's signature does not match its sender; check the node's key.",
+  E_EXPIRED: "The request's deadline passed; check the clocks of both nodes and retry.",
+  E_REPLAY: "That request was already answered; send a new request with a fresh nonce.",
+  E_RECIPROCITY: "Publish a contribution snapshot for the category (riskshare list publish) before asking for it.",
+  E_QUOTA: "The daily quota for this provider is used up; contribute more entries or wait for the window to roll.",
+  E_BACKLOG: "The node's ledger outbox is full because the chain is unreachable; lookups resume once it drains.",
+
+  // cli
+  E_USAGE: "Run the command with --help to see its options.",
+} as const;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERROR_HINTS;
+
+/** Metadata attached to an error: plain values only, never secrets or raw identifiers. */
+export type ErrorMeta = Readonly<Record<string, string | number | boolean | bigint | null | undefined | readonly unknown[]>>;
+
+/** The base class of every error riskshare raises on purpose. */
+export class RiskshareError<C extends ErrorCode = ErrorCode> extends Error {
+  override readonly name = "RiskshareError";
+  readonly code: C;
+  readonly meta: ErrorMeta;
+
+  constructor(code: C, message: string, meta: ErrorMeta = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.meta = meta;
+  }
+
+  /** The sentence that tells the user what to do about this error. */
+  get hint(): string {
+    return ERROR_HINTS[this.code];
+  }
+
+  /** A JSON-safe view (bigints as strings) for `--json` output and HTTP replies. */
+  toJSON(): { code: C; message: string; hint: string; meta: Record<string, unknown> } {
+    const meta: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(this.meta)) meta[key] = typeof value === "bigint" ? value.toString() : value;
+    return { code: this.code, message: this.message, hint: this.hint, meta };
+  }
+}
+
+/** True when `err` is a RiskshareError, and, when `code` is given, one with that code. */
+export function isRiskshareError<C extends ErrorCode>(err: unknown, code?: C): err is RiskshareError<C> {
+  return err instanceof RiskshareError && (code === undefined || err.code === code);
+}
+
+/** Throws E_BAD_INPUT naming the argument unless `condition` holds (ethers' assertArgument, our codes). */
+export function assertArgument(condition: unknown, message: string, name: string): asserts condition {
+  if (!condition) throw new RiskshareError("E_BAD_INPUT", `${name}: ${message}`, { argument: name });
+}
