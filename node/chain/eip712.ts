@@ -21,7 +21,7 @@ export interface LookupRequest {
   querier: string;
   /** The provider's EVM address: a request signed for one provider cannot be replayed at another. */
   provider: string;
-  /** Bit i set = category id i is asked for (category ids are 1..255). */
+  /** Bit i set = category id i is asked for (category ids are 1..63). */
   categoryMask: bigint;
   /** How many items the request carries. */
   itemCount: number;
@@ -38,7 +38,7 @@ export const LOOKUP_REQUEST_TYPES = {
   LookupRequest: [
     { name: "querier", type: "address" },
     { name: "provider", type: "address" },
-    { name: "categoryMask", type: "uint256" },
+    { name: "categoryMask", type: "uint64" },
     { name: "itemCount", type: "uint32" },
     { name: "itemsCommitment", type: "bytes32" },
     { name: "nonce", type: "bytes32" },
@@ -48,7 +48,7 @@ export const LOOKUP_REQUEST_TYPES = {
 
 /** The Solidity type string whose keccak256 is the struct's typehash. */
 export const LOOKUP_REQUEST_TYPE_STRING =
-  "LookupRequest(address querier,address provider,uint256 categoryMask,uint32 itemCount,bytes32 itemsCommitment,bytes32 nonce,uint64 deadline)";
+  "LookupRequest(address querier,address provider,uint64 categoryMask,uint32 itemCount,bytes32 itemsCommitment,bytes32 nonce,uint64 deadline)";
 
 /**
  * The provider's signed answer: binds the query id to a digest of the answer it gave, so the

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {RiskshareTypes} from "../libraries/RiskshareTypes.sol";
+
+/// @title Members, roles, categories, policy and governance of a riskshare consortium.
+interface IConsortiumRegistry {
+    // ----- errors -----
+    error ConsortiumRegistryNotAdmin(address caller);
+    error ConsortiumRegistryAdminRenounced();
+    error ConsortiumRegistryNotActiveMember(address account);
+    error ConsortiumRegistryNotRegulator(address account);
+    error ConsortiumRegistryInvalidAddress(address account);
+    error ConsortiumRegistryMemberExists(address account, RiskshareTypes.MemberStatus status);
+    error ConsortiumRegistryPeerIdTaken(bytes peerId);
+    error ConsortiumRegistryInvalidPeerId();
+    error ConsortiumRegistryInvalidName();
+    error ConsortiumRegistryInvalidStatus(address account, RiskshareTypes.MemberStatus status);
+    error ConsortiumRegistryRegulatorExists(address account);
+    error ConsortiumRegistryCategoryUnknown(uint8 categoryId);
+    error ConsortiumRegistryCategoryInactive(uint8 categoryId);
+    error ConsortiumRegistryCategoryLimit();
+    error ConsortiumRegistryInvalidQuorum(uint16 numerator, uint16 denominator);
+    error ConsortiumRegistryInvalidPolicy(uint8 categoryId);
+    error ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind kind);
+    error ConsortiumRegistryProposalUnknown(uint256 proposalId);
+    error ConsortiumRegistryProposalExpired(uint256 proposalId, uint64 expiresAt);
+    error ConsortiumRegistryProposalExecuted(uint256 proposalId);
+    error ConsortiumRegistryAlreadyVoted(uint256 proposalId, address voter);
+    error ConsortiumRegistryQuorumNotReached(uint256 proposalId, uint32 votes, uint32 quorum);
+
+    // ----- events -----
+    event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
+    event MemberProposed(address indexed account, string name, bytes peerId, uint256 indexed proposalId);
+    event MemberActivated(address indexed account, string name, bytes peerId);
+    event MemberSuspended(address indexed account, address indexed by);
+    event MemberReinstated(address indexed account);
+    event MemberRemoved(address indexed account);
+    event RegulatorAdded(address indexed account);
+    event RegulatorRemoved(address indexed account);
+    event CategoryAdded(uint8 indexed categoryId, string name);
+    event CategoryRetired(uint8 indexed categoryId);
+    event PolicySet(uint8 indexed categoryId, RiskshareTypes.CategoryPolicy policy);
+    event PepperEpochRotated(uint64 epoch);
+    event QuorumSet(uint16 numerator, uint16 denominator);
+    event ProposalCreated(
+        uint256 indexed proposalId,
+        RiskshareTypes.ProposalKind kind,
+        address indexed proposer,
+        uint64 expiresAt,
+        uint32 quorum,
+        bytes payload
+    );
+    event Voted(uint256 indexed proposalId, address indexed voter, uint32 votes);
+    event ProposalExecuted(uint256 indexed proposalId);
+
+    // ----- bootstrap (admin only, until renounced) -----
+    function seedMember(address account, string calldata name, bytes calldata peerId) external;
+    function seedRegulator(address account) external;
+    function seedCategory(string calldata name) external returns (uint8 categoryId);
+    function seedPolicy(uint8 categoryId, RiskshareTypes.CategoryPolicy calldata policy) external;
+    function transferAdmin(address newAdmin) external;
+    function renounceAdmin() external;
+
+    // ----- governance -----
+    function propose(RiskshareTypes.ProposalKind kind, bytes calldata payload) external returns (uint256 proposalId);
+    function vote(uint256 proposalId) external;
+    function execute(uint256 proposalId) external;
+
+    // ----- regulator -----
+    function regulatorSuspend(address account) external;
+
+    // ----- views -----
+    function admin() external view returns (address);
+    function isActiveMember(address account) external view returns (bool);
+    function isRegulator(address account) external view returns (bool);
+    function member(address account) external view returns (RiskshareTypes.Member memory);
+    function memberByPeerId(bytes calldata peerId) external view returns (RiskshareTypes.Member memory);
+    function memberCount() external view returns (uint256);
+    function memberAt(uint256 index) external view returns (RiskshareTypes.Member memory);
+    function activeMemberCount() external view returns (uint256);
+    function regulators() external view returns (address[] memory);
+    function category(uint8 categoryId) external view returns (RiskshareTypes.Category memory);
+    function categoryCount() external view returns (uint8);
+    function policy(uint8 categoryId) external view returns (RiskshareTypes.CategoryPolicy memory);
+    function pepperEpoch() external view returns (uint64);
+    function quorumFraction() external view returns (uint16 numerator, uint16 denominator);
+    function votingPeriod() external view returns (uint64);
+    function proposal(uint256 proposalId) external view returns (RiskshareTypes.Proposal memory);
+    function proposalCount() external view returns (uint256);
+    function hasVoted(uint256 proposalId, address voter) external view returns (bool);
+}

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {RiskshareTypes} from "../libraries/RiskshareTypes.sol";
+
+/// @title The tamper-evident ledger of every lookup a provider served or refused (DESIGN I-5, I-6).
+interface IQueryLedger {
+    error QueryLedgerNotActiveMember(address account);
+    error QueryLedgerBadSequence(address provider, uint64 expected, uint64 given);
+    error QueryLedgerEmptyBatch();
+
+    /// @dev One per record. queryId is the EIP-712 digest of the LookupRequest (provider = msg.sender).
+    event QueryRecorded(
+        bytes32 indexed queryId,
+        address indexed querier,
+        address indexed provider,
+        uint64 categoryMask,
+        uint64 deadline,
+        uint32 itemCount,
+        uint32 hitCount,
+        uint8 outcome,
+        bytes32 itemsCommitment,
+        bytes32 nonce,
+        bytes32 signatureR,
+        bytes32 signatureVs
+    );
+    /// @dev One per batch, after its records.
+    event BatchRecorded(address indexed provider, uint64 indexed seq, uint32 recordCount);
+
+    function recordBatch(uint64 seq, RiskshareTypes.QueryRecord[] calldata records) external;
+    function lastSequence(address provider) external view returns (uint64);
+    function domainSeparator() external view returns (bytes32);
+    function registry() external view returns (address);
+}
