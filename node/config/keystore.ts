@@ -1,0 +1,132 @@
+import { randomBytes } from "node:crypto";
+import { chmod, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { Wallet, hexlify, getBytes } from "ethers";
+import { RiskshareError } from "../errors.ts";
+import { DATA_DIR_LAYOUT } from "./options.ts";
+import { readFileIfExists, writeFileAtomic } from "./files.ts";
+
+const PEPPER_BYTES = 32;
+
+/**
+ * The secrets of one node, each in its own 0600 file under `<dataDir>/keys`: the member's EVM key
+ * (which also derives the libp2p identity), the local API bearer token and the consortium pepper
+ * per epoch. Nothing here is ever logged; errors name files, never contents.
+ */
+export class KeyStore {
+  private readonly dir: string;
+
+  constructor(opts: { dataDir: string }) {
+    this.dir = join(opts.dataDir, DATA_DIR_LAYOUT.keysDir);
+  }
+
+  /** Creates the member key if there is none (or imports `privateKey`), and returns the wallet. */
+  async initNodeKey(privateKey?: string): Promise<Wallet> {
+    const existing = await this.readNodeKey();
+    if (existing) {
+      if (privateKey !== undefined && existing.privateKey !== new Wallet(privateKey).privateKey) {
+        throw new RiskshareError("E_CONFIG", "the data directory already holds a different node key", { file: this.nodeKeyPath });
+      }
+      return existing;
+    }
+    const wallet = privateKey === undefined ? new Wallet(hexlify(randomBytes(32))) : parseKey(privateKey, "privateKey");
+    await writeFileAtomic(this.nodeKeyPath, `${wallet.privateKey}\n`);
+    return wallet;
+  }
+
+  /** The member's EVM wallet (not connected to a provider). */
+  async nodeKey(): Promise<Wallet> {
+    const wallet = await this.readNodeKey();
+    if (!wallet) throw new RiskshareError("E_CONFIG", "no node key in the data directory; run `riskshare init` first", { file: this.nodeKeyPath });
+    return wallet;
+  }
+
+  /** Creates the local API token if there is none, and returns it. */
+  async initApiToken(): Promise<string> {
+    const existing = await readFileIfExists(this.apiTokenPath);
+    if (existing) return existing.toString("utf8").trim();
+    const token = randomBytes(32).toString("base64url");
+    await writeFileAtomic(this.apiTokenPath, `${token}\n`);
+    return token;
+  }
+
+  /** The local API bearer token. */
+  async apiToken(): Promise<string> {
+    const existing = await readFileIfExists(this.apiTokenPath);
+    if (!existing) throw new RiskshareError("E_CONFIG", "no API token in the data directory; run `riskshare init` first", { file: this.apiTokenPath });
+    return existing.toString("utf8").trim();
+  }
+
+  /** Stores the pepper of an epoch (32 bytes); refuses to overwrite a different one. */
+  async putPepper(epoch: number, pepper: Uint8Array): Promise<void> {
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RiskshareError("E_BAD_INPUT", "pepper epoch must be a non-negative integer", { epoch });
+    if (pepper.length !== PEPPER_BYTES) throw new RiskshareError("E_BAD_INPUT", `a pepper must be ${PEPPER_BYTES} bytes`, { epoch });
+    const existing = await this.pepper(epoch);
+    if (existing) {
+      if (Buffer.from(existing).equals(Buffer.from(pepper))) return;
+      throw new RiskshareError("E_CONFIG", "a different pepper for this epoch is already stored", { epoch });
+    }
+    await writeFileAtomic(this.pepperPath(epoch), `${hexlify(pepper)}\n`);
+  }
+
+  /** Generates a fresh random pepper for an epoch (the founder does this once at deployment). */
+  async createPepper(epoch: number): Promise<Uint8Array> {
+    const pepper = new Uint8Array(randomBytes(PEPPER_BYTES));
+    await this.putPepper(epoch, pepper);
+    return pepper;
+  }
+
+  /** The pepper of an epoch, or undefined when this node does not hold it. */
+  async pepper(epoch: number): Promise<Uint8Array | undefined> {
+    const content = await readFileIfExists(this.pepperPath(epoch));
+    if (!content) return undefined;
+    const bytes = getBytes(content.toString("utf8").trim());
+    if (bytes.length !== PEPPER_BYTES) throw new RiskshareError("E_CONFIG", "the pepper file is damaged", { epoch });
+    return bytes;
+  }
+
+  /** Epochs whose pepper this node holds, ascending. */
+  async pepperEpochs(): Promise<number[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    return names
+      .map((name) => /^pepper-(\d+)\.key$/.exec(name)?.[1])
+      .filter((epoch): epoch is string => epoch !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /** Re-applies 0600 to every key file (after a restore from backup, say). */
+  async tightenPermissions(): Promise<void> {
+    for (const name of await readdir(this.dir)) await chmod(join(this.dir, name), 0o600);
+  }
+
+  private get nodeKeyPath(): string {
+    return join(this.dir, DATA_DIR_LAYOUT.nodeKey);
+  }
+
+  private get apiTokenPath(): string {
+    return join(this.dir, DATA_DIR_LAYOUT.apiToken);
+  }
+
+  private pepperPath(epoch: number): string {
+    return join(this.dir, `${DATA_DIR_LAYOUT.pepperPrefix}${epoch}.key`);
+  }
+
+  private async readNodeKey(): Promise<Wallet | undefined> {
+    const content = await readFileIfExists(this.nodeKeyPath);
+    return content ? parseKey(content.toString("utf8").trim(), this.nodeKeyPath) : undefined;
+  }
+}
+
+function parseKey(hex: string, where: string): Wallet {
+  try {
+    return new Wallet(hex);
+  } catch (err) {
+    throw new RiskshareError("E_CONFIG", "not a valid 32-byte secp256k1 private key", { where }, { cause: err });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Defaults for a node's configuration: the one place they live. The CLI maps flags onto these;
+ * config.json on disk may override any of them.
+ */
+
+/** Current version of the config.json format. */
+export const CONFIG_VERSION = 1;
+
+/** File and folder names inside a data directory. */
+export const DATA_DIR_LAYOUT = {
+  config: "config.json",
+  keysDir: "keys",
+  nodeKey: "node.key",
+  apiToken: "api.token",
+  pepperPrefix: "pepper-",
+  dbDir: "db",
+  lockFile: "node.pid",
+} as const;
+
+/** Default values of every optional config field. */
+export const CONFIG_DEFAULTS = {
+  chain: {
+    rpcUrl: "http://127.0.0.1:8545",
+    /** How long one JSON-RPC call may take before it counts as an outage. */
+    rpcTimeoutMs: 10_000,
+    /** How often the registry cache polls for new blocks when no subscription is available. */
+    pollIntervalMs: 1_000,
+  },
+  p2p: {
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    bootstrap: [] as string[],
+  },
+  api: {
+    host: "127.0.0.1",
+    port: 0,
+  },
+  identity: {
+    /** ISO 3166 region used when a phone number comes without a country code. */
+    defaultRegion: "CN",
+  },
+  ledger: {
+    /** Flush the outbox at least this often. */
+    flushIntervalMs: 5_000,
+    /** …or as soon as this many records wait (one transaction each batch; see the gas table). */
+    maxBatchRecords: 200,
+    /** Above this many unflushed records the node refuses new lookups (fail closed). */
+    maxBacklog: 50_000,
+  },
+  lookup: {
+    /** Per-provider timeout of a fan-out. */
+    timeoutMsPerPeer: 5_000,
+    /** Lifetime of a signed request. */
+    requestTtlSeconds: 60,
+  },
+  log: {
+    level: "info",
+  },
+} as const;

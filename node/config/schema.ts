@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { CONFIG_DEFAULTS, CONFIG_VERSION } from "./options.ts";
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
+const multiaddr = z.string().regex(/^\/(ip4|ip6|dns4|dns6|dns)\//, "must be a multiaddr such as /ip4/127.0.0.1/tcp/4001");
+const httpUrl = z.url({ protocol: /^(http|https|ws|wss)$/, error: "must be an http(s) or ws(s) URL" });
+
+/** Addresses of the deployed consortium contracts. */
+export const contractsSchema = z.strictObject({
+  registry: address,
+  contributions: address,
+  ledger: address,
+});
+
+/** config.json of a data directory, validated when it is read and before it is written. */
+export const configSchema = z.strictObject({
+  version: z.literal(CONFIG_VERSION),
+  name: z.string().trim().min(1).max(100),
+  chain: z.strictObject({
+    rpcUrl: httpUrl.default(CONFIG_DEFAULTS.chain.rpcUrl),
+    rpcTimeoutMs: z.number().int().min(100).max(600_000).default(CONFIG_DEFAULTS.chain.rpcTimeoutMs),
+    pollIntervalMs: z.number().int().min(50).max(600_000).default(CONFIG_DEFAULTS.chain.pollIntervalMs),
+    contracts: contractsSchema.optional(),
+  }).prefault({}),
+  p2p: z.strictObject({
+    listen: z.array(multiaddr).min(1).default([...CONFIG_DEFAULTS.p2p.listen]),
+    bootstrap: z.array(multiaddr).default([...CONFIG_DEFAULTS.p2p.bootstrap]),
+  }).prefault({}),
+  api: z.strictObject({
+    host: z.literal("127.0.0.1", { error: "the API binds to 127.0.0.1 only" }).default(CONFIG_DEFAULTS.api.host),
+    port: z.number().int().min(0).max(65_535).default(CONFIG_DEFAULTS.api.port),
+  }).prefault({}),
+  identity: z.strictObject({
+    defaultRegion: z.string().regex(/^[A-Z]{2}$/, "must be a two-letter ISO 3166 region such as CN").default(CONFIG_DEFAULTS.identity.defaultRegion),
+  }).prefault({}),
+  ledger: z.strictObject({
+    flushIntervalMs: z.number().int().min(10).max(3_600_000).default(CONFIG_DEFAULTS.ledger.flushIntervalMs),
+    maxBatchRecords: z.number().int().min(1).max(5_000).default(CONFIG_DEFAULTS.ledger.maxBatchRecords),
+    maxBacklog: z.number().int().min(1).default(CONFIG_DEFAULTS.ledger.maxBacklog),
+  }).prefault({}),
+  lookup: z.strictObject({
+    timeoutMsPerPeer: z.number().int().min(10).max(600_000).default(CONFIG_DEFAULTS.lookup.timeoutMsPerPeer),
+    requestTtlSeconds: z.number().int().min(1).max(3_600).default(CONFIG_DEFAULTS.lookup.requestTtlSeconds),
+  }).prefault({}),
+  log: z.strictObject({
+    level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default(CONFIG_DEFAULTS.log.level),
+  }).prefault({}),
+});
+
+/** A node's configuration after validation, with every default filled in. */
+export type NodeConfig = z.output<typeof configSchema>;
+/** What a config.json may contain (optional fields omitted). */
+export type NodeConfigInput = z.input<typeof configSchema>;
+/** Addresses of the deployed contracts. */
+export type ContractAddresses = z.output<typeof contractsSchema>;

@@ -1,0 +1,71 @@
+import { expect } from "chai";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CONFIG_DEFAULTS, KeyStore, loadConfig, newConfig, parseConfig, saveConfig } from "../../node/config/index.ts";
+import { isRiskshareError } from "../../node/errors.ts";
+
+describe("node config and key store", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "riskshare-config-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("fills every default from one place", () => {
+    const config = parseConfig(newConfig({ name: "Bank A" }), "test");
+    expect(config.chain.rpcUrl).to.equal(CONFIG_DEFAULTS.chain.rpcUrl);
+    expect(config.p2p.listen).to.deep.equal(CONFIG_DEFAULTS.p2p.listen);
+    expect(config.api).to.deep.equal({ host: "127.0.0.1", port: 0 });
+    expect(config.ledger.maxBatchRecords).to.equal(CONFIG_DEFAULTS.ledger.maxBatchRecords);
+    expect(config.identity.defaultRegion).to.equal("CN");
+  });
+
+  it("names each wrong field and refuses unknown ones", () => {
+    try {
+      parseConfig({ version: 1, name: "", api: { host: "0.0.0.0" }, chain: { rpcUrl: "ftp://x" }, extra: 1 }, "cfg.json");
+      expect.fail("expected E_CONFIG");
+    } catch (err) {
+      expect(isRiskshareError(err, "E_CONFIG")).to.equal(true);
+      const message = (err as Error).message;
+      for (const field of ["name", "api.host", "chain.rpcUrl", "extra"]) expect(message, field).to.contain(field === "extra" ? "extra" : field);
+    }
+  });
+
+  it("round-trips through disk and rejects a broken file with its path", async () => {
+    await saveConfig(dir, newConfig({ name: "Bank A", api: { port: 8080 } }));
+    expect((await loadConfig(dir)).api.port).to.equal(8080);
+    expect((await stat(join(dir, "config.json"))).mode & 0o777).to.equal(0o600);
+    await writeFile(join(dir, "config.json"), "{ not json");
+    try {
+      await loadConfig(dir);
+      expect.fail("expected E_CONFIG");
+    } catch (err) {
+      expect(isRiskshareError(err, "E_CONFIG")).to.equal(true);
+      expect((err as Error).message).to.contain("config.json");
+    }
+  });
+
+  it("keeps keys in 0600 files and never overwrites a key or a pepper", async () => {
+    const keys = new KeyStore({ dataDir: dir });
+    const wallet = await keys.initNodeKey();
+    expect((await keys.initNodeKey()).address).to.equal(wallet.address);
+    expect((await stat(join(dir, "keys", "node.key"))).mode & 0o777).to.equal(0o600);
+    const pepper = await keys.createPepper(0);
+    expect(await keys.pepper(0)).to.deep.equal(pepper);
+    expect(await keys.pepper(1)).to.equal(undefined);
+    await keys.putPepper(0, pepper);
+    try {
+      await keys.putPepper(0, new Uint8Array(32));
+      expect.fail("expected E_CONFIG");
+    } catch (err) {
+      expect(isRiskshareError(err, "E_CONFIG")).to.equal(true);
+      expect((err as Error).message).to.not.contain(Buffer.from(pepper).toString("hex"));
+    }
+    expect(await keys.pepperEpochs()).to.deep.equal([0]);
+    const token = await keys.initApiToken();
+    expect(await keys.apiToken()).to.equal(token);
+  });
+});
