@@ -50,6 +50,11 @@ export const ERROR_HINTS = {
   E_QUOTA: "The daily quota for this provider is used up; contribute more entries or wait for the window to roll.",
   E_BACKLOG: "The node's ledger outbox is full because the chain is unreachable; lookups resume once it drains.",
 
+  // local HTTP API
+  E_API_TOKEN: "Send the node's API token (the file keys/api.token in its data directory) as `Authorization: Bearer <token>`.",
+  E_API_BODY: "Fix the request body as the message says; the schema is served at /v1/openapi.json.",
+  E_NODE_NOT_READY: "The node is starting or refusing lookups; GET /v1/health says why.",
+
   // cli
   E_USAGE: "Run the command with --help to see its options.",
 } as const;

@@ -1,0 +1,79 @@
+import { z } from "zod";
+import { API_DEFAULTS } from "./options.ts";
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
+
+/** Body of POST /v1/check. */
+export const checkRequestSchema = z.strictObject({
+  items: z.array(z.strictObject({
+    type: z.string().min(1).max(32).describe("identifier type: phone, national_id, bank_card, email, device_id, ip, merchant_id, account"),
+    value: z.string().min(1).max(API_DEFAULTS.maxValueLength).describe("the raw identifier; normalised and hashed by the node, never stored or sent"),
+  })).min(1).max(API_DEFAULTS.maxItemsPerCheck),
+  categories: z.array(z.string().min(1).max(64)).optional().describe("category names to ask for (default: every active category)"),
+  providers: z.array(address).optional().describe("provider addresses to ask (default: every Active member but this one)"),
+  includeOwn: z.boolean().optional().describe("also check this node's own lists (default true)"),
+  timeoutMsPerPeer: z.number().int().min(10).max(60_000).optional(),
+});
+
+/** A hit as one list (own or a provider's) reports it. */
+export const hitSchema = z.object({
+  category: z.string(),
+  level: z.number().int().min(1).max(5),
+  reason: z.string(),
+  reportedAt: z.number().int().describe("unix seconds"),
+  expiresAt: z.number().int().optional().describe("unix seconds"),
+  providerRef: z.string().optional(),
+});
+
+/** Response of POST /v1/check. */
+export const checkResponseSchema = z.object({
+  verdict: z.enum(["hit", "miss", "incomplete"]).describe("hit: some list has an item; miss: every list asked answered and none has any; incomplete: no hit, but a provider did not answer"),
+  items: z.array(z.object({
+    index: z.number().int(),
+    type: z.string(),
+    verdict: z.enum(["hit", "miss", "incomplete", "invalid"]),
+    invalidReason: z.string().optional(),
+    own: hitSchema.optional(),
+    hits: z.array(hitSchema.extend({ provider: address, providerName: z.string() })),
+  })),
+  providers: z.array(z.object({
+    address,
+    name: z.string(),
+    status: z.enum(["answered", "denied", "timeout", "error"]),
+    code: z.string().optional(),
+    queryId: z.string().optional(),
+    hitCount: z.number().int().optional(),
+  })),
+});
+
+/** Response of GET /v1/health. */
+export const healthResponseSchema = z.object({
+  status: z.enum(["ok", "degraded", "refusing"]),
+  reasons: z.array(z.string()),
+  address: address,
+  peerId: z.string(),
+  chain: z.object({ syncedBlock: z.number().int(), stale: z.boolean(), lastError: z.string().optional() }),
+  ledger: z.object({ backlog: z.number().int(), maxBacklog: z.number().int(), lastLandedSeq: z.string().optional(), lastError: z.string().optional() }),
+  peers: z.object({ connected: z.number().int(), activeMembers: z.number().int() }),
+});
+
+/** Response of GET /v1/peers. */
+export const peersResponseSchema = z.object({
+  peers: z.array(z.object({
+    address,
+    name: z.string(),
+    peerId: z.string(),
+    status: z.enum(["Proposed", "Active", "Suspended", "Removed", "None"]),
+    connected: z.boolean(),
+  })),
+});
+
+/** An error reply. */
+export const errorResponseSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), hint: z.string() }),
+});
+
+export type CheckRequest = z.output<typeof checkRequestSchema>;
+export type CheckResponse = z.output<typeof checkResponseSchema>;
+export type HealthResponse = z.output<typeof healthResponseSchema>;
+export type PeersResponse = z.output<typeof peersResponseSchema>;

@@ -1,0 +1,118 @@
+import { expect } from "chai";
+import { ApiServer, type CheckRequest, type HealthResponse } from "../../node/api/index.ts";
+import { silentLogger } from "../../node/logger.ts";
+
+const TOKEN = "test-token-0123456789";
+const ADDRESS = "0x0000000000000000000000000000000000000001";
+
+function health(status: HealthResponse["status"]): HealthResponse {
+  return {
+    status, reasons: status === "ok" ? [] : ["ledger backlog full"], address: ADDRESS, peerId: "16Uiu2",
+    chain: { syncedBlock: 3, stale: false }, ledger: { backlog: 0, maxBacklog: 10 }, peers: { connected: 0, activeMembers: 1 },
+  };
+}
+
+describe("local HTTP API", () => {
+  let server: ApiServer;
+  let base: string;
+  let nodeHealth: HealthResponse["status"] = "ok";
+  const received: CheckRequest[] = [];
+
+  before(async () => {
+    server = new ApiServer({ host: "127.0.0.1", port: 0, token: TOKEN, version: "test", bodyLimitBytes: 64 * 1024 }, {
+      logger: silentLogger(),
+      check: async (request) => {
+        received.push(request);
+        return { verdict: "miss", items: request.items.map((item, index) => ({ index, type: item.type, verdict: "miss" as const, hits: [] })), providers: [] };
+      },
+      health: async () => health(nodeHealth),
+      peers: async () => ({ peers: [] }),
+    });
+    base = `http://127.0.0.1:${await server.start()}`;
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  const call = (path: string, init: RequestInit & { token?: string | null } = {}) =>
+    fetch(`${base}${path}`, {
+      ...init,
+      headers: {
+        "content-type": "application/json",
+        ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? TOKEN}` }),
+      },
+    });
+
+  it("refuses a call without the bearer token, or with a wrong one, with E_API_TOKEN", async () => {
+    for (const token of [null, "wrong", `${TOKEN}x`]) {
+      const response = await call("/v1/health", { token });
+      expect(response.status, `token ${token}`).to.equal(401);
+      expect((await response.json()).error.code, `token ${token}`).to.equal("E_API_TOKEN");
+    }
+  });
+
+  it("serves its OpenAPI document without a token, describing every route", async () => {
+    const response = await call("/v1/openapi.json", { token: null });
+    expect(response.status).to.equal(200);
+    const doc = await response.json();
+    expect(doc.openapi).to.equal("3.1.0");
+    expect(Object.keys(doc.paths)).to.include.members(["/v1/check", "/v1/health", "/v1/peers"]);
+    expect(doc.paths["/v1/check"].post.requestBody.content["application/json"].schema.properties.items.maxItems).to.equal(1000);
+  });
+
+  it("hands a valid check to the node and returns its merged answer", async () => {
+    const response = await call("/v1/check", { method: "POST", body: JSON.stringify({ items: [{ type: "phone", value: "13800138000" }] }) });
+    expect(response.status).to.equal(200);
+    expect((await response.json()).verdict).to.equal("miss");
+    expect(received.at(-1)?.items).to.have.length(1);
+  });
+
+  it("rejects bad bodies with 400, E_API_BODY and the field at fault, never echoing the value", async () => {
+    const cases: Array<[string, string]> = [
+      ["{not json", "not valid JSON"],
+      [JSON.stringify({}), "items"],
+      [JSON.stringify({ items: [] }), "items"],
+      [JSON.stringify({ items: [{ type: "phone" }] }), "items.0.value"],
+      [JSON.stringify({ items: [{ type: "phone", value: "13800138000", extra: 1 }] }), "items.0"],
+      [JSON.stringify({ items: [{ type: "phone", value: "x" }], providers: ["0x12"] }), "providers.0"],
+      [JSON.stringify({ items: Array.from({ length: 1001 }, () => ({ type: "ip", value: "1.1.1.1" })) }), "items"],
+    ];
+    for (const [body, field] of cases) {
+      const response = await call("/v1/check", { method: "POST", body });
+      expect(response.status, body.slice(0, 60)).to.equal(400);
+      const { error } = await response.json();
+      expect(error.code, body.slice(0, 60)).to.equal("E_API_BODY");
+      expect(error.message, body.slice(0, 60)).to.contain(field);
+      expect(error.message, body.slice(0, 60)).to.not.contain("13800138000");
+    }
+  });
+
+  it("rejects an oversized body with 413 before parsing it", async () => {
+    const body = JSON.stringify({ items: [{ type: "device_id", value: "d".repeat(100_000) }] });
+    const response = await call("/v1/check", { method: "POST", body });
+    expect(response.status).to.equal(413);
+    expect((await response.json()).error.code).to.equal("E_API_BODY");
+  });
+
+  it("answers health with 503 while the node refuses lookups", async () => {
+    nodeHealth = "refusing";
+    const refusing = await call("/v1/health");
+    expect(refusing.status).to.equal(503);
+    expect((await refusing.json()).reasons).to.deep.equal(["ledger backlog full"]);
+    nodeHealth = "ok";
+    expect((await call("/v1/health")).status).to.equal(200);
+  });
+
+  it("answers an unknown route with 404 and a code", async () => {
+    const response = await call("/v1/nope");
+    expect(response.status).to.equal(404);
+    expect((await response.json()).error.code).to.equal("E_NOT_FOUND");
+  });
+
+  it("refuses to bind anywhere but 127.0.0.1", () => {
+    expect(() => new ApiServer({ host: "0.0.0.0", port: 0, token: TOKEN, version: "x" }, {
+      logger: silentLogger(), check: async () => ({ verdict: "miss", items: [], providers: [] }),
+      health: async () => health("ok"), peers: async () => ({ peers: [] }),
+    })).to.throw(/127\.0\.0\.1/);
+  });
+});
