@@ -23,6 +23,7 @@ export const ERROR_HINTS = {
   E_IDENTIFIER_INVALID: "Correct the identifier: it does not have the form its type requires.",
   E_IDENTIFIER_TYPE: "Use one of the identifier types listed in the message.",
   E_PEPPER_MISSING: "Fetch the consortium pepper for this epoch (the node does this once admitted) or restore the key store.",
+  E_PEPPER_INVALID: "The pepper must be exactly 32 bytes; restore it from the key store or fetch it again from a member.",
 
   // store
   E_STORE_CLOSED: "The store is closed or in use by another process; stop the other process or reopen the node.",
@@ -30,6 +31,7 @@ export const ERROR_HINTS = {
   E_ENTRY_INVALID: "Correct the entry fields named in the message.",
   E_CATEGORY_UNKNOWN: "Use a category that is active on chain (riskshare proposal list shows how to add one).",
   E_IMPORT_FORMAT: "Check the file's header row and format (CSV or JSON Lines) against the README.",
+  E_STORE_EPOCH: "The data directory holds hashes made under another pepper epoch; re-import the lists under the current epoch into a fresh data directory.",
   E_NOT_FOUND: "Check the name or id given; nothing with it exists.",
 
   // chain
