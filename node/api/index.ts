@@ -12,3 +12,4 @@ export {
   checkRequestSchema, checkResponseSchema, healthResponseSchema, peersResponseSchema,
   type CheckRequest, type CheckResponse, type HealthResponse, type PeersResponse,
 } from "./schemas.ts";
+export { CheckService, mergeCheck, type CheckServiceModules, type HashedItem, type ItemResult, type ProviderOutcome } from "./check.ts";
