@@ -51,6 +51,7 @@ export const ERROR_HINTS = {
   E_RECIPROCITY: "Publish a contribution snapshot for the category (riskshare list publish) before asking for it.",
   E_QUOTA: "The daily quota for this provider is used up; contribute more entries or wait for the window to roll.",
   E_BACKLOG: "The node's ledger outbox is full because the chain is unreachable; lookups resume once it drains.",
+  E_BAD_REQUEST: "The request's fields disagree with each other (provider, deadline, item count or commitment); rebuild and re-sign it.",
 
   // local HTTP API
   E_API_TOKEN: "Send the node's API token (the file keys/api.token in its data directory) as `Authorization: Bearer <token>`.",
