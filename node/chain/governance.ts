@@ -1,0 +1,253 @@
+/**
+ * ConsortiumRegistry governance in TypeScript: the enums, proposal payloads, category bitmasks and
+ * the compact (EIP-2098) signatures the QueryLedger records.
+ *
+ * @example
+ *   const payload = encodeProposalPayload(ProposalKind.Admit, { account, name: "Bank A", peerId });
+ *   await registry.propose(ProposalKind.Admit, payload);
+ *   const mask = categoryMask([1, 3]);            // 0b1010n
+ *   const { r, vs } = toCompactSignature(signature);
+ *
+ * The numeric values mirror contracts/libraries/RiskshareTypes.sol and are part of the on-chain
+ * format: never renumber, only append (a test checks both sides agree).
+ */
+import { AbiCoder, Signature, getAddress, hexlify, isAddress, type BytesLike } from "ethers";
+import { RiskshareError, assertArgument } from "../errors.ts";
+
+/** What a proposal does when executed (RiskshareTypes.ProposalKind). */
+export const ProposalKind = {
+  Admit: 0,
+  Suspend: 1,
+  Reinstate: 2,
+  Remove: 3,
+  AddRegulator: 4,
+  RemoveRegulator: 5,
+  SetPolicy: 6,
+  AddCategory: 7,
+  RetireCategory: 8,
+  RotatePepper: 9,
+  SetQuorum: 10,
+} as const;
+
+/** A proposal kind code. */
+export type ProposalKind = (typeof ProposalKind)[keyof typeof ProposalKind];
+
+/** A member's lifecycle status (RiskshareTypes.MemberStatus). */
+export const MemberStatus = {
+  None: 0,
+  Proposed: 1,
+  Active: 2,
+  Suspended: 3,
+  Removed: 4,
+} as const;
+
+/** A member status code. */
+export type MemberStatus = (typeof MemberStatus)[keyof typeof MemberStatus];
+
+/** Highest category id: queries carry categories as a uint64 bitmask whose bit 0 is unused. */
+export const MAX_CATEGORY_ID = 63;
+
+/** Reciprocity parameters of a category (RiskshareTypes.CategoryPolicy). */
+export interface CategoryPolicy {
+  /** Least live entries a querier's latest snapshot must count to query the category. */
+  minEntries: bigint;
+  /** Oldest a querier's snapshot may be, in seconds. */
+  maxSnapshotAge: bigint;
+  /** Queries per provider per rolling day granted to every contributing member. */
+  quotaBase: bigint;
+  /** Extra queries per contributed entry, in basis points (10_000 = one query per entry). */
+  quotaRatioBps: bigint;
+}
+
+/** The arguments of each proposal kind, as its payload encodes them. */
+export interface ProposalArgs {
+  [ProposalKind.Admit]: { account: string; name: string; peerId: string };
+  [ProposalKind.Suspend]: { account: string };
+  [ProposalKind.Reinstate]: { account: string };
+  [ProposalKind.Remove]: { account: string };
+  [ProposalKind.AddRegulator]: { account: string };
+  [ProposalKind.RemoveRegulator]: { account: string };
+  [ProposalKind.SetPolicy]: { categoryId: number; policy: CategoryPolicy };
+  [ProposalKind.AddCategory]: { name: string };
+  [ProposalKind.RetireCategory]: { categoryId: number };
+  [ProposalKind.RotatePepper]: Record<string, never>;
+  [ProposalKind.SetQuorum]: { numerator: number; denominator: number };
+}
+
+/** Arguments accepted by {@link encodeProposalPayload}: like {@link ProposalArgs}, but a PeerId may be raw bytes. */
+export type ProposalArgsInput<K extends ProposalKind> = K extends typeof ProposalKind.Admit
+  ? { account: string; name: string; peerId: BytesLike }
+  : ProposalArgs[K];
+
+const POLICY_TUPLE = "tuple(uint64 minEntries,uint64 maxSnapshotAge,uint64 quotaBase,uint64 quotaRatioBps)";
+
+/** The ABI types of each kind's payload, in RiskshareTypes.ProposalKind's order. */
+const PAYLOAD_TYPES: { readonly [K in ProposalKind]: readonly string[] } = {
+  [ProposalKind.Admit]: ["address", "string", "bytes"],
+  [ProposalKind.Suspend]: ["address"],
+  [ProposalKind.Reinstate]: ["address"],
+  [ProposalKind.Remove]: ["address"],
+  [ProposalKind.AddRegulator]: ["address"],
+  [ProposalKind.RemoveRegulator]: ["address"],
+  [ProposalKind.SetPolicy]: ["uint8", POLICY_TUPLE],
+  [ProposalKind.AddCategory]: ["string"],
+  [ProposalKind.RetireCategory]: ["uint8"],
+  [ProposalKind.RotatePepper]: [],
+  [ProposalKind.SetQuorum]: ["uint16", "uint16"],
+};
+
+const abi = AbiCoder.defaultAbiCoder();
+
+/** The name of a proposal kind, e.g. "Admit"; throws E_BAD_INPUT for an unknown code. */
+export function proposalKindName(kind: number): keyof typeof ProposalKind {
+  const name = (Object.keys(ProposalKind) as (keyof typeof ProposalKind)[]).find((key) => ProposalKind[key] === kind);
+  if (name === undefined) throw new RiskshareError("E_BAD_INPUT", `unknown proposal kind ${kind}`, { kind });
+  return name;
+}
+
+/** The name of a member status, e.g. "Active"; throws E_BAD_INPUT for an unknown code. */
+export function memberStatusName(status: number): keyof typeof MemberStatus {
+  const name = (Object.keys(MemberStatus) as (keyof typeof MemberStatus)[]).find((key) => MemberStatus[key] === status);
+  if (name === undefined) throw new RiskshareError("E_BAD_INPUT", `unknown member status ${status}`, { status });
+  return name;
+}
+
+/** ABI-encodes the payload of a proposal of `kind` (what ConsortiumRegistry.propose expects). */
+export function encodeProposalPayload<K extends ProposalKind>(kind: K, args: ProposalArgsInput<K>): string {
+  const name = proposalKindName(kind);
+  const values = payloadValues(kind, args as ProposalArgsInput<ProposalKind>);
+  try {
+    return values.length === 0 ? "0x" : abi.encode(PAYLOAD_TYPES[kind], values);
+  } catch (cause) {
+    throw new RiskshareError("E_BAD_INPUT", `invalid ${name} proposal arguments`, { kind }, { cause });
+  }
+}
+
+/** Decodes the payload of a proposal of `kind` (e.g. from a ProposalCreated event); E_BAD_INPUT if malformed. */
+export function decodeProposalPayload<K extends ProposalKind>(kind: K, payload: BytesLike): ProposalArgs[K] {
+  const name = proposalKindName(kind);
+  const bytes = hexlify(payload);
+  if (kind === ProposalKind.RotatePepper) {
+    if (bytes !== "0x") throw new RiskshareError("E_BAD_INPUT", "a RotatePepper payload must be empty", { kind });
+    return {} as ProposalArgs[K];
+  }
+  let decoded: ReturnType<typeof abi.decode>;
+  try {
+    decoded = abi.decode(PAYLOAD_TYPES[kind], bytes);
+  } catch (cause) {
+    throw new RiskshareError("E_BAD_INPUT", `malformed ${name} proposal payload`, { kind }, { cause });
+  }
+  return payloadArgs(kind, decoded) as ProposalArgs[K];
+}
+
+/** The uint64 bitmask with bit `id` set for each category id (1..63) in `ids`. */
+export function categoryMask(ids: readonly number[]): bigint {
+  let mask = 0n;
+  for (const id of ids) {
+    assertArgument(Number.isInteger(id) && id >= 1 && id <= MAX_CATEGORY_ID, `category ids are 1..${MAX_CATEGORY_ID}, got ${id}`, "ids");
+    mask |= 1n << BigInt(id);
+  }
+  return mask;
+}
+
+/** The category ids (ascending) whose bits are set in `mask`; E_BAD_INPUT if bit 0 or a bit above 63 is set. */
+export function categoryIdsFromMask(mask: bigint): number[] {
+  assertArgument(mask >= 0n && mask < 1n << 64n, "a category mask is a uint64", "mask");
+  assertArgument((mask & 1n) === 0n, "bit 0 is not a category", "mask");
+  const ids: number[] = [];
+  for (let id = 1; id <= MAX_CATEGORY_ID; id++) if ((mask >> BigInt(id)) & 1n) ids.push(id);
+  return ids;
+}
+
+/** Splits a 65-byte (or 64-byte compact) signature into EIP-2098 `{ r, vs }`, as QueryRecord carries it. */
+export function toCompactSignature(signature: string): { r: string; vs: string } {
+  try {
+    const parsed = Signature.from(signature);
+    return { r: parsed.r, vs: parsed.yParityAndS };
+  } catch (cause) {
+    throw new RiskshareError("E_BAD_INPUT", "signature: not a valid secp256k1 signature", { argument: "signature" }, { cause });
+  }
+}
+
+/** Rebuilds the 65-byte signature from EIP-2098 `(r, vs)`, e.g. to recover a querier from a QueryRecorded event. */
+export function fromCompactSignature(r: string, vs: string): string {
+  try {
+    return Signature.from({ r, yParityAndS: vs }).serialized;
+  } catch (cause) {
+    throw new RiskshareError("E_BAD_INPUT", "signature: not a valid compact signature", { argument: "signature" }, { cause });
+  }
+}
+
+/** The positional values of a kind's payload, validated enough to give a clear error before ABI encoding. */
+function payloadValues(kind: ProposalKind, args: ProposalArgsInput<ProposalKind>): unknown[] {
+  const a = args as Record<string, unknown>;
+  const account = (): string => {
+    assertArgument(typeof a.account === "string" && isAddress(a.account), "not an address", "account");
+    return getAddress(a.account);
+  };
+  const categoryId = (): number => {
+    const id = a.categoryId;
+    assertArgument(typeof id === "number" && Number.isInteger(id) && id >= 1 && id <= MAX_CATEGORY_ID, `category ids are 1..${MAX_CATEGORY_ID}`, "categoryId");
+    return id;
+  };
+  const name = (): string => {
+    assertArgument(typeof a.name === "string" && a.name.length > 0, "must be a non-empty string", "name");
+    return a.name;
+  };
+  switch (kind) {
+    case ProposalKind.Admit:
+      return [account(), name(), hexlify(a.peerId as BytesLike)];
+    case ProposalKind.Suspend:
+    case ProposalKind.Reinstate:
+    case ProposalKind.Remove:
+    case ProposalKind.AddRegulator:
+    case ProposalKind.RemoveRegulator:
+      return [account()];
+    case ProposalKind.SetPolicy: {
+      const policy = a.policy as CategoryPolicy;
+      return [categoryId(), [policy.minEntries, policy.maxSnapshotAge, policy.quotaBase, policy.quotaRatioBps]];
+    }
+    case ProposalKind.AddCategory:
+      return [name()];
+    case ProposalKind.RetireCategory:
+      return [categoryId()];
+    case ProposalKind.RotatePepper:
+      return [];
+    case ProposalKind.SetQuorum:
+      return [a.numerator, a.denominator];
+  }
+}
+
+/** The named arguments of a kind from its decoded positional values. */
+function payloadArgs(kind: ProposalKind, values: ArrayLike<unknown>): ProposalArgs[ProposalKind] {
+  switch (kind) {
+    case ProposalKind.Admit:
+      return { account: values[0] as string, name: values[1] as string, peerId: values[2] as string };
+    case ProposalKind.Suspend:
+    case ProposalKind.Reinstate:
+    case ProposalKind.Remove:
+    case ProposalKind.AddRegulator:
+    case ProposalKind.RemoveRegulator:
+      return { account: values[0] as string };
+    case ProposalKind.SetPolicy: {
+      const policy = values[1] as { minEntries: bigint; maxSnapshotAge: bigint; quotaBase: bigint; quotaRatioBps: bigint };
+      return {
+        categoryId: Number(values[0]),
+        policy: {
+          minEntries: policy.minEntries,
+          maxSnapshotAge: policy.maxSnapshotAge,
+          quotaBase: policy.quotaBase,
+          quotaRatioBps: policy.quotaRatioBps,
+        },
+      };
+    }
+    case ProposalKind.AddCategory:
+      return { name: values[0] as string };
+    case ProposalKind.RetireCategory:
+      return { categoryId: Number(values[0]) };
+    case ProposalKind.RotatePepper:
+      return {};
+    case ProposalKind.SetQuorum:
+      return { numerator: Number(values[0]), denominator: Number(values[1]) };
+  }
+}
