@@ -28,11 +28,15 @@ interface IConsortiumRegistry {
     error ConsortiumRegistryProposalExecuted(uint256 proposalId);
     error ConsortiumRegistryAlreadyVoted(uint256 proposalId, address voter);
     error ConsortiumRegistryQuorumNotReached(uint256 proposalId, uint32 votes, uint32 quorum);
+    error ConsortiumRegistryInvalidVotingPeriod(uint64 votingPeriod);
+    error ConsortiumRegistryCategoryExists(uint8 categoryId);
+    error ConsortiumRegistryIndexOutOfRange(uint256 index, uint256 count);
 
     // ----- events -----
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
     event MemberProposed(address indexed account, string name, bytes peerId, uint256 indexed proposalId);
     event MemberActivated(address indexed account, string name, bytes peerId);
+    /// @dev `by` is the regulator who suspended the member, or the registry itself after a vote.
     event MemberSuspended(address indexed account, address indexed by);
     event MemberReinstated(address indexed account);
     event MemberRemoved(address indexed account);
@@ -89,4 +93,11 @@ interface IConsortiumRegistry {
     function proposal(uint256 proposalId) external view returns (RiskshareTypes.Proposal memory);
     function proposalCount() external view returns (uint256);
     function hasVoted(uint256 proposalId, address voter) external view returns (bool);
+    function isActiveCategory(uint8 categoryId) external view returns (bool);
+
+    // ----- roles, for tooling (MEMBER = Active status; ADMIN = the bootstrap admin until renounced) -----
+    function MEMBER_ROLE() external view returns (bytes32);
+    function REGULATOR_ROLE() external view returns (bytes32);
+    function ADMIN_ROLE() external view returns (bytes32);
+    function hasRole(bytes32 role, address account) external view returns (bool);
 }

@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 /// @title Types shared by the riskshare contracts and, through the same strings, by TypeScript
 /// (node/chain/eip712.ts). Changing a type string here invalidates every signature made before.
 library RiskshareTypes {
-    /// @dev Lifecycle: None → Proposed → Active ⇄ Suspended → Removed (Removed is final).
+    /// @dev Lifecycle: None → Proposed → Active ⇄ Suspended → Removed. Removed cannot be reinstated;
+    /// only a fresh Admit vote brings the account back (as a new admission).
     enum MemberStatus {
         None,
         Proposed,
@@ -34,7 +35,8 @@ library RiskshareTypes {
         /// @dev libp2p PeerId bytes (multihash of the node's public key).
         bytes peerId;
         MemberStatus status;
-        /// @dev Block timestamp at which the member first became Active (0 while Proposed).
+        /// @dev Block timestamp at which the member became Active through its latest admission
+        /// (seeding or an Admit vote); 0 while Proposed. Suspension and reinstatement keep it.
         uint64 joinedAt;
     }
 

@@ -1,0 +1,759 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IConsortiumRegistry} from "./interfaces/IConsortiumRegistry.sol";
+import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
+
+/// @title ConsortiumRegistry: who is a member, who regulates, the categories, the sharing policy,
+/// the pepper epoch, and the proposals and votes that change them.
+///
+/// @notice A bootstrap admin seeds the founding members, regulators, categories and policies, then
+/// renounces; from then on only a vote of Active members changes membership or policy. A regulator
+/// may suspend an Active member at once and do nothing else that writes. Members and regulators are
+/// disjoint: an account that holds a membership (Proposed, Active or Suspended) cannot be a regulator,
+/// and a regulator cannot be proposed as a member.
+///
+/// @dev Storage layout (declaration order; immutables and constants take no slot):
+///   slot 0   `_admin` (address, bytes 0-19) | `_pepperEpoch` (uint64, 20-27)
+///            | `_quorumNumerator` (uint16, 28-29) | `_quorumDenominator` (uint16, 30-31)
+///   slot 1   `_categoryCount` (uint8)
+///   slot 2   `_activeMemberCount` (uint256): kept as a counter so no write path loops over members
+///   slot 3   `_memberList` (address[]): every account ever proposed or seeded, in order, never shrinks
+///   slot 4   `_members` (address => Member)
+///   slot 5   `_accountByPeerIdHash` (keccak256(peerId) => address)
+///   slot 6   `_admissionProposal` (address => proposal id of its latest Admit proposal)
+///   slot 7   `_regulatorList` (address[]): current regulators, unordered (swap-and-pop on removal)
+///   slot 8   `_regulatorPosition` (address => index in `_regulatorList` + 1; 0 = not a regulator)
+///   slot 9   `_categories` (uint8 => Category): ids 1..63, assigned in order, never reused
+///   slot 10  `_categoryIdByNameHash` (keccak256(name) => id): names are unique, retired ones stay taken
+///   slot 11  `_policies` (uint8 => CategoryPolicy)
+///   slot 12  `_proposalCount` (uint256): proposal ids are 1..count
+///   slot 13  `_proposals` (uint256 => Proposal)
+///   slot 14  `_voted` (proposal id => voter => bool)
+contract ConsortiumRegistry is IConsortiumRegistry {
+    /// @notice Role of Active members (derived from the member's status, never granted directly).
+    bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
+    /// @notice Role of regulators: read everything, suspend a member at once.
+    bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
+    /// @notice Role of the bootstrap admin, held by nobody once renounced.
+    bytes32 public constant ADMIN_ROLE = keccak256("ADMIN_ROLE");
+
+    /// @notice Highest category id: queries carry categories as a uint64 bitmask whose bit 0 is unused.
+    uint8 public constant MAX_CATEGORIES = 63;
+    /// @notice Longest member or category name, in bytes of UTF-8.
+    uint256 public constant MAX_NAME_BYTES = 128;
+    /// @notice Longest libp2p PeerId, in bytes (an identity multihash of a secp256k1 key is 39).
+    uint256 public constant MAX_PEER_ID_BYTES = 64;
+
+    /// @dev ABI-encoded length of the payload of each fixed-size proposal kind.
+    uint256 private constant ONE_WORD = 32;
+    uint256 private constant TWO_WORDS = 64;
+    uint256 private constant POLICY_PAYLOAD_BYTES = 5 * 32;
+    /// @dev Shortest ABI encoding of (address, string, bytes): 3 head words and 2 length words.
+    uint256 private constant MIN_ADMIT_PAYLOAD_BYTES = 5 * 32;
+
+    address private _admin;
+    uint64 private _pepperEpoch;
+    uint16 private _quorumNumerator;
+    uint16 private _quorumDenominator;
+    uint8 private _categoryCount;
+    uint256 private _activeMemberCount;
+    address[] private _memberList;
+    mapping(address account => RiskshareTypes.Member) private _members;
+    mapping(bytes32 peerIdHash => address account) private _accountByPeerIdHash;
+    mapping(address account => uint256 proposalId) private _admissionProposal;
+    address[] private _regulatorList;
+    mapping(address account => uint256 positionPlusOne) private _regulatorPosition;
+    mapping(uint8 categoryId => RiskshareTypes.Category) private _categories;
+    mapping(bytes32 nameHash => uint8 categoryId) private _categoryIdByNameHash;
+    mapping(uint8 categoryId => RiskshareTypes.CategoryPolicy) private _policies;
+    uint256 private _proposalCount;
+    mapping(uint256 proposalId => RiskshareTypes.Proposal) private _proposals;
+    mapping(uint256 proposalId => mapping(address voter => bool)) private _voted;
+
+    uint64 private immutable _votingPeriod;
+
+    /// @param admin_ The bootstrap admin, who seeds the consortium and then renounces.
+    /// @param quorumNumerator Numerator of the quorum, a fraction of the Active members (e.g. 2).
+    /// @param quorumDenominator Denominator of the quorum (e.g. 3).
+    /// @param votingPeriodSeconds How long a proposal stays open for votes and execution.
+    ///
+    /// Requirements:
+    /// - `admin_` is not the zero address.
+    /// - 0 < `quorumNumerator` <= `quorumDenominator`.
+    /// - `votingPeriodSeconds` is not zero.
+    ///
+    /// Emits an {AdminTransferred}, a {QuorumSet} and a {PepperEpochRotated} (epoch 1) event.
+    constructor(address admin_, uint16 quorumNumerator, uint16 quorumDenominator, uint64 votingPeriodSeconds) {
+        if (admin_ == address(0)) revert ConsortiumRegistryInvalidAddress(admin_);
+        _checkQuorum(quorumNumerator, quorumDenominator);
+        if (votingPeriodSeconds == 0) revert ConsortiumRegistryInvalidVotingPeriod(votingPeriodSeconds);
+        _votingPeriod = votingPeriodSeconds;
+
+        _admin = admin_;
+        emit AdminTransferred(address(0), admin_);
+        _quorumNumerator = quorumNumerator;
+        _quorumDenominator = quorumDenominator;
+        emit QuorumSet(quorumNumerator, quorumDenominator);
+        _pepperEpoch = 1;
+        emit PepperEpochRotated(1);
+    }
+
+    // =====================================================================================
+    // Bootstrap (admin only, until renounced)
+    // =====================================================================================
+
+    /// @notice Seeds a founding member, Active at once with `joinedAt` = now.
+    ///
+    /// Requirements:
+    /// - the caller is the admin, and the admin has not renounced.
+    /// - `account` is not the zero address, holds no membership (a Removed account or one whose
+    ///   admission proposal lapsed may be seeded again) and is not a regulator.
+    /// - `name` is 1..MAX_NAME_BYTES bytes; `peerId` is 1..MAX_PEER_ID_BYTES bytes and not another
+    ///   member's.
+    ///
+    /// Emits a {MemberActivated} event.
+    function seedMember(address account, string calldata name, bytes calldata peerId) external {
+        _requireAdmin();
+        _checkNewMember(account, name, peerId);
+        _writeMember(account, name, peerId, RiskshareTypes.MemberStatus.Active);
+        _activeMemberCount += 1;
+        emit MemberActivated(account, name, peerId);
+    }
+
+    /// @notice Seeds a regulator.
+    ///
+    /// Requirements:
+    /// - the caller is the admin, and the admin has not renounced.
+    /// - `account` is not the zero address, not a regulator already, and holds no membership.
+    ///
+    /// Emits a {RegulatorAdded} event.
+    function seedRegulator(address account) external {
+        _requireAdmin();
+        _checkNewRegulator(account);
+        _addRegulator(account);
+    }
+
+    /// @notice Seeds a risk category, active at once; ids are assigned 1, 2, … 63.
+    /// @return categoryId The new category's id.
+    ///
+    /// Requirements:
+    /// - the caller is the admin, and the admin has not renounced.
+    /// - fewer than MAX_CATEGORIES categories exist (retired ones count).
+    /// - `name` is 1..MAX_NAME_BYTES bytes and no other category, active or retired, bears it.
+    ///
+    /// Emits a {CategoryAdded} event.
+    function seedCategory(string calldata name) external returns (uint8 categoryId) {
+        _requireAdmin();
+        _checkNewCategory(name);
+        return _addCategory(name);
+    }
+
+    /// @notice Seeds (or overwrites) the reciprocity policy of a category.
+    ///
+    /// Requirements:
+    /// - the caller is the admin, and the admin has not renounced.
+    /// - `categoryId` is a known, active category.
+    /// - `policy_.maxSnapshotAge` is not zero, and at least one of `quotaBase`, `quotaRatioBps` is not.
+    ///
+    /// Emits a {PolicySet} event, unless the policy equals the current one.
+    function seedPolicy(uint8 categoryId, RiskshareTypes.CategoryPolicy calldata policy_) external {
+        _requireAdmin();
+        _checkPolicy(categoryId, policy_);
+        _setPolicy(categoryId, policy_);
+    }
+
+    /// @notice Hands the bootstrap admin role to `newAdmin`.
+    ///
+    /// Requirements:
+    /// - the caller is the admin, and the admin has not renounced.
+    /// - `newAdmin` is not the zero address (use {renounceAdmin} to give the role up).
+    ///
+    /// Emits an {AdminTransferred} event, unless `newAdmin` is already the admin.
+    function transferAdmin(address newAdmin) external {
+        _requireAdmin();
+        if (newAdmin == address(0)) revert ConsortiumRegistryInvalidAddress(newAdmin);
+        address previousAdmin = _admin;
+        if (newAdmin == previousAdmin) return;
+        _admin = newAdmin;
+        emit AdminTransferred(previousAdmin, newAdmin);
+    }
+
+    /// @notice Gives the bootstrap admin role up for good: from now on only votes change the registry.
+    ///
+    /// Requirements:
+    /// - the caller is the admin, and the admin has not renounced.
+    ///
+    /// Emits an {AdminTransferred} event with `newAdmin` = the zero address.
+    function renounceAdmin() external {
+        _requireAdmin();
+        address previousAdmin = _admin;
+        _admin = address(0);
+        emit AdminTransferred(previousAdmin, address(0));
+    }
+
+    // =====================================================================================
+    // Governance
+    // =====================================================================================
+
+    /// @notice Opens a proposal of `kind` with its ABI-encoded `payload` (see RiskshareTypes.ProposalKind)
+    /// and counts the proposer's vote. The quorum is fixed now: ceil(Active members × fraction), at least 1.
+    /// @return proposalId The new proposal's id (ids start at 1).
+    ///
+    /// Requirements:
+    /// - the caller is an Active member.
+    /// - `payload` is the canonical ABI encoding of the kind's arguments.
+    /// - the proposal would execute were it executed now: e.g. Admit names a new account (or a
+    ///   Removed one, or one whose admission proposal lapsed) that is not a regulator, with a valid
+    ///   name and a free PeerId; Suspend names an Active member; Reinstate a Suspended one; Remove an
+    ///   Active or Suspended one; SetPolicy an active category and a valid policy; etc.
+    ///
+    /// Emits a {ProposalCreated} event, a {MemberProposed} event for Admit, then a {Voted} event.
+    function propose(RiskshareTypes.ProposalKind kind, bytes calldata payload)
+        external
+        returns (uint256 proposalId)
+    {
+        _requireActiveMember(msg.sender);
+        bytes memory payloadCopy = payload;
+        _checkProposal(kind, payloadCopy);
+
+        proposalId = ++_proposalCount;
+        uint32 quorum = _currentQuorum();
+        uint64 expiresAt = uint64(block.timestamp) + _votingPeriod;
+        RiskshareTypes.Proposal storage p = _proposals[proposalId];
+        p.kind = kind;
+        p.proposer = msg.sender;
+        p.createdAt = uint64(block.timestamp);
+        p.expiresAt = expiresAt;
+        p.quorum = quorum;
+        p.payload = payloadCopy;
+        emit ProposalCreated(proposalId, kind, msg.sender, expiresAt, quorum, payloadCopy);
+
+        if (kind == RiskshareTypes.ProposalKind.Admit) {
+            (address account, string memory name, bytes memory peerId) = _decodeAdmit(payloadCopy);
+            _writeMember(account, name, peerId, RiskshareTypes.MemberStatus.Proposed);
+            _admissionProposal[account] = proposalId;
+            emit MemberProposed(account, name, peerId, proposalId);
+        }
+
+        _castVote(proposalId, p);
+    }
+
+    /// @notice Votes for an open proposal. There are no votes against: a proposal that does not
+    /// reach its quorum before it expires simply lapses.
+    ///
+    /// Requirements:
+    /// - the caller is an Active member.
+    /// - the proposal exists, is not executed and has not expired.
+    /// - the caller has not voted on it yet.
+    ///
+    /// Emits a {Voted} event.
+    function vote(uint256 proposalId) external {
+        _requireActiveMember(msg.sender);
+        RiskshareTypes.Proposal storage p = _openProposal(proposalId);
+        if (_voted[proposalId][msg.sender]) revert ConsortiumRegistryAlreadyVoted(proposalId, msg.sender);
+        _castVote(proposalId, p);
+    }
+
+    /// @notice Carries out a proposal that reached its quorum. Anyone may call it: it only does what
+    /// the members decided. The registry's state is checked again, since it may have changed since
+    /// the proposal was made (e.g. the member to suspend was removed meanwhile).
+    ///
+    /// Requirements:
+    /// - the proposal exists, is not executed and has not expired.
+    /// - its votes reach its quorum.
+    /// - its effect is still valid (same rules as at {propose}).
+    ///
+    /// Emits the event of its effect (e.g. {MemberActivated}, {MemberSuspended}, {PolicySet}; none
+    /// when the effect changes nothing, e.g. setting the current quorum), then a {ProposalExecuted} event.
+    function execute(uint256 proposalId) external {
+        RiskshareTypes.Proposal storage p = _openProposal(proposalId);
+        if (p.votes < p.quorum) revert ConsortiumRegistryQuorumNotReached(proposalId, p.votes, p.quorum);
+        p.executed = true;
+        _applyProposal(proposalId, p.kind, p.payload);
+        emit ProposalExecuted(proposalId);
+    }
+
+    // =====================================================================================
+    // Regulator
+    // =====================================================================================
+
+    /// @notice Suspends an Active member at once, without a vote. The only write a regulator may make.
+    ///
+    /// Requirements:
+    /// - the caller is a regulator.
+    /// - `account` is an Active member.
+    ///
+    /// Emits a {MemberSuspended} event with `by` = the regulator.
+    function regulatorSuspend(address account) external {
+        if (_regulatorPosition[msg.sender] == 0) revert ConsortiumRegistryNotRegulator(msg.sender);
+        _requireStatus(account, RiskshareTypes.MemberStatus.Active);
+        _suspend(account, msg.sender);
+    }
+
+    // =====================================================================================
+    // Views
+    // =====================================================================================
+
+    /// @notice The bootstrap admin, or the zero address once renounced.
+    function admin() external view returns (address) {
+        return _admin;
+    }
+
+    /// @notice Whether `account` is an Active member (holds MEMBER_ROLE).
+    function isActiveMember(address account) external view returns (bool) {
+        return _members[account].status == RiskshareTypes.MemberStatus.Active;
+    }
+
+    /// @notice Whether `account` is a regulator.
+    function isRegulator(address account) external view returns (bool) {
+        return _regulatorPosition[account] != 0;
+    }
+
+    /// @notice Whether `account` holds `role` (MEMBER_ROLE, REGULATOR_ROLE or ADMIN_ROLE); false for
+    /// any other role.
+    function hasRole(bytes32 role, address account) external view returns (bool) {
+        if (role == MEMBER_ROLE) return _members[account].status == RiskshareTypes.MemberStatus.Active;
+        if (role == REGULATOR_ROLE) return _regulatorPosition[account] != 0;
+        if (role == ADMIN_ROLE) return account != address(0) && account == _admin;
+        return false;
+    }
+
+    /// @notice The member record of `account`; status None (and empty fields) if it never was one.
+    function member(address account) external view returns (RiskshareTypes.Member memory) {
+        return _members[account];
+    }
+
+    /// @notice The member record bound to `peerId`; status None (and empty fields) if none is.
+    function memberByPeerId(bytes calldata peerId) external view returns (RiskshareTypes.Member memory) {
+        return _members[_accountByPeerIdHash[keccak256(peerId)]];
+    }
+
+    /// @notice How many accounts were ever seeded or proposed as members (any status).
+    function memberCount() external view returns (uint256) {
+        return _memberList.length;
+    }
+
+    /// @notice The `index`-th account ever seeded or proposed (0-based, in order), for off-chain caches.
+    ///
+    /// Requirements:
+    /// - `index` < {memberCount}.
+    function memberAt(uint256 index) external view returns (RiskshareTypes.Member memory) {
+        uint256 count = _memberList.length;
+        if (index >= count) revert ConsortiumRegistryIndexOutOfRange(index, count);
+        return _members[_memberList[index]];
+    }
+
+    /// @notice How many members are Active now.
+    function activeMemberCount() external view returns (uint256) {
+        return _activeMemberCount;
+    }
+
+    /// @notice The current regulators, in no particular order.
+    function regulators() external view returns (address[] memory) {
+        return _regulatorList;
+    }
+
+    /// @notice The category `categoryId`.
+    ///
+    /// Requirements:
+    /// - `categoryId` is 1..{categoryCount}.
+    function category(uint8 categoryId) external view returns (RiskshareTypes.Category memory) {
+        _requireKnownCategory(categoryId);
+        return _categories[categoryId];
+    }
+
+    /// @notice Whether `categoryId` exists and is not retired; false for unknown ids.
+    function isActiveCategory(uint8 categoryId) external view returns (bool) {
+        return _categories[categoryId].active;
+    }
+
+    /// @notice How many categories exist, retired ones included; ids are 1..categoryCount.
+    function categoryCount() external view returns (uint8) {
+        return _categoryCount;
+    }
+
+    /// @notice The reciprocity policy of `categoryId`; all zero until one is set.
+    ///
+    /// Requirements:
+    /// - `categoryId` is 1..{categoryCount}.
+    function policy(uint8 categoryId) external view returns (RiskshareTypes.CategoryPolicy memory) {
+        _requireKnownCategory(categoryId);
+        return _policies[categoryId];
+    }
+
+    /// @notice The current pepper epoch: 1 at deployment, +1 at every RotatePepper proposal executed.
+    function pepperEpoch() external view returns (uint64) {
+        return _pepperEpoch;
+    }
+
+    /// @notice The quorum as a fraction of the Active members.
+    function quorumFraction() external view returns (uint16 numerator, uint16 denominator) {
+        return (_quorumNumerator, _quorumDenominator);
+    }
+
+    /// @notice How long a proposal stays open, in seconds.
+    function votingPeriod() external view returns (uint64) {
+        return _votingPeriod;
+    }
+
+    /// @notice The proposal `proposalId`.
+    ///
+    /// Requirements:
+    /// - `proposalId` is 1..{proposalCount}.
+    function proposal(uint256 proposalId) external view returns (RiskshareTypes.Proposal memory) {
+        return _existingProposal(proposalId);
+    }
+
+    /// @notice How many proposals were made; ids are 1..proposalCount.
+    function proposalCount() external view returns (uint256) {
+        return _proposalCount;
+    }
+
+    /// @notice Whether `voter` voted for `proposalId` (false for unknown proposals).
+    function hasVoted(uint256 proposalId, address voter) external view returns (bool) {
+        return _voted[proposalId][voter];
+    }
+
+    // =====================================================================================
+    // Internal: access checks
+    // =====================================================================================
+
+    function _requireAdmin() private view {
+        address current = _admin;
+        if (current == address(0)) revert ConsortiumRegistryAdminRenounced();
+        if (msg.sender != current) revert ConsortiumRegistryNotAdmin(msg.sender);
+    }
+
+    function _requireActiveMember(address account) private view {
+        if (_members[account].status != RiskshareTypes.MemberStatus.Active) {
+            revert ConsortiumRegistryNotActiveMember(account);
+        }
+    }
+
+    function _requireStatus(address account, RiskshareTypes.MemberStatus expected) private view {
+        RiskshareTypes.MemberStatus status = _members[account].status;
+        if (status != expected) revert ConsortiumRegistryInvalidStatus(account, status);
+    }
+
+    function _requireKnownCategory(uint8 categoryId) private view {
+        if (categoryId == 0 || categoryId > _categoryCount) revert ConsortiumRegistryCategoryUnknown(categoryId);
+    }
+
+    function _requireActiveCategory(uint8 categoryId) private view {
+        _requireKnownCategory(categoryId);
+        if (!_categories[categoryId].active) revert ConsortiumRegistryCategoryInactive(categoryId);
+    }
+
+    function _existingProposal(uint256 proposalId) private view returns (RiskshareTypes.Proposal storage p) {
+        if (proposalId == 0 || proposalId > _proposalCount) revert ConsortiumRegistryProposalUnknown(proposalId);
+        return _proposals[proposalId];
+    }
+
+    /// @dev A proposal that exists, is not executed and has not expired (expiry is exclusive:
+    /// at `expiresAt` the proposal is already closed).
+    function _openProposal(uint256 proposalId) private view returns (RiskshareTypes.Proposal storage p) {
+        p = _existingProposal(proposalId);
+        if (p.executed) revert ConsortiumRegistryProposalExecuted(proposalId);
+        if (block.timestamp >= p.expiresAt) revert ConsortiumRegistryProposalExpired(proposalId, p.expiresAt);
+    }
+
+    // =====================================================================================
+    // Internal: validation shared by seeding, proposing and executing
+    // =====================================================================================
+
+    /// @dev Whether `account` holds a membership: Active, Suspended, or Proposed with its admission
+    /// proposal still open. A Proposed account whose proposal lapsed (expired) holds nothing, so
+    /// it can be proposed again and its PeerId can be claimed.
+    function _holdsMembership(address account) private view returns (bool) {
+        RiskshareTypes.MemberStatus status = _members[account].status;
+        if (status == RiskshareTypes.MemberStatus.Active || status == RiskshareTypes.MemberStatus.Suspended) {
+            return true;
+        }
+        if (status == RiskshareTypes.MemberStatus.Proposed) {
+            return block.timestamp < _proposals[_admissionProposal[account]].expiresAt;
+        }
+        return false;
+    }
+
+    function _checkNewMember(address account, string memory name, bytes memory peerId) private view {
+        if (account == address(0)) revert ConsortiumRegistryInvalidAddress(account);
+        if (_holdsMembership(account)) revert ConsortiumRegistryMemberExists(account, _members[account].status);
+        if (_regulatorPosition[account] != 0) revert ConsortiumRegistryRegulatorExists(account);
+        _checkName(bytes(name));
+        if (peerId.length == 0 || peerId.length > MAX_PEER_ID_BYTES) revert ConsortiumRegistryInvalidPeerId();
+        address holder = _accountByPeerIdHash[keccak256(peerId)];
+        if (holder != address(0) && holder != account && _peerIdHeld(holder)) {
+            revert ConsortiumRegistryPeerIdTaken(peerId);
+        }
+    }
+
+    /// @dev A PeerId stays bound to a Removed member (so peers still recognise, and refuse, its node);
+    /// only a lapsed admission proposal releases it.
+    function _peerIdHeld(address holder) private view returns (bool) {
+        return _members[holder].status != RiskshareTypes.MemberStatus.Proposed || _holdsMembership(holder);
+    }
+
+    function _checkName(bytes memory name) private pure {
+        if (name.length == 0 || name.length > MAX_NAME_BYTES) revert ConsortiumRegistryInvalidName();
+    }
+
+    function _checkNewRegulator(address account) private view {
+        if (account == address(0)) revert ConsortiumRegistryInvalidAddress(account);
+        if (_regulatorPosition[account] != 0) revert ConsortiumRegistryRegulatorExists(account);
+        if (_holdsMembership(account)) revert ConsortiumRegistryMemberExists(account, _members[account].status);
+    }
+
+    function _checkNewCategory(string memory name) private view {
+        if (_categoryCount >= MAX_CATEGORIES) revert ConsortiumRegistryCategoryLimit();
+        _checkName(bytes(name));
+        uint8 existing = _categoryIdByNameHash[keccak256(bytes(name))];
+        if (existing != 0) revert ConsortiumRegistryCategoryExists(existing);
+    }
+
+    function _checkPolicy(uint8 categoryId, RiskshareTypes.CategoryPolicy memory policy_) private view {
+        _requireActiveCategory(categoryId);
+        if (policy_.maxSnapshotAge == 0 || (policy_.quotaBase == 0 && policy_.quotaRatioBps == 0)) {
+            revert ConsortiumRegistryInvalidPolicy(categoryId);
+        }
+    }
+
+    function _checkQuorum(uint16 numerator, uint16 denominator) private pure {
+        if (numerator == 0 || numerator > denominator) revert ConsortiumRegistryInvalidQuorum(numerator, denominator);
+    }
+
+    /// @dev ceil(Active members × numerator / denominator), at least 1.
+    function _currentQuorum() private view returns (uint32) {
+        uint256 denominator = _quorumDenominator;
+        uint256 quorum = (_activeMemberCount * _quorumNumerator + denominator - 1) / denominator;
+        return quorum == 0 ? 1 : uint32(quorum);
+    }
+
+    /// @dev Reverts unless a proposal of `kind` with `payload` would execute now.
+    function _checkProposal(RiskshareTypes.ProposalKind kind, bytes memory payload) private view {
+        if (kind == RiskshareTypes.ProposalKind.Admit) {
+            (address account, string memory name, bytes memory peerId) = _decodeAdmit(payload);
+            _checkNewMember(account, name, peerId);
+        } else if (kind == RiskshareTypes.ProposalKind.Suspend) {
+            _requireStatus(_decodeAccount(kind, payload), RiskshareTypes.MemberStatus.Active);
+        } else if (kind == RiskshareTypes.ProposalKind.Reinstate) {
+            _requireStatus(_decodeAccount(kind, payload), RiskshareTypes.MemberStatus.Suspended);
+        } else if (kind == RiskshareTypes.ProposalKind.Remove) {
+            _checkRemovable(_decodeAccount(kind, payload));
+        } else if (kind == RiskshareTypes.ProposalKind.AddRegulator) {
+            _checkNewRegulator(_decodeAccount(kind, payload));
+        } else if (kind == RiskshareTypes.ProposalKind.RemoveRegulator) {
+            _checkRegulator(_decodeAccount(kind, payload));
+        } else if (kind == RiskshareTypes.ProposalKind.SetPolicy) {
+            (uint8 categoryId, RiskshareTypes.CategoryPolicy memory policy_) = _decodePolicy(payload);
+            _checkPolicy(categoryId, policy_);
+        } else if (kind == RiskshareTypes.ProposalKind.AddCategory) {
+            _checkNewCategory(_decodeName(payload));
+        } else if (kind == RiskshareTypes.ProposalKind.RetireCategory) {
+            _requireActiveCategory(_decodeCategoryId(payload));
+        } else if (kind == RiskshareTypes.ProposalKind.RotatePepper) {
+            if (payload.length != 0) revert ConsortiumRegistryInvalidPayload(kind);
+        } else {
+            // SetQuorum: the enum has no further value (the ABI decoder rejects out-of-range kinds).
+            (uint16 numerator, uint16 denominator) = _decodeQuorum(payload);
+            _checkQuorum(numerator, denominator);
+        }
+    }
+
+    function _checkRemovable(address account) private view {
+        RiskshareTypes.MemberStatus status = _members[account].status;
+        if (status != RiskshareTypes.MemberStatus.Active && status != RiskshareTypes.MemberStatus.Suspended) {
+            revert ConsortiumRegistryInvalidStatus(account, status);
+        }
+    }
+
+    function _checkRegulator(address account) private view {
+        if (_regulatorPosition[account] == 0) revert ConsortiumRegistryNotRegulator(account);
+    }
+
+    // =====================================================================================
+    // Internal: payload decoding. Fixed-size payloads must have their exact length; the
+    // variable-size ones must be canonical (re-encoding them gives the same bytes). A payload whose
+    // words are out of range for their type (e.g. an address with high bits set) is refused by
+    // the ABI decoder itself, without reason data.
+    // =====================================================================================
+
+    function _decodeAdmit(bytes memory payload)
+        private
+        pure
+        returns (address account, string memory name, bytes memory peerId)
+    {
+        if (payload.length < MIN_ADMIT_PAYLOAD_BYTES) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.Admit);
+        (account, name, peerId) = abi.decode(payload, (address, string, bytes));
+        if (keccak256(abi.encode(account, name, peerId)) != keccak256(payload)) {
+            revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.Admit);
+        }
+    }
+
+    function _decodeAccount(RiskshareTypes.ProposalKind kind, bytes memory payload) private pure returns (address) {
+        if (payload.length != ONE_WORD) revert ConsortiumRegistryInvalidPayload(kind);
+        return abi.decode(payload, (address));
+    }
+
+    function _decodePolicy(bytes memory payload)
+        private
+        pure
+        returns (uint8 categoryId, RiskshareTypes.CategoryPolicy memory policy_)
+    {
+        if (payload.length != POLICY_PAYLOAD_BYTES) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.SetPolicy);
+        return abi.decode(payload, (uint8, RiskshareTypes.CategoryPolicy));
+    }
+
+    function _decodeName(bytes memory payload) private pure returns (string memory name) {
+        if (payload.length < TWO_WORDS) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.AddCategory);
+        name = abi.decode(payload, (string));
+        if (keccak256(abi.encode(name)) != keccak256(payload)) {
+            revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.AddCategory);
+        }
+    }
+
+    function _decodeCategoryId(bytes memory payload) private pure returns (uint8) {
+        if (payload.length != ONE_WORD) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.RetireCategory);
+        return abi.decode(payload, (uint8));
+    }
+
+    function _decodeQuorum(bytes memory payload) private pure returns (uint16 numerator, uint16 denominator) {
+        if (payload.length != TWO_WORDS) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.SetQuorum);
+        return abi.decode(payload, (uint16, uint16));
+    }
+
+    // =====================================================================================
+    // Internal: effects (each followed by its event)
+    // =====================================================================================
+
+    /// @dev Re-validates, then applies, an executed proposal.
+    function _applyProposal(uint256 proposalId, RiskshareTypes.ProposalKind kind, bytes memory payload) private {
+        if (kind == RiskshareTypes.ProposalKind.Admit) {
+            (address account,,) = _decodeAdmit(payload);
+            RiskshareTypes.Member storage m = _members[account];
+            // Only this proposal can have made the account Proposed: another Admit is refused while
+            // it is open. The check guards that reasoning.
+            if (m.status != RiskshareTypes.MemberStatus.Proposed || _admissionProposal[account] != proposalId) {
+                revert ConsortiumRegistryInvalidStatus(account, m.status);
+            }
+            m.status = RiskshareTypes.MemberStatus.Active;
+            m.joinedAt = uint64(block.timestamp);
+            _activeMemberCount += 1;
+            emit MemberActivated(account, m.name, m.peerId);
+            return;
+        }
+        _checkProposal(kind, payload);
+        if (kind == RiskshareTypes.ProposalKind.Suspend) {
+            _suspend(_decodeAccount(kind, payload), address(this));
+        } else if (kind == RiskshareTypes.ProposalKind.Reinstate) {
+            address account = _decodeAccount(kind, payload);
+            _members[account].status = RiskshareTypes.MemberStatus.Active;
+            _activeMemberCount += 1;
+            emit MemberReinstated(account);
+        } else if (kind == RiskshareTypes.ProposalKind.Remove) {
+            address account = _decodeAccount(kind, payload);
+            if (_members[account].status == RiskshareTypes.MemberStatus.Active) _activeMemberCount -= 1;
+            _members[account].status = RiskshareTypes.MemberStatus.Removed;
+            emit MemberRemoved(account);
+        } else if (kind == RiskshareTypes.ProposalKind.AddRegulator) {
+            _addRegulator(_decodeAccount(kind, payload));
+        } else if (kind == RiskshareTypes.ProposalKind.RemoveRegulator) {
+            _removeRegulator(_decodeAccount(kind, payload));
+        } else if (kind == RiskshareTypes.ProposalKind.SetPolicy) {
+            (uint8 categoryId, RiskshareTypes.CategoryPolicy memory policy_) = _decodePolicy(payload);
+            _setPolicy(categoryId, policy_);
+        } else if (kind == RiskshareTypes.ProposalKind.AddCategory) {
+            _addCategory(_decodeName(payload));
+        } else if (kind == RiskshareTypes.ProposalKind.RetireCategory) {
+            uint8 categoryId = _decodeCategoryId(payload);
+            _categories[categoryId].active = false;
+            emit CategoryRetired(categoryId);
+        } else if (kind == RiskshareTypes.ProposalKind.RotatePepper) {
+            uint64 epoch = _pepperEpoch + 1;
+            _pepperEpoch = epoch;
+            emit PepperEpochRotated(epoch);
+        } else {
+            (uint16 numerator, uint16 denominator) = _decodeQuorum(payload);
+            if (numerator == _quorumNumerator && denominator == _quorumDenominator) return;
+            _quorumNumerator = numerator;
+            _quorumDenominator = denominator;
+            emit QuorumSet(numerator, denominator);
+        }
+    }
+
+    function _castVote(uint256 proposalId, RiskshareTypes.Proposal storage p) private {
+        _voted[proposalId][msg.sender] = true;
+        uint32 votes = p.votes + 1;
+        p.votes = votes;
+        emit Voted(proposalId, msg.sender, votes);
+    }
+
+    /// @dev Writes a member record (new, or replacing a Removed or lapsed one) and binds its PeerId.
+    function _writeMember(
+        address account,
+        string memory name,
+        bytes memory peerId,
+        RiskshareTypes.MemberStatus status
+    ) private {
+        RiskshareTypes.Member storage m = _members[account];
+        bytes32 peerIdHash = keccak256(peerId);
+        if (m.status == RiskshareTypes.MemberStatus.None) {
+            _memberList.push(account);
+            m.account = account;
+        } else {
+            // Re-admission with another PeerId: release the old one if it is still bound here.
+            bytes32 oldPeerIdHash = keccak256(m.peerId);
+            if (oldPeerIdHash != peerIdHash && _accountByPeerIdHash[oldPeerIdHash] == account) {
+                delete _accountByPeerIdHash[oldPeerIdHash];
+            }
+        }
+        m.name = name;
+        m.peerId = peerId;
+        m.status = status;
+        m.joinedAt = status == RiskshareTypes.MemberStatus.Active ? uint64(block.timestamp) : 0;
+        _accountByPeerIdHash[peerIdHash] = account;
+    }
+
+    function _suspend(address account, address by) private {
+        _members[account].status = RiskshareTypes.MemberStatus.Suspended;
+        _activeMemberCount -= 1;
+        emit MemberSuspended(account, by);
+    }
+
+    function _addRegulator(address account) private {
+        _regulatorList.push(account);
+        _regulatorPosition[account] = _regulatorList.length;
+        emit RegulatorAdded(account);
+    }
+
+    function _removeRegulator(address account) private {
+        uint256 index = _regulatorPosition[account] - 1;
+        uint256 lastIndex = _regulatorList.length - 1;
+        if (index != lastIndex) {
+            address moved = _regulatorList[lastIndex];
+            _regulatorList[index] = moved;
+            _regulatorPosition[moved] = index + 1;
+        }
+        _regulatorList.pop();
+        delete _regulatorPosition[account];
+        emit RegulatorRemoved(account);
+    }
+
+    function _addCategory(string memory name) private returns (uint8 categoryId) {
+        categoryId = _categoryCount + 1;
+        _categoryCount = categoryId;
+        _categories[categoryId] = RiskshareTypes.Category({id: categoryId, name: name, active: true});
+        _categoryIdByNameHash[keccak256(bytes(name))] = categoryId;
+        emit CategoryAdded(categoryId, name);
+    }
+
+    function _setPolicy(uint8 categoryId, RiskshareTypes.CategoryPolicy memory policy_) private {
+        RiskshareTypes.CategoryPolicy storage current = _policies[categoryId];
+        if (
+            current.minEntries == policy_.minEntries && current.maxSnapshotAge == policy_.maxSnapshotAge
+                && current.quotaBase == policy_.quotaBase && current.quotaRatioBps == policy_.quotaRatioBps
+        ) return;
+        _policies[categoryId] = policy_;
+        emit PolicySet(categoryId, policy_);
+    }
+}
