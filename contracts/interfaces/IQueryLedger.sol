@@ -31,4 +31,8 @@ interface IQueryLedger {
     function lastSequence(address provider) external view returns (uint64);
     function domainSeparator() external view returns (bytes32);
     function registry() external view returns (address);
+    /// @dev keccak256 of the EIP-712 type string of a lookup request (RiskshareTypes).
+    function LOOKUP_REQUEST_TYPEHASH() external view returns (bytes32);
+    /// @dev The query id a record would get if `provider` recorded it: its EIP-712 request digest.
+    function queryId(address provider, RiskshareTypes.QueryRecord calldata record) external view returns (bytes32);
 }

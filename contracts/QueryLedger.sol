@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IConsortiumRegistry} from "./interfaces/IConsortiumRegistry.sol";
+import {IQueryLedger} from "./interfaces/IQueryLedger.sol";
+import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
+
+/// @title QueryLedger: the tamper-evident record of every lookup a provider answered or refused.
+///
+/// @notice A provider (an Active member) submits its query records in numbered batches: batch `seq`
+/// must be exactly the one after its last, so a retried batch can never land twice and a lost one
+/// shows as a gap (DESIGN I-6). Each record becomes a {QueryRecorded} event whose `queryId` is the
+/// EIP-712 digest of the querier's LookupRequest with `provider` = the caller; nothing is stored
+/// per record. The querier's signature is recorded, not checked: a provider must be able to record
+/// the requests it refused for a bad signature, and auditors verify signatures off chain
+/// (node/chain/eip712.ts recovers the signer from a record).
+///
+/// @dev Storage layout:
+///   slot 0   `_lastSequence` (provider => uint64): the provider's last recorded batch, 0 before any.
+///   `_registry`, `_cachedChainId` and `_cachedDomainSeparator` are immutable and take no slot.
+contract QueryLedger is IQueryLedger {
+    /// @notice keccak256 of the EIP-712 type string of a lookup request.
+    bytes32 public constant LOOKUP_REQUEST_TYPEHASH = RiskshareTypes.LOOKUP_REQUEST_TYPEHASH;
+
+    bytes32 private constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    /// @dev ABI size of one QueryRecord: ten static words, laid out inline in a calldata array.
+    uint256 private constant RECORD_BYTES = 10 * 32;
+
+    /// @dev Must equal EIP712_NAME and EIP712_VERSION in node/chain/eip712.ts.
+    bytes32 private constant NAME_HASH = keccak256("riskshare");
+    bytes32 private constant VERSION_HASH = keccak256("1");
+
+    IConsortiumRegistry private immutable _registry;
+    uint256 private immutable _cachedChainId;
+    bytes32 private immutable _cachedDomainSeparator;
+
+    mapping(address provider => uint64 seq) private _lastSequence;
+
+    /// @param registry_ The ConsortiumRegistry that says who is an Active member.
+    constructor(IConsortiumRegistry registry_) {
+        _registry = registry_;
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = _buildDomainSeparator();
+    }
+
+    /// @notice Records batch `seq` of the caller's query records, the caller being their provider.
+    /// @param seq The caller's next batch number: {lastSequence} + 1 (the first batch is 1).
+    /// @param records The records, each as the querier signed it plus the outcome and hit count.
+    ///
+    /// Requirements:
+    /// - the caller is an Active member.
+    /// - `records` is not empty.
+    /// - `seq` is the caller's {lastSequence} + 1.
+    ///
+    /// Emits a {QueryRecorded} event per record, then a {BatchRecorded} event.
+    function recordBatch(uint64 seq, RiskshareTypes.QueryRecord[] calldata records) external {
+        if (!_registry.isActiveMember(msg.sender)) revert QueryLedgerNotActiveMember(msg.sender);
+        uint256 count = records.length;
+        if (count == 0) revert QueryLedgerEmptyBatch();
+        uint64 expected = _lastSequence[msg.sender] + 1;
+        if (seq != expected) revert QueryLedgerBadSequence(msg.sender, expected, seq);
+        _lastSequence[msg.sender] = seq;
+
+        _emitRecords(_domainSeparator(), records);
+        emit BatchRecorded(msg.sender, seq, uint32(count));
+    }
+
+    /// @notice The last batch number `provider` recorded; 0 before its first batch.
+    function lastSequence(address provider) external view returns (uint64) {
+        return _lastSequence[provider];
+    }
+
+    /// @notice The EIP-712 domain separator: name "riskshare", version "1", this chain, this contract.
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparator();
+    }
+
+    /// @notice The query id `record` gets when `provider` records it: the EIP-712 digest of its
+    /// LookupRequest, which is what the querier signed.
+    function queryId(address provider, RiskshareTypes.QueryRecord calldata record) external view returns (bytes32) {
+        return _digest(_domainSeparator(), provider, record);
+    }
+
+    /// @notice The ConsortiumRegistry this ledger defers to.
+    function registry() external view returns (address) {
+        return address(_registry);
+    }
+
+    function _domainSeparator() private view returns (bytes32) {
+        return block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildDomainSeparator();
+    }
+
+    function _buildDomainSeparator() private view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, address(this)));
+    }
+
+    /// @dev Emits one {QueryRecorded} per record: the hot loop of the ledger, in assembly because
+    /// the Solidity version (see {_digest}, which {queryId} uses and the tests compare against)
+    /// allocates fresh memory for every hash and event, so its memory cost grows with the square
+    /// of the batch size. This loop reuses one scratch area above the free memory pointer, never
+    /// allocates, and hashes and logs straight from calldata. Per record:
+    ///   structHash = keccak256(TYPEHASH ‖ querier ‖ provider ‖ categoryMask ‖ itemCount ‖
+    ///                          itemsCommitment ‖ nonce ‖ deadline)           (EIP-712 hashStruct)
+    ///   queryId    = keccak256(0x1901 ‖ separator ‖ structHash)             (EIP-712 digest)
+    ///   log4(record words 1..9, QueryRecorded, queryId, querier, provider)  (the record's own
+    ///                       field order equals the event's non-indexed field order)
+    /// Like the ABI decoder, it reverts (without data) on a word that is out of range for its type.
+    function _emitRecords(bytes32 separator, RiskshareTypes.QueryRecord[] calldata records) private {
+        bytes32 topic = QueryRecorded.selector;
+        bytes32 typehash = LOOKUP_REQUEST_TYPEHASH;
+        uint256 recordBytes = RECORD_BYTES;
+        assembly ("memory-safe") {
+            let scratch := mload(0x40)
+            let end := add(records.offset, mul(records.length, recordBytes))
+            for { let rec := records.offset } lt(rec, end) { rec := add(rec, recordBytes) } {
+                let querier := calldataload(rec)
+                let categoryMask := calldataload(add(rec, 0x20))
+                let deadline := calldataload(add(rec, 0x40))
+                let itemCount := calldataload(add(rec, 0x60))
+                let hitCount := calldataload(add(rec, 0x80))
+                let outcome := calldataload(add(rec, 0xa0))
+                if or(
+                    or(shr(160, querier), or(shr(64, categoryMask), shr(64, deadline))),
+                    or(or(shr(32, itemCount), shr(32, hitCount)), shr(8, outcome))
+                ) { revert(0, 0) }
+
+                mstore(scratch, typehash)
+                mstore(add(scratch, 0x20), querier)
+                mstore(add(scratch, 0x40), caller())
+                mstore(add(scratch, 0x60), categoryMask)
+                mstore(add(scratch, 0x80), itemCount)
+                mstore(add(scratch, 0xa0), calldataload(add(rec, 0xc0))) // itemsCommitment
+                mstore(add(scratch, 0xc0), calldataload(add(rec, 0xe0))) // nonce
+                mstore(add(scratch, 0xe0), deadline)
+                let structHash := keccak256(scratch, 0x100)
+
+                mstore(scratch, shl(240, 0x1901))
+                mstore(add(scratch, 0x02), separator)
+                mstore(add(scratch, 0x22), structHash)
+                let id := keccak256(scratch, 0x42)
+
+                calldatacopy(scratch, add(rec, 0x20), 0x120)
+                log4(scratch, 0x120, topic, id, querier, caller())
+            }
+        }
+    }
+
+    /// @dev keccak256("\x19\x01" ‖ domainSeparator ‖ hashStruct(LookupRequest)), in plain Solidity.
+    function _digest(bytes32 separator, address provider, RiskshareTypes.QueryRecord calldata r)
+        private
+        pure
+        returns (bytes32)
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                LOOKUP_REQUEST_TYPEHASH,
+                r.querier,
+                provider,
+                r.categoryMask,
+                r.itemCount,
+                r.itemsCommitment,
+                r.nonce,
+                r.deadline
+            )
+        );
+        return keccak256(abi.encodePacked(hex"1901", separator, structHash));
+    }
+}
