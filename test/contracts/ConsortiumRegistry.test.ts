@@ -1,0 +1,914 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { AbiCoder, ZeroAddress, concat, id as keccakOfText } from "ethers";
+import {
+  MemberStatus,
+  ProposalKind,
+  decodeProposalPayload,
+  encodeProposalPayload,
+} from "../../node/chain/governance.ts";
+import {
+  CATEGORY_NAMES,
+  POLICY,
+  VOTING_PERIOD_SECONDS,
+  consortiumFixture,
+  nameFor,
+  passProposal,
+  peerIdFor,
+  propose,
+  renouncedConsortiumFixture,
+  sendProposal,
+} from "./fixtures.ts";
+
+const { ethers, networkHelpers } = await network.create();
+const { loadFixture, time } = networkHelpers;
+
+const abi = AbiCoder.defaultAbiCoder();
+
+/** A policy that differs from the fixture's. */
+const OTHER_POLICY = { minEntries: 50n, maxSnapshotAge: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 10_000n };
+
+describe("ConsortiumRegistry", function () {
+  describe("deployment", function () {
+    it("starts with the admin, the quorum, the voting period and pepper epoch 1, and says so in events", async function () {
+      const [admin] = await ethers.getSigners();
+      const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, 2, 3, VOTING_PERIOD_SECONDS]);
+      const deployment = registry.deploymentTransaction();
+      await expect(deployment).to.emit(registry, "AdminTransferred").withArgs(ZeroAddress, admin!.address);
+      await expect(deployment).to.emit(registry, "QuorumSet").withArgs(2, 3);
+      await expect(deployment).to.emit(registry, "PepperEpochRotated").withArgs(1);
+      expect(await registry.admin()).to.equal(admin!.address);
+      expect(await registry.quorumFraction()).to.deep.equal([2n, 3n]);
+      expect(await registry.votingPeriod()).to.equal(VOTING_PERIOD_SECONDS);
+      expect(await registry.pepperEpoch()).to.equal(1n);
+      expect(await registry.memberCount()).to.equal(0n);
+      expect(await registry.activeMemberCount()).to.equal(0n);
+      expect(await registry.categoryCount()).to.equal(0n);
+      expect(await registry.proposalCount()).to.equal(0n);
+      expect(await registry.regulators()).to.deep.equal([]);
+    });
+
+    it("refuses a zero admin, a quorum outside (0, 1] and a zero voting period", async function () {
+      const [admin] = await ethers.getSigners();
+      const factory = await ethers.getContractFactory("ConsortiumRegistry");
+      await expect(factory.deploy(ZeroAddress, 2, 3, VOTING_PERIOD_SECONDS))
+        .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidAddress")
+        .withArgs(ZeroAddress);
+      for (const [numerator, denominator] of [[0, 3], [4, 3], [1, 0], [0, 0]] as const) {
+        await expect(factory.deploy(admin!.address, numerator, denominator, VOTING_PERIOD_SECONDS), `${numerator}/${denominator}`)
+          .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidQuorum")
+          .withArgs(numerator, denominator);
+      }
+      await expect(factory.deploy(admin!.address, 2, 3, 0))
+        .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidVotingPeriod")
+        .withArgs(0);
+    });
+  });
+
+  describe("bootstrap by the admin", function () {
+    it("seeds founding members straight to Active, findable by address, PeerId and index", async function () {
+      const { registry, alice, dave } = await loadFixture(consortiumFixture);
+      const record = await registry.member(alice.address);
+      expect(record.account).to.equal(alice.address);
+      expect(record.name).to.equal(nameFor("alice"));
+      expect(record.peerId).to.equal(peerIdFor(alice.address));
+      expect(record.status).to.equal(MemberStatus.Active);
+      expect(record.joinedAt).to.be.greaterThan(0n);
+      expect((await registry.memberByPeerId(peerIdFor(dave.address))).account).to.equal(dave.address);
+      expect(await registry.memberCount()).to.equal(4n);
+      expect(await registry.activeMemberCount()).to.equal(4n);
+      expect((await registry.memberAt(3)).account).to.equal(dave.address);
+      expect(await registry.isActiveMember(alice.address)).to.equal(true);
+      expect(await registry.hasRole(await registry.MEMBER_ROLE(), alice.address)).to.equal(true);
+    });
+
+    it("emits MemberActivated with joinedAt set to the block time", async function () {
+      const { registry, erin } = await loadFixture(consortiumFixture);
+      const peerId = peerIdFor(erin.address);
+      await expect(registry.seedMember(erin.address, "Erin Pay", peerId))
+        .to.emit(registry, "MemberActivated")
+        .withArgs(erin.address, "Erin Pay", peerId);
+      expect((await registry.member(erin.address)).joinedAt).to.equal(BigInt(await time.latest()));
+    });
+
+    it("refuses to seed a member that is invalid, known, a regulator, or whose PeerId is taken", async function () {
+      const { registry, alice, erin, regulator } = await loadFixture(consortiumFixture);
+      const peerId = peerIdFor(erin.address);
+      await expect(registry.connect(alice).seedMember(erin.address, "Erin", peerId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
+        .withArgs(alice.address);
+      await expect(registry.seedMember(ZeroAddress, "Erin", peerId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidAddress")
+        .withArgs(ZeroAddress);
+      await expect(registry.seedMember(alice.address, "Alice again", peerId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
+        .withArgs(alice.address, MemberStatus.Active);
+      await expect(registry.seedMember(regulator.address, "Regulator", peerId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryRegulatorExists")
+        .withArgs(regulator.address);
+      for (const name of ["", "x".repeat(129)]) {
+        await expect(registry.seedMember(erin.address, name, peerId), `name of ${name.length} bytes`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidName");
+      }
+      for (const badPeerId of ["0x", concat([peerId, peerId])]) {
+        await expect(registry.seedMember(erin.address, "Erin", badPeerId), `PeerId ${badPeerId.length} chars`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPeerId");
+      }
+      const alicePeerId = peerIdFor(alice.address);
+      await expect(registry.seedMember(erin.address, "Erin", alicePeerId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
+        .withArgs(alicePeerId);
+      // 128 bytes of UTF-8 is the longest name (here 42 three-byte characters and 2 ASCII).
+      await expect(registry.seedMember(erin.address, "银".repeat(42) + "ab", peerId)).to.emit(registry, "MemberActivated");
+    });
+
+    it("seeds regulators, who are not members", async function () {
+      const { registry, erin, regulator } = await loadFixture(consortiumFixture);
+      await expect(registry.seedRegulator(erin.address)).to.emit(registry, "RegulatorAdded").withArgs(erin.address);
+      expect(await registry.regulators()).to.deep.equal([regulator.address, erin.address]);
+      expect(await registry.isRegulator(erin.address)).to.equal(true);
+      expect(await registry.hasRole(await registry.REGULATOR_ROLE(), erin.address)).to.equal(true);
+      expect(await registry.hasRole(await registry.MEMBER_ROLE(), erin.address)).to.equal(false);
+    });
+
+    it("refuses to seed a regulator that is invalid, already one, or a member", async function () {
+      const { registry, alice, erin, regulator } = await loadFixture(consortiumFixture);
+      await expect(registry.connect(alice).seedRegulator(erin.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
+        .withArgs(alice.address);
+      await expect(registry.seedRegulator(ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidAddress")
+        .withArgs(ZeroAddress);
+      await expect(registry.seedRegulator(regulator.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryRegulatorExists")
+        .withArgs(regulator.address);
+      await expect(registry.seedRegulator(alice.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
+        .withArgs(alice.address, MemberStatus.Active);
+    });
+
+    it("seeds categories with sequential ids and unique names", async function () {
+      const { registry, alice } = await loadFixture(consortiumFixture);
+      expect(await registry.categoryCount()).to.equal(3n);
+      for (const [index, name] of CATEGORY_NAMES.entries()) {
+        const category = await registry.category(index + 1);
+        expect([category.id, category.name, category.active], name).to.deep.equal([BigInt(index + 1), name, true]);
+      }
+      expect(await registry.seedCategory.staticCall("gambling_merchant")).to.equal(4n);
+      await expect(registry.seedCategory("gambling_merchant")).to.emit(registry, "CategoryAdded").withArgs(4, "gambling_merchant");
+      await expect(registry.connect(alice).seedCategory("other"))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
+        .withArgs(alice.address);
+      await expect(registry.seedCategory("money_mule"))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryExists")
+        .withArgs(2);
+      await expect(registry.seedCategory("")).to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidName");
+    });
+
+    it("stops at 63 categories, because queries carry a uint64 bitmask", async function () {
+      const { registry } = await loadFixture(consortiumFixture);
+      for (let id = 4; id <= 63; id++) await registry.seedCategory(`category_${id}`);
+      expect(await registry.categoryCount()).to.equal(63n);
+      await expect(registry.seedCategory("category_64")).to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryLimit");
+    });
+
+    it("seeds policies, and emits nothing when the policy does not change", async function () {
+      const { registry } = await loadFixture(consortiumFixture);
+      expect(await registry.policy(1)).to.deep.equal(Object.values(POLICY));
+      await expect(registry.seedPolicy(2, OTHER_POLICY)).to.emit(registry, "PolicySet").withArgs(2, Object.values(OTHER_POLICY));
+      expect(await registry.policy(2)).to.deep.equal(Object.values(OTHER_POLICY));
+      await expect(registry.seedPolicy(2, OTHER_POLICY)).not.to.emit(registry, "PolicySet");
+    });
+
+    it("refuses a policy for an unknown category, or one that admits nobody", async function () {
+      const { registry, alice } = await loadFixture(consortiumFixture);
+      await expect(registry.connect(alice).seedPolicy(1, POLICY))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
+        .withArgs(alice.address);
+      for (const categoryId of [0, 4, 255]) {
+        await expect(registry.seedPolicy(categoryId, POLICY), `category ${categoryId}`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryUnknown")
+          .withArgs(categoryId);
+      }
+      await expect(registry.seedPolicy(1, { ...POLICY, maxSnapshotAge: 0n }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPolicy")
+        .withArgs(1);
+      await expect(registry.seedPolicy(1, { ...POLICY, quotaBase: 0n, quotaRatioBps: 0n }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPolicy")
+        .withArgs(1);
+    });
+
+    it("refuses a policy for a retired category", async function () {
+      const { registry, alice, bob, carol } = await loadFixture(consortiumFixture);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.RetireCategory, { categoryId: 3 });
+      await expect(registry.seedPolicy(3, POLICY))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryInactive")
+        .withArgs(3);
+    });
+
+    it("transfers the admin role: the new admin seeds, the old one no longer can", async function () {
+      const { registry, admin, alice, erin } = await loadFixture(consortiumFixture);
+      await expect(registry.transferAdmin(alice.address)).to.emit(registry, "AdminTransferred").withArgs(admin.address, alice.address);
+      expect(await registry.admin()).to.equal(alice.address);
+      expect(await registry.hasRole(await registry.ADMIN_ROLE(), alice.address)).to.equal(true);
+      expect(await registry.hasRole(await registry.ADMIN_ROLE(), admin.address)).to.equal(false);
+      await expect(registry.seedRegulator(erin.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
+        .withArgs(admin.address);
+      await expect(registry.connect(alice).seedRegulator(erin.address)).to.emit(registry, "RegulatorAdded");
+      await expect(registry.connect(alice).transferAdmin(alice.address)).not.to.emit(registry, "AdminTransferred");
+      await expect(registry.connect(alice).transferAdmin(ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidAddress")
+        .withArgs(ZeroAddress);
+      await expect(registry.transferAdmin(admin.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
+        .withArgs(admin.address);
+      await expect(registry.renounceAdmin())
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
+        .withArgs(admin.address);
+    });
+
+    it("once the admin renounced, every bootstrap call reverts and only votes change the registry", async function () {
+      const { registry, admin, alice, bob, carol, erin } = await loadFixture(consortiumFixture);
+      await expect(registry.renounceAdmin()).to.emit(registry, "AdminTransferred").withArgs(admin.address, ZeroAddress);
+      expect(await registry.admin()).to.equal(ZeroAddress);
+      expect(await registry.hasRole(await registry.ADMIN_ROLE(), ZeroAddress)).to.equal(false);
+      const renounced = "ConsortiumRegistryAdminRenounced";
+      for (const caller of [admin, alice]) {
+        const r = registry.connect(caller);
+        await expect(r.seedMember(erin.address, "Erin", peerIdFor(erin.address))).to.be.revertedWithCustomError(registry, renounced);
+        await expect(r.seedRegulator(erin.address)).to.be.revertedWithCustomError(registry, renounced);
+        await expect(r.seedCategory("new")).to.be.revertedWithCustomError(registry, renounced);
+        await expect(r.seedPolicy(1, OTHER_POLICY)).to.be.revertedWithCustomError(registry, renounced);
+        await expect(r.transferAdmin(caller.address)).to.be.revertedWithCustomError(registry, renounced);
+        await expect(r.renounceAdmin()).to.be.revertedWithCustomError(registry, renounced);
+      }
+      await passProposal(registry, [alice, bob, carol], ProposalKind.SetPolicy, { categoryId: 1, policy: OTHER_POLICY });
+      expect(await registry.policy(1)).to.deep.equal(Object.values(OTHER_POLICY));
+    });
+  });
+
+  describe("views", function () {
+    it("return an empty record for unknown accounts and PeerIds", async function () {
+      const { registry, outsider } = await loadFixture(consortiumFixture);
+      const record = await registry.member(outsider.address);
+      expect([record.account, record.name, record.peerId, record.status, record.joinedAt]).to.deep.equal([
+        ZeroAddress, "", "0x", BigInt(MemberStatus.None), 0n,
+      ]);
+      expect((await registry.memberByPeerId(peerIdFor(outsider.address))).status).to.equal(MemberStatus.None);
+      expect(await registry.isActiveMember(outsider.address)).to.equal(false);
+      expect(await registry.isRegulator(outsider.address)).to.equal(false);
+      expect(await registry.hasRole(keccakOfText("OTHER_ROLE"), outsider.address)).to.equal(false);
+      expect(await registry.hasVoted(1, outsider.address)).to.equal(false);
+      expect(await registry.isActiveCategory(0)).to.equal(false);
+      expect(await registry.isActiveCategory(9)).to.equal(false);
+    });
+
+    it("revert with a custom error for an index, category or proposal out of range", async function () {
+      const { registry } = await loadFixture(consortiumFixture);
+      await expect(registry.memberAt(4)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryIndexOutOfRange").withArgs(4, 4);
+      await expect(registry.category(0)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryUnknown").withArgs(0);
+      await expect(registry.category(4)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryUnknown").withArgs(4);
+      await expect(registry.policy(4)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryUnknown").withArgs(4);
+      await expect(registry.proposal(0)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalUnknown").withArgs(0);
+      await expect(registry.proposal(1)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalUnknown").withArgs(1);
+    });
+
+    it("name the roles as keccak256 of their names", async function () {
+      const { registry } = await loadFixture(consortiumFixture);
+      expect(await registry.MEMBER_ROLE()).to.equal(keccakOfText("MEMBER_ROLE"));
+      expect(await registry.REGULATOR_ROLE()).to.equal(keccakOfText("REGULATOR_ROLE"));
+      expect(await registry.ADMIN_ROLE()).to.equal(keccakOfText("ADMIN_ROLE"));
+    });
+  });
+
+  describe("admission by vote", function () {
+    it("records the candidate as Proposed and counts the proposer's vote", async function () {
+      const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
+      const args = { account: erin.address, name: "Erin Pay", peerId: peerIdFor(erin.address) };
+      const payload = encodeProposalPayload(ProposalKind.Admit, args);
+      const tx = await registry.connect(alice).propose(ProposalKind.Admit, payload);
+      const expiresAt = BigInt((await tx.getBlock())!.timestamp) + VOTING_PERIOD_SECONDS;
+      await expect(tx).to.emit(registry, "ProposalCreated").withArgs(1, ProposalKind.Admit, alice.address, expiresAt, 3, payload);
+      await expect(tx).to.emit(registry, "MemberProposed").withArgs(erin.address, "Erin Pay", args.peerId, 1);
+      await expect(tx).to.emit(registry, "Voted").withArgs(1, alice.address, 1);
+
+      const record = await registry.member(erin.address);
+      expect([record.status, record.joinedAt]).to.deep.equal([BigInt(MemberStatus.Proposed), 0n]);
+      expect((await registry.memberByPeerId(args.peerId)).account).to.equal(erin.address);
+      expect(await registry.memberCount()).to.equal(5n);
+      expect((await registry.memberAt(4)).account).to.equal(erin.address);
+      expect(await registry.activeMemberCount()).to.equal(4n);
+      expect(await registry.isActiveMember(erin.address)).to.equal(false);
+      expect(await registry.hasVoted(1, alice.address)).to.equal(true);
+
+      const proposal = await registry.proposal(1);
+      expect(proposal.kind).to.equal(ProposalKind.Admit);
+      expect(proposal.proposer).to.equal(alice.address);
+      expect(proposal.expiresAt - proposal.createdAt).to.equal(VOTING_PERIOD_SECONDS);
+      expect([proposal.quorum, proposal.votes, proposal.executed]).to.deep.equal([3n, 1n, false]);
+      expect(decodeProposalPayload(ProposalKind.Admit, proposal.payload)).to.deep.equal(args);
+      expect(await registry.proposalCount()).to.equal(1n);
+    });
+
+    it("makes the candidate Active once a quorum voted and anyone executes", async function () {
+      const { registry, alice, bob, carol, erin, outsider } = await loadFixture(renouncedConsortiumFixture);
+      const peerId = peerIdFor(erin.address);
+      const proposalId = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin Pay", peerId });
+      await expect(registry.connect(bob).vote(proposalId)).to.emit(registry, "Voted").withArgs(proposalId, bob.address, 2);
+      await expect(registry.connect(carol).vote(proposalId)).to.emit(registry, "Voted").withArgs(proposalId, carol.address, 3);
+      const tx = registry.connect(outsider).execute(proposalId);
+      await expect(tx).to.emit(registry, "MemberActivated").withArgs(erin.address, "Erin Pay", peerId);
+      await expect(tx).to.emit(registry, "ProposalExecuted").withArgs(proposalId);
+
+      const record = await registry.member(erin.address);
+      expect(record.status).to.equal(MemberStatus.Active);
+      expect(record.joinedAt).to.equal(BigInt(await time.latest()));
+      expect(await registry.activeMemberCount()).to.equal(5n);
+      expect((await registry.proposal(proposalId)).executed).to.equal(true);
+      // The new member takes part in governance at once.
+      await expect(sendProposal(registry, erin, ProposalKind.RotatePepper, {})).to.emit(registry, "ProposalCreated");
+    });
+
+    it("refuses to propose a known account, a regulator, or invalid fields", async function () {
+      const { registry, alice, bob, erin, regulator } = await loadFixture(renouncedConsortiumFixture);
+      const peerId = peerIdFor(erin.address);
+      const admit = (account: string, name = "Erin", candidatePeerId = peerId) =>
+        sendProposal(registry, alice, ProposalKind.Admit, { account, name, peerId: candidatePeerId });
+      await expect(admit(bob.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
+        .withArgs(bob.address, MemberStatus.Active);
+      await expect(admit(regulator.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryRegulatorExists")
+        .withArgs(regulator.address);
+      await expect(admit(ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidAddress")
+        .withArgs(ZeroAddress);
+      await expect(registry.connect(alice).propose(ProposalKind.Admit, abi.encode(["address", "string", "bytes"], [erin.address, "", peerId])))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidName");
+      await expect(admit(erin.address, "Erin", "0x")).to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPeerId");
+      await expect(admit(erin.address, "Erin", peerIdFor(bob.address)))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
+        .withArgs(peerIdFor(bob.address));
+
+      await admit(erin.address);
+      await expect(admit(erin.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
+        .withArgs(erin.address, MemberStatus.Proposed);
+      await expect(registry.connect(bob).seedMember(erin.address, "Erin", peerId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryAdminRenounced");
+    });
+
+    it("keeps a pending candidate's PeerId for it while the proposal is open", async function () {
+      const { registry, alice, erin, frank } = await loadFixture(renouncedConsortiumFixture);
+      const peerId = peerIdFor(erin.address);
+      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId });
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: frank.address, name: "Frank", peerId }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
+        .withArgs(peerId);
+      await expect(sendProposal(registry, alice, ProposalKind.AddRegulator, { account: erin.address }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
+        .withArgs(erin.address, MemberStatus.Proposed);
+    });
+
+    it("lets a lapsed candidacy be proposed again, and releases its PeerId", async function () {
+      const { registry, alice, bob, carol, erin, frank } = await loadFixture(renouncedConsortiumFixture);
+      const peerId = peerIdFor(erin.address);
+      const first = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId });
+      await time.increase(VOTING_PERIOD_SECONDS);
+      // Erin's candidacy lapsed: Frank may claim the PeerId, and Erin may stand again with another.
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: frank.address, name: "Frank", peerId });
+      expect((await registry.memberByPeerId(peerId)).account).to.equal(frank.address);
+      const secondPeerId = peerIdFor(erin.address, 1);
+      const second = await passProposal(registry, [alice, bob, carol, frank], ProposalKind.Admit, {
+        account: erin.address, name: "Erin", peerId: secondPeerId,
+      });
+      expect(second).to.equal(first + 2n);
+      expect((await registry.member(erin.address)).status).to.equal(MemberStatus.Active);
+      expect((await registry.memberByPeerId(secondPeerId)).account).to.equal(erin.address);
+      expect(await registry.memberCount()).to.equal(6n);
+      await expect(registry.execute(first))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalExpired");
+    });
+
+    it("re-admits a removed member only by a fresh vote, binding its new PeerId", async function () {
+      const { registry, alice, bob, carol, dave } = await loadFixture(renouncedConsortiumFixture);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Remove, { account: dave.address });
+      await expect(sendProposal(registry, alice, ProposalKind.Reinstate, { account: dave.address }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
+        .withArgs(dave.address, MemberStatus.Removed);
+      // A Removed member's PeerId stays bound to it, so nobody else can take it over.
+      const oldPeerId = peerIdFor(dave.address);
+      expect((await registry.memberByPeerId(oldPeerId)).status).to.equal(MemberStatus.Removed);
+      const newPeerId = peerIdFor(dave.address, 1);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: dave.address, name: "Dave 2", peerId: newPeerId });
+      expect((await registry.member(dave.address)).status).to.equal(MemberStatus.Active);
+      expect((await registry.memberByPeerId(newPeerId)).name).to.equal("Dave 2");
+      expect((await registry.memberByPeerId(oldPeerId)).status).to.equal(MemberStatus.None);
+      expect(await registry.memberCount()).to.equal(4n);
+      expect(await registry.activeMemberCount()).to.equal(4n);
+    });
+
+    it("refuses a Removed member's PeerId to another candidate", async function () {
+      const { registry, alice, bob, carol, dave, erin } = await loadFixture(renouncedConsortiumFixture);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Remove, { account: dave.address });
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(dave.address) }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
+        .withArgs(peerIdFor(dave.address));
+    });
+  });
+
+  describe("quorum", function () {
+    it("executes at exactly the quorum and not one vote short", async function () {
+      const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      await registry.connect(bob).vote(proposalId);
+      await expect(registry.execute(proposalId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryQuorumNotReached")
+        .withArgs(proposalId, 2, 3);
+      await registry.connect(carol).vote(proposalId);
+      await expect(registry.execute(proposalId)).to.emit(registry, "PepperEpochRotated").withArgs(2);
+      expect(await registry.pepperEpoch()).to.equal(2n);
+    });
+
+    it("is ceil(Active members × fraction), at least 1", async function () {
+      const signers = await ethers.getSigners();
+      const cases = [
+        // [active members, numerator, denominator, expected quorum]
+        [1, 2, 3, 1], [2, 2, 3, 2], [3, 2, 3, 2], [4, 2, 3, 3], [6, 2, 3, 4], [7, 2, 3, 5],
+        [4, 1, 2, 2], [5, 1, 2, 3], [5, 1, 1, 5], [5, 1, 100, 1],
+      ] as const;
+      for (const [active, numerator, denominator, expected] of cases) {
+        const admin = signers[0]!;
+        const registry = await ethers.deployContract("ConsortiumRegistry", [admin.address, numerator, denominator, VOTING_PERIOD_SECONDS]);
+        for (const signer of signers.slice(1, active + 1)) {
+          await registry.seedMember(signer.address, "M", peerIdFor(signer.address));
+        }
+        const proposer = signers[1]!;
+        await registry.connect(proposer).propose(ProposalKind.RotatePepper, "0x");
+        expect((await registry.proposal(1)).quorum, `${active} members at ${numerator}/${denominator}`).to.equal(BigInt(expected));
+      }
+    });
+
+    it("stays as fixed at proposal time when more members join before execution", async function () {
+      const { registry, alice, bob, carol, dave, erin, frank } = await loadFixture(renouncedConsortiumFixture);
+      const early = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      // Five Active members now: this admission needs ceil(5 × 2/3) = 4 votes.
+      await passProposal(registry, [alice, bob, carol, erin], ProposalKind.Admit, { account: frank.address, name: "Frank", peerId: peerIdFor(frank.address) });
+      expect(await registry.activeMemberCount()).to.equal(6n);
+      const late = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      expect((await registry.proposal(late)).quorum).to.equal(4n);
+      // The early proposal still needs 3 of the 4 members it was proposed among.
+      await registry.connect(bob).vote(early);
+      await registry.connect(dave).vote(early);
+      await expect(registry.execute(early)).to.emit(registry, "ProposalExecuted").withArgs(early);
+    });
+
+    it("stays as fixed at proposal time when members are suspended before execution", async function () {
+      const { registry, alice, bob, carol, dave, regulator } = await loadFixture(renouncedConsortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      await registry.connect(regulator).regulatorSuspend(carol.address);
+      await registry.connect(regulator).regulatorSuspend(dave.address);
+      await registry.connect(bob).vote(proposalId);
+      await expect(registry.execute(proposalId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryQuorumNotReached")
+        .withArgs(proposalId, 2, 3);
+      // A new proposal counts the 2 remaining Active members: ceil(2 × 2/3) = 2.
+      const next = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      expect((await registry.proposal(next)).quorum).to.equal(2n);
+    });
+
+    it("closes a proposal at its expiry, for votes and for execution", async function () {
+      const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      const { expiresAt } = await registry.proposal(proposalId);
+      await registry.connect(bob).vote(proposalId);
+      await time.setNextBlockTimestamp(expiresAt - 1n);
+      await registry.connect(carol).vote(proposalId);
+      await time.setNextBlockTimestamp(expiresAt);
+      await expect(registry.execute(proposalId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalExpired")
+        .withArgs(proposalId, expiresAt);
+      await expect(registry.connect(carol).vote(proposalId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalExpired")
+        .withArgs(proposalId, expiresAt);
+    });
+
+    it("executes a proposal once, and takes no votes after", async function () {
+      const { registry, alice, bob, carol, dave } = await loadFixture(renouncedConsortiumFixture);
+      const proposalId = await passProposal(registry, [alice, bob, carol], ProposalKind.RotatePepper, {});
+      await expect(registry.execute(proposalId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalExecuted")
+        .withArgs(proposalId);
+      await expect(registry.connect(dave).vote(proposalId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalExecuted")
+        .withArgs(proposalId);
+      expect(await registry.pepperEpoch()).to.equal(2n);
+    });
+
+    it("counts one vote per member, the proposer's included", async function () {
+      const { registry, alice, bob } = await loadFixture(renouncedConsortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      await expect(registry.connect(alice).vote(proposalId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryAlreadyVoted")
+        .withArgs(proposalId, alice.address);
+      await registry.connect(bob).vote(proposalId);
+      await expect(registry.connect(bob).vote(proposalId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryAlreadyVoted")
+        .withArgs(proposalId, bob.address);
+    });
+
+    it("refuses votes and execution of unknown proposals", async function () {
+      const { registry, alice } = await loadFixture(renouncedConsortiumFixture);
+      for (const proposalId of [0n, 1n]) {
+        await expect(registry.connect(alice).vote(proposalId), `vote ${proposalId}`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalUnknown")
+          .withArgs(proposalId);
+        await expect(registry.execute(proposalId), `execute ${proposalId}`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalUnknown")
+          .withArgs(proposalId);
+      }
+    });
+  });
+
+  describe("who may propose and vote", function () {
+    it("refuses outsiders, the admin, regulators and candidates", async function () {
+      const { registry, admin, alice, erin, regulator, outsider } = await loadFixture(consortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      for (const caller of [outsider, admin, regulator, erin]) {
+        await expect(sendProposal(registry, caller, ProposalKind.RotatePepper, {}), `propose by ${caller.address}`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
+          .withArgs(caller.address);
+        await expect(registry.connect(caller).vote(proposalId), `vote by ${caller.address}`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
+          .withArgs(caller.address);
+      }
+    });
+
+    it("refuses suspended and removed members", async function () {
+      const { registry, alice, bob, carol, dave, regulator } = await loadFixture(renouncedConsortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      await registry.connect(regulator).regulatorSuspend(bob.address);
+      await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: bob.address });
+      await registry.connect(regulator).regulatorSuspend(carol.address);
+      for (const [caller, status] of [[bob, "removed"], [carol, "suspended"]] as const) {
+        await expect(sendProposal(registry, caller, ProposalKind.RotatePepper, {}), `${status} proposes`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
+          .withArgs(caller.address);
+        await expect(registry.connect(caller).vote(proposalId), `${status} votes`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
+          .withArgs(caller.address);
+      }
+    });
+  });
+
+  describe("regulator", function () {
+    it("suspends an Active member at once", async function () {
+      const { registry, alice, regulator } = await loadFixture(renouncedConsortiumFixture);
+      await expect(registry.connect(regulator).regulatorSuspend(alice.address))
+        .to.emit(registry, "MemberSuspended")
+        .withArgs(alice.address, regulator.address);
+      expect((await registry.member(alice.address)).status).to.equal(MemberStatus.Suspended);
+      expect(await registry.activeMemberCount()).to.equal(3n);
+      expect(await registry.hasRole(await registry.MEMBER_ROLE(), alice.address)).to.equal(false);
+    });
+
+    it("suspends only Active members", async function () {
+      const { registry, alice, erin, regulator } = await loadFixture(renouncedConsortiumFixture);
+      await registry.connect(regulator).regulatorSuspend(alice.address);
+      await expect(registry.connect(regulator).regulatorSuspend(alice.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
+        .withArgs(alice.address, MemberStatus.Suspended);
+      await expect(registry.connect(regulator).regulatorSuspend(erin.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
+        .withArgs(erin.address, MemberStatus.None);
+    });
+
+    it("is the only one who may suspend without a vote", async function () {
+      const { registry, admin, alice, bob, outsider } = await loadFixture(consortiumFixture);
+      for (const caller of [alice, admin, outsider]) {
+        await expect(registry.connect(caller).regulatorSuspend(bob.address), `by ${caller.address}`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotRegulator")
+          .withArgs(caller.address);
+      }
+    });
+
+    it("can do nothing else that writes: no proposal, vote or seeding", async function () {
+      const { registry, alice, erin, regulator } = await loadFixture(consortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      const asRegulator = registry.connect(regulator);
+      await expect(sendProposal(registry, regulator, ProposalKind.Suspend, { account: alice.address }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
+        .withArgs(regulator.address);
+      await expect(asRegulator.vote(proposalId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
+        .withArgs(regulator.address);
+      const notAdmin = "ConsortiumRegistryNotAdmin";
+      await expect(asRegulator.seedMember(erin.address, "Erin", peerIdFor(erin.address))).to.be.revertedWithCustomError(registry, notAdmin);
+      await expect(asRegulator.seedRegulator(erin.address)).to.be.revertedWithCustomError(registry, notAdmin);
+      await expect(asRegulator.seedCategory("x")).to.be.revertedWithCustomError(registry, notAdmin);
+      await expect(asRegulator.seedPolicy(1, OTHER_POLICY)).to.be.revertedWithCustomError(registry, notAdmin);
+      await expect(asRegulator.transferAdmin(regulator.address)).to.be.revertedWithCustomError(registry, notAdmin);
+      await expect(asRegulator.renounceAdmin()).to.be.revertedWithCustomError(registry, notAdmin);
+    });
+  });
+
+  describe("proposal kinds", function () {
+    it("Suspend: an Active member becomes Suspended, by the registry itself", async function () {
+      const { registry, alice, bob, carol, dave } = await loadFixture(renouncedConsortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.Suspend, { account: dave.address });
+      await registry.connect(bob).vote(proposalId);
+      await registry.connect(carol).vote(proposalId);
+      await expect(registry.execute(proposalId))
+        .to.emit(registry, "MemberSuspended")
+        .withArgs(dave.address, await registry.getAddress());
+      expect((await registry.member(dave.address)).status).to.equal(MemberStatus.Suspended);
+      expect(await registry.activeMemberCount()).to.equal(3n);
+      await expect(sendProposal(registry, alice, ProposalKind.Suspend, { account: dave.address }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
+        .withArgs(dave.address, MemberStatus.Suspended);
+    });
+
+    it("Suspend: re-checked at execution, so a member removed meanwhile is not suspended", async function () {
+      const { registry, alice, bob, carol, dave } = await loadFixture(renouncedConsortiumFixture);
+      const suspend = await propose(registry, alice, ProposalKind.Suspend, { account: dave.address });
+      await registry.connect(bob).vote(suspend);
+      await registry.connect(carol).vote(suspend);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Remove, { account: dave.address });
+      await expect(registry.execute(suspend))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
+        .withArgs(dave.address, MemberStatus.Removed);
+      expect((await registry.proposal(suspend)).executed).to.equal(false);
+    });
+
+    it("Reinstate: a Suspended member becomes Active again, keeping its joinedAt", async function () {
+      const { registry, alice, bob, dave, regulator } = await loadFixture(renouncedConsortiumFixture);
+      const { joinedAt } = await registry.member(dave.address);
+      await registry.connect(regulator).regulatorSuspend(dave.address);
+      const proposalId = await propose(registry, alice, ProposalKind.Reinstate, { account: dave.address });
+      // Proposed among the three Active members: quorum ceil(3 × 2/3) = 2.
+      await expect(registry.execute(proposalId))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryQuorumNotReached")
+        .withArgs(proposalId, 1, 2);
+      await registry.connect(bob).vote(proposalId);
+      await expect(registry.execute(proposalId)).to.emit(registry, "MemberReinstated").withArgs(dave.address);
+      const record = await registry.member(dave.address);
+      expect([record.status, record.joinedAt]).to.deep.equal([BigInt(MemberStatus.Active), joinedAt]);
+      expect(await registry.activeMemberCount()).to.equal(4n);
+      await expect(sendProposal(registry, alice, ProposalKind.Reinstate, { account: dave.address }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
+        .withArgs(dave.address, MemberStatus.Active);
+    });
+
+    it("Remove: an Active or Suspended member is removed for good", async function () {
+      const { registry, alice, bob, carol, dave, regulator, erin } = await loadFixture(renouncedConsortiumFixture);
+      const removeDave = await propose(registry, alice, ProposalKind.Remove, { account: dave.address });
+      await registry.connect(bob).vote(removeDave);
+      await registry.connect(carol).vote(removeDave);
+      await expect(registry.execute(removeDave)).to.emit(registry, "MemberRemoved").withArgs(dave.address);
+      expect(await registry.activeMemberCount()).to.equal(3n);
+
+      await registry.connect(regulator).regulatorSuspend(carol.address);
+      await passProposal(registry, [alice, bob], ProposalKind.Remove, { account: carol.address });
+      expect((await registry.member(carol.address)).status).to.equal(MemberStatus.Removed);
+      expect(await registry.activeMemberCount()).to.equal(2n);
+
+      for (const [account, status] of [[dave.address, MemberStatus.Removed], [erin.address, MemberStatus.None]] as const) {
+        await expect(sendProposal(registry, alice, ProposalKind.Remove, { account }))
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
+          .withArgs(account, status);
+      }
+    });
+
+    it("AddRegulator and RemoveRegulator: the regulator list follows the votes", async function () {
+      const { registry, alice, bob, carol, erin, frank, regulator } = await loadFixture(renouncedConsortiumFixture);
+      const voters = [alice, bob, carol];
+      await passProposal(registry, voters, ProposalKind.AddRegulator, { account: erin.address });
+      const add = await propose(registry, alice, ProposalKind.AddRegulator, { account: frank.address });
+      await registry.connect(bob).vote(add);
+      await registry.connect(carol).vote(add);
+      await expect(registry.execute(add)).to.emit(registry, "RegulatorAdded").withArgs(frank.address);
+      expect(await registry.regulators()).to.deep.equal([regulator.address, erin.address, frank.address]);
+
+      const remove = await propose(registry, alice, ProposalKind.RemoveRegulator, { account: regulator.address });
+      await registry.connect(bob).vote(remove);
+      await registry.connect(carol).vote(remove);
+      await expect(registry.execute(remove)).to.emit(registry, "RegulatorRemoved").withArgs(regulator.address);
+      expect(await registry.regulators()).to.deep.equal([frank.address, erin.address]);
+      await passProposal(registry, voters, ProposalKind.RemoveRegulator, { account: erin.address });
+      expect(await registry.regulators()).to.deep.equal([frank.address]);
+
+      await expect(registry.connect(regulator).regulatorSuspend(alice.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotRegulator")
+        .withArgs(regulator.address);
+      await expect(sendProposal(registry, alice, ProposalKind.RemoveRegulator, { account: regulator.address }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotRegulator")
+        .withArgs(regulator.address);
+      await expect(sendProposal(registry, alice, ProposalKind.AddRegulator, { account: frank.address }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryRegulatorExists")
+        .withArgs(frank.address);
+      await expect(sendProposal(registry, alice, ProposalKind.AddRegulator, { account: bob.address }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
+        .withArgs(bob.address, MemberStatus.Active);
+      await expect(registry.connect(alice).propose(ProposalKind.AddRegulator, abi.encode(["address"], [ZeroAddress])))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidAddress")
+        .withArgs(ZeroAddress);
+    });
+
+    it("AddRegulator: re-checked at execution against an admission that happened meanwhile", async function () {
+      const { registry, alice, bob, carol, erin } = await loadFixture(renouncedConsortiumFixture);
+      const add = await propose(registry, alice, ProposalKind.AddRegulator, { account: erin.address });
+      await registry.connect(bob).vote(add);
+      await registry.connect(carol).vote(add);
+      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      await expect(registry.execute(add))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
+        .withArgs(erin.address, MemberStatus.Proposed);
+    });
+
+    it("SetPolicy: sets a category's policy; an unchanged policy executes without PolicySet", async function () {
+      const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.SetPolicy, { categoryId: 2, policy: OTHER_POLICY });
+      await registry.connect(bob).vote(proposalId);
+      await registry.connect(carol).vote(proposalId);
+      await expect(registry.execute(proposalId)).to.emit(registry, "PolicySet").withArgs(2, Object.values(OTHER_POLICY));
+      expect(await registry.policy(2)).to.deep.equal(Object.values(OTHER_POLICY));
+
+      const same = await propose(registry, alice, ProposalKind.SetPolicy, { categoryId: 2, policy: OTHER_POLICY });
+      await registry.connect(bob).vote(same);
+      await registry.connect(carol).vote(same);
+      const tx = registry.execute(same);
+      await expect(tx).not.to.emit(registry, "PolicySet");
+      await expect(tx).to.emit(registry, "ProposalExecuted").withArgs(same);
+    });
+
+    it("SetPolicy: refuses unknown and retired categories and policies that admit nobody", async function () {
+      const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
+      const setPolicy = (categoryId: number, policy = OTHER_POLICY) =>
+        sendProposal(registry, alice, ProposalKind.SetPolicy, { categoryId, policy });
+      await expect(setPolicy(9)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryUnknown").withArgs(9);
+      await expect(setPolicy(1, { ...OTHER_POLICY, maxSnapshotAge: 0n }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPolicy")
+        .withArgs(1);
+      const pending = await propose(registry, alice, ProposalKind.SetPolicy, { categoryId: 1, policy: OTHER_POLICY });
+      await registry.connect(bob).vote(pending);
+      await registry.connect(carol).vote(pending);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.RetireCategory, { categoryId: 1 });
+      await expect(setPolicy(1)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryInactive").withArgs(1);
+      await expect(registry.execute(pending))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryInactive")
+        .withArgs(1);
+    });
+
+    it("AddCategory: adds the next id; names stay unique; the limit is re-checked at execution", async function () {
+      const { registry, alice, bob, carol } = await loadFixture(consortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.AddCategory, { name: "gambling_merchant" });
+      await registry.connect(bob).vote(proposalId);
+      await registry.connect(carol).vote(proposalId);
+      await expect(registry.execute(proposalId)).to.emit(registry, "CategoryAdded").withArgs(4, "gambling_merchant");
+      expect(await registry.isActiveCategory(4)).to.equal(true);
+      await expect(sendProposal(registry, alice, ProposalKind.AddCategory, { name: "gambling_merchant" }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryExists")
+        .withArgs(4);
+      await expect(registry.connect(alice).propose(ProposalKind.AddCategory, abi.encode(["string"], [""])))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidName");
+
+      for (let id = 5; id <= 62; id++) await registry.seedCategory(`category_${id}`);
+      const first = await propose(registry, alice, ProposalKind.AddCategory, { name: "category_63" });
+      const second = await propose(registry, alice, ProposalKind.AddCategory, { name: "category_64" });
+      for (const pending of [first, second]) {
+        await registry.connect(bob).vote(pending);
+        await registry.connect(carol).vote(pending);
+      }
+      await expect(registry.execute(first)).to.emit(registry, "CategoryAdded").withArgs(63, "category_63");
+      await expect(registry.execute(second)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryLimit");
+      await expect(sendProposal(registry, alice, ProposalKind.AddCategory, { name: "category_65" }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryLimit");
+    });
+
+    it("RetireCategory: the category stays readable but inactive, its name taken", async function () {
+      const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.RetireCategory, { categoryId: 2 });
+      await registry.connect(bob).vote(proposalId);
+      await registry.connect(carol).vote(proposalId);
+      await expect(registry.execute(proposalId)).to.emit(registry, "CategoryRetired").withArgs(2);
+      const category = await registry.category(2);
+      expect([category.name, category.active]).to.deep.equal(["money_mule", false]);
+      expect(await registry.isActiveCategory(2)).to.equal(false);
+      await expect(sendProposal(registry, alice, ProposalKind.RetireCategory, { categoryId: 2 }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryInactive")
+        .withArgs(2);
+      await expect(sendProposal(registry, alice, ProposalKind.RetireCategory, { categoryId: 7 }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryUnknown")
+        .withArgs(7);
+      await expect(sendProposal(registry, alice, ProposalKind.AddCategory, { name: "money_mule" }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryExists")
+        .withArgs(2);
+    });
+
+    it("RotatePepper: the epoch goes up by one per executed proposal", async function () {
+      const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.RotatePepper, {});
+      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      await registry.connect(bob).vote(proposalId);
+      await registry.connect(carol).vote(proposalId);
+      await expect(registry.execute(proposalId)).to.emit(registry, "PepperEpochRotated").withArgs(3);
+      expect(await registry.pepperEpoch()).to.equal(3n);
+    });
+
+    it("SetQuorum: later proposals use the new fraction; an unchanged one emits nothing", async function () {
+      const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
+      const proposalId = await propose(registry, alice, ProposalKind.SetQuorum, { numerator: 1, denominator: 2 });
+      await registry.connect(bob).vote(proposalId);
+      await registry.connect(carol).vote(proposalId);
+      await expect(registry.execute(proposalId)).to.emit(registry, "QuorumSet").withArgs(1, 2);
+      expect(await registry.quorumFraction()).to.deep.equal([1n, 2n]);
+      const next = await propose(registry, alice, ProposalKind.SetQuorum, { numerator: 1, denominator: 2 });
+      expect((await registry.proposal(next)).quorum).to.equal(2n);
+      await registry.connect(bob).vote(next);
+      await expect(registry.execute(next)).not.to.emit(registry, "QuorumSet");
+      for (const [numerator, denominator] of [[0, 1], [3, 2], [1, 0]] as const) {
+        await expect(sendProposal(registry, alice, ProposalKind.SetQuorum, { numerator, denominator }), `${numerator}/${denominator}`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidQuorum")
+          .withArgs(numerator, denominator);
+      }
+    });
+
+    it("refuses payloads that are not the kind's canonical encoding", async function () {
+      const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
+      const admit = encodeProposalPayload(ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      const cases: [ProposalKind, string][] = [
+        [ProposalKind.Admit, "0x"],
+        [ProposalKind.Admit, concat([admit, "0x00"])],
+        [ProposalKind.Admit, concat([admit, new Uint8Array(32)])],
+        [ProposalKind.Suspend, "0x"],
+        [ProposalKind.Suspend, abi.encode(["address", "uint256"], [erin.address, 1])],
+        [ProposalKind.Reinstate, "0x1234"],
+        [ProposalKind.Remove, concat([abi.encode(["address"], [erin.address]), "0x00"])],
+        [ProposalKind.AddRegulator, "0x"],
+        [ProposalKind.RemoveRegulator, "0x"],
+        [ProposalKind.SetPolicy, abi.encode(["uint8"], [1])],
+        [ProposalKind.AddCategory, "0x"],
+        [ProposalKind.AddCategory, concat([abi.encode(["string"], ["x"]), new Uint8Array(32)])],
+        [ProposalKind.RetireCategory, abi.encode(["uint8", "uint8"], [1, 1])],
+        [ProposalKind.RotatePepper, "0x00"],
+        [ProposalKind.SetQuorum, abi.encode(["uint16"], [1])],
+      ];
+      for (const [kind, payload] of cases) {
+        await expect(registry.connect(alice).propose(kind, payload), `kind ${kind}, payload ${payload.length} chars`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPayload")
+          .withArgs(kind);
+      }
+    });
+
+    it("uses the same kind and status numbers as node/chain/governance.ts", async function () {
+      const { registry, alice, erin, regulator } = await loadFixture(renouncedConsortiumFixture);
+      const examples = {
+        [ProposalKind.Admit]: { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) },
+        [ProposalKind.Suspend]: { account: alice.address },
+        [ProposalKind.Reinstate]: null,
+        [ProposalKind.Remove]: { account: alice.address },
+        [ProposalKind.AddRegulator]: null,
+        [ProposalKind.RemoveRegulator]: { account: regulator.address },
+        [ProposalKind.SetPolicy]: { categoryId: 1, policy: OTHER_POLICY },
+        [ProposalKind.AddCategory]: { name: "new_category" },
+        [ProposalKind.RetireCategory]: { categoryId: 3 },
+        [ProposalKind.RotatePepper]: {},
+        [ProposalKind.SetQuorum]: { numerator: 3, denominator: 4 },
+      } as const;
+      for (const [kindText, args] of Object.entries(examples)) {
+        if (args === null) continue; // needs another state; covered above
+        const kind = Number(kindText) as ProposalKind;
+        const proposalId = await propose(registry, alice, kind, args as never);
+        const stored = await registry.proposal(proposalId);
+        expect(stored.kind, `kind ${kind}`).to.equal(kind);
+        expect(decodeProposalPayload(kind, stored.payload), `payload of kind ${kind}`).to.deep.equal(args);
+      }
+      expect((await registry.member(erin.address)).status).to.equal(MemberStatus.Proposed);
+      expect((await registry.member(alice.address)).status).to.equal(MemberStatus.Active);
+    });
+  });
+
+  describe("lookups for node caches", function () {
+    it("enumerate every account ever proposed with bounded reads", async function () {
+      const { registry, alice, bob, carol, dave, erin } = await loadFixture(renouncedConsortiumFixture);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      await passProposal(registry, [alice, bob, carol, erin], ProposalKind.Remove, { account: dave.address });
+      const count = Number(await registry.memberCount());
+      const seen = [];
+      for (let index = 0; index < count; index++) {
+        const record = await registry.memberAt(index);
+        seen.push([record.account, Number(record.status)]);
+      }
+      expect(seen).to.deep.equal([
+        [alice.address, MemberStatus.Active],
+        [bob.address, MemberStatus.Active],
+        [carol.address, MemberStatus.Active],
+        [dave.address, MemberStatus.Removed],
+        [erin.address, MemberStatus.Active],
+      ]);
+      expect(await registry.activeMemberCount()).to.equal(4n);
+    });
+  });
+});

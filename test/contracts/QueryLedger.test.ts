@@ -1,0 +1,217 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { TypedDataEncoder, Wallet, ZeroHash, getBytes, hexlify, id as keccakOfText, randomBytes } from "ethers";
+import {
+  LOOKUP_REQUEST_TYPES,
+  LOOKUP_REQUEST_TYPE_STRING,
+  lookupDomain,
+  lookupRequestDigest,
+  mutable,
+  recoverLookupRequestSigner,
+  type LookupRequest,
+} from "../../node/chain/eip712.ts";
+import { categoryIdsFromMask, categoryMask, fromCompactSignature, ProposalKind } from "../../node/chain/governance.ts";
+import { QueryOutcome } from "../../node/chain/outcomes.ts";
+import {
+  consortiumFixture,
+  passProposal,
+  peerIdFor,
+  propose,
+  queryRecordFor,
+  randomLookupRequest,
+  randomQueryRecord,
+  type QueryRecordInput,
+} from "./fixtures.ts";
+
+const { ethers, networkHelpers } = await network.create();
+const { loadFixture, time } = networkHelpers;
+
+/** A deadline five minutes past the chain's clock. */
+async function deadline(): Promise<bigint> {
+  return BigInt(await time.latest()) + 300n;
+}
+
+describe("QueryLedger", function () {
+  describe("EIP-712 domain and types", function () {
+    it("computes the domain separator of node/chain/eip712.ts's domain", async function () {
+      const { ledger } = await loadFixture(consortiumFixture);
+      const { chainId } = await ethers.provider.getNetwork();
+      const expected = TypedDataEncoder.hashDomain(lookupDomain(chainId, await ledger.getAddress()));
+      expect(await ledger.domainSeparator()).to.equal(expected);
+    });
+
+    it("uses the typehash of the TypeScript type string, which is what ethers encodes", async function () {
+      const { ledger } = await loadFixture(consortiumFixture);
+      expect(await ledger.LOOKUP_REQUEST_TYPEHASH()).to.equal(keccakOfText(LOOKUP_REQUEST_TYPE_STRING));
+      expect(TypedDataEncoder.from(mutable(LOOKUP_REQUEST_TYPES)).encodeType("LookupRequest")).to.equal(LOOKUP_REQUEST_TYPE_STRING);
+    });
+
+    it("gives a record the query id TypeScript computes for the request", async function () {
+      const { ledger, alice } = await loadFixture(consortiumFixture);
+      const { chainId } = await ethers.provider.getNetwork();
+      const request = randomLookupRequest(Wallet.createRandom().address, alice.address, await deadline());
+      const record = queryRecordFor(request, hexlify(new Uint8Array(65)));
+      expect(await ledger.queryId(alice.address, record)).to.equal(lookupRequestDigest(chainId, await ledger.getAddress(), request));
+    });
+
+    it("records a request signed in TypeScript so that a TypeScript verifier recovers the querier from the log", async function () {
+      const { ledger, alice } = await loadFixture(consortiumFixture);
+      const { chainId } = await ethers.provider.getNetwork();
+      const ledgerAddress = await ledger.getAddress();
+      const querier = Wallet.createRandom();
+      const request: LookupRequest = {
+        querier: querier.address,
+        provider: alice.address,
+        categoryMask: categoryMask([1, 3]),
+        itemCount: 3,
+        itemsCommitment: hexlify(randomBytes(32)),
+        nonce: hexlify(randomBytes(32)),
+        deadline: await deadline(),
+      };
+      const signature = await querier.signTypedData(lookupDomain(chainId, ledgerAddress), mutable(LOOKUP_REQUEST_TYPES), request);
+
+      const receipt = await (await ledger.connect(alice).recordBatch(1, [queryRecordFor(request, signature, QueryOutcome.Answered, 1)])).wait();
+      const events = receipt!.logs.map((log) => ledger.interface.parseLog(log)).filter((parsed) => parsed?.name === "QueryRecorded");
+      expect(events).to.have.length(1);
+      const recorded = events[0]!.args;
+
+      // What an auditor does with nothing but the log:
+      const fromLog: LookupRequest = {
+        querier: recorded.querier,
+        provider: recorded.provider,
+        categoryMask: recorded.categoryMask,
+        itemCount: Number(recorded.itemCount),
+        itemsCommitment: recorded.itemsCommitment,
+        nonce: recorded.nonce,
+        deadline: recorded.deadline,
+      };
+      expect(recorded.queryId).to.equal(lookupRequestDigest(chainId, ledgerAddress, request));
+      expect(recorded.queryId).to.equal(lookupRequestDigest(chainId, ledgerAddress, fromLog));
+      const signatureFromLog = fromCompactSignature(recorded.signatureR, recorded.signatureVs);
+      expect(signatureFromLog).to.equal(signature);
+      expect(recoverLookupRequestSigner(chainId, ledgerAddress, fromLog, signatureFromLog)).to.equal(querier.address);
+      expect(categoryIdsFromMask(recorded.categoryMask)).to.deep.equal([1, 3]);
+    });
+  });
+
+  describe("recordBatch", function () {
+    it("emits every field of every record, then the batch, and advances the sequence", async function () {
+      const { ledger, alice } = await loadFixture(consortiumFixture);
+      const { chainId } = await ethers.provider.getNetwork();
+      const ledgerAddress = await ledger.getAddress();
+      const until = await deadline();
+      const queriers = [0, 1, 2].map(() => Wallet.createRandom());
+      const requests = queriers.map((querier) => randomLookupRequest(querier.address, alice.address, until));
+      const signatures = await Promise.all(
+        requests.map((request, index) =>
+          queriers[index]!.signTypedData(lookupDomain(chainId, ledgerAddress), mutable(LOOKUP_REQUEST_TYPES), request)),
+      );
+      const records: QueryRecordInput[] = [
+        queryRecordFor(requests[0]!, signatures[0]!, QueryOutcome.Answered, 2),
+        queryRecordFor(requests[1]!, signatures[1]!, QueryOutcome.DeniedReciprocity),
+        queryRecordFor(requests[2]!, signatures[2]!, QueryOutcome.Answered, 0),
+      ];
+      expect(await ledger.lastSequence(alice.address)).to.equal(0n);
+      const tx = ledger.connect(alice).recordBatch(1, records);
+      for (const [index, record] of records.entries()) {
+        await expect(tx, `record ${index}`)
+          .to.emit(ledger, "QueryRecorded")
+          .withArgs(
+            lookupRequestDigest(chainId, ledgerAddress, requests[index]!),
+            record.querier,
+            alice.address,
+            record.categoryMask,
+            record.deadline,
+            record.itemCount,
+            record.hitCount,
+            record.outcome,
+            record.itemsCommitment,
+            record.nonce,
+            record.signatureR,
+            record.signatureVs,
+          );
+      }
+      await expect(tx).to.emit(ledger, "BatchRecorded").withArgs(alice.address, 1, 3);
+      expect(await ledger.lastSequence(alice.address)).to.equal(1n);
+
+      // The batch event comes after its records.
+      const receipt = await (await tx).wait();
+      const names = receipt!.logs.map((log) => ledger.interface.parseLog(log)?.name);
+      expect(names).to.deep.equal(["QueryRecorded", "QueryRecorded", "QueryRecorded", "BatchRecorded"]);
+    });
+
+    it("records refused requests too, whatever their signature", async function () {
+      const { ledger, bob } = await loadFixture(consortiumFixture);
+      const record = { ...randomQueryRecord(await deadline()), outcome: QueryOutcome.DeniedBadSignature, hitCount: 0, signatureR: ZeroHash, signatureVs: ZeroHash };
+      await expect(ledger.connect(bob).recordBatch(1, [record]))
+        .to.emit(ledger, "QueryRecorded")
+        .withArgs(await ledger.queryId(bob.address, record), record.querier, bob.address, record.categoryMask, record.deadline,
+          record.itemCount, 0, QueryOutcome.DeniedBadSignature, record.itemsCommitment, record.nonce, ZeroHash, ZeroHash);
+    });
+
+    it("requires each provider's batches in order: a replay or a gap reverts", async function () {
+      const { ledger, alice, bob } = await loadFixture(consortiumFixture);
+      const until = await deadline();
+      const batch = () => [randomQueryRecord(until), randomQueryRecord(until)];
+      await expect(ledger.connect(alice).recordBatch(0, batch()))
+        .to.be.revertedWithCustomError(ledger, "QueryLedgerBadSequence")
+        .withArgs(alice.address, 1, 0);
+      await expect(ledger.connect(alice).recordBatch(2, batch()))
+        .to.be.revertedWithCustomError(ledger, "QueryLedgerBadSequence")
+        .withArgs(alice.address, 1, 2);
+      const first = batch();
+      await ledger.connect(alice).recordBatch(1, first);
+      await expect(ledger.connect(alice).recordBatch(1, first))
+        .to.be.revertedWithCustomError(ledger, "QueryLedgerBadSequence")
+        .withArgs(alice.address, 2, 1);
+      await expect(ledger.connect(alice).recordBatch(3, batch()))
+        .to.be.revertedWithCustomError(ledger, "QueryLedgerBadSequence")
+        .withArgs(alice.address, 2, 3);
+      await ledger.connect(alice).recordBatch(2, batch());
+      // Bob's sequence is his own.
+      await expect(ledger.connect(bob).recordBatch(1, batch())).to.emit(ledger, "BatchRecorded").withArgs(bob.address, 1, 2);
+      expect(await ledger.lastSequence(alice.address)).to.equal(2n);
+      expect(await ledger.lastSequence(bob.address)).to.equal(1n);
+    });
+
+    it("refuses an empty batch", async function () {
+      const { ledger, alice } = await loadFixture(consortiumFixture);
+      await expect(ledger.connect(alice).recordBatch(1, [])).to.be.revertedWithCustomError(ledger, "QueryLedgerEmptyBatch");
+    });
+
+    it("takes batches only from Active members: not outsiders, candidates, regulators, suspended or removed members", async function () {
+      const { registry, ledger, alice, bob, carol, dave, erin, regulator, outsider } = await loadFixture(consortiumFixture);
+      await ledger.connect(dave).recordBatch(1, [randomQueryRecord(await deadline())]);
+      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      await registry.connect(regulator).regulatorSuspend(bob.address);
+      await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: dave.address });
+      const record = randomQueryRecord(await deadline());
+      for (const [caller, who] of [[outsider, "outsider"], [erin, "candidate"], [regulator, "regulator"], [bob, "suspended"], [dave, "removed"]] as const) {
+        await expect(ledger.connect(caller).recordBatch(1, [record]), who)
+          .to.be.revertedWithCustomError(ledger, "QueryLedgerNotActiveMember")
+          .withArgs(caller.address);
+      }
+      // A removed provider's history stays readable.
+      expect(await ledger.lastSequence(dave.address)).to.equal(1n);
+    });
+
+    it("refuses, like the ABI decoder, a record whose small fields carry high bits", async function () {
+      const { ledger, alice } = await loadFixture(consortiumFixture);
+      const valid = ledger.interface.encodeFunctionData("recordBatch", [1, [randomQueryRecord(await deadline())]]);
+      // Calldata: selector, seq, array offset, array length, then the record's ten words.
+      const recordStart = 4 + 3 * 32;
+      const fields = ["querier", "categoryMask", "deadline", "itemCount", "hitCount", "outcome"];
+      for (const [word, field] of fields.entries()) {
+        const data = getBytes(valid);
+        data[recordStart + word * 32] = 0x01; // the word's most significant byte lies outside every field type
+        await expect(alice.sendTransaction({ to: await ledger.getAddress(), data: hexlify(data) }), field).to.be.revertedWithoutReason(ethers);
+      }
+      await expect(alice.sendTransaction({ to: await ledger.getAddress(), data: valid })).to.emit(ledger, "BatchRecorded");
+    });
+
+    it("points at its registry", async function () {
+      const { registry, ledger } = await loadFixture(consortiumFixture);
+      expect(await ledger.registry()).to.equal(await registry.getAddress());
+    });
+  });
+});

@@ -1,0 +1,217 @@
+/**
+ * The consortium every contract test starts from, and small helpers to drive its governance.
+ *
+ * @example
+ *   const { ethers, networkHelpers } = await network.create();
+ *   const { registry, alice, bob, carol } = await networkHelpers.loadFixture(consortiumFixture);
+ *   await passProposal(registry, [alice, bob, carol], ProposalKind.RotatePepper, {});
+ */
+import type { NetworkConnection } from "hardhat/types/network";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { concat, dataSlice, getAddress, hexlify, keccak256, randomBytes, toBeHex, type ContractTransactionResponse } from "ethers";
+import type { ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
+import type { RiskshareTypes } from "../../types/ethers-contracts/QueryLedger.js";
+import {
+  categoryMask,
+  encodeProposalPayload,
+  toCompactSignature,
+  type CategoryPolicy,
+  type ProposalArgsInput,
+  type ProposalKind,
+} from "../../node/chain/governance.ts";
+import { itemsCommitment, type LookupRequest } from "../../node/chain/eip712.ts";
+import { QueryOutcome, type QueryOutcomeCode } from "../../node/chain/outcomes.ts";
+
+/** How long a proposal stays open in the fixture: three days. */
+export const VOTING_PERIOD_SECONDS = 3n * 24n * 3600n;
+
+/** Quorum of the fixture: two thirds of the Active members, rounded up. */
+export const QUORUM = { numerator: 2, denominator: 3 } as const;
+
+/** Categories seeded by the fixture; their ids are 1, 2, 3. */
+export const CATEGORY_NAMES = ["fraud_confirmed", "money_mule", "stolen_card"] as const;
+
+/** The policy the fixture seeds for every category. */
+export const POLICY: CategoryPolicy = {
+  minEntries: 10n,
+  maxSnapshotAge: 7n * 24n * 3600n,
+  quotaBase: 1_000n,
+  quotaRatioBps: 5_000n,
+};
+
+/**
+ * A PeerId-shaped byte string for an account (39 bytes, like the identity multihash of a
+ * secp256k1 libp2p key): deterministic, distinct per account and per `variant`.
+ */
+export function peerIdFor(address: string, variant = 0): string {
+  const fakeCompressedKey = concat(["0x02", dataSlice(keccak256(concat([address, toBeHex(variant, 1)])), 0, 32)]);
+  return concat(["0x002508021221", fakeCompressedKey]);
+}
+
+/** A display name for an account. */
+export function nameFor(label: string): string {
+  return `${label} Bank`;
+}
+
+/**
+ * Four founding members (alice, bob, carol, dave: quorum 3), one regulator, three categories with
+ * a policy each; the admin is still in place. erin and frank are candidates, outsider is nobody.
+ */
+export async function consortiumFixture({ ethers }: NetworkConnection) {
+  const [admin, alice, bob, carol, dave, erin, frank, regulator, outsider] = await ethers.getSigners();
+  if (!admin || !alice || !bob || !carol || !dave || !erin || !frank || !regulator || !outsider) {
+    throw new Error("the Hardhat network needs at least 9 accounts");
+  }
+  const registry = await ethers.deployContract("ConsortiumRegistry", [
+    admin.address,
+    QUORUM.numerator,
+    QUORUM.denominator,
+    VOTING_PERIOD_SECONDS,
+  ]);
+  const registryAddress = await registry.getAddress();
+  const founders = { alice, bob, carol, dave };
+  for (const [label, signer] of Object.entries(founders)) {
+    await registry.seedMember(signer.address, nameFor(label), peerIdFor(signer.address));
+  }
+  await registry.seedRegulator(regulator.address);
+  for (const name of CATEGORY_NAMES) await registry.seedCategory(name);
+  for (let id = 1; id <= CATEGORY_NAMES.length; id++) await registry.seedPolicy(id, POLICY);
+
+  const contributions = await ethers.deployContract("ContributionRegistry", [registryAddress]);
+  const ledger = await ethers.deployContract("QueryLedger", [registryAddress]);
+  return {
+    registry,
+    contributions,
+    ledger,
+    admin,
+    alice,
+    bob,
+    carol,
+    dave,
+    erin,
+    frank,
+    regulator,
+    outsider,
+    members: [alice, bob, carol, dave],
+  };
+}
+
+/** The same consortium after the bootstrap admin renounced: only votes change it now. */
+export async function renouncedConsortiumFixture(connection: NetworkConnection) {
+  const fixture = await consortiumFixture(connection);
+  await fixture.registry.connect(fixture.admin).renounceAdmin();
+  return fixture;
+}
+
+/** Sends `propose` from `proposer` with the payload encoded for `kind`. */
+export function sendProposal<K extends ProposalKind>(
+  registry: ConsortiumRegistry,
+  proposer: HardhatEthersSigner,
+  kind: K,
+  args: ProposalArgsInput<K>,
+): Promise<ContractTransactionResponse> {
+  return registry.connect(proposer).propose(kind, encodeProposalPayload(kind, args));
+}
+
+/** Makes a proposal and returns its id (read from its ProposalCreated event). */
+export async function propose<K extends ProposalKind>(
+  registry: ConsortiumRegistry,
+  proposer: HardhatEthersSigner,
+  kind: K,
+  args: ProposalArgsInput<K>,
+): Promise<bigint> {
+  const receipt = await (await sendProposal(registry, proposer, kind, args)).wait();
+  for (const log of receipt?.logs ?? []) {
+    const parsed = registry.interface.parseLog(log);
+    if (parsed?.name === "ProposalCreated") return parsed.args.proposalId as bigint;
+  }
+  throw new Error("ProposalCreated event missing");
+}
+
+/** Has `voters[0]` propose, every other voter vote, and `voters[0]` execute; returns the proposal id. */
+export async function passProposal<K extends ProposalKind>(
+  registry: ConsortiumRegistry,
+  voters: readonly HardhatEthersSigner[],
+  kind: K,
+  args: ProposalArgsInput<K>,
+): Promise<bigint> {
+  const [proposer, ...others] = voters;
+  if (!proposer) throw new Error("passProposal needs at least one voter");
+  const proposalId = await propose(registry, proposer, kind, args);
+  for (const voter of others) await registry.connect(voter).vote(proposalId);
+  await registry.connect(proposer).execute(proposalId);
+  return proposalId;
+}
+
+/** A QueryLedger record as recordBatch takes it. */
+export type QueryRecordInput = RiskshareTypes.QueryRecordStruct;
+
+/** A random integer in [min, max]. */
+function randomInt(min: number, max: number): number {
+  return min + Math.floor(Math.random() * (max - min + 1));
+}
+
+/** A random non-empty category mask over ids 1..6 (the kind a real request carries). */
+function randomCategoryMask(): bigint {
+  const ids = [1, 2, 3, 4, 5, 6].filter(() => Math.random() < 0.5);
+  return categoryMask(ids.length > 0 ? ids : [randomInt(1, 6)]);
+}
+
+/** A lookup request from `querier` to `provider` over random items: fresh commitment and nonce. */
+export function randomLookupRequest(querier: string, provider: string, deadline: bigint): LookupRequest {
+  const itemCount = randomInt(1, 20);
+  const itemHashes = Array.from({ length: itemCount }, () => randomBytes(32));
+  return {
+    querier,
+    provider,
+    categoryMask: randomCategoryMask(),
+    itemCount,
+    itemsCommitment: itemsCommitment(randomBytes(32), itemHashes),
+    nonce: hexlify(randomBytes(32)),
+    deadline,
+  };
+}
+
+/** The record a provider submits for `request`, carrying the querier's `signature` in compact form. */
+export function queryRecordFor(
+  request: LookupRequest,
+  signature: string,
+  outcome: QueryOutcomeCode = QueryOutcome.Answered,
+  hitCount = 0,
+): QueryRecordInput {
+  const { r, vs } = toCompactSignature(signature);
+  return {
+    querier: request.querier,
+    categoryMask: request.categoryMask,
+    deadline: request.deadline,
+    itemCount: request.itemCount,
+    hitCount,
+    outcome,
+    itemsCommitment: request.itemsCommitment,
+    nonce: request.nonce,
+    signatureR: r,
+    signatureVs: vs,
+  };
+}
+
+/**
+ * A record with realistic random fields (a random querier, commitment, nonce and signature-shaped
+ * r/vs, nonzero counts): what a busy provider's batch looks like to the chain, without the cost of
+ * signing each request.
+ */
+export function randomQueryRecord(deadline: bigint): QueryRecordInput {
+  const itemCount = randomInt(1, 50);
+  const denied = Math.random() < 0.1;
+  return {
+    querier: getAddress(hexlify(randomBytes(20))),
+    categoryMask: randomCategoryMask(),
+    deadline,
+    itemCount,
+    hitCount: denied ? 0 : randomInt(0, itemCount),
+    outcome: denied ? randomInt(1, 8) : QueryOutcome.Answered,
+    itemsCommitment: hexlify(randomBytes(32)),
+    nonce: hexlify(randomBytes(32)),
+    signatureR: hexlify(randomBytes(32)),
+    signatureVs: hexlify(randomBytes(32)),
+  };
+}
