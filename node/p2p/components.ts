@@ -1,0 +1,53 @@
+/**
+ * What the p2p layer needs from the rest of the node, each as the smallest interface that does.
+ * The node wires real parts behind them (registry cache, store, ledger outbox, wallet); tests
+ * wire small fakes.
+ */
+import type { Connection, DialTarget, AbortOptions, StreamHandler, StreamHandlerOptions } from "@libp2p/interface";
+import type { TypedDataDomain, TypedDataField } from "ethers";
+
+/** A peer as the p2p layer knows it once its connection is authenticated. */
+export interface PeerIdentity {
+  /** The PeerId bytes (multihash) the registry stores. */
+  peerIdBytes: Uint8Array;
+  /** The EVM address the PeerId's key stands for (checksummed). */
+  address: string;
+}
+
+/** The node's view of the registry: who is an Active member right now (I-1). */
+export interface MembershipView {
+  /** True when an Active member's record binds this address to this PeerId. */
+  isActivePeer(peer: PeerIdentity): boolean;
+}
+
+/** Unix time, injectable so deadlines can be tested. */
+export interface Clock {
+  /** Whole unix seconds. */
+  nowSeconds(): number;
+}
+
+/** Signs EIP-712 typed data with the member's key (an ethers Wallet fits). */
+export interface TypedDataSigner {
+  /** The checksummed address of the key. */
+  readonly address: string;
+  signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string>;
+}
+
+/** Registers protocol handlers (a libp2p node or its registrar fits). */
+export interface StreamRegistrar {
+  handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>;
+  unhandle(protocol: string, options?: AbortOptions): Promise<void>;
+}
+
+/** Opens connections to peers (a libp2p node fits). */
+export interface PeerDialer {
+  dial(peer: DialTarget, options?: AbortOptions): Promise<Connection>;
+}
+
+/** ECDH with the node's own key, without handing the key out. */
+export interface KeyAgreement {
+  /** The node's compressed secp256k1 public key (33 bytes). */
+  readonly publicKey: Uint8Array;
+  /** The x coordinate (32 bytes) of the shared point with a peer's secp256k1 public key. */
+  sharedSecret(peerPublicKey: Uint8Array): Uint8Array;
+}

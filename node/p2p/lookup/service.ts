@@ -1,0 +1,84 @@
+/**
+ * `/riskshare/lookup/1` as one service: `start()` registers the provider handler, `stop()`
+ * unregisters it and aborts every exchange in flight; `lookupPeer` and `fanOut` ask providers.
+ */
+import type { DialTarget } from "@libp2p/interface";
+import { RiskshareError } from "../../errors.ts";
+import type { Logger } from "../../logger.ts";
+import type { Clock } from "../components.ts";
+import { systemClock } from "../options.ts";
+import { LookupClient, type LookupCallOptions, type LookupOutcome, type LookupQuery } from "./client.ts";
+import type { LookupComponents } from "./components.ts";
+import { LOOKUP_PROTOCOL } from "./constants.ts";
+import { fanOut, type FanOutOptions, type FanOutTarget } from "./fanout.ts";
+import { LookupProvider } from "./handler.ts";
+import { lookupOptions, type LookupInit, type LookupOptions } from "./options.ts";
+
+const REQUIRED: readonly (keyof LookupComponents)[] = [
+  "registrar", "dialer", "membership", "signer", "outbox", "nonceGuard", "reciprocity", "entries", "journal", "logger",
+];
+
+/** The lookup protocol, both sides. */
+export class LookupService {
+  readonly protocol = LOOKUP_PROTOCOL;
+  private readonly opts: LookupOptions;
+  private readonly components: LookupComponents;
+  private readonly log: Logger;
+  private readonly provider: LookupProvider;
+  private readonly client: LookupClient;
+  private abort = new AbortController();
+  private started = false;
+
+  constructor(init: LookupInit, components: LookupComponents) {
+    for (const name of REQUIRED) {
+      if (components[name] === undefined) throw new RiskshareError("E_INTERNAL", `the lookup service needs the '${name}' component`, { component: name });
+    }
+    this.opts = lookupOptions(init);
+    this.components = components;
+    this.log = components.logger.child({ module: "p2p.lookup" });
+    const clock: Clock = components.clock ?? systemClock;
+    this.provider = new LookupProvider(this.opts, components, clock, this.log);
+    this.client = new LookupClient(this.opts, components, clock, this.log);
+    this.abort.abort();
+  }
+
+  /** Whether the handler is registered. */
+  isStarted(): boolean {
+    return this.started;
+  }
+
+  /** Registers the provider handler. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    await this.components.registrar.handle(LOOKUP_PROTOCOL, (stream, connection) => this.provider.handle(stream, connection, signal), {
+      maxInboundStreams: this.opts.maxInboundStreams,
+      maxOutboundStreams: this.opts.maxOutboundStreams,
+    });
+    this.started = true;
+  }
+
+  /** Unregisters the handler and aborts every exchange in flight, served or sent. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.abort.abort(new RiskshareError("E_ABORTED", "lookup service stopping"));
+    await this.components.registrar.unhandle(LOOKUP_PROTOCOL);
+  }
+
+  /** Asks one provider (see {@link LookupClient.lookupPeer}); E_ABORTED outcome when the service is stopped. */
+  async lookupPeer(peer: DialTarget, query: LookupQuery, opts: LookupCallOptions = {}): Promise<LookupOutcome> {
+    return this.client.lookupPeer(peer, query, opts, this.abort.signal);
+  }
+
+  /** Asks every target in parallel, each with its own timeout; one outcome per target, in order. */
+  async fanOut(targets: readonly FanOutTarget[], query: Omit<LookupQuery, "providerAddress">, opts: FanOutOptions = {}): Promise<LookupOutcome[]> {
+    return fanOut((peer, q, o) => this.lookupPeer(peer, q, o), targets, query, opts);
+  }
+}
+
+/** The protocol factory, js-libp2p style: `lookup(init)(components)`. */
+export function lookup(init: LookupInit): (components: LookupComponents) => LookupService {
+  return (components) => new LookupService(init, components);
+}
