@@ -3,6 +3,8 @@ import { ApiServer, type CheckRequest, type HealthResponse } from "../../node/ap
 import { silentLogger } from "../../node/logger.ts";
 
 const TOKEN = "test-token-0123456789";
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const jsonOf = async (response: Response): Promise<any> => response.json();
 const ADDRESS = "0x0000000000000000000000000000000000000001";
 
 function health(status: HealthResponse["status"]): HealthResponse {
@@ -47,14 +49,14 @@ describe("local HTTP API", () => {
     for (const token of [null, "wrong", `${TOKEN}x`]) {
       const response = await call("/v1/health", { token });
       expect(response.status, `token ${token}`).to.equal(401);
-      expect((await response.json()).error.code, `token ${token}`).to.equal("E_API_TOKEN");
+      expect((await jsonOf(response)).error.code, `token ${token}`).to.equal("E_API_TOKEN");
     }
   });
 
   it("serves its OpenAPI document without a token, describing every route", async () => {
     const response = await call("/v1/openapi.json", { token: null });
     expect(response.status).to.equal(200);
-    const doc = await response.json();
+    const doc = await jsonOf(response);
     expect(doc.openapi).to.equal("3.1.0");
     expect(Object.keys(doc.paths)).to.include.members(["/v1/check", "/v1/health", "/v1/peers"]);
     expect(doc.paths["/v1/check"].post.requestBody.content["application/json"].schema.properties.items.maxItems).to.equal(1000);
@@ -63,7 +65,7 @@ describe("local HTTP API", () => {
   it("hands a valid check to the node and returns its merged answer", async () => {
     const response = await call("/v1/check", { method: "POST", body: JSON.stringify({ items: [{ type: "phone", value: "13800138000" }] }) });
     expect(response.status).to.equal(200);
-    expect((await response.json()).verdict).to.equal("miss");
+    expect((await jsonOf(response)).verdict).to.equal("miss");
     expect(received.at(-1)?.items).to.have.length(1);
   });
 
@@ -80,7 +82,7 @@ describe("local HTTP API", () => {
     for (const [body, field] of cases) {
       const response = await call("/v1/check", { method: "POST", body });
       expect(response.status, body.slice(0, 60)).to.equal(400);
-      const { error } = await response.json();
+      const { error } = await jsonOf(response);
       expect(error.code, body.slice(0, 60)).to.equal("E_API_BODY");
       expect(error.message, body.slice(0, 60)).to.contain(field);
       expect(error.message, body.slice(0, 60)).to.not.contain("13800138000");
@@ -91,14 +93,14 @@ describe("local HTTP API", () => {
     const body = JSON.stringify({ items: [{ type: "device_id", value: "d".repeat(100_000) }] });
     const response = await call("/v1/check", { method: "POST", body });
     expect(response.status).to.equal(413);
-    expect((await response.json()).error.code).to.equal("E_API_BODY");
+    expect((await jsonOf(response)).error.code).to.equal("E_API_BODY");
   });
 
   it("answers health with 503 while the node refuses lookups", async () => {
     nodeHealth = "refusing";
     const refusing = await call("/v1/health");
     expect(refusing.status).to.equal(503);
-    expect((await refusing.json()).reasons).to.deep.equal(["ledger backlog full"]);
+    expect((await jsonOf(refusing)).reasons).to.deep.equal(["ledger backlog full"]);
     nodeHealth = "ok";
     expect((await call("/v1/health")).status).to.equal(200);
   });
@@ -106,7 +108,7 @@ describe("local HTTP API", () => {
   it("answers an unknown route with 404 and a code", async () => {
     const response = await call("/v1/nope");
     expect(response.status).to.equal(404);
-    expect((await response.json()).error.code).to.equal("E_NOT_FOUND");
+    expect((await jsonOf(response)).error.code).to.equal("E_NOT_FOUND");
   });
 
   it("refuses to bind anywhere but 127.0.0.1", () => {

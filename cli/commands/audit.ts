@@ -1,0 +1,163 @@
+import { Command } from "commander";
+import { z } from "zod";
+import { readLedger, verifyLedger, type AuditModules, type AuditRecord } from "../../node/chain/index.ts";
+import { RiskshareError } from "../../node/errors.ts";
+import { contextOf, type CliContext } from "../context.ts";
+import { parseOptions } from "../errors.ts";
+import { addressArg, isoOf, isoTimeArg } from "../parse.ts";
+import { Output, table, type CliIo } from "../output.ts";
+import { loadView, openChain, withChainFlags, type ChainSession } from "../chain.ts";
+
+const filterSchema = z.object({
+  rpc: z.string().optional(),
+  registry: z.string().optional(),
+  contributions: z.string().optional(),
+  ledger: z.string().optional(),
+  from: isoTimeArg.optional(),
+  to: isoTimeArg.optional(),
+  querier: addressArg.optional(),
+  provider: addressArg.optional(),
+  category: z.string().optional(),
+  format: z.enum(["table", "csv", "json"]).default("table"),
+});
+
+function auditModules(session: ChainSession): AuditModules {
+  return { provider: session.connection.provider, registry: session.contracts.registry, ledger: session.contracts.ledger, chainId: session.connection.chainId };
+}
+
+/** The columns of `audit queries`, in order. */
+export const AUDIT_COLUMNS = ["time", "block", "query_id", "seq", "querier", "provider", "categories", "items", "hits", "outcome", "deadline", "items_commitment"] as const;
+
+function csvCell(value: unknown): string {
+  const text = String(value ?? "");
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function withFilters(command: Command): Command {
+  return withChainFlags(command)
+    .option("--from <iso>", "only records in blocks at or after this time (ISO 8601)")
+    .option("--to <iso>", "only records in blocks at or before this time (ISO 8601)")
+    .option("--querier <address>", "only this querier's queries")
+    .option("--provider <address>", "only queries served by this provider")
+    .option("--category <name>", "only queries that asked for this category")
+    .option("--format <format>", "table | csv | json", "table");
+}
+
+async function loadRecords(ctx: CliContext, session: ChainSession, opts: z.output<typeof filterSchema>) {
+  const view = await loadView(session, ctx);
+  let categoryId: number | undefined;
+  if (opts.category !== undefined) {
+    categoryId = view.categoryIdByName(opts.category);
+    if (categoryId === undefined) throw new RiskshareError("E_CATEGORY_UNKNOWN", `no category named ${opts.category} on chain`);
+  }
+  const ledger = await readLedger(auditModules(session), {
+    ...(opts.from === undefined ? {} : { fromTime: opts.from }),
+    ...(opts.to === undefined ? {} : { toTime: opts.to }),
+    ...(opts.querier === undefined ? {} : { querier: opts.querier }),
+    ...(opts.provider === undefined ? {} : { provider: opts.provider }),
+    ...(categoryId === undefined ? {} : { categoryId }),
+  });
+  const categoryName = (id: number) => view.category(id)?.name ?? `#${id}`;
+  const memberName = (address: string) => view.member(address)?.name ?? address;
+  return { view, ledger, categoryName, memberName };
+}
+
+function rowOf(r: AuditRecord, categoryName: (id: number) => string): unknown[] {
+  return [isoOf(r.timestamp), r.blockNumber, r.queryId, r.seq, r.querier, r.provider, r.categoryIds.map(categoryName).join("|"), r.itemCount, r.hitCount, r.outcomeName, isoOf(r.deadline), r.itemsCommitment];
+}
+
+/** `riskshare audit …`: the compliance view of the on-chain query ledger; needs only --rpc and the contract addresses. */
+export function auditCommand(io: CliIo): Command {
+  const audit = new Command("audit").description("audit the on-chain query ledger (read-only; any account, no node needed)");
+
+  audit.addCommand(withFilters(new Command("queries"))
+    .description("list query records: who asked whom, when, for which categories, with what outcome")
+    .addHelpText("after", "\nExamples:\n  riskshare audit queries --from 2026-11-01 --to 2026-11-30 --format csv > november.csv\n  riskshare audit queries --rpc http://127.0.0.1:8545 --registry 0x… --contributions 0x… --ledger 0x… --querier 0x…")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(filterSchema, raw);
+      const session = await openChain(ctx, opts, false);
+      try {
+        const { ledger, categoryName } = await loadRecords(ctx, session, opts);
+        const records = ledger.records;
+        if (opts.format === "csv" && !ctx.json) {
+          io.stdout.write(`${AUDIT_COLUMNS.join(",")}\n`);
+          for (const r of records) io.stdout.write(`${rowOf(r, categoryName).map(csvCell).join(",")}\n`);
+          return;
+        }
+        const json = records.map((r) => ({ ...r, categories: r.categoryIds.map(categoryName) }));
+        const out = opts.format === "json" ? new Output(io, true) : ctx.out;
+        out.result({ records: json }, () => records.length === 0 ? "no query records match" : table([...AUDIT_COLUMNS].map((c) => c.toUpperCase()), records.map((r) => rowOf(r, categoryName))));
+      } finally {
+        session.close();
+      }
+    }));
+
+  audit.addCommand(withChainFlags(new Command("verify"))
+    .description("re-check every record: signature recovers the querier, both parties were Active, batch sequences have no gap; exits 1 listing each failure")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(filterSchema, raw);
+      const session = await openChain(ctx, opts, false);
+      try {
+        const modules = auditModules(session);
+        const ledger = await readLedger(modules);
+        const failures = await verifyLedger(modules, ledger);
+        ctx.out.result(
+          { ok: failures.length === 0, records: ledger.records.length, batches: ledger.batches.length, failures },
+          (r) => r.ok
+            ? `ledger verified: ${r.records} records in ${r.batches} batches; every signature, membership and sequence checks out`
+            : [`ledger verification FAILED: ${failures.length} problem(s) in ${r.records} records`, ...failures.map((f) => `  ${f.kind}: ${f.detail}${f.queryId ? ` (query ${f.queryId})` : ""}`)].join("\n"),
+        );
+        if (failures.length > 0) throw new AuditFailed(failures.length);
+      } finally {
+        session.close();
+      }
+    }));
+
+  audit.addCommand(withFilters(new Command("report"))
+    .description("per member: queries made, answered, denied, hit rate, and contribution per category")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(filterSchema, raw);
+      const session = await openChain(ctx, opts, false);
+      try {
+        const { view, ledger } = await loadRecords(ctx, session, opts);
+        const rows = view.allMembers().map((m) => {
+          const made = ledger.records.filter((r) => r.querier === m.address);
+          const answered = made.filter((r) => r.outcome === 0);
+          const served = ledger.records.filter((r) => r.provider === m.address);
+          const items = answered.reduce((sum, r) => sum + r.itemCount, 0);
+          const hits = answered.reduce((sum, r) => sum + r.hitCount, 0);
+          const contributions = Object.fromEntries(view.categories().map((c) => [c.name, Number(view.contribution(m.address, c.id)?.liveCount ?? 0n)]));
+          return {
+            member: m.name, address: m.address, queriesMade: made.length, answered: answered.length, denied: made.length - answered.length,
+            served: served.length, itemsAsked: items, hits, hitRate: items === 0 ? 0 : hits / items, contributions,
+          };
+        });
+        if (opts.format === "csv" && !ctx.json) {
+          const categories = view.categories().map((c) => c.name);
+          io.stdout.write(`member,address,queries_made,answered,denied,served,items_asked,hits,hit_rate,${categories.join(",")}\n`);
+          for (const r of rows) io.stdout.write(`${[r.member, r.address, r.queriesMade, r.answered, r.denied, r.served, r.itemsAsked, r.hits, r.hitRate.toFixed(4), ...categories.map((c) => r.contributions[c])].map(csvCell).join(",")}\n`);
+          return;
+        }
+        ctx.out.result({ members: rows }, () => table(
+          ["MEMBER", "MADE", "ANSWERED", "DENIED", "SERVED", "HIT RATE", "CONTRIBUTION"],
+          rows.map((r) => [r.member, r.queriesMade, r.answered, r.denied, r.served, `${(r.hitRate * 100).toFixed(1)}%`, Object.entries(r.contributions).filter(([, n]) => n > 0).map(([c, n]) => `${c}:${n}`).join(" ")]),
+        ));
+      } finally {
+        session.close();
+      }
+    }));
+  return audit;
+}
+
+/** Raised after `audit verify` printed its failures: exit status 1 without a second message. */
+export class AuditFailed extends Error {
+  readonly failures: number;
+  override readonly name = "AuditFailed";
+  constructor(failures: number) {
+    super(`${failures} ledger verification failure(s)`);
+    this.failures = failures;
+  }
+}

@@ -1,0 +1,75 @@
+import { Command } from "commander";
+import { z } from "zod";
+import { KeyStore, updateConfig } from "../../node/config/index.ts";
+import { connectChain, connectSigner, deployConsortium, DEFAULT_GOVERNANCE, type FounderInput } from "../../node/chain/index.ts";
+import { RiskshareError } from "../../node/errors.ts";
+import { contextOf } from "../context.ts";
+import { parseOptions } from "../errors.ts";
+import { addressArg, parseFraction, peerIdToRegistryBytes } from "../parse.ts";
+import type { CliIo } from "../output.ts";
+import { loadConfig, CONFIG_DEFAULTS } from "../../node/config/index.ts";
+
+const schema = z.object({
+  rpc: z.string().optional(),
+  founder: z.array(z.string()).default([]),
+  regulator: z.array(addressArg).default([]),
+  quorum: z.string().default(`${DEFAULT_GOVERNANCE.quorumNumerator}/${DEFAULT_GOVERNANCE.quorumDenominator}`),
+  votingPeriodDays: z.coerce.number().positive().max(365).optional(),
+  keepAdmin: z.boolean().optional(),
+});
+
+/** Parses `ADDRESS=NAME,PEERID`. */
+export function parseFounder(text: string): FounderInput {
+  const match = /^(0x[0-9a-fA-F]{40})=([^,]+),(.+)$/.exec(text.trim());
+  if (!match) throw new RiskshareError("E_USAGE", `--founder must look like 0xADDRESS=NAME,PEERID (got "${text.slice(0, 80)}")`);
+  return { address: addressArg.parse(match[1]), name: (match[2] ?? "").trim(), peerId: peerIdToRegistryBytes((match[3] ?? "").trim()) };
+}
+
+/** `riskshare deploy`: deploys and seeds the consortium contracts and writes their addresses into the config. */
+export function deployCommand(io: CliIo): Command {
+  return new Command("deploy")
+    .description("deploy the consortium contracts with this data directory's key as bootstrap admin, seed founders, regulators, categories and the default policy, then renounce the admin")
+    .option("--rpc <url>", "chain JSON-RPC URL (default: config)")
+    .option("--founder <ADDRESS=NAME,PEERID...>", "a founding member (repeatable); include this node's own address to make it a member")
+    .option("--regulator <address...>", "an account with the REGULATOR role (repeatable)")
+    .option("--quorum <fraction>", "share of Active members whose votes pass a proposal", `${DEFAULT_GOVERNANCE.quorumNumerator}/${DEFAULT_GOVERNANCE.quorumDenominator}`)
+    .option("--voting-period-days <days>", "how long a proposal stays open")
+    .option("--keep-admin", "do not renounce the bootstrap admin (for staged set-ups; renounce later)")
+    .addHelpText("after", "\nExample:\n  riskshare deploy --rpc http://127.0.0.1:8545 \\\n    --founder 0xAbc…=\"Bank A\",16Uiu2HAm… --founder 0xDef…=\"Bank B\",16Uiu2HAm… --quorum 2/3")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(schema, raw);
+      const quorum = parseFraction(opts.quorum);
+      const founders = opts.founder.map(parseFounder);
+      if (founders.length === 0) throw new RiskshareError("E_USAGE", "give at least one --founder: a consortium without members cannot vote");
+      const config = await loadConfig(ctx.dataDir);
+      const rpcUrl = opts.rpc ?? config.chain.rpcUrl;
+      const connection = await connectChain({ rpcUrl, rpcTimeoutMs: config.chain.rpcTimeoutMs, pollIntervalMs: config.chain.pollIntervalMs ?? CONFIG_DEFAULTS.chain.pollIntervalMs });
+      try {
+        const signer = connectSigner(await new KeyStore({ dataDir: ctx.dataDir }).nodeKey(), connection.provider);
+        const result = await deployConsortium(signer, {
+          founders,
+          regulators: opts.regulator,
+          quorumNumerator: quorum.numerator,
+          quorumDenominator: quorum.denominator,
+          ...(opts.votingPeriodDays === undefined ? {} : { votingPeriodSeconds: BigInt(Math.round(opts.votingPeriodDays * 86_400)) }),
+          renounceAdmin: opts.keepAdmin !== true,
+        }, ctx.logger);
+        await updateConfig(ctx.dataDir, (c) => ({ ...c, chain: { ...c.chain, rpcUrl, contracts: result.addresses } }));
+        ctx.out.result(
+          { chainId: connection.chainId, ...result },
+          (r) => [
+            `deployed on chain ${r.chainId} at block ${r.deployBlock}`,
+            `  registry       ${r.addresses.registry}`,
+            `  contributions  ${r.addresses.contributions}`,
+            `  ledger         ${r.addresses.ledger}`,
+            `  founders       ${founders.map((f) => f.name).join(", ")}`,
+            `  categories     ${r.categories.map((c) => `${c.id}:${c.name}`).join(", ")}`,
+            `addresses written to ${ctx.dataDir}/config.json`,
+          ].join("\n"),
+        );
+      } finally {
+        connection.provider.destroy();
+      }
+    });
+}

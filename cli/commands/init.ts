@@ -1,0 +1,54 @@
+import { Command } from "commander";
+import { z } from "zod";
+import { KeyStore, exists, configPath, newConfig, saveConfig, CONFIG_DEFAULTS } from "../../node/config/index.ts";
+import { peerIdFromEvmKey } from "../../node/p2p/index.ts";
+import { RiskshareError } from "../../node/errors.ts";
+import { parseOptions } from "../errors.ts";
+import { contextOf } from "../context.ts";
+import type { CliIo } from "../output.ts";
+
+const schema = z.object({
+  name: z.string().trim().min(1, "must not be empty").max(100),
+  rpc: z.string().optional(),
+  listen: z.array(z.string()).optional(),
+  apiPort: z.coerce.number().int().min(0).max(65_535).optional(),
+  region: z.string().regex(/^[A-Z]{2}$/, "must be a two-letter region such as CN").optional(),
+  importKey: z.string().optional(),
+  force: z.boolean().optional(),
+});
+
+/** `riskshare init`: creates a data directory with a key store and a config. */
+export function initCommand(io: CliIo): Command {
+  return new Command("init")
+    .description("create a node data directory: member key (0600), API token, config.json; prints the address and PeerId")
+    .option("--name <name>", "display name of the institution", "riskshare member")
+    .option("--rpc <url>", `chain JSON-RPC URL (default ${CONFIG_DEFAULTS.chain.rpcUrl})`)
+    .option("--listen <multiaddr...>", `libp2p listen addresses (default ${CONFIG_DEFAULTS.p2p.listen.join(" ")})`)
+    .option("--api-port <port>", "port of the local HTTP API on 127.0.0.1 (0 = any free port)")
+    .option("--region <CC>", `default phone region (default ${CONFIG_DEFAULTS.identity.defaultRegion})`)
+    .option("--import-key <hex>", "use an existing 32-byte EVM private key instead of generating one (prefer the RISKSHARE_IMPORT_KEY variable: arguments show in ps)")
+    .option("--force", "rewrite config.json if the data directory already has one (keys are never replaced)")
+    .addHelpText("after", "\nExamples:\n  riskshare init --name \"Bank A\" --rpc http://127.0.0.1:8545\n  riskshare --data-dir ./bank-b init --name \"Bank B\" --listen /ip4/127.0.0.1/tcp/4002")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(schema, raw);
+      if ((await exists(configPath(ctx.dataDir))) && !opts.force) {
+        throw new RiskshareError("E_CONFIG", `${ctx.dataDir} is already initialised (use --force to rewrite its config)`, { dataDir: ctx.dataDir });
+      }
+      const keys = new KeyStore({ dataDir: ctx.dataDir });
+      const wallet = await keys.initNodeKey(opts.importKey ?? io.env.RISKSHARE_IMPORT_KEY);
+      await keys.initApiToken();
+      await saveConfig(ctx.dataDir, newConfig({
+        name: opts.name,
+        ...(opts.rpc === undefined ? {} : { chain: { rpcUrl: opts.rpc } }),
+        ...(opts.listen === undefined ? {} : { p2p: { listen: opts.listen } }),
+        ...(opts.apiPort === undefined ? {} : { api: { port: opts.apiPort } }),
+        ...(opts.region === undefined ? {} : { identity: { defaultRegion: opts.region } }),
+      }));
+      const peerId = await peerIdFromEvmKey(wallet.privateKey);
+      ctx.out.result(
+        { dataDir: ctx.dataDir, name: opts.name, address: wallet.address, peerId: peerId.toString() },
+        (r) => `initialised ${r.dataDir}\n  name     ${r.name}\n  address  ${r.address}\n  peerId   ${r.peerId}`,
+      );
+    });
+}

@@ -1,0 +1,157 @@
+import { Command } from "commander";
+import { z } from "zod";
+import type { ContractTransactionResponse } from "ethers";
+import { encodeProposalPayload, memberStatusName, ProposalKind, translateChainError, type MemberInfo } from "../../node/chain/index.ts";
+import { RiskshareError } from "../../node/errors.ts";
+import { contextOf, type CliContext } from "../context.ts";
+import { parseOptions } from "../errors.ts";
+import { addressArg, idArg, isoOf, peerIdToRegistryBytes } from "../parse.ts";
+import { table, type CliIo } from "../output.ts";
+import { loadView, openChain, withChainFlags, type ChainFlags, type ChainSession } from "../chain.ts";
+import { encodeBase58 } from "ethers";
+
+/** A PeerId as the registry stores it (multihash bytes) → its text form (base58btc, as libp2p prints it). */
+export function peerIdText(hex: string): string {
+  return hex === "0x" ? "" : encodeBase58(hex);
+}
+
+function memberRow(m: MemberInfo): unknown[] {
+  return [m.address, m.name, memberStatusName(m.status), isoOf(m.joinedAt), peerIdText(m.peerId)];
+}
+
+function memberJson(m: MemberInfo): { address: string; name: string; status: string; joinedAt: number; peerId: string } {
+  return { address: m.address, name: m.name, status: memberStatusName(m.status), joinedAt: m.joinedAt, peerId: peerIdText(m.peerId) };
+}
+
+/** Sends a transaction and waits for it, translating a revert into a sentence. */
+export async function send(action: string, tx: () => Promise<ContractTransactionResponse>): Promise<{ txHash: string; blockNumber: number; logs: readonly { topics: readonly string[]; data: string }[] }> {
+  try {
+    const response = await tx();
+    const receipt = await response.wait();
+    if (!receipt) throw new RiskshareError("E_CHAIN_UNREACHABLE", `${action}: no receipt`);
+    return { txHash: receipt.hash, blockNumber: receipt.blockNumber, logs: receipt.logs };
+  } catch (err) {
+    throw translateChainError(err, action);
+  }
+}
+
+/** Creates a proposal and returns its id (the proposer's vote counts at once). */
+export async function propose<K extends ProposalKind>(session: ChainSession, kind: K, args: Parameters<typeof encodeProposalPayload<K>>[1], what: string): Promise<{ proposalId: bigint; txHash: string }> {
+  const payload = encodeProposalPayload(kind, args);
+  const { registry } = session.contracts;
+  const receipt = await send(`propose to ${what}`, () => registry.propose(kind, payload));
+  const created = receipt.logs.map((log) => registry.interface.parseLog(log)).find((parsed) => parsed?.name === "ProposalCreated");
+  if (!created) throw new RiskshareError("E_INTERNAL", "the registry did not announce the proposal");
+  return { proposalId: created.args[0] as bigint, txHash: receipt.txHash };
+}
+
+async function withSession<T>(ctx: CliContext, flags: ChainFlags, signer: boolean, work: (session: ChainSession) => Promise<T>): Promise<T> {
+  const session = await openChain(ctx, flags, signer);
+  try {
+    return await work(session);
+  } finally {
+    session.close();
+  }
+}
+
+const flagsSchema = z.object({ rpc: z.string().optional(), registry: z.string().optional(), contributions: z.string().optional(), ledger: z.string().optional() });
+
+/** `riskshare member …`: membership and its governance. */
+export function memberCommand(io: CliIo): Command {
+  const member = new Command("member").description("consortium members: list, show, and the votes that change them");
+
+  member.addCommand(withChainFlags(new Command("list"))
+    .description("every member the registry knows, with status")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const flags = parseOptions(flagsSchema, raw);
+      await withSession(ctx, flags, false, async (session) => {
+        const view = await loadView(session, ctx);
+        const members = view.allMembers();
+        ctx.out.result({ members: members.map(memberJson) }, () => table(["ADDRESS", "NAME", "STATUS", "JOINED", "PEER ID"], members.map(memberRow)));
+      });
+    }));
+
+  member.addCommand(withChainFlags(new Command("show"))
+    .argument("<address>", "the member's EVM address")
+    .description("one member, with its latest contribution per category")
+    .action(async (address: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const flags = parseOptions(flagsSchema, raw);
+      const account = parseOptions(z.object({ address: addressArg }), { address }).address;
+      await withSession(ctx, flags, false, async (session) => {
+        const view = await loadView(session, ctx);
+        const m = view.member(account);
+        if (!m) throw new RiskshareError("E_NOT_FOUND", `no member ${account} in the registry`);
+        const contributions = view.categories().map((c) => ({ category: c.name, ...view.contribution(account, c.id) }));
+        ctx.out.result({ ...memberJson(m), contributions }, (r) => [
+          `${r.name} (${r.address})`, `  status   ${r.status}`, `  joined   ${isoOf(m.joinedAt)}`, `  peerId   ${r.peerId}`, "  contributions:",
+          ...contributions.map((c) => `    ${c.category.padEnd(24)} ${c.liveCount === undefined ? "none" : `${c.liveCount} entries, published ${isoOf(c.publishedAt ?? 0)}`}`),
+        ].join("\n"));
+      });
+    }));
+
+  member.addCommand(withChainFlags(new Command("propose"))
+    .argument("<address>", "EVM address of the institution to admit")
+    .requiredOption("--name <name>", "its display name")
+    .requiredOption("--peer-id <peerId>", "its node's PeerId (printed by its `riskshare init`)")
+    .description("propose to admit a new member (your vote counts at once)")
+    .action(async (address: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(flagsSchema.extend({ name: z.string().trim().min(1).max(100), peerId: z.string().min(1) }), raw);
+      const account = parseOptions(z.object({ address: addressArg }), { address }).address;
+      const peerId = peerIdToRegistryBytes(opts.peerId);
+      await withSession(ctx, opts, true, async (session) => {
+        const result = await propose(session, ProposalKind.Admit, { account, name: opts.name, peerId }, `admit ${opts.name}`);
+        ctx.out.result(result, (r) => `proposal ${r.proposalId} created: admit ${opts.name} (${account}); your vote is counted.\nOther members vote with: riskshare member vote ${r.proposalId}`);
+      });
+    }));
+
+  for (const [name, verb] of [["vote", "vote for"], ["execute", "execute"]] as const) {
+    member.addCommand(withChainFlags(new Command(name))
+      .argument("<proposalId>", "the proposal's number")
+      .description(`${verb} a proposal${name === "execute" ? " once it has enough votes (anyone may)" : ""}`)
+      .action(async (id: string, raw: unknown, command: Command) => {
+        const ctx = contextOf(command, io);
+        const flags = parseOptions(flagsSchema, raw);
+        const proposalId = parseOptions(z.object({ proposalId: idArg }), { proposalId: id }).proposalId;
+        await withSession(ctx, flags, true, async (session) => {
+          const { registry } = session.contracts;
+          const receipt = await send(`${name} proposal ${proposalId}`, () => (name === "vote" ? registry.vote(proposalId) : registry.execute(proposalId)));
+          const p = await registry.proposal(proposalId);
+          ctx.out.result(
+            { proposalId, txHash: receipt.txHash, votes: Number(p.votes), quorum: Number(p.quorum), executed: p.executed },
+            (r) => name === "vote" ? `voted on proposal ${r.proposalId}: ${r.votes}/${r.quorum} votes${r.votes >= r.quorum ? " — it can be executed now" : ""}` : `proposal ${r.proposalId} executed`,
+          );
+        });
+      }));
+  }
+
+  const lifecycle = [
+    ["suspend", ProposalKind.Suspend, "suspend a member (a regulator suspends at once; a member proposes)"],
+    ["reinstate", ProposalKind.Reinstate, "propose to reinstate a suspended member"],
+    ["remove", ProposalKind.Remove, "propose to remove a member for good"],
+  ] as const;
+  for (const [name, kind, description] of lifecycle) {
+    member.addCommand(withChainFlags(new Command(name))
+      .argument("<address>", "the member's EVM address")
+      .description(description)
+      .action(async (address: string, raw: unknown, command: Command) => {
+        const ctx = contextOf(command, io);
+        const flags = parseOptions(flagsSchema, raw);
+        const account = parseOptions(z.object({ address: addressArg }), { address }).address;
+        await withSession(ctx, flags, true, async (session) => {
+          const { registry } = session.contracts;
+          const self = await session.signer!.getAddress();
+          if (kind === ProposalKind.Suspend && (await registry.isRegulator(self))) {
+            const receipt = await send(`suspend ${account}`, () => registry.regulatorSuspend(account));
+            ctx.out.result({ account, suspended: true, by: "regulator", txHash: receipt.txHash }, () => `${account} suspended by regulator ${self}`);
+            return;
+          }
+          const result = await propose(session, kind, { account }, `${name} ${account}`);
+          ctx.out.result({ account, ...result }, (r) => `proposal ${r.proposalId} created: ${name} ${account}; your vote is counted.`);
+        });
+      }));
+  }
+  return member;
+}

@@ -1,0 +1,58 @@
+/**
+ * The `riskshare` command line: composes one command per file and nothing else.
+ *
+ * @example
+ *   const status = await runCli(["node", "riskshare", "--json", "list", "stats"], processIo());
+ */
+import { Command } from "commander";
+import { handleError } from "./errors.ts";
+import type { CliIo } from "./output.ts";
+import { initCommand } from "./commands/init.ts";
+import { deployCommand } from "./commands/deploy.ts";
+import { memberCommand } from "./commands/member.ts";
+import { proposalCommand } from "./commands/proposal.ts";
+import { auditCommand } from "./commands/audit.ts";
+
+/** Builds the program with every command. */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command("riskshare")
+    .description("riskshare: share risk lists as salted hashes within a permissioned consortium")
+    .option("--data-dir <dir>", "node data directory (default $RISKSHARE_DATA_DIR or ./.riskshare)")
+    .option("--json", "print one JSON document on stdout and nothing else")
+    .option("--log-level <level>", "log level on stderr: fatal|error|warn|info|debug|trace|silent")
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: () => undefined, // errors go through handleError, once
+    });
+  program.addCommand(initCommand(io));
+  program.addCommand(deployCommand(io));
+  program.addCommand(memberCommand(io));
+  program.addCommand(proposalCommand(io));
+  program.addCommand(auditCommand(io));
+  for (const command of program.commands) propagate(command);
+  return program;
+}
+
+function propagate(command: Command): void {
+  command.exitOverride();
+  command.configureOutput({ writeErr: () => undefined });
+  for (const sub of command.commands) propagate(sub);
+}
+
+/** Runs the CLI on argv; returns the exit status (never calls process.exit). */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (err) {
+    return handleError(err, io, argv.includes("--json"));
+  }
+}
+
+/** The process's own streams and environment. */
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, isTTY: process.stderr.isTTY === true };
+}

@@ -1,0 +1,289 @@
+import { Signature, getAddress, type JsonRpcProvider, type Log } from "ethers";
+import { RiskshareError } from "../errors.ts";
+import type { IConsortiumRegistry, IQueryLedger } from "../../types/ethers-contracts/index.ts";
+import { recoverLookupRequestSigner, type LookupRequest } from "./eip712.ts";
+import { categoryIdsFromMask, MemberStatus } from "./governance.ts";
+import { outcomeName } from "./outcomes.ts";
+import { CHAIN_DEFAULTS } from "./options.ts";
+import { translateChainError } from "./errors.ts";
+
+/** One query record as the ledger holds it, with where and when it landed. */
+export interface AuditRecord {
+  queryId: string;
+  blockNumber: number;
+  /** Unix seconds of the block. */
+  timestamp: number;
+  txHash: string;
+  logIndex: number;
+  /** The provider's batch sequence number the record landed in. */
+  seq: bigint;
+  querier: string;
+  provider: string;
+  categoryIds: number[];
+  itemCount: number;
+  hitCount: number;
+  outcome: number;
+  outcomeName: string;
+  itemsCommitment: string;
+  nonce: string;
+  deadline: bigint;
+  /** The querier's signature, 65-byte form (0x-hex); empty when the provider recorded none. */
+  signature: string;
+}
+
+/** Filters of {@link readLedger}; times in unix seconds, inclusive. */
+export interface LedgerQuery {
+  fromTime?: number;
+  toTime?: number;
+  querier?: string;
+  provider?: string;
+  categoryId?: number;
+  fromBlock?: number;
+}
+
+/** A batch as BatchRecorded announced it. */
+export interface AuditBatch {
+  provider: string;
+  seq: bigint;
+  recordCount: number;
+  blockNumber: number;
+  txHash: string;
+}
+
+/** Dependencies of the audit functions: read-only contracts and a provider. Any account may audit. */
+export interface AuditModules {
+  provider: JsonRpcProvider;
+  registry: IConsortiumRegistry;
+  ledger: IQueryLedger;
+  chainId: bigint;
+  logChunkBlocks?: number;
+}
+
+/** Reads the query ledger from the chain alone, oldest first, with optional filters. */
+export async function readLedger(modules: AuditModules, query: LedgerQuery = {}): Promise<{ records: AuditRecord[]; batches: AuditBatch[] }> {
+  try {
+    const head = await modules.provider.getBlockNumber();
+    const fromBlock = Math.max(query.fromBlock ?? 0, query.fromTime === undefined ? 0 : await firstBlockAtOrAfter(modules.provider, query.fromTime, head));
+    const toBlock = query.toTime === undefined ? head : await lastBlockAtOrBefore(modules.provider, query.toTime, head);
+    if (toBlock < fromBlock) return { records: [], batches: [] };
+    const ledgerAddress = await modules.ledger.getAddress();
+    const recordedTopic = modules.ledger.interface.getEvent("QueryRecorded").topicHash;
+    const batchTopic = modules.ledger.interface.getEvent("BatchRecorded").topicHash;
+    const logs = await getLogsChunked(modules, { address: ledgerAddress, topics: [[recordedTopic, batchTopic]] }, fromBlock, toBlock);
+    const timestamps = new Map<number, number>();
+    const records: AuditRecord[] = [];
+    const batches: AuditBatch[] = [];
+    // Records of a batch precede its BatchRecorded event in the same transaction.
+    let open: AuditRecord[] = [];
+    for (const log of logs) {
+      const parsed = modules.ledger.interface.parseLog(log);
+      if (!parsed) continue;
+      if (parsed.name === "BatchRecorded") {
+        const batch = { provider: getAddress(parsed.args[0] as string), seq: parsed.args[1] as bigint, recordCount: Number(parsed.args[2]), blockNumber: log.blockNumber, txHash: log.transactionHash };
+        batches.push(batch);
+        for (const record of open) if (record.txHash === log.transactionHash) record.seq = batch.seq;
+        records.push(...open);
+        open = [];
+        continue;
+      }
+      const args = parsed.args;
+      const signatureR = args[10] as string;
+      const signatureVs = args[11] as string;
+      open.push({
+        queryId: args[0] as string,
+        blockNumber: log.blockNumber,
+        timestamp: await blockTimestamp(modules.provider, log.blockNumber, timestamps),
+        txHash: log.transactionHash,
+        logIndex: log.index,
+        seq: 0n,
+        querier: getAddress(args[1] as string),
+        provider: getAddress(args[2] as string),
+        categoryIds: safeCategoryIds(args[3] as bigint),
+        deadline: args[4] as bigint,
+        itemCount: Number(args[5]),
+        hitCount: Number(args[6]),
+        outcome: Number(args[7]),
+        outcomeName: outcomeName(Number(args[7])),
+        itemsCommitment: args[8] as string,
+        nonce: args[9] as string,
+        signature: /^0x0+$/.test(signatureR) ? "" : Signature.from({ r: signatureR, yParityAndS: signatureVs }).serialized,
+      });
+    }
+    records.push(...open);
+    return { records: records.filter((r) => matches(r, query)), batches };
+  } catch (err) {
+    throw translateChainError(err, "read the query ledger");
+  }
+}
+
+/** The request a record attests, as the querier signed it. */
+export function requestOfRecord(record: AuditRecord, categoryMask: bigint): LookupRequest {
+  return {
+    querier: record.querier,
+    provider: record.provider,
+    categoryMask,
+    itemCount: record.itemCount,
+    itemsCommitment: record.itemsCommitment,
+    nonce: record.nonce,
+    deadline: record.deadline,
+  };
+}
+
+/** One thing `verifyLedger` found wrong. */
+export interface AuditFailure {
+  kind: "signature" | "querier_not_active" | "provider_not_active" | "sequence_gap" | "sequence_count";
+  queryId?: string;
+  provider?: string;
+  detail: string;
+}
+
+/**
+ * Re-checks every record: the querier's signature recovers the querier; querier and provider were
+ * Active members while the request was live (its signing window up to the block it landed in); each provider's batch sequence runs 1, 2, 3… with no gap.
+ * Denied records are held to the same membership and sequence rules; their signature is checked
+ * only when the denial was not for the signature itself.
+ */
+export async function verifyLedger(modules: AuditModules, ledger: { records: AuditRecord[]; batches: AuditBatch[] }): Promise<AuditFailure[]> {
+  const failures: AuditFailure[] = [];
+  const history = await membershipHistory(modules);
+  const ledgerAddress = await modules.ledger.getAddress();
+  for (const record of ledger.records) {
+    const mask = record.categoryIds.reduce((acc, id) => acc | (1n << BigInt(id)), 0n);
+    const signatureCheckApplies = record.outcomeName !== "DeniedBadSignature";
+    if (signatureCheckApplies) {
+      let recovered = "";
+      try {
+        recovered = record.signature === "" ? "" : recoverLookupRequestSigner(modules.chainId, ledgerAddress, requestOfRecord(record, mask), record.signature);
+      } catch {
+        recovered = "";
+      }
+      if (recovered !== record.querier) {
+        failures.push({ kind: "signature", queryId: record.queryId, detail: `signature does not recover the querier ${record.querier}` });
+      }
+    }
+    // A batch lands up to a flush interval after the answer, so membership is judged over the
+    // request's life (from its earliest possible signing time to the block it landed in).
+    const signedNoEarlierThan = Number(record.deadline) - MAX_REQUEST_TTL_SECONDS;
+    if (record.outcome === 0 && !history.activeDuring(record.querier, signedNoEarlierThan, record.blockNumber)) {
+      failures.push({ kind: "querier_not_active", queryId: record.queryId, detail: `querier ${record.querier} was not an Active member while its request was live (landed in block ${record.blockNumber})` });
+    }
+    if (!history.activeDuring(record.provider, signedNoEarlierThan, record.blockNumber)) {
+      failures.push({ kind: "provider_not_active", queryId: record.queryId, detail: `provider ${record.provider} was not an Active member while the request was live (landed in block ${record.blockNumber})` });
+    }
+  }
+  const byProvider = new Map<string, AuditBatch[]>();
+  for (const batch of ledger.batches) byProvider.set(batch.provider, [...(byProvider.get(batch.provider) ?? []), batch]);
+  for (const [provider, batches] of byProvider) {
+    batches.forEach((batch, index) => {
+      if (batch.seq !== BigInt(index + 1)) {
+        failures.push({ kind: "sequence_gap", provider, detail: `batch ${batch.seq} of ${provider} follows ${index === 0 ? "nothing" : batches[index - 1]?.seq} (expected ${index + 1})` });
+      }
+      const landed = ledger.records.filter((r) => r.txHash === batch.txHash && r.provider === provider).length;
+      if (landed !== batch.recordCount) {
+        failures.push({ kind: "sequence_count", provider, detail: `batch ${batch.seq} of ${provider} announces ${batch.recordCount} records but carries ${landed}` });
+      }
+    });
+  }
+  return failures;
+}
+
+/** Longest lifetime a request may have (the node's config caps requestTtlSeconds at this). */
+export const MAX_REQUEST_TTL_SECONDS = 3_600;
+
+/** Member status over time, rebuilt from the registry's events. */
+export interface MembershipHistory {
+  /** The status in force after every change up to and including `block`. */
+  statusAt(address: string, block: number): number;
+  /** True when the member was Active at some moment from unix time `fromTime` through block `toBlock`. */
+  activeDuring(address: string, fromTime: number, toBlock: number): boolean;
+}
+
+/** Rebuilds every member's status timeline from the registry's events. */
+export async function membershipHistory(modules: AuditModules): Promise<MembershipHistory> {
+  const head = await modules.provider.getBlockNumber();
+  const registryAddress = await modules.registry.getAddress();
+  const iface = modules.registry.interface;
+  const topics = ["MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved"].map((name) => iface.getEvent(name as "MemberActivated").topicHash);
+  const logs = await getLogsChunked(modules, { address: registryAddress, topics: [topics] }, 0, head);
+  const timestamps = new Map<number, number>();
+  const changes = new Map<string, Array<{ block: number; time: number; status: number }>>();
+  for (const log of logs) {
+    const parsed = iface.parseLog(log);
+    if (!parsed) continue;
+    const status = { MemberActivated: MemberStatus.Active, MemberSuspended: MemberStatus.Suspended, MemberReinstated: MemberStatus.Active, MemberRemoved: MemberStatus.Removed }[parsed.name];
+    if (status === undefined) continue;
+    const account = getAddress(parsed.args[0] as string);
+    const time = await blockTimestamp(modules.provider, log.blockNumber, timestamps);
+    changes.set(account, [...(changes.get(account) ?? []), { block: log.blockNumber, time, status }]);
+  }
+  const timeline = (address: string) => changes.get(getAddress(address)) ?? [];
+  return {
+    statusAt(address, block) {
+      let status: number = MemberStatus.None;
+      for (const change of timeline(address)) if (change.block <= block) status = change.status;
+      return status;
+    },
+    activeDuring(address, fromTime, toBlock) {
+      let status: number = MemberStatus.None;
+      for (const change of timeline(address)) {
+        if (change.block > toBlock) break;
+        if (change.time <= fromTime) status = change.status;
+        else if (change.status === MemberStatus.Active) return true;
+      }
+      return status === MemberStatus.Active;
+    },
+  };
+}
+
+function matches(record: AuditRecord, query: LedgerQuery): boolean {
+  if (query.querier !== undefined && record.querier !== getAddress(query.querier)) return false;
+  if (query.provider !== undefined && record.provider !== getAddress(query.provider)) return false;
+  if (query.categoryId !== undefined && !record.categoryIds.includes(query.categoryId)) return false;
+  if (query.fromTime !== undefined && record.timestamp < query.fromTime) return false;
+  if (query.toTime !== undefined && record.timestamp > query.toTime) return false;
+  return true;
+}
+
+function safeCategoryIds(mask: bigint): number[] {
+  try {
+    return categoryIdsFromMask(mask);
+  } catch {
+    return [];
+  }
+}
+
+async function getLogsChunked(modules: AuditModules, filter: { address: string; topics: (string | string[])[] }, fromBlock: number, toBlock: number): Promise<Log[]> {
+  const chunk = modules.logChunkBlocks ?? CHAIN_DEFAULTS.logChunkBlocks;
+  const logs: Log[] = [];
+  for (let from = fromBlock; from <= toBlock; from += chunk) {
+    logs.push(...(await modules.provider.getLogs({ ...filter, fromBlock: from, toBlock: Math.min(toBlock, from + chunk - 1) })));
+  }
+  return logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+}
+
+async function blockTimestamp(provider: JsonRpcProvider, blockNumber: number, cache: Map<number, number>): Promise<number> {
+  const cached = cache.get(blockNumber);
+  if (cached !== undefined) return cached;
+  const block = await provider.getBlock(blockNumber);
+  if (!block) throw new RiskshareError("E_CHAIN_UNREACHABLE", "the chain did not return a block it reported", { blockNumber });
+  cache.set(blockNumber, block.timestamp);
+  return block.timestamp;
+}
+
+/** Binary search: the first block whose timestamp is ≥ t (head + 1 when none). */
+async function firstBlockAtOrAfter(provider: JsonRpcProvider, t: number, head: number): Promise<number> {
+  let lo = 0;
+  let hi = head + 1;
+  const cache = new Map<number, number>();
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if ((await blockTimestamp(provider, mid, cache)) >= t) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** The last block whose timestamp is ≤ t (-1 when none). */
+async function lastBlockAtOrBefore(provider: JsonRpcProvider, t: number, head: number): Promise<number> {
+  return (await firstBlockAtOrAfter(provider, t + 1, head)) - 1;
+}

@@ -1,0 +1,100 @@
+import type { Signer } from "ethers";
+import type { Logger } from "../logger.ts";
+import {
+  ConsortiumRegistry__factory,
+  ContributionRegistry__factory,
+  QueryLedger__factory,
+} from "../../types/ethers-contracts/index.ts";
+import type { ContractAddresses } from "./contracts.ts";
+import { translateChainError } from "./errors.ts";
+import { DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
+
+/** A founding member seeded at deployment. */
+export interface FounderInput {
+  address: string;
+  name: string;
+  /** libp2p PeerId bytes as 0x-hex. */
+  peerId: string;
+}
+
+/** What {@link deployConsortium} sets up. */
+export interface DeploymentPlan {
+  founders: readonly FounderInput[];
+  regulators?: readonly string[];
+  categories?: readonly { name: string; policy?: CategoryPolicyInput }[];
+  quorumNumerator?: number;
+  quorumDenominator?: number;
+  votingPeriodSeconds?: bigint;
+  /** Renounce the bootstrap admin at the end, so only votes change membership and policy (default true). */
+  renounceAdmin?: boolean;
+}
+
+/** What a deployment produced. */
+export interface DeploymentResult {
+  addresses: ContractAddresses;
+  deployBlock: number;
+  categories: { id: number; name: string }[];
+}
+
+/**
+ * Deploys the three contracts, seeds founders, regulators, categories and policy with the
+ * deployer as bootstrap admin, then renounces the admin. Plain JSON-RPC only.
+ */
+export async function deployConsortium(signer: Signer, plan: DeploymentPlan, logger: Logger): Promise<DeploymentResult> {
+  const log = logger.child({ module: "deploy" });
+  let step = "deploy ConsortiumRegistry";
+  try {
+    const admin = await signer.getAddress();
+    const registry = await new ConsortiumRegistry__factory(signer).deploy(
+      admin,
+      plan.quorumNumerator ?? DEFAULT_GOVERNANCE.quorumNumerator,
+      plan.quorumDenominator ?? DEFAULT_GOVERNANCE.quorumDenominator,
+      plan.votingPeriodSeconds ?? DEFAULT_GOVERNANCE.votingPeriodSeconds,
+    );
+    const deployReceipt = await registry.deploymentTransaction()?.wait();
+    const registryAddress = await registry.getAddress();
+    step = "deploy ContributionRegistry";
+    const contributions = await new ContributionRegistry__factory(signer).deploy(registryAddress);
+    step = "deploy QueryLedger";
+    const ledger = await new QueryLedger__factory(signer).deploy(registryAddress);
+    await Promise.all([contributions.waitForDeployment(), ledger.waitForDeployment()]);
+    for (const founder of plan.founders) {
+      step = `seed founder ${founder.name}`;
+      await (await registry.seedMember(founder.address, founder.name, founder.peerId)).wait();
+    }
+    for (const regulator of plan.regulators ?? []) {
+      step = `seed regulator ${regulator}`;
+      await (await registry.seedRegulator(regulator)).wait();
+    }
+    const categories: { id: number; name: string }[] = [];
+    const categoryPlan: readonly { name: string; policy?: CategoryPolicyInput }[] = plan.categories ?? DEFAULT_CATEGORIES.map((name) => ({ name }));
+    for (const category of categoryPlan) {
+      step = `seed category ${category.name}`;
+      const receipt = await (await registry.seedCategory(category.name)).wait();
+      const added = receipt?.logs.map((l) => registry.interface.parseLog(l)).find((parsed) => parsed?.name === "CategoryAdded");
+      if (!added) throw new Error("CategoryAdded event missing");
+      const id = Number(added.args[0]);
+      const policy = category.policy ?? DEFAULT_POLICY;
+      await (await registry.seedPolicy(id, {
+        minEntries: policy.minEntries,
+        maxSnapshotAge: policy.maxSnapshotAgeSeconds,
+        quotaBase: policy.quotaBase,
+        quotaRatioBps: policy.quotaRatioBps,
+      })).wait();
+      categories.push({ id, name: category.name });
+    }
+    if (plan.renounceAdmin !== false) {
+      step = "renounce the bootstrap admin";
+      await (await registry.renounceAdmin()).wait();
+    }
+    const addresses = {
+      registry: registryAddress,
+      contributions: await contributions.getAddress(),
+      ledger: await ledger.getAddress(),
+    };
+    log.info({ ...addresses, founders: plan.founders.length }, "consortium deployed");
+    return { addresses, deployBlock: deployReceipt?.blockNumber ?? 0, categories };
+  } catch (err) {
+    throw translateChainError(err, step);
+  }
+}

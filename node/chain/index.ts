@@ -1,0 +1,30 @@
+/**
+ * Everything riskshare does with the chain: connecting (plain JSON-RPC), typed contract handles,
+ * deployment, the registry cache, the ledger batcher, EIP-712 types and error translation.
+ *
+ * @example
+ *   const { provider, chainId } = await connectChain({ rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 1_000 });
+ *   const contracts = connectContracts(config.chain.contracts, connectSigner(wallet, provider));
+ *   const view = new ConsortiumView({ pollIntervalMs: 1_000 }, { contracts, provider, logger });
+ *   await view.start();
+ */
+export * from "./eip712.ts";
+export * from "./outcomes.ts";
+export * from "./governance.ts";
+export { CHAIN_DEFAULTS, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
+export { translateChainError } from "./errors.ts";
+export { connectChain, connectSigner, type ChainConnection, type ChainConnectionOptions } from "./provider.ts";
+export { connectContracts, type ConsortiumContracts, type ContractAddresses } from "./contracts.ts";
+export { deployConsortium, type DeploymentPlan, type DeploymentResult, type FounderInput } from "./deploy.ts";
+export {
+  ConsortiumView, type CategoryInfo, type ConsortiumViewHealth, type ConsortiumViewModules, type ConsortiumViewOptions,
+  type ContributionInfo, type MemberInfo,
+} from "./view.ts";
+export {
+  LedgerBatcher, toQueryRecord, type LedgerBatch, type LedgerBatcherModules, type LedgerBatcherOptions, type LedgerHealth,
+  type LedgerOutbox, type LedgerRecord,
+} from "./ledger.ts";
+export {
+  MAX_REQUEST_TTL_SECONDS, membershipHistory, readLedger, requestOfRecord, verifyLedger, type MembershipHistory,
+  type AuditBatch, type AuditFailure, type AuditModules, type AuditRecord, type LedgerQuery,
+} from "./audit.ts";

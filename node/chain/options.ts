@@ -1,0 +1,43 @@
+/** Defaults of the chain layer that are not node configuration (those live in node/config/options.ts). */
+export const CHAIN_DEFAULTS = {
+  /** Largest block range one eth_getLogs call asks for: public and permissioned clients cap ranges. */
+  logChunkBlocks: 5_000,
+  /** Past this age without a successful sync the view reports itself stale and lookups fail closed. */
+  maxStaleMs: 60_000,
+  /** First retry delay of the ledger batcher after a failed flush; doubles up to maxBackoffMs. */
+  initialBackoffMs: 250,
+  maxBackoffMs: 15_000,
+} as const;
+
+/** Reciprocity policy of one category, in the units the registry stores. */
+export interface CategoryPolicyInput {
+  minEntries: bigint;
+  maxSnapshotAgeSeconds: bigint;
+  quotaBase: bigint;
+  quotaRatioBps: bigint;
+}
+
+/** The policy a deployment gives each category unless told otherwise (the pilot's "equal terms"). */
+export const DEFAULT_POLICY: CategoryPolicyInput = {
+  minEntries: 10n,
+  maxSnapshotAgeSeconds: 7n * 24n * 3600n,
+  quotaBase: 10_000n,
+  quotaRatioBps: 10_000n,
+};
+
+/** The consortium's standard risk categories, seeded at deployment. */
+export const DEFAULT_CATEGORIES: readonly string[] = [
+  "fraud_confirmed",
+  "fraud_suspected",
+  "money_mule",
+  "stolen_card",
+  "gambling_merchant",
+  "collection_harassment",
+];
+
+/** Governance defaults of a new deployment. */
+export const DEFAULT_GOVERNANCE = {
+  quorumNumerator: 2,
+  quorumDenominator: 3,
+  votingPeriodSeconds: 7n * 24n * 3600n,
+} as const;

@@ -1,0 +1,345 @@
+import { EventEmitter } from "node:events";
+import { getAddress, hexlify, type JsonRpcProvider, type Log } from "ethers";
+import type { Logger } from "../logger.ts";
+import { RiskshareError } from "../errors.ts";
+import type { ConsortiumContracts } from "./contracts.ts";
+import { MemberStatus } from "./governance.ts";
+import { CHAIN_DEFAULTS } from "./options.ts";
+import { translateChainError } from "./errors.ts";
+
+/** A member as the node's cache holds it. */
+export interface MemberInfo {
+  address: string;
+  name: string;
+  /** libp2p PeerId bytes as 0x-hex. */
+  peerId: string;
+  status: number;
+  joinedAt: number;
+}
+
+/** A category and its reciprocity policy. */
+export interface CategoryInfo {
+  id: number;
+  name: string;
+  active: boolean;
+  policy: { minEntries: bigint; maxSnapshotAgeSeconds: bigint; quotaBase: bigint; quotaRatioBps: bigint };
+}
+
+/** A member's latest contribution snapshot for one category. */
+export interface ContributionInfo {
+  liveCount: bigint;
+  root: string;
+  publishedAt: number;
+}
+
+/** Options of {@link ConsortiumView}. */
+export interface ConsortiumViewOptions {
+  pollIntervalMs: number;
+  logChunkBlocks?: number;
+  maxStaleMs?: number;
+}
+
+/** Dependencies of {@link ConsortiumView}. */
+export interface ConsortiumViewModules {
+  contracts: Pick<ConsortiumContracts, "registry" | "contributions">;
+  provider: JsonRpcProvider;
+  logger: Logger;
+}
+
+/** What the view tells a health check. */
+export interface ConsortiumViewHealth {
+  syncedBlock: number;
+  lastSyncAtMs: number;
+  stale: boolean;
+  lastError?: string;
+}
+
+const REGISTRY_MEMBER_EVENTS = new Set(["MemberProposed", "MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved"]);
+const REGISTRY_CATEGORY_EVENTS = new Set(["CategoryAdded", "CategoryRetired", "PolicySet"]);
+
+/**
+ * The node's cache of what the chain says about the consortium: members (by address and by
+ * PeerId), categories with their policy, the pepper epoch, and every member's latest contribution.
+ *
+ * It loads a consistent snapshot at one block, then follows events block range by block range
+ * with plain eth_getLogs polling (no client-specific subscriptions). After an RPC outage it
+ * resumes from the last block it processed, so no event is skipped; after a restart it reloads.
+ * Emits "memberChanged" (MemberInfo) when a member's status changes.
+ */
+export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; synced: [number] }> {
+  private readonly opts: Required<ConsortiumViewOptions>;
+  private readonly modules: ConsortiumViewModules;
+  private readonly log: Logger;
+  private readonly members = new Map<string, MemberInfo>();
+  private readonly addressByPeerId = new Map<string, string>();
+  private readonly categoriesById = new Map<number, CategoryInfo>();
+  private readonly contributionsByKey = new Map<string, ContributionInfo>();
+  private epoch = 0;
+  private syncedBlock = -1;
+  private lastSyncAtMs = 0;
+  private lastError: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(opts: ConsortiumViewOptions, modules: ConsortiumViewModules) {
+    super();
+    this.opts = {
+      logChunkBlocks: CHAIN_DEFAULTS.logChunkBlocks,
+      maxStaleMs: CHAIN_DEFAULTS.maxStaleMs,
+      ...opts,
+    };
+    this.modules = modules;
+    this.log = modules.logger.child({ module: "consortium-view" });
+  }
+
+  /** Loads the snapshot and starts following the chain. */
+  async start(): Promise<void> {
+    await this.load();
+    this.stopped = false;
+    this.schedule();
+  }
+
+  /** Stops following the chain (idempotent). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.syncing?.catch(() => undefined);
+  }
+
+  /** Processes every block up to the chain head now; callers that just sent a transaction use it to see its effect at once. */
+  async sync(): Promise<void> {
+    if (!this.syncing) {
+      this.syncing = this.catchUp().finally(() => {
+        this.syncing = undefined;
+      });
+    }
+    return this.syncing;
+  }
+
+  /** The member with this address, if the registry knows it. */
+  member(address: string): MemberInfo | undefined {
+    return this.members.get(normalizeAddress(address));
+  }
+
+  /** The member whose node has this PeerId (bytes as 0x-hex), if any. */
+  memberByPeerId(peerIdHex: string): MemberInfo | undefined {
+    const address = this.addressByPeerId.get(peerIdHex.toLowerCase());
+    return address === undefined ? undefined : this.members.get(address);
+  }
+
+  /** True when the address is an Active member. */
+  isActive(address: string): boolean {
+    return this.member(address)?.status === MemberStatus.Active;
+  }
+
+  /** Every member the registry knows, in any status. */
+  allMembers(): MemberInfo[] {
+    return [...this.members.values()];
+  }
+
+  /** Active members only. */
+  activeMembers(): MemberInfo[] {
+    return this.allMembers().filter((m) => m.status === MemberStatus.Active);
+  }
+
+  /** Every category, active or retired. */
+  categories(): CategoryInfo[] {
+    return [...this.categoriesById.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** One category by id. */
+  category(id: number): CategoryInfo | undefined {
+    return this.categoriesById.get(id);
+  }
+
+  /** The id of an active category by name. */
+  categoryIdByName(name: string): number | undefined {
+    return this.categories().find((c) => c.name === name)?.id;
+  }
+
+  /** Active categories as name → id, the form node/store takes. */
+  activeCategoryMap(): Map<string, number> {
+    return new Map(this.categories().filter((c) => c.active).map((c) => [c.name, c.id]));
+  }
+
+  /** The current pepper epoch. */
+  pepperEpoch(): number {
+    return this.epoch;
+  }
+
+  /** A member's latest contribution for a category, if it published one. */
+  contribution(address: string, categoryId: number): ContributionInfo | undefined {
+    return this.contributionsByKey.get(contributionKey(normalizeAddress(address), categoryId));
+  }
+
+  /** Sync state for health checks; stale means the chain has not answered for maxStaleMs. */
+  health(nowMs = Date.now()): ConsortiumViewHealth {
+    return {
+      syncedBlock: this.syncedBlock,
+      lastSyncAtMs: this.lastSyncAtMs,
+      stale: nowMs - this.lastSyncAtMs > this.opts.maxStaleMs,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  /** Throws E_CHAIN_UNREACHABLE when the view is too old to decide on membership (fail closed). */
+  assertFresh(nowMs = Date.now()): void {
+    if (this.health(nowMs).stale) {
+      throw new RiskshareError("E_CHAIN_UNREACHABLE", "the node has not heard from the chain recently and cannot check membership", { syncedBlock: this.syncedBlock });
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.sync()
+        .catch(() => undefined)
+        .finally(() => this.schedule());
+    }, this.opts.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  private async load(): Promise<void> {
+    const { registry, contributions } = this.modules.contracts;
+    try {
+      const blockTag = await this.modules.provider.getBlockNumber();
+      const overrides = { blockTag };
+      const [memberCount, categoryCount, epoch] = await Promise.all([
+        registry.memberCount(overrides),
+        registry.categoryCount(overrides),
+        registry.pepperEpoch(overrides),
+      ]);
+      this.members.clear();
+      this.addressByPeerId.clear();
+      this.categoriesById.clear();
+      this.contributionsByKey.clear();
+      for (let index = 0n; index < memberCount; index++) this.putMember(toMemberInfo(await registry.memberAt(index, overrides)));
+      for (let id = 1; id <= Number(categoryCount); id++) await this.loadCategory(id, blockTag);
+      for (const m of this.members.values()) {
+        for (const c of this.categoriesById.values()) {
+          const snapshot = await contributions.latest(m.address, c.id, overrides);
+          if (snapshot.publishedAt > 0n) {
+            this.contributionsByKey.set(contributionKey(m.address, c.id), {
+              liveCount: snapshot.liveCount,
+              root: snapshot.root,
+              publishedAt: Number(snapshot.publishedAt),
+            });
+          }
+        }
+      }
+      this.epoch = Number(epoch);
+      this.markSynced(blockTag);
+      this.log.info({ block: blockTag, members: this.members.size, categories: this.categoriesById.size }, "consortium view loaded");
+    } catch (err) {
+      throw translateChainError(err, "load the consortium registry");
+    }
+  }
+
+  private async catchUp(): Promise<void> {
+    try {
+      const head = await this.modules.provider.getBlockNumber();
+      while (this.syncedBlock < head) {
+        const from = this.syncedBlock + 1;
+        const to = Math.min(head, from + this.opts.logChunkBlocks - 1);
+        await this.apply(from, to);
+        this.markSynced(to);
+      }
+      this.lastSyncAtMs = Date.now();
+      this.lastError = undefined;
+    } catch (err) {
+      const translated = translateChainError(err, "follow the consortium registry");
+      this.lastError = translated.code;
+      this.log.warn({ code: translated.code, syncedBlock: this.syncedBlock }, "chain sync failed; will retry");
+      throw translated;
+    }
+  }
+
+  private async apply(fromBlock: number, toBlock: number): Promise<void> {
+    const { registry, contributions } = this.modules.contracts;
+    const [registryLogs, contributionLogs] = await Promise.all([
+      this.modules.provider.getLogs({ address: await registry.getAddress(), fromBlock, toBlock }),
+      this.modules.provider.getLogs({ address: await contributions.getAddress(), fromBlock, toBlock }),
+    ]);
+    const overrides = { blockTag: toBlock };
+    const touchedMembers = new Set<string>();
+    const touchedCategories = new Set<number>();
+    for (const log of sortLogs(registryLogs)) {
+      const parsed = registry.interface.parseLog(log);
+      if (!parsed) continue;
+      if (REGISTRY_MEMBER_EVENTS.has(parsed.name)) touchedMembers.add(getAddress(parsed.args[0] as string));
+      else if (REGISTRY_CATEGORY_EVENTS.has(parsed.name)) touchedCategories.add(Number(parsed.args[0]));
+      else if (parsed.name === "PepperEpochRotated") this.epoch = Number(parsed.args[0]);
+    }
+    for (const address of touchedMembers) {
+      const before = this.members.get(address);
+      const after = toMemberInfo(await registry.member(address, overrides));
+      this.putMember(after);
+      if (before?.status !== after.status) {
+        this.log.info({ member: address, status: after.status, block: toBlock }, "member status changed");
+        this.emit("memberChanged", after);
+      }
+    }
+    for (const id of touchedCategories) await this.loadCategory(id, toBlock);
+    for (const log of sortLogs(contributionLogs)) {
+      const parsed = contributions.interface.parseLog(log);
+      if (parsed?.name !== "ContributionPublished") continue;
+      const [member, categoryId, liveCount, root, publishedAt] = parsed.args as unknown as [string, bigint, bigint, string, bigint];
+      this.contributionsByKey.set(contributionKey(getAddress(member), Number(categoryId)), {
+        liveCount,
+        root,
+        publishedAt: Number(publishedAt),
+      });
+    }
+  }
+
+  private async loadCategory(id: number, blockTag: number): Promise<void> {
+    const { registry } = this.modules.contracts;
+    const [category, policy] = await Promise.all([registry.category(id, { blockTag }), registry.policy(id, { blockTag })]);
+    this.categoriesById.set(id, {
+      id,
+      name: category.name,
+      active: category.active,
+      policy: {
+        minEntries: policy.minEntries,
+        maxSnapshotAgeSeconds: policy.maxSnapshotAge,
+        quotaBase: policy.quotaBase,
+        quotaRatioBps: policy.quotaRatioBps,
+      },
+    });
+  }
+
+  private putMember(info: MemberInfo): void {
+    const previous = this.members.get(info.address);
+    if (previous && previous.peerId !== info.peerId) this.addressByPeerId.delete(previous.peerId);
+    this.members.set(info.address, info);
+    if (info.peerId !== "0x") this.addressByPeerId.set(info.peerId, info.address);
+  }
+
+  private markSynced(block: number): void {
+    this.syncedBlock = block;
+    this.lastSyncAtMs = Date.now();
+    this.emit("synced", block);
+  }
+}
+
+function toMemberInfo(m: { account: string; name: string; peerId: string; status: bigint; joinedAt: bigint }): MemberInfo {
+  return { address: getAddress(m.account), name: m.name, peerId: hexlify(m.peerId).toLowerCase(), status: Number(m.status), joinedAt: Number(m.joinedAt) };
+}
+
+function normalizeAddress(address: string): string {
+  try {
+    return getAddress(address);
+  } catch {
+    return address;
+  }
+}
+
+function contributionKey(address: string, categoryId: number): string {
+  return `${address}:${categoryId}`;
+}
+
+function sortLogs(logs: readonly Log[]): Log[] {
+  return [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+}

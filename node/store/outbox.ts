@@ -1,0 +1,165 @@
+import type { AbstractSublevel } from "abstract-level";
+import { RiskshareError } from "../errors.ts";
+import type { LedgerBatch, LedgerOutbox, LedgerRecord } from "../chain/index.ts";
+
+/** The sublevel the outbox lives in: string keys, JSON values. */
+export type OutboxLevel = AbstractSublevel<any, any, string, StoredRecord | PendingBatch | number>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A ledger record as stored: bigints as decimal strings. */
+interface StoredRecord {
+  querier: string; provider: string; categoryMask: string; itemCount: number; itemsCommitment: string; nonce: string; deadline: string;
+  signature: string; outcome: number; hitCount: number; receivedAtMs: number;
+}
+
+/** A batch bound to a sequence number before its transaction is sent. */
+interface PendingBatch {
+  seq: string;
+  /** Record indexes [from, to). */
+  from: number;
+  to: number;
+}
+
+const NEXT_KEY = "m:next";
+const FLUSHED_KEY = "m:flushed";
+const PENDING_KEY = "m:pending";
+const recordKey = (index: number) => `r:${index.toString().padStart(16, "0")}`;
+
+/** Options of {@link Outbox}. */
+export interface OutboxOptions {
+  /** Above this many records not yet on chain, append refuses with E_BACKLOG (fail closed). */
+  maxBacklog: number;
+}
+
+/**
+ * The provider's durable ledger outbox (I-5): a query is appended, fsynced, and only then answered.
+ * Concurrent appends are group-committed in one synchronous LevelDB batch. Records keep their
+ * arrival order; the batcher binds the oldest to a sequence number durably before sending (I-6).
+ */
+export class Outbox implements LedgerOutbox {
+  private readonly opts: OutboxOptions;
+  private readonly db: OutboxLevel;
+  private next = 0;
+  private flushed = 0;
+  private pending: PendingBatch | undefined;
+  private queue: Array<{ record: StoredRecord; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private writing: Promise<void> | undefined;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: OutboxOptions, modules: { db: OutboxLevel }) {
+    this.opts = opts;
+    this.db = modules.db;
+  }
+
+  /** Loads the counters; call once after the database opened. */
+  async open(): Promise<void> {
+    this.next = ((await this.db.get(NEXT_KEY)) as number | undefined) ?? 0;
+    this.flushed = ((await this.db.get(FLUSHED_KEY)) as number | undefined) ?? 0;
+    this.pending = (await this.db.get(PENDING_KEY)) as PendingBatch | undefined;
+  }
+
+  /** Appends a record durably (fsync) and resolves only then; E_BACKLOG when the backlog is full. */
+  append(record: LedgerRecord): Promise<void> {
+    if (this.next + this.queue.length - this.flushed >= this.opts.maxBacklog) {
+      return Promise.reject(new RiskshareError("E_BACKLOG", "the ledger outbox is full; new lookups are refused until it drains", { backlog: this.next - this.flushed, maxBacklog: this.opts.maxBacklog }));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ record: toStored(record), resolve, reject });
+      this.writing ??= this.drainQueue();
+    });
+  }
+
+  /** Records not yet confirmed on chain. */
+  async size(): Promise<number> {
+    return this.next - this.flushed;
+  }
+
+  /** Records not yet confirmed on chain (synchronous, for health checks). */
+  backlog(): number {
+    return this.next - this.flushed;
+  }
+
+  /** The configured backlog cap. */
+  get maxBacklog(): number {
+    return this.opts.maxBacklog;
+  }
+
+  async pendingBatch(): Promise<LedgerBatch | undefined> {
+    return this.exclusive(async () => (this.pending ? { seq: BigInt(this.pending.seq), records: await this.read(this.pending.from, this.pending.to) } : undefined));
+  }
+
+  async assignBatch(seq: bigint, maxRecords: number): Promise<LedgerBatch | undefined> {
+    return this.exclusive(async () => {
+      if (this.pending) throw new RiskshareError("E_INTERNAL", "a batch is already pending", { seq: this.pending.seq });
+      if (this.next === this.flushed) return undefined;
+      const pending: PendingBatch = { seq: seq.toString(), from: this.flushed, to: Math.min(this.next, this.flushed + maxRecords) };
+      await this.db.put(PENDING_KEY, pending, { sync: true } as object);
+      this.pending = pending;
+      return { seq, records: await this.read(pending.from, pending.to) };
+    });
+  }
+
+  async completeBatch(seq: bigint): Promise<void> {
+    return this.exclusive(async () => {
+      const pending = this.pending;
+      if (!pending || pending.seq !== seq.toString()) throw new RiskshareError("E_INTERNAL", "no such pending batch", { seq });
+      const ops: Array<{ type: "del"; key: string } | { type: "put"; key: string; value: number }> = [];
+      for (let index = pending.from; index < pending.to; index++) ops.push({ type: "del", key: recordKey(index) });
+      ops.push({ type: "put", key: FLUSHED_KEY, value: pending.to }, { type: "del", key: PENDING_KEY });
+      await this.db.batch(ops, { sync: true } as object);
+      this.flushed = pending.to;
+      this.pending = undefined;
+    });
+  }
+
+  private async read(from: number, to: number): Promise<LedgerRecord[]> {
+    const keys: string[] = [];
+    for (let index = from; index < to; index++) keys.push(recordKey(index));
+    const values = (await this.db.getMany(keys)) as (StoredRecord | undefined)[];
+    return values.map((value, i) => {
+      if (!value) throw new RiskshareError("E_INTERNAL", "an outbox record is missing", { index: from + i });
+      return fromStored(value);
+    });
+  }
+
+  private async drainQueue(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const taken = this.queue;
+        this.queue = [];
+        const start = this.next;
+        const ops: Array<{ type: "put"; key: string; value: StoredRecord | number }> = taken.map((entry, i) => ({ type: "put", key: recordKey(start + i), value: entry.record }));
+        ops.push({ type: "put", key: NEXT_KEY, value: start + taken.length });
+        try {
+          await this.db.batch(ops, { sync: true } as object);
+          this.next = start + taken.length;
+          for (const entry of taken) entry.resolve();
+        } catch (err) {
+          for (const entry of taken) entry.reject(err);
+        }
+      }
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(work, work);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function toStored(record: LedgerRecord): StoredRecord {
+  const r = record.request;
+  return {
+    querier: r.querier, provider: r.provider, categoryMask: r.categoryMask.toString(), itemCount: r.itemCount, itemsCommitment: r.itemsCommitment,
+    nonce: r.nonce, deadline: r.deadline.toString(), signature: record.signature, outcome: record.outcome, hitCount: record.hitCount, receivedAtMs: record.receivedAtMs,
+  };
+}
+
+function fromStored(s: StoredRecord): LedgerRecord {
+  return {
+    request: { querier: s.querier, provider: s.provider, categoryMask: BigInt(s.categoryMask), itemCount: s.itemCount, itemsCommitment: s.itemsCommitment, nonce: s.nonce, deadline: BigInt(s.deadline) },
+    signature: s.signature, outcome: s.outcome, hitCount: s.hitCount, receivedAtMs: s.receivedAtMs,
+  };
+}
