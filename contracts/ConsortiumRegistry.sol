@@ -2,13 +2,16 @@
 pragma solidity 0.8.28;
 
 import {IConsortiumRegistry} from "./interfaces/IConsortiumRegistry.sol";
+import {IContributionRegistry} from "./interfaces/IContributionRegistry.sol";
+import {IQueryLedger} from "./interfaces/IQueryLedger.sol";
 import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 
 /// @title ConsortiumRegistry: who is a member, who regulates, the categories, the sharing policy,
 /// the pepper epoch, and the proposals and votes that change them.
 ///
-/// @notice A bootstrap admin seeds the founding members, regulators, categories and policies, then
-/// renounces; from then on only a vote of Active members changes membership or policy. A regulator
+/// @notice A bootstrap admin seeds the founding members, regulators, categories and policies, and
+/// names the companion ContributionRegistry and QueryLedger (so the registry address alone finds
+/// them), then renounces; from then on only a vote of Active members changes membership or policy. A regulator
 /// may suspend an Active member at once and do nothing else that writes. Members and regulators are
 /// disjoint: an account that holds a membership (Proposed, Active or Suspended) cannot be a regulator,
 /// and a regulator cannot be proposed as a member.
@@ -30,6 +33,8 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 ///   slot 12  `_proposalCount` (uint256): proposal ids are 1..count
 ///   slot 13  `_proposals` (uint256 => Proposal)
 ///   slot 14  `_voted` (proposal id => voter => bool)
+///   slot 15  `_contributions` (address): the companion ContributionRegistry, zero until seeded
+///   slot 16  `_ledger` (address): the companion QueryLedger, zero until seeded
 contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Role of Active members (derived from the member's status, never granted directly).
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -70,6 +75,8 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     uint256 private _proposalCount;
     mapping(uint256 proposalId => RiskshareTypes.Proposal) private _proposals;
     mapping(uint256 proposalId => mapping(address voter => bool)) private _voted;
+    address private _contributions;
+    address private _ledger;
 
     uint64 private immutable _votingPeriod;
 
@@ -161,6 +168,27 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         _requireAdmin();
         _checkPolicy(categoryId, policy_);
         _setPolicy(categoryId, policy_);
+    }
+
+    /// @notice Names the ContributionRegistry and QueryLedger that defer to this registry, once, so
+    /// that readers (auditors, regulators, nodes) need only the registry's address to find them.
+    ///
+    /// Requirements:
+    /// - the caller is the admin, and the admin has not renounced.
+    /// - the companions were not seeded before: they are fixed for the consortium's life.
+    /// - neither address is zero.
+    /// - `contributions` is a ContributionRegistry and `ledger` a QueryLedger (each answers a view
+    ///   only its kind has, so the two cannot be swapped), and each one's `registry()` is this contract.
+    ///
+    /// Emits a {CompanionsSet} event.
+    function seedCompanions(address contributions_, address ledger_) external {
+        _requireAdmin();
+        if (_contributions != address(0)) revert ConsortiumRegistryCompanionsAlreadySet(_contributions, _ledger);
+        _checkCompanion(contributions_, abi.encodeCall(IContributionRegistry.latest, (address(0), 0)), 3 * 32);
+        _checkCompanion(ledger_, abi.encodeCall(IQueryLedger.domainSeparator, ()), 32);
+        _contributions = contributions_;
+        _ledger = ledger_;
+        emit CompanionsSet(contributions_, ledger_);
     }
 
     /// @notice Hands the bootstrap admin role to `newAdmin`.
@@ -298,6 +326,16 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice The bootstrap admin, or the zero address once renounced.
     function admin() external view returns (address) {
         return _admin;
+    }
+
+    /// @notice The ContributionRegistry bound to this registry, or the zero address until seeded.
+    function contributions() external view returns (address) {
+        return _contributions;
+    }
+
+    /// @notice The QueryLedger bound to this registry, or the zero address until seeded.
+    function ledger() external view returns (address) {
+        return _ledger;
     }
 
     /// @notice Whether `account` is an Active member (holds MEMBER_ROLE).
@@ -516,6 +554,20 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (policy_.maxSnapshotAge == 0 || (policy_.quotaBase == 0 && policy_.quotaRatioBps == 0)) {
             revert ConsortiumRegistryInvalidPolicy(categoryId);
         }
+    }
+
+    /// @dev Reverts unless `account` is a contract whose `registry()` returns this registry and that
+    /// answers `probe`, a view only the expected kind of companion has, with `probeReturnBytes` bytes.
+    /// Low-level calls, so that an account without code, or a contract without these views, gives
+    /// ConsortiumRegistryNotCompanion rather than a revert without reason data.
+    function _checkCompanion(address account, bytes memory probe, uint256 probeReturnBytes) private view {
+        if (account == address(0)) revert ConsortiumRegistryInvalidAddress(account);
+        (bool ok, bytes memory answer) = account.staticcall(abi.encodeCall(IContributionRegistry.registry, ()));
+        if (!ok || answer.length != ONE_WORD || abi.decode(answer, (uint256)) != uint256(uint160(address(this)))) {
+            revert ConsortiumRegistryNotCompanion(account);
+        }
+        (ok, answer) = account.staticcall(probe);
+        if (!ok || answer.length != probeReturnBytes) revert ConsortiumRegistryNotCompanion(account);
     }
 
     function _checkQuorum(uint16 numerator, uint16 denominator) private pure {

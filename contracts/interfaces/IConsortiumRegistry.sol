@@ -31,6 +31,8 @@ interface IConsortiumRegistry {
     error ConsortiumRegistryInvalidVotingPeriod(uint64 votingPeriod);
     error ConsortiumRegistryCategoryExists(uint8 categoryId);
     error ConsortiumRegistryIndexOutOfRange(uint256 index, uint256 count);
+    error ConsortiumRegistryCompanionsAlreadySet(address contributions, address ledger);
+    error ConsortiumRegistryNotCompanion(address account);
 
     // ----- events -----
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
@@ -57,12 +59,15 @@ interface IConsortiumRegistry {
     );
     event Voted(uint256 indexed proposalId, address indexed voter, uint32 votes);
     event ProposalExecuted(uint256 indexed proposalId);
+    /// @dev The ContributionRegistry and QueryLedger bound to this registry, set once at bootstrap.
+    event CompanionsSet(address contributions, address ledger);
 
     // ----- bootstrap (admin only, until renounced) -----
     function seedMember(address account, string calldata name, bytes calldata peerId) external;
     function seedRegulator(address account) external;
     function seedCategory(string calldata name) external returns (uint8 categoryId);
     function seedPolicy(uint8 categoryId, RiskshareTypes.CategoryPolicy calldata policy) external;
+    function seedCompanions(address contributions, address ledger) external;
     function transferAdmin(address newAdmin) external;
     function renounceAdmin() external;
 
@@ -76,6 +81,9 @@ interface IConsortiumRegistry {
 
     // ----- views -----
     function admin() external view returns (address);
+    /// @dev The companion contracts, so that the registry address alone finds the rest; zero until seeded.
+    function contributions() external view returns (address);
+    function ledger() external view returns (address);
     function isActiveMember(address account) external view returns (bool);
     function isRegulator(address account) external view returns (bool);
     function member(address account) external view returns (RiskshareTypes.Member memory);

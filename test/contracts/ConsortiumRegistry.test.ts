@@ -229,7 +229,7 @@ describe("ConsortiumRegistry", function () {
     });
 
     it("once the admin renounced, every bootstrap call reverts and only votes change the registry", async function () {
-      const { registry, admin, alice, bob, carol, erin } = await loadFixture(consortiumFixture);
+      const { registry, contributions, ledger, admin, alice, bob, carol, erin } = await loadFixture(consortiumFixture);
       await expect(registry.renounceAdmin()).to.emit(registry, "AdminTransferred").withArgs(admin.address, ZeroAddress);
       expect(await registry.admin()).to.equal(ZeroAddress);
       expect(await registry.hasRole(await registry.ADMIN_ROLE(), ZeroAddress)).to.equal(false);
@@ -240,11 +240,84 @@ describe("ConsortiumRegistry", function () {
         await expect(r.seedRegulator(erin.address)).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.seedCategory("new")).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.seedPolicy(1, OTHER_POLICY)).to.be.revertedWithCustomError(registry, renounced);
+        await expect(r.seedCompanions(contributions, ledger)).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.transferAdmin(caller.address)).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.renounceAdmin()).to.be.revertedWithCustomError(registry, renounced);
       }
       await passProposal(registry, [alice, bob, carol], ProposalKind.SetPolicy, { categoryId: 1, policy: OTHER_POLICY });
       expect(await registry.policy(1)).to.deep.equal(Object.values(OTHER_POLICY));
+    });
+  });
+
+  describe("companion contracts", function () {
+    it("are unknown until the admin names them, so a reader needs only the registry's address after", async function () {
+      const { registry, contributions, ledger } = await loadFixture(consortiumFixture);
+      expect([await registry.contributions(), await registry.ledger()]).to.deep.equal([ZeroAddress, ZeroAddress]);
+      const [contributionsAddress, ledgerAddress] = [await contributions.getAddress(), await ledger.getAddress()];
+      await expect(registry.seedCompanions(contributionsAddress, ledgerAddress))
+        .to.emit(registry, "CompanionsSet")
+        .withArgs(contributionsAddress, ledgerAddress);
+      expect(await registry.contributions()).to.equal(contributionsAddress);
+      expect(await registry.ledger()).to.equal(ledgerAddress);
+    });
+
+    it("are named once for the consortium's life", async function () {
+      const { registry, contributions, ledger } = await loadFixture(consortiumFixture);
+      const [contributionsAddress, ledgerAddress] = [await contributions.getAddress(), await ledger.getAddress()];
+      await registry.seedCompanions(contributionsAddress, ledgerAddress);
+      await expect(registry.seedCompanions(contributionsAddress, ledgerAddress))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCompanionsAlreadySet")
+        .withArgs(contributionsAddress, ledgerAddress);
+    });
+
+    it("are named by the admin only", async function () {
+      const { registry, contributions, ledger, alice, regulator } = await loadFixture(consortiumFixture);
+      for (const caller of [alice, regulator]) {
+        await expect(registry.connect(caller).seedCompanions(contributions, ledger), caller.address)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
+          .withArgs(caller.address);
+      }
+    });
+
+    it("refuse zero addresses", async function () {
+      const { registry, contributions, ledger } = await loadFixture(consortiumFixture);
+      await expect(registry.seedCompanions(ZeroAddress, ledger))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidAddress")
+        .withArgs(ZeroAddress);
+      await expect(registry.seedCompanions(contributions, ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidAddress")
+        .withArgs(ZeroAddress);
+    });
+
+    it("refuse contracts bound to another registry", async function () {
+      const { registry, contributions, ledger, admin } = await loadFixture(consortiumFixture);
+      const other = await ethers.deployContract("ConsortiumRegistry", [admin.address, 2, 3, VOTING_PERIOD_SECONDS]);
+      const foreignContributions = await ethers.deployContract("ContributionRegistry", [await other.getAddress()]);
+      const foreignLedger = await ethers.deployContract("QueryLedger", [await other.getAddress()]);
+      await expect(registry.seedCompanions(foreignContributions, ledger))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotCompanion")
+        .withArgs(await foreignContributions.getAddress());
+      await expect(registry.seedCompanions(contributions, foreignLedger))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotCompanion")
+        .withArgs(await foreignLedger.getAddress());
+    });
+
+    it("refuse accounts without code, other contracts, and the two companions swapped", async function () {
+      const { registry, contributions, ledger, outsider } = await loadFixture(consortiumFixture);
+      const [contributionsAddress, ledgerAddress] = [await contributions.getAddress(), await ledger.getAddress()];
+      const registryAddress = await registry.getAddress();
+      const cases: [string, string, string, string][] = [
+        ["an account without code", outsider.address, ledgerAddress, outsider.address],
+        ["a contract without registry()", contributionsAddress, registryAddress, registryAddress],
+        ["the ledger as contributions", ledgerAddress, contributionsAddress, ledgerAddress],
+        ["the contributions as ledger", contributionsAddress, contributionsAddress, contributionsAddress],
+      ];
+      for (const [label, contributionsArg, ledgerArg, refused] of cases) {
+        await expect(registry.seedCompanions(contributionsArg, ledgerArg), label)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotCompanion")
+          .withArgs(refused);
+      }
+      expect([await registry.contributions(), await registry.ledger()]).to.deep.equal([ZeroAddress, ZeroAddress]);
     });
   });
 
