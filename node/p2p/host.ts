@@ -149,10 +149,11 @@ export class RiskshareHost {
    */
   async disconnectInactive(): Promise<number> {
     const stale = this.libp2p.getConnections().filter((connection) => !this.isActiveMember(connection.remotePeer));
-    await Promise.all(stale.map(async (connection) => {
+    for (const connection of stale) {
       this.modules.logger.info({ peerId: connection.remotePeer.toString() }, "closing the connection of a peer that is no longer an Active member");
+      // abort, not close: nothing more from this peer is worth waiting for
       connection.abort(new RiskshareError("E_NOT_MEMBER", "peer is no longer an Active member"));
-    }));
+    }
     return stale.length;
   }
 }

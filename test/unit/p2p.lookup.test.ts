@@ -3,8 +3,9 @@ import { getAddress } from "ethers";
 import { lookupRequestDigest, recoverLookupRequestSigner, recoverLookupAnswerSigner } from "../../node/chain/eip712.ts";
 import { QueryOutcome } from "../../node/chain/outcomes.ts";
 import { RiskshareError } from "../../node/errors.ts";
+import { silentLogger } from "../../node/logger.ts";
 import {
-  encodeFrame, fromWireRequest, LOOKUP_PROTOCOL, lookupResponseFrame, MAX_FRAME_BYTES, MAX_ITEMS_PER_REQUEST, MAX_PROVIDER_REF_CHARS, MAX_REASON_CHARS, mergeOutcomes,
+  encodeFrame, fromWireRequest, lookup, LOOKUP_PROTOCOL, lookupResponseFrame, MAX_FRAME_BYTES, MAX_ITEMS_PER_REQUEST, MAX_PROVIDER_REF_CHARS, MAX_REASON_CHARS, mergeOutcomes,
   peerIdBytes, peerIdFromBytes, peerIdFromEvmKey, peerIdToAddress, resultsDigest, encodeResults,
   type AnsweredLookup, type LookupOutcome, type LookupResult,
 } from "../../node/p2p/index.ts";
@@ -370,6 +371,13 @@ describe("p2p: lookup protocol between members", function () {
       await c.lookup.stop();
       expect(await pending).to.include({ status: "error", code: "E_ABORTED" });
       await c.lookup.start();
+    });
+
+    it("will not build without every component", () => {
+      const components = { registrar: a.host.libp2p, dialer: a.host.libp2p, membership, signer: a.wallet, outbox: a.outbox, nonceGuard: a.nonces, reciprocity: { decide: () => a.reciprocity.decision }, entries: a.entries, journal: a.journal, logger: silentLogger() };
+      for (const name of Object.keys(components)) {
+        expect(() => lookup({ chainId: CHAIN_ID, queryLedgerAddress: LEDGER })({ ...components, [name]: undefined } as never), name).to.throw(RiskshareError, name);
+      }
     });
 
     it("refuses a malformed query at the caller with E_BAD_INPUT", async () => {

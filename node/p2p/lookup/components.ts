@@ -32,7 +32,10 @@ export interface Outbox {
 
 /** Replay protection: remembers each (querier, nonce) until its deadline. */
 export interface NonceGuard {
-  /** True when the nonce was unseen (and is now remembered); false for a replay. */
+  /**
+   * True when the nonce was unseen (and is now remembered); false for a replay. `querier` comes
+   * checksummed and `nonce` lower-case, so the guard may key on them as they are.
+   */
   checkAndRemember(querier: string, nonce: string, deadline: bigint): Promise<boolean>;
 }
 
