@@ -1,10 +1,10 @@
-import type { NonceManager } from "ethers";
+import { getAddress, isAddress, type ContractRunner, type NonceManager } from "ethers";
 import { KeyStore, loadConfig, type NodeConfig } from "../node/config/index.ts";
 import {
-  connectChain, connectContracts, connectSigner, ConsortiumView,
+  connectChain, connectContracts, connectSigner, ConsortiumView, readCompanions,
   type ChainConnection, type ConsortiumContracts, type ContractAddresses,
 } from "../node/chain/index.ts";
-import { RiskshareError } from "../node/errors.ts";
+import { RiskshareError, isRiskshareError } from "../node/errors.ts";
 import { exists, configPath, CONFIG_DEFAULTS } from "../node/config/index.ts";
 import type { CliContext } from "./context.ts";
 
@@ -29,25 +29,30 @@ export interface ChainSession {
 /**
  * Opens the chain for a command: config (when the data dir has one) and flags give the RPC URL and
  * contract addresses; `withSigner` loads the data dir's member key. Read-only commands (audit)
- * need only --rpc and the contract addresses, no data dir.
+ * need only --rpc and --registry, no data dir: the registry names the other two contracts.
  */
 export async function openChain(ctx: CliContext, flags: ChainFlags, withSigner: boolean): Promise<ChainSession> {
   const config = (await exists(configPath(ctx.dataDir))) ? await loadConfig(ctx.dataDir) : undefined;
   const rpcUrl = flags.rpc ?? config?.chain.rpcUrl;
   if (rpcUrl === undefined) throw new RiskshareError("E_USAGE", "no chain: pass --rpc URL or run in an initialised data directory");
-  const addresses = resolveAddresses(flags, config);
+  if (withSigner && !config) {
+    throw new RiskshareError("E_CONFIG", `${ctx.dataDir} is not initialised; run \`riskshare init\` first (this command signs with the member key)`);
+  }
+  const registry = registryAddress(flags, config);
   const connection = await connectChain({
     rpcUrl,
     rpcTimeoutMs: config?.chain.rpcTimeoutMs ?? CONFIG_DEFAULTS.chain.rpcTimeoutMs,
     pollIntervalMs: config?.chain.pollIntervalMs ?? CONFIG_DEFAULTS.chain.pollIntervalMs,
   });
-  let signer: NonceManager | undefined;
-  if (withSigner) {
-    if (!config) throw new RiskshareError("E_CONFIG", `${ctx.dataDir} is not initialised; run \`riskshare init\` first (this command signs with the member key)`);
-    signer = connectSigner(await new KeyStore({ dataDir: ctx.dataDir }).nodeKey(), connection.provider);
+  try {
+    const addresses = await resolveAddresses(registry, flags, config, connection.provider);
+    const signer = withSigner ? connectSigner(await new KeyStore({ dataDir: ctx.dataDir }).nodeKey(), connection.provider) : undefined;
+    const contracts = connectContracts(addresses, signer ?? connection.provider);
+    return { connection, contracts, config, signer, close: () => connection.provider.destroy() };
+  } catch (err) {
+    connection.provider.destroy();
+    throw err;
   }
-  const contracts = connectContracts(addresses, signer ?? connection.provider);
-  return { connection, contracts, config, signer, close: () => connection.provider.destroy() };
 }
 
 /** Loads a consortium view once (no following) for commands that display registry state. */
@@ -58,15 +63,39 @@ export async function loadView(session: ChainSession, ctx: CliContext): Promise<
   return view;
 }
 
-function resolveAddresses(flags: ChainFlags, config: NodeConfig | undefined): ContractAddresses {
-  const fromConfig = config?.chain.contracts;
-  const registry = flags.registry ?? fromConfig?.registry;
-  const contributions = flags.contributions ?? fromConfig?.contributions;
-  const ledger = flags.ledger ?? fromConfig?.ledger;
-  if (registry === undefined || contributions === undefined || ledger === undefined) {
-    throw new RiskshareError("E_CONTRACTS_MISSING", "contract addresses unknown: run `riskshare deploy`, or pass --registry, --contributions and --ledger");
+/** The registry's address: --registry, else the config's. */
+function registryAddress(flags: ChainFlags, config: NodeConfig | undefined): string {
+  const registry = flags.registry ?? config?.chain.contracts?.registry;
+  if (registry === undefined) {
+    throw new RiskshareError("E_CONTRACTS_MISSING", "the ConsortiumRegistry address is unknown: pass --registry, or run `riskshare deploy` in this data directory");
   }
-  return { registry, contributions, ledger };
+  if (!isAddress(registry)) throw new RiskshareError("E_USAGE", `--registry must be a 0x-prefixed 20-byte address, not ${registry}`);
+  return getAddress(registry);
+}
+
+/**
+ * The three addresses: each companion from its flag, else from the config when the config is about
+ * the same registry, else as the registry names it on chain.
+ */
+async function resolveAddresses(registry: string, flags: ChainFlags, config: NodeConfig | undefined, runner: ContractRunner): Promise<ContractAddresses> {
+  const fromConfig = config?.chain.contracts;
+  // A config describes one consortium: its companions are wrong for a --registry naming another.
+  const configured = fromConfig !== undefined && isAddress(fromConfig.registry) && getAddress(fromConfig.registry) === registry ? fromConfig : undefined;
+  const contributions = flags.contributions ?? configured?.contributions;
+  const ledger = flags.ledger ?? configured?.ledger;
+  if (contributions !== undefined && ledger !== undefined) return { registry, contributions, ledger };
+  const named = await readCompanions(registry, runner).catch((err: unknown) => {
+    if (!isRiskshareError(err, "E_CONTRACTS_MISSING")) throw err;
+    throw new RiskshareError("E_CONTRACTS_MISSING", `${err.message}: check --registry, or pass --contributions and --ledger`, err.meta, { cause: err });
+  });
+  if (named === undefined) {
+    throw new RiskshareError(
+      "E_CONTRACTS_MISSING",
+      `the registry at ${registry} names no ContributionRegistry and QueryLedger yet: pass --contributions and --ledger`,
+      { registry },
+    );
+  }
+  return { registry, contributions: contributions ?? named.contributions, ledger: ledger ?? named.ledger };
 }
 
 /** Adds the chain flags to a command. */
@@ -74,6 +103,6 @@ export function withChainFlags<T extends { option(flags: string, description: st
   return command
     .option("--rpc <url>", "chain JSON-RPC URL (default: the data directory's config)")
     .option("--registry <address>", "ConsortiumRegistry address (default: config)")
-    .option("--contributions <address>", "ContributionRegistry address (default: config)")
-    .option("--ledger <address>", "QueryLedger address (default: config)");
+    .option("--contributions <address>", "ContributionRegistry address (default: config, else as the registry names it)")
+    .option("--ledger <address>", "QueryLedger address (default: config, else as the registry names it)");
 }

@@ -37,8 +37,9 @@ export interface DeploymentResult {
 }
 
 /**
- * Deploys the three contracts, seeds founders, regulators, categories and policy with the
- * deployer as bootstrap admin, then renounces the admin. Plain JSON-RPC only.
+ * Deploys the three contracts, names the two companions in the registry (so its address alone finds
+ * them), seeds founders, regulators, categories and policy with the deployer as bootstrap admin,
+ * then renounces the admin. Plain JSON-RPC only.
  */
 export async function deployConsortium(signer: Signer, plan: DeploymentPlan, logger: Logger): Promise<DeploymentResult> {
   const log = logger.child({ module: "deploy" });
@@ -58,6 +59,10 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
     step = "deploy QueryLedger";
     const ledger = await new QueryLedger__factory(signer).deploy(registryAddress);
     await Promise.all([contributions.waitForDeployment(), ledger.waitForDeployment()]);
+    const contributionsAddress = await contributions.getAddress();
+    const ledgerAddress = await ledger.getAddress();
+    step = "name the companion contracts in the registry";
+    await (await registry.seedCompanions(contributionsAddress, ledgerAddress)).wait();
     for (const founder of plan.founders) {
       step = `seed founder ${founder.name}`;
       await (await registry.seedMember(founder.address, founder.name, founder.peerId)).wait();
@@ -87,11 +92,7 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
       step = "renounce the bootstrap admin";
       await (await registry.renounceAdmin()).wait();
     }
-    const addresses = {
-      registry: registryAddress,
-      contributions: await contributions.getAddress(),
-      ledger: await ledger.getAddress(),
-    };
+    const addresses = { registry: registryAddress, contributions: contributionsAddress, ledger: ledgerAddress };
     log.info({ ...addresses, founders: plan.founders.length }, "consortium deployed");
     return { addresses, deployBlock: deployReceipt?.blockNumber ?? 0, categories };
   } catch (err) {

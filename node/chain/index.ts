@@ -14,7 +14,7 @@ export * from "./governance.ts";
 export { CHAIN_DEFAULTS, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
 export { translateChainError } from "./errors.ts";
 export { connectChain, connectSigner, type ChainConnection, type ChainConnectionOptions } from "./provider.ts";
-export { connectContracts, type ConsortiumContracts, type ContractAddresses } from "./contracts.ts";
+export { connectContracts, readCompanions, type ConsortiumContracts, type ContractAddresses } from "./contracts.ts";
 export { deployConsortium, type DeploymentPlan, type DeploymentResult, type FounderInput } from "./deploy.ts";
 export {
   ConsortiumView, type CategoryInfo, type ConsortiumViewHealth, type ConsortiumViewModules, type ConsortiumViewOptions,
