@@ -1,5 +1,10 @@
-import { isError } from "ethers";
+import { Interface, isError, isHexString } from "ethers";
 import { RiskshareError, isRiskshareError, type ErrorCode } from "../errors.ts";
+import {
+  IConsortiumRegistry__factory,
+  IContributionRegistry__factory,
+  IQueryLedger__factory,
+} from "../../types/ethers-contracts/index.ts";
 
 /** Solidity custom errors that mean "you are not allowed", mapped to our codes; every other revert is E_CHAIN_REVERTED. */
 const REVERT_CODES: ReadonlyArray<[RegExp, ErrorCode]> = [
@@ -7,16 +12,59 @@ const REVERT_CODES: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/(NotAdmin|NotRegulator|AdminRenounced)$/, "E_NOT_AUTHORIZED"],
 ];
 
-/** Custom-error names explained in words a user acts on. */
+/**
+ * What went wrong, in plain words, for every custom error of the three contracts (the code's hint
+ * in node/errors.ts says what to do). A revert whose name is missing here reads "the contract refused it".
+ */
 const REVERT_SENTENCES: Readonly<Record<string, string>> = {
-  ConsortiumRegistryQuorumNotReached: "the proposal does not have enough votes yet",
-  ConsortiumRegistryProposalExpired: "the proposal has expired; propose it again",
+  // ConsortiumRegistry: roles
+  ConsortiumRegistryNotAdmin: "only the bootstrap admin may do this, and this account is not it",
+  ConsortiumRegistryAdminRenounced: "the bootstrap admin has renounced, so only a vote of the members changes the registry now",
+  ConsortiumRegistryNotActiveMember: "the account is not an Active member",
+  ConsortiumRegistryNotRegulator: "the account is not a regulator",
+  // ConsortiumRegistry: members, regulators and companions
+  ConsortiumRegistryInvalidAddress: "the zero address was given where an account or contract is needed",
+  ConsortiumRegistryMemberExists: "that account already holds a membership (proposed, active or suspended)",
+  ConsortiumRegistryPeerIdTaken: "that PeerId belongs to another member",
+  ConsortiumRegistryInvalidPeerId: "the PeerId is empty or longer than 64 bytes",
+  ConsortiumRegistryInvalidName: "the name is empty or longer than 128 bytes",
+  ConsortiumRegistryInvalidStatus: "the member's status does not allow this (e.g. suspending a member who is not Active)",
+  ConsortiumRegistryRegulatorExists: "that account is already a regulator",
+  ConsortiumRegistryIndexOutOfRange: "the index is past the last member",
+  ConsortiumRegistryCompanionsAlreadySet: "the registry already names its ContributionRegistry and QueryLedger, and they never change",
+  ConsortiumRegistryNotCompanion: "that contract is not a ContributionRegistry or QueryLedger bound to this registry (or the two were swapped)",
+  // ConsortiumRegistry: categories and policy
+  ConsortiumRegistryCategoryUnknown: "no category has that id",
+  ConsortiumRegistryCategoryInactive: "that category is retired",
+  ConsortiumRegistryCategoryLimit: "the registry already holds the most categories it can (63)",
+  ConsortiumRegistryCategoryExists: "a category with that name already exists (retired names stay taken)",
+  ConsortiumRegistryInvalidPolicy: "the policy admits nobody: its snapshot age is zero, or both its quota base and ratio are",
+  ConsortiumRegistryInvalidQuorum: "the quorum must be a fraction above 0 and at most 1",
+  ConsortiumRegistryInvalidVotingPeriod: "the voting period must be longer than zero seconds",
+  // ConsortiumRegistry: proposals and votes
+  ConsortiumRegistryInvalidPayload: "the proposal's payload is not the exact encoding its kind requires",
+  ConsortiumRegistryProposalUnknown: "no proposal has that id",
+  ConsortiumRegistryProposalExpired: "the proposal's voting period is over",
   ConsortiumRegistryProposalExecuted: "the proposal was already executed",
   ConsortiumRegistryAlreadyVoted: "this account already voted on the proposal",
-  ConsortiumRegistryMemberExists: "that account is already known to the registry",
-  ConsortiumRegistryPeerIdTaken: "that PeerId belongs to another member",
+  ConsortiumRegistryQuorumNotReached: "the proposal does not have enough votes yet",
+  // ContributionRegistry
+  ContributionRegistryNotActiveMember: "only an Active member may publish a contribution, and this account is not one",
+  ContributionRegistryCategoryInactive: "that category is unknown or retired",
+  // QueryLedger
+  QueryLedgerNotActiveMember: "only an Active member may record query batches, and this account is not one",
   QueryLedgerBadSequence: "the batch sequence number is not the next one for this provider",
+  QueryLedgerEmptyBatch: "the batch holds no records",
 };
+
+/**
+ * The custom errors of the three contracts. A provider decodes only Error(string) and Panic when a
+ * transaction's gas estimate reverts (ethers gives `revert: null` and the raw `data`), so the
+ * custom errors are decoded here, whatever contract handle the call went through.
+ */
+const CUSTOM_ERRORS = new Interface(
+  [...IConsortiumRegistry__factory.abi, ...IContributionRegistry__factory.abi, ...IQueryLedger__factory.abi].filter((f) => f.type === "error"),
+);
 
 /**
  * Translates an ethers error into a RiskshareError; the one place where ethers errors are read.
@@ -24,14 +72,15 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
  */
 export function translateChainError(err: unknown, action: string): RiskshareError {
   if (isRiskshareError(err)) return err;
+  const revert = decodeRevert(err);
+  if (revert !== undefined) {
+    const { name } = revert;
+    const args = revert.args.map((arg: unknown) => (typeof arg === "bigint" ? arg.toString() : String(arg)));
+    const code = REVERT_CODES.find(([pattern]) => pattern.test(name))?.[1] ?? "E_CHAIN_REVERTED";
+    const sentence = REVERT_SENTENCES[name] ?? "the contract refused it";
+    return new RiskshareError(code, `${action}: ${sentence} (${name}${args.length > 0 ? `: ${args.join(", ")}` : ""})`, { revert: name, args }, { cause: err });
+  }
   if (isError(err, "CALL_EXCEPTION")) {
-    const name = err.revert?.name;
-    if (name !== undefined) {
-      const args = (err.revert?.args ?? []).map((arg: unknown) => (typeof arg === "bigint" ? arg.toString() : String(arg)));
-      const code = REVERT_CODES.find(([pattern]) => pattern.test(name))?.[1] ?? "E_CHAIN_REVERTED";
-      const sentence = REVERT_SENTENCES[name] ?? "the contract refused it";
-      return new RiskshareError(code, `${action}: ${sentence} (${name}${args.length > 0 ? `: ${args.join(", ")}` : ""})`, { revert: name, args }, { cause: err });
-    }
     return new RiskshareError("E_CHAIN_REVERTED", `${action}: the transaction reverted without a reason`, {}, { cause: err });
   }
   if (isError(err, "NETWORK_ERROR") || isError(err, "TIMEOUT") || isError(err, "SERVER_ERROR") || isConnectionRefused(err)) {
@@ -44,6 +93,24 @@ export function translateChainError(err: unknown, action: string): RiskshareErro
     return new RiskshareError("E_CHAIN_REVERTED", `${action}: the transaction nonce was already used; retry`, {}, { cause: err });
   }
   return new RiskshareError("E_INTERNAL", `${action}: unexpected chain error`, {}, { cause: err });
+}
+
+/**
+ * The revert's error name and arguments: as ethers decoded it (Error(string), Panic, or a custom
+ * error of the contract handle used for a call), else the revert data decoded as one of our
+ * contracts' custom errors. The data is read from any error that carries it, so the revert of a
+ * transaction is named too, whichever provider raised it.
+ */
+function decodeRevert(err: unknown): { name: string; args: readonly unknown[] } | undefined {
+  if (isError(err, "CALL_EXCEPTION") && err.revert) return { name: err.revert.name, args: err.revert.args };
+  const data = typeof err === "object" && err !== null ? (err as { data?: unknown }).data : undefined;
+  if (!isHexString(data) || data.length < 10) return undefined;
+  try {
+    const parsed = CUSTOM_ERRORS.parseError(data);
+    return parsed === null ? undefined : { name: parsed.name, args: [...parsed.args] };
+  } catch {
+    return undefined; // a known selector with malformed arguments
+  }
 }
 
 function isConnectionRefused(err: unknown): boolean {
