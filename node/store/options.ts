@@ -1,0 +1,110 @@
+/**
+ * Options of the store and of imports, with their defaults (the one place defaults live).
+ */
+import type { NormaliseOptions } from "../identity/index.ts";
+
+/** On-disk format version of the database; a store refuses to open any other (E_STORE_SCHEMA). */
+export const SCHEMA_VERSION = 1;
+
+/** Bounds on entry fields. */
+export const ENTRY_LIMITS = {
+  /** Risk levels run 1 (lowest) to 5 (highest). */
+  minLevel: 1,
+  maxLevel: 5,
+  /** Category ids are 1..63 (bit positions of the on-chain category mask). */
+  minCategoryId: 1,
+  maxCategoryId: 63,
+  /** Reason codes are short institution codes ("R01", "chargeback"): ASCII letters, digits, `_ . : -`. */
+  maxReasonChars: 32,
+  /** The owner's own reference (a case or ticket number): printable, bounded. */
+  maxOwnRefChars: 128,
+  /** Largest timestamp the store encodes (48-bit seconds: year ~8.9 million). */
+  maxTimestampSec: 2 ** 48 - 1,
+} as const;
+
+/** Options of a {@link Store}. */
+export interface StoreOptions {
+  /** Directory of the LevelDB database (a node keeps it at `<dataDir>/db`); created when missing. */
+  readonly location: string;
+  /** Active categories, name → id (1..63), as the chain defines them. */
+  readonly categories: ReadonlyMap<string, number>;
+  /**
+   * Pepper epoch of the hashes this store holds. Recorded on first use; opening a store recorded
+   * under another epoch fails with E_STORE_EPOCH. Omit for read-only uses (stats, export).
+   */
+  readonly pepperEpoch?: number | undefined;
+  /** Entries deleted per atomic write when sweeping expired entries. */
+  readonly sweepBatchSize?: number;
+  /** How far in the future a reported-at time may lie before the entry is refused, in seconds. */
+  readonly maxClockSkewSec?: number;
+}
+
+/** Defaults of the optional {@link StoreOptions}. */
+export const STORE_DEFAULTS = {
+  sweepBatchSize: 10_000,
+  maxClockSkewSec: 86_400,
+} as const;
+
+/** File formats an import reads. */
+export type ImportFormat = "csv" | "jsonl";
+
+/** Options of one import. */
+export interface ImportOptions {
+  /** File format; from the file name when omitted (.jsonl/.ndjson → jsonl, anything else → csv). */
+  readonly format?: ImportFormat | undefined;
+  /** Identifier type for rows without one (the `type` column may then be left out). */
+  readonly defaultType?: string | undefined;
+  /** Category name (or id) for rows without one (the `category` column may then be left out). */
+  readonly defaultCategory?: string | undefined;
+  /** How raw identifiers are read (default phone region…). */
+  readonly normalise?: NormaliseOptions | undefined;
+  /** Rows per atomic write: entries, counts and the checkpoint go to disk together. */
+  readonly batchSize?: number | undefined;
+  /** Rejected rows listed in the summary (all are counted). */
+  readonly maxErrorsListed?: number | undefined;
+  /** Continue an interrupted import of the same content from its checkpoint (true), or start over (false). */
+  readonly resume?: boolean | undefined;
+  /** The import's clock, unix seconds (expiry checks and added-at); the wall clock when omitted. */
+  readonly nowSec?: number | undefined;
+  /** Called after each committed batch (and once at the end). */
+  readonly onProgress?: ((progress: ImportProgress) => void) | undefined;
+  /** Stops the import between batches; committed batches stay (E_ABORTED). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Defaults of the optional {@link ImportOptions}. */
+export const IMPORT_DEFAULTS = {
+  batchSize: 10_000,
+  maxErrorsListed: 100,
+  resume: true,
+  /** Longest CSV record or JSON line read, in bytes: bounds memory on a malformed file. */
+  maxRecordBytes: 64 * 1024,
+} as const;
+
+/** Where an import is, reported after each batch. */
+export interface ImportProgress {
+  /** Data rows read so far (header and blank lines excluded), including any skipped on resume. */
+  readonly rows: number;
+  /** Bytes of the source read so far. */
+  readonly bytes: number;
+  /** Size of the source in bytes, when known (for an ETA). */
+  readonly totalBytes: number | undefined;
+  /** Rows per second in this run. */
+  readonly rowsPerSec: number;
+  readonly elapsedMs: number;
+  readonly imported: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly rejected: number;
+}
+
+/** Options of an export. */
+export interface ExportOptions {
+  readonly format: ImportFormat;
+  /** Only this category's entries. */
+  readonly categoryId?: number | undefined;
+  /** Also entries past their expiry that no sweep has purged yet. */
+  readonly includeExpired?: boolean | undefined;
+  /** Clock for the expiry filter, unix seconds. */
+  readonly nowSec?: number | undefined;
+}

@@ -1,0 +1,172 @@
+/**
+ * Typed repositories over the store's sublevels. Each knows one entity's keys and values; writes
+ * are queued on a chained batch the caller commits, so one logical change (entries, indexes,
+ * counts, audit, checkpoint) always lands in one atomic LevelDB write.
+ */
+import type { AbstractChainedBatch, AbstractSublevel } from "abstract-level";
+import type { Level } from "level";
+import { Bucket } from "./buckets.ts";
+import {
+  decodeU48,
+  encodeCategoryKey,
+  encodeCategoryValue,
+  encodeExpiryKey,
+  encodeU48,
+  entryValueCategory,
+  entryValueExpiry,
+} from "./codec.ts";
+import type { AuditRecord, ImportCheckpoint } from "./records.ts";
+
+/** The root database: buffer keys and values unless a sublevel says otherwise. */
+export type Db = Level<Buffer, Buffer>;
+/** One atomic write. */
+export type Batch = AbstractChainedBatch<Db, Buffer, Buffer>;
+type Sub<K, V> = AbstractSublevel<Db, string | Buffer | Uint8Array, K, V>;
+
+/** Entries with their category and expiry indexes, kept in step. */
+export class EntryRepository {
+  readonly entries: Sub<Buffer, Buffer>;
+  readonly byCategory: Sub<Buffer, Buffer>;
+  readonly byExpiry: Sub<Buffer, Buffer>;
+
+  constructor(db: Db) {
+    const buffers = { keyEncoding: "buffer", valueEncoding: "buffer" } as const;
+    this.entries = db.sublevel<Buffer, Buffer>(Bucket.entries, buffers);
+    this.byCategory = db.sublevel<Buffer, Buffer>(Bucket.byCategory, buffers);
+    this.byExpiry = db.sublevel<Buffer, Buffer>(Bucket.byExpiry, buffers);
+  }
+
+  /** Current encoded values of `keys` (undefined where absent). */
+  getMany(keys: Buffer[]): Promise<Array<Buffer | undefined>> {
+    return this.entries.getMany(keys);
+  }
+
+  /** Queues a new entry and its index records. */
+  queueAdd(batch: Batch, key: Buffer, value: Buffer, categoryId: number, expiresAtSec: number | undefined): void {
+    batch.put(key, value, { sublevel: this.entries });
+    batch.put(encodeCategoryKey(categoryId, key), encodeCategoryValue(expiresAtSec), { sublevel: this.byCategory });
+    if (expiresAtSec !== undefined) batch.put(encodeExpiryKey(expiresAtSec, key), EMPTY, { sublevel: this.byExpiry });
+  }
+
+  /** Queues the replacement of `previous` by `value`, moving index records as needed. */
+  queueReplace(batch: Batch, key: Buffer, previous: Buffer, value: Buffer, categoryId: number, expiresAtSec: number | undefined): void {
+    const oldCategory = entryValueCategory(previous);
+    const oldExpiry = entryValueExpiry(previous);
+    batch.put(key, value, { sublevel: this.entries });
+    if (oldCategory !== categoryId) batch.del(encodeCategoryKey(oldCategory, key), { sublevel: this.byCategory });
+    if (oldCategory !== categoryId || oldExpiry !== expiresAtSec) {
+      batch.put(encodeCategoryKey(categoryId, key), encodeCategoryValue(expiresAtSec), { sublevel: this.byCategory });
+    }
+    if (oldExpiry !== expiresAtSec) {
+      if (oldExpiry !== undefined) batch.del(encodeExpiryKey(oldExpiry, key), { sublevel: this.byExpiry });
+      if (expiresAtSec !== undefined) batch.put(encodeExpiryKey(expiresAtSec, key), EMPTY, { sublevel: this.byExpiry });
+    }
+  }
+
+  /** Queues the deletion of an entry whose current value is `previous`, with its index records. */
+  queueDelete(batch: Batch, key: Buffer, previous: Buffer): void {
+    batch.del(key, { sublevel: this.entries });
+    batch.del(encodeCategoryKey(entryValueCategory(previous), key), { sublevel: this.byCategory });
+    const expiry = entryValueExpiry(previous);
+    if (expiry !== undefined) batch.del(encodeExpiryKey(expiry, key), { sublevel: this.byExpiry });
+  }
+}
+
+const SCHEMA_VERSION_KEY = "schemaVersion";
+const PEPPER_EPOCH_KEY = "pepperEpoch";
+const COUNT_PREFIX = "count/";
+
+/** Schema version, pepper epoch and the entry count per category. */
+export class MetaRepository {
+  readonly meta: Sub<string, unknown>;
+
+  constructor(db: Db) {
+    this.meta = db.sublevel<string, unknown>(Bucket.meta, { keyEncoding: "utf8", valueEncoding: "json" });
+  }
+
+  async schemaVersion(): Promise<number | undefined> {
+    return (await this.meta.get(SCHEMA_VERSION_KEY)) as number | undefined;
+  }
+
+  async pepperEpoch(): Promise<number | undefined> {
+    return (await this.meta.get(PEPPER_EPOCH_KEY)) as number | undefined;
+  }
+
+  queueSchemaVersion(batch: Batch, version: number): void {
+    batch.put(SCHEMA_VERSION_KEY, version, { sublevel: this.meta });
+  }
+
+  queuePepperEpoch(batch: Batch, epoch: number): void {
+    batch.put(PEPPER_EPOCH_KEY, epoch, { sublevel: this.meta });
+  }
+
+  /** Stored entry count per category id. */
+  async counts(): Promise<Map<number, number>> {
+    const counts = new Map<number, number>();
+    for await (const [key, value] of this.meta.iterator({ gt: COUNT_PREFIX, lt: `${COUNT_PREFIX}\uffff` })) {
+      counts.set(Number(key.slice(COUNT_PREFIX.length)), value as number);
+    }
+    return counts;
+  }
+
+  /** Queues the new count of a category (zero deletes the record). */
+  queueCount(batch: Batch, categoryId: number, count: number): void {
+    if (count === 0) batch.del(`${COUNT_PREFIX}${categoryId}`, { sublevel: this.meta });
+    else batch.put(`${COUNT_PREFIX}${categoryId}`, count, { sublevel: this.meta });
+  }
+}
+
+/** The local audit trail: append-only, ordered by time. Key: [atMs u48][seq u32]. */
+export class AuditRepository {
+  readonly audit: Sub<Buffer, AuditRecord>;
+  #nextSeq = 0;
+
+  constructor(db: Db) {
+    this.audit = db.sublevel<Buffer, AuditRecord>(Bucket.audit, { keyEncoding: "buffer", valueEncoding: "json" });
+  }
+
+  /** Continues the sequence after the last record, so keys never collide across restarts. */
+  async load(): Promise<void> {
+    const [last] = await this.audit.keys({ reverse: true, limit: 1 }).all();
+    this.#nextSeq = last === undefined ? 0 : last.readUInt32BE(6) + 1;
+  }
+
+  queueAppend(batch: Batch, atMs: number, record: AuditRecord): void {
+    const key = Buffer.allocUnsafe(10);
+    key.writeUIntBE(atMs, 0, 6);
+    key.writeUInt32BE(this.#nextSeq >>> 0, 6);
+    this.#nextSeq = (this.#nextSeq + 1) >>> 0;
+    batch.put(key, record, { sublevel: this.audit });
+  }
+
+  /** Records in time order (newest first with `reverse`). */
+  async *records(opts: { limit?: number; reverse?: boolean; fromMs?: number } = {}): AsyncGenerator<AuditRecord & { atMs: number }> {
+    const range = opts.fromMs === undefined ? {} : { gte: encodeU48(opts.fromMs) };
+    for await (const [key, record] of this.audit.iterator({ ...range, reverse: opts.reverse ?? false, limit: opts.limit ?? -1 })) {
+      yield { ...record, atMs: decodeU48(key, 0) };
+    }
+  }
+}
+
+/** Import checkpoints by import id. */
+export class ImportRepository {
+  readonly imports: Sub<string, ImportCheckpoint>;
+
+  constructor(db: Db) {
+    this.imports = db.sublevel<string, ImportCheckpoint>(Bucket.imports, { keyEncoding: "utf8", valueEncoding: "json" });
+  }
+
+  get(importId: string): Promise<ImportCheckpoint | undefined> {
+    return this.imports.get(importId);
+  }
+
+  async *all(): AsyncGenerator<ImportCheckpoint> {
+    for await (const checkpoint of this.imports.values()) yield checkpoint;
+  }
+
+  queuePut(batch: Batch, checkpoint: ImportCheckpoint): void {
+    batch.put(checkpoint.importId, checkpoint, { sublevel: this.imports });
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,478 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import fc from "fast-check";
+import { Level } from "level";
+import { isRiskshareError } from "../../node/errors.ts";
+import { Hasher, normalise } from "../../node/identity/index.ts";
+import { silentLogger } from "../../node/logger.ts";
+import {
+  Bucket,
+  SCHEMA_VERSION,
+  Store,
+  contributionRoot,
+  decodeEntryValue,
+  encodeEntryKey,
+  encodeEntryValue,
+  exportEntries,
+  publishSnapshots,
+  type AuditRecord,
+  type EntryInput,
+  type EntryKey,
+  type RiskLevel,
+} from "../../node/store/index.ts";
+import { FIXTURE_CATEGORIES, FIXTURE_PEPPER } from "../fixtures/riskList.ts";
+
+const NOW = 1_750_000_000; // 2025-06-15, unix seconds
+const DAY = 86_400;
+const hasher = Hasher.fromPepper({ epoch: 1, pepper: FIXTURE_PEPPER });
+
+/** The entry key of a raw identifier. */
+function key(type: string, raw: string): EntryKey {
+  return { type, hash: hasher.hash(type, normalise(type, raw, { defaultRegion: "CN" })) };
+}
+
+/** An entry with sensible defaults. */
+function entry(type: string, raw: string, fields: Partial<EntryInput> = {}): EntryInput {
+  return { ...key(type, raw), categoryId: 1, level: 3, reason: "R01", reportedAtSec: NOW - DAY, ...fields };
+}
+
+/** Captures a thrown RiskshareError (or fails). */
+async function rejection(promise: Promise<unknown>): Promise<Error & { code: string; meta: Record<string, unknown> }> {
+  try {
+    await promise;
+  } catch (err) {
+    if (isRiskshareError(err)) return err as never;
+    throw err;
+  }
+  expect.fail("expected a RiskshareError");
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+describe("store", () => {
+  let root: string;
+  let created = 0;
+  const opened: Store[] = [];
+
+  /** A fresh open store in its own directory (closed in afterEach). */
+  async function freshStore(name = `store-${created++}`, clock?: () => number): Promise<Store> {
+    const store = new Store({ location: join(root, name), categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger: silentLogger(), clock });
+    await store.open();
+    opened.push(store);
+    return store;
+  }
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), "riskshare-store-"));
+  });
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  describe("upsert", () => {
+    it("reports each entry as added, updated or unchanged", async () => {
+      const store = await freshStore();
+      const first = await store.upsert([entry("phone", "13800138000"), entry("email", "a@example.com")], { nowSec: NOW });
+      expect(first).to.deep.include({ added: 2, updated: 0, unchanged: 0 });
+      const second = await store.upsert([entry("phone", "+86 138 0013 8000"), entry("email", "a@example.com", { level: 5 })], { nowSec: NOW });
+      expect(second.outcomes).to.deep.equal(["unchanged", "updated"]);
+      expect(store.countPerCategory()).to.deep.equal(new Map([[1, 2]]));
+    });
+
+    it("applies repeated keys within one call in order: the last one wins", async () => {
+      const store = await freshStore();
+      const result = await store.upsert([
+        entry("phone", "13800138000"), entry("phone", "13800138000"), entry("phone", "13800138000", { categoryId: 2 }),
+      ], { nowSec: NOW });
+      expect(result.outcomes).to.deep.equal(["added", "unchanged", "updated"]);
+      expect(store.countPerCategory()).to.deep.equal(new Map([[2, 1]]));
+      expect((await store.verify()).ok).to.equal(true);
+    });
+
+    it("keeps added-at when an entry is updated, and moves it between categories", async () => {
+      const store = await freshStore();
+      await store.upsert([entry("phone", "13800138000")], { nowSec: NOW });
+      await store.upsert([entry("phone", "13800138000", { categoryId: 3, level: 1, ownRef: "case-9" })], { nowSec: NOW + 100 });
+      const answer = await store.checkOne(key("phone", "13800138000"), NOW + 200);
+      if (!answer.hit) expect.fail("expected a hit");
+      expect(answer.entry).to.deep.include({ categoryId: 3, level: 1, ownRef: "case-9", addedAtSec: NOW });
+      expect(store.countPerCategory()).to.deep.equal(new Map([[3, 1]]));
+    });
+
+    it("refuses an invalid entry by field and index, writing none of the call's entries", async () => {
+      const store = await freshStore();
+      const cases: Array<[Partial<EntryInput>, string, string]> = [
+        [{ level: 6 as RiskLevel }, "level", "out_of_range"],
+        [{ reason: "has space" }, "reason", "characters"],
+        [{ reason: "" }, "reason", "missing"],
+        [{ reportedAtSec: NOW + 2 * DAY }, "reportedAtSec", "future"],
+        [{ expiresAtSec: NOW - 2 * DAY }, "expiresAtSec", "before_reported"],
+        [{ expiresAtSec: NOW }, "expiresAtSec", "expired"],
+        [{ ownRef: "x".repeat(129) }, "ownRef", "too_long"],
+        [{ ownRef: "tab\there" }, "ownRef", "characters"],
+        [{ hash: new Uint8Array(31) }, "hash", "bad_hash"],
+      ];
+      for (const [fields, field, reason] of cases) {
+        const err = await rejection(store.upsert([entry("email", "ok@example.com"), entry("phone", "13800138000", fields)], { nowSec: NOW }));
+        expect(err.code, field).to.equal("E_ENTRY_INVALID");
+        expect(err.meta, field).to.deep.include({ field, reason, index: 1 });
+      }
+      expect((await rejection(store.upsert([entry("phone", "13800138000", { categoryId: 9 })], { nowSec: NOW }))).code).to.equal("E_CATEGORY_UNKNOWN");
+      expect((await rejection(store.upsert([{ ...entry("phone", "13800138000"), type: "passport" }], { nowSec: NOW }))).code).to.equal("E_IDENTIFIER_TYPE");
+      expect(store.countPerCategory().size, "nothing was written").to.equal(0);
+    });
+  });
+
+  describe("remove (delist)", () => {
+    it("removes the entry, updates counts and records type, hash, category and reason in the audit trail", async () => {
+      const store = await freshStore();
+      await store.upsert([entry("phone", "13800138000", { categoryId: 2 }), entry("email", "a@example.com")], { nowSec: NOW });
+      const removed = await store.remove(key("phone", "13800138000"), { reason: "appeal_upheld", nowSec: NOW + 10 });
+      expect(removed).to.deep.equal({ removed: true, categoryId: 2 });
+      expect(await store.checkOne(key("phone", "13800138000"), NOW + 10)).to.deep.equal({ hit: false });
+      expect(store.countPerCategory()).to.deep.equal(new Map([[1, 1]]));
+      const trail: AuditRecord[] = await collect(store.auditTrail());
+      expect(trail).to.have.length(1);
+      expect(trail[0]).to.deep.include({
+        action: "delist", atSec: NOW + 10, type: "phone", categoryId: 2, reason: "appeal_upheld",
+        hash: Buffer.from(key("phone", "13800138000").hash).toString("hex"),
+      });
+    });
+
+    it("changes and records nothing for an absent entry", async () => {
+      const store = await freshStore();
+      expect(await store.remove(key("phone", "13800138000"), { reason: "appeal_upheld" })).to.deep.equal({ removed: false });
+      expect(await collect(store.auditTrail())).to.deep.equal([]);
+    });
+
+    it("requires a reason code", async () => {
+      const store = await freshStore();
+      expect((await rejection(store.remove(key("phone", "13800138000"), { reason: "" }))).meta).to.deep.include({ field: "reason", reason: "missing" });
+    });
+
+    it("keeps audit keys unique and ordered across restarts", async () => {
+      const location = join(root, "audit-restart");
+      const clock = () => NOW * 1000; // same millisecond every time
+      for (let round = 0; round < 2; round++) {
+        const store = new Store({ location, categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger: silentLogger(), clock });
+        await store.open();
+        await store.upsert([entry("phone", "13800138000"), entry("phone", "13900139000")], { nowSec: NOW });
+        await store.remove(key("phone", "13800138000"), { reason: `round${round}` });
+        await store.remove(key("phone", "13900139000"), { reason: `round${round}` });
+        await store.close();
+      }
+      const store = new Store({ location, categories: FIXTURE_CATEGORIES }, { logger: silentLogger() });
+      await store.open();
+      opened.push(store);
+      const reasons = (await collect(store.auditTrail())).map((r) => (r.action === "delist" ? r.reason : r.action));
+      expect(reasons).to.deep.equal(["round0", "round0", "round1", "round1"]);
+    });
+  });
+
+  describe("checkOne and checkMany", () => {
+    it("answers hit or miss per item, in input order, with the stored fields", async () => {
+      const store = await freshStore();
+      await store.upsert([
+        entry("phone", "13800138000", { level: 4, reason: "R07", ownRef: "case-1", expiresAtSec: NOW + DAY }),
+        entry("bank_card", "4111 1111 1111 1111", { categoryId: 3 }),
+      ], { nowSec: NOW });
+      const answers = await store.checkMany([key("email", "nobody@example.com"), key("phone", "138-0013-8000"), key("bank_card", "4111111111111111")], NOW);
+      expect(answers.map((a) => a.hit)).to.deep.equal([false, true, true]);
+      expect(answers[1]).to.deep.equal({
+        hit: true,
+        entry: {
+          ...key("phone", "13800138000"), categoryId: 1, level: 4, reason: "R07", reportedAtSec: NOW - DAY,
+          expiresAtSec: NOW + DAY, ownRef: "case-1", addedAtSec: NOW,
+        },
+      });
+      expect(await store.checkMany([], NOW)).to.deep.equal([]);
+    });
+
+    it("does not tell types apart by hash alone: the same hash under another type misses", async () => {
+      const store = await freshStore();
+      const phone = key("phone", "13800138000");
+      await store.upsert([{ ...entry("phone", "13800138000"), ...phone }], { nowSec: NOW });
+      expect((await store.checkOne({ type: "account", hash: phone.hash }, NOW)).hit).to.equal(false);
+    });
+  });
+
+  describe("expiry", () => {
+    it("stops answering at expires-at, before any sweep", async () => {
+      const store = await freshStore();
+      await store.upsert([entry("phone", "13800138000", { expiresAtSec: NOW + 100 })], { nowSec: NOW });
+      expect((await store.checkOne(key("phone", "13800138000"), NOW + 99)).hit).to.equal(true);
+      expect((await store.checkOne(key("phone", "13800138000"), NOW + 100)).hit).to.equal(false);
+      expect(store.countPerCategory(), "still stored until swept").to.deep.equal(new Map([[1, 1]]));
+      expect((await store.stats(NOW + 100)).expiredAwaitingSweep).to.equal(1);
+    });
+
+    it("is purged by a sweep that updates counts and appends one audit record per chunk", async () => {
+      const store = await freshStore();
+      await store.upsert([
+        entry("phone", "13800138000", { expiresAtSec: NOW + 100 }),
+        entry("phone", "13900139000", { expiresAtSec: NOW + 100, categoryId: 2 }),
+        entry("phone", "13700137000", { expiresAtSec: NOW + 500 }),
+        entry("phone", "13600136000"),
+      ], { nowSec: NOW });
+      const swept = await store.sweep(NOW + 100);
+      expect(swept.purged).to.equal(2);
+      expect(swept.perCategory).to.deep.equal(new Map([[1, 1], [2, 1]]));
+      expect(store.countPerCategory()).to.deep.equal(new Map([[1, 2]]));
+      expect((await store.verify()).ok).to.equal(true);
+      const trail = await collect(store.auditTrail());
+      expect(trail).to.have.length(1);
+      expect(trail[0]).to.deep.include({ action: "sweep", atSec: NOW + 100, purged: 2, perCategory: { 1: 1, 2: 1 } });
+      expect((await store.sweep(NOW + 100)).purged, "nothing left to purge").to.equal(0);
+      expect(await collect(store.auditTrail()), "a no-op sweep records nothing").to.have.length(1);
+    });
+
+    it("follows an updated expiry (extended or removed)", async () => {
+      const store = await freshStore();
+      await store.upsert([entry("phone", "13800138000", { expiresAtSec: NOW + 100 }), entry("email", "a@example.com", { expiresAtSec: NOW + 100 })], { nowSec: NOW });
+      await store.upsert([entry("phone", "13800138000", { expiresAtSec: NOW + 1000 }), entry("email", "a@example.com")], { nowSec: NOW });
+      expect((await store.sweep(NOW + 500)).purged).to.equal(0);
+      expect((await store.checkOne(key("phone", "13800138000"), NOW + 500)).hit).to.equal(true);
+      expect((await store.sweep(NOW + 1000)).purged).to.equal(1);
+      expect((await store.verify()).ok).to.equal(true);
+    });
+
+    it("sweeps in chunks when many entries expire", async () => {
+      const location = join(root, "sweep-chunks");
+      const store = new Store({ location, categories: FIXTURE_CATEGORIES, pepperEpoch: 1, sweepBatchSize: 7 }, { logger: silentLogger() });
+      await store.open();
+      opened.push(store);
+      const entries = Array.from({ length: 30 }, (_, i) => entry("device_id", `dev-${i}`, { expiresAtSec: NOW + 10 + (i % 3), categoryId: 1 + (i % 3) }));
+      await store.upsert(entries, { nowSec: NOW });
+      expect((await store.sweep(NOW + 20)).purged).to.equal(30);
+      expect(store.countPerCategory().size).to.equal(0);
+      expect(await collect(store.auditTrail())).to.have.length(5); // ceil(30 / 7) chunks
+    });
+  });
+
+  describe("consistency", () => {
+    /** One step of a random history over a small key space. */
+    const step = fc.oneof(
+      fc.record({ op: fc.constant("upsert" as const), ids: fc.array(fc.nat(11), { minLength: 1, maxLength: 6 }), categoryId: fc.integer({ min: 1, max: 3 }), level: fc.integer({ min: 1, max: 5 }), ttl: fc.option(fc.integer({ min: 1, max: 50 })) }),
+      fc.record({ op: fc.constant("remove" as const), id: fc.nat(11) }),
+      fc.record({ op: fc.constant("sweep" as const), advanceSec: fc.integer({ min: 0, max: 40 }) }),
+    );
+
+    it("keeps counts equal to the entries of each category through any history", async () => {
+      let run = 0;
+      await fc.assert(fc.asyncProperty(fc.array(step, { maxLength: 12 }), async (steps) => {
+        const store = await freshStore(`history-${run++}`);
+        const model = new Map<number, { categoryId: number; expiresAtSec: number | undefined }>();
+        let now = NOW;
+        try {
+          for (const s of steps) {
+            if (s.op === "upsert") {
+              const expiresAtSec = s.ttl === null ? undefined : now + s.ttl;
+              await store.upsert(s.ids.map((id) => entry("device_id", `d${id}`, { categoryId: s.categoryId, level: s.level as RiskLevel, expiresAtSec })), { nowSec: now });
+              for (const id of s.ids) model.set(id, { categoryId: s.categoryId, expiresAtSec });
+            } else if (s.op === "remove") {
+              await store.remove(key("device_id", `d${s.id}`), { reason: "test", nowSec: now });
+              model.delete(s.id);
+            } else {
+              now += s.advanceSec;
+              await store.sweep(now);
+              for (const [id, e] of model) if (e.expiresAtSec !== undefined && e.expiresAtSec <= now) model.delete(id);
+            }
+            const expected = new Map<number, number>();
+            for (const e of model.values()) expected.set(e.categoryId, (expected.get(e.categoryId) ?? 0) + 1);
+            expect(store.countPerCategory(), `after ${s.op}`).to.deep.equal(expected);
+            const report = await store.verify();
+            expect(report.problems, `after ${s.op}`).to.deep.equal([]);
+          }
+        } finally {
+          await store.close();
+        }
+      }), { numRuns: 25 });
+    });
+  });
+
+  describe("contribution snapshot", () => {
+    it("is the same for the same live entries inserted in any order, in any batches", async () => {
+      let run = 0;
+      await fc.assert(fc.asyncProperty(
+        fc.uniqueArray(fc.record({ id: fc.nat(1000), categoryId: fc.integer({ min: 1, max: 2 }), expiring: fc.boolean() }), { selector: (e) => e.id, maxLength: 40 }),
+        fc.func(fc.integer()),
+        fc.integer({ min: 1, max: 5 }),
+        async (items, order, chunk) => {
+          const toEntry = (e: (typeof items)[number]) => entry(e.id % 2 ? "phone" : "email", e.id % 2 ? `1380013${String(e.id).padStart(4, "0")}` : `u${e.id}@example.com`, { categoryId: e.categoryId, expiresAtSec: e.expiring ? NOW + 50 : undefined });
+          const shuffled = [...items].sort((a, b) => order(a.id) - order(b.id) || a.id - b.id);
+          const a = await freshStore(`digest-a-${run}`);
+          const b = await freshStore(`digest-b-${run++}`);
+          await a.upsert(items.map(toEntry), { nowSec: NOW });
+          for (let i = 0; i < shuffled.length; i += chunk) await b.upsert(shuffled.slice(i, i + chunk).map(toEntry), { nowSec: NOW });
+          for (const at of [NOW, NOW + 50]) {
+            const snapA = await a.snapshot(1, at);
+            expect(await b.snapshot(1, at), `at ${at}`).to.deep.equal(snapA);
+            const live = items.filter((e) => e.categoryId === 1 && (!e.expiring || NOW + 50 > at)).map(toEntry);
+            const expected = contributionRoot(1, live.map((e) => encodeEntryKey(e.type === "phone" ? 1 : 4, e.hash)));
+            expect(snapA, `pure digest at ${at}`).to.deep.include(expected);
+          }
+          await a.close();
+          await b.close();
+        },
+      ), { numRuns: 20 });
+    });
+
+    it("changes when the live set changes and leaves expired entries out", async () => {
+      const store = await freshStore();
+      const empty = await store.snapshot(1, NOW);
+      expect(empty.liveCount).to.equal(0);
+      await store.upsert([entry("phone", "13800138000"), entry("phone", "13900139000", { expiresAtSec: NOW + 10 })], { nowSec: NOW });
+      const two = await store.snapshot(1, NOW);
+      const one = await store.snapshot(1, NOW + 10);
+      expect([two.liveCount, one.liveCount]).to.deep.equal([2, 1]);
+      expect(new Set([empty.root, two.root, one.root]).size).to.equal(3);
+      await store.sweep(NOW + 10);
+      expect(await store.snapshot(1, NOW + 10)).to.deep.equal(one);
+      expect(one.root).to.match(/^0x[0-9a-f]{64}$/);
+    });
+
+    it("is published per category through the publisher", async () => {
+      const store = await freshStore();
+      await store.upsert([entry("phone", "13800138000"), entry("email", "a@example.com", { categoryId: 2 })], { nowSec: NOW });
+      const sent: Array<[number, number, string]> = [];
+      const publisher = { publish: async (categoryId: number, liveCount: number, root: string) => (sent.push([categoryId, liveCount, root]), `0xtx${categoryId}`) };
+      const published = await publishSnapshots(store, publisher, [1, 2, 3], NOW);
+      expect(sent.map(([c, n]) => [c, n])).to.deep.equal([[1, 1], [2, 1], [3, 0]]);
+      expect(published.map((p) => p.txHash)).to.deep.equal(["0xtx1", "0xtx2", "0xtx3"]);
+      expect(published[0]!.root).to.equal((await store.snapshot(1, NOW)).root);
+    });
+  });
+
+  describe("export", () => {
+    it("writes hashes and metadata, never the raw identifiers, as CSV or JSON Lines", async () => {
+      const store = await freshStore();
+      await store.upsert([
+        entry("phone", "13800138000", { ownRef: 'case "7", part 2', expiresAtSec: NOW + DAY }),
+        entry("email", "alice@example.com", { categoryId: 2 }),
+        entry("device_id", "dev-gone", { expiresAtSec: NOW + 5 }),
+      ], { nowSec: NOW });
+      const csv = (await collect(exportEntries(store, { format: "csv", nowSec: NOW + 10 }))).join("");
+      const lines = csv.trimEnd().split("\n");
+      expect(lines[0]).to.equal("type,hash,category,level,reason,reported_at,expires_at,ref,added_at");
+      expect(lines).to.have.length(3); // the expired device is left out
+      const phoneHash = Buffer.from(key("phone", "13800138000").hash).toString("hex");
+      expect(lines).to.include(`phone,${phoneHash},fraud_confirmed,3,R01,${NOW - DAY},${NOW + DAY},"case ""7"", part 2",${NOW}`);
+      for (const raw of ["13800138000", "+8613800138000", "alice@example.com", "dev-gone"]) expect(csv).not.to.contain(raw);
+
+      const jsonl = (await collect(exportEntries(store, { format: "jsonl", includeExpired: true, categoryId: 2, nowSec: NOW + 10 }))).join("");
+      const rows = jsonl.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(rows).to.deep.equal([{
+        type: "email", hash: Buffer.from(key("email", "alice@example.com").hash).toString("hex"), category: "fraud_suspected", level: 3,
+        reason: "R01", reported_at: NOW - DAY, expires_at: null, ref: null, added_at: NOW,
+      }]);
+    });
+  });
+
+  describe("lifecycle", () => {
+    it("refuses to open a store written with another schema version", async () => {
+      const location = join(root, "schema");
+      const store = new Store({ location, categories: FIXTURE_CATEGORIES }, { logger: silentLogger() });
+      await store.open();
+      await store.close();
+      const raw = new Level<string, unknown>(location, { valueEncoding: "json" });
+      await raw.sublevel<string, unknown>(Bucket.meta, { valueEncoding: "json" }).put("schemaVersion", SCHEMA_VERSION + 1);
+      await raw.close();
+      const err = await rejection(new Store({ location, categories: FIXTURE_CATEGORIES }, { logger: silentLogger() }).open());
+      expect(err.code).to.equal("E_STORE_SCHEMA");
+      expect(err.meta).to.deep.equal({ found: SCHEMA_VERSION + 1, expected: SCHEMA_VERSION });
+    });
+
+    it("refuses a non-empty database without a schema version", async () => {
+      const location = join(root, "foreign");
+      const raw = new Level(location);
+      await raw.put("something", "else");
+      await raw.close();
+      expect((await rejection(new Store({ location, categories: FIXTURE_CATEGORIES }, { logger: silentLogger() }).open())).code).to.equal("E_STORE_SCHEMA");
+    });
+
+    it("refuses another pepper epoch than the one its hashes were made under", async () => {
+      const location = join(root, "epoch");
+      const store = new Store({ location, categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger: silentLogger() });
+      await store.open();
+      await store.close();
+      const err = await rejection(new Store({ location, categories: FIXTURE_CATEGORIES, pepperEpoch: 2 }, { logger: silentLogger() }).open());
+      expect(err.code).to.equal("E_STORE_EPOCH");
+      expect(err.meta).to.deep.equal({ stored: 1, requested: 2 });
+    });
+
+    it("refuses writes until a pepper epoch is bound", async () => {
+      const store = new Store({ location: join(root, "no-epoch"), categories: FIXTURE_CATEGORIES }, { logger: silentLogger() });
+      await store.open();
+      opened.push(store);
+      expect((await rejection(store.upsert([entry("phone", "13800138000")], { nowSec: NOW }))).code).to.equal("E_STORE_EPOCH");
+      await store.bindPepperEpoch(1);
+      expect((await store.upsert([entry("phone", "13800138000")], { nowSec: NOW })).added).to.equal(1);
+    });
+
+    it("reports a store held by another process or instance as in use", async () => {
+      const first = await freshStore("locked");
+      const second = new Store({ location: join(root, "locked"), categories: FIXTURE_CATEGORIES }, { logger: silentLogger() });
+      const err = await rejection(second.open());
+      expect(err.code).to.equal("E_STORE_CLOSED");
+      expect(err.meta).to.deep.equal({ locked: true });
+      expect(first.isOpen).to.equal(true);
+    });
+
+    it("closes idempotently and refuses use after close", async () => {
+      const store = await freshStore();
+      const pending = store.upsert([entry("phone", "13800138000")], { nowSec: NOW });
+      await Promise.all([store.close(), store.close()]);
+      expect((await pending).added, "a queued write completes before close").to.equal(1);
+      await store.close();
+      expect((await rejection(store.checkOne(key("phone", "13800138000")))).code).to.equal("E_STORE_CLOSED");
+      expect(() => store.countPerCategory()).to.throw().that.satisfies((err: unknown) => isRiskshareError(err, "E_STORE_CLOSED"));
+    });
+
+    it("keeps counts across reopening", async () => {
+      const location = join(root, "reopen");
+      const store = new Store({ location, categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger: silentLogger() });
+      await store.open();
+      await store.upsert([entry("phone", "13800138000"), entry("email", "a@example.com", { categoryId: 3 })], { nowSec: NOW });
+      await store.close();
+      const again = new Store({ location, categories: FIXTURE_CATEGORIES }, { logger: silentLogger() });
+      await again.open();
+      opened.push(again);
+      expect(again.countPerCategory()).to.deep.equal(new Map([[1, 1], [3, 1]]));
+      expect(again.pepperEpoch).to.equal(1);
+      expect(await again.stats(NOW)).to.deep.include({ schemaVersion: SCHEMA_VERSION, pepperEpoch: 1, entries: 2, expiredAwaitingSweep: 0 });
+    });
+  });
+});
+
+describe("entry value encoding", () => {
+  const cases = [
+    { categoryId: 1, level: 1 as RiskLevel, reason: "R", reportedAtSec: 0, addedAtSec: 0, expiresAtSec: undefined, ownRef: undefined },
+    { categoryId: 63, level: 5 as RiskLevel, reason: "x".repeat(32), reportedAtSec: 2 ** 48 - 1, addedAtSec: NOW, expiresAtSec: 2 ** 48 - 1, ownRef: "案件-7 ✓ 🚀".repeat(10) },
+    { categoryId: 7, level: 3 as RiskLevel, reason: "chargeback", reportedAtSec: NOW, addedAtSec: NOW, expiresAtSec: NOW + 1, ownRef: "c" },
+  ];
+  for (const fields of cases) {
+    it(`round-trips category ${fields.categoryId}, ${fields.expiresAtSec === undefined ? "no expiry" : "expiry"}, ${fields.ownRef === undefined ? "no ref" : "a ref"}`, () => {
+      expect(decodeEntryValue(encodeEntryValue(fields))).to.deep.equal(fields);
+    });
+  }
+
+  it("stores an empty reference as none, so it compares unchanged", () => {
+    const base = cases[2]!;
+    expect(encodeEntryValue({ ...base, ownRef: "" })).to.deep.equal(encodeEntryValue({ ...base, ownRef: undefined }));
+  });
+
+  it("refuses a value format it does not know", () => {
+    const value = encodeEntryValue(cases[0]!);
+    value[0] = 2;
+    expect(() => decodeEntryValue(value)).to.throw(/format 2/);
+  });
+});
