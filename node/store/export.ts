@@ -1,0 +1,45 @@
+/**
+ * Export of the store's entries as CSV or JSON Lines: hashes and metadata only (the store never
+ * held a raw identifier). Streaming: memory stays flat however many entries there are.
+ *
+ * Columns / fields: type, hash (64 hex), category (name; the id when the category is no longer
+ * active), level, reason, reported_at, expires_at, ref, added_at — times in unix seconds.
+ */
+import type { ExportOptions } from "./options.ts";
+import type { StoredEntry } from "./entry.ts";
+import type { Store } from "./store.ts";
+
+/** Export columns, in order. */
+export const EXPORT_COLUMNS = ["type", "hash", "category", "level", "reason", "reported_at", "expires_at", "ref", "added_at"] as const;
+
+/** Entries grouped per yielded chunk: fewer, larger writes. */
+const LINES_PER_CHUNK = 1000;
+
+/** The export as text chunks (each ends with a newline), for `Readable.from(...)` or a loop. */
+export async function* exportEntries(store: Store, opts: ExportOptions): AsyncGenerator<string> {
+  const format = (entry: StoredEntry): string => {
+    const category = store.categoryName(entry.categoryId) ?? String(entry.categoryId);
+    const hash = Buffer.from(entry.hash).toString("hex");
+    if (opts.format === "jsonl") {
+      return JSON.stringify({
+        type: entry.type, hash, category, level: entry.level, reason: entry.reason, reported_at: entry.reportedAtSec,
+        expires_at: entry.expiresAtSec ?? null, ref: entry.ownRef ?? null, added_at: entry.addedAtSec,
+      });
+    }
+    return [entry.type, hash, csvCell(category), entry.level, csvCell(entry.reason), entry.reportedAtSec, entry.expiresAtSec ?? "", csvCell(entry.ownRef ?? ""), entry.addedAtSec].join(",");
+  };
+  let lines: string[] = opts.format === "csv" ? [EXPORT_COLUMNS.join(",")] : [];
+  for await (const entry of store.entries({ categoryId: opts.categoryId, includeExpired: opts.includeExpired, nowSec: opts.nowSec })) {
+    lines.push(format(entry));
+    if (lines.length >= LINES_PER_CHUNK) {
+      yield `${lines.join("\n")}\n`;
+      lines = [];
+    }
+  }
+  if (lines.length > 0) yield `${lines.join("\n")}\n`;
+}
+
+/** A CSV cell, quoted (RFC 4180) when it holds a comma, quote, line break or edge spaces. */
+export function csvCell(text: string): string {
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}

@@ -1,0 +1,93 @@
+/**
+ * One import row → one entry: every field checked (cheap checks first), the identifier
+ * normalised and hashed last. Pure apart from the hasher's internal scratch state.
+ */
+import type { Hasher, IdentifierRegistry, NormaliseOptions } from "../../identity/index.ts";
+import type { EntryInput, FieldProblem } from "../entry.ts";
+import { cellText, isBlank, parseLevel, parseOptionalText, parseTimestampSec, type Cell, type Parsed } from "./fields.ts";
+import type { RawRow, RowProblem } from "./sources.ts";
+
+/** What converting a row needs: the identifier types, active categories, defaults, the hasher and the clock. */
+export interface RowContext {
+  readonly identifiers: IdentifierRegistry;
+  /** Category name or decimal id → id, for every active category. */
+  readonly categoryIds: ReadonlyMap<string, number>;
+  readonly defaultType: string | undefined;
+  readonly defaultCategoryId: number | undefined;
+  readonly normalise: NormaliseOptions;
+  readonly hasher: Hasher;
+  readonly nowSec: number;
+  /** The store's own entry check (same rules as upsert, so a converted row is never refused there). */
+  readonly entryProblem: (entry: EntryInput, nowSec: number) => FieldProblem | undefined;
+  /** Parsed timestamps by cell text: lists repeat the same few dates, and parsing ISO text is not free. */
+  readonly timestampCache: Map<string, Parsed<number>>;
+}
+
+/** Distinct timestamp texts remembered per import before the cache starts over. */
+const TIMESTAMP_CACHE_SIZE = 4096;
+
+/** {@link parseTimestampSec} through the context's cache. */
+function timestamp(cell: Cell, ctx: RowContext): Parsed<number> {
+  if (typeof cell !== "string") return parseTimestampSec(cell);
+  const known = ctx.timestampCache.get(cell);
+  if (known !== undefined) return known;
+  const parsed = parseTimestampSec(cell);
+  if (ctx.timestampCache.size >= TIMESTAMP_CACHE_SIZE) ctx.timestampCache.clear();
+  ctx.timestampCache.set(cell, parsed);
+  return parsed;
+}
+
+/** A converted row, or the problem that rejects it. */
+export type RowResult = { readonly ok: true; readonly entry: EntryInput } | { readonly ok: false; readonly problem: RowProblem };
+
+/** Entry field → the column users see in their file. */
+const COLUMN_OF_FIELD: Readonly<Record<string, string>> = {
+  type: "type", hash: "value", categoryId: "category", level: "level", reason: "reason",
+  reportedAtSec: "reported_at", expiresAtSec: "expires_at", ownRef: "ref",
+};
+
+const reject = (field: string, reason: RowProblem["reason"]): RowResult => ({ ok: false, problem: { field, reason } });
+
+/** Converts a raw row into an entry, or says which field is wrong and why (never with the value). */
+export function rowToEntry(row: RawRow, ctx: RowContext): RowResult {
+  const type = cellText(row.type) ?? ctx.defaultType;
+  if (type === undefined) return reject("type", "missing");
+  if (!ctx.identifiers.has(type)) return reject("type", "unknown_type");
+
+  if (isBlank(row.value)) return reject("value", "missing");
+  if (typeof row.value !== "string") return reject("value", "wrong_type"); // JSON numbers lose leading zeros and digits
+
+  const categoryText = cellText(row.category);
+  const categoryId = categoryText === undefined ? ctx.defaultCategoryId : ctx.categoryIds.get(categoryText);
+  if (categoryId === undefined) return reject("category", categoryText === undefined ? "missing" : "unknown_category");
+
+  const level = parseLevel(row.level);
+  if (!level.ok) return reject("level", level.reason);
+  const reason = parseOptionalText(row.reason);
+  if (!reason.ok) return reject("reason", reason.reason);
+  if (reason.value === undefined) return reject("reason", "missing");
+  const reportedAt = timestamp(row.reported_at, ctx);
+  if (!reportedAt.ok) return reject("reported_at", reportedAt.reason);
+  let expiresAtSec: number | undefined;
+  if (!isBlank(row.expires_at)) {
+    const expiresAt = timestamp(row.expires_at, ctx);
+    if (!expiresAt.ok) return reject("expires_at", expiresAt.reason);
+    expiresAtSec = expiresAt.value;
+  }
+  const ownRef = parseOptionalText(row.ref);
+  if (!ownRef.ok) return reject("ref", ownRef.reason);
+
+  const normal = ctx.identifiers.tryNormalise(type, row.value, ctx.normalise);
+  if (!normal.ok) return reject("value", normal.reason);
+
+  const entry: EntryInput = {
+    type, hash: ZERO_HASH, categoryId, level: level.value, reason: reason.value,
+    reportedAtSec: reportedAt.value, expiresAtSec, ownRef: ownRef.value,
+  };
+  const problem = ctx.entryProblem(entry, ctx.nowSec);
+  if (problem) return reject(COLUMN_OF_FIELD[problem.field] ?? problem.field, problem.reason);
+  return { ok: true, entry: { ...entry, hash: ctx.hasher.hash(type, normal.value) } };
+}
+
+/** Placeholder while the other fields are checked: hashing is the costliest step, so it runs last. */
+const ZERO_HASH = new Uint8Array(32);
