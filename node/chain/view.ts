@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { getAddress, hexlify, type JsonRpcProvider, type Log } from "ethers";
+import { getAddress, hexlify, type Log, type Provider } from "ethers";
 import type { Logger } from "../logger.ts";
 import { RiskshareError } from "../errors.ts";
 import type { ConsortiumContracts } from "./contracts.ts";
@@ -42,7 +42,8 @@ export interface ConsortiumViewOptions {
 /** Dependencies of {@link ConsortiumView}. */
 export interface ConsortiumViewModules {
   contracts: Pick<ConsortiumContracts, "registry" | "contributions">;
-  provider: JsonRpcProvider;
+  /** Only the head and the logs are read from it; state is read through `contracts`. */
+  provider: Pick<Provider, "getBlockNumber" | "getLogs">;
   logger: Logger;
 }
 
@@ -79,7 +80,9 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
   private lastSyncAtMs = 0;
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private syncing: Promise<void> | undefined;
+  /** The catch-up running now, and the one queued behind it (see {@link sync}). */
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
   private stopped = false;
 
   constructor(opts: ConsortiumViewOptions, modules: ConsortiumViewModules) {
@@ -105,17 +108,24 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.syncing?.catch(() => undefined);
+    await Promise.all([this.running?.catch(() => undefined), this.queued?.catch(() => undefined)]);
   }
 
-  /** Processes every block up to the chain head now; callers that just sent a transaction use it to see its effect at once. */
+  /**
+   * Processes every block up to the chain head now; callers that just sent a transaction use it to
+   * see its effect at once. A catch-up already running may have read the head before that
+   * transaction landed, so a call made meanwhile runs one more after it (calls made while that one
+   * waits share it).
+   */
   async sync(): Promise<void> {
-    if (!this.syncing) {
-      this.syncing = this.catchUp().finally(() => {
-        this.syncing = undefined;
-      });
-    }
-    return this.syncing;
+    if (this.queued) return this.queued;
+    if (!this.running) return this.runCatchUp();
+    const queued = this.running.catch(() => undefined).then(() => {
+      this.queued = undefined;
+      return this.runCatchUp();
+    });
+    this.queued = queued;
+    return queued;
   }
 
   /** The member with this address, if the registry knows it. */
@@ -154,7 +164,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     return this.categoriesById.get(id);
   }
 
-  /** The id of an active category by name. */
+  /** The id of a category by name, active or retired (retired names stay taken, so ids never clash). */
   categoryIdByName(name: string): number | undefined {
     return this.categories().find((c) => c.name === name)?.id;
   }
@@ -191,6 +201,14 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     }
   }
 
+  private runCatchUp(): Promise<void> {
+    const running = this.catchUp().finally(() => {
+      this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
@@ -211,17 +229,17 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
         registry.categoryCount(overrides),
         registry.pepperEpoch(overrides),
       ]);
-      this.members.clear();
-      this.addressByPeerId.clear();
-      this.categoriesById.clear();
-      this.contributionsByKey.clear();
-      for (let index = 0n; index < memberCount; index++) this.putMember(toMemberInfo(await registry.memberAt(index, overrides)));
-      for (let id = 1; id <= Number(categoryCount); id++) await this.loadCategory(id, blockTag);
-      for (const m of this.members.values()) {
-        for (const c of this.categoriesById.values()) {
+      // Read everything first, so that a failed (re)load leaves the state as it was.
+      const members: MemberInfo[] = [];
+      for (let index = 0n; index < memberCount; index++) members.push(toMemberInfo(await registry.memberAt(index, overrides)));
+      const categories: CategoryInfo[] = [];
+      for (let id = 1; id <= Number(categoryCount); id++) categories.push(await this.readCategory(id, blockTag));
+      const snapshots = new Map<string, ContributionInfo>();
+      for (const m of members) {
+        for (const c of categories) {
           const snapshot = await contributions.latest(m.address, c.id, overrides);
           if (snapshot.publishedAt > 0n) {
-            this.contributionsByKey.set(contributionKey(m.address, c.id), {
+            snapshots.set(contributionKey(m.address, c.id), {
               liveCount: snapshot.liveCount,
               root: snapshot.root,
               publishedAt: Number(snapshot.publishedAt),
@@ -229,15 +247,29 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
           }
         }
       }
+      const peerIdOwners = await this.readPeerIdOwners(members, members.map((m) => m.peerId), blockTag);
+
+      this.members.clear();
+      this.addressByPeerId.clear();
+      this.categoriesById.clear();
+      this.contributionsByKey.clear();
+      for (const m of members) this.putMember(m);
+      this.settlePeerIds(peerIdOwners);
+      for (const c of categories) this.categoriesById.set(c.id, c);
+      for (const [key, snapshot] of snapshots) this.contributionsByKey.set(key, snapshot);
       this.epoch = Number(epoch);
       this.markSynced(blockTag);
+      this.lastError = undefined;
       this.log.info({ block: blockTag, members: this.members.size, categories: this.categoriesById.size }, "consortium view loaded");
     } catch (err) {
-      throw translateChainError(err, "load the consortium registry");
+      const translated = translateChainError(err, "load the consortium registry");
+      this.lastError = translated.code;
+      throw translated;
     }
   }
 
   private async catchUp(): Promise<void> {
+    if (this.syncedBlock < 0) return this.load(); // never loaded: nothing to follow from yet
     try {
       const head = await this.modules.provider.getBlockNumber();
       while (this.syncedBlock < head) {
@@ -272,16 +304,20 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       else if (REGISTRY_CATEGORY_EVENTS.has(parsed.name)) touchedCategories.add(Number(parsed.args[0]));
       else if (parsed.name === "PepperEpochRotated") this.epoch = Number(parsed.args[0]);
     }
+    const touchedPeerIds = new Set<string>();
     for (const address of touchedMembers) {
       const before = this.members.get(address);
       const after = toMemberInfo(await registry.member(address, overrides));
+      if (before) touchedPeerIds.add(before.peerId);
+      touchedPeerIds.add(after.peerId);
       this.putMember(after);
       if (before?.status !== after.status) {
         this.log.info({ member: address, status: after.status, block: toBlock }, "member status changed");
         this.emit("memberChanged", after);
       }
     }
-    for (const id of touchedCategories) await this.loadCategory(id, toBlock);
+    this.settlePeerIds(await this.readPeerIdOwners([...this.members.values()], touchedPeerIds, toBlock));
+    for (const id of touchedCategories) this.categoriesById.set(id, await this.readCategory(id, toBlock));
     for (const log of sortLogs(contributionLogs)) {
       const parsed = contributions.interface.parseLog(log);
       if (parsed?.name !== "ContributionPublished") continue;
@@ -294,10 +330,10 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     }
   }
 
-  private async loadCategory(id: number, blockTag: number): Promise<void> {
+  private async readCategory(id: number, blockTag: number): Promise<CategoryInfo> {
     const { registry } = this.modules.contracts;
     const [category, policy] = await Promise.all([registry.category(id, { blockTag }), registry.policy(id, { blockTag })]);
-    this.categoriesById.set(id, {
+    return {
       id,
       name: category.name,
       active: category.active,
@@ -307,14 +343,41 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
         quotaBase: policy.quotaBase,
         quotaRatioBps: policy.quotaRatioBps,
       },
-    });
+    };
   }
 
   private putMember(info: MemberInfo): void {
     const previous = this.members.get(info.address);
-    if (previous && previous.peerId !== info.peerId) this.addressByPeerId.delete(previous.peerId);
+    // Release the old PeerId only if it still points here: another account may hold it by now.
+    if (previous && previous.peerId !== info.peerId && this.addressByPeerId.get(previous.peerId) === info.address) {
+      this.addressByPeerId.delete(previous.peerId);
+    }
     this.members.set(info.address, info);
     if (info.peerId !== "0x") this.addressByPeerId.set(info.peerId, info.address);
+  }
+
+  /**
+   * Whose each of `peerIds` is, as the registry says, for those that several `members` records carry.
+   * That happens when a lapsed candidacy's PeerId is claimed by another candidate: the records keep
+   * it, the registry binds it to the last claimant, and only the registry knows which that was.
+   */
+  private async readPeerIdOwners(members: readonly MemberInfo[], peerIds: Iterable<string>, blockTag: number): Promise<Map<string, string | undefined>> {
+    const holders = new Map<string, number>();
+    for (const m of members) holders.set(m.peerId, (holders.get(m.peerId) ?? 0) + 1);
+    const owners = new Map<string, string | undefined>();
+    for (const peerId of new Set(peerIds)) {
+      if (peerId === "0x" || (holders.get(peerId) ?? 0) < 2) continue;
+      const owner = await this.modules.contracts.registry.memberByPeerId(peerId, { blockTag });
+      owners.set(peerId, Number(owner.status) === MemberStatus.None ? undefined : getAddress(owner.account));
+    }
+    return owners;
+  }
+
+  private settlePeerIds(owners: ReadonlyMap<string, string | undefined>): void {
+    for (const [peerId, owner] of owners) {
+      if (owner === undefined) this.addressByPeerId.delete(peerId);
+      else this.addressByPeerId.set(peerId, owner);
+    }
   }
 
   private markSynced(block: number): void {

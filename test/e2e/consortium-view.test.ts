@@ -1,0 +1,455 @@
+/**
+ * The node's registry cache against a real chain: the in-process Hardhat network, reached the way a
+ * node reaches any chain (ethers' JsonRpcProvider over HTTP, through connectChain), so that an RPC
+ * outage is a real refused connection. The other members act on the chain directly.
+ */
+import { expect } from "chai";
+import { EventEmitter, once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { network } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { ZeroAddress, hexlify, randomBytes } from "ethers";
+import {
+  connectChain, connectContracts, ConsortiumView, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, deployConsortium,
+  encodeProposalPayload, MemberStatus, ProposalKind, type ChainConnection, type ConsortiumContracts, type ConsortiumViewOptions,
+  type ContractAddresses, type MemberInfo, type ProposalArgsInput,
+} from "../../node/chain/index.ts";
+import { isRiskshareError } from "../../node/errors.ts";
+import { silentLogger } from "../../node/logger.ts";
+import { peerIdFor } from "../contracts/fixtures.ts";
+
+const connection = await network.create();
+const { ethers, networkHelpers } = connection;
+const { loadFixture, time } = networkHelpers;
+
+/** The EIP-1193 side of the in-process chain, which the relay forwards to. */
+type Eip1193 = { request(args: { method: string; params?: unknown[] }): Promise<unknown> };
+
+/**
+ * A JSON-RPC endpoint on loopback in front of the in-process chain. `stop()` closes its port, so
+ * calls fail with a refused connection as when a chain's RPC is down; `start()` opens the same port
+ * again. `holdAnswers()` lets requests reach the chain but keeps their answers until `release()`.
+ */
+class RpcRelay extends EventEmitter<{ held: [] }> {
+  private server: Server | undefined;
+  private port = 0;
+  private heldAnswers: (() => void)[] | undefined;
+
+  constructor(private readonly chain: Eip1193) {
+    super();
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/`;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const server = createServer((req, res) => void this.answer(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.port, "127.0.0.1", () => resolve());
+    });
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  holdAnswers(): void {
+    this.heldAnswers = [];
+  }
+
+  release(): void {
+    const held = this.heldAnswers ?? [];
+    this.heldAnswers = undefined;
+    for (const send of held) send();
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as RpcRequest | RpcRequest[];
+    const reply = Array.isArray(body) ? await Promise.all(body.map((r) => this.call(r))) : await this.call(body);
+    const held = this.heldAnswers;
+    if (held) {
+      await new Promise<void>((resolve) => {
+        held.push(resolve);
+        this.emit("held");
+      });
+    }
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(reply));
+  }
+
+  private async call({ id, method, params }: RpcRequest): Promise<unknown> {
+    try {
+      return { jsonrpc: "2.0", id, result: await this.chain.request({ method, params: params ?? [] }) };
+    } catch (err) {
+      const e = err as { code?: unknown; message?: string; data?: unknown };
+      return { jsonrpc: "2.0", id, error: { code: typeof e.code === "number" ? e.code : -32603, message: e.message ?? String(err), data: e.data } };
+    }
+  }
+}
+
+interface RpcRequest {
+  id: number;
+  method: string;
+  params?: unknown[];
+}
+
+/** Four founders (quorum 3 of 4), a regulator, the default categories; alice has published for category 1. */
+async function consortiumFixture() {
+  const [admin, alice, bob, carol, dave, erin, frank, regulator] = await ethers.getSigners() as HardhatEthersSigner[];
+  const founders = { alice: alice!, bob: bob!, carol: carol!, dave: dave! };
+  const deployment = await deployConsortium(admin!, {
+    founders: Object.entries(founders).map(([label, s]) => ({ address: s.address, name: `${label} Bank`, peerId: peerIdFor(s.address) })),
+    regulators: [regulator!.address],
+  }, silentLogger());
+  const aliceRoot = hexlify(randomBytes(32));
+  await (await connectContracts(deployment.addresses, alice!).contributions.publish(1, 120, aliceRoot)).wait();
+  return { addresses: deployment.addresses, ...founders, erin: erin!, frank: frank!, regulator: regulator!, aliceRoot };
+}
+
+describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", () => {
+  const relay = new RpcRelay(connection.provider as Eip1193);
+  let chain: ChainConnection;
+  let addresses: ContractAddresses;
+  const views: ConsortiumView[] = [];
+
+  before(async () => {
+    await relay.start();
+    chain = await connectChain({ rpcUrl: relay.url, rpcTimeoutMs: 5_000, pollIntervalMs: 1_000 });
+  });
+  afterEach(async () => {
+    await Promise.all(views.splice(0).map((view) => view.stop()));
+    relay.release();
+    await relay.start(); // after a test that stopped it and failed midway
+  });
+  after(async () => {
+    chain.provider.destroy();
+    await relay.stop();
+  });
+
+  /** A loaded view over the relay, as a node builds it; stopped after the test. */
+  async function startView(opts: Partial<ConsortiumViewOptions> = {}): Promise<ConsortiumView> {
+    const view = new ConsortiumView(
+      { pollIntervalMs: 60_000, ...opts },
+      { contracts: connectContracts(addresses, chain.provider), provider: chain.provider, logger: silentLogger() },
+    );
+    views.push(view);
+    await view.start();
+    return view;
+  }
+
+  /** The consortium's contracts as `signer` sends to them. */
+  function as(signer: HardhatEthersSigner): ConsortiumContracts {
+    return connectContracts(addresses, signer);
+  }
+
+  /** Has `voters[0]` propose, the others vote, and `voters[0]` execute. */
+  async function passByVote<K extends ProposalKind>(voters: HardhatEthersSigner[], kind: K, args: ProposalArgsInput<K>): Promise<void> {
+    const [proposer, ...others] = voters;
+    const registry = as(proposer!).registry;
+    await (await registry.propose(kind, encodeProposalPayload(kind, args))).wait();
+    const proposalId = await registry.proposalCount();
+    for (const voter of others) await (await as(voter).registry.vote(proposalId)).wait();
+    await (await registry.execute(proposalId)).wait();
+  }
+
+  /** Records every memberChanged event of `view`. */
+  function recordChanges(view: ConsortiumView): MemberInfo[] {
+    const changes: MemberInfo[] = [];
+    view.on("memberChanged", (member) => changes.push(member));
+    return changes;
+  }
+
+  async function loadConsortium() {
+    const fixture = await loadFixture(consortiumFixture);
+    addresses = fixture.addresses;
+    return fixture;
+  }
+
+  it("loads the members by address and by PeerId, the categories with their policy, the pepper epoch and the contributions", async () => {
+    const { alice, bob, carol, dave, aliceRoot } = await loadConsortium();
+    const view = await startView();
+
+    const founders = [alice, bob, carol, dave];
+    expect(view.allMembers().map((m) => m.address)).to.deep.equal(founders.map((s) => s.address));
+    for (const [index, founder] of founders.entries()) {
+      const member = view.member(founder.address.toLowerCase());
+      expect(member, founder.address).to.deep.include({
+        address: founder.address, name: `${["alice", "bob", "carol", "dave"][index]} Bank`, peerId: peerIdFor(founder.address), status: MemberStatus.Active,
+      });
+      expect(member!.joinedAt, founder.address).to.be.greaterThan(0);
+      expect(view.memberByPeerId(peerIdFor(founder.address).toUpperCase().replace("0X", "0x"))?.address, founder.address).to.equal(founder.address);
+      expect(view.isActive(founder.address), founder.address).to.equal(true);
+    }
+    expect(view.activeMembers()).to.have.length(4);
+    expect(view.member(ZeroAddress)).to.equal(undefined);
+
+    expect(view.categories().map((c) => [c.id, c.name, c.active])).to.deep.equal(DEFAULT_CATEGORIES.map((name, i) => [i + 1, name, true]));
+    for (const category of view.categories()) {
+      expect(category.policy, category.name).to.deep.equal({
+        minEntries: DEFAULT_POLICY.minEntries, maxSnapshotAgeSeconds: DEFAULT_POLICY.maxSnapshotAgeSeconds,
+        quotaBase: DEFAULT_POLICY.quotaBase, quotaRatioBps: DEFAULT_POLICY.quotaRatioBps,
+      });
+    }
+    expect(view.categoryIdByName("money_mule")).to.equal(3);
+    expect(view.activeCategoryMap().get("fraud_confirmed")).to.equal(1);
+    expect(view.pepperEpoch()).to.equal(1);
+
+    const published = view.contribution(alice.address, 1);
+    expect(published).to.deep.include({ liveCount: 120n, root: aliceRoot });
+    expect(published!.publishedAt).to.be.greaterThan(0);
+    expect(view.contribution(bob.address, 1)).to.equal(undefined);
+    expect(view.contribution(alice.address, 2)).to.equal(undefined);
+
+    const health = view.health();
+    expect(health).to.deep.include({ syncedBlock: await ethers.provider.getBlockNumber(), stale: false });
+    expect(health).not.to.have.property("lastError");
+  });
+
+  it("sees a member suspended by a regulator after sync, and says so with memberChanged", async () => {
+    const { dave, regulator } = await loadConsortium();
+    const view = await startView();
+    const changes = recordChanges(view);
+    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    expect(view.isActive(dave.address), "before sync").to.equal(true);
+
+    await view.sync();
+    expect(view.isActive(dave.address)).to.equal(false);
+    expect(view.member(dave.address)?.status).to.equal(MemberStatus.Suspended);
+    expect(view.activeMembers()).to.have.length(3);
+    expect(changes.map((m) => [m.address, m.status])).to.deep.equal([[dave.address, MemberStatus.Suspended]]);
+  });
+
+  it("sees a suspended member reinstated by vote", async () => {
+    const { alice, bob, carol, dave, regulator } = await loadConsortium();
+    const view = await startView();
+    const changes = recordChanges(view);
+    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    await view.sync();
+    await passByVote([alice, bob, carol], ProposalKind.Reinstate, { account: dave.address });
+
+    await view.sync();
+    expect(view.isActive(dave.address)).to.equal(true);
+    expect(changes.map((m) => [m.address, m.status])).to.deep.equal([
+      [dave.address, MemberStatus.Suspended],
+      [dave.address, MemberStatus.Active],
+    ]);
+  });
+
+  it("sees a candidate Proposed, then Active once admitted by vote, and finds it by its PeerId", async () => {
+    const { alice, bob, carol, erin } = await loadConsortium();
+    const view = await startView();
+    const changes = recordChanges(view);
+    const peerId = peerIdFor(erin.address);
+    const registry = as(alice).registry;
+    await (await registry.propose(ProposalKind.Admit, encodeProposalPayload(ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId }))).wait();
+    const proposalId = await registry.proposalCount();
+
+    await view.sync();
+    expect(view.member(erin.address)).to.deep.include({ status: MemberStatus.Proposed, joinedAt: 0 });
+    expect(view.isActive(erin.address)).to.equal(false);
+
+    for (const voter of [bob, carol]) await (await as(voter).registry.vote(proposalId)).wait();
+    await (await registry.execute(proposalId)).wait();
+    await view.sync();
+    const admitted = view.memberByPeerId(peerId);
+    expect(admitted).to.deep.include({ address: erin.address, name: "erin Pay", status: MemberStatus.Active });
+    expect(admitted!.joinedAt).to.equal(await time.latest());
+    expect(view.activeMembers()).to.have.length(5);
+    expect(changes.map((m) => [m.address, m.status])).to.deep.equal([
+      [erin.address, MemberStatus.Proposed],
+      [erin.address, MemberStatus.Active],
+    ]);
+  });
+
+  it("sees a contribution as soon as it is published", async () => {
+    const { bob } = await loadConsortium();
+    const view = await startView();
+    const root = hexlify(randomBytes(32));
+    await (await as(bob).contributions.publish(2, 42, root)).wait();
+
+    await view.sync();
+    expect(view.contribution(bob.address, 2)).to.deep.equal({ liveCount: 42n, root, publishedAt: await time.latest() });
+  });
+
+  it("sees a policy change by vote, and a pepper rotation", async () => {
+    const { alice, bob, carol } = await loadConsortium();
+    const view = await startView();
+    const policy = { minEntries: 50n, maxSnapshotAge: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 2_500n };
+    await passByVote([alice, bob, carol], ProposalKind.SetPolicy, { categoryId: 4, policy });
+    await passByVote([alice, bob, carol], ProposalKind.RotatePepper, {});
+
+    await view.sync();
+    expect(view.category(4)?.policy).to.deep.equal({ minEntries: 50n, maxSnapshotAgeSeconds: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 2_500n });
+    expect(view.category(3)?.policy.minEntries).to.equal(DEFAULT_POLICY.minEntries);
+    expect(view.pepperEpoch()).to.equal(2);
+  });
+
+  it("follows the chain by itself once started", async () => {
+    const { dave, regulator } = await loadConsortium();
+    const view = await startView({ pollIntervalMs: 20 });
+    const changed = once(view, "memberChanged") as Promise<[MemberInfo]>;
+    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    const [member] = await changed;
+    expect([member.address, member.status]).to.deep.equal([dave.address, MemberStatus.Suspended]);
+  });
+
+  it("still sees the caller's transaction when it asks for a sync while another one runs", async () => {
+    const { dave, regulator } = await loadConsortium();
+    const view = await startView();
+    relay.holdAnswers();
+    const held = once(relay, "held");
+    const running = view.sync(); // reads the head before the transaction below lands
+    await held;
+    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    const mine = view.sync();
+    relay.release();
+    await Promise.all([running, mine]);
+    expect(view.isActive(dave.address)).to.equal(false);
+  });
+
+  it("after a restart, a new view over the same chain holds the same state", async () => {
+    const { alice, bob, carol, dave, erin, regulator } = await loadConsortium();
+    const view = await startView();
+    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    await passByVote([alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId: peerIdFor(erin.address) });
+    await (await as(erin).contributions.publish(5, 7, hexlify(randomBytes(32)))).wait();
+    await passByVote([alice, bob, erin], ProposalKind.RetireCategory, { categoryId: 6 });
+    await view.sync();
+
+    const restarted = await startView();
+    expect(stateOf(restarted)).to.deep.equal(stateOf(view));
+    expect(restarted.category(6)?.active).to.equal(false);
+    expect(restarted.health().syncedBlock).to.equal(view.health().syncedBlock);
+  });
+
+  it("keeps a PeerId with whoever the registry binds it to, when a lapsed candidacy's PeerId is claimed again", async () => {
+    const { alice, erin, frank } = await loadConsortium();
+    const view = await startView();
+    const [peerIdP, peerIdQ] = [peerIdFor(erin.address), peerIdFor(erin.address, 1)];
+    const registry = as(alice).registry;
+    const admit = async (account: string, peerId: string) => {
+      await (await registry.propose(ProposalKind.Admit, encodeProposalPayload(ProposalKind.Admit, { account, name: "candidate", peerId }))).wait();
+      await view.sync();
+    };
+    const lapse = () => time.increase(DEFAULT_GOVERNANCE.votingPeriodSeconds);
+    const expectAsRegistry = async (label: string, v: ConsortiumView) => {
+      for (const peerId of [peerIdP, peerIdQ]) {
+        const bound = await registry.memberByPeerId(peerId);
+        const expected = Number(bound.status) === MemberStatus.None ? undefined : bound.account;
+        expect(v.memberByPeerId(peerId)?.address, `${label}: ${peerId === peerIdP ? "P" : "Q"}`).to.equal(expected);
+      }
+    };
+
+    await admit(erin.address, peerIdP);
+    await lapse();
+    await admit(frank.address, peerIdP); // erin's candidacy lapsed: P is free for frank
+    await admit(erin.address, peerIdQ); // erin again, under Q: P stays frank's
+    await expectAsRegistry("followed", view);
+    await expectAsRegistry("reloaded", await startView());
+
+    await lapse();
+    await admit(erin.address, peerIdP); // both lapsed: P is erin's again, though frank's record still shows it
+    await expectAsRegistry("followed", view);
+    await expectAsRegistry("reloaded", await startView());
+  });
+
+  it("during an RPC outage fails to sync with E_CHAIN_UNREACHABLE and keeps its state; once back, one sync catches up with every event", async () => {
+    const { alice, bob, carol, dave, erin, regulator } = await loadConsortium();
+    const view = await startView({ logChunkBlocks: 2 }); // so catching up takes several log ranges
+    const changes = recordChanges(view);
+    const before = stateOf(view);
+    const syncedBefore = view.health().syncedBlock;
+
+    await relay.stop();
+    const failed = await view.sync().then(() => undefined, (err: unknown) => err);
+    expect(isRiskshareError(failed, "E_CHAIN_UNREACHABLE"), String(failed)).to.equal(true);
+    expect(view.health().lastError).to.equal("E_CHAIN_UNREACHABLE");
+
+    // Meanwhile, the consortium goes on.
+    const root = hexlify(randomBytes(32));
+    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    await (await as(bob).contributions.publish(2, 33, root)).wait();
+    await passByVote([alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId: peerIdFor(erin.address) });
+    const policy = { minEntries: 1n, maxSnapshotAge: 3600n, quotaBase: 5n, quotaRatioBps: 0n };
+    await passByVote([alice, bob, erin], ProposalKind.SetPolicy, { categoryId: 2, policy });
+    await passByVote([alice, bob, erin], ProposalKind.RotatePepper, {});
+
+    const stillFailing = await view.sync().then(() => undefined, (err: unknown) => err);
+    expect(isRiskshareError(stillFailing, "E_CHAIN_UNREACHABLE"), String(stillFailing)).to.equal(true);
+    expect(stateOf(view), "state kept during the outage").to.deep.equal(before);
+    expect(view.health().syncedBlock).to.equal(syncedBefore);
+
+    await relay.start();
+    await view.sync();
+    const head = await ethers.provider.getBlockNumber();
+    expect(head - syncedBefore, "blocks missed").to.be.greaterThan(10);
+    expect(view.health().syncedBlock).to.equal(head);
+    expect(view.health()).not.to.have.property("lastError");
+    expect(view.member(dave.address)?.status).to.equal(MemberStatus.Suspended);
+    expect(view.memberByPeerId(peerIdFor(erin.address))?.status).to.equal(MemberStatus.Active);
+    expect(view.contribution(bob.address, 2)).to.deep.include({ liveCount: 33n, root });
+    expect(view.category(2)?.policy).to.deep.equal({ minEntries: 1n, maxSnapshotAgeSeconds: 3600n, quotaBase: 5n, quotaRatioBps: 0n });
+    expect(view.pepperEpoch()).to.equal(2);
+    expect(changes.map((m) => [m.address, m.status])).to.deep.equal([
+      [dave.address, MemberStatus.Suspended],
+      [erin.address, MemberStatus.Proposed],
+      [erin.address, MemberStatus.Active],
+    ]);
+    // And it is what a view loaded from scratch sees.
+    expect(stateOf(view)).to.deep.equal(stateOf(await startView()));
+  });
+
+  it("refuses to vouch for membership (E_CHAIN_UNREACHABLE) once older than maxStaleMs", async () => {
+    const { dave, regulator } = await loadConsortium();
+    const maxStaleMs = 1_000;
+    const view = await startView({ maxStaleMs });
+    const { lastSyncAtMs } = view.health();
+    expect(() => view.assertFresh(lastSyncAtMs + maxStaleMs)).not.to.throw();
+    expect(view.health(lastSyncAtMs + maxStaleMs).stale).to.equal(false);
+
+    await relay.stop();
+    await view.sync().catch(() => undefined);
+    expect(view.health().lastSyncAtMs, "a failed sync does not count").to.equal(lastSyncAtMs);
+    const later = lastSyncAtMs + maxStaleMs + 1;
+    expect(view.health(later).stale).to.equal(true);
+    const refused = (() => {
+      try {
+        view.assertFresh(later);
+        return undefined;
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(isRiskshareError(refused, "E_CHAIN_UNREACHABLE"), String(refused)).to.equal(true);
+
+    await relay.start();
+    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    await view.sync();
+    const refreshed = view.health().lastSyncAtMs;
+    expect(refreshed).to.be.at.least(lastSyncAtMs);
+    expect(() => view.assertFresh(refreshed + maxStaleMs)).not.to.throw();
+  });
+});
+
+/** Everything a view answers, in a form deep.equal compares. */
+function stateOf(view: ConsortiumView) {
+  const members = view.allMembers().sort((a, b) => a.address.localeCompare(b.address));
+  return {
+    members,
+    byPeerId: members.map((m) => view.memberByPeerId(m.peerId)?.address),
+    categories: view.categories(),
+    pepperEpoch: view.pepperEpoch(),
+    contributions: members.flatMap((m) => view.categories().map((c) => [m.address, c.id, view.contribution(m.address, c.id)])),
+  };
+}
