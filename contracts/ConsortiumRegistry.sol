@@ -343,6 +343,11 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return _members[account].status == RiskshareTypes.MemberStatus.Active;
     }
 
+    /// @notice The lifecycle status of `account` (None for an account the registry never saw).
+    function memberStatus(address account) external view returns (RiskshareTypes.MemberStatus) {
+        return _members[account].status;
+    }
+
     /// @notice Whether `account` is a regulator.
     function isRegulator(address account) external view returns (bool) {
         return _regulatorPosition[account] != 0;

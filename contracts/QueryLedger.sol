@@ -49,13 +49,20 @@ contract QueryLedger is IQueryLedger {
     /// @param records The records, each as the querier signed it plus the outcome and hit count.
     ///
     /// Requirements:
-    /// - the caller is an Active member.
+    /// - the caller is, or was, an admitted member: Active, Suspended or Removed. A member suspended
+    ///   or removed after answering must still be able to land what it served (I-6: every query
+    ///   lands exactly once); `riskshare audit verify` flags any record whose provider was not
+    ///   Active while the request was live.
     /// - `records` is not empty.
     /// - `seq` is the caller's {lastSequence} + 1.
     ///
     /// Emits a {QueryRecorded} event per record, then a {BatchRecorded} event.
     function recordBatch(uint64 seq, RiskshareTypes.QueryRecord[] calldata records) external {
-        if (!_registry.isActiveMember(msg.sender)) revert QueryLedgerNotActiveMember(msg.sender);
+        RiskshareTypes.MemberStatus status = _registry.memberStatus(msg.sender);
+        if (
+            status != RiskshareTypes.MemberStatus.Active && status != RiskshareTypes.MemberStatus.Suspended
+                && status != RiskshareTypes.MemberStatus.Removed
+        ) revert QueryLedgerNotMember(msg.sender);
         uint256 count = records.length;
         if (count == 0) revert QueryLedgerEmptyBatch();
         uint64 expected = _lastSequence[msg.sender] + 1;

@@ -85,6 +85,7 @@ interface IConsortiumRegistry {
     function contributions() external view returns (address);
     function ledger() external view returns (address);
     function isActiveMember(address account) external view returns (bool);
+    function memberStatus(address account) external view returns (RiskshareTypes.MemberStatus);
     function isRegulator(address account) external view returns (bool);
     function member(address account) external view returns (RiskshareTypes.Member memory);
     function memberByPeerId(bytes calldata peerId) external view returns (RiskshareTypes.Member memory);

@@ -5,7 +5,8 @@ import {RiskshareTypes} from "../libraries/RiskshareTypes.sol";
 
 /// @title The tamper-evident ledger of every lookup a provider served or refused (DESIGN I-5, I-6).
 interface IQueryLedger {
-    error QueryLedgerNotActiveMember(address account);
+    /// @dev The caller was never admitted (an outsider, a candidate, a regulator).
+    error QueryLedgerNotMember(address account);
     error QueryLedgerBadSequence(address provider, uint64 expected, uint64 given);
     error QueryLedgerEmptyBatch();
 

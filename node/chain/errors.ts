@@ -52,7 +52,7 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ContributionRegistryNotActiveMember: "only an Active member may publish a contribution, and this account is not one",
   ContributionRegistryCategoryInactive: "that category is unknown or retired",
   // QueryLedger
-  QueryLedgerNotActiveMember: "only an Active member may record query batches, and this account is not one",
+  QueryLedgerNotMember: "only an admitted member may record query batches, and this account never was one",
   QueryLedgerBadSequence: "the batch sequence number is not the next one for this provider",
   QueryLedgerEmptyBatch: "the batch holds no records",
 };

@@ -179,20 +179,25 @@ describe("QueryLedger", function () {
       await expect(ledger.connect(alice).recordBatch(1, [])).to.be.revertedWithCustomError(ledger, "QueryLedgerEmptyBatch");
     });
 
-    it("takes batches only from Active members: not outsiders, candidates, regulators, suspended or removed members", async function () {
-      const { registry, ledger, alice, bob, carol, dave, erin, regulator, outsider } = await loadFixture(consortiumFixture);
-      await ledger.connect(dave).recordBatch(1, [randomQueryRecord(await deadline())]);
+    it("takes batches only from admitted members: not outsiders, candidates or regulators", async function () {
+      const { registry, ledger, alice, erin, regulator, outsider } = await loadFixture(consortiumFixture);
       await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
-      await registry.connect(regulator).regulatorSuspend(bob.address);
-      await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: dave.address });
       const record = randomQueryRecord(await deadline());
-      for (const [caller, who] of [[outsider, "outsider"], [erin, "candidate"], [regulator, "regulator"], [bob, "suspended"], [dave, "removed"]] as const) {
+      for (const [caller, who] of [[outsider, "outsider"], [erin, "candidate"], [regulator, "regulator"]] as const) {
         await expect(ledger.connect(caller).recordBatch(1, [record]), who)
-          .to.be.revertedWithCustomError(ledger, "QueryLedgerNotActiveMember")
+          .to.be.revertedWithCustomError(ledger, "QueryLedgerNotMember")
           .withArgs(caller.address);
       }
-      // A removed provider's history stays readable.
-      expect(await ledger.lastSequence(dave.address)).to.equal(1n);
+    });
+
+    it("still takes the batches of a member suspended or removed after answering, so no served query is lost (I-6)", async function () {
+      const { registry, ledger, alice, bob, carol, dave, regulator } = await loadFixture(consortiumFixture);
+      await ledger.connect(dave).recordBatch(1, [randomQueryRecord(await deadline())]);
+      await registry.connect(regulator).regulatorSuspend(bob.address);
+      await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: dave.address });
+      await expect(ledger.connect(bob).recordBatch(1, [randomQueryRecord(await deadline())])).to.emit(ledger, "BatchRecorded").withArgs(bob.address, 1, 1);
+      await expect(ledger.connect(dave).recordBatch(2, [randomQueryRecord(await deadline())])).to.emit(ledger, "BatchRecorded").withArgs(dave.address, 2, 1);
+      expect(await ledger.lastSequence(dave.address)).to.equal(2n);
     });
 
     it("refuses, like the ABI decoder, a record whose small fields carry high bits", async function () {
