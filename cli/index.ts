@@ -12,6 +12,9 @@ import { deployCommand } from "./commands/deploy.ts";
 import { memberCommand } from "./commands/member.ts";
 import { proposalCommand } from "./commands/proposal.ts";
 import { auditCommand } from "./commands/audit.ts";
+import { nodeCommand } from "./commands/node.ts";
+import { listCommand } from "./commands/list.ts";
+import { queryCommand } from "./commands/query.ts";
 
 /** Builds the program with every command. */
 export function buildProgram(io: CliIo): Command {
@@ -30,6 +33,9 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(deployCommand(io));
   program.addCommand(memberCommand(io));
   program.addCommand(proposalCommand(io));
+  program.addCommand(listCommand(io));
+  program.addCommand(nodeCommand(io));
+  program.addCommand(queryCommand(io));
   program.addCommand(auditCommand(io));
   for (const command of program.commands) propagate(command);
   return program;

@@ -33,6 +33,11 @@ export interface CheckServiceModules {
   fanOut(providers: readonly string[], items: HashedItem[], categoryIds: number[], opts: { timeoutMsPerPeer: number; signal: AbortSignal }): Promise<ProviderOutcome[]>;
   /** Active categories, name → id. */
   activeCategories(): ReadonlyMap<string, number>;
+  /**
+   * Categories asked when a request names none: those this node may ask for under reciprocity
+   * (it contributes to them); all active ones when it may ask for none, so the denial is visible.
+   */
+  defaultCategoryIds?(): number[];
   /** Active members other than this node. */
   peerAddresses(): string[];
   /** Throws (E_NODE_NOT_READY, E_BACKLOG, E_CHAIN_UNREACHABLE, E_PEPPER_MISSING…) when the node cannot serve checks now. */
@@ -55,7 +60,7 @@ export class CheckService {
     m.assertReady();
     const categories = m.activeCategories();
     const categoryIds = request.categories === undefined
-      ? [...categories.values()]
+      ? (m.defaultCategoryIds?.() ?? [...categories.values()])
       : request.categories.map((name) => {
           const id = categories.get(name);
           if (id === undefined) throw new RiskshareError("E_CATEGORY_UNKNOWN", `no active category named ${name}`, { category: name });

@@ -9,7 +9,7 @@ export const checkRequestSchema = z.strictObject({
     type: z.string().min(1).max(32).describe("identifier type: phone, national_id, bank_card, email, device_id, ip, merchant_id, account"),
     value: z.string().min(1).max(API_DEFAULTS.maxValueLength).describe("the raw identifier; normalised and hashed by the node, never stored or sent"),
   })).min(1).max(API_DEFAULTS.maxItemsPerCheck),
-  categories: z.array(z.string().min(1).max(64)).optional().describe("category names to ask for (default: every active category)"),
+  categories: z.array(z.string().min(1).max(64)).optional().describe("category names to ask for (default: the active categories this member contributes to, as reciprocity allows)"),
   providers: z.array(address).optional().describe("provider addresses to ask (default: every Active member but this one)"),
   includeOwn: z.boolean().optional().describe("also check this node's own lists (default true)"),
   timeoutMsPerPeer: z.number().int().min(10).max(60_000).optional(),

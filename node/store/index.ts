@@ -64,3 +64,6 @@ export {
   type UpsertOutcome,
   type UpsertResult,
 } from "./store.ts";
+export { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
+export { QueryJournal, type JournalEntry, type JournalLevel } from "./journal.ts";
+export { NonceStore, type NonceLevel } from "./nonces.ts";

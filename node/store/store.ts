@@ -8,6 +8,8 @@
  */
 import { mkdir } from "node:fs/promises";
 import { Level } from "level";
+import type { AbstractSublevel } from "abstract-level";
+import { Bucket } from "./buckets.ts";
 import { RiskshareError, assertArgument } from "../errors.ts";
 import { HASH_BYTES, defaultIdentifierRegistry, type IdentifierRegistry } from "../identity/index.ts";
 import type { Logger } from "../logger.ts";
@@ -194,6 +196,15 @@ export class Store {
   /** True between a successful `open()` and `close()`. */
   get isOpen(): boolean {
     return this.#state === "open";
+  }
+
+  /**
+   * A JSON sublevel of one of the protocol buckets (outbox, queries, nonces, usage), for the
+   * repositories of the lookup protocol that share this database.
+   */
+  sublevel<V>(bucket: typeof Bucket.outbox | typeof Bucket.queries | typeof Bucket.nonces | typeof Bucket.usage): AbstractSublevel<Db, string | Buffer | Uint8Array, string, V> {
+    const db = this.#open("sublevel");
+    return db.sublevel<string, V>(bucket, { keyEncoding: "utf8", valueEncoding: "json" });
   }
 
   /** Pepper epoch of the stored hashes; undefined until the first write binds one. */

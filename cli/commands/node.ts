@@ -1,0 +1,67 @@
+import { Command } from "commander";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { RiskshareNode } from "../../node/node.ts";
+import { readFileIfExists, writeFileAtomic } from "../../node/config/index.ts";
+import { RiskshareError } from "../../node/errors.ts";
+import { createLogger } from "../../node/logger.ts";
+import { contextOf } from "../context.ts";
+import { parseOptions } from "../errors.ts";
+import type { CliIo } from "../output.ts";
+
+/** The file a running node writes into its data dir so the CLI (and scripts) can find it. */
+export const RUNTIME_FILE = "node.json";
+
+/** What a running node publishes about itself. */
+export interface NodeRuntime {
+  pid: number;
+  address: string;
+  peerId: string;
+  multiaddrs: string[];
+  apiUrl: string;
+  startedAt: string;
+}
+
+/** Reads the runtime file of a running node; E_NODE_NOT_READY when none runs. */
+export async function readRuntime(dataDir: string): Promise<NodeRuntime> {
+  const content = await readFileIfExists(join(dataDir, RUNTIME_FILE));
+  if (!content) throw new RiskshareError("E_NODE_NOT_READY", `no node is running for ${dataDir}; start it with \`riskshare node start\``);
+  return JSON.parse(content.toString("utf8")) as NodeRuntime;
+}
+
+const startSchema = z.object({ connect: z.array(z.string()).optional() });
+
+/** `riskshare node start`: runs the member node in the foreground until SIGINT/SIGTERM. */
+export function nodeCommand(io: CliIo): Command {
+  const node = new Command("node").description("run this member's node");
+  node.addCommand(new Command("start")
+    .description("run the node in the foreground: chain view, libp2p lookups and pepper, ledger batcher, local API; SIGINT/SIGTERM stop it cleanly")
+    .option("--connect <multiaddr...>", "peers to dial at start, in addition to the config's bootstrap list")
+    .addHelpText("after", "\nExample:\n  riskshare --data-dir ./bank-a node start\n  # then, from another shell: riskshare --data-dir ./bank-a query --type phone --value 13800138000")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(startSchema, raw);
+      const logger = ctx.json ? ctx.logger : createLogger({ level: command.optsWithGlobals<{ logLevel?: string }>().logLevel ?? "info" });
+      const instance = await RiskshareNode.open({ dataDir: ctx.dataDir, version: "0.1.0" }, { logger });
+      const stopped = new Promise<string>((resolve) => {
+        process.once("SIGINT", () => resolve("SIGINT"));
+        process.once("SIGTERM", () => resolve("SIGTERM"));
+      });
+      const info = await instance.start();
+      if (opts.connect) await instance.connect(opts.connect);
+      const runtime: NodeRuntime = {
+        pid: process.pid, address: info.address, peerId: info.peerId, multiaddrs: info.multiaddrs, apiUrl: info.apiUrl, startedAt: new Date().toISOString(),
+      };
+      await writeFileAtomic(join(ctx.dataDir, RUNTIME_FILE), `${JSON.stringify(runtime, null, 2)}\n`, 0o600);
+      ctx.out.result(runtime, (r) => [
+        `node ${info.name} running (pid ${r.pid})`, `  address  ${r.address}`, `  peerId   ${r.peerId}`, `  listen   ${r.multiaddrs.join(" ")}`, `  api      ${r.apiUrl}`,
+        "press Ctrl-C to stop",
+      ].join("\n"));
+      const signal = await stopped;
+      ctx.out.note(`${signal}: stopping`);
+      await instance.close();
+      await rm(join(ctx.dataDir, RUNTIME_FILE), { force: true });
+    }));
+  return node;
+}

@@ -1,0 +1,140 @@
+/**
+ * Building a local consortium: member data directories (as `riskshare init` makes them), the
+ * deployment, and the shared founding pepper. Used by `riskshare devnet up` and the e2e tests.
+ *
+ * @example
+ *   const chain = await startChain({ kind: "hardhat" });
+ *   const members = await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B", "Bank C"] });
+ *   const deployment = await deployFor(members, { rpcUrl: chain.rpcUrl });
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { HDNodeWallet, hexlify, randomBytes, Wallet } from "ethers";
+import {
+  connectChain, connectContracts, connectSigner, deployConsortium, DEFAULT_CATEGORIES, DEFAULT_POLICY, type CategoryPolicyInput, type ContractAddresses, type DeploymentResult,
+} from "../../node/chain/index.ts";
+import { KeyStore, newConfig, saveConfig, updateConfig } from "../../node/config/index.ts";
+import { peerIdBytes, peerIdFromEvmKey } from "../../node/p2p/index.ts";
+import { silentLogger, type Logger } from "../../node/logger.ts";
+import { DEV_MNEMONIC, freePort } from "./chain.ts";
+
+/** The dev account at `index` of the well-known mnemonic (prefunded on Hardhat and anvil). */
+export function devAccount(index: number): HDNodeWallet {
+  return HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
+}
+
+/** A member's data directory and identity. */
+export interface DevMember {
+  name: string;
+  dataDir: string;
+  address: string;
+  privateKey: string;
+  peerId: string;
+  /** 0x-hex PeerId bytes as the registry stores them. */
+  peerIdHex: string;
+  /** Its libp2p listen address, with /p2p/<PeerId>. */
+  multiaddr: string;
+}
+
+/** Options of {@link createMember}. */
+export interface CreateMemberOptions {
+  dataDir: string;
+  name: string;
+  rpcUrl: string;
+  /** Dev account index whose key the member uses (so it has gas on the dev chain). */
+  accountIndex: number;
+  region?: string;
+  flushIntervalMs?: number;
+  bootstrap?: string[];
+}
+
+/** Initialises one member's data directory (key, token, config) as `riskshare init` would. */
+export async function createMember(opts: CreateMemberOptions): Promise<DevMember> {
+  await mkdir(opts.dataDir, { recursive: true });
+  const account = devAccount(opts.accountIndex);
+  const keys = new KeyStore({ dataDir: opts.dataDir });
+  await keys.initNodeKey(account.privateKey);
+  await keys.initApiToken();
+  const port = await freePort();
+  const peerId = peerIdFromEvmKey(account.privateKey);
+  await saveConfig(opts.dataDir, newConfig({
+    name: opts.name,
+    chain: { rpcUrl: opts.rpcUrl, pollIntervalMs: 250 },
+    p2p: { listen: [`/ip4/127.0.0.1/tcp/${port}`], bootstrap: opts.bootstrap ?? [] },
+    identity: { defaultRegion: opts.region ?? "CN" },
+    ledger: { flushIntervalMs: opts.flushIntervalMs ?? 1_000 },
+  }));
+  return {
+    name: opts.name, dataDir: opts.dataDir, address: account.address, privateKey: account.privateKey,
+    peerId: peerId.toString(), peerIdHex: hexlify(peerIdBytes(peerId)),
+    multiaddr: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId.toString()}`,
+  };
+}
+
+/** Creates N members under `baseDir` (accounts 1..N; account 0 deploys), each bootstrapping to the others. */
+export async function createMembers(opts: { baseDir: string; rpcUrl: string; names: readonly string[]; flushIntervalMs?: number; firstAccount?: number }): Promise<DevMember[]> {
+  const members: DevMember[] = [];
+  for (const [index, name] of opts.names.entries()) {
+    members.push(await createMember({
+      dataDir: join(opts.baseDir, slug(name)), name, rpcUrl: opts.rpcUrl, accountIndex: (opts.firstAccount ?? 1) + index,
+      ...(opts.flushIntervalMs === undefined ? {} : { flushIntervalMs: opts.flushIntervalMs }),
+    }));
+  }
+  for (const member of members) {
+    await updateConfig(member.dataDir, (c) => ({ ...c, p2p: { ...c.p2p, bootstrap: members.filter((m) => m !== member).map((m) => m.multiaddr) } }));
+  }
+  return members;
+}
+
+/** Options of {@link deployFor}. */
+export interface DeployForOptions {
+  rpcUrl: string;
+  /** Dev account that deploys (bootstrap admin, renounced at the end); 0 by default. */
+  deployerIndex?: number;
+  regulators?: readonly string[];
+  policy?: CategoryPolicyInput;
+  quorumNumerator?: number;
+  quorumDenominator?: number;
+  votingPeriodSeconds?: bigint;
+  logger?: Logger;
+}
+
+/**
+ * Deploys the consortium with `founders` as its founding members, writes the addresses into every
+ * founder's config and gives all founders the same epoch pepper (founders agree on it out of band;
+ * members admitted later fetch it over /riskshare/pepper/1).
+ */
+export async function deployFor(founders: readonly DevMember[], opts: DeployForOptions): Promise<DeploymentResult & { pepperEpoch: number }> {
+  const connection = await connectChain({ rpcUrl: opts.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+  try {
+    const deployer = connectSigner(new Wallet(devAccount(opts.deployerIndex ?? 0).privateKey), connection.provider);
+    const policy = opts.policy ?? DEFAULT_POLICY;
+    const result = await deployConsortium(deployer, {
+      founders: founders.map((m) => ({ address: m.address, name: m.name, peerId: m.peerIdHex })),
+      regulators: opts.regulators ?? [],
+      categories: DEFAULT_CATEGORIES.map((name) => ({ name, policy })),
+      ...(opts.quorumNumerator === undefined ? {} : { quorumNumerator: opts.quorumNumerator }),
+      ...(opts.quorumDenominator === undefined ? {} : { quorumDenominator: opts.quorumDenominator }),
+      ...(opts.votingPeriodSeconds === undefined ? {} : { votingPeriodSeconds: opts.votingPeriodSeconds }),
+    }, opts.logger ?? silentLogger());
+    const { registry } = connectContracts(result.addresses, connection.provider);
+    const pepperEpoch = Number(await registry.pepperEpoch());
+    const pepper = randomBytes(32);
+    for (const founder of founders) {
+      await writeContracts(founder.dataDir, result.addresses);
+      await new KeyStore({ dataDir: founder.dataDir }).putPepper(pepperEpoch, pepper);
+    }
+    return { ...result, pepperEpoch };
+  } finally {
+    connection.provider.destroy();
+  }
+}
+
+/** Writes the contract addresses into a member's config. */
+export async function writeContracts(dataDir: string, addresses: ContractAddresses): Promise<void> {
+  await updateConfig(dataDir, (c) => ({ ...c, chain: { ...c.chain, contracts: addresses } }));
+}
+
+function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
