@@ -42,7 +42,8 @@ export function nodeCommand(io: CliIo): Command {
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(startSchema, raw);
-      const logger = ctx.json ? ctx.logger : createLogger({ level: command.optsWithGlobals<{ logLevel?: string }>().logLevel ?? "info" });
+      // Logs go to stderr (stdout carries the runtime document under --json).
+      const logger = createLogger({ level: command.optsWithGlobals<{ logLevel?: string }>().logLevel ?? (ctx.json ? "warn" : "info") });
       const instance = await RiskshareNode.open({ dataDir: ctx.dataDir, version: "0.1.0" }, { logger });
       const stopped = new Promise<string>((resolve) => {
         process.once("SIGINT", () => resolve("SIGINT"));

@@ -1,0 +1,174 @@
+/**
+ * The ledger under faults, across processes: a provider node runs as its own process, its chain
+ * RPC goes away for a while, and it is killed with SIGKILL after answering. Every query it served
+ * lands on chain exactly once, with no gap in its batch sequence.
+ */
+import { expect } from "chai";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
+import { createMembers, deployFor, type DevMember } from "../../scripts/devnet/consortium.ts";
+import { RiskshareNode } from "../../node/node.ts";
+import { connectChain, connectContracts, readLedger, verifyLedger, type ContractAddresses } from "../../node/chain/index.ts";
+import { KeyStore, updateConfig } from "../../node/config/index.ts";
+import { silentLogger } from "../../node/logger.ts";
+import { cli } from "./support/cli.ts";
+import { startNodeProcess, type NodeProcess } from "./support/node-process.ts";
+import { TcpProxy } from "./support/tcp-proxy.ts";
+import type { HealthResponse } from "../../node/api/index.ts";
+
+const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 100_000n, quotaRatioBps: 0n };
+
+describe("the ledger under faults (provider in its own process)", function () {
+  this.timeout(240_000);
+  let baseDir: string;
+  let chain: LocalChain;
+  let proxy: TcpProxy;
+  let querier: DevMember;
+  let provider: DevMember;
+  let addresses: ContractAddresses;
+  let querierNode: RiskshareNode;
+  let providerProcess: NodeProcess | undefined;
+  let api: { url: string; token: string };
+  const answered: string[] = [];
+
+  async function ask(value: string): Promise<void> {
+    const response = await fetch(`${api.url}/v1/check`, {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${api.token}` },
+      body: JSON.stringify({ items: [{ type: "phone", value }], providers: [provider.address] }),
+    });
+    const body = await response.json() as { providers: { status: string; queryId?: string; code?: string }[] };
+    expect(body.providers[0], JSON.stringify(body)).to.include({ status: "answered" });
+    answered.push(body.providers[0]!.queryId!);
+  }
+
+  async function ledger() {
+    const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+    try {
+      const contracts = connectContracts(addresses, connection.provider);
+      const modules = { provider: connection.provider, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId };
+      const read = await readLedger(modules, { provider: provider.address });
+      return { ...read, failures: await verifyLedger(modules, await readLedger(modules)), lastSeq: await contracts.ledger.lastSequence(provider.address) };
+    } finally {
+      connection.provider.destroy();
+    }
+  }
+
+  /** Waits until the provider's batches carry `count` records (the batcher's own pace; bounded). */
+  async function landed(count: number, timeoutMs = 60_000): Promise<Awaited<ReturnType<typeof ledger>>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const state = await ledger();
+      if (state.records.length >= count || Date.now() > deadline) return state;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** Polls the provider's own /v1/health until `ready` holds (bounded). */
+  async function providerHealthWhen(ready: (h: HealthResponse) => boolean, timeoutMs = 30_000): Promise<HealthResponse> {
+    const token = await new KeyStore({ dataDir: provider.dataDir }).apiToken();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await fetch(`${providerProcess!.runtime.apiUrl}/v1/health`, { headers: { authorization: `Bearer ${token}` } });
+      const health = await response.json() as HealthResponse;
+      if (ready(health)) return health;
+      if (Date.now() > deadline) throw new Error(`provider health never matched: ${JSON.stringify(health)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async function setFlushInterval(ms: number): Promise<void> {
+    await updateConfig(provider.dataDir, (c) => ({ ...c, ledger: { ...c.ledger, flushIntervalMs: ms } }));
+  }
+
+  async function importAndPublish(member: DevMember, csv: string): Promise<void> {
+    const file = join(baseDir, `${member.name}.csv`);
+    await writeFile(file, csv);
+    for (const args of [["list", "import", file], ["list", "publish"]]) {
+      const run = await cli("--data-dir", member.dataDir, "--json", ...args);
+      expect(run.status, run.stdout + run.stderr).to.equal(0);
+    }
+  }
+
+  before(async () => {
+    baseDir = await mkdtemp(join(tmpdir(), "riskshare-faults-"));
+    chain = await startChain({ kind: "hardhat" });
+    proxy = await TcpProxy.start(Number(new URL(chain.rpcUrl).port));
+    [querier, provider] = await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Querier", "Provider"] }) as [DevMember, DevMember];
+    addresses = (await deployFor([querier, provider], { rpcUrl: chain.rpcUrl, policy: POLICY })).addresses;
+    await importAndPublish(querier, "type,value,category,level,reason,reported_at\nphone,13900139000,fraud_confirmed,3,R02,2026-01-01\n");
+    await importAndPublish(provider, "type,value,category,level,reason,reported_at\nphone,13800138000,fraud_confirmed,4,R01,2026-01-01\n");
+    // The provider reaches the chain only through the proxy, which the tests cut.
+    await updateConfig(provider.dataDir, (c) => ({ ...c, chain: { ...c.chain, rpcUrl: proxy.url } }));
+    querierNode = await RiskshareNode.open({ dataDir: querier.dataDir }, { logger: silentLogger() });
+    const info = await querierNode.start();
+    api = { url: info.apiUrl, token: await new KeyStore({ dataDir: querier.dataDir }).apiToken() };
+  });
+
+  after(async () => {
+    await providerProcess?.kill("SIGKILL");
+    await querierNode?.close();
+    await proxy?.stop();
+    await chain?.stop();
+    await rm(baseDir, { recursive: true, force: true });
+  });
+
+  it("keeps answering while the chain RPC is down, and lands every record once it is back", async () => {
+    await setFlushInterval(300);
+    providerProcess = await startNodeProcess(provider.dataDir);
+    await querierNode.connect(providerProcess.runtime.multiaddrs);
+    const before = (await ledger()).records.length;
+    await proxy.cut();
+    for (let i = 0; i < 5; i++) await ask(`1380013800${i}`);
+    const health = await providerHealthWhen((h) => h.ledger.lastError !== undefined);
+    expect(health.status, "answers go on while the outbox has room").to.equal("degraded");
+    expect(health.reasons.join(" ")).to.contain("ledger flush failing");
+    expect((await ledger()).records.length, "nothing can land while the RPC is down").to.equal(before);
+    await proxy.restore();
+    const state = await landed(before + 5);
+    for (const queryId of answered) expect(state.records.filter((r) => r.queryId === queryId), queryId).to.have.length(1);
+    expect(state.failures).to.deep.equal([]);
+  });
+
+  it("refuses new lookups with E_BACKLOG once the outbox is full (fail closed), and serves again when it drains", async () => {
+    await providerProcess!.kill("SIGTERM");
+    await updateConfig(provider.dataDir, (c) => ({ ...c, ledger: { ...c.ledger, flushIntervalMs: 300, maxBacklog: 2 } }));
+    providerProcess = await startNodeProcess(provider.dataDir);
+    await querierNode.connect(providerProcess.runtime.multiaddrs);
+    await proxy.cut();
+    await ask("13600136001");
+    await ask("13600136002");
+    const response = await fetch(`${api.url}/v1/check`, {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${api.token}` },
+      body: JSON.stringify({ items: [{ type: "phone", value: "13600136003" }], providers: [provider.address] }),
+    });
+    const body = await response.json() as { providers: { status: string; code?: string }[] };
+    expect(body.providers[0]).to.include({ status: "denied", code: "E_BACKLOG" });
+    const refusing = await providerHealthWhen((h) => h.status === "refusing");
+    expect(refusing.reasons.join(" ")).to.contain("outbox is full");
+    await proxy.restore();
+    await providerHealthWhen((h) => h.ledger.backlog === 0 && h.status === "ok");
+    await ask("13600136004");
+    await updateConfig(provider.dataDir, (c) => ({ ...c, ledger: { ...c.ledger, maxBacklog: 50_000 } }));
+  });
+
+  it("lands the records of a provider killed (SIGKILL) after answering, once, after its restart", async () => {
+    const stopped = await providerProcess!.kill("SIGTERM");
+    expect(stopped, providerProcess!.log()).to.equal(0);
+    await setFlushInterval(600_000); // records stay in the outbox until the kill
+    providerProcess = await startNodeProcess(provider.dataDir);
+    await querierNode.connect(providerProcess.runtime.multiaddrs);
+    const before = await ledger();
+    for (let i = 0; i < 3; i++) await ask(`1370013700${i}`);
+    await providerProcess.kill("SIGKILL");
+    expect((await ledger()).records.length, "the killed provider had not flushed").to.equal(before.records.length);
+    await setFlushInterval(300);
+    providerProcess = await startNodeProcess(provider.dataDir);
+    const state = await landed(before.records.length + 3);
+    expect(state.records).to.have.length(answered.length);
+    for (const queryId of answered) expect(state.records.filter((r) => r.queryId === queryId), queryId).to.have.length(1);
+    expect(state.batches.map((b) => b.seq)).to.deep.equal(state.batches.map((_, i) => BigInt(i + 1)));
+    expect(state.failures).to.deep.equal([]);
+  });
+});
