@@ -1,0 +1,97 @@
+/**
+ * One import measurement, alone in its process so that its peak RSS is its own. Run by the import
+ * suite as `node --import tsx import-worker.ts '<json task>'`; prints one JSON line on stdout.
+ *
+ *   {"mode":"import","csv":"/tmp/…/rows.csv","db":"/tmp/…/db"}   the real import path (importList)
+ *   {"mode":"level","rows":1000000,"db":"/tmp/…/raw"}             raw LevelDB chained batches
+ */
+import { Level } from "level";
+import { Hasher } from "../../node/identity/index.ts";
+import { silentLogger } from "../../node/logger.ts";
+import { IMPORT_DEFAULTS, importList, Store } from "../../node/store/index.ts";
+import { BENCH_CATEGORIES, Prng } from "./data.ts";
+
+/** What the worker is asked to do. */
+export type ImportTask =
+  | { mode: "import"; csv: string; db: string; nowSec: number; seed: number }
+  | { mode: "level"; rows: number; db: string; seed: number };
+
+/** What it prints. */
+export interface ImportMeasurement {
+  rows: number;
+  imported: number;
+  rejected: number;
+  elapsedMs: number;
+  /** Peak resident set size of the process, in MiB (getrusage maxrss). */
+  peakRssMb: number;
+  /** Largest V8 heap in use and largest off-heap (Buffers, native) memory seen by a 100 ms sampler, in MiB. */
+  peakHeapMb: number;
+  peakExternalMb: number;
+  /** First rejections (line and reason), when any. */
+  errors?: unknown[];
+}
+
+/** Bytes of a raw baseline value: about what an encoded entry value plus its index records carry. */
+const RAW_VALUE_BYTES = 40;
+/** Bytes of a store entry key: type code + 32-byte hash. */
+const RAW_KEY_BYTES = 33;
+
+async function runImport(task: Extract<ImportTask, { mode: "import" }>): Promise<ImportMeasurement> {
+  const logger = silentLogger();
+  const store = new Store({ location: task.db, categories: BENCH_CATEGORIES, pepperEpoch: 1 }, { logger });
+  await store.open();
+  try {
+    const hasher = Hasher.fromPepper({ epoch: 1, pepper: new Prng(task.seed).bytes(32) });
+    const started = performance.now();
+    const summary = await importList({ path: task.csv }, { nowSec: task.nowSec, resume: false, maxErrorsListed: 5 }, { store, hasher, logger });
+    const elapsedMs = performance.now() - started;
+    return { rows: summary.rows, imported: summary.imported, rejected: summary.rejected, elapsedMs, ...peaks(), ...(summary.errors.length > 0 ? { errors: [...summary.errors] } : {}) };
+  } finally {
+    await store.close();
+  }
+}
+
+async function runLevel(task: Extract<ImportTask, { mode: "level" }>): Promise<ImportMeasurement> {
+  const db = new Level<Buffer, Buffer>(task.db, { keyEncoding: "buffer", valueEncoding: "buffer" });
+  await db.open();
+  try {
+    const rng = new Prng(task.seed);
+    const value = Buffer.from(rng.bytes(RAW_VALUE_BYTES));
+    const started = performance.now();
+    let written = 0;
+    let previous: Promise<void> | undefined;
+    while (written < task.rows) {
+      const size = Math.min(IMPORT_DEFAULTS.batchSize, task.rows - written);
+      const batch = db.batch();
+      for (let i = 0; i < size; i++) batch.put(Buffer.from(rng.bytes(RAW_KEY_BYTES)), value);
+      // Like the importer: build the next batch while the previous one is written.
+      if (previous) await previous;
+      previous = batch.write();
+      written += size;
+    }
+    if (previous) await previous;
+    const elapsedMs = performance.now() - started;
+    return { rows: written, imported: written, rejected: 0, elapsedMs, ...peaks() };
+  } finally {
+    await db.close();
+  }
+}
+
+const MIB = 1024 * 1024;
+let peakHeap = 0;
+let peakExternal = 0;
+const sampler = setInterval(() => {
+  const usage = process.memoryUsage();
+  peakHeap = Math.max(peakHeap, usage.heapUsed);
+  peakExternal = Math.max(peakExternal, usage.external);
+}, 100);
+sampler.unref();
+
+/** Peak memory so far in MiB (getrusage's maxrss is in KiB on Linux). */
+function peaks(): Pick<ImportMeasurement, "peakRssMb" | "peakHeapMb" | "peakExternalMb"> {
+  return { peakRssMb: process.resourceUsage().maxRSS / 1024, peakHeapMb: peakHeap / MIB, peakExternalMb: peakExternal / MIB };
+}
+
+const task = JSON.parse(process.argv[2] ?? "{}") as ImportTask;
+const measurement = task.mode === "import" ? await runImport(task) : await runLevel(task);
+process.stdout.write(`${JSON.stringify(measurement)}\n`);

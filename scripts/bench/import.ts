@@ -1,0 +1,102 @@
+/**
+ * Suite 1, import: rows/s and peak RSS of the real import path (importList over a generated CSV
+ * of mixed identifier types), each size in a fresh child process so the peak RSS is that import's
+ * alone. Baseline: raw LevelDB chained batches of as many 33-byte keys and 40-byte values, in the
+ * same kind of child process (no parsing, normalising, hashing or indexes).
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { writeCsv } from "./data.ts";
+import type { ImportMeasurement, ImportTask } from "./import-worker.ts";
+import { result, type ReportedResult } from "./report.ts";
+import { perSecond } from "./stats.ts";
+import type { Suite, SuiteContext } from "./suite.ts";
+
+const WORKER = fileURLToPath(new URL("./import-worker.ts", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** The import's clock (2026-01-01): fixed, so expiry checks see the same data every run. */
+const IMPORT_NOW_SEC = 1_767_225_600;
+const TARGET_ROWS_PER_S = 100_000;
+const TARGET_PEAK_RSS_MB = 1024;
+
+/** Rows per size: the full run does 1M and 10M, --quick 200k. */
+function sizes(quick: boolean): number[] {
+  return quick ? [200_000] : [1_000_000, 10_000_000];
+}
+
+/** "200k", "1m", "10m": the size as it appears in a result name. */
+function sizeLabel(rows: number): string {
+  return rows >= 1_000_000 ? `${rows / 1_000_000}m` : `${rows / 1_000}k`;
+}
+
+/** Runs the worker in a child process of the same Node; resolves with what it printed. */
+async function runWorker(task: ImportTask, signal: AbortSignal): Promise<ImportMeasurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", WORKER, JSON.stringify(task)], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], signal });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString("utf8")).slice(-4_000)));
+    child.once("error", reject);
+    child.once("exit", (code, signalName) => {
+      if (code !== 0) {
+        reject(new Error(`the import worker (${task.mode}) exited with ${code ?? signalName}: ${stderr.trim().split("\n").slice(-5).join(" | ")}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(stdout.trim().split("\n").at(-1)!) as ImportMeasurement);
+      } catch (err) {
+        reject(new Error(`the import worker printed no result: ${stdout.slice(0, 200)}`, { cause: err }));
+      }
+    });
+  });
+}
+
+async function measureSize(rows: number, ctx: SuiteContext): Promise<ReportedResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), "riskshare-bench-import-"));
+  try {
+    const csv = join(dir, "rows.csv");
+    const generated = performance.now();
+    const bytes = await writeCsv(csv, rows, ctx.seed);
+    ctx.log(`import: ${rows.toLocaleString("en-US")} rows generated (${(bytes / 2 ** 20).toFixed(0)} MiB) in ${((performance.now() - generated) / 1000).toFixed(1)} s`);
+
+    const imported = await runWorker({ mode: "import", csv, db: join(dir, "store"), nowSec: IMPORT_NOW_SEC, seed: ctx.seed }, ctx.signal);
+    if (imported.rejected > 0 || imported.imported !== rows) {
+      throw new Error(`the generated list should import whole: ${imported.imported} imported, ${imported.rejected} rejected of ${rows} (${JSON.stringify(imported.errors ?? [])})`);
+    }
+    await rm(join(dir, "store"), { recursive: true, force: true });
+    const raw = await runWorker({ mode: "level", rows, db: join(dir, "raw"), seed: ctx.seed }, ctx.signal);
+    const importRate = perSecond(imported.rows, imported.elapsedMs);
+    const rawRate = perSecond(raw.rows, raw.elapsedMs);
+    ctx.log(
+      `import: ${sizeLabel(rows)} rows at ${Math.round(importRate).toLocaleString("en-US")} rows/s, peak RSS ${imported.peakRssMb.toFixed(0)} MiB ` +
+        `(V8 heap ≤ ${imported.peakHeapMb.toFixed(0)} MiB, external ≤ ${imported.peakExternalMb.toFixed(0)} MiB); raw LevelDB ${Math.round(rawRate).toLocaleString("en-US")} rows/s, ${raw.peakRssMb.toFixed(0)} MiB`,
+    );
+    const prefix = rows === Math.max(...sizes(ctx.quick)) ? "import" : `import.${sizeLabel(rows)}`;
+    return [
+      result({
+        name: `${prefix}.rows_per_s`, value: importRate, unit: "rows/s", baseline: rawRate, baselineIs: `raw LevelDB batch writes, ${sizeLabel(rows)} keys`,
+        target: { text: `≥ ${TARGET_ROWS_PER_S.toLocaleString("en-US")}`, met: (v) => v >= TARGET_ROWS_PER_S },
+      }),
+      result({
+        name: `${prefix}.peak_rss_mb`, value: imported.peakRssMb, unit: "MiB", baseline: raw.peakRssMb, baselineIs: `raw LevelDB batch writes, ${sizeLabel(rows)} keys`,
+        target: { text: `< ${TARGET_PEAK_RSS_MB}`, met: (v) => v < TARGET_PEAK_RSS_MB },
+      }),
+    ];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The import suite. */
+export const importSuite: Suite = {
+  name: "import",
+  async run(ctx) {
+    const results: ReportedResult[] = [];
+    for (const rows of sizes(ctx.quick)) results.push(...(await measureSize(rows, ctx)));
+    return results;
+  },
+};
