@@ -11,8 +11,11 @@ import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
 import { createMembers, deployFor, devAccount, writeContracts, type DevMember } from "../../scripts/devnet/consortium.ts";
 import { RiskshareNode } from "../../node/node.ts";
 import { connectChain, connectContracts, connectSigner, readLedger, verifyLedger, type ContractAddresses } from "../../node/chain/index.ts";
-import { createHost, lookup, peerIdFromBytes, type RiskshareHost } from "../../node/p2p/index.ts";
-import { KeyStore } from "../../node/config/index.ts";
+import { createHost, frameStream, lookup, LOOKUP_PROTOCOL, maskOfCategories, peerIdFromBytes, toWireRequest, type RiskshareHost } from "../../node/p2p/index.ts";
+import { itemsCommitment, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable } from "../../node/chain/index.ts";
+import { multiaddr } from "@multiformats/multiaddr";
+import { hexlify, randomBytes } from "ethers";
+import { KeyStore, updateConfig } from "../../node/config/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { cli } from "./support/cli.ts";
 
@@ -131,6 +134,54 @@ describe("a consortium of three member nodes", function () {
     expect(outcome.status).to.not.equal("answered");
   });
 
+  it("refuses a replayed request (same signed frame twice) with E_REPLAY, and records both", async () => {
+    const [a, b] = members;
+    const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+    const blinding = hexlify(randomBytes(32));
+    const items = [{ type: "phone", hash: hexlify(randomBytes(32)) }];
+    const request = {
+      querier: a!.address, provider: b!.address, categoryMask: maskOfCategories([1]), itemCount: 1,
+      itemsCommitment: itemsCommitment(blinding, items.map((i) => i.hash)), nonce: hexlify(randomBytes(32)), deadline: BigInt(Math.floor(Date.now() / 1000) + 60),
+    };
+    const signature = await new Wallet(a!.privateKey).signTypedData(lookupDomain(connection.chainId, addresses.ledger), mutable(LOOKUP_REQUEST_TYPES), request);
+    connection.provider.destroy();
+    const frame = { request: toWireRequest(request), signature, items, blinding };
+    const first = await rawExchange(a!.privateKey, b!, frame);
+    const second = await rawExchange(a!.privateKey, b!, frame);
+    expect(first.ok, JSON.stringify(first)).to.equal(true);
+    expect(second).to.deep.include({ ok: false });
+    expect((second as unknown as { error: { code: string } }).error.code).to.equal("E_REPLAY");
+    servedQueryIds.push(lookupRequestDigest(connection.chainId, addresses.ledger, request), lookupRequestDigest(connection.chainId, addresses.ledger, request));
+  });
+
+  it("admits a fourth member by vote; it receives the pepper from a member and its lookups are answered", async () => {
+    const [a, b] = members;
+    const d = outsider;
+    await updateConfig(d.dataDir, (c) => ({ ...c, p2p: { ...c.p2p, bootstrap: members.map((m) => m.multiaddr) } }));
+    const proposed = await cli("--data-dir", a!.dataDir, "--json", "member", "propose", d.address, "--name", d.name, "--peer-id", d.peerId);
+    expect(proposed.status, proposed.stderr).to.equal(0);
+    const proposalId = proposed.json().proposalId as string;
+    const voted = await cli("--data-dir", b!.dataDir, "--json", "member", "vote", proposalId);
+    expect(voted.status, voted.stderr).to.equal(0);
+    const executed = await cli("--data-dir", b!.dataDir, "--json", "member", "execute", proposalId);
+    expect(executed.status, executed.stderr).to.equal(0);
+    const shown = await cli("--data-dir", a!.dataDir, "--json", "proposal", "show", proposalId);
+    expect(shown.json().voters).to.have.members([a!.address, b!.address]);
+    expect(shown.json().state).to.equal("executed");
+    for (const node of nodes.values()) await node.syncChain();
+    expect(await new KeyStore({ dataDir: d.dataDir }).pepper(1)).to.equal(undefined);
+    await startNode(d);
+    const received = await waitFor(async () => (await new KeyStore({ dataDir: d.dataDir }).pepper(1)) !== undefined, 20_000);
+    expect(received, "the new member fetched the pepper over /riskshare/pepper/1").to.equal(true);
+    expect(await new KeyStore({ dataDir: d.dataDir }).pepper(1)).to.deep.equal(await new KeyStore({ dataDir: a!.dataDir }).pepper(1));
+    await stopNode(d);
+    await importList(d, "type,value,category,level,reason,reported_at\nmerchant_id,M-0042,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-0043,fraud_confirmed,2,R11,2026-05-01\n");
+    await startNode(d);
+    for (const node of nodes.values()) await node.syncChain();
+    const { body } = await check(d, [{ type: "phone", value: FRAUD_PHONE }]);
+    expect(body.verdict, JSON.stringify(body.providers)).to.equal("hit");
+  });
+
   it("refuses a member suspended by the regulator, from the next block on", async () => {
     const [a, , c] = members;
     const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
@@ -144,7 +195,7 @@ describe("a consortium of three member nodes", function () {
     const outcome = await rawLookup(c!.privateKey, a!);
     expect(outcome.status).to.not.equal("answered");
     const { body } = await check(a!, [{ type: "phone", value: FRAUD_PHONE }]);
-    expect(body.providers.map((p: { name: string }) => p.name)).to.deep.equal(["Bank B"]);
+    expect(body.providers.map((p: { name: string }) => p.name).sort()).to.deep.equal(["Bank B", "Outsider"]);
     expect(body.verdict).to.equal("miss");
     expect(nodes.get("Bank C")!.health().status).to.equal("refusing");
   });
@@ -156,15 +207,50 @@ describe("a consortium of three member nodes", function () {
       const contracts = connectContracts(addresses, connection.provider);
       const modules = { provider: connection.provider, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId };
       const ledger = await readLedger(modules);
-      for (const queryId of servedQueryIds) {
-        expect(ledger.records.filter((r) => r.queryId === queryId), `query ${queryId}`).to.have.length(1);
+      // One record per request a provider answered or refused: a replayed request is a second
+      // record under the same query id, with outcome DeniedReplay.
+      const expected = new Map<string, number>();
+      for (const queryId of servedQueryIds) expected.set(queryId, (expected.get(queryId) ?? 0) + 1);
+      for (const [queryId, count] of expected) {
+        expect(ledger.records.filter((r) => r.queryId === queryId), `query ${queryId}`).to.have.length(count);
       }
+      const replayed = [...expected].filter(([, count]) => count === 2).map(([id]) => id);
+      expect(replayed).to.have.length(1);
+      expect(ledger.records.filter((r) => r.queryId === replayed[0]).map((r) => r.outcomeName)).to.deep.equal(["Answered", "DeniedReplay"]);
       expect(ledger.records.length).to.equal(servedQueryIds.length);
       expect(await verifyLedger(modules, ledger)).to.deep.equal([]);
     } finally {
       connection.provider.destroy();
     }
   });
+
+  /** Polls `condition` until it holds or `timeoutMs` passes (for state another process changes). */
+  async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await condition()) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return condition();
+  }
+
+  /** Sends one raw lookup frame from a bare host with `privateKey` and reads the reply frame. */
+  async function rawExchange(privateKey: string, provider: DevMember, frame: object): Promise<{ ok: boolean }> {
+    const host = await createHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"] }, { logger: silentLogger(), membership: { isActivePeer: () => true } });
+    await host.start();
+    try {
+      const signal = AbortSignal.timeout(10_000);
+      const connection = await host.libp2p.dial(multiaddr(provider.multiaddr), { signal });
+      const stream = await connection.newStream(LOOKUP_PROTOCOL, { signal });
+      const frames = frameStream(stream, 1024 * 1024);
+      await frames.write(new TextEncoder().encode(JSON.stringify(frame)), { signal });
+      const reply = JSON.parse(new TextDecoder().decode((await frames.read({ signal })).subarray())) as { ok: boolean };
+      await stream.close().catch(() => undefined);
+      return reply;
+    } finally {
+      await host.stop();
+    }
+  }
 
   /** A lookup from a bare libp2p host with `privateKey`, whose own membership view admits everyone. */
   async function rawLookup(privateKey: string, provider: DevMember) {
