@@ -14,6 +14,7 @@ import { proposalCommand } from "./commands/proposal.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { nodeCommand } from "./commands/node.ts";
 import { listCommand } from "./commands/list.ts";
+import { devnetCommand } from "./commands/devnet.ts";
 import { queryCommand } from "./commands/query.ts";
 
 /** Builds the program with every command. */
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(nodeCommand(io));
   program.addCommand(queryCommand(io));
   program.addCommand(auditCommand(io));
+  program.addCommand(devnetCommand(io));
   for (const command of program.commands) propagate(command);
   return program;
 }

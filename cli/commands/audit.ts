@@ -71,14 +71,14 @@ export function auditCommand(io: CliIo): Command {
   const audit = new Command("audit").description("audit the on-chain query ledger (read-only; any account, no node needed)");
 
   audit.addCommand(withFilters(new Command("queries"))
-    .description("list query records: who asked whom, when, for which categories, with what outcome")
+    .description("list query records: who asked whom, when, for which categories, with what outcome (csv and json carry every field)")
     .addHelpText("after", "\nExamples:\n  riskshare audit queries --from 2026-11-01 --to 2026-11-30 --format csv > november.csv\n  riskshare audit queries --rpc http://127.0.0.1:8545 --registry 0x… --contributions 0x… --ledger 0x… --querier 0x…")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(filterSchema, raw);
       const session = await openChain(ctx, opts, false);
       try {
-        const { ledger, categoryName } = await loadRecords(ctx, session, opts);
+        const { ledger, categoryName, memberName } = await loadRecords(ctx, session, opts);
         const records = ledger.records;
         if (opts.format === "csv" && !ctx.json) {
           io.stdout.write(`${AUDIT_COLUMNS.join(",")}\n`);
@@ -87,7 +87,11 @@ export function auditCommand(io: CliIo): Command {
         }
         const json = records.map((r) => ({ ...r, categories: r.categoryIds.map(categoryName) }));
         const out = opts.format === "json" ? new Output(io, true) : ctx.out;
-        out.result({ records: json }, () => records.length === 0 ? "no query records match" : table([...AUDIT_COLUMNS].map((c) => c.toUpperCase()), records.map((r) => rowOf(r, categoryName))));
+        const short = (hex: string) => `${hex.slice(0, 10)}…${hex.slice(-4)}`;
+        out.result({ records: json }, () => records.length === 0 ? "no query records match" : table(
+          ["TIME", "QUERY", "QUERIER", "PROVIDER", "SEQ", "CATEGORIES", "ITEMS", "HITS", "OUTCOME"],
+          records.map((r) => [isoOf(r.timestamp), short(r.queryId), memberName(r.querier), memberName(r.provider), r.seq, r.categoryIds.map(categoryName).join(","), r.itemCount, r.hitCount, r.outcomeName]),
+        ));
       } finally {
         session.close();
       }

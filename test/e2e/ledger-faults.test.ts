@@ -14,7 +14,7 @@ import { connectChain, connectContracts, readLedger, verifyLedger, type Contract
 import { KeyStore, updateConfig } from "../../node/config/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { cli } from "./support/cli.ts";
-import { startNodeProcess, type NodeProcess } from "./support/node-process.ts";
+import { startNodeProcess, type NodeProcess } from "../../scripts/devnet/processes.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 import type { HealthResponse } from "../../node/api/index.ts";
 

@@ -1,30 +1,39 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { NodeRuntime } from "../../../cli/commands/node.ts";
+import type { NodeRuntime } from "../../cli/commands/node.ts";
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bin", "riskshare.js");
+const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
+
+/** How much of a node's log is kept in memory for error messages. */
+const MAX_LOG_TAIL_CHARS = 64 * 1024;
 
 /** A member node running as its own process (`riskshare node start`), as an operator runs it. */
 export interface NodeProcess {
   pid: number;
   runtime: NodeRuntime;
-  /** Everything the process wrote to stderr (its log), for failure messages. */
+  /** The last part of what the process wrote to stderr (its log), for failure messages. */
   log(): string;
   /** Sends a signal and waits for the process to exit. */
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Runs `riskshare --data-dir DIR node start` and resolves once its API answers. */
-export async function startNodeProcess(dataDir: string, opts: { timeoutMs?: number } = {}): Promise<NodeProcess> {
+export async function startNodeProcess(dataDir: string, opts: { timeoutMs?: number; logFile?: string } = {}): Promise<NodeProcess> {
   await rm(join(dataDir, "node.json"), { force: true }); // a killed node leaves its runtime file behind
   const child: ChildProcess = spawn(process.execPath, [BIN, "--data-dir", dataDir, "--json", "--log-level", "info", "node", "start"], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, CI: "true" },
   });
   let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+  const logStream = opts.logFile === undefined ? undefined : createWriteStream(opts.logFile, { flags: "a", mode: 0o600 });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    logStream?.write(chunk);
+    stderr = (stderr + chunk.toString()).slice(-MAX_LOG_TAIL_CHARS); // a long-running node must not grow memory
+  });
+  child.once("exit", () => logStream?.end());
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   // The node prints one JSON document (its runtime) on stdout once it serves.
   const runtime = await new Promise<NodeRuntime>((resolve, reject) => {

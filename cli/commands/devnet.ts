@@ -1,0 +1,49 @@
+import { Command } from "commander";
+import { z } from "zod";
+import { devnetUp, MAX_DEVNET_MEMBERS } from "../../scripts/devnet/devnet.ts";
+import { contextOf } from "../context.ts";
+import { parseOptions } from "../errors.ts";
+import type { CliIo } from "../output.ts";
+
+const schema = z.object({
+  members: z.coerce.number().int().min(2).max(MAX_DEVNET_MEMBERS),
+  dir: z.string().min(1),
+  chain: z.enum(["hardhat", "anvil"]),
+  demo: z.boolean().optional(),
+  rows: z.coerce.number().int().min(10).max(1_000_000),
+  exitAfterDemo: z.boolean().optional(),
+});
+
+/** `riskshare devnet up`: a local consortium in one command. */
+export function devnetCommand(io: CliIo): Command {
+  const devnet = new Command("devnet").description("a local consortium on this machine, for trying riskshare out");
+  devnet.addCommand(new Command("up")
+    .description("start a chain on 127.0.0.1, deploy, create N members with synthetic lists and running nodes; stays up until Ctrl-C")
+    .option("--members <n>", `how many member banks (2 to ${MAX_DEVNET_MEMBERS})`, "3")
+    .option("--dir <dir>", "where the members' data directories and devnet.json go (emptied first if it holds an earlier devnet)", "./.riskshare-devnet")
+    .option("--chain <kind>", "hardhat (Hardhat's node) or anvil (anvil --block-time 1)", "hardhat")
+    .option("--demo", "walk through the scripted story and print it")
+    .option("--rows <n>", "synthetic entries per member", "200")
+    .option("--exit-after-demo", "stop everything once the demo has run (for scripts and CI)")
+    .addHelpText("after", "\nExamples:\n  npm start                                   # = riskshare devnet up --members 3 --demo\n  npx riskshare devnet up --members 4 --chain anvil --dir /tmp/devnet")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(schema, raw);
+      const stopSignal = new Promise<string>((resolve) => {
+        process.once("SIGINT", () => resolve("SIGINT"));
+        process.once("SIGTERM", () => resolve("SIGTERM"));
+      });
+      const devnet = await devnetUp(
+        { members: opts.members, dir: opts.dir, chain: opts.chain, demo: opts.demo === true, rowsPerMember: opts.rows, stayUp: opts.exitAfterDemo !== true },
+        { say: (line) => ctx.out.say(line), note: (line) => ctx.out.note(line) },
+      );
+      try {
+        if (ctx.json) ctx.out.result(devnet.manifest, () => "");
+        else if (!opts.demo) ctx.out.say(`devnet up with ${devnet.manifest.members.length} members; details in ${opts.dir}/devnet.json. Press Ctrl-C to stop.`);
+        if (!opts.exitAfterDemo) ctx.out.note(`stopping on ${await stopSignal}`);
+      } finally {
+        await devnet.stop();
+      }
+    }));
+  return devnet;
+}
