@@ -51,6 +51,8 @@ type Hmac = _HMAC<_SHA256>;
 export class Hasher {
   /** The pepper epoch every hash of this instance belongs to. */
   readonly epoch: number;
+  /** A private copy of the pepper, only for {@link pepperForWorker}. */
+  readonly #pepper: Uint8Array;
   /** HMAC state after absorbing the key. */
   readonly #keyed: Hmac;
   /** HMAC state after absorbing `type || 0x00`, per type name. */
@@ -72,6 +74,7 @@ export class Hasher {
     if (pepper === undefined) throw new RiskshareError("E_PEPPER_MISSING", "no pepper for this epoch", { epoch });
     if (pepper.length !== PEPPER_BYTES) throw new RiskshareError("E_PEPPER_INVALID", `the pepper must be ${PEPPER_BYTES} bytes`, { epoch, lengthBytes: pepper.length });
     this.epoch = epoch;
+    this.#pepper = Uint8Array.from(pepper);
     this.#keyed = hmac.create(sha256, pepper);
     this.#scratch = this.#keyed.clone();
   }
@@ -104,6 +107,15 @@ export class Hasher {
     const state = this.#keyed.clone().update(this.#encoder.encode(`${type}\u0000`));
     this.#perType.set(type, state);
     return state;
+  }
+
+  /**
+   * A copy of this hasher's epoch and pepper for a worker thread of this same process (handed over
+   * through `workerData` or `postMessage`, which copy it in memory), so the worker can build an equal
+   * hasher. Never log, persist or send it anywhere else.
+   */
+  pepperForWorker(): PepperSecret {
+    return { epoch: this.epoch, pepper: Uint8Array.from(this.#pepper) };
   }
 
   /** JSON view: the epoch only. */

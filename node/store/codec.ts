@@ -35,14 +35,6 @@ export function decodeEntryKey(key: Uint8Array): { typeCode: number; hash: Uint8
   return { typeCode: key[0]!, hash: Uint8Array.prototype.slice.call(key, 1, ENTRY_KEY_BYTES) };
 }
 
-/** The category index key of an entry. */
-export function encodeCategoryKey(categoryId: number, entryKey: Uint8Array): Buffer {
-  const key = Buffer.allocUnsafe(1 + ENTRY_KEY_BYTES);
-  key[0] = categoryId;
-  key.set(entryKey, 1);
-  return key;
-}
-
 /** The category index value: when the entry expires, or empty for never. */
 export function encodeCategoryValue(expiresAtSec: number | undefined): Buffer {
   return expiresAtSec === undefined ? EMPTY : encodeU48(expiresAtSec);
@@ -51,14 +43,6 @@ export function encodeCategoryValue(expiresAtSec: number | undefined): Buffer {
 /** The expiry of a category index value (undefined: never). */
 export function decodeCategoryValue(value: Uint8Array): number | undefined {
   return value.length === 0 ? undefined : decodeU48(value, 0);
-}
-
-/** The expiry index key of an entry. */
-export function encodeExpiryKey(expiresAtSec: number, entryKey: Uint8Array): Buffer {
-  const key = Buffer.allocUnsafe(U48 + ENTRY_KEY_BYTES);
-  key.writeUIntBE(expiresAtSec, 0, U48);
-  key.set(entryKey, U48);
-  return key;
 }
 
 /** The expiry time and entry key of an expiry index key. */

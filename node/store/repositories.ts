@@ -7,10 +7,9 @@ import type { AbstractChainedBatch, AbstractSublevel } from "abstract-level";
 import type { Level } from "level";
 import { Bucket } from "./buckets.ts";
 import {
+  ENTRY_KEY_BYTES,
   decodeU48,
-  encodeCategoryKey,
   encodeCategoryValue,
-  encodeExpiryKey,
   encodeU48,
   entryValueCategory,
   entryValueExpiry,
@@ -23,53 +22,113 @@ export type Db = Level<Buffer, Buffer>;
 export type Batch = AbstractChainedBatch<Db, Buffer, Buffer>;
 type Sub<K, V> = AbstractSublevel<Db, string | Buffer | Uint8Array, K, V>;
 
-/** Entries with their category and expiry indexes, kept in step. */
+/**
+ * Entries with their category and expiry indexes, kept in step.
+ *
+ * Hot paths (imports) address the root database with keys that already carry the sublevel
+ * prefix, built in one allocation: the same bytes the sublevels read, without a copy per key and
+ * operation. Callers hold such "db keys" for entries; {@link entryKeyOf} strips the prefix.
+ */
 export class EntryRepository {
   readonly entries: Sub<Buffer, Buffer>;
   readonly byCategory: Sub<Buffer, Buffer>;
   readonly byExpiry: Sub<Buffer, Buffer>;
+  readonly #db: Db;
+  readonly #entryPrefix: Buffer;
+  readonly #categoryPrefix: Buffer;
+  readonly #expiryPrefix: Buffer;
 
   constructor(db: Db) {
     const buffers = { keyEncoding: "buffer", valueEncoding: "buffer" } as const;
+    this.#db = db;
     this.entries = db.sublevel<Buffer, Buffer>(Bucket.entries, buffers);
     this.byCategory = db.sublevel<Buffer, Buffer>(Bucket.byCategory, buffers);
     this.byExpiry = db.sublevel<Buffer, Buffer>(Bucket.byExpiry, buffers);
+    this.#entryPrefix = prefixOf(this.entries);
+    this.#categoryPrefix = prefixOf(this.byCategory);
+    this.#expiryPrefix = prefixOf(this.byExpiry);
   }
 
-  /** Current encoded values of `keys` (undefined where absent). */
-  getMany(keys: Buffer[]): Promise<Array<Buffer | undefined>> {
-    return this.entries.getMany(keys);
+  /** The db key of an entry: sublevel prefix + [typeCode][hash]. */
+  dbKey(typeCode: number, hash: Uint8Array): Buffer {
+    const p = this.#entryPrefix.length;
+    const key = Buffer.allocUnsafe(p + ENTRY_KEY_BYTES);
+    this.#entryPrefix.copy(key, 0);
+    key[p] = typeCode;
+    key.set(hash, p + 1);
+    return key;
+  }
+
+  /** The db key of an entry key ([typeCode][hash]). */
+  dbKeyOf(entryKey: Uint8Array): Buffer {
+    return this.dbKey(entryKey[0]!, entryKey.subarray(1, ENTRY_KEY_BYTES));
+  }
+
+  /** The entry key ([typeCode][hash]) inside a db key (a view, not a copy). */
+  entryKeyOf(dbKey: Buffer): Buffer {
+    return dbKey.subarray(this.#entryPrefix.length);
+  }
+
+  /** Current encoded values of entries by db key (undefined where absent). */
+  getMany(dbKeys: Buffer[]): Promise<Array<Buffer | undefined>> {
+    return this.#db.getMany(dbKeys);
   }
 
   /** Queues a new entry and its index records. */
-  queueAdd(batch: Batch, key: Buffer, value: Buffer, categoryId: number, expiresAtSec: number | undefined): void {
-    batch.put(key, value, { sublevel: this.entries });
-    batch.put(encodeCategoryKey(categoryId, key), encodeCategoryValue(expiresAtSec), { sublevel: this.byCategory });
-    if (expiresAtSec !== undefined) batch.put(encodeExpiryKey(expiresAtSec, key), EMPTY, { sublevel: this.byExpiry });
+  queueAdd(batch: Batch, dbKey: Buffer, value: Buffer, categoryId: number, expiresAtSec: number | undefined): void {
+    batch.put(dbKey, value);
+    batch.put(this.#categoryKey(categoryId, dbKey), encodeCategoryValue(expiresAtSec));
+    if (expiresAtSec !== undefined) batch.put(this.#expiryKey(expiresAtSec, dbKey), EMPTY);
   }
 
   /** Queues the replacement of `previous` by `value`, moving index records as needed. */
-  queueReplace(batch: Batch, key: Buffer, previous: Buffer, value: Buffer, categoryId: number, expiresAtSec: number | undefined): void {
+  queueReplace(batch: Batch, dbKey: Buffer, previous: Buffer, value: Buffer, categoryId: number, expiresAtSec: number | undefined): void {
     const oldCategory = entryValueCategory(previous);
     const oldExpiry = entryValueExpiry(previous);
-    batch.put(key, value, { sublevel: this.entries });
-    if (oldCategory !== categoryId) batch.del(encodeCategoryKey(oldCategory, key), { sublevel: this.byCategory });
-    if (oldCategory !== categoryId || oldExpiry !== expiresAtSec) {
-      batch.put(encodeCategoryKey(categoryId, key), encodeCategoryValue(expiresAtSec), { sublevel: this.byCategory });
-    }
+    batch.put(dbKey, value);
+    if (oldCategory !== categoryId) batch.del(this.#categoryKey(oldCategory, dbKey));
+    if (oldCategory !== categoryId || oldExpiry !== expiresAtSec) batch.put(this.#categoryKey(categoryId, dbKey), encodeCategoryValue(expiresAtSec));
     if (oldExpiry !== expiresAtSec) {
-      if (oldExpiry !== undefined) batch.del(encodeExpiryKey(oldExpiry, key), { sublevel: this.byExpiry });
-      if (expiresAtSec !== undefined) batch.put(encodeExpiryKey(expiresAtSec, key), EMPTY, { sublevel: this.byExpiry });
+      if (oldExpiry !== undefined) batch.del(this.#expiryKey(oldExpiry, dbKey));
+      if (expiresAtSec !== undefined) batch.put(this.#expiryKey(expiresAtSec, dbKey), EMPTY);
     }
   }
 
   /** Queues the deletion of an entry whose current value is `previous`, with its index records. */
-  queueDelete(batch: Batch, key: Buffer, previous: Buffer): void {
-    batch.del(key, { sublevel: this.entries });
-    batch.del(encodeCategoryKey(entryValueCategory(previous), key), { sublevel: this.byCategory });
+  queueDelete(batch: Batch, dbKey: Buffer, previous: Buffer): void {
+    batch.del(dbKey);
+    batch.del(this.#categoryKey(entryValueCategory(previous), dbKey));
     const expiry = entryValueExpiry(previous);
-    if (expiry !== undefined) batch.del(encodeExpiryKey(expiry, key), { sublevel: this.byExpiry });
+    if (expiry !== undefined) batch.del(this.#expiryKey(expiry, dbKey));
   }
+
+  /** Queues the deletion of a stray expiry index record (its key as the sublevel returns it). */
+  queueDeleteExpiryRecord(batch: Batch, expiryKey: Buffer): void {
+    batch.del(expiryKey, { sublevel: this.byExpiry });
+  }
+
+  #categoryKey(categoryId: number, dbKey: Buffer): Buffer {
+    const p = this.#categoryPrefix.length;
+    const key = Buffer.allocUnsafe(p + 1 + ENTRY_KEY_BYTES);
+    this.#categoryPrefix.copy(key, 0);
+    key[p] = categoryId;
+    dbKey.copy(key, p + 1, this.#entryPrefix.length);
+    return key;
+  }
+
+  #expiryKey(expiresAtSec: number, dbKey: Buffer): Buffer {
+    const p = this.#expiryPrefix.length;
+    const key = Buffer.allocUnsafe(p + 6 + ENTRY_KEY_BYTES);
+    this.#expiryPrefix.copy(key, 0);
+    key.writeUIntBE(expiresAtSec, p, 6);
+    dbKey.copy(key, p + 6, this.#entryPrefix.length);
+    return key;
+  }
+}
+
+/** The bytes a sublevel puts before each of its keys. */
+function prefixOf(sublevel: Sub<Buffer, Buffer>): Buffer {
+  return Buffer.from(sublevel.prefixKey(Buffer.alloc(0), "buffer", false));
 }
 
 const SCHEMA_VERSION_KEY = "schemaVersion";

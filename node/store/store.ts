@@ -18,7 +18,6 @@ import {
   decodeEntryKey,
   decodeEntryValue,
   decodeExpiryKey,
-  encodeEntryKey,
   encodeEntryValue,
   encodeU48,
   entryValueAddedAt,
@@ -235,6 +234,11 @@ export class Store {
     return entryProblem(entry, this.#activeIds, nowSec, this.#opts.maxClockSkewSec);
   }
 
+  /** The rules {@link entryProblem} applies, as plain data (for import workers). */
+  entryRules(): { readonly activeCategoryIds: number[]; readonly maxClockSkewSec: number } {
+    return { activeCategoryIds: [...this.#activeIds], maxClockSkewSec: this.#opts.maxClockSkewSec };
+  }
+
   /** The active categories, name → id, as given in the options. */
   activeCategories(): ReadonlyMap<string, number> {
     return this.#opts.categories;
@@ -249,7 +253,7 @@ export class Store {
   async upsert(entries: readonly EntryInput[], opts: UpsertOptions = {}): Promise<UpsertResult> {
     this.#open("upsert");
     const nowSec = opts.nowSec ?? this.#nowSec();
-    const keys = entries.map((entry, index) => this.#checkedKey(entry, index, nowSec));
+    const keys = entries.map((entry, index) => this.#checkedDbKey(entry, index, nowSec));
     return this.#exclusive(async () => {
       const db = this.#queued("upsert");
       this.#requireEpoch();
@@ -307,17 +311,17 @@ export class Store {
    */
   async remove(key: EntryKey, opts: { reason: string; nowSec?: number | undefined }): Promise<RemoveResult> {
     this.#open("remove");
-    const entryKey = this.#encodeKey(key);
+    const dbKey = this.#dbKey(key);
     const reasonProblem = reasonCodeProblem(opts.reason);
     if (reasonProblem) throw entryInvalid("reason", reasonProblem);
     const atMs = opts.nowSec === undefined ? this.#clock() : opts.nowSec * 1000;
     return this.#exclusive(async () => {
       const db = this.#queued("remove");
-      const [previous] = await this.#entries.getMany([entryKey]);
+      const [previous] = await this.#entries.getMany([dbKey]);
       if (previous === undefined) return { removed: false } as const;
       const categoryId = entryValueCategory(previous);
       const batch = db.batch();
-      this.#entries.queueDelete(batch, entryKey, previous);
+      this.#entries.queueDelete(batch, dbKey, previous);
       const counts = this.#queueCounts(batch, new Map([[categoryId, -1]]));
       this.#audit.queueAppend(batch, atMs, {
         action: "delist", atSec: Math.floor(atMs / 1000), type: key.type, hash: Buffer.from(key.hash).toString("hex"), categoryId, reason: opts.reason,
@@ -339,7 +343,7 @@ export class Store {
   async checkMany(keys: readonly EntryKey[], nowSec?: number): Promise<CheckResult[]> {
     this.#open("checkMany");
     const at = nowSec ?? this.#nowSec();
-    const encoded = keys.map((key) => this.#encodeKey(key));
+    const encoded = keys.map((key) => this.#dbKey(key));
     const values = encoded.length === 0 ? [] : await this.#entries.getMany(encoded);
     return values.map((value, i): CheckResult => {
       if (value === undefined) return MISS;
@@ -364,7 +368,8 @@ export class Store {
         const expiryKeys = await this.#entries.byExpiry.keys({ lt: encodeU48(at + 1), limit: this.#opts.sweepBatchSize }).all();
         if (expiryKeys.length === 0) return 0;
         const decoded = expiryKeys.map(decodeExpiryKey);
-        const values = await this.#entries.getMany(decoded.map((d) => d.entryKey));
+        const dbKeys = decoded.map((d) => this.#entries.dbKeyOf(d.entryKey));
+        const values = await this.#entries.getMany(dbKeys);
         const batch = db.batch();
         const deltas = new Map<number, number>();
         for (let i = 0; i < decoded.length; i++) {
@@ -372,11 +377,11 @@ export class Store {
           const value = values[i];
           if (value === undefined || entryValueExpiry(value) !== expiresAtSec) {
             // Cannot happen while the invariant holds; drop the stray index record rather than loop on it.
-            batch.del(expiryKeys[i]!, { sublevel: this.#entries.byExpiry });
+            this.#entries.queueDeleteExpiryRecord(batch, expiryKeys[i]!);
             this.#logger.warn({ keyPrefix: entryKey.subarray(0, 5).toString("hex") }, "stray expiry index record removed");
             continue;
           }
-          this.#entries.queueDelete(batch, entryKey, value);
+          this.#entries.queueDelete(batch, dbKeys[i]!, value);
           bump(deltas, entryValueCategory(value), -1);
         }
         const counts = this.#queueCounts(batch, deltas);
@@ -508,7 +513,7 @@ export class Store {
         for (;;) {
           const rows = await iterator.nextv(1000);
           if (rows.length === 0) break;
-          const values = await this.#entries.getMany(rows.map(([key]) => key.subarray(1)));
+          const values = await this.#entries.getMany(rows.map(([key]) => this.#entries.dbKeyOf(key.subarray(1))));
           rows.forEach(([key, indexValue], i) => {
             const categoryId = key[0]!;
             bump(countsInIndex, categoryId, 1);
@@ -621,17 +626,17 @@ export class Store {
     return spec.name;
   }
 
-  #encodeKey(key: EntryKey): Buffer {
+  #dbKey(key: EntryKey): Buffer {
     assertArgument(key.hash.length === HASH_BYTES, `must be ${HASH_BYTES} bytes`, "hash");
-    return encodeEntryKey(this.#typeCode(key.type), key.hash);
+    return this.#entries.dbKey(this.#typeCode(key.type), key.hash);
   }
 
-  #checkedKey(entry: EntryInput, index: number, nowSec: number): Buffer {
+  #checkedDbKey(entry: EntryInput, index: number, nowSec: number): Buffer {
     const typeCode = this.#typeCode(entry.type);
     const problem = this.entryProblem(entry, nowSec);
     if (problem?.reason === "unknown_category") throw categoryUnknown([...this.#nameById.values()], index);
     if (problem) throw entryInvalid(problem.field, problem.reason, index);
-    return encodeEntryKey(typeCode, entry.hash);
+    return this.#entries.dbKey(typeCode, entry.hash);
   }
 }
 

@@ -240,6 +240,20 @@ describe("import", () => {
     expect(await dump(jsonStore)).to.equal(await dump(csvStore));
   });
 
+  it("converts rows in worker threads to exactly what it converts in this thread", async () => {
+    const content = generateCsv({ rows: 3000, badEvery: 37, repeatEvery: 11, expiringEvery: 4 });
+    const path = await file("workers.csv", content);
+    const inThread = await freshStore();
+    const pooled = await freshStore();
+    const a = await run(inThread, { path }, { workers: 0, batchSize: 250 });
+    const b = await run(pooled, { path }, { workers: 2, batchSize: 250 });
+    expect([a.workerThreads, b.workerThreads]).to.deep.equal([0, 2]);
+    const { elapsedMs: _a, rowsPerSec: _ra, workerThreads: _wa, ...restA } = a;
+    const { elapsedMs: _b, rowsPerSec: _rb, workerThreads: _wb, ...restB } = b;
+    expect(restB).to.deep.equal(restA);
+    expect(await dump(pooled)).to.equal(await dump(inThread));
+  });
+
   it("reports JSON Lines rows that are not JSON objects of known fields", async () => {
     const store = await freshStore();
     const lines = [

@@ -7,23 +7,25 @@
  * content, same options → same import id) and ends in the state a clean run would have produced.
  * Without a checkpoint the rerun is still correct: rows already stored count as unchanged.
  *
- * Parsing and hashing of the next batch overlap the LevelDB write of the previous one.
+ * Parsing and converting the next batches overlap the LevelDB write of the previous one; on a
+ * large file, conversion (normalising and hashing) runs in worker threads on the other cores.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { availableParallelism } from "node:os";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { RiskshareError, assertArgument } from "../../errors.ts";
-import { DEFAULT_NORMALISE_OPTIONS, type Hasher } from "../../identity/index.ts";
+import { DEFAULT_NORMALISE_OPTIONS, defaultIdentifierRegistry, type Hasher } from "../../identity/index.ts";
 import type { Logger } from "../../logger.ts";
-import type { EntryInput } from "../entry.ts";
 import { categoryUnknown } from "../errors.ts";
 import { IMPORT_DEFAULTS, type ImportFormat, type ImportOptions, type ImportProgress } from "../options.ts";
 import type { ImportCheckpoint, ImportCounts, ImportRowError } from "../records.ts";
 import type { Store, UpsertResult } from "../store.ts";
-import { rowToEntry, type RowContext } from "./rows.ts";
-import { readCsv, readJsonLines, type ImportColumn, type SourceRecord } from "./sources.ts";
+import { inThreadConverter, workerConverter, type ConvertedBatch } from "./convert.ts";
+import type { RowContext } from "./rows.ts";
+import { readCsv, readJsonLines, type ImportColumn, type RawRow, type SourceRecord } from "./sources.ts";
 
 /** Where the rows come from: a file (resumable), or any byte stream (resumable only with an `importId`). */
 export type ImportSource =
@@ -53,6 +55,8 @@ export interface ImportSummary extends ImportCounts {
   readonly elapsedMs: number;
   /** Rows per second of this run. */
   readonly rowsPerSec: number;
+  /** Worker threads that converted rows (0: all in this thread). */
+  readonly workerThreads: number;
 }
 
 /** The format of a file by its name: .jsonl / .ndjson → JSON Lines, anything else → CSV. */
@@ -99,6 +103,12 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
     identifiers: store.identifiers, categoryIds, defaultType, defaultCategoryId, normalise, hasher, nowSec,
     entryProblem: (entry, at) => store.entryProblem(entry, at), timestampCache: new Map(),
   };
+  const threads = workerThreads(opts.workers, totalBytes, store);
+  const converter = threads === 0
+    ? inThreadConverter(ctx)
+    : workerConverter({
+      pepper: hasher.pepperForWorker(), categoryIds: [...categoryIds], ...store.entryRules(), defaultType, defaultCategoryId, normalise, nowSec,
+    }, threads);
 
   // Counts committed to disk (with the checkpoint), and those of rows read since.
   let committed: ImportCounts = resumeFrom === undefined ? { rows: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0 } : countsOf(resumeFrom);
@@ -109,7 +119,6 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
   let rowsThisRun = 0;
   let lastLine = resumeFrom?.lastLine ?? 0;
   let bytes = resumeFrom?.bytes ?? 0;
-  let batch: EntryInput[] = [];
   let inflight: Promise<void> | undefined;
   const startedAtSec = resumeFrom?.startedAtSec ?? nowSec;
 
@@ -126,15 +135,28 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
     opts.onProgress?.(report);
   };
 
-  /** Sends the current batch; returns once the previous batch is on disk (at most two in memory). */
-  const flush = async (): Promise<void> => {
-    const entries = batch;
-    batch = [];
+  /**
+   * Accounts a converted batch in file order (rejections, line, bytes), then sends its entries with
+   * the checkpoint; returns once the previous write is on disk, so at most one write is in flight.
+   */
+  const commit = async (batch: PreparedBatch & { converted: Promise<ConvertedBatch> }): Promise<void> => {
+    const converted = await batch.converted;
+    const rejections = [...batch.unreadable, ...converted.problems.map(({ index, ...problem }) => ({ line: batch.lines[index]!, ...problem }))];
+    rejections.sort((a, b) => a.line - b.line);
+    for (const rejection of rejections) {
+      rejectedRead++;
+      errorsTotal++;
+      if (errors.length < maxErrorsListed) errors.push(rejection);
+    }
+    rowsRead += batch.rowCount;
+    rowsThisRun += batch.rowCount;
+    lastLine = Math.max(lastLine, batch.lastLine);
+    bytes = Math.max(bytes, batch.bytes);
     const upTo = { lastLine, bytes, errors: [...errors], errorsTotal };
     const read = { rows: rowsRead, rejected: rejectedRead };
     if (inflight) await inflight;
     inflight = store
-      .upsert(entries, {
+      .upsert(converted.entries, {
         nowSec,
         checkpoint: (result: UpsertResult) => checkpointOf(addResult(committed, read, result), upTo, false),
       })
@@ -142,36 +164,50 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
         committed = addResult(committed, read, result);
         progress();
       });
-    // Surface a failed write at the next flush; keep the rejection handled meanwhile.
+    // Surface a failed write at the next commit; keep the rejection handled meanwhile.
     inflight.catch(() => undefined);
   };
 
+  // Batches read and handed to the converter, oldest first: conversion runs ahead of the writes.
+  const prepared: Array<PreparedBatch & { converted: Promise<ConvertedBatch> }> = [];
+  const maxPrepared = threads + 1;
+  let current = emptyBatch();
+  const prepare = async (): Promise<void> => {
+    if (current.rowCount === 0) return;
+    prepared.push({ ...current, converted: converter.convert(current.rows) });
+    current = emptyBatch();
+    while (prepared.length > maxPrepared) await commit(prepared.shift()!);
+  };
+
   try {
-    for await (const record of records as AsyncIterable<SourceRecord>) {
-      if (record.line <= (resumeFrom?.lastLine ?? 0)) continue; // committed by the interrupted run
+    const resumeAfter = resumeFrom?.lastLine ?? 0;
+    for await (const chunk of records as AsyncIterable<SourceRecord[]>) {
       if (opts.signal?.aborted) throw new RiskshareError("E_ABORTED", "import cancelled; run it again to resume", { importId, lastLine });
-      rowsRead++;
-      rowsThisRun++;
-      lastLine = Math.max(lastLine, record.line);
-      if (record.bytes > bytes) bytes = record.bytes;
-      const result = record.problem === undefined ? rowToEntry(record.row, ctx) : { ok: false as const, problem: record.problem };
-      if (result.ok) batch.push(result.entry);
-      else {
-        rejectedRead++;
-        errorsTotal++;
-        if (errors.length < maxErrorsListed) errors.push({ line: record.line, ...result.problem });
+      for (const record of chunk) {
+        if (record.line <= resumeAfter) continue; // committed by the interrupted run
+        current.rowCount++;
+        current.lastLine = Math.max(current.lastLine, record.line);
+        current.bytes = Math.max(current.bytes, record.bytes);
+        if (record.problem === undefined) {
+          current.rows.push(record.row);
+          current.lines.push(record.line);
+        } else current.unreadable.push({ line: record.line, ...record.problem });
+        if (current.rowCount >= batchSize) await prepare();
       }
-      if (batch.length >= batchSize) await flush();
     }
-    if (batch.length > 0) await flush();
+    await prepare();
+    while (prepared.length > 0) await commit(prepared.shift()!);
     if (inflight) await inflight;
-    // Rejected rows after the last batch are committed by the final checkpoint below.
-    committed = { ...committed, rows: rowsRead, rejected: rejectedRead };
   } catch (err) {
+    for (const batch of prepared) batch.converted.catch(() => undefined);
     if (inflight) await inflight.catch(() => undefined);
     input.destroy();
     throw err;
+  } finally {
+    await converter.close();
   }
+  // Rejected rows after the last write are committed by the final checkpoint below.
+  committed = { ...committed, rows: rowsRead, rejected: rejectedRead };
 
   const summaryErrors = [...errors].sort((a, b) => a.line - b.line);
   await store.writeCheckpoint(checkpointOf(committed, { lastLine, bytes, errors: summaryErrors, errorsTotal }, true));
@@ -179,10 +215,39 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
   const elapsedMs = performance.now() - started;
   const summary: ImportSummary = {
     importId, source: sourceName, format, resumedAfterLine: resumeFrom?.lastLine, ...committed, errors: summaryErrors, errorsTotal,
-    elapsedMs, rowsPerSec: elapsedMs > 0 ? Math.round((rowsThisRun * 1000) / elapsedMs) : 0,
+    elapsedMs, rowsPerSec: elapsedMs > 0 ? Math.round((rowsThisRun * 1000) / elapsedMs) : 0, workerThreads: threads,
   };
-  logger.info({ importId, rows: summary.rows, imported: summary.imported, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected, rowsPerSec: summary.rowsPerSec }, "import finished");
+  logger.info({ importId, rows: summary.rows, imported: summary.imported, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected, rowsPerSec: summary.rowsPerSec, workerThreads: threads }, "import finished");
   return summary;
+}
+
+/** Rows read for one write, before and while they are converted. */
+interface PreparedBatch {
+  /** Data rows read, unreadable ones included. */
+  rowCount: number;
+  rows: RawRow[];
+  /** Line of each row in `rows`. */
+  lines: number[];
+  /** Rows the reader could not read. */
+  unreadable: ImportRowError[];
+  lastLine: number;
+  bytes: number;
+}
+
+function emptyBatch(): PreparedBatch {
+  return { rowCount: 0, rows: [], lines: [], unreadable: [], lastLine: 0, bytes: 0 };
+}
+
+/** Worker threads for an import: as asked, or — for sources over 4 MiB — one per core beyond the first, at most 4. */
+function workerThreads(asked: number | undefined, totalBytes: number | undefined, store: Store): number {
+  // Workers know the built-in identifier types only: a store with custom types converts in this thread.
+  if (store.identifiers !== defaultIdentifierRegistry) return 0;
+  if (asked !== undefined) {
+    assertArgument(Number.isInteger(asked) && asked >= 0 && asked <= 64, "must be an integer in 0..64", "workers");
+    return asked;
+  }
+  if (totalBytes === undefined || totalBytes < IMPORT_DEFAULTS.workerThresholdBytes) return 0;
+  return Math.min(IMPORT_DEFAULTS.maxWorkers, Math.max(1, availableParallelism() - 1));
 }
 
 /** Counts after a committed batch: rows and rejections as read up to the batch's end, plus the upsert's outcome. */

@@ -39,8 +39,11 @@ export interface ReaderOptions {
 
 const KNOWN = new Set<string>(IMPORT_COLUMNS);
 
-/** Reads CSV with a header row naming the columns (any order, case-insensitive, optional BOM). */
-export async function* readCsv(input: Readable, opts: ReaderOptions): AsyncGenerator<SourceRecord> {
+/**
+ * Reads CSV with a header row naming the columns (any order, case-insensitive, optional BOM).
+ * Yields records in arrays (whatever the parser has ready), which saves an await per row.
+ */
+export async function* readCsv(input: Readable, opts: ReaderOptions): AsyncGenerator<SourceRecord[]> {
   const skipped: SourceRecord[] = [];
   type CsvRecord = { line: number; bytes: number; cells: string[] };
   const csvOptions: CsvOptions<CsvRecord, string[]> = {
@@ -64,22 +67,59 @@ export async function* readCsv(input: Readable, opts: ReaderOptions): AsyncGener
   input.pipe(parser);
 
   let columns: Array<ImportColumn | undefined> | undefined;
-  for await (const record of parser as AsyncIterable<CsvRecord>) {
-    while (skipped.length > 0) yield skipped.shift()!;
-    if (columns === undefined) {
-      columns = csvColumns(record.cells, opts.requiredColumns);
-      continue;
+  for await (const records of objectChunks<CsvRecord>(parser)) {
+    const out: SourceRecord[] = skipped.splice(0);
+    for (const record of records) {
+      if (columns === undefined) {
+        columns = csvColumns(record.cells, opts.requiredColumns);
+        continue;
+      }
+      if (record.cells.length !== columns.length) {
+        out.push({ line: record.line, bytes: record.bytes, problem: { field: "row", reason: "columns" } });
+        continue;
+      }
+      const row: RawRow = {};
+      for (let i = 0; i < columns.length; i++) row[columns[i]!] = record.cells[i];
+      out.push({ line: record.line, bytes: record.bytes, row });
     }
-    if (record.cells.length !== columns.length) {
-      yield { line: record.line, bytes: record.bytes, problem: { field: "row", reason: "columns" } };
-      continue;
-    }
-    const row: RawRow = {};
-    for (let i = 0; i < columns.length; i++) row[columns[i]!] = record.cells[i];
-    yield { line: record.line, bytes: record.bytes, row };
+    if (out.length > 0) yield out;
   }
-  while (skipped.length > 0) yield skipped.shift()!;
+  if (skipped.length > 0) yield skipped.splice(0);
   if (columns === undefined) throw importFormat("the CSV file is empty: it needs a header row", { format: "csv" });
+}
+
+/** The objects of an object-mode stream, in arrays of whatever is buffered: one await per array, not per object. */
+async function* objectChunks<T>(stream: Readable): AsyncGenerator<T[]> {
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const signal = (): void => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  stream.on("readable", signal);
+  stream.once("end", () => {
+    ended = true;
+    signal();
+  });
+  stream.once("error", (err) => {
+    failure = err;
+    signal();
+  });
+  try {
+    for (;;) {
+      const items: T[] = [];
+      for (let item = stream.read() as T | null; item !== null; item = stream.read() as T | null) items.push(item);
+      if (items.length > 0) yield items;
+      else if (failure !== undefined) throw failure;
+      else if (ended) return;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    stream.off("readable", signal);
+    if (!ended) stream.destroy();
+  }
 }
 
 /** The column of each header cell; throws E_IMPORT_FORMAT for unknown, repeated or missing columns. */
@@ -101,13 +141,14 @@ const JsonRow = z.strictObject(
   >,
 );
 
-/** Reads JSON Lines: one object per line; blank lines are skipped. Line endings \n or \r\n. */
-export async function* readJsonLines(input: Readable, opts: ReaderOptions): AsyncGenerator<SourceRecord> {
+/** Reads JSON Lines: one object per line; blank lines are skipped. Line endings \n or \r\n. Yields per input chunk. */
+export async function* readJsonLines(input: Readable, opts: ReaderOptions): AsyncGenerator<SourceRecord[]> {
   let carry: Buffer | undefined;
   let line = 0;
   let bytes = 0;
   let oversized = false; // inside a line longer than maxRecordBytes: skip to its end
   for await (const chunk of input as AsyncIterable<Buffer>) {
+    const out: SourceRecord[] = [];
     const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
     carry = undefined;
     let start = 0;
@@ -118,10 +159,10 @@ export async function* readJsonLines(input: Readable, opts: ReaderOptions): Asyn
       bytes += end - start + 1;
       if (oversized) {
         oversized = false;
-        yield { line, bytes, problem: { field: "row", reason: "too_long" } };
+        out.push({ line, bytes, problem: { field: "row", reason: "too_long" } });
       } else {
         const record = jsonRecord(data, start, end, line, bytes, opts);
-        if (record !== undefined) yield record;
+        if (record !== undefined) out.push(record);
       }
       start = end + 1;
     }
@@ -131,12 +172,13 @@ export async function* readJsonLines(input: Readable, opts: ReaderOptions): Asyn
         bytes += data.length - start;
       } else carry = data.subarray(start);
     }
+    if (out.length > 0) yield out;
   }
-  if (oversized) yield { line: line + 1, bytes, problem: { field: "row", reason: "too_long" } };
+  if (oversized) yield [{ line: line + 1, bytes, problem: { field: "row", reason: "too_long" } }];
   else if (carry !== undefined && carry.length > 0) {
     bytes += carry.length;
     const record = jsonRecord(carry, 0, carry.length, line + 1, bytes, opts);
-    if (record !== undefined) yield record;
+    if (record !== undefined) yield [record];
   }
 }
 
