@@ -76,6 +76,7 @@ export class RiskshareNode {
   private peppers!: PepperService;
   private api!: ApiServer;
   private hasher: Hasher | undefined;
+  private journal!: QueryJournal;
   private apiPort = 0;
 
   private constructor(opts: RiskshareNodeOptions, config: NodeConfig, wallet: Wallet, keys: KeyStore, logger: Logger) {
@@ -240,6 +241,7 @@ export class RiskshareNode {
     await this.store.open();
     this.track("store", () => this.store.close());
     this.outbox = new Outbox({ maxBacklog: this.config.ledger.maxBacklog }, { db: this.store.sublevel(Bucket.outbox) as OutboxLevel });
+    this.journal = new QueryJournal({ db: this.store.sublevel(Bucket.queries) as JournalLevel });
     await this.outbox.open();
     await this.loadPepper();
   }
@@ -273,7 +275,7 @@ export class RiskshareNode {
     this.track("libp2p host", () => this.host.stop());
     const usage = new UsageTracker();
     const nonces = new NonceStore({ db: this.store.sublevel(Bucket.nonces) as NonceLevel });
-    const journal = new QueryJournal({ db: this.store.sublevel(Bucket.queries) as JournalLevel });
+    const journal = this.journal;
     const components = { registrar: this.host.libp2p, dialer: this.host.libp2p, membership, logger: this.log };
     this.lookups = lookup({ chainId: this.chain.chainId, queryLedgerAddress: this.contracts.addresses.ledger })({
       ...components,
@@ -419,7 +421,10 @@ export class RiskshareNode {
     });
     this.api = new ApiServer(
       { host: this.config.api.host, port: this.config.api.port, token: await this.keys.apiToken(), version: this.opts.version ?? "dev" },
-      { check: (request, signal) => check.check(request, signal), health: async () => this.health(), peers: async () => this.peers(), logger: this.log },
+      {
+        check: (request, signal) => check.check(request, signal), health: async () => this.health(), peers: async () => this.peers(),
+        journal: (queryId) => this.journal.get(queryId), logger: this.log,
+      },
     );
     this.apiPort = await this.api.start();
     this.track("api", () => this.api.stop());

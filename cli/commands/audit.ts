@@ -1,6 +1,10 @@
 import { Command } from "commander";
 import { z } from "zod";
-import { readLedger, verifyLedger, type AuditModules, type AuditRecord } from "../../node/chain/index.ts";
+import { itemsCommitment, lookupRequestDigest, readLedger, verifyLedger, type AuditModules, type AuditRecord } from "../../node/chain/index.ts";
+import { join } from "node:path";
+import { DATA_DIR_LAYOUT, KeyStore } from "../../node/config/index.ts";
+import { Bucket, QueryJournal, Store, type JournalEntry, type JournalLevel } from "../../node/store/index.ts";
+import { readRuntime } from "./node.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
@@ -153,7 +157,68 @@ export function auditCommand(io: CliIo): Command {
         session.close();
       }
     }));
+  audit.addCommand(withChainFlags(new Command("open"))
+    .argument("<queryId>", "a query this node sent (its id as the ledger shows it)")
+    .description("open the commitment of a query this node sent: which items it asked (types and salted hashes), proven against the on-chain record")
+    .action(async (queryIdArg: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(filterSchema, raw);
+      const queryId = parseOptions(z.object({ queryId: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte query id") }), { queryId: queryIdArg }).queryId.toLowerCase();
+      const entry = await readJournal(ctx, queryId);
+      const session = await openChain(ctx, opts, false);
+      try {
+        const { view, ledger, categoryName } = await loadRecords(ctx, session, { ...opts, querier: entry.querier });
+        const records = ledger.records.filter((r) => r.queryId.toLowerCase() === queryId);
+        if (records.length === 0) throw new RiskshareError("E_NOT_FOUND", `query ${queryId} is not on chain yet (its provider records it within a flush interval)`);
+        const request = {
+          querier: entry.querier, provider: entry.provider, categoryMask: BigInt(entry.categoryMask), itemCount: entry.itemCount,
+          itemsCommitment: entry.itemsCommitment, nonce: entry.nonce, deadline: BigInt(entry.deadline),
+        };
+        const recomputedCommitment = itemsCommitment(entry.blinding, entry.items.map((item) => item.hash));
+        const checks = {
+          commitmentOpens: recomputedCommitment.toLowerCase() === records[0]!.itemsCommitment.toLowerCase(),
+          queryIdMatches: lookupRequestDigest(session.connection.chainId, session.contracts.addresses.ledger, request).toLowerCase() === queryId,
+          itemCountMatches: entry.items.length === records[0]!.itemCount,
+        };
+        const ok = Object.values(checks).every(Boolean);
+        const result = {
+          ok, queryId, provider: entry.provider, providerName: view.member(entry.provider)?.name ?? entry.provider,
+          categories: records[0]!.categoryIds.map(categoryName), outcomes: records.map((r) => r.outcomeName), blockNumber: records[0]!.blockNumber,
+          items: entry.items, checks,
+        };
+        ctx.out.result(result, (r) => [
+          `query ${r.queryId} to ${r.providerName}: ${r.outcomes.join(", ")} (block ${r.blockNumber}, categories ${r.categories.join(",")})`,
+          `commitment ${r.checks.commitmentOpens ? "OPENS" : "DOES NOT OPEN"} with the journal's blinding; query id ${r.checks.queryIdMatches ? "matches" : "DOES NOT match"} the signed request; ${r.items.length} item(s)`,
+          table(["#", "TYPE", "SALTED HASH"], r.items.map((item, i) => [i + 1, item.type, item.hash])),
+        ].join("\n"));
+        if (!ok) throw new AuditFailed(1);
+      } finally {
+        session.close();
+      }
+    }));
   return audit;
+}
+
+/** The journal entry of a query this node sent: from the running node's API, or from its store when it is stopped. */
+async function readJournal(ctx: CliContext, queryId: string): Promise<JournalEntry> {
+  const runtime = await readRuntime(ctx.dataDir).catch(() => undefined);
+  if (runtime) {
+    const token = await new KeyStore({ dataDir: ctx.dataDir }).apiToken();
+    const response = await fetch(`${runtime.apiUrl}/v1/queries/${queryId}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) })
+      .catch((err: unknown) => { throw new RiskshareError("E_NODE_NOT_READY", `the node's API at ${runtime.apiUrl} does not answer`, {}, { cause: err }); });
+    if (response.status === 404) throw new RiskshareError("E_NOT_FOUND", `this node sent no query ${queryId}`);
+    if (!response.ok) throw new RiskshareError("E_NODE_NOT_READY", `the node answered ${response.status}`);
+    return (await response.json()) as JournalEntry;
+  }
+  const store = new Store({ location: join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir), categories: new Map() }, { logger: ctx.logger });
+  await store.open();
+  try {
+    const entry = await new QueryJournal({ db: store.sublevel(Bucket.queries) as JournalLevel }).get(queryId);
+    if (!entry) throw new RiskshareError("E_NOT_FOUND", `this node sent no query ${queryId}`);
+    return entry;
+  } finally {
+    await store.close();
+  }
 }
 
 /** Raised after `audit verify` printed its failures: exit status 1 without a second message. */

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { z } from "zod";
-import { devnetUp, MAX_DEVNET_MEMBERS } from "../../scripts/devnet/devnet.ts";
+import { MAX_DEVNET_MEMBERS } from "../../scripts/devnet/options.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import type { CliIo } from "../output.ts";
@@ -10,7 +10,7 @@ const schema = z.object({
   dir: z.string().min(1),
   chain: z.enum(["hardhat", "anvil"]),
   demo: z.boolean().optional(),
-  rows: z.coerce.number().int().min(10).max(1_000_000),
+  rows: z.coerce.number().int().min(100, "must be at least 100, so every member contributes enough to each category to ask for it").max(1_000_000),
   exitAfterDemo: z.boolean().optional(),
 });
 
@@ -33,6 +33,8 @@ export function devnetCommand(io: CliIo): Command {
         process.once("SIGINT", () => resolve("SIGINT"));
         process.once("SIGTERM", () => resolve("SIGTERM"));
       });
+      // Loaded on use: the devnet drives the CLI itself, so a static import would be circular.
+      const { devnetUp } = await import("../../scripts/devnet/devnet.ts");
       const devnet = await devnetUp(
         { members: opts.members, dir: opts.dir, chain: opts.chain, demo: opts.demo === true, rowsPerMember: opts.rows, stayUp: opts.exitAfterDemo !== true },
         { say: (line) => ctx.out.say(line), note: (line) => ctx.out.note(line) },

@@ -4,6 +4,8 @@ import { KeyStore, exists, configPath, newConfig, saveConfig, CONFIG_DEFAULTS } 
 import { peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { parseOptions } from "../errors.ts";
+import { addressArg } from "../parse.ts";
+import { connectChain, readCompanions } from "../../node/chain/index.ts";
 import { contextOf } from "../context.ts";
 import type { CliIo } from "../output.ts";
 
@@ -14,6 +16,7 @@ const schema = z.object({
   apiPort: z.coerce.number().int().min(0).max(65_535).optional(),
   region: z.string().regex(/^[A-Z]{2}$/, "must be a two-letter region such as CN").optional(),
   importKey: z.string().optional(),
+  registry: addressArg.optional(),
   force: z.boolean().optional(),
 });
 
@@ -26,6 +29,7 @@ export function initCommand(io: CliIo): Command {
     .option("--listen <multiaddr...>", `libp2p listen addresses (default ${CONFIG_DEFAULTS.p2p.listen.join(" ")})`)
     .option("--api-port <port>", "port of the local HTTP API on 127.0.0.1 (0 = any free port)")
     .option("--region <CC>", `default phone region (default ${CONFIG_DEFAULTS.identity.defaultRegion})`)
+    .option("--registry <address>", "join an existing consortium: its ConsortiumRegistry address (the companion contracts are read from it)")
     .option("--import-key <hex>", "use an existing 32-byte EVM private key instead of generating one (prefer the RISKSHARE_IMPORT_KEY variable: arguments show in ps)")
     .option("--force", "rewrite config.json if the data directory already has one (keys are never replaced)")
     .addHelpText("after", "\nExamples:\n  riskshare init --name \"Bank A\" --rpc http://127.0.0.1:8545\n  riskshare --data-dir ./bank-b init --name \"Bank B\" --listen /ip4/127.0.0.1/tcp/4002")
@@ -35,17 +39,28 @@ export function initCommand(io: CliIo): Command {
       if ((await exists(configPath(ctx.dataDir))) && !opts.force) {
         throw new RiskshareError("E_CONFIG", `${ctx.dataDir} is already initialised (use --force to rewrite its config)`, { dataDir: ctx.dataDir });
       }
+      let contracts: { registry: string; contributions: string; ledger: string } | undefined;
+      if (opts.registry !== undefined) {
+        const connection = await connectChain({ rpcUrl: opts.rpc ?? CONFIG_DEFAULTS.chain.rpcUrl, rpcTimeoutMs: CONFIG_DEFAULTS.chain.rpcTimeoutMs, pollIntervalMs: CONFIG_DEFAULTS.chain.pollIntervalMs });
+        try {
+          const companions = await readCompanions(opts.registry, connection.provider);
+          if (!companions) throw new RiskshareError("E_CONTRACTS_MISSING", `the registry at ${opts.registry} names no companion contracts yet`);
+          contracts = { registry: opts.registry, ...companions };
+        } finally {
+          connection.provider.destroy();
+        }
+      }
       const keys = new KeyStore({ dataDir: ctx.dataDir });
       const wallet = await keys.initNodeKey(opts.importKey ?? io.env.RISKSHARE_IMPORT_KEY);
       await keys.initApiToken();
       await saveConfig(ctx.dataDir, newConfig({
         name: opts.name,
-        ...(opts.rpc === undefined ? {} : { chain: { rpcUrl: opts.rpc } }),
+        ...(opts.rpc === undefined && contracts === undefined ? {} : { chain: { ...(opts.rpc === undefined ? {} : { rpcUrl: opts.rpc }), ...(contracts === undefined ? {} : { contracts }) } }),
         ...(opts.listen === undefined ? {} : { p2p: { listen: opts.listen } }),
         ...(opts.apiPort === undefined ? {} : { api: { port: opts.apiPort } }),
         ...(opts.region === undefined ? {} : { identity: { defaultRegion: opts.region } }),
       }));
-      const peerId = await peerIdFromEvmKey(wallet.privateKey);
+      const peerId = peerIdFromEvmKey(wallet.privateKey);
       ctx.out.result(
         { dataDir: ctx.dataDir, name: opts.name, address: wallet.address, peerId: peerId.toString() },
         (r) => `initialised ${r.dataDir}\n  name     ${r.name}\n  address  ${r.address}\n  peerId   ${r.peerId}`,

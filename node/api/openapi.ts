@@ -41,6 +41,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { "200": { description: "members", content: { "application/json": { schema: json(peersResponseSchema) } } }, "401": errors["401"] },
         },
       },
+      "/v1/queries/{queryId}": {
+        get: {
+          summary: "The journal of a query this node sent: its request, blinding and items (types and salted hashes), to open the on-chain commitment",
+          parameters: [{ name: "queryId", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } }],
+          responses: { "200": { description: "journal entry" }, "404": { description: "no such query sent by this node" }, "401": errors["401"] },
+        },
+      },
       "/v1/openapi.json": { get: { summary: "This document", security: [], responses: { "200": { description: "OpenAPI 3.1" } } } },
     },
   };

@@ -23,6 +23,8 @@ export interface ApiServerModules {
   check(request: CheckRequest, signal: AbortSignal): Promise<CheckResponse>;
   health(): Promise<HealthResponse>;
   peers(): Promise<PeersResponse>;
+  /** The querier's journal entry of a query this node sent (items as salted hashes, blinding), if any. */
+  journal?(queryId: string): Promise<unknown>;
   logger: Logger;
 }
 
@@ -31,6 +33,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   E_API_TOKEN: 401,
   E_API_BODY: 400,
   E_BAD_INPUT: 400,
+  E_NOT_FOUND: 404,
   E_IDENTIFIER_TYPE: 400,
   E_CATEGORY_UNKNOWN: 400,
   E_BACKLOG: 503,
@@ -105,6 +108,13 @@ export class ApiServer {
       return reply.code(health.status === "refusing" ? 503 : 200).send(health);
     });
     app.get("/v1/peers", async () => this.modules.peers());
+    app.get<{ Params: { queryId: string } }>("/v1/queries/:queryId", async (request) => {
+      const { queryId } = request.params;
+      if (!/^0x[0-9a-fA-F]{64}$/.test(queryId)) throw new RiskshareError("E_API_BODY", "queryId must be a 0x-prefixed 32-byte hex id");
+      const entry = await this.modules.journal?.(queryId);
+      if (entry === undefined) throw new RiskshareError("E_NOT_FOUND", "this node sent no query with that id");
+      return entry;
+    });
     app.post("/v1/check", async (request) => {
       const parsed = checkRequestSchema.safeParse(request.body);
       if (!parsed.success) {

@@ -17,6 +17,9 @@ import { RowGenerator, CSV_HEADER } from "../bench/data.ts";
 import { startChain, type ChainKind, type LocalChain } from "./chain.ts";
 import { createMember, createMembers, deployFor, writeContracts, type DevMember } from "./consortium.ts";
 import { startNodeProcess, type NodeProcess } from "./processes.ts";
+import { DEMO_PHONE, DEVNET_MANIFEST, MAX_DEVNET_MEMBERS } from "./options.ts";
+
+export { DEMO_PHONE, MAX_DEVNET_MEMBERS };
 
 /** Options of {@link devnetUp}. */
 export interface DevnetOptions {
@@ -53,11 +56,7 @@ export interface Devnet {
   stop(): Promise<void>;
 }
 
-/** Most members a devnet runs: dev accounts 1..7 (0 deploys, 9 is the regulator; anvil prefunds 10). */
-export const MAX_DEVNET_MEMBERS = 7;
-/** The fraudster's phone of the demo story, on Bank A's list. */
-export const DEMO_PHONE = "+86 138 0013 8000";
-const MANIFEST = "devnet.json";
+const MANIFEST = DEVNET_MANIFEST;
 const REGULATOR_ACCOUNT = 9;
 
 /** Starts the devnet; on any failure stops what it started and rethrows. */

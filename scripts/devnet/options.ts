@@ -1,0 +1,10 @@
+/** Constants of the local devnet (kept apart from devnet.ts, which the CLI loads only when `devnet up` runs). */
+
+/** Most members a devnet runs: dev accounts 1..7 (0 deploys, 9 is the regulator; anvil prefunds 10). */
+export const MAX_DEVNET_MEMBERS = 7;
+
+/** The fraudster's phone of the demo story, on Bank A's list. */
+export const DEMO_PHONE = "+86 138 0013 8000";
+
+/** The devnet's description file, in its directory. */
+export const DEVNET_MANIFEST = "devnet.json";

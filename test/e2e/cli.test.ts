@@ -1,0 +1,257 @@
+/**
+ * The `riskshare` CLI as its users run it: child processes, real ports on 127.0.0.1, a devnet
+ * started with one command, governance, the regulator, and the compliance audit.
+ */
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEMO_PHONE } from "../../scripts/devnet/options.ts";
+import type { DevnetManifest } from "../../scripts/devnet/devnet.ts";
+import { devAccount } from "../../scripts/devnet/consortium.ts";
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `riskshare …args` as a child process to completion. */
+function riskshare(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.once("exit", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Like {@link riskshare}, but expects success and parses its one JSON document. */
+async function json<T = any>(args: string[], env: NodeJS.ProcessEnv = {}): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const run = await riskshare(["--json", ...args], env);
+  expect(run.status, `riskshare ${args.join(" ")}\n${run.stdout}\n${run.stderr}`).to.equal(0);
+  return JSON.parse(run.stdout) as T;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a long-running `riskshare --json …` and resolves with its first JSON document. */
+function startLongRunning<T>(args: string[]): Promise<{ child: ChildProcess; document: T; stderr: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, "--json", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } });
+    let stdout = "";
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      let document: T & { error?: unknown };
+      try {
+        document = JSON.parse(stdout) as T & { error?: unknown };
+      } catch {
+        return; // not complete yet
+      }
+      if (document.error !== undefined) reject(new Error(`riskshare ${args.join(" ")} failed: ${stdout}\n${stderr}`));
+      else resolve({ child, document, stderr: () => stderr });
+    });
+    child.once("exit", (status) => reject(new Error(`riskshare ${args.join(" ")} exited with ${status}:\n${stderr}`)));
+  });
+}
+
+describe("the riskshare CLI, end to end", function () {
+  this.timeout(300_000);
+  let baseDir: string;
+
+  before(async () => {
+    baseDir = await mkdtemp(join(tmpdir(), "riskshare-cli-"));
+  });
+  after(async () => {
+    await rm(baseDir, { recursive: true, force: true });
+  });
+
+  it("answers --help on every command with examples, and exits 2 on bad usage with a coded one-line error", async () => {
+    for (const command of [["init"], ["deploy"], ["member", "propose"], ["list", "import"], ["node", "start"], ["query"], ["audit", "queries"], ["devnet", "up"]]) {
+      const run = await riskshare([...command, "--help"]);
+      expect(run.status, command.join(" ")).to.equal(0);
+      expect(run.stdout, command.join(" ")).to.match(/Usage: riskshare/);
+    }
+    const bad = await riskshare(["member", "vote", "not-a-number", "--data-dir", baseDir]);
+    expect(bad.status).to.equal(2);
+    expect(bad.stderr.trim().split("\n")).to.have.length(1);
+    expect(bad.stderr).to.match(/^error E_USAGE: /);
+    const badJson = await riskshare(["--json", "query", "--type", "phone"]);
+    expect(badJson.status).to.equal(2);
+    expect(JSON.parse(badJson.stdout).error.code).to.equal("E_USAGE");
+  });
+
+  describe("on a devnet (Hardhat's node)", () => {
+    let devnet: { child: ChildProcess; document: DevnetManifest; stderr: () => string };
+    let manifest: DevnetManifest;
+    const dir = () => join(baseDir, "devnet");
+    const member = (name: string) => manifest.members.find((m) => m.name === name)!;
+
+    before(async () => {
+      devnet = await startLongRunning<DevnetManifest>(["devnet", "up", "--members", "3", "--dir", dir(), "--demo", "--rows", "100"]);
+      manifest = devnet.document;
+    });
+
+    after(async () => {
+      if (devnet?.child.exitCode === null) {
+        const exited = new Promise((resolve) => devnet.child.once("exit", resolve));
+        devnet.child.kill("SIGTERM");
+        await exited;
+      }
+    });
+
+    it("writes devnet.json with the chain, contracts and each member's node, API and token", () => {
+      expect(manifest.rpc).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(manifest.members.map((m) => m.name)).to.deep.equal(["Bank A", "Bank B", "Bank C"]);
+      for (const m of manifest.members) {
+        expect(m.api, m.name).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(alive(m.pid), m.name).to.equal(true);
+        expect(m.token.length, m.name).to.be.greaterThan(20);
+      }
+    });
+
+    it("catches the demo's fraudster from another bank, with each provider's answer", async () => {
+      const answer = await json(["--data-dir", member("Bank B").dataDir, "query", "--type", "phone", "--value", "138 0013 8000"]);
+      expect(answer.verdict).to.equal("hit");
+      expect(answer.items[0].hits[0]).to.include({ providerName: "Bank A", category: "fraud_confirmed", level: 5 });
+    });
+
+    it("shows the queries in the audit, lets the querier's officer open its commitment, and verifies the ledger", async () => {
+      const b = member("Bank B");
+      const asked = await json(["--data-dir", b.dataDir, "query", "--type", "phone", "--value", DEMO_PHONE, "--provider", member("Bank A").address]);
+      const queryId = asked.providers[0].queryId as string;
+      let records: Array<{ queryId: string; querier: string; provider: string; outcomeName: string }> = [];
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+        records = (await json(["--data-dir", manifest.regulator.dataDir, "audit", "queries", "--querier", b.address])).records;
+        if (records.some((r) => r.queryId === queryId)) break;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      const record = records.find((r) => r.queryId === queryId);
+      expect(record, "the query is on chain").to.not.equal(undefined);
+      expect(record).to.include({ querier: b.address, provider: member("Bank A").address, outcomeName: "Answered" });
+
+      const opened = await json(["--data-dir", b.dataDir, "audit", "open", queryId]);
+      expect(opened.ok).to.equal(true);
+      expect(opened.checks).to.deep.equal({ commitmentOpens: true, queryIdMatches: true, itemCountMatches: true });
+      expect(opened.items).to.have.length(1);
+      expect(opened.items[0].type).to.equal("phone");
+      expect(JSON.stringify(opened)).to.not.contain("13800138000");
+
+      const verified = await json(["--data-dir", manifest.regulator.dataDir, "audit", "verify"]);
+      expect(verified).to.include({ ok: true });
+      expect(verified.records).to.be.greaterThan(0);
+
+      const csv = await riskshare(["--data-dir", manifest.regulator.dataDir, "audit", "report", "--format", "csv"]);
+      expect(csv.status).to.equal(0);
+      const [header, ...rows] = csv.stdout.trim().split("\n");
+      expect(header!.split(",").slice(0, 4)).to.deep.equal(["member", "address", "queries_made", "answered"]);
+      const bankB = rows.find((row) => row.startsWith("Bank B,"))!.split(",");
+      expect(Number(bankB[2])).to.be.greaterThanOrEqual(2);
+
+      const queriesCsv = await riskshare(["--data-dir", manifest.regulator.dataDir, "audit", "queries", "--format", "csv", "--category", "fraud_confirmed"]);
+      expect(queriesCsv.stdout.split("\n")[0]).to.equal("time,block,query_id,seq,querier,provider,categories,items,hits,outcome,deadline,items_commitment");
+    });
+
+    it("lets a regulator audit with only --rpc and the registry address, and suspend a member, but refuses its other writes", async () => {
+      const outsiderDir = join(baseDir, "no-data-dir");
+      const audit = await json(["--data-dir", outsiderDir, "audit", "queries", "--rpc", manifest.rpc, "--registry", manifest.contracts.registry]);
+      expect(audit.records.length).to.be.greaterThan(0);
+
+      const c = member("Bank C");
+      const suspended = await json(["--data-dir", manifest.regulator.dataDir, "member", "suspend", c.address]);
+      expect(suspended).to.include({ suspended: true, by: "regulator" });
+      const members = await json(["--data-dir", manifest.regulator.dataDir, "member", "list"]);
+      expect(members.members.find((m: { address: string }) => m.address === c.address).status).to.equal("Suspended");
+
+      const write = await riskshare(["--data-dir", manifest.regulator.dataDir, "member", "remove", c.address]);
+      expect(write.status).to.equal(1);
+      expect(write.stderr).to.match(/^error E_NOT_MEMBER: /);
+    });
+
+    it("admits a fourth member by vote: it joins with the registry address, receives the pepper, shares and queries", async () => {
+      const d = join(baseDir, "bank-d");
+      const key = devAccount(8).privateKey;
+      const init = await json(["--data-dir", d, "init", "--name", "Bank D", "--rpc", manifest.rpc, "--registry", manifest.contracts.registry, "--listen", "/ip4/127.0.0.1/tcp/0"], { RISKSHARE_IMPORT_KEY: key });
+      const [a, b] = [member("Bank A"), member("Bank B")];
+      const proposal = await json(["--data-dir", a.dataDir, "member", "propose", init.address, "--name", "Bank D", "--peer-id", init.peerId]);
+      await json(["--data-dir", b.dataDir, "member", "vote", String(proposal.proposalId)]);
+      await json(["--data-dir", b.dataDir, "member", "execute", String(proposal.proposalId)]);
+      const shown = await json(["--data-dir", a.dataDir, "proposal", "show", String(proposal.proposalId)]);
+      expect(shown.state).to.equal("executed");
+      expect(shown.voters).to.have.members([a.address, b.address]);
+
+      // First start: the new member fetches the consortium pepper from an Active member.
+      let node = await startLongRunning<{ pid: number }>(["--data-dir", d, "node", "start", "--connect", ...a.multiaddrs]);
+      const token = (await riskshareToken(d)).trim();
+      const runtime = node.document as unknown as { apiUrl: string };
+      let health: { status: string; reasons: string[] };
+      for (const deadline = Date.now() + 30_000; ;) {
+        health = await (await fetch(`${runtime.apiUrl}/v1/health`, { headers: { authorization: `Bearer ${token}` } })).json() as typeof health;
+        if (!health.reasons.some((r) => r.includes("pepper")) || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(health.reasons.join(" "), node.stderr()).to.not.contain("pepper");
+      await stop(node.child);
+
+      const list = join(baseDir, "bank-d.csv");
+      await writeFile(list, "type,value,category,level,reason,reported_at\nmerchant_id,M-1,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-2,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-3,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-4,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-5,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-6,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-7,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-8,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-9,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-10,fraud_confirmed,2,R11,2026-05-01\nphone,not-a-phone,fraud_confirmed,2,R11,2026-05-01\n");
+      const imported = await json(["--data-dir", d, "list", "import", list]);
+      expect(imported).to.include({ imported: 10, rejected: 1 });
+      expect(imported.errors[0]).to.include({ line: 12, field: "value" });
+      await json(["--data-dir", d, "list", "publish", "--category", "fraud_confirmed"]);
+
+      node = await startLongRunning<{ pid: number }>(["--data-dir", d, "node", "start", "--connect", ...a.multiaddrs]);
+      try {
+        const answer = await json(["--data-dir", d, "query", "--type", "phone", "--value", DEMO_PHONE, "--category", "fraud_confirmed"]);
+        expect(answer.verdict, JSON.stringify(answer.providers)).to.equal("hit");
+      } finally {
+        await stop(node.child);
+      }
+    });
+
+    it("stops every process it started on SIGTERM", async () => {
+      const pids = manifest.members.map((m) => m.pid);
+      const exited = new Promise<number | null>((resolve) => devnet.child.once("exit", resolve));
+      devnet.child.kill("SIGTERM");
+      expect(await exited).to.equal(0);
+      for (const pid of pids) expect(alive(pid), `pid ${pid}`).to.equal(false);
+      const rpcDown = await fetch(manifest.rpc, { method: "POST", body: "{}" }).then(() => false, () => true);
+      expect(rpcDown, "the chain is stopped").to.equal(true);
+    });
+  });
+
+  it("runs the demo on anvil as on Hardhat's node (plain JSON-RPC only)", async () => {
+    const run = await riskshare(["devnet", "up", "--members", "3", "--dir", join(baseDir, "anvil"), "--chain", "anvil", "--demo", "--rows", "100", "--exit-after-demo"]);
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain("verdict: HIT");
+    expect(run.stdout).to.contain("E_RECIPROCITY");
+    expect(run.stdout).to.match(/ledger verified: \d+ records/);
+  });
+});
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+async function riskshareToken(dataDir: string): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  return readFile(join(dataDir, "keys", "api.token"), "utf8");
+}
