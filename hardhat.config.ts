@@ -17,5 +17,5 @@ export default defineConfig({
     settings: { optimizer: { enabled: true, runs: 10_000 } },
   },
   paths: { tests: { mocha: "test" } },
-  test: { mocha: { timeout: 120_000 } },
+  test: { mocha: { timeout: 120_000, reporter: require.resolve("./test/summary-reporter.cjs") } },
 });
