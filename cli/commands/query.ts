@@ -56,16 +56,19 @@ export function queryCommand(io: CliIo): Command {
         const code = body.error.code as never;
         throw new RiskshareError(code, body.error.message);
       }
-      const item = body.items[0];
-      ctx.out.result(body, (r) => {
-        const lines = [`verdict: ${r.verdict.toUpperCase()}${item?.verdict === "invalid" ? ` (invalid identifier: ${item.invalidReason})` : ""}`];
-        if (item?.own) lines.push(`own list: ${item.own.category} level ${item.own.level} (${item.own.reason})`);
-        lines.push(table(["PROVIDER", "ADDRESS", "STATUS", "ANSWER"], r.providers.map((p) => {
-          const hit = item?.hits.find((h) => h.provider === p.address);
-          const answer = p.status !== "answered" ? p.code ?? "" : hit ? `HIT ${hit.category} level ${hit.level} reason ${hit.reason}` : "miss";
-          return [p.name, p.address, p.status, answer];
-        })));
-        return lines.join("\n");
-      });
+      ctx.out.result(body, renderCheck);
     });
+}
+
+/** The text form of a check's answer: the verdict, the own list's entry, each provider's answer. */
+export function renderCheck(r: CheckResponse): string {
+  const item = r.items[0];
+  const lines = [`verdict: ${r.verdict.toUpperCase()}${item?.verdict === "invalid" ? ` (invalid identifier: ${item.invalidReason})` : ""}`];
+  if (item?.own) lines.push(`own list: ${item.own.category} level ${item.own.level} (${item.own.reason})`);
+  lines.push(table(["PROVIDER", "ADDRESS", "STATUS", "ANSWER"], r.providers.map((p) => {
+    const hit = item?.hits.find((h) => h.provider === p.address);
+    const answer = p.status !== "answered" ? p.code ?? "" : hit ? `HIT ${hit.category} level ${hit.level} reason ${hit.reason}` : "miss";
+    return [p.name, p.address, p.status, answer];
+  })));
+  return lines.join("\n");
 }

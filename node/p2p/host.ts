@@ -8,6 +8,7 @@ import { yamux } from "@chainsafe/libp2p-yamux";
 import { identify, type Identify } from "@libp2p/identify";
 import type { Connection, PeerId } from "@libp2p/interface";
 import { tcp } from "@libp2p/tcp";
+import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p, type Libp2p } from "libp2p";
 import { RiskshareError, assertArgument } from "../errors.ts";
@@ -18,6 +19,9 @@ import { libp2pKeyFromEvmKey, peerIdToAddress } from "./identity.ts";
 import { keyAgreementFromEvmKey } from "./keys.ts";
 import { activeMember, membershipGater } from "./membership.ts";
 import { HOST_DEFAULTS, type HostOptions } from "./options.ts";
+
+/** Multiaddr protocol code of /p2p/<PeerId>. */
+const P2P_CODE = 421;
 
 /** Dependencies of {@link RiskshareHost}. */
 export interface HostModules {
@@ -104,6 +108,7 @@ export class RiskshareHost {
     this.abort = new AbortController();
     await this.libp2p.start();
     this.modules.logger.info({ peerId: this.peerId.toString(), addresses: this.getMultiaddrs().map(String) }, "p2p host started");
+    await this.rememberBootstrapAddresses();
     if (this.bootstrap.length > 0) {
       void this.connectBootstrap(this.abort.signal).catch(() => undefined);
     }
@@ -123,6 +128,22 @@ export class RiskshareHost {
       return await this.libp2p.dial(typeof target === "string" ? multiaddr(target) : target, { signal });
     } catch (err) {
       throw toP2pError(err, signal);
+    }
+  }
+
+  /**
+   * Puts every bootstrap address into the peer store, so a later dial by PeerId (a fan-out) finds
+   * the peer even when it was down at our start and has not connected to us since.
+   */
+  private async rememberBootstrapAddresses(): Promise<void> {
+    for (const address of this.bootstrap) {
+      const peer = address.getComponents().find((component) => component.name === "p2p")?.value;
+      if (peer === undefined || peer === this.peerId.toString()) continue;
+      try {
+        await this.libp2p.peerStore.merge(peerIdFromString(peer), { multiaddrs: [address.decapsulateCode(P2P_CODE)] });
+      } catch (err) {
+        this.modules.logger.warn({ multiaddr: String(address), err: (err as Error).message }, "bootstrap address not usable");
+      }
     }
   }
 

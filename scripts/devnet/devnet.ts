@@ -10,6 +10,8 @@
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { runCliCaptured } from "../../cli/capture.ts";
+import { renderCheck } from "../../cli/commands/query.ts";
+import type { CheckResponse } from "../../node/api/index.ts";
 import { connectChain, connectContracts, readLedger, type ContractAddresses } from "../../node/chain/index.ts";
 import { KeyStore, exists, writeFileAtomic } from "../../node/config/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
@@ -138,17 +140,17 @@ async function runDemo(manifest: DevnetManifest, members: DevMember[], io: Devne
   say(`${freeRider.name} shares only money_mule entries: it contributes nothing to fraud_confirmed.`);
   say("");
   say(`1. ${b!.name}'s risk engine checks "138-0013-8000" through its node (riskshare query):`);
-  const caught = await cliOk(["--data-dir", b!.dataDir, "query", "--type", "phone", "--value", "138-0013-8000"], "query as Bank B");
-  indent(caught.stdout, say);
+  const caught = (await cliOk(["--data-dir", b!.dataDir, "--json", "query", "--type", "phone", "--value", "138-0013-8000"], "query as Bank B")).json<CheckResponse>();
+  indent(renderCheck(caught), say);
   say("");
   say(`2. ${freeRider.name} asks about the same phone in fraud_confirmed, a category it does not share:`);
-  const denied = await cliOk(["--data-dir", freeRider.dataDir, "query", "--type", "phone", "--value", DEMO_PHONE, "--category", "fraud_confirmed"], `query as ${freeRider.name}`);
-  indent(denied.stdout, say);
+  const denied = (await cliOk(["--data-dir", freeRider.dataDir, "--json", "query", "--type", "phone", "--value", DEMO_PHONE, "--category", "fraud_confirmed"], `query as ${freeRider.name}`)).json<CheckResponse>();
+  indent(renderCheck(denied), say);
   say("   Reciprocity: you may ask only for what you also share. The refusals are recorded too.");
   say("");
   say("3. Every provider records each query it served or refused in the on-chain ledger, in batches.");
-  const expected = (members.length - 1) * 2;
-  await waitForLedger(manifest, expected);
+  const queryIds = [...caught.providers, ...denied.providers].flatMap((p) => (p.queryId === undefined ? [] : [p.queryId]));
+  await waitForLedger(manifest, queryIds);
   say(`   riskshare audit queries (what a compliance officer or the regulator sees, from the chain alone):`);
   const audit = await cliOk(["--data-dir", manifest.regulator.dataDir, "audit", "queries"], "audit queries");
   indent(audit.stdout, say);
@@ -167,14 +169,18 @@ async function runDemo(manifest: DevnetManifest, members: DevMember[], io: Devne
   say("Press Ctrl-C to stop every node and the chain.");
 }
 
-/** Waits (bounded) until the ledger holds at least `count` records: providers flush every second. */
-async function waitForLedger(manifest: DevnetManifest, count: number): Promise<void> {
+/** Waits (bounded) until every one of `queryIds` is on the ledger: providers flush every second. */
+async function waitForLedger(manifest: DevnetManifest, queryIds: readonly string[]): Promise<void> {
   const connection = await connectChain({ rpcUrl: manifest.rpc, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
   try {
     const contracts = connectContracts(manifest.contracts, connection.provider);
     const modules = { provider: connection.provider, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId };
-    const deadline = Date.now() + 30_000;
-    while ((await readLedger(modules)).records.length < count) {
+    const deadline = Date.now() + 120_000;
+    const landed = async () => {
+      const onChain = new Set((await readLedger(modules)).records.map((r) => r.queryId));
+      return queryIds.every((id) => onChain.has(id));
+    };
+    while (!(await landed())) {
       if (Date.now() > deadline) throw new RiskshareError("E_TIMEOUT", "the providers did not record the demo's queries on chain in time");
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
