@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { DEMO_PHONE } from "../../scripts/devnet/options.ts";
 import type { DevnetManifest } from "../../scripts/devnet/devnet.ts";
 import { devAccount } from "../../scripts/devnet/consortium.ts";
+import { startChain } from "../../scripts/devnet/chain.ts";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
 
@@ -94,6 +95,29 @@ describe("the riskshare CLI, end to end", function () {
     const badJson = await riskshare(["--json", "query", "--type", "phone"]);
     expect(badJson.status).to.equal(2);
     expect(JSON.parse(badJson.stdout).error.code).to.equal("E_USAGE");
+  });
+
+  it("founds a consortium by hand: init, deploy with founders, then both founders are Active members", async () => {
+    const chain = await startChain({ kind: "hardhat" });
+    try {
+      const [first, second] = [join(baseDir, "founder-1"), join(baseDir, "founder-2")];
+      const one = await json(["--data-dir", first, "init", "--name", "Founder One", "--rpc", chain.rpcUrl], { RISKSHARE_IMPORT_KEY: devAccount(5).privateKey });
+      const two = await json(["--data-dir", second, "init", "--name", "Founder Two", "--rpc", chain.rpcUrl], { RISKSHARE_IMPORT_KEY: devAccount(6).privateKey });
+      expect(one.address).to.equal(devAccount(5).address);
+      const again = await riskshare(["--data-dir", first, "init", "--name", "x"]);
+      expect(again.status).to.equal(1);
+      expect(again.stderr).to.match(/^error E_CONFIG: .*already initialised/);
+      const badFounder = await riskshare(["--data-dir", first, "deploy", "--founder", "nonsense"]);
+      expect(badFounder.status).to.equal(2);
+      const deployed = await json(["--data-dir", first, "deploy", "--founder", `${one.address}=Founder One,${one.peerId}`, "--founder", `${two.address}=Founder Two,${two.peerId}`, "--quorum", "2/3"]);
+      expect(deployed.addresses.registry).to.match(/^0x[0-9a-fA-F]{40}$/);
+      expect(deployed.categories.map((c: { name: string }) => c.name)).to.include("fraud_confirmed");
+      const members = await json(["--data-dir", second, "member", "list", "--registry", deployed.addresses.registry]);
+      expect(members.members.map((m: { name: string; status: string }) => [m.name, m.status])).to.deep.equal([["Founder One", "Active"], ["Founder Two", "Active"]]);
+      expect(members.members[1].peerId).to.equal(two.peerId);
+    } finally {
+      await chain.stop();
+    }
   });
 
   describe("on a devnet (Hardhat's node)", () => {
