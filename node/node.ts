@@ -24,7 +24,7 @@ import {
   createHost, lookup, pepper, peerIdFromBytes, type LookupService, type MembershipView, type PeerIdentity, type PepperService,
   type RiskshareHost, type LookupResult, type OutboxRecord,
 } from "./p2p/index.ts";
-import { decideReciprocity, eligibilityFailure, UsageTracker, type CategoryFacts } from "./policy/index.ts";
+import { decideReciprocity, eligibilityFailure, UsageTracker, type CategoryFacts, type UsageRecord } from "./policy/index.ts";
 import { Bucket, NonceStore, Outbox, QueryJournal, Store, type JournalLevel, type NonceLevel, type OutboxLevel } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
@@ -45,6 +45,9 @@ export interface NodeInfo {
   apiUrl: string;
   chainId: bigint;
 }
+
+/** The key under which the quota usage counters are saved in the usage bucket. */
+const USAGE_KEY = "tracker";
 
 /** Intervals of the node's housekeeping. */
 const HOUSEKEEPING_MS = 60_000;
@@ -77,6 +80,7 @@ export class RiskshareNode {
   private api!: ApiServer;
   private hasher: Hasher | undefined;
   private journal!: QueryJournal;
+  private saveUsage: (() => Promise<void>) | undefined;
   private apiPort = 0;
 
   private constructor(opts: RiskshareNodeOptions, config: NodeConfig, wallet: Wallet, keys: KeyStore, logger: Logger) {
@@ -273,7 +277,15 @@ export class RiskshareNode {
     );
     await this.host.start();
     this.track("libp2p host", () => this.host.stop());
-    const usage = new UsageTracker();
+    // Quota usage survives restarts: loaded here, saved every housekeeping round and at stop.
+    const usage = new UsageTracker({}, { logger: this.log });
+    const usageDb = this.store.sublevel<UsageRecord[]>(Bucket.usage);
+    usage.import((await usageDb.get(USAGE_KEY)) ?? [], Math.floor(Date.now() / 1000));
+    this.saveUsage = async () => {
+      usage.prune(Math.floor(Date.now() / 1000));
+      await usageDb.put(USAGE_KEY, usage.export());
+    };
+    this.track("quota usage", () => this.saveUsage?.());
     const nonces = new NonceStore({ db: this.store.sublevel(Bucket.nonces) as NonceLevel });
     const journal = this.journal;
     const components = { registrar: this.host.libp2p, dialer: this.host.libp2p, membership, logger: this.log };
@@ -435,6 +447,7 @@ export class RiskshareNode {
     const timer = setInterval(() => {
       const now = Math.floor(Date.now() / 1000);
       void nonces.sweep(now).catch(() => undefined);
+      void this.saveUsage?.().catch(() => undefined);
       void this.store.sweep(now).catch(() => undefined);
     }, HOUSEKEEPING_MS);
     timer.unref();
