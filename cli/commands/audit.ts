@@ -103,6 +103,7 @@ export function auditCommand(io: CliIo): Command {
 
   audit.addCommand(withChainFlags(new Command("verify"))
     .description("re-check every record: signature recovers the querier, both parties were Active, batch sequences have no gap; exits 1 listing each failure")
+    .addHelpText("after", "\nExamples:\n  riskshare audit verify\n  riskshare audit verify --rpc http://127.0.0.1:8545 --registry 0xREGISTRY --json")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(filterSchema, raw);
@@ -125,6 +126,7 @@ export function auditCommand(io: CliIo): Command {
 
   audit.addCommand(withFilters(new Command("report"))
     .description("per member: queries made, answered, denied, hit rate, and contribution per category")
+    .addHelpText("after", "\nExamples:\n  riskshare audit report --from 2026-11-01 --to 2026-11-30\n  riskshare audit report --format csv > report.csv")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(filterSchema, raw);
@@ -160,6 +162,7 @@ export function auditCommand(io: CliIo): Command {
   audit.addCommand(withChainFlags(new Command("open"))
     .argument("<queryId>", "a query this node sent (its id as the ledger shows it)")
     .description("open the commitment of a query this node sent: which items it asked (types and salted hashes), proven against the on-chain record")
+    .addHelpText("after", "\nExample:\n  riskshare audit open 0x1f8fa1eb39bcc0dc9133df6bacd2f4c42a64bbff6dfe610ff43f7ac9ba788999")
     .action(async (queryIdArg: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(filterSchema, raw);

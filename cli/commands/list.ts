@@ -87,6 +87,7 @@ export function listCommand(io: CliIo): Command {
     .requiredOption("--type <type>", "identifier type")
     .requiredOption("--value <value>", "the identifier (hashed locally; never stored)")
     .description("check one identifier against this member's own list")
+    .addHelpText("after", "\nExample:\n  riskshare list check --type bank_card --value \"6222 0000 0000 0000 012\"")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(z.object({ ...chainFlags, type: z.string(), value: z.string() }), raw);
@@ -107,6 +108,7 @@ export function listCommand(io: CliIo): Command {
     .requiredOption("--value <value>", "the identifier")
     .requiredOption("--reason <code>", "why it is delisted (kept in the local audit trail), e.g. appeal_upheld")
     .description("delist one identifier (an appeal upheld); the removal is audited")
+    .addHelpText("after", "\nExample:\n  riskshare list remove --type phone --value \"138 0013 8000\" --reason appeal_upheld")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(z.object({ ...chainFlags, type: z.string(), value: z.string(), reason: z.string().min(1).max(64) }), raw);
@@ -121,6 +123,7 @@ export function listCommand(io: CliIo): Command {
 
   list.addCommand(withChainFlags(new Command("stats"))
     .description("entries per category, expired entries awaiting a sweep, pepper epoch")
+    .addHelpText("after", "\nExamples:\n  riskshare list stats\n  riskshare --json list stats")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(z.object(chainFlags), raw);
@@ -140,6 +143,7 @@ export function listCommand(io: CliIo): Command {
     .option("--format <format>", "csv | jsonl", "csv")
     .option("--out <file>", "write to a file instead of stdout")
     .description("export the list: salted hashes and metadata only, never raw identifiers")
+    .addHelpText("after", "\nExamples:\n  riskshare list export > list.csv\n  riskshare list export --format jsonl --out list.jsonl")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(z.object({ ...chainFlags, format: z.enum(["csv", "jsonl"]), out: z.string().optional() }), raw);
@@ -164,6 +168,7 @@ export function listCommand(io: CliIo): Command {
   list.addCommand(withChainFlags(new Command("publish"))
     .option("--category <name...>", "only these categories (default: every active category)")
     .description("publish this member's contribution snapshot (live count + digest) per category to the ContributionRegistry")
+    .addHelpText("after", "\nExamples:\n  riskshare list publish\n  riskshare list publish --category fraud_confirmed stolen_card")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(z.object({ ...chainFlags, category: z.array(z.string()).optional() }), raw);

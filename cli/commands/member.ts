@@ -62,6 +62,7 @@ export function memberCommand(io: CliIo): Command {
 
   member.addCommand(withChainFlags(new Command("list"))
     .description("every member the registry knows, with status")
+    .addHelpText("after", "\nExamples:\n  riskshare member list\n  riskshare member list --rpc http://127.0.0.1:8545 --registry 0xREGISTRY --json")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const flags = parseOptions(flagsSchema, raw);
@@ -75,6 +76,7 @@ export function memberCommand(io: CliIo): Command {
   member.addCommand(withChainFlags(new Command("show"))
     .argument("<address>", "the member's EVM address")
     .description("one member, with its latest contribution per category")
+    .addHelpText("after", "\nExample:\n  riskshare member show 0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
     .action(async (address: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const flags = parseOptions(flagsSchema, raw);
@@ -96,6 +98,7 @@ export function memberCommand(io: CliIo): Command {
     .requiredOption("--name <name>", "its display name")
     .requiredOption("--peer-id <peerId>", "its node's PeerId (printed by its `riskshare init`)")
     .description("propose to admit a new member (your vote counts at once)")
+    .addHelpText("after", "\nExample:\n  riskshare member propose 0xNEWMEMBER --name \"Bank D\" --peer-id 16Uiu2HAm…   # its `riskshare init` printed both")
     .action(async (address: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(flagsSchema.extend({ name: z.string().trim().min(1).max(100), peerId: z.string().min(1) }), raw);
@@ -111,6 +114,7 @@ export function memberCommand(io: CliIo): Command {
     member.addCommand(withChainFlags(new Command(name))
       .argument("<proposalId>", "the proposal's number")
       .description(`${verb} a proposal${name === "execute" ? " once it has enough votes (anyone may)" : ""}`)
+      .addHelpText("after", `\nExample:\n  riskshare member ${name} 3   # the proposal number from \`riskshare proposal list\``)
       .action(async (id: string, raw: unknown, command: Command) => {
         const ctx = contextOf(command, io);
         const flags = parseOptions(flagsSchema, raw);
@@ -136,6 +140,7 @@ export function memberCommand(io: CliIo): Command {
     member.addCommand(withChainFlags(new Command(name))
       .argument("<address>", "the member's EVM address")
       .description(description)
+      .addHelpText("after", `\nExample:\n  riskshare member ${name} 0x90F79bf6EB2c4f870365E785982E1f101E93b906`)
       .action(async (address: string, raw: unknown, command: Command) => {
         const ctx = contextOf(command, io);
         const flags = parseOptions(flagsSchema, raw);

@@ -64,6 +64,7 @@ export function proposalCommand(io: CliIo): Command {
   proposal.addCommand(withChainFlags(new Command("list"))
     .option("--all", "include executed and expired proposals")
     .description("open proposals (or all with --all)")
+    .addHelpText("after", "\nExamples:\n  riskshare proposal list\n  riskshare proposal list --all --json")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const flags = parseOptions(flagsSchema, raw);
@@ -86,6 +87,7 @@ export function proposalCommand(io: CliIo): Command {
   proposal.addCommand(withChainFlags(new Command("show"))
     .argument("<proposalId>", "the proposal's number")
     .description("one proposal: what it does, its state, and who voted")
+    .addHelpText("after", "\nExample:\n  riskshare proposal show 3")
     .action(async (id: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const flags = parseOptions(flagsSchema, raw);

@@ -83,11 +83,20 @@ describe("the riskshare CLI, end to end", function () {
   });
 
   it("answers --help on every command with examples, and exits 2 on bad usage with a coded one-line error", async () => {
-    for (const command of [["init"], ["deploy"], ["member", "propose"], ["list", "import"], ["node", "start"], ["query"], ["audit", "queries"], ["devnet", "up"]]) {
-      const run = await riskshare([...command, "--help"]);
-      expect(run.status, command.join(" ")).to.equal(0);
-      expect(run.stdout, command.join(" ")).to.match(/Usage: riskshare/);
-    }
+    const { buildProgram } = await import("../../cli/index.ts");
+    const leaves: string[][] = [];
+    const walk = (command: { name(): string; commands: readonly unknown[] }, path: string[]) => {
+      if (command.commands.length === 0 && path.length > 0) leaves.push(path);
+      for (const sub of command.commands as { name(): string; commands: readonly unknown[] }[]) if (sub.name() !== "help") walk(sub, [...path, sub.name()]);
+    };
+    walk(buildProgram({ stdout: process.stdout, stderr: process.stderr, env: {}, isTTY: false }), []);
+    expect(leaves.length).to.be.greaterThan(20);
+    const helps = await Promise.all(leaves.map((command) => riskshare([...command, "--help"])));
+    leaves.forEach((command, i) => {
+      expect(helps[i]!.status, command.join(" ")).to.equal(0);
+      expect(helps[i]!.stdout, command.join(" ")).to.match(/Usage: riskshare/);
+      expect(helps[i]!.stdout, command.join(" ")).to.match(/Examples?:/);
+    });
     const bad = await riskshare(["member", "vote", "not-a-number", "--data-dir", baseDir]);
     expect(bad.status).to.equal(2);
     expect(bad.stderr.trim().split("\n")).to.have.length(1);
