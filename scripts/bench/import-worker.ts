@@ -24,9 +24,13 @@ export interface ImportMeasurement {
   elapsedMs: number;
   /** Peak resident set size of the process, in MiB (getrusage maxrss). */
   peakRssMb: number;
-  /** Largest V8 heap in use and largest off-heap (Buffers, native) memory seen by a 100 ms sampler, in MiB. */
+  /** Largest V8 heap in use (main thread) and largest off-heap (Buffers, native) memory seen by a 100 ms sampler, in MiB. */
   peakHeapMb: number;
   peakExternalMb: number;
+  /** CPU time of the whole process (all threads) during the measurement, in ms. */
+  cpuMs: number;
+  /** Worker threads the import used for normalising and hashing (0: none). */
+  workerThreads: number;
   /** First rejections (line and reason), when any. */
   errors?: unknown[];
 }
@@ -42,10 +46,12 @@ async function runImport(task: Extract<ImportTask, { mode: "import" }>): Promise
   await store.open();
   try {
     const hasher = Hasher.fromPepper({ epoch: 1, pepper: new Prng(task.seed).bytes(32) });
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const summary = await importList({ path: task.csv }, { nowSec: task.nowSec, resume: false, maxErrorsListed: 5 }, { store, hasher, logger });
     const elapsedMs = performance.now() - started;
-    return { rows: summary.rows, imported: summary.imported, rejected: summary.rejected, elapsedMs, ...peaks(), ...(summary.errors.length > 0 ? { errors: [...summary.errors] } : {}) };
+    return {
+      rows: summary.rows, imported: summary.imported, rejected: summary.rejected, elapsedMs, cpuMs: cpuMsSince(cpuBefore), workerThreads: summary.workerThreads, ...peaks(), ...(summary.errors.length > 0 ? { errors: [...summary.errors] } : {}) };
   } finally {
     await store.close();
   }
@@ -57,6 +63,7 @@ async function runLevel(task: Extract<ImportTask, { mode: "level" }>): Promise<I
   try {
     const rng = new Prng(task.seed);
     const value = Buffer.from(rng.bytes(RAW_VALUE_BYTES));
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     let written = 0;
     let previous: Promise<void> | undefined;
@@ -71,10 +78,16 @@ async function runLevel(task: Extract<ImportTask, { mode: "level" }>): Promise<I
     }
     if (previous) await previous;
     const elapsedMs = performance.now() - started;
-    return { rows: written, imported: written, rejected: 0, elapsedMs, ...peaks() };
+    return { rows: written, imported: written, rejected: 0, elapsedMs, cpuMs: cpuMsSince(cpuBefore), workerThreads: 0, ...peaks() };
   } finally {
     await db.close();
   }
+}
+
+/** User + system CPU time since `before`, in ms. */
+function cpuMsSince(before: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
 }
 
 const MIB = 1024 * 1024;

@@ -8,6 +8,7 @@
  *
  * A suite that fails prints its error; the others still run, and the exit status is 1.
  */
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { checkSuite } from "./check.ts";
 import { fanoutSuite } from "./fanout.ts";
@@ -72,7 +73,9 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   const results: ReportedResult[] = [];
   const failed: string[] = [];
-  log(`riskshare bench (${args.quick ? "quick" : "full"}, seed ${seed}) on ${machine.cpus} CPUs, ${machine.memoryGiB} GiB, Node ${machine.node}`);
+  // Other work on the machine skews every figure: say how busy it was.
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
+  log(`riskshare bench (${args.quick ? "quick" : "full"}, seed ${seed}) on ${machine.cpus} CPUs, ${machine.memoryGiB} GiB, Node ${machine.node}; load average ${load()}`);
   for (const suite of SUITES) {
     if (wanted && !wanted.includes(suite.name)) continue;
     if (controller.signal.aborted) break;
@@ -80,7 +83,7 @@ async function main(): Promise<number> {
     log(`── ${suite.name}`);
     try {
       results.push(...(await suite.run({ quick: args.quick, seed, signal: controller.signal, log })));
-      log(`── ${suite.name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      log(`── ${suite.name} done in ${((performance.now() - started) / 1000).toFixed(1)} s; load average ${load()}`);
     } catch (err) {
       failed.push(suite.name);
       log(`── ${suite.name} FAILED after ${((performance.now() - started) / 1000).toFixed(1)} s: ${(err as Error)?.stack ?? String(err)}`);

@@ -20,7 +20,7 @@ import {
 } from "../../node/chain/index.ts";
 import { CONFIG_DEFAULTS } from "../../node/config/index.ts";
 import { silentLogger } from "../../node/logger.ts";
-import { Outbox, type OutboxLevel } from "../../node/store/outbox.ts";
+import { Outbox, type OutboxLevel } from "../../node/store/index.ts";
 import { startChain, type LocalChain } from "../devnet/chain.ts";
 import { devAccount } from "../devnet/consortium.ts";
 import { Prng } from "./data.ts";
