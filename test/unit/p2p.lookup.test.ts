@@ -5,7 +5,7 @@ import { QueryOutcome } from "../../node/chain/outcomes.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { silentLogger } from "../../node/logger.ts";
 import {
-  encodeFrame, fromWireRequest, lookup, LOOKUP_PROTOCOL, lookupResponseFrame, MAX_FRAME_BYTES, MAX_ITEMS_PER_REQUEST, MAX_PROVIDER_REF_CHARS, MAX_REASON_CHARS, mergeOutcomes,
+  encodeFrame, fromWireRequest, lookup, LOOKUP_PROTOCOL, lookupResponseFrame, MAX_FRAME_BYTES, MAX_ITEMS_PER_REQUEST, MAX_OUTBOUND_STREAMS, MAX_PROVIDER_REF_CHARS, MAX_REASON_CHARS, mergeOutcomes,
   peerIdBytes, peerIdFromBytes, peerIdFromEvmKey, peerIdToAddress, resultsDigest, encodeResults,
   type AnsweredLookup, type LookupOutcome, type LookupResult,
 } from "../../node/p2p/index.ts";
@@ -110,6 +110,13 @@ describe("p2p: lookup protocol between members", function () {
       expect(outcome.answer.hitCount).to.equal(1);
       expect(outcome.results[999]!.hit).to.equal(true);
       console.log(`      (1,000-item lookup round trip: ${elapsedMs.toFixed(1)} ms)`);
+    });
+
+    it("queues lookups beyond the per-connection stream limit instead of failing them", async () => {
+      const burst = MAX_OUTBOUND_STREAMS * 2 + 8;
+      const outcomes = await Promise.all(Array.from({ length: burst }, () =>
+        a.lookup.lookupPeer(b.host.getMultiaddrs(), { providerAddress: b.address, items: [randomItem()], categoryIds: [1] }, { timeoutMs: 30_000 })));
+      expect(outcomes.filter((o) => o.status !== "answered").map((o) => (o as { code: string }).code)).to.deep.equal([]);
     });
 
     it("reports a provider that times out as timed out, never as a miss", async () => {

@@ -80,11 +80,22 @@ export class LookupClient {
   private readonly clock: Clock;
   private readonly log: Logger;
 
+  private readonly perProvider = new Map<string, Semaphore>();
+
   constructor(opts: LookupOptions, components: LookupComponents, clock: Clock, log: Logger) {
     this.opts = opts;
     this.components = components;
     this.clock = clock;
     this.log = log;
+  }
+
+  private slots(providerAddress: string): Semaphore {
+    let semaphore = this.perProvider.get(providerAddress);
+    if (!semaphore) {
+      semaphore = new Semaphore(this.opts.maxOutboundStreams);
+      this.perProvider.set(providerAddress, semaphore);
+    }
+    return semaphore;
   }
 
   /**
@@ -97,6 +108,10 @@ export class LookupClient {
     const timeoutMs = opts.timeoutMs ?? this.opts.clientTimeoutMs;
     const signal = AbortSignal.any([serviceSignal, AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])]);
     let queryId: string | undefined;
+    // At most maxOutboundStreams lookups in flight per provider; more wait their turn (within their
+    // timeout) instead of failing on the stream limit.
+    const release = await this.slots(providerAddress).acquire(signal).catch(() => undefined);
+    if (!release) return { status: "timeout", providerAddress, code: "E_TIMEOUT", message: "no free stream to the provider before the timeout" };
     try {
       const built = await this.build(query, providerAddress);
       queryId = built.queryId;
@@ -127,6 +142,8 @@ export class LookupClient {
       const error = toP2pError(err, signal);
       this.log.debug({ providerAddress, code: error.code }, "lookup failed");
       return { status: error.code === "E_TIMEOUT" ? "timeout" : "error", providerAddress, code: error.code, message: error.message, ...(queryId ? { queryId } : {}) };
+    } finally {
+      release();
     }
   }
 
@@ -179,4 +196,51 @@ export function checkQuery(query: LookupQuery): void {
   assertArgument(query.items.length >= 1 && query.items.length <= MAX_ITEMS_PER_REQUEST, `must hold 1..${MAX_ITEMS_PER_REQUEST} items`, "items");
   assertArgument(query.items.every((item) => lookupItem.safeParse(item).success), "each item needs a type and a 32-byte 0x-hex hash", "items");
   assertArgument(query.categoryIds.length >= 1 && query.categoryIds.every(isCategoryId), "must hold category ids in 1..63", "categoryIds");
+}
+
+/** A counting semaphore whose waiters give up when their signal aborts. */
+class Semaphore {
+  private free: number;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  /** Resolves with a release function once a slot is free; rejects if `signal` aborts first. */
+  acquire(signal: AbortSignal): Promise<() => void> {
+    const release = () => {
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.free++;
+    };
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(once(release));
+    }
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(once(release));
+      };
+      const onAbort = () => {
+        const index = this.waiters.indexOf(grant);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(signal.reason);
+      };
+      if (signal.aborted) return reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(grant);
+    });
+  }
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      fn();
+    }
+  };
 }

@@ -33,11 +33,14 @@ export const TIMEOUT_MS = 10_000;
 /** Querier side: how long one provider may take to answer before it counts as timed out. */
 export const CLIENT_TIMEOUT_MS = 5_000;
 
-/** Concurrent lookup streams one connection may open to us: bounds memory per peer (× MAX_FRAME_BYTES). */
-export const MAX_INBOUND_STREAMS = 16;
+/**
+ * Concurrent lookup streams one connection may open to us: bounds memory per peer (× MAX_FRAME_BYTES,
+ * 64 MiB worst case; a consortium has tens of members) while letting a busy risk engine keep 64 in flight.
+ */
+export const MAX_INBOUND_STREAMS = 64;
 
-/** Concurrent lookup streams we open on one connection. */
-export const MAX_OUTBOUND_STREAMS = 16;
+/** Concurrent lookup streams we open on one connection; further lookups to that provider queue. */
+export const MAX_OUTBOUND_STREAMS = 64;
 
 /** Lifetime the querier gives a request (its deadline is now + this). */
 export const REQUEST_TTL_SECONDS = 60;
