@@ -398,7 +398,7 @@ export class RiskshareNode {
       fanOut: async (providers, items, categoryIds, opts) => {
         const targets = providers.map((address) => {
           const member = this.view.member(address);
-          if (!member) throw new RiskshareError("E_NOT_MEMBER", `${address} is not a member of the consortium`, { provider: address });
+          if (!member) throw new RiskshareError("E_BAD_INPUT", `providers: ${address} is not a member of the consortium`, { argument: "providers" });
           return { peer: peerIdFromBytes(member.peerId), providerAddress: member.address };
         });
         const outcomes = await this.lookups.fanOut(targets, { items, categoryIds }, opts);
@@ -424,7 +424,7 @@ export class RiskshareNode {
       assertReady: () => {
         const health = this.health();
         if (health.status === "refusing") {
-          const code = this.outbox.backlog() >= this.outbox.maxBacklog ? "E_BACKLOG" : this.view.health().stale ? "E_CHAIN_UNREACHABLE" : this.hasher === undefined ? "E_PEPPER_MISSING" : "E_NOT_MEMBER";
+          const code = this.outbox.backlog() >= this.outbox.maxBacklog ? "E_BACKLOG" : this.view.health().stale ? "E_CHAIN_UNREACHABLE" : !this.view.isActive(this.wallet.address) ? "E_NOT_MEMBER" : "E_PEPPER_MISSING";
           throw new RiskshareError(code, `the node refuses lookups: ${health.reasons.join("; ")}`);
         }
       },

@@ -37,6 +37,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   E_IDENTIFIER_TYPE: 400,
   E_CATEGORY_UNKNOWN: 400,
   E_BACKLOG: 503,
+  E_NOT_MEMBER: 503,
   E_NODE_NOT_READY: 503,
   E_CHAIN_UNREACHABLE: 503,
   E_PEPPER_MISSING: 503,
@@ -121,8 +122,20 @@ export class ApiServer {
         const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`);
         throw new RiskshareError("E_API_BODY", `invalid body: ${problems.slice(0, 10).join("; ")}`, { problems: problems.length });
       }
-      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.opts.requestTimeoutMs)]);
-      return this.modules.check(parsed.data, signal);
+      // A plain signal per request, not AbortSignal.any(): on Node 24 a composite signal that is handed
+      // on to another AbortSignal.any() (as the lookup client does) is never collected once its timeout
+      // fires, so every check leaked one.
+      const abort = new AbortController();
+      const stop = () => abort.abort(this.controller.signal.reason);
+      const timer = setTimeout(() => abort.abort(new DOMException("the check took too long", "TimeoutError")), this.opts.requestTimeoutMs);
+      this.controller.signal.addEventListener("abort", stop, { once: true });
+      if (this.controller.signal.aborted) stop();
+      try {
+        return await this.modules.check(parsed.data, abort.signal);
+      } finally {
+        clearTimeout(timer);
+        this.controller.signal.removeEventListener("abort", stop);
+      }
     });
   }
 

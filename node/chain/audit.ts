@@ -141,7 +141,8 @@ export interface AuditFailure {
  * Re-checks every record: the querier's signature recovers the querier; querier and provider were
  * Active members while the request was live (its signing window up to the block it landed in); each provider's batch sequence runs 1, 2, 3… with no gap.
  * Denied records are held to the same membership and sequence rules; their signature is checked
- * only when the denial was not for the signature itself.
+ * only when the denial was not for the signature itself, nor for a bad request (a record names the
+ * provider that recorded it, so it cannot restate a request signed for another provider).
  */
 export async function verifyLedger(modules: AuditModules, ledger: { records: AuditRecord[]; batches: AuditBatch[] }): Promise<AuditFailure[]> {
   const failures: AuditFailure[] = [];
@@ -149,7 +150,7 @@ export async function verifyLedger(modules: AuditModules, ledger: { records: Aud
   const ledgerAddress = await modules.ledger.getAddress();
   for (const record of ledger.records) {
     const mask = record.categoryIds.reduce((acc, id) => acc | (1n << BigInt(id)), 0n);
-    const signatureCheckApplies = record.outcomeName !== "DeniedBadSignature";
+    const signatureCheckApplies = record.outcomeName !== "DeniedBadSignature" && record.outcomeName !== "DeniedBadRequest";
     if (signatureCheckApplies) {
       let recovered = "";
       try {

@@ -199,9 +199,9 @@ export class LookupProvider {
   }
 }
 
-/** True when a schema failure is only an over-long item list (worth its own code). */
+/** True when a schema failure is only an over-long item list, or the count of one (worth its own code). */
 function tooManyItems(err: unknown): boolean {
-  return isRiskshareError(err, "E_PROTOCOL") && err.meta.path === "items" && err.meta.issue === "too_big";
+  return isRiskshareError(err, "E_PROTOCOL") && (err.meta.path === "items" || err.meta.path === "request.itemCount") && err.meta.issue === "too_big";
 }
 
 /** The node's entry lookup must return one valid result per item; anything else is our bug. */
