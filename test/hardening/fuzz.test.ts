@@ -1,0 +1,533 @@
+/**
+ * Bad input, property-based (fast-check), against a real member node: a `riskshare node start`
+ * process on a Hardhat chain, fed malformed, oversized and random frames on both p2p protocols
+ * and random bodies on its HTTP API, while an honest member's requests go on being answered; and
+ * random CSV files into the list importer.
+ *
+ * Sizes: RISKSHARE_HARDENING_FULL=1 runs 10,000 cases per protocol (and 10× the API and CSV
+ * cases); the default run (CI) takes 1,000 per protocol.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import type { Stream } from "@libp2p/interface";
+import { lpStream } from "@libp2p/utils";
+import { multiaddr } from "@multiformats/multiaddr";
+import { expect } from "chai";
+import fc from "fast-check";
+import { hexlify, randomBytes } from "ethers";
+import { checkRequestSchema } from "../../node/api/index.ts";
+import { lookupRequestDigest } from "../../node/chain/index.ts";
+import { KeyStore } from "../../node/config/index.ts";
+import { isRiskshareError } from "../../node/errors.ts";
+import { Hasher, IDENTIFIER_REJECT_REASONS, tryNormalise } from "../../node/identity/index.ts";
+import { silentLogger } from "../../node/logger.ts";
+import {
+  fromWireRequest, LOOKUP_PROTOCOL, lookupRequestFrame, lookupResponseFrame, MAX_FRAME_BYTES, MAX_ITEMS_PER_REQUEST, PEPPER_MAX_FRAME_BYTES, PEPPER_PROTOCOL,
+  pepperResponseFrame, TIMEOUT_MS,
+} from "../../node/p2p/index.ts";
+import { ENTRY_REJECT_REASONS, importList, Store, type ImportSummary } from "../../node/store/index.ts";
+import { startNodeProcess, type NodeProcess } from "../../scripts/devnet/processes.ts";
+import type { DevMember } from "../../scripts/devnet/consortium.ts";
+import { CSV_HEADER, FIXTURE_CATEGORIES, FIXTURE_PEPPER } from "../fixtures/riskList.ts";
+import { csvFileCase, IMPORT_NOW, randomCellsCase, type CsvFileCase } from "./support/csv-cases.ts";
+import {
+  apiClient, expectLedgerMatches, FULL, LIST_HEADER, pollUntil, rawExchange, signedRequestFrame, startConsortium, startMemberPeer,
+  type ApiClient, type Consortium, type MemberPeer, type RawPayload, type RawReply,
+} from "./support/consortium.ts";
+
+/** Cases per p2p protocol. */
+const PROTOCOL_RUNS = FULL ? 10_000 : 1_000;
+/** Random bodies sent to the HTTP API. */
+const API_RUNS = FULL ? 5_000 : 500;
+/** Random CSV files imported (each of the three kinds). */
+const CSV_RUNS = FULL ? 2_000 : 200;
+/** An honest request goes alongside every this many fuzz cases. */
+const HONEST_EVERY = 20;
+
+/** Reciprocity within reach of one contributed entry; quotas the honest member cannot exhaust. */
+const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000_000n, quotaRatioBps: 0n };
+
+/** Refusals the provider records on chain (the request parsed; DESIGN step 6). Others are not recorded. */
+const RECORDED_REFUSALS = new Set(["E_BAD_SIGNATURE", "E_BAD_REQUEST", "E_EXPIRED", "E_REPLAY", "E_RECIPROCITY", "E_QUOTA", "E_CATEGORY_UNKNOWN"]);
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/** An unsigned LEB128 varint, as libp2p's length prefix (to claim a length the bytes do not have). */
+function varint(value: number): Uint8Array {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    bytes.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+  return Uint8Array.from(bytes);
+}
+
+/** Replaces (or deletes, for `undefined`) the value at `path` of a deep copy of `value`. */
+function mutate(value: object, path: readonly (string | number)[], replacement: unknown): unknown {
+  const copy = structuredClone(value) as Record<string | number, unknown>;
+  let node: Record<string | number, unknown> = copy;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== "object" || node[key] === null) return copy;
+    node = node[key] as Record<string | number, unknown>;
+  }
+  if (replacement === undefined) delete node[path.at(-1)!];
+  else node[path.at(-1)!] = replacement;
+  return copy;
+}
+
+/** Random bytes on the wire, common to both protocols (sizes around each protocol's cap). */
+function wireGarbage(maxFrameBytes: number): fc.Arbitrary<RawPayload> {
+  return fc.oneof(
+    // no frame at all: a prefix and bytes as they come, often a truncated frame
+    fc.uint8Array({ maxLength: 600 }).map((raw) => ({ raw })),
+    // a well-framed blob that is not JSON, or JSON of any shape, or text with any code unit
+    fc.uint8Array({ maxLength: Math.min(maxFrameBytes, 4_096) }).map((framed) => ({ framed })),
+    fc.jsonValue({ maxDepth: 6 }).map((value) => ({ framed: utf8(JSON.stringify(value) ?? "null") })),
+    fc.string({ unit: "binary", maxLength: 400 }).map((text) => ({ framed: utf8(text) })),
+    // a prefix that claims more than the cap: refused on the prefix, before any buffering
+    fc.tuple(fc.integer({ min: maxFrameBytes + 1, max: 2 ** 31 }), fc.uint8Array({ maxLength: 64 })).map(([claimed, tail]) => ({ raw: Uint8Array.from([...varint(claimed), ...tail]) })),
+    // a prefix that claims more than is sent, then the end of the stream
+    fc.tuple(fc.integer({ min: 2, max: maxFrameBytes }), fc.uint8Array({ maxLength: 64 })).map(([claimed, tail]) => ({ raw: Uint8Array.from([...varint(claimed), ...tail.subarray(0, claimed - 1)]) })),
+  );
+}
+
+/** Where a lookup request frame can be broken. */
+const LOOKUP_PATHS: readonly (readonly (string | number)[])[] = [
+  ["request"], ["request", "querier"], ["request", "provider"], ["request", "categoryMask"], ["request", "itemCount"],
+  ["request", "itemsCommitment"], ["request", "nonce"], ["request", "deadline"], ["request", "extra"],
+  ["signature"], ["items"], ["items", 0], ["items", 0, "type"], ["items", 0, "hash"], ["items", 1], ["blinding"], ["extra"],
+];
+
+/** Values that sit at the edges of what the lookup schema accepts. */
+const edgeValue = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.constantFrom(
+    "0", "18446744073709551615", "18446744073709551616", "-1", "2", "0x", `0x${"00".repeat(32)}`, `0x${"ff".repeat(20)}`, `0x${"1".repeat(130)}`,
+    0, -1, 1_000, 1_001, 2 ** 53, Number.MAX_SAFE_INTEGER, 1.5, "bank_card", "Phone", "a".repeat(33), null, [], {},
+  ),
+  fc.constant(undefined), // the key is deleted
+);
+
+/**
+ * A request that passes the schema, signed by the fuzzer, then perhaps tampered with after signing:
+ * every field within its wire type, so the provider's checks after parsing are the ones exercised.
+ */
+interface SignedPlan {
+  categoryIds: number[];
+  items: { type: string; hash: string }[];
+  deadlineOffsetSeconds: number;
+  addressedTo: "provider" | "honest" | "stranger";
+  claimsToBe: "fuzzer" | "honest";
+  tamper: "none" | "itemCount" | "swapItems" | "itemHash" | "blinding" | "categoryMask" | "nonce";
+}
+
+const signedPlan: fc.Arbitrary<SignedPlan> = fc.record({
+  categoryIds: fc.oneof(fc.constant<number[]>([1]), fc.uniqueArray(fc.integer({ min: 1, max: 63 }), { minLength: 1, maxLength: 4 })),
+  items: fc.array(fc.record({ type: fc.constantFrom("phone", "email", "bank_card", "device_id", "merchant_id"), hash: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => hexlify(b)) }), { minLength: 1, maxLength: 20 }),
+  deadlineOffsetSeconds: fc.constantFrom(-3_600, -2, 5, 60, 599, 700, 100_000),
+  addressedTo: fc.constantFrom("provider", "provider", "provider", "honest", "stranger"),
+  claimsToBe: fc.constantFrom("fuzzer", "fuzzer", "fuzzer", "honest"),
+  tamper: fc.constantFrom("none", "none", "none", "itemCount", "swapItems", "itemHash", "blinding", "categoryMask", "nonce"),
+});
+
+describe("fuzz: a member node under malformed, oversized and random input", function () {
+  this.timeout(600_000);
+  let consortium: Consortium;
+  let provider: DevMember, honest: DevMember, fuzzer: DevMember;
+  let providerProcess: NodeProcess;
+  let honestPeer: MemberPeer, fuzzPeer: MemberPeer;
+  let providerApi: ApiClient;
+  let epochPepper: Uint8Array;
+  /** Query ids the provider must have recorded: honest answers, and the fuzz frames it parsed and answered or refused. */
+  const recordedQueryIds: string[] = [];
+
+  /** The provider process is still running (a crash would have ended it). */
+  function expectProviderAlive(): void {
+    let alive = true;
+    try {
+      process.kill(providerProcess.pid, 0);
+    } catch {
+      alive = false;
+    }
+    expect(alive, `the provider process died:\n${providerProcess.log()}`).to.equal(true);
+  }
+
+  /** One honest lookup of the provider, through the real client: must be answered. */
+  async function honestLookup(): Promise<void> {
+    const outcome = await honestPeer.lookup.lookupPeer(multiaddr(provider.multiaddr), {
+      providerAddress: provider.address, items: [{ type: "phone", hash: hexlify(randomBytes(32)) }], categoryIds: [1],
+    }, { timeoutMs: 10_000 });
+    expect(outcome.status, outcome.status === "answered" ? "" : `${outcome.code}: ${outcome.message}`).to.equal("answered");
+    recordedQueryIds.push(outcome.queryId!);
+  }
+
+  /** One honest pepper fetch: must return the epoch's pepper. */
+  async function honestPepperFetch(): Promise<void> {
+    const fetched = await honestPeer.pepper.fetchPepper(multiaddr(provider.multiaddr), 1, { timeoutMs: 10_000 });
+    expect(hexlify(fetched)).to.equal(hexlify(epochPepper));
+  }
+
+  /** The frame a {@link SignedPlan} stands for. */
+  async function buildSigned(plan: SignedPlan): Promise<object> {
+    const to = { provider: provider.address, honest: honest.address, stranger: `0x${"5a".repeat(20)}` }[plan.addressedTo];
+    const querier = plan.claimsToBe === "fuzzer" ? fuzzer.address : honest.address;
+    const { frame } = await signedRequestFrame(consortium, fuzzPeer.wallet, {
+      provider: to, querier, categoryIds: plan.categoryIds, items: plan.items, deadline: BigInt(Math.floor(Date.now() / 1000) + plan.deadlineOffsetSeconds),
+    });
+    const other = hexlify(randomBytes(32));
+    switch (plan.tamper) {
+      case "none": return frame;
+      case "itemCount": return { ...frame, request: { ...frame.request, itemCount: frame.request.itemCount === 1 ? 2 : frame.request.itemCount - 1 } };
+      case "swapItems": return { ...frame, items: [...frame.items].reverse() };
+      case "itemHash": return { ...frame, items: [{ ...frame.items[0]!, hash: other }, ...frame.items.slice(1)] };
+      case "blinding": return { ...frame, blinding: other };
+      case "categoryMask": return { ...frame, request: { ...frame.request, categoryMask: (BigInt(frame.request.categoryMask) ^ 4n || 2n).toString() } };
+      case "nonce": return { ...frame, request: { ...frame.request, nonce: other } };
+    }
+  }
+
+  /** Runs `exchange` for `runs` generated cases, an honest request beside every HONEST_EVERY-th. */
+  async function fuzzProtocol<T>(arbitrary: fc.Arbitrary<T>, exchange: (input: T) => Promise<RawReply>, honestRequest: () => Promise<void>, judge: (reply: RawReply, input: T) => void) {
+    const tally = { frames: 0, closed: 0, honest: 0 };
+    let index = 0;
+    await fc.assert(
+      fc.asyncProperty(arbitrary, async (input) => {
+        const alongside = index++ % HONEST_EVERY === 0;
+        // rawExchange throws E_TIMEOUT if the node neither answers nor closes: a hang fails the case.
+        const [reply] = await Promise.all([exchange(input), alongside ? honestRequest() : Promise.resolve()]);
+        if (alongside) tally.honest++;
+        judge(reply, input);
+        if (reply.kind === "frame") tally.frames++;
+        else tally.closed++;
+      }),
+      { numRuns: PROTOCOL_RUNS, endOnFailure: true },
+    );
+    expectProviderAlive();
+    return tally;
+  }
+
+  /** A reply must be a schema-valid frame (never E_INTERNAL), or the stream closed. */
+  function judgeFrame(reply: RawReply, schema: typeof lookupResponseFrame | typeof pepperResponseFrame): { ok: boolean; code?: string } | undefined {
+    if (reply.kind === "closed") return undefined;
+    const parsed = schema.safeParse(reply.frame);
+    expect(parsed.success, `an off-schema reply: ${JSON.stringify(reply.frame).slice(0, 300)}`).to.equal(true);
+    const frame = parsed.data!;
+    if (!frame.ok) expect(frame.error.code, frame.error.message).to.not.equal("E_INTERNAL");
+    return frame.ok ? { ok: true } : { ok: false, code: frame.error.code };
+  }
+
+  before(async () => {
+    consortium = await startConsortium({ names: ["Provider", "Honest", "Fuzzer"], policy: POLICY, flushIntervalMs: 500 });
+    [provider, honest, fuzzer] = consortium.members as [DevMember, DevMember, DevMember];
+    for (const contributor of [honest, fuzzer]) {
+      await consortium.importAndPublish(contributor, `${LIST_HEADER}\ndevice_id,${contributor.name}-dev-1,fraud_confirmed,2,R01,2026-01-01\n`);
+    }
+    epochPepper = (await new KeyStore({ dataDir: provider.dataDir }).pepper(1))!;
+    providerProcess = await startNodeProcess(provider.dataDir);
+    providerApi = apiClient(providerProcess.runtime.apiUrl, await new KeyStore({ dataDir: provider.dataDir }).apiToken());
+    honestPeer = await startMemberPeer(consortium, honest.privateKey);
+    fuzzPeer = await startMemberPeer(consortium, fuzzer.privateKey);
+  });
+
+  after(async () => {
+    await Promise.allSettled([honestPeer?.stop(), fuzzPeer?.stop()]);
+    await providerProcess?.kill("SIGKILL");
+    await consortium?.stop();
+  });
+
+  it(`${LOOKUP_PROTOCOL}: ${PROTOCOL_RUNS} random, malformed and oversized frames each get an error frame or a closed stream; the honest member is answered meanwhile`, async () => {
+    type LookupInput = RawPayload | { broken: [readonly (string | number)[], unknown, boolean] } | { signed: SignedPlan };
+    const arbitrary: fc.Arbitrary<LookupInput> = fc.oneof(
+      { weight: 3, arbitrary: wireGarbage(MAX_FRAME_BYTES) },
+      { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...LOOKUP_PATHS), edgeValue, fc.boolean()).map((broken) => ({ broken })) },
+      { weight: 2, arbitrary: signedPlan.map((signed) => ({ signed })) },
+    );
+    let template = await signedRequestFrame(consortium, fuzzPeer.wallet, { provider: provider.address, items: [{ type: "phone", hash: hexlify(randomBytes(32)) }, { type: "email", hash: hexlify(randomBytes(32)) }] });
+    /** The JSON frame of the current case, when it sent one. */
+    let sent: unknown;
+    const byCode = new Map<string, number>();
+    const tally = await fuzzProtocol(
+      arbitrary,
+      async (input) => {
+        sent = undefined;
+        if ("broken" in input) {
+          const [path, value, fresh] = input.broken;
+          // A fresh signed template (unseen nonce) or the same one again (a replay once seen).
+          if (fresh) template = await signedRequestFrame(consortium, fuzzPeer.wallet, { provider: provider.address, items: template.frame.items });
+          sent = mutate(template.frame, path, value);
+        } else if ("signed" in input) {
+          sent = await buildSigned(input.signed);
+        }
+        return rawExchange(fuzzPeer.host, provider.multiaddr, LOOKUP_PROTOCOL, sent === undefined ? (input as RawPayload) : { json: sent });
+      },
+      honestLookup,
+      (reply) => {
+        const verdict = judgeFrame(reply, lookupResponseFrame);
+        if (verdict === undefined) return;
+        const code = verdict.ok ? "answered" : verdict.code!;
+        byCode.set(code, (byCode.get(code) ?? 0) + 1);
+        if (verdict.ok || RECORDED_REFUSALS.has(code)) {
+          // Only a request that parsed is answered or refused this way, and it must land on chain.
+          const parsed = lookupRequestFrame.safeParse(sent);
+          expect(parsed.success, `a ${code} reply to a frame that is not a request: ${JSON.stringify(sent)?.slice(0, 300)}`).to.equal(true);
+          // The ledger names the provider that recorded it (a request may be addressed to another).
+          recordedQueryIds.push(lookupRequestDigest(consortium.chainId, consortium.addresses.ledger, { ...fromWireRequest(parsed.data!.request), provider: provider.address }));
+        }
+      },
+    );
+    console.log(`      (${tally.frames} frames, ${tally.closed} closed streams, ${tally.honest} honest lookups answered; ${[...byCode].map(([c, n]) => `${c} ${n}`).join(", ")})`);
+    expect(tally.frames, "most cases reach the parser and get a typed error").to.be.greaterThan(PROTOCOL_RUNS / 3);
+    for (const code of ["E_PROTOCOL", "E_FRAME_TOO_LARGE", "E_BAD_SIGNATURE", "E_BAD_REQUEST", "E_EXPIRED", "answered"]) {
+      expect(byCode.get(code) ?? 0, `cases answered ${code}`).to.be.greaterThan(0);
+    }
+  });
+
+  it(`${PEPPER_PROTOCOL}: ${PROTOCOL_RUNS} random, malformed and oversized frames each get an error frame or a closed stream; the honest member gets the pepper meanwhile`, async () => {
+    const request = { epoch: 1 };
+    const arbitrary: fc.Arbitrary<RawPayload> = fc.oneof(
+      { weight: 3, arbitrary: wireGarbage(PEPPER_MAX_FRAME_BYTES) },
+      {
+        weight: 2,
+        arbitrary: fc.tuple(fc.constantFrom<readonly (string | number)[]>(["epoch"], ["extra"], ["ok"]), fc.oneof(edgeValue, fc.integer({ min: -5, max: 2 ** 33 }))).map(([path, value]) => ({ json: mutate(request, path, value) })),
+      },
+      // a frame just over the cap, of otherwise valid JSON
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 64 }).map((over) => ({ framed: utf8(JSON.stringify({ epoch: 1, pad: "x".repeat(PEPPER_MAX_FRAME_BYTES + over - 22) })) })) },
+    );
+    const byCode = new Map<string, number>();
+    const tally = await fuzzProtocol(
+      arbitrary,
+      (input) => rawExchange(fuzzPeer.host, provider.multiaddr, PEPPER_PROTOCOL, input),
+      honestPepperFetch,
+      (reply) => {
+        const verdict = judgeFrame(reply, pepperResponseFrame);
+        if (verdict !== undefined) byCode.set(verdict.ok ? "sealed" : verdict.code!, (byCode.get(verdict.ok ? "sealed" : verdict.code!) ?? 0) + 1);
+      },
+    );
+    console.log(`      (${tally.frames} frames, ${tally.closed} closed streams, ${tally.honest} honest fetches served; ${[...byCode].map(([c, n]) => `${c} ${n}`).join(", ")})`);
+    expect(tally.frames, "most cases reach the parser and get a typed error").to.be.greaterThan(PROTOCOL_RUNS / 3);
+    expect(byCode.get("E_PROTOCOL") ?? 0, "schema refusals").to.be.greaterThan(0);
+    expect(byCode.get("E_PEPPER_MISSING") ?? 0, "epochs it does not hold").to.be.greaterThan(0);
+  });
+
+  it("refuses a whole frame above the lookup cap and a request of more items than allowed (E_FRAME_TOO_LARGE)", async () => {
+    const above = await rawExchange(fuzzPeer.host, provider.multiaddr, LOOKUP_PROTOCOL, { framed: new Uint8Array(MAX_FRAME_BYTES + 1).fill(0x20) });
+    expect(above.kind === "closed" || (lookupResponseFrame.parse(above.frame) as { error?: { code: string } }).error?.code === "E_FRAME_TOO_LARGE", JSON.stringify(above).slice(0, 200)).to.equal(true);
+    const items = Array.from({ length: MAX_ITEMS_PER_REQUEST + 1 }, () => ({ type: "phone", hash: hexlify(randomBytes(32)) }));
+    const tooMany = await signedRequestFrame(consortium, fuzzPeer.wallet, { provider: provider.address, items });
+    const reply = await rawExchange(fuzzPeer.host, provider.multiaddr, LOOKUP_PROTOCOL, { json: tooMany.frame });
+    expect(reply.kind).to.equal("frame");
+    expect((lookupResponseFrame.parse((reply as { frame: unknown }).frame) as { error?: { code: string } }).error?.code).to.equal("E_FRAME_TOO_LARGE");
+    await honestLookup();
+    expectProviderAlive();
+  });
+
+  it(`drops streams that send half a frame and wait (within its ${TIMEOUT_MS / 1000} s budget), more than a connection may open, while serving others`, async () => {
+    const held: Stream[] = [];
+    const opened = await Promise.allSettled(Array.from({ length: 24 }, async () => {
+      const connection = await fuzzPeer.host.libp2p.dial(multiaddr(provider.multiaddr));
+      const stream = await connection.newStream(LOOKUP_PROTOCOL, { signal: AbortSignal.timeout(10_000) });
+      held.push(stream);
+      stream.send(Uint8Array.from([...varint(1_000), ...utf8("{\"request\":")])); // half a frame, and no end
+      return stream;
+    }));
+    const streams = opened.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+    try {
+      expect(streams.length, "some streams open").to.be.greaterThan(0);
+      const ended = Promise.all(streams.map(async (stream) => {
+        const lp = lpStream(stream);
+        try {
+          await lp.read({ signal: AbortSignal.timeout(TIMEOUT_MS + 10_000) });
+          return "frame";
+        } catch (err) {
+          return (err as Error).name === "AbortError" || (err as Error).name === "TimeoutError" ? "hung" : "closed";
+        }
+      }));
+      // Meanwhile the honest member, on its own connection, is served at once.
+      for (let i = 0; i < 5; i++) await honestLookup();
+      await honestPepperFetch();
+      const outcomes = await ended;
+      expect(outcomes.filter((o) => o === "hung"), "streams the provider never ended").to.deep.equal([]);
+    } finally {
+      for (const stream of held) stream.abort(new Error("test done"));
+    }
+    expectProviderAlive();
+  });
+
+  it(`answers ${API_RUNS} random and malformed HTTP bodies with a 4xx and a JSON error {code, message, hint}, never a 5xx, and still answers health after`, async () => {
+    const valid = { items: [{ type: "phone", value: "13800138000" }], categories: ["fraud_confirmed"], providers: [honest.address], includeOwn: true, timeoutMsPerPeer: 2_000 };
+    const paths: readonly (readonly (string | number)[])[] = [
+      ["items"], ["items", 0], ["items", 0, "type"], ["items", 0, "value"], ["items", 1], ["categories"], ["categories", 0], ["providers"], ["providers", 0],
+      ["includeOwn"], ["timeoutMsPerPeer"], ["extra"], ["__proto__"], ["constructor"],
+    ];
+    type Body = { contentType: string | undefined; body: string | Uint8Array };
+    const json = (value: unknown, contentType: string | undefined = "application/json"): Body => ({ contentType, body: JSON.stringify(value) ?? "null" });
+    const arbitrary: fc.Arbitrary<Body> = fc.oneof(
+      { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...paths), fc.oneof(edgeValue, fc.string({ maxLength: 600 }), fc.constantFrom(`0x${"12".repeat(20)}`, "phone", "email", "passport"))).map(([path, value]) => json(mutate(valid, path, value))) },
+      { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 5 }).map((value) => json(value)) },
+      { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 300 }).map((text) => ({ contentType: "application/json", body: text })) },
+      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 600 }).map((bytes) => ({ contentType: "application/json", body: bytes })) },
+      // deep nesting, in arrays and in objects
+      { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 200_000 }).map((depth) => ({ contentType: "application/json", body: `${"[".repeat(depth)}${"]".repeat(depth)}` })) },
+      { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 100_000 }).map((depth) => ({ contentType: "application/json", body: `{"items":${"{\"a\":".repeat(depth)}1${"}".repeat(depth)}}` })) },
+      // huge strings, some above the 1 MiB body limit
+      { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 1_200_000 }).map((length) => json(mutate(valid, ["items", 0, "value"], "9".repeat(length)))) },
+      { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 1_200_000 }).map((length) => json({ ...valid, [`k${"x".repeat(length)}`]: 1 })) },
+      // a valid body under the wrong content type (or none)
+      { weight: 2, arbitrary: fc.constantFrom(undefined, "text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/json; charset=utf-16", "application/jsonx", "*/*", "").map((contentType) => json(valid, contentType)) },
+    );
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(arbitrary, async ({ contentType, body }) => {
+        const headers: Record<string, string> = { authorization: `Bearer ${providerApi.token}` };
+        if (contentType !== undefined) headers["content-type"] = contentType;
+        const response = await fetch(`${providerApi.url}/v1/check`, { method: "POST", headers, body, signal: AbortSignal.timeout(30_000) });
+        const text = await response.text();
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        expect(response.status, `${response.status}: ${text.slice(0, 300)}`).to.be.below(500);
+        const reply = JSON.parse(text) as { error?: { code: unknown; message: unknown; hint: unknown } };
+        if (response.status === 200) {
+          // Only a JSON body the schema accepts may be served.
+          const isJson = contentType?.split(";")[0]?.trim().toLowerCase() === "application/json";
+          expect(isJson && typeof body === "string" && checkRequestSchema.safeParse(JSON.parse(body)).success, `served: ${String(body).slice(0, 200)}`).to.equal(true);
+          return;
+        }
+        expect(response.status, text.slice(0, 300)).to.be.within(400, 499);
+        expect(reply.error, text.slice(0, 300)).to.be.an("object");
+        for (const field of ["code", "message", "hint"] as const) expect(reply.error![field], `error.${field}`).to.be.a("string").and.not.equal("");
+        expect(reply.error!.code).to.match(/^E_[A-Z_]+$/);
+      }),
+      { numRuns: API_RUNS, endOnFailure: true },
+    );
+    console.log(`      (statuses: ${[...statuses].sort().map(([s, n]) => `${s} × ${n}`).join(", ")})`);
+    const health = await providerApi.health();
+    expect(health.status, JSON.stringify(health.body)).to.equal(200);
+    expect(health.body.status).to.equal("ok");
+    const served = await providerApi.check(valid);
+    expect(served.status, JSON.stringify(served.body)).to.equal(200);
+    expectProviderAlive();
+  });
+
+  it("has recorded every honest lookup and every fuzz frame it parsed exactly once on chain, and nothing else", async () => {
+    const state = await pollUntil("the provider's outbox to drain to the chain", async () => {
+      const health = await providerApi.health();
+      if (health.body.ledger.backlog > 0) return undefined;
+      const ledger = await consortium.ledger(provider.address);
+      return ledger.records.length >= recordedQueryIds.length ? ledger : undefined;
+    }, 60_000, 250);
+    expectLedgerMatches(state, recordedQueryIds, "the provider's ledger after the fuzz");
+  });
+});
+
+describe("fuzz: list import (CSV) under random bytes and random cells", function () {
+  this.timeout(600_000);
+  let root: string;
+  let store: Store;
+  const hasher = Hasher.fromPepper({ epoch: 1, pepper: FIXTURE_PEPPER });
+  const rejectReasons = new Set<string>([...ENTRY_REJECT_REASONS, ...IDENTIFIER_REJECT_REASONS]);
+  let files = 0;
+
+  /** Imports `content` as a CSV list; the summary, or the RiskshareError it threw for the whole file. */
+  async function importCsv(content: string | Uint8Array): Promise<ImportSummary | { fileError: string }> {
+    try {
+      return await importList({ stream: Readable.from([Buffer.from(content)]), name: `fuzz-${files++}.csv` }, { nowSec: IMPORT_NOW, workers: 0, resume: false, maxErrorsListed: 10_000 }, { store, hasher, logger: silentLogger() });
+    } catch (err) {
+      expect(isRiskshareError(err), `a non-RiskshareError escaped the importer: ${(err as Error)?.stack ?? String(err)}`).to.equal(true);
+      return { fileError: (err as { code: string }).code };
+    }
+  }
+
+  /** What every import must hold, whatever the input: counts add up, each rejection names line, field and reason. */
+  function expectWellFormedSummary(summary: ImportSummary): void {
+    expect(summary.imported + summary.updated + summary.unchanged + summary.rejected, "rows = imported + updated + unchanged + rejected").to.equal(summary.rows);
+    expect(summary.errorsTotal).to.equal(summary.rejected);
+    expect(summary.errors).to.have.length(summary.rejected);
+    for (const error of summary.errors) {
+      expect(error.line, JSON.stringify(error)).to.be.a("number").and.be.at.least(1);
+      expect(error.field, JSON.stringify(error)).to.be.a("string").and.not.equal("");
+      expect(rejectReasons.has(error.reason), `reason ${error.reason}`).to.equal(true);
+    }
+  }
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), "riskshare-csv-fuzz-"));
+    store = new Store({ location: join(root, "store"), categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger: silentLogger() });
+    await store.open();
+  });
+
+  after(async () => {
+    await store?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it(`survives ${CSV_RUNS} files of random bytes (with and without a header): a summary, or E_IMPORT_FORMAT for the file, and a consistent store`, async () => {
+    const fileErrors = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.uint8Array({ maxLength: 3_000 }), async (withHeader, bytes) => {
+        const content = withHeader ? Buffer.concat([Buffer.from(`${CSV_HEADER}\n`), bytes]) : bytes;
+        const outcome = await importCsv(content);
+        if ("fileError" in outcome) {
+          expect(outcome.fileError).to.equal("E_IMPORT_FORMAT");
+          fileErrors.set(outcome.fileError, (fileErrors.get(outcome.fileError) ?? 0) + 1);
+          return;
+        }
+        expectWellFormedSummary(outcome);
+      }),
+      { numRuns: CSV_RUNS },
+    );
+    const report = await store.verify();
+    expect(report.problems).to.deep.equal([]);
+    expect(report.ok).to.equal(true);
+  });
+
+  it(`imports exactly the valid rows of ${CSV_RUNS} generated files whose cells are each valid or broken in a known way, and reports each broken row by line, a broken field and a reason`, async () => {
+    await fc.assert(
+      fc.asyncProperty(csvFileCase(), async (file: CsvFileCase) => {
+        const summary = await importCsv(file.content);
+        expect("fileError" in summary, JSON.stringify(summary)).to.equal(false);
+        const result = summary as ImportSummary;
+        expectWellFormedSummary(result);
+        const invalid = file.rows.filter((row) => row.brokenFields.length > 0);
+        expect(result.rows, "rows").to.equal(file.rows.length);
+        expect(result.imported, `imported (expected the ${file.rows.length - invalid.length} valid rows)`).to.equal(file.rows.length - invalid.length);
+        expect(result.errors.map((e) => e.line), "rejected lines").to.deep.equal(invalid.map((row) => row.line));
+        for (const [i, error] of result.errors.entries()) {
+          expect(invalid[i]!.brokenFields, `line ${error.line}: reported ${error.field}/${error.reason}`).to.include(error.field);
+        }
+        const present = await store.checkMany(file.rows.flatMap((row) => (row.key ? [{ type: row.key.type, hash: hasher.hash(row.key.type, row.key.normalised) }] : [])), IMPORT_NOW);
+        const keyed = file.rows.filter((row) => row.key);
+        keyed.forEach((row, i) => {
+          expect(present[i]!.hit, `line ${row.line} (${row.brokenFields.join(",") || "valid"}) ${row.brokenFields.length === 0 ? "must" : "must not"} be in the store`).to.equal(row.brokenFields.length === 0);
+        });
+      }),
+      { numRuns: CSV_RUNS },
+    );
+    const report = await store.verify();
+    expect(report.problems).to.deep.equal([]);
+  });
+
+  it(`accepts a row of ${CSV_RUNS} files of random cells only when its value normalises, and then stores it under that hash`, async () => {
+    await fc.assert(
+      fc.asyncProperty(randomCellsCase(), async (file) => {
+        const outcome = await importCsv(file.content);
+        expect("fileError" in outcome, JSON.stringify(outcome)).to.equal(false);
+        const summary = outcome as ImportSummary;
+        expectWellFormedSummary(summary);
+        const rejectedLines = new Set(summary.errors.map((e) => e.line));
+        for (const row of file.rows) {
+          if (rejectedLines.has(row.line)) continue;
+          const normal = tryNormalise(row.type, row.value, { defaultRegion: "CN" });
+          expect(normal.ok, `line ${row.line} was accepted with a value that does not normalise`).to.equal(true);
+          const [found] = await store.checkMany([{ type: row.type, hash: hasher.hash(row.type, (normal as { value: string }).value) }], IMPORT_NOW);
+          expect(found!.hit, `line ${row.line} accepted but not in the store`).to.equal(true);
+        }
+      }),
+      { numRuns: CSV_RUNS },
+    );
+    const report = await store.verify();
+    expect(report.problems).to.deep.equal([]);
+  });
+});
