@@ -1,4 +1,4 @@
-import { Signature } from "ethers";
+import { isError, Signature } from "ethers";
 import type { Logger } from "../logger.ts";
 import { RiskshareError } from "../errors.ts";
 import type { LookupRequest } from "./eip712.ts";
@@ -96,6 +96,9 @@ export function toQueryRecord(record: LedgerRecord): {
 
 const ZERO32 = `0x${"00".repeat(32)}`;
 
+/** Immediate resends after a stale-nonce refusal, before the flush counts as failed. */
+const MAX_NONCE_RETRIES = 3;
+
 /**
  * Drains the outbox into QueryLedger: a batch every flushIntervalMs, or sooner once
  * maxBatchRecords wait. Each batch carries the provider's next sequence number, which the contract
@@ -178,9 +181,22 @@ export class LedgerBatcher {
 
   private async flushAll(): Promise<number> {
     let landed = 0;
+    let nonceRetries = 0;
     try {
       for (;;) {
-        const count = await this.flushOne();
+        let count: number;
+        try {
+          count = await this.flushOne();
+        } catch (err) {
+          // Another program sent a transaction from this key (the operator's CLI, say): the
+          // locally counted nonce is stale. Recount and send again at once; the batch keeps its seq.
+          if ((isError(err, "NONCE_EXPIRED") || isError(err, "REPLACEMENT_UNDERPRICED")) && nonceRetries < MAX_NONCE_RETRIES) {
+            nonceRetries++;
+            this.modules.resetNonce?.();
+            continue;
+          }
+          throw err;
+        }
         if (count === 0) break;
         landed += count;
       }

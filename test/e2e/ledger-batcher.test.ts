@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
 import { Level } from "level";
-import { hexlify, randomBytes, type Signer } from "ethers";
+import { hexlify, makeError, randomBytes, type Signer } from "ethers";
 import {
   connectContracts, deployConsortium, LedgerBatcher, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable, QueryOutcome,
   readLedger, toQueryRecord, verifyLedger, type ConsortiumContracts, type LedgerRecord, type LookupRequest,
@@ -141,6 +141,28 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     expect(await outbox.size()).to.equal(3);
     down = false;
     expect(await batcher.flush()).to.equal(3);
+    expect(batcher.health().consecutiveFailures).to.equal(0);
+  });
+
+  it("resends at once with a fresh nonce when another program used this key meanwhile (NONCE_EXPIRED)", async () => {
+    const outbox = await openOutbox();
+    for (let i = 0; i < 2; i++) await outbox.append(await signedRecord());
+    let stale = 1;
+    let resets = 0;
+    const racing = new Proxy(contracts.ledger, {
+      get(target, key, receiver) {
+        if (key === "recordBatch" && stale > 0) {
+          stale--;
+          return () => Promise.reject(makeError("nonce has already been used", "NONCE_EXPIRED", { transaction: {} as never }));
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const batcher = new LedgerBatcher({ providerAddress: await provider.getAddress(), flushIntervalMs: 60_000, maxBatchRecords: 100 }, {
+      ledger: racing, outbox, logger: silentLogger(), resetNonce: () => { resets++; },
+    });
+    expect(await batcher.flush()).to.equal(2);
+    expect(resets).to.equal(1);
     expect(batcher.health().consecutiveFailures).to.equal(0);
   });
 
