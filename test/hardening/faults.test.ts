@@ -1,0 +1,221 @@
+/**
+ * Faults of the ledger path, across processes: the provider runs as `riskshare node start` (a child
+ * process it is fine to SIGKILL), reaching a Hardhat node through a TCP proxy the test can cut;
+ * the querier is a member node in this process, sending lookups through its local API. After
+ * each fault the chain must hold exactly the queries the provider served: ledger records ==
+ * queries served, no duplicates, no gaps in the batch sequence (I-5, I-6), and the ledger verifies.
+ *
+ * Sizes: RISKSHARE_HARDENING_FULL=1 loads 2,000 records before the kills and cuts the RPC for 30 s;
+ * the default run loads 300 and cuts it for 5 s.
+ */
+import { expect } from "chai";
+import type { HealthResponse } from "../../node/api/index.ts";
+import { hexlify, randomBytes } from "ethers";
+import { connectChain, connectContracts, type ChainConnection, type ConsortiumContracts } from "../../node/chain/index.ts";
+import { KeyStore, updateConfig } from "../../node/config/index.ts";
+import { silentLogger } from "../../node/logger.ts";
+import { RiskshareNode } from "../../node/node.ts";
+import type { DevMember } from "../../scripts/devnet/consortium.ts";
+import { startNodeProcess, type NodeProcess } from "../../scripts/devnet/processes.ts";
+import { TcpProxy } from "../e2e/support/tcp-proxy.ts";
+import { apiClient, expectLedgerMatches, FULL, LIST_HEADER, pollUntil, startConsortium, type ApiClient, type Consortium } from "./support/consortium.ts";
+
+/** Records waiting in the outbox when the provider is killed during the flush. */
+const LOADED_RECORDS = FULL ? 2_000 : 300;
+/** Records per batch while draining them: many batches, so a kill lands between or inside them. */
+const DRAIN_BATCH_RECORDS = FULL ? 100 : 20;
+/** How long the chain RPC stays cut under load. */
+const OUTAGE_MS = FULL ? 30_000 : 5_000;
+/** The outbox cap of the full-outbox restart. */
+const SMALL_BACKLOG = 10;
+
+const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000_000n, quotaRatioBps: 0n };
+
+describe("faults: the ledger lands every served query once, whatever happens to the provider and the chain", function () {
+  this.timeout(600_000);
+  let consortium: Consortium;
+  let querier: DevMember, provider: DevMember;
+  let proxy: TcpProxy;
+  let querierNode: RiskshareNode;
+  let querierApi: ApiClient;
+  let providerProcess: NodeProcess | undefined;
+  let chain: ChainConnection;
+  let contracts: ConsortiumContracts;
+  /** Query ids of every lookup the provider answered: the ledger must end up holding exactly these. */
+  const served: string[] = [];
+
+  /** A random valid Chinese mobile number (a fresh identifier per lookup). */
+  function phone(): string {
+    return `138${String(Number.parseInt(hexlify(randomBytes(4)).slice(2), 16) % 100_000_000).padStart(8, "0")}`;
+  }
+
+  /** One lookup of the provider through the querier's API; its provider outcome. */
+  async function lookupOnce(): Promise<{ status: string; code?: string; queryId?: string }> {
+    const { status, body } = await querierApi.check({ items: [{ type: "phone", value: phone() }], providers: [provider.address], categories: ["fraud_confirmed"] });
+    expect(status, JSON.stringify(body)).to.equal(200);
+    const outcome = body.providers![0]!;
+    if (outcome.status === "answered") served.push(outcome.queryId!);
+    return outcome;
+  }
+
+  /** `count` lookups, `concurrency` at a time; every one must be answered. */
+  async function load(count: number, concurrency = 8): Promise<void> {
+    let next = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next += 1;
+        const outcome = await lookupOnce();
+        expect(outcome, JSON.stringify(outcome)).to.include({ status: "answered" });
+      }
+    }));
+  }
+
+  async function providerHealth(): Promise<HealthResponse> {
+    const api = apiClient(providerProcess!.runtime.apiUrl, await new KeyStore({ dataDir: provider.dataDir }).apiToken());
+    return (await api.health()).body;
+  }
+
+  async function startProvider(ledger: { flushIntervalMs: number; maxBatchRecords?: number; maxBacklog?: number }): Promise<void> {
+    await updateConfig(provider.dataDir, (c) => ({ ...c, ledger: { ...c.ledger, maxBatchRecords: 200, maxBacklog: 50_000, ...ledger } }));
+    providerProcess = await startNodeProcess(provider.dataDir);
+    await querierNode.connect(providerProcess.runtime.multiaddrs);
+  }
+
+  async function lastSequence(): Promise<bigint> {
+    return contracts.ledger.lastSequence(provider.address);
+  }
+
+  /** Waits until the provider's outbox is empty and the chain holds every served query, then checks the ledger. */
+  async function expectLedgerEqualsServed(what: string): Promise<void> {
+    const state = await pollUntil(`${what}: the served queries on chain`, async () => {
+      if ((await providerHealth()).ledger.backlog > 0) return undefined;
+      const ledger = await consortium.ledger(provider.address);
+      return ledger.records.length >= served.length ? ledger : undefined;
+    }, 120_000, 250);
+    expectLedgerMatches(state, served, what);
+  }
+
+  before(async () => {
+    consortium = await startConsortium({ names: ["Querier", "Provider"], policy: POLICY });
+    [querier, provider] = consortium.members as [DevMember, DevMember];
+    for (const member of [querier, provider]) {
+      await consortium.importAndPublish(member, `${LIST_HEADER}\ndevice_id,${member.name}-dev-1,fraud_confirmed,2,R01,2026-01-01\n`);
+    }
+    proxy = await TcpProxy.start(Number(new URL(consortium.chain.rpcUrl).port));
+    // The provider reaches the chain only through the proxy; the test reads the chain directly.
+    await updateConfig(provider.dataDir, (c) => ({ ...c, chain: { ...c.chain, rpcUrl: proxy.url } }));
+    querierNode = await RiskshareNode.open({ dataDir: querier.dataDir }, { logger: silentLogger() });
+    const info = await querierNode.start();
+    querierApi = apiClient(info.apiUrl, await new KeyStore({ dataDir: querier.dataDir }).apiToken());
+    chain = await connectChain({ rpcUrl: consortium.chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+    contracts = connectContracts(consortium.addresses, chain.provider);
+  });
+
+  after(async () => {
+    await providerProcess?.kill("SIGKILL");
+    await querierNode?.close();
+    chain?.provider.destroy();
+    await proxy?.stop();
+    await consortium?.stop();
+  });
+
+  it(`SIGKILL during a batch flush, twice: the ${LOADED_RECORDS} records land once each after the restart, in batches 1, 2, 3… with no gap`, async () => {
+    // Load the outbox without flushing: a long interval, and a batch size above what waits.
+    await startProvider({ flushIntervalMs: 600_000, maxBatchRecords: 5_000 });
+    await load(LOADED_RECORDS);
+    await providerProcess!.kill("SIGKILL");
+    expect(await lastSequence(), "nothing landed before the kill").to.equal(0n);
+
+    // Restart flushing at once, in many small batches; kill as soon as the chain's sequence moves.
+    const batches = Math.ceil(LOADED_RECORDS / DRAIN_BATCH_RECORDS);
+    const killedAt: bigint[] = [];
+    for (let kill = 0; kill < 2; kill++) {
+      const before = await lastSequence();
+      await startProvider({ flushIntervalMs: 100, maxBatchRecords: DRAIN_BATCH_RECORDS });
+      const moved = await pollUntil("the provider's batch sequence to move on chain", async () => {
+        const seq = await lastSequence();
+        return seq > before ? seq : undefined;
+      }, 60_000, 10);
+      await providerProcess!.kill("SIGKILL");
+      killedAt.push(moved);
+      expect(Number(await lastSequence()), `kill ${kill + 1} came in the middle of the flush`).to.be.below(batches);
+    }
+    console.log(`      (killed after batches ${killedAt.join(" and ")} of ${batches})`);
+
+    await startProvider({ flushIntervalMs: 100, maxBatchRecords: DRAIN_BATCH_RECORDS });
+    await expectLedgerEqualsServed("after two kills during the flush");
+  });
+
+  it(`cuts the chain RPC for ${OUTAGE_MS / 1000} s under continuous lookups: they keep being answered, and every one lands once after`, async () => {
+    await providerProcess!.kill("SIGTERM");
+    await startProvider({ flushIntervalMs: 300 });
+    let loading = true;
+    const problems: string[] = [];
+    let answeredDuringOutage = 0;
+    let outage = false;
+    const loader = (async () => {
+      while (loading) {
+        const outcome = await lookupOnce();
+        if (outcome.status !== "answered") problems.push(`${outcome.status} ${outcome.code}`);
+        else if (outage) answeredDuringOutage++;
+      }
+    })();
+    try {
+      await pollUntil("some lookups before the outage", () => (served.length > LOADED_RECORDS + 20 ? true : undefined), 60_000, 50);
+      await proxy.cut();
+      outage = true;
+      // Once a flush has failed, nothing more can land until the RPC is back.
+      await pollUntil("the provider to notice its flushes failing", async () => ((await providerHealth()).ledger.lastError !== undefined ? true : undefined), 30_000);
+      const landedAtCut = await consortium.ledger(provider.address);
+      // The outage lasts as long as it lasts: there is nothing to await but time.
+      await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+      const health = await providerHealth();
+      expect(health.status, JSON.stringify(health)).to.equal("degraded");
+      expect(health.reasons.join(" ")).to.contain("ledger flush failing");
+      expect((await consortium.ledger(provider.address)).records.length, "nothing lands while the RPC is cut").to.equal(landedAtCut.records.length);
+      await proxy.restore();
+      outage = false;
+      await pollUntil("the backlog to drain after the outage", async () => ((await providerHealth()).ledger.backlog < SMALL_BACKLOG ? true : undefined), 60_000);
+    } finally {
+      loading = false;
+      await loader;
+      await proxy.restore();
+    }
+    console.log(`      (${answeredDuringOutage} lookups answered during the outage)`);
+    expect(problems, "lookups not answered").to.deep.equal([]);
+    expect(answeredDuringOutage, "lookups answered during the outage").to.be.greaterThan(0);
+    await expectLedgerEqualsServed("after the RPC outage");
+  });
+
+  it(`restarts a provider whose outbox is full (maxBacklog ${SMALL_BACKLOG}): it refuses with E_BACKLOG until the chain takes the batch, then serves, and everything lands once`, async () => {
+    await providerProcess!.kill("SIGTERM");
+    await startProvider({ flushIntervalMs: 300, maxBacklog: SMALL_BACKLOG });
+    await proxy.cut();
+    for (let i = 0; i < SMALL_BACKLOG; i++) {
+      const outcome = await lookupOnce();
+      expect(outcome, `lookup ${i + 1}`).to.include({ status: "answered" });
+    }
+    expect(await lookupOnce(), "one past the cap").to.include({ status: "denied", code: "E_BACKLOG" });
+    await providerProcess!.kill("SIGKILL");
+
+    // Restart with the chain readable but producing no blocks (a BFT chain without quorum): the
+    // node starts, sends its batch, and waits for it to be mined.
+    await consortium.rpc("evm_setAutomine", [false]);
+    try {
+      await proxy.restore();
+      await startProvider({ flushIntervalMs: 300, maxBacklog: SMALL_BACKLOG });
+      const refusing = await providerHealth();
+      expect(refusing.status).to.equal("refusing");
+      expect(refusing.reasons.join(" ")).to.contain("outbox is full");
+      await pollUntil("the batch to wait in the mempool", async () => ((await consortium.rpc("eth_getBlockByNumber", ["pending", false]) as { transactions: unknown[] }).transactions.length > 0 ? true : undefined), 30_000);
+      for (let i = 0; i < 3; i++) expect(await lookupOnce(), `while full, lookup ${i + 1}`).to.include({ status: "denied", code: "E_BACKLOG" });
+    } finally {
+      await consortium.rpc("evm_setAutomine", [true]);
+      await consortium.rpc("evm_mine");
+    }
+    await pollUntil("the outbox to drain", async () => ((await providerHealth()).ledger.backlog === 0 ? true : undefined), 60_000);
+    expect((await providerHealth()).status).to.equal("ok");
+    expect(await lookupOnce(), "served again once drained").to.include({ status: "answered" });
+    await expectLedgerEqualsServed("after the full-outbox restart");
+  });
+});
