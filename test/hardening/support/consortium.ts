@@ -108,6 +108,12 @@ export async function startConsortium(opts: {
   }
 }
 
+/** The part of a ledger read that concerns one provider (failures stay those of the whole ledger). */
+export function forProvider(state: LedgerState, provider: string): LedgerState {
+  const mine = (address: string) => address.toLowerCase() === provider.toLowerCase();
+  return { ...state, records: state.records.filter((r) => mine(r.provider)), batches: state.batches.filter((b) => mine(b.provider)) };
+}
+
 async function readLedgerState(rpcUrl: string, addresses: ContractAddresses, provider?: string): Promise<LedgerState> {
   try {
     return await readLedgerStateOnce(rpcUrl, addresses, provider);
