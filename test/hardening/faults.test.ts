@@ -129,9 +129,15 @@ describe("faults: the ledger lands every served query once, whatever happens to 
     // Restart flushing at once, in many small batches; kill as soon as the chain's sequence moves.
     const batches = Math.ceil(LOADED_RECORDS / DRAIN_BATCH_RECORDS);
     const killedAt: bigint[] = [];
+    /** Restarts that found their pending batch already on chain (killed between the transaction and noting it). */
+    let foundOnChain = 0;
+    const noteRestart = () => {
+      if (providerProcess!.log().includes("ledger batch found on chain after restart")) foundOnChain++;
+    };
     for (let kill = 0; kill < 2; kill++) {
       const before = await lastSequence();
       await startProvider({ flushIntervalMs: 100, maxBatchRecords: DRAIN_BATCH_RECORDS });
+      if (kill > 0) noteRestart();
       const moved = await pollUntil("the provider's batch sequence to move on chain", async () => {
         const seq = await lastSequence();
         return seq > before ? seq : undefined;
@@ -140,10 +146,10 @@ describe("faults: the ledger lands every served query once, whatever happens to 
       killedAt.push(moved);
       expect(Number(await lastSequence()), `kill ${kill + 1} came in the middle of the flush`).to.be.below(batches);
     }
-    console.log(`      (killed after batches ${killedAt.join(" and ")} of ${batches})`);
-
     await startProvider({ flushIntervalMs: 100, maxBatchRecords: DRAIN_BATCH_RECORDS });
     await expectLedgerEqualsServed("after two kills during the flush");
+    noteRestart();
+    console.log(`      (killed after batches ${killedAt.join(" and ")} of ${batches}; ${foundOnChain} of 2 restarts found the batch in flight already on chain)`);
   });
 
   it(`cuts the chain RPC for ${OUTAGE_MS / 1000} s under continuous lookups: they keep being answered, and every one lands once after`, async () => {
