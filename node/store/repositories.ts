@@ -74,6 +74,39 @@ export class EntryRepository {
     return this.#db.getMany(dbKeys);
   }
 
+  /**
+   * {@link getMany} for a large batch of db keys: the values come back in input order, but LevelDB
+   * is asked in key order, which costs it about half as much per key as random order (hashed keys
+   * are random). Also flags every key that occurs more than once in the batch.
+   */
+  async getManyInKeyOrder(dbKeys: readonly Buffer[]): Promise<{ values: Array<Buffer | undefined>; repeated: Uint8Array }> {
+    const count = dbKeys.length;
+    const at = this.#entryPrefix.length;
+    // Type code and the first 5 hash bytes as one exact number: orders almost every pair without a Buffer compare.
+    const head = new Float64Array(count);
+    const order = new Uint32Array(count);
+    for (let i = 0; i < count; i++) {
+      const key = dbKeys[i]!;
+      head[i] = key[at]! * 2 ** 40 + key.readUIntBE(at + 1, 5);
+      order[i] = i;
+    }
+    order.sort((a, b) => head[a]! - head[b]! || Buffer.compare(dbKeys[a]!, dbKeys[b]!));
+    const sorted: Buffer[] = new Array(count);
+    for (let j = 0; j < count; j++) sorted[j] = dbKeys[order[j]!]!;
+    const found = await this.#db.getMany(sorted);
+    const values: Array<Buffer | undefined> = new Array(count);
+    const repeated = new Uint8Array(count);
+    for (let j = 0; j < count; j++) {
+      const i = order[j]!;
+      values[i] = found[j];
+      if (j > 0) {
+        const previous = order[j - 1]!;
+        if (head[i] === head[previous] && dbKeys[i]!.equals(dbKeys[previous]!)) repeated[i] = repeated[previous] = 1;
+      }
+    }
+    return { values, repeated };
+  }
+
   /** Queues a new entry and its index records. */
   queueAdd(batch: Batch, dbKey: Buffer, value: Buffer, categoryId: number, expiresAtSec: number | undefined): void {
     batch.put(dbKey, value);

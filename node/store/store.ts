@@ -257,10 +257,10 @@ export class Store {
     return this.#exclusive(async () => {
       const db = this.#queued("upsert");
       this.#requireEpoch();
-      const stored = keys.length === 0 ? [] : await this.#entries.getMany(keys);
+      const { values: stored, repeated } = await this.#entries.getManyInKeyOrder(keys);
       const batch = db.batch();
       const deltas = new Map<number, number>();
-      const latest = new Map<string, Buffer>(); // entries written earlier in this call
+      const latest = new Map<string, Buffer>(); // entries written earlier in this call, for keys it repeats
       const outcomes: UpsertOutcome[] = new Array(entries.length);
       let added = 0;
       let updated = 0;
@@ -268,8 +268,8 @@ export class Store {
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]!;
         const key = keys[i]!;
-        const id = key.toString("latin1");
-        const current = latest.get(id) ?? stored[i];
+        const id = repeated[i] === 1 ? key.toString("latin1") : undefined;
+        const current = (id === undefined ? undefined : latest.get(id)) ?? stored[i];
         const fields = {
           categoryId: entry.categoryId, level: entry.level, reason: entry.reason, reportedAtSec: entry.reportedAtSec,
           expiresAtSec: entry.expiresAtSec, ownRef: entry.ownRef,
@@ -278,7 +278,7 @@ export class Store {
           const value = encodeEntryValue({ ...fields, addedAtSec: nowSec });
           this.#entries.queueAdd(batch, key, value, entry.categoryId, entry.expiresAtSec);
           bump(deltas, entry.categoryId, 1);
-          latest.set(id, value);
+          if (id !== undefined) latest.set(id, value);
           outcomes[i] = "added";
           added++;
           continue;
@@ -292,7 +292,7 @@ export class Store {
         this.#entries.queueReplace(batch, key, current, value, entry.categoryId, entry.expiresAtSec);
         bump(deltas, entryValueCategory(current), -1);
         bump(deltas, entry.categoryId, 1);
-        latest.set(id, value);
+        if (id !== undefined) latest.set(id, value);
         outcomes[i] = "updated";
         updated++;
       }

@@ -98,6 +98,34 @@ describe("store", () => {
       expect((await store.verify()).ok).to.equal(true);
     });
 
+    it("answers a large call in input order, with repeats and near-equal keys, as one-by-one upserts would", async () => {
+      // Keys that share their first bytes, repeat within the call, or are already stored: the
+      // store probes them in key order, and must still apply them in input order.
+      const hashOf = (n: number): Uint8Array => {
+        const hash = new Uint8Array(32);
+        hash[0] = n % 3; // many equal heads…
+        hash[31] = n; // …told apart only by the last byte
+        hash[7] = n >> 8;
+        return hash;
+      };
+      const types = ["phone", "email", "device_id"];
+      const drawn = fc.sample(fc.record({ n: fc.nat(60), type: fc.nat(2), categoryId: fc.integer({ min: 1, max: 3 }), level: fc.integer({ min: 1, max: 5 }) }), { seed: 7, numRuns: 400 });
+      const entries: EntryInput[] = drawn.map((d) => ({
+        type: types[d.type]!, hash: hashOf(d.n), categoryId: d.categoryId, level: d.level as RiskLevel, reason: "R01", reportedAtSec: NOW - DAY,
+      }));
+      const batched = await freshStore();
+      const single = await freshStore();
+      await batched.upsert(entries.slice(0, 50), { nowSec: NOW });
+      for (const e of entries.slice(0, 50)) await single.upsert([e], { nowSec: NOW });
+      const result = await batched.upsert(entries.slice(50), { nowSec: NOW });
+      const expected: string[] = [];
+      for (const e of entries.slice(50)) expected.push(...(await single.upsert([e], { nowSec: NOW })).outcomes);
+      expect(result.outcomes).to.deep.equal(expected);
+      expect(batched.countPerCategory()).to.deep.equal(single.countPerCategory());
+      expect(await collect(batched.entries())).to.deep.equal(await collect(single.entries()));
+      expect((await batched.verify()).ok).to.equal(true);
+    });
+
     it("keeps added-at when an entry is updated, and moves it between categories", async () => {
       const store = await freshStore();
       await store.upsert([entry("phone", "13800138000")], { nowSec: NOW });
