@@ -11,7 +11,7 @@
 export * from "./eip712.ts";
 export * from "./outcomes.ts";
 export * from "./governance.ts";
-export { CHAIN_DEFAULTS, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
+export { CHAIN_DEFAULTS, MAX_BATCH_RECORDS, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
 export { translateChainError } from "./errors.ts";
 export { connectChain, connectSigner, type ChainConnection, type ChainConnectionOptions } from "./provider.ts";
 export { connectContracts, readCompanions, type ConsortiumContracts, type ContractAddresses } from "./contracts.ts";
@@ -20,10 +20,13 @@ export {
   ConsortiumView, type CategoryInfo, type ConsortiumViewHealth, type ConsortiumViewModules, type ConsortiumViewOptions,
   type ContributionInfo, type MemberInfo,
 } from "./view.ts";
+export { LedgerBatcher, type LedgerBatch, type LedgerBatcherModules, type LedgerBatcherOptions, type LedgerHealth, type LedgerOutbox } from "./ledger.ts";
+export { toQueryRecord, type LedgerRecord } from "./ledger-record.ts";
 export {
-  LedgerBatcher, toQueryRecord, type LedgerBatch, type LedgerBatcherModules, type LedgerBatcherOptions, type LedgerHealth,
-  type LedgerOutbox, type LedgerRecord,
-} from "./ledger.ts";
+  ContractLedgerChannel, RpcLedgerChannel, type LedgerChannel, type RpcLedgerChannelModules, type RpcLedgerChannelOptions, type SubmittedBatch,
+} from "./ledger-channel.ts";
+export { HttpJsonRpc, type HttpJsonRpcModules, type HttpJsonRpcOptions, type JsonRpcCaller } from "./rpc.ts";
+export { encodeRecordBatch, recordBatchGasLimit, signRawTransaction, transactionHash, RECORD_CALLDATA_BYTES, type QueryRecordStruct, type RawTransactionFields } from "./ledger-tx.ts";
 export {
   MAX_REQUEST_TTL_SECONDS, membershipHistory, readLedger, requestOfRecord, verifyLedger, type MembershipHistory,
   type AuditBatch, type AuditFailure, type AuditModules, type AuditRecord, type LedgerQuery,

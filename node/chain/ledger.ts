@@ -1,21 +1,10 @@
-import { isError, Signature } from "ethers";
+import { isError } from "ethers";
 import type { Logger } from "../logger.ts";
 import { RiskshareError } from "../errors.ts";
-import type { LookupRequest } from "./eip712.ts";
-import type { IQueryLedger } from "../../types/ethers-contracts/index.ts";
 import { CHAIN_DEFAULTS } from "./options.ts";
 import { translateChainError } from "./errors.ts";
-
-/** One query as the provider keeps it until it lands on chain. */
-export interface LedgerRecord {
-  request: LookupRequest;
-  /** The querier's 65-byte EIP-712 signature (0x-hex); may be garbage on a denied request. */
-  signature: string;
-  /** QueryOutcome code. */
-  outcome: number;
-  hitCount: number;
-  receivedAtMs: number;
-}
+import type { LedgerChannel } from "./ledger-channel.ts";
+import type { LedgerRecord } from "./ledger-record.ts";
 
 /** A batch of outbox records bound to a ledger sequence number. */
 export interface LedgerBatch {
@@ -29,14 +18,19 @@ export interface LedgerBatch {
  * records under the same sequence number (I-6).
  */
 export interface LedgerOutbox {
-  /** The batch assigned but not yet confirmed on chain, if any. */
-  pendingBatch(): Promise<LedgerBatch | undefined>;
-  /** Binds up to `maxRecords` of the oldest unassigned records to `seq`, durably; undefined when none wait. */
+  /** The batches assigned but not yet confirmed on chain, oldest first (consecutive sequence numbers). */
+  pendingBatches(): Promise<LedgerBatch[]>;
+  /**
+   * Binds up to `maxRecords` of the oldest unassigned records to `seq`, durably; undefined when
+   * none wait. `seq` must follow the newest pending batch's, if any.
+   */
   assignBatch(seq: bigint, maxRecords: number): Promise<LedgerBatch | undefined>;
-  /** Deletes the records of the batch `seq` once it is on chain. */
+  /** Deletes the records of the batch `seq`, the oldest pending one, once it is on chain. */
   completeBatch(seq: bigint): Promise<void>;
   /** Records not yet on chain (assigned or not). */
   size(): Promise<number>;
+  /** Records not yet bound to a batch. */
+  unassigned(): number;
 }
 
 /** Options of {@link LedgerBatcher}. */
@@ -44,18 +38,22 @@ export interface LedgerBatcherOptions {
   providerAddress: string;
   flushIntervalMs: number;
   maxBatchRecords: number;
+  /**
+   * Batch transactions sent before the oldest is mined. Their nonces and sequence numbers are
+   * consecutive, so they land in order; one that fails makes the later ones revert (bad
+   * sequence), and the next flush resends from the chain's last sequence number.
+   */
+  maxInFlight?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
 }
 
 /** Dependencies of {@link LedgerBatcher}. */
 export interface LedgerBatcherModules {
-  /** QueryLedger bound to the provider's signer. */
-  ledger: IQueryLedger;
+  /** How batches reach QueryLedger (RpcLedgerChannel in a node). */
+  channel: LedgerChannel;
   outbox: LedgerOutbox;
   logger: Logger;
-  /** Called after a failed send so a locally counted nonce cannot leave a gap (ethers NonceManager.reset). */
-  resetNonce?: () => void;
 }
 
 /** What the batcher tells a health check. */
@@ -65,36 +63,6 @@ export interface LedgerHealth {
   consecutiveFailures: number;
   lastError?: string;
 }
-
-/** Converts an outbox record into the QueryLedger's calldata struct (compact EIP-2098 signature). */
-export function toQueryRecord(record: LedgerRecord): {
-  querier: string; categoryMask: bigint; deadline: bigint; itemCount: number; hitCount: number; outcome: number;
-  itemsCommitment: string; nonce: string; signatureR: string; signatureVs: string;
-} {
-  let signatureR = ZERO32;
-  let signatureVs = ZERO32;
-  try {
-    const signature = Signature.from(record.signature);
-    signatureR = signature.r;
-    signatureVs = signature.yParityAndS;
-  } catch {
-    // A request denied for a malformed signature is still recorded, with an empty signature.
-  }
-  return {
-    querier: record.request.querier,
-    categoryMask: record.request.categoryMask,
-    deadline: record.request.deadline,
-    itemCount: record.request.itemCount,
-    hitCount: record.hitCount,
-    outcome: record.outcome,
-    itemsCommitment: record.request.itemsCommitment,
-    nonce: record.request.nonce,
-    signatureR,
-    signatureVs,
-  };
-}
-
-const ZERO32 = `0x${"00".repeat(32)}`;
 
 /** Immediate resends after a stale-nonce refusal, before the flush counts as failed. */
 const MAX_NONCE_RETRIES = 3;
@@ -117,6 +85,7 @@ export class LedgerBatcher {
 
   constructor(opts: LedgerBatcherOptions, modules: LedgerBatcherModules) {
     this.opts = {
+      maxInFlight: CHAIN_DEFAULTS.maxInFlightBatches,
       initialBackoffMs: CHAIN_DEFAULTS.initialBackoffMs,
       maxBackoffMs: CHAIN_DEFAULTS.maxBackoffMs,
       ...opts,
@@ -180,63 +149,94 @@ export class LedgerBatcher {
   }
 
   private async flushAll(): Promise<number> {
-    let landed = 0;
+    const progress = { landed: 0 };
     let nonceRetries = 0;
     try {
       for (;;) {
-        let count: number;
         try {
-          count = await this.flushOne();
+          await this.drain(progress);
+          break;
         } catch (err) {
           // Another program sent a transaction from this key (the operator's CLI, say): the
-          // locally counted nonce is stale. Recount and send again at once; the batch keeps its seq.
+          // locally counted nonce is stale. Recount and send again at once; batches keep their seq.
           if ((isError(err, "NONCE_EXPIRED") || isError(err, "REPLACEMENT_UNDERPRICED")) && nonceRetries < MAX_NONCE_RETRIES) {
             nonceRetries++;
-            this.modules.resetNonce?.();
             continue;
           }
           throw err;
         }
-        if (count === 0) break;
-        landed += count;
       }
       this.health_ = { ...this.health_, lastFlushAtMs: Date.now(), consecutiveFailures: 0 };
       delete this.health_.lastError;
-      return landed;
+      return progress.landed;
     } catch (err) {
-      this.modules.resetNonce?.();
+      this.modules.channel.reset();
       const translated = translateChainError(err, "record a query batch on chain");
       this.health_ = { ...this.health_, consecutiveFailures: this.health_.consecutiveFailures + 1, lastError: translated.code };
-      this.log.warn({ code: translated.code, failures: this.health_.consecutiveFailures }, "ledger flush failed; will retry");
+      this.log.warn({ code: translated.code, failures: this.health_.consecutiveFailures, landed: progress.landed }, "ledger flush failed; will retry");
       throw translated;
     }
   }
 
-  /** Lands one batch; returns its record count, 0 when nothing waits. */
-  private async flushOne(): Promise<number> {
-    const { ledger, outbox } = this.modules;
-    const onChainSeq = await ledger.lastSequence(this.opts.providerAddress);
-    let batch = await outbox.pendingBatch();
-    if (batch && onChainSeq >= batch.seq) {
-      // The transaction landed but the node stopped before it could note it.
-      await outbox.completeBatch(batch.seq);
-      this.health_.lastLandedSeq = batch.seq;
-      this.log.info({ seq: batch.seq, records: batch.records.length }, "ledger batch found on chain after restart");
-      return batch.records.length;
+  /**
+   * Lands every waiting record: first the batches a previous run bound to sequence numbers (those
+   * already on chain are only noted), then new ones, up to maxInFlight at a time. A partial batch
+   * is sent only when nothing else is in flight, so a trickle of lookups does not become a stream
+   * of tiny transactions.
+   */
+  private async drain(progress: { landed: number }): Promise<void> {
+    const { channel, outbox } = this.modules;
+    channel.reset();
+    const onChainSeq = await channel.lastSequence();
+    const resend: LedgerBatch[] = [];
+    for (const batch of await outbox.pendingBatches()) {
+      if (batch.seq <= onChainSeq) {
+        // The transaction landed but the node stopped before it could note it.
+        await outbox.completeBatch(batch.seq);
+        this.noteLanded(progress, batch, undefined, "ledger batch found on chain after restart");
+      } else {
+        resend.push(batch);
+      }
     }
-    batch ??= await outbox.assignBatch(onChainSeq + 1n, this.opts.maxBatchRecords);
-    if (!batch) return 0;
-    if (batch.seq !== onChainSeq + 1n) {
+    if (resend.length > 0 && resend[0]!.seq !== onChainSeq + 1n) {
       throw new RiskshareError("E_INTERNAL", "the ledger outbox and the chain disagree on the batch sequence", {
-        outboxSeq: batch.seq, chainSeq: onChainSeq,
+        outboxSeq: resend[0]!.seq, chainSeq: onChainSeq,
       });
     }
-    const tx = await ledger.recordBatch(batch.seq, batch.records.map(toQueryRecord));
-    const receipt = await tx.wait();
-    if (receipt?.status !== 1) throw new RiskshareError("E_CHAIN_REVERTED", "the query batch transaction failed", { seq: batch.seq });
-    await outbox.completeBatch(batch.seq);
+    let nextSeq = onChainSeq + 1n + BigInt(resend.length);
+    const inFlight: Array<{ batch: LedgerBatch; mined: Promise<{ gasUsed: bigint }> }> = [];
+    try {
+      for (;;) {
+        while (inFlight.length < this.opts.maxInFlight) {
+          let batch = resend.shift();
+          if (!batch) {
+            if (inFlight.length > 0 && outbox.unassigned() < this.opts.maxBatchRecords) break;
+            batch = await outbox.assignBatch(nextSeq, this.opts.maxBatchRecords);
+            if (!batch) break;
+            nextSeq++;
+          }
+          const mined = channel.confirm(await channel.submit(batch.seq, batch.records));
+          mined.catch(() => undefined); // awaited in order below; a later one may fail first
+          inFlight.push({ batch, mined });
+        }
+        const oldest = inFlight[0];
+        if (!oldest) return;
+        const { gasUsed } = await oldest.mined;
+        inFlight.shift();
+        await outbox.completeBatch(oldest.batch.seq);
+        this.noteLanded(progress, oldest.batch, gasUsed, "ledger batch landed");
+      }
+    } catch (err) {
+      // Let the transactions already sent settle, so the retry starts from what the chain holds
+      // instead of resending batches that are about to land.
+      await Promise.allSettled(inFlight.map((f) => f.mined));
+      throw err;
+    }
+  }
+
+  private noteLanded(progress: { landed: number }, batch: LedgerBatch, gasUsed: bigint | undefined, message: string): void {
+    progress.landed += batch.records.length;
     this.health_.lastLandedSeq = batch.seq;
-    this.log.info({ seq: batch.seq, records: batch.records.length, gasUsed: receipt.gasUsed }, "ledger batch landed");
-    return batch.records.length;
+    this.log.info({ seq: batch.seq, records: batch.records.length, ...(gasUsed === undefined ? {} : { gasUsed }) }, message);
   }
 }

@@ -7,7 +7,16 @@ export const CHAIN_DEFAULTS = {
   /** First retry delay of the ledger batcher after a failed flush; doubles up to maxBackoffMs. */
   initialBackoffMs: 250,
   maxBackoffMs: 15_000,
+  /** Ledger batch transactions in flight at once (pipelined, consecutive nonces). */
+  maxInFlightBatches: 4,
 } as const;
+
+/**
+ * Most records a ledger batch may carry. 400 × 320 bytes of calldata keeps a batch transaction
+ * under 128 KiB, the largest transaction geth-family clients accept into their pools, and at
+ * ~8,000 gas a record far under the 2^24 per-transaction gas cap of EIP-7825.
+ */
+export const MAX_BATCH_RECORDS = 400;
 
 /** Reciprocity policy of one category, in the units the registry stores. */
 export interface CategoryPolicyInput {

@@ -43,6 +43,10 @@ export const CONFIG_DEFAULTS = {
     flushIntervalMs: 5_000,
     /** …or as soon as this many records wait (one transaction each batch; see the gas table). */
     maxBatchRecords: 200,
+    /** Batch transactions sent before the oldest is mined (they land in order). */
+    maxInFlightBatches: 4,
+    /** A batch not mined within this time fails the flush, which is retried from the chain's state. */
+    confirmTimeoutMs: 120_000,
     /** Above this many unflushed records the node refuses new lookups (fail closed). */
     maxBacklog: 50_000,
   },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_BATCH_RECORDS } from "../chain/options.ts";
 import { CONFIG_DEFAULTS, CONFIG_VERSION } from "./options.ts";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
@@ -35,7 +36,9 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   ledger: z.strictObject({
     flushIntervalMs: z.number().int().min(10).max(3_600_000).default(CONFIG_DEFAULTS.ledger.flushIntervalMs),
-    maxBatchRecords: z.number().int().min(1).max(5_000).default(CONFIG_DEFAULTS.ledger.maxBatchRecords),
+    maxBatchRecords: z.number().int().min(1).max(MAX_BATCH_RECORDS).default(CONFIG_DEFAULTS.ledger.maxBatchRecords),
+    maxInFlightBatches: z.number().int().min(1).max(16).default(CONFIG_DEFAULTS.ledger.maxInFlightBatches),
+    confirmTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(CONFIG_DEFAULTS.ledger.confirmTimeoutMs),
     maxBacklog: z.number().int().min(1).default(CONFIG_DEFAULTS.ledger.maxBacklog),
   }).prefault({}),
   lookup: z.strictObject({

@@ -3,7 +3,7 @@ import { RiskshareError } from "../errors.ts";
 import type { LedgerBatch, LedgerOutbox, LedgerRecord } from "../chain/index.ts";
 
 /** The sublevel the outbox lives in: string keys, JSON values. */
-export type OutboxLevel = AbstractSublevel<any, any, string, StoredRecord | PendingBatch | number>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type OutboxLevel = AbstractSublevel<any, any, string, StoredRecord | PendingBatch[] | PendingBatch | number>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** A ledger record as stored: bigints as decimal strings. */
 interface StoredRecord {
@@ -40,7 +40,8 @@ export class Outbox implements LedgerOutbox {
   private readonly db: OutboxLevel;
   private next = 0;
   private flushed = 0;
-  private pending: PendingBatch | undefined;
+  /** Batches bound to sequence numbers, oldest first: consecutive seqs over consecutive record ranges. */
+  private pending: PendingBatch[] = [];
   private queue: Array<{ record: StoredRecord; resolve: () => void; reject: (err: unknown) => void }> = [];
   private writing: Promise<void> | undefined;
   private lock: Promise<unknown> = Promise.resolve();
@@ -54,7 +55,9 @@ export class Outbox implements LedgerOutbox {
   async open(): Promise<void> {
     this.next = ((await this.db.get(NEXT_KEY)) as number | undefined) ?? 0;
     this.flushed = ((await this.db.get(FLUSHED_KEY)) as number | undefined) ?? 0;
-    this.pending = (await this.db.get(PENDING_KEY)) as PendingBatch | undefined;
+    const pending = (await this.db.get(PENDING_KEY)) as PendingBatch[] | PendingBatch | undefined;
+    // Before batches were pipelined, one pending batch was stored as an object.
+    this.pending = pending === undefined ? [] : Array.isArray(pending) ? pending : [pending];
   }
 
   /** Appends a record durably (fsync) and resolves only then; E_BACKLOG when the backlog is full. */
@@ -78,36 +81,52 @@ export class Outbox implements LedgerOutbox {
     return this.next - this.flushed;
   }
 
+  /** Records not yet bound to a batch. */
+  unassigned(): number {
+    return this.next - (this.pending.at(-1)?.to ?? this.flushed);
+  }
+
   /** The configured backlog cap. */
   get maxBacklog(): number {
     return this.opts.maxBacklog;
   }
 
-  async pendingBatch(): Promise<LedgerBatch | undefined> {
-    return this.exclusive(async () => (this.pending ? { seq: BigInt(this.pending.seq), records: await this.read(this.pending.from, this.pending.to) } : undefined));
+  async pendingBatches(): Promise<LedgerBatch[]> {
+    return this.exclusive(async () => {
+      const batches: LedgerBatch[] = [];
+      for (const p of this.pending) batches.push({ seq: BigInt(p.seq), records: await this.read(p.from, p.to) });
+      return batches;
+    });
   }
 
   async assignBatch(seq: bigint, maxRecords: number): Promise<LedgerBatch | undefined> {
     return this.exclusive(async () => {
-      if (this.pending) throw new RiskshareError("E_INTERNAL", "a batch is already pending", { seq: this.pending.seq });
-      if (this.next === this.flushed) return undefined;
-      const pending: PendingBatch = { seq: seq.toString(), from: this.flushed, to: Math.min(this.next, this.flushed + maxRecords) };
+      const last = this.pending.at(-1);
+      if (last && BigInt(last.seq) + 1n !== seq) {
+        throw new RiskshareError("E_INTERNAL", "a new ledger batch must follow the newest pending one", { pendingSeq: last.seq, seq });
+      }
+      const from = last?.to ?? this.flushed;
+      if (from === this.next) return undefined;
+      const batch: PendingBatch = { seq: seq.toString(), from, to: Math.min(this.next, from + maxRecords) };
+      const pending = [...this.pending, batch];
       await this.db.put(PENDING_KEY, pending, { sync: true } as object);
       this.pending = pending;
-      return { seq, records: await this.read(pending.from, pending.to) };
+      return { seq, records: await this.read(batch.from, batch.to) };
     });
   }
 
   async completeBatch(seq: bigint): Promise<void> {
     return this.exclusive(async () => {
-      const pending = this.pending;
-      if (!pending || pending.seq !== seq.toString()) throw new RiskshareError("E_INTERNAL", "no such pending batch", { seq });
-      const ops: Array<{ type: "del"; key: string } | { type: "put"; key: string; value: number }> = [];
-      for (let index = pending.from; index < pending.to; index++) ops.push({ type: "del", key: recordKey(index) });
-      ops.push({ type: "put", key: FLUSHED_KEY, value: pending.to }, { type: "del", key: PENDING_KEY });
+      const oldest = this.pending[0];
+      if (!oldest || oldest.seq !== seq.toString()) throw new RiskshareError("E_INTERNAL", "no such pending batch, or not the oldest", { seq });
+      const rest = this.pending.slice(1);
+      const ops: Array<{ type: "del"; key: string } | { type: "put"; key: string; value: number | PendingBatch[] }> = [];
+      for (let index = oldest.from; index < oldest.to; index++) ops.push({ type: "del", key: recordKey(index) });
+      ops.push({ type: "put", key: FLUSHED_KEY, value: oldest.to });
+      ops.push(rest.length > 0 ? { type: "put", key: PENDING_KEY, value: rest } : { type: "del", key: PENDING_KEY });
       await this.db.batch(ops, { sync: true } as object);
-      this.flushed = pending.to;
-      this.pending = undefined;
+      this.flushed = oldest.to;
+      this.pending = rest;
     });
   }
 

@@ -4,14 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
 import { Level } from "level";
-import { hexlify, makeError, randomBytes, type Signer } from "ethers";
+import { hexlify, makeError, randomBytes, Wallet, type Signer } from "ethers";
 import {
-  connectContracts, deployConsortium, LedgerBatcher, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable, QueryOutcome,
-  readLedger, toQueryRecord, verifyLedger, type ConsortiumContracts, type LedgerRecord, type LookupRequest,
+  connectContracts, ContractLedgerChannel, deployConsortium, LedgerBatcher, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
+  QueryOutcome, readLedger, RpcLedgerChannel, toQueryRecord, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
+  type LedgerRecord, type LookupRequest,
 } from "../../node/chain/index.ts";
 import { Outbox, type OutboxLevel } from "../../node/store/outbox.ts";
 import { silentLogger } from "../../node/logger.ts";
-import { isRiskshareError } from "../../node/errors.ts";
+import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
+import { devAccount } from "../../scripts/devnet/consortium.ts";
 
 const { ethers } = await network.create();
 
@@ -19,13 +21,15 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
   let dir: string;
   let db: Level<string, unknown>;
   let contracts: ConsortiumContracts;
-  let provider: Signer;
+  /** The provider member's key (Hardhat's account 1: the same mnemonic as the devnet's). */
+  let provider: Wallet;
   let querier: Signer;
   let chainId: bigint;
 
   before(async () => {
     const [admin, a, b] = await ethers.getSigners();
-    provider = a!;
+    provider = new Wallet(devAccount(1).privateKey);
+    expect(provider.address).to.equal(await a!.getAddress());
     querier = b!;
     chainId = (await ethers.provider.getNetwork()).chainId;
     const deployment = await deployConsortium(admin!, {
@@ -34,7 +38,7 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
         { address: await b!.getAddress(), name: "Querier", peerId: hexlify(randomBytes(38)) },
       ],
     }, silentLogger());
-    contracts = connectContracts(deployment.addresses, provider);
+    contracts = connectContracts(deployment.addresses, a!);
   });
 
   beforeEach(async () => {
@@ -68,7 +72,53 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
   }
 
   async function providerSeq(): Promise<bigint> {
-    return contracts.ledger.lastSequence(await provider.getAddress());
+    return contracts.ledger.lastSequence(provider.address);
+  }
+
+  /** The node's channel: raw transactions signed with the provider's key, over the test chain's JSON-RPC. */
+  function rpcChannel(): RpcLedgerChannel {
+    return new RpcLedgerChannel(
+      { chainId, ledgerAddress: contracts.addresses.ledger, confirmTimeoutMs: 30_000, pollIntervalMs: 50 },
+      { rpc: { call: (method, params) => ethers.provider.send(method, params) }, fees: ethers.provider, wallet: provider, ledger: contracts.ledger },
+    );
+  }
+
+  function batcher(channel: LedgerChannel, outbox: Outbox, opts: Partial<LedgerBatcherOptions> = {}): LedgerBatcher {
+    return new LedgerBatcher({ providerAddress: provider.address, flushIntervalMs: 60_000, maxBatchRecords: 100, ...opts }, { channel, outbox, logger: silentLogger() });
+  }
+
+  /** Wraps `inner`, logging each submit. */
+  function tracing(inner: LedgerChannel, events: string[]): LedgerChannel {
+    return {
+      lastSequence: () => inner.lastSequence(),
+      reset: () => inner.reset(),
+      submit: async (seq, records) => {
+        const submitted = await inner.submit(seq, records);
+        events.push(`submit ${seq}`);
+        return submitted;
+      },
+      confirm: (batch) => inner.confirm(batch),
+    };
+  }
+
+  /** Makes `outbox` log each batch the batcher notes as landed, into `events`. */
+  function traceCompletions(outbox: Outbox, events: string[]): Outbox {
+    const complete = outbox.completeBatch.bind(outbox);
+    outbox.completeBatch = async (seq) => {
+      await complete(seq);
+      events.push(`landed ${seq}`);
+    };
+    return outbox;
+  }
+
+  async function expectEachOnChainOnce(records: readonly LedgerRecord[]): Promise<void> {
+    const { records: onChain, batches } = await readLedger({ provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId });
+    const ids = onChain.map((r) => r.queryId);
+    for (const record of records) {
+      const id = lookupRequestDigest(chainId, contracts.addresses.ledger, record.request);
+      expect(ids.filter((x) => x === id), `query ${id}`).to.have.length(1);
+    }
+    expect(await verifyLedger({ provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId }, { records: onChain, batches })).to.deep.equal([]);
   }
 
   it("lands every appended record once, in batches with consecutive sequence numbers", async () => {
@@ -76,33 +126,56 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     const records = await Promise.all(Array.from({ length: 25 }, () => signedRecord()));
     await Promise.all(records.map((r) => outbox.append(r)));
     const startSeq = await providerSeq();
-    const batcher = new LedgerBatcher({ providerAddress: await provider.getAddress(), flushIntervalMs: 60_000, maxBatchRecords: 10 }, { ledger: contracts.ledger, outbox, logger: silentLogger() });
-    expect(await batcher.flush()).to.equal(25);
+    expect(await batcher(rpcChannel(), outbox, { maxBatchRecords: 10 }).flush()).to.equal(25);
     expect(await providerSeq()).to.equal(startSeq + 3n);
     expect(await outbox.size()).to.equal(0);
-    const { records: onChain, batches } = await readLedger({ provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId });
-    const ids = onChain.map((r) => r.queryId);
-    for (const record of records) {
-      const id = lookupRequestDigest(chainId, contracts.addresses.ledger, record.request);
-      expect(ids.filter((x) => x === id), `query ${id}`).to.have.length(1);
-    }
+    const { batches } = await readLedger({ provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId });
     expect(batches.map((b) => b.recordCount).slice(-3)).to.deep.equal([10, 10, 5]);
-    expect(await verifyLedger({ provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId }, { records: onChain, batches })).to.deep.equal([]);
+    await expectEachOnChainOnce(records);
   });
 
-  it("after a crash between sending a batch and noting it, finds it on chain and never sends it twice", async () => {
+  it("pipelines full batches: sends up to maxInFlight before the first is mined, and they land in order", async () => {
     const outbox = await openOutbox();
-    for (let i = 0; i < 4; i++) await outbox.append(await signedRecord());
+    const records = await Promise.all(Array.from({ length: 50 }, () => signedRecord()));
+    await Promise.all(records.map((r) => outbox.append(r)));
+    const s = await providerSeq();
+    const events: string[] = [];
+    expect(await batcher(tracing(rpcChannel(), events), traceCompletions(outbox, events), { maxBatchRecords: 10, maxInFlight: 3 }).flush()).to.equal(50);
+    expect(events).to.deep.equal([
+      `submit ${s + 1n}`, `submit ${s + 2n}`, `submit ${s + 3n}`, `landed ${s + 1n}`, `submit ${s + 4n}`, `landed ${s + 2n}`, `submit ${s + 5n}`,
+      `landed ${s + 3n}`, `landed ${s + 4n}`, `landed ${s + 5n}`,
+    ]);
+    await expectEachOnChainOnce(records);
+  });
+
+  it("sends a partial batch only when nothing else is in flight", async () => {
+    const outbox = await openOutbox();
+    const records = await Promise.all(Array.from({ length: 23 }, () => signedRecord()));
+    await Promise.all(records.map((r) => outbox.append(r)));
+    const s = await providerSeq();
+    const events: string[] = [];
+    expect(await batcher(tracing(rpcChannel(), events), traceCompletions(outbox, events), { maxBatchRecords: 10, maxInFlight: 4 }).flush()).to.equal(23);
+    expect(events).to.deep.equal([`submit ${s + 1n}`, `submit ${s + 2n}`, `landed ${s + 1n}`, `landed ${s + 2n}`, `submit ${s + 3n}`, `landed ${s + 3n}`]);
+  });
+
+  it("after a crash with batches in flight, notes those on chain and resends the rest under their sequence numbers", async () => {
+    const outbox = await openOutbox();
+    const records = await Promise.all(Array.from({ length: 7 }, () => signedRecord()));
+    for (const r of records) await outbox.append(r);
     const seq = (await providerSeq()) + 1n;
-    const batch = await outbox.assignBatch(seq, 100);
-    // The batch's transaction lands, then the node dies before completeBatch.
-    await (await contracts.ledger.recordBatch(seq, batch!.records.map(toQueryRecord))).wait();
+    const first = await outbox.assignBatch(seq, 3);
+    await outbox.assignBatch(seq + 1n, 3);
+    // The first batch's transaction lands, then the node dies before noting it and before the second is mined.
+    await (await contracts.ledger.recordBatch(seq, first!.records.map(toQueryRecord))).wait();
     const reopened = await openOutbox();
-    expect((await reopened.pendingBatch())?.seq).to.equal(seq);
-    const batcher = new LedgerBatcher({ providerAddress: await provider.getAddress(), flushIntervalMs: 60_000, maxBatchRecords: 100 }, { ledger: contracts.ledger, outbox: reopened, logger: silentLogger() });
-    expect(await batcher.flush()).to.equal(4);
-    expect(await providerSeq()).to.equal(seq);
+    expect((await reopened.pendingBatches()).map((b) => [b.seq, b.records.length])).to.deep.equal([[seq, 3], [seq + 1n, 3]]);
+    expect(reopened.unassigned()).to.equal(1);
+    expect(await batcher(rpcChannel(), reopened).flush()).to.equal(7);
+    expect(await providerSeq()).to.equal(seq + 2n);
     expect(await reopened.size()).to.equal(0);
+    const { batches } = await readLedger({ provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId });
+    expect(batches.slice(-3).map((b) => [b.seq, b.recordCount])).to.deep.equal([[seq, 3], [seq + 1n, 3], [seq + 2n, 1]]);
+    await expectEachOnChainOnce(records);
   });
 
   it("after a crash before the batch's transaction, resends the same records under the same sequence number", async () => {
@@ -113,57 +186,136 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     await outbox.assignBatch(seq, 100);
     const reopened = await openOutbox();
     await reopened.append(await signedRecord()); // arrives after the restart: goes into the next batch
-    const batcher = new LedgerBatcher({ providerAddress: await provider.getAddress(), flushIntervalMs: 60_000, maxBatchRecords: 100 }, { ledger: contracts.ledger, outbox: reopened, logger: silentLogger() });
-    expect(await batcher.flush()).to.equal(3);
+    expect(await batcher(rpcChannel(), reopened).flush()).to.equal(3);
     expect(await providerSeq()).to.equal(seq + 1n);
     const { batches } = await readLedger({ provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId });
     expect(batches.slice(-2).map((b) => [b.seq, b.recordCount])).to.deep.equal([[seq, 2], [seq + 1n, 1]]);
+  });
+
+  it("when a batch is refused while others are in flight, keeps them all and the next flush lands each once", async () => {
+    const outbox = await openOutbox();
+    const records = await Promise.all(Array.from({ length: 30 }, () => signedRecord()));
+    await Promise.all(records.map((r) => outbox.append(r)));
+    const start = await providerSeq();
+    const inner = rpcChannel();
+    let sabotage = true;
+    // The second batch goes out under a wrong sequence number: the chain refuses it.
+    const channel: LedgerChannel = { ...tracing(inner, []), submit: (seq, recs) => inner.submit(sabotage && seq === start + 2n ? seq + 1_000n : seq, recs) };
+    const b = batcher(channel, outbox, { maxBatchRecords: 10, maxInFlight: 3 });
+    try {
+      await b.flush();
+      expect.fail("expected the flush to fail");
+    } catch (err) {
+      expect(isRiskshareError(err, "E_CHAIN_REVERTED"), String(err)).to.equal(true);
+    }
+    expect(await providerSeq()).to.equal(start + 1n);
+    expect((await outbox.pendingBatches()).map((p) => p.seq)).to.deep.equal([start + 1n, start + 2n]);
+    expect(b.health()).to.include({ consecutiveFailures: 1, lastError: "E_CHAIN_REVERTED" });
+    sabotage = false;
+    expect(await b.flush()).to.equal(30);
+    expect(await providerSeq()).to.equal(start + 3n);
+    await expectEachOnChainOnce(records);
+  });
+
+  it("when waiting for a batch times out while it and those behind it land, the next flush only notes them", async () => {
+    const outbox = await openOutbox();
+    const records = await Promise.all(Array.from({ length: 35 }, () => signedRecord()));
+    await Promise.all(records.map((r) => outbox.append(r)));
+    const start = await providerSeq();
+    const inner = rpcChannel();
+    const submitted: bigint[] = [];
+    let slow = true;
+    const channel: LedgerChannel = {
+      ...tracing(inner, []),
+      submit: async (seq, recs) => {
+        submitted.push(seq);
+        return inner.submit(seq, recs);
+      },
+      confirm: async (batch) => {
+        const mined = await inner.confirm(batch);
+        if (slow && batch.seq === start + 1n) throw new RiskshareError("E_TIMEOUT", "the query batch transaction was not mined in time", { seq: batch.seq });
+        return mined;
+      },
+    };
+    const b = batcher(channel, outbox, { maxBatchRecords: 10, maxInFlight: 3 });
+    try {
+      await b.flush();
+      expect.fail("expected the flush to fail");
+    } catch (err) {
+      expect(isRiskshareError(err, "E_TIMEOUT"), String(err)).to.equal(true);
+    }
+    expect(await providerSeq()).to.equal(start + 3n);
+    expect((await outbox.pendingBatches()).map((p) => p.seq)).to.deep.equal([start + 1n, start + 2n, start + 3n]);
+    slow = false;
+    submitted.length = 0;
+    expect(await b.flush()).to.equal(35);
+    expect(submitted, "only the batch not yet sent is sent").to.deep.equal([start + 4n]);
+    await expectEachOnChainOnce(records);
   });
 
   it("keeps records while the chain fails, reports it in health, and lands them once it recovers", async () => {
     const outbox = await openOutbox();
     for (let i = 0; i < 3; i++) await outbox.append(await signedRecord());
     let down = true;
-    const flaky = new Proxy(contracts.ledger, {
-      get(target, key, receiver) {
-        if (down && (key === "recordBatch" || key === "lastSequence")) return () => Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
-        return Reflect.get(target, key, receiver);
-      },
-    });
-    const batcher = new LedgerBatcher({ providerAddress: await provider.getAddress(), flushIntervalMs: 60_000, maxBatchRecords: 100 }, { ledger: flaky, outbox, logger: silentLogger() });
+    const inner = rpcChannel();
+    const refused = () => Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
+    const flaky: LedgerChannel = {
+      lastSequence: () => (down ? refused() : inner.lastSequence()),
+      submit: (seq, records) => (down ? refused() : inner.submit(seq, records)),
+      confirm: (batch) => inner.confirm(batch),
+      reset: () => inner.reset(),
+    };
+    const b = batcher(flaky, outbox);
     try {
-      await batcher.flush();
+      await b.flush();
       expect.fail("expected the flush to fail");
     } catch (err) {
       expect(isRiskshareError(err, "E_CHAIN_UNREACHABLE")).to.equal(true);
     }
-    expect(batcher.health().consecutiveFailures).to.equal(1);
+    expect(b.health().consecutiveFailures).to.equal(1);
     expect(await outbox.size()).to.equal(3);
     down = false;
-    expect(await batcher.flush()).to.equal(3);
-    expect(batcher.health().consecutiveFailures).to.equal(0);
+    expect(await b.flush()).to.equal(3);
+    expect(b.health().consecutiveFailures).to.equal(0);
   });
 
-  it("resends at once with a fresh nonce when another program used this key meanwhile (NONCE_EXPIRED)", async () => {
+  it("counts nonces afresh each flush, so transactions sent from the same key meanwhile (the operator's CLI) cost nothing", async () => {
+    const outbox = await openOutbox();
+    const b = batcher(rpcChannel(), outbox);
+    await outbox.append(await signedRecord());
+    expect(await b.flush()).to.equal(1);
+    // Another program uses the key: two plain transfers.
+    const other = provider.connect(ethers.provider);
+    for (let i = 0; i < 2; i++) await (await other.sendTransaction({ to: await querier.getAddress(), value: 1n })).wait();
+    await outbox.append(await signedRecord());
+    expect(await b.flush()).to.equal(1);
+    expect(b.health().consecutiveFailures).to.equal(0);
+  });
+
+  it("resends at once with a fresh nonce when the key was used between counting and sending (NONCE_EXPIRED)", async () => {
     const outbox = await openOutbox();
     for (let i = 0; i < 2; i++) await outbox.append(await signedRecord());
+    const inner = rpcChannel();
     let stale = 1;
-    let resets = 0;
-    const racing = new Proxy(contracts.ledger, {
-      get(target, key, receiver) {
-        if (key === "recordBatch" && stale > 0) {
-          stale--;
-          return () => Promise.reject(makeError("nonce has already been used", "NONCE_EXPIRED", { transaction: {} as never }));
-        }
-        return Reflect.get(target, key, receiver);
+    const racing: LedgerChannel = {
+      ...tracing(inner, []),
+      submit: (seq, records) => {
+        if (stale-- > 0) return Promise.reject(makeError("nonce has already been used", "NONCE_EXPIRED", { transaction: {} as never }));
+        return inner.submit(seq, records);
       },
-    });
-    const batcher = new LedgerBatcher({ providerAddress: await provider.getAddress(), flushIntervalMs: 60_000, maxBatchRecords: 100 }, {
-      ledger: racing, outbox, logger: silentLogger(), resetNonce: () => { resets++; },
-    });
-    expect(await batcher.flush()).to.equal(2);
-    expect(resets).to.equal(1);
-    expect(batcher.health().consecutiveFailures).to.equal(0);
+    };
+    const b = batcher(racing, outbox);
+    expect(await b.flush()).to.equal(2);
+    expect(b.health().consecutiveFailures).to.equal(0);
+  });
+
+  it("works over a plain contract handle too (ethers estimates, signs and waits), one batch at a time", async () => {
+    const outbox = await openOutbox();
+    const records = await Promise.all(Array.from({ length: 12 }, () => signedRecord()));
+    await Promise.all(records.map((r) => outbox.append(r)));
+    const handle = connectContracts(contracts.addresses, provider.connect(ethers.provider)).ledger;
+    expect(await batcher(new ContractLedgerChannel(handle, provider.address), outbox, { maxBatchRecords: 5, maxInFlight: 1 }).flush()).to.equal(12);
+    await expectEachOnChainOnce(records);
   });
 
   it("refuses appends past the backlog cap with E_BACKLOG (fail closed)", async () => {

@@ -5,13 +5,13 @@
  * each fault the chain must hold exactly the queries the provider served: ledger records ==
  * queries served, no duplicates, no gaps in the batch sequence (I-5, I-6), and the ledger verifies.
  *
- * Sizes: RISKSHARE_HARDENING_FULL=1 loads 2,000 records before the kills and cuts the RPC for 30 s;
- * the default run loads 300 and cuts it for 5 s.
+ * Sizes: RISKSHARE_HARDENING_FULL=1 cuts the RPC for 30 s; the default run cuts it for 5 s. Both
+ * load 390 records before the kills and drain them in 20 batches, up to 4 in flight.
  */
 import { expect } from "chai";
 import type { HealthResponse } from "../../node/api/index.ts";
 import { hexlify, randomBytes } from "ethers";
-import { connectChain, connectContracts, type ChainConnection, type ConsortiumContracts } from "../../node/chain/index.ts";
+import { connectChain, connectContracts, MAX_BATCH_RECORDS, type ChainConnection, type ConsortiumContracts } from "../../node/chain/index.ts";
 import { KeyStore, updateConfig } from "../../node/config/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { RiskshareNode } from "../../node/node.ts";
@@ -20,10 +20,13 @@ import { startNodeProcess, type NodeProcess } from "../../scripts/devnet/process
 import { TcpProxy } from "../e2e/support/tcp-proxy.ts";
 import { apiClient, expectLedgerMatches, FULL, LIST_HEADER, pollUntil, startConsortium, type ApiClient, type Consortium } from "./support/consortium.ts";
 
-/** Records waiting in the outbox when the provider is killed during the flush. */
-const LOADED_RECORDS = FULL ? 2_000 : 300;
+/**
+ * Records waiting in the outbox when the provider is killed during the flush: under the largest
+ * batch (MAX_BATCH_RECORDS, 400), so that loading them does not start a flush of its own.
+ */
+const LOADED_RECORDS = 390;
 /** Records per batch while draining them: many batches, so a kill lands between or inside them. */
-const DRAIN_BATCH_RECORDS = FULL ? 100 : 20;
+const DRAIN_BATCH_RECORDS = 20;
 /** How long the chain RPC stays cut under load. */
 const OUTAGE_MS = FULL ? 30_000 : 5_000;
 /** The outbox cap of the full-outbox restart. */
@@ -141,7 +144,7 @@ describe("faults: the ledger lands every served query once, whatever happens to 
 
   it(`SIGKILL during a batch flush, twice: the ${LOADED_RECORDS} records land once each after the restart, in batches 1, 2, 3… with no gap`, async () => {
     // Load the outbox without flushing: a long interval, and a batch size above what waits.
-    await startProvider({ flushIntervalMs: 600_000, maxBatchRecords: 5_000 });
+    await startProvider({ flushIntervalMs: 600_000, maxBatchRecords: MAX_BATCH_RECORDS });
     await load(LOADED_RECORDS);
     await providerProcess!.kill("SIGKILL");
     expect(await lastSequence(), "nothing landed before the kill").to.equal(0n);
