@@ -3,11 +3,12 @@ import { expect } from "chai";
 import { concat, getAddress, hexlify, keccak256, recoverAddress, Signature, TypedDataEncoder, verifyTypedData, Wallet } from "ethers";
 import fc from "fast-check";
 import {
-  checksumAddress, itemsCommitment, LOOKUP_ANSWER_TYPE_STRING, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupAnswerDigest, lookupAnswerDigestBytes,
+  checksumAddress, isDigestSignedBy, itemsCommitment, LOOKUP_ANSWER_TYPE_STRING, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupAnswerDigest, lookupAnswerDigestBytes,
   lookupDomain, lookupRequestDigest, lookupRequestDigestBytes, mutable, recoverDigestSigner, recoverLookupAnswerSigner, recoverLookupRequestSigner,
   signDigest, type LookupAnswer, type LookupRequest,
 } from "../../node/chain/eip712.ts";
 import { digestSignerFromEvmKey } from "../../node/p2p/index.ts";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 
 /** secp256k1's group order. */
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -110,6 +111,9 @@ describe("eip712: fixed-layout hashing, signing and recovery, against ethers", f
         "commitment of 31 bytes": { itemsCommitment: `0x${"00".repeat(31)}` },
         "commitment as bytes": { itemsCommitment: new Uint8Array(32).fill(7) },
         "nonce without 0x": { nonce: "ff".repeat(32) },
+        "nonce with a non-hex digit first": { nonce: `0xg${"f".repeat(63)}` },
+        "nonce with a non-hex digit last": { nonce: `0x${"f".repeat(63)}g` },
+        "commitment of 33 bytes": { itemsCommitment: `0x${"00".repeat(33)}` },
         "nonce missing": { nonce: undefined },
       };
       for (const [name, change] of Object.entries(variants)) {
@@ -130,6 +134,9 @@ describe("eip712: fixed-layout hashing, signing and recovery, against ethers", f
         expect(itemsCommitment(blinding, hashes)).to.equal(keccak256(concat([blinding, ...hashes])));
       }), { numRuns: 300 });
       expect(itemsCommitment("0x1234", ["0xabcdef"]), "other lengths").to.equal(keccak256(concat(["0x1234", "0xabcdef"])));
+      for (const bad of [`0x${"a".repeat(63)}z`, `0xz${"a".repeat(63)}`, "a".repeat(64), `0x${"a".repeat(63)}`]) {
+        expect(outcome(() => itemsCommitment(ZERO32, [FF32, bad])), bad).to.deep.equal(outcome(() => keccak256(concat([ZERO32, FF32, bad]))));
+      }
     });
 
     it("checksums addresses as getAddress does, and refuses what it refuses", () => {
@@ -217,6 +224,40 @@ describe("eip712: fixed-layout hashing, signing and recovery, against ethers", f
           expect(outcome(() => recoverLookupRequestSigner(31_337n, ledger, req, candidate)), name).to.deep.equal(ours);
         }
       }), { numRuns: 6 });
+    });
+
+    it("says a key signed a digest exactly when ethers' recovery gives that key's address", async () => {
+      const keys = wallets.map((wallet) => {
+        const secretKey = Uint8Array.from(Buffer.from(wallet.privateKey.slice(2), "hex"));
+        return { address: wallet.address, compressed: secp256k1.getPublicKey(secretKey, true), uncompressed: secp256k1.getPublicKey(secretKey, false) };
+      });
+      await fc.assert(fc.asyncProperty(fc.nat(wallets.length - 1), fc.nat(wallets.length - 1), address, request, async (index, otherIndex, ledger, req) => {
+        const wallet = wallets[index]!;
+        const digest = lookupRequestDigestBytes(31_337n, ledger, req);
+        const signature = await wallet.signTypedData(lookupDomain(31_337n, ledger), mutable(LOOKUP_REQUEST_TYPES), req);
+        for (const [name, candidate] of Object.entries(spoiled(signature))) {
+          const recovered = outcome(() => recoverAddress(hexlify(digest), candidate));
+          for (const key of [keys[index]!, keys[otherIndex]!]) {
+            const expected = "value" in recovered && recovered.value === key.address;
+            expect(isDigestSignedBy(digest, candidate, key.compressed), `${name}, compressed key`).to.equal(expected);
+            expect(isDigestSignedBy(digest, candidate, key.uncompressed), `${name}, uncompressed key`).to.equal(expected);
+          }
+        }
+      }), { numRuns: 6 });
+      const digest = new Uint8Array(32).fill(1);
+      const signature = signDigest(Uint8Array.from(Buffer.from(wallets[0]!.privateKey.slice(2), "hex")), digest);
+      expect(isDigestSignedBy(digest, signature, keys[0]!.compressed), "as signed").to.equal(true);
+      expect(isDigestSignedBy(digest, signature, new Uint8Array(33)), "not a key").to.equal(false);
+      expect(isDigestSignedBy(digest.subarray(0, 31), signature, keys[0]!.compressed), "short digest").to.equal(false);
+    });
+
+    it("agrees with ethers' recovery on random bytes posing as signatures, for the key checks too", () => {
+      const key = secp256k1.getPublicKey(Uint8Array.from(Buffer.from(wallets[0]!.privateKey.slice(2), "hex")), true);
+      fc.assert(fc.property(bytes(32), fc.oneof(bytes(65), bytes(64)), (digest, raw) => {
+        const candidate = hexlify(raw);
+        const recovered = outcome(() => recoverAddress(hexlify(digest), candidate));
+        expect(isDigestSignedBy(digest, candidate, key)).to.equal("value" in recovered && recovered.value === wallets[0]!.address);
+      }), { numRuns: 300 });
     });
 
     it("agrees with ethers on random bytes posing as signatures", () => {
