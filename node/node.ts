@@ -21,7 +21,7 @@ import { RiskshareError } from "./errors.ts";
 import { assertPhoneRegion, Hasher, tryNormalise } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
-  createHost, lookup, pepper, peerIdFromBytes, type LookupService, type MembershipView, type PeerIdentity, type PepperService,
+  createHost, digestSignerFromEvmKey, lookup, pepper, peerIdFromBytes, type LookupService, type MembershipView, type PeerIdentity, type PepperService,
   type RiskshareHost, type LookupResult, type OutboxRecord,
 } from "./p2p/index.ts";
 import { decideReciprocity, eligibilityFailure, UsageTracker, type CategoryFacts, type UsageRecord } from "./policy/index.ts";
@@ -291,7 +291,8 @@ export class RiskshareNode {
     const components = { registrar: this.host.libp2p, dialer: this.host.libp2p, membership, logger: this.log };
     this.lookups = lookup({ chainId: this.chain.chainId, queryLedgerAddress: this.contracts.addresses.ledger })({
       ...components,
-      signer: this.wallet,
+      // Signs lookup digests in-process; the key stays inside the signer's closure.
+      signer: digestSignerFromEvmKey(this.wallet.privateKey),
       outbox: { append: (record) => this.appendToOutbox(record) },
       nonceGuard: nonces,
       reciprocity: {

@@ -33,6 +33,21 @@ export interface TypedDataSigner {
   signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string>;
 }
 
+/** Signs 32-byte digests with the member's key, held in this process (see `digestSignerFromEvmKey`). */
+export interface DigestSigner {
+  /** The checksummed address of the key. */
+  readonly address: string;
+  /** 0x-hex r‖s‖v of `digest`: 65 bytes, low s, v 27 or 28 (what ethers' SigningKey.sign gives). */
+  signDigest(digest: Uint8Array): string;
+}
+
+/**
+ * What signs the node's lookup requests and answers. A {@link DigestSigner} signs at once; an
+ * ethers Wallet is turned into one (its key stays in this process either way); any other
+ * {@link TypedDataSigner} (a remote or hardware signer) is asked for each EIP-712 signature.
+ */
+export type LookupSigner = DigestSigner | TypedDataSigner;
+
 /** Registers protocol handlers (a libp2p node or its registrar fits). */
 export interface StreamRegistrar {
   handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>;

@@ -33,14 +33,33 @@ export function addressOfKey(publicKey: PublicKey | Uint8Array): string {
   return computeAddress(hexlify(raw));
 }
 
+/** The raw secp256k1 public key of a PeerId (33 bytes, compressed), or undefined for another kind of PeerId. */
+export function secp256k1KeyOf(peerId: PeerId): Uint8Array | undefined {
+  return peerId.type === "secp256k1" && peerId.publicKey !== undefined ? peerId.publicKey.raw : undefined;
+}
+
+/**
+ * Addresses of the PeerIds seen lately, by public key (hex): every lookup stream asks for its
+ * peer's, and deriving one decompresses the key. Dropped whole when it grows past its bound.
+ */
+const addressesByKey = new Map<string, string>();
+const MAX_CACHED_ADDRESSES = 1_024;
+
 /** The EVM address a PeerId stands for, or undefined when it is not a secp256k1 PeerId. */
 export function tryPeerIdToAddress(peerId: PeerId): string | undefined {
-  if (peerId.type !== "secp256k1" || peerId.publicKey === undefined) return undefined;
+  const raw = secp256k1KeyOf(peerId);
+  if (raw === undefined) return undefined;
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("hex");
+  let address = addressesByKey.get(id);
+  if (address !== undefined) return address;
   try {
-    return addressOfKey(peerId.publicKey);
+    address = addressOfKey(raw);
   } catch {
     return undefined;
   }
+  if (addressesByKey.size >= MAX_CACHED_ADDRESSES) addressesByKey.clear();
+  addressesByKey.set(id, address);
+  return address;
 }
 
 /** The EVM address a PeerId stands for; E_BAD_INPUT for a PeerId that is not a secp256k1 key. */
@@ -55,7 +74,22 @@ export function peerIdBytes(peerId: PeerId): Uint8Array {
   return peerId.toMultihash().bytes;
 }
 
+/**
+ * PeerIds made from registry bytes lately, by those bytes (hex): a fan-out makes one per provider
+ * per check, and making one decompresses its key. PeerIds are immutable, so sharing them is safe.
+ */
+const peerIdsByBytes = new Map<string, PeerId>();
+const MAX_CACHED_PEER_IDS = 1_024;
+
 /** The PeerId whose registry bytes (multihash, as bytes or 0x-hex) are given. */
 export function peerIdFromBytes(bytes: Uint8Array | string): PeerId {
-  return peerIdFromString(encodeBase58(getBytes(bytes)));
+  const raw = getBytes(bytes);
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("hex");
+  let peerId = peerIdsByBytes.get(id);
+  if (peerId === undefined) {
+    peerId = peerIdFromString(encodeBase58(raw));
+    if (peerIdsByBytes.size >= MAX_CACHED_PEER_IDS) peerIdsByBytes.clear();
+    peerIdsByBytes.set(id, peerId);
+  }
+  return peerId;
 }

@@ -1,9 +1,22 @@
 /**
- * ECDH with the node's key for the pepper exchange (the key stays inside the closure).
+ * What the node does with its EVM key in this process: ECDH for the pepper exchange, and signing
+ * lookup digests. The key stays inside each closure and is never logged.
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import type { KeyAgreement } from "./components.ts";
+import { addressOfPublicKey, signDigest } from "../chain/eip712.ts";
+import type { DigestSigner, KeyAgreement } from "./components.ts";
 import { evmKeyBytes } from "./identity.ts";
+
+/** A {@link DigestSigner} over the node's EVM private key (E_BAD_INPUT for a malformed key). */
+export function digestSignerFromEvmKey(privateKeyHex: string): DigestSigner {
+  const secretKey = evmKeyBytes(privateKeyHex);
+  const address = addressOfPublicKey(secp256k1.getPublicKey(secretKey, false));
+  return Object.freeze({
+    address,
+    signDigest: (digest: Uint8Array) => signDigest(secretKey, digest),
+    toJSON: () => ({ address }),
+  });
+}
 
 /** A {@link KeyAgreement} over the node's EVM private key. */
 export function keyAgreementFromEvmKey(privateKeyHex: string): KeyAgreement {

@@ -3,17 +3,15 @@
  * and accept the reply only when its schema holds, the provider signed it and its digest matches.
  */
 import type { DialTarget } from "@libp2p/interface";
-import { getAddress, hexlify, randomBytes } from "ethers";
-import {
-  itemsCommitment, LOOKUP_REQUEST_TYPES, lookupDomain, lookupRequestDigest, mutable, recoverLookupAnswerSigner, type LookupAnswer, type LookupRequest,
-} from "../../chain/eip712.ts";
+import { randomBytes } from "node:crypto";
+import { checksumAddress, itemsCommitment, type LookupAnswer, type LookupRequest } from "../../chain/eip712.ts";
 import { assertArgument, ERROR_HINTS, type ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import { isCategoryId } from "../../policy/index.ts";
 import type { Clock } from "../components.ts";
 import { knownCode, toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, frameStream, readFrameBytes, writeFrameBytes } from "../frames.ts";
-import { tryPeerIdToAddress } from "../identity.ts";
+import { secp256k1KeyOf, tryPeerIdToAddress } from "../identity.ts";
 import type { LookupComponents } from "./components.ts";
 import { LOOKUP_PROTOCOL, MAX_ITEMS_PER_REQUEST } from "./constants.ts";
 import {
@@ -21,6 +19,7 @@ import {
 } from "./messages.ts";
 import type { LookupOptions } from "./options.ts";
 import { countHits, resultsDigest } from "./results.ts";
+import type { LookupSigning } from "./signing.ts";
 
 /** What to ask one provider. */
 export interface LookupQuery {
@@ -79,14 +78,16 @@ export class LookupClient {
   private readonly components: LookupComponents;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly signing: LookupSigning;
 
   private readonly perProvider = new Map<string, Semaphore>();
 
-  constructor(opts: LookupOptions, components: LookupComponents, clock: Clock, log: Logger) {
+  constructor(opts: LookupOptions, components: LookupComponents, clock: Clock, log: Logger, signing: LookupSigning) {
     this.opts = opts;
     this.components = components;
     this.clock = clock;
     this.log = log;
+    this.signing = signing;
   }
 
   private slots(providerAddress: string): Semaphore {
@@ -104,7 +105,7 @@ export class LookupClient {
    */
   async lookupPeer(peer: DialTarget, query: LookupQuery, opts: LookupCallOptions, serviceSignal: AbortSignal): Promise<LookupOutcome> {
     checkQuery(query);
-    const providerAddress = getAddress(query.providerAddress);
+    const providerAddress = checksumAddress(query.providerAddress);
     const timeoutMs = opts.timeoutMs ?? this.opts.clientTimeoutMs;
     const signal = AbortSignal.any([serviceSignal, AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])]);
     let queryId: string | undefined;
@@ -121,7 +122,8 @@ export class LookupClient {
         this.opts.maxFrameBytes,
       );
       const connection = await this.components.dialer.dial(peer, { signal });
-      if (tryPeerIdToAddress(connection.remotePeer) !== providerAddress) {
+      const providerKey = secp256k1KeyOf(connection.remotePeer);
+      if (providerKey === undefined || tryPeerIdToAddress(connection.remotePeer) !== providerAddress) {
         return { status: "error", providerAddress, code: "E_PEER_UNREACHABLE", message: "the peer dialled is not the provider named", queryId };
       }
       const stream = await connection.newStream(LOOKUP_PROTOCOL, { signal, maxOutboundStreams: this.opts.maxOutboundStreams });
@@ -137,7 +139,7 @@ export class LookupClient {
         stream.abort(err instanceof Error ? err : new Error(String(err)));
         throw err;
       }
-      return this.verify(reply, built, providerAddress, query.categoryIds);
+      return this.verify(reply, built, providerAddress, providerKey, query.categoryIds);
     } catch (err) {
       const error = toP2pError(err, signal);
       this.log.debug({ providerAddress, code: error.code }, "lookup failed");
@@ -148,23 +150,22 @@ export class LookupClient {
   }
 
   private async build(query: LookupQuery, providerAddress: string): Promise<BuiltRequest> {
-    const blinding = hexlify(randomBytes(32));
+    const blinding = randomHex32();
     const request: LookupRequest = {
-      querier: getAddress(this.components.signer.address),
+      querier: this.signing.address,
       provider: providerAddress,
       categoryMask: maskOfCategories(query.categoryIds),
       itemCount: query.items.length,
       itemsCommitment: itemsCommitment(blinding, query.items.map((item) => item.hash)),
-      nonce: hexlify(randomBytes(32)),
+      nonce: randomHex32(),
       deadline: BigInt(this.clock.nowSeconds() + this.opts.requestTtlSeconds),
     };
-    const signature = await this.components.signer.signTypedData(lookupDomain(this.opts.chainId, this.opts.queryLedgerAddress), mutable(LOOKUP_REQUEST_TYPES), { ...request });
-    const queryId = lookupRequestDigest(this.opts.chainId, this.opts.queryLedgerAddress, request);
+    const { queryId, signature } = await this.signing.signRequest(request);
     return { queryId, request, signature, blinding, items: query.items.map((item) => ({ type: item.type, hash: item.hash })) };
   }
 
   /** Accepts an answer only if it is the provider's, for this query, and self-consistent. */
-  private verify(reply: LookupResponseFrame, built: BuiltRequest, providerAddress: string, categoryIds: readonly number[]): LookupOutcome {
+  private verify(reply: LookupResponseFrame, built: BuiltRequest, providerAddress: string, providerKey: Uint8Array, categoryIds: readonly number[]): LookupOutcome {
     const { queryId } = built;
     if (!reply.ok) {
       const code = knownCode(reply.error.code, ERROR_HINTS);
@@ -173,14 +174,8 @@ export class LookupClient {
     const fail = (code: ErrorCode, message: string): LookupOutcome => ({ status: "error", providerAddress, code, message, queryId });
     const { answer, answerSignature, results } = reply;
     if (answer.queryId.toLowerCase() !== queryId) return fail("E_PROTOCOL", "the answer is for another query");
-    if (getAddress(answer.provider) !== providerAddress) return fail("E_BAD_SIGNATURE", "the answer names another provider");
-    let signer: string | undefined;
-    try {
-      signer = recoverLookupAnswerSigner(this.opts.chainId, this.opts.queryLedgerAddress, answer, answerSignature);
-    } catch {
-      signer = undefined;
-    }
-    if (signer !== providerAddress) return fail("E_BAD_SIGNATURE", "the answer is not signed by the provider");
+    if (checksumAddress(answer.provider) !== providerAddress) return fail("E_BAD_SIGNATURE", "the answer names another provider");
+    if (!this.signing.isAnswerSignedBy(answer, answerSignature, providerKey)) return fail("E_BAD_SIGNATURE", "the answer is not signed by the provider");
     if (results.length !== built.items.length) return fail("E_PROTOCOL", "the answer does not have one result per item");
     if (resultsDigest(results) !== answer.resultsDigest.toLowerCase()) return fail("E_PROTOCOL", "the results do not match the signed digest");
     if (countHits(results) !== answer.hitCount) return fail("E_PROTOCOL", "the signed hit count does not match the results");
@@ -196,6 +191,11 @@ export function checkQuery(query: LookupQuery): void {
   assertArgument(query.items.length >= 1 && query.items.length <= MAX_ITEMS_PER_REQUEST, `must hold 1..${MAX_ITEMS_PER_REQUEST} items`, "items");
   assertArgument(query.items.every((item) => lookupItem.safeParse(item).success), "each item needs a type and a 32-byte 0x-hex hash", "items");
   assertArgument(query.categoryIds.length >= 1 && query.categoryIds.every(isCategoryId), "must hold category ids in 1..63", "categoryIds");
+}
+
+/** 32 random bytes as 0x-hex (lower case). */
+function randomHex32(): string {
+  return `0x${randomBytes(32).toString("hex")}`;
 }
 
 /** A counting semaphore whose waiters give up when their signal aborts. */

@@ -5,7 +5,7 @@ import type { LookupRequest } from "../../chain/eip712.ts";
 import type { QueryOutcomeCode } from "../../chain/outcomes.ts";
 import type { Logger } from "../../logger.ts";
 import type { ReciprocityDecision } from "../../policy/index.ts";
-import type { Clock, MembershipView, PeerDialer, StreamRegistrar, TypedDataSigner } from "../components.ts";
+import type { Clock, LookupSigner, MembershipView, PeerDialer, StreamRegistrar } from "../components.ts";
 import type { LookupItem, LookupResult } from "./messages.ts";
 
 /** What the provider records for every request it answers or refuses (the ledger's raw material). */
@@ -63,8 +63,8 @@ export interface LookupComponents {
   /** Opens connections to providers (a libp2p node fits). */
   dialer: PeerDialer;
   membership: MembershipView;
-  /** Signs this node's requests and answers with the member key. */
-  signer: TypedDataSigner;
+  /** Signs this node's requests and answers with the member key (a DigestSigner, an ethers Wallet…). */
+  signer: LookupSigner;
   outbox: Outbox;
   nonceGuard: NonceGuard;
   reciprocity: Reciprocity;

@@ -12,10 +12,7 @@
  * that append resolved writes the answer (I-5). Every refusal of a parsed request is recorded too.
  */
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
-import { getAddress } from "ethers";
-import {
-  itemsCommitment, LOOKUP_ANSWER_TYPES, lookupDomain, lookupRequestDigest, mutable, recoverLookupRequestSigner, type LookupAnswer, type LookupRequest,
-} from "../../chain/eip712.ts";
+import { checksumAddress, itemsCommitment, type LookupAnswer, type LookupRequest } from "../../chain/eip712.ts";
 import { QueryOutcome, type QueryOutcomeCode } from "../../chain/outcomes.ts";
 import { isRiskshareError, RiskshareError, type ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
@@ -23,6 +20,7 @@ import { RECIPROCITY_ERROR_CODES, reciprocityError, reciprocityOutcome } from ".
 import type { Clock } from "../components.ts";
 import { toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, errorReply, frameStream, readFrameBytes, writeFrameBytes, type ErrorFrame } from "../frames.ts";
+import { secp256k1KeyOf } from "../identity.ts";
 import { activeMember } from "../membership.ts";
 import type { LookupComponents } from "./components.ts";
 import {
@@ -30,10 +28,13 @@ import {
 } from "./messages.ts";
 import type { LookupOptions } from "./options.ts";
 import { countHits, resultsDigest } from "./results.ts";
+import type { LookupSigning } from "./signing.ts";
 
 /** A request that passed the schema, with what the checks derive from it. */
 interface ParsedRequest {
   queryId: string;
+  /** The request's EIP-712 digest (queryId as bytes). */
+  digest: Uint8Array;
   request: LookupRequest;
   signature: string;
   items: LookupItem[];
@@ -46,12 +47,14 @@ export class LookupProvider {
   private readonly components: LookupComponents;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly signing: LookupSigning;
 
-  constructor(opts: LookupOptions, components: LookupComponents, clock: Clock, log: Logger) {
+  constructor(opts: LookupOptions, components: LookupComponents, clock: Clock, log: Logger, signing: LookupSigning) {
     this.opts = opts;
     this.components = components;
     this.clock = clock;
     this.log = log;
+    this.signing = signing;
   }
 
   /** Serves one inbound stream: never throws, never outlives `opts.timeoutMs` or `serviceSignal`. */
@@ -98,17 +101,18 @@ export class LookupProvider {
     const refuse = (outcome: QueryOutcomeCode, code: ErrorCode, message: string) => this.refuse(parsed, receivedAt, outcome, code, message);
     if (member === undefined) return refuse(QueryOutcome.DeniedNotMember, "E_NOT_MEMBER", "the peer is not an Active member");
 
-    const { request, signature, items, blinding, queryId } = parsed;
+    const { request, signature, items, blinding, queryId, digest } = parsed;
     try {
       // 2. the connected member is the querier and signed this request
-      if (getAddress(request.querier) !== member.address) {
+      if (checksumAddress(request.querier) !== member.address) {
         return refuse(QueryOutcome.DeniedBadSignature, "E_BAD_SIGNATURE", "the request's querier is not the connected peer");
       }
-      if (this.recoverSigner(request, signature) !== member.address) {
+      const memberKey = secp256k1KeyOf(remotePeer);
+      if (memberKey === undefined || !this.signing.isRequestSignedBy(digest, signature, memberKey)) {
         return refuse(QueryOutcome.DeniedBadSignature, "E_BAD_SIGNATURE", "the signature does not recover the querier");
       }
       // 3. addressed to this node
-      if (getAddress(request.provider) !== getAddress(this.components.signer.address)) {
+      if (checksumAddress(request.provider) !== this.signing.address) {
         return refuse(QueryOutcome.DeniedBadRequest, "E_BAD_REQUEST", "the request is addressed to another provider");
       }
       // 4. fresh, unseen, and its items are the committed ones
@@ -139,8 +143,8 @@ export class LookupProvider {
       checkResults(results, items.length);
       // 7. sign the answer
       const hitCount = countHits(results);
-      const answer: LookupAnswer = { queryId, provider: getAddress(this.components.signer.address), resultsDigest: resultsDigest(results), hitCount };
-      const answerSignature = await this.components.signer.signTypedData(this.domain(), mutable(LOOKUP_ANSWER_TYPES), { ...answer });
+      const answer: LookupAnswer = { queryId, provider: this.signing.address, resultsDigest: resultsDigest(results), hitCount };
+      const answerSignature = await this.signing.signAnswer(answer);
       // 8. durable record BEFORE the answer leaves (I-5)
       signal.throwIfAborted();
       await this.components.outbox.append({ queryId, request, signature, outcome: QueryOutcome.Answered, hitCount, receivedAt });
@@ -155,25 +159,8 @@ export class LookupProvider {
   private parse(bytes: Uint8Array): ParsedRequest {
     const frame = decodeFrame(bytes, lookupRequestFrame);
     const request = fromWireRequest(frame.request);
-    return {
-      request,
-      signature: frame.signature,
-      items: frame.items,
-      blinding: frame.blinding,
-      queryId: lookupRequestDigest(this.opts.chainId, this.opts.queryLedgerAddress, request),
-    };
-  }
-
-  private recoverSigner(request: LookupRequest, signature: string): string | undefined {
-    try {
-      return recoverLookupRequestSigner(this.opts.chainId, this.opts.queryLedgerAddress, request, signature);
-    } catch {
-      return undefined;
-    }
-  }
-
-  private domain() {
-    return lookupDomain(this.opts.chainId, this.opts.queryLedgerAddress);
+    const { digest, queryId } = this.signing.requestDigest(request);
+    return { request, signature: frame.signature, items: frame.items, blinding: frame.blinding, queryId, digest };
   }
 
   /** Records a refusal, then returns its error frame; a full outbox turns any refusal into E_BACKLOG. */

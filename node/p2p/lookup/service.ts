@@ -13,6 +13,7 @@ import { LOOKUP_PROTOCOL } from "./constants.ts";
 import { fanOut, type FanOutOptions, type FanOutTarget } from "./fanout.ts";
 import { LookupProvider } from "./handler.ts";
 import { lookupOptions, type LookupInit, type LookupOptions } from "./options.ts";
+import { LookupSigning } from "./signing.ts";
 
 const REQUIRED: readonly (keyof LookupComponents)[] = [
   "registrar", "dialer", "membership", "signer", "outbox", "nonceGuard", "reciprocity", "entries", "journal", "logger",
@@ -37,8 +38,9 @@ export class LookupService {
     this.components = components;
     this.log = components.logger.child({ module: "p2p.lookup" });
     const clock: Clock = components.clock ?? systemClock;
-    this.provider = new LookupProvider(this.opts, components, clock, this.log);
-    this.client = new LookupClient(this.opts, components, clock, this.log);
+    const signing = new LookupSigning(this.opts, components.signer);
+    this.provider = new LookupProvider(this.opts, components, clock, this.log, signing);
+    this.client = new LookupClient(this.opts, components, clock, this.log, signing);
     this.abort.abort();
   }
 
