@@ -10,50 +10,50 @@
  * The schema keeps reason (1..64) and providerRef (1..128) printable ASCII and expiresAt ≥ 1,
  * so the encoding is injective.
  */
-import { keccak256 } from "ethers";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { LookupResult } from "./messages.ts";
 
-const ascii = new TextEncoder();
+/** Bytes of a hit before its two strings: flag, category, level, reportedAt, expiresAt. */
+const HIT_HEAD_BYTES = 3 + 16;
 
-/** The canonical bytes of a result list. */
+/** The canonical bytes of a result list (one buffer, sized first: a list is up to 1,000 results). */
 export function encodeResults(results: readonly LookupResult[]): Uint8Array {
-  const parts: Uint8Array[] = [];
   let size = 4;
   for (const result of results) {
+    size += result.hit ? HIT_HEAD_BYTES + 1 + Buffer.byteLength(result.reason, "utf8") + 1 + Buffer.byteLength(result.providerRef ?? "", "utf8") : 1;
+  }
+  const out = Buffer.alloc(size);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint32(0, results.length);
+  let offset = 4;
+  for (const result of results) {
     if (!result.hit) {
-      parts.push(Uint8Array.of(0));
-      size += 1;
+      out[offset] = 0;
+      offset += 1;
       continue;
     }
-    const reason = ascii.encode(result.reason);
-    const ref = ascii.encode(result.providerRef ?? "");
-    const part = new Uint8Array(3 + 16 + 1 + reason.length + 1 + ref.length);
-    const view = new DataView(part.buffer);
-    part[0] = 1;
-    part[1] = result.category;
-    part[2] = result.level;
-    view.setBigUint64(3, BigInt(result.reportedAt));
-    view.setBigUint64(11, BigInt(result.expiresAt ?? 0));
-    part[19] = reason.length;
-    part.set(reason, 20);
-    part[20 + reason.length] = ref.length;
-    part.set(ref, 21 + reason.length);
-    parts.push(part);
-    size += part.length;
-  }
-  const out = new Uint8Array(size);
-  new DataView(out.buffer).setUint32(0, results.length);
-  let offset = 4;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
+    out[offset] = 1;
+    out[offset + 1] = result.category;
+    out[offset + 2] = result.level;
+    view.setBigUint64(offset + 3, BigInt(result.reportedAt));
+    view.setBigUint64(offset + 11, BigInt(result.expiresAt ?? 0));
+    offset += HIT_HEAD_BYTES;
+    offset = writeShortString(out, offset, result.reason);
+    offset = writeShortString(out, offset, result.providerRef ?? "");
   }
   return out;
 }
 
-/** keccak256 of {@link encodeResults}: the `resultsDigest` of a signed answer. */
+/** uint8 length (mod 256, as a Uint8Array stores it) then the UTF-8 bytes; the offset after them. */
+function writeShortString(out: Buffer, offset: number, text: string): number {
+  const length = out.write(text, offset + 1, "utf8");
+  out[offset] = length;
+  return offset + 1 + length;
+}
+
+/** keccak256 of {@link encodeResults}: the `resultsDigest` of a signed answer (0x-hex, lower case). */
 export function resultsDigest(results: readonly LookupResult[]): string {
-  return keccak256(encodeResults(results));
+  return `0x${Buffer.from(keccak_256(encodeResults(results))).toString("hex")}`;
 }
 
 /** How many results are hits. */
