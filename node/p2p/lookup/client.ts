@@ -9,6 +9,7 @@ import { assertArgument, ERROR_HINTS, type ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import { isCategoryId } from "../../policy/index.ts";
 import type { Clock } from "../components.ts";
+import { exchangeSignal } from "../deadline.ts";
 import { knownCode, toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, frameStream, readFrameBytes, writeFrameBytes } from "../frames.ts";
 import { secp256k1KeyOf, tryPeerIdToAddress } from "../identity.ts";
@@ -106,8 +107,16 @@ export class LookupClient {
   async lookupPeer(peer: DialTarget, query: LookupQuery, opts: LookupCallOptions, serviceSignal: AbortSignal): Promise<LookupOutcome> {
     checkQuery(query);
     const providerAddress = checksumAddress(query.providerAddress);
-    const timeoutMs = opts.timeoutMs ?? this.opts.clientTimeoutMs;
-    const signal = AbortSignal.any([serviceSignal, AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])]);
+    const deadline = exchangeSignal(opts.timeoutMs ?? this.opts.clientTimeoutMs, [serviceSignal, opts.signal]);
+    try {
+      return await this.ask(peer, query, providerAddress, deadline.signal);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** One exchange with the provider, within `signal`. */
+  private async ask(peer: DialTarget, query: LookupQuery, providerAddress: string, signal: AbortSignal): Promise<LookupOutcome> {
     let queryId: string | undefined;
     // At most maxOutboundStreams lookups in flight per provider; more wait their turn (within their
     // timeout) instead of failing on the stream limit.

@@ -18,6 +18,7 @@ import { isRiskshareError, RiskshareError, type ErrorCode } from "../../errors.t
 import type { Logger } from "../../logger.ts";
 import { RECIPROCITY_ERROR_CODES, reciprocityError, reciprocityOutcome } from "../../policy/index.ts";
 import type { Clock } from "../components.ts";
+import { exchangeSignal } from "../deadline.ts";
 import { toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, errorReply, frameStream, readFrameBytes, writeFrameBytes, type ErrorFrame } from "../frames.ts";
 import { secp256k1KeyOf } from "../identity.ts";
@@ -59,7 +60,15 @@ export class LookupProvider {
 
   /** Serves one inbound stream: never throws, never outlives `opts.timeoutMs` or `serviceSignal`. */
   async handle(stream: Stream, connection: Connection, serviceSignal: AbortSignal): Promise<void> {
-    const signal = AbortSignal.any([serviceSignal, AbortSignal.timeout(this.opts.timeoutMs)]);
+    const deadline = exchangeSignal(this.opts.timeoutMs, [serviceSignal]);
+    try {
+      await this.serve(stream, connection, deadline.signal);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async serve(stream: Stream, connection: Connection, signal: AbortSignal): Promise<void> {
     const frames = frameStream(stream, this.opts.maxFrameBytes);
     const started = performance.now();
     let reply: LookupResponseFrame;
