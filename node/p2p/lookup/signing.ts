@@ -1,11 +1,12 @@
 /**
  * The EIP-712 side of a lookup, for both ends: the digest of each request and answer computed
- * once, signed with the member key and checked against the peer's address. The domain is fixed
- * per service (chain id, ledger address), and so is our own checksummed address.
+ * once, signed with the member key and checked against the connected peer's public key (the key
+ * behind its PeerId, hence its address). The domain is fixed per service (chain id, ledger
+ * address), and so is our own checksummed address.
  */
 import { bytesToHex } from "@noble/hashes/utils.js";
 import {
-  checksumAddress, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupAnswerDigestBytes, lookupDomain, isDigestSignedBy, lookupRequestDigestBytes, mutable,
+  checksumAddress, isDigestSignedBy, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupAnswerDigestBytes, lookupDomain, lookupRequestDigestBytes, mutable,
   type LookupAnswer, type LookupRequest,
 } from "../../chain/eip712.ts";
 import type { DigestSigner, LookupSigner, TypedDataSigner } from "../components.ts";
