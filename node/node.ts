@@ -13,7 +13,7 @@ import { getBytes, hexlify, type NonceManager } from "ethers";
 import type { Wallet } from "ethers";
 import { ApiServer, CheckService, type HealthResponse, type ItemResult, type PeersResponse } from "./api/index.ts";
 import {
-  connectChain, connectContracts, connectSigner, ConsortiumView, HttpJsonRpc, LedgerBatcher, RpcLedgerChannel, memberStatusName, MemberStatus,
+  connectChain, connectContracts, connectSigner, ConsortiumView, LedgerBatcher, RpcLedgerChannel, memberStatusName, MemberStatus,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore, loadConfig, type NodeConfig } from "./config/index.ts";
@@ -378,8 +378,7 @@ export class RiskshareNode {
     const channel = new RpcLedgerChannel(
       { chainId: this.chain.chainId, ledgerAddress: this.contracts.addresses.ledger, confirmTimeoutMs: ledger.confirmTimeoutMs, pollIntervalMs: this.config.chain.pollIntervalMs },
       {
-        rpc: new HttpJsonRpc({ rpcUrl: this.config.chain.rpcUrl, timeoutMs: this.config.chain.rpcTimeoutMs }, { errors: this.chain.provider }),
-        fees: this.chain.provider, wallet: this.wallet, ledger: this.contracts.ledger,
+        rpc: this.chain.rpc, fees: this.chain.provider, wallet: this.wallet, ledger: this.contracts.ledger,
       },
     );
     this.batcher = new LedgerBatcher(

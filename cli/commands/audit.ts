@@ -26,7 +26,8 @@ const filterSchema = z.object({
 });
 
 function auditModules(session: ChainSession): AuditModules {
-  return { provider: session.connection.provider, registry: session.contracts.registry, ledger: session.contracts.ledger, chainId: session.connection.chainId };
+  const { provider, rpc, chainId } = session.connection;
+  return { provider, rpc, registry: session.contracts.registry, ledger: session.contracts.ledger, chainId };
 }
 
 /** The columns of `audit queries`, in order. */

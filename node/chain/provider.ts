@@ -1,6 +1,7 @@
 import { FetchRequest, JsonRpcProvider, Network, NonceManager, type Wallet } from "ethers";
 import { RiskshareError } from "../errors.ts";
 import { redactUrl } from "../logger.ts";
+import { HttpJsonRpc } from "./rpc.ts";
 
 /** Options of {@link connectChain}. */
 export interface ChainConnectionOptions {
@@ -15,6 +16,8 @@ export interface ChainConnection {
   chainId: bigint;
   /** The RPC URL with credentials removed: safe for logs and messages. */
   safeUrl: string;
+  /** Plain JSON-RPC over Node's fetch, for the big payloads: ledger transactions and log reads. */
+  rpc: HttpJsonRpc;
 }
 
 /**
@@ -44,7 +47,7 @@ export async function connectChain(opts: ChainConnectionOptions): Promise<ChainC
     cacheTimeout: -1,
     pollingInterval: opts.pollIntervalMs,
   });
-  return { provider, chainId, safeUrl };
+  return { provider, chainId, safeUrl, rpc: new HttpJsonRpc({ rpcUrl: opts.rpcUrl, timeoutMs: opts.rpcTimeoutMs }, { errors: provider }) };
 }
 
 /** A signer for a member's wallet that assigns nonces locally, so concurrent sends never collide. */

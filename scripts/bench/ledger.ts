@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { Level } from "level";
 import { getAddress, Wallet, type JsonRpcProvider } from "ethers";
 import {
-  connectChain, connectContracts, connectSigner, deployConsortium, HttpJsonRpc, LedgerBatcher, lookupRequestDigest, QueryOutcome, RpcLedgerChannel,
+  connectChain, connectContracts, connectSigner, deployConsortium, LedgerBatcher, lookupRequestDigest, QueryOutcome, RpcLedgerChannel,
   type JsonRpcCaller, type LedgerChannel, type LedgerRecord, type LookupRequest,
 } from "../../node/chain/index.ts";
 import { CONFIG_DEFAULTS } from "../../node/config/index.ts";
@@ -93,7 +93,7 @@ export const ledgerSuite: Suite = {
       }, silentLogger());
       const ledgerAddress = getAddress(deployment.addresses.ledger);
 
-      const rpc = new HttpJsonRpc({ rpcUrl: chain.rpcUrl, timeoutMs: 60_000 }, { errors: provider });
+      const { rpc } = connection;
       // Naive: one transaction per query, each awaiting its receipt — through the same channel
       // (encoding, signing, raw JSON-RPC), so the ratio measures batching and pipelining alone.
       const naiveChannel = new RpcLedgerChannel(

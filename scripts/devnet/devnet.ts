@@ -174,7 +174,7 @@ async function waitForLedger(manifest: DevnetManifest, queryIds: readonly string
   const connection = await connectChain({ rpcUrl: manifest.rpc, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
   try {
     const contracts = connectContracts(manifest.contracts, connection.provider);
-    const modules = { provider: connection.provider, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId };
+    const modules = { provider: connection.provider, rpc: connection.rpc, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId };
     const deadline = Date.now() + 120_000;
     const landed = async () => {
       const onChain = new Set((await readLedger(modules)).records.map((r) => r.queryId));

@@ -318,6 +318,45 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     await expectEachOnChainOnce(records);
   });
 
+  it("reads each QueryRecorded field back as the ABI coder decodes it, at the edges of each type", async () => {
+    const querierAddress = await querier.getAddress();
+    const edge = (over: Partial<ReturnType<typeof toQueryRecord>>) => ({
+      querier: querierAddress, categoryMask: (1n << 64n) - 1n, deadline: (1n << 64n) - 1n, itemCount: 0xffffffff, hitCount: 0, outcome: 255,
+      itemsCommitment: `0x${"00".repeat(32)}`, nonce: hexlify(randomBytes(32)), signatureR: `0x${"ff".repeat(32)}`, signatureVs: `0x${"7f".repeat(32)}`, ...over,
+    });
+    const sent = [edge({}), edge({ categoryMask: 0n, deadline: 0n, itemCount: 0, hitCount: 0xffffffff, outcome: 0, signatureR: `0x${"00".repeat(32)}` })];
+    const seq = (await providerSeq()) + 1n;
+    const receipt = await (await contracts.ledger.connect(provider.connect(ethers.provider)).recordBatch(seq, sent)).wait();
+    const expected = receipt!.logs.map((log) => contracts.ledger.interface.parseLog(log)).filter((p) => p?.name === "QueryRecorded").map((p) => p!.args);
+    const { records } = await readLedger({ provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId });
+    const read = records.filter((r) => r.txHash === receipt!.hash);
+    expect(read).to.have.length(2);
+    read.forEach((r, i) => {
+      const a = expected[i]!;
+      expect([r.queryId, r.querier, r.provider, r.deadline, r.itemCount, r.hitCount, r.outcome, r.itemsCommitment, r.nonce, r.seq]).to.deep.equal([
+        a[0], a[1], a[2], a[4], Number(a[5]), Number(a[6]), Number(a[7]), a[8], a[9], seq,
+      ]);
+    });
+    expect(read[0]!.categoryIds).to.deep.equal([]); // bit 0 is no category: the mask is not a valid one, so none are listed
+    expect(read[1]!.signature).to.equal("");
+  });
+
+  it("verify checks every record's signature against its querier, also after it has seen that querier's key", async () => {
+    const outbox = await openOutbox();
+    const honest = await Promise.all(Array.from({ length: 3 }, () => signedRecord()));
+    const forged = await signedRecord();
+    // Claims the querier, but another member's key signed it.
+    forged.signature = await provider.signTypedData(lookupDomain(chainId, contracts.addresses.ledger), mutable(LOOKUP_REQUEST_TYPES), forged.request);
+    for (const r of [...honest, forged]) await outbox.append(r);
+    expect(await batcher(rpcChannel(), outbox).flush()).to.equal(4);
+    const ledger = await readLedger({ provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId });
+    const failures = await verifyLedger({ provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId }, ledger);
+    const forgedId = lookupRequestDigest(chainId, contracts.addresses.ledger, forged.request);
+    const ours = new Set([...honest, forged].map((r) => lookupRequestDigest(chainId, contracts.addresses.ledger, r.request)));
+    // (Earlier tests left records with made-up signatures on this chain; only this test's count here.)
+    expect(failures.filter((f) => ours.has(f.queryId!)).map((f) => [f.kind, f.queryId])).to.deep.equal([["signature", forgedId]]);
+  });
+
   it("refuses appends past the backlog cap with E_BACKLOG (fail closed)", async () => {
     const outbox = await openOutbox(2);
     await outbox.append(await signedRecord());
