@@ -8,7 +8,7 @@ import { DATA_DIR_LAYOUT, KeyStore } from "../../node/config/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { assertPhoneRegion, Hasher, normalise } from "../../node/identity/index.ts";
 import {
-  createProgressReporter, exportEntries, importList, publishSnapshots, Store, type ImportSummary,
+  BULK_IMPORT_TUNING, createProgressReporter, exportEntries, importList, publishSnapshots, Store, type ImportSummary, type StoreTuning,
 } from "../../node/store/index.ts";
 import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
@@ -20,7 +20,7 @@ import { send } from "./member.ts";
 const chainFlags = { rpc: z.string().optional(), registry: z.string().optional(), contributions: z.string().optional(), ledger: z.string().optional() };
 
 /** Opens the data dir's store with the chain's active categories and (when `withPepper`) the current pepper's hasher. */
-async function openStore(ctx: CliContext, flags: ChainFlags, withPepper: boolean): Promise<{ store: Store; hasher: Hasher | undefined; region: string; close(): Promise<void> }> {
+async function openStore(ctx: CliContext, flags: ChainFlags, withPepper: boolean, tuning?: StoreTuning): Promise<{ store: Store; hasher: Hasher | undefined; region: string; close(): Promise<void> }> {
   const session = await openChain(ctx, flags, false);
   let store: Store | undefined;
   try {
@@ -33,7 +33,7 @@ async function openStore(ctx: CliContext, flags: ChainFlags, withPepper: boolean
       if (!pepper) throw new RiskshareError("E_PEPPER_MISSING", `this node does not hold the consortium pepper of epoch ${epoch}`, { epoch });
       hasher = Hasher.fromPepper({ epoch, pepper });
     }
-    store = new Store({ location: join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir), categories: view.activeCategoryMap() }, { logger: ctx.logger });
+    store = new Store({ location: join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir), categories: view.activeCategoryMap(), tuning }, { logger: ctx.logger });
     await store.open();
     const opened = store;
     return { store: opened, hasher, region, close: async () => opened.close() };
@@ -63,7 +63,7 @@ export function listCommand(io: CliIo): Command {
     .action(async (file: string, raw: Record<string, unknown>, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(z.object({ ...chainFlags, type: z.string().optional(), category: z.string().optional(), format: z.enum(["csv", "jsonl"]).optional(), resume: z.boolean().default(true) }), raw);
-      const { store, hasher, region, close } = await openStore(ctx, opts, true);
+      const { store, hasher, region, close } = await openStore(ctx, opts, true, BULK_IMPORT_TUNING);
       const progress = createProgressReporter({ tty: io.isTTY, json: ctx.json, ci: Boolean(io.env.CI) });
       const controller = new AbortController();
       const onSignal = () => controller.abort();

@@ -38,6 +38,7 @@ export { parseLevel, parseTimestampSec, type Cell, type Parsed } from "./import/
 export { formatFromName, importList, type ImportModules, type ImportSource, type ImportSummary } from "./import/importer.ts";
 export { IMPORT_COLUMNS, type ImportColumn } from "./import/sources.ts";
 export {
+  BULK_IMPORT_TUNING,
   ENTRY_LIMITS,
   IMPORT_DEFAULTS,
   SCHEMA_VERSION,
@@ -47,6 +48,7 @@ export {
   type ImportOptions,
   type ImportProgress,
   type StoreOptions,
+  type StoreTuning,
 } from "./options.ts";
 export { createProgressReporter, type ProgressReporter, type ProgressReporterOptions } from "./progress.ts";
 export { publishSnapshots, type ContributionPublisher, type PublishedSnapshot } from "./publish.ts";

@@ -107,7 +107,7 @@ type State = "new" | "opening" | "open" | "closing" | "closed";
 
 /** The list store. Build with options and modules, `open()`, use, `close()`. */
 export class Store {
-  readonly #opts: Required<Omit<StoreOptions, "pepperEpoch">> & Pick<StoreOptions, "pepperEpoch">;
+  readonly #opts: Required<Omit<StoreOptions, "pepperEpoch" | "tuning">> & Pick<StoreOptions, "pepperEpoch" | "tuning">;
   readonly #logger: Logger;
   readonly #clock: () => number;
   /** Identifier types whose codes key the entries. */
@@ -152,8 +152,9 @@ export class Store {
       valueEncoding: "buffer",
       // Bulk imports write millions of small records: a larger memtable means fewer level-0 files
       // and compactions; a larger block cache serves the import's lookups of existing entries.
-      writeBufferSize: LEVELDB_WRITE_BUFFER_BYTES,
+      writeBufferSize: this.#opts.tuning?.writeBufferBytes ?? LEVELDB_WRITE_BUFFER_BYTES,
       cacheSize: LEVELDB_CACHE_BYTES,
+      ...(this.#opts.tuning?.maxOpenFiles === undefined ? {} : { maxOpenFiles: this.#opts.tuning.maxOpenFiles }),
     });
     try {
       await db.open();

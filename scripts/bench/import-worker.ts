@@ -8,7 +8,7 @@
 import { Level } from "level";
 import { Hasher } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
-import { IMPORT_DEFAULTS, importList, Store } from "../../node/store/index.ts";
+import { BULK_IMPORT_TUNING, IMPORT_DEFAULTS, importList, Store } from "../../node/store/index.ts";
 import { BENCH_CATEGORIES, Prng } from "./data.ts";
 
 /** What the worker is asked to do. */
@@ -42,7 +42,8 @@ const RAW_KEY_BYTES = 33;
 
 async function runImport(task: Extract<ImportTask, { mode: "import" }>): Promise<ImportMeasurement> {
   const logger = silentLogger();
-  const store = new Store({ location: task.db, categories: BENCH_CATEGORIES, pepperEpoch: 1 }, { logger });
+  // Sized as `riskshare list import` opens it.
+  const store = new Store({ location: task.db, categories: BENCH_CATEGORIES, pepperEpoch: 1, tuning: BULK_IMPORT_TUNING }, { logger });
   await store.open();
   try {
     const hasher = Hasher.fromPepper({ epoch: 1, pepper: new Prng(task.seed).bytes(32) });
