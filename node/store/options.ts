@@ -100,6 +100,17 @@ export interface ImportOptions {
 /** Defaults of the optional {@link ImportOptions}. */
 export const IMPORT_DEFAULTS = {
   batchSize: 10_000,
+  /**
+   * A batch also ends once its rows span this many bytes of the source, so that a file of long
+   * rows cannot swell a batch (and a worker thread's heap, which is capped) to 10,000 × 64 KiB.
+   */
+  maxBatchBytes: 8 * 1024 * 1024,
+  /**
+   * Old-generation heap cap of an import worker thread, in MiB: without it V8 lets the heap grow
+   * for hundreds of MiB before collecting (~135 MiB of the peak RSS of a 10M-row import). Two
+   * batches of at most maxBatchBytes each are in a worker at a time.
+   */
+  workerHeapMb: 128,
   maxErrorsListed: 100,
   resume: true,
   /** Longest CSV record or JSON line read, in bytes: bounds memory on a malformed file. */

@@ -7,6 +7,7 @@ import { isRiskshareError } from "../../node/errors.ts";
 import { Hasher, normalise } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import {
+  IMPORT_DEFAULTS,
   Store,
   createProgressReporter,
   exportEntries,
@@ -251,6 +252,26 @@ describe("import", () => {
     const { elapsedMs: _a, rowsPerSec: _ra, workerThreads: _wa, ...restA } = a;
     const { elapsedMs: _b, rowsPerSec: _rb, workerThreads: _wb, ...restB } = b;
     expect(restB).to.deep.equal(restA);
+    expect(await dump(pooled)).to.equal(await dump(inThread));
+  });
+
+  it("ends a batch at 8 MiB of source, so long rows cannot swell a worker's capped heap, and imports them as in this thread", async () => {
+    // 150 rows with a ~60 KB ref (over-long: each is rejected for it) among 150 ordinary ones: ~9 MB, far under 10,000 rows.
+    const ordinary = generateCsv({ rows: 300 }).trimEnd().split("\n");
+    const long = ordinary.slice(1).map((line, i) => (i % 2 === 0 ? line.replace(/,[^,]*$/, `,${"x".repeat(60_000)}`) : line));
+    const content = `${ordinary[0]}\n${long.join("\n")}\n`;
+    const path = await file("long.csv", content);
+    const reports: ImportProgress[] = [];
+    const pooled = await freshStore();
+    const summary = await run(pooled, { path }, { workers: 1, onProgress: (p) => reports.push(p) });
+    expect(summary.workerThreads).to.equal(1);
+    // One report a batch plus the final one: ~9 MB of rows make two batches, not one.
+    expect(Buffer.byteLength(content)).to.be.above(IMPORT_DEFAULTS.maxBatchBytes);
+    expect(reports.length, "progress reports").to.equal(Math.ceil(Buffer.byteLength(content) / IMPORT_DEFAULTS.maxBatchBytes) + 1);
+    const inThread = await freshStore();
+    const reference = await run(inThread, { path }, { workers: 0 });
+    expect(summary).to.deep.include({ rows: 300, imported: reference.imported, rejected: reference.rejected });
+    expect(reference.rejected).to.equal(150);
     expect(await dump(pooled)).to.equal(await dump(inThread));
   });
 

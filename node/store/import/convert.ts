@@ -9,6 +9,7 @@
 import { Worker } from "node:worker_threads";
 import { RiskshareError } from "../../errors.ts";
 import type { NormaliseOptions, PepperSecret } from "../../identity/index.ts";
+import { IMPORT_DEFAULTS } from "../options.ts";
 import type { EntryInput } from "../entry.ts";
 import { rowToEntry, type RowContext } from "./rows.ts";
 import { IMPORT_COLUMNS, type ImportColumn, type RawRow, type RowProblem } from "./sources.ts";
@@ -92,7 +93,10 @@ export function workerConverter(setup: WorkerSetup, threads: number): RowConvert
     waiting.clear();
   };
   for (let i = 0; i < threads; i++) {
-    const worker = new Worker(new URL("./convertWorker.ts", import.meta.url), { workerData: setup });
+    const worker = new Worker(new URL("./convertWorker.ts", import.meta.url), {
+      workerData: setup,
+      resourceLimits: { maxOldGenerationSizeMb: IMPORT_DEFAULTS.workerHeapMb },
+    });
     worker.on("message", (response: WorkerResponse) => {
       const pending = waiting.get(response.id);
       waiting.delete(response.id);

@@ -172,9 +172,12 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
   const prepared: Array<PreparedBatch & { converted: Promise<ConvertedBatch> }> = [];
   const maxPrepared = threads + 1;
   let current = emptyBatch();
+  /** Source bytes consumed when the current batch began. */
+  let batchStartBytes = bytes;
   const prepare = async (): Promise<void> => {
     if (current.rowCount === 0) return;
     prepared.push({ ...current, converted: converter.convert(current.rows) });
+    batchStartBytes = Math.max(batchStartBytes, current.bytes);
     current = emptyBatch();
     while (prepared.length > maxPrepared) await commit(prepared.shift()!);
   };
@@ -192,7 +195,7 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
           current.rows.push(record.row);
           current.lines.push(record.line);
         } else current.unreadable.push({ line: record.line, ...record.problem });
-        if (current.rowCount >= batchSize) await prepare();
+        if (current.rowCount >= batchSize || current.bytes - batchStartBytes >= IMPORT_DEFAULTS.maxBatchBytes) await prepare();
       }
     }
     await prepare();
