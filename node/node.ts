@@ -9,11 +9,11 @@
  *   await node.close();   // idempotent; the outbox stays durable for the next start
  */
 import { join } from "node:path";
-import { getBytes, hexlify, type NonceManager } from "ethers";
+import { getBytes, hexlify } from "ethers";
 import type { Wallet } from "ethers";
 import { ApiServer, CheckService, type HealthResponse, type ItemResult, type PeersResponse } from "./api/index.ts";
 import {
-  connectChain, connectContracts, connectSigner, ConsortiumView, LedgerBatcher, RpcLedgerChannel, memberStatusName, MemberStatus,
+  connectChain, connectContracts, ConsortiumView, LedgerBatcher, RpcLedgerChannel, memberStatusName, MemberStatus,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore, loadConfig, type NodeConfig } from "./config/index.ts";
@@ -68,7 +68,6 @@ export class RiskshareNode {
   private closing: Promise<void> | undefined;
 
   private chain!: ChainConnection;
-  private signer!: NonceManager;
   private contracts!: ConsortiumContracts;
   private view!: ConsortiumView;
   private store!: Store;
@@ -230,8 +229,8 @@ export class RiskshareNode {
     if (!contracts) throw new RiskshareError("E_CONTRACTS_MISSING", "the config names no contracts; run `riskshare deploy` or set chain.contracts");
     this.chain = await connectChain(this.config.chain);
     this.track("chain", () => this.chain.provider.destroy());
-    this.signer = connectSigner(this.wallet, this.chain.provider);
-    this.contracts = connectContracts(contracts, this.signer);
+    // Read-only handles: the node's only transactions are ledger batches, which RpcLedgerChannel signs itself.
+    this.contracts = connectContracts(contracts, this.chain.provider);
     this.view = new ConsortiumView({ pollIntervalMs: this.config.chain.pollIntervalMs }, { contracts: this.contracts, provider: this.chain.provider, logger: this.log });
     await this.view.start();
     this.track("consortium view", () => this.view.stop());

@@ -23,7 +23,7 @@ export {
 export { LedgerBatcher, type LedgerBatch, type LedgerBatcherModules, type LedgerBatcherOptions, type LedgerHealth, type LedgerOutbox } from "./ledger.ts";
 export { toQueryRecord, type LedgerRecord } from "./ledger-record.ts";
 export {
-  ContractLedgerChannel, RpcLedgerChannel, type LedgerChannel, type RpcLedgerChannelModules, type RpcLedgerChannelOptions, type SubmittedBatch,
+  RpcLedgerChannel, type LedgerChannel, type RpcLedgerChannelModules, type RpcLedgerChannelOptions, type SubmittedBatch,
 } from "./ledger-channel.ts";
 export { HttpJsonRpc, type HttpJsonRpcModules, type HttpJsonRpcOptions, type JsonRpcCaller } from "./rpc.ts";
 export { encodeRecordBatch, recordBatchGasLimit, signRawTransaction, transactionHash, RECORD_CALLDATA_BYTES, type QueryRecordStruct, type RawTransactionFields } from "./ledger-tx.ts";

@@ -1,4 +1,4 @@
-import type { ContractTransactionResponse, FeeData, Wallet } from "ethers";
+import type { FeeData, Wallet } from "ethers";
 import { RiskshareError } from "../errors.ts";
 import type { IQueryLedger } from "../../types/ethers-contracts/index.ts";
 import { encodeRecordBatch, recordBatchGasLimit, signRawTransaction } from "./ledger-tx.ts";
@@ -136,46 +136,5 @@ export class RpcLedgerChannel implements LedgerChannel {
     const data = await this.modules.fees.getFeeData();
     if (data.maxFeePerGas !== null && data.maxPriorityFeePerGas !== null) return { maxFeePerGas: data.maxFeePerGas, maxPriorityFeePerGas: data.maxPriorityFeePerGas };
     return { gasPrice: data.gasPrice ?? 0n };
-  }
-}
-
-/**
- * A channel over a typechain QueryLedger handle bound to a signer (ethers estimates, signs and
- * waits): simple and slow — one eth_estimateGas per batch, which reverts for a batch whose
- * predecessor is not mined yet, so use it with one batch in flight. For tests and tools.
- */
-export class ContractLedgerChannel implements LedgerChannel {
-  private readonly ledger: IQueryLedger;
-  private readonly providerAddress: string;
-  private readonly resetNonce: (() => void) | undefined;
-  private readonly sent = new Map<string, ContractTransactionResponse>();
-
-  constructor(ledger: IQueryLedger, providerAddress: string, resetNonce?: () => void) {
-    this.ledger = ledger;
-    this.providerAddress = providerAddress;
-    this.resetNonce = resetNonce;
-  }
-
-  lastSequence(): Promise<bigint> {
-    return this.ledger.lastSequence(this.providerAddress);
-  }
-
-  reset(): void {
-    this.resetNonce?.();
-  }
-
-  async submit(seq: bigint, records: readonly LedgerRecord[]): Promise<SubmittedBatch> {
-    const tx = await this.ledger.recordBatch(seq, records.map(toQueryRecord));
-    this.sent.set(tx.hash, tx);
-    return { seq, hash: tx.hash, gasLimit: tx.gasLimit };
-  }
-
-  async confirm(batch: SubmittedBatch): Promise<{ gasUsed: bigint }> {
-    const tx = this.sent.get(batch.hash);
-    this.sent.delete(batch.hash);
-    if (!tx) throw new RiskshareError("E_INTERNAL", "confirm of a batch this channel did not send", { seq: batch.seq });
-    const receipt = await tx.wait();
-    if (receipt?.status !== 1) throw new RiskshareError("E_CHAIN_REVERTED", "the query batch transaction failed", { seq: batch.seq });
-    return { gasUsed: receipt.gasUsed };
   }
 }

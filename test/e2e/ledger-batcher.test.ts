@@ -6,7 +6,7 @@ import { network } from "hardhat";
 import { Level } from "level";
 import { hexlify, makeError, randomBytes, Wallet, type Signer } from "ethers";
 import {
-  connectContracts, ContractLedgerChannel, deployConsortium, LedgerBatcher, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
+  connectContracts, deployConsortium, LedgerBatcher, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
   QueryOutcome, readLedger, RpcLedgerChannel, toQueryRecord, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
   type LedgerRecord, type LookupRequest,
 } from "../../node/chain/index.ts";
@@ -307,15 +307,6 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     const b = batcher(racing, outbox);
     expect(await b.flush()).to.equal(2);
     expect(b.health().consecutiveFailures).to.equal(0);
-  });
-
-  it("works over a plain contract handle too (ethers estimates, signs and waits), one batch at a time", async () => {
-    const outbox = await openOutbox();
-    const records = await Promise.all(Array.from({ length: 12 }, () => signedRecord()));
-    await Promise.all(records.map((r) => outbox.append(r)));
-    const handle = connectContracts(contracts.addresses, provider.connect(ethers.provider)).ledger;
-    expect(await batcher(new ContractLedgerChannel(handle, provider.address), outbox, { maxBatchRecords: 5, maxInFlight: 1 }).flush()).to.equal(12);
-    await expectEachOnChainOnce(records);
   });
 
   it("reads each QueryRecorded field back as the ABI coder decodes it, at the edges of each type", async () => {
