@@ -1,12 +1,13 @@
 /**
- * Streaming readers of import files: CSV (csv-parse) and JSON Lines. Each yields one record per
- * data row with its line number and the bytes consumed so far, in constant memory; a row that
- * cannot be read becomes a record with a problem instead of stopping the file.
+ * Streaming readers of import files: CSV (through csv.ts, which reads as csv-parse does) and JSON
+ * Lines. Each yields one record per data row with its line number and the bytes consumed so far,
+ * in constant memory; a row that cannot be read becomes a record with a problem instead of
+ * stopping the file.
  */
 import type { Readable } from "node:stream";
-import { parse, type CsvError, type Options as CsvOptions } from "csv-parse";
 import { z } from "zod";
 import { importFormat, type RowRejectReason } from "../errors.ts";
+import { CsvTokenizer, type CsvSink } from "./csv.ts";
 import type { Cell } from "./fields.ts";
 
 /** The columns (CSV) or fields (JSON Lines) of an import row, in the documented order. */
@@ -41,85 +42,43 @@ const KNOWN = new Set<string>(IMPORT_COLUMNS);
 
 /**
  * Reads CSV with a header row naming the columns (any order, case-insensitive, optional BOM).
- * Yields records in arrays (whatever the parser has ready), which saves an await per row.
+ * Yields the records of each input chunk in one array, which saves an await per row.
  */
 export async function* readCsv(input: Readable, opts: ReaderOptions): AsyncGenerator<SourceRecord[]> {
-  const skipped: SourceRecord[] = [];
-  type CsvRecord = { line: number; bytes: number; cells: string[] };
-  const csvOptions: CsvOptions<CsvRecord, string[]> = {
-    bom: true,
-    relax_column_count: true, // a short or long row is one bad row, reported below, not a fatal error
-    relax_quotes: true, // a stray quote inside a cell is kept as text (field checks then judge it)
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    max_record_size: opts.maxRecordBytes,
-    on_record: (cells: string[], context) => ({ line: context.lines, bytes: context.bytes, cells }),
-    on_skip: (err: CsvError | undefined) => {
-      // Only the position goes on: the error's message and raw text may quote cell contents.
-      const line = (err as { lines?: number } | undefined)?.lines ?? 0;
-      skipped.push({ line, bytes: 0, problem: { field: "row", reason: "csv_syntax" } });
-      return undefined;
-    },
-  };
-  // csv-parse types on_record as returning the record type itself; ours wraps it with its position.
-  const parser = parse(csvOptions as unknown as CsvOptions);
-  input.on("error", (err) => parser.destroy(err));
-  input.pipe(parser);
-
-  let columns: Array<ImportColumn | undefined> | undefined;
-  for await (const records of objectChunks<CsvRecord>(parser)) {
-    const out: SourceRecord[] = skipped.splice(0);
-    for (const record of records) {
+  let out: SourceRecord[] = [];
+  let columns: ImportColumn[] | undefined;
+  const sink: CsvSink = {
+    record(cells, line, bytes) {
       if (columns === undefined) {
-        columns = csvColumns(record.cells, opts.requiredColumns);
-        continue;
+        columns = csvColumns(cells, opts.requiredColumns);
+        return;
       }
-      if (record.cells.length !== columns.length) {
-        out.push({ line: record.line, bytes: record.bytes, problem: { field: "row", reason: "columns" } });
-        continue;
+      // A short or long row is one bad row, not a fatal error (csv-parse's relax_column_count).
+      if (cells.length !== columns.length) {
+        out.push({ line, bytes, problem: { field: "row", reason: "columns" } });
+        return;
       }
       const row: RawRow = {};
-      for (let i = 0; i < columns.length; i++) row[columns[i]!] = record.cells[i];
-      out.push({ line: record.line, bytes: record.bytes, row });
-    }
-    if (out.length > 0) yield out;
-  }
-  if (skipped.length > 0) yield skipped.splice(0);
-  if (columns === undefined) throw importFormat("the CSV file is empty: it needs a header row", { format: "csv" });
-}
-
-/** The objects of an object-mode stream, in arrays of whatever is buffered: one await per array, not per object. */
-async function* objectChunks<T>(stream: Readable): AsyncGenerator<T[]> {
-  let ended = false;
-  let failure: unknown;
-  let wake: (() => void) | undefined;
-  const signal = (): void => {
-    const resolve = wake;
-    wake = undefined;
-    resolve?.();
+      for (let i = 0; i < columns.length; i++) row[columns[i]!] = cells[i];
+      out.push({ line, bytes, row });
+    },
+    // Only the position goes on: the record's text may hold identifiers.
+    skip(line) {
+      out.push({ line, bytes: 0, problem: { field: "row", reason: "csv_syntax" } });
+    },
   };
-  stream.on("readable", signal);
-  stream.once("end", () => {
-    ended = true;
-    signal();
-  });
-  stream.once("error", (err) => {
-    failure = err;
-    signal();
-  });
-  try {
-    for (;;) {
-      const items: T[] = [];
-      for (let item = stream.read() as T | null; item !== null; item = stream.read() as T | null) items.push(item);
-      if (items.length > 0) yield items;
-      else if (failure !== undefined) throw failure;
-      else if (ended) return;
-      else await new Promise<void>((resolve) => (wake = resolve));
+  const tokenizer = new CsvTokenizer({ maxRecordBytes: opts.maxRecordBytes }, sink);
+  for await (const chunk of input as AsyncIterable<Uint8Array | string>) {
+    // A stream with an encoding set, or of plain Uint8Arrays, still reads as bytes (csv-parse did too).
+    tokenizer.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    if (out.length > 0) {
+      yield out;
+      out = [];
     }
-  } finally {
-    stream.off("readable", signal);
-    if (!ended) stream.destroy();
   }
+  tokenizer.end();
+  if (out.length > 0) yield out;
+  if (columns === undefined) throw importFormat("the CSV file is empty: it needs a header row", { format: "csv" });
 }
 
 /** The column of each header cell; throws E_IMPORT_FORMAT for unknown, repeated or missing columns. */
