@@ -14,6 +14,7 @@ import {
   entryValueCategory,
   entryValueExpiry,
 } from "./codec.ts";
+import { PresenceFilter } from "./presence.ts";
 import type { AuditRecord, ImportCheckpoint } from "./records.ts";
 
 /** The root database: buffer keys and values unless a sublevel says otherwise. */
@@ -77,9 +78,14 @@ export class EntryRepository {
   /**
    * {@link getMany} for a large batch of db keys: the values come back in input order, but LevelDB
    * is asked in key order, which costs it about half as much per key as random order (hashed keys
-   * are random). Also flags every key that occurs more than once in the batch.
+   * are random). Also flags every key that occurs more than once in the batch. With a presence
+   * filter, keys it rules out are not read (their values are undefined), and each key's filter hash
+   * comes back for the caller to add.
    */
-  async getManyInKeyOrder(dbKeys: readonly Buffer[]): Promise<{ values: Array<Buffer | undefined>; repeated: Uint8Array }> {
+  async getManyInKeyOrder(
+    dbKeys: readonly Buffer[],
+    presence?: PresenceFilter,
+  ): Promise<{ values: Array<Buffer | undefined>; repeated: Uint8Array; read: number; presenceHashes: Uint32Array | undefined }> {
     const count = dbKeys.length;
     const at = this.#entryPrefix.length;
     // Type code and the first 5 hash bytes as one exact number: orders almost every pair without a Buffer compare.
@@ -91,20 +97,48 @@ export class EntryRepository {
       order[i] = i;
     }
     order.sort((a, b) => head[a]! - head[b]! || Buffer.compare(dbKeys[a]!, dbKeys[b]!));
-    const sorted: Buffer[] = new Array(count);
-    for (let j = 0; j < count; j++) sorted[j] = dbKeys[order[j]!]!;
-    const found = await this.#db.getMany(sorted);
-    const values: Array<Buffer | undefined> = new Array(count);
-    const repeated = new Uint8Array(count);
+    // Only keys the presence filter cannot rule out are read (all of them without a filter).
+    const sorted: Buffer[] = [];
+    const presenceHashes = presence === undefined ? undefined : new Uint32Array(count);
     for (let j = 0; j < count; j++) {
       const i = order[j]!;
-      values[i] = found[j];
+      const key = dbKeys[i]!;
+      if (presenceHashes === undefined) sorted.push(key);
+      else {
+        const hash = (presenceHashes[i] = PresenceFilter.hashOf(key, at));
+        if (presence!.mayContainHashed(hash)) sorted.push(key);
+      }
+    }
+    const found = sorted.length === 0 ? [] : await this.#db.getMany(sorted);
+    const values: Array<Buffer | undefined> = new Array(count);
+    const repeated = new Uint8Array(count);
+    for (let j = 0, next = 0; j < count; j++) {
+      const i = order[j]!;
+      if (next < sorted.length && sorted[next] === dbKeys[i]) values[i] = found[next++];
       if (j > 0) {
         const previous = order[j - 1]!;
         if (head[i] === head[previous] && dbKeys[i]!.equals(dbKeys[previous]!)) repeated[i] = repeated[previous] = 1;
       }
     }
-    return { values, repeated };
+    return { values, repeated, read: sorted.length, presenceHashes };
+  }
+
+  /** Adds the key of every stored entry to `filter`; returns how many there were. */
+  async addAllKeysTo(filter: PresenceFilter): Promise<number> {
+    const at = this.#entryPrefix.length;
+    const end = Buffer.from(this.#entryPrefix);
+    end[end.length - 1]!++; // the sublevel prefix ends in its separator, never 0xff
+    const keys = this.#db.keys({ gte: this.#entryPrefix, lt: end });
+    let count = 0;
+    try {
+      for (let chunk = await keys.nextv(4096); chunk.length > 0; chunk = await keys.nextv(4096)) {
+        for (const key of chunk) filter.add(key, at);
+        count += chunk.length;
+      }
+    } finally {
+      await keys.close();
+    }
+    return count;
   }
 
   /** Queues a new entry and its index records. */

@@ -28,6 +28,7 @@ import { ContributionDigest } from "./digest.ts";
 import { entryProblem, isExpired, reasonCodeProblem, type EntryInput, type EntryKey, type FieldProblem, type StoredEntry } from "./entry.ts";
 import { categoryUnknown, entryInvalid, storeClosed } from "./errors.ts";
 import { ENTRY_LIMITS, SCHEMA_VERSION, STORE_DEFAULTS, type StoreOptions } from "./options.ts";
+import { PresenceFilter } from "./presence.ts";
 import type { AuditRecord, ImportCheckpoint } from "./records.ts";
 import { AuditRepository, EntryRepository, ImportRepository, MetaRepository, type Batch, type Db } from "./repositories.ts";
 
@@ -122,6 +123,8 @@ export class Store {
   #audit!: AuditRepository;
   #imports!: ImportRepository;
   #counts = new Map<number, number>();
+  /** The filter of stored entry keys while anyone tracks presence (see {@link trackPresence}). */
+  #presence: { readonly filter: PresenceFilter; holders: number; readsSkipped: number } | undefined;
   #pepperEpoch: number | undefined;
   /** Tail of the write queue: each write starts after the previous one settled. */
   #writeTail: Promise<unknown> = Promise.resolve();
@@ -190,6 +193,7 @@ export class Store {
     await this.#writeTail.catch(() => undefined);
     await this.#db!.close();
     this.#db = undefined;
+    this.#presence = undefined;
     this.#state = "closed";
   }
 
@@ -258,7 +262,9 @@ export class Store {
     return this.#exclusive(async () => {
       const db = this.#queued("upsert");
       this.#requireEpoch();
-      const { values: stored, repeated } = await this.#entries.getManyInKeyOrder(keys);
+      const presence = this.#presence?.filter;
+      const { values: stored, repeated, read, presenceHashes } = await this.#entries.getManyInKeyOrder(keys, presence);
+      if (this.#presence !== undefined) this.#presence.readsSkipped += keys.length - read;
       const batch = db.batch();
       const deltas = new Map<number, number>();
       const latest = new Map<string, Buffer>(); // entries written earlier in this call, for keys it repeats
@@ -278,6 +284,7 @@ export class Store {
         if (current === undefined) {
           const value = encodeEntryValue({ ...fields, addedAtSec: nowSec });
           this.#entries.queueAdd(batch, key, value, entry.categoryId, entry.expiresAtSec);
+          if (presenceHashes !== undefined) presence!.addHashed(presenceHashes[i]!);
           bump(deltas, entry.categoryId, 1);
           if (id !== undefined) latest.set(id, value);
           outcomes[i] = "added";
@@ -304,6 +311,41 @@ export class Store {
       this.#counts = counts;
       return result;
     });
+  }
+
+  /**
+   * Keeps an in-memory filter of the stored entry keys (see presence.ts) until the returned
+   * release is called, so that upserts read from LevelDB only entries that may exist: the bulk
+   * import's largest saving. Building it reads every entry key once, so it pays off when about as
+   * many or more entries are about to be written as are stored. Holders share one filter; it
+   * grows no bigger than 64 MiB, past its sizing it only lets more reads through.
+   *
+   * @param expectedAdds entries the holder expects to add (sizes the filter).
+   */
+  async trackPresence(expectedAdds: number): Promise<{ release(): { readsSkipped: number } }> {
+    this.#open("trackPresence");
+    assertArgument(Number.isSafeInteger(expectedAdds) && expectedAdds >= 0, "must be a non-negative integer", "expectedAdds");
+    await this.#exclusive(async () => {
+      this.#queued("trackPresence");
+      if (this.#presence !== undefined) {
+        this.#presence.holders++;
+        return;
+      }
+      const filter = new PresenceFilter(this.#totalEntries() + expectedAdds);
+      const stored = await this.#entries.addAllKeysTo(filter);
+      this.#presence = { filter, holders: 1, readsSkipped: 0 };
+      this.#logger.debug({ stored, filterBytes: filter.bytes }, "presence filter built");
+    });
+    let released = false;
+    return {
+      release: () => {
+        const tracked = this.#presence;
+        if (released || tracked === undefined) return { readsSkipped: 0 };
+        released = true;
+        if (--tracked.holders === 0) this.#presence = undefined;
+        return { readsSkipped: tracked.readsSkipped };
+      },
+    };
   }
 
   /**

@@ -297,6 +297,20 @@ describe("import", () => {
     ]);
   });
 
+  it("reads reported_at cells as parseTimestampSec does, plain seconds included", async () => {
+    const cells = ["0", "7", "1714521600", "0001714521600", "01714521600", " 1714521600", "1714521600 ", "99999999999", "171452160000", "1714521600.0", "17145x21600", "2024-05-01"];
+    const lines = cells.map((cell, i) => `phone,${fixtureValue("phone", i)},1,3,R01,"${cell}",,`);
+    const store = await freshStore();
+    const summary = await run(store, { path: await file("seconds.csv", `${CSV_HEADER}\n${lines.join("\n")}\n`) }, { workers: 0 });
+    const rejectedLines = new Set(summary.errors.map((e) => e.line));
+    for (const [i, cell] of cells.entries()) {
+      const parsed = parseTimestampSec(cell);
+      const answer = await store.checkOne({ type: "phone", hash: hasher.hash("phone", normalise("phone", fixtureValue("phone", i), { defaultRegion: "CN" })) }, NOW);
+      if (parsed.ok && parsed.value <= NOW) expect(answer.hit && answer.entry.reportedAtSec, `cell ${JSON.stringify(cell)}`).to.equal(parsed.value);
+      else expect(rejectedLines.has(i + 2), `cell ${JSON.stringify(cell)} is refused`).to.equal(true);
+    }
+  });
+
   it("counts re-imported rows as unchanged, changed rows as updated", async () => {
     const store = await freshStore();
     const first = await run(store, { path: await file("a.csv", generateCsv({ rows: 200 })) });
@@ -307,6 +321,24 @@ describe("import", () => {
     const third = await run(store, { path: await file("a-changed.csv", changed) });
     expect(third).to.deep.include({ imported: 0, updated: 4, unchanged: 196 });
     expect((await store.verify()).ok).to.equal(true);
+  });
+
+  it("imports with a presence filter to exactly the state and counts of an import without one", async () => {
+    // A store already holding part of the list, then a file that repeats, changes and adds rows.
+    const existing = await file("existing.csv", generateCsv({ rows: 1500, expiringEvery: 5 }));
+    const content = generateCsv({ rows: 3000, badEvery: 41, repeatEvery: 13, expiringEvery: 4 }).replaceAll(",R2,", ",R77,");
+    const path = await file("mixed.csv", content);
+    const [filtered, plain] = [await freshStore(), await freshStore()];
+    for (const store of [filtered, plain]) await run(store, { path: existing });
+    const a = await run(filtered, { path }, { presenceFilter: true, batchSize: 400 });
+    const b = await run(plain, { path }, { presenceFilter: false, batchSize: 400 });
+    expect(a.imported + a.updated + a.unchanged, "rows stored").to.be.above(2000);
+    expect([a.updated, a.unchanged].every((n) => n > 0), "some rows updated, some unchanged").to.equal(true);
+    const { elapsedMs: _a, rowsPerSec: _ra, ...restA } = a;
+    const { elapsedMs: _b, rowsPerSec: _rb, ...restB } = b;
+    expect(restA).to.deep.equal(restB);
+    expect(await dump(filtered)).to.equal(await dump(plain));
+    expect((await filtered.verify()).ok).to.equal(true);
   });
 
   it("handles duplicates within one file, across batch boundaries: a repeat is unchanged, a changed repeat an update", async () => {

@@ -103,6 +103,7 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
     identifiers: store.identifiers, categoryIds, defaultType, defaultCategoryId, normalise, hasher, nowSec,
     entryProblem: (entry, at) => store.entryProblem(entry, at), timestampCache: new Map(),
   };
+  const presence = await trackPresence(opts.presenceFilter, totalBytes, store);
   const threads = workerThreads(opts.workers, totalBytes, store);
   const converter = threads === 0
     ? inThreadConverter(ctx)
@@ -184,8 +185,11 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
 
   try {
     const resumeAfter = resumeFrom?.lastLine ?? 0;
-    for await (const chunk of records as AsyncIterable<SourceRecord[]>) {
+    const stopIfAborted = (): void => {
       if (opts.signal?.aborted) throw new RiskshareError("E_ABORTED", "import cancelled; run it again to resume", { importId, lastLine });
+    };
+    for await (const chunk of records as AsyncIterable<SourceRecord[]>) {
+      stopIfAborted();
       for (const record of chunk) {
         if (record.line <= resumeAfter) continue; // committed by the interrupted run
         current.rowCount++;
@@ -195,7 +199,10 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
           current.rows.push(record.row);
           current.lines.push(record.line);
         } else current.unreadable.push({ line: record.line, ...record.problem });
-        if (current.rowCount >= batchSize || current.bytes - batchStartBytes >= IMPORT_DEFAULTS.maxBatchBytes) await prepare();
+        if (current.rowCount >= batchSize || current.bytes - batchStartBytes >= IMPORT_DEFAULTS.maxBatchBytes) {
+          await prepare();
+          stopIfAborted(); // a reader may hand over many batches' rows at once
+        }
       }
     }
     await prepare();
@@ -207,6 +214,8 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
     input.destroy();
     throw err;
   } finally {
+    const released = presence?.release();
+    if (released !== undefined) logger.debug({ readsSkipped: released.readsSkipped }, "presence filter released");
     await converter.close();
   }
   // Rejected rows after the last write are committed by the final checkpoint below.
@@ -251,6 +260,18 @@ function workerThreads(asked: number | undefined, totalBytes: number | undefined
   }
   if (totalBytes === undefined || totalBytes < IMPORT_DEFAULTS.workerThresholdBytes) return 0;
   return Math.min(IMPORT_DEFAULTS.maxWorkers, Math.max(1, availableParallelism() - 1));
+}
+
+/**
+ * The store's presence filter for this import, when asked or (by default) when the source is large
+ * and the rows it will likely add are at least a quarter of the entries stored.
+ */
+async function trackPresence(asked: boolean | undefined, totalBytes: number | undefined, store: Store): Promise<{ release(): { readsSkipped: number } } | undefined> {
+  const estimatedRows = totalBytes === undefined ? 0 : Math.ceil(totalBytes / IMPORT_DEFAULTS.estimatedRowBytes);
+  let stored = 0;
+  for (const count of store.countPerCategory().values()) stored += count;
+  const wanted = asked ?? (totalBytes !== undefined && totalBytes >= IMPORT_DEFAULTS.presenceFilterMinBytes && stored <= 4 * estimatedRows);
+  return wanted ? store.trackPresence(estimatedRows) : undefined;
 }
 
 /** Counts after a committed batch: rows and rejections as read up to the batch's end, plus the upsert's outcome. */

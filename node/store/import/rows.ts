@@ -26,15 +26,26 @@ export interface RowContext {
 /** Distinct timestamp texts remembered per import before the cache starts over. */
 const TIMESTAMP_CACHE_SIZE = 4096;
 
-/** {@link parseTimestampSec} through the context's cache. */
+/** {@link parseTimestampSec} through the context's cache; plain unix seconds skip both (they rarely repeat). */
 function timestamp(cell: Cell, ctx: RowContext): Parsed<number> {
   if (typeof cell !== "string") return parseTimestampSec(cell);
+  if (isPlainSeconds(cell)) return { ok: true, value: Number(cell) };
   const known = ctx.timestampCache.get(cell);
   if (known !== undefined) return known;
   const parsed = parseTimestampSec(cell);
   if (ctx.timestampCache.size >= TIMESTAMP_CACHE_SIZE) ctx.timestampCache.clear();
   ctx.timestampCache.set(cell, parsed);
   return parsed;
+}
+
+/** 1–11 ASCII digits and nothing else: what parseTimestampSec reads as that many unix seconds. */
+function isPlainSeconds(text: string): boolean {
+  if (text.length === 0 || text.length > 11) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** A converted row, or the problem that rejects it. */
