@@ -3,13 +3,12 @@
  * the type name in ASCII and normalised the normal form in UTF-8. The 0x00 separator keeps
  * ("ab", "c") and ("a", "bc") apart; type names never contain it.
  *
- * Speed matters (an import hashes millions of rows), so the HMAC state after the key and after
- * each type prefix is computed once and copied into a reused scratch state per call.
+ * Speed matters (an import hashes millions of rows): the key's pad blocks are absorbed once
+ * (hmacSha256.ts) and each hash costs two SHA-256 compressions and no allocation.
  */
 import { inspect } from "node:util";
-import { hmac, type _HMAC } from "@noble/hashes/hmac.js";
-import { sha256, type _SHA256 } from "@noble/hashes/sha2.js";
 import { RiskshareError, assertArgument } from "../errors.ts";
+import { HmacSha256 } from "./hmacSha256.ts";
 import { HASH_BYTES, PEPPER_BYTES, type HasherOptions } from "./options.ts";
 
 /** A pepper and the epoch it belongs to (what the key store holds per epoch). */
@@ -45,7 +44,6 @@ export function staticPepperProvider(...secrets: PepperSecret[]): PepperProvider
 }
 
 const TYPE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
-type Hmac = _HMAC<_SHA256>;
 
 /** Hashes normalised identifiers under one pepper epoch. Never exposes the pepper (not even to inspect/JSON). */
 export class Hasher {
@@ -53,12 +51,10 @@ export class Hasher {
   readonly epoch: number;
   /** A private copy of the pepper, only for {@link pepperForWorker}. */
   readonly #pepper: Uint8Array;
-  /** HMAC state after absorbing the key. */
-  readonly #keyed: Hmac;
-  /** HMAC state after absorbing `type || 0x00`, per type name. */
-  readonly #perType = new Map<string, Hmac>();
-  /** Scratch state each hash runs in (the class is synchronous, so one suffices). */
-  readonly #scratch: Hmac;
+  /** HMAC-SHA256 keyed with the pepper (synchronous, so one scratch state suffices). */
+  readonly #mac: HmacSha256;
+  /** `type || 0x00` per type name. */
+  readonly #prefixes = new Map<string, Uint8Array>();
   #buffer = new Uint8Array(1024);
   readonly #encoder = new TextEncoder();
 
@@ -75,8 +71,7 @@ export class Hasher {
     if (pepper.length !== PEPPER_BYTES) throw new RiskshareError("E_PEPPER_INVALID", `the pepper must be ${PEPPER_BYTES} bytes`, { epoch, lengthBytes: pepper.length });
     this.epoch = epoch;
     this.#pepper = Uint8Array.from(pepper);
-    this.#keyed = hmac.create(sha256, pepper);
-    this.#scratch = this.#keyed.clone();
+    this.#mac = new HmacSha256(pepper);
   }
 
   /** The 32-byte hash of a normalised identifier of `type`. */
@@ -88,13 +83,12 @@ export class Hasher {
 
   /** Writes the 32-byte hash of a normalised identifier into `out` at `offset` (no allocation per call). */
   hashInto(type: string, normalised: string, out: Uint8Array, offset: number): void {
-    const prefix = this.#perType.get(type) ?? this.#prefixState(type);
+    assertArgument(offset >= 0 && offset + HASH_BYTES <= out.length, "must leave room for a hash", "offset");
+    const prefix = this.#prefixes.get(type) ?? this.#prefix(type);
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
     if (normalised.length * 3 > this.#buffer.length) this.#buffer = new Uint8Array(normalised.length * 3);
     const { written } = this.#encoder.encodeInto(normalised, this.#buffer);
-    const state = prefix._cloneInto(this.#scratch);
-    state.update(this.#buffer.subarray(0, written));
-    state.digestInto(out.subarray(offset, offset + HASH_BYTES));
+    this.#mac.digestInto(prefix, this.#buffer, written, out, offset);
   }
 
   /** The hash as 64 lower-case hex characters. */
@@ -102,11 +96,11 @@ export class Hasher {
     return Buffer.from(this.hash(type, normalised)).toString("hex");
   }
 
-  #prefixState(type: string): Hmac {
+  #prefix(type: string): Uint8Array {
     assertArgument(TYPE_NAME.test(type), "must be an identifier type name", "type");
-    const state = this.#keyed.clone().update(this.#encoder.encode(`${type}\u0000`));
-    this.#perType.set(type, state);
-    return state;
+    const prefix = this.#encoder.encode(`${type}\u0000`);
+    this.#prefixes.set(type, prefix);
+    return prefix;
   }
 
   /**

@@ -239,6 +239,24 @@ describe("identifier hashing", () => {
     }
   });
 
+  it("matches node:crypto's HMAC for every message length around the block edges, any key, any UTF-8", () => {
+    // Lengths 0..300 cross the one-, two- and more-block paddings (55/56 and 119/120 bytes with the prefix).
+    fc.assert(fc.property(
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      fc.constantFrom(...IDENTIFIER_TYPES, "a", "type_with_31_characters_at_most"),
+      fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: "binary", maxLength: 120 }), fc.nat(300).map((n) => "x".repeat(n))),
+      (pepper, type, value) => {
+        const expected = createHmac("sha256", pepper).update(`${type}\u0000`).update(value, "utf8").digest("hex");
+        expect(Hasher.fromPepper({ epoch: 1, pepper }).hashHex(type, value), `${type} ${value.length}`).to.equal(expected);
+      },
+    ), { numRuns: 3000, seed: 20261123 });
+    for (let n = 0; n < 300; n++) {
+      const value = "é".repeat(n % 7) + "9".repeat(n);
+      const expected = createHmac("sha256", PEPPER).update("phone\u0000").update(value, "utf8").digest("hex");
+      expect(hasher.hashHex("phone", value), `length ${n}`).to.equal(expected);
+    }
+  });
+
   it("writes into a caller's buffer at an offset", () => {
     const out = new Uint8Array(70);
     hasher.hashInto("phone", "+8613800138000", out, 33);
