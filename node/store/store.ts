@@ -158,6 +158,7 @@ export class Store {
       writeBufferSize: this.#opts.tuning?.writeBufferBytes ?? LEVELDB_WRITE_BUFFER_BYTES,
       cacheSize: LEVELDB_CACHE_BYTES,
       ...(this.#opts.tuning?.maxOpenFiles === undefined ? {} : { maxOpenFiles: this.#opts.tuning.maxOpenFiles }),
+      ...(this.#opts.tuning?.compression === undefined ? {} : { compression: this.#opts.tuning.compression }),
     });
     try {
       await db.open();

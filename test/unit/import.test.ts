@@ -20,6 +20,8 @@ import {
   type ImportSource,
   type ImportSummary,
 } from "../../node/store/index.ts";
+import { packRequest, rowsOfRequest } from "../../node/store/import/convert.ts";
+import type { RawRow } from "../../node/store/import/sources.ts";
 import { CSV_HEADER, FIXTURE_CATEGORIES, FIXTURE_PEPPER, fixtureValue, generateCsv } from "../fixtures/riskList.ts";
 
 const NOW = 1_750_000_000;
@@ -72,6 +74,24 @@ describe("import field parsers", () => {
 
   it("picks the format from the file name", () => {
     expect(["a.csv", "a.jsonl", "a.NDJSON", "a.txt"].map(formatFromName)).to.deep.equal(["csv", "jsonl", "jsonl", "csv"]);
+  });
+});
+
+describe("import worker requests", () => {
+  it("carry every row back unchanged: text of any kind, JSON numbers, null, booleans and absent cells", () => {
+    const rows: RawRow[] = [
+      { type: "phone", value: "138 0013 8000", category: "1", level: "3", reason: "R01", reported_at: "1714521600" },
+      { type: "email", value: "", level: 3, reason: null, reported_at: 1714521600, expires_at: undefined, ref: "号码-😀-\"q\",x" },
+      { value: "a\nb\r\nc", category: true as unknown as string, ref: "" },
+      {},
+      { expires_at: "2024-05-01", ref: "x".repeat(5000) },
+    ];
+    const request = packRequest(7, rows);
+    expect(request.columns).to.deep.equal(["type", "value", "category", "level", "reason", "reported_at", "expires_at", "ref"]);
+    const back = rowsOfRequest(structuredClone(request));
+    const defined = (row: RawRow) => Object.fromEntries(Object.entries(row).filter(([, cell]) => cell !== undefined));
+    expect(back).to.deep.equal(rows.map(defined));
+    expect(packRequest(8, []).count).to.equal(0);
   });
 });
 

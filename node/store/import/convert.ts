@@ -59,12 +59,27 @@ export interface WorkerSetup {
   readonly nowSec: number;
 }
 
-/** A batch as sent to a worker: one array per column (cheaper to copy between threads than row objects). */
+/**
+ * A batch as sent to a worker, packed: every text cell of the batch in one string (row by row, in
+ * `columns` order) with its length in `lengths`. One string and one typed array cost the structured
+ * clone a copy each, where arrays of small strings cost it (and the worker) an object per cell.
+ */
 export interface WorkerRequest {
   readonly id: number;
   readonly count: number;
-  readonly columns: Partial<Record<ImportColumn, Cell[]>>;
+  /** Columns any row of the batch has. */
+  readonly columns: readonly ImportColumn[];
+  readonly text: string;
+  /** Per row and column: the cell's length in `text`, {@link ABSENT_CELL}, or {@link OTHER_CELL}. */
+  readonly lengths: Int32Array;
+  /** Cells that are not text (JSON numbers, null, booleans), in order. */
+  readonly others: Cell[];
 }
+
+/** A column the row lacks. */
+const ABSENT_CELL = -1;
+/** A cell that is not text: the next one of `others`. */
+const OTHER_CELL = -2;
 
 /** A converted batch as a worker returns it: column arrays, hashes in one transferred buffer. */
 export interface WorkerResponse {
@@ -95,7 +110,7 @@ export function workerConverter(setup: WorkerSetup, threads: number): RowConvert
   for (let i = 0; i < threads; i++) {
     const worker = new Worker(new URL("./convertWorker.ts", import.meta.url), {
       workerData: setup,
-      resourceLimits: { maxOldGenerationSizeMb: IMPORT_DEFAULTS.workerHeapMb },
+      resourceLimits: { maxOldGenerationSizeMb: IMPORT_DEFAULTS.workerHeapMb, maxYoungGenerationSizeMb: IMPORT_DEFAULTS.workerYoungHeapMb },
     });
     worker.on("message", (response: WorkerResponse) => {
       const pending = waiting.get(response.id);
@@ -111,15 +126,10 @@ export function workerConverter(setup: WorkerSetup, threads: number): RowConvert
   return {
     convert(rows) {
       if (failure !== undefined) return Promise.reject(failure);
-      const id = nextId++;
-      const columns: Partial<Record<ImportColumn, Cell[]>> = {};
-      for (const name of IMPORT_COLUMNS) {
-        if (!rows.some((row) => row[name] !== undefined)) continue;
-        columns[name] = rows.map((row) => row[name]);
-      }
+      const request = packRequest(nextId++, rows);
       return new Promise<ConvertedBatch>((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        workers[id % workers.length]!.postMessage({ id, count: rows.length, columns } satisfies WorkerRequest);
+        waiting.set(request.id, { resolve, reject });
+        workers[request.id % workers.length]!.postMessage(request, [request.lengths.buffer as ArrayBuffer]);
       });
     },
     async close() {
@@ -129,12 +139,47 @@ export function workerConverter(setup: WorkerSetup, threads: number): RowConvert
   };
 }
 
+/** Packs a batch of rows into a {@link WorkerRequest}. */
+export function packRequest(id: number, rows: readonly RawRow[]): WorkerRequest {
+  const columns = IMPORT_COLUMNS.filter((name) => rows.some((row) => row[name] !== undefined));
+  const width = columns.length;
+  const lengths = new Int32Array(rows.length * width);
+  const parts: string[] = [];
+  const others: Cell[] = [];
+  for (let i = 0, k = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    for (let c = 0; c < width; c++, k++) {
+      const cell = row[columns[c]!];
+      if (typeof cell === "string") {
+        parts.push(cell);
+        lengths[k] = cell.length;
+      } else if (cell === undefined) lengths[k] = ABSENT_CELL;
+      else {
+        others.push(cell);
+        lengths[k] = OTHER_CELL;
+      }
+    }
+  }
+  return { id, count: rows.length, columns, text: parts.join(""), lengths, others };
+}
+
 /** The rows of a request, back as objects. */
 export function rowsOfRequest(request: WorkerRequest): RawRow[] {
+  const { columns, text, lengths, others } = request;
+  const width = columns.length;
   const rows: RawRow[] = new Array(request.count);
-  for (let i = 0; i < request.count; i++) rows[i] = {};
-  for (const [name, cells] of Object.entries(request.columns) as Array<[ImportColumn, Cell[]]>) {
-    for (let i = 0; i < request.count; i++) rows[i]![name] = cells[i];
+  let at = 0;
+  let other = 0;
+  for (let i = 0, k = 0; i < request.count; i++) {
+    const row: RawRow = {};
+    for (let c = 0; c < width; c++, k++) {
+      const length = lengths[k]!;
+      if (length >= 0) {
+        row[columns[c]!] = text.slice(at, at + length);
+        at += length;
+      } else if (length === OTHER_CELL) row[columns[c]!] = others[other++];
+    }
+    rows[i] = row;
   }
   return rows;
 }
