@@ -96,10 +96,11 @@ export interface ImportOptions {
   /** Called after each committed batch (and once at the end). */
   readonly onProgress?: ((progress: ImportProgress) => void) | undefined;
   /**
-   * Worker threads that normalise and hash rows (0: this thread). Default: none for sources under
-   * `IMPORT_DEFAULTS.workerThresholdBytes`, else one per core beyond the first, at most `maxWorkers`.
+   * 1: one worker thread reads, checks, normalises and hashes the rows while this thread writes
+   * them; 0: all in this thread. Default: 1 for sources of known size at least
+   * `IMPORT_DEFAULTS.workerThresholdBytes`, else 0.
    */
-  readonly workers?: number | undefined;
+  readonly workers?: 0 | 1 | undefined;
   /**
    * Keep an in-memory filter of the stored keys during the import (see `Store.trackPresence`), so
    * new rows cost no LevelDB read. Default: for sources of at least `presenceFilterMinBytes` whose
@@ -123,24 +124,23 @@ export const IMPORT_DEFAULTS = {
    */
   maxBatchBytes: 8 * 1024 * 1024,
   /**
-   * Old-generation heap cap of an import worker thread, in MiB: without it V8 lets the heap grow
-   * for hundreds of MiB before collecting (~135 MiB of the peak RSS of a 10M-row import). Two
-   * batches of at most maxBatchBytes each are in a worker at a time.
+   * Old-generation heap cap of the import worker, in MiB: without it V8 lets the heap grow for
+   * hundreds of MiB before collecting. At most two converted batches wait in the worker, and
+   * batches end at maxBatchBytes of source.
    */
   workerHeapMb: 128,
   /**
-   * Young-generation cap of an import worker thread, in MiB: V8's default lets it reach several
-   * times the batch a worker converts (~100 MiB of peak RSS at 1M rows; rows/s unchanged).
+   * Young-generation cap of the import worker, in MiB. V8's default lets it grow several times
+   * larger than what a worker keeps alive (rows are converted as they are read); 32 MiB keeps
+   * collections cheap (16 MiB: the worker spent ~25% of its time collecting).
    */
-  workerYoungHeapMb: 16,
+  workerYoungHeapMb: 32,
   maxErrorsListed: 100,
   resume: true,
   /** Longest CSV record or JSON line read, in bytes: bounds memory on a malformed file. */
   maxRecordBytes: 64 * 1024,
-  /** Sources at least this large get worker threads (starting one costs ~0.2 s). */
+  /** Sources at least this large get a worker thread (starting one costs ~0.2 s). */
   workerThresholdBytes: 4 * 1024 * 1024,
-  /** Most worker threads an import starts by default. */
-  maxWorkers: 4,
   /** Sources at least this large get a presence filter by default (see `ImportOptions.presenceFilter`). */
   presenceFilterMinBytes: 4 * 1024 * 1024,
   /** Source bytes per row assumed when estimating a file's rows (real lists run 50–100; fewer only raises the filter's false positives). */

@@ -20,8 +20,7 @@ import {
   type ImportSource,
   type ImportSummary,
 } from "../../node/store/index.ts";
-import { packRequest, rowsOfRequest } from "../../node/store/import/convert.ts";
-import type { RawRow } from "../../node/store/import/sources.ts";
+import { packEntries, unpackEntries } from "../../node/store/import/convert.ts";
 import { CSV_HEADER, FIXTURE_CATEGORIES, FIXTURE_PEPPER, fixtureValue, generateCsv } from "../fixtures/riskList.ts";
 
 const NOW = 1_750_000_000;
@@ -77,21 +76,15 @@ describe("import field parsers", () => {
   });
 });
 
-describe("import worker requests", () => {
-  it("carry every row back unchanged: text of any kind, JSON numbers, null, booleans and absent cells", () => {
-    const rows: RawRow[] = [
-      { type: "phone", value: "138 0013 8000", category: "1", level: "3", reason: "R01", reported_at: "1714521600" },
-      { type: "email", value: "", level: 3, reason: null, reported_at: 1714521600, expires_at: undefined, ref: "号码-😀-\"q\",x" },
-      { value: "a\nb\r\nc", category: true as unknown as string, ref: "" },
-      {},
-      { expires_at: "2024-05-01", ref: "x".repeat(5000) },
-    ];
-    const request = packRequest(7, rows);
-    expect(request.columns).to.deep.equal(["type", "value", "category", "level", "reason", "reported_at", "expires_at", "ref"]);
-    const back = rowsOfRequest(structuredClone(request));
-    const defined = (row: RawRow) => Object.fromEntries(Object.entries(row).filter(([, cell]) => cell !== undefined));
-    expect(back).to.deep.equal(rows.map(defined));
-    expect(packRequest(8, []).count).to.equal(0);
+describe("import worker transfer", () => {
+  it("carries every entry field back unchanged, expiry and reference absent or present", () => {
+    const entries = [
+      { type: "phone", hash: new Uint8Array(32).fill(1), categoryId: 1, level: 3, reason: "R01", reportedAtSec: 1_714_521_600, expiresAtSec: undefined, ownRef: undefined },
+      { type: "email", hash: new Uint8Array(32).fill(255), categoryId: 63, level: 5, reason: "R.x:y-z", reportedAtSec: 0, expiresAtSec: 99_999_999_999, ownRef: "号码-😀" },
+    ] as const;
+    const back = unpackEntries(structuredClone(packEntries(entries)));
+    expect(back.map((e) => ({ ...e, hash: Buffer.from(e.hash).toString("hex") }))).to.deep.equal(entries.map((e) => ({ ...e, hash: Buffer.from(e.hash).toString("hex") })));
+    expect(unpackEntries(packEntries([]))).to.deep.equal([]);
   });
 });
 
@@ -195,14 +188,16 @@ describe("import", () => {
       ["", "empty"],
     ];
     for (const [content, mention] of cases) {
-      let thrown: unknown;
-      try {
-        await run(store, { path: await file("bad.csv", content) });
-      } catch (err) {
-        thrown = err;
+      for (const workers of [0, 1] as const) {
+        let thrown: unknown;
+        try {
+          await run(store, { path: await file("bad.csv", content) }, { workers });
+        } catch (err) {
+          thrown = err;
+        }
+        expect(isRiskshareError(thrown, "E_IMPORT_FORMAT"), `${JSON.stringify(content)}, ${workers} workers`).to.equal(true);
+        expect((thrown as Error).message, JSON.stringify(content)).to.contain(mention);
       }
-      expect(isRiskshareError(thrown, "E_IMPORT_FORMAT"), JSON.stringify(content)).to.equal(true);
-      expect((thrown as Error).message, JSON.stringify(content)).to.contain(mention);
     }
     expect(store.countPerCategory().size).to.equal(0);
   });
@@ -261,14 +256,57 @@ describe("import", () => {
     expect(await dump(jsonStore)).to.equal(await dump(csvStore));
   });
 
+  it("reads and converts in the worker exactly as in this thread: JSON Lines, a stream in tiny chunks, slow writes", async () => {
+    const csv = generateCsv({ rows: 2000, badEvery: 29, repeatEvery: 7, expiringEvery: 3 });
+    const [header, ...lines] = csv.trimEnd().split("\n");
+    const columns = header!.split(",");
+    const jsonl = `${lines.map((line) => (line.split(",").length !== columns.length ? "[1]" : JSON.stringify(Object.fromEntries(line.split(",").map((cell, i) => [columns[i], cell]))))).join("\n")}\n`;
+    for (const [name, content] of [["list.jsonl", jsonl], ["list.csv", csv]] as const) {
+      const inThread = await freshStore();
+      const reference = await run(inThread, { path: await file(name, content) }, { workers: 0, batchSize: 300 });
+      // Chunks of 1–97 bytes, cut anywhere (inside cells and multi-byte characters).
+      const bytes = Buffer.from(content);
+      const chunks: Buffer[] = [];
+      for (let at = 0, n = 1; at < bytes.length; at += n, n = (n * 31 + 7) % 97 + 1) chunks.push(bytes.subarray(at, at + n));
+      const pooled = await freshStore();
+      const slowProgress = () => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); // 2 ms a batch: the worker gets ahead
+      const summary = await run(pooled, { stream: Readable.from(chunks), name }, { workers: 1, batchSize: 300, onProgress: slowProgress });
+      expect(summary.workerThreads, name).to.equal(1);
+      const { elapsedMs: _a, rowsPerSec: _ra, workerThreads: _wa, importId: _ia, source: _sa, ...restA } = reference;
+      const { elapsedMs: _b, rowsPerSec: _rb, workerThreads: _wb, importId: _ib, source: _sb, ...restB } = summary;
+      expect(restB, name).to.deep.equal(restA);
+      expect(await dump(pooled), name).to.equal(await dump(inThread));
+    }
+  });
+
+  it("stops the worker when aborted, and a rerun through the worker resumes to the state of a clean import", async () => {
+    const content = generateCsv({ rows: 3000, badEvery: 97, repeatEvery: 13, expiringEvery: 5 });
+    const path = await file("abort-worker.csv", content);
+    const clean = await freshStore();
+    const cleanSummary = await run(clean, { path }, { workers: 0, batchSize: 100 });
+    const store = await freshStore();
+    const controller = new AbortController();
+    let thrown: unknown;
+    try {
+      await run(store, { path }, { workers: 1, batchSize: 100, signal: controller.signal, onProgress: (p) => p.rows >= 700 && controller.abort() });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(isRiskshareError(thrown, "E_ABORTED")).to.equal(true);
+    const resumed = await run(store, { path }, { workers: 1, batchSize: 100 });
+    expect(resumed.resumedAfterLine).to.be.a("number").that.is.at.least(700);
+    expect({ ...resumed, elapsedMs: 0, rowsPerSec: 0, resumedAfterLine: 0, workerThreads: 0 }).to.deep.equal({ ...cleanSummary, elapsedMs: 0, rowsPerSec: 0, resumedAfterLine: 0, workerThreads: 0 });
+    expect(await dump(store)).to.equal(await dump(clean));
+  });
+
   it("converts rows in worker threads to exactly what it converts in this thread", async () => {
     const content = generateCsv({ rows: 3000, badEvery: 37, repeatEvery: 11, expiringEvery: 4 });
     const path = await file("workers.csv", content);
     const inThread = await freshStore();
     const pooled = await freshStore();
     const a = await run(inThread, { path }, { workers: 0, batchSize: 250 });
-    const b = await run(pooled, { path }, { workers: 2, batchSize: 250 });
-    expect([a.workerThreads, b.workerThreads]).to.deep.equal([0, 2]);
+    const b = await run(pooled, { path }, { workers: 1, batchSize: 250 });
+    expect([a.workerThreads, b.workerThreads]).to.deep.equal([0, 1]);
     const { elapsedMs: _a, rowsPerSec: _ra, workerThreads: _wa, ...restA } = a;
     const { elapsedMs: _b, rowsPerSec: _rb, workerThreads: _wb, ...restB } = b;
     expect(restB).to.deep.equal(restA);

@@ -7,12 +7,12 @@
  * content, same options → same import id) and ends in the state a clean run would have produced.
  * Without a checkpoint the rerun is still correct: rows already stored count as unchanged.
  *
- * Parsing and converting the next batches overlap the LevelDB write of the previous one; on a
- * large file, conversion (normalising and hashing) runs in worker threads on the other cores.
+ * Reading and converting the next batches overlap the LevelDB write of the previous one; on a
+ * large file, reading and converting (parsing, normalising, hashing) run in a worker thread
+ * (pipeline.ts), and this thread only writes.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { availableParallelism } from "node:os";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
@@ -23,9 +23,11 @@ import { categoryUnknown } from "../errors.ts";
 import { IMPORT_DEFAULTS, type ImportFormat, type ImportOptions, type ImportProgress } from "../options.ts";
 import type { ImportCheckpoint, ImportCounts, ImportRowError } from "../records.ts";
 import type { Store, UpsertResult } from "../store.ts";
-import { inThreadConverter, workerConverter, type ConvertedBatch } from "./convert.ts";
+import { convertedBatches, type BatchingOptions, type PackedBatch } from "./batches.ts";
+import { unpackEntries } from "./convert.ts";
+import { workerBatches } from "./pipeline.ts";
 import type { RowContext } from "./rows.ts";
-import { readCsv, readJsonLines, type ImportColumn, type RawRow, type SourceRecord } from "./sources.ts";
+import { readCsv, readJsonLines, type ImportColumn, type ReaderOptions } from "./sources.ts";
 
 /** Where the rows come from: a file (resumable), or any byte stream (resumable only with an `importId`). */
 export type ImportSource =
@@ -95,21 +97,25 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
   const required: ImportColumn[] = ["value", "level", "reason", "reported_at"];
   if (defaultType === undefined) required.unshift("type");
   if (defaultCategoryId === undefined) required.push("category");
-  const readerOptions = { requiredColumns: required, maxRecordBytes: IMPORT_DEFAULTS.maxRecordBytes };
+  const reader: ReaderOptions = { requiredColumns: required, maxRecordBytes: IMPORT_DEFAULTS.maxRecordBytes };
   const input = "path" in source ? createReadStream(source.path, { highWaterMark: 256 * 1024 }) : source.stream;
-  const records = format === "csv" ? readCsv(input, readerOptions) : readJsonLines(input, readerOptions);
+  const batching: BatchingOptions = { batchSize, maxBatchBytes: IMPORT_DEFAULTS.maxBatchBytes, resumeAfterLine: resumeFrom?.lastLine ?? 0, startBytes: resumeFrom?.bytes ?? 0 };
 
-  const ctx: RowContext = {
-    identifiers: store.identifiers, categoryIds, defaultType, defaultCategoryId, normalise, hasher, nowSec,
-    entryProblem: (entry, at) => store.entryProblem(entry, at), timestampCache: new Map(),
-  };
   const presence = await trackPresence(opts.presenceFilter, totalBytes, store);
   const threads = workerThreads(opts.workers, totalBytes, store);
-  const converter = threads === 0
-    ? inThreadConverter(ctx)
-    : workerConverter({
+  let batches: AsyncGenerator<PackedBatch>;
+  if (threads === 0) {
+    const ctx: RowContext = {
+      identifiers: store.identifiers, categoryIds, defaultType, defaultCategoryId, normalise, hasher, nowSec,
+      entryProblem: (entry, at) => store.entryProblem(entry, at), timestampCache: new Map(),
+    };
+    batches = convertedBatches(format === "csv" ? readCsv(input, reader) : readJsonLines(input, reader), batching, ctx);
+  } else {
+    batches = workerBatches({
       pepper: hasher.pepperForWorker(), categoryIds: [...categoryIds], ...store.entryRules(), defaultType, defaultCategoryId, normalise, nowSec,
-    }, threads);
+      format, reader, batching,
+    }, input);
+  }
 
   // Counts committed to disk (with the checkpoint), and those of rows read since.
   let committed: ImportCounts = resumeFrom === undefined ? { rows: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0 } : countsOf(resumeFrom);
@@ -140,11 +146,8 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
    * Accounts a converted batch in file order (rejections, line, bytes), then sends its entries with
    * the checkpoint; returns once the previous write is on disk, so at most one write is in flight.
    */
-  const commit = async (batch: PreparedBatch & { converted: Promise<ConvertedBatch> }): Promise<void> => {
-    const converted = await batch.converted;
-    const rejections = [...batch.unreadable, ...converted.problems.map(({ index, ...problem }) => ({ line: batch.lines[index]!, ...problem }))];
-    rejections.sort((a, b) => a.line - b.line);
-    for (const rejection of rejections) {
+  const commit = async (batch: PackedBatch): Promise<void> => {
+    for (const rejection of batch.rejections) {
       rejectedRead++;
       errorsTotal++;
       if (errors.length < maxErrorsListed) errors.push(rejection);
@@ -157,7 +160,7 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
     const read = { rows: rowsRead, rejected: rejectedRead };
     if (inflight) await inflight;
     inflight = store
-      .upsert(converted.entries, {
+      .upsert(unpackEntries(batch.entries), {
         nowSec,
         checkpoint: (result: UpsertResult) => checkpointOf(addResult(committed, read, result), upTo, false),
       })
@@ -169,54 +172,21 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
     inflight.catch(() => undefined);
   };
 
-  // Batches read and handed to the converter, oldest first: conversion runs ahead of the writes.
-  const prepared: Array<PreparedBatch & { converted: Promise<ConvertedBatch> }> = [];
-  const maxPrepared = threads + 1;
-  let current = emptyBatch();
-  /** Source bytes consumed when the current batch began. */
-  let batchStartBytes = bytes;
-  const prepare = async (): Promise<void> => {
-    if (current.rowCount === 0) return;
-    prepared.push({ ...current, converted: converter.convert(current.rows) });
-    batchStartBytes = Math.max(batchStartBytes, current.bytes);
-    current = emptyBatch();
-    while (prepared.length > maxPrepared) await commit(prepared.shift()!);
-  };
-
   try {
-    const resumeAfter = resumeFrom?.lastLine ?? 0;
-    const stopIfAborted = (): void => {
+    for await (const batch of batches) {
       if (opts.signal?.aborted) throw new RiskshareError("E_ABORTED", "import cancelled; run it again to resume", { importId, lastLine });
-    };
-    for await (const chunk of records as AsyncIterable<SourceRecord[]>) {
-      stopIfAborted();
-      for (const record of chunk) {
-        if (record.line <= resumeAfter) continue; // committed by the interrupted run
-        current.rowCount++;
-        current.lastLine = Math.max(current.lastLine, record.line);
-        current.bytes = Math.max(current.bytes, record.bytes);
-        if (record.problem === undefined) {
-          current.rows.push(record.row);
-          current.lines.push(record.line);
-        } else current.unreadable.push({ line: record.line, ...record.problem });
-        if (current.rowCount >= batchSize || current.bytes - batchStartBytes >= IMPORT_DEFAULTS.maxBatchBytes) {
-          await prepare();
-          stopIfAborted(); // a reader may hand over many batches' rows at once
-        }
-      }
+      await commit(batch);
     }
-    await prepare();
-    while (prepared.length > 0) await commit(prepared.shift()!);
     if (inflight) await inflight;
   } catch (err) {
-    for (const batch of prepared) batch.converted.catch(() => undefined);
     if (inflight) await inflight.catch(() => undefined);
-    input.destroy();
     throw err;
   } finally {
+    await batches.return(undefined);
+    if ("stream" in source) source.stream.destroy();
+    else input.destroy();
     const released = presence?.release();
     if (released !== undefined) logger.debug({ readsSkipped: released.readsSkipped }, "presence filter released");
-    await converter.close();
   }
   // Rejected rows after the last write are committed by the final checkpoint below.
   committed = { ...committed, rows: rowsRead, rejected: rejectedRead };
@@ -233,33 +203,17 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
   return summary;
 }
 
-/** Rows read for one write, before and while they are converted. */
-interface PreparedBatch {
-  /** Data rows read, unreadable ones included. */
-  rowCount: number;
-  rows: RawRow[];
-  /** Line of each row in `rows`. */
-  lines: number[];
-  /** Rows the reader could not read. */
-  unreadable: ImportRowError[];
-  lastLine: number;
-  bytes: number;
-}
-
-function emptyBatch(): PreparedBatch {
-  return { rowCount: 0, rows: [], lines: [], unreadable: [], lastLine: 0, bytes: 0 };
-}
-
-/** Worker threads for an import: as asked, or — for sources over 4 MiB — one per core beyond the first, at most 4. */
-function workerThreads(asked: number | undefined, totalBytes: number | undefined, store: Store): number {
-  // Workers know the built-in identifier types only: a store with custom types converts in this thread.
+/**
+ * Worker threads for an import: as asked, or one for sources of at least 4 MiB. One is the most
+ * that helps: the worker's reading and converting and this thread's writing are each about half of
+ * an import's work, and a batch must be written in file order anyway.
+ */
+function workerThreads(asked: number | undefined, totalBytes: number | undefined, store: Store): 0 | 1 {
+  if (asked !== undefined) assertArgument(asked === 0 || asked === 1, "must be 0 (this thread) or 1 (a worker thread)", "workers");
+  // The worker knows the built-in identifier types only: a store with custom types converts in this thread.
   if (store.identifiers !== defaultIdentifierRegistry) return 0;
-  if (asked !== undefined) {
-    assertArgument(Number.isInteger(asked) && asked >= 0 && asked <= 64, "must be an integer in 0..64", "workers");
-    return asked;
-  }
-  if (totalBytes === undefined || totalBytes < IMPORT_DEFAULTS.workerThresholdBytes) return 0;
-  return Math.min(IMPORT_DEFAULTS.maxWorkers, Math.max(1, availableParallelism() - 1));
+  if (asked !== undefined) return asked as 0 | 1;
+  return totalBytes !== undefined && totalBytes >= IMPORT_DEFAULTS.workerThresholdBytes ? 1 : 0;
 }
 
 /**

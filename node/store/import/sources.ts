@@ -4,7 +4,6 @@
  * in constant memory; a row that cannot be read becomes a record with a problem instead of
  * stopping the file.
  */
-import type { Readable } from "node:stream";
 import { z } from "zod";
 import { importFormat, type RowRejectReason } from "../errors.ts";
 import { CsvTokenizer, type CsvSink } from "./csv.ts";
@@ -44,7 +43,7 @@ const KNOWN = new Set<string>(IMPORT_COLUMNS);
  * Reads CSV with a header row naming the columns (any order, case-insensitive, optional BOM).
  * Yields the records of each input chunk in one array, which saves an await per row.
  */
-export async function* readCsv(input: Readable, opts: ReaderOptions): AsyncGenerator<SourceRecord[]> {
+export async function* readCsv(input: AsyncIterable<Uint8Array | string>, opts: ReaderOptions): AsyncGenerator<SourceRecord[]> {
   let out: SourceRecord[] = [];
   let columns: ImportColumn[] | undefined;
   const sink: CsvSink = {
@@ -68,7 +67,7 @@ export async function* readCsv(input: Readable, opts: ReaderOptions): AsyncGener
     },
   };
   const tokenizer = new CsvTokenizer({ maxRecordBytes: opts.maxRecordBytes }, sink);
-  for await (const chunk of input as AsyncIterable<Uint8Array | string>) {
+  for await (const chunk of input) {
     // A stream with an encoding set, or of plain Uint8Arrays, still reads as bytes (csv-parse did too).
     tokenizer.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     if (out.length > 0) {
@@ -101,12 +100,12 @@ const JsonRow = z.strictObject(
 );
 
 /** Reads JSON Lines: one object per line; blank lines are skipped. Line endings \n or \r\n. Yields per input chunk. */
-export async function* readJsonLines(input: Readable, opts: ReaderOptions): AsyncGenerator<SourceRecord[]> {
+export async function* readJsonLines(input: AsyncIterable<Buffer>, opts: ReaderOptions): AsyncGenerator<SourceRecord[]> {
   let carry: Buffer | undefined;
   let line = 0;
   let bytes = 0;
   let oversized = false; // inside a line longer than maxRecordBytes: skip to its end
-  for await (const chunk of input as AsyncIterable<Buffer>) {
+  for await (const chunk of input) {
     const out: SourceRecord[] = [];
     const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
     carry = undefined;

@@ -1,0 +1,131 @@
+/**
+ * The import's worker pipeline: one worker thread reads the source's bytes (CSV tokenizing or
+ * JSON Lines), checks, normalises and hashes the rows, and sends back converted batches; the main
+ * thread only moves bytes in and writes batches out. Rows never cross threads as objects: bytes go
+ * in (transferred), entries come back packed (hashes in one transferred buffer).
+ *
+ * Flow control both ways: the worker asks for the next chunk (two at most outstanding), and stops
+ * after two batches the main thread has not taken yet, so memory stays flat whichever side is slower.
+ *
+ *   main                         worker
+ *   ── chunk / end ──────────▶   readCsv / readJsonLines → convertedBatches
+ *   ◀────────── pull ─────────   (wants a chunk)
+ *   ◀────────── batch ────────   (rows, last line, bytes, rejections, packed entries)
+ *   ── ack ──────────────────▶   (a batch was taken)
+ *   ◀────────── done / error ─
+ */
+import { Worker } from "node:worker_threads";
+import { RiskshareError, type ErrorCode, type ErrorMeta } from "../../errors.ts";
+import { IMPORT_DEFAULTS, type ImportFormat } from "../options.ts";
+import type { BatchingOptions, PackedBatch } from "./batches.ts";
+import type { WorkerSetup } from "./convert.ts";
+import type { ReaderOptions } from "./sources.ts";
+
+/** Everything the pipeline worker needs: plain data only (it is copied into the worker). */
+export interface PipelineSetup extends WorkerSetup {
+  readonly format: ImportFormat;
+  readonly reader: ReaderOptions;
+  readonly batching: BatchingOptions;
+}
+
+/** Messages to the worker. */
+export type ToWorker = { readonly type: "chunk"; readonly bytes: Uint8Array } | { readonly type: "end" } | { readonly type: "ack" };
+
+/** Messages from the worker. */
+export type FromWorker =
+  | { readonly type: "pull" }
+  | { readonly type: "batch"; readonly batch: PackedBatch }
+  | { readonly type: "done" }
+  | { readonly type: "error"; readonly code: ErrorCode; readonly message: string; readonly meta: ErrorMeta };
+
+/** Chunks the worker asks for ahead, and batches it converts ahead of the main thread. */
+export const PIPELINE_CHUNKS_AHEAD = 2;
+export const PIPELINE_BATCHES_AHEAD = 2;
+
+/**
+ * The converted batches of `input`, in file order, from one worker thread. Ending the iteration
+ * early (an abort, a failed write) stops the worker and closes the input.
+ */
+export async function* workerBatches(setup: PipelineSetup, input: AsyncIterable<Uint8Array | string>): AsyncGenerator<PackedBatch> {
+  const worker = new Worker(new URL("./pipelineWorker.ts", import.meta.url), {
+    workerData: setup,
+    resourceLimits: { maxOldGenerationSizeMb: IMPORT_DEFAULTS.workerHeapMb, maxYoungGenerationSizeMb: IMPORT_DEFAULTS.workerYoungHeapMb },
+  });
+  const source = input[Symbol.asyncIterator]();
+  const ready: PackedBatch[] = [];
+  let failure: unknown;
+  let done = false;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  const fail = (err: unknown): void => {
+    failure ??= err;
+    notify();
+  };
+  // Pulls are answered one after another: a stream's iterator takes one next() at a time.
+  let feeding: Promise<void> = Promise.resolve();
+  const feed = async (): Promise<void> => {
+    try {
+      const next = await source.next();
+      if (next.done) {
+        worker.postMessage({ type: "end" } satisfies ToWorker);
+        return;
+      }
+      const bytes = ownedCopy(next.value);
+      worker.postMessage({ type: "chunk", bytes } satisfies ToWorker, [bytes.buffer as ArrayBuffer]);
+    } catch (err) {
+      fail(err);
+    }
+  };
+  worker.on("message", (message: FromWorker) => {
+    switch (message.type) {
+      case "pull":
+        feeding = feeding.then(feed);
+        break;
+      case "batch":
+        ready.push(message.batch);
+        notify();
+        break;
+      case "done":
+        done = true;
+        notify();
+        break;
+      case "error":
+        fail(new RiskshareError(message.code, message.message, message.meta));
+        break;
+    }
+  });
+  worker.on("error", (err) => fail(new RiskshareError("E_INTERNAL", "the import worker failed", {}, { cause: err })));
+  worker.on("exit", (exitCode) => {
+    if (!done) fail(new RiskshareError("E_INTERNAL", "the import worker stopped", { exitCode }));
+  });
+  try {
+    for (;;) {
+      const batch = ready.shift();
+      if (batch !== undefined) {
+        yield batch;
+        worker.postMessage({ type: "ack" } satisfies ToWorker);
+        continue;
+      }
+      if (failure !== undefined) throw failure;
+      if (done) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    done = true; // the exit below is ours
+    await worker.terminate();
+    await feeding;
+    await source.return?.();
+  }
+}
+
+/** A chunk as bytes in an ArrayBuffer of its own, so it can be transferred without copying again. */
+function ownedCopy(chunk: Uint8Array | string): Uint8Array {
+  if (typeof chunk === "string") return new Uint8Array(Buffer.from(chunk, "utf8"));
+  const copy = new Uint8Array(chunk.byteLength);
+  copy.set(chunk);
+  return copy;
+}
