@@ -72,7 +72,7 @@ async function measureSize(rows: number, ctx: SuiteContext): Promise<ReportedRes
     const importRate = perSecond(imported.rows, imported.elapsedMs);
     const rawRate = perSecond(raw.rows, raw.elapsedMs);
     ctx.log(
-      `import: ${sizeLabel(rows)} rows at ${Math.round(importRate).toLocaleString("en-US")} rows/s with ${imported.workerThreads} worker threads, ` +
+      `import: ${sizeLabel(rows)} rows at ${Math.round(importRate).toLocaleString("en-US")} rows/s with ${imported.workerThreads === 1 ? "a worker thread" : "no worker thread"}, ` +
         `${(imported.cpuMs / imported.elapsedMs).toFixed(2)} cores busy, ${((imported.cpuMs * 1000) / imported.rows).toFixed(1)} µs CPU per row; ` +
         `peak RSS ${imported.peakRssMb.toFixed(0)} MiB (main V8 heap ≤ ${imported.peakHeapMb.toFixed(0)} MiB, external ≤ ${imported.peakExternalMb.toFixed(0)} MiB); ` +
         `raw LevelDB ${Math.round(rawRate).toLocaleString("en-US")} rows/s, ${raw.peakRssMb.toFixed(0)} MiB`,

@@ -1,6 +1,6 @@
 /**
- * The import worker (see pipeline.ts): reads the chunks the main thread sends, groups the records
- * into batches, converts them and sends each back packed, pausing while two batches wait to be
+ * The import worker (see pipeline.ts): reads the chunks the main thread sends, converts the rows
+ * into batches and sends each back packed, pausing while PIPELINE_BATCHES_AHEAD batches wait to be
  * taken. Kept free of TypeScript-only syntax beyond types, so Node's own type stripping can load it.
  */
 import { parentPort, workerData } from "node:worker_threads";
