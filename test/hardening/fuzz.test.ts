@@ -444,10 +444,19 @@ describe("fuzz: list import (CSV) under random bytes and random cells", function
   const rejectReasons = new Set<string>([...ENTRY_REJECT_REASONS, ...IDENTIFIER_REJECT_REASONS]);
   let files = 0;
 
-  /** Imports `content` as a CSV list; the summary, or the RiskshareError it threw for the whole file. */
+  /**
+   * Imports `content` as a CSV list; the summary, or the RiskshareError it threw for the whole file.
+   * Every 8th file goes through the import worker with the presence filter on, the rest in this thread.
+   */
   async function importCsv(content: string | Uint8Array): Promise<ImportSummary | { fileError: string }> {
+    const n = files++;
+    const viaWorker = n % 8 === 0;
     try {
-      return await importList({ stream: Readable.from([Buffer.from(content)]), name: `fuzz-${files++}.csv` }, { nowSec: IMPORT_NOW, workers: 0, resume: false, maxErrorsListed: 10_000 }, { store, hasher, logger: silentLogger() });
+      return await importList(
+        { stream: Readable.from([Buffer.from(content)]), name: `fuzz-${n}.csv` },
+        { nowSec: IMPORT_NOW, workers: viaWorker ? 1 : 0, presenceFilter: viaWorker, resume: false, maxErrorsListed: 10_000 },
+        { store, hasher, logger: silentLogger() },
+      );
     } catch (err) {
       expect(isRiskshareError(err), `a non-RiskshareError escaped the importer: ${(err as Error)?.stack ?? String(err)}`).to.equal(true);
       return { fileError: (err as { code: string }).code };
