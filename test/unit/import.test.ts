@@ -20,7 +20,7 @@ import {
   type ImportSource,
   type ImportSummary,
 } from "../../node/store/index.ts";
-import { packEntries, unpackEntries } from "../../node/store/import/convert.ts";
+import { EntryPacker, unpackEntries } from "../../node/store/import/convert.ts";
 import { CSV_HEADER, FIXTURE_CATEGORIES, FIXTURE_PEPPER, fixtureValue, generateCsv } from "../fixtures/riskList.ts";
 
 const NOW = 1_750_000_000;
@@ -82,9 +82,14 @@ describe("import worker transfer", () => {
       { type: "phone", hash: new Uint8Array(32).fill(1), categoryId: 1, level: 3, reason: "R01", reportedAtSec: 1_714_521_600, expiresAtSec: undefined, ownRef: undefined },
       { type: "email", hash: new Uint8Array(32).fill(255), categoryId: 63, level: 5, reason: "R.x:y-z", reportedAtSec: 0, expiresAtSec: 99_999_999_999, ownRef: "号码-😀" },
     ] as const;
-    const back = unpackEntries(structuredClone(packEntries(entries)));
+    const packer = new EntryPacker(4);
+    for (const entry of entries) packer.add(entry);
+    const back = unpackEntries(structuredClone(packer.take()));
     expect(back.map((e) => ({ ...e, hash: Buffer.from(e.hash).toString("hex") }))).to.deep.equal(entries.map((e) => ({ ...e, hash: Buffer.from(e.hash).toString("hex") })));
-    expect(unpackEntries(packEntries([]))).to.deep.equal([]);
+    expect(unpackEntries(new EntryPacker(4).take())).to.deep.equal([]);
+    expect(() => packer.add(entries[0]), "up to capacity").to.not.throw();
+    packer.add(entries[0]);
+    expect(() => packer.add(entries[0])).to.throw(RangeError);
   });
 });
 

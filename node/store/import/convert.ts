@@ -1,24 +1,8 @@
 /**
  * The compact form converted entries travel in from the import worker (pipeline.ts) to the main
  * thread: one array per field, hashes in one buffer, instead of an object (and a hash array) each.
- *
- * The worker rebuilds the conversion context from a plain setup (the built-in identifier types, the
- * active categories, the entry rules and a copy of the pepper, which stays inside this process).
  */
-import type { NormaliseOptions, PepperSecret } from "../../identity/index.ts";
 import type { EntryInput } from "../entry.ts";
-
-/** Everything a worker needs to rebuild the conversion context: plain data only. */
-export interface WorkerSetup {
-  readonly pepper: PepperSecret;
-  readonly categoryIds: ReadonlyArray<readonly [string, number]>;
-  readonly activeCategoryIds: readonly number[];
-  readonly maxClockSkewSec: number;
-  readonly defaultType: string | undefined;
-  readonly defaultCategoryId: number | undefined;
-  readonly normalise: NormaliseOptions;
-  readonly nowSec: number;
-}
 
 /** Converted entries as the worker sends them: one array per field, hashes in one transferred buffer. */
 export interface PackedEntries {
@@ -66,13 +50,6 @@ export class EntryPacker {
   take(): PackedEntries {
     return this.#packed;
   }
-}
-
-/** Packs entries for the trip to another thread. */
-export function packEntries(entries: readonly EntryInput[]): PackedEntries {
-  const packer = new EntryPacker(entries.length);
-  for (const entry of entries) packer.add(entry);
-  return packer.take();
 }
 
 /** The entries of a {@link PackedEntries}, back as objects. */

@@ -17,13 +17,25 @@
  */
 import { Worker } from "node:worker_threads";
 import { RiskshareError, type ErrorCode, type ErrorMeta } from "../../errors.ts";
+import type { NormaliseOptions, PepperSecret } from "../../identity/index.ts";
 import { IMPORT_DEFAULTS, type ImportFormat } from "../options.ts";
 import type { BatchingOptions, PackedBatch } from "./batches.ts";
-import type { WorkerSetup } from "./convert.ts";
 import type { ReaderOptions } from "./sources.ts";
 
-/** Everything the pipeline worker needs: plain data only (it is copied into the worker). */
-export interface PipelineSetup extends WorkerSetup {
+/**
+ * Everything the pipeline worker needs, plain data only (it is copied into the worker): what rebuilds
+ * the conversion context (the built-in identifier types, the active categories, the entry rules and
+ * a copy of the pepper, which stays inside this process), and how to read and batch the source.
+ */
+export interface PipelineSetup {
+  readonly pepper: PepperSecret;
+  readonly categoryIds: ReadonlyArray<readonly [string, number]>;
+  readonly activeCategoryIds: readonly number[];
+  readonly maxClockSkewSec: number;
+  readonly defaultType: string | undefined;
+  readonly defaultCategoryId: number | undefined;
+  readonly normalise: NormaliseOptions;
+  readonly nowSec: number;
   readonly format: ImportFormat;
   readonly reader: ReaderOptions;
   readonly batching: BatchingOptions;
