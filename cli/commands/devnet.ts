@@ -11,7 +11,7 @@ const schema = z.object({
   chain: z.enum(["hardhat", "anvil"]),
   demo: z.boolean().optional(),
   rows: z.coerce.number().int().min(100, "must be at least 100, so every member contributes enough to each category to ask for it").max(1_000_000),
-  exitAfterDemo: z.boolean().optional(),
+  exit: z.boolean().optional(),
 });
 
 /** `riskshare devnet up`: a local consortium in one command. */
@@ -24,7 +24,7 @@ export function devnetCommand(io: CliIo): Command {
     .option("--chain <kind>", "hardhat (Hardhat's node) or anvil (anvil --block-time 1)", "hardhat")
     .option("--demo", "walk through the scripted story and print it")
     .option("--rows <n>", "synthetic entries per member", "200")
-    .option("--exit-after-demo", "stop everything once the demo has run (for scripts and CI)")
+    .option("--exit", "stop everything and exit once the devnet is up (and the demo, with --demo, has run): for scripts and CI")
     .addHelpText("after", "\nExamples:\n  npm start                                   # = riskshare devnet up --members 3 --demo\n  npx riskshare devnet up --members 4 --chain anvil --dir /tmp/devnet")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
@@ -36,13 +36,13 @@ export function devnetCommand(io: CliIo): Command {
       // Loaded on use: the devnet drives the CLI itself, so a static import would be circular.
       const { devnetUp } = await import("../../scripts/devnet/devnet.ts");
       const devnet = await devnetUp(
-        { members: opts.members, dir: opts.dir, chain: opts.chain, demo: opts.demo === true, rowsPerMember: opts.rows, stayUp: opts.exitAfterDemo !== true },
+        { members: opts.members, dir: opts.dir, chain: opts.chain, demo: opts.demo === true, rowsPerMember: opts.rows, stayUp: opts.exit !== true },
         { say: (line) => ctx.out.say(line), note: (line) => ctx.out.note(line) },
       );
       try {
         if (ctx.json) ctx.out.result(devnet.manifest, () => "");
         else if (!opts.demo) ctx.out.say(`devnet up with ${devnet.manifest.members.length} members; details in ${opts.dir}/devnet.json. Press Ctrl-C to stop.`);
-        if (!opts.exitAfterDemo) ctx.out.note(`stopping on ${await stopSignal}`);
+        if (!opts.exit) ctx.out.note(`stopping on ${await stopSignal}`);
       } finally {
         await devnet.stop();
       }

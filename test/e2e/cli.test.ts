@@ -269,7 +269,7 @@ describe("the riskshare CLI, end to end", function () {
   });
 
   it("runs the demo on anvil as on Hardhat's node (plain JSON-RPC only)", async () => {
-    const run = await riskshare(["devnet", "up", "--members", "3", "--dir", join(baseDir, "anvil"), "--chain", "anvil", "--demo", "--rows", "100", "--exit-after-demo"]);
+    const run = await riskshare(["devnet", "up", "--members", "3", "--dir", join(baseDir, "anvil"), "--chain", "anvil", "--demo", "--rows", "100", "--exit"]);
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.contain("verdict: HIT");
     expect(run.stdout).to.contain("E_RECIPROCITY");
