@@ -21,7 +21,7 @@ import { RiskshareError } from "./errors.ts";
 import { assertPhoneRegion, Hasher, tryNormalise } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
-  createHost, digestSignerFromEvmKey, lookup, pepper, peerIdFromBytes, type LookupService, type MembershipView, type PeerIdentity, type PepperService,
+  createHost, digestSignerFromEvmKey, lookup, pepper, peerIdFromBytes, peerIdText, type LookupService, type MembershipView, type PeerIdentity, type PepperService,
   type RiskshareHost, type LookupResult, type OutboxRecord,
 } from "./p2p/index.ts";
 import { decideReciprocity, eligibilityFailure, UsageTracker, type CategoryFacts, type UsageRecord } from "./policy/index.ts";
@@ -462,13 +462,6 @@ export class RiskshareNode {
   }
 }
 
-function peerIdText(peerIdHex: string): string {
-  try {
-    return peerIdFromBytes(peerIdHex).toString();
-  } catch {
-    return peerIdHex;
-  }
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

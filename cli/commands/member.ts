@@ -8,12 +8,7 @@ import { parseOptions } from "../errors.ts";
 import { addressArg, idArg, isoOf, peerIdToRegistryBytes } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
 import { loadView, openChain, withChainFlags, type ChainFlags, type ChainSession } from "../chain.ts";
-import { encodeBase58 } from "ethers";
-
-/** A PeerId as the registry stores it (multihash bytes) → its text form (base58btc, as libp2p prints it). */
-export function peerIdText(hex: string): string {
-  return hex === "0x" ? "" : encodeBase58(hex);
-}
+import { peerIdText } from "../../node/p2p/index.ts";
 
 function memberRow(m: MemberInfo): unknown[] {
   return [m.address, m.name, memberStatusName(m.status), isoOf(m.joinedAt), peerIdText(m.peerId)];

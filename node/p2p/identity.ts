@@ -93,3 +93,8 @@ export function peerIdFromBytes(bytes: Uint8Array | string): PeerId {
   }
   return peerId;
 }
+
+/** A PeerId as the registry stores it (multihash bytes, hex) → its text form (base58btc, as libp2p prints it); "" for none. */
+export function peerIdText(peerIdHex: string): string {
+  return peerIdHex === "0x" ? "" : encodeBase58(peerIdHex);
+}

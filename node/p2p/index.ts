@@ -16,7 +16,7 @@
 export type { Clock, DigestSigner, KeyAgreement, LookupSigner, MembershipView, PeerDialer, PeerIdentity, StreamRegistrar, TypedDataSigner } from "./components.ts";
 export { HOST_DEFAULTS, systemClock, type HostOptions } from "./options.ts";
 export {
-  addressOfKey, evmKeyBytes, libp2pKeyFromEvmKey, peerIdBytes, peerIdFromBytes, peerIdFromEvmKey, peerIdToAddress, tryPeerIdToAddress,
+  addressOfKey, evmKeyBytes, libp2pKeyFromEvmKey, peerIdBytes, peerIdFromBytes, peerIdFromEvmKey, peerIdText, peerIdToAddress, tryPeerIdToAddress,
 } from "./identity.ts";
 export { digestSignerFromEvmKey, ephemeralKeyPair, keyAgreementFromEvmKey, sharedX } from "./keys.ts";
 export { activeMember, membershipGater } from "./membership.ts";
