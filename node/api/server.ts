@@ -55,6 +55,7 @@ export class ApiServer {
   private readonly app: FastifyInstance;
   private readonly tokenBytes: Buffer;
   private readonly controller = new AbortController();
+  private readonly registered: { method: string; url: string }[] = [];
 
   constructor(opts: ApiServerOptions, modules: ApiServerModules) {
     if (opts.host !== "127.0.0.1") throw new RiskshareError("E_CONFIG", "the API binds to 127.0.0.1 only", { host: opts.host });
@@ -62,16 +63,29 @@ export class ApiServer {
     this.modules = modules;
     this.tokenBytes = Buffer.from(opts.token);
     this.app = Fastify({ logger: false, bodyLimit: this.opts.bodyLimitBytes, requestTimeout: this.opts.requestTimeoutMs });
+    this.app.addHook("onRoute", (route) => {
+      for (const method of [route.method].flat()) this.registered.push({ method, url: route.url });
+    });
     this.routes();
+  }
+
+  /** Every route the server answers, as fastify registered it (with the HEAD twin of each GET): what the OpenAPI document must describe. */
+  get registeredRoutes(): readonly { method: string; url: string }[] {
+    return this.registered;
   }
 
   /** Starts listening; returns the bound port. */
   async start(): Promise<number> {
     await this.app.listen({ host: this.opts.host, port: this.opts.port });
-    const address = this.app.server.address();
-    const port = typeof address === "object" && address !== null ? address.port : this.opts.port;
+    const port = this.port();
     this.modules.logger.child({ module: "api" }).info({ host: this.opts.host, port }, "api listening");
     return port;
+  }
+
+  /** The port listened on (the configured one until {@link start} binds, which matters when it is 0). */
+  private port(): number {
+    const address = this.app.server.address();
+    return typeof address === "object" && address !== null ? address.port : this.opts.port;
   }
 
   /** Stops accepting requests and aborts the ones in flight (idempotent). */
@@ -103,7 +117,7 @@ export class ApiServer {
         throw new RiskshareError("E_API_TOKEN", "missing or wrong bearer token");
       }
     });
-    app.get("/v1/openapi.json", async () => openApiDocument(this.opts.version));
+    app.get("/v1/openapi.json", async () => openApiDocument(this.opts.version, { port: this.port() }));
     app.get("/v1/health", async (_request, reply) => {
       const health = await this.modules.health();
       return reply.code(health.status === "refusing" ? 503 : 200).send(health);
