@@ -25,6 +25,11 @@ export const ERROR_HINTS = {
   E_PEPPER_MISSING: "Fetch the consortium pepper for this epoch (the node does this once admitted) or restore the key store.",
   E_PEPPER_INVALID: "The pepper must be exactly 32 bytes; restore it from the key store or fetch it again from a member.",
 
+  // identity: private matching (RFC 9497 VOPRF)
+  E_OPRF_PROOF: "The provider's answer failed its proof: it was not computed under the provider's published OPRF key. Discard it and report the provider.",
+  E_OPRF_ELEMENT: "A group element is not a valid ristretto255 encoding (or is the identity); check both nodes run compatible riskshare versions.",
+  E_OPRF_KEY: "The OPRF key pair is malformed or its halves do not match; restore it from the key store.",
+
   // store
   E_STORE_CLOSED: "The store is closed or in use by another process; stop the other process or reopen the node.",
   E_STORE_SCHEMA: "The data directory was written by another riskshare version; migrate or use a fresh data directory.",

@@ -39,3 +39,4 @@ export {
   type BuiltinIdentifierType,
   type IdentifierTypeSpec,
 } from "./registry.ts";
+export * from "./oprf/index.ts";
