@@ -4,7 +4,7 @@
  */
 import type { DialTarget } from "@libp2p/interface";
 import { randomBytes } from "node:crypto";
-import { checksumAddress, itemsCommitment, type LookupAnswer, type LookupRequest } from "../../chain/eip712.ts";
+import { checksumAddress, itemsCommitment, type LookupAnswer, type LookupRequest } from "../../chain/index.ts";
 import { assertArgument, ERROR_HINTS, type ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import { isCategoryId } from "../../policy/index.ts";

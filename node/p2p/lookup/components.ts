@@ -1,8 +1,7 @@
 /**
  * What the lookup service needs from the node, each as the smallest interface that does.
  */
-import type { LookupRequest } from "../../chain/eip712.ts";
-import type { QueryOutcomeCode } from "../../chain/outcomes.ts";
+import type { LookupRequest, QueryOutcomeCode } from "../../chain/index.ts";
 import type { Logger } from "../../logger.ts";
 import type { ReciprocityDecision } from "../../policy/index.ts";
 import type { Clock, LookupSigner, MembershipView, PeerDialer, StreamRegistrar } from "../components.ts";

@@ -12,8 +12,7 @@
  * that append resolved writes the answer (I-5). Every refusal of a parsed request is recorded too.
  */
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
-import { checksumAddress, itemsCommitment, type LookupAnswer, type LookupRequest } from "../../chain/eip712.ts";
-import { QueryOutcome, type QueryOutcomeCode } from "../../chain/outcomes.ts";
+import { checksumAddress, itemsCommitment, QueryOutcome, type LookupAnswer, type LookupRequest, type QueryOutcomeCode } from "../../chain/index.ts";
 import { isRiskshareError, RiskshareError, type ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import { RECIPROCITY_ERROR_CODES, reciprocityError, reciprocityOutcome } from "../../policy/index.ts";
