@@ -26,7 +26,7 @@ export { decodeFrame, encodeFrame, errorFrame, errorReply, frameStream, MAX_ERRO
 export * from "./lookup/index.ts";
 export {
   CLIENT_TIMEOUT_MS as PEPPER_CLIENT_TIMEOUT_MS, MAX_FRAME_BYTES as PEPPER_MAX_FRAME_BYTES, PEPPER_BYTES, PEPPER_PROTOCOL, TIMEOUT_MS as PEPPER_TIMEOUT_MS,
-  PEPPER_DEFAULTS, pepperRequestFrame, pepperResponseFrame, sealedPepperFrame, contextBytes, openPepper, sealPepper, pepper, pepperBytes, PepperService,
+  PEPPER_DEFAULTS, pepperRequestFrame, pepperResponseFrame, sealedPepperFrame, contextBytes, openPepper, sealPepper, pepper, PepperService,
   type PepperInit, type PepperOptions, type PepperRequestFrame, type PepperResponseFrame, type SealedPepperFrame, type PepperContext, type SealedPepper,
   type FetchPepperOptions, type PepperComponents, type PepperSource,
 } from "./pepper/index.ts";

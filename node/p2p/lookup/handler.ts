@@ -1,12 +1,17 @@
 /**
  * The provider side of `/riskshare/lookup/1`: one request frame in, one answer or error frame out.
  *
- * Checks, in order, answering a typed error at the first failure (DESIGN "The lookup protocol"):
- *   1. the remote PeerId belongs to an Active member              E_NOT_MEMBER
- *   2. request.querier is that member and signed the request        E_BAD_SIGNATURE
- *   3. request.provider is this node                               E_BAD_REQUEST
- *   4. deadline not passed (nor too far ahead), nonce unseen,       E_EXPIRED, E_BAD_REQUEST, E_REPLAY,
- *      itemCount and commitment match the items                    E_BAD_REQUEST
+ * Checks, in this order, answering a typed error at the first failure (DESIGN "The lookup protocol"):
+ *   1. the remote PeerId belongs to an Active member                E_NOT_MEMBER (whatever the frame held)
+ *      and the frame parses                                         E_PROTOCOL, E_FRAME_TOO_LARGE (not recorded)
+ *   2. request.querier is that member                               E_BAD_SIGNATURE
+ *      and the signature recovers the member's key                  E_BAD_SIGNATURE
+ *   3. request.provider is this node                                E_BAD_REQUEST
+ *   4. the deadline has not passed                                  E_EXPIRED
+ *      nor lies more than maxDeadlineAheadSeconds ahead             E_BAD_REQUEST
+ *      the nonce is unseen (and is remembered now)                  E_REPLAY
+ *      itemCount is the number of items sent                        E_BAD_REQUEST
+ *      the items open the signed itemsCommitment                    E_BAD_REQUEST
  *   5. reciprocity allows it                                        E_RECIPROCITY, E_QUOTA, E_CATEGORY_UNKNOWN
  * then looks the items up, signs the answer, appends the record to the outbox and only after
  * that append resolved writes the answer (I-5). Every refusal of a parsed request is recorded too.

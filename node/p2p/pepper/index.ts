@@ -11,4 +11,4 @@ export { CLIENT_TIMEOUT_MS, MAX_FRAME_BYTES, PEPPER_BYTES, PEPPER_PROTOCOL, TIME
 export { PEPPER_DEFAULTS, type PepperInit, type PepperOptions } from "./options.ts";
 export { pepperRequestFrame, pepperResponseFrame, sealedPepperFrame, type PepperRequestFrame, type PepperResponseFrame, type SealedPepperFrame } from "./messages.ts";
 export { contextBytes, openPepper, sealPepper, type PepperContext, type SealedPepper } from "./crypto.ts";
-export { pepper, pepperBytes, PepperService, type FetchPepperOptions, type PepperComponents, type PepperSource } from "./service.ts";
+export { pepper, PepperService, type FetchPepperOptions, type PepperComponents, type PepperSource } from "./service.ts";

@@ -4,7 +4,6 @@
  * the pepper is ever logged.
  */
 import type { Connection, DialTarget, Stream } from "@libp2p/interface";
-import { getBytes } from "ethers";
 import { isRiskshareError, RiskshareError, ERROR_HINTS } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { KeyAgreement, MembershipView, PeerDialer, StreamRegistrar } from "../components.ts";
@@ -164,11 +163,4 @@ export class PepperService {
 /** The protocol factory, js-libp2p style: `pepper(init)(components)`. */
 export function pepper(init: PepperInit = {}): (components: PepperComponents) => PepperService {
   return (components) => new PepperService(init, components);
-}
-
-/** The bytes of a hex pepper (for key stores that keep it as hex). */
-export function pepperBytes(hex: string): Uint8Array {
-  const bytes = getBytes(hex);
-  if (bytes.length !== PEPPER_BYTES) throw new RiskshareError("E_BAD_INPUT", `a pepper is ${PEPPER_BYTES} bytes`, { argument: "pepper" });
-  return bytes;
 }
