@@ -9,7 +9,7 @@ import { assertArgument, ERROR_HINTS, type ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import { isCategoryId } from "../../policy/index.ts";
 import type { Clock } from "../components.ts";
-import { exchangeSignal } from "../deadline.ts";
+import { exchangeSignal } from "../../deadline.ts";
 import { knownCode, toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, frameStream, readFrameBytes, writeFrameBytes } from "../frames.ts";
 import { secp256k1KeyOf, tryPeerIdToAddress } from "../identity.ts";

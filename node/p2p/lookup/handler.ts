@@ -22,7 +22,7 @@ import { isRiskshareError, RiskshareError, type ErrorCode } from "../../errors.t
 import type { Logger } from "../../logger.ts";
 import { RECIPROCITY_ERROR_CODES, reciprocityError, reciprocityOutcome } from "../../policy/index.ts";
 import type { Clock } from "../components.ts";
-import { exchangeSignal } from "../deadline.ts";
+import { exchangeSignal } from "../../deadline.ts";
 import { toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, errorReply, frameStream, readFrameBytes, writeFrameBytes, type ErrorFrame } from "../frames.ts";
 import { secp256k1KeyOf } from "../identity.ts";
