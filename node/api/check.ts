@@ -40,7 +40,7 @@ export interface CheckServiceModules {
   defaultCategoryIds?(): number[];
   /** Active members other than this node. */
   peerAddresses(): string[];
-  /** Throws (E_NODE_NOT_READY, E_BACKLOG, E_CHAIN_UNREACHABLE, E_PEPPER_MISSING…) when the node cannot serve checks now. */
+  /** Throws when the node refuses checks now, with the code of why (E_BACKLOG, E_CHAIN_UNREACHABLE, E_NOT_MEMBER, E_PEPPER_MISSING: NodeHealth.assertReady). */
   assertReady(): void;
   nowSeconds(): number;
   defaultTimeoutMsPerPeer: number;

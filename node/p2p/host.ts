@@ -162,6 +162,11 @@ export class RiskshareHost {
     });
   }
 
+  /** The PeerIds (as text) this host holds a connection to right now. */
+  connectedPeerIds(): Set<string> {
+    return new Set(this.libp2p.getConnections().map((connection) => connection.remotePeer.toString()));
+  }
+
   /** True when the PeerId belongs to an Active member right now. */
   isActiveMember(peerId: PeerId): boolean {
     return activeMember(this.modules.membership, peerId) !== undefined;

@@ -40,3 +40,5 @@ export {
   type UsageTrackerModules,
   type WindowSpec,
 } from "./usage.ts";
+export { ReciprocityGate, type PolicyCategory, type PolicyView, type ReciprocityGateModules } from "./gate.ts";
+export { SavedUsage, USAGE_KEY, type SavedUsageModules, type SavedUsageOptions, type UsageDb } from "./saved.ts";

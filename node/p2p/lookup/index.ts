@@ -25,3 +25,4 @@ export { checkQuery, LookupClient, type AnsweredLookup, type FailedLookup, type 
 export { LookupProvider } from "./handler.ts";
 export { fanOut, type FanOutOptions, type FanOutTarget, type LookupCall } from "./fanout.ts";
 export { lookup, LookupService } from "./service.ts";
+export { OwnEntries, ownLookupResult, type OwnCheckResult, type OwnEntry, type OwnEntrySource } from "./entries.ts";
