@@ -223,8 +223,8 @@ export class RiskshareNode {
     // Quota usage survives restarts: loaded here, saved every housekeeping round and at stop.
     const usage = new UsageTracker({}, { logger: this.log });
     this.savedUsage = new SavedUsage({}, { db: this.store.sublevel<UsageRecord[]>(Bucket.usage), tracker: usage });
-    await this.savedUsage.load(systemClock.nowSeconds());
-    this.track("quota usage", () => this.savedUsage.save(systemClock.nowSeconds()));
+    await this.savedUsage.load(systemClock.nowSec());
+    this.track("quota usage", () => this.savedUsage.save(systemClock.nowSec()));
     this.gate = new ReciprocityGate({ view: this.view, usage });
     const journal = this.journal;
     this.lookups = lookup({ chainId: this.chain.chainId, queryLedgerAddress: this.contracts.addresses.ledger })({
@@ -305,10 +305,10 @@ export class RiskshareNode {
         }));
       },
       activeCategories: () => this.view.activeCategoryMap(),
-      defaultCategoryIds: () => this.gate.defaultCategoryIds(this.wallet.address, systemClock.nowSeconds()),
+      defaultCategoryIds: () => this.gate.defaultCategoryIds(this.wallet.address, systemClock.nowSec()),
       peerAddresses: () => this.view.activeMembers().map((m) => m.address).filter((a) => a !== this.wallet.address),
       assertReady: () => this.nodeHealth.assertReady(),
-      nowSeconds: () => systemClock.nowSeconds(),
+      nowSeconds: () => systemClock.nowSec(),
       defaultTimeoutMsPerPeer: this.config.lookup.timeoutMsPerPeer,
     });
     this.api = new ApiServer(

@@ -43,7 +43,7 @@ export class ReciprocityGate {
       if (category === undefined) continue;
       facts.set(id, this.facts(querier, category, this.modules.usage.usage(querier, id, nowSec)));
     }
-    const decision = decideReciprocity({ nowSeconds: nowSec, requestedCategories: categoryIds, categories: facts });
+    const decision = decideReciprocity({ nowSec, requestedCategories: categoryIds, categories: facts });
     if (decision.allowed) this.modules.usage.recordAll(querier, categoryIds, nowSec);
     return decision;
   }

@@ -167,7 +167,7 @@ export class LookupClient {
       itemCount: query.items.length,
       itemsCommitment: itemsCommitment(blinding, query.items.map((item) => item.hash)),
       nonce: randomHex32(),
-      deadline: BigInt(this.clock.nowSeconds() + this.opts.requestTtlSeconds),
+      deadline: BigInt(this.clock.nowSec() + this.opts.requestTtlSeconds),
     };
     const { queryId, signature } = await this.signing.signRequest(request);
     return { queryId, request, signature, blinding, items: query.items.map((item) => ({ type: item.type, hash: item.hash })) };

@@ -100,7 +100,7 @@ export class LookupProvider {
 
   /** The reply to one request frame from `remotePeer` (steps 1–9). Throws only for a lost stream. */
   async respond(bytes: Uint8Array, remotePeer: PeerId, signal: AbortSignal): Promise<LookupResponseFrame> {
-    const receivedAt = this.clock.nowSeconds();
+    const receivedAt = this.clock.nowSec();
     // 1. an Active member? (checked before parsing; a refused but well-formed request is recorded)
     const member = activeMember(this.components.membership, remotePeer);
     let parsed: ParsedRequest;
