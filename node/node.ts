@@ -9,23 +9,22 @@
  *   await node.close();   // idempotent; the outbox stays durable for the next start
  */
 import { join } from "node:path";
-import { getBytes, hexlify } from "ethers";
 import type { Wallet } from "ethers";
-import { ApiServer, CheckService, type HealthResponse, type ItemResult, type PeersResponse } from "./api/index.ts";
+import { ApiServer, CheckService, NodeHealth, type HealthResponse, type ItemResult, type PeersResponse } from "./api/index.ts";
 import {
-  connectChain, connectContracts, ConsortiumView, LedgerBatcher, RpcLedgerChannel, memberStatusName, MemberStatus,
+  connectChain, connectContracts, ConsortiumView, LedgerBatcher, RpcLedgerChannel,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore, loadConfig, type NodeConfig } from "./config/index.ts";
 import { RiskshareError } from "./errors.ts";
-import { assertPhoneRegion, Hasher, tryNormalise } from "./identity/index.ts";
+import { assertPhoneRegion, tryNormalise } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
-  createHost, digestSignerFromEvmKey, lookup, pepper, peerIdFromBytes, peerIdText, type LookupService, type MembershipView, type PeerIdentity, type PepperService,
-  type RiskshareHost, type LookupResult, type OutboxRecord,
+  createHost, digestSignerFromEvmKey, lookup, OwnEntries, pepper, PepperKeeper, peerIdFromBytes, registryMembership, systemClock,
+  type LookupService, type PepperService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
-import { decideReciprocity, eligibilityFailure, UsageTracker, type CategoryFacts, type UsageRecord } from "./policy/index.ts";
-import { Bucket, NonceStore, Outbox, QueryJournal, Store, type JournalLevel, type NonceLevel, type OutboxLevel } from "./store/index.ts";
+import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
+import { Bucket, Housekeeping, NonceStore, Outbox, QueryJournal, Store, type JournalLevel, type NonceLevel, type OutboxLevel } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
 export interface RiskshareNodeOptions {
@@ -45,14 +44,6 @@ export interface NodeInfo {
   apiUrl: string;
   chainId: bigint;
 }
-
-/** The key under which the quota usage counters are saved in the usage bucket. */
-const USAGE_KEY = "tracker";
-
-/** Intervals of the node's housekeeping. */
-const HOUSEKEEPING_MS = 60_000;
-/** How often a node without the current pepper asks its peers for it. */
-const PEPPER_RETRY_MS = 2_000;
 
 type Stoppable = { name: string; stop: () => Promise<void> | void };
 
@@ -77,9 +68,13 @@ export class RiskshareNode {
   private lookups!: LookupService;
   private peppers!: PepperService;
   private api!: ApiServer;
-  private hasher: Hasher | undefined;
+  private pepperKeeper!: PepperKeeper;
   private journal!: QueryJournal;
-  private saveUsage: (() => Promise<void>) | undefined;
+  private nonces!: NonceStore;
+  private savedUsage!: SavedUsage;
+  private gate!: ReciprocityGate;
+  private ownEntries!: OwnEntries;
+  private nodeHealth!: NodeHealth;
   private apiPort = 0;
 
   private constructor(opts: RiskshareNodeOptions, config: NodeConfig, wallet: Wallet, keys: KeyStore, logger: Logger) {
@@ -171,53 +166,12 @@ export class RiskshareNode {
 
   /** Node health for /v1/health. */
   health(): HealthResponse {
-    const reasons: string[] = [];
-    let refusing = false;
-    const chain = this.view.health();
-    const ledger = this.batcher.health();
-    const self = this.view.member(this.wallet.address);
-    if (self?.status !== MemberStatus.Active) {
-      refusing = true;
-      reasons.push(`this node's account is not an Active member (${self ? memberStatusName(self.status) : "unknown to the registry"})`);
-    }
-    if (chain.stale) {
-      refusing = true;
-      reasons.push("the chain has not answered recently; membership cannot be checked");
-    }
-    if (this.outbox.backlog() >= this.outbox.maxBacklog) {
-      refusing = true;
-      reasons.push("the ledger outbox is full; lookups are refused until it drains to the chain");
-    }
-    if (this.hasher === undefined) {
-      refusing = true;
-      reasons.push(`this node does not hold the pepper of epoch ${this.view.pepperEpoch()} yet`);
-    }
-    if (ledger.consecutiveFailures > 0) reasons.push(`ledger flush failing (${ledger.lastError ?? "unknown"}); records are kept and retried`);
-    const connected = new Set(this.host.libp2p.getConnections().map((c) => c.remotePeer.toString()));
-    const peers = this.view.activeMembers().filter((m) => m.address !== this.wallet.address);
-    return {
-      status: refusing ? "refusing" : reasons.length > 0 ? "degraded" : "ok",
-      reasons,
-      address: this.wallet.address,
-      peerId: this.host.peerId.toString(),
-      chain: { syncedBlock: chain.syncedBlock, stale: chain.stale, ...(chain.lastError === undefined ? {} : { lastError: chain.lastError }) },
-      ledger: {
-        backlog: this.outbox.backlog(), maxBacklog: this.outbox.maxBacklog,
-        ...(ledger.lastLandedSeq === undefined ? {} : { lastLandedSeq: ledger.lastLandedSeq.toString() }),
-        ...(ledger.lastError === undefined ? {} : { lastError: ledger.lastError }),
-      },
-      peers: { connected: peers.filter((m) => connected.has(peerIdText(m.peerId))).length, activeMembers: this.view.activeMembers().length },
-    };
+    return this.nodeHealth.health();
   }
 
   /** Members and connection state for /v1/peers. */
   peers(): PeersResponse {
-    const connected = new Set(this.host.libp2p.getConnections().map((c) => c.remotePeer.toString()));
-    return {
-      peers: this.view.allMembers().filter((m) => m.address !== this.wallet.address).map((m) => ({
-        address: m.address, name: m.name, peerId: peerIdText(m.peerId), status: memberStatusName(m.status), connected: connected.has(peerIdText(m.peerId)),
-      })),
-    };
+    return this.nodeHealth.peers();
   }
 
   private track(name: string, stop: () => Promise<void> | void): void {
@@ -245,75 +199,42 @@ export class RiskshareNode {
     this.track("store", () => this.store.close());
     this.outbox = new Outbox({ maxBacklog: this.config.ledger.maxBacklog }, { db: this.store.sublevel(Bucket.outbox) as OutboxLevel });
     this.journal = new QueryJournal({ db: this.store.sublevel(Bucket.queries) as JournalLevel });
+    this.nonces = new NonceStore({ db: this.store.sublevel(Bucket.nonces) as NonceLevel });
+    this.ownEntries = new OwnEntries({ store: this.store });
     await this.outbox.open();
-    await this.loadPepper();
-  }
-
-  private async loadPepper(): Promise<boolean> {
-    const epoch = this.view.pepperEpoch();
-    const secret = await this.keys.pepper(epoch);
-    if (!secret) return false;
-    await this.store.bindPepperEpoch(epoch);
-    this.hasher = Hasher.fromPepper({ epoch, pepper: secret });
-    return true;
-  }
-
-  private membership(): MembershipView {
-    return {
-      isActivePeer: (peer: PeerIdentity) => {
-        if (this.view.health().stale) return false; // fail closed: membership unknown
-        const member = this.view.member(peer.address);
-        return member?.status === MemberStatus.Active && member.peerId === hexlify(peer.peerIdBytes).toLowerCase();
-      },
-    };
   }
 
   private async startP2p(): Promise<void> {
-    const membership = this.membership();
+    const membership = registryMembership(this.view);
     this.host = await createHost(
       { privateKey: this.wallet.privateKey, listen: this.config.p2p.listen, bootstrap: this.config.p2p.bootstrap },
       { logger: this.log, membership },
     );
+    const components = { registrar: this.host.libp2p, dialer: this.host.libp2p, membership, logger: this.log };
+    this.peppers = pepper()({ ...components, peppers: { get: (epoch) => this.keys.pepper(epoch) }, keyAgreement: this.host.keyAgreement });
+    this.pepperKeeper = new PepperKeeper(
+      { selfAddress: this.wallet.address },
+      { view: this.view, keys: this.keys, store: this.store, peppers: this.peppers, logger: this.log },
+    );
+    // Bound before any peer can ask: the store answers under the current epoch or not at all.
+    await this.pepperKeeper.load();
     await this.host.start();
     this.track("libp2p host", () => this.host.stop());
     // Quota usage survives restarts: loaded here, saved every housekeeping round and at stop.
     const usage = new UsageTracker({}, { logger: this.log });
-    const usageDb = this.store.sublevel<UsageRecord[]>(Bucket.usage);
-    usage.import((await usageDb.get(USAGE_KEY)) ?? [], Math.floor(Date.now() / 1000));
-    this.saveUsage = async () => {
-      usage.prune(Math.floor(Date.now() / 1000));
-      await usageDb.put(USAGE_KEY, usage.export());
-    };
-    this.track("quota usage", () => this.saveUsage?.());
-    const nonces = new NonceStore({ db: this.store.sublevel(Bucket.nonces) as NonceLevel });
+    this.savedUsage = new SavedUsage({}, { db: this.store.sublevel<UsageRecord[]>(Bucket.usage), tracker: usage });
+    await this.savedUsage.load(systemClock.nowSec());
+    this.track("quota usage", () => this.savedUsage.save(systemClock.nowSec()));
+    this.gate = new ReciprocityGate({ view: this.view, usage });
     const journal = this.journal;
-    const components = { registrar: this.host.libp2p, dialer: this.host.libp2p, membership, logger: this.log };
     this.lookups = lookup({ chainId: this.chain.chainId, queryLedgerAddress: this.contracts.addresses.ledger })({
       ...components,
       // Signs lookup digests in-process; the key stays inside the signer's closure.
       signer: digestSignerFromEvmKey(this.wallet.privateKey),
       outbox: { append: (record) => this.appendToOutbox(record) },
-      nonceGuard: nonces,
-      reciprocity: {
-        decide: (querier, categoryIds, nowSeconds) => {
-          const facts = new Map<number, CategoryFacts>();
-          for (const id of categoryIds) {
-            const category = this.view.category(id);
-            if (!category) continue;
-            const snapshot = this.view.contribution(querier, id);
-            facts.set(id, {
-              active: category.active,
-              policy: category.policy,
-              snapshot: snapshot === undefined ? undefined : { liveCount: snapshot.liveCount, publishedAt: snapshot.publishedAt },
-              usedInWindow: usage.usage(querier, id, nowSeconds),
-            });
-          }
-          const decision = decideReciprocity({ nowSeconds, requestedCategories: categoryIds, categories: facts });
-          if (decision.allowed) usage.recordAll(querier, categoryIds, nowSeconds);
-          return decision;
-        },
-      },
-      entries: { checkMany: (items, categoryIds, nowSeconds) => this.lookupOwn(items, categoryIds, nowSeconds) },
+      nonceGuard: this.nonces,
+      reciprocity: this.gate,
+      entries: this.ownEntries,
       journal: {
         record: (queryId, request, blinding, items) => journal.record({
           queryId, provider: request.provider, querier: request.querier, categoryMask: request.categoryMask.toString(), itemCount: request.itemCount,
@@ -323,53 +244,16 @@ export class RiskshareNode {
     });
     await this.lookups.start();
     this.track("lookup protocol", () => this.lookups.stop());
-    this.peppers = pepper()({ ...components, peppers: { get: (epoch) => this.keys.pepper(epoch) }, keyAgreement: this.host.keyAgreement });
     await this.peppers.start();
     this.track("pepper protocol", () => this.peppers.stop());
     this.view.on("memberChanged", () => void this.host.disconnectInactive().catch(() => undefined));
     await this.host.connectBootstrap(this.controller.signal);
-    if (this.hasher === undefined) void this.fetchPepperLoop();
-  }
-
-  /** Asks connected Active members for the current pepper until one gives it (a new member's first start). */
-  private async fetchPepperLoop(): Promise<void> {
-    while (!this.controller.signal.aborted && this.hasher === undefined) {
-      const epoch = this.view.pepperEpoch();
-      if (this.view.isActive(this.wallet.address)) {
-        for (const member of this.view.activeMembers()) {
-          if (member.address === this.wallet.address || this.controller.signal.aborted) continue;
-          try {
-            const secret = await this.peppers.fetchPepper(peerIdFromBytes(member.peerId), epoch, { signal: this.controller.signal });
-            await this.keys.putPepper(epoch, secret);
-            await this.loadPepper();
-            this.log.info({ epoch, from: member.address }, "pepper received");
-            return;
-          } catch (err) {
-            this.log.debug({ from: member.address, code: (err as RiskshareError).code }, "pepper fetch failed");
-          }
-        }
-      }
-      await sleep(PEPPER_RETRY_MS, this.controller.signal);
-    }
+    void this.pepperKeeper.fetchUntilHeld(this.controller.signal);
   }
 
   private async appendToOutbox(record: OutboxRecord): Promise<void> {
     await this.outbox.append({ request: record.request, signature: record.signature, outcome: record.outcome, hitCount: record.hitCount, receivedAtMs: record.receivedAt * 1000 });
     this.batcher.notifyAppended(this.outbox.backlog());
-  }
-
-  private async lookupOwn(items: readonly { type: string; hash: string }[], categoryIds: readonly number[], nowSeconds: number): Promise<LookupResult[]> {
-    const wanted = new Set(categoryIds);
-    const results = await this.store.checkMany(items.map((item) => ({ type: item.type, hash: getBytes(item.hash) })), nowSeconds);
-    return results.map((result): LookupResult => {
-      if (!result.hit || !wanted.has(result.entry.categoryId)) return { hit: false };
-      const e = result.entry;
-      return {
-        hit: true, category: e.categoryId, level: e.level, reason: e.reason, reportedAt: e.reportedAtSec,
-        ...(e.expiresAtSec === undefined ? {} : { expiresAt: e.expiresAtSec }),
-        ...(e.ownRef !== undefined && /^[\x20-\x7e]{1,128}$/.test(e.ownRef) ? { providerRef: e.ownRef } : {}),
-      };
-    });
   }
 
   private startBatcher(): void {
@@ -393,15 +277,19 @@ export class RiskshareNode {
   }
 
   private async startApi(): Promise<void> {
+    this.nodeHealth = new NodeHealth(
+      { address: this.wallet.address },
+      { view: this.view, ledger: this.batcher, outbox: this.outbox, host: this.host, pepper: { held: () => this.pepperKeeper.hasher !== undefined } },
+    );
     const defaultRegion = this.config.identity.defaultRegion;
     assertPhoneRegion(defaultRegion);
     const check = new CheckService({
       hashItem: (type, raw) => {
         const normalised = tryNormalise(type, raw, { defaultRegion });
         if (!normalised.ok) return { ok: false, reason: normalised.reason };
-        return { ok: true, item: { type, hash: `0x${this.hasher!.hashHex(type, normalised.value)}` } };
+        return { ok: true, item: { type, hash: `0x${this.pepperKeeper.hasher!.hashHex(type, normalised.value)}` } };
       },
-      ownLookup: (items, categoryIds, now) => this.lookupOwn(items, categoryIds, now) as Promise<ItemResult[]>,
+      ownLookup: (items, categoryIds, now) => this.ownEntries.checkMany(items, categoryIds, now) as Promise<ItemResult[]>,
       fanOut: async (providers, items, categoryIds, opts) => {
         const targets = providers.map((address) => {
           const member = this.view.member(address);
@@ -417,25 +305,10 @@ export class RiskshareNode {
         }));
       },
       activeCategories: () => this.view.activeCategoryMap(),
-      defaultCategoryIds: () => {
-        const now = Math.floor(Date.now() / 1000);
-        const active = this.view.categories().filter((c) => c.active);
-        const eligible = active.filter((c) => {
-          const snapshot = this.view.contribution(this.wallet.address, c.id);
-          const facts = { active: true, policy: c.policy, snapshot: snapshot && { liveCount: snapshot.liveCount, publishedAt: snapshot.publishedAt }, usedInWindow: 0 };
-          return eligibilityFailure(facts, now) === undefined;
-        });
-        return (eligible.length > 0 ? eligible : active).map((c) => c.id);
-      },
+      defaultCategoryIds: () => this.gate.defaultCategoryIds(this.wallet.address, systemClock.nowSec()),
       peerAddresses: () => this.view.activeMembers().map((m) => m.address).filter((a) => a !== this.wallet.address),
-      assertReady: () => {
-        const health = this.health();
-        if (health.status === "refusing") {
-          const code = this.outbox.backlog() >= this.outbox.maxBacklog ? "E_BACKLOG" : this.view.health().stale ? "E_CHAIN_UNREACHABLE" : !this.view.isActive(this.wallet.address) ? "E_NOT_MEMBER" : "E_PEPPER_MISSING";
-          throw new RiskshareError(code, `the node refuses lookups: ${health.reasons.join("; ")}`);
-        }
-      },
-      nowSeconds: () => Math.floor(Date.now() / 1000),
+      assertReady: () => this.nodeHealth.assertReady(),
+      nowSeconds: () => systemClock.nowSec(),
       defaultTimeoutMsPerPeer: this.config.lookup.timeoutMsPerPeer,
     });
     this.api = new ApiServer(
@@ -450,26 +323,15 @@ export class RiskshareNode {
   }
 
   private startHousekeeping(): void {
-    const nonces = new NonceStore({ db: this.store.sublevel(Bucket.nonces) as NonceLevel });
-    const timer = setInterval(() => {
-      const now = Math.floor(Date.now() / 1000);
-      void nonces.sweep(now).catch(() => undefined);
-      void this.saveUsage?.().catch(() => undefined);
-      void this.store.sweep(now).catch(() => undefined);
-    }, HOUSEKEEPING_MS);
-    timer.unref();
-    this.track("housekeeping", () => clearInterval(timer));
+    const housekeeping = new Housekeeping({}, {
+      chores: [
+        { name: "nonces", run: (nowSec) => this.nonces.sweep(nowSec) },
+        { name: "quota usage", run: (nowSec) => this.savedUsage.save(nowSec) },
+        { name: "expired entries", run: (nowSec) => this.store.sweep(nowSec) },
+      ],
+      logger: this.log,
+    });
+    housekeeping.start();
+    this.track("housekeeping", () => housekeeping.stop());
   }
 }
-
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
-}
-

@@ -28,7 +28,7 @@ export interface CheckServiceModules {
   /** Normalises and hashes one raw identifier; a rejection names the reason, never the value. */
   hashItem(type: string, raw: string): { ok: true; item: HashedItem } | { ok: false; reason: string };
   /** The node's own lists. */
-  ownLookup(items: HashedItem[], categoryIds: number[], nowSeconds: number): Promise<ItemResult[]>;
+  ownLookup(items: HashedItem[], categoryIds: number[], nowSec: number): Promise<ItemResult[]>;
   /** Asks the providers in parallel; each ends on its own (a timeout is never a miss). */
   fanOut(providers: readonly string[], items: HashedItem[], categoryIds: number[], opts: { timeoutMsPerPeer: number; signal: AbortSignal }): Promise<ProviderOutcome[]>;
   /** Active categories, name → id. */
@@ -40,8 +40,9 @@ export interface CheckServiceModules {
   defaultCategoryIds?(): number[];
   /** Active members other than this node. */
   peerAddresses(): string[];
-  /** Throws (E_NODE_NOT_READY, E_BACKLOG, E_CHAIN_UNREACHABLE, E_PEPPER_MISSING…) when the node cannot serve checks now. */
+  /** Throws when the node refuses checks now, with the code of why (E_BACKLOG, E_CHAIN_UNREACHABLE, E_NOT_MEMBER, E_PEPPER_MISSING: NodeHealth.assertReady). */
   assertReady(): void;
+  /** Unix seconds now. */
   nowSeconds(): number;
   defaultTimeoutMsPerPeer: number;
 }

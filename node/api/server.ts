@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import { exchangeSignal } from "../deadline.ts";
 import { RiskshareError, isRiskshareError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { API_DEFAULTS } from "./options.ts";
@@ -137,18 +138,12 @@ export class ApiServer {
         throw new RiskshareError("E_API_BODY", `invalid body: ${problems.slice(0, 10).join("; ")}`, { problems: problems.length });
       }
       // A plain signal per request, not AbortSignal.any(): on Node 24 a composite signal that is handed
-      // on to another AbortSignal.any() (as the lookup client does) is never collected once its timeout
-      // fires, so every check leaked one.
-      const abort = new AbortController();
-      const stop = () => abort.abort(this.controller.signal.reason);
-      const timer = setTimeout(() => abort.abort(new DOMException("the check took too long", "TimeoutError")), this.opts.requestTimeoutMs);
-      this.controller.signal.addEventListener("abort", stop, { once: true });
-      if (this.controller.signal.aborted) stop();
+      // on to another AbortSignal.any() is never collected once its timeout fires, so every check leaked one.
+      const deadline = exchangeSignal(this.opts.requestTimeoutMs, [this.controller.signal], "the check took too long");
       try {
-        return await this.modules.check(parsed.data, abort.signal);
+        return await this.modules.check(parsed.data, deadline.signal);
       } finally {
-        clearTimeout(timer);
-        this.controller.signal.removeEventListener("abort", stop);
+        deadline.dispose();
       }
     });
   }

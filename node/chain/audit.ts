@@ -217,8 +217,6 @@ export const MAX_REQUEST_TTL_SECONDS = 3_600;
 
 /** Member status over time, rebuilt from the registry's events. */
 export interface MembershipHistory {
-  /** The status in force after every change up to and including `block`. */
-  statusAt(address: string, block: number): number;
   /** True when the member was Active at some moment from unix time `fromTime` through block `toBlock`. */
   activeDuring(address: string, fromTime: number, toBlock: number): boolean;
 }
@@ -243,11 +241,6 @@ export async function membershipHistory(modules: AuditModules): Promise<Membersh
   }
   const timeline = (address: string) => changes.get(getAddress(address)) ?? [];
   return {
-    statusAt(address, block) {
-      let status: number = MemberStatus.None;
-      for (const change of timeline(address)) if (change.block <= block) status = change.status;
-      return status;
-    },
     activeDuring(address, fromTime, toBlock) {
       let status: number = MemberStatus.None;
       for (const change of timeline(address)) {

@@ -2,6 +2,7 @@
  * Defaults for a node's configuration: the one place they live. The CLI maps flags onto these;
  * config.json on disk may override any of them.
  */
+import { DEFAULT_NORMALISE_OPTIONS } from "../identity/index.ts";
 
 /** Current version of the config.json format. */
 export const CONFIG_VERSION = 1;
@@ -35,8 +36,8 @@ export const CONFIG_DEFAULTS = {
     port: 0,
   },
   identity: {
-    /** ISO 3166 region used when a phone number comes without a country code. */
-    defaultRegion: "CN",
+    /** ISO 3166 region used when a phone number comes without a country code (identity's default). */
+    defaultRegion: DEFAULT_NORMALISE_OPTIONS.defaultRegion,
   },
   ledger: {
     /** Flush the outbox at least this often. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_BATCH_RECORDS } from "../chain/options.ts";
+import { MAX_BATCH_RECORDS } from "../chain/index.ts";
 import { CONFIG_DEFAULTS, CONFIG_VERSION } from "./options.ts";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");

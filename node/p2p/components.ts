@@ -23,7 +23,7 @@ export interface MembershipView {
 /** Unix time, injectable so deadlines can be tested. */
 export interface Clock {
   /** Whole unix seconds. */
-  nowSeconds(): number;
+  nowSec(): number;
 }
 
 /** Signs EIP-712 typed data with the member's key (an ethers Wallet fits). */

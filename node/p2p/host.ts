@@ -11,6 +11,7 @@ import { tcp } from "@libp2p/tcp";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p, type Libp2p } from "libp2p";
+import { exchangeSignal } from "../deadline.ts";
 import { RiskshareError, assertArgument } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { KeyAgreement, MembershipView } from "./components.ts";
@@ -123,11 +124,13 @@ export class RiskshareHost {
 
   /** Connects to one peer by multiaddr (string or parsed) or PeerId. */
   async dial(target: string | Multiaddr | PeerId, opts: { signal?: AbortSignal } = {}): Promise<Connection> {
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.dialTimeoutMs), ...(opts.signal ? [opts.signal] : [])]);
+    const deadline = exchangeSignal(this.opts.dialTimeoutMs, [this.abort.signal, opts.signal]);
     try {
-      return await this.libp2p.dial(typeof target === "string" ? multiaddr(target) : target, { signal });
+      return await this.libp2p.dial(typeof target === "string" ? multiaddr(target) : target, { signal: deadline.signal });
     } catch (err) {
-      throw toP2pError(err, signal);
+      throw toP2pError(err, deadline.signal);
+    } finally {
+      deadline.dispose();
     }
   }
 
@@ -157,6 +160,11 @@ export class RiskshareHost {
       this.modules.logger.warn({ multiaddr: address, code }, "bootstrap peer unreachable");
       return { multiaddr: address, ok: false, code };
     });
+  }
+
+  /** The PeerIds (as text) this host holds a connection to right now. */
+  connectedPeerIds(): Set<string> {
+    return new Set(this.libp2p.getConnections().map((connection) => connection.remotePeer.toString()));
   }
 
   /** True when the PeerId belongs to an Active member right now. */

@@ -19,14 +19,14 @@ export {
   addressOfKey, evmKeyBytes, libp2pKeyFromEvmKey, peerIdBytes, peerIdFromBytes, peerIdFromEvmKey, peerIdText, peerIdToAddress, tryPeerIdToAddress,
 } from "./identity.ts";
 export { digestSignerFromEvmKey, ephemeralKeyPair, keyAgreementFromEvmKey, sharedX } from "./keys.ts";
-export { activeMember, membershipGater } from "./membership.ts";
+export { activeMember, membershipGater, registryMembership, type MemberRegistry } from "./membership.ts";
 export { createHost, RiskshareHost, type BootstrapResult, type HostModules, type HostServices } from "./host.ts";
 export { toP2pError } from "./errors.ts";
 export { decodeFrame, encodeFrame, errorFrame, errorReply, frameStream, MAX_ERROR_MESSAGE_CHARS, type ErrorFrame, type FrameStream } from "./frames.ts";
 export * from "./lookup/index.ts";
 export {
   CLIENT_TIMEOUT_MS as PEPPER_CLIENT_TIMEOUT_MS, MAX_FRAME_BYTES as PEPPER_MAX_FRAME_BYTES, PEPPER_BYTES, PEPPER_PROTOCOL, TIMEOUT_MS as PEPPER_TIMEOUT_MS,
-  PEPPER_DEFAULTS, pepperRequestFrame, pepperResponseFrame, sealedPepperFrame, contextBytes, openPepper, sealPepper, pepper, pepperBytes, PepperService,
+  FETCH_RETRY_MS as PEPPER_FETCH_RETRY_MS, PEPPER_DEFAULTS, PepperKeeper, pepperRequestFrame, pepperResponseFrame, sealedPepperFrame, contextBytes, openPepper, sealPepper, pepper, PepperService,
   type PepperInit, type PepperOptions, type PepperRequestFrame, type PepperResponseFrame, type SealedPepperFrame, type PepperContext, type SealedPepper,
-  type FetchPepperOptions, type PepperComponents, type PepperSource,
+  type FetchPepperOptions, type PepperComponents, type PepperKeeperModules, type PepperKeeperOptions, type PepperSource,
 } from "./pepper/index.ts";

@@ -3,7 +3,7 @@
  * lookup digests. The key stays inside each closure and is never logged.
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { addressOfPublicKey, signDigest } from "../chain/eip712.ts";
+import { addressOfPublicKey, signDigest } from "../chain/index.ts";
 import type { DigestSigner, KeyAgreement } from "./components.ts";
 import { evmKeyBytes } from "./identity.ts";
 

@@ -4,6 +4,8 @@
  * every protocol handler makes (a member suspended on chain is refused from then on).
  */
 import type { ConnectionGater, PeerId } from "@libp2p/interface";
+import { hexlify } from "ethers";
+import { MemberStatus } from "../chain/index.ts";
 import type { Logger } from "../logger.ts";
 import type { MembershipView, PeerIdentity } from "./components.ts";
 import { peerIdBytes, tryPeerIdToAddress } from "./identity.ts";
@@ -27,5 +29,25 @@ export function membershipGater(membership: MembershipView, logger: Logger): Con
     denyDialPeer: deny("dial"),
     denyInboundEncryptedConnection: deny("inbound"),
     denyOutboundEncryptedConnection: deny("outbound"),
+  };
+}
+
+/** What {@link registryMembership} reads of the registry (the chain's ConsortiumView fits). */
+export interface MemberRegistry {
+  health(): { stale: boolean };
+  member(address: string): { status: number; peerId: string } | undefined;
+}
+
+/**
+ * The {@link MembershipView} of a registry cache: an Active record binding the address to the
+ * PeerId's bytes. Fails closed: while the cache is stale, nobody is a member.
+ */
+export function registryMembership(registry: MemberRegistry): MembershipView {
+  return {
+    isActivePeer: (peer) => {
+      if (registry.health().stale) return false;
+      const member = registry.member(peer.address);
+      return member?.status === MemberStatus.Active && member.peerId === hexlify(peer.peerIdBytes).toLowerCase();
+    },
   };
 }

@@ -26,4 +26,4 @@ export const HOST_DEFAULTS: Omit<HostOptions, "privateKey"> = {
 };
 
 /** The wall clock, in whole unix seconds. */
-export const systemClock: Clock = { nowSeconds: () => Math.floor(Date.now() / 1000) };
+export const systemClock: Clock = { nowSec: () => Math.floor(Date.now() / 1000) };

@@ -2,7 +2,7 @@
  * How a reciprocity denial shows on chain (QueryOutcome) and to the querier (RiskshareError code).
  */
 import { RiskshareError, type ErrorCode } from "../errors.ts";
-import { QueryOutcome, type QueryOutcomeCode } from "../chain/outcomes.ts";
+import { QueryOutcome, type QueryOutcomeCode } from "../chain/index.ts";
 import type { ReciprocityDenied, ReciprocityReason } from "./reciprocity.ts";
 
 /** The ledger outcome recorded for each denial reason. */

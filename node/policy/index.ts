@@ -4,11 +4,11 @@
  * @example
  *   const tracker = new UsageTracker();
  *   const decision = decideReciprocity({
- *     nowSeconds,
+ *     nowSec,
  *     requestedCategories: [1, 3],
- *     categories: new Map([[1, { active: true, policy, snapshot, usedInWindow: tracker.usage(querier, 1, nowSeconds) }], …]),
+ *     categories: new Map([[1, { active: true, policy, snapshot, usedInWindow: tracker.usage(querier, 1, nowSec) }], …]),
  *   });
- *   if (decision.allowed) tracker.recordAll(querier, [1, 3], nowSeconds);
+ *   if (decision.allowed) tracker.recordAll(querier, [1, 3], nowSec);
  *   else throw reciprocityError(decision); // E_RECIPROCITY | E_QUOTA | E_CATEGORY_UNKNOWN, ledger outcome via reciprocityOutcome()
  */
 export { BPS_DENOMINATOR, MAX_CATEGORY_ID, MIN_CATEGORY_ID, QUOTA_WINDOW_SECONDS } from "./constants.ts";
@@ -40,3 +40,5 @@ export {
   type UsageTrackerModules,
   type WindowSpec,
 } from "./usage.ts";
+export { ReciprocityGate, type PolicyCategory, type PolicyView, type ReciprocityGateModules } from "./gate.ts";
+export { SavedUsage, USAGE_KEY, type SavedUsageModules, type SavedUsageOptions, type UsageDb } from "./saved.ts";

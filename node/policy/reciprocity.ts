@@ -44,7 +44,7 @@ export interface CategoryFacts {
 /** Input of {@link decideReciprocity}. */
 export interface ReciprocityInput {
   /** Unix seconds, whole. */
-  nowSeconds: number;
+  nowSec: number;
   /** Category ids the request asks for (1..63); duplicates count once. */
   requestedCategories: readonly number[];
   /** Facts per category id; an id missing here is treated as an inactive (unknown) category. */
@@ -90,7 +90,7 @@ export function quotaFor(policy: CategoryPolicy, liveCount: Count): bigint {
  * Whether the querier qualifies for one category at all (everything but the quota): the reason
  * it does not, or undefined when it does.
  */
-export function eligibilityFailure(facts: CategoryFacts | undefined, nowSeconds: number): Exclude<ReciprocityReason, "quota_exceeded"> | undefined {
+export function eligibilityFailure(facts: CategoryFacts | undefined, nowSec: number): Exclude<ReciprocityReason, "quota_exceeded"> | undefined {
   if (facts === undefined || !facts.active) return "category_inactive";
   const { policy, snapshot } = facts;
   if (snapshot === undefined) return "no_contribution";
@@ -98,7 +98,7 @@ export function eligibilityFailure(facts: CategoryFacts | undefined, nowSeconds:
   // A snapshot of zero live entries is no contribution, whatever minEntries says.
   if (liveCount === 0n) return "no_contribution";
   if (liveCount < toCount(policy.minEntries, "minEntries")) return "contribution_too_small";
-  const ageSeconds = BigInt(nowSeconds) - BigInt(snapshot.publishedAt);
+  const ageSeconds = BigInt(nowSec) - BigInt(snapshot.publishedAt);
   if (ageSeconds > toCount(policy.maxSnapshotAgeSeconds, "maxSnapshotAgeSeconds")) return "snapshot_stale";
   return undefined;
 }
@@ -110,15 +110,15 @@ export function eligibilityFailure(facts: CategoryFacts | undefined, nowSeconds:
  * is told so rather than that a quota ran out; within a pass, the lowest category id reports.
  */
 export function decideReciprocity(input: ReciprocityInput): ReciprocityDecision {
-  const { nowSeconds } = input;
-  assertArgument(Number.isSafeInteger(nowSeconds), "must be whole unix seconds", "nowSeconds");
+  const { nowSec } = input;
+  assertArgument(Number.isSafeInteger(nowSec), "must be whole unix seconds", "nowSec");
   const categoryIds = [...new Set(input.requestedCategories)].sort((a, b) => a - b);
   assertArgument(categoryIds.length > 0, "a request asks for at least one category", "requestedCategories");
 
   for (const categoryId of categoryIds) {
     const facts = isCategoryId(categoryId) ? input.categories.get(categoryId) : undefined;
     if (facts !== undefined) assertFacts(facts);
-    const reason = eligibilityFailure(facts, nowSeconds);
+    const reason = eligibilityFailure(facts, nowSec);
     if (reason !== undefined) return { allowed: false, reason, categoryId };
   }
 

@@ -15,7 +15,7 @@ export interface UsageBucket {
 
 /** Where the window ends, how long it is, and how wide each bucket is. */
 export interface WindowSpec {
-  nowSeconds: number;
+  nowSec: number;
   windowSeconds: number;
   /** 1 when each bucket is one event at a whole second. */
   bucketSeconds: number;
@@ -28,13 +28,13 @@ export function bucketStart(atSeconds: number, bucketSeconds: number): number {
 
 /** True while any part of the bucket lies inside the window [now − window, now]. */
 export function bucketInWindow(bucket: UsageBucket, spec: WindowSpec): boolean {
-  return bucket.startSeconds + spec.bucketSeconds > spec.nowSeconds - spec.windowSeconds && bucket.startSeconds <= spec.nowSeconds;
+  return bucket.startSeconds + spec.bucketSeconds > spec.nowSec - spec.windowSeconds && bucket.startSeconds <= spec.nowSec;
 }
 
 /**
  * Queries counted inside the rolling window. A bucket counts whole while any part of it is inside,
  * so the count errs on the strict side (it may include up to one bucket's worth of older queries)
- * but never forgets a query younger than the window. Buckets after `nowSeconds` do not count.
+ * but never forgets a query younger than the window. Buckets after `nowSec` do not count.
  */
 export function windowUsage(buckets: readonly UsageBucket[], spec: WindowSpec): number {
   let total = 0;
@@ -99,18 +99,18 @@ export class UsageTracker {
     for (const categoryId of new Set(categoryIds)) this.record(querier, categoryId, atSeconds);
   }
 
-  /** Queries by `querier` for `categoryId` inside the window that ends at `nowSeconds`. */
-  usage(querier: string, categoryId: number, nowSeconds: number): number {
+  /** Queries by `querier` for `categoryId` inside the window that ends at `nowSec`. */
+  usage(querier: string, categoryId: number, nowSec: number): number {
     const record = this.byKey.get(keyOf(querier, categoryId));
-    return record === undefined ? 0 : windowUsage(record.buckets, this.spec(nowSeconds));
+    return record === undefined ? 0 : windowUsage(record.buckets, this.spec(nowSec));
   }
 
-  /** Drops buckets and keys that fell out of the window at `nowSeconds`; returns the keys dropped. */
-  prune(nowSeconds: number): number {
+  /** Drops buckets and keys that fell out of the window at `nowSec`; returns the keys dropped. */
+  prune(nowSec: number): number {
     let dropped = 0;
-    const spec = this.spec(nowSeconds);
+    const spec = this.spec(nowSec);
     for (const [key, record] of this.byKey) {
-      record.buckets = record.buckets.filter((b) => bucketInWindow(b, spec) || b.startSeconds > nowSeconds);
+      record.buckets = record.buckets.filter((b) => bucketInWindow(b, spec) || b.startSeconds > nowSec);
       if (record.buckets.length === 0) {
         this.byKey.delete(key);
         dropped += 1;
@@ -124,22 +124,22 @@ export class UsageTracker {
     return [...this.byKey.values()].map((r) => ({ querier: r.querier, categoryId: r.categoryId, buckets: r.buckets.map((b) => ({ ...b })) }));
   }
 
-  /** Loads records written by {@link export} (adding to what is held), then prunes at `nowSeconds`. */
-  import(records: readonly UsageRecord[], nowSeconds: number): void {
+  /** Loads records written by {@link export} (adding to what is held), then prunes at `nowSec`. */
+  import(records: readonly UsageRecord[], nowSec: number): void {
     for (const record of records) {
       for (const bucket of record.buckets) {
         if (bucket.count > 0) this.record(record.querier, record.categoryId, bucket.startSeconds, bucket.count);
       }
     }
-    this.prune(nowSeconds);
+    this.prune(nowSec);
   }
 
-  private spec(nowSeconds: number): WindowSpec {
-    return { nowSeconds, windowSeconds: this.opts.windowSeconds, bucketSeconds: this.opts.bucketSeconds };
+  private spec(nowSec: number): WindowSpec {
+    return { nowSec, windowSeconds: this.opts.windowSeconds, bucketSeconds: this.opts.bucketSeconds };
   }
 
-  private shrink(nowSeconds: number): void {
-    this.prune(nowSeconds);
+  private shrink(nowSec: number): void {
+    this.prune(nowSec);
     while (this.byKey.size > this.opts.maxKeys) {
       const oldest = this.byKey.keys().next().value as string;
       this.byKey.delete(oldest);

@@ -15,13 +15,13 @@ export enum Bucket {
   audit = "audit",
   /** import id (hex) → JSON checkpoint of an import in progress or finished. */
   imports = "imports",
-  /** Reserved: ledger outbox of signed lookup records awaiting the chain (protocol work). */
+  /** `r:<index, 16 digits>` → JSON of a signed lookup record awaiting the chain, `m:…` → counters and pending batches (the ledger outbox, see outbox.ts). */
   outbox = "outbox",
-  /** Reserved: queries this node sent, with their items and blinding (protocol work). */
+  /** query id → JSON of a query this node sent, with its items and blinding (see journal.ts). */
   queries = "queries",
-  /** Reserved: nonces of lookup requests seen, for replay refusal (protocol work). */
+  /** `querier:nonce` → the request's deadline: nonces seen, for replay refusal (see nonces.ts). */
   nonces = "nonces",
-  /** Reserved: per-querier usage counters for quotas (protocol work). */
+  /** "tracker" → JSON of the per-querier, per-category quota usage counters (see policy's UsageTracker). */
   usage = "usage",
 }
 

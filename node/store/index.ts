@@ -69,3 +69,4 @@ export {
 export { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
 export { QueryJournal, type JournalEntry, type JournalLevel } from "./journal.ts";
 export { NonceStore, type NonceLevel } from "./nonces.ts";
+export { Housekeeping, HOUSEKEEPING_INTERVAL_MS, type Chore, type HousekeepingModules, type HousekeepingOptions } from "./housekeeping.ts";

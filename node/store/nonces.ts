@@ -30,10 +30,10 @@ export class NonceStore {
     }
   }
 
-  /** Forgets nonces whose deadline is before `nowSeconds`; returns how many. */
-  async sweep(nowSeconds: number): Promise<number> {
+  /** Forgets nonces whose deadline is before `nowSec`; returns how many. */
+  async sweep(nowSec: number): Promise<number> {
     const stale: string[] = [];
-    for await (const [key, deadline] of this.db.iterator()) if (deadline < nowSeconds) stale.push(key);
+    for await (const [key, deadline] of this.db.iterator()) if (deadline < nowSec) stale.push(key);
     if (stale.length > 0) await this.db.batch(stale.map((key) => ({ type: "del" as const, key })));
     return stale.length;
   }

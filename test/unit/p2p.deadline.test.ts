@@ -1,6 +1,6 @@
 import { getEventListeners, once } from "node:events";
 import { expect } from "chai";
-import { exchangeSignal } from "../../node/p2p/deadline.ts";
+import { exchangeSignal } from "../../node/deadline.ts";
 import { toP2pError } from "../../node/p2p/errors.ts";
 
 describe("p2p: the signal of one exchange", () => {

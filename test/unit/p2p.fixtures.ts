@@ -101,7 +101,7 @@ export class FakeJournal {
 
 export class FakeClock implements Clock {
   now = NOW;
-  nowSeconds(): number {
+  nowSec(): number {
     return this.now;
   }
 }

@@ -28,9 +28,9 @@ function facts(over: Partial<CategoryFacts> & { liveCount?: bigint | number; age
   return { active: true, policy: POLICY, snapshot: { liveCount, publishedAt: NOW - ageSeconds }, usedInWindow: 0, ...rest };
 }
 
-function decide(categories: Record<number, CategoryFacts>, requested: number[], nowSeconds = NOW): ReciprocityDecision {
+function decide(categories: Record<number, CategoryFacts>, requested: number[], nowSec = NOW): ReciprocityDecision {
   return decideReciprocity({
-    nowSeconds,
+    nowSec,
     requestedCategories: requested,
     categories: new Map(Object.entries(categories).map(([id, f]) => [Number(id), f])),
   });
@@ -159,7 +159,7 @@ describe("policy: reciprocity", () => {
   describe("bad input is a bug at the caller, never a decision", () => {
     const table: { name: string; run: () => unknown; argument: string }[] = [
       { name: "no category", run: () => decide({ 1: facts() }, []), argument: "requestedCategories" },
-      { name: "fractional now", run: () => decide({ 1: facts() }, [1], NOW + 0.5), argument: "nowSeconds" },
+      { name: "fractional now", run: () => decide({ 1: facts() }, [1], NOW + 0.5), argument: "nowSec" },
       { name: "negative usage", run: () => decide({ 1: facts({ usedInWindow: -1 }) }, [1]), argument: "usedInWindow" },
       { name: "negative live count", run: () => decide({ 1: facts({ liveCount: -5n }) }, [1]), argument: "liveCount" },
       { name: "fractional policy", run: () => decide({ 1: facts({ policy: { ...POLICY, quotaBase: 1.5 } }) }, [1]), argument: "quotaBase" },
@@ -219,7 +219,7 @@ describe("policy: rolling-window usage", () => {
     ];
     for (const row of table) {
       it(row.name, () => {
-        expect(windowUsage(row.buckets, { nowSeconds: row.now, windowSeconds: row.window, bucketSeconds: row.bucket }), row.name).to.equal(row.expected);
+        expect(windowUsage(row.buckets, { nowSec: row.now, windowSeconds: row.window, bucketSeconds: row.bucket }), row.name).to.equal(row.expected);
       });
     }
   });

@@ -4,12 +4,12 @@
  */
 import type { DialTarget } from "@libp2p/interface";
 import { randomBytes } from "node:crypto";
-import { checksumAddress, itemsCommitment, type LookupAnswer, type LookupRequest } from "../../chain/eip712.ts";
+import { checksumAddress, itemsCommitment, type LookupAnswer, type LookupRequest } from "../../chain/index.ts";
 import { assertArgument, ERROR_HINTS, type ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import { isCategoryId } from "../../policy/index.ts";
 import type { Clock } from "../components.ts";
-import { exchangeSignal } from "../deadline.ts";
+import { exchangeSignal } from "../../deadline.ts";
 import { knownCode, toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, frameStream, readFrameBytes, writeFrameBytes } from "../frames.ts";
 import { secp256k1KeyOf, tryPeerIdToAddress } from "../identity.ts";
@@ -167,7 +167,7 @@ export class LookupClient {
       itemCount: query.items.length,
       itemsCommitment: itemsCommitment(blinding, query.items.map((item) => item.hash)),
       nonce: randomHex32(),
-      deadline: BigInt(this.clock.nowSeconds() + this.opts.requestTtlSeconds),
+      deadline: BigInt(this.clock.nowSec() + this.opts.requestTtlSeconds),
     };
     const { queryId, signature } = await this.signing.signRequest(request);
     return { queryId, request, signature, blinding, items: query.items.map((item) => ({ type: item.type, hash: item.hash })) };

@@ -1,8 +1,7 @@
 /**
  * What the lookup service needs from the node, each as the smallest interface that does.
  */
-import type { LookupRequest } from "../../chain/eip712.ts";
-import type { QueryOutcomeCode } from "../../chain/outcomes.ts";
+import type { LookupRequest, QueryOutcomeCode } from "../../chain/index.ts";
 import type { Logger } from "../../logger.ts";
 import type { ReciprocityDecision } from "../../policy/index.ts";
 import type { Clock, LookupSigner, MembershipView, PeerDialer, StreamRegistrar } from "../components.ts";
@@ -42,13 +41,13 @@ export interface NonceGuard {
 /** The reciprocity rule as the node enforces it (node/policy behind the registry cache and usage counts). */
 export interface Reciprocity {
   /** Decides, and when allowed counts the query against the quota. */
-  decide(querier: string, categoryIds: number[], nowSeconds: number): Promise<ReciprocityDecision> | ReciprocityDecision;
+  decide(querier: string, categoryIds: number[], nowSec: number): Promise<ReciprocityDecision> | ReciprocityDecision;
 }
 
 /** The node's own lists. */
 export interface EntryLookup {
   /** One result per item, in order: a hit only for a live entry in one of the categories. */
-  checkMany(items: LookupItem[], categoryIds: number[], nowSeconds: number): Promise<LookupResult[]>;
+  checkMany(items: LookupItem[], categoryIds: number[], nowSec: number): Promise<LookupResult[]>;
 }
 
 /** The querier's own record of each query, so its compliance officer can open the commitment later. */

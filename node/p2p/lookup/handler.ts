@@ -1,24 +1,28 @@
 /**
  * The provider side of `/riskshare/lookup/1`: one request frame in, one answer or error frame out.
  *
- * Checks, in order, answering a typed error at the first failure (DESIGN "The lookup protocol"):
- *   1. the remote PeerId belongs to an Active member              E_NOT_MEMBER
- *   2. request.querier is that member and signed the request        E_BAD_SIGNATURE
- *   3. request.provider is this node                               E_BAD_REQUEST
- *   4. deadline not passed (nor too far ahead), nonce unseen,       E_EXPIRED, E_BAD_REQUEST, E_REPLAY,
- *      itemCount and commitment match the items                    E_BAD_REQUEST
+ * Checks, in this order, answering a typed error at the first failure (DESIGN "The lookup protocol"):
+ *   1. the remote PeerId belongs to an Active member                E_NOT_MEMBER (whatever the frame held)
+ *      and the frame parses                                         E_PROTOCOL, E_FRAME_TOO_LARGE (not recorded)
+ *   2. request.querier is that member                               E_BAD_SIGNATURE
+ *      and the signature recovers the member's key                  E_BAD_SIGNATURE
+ *   3. request.provider is this node                                E_BAD_REQUEST
+ *   4. the deadline has not passed                                  E_EXPIRED
+ *      nor lies more than maxDeadlineAheadSeconds ahead             E_BAD_REQUEST
+ *      the nonce is unseen (and is remembered now)                  E_REPLAY
+ *      itemCount is the number of items sent                        E_BAD_REQUEST
+ *      the items open the signed itemsCommitment                    E_BAD_REQUEST
  *   5. reciprocity allows it                                        E_RECIPROCITY, E_QUOTA, E_CATEGORY_UNKNOWN
  * then looks the items up, signs the answer, appends the record to the outbox and only after
  * that append resolved writes the answer (I-5). Every refusal of a parsed request is recorded too.
  */
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
-import { checksumAddress, itemsCommitment, type LookupAnswer, type LookupRequest } from "../../chain/eip712.ts";
-import { QueryOutcome, type QueryOutcomeCode } from "../../chain/outcomes.ts";
+import { checksumAddress, itemsCommitment, QueryOutcome, type LookupAnswer, type LookupRequest, type QueryOutcomeCode } from "../../chain/index.ts";
 import { isRiskshareError, RiskshareError, type ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import { RECIPROCITY_ERROR_CODES, reciprocityError, reciprocityOutcome } from "../../policy/index.ts";
 import type { Clock } from "../components.ts";
-import { exchangeSignal } from "../deadline.ts";
+import { exchangeSignal } from "../../deadline.ts";
 import { toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, errorReply, frameStream, readFrameBytes, writeFrameBytes, type ErrorFrame } from "../frames.ts";
 import { secp256k1KeyOf } from "../identity.ts";
@@ -96,7 +100,7 @@ export class LookupProvider {
 
   /** The reply to one request frame from `remotePeer` (steps 1–9). Throws only for a lost stream. */
   async respond(bytes: Uint8Array, remotePeer: PeerId, signal: AbortSignal): Promise<LookupResponseFrame> {
-    const receivedAt = this.clock.nowSeconds();
+    const receivedAt = this.clock.nowSec();
     // 1. an Active member? (checked before parsing; a refused but well-formed request is recorded)
     const member = activeMember(this.components.membership, remotePeer);
     let parsed: ParsedRequest;

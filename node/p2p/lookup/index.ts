@@ -9,7 +9,6 @@
  *   });
  *   await service.start();
  *   const outcomes = await service.fanOut(providers, { items, categoryIds: [1] }, { timeoutMsPerPeer: 5_000 });
- *   const { items: perItem, unanswered } = mergeOutcomes(items, outcomes);
  *   await service.stop();
  */
 export * from "./constants.ts";
@@ -24,5 +23,6 @@ export {
 export { countHits, encodeResults, resultsDigest } from "./results.ts";
 export { checkQuery, LookupClient, type AnsweredLookup, type FailedLookup, type LookupCallOptions, type LookupOutcome, type LookupQuery } from "./client.ts";
 export { LookupProvider } from "./handler.ts";
-export { fanOut, mergeOutcomes, type FanOutOptions, type FanOutTarget, type LookupCall, type MergedItem, type MergedLookup, type ProviderHit } from "./fanout.ts";
+export { fanOut, type FanOutOptions, type FanOutTarget, type LookupCall } from "./fanout.ts";
 export { lookup, LookupService } from "./service.ts";
+export { OwnEntries, ownLookupResult, type OwnCheckResult, type OwnEntry, type OwnEntrySource } from "./entries.ts";

@@ -4,7 +4,7 @@
  * precision past 2^53). Unknown keys are refused.
  */
 import { z } from "zod";
-import type { LookupRequest } from "../../chain/eip712.ts";
+import type { LookupRequest } from "../../chain/index.ts";
 import { MAX_CATEGORY_ID } from "../../policy/index.ts";
 import { errorFrame, type ErrorFrame } from "../frames.ts";
 import { MAX_ITEMS_PER_REQUEST, MAX_PROVIDER_REF_CHARS, MAX_REASON_CHARS } from "./constants.ts";

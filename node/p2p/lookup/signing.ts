@@ -8,7 +8,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import {
   checksumAddress, isDigestSignedBy, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupAnswerDigestBytes, lookupDomain, lookupRequestDigestBytes, mutable,
   type LookupAnswer, type LookupRequest,
-} from "../../chain/eip712.ts";
+} from "../../chain/index.ts";
 import type { DigestSigner, LookupSigner, TypedDataSigner } from "../components.ts";
 import { digestSignerFromEvmKey } from "../keys.ts";
 import type { LookupOptions } from "./options.ts";

@@ -22,3 +22,6 @@ export const MAX_INBOUND_STREAMS = 4;
 
 /** Domain separation of the key derivation and the AEAD's associated data. */
 export const PEPPER_CONTEXT_LABEL = "riskshare/pepper/1";
+
+/** How often a node without the current pepper asks its peers again (a new member's first start). */
+export const FETCH_RETRY_MS = 2_000;

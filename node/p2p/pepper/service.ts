@@ -4,8 +4,8 @@
  * the pepper is ever logged.
  */
 import type { Connection, DialTarget, Stream } from "@libp2p/interface";
-import { getBytes } from "ethers";
 import { isRiskshareError, RiskshareError, ERROR_HINTS } from "../../errors.ts";
+import { exchangeSignal } from "../../deadline.ts";
 import type { Logger } from "../../logger.ts";
 import type { KeyAgreement, MembershipView, PeerDialer, StreamRegistrar } from "../components.ts";
 import { knownCode, toP2pError } from "../errors.ts";
@@ -92,7 +92,8 @@ export class PepperService {
    * code (E_NOT_MEMBER, E_PEPPER_MISSING…), E_TIMEOUT, E_PEER_UNREACHABLE or E_PROTOCOL.
    */
   async fetchPepper(peer: DialTarget, epoch: number, opts: FetchPepperOptions = {}): Promise<Uint8Array> {
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(opts.timeoutMs ?? this.opts.clientTimeoutMs), ...(opts.signal ? [opts.signal] : [])]);
+    const deadline = exchangeSignal(opts.timeoutMs ?? this.opts.clientTimeoutMs, [this.abort.signal, opts.signal]);
+    const signal = deadline.signal;
     let reply: PepperResponseFrame;
     let providerAddress: string;
     try {
@@ -111,6 +112,8 @@ export class PepperService {
       }
     } catch (err) {
       throw toP2pError(err, signal);
+    } finally {
+      deadline.dispose();
     }
     if (!reply.ok) throw new RiskshareError(knownCode(reply.error.code, ERROR_HINTS), reply.error.message, { providerAddress });
     if (reply.epoch !== epoch) throw new RiskshareError("E_PROTOCOL", "the peer sent another epoch's pepper", { providerAddress, epoch });
@@ -121,7 +124,8 @@ export class PepperService {
   }
 
   private async handle(stream: Stream, connection: Connection, serviceSignal: AbortSignal): Promise<void> {
-    const signal = AbortSignal.any([serviceSignal, AbortSignal.timeout(this.opts.timeoutMs)]);
+    const deadline = exchangeSignal(this.opts.timeoutMs, [serviceSignal]);
+    const signal = deadline.signal;
     const frames = frameStream(stream, MAX_FRAME_BYTES);
     try {
       const bytes = await readFrameBytes(frames, signal);
@@ -132,6 +136,8 @@ export class PepperService {
       const error = toP2pError(err, signal);
       this.log.info({ peerId: connection.remotePeer.toString(), code: error.code }, "pepper stream dropped");
       stream.abort(error);
+    } finally {
+      deadline.dispose();
     }
   }
 
@@ -164,11 +170,4 @@ export class PepperService {
 /** The protocol factory, js-libp2p style: `pepper(init)(components)`. */
 export function pepper(init: PepperInit = {}): (components: PepperComponents) => PepperService {
   return (components) => new PepperService(init, components);
-}
-
-/** The bytes of a hex pepper (for key stores that keep it as hex). */
-export function pepperBytes(hex: string): Uint8Array {
-  const bytes = getBytes(hex);
-  if (bytes.length !== PEPPER_BYTES) throw new RiskshareError("E_BAD_INPUT", `a pepper is ${PEPPER_BYTES} bytes`, { argument: "pepper" });
-  return bytes;
 }

@@ -1,5 +1,10 @@
 /**
- * The signal of one exchange: its own deadline plus whatever may cancel it from outside.
+ * The signal of one exchange (a lookup, a pepper fetch, a dial, an API check): its own deadline
+ * plus whatever may cancel it from outside. The one deadline helper of the node.
+ *
+ * @example
+ *   const deadline = exchangeSignal(5_000, [serviceSignal, opts.signal]);
+ *   try { await exchange(deadline.signal); } finally { deadline.dispose(); }
  */
 
 /** A signal and the means to let go of it once the exchange is over. */
@@ -15,7 +20,7 @@ export interface ExchangeSignal {
  * it holds nothing once disposed: a finished exchange leaves no timer to fire seconds later, and
  * no composite signal hanging off the service's long-lived one.
  */
-export function exchangeSignal(timeoutMs: number, parents: readonly (AbortSignal | undefined)[]): ExchangeSignal {
+export function exchangeSignal(timeoutMs: number, parents: readonly (AbortSignal | undefined)[], timeoutMessage = "The operation was aborted due to timeout"): ExchangeSignal {
   const controller = new AbortController();
   const live = parents.filter((parent): parent is AbortSignal => parent !== undefined);
   const already = live.find((parent) => parent.aborted);
@@ -28,7 +33,7 @@ export function exchangeSignal(timeoutMs: number, parents: readonly (AbortSignal
     parent.addEventListener("abort", onAbort, { once: true });
     return { parent, onAbort };
   });
-  const timer = setTimeout(() => finish(new DOMException("The operation was aborted due to timeout", "TimeoutError")), timeoutMs);
+  const timer = setTimeout(() => finish(new DOMException(timeoutMessage, "TimeoutError")), timeoutMs);
   timer.unref?.();
   let disposed = false;
   const dispose = () => {

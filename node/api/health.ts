@@ -1,0 +1,120 @@
+/**
+ * What GET /v1/health and GET /v1/peers say, and whether the node serves checks now: worked out
+ * once, as a list of reasons each carrying the error code a check gets while it holds.
+ */
+import { memberStatusName, MemberStatus, type ConsortiumViewHealth, type LedgerHealth, type MemberInfo } from "../chain/index.ts";
+import { RiskshareError, type ErrorCode } from "../errors.ts";
+import { peerIdText } from "../p2p/index.ts";
+import type { HealthResponse, PeersResponse } from "./schemas.ts";
+
+/** One reason the node is not fully well. */
+export interface HealthReason {
+  /** The error a check gets while this holds; undefined when the node still serves (degraded). */
+  refusal: ErrorCode | undefined;
+  message: string;
+}
+
+/** Options of {@link NodeHealth}. */
+export interface NodeHealthOptions {
+  /** This node's member address. */
+  address: string;
+}
+
+/** Dependencies of {@link NodeHealth}: the parts whose state makes the node's health. */
+export interface NodeHealthModules {
+  /** The chain's ConsortiumView fits. */
+  view: {
+    health(): ConsortiumViewHealth;
+    member(address: string): MemberInfo | undefined;
+    allMembers(): MemberInfo[];
+    activeMembers(): MemberInfo[];
+    pepperEpoch(): number;
+  };
+  /** The ledger batcher. */
+  ledger: { health(): LedgerHealth };
+  /** The ledger outbox. */
+  outbox: { backlog(): number; readonly maxBacklog: number };
+  /** The p2p host. */
+  host: { readonly peerId: { toString(): string }; connectedPeerIds(): ReadonlySet<string> };
+  /** Whether this node holds the current epoch's pepper. */
+  pepper: { held(): boolean };
+}
+
+/** The node's health, its peers, and the one decision whether it serves checks. */
+export class NodeHealth {
+  private readonly opts: NodeHealthOptions;
+  private readonly modules: NodeHealthModules;
+
+  constructor(opts: NodeHealthOptions, modules: NodeHealthModules) {
+    this.opts = opts;
+    this.modules = modules;
+  }
+
+  /** Every reason the node is not fully well; those that refuse checks first, in the order a check reports them. */
+  reasons(): HealthReason[] {
+    const { view, ledger, outbox, pepper } = this.modules;
+    const reasons: HealthReason[] = [];
+    if (outbox.backlog() >= outbox.maxBacklog) {
+      reasons.push({ refusal: "E_BACKLOG", message: "the ledger outbox is full; lookups are refused until it drains to the chain" });
+    }
+    if (view.health().stale) {
+      reasons.push({ refusal: "E_CHAIN_UNREACHABLE", message: "the chain has not answered recently; membership cannot be checked" });
+    }
+    const self = view.member(this.opts.address);
+    if (self?.status !== MemberStatus.Active) {
+      reasons.push({ refusal: "E_NOT_MEMBER", message: `this node's account is not an Active member (${self ? memberStatusName(self.status) : "unknown to the registry"})` });
+    }
+    if (!pepper.held()) {
+      reasons.push({ refusal: "E_PEPPER_MISSING", message: `this node does not hold the pepper of epoch ${view.pepperEpoch()} yet` });
+    }
+    const flush = ledger.health();
+    if (flush.consecutiveFailures > 0) {
+      reasons.push({ refusal: undefined, message: `ledger flush failing (${flush.lastError ?? "unknown"}); records are kept and retried` });
+    }
+    return reasons;
+  }
+
+  /** Throws the first refusing reason's code (E_BACKLOG, E_CHAIN_UNREACHABLE, E_NOT_MEMBER, E_PEPPER_MISSING) when the node refuses checks. */
+  assertReady(): void {
+    const reasons = this.reasons();
+    const refusal = reasons.find((reason) => reason.refusal !== undefined)?.refusal;
+    if (refusal !== undefined) throw new RiskshareError(refusal, `the node refuses lookups: ${reasons.map((r) => r.message).join("; ")}`);
+  }
+
+  /** The body of GET /v1/health. */
+  health(): HealthResponse {
+    const { view, ledger, outbox, host } = this.modules;
+    const reasons = this.reasons();
+    const chain = view.health();
+    const flush = ledger.health();
+    const connected = host.connectedPeerIds();
+    const activeMembers = view.activeMembers();
+    return {
+      status: reasons.some((r) => r.refusal !== undefined) ? "refusing" : reasons.length > 0 ? "degraded" : "ok",
+      reasons: reasons.map((r) => r.message),
+      address: this.opts.address,
+      peerId: host.peerId.toString(),
+      chain: { syncedBlock: chain.syncedBlock, stale: chain.stale, ...(chain.lastError === undefined ? {} : { lastError: chain.lastError }) },
+      ledger: {
+        backlog: outbox.backlog(), maxBacklog: outbox.maxBacklog,
+        ...(flush.lastLandedSeq === undefined ? {} : { lastLandedSeq: flush.lastLandedSeq.toString() }),
+        ...(flush.lastError === undefined ? {} : { lastError: flush.lastError }),
+      },
+      peers: {
+        connected: activeMembers.filter((m) => m.address !== this.opts.address && connected.has(peerIdText(m.peerId))).length,
+        activeMembers: activeMembers.length,
+      },
+    };
+  }
+
+  /** The body of GET /v1/peers: every other member and whether this node is connected to it. */
+  peers(): PeersResponse {
+    const connected = this.modules.host.connectedPeerIds();
+    return {
+      peers: this.modules.view.allMembers().filter((m) => m.address !== this.opts.address).map((m) => {
+        const peerId = peerIdText(m.peerId);
+        return { address: m.address, name: m.name, peerId, status: memberStatusName(m.status), connected: connected.has(peerId) };
+      }),
+    };
+  }
+}

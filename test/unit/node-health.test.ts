@@ -1,0 +1,98 @@
+import { expect } from "chai";
+import { Wallet, hexlify } from "ethers";
+import { NodeHealth, type NodeHealthModules } from "../../node/api/index.ts";
+import { MemberStatus, type MemberInfo } from "../../node/chain/index.ts";
+import { isRiskshareError } from "../../node/errors.ts";
+import { peerIdBytes, peerIdFromEvmKey, peerIdText } from "../../node/p2p/index.ts";
+
+function member(name: string, status: number = MemberStatus.Active): MemberInfo {
+  const wallet = Wallet.createRandom();
+  return { address: wallet.address, name, peerId: hexlify(peerIdBytes(peerIdFromEvmKey(wallet.privateKey))), status, joinedAt: 1 };
+}
+
+const self = member("self");
+const bankB = member("Bank B");
+const bankC = member("Bank C");
+const gone = member("Bank D", MemberStatus.Removed);
+
+/** A healthy node: Active, chain fresh, outbox empty, pepper held, connected to Bank B only. */
+function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; pepper?: boolean; flushFailures?: number } = {}) {
+  const members = over.members ?? [self, bankB, bankC, gone];
+  const modules: NodeHealthModules = {
+    view: {
+      health: () => ({ syncedBlock: 42, lastSyncAtMs: 0, stale: over.stale ?? false }),
+      member: (address) => members.find((m) => m.address === address),
+      allMembers: () => members,
+      activeMembers: () => members.filter((m) => m.status === MemberStatus.Active),
+      pepperEpoch: () => 3,
+    },
+    ledger: { health: () => ({ lastLandedSeq: 7n, lastFlushAtMs: 0, consecutiveFailures: over.flushFailures ?? 0, ...(over.flushFailures ? { lastError: "nonce too low" } : {}) }) },
+    outbox: { backlog: () => over.backlog ?? 0, maxBacklog: 10 },
+    host: { peerId: { toString: () => peerIdText(self.peerId) }, connectedPeerIds: () => new Set([peerIdText(bankB.peerId), peerIdText(gone.peerId)]) },
+    pepper: { held: () => over.pepper ?? true },
+  };
+  return new NodeHealth({ address: self.address }, modules);
+}
+
+function refusalOf(health: NodeHealth): string | undefined {
+  try {
+    health.assertReady();
+    return undefined;
+  } catch (err) {
+    if (!isRiskshareError(err)) throw err;
+    return err.code;
+  }
+}
+
+describe("api: node health", () => {
+  it("is ok, serves checks and counts only Active peers it is connected to", () => {
+    const health = fakes();
+    const body = health.health();
+    expect(body).to.deep.include({ status: "ok", reasons: [], address: self.address, peerId: peerIdText(self.peerId) });
+    expect(body.chain).to.deep.equal({ syncedBlock: 42, stale: false });
+    expect(body.ledger).to.deep.equal({ backlog: 0, maxBacklog: 10, lastLandedSeq: "7" });
+    expect(body.peers).to.deep.equal({ connected: 1, activeMembers: 3 });
+    expect(refusalOf(health)).to.equal(undefined);
+  });
+
+  it("refuses checks, with the code of why, for each condition that stops lookups", () => {
+    const cases = [
+      { name: "outbox full", over: { backlog: 10 }, code: "E_BACKLOG", says: "outbox is full" },
+      { name: "chain stale", over: { stale: true }, code: "E_CHAIN_UNREACHABLE", says: "chain has not answered" },
+      { name: "suspended", over: { members: [{ ...self, status: MemberStatus.Suspended }, bankB] }, code: "E_NOT_MEMBER", says: "not an Active member (Suspended)" },
+      { name: "unknown to the registry", over: { members: [bankB] }, code: "E_NOT_MEMBER", says: "unknown to the registry" },
+      { name: "no pepper", over: { pepper: false }, code: "E_PEPPER_MISSING", says: "pepper of epoch 3" },
+    ];
+    for (const { name, over, code, says } of cases) {
+      const health = fakes(over);
+      const body = health.health();
+      expect(body.status, name).to.equal("refusing");
+      expect(body.reasons.join(" "), name).to.contain(says);
+      expect(refusalOf(health), name).to.equal(code);
+    }
+  });
+
+  it("reports the first refusing reason's code when several hold, and every reason in the message", () => {
+    const health = fakes({ backlog: 10, stale: true, pepper: false });
+    expect(health.reasons().map((r) => r.refusal)).to.deep.equal(["E_BACKLOG", "E_CHAIN_UNREACHABLE", "E_PEPPER_MISSING"]);
+    expect(() => health.assertReady()).to.throw(/outbox is full.*chain has not answered.*pepper/);
+    expect(refusalOf(health)).to.equal("E_BACKLOG");
+  });
+
+  it("is degraded but still serves checks while ledger flushes fail", () => {
+    const health = fakes({ flushFailures: 2 });
+    const body = health.health();
+    expect(body.status).to.equal("degraded");
+    expect(body.reasons).to.deep.equal(["ledger flush failing (nonce too low); records are kept and retried"]);
+    expect(body.ledger.lastError).to.equal("nonce too low");
+    expect(refusalOf(health)).to.equal(undefined);
+  });
+
+  it("lists every other member with its status and whether it is connected", () => {
+    expect(fakes().peers().peers).to.deep.equal([
+      { address: bankB.address, name: "Bank B", peerId: peerIdText(bankB.peerId), status: "Active", connected: true },
+      { address: bankC.address, name: "Bank C", peerId: peerIdText(bankC.peerId), status: "Active", connected: false },
+      { address: gone.address, name: "Bank D", peerId: peerIdText(gone.peerId), status: "Removed", connected: true },
+    ]);
+  });
+});
