@@ -31,3 +31,5 @@ export {
   MAX_REQUEST_TTL_SECONDS, membershipHistory, readLedger, requestOfRecord, verifyLedger, type MembershipHistory,
   type AuditBatch, type AuditFailure, type AuditModules, type AuditRecord, type LedgerQuery,
 } from "./audit.ts";
+export { memberReport, type MemberReportRow, type ReportConsortium } from "./report.ts";
+export { openCommitment, type CommitmentChecks, type CommitmentOpening, type SentQuery } from "./commitment.ts";
