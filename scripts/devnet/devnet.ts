@@ -10,7 +10,7 @@
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { runCliCaptured } from "../../cli/capture.ts";
-import { renderCheck } from "../../cli/commands/query.ts";
+import { renderCheck } from "../../cli/check-output.ts";
 import type { CheckResponse } from "../../node/api/index.ts";
 import { connectChain, connectContracts, readLedger, type ContractAddresses } from "../../node/chain/index.ts";
 import { KeyStore, exists, writeFileAtomic } from "../../node/config/index.ts";
