@@ -17,7 +17,7 @@ import { KeyStore, exists, writeFileAtomic } from "../../node/config/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { RowGenerator, CSV_HEADER } from "../bench/data.ts";
 import { startChain, type ChainKind, type LocalChain } from "./chain.ts";
-import { createMember, createMembers, deployFor, writeContracts, type DevMember } from "./consortium.ts";
+import { createMember, createMembers, deployFor, slug, writeContracts, type DevMember } from "./consortium.ts";
 import { startNodeProcess, type NodeProcess } from "./processes.ts";
 import { DEMO_PHONE, DEVNET_MANIFEST, MAX_DEVNET_MEMBERS } from "./options.ts";
 
@@ -245,6 +245,3 @@ function indent(text: string, say: (line: string) => void): void {
   for (const line of text.trimEnd().split("\n")) say(`   ${line}`);
 }
 
-function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
-}
