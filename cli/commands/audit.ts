@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { join } from "node:path";
-import { memberReport, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord } from "../../node/chain/index.ts";
+import { auditModulesOf, memberReport, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT } from "../../node/config/index.ts";
 import { csvCell, readSentQuery, type JournalEntry } from "../../node/store/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
@@ -22,8 +22,7 @@ const filterSchema = chainFlagsSchema.extend({
 });
 
 function auditModules(session: ChainSession): AuditModules {
-  const { provider, rpc, chainId } = session.connection;
-  return { provider, rpc, registry: session.contracts.registry, ledger: session.contracts.ledger, chainId };
+  return auditModulesOf(session.connection, session.contracts);
 }
 
 /** The columns of `audit queries`, in order. */

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import type { CapturedCli, CapturedRun } from "../../cli/capture.ts";
 import { renderCheck } from "../../cli/check-output.ts";
 import type { CheckResponse } from "../../node/api/index.ts";
-import { connectChain, connectContracts, readLedger, type ContractAddresses } from "../../node/chain/index.ts";
+import { auditModulesOf, connectChain, connectContracts, readLedger, type ContractAddresses } from "../../node/chain/index.ts";
 import { KeyStore, exists, writeFileAtomic } from "../../node/config/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { RowGenerator, CSV_HEADER } from "../bench/data.ts";
@@ -183,7 +183,7 @@ async function waitForLedger(manifest: DevnetManifest, queryIds: readonly string
   const connection = await connectChain({ rpcUrl: manifest.rpc, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
   try {
     const contracts = connectContracts(manifest.contracts, connection.provider);
-    const modules = { provider: connection.provider, rpc: connection.rpc, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId };
+    const modules = auditModulesOf(connection, contracts);
     const deadline = Date.now() + 120_000;
     const landed = async () => {
       const onChain = new Set((await readLedger(modules)).records.map((r) => r.queryId));
