@@ -29,7 +29,7 @@ export function listCommand(io: CliIo): Command {
     .addHelpText("after", "\nExamples:\n  riskshare list import risk.csv\n  riskshare list import phones.csv --type phone --category fraud_confirmed\n  riskshare --json list import risk.jsonl > summary.json")
     .action(async (file: string, raw: Record<string, unknown>, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(z.object({ ...chainFlagsSchema.shape, type: z.string().optional(), category: z.string().optional(), format: z.enum(["csv", "jsonl"]).optional(), resume: z.boolean().default(true) }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ type: z.string().optional(), category: z.string().optional(), format: z.enum(["csv", "jsonl"]).optional(), resume: z.boolean().default(true) }), raw);
       const { store, hasher, region, close } = await openStore(ctx, opts, true, BULK_IMPORT_TUNING);
       const progress = createProgressReporter({ tty: io.isTTY, json: ctx.json, ci: Boolean(io.env.CI) });
       const controller = new AbortController();
@@ -57,7 +57,7 @@ export function listCommand(io: CliIo): Command {
     .addHelpText("after", "\nExample:\n  riskshare list check --type bank_card --value \"6222 0000 0000 0000 012\"")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(z.object({ ...chainFlagsSchema.shape, type: z.string(), value: z.string() }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ type: z.string(), value: z.string() }), raw);
       const { store, hasher, region, close } = await openStore(ctx, opts, true);
       try {
         const result = await store.checkOne({ type: opts.type, hash: hashOf(hasher!, opts.type, opts.value, region) });
@@ -78,7 +78,7 @@ export function listCommand(io: CliIo): Command {
     .addHelpText("after", "\nExample:\n  riskshare list remove --type phone --value \"138 0013 8000\" --reason appeal_upheld")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(z.object({ ...chainFlagsSchema.shape, type: z.string(), value: z.string(), reason: z.string().min(1).max(64) }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ type: z.string(), value: z.string(), reason: z.string().min(1).max(64) }), raw);
       const { store, hasher, region, close } = await openStore(ctx, opts, true);
       try {
         const result = await store.remove({ type: opts.type, hash: hashOf(hasher!, opts.type, opts.value, region) }, { reason: opts.reason });
@@ -113,7 +113,7 @@ export function listCommand(io: CliIo): Command {
     .addHelpText("after", "\nExamples:\n  riskshare list export > list.csv\n  riskshare list export --format jsonl --out list.jsonl")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(z.object({ ...chainFlagsSchema.shape, format: z.enum(["csv", "jsonl"]), out: z.string().optional() }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ format: z.enum(["csv", "jsonl"]), out: z.string().optional() }), raw);
       const { store, close } = await openStore(ctx, opts, false);
       const sink = opts.out === undefined ? io.stdout : createWriteStream(opts.out, { mode: 0o600 });
       try {
@@ -138,7 +138,7 @@ export function listCommand(io: CliIo): Command {
     .addHelpText("after", "\nExamples:\n  riskshare list publish\n  riskshare list publish --category fraud_confirmed stolen_card")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(z.object({ ...chainFlagsSchema.shape, category: z.array(z.string()).optional() }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ category: z.array(z.string()).optional() }), raw);
       const session = await openChain(ctx, opts, true);
       try {
         const { store, close } = await openStore(ctx, opts, false);
