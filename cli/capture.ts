@@ -1,5 +1,11 @@
 import { Writable } from "node:stream";
-import { runCli } from "./index.ts";
+import type { CliIo } from "./output.ts";
+
+/** Runs the CLI on argv with the given streams and returns its exit status (cli/index.ts's runCli). */
+export type CliRunner = (argv: readonly string[], io: CliIo) => Promise<number>;
+
+/** Runs `riskshare …args` in this process and captures what it prints; handed to the code that drives the CLI (the devnet's story). */
+export type CapturedCli = (args: readonly string[]) => Promise<CapturedRun>;
 
 /** What one in-process CLI run printed, and its exit status. */
 export interface CapturedRun {
@@ -10,8 +16,12 @@ export interface CapturedRun {
   json<T = any>(): T; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-/** Runs `riskshare …args` in this process and captures what it prints (scripts and tests drive the CLI as a user would). */
-export async function runCliCaptured(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CapturedRun> {
+/**
+ * Runs `riskshare …args` through `run` in this process and captures what it prints (scripts and
+ * tests drive the CLI as a user would). The runner is a parameter, so this module needs nothing of
+ * the command tree, and a command may be handed a captured CLI without an import cycle.
+ */
+export async function captureCli(run: CliRunner, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CapturedRun> {
   let stdout = "";
   let stderr = "";
   const sink = (append: (text: string) => void) => new Writable({
@@ -20,7 +30,7 @@ export async function runCliCaptured(args: readonly string[], env: NodeJS.Proces
       done();
     },
   });
-  const status = await runCli(["node", "riskshare", ...args], {
+  const status = await run(["node", "riskshare", ...args], {
     stdout: sink((text) => { stdout += text; }),
     stderr: sink((text) => { stderr += text; }),
     env: { ...env, CI: "true" },

@@ -1,7 +1,8 @@
-import { getAddress, isAddress, type ContractRunner, type NonceManager } from "ethers";
+import { getAddress, isAddress, type ContractRunner, type ContractTransactionResponse, type NonceManager } from "ethers";
+import { z } from "zod";
 import { KeyStore, loadConfig, type NodeConfig } from "../node/config/index.ts";
 import {
-  connectChain, connectContracts, connectSigner, ConsortiumView, readCompanions,
+  connectChain, connectContracts, connectSigner, ConsortiumView, readCompanions, translateChainError,
   type ChainConnection, type ConsortiumContracts, type ContractAddresses,
 } from "../node/chain/index.ts";
 import { RiskshareError, isRiskshareError } from "../node/errors.ts";
@@ -15,6 +16,9 @@ export interface ChainFlags {
   contributions?: string;
   ledger?: string;
 }
+
+/** zod: the chain flags, for a command's option schema (`chainFlagsSchema.extend({ … })`). */
+export const chainFlagsSchema = z.object({ rpc: z.string().optional(), registry: z.string().optional(), contributions: z.string().optional(), ledger: z.string().optional() });
 
 /** An open chain session for a command. */
 export interface ChainSession {
@@ -105,4 +109,16 @@ export function withChainFlags<T extends { option(flags: string, description: st
     .option("--registry <address>", "ConsortiumRegistry address (default: config)")
     .option("--contributions <address>", "ContributionRegistry address (default: config, else as the registry names it)")
     .option("--ledger <address>", "QueryLedger address (default: config, else as the registry names it)");
+}
+
+/** Sends a transaction and waits for it, translating a revert into a sentence. */
+export async function send(action: string, tx: () => Promise<ContractTransactionResponse>): Promise<{ txHash: string; blockNumber: number; logs: readonly { topics: readonly string[]; data: string }[] }> {
+  try {
+    const response = await tx();
+    const receipt = await response.wait();
+    if (!receipt) throw new RiskshareError("E_CHAIN_UNREACHABLE", `${action}: no receipt`);
+    return { txHash: receipt.hash, blockNumber: receipt.blockNumber, logs: receipt.logs };
+  } catch (err) {
+    throw translateChainError(err, action);
+  }
 }

@@ -3,8 +3,10 @@
  *
  * @example
  *   const status = await runCli(["node", "riskshare", "--json", "list", "stats"], processIo());
+ *   const run = await runCliCaptured(["--json", "member", "list"]); // run.status, run.json()
  */
 import { Command } from "commander";
+import { captureCli, type CapturedRun } from "./capture.ts";
 import { handleError } from "./errors.ts";
 import type { CliIo } from "./output.ts";
 import { initCommand } from "./commands/init.ts";
@@ -38,7 +40,8 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(nodeCommand(io));
   program.addCommand(queryCommand(io));
   program.addCommand(auditCommand(io));
-  program.addCommand(devnetCommand(io));
+  // The devnet's story runs commands itself: it is handed the CLI instead of importing it.
+  program.addCommand(devnetCommand(io, { cli: (args) => runCliCaptured(args) }));
   for (const command of program.commands) propagate(command);
   return program;
 }
@@ -58,6 +61,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     return handleError(err, io, argv.includes("--json"));
   }
+}
+
+/** Runs `riskshare …args` in this process and captures what it prints (scripts and tests drive the CLI as a user would). */
+export async function runCliCaptured(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CapturedRun> {
+  return captureCli(runCli, args, env);
 }
 
 /** The process's own streams and environment. */

@@ -1,22 +1,18 @@
 import { Command } from "commander";
 import { z } from "zod";
-import { itemsCommitment, lookupRequestDigest, readLedger, verifyLedger, type AuditModules, type AuditRecord } from "../../node/chain/index.ts";
 import { join } from "node:path";
-import { DATA_DIR_LAYOUT, KeyStore } from "../../node/config/index.ts";
-import { Bucket, QueryJournal, Store, type JournalEntry, type JournalLevel } from "../../node/store/index.ts";
-import { readRuntime } from "./node.ts";
+import { auditModulesOf, memberReport, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord } from "../../node/chain/index.ts";
+import { DATA_DIR_LAYOUT } from "../../node/config/index.ts";
+import { csvCell, readSentQuery, type JournalEntry } from "../../node/store/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { addressArg, isoOf, isoTimeArg } from "../parse.ts";
 import { Output, table, type CliIo } from "../output.ts";
-import { loadView, openChain, withChainFlags, type ChainSession } from "../chain.ts";
+import { chainFlagsSchema, loadView, openChain, withChainFlags, type ChainSession } from "../chain.ts";
+import { callNodeApi, readRuntime } from "../runtime.ts";
 
-const filterSchema = z.object({
-  rpc: z.string().optional(),
-  registry: z.string().optional(),
-  contributions: z.string().optional(),
-  ledger: z.string().optional(),
+const filterSchema = chainFlagsSchema.extend({
   from: isoTimeArg.optional(),
   to: isoTimeArg.optional(),
   querier: addressArg.optional(),
@@ -26,16 +22,15 @@ const filterSchema = z.object({
 });
 
 function auditModules(session: ChainSession): AuditModules {
-  const { provider, rpc, chainId } = session.connection;
-  return { provider, rpc, registry: session.contracts.registry, ledger: session.contracts.ledger, chainId };
+  return auditModulesOf(session.connection, session.contracts);
 }
 
 /** The columns of `audit queries`, in order. */
 export const AUDIT_COLUMNS = ["time", "block", "query_id", "seq", "querier", "provider", "categories", "items", "hits", "outcome", "deadline", "items_commitment"] as const;
 
-function csvCell(value: unknown): string {
-  const text = String(value ?? "");
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+/** A CSV line of any cells (numbers, bigints, text). */
+function csvLine(cells: readonly unknown[]): string {
+  return cells.map((cell) => csvCell(String(cell ?? ""))).join(",");
 }
 
 function withFilters(command: Command): Command {
@@ -87,7 +82,7 @@ export function auditCommand(io: CliIo): Command {
         const records = ledger.records;
         if (opts.format === "csv" && !ctx.json) {
           io.stdout.write(`${AUDIT_COLUMNS.join(",")}\n`);
-          for (const r of records) io.stdout.write(`${rowOf(r, categoryName).map(csvCell).join(",")}\n`);
+          for (const r of records) io.stdout.write(`${csvLine(rowOf(r, categoryName))}\n`);
           return;
         }
         const json = records.map((r) => ({ ...r, categories: r.categoryIds.map(categoryName) }));
@@ -134,22 +129,11 @@ export function auditCommand(io: CliIo): Command {
       const session = await openChain(ctx, opts, false);
       try {
         const { view, ledger } = await loadRecords(ctx, session, opts);
-        const rows = view.allMembers().map((m) => {
-          const made = ledger.records.filter((r) => r.querier === m.address);
-          const answered = made.filter((r) => r.outcome === 0);
-          const served = ledger.records.filter((r) => r.provider === m.address);
-          const items = answered.reduce((sum, r) => sum + r.itemCount, 0);
-          const hits = answered.reduce((sum, r) => sum + r.hitCount, 0);
-          const contributions = Object.fromEntries(view.categories().map((c) => [c.name, Number(view.contribution(m.address, c.id)?.liveCount ?? 0n)]));
-          return {
-            member: m.name, address: m.address, queriesMade: made.length, answered: answered.length, denied: made.length - answered.length,
-            served: served.length, itemsAsked: items, hits, hitRate: items === 0 ? 0 : hits / items, contributions,
-          };
-        });
+        const rows = memberReport(ledger.records, view);
         if (opts.format === "csv" && !ctx.json) {
           const categories = view.categories().map((c) => c.name);
           io.stdout.write(`member,address,queries_made,answered,denied,served,items_asked,hits,hit_rate,${categories.join(",")}\n`);
-          for (const r of rows) io.stdout.write(`${[r.member, r.address, r.queriesMade, r.answered, r.denied, r.served, r.itemsAsked, r.hits, r.hitRate.toFixed(4), ...categories.map((c) => r.contributions[c])].map(csvCell).join(",")}\n`);
+          for (const r of rows) io.stdout.write(`${csvLine([r.member, r.address, r.queriesMade, r.answered, r.denied, r.served, r.itemsAsked, r.hits, r.hitRate.toFixed(4), ...categories.map((c) => r.contributions[c])])}\n`);
           return;
         }
         ctx.out.result({ members: rows }, () => table(
@@ -172,19 +156,7 @@ export function auditCommand(io: CliIo): Command {
       const session = await openChain(ctx, opts, false);
       try {
         const { view, ledger, categoryName } = await loadRecords(ctx, session, { ...opts, querier: entry.querier });
-        const records = ledger.records.filter((r) => r.queryId.toLowerCase() === queryId);
-        if (records.length === 0) throw new RiskshareError("E_NOT_FOUND", `query ${queryId} is not on chain yet (its provider records it within a flush interval)`);
-        const request = {
-          querier: entry.querier, provider: entry.provider, categoryMask: BigInt(entry.categoryMask), itemCount: entry.itemCount,
-          itemsCommitment: entry.itemsCommitment, nonce: entry.nonce, deadline: BigInt(entry.deadline),
-        };
-        const recomputedCommitment = itemsCommitment(entry.blinding, entry.items.map((item) => item.hash));
-        const checks = {
-          commitmentOpens: recomputedCommitment.toLowerCase() === records[0]!.itemsCommitment.toLowerCase(),
-          queryIdMatches: lookupRequestDigest(session.connection.chainId, session.contracts.addresses.ledger, request).toLowerCase() === queryId,
-          itemCountMatches: entry.items.length === records[0]!.itemCount,
-        };
-        const ok = Object.values(checks).every(Boolean);
+        const { ok, checks, records } = openCommitment(queryId, entry, ledger.records, { chainId: session.connection.chainId, address: session.contracts.addresses.ledger });
         const result = {
           ok, queryId, provider: entry.provider, providerName: view.member(entry.provider)?.name ?? entry.provider,
           categories: records[0]!.categoryIds.map(categoryName), outcomes: records.map((r) => r.outcomeName), blockNumber: records[0]!.blockNumber,
@@ -206,23 +178,16 @@ export function auditCommand(io: CliIo): Command {
 /** The journal entry of a query this node sent: from the running node's API, or from its store when it is stopped. */
 async function readJournal(ctx: CliContext, queryId: string): Promise<JournalEntry> {
   const runtime = await readRuntime(ctx.dataDir).catch(() => undefined);
+  let entry: JournalEntry | undefined;
   if (runtime) {
-    const token = await new KeyStore({ dataDir: ctx.dataDir }).apiToken();
-    const response = await fetch(`${runtime.apiUrl}/v1/queries/${queryId}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) })
-      .catch((err: unknown) => { throw new RiskshareError("E_NODE_NOT_READY", `the node's API at ${runtime.apiUrl} does not answer`, {}, { cause: err }); });
-    if (response.status === 404) throw new RiskshareError("E_NOT_FOUND", `this node sent no query ${queryId}`);
-    if (!response.ok) throw new RiskshareError("E_NODE_NOT_READY", `the node answered ${response.status}`);
-    return (await response.json()) as JournalEntry;
+    const response = await callNodeApi(ctx.dataDir, runtime, { method: "GET", path: `/v1/queries/${queryId}`, timeoutMs: 10_000 });
+    if (response.ok) entry = (await response.json()) as JournalEntry;
+    else if (response.status !== 404) throw new RiskshareError("E_NODE_NOT_READY", `the node answered ${response.status}`);
+  } else {
+    entry = await readSentQuery({ location: join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir) }, { logger: ctx.logger }, queryId);
   }
-  const store = new Store({ location: join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir), categories: new Map() }, { logger: ctx.logger });
-  await store.open();
-  try {
-    const entry = await new QueryJournal({ db: store.sublevel(Bucket.queries) as JournalLevel }).get(queryId);
-    if (!entry) throw new RiskshareError("E_NOT_FOUND", `this node sent no query ${queryId}`);
-    return entry;
-  } finally {
-    await store.close();
-  }
+  if (!entry) throw new RiskshareError("E_NOT_FOUND", `this node sent no query ${queryId}`);
+  return entry;
 }
 
 /** Raised after `audit verify` printed its failures: exit status 1 without a second message. */

@@ -4,6 +4,7 @@ import { MAX_DEVNET_MEMBERS } from "../../scripts/devnet/options.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import type { CliIo } from "../output.ts";
+import type { CapturedCli } from "../capture.ts";
 
 const schema = z.object({
   members: z.coerce.number().int().min(2).max(MAX_DEVNET_MEMBERS),
@@ -14,8 +15,13 @@ const schema = z.object({
   exit: z.boolean().optional(),
 });
 
+/** What `devnet up` needs from the composition root: the CLI itself, which the demo's story runs. */
+export interface DevnetCommandModules {
+  cli: CapturedCli;
+}
+
 /** `riskshare devnet up`: a local consortium in one command. */
-export function devnetCommand(io: CliIo): Command {
+export function devnetCommand(io: CliIo, modules: DevnetCommandModules): Command {
   const devnet = new Command("devnet").description("a local consortium on this machine, for trying riskshare out");
   devnet.addCommand(new Command("up")
     .description("start a chain on 127.0.0.1, deploy, create N members with synthetic lists and running nodes; stays up until Ctrl-C")
@@ -33,11 +39,11 @@ export function devnetCommand(io: CliIo): Command {
         process.once("SIGINT", () => resolve("SIGINT"));
         process.once("SIGTERM", () => resolve("SIGTERM"));
       });
-      // Loaded on use: the devnet drives the CLI itself, so a static import would be circular.
+      // Loaded on use: only `devnet up` needs the devnet's modules (every other command starts faster).
       const { devnetUp } = await import("../../scripts/devnet/devnet.ts");
       const devnet = await devnetUp(
         { members: opts.members, dir: opts.dir, chain: opts.chain, demo: opts.demo === true, rowsPerMember: opts.rows, stayUp: opts.exit !== true },
-        { say: (line) => ctx.out.say(line), note: (line) => ctx.out.note(line) },
+        { io: { say: (line) => ctx.out.say(line), note: (line) => ctx.out.note(line) }, cli: modules.cli },
       );
       try {
         if (ctx.json) ctx.out.result(devnet.manifest, () => "");

@@ -1,52 +1,19 @@
 import { Command } from "commander";
 import { createWriteStream } from "node:fs";
-import { join } from "node:path";
 import { once } from "node:events";
 import { z } from "zod";
 import { hexlify } from "ethers";
-import { DATA_DIR_LAYOUT, KeyStore } from "../../node/config/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
-import { assertPhoneRegion, Hasher, normalise } from "../../node/identity/index.ts";
+import { assertPhoneRegion } from "../../node/identity/index.ts";
 import {
-  BULK_IMPORT_TUNING, createProgressReporter, exportEntries, importList, publishSnapshots, Store, type ImportSummary, type StoreTuning,
+  BULK_IMPORT_TUNING, createProgressReporter, exportEntries, importList, publishSnapshots, type ImportSummary,
 } from "../../node/store/index.ts";
-import { contextOf, type CliContext } from "../context.ts";
+import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { isoOf } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
-import { loadView, openChain, withChainFlags, type ChainFlags } from "../chain.ts";
-import { send } from "./member.ts";
-
-const chainFlags = { rpc: z.string().optional(), registry: z.string().optional(), contributions: z.string().optional(), ledger: z.string().optional() };
-
-/** Opens the data dir's store with the chain's active categories and (when `withPepper`) the current pepper's hasher. */
-async function openStore(ctx: CliContext, flags: ChainFlags, withPepper: boolean, tuning?: StoreTuning): Promise<{ store: Store; hasher: Hasher | undefined; region: string; close(): Promise<void> }> {
-  const session = await openChain(ctx, flags, false);
-  let store: Store | undefined;
-  try {
-    const view = await loadView(session, ctx);
-    const region = session.config?.identity.defaultRegion ?? "CN";
-    let hasher: Hasher | undefined;
-    if (withPepper) {
-      const epoch = view.pepperEpoch();
-      const pepper = await new KeyStore({ dataDir: ctx.dataDir }).pepper(epoch);
-      if (!pepper) throw new RiskshareError("E_PEPPER_MISSING", `this node does not hold the consortium pepper of epoch ${epoch}`, { epoch });
-      hasher = Hasher.fromPepper({ epoch, pepper });
-    }
-    store = new Store({ location: join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir), categories: view.activeCategoryMap(), tuning }, { logger: ctx.logger });
-    await store.open();
-    const opened = store;
-    return { store: opened, hasher, region, close: async () => opened.close() };
-  } finally {
-    session.close();
-    if (store && !store.isOpen) await store.close();
-  }
-}
-
-function hashOf(hasher: Hasher, type: string, value: string, region: string): Uint8Array {
-  assertPhoneRegion(region);
-  return hasher.hash(type, normalise(type, value, { defaultRegion: region }));
-}
+import { chainFlagsSchema, openChain, send, withChainFlags } from "../chain.ts";
+import { hashOf, openStore } from "../store.ts";
 
 /** `riskshare list …`: this member's own risk lists. The node must be stopped (the store has one writer). */
 export function listCommand(io: CliIo): Command {
@@ -62,7 +29,7 @@ export function listCommand(io: CliIo): Command {
     .addHelpText("after", "\nExamples:\n  riskshare list import risk.csv\n  riskshare list import phones.csv --type phone --category fraud_confirmed\n  riskshare --json list import risk.jsonl > summary.json")
     .action(async (file: string, raw: Record<string, unknown>, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(z.object({ ...chainFlags, type: z.string().optional(), category: z.string().optional(), format: z.enum(["csv", "jsonl"]).optional(), resume: z.boolean().default(true) }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ type: z.string().optional(), category: z.string().optional(), format: z.enum(["csv", "jsonl"]).optional(), resume: z.boolean().default(true) }), raw);
       const { store, hasher, region, close } = await openStore(ctx, opts, true, BULK_IMPORT_TUNING);
       const progress = createProgressReporter({ tty: io.isTTY, json: ctx.json, ci: Boolean(io.env.CI) });
       const controller = new AbortController();
@@ -90,7 +57,7 @@ export function listCommand(io: CliIo): Command {
     .addHelpText("after", "\nExample:\n  riskshare list check --type bank_card --value \"6222 0000 0000 0000 012\"")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(z.object({ ...chainFlags, type: z.string(), value: z.string() }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ type: z.string(), value: z.string() }), raw);
       const { store, hasher, region, close } = await openStore(ctx, opts, true);
       try {
         const result = await store.checkOne({ type: opts.type, hash: hashOf(hasher!, opts.type, opts.value, region) });
@@ -111,7 +78,7 @@ export function listCommand(io: CliIo): Command {
     .addHelpText("after", "\nExample:\n  riskshare list remove --type phone --value \"138 0013 8000\" --reason appeal_upheld")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(z.object({ ...chainFlags, type: z.string(), value: z.string(), reason: z.string().min(1).max(64) }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ type: z.string(), value: z.string(), reason: z.string().min(1).max(64) }), raw);
       const { store, hasher, region, close } = await openStore(ctx, opts, true);
       try {
         const result = await store.remove({ type: opts.type, hash: hashOf(hasher!, opts.type, opts.value, region) }, { reason: opts.reason });
@@ -126,7 +93,7 @@ export function listCommand(io: CliIo): Command {
     .addHelpText("after", "\nExamples:\n  riskshare list stats\n  riskshare --json list stats")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(z.object(chainFlags), raw);
+      const opts = parseOptions(chainFlagsSchema, raw);
       const { store, close } = await openStore(ctx, opts, false);
       try {
         const stats = await store.stats();
@@ -146,7 +113,7 @@ export function listCommand(io: CliIo): Command {
     .addHelpText("after", "\nExamples:\n  riskshare list export > list.csv\n  riskshare list export --format jsonl --out list.jsonl")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(z.object({ ...chainFlags, format: z.enum(["csv", "jsonl"]), out: z.string().optional() }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ format: z.enum(["csv", "jsonl"]), out: z.string().optional() }), raw);
       const { store, close } = await openStore(ctx, opts, false);
       const sink = opts.out === undefined ? io.stdout : createWriteStream(opts.out, { mode: 0o600 });
       try {
@@ -171,7 +138,7 @@ export function listCommand(io: CliIo): Command {
     .addHelpText("after", "\nExamples:\n  riskshare list publish\n  riskshare list publish --category fraud_confirmed stolen_card")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(z.object({ ...chainFlags, category: z.array(z.string()).optional() }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ category: z.array(z.string()).optional() }), raw);
       const session = await openChain(ctx, opts, true);
       try {
         const { store, close } = await openStore(ctx, opts, false);

@@ -1,13 +1,12 @@
 import { Command } from "commander";
 import { z } from "zod";
-import type { ContractTransactionResponse } from "ethers";
-import { encodeProposalPayload, memberStatusName, ProposalKind, translateChainError, type MemberInfo } from "../../node/chain/index.ts";
+import { encodeProposalPayload, memberStatusName, ProposalKind, type MemberInfo } from "../../node/chain/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { addressArg, idArg, isoOf, peerIdToRegistryBytes } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
-import { loadView, openChain, withChainFlags, type ChainFlags, type ChainSession } from "../chain.ts";
+import { chainFlagsSchema, loadView, openChain, send, withChainFlags, type ChainFlags, type ChainSession } from "../chain.ts";
 import { peerIdText } from "../../node/p2p/index.ts";
 
 function memberRow(m: MemberInfo): unknown[] {
@@ -16,18 +15,6 @@ function memberRow(m: MemberInfo): unknown[] {
 
 function memberJson(m: MemberInfo): { address: string; name: string; status: string; joinedAt: number; peerId: string } {
   return { address: m.address, name: m.name, status: memberStatusName(m.status), joinedAt: m.joinedAt, peerId: peerIdText(m.peerId) };
-}
-
-/** Sends a transaction and waits for it, translating a revert into a sentence. */
-export async function send(action: string, tx: () => Promise<ContractTransactionResponse>): Promise<{ txHash: string; blockNumber: number; logs: readonly { topics: readonly string[]; data: string }[] }> {
-  try {
-    const response = await tx();
-    const receipt = await response.wait();
-    if (!receipt) throw new RiskshareError("E_CHAIN_UNREACHABLE", `${action}: no receipt`);
-    return { txHash: receipt.hash, blockNumber: receipt.blockNumber, logs: receipt.logs };
-  } catch (err) {
-    throw translateChainError(err, action);
-  }
 }
 
 /** Creates a proposal and returns its id (the proposer's vote counts at once). */
@@ -49,8 +36,6 @@ async function withSession<T>(ctx: CliContext, flags: ChainFlags, signer: boolea
   }
 }
 
-const flagsSchema = z.object({ rpc: z.string().optional(), registry: z.string().optional(), contributions: z.string().optional(), ledger: z.string().optional() });
-
 /** `riskshare member …`: membership and its governance. */
 export function memberCommand(io: CliIo): Command {
   const member = new Command("member").description("consortium members: list, show, and the votes that change them");
@@ -60,7 +45,7 @@ export function memberCommand(io: CliIo): Command {
     .addHelpText("after", "\nExamples:\n  riskshare member list\n  riskshare member list --rpc http://127.0.0.1:8545 --registry 0xREGISTRY --json")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const flags = parseOptions(flagsSchema, raw);
+      const flags = parseOptions(chainFlagsSchema, raw);
       await withSession(ctx, flags, false, async (session) => {
         const view = await loadView(session, ctx);
         const members = view.allMembers();
@@ -74,7 +59,7 @@ export function memberCommand(io: CliIo): Command {
     .addHelpText("after", "\nExample:\n  riskshare member show 0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
     .action(async (address: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const flags = parseOptions(flagsSchema, raw);
+      const flags = parseOptions(chainFlagsSchema, raw);
       const account = parseOptions(z.object({ address: addressArg }), { address }).address;
       await withSession(ctx, flags, false, async (session) => {
         const view = await loadView(session, ctx);
@@ -96,7 +81,7 @@ export function memberCommand(io: CliIo): Command {
     .addHelpText("after", "\nExample:\n  riskshare member propose 0xNEWMEMBER --name \"Bank D\" --peer-id 16Uiu2HAm…   # its `riskshare init` printed both")
     .action(async (address: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(flagsSchema.extend({ name: z.string().trim().min(1).max(100), peerId: z.string().min(1) }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ name: z.string().trim().min(1).max(100), peerId: z.string().min(1) }), raw);
       const account = parseOptions(z.object({ address: addressArg }), { address }).address;
       const peerId = peerIdToRegistryBytes(opts.peerId);
       await withSession(ctx, opts, true, async (session) => {
@@ -112,7 +97,7 @@ export function memberCommand(io: CliIo): Command {
       .addHelpText("after", `\nExample:\n  riskshare member ${name} 3   # the proposal number from \`riskshare proposal list\``)
       .action(async (id: string, raw: unknown, command: Command) => {
         const ctx = contextOf(command, io);
-        const flags = parseOptions(flagsSchema, raw);
+        const flags = parseOptions(chainFlagsSchema, raw);
         const proposalId = parseOptions(z.object({ proposalId: idArg }), { proposalId: id }).proposalId;
         await withSession(ctx, flags, true, async (session) => {
           const { registry } = session.contracts;
@@ -138,7 +123,7 @@ export function memberCommand(io: CliIo): Command {
       .addHelpText("after", `\nExample:\n  riskshare member ${name} 0x90F79bf6EB2c4f870365E785982E1f101E93b906`)
       .action(async (address: string, raw: unknown, command: Command) => {
         const ctx = contextOf(command, io);
-        const flags = parseOptions(flagsSchema, raw);
+        const flags = parseOptions(chainFlagsSchema, raw);
         const account = parseOptions(z.object({ address: addressArg }), { address }).address;
         await withSession(ctx, flags, true, async (session) => {
           const { registry } = session.contracts;

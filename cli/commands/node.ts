@@ -3,32 +3,12 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { RiskshareNode } from "../../node/node.ts";
-import { readFileIfExists, writeFileAtomic } from "../../node/config/index.ts";
-import { RiskshareError } from "../../node/errors.ts";
+import { writeFileAtomic } from "../../node/config/index.ts";
 import { createLogger } from "../../node/logger.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import type { CliIo } from "../output.ts";
-
-/** The file a running node writes into its data dir so the CLI (and scripts) can find it. */
-export const RUNTIME_FILE = "node.json";
-
-/** What a running node publishes about itself. */
-export interface NodeRuntime {
-  pid: number;
-  address: string;
-  peerId: string;
-  multiaddrs: string[];
-  apiUrl: string;
-  startedAt: string;
-}
-
-/** Reads the runtime file of a running node; E_NODE_NOT_READY when none runs. */
-export async function readRuntime(dataDir: string): Promise<NodeRuntime> {
-  const content = await readFileIfExists(join(dataDir, RUNTIME_FILE));
-  if (!content) throw new RiskshareError("E_NODE_NOT_READY", `no node is running for ${dataDir}; start it with \`riskshare node start\``);
-  return JSON.parse(content.toString("utf8")) as NodeRuntime;
-}
+import { RUNTIME_FILE, type NodeRuntime } from "../runtime.ts";
 
 const startSchema = z.object({ connect: z.array(z.string()).optional() });
 

@@ -6,7 +6,7 @@ import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { idArg, isoOf } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
-import { openChain, withChainFlags, type ChainSession } from "../chain.ts";
+import { chainFlagsSchema, openChain, withChainFlags, type ChainSession } from "../chain.ts";
 
 /** A proposal with its decoded arguments and who voted. */
 export interface ProposalView {
@@ -51,7 +51,7 @@ export async function readProposal(session: ChainSession, id: bigint, nowSeconds
   }
 }
 
-const flagsSchema = z.object({ rpc: z.string().optional(), registry: z.string().optional(), contributions: z.string().optional(), ledger: z.string().optional(), all: z.boolean().optional() });
+const flagsSchema = chainFlagsSchema.extend({ all: z.boolean().optional() });
 
 function describeArgs(args: Record<string, unknown>): string {
   return Object.entries(args).map(([key, value]) => `${key}=${typeof value === "object" && value !== null ? JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) : String(value)}`).join(" ");

@@ -3,6 +3,8 @@ import { RiskshareError } from "../errors.ts";
 import type { IConsortiumRegistry, IQueryLedger } from "../../types/ethers-contracts/index.ts";
 import { checksumAddress, isDigestSignedBy, lookupRequestDigestBytes, recoverDigestSigner, type LookupRequest } from "./eip712.ts";
 import type { JsonRpcCaller } from "./rpc.ts";
+import type { ChainConnection } from "./provider.ts";
+import type { ConsortiumContracts } from "./contracts.ts";
 import { categoryIdsFromMask, MemberStatus } from "./governance.ts";
 import { outcomeName } from "./outcomes.ts";
 import { CHAIN_DEFAULTS } from "./options.ts";
@@ -63,6 +65,11 @@ export interface AuditModules {
    */
   rpc?: JsonRpcCaller;
   logChunkBlocks?: number;
+}
+
+/** The audit functions' modules from an open connection and the consortium's contracts (read-only). */
+export function auditModulesOf(connection: Pick<ChainConnection, "provider" | "rpc" | "chainId">, contracts: Pick<ConsortiumContracts, "registry" | "ledger">): AuditModules {
+  return { provider: connection.provider, rpc: connection.rpc, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId };
 }
 
 /** Reads the query ledger from the chain alone, oldest first, with optional filters. */

@@ -55,6 +55,7 @@ export { publishSnapshots, type ContributionPublisher, type PublishedSnapshot } 
 export type { AuditRecord, DelistAuditRecord, ImportAuditRecord, ImportCheckpoint, ImportCounts, ImportRowError, SweepAuditRecord } from "./records.ts";
 export {
   Store,
+  readSentQuery,
   type CheckResult,
   type ConsistencyReport,
   type ContributionSnapshot,

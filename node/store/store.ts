@@ -28,6 +28,7 @@ import { ContributionDigest } from "./digest.ts";
 import { entryProblem, isExpired, reasonCodeProblem, type EntryInput, type EntryKey, type FieldProblem, type StoredEntry } from "./entry.ts";
 import { categoryUnknown, entryInvalid, storeClosed } from "./errors.ts";
 import { ENTRY_LIMITS, SCHEMA_VERSION, STORE_DEFAULTS, type StoreOptions } from "./options.ts";
+import { QueryJournal, type JournalEntry } from "./journal.ts";
 import { PresenceFilter } from "./presence.ts";
 import type { AuditRecord, ImportCheckpoint } from "./records.ts";
 import { AuditRepository, EntryRepository, ImportRepository, MetaRepository, type Batch, type Db } from "./repositories.ts";
@@ -210,6 +211,11 @@ export class Store {
   sublevel<V>(bucket: typeof Bucket.outbox | typeof Bucket.queries | typeof Bucket.nonces | typeof Bucket.usage): AbstractSublevel<Db, string | Buffer | Uint8Array, string, V> {
     const db = this.#open("sublevel");
     return db.sublevel<string, V>(bucket, { keyEncoding: "utf8", valueEncoding: "json" });
+  }
+
+  /** The journal of queries this node sent (the queries bucket), typed. */
+  queryJournal(): QueryJournal {
+    return new QueryJournal({ db: this.sublevel<JournalEntry>(Bucket.queries) });
   }
 
   /** Pepper epoch of the stored hashes; undefined until the first write binds one. */
@@ -690,4 +696,18 @@ const LEVELDB_CACHE_BYTES = 32 * 1024 * 1024;
 
 function bump(map: Map<number, number>, key: number, delta: number): void {
   map.set(key, (map.get(key) ?? 0) + delta);
+}
+
+/**
+ * The journal entry of a query this node sent, read from the store of a stopped node (a running
+ * node holds the store's lock; ask its API instead). Undefined when the node sent no such query.
+ */
+export async function readSentQuery(opts: { location: string }, modules: StoreModules, queryId: string): Promise<JournalEntry | undefined> {
+  const store = new Store({ location: opts.location, categories: new Map() }, modules);
+  await store.open();
+  try {
+    return await store.queryJournal().get(queryId);
+  } finally {
+    await store.close();
+  }
 }

@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import { ApiServer, CheckService, type CheckResponse, type HashedItem, type ItemResult, type ProviderOutcome } from "../../node/api/index.ts";
-import { Hasher, tryNormalise } from "../../node/identity/index.ts";
+import { DEFAULT_NORMALISE_OPTIONS, Hasher, tryNormalise } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import type { LookupOutcome } from "../../node/p2p/index.ts";
 import { BENCH_CATEGORIES, Prng, RowGenerator } from "./data.ts";
@@ -59,7 +59,7 @@ export const fanoutSuite: Suite = {
       const ownList = new Map<string, ItemResult>();
 
       const hashOf = (type: string, raw: string): HashedItem | undefined => {
-        const normal = tryNormalise(type, raw, { defaultRegion: "CN" });
+        const normal = tryNormalise(type, raw, DEFAULT_NORMALISE_OPTIONS);
         return normal.ok ? { type, hash: `0x${hasher.hashHex(type, normal.value)}` } : undefined;
       };
       // The checks to send, with a share of their identifiers listed by one provider or by the node itself.

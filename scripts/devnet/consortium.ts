@@ -14,6 +14,7 @@ import {
   connectChain, connectContracts, connectSigner, deployConsortium, DEFAULT_CATEGORIES, DEFAULT_POLICY, type CategoryPolicyInput, type ContractAddresses, type DeploymentResult,
 } from "../../node/chain/index.ts";
 import { KeyStore, newConfig, saveConfig, updateConfig } from "../../node/config/index.ts";
+import { DEFAULT_NORMALISE_OPTIONS } from "../../node/identity/index.ts";
 import { peerIdBytes, peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { silentLogger, type Logger } from "../../node/logger.ts";
 import { DEV_MNEMONIC, freePort } from "./chain.ts";
@@ -61,7 +62,7 @@ export async function createMember(opts: CreateMemberOptions): Promise<DevMember
     name: opts.name,
     chain: { rpcUrl: opts.rpcUrl, pollIntervalMs: 250 },
     p2p: { listen: [`/ip4/127.0.0.1/tcp/${port}`], bootstrap: opts.bootstrap ?? [] },
-    identity: { defaultRegion: opts.region ?? "CN" },
+    identity: { defaultRegion: opts.region ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion },
     ledger: { flushIntervalMs: opts.flushIntervalMs ?? 1_000 },
   }));
   return {
@@ -135,6 +136,7 @@ export async function writeContracts(dataDir: string, addresses: ContractAddress
   await updateConfig(dataDir, (c) => ({ ...c, chain: { ...c.chain, contracts: addresses } }));
 }
 
-function slug(name: string): string {
+/** A member's name as a folder or file name: "Bank A" → "bank-a". */
+export function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
 }

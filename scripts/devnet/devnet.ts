@@ -4,20 +4,20 @@
  * process per member, and (with --demo) a scripted story told as it happens.
  *
  * @example
- *   const devnet = await devnetUp({ members: 3, dir: ".riskshare-devnet", chain: "hardhat", demo: true }, { say, note });
+ *   const devnet = await devnetUp({ members: 3, dir: ".riskshare-devnet", chain: "hardhat", demo: true }, { io: { say, note }, cli: runCliCaptured });
  *   …  await devnet.stop();
  */
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { runCliCaptured } from "../../cli/capture.ts";
-import { renderCheck } from "../../cli/commands/query.ts";
+import type { CapturedCli, CapturedRun } from "../../cli/capture.ts";
+import { renderCheck } from "../../cli/check-output.ts";
 import type { CheckResponse } from "../../node/api/index.ts";
-import { connectChain, connectContracts, readLedger, type ContractAddresses } from "../../node/chain/index.ts";
+import { auditModulesOf, connectChain, connectContracts, readLedger, type ContractAddresses } from "../../node/chain/index.ts";
 import { KeyStore, exists, writeFileAtomic } from "../../node/config/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { RowGenerator, CSV_HEADER } from "../bench/data.ts";
 import { startChain, type ChainKind, type LocalChain } from "./chain.ts";
-import { createMember, createMembers, deployFor, writeContracts, type DevMember } from "./consortium.ts";
+import { createMember, createMembers, deployFor, slug, writeContracts, type DevMember } from "./consortium.ts";
 import { startNodeProcess, type NodeProcess } from "./processes.ts";
 import { DEMO_PHONE, DEVNET_MANIFEST, MAX_DEVNET_MEMBERS } from "./options.ts";
 
@@ -41,6 +41,13 @@ export interface DevnetIo {
   note(line: string): void;
 }
 
+/** What the devnet works with: where it tells its story, and the CLI it runs commands with (as a user would). */
+export interface DevnetModules {
+  io: DevnetIo;
+  /** The CLI in this process (cli/index.ts's runCliCaptured), handed in: importing it here would make a cycle. */
+  cli: CapturedCli;
+}
+
 /** DIR/devnet.json: everything a user or a script needs to talk to the devnet. */
 export interface DevnetManifest {
   rpc: string;
@@ -62,7 +69,9 @@ const MANIFEST = DEVNET_MANIFEST;
 const REGULATOR_ACCOUNT = 9;
 
 /** Starts the devnet; on any failure stops what it started and rethrows. */
-export async function devnetUp(opts: DevnetOptions, io: DevnetIo): Promise<Devnet> {
+export async function devnetUp(opts: DevnetOptions, modules: DevnetModules): Promise<Devnet> {
+  const { io } = modules;
+  const cliOk = cliChecked(modules.cli);
   if (!Number.isInteger(opts.members) || opts.members < 2 || opts.members > MAX_DEVNET_MEMBERS) {
     throw new RiskshareError("E_USAGE", `--members must be 2 to ${MAX_DEVNET_MEMBERS}`);
   }
@@ -119,7 +128,7 @@ export async function devnetUp(opts: DevnetOptions, io: DevnetIo): Promise<Devne
     };
     await writeFileAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
     io.note(`devnet up: ${join(dir, MANIFEST)}`);
-    if (opts.demo) await runDemo(manifest, members, io, opts.stayUp !== false);
+    if (opts.demo) await runDemo(manifest, members, { io, cliOk }, opts.stayUp !== false);
     return { manifest, stop };
   } catch (err) {
     await stop();
@@ -128,7 +137,7 @@ export async function devnetUp(opts: DevnetOptions, io: DevnetIo): Promise<Devne
 }
 
 /** The scripted story: a fraudster caught across banks, a free rider denied, the audit showing it all. */
-async function runDemo(manifest: DevnetManifest, members: DevMember[], io: DevnetIo, stayUp: boolean): Promise<void> {
+async function runDemo(manifest: DevnetManifest, members: DevMember[], { io, cliOk }: { io: DevnetIo; cliOk: CheckedCli }, stayUp: boolean): Promise<void> {
   const [a, b] = members;
   const freeRider = members.at(-1)!;
   const say = io.say;
@@ -174,7 +183,7 @@ async function waitForLedger(manifest: DevnetManifest, queryIds: readonly string
   const connection = await connectChain({ rpcUrl: manifest.rpc, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
   try {
     const contracts = connectContracts(manifest.contracts, connection.provider);
-    const modules = { provider: connection.provider, rpc: connection.rpc, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId };
+    const modules = auditModulesOf(connection, contracts);
     const deadline = Date.now() + 120_000;
     const landed = async () => {
       const onChain = new Set((await readLedger(modules)).records.map((r) => r.queryId));
@@ -209,10 +218,15 @@ export function syntheticList(memberIndex: number, memberCount: number, rows: nu
   return `${lines.join("\n")}\n`;
 }
 
-async function cliOk(args: string[], what: string) {
-  const run = await runCliCaptured(args);
-  if (run.status !== 0) throw new RiskshareError("E_INTERNAL", `devnet: ${what} failed: ${(run.stderr || run.stdout).trim()}`);
-  return run;
+/** Runs one CLI command; its failure fails the devnet, naming `what` it was for. */
+type CheckedCli = (args: string[], what: string) => Promise<CapturedRun>;
+
+function cliChecked(cli: CapturedCli): CheckedCli {
+  return async (args, what) => {
+    const run = await cli(args);
+    if (run.status !== 0) throw new RiskshareError("E_INTERNAL", `devnet: ${what} failed: ${(run.stderr || run.stdout).trim()}`);
+    return run;
+  };
 }
 
 /** Empties DIR if it holds an earlier devnet; refuses a non-empty folder that is not one. */
@@ -229,9 +243,5 @@ async function prepareDir(dir: string): Promise<void> {
 
 function indent(text: string, say: (line: string) => void): void {
   for (const line of text.trimEnd().split("\n")) say(`   ${line}`);
-}
-
-function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
 }
 

@@ -3,7 +3,7 @@ import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { NodeRuntime } from "../../cli/commands/node.ts";
+import { RUNTIME_FILE, type NodeRuntime } from "../../cli/runtime.ts";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
 
@@ -22,7 +22,7 @@ export interface NodeProcess {
 
 /** Runs `riskshare --data-dir DIR node start` and resolves once its API answers. */
 export async function startNodeProcess(dataDir: string, opts: { timeoutMs?: number; logFile?: string } = {}): Promise<NodeProcess> {
-  await rm(join(dataDir, "node.json"), { force: true }); // a killed node leaves its runtime file behind
+  await rm(join(dataDir, RUNTIME_FILE), { force: true }); // a killed node leaves its runtime file behind
   const child: ChildProcess = spawn(process.execPath, [BIN, "--data-dir", dataDir, "--json", "--log-level", "info", "node", "start"], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, CI: "true" },

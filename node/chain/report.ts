@@ -1,0 +1,53 @@
+/**
+ * The compliance report per member: what each asked, what it was answered or refused, what it
+ * served, and what it contributes, from the ledger's records and the registry's state.
+ */
+import { QueryOutcome } from "./outcomes.ts";
+import type { AuditRecord } from "./audit.ts";
+import type { CategoryInfo, ContributionInfo, MemberInfo } from "./view.ts";
+
+/** What the report reads of the registry (a {@link ConsortiumView} fits). */
+export interface ReportConsortium {
+  allMembers(): readonly Pick<MemberInfo, "address" | "name">[];
+  categories(): readonly Pick<CategoryInfo, "id" | "name">[];
+  contribution(member: string, categoryId: number): Pick<ContributionInfo, "liveCount"> | undefined;
+}
+
+/** One member's line of the report. */
+export interface MemberReportRow {
+  member: string;
+  address: string;
+  /** Queries this member sent (records with it as querier). */
+  queriesMade: number;
+  /** Of those, the ones a provider answered. */
+  answered: number;
+  /** Of those, the ones a provider refused (any denial outcome). */
+  denied: number;
+  /** Queries this member answered or refused as provider. */
+  served: number;
+  /** Items in this member's answered queries. */
+  itemsAsked: number;
+  /** Hits in this member's answered queries. */
+  hits: number;
+  /** hits / itemsAsked (0 when nothing was asked). */
+  hitRate: number;
+  /** Live entries this member published, per category name (0 when it published none). */
+  contributions: Record<string, number>;
+}
+
+/** The per-member report over `records` (already filtered by time, querier, provider or category as wanted). */
+export function memberReport(records: readonly Pick<AuditRecord, "querier" | "provider" | "outcome" | "itemCount" | "hitCount">[], consortium: ReportConsortium): MemberReportRow[] {
+  const categories = consortium.categories();
+  return consortium.allMembers().map((m) => {
+    const made = records.filter((r) => r.querier === m.address);
+    const answered = made.filter((r) => r.outcome === QueryOutcome.Answered);
+    const served = records.filter((r) => r.provider === m.address);
+    const itemsAsked = answered.reduce((sum, r) => sum + r.itemCount, 0);
+    const hits = answered.reduce((sum, r) => sum + r.hitCount, 0);
+    const contributions = Object.fromEntries(categories.map((c) => [c.name, Number(consortium.contribution(m.address, c.id)?.liveCount ?? 0n)]));
+    return {
+      member: m.name, address: m.address, queriesMade: made.length, answered: answered.length, denied: made.length - answered.length,
+      served: served.length, itemsAsked, hits, hitRate: itemsAsked === 0 ? 0 : hits / itemsAsked, contributions,
+    };
+  });
+}
