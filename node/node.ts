@@ -24,7 +24,7 @@ import {
   type LookupService, type PepperService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
 import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
-import { Bucket, Housekeeping, NonceStore, Outbox, QueryJournal, Store, type JournalLevel, type NonceLevel, type OutboxLevel } from "./store/index.ts";
+import { Bucket, Housekeeping, Store, type NonceStore, type Outbox, type QueryJournal } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
 export interface RiskshareNodeOptions {
@@ -197,9 +197,9 @@ export class RiskshareNode {
     );
     await this.store.open();
     this.track("store", () => this.store.close());
-    this.outbox = new Outbox({ maxBacklog: this.config.ledger.maxBacklog }, { db: this.store.sublevel(Bucket.outbox) as OutboxLevel });
-    this.journal = new QueryJournal({ db: this.store.sublevel(Bucket.queries) as JournalLevel });
-    this.nonces = new NonceStore({ db: this.store.sublevel(Bucket.nonces) as NonceLevel });
+    this.outbox = this.store.outbox({ maxBacklog: this.config.ledger.maxBacklog });
+    this.journal = this.store.queryJournal();
+    this.nonces = this.store.nonceStore();
     this.ownEntries = new OwnEntries({ store: this.store });
     await this.outbox.open();
   }
@@ -227,7 +227,7 @@ export class RiskshareNode {
     this.track("quota usage", () => this.savedUsage.save(systemClock.nowSec()));
     this.gate = new ReciprocityGate({ view: this.view, usage });
     const journal = this.journal;
-    this.lookups = lookup({ chainId: this.chain.chainId, queryLedgerAddress: this.contracts.addresses.ledger })({
+    this.lookups = lookup({ chainId: this.chain.chainId, queryLedgerAddress: this.contracts.addresses.ledger, requestTtlSeconds: this.config.lookup.requestTtlSeconds })({
       ...components,
       // Signs lookup digests in-process; the key stays inside the signer's closure.
       signer: digestSignerFromEvmKey(this.wallet.privateKey),
@@ -308,7 +308,7 @@ export class RiskshareNode {
       defaultCategoryIds: () => this.gate.defaultCategoryIds(this.wallet.address, systemClock.nowSec()),
       peerAddresses: () => this.view.activeMembers().map((m) => m.address).filter((a) => a !== this.wallet.address),
       assertReady: () => this.nodeHealth.assertReady(),
-      nowSeconds: () => systemClock.nowSec(),
+      nowSec: () => systemClock.nowSec(),
       defaultTimeoutMsPerPeer: this.config.lookup.timeoutMsPerPeer,
     });
     this.api = new ApiServer(

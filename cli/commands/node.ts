@@ -3,7 +3,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { RiskshareNode } from "../../node/node.ts";
-import { writeFileAtomic } from "../../node/config/index.ts";
+import { loadConfig, writeFileAtomic } from "../../node/config/index.ts";
 import { createLogger } from "../../node/logger.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
@@ -23,8 +23,10 @@ export function nodeCommand(io: CliIo): Command {
       const ctx = contextOf(command, io);
       const opts = parseOptions(startSchema, raw);
       // Logs go to stderr (stdout carries the runtime document under --json).
-      const logger = createLogger({ level: command.optsWithGlobals<{ logLevel?: string }>().logLevel ?? (ctx.json ? "warn" : "info") });
-      const instance = await RiskshareNode.open({ dataDir: ctx.dataDir, version: "0.1.0" }, { logger });
+      // The level: --log-level, else config.json's log.level.
+      const config = await loadConfig(ctx.dataDir);
+      const logger = createLogger({ level: command.optsWithGlobals<{ logLevel?: string }>().logLevel ?? config.log.level });
+      const instance = await RiskshareNode.open({ dataDir: ctx.dataDir, config, version: "0.1.0" }, { logger });
       const stopped = new Promise<string>((resolve) => {
         process.once("SIGINT", () => resolve("SIGINT"));
         process.once("SIGTERM", () => resolve("SIGTERM"));

@@ -24,7 +24,7 @@ export interface ProposalView {
 }
 
 /** Reads one proposal, decoding its payload and listing its voters from the Voted events. */
-export async function readProposal(session: ChainSession, id: bigint, nowSeconds: number): Promise<ProposalView> {
+export async function readProposal(session: ChainSession, id: bigint, nowSec: number): Promise<ProposalView> {
   const { registry } = session.contracts;
   try {
     const p = await registry.proposal(id);
@@ -43,7 +43,7 @@ export async function readProposal(session: ChainSession, id: bigint, nowSeconds
     }
     return {
       id, kind: proposalKindName(kind), args, proposer: p.proposer, createdAt: Number(p.createdAt), expiresAt, votes, quorum, executed,
-      state: executed ? "executed" : nowSeconds >= expiresAt ? "expired" : votes >= quorum ? "passable" : "open",
+      state: executed ? "executed" : nowSec >= expiresAt ? "expired" : votes >= quorum ? "passable" : "open",
       voters,
     };
   } catch (err) {

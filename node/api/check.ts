@@ -43,7 +43,7 @@ export interface CheckServiceModules {
   /** Throws when the node refuses checks now, with the code of why (E_BACKLOG, E_CHAIN_UNREACHABLE, E_NOT_MEMBER, E_PEPPER_MISSING: NodeHealth.assertReady). */
   assertReady(): void;
   /** Unix seconds now. */
-  nowSeconds(): number;
+  nowSec(): number;
   defaultTimeoutMsPerPeer: number;
 }
 
@@ -70,7 +70,7 @@ export class CheckService {
     const hashed = request.items.map((item) => m.hashItem(item.type, item.value));
     const valid = hashed.flatMap((h) => (h.ok ? [h.item] : []));
     const peers = request.providers ?? m.peerAddresses();
-    const now = m.nowSeconds();
+    const now = m.nowSec();
     const [own, outcomes] = await Promise.all([
       request.includeOwn === false || valid.length === 0 ? Promise.resolve(undefined) : m.ownLookup(valid, categoryIds, now),
       valid.length === 0 || peers.length === 0 ? Promise.resolve([]) : m.fanOut(peers, valid, categoryIds, { timeoutMsPerPeer: request.timeoutMsPerPeer ?? m.defaultTimeoutMsPerPeer, signal }),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CONFIG_DEFAULTS } from "../config/options.ts";
+import { CONFIG_DEFAULTS } from "../config/index.ts";
 import { checkRequestSchema, checkResponseSchema, errorResponseSchema, healthResponseSchema, peersResponseSchema } from "./schemas.ts";
 
 /** Where the document says the API is: the node's own port when it serves the document. */

@@ -219,8 +219,12 @@ function querierSignatureCheck(chainId: bigint, ledgerAddress: string): (record:
   };
 }
 
-/** Longest lifetime a request may have (the node's config caps requestTtlSeconds at this). */
-export const MAX_REQUEST_TTL_SECONDS = 3_600;
+/**
+ * Longest lifetime a request may have: a provider refuses a deadline further ahead than this (the
+ * lookup protocol's MAX_DEADLINE_AHEAD_SECONDS, held equal by a unit test), and the node's config caps
+ * requestTtlSeconds at it.
+ */
+export const MAX_REQUEST_TTL_SECONDS = 600;
 
 /** Member status over time, rebuilt from the registry's events. */
 export interface MembershipHistory {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_BATCH_RECORDS } from "../chain/index.ts";
+import { MAX_BATCH_RECORDS, MAX_REQUEST_TTL_SECONDS } from "../chain/index.ts";
 import { CONFIG_DEFAULTS, CONFIG_VERSION } from "./options.ts";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
@@ -43,7 +43,8 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   lookup: z.strictObject({
     timeoutMsPerPeer: z.number().int().min(10).max(600_000).default(CONFIG_DEFAULTS.lookup.timeoutMsPerPeer),
-    requestTtlSeconds: z.number().int().min(1).max(3_600).default(CONFIG_DEFAULTS.lookup.requestTtlSeconds),
+    // A provider refuses a deadline further ahead than this, so a longer lifetime would fail every lookup.
+    requestTtlSeconds: z.number().int().min(1).max(MAX_REQUEST_TTL_SECONDS).default(CONFIG_DEFAULTS.lookup.requestTtlSeconds),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default(CONFIG_DEFAULTS.log.level),

@@ -29,6 +29,8 @@ import { entryProblem, isExpired, reasonCodeProblem, type EntryInput, type Entry
 import { categoryUnknown, entryInvalid, storeClosed } from "./errors.ts";
 import { ENTRY_LIMITS, SCHEMA_VERSION, STORE_DEFAULTS, type StoreOptions } from "./options.ts";
 import { QueryJournal, type JournalEntry } from "./journal.ts";
+import { NonceStore } from "./nonces.ts";
+import { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
 import { PresenceFilter } from "./presence.ts";
 import type { AuditRecord, ImportCheckpoint } from "./records.ts";
 import { AuditRepository, EntryRepository, ImportRepository, MetaRepository, type Batch, type Db } from "./repositories.ts";
@@ -216,6 +218,16 @@ export class Store {
   /** The journal of queries this node sent (the queries bucket), typed. */
   queryJournal(): QueryJournal {
     return new QueryJournal({ db: this.sublevel<JournalEntry>(Bucket.queries) });
+  }
+
+  /** The ledger outbox (the outbox bucket), typed; `open()` it before use. */
+  outbox(opts: OutboxOptions): Outbox {
+    return new Outbox(opts, { db: this.sublevel(Bucket.outbox) as OutboxLevel });
+  }
+
+  /** The nonces of lookup requests seen (the nonces bucket), typed. */
+  nonceStore(): NonceStore {
+    return new NonceStore({ db: this.sublevel<number>(Bucket.nonces) });
   }
 
   /** Pepper epoch of the stored hashes; undefined until the first write binds one. */

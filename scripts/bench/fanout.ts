@@ -13,7 +13,7 @@ import type { Multiaddr } from "@multiformats/multiaddr";
 import { ApiServer, CheckService, type CheckResponse, type HashedItem, type ItemResult, type ProviderOutcome } from "../../node/api/index.ts";
 import { DEFAULT_NORMALISE_OPTIONS, Hasher, tryNormalise } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
-import type { LookupOutcome } from "../../node/p2p/index.ts";
+import { systemClock, type LookupOutcome } from "../../node/p2p/index.ts";
 import { BENCH_CATEGORIES, Prng, RowGenerator } from "./data.ts";
 import { benchHit, benchWallet, MemoryMembership, startMember, stopMembers, type BenchMember } from "./members.ts";
 import { result } from "./report.ts";
@@ -102,7 +102,7 @@ export const fanoutSuite: Suite = {
         activeCategories: () => BENCH_CATEGORIES,
         peerAddresses: () => providers.map((p) => p.address),
         assertReady: () => undefined,
-        nowSeconds: () => Math.floor(Date.now() / 1000),
+        nowSec: () => systemClock.nowSec(),
         defaultTimeoutMsPerPeer: TIMEOUT_MS_PER_PEER,
       });
       const token = randomBytes(24).toString("hex");

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONFIG_DEFAULTS, KeyStore, loadConfig, newConfig, parseConfig, saveConfig } from "../../node/config/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
+import { MAX_DEADLINE_AHEAD_SECONDS } from "../../node/p2p/index.ts";
 
 describe("node config and key store", () => {
   let dir: string;
@@ -21,6 +22,11 @@ describe("node config and key store", () => {
     expect(config.api).to.deep.equal({ host: "127.0.0.1", port: 0 });
     expect(config.ledger.maxBatchRecords).to.equal(CONFIG_DEFAULTS.ledger.maxBatchRecords);
     expect(config.identity.defaultRegion).to.equal("CN");
+  });
+
+  it("caps the request lifetime at what a provider accepts ahead", () => {
+    expect(parseConfig({ version: 1, name: "A", lookup: { requestTtlSeconds: MAX_DEADLINE_AHEAD_SECONDS } }, "cfg.json").lookup.requestTtlSeconds).to.equal(MAX_DEADLINE_AHEAD_SECONDS);
+    expect(() => parseConfig({ version: 1, name: "A", lookup: { requestTtlSeconds: MAX_DEADLINE_AHEAD_SECONDS + 1 } }, "cfg.json")).to.throw(/lookup\.requestTtlSeconds/);
   });
 
   it("names each wrong field and refuses unknown ones", () => {

@@ -2,6 +2,7 @@
  * Fixed numbers of `/riskshare/lookup/1`. Changing any of them changes the protocol: bump the
  * version in the id.
  */
+import { MAX_REQUEST_TTL_SECONDS } from "../../chain/index.ts";
 
 /** The protocol id a stream negotiates. */
 export const LOOKUP_PROTOCOL = "/riskshare/lookup/1";
@@ -47,6 +48,7 @@ export const REQUEST_TTL_SECONDS = 60;
 
 /**
  * Furthest in the future a provider accepts a deadline: a nonce must be remembered until its
- * deadline, so this bounds how long the nonce guard keeps it.
+ * deadline, so this bounds how long the nonce guard keeps it. The same bound caps a node's configured
+ * request lifetime and the window audit verify checks membership over (one constant, from the chain module).
  */
-export const MAX_DEADLINE_AHEAD_SECONDS = 600;
+export const MAX_DEADLINE_AHEAD_SECONDS = MAX_REQUEST_TTL_SECONDS;
