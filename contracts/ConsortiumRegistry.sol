@@ -6,23 +6,28 @@ import {IContributionRegistry} from "./interfaces/IContributionRegistry.sol";
 import {IQueryLedger} from "./interfaces/IQueryLedger.sol";
 import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 
-/// @title ConsortiumRegistry: who is a member, who regulates, the categories, the sharing policy,
-/// the pepper epoch, and the proposals and votes that change them.
+/// @title ConsortiumRegistry: who is a member (with its OPRF public key per key epoch), who
+/// regulates, the categories, the sharing policy, and the proposals and votes that change them.
 ///
 /// @notice A bootstrap admin seeds the founding members, regulators, categories and policies, and
 /// names the companion ContributionRegistry and QueryLedger (so the registry address alone finds
 /// them), then renounces; from then on only a vote of Active members changes membership or policy. A regulator
 /// may suspend an Active member at once and do nothing else that writes. Members and regulators are
 /// disjoint: an account that holds a membership (Proposed, Active or Suspended) cannot be a regulator,
-/// and a regulator cannot be proposed as a member.
+/// and a regulator cannot be proposed as a member. Each member rotates its own OPRF key at will
+/// ({rotateOprfKey}); every key it ever held stays readable per epoch ({oprfKeyOf}), so answers
+/// given under an earlier key can still be verified. How often a key should be rotated
+/// ({keyEpochLength}) is a governance parameter that nodes report against, not enforced here.
 ///
 /// @dev Storage layout (declaration order; immutables and constants take no slot):
-///   slot 0   `_admin` (address, bytes 0-19) | `_pepperEpoch` (uint64, 20-27)
+///   slot 0   `_admin` (address, bytes 0-19) | `_keyEpochLength` (uint64, 20-27)
 ///            | `_quorumNumerator` (uint16, 28-29) | `_quorumDenominator` (uint16, 30-31)
 ///   slot 1   `_categoryCount` (uint8)
 ///   slot 2   `_activeMemberCount` (uint256): kept as a counter so no write path loops over members
 ///   slot 3   `_memberList` (address[]): every account ever proposed or seeded, in order, never shrinks
-///   slot 4   `_members` (address => Member)
+///   slot 4   `_members` (address => Member), a Member taking five slots: `account`; `name`;
+///            `peerId`; `status` (uint8, byte 0) | `joinedAt` (uint64, 1-8) | `keyEpoch` (uint32, 9-12)
+///            | `keyRotatedAt` (uint64, 13-20); `oprfKey`
 ///   slot 5   `_accountByPeerIdHash` (keccak256(peerId) => address)
 ///   slot 6   `_admissionProposal` (address => proposal id of its latest Admit proposal)
 ///   slot 7   `_regulatorList` (address[]): current regulators, unordered (swap-and-pop on removal)
@@ -35,6 +40,8 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 ///   slot 14  `_voted` (proposal id => voter => bool)
 ///   slot 15  `_contributions` (address): the companion ContributionRegistry, zero until seeded
 ///   slot 16  `_ledger` (address): the companion QueryLedger, zero until seeded
+///   slot 17  `_oprfKeys` (address => key epoch => OPRF key): every key a member held, written once
+///            per (account, epoch) when it comes into force
 contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Role of Active members (derived from the member's status, never granted directly).
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -49,16 +56,22 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     uint256 public constant MAX_NAME_BYTES = 128;
     /// @notice Longest libp2p PeerId, in bytes (an identity multihash of a secp256k1 key is 39).
     uint256 public constant MAX_PEER_ID_BYTES = 64;
+    /// @notice The key epoch length a new registry starts with: 90 days.
+    uint64 public constant DEFAULT_KEY_EPOCH_LENGTH = 90 days;
+    /// @notice Shortest key epoch length a vote may set.
+    uint64 public constant MIN_KEY_EPOCH_LENGTH = 1 hours;
+    /// @notice Longest key epoch length a vote may set: two years.
+    uint64 public constant MAX_KEY_EPOCH_LENGTH = 730 days;
 
     /// @dev ABI-encoded length of the payload of each fixed-size proposal kind.
     uint256 private constant ONE_WORD = 32;
     uint256 private constant TWO_WORDS = 64;
     uint256 private constant POLICY_PAYLOAD_BYTES = 5 * 32;
-    /// @dev Shortest ABI encoding of (address, string, bytes): 3 head words and 2 length words.
-    uint256 private constant MIN_ADMIT_PAYLOAD_BYTES = 5 * 32;
+    /// @dev Shortest ABI encoding of (address, string, bytes, bytes32): 4 head words and 2 length words.
+    uint256 private constant MIN_ADMIT_PAYLOAD_BYTES = 6 * 32;
 
     address private _admin;
-    uint64 private _pepperEpoch;
+    uint64 private _keyEpochLength;
     uint16 private _quorumNumerator;
     uint16 private _quorumDenominator;
     uint8 private _categoryCount;
@@ -77,6 +90,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     mapping(uint256 proposalId => mapping(address voter => bool)) private _voted;
     address private _contributions;
     address private _ledger;
+    mapping(address account => mapping(uint32 keyEpoch => bytes32 oprfKey)) private _oprfKeys;
 
     uint64 private immutable _votingPeriod;
 
@@ -90,7 +104,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// - 0 < `quorumNumerator` <= `quorumDenominator`.
     /// - `votingPeriodSeconds` is not zero.
     ///
-    /// Emits an {AdminTransferred}, a {QuorumSet} and a {PepperEpochRotated} (epoch 1) event.
+    /// Emits an {AdminTransferred}, a {QuorumSet} and a {KeyEpochLengthSet} (DEFAULT_KEY_EPOCH_LENGTH) event.
     constructor(address admin_, uint16 quorumNumerator, uint16 quorumDenominator, uint64 votingPeriodSeconds) {
         if (admin_ == address(0)) revert ConsortiumRegistryInvalidAddress(admin_);
         _checkQuorum(quorumNumerator, quorumDenominator);
@@ -102,30 +116,30 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         _quorumNumerator = quorumNumerator;
         _quorumDenominator = quorumDenominator;
         emit QuorumSet(quorumNumerator, quorumDenominator);
-        _pepperEpoch = 1;
-        emit PepperEpochRotated(1);
+        _keyEpochLength = DEFAULT_KEY_EPOCH_LENGTH;
+        emit KeyEpochLengthSet(DEFAULT_KEY_EPOCH_LENGTH);
     }
 
     // =====================================================================================
     // Bootstrap (admin only, until renounced)
     // =====================================================================================
 
-    /// @notice Seeds a founding member, Active at once with `joinedAt` = now.
+    /// @notice Seeds a founding member, Active at once with `joinedAt` = now and `oprfKey` in force
+    /// for key epoch 1 (or the epoch after its last, for an account that was a member before).
     ///
     /// Requirements:
     /// - the caller is the admin, and the admin has not renounced.
     /// - `account` is not the zero address, holds no membership (a Removed account or one whose
     ///   admission proposal lapsed may be seeded again) and is not a regulator.
     /// - `name` is 1..MAX_NAME_BYTES bytes; `peerId` is 1..MAX_PEER_ID_BYTES bytes and not another
-    ///   member's.
+    ///   member's; `oprfKey` is not zero.
     ///
     /// Emits a {MemberActivated} event.
-    function seedMember(address account, string calldata name, bytes calldata peerId) external {
+    function seedMember(address account, string calldata name, bytes calldata peerId, bytes32 oprfKey) external {
         _requireAdmin();
-        _checkNewMember(account, name, peerId);
-        _writeMember(account, name, peerId, RiskshareTypes.MemberStatus.Active);
-        _activeMemberCount += 1;
-        emit MemberActivated(account, name, peerId);
+        _checkNewMember(account, name, peerId, oprfKey);
+        _writeMember(account, name, peerId, oprfKey);
+        _activate(account, _members[account]);
     }
 
     /// @notice Seeds a regulator.
@@ -184,7 +198,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     function seedCompanions(address contributions_, address ledger_) external {
         _requireAdmin();
         if (_contributions != address(0)) revert ConsortiumRegistryCompanionsAlreadySet(_contributions, _ledger);
-        _checkCompanion(contributions_, abi.encodeCall(IContributionRegistry.latest, (address(0), 0)), 3 * 32);
+        _checkCompanion(contributions_, abi.encodeCall(IContributionRegistry.latest, (address(0), 0)), 4 * 32);
         _checkCompanion(ledger_, abi.encodeCall(IQueryLedger.domainSeparator, ()), 32);
         _contributions = contributions_;
         _ledger = ledger_;
@@ -258,10 +272,10 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         emit ProposalCreated(proposalId, kind, msg.sender, expiresAt, quorum, payloadCopy);
 
         if (kind == RiskshareTypes.ProposalKind.Admit) {
-            (address account, string memory name, bytes memory peerId) = _decodeAdmit(payloadCopy);
-            _writeMember(account, name, peerId, RiskshareTypes.MemberStatus.Proposed);
+            (address account, string memory name, bytes memory peerId, bytes32 oprfKey) = _decodeAdmit(payloadCopy);
+            _writeMember(account, name, peerId, oprfKey);
             _admissionProposal[account] = proposalId;
-            emit MemberProposed(account, name, peerId, proposalId);
+            emit MemberProposed(account, name, peerId, oprfKey, proposalId);
         }
 
         _castVote(proposalId, p);
@@ -300,6 +314,36 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         p.executed = true;
         _applyProposal(proposalId, p.kind, p.payload);
         emit ProposalExecuted(proposalId);
+    }
+
+    // =====================================================================================
+    // Members
+    // =====================================================================================
+
+    /// @notice Puts `newKey` in force as the caller's OPRF public key for its next key epoch. The
+    /// previous keys stay readable through {oprfKeyOf}, so answers given under them still verify.
+    ///
+    /// Requirements:
+    /// - the caller is an Active or Suspended member (a suspended member keeps its duties, and a
+    ///   key it suspects leaked must be replaceable at once).
+    /// - `newKey` is not zero and is not the key in force.
+    ///
+    /// Emits an {OprfKeyRotated} event.
+    function rotateOprfKey(bytes32 newKey) external {
+        RiskshareTypes.Member storage m = _members[msg.sender];
+        RiskshareTypes.MemberStatus status = m.status;
+        if (status != RiskshareTypes.MemberStatus.Active && status != RiskshareTypes.MemberStatus.Suspended) {
+            revert ConsortiumRegistryInvalidStatus(msg.sender, status);
+        }
+        if (newKey == bytes32(0)) revert ConsortiumRegistryInvalidOprfKey();
+        uint32 epoch = m.keyEpoch;
+        if (newKey == m.oprfKey) revert ConsortiumRegistryOprfKeyUnchanged(msg.sender, epoch);
+        epoch += 1;
+        m.keyEpoch = epoch;
+        m.keyRotatedAt = uint64(block.timestamp);
+        m.oprfKey = newKey;
+        _oprfKeys[msg.sender][epoch] = newKey;
+        emit OprfKeyRotated(msg.sender, epoch, newKey);
     }
 
     // =====================================================================================
@@ -425,9 +469,23 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return _policies[categoryId];
     }
 
-    /// @notice The current pepper epoch: 1 at deployment, +1 at every RotatePepper proposal executed.
-    function pepperEpoch() external view returns (uint64) {
-        return _pepperEpoch;
+    /// @notice Seconds after which a member should rotate its OPRF key: DEFAULT_KEY_EPOCH_LENGTH at
+    /// deployment, then as the latest SetKeyEpochLength vote set it. Advisory: nodes report an
+    /// older key in their health; nothing here refuses one.
+    function keyEpochLength() external view returns (uint64) {
+        return _keyEpochLength;
+    }
+
+    /// @notice The key epoch of `account`'s OPRF key in force; for a Proposed account the epoch its
+    /// key takes at admission; 0 for an account never seeded or proposed.
+    function keyEpochOf(address account) external view returns (uint32) {
+        return _members[account].keyEpoch;
+    }
+
+    /// @notice The OPRF public key `account` held in `keyEpoch`; zero when it held none (an unknown
+    /// account or epoch, or a candidate whose admission has not executed).
+    function oprfKeyOf(address account, uint32 keyEpoch) external view returns (bytes32) {
+        return _oprfKeys[account][keyEpoch];
     }
 
     /// @notice The quorum as a fraction of the Active members.
@@ -519,8 +577,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return false;
     }
 
-    function _checkNewMember(address account, string memory name, bytes memory peerId) private view {
+    function _checkNewMember(address account, string memory name, bytes memory peerId, bytes32 oprfKey) private view {
         if (account == address(0)) revert ConsortiumRegistryInvalidAddress(account);
+        if (oprfKey == bytes32(0)) revert ConsortiumRegistryInvalidOprfKey();
         if (_holdsMembership(account)) revert ConsortiumRegistryMemberExists(account, _members[account].status);
         if (_regulatorPosition[account] != 0) revert ConsortiumRegistryRegulatorExists(account);
         _checkName(bytes(name));
@@ -589,8 +648,8 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @dev Reverts unless a proposal of `kind` with `payload` would execute now.
     function _checkProposal(RiskshareTypes.ProposalKind kind, bytes memory payload) private view {
         if (kind == RiskshareTypes.ProposalKind.Admit) {
-            (address account, string memory name, bytes memory peerId) = _decodeAdmit(payload);
-            _checkNewMember(account, name, peerId);
+            (address account, string memory name, bytes memory peerId, bytes32 oprfKey) = _decodeAdmit(payload);
+            _checkNewMember(account, name, peerId, oprfKey);
         } else if (kind == RiskshareTypes.ProposalKind.Suspend) {
             _requireStatus(_decodeAccount(kind, payload), RiskshareTypes.MemberStatus.Active);
         } else if (kind == RiskshareTypes.ProposalKind.Reinstate) {
@@ -608,8 +667,8 @@ contract ConsortiumRegistry is IConsortiumRegistry {
             _checkNewCategory(_decodeName(payload));
         } else if (kind == RiskshareTypes.ProposalKind.RetireCategory) {
             _requireActiveCategory(_decodeCategoryId(payload));
-        } else if (kind == RiskshareTypes.ProposalKind.RotatePepper) {
-            if (payload.length != 0) revert ConsortiumRegistryInvalidPayload(kind);
+        } else if (kind == RiskshareTypes.ProposalKind.SetKeyEpochLength) {
+            _checkKeyEpochLength(_decodeKeyEpochLength(payload));
         } else {
             // SetQuorum: the enum has no further value (the ABI decoder rejects out-of-range kinds).
             (uint16 numerator, uint16 denominator) = _decodeQuorum(payload);
@@ -621,6 +680,12 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         RiskshareTypes.MemberStatus status = _members[account].status;
         if (status != RiskshareTypes.MemberStatus.Active && status != RiskshareTypes.MemberStatus.Suspended) {
             revert ConsortiumRegistryInvalidStatus(account, status);
+        }
+    }
+
+    function _checkKeyEpochLength(uint64 keyEpochLengthSeconds) private pure {
+        if (keyEpochLengthSeconds < MIN_KEY_EPOCH_LENGTH || keyEpochLengthSeconds > MAX_KEY_EPOCH_LENGTH) {
+            revert ConsortiumRegistryInvalidKeyEpochLength(keyEpochLengthSeconds);
         }
     }
 
@@ -638,11 +703,11 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     function _decodeAdmit(bytes memory payload)
         private
         pure
-        returns (address account, string memory name, bytes memory peerId)
+        returns (address account, string memory name, bytes memory peerId, bytes32 oprfKey)
     {
         if (payload.length < MIN_ADMIT_PAYLOAD_BYTES) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.Admit);
-        (account, name, peerId) = abi.decode(payload, (address, string, bytes));
-        if (keccak256(abi.encode(account, name, peerId)) != keccak256(payload)) {
+        (account, name, peerId, oprfKey) = abi.decode(payload, (address, string, bytes, bytes32));
+        if (keccak256(abi.encode(account, name, peerId, oprfKey)) != keccak256(payload)) {
             revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.Admit);
         }
     }
@@ -674,6 +739,11 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return abi.decode(payload, (uint8));
     }
 
+    function _decodeKeyEpochLength(bytes memory payload) private pure returns (uint64) {
+        if (payload.length != ONE_WORD) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.SetKeyEpochLength);
+        return abi.decode(payload, (uint64));
+    }
+
     function _decodeQuorum(bytes memory payload) private pure returns (uint16 numerator, uint16 denominator) {
         if (payload.length != TWO_WORDS) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.SetQuorum);
         return abi.decode(payload, (uint16, uint16));
@@ -686,17 +756,14 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @dev Re-validates, then applies, an executed proposal.
     function _applyProposal(uint256 proposalId, RiskshareTypes.ProposalKind kind, bytes memory payload) private {
         if (kind == RiskshareTypes.ProposalKind.Admit) {
-            (address account,,) = _decodeAdmit(payload);
+            (address account,,,) = _decodeAdmit(payload);
             RiskshareTypes.Member storage m = _members[account];
             // Only this proposal can have made the account Proposed: another Admit is refused while
             // it is open. The check guards that reasoning.
             if (m.status != RiskshareTypes.MemberStatus.Proposed || _admissionProposal[account] != proposalId) {
                 revert ConsortiumRegistryInvalidStatus(account, m.status);
             }
-            m.status = RiskshareTypes.MemberStatus.Active;
-            m.joinedAt = uint64(block.timestamp);
-            _activeMemberCount += 1;
-            emit MemberActivated(account, m.name, m.peerId);
+            _activate(account, m);
             return;
         }
         _checkProposal(kind, payload);
@@ -725,10 +792,11 @@ contract ConsortiumRegistry is IConsortiumRegistry {
             uint8 categoryId = _decodeCategoryId(payload);
             _categories[categoryId].active = false;
             emit CategoryRetired(categoryId);
-        } else if (kind == RiskshareTypes.ProposalKind.RotatePepper) {
-            uint64 epoch = _pepperEpoch + 1;
-            _pepperEpoch = epoch;
-            emit PepperEpochRotated(epoch);
+        } else if (kind == RiskshareTypes.ProposalKind.SetKeyEpochLength) {
+            uint64 keyEpochLengthSeconds = _decodeKeyEpochLength(payload);
+            if (keyEpochLengthSeconds == _keyEpochLength) return;
+            _keyEpochLength = keyEpochLengthSeconds;
+            emit KeyEpochLengthSet(keyEpochLengthSeconds);
         } else {
             (uint16 numerator, uint16 denominator) = _decodeQuorum(payload);
             if (numerator == _quorumNumerator && denominator == _quorumDenominator) return;
@@ -745,15 +813,18 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         emit Voted(proposalId, msg.sender, votes);
     }
 
-    /// @dev Writes a member record (new, or replacing a Removed or lapsed one) and binds its PeerId.
+    /// @dev Writes a Proposed member record (new, or replacing a Removed or lapsed one) and binds its
+    /// PeerId. Its key epoch is the one after the account's last key in force: 1 for a new account,
+    /// +1 after a removal, unchanged after a lapsed candidacy (whose key never came into force).
     function _writeMember(
         address account,
         string memory name,
         bytes memory peerId,
-        RiskshareTypes.MemberStatus status
+        bytes32 oprfKey
     ) private {
         RiskshareTypes.Member storage m = _members[account];
         bytes32 peerIdHash = keccak256(peerId);
+        if (m.status != RiskshareTypes.MemberStatus.Proposed) m.keyEpoch += 1;
         if (m.status == RiskshareTypes.MemberStatus.None) {
             _memberList.push(account);
             m.account = account;
@@ -766,9 +837,24 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         }
         m.name = name;
         m.peerId = peerId;
-        m.status = status;
-        m.joinedAt = status == RiskshareTypes.MemberStatus.Active ? uint64(block.timestamp) : 0;
+        m.status = RiskshareTypes.MemberStatus.Proposed;
+        m.joinedAt = 0;
+        m.keyRotatedAt = 0;
+        m.oprfKey = oprfKey;
         _accountByPeerIdHash[peerIdHash] = account;
+    }
+
+    /// @dev Makes a Proposed record Active (a seeding, or an Admit vote executed): its key comes into
+    /// force for its epoch.
+    function _activate(address account, RiskshareTypes.Member storage m) private {
+        uint32 epoch = m.keyEpoch;
+        bytes32 oprfKey = m.oprfKey;
+        m.status = RiskshareTypes.MemberStatus.Active;
+        m.joinedAt = uint64(block.timestamp);
+        m.keyRotatedAt = uint64(block.timestamp);
+        _oprfKeys[account][epoch] = oprfKey;
+        _activeMemberCount += 1;
+        emit MemberActivated(account, m.name, m.peerId, oprfKey, epoch);
     }
 
     function _suspend(address account, address by) private {

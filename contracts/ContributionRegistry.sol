@@ -6,53 +6,62 @@ import {IContributionRegistry} from "./interfaces/IContributionRegistry.sol";
 
 /// @title ContributionRegistry: each Active member's latest snapshot of its list, per category.
 ///
-/// @notice A snapshot is (live entry count, a 32-byte root of the list, publication time). Only a
-/// member publishes its own; the latest is kept in storage for reciprocity checks, every one is in
-/// the {ContributionPublished} events, and everyone can read both.
+/// @notice A snapshot is (key epoch, live entry count, hash of the base tag filter, publication
+/// time). Only a member publishes its own, under its key epoch in force; the latest is kept in
+/// storage for reciprocity checks and filter checks, every one is in the {ContributionPublished}
+/// events, and everyone can read both.
 ///
 /// @dev Storage layout:
 ///   slot 0   `_latest` (member => categoryId => PackedSnapshot), where a PackedSnapshot takes two
-///            slots: `liveCount` (uint64, bytes 0-7) | `publishedAt` (uint64, 8-15), then `root`.
+///            slots: `liveCount` (uint64, bytes 0-7) | `publishedAt` (uint64, 8-15)
+///            | `keyEpoch` (uint32, 16-19), then `filterHash`.
 ///   `_registry` is immutable and takes no slot.
 contract ContributionRegistry is IContributionRegistry {
-    /// @dev The public Snapshot's field order, packed: count and time share a slot.
+    /// @dev The public Snapshot's fields, packed: count, time and epoch share a slot.
     struct PackedSnapshot {
         uint64 liveCount;
         uint64 publishedAt;
-        bytes32 root;
+        uint32 keyEpoch;
+        bytes32 filterHash;
     }
 
     IConsortiumRegistry private immutable _registry;
 
     mapping(address member => mapping(uint8 categoryId => PackedSnapshot)) private _latest;
 
-    /// @param registry_ The ConsortiumRegistry that says who is an Active member and which
-    /// categories are active.
+    /// @param registry_ The ConsortiumRegistry that says who is an Active member, which categories
+    /// are active and each member's key epoch.
     constructor(IConsortiumRegistry registry_) {
         _registry = registry_;
     }
 
     /// @notice Publishes the caller's snapshot of its list for `categoryId`, replacing the previous one.
+    /// @param keyEpoch The caller's key epoch the filter's tags were computed under.
     /// @param liveCount Live (unexpired) entries in the caller's list for the category.
-    /// @param root Deterministic digest of the sorted entry hashes.
+    /// @param filterHash keccak256 of the bytes of the caller's base tag filter for the category.
     ///
     /// Requirements:
     /// - the caller is an Active member.
     /// - `categoryId` is a known, active category.
+    /// - `keyEpoch` is the caller's key epoch in force ({IConsortiumRegistry-keyEpochOf}): a snapshot
+    ///   under a rotated-away key would commit to tags no querier derives any more.
     ///
     /// Emits a {ContributionPublished} event.
-    function publish(uint8 categoryId, uint64 liveCount, bytes32 root) external {
+    function publish(uint8 categoryId, uint32 keyEpoch, uint64 liveCount, bytes32 filterHash) external {
         if (!_registry.isActiveMember(msg.sender)) revert ContributionRegistryNotActiveMember(msg.sender);
         if (!_registry.isActiveCategory(categoryId)) revert ContributionRegistryCategoryInactive(categoryId);
+        uint32 current = _registry.keyEpochOf(msg.sender);
+        if (keyEpoch != current) revert ContributionRegistryWrongKeyEpoch(msg.sender, current, keyEpoch);
         uint64 publishedAt = uint64(block.timestamp);
-        _latest[msg.sender][categoryId] = PackedSnapshot({liveCount: liveCount, publishedAt: publishedAt, root: root});
-        emit ContributionPublished(msg.sender, categoryId, liveCount, root, publishedAt);
+        _latest[msg.sender][categoryId] =
+            PackedSnapshot({liveCount: liveCount, publishedAt: publishedAt, keyEpoch: keyEpoch, filterHash: filterHash});
+        emit ContributionPublished(msg.sender, categoryId, keyEpoch, liveCount, filterHash, publishedAt);
     }
 
     /// @notice The latest snapshot `member` published for `categoryId`; all zero if none.
     function latest(address member, uint8 categoryId) external view returns (Snapshot memory) {
         PackedSnapshot storage s = _latest[member][categoryId];
-        return Snapshot({liveCount: s.liveCount, root: s.root, publishedAt: s.publishedAt});
+        return Snapshot({liveCount: s.liveCount, filterHash: s.filterHash, keyEpoch: s.keyEpoch, publishedAt: s.publishedAt});
     }
 
     /// @notice The ConsortiumRegistry this registry defers to.

@@ -21,11 +21,13 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 contract QueryLedger is IQueryLedger {
     /// @notice keccak256 of the EIP-712 type string of a lookup request.
     bytes32 public constant LOOKUP_REQUEST_TYPEHASH = RiskshareTypes.LOOKUP_REQUEST_TYPEHASH;
+    /// @notice keccak256 of the EIP-712 type string of a lookup answer (signed by providers, checked off chain).
+    bytes32 public constant LOOKUP_ANSWER_TYPEHASH = RiskshareTypes.LOOKUP_ANSWER_TYPEHASH;
 
     bytes32 private constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    /// @dev ABI size of one QueryRecord: ten static words, laid out inline in a calldata array.
-    uint256 private constant RECORD_BYTES = 10 * 32;
+    /// @dev ABI size of one QueryRecord: eleven static words, laid out inline in a calldata array.
+    uint256 private constant RECORD_BYTES = 11 * 32;
 
     /// @dev Must equal EIP712_NAME and EIP712_VERSION in node/chain/eip712.ts.
     bytes32 private constant NAME_HASH = keccak256("riskshare");
@@ -46,7 +48,8 @@ contract QueryLedger is IQueryLedger {
 
     /// @notice Records batch `seq` of the caller's query records, the caller being their provider.
     /// @param seq The caller's next batch number: {lastSequence} + 1 (the first batch is 1).
-    /// @param records The records, each as the querier signed it plus the outcome and hit count.
+    /// @param records The records, each as the querier signed it plus the key epoch answered under
+    /// and the outcome. No record carries a hit count: hits stay with the querier (DESIGN I-7).
     ///
     /// Requirements:
     /// - the caller is, or was, an admitted member: Active, Suspended or Removed. A member suspended
@@ -107,10 +110,10 @@ contract QueryLedger is IQueryLedger {
     /// allocates fresh memory for every hash and event, so its memory cost grows with the square
     /// of the batch size. This loop reuses one scratch area above the free memory pointer, never
     /// allocates, and hashes and logs straight from calldata. Per record:
-    ///   structHash = keccak256(TYPEHASH ‖ querier ‖ provider ‖ categoryMask ‖ itemCount ‖
+    ///   structHash = keccak256(TYPEHASH ‖ querier ‖ provider ‖ kind ‖ categoryMask ‖ itemCount ‖
     ///                          itemsCommitment ‖ nonce ‖ deadline)           (EIP-712 hashStruct)
     ///   queryId    = keccak256(0x1901 ‖ separator ‖ structHash)             (EIP-712 digest)
-    ///   log4(record words 1..9, QueryRecorded, queryId, querier, provider)  (the record's own
+    ///   log4(record words 1..10, QueryRecorded, queryId, querier, provider) (the record's own
     ///                       field order equals the event's non-indexed field order)
     /// Like the ABI decoder, it reverts (without data) on a word that is out of range for its type.
     function _emitRecords(bytes32 separator, RiskshareTypes.QueryRecord[] calldata records) private {
@@ -125,30 +128,32 @@ contract QueryLedger is IQueryLedger {
                 let categoryMask := calldataload(add(rec, 0x20))
                 let deadline := calldataload(add(rec, 0x40))
                 let itemCount := calldataload(add(rec, 0x60))
-                let hitCount := calldataload(add(rec, 0x80))
-                let outcome := calldataload(add(rec, 0xa0))
+                let kind := calldataload(add(rec, 0x80))
+                let keyEpoch := calldataload(add(rec, 0xa0))
+                let outcome := calldataload(add(rec, 0xc0))
                 if or(
                     or(shr(160, querier), or(shr(64, categoryMask), shr(64, deadline))),
-                    or(or(shr(32, itemCount), shr(32, hitCount)), shr(8, outcome))
+                    or(or(shr(32, itemCount), shr(8, kind)), or(shr(32, keyEpoch), shr(8, outcome)))
                 ) { revert(0, 0) }
 
                 mstore(scratch, typehash)
                 mstore(add(scratch, 0x20), querier)
                 mstore(add(scratch, 0x40), caller())
-                mstore(add(scratch, 0x60), categoryMask)
-                mstore(add(scratch, 0x80), itemCount)
-                mstore(add(scratch, 0xa0), calldataload(add(rec, 0xc0))) // itemsCommitment
-                mstore(add(scratch, 0xc0), calldataload(add(rec, 0xe0))) // nonce
-                mstore(add(scratch, 0xe0), deadline)
-                let structHash := keccak256(scratch, 0x100)
+                mstore(add(scratch, 0x60), kind)
+                mstore(add(scratch, 0x80), categoryMask)
+                mstore(add(scratch, 0xa0), itemCount)
+                mstore(add(scratch, 0xc0), calldataload(add(rec, 0xe0))) // itemsCommitment
+                mstore(add(scratch, 0xe0), calldataload(add(rec, 0x100))) // nonce
+                mstore(add(scratch, 0x100), deadline)
+                let structHash := keccak256(scratch, 0x120)
 
                 mstore(scratch, shl(240, 0x1901))
                 mstore(add(scratch, 0x02), separator)
                 mstore(add(scratch, 0x22), structHash)
                 let id := keccak256(scratch, 0x42)
 
-                calldatacopy(scratch, add(rec, 0x20), 0x120)
-                log4(scratch, 0x120, topic, id, querier, caller())
+                calldatacopy(scratch, add(rec, 0x20), 0x140)
+                log4(scratch, 0x140, topic, id, querier, caller())
             }
         }
     }
@@ -164,6 +169,7 @@ contract QueryLedger is IQueryLedger {
                 LOOKUP_REQUEST_TYPEHASH,
                 r.querier,
                 provider,
+                r.kind,
                 r.categoryMask,
                 r.itemCount,
                 r.itemsCommitment,

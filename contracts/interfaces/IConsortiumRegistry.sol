@@ -33,11 +33,19 @@ interface IConsortiumRegistry {
     error ConsortiumRegistryIndexOutOfRange(uint256 index, uint256 count);
     error ConsortiumRegistryCompanionsAlreadySet(address contributions, address ledger);
     error ConsortiumRegistryNotCompanion(address account);
+    /// @dev An OPRF public key of zero: no member may be admitted or rotate to one.
+    error ConsortiumRegistryInvalidOprfKey();
+    /// @dev {rotateOprfKey} with the key already in force: a rotation must change the key.
+    error ConsortiumRegistryOprfKeyUnchanged(address account, uint32 keyEpoch);
+    error ConsortiumRegistryInvalidKeyEpochLength(uint64 keyEpochLengthSeconds);
 
     // ----- events -----
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
-    event MemberProposed(address indexed account, string name, bytes peerId, uint256 indexed proposalId);
-    event MemberActivated(address indexed account, string name, bytes peerId);
+    event MemberProposed(address indexed account, string name, bytes peerId, bytes32 oprfKey, uint256 indexed proposalId);
+    /// @dev `oprfKey` is in force from now for `keyEpoch` (1 at a first admission).
+    event MemberActivated(address indexed account, string name, bytes peerId, bytes32 oprfKey, uint32 keyEpoch);
+    /// @dev The member's OPRF key for `keyEpoch`, in force from this block; earlier epochs' keys stay readable.
+    event OprfKeyRotated(address indexed account, uint32 keyEpoch, bytes32 oprfKey);
     /// @dev `by` is the regulator who suspended the member, or the registry itself after a vote.
     event MemberSuspended(address indexed account, address indexed by);
     event MemberReinstated(address indexed account);
@@ -47,7 +55,7 @@ interface IConsortiumRegistry {
     event CategoryAdded(uint8 indexed categoryId, string name);
     event CategoryRetired(uint8 indexed categoryId);
     event PolicySet(uint8 indexed categoryId, RiskshareTypes.CategoryPolicy policy);
-    event PepperEpochRotated(uint64 epoch);
+    event KeyEpochLengthSet(uint64 keyEpochLengthSeconds);
     event QuorumSet(uint16 numerator, uint16 denominator);
     event ProposalCreated(
         uint256 indexed proposalId,
@@ -63,7 +71,7 @@ interface IConsortiumRegistry {
     event CompanionsSet(address contributions, address ledger);
 
     // ----- bootstrap (admin only, until renounced) -----
-    function seedMember(address account, string calldata name, bytes calldata peerId) external;
+    function seedMember(address account, string calldata name, bytes calldata peerId, bytes32 oprfKey) external;
     function seedRegulator(address account) external;
     function seedCategory(string calldata name) external returns (uint8 categoryId);
     function seedPolicy(uint8 categoryId, RiskshareTypes.CategoryPolicy calldata policy) external;
@@ -75,6 +83,9 @@ interface IConsortiumRegistry {
     function propose(RiskshareTypes.ProposalKind kind, bytes calldata payload) external returns (uint256 proposalId);
     function vote(uint256 proposalId) external;
     function execute(uint256 proposalId) external;
+
+    // ----- members -----
+    function rotateOprfKey(bytes32 newKey) external;
 
     // ----- regulator -----
     function regulatorSuspend(address account) external;
@@ -96,7 +107,12 @@ interface IConsortiumRegistry {
     function category(uint8 categoryId) external view returns (RiskshareTypes.Category memory);
     function categoryCount() external view returns (uint8);
     function policy(uint8 categoryId) external view returns (RiskshareTypes.CategoryPolicy memory);
-    function pepperEpoch() external view returns (uint64);
+    /// @dev Seconds after which a member should rotate its OPRF key (nodes report an older key).
+    function keyEpochLength() external view returns (uint64);
+    /// @dev The key epoch in force for `account` (0 for an account never proposed or seeded).
+    function keyEpochOf(address account) external view returns (uint32);
+    /// @dev The OPRF key `account` held in `keyEpoch`; zero when it held none.
+    function oprfKeyOf(address account, uint32 keyEpoch) external view returns (bytes32);
     function quorumFraction() external view returns (uint16 numerator, uint16 denominator);
     function votingPeriod() external view returns (uint64);
     function proposal(uint256 proposalId) external view returns (RiskshareTypes.Proposal memory);

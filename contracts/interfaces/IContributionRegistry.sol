@@ -6,20 +6,29 @@ interface IContributionRegistry {
     struct Snapshot {
         /// Live (unexpired) entries in the member's list for the category.
         uint64 liveCount;
-        /// Deterministic digest of the sorted entry hashes (node/store computes it).
-        bytes32 root;
+        /// keccak256 of the bytes of the member's base tag filter for the category and key epoch.
+        bytes32 filterHash;
+        /// The member's key epoch the filter's tags were computed under.
+        uint32 keyEpoch;
         /// Block timestamp of publication.
         uint64 publishedAt;
     }
 
     error ContributionRegistryNotActiveMember(address account);
     error ContributionRegistryCategoryInactive(uint8 categoryId);
+    /// @dev A snapshot may only be published under the member's key epoch in force.
+    error ContributionRegistryWrongKeyEpoch(address account, uint32 expected, uint32 given);
 
     event ContributionPublished(
-        address indexed member, uint8 indexed categoryId, uint64 liveCount, bytes32 root, uint64 publishedAt
+        address indexed member,
+        uint8 indexed categoryId,
+        uint32 keyEpoch,
+        uint64 liveCount,
+        bytes32 filterHash,
+        uint64 publishedAt
     );
 
-    function publish(uint8 categoryId, uint64 liveCount, bytes32 root) external;
+    function publish(uint8 categoryId, uint32 keyEpoch, uint64 liveCount, bytes32 filterHash) external;
     function latest(address member, uint8 categoryId) external view returns (Snapshot memory);
     function registry() external view returns (address);
 }

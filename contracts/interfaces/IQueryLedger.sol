@@ -18,7 +18,8 @@ interface IQueryLedger {
         uint64 categoryMask,
         uint64 deadline,
         uint32 itemCount,
-        uint32 hitCount,
+        uint8 kind,
+        uint32 keyEpoch,
         uint8 outcome,
         bytes32 itemsCommitment,
         bytes32 nonce,
@@ -34,6 +35,8 @@ interface IQueryLedger {
     function registry() external view returns (address);
     /// @dev keccak256 of the EIP-712 type string of a lookup request (RiskshareTypes).
     function LOOKUP_REQUEST_TYPEHASH() external view returns (bytes32);
+    /// @dev keccak256 of the EIP-712 type string of a lookup answer (RiskshareTypes).
+    function LOOKUP_ANSWER_TYPEHASH() external view returns (bytes32);
     /// @dev The query id a record would get if `provider` recorded it: its EIP-712 request digest.
     function queryId(address provider, RiskshareTypes.QueryRecord calldata record) external view returns (bytes32);
 }

@@ -16,7 +16,7 @@ library RiskshareTypes {
 
     /// @dev What a proposal does when executed; the payload is the abi-encoding noted beside each.
     enum ProposalKind {
-        Admit, //           (address account, string name, bytes peerId)
+        Admit, //           (address account, string name, bytes peerId, bytes32 oprfKey)
         Suspend, //         (address account)
         Reinstate, //       (address account)
         Remove, //          (address account)
@@ -25,7 +25,9 @@ library RiskshareTypes {
         SetPolicy, //       (uint8 categoryId, CategoryPolicy policy)
         AddCategory, //     (string name)
         RetireCategory, //  (uint8 categoryId)
-        RotatePepper, //    () — the epoch becomes current + 1
+        // Slot 9 held RotatePepper in protocol v1 (an empty payload); a v2 registry is a new
+        // deployment, and a v1 tool's RotatePepper is refused here as a malformed payload.
+        SetKeyEpochLength, // (uint64 seconds)
         SetQuorum //        (uint16 numerator, uint16 denominator)
     }
 
@@ -38,6 +40,14 @@ library RiskshareTypes {
         /// @dev Block timestamp at which the member became Active through its latest admission
         /// (seeding or an Admit vote); 0 while Proposed. Suspension and reinstatement keep it.
         uint64 joinedAt;
+        /// @dev Epoch of `oprfKey`: 1 at a first admission, +1 at every {rotateOprfKey}. Epochs run on
+        /// across a removal and re-admission (a key once in force for an epoch never changes), and a
+        /// Proposed record carries the epoch its key takes when the admission executes.
+        uint32 keyEpoch;
+        /// @dev Block timestamp from which `oprfKey` is in force (activation or rotation); 0 while Proposed.
+        uint64 keyRotatedAt;
+        /// @dev The member's RFC 9497 OPRF public key (ristretto255, 32 bytes) for `keyEpoch`.
+        bytes32 oprfKey;
     }
 
     struct Category {
@@ -78,7 +88,10 @@ library RiskshareTypes {
         uint64 categoryMask;
         uint64 deadline;
         uint32 itemCount;
-        uint32 hitCount;
+        /// 0 = Evaluate (blinded elements), 1 = Fetch (tag-prefix buckets); as the querier signed it.
+        uint8 kind;
+        /// The provider's key epoch the answer was given under; 0 for a refusal.
+        uint32 keyEpoch;
         /// 0 = answered; otherwise the denial reason (node/chain/outcomes.ts).
         uint8 outcome;
         bytes32 itemsCommitment;
@@ -88,8 +101,14 @@ library RiskshareTypes {
         bytes32 signatureVs;
     }
 
-    /// @dev keccak256 of the EIP-712 type string of a lookup request.
+    /// @dev keccak256 of the EIP-712 type string of a lookup request, which the querier signs.
     bytes32 internal constant LOOKUP_REQUEST_TYPEHASH = keccak256(
-        "LookupRequest(address querier,address provider,uint64 categoryMask,uint32 itemCount,bytes32 itemsCommitment,bytes32 nonce,uint64 deadline)"
+        "LookupRequest(address querier,address provider,uint8 kind,uint64 categoryMask,uint32 itemCount,bytes32 itemsCommitment,bytes32 nonce,uint64 deadline)"
+    );
+
+    /// @dev keccak256 of the EIP-712 type string of a lookup answer, which the provider signs. No
+    /// contract checks one; it is here so that both signed structs are defined in one place.
+    bytes32 internal constant LOOKUP_ANSWER_TYPEHASH = keccak256(
+        "LookupAnswer(bytes32 queryId,address provider,uint32 keyEpoch,uint32 itemCount,bytes32 answerDigest)"
     );
 }
