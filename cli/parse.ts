@@ -6,6 +6,12 @@ import { RiskshareError } from "../node/errors.ts";
 /** zod: an EVM address, checksummed on output. */
 export const addressArg = z.string().refine((value) => isAddress(value), "must be a 0x-prefixed 20-byte address").transform((value) => getAddress(value));
 
+/** zod: a member's OPRF public key: 32 bytes as 0x-hex (what `riskshare init` prints), not zero; lower case on output. */
+export const oprfKeyArg = z.string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex key (printed by `riskshare init` as oprfKey)")
+  .refine((value) => !/^0x0{64}$/.test(value), "must not be zero")
+  .transform((value) => value.toLowerCase());
+
 /** zod: a non-negative integer id given as text. */
 export const idArg = z.string().regex(/^\d+$/, "must be a whole number").transform((value) => BigInt(value));
 

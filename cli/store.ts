@@ -26,8 +26,11 @@ export async function openStore(ctx: CliContext, flags: ChainFlags, withPepper: 
     const region = session.config?.identity.defaultRegion ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion;
     let hasher: Hasher | undefined;
     if (withPepper) {
-      const epoch = view.pepperEpoch();
-      const pepper = await new KeyStore({ dataDir: ctx.dataDir }).pepper(epoch);
+      // The chain no longer names a pepper epoch (protocol v2); until the store is rewired onto the
+      // OPRF keys (integration), the latest pepper the key store holds is the one in use.
+      const keys = new KeyStore({ dataDir: ctx.dataDir });
+      const epoch = (await keys.pepperEpochs()).at(-1) ?? 1;
+      const pepper = await keys.pepper(epoch);
       if (!pepper) throw new RiskshareError("E_PEPPER_MISSING", `this node does not hold the consortium pepper of epoch ${epoch}`, { epoch });
       hasher = Hasher.fromPepper({ epoch, pepper });
     }

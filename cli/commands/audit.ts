@@ -1,7 +1,9 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { join } from "node:path";
-import { auditModulesOf, memberReport, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord } from "../../node/chain/index.ts";
+import {
+  auditModulesOf, LookupKind, memberReport, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord, type CommitmentInput,
+} from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT } from "../../node/config/index.ts";
 import { csvCell, readSentQuery, type JournalEntry } from "../../node/store/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
@@ -26,7 +28,12 @@ function auditModules(session: ChainSession): AuditModules {
 }
 
 /** The columns of `audit queries`, in order. */
-export const AUDIT_COLUMNS = ["time", "block", "query_id", "seq", "querier", "provider", "categories", "items", "hits", "outcome", "deadline", "items_commitment"] as const;
+export const AUDIT_COLUMNS = ["time", "block", "query_id", "seq", "querier", "provider", "categories", "kind", "items", "key_epoch", "outcome", "deadline", "items_commitment"] as const;
+
+/** A record's kind as the audit shows it. */
+function kindName(kind: number): string {
+  return kind === LookupKind.Evaluate ? "evaluate" : kind === LookupKind.Fetch ? "fetch" : `#${kind}`;
+}
 
 /** A CSV line of any cells (numbers, bigints, text). */
 function csvLine(cells: readonly unknown[]): string {
@@ -63,7 +70,7 @@ async function loadRecords(ctx: CliContext, session: ChainSession, opts: z.outpu
 }
 
 function rowOf(r: AuditRecord, categoryName: (id: number) => string): unknown[] {
-  return [isoOf(r.timestamp), r.blockNumber, r.queryId, r.seq, r.querier, r.provider, r.categoryIds.map(categoryName).join("|"), r.itemCount, r.hitCount, r.outcomeName, isoOf(r.deadline), r.itemsCommitment];
+  return [isoOf(r.timestamp), r.blockNumber, r.queryId, r.seq, r.querier, r.provider, r.categoryIds.map(categoryName).join("|"), kindName(r.kind), r.itemCount, r.keyEpoch, r.outcomeName, isoOf(r.deadline), r.itemsCommitment];
 }
 
 /** `riskshare audit …`: the compliance view of the on-chain query ledger; needs only --rpc and the contract addresses. */
@@ -89,8 +96,8 @@ export function auditCommand(io: CliIo): Command {
         const out = opts.format === "json" ? new Output(io, true) : ctx.out;
         const short = (hex: string) => `${hex.slice(0, 10)}…${hex.slice(-4)}`;
         out.result({ records: json }, () => records.length === 0 ? "no query records match" : table(
-          ["TIME", "QUERY", "QUERIER", "PROVIDER", "SEQ", "CATEGORIES", "ITEMS", "HITS", "OUTCOME"],
-          records.map((r) => [isoOf(r.timestamp), short(r.queryId), memberName(r.querier), memberName(r.provider), r.seq, r.categoryIds.map(categoryName).join(","), r.itemCount, r.hitCount, r.outcomeName]),
+          ["TIME", "QUERY", "QUERIER", "PROVIDER", "SEQ", "CATEGORIES", "KIND", "ITEMS", "EPOCH", "OUTCOME"],
+          records.map((r) => [isoOf(r.timestamp), short(r.queryId), memberName(r.querier), memberName(r.provider), r.seq, r.categoryIds.map(categoryName).join(","), kindName(r.kind), r.itemCount, r.keyEpoch, r.outcomeName]),
         ));
       } finally {
         session.close();
@@ -121,7 +128,7 @@ export function auditCommand(io: CliIo): Command {
     }));
 
   audit.addCommand(withFilters(new Command("report"))
-    .description("per member: queries made, answered, denied, hit rate, and contribution per category")
+    .description("per member: queries made, answered, denied, served, items evaluated, fetches, and contribution per category")
     .addHelpText("after", "\nExamples:\n  riskshare audit report --from 2026-11-01 --to 2026-11-30\n  riskshare audit report --format csv > report.csv")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
@@ -132,13 +139,13 @@ export function auditCommand(io: CliIo): Command {
         const rows = memberReport(ledger.records, view);
         if (opts.format === "csv" && !ctx.json) {
           const categories = view.categories().map((c) => c.name);
-          io.stdout.write(`member,address,queries_made,answered,denied,served,items_asked,hits,hit_rate,${categories.join(",")}\n`);
-          for (const r of rows) io.stdout.write(`${csvLine([r.member, r.address, r.queriesMade, r.answered, r.denied, r.served, r.itemsAsked, r.hits, r.hitRate.toFixed(4), ...categories.map((c) => r.contributions[c])])}\n`);
+          io.stdout.write(`member,address,queries_made,answered,denied,served,items_evaluated,fetches,${categories.join(",")}\n`);
+          for (const r of rows) io.stdout.write(`${csvLine([r.member, r.address, r.queriesMade, r.answered, r.denied, r.served, r.itemsEvaluated, r.fetches, ...categories.map((c) => r.contributions[c])])}\n`);
           return;
         }
         ctx.out.result({ members: rows }, () => table(
-          ["MEMBER", "MADE", "ANSWERED", "DENIED", "SERVED", "HIT RATE", "CONTRIBUTION"],
-          rows.map((r) => [r.member, r.queriesMade, r.answered, r.denied, r.served, `${(r.hitRate * 100).toFixed(1)}%`, Object.entries(r.contributions).filter(([, n]) => n > 0).map(([c, n]) => `${c}:${n}`).join(" ")]),
+          ["MEMBER", "MADE", "ANSWERED", "DENIED", "SERVED", "EVALUATED", "FETCHES", "CONTRIBUTION"],
+          rows.map((r) => [r.member, r.queriesMade, r.answered, r.denied, r.served, r.itemsEvaluated, r.fetches, Object.entries(r.contributions).filter(([, n]) => n > 0).map(([c, n]) => `${c}:${n}`).join(" ")]),
         ));
       } finally {
         session.close();
@@ -156,7 +163,7 @@ export function auditCommand(io: CliIo): Command {
       const session = await openChain(ctx, opts, false);
       try {
         const { view, ledger, categoryName } = await loadRecords(ctx, session, { ...opts, querier: entry.querier });
-        const { ok, checks, records } = openCommitment(queryId, entry, ledger.records, { chainId: session.connection.chainId, address: session.contracts.addresses.ledger });
+        const { ok, checks, records } = openCommitment(queryId, keptQueryOf(entry), ledger.records, { chainId: session.connection.chainId, address: session.contracts.addresses.ledger });
         const result = {
           ok, queryId, provider: entry.provider, providerName: view.member(entry.provider)?.name ?? entry.provider,
           categories: records[0]!.categoryIds.map(categoryName), outcomes: records.map((r) => r.outcomeName), blockNumber: records[0]!.blockNumber,
@@ -176,6 +183,15 @@ export function auditCommand(io: CliIo): Command {
 }
 
 /** The journal entry of a query this node sent: from the running node's API, or from its store when it is stopped. */
+/**
+ * What opening needs from a journal entry: the blinded elements re-derived from the kept items and
+ * blinds (SPEC §5). The journal this branch has keeps v1 salted hashes, from which no blinded
+ * element can be derived: opening refuses until the v2 journal is wired in (integration).
+ */
+function keptQueryOf(entry: JournalEntry): CommitmentInput {
+  throw new RiskshareError("E_STORE_SCHEMA", "this journal entry was written by the pepper version of riskshare and cannot open a v2 commitment", { queryId: entry.queryId });
+}
+
 async function readJournal(ctx: CliContext, queryId: string): Promise<JournalEntry> {
   const runtime = await readRuntime(ctx.dataDir).catch(() => undefined);
   let entry: JournalEntry | undefined;

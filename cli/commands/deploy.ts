@@ -5,7 +5,7 @@ import { connectChain, connectSigner, deployConsortium, DEFAULT_GOVERNANCE, type
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
-import { addressArg, parseFraction, peerIdToRegistryBytes } from "../parse.ts";
+import { addressArg, oprfKeyArg, parseFraction, peerIdToRegistryBytes } from "../parse.ts";
 import type { CliIo } from "../output.ts";
 import { loadConfig, CONFIG_DEFAULTS } from "../../node/config/index.ts";
 
@@ -18,11 +18,12 @@ const schema = z.object({
   keepAdmin: z.boolean().optional(),
 });
 
-/** Parses `ADDRESS=NAME,PEERID`. */
+/** Parses `ADDRESS=NAME,PEERID,OPRFKEY` (all three printed by the founder's `riskshare init`). */
 export function parseFounder(text: string): FounderInput {
-  const match = /^(0x[0-9a-fA-F]{40})=([^,]+),(.+)$/.exec(text.trim());
-  if (!match) throw new RiskshareError("E_USAGE", `--founder must look like 0xADDRESS=NAME,PEERID (got "${text.slice(0, 80)}")`);
-  return { address: addressArg.parse(match[1]), name: (match[2] ?? "").trim(), peerId: peerIdToRegistryBytes((match[3] ?? "").trim()) };
+  const match = /^(0x[0-9a-fA-F]{40})=([^,]+),([^,]+),([^,]+)$/.exec(text.trim());
+  const oprfKey = oprfKeyArg.safeParse((match?.[4] ?? "").trim());
+  if (!match || !oprfKey.success) throw new RiskshareError("E_USAGE", `--founder must look like 0xADDRESS=NAME,PEERID,OPRFKEY with OPRFKEY 32 bytes of 0x-hex (got "${text.slice(0, 80)}")`);
+  return { address: addressArg.parse(match[1]), name: (match[2] ?? "").trim(), peerId: peerIdToRegistryBytes((match[3] ?? "").trim()), oprfKey: oprfKey.data };
 }
 
 /** `riskshare deploy`: deploys and seeds the consortium contracts and writes their addresses into the config. */
@@ -30,12 +31,12 @@ export function deployCommand(io: CliIo): Command {
   return new Command("deploy")
     .description("deploy the consortium contracts with this data directory's key as bootstrap admin, seed founders, regulators, categories and the default policy, then renounce the admin")
     .option("--rpc <url>", "chain JSON-RPC URL (default: config)")
-    .option("--founder <ADDRESS=NAME,PEERID...>", "a founding member (repeatable); include this node's own address to make it a member")
+    .option("--founder <ADDRESS=NAME,PEERID,OPRFKEY...>", "a founding member with its OPRF public key (repeatable; its `riskshare init` printed all three); include this node's own address to make it a member")
     .option("--regulator <address...>", "an account with the REGULATOR role (repeatable)")
     .option("--quorum <fraction>", "share of Active members whose votes pass a proposal", `${DEFAULT_GOVERNANCE.quorumNumerator}/${DEFAULT_GOVERNANCE.quorumDenominator}`)
     .option("--voting-period-days <days>", "how long a proposal stays open")
     .option("--keep-admin", "do not renounce the bootstrap admin (for staged set-ups; renounce later)")
-    .addHelpText("after", "\nExample:\n  riskshare deploy --rpc http://127.0.0.1:8545 \\\n    --founder 0xAbc…=\"Bank A\",16Uiu2HAm… --founder 0xDef…=\"Bank B\",16Uiu2HAm… --quorum 2/3")
+    .addHelpText("after", "\nExample:\n  riskshare deploy --rpc http://127.0.0.1:8545 \\\n    --founder 0xAbc…=\"Bank A\",16Uiu2HAm…,0x5e2f… --founder 0xDef…=\"Bank B\",16Uiu2HAm…,0x9a41… --quorum 2/3")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(schema, raw);

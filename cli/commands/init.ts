@@ -2,7 +2,9 @@ import { Command } from "commander";
 import { z } from "zod";
 import { KeyStore, exists, configPath, newConfig, saveConfig, CONFIG_DEFAULTS } from "../../node/config/index.ts";
 import { peerIdFromEvmKey } from "../../node/p2p/index.ts";
+import { createVoprf } from "../../node/identity/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
+import { hexlify } from "ethers";
 import { parseOptions } from "../errors.ts";
 import { addressArg } from "../parse.ts";
 import { connectChain, readCompanions } from "../../node/chain/index.ts";
@@ -20,10 +22,13 @@ const schema = z.object({
   force: z.boolean().optional(),
 });
 
+/** The key epoch a new member's first OPRF key is admitted under (ConsortiumRegistry: 1 at a first admission). */
+const INITIAL_KEY_EPOCH = 1;
+
 /** `riskshare init`: creates a data directory with a key store and a config. */
 export function initCommand(io: CliIo): Command {
   return new Command("init")
-    .description("create a node data directory: member key (0600), API token, config.json; prints the address and PeerId")
+    .description("create a node data directory: member key and OPRF key of key epoch 1 (0600), API token, config.json; prints the address, PeerId and OPRF public key")
     .option("--name <name>", "display name of the institution", "riskshare member")
     .option("--rpc <url>", `chain JSON-RPC URL (default ${CONFIG_DEFAULTS.chain.rpcUrl})`)
     .option("--listen <multiaddr...>", `libp2p listen addresses (default ${CONFIG_DEFAULTS.p2p.listen.join(" ")})`)
@@ -53,6 +58,14 @@ export function initCommand(io: CliIo): Command {
       const keys = new KeyStore({ dataDir: ctx.dataDir });
       const wallet = await keys.initNodeKey(opts.importKey ?? io.env.RISKSHARE_IMPORT_KEY);
       await keys.initApiToken();
+      // The OPRF key of key epoch 1: its public half goes on chain at admission (deploy --founder, member propose --oprf-key).
+      const voprf = await createVoprf();
+      let oprfSecretKey = await keys.oprfKey(INITIAL_KEY_EPOCH);
+      if (oprfSecretKey === undefined) {
+        oprfSecretKey = voprf.generateKeyPair().secretKey;
+        await keys.putOprfKey(INITIAL_KEY_EPOCH, hexlify(oprfSecretKey));
+      }
+      const oprfKey = hexlify(voprf.publicKey(oprfSecretKey));
       await saveConfig(ctx.dataDir, newConfig({
         name: opts.name,
         ...(opts.rpc === undefined && contracts === undefined ? {} : { chain: { ...(opts.rpc === undefined ? {} : { rpcUrl: opts.rpc }), ...(contracts === undefined ? {} : { contracts }) } }),
@@ -62,8 +75,8 @@ export function initCommand(io: CliIo): Command {
       }));
       const peerId = peerIdFromEvmKey(wallet.privateKey);
       ctx.out.result(
-        { dataDir: ctx.dataDir, name: opts.name, address: wallet.address, peerId: peerId.toString() },
-        (r) => `initialised ${r.dataDir}\n  name     ${r.name}\n  address  ${r.address}\n  peerId   ${r.peerId}`,
+        { dataDir: ctx.dataDir, name: opts.name, address: wallet.address, peerId: peerId.toString(), oprfKey },
+        (r) => `initialised ${r.dataDir}\n  name     ${r.name}\n  address  ${r.address}\n  peerId   ${r.peerId}\n  oprfKey  ${r.oprfKey}`,
       );
     });
 }

@@ -148,9 +148,12 @@ export function listCommand(io: CliIo): Command {
             if (id === undefined) throw new RiskshareError("E_CATEGORY_UNKNOWN", `no active category named ${name}`);
             return id;
           });
-          const { contributions } = session.contracts;
+          const { contributions, registry } = session.contracts;
+          // A snapshot is published under the member's key epoch in force. Until the store builds base
+          // tag filters (SPEC §4, integration), its v1 root stands in the filterHash slot.
+          const keyEpoch = await registry.keyEpochOf(await session.signer!.getAddress());
           const published = await publishSnapshots(store, {
-            publish: async (categoryId, liveCount, root) => (await send(`publish the ${store.categoryName(categoryId)} snapshot`, () => contributions.publish(categoryId, liveCount, root))).txHash,
+            publish: async (categoryId, liveCount, root) => (await send(`publish the ${store.categoryName(categoryId)} snapshot`, () => contributions.publish(categoryId, keyEpoch, liveCount, root))).txHash,
           }, ids);
           const rows = published.map((p) => ({ category: store.categoryName(p.categoryId), liveCount: p.liveCount, root: hexlify(p.root), txHash: p.txHash }));
           ctx.out.result({ published: rows }, () => table(["CATEGORY", "LIVE ENTRIES", "ROOT", "TX"], rows.map((r) => [r.category, r.liveCount, r.root, r.txHash])));

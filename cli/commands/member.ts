@@ -4,7 +4,7 @@ import { encodeProposalPayload, memberStatusName, ProposalKind, type MemberInfo 
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
-import { addressArg, idArg, isoOf, peerIdToRegistryBytes } from "../parse.ts";
+import { addressArg, idArg, isoOf, oprfKeyArg, peerIdToRegistryBytes } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
 import { chainFlagsSchema, loadView, openChain, send, withChainFlags, type ChainFlags, type ChainSession } from "../chain.ts";
 import { peerIdText } from "../../node/p2p/index.ts";
@@ -77,15 +77,16 @@ export function memberCommand(io: CliIo): Command {
     .argument("<address>", "EVM address of the institution to admit")
     .requiredOption("--name <name>", "its display name")
     .requiredOption("--peer-id <peerId>", "its node's PeerId (printed by its `riskshare init`)")
+    .requiredOption("--oprf-key <hex>", "its OPRF public key of key epoch 1 (printed by its `riskshare init` as oprfKey)")
     .description("propose to admit a new member (your vote counts at once)")
-    .addHelpText("after", "\nExample:\n  riskshare member propose 0xNEWMEMBER --name \"Bank D\" --peer-id 16Uiu2HAm…   # its `riskshare init` printed both")
+    .addHelpText("after", "\nExample:\n  riskshare member propose 0xNEWMEMBER --name \"Bank D\" --peer-id 16Uiu2HAm… --oprf-key 0x5e2f…   # its `riskshare init` printed all three")
     .action(async (address: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(chainFlagsSchema.extend({ name: z.string().trim().min(1).max(100), peerId: z.string().min(1) }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({ name: z.string().trim().min(1).max(100), peerId: z.string().min(1), oprfKey: oprfKeyArg }), raw);
       const account = parseOptions(z.object({ address: addressArg }), { address }).address;
       const peerId = peerIdToRegistryBytes(opts.peerId);
       await withSession(ctx, opts, true, async (session) => {
-        const result = await propose(session, ProposalKind.Admit, { account, name: opts.name, peerId }, `admit ${opts.name}`);
+        const result = await propose(session, ProposalKind.Admit, { account, name: opts.name, peerId, oprfKey: opts.oprfKey }, `admit ${opts.name}`);
         ctx.out.result(result, (r) => `proposal ${r.proposalId} created: admit ${opts.name} (${account}); your vote is counted.\nOther members vote with: riskshare member vote ${r.proposalId}`);
       });
     }));

@@ -23,8 +23,12 @@ export interface AuditRecord {
   querier: string;
   provider: string;
   categoryIds: number[];
+  /** LookupKind: 0 = Evaluate, 1 = Fetch. */
+  kind: number;
+  /** Blinded elements evaluated (Evaluate) or prefixes fetched (Fetch). */
   itemCount: number;
-  hitCount: number;
+  /** The provider's key epoch the answer was given under; 0 for a refusal. */
+  keyEpoch: number;
   outcome: number;
   outcomeName: string;
   itemsCommitment: string;
@@ -127,6 +131,7 @@ export function requestOfRecord(record: AuditRecord, categoryMask: bigint): Look
   return {
     querier: record.querier,
     provider: record.provider,
+    kind: record.kind,
     categoryMask,
     itemCount: record.itemCount,
     itemsCommitment: record.itemsCommitment,
@@ -315,7 +320,7 @@ function toQuantity(n: number): string {
 
 /** The fields of a QueryRecorded log, decoded by hand. */
 interface RecordedFields {
-  queryId: string; querier: string; provider: string; categoryMask: bigint; deadline: bigint; itemCount: number; hitCount: number; outcome: number;
+  queryId: string; querier: string; provider: string; categoryMask: bigint; deadline: bigint; itemCount: number; kind: number; keyEpoch: number; outcome: number;
   itemsCommitment: string; nonce: string; signatureR: string; signatureVs: string;
 }
 
@@ -324,24 +329,24 @@ const ADDRESS_TOPIC = /^0x0{24}[0-9a-fA-F]{40}$/;
 
 /**
  * QueryRecorded read straight from its fixed layout (topics: signature, queryId, querier,
- * provider; data: nine words), ~20× cheaper than the ABI coder on a ledger of 100,000s of records.
+ * provider; data: ten words), ~20× cheaper than the ABI coder on a ledger of 100,000s of records.
  * Anything off that layout or out of a field's range gives undefined, and the ABI coder decides.
  */
 function decodeQueryRecorded(log: LedgerLog): RecordedFields | undefined {
   const [, queryId, querier, provider] = log.topics;
-  if (log.topics.length !== 4 || log.data.length !== 2 + 9 * 64 || !/^0x[0-9a-fA-F]*$/.test(log.data)) return undefined;
+  if (log.topics.length !== 4 || log.data.length !== 2 + 10 * 64 || !/^0x[0-9a-fA-F]*$/.test(log.data)) return undefined;
   if (!WORD.test(queryId!.slice(2)) || !ADDRESS_TOPIC.test(querier!) || !ADDRESS_TOPIC.test(provider!)) return undefined;
-  const words = Array.from({ length: 9 }, (_, i) => log.data.slice(2 + i * 64, 2 + (i + 1) * 64));
+  const words = Array.from({ length: 10 }, (_, i) => log.data.slice(2 + i * 64, 2 + (i + 1) * 64));
   const uint = (i: number, bits: number): bigint | undefined => {
     const value = BigInt(`0x${words[i]}`);
     return value >> BigInt(bits) === 0n ? value : undefined;
   };
-  const [categoryMask, deadline, itemCount, hitCount, outcome] = [uint(0, 64), uint(1, 64), uint(2, 32), uint(3, 32), uint(4, 8)];
-  if (categoryMask === undefined || deadline === undefined || itemCount === undefined || hitCount === undefined || outcome === undefined) return undefined;
+  const [categoryMask, deadline, itemCount, kind, keyEpoch, outcome] = [uint(0, 64), uint(1, 64), uint(2, 32), uint(3, 8), uint(4, 32), uint(5, 8)];
+  if (categoryMask === undefined || deadline === undefined || itemCount === undefined || kind === undefined || keyEpoch === undefined || outcome === undefined) return undefined;
   return {
     queryId: queryId!.toLowerCase(), querier: checksumAddress(`0x${querier!.slice(26)}`), provider: checksumAddress(`0x${provider!.slice(26)}`),
-    categoryMask, deadline, itemCount: Number(itemCount), hitCount: Number(hitCount), outcome: Number(outcome),
-    itemsCommitment: `0x${words[5]!.toLowerCase()}`, nonce: `0x${words[6]!.toLowerCase()}`, signatureR: `0x${words[7]!.toLowerCase()}`, signatureVs: `0x${words[8]!.toLowerCase()}`,
+    categoryMask, deadline, itemCount: Number(itemCount), kind: Number(kind), keyEpoch: Number(keyEpoch), outcome: Number(outcome),
+    itemsCommitment: `0x${words[6]!.toLowerCase()}`, nonce: `0x${words[7]!.toLowerCase()}`, signatureR: `0x${words[8]!.toLowerCase()}`, signatureVs: `0x${words[9]!.toLowerCase()}`,
   };
 }
 
@@ -352,8 +357,8 @@ function parsedQueryRecorded(ledger: IQueryLedger, log: LedgerLog): RecordedFiel
   const a = parsed.args;
   return {
     queryId: a[0] as string, querier: getAddress(a[1] as string), provider: getAddress(a[2] as string), categoryMask: a[3] as bigint, deadline: a[4] as bigint,
-    itemCount: Number(a[5]), hitCount: Number(a[6]), outcome: Number(a[7]), itemsCommitment: a[8] as string, nonce: a[9] as string,
-    signatureR: a[10] as string, signatureVs: a[11] as string,
+    itemCount: Number(a[5]), kind: Number(a[6]), keyEpoch: Number(a[7]), outcome: Number(a[8]), itemsCommitment: a[9] as string, nonce: a[10] as string,
+    signatureR: a[11] as string, signatureVs: a[12] as string,
   };
 }
 

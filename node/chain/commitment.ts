@@ -1,40 +1,34 @@
 /**
- * Opening a query's commitment: the querier kept the blinding and the item hashes of each query it
- * sent; with them its compliance officer proves, against the ledger's record alone, which items
- * that query asked about.
+ * Opening a query's commitment: the querier's journal keeps, per query it sent, what it needs to
+ * re-derive the blinded elements (or the prefixes) it committed to; with them its compliance
+ * officer proves, against the ledger's record alone, what that query carried.
  */
 import { RiskshareError } from "../errors.ts";
 import type { AuditRecord } from "./audit.ts";
-import { itemsCommitment, lookupRequestDigest } from "./eip712.ts";
+import { evaluateCommitment, fetchCommitment, type TagPrefix } from "./digests.ts";
+import { LookupKind, lookupRequestDigest, type LookupRequest } from "./eip712.ts";
 
-/** What the querier kept of a query it sent (the store's journal entry fits); numbers as decimal text. */
-export interface SentQuery {
-  querier: string;
-  provider: string;
-  categoryMask: string;
-  itemCount: number;
-  itemsCommitment: string;
-  nonce: string;
-  deadline: string;
-  /** The 32-byte blinding (0x-hex). */
-  blinding: string;
-  /** The items as sent: salted hashes (0x-hex), in order. */
-  items: readonly { hash: string }[];
-}
+/**
+ * What the querier re-derived of a query it sent: the blinded elements of an Evaluate (padding
+ * included, in order) or the prefixes of a Fetch, and, when its journal kept it, the signed request.
+ */
+export type CommitmentInput = ({ blindedElements: readonly Uint8Array[] } | { prefixes: readonly TagPrefix[] }) & { request?: LookupRequest };
 
 /** Which checks of an opening passed. */
 export interface CommitmentChecks {
-  /** keccak256(blinding || hashes) equals the commitment the ledger recorded. */
+  /** The re-derived elements (or prefixes) hash to the commitment the ledger recorded. */
   commitmentOpens: boolean;
-  /** The EIP-712 digest of the kept request is the query id: the record is of this very request. */
-  queryIdMatches: boolean;
-  /** As many items were kept as the ledger recorded. */
+  /** As many elements (or prefixes) as the ledger recorded. */
   itemCountMatches: boolean;
+  /** The ledger recorded the kind of query the input is (Evaluate for elements, Fetch for prefixes). */
+  kindMatches: boolean;
+  /** The EIP-712 digest of the kept request is the query id; absent when no request was given. */
+  queryIdMatches?: boolean;
 }
 
 /** The result of {@link openCommitment}. */
 export interface CommitmentOpening {
-  /** Every check passed. */
+  /** Every check made passed. */
   ok: boolean;
   checks: CommitmentChecks;
   /** The ledger's records of the query (one, or more when a provider recorded it again), oldest first. */
@@ -42,22 +36,24 @@ export interface CommitmentOpening {
 }
 
 /**
- * Proves a sent query against the ledger's records of it. `records` may hold others (they are
- * skipped); E_NOT_FOUND when none is of `queryId` yet (a provider records within a flush interval).
+ * Proves a sent query against the ledger's records of it: keccak256 of the re-derived blinded
+ * elements (or the fetch's prefix encoding) must be the recorded itemsCommitment. `records` may hold
+ * others (they are skipped); E_NOT_FOUND when none is of `queryId` yet (a provider records within
+ * a flush interval).
  */
-export function openCommitment(queryId: string, sent: SentQuery, records: readonly AuditRecord[], ledger: { chainId: bigint; address: string }): CommitmentOpening {
+export function openCommitment(queryId: string, kept: CommitmentInput, records: readonly AuditRecord[], ledger: { chainId: bigint; address: string }): CommitmentOpening {
   const id = queryId.toLowerCase();
   const own = records.filter((r) => r.queryId.toLowerCase() === id);
   const first = own[0];
   if (first === undefined) throw new RiskshareError("E_NOT_FOUND", `query ${id} is not on chain yet (its provider records it within a flush interval)`);
-  const request = {
-    querier: sent.querier, provider: sent.provider, categoryMask: BigInt(sent.categoryMask), itemCount: sent.itemCount,
-    itemsCommitment: sent.itemsCommitment, nonce: sent.nonce, deadline: BigInt(sent.deadline),
-  };
-  const checks = {
-    commitmentOpens: itemsCommitment(sent.blinding, sent.items.map((item) => item.hash)).toLowerCase() === first.itemsCommitment.toLowerCase(),
-    queryIdMatches: lookupRequestDigest(ledger.chainId, ledger.address, request).toLowerCase() === id,
-    itemCountMatches: sent.items.length === first.itemCount,
+  const evaluate = "blindedElements" in kept;
+  const commitment = evaluate ? evaluateCommitment(kept.blindedElements) : fetchCommitment(kept.prefixes);
+  const count = evaluate ? kept.blindedElements.length : kept.prefixes.length;
+  const checks: CommitmentChecks = {
+    commitmentOpens: commitment === first.itemsCommitment.toLowerCase(),
+    itemCountMatches: count === first.itemCount,
+    kindMatches: first.kind === (evaluate ? LookupKind.Evaluate : LookupKind.Fetch),
+    ...(kept.request === undefined ? {} : { queryIdMatches: lookupRequestDigest(ledger.chainId, ledger.address, kept.request).toLowerCase() === id }),
   };
   return { ok: Object.values(checks).every(Boolean), checks, records: own };
 }

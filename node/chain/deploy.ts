@@ -15,6 +15,8 @@ export interface FounderInput {
   name: string;
   /** libp2p PeerId bytes as 0x-hex. */
   peerId: string;
+  /** The founder's OPRF public key for key epoch 1 (32 bytes, 0x-hex). */
+  oprfKey: string;
 }
 
 /** What {@link deployConsortium} sets up. */
@@ -65,7 +67,7 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
     await (await registry.seedCompanions(contributionsAddress, ledgerAddress)).wait();
     for (const founder of plan.founders) {
       step = `seed founder ${founder.name}`;
-      await (await registry.seedMember(founder.address, founder.name, founder.peerId)).wait();
+      await (await registry.seedMember(founder.address, founder.name, founder.peerId, founder.oprfKey)).wait();
     }
     for (const regulator of plan.regulators ?? []) {
       step = `seed regulator ${regulator}`;

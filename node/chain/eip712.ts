@@ -18,26 +18,39 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
-import { concat, getAddress, keccak256, recoverAddress, TypedDataEncoder, type TypedDataDomain } from "ethers";
+import { getAddress, recoverAddress, TypedDataEncoder, type TypedDataDomain } from "ethers";
 
 /** Domain name and version: part of every signature, so changing either invalidates old ones. */
 export const EIP712_NAME = "riskshare";
 export const EIP712_VERSION = "1";
 
+/** What a lookup request asks for (RiskshareTypes.QueryRecord.kind). */
+export const LookupKind = {
+  /** The provider evaluates blinded elements under its OPRF key. */
+  Evaluate: 0,
+  /** The provider returns the sealed entries of the tag-prefix buckets named. */
+  Fetch: 1,
+} as const;
+
+/** A lookup kind code. */
+export type LookupKind = (typeof LookupKind)[keyof typeof LookupKind];
+
 /**
- * A signed lookup request. Only the commitment to the items is signed (and may go on chain):
- * the items and the blinding travel beside it, so only the querier can later open the commitment.
+ * A signed lookup request. Only the commitment to the items is signed (and goes on chain): the
+ * blinded elements or prefixes travel beside it (node/chain/digests.ts defines both commitments).
  */
 export interface LookupRequest {
   /** The querier's EVM address (the signer). */
   querier: string;
   /** The provider's EVM address: a request signed for one provider cannot be replayed at another. */
   provider: string;
+  /** {@link LookupKind}: 0 = Evaluate, 1 = Fetch. */
+  kind: number;
   /** Bit i set = category id i is asked for (category ids are 1..63). */
   categoryMask: bigint;
-  /** How many items the request carries. */
+  /** Blinded elements (Evaluate, padded to a fixed shape) or prefixes (Fetch) the request carries. */
   itemCount: number;
-  /** keccak256(blinding || hash_1 || … || hash_n) over the 32-byte blinding and item hashes. */
+  /** {@link evaluateCommitment} of the blinded elements, or {@link fetchCommitment} of the prefixes. */
   itemsCommitment: string;
   /** 32 random bytes, unique per request: the provider refuses a nonce it has seen. */
   nonce: string;
@@ -50,6 +63,7 @@ export const LOOKUP_REQUEST_TYPES = {
   LookupRequest: [
     { name: "querier", type: "address" },
     { name: "provider", type: "address" },
+    { name: "kind", type: "uint8" },
     { name: "categoryMask", type: "uint64" },
     { name: "itemCount", type: "uint32" },
     { name: "itemsCommitment", type: "bytes32" },
@@ -60,18 +74,22 @@ export const LOOKUP_REQUEST_TYPES = {
 
 /** The Solidity type string whose keccak256 is the struct's typehash. */
 export const LOOKUP_REQUEST_TYPE_STRING =
-  "LookupRequest(address querier,address provider,uint64 categoryMask,uint32 itemCount,bytes32 itemsCommitment,bytes32 nonce,uint64 deadline)";
+  "LookupRequest(address querier,address provider,uint8 kind,uint64 categoryMask,uint32 itemCount,bytes32 itemsCommitment,bytes32 nonce,uint64 deadline)";
 
 /**
- * The provider's signed answer: binds the query id to a digest of the answer it gave, so the
- * querier can prove what it was told.
+ * The provider's signed answer: binds the query id to a digest of what it sent back and the key
+ * epoch it answered under, so the querier can prove what it was told — never which items hit
+ * (an Evaluate's digest covers evaluated elements, a Fetch's only the bucket sizes).
  */
 export interface LookupAnswer {
   queryId: string;
   provider: string;
-  /** keccak256 of the canonical encoding of the per-item results. */
-  resultsDigest: string;
-  hitCount: number;
+  /** The provider's key epoch the answer was computed under. */
+  keyEpoch: number;
+  /** Elements evaluated or buckets returned (the request's itemCount). */
+  itemCount: number;
+  /** {@link evaluateAnswerDigest} or {@link fetchAnswerDigest}. */
+  answerDigest: string;
 }
 
 /** EIP-712 types of {@link LookupAnswer}. */
@@ -79,13 +97,14 @@ export const LOOKUP_ANSWER_TYPES = {
   LookupAnswer: [
     { name: "queryId", type: "bytes32" },
     { name: "provider", type: "address" },
-    { name: "resultsDigest", type: "bytes32" },
-    { name: "hitCount", type: "uint32" },
+    { name: "keyEpoch", type: "uint32" },
+    { name: "itemCount", type: "uint32" },
+    { name: "answerDigest", type: "bytes32" },
   ],
 } as const;
 
-/** The type string whose keccak256 is the answer struct's typehash. */
-export const LOOKUP_ANSWER_TYPE_STRING = "LookupAnswer(bytes32 queryId,address provider,bytes32 resultsDigest,uint32 hitCount)";
+/** The type string whose keccak256 is the answer struct's typehash (RiskshareTypes.LOOKUP_ANSWER_TYPEHASH). */
+export const LOOKUP_ANSWER_TYPE_STRING = "LookupAnswer(bytes32 queryId,address provider,uint32 keyEpoch,uint32 itemCount,bytes32 answerDigest)";
 
 /** The domain: bound to the chain and to the QueryLedger contract that records the requests. */
 export function lookupDomain(chainId: bigint, queryLedgerAddress: string): TypedDataDomain {
@@ -100,12 +119,12 @@ export function lookupRequestDigest(chainId: bigint, queryLedgerAddress: string,
 /** {@link lookupRequestDigest} as 32 bytes, for signing or recovering without a hex round trip. */
 export function lookupRequestDigestBytes(chainId: bigint, queryLedgerAddress: string, request: LookupRequest): Uint8Array {
   const domainSeparator = domainSeparatorOf(chainId, queryLedgerAddress);
-  const words = new Uint8Array(8 * 32);
+  const words = new Uint8Array(9 * 32);
   words.set(REQUEST_TYPEHASH, 0);
   if (
-    !putAddress(words, 1, request.querier) || !putAddress(words, 2, request.provider) || !putUint(words, 3, request.categoryMask, UINT64_MAX) ||
-    !putUint(words, 4, request.itemCount, UINT32_MAX) || !putBytes32(words, 5, request.itemsCommitment) || !putBytes32(words, 6, request.nonce) ||
-    !putUint(words, 7, request.deadline, UINT64_MAX)
+    !putAddress(words, 1, request.querier) || !putAddress(words, 2, request.provider) || !putUint(words, 3, request.kind, UINT8_MAX) ||
+    !putUint(words, 4, request.categoryMask, UINT64_MAX) || !putUint(words, 5, request.itemCount, UINT32_MAX) ||
+    !putBytes32(words, 6, request.itemsCommitment) || !putBytes32(words, 7, request.nonce) || !putUint(words, 8, request.deadline, UINT64_MAX)
   ) {
     return ethersDigest(chainId, queryLedgerAddress, LOOKUP_REQUEST_TYPES, request);
   }
@@ -120,11 +139,11 @@ export function lookupAnswerDigest(chainId: bigint, queryLedgerAddress: string, 
 /** {@link lookupAnswerDigest} as 32 bytes. */
 export function lookupAnswerDigestBytes(chainId: bigint, queryLedgerAddress: string, answer: LookupAnswer): Uint8Array {
   const domainSeparator = domainSeparatorOf(chainId, queryLedgerAddress);
-  const words = new Uint8Array(5 * 32);
+  const words = new Uint8Array(6 * 32);
   words.set(ANSWER_TYPEHASH, 0);
   if (
-    !putBytes32(words, 1, answer.queryId) || !putAddress(words, 2, answer.provider) || !putBytes32(words, 3, answer.resultsDigest) ||
-    !putUint(words, 4, answer.hitCount, UINT32_MAX)
+    !putBytes32(words, 1, answer.queryId) || !putAddress(words, 2, answer.provider) || !putUint(words, 3, answer.keyEpoch, UINT32_MAX) ||
+    !putUint(words, 4, answer.itemCount, UINT32_MAX) || !putBytes32(words, 5, answer.answerDigest)
   ) {
     return ethersDigest(chainId, queryLedgerAddress, LOOKUP_ANSWER_TYPES, answer);
   }
@@ -221,25 +240,6 @@ export function addressOfPublicKey(uncompressed: Uint8Array): string {
   return checksummed(bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(12)));
 }
 
-/** keccak256(blinding || hashes): the commitment a request signs instead of its items (0x-hex, lower case). */
-export function itemsCommitment(blinding: Uint8Array | string, itemHashes: readonly (Uint8Array | string)[]): string {
-  let size = typeof blinding === "string" ? 32 : blinding.length;
-  for (const hash of itemHashes) size += typeof hash === "string" ? 32 : hash.length;
-  const buffer = Buffer.alloc(size);
-  let offset = 0;
-  for (const part of [blinding, ...itemHashes]) {
-    if (typeof part !== "string") {
-      buffer.set(part, offset);
-      offset += part.length;
-    } else if (writeHex32(buffer, offset, part)) {
-      offset += 32;
-    } else {
-      return keccak256(concat([blinding, ...itemHashes])); // ethers judges any other shape
-    }
-  }
-  return toHex(keccak_256(buffer));
-}
-
 /** ethers wants mutable arrays in its type records; ours are frozen literals. */
 export function mutable<T extends Record<string, readonly { name: string; type: string }[]>>(
   types: T,
@@ -249,6 +249,7 @@ export function mutable<T extends Record<string, readonly { name: string; type: 
 
 // ── fixed-layout encoding ───────────────────────────────────────────────────────────────────────
 
+const UINT8_MAX = 0xffn;
 const UINT32_MAX = 0xffff_ffffn;
 const UINT64_MAX = (1n << 64n) - 1n;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;

@@ -33,6 +33,10 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryIndexOutOfRange: "the index is past the last member",
   ConsortiumRegistryCompanionsAlreadySet: "the registry already names its ContributionRegistry and QueryLedger, and they never change",
   ConsortiumRegistryNotCompanion: "that contract is not a ContributionRegistry or QueryLedger bound to this registry (or the two were swapped)",
+  // ConsortiumRegistry: OPRF keys
+  ConsortiumRegistryInvalidOprfKey: "the OPRF public key is zero",
+  ConsortiumRegistryOprfKeyUnchanged: "that OPRF key is already the member's key in force; a rotation needs a new key",
+  ConsortiumRegistryInvalidKeyEpochLength: "the key epoch length must be from 1 hour to 2 years",
   // ConsortiumRegistry: categories and policy
   ConsortiumRegistryCategoryUnknown: "no category has that id",
   ConsortiumRegistryCategoryInactive: "that category is retired",
@@ -51,6 +55,7 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   // ContributionRegistry
   ContributionRegistryNotActiveMember: "only an Active member may publish a contribution, and this account is not one",
   ContributionRegistryCategoryInactive: "that category is unknown or retired",
+  ContributionRegistryWrongKeyEpoch: "the snapshot names another key epoch than the member's key in force (was the key rotated meanwhile?)",
   // QueryLedger
   QueryLedgerNotMember: "only an admitted member may record query batches, and this account never was one",
   QueryLedgerBadSequence: "the batch sequence number is not the next one for this provider",

@@ -3,13 +3,15 @@
  * the compact (EIP-2098) signatures the QueryLedger records.
  *
  * @example
- *   const payload = encodeProposalPayload(ProposalKind.Admit, { account, name: "Bank A", peerId });
+ *   const payload = encodeProposalPayload(ProposalKind.Admit, { account, name: "Bank A", peerId, oprfKey });
  *   await registry.propose(ProposalKind.Admit, payload);
  *   const mask = categoryMask([1, 3]);            // 0b1010n
  *   const { r, vs } = toCompactSignature(signature);
  *
  * The numeric values mirror contracts/libraries/RiskshareTypes.sol and are part of the on-chain
- * format: never renumber, only append (a test checks both sides agree).
+ * format: never renumber, only append (a test checks both sides agree). Slot 9 held RotatePepper in
+ * protocol v1; v2 is a new deployment and gives it to SetKeyEpochLength, whose payload a v1 tool's
+ * empty RotatePepper payload can never be.
  */
 import { AbiCoder, Signature, getAddress, hexlify, isAddress, type BytesLike } from "ethers";
 import { RiskshareError, assertArgument } from "../errors.ts";
@@ -25,7 +27,7 @@ export const ProposalKind = {
   SetPolicy: 6,
   AddCategory: 7,
   RetireCategory: 8,
-  RotatePepper: 9,
+  SetKeyEpochLength: 9,
   SetQuorum: 10,
 } as const;
 
@@ -61,7 +63,8 @@ export interface CategoryPolicy {
 
 /** The arguments of each proposal kind, as its payload encodes them. */
 export interface ProposalArgs {
-  [ProposalKind.Admit]: { account: string; name: string; peerId: string };
+  /** `oprfKey`: the candidate's 32-byte OPRF public key (0x-hex), in force from its admission. */
+  [ProposalKind.Admit]: { account: string; name: string; peerId: string; oprfKey: string };
   [ProposalKind.Suspend]: { account: string };
   [ProposalKind.Reinstate]: { account: string };
   [ProposalKind.Remove]: { account: string };
@@ -70,20 +73,20 @@ export interface ProposalArgs {
   [ProposalKind.SetPolicy]: { categoryId: number; policy: CategoryPolicy };
   [ProposalKind.AddCategory]: { name: string };
   [ProposalKind.RetireCategory]: { categoryId: number };
-  [ProposalKind.RotatePepper]: Record<string, never>;
+  [ProposalKind.SetKeyEpochLength]: { keyEpochLengthSeconds: bigint };
   [ProposalKind.SetQuorum]: { numerator: number; denominator: number };
 }
 
 /** Arguments accepted by {@link encodeProposalPayload}: like {@link ProposalArgs}, but a PeerId may be raw bytes. */
 export type ProposalArgsInput<K extends ProposalKind> = K extends typeof ProposalKind.Admit
-  ? { account: string; name: string; peerId: BytesLike }
+  ? { account: string; name: string; peerId: BytesLike; oprfKey: BytesLike }
   : ProposalArgs[K];
 
 const POLICY_TUPLE = "tuple(uint64 minEntries,uint64 maxSnapshotAge,uint64 quotaBase,uint64 quotaRatioBps)";
 
 /** The ABI types of each kind's payload, in RiskshareTypes.ProposalKind's order. */
 const PAYLOAD_TYPES: { readonly [K in ProposalKind]: readonly string[] } = {
-  [ProposalKind.Admit]: ["address", "string", "bytes"],
+  [ProposalKind.Admit]: ["address", "string", "bytes", "bytes32"],
   [ProposalKind.Suspend]: ["address"],
   [ProposalKind.Reinstate]: ["address"],
   [ProposalKind.Remove]: ["address"],
@@ -92,7 +95,7 @@ const PAYLOAD_TYPES: { readonly [K in ProposalKind]: readonly string[] } = {
   [ProposalKind.SetPolicy]: ["uint8", POLICY_TUPLE],
   [ProposalKind.AddCategory]: ["string"],
   [ProposalKind.RetireCategory]: ["uint8"],
-  [ProposalKind.RotatePepper]: [],
+  [ProposalKind.SetKeyEpochLength]: ["uint64"],
   [ProposalKind.SetQuorum]: ["uint16", "uint16"],
 };
 
@@ -117,7 +120,7 @@ export function encodeProposalPayload<K extends ProposalKind>(kind: K, args: Pro
   const name = proposalKindName(kind);
   const values = payloadValues(kind, args as ProposalArgsInput<ProposalKind>);
   try {
-    return values.length === 0 ? "0x" : abi.encode(PAYLOAD_TYPES[kind], values);
+    return abi.encode(PAYLOAD_TYPES[kind], values);
   } catch (cause) {
     throw new RiskshareError("E_BAD_INPUT", `invalid ${name} proposal arguments`, { kind }, { cause });
   }
@@ -127,10 +130,6 @@ export function encodeProposalPayload<K extends ProposalKind>(kind: K, args: Pro
 export function decodeProposalPayload<K extends ProposalKind>(kind: K, payload: BytesLike): ProposalArgs[K] {
   const name = proposalKindName(kind);
   const bytes = hexlify(payload);
-  if (kind === ProposalKind.RotatePepper) {
-    if (bytes !== "0x") throw new RiskshareError("E_BAD_INPUT", "a RotatePepper payload must be empty", { kind });
-    return {} as ProposalArgs[K];
-  }
   let decoded: ReturnType<typeof abi.decode>;
   try {
     decoded = abi.decode(PAYLOAD_TYPES[kind], bytes);
@@ -195,8 +194,16 @@ function payloadValues(kind: ProposalKind, args: ProposalArgsInput<ProposalKind>
     return a.name;
   };
   switch (kind) {
-    case ProposalKind.Admit:
-      return [account(), name(), hexlify(a.peerId as BytesLike)];
+    case ProposalKind.Admit: {
+      let oprfKey: string | undefined;
+      try {
+        oprfKey = hexlify(a.oprfKey as BytesLike);
+      } catch {
+        oprfKey = undefined;
+      }
+      assertArgument(oprfKey !== undefined && /^0x[0-9a-f]{64}$/.test(oprfKey) && !/^0x0{64}$/.test(oprfKey), "must be 32 bytes, not all zero", "oprfKey");
+      return [account(), name(), hexlify(a.peerId as BytesLike), oprfKey];
+    }
     case ProposalKind.Suspend:
     case ProposalKind.Reinstate:
     case ProposalKind.Remove:
@@ -211,8 +218,8 @@ function payloadValues(kind: ProposalKind, args: ProposalArgsInput<ProposalKind>
       return [name()];
     case ProposalKind.RetireCategory:
       return [categoryId()];
-    case ProposalKind.RotatePepper:
-      return [];
+    case ProposalKind.SetKeyEpochLength:
+      return [a.keyEpochLengthSeconds];
     case ProposalKind.SetQuorum:
       return [a.numerator, a.denominator];
   }
@@ -222,7 +229,7 @@ function payloadValues(kind: ProposalKind, args: ProposalArgsInput<ProposalKind>
 function payloadArgs(kind: ProposalKind, values: ArrayLike<unknown>): ProposalArgs[ProposalKind] {
   switch (kind) {
     case ProposalKind.Admit:
-      return { account: values[0] as string, name: values[1] as string, peerId: values[2] as string };
+      return { account: values[0] as string, name: values[1] as string, peerId: values[2] as string, oprfKey: values[3] as string };
     case ProposalKind.Suspend:
     case ProposalKind.Reinstate:
     case ProposalKind.Remove:
@@ -245,8 +252,8 @@ function payloadArgs(kind: ProposalKind, values: ArrayLike<unknown>): ProposalAr
       return { name: values[0] as string };
     case ProposalKind.RetireCategory:
       return { categoryId: Number(values[0]) };
-    case ProposalKind.RotatePepper:
-      return {};
+    case ProposalKind.SetKeyEpochLength:
+      return { keyEpochLengthSeconds: values[0] as bigint };
     case ProposalKind.SetQuorum:
       return { numerator: Number(values[0]), denominator: Number(values[1]) };
   }

@@ -7,8 +7,11 @@
  *   const contracts = connectContracts(config.chain.contracts, connectSigner(wallet, provider));
  *   const view = new ConsortiumView({ pollIntervalMs: 1_000 }, { contracts, provider, logger });
  *   await view.start();
+ *   const key = view.oprfKeyAt(providerAddress, answer.keyEpoch);            // finalize an Evaluate answer
+ *   const itemsCommitment = evaluateCommitment(blindedElements);             // what a request signs
  */
 export * from "./eip712.ts";
+export * from "./digests.ts";
 export * from "./outcomes.ts";
 export * from "./governance.ts";
 export { CHAIN_DEFAULTS, MAX_BATCH_RECORDS, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
@@ -32,4 +35,5 @@ export {
   type AuditBatch, type AuditFailure, type AuditModules, type AuditRecord, type LedgerQuery,
 } from "./audit.ts";
 export { memberReport, type MemberReportRow, type ReportConsortium } from "./report.ts";
-export { openCommitment, type CommitmentChecks, type CommitmentOpening, type SentQuery } from "./commitment.ts";
+export { openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening } from "./commitment.ts";
+export { rotateOprfKey, type OprfKeyRotation } from "./member-keys.ts";

@@ -9,7 +9,8 @@ export interface LedgerRecord {
   signature: string;
   /** QueryOutcome code. */
   outcome: number;
-  hitCount: number;
+  /** The provider's key epoch the answer was given under; 0 for a refusal. */
+  keyEpoch: number;
   receivedAtMs: number;
 }
 
@@ -29,7 +30,8 @@ export function toQueryRecord(record: LedgerRecord): QueryRecordStruct {
     categoryMask: record.request.categoryMask,
     deadline: record.request.deadline,
     itemCount: record.request.itemCount,
-    hitCount: record.hitCount,
+    kind: record.request.kind,
+    keyEpoch: record.keyEpoch,
     outcome: record.outcome,
     itemsCommitment: record.request.itemsCommitment,
     nonce: record.request.nonce,

@@ -19,7 +19,10 @@ export interface QueryRecordStruct {
   categoryMask: bigint;
   deadline: bigint;
   itemCount: number;
-  hitCount: number;
+  /** LookupKind: 0 = Evaluate, 1 = Fetch. */
+  kind: number;
+  /** The key epoch answered under; 0 for a refusal. */
+  keyEpoch: number;
   outcome: number;
   itemsCommitment: string;
   nonce: string;
@@ -27,8 +30,8 @@ export interface QueryRecordStruct {
   signatureVs: string;
 }
 
-/** Bytes one record takes in calldata: ten 32-byte words (the struct is static). */
-export const RECORD_CALLDATA_BYTES = 320;
+/** Bytes one record takes in calldata: eleven 32-byte words (the struct is static). */
+export const RECORD_CALLDATA_BYTES = 352;
 
 const RECORD_BATCH_SELECTOR = hexToBytes(IQueryLedger__factory.createInterface().getFunction("recordBatch").selector, 4, "selector");
 
@@ -45,12 +48,13 @@ export function encodeRecordBatch(seq: bigint, records: readonly QueryRecordStru
     writeUint(out, at + 32, record.categoryMask, 64, "categoryMask");
     writeUint(out, at + 64, record.deadline, 64, "deadline");
     writeUint(out, at + 96, BigInt(record.itemCount), 32, "itemCount");
-    writeUint(out, at + 128, BigInt(record.hitCount), 32, "hitCount");
-    writeUint(out, at + 160, BigInt(record.outcome), 8, "outcome");
-    out.set(hexToBytes(record.itemsCommitment, 32, "itemsCommitment"), at + 192);
-    out.set(hexToBytes(record.nonce, 32, "nonce"), at + 224);
-    out.set(hexToBytes(record.signatureR, 32, "signatureR"), at + 256);
-    out.set(hexToBytes(record.signatureVs, 32, "signatureVs"), at + 288);
+    writeUint(out, at + 128, BigInt(record.kind), 8, "kind");
+    writeUint(out, at + 160, BigInt(record.keyEpoch), 32, "keyEpoch");
+    writeUint(out, at + 192, BigInt(record.outcome), 8, "outcome");
+    out.set(hexToBytes(record.itemsCommitment, 32, "itemsCommitment"), at + 224);
+    out.set(hexToBytes(record.nonce, 32, "nonce"), at + 256);
+    out.set(hexToBytes(record.signatureR, 32, "signatureR"), at + 288);
+    out.set(hexToBytes(record.signatureVs, 32, "signatureVs"), at + 320);
     at += RECORD_CALLDATA_BYTES;
   }
   return out;
@@ -60,7 +64,7 @@ export function encodeRecordBatch(seq: bigint, records: readonly QueryRecordStru
 const TX_BASE_GAS = 21_000n;
 /** recordBatch's execution outside the per-record loop, with room to spare (measured: up to ~30,000 for a provider's first batch, which writes a cold slot). */
 const EXEC_BASE_GAS = 40_000n;
-/** Execution gas per record: one log4 of 288 bytes, two keccaks, calldata copies (measured 4,750–5,050). */
+/** Execution gas per record: one log4 of 320 bytes, two keccaks, calldata copies (measured 4,750–5,050 with v1's 288-byte log; re-measured below). */
 const EXEC_GAS_PER_RECORD = 6_000n;
 /** The per-transaction gas cap of EIP-7825 (Osaka): a limit above it is refused. */
 const TX_GAS_CAP = 1n << 24n;

@@ -1,7 +1,9 @@
 /**
  * The compliance report per member: what each asked, what it was answered or refused, what it
- * served, and what it contributes, from the ledger's records and the registry's state.
+ * served, and what it contributes, from the ledger's records and the registry's state. There are no
+ * hits in it: hits stay with the querier and never reach the chain (DESIGN I-7).
  */
+import { LookupKind } from "./eip712.ts";
 import { QueryOutcome } from "./outcomes.ts";
 import type { AuditRecord } from "./audit.ts";
 import type { CategoryInfo, ContributionInfo, MemberInfo } from "./view.ts";
@@ -25,29 +27,27 @@ export interface MemberReportRow {
   denied: number;
   /** Queries this member answered or refused as provider. */
   served: number;
-  /** Items in this member's answered queries. */
-  itemsAsked: number;
-  /** Hits in this member's answered queries. */
-  hits: number;
-  /** hits / itemsAsked (0 when nothing was asked). */
-  hitRate: number;
+  /** Blinded elements providers evaluated for this member (answered Evaluate queries, padding included). */
+  itemsEvaluated: number;
+  /** Answered Fetch queries this member sent (real and cover fetches alike: the ledger cannot tell them apart). */
+  fetches: number;
   /** Live entries this member published, per category name (0 when it published none). */
   contributions: Record<string, number>;
 }
 
 /** The per-member report over `records` (already filtered by time, querier, provider or category as wanted). */
-export function memberReport(records: readonly Pick<AuditRecord, "querier" | "provider" | "outcome" | "itemCount" | "hitCount">[], consortium: ReportConsortium): MemberReportRow[] {
+export function memberReport(records: readonly Pick<AuditRecord, "querier" | "provider" | "outcome" | "kind" | "itemCount">[], consortium: ReportConsortium): MemberReportRow[] {
   const categories = consortium.categories();
   return consortium.allMembers().map((m) => {
     const made = records.filter((r) => r.querier === m.address);
     const answered = made.filter((r) => r.outcome === QueryOutcome.Answered);
     const served = records.filter((r) => r.provider === m.address);
-    const itemsAsked = answered.reduce((sum, r) => sum + r.itemCount, 0);
-    const hits = answered.reduce((sum, r) => sum + r.hitCount, 0);
+    const itemsEvaluated = answered.reduce((sum, r) => (r.kind === LookupKind.Evaluate ? sum + r.itemCount : sum), 0);
+    const fetches = answered.filter((r) => r.kind === LookupKind.Fetch).length;
     const contributions = Object.fromEntries(categories.map((c) => [c.name, Number(consortium.contribution(m.address, c.id)?.liveCount ?? 0n)]));
     return {
       member: m.name, address: m.address, queriesMade: made.length, answered: answered.length, denied: made.length - answered.length,
-      served: served.length, itemsAsked, hits, hitRate: itemsAsked === 0 ? 0 : hits / itemsAsked, contributions,
+      served: served.length, itemsEvaluated, fetches, contributions,
     };
   });
 }

@@ -15,6 +15,12 @@ export interface MemberInfo {
   peerId: string;
   status: number;
   joinedAt: number;
+  /** The member's OPRF public key in force (32 bytes, 0x-hex); for a candidate, the key it was proposed with. */
+  oprfKey: string;
+  /** Epoch of `oprfKey` (for a candidate: the epoch its key takes at admission). */
+  keyEpoch: number;
+  /** Unix seconds from which `oprfKey` is in force; 0 for a candidate. */
+  keyRotatedAt: number;
 }
 
 /** A category and its reciprocity policy. */
@@ -28,7 +34,10 @@ export interface CategoryInfo {
 /** A member's latest contribution snapshot for one category. */
 export interface ContributionInfo {
   liveCount: bigint;
-  root: string;
+  /** keccak256 of the member's base tag filter bytes for the category (0x-hex). */
+  filterHash: string;
+  /** The member's key epoch the filter was built under. */
+  keyEpoch: number;
   publishedAt: number;
 }
 
@@ -55,19 +64,21 @@ export interface ConsortiumViewHealth {
   lastError?: string;
 }
 
-const REGISTRY_MEMBER_EVENTS = new Set(["MemberProposed", "MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved"]);
+const REGISTRY_MEMBER_EVENTS = new Set(["MemberProposed", "MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved", "OprfKeyRotated"]);
 const REGISTRY_CATEGORY_EVENTS = new Set(["CategoryAdded", "CategoryRetired", "PolicySet"]);
 
 /**
  * The node's cache of what the chain says about the consortium: members (by address and by
- * PeerId), categories with their policy, the pepper epoch, and every member's latest contribution.
+ * PeerId) with every OPRF key each held per key epoch, categories with their policy, the key epoch
+ * length, and every member's latest contribution.
  *
  * It loads a consistent snapshot at one block, then follows events block range by block range
  * with plain eth_getLogs polling (no client-specific subscriptions). After an RPC outage it
  * resumes from the last block it processed, so no event is skipped; after a restart it reloads.
- * Emits "memberChanged" (MemberInfo) when a member's status changes.
+ * Emits "memberChanged" (MemberInfo) when a member's status changes, "keyRotated" (MemberInfo) when
+ * a member's OPRF key changes (a rotation, or a re-admission under a new key).
  */
-export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; synced: [number] }> {
+export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; keyRotated: [MemberInfo]; synced: [number] }> {
   private readonly opts: Required<ConsortiumViewOptions>;
   private readonly modules: ConsortiumViewModules;
   private readonly log: Logger;
@@ -75,7 +86,9 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
   private readonly addressByPeerId = new Map<string, string>();
   private readonly categoriesById = new Map<number, CategoryInfo>();
   private readonly contributionsByKey = new Map<string, ContributionInfo>();
-  private epoch = 0;
+  /** OPRF keys by member address, then key epoch: every key a member held in force. */
+  private readonly oprfKeysByMember = new Map<string, Map<number, string>>();
+  private keyEpochLengthSeconds = 0;
   private syncedBlock = -1;
   private lastSyncAtMs = 0;
   private lastError: string | undefined;
@@ -174,9 +187,17 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     return new Map(this.categories().filter((c) => c.active).map((c) => [c.name, c.id]));
   }
 
-  /** The current pepper epoch. */
-  pepperEpoch(): number {
-    return this.epoch;
+  /**
+   * The OPRF public key (0x-hex) `address` held in `keyEpoch`, from the registry's state and
+   * events (no RPC per call); undefined when it held none, or it has not been seen yet.
+   */
+  oprfKeyAt(address: string, keyEpoch: number): string | undefined {
+    return this.oprfKeysByMember.get(normalizeAddress(address))?.get(keyEpoch);
+  }
+
+  /** Seconds after which a member should rotate its OPRF key (governance; nodes report an older key). */
+  keyEpochLength(): number {
+    return this.keyEpochLengthSeconds;
   }
 
   /** A member's latest contribution for a category, if it published one. */
@@ -224,14 +245,24 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     try {
       const blockTag = await this.modules.provider.getBlockNumber();
       const overrides = { blockTag };
-      const [memberCount, categoryCount, epoch] = await Promise.all([
+      const [memberCount, categoryCount, keyEpochLength] = await Promise.all([
         registry.memberCount(overrides),
         registry.categoryCount(overrides),
-        registry.pepperEpoch(overrides),
+        registry.keyEpochLength(overrides),
       ]);
       // Read everything first, so that a failed (re)load leaves the state as it was.
       const members: MemberInfo[] = [];
       for (let index = 0n; index < memberCount; index++) members.push(toMemberInfo(await registry.memberAt(index, overrides)));
+      // Key history: a member rotates every few months, so a handful of reads each.
+      const oprfKeys = new Map<string, Map<number, string>>();
+      for (const m of members) {
+        const keys = new Map<number, string>();
+        for (let epoch = 1; epoch <= m.keyEpoch; epoch++) {
+          const key = (await registry.oprfKeyOf(m.address, epoch, overrides)).toLowerCase();
+          if (!ZERO_KEY.test(key)) keys.set(epoch, key);
+        }
+        oprfKeys.set(m.address, keys);
+      }
       const categories: CategoryInfo[] = [];
       for (let id = 1; id <= Number(categoryCount); id++) categories.push(await this.readCategory(id, blockTag));
       const snapshots = new Map<string, ContributionInfo>();
@@ -241,7 +272,8 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
           if (snapshot.publishedAt > 0n) {
             snapshots.set(contributionKey(m.address, c.id), {
               liveCount: snapshot.liveCount,
-              root: snapshot.root,
+              filterHash: snapshot.filterHash.toLowerCase(),
+              keyEpoch: Number(snapshot.keyEpoch),
               publishedAt: Number(snapshot.publishedAt),
             });
           }
@@ -253,11 +285,13 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       this.addressByPeerId.clear();
       this.categoriesById.clear();
       this.contributionsByKey.clear();
+      this.oprfKeysByMember.clear();
+      for (const [address, keys] of oprfKeys) this.oprfKeysByMember.set(address, keys);
       for (const m of members) this.putMember(m);
       this.settlePeerIds(peerIdOwners);
       for (const c of categories) this.categoriesById.set(c.id, c);
       for (const [key, snapshot] of snapshots) this.contributionsByKey.set(key, snapshot);
-      this.epoch = Number(epoch);
+      this.keyEpochLengthSeconds = Number(keyEpochLength);
       this.markSynced(blockTag);
       this.lastError = undefined;
       this.log.info({ block: blockTag, members: this.members.size, categories: this.categoriesById.size }, "consortium view loaded");
@@ -302,7 +336,10 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       if (!parsed) continue;
       if (REGISTRY_MEMBER_EVENTS.has(parsed.name)) touchedMembers.add(getAddress(parsed.args[0] as string));
       else if (REGISTRY_CATEGORY_EVENTS.has(parsed.name)) touchedCategories.add(Number(parsed.args[0]));
-      else if (parsed.name === "PepperEpochRotated") this.epoch = Number(parsed.args[0]);
+      else if (parsed.name === "KeyEpochLengthSet") this.keyEpochLengthSeconds = Number(parsed.args[0]);
+      // A key comes into force at an activation or a rotation; the events carry (epoch, key).
+      if (parsed.name === "MemberActivated") this.putOprfKey(getAddress(parsed.args[0] as string), Number(parsed.args[4]), parsed.args[3] as string);
+      else if (parsed.name === "OprfKeyRotated") this.putOprfKey(getAddress(parsed.args[0] as string), Number(parsed.args[1]), parsed.args[2] as string);
     }
     const touchedPeerIds = new Set<string>();
     for (const address of touchedMembers) {
@@ -315,16 +352,21 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
         this.log.info({ member: address, status: after.status, block: toBlock }, "member status changed");
         this.emit("memberChanged", after);
       }
+      if (before !== undefined && (before.keyEpoch !== after.keyEpoch || before.oprfKey !== after.oprfKey) && after.keyRotatedAt > 0) {
+        this.log.info({ member: address, keyEpoch: after.keyEpoch, block: toBlock }, "member OPRF key rotated");
+        this.emit("keyRotated", after);
+      }
     }
     this.settlePeerIds(await this.readPeerIdOwners([...this.members.values()], touchedPeerIds, toBlock));
     for (const id of touchedCategories) this.categoriesById.set(id, await this.readCategory(id, toBlock));
     for (const log of sortLogs(contributionLogs)) {
       const parsed = contributions.interface.parseLog(log);
       if (parsed?.name !== "ContributionPublished") continue;
-      const [member, categoryId, liveCount, root, publishedAt] = parsed.args as unknown as [string, bigint, bigint, string, bigint];
+      const [member, categoryId, keyEpoch, liveCount, filterHash, publishedAt] = parsed.args as unknown as [string, bigint, bigint, bigint, string, bigint];
       this.contributionsByKey.set(contributionKey(getAddress(member), Number(categoryId)), {
         liveCount,
-        root,
+        filterHash: filterHash.toLowerCase(),
+        keyEpoch: Number(keyEpoch),
         publishedAt: Number(publishedAt),
       });
     }
@@ -344,6 +386,15 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
         quotaRatioBps: policy.quotaRatioBps,
       },
     };
+  }
+
+  private putOprfKey(address: string, keyEpoch: number, key: string): void {
+    let keys = this.oprfKeysByMember.get(address);
+    if (keys === undefined) {
+      keys = new Map();
+      this.oprfKeysByMember.set(address, keys);
+    }
+    keys.set(keyEpoch, key.toLowerCase());
   }
 
   private putMember(info: MemberInfo): void {
@@ -387,8 +438,13 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
   }
 }
 
-function toMemberInfo(m: { account: string; name: string; peerId: string; status: bigint; joinedAt: bigint }): MemberInfo {
-  return { address: getAddress(m.account), name: m.name, peerId: hexlify(m.peerId).toLowerCase(), status: Number(m.status), joinedAt: Number(m.joinedAt) };
+const ZERO_KEY = /^0x0{64}$/;
+
+function toMemberInfo(m: { account: string; name: string; peerId: string; status: bigint; joinedAt: bigint; oprfKey: string; keyEpoch: bigint; keyRotatedAt: bigint }): MemberInfo {
+  return {
+    address: getAddress(m.account), name: m.name, peerId: hexlify(m.peerId).toLowerCase(), status: Number(m.status), joinedAt: Number(m.joinedAt),
+    oprfKey: m.oprfKey.toLowerCase(), keyEpoch: Number(m.keyEpoch), keyRotatedAt: Number(m.keyRotatedAt),
+  };
 }
 
 function normalizeAddress(address: string): string {

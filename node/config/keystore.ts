@@ -7,11 +7,14 @@ import { DATA_DIR_LAYOUT } from "./options.ts";
 import { readFileIfExists, writeFileAtomic } from "./files.ts";
 
 const PEPPER_BYTES = 32;
+/** An OPRF secret key: one ristretto255 scalar (RFC 9497 SerializeScalar). */
+const OPRF_SECRET_KEY_BYTES = 32;
 
 /**
  * The secrets of one node, each in its own 0600 file under `<dataDir>/keys`: the member's EVM key
- * (which also derives the libp2p identity), the local API bearer token and the consortium pepper
- * per epoch. Nothing here is ever logged; errors name files, never contents.
+ * (which also derives the libp2p identity), the local API bearer token, the member's OPRF secret
+ * key per key epoch, and (until the integration removes it) the consortium pepper per epoch.
+ * Nothing here is ever logged; errors name files, never contents.
  */
 export class KeyStore {
   private readonly dir: string;
@@ -87,17 +90,39 @@ export class KeyStore {
 
   /** Epochs whose pepper this node holds, ascending. */
   async pepperEpochs(): Promise<number[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch {
-      return [];
+    return this.epochsOf(DATA_DIR_LAYOUT.pepperPrefix);
+  }
+
+  /**
+   * Stores the OPRF secret key of a key epoch (32 bytes as hex, with or without 0x); refuses to
+   * overwrite a different one: a key once published for an epoch must stay the one that answers.
+   */
+  async putOprfKey(keyEpoch: number, secretHex: string): Promise<void> {
+    checkKeyEpoch(keyEpoch);
+    const secretKey = parseOprfSecret(secretHex, keyEpoch);
+    const existing = await this.oprfKey(keyEpoch);
+    if (existing) {
+      if (Buffer.from(existing).equals(Buffer.from(secretKey))) return;
+      throw new RiskshareError("E_CONFIG", "a different OPRF key for this key epoch is already stored", { keyEpoch });
     }
-    return names
-      .map((name) => /^pepper-(\d+)\.key$/.exec(name)?.[1])
-      .filter((epoch): epoch is string => epoch !== undefined)
-      .map(Number)
-      .sort((a, b) => a - b);
+    await writeFileAtomic(this.oprfKeyPath(keyEpoch), `${hexlify(secretKey)}\n`);
+  }
+
+  /** The OPRF secret key of a key epoch, or undefined when this node does not hold it. */
+  async oprfKey(keyEpoch: number): Promise<Uint8Array | undefined> {
+    checkKeyEpoch(keyEpoch);
+    const content = await readFileIfExists(this.oprfKeyPath(keyEpoch));
+    if (!content) return undefined;
+    try {
+      return parseOprfSecret(content.toString("utf8").trim(), keyEpoch);
+    } catch (err) {
+      throw new RiskshareError("E_CONFIG", "the OPRF key file is damaged", { keyEpoch }, { cause: err });
+    }
+  }
+
+  /** Key epochs whose OPRF secret key this node holds, ascending. */
+  async oprfKeyEpochs(): Promise<number[]> {
+    return this.epochsOf(DATA_DIR_LAYOUT.oprfKeyPrefix);
   }
 
   /** Re-applies 0600 to every key file (after a restore from backup, say). */
@@ -113,6 +138,26 @@ export class KeyStore {
     return join(this.dir, DATA_DIR_LAYOUT.apiToken);
   }
 
+  private oprfKeyPath(keyEpoch: number): string {
+    return join(this.dir, `${DATA_DIR_LAYOUT.oprfKeyPrefix}${keyEpoch}.key`);
+  }
+
+  /** The epochs of the `<prefix><epoch>.key` files, ascending. */
+  private async epochsOf(prefix: string): Promise<number[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const pattern = new RegExp(`^${prefix}(\\d+)\\.key$`);
+    return names
+      .map((name) => pattern.exec(name)?.[1])
+      .filter((epoch): epoch is string => epoch !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
   private pepperPath(epoch: number): string {
     return join(this.dir, `${DATA_DIR_LAYOUT.pepperPrefix}${epoch}.key`);
   }
@@ -121,6 +166,20 @@ export class KeyStore {
     const content = await readFileIfExists(this.nodeKeyPath);
     return content ? parseKey(content.toString("utf8").trim(), this.nodeKeyPath) : undefined;
   }
+}
+
+function checkKeyEpoch(keyEpoch: number): void {
+  if (!Number.isSafeInteger(keyEpoch) || keyEpoch < 1 || keyEpoch > 0xffff_ffff) {
+    throw new RiskshareError("E_BAD_INPUT", "a key epoch is an integer from 1 to 2^32 - 1", { keyEpoch });
+  }
+}
+
+function parseOprfSecret(hex: string, keyEpoch: number): Uint8Array {
+  const digits = hex.startsWith("0x") ? hex.slice(2) : hex;
+  if (!/^[0-9a-fA-F]*$/.test(digits) || digits.length !== OPRF_SECRET_KEY_BYTES * 2) {
+    throw new RiskshareError("E_BAD_INPUT", `an OPRF secret key is ${OPRF_SECRET_KEY_BYTES} bytes of hex`, { keyEpoch });
+  }
+  return getBytes(`0x${digits}`);
 }
 
 function parseKey(hex: string, where: string): Wallet {

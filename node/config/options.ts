@@ -14,6 +14,8 @@ export const DATA_DIR_LAYOUT = {
   nodeKey: "node.key",
   apiToken: "api.token",
   pepperPrefix: "pepper-",
+  /** `oprf-<keyEpoch>.key`: the member's OPRF secret key of each key epoch (hex, 0600). */
+  oprfKeyPrefix: "oprf-",
   dbDir: "db",
   lockFile: "node.pid",
 } as const;
