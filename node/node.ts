@@ -214,7 +214,7 @@ export class RiskshareNode {
     this.peppers = pepper()({ ...components, peppers: { get: (epoch) => this.keys.pepper(epoch) }, keyAgreement: this.host.keyAgreement });
     this.pepperKeeper = new PepperKeeper(
       { selfAddress: this.wallet.address },
-      { view: this.view, keys: this.keys, store: this.store, peppers: this.peppers, logger: this.log },
+      { view: this.pepperView(), keys: this.keys, store: this.store, peppers: this.peppers, logger: this.log },
     );
     // Bound before any peer can ask: the store answers under the current epoch or not at all.
     await this.pepperKeeper.load();
@@ -251,8 +251,25 @@ export class RiskshareNode {
     void this.pepperKeeper.fetchUntilHeld(this.controller.signal);
   }
 
+  /**
+   * The chain view as the v1 pepper parts (PepperKeeper, NodeHealth) still read it: the chain names
+   * no pepper epoch any more (protocol v2), so they keep epoch 1 until they go (integration).
+   */
+  private pepperView() {
+    const view = this.view;
+    return {
+      pepperEpoch: () => 1,
+      isActive: (address: string) => view.isActive(address),
+      member: (address: string) => view.member(address),
+      allMembers: () => view.allMembers(),
+      activeMembers: () => view.activeMembers(),
+      health: () => view.health(),
+    };
+  }
+
   private async appendToOutbox(record: OutboxRecord): Promise<void> {
-    await this.outbox.append({ request: record.request, signature: record.signature, outcome: record.outcome, hitCount: record.hitCount, receivedAtMs: record.receivedAt * 1000 });
+    // The v1 lookup answers under no key epoch (0) until /riskshare/lookup/2 is wired in (integration).
+    await this.outbox.append({ request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: 0, receivedAtMs: record.receivedAt * 1000 });
     this.batcher.notifyAppended(this.outbox.backlog());
   }
 
@@ -279,7 +296,7 @@ export class RiskshareNode {
   private async startApi(): Promise<void> {
     this.nodeHealth = new NodeHealth(
       { address: this.wallet.address },
-      { view: this.view, ledger: this.batcher, outbox: this.outbox, host: this.host, pepper: { held: () => this.pepperKeeper.hasher !== undefined } },
+      { view: this.pepperView(), ledger: this.batcher, outbox: this.outbox, host: this.host, pepper: { held: () => this.pepperKeeper.hasher !== undefined } },
     );
     const defaultRegion = this.config.identity.defaultRegion;
     assertPhoneRegion(defaultRegion);

@@ -8,7 +8,9 @@ export type OutboxLevel = AbstractSublevel<any, any, string, StoredRecord | Pend
 /** A ledger record as stored: bigints as decimal strings. */
 interface StoredRecord {
   querier: string; provider: string; categoryMask: string; itemCount: number; itemsCommitment: string; nonce: string; deadline: string;
-  signature: string; outcome: number; hitCount: number; receivedAtMs: number;
+  signature: string; outcome: number; receivedAtMs: number;
+  /** LookupKind and the key epoch answered under (protocol v2); absent in records written before, read as 0. */
+  kind?: number; keyEpoch?: number;
 }
 
 /** A batch bound to a sequence number before its transaction is sent. */
@@ -172,13 +174,17 @@ function toStored(record: LedgerRecord): StoredRecord {
   const r = record.request;
   return {
     querier: r.querier, provider: r.provider, categoryMask: r.categoryMask.toString(), itemCount: r.itemCount, itemsCommitment: r.itemsCommitment,
-    nonce: r.nonce, deadline: r.deadline.toString(), signature: record.signature, outcome: record.outcome, hitCount: record.hitCount, receivedAtMs: record.receivedAtMs,
+    nonce: r.nonce, deadline: r.deadline.toString(), signature: record.signature, outcome: record.outcome, receivedAtMs: record.receivedAtMs,
+    kind: r.kind, keyEpoch: record.keyEpoch,
   };
 }
 
 function fromStored(s: StoredRecord): LedgerRecord {
   return {
-    request: { querier: s.querier, provider: s.provider, categoryMask: BigInt(s.categoryMask), itemCount: s.itemCount, itemsCommitment: s.itemsCommitment, nonce: s.nonce, deadline: BigInt(s.deadline) },
-    signature: s.signature, outcome: s.outcome, hitCount: s.hitCount, receivedAtMs: s.receivedAtMs,
+    request: {
+      querier: s.querier, provider: s.provider, kind: s.kind ?? 0, categoryMask: BigInt(s.categoryMask), itemCount: s.itemCount, itemsCommitment: s.itemsCommitment,
+      nonce: s.nonce, deadline: BigInt(s.deadline),
+    },
+    signature: s.signature, outcome: s.outcome, keyEpoch: s.keyEpoch ?? 0, receivedAtMs: s.receivedAtMs,
   };
 }

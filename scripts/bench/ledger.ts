@@ -45,14 +45,14 @@ function signedRecords(count: number, querier: Wallet, provider: string, chainId
   const nowMs = Date.now();
   return Array.from({ length: count }, () => {
     const request: LookupRequest = {
-      querier: querier.address, provider, categoryMask: BigInt(2 + 2 * rng.int(15)), itemCount: 1 + rng.int(1_000),
+      querier: querier.address, provider, kind: 0, categoryMask: BigInt(2 + 2 * rng.int(15)), itemCount: 1 + rng.int(1_000),
       itemsCommitment: rng.hex(32), nonce: rng.hex(32), deadline: BigInt(Math.floor(nowMs / 1000) + 60),
     };
     const signature = querier.signingKey.sign(lookupRequestDigest(chainId, ledger, request)).serialized;
     const denied = rng.int(10) === 0;
     return {
       request, signature, outcome: denied ? QueryOutcome.DeniedReciprocity : QueryOutcome.Answered,
-      hitCount: denied ? 0 : rng.int(Math.min(request.itemCount, 5) + 1), receivedAtMs: nowMs,
+      keyEpoch: denied ? 0 : 1, receivedAtMs: nowMs,
     };
   });
 }
@@ -89,7 +89,7 @@ export const ledgerSuite: Suite = {
       // Dev accounts: 0 deploys, 1 records naively, 2 through the batcher, 3 is the querier.
       const [naiveKey, batchedKey, querierKey] = [1, 2, 3].map((i) => new Wallet(devAccount(i).privateKey));
       const deployment = await deployConsortium(connectSigner(new Wallet(devAccount(0).privateKey), provider), {
-        founders: [naiveKey!, batchedKey!, querierKey!].map((w, i) => ({ address: w.address, name: `Bench member ${i + 1}`, peerId: rng.hex(38) })),
+        founders: [naiveKey!, batchedKey!, querierKey!].map((w, i) => ({ address: w.address, name: `Bench member ${i + 1}`, peerId: rng.hex(38), oprfKey: rng.hex(32) })),
       }, silentLogger());
       const ledgerAddress = getAddress(deployment.addresses.ledger);
 

@@ -14,7 +14,7 @@ import {
   connectChain, connectContracts, connectSigner, deployConsortium, DEFAULT_CATEGORIES, DEFAULT_POLICY, type CategoryPolicyInput, type ContractAddresses, type DeploymentResult,
 } from "../../node/chain/index.ts";
 import { KeyStore, newConfig, saveConfig, updateConfig } from "../../node/config/index.ts";
-import { DEFAULT_NORMALISE_OPTIONS } from "../../node/identity/index.ts";
+import { createVoprf, DEFAULT_NORMALISE_OPTIONS } from "../../node/identity/index.ts";
 import { peerIdBytes, peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { silentLogger, type Logger } from "../../node/logger.ts";
 import { DEV_MNEMONIC, freePort } from "./chain.ts";
@@ -33,6 +33,8 @@ export interface DevMember {
   peerId: string;
   /** 0x-hex PeerId bytes as the registry stores them. */
   peerIdHex: string;
+  /** Its OPRF public key of key epoch 1 (0x-hex), the secret half in keys/oprf-1.key. */
+  oprfKey: string;
   /** Its libp2p listen address, with /p2p/<PeerId>. */
   multiaddr: string;
 }
@@ -56,6 +58,9 @@ export async function createMember(opts: CreateMemberOptions): Promise<DevMember
   const keys = new KeyStore({ dataDir: opts.dataDir });
   await keys.initNodeKey(account.privateKey);
   await keys.initApiToken();
+  const voprf = await createVoprf();
+  const { secretKey: oprfSecretKey, publicKey: oprfPublicKey } = voprf.generateKeyPair();
+  await keys.putOprfKey(1, hexlify(oprfSecretKey));
   const port = await freePort();
   const peerId = peerIdFromEvmKey(account.privateKey);
   await saveConfig(opts.dataDir, newConfig({
@@ -67,7 +72,7 @@ export async function createMember(opts: CreateMemberOptions): Promise<DevMember
   }));
   return {
     name: opts.name, dataDir: opts.dataDir, address: account.address, privateKey: account.privateKey,
-    peerId: peerId.toString(), peerIdHex: hexlify(peerIdBytes(peerId)),
+    peerId: peerId.toString(), peerIdHex: hexlify(peerIdBytes(peerId)), oprfKey: hexlify(oprfPublicKey),
     multiaddr: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId.toString()}`,
   };
 }
@@ -111,15 +116,16 @@ export async function deployFor(founders: readonly DevMember[], opts: DeployForO
     const deployer = connectSigner(new Wallet(devAccount(opts.deployerIndex ?? 0).privateKey), connection.provider);
     const policy = opts.policy ?? DEFAULT_POLICY;
     const result = await deployConsortium(deployer, {
-      founders: founders.map((m) => ({ address: m.address, name: m.name, peerId: m.peerIdHex })),
+      founders: founders.map((m) => ({ address: m.address, name: m.name, peerId: m.peerIdHex, oprfKey: m.oprfKey })),
       regulators: opts.regulators ?? [],
       categories: DEFAULT_CATEGORIES.map((name) => ({ name, policy })),
       ...(opts.quorumNumerator === undefined ? {} : { quorumNumerator: opts.quorumNumerator }),
       ...(opts.quorumDenominator === undefined ? {} : { quorumDenominator: opts.quorumDenominator }),
       ...(opts.votingPeriodSeconds === undefined ? {} : { votingPeriodSeconds: opts.votingPeriodSeconds }),
     }, opts.logger ?? silentLogger());
-    const { registry } = connectContracts(result.addresses, connection.provider);
-    const pepperEpoch = Number(await registry.pepperEpoch());
+    // The chain names no pepper epoch any more (protocol v2); the v1 pepper stays at epoch 1 until
+    // the devnet is rewired onto the OPRF keys (integration).
+    const pepperEpoch = 1;
     const pepper = randomBytes(32);
     for (const founder of founders) {
       await writeContracts(founder.dataDir, result.addresses);

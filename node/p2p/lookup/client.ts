@@ -4,7 +4,7 @@
  */
 import type { DialTarget } from "@libp2p/interface";
 import { randomBytes } from "node:crypto";
-import { checksumAddress, itemsCommitment, type LookupAnswer, type LookupRequest } from "../../chain/index.ts";
+import { checksumAddress, LookupKind, type LookupRequest } from "../../chain/index.ts";
 import { assertArgument, ERROR_HINTS, type ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import { isCategoryId } from "../../policy/index.ts";
@@ -16,10 +16,10 @@ import { secp256k1KeyOf, tryPeerIdToAddress } from "../identity.ts";
 import type { LookupComponents } from "./components.ts";
 import { LOOKUP_PROTOCOL, MAX_ITEMS_PER_REQUEST } from "./constants.ts";
 import {
-  lookupItem, lookupRequestFrame, lookupResponseFrame, maskOfCategories, toWireRequest, type LookupItem, type LookupResponseFrame, type LookupResult,
+  lookupItem, lookupRequestFrame, lookupResponseFrame, maskOfCategories, signedAnswerOf, toWireRequest, type LookupAnswerWire, type LookupItem, type LookupResponseFrame, type LookupResult,
 } from "./messages.ts";
 import type { LookupOptions } from "./options.ts";
-import { countHits, resultsDigest } from "./results.ts";
+import { countHits, itemsCommitment, resultsDigest } from "./results.ts";
 import type { LookupSigning } from "./signing.ts";
 
 /** What to ask one provider. */
@@ -47,7 +47,7 @@ export interface AnsweredLookup {
   request: LookupRequest;
   signature: string;
   blinding: string;
-  answer: LookupAnswer;
+  answer: LookupAnswerWire;
   answerSignature: string;
   results: LookupResult[];
 }
@@ -163,6 +163,7 @@ export class LookupClient {
     const request: LookupRequest = {
       querier: this.signing.address,
       provider: providerAddress,
+      kind: LookupKind.Evaluate,
       categoryMask: maskOfCategories(query.categoryIds),
       itemCount: query.items.length,
       itemsCommitment: itemsCommitment(blinding, query.items.map((item) => item.hash)),
@@ -184,7 +185,7 @@ export class LookupClient {
     const { answer, answerSignature, results } = reply;
     if (answer.queryId.toLowerCase() !== queryId) return fail("E_PROTOCOL", "the answer is for another query");
     if (checksumAddress(answer.provider) !== providerAddress) return fail("E_BAD_SIGNATURE", "the answer names another provider");
-    if (!this.signing.isAnswerSignedBy(answer, answerSignature, providerKey)) return fail("E_BAD_SIGNATURE", "the answer is not signed by the provider");
+    if (!this.signing.isAnswerSignedBy(signedAnswerOf(answer, built.request.itemCount), answerSignature, providerKey)) return fail("E_BAD_SIGNATURE", "the answer is not signed by the provider");
     if (results.length !== built.items.length) return fail("E_PROTOCOL", "the answer does not have one result per item");
     if (resultsDigest(results) !== answer.resultsDigest.toLowerCase()) return fail("E_PROTOCOL", "the results do not match the signed digest");
     if (countHits(results) !== answer.hitCount) return fail("E_PROTOCOL", "the signed hit count does not match the results");

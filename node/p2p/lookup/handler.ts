@@ -17,7 +17,7 @@
  * that append resolved writes the answer (I-5). Every refusal of a parsed request is recorded too.
  */
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
-import { checksumAddress, itemsCommitment, QueryOutcome, type LookupAnswer, type LookupRequest, type QueryOutcomeCode } from "../../chain/index.ts";
+import { checksumAddress, QueryOutcome, type LookupRequest, type QueryOutcomeCode } from "../../chain/index.ts";
 import { isRiskshareError, RiskshareError, type ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import { RECIPROCITY_ERROR_CODES, reciprocityError, reciprocityOutcome } from "../../policy/index.ts";
@@ -29,10 +29,10 @@ import { secp256k1KeyOf } from "../identity.ts";
 import { activeMember } from "../membership.ts";
 import type { LookupComponents } from "./components.ts";
 import {
-  categoriesOfMask, fromWireRequest, lookupRequestFrame, lookupResponseFrame, lookupResult, type LookupItem, type LookupResponseFrame, type LookupResult,
+  categoriesOfMask, fromWireRequest, lookupRequestFrame, lookupResponseFrame, lookupResult, signedAnswerOf, type LookupAnswerWire, type LookupItem, type LookupResponseFrame, type LookupResult,
 } from "./messages.ts";
 import type { LookupOptions } from "./options.ts";
-import { countHits, resultsDigest } from "./results.ts";
+import { countHits, itemsCommitment, resultsDigest } from "./results.ts";
 import type { LookupSigning } from "./signing.ts";
 
 /** A request that passed the schema, with what the checks derive from it. */
@@ -156,8 +156,8 @@ export class LookupProvider {
       checkResults(results, items.length);
       // 7. sign the answer
       const hitCount = countHits(results);
-      const answer: LookupAnswer = { queryId, provider: this.signing.address, resultsDigest: resultsDigest(results), hitCount };
-      const answerSignature = await this.signing.signAnswer(answer);
+      const answer: LookupAnswerWire = { queryId, provider: this.signing.address, resultsDigest: resultsDigest(results), hitCount };
+      const answerSignature = await this.signing.signAnswer(signedAnswerOf(answer, request.itemCount));
       // 8. durable record BEFORE the answer leaves (I-5)
       signal.throwIfAborted();
       await this.components.outbox.append({ queryId, request, signature, outcome: QueryOutcome.Answered, hitCount, receivedAt });

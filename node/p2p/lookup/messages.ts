@@ -4,7 +4,7 @@
  * precision past 2^53). Unknown keys are refused.
  */
 import { z } from "zod";
-import type { LookupRequest } from "../../chain/index.ts";
+import { LookupKind, type LookupAnswer, type LookupRequest } from "../../chain/index.ts";
 import { MAX_CATEGORY_ID } from "../../policy/index.ts";
 import { errorFrame, type ErrorFrame } from "../frames.ts";
 import { MAX_ITEMS_PER_REQUEST, MAX_PROVIDER_REF_CHARS, MAX_REASON_CHARS } from "./constants.ts";
@@ -98,14 +98,24 @@ export type LookupAnswerWire = z.infer<typeof lookupAnswer>;
 export type AnswerFrame = z.infer<typeof answerFrame>;
 export type LookupResponseFrame = z.infer<typeof lookupResponseFrame>;
 
-/** The typed request a wire request stands for. */
+/** The typed request a wire request stands for (this v1 wire carries hashed items: signed as an Evaluate, kind 0). */
 export function fromWireRequest(wire: WireLookupRequest): LookupRequest {
-  return { ...wire, categoryMask: BigInt(wire.categoryMask), deadline: BigInt(wire.deadline) };
+  return { ...wire, kind: LookupKind.Evaluate, categoryMask: BigInt(wire.categoryMask), deadline: BigInt(wire.deadline) };
 }
 
-/** The wire form of a typed request. */
+/** The wire form of a typed request (the v1 wire has no kind). */
 export function toWireRequest(request: LookupRequest): WireLookupRequest {
-  return { ...request, categoryMask: request.categoryMask.toString(), deadline: request.deadline.toString() };
+  const { kind: _kind, ...fields } = request;
+  return { ...fields, categoryMask: request.categoryMask.toString(), deadline: request.deadline.toString() };
+}
+
+/**
+ * The EIP-712 LookupAnswer a v1 wire answer is signed as: the chain's v2 struct has no hit count
+ * and names a key epoch (none here: 0); the results digest stands in the answerDigest slot.
+ * Until /riskshare/lookup/2 replaces this protocol (integration).
+ */
+export function signedAnswerOf(wire: LookupAnswerWire, itemCount: number): LookupAnswer {
+  return { queryId: wire.queryId, provider: wire.provider, keyEpoch: 0, itemCount, answerDigest: wire.resultsDigest };
 }
 
 /** The category ids whose bits are set in a mask (ascending). */

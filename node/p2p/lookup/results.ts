@@ -62,3 +62,13 @@ export function countHits(results: readonly LookupResult[]): number {
   for (const result of results) if (result.hit) hits += 1;
   return hits;
 }
+
+/**
+ * keccak256(blinding ‖ item hashes): the v1 items commitment this protocol still signs. node/chain
+ * now defines only the v2 commitments (evaluateCommitment, fetchCommitment); this stays with the
+ * v1 protocol until /riskshare/lookup/2 replaces it (integration).
+ */
+export function itemsCommitment(blinding: string, itemHashes: readonly string[]): string {
+  const bytes = Buffer.concat([blinding, ...itemHashes].map((hex) => Buffer.from(hex.slice(2), "hex")));
+  return `0x${Buffer.from(keccak_256(bytes)).toString("hex")}`;
+}
