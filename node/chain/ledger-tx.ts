@@ -64,7 +64,7 @@ export function encodeRecordBatch(seq: bigint, records: readonly QueryRecordStru
 const TX_BASE_GAS = 21_000n;
 /** recordBatch's execution outside the per-record loop, with room to spare (measured: up to ~30,000 for a provider's first batch, which writes a cold slot). */
 const EXEC_BASE_GAS = 40_000n;
-/** Execution gas per record: one log4 of 320 bytes, two keccaks, calldata copies (measured 4,750–5,050 with v1's 288-byte log; re-measured below). */
+/** Execution gas per record: one log4 of 320 bytes, two keccaks, calldata copies (measured 4,750–5,050 with the 288-byte v1 log, ~300 more since; test/contracts/QueryLedger.gas.test.ts holds the limit to every batch size). */
 const EXEC_GAS_PER_RECORD = 6_000n;
 /** The per-transaction gas cap of EIP-7825 (Osaka): a limit above it is refused. */
 const TX_GAS_CAP = 1n << 24n;

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, ZeroAddress, concat, id as keccakOfText } from "ethers";
+import { AbiCoder, ZeroAddress, ZeroHash, concat, id as keccakOfText } from "ethers";
 import {
   MemberStatus,
   ProposalKind,
@@ -13,6 +13,7 @@ import {
   VOTING_PERIOD_SECONDS,
   consortiumFixture,
   nameFor,
+  oprfKeyFor,
   passProposal,
   peerIdFor,
   propose,
@@ -25,22 +26,26 @@ const { loadFixture, time } = networkHelpers;
 
 const abi = AbiCoder.defaultAbiCoder();
 
+/** A SetKeyEpochLength payload that differs from the default (90 days). */
+const ONE_DAY = { keyEpochLengthSeconds: 86_400n } as const;
+const NINETY_DAYS = 90n * 86_400n;
+
 /** A policy that differs from the fixture's. */
 const OTHER_POLICY = { minEntries: 50n, maxSnapshotAge: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 10_000n };
 
 describe("ConsortiumRegistry", function () {
   describe("deployment", function () {
-    it("starts with the admin, the quorum, the voting period and pepper epoch 1, and says so in events", async function () {
+    it("starts with the admin, the quorum, the voting period and a 90-day key epoch length, and says so in events", async function () {
       const [admin] = await ethers.getSigners();
       const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, 2, 3, VOTING_PERIOD_SECONDS]);
       const deployment = registry.deploymentTransaction();
       await expect(deployment).to.emit(registry, "AdminTransferred").withArgs(ZeroAddress, admin!.address);
       await expect(deployment).to.emit(registry, "QuorumSet").withArgs(2, 3);
-      await expect(deployment).to.emit(registry, "PepperEpochRotated").withArgs(1);
+      await expect(deployment).to.emit(registry, "KeyEpochLengthSet").withArgs(NINETY_DAYS);
       expect(await registry.admin()).to.equal(admin!.address);
       expect(await registry.quorumFraction()).to.deep.equal([2n, 3n]);
       expect(await registry.votingPeriod()).to.equal(VOTING_PERIOD_SECONDS);
-      expect(await registry.pepperEpoch()).to.equal(1n);
+      expect(await registry.keyEpochLength()).to.equal(NINETY_DAYS);
       expect(await registry.memberCount()).to.equal(0n);
       expect(await registry.activeMemberCount()).to.equal(0n);
       expect(await registry.categoryCount()).to.equal(0n);
@@ -85,41 +90,47 @@ describe("ConsortiumRegistry", function () {
     it("emits MemberActivated with joinedAt set to the block time", async function () {
       const { registry, erin } = await loadFixture(consortiumFixture);
       const peerId = peerIdFor(erin.address);
-      await expect(registry.seedMember(erin.address, "Erin Pay", peerId))
+      await expect(registry.seedMember(erin.address, "Erin Pay", peerId, oprfKeyFor(erin.address)))
         .to.emit(registry, "MemberActivated")
-        .withArgs(erin.address, "Erin Pay", peerId);
-      expect((await registry.member(erin.address)).joinedAt).to.equal(BigInt(await time.latest()));
+        .withArgs(erin.address, "Erin Pay", peerId, oprfKeyFor(erin.address), 1);
+      const record = await registry.member(erin.address);
+      expect(record.joinedAt).to.equal(BigInt(await time.latest()));
+      expect([record.oprfKey, record.keyEpoch, record.keyRotatedAt]).to.deep.equal([oprfKeyFor(erin.address), 1n, record.joinedAt]);
+      expect(await registry.oprfKeyOf(erin.address, 1)).to.equal(oprfKeyFor(erin.address));
+      expect(await registry.keyEpochOf(erin.address)).to.equal(1n);
     });
 
     it("refuses to seed a member that is invalid, known, a regulator, or whose PeerId is taken", async function () {
       const { registry, alice, erin, regulator } = await loadFixture(consortiumFixture);
       const peerId = peerIdFor(erin.address);
-      await expect(registry.connect(alice).seedMember(erin.address, "Erin", peerId))
+      await expect(registry.connect(alice).seedMember(erin.address, "Erin", peerId, oprfKeyFor(erin.address)))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
         .withArgs(alice.address);
-      await expect(registry.seedMember(ZeroAddress, "Erin", peerId))
+      await expect(registry.seedMember(ZeroAddress, "Erin", peerId, oprfKeyFor(ZeroAddress)))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidAddress")
         .withArgs(ZeroAddress);
-      await expect(registry.seedMember(alice.address, "Alice again", peerId))
+      await expect(registry.seedMember(alice.address, "Alice again", peerId, oprfKeyFor(alice.address)))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
         .withArgs(alice.address, MemberStatus.Active);
-      await expect(registry.seedMember(regulator.address, "Regulator", peerId))
+      await expect(registry.seedMember(regulator.address, "Regulator", peerId, oprfKeyFor(regulator.address)))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryRegulatorExists")
         .withArgs(regulator.address);
       for (const name of ["", "x".repeat(129)]) {
-        await expect(registry.seedMember(erin.address, name, peerId), `name of ${name.length} bytes`)
+        await expect(registry.seedMember(erin.address, name, peerId, oprfKeyFor(erin.address)), `name of ${name.length} bytes`)
           .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidName");
       }
       for (const badPeerId of ["0x", concat([peerId, peerId])]) {
-        await expect(registry.seedMember(erin.address, "Erin", badPeerId), `PeerId ${badPeerId.length} chars`)
+        await expect(registry.seedMember(erin.address, "Erin", badPeerId, oprfKeyFor(erin.address)), `PeerId ${badPeerId.length} chars`)
           .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPeerId");
       }
       const alicePeerId = peerIdFor(alice.address);
-      await expect(registry.seedMember(erin.address, "Erin", alicePeerId))
+      await expect(registry.seedMember(erin.address, "Erin", peerId, ZeroHash))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidOprfKey");
+      await expect(registry.seedMember(erin.address, "Erin", alicePeerId, oprfKeyFor(erin.address)))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
         .withArgs(alicePeerId);
       // 128 bytes of UTF-8 is the longest name (here 42 three-byte characters and 2 ASCII).
-      await expect(registry.seedMember(erin.address, "银".repeat(42) + "ab", peerId)).to.emit(registry, "MemberActivated");
+      await expect(registry.seedMember(erin.address, "银".repeat(42) + "ab", peerId, oprfKeyFor(erin.address))).to.emit(registry, "MemberActivated");
     });
 
     it("seeds regulators, who are not members", async function () {
@@ -236,7 +247,7 @@ describe("ConsortiumRegistry", function () {
       const renounced = "ConsortiumRegistryAdminRenounced";
       for (const caller of [admin, alice]) {
         const r = registry.connect(caller);
-        await expect(r.seedMember(erin.address, "Erin", peerIdFor(erin.address))).to.be.revertedWithCustomError(registry, renounced);
+        await expect(r.seedMember(erin.address, "Erin", peerIdFor(erin.address), oprfKeyFor(erin.address))).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.seedRegulator(erin.address)).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.seedCategory("new")).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.seedPolicy(1, OTHER_POLICY)).to.be.revertedWithCustomError(registry, renounced);
@@ -358,16 +369,19 @@ describe("ConsortiumRegistry", function () {
   describe("admission by vote", function () {
     it("records the candidate as Proposed and counts the proposer's vote", async function () {
       const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
-      const args = { account: erin.address, name: "Erin Pay", peerId: peerIdFor(erin.address) };
+      const args = { account: erin.address, name: "Erin Pay", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) };
       const payload = encodeProposalPayload(ProposalKind.Admit, args);
       const tx = await registry.connect(alice).propose(ProposalKind.Admit, payload);
       const expiresAt = BigInt((await tx.getBlock())!.timestamp) + VOTING_PERIOD_SECONDS;
       await expect(tx).to.emit(registry, "ProposalCreated").withArgs(1, ProposalKind.Admit, alice.address, expiresAt, 3, payload);
-      await expect(tx).to.emit(registry, "MemberProposed").withArgs(erin.address, "Erin Pay", args.peerId, 1);
+      await expect(tx).to.emit(registry, "MemberProposed").withArgs(erin.address, "Erin Pay", args.peerId, args.oprfKey, 1);
       await expect(tx).to.emit(registry, "Voted").withArgs(1, alice.address, 1);
 
       const record = await registry.member(erin.address);
       expect([record.status, record.joinedAt]).to.deep.equal([BigInt(MemberStatus.Proposed), 0n]);
+      // The candidate's key is on record for epoch 1 but not in force before the admission executes.
+      expect([record.oprfKey, record.keyEpoch, record.keyRotatedAt]).to.deep.equal([args.oprfKey, 1n, 0n]);
+      expect(await registry.oprfKeyOf(erin.address, 1)).to.equal(ZeroHash);
       expect((await registry.memberByPeerId(args.peerId)).account).to.equal(erin.address);
       expect(await registry.memberCount()).to.equal(5n);
       expect((await registry.memberAt(4)).account).to.equal(erin.address);
@@ -387,27 +401,29 @@ describe("ConsortiumRegistry", function () {
     it("makes the candidate Active once a quorum voted and anyone executes", async function () {
       const { registry, alice, bob, carol, erin, outsider } = await loadFixture(renouncedConsortiumFixture);
       const peerId = peerIdFor(erin.address);
-      const proposalId = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin Pay", peerId });
+      const proposalId = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin Pay", peerId, oprfKey: oprfKeyFor(erin.address) });
       await expect(registry.connect(bob).vote(proposalId)).to.emit(registry, "Voted").withArgs(proposalId, bob.address, 2);
       await expect(registry.connect(carol).vote(proposalId)).to.emit(registry, "Voted").withArgs(proposalId, carol.address, 3);
       const tx = registry.connect(outsider).execute(proposalId);
-      await expect(tx).to.emit(registry, "MemberActivated").withArgs(erin.address, "Erin Pay", peerId);
+      await expect(tx).to.emit(registry, "MemberActivated").withArgs(erin.address, "Erin Pay", peerId, oprfKeyFor(erin.address), 1);
       await expect(tx).to.emit(registry, "ProposalExecuted").withArgs(proposalId);
 
       const record = await registry.member(erin.address);
       expect(record.status).to.equal(MemberStatus.Active);
       expect(record.joinedAt).to.equal(BigInt(await time.latest()));
+      expect([record.keyEpoch, record.keyRotatedAt]).to.deep.equal([1n, record.joinedAt]);
+      expect(await registry.oprfKeyOf(erin.address, 1)).to.equal(oprfKeyFor(erin.address));
       expect(await registry.activeMemberCount()).to.equal(5n);
       expect((await registry.proposal(proposalId)).executed).to.equal(true);
       // The new member takes part in governance at once.
-      await expect(sendProposal(registry, erin, ProposalKind.RotatePepper, {})).to.emit(registry, "ProposalCreated");
+      await expect(sendProposal(registry, erin, ProposalKind.SetKeyEpochLength, ONE_DAY)).to.emit(registry, "ProposalCreated");
     });
 
     it("refuses to propose a known account, a regulator, or invalid fields", async function () {
       const { registry, alice, bob, erin, regulator } = await loadFixture(renouncedConsortiumFixture);
       const peerId = peerIdFor(erin.address);
       const admit = (account: string, name = "Erin", candidatePeerId = peerId) =>
-        sendProposal(registry, alice, ProposalKind.Admit, { account, name, peerId: candidatePeerId });
+        sendProposal(registry, alice, ProposalKind.Admit, { account, name, peerId: candidatePeerId, oprfKey: oprfKeyFor(account) });
       await expect(admit(bob.address))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
         .withArgs(bob.address, MemberStatus.Active);
@@ -417,7 +433,7 @@ describe("ConsortiumRegistry", function () {
       await expect(admit(ZeroAddress))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidAddress")
         .withArgs(ZeroAddress);
-      await expect(registry.connect(alice).propose(ProposalKind.Admit, abi.encode(["address", "string", "bytes"], [erin.address, "", peerId])))
+      await expect(registry.connect(alice).propose(ProposalKind.Admit, abi.encode(["address", "string", "bytes", "bytes32"], [erin.address, "", peerId, oprfKeyFor(erin.address)])))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidName");
       await expect(admit(erin.address, "Erin", "0x")).to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPeerId");
       await expect(admit(erin.address, "Erin", peerIdFor(bob.address)))
@@ -428,15 +444,15 @@ describe("ConsortiumRegistry", function () {
       await expect(admit(erin.address))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
         .withArgs(erin.address, MemberStatus.Proposed);
-      await expect(registry.connect(bob).seedMember(erin.address, "Erin", peerId))
+      await expect(registry.connect(bob).seedMember(erin.address, "Erin", peerId, oprfKeyFor(erin.address)))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryAdminRenounced");
     });
 
     it("keeps a pending candidate's PeerId for it while the proposal is open", async function () {
       const { registry, alice, erin, frank } = await loadFixture(renouncedConsortiumFixture);
       const peerId = peerIdFor(erin.address);
-      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId });
-      await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: frank.address, name: "Frank", peerId }))
+      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId, oprfKey: oprfKeyFor(erin.address) });
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: frank.address, name: "Frank", peerId, oprfKey: oprfKeyFor(frank.address) }))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
         .withArgs(peerId);
       await expect(sendProposal(registry, alice, ProposalKind.AddRegulator, { account: erin.address }))
@@ -447,14 +463,14 @@ describe("ConsortiumRegistry", function () {
     it("lets a lapsed candidacy be proposed again, and releases its PeerId", async function () {
       const { registry, alice, bob, carol, erin, frank } = await loadFixture(renouncedConsortiumFixture);
       const peerId = peerIdFor(erin.address);
-      const first = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId });
+      const first = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId, oprfKey: oprfKeyFor(erin.address) });
       await time.increase(VOTING_PERIOD_SECONDS);
       // Erin's candidacy lapsed: Frank may claim the PeerId, and Erin may stand again with another.
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: frank.address, name: "Frank", peerId });
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: frank.address, name: "Frank", peerId, oprfKey: oprfKeyFor(frank.address) });
       expect((await registry.memberByPeerId(peerId)).account).to.equal(frank.address);
       const secondPeerId = peerIdFor(erin.address, 1);
       const second = await passProposal(registry, [alice, bob, carol, frank], ProposalKind.Admit, {
-        account: erin.address, name: "Erin", peerId: secondPeerId,
+        account: erin.address, name: "Erin", peerId: secondPeerId, oprfKey: oprfKeyFor(erin.address, 1),
       });
       expect(second).to.equal(first + 2n);
       expect((await registry.member(erin.address)).status).to.equal(MemberStatus.Active);
@@ -474,8 +490,12 @@ describe("ConsortiumRegistry", function () {
       const oldPeerId = peerIdFor(dave.address);
       expect((await registry.memberByPeerId(oldPeerId)).status).to.equal(MemberStatus.Removed);
       const newPeerId = peerIdFor(dave.address, 1);
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: dave.address, name: "Dave 2", peerId: newPeerId });
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: dave.address, name: "Dave 2", peerId: newPeerId, oprfKey: oprfKeyFor(dave.address, 1) });
       expect((await registry.member(dave.address)).status).to.equal(MemberStatus.Active);
+      // Key epochs run on across the re-admission: epoch 1's key stays what it was.
+      expect((await registry.member(dave.address)).keyEpoch).to.equal(2n);
+      expect(await registry.oprfKeyOf(dave.address, 1)).to.equal(oprfKeyFor(dave.address));
+      expect(await registry.oprfKeyOf(dave.address, 2)).to.equal(oprfKeyFor(dave.address, 1));
       expect((await registry.memberByPeerId(newPeerId)).name).to.equal("Dave 2");
       expect((await registry.memberByPeerId(oldPeerId)).status).to.equal(MemberStatus.None);
       expect(await registry.memberCount()).to.equal(4n);
@@ -485,23 +505,83 @@ describe("ConsortiumRegistry", function () {
     it("refuses a Removed member's PeerId to another candidate", async function () {
       const { registry, alice, bob, carol, dave, erin } = await loadFixture(renouncedConsortiumFixture);
       await passProposal(registry, [alice, bob, carol], ProposalKind.Remove, { account: dave.address });
-      await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(dave.address) }))
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(dave.address), oprfKey: oprfKeyFor(erin.address) }))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
         .withArgs(peerIdFor(dave.address));
+    });
+  });
+
+  describe("OPRF keys", function () {
+    it("rotates a member's own key: next epoch, in force now, earlier keys kept", async function () {
+      const { registry, alice } = await loadFixture(renouncedConsortiumFixture);
+      const first = oprfKeyFor(alice.address);
+      for (const epoch of [2, 3]) {
+        const key = oprfKeyFor(alice.address, epoch);
+        const tx = registry.connect(alice).rotateOprfKey(key);
+        await expect(tx, `epoch ${epoch}`).to.emit(registry, "OprfKeyRotated").withArgs(alice.address, epoch, key);
+        const record = await registry.member(alice.address);
+        expect([record.oprfKey, record.keyEpoch, record.keyRotatedAt], `epoch ${epoch}`).to.deep.equal([key, BigInt(epoch), BigInt(await time.latest())]);
+        expect(await registry.keyEpochOf(alice.address), `epoch ${epoch}`).to.equal(BigInt(epoch));
+      }
+      expect(await registry.oprfKeyOf(alice.address, 1)).to.equal(first);
+      expect(await registry.oprfKeyOf(alice.address, 2)).to.equal(oprfKeyFor(alice.address, 2));
+      expect(await registry.oprfKeyOf(alice.address, 3)).to.equal(oprfKeyFor(alice.address, 3));
+      expect(await registry.oprfKeyOf(alice.address, 4)).to.equal(ZeroHash);
+      expect(await registry.oprfKeyOf(alice.address, 0)).to.equal(ZeroHash);
+      // A rotation changes nothing else: status, join time, the others' keys.
+      expect((await registry.member(alice.address)).status).to.equal(MemberStatus.Active);
+    });
+
+    it("lets a suspended member rotate, and refuses candidates, removed members, regulators and outsiders", async function () {
+      const { registry, alice, bob, carol, dave, erin, regulator, outsider } = await loadFixture(renouncedConsortiumFixture);
+      await registry.connect(regulator).regulatorSuspend(bob.address);
+      await expect(registry.connect(bob).rotateOprfKey(oprfKeyFor(bob.address, 2))).to.emit(registry, "OprfKeyRotated").withArgs(bob.address, 2, oprfKeyFor(bob.address, 2));
+      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: dave.address });
+      for (const [caller, status] of [[erin, MemberStatus.Proposed], [dave, MemberStatus.Removed], [regulator, MemberStatus.None], [outsider, MemberStatus.None]] as const) {
+        await expect(registry.connect(caller).rotateOprfKey(oprfKeyFor(caller.address, 9)), `status ${status}`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
+          .withArgs(caller.address, status);
+      }
+    });
+
+    it("refuses a zero key and the key already in force, without an event", async function () {
+      const { registry, alice } = await loadFixture(renouncedConsortiumFixture);
+      await expect(registry.connect(alice).rotateOprfKey(ZeroHash)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidOprfKey");
+      await expect(registry.connect(alice).rotateOprfKey(oprfKeyFor(alice.address)))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryOprfKeyUnchanged")
+        .withArgs(alice.address, 1);
+      expect((await registry.member(alice.address)).keyEpoch).to.equal(1n);
+    });
+
+    it("refuses an admission with a zero key", async function () {
+      const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
+      const payload = abi.encode(["address", "string", "bytes", "bytes32"], [erin.address, "Erin", peerIdFor(erin.address), ZeroHash]);
+      await expect(registry.connect(alice).propose(ProposalKind.Admit, payload)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidOprfKey");
+    });
+
+    it("keeps a lapsed candidate's epoch for its next candidacy, whose key is the one that comes into force", async function () {
+      const { registry, alice, bob, carol, erin } = await loadFixture(renouncedConsortiumFixture);
+      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      await time.increase(VOTING_PERIOD_SECONDS);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address, 1) });
+      const record = await registry.member(erin.address);
+      expect([record.keyEpoch, record.oprfKey]).to.deep.equal([1n, oprfKeyFor(erin.address, 1)]);
+      expect(await registry.oprfKeyOf(erin.address, 1)).to.equal(oprfKeyFor(erin.address, 1));
     });
   });
 
   describe("quorum", function () {
     it("executes at exactly the quorum and not one vote short", async function () {
       const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
-      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      const proposalId = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
       await registry.connect(bob).vote(proposalId);
       await expect(registry.execute(proposalId))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryQuorumNotReached")
         .withArgs(proposalId, 2, 3);
       await registry.connect(carol).vote(proposalId);
-      await expect(registry.execute(proposalId)).to.emit(registry, "PepperEpochRotated").withArgs(2);
-      expect(await registry.pepperEpoch()).to.equal(2n);
+      await expect(registry.execute(proposalId)).to.emit(registry, "KeyEpochLengthSet").withArgs(ONE_DAY.keyEpochLengthSeconds);
+      expect(await registry.keyEpochLength()).to.equal(ONE_DAY.keyEpochLengthSeconds);
     });
 
     it("is ceil(Active members × fraction), at least 1", async function () {
@@ -515,22 +595,22 @@ describe("ConsortiumRegistry", function () {
         const admin = signers[0]!;
         const registry = await ethers.deployContract("ConsortiumRegistry", [admin.address, numerator, denominator, VOTING_PERIOD_SECONDS]);
         for (const signer of signers.slice(1, active + 1)) {
-          await registry.seedMember(signer.address, "M", peerIdFor(signer.address));
+          await registry.seedMember(signer.address, "M", peerIdFor(signer.address), oprfKeyFor(signer.address));
         }
         const proposer = signers[1]!;
-        await registry.connect(proposer).propose(ProposalKind.RotatePepper, "0x");
+        await registry.connect(proposer).propose(ProposalKind.SetKeyEpochLength, encodeProposalPayload(ProposalKind.SetKeyEpochLength, ONE_DAY));
         expect((await registry.proposal(1)).quorum, `${active} members at ${numerator}/${denominator}`).to.equal(BigInt(expected));
       }
     });
 
     it("stays as fixed at proposal time when more members join before execution", async function () {
       const { registry, alice, bob, carol, dave, erin, frank } = await loadFixture(renouncedConsortiumFixture);
-      const early = await propose(registry, alice, ProposalKind.RotatePepper, {});
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      const early = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
       // Five Active members now: this admission needs ceil(5 × 2/3) = 4 votes.
-      await passProposal(registry, [alice, bob, carol, erin], ProposalKind.Admit, { account: frank.address, name: "Frank", peerId: peerIdFor(frank.address) });
+      await passProposal(registry, [alice, bob, carol, erin], ProposalKind.Admit, { account: frank.address, name: "Frank", peerId: peerIdFor(frank.address), oprfKey: oprfKeyFor(frank.address) });
       expect(await registry.activeMemberCount()).to.equal(6n);
-      const late = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      const late = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
       expect((await registry.proposal(late)).quorum).to.equal(4n);
       // The early proposal still needs 3 of the 4 members it was proposed among.
       await registry.connect(bob).vote(early);
@@ -540,7 +620,7 @@ describe("ConsortiumRegistry", function () {
 
     it("stays as fixed at proposal time when members are suspended before execution", async function () {
       const { registry, alice, bob, carol, dave, regulator } = await loadFixture(renouncedConsortiumFixture);
-      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      const proposalId = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
       await registry.connect(regulator).regulatorSuspend(carol.address);
       await registry.connect(regulator).regulatorSuspend(dave.address);
       await registry.connect(bob).vote(proposalId);
@@ -548,13 +628,13 @@ describe("ConsortiumRegistry", function () {
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryQuorumNotReached")
         .withArgs(proposalId, 2, 3);
       // A new proposal counts the 2 remaining Active members: ceil(2 × 2/3) = 2.
-      const next = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      const next = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
       expect((await registry.proposal(next)).quorum).to.equal(2n);
     });
 
     it("closes a proposal at its expiry, for votes and for execution", async function () {
       const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
-      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      const proposalId = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
       const { expiresAt } = await registry.proposal(proposalId);
       await registry.connect(bob).vote(proposalId);
       await time.setNextBlockTimestamp(expiresAt - 1n);
@@ -570,19 +650,19 @@ describe("ConsortiumRegistry", function () {
 
     it("executes a proposal once, and takes no votes after", async function () {
       const { registry, alice, bob, carol, dave } = await loadFixture(renouncedConsortiumFixture);
-      const proposalId = await passProposal(registry, [alice, bob, carol], ProposalKind.RotatePepper, {});
+      const proposalId = await passProposal(registry, [alice, bob, carol], ProposalKind.SetKeyEpochLength, ONE_DAY);
       await expect(registry.execute(proposalId))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalExecuted")
         .withArgs(proposalId);
       await expect(registry.connect(dave).vote(proposalId))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalExecuted")
         .withArgs(proposalId);
-      expect(await registry.pepperEpoch()).to.equal(2n);
+      expect(await registry.keyEpochLength()).to.equal(ONE_DAY.keyEpochLengthSeconds);
     });
 
     it("counts one vote per member, the proposer's included", async function () {
       const { registry, alice, bob } = await loadFixture(renouncedConsortiumFixture);
-      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      const proposalId = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
       await expect(registry.connect(alice).vote(proposalId))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryAlreadyVoted")
         .withArgs(proposalId, alice.address);
@@ -608,9 +688,9 @@ describe("ConsortiumRegistry", function () {
   describe("who may propose and vote", function () {
     it("refuses outsiders, the admin, regulators and candidates", async function () {
       const { registry, admin, alice, erin, regulator, outsider } = await loadFixture(consortiumFixture);
-      const proposalId = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      const proposalId = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
       for (const caller of [outsider, admin, regulator, erin]) {
-        await expect(sendProposal(registry, caller, ProposalKind.RotatePepper, {}), `propose by ${caller.address}`)
+        await expect(sendProposal(registry, caller, ProposalKind.SetKeyEpochLength, ONE_DAY), `propose by ${caller.address}`)
           .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
           .withArgs(caller.address);
         await expect(registry.connect(caller).vote(proposalId), `vote by ${caller.address}`)
@@ -621,12 +701,12 @@ describe("ConsortiumRegistry", function () {
 
     it("refuses suspended and removed members", async function () {
       const { registry, alice, bob, carol, dave, regulator } = await loadFixture(renouncedConsortiumFixture);
-      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      const proposalId = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
       await registry.connect(regulator).regulatorSuspend(bob.address);
       await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: bob.address });
       await registry.connect(regulator).regulatorSuspend(carol.address);
       for (const [caller, status] of [[bob, "removed"], [carol, "suspended"]] as const) {
-        await expect(sendProposal(registry, caller, ProposalKind.RotatePepper, {}), `${status} proposes`)
+        await expect(sendProposal(registry, caller, ProposalKind.SetKeyEpochLength, ONE_DAY), `${status} proposes`)
           .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
           .withArgs(caller.address);
         await expect(registry.connect(caller).vote(proposalId), `${status} votes`)
@@ -669,7 +749,7 @@ describe("ConsortiumRegistry", function () {
 
     it("can do nothing else that writes: no proposal, vote or seeding", async function () {
       const { registry, alice, erin, regulator } = await loadFixture(consortiumFixture);
-      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
+      const proposalId = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
       const asRegulator = registry.connect(regulator);
       await expect(sendProposal(registry, regulator, ProposalKind.Suspend, { account: alice.address }))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
@@ -678,7 +758,7 @@ describe("ConsortiumRegistry", function () {
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
         .withArgs(regulator.address);
       const notAdmin = "ConsortiumRegistryNotAdmin";
-      await expect(asRegulator.seedMember(erin.address, "Erin", peerIdFor(erin.address))).to.be.revertedWithCustomError(registry, notAdmin);
+      await expect(asRegulator.seedMember(erin.address, "Erin", peerIdFor(erin.address), oprfKeyFor(erin.address))).to.be.revertedWithCustomError(registry, notAdmin);
       await expect(asRegulator.seedRegulator(erin.address)).to.be.revertedWithCustomError(registry, notAdmin);
       await expect(asRegulator.seedCategory("x")).to.be.revertedWithCustomError(registry, notAdmin);
       await expect(asRegulator.seedPolicy(1, OTHER_POLICY)).to.be.revertedWithCustomError(registry, notAdmin);
@@ -794,7 +874,7 @@ describe("ConsortiumRegistry", function () {
       const add = await propose(registry, alice, ProposalKind.AddRegulator, { account: erin.address });
       await registry.connect(bob).vote(add);
       await registry.connect(carol).vote(add);
-      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
       await expect(registry.execute(add))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
         .withArgs(erin.address, MemberStatus.Proposed);
@@ -880,14 +960,26 @@ describe("ConsortiumRegistry", function () {
         .withArgs(2);
     });
 
-    it("RotatePepper: the epoch goes up by one per executed proposal", async function () {
+    it("SetKeyEpochLength: sets the length within 1 hour .. 2 years; an unchanged one emits nothing", async function () {
       const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
-      await passProposal(registry, [alice, bob, carol], ProposalKind.RotatePepper, {});
-      const proposalId = await propose(registry, alice, ProposalKind.RotatePepper, {});
-      await registry.connect(bob).vote(proposalId);
-      await registry.connect(carol).vote(proposalId);
-      await expect(registry.execute(proposalId)).to.emit(registry, "PepperEpochRotated").withArgs(3);
-      expect(await registry.pepperEpoch()).to.equal(3n);
+      const hour = 3_600n;
+      const twoYears = 730n * 86_400n;
+      for (const seconds of [hour, twoYears]) {
+        const proposalId = await propose(registry, alice, ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: seconds });
+        await registry.connect(bob).vote(proposalId);
+        await registry.connect(carol).vote(proposalId);
+        await expect(registry.execute(proposalId), `${seconds} s`).to.emit(registry, "KeyEpochLengthSet").withArgs(seconds);
+        expect(await registry.keyEpochLength()).to.equal(seconds);
+      }
+      const same = await propose(registry, alice, ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: twoYears });
+      await registry.connect(bob).vote(same);
+      await registry.connect(carol).vote(same);
+      await expect(registry.execute(same)).to.emit(registry, "ProposalExecuted").and.not.to.emit(registry, "KeyEpochLengthSet");
+      for (const seconds of [0n, hour - 1n, twoYears + 1n, (1n << 64n) - 1n]) {
+        await expect(sendProposal(registry, alice, ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: seconds }), `${seconds} s`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidKeyEpochLength")
+          .withArgs(seconds);
+      }
     });
 
     it("SetQuorum: later proposals use the new fraction; an unchanged one emits nothing", async function () {
@@ -910,7 +1002,7 @@ describe("ConsortiumRegistry", function () {
 
     it("refuses payloads that are not the kind's canonical encoding", async function () {
       const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
-      const admit = encodeProposalPayload(ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      const admit = encodeProposalPayload(ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
       const cases: [ProposalKind, string][] = [
         [ProposalKind.Admit, "0x"],
         [ProposalKind.Admit, concat([admit, "0x00"])],
@@ -925,7 +1017,8 @@ describe("ConsortiumRegistry", function () {
         [ProposalKind.AddCategory, "0x"],
         [ProposalKind.AddCategory, concat([abi.encode(["string"], ["x"]), new Uint8Array(32)])],
         [ProposalKind.RetireCategory, abi.encode(["uint8", "uint8"], [1, 1])],
-        [ProposalKind.RotatePepper, "0x00"],
+        [ProposalKind.SetKeyEpochLength, "0x"],
+        [ProposalKind.SetKeyEpochLength, abi.encode(["uint64", "uint64"], [86_400, 86_400])],
         [ProposalKind.SetQuorum, abi.encode(["uint16"], [1])],
       ];
       for (const [kind, payload] of cases) {
@@ -938,7 +1031,7 @@ describe("ConsortiumRegistry", function () {
     it("uses the same kind and status numbers as node/chain/governance.ts", async function () {
       const { registry, alice, erin, regulator } = await loadFixture(renouncedConsortiumFixture);
       const examples = {
-        [ProposalKind.Admit]: { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) },
+        [ProposalKind.Admit]: { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) },
         [ProposalKind.Suspend]: { account: alice.address },
         [ProposalKind.Reinstate]: null,
         [ProposalKind.Remove]: { account: alice.address },
@@ -947,7 +1040,7 @@ describe("ConsortiumRegistry", function () {
         [ProposalKind.SetPolicy]: { categoryId: 1, policy: OTHER_POLICY },
         [ProposalKind.AddCategory]: { name: "new_category" },
         [ProposalKind.RetireCategory]: { categoryId: 3 },
-        [ProposalKind.RotatePepper]: {},
+        [ProposalKind.SetKeyEpochLength]: ONE_DAY,
         [ProposalKind.SetQuorum]: { numerator: 3, denominator: 4 },
       } as const;
       for (const [kindText, args] of Object.entries(examples)) {
@@ -966,7 +1059,7 @@ describe("ConsortiumRegistry", function () {
   describe("lookups for node caches", function () {
     it("enumerate every account ever proposed with bounded reads", async function () {
       const { registry, alice, bob, carol, dave, erin } = await loadFixture(renouncedConsortiumFixture);
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
       await passProposal(registry, [alice, bob, carol, erin], ProposalKind.Remove, { account: dave.address });
       const count = Number(await registry.memberCount());
       const seen = [];

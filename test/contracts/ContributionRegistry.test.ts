@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { ZeroHash, hexlify, randomBytes } from "ethers";
 import { ProposalKind } from "../../node/chain/governance.ts";
-import { consortiumFixture, passProposal, peerIdFor, propose } from "./fixtures.ts";
+import { consortiumFixture, oprfKeyFor, passProposal, peerIdFor, propose, renouncedConsortiumFixture } from "./fixtures.ts";
 
 const { networkHelpers } = await network.create();
 const { loadFixture, time } = networkHelpers;
@@ -15,58 +15,74 @@ describe("ContributionRegistry", function () {
 
   it("stores an Active member's latest snapshot per category and emits each one", async function () {
     const { contributions, alice, outsider } = await loadFixture(consortiumFixture);
-    const root = hexlify(randomBytes(32));
-    const tx = await contributions.connect(alice).publish(1, 1_250, root);
+    const filterHash = hexlify(randomBytes(32));
+    const tx = await contributions.connect(alice).publish(1, 1, 1_250, filterHash);
     const publishedAt = (await tx.getBlock())!.timestamp;
-    await expect(tx).to.emit(contributions, "ContributionPublished").withArgs(alice.address, 1, 1_250, root, publishedAt);
+    await expect(tx).to.emit(contributions, "ContributionPublished").withArgs(alice.address, 1, 1, 1_250, filterHash, publishedAt);
     const snapshot = await contributions.connect(outsider).latest(alice.address, 1);
-    expect([snapshot.liveCount, snapshot.root, snapshot.publishedAt]).to.deep.equal([1_250n, root, BigInt(publishedAt)]);
+    expect([snapshot.liveCount, snapshot.filterHash, snapshot.keyEpoch, snapshot.publishedAt]).to.deep.equal([1_250n, filterHash, 1n, BigInt(publishedAt)]);
+  });
+
+  it("takes a snapshot only under the member's key epoch in force, before and after a rotation", async function () {
+    const { registry, contributions, alice } = await loadFixture(renouncedConsortiumFixture);
+    const filterHash = hexlify(randomBytes(32));
+    for (const epoch of [0, 2]) {
+      await expect(contributions.connect(alice).publish(1, epoch, 10, filterHash), `epoch ${epoch}`)
+        .to.be.revertedWithCustomError(contributions, "ContributionRegistryWrongKeyEpoch")
+        .withArgs(alice.address, 1, epoch);
+    }
+    await registry.connect(alice).rotateOprfKey(oprfKeyFor(alice.address, 2));
+    await expect(contributions.connect(alice).publish(1, 1, 10, filterHash))
+      .to.be.revertedWithCustomError(contributions, "ContributionRegistryWrongKeyEpoch")
+      .withArgs(alice.address, 2, 1);
+    await expect(contributions.connect(alice).publish(1, 2, 10, filterHash)).to.emit(contributions, "ContributionPublished");
+    expect((await contributions.latest(alice.address, 1)).keyEpoch).to.equal(2n);
   });
 
   it("replaces the latest snapshot, while the events keep the history", async function () {
     const { contributions, alice } = await loadFixture(consortiumFixture);
     const roots = [hexlify(randomBytes(32)), hexlify(randomBytes(32))];
-    await contributions.connect(alice).publish(2, 100, roots[0]!);
+    await contributions.connect(alice).publish(2, 1, 100, roots[0]!);
     await time.increase(3600);
-    await contributions.connect(alice).publish(2, 90, roots[1]!);
+    await contributions.connect(alice).publish(2, 1, 90, roots[1]!);
     const snapshot = await contributions.latest(alice.address, 2);
-    expect([snapshot.liveCount, snapshot.root]).to.deep.equal([90n, roots[1]]);
+    expect([snapshot.liveCount, snapshot.filterHash]).to.deep.equal([90n, roots[1]]);
     const history = await contributions.queryFilter(contributions.filters.ContributionPublished(alice.address, 2));
-    expect(history.map((event) => [event.args.liveCount, event.args.root])).to.deep.equal([[100n, roots[0]], [90n, roots[1]]]);
+    expect(history.map((event) => [event.args.liveCount, event.args.filterHash])).to.deep.equal([[100n, roots[0]], [90n, roots[1]]]);
     expect(history[1]!.args.publishedAt - history[0]!.args.publishedAt).to.be.greaterThanOrEqual(3600n);
   });
 
   it("keeps members' snapshots apart: nobody publishes for another", async function () {
     const { contributions, alice, bob } = await loadFixture(consortiumFixture);
     const aliceRoot = hexlify(randomBytes(32));
-    await contributions.connect(alice).publish(1, 500, aliceRoot);
-    await expect(contributions.connect(bob).publish(1, 7, hexlify(randomBytes(32))))
+    await contributions.connect(alice).publish(1, 1, 500, aliceRoot);
+    await expect(contributions.connect(bob).publish(1, 1, 7, hexlify(randomBytes(32))))
       .to.emit(contributions, "ContributionPublished")
-      .withArgs(bob.address, 1, 7, (root: string) => root !== aliceRoot, (at: bigint) => at > 0n);
+      .withArgs(bob.address, 1, 1, 7, (root: string) => root !== aliceRoot, (at: bigint) => at > 0n);
     const snapshot = await contributions.latest(alice.address, 1);
-    expect([snapshot.liveCount, snapshot.root]).to.deep.equal([500n, aliceRoot]);
+    expect([snapshot.liveCount, snapshot.filterHash]).to.deep.equal([500n, aliceRoot]);
     expect((await contributions.latest(bob.address, 1)).liveCount).to.equal(7n);
   });
 
   it("reads all zero where nothing was published", async function () {
     const { contributions, alice, outsider } = await loadFixture(consortiumFixture);
     const snapshot = await contributions.latest(outsider.address, 1);
-    expect([snapshot.liveCount, snapshot.root, snapshot.publishedAt]).to.deep.equal([0n, ZeroHash, 0n]);
+    expect([snapshot.liveCount, snapshot.filterHash, snapshot.keyEpoch, snapshot.publishedAt]).to.deep.equal([0n, ZeroHash, 0n, 0n]);
     expect((await contributions.latest(alice.address, 63)).publishedAt).to.equal(0n);
   });
 
   it("accepts an empty list (count 0) as a snapshot", async function () {
     const { contributions, carol } = await loadFixture(consortiumFixture);
-    await expect(contributions.connect(carol).publish(3, 0, ZeroHash)).to.emit(contributions, "ContributionPublished");
+    await expect(contributions.connect(carol).publish(3, 1, 0, ZeroHash)).to.emit(contributions, "ContributionPublished");
   });
 
   it("refuses outsiders, candidates, regulators, and suspended or removed members", async function () {
     const { registry, contributions, alice, bob, carol, dave, erin, regulator, outsider } = await loadFixture(consortiumFixture);
-    await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+    await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
     await registry.connect(regulator).regulatorSuspend(bob.address);
     await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: dave.address });
     for (const [caller, who] of [[outsider, "outsider"], [erin, "candidate"], [regulator, "regulator"], [bob, "suspended"], [dave, "removed"]] as const) {
-      await expect(contributions.connect(caller).publish(1, 10, hexlify(randomBytes(32))), who)
+      await expect(contributions.connect(caller).publish(1, 1, 10, hexlify(randomBytes(32))), who)
         .to.be.revertedWithCustomError(contributions, "ContributionRegistryNotActiveMember")
         .withArgs(caller.address);
     }
@@ -76,7 +92,7 @@ describe("ContributionRegistry", function () {
     const { registry, contributions, alice, bob, carol } = await loadFixture(consortiumFixture);
     await passProposal(registry, [alice, bob, carol], ProposalKind.RetireCategory, { categoryId: 2 });
     for (const categoryId of [0, 2, 4, 63, 255]) {
-      await expect(contributions.connect(alice).publish(categoryId, 10, hexlify(randomBytes(32))), `category ${categoryId}`)
+      await expect(contributions.connect(alice).publish(categoryId, 1, 10, hexlify(randomBytes(32))), `category ${categoryId}`)
         .to.be.revertedWithCustomError(contributions, "ContributionRegistryCategoryInactive")
         .withArgs(categoryId);
     }

@@ -50,11 +50,11 @@ describe("QueryLedger gas", function () {
     const deadline = BigInt(await time.latest()) + 300n;
     const full = (): QueryRecordStruct => ({
       querier: getAddress(hexlify(randomBytes(20)).replace(/00/g, "11")), categoryMask: (1n << 64n) - 2n, deadline: (1n << 64n) - 1n,
-      itemCount: 0xffffffff, hitCount: 0xffffffff, outcome: 255,
+      itemCount: 0xffffffff, kind: 255, keyEpoch: 0xffffffff, outcome: 255,
       itemsCommitment: `0x${"ff".repeat(32)}`, nonce: `0x${"ee".repeat(32)}`, signatureR: `0x${"dd".repeat(32)}`, signatureVs: `0x${"cc".repeat(32)}`,
     });
     const empty = (): QueryRecordStruct => ({
-      querier: getAddress(hexlify(randomBytes(20))), categoryMask: 2n, deadline, itemCount: 0, hitCount: 0, outcome: 0,
+      querier: getAddress(hexlify(randomBytes(20))), categoryMask: 2n, deadline, itemCount: 0, kind: 0, keyEpoch: 0, outcome: 0,
       itemsCommitment: `0x${"00".repeat(32)}`, nonce: hexlify(randomBytes(32)), signatureR: `0x${"00".repeat(32)}`, signatureVs: `0x${"00".repeat(32)}`,
     });
     let seq = 1n;

@@ -2,8 +2,11 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { TypedDataEncoder, Wallet, ZeroHash, getBytes, hexlify, id as keccakOfText, randomBytes } from "ethers";
 import {
+  LOOKUP_ANSWER_TYPES,
+  LOOKUP_ANSWER_TYPE_STRING,
   LOOKUP_REQUEST_TYPES,
   LOOKUP_REQUEST_TYPE_STRING,
+  LookupKind,
   lookupDomain,
   lookupRequestDigest,
   mutable,
@@ -14,6 +17,7 @@ import { categoryIdsFromMask, categoryMask, fromCompactSignature, ProposalKind }
 import { QueryOutcome } from "../../node/chain/outcomes.ts";
 import {
   consortiumFixture,
+  oprfKeyFor,
   passProposal,
   peerIdFor,
   propose,
@@ -44,6 +48,19 @@ describe("QueryLedger", function () {
       const { ledger } = await loadFixture(consortiumFixture);
       expect(await ledger.LOOKUP_REQUEST_TYPEHASH()).to.equal(keccakOfText(LOOKUP_REQUEST_TYPE_STRING));
       expect(TypedDataEncoder.from(mutable(LOOKUP_REQUEST_TYPES)).encodeType("LookupRequest")).to.equal(LOOKUP_REQUEST_TYPE_STRING);
+      expect(await ledger.LOOKUP_ANSWER_TYPEHASH()).to.equal(keccakOfText(LOOKUP_ANSWER_TYPE_STRING));
+      expect(TypedDataEncoder.from(mutable(LOOKUP_ANSWER_TYPES)).encodeType("LookupAnswer")).to.equal(LOOKUP_ANSWER_TYPE_STRING);
+    });
+
+    it("binds the kind: an Evaluate and a Fetch request with the same fields have different query ids", async function () {
+      const { ledger, alice } = await loadFixture(consortiumFixture);
+      const request = randomLookupRequest(Wallet.createRandom().address, alice.address, await deadline());
+      const signature = hexlify(new Uint8Array(65));
+      const evaluate = await ledger.queryId(alice.address, queryRecordFor(request, signature));
+      const fetch = await ledger.queryId(alice.address, queryRecordFor({ ...request, kind: LookupKind.Fetch }, signature));
+      expect(evaluate).to.not.equal(fetch);
+      // The key epoch is the provider's, not the querier's: it is recorded but not part of the id.
+      expect(await ledger.queryId(alice.address, queryRecordFor(request, signature, QueryOutcome.Answered, 7))).to.equal(evaluate);
     });
 
     it("gives a record the query id TypeScript computes for the request", async function () {
@@ -62,6 +79,7 @@ describe("QueryLedger", function () {
       const request: LookupRequest = {
         querier: querier.address,
         provider: alice.address,
+        kind: LookupKind.Fetch,
         categoryMask: categoryMask([1, 3]),
         itemCount: 3,
         itemsCommitment: hexlify(randomBytes(32)),
@@ -79,6 +97,7 @@ describe("QueryLedger", function () {
       const fromLog: LookupRequest = {
         querier: recorded.querier,
         provider: recorded.provider,
+        kind: Number(recorded.kind),
         categoryMask: recorded.categoryMask,
         itemCount: Number(recorded.itemCount),
         itemsCommitment: recorded.itemsCommitment,
@@ -91,6 +110,7 @@ describe("QueryLedger", function () {
       expect(signatureFromLog).to.equal(signature);
       expect(recoverLookupRequestSigner(chainId, ledgerAddress, fromLog, signatureFromLog)).to.equal(querier.address);
       expect(categoryIdsFromMask(recorded.categoryMask)).to.deep.equal([1, 3]);
+      expect([recorded.kind, recorded.keyEpoch]).to.deep.equal([BigInt(LookupKind.Fetch), 1n]);
     });
   });
 
@@ -102,6 +122,7 @@ describe("QueryLedger", function () {
       const until = await deadline();
       const queriers = [0, 1, 2].map(() => Wallet.createRandom());
       const requests = queriers.map((querier) => randomLookupRequest(querier.address, alice.address, until));
+      requests[0] = { ...requests[0]!, kind: LookupKind.Fetch };
       const signatures = await Promise.all(
         requests.map((request, index) =>
           queriers[index]!.signTypedData(lookupDomain(chainId, ledgerAddress), mutable(LOOKUP_REQUEST_TYPES), request)),
@@ -123,7 +144,8 @@ describe("QueryLedger", function () {
             record.categoryMask,
             record.deadline,
             record.itemCount,
-            record.hitCount,
+            record.kind,
+            record.keyEpoch,
             record.outcome,
             record.itemsCommitment,
             record.nonce,
@@ -142,11 +164,11 @@ describe("QueryLedger", function () {
 
     it("records refused requests too, whatever their signature", async function () {
       const { ledger, bob } = await loadFixture(consortiumFixture);
-      const record = { ...randomQueryRecord(await deadline()), outcome: QueryOutcome.DeniedBadSignature, hitCount: 0, signatureR: ZeroHash, signatureVs: ZeroHash };
+      const record = { ...randomQueryRecord(await deadline()), outcome: QueryOutcome.DeniedBadSignature, keyEpoch: 0, signatureR: ZeroHash, signatureVs: ZeroHash };
       await expect(ledger.connect(bob).recordBatch(1, [record]))
         .to.emit(ledger, "QueryRecorded")
         .withArgs(await ledger.queryId(bob.address, record), record.querier, bob.address, record.categoryMask, record.deadline,
-          record.itemCount, 0, QueryOutcome.DeniedBadSignature, record.itemsCommitment, record.nonce, ZeroHash, ZeroHash);
+          record.itemCount, record.kind, 0, QueryOutcome.DeniedBadSignature, record.itemsCommitment, record.nonce, ZeroHash, ZeroHash);
     });
 
     it("requires each provider's batches in order: a replay or a gap reverts", async function () {
@@ -181,7 +203,7 @@ describe("QueryLedger", function () {
 
     it("takes batches only from admitted members: not outsiders, candidates or regulators", async function () {
       const { registry, ledger, alice, erin, regulator, outsider } = await loadFixture(consortiumFixture);
-      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address) });
+      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
       const record = randomQueryRecord(await deadline());
       for (const [caller, who] of [[outsider, "outsider"], [erin, "candidate"], [regulator, "regulator"]] as const) {
         await expect(ledger.connect(caller).recordBatch(1, [record]), who)

@@ -4,7 +4,7 @@
  * @example
  *   const { ethers, networkHelpers } = await network.create();
  *   const { registry, alice, bob, carol } = await networkHelpers.loadFixture(consortiumFixture);
- *   await passProposal(registry, [alice, bob, carol], ProposalKind.RotatePepper, {});
+ *   await passProposal(registry, [alice, bob, carol], ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 86_400n });
  */
 import type { NetworkConnection } from "hardhat/types/network";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -19,7 +19,8 @@ import {
   type ProposalArgsInput,
   type ProposalKind,
 } from "../../node/chain/governance.ts";
-import { itemsCommitment, type LookupRequest } from "../../node/chain/eip712.ts";
+import { LookupKind, type LookupRequest } from "../../node/chain/eip712.ts";
+import { evaluateCommitment } from "../../node/chain/digests.ts";
 import { QueryOutcome, type QueryOutcomeCode } from "../../node/chain/outcomes.ts";
 
 /** How long a proposal stays open in the fixture: three days. */
@@ -48,6 +49,14 @@ export function peerIdFor(address: string, variant = 0): string {
   return concat(["0x002508021221", fakeCompressedKey]);
 }
 
+/**
+ * An OPRF-public-key-shaped 32 bytes for an account: deterministic, distinct per account and per
+ * `variant` (the contracts never parse it; nodes do).
+ */
+export function oprfKeyFor(address: string, variant = 0): string {
+  return keccak256(concat(["0x6f707266", address, toBeHex(variant, 4)]));
+}
+
 /** A display name for an account. */
 export function nameFor(label: string): string {
   return `${label} Bank`;
@@ -71,7 +80,7 @@ export async function consortiumFixture({ ethers }: NetworkConnection) {
   const registryAddress = await registry.getAddress();
   const founders = { alice, bob, carol, dave };
   for (const [label, signer] of Object.entries(founders)) {
-    await registry.seedMember(signer.address, nameFor(label), peerIdFor(signer.address));
+    await registry.seedMember(signer.address, nameFor(label), peerIdFor(signer.address), oprfKeyFor(signer.address));
   }
   await registry.seedRegulator(regulator.address);
   for (const name of CATEGORY_NAMES) await registry.seedCategory(name);
@@ -160,13 +169,14 @@ function randomCategoryMask(): bigint {
 /** A lookup request from `querier` to `provider` over random items: fresh commitment and nonce. */
 export function randomLookupRequest(querier: string, provider: string, deadline: bigint): LookupRequest {
   const itemCount = randomInt(1, 20);
-  const itemHashes = Array.from({ length: itemCount }, () => randomBytes(32));
+  const blindedElements = Array.from({ length: itemCount }, () => randomBytes(32));
   return {
     querier,
     provider,
+    kind: LookupKind.Evaluate,
     categoryMask: randomCategoryMask(),
     itemCount,
-    itemsCommitment: itemsCommitment(randomBytes(32), itemHashes),
+    itemsCommitment: evaluateCommitment(blindedElements),
     nonce: hexlify(randomBytes(32)),
     deadline,
   };
@@ -177,7 +187,7 @@ export function queryRecordFor(
   request: LookupRequest,
   signature: string,
   outcome: QueryOutcomeCode = QueryOutcome.Answered,
-  hitCount = 0,
+  keyEpoch = outcome === QueryOutcome.Answered ? 1 : 0,
 ): QueryRecordInput {
   const { r, vs } = toCompactSignature(signature);
   return {
@@ -185,7 +195,8 @@ export function queryRecordFor(
     categoryMask: request.categoryMask,
     deadline: request.deadline,
     itemCount: request.itemCount,
-    hitCount,
+    kind: request.kind,
+    keyEpoch,
     outcome,
     itemsCommitment: request.itemsCommitment,
     nonce: request.nonce,
@@ -207,7 +218,8 @@ export function randomQueryRecord(deadline: bigint): QueryRecordInput {
     categoryMask: randomCategoryMask(),
     deadline,
     itemCount,
-    hitCount: denied ? 0 : randomInt(0, itemCount),
+    kind: randomInt(0, 1),
+    keyEpoch: denied ? 0 : randomInt(1, 5),
     outcome: denied ? randomInt(1, 8) : QueryOutcome.Answered,
     itemsCommitment: hexlify(randomBytes(32)),
     nonce: hexlify(randomBytes(32)),

@@ -34,7 +34,7 @@ describe("governance encodings (node/chain/governance.ts)", function () {
   it("numbers kinds and statuses as RiskshareTypes.sol declares them", function () {
     expect(Object.keys(ProposalKind)).to.deep.equal([
       "Admit", "Suspend", "Reinstate", "Remove", "AddRegulator", "RemoveRegulator",
-      "SetPolicy", "AddCategory", "RetireCategory", "RotatePepper", "SetQuorum",
+      "SetPolicy", "AddCategory", "RetireCategory", "SetKeyEpochLength", "SetQuorum",
     ]);
     expect(Object.values(ProposalKind)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(Object.entries(MemberStatus)).to.deep.equal([["None", 0], ["Proposed", 1], ["Active", 2], ["Suspended", 3], ["Removed", 4]]);
@@ -47,7 +47,7 @@ describe("governance encodings (node/chain/governance.ts)", function () {
   it("round-trips every kind's payload", function () {
     const account = Wallet.createRandom().address;
     const cases = [
-      [ProposalKind.Admit, { account, name: "Bank A 银行", peerId: hexlify(randomBytes(39)) }],
+      [ProposalKind.Admit, { account, name: "Bank A 银行", peerId: hexlify(randomBytes(39)), oprfKey: hexlify(randomBytes(32)) }],
       [ProposalKind.Suspend, { account }],
       [ProposalKind.Reinstate, { account }],
       [ProposalKind.Remove, { account }],
@@ -56,14 +56,14 @@ describe("governance encodings (node/chain/governance.ts)", function () {
       [ProposalKind.SetPolicy, { categoryId: 63, policy: { minEntries: 1n, maxSnapshotAge: 2n, quotaBase: 3n, quotaRatioBps: 2n ** 64n - 1n } }],
       [ProposalKind.AddCategory, { name: "stolen_card" }],
       [ProposalKind.RetireCategory, { categoryId: 1 }],
-      [ProposalKind.RotatePepper, {}],
+      [ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 90n * 86_400n }],
       [ProposalKind.SetQuorum, { numerator: 2, denominator: 3 }],
     ] as const;
     for (const [kind, args] of cases) {
       const payload = encodeProposalPayload(kind, args as never);
       expect(decodeProposalPayload(kind, payload), `kind ${kind}`).to.deep.equal(args);
     }
-    expect(encodeProposalPayload(ProposalKind.RotatePepper, {})).to.equal("0x");
+    expect(encodeProposalPayload(ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 3_600n })).to.equal(AbiCoder.defaultAbiCoder().encode(["uint64"], [3_600n]));
     expect(encodeProposalPayload(ProposalKind.Suspend, { account })).to.equal(AbiCoder.defaultAbiCoder().encode(["address"], [account]));
   });
 
@@ -75,7 +75,12 @@ describe("governance encodings (node/chain/governance.ts)", function () {
     expectBadInput(() => encodeProposalPayload(ProposalKind.SetQuorum, { numerator: 70_000, denominator: 1 }), "uint16 overflow");
     expectBadInput(() => encodeProposalPayload(11 as ProposalKind, {} as never), "unknown kind");
     expectBadInput(() => decodeProposalPayload(ProposalKind.Admit, "0x1234"), "truncated Admit");
-    expectBadInput(() => decodeProposalPayload(ProposalKind.RotatePepper, "0x00"), "non-empty RotatePepper");
+    expectBadInput(() => decodeProposalPayload(ProposalKind.SetKeyEpochLength, "0x"), "empty SetKeyEpochLength");
+    expectBadInput(() => encodeProposalPayload(ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 1n << 64n }), "uint64 overflow");
+    const account = Wallet.createRandom().address;
+    const admit = { account, name: "Bank A", peerId: hexlify(randomBytes(39)) };
+    expectBadInput(() => encodeProposalPayload(ProposalKind.Admit, { ...admit, oprfKey: `0x${"00".repeat(32)}` }), "zero OPRF key");
+    expectBadInput(() => encodeProposalPayload(ProposalKind.Admit, { ...admit, oprfKey: hexlify(randomBytes(31)) }), "short OPRF key");
   });
 
   it("maps category ids to a uint64 mask and back", function () {
