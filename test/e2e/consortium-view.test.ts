@@ -12,12 +12,12 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { ZeroAddress, hexlify, randomBytes } from "ethers";
 import {
   connectChain, connectContracts, ConsortiumView, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, deployConsortium,
-  encodeProposalPayload, MemberStatus, ProposalKind, type ChainConnection, type ConsortiumContracts, type ConsortiumViewOptions,
+  encodeProposalPayload, MemberStatus, ProposalKind, rotateOprfKey, type ChainConnection, type ConsortiumContracts, type ConsortiumViewOptions,
   type ContractAddresses, type MemberInfo, type ProposalArgsInput,
 } from "../../node/chain/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
 import { silentLogger } from "../../node/logger.ts";
-import { peerIdFor } from "../contracts/fixtures.ts";
+import { oprfKeyFor, peerIdFor } from "../contracts/fixtures.ts";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -109,11 +109,11 @@ async function consortiumFixture() {
   const [admin, alice, bob, carol, dave, erin, frank, regulator] = await ethers.getSigners() as HardhatEthersSigner[];
   const founders = { alice: alice!, bob: bob!, carol: carol!, dave: dave! };
   const deployment = await deployConsortium(admin!, {
-    founders: Object.entries(founders).map(([label, s]) => ({ address: s.address, name: `${label} Bank`, peerId: peerIdFor(s.address) })),
+    founders: Object.entries(founders).map(([label, s]) => ({ address: s.address, name: `${label} Bank`, peerId: peerIdFor(s.address), oprfKey: oprfKeyFor(s.address) })),
     regulators: [regulator!.address],
   }, silentLogger());
   const aliceRoot = hexlify(randomBytes(32));
-  await (await connectContracts(deployment.addresses, alice!).contributions.publish(1, 120, aliceRoot)).wait();
+  await (await connectContracts(deployment.addresses, alice!).contributions.publish(1, 1, 120, aliceRoot)).wait();
   return { addresses: deployment.addresses, ...founders, erin: erin!, frank: frank!, regulator: regulator!, aliceRoot };
 }
 
@@ -186,7 +186,11 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
       const member = view.member(founder.address.toLowerCase());
       expect(member, founder.address).to.deep.include({
         address: founder.address, name: `${["alice", "bob", "carol", "dave"][index]} Bank`, peerId: peerIdFor(founder.address), status: MemberStatus.Active,
+        oprfKey: oprfKeyFor(founder.address), keyEpoch: 1,
       });
+      expect(member!.keyRotatedAt, founder.address).to.equal(member!.joinedAt);
+      expect(view.oprfKeyAt(founder.address, 1), founder.address).to.equal(oprfKeyFor(founder.address));
+      expect(view.oprfKeyAt(founder.address, 2), founder.address).to.equal(undefined);
       expect(member!.joinedAt, founder.address).to.be.greaterThan(0);
       expect(view.memberByPeerId(peerIdFor(founder.address).toUpperCase().replace("0X", "0x"))?.address, founder.address).to.equal(founder.address);
       expect(view.isActive(founder.address), founder.address).to.equal(true);
@@ -203,10 +207,10 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     }
     expect(view.categoryIdByName("money_mule")).to.equal(3);
     expect(view.activeCategoryMap().get("fraud_confirmed")).to.equal(1);
-    expect(view.pepperEpoch()).to.equal(1);
+    expect(view.keyEpochLength()).to.equal(90 * 86_400);
 
     const published = view.contribution(alice.address, 1);
-    expect(published).to.deep.include({ liveCount: 120n, root: aliceRoot });
+    expect(published).to.deep.include({ liveCount: 120n, filterHash: aliceRoot, keyEpoch: 1 });
     expect(published!.publishedAt).to.be.greaterThan(0);
     expect(view.contribution(bob.address, 1)).to.equal(undefined);
     expect(view.contribution(alice.address, 2)).to.equal(undefined);
@@ -252,7 +256,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     const changes = recordChanges(view);
     const peerId = peerIdFor(erin.address);
     const registry = as(alice).registry;
-    await (await registry.propose(ProposalKind.Admit, encodeProposalPayload(ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId }))).wait();
+    await (await registry.propose(ProposalKind.Admit, encodeProposalPayload(ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId, oprfKey: oprfKeyFor(erin.address) }))).wait();
     const proposalId = await registry.proposalCount();
 
     await view.sync();
@@ -265,6 +269,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     const admitted = view.memberByPeerId(peerId);
     expect(admitted).to.deep.include({ address: erin.address, name: "erin Pay", status: MemberStatus.Active });
     expect(admitted!.joinedAt).to.equal(await time.latest());
+    expect(view.oprfKeyAt(erin.address, 1), "the key comes into force at admission").to.equal(oprfKeyFor(erin.address));
     expect(view.activeMembers()).to.have.length(5);
     expect(changes.map((m) => [m.address, m.status])).to.deep.equal([
       [erin.address, MemberStatus.Proposed],
@@ -276,23 +281,44 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     const { bob } = await loadConsortium();
     const view = await startView();
     const root = hexlify(randomBytes(32));
-    await (await as(bob).contributions.publish(2, 42, root)).wait();
+    await (await as(bob).contributions.publish(2, 1, 42, root)).wait();
 
     await view.sync();
-    expect(view.contribution(bob.address, 2)).to.deep.equal({ liveCount: 42n, root, publishedAt: await time.latest() });
+    expect(view.contribution(bob.address, 2)).to.deep.equal({ liveCount: 42n, filterHash: root, keyEpoch: 1, publishedAt: await time.latest() });
   });
 
-  it("sees a policy change by vote, and a pepper rotation", async () => {
+  it("sees a member rotate its OPRF key, keeps the earlier key by epoch, and says so", async () => {
+    const { bob } = await loadConsortium();
+    const view = await startView();
+    const rotated: MemberInfo[] = [];
+    view.on("keyRotated", (m) => rotated.push(m));
+    const { keyEpoch } = await rotateOprfKey(as(bob).registry, oprfKeyFor(bob.address, 2));
+    expect(keyEpoch).to.equal(2);
+
+    await view.sync();
+    expect(view.member(bob.address)).to.deep.include({ oprfKey: oprfKeyFor(bob.address, 2), keyEpoch: 2, keyRotatedAt: await time.latest() });
+    expect(view.oprfKeyAt(bob.address, 1)).to.equal(oprfKeyFor(bob.address));
+    expect(view.oprfKeyAt(bob.address, 2)).to.equal(oprfKeyFor(bob.address, 2));
+    expect(rotated.map((m) => [m.address, m.keyEpoch])).to.deep.equal([[bob.address, 2]]);
+    // A fresh view reads the same history from the registry.
+    const restarted = await startView();
+    expect(restarted.oprfKeyAt(bob.address, 1)).to.equal(oprfKeyFor(bob.address));
+    expect(restarted.oprfKeyAt(bob.address, 2)).to.equal(oprfKeyFor(bob.address, 2));
+    const unchanged = await rotateOprfKey(as(bob).registry, oprfKeyFor(bob.address, 2)).then(() => undefined, (err: unknown) => err);
+    expect(isRiskshareError(unchanged, "E_CHAIN_REVERTED"), String(unchanged)).to.equal(true);
+  });
+
+  it("sees a policy change by vote, and a new key epoch length", async () => {
     const { alice, bob, carol } = await loadConsortium();
     const view = await startView();
     const policy = { minEntries: 50n, maxSnapshotAge: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 2_500n };
     await passByVote([alice, bob, carol], ProposalKind.SetPolicy, { categoryId: 4, policy });
-    await passByVote([alice, bob, carol], ProposalKind.RotatePepper, {});
+    await passByVote([alice, bob, carol], ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 86_400n });
 
     await view.sync();
     expect(view.category(4)?.policy).to.deep.equal({ minEntries: 50n, maxSnapshotAgeSeconds: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 2_500n });
     expect(view.category(3)?.policy.minEntries).to.equal(DEFAULT_POLICY.minEntries);
-    expect(view.pepperEpoch()).to.equal(2);
+    expect(view.keyEpochLength()).to.equal(86_400);
   });
 
   it("follows the chain by itself once started", async () => {
@@ -322,8 +348,8 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     const { alice, bob, carol, dave, erin, regulator } = await loadConsortium();
     const view = await startView();
     await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
-    await passByVote([alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId: peerIdFor(erin.address) });
-    await (await as(erin).contributions.publish(5, 7, hexlify(randomBytes(32)))).wait();
+    await passByVote([alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+    await (await as(erin).contributions.publish(5, 1, 7, hexlify(randomBytes(32)))).wait();
     await passByVote([alice, bob, erin], ProposalKind.RetireCategory, { categoryId: 6 });
     await view.sync();
 
@@ -339,7 +365,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     const [peerIdP, peerIdQ] = [peerIdFor(erin.address), peerIdFor(erin.address, 1)];
     const registry = as(alice).registry;
     const admit = async (account: string, peerId: string) => {
-      await (await registry.propose(ProposalKind.Admit, encodeProposalPayload(ProposalKind.Admit, { account, name: "candidate", peerId }))).wait();
+      await (await registry.propose(ProposalKind.Admit, encodeProposalPayload(ProposalKind.Admit, { account, name: "candidate", peerId, oprfKey: oprfKeyFor(account) }))).wait();
       await view.sync();
     };
     const lapse = () => time.increase(DEFAULT_GOVERNANCE.votingPeriodSeconds);
@@ -379,11 +405,11 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     // Meanwhile, the consortium goes on.
     const root = hexlify(randomBytes(32));
     await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
-    await (await as(bob).contributions.publish(2, 33, root)).wait();
-    await passByVote([alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId: peerIdFor(erin.address) });
+    await (await as(bob).contributions.publish(2, 1, 33, root)).wait();
+    await passByVote([alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
     const policy = { minEntries: 1n, maxSnapshotAge: 3600n, quotaBase: 5n, quotaRatioBps: 0n };
     await passByVote([alice, bob, erin], ProposalKind.SetPolicy, { categoryId: 2, policy });
-    await passByVote([alice, bob, erin], ProposalKind.RotatePepper, {});
+    await passByVote([alice, bob, erin], ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 7n * 86_400n });
 
     const stillFailing = await view.sync().then(() => undefined, (err: unknown) => err);
     expect(isRiskshareError(stillFailing, "E_CHAIN_UNREACHABLE"), String(stillFailing)).to.equal(true);
@@ -398,9 +424,10 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(view.health()).not.to.have.property("lastError");
     expect(view.member(dave.address)?.status).to.equal(MemberStatus.Suspended);
     expect(view.memberByPeerId(peerIdFor(erin.address))?.status).to.equal(MemberStatus.Active);
-    expect(view.contribution(bob.address, 2)).to.deep.include({ liveCount: 33n, root });
+    expect(view.contribution(bob.address, 2)).to.deep.include({ liveCount: 33n, filterHash: root });
     expect(view.category(2)?.policy).to.deep.equal({ minEntries: 1n, maxSnapshotAgeSeconds: 3600n, quotaBase: 5n, quotaRatioBps: 0n });
-    expect(view.pepperEpoch()).to.equal(2);
+    expect(view.keyEpochLength()).to.equal(7 * 86_400);
+    expect(view.oprfKeyAt(erin.address, 1)).to.equal(oprfKeyFor(erin.address));
     expect(changes.map((m) => [m.address, m.status])).to.deep.equal([
       [dave.address, MemberStatus.Suspended],
       [erin.address, MemberStatus.Proposed],
@@ -449,7 +476,8 @@ function stateOf(view: ConsortiumView) {
     members,
     byPeerId: members.map((m) => view.memberByPeerId(m.peerId)?.address),
     categories: view.categories(),
-    pepperEpoch: view.pepperEpoch(),
+    keyEpochLength: view.keyEpochLength(),
+    oprfKeys: members.map((m) => Array.from({ length: m.keyEpoch }, (_, i) => view.oprfKeyAt(m.address, i + 1))),
     contributions: members.flatMap((m) => view.categories().map((c) => [m.address, c.id, view.contribution(m.address, c.id)])),
   };
 }

@@ -11,8 +11,8 @@ import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
 import { createMembers, deployFor, devAccount, writeContracts, type DevMember } from "../../scripts/devnet/consortium.ts";
 import { RiskshareNode } from "../../node/node.ts";
 import { connectChain, connectContracts, connectSigner, readLedger, verifyLedger, type ContractAddresses } from "../../node/chain/index.ts";
-import { createHost, frameStream, lookup, LOOKUP_PROTOCOL, maskOfCategories, peerIdFromBytes, toWireRequest, type RiskshareHost } from "../../node/p2p/index.ts";
-import { itemsCommitment, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable } from "../../node/chain/index.ts";
+import { createHost, frameStream, itemsCommitment, lookup, LOOKUP_PROTOCOL, maskOfCategories, peerIdFromBytes, toWireRequest, type RiskshareHost } from "../../node/p2p/index.ts";
+import { LookupKind, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable } from "../../node/chain/index.ts";
 import { multiaddr } from "@multiformats/multiaddr";
 import { hexlify, randomBytes } from "ethers";
 import { KeyStore, updateConfig } from "../../node/config/index.ts";
@@ -140,7 +140,7 @@ describe("a consortium of three member nodes", function () {
     const blinding = hexlify(randomBytes(32));
     const items = [{ type: "phone", hash: hexlify(randomBytes(32)) }];
     const request = {
-      querier: a!.address, provider: b!.address, categoryMask: maskOfCategories([1]), itemCount: 1,
+      querier: a!.address, provider: b!.address, kind: LookupKind.Evaluate, categoryMask: maskOfCategories([1]), itemCount: 1,
       itemsCommitment: itemsCommitment(blinding, items.map((i) => i.hash)), nonce: hexlify(randomBytes(32)), deadline: BigInt(Math.floor(Date.now() / 1000) + 60),
     };
     const signature = await new Wallet(a!.privateKey).signTypedData(lookupDomain(connection.chainId, addresses.ledger), mutable(LOOKUP_REQUEST_TYPES), request);

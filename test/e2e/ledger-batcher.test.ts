@@ -6,7 +6,7 @@ import { network } from "hardhat";
 import { Level } from "level";
 import { hexlify, makeError, randomBytes, Wallet, type Signer } from "ethers";
 import {
-  connectContracts, deployConsortium, LedgerBatcher, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
+  connectContracts, deployConsortium, LedgerBatcher, LookupKind, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
   QueryOutcome, readLedger, RpcLedgerChannel, toQueryRecord, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
   type LedgerRecord, type LookupRequest,
 } from "../../node/chain/index.ts";
@@ -34,8 +34,8 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     chainId = (await ethers.provider.getNetwork()).chainId;
     const deployment = await deployConsortium(admin!, {
       founders: [
-        { address: await a!.getAddress(), name: "Provider", peerId: hexlify(randomBytes(38)) },
-        { address: await b!.getAddress(), name: "Querier", peerId: hexlify(randomBytes(38)) },
+        { address: await a!.getAddress(), name: "Provider", peerId: hexlify(randomBytes(38)), oprfKey: hexlify(randomBytes(32)) },
+        { address: await b!.getAddress(), name: "Querier", peerId: hexlify(randomBytes(38)), oprfKey: hexlify(randomBytes(32)) },
       ],
     }, silentLogger());
     contracts = connectContracts(deployment.addresses, a!);
@@ -55,6 +55,7 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     const request: LookupRequest = {
       querier: await querier.getAddress(),
       provider: await provider.getAddress(),
+      kind: LookupKind.Evaluate,
       categoryMask: 0b110n,
       itemCount: 3,
       itemsCommitment: hexlify(randomBytes(32)),
@@ -62,7 +63,7 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
       deadline: BigInt(Math.floor(Date.now() / 1000) + 60),
     };
     const signature = await querier.signTypedData(lookupDomain(chainId, contracts.addresses.ledger), mutable(LOOKUP_REQUEST_TYPES), request);
-    return { request, signature, outcome, hitCount: outcome === 0 ? 1 : 0, receivedAtMs: Date.now() };
+    return { request, signature, outcome, keyEpoch: outcome === 0 ? 1 : 0, receivedAtMs: Date.now() };
   }
 
   async function openOutbox(maxBacklog = 10_000): Promise<Outbox> {
@@ -312,10 +313,10 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
   it("reads each QueryRecorded field back as the ABI coder decodes it, at the edges of each type", async () => {
     const querierAddress = await querier.getAddress();
     const edge = (over: Partial<ReturnType<typeof toQueryRecord>>) => ({
-      querier: querierAddress, categoryMask: (1n << 64n) - 1n, deadline: (1n << 64n) - 1n, itemCount: 0xffffffff, hitCount: 0, outcome: 255,
+      querier: querierAddress, categoryMask: (1n << 64n) - 1n, deadline: (1n << 64n) - 1n, itemCount: 0xffffffff, kind: 1, keyEpoch: 0, outcome: 255,
       itemsCommitment: `0x${"00".repeat(32)}`, nonce: hexlify(randomBytes(32)), signatureR: `0x${"ff".repeat(32)}`, signatureVs: `0x${"7f".repeat(32)}`, ...over,
     });
-    const sent = [edge({}), edge({ categoryMask: 0n, deadline: 0n, itemCount: 0, hitCount: 0xffffffff, outcome: 0, signatureR: `0x${"00".repeat(32)}` })];
+    const sent = [edge({}), edge({ categoryMask: 0n, deadline: 0n, itemCount: 0, kind: 255, keyEpoch: 0xffffffff, outcome: 0, signatureR: `0x${"00".repeat(32)}` })];
     const seq = (await providerSeq()) + 1n;
     const receipt = await (await contracts.ledger.connect(provider.connect(ethers.provider)).recordBatch(seq, sent)).wait();
     const expected = receipt!.logs.map((log) => contracts.ledger.interface.parseLog(log)).filter((p) => p?.name === "QueryRecorded").map((p) => p!.args);
@@ -324,8 +325,8 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     expect(read).to.have.length(2);
     read.forEach((r, i) => {
       const a = expected[i]!;
-      expect([r.queryId, r.querier, r.provider, r.deadline, r.itemCount, r.hitCount, r.outcome, r.itemsCommitment, r.nonce, r.seq]).to.deep.equal([
-        a[0], a[1], a[2], a[4], Number(a[5]), Number(a[6]), Number(a[7]), a[8], a[9], seq,
+      expect([r.queryId, r.querier, r.provider, r.deadline, r.itemCount, r.kind, r.keyEpoch, r.outcome, r.itemsCommitment, r.nonce, r.seq]).to.deep.equal([
+        a[0], a[1], a[2], a[4], Number(a[5]), Number(a[6]), Number(a[7]), Number(a[8]), a[9], a[10], seq,
       ]);
     });
     expect(read[0]!.categoryIds).to.deep.equal([]); // bit 0 is no category: the mask is not a valid one, so none are listed

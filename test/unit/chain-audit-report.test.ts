@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { hexlify, randomBytes, Wallet } from "ethers";
 import {
-  itemsCommitment, lookupRequestDigest, memberReport, openCommitment, outcomeName, QueryOutcome,
-  type AuditRecord, type ReportConsortium, type SentQuery,
+  evaluateCommitment, fetchCommitment, LookupKind, lookupRequestDigest, memberReport, openCommitment, outcomeName, QueryOutcome,
+  type AuditRecord, type LookupRequest, type ReportConsortium,
 } from "../../node/chain/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
 
@@ -15,7 +15,7 @@ function record(fields: Partial<AuditRecord>): AuditRecord {
   const outcome = fields.outcome ?? QueryOutcome.Answered;
   return {
     queryId: hexlify(randomBytes(32)), blockNumber: 10, timestamp: 1_750_000_000, txHash: hexlify(randomBytes(32)), logIndex: 0, seq: 1n,
-    querier: A, provider: B, categoryIds: [1], itemCount: 1, hitCount: 0, outcome, outcomeName: outcomeName(outcome),
+    querier: A, provider: B, categoryIds: [1], kind: LookupKind.Evaluate, itemCount: 1, keyEpoch: outcome === QueryOutcome.Answered ? 1 : 0, outcome, outcomeName: outcomeName(outcome),
     itemsCommitment: hexlify(randomBytes(32)), nonce: hexlify(randomBytes(32)), deadline: 1_750_000_600n, signature: "0x",
     ...fields,
   };
@@ -29,70 +29,84 @@ const consortium: ReportConsortium = {
 };
 
 describe("memberReport", () => {
-  it("counts, per member, the queries it made, answered and denied, those it served, and its hit rate over answered items", () => {
+  it("counts, per member, the queries it made, answered and denied, those it served, the items evaluated and the fetches — never hits", () => {
     const records = [
-      record({ querier: A, provider: B, itemCount: 4, hitCount: 1 }),
-      record({ querier: A, provider: C, itemCount: 6, hitCount: 2 }),
-      record({ querier: A, provider: C, itemCount: 5, hitCount: 0, outcome: QueryOutcome.DeniedReciprocity }),
-      record({ querier: C, provider: A, itemCount: 2, hitCount: 0, outcome: QueryOutcome.DeniedQuota }),
+      record({ querier: A, provider: B, itemCount: 4 }),
+      record({ querier: A, provider: C, itemCount: 8 }),
+      record({ querier: A, provider: C, kind: LookupKind.Fetch, itemCount: 1 }),
+      record({ querier: A, provider: B, kind: LookupKind.Fetch, itemCount: 2 }),
+      record({ querier: A, provider: C, itemCount: 5, outcome: QueryOutcome.DeniedReciprocity }),
+      record({ querier: C, provider: A, itemCount: 2, outcome: QueryOutcome.DeniedQuota }),
+      record({ querier: C, provider: A, kind: LookupKind.Fetch, itemCount: 1, outcome: QueryOutcome.DeniedQuota }),
     ];
     const [a, b, c] = memberReport(records, consortium);
     expect(a).to.deep.equal({
-      member: "Bank A", address: A, queriesMade: 3, answered: 2, denied: 1, served: 1, itemsAsked: 10, hits: 3, hitRate: 0.3,
+      member: "Bank A", address: A, queriesMade: 5, answered: 4, denied: 1, served: 2, itemsEvaluated: 12, fetches: 2,
       contributions: { fraud_confirmed: 40, money_mule: 0 },
     });
-    expect(b).to.deep.include({ queriesMade: 0, answered: 0, denied: 0, served: 1, itemsAsked: 0, hits: 0, hitRate: 0, contributions: { fraud_confirmed: 0, money_mule: 7 } });
-    expect(c).to.deep.include({ queriesMade: 1, answered: 0, denied: 1, served: 2, itemsAsked: 0, hits: 0, hitRate: 0 });
+    expect(b).to.deep.include({ queriesMade: 0, answered: 0, denied: 0, served: 2, itemsEvaluated: 0, fetches: 0, contributions: { fraud_confirmed: 0, money_mule: 7 } });
+    expect(c).to.deep.include({ queriesMade: 2, answered: 0, denied: 2, served: 3, itemsEvaluated: 0, fetches: 0 });
+    for (const row of [a, b, c]) expect(Object.keys(row!).some((key) => /hit/i.test(key)), row!.member).to.equal(false);
   });
 
   it("lists every member, in the registry's order, even with no records", () => {
     const rows = memberReport([], consortium);
-    expect(rows.map((r) => [r.member, r.queriesMade, r.served, r.hitRate])).to.deep.equal([["Bank A", 0, 0, 0], ["Bank B", 0, 0, 0], ["Bank C", 0, 0, 0]]);
+    expect(rows.map((r) => [r.member, r.queriesMade, r.served, r.itemsEvaluated, r.fetches])).to.deep.equal([["Bank A", 0, 0, 0, 0], ["Bank B", 0, 0, 0, 0], ["Bank C", 0, 0, 0, 0]]);
   });
 });
 
 describe("openCommitment", () => {
   const chainId = 31_337n;
   const ledgerAddress = Wallet.createRandom().address;
-  const blinding = hexlify(randomBytes(32));
-  const hashes = [hexlify(randomBytes(32)), hexlify(randomBytes(32))];
+  const ledger = { chainId, address: ledgerAddress };
+  const blindedElements = [randomBytes(32), randomBytes(32)];
 
-  /** A query A sent to B as the journal keeps it, and the ledger's record of it. */
-  function sentAndRecorded(): { queryId: string; sent: SentQuery; onChain: AuditRecord } {
-    const sent: SentQuery = {
-      querier: A, provider: B, categoryMask: "2", itemCount: 2, itemsCommitment: itemsCommitment(blinding, hashes),
-      nonce: hexlify(randomBytes(32)), deadline: "1750000600", blinding, items: hashes.map((hash) => ({ hash })),
+  /** An Evaluate query A sent to B, its signed request, and the ledger's record of it. */
+  function sentAndRecorded(): { queryId: string; request: LookupRequest; onChain: AuditRecord } {
+    const request: LookupRequest = {
+      querier: A, provider: B, kind: LookupKind.Evaluate, categoryMask: 2n, itemCount: 2, itemsCommitment: evaluateCommitment(blindedElements),
+      nonce: hexlify(randomBytes(32)), deadline: 1_750_000_600n,
     };
-    const queryId = lookupRequestDigest(chainId, ledgerAddress, {
-      querier: sent.querier, provider: sent.provider, categoryMask: 2n, itemCount: 2, itemsCommitment: sent.itemsCommitment, nonce: sent.nonce, deadline: 1_750_000_600n,
-    });
-    return { queryId, sent, onChain: record({ queryId, itemCount: 2, itemsCommitment: sent.itemsCommitment, nonce: sent.nonce }) };
+    const queryId = lookupRequestDigest(chainId, ledgerAddress, request);
+    return { queryId, request, onChain: record({ queryId, itemCount: 2, itemsCommitment: request.itemsCommitment, nonce: request.nonce }) };
   }
 
-  it("opens a kept query against its record, among records of other queries", () => {
-    const { queryId, sent, onChain } = sentAndRecorded();
-    const opening = openCommitment(queryId.toUpperCase().replace("0X", "0x"), sent, [record({}), onChain, record({})], { chainId, address: ledgerAddress });
+  it("opens a query with the blinded elements re-derived from the journal, among records of other queries", () => {
+    const { queryId, request, onChain } = sentAndRecorded();
+    const opening = openCommitment(queryId.toUpperCase().replace("0X", "0x"), { blindedElements, request }, [record({}), onChain, record({})], ledger);
     expect(opening.ok).to.equal(true);
-    expect(opening.checks).to.deep.equal({ commitmentOpens: true, queryIdMatches: true, itemCountMatches: true });
+    expect(opening.checks).to.deep.equal({ commitmentOpens: true, itemCountMatches: true, kindMatches: true, queryIdMatches: true });
     expect(opening.records).to.deep.equal([onChain]);
+    const withoutRequest = openCommitment(queryId, { blindedElements }, [onChain], ledger);
+    expect(withoutRequest.ok, "no request kept").to.equal(true);
+    expect(withoutRequest.checks).to.deep.equal({ commitmentOpens: true, itemCountMatches: true, kindMatches: true });
   });
 
-  it("does not open with an item changed, dropped, or the request of another ledger", () => {
-    const { queryId, sent, onChain } = sentAndRecorded();
-    const changed = openCommitment(queryId, { ...sent, items: [{ hash: hexlify(randomBytes(32)) }, sent.items[1]!] }, [onChain], { chainId, address: ledgerAddress });
+  it("does not open with an element changed, dropped or reordered, or the request of another ledger", () => {
+    const { queryId, request, onChain } = sentAndRecorded();
+    const changed = openCommitment(queryId, { blindedElements: [randomBytes(32), blindedElements[1]!] }, [onChain], ledger);
     expect(changed.ok).to.equal(false);
-    expect(changed.checks).to.deep.equal({ commitmentOpens: false, queryIdMatches: true, itemCountMatches: true });
-    const dropped = openCommitment(queryId, { ...sent, items: sent.items.slice(0, 1) }, [onChain], { chainId, address: ledgerAddress });
-    expect(dropped.checks).to.deep.equal({ commitmentOpens: false, queryIdMatches: true, itemCountMatches: false });
-    const elsewhere = openCommitment(queryId, sent, [onChain], { chainId: chainId + 1n, address: ledgerAddress });
-    expect(elsewhere.checks).to.deep.equal({ commitmentOpens: true, queryIdMatches: false, itemCountMatches: true });
+    expect(changed.checks).to.deep.equal({ commitmentOpens: false, itemCountMatches: true, kindMatches: true });
+    const dropped = openCommitment(queryId, { blindedElements: blindedElements.slice(0, 1) }, [onChain], ledger);
+    expect(dropped.checks).to.deep.equal({ commitmentOpens: false, itemCountMatches: false, kindMatches: true });
+    const reordered = openCommitment(queryId, { blindedElements: [...blindedElements].reverse() }, [onChain], ledger);
+    expect(reordered.checks.commitmentOpens).to.equal(false);
+    const elsewhere = openCommitment(queryId, { blindedElements, request }, [onChain], { chainId: chainId + 1n, address: ledgerAddress });
+    expect(elsewhere.checks).to.deep.equal({ commitmentOpens: true, itemCountMatches: true, kindMatches: true, queryIdMatches: false });
+  });
+
+  it("opens a Fetch with its prefixes, and not as an Evaluate", () => {
+    const prefixes = [{ bits: 10, value: 0x2abn }];
+    const onChain = record({ kind: LookupKind.Fetch, itemCount: 1, itemsCommitment: fetchCommitment(prefixes) });
+    expect(openCommitment(onChain.queryId, { prefixes }, [onChain], ledger).checks).to.deep.equal({ commitmentOpens: true, itemCountMatches: true, kindMatches: true });
+    expect(openCommitment(onChain.queryId, { blindedElements: [randomBytes(32)] }, [onChain], ledger).checks.kindMatches).to.equal(false);
   });
 
   it("refuses a query the ledger has no record of yet with E_NOT_FOUND", () => {
-    const { queryId, sent } = sentAndRecorded();
+    const { queryId } = sentAndRecorded();
     let thrown: unknown;
     try {
-      openCommitment(queryId, sent, [record({})], { chainId, address: ledgerAddress });
+      openCommitment(queryId, { blindedElements }, [record({})], ledger);
     } catch (err) {
       thrown = err;
     }

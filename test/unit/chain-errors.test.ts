@@ -48,7 +48,7 @@ describe("translateChainError: chain failures in words a user acts on", () => {
       [admin, alice, bob, outsider] = signers.slice(0, 4).map((s) => s.address) as [string, string, string, string];
       const carol = signers[4]!.address;
       const deployment = await deployConsortium(signers[0]!, {
-        founders: [alice, bob, carol].map((address, i) => ({ address, name: `Bank ${i}`, peerId: hexlify(randomBytes(38)) })),
+        founders: [alice, bob, carol].map((address, i) => ({ address, name: `Bank ${i}`, peerId: hexlify(randomBytes(38)), oprfKey: hexlify(randomBytes(32)) })),
         regulators: [signers[5]!.address],
       }, silentLogger());
       addresses = deployment.addresses;
@@ -81,7 +81,7 @@ describe("translateChainError: chain failures in words a user acts on", () => {
 
     it("a contribution published by an account that is no member: E_NOT_MEMBER", async () => {
       const { contributions } = await contractsOf(outsider);
-      const err = translateChainError(await rejection(contributions.publish(1, 10, hexlify(randomBytes(32)))), "publish a contribution");
+      const err = translateChainError(await rejection(contributions.publish(1, 1, 10, hexlify(randomBytes(32)))), "publish a contribution");
       expect(err.code).to.equal("E_NOT_MEMBER");
       expect(err.message).to.contain("only an Active member may publish a contribution");
     });
@@ -100,10 +100,11 @@ describe("translateChainError: chain failures in words a user acts on", () => {
       expect([err.code, err.meta.revert]).to.deep.equal(["E_NOT_MEMBER", "ConsortiumRegistryNotActiveMember"]);
     });
 
-    /** Opens a RotatePepper proposal by alice (1 vote of a quorum of 2); returns its id. */
+    /** Opens a SetKeyEpochLength proposal by alice (1 vote of a quorum of 2); returns its id. */
     async function openProposal(): Promise<bigint> {
       const { registry } = await contractsOf(alice);
-      await (await registry.propose(ProposalKind.RotatePepper, encodeProposalPayload(ProposalKind.RotatePepper, {}))).wait();
+      const args = { keyEpochLengthSeconds: 86_400n };
+      await (await registry.propose(ProposalKind.SetKeyEpochLength, encodeProposalPayload(ProposalKind.SetKeyEpochLength, args))).wait();
       return registry.proposalCount();
     }
   });
@@ -165,7 +166,8 @@ function queryRecord() {
     categoryMask: 0b10n,
     deadline: 2n ** 40n,
     itemCount: 1,
-    hitCount: 0,
+    kind: 0,
+    keyEpoch: 1,
     outcome: QueryOutcome.Answered,
     itemsCommitment: hexlify(randomBytes(32)),
     nonce: hexlify(randomBytes(32)),

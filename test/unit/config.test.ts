@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { hexlify, randomBytes } from "ethers";
 import { CONFIG_DEFAULTS, KeyStore, loadConfig, newConfig, parseConfig, saveConfig } from "../../node/config/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
 import { MAX_DEADLINE_AHEAD_SECONDS } from "../../node/p2p/index.ts";
@@ -73,5 +74,28 @@ describe("node config and key store", () => {
     expect(await keys.pepperEpochs()).to.deep.equal([0]);
     const token = await keys.initApiToken();
     expect(await keys.apiToken()).to.equal(token);
+  });
+
+  it("keeps the OPRF secret key of each key epoch in its own 0600 file, never overwritten by another", async () => {
+    const keys = new KeyStore({ dataDir: dir });
+    const secret = hexlify(randomBytes(32));
+    expect(await keys.oprfKeyEpochs()).to.deep.equal([]);
+    await keys.putOprfKey(1, secret);
+    await keys.putOprfKey(1, secret.slice(2).toUpperCase()); // the same key, spelt otherwise: a no-op
+    await keys.putOprfKey(3, hexlify(randomBytes(32)));
+    expect(hexlify(await keys.oprfKey(1) ?? new Uint8Array())).to.equal(secret);
+    expect(await keys.oprfKey(2)).to.equal(undefined);
+    expect(await keys.oprfKeyEpochs()).to.deep.equal([1, 3]);
+    expect((await stat(join(dir, "keys", "oprf-1.key"))).mode & 0o777).to.equal(0o600);
+    const refusals: Array<[string, () => Promise<unknown>, string]> = [
+      ["another key for epoch 1", () => keys.putOprfKey(1, hexlify(randomBytes(32))), "E_CONFIG"],
+      ["31 bytes", () => keys.putOprfKey(2, hexlify(randomBytes(31))), "E_BAD_INPUT"],
+      ["epoch 0", () => keys.putOprfKey(0, secret), "E_BAD_INPUT"],
+    ];
+    for (const [name, attempt, code] of refusals) {
+      const err = await attempt().then(() => undefined, (e: unknown) => e);
+      expect(isRiskshareError(err, code as "E_CONFIG"), name).to.equal(true);
+      expect((err as Error).message, name).to.not.contain(secret.slice(2));
+    }
   });
 });

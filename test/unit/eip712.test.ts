@@ -1,12 +1,14 @@
 import { inspect } from "node:util";
 import { expect } from "chai";
-import { concat, getAddress, hexlify, keccak256, recoverAddress, Signature, TypedDataEncoder, verifyTypedData, Wallet } from "ethers";
+import { concat, getAddress, hexlify, keccak256, recoverAddress, Signature, toBeHex, TypedDataEncoder, verifyTypedData, Wallet } from "ethers";
 import fc from "fast-check";
 import {
-  checksumAddress, isDigestSignedBy, itemsCommitment, LOOKUP_ANSWER_TYPE_STRING, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupAnswerDigest, lookupAnswerDigestBytes,
+  checksumAddress, isDigestSignedBy, LOOKUP_ANSWER_TYPE_STRING, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupAnswerDigest, lookupAnswerDigestBytes,
   lookupDomain, lookupRequestDigest, lookupRequestDigestBytes, mutable, recoverDigestSigner, recoverLookupAnswerSigner, recoverLookupRequestSigner,
   signDigest, type LookupAnswer, type LookupRequest,
 } from "../../node/chain/eip712.ts";
+import { evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment } from "../../node/chain/digests.ts";
+import { isRiskshareError } from "../../node/errors.ts";
 import { digestSignerFromEvmKey } from "../../node/p2p/index.ts";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 
@@ -52,12 +54,13 @@ const address = fc.oneof(
 );
 const uint64 = fc.oneof(fc.bigInt({ min: 0n, max: UINT64_MAX }), fc.constantFrom(0n, 1n, UINT64_MAX, UINT64_MAX - 1n, 1n << 63n));
 const uint32 = fc.oneof(fc.integer({ min: 0, max: 0xffff_ffff }), fc.constantFrom(0, 1, 1_000, 0xffff_ffff));
+const uint8 = fc.oneof(fc.constantFrom(0, 1), fc.integer({ min: 0, max: 255 }));
 const chainId = fc.oneof(fc.constantFrom(1n, 31_337n, 0n, (1n << 256n) - 1n), fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }));
 
 const request: fc.Arbitrary<LookupRequest> = fc.record({
-  querier: address, provider: address, categoryMask: uint64, itemCount: uint32, itemsCommitment: hex32, nonce: hex32, deadline: uint64,
+  querier: address, provider: address, kind: uint8, categoryMask: uint64, itemCount: uint32, itemsCommitment: hex32, nonce: hex32, deadline: uint64,
 });
-const answer: fc.Arbitrary<LookupAnswer> = fc.record({ queryId: hex32, provider: address, resultsDigest: hex32, hitCount: uint32 });
+const answer: fc.Arbitrary<LookupAnswer> = fc.record({ queryId: hex32, provider: address, keyEpoch: uint32, itemCount: uint32, answerDigest: hex32 });
 
 describe("eip712: fixed-layout hashing, signing and recovery, against ethers", function () {
   this.timeout(120_000);
@@ -79,11 +82,11 @@ describe("eip712: fixed-layout hashing, signing and recovery, against ethers", f
       }), { numRuns: 2_000 });
     });
 
-    it("hashes the extremes: all-zero and all-ff words, max uint64 deadline and mask, max uint32 count", () => {
+    it("hashes the extremes: all-zero and all-ff words, max uint64 deadline and mask, max uint32 count, max uint8 kind", () => {
       const ledger = getAddress(`0x${"ab".repeat(20)}`);
       const rows: LookupRequest[] = [
-        { querier: `0x${"00".repeat(20)}`, provider: `0x${"00".repeat(20)}`, categoryMask: 0n, itemCount: 0, itemsCommitment: ZERO32, nonce: ZERO32, deadline: 0n },
-        { querier: `0x${"ff".repeat(20)}`, provider: `0x${"FF".repeat(20)}`, categoryMask: UINT64_MAX, itemCount: 0xffff_ffff, itemsCommitment: FF32, nonce: FF32, deadline: UINT64_MAX },
+        { querier: `0x${"00".repeat(20)}`, provider: `0x${"00".repeat(20)}`, kind: 0, categoryMask: 0n, itemCount: 0, itemsCommitment: ZERO32, nonce: ZERO32, deadline: 0n },
+        { querier: `0x${"ff".repeat(20)}`, provider: `0x${"FF".repeat(20)}`, kind: 255, categoryMask: UINT64_MAX, itemCount: 0xffff_ffff, itemsCommitment: FF32, nonce: FF32, deadline: UINT64_MAX },
       ];
       for (const row of rows) expect(lookupRequestDigest(31_337n, ledger, row), JSON.stringify(row, (_, v) => (typeof v === "bigint" ? `${v}` : v))).to.equal(ethersRequestDigest(31_337n, ledger, row));
     });
@@ -91,7 +94,7 @@ describe("eip712: fixed-layout hashing, signing and recovery, against ethers", f
     it("leaves every value the fixed layout does not take to ethers: same digest or same error", () => {
       const ledger = getAddress(`0x${"12".repeat(20)}`);
       const valid: LookupRequest = {
-        querier: getAddress(`0x${"34".repeat(20)}`), provider: getAddress(`0x${"5a".repeat(20)}`), categoryMask: 6n, itemCount: 1, itemsCommitment: ZERO32, nonce: FF32, deadline: 1_800_000_000n,
+        querier: getAddress(`0x${"34".repeat(20)}`), provider: getAddress(`0x${"5a".repeat(20)}`), kind: 1, categoryMask: 6n, itemCount: 1, itemsCommitment: ZERO32, nonce: FF32, deadline: 1_800_000_000n,
       };
       const checksummed = getAddress(`0x${"5abcdef0".repeat(5)}`);
       const badChecksum = checksummed.slice(0, 2) + [...checksummed.slice(2)].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join("");
@@ -99,6 +102,9 @@ describe("eip712: fixed-layout hashing, signing and recovery, against ethers", f
         "querier with a bad checksum": { querier: badChecksum },
         "provider without 0x": { provider: `5a`.repeat(20) },
         "querier too short": { querier: `0x${"34".repeat(19)}` },
+        "kind above uint8": { kind: 256 },
+        "negative kind": { kind: -1 },
+        "kind as a string": { kind: "1" },
         "mask above uint64": { categoryMask: UINT64_MAX + 1n },
         "negative mask": { categoryMask: -1n },
         "mask as a decimal string": { categoryMask: "6" },
@@ -121,21 +127,75 @@ describe("eip712: fixed-layout hashing, signing and recovery, against ethers", f
         expect(outcome(() => lookupRequestDigest(31_337n, ledger, value)), name).to.deep.equal(outcome(() => ethersRequestDigest(31_337n, ledger, value)));
       }
       expect(outcome(() => lookupRequestDigest(31_337n, badChecksum, valid)), "ledger with a bad checksum").to.deep.equal(outcome(() => ethersRequestDigest(31_337n, badChecksum, valid)));
-      expect(outcome(() => lookupAnswerDigest(31_337n, ledger, { queryId: ZERO32, provider: badChecksum, resultsDigest: FF32, hitCount: 0 })), "answer")
-        .to.deep.equal(outcome(() => ethersAnswerDigest(31_337n, ledger, { queryId: ZERO32, provider: badChecksum, resultsDigest: FF32, hitCount: 0 })));
+      const answers: Record<string, LookupAnswer> = {
+        "provider with a bad checksum": { queryId: ZERO32, provider: badChecksum, keyEpoch: 1, itemCount: 0, answerDigest: FF32 },
+        "key epoch above uint32": { queryId: ZERO32, provider: valid.provider, keyEpoch: 0x1_0000_0000, itemCount: 0, answerDigest: FF32 },
+        "fractional count": { queryId: ZERO32, provider: valid.provider, keyEpoch: 1, itemCount: 0.5, answerDigest: FF32 },
+        "digest of 31 bytes": { queryId: ZERO32, provider: valid.provider, keyEpoch: 1, itemCount: 1, answerDigest: `0x${"00".repeat(31)}` },
+      };
+      for (const [name, value] of Object.entries(answers)) {
+        expect(outcome(() => lookupAnswerDigest(31_337n, ledger, value)), name).to.deep.equal(outcome(() => ethersAnswerDigest(31_337n, ledger, value)));
+      }
     });
 
     it("uses the answer type string ethers encodes", () => {
       expect(TypedDataEncoder.from(mutable(LOOKUP_ANSWER_TYPES)).encodeType("LookupAnswer")).to.equal(LOOKUP_ANSWER_TYPE_STRING);
     });
 
-    it("commits to items as keccak256(blinding || hashes), as ethers' concat and keccak256 do", () => {
-      fc.assert(fc.property(hex32, fc.array(fc.oneof(hex32, bytes(32)), { minLength: 0, maxLength: 40 }), (blinding, hashes) => {
-        expect(itemsCommitment(blinding, hashes)).to.equal(keccak256(concat([blinding, ...hashes])));
+    it("uses the request type string ethers encodes", () => {
+      expect(TypedDataEncoder.from(mutable(LOOKUP_REQUEST_TYPES)).encodeType("LookupRequest")).to.equal(
+        "LookupRequest(address querier,address provider,uint8 kind,uint64 categoryMask,uint32 itemCount,bytes32 itemsCommitment,bytes32 nonce,uint64 deadline)",
+      );
+    });
+  });
+
+  describe("commitments and answer digests", () => {
+    const elements = fc.array(bytes(32), { minLength: 0, maxLength: 40 });
+    const prefix = fc.record({ bits: fc.integer({ min: 0, max: 64 }), value: uint64 });
+
+    it("commits to an Evaluate's blinded elements as keccak256 of their concatenation", () => {
+      fc.assert(fc.property(elements, (blinded) => {
+        expect(evaluateCommitment(blinded)).to.equal(keccak256(concat(blinded)));
       }), { numRuns: 300 });
-      expect(itemsCommitment("0x1234", ["0xabcdef"]), "other lengths").to.equal(keccak256(concat(["0x1234", "0xabcdef"])));
-      for (const bad of [`0x${"a".repeat(63)}z`, `0xz${"a".repeat(63)}`, "a".repeat(64), `0x${"a".repeat(63)}`]) {
-        expect(outcome(() => itemsCommitment(ZERO32, [FF32, bad])), bad).to.deep.equal(outcome(() => keccak256(concat([ZERO32, FF32, bad]))));
+    });
+
+    it("commits to a Fetch's prefixes as keccak256 of uint8 bits ‖ uint64 big-endian value each", () => {
+      fc.assert(fc.property(fc.array(prefix, { minLength: 0, maxLength: 4 }), (prefixes) => {
+        const packed = concat(prefixes.map((p) => concat([toBeHex(p.bits, 1), toBeHex(p.value, 8)])));
+        expect(fetchCommitment(prefixes)).to.equal(keccak256(packed));
+      }), { numRuns: 300 });
+      expect(fetchCommitment([{ bits: 12, value: 0xabcn }])).to.equal(keccak256("0x0c0000000000000abc"));
+    });
+
+    it("digests an Evaluate answer as keccak256(evaluated ‖ proof) and a Fetch answer as the uint32 bucket sizes", () => {
+      fc.assert(fc.property(elements, bytes(64), (evaluated, proof) => {
+        expect(evaluateAnswerDigest(evaluated, proof)).to.equal(keccak256(concat([...evaluated, proof])));
+      }), { numRuns: 200 });
+      fc.assert(fc.property(fc.array(uint32, { maxLength: 4 }), (counts) => {
+        expect(fetchAnswerDigest(counts)).to.equal(keccak256(concat(counts.map((n) => toBeHex(n, 4)))));
+      }), { numRuns: 200 });
+      expect(fetchAnswerDigest([]), "no bucket").to.equal(keccak256("0x"));
+    });
+
+    it("refuses elements, proofs, prefixes and counts of the wrong shape with E_BAD_INPUT", () => {
+      const bad: Array<[string, () => unknown]> = [
+        ["31-byte element", () => evaluateCommitment([new Uint8Array(31)])],
+        ["33-byte evaluated element", () => evaluateAnswerDigest([new Uint8Array(33)], new Uint8Array(64))],
+        ["63-byte proof", () => evaluateAnswerDigest([], new Uint8Array(63))],
+        ["65 prefix bits", () => fetchCommitment([{ bits: 65, value: 0n }])],
+        ["negative prefix value", () => fetchCommitment([{ bits: 1, value: -1n }])],
+        ["prefix value above uint64", () => fetchCommitment([{ bits: 64, value: UINT64_MAX + 1n }])],
+        ["count above uint32", () => fetchAnswerDigest([0x1_0000_0000])],
+        ["fractional count", () => fetchAnswerDigest([1.5])],
+      ];
+      for (const [name, fn] of bad) {
+        let thrown: unknown;
+        try {
+          fn();
+        } catch (err) {
+          thrown = err;
+        }
+        expect(isRiskshareError(thrown, "E_BAD_INPUT"), name).to.equal(true);
       }
     });
 
@@ -274,7 +334,7 @@ describe("eip712: fixed-layout hashing, signing and recovery, against ethers", f
       const signer = digestSignerFromEvmKey(wallet.privateKey);
       expect(signer.address).to.equal(wallet.address);
       const req: LookupRequest = {
-        querier: wallet.address, provider: getAddress(`0x${"77".repeat(20)}`), categoryMask: 2n, itemCount: 3, itemsCommitment: FF32, nonce: ZERO32, deadline: UINT64_MAX,
+        querier: wallet.address, provider: getAddress(`0x${"77".repeat(20)}`), kind: 0, categoryMask: 2n, itemCount: 3, itemsCommitment: FF32, nonce: ZERO32, deadline: UINT64_MAX,
       };
       const ledger = getAddress(`0x${"88".repeat(20)}`);
       expect(signer.signDigest(lookupRequestDigestBytes(1n, ledger, req))).to.equal(await wallet.signTypedData(lookupDomain(1n, ledger), mutable(LOOKUP_REQUEST_TYPES), req));

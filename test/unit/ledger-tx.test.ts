@@ -13,7 +13,7 @@ function randomUint(bits: number): bigint {
 function randomRecord(): QueryRecordStruct {
   return {
     querier: getAddress(hexlify(randomBytes(20))), categoryMask: randomUint(64), deadline: randomUint(64),
-    itemCount: Number(randomUint(32)), hitCount: Number(randomUint(32)), outcome: Number(randomUint(8)),
+    itemCount: Number(randomUint(32)), kind: Number(randomUint(8)), keyEpoch: Number(randomUint(32)), outcome: Number(randomUint(8)),
     itemsCommitment: hexlify(randomBytes(32)), nonce: hexlify(randomBytes(32)), signatureR: hexlify(randomBytes(32)), signatureVs: hexlify(randomBytes(32)),
   };
 }
@@ -28,7 +28,7 @@ describe("ledger transactions in bytes", () => {
       }
     }
     const edges: QueryRecordStruct = {
-      querier: `0x${"00".repeat(20)}`, categoryMask: (1n << 64n) - 1n, deadline: 0n, itemCount: 0xffffffff, hitCount: 0, outcome: 255,
+      querier: `0x${"00".repeat(20)}`, categoryMask: (1n << 64n) - 1n, deadline: 0n, itemCount: 0xffffffff, kind: 255, keyEpoch: 0xffffffff, outcome: 255,
       itemsCommitment: `0x${"ff".repeat(32)}`, nonce: `0x${"00".repeat(32)}`, signatureR: `0x${"AB".repeat(32)}`, signatureVs: `0x${"01".repeat(32)}`,
     };
     expect(hexlify(encodeRecordBatch((1n << 64n) - 1n, [edges]))).to.equal(LEDGER.encodeFunctionData("recordBatch", [(1n << 64n) - 1n, [edges]]));
@@ -37,7 +37,7 @@ describe("ledger transactions in bytes", () => {
   it("refuses a value out of its type's range, naming the field, instead of truncating it", () => {
     const cases: Array<[string, Partial<QueryRecordStruct>]> = [
       ["categoryMask", { categoryMask: 1n << 64n }], ["deadline", { deadline: -1n }], ["itemCount", { itemCount: 2 ** 32 }],
-      ["outcome", { outcome: 256 }], ["querier", { querier: "0x1234" }], ["nonce", { nonce: `0x${"zz".repeat(32)}` }],
+      ["kind", { kind: 256 }], ["keyEpoch", { keyEpoch: 2 ** 32 }], ["outcome", { outcome: 256 }], ["querier", { querier: "0x1234" }], ["nonce", { nonce: `0x${"zz".repeat(32)}` }],
     ];
     for (const [field, patch] of cases) {
       try {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet, hexlify } from "ethers";
+import { Wallet, hexlify, randomBytes } from "ethers";
 import { NodeHealth, type NodeHealthModules } from "../../node/api/index.ts";
 import { MemberStatus, type MemberInfo } from "../../node/chain/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
@@ -7,7 +7,7 @@ import { peerIdBytes, peerIdFromEvmKey, peerIdText } from "../../node/p2p/index.
 
 function member(name: string, status: number = MemberStatus.Active): MemberInfo {
   const wallet = Wallet.createRandom();
-  return { address: wallet.address, name, peerId: hexlify(peerIdBytes(peerIdFromEvmKey(wallet.privateKey))), status, joinedAt: 1 };
+  return { address: wallet.address, name, peerId: hexlify(peerIdBytes(peerIdFromEvmKey(wallet.privateKey))), status, joinedAt: 1, oprfKey: hexlify(randomBytes(32)), keyEpoch: 1, keyRotatedAt: 1 };
 }
 
 const self = member("self");

@@ -6,13 +6,13 @@ import type { Stream } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
 import { getAddress, hexlify, randomBytes, Wallet } from "ethers";
 import {
-  itemsCommitment, LOOKUP_REQUEST_TYPES, lookupDomain, mutable, type LookupRequest,
+  LookupKind, LOOKUP_REQUEST_TYPES, lookupDomain, mutable, type LookupRequest,
 } from "../../node/chain/eip712.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { silentLogger } from "../../node/logger.ts";
 import type { ReciprocityDecision } from "../../node/policy/index.ts";
 import {
-  createHost, lookup, LOOKUP_PROTOCOL, lookupResponseFrame, maskOfCategories, pepper, toWireRequest,
+  createHost, itemsCommitment, lookup, LOOKUP_PROTOCOL, lookupResponseFrame, maskOfCategories, pepper, toWireRequest,
   type Clock, type HitResult, type LookupInit, type LookupItem, type LookupRequestFrame, type LookupResponseFrame, type LookupResult,
   type LookupService, type MembershipView, type OutboxRecord, type PepperService, type RiskshareHost,
 } from "../../node/p2p/index.ts";
@@ -194,6 +194,7 @@ export async function buildRequestFrame(
   const request: LookupRequest = {
     querier: over.querier ?? signer.address,
     provider: over.provider,
+    kind: LookupKind.Evaluate,
     categoryMask: maskOfCategories(over.categoryIds ?? [1]),
     itemCount: over.itemCount ?? items.length,
     itemsCommitment: over.commitment ?? itemsCommitment(blinding, items.map((item) => item.hash)),

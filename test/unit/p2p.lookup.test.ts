@@ -6,7 +6,7 @@ import { RiskshareError } from "../../node/errors.ts";
 import { silentLogger } from "../../node/logger.ts";
 import {
   encodeFrame, fromWireRequest, lookup, LOOKUP_PROTOCOL, lookupResponseFrame, MAX_FRAME_BYTES, MAX_ITEMS_PER_REQUEST, MAX_OUTBOUND_STREAMS, MAX_PROVIDER_REF_CHARS, MAX_REASON_CHARS,
-  peerIdBytes, peerIdFromBytes, peerIdFromEvmKey, peerIdToAddress, resultsDigest, encodeResults,
+  peerIdBytes, peerIdFromBytes, peerIdFromEvmKey, peerIdToAddress, resultsDigest, encodeResults, signedAnswerOf,
   type AnsweredLookup, type LookupOutcome, type LookupResult,
 } from "../../node/p2p/index.ts";
 import {
@@ -74,7 +74,7 @@ describe("p2p: lookup protocol between members", function () {
       expect(fromB!.results.map((r) => r.hit)).to.deep.equal([true, false, false, false]);
       expect(fromC!.results.map((r) => r.hit)).to.deep.equal([false, true, false, false]);
       expect(fromB!.results[0]).to.deep.equal(hit(1, { providerRef: "b-17" }));
-      expect(recoverLookupAnswerSigner(CHAIN_ID, LEDGER, fromB!.answer, fromB!.answerSignature)).to.equal(b.address);
+      expect(recoverLookupAnswerSigner(CHAIN_ID, LEDGER, signedAnswerOf(fromB!.answer, fromB!.request.itemCount), fromB!.answerSignature)).to.equal(b.address);
       expect(fromB!.answer.resultsDigest).to.equal(resultsDigest(fromB!.results));
 
 

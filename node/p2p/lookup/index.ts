@@ -15,12 +15,12 @@ export * from "./constants.ts";
 export { LOOKUP_DEFAULTS, lookupOptions, type LookupInit, type LookupOptions } from "./options.ts";
 export type { EntryLookup, LookupComponents, NonceGuard, Outbox, OutboxRecord, QueryJournal, Reciprocity } from "./components.ts";
 export {
-  answerFrame, categoriesOfMask, errorFrame, fromWireRequest, hitResult, lookupAnswer, lookupItem, lookupRequestFrame, lookupResponseFrame, lookupResult,
+  answerFrame, categoriesOfMask, errorFrame, fromWireRequest, signedAnswerOf, hitResult, lookupAnswer, lookupItem, lookupRequestFrame, lookupResponseFrame, lookupResult,
   maskOfCategories, missResult, toWireRequest, wireLookupRequest,
   type AnswerFrame, type ErrorFrame, type HitResult, type LookupAnswerWire, type LookupItem, type LookupRequestFrame, type LookupResponseFrame,
   type LookupResult, type MissResult, type WireLookupRequest,
 } from "./messages.ts";
-export { countHits, encodeResults, resultsDigest } from "./results.ts";
+export { countHits, encodeResults, itemsCommitment, resultsDigest } from "./results.ts";
 export { checkQuery, LookupClient, type AnsweredLookup, type FailedLookup, type LookupCallOptions, type LookupOutcome, type LookupQuery } from "./client.ts";
 export { LookupProvider } from "./handler.ts";
 export { fanOut, type FanOutOptions, type FanOutTarget, type LookupCall } from "./fanout.ts";

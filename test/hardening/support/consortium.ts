@@ -20,13 +20,13 @@ import { expect } from "chai";
 import type { HealthResponse } from "../../../node/api/index.ts";
 import { hexlify, randomBytes, Wallet } from "ethers";
 import {
-  connectChain, connectContracts, itemsCommitment, LOOKUP_REQUEST_TYPES, lookupDomain, lookupRequestDigest, mutable, readLedger, verifyLedger,
+  connectChain, connectContracts, LookupKind, LOOKUP_REQUEST_TYPES, lookupDomain, lookupRequestDigest, mutable, readLedger, verifyLedger,
   type AuditBatch, type AuditFailure, type AuditRecord, type CategoryPolicyInput, type ContractAddresses, type LookupRequest,
 } from "../../../node/chain/index.ts";
 import { RiskshareError } from "../../../node/errors.ts";
 import { silentLogger } from "../../../node/logger.ts";
 import {
-  createHost, lookup, maskOfCategories, pepper, toWireRequest, type LookupItem, type LookupRequestFrame, type LookupService, type PepperService, type RiskshareHost,
+  createHost, itemsCommitment, lookup, maskOfCategories, pepper, toWireRequest, type LookupItem, type LookupRequestFrame, type LookupService, type PepperService, type RiskshareHost,
 } from "../../../node/p2p/index.ts";
 import { startChain, type LocalChain } from "../../../scripts/devnet/chain.ts";
 import { createMembers, deployFor, type DevMember } from "../../../scripts/devnet/consortium.ts";
@@ -353,6 +353,7 @@ export async function signedRequestFrame(
   const request: LookupRequest = {
     querier: over.querier ?? signer.address,
     provider: over.provider,
+    kind: LookupKind.Evaluate,
     categoryMask: maskOfCategories(over.categoryIds ?? [1]),
     itemCount: items.length,
     itemsCommitment: itemsCommitment(blinding, items.map((item) => item.hash)),
