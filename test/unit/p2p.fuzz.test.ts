@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import type { LookupRequestFrame } from "../../node/p2p/index.ts";
-import { buildRequestFrame, FakeMembership, randomItem, rawExchange, startNode, stopAll, type Member } from "./p2p.fixtures.ts";
+import { buildRequestFrame, FakeChain, FakeFilters, randomElements, randomItem, rawExchange, startNode, stopAll, testVoprf, type Member } from "./p2p.fixtures.ts";
 
 /** 500 cases in the unit suite; a hardening run sets RISKSHARE_FUZZ_RUNS=10000. */
 const RUNS = Number(process.env.RISKSHARE_FUZZ_RUNS ?? 500);
@@ -19,19 +19,20 @@ function mutate(frame: LookupRequestFrame, path: readonly (string | number)[], v
 
 const PATHS: readonly (readonly (string | number)[])[] = [
   ["request"], ["request", "querier"], ["request", "provider"], ["request", "categoryMask"], ["request", "itemCount"],
-  ["request", "itemsCommitment"], ["request", "nonce"], ["request", "deadline"], ["request", "extra"],
-  ["signature"], ["items"], ["items", 0], ["items", 0, "type"], ["items", 0, "hash"], ["blinding"], ["extra"],
+  ["request", "itemsCommitment"], ["request", "nonce"], ["request", "deadline"], ["request", "kind"], ["request", "extra"],
+  ["signature"], ["elements"], ["elements", 0], ["elements", 1], ["prefixes"], ["extra"],
 ];
 
-describe("p2p: the lookup provider survives malformed and hostile frames", function () {
+describe("p2p: the lookup/2 provider survives malformed and hostile frames", function () {
   this.timeout(30_000 + RUNS * 50);
-  const membership = new FakeMembership();
+  const membership = new FakeChain();
+  const filters = new FakeFilters();
   let querier: Member, provider: Member;
   let template: LookupRequestFrame;
 
   before(async () => {
-    [querier, provider] = await Promise.all([startNode(membership), startNode(membership)]);
-    template = await buildRequestFrame(querier.wallet, { provider: provider.address, items: [randomItem(), randomItem()] });
+    [querier, provider] = await Promise.all([startNode(membership, { filters }), startNode(membership, { filters })]);
+    template = await buildRequestFrame(querier.wallet, { provider: provider.address, elements: randomElements(2, await testVoprf()) });
   });
   after(async () => {
     await stopAll([querier, provider]);

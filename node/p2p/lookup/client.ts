@@ -1,33 +1,49 @@
 /**
- * The querier side of `/riskshare/lookup/1`: build and sign a request for one provider, send it,
- * and accept the reply only when its schema holds, the provider signed it and its digest matches.
+ * The querier side of `/riskshare/lookup/2`. Per provider: blind every item (and random padding up
+ * to a fixed shape) under fresh blinds, send one signed Evaluate, verify the signature and the
+ * batch proof against the provider's published key, derive each item's tag and test it against the
+ * local copy of the provider's filter; on a filter hit, Fetch the tag's bucket (a prefix at the
+ * provider's bucket bits) and open the matching entry's metadata. A failed opening or no matching
+ * tag is a miss (a filter false positive). Without any filter hit a cover Fetch goes out with
+ * probability `coverFetchRate`. Hits stay here: nothing signed or recorded counts them.
  */
-import type { DialTarget } from "@libp2p/interface";
-import { randomBytes } from "node:crypto";
-import { checksumAddress, LookupKind, type LookupRequest } from "../../chain/index.ts";
-import { assertArgument, ERROR_HINTS, type ErrorCode } from "../../errors.ts";
+import type { Connection, DialTarget } from "@libp2p/interface";
+import { hexToBytes } from "@noble/hashes/utils.js";
+import { randomBytes, randomInt } from "node:crypto";
+import { checksumAddress } from "../../chain/index.ts";
+import { exchangeSignal } from "../../deadline.ts";
+import { assertArgument, ERROR_HINTS, isRiskshareError, type ErrorCode } from "../../errors.ts";
+import { expandEntryKeys, oprfInput, type BlindedInput } from "../../identity/index.ts";
 import type { Logger } from "../../logger.ts";
 import { isCategoryId } from "../../policy/index.ts";
 import type { Clock } from "../components.ts";
-import { exchangeSignal } from "../../deadline.ts";
 import { knownCode, toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, frameStream, readFrameBytes, writeFrameBytes } from "../frames.ts";
 import { secp256k1KeyOf, tryPeerIdToAddress } from "../identity.ts";
-import type { LookupComponents } from "./components.ts";
-import { LOOKUP_PROTOCOL, MAX_ITEMS_PER_REQUEST } from "./constants.ts";
+import type { EntryMetadata, JournalSecrets, LookupComponents, QueryItem } from "./components.ts";
+import { LOOKUP_PROTOCOL, LookupKind, MAX_FETCH_PREFIXES, MAX_ITEMS_PER_REQUEST } from "./constants.ts";
 import {
-  lookupItem, lookupRequestFrame, lookupResponseFrame, maskOfCategories, signedAnswerOf, toWireRequest, type LookupAnswerWire, type LookupItem, type LookupResponseFrame, type LookupResult,
+  evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment, type LookupAnswer, type LookupRequest, type TagPrefix,
+} from "./eip712.ts";
+import {
+  lookupRequestFrame, lookupResponseFrame, maskOfCategories, toWirePrefix, toWireRequest,
+  type EvaluateAnswerFrame, type FetchAnswerFrame, type LookupRequestFrame, type LookupResponseFrame,
 } from "./messages.ts";
+import { metadataAssociatedData } from "./metadata.ts";
 import type { LookupOptions } from "./options.ts";
-import { countHits, itemsCommitment, resultsDigest } from "./results.ts";
+import { bucketBits, evaluateShape, prefixOfTag, tagHasPrefix } from "./shapes.ts";
 import type { LookupSigning } from "./signing.ts";
+
+const ITEM_TYPE = /^[a-z][a-z0-9_]{0,31}$/;
+/** Bytes of a padding element's random input. */
+const PADDING_INPUT_BYTES = 32;
 
 /** What to ask one provider. */
 export interface LookupQuery {
-  /** The provider's EVM address: the request is signed for it, and its answer must be signed by it. */
+  /** The provider's EVM address: requests are signed for it, answers must be signed by it. */
   providerAddress: string;
-  /** 1..1,000 items (type and peppered hash). */
-  items: LookupItem[];
+  /** 1..1,000 identifiers (type and normalised value); they never leave this node. */
+  items: QueryItem[];
   /** Category ids 1..63 to check the items against. */
   categoryIds: number[];
 }
@@ -35,24 +51,45 @@ export interface LookupQuery {
 /** Per-call options of a lookup. */
 export interface LookupCallOptions {
   signal?: AbortSignal;
-  /** Overrides the service's clientTimeoutMs. */
+  /** Overrides the service's clientTimeoutMs (the whole lookup: evaluate and fetches). */
   timeoutMs?: number;
+  /** Overrides the service's coverFetchRate. */
+  coverFetchRate?: number;
 }
 
-/** A verified answer: one result per item, in request order. */
+/** An item the provider does not list (or a filter false positive). */
+export interface MissResult {
+  hit: false;
+}
+
+/** An item the provider lists, with what its opened metadata says. */
+export interface HitResult {
+  hit: true;
+  category: number;
+  level: number;
+  reason: string;
+  reportedAt: number;
+  expiresAt?: number;
+  providerRef?: string;
+}
+
+/** One item's result. */
+export type LookupResult = MissResult | HitResult;
+
+/** A verified answer: one result per item, in query order. */
 export interface AnsweredLookup {
   status: "answered";
   providerAddress: string;
+  /** The Evaluate's query id. */
   queryId: string;
-  request: LookupRequest;
-  signature: string;
-  blinding: string;
-  answer: LookupAnswerWire;
-  answerSignature: string;
+  /** The key epoch the provider answered under. */
+  keyEpoch: number;
+  /** Query ids of the Fetches sent after it (cover fetches included). */
+  fetchQueryIds: string[];
   results: LookupResult[];
 }
 
-/** No answer: the provider refused ("denied", its error code), or the exchange failed or timed out. */
+/** No answer: the provider refused ("denied", its code), or the exchange failed or timed out. Never a miss. */
 export interface FailedLookup {
   status: "denied" | "error" | "timeout";
   providerAddress: string;
@@ -61,16 +98,14 @@ export interface FailedLookup {
   queryId?: string;
 }
 
-/** The outcome of asking one provider. A failure is never a miss. */
+/** The outcome of asking one provider. */
 export type LookupOutcome = AnsweredLookup | FailedLookup;
 
-/** A request built and signed for one provider. */
-interface BuiltRequest {
-  queryId: string;
-  request: LookupRequest;
-  signature: string;
-  blinding: string;
-  items: LookupItem[];
+/** A reason to stop asking this provider: becomes its FailedLookup. */
+class Refused extends Error {
+  constructor(readonly status: FailedLookup["status"], readonly code: ErrorCode, message: string, readonly queryId?: string) {
+    super(message);
+  }
 }
 
 /** Sends lookups; {@link LookupService.lookupPeer} delegates here. */
@@ -80,7 +115,6 @@ export class LookupClient {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly signing: LookupSigning;
-
   private readonly perProvider = new Map<string, Semaphore>();
 
   constructor(opts: LookupOptions, components: LookupComponents, clock: Clock, log: Logger, signing: LookupSigning) {
@@ -100,112 +134,263 @@ export class LookupClient {
     return semaphore;
   }
 
-  /**
-   * Asks one provider. Resolves with the outcome whatever happens on the wire; throws only
-   * E_BAD_INPUT for a malformed query (a bug at the caller).
-   */
+  /** Asks one provider. Resolves with the outcome whatever happens on the wire; throws only E_BAD_INPUT for a malformed query. */
   async lookupPeer(peer: DialTarget, query: LookupQuery, opts: LookupCallOptions, serviceSignal: AbortSignal): Promise<LookupOutcome> {
     checkQuery(query);
     const providerAddress = checksumAddress(query.providerAddress);
     const deadline = exchangeSignal(opts.timeoutMs ?? this.opts.clientTimeoutMs, [serviceSignal, opts.signal]);
-    try {
-      return await this.ask(peer, query, providerAddress, deadline.signal);
-    } finally {
+    const release = await this.slots(providerAddress).acquire(deadline.signal).catch(() => undefined);
+    if (!release) {
       deadline.dispose();
+      return { status: "timeout", providerAddress, code: "E_TIMEOUT", message: "no free stream to the provider before the timeout" };
     }
-  }
-
-  /** One exchange with the provider, within `signal`. */
-  private async ask(peer: DialTarget, query: LookupQuery, providerAddress: string, signal: AbortSignal): Promise<LookupOutcome> {
     let queryId: string | undefined;
-    // At most maxOutboundStreams lookups in flight per provider; more wait their turn (within their
-    // timeout) instead of failing on the stream limit.
-    const release = await this.slots(providerAddress).acquire(signal).catch(() => undefined);
-    if (!release) return { status: "timeout", providerAddress, code: "E_TIMEOUT", message: "no free stream to the provider before the timeout" };
     try {
-      const built = await this.build(query, providerAddress);
-      queryId = built.queryId;
-      const frame = encodeFrame(
-        { request: toWireRequest(built.request), signature: built.signature, items: built.items, blinding: built.blinding },
-        lookupRequestFrame,
-        this.opts.maxFrameBytes,
-      );
-      const connection = await this.components.dialer.dial(peer, { signal });
+      const connection = await this.components.dialer.dial(peer, { signal: deadline.signal });
       const providerKey = secp256k1KeyOf(connection.remotePeer);
       if (providerKey === undefined || tryPeerIdToAddress(connection.remotePeer) !== providerAddress) {
-        return { status: "error", providerAddress, code: "E_PEER_UNREACHABLE", message: "the peer dialled is not the provider named", queryId };
+        return { status: "error", providerAddress, code: "E_PEER_UNREACHABLE", message: "the peer dialled is not the provider named" };
       }
-      const stream = await connection.newStream(LOOKUP_PROTOCOL, { signal, maxOutboundStreams: this.opts.maxOutboundStreams });
-      let reply: LookupResponseFrame;
-      try {
-        const frames = frameStream(stream, this.opts.maxFrameBytes);
-        // Keep what opens the commitment before the request leaves.
-        await this.components.journal.record(built.queryId, built.request, built.blinding, built.items);
-        await writeFrameBytes(frames, frame, signal);
-        reply = decodeFrame(await readFrameBytes(frames, signal), lookupResponseFrame);
-        await stream.close({ signal });
-      } catch (err) {
-        stream.abort(err instanceof Error ? err : new Error(String(err)));
-        throw err;
+      const ask = { connection, providerAddress, providerKey, signal: deadline.signal };
+      const evaluated = await this.evaluate(ask, query, (id) => (queryId = id));
+      const results: LookupResult[] = query.items.map(() => ({ hit: false }));
+      const fetchQueryIds: string[] = [];
+      const hitsByCategory = this.filterHits(providerAddress, query, evaluated);
+      if (hitsByCategory.size === 0) {
+        await this.coverFetch(ask, query, evaluated.keyEpoch, opts.coverFetchRate ?? this.opts.coverFetchRate, fetchQueryIds);
       }
-      return this.verify(reply, built, providerAddress, providerKey, query.categoryIds);
+      for (const [categoryId, itemIndexes] of hitsByCategory) {
+        await this.fetchHits(ask, query, evaluated, categoryId, itemIndexes, results, fetchQueryIds);
+      }
+      return { status: "answered", providerAddress, queryId: evaluated.queryId, keyEpoch: evaluated.keyEpoch, fetchQueryIds, results };
     } catch (err) {
-      const error = toP2pError(err, signal);
+      if (err instanceof Refused) {
+        return { status: err.status, providerAddress, code: err.code, message: err.message, ...(err.queryId ?? queryId ? { queryId: err.queryId ?? queryId } : {}) };
+      }
+      const error = toP2pError(err, deadline.signal);
       this.log.debug({ providerAddress, code: error.code }, "lookup failed");
       return { status: error.code === "E_TIMEOUT" ? "timeout" : "error", providerAddress, code: error.code, message: error.message, ...(queryId ? { queryId } : {}) };
     } finally {
       release();
+      deadline.dispose();
     }
   }
 
-  private async build(query: LookupQuery, providerAddress: string): Promise<BuiltRequest> {
-    const blinding = randomHex32();
-    const request: LookupRequest = {
-      querier: this.signing.address,
-      provider: providerAddress,
-      kind: LookupKind.Evaluate,
-      categoryMask: maskOfCategories(query.categoryIds),
-      itemCount: query.items.length,
-      itemsCommitment: itemsCommitment(blinding, query.items.map((item) => item.hash)),
-      nonce: randomHex32(),
-      deadline: BigInt(this.clock.nowSec() + this.opts.requestTtlSeconds),
-    };
+  /** The Evaluate: blinded items and padding out, verified outputs' entry keys back. */
+  private async evaluate(ask: Ask, query: LookupQuery, onQueryId: (id: string) => void): Promise<Evaluated> {
+    const { voprf } = this.components;
+    const inputs = query.items.map((item) => oprfInput(item.type, item.value));
+    const shape = evaluateShape(inputs.length)!;
+    const paddingInputs = Array.from({ length: shape - inputs.length }, () => new Uint8Array(randomBytes(PADDING_INPUT_BYTES)));
+    const allInputs = [...inputs, ...paddingInputs];
+    // Fresh blinds for this provider and this request: no blinded element is ever sent twice.
+    const blinded: BlindedInput[] = allInputs.map((input) => voprf.blind(input));
+    const elements = blinded.map((b) => b.blindedElement);
+    const request = this.newRequest(ask.providerAddress, LookupKind.Evaluate, query.categoryIds, shape, evaluateCommitment(elements));
     const { queryId, signature } = await this.signing.signRequest(request);
-    return { queryId, request, signature, blinding, items: query.items.map((item) => ({ type: item.type, hash: item.hash })) };
+    onQueryId(queryId);
+    // Keep what opens the commitment before the request leaves.
+    await this.components.journal.record(queryId, request, { items: query.items.map((item) => ({ ...item })), blinds: blinded.map((b) => b.blind), paddingInputs });
+    const frame: LookupRequestFrame = { request: toWireRequest(request), signature, elements: elements.map(hex) };
+    const reply = await this.exchange(ask, frame, queryId);
+    if (!("evaluated" in reply)) throw new Refused("error", "E_PROTOCOL", "the provider answered an Evaluate with another kind of answer", queryId);
+    const answer = this.checkAnswer(ask, reply.answer, reply.answerSignature, queryId, shape);
+    if (reply.evaluated.length !== shape) throw new Refused("error", "E_PROTOCOL", "the answer does not have one element per blinded element", queryId);
+    const evaluatedElements = reply.evaluated.map(bytes);
+    const proof = bytes(reply.proof);
+    if (evaluateAnswerDigest(evaluatedElements, proof) !== answer.answerDigest.toLowerCase()) {
+      throw new Refused("error", "E_PROTOCOL", "the elements and proof do not match the signed digest", queryId);
+    }
+    const publicKey = this.components.providerKeys.keyAt(ask.providerAddress, answer.keyEpoch);
+    if (publicKey === undefined) throw new Refused("error", "E_OPRF_KEY_UNKNOWN", `no published OPRF key of epoch ${answer.keyEpoch} for the provider`, queryId);
+    let outputs: Uint8Array[];
+    try {
+      outputs = voprf.finalizeBatch(allInputs, blinded.map((b) => b.blind), evaluatedElements, elements, proof, publicKey);
+    } catch (err) {
+      if (isRiskshareError(err, "E_OPRF_PROOF") || isRiskshareError(err, "E_OPRF_ELEMENT")) {
+        throw new Refused("error", "E_OPRF_PROOF", "the provider's answer failed its proof under its published key: discarded", queryId);
+      }
+      throw err;
+    }
+    const context = { chainId: this.opts.chainId, providerAddress: ask.providerAddress, keyEpoch: answer.keyEpoch };
+    const keys = query.items.map((_, i) => {
+      const { tag, metadataKey } = expandEntryKeys(outputs[i]!, context);
+      return { tag, metadataKey };
+    });
+    return { queryId, keyEpoch: answer.keyEpoch, keys };
   }
 
-  /** Accepts an answer only if it is the provider's, for this query, and self-consistent. */
-  private verify(reply: LookupResponseFrame, built: BuiltRequest, providerAddress: string, providerKey: Uint8Array, categoryIds: readonly number[]): LookupOutcome {
-    const { queryId } = built;
-    if (!reply.ok) {
-      const code = knownCode(reply.error.code, ERROR_HINTS);
-      return { status: "denied", providerAddress, code, message: reply.error.message, queryId };
+  /** Items whose tag the local filter copy lists, per category; E_FILTER_MISSING when a filter is not held. */
+  private filterHits(providerAddress: string, query: LookupQuery, evaluated: Evaluated): Map<number, number[]> {
+    const hits = new Map<number, number[]>();
+    for (const categoryId of query.categoryIds) {
+      for (let i = 0; i < evaluated.keys.length; i += 1) {
+        const listed = this.components.filters.contains(providerAddress, categoryId, evaluated.keyEpoch, evaluated.keys[i]!.tag);
+        if (listed === undefined) {
+          throw new Refused("error", "E_FILTER_MISSING", `no filter of the provider for category ${categoryId}, key epoch ${evaluated.keyEpoch}`, evaluated.queryId);
+        }
+        if (listed) hits.set(categoryId, [...(hits.get(categoryId) ?? []), i]);
+      }
     }
-    const fail = (code: ErrorCode, message: string): LookupOutcome => ({ status: "error", providerAddress, code, message, queryId });
-    const { answer, answerSignature, results } = reply;
-    if (answer.queryId.toLowerCase() !== queryId) return fail("E_PROTOCOL", "the answer is for another query");
-    if (checksumAddress(answer.provider) !== providerAddress) return fail("E_BAD_SIGNATURE", "the answer names another provider");
-    if (!this.signing.isAnswerSignedBy(signedAnswerOf(answer, built.request.itemCount), answerSignature, providerKey)) return fail("E_BAD_SIGNATURE", "the answer is not signed by the provider");
-    if (results.length !== built.items.length) return fail("E_PROTOCOL", "the answer does not have one result per item");
-    if (resultsDigest(results) !== answer.resultsDigest.toLowerCase()) return fail("E_PROTOCOL", "the results do not match the signed digest");
-    if (countHits(results) !== answer.hitCount) return fail("E_PROTOCOL", "the signed hit count does not match the results");
-    const asked = new Set(categoryIds);
-    if (results.some((result) => result.hit && !asked.has(result.category))) return fail("E_PROTOCOL", "a hit is in a category that was not asked for");
-    return { status: "answered", providerAddress, queryId, request: built.request, signature: built.signature, blinding: built.blinding, answer, answerSignature, results };
+    return hits;
   }
+
+  /** Fetches the buckets of the hit items' tags in one category and opens the matching entries. */
+  private async fetchHits(
+    ask: Ask, query: LookupQuery, evaluated: Evaluated, categoryId: number, itemIndexes: readonly number[], results: LookupResult[], fetchQueryIds: string[],
+  ): Promise<void> {
+    const bits = bucketBits(this.components.snapshots.liveCount(ask.providerAddress, categoryId) ?? 0);
+    const prefixes = new Map<string, TagPrefix>();
+    for (const i of itemIndexes) {
+      const prefix = prefixOfTag(evaluated.keys[i]!.tag, bits);
+      prefixes.set(`${prefix.bits}/${prefix.value}`, prefix);
+    }
+    const unique = [...prefixes.values()];
+    const nowSec = this.clock.nowSec();
+    for (let start = 0; start < unique.length; start += MAX_FETCH_PREFIXES) {
+      const chunk = unique.slice(start, start + MAX_FETCH_PREFIXES);
+      const { queryId, buckets } = await this.fetch(ask, categoryId, chunk, evaluated.keyEpoch);
+      fetchQueryIds.push(queryId);
+      for (const i of itemIndexes) {
+        if (results[i]!.hit) continue;
+        const { tag, metadataKey } = evaluated.keys[i]!;
+        const at = chunk.findIndex((prefix) => tagHasPrefix(tag, prefix));
+        if (at < 0) continue;
+        results[i] = this.open(ask.providerAddress, evaluated.keyEpoch, query.items[i]!.type, categoryId, tag, metadataKey, buckets[at]!.entries, nowSec);
+      }
+    }
+  }
+
+  /** The first entry of the bucket with this tag whose metadata opens and is live in the category; a miss otherwise. */
+  private open(
+    providerAddress: string, keyEpoch: number, type: string, categoryId: number, tag: Uint8Array, metadataKey: Uint8Array,
+    entries: FetchAnswerFrame["buckets"][number]["entries"], nowSec: number,
+  ): LookupResult {
+    const tagHex = hex(tag);
+    for (const entry of entries) {
+      if (entry.tag.toLowerCase() !== tagHex) continue;
+      let metadata: EntryMetadata;
+      try {
+        const ad = metadataAssociatedData({ chainId: this.opts.chainId, providerAddress, keyEpoch, type, version: entry.version, tag });
+        metadata = this.components.metadata.open(bytes(entry.sealed), metadataKey, ad);
+      } catch {
+        continue; // another identifier's entry under a colliding tag, or a tampered one: not ours
+      }
+      if (metadata.categoryId !== categoryId) continue;
+      if (metadata.expiresAt !== 0 && metadata.expiresAt <= nowSec) continue;
+      return {
+        hit: true, category: metadata.categoryId, level: metadata.level, reason: metadata.reason, reportedAt: metadata.reportedAt,
+        ...(metadata.expiresAt === 0 ? {} : { expiresAt: metadata.expiresAt }),
+        ...(metadata.providerRef ? { providerRef: metadata.providerRef } : {}),
+      };
+    }
+    return { hit: false };
+  }
+
+  /** With probability `rate`, one Fetch of a random prefix in a random asked category; its result is discarded. */
+  private async coverFetch(ask: Ask, query: LookupQuery, keyEpoch: number, rate: number, fetchQueryIds: string[]): Promise<void> {
+    if (!(rate > 0) || randomInt(0, 2 ** 32) >= rate * 2 ** 32) return;
+    const categoryId = query.categoryIds[randomInt(0, query.categoryIds.length)]!;
+    const bits = bucketBits(this.components.snapshots.liveCount(ask.providerAddress, categoryId) ?? 0);
+    try {
+      const { queryId } = await this.fetch(ask, categoryId, [prefixOfTag(new Uint8Array(randomBytes(8)), bits)], keyEpoch);
+      fetchQueryIds.push(queryId);
+    } catch (err) {
+      // A cover fetch carries nothing of ours: its failure changes no result.
+      this.log.debug({ providerAddress: ask.providerAddress, code: toP2pError(err).code }, "cover fetch failed");
+    }
+  }
+
+  /** One Fetch: signed, journaled, verified. */
+  private async fetch(ask: Ask, categoryId: number, prefixes: TagPrefix[], keyEpoch: number): Promise<{ queryId: string; buckets: FetchAnswerFrame["buckets"] }> {
+    const request = this.newRequest(ask.providerAddress, LookupKind.Fetch, [categoryId], prefixes.length, fetchCommitment(prefixes));
+    const { queryId, signature } = await this.signing.signRequest(request);
+    const secrets: JournalSecrets = { items: [], blinds: [], paddingInputs: [], prefixes };
+    await this.components.journal.record(queryId, request, secrets);
+    const reply = await this.exchange(ask, { request: toWireRequest(request), signature, prefixes: prefixes.map(toWirePrefix) }, queryId);
+    if (!("buckets" in reply)) throw new Refused("error", "E_PROTOCOL", "the provider answered a Fetch with another kind of answer", queryId);
+    const answer = this.checkAnswer(ask, reply.answer, reply.answerSignature, queryId, prefixes.length);
+    if (reply.buckets.length !== prefixes.length) throw new Refused("error", "E_PROTOCOL", "the answer does not have one bucket per prefix", queryId);
+    if (fetchAnswerDigest(reply.buckets.map((bucket) => bucket.entries.length)) !== answer.answerDigest.toLowerCase()) {
+      throw new Refused("error", "E_PROTOCOL", "the buckets do not match the signed digest", queryId);
+    }
+    // Keys rotated between our Evaluate and this Fetch: the tags no longer match; retry the lookup.
+    if (answer.keyEpoch !== keyEpoch) throw new Refused("error", "E_PROTOCOL", "the provider changed key epoch between evaluate and fetch; retry", queryId);
+    return { queryId, buckets: reply.buckets };
+  }
+
+  /** The answer is the provider's, for this query, of this size: or the lookup stops. */
+  private checkAnswer(ask: Ask, answer: LookupAnswer, answerSignature: string, queryId: string, itemCount: number): LookupAnswer {
+    if (answer.queryId.toLowerCase() !== queryId) throw new Refused("error", "E_PROTOCOL", "the answer is for another query", queryId);
+    if (checksumAddress(answer.provider) !== ask.providerAddress) throw new Refused("error", "E_BAD_SIGNATURE", "the answer names another provider", queryId);
+    if (!this.signing.isAnswerSignedBy(answer, answerSignature, ask.providerKey)) throw new Refused("error", "E_BAD_SIGNATURE", "the answer is not signed by the provider", queryId);
+    if (answer.itemCount !== itemCount) throw new Refused("error", "E_PROTOCOL", "the signed item count is not the request's", queryId);
+    return answer;
+  }
+
+  /** One request frame out, one reply frame in, on a new stream; a refusal becomes a Refused. */
+  private async exchange(ask: Ask, frame: LookupRequestFrame, queryId: string): Promise<Exclude<LookupResponseFrame, { ok: false }>> {
+    const bytesOut = encodeFrame(frame, lookupRequestFrame, this.opts.maxFrameBytes);
+    let stream;
+    try {
+      stream = await ask.connection.newStream(LOOKUP_PROTOCOL, { signal: ask.signal, maxOutboundStreams: this.opts.maxOutboundStreams });
+    } catch (err) {
+      if ((err as { name?: string }).name === "UnsupportedProtocolError") {
+        throw new Refused("error", "E_PROTOCOL_VERSION", `the provider does not speak ${LOOKUP_PROTOCOL}`, queryId);
+      }
+      throw err;
+    }
+    let reply: LookupResponseFrame;
+    try {
+      const frames = frameStream(stream, this.opts.maxFrameBytes);
+      await writeFrameBytes(frames, bytesOut, ask.signal);
+      reply = decodeFrame(await readFrameBytes(frames, ask.signal), lookupResponseFrame);
+      await stream.close({ signal: ask.signal });
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    if (!reply.ok) throw new Refused("denied", knownCode(reply.error.code, ERROR_HINTS), reply.error.message, queryId);
+    return reply;
+  }
+
+  private newRequest(providerAddress: string, kind: LookupRequest["kind"], categoryIds: readonly number[], itemCount: number, itemsCommitment: string): LookupRequest {
+    return {
+      querier: this.signing.address, provider: providerAddress, kind, categoryMask: maskOfCategories(categoryIds), itemCount, itemsCommitment,
+      nonce: hex(randomBytes(32)), deadline: BigInt(this.clock.nowSec() + this.opts.requestTtlSeconds),
+    };
+  }
+}
+
+/** One provider being asked. */
+interface Ask {
+  connection: Connection;
+  providerAddress: string;
+  providerKey: Uint8Array;
+  signal: AbortSignal;
+}
+
+/** A verified Evaluate: per real item, its tag and metadata key under the answer's epoch. */
+interface Evaluated {
+  queryId: string;
+  keyEpoch: number;
+  keys: { tag: Uint8Array; metadataKey: Uint8Array }[];
 }
 
 /** Refuses a query this protocol cannot carry (E_BAD_INPUT). */
 export function checkQuery(query: LookupQuery): void {
   assertArgument(/^0x[0-9a-fA-F]{40}$/.test(query.providerAddress), "must be an EVM address", "providerAddress");
   assertArgument(query.items.length >= 1 && query.items.length <= MAX_ITEMS_PER_REQUEST, `must hold 1..${MAX_ITEMS_PER_REQUEST} items`, "items");
-  assertArgument(query.items.every((item) => lookupItem.safeParse(item).success), "each item needs a type and a 32-byte 0x-hex hash", "items");
+  assertArgument(query.items.every((item) => ITEM_TYPE.test(item.type) && typeof item.value === "string" && item.value.length > 0), "each item needs a type and a normalised value", "items");
   assertArgument(query.categoryIds.length >= 1 && query.categoryIds.every(isCategoryId), "must hold category ids in 1..63", "categoryIds");
 }
 
-/** 32 random bytes as 0x-hex (lower case). */
-function randomHex32(): string {
-  return `0x${randomBytes(32).toString("hex")}`;
+function hex(value: Uint8Array): string {
+  return `0x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`;
+}
+
+function bytes(value: string): Uint8Array {
+  return hexToBytes(value.slice(2));
 }
 
 /** A counting semaphore whose waiters give up when their signal aborts. */

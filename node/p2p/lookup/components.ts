@@ -1,13 +1,16 @@
 /**
- * What the lookup service needs from the node, each as the smallest interface that does.
+ * What the lookup service needs from the node, each as the smallest interface that does. The
+ * store, the chain view, the policy, the outbox and the journal are built elsewhere; tests wire fakes.
  */
-import type { LookupRequest, QueryOutcomeCode } from "../../chain/index.ts";
+import type { QueryOutcomeCode } from "../../chain/index.ts";
+import type { Voprf } from "../../identity/index.ts";
 import type { Logger } from "../../logger.ts";
 import type { ReciprocityDecision } from "../../policy/index.ts";
 import type { Clock, LookupSigner, MembershipView, PeerDialer, StreamRegistrar } from "../components.ts";
-import type { LookupItem, LookupResult } from "./messages.ts";
+import type { LookupKindCode } from "./constants.ts";
+import type { LookupRequest, TagPrefix } from "./eip712.ts";
 
-/** What the provider records for every request it answers or refuses (the ledger's raw material). */
+/** What the provider records for every request it answers or refuses (the ledger's raw material; no hits, ever). */
 export interface OutboxRecord {
   /** EIP-712 digest of the request: its id on chain. */
   queryId: string;
@@ -16,58 +19,130 @@ export interface OutboxRecord {
   signature: string;
   /** QueryOutcome.Answered, or the denial reason. */
   outcome: QueryOutcomeCode;
-  hitCount: number;
+  /** Evaluate (0) or Fetch (1): the request's kind. */
+  kind: LookupKindCode;
+  /** The OPRF key epoch the answer was given under; 0 for a refusal. */
+  keyEpoch: number;
+  /** Blinded elements (Evaluate) or prefixes (Fetch) the request carried: what quota counts. */
+  itemCount: number;
   /** Unix seconds at which the provider received the request. */
   receivedAt: number;
 }
 
-/**
- * The durable ledger outbox (I-5): `append` resolves only once the record is durable. It throws
- * a RiskshareError E_BACKLOG when the backlog is full, which makes the provider refuse (fail closed).
- */
+/** The durable ledger outbox (I-5): `append` resolves once durable; throws E_BACKLOG when full (the provider refuses). */
 export interface Outbox {
   append(record: OutboxRecord): Promise<void>;
 }
 
 /** Replay protection: remembers each (querier, nonce) until its deadline. */
 export interface NonceGuard {
-  /**
-   * True when the nonce was unseen (and is now remembered); false for a replay. `querier` comes
-   * checksummed and `nonce` lower-case, so the guard may key on them as they are.
-   */
+  /** True when the nonce was unseen (and is now remembered); false for a replay. */
   checkAndRemember(querier: string, nonce: string, deadline: bigint): Promise<boolean>;
 }
 
-/** The reciprocity rule as the node enforces it (node/policy behind the registry cache and usage counts). */
+/** The reciprocity rule with a quota counted per item (TODO(integrator): node/policy's gate counts `units`). */
 export interface Reciprocity {
-  /** Decides, and when allowed counts the query against the quota. */
-  decide(querier: string, categoryIds: number[], nowSec: number): Promise<ReciprocityDecision> | ReciprocityDecision;
+  /** Decides, and when allowed counts `units` (blinded elements or prefixes) against the quota of each category. */
+  decide(querier: string, categoryIds: number[], nowSec: number, units: number): Promise<ReciprocityDecision> | ReciprocityDecision;
 }
 
-/** The node's own lists. */
-export interface EntryLookup {
-  /** One result per item, in order: a hit only for a live entry in one of the categories. */
-  checkMany(items: LookupItem[], categoryIds: number[], nowSec: number): Promise<LookupResult[]>;
+/** This node's OPRF key of the current on-chain epoch (from the key store; never leaves the process). */
+export interface OprfKeys {
+  current(): { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array };
 }
 
-/** The querier's own record of each query, so its compliance officer can open the commitment later. */
+/** One entry of a bucket, sealed at answer time under its metadata key. */
+export interface SealedEntry {
+  /** 8 bytes. */
+  tag: Uint8Array;
+  version: number;
+  sealed: Uint8Array;
+}
+
+/** The provider's store as a Fetch reads it (node/store's `fetchBuckets`). */
+export interface BucketStore {
+  /** Per prefix, in order, the live entries of the category whose tag starts with it (prefixes are left-aligned uint64s). */
+  fetchBuckets(categoryId: number, prefixes: readonly TagPrefix[], nowSec: number): Promise<SealedEntry[][]>;
+}
+
+/** Published OPRF keys (the chain view's `oprfKeyAt`). */
+export interface ProviderKeys {
+  /** The provider's public OPRF key (32 bytes) of `epoch`, or undefined when the view does not know it. */
+  keyAt(provider: string, epoch: number): Uint8Array | undefined;
+}
+
+/** Published contribution snapshots (the chain view's latest snapshot per member and category). */
+export interface SnapshotView {
+  /** The live count the member last published for the category, or undefined. */
+  liveCount(member: string, categoryId: number): number | undefined;
+}
+
+/** The querier's copies of providers' tag filters (see FilterSync). */
+export interface TagFilters {
+  /** Whether the tag is listed; undefined when no filter of (provider, category, epoch) is held. */
+  contains(provider: string, categoryId: number, epoch: number, tag: Uint8Array): boolean | undefined;
+}
+
+/** An entry's metadata once opened (spec section 3). */
+export interface EntryMetadata {
+  categoryId: number;
+  level: number;
+  reason: string;
+  reportedAt: number;
+  /** 0 = none. */
+  expiresAt: number;
+  providerRef?: string | undefined;
+}
+
+/** Opens sealed metadata (node/store's `openMetadata`): throws when the key or associated data do not fit. */
+export interface MetadataOpener {
+  open(sealed: Uint8Array, metadataKey: Uint8Array, associatedData: Uint8Array): EntryMetadata;
+}
+
+/** An identifier to check: its type and normalised value. Never leaves this node. */
+export interface QueryItem {
+  type: string;
+  value: string;
+}
+
+/** What opens one sent request's commitment later; the journal encrypts it. */
+export interface JournalSecrets {
+  /** The real items (Evaluate), in element order; empty for a Fetch. */
+  items: QueryItem[];
+  /** One blind per element (items first, then padding), 32 bytes each. */
+  blinds: Uint8Array[];
+  /** The random inputs of the padding elements. */
+  paddingInputs: Uint8Array[];
+  /** The prefixes of a Fetch (also derived from identifiers: kept encrypted like the rest). */
+  prefixes?: TagPrefix[];
+}
+
+/** The querier's journal of each request it sent. */
 export interface QueryJournal {
-  record(queryId: string, request: LookupRequest, blinding: string, items: LookupItem[]): Promise<void>;
+  record(queryId: string, request: LookupRequest, secrets: JournalSecrets): Promise<void>;
 }
 
 /** Everything {@link LookupService} uses. */
 export interface LookupComponents {
-  /** Registers the protocol handler (a libp2p node fits). */
   registrar: StreamRegistrar;
-  /** Opens connections to providers (a libp2p node fits). */
   dialer: PeerDialer;
   membership: MembershipView;
-  /** Signs this node's requests and answers with the member key (a DigestSigner, an ethers Wallet…). */
+  /** Signs this node's requests and answers with the member key. */
   signer: LookupSigner;
+  /** RFC 9497 VOPRF (createVoprf()). */
+  voprf: Voprf;
+  // provider side
   outbox: Outbox;
   nonceGuard: NonceGuard;
   reciprocity: Reciprocity;
-  entries: EntryLookup;
+  oprfKeys: OprfKeys;
+  store: BucketStore;
+  /** Published live counts: bucket bits on both sides. */
+  snapshots: SnapshotView;
+  // querier side
+  providerKeys: ProviderKeys;
+  filters: TagFilters;
+  metadata: MetadataOpener;
   journal: QueryJournal;
   logger: Logger;
   /** Defaults to the system clock. */

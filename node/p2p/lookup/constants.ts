@@ -1,42 +1,67 @@
 /**
- * Fixed numbers of `/riskshare/lookup/1`. Changing any of them changes the protocol: bump the
+ * Fixed numbers of `/riskshare/lookup/2`. Changing any of them changes the protocol: bump the
  * version in the id.
  */
 import { MAX_REQUEST_TTL_SECONDS } from "../../chain/index.ts";
 
 /** The protocol id a stream negotiates. */
-export const LOOKUP_PROTOCOL = "/riskshare/lookup/1";
+export const LOOKUP_PROTOCOL = "/riskshare/lookup/2";
 
-/** Most items one request may carry: a risk engine batches up to this many identifiers. */
+/** The retired id: still registered, its handler answers every stream with E_PROTOCOL_VERSION. */
+export const LOOKUP_PROTOCOL_V1 = "/riskshare/lookup/1";
+
+/** Request kinds (the EIP-712 `kind` field and the ledger record's). */
+export const LookupKind = { Evaluate: 0, Fetch: 1 } as const;
+/** A request kind. */
+export type LookupKindCode = (typeof LookupKind)[keyof typeof LookupKind];
+
+/**
+ * The only item counts an Evaluate may carry: the querier pads up to the next one with blinded
+ * elements of random inputs, so the provider learns a size class, never the number of identifiers.
+ */
+export const EVALUATE_SHAPES: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000];
+
+/** Most identifiers one lookup may carry (the largest shape). */
 export const MAX_ITEMS_PER_REQUEST = 1_000;
 
+/** Most prefixes one Fetch may name (one category per Fetch). */
+export const MAX_FETCH_PREFIXES = 4;
+
+/** Longest prefix, in bits: a tag is 8 bytes. */
+export const MAX_PREFIX_BITS = 64;
+
+/** Average listed entries a bucket holds at least: the provider's bucket bits follow from it. */
+export const MIN_BUCKET_ENTRIES = 256;
+
 /**
- * Hard cap on one frame, either direction. A full request (1,000 items of ~90 bytes of JSON each)
- * is ~100 KB; a full answer (1,000 hits with the longest reason and provider reference the schema
- * allows, ~420 bytes each) is ~430 KB — a test builds that worst case and checks it fits. 1 MiB
- * leaves headroom while bounding what one stream can make a node buffer to
- * maxInboundStreams × 1 MiB per connection.
+ * Most entries one bucket of a Fetch answer may hold. Buckets average 256..512 entries; this cap
+ * (8× the top of that range) only bounds what a hostile provider can make us parse.
  */
-export const MAX_FRAME_BYTES = 1_048_576;
+export const MAX_BUCKET_ENTRIES = 4_096;
 
-/** Longest reason code of a hit (printable ASCII). */
-export const MAX_REASON_CHARS = 64;
-
-/** Longest provider reference of a hit (printable ASCII). */
-export const MAX_PROVIDER_REF_CHARS = 128;
+/** Longest sealed metadata (hex-decoded bytes): nonce, fixed-length plaintext and GCM tag fit well below it. */
+export const MAX_SEALED_BYTES = 1_024;
 
 /**
- * Provider side: the whole exchange (read request, check, look up, record, answer) must finish in
- * this time, so a peer that sends half a frame and waits cannot hold a stream open.
+ * Hard cap on one frame, either direction. A full Evaluate (1,000 elements, ~68 bytes of JSON each)
+ * is ~70 KB each way; a Fetch answer of 4 buckets of ~512 entries (~480 bytes of JSON each) is
+ * ~1 MB, so 4 MiB leaves room for an unlucky bucket while bounding what one stream can make a node
+ * buffer to maxInboundStreams × 4 MiB per connection.
+ */
+export const MAX_FRAME_BYTES = 4 * 1_048_576;
+
+/**
+ * Provider side: the whole exchange (read request, check, evaluate or fetch, record, answer) must
+ * finish in this time, so a peer that sends half a frame and waits cannot hold a stream open.
  */
 export const TIMEOUT_MS = 10_000;
 
-/** Querier side: how long one provider may take to answer before it counts as timed out. */
+/** Querier side: how long one provider may take for a whole lookup (evaluate, then fetches). */
 export const CLIENT_TIMEOUT_MS = 5_000;
 
 /**
- * Concurrent lookup streams one connection may open to us: bounds memory per peer (× MAX_FRAME_BYTES,
- * 64 MiB worst case; a consortium has tens of members) while letting a busy risk engine keep 64 in flight.
+ * Concurrent lookup streams one connection may open to us: bounds memory per peer while letting a
+ * busy risk engine keep 64 in flight (a consortium has tens of members).
  */
 export const MAX_INBOUND_STREAMS = 64;
 
@@ -46,9 +71,14 @@ export const MAX_OUTBOUND_STREAMS = 64;
 /** Lifetime the querier gives a request (its deadline is now + this). */
 export const REQUEST_TTL_SECONDS = 60;
 
-/**
- * Furthest in the future a provider accepts a deadline: a nonce must be remembered until its
- * deadline, so this bounds how long the nonce guard keeps it. The same bound caps a node's configured
- * request lifetime and the window audit verify checks membership over (one constant, from the chain module).
- */
+/** Furthest in the future a provider accepts a deadline (bounds how long a nonce is remembered). */
 export const MAX_DEADLINE_AHEAD_SECONDS = MAX_REQUEST_TTL_SECONDS;
+
+/**
+ * Probability that a lookup without any filter hit still sends one Fetch for a random prefix (and
+ * discards it), so a provider cannot tell a hit from the fact that a Fetch follows an Evaluate.
+ */
+export const COVER_FETCH_RATE = 0.25;
+
+/** How long the v1 refusal handler waits for the old client's request before answering anyway. */
+export const V1_REFUSAL_TIMEOUT_MS = 2_000;

@@ -1,49 +1,62 @@
 /**
- * The provider side of `/riskshare/lookup/1`: one request frame in, one answer or error frame out.
+ * The provider side of `/riskshare/lookup/2`: one request frame in, one answer or error frame out.
  *
- * Checks, in this order, answering a typed error at the first failure (DESIGN "The lookup protocol"):
+ * Checks, in this order, answering a typed error at the first failure (spec section 3):
  *   1. the remote PeerId belongs to an Active member                E_NOT_MEMBER (whatever the frame held)
  *      and the frame parses                                         E_PROTOCOL, E_FRAME_TOO_LARGE (not recorded)
- *   2. request.querier is that member                               E_BAD_SIGNATURE
- *      and the signature recovers the member's key                  E_BAD_SIGNATURE
+ *   2. request.querier is that member and signed the request        E_BAD_SIGNATURE
  *   3. request.provider is this node                                E_BAD_REQUEST
  *   4. the deadline has not passed                                  E_EXPIRED
  *      nor lies more than maxDeadlineAheadSeconds ahead             E_BAD_REQUEST
  *      the nonce is unseen (and is remembered now)                  E_REPLAY
- *      itemCount is the number of items sent                        E_BAD_REQUEST
- *      the items open the signed itemsCommitment                    E_BAD_REQUEST
- *   5. reciprocity allows it                                        E_RECIPROCITY, E_QUOTA, E_CATEGORY_UNKNOWN
- * then looks the items up, signs the answer, appends the record to the outbox and only after
- * that append resolved writes the answer (I-5). Every refusal of a parsed request is recorded too.
+ *      itemCount = elements (an allowed shape) or prefixes sent,
+ *      the commitment opens, every element is a valid ristretto255
+ *      encoding, a Fetch names one category and prefixes of at most
+ *      the bucket bits                                              E_BAD_REQUEST
+ *   5. reciprocity and quota, counted per item                      E_RECIPROCITY, E_QUOTA, E_CATEGORY_UNKNOWN
+ * then evaluates the batch under the current epoch's key (one proof) or reads the buckets, signs
+ * the answer, appends the record (kind, keyEpoch, item count; no hits) and only after that append
+ * resolved writes the answer (I-5). Every refusal of a parsed request is recorded too.
  */
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
-import { checksumAddress, QueryOutcome, type LookupRequest, type QueryOutcomeCode } from "../../chain/index.ts";
+import { hexToBytes } from "@noble/hashes/utils.js";
+import { checksumAddress, QueryOutcome, type QueryOutcomeCode } from "../../chain/index.ts";
+import { exchangeSignal } from "../../deadline.ts";
 import { isRiskshareError, RiskshareError, type ErrorCode } from "../../errors.ts";
+import { readySodium } from "../../identity/index.ts";
 import type { Logger } from "../../logger.ts";
 import { RECIPROCITY_ERROR_CODES, reciprocityError, reciprocityOutcome } from "../../policy/index.ts";
 import type { Clock } from "../components.ts";
-import { exchangeSignal } from "../../deadline.ts";
 import { toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, errorReply, frameStream, readFrameBytes, writeFrameBytes, type ErrorFrame } from "../frames.ts";
 import { secp256k1KeyOf } from "../identity.ts";
 import { activeMember } from "../membership.ts";
 import type { LookupComponents } from "./components.ts";
+import { LookupKind, type LookupKindCode } from "./constants.ts";
 import {
-  categoriesOfMask, fromWireRequest, lookupRequestFrame, lookupResponseFrame, lookupResult, signedAnswerOf, type LookupAnswerWire, type LookupItem, type LookupResponseFrame, type LookupResult,
-} from "./messages.ts";
+  evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment, toHex, type LookupAnswer, type LookupRequest, type TagPrefix,
+} from "./eip712.ts";
+import { categoriesOfMask, fromWirePrefix, fromWireRequest, lookupRequestFrame, lookupResponseFrame, type LookupResponseFrame } from "./messages.ts";
 import type { LookupOptions } from "./options.ts";
-import { countHits, itemsCommitment, resultsDigest } from "./results.ts";
+import { bucketBits, isCanonicalPrefix, isEvaluateShape } from "./shapes.ts";
 import type { LookupSigning } from "./signing.ts";
 
 /** A request that passed the schema, with what the checks derive from it. */
 interface ParsedRequest {
   queryId: string;
-  /** The request's EIP-712 digest (queryId as bytes). */
   digest: Uint8Array;
   request: LookupRequest;
   signature: string;
-  items: LookupItem[];
-  blinding: string;
+  elements: Uint8Array[] | undefined;
+  prefixes: TagPrefix[] | undefined;
+}
+
+/** True when 32 bytes are a canonical ristretto255 encoding other than the identity (libsodium's check). */
+type ElementCheck = (element: Uint8Array) => boolean;
+let elementCheck: Promise<ElementCheck> | undefined;
+function validElementCheck(): Promise<ElementCheck> {
+  elementCheck ??= readySodium().then((sodium) => (element: Uint8Array) => element.some((b) => b !== 0) && sodium.crypto_core_ristretto255_is_valid_point(element));
+  return elementCheck;
 }
 
 /** Answers lookup streams; {@link LookupService} registers {@link handle} for the protocol. */
@@ -98,7 +111,7 @@ export class LookupProvider {
     this.log.debug({ ok: reply.ok, code: reply.ok ? undefined : reply.error.code, ms: Math.round(performance.now() - started) }, "lookup served");
   }
 
-  /** The reply to one request frame from `remotePeer` (steps 1–9). Throws only for a lost stream. */
+  /** The reply to one request frame from `remotePeer`. Throws only for a lost stream. */
   async respond(bytes: Uint8Array, remotePeer: PeerId, signal: AbortSignal): Promise<LookupResponseFrame> {
     const receivedAt = this.clock.nowSec();
     // 1. an Active member? (checked before parsing; a refused but well-formed request is recorded)
@@ -114,7 +127,8 @@ export class LookupProvider {
     const refuse = (outcome: QueryOutcomeCode, code: ErrorCode, message: string) => this.refuse(parsed, receivedAt, outcome, code, message);
     if (member === undefined) return refuse(QueryOutcome.DeniedNotMember, "E_NOT_MEMBER", "the peer is not an Active member");
 
-    const { request, signature, items, blinding, queryId, digest } = parsed;
+    const { request, signature, queryId, digest } = parsed;
+    const badRequest = (message: string) => refuse(QueryOutcome.DeniedBadRequest, "E_BAD_REQUEST", message);
     try {
       // 2. the connected member is the querier and signed this request
       if (checksumAddress(request.querier) !== member.address) {
@@ -125,62 +139,114 @@ export class LookupProvider {
         return refuse(QueryOutcome.DeniedBadSignature, "E_BAD_SIGNATURE", "the signature does not recover the querier");
       }
       // 3. addressed to this node
-      if (checksumAddress(request.provider) !== this.signing.address) {
-        return refuse(QueryOutcome.DeniedBadRequest, "E_BAD_REQUEST", "the request is addressed to another provider");
-      }
-      // 4. fresh, unseen, and its items are the committed ones
+      if (checksumAddress(request.provider) !== this.signing.address) return badRequest("the request is addressed to another provider");
+      // 4. fresh, unseen, of an allowed shape, and its items are the committed ones
       const now = BigInt(receivedAt);
       if (request.deadline < now) return refuse(QueryOutcome.DeniedExpired, "E_EXPIRED", "the request's deadline has passed");
       if (request.deadline > now + BigInt(this.opts.maxDeadlineAheadSeconds)) {
-        return refuse(QueryOutcome.DeniedBadRequest, "E_BAD_REQUEST", `the deadline is more than ${this.opts.maxDeadlineAheadSeconds} s ahead`);
+        return badRequest(`the deadline is more than ${this.opts.maxDeadlineAheadSeconds} s ahead`);
       }
       if (!(await this.components.nonceGuard.checkAndRemember(member.address, request.nonce.toLowerCase(), request.deadline))) {
         return refuse(QueryOutcome.DeniedReplay, "E_REPLAY", "the request's nonce was seen before");
       }
-      if (request.itemCount !== items.length) {
-        return refuse(QueryOutcome.DeniedBadRequest, "E_BAD_REQUEST", "itemCount does not match the items sent");
-      }
-      if (itemsCommitment(blinding, items.map((item) => item.hash)) !== request.itemsCommitment.toLowerCase()) {
-        return refuse(QueryOutcome.DeniedBadRequest, "E_BAD_REQUEST", "the items do not open the signed commitment");
-      }
-      // 5. reciprocity
       const categoryIds = categoriesOfMask(request.categoryMask);
-      const decision = await this.components.reciprocity.decide(member.address, categoryIds, receivedAt);
+      const problem = request.kind === LookupKind.Evaluate ? await this.evaluateProblem(parsed) : this.fetchProblem(parsed, categoryIds);
+      if (problem !== undefined) return badRequest(problem);
+      // 5. reciprocity, quota counted per item
+      const decision = await this.components.reciprocity.decide(member.address, categoryIds, receivedAt, request.itemCount);
       if (!decision.allowed) {
         const error = reciprocityError(decision);
         return refuse(reciprocityOutcome(decision.reason), RECIPROCITY_ERROR_CODES[decision.reason], error.message);
       }
       signal.throwIfAborted();
-      // 6. look up
-      const results = await this.components.entries.checkMany(items, categoryIds, receivedAt);
-      checkResults(results, items.length);
-      // 7. sign the answer
-      const hitCount = countHits(results);
-      const answer: LookupAnswerWire = { queryId, provider: this.signing.address, resultsDigest: resultsDigest(results), hitCount };
-      const answerSignature = await this.signing.signAnswer(signedAnswerOf(answer, request.itemCount));
-      // 8. durable record BEFORE the answer leaves (I-5)
-      signal.throwIfAborted();
-      await this.components.outbox.append({ queryId, request, signature, outcome: QueryOutcome.Answered, hitCount, receivedAt });
-      // 9. the caller writes it
-      return { ok: true, answer, answerSignature, results };
+      // 6. evaluate or fetch, 7. sign, 8. durable record BEFORE the answer leaves (I-5), 9. the caller writes it
+      return request.kind === LookupKind.Evaluate
+        ? await this.evaluate(parsed, receivedAt, signal)
+        : await this.fetch(parsed, categoryIds[0]!, receivedAt, signal);
     } catch (err) {
       if (signal.aborted) throw err;
       return this.failure(err, queryId);
     }
   }
 
+  /** Why an Evaluate's elements are unacceptable, or undefined. */
+  private async evaluateProblem(parsed: ParsedRequest): Promise<string | undefined> {
+    const { request, elements } = parsed;
+    if (elements === undefined || parsed.prefixes !== undefined) return "an Evaluate carries elements and no prefixes";
+    if (request.itemCount !== elements.length) return "itemCount does not match the elements sent";
+    if (!isEvaluateShape(elements.length)) return "the element count is not an allowed shape";
+    if (evaluateCommitment(elements) !== request.itemsCommitment.toLowerCase()) return "the elements do not open the signed commitment";
+    const valid = await validElementCheck();
+    if (!elements.every(valid)) return "an element is not a valid ristretto255 encoding";
+    return undefined;
+  }
+
+  /** Why a Fetch's prefixes are unacceptable, or undefined. */
+  private fetchProblem(parsed: ParsedRequest, categoryIds: readonly number[]): string | undefined {
+    const { request, prefixes } = parsed;
+    if (prefixes === undefined || parsed.elements !== undefined) return "a Fetch carries prefixes and no elements";
+    if (categoryIds.length !== 1) return "a Fetch names exactly one category";
+    if (request.itemCount !== prefixes.length) return "itemCount does not match the prefixes sent";
+    if (fetchCommitment(prefixes) !== request.itemsCommitment.toLowerCase()) return "the prefixes do not open the signed commitment";
+    if (!prefixes.every(isCanonicalPrefix)) return "a prefix has bits set below its length";
+    const maxBits = bucketBits(this.components.snapshots.liveCount(this.signing.address, categoryIds[0]!) ?? 0);
+    if (prefixes.some((prefix) => prefix.bits > maxBits)) return `a prefix is longer than this provider's ${maxBits} bucket bits`;
+    return undefined;
+  }
+
+  private async evaluate(parsed: ParsedRequest, receivedAt: number, signal: AbortSignal): Promise<LookupResponseFrame> {
+    const key = this.components.oprfKeys.current();
+    const elements = parsed.elements!;
+    const { evaluatedElements, proof } = this.components.voprf.blindEvaluateBatch(key.secretKey, key.publicKey, elements);
+    const answer: LookupAnswer = {
+      queryId: parsed.queryId, provider: this.signing.address, keyEpoch: key.epoch, itemCount: elements.length,
+      answerDigest: evaluateAnswerDigest(evaluatedElements, proof),
+    };
+    const answerSignature = await this.answered(parsed, answer, LookupKind.Evaluate, receivedAt, signal);
+    return { ok: true, answer, answerSignature, evaluated: evaluatedElements.map(toHex), proof: toHex(proof) };
+  }
+
+  private async fetch(parsed: ParsedRequest, categoryId: number, receivedAt: number, signal: AbortSignal): Promise<LookupResponseFrame> {
+    const prefixes = parsed.prefixes!;
+    const key = this.components.oprfKeys.current();
+    const buckets = await this.components.store.fetchBuckets(categoryId, prefixes, receivedAt);
+    if (buckets.length !== prefixes.length) throw new RiskshareError("E_INTERNAL", "the store returned the wrong number of buckets", { prefixes: prefixes.length, buckets: buckets.length });
+    const answer: LookupAnswer = {
+      queryId: parsed.queryId, provider: this.signing.address, keyEpoch: key.epoch, itemCount: prefixes.length,
+      answerDigest: fetchAnswerDigest(buckets.map((bucket) => bucket.length)),
+    };
+    const answerSignature = await this.answered(parsed, answer, LookupKind.Fetch, receivedAt, signal);
+    return {
+      ok: true, answer, answerSignature,
+      buckets: buckets.map((entries) => ({ entries: entries.map((entry) => ({ tag: toHex(entry.tag), version: entry.version, sealed: toHex(entry.sealed) })) })),
+    };
+  }
+
+  /** Signs the answer and appends its record; resolves only once the record is durable. */
+  private async answered(parsed: ParsedRequest, answer: LookupAnswer, kind: LookupKindCode, receivedAt: number, signal: AbortSignal): Promise<string> {
+    const answerSignature = await this.signing.signAnswer(answer);
+    signal.throwIfAborted();
+    const { queryId, request, signature } = parsed;
+    await this.components.outbox.append({ queryId, request, signature, outcome: QueryOutcome.Answered, kind, keyEpoch: answer.keyEpoch, itemCount: request.itemCount, receivedAt });
+    return answerSignature;
+  }
+
   private parse(bytes: Uint8Array): ParsedRequest {
     const frame = decodeFrame(bytes, lookupRequestFrame);
     const request = fromWireRequest(frame.request);
     const { digest, queryId } = this.signing.requestDigest(request);
-    return { request, signature: frame.signature, items: frame.items, blinding: frame.blinding, queryId, digest };
+    return {
+      request, signature: frame.signature, queryId, digest,
+      elements: frame.elements?.map((hex) => hexToBytes(hex.slice(2))),
+      prefixes: frame.prefixes?.map(fromWirePrefix),
+    };
   }
 
   /** Records a refusal, then returns its error frame; a full outbox turns any refusal into E_BACKLOG. */
   private async refuse(parsed: ParsedRequest, receivedAt: number, outcome: QueryOutcomeCode, code: ErrorCode, message: string): Promise<ErrorFrame> {
     const { queryId, request, signature } = parsed;
     try {
-      await this.components.outbox.append({ queryId, request, signature, outcome, hitCount: 0, receivedAt });
+      await this.components.outbox.append({ queryId, request, signature, outcome, kind: request.kind, keyEpoch: 0, itemCount: request.itemCount, receivedAt });
     } catch (err) {
       return this.failure(err, queryId);
     }
@@ -199,16 +265,7 @@ export class LookupProvider {
   }
 }
 
-/** True when a schema failure is only an over-long item list, or the count of one (worth its own code). */
+/** True when a schema failure is only an over-long element or prefix list, or the count of one. */
 function tooManyItems(err: unknown): boolean {
-  return isRiskshareError(err, "E_PROTOCOL") && (err.meta.path === "items" || err.meta.path === "request.itemCount") && err.meta.issue === "too_big";
+  return isRiskshareError(err, "E_PROTOCOL") && ["elements", "prefixes", "request.itemCount"].includes(String(err.meta.path)) && err.meta.issue === "too_big";
 }
-
-/** The node's entry lookup must return one valid result per item; anything else is our bug. */
-function checkResults(results: readonly LookupResult[], itemCount: number): void {
-  if (results.length !== itemCount) throw new RiskshareError("E_INTERNAL", "the entry lookup returned the wrong number of results", { itemCount, results: results.length });
-  for (const result of results) {
-    if (!lookupResult.safeParse(result).success) throw new RiskshareError("E_INTERNAL", "the entry lookup returned a result the protocol cannot carry");
-  }
-}
-

@@ -1,28 +1,42 @@
 /**
- * `/riskshare/lookup/1`: signed, committed lookups between members, answered under reciprocity
- * and recorded in the ledger outbox before the answer leaves.
+ * `/riskshare/lookup/2`: private lookups between members. The querier sends blinded elements
+ * (RFC 9497 VOPRF) padded to a fixed shape, the provider evaluates them under its current key with
+ * one batch proof; the querier tests the resulting tags against its copy of the provider's filter
+ * and fetches a bucket (a tag prefix) only after a filter hit. Every request is signed, recorded
+ * in the provider's ledger outbox before the answer leaves, and carries no hit count.
  *
  * @example
  *   const service = lookup({ chainId, queryLedgerAddress })({
- *     registrar: host.libp2p, dialer: host.libp2p, membership, signer: wallet,
- *     outbox, nonceGuard, reciprocity, entries, journal, logger,
+ *     registrar: host.libp2p, dialer: host.libp2p, membership, signer, voprf: await createVoprf(),
+ *     outbox, nonceGuard, reciprocity, oprfKeys, store, snapshots,          // provider side
+ *     providerKeys, filters: filterSync, metadata, journal, logger,         // querier side
  *   });
  *   await service.start();
- *   const outcomes = await service.fanOut(providers, { items, categoryIds: [1] }, { timeoutMsPerPeer: 5_000 });
+ *   const outcomes = await service.fanOut(providers, { items: [{ type: "phone", value: "+8613800138000" }], categoryIds: [1] });
  *   await service.stop();
  */
 export * from "./constants.ts";
 export { LOOKUP_DEFAULTS, lookupOptions, type LookupInit, type LookupOptions } from "./options.ts";
-export type { EntryLookup, LookupComponents, NonceGuard, Outbox, OutboxRecord, QueryJournal, Reciprocity } from "./components.ts";
+export type {
+  BucketStore, EntryMetadata, JournalSecrets, LookupComponents, MetadataOpener, NonceGuard, OprfKeys, Outbox, OutboxRecord, ProviderKeys, QueryItem,
+  QueryJournal, Reciprocity, SealedEntry, SnapshotView, TagFilters,
+} from "./components.ts";
 export {
-  answerFrame, categoriesOfMask, errorFrame, fromWireRequest, signedAnswerOf, hitResult, lookupAnswer, lookupItem, lookupRequestFrame, lookupResponseFrame, lookupResult,
-  maskOfCategories, missResult, toWireRequest, wireLookupRequest,
-  type AnswerFrame, type ErrorFrame, type HitResult, type LookupAnswerWire, type LookupItem, type LookupRequestFrame, type LookupResponseFrame,
-  type LookupResult, type MissResult, type WireLookupRequest,
+  evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment, LOOKUP_ANSWER_TYPE_STRING, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPE_STRING,
+  LOOKUP_REQUEST_TYPES, lookupAnswerDigestBytes, lookupRequestDigestBytes, type LookupAnswer, type LookupRequest, type TagPrefix,
+} from "./eip712.ts";
+export { metadataAssociatedData, type MetadataContext } from "./metadata.ts";
+export {
+  categoriesOfMask, errorFrame, evaluateAnswerFrame, fetchAnswerFrame, fromWirePrefix, fromWireRequest, lookupAnswer, lookupRequestFrame, lookupResponseFrame,
+  maskOfCategories, sealedEntry, toWirePrefix, toWireRequest, wireLookupRequest, wirePrefix,
+  type ErrorFrame, type EvaluateAnswerFrame, type FetchAnswerFrame, type LookupAnswerWire, type LookupRequestFrame, type LookupResponseFrame,
+  type SealedEntryWire, type WireLookupRequest, type WirePrefix,
 } from "./messages.ts";
-export { countHits, encodeResults, itemsCommitment, resultsDigest } from "./results.ts";
-export { checkQuery, LookupClient, type AnsweredLookup, type FailedLookup, type LookupCallOptions, type LookupOutcome, type LookupQuery } from "./client.ts";
+export { bucketBits, evaluateShape, isCanonicalPrefix, isEvaluateShape, prefixOfTag, tagHasPrefix, tagValue } from "./shapes.ts";
+export {
+  checkQuery, LookupClient, type AnsweredLookup, type FailedLookup, type HitResult, type LookupCallOptions, type LookupOutcome, type LookupQuery,
+  type LookupResult, type MissResult,
+} from "./client.ts";
 export { LookupProvider } from "./handler.ts";
 export { fanOut, type FanOutOptions, type FanOutTarget, type LookupCall } from "./fanout.ts";
 export { lookup, LookupService } from "./service.ts";
-export { OwnEntries, ownLookupResult, type OwnCheckResult, type OwnEntry, type OwnEntrySource } from "./entries.ts";

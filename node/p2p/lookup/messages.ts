@@ -1,25 +1,26 @@
 /**
- * The frames of `/riskshare/lookup/1`, as zod schemas checked on every message in both
- * directions. Binary fields are 0x-hex; uint64 fields are decimal strings (JSON numbers lose
- * precision past 2^53). Unknown keys are refused.
+ * The frames of `/riskshare/lookup/2`, as zod schemas checked on every message in both directions.
+ * Binary fields are 0x-hex; uint64 fields are decimal strings; a prefix value is 16 hex digits (no
+ * 0x). Unknown keys are refused. Nothing derived from an identifier travels but blinded elements
+ * and, after a filter hit, a tag prefix no longer than the provider's bucket bits.
  */
 import { z } from "zod";
-import { LookupKind, type LookupAnswer, type LookupRequest } from "../../chain/index.ts";
 import { MAX_CATEGORY_ID } from "../../policy/index.ts";
 import { errorFrame, type ErrorFrame } from "../frames.ts";
-import { MAX_ITEMS_PER_REQUEST, MAX_PROVIDER_REF_CHARS, MAX_REASON_CHARS } from "./constants.ts";
+import { MAX_BUCKET_ENTRIES, MAX_FETCH_PREFIXES, MAX_ITEMS_PER_REQUEST, MAX_PREFIX_BITS, MAX_SEALED_BYTES } from "./constants.ts";
+import type { LookupRequest, TagPrefix } from "./eip712.ts";
 
 const UINT64_MAX = (1n << 64n) - 1n;
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes of 0x-hex");
+const hex64 = z.string().regex(/^0x[0-9a-fA-F]{128}$/, "must be 64 bytes of 0x-hex");
+const hex8 = z.string().regex(/^0x[0-9a-fA-F]{16}$/, "must be 8 bytes of 0x-hex");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte 0x-hex address");
-/** 65-byte (r, s, v) or 64-byte EIP-2098 compact signature. */
 const signature = z.string().regex(/^0x(?:[0-9a-fA-F]{128}|[0-9a-fA-F]{130})$/, "must be a 64- or 65-byte 0x-hex signature");
 const uint64String = z.string().regex(/^(?:0|[1-9][0-9]{0,19})$/, "must be a decimal uint64").refine((v) => BigInt(v) <= UINT64_MAX, "must fit in uint64");
-const unixSeconds = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const printable = (max: number) => z.string().min(1).max(max).regex(/^[\x20-\x7e]+$/, "must be printable ASCII");
+const uint32 = z.number().int().min(0).max(0xffff_ffff);
 
-/** Bits 1..63 only, at least one: category ids are 1..63 (bit 0 stands for none). */
+/** Bits 1..63 only, at least one. */
 const categoryMask = uint64String.refine((v) => {
   const mask = BigInt(v);
   return mask !== 0n && (mask & 1n) === 0n;
@@ -29,6 +30,7 @@ const categoryMask = uint64String.refine((v) => {
 export const wireLookupRequest = z.strictObject({
   querier: address,
   provider: address,
+  kind: z.union([z.literal(0), z.literal(1)]),
   categoryMask,
   itemCount: z.number().int().min(1).max(MAX_ITEMS_PER_REQUEST),
   itemsCommitment: hex32,
@@ -36,86 +38,85 @@ export const wireLookupRequest = z.strictObject({
   deadline: uint64String,
 });
 
-/** One identifier to check: its type and its peppered hash. */
-export const lookupItem = z.strictObject({
-  type: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, "must be an identifier type such as bank_card"),
-  hash: hex32,
+/** A tag prefix on the wire: bits 0..64, value as 16 hex digits (left-aligned uint64). */
+export const wirePrefix = z.strictObject({
+  bits: z.number().int().min(0).max(MAX_PREFIX_BITS),
+  value: z.string().regex(/^[0-9a-f]{16}$/, "must be 16 lower-case hex digits"),
 });
 
-/** The querier's frame. */
+/** The querier's frame: elements for an Evaluate, prefixes for a Fetch. */
 export const lookupRequestFrame = z.strictObject({
   request: wireLookupRequest,
   signature,
-  items: z.array(lookupItem).min(1).max(MAX_ITEMS_PER_REQUEST),
-  blinding: hex32,
+  elements: z.array(hex32).min(1).max(MAX_ITEMS_PER_REQUEST).optional(),
+  prefixes: z.array(wirePrefix).min(1).max(MAX_FETCH_PREFIXES).optional(),
 });
 
-/** An item the provider does not list. */
-export const missResult = z.strictObject({ hit: z.literal(false) });
-
-/** An item the provider lists, with what it knows. */
-export const hitResult = z.strictObject({
-  hit: z.literal(true),
-  category: z.number().int().min(1).max(MAX_CATEGORY_ID),
-  level: z.number().int().min(1).max(5),
-  reason: printable(MAX_REASON_CHARS),
-  reportedAt: unixSeconds,
-  expiresAt: unixSeconds.min(1).optional(),
-  providerRef: printable(MAX_PROVIDER_REF_CHARS).optional(),
-});
-
-/** One item's result. */
-export const lookupResult = z.discriminatedUnion("hit", [missResult, hitResult]);
-
-/** The provider's signed answer (EIP-712 LookupAnswer). */
+/** The provider's signed answer (EIP-712 LookupAnswer v2). */
 export const lookupAnswer = z.strictObject({
   queryId: hex32,
   provider: address,
-  resultsDigest: hex32,
-  hitCount: z.number().int().min(0).max(MAX_ITEMS_PER_REQUEST),
+  keyEpoch: uint32.min(1),
+  itemCount: z.number().int().min(1).max(MAX_ITEMS_PER_REQUEST),
+  answerDigest: hex32,
 });
 
-/** An answer: one result per item, in request order. */
-export const answerFrame = z.strictObject({
+/** An Evaluate's answer: one evaluated element per blinded element and one batch proof. */
+export const evaluateAnswerFrame = z.strictObject({
   ok: z.literal(true),
   answer: lookupAnswer,
   answerSignature: signature,
-  results: z.array(lookupResult).max(MAX_ITEMS_PER_REQUEST),
+  evaluated: z.array(hex32).min(1).max(MAX_ITEMS_PER_REQUEST),
+  proof: hex64,
+});
+
+/** One sealed entry of a bucket. */
+export const sealedEntry = z.strictObject({
+  tag: hex8,
+  version: uint32,
+  sealed: z.string().regex(/^0x(?:[0-9a-fA-F]{2})+$/, "must be 0x-hex bytes").max(2 + 2 * MAX_SEALED_BYTES),
+});
+
+/** A Fetch's answer: one bucket per prefix, in order. */
+export const fetchAnswerFrame = z.strictObject({
+  ok: z.literal(true),
+  answer: lookupAnswer,
+  answerSignature: signature,
+  buckets: z.array(z.strictObject({ entries: z.array(sealedEntry).max(MAX_BUCKET_ENTRIES) })).min(1).max(MAX_FETCH_PREFIXES),
 });
 
 export { errorFrame, type ErrorFrame };
 
-/** The provider's frame. */
-export const lookupResponseFrame = z.discriminatedUnion("ok", [answerFrame, errorFrame]);
+/** The provider's frame (the querier knows which kind it asked for). */
+export const lookupResponseFrame = z.union([evaluateAnswerFrame, fetchAnswerFrame, errorFrame]);
 
 export type WireLookupRequest = z.infer<typeof wireLookupRequest>;
-export type LookupItem = z.infer<typeof lookupItem>;
+export type WirePrefix = z.infer<typeof wirePrefix>;
 export type LookupRequestFrame = z.infer<typeof lookupRequestFrame>;
-export type MissResult = z.infer<typeof missResult>;
-export type HitResult = z.infer<typeof hitResult>;
-export type LookupResult = z.infer<typeof lookupResult>;
 export type LookupAnswerWire = z.infer<typeof lookupAnswer>;
-export type AnswerFrame = z.infer<typeof answerFrame>;
+export type EvaluateAnswerFrame = z.infer<typeof evaluateAnswerFrame>;
+export type FetchAnswerFrame = z.infer<typeof fetchAnswerFrame>;
+export type SealedEntryWire = z.infer<typeof sealedEntry>;
 export type LookupResponseFrame = z.infer<typeof lookupResponseFrame>;
 
-/** The typed request a wire request stands for (this v1 wire carries hashed items: signed as an Evaluate, kind 0). */
+/** The typed request a wire request stands for. */
 export function fromWireRequest(wire: WireLookupRequest): LookupRequest {
-  return { ...wire, kind: LookupKind.Evaluate, categoryMask: BigInt(wire.categoryMask), deadline: BigInt(wire.deadline) };
+  return { ...wire, categoryMask: BigInt(wire.categoryMask), deadline: BigInt(wire.deadline) };
 }
 
-/** The wire form of a typed request (the v1 wire has no kind). */
+/** The wire form of a typed request. */
 export function toWireRequest(request: LookupRequest): WireLookupRequest {
-  const { kind: _kind, ...fields } = request;
-  return { ...fields, categoryMask: request.categoryMask.toString(), deadline: request.deadline.toString() };
+  return { ...request, categoryMask: request.categoryMask.toString(), deadline: request.deadline.toString() };
 }
 
-/**
- * The EIP-712 LookupAnswer a v1 wire answer is signed as: the chain's v2 struct has no hit count
- * and names a key epoch (none here: 0); the results digest stands in the answerDigest slot.
- * Until /riskshare/lookup/2 replaces this protocol (integration).
- */
-export function signedAnswerOf(wire: LookupAnswerWire, itemCount: number): LookupAnswer {
-  return { queryId: wire.queryId, provider: wire.provider, keyEpoch: 0, itemCount, answerDigest: wire.resultsDigest };
+/** A prefix from the wire. */
+export function fromWirePrefix(wire: WirePrefix): TagPrefix {
+  return { bits: wire.bits, value: BigInt(`0x${wire.value}`) };
+}
+
+/** A prefix for the wire. */
+export function toWirePrefix(prefix: TagPrefix): WirePrefix {
+  return { bits: prefix.bits, value: prefix.value.toString(16).padStart(16, "0") };
 }
 
 /** The category ids whose bits are set in a mask (ascending). */

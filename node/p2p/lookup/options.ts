@@ -2,7 +2,7 @@
  * Options of the lookup service and their defaults: the one place defaults live.
  */
 import {
-  CLIENT_TIMEOUT_MS, MAX_DEADLINE_AHEAD_SECONDS, MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, REQUEST_TTL_SECONDS, TIMEOUT_MS,
+  CLIENT_TIMEOUT_MS, COVER_FETCH_RATE, MAX_DEADLINE_AHEAD_SECONDS, MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, REQUEST_TTL_SECONDS, TIMEOUT_MS,
 } from "./constants.ts";
 
 /** Options of {@link LookupService} (the Init of the `lookup()` factory). */
@@ -23,6 +23,8 @@ export interface LookupInit {
   requestTtlSeconds?: number;
   /** Furthest ahead a received deadline may lie, in seconds. */
   maxDeadlineAheadSeconds?: number;
+  /** Probability of a cover Fetch after a lookup without any filter hit (0..1). */
+  coverFetchRate?: number;
 }
 
 /** {@link LookupInit} with every default filled in. */
@@ -37,6 +39,7 @@ export const LOOKUP_DEFAULTS = {
   maxOutboundStreams: MAX_OUTBOUND_STREAMS,
   requestTtlSeconds: REQUEST_TTL_SECONDS,
   maxDeadlineAheadSeconds: MAX_DEADLINE_AHEAD_SECONDS,
+  coverFetchRate: COVER_FETCH_RATE,
 } as const satisfies Omit<LookupOptions, "chainId" | "queryLedgerAddress">;
 
 /** Fills the defaults in. */

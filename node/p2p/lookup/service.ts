@@ -1,6 +1,7 @@
 /**
- * `/riskshare/lookup/1` as one service: `start()` registers the provider handler, `stop()`
- * unregisters it and aborts every exchange in flight; `lookupPeer` and `fanOut` ask providers.
+ * `/riskshare/lookup/2` as one service: `start()` registers the provider handler (and the v1
+ * refusal handler), `stop()` unregisters both and aborts every exchange in flight; `lookupPeer`
+ * and `fanOut` ask providers.
  */
 import type { DialTarget } from "@libp2p/interface";
 import { RiskshareError } from "../../errors.ts";
@@ -9,14 +10,16 @@ import type { Clock } from "../components.ts";
 import { systemClock } from "../options.ts";
 import { LookupClient, type LookupCallOptions, type LookupOutcome, type LookupQuery } from "./client.ts";
 import type { LookupComponents } from "./components.ts";
-import { LOOKUP_PROTOCOL } from "./constants.ts";
+import { LOOKUP_PROTOCOL, LOOKUP_PROTOCOL_V1 } from "./constants.ts";
 import { fanOut, type FanOutOptions, type FanOutTarget } from "./fanout.ts";
 import { LookupProvider } from "./handler.ts";
 import { lookupOptions, type LookupInit, type LookupOptions } from "./options.ts";
 import { LookupSigning } from "./signing.ts";
+import { refuseV1 } from "./v1.ts";
 
 const REQUIRED: readonly (keyof LookupComponents)[] = [
-  "registrar", "dialer", "membership", "signer", "outbox", "nonceGuard", "reciprocity", "entries", "journal", "logger",
+  "registrar", "dialer", "membership", "signer", "voprf", "outbox", "nonceGuard", "reciprocity", "oprfKeys", "store", "snapshots",
+  "providerKeys", "filters", "metadata", "journal", "logger",
 ];
 
 /** The lookup protocol, both sides. */
@@ -58,6 +61,9 @@ export class LookupService {
       maxInboundStreams: this.opts.maxInboundStreams,
       maxOutboundStreams: this.opts.maxOutboundStreams,
     });
+    await this.components.registrar.handle(LOOKUP_PROTOCOL_V1, (stream) => refuseV1(stream, this.opts.maxFrameBytes, signal), {
+      maxInboundStreams: this.opts.maxInboundStreams,
+    });
     this.started = true;
   }
 
@@ -67,6 +73,7 @@ export class LookupService {
     this.started = false;
     this.abort.abort(new RiskshareError("E_ABORTED", "lookup service stopping"));
     await this.components.registrar.unhandle(LOOKUP_PROTOCOL);
+    await this.components.registrar.unhandle(LOOKUP_PROTOCOL_V1);
   }
 
   /** Asks one provider (see {@link LookupClient.lookupPeer}); E_ABORTED outcome when the service is stopped. */

@@ -5,12 +5,12 @@
  * address), and so is our own checksummed address.
  */
 import { bytesToHex } from "@noble/hashes/utils.js";
-import {
-  checksumAddress, isDigestSignedBy, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupAnswerDigestBytes, lookupDomain, lookupRequestDigestBytes, mutable,
-  type LookupAnswer, type LookupRequest,
-} from "../../chain/index.ts";
+import { checksumAddress, isDigestSignedBy, lookupDomain, mutable } from "../../chain/index.ts";
 import type { DigestSigner, LookupSigner, TypedDataSigner } from "../components.ts";
 import { digestSignerFromEvmKey } from "../keys.ts";
+import {
+  LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupAnswerDigestBytes, lookupRequestDigestBytes, type LookupAnswer, type LookupRequest,
+} from "./eip712.ts";
 import type { LookupOptions } from "./options.ts";
 
 /** A request's digest (its query id) and the querier's signature of it. */

