@@ -13,11 +13,12 @@ import { createVoprf, expandEntryKeys, oprfInput, type Voprf } from "../../node/
 import { silentLogger } from "../../node/logger.ts";
 import type { ReciprocityDecision } from "../../node/policy/index.ts";
 import {
-  createHost, digestSignerFromEvmKey, evaluateCommitment, fetchCommitment, lookup, LOOKUP_PROTOCOL, lookupRequestDigestBytes, lookupResponseFrame,
+  createHost, digestSignerFromEvmKey, lookup, LOOKUP_PROTOCOL, lookupResponseFrame,
   maskOfCategories, metadataAssociatedData, tagHasPrefix, toWirePrefix, toWireRequest,
-  type Clock, type EntryMetadata, type JournalSecrets, type LookupInit, type LookupRequest, type LookupRequestFrame, type LookupResponseFrame,
-  type LookupService, type MembershipView, type OutboxRecord, type QueryItem, type RiskshareHost, type SealedEntry, type TagPrefix,
+  type Clock, type EntryMetadata, type JournalSecrets, type LookupInit, type LookupRequestFrame, type LookupResponseFrame,
+  type LookupService, type MembershipView, type OutboxRecord, type QueryItem, type RiskshareHost, type SealedEntry,
 } from "../../node/p2p/index.ts";
+import { evaluateCommitment, fetchCommitment, lookupRequestDigestBytes, type LookupRequest, type TagPrefix } from "../../node/chain/index.ts";
 
 export const CHAIN_ID = 31_337n;
 export const LEDGER = getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3");

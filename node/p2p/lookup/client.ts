@@ -24,7 +24,7 @@ import type { EntryMetadata, JournalSecrets, LookupComponents, QueryItem } from 
 import { LOOKUP_PROTOCOL, LookupKind, MAX_FETCH_PREFIXES, MAX_ITEMS_PER_REQUEST } from "./constants.ts";
 import {
   evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment, type LookupAnswer, type LookupRequest, type TagPrefix,
-} from "./eip712.ts";
+} from "../../chain/index.ts";
 import {
   lookupRequestFrame, lookupResponseFrame, maskOfCategories, toWirePrefix, toWireRequest,
   type EvaluateAnswerFrame, type FetchAnswerFrame, type LookupRequestFrame, type LookupResponseFrame,

@@ -8,7 +8,7 @@ import type { Logger } from "../../logger.ts";
 import type { ReciprocityDecision } from "../../policy/index.ts";
 import type { Clock, LookupSigner, MembershipView, PeerDialer, StreamRegistrar } from "../components.ts";
 import type { LookupKindCode } from "./constants.ts";
-import type { LookupRequest, TagPrefix } from "./eip712.ts";
+import type { LookupRequest, TagPrefix } from "../../chain/index.ts";
 
 /** What the provider records for every request it answers or refuses (the ledger's raw material; no hits, ever). */
 export interface OutboxRecord {

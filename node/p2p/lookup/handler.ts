@@ -18,6 +18,7 @@
  * the answer, appends the record (kind, keyEpoch, item count; no hits) and only after that append
  * resolved writes the answer (I-5). Every refusal of a parsed request is recorded too.
  */
+import { hexlify } from "ethers";
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { checksumAddress, QueryOutcome, type QueryOutcomeCode } from "../../chain/index.ts";
@@ -34,8 +35,8 @@ import { activeMember } from "../membership.ts";
 import type { LookupComponents } from "./components.ts";
 import { LookupKind, type LookupKindCode } from "./constants.ts";
 import {
-  evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment, toHex, type LookupAnswer, type LookupRequest, type TagPrefix,
-} from "./eip712.ts";
+  evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment, type LookupAnswer, type LookupRequest, type TagPrefix,
+} from "../../chain/index.ts";
 import { categoriesOfMask, fromWirePrefix, fromWireRequest, lookupRequestFrame, lookupResponseFrame, type LookupResponseFrame } from "./messages.ts";
 import type { LookupOptions } from "./options.ts";
 import { bucketBits, isCanonicalPrefix, isEvaluateShape } from "./shapes.ts";
@@ -203,7 +204,7 @@ export class LookupProvider {
       answerDigest: evaluateAnswerDigest(evaluatedElements, proof),
     };
     const answerSignature = await this.answered(parsed, answer, LookupKind.Evaluate, receivedAt, signal);
-    return { ok: true, answer, answerSignature, evaluated: evaluatedElements.map(toHex), proof: toHex(proof) };
+    return { ok: true, answer, answerSignature, evaluated: evaluatedElements.map((element) => hexlify(element)), proof: hexlify(proof) };
   }
 
   private async fetch(parsed: ParsedRequest, categoryId: number, receivedAt: number, signal: AbortSignal): Promise<LookupResponseFrame> {
@@ -218,7 +219,7 @@ export class LookupProvider {
     const answerSignature = await this.answered(parsed, answer, LookupKind.Fetch, receivedAt, signal);
     return {
       ok: true, answer, answerSignature,
-      buckets: buckets.map((entries) => ({ entries: entries.map((entry) => ({ tag: toHex(entry.tag), version: entry.version, sealed: toHex(entry.sealed) })) })),
+      buckets: buckets.map((entries) => ({ entries: entries.map((entry) => ({ tag: hexlify(entry.tag), version: entry.version, sealed: hexlify(entry.sealed) })) })),
     };
   }
 
@@ -246,7 +247,7 @@ export class LookupProvider {
   private async refuse(parsed: ParsedRequest, receivedAt: number, outcome: QueryOutcomeCode, code: ErrorCode, message: string): Promise<ErrorFrame> {
     const { queryId, request, signature } = parsed;
     try {
-      await this.components.outbox.append({ queryId, request, signature, outcome, kind: request.kind, keyEpoch: 0, itemCount: request.itemCount, receivedAt });
+      await this.components.outbox.append({ queryId, request, signature, outcome, kind: request.kind as LookupKindCode, keyEpoch: 0, itemCount: request.itemCount, receivedAt });
     } catch (err) {
       return this.failure(err, queryId);
     }

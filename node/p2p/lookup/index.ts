@@ -21,10 +21,6 @@ export type {
   BucketStore, EntryMetadata, JournalSecrets, LookupComponents, MetadataOpener, NonceGuard, OprfKeys, Outbox, OutboxRecord, ProviderKeys, QueryItem,
   QueryJournal, Reciprocity, SealedEntry, SnapshotView, TagFilters,
 } from "./components.ts";
-export {
-  evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment, LOOKUP_ANSWER_TYPE_STRING, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPE_STRING,
-  LOOKUP_REQUEST_TYPES, lookupAnswerDigestBytes, lookupRequestDigestBytes, type LookupAnswer, type LookupRequest, type TagPrefix,
-} from "./eip712.ts";
 export { metadataAssociatedData, type MetadataContext } from "./metadata.ts";
 export {
   categoriesOfMask, errorFrame, evaluateAnswerFrame, fetchAnswerFrame, fromWirePrefix, fromWireRequest, lookupAnswer, lookupRequestFrame, lookupResponseFrame,

@@ -7,8 +7,8 @@
 import { z } from "zod";
 import { MAX_CATEGORY_ID } from "../../policy/index.ts";
 import { errorFrame, type ErrorFrame } from "../frames.ts";
-import { MAX_BUCKET_ENTRIES, MAX_FETCH_PREFIXES, MAX_ITEMS_PER_REQUEST, MAX_PREFIX_BITS, MAX_SEALED_BYTES } from "./constants.ts";
-import type { LookupRequest, TagPrefix } from "./eip712.ts";
+import { MAX_BUCKET_ENTRIES, MAX_FETCH_PREFIXES, MAX_ITEMS_PER_REQUEST, MAX_PREFIX_BITS, MAX_SEALED_BYTES, type LookupKindCode } from "./constants.ts";
+import type { LookupRequest, TagPrefix } from "../../chain/index.ts";
 
 const UINT64_MAX = (1n << 64n) - 1n;
 
@@ -106,7 +106,8 @@ export function fromWireRequest(wire: WireLookupRequest): LookupRequest {
 
 /** The wire form of a typed request. */
 export function toWireRequest(request: LookupRequest): WireLookupRequest {
-  return { ...request, categoryMask: request.categoryMask.toString(), deadline: request.deadline.toString() };
+  // The chain's struct types kind as a number; this node only ever builds requests of a known kind.
+  return { ...request, kind: request.kind as LookupKindCode, categoryMask: request.categoryMask.toString(), deadline: request.deadline.toString() };
 }
 
 /** A prefix from the wire. */

@@ -3,7 +3,7 @@
  * provider's bucket bits, and tag prefixes.
  */
 import { EVALUATE_SHAPES, MAX_PREFIX_BITS, MIN_BUCKET_ENTRIES } from "./constants.ts";
-import type { TagPrefix } from "./eip712.ts";
+import type { TagPrefix } from "../../chain/index.ts";
 
 /** The smallest allowed Evaluate shape that holds `itemCount` items (1 → 1, 3 → 4, 1000 → 1000); undefined above the largest. */
 export function evaluateShape(itemCount: number): number | undefined {

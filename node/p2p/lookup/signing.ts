@@ -10,7 +10,7 @@ import type { DigestSigner, LookupSigner, TypedDataSigner } from "../components.
 import { digestSignerFromEvmKey } from "../keys.ts";
 import {
   LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupAnswerDigestBytes, lookupRequestDigestBytes, type LookupAnswer, type LookupRequest,
-} from "./eip712.ts";
+} from "../../chain/index.ts";
 import type { LookupOptions } from "./options.ts";
 
 /** A request's digest (its query id) and the querier's signature of it. */
