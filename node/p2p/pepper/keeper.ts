@@ -5,7 +5,19 @@
 import type { DialTarget } from "@libp2p/interface";
 import { setTimeout as delay } from "node:timers/promises";
 import { isRiskshareError } from "../../errors.ts";
-import { Hasher } from "../../identity/index.ts";
+import { createHmac } from "node:crypto";
+
+// TODO(integrator): the pepper goes with protocol v2; identity's Hasher is gone, so this module keeps
+// a stand-in with the old definition (HMAC-SHA256(pepper, type || 0x00 || normalised)) until it is removed.
+class Hasher {
+  private constructor(readonly epoch: number, private readonly pepper: Uint8Array) {}
+  static fromPepper(secret: { epoch: number; pepper: Uint8Array }): Hasher {
+    return new Hasher(secret.epoch, Uint8Array.from(secret.pepper));
+  }
+  hashHex(type: string, normalised: string): string {
+    return createHmac("sha256", this.pepper).update(`${type}\u0000`).update(normalised, "utf8").digest("hex");
+  }
+}
 import type { Logger } from "../../logger.ts";
 import { peerIdFromBytes } from "../identity.ts";
 import { FETCH_RETRY_MS } from "./constants.ts";
@@ -33,7 +45,8 @@ export interface PepperKeeperModules {
     putPepper(epoch: number, pepper: Uint8Array): Promise<void>;
   };
   /** The store, bound to the epoch its hashes are made under. */
-  store: { bindPepperEpoch(epoch: number): Promise<void> };
+  // TODO(integrator): the v2 store binds to (chainId, provider, keyEpoch) instead (Store.bindKeys); nothing to bind here.
+  store?: unknown;
   /** The pepper protocol's client side (PepperService fits). */
   peppers: { fetchPepper(peer: DialTarget, epoch: number, opts?: FetchPepperOptions): Promise<Uint8Array> };
   logger: Logger;
@@ -67,7 +80,6 @@ export class PepperKeeper {
     const epoch = this.epoch();
     const pepper = await this.modules.keys.pepper(epoch);
     if (pepper === undefined) return false;
-    await this.modules.store.bindPepperEpoch(epoch);
     this.current = Hasher.fromPepper({ epoch, pepper });
     return true;
   }
