@@ -105,7 +105,7 @@ describe("p2p: the pepper keeper", () => {
         activeMembers: () => [self, bankB, bankC],
       },
       keys: { pepper: async (epoch) => kept.get(epoch), putPepper: async (epoch, pepper) => void kept.set(epoch, pepper) },
-      store: { bindPepperEpoch: async (epoch) => void bound.push(epoch) },
+      store: { bindPepperEpoch: async (epoch: number) => void bound.push(epoch) },
       peppers: {
         fetchPepper: async (peer, epoch) => {
           asked.push(`${peer.toString()}@${epoch}`);

@@ -45,8 +45,9 @@ export interface PepperKeeperModules {
     putPepper(epoch: number, pepper: Uint8Array): Promise<void>;
   };
   /** The store, bound to the epoch its hashes are made under. */
-  // TODO(integrator): the v2 store binds to (chainId, provider, keyEpoch) instead (Store.bindKeys); nothing to bind here.
-  store?: unknown;
+  // TODO(integrator): the v2 store binds to (chainId, provider, keyEpoch) instead (Store.bindKeys) and has no
+  // bindPepperEpoch; a store that still has one (the tests' fake) is bound as before.
+  store?: { bindPepperEpoch?(epoch: number): Promise<void> } | object;
   /** The pepper protocol's client side (PepperService fits). */
   peppers: { fetchPepper(peer: DialTarget, epoch: number, opts?: FetchPepperOptions): Promise<Uint8Array> };
   logger: Logger;
@@ -80,6 +81,8 @@ export class PepperKeeper {
     const epoch = this.epoch();
     const pepper = await this.modules.keys.pepper(epoch);
     if (pepper === undefined) return false;
+    const store = this.modules.store as { bindPepperEpoch?(epoch: number): Promise<void> } | undefined;
+    await store?.bindPepperEpoch?.(epoch);
     this.current = Hasher.fromPepper({ epoch, pepper });
     return true;
   }
