@@ -32,7 +32,7 @@ export interface ImportMeasurement {
   peakExternalMb: number;
   /** CPU time of the whole process (all threads) during the measurement, in ms. */
   cpuMs: number;
-  /** Worker threads the import used for normalising and hashing (0: none). */
+  /** Worker threads the import used for evaluating the OPRF (0: none; else one more read the rows). */
   workerThreads: number;
   /** First rejections (line and reason), when any. */
   errors?: unknown[];

@@ -82,7 +82,7 @@ async function measureSize(rows: number, ctx: SuiteContext): Promise<ReportedRes
     const rawRate = perSecond(raw.rows, raw.elapsedMs);
     const primitiveRate = perSecond(primitive.rows, primitive.elapsedMs);
     ctx.log(
-      `import: ${sizeLabel(rows)} rows at ${Math.round(importRate).toLocaleString("en-US")} rows/s with ${imported.workerThreads === 1 ? "a worker thread" : "no worker thread"}, ` +
+      `import: ${sizeLabel(rows)} rows at ${Math.round(importRate).toLocaleString("en-US")} rows/s with ${imported.workerThreads === 0 ? "no worker thread" : `a reading and ${imported.workerThreads} evaluating worker threads`}, ` +
         `${(imported.cpuMs / imported.elapsedMs).toFixed(2)} cores busy, ${((imported.cpuMs * 1000) / imported.rows).toFixed(1)} µs CPU per row; ` +
         `peak RSS ${imported.peakRssMb.toFixed(0)} MiB (main V8 heap ≤ ${imported.peakHeapMb.toFixed(0)} MiB, external ≤ ${imported.peakExternalMb.toFixed(0)} MiB); ` +
         `raw LevelDB ${Math.round(rawRate).toLocaleString("en-US")} rows/s, ${raw.peakRssMb.toFixed(0)} MiB; ` +
