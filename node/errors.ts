@@ -24,6 +24,7 @@ export const ERROR_HINTS = {
   E_IDENTIFIER_TYPE: "Use one of the identifier types listed in the message.",
   E_PEPPER_MISSING: "Fetch the consortium pepper for this epoch (the node does this once admitted) or restore the key store.",
   E_PEPPER_INVALID: "The pepper must be exactly 32 bytes; restore it from the key store or fetch it again from a member.",
+  E_METADATA_OPEN: "The sealed entry metadata did not open under the key derived for it: a filter false positive or an altered answer. Treat it as a miss.",
 
   // identity: private matching (RFC 9497 VOPRF)
   E_OPRF_PROOF: "The provider's answer failed its proof: it was not computed under the provider's published OPRF key. Discard it and report the provider.",
@@ -36,7 +37,8 @@ export const ERROR_HINTS = {
   E_ENTRY_INVALID: "Correct the entry fields named in the message.",
   E_CATEGORY_UNKNOWN: "Use a category that is active on chain (riskshare proposal list shows how to add one).",
   E_IMPORT_FORMAT: "Check the file's header row and format (CSV or JSON Lines) against the README.",
-  E_STORE_EPOCH: "The data directory holds hashes made under another pepper epoch; re-import the lists under the current epoch into a fresh data directory.",
+  E_STORE_EPOCH: "The store holds entries keyed under another chain, provider or OPRF key epoch; re-import the lists into a fresh store under the current key (riskshare list import).",
+  E_STORE_FORMAT: "This store holds pepper hashes from an older riskshare; move it aside and re-import your lists (riskshare list import).",
   E_NOT_FOUND: "Check the name or id given; nothing with it exists.",
 
   // chain
@@ -58,6 +60,7 @@ export const ERROR_HINTS = {
   E_BACKLOG: "The node's ledger outbox is full because the chain is unreachable; lookups resume once it drains.",
   E_BAD_REQUEST: "The request's fields disagree with each other (provider, deadline, item count or commitment); rebuild and re-sign it.",
   E_PROTOCOL_VERSION: "The peer speaks another version of the lookup protocol; both nodes must run a riskshare that speaks /riskshare/lookup/2.",
+  E_OPRF_KEY_MISSING: "This data dir holds no OPRF key for the member's current key epoch: restore keys/ from the backup of this data dir, or run `riskshare init` for a new member.",
   E_OPRF_KEY_UNKNOWN: "The chain view does not know the provider's OPRF key for the epoch it answered under; wait for the view to catch up and retry.",
   E_FILTER_MISSING: "This node holds no tag filter of the provider for the category and key epoch yet; wait for the filter sync (a minute) and retry.",
   E_FILTER_INVALID: "The provider's filter failed its checks (signature or on-chain hash); it was discarded, report the provider if this persists.",

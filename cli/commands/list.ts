@@ -13,7 +13,7 @@ import { parseOptions } from "../errors.ts";
 import { isoOf } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
 import { chainFlagsSchema, openChain, send, withChainFlags } from "../chain.ts";
-import { hashOf, openStore } from "../store.ts";
+import { keysOf, openStore } from "../store.ts";
 
 /** `riskshare list …`: this member's own risk lists. The node must be stopped (the store has one writer). */
 export function listCommand(io: CliIo): Command {
@@ -30,7 +30,7 @@ export function listCommand(io: CliIo): Command {
     .action(async (file: string, raw: Record<string, unknown>, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(chainFlagsSchema.extend({ type: z.string().optional(), category: z.string().optional(), format: z.enum(["csv", "jsonl"]).optional(), resume: z.boolean().default(true) }), raw);
-      const { store, hasher, region, close } = await openStore(ctx, opts, true, BULK_IMPORT_TUNING);
+      const { store, evaluator, region, close } = await openStore(ctx, opts, true, BULK_IMPORT_TUNING);
       const progress = createProgressReporter({ tty: io.isTTY, json: ctx.json, ci: Boolean(io.env.CI) });
       const controller = new AbortController();
       const onSignal = () => controller.abort();
@@ -40,7 +40,7 @@ export function listCommand(io: CliIo): Command {
         const summary = await importList({ path: file }, {
           format: opts.format, defaultType: opts.type, defaultCategory: opts.category, normalise: { defaultRegion: region }, resume: opts.resume,
           onProgress: (p) => progress.update(p), signal: controller.signal,
-        }, { store, hasher: hasher!, logger: ctx.logger });
+        }, { store, evaluator: evaluator!, logger: ctx.logger });
         progress.stop();
         ctx.out.result(summary, renderSummary);
       } finally {
@@ -58,9 +58,9 @@ export function listCommand(io: CliIo): Command {
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(chainFlagsSchema.extend({ type: z.string(), value: z.string() }), raw);
-      const { store, hasher, region, close } = await openStore(ctx, opts, true);
+      const { store, evaluator, region, close } = await openStore(ctx, opts, true);
       try {
-        const result = await store.checkOne({ type: opts.type, hash: hashOf(hasher!, opts.type, opts.value, region) });
+        const result = await store.checkOne({ type: opts.type, entryId: keysOf(evaluator!, opts.type, opts.value, region).entryId });
         const data = result.hit
           ? { hit: true, category: store.categoryName(result.entry.categoryId), level: result.entry.level, reason: result.entry.reason, reportedAt: result.entry.reportedAtSec, expiresAt: result.entry.expiresAtSec ?? null, ref: result.entry.ownRef ?? null }
           : { hit: false };
@@ -79,9 +79,9 @@ export function listCommand(io: CliIo): Command {
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(chainFlagsSchema.extend({ type: z.string(), value: z.string(), reason: z.string().min(1).max(64) }), raw);
-      const { store, hasher, region, close } = await openStore(ctx, opts, true);
+      const { store, evaluator, region, close } = await openStore(ctx, opts, true);
       try {
-        const result = await store.remove({ type: opts.type, hash: hashOf(hasher!, opts.type, opts.value, region) }, { reason: opts.reason });
+        const result = await store.remove({ type: opts.type, entryId: keysOf(evaluator!, opts.type, opts.value, region).entryId }, { reason: opts.reason });
         ctx.out.result(result, (r) => (r.removed ? `removed from ${store.categoryName(r.categoryId)}; audited with reason ${opts.reason}` : "not on the list; nothing removed"));
       } finally {
         await close();
@@ -89,7 +89,7 @@ export function listCommand(io: CliIo): Command {
     }));
 
   list.addCommand(withChainFlags(new Command("stats"))
-    .description("entries per category, expired entries awaiting a sweep, pepper epoch")
+    .description("entries per category, expired entries awaiting a sweep, OPRF key epoch")
     .addHelpText("after", "\nExamples:\n  riskshare list stats\n  riskshare --json list stats")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
@@ -98,7 +98,7 @@ export function listCommand(io: CliIo): Command {
       try {
         const stats = await store.stats();
         ctx.out.result(stats, (s) => [
-          `entries ${s.entries} (pepper epoch ${s.pepperEpoch ?? "none yet"}; ${s.expiredAwaitingSweep} expired awaiting sweep)`,
+          `entries ${s.entries} (key epoch ${s.binding?.keyEpoch ?? "none yet"}; ${s.expiredAwaitingSweep} expired awaiting sweep)`,
           table(["CATEGORY", "ENTRIES"], s.perCategory.map((c) => [c.name ?? `#${c.categoryId}`, c.entries])),
         ].join("\n"));
       } finally {
@@ -109,7 +109,7 @@ export function listCommand(io: CliIo): Command {
   list.addCommand(withChainFlags(new Command("export"))
     .option("--format <format>", "csv | jsonl", "csv")
     .option("--out <file>", "write to a file instead of stdout")
-    .description("export the list: salted hashes and metadata only, never raw identifiers")
+    .description("export the list: tags and metadata only, never raw identifiers")
     .addHelpText("after", "\nExamples:\n  riskshare list export > list.csv\n  riskshare list export --format jsonl --out list.jsonl")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
@@ -148,15 +148,13 @@ export function listCommand(io: CliIo): Command {
             if (id === undefined) throw new RiskshareError("E_CATEGORY_UNKNOWN", `no active category named ${name}`);
             return id;
           });
-          const { contributions, registry } = session.contracts;
-          // A snapshot is published under the member's key epoch in force. Until the store builds base
-          // tag filters (SPEC §4, integration), its v1 root stands in the filterHash slot.
-          const keyEpoch = await registry.keyEpochOf(await session.signer!.getAddress());
+          const { contributions } = session.contracts;
           const published = await publishSnapshots(store, {
-            publish: async (categoryId, liveCount, root) => (await send(`publish the ${store.categoryName(categoryId)} snapshot`, () => contributions.publish(categoryId, keyEpoch, liveCount, root))).txHash,
+            // Published under the key epoch the store is bound to: the chain refuses any other.
+            publish: async (categoryId, keyEpoch, liveCount, filterHash) => (await send(`publish the ${store.categoryName(categoryId)} snapshot`, () => contributions.publish(categoryId, keyEpoch, liveCount, filterHash))).txHash,
           }, ids);
-          const rows = published.map((p) => ({ category: store.categoryName(p.categoryId), liveCount: p.liveCount, root: hexlify(p.root), txHash: p.txHash }));
-          ctx.out.result({ published: rows }, () => table(["CATEGORY", "LIVE ENTRIES", "ROOT", "TX"], rows.map((r) => [r.category, r.liveCount, r.root, r.txHash])));
+          const rows = published.map((p) => ({ category: store.categoryName(p.categoryId), keyEpoch: p.keyEpoch, liveCount: p.liveCount, filterHash: hexlify(p.filterHash), txHash: p.txHash }));
+          ctx.out.result({ published: rows }, () => table(["CATEGORY", "KEY EPOCH", "LIVE ENTRIES", "FILTER HASH", "TX"], rows.map((r) => [r.category, r.keyEpoch, r.liveCount, r.filterHash, r.txHash])));
         } finally {
           await close();
         }

@@ -3,6 +3,7 @@ import { chmod, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Wallet, hexlify, getBytes } from "ethers";
 import { RiskshareError } from "../errors.ts";
+import { EntryKeyEvaluator, type EntryKeyContext } from "../identity/index.ts";
 import { DATA_DIR_LAYOUT } from "./options.ts";
 import { readFileIfExists, writeFileAtomic } from "./files.ts";
 
@@ -118,6 +119,18 @@ export class KeyStore {
     } catch (err) {
       throw new RiskshareError("E_CONFIG", "the OPRF key file is damaged", { keyEpoch }, { cause: err });
     }
+  }
+
+  /**
+   * The member's entry key evaluator for a key epoch: its OPRF secret key of that epoch bound to
+   * (chain, member address, epoch). E_OPRF_KEY_MISSING when this data dir does not hold that key.
+   */
+  async entryKeyEvaluator(context: EntryKeyContext): Promise<EntryKeyEvaluator> {
+    const secretKey = await this.oprfKey(context.keyEpoch);
+    if (!secretKey) {
+      throw new RiskshareError("E_OPRF_KEY_MISSING", `this data dir holds no OPRF key for key epoch ${context.keyEpoch}`, { keyEpoch: context.keyEpoch });
+    }
+    return EntryKeyEvaluator.create({ secretKey, context });
   }
 
   /** Key epochs whose OPRF secret key this node holds, ascending. */

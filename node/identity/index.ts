@@ -1,11 +1,12 @@
 /**
- * Identifiers: strict normalisation per type, and salted hashing of the normal form.
+ * Identifiers: strict normalisation per type, and the provider's entry keys of the normal form
+ * (RFC 9497 OPRF under its own key, then one HKDF expansion: see oprf/).
  *
  * @example
- *   import { normalise, Hasher } from "../identity/index.ts";
- *   const phone = normalise("phone", "138 0013 8000", { defaultRegion: "CN" }); // "+8613800138000"
- *   const hasher = Hasher.fromPepper({ epoch: 1, pepper });                   // pepper: 32 secret bytes
- *   const hash = hasher.hash("phone", phone);                                  // 32 bytes, HMAC-SHA256
+ *   import { normalise, EntryKeyEvaluator } from "../identity/index.ts";
+ *   const phone = normalise("phone", "138 0013 8000", { defaultRegion: "CN" });      // "+8613800138000"
+ *   const evaluator = await EntryKeyEvaluator.create({ secretKey, context: { chainId, providerAddress, keyEpoch } });
+ *   const { entryId, tag, metadataKey } = evaluator.keysOf("phone", phone);        // 32 B, 8 B, 32 B
  *
  * Invalid input throws E_IDENTIFIER_INVALID with `meta.reason` (see IDENTIFIER_REJECT_REASONS);
  * `tryNormalise` returns the reason instead, for bulk paths. Neither ever carries the raw value.
@@ -16,16 +17,12 @@ export {
   type IdentifierRejectReason,
   type NormaliseResult,
 } from "./errors.ts";
-export { Hasher, staticPepperProvider, type HasherModules, type PepperProvider, type PepperSecret } from "./hasher.ts";
 export { luhnValid } from "./normalisers/bankCard.ts";
 export { nationalIdCheckChar } from "./normalisers/nationalId.ts";
 export {
   DEFAULT_NORMALISE_OPTIONS,
-  HASH_BYTES,
   MAX_RAW_CHARS,
   OPAQUE_MAX_CHARS,
-  PEPPER_BYTES,
-  type HasherOptions,
   type NormaliseOptions,
 } from "./options.ts";
 export {

@@ -1,5 +1,5 @@
 /**
- * Options of identifier normalisation and hashing, with their defaults.
+ * Options of identifier normalisation, with their defaults.
  */
 import type { CountryCode } from "libphonenumber-js/max";
 
@@ -29,15 +29,3 @@ export const OPAQUE_MAX_CHARS = {
 
 /** Longest raw input any normaliser looks at, in characters: longer input is rejected before parsing. */
 export const MAX_RAW_CHARS = 512;
-
-/** Length of a pepper in bytes (the HMAC-SHA256 key). */
-export const PEPPER_BYTES = 32;
-
-/** Length of an identifier hash in bytes (HMAC-SHA256 output). */
-export const HASH_BYTES = 32;
-
-/** Options of a {@link Hasher}. */
-export interface HasherOptions {
-  /** Pepper epoch to hash under; the provider's current epoch when omitted. */
-  readonly epoch?: number | undefined;
-}

@@ -3,13 +3,17 @@
  * never rename one, and never reuse a retired name for something else (list it in RETIRED_BUCKETS).
  */
 export enum Bucket {
-  /** [typeCode u8][hash 32 B] → encoded entry (see codec.ts). */
+  /** [typeCode u8][entryId 32 B] → encoded entry (see codec.ts). */
   entries = "entries",
-  /** [categoryId u8][typeCode u8][hash 32 B] → expiresAtSec as u48, or empty when the entry never expires. */
-  byCategory = "by-category",
-  /** [expiresAtSec u48][typeCode u8][hash 32 B] → empty: lets a sweep visit only expired entries. */
+  /** [categoryId u8][tag 8 B][typeCode u8][entryId 32 B] → expiresAtSec as u48, or empty: the category index, by tag (fetch buckets, filters). */
+  byTag = "by-tag",
+  /** [expiresAtSec u48][typeCode u8][entryId 32 B] → empty: lets a sweep visit only expired entries. */
   byExpiry = "by-expiry",
-  /** utf8 key → JSON: schema version, pepper epoch, entry count per category. */
+  /** [categoryId u8][seq u48] → [op u8][tag 8 B]: tag adds and removes per category since its base filter. */
+  tagDeltas = "tag-deltas",
+  /** [categoryId u8] → the category's base tag filter (filter.ts); its hash and seq are in meta. */
+  tagFilters = "tag-filters",
+  /** utf8 key → JSON: schema version, key binding, entry count, delta seq and base filter per category. */
   meta = "meta",
   /** [atMs u48][seq u32] → JSON audit record (delisting, sweeps, imports). */
   audit = "audit",
@@ -26,4 +30,7 @@ export enum Bucket {
 }
 
 /** Names once used and now retired: never to be used again. */
-export const RETIRED_BUCKETS: readonly string[] = [];
+export const RETIRED_BUCKETS: readonly string[] = [
+  /** [categoryId][typeCode][HMAC hash] → expiry: the pepper-era category index (schema 1), replaced by by-tag. */
+  "by-category",
+];

@@ -1,48 +1,61 @@
 /**
  * Binary keys and values of the store: pure functions, table-tested.
  *
- * Entry key (33 bytes):    [typeCode u8][hash 32 B]      — sorts by type, then hash
- * Category index key:      [categoryId u8][entry key]    — value: expiresAtSec u48, or empty
- * Expiry index key:        [expiresAtSec u48][entry key] — value: empty
+ * Entry key (33 bytes):    [typeCode u8][entryId 32 B]            — the provider's private id (oprf/expand.ts)
+ * Tag index key:           [categoryId u8][tag 8 B][entry key]    — value: expiresAtSec u48, or empty
+ * Expiry index key:        [expiresAtSec u48][entry key]          — value: empty
+ * Delta log key:           [categoryId u8][seq u48]               — value: [op u8: 1 add, 0 remove][tag 8 B]
  *
- * Entry value, format 1 (big-endian):
- *   [0] format = 1   [1] categoryId   [2] level   [3] flags (bit 0: expires, bit 1: ownRef)
- *   [4..10) reportedAtSec u48   [10..16) addedAtSec u48   then, if expires: expiresAtSec u48
- *   then reason: length u8 + ASCII   then, if ownRef: length u16 + UTF-8
- * Compact (≈ 25 bytes for a typical entry) and cheap to compare: an update that changes nothing
- * encodes to the same bytes once added-at is carried over.
+ * Entry value, format 2 (big-endian):
+ *   [0] format = 2   [1] categoryId   [2] level   [3] flags (bit 0: expires, bit 1: ownRef)
+ *   [4..10) reportedAtSec u48   [10..16) addedAtSec u48   [16..20) version u32   [20..28) tag   [28..60) metadataKey
+ *   then, if expires: expiresAtSec u48   then reason: length u8 + ASCII   then, if ownRef: length u16 + UTF-8
+ * An update that changes nothing encodes to the same bytes once added-at and version are carried over.
  */
-import { HASH_BYTES } from "../identity/index.ts";
+import { ENTRY_ID_BYTES, ENTRY_METADATA_KEY_BYTES, ENTRY_TAG_BYTES } from "../identity/index.ts";
 import type { RiskLevel, StoredEntry } from "./entry.ts";
 
-export const ENTRY_KEY_BYTES = 1 + HASH_BYTES;
-const VALUE_FORMAT = 1;
+export const ENTRY_KEY_BYTES = 1 + ENTRY_ID_BYTES;
+const VALUE_FORMAT = 2;
 const FLAG_EXPIRES = 1;
 const FLAG_OWN_REF = 2;
 const ADDED_AT_OFFSET = 10;
+const VERSION_OFFSET = 16;
+const TAG_OFFSET = 20;
+const METADATA_KEY_OFFSET = TAG_OFFSET + ENTRY_TAG_BYTES;
+const FIXED_BYTES = METADATA_KEY_OFFSET + ENTRY_METADATA_KEY_BYTES;
 const U48 = 6;
 
-/** The entry key of (type code, hash). */
-export function encodeEntryKey(typeCode: number, hash: Uint8Array): Buffer {
+/** The entry key of (type code, entry id). */
+export function encodeEntryKey(typeCode: number, entryId: Uint8Array): Buffer {
   const key = Buffer.allocUnsafe(ENTRY_KEY_BYTES);
   key[0] = typeCode;
-  key.set(hash, 1);
+  key.set(entryId, 1);
   return key;
 }
 
-/** The type code and hash of an entry key (the hash is a copy). */
-export function decodeEntryKey(key: Uint8Array): { typeCode: number; hash: Uint8Array } {
-  return { typeCode: key[0]!, hash: Uint8Array.prototype.slice.call(key, 1, ENTRY_KEY_BYTES) };
+/** The type code and entry id of an entry key (the id is a copy). */
+export function decodeEntryKey(key: Uint8Array): { typeCode: number; entryId: Uint8Array } {
+  return { typeCode: key[0]!, entryId: Uint8Array.prototype.slice.call(key, 1, ENTRY_KEY_BYTES) };
 }
 
-/** The category index value: when the entry expires, or empty for never. */
-export function encodeCategoryValue(expiresAtSec: number | undefined): Buffer {
+/** The tag index value: when the entry expires, or empty for never. */
+export function encodeIndexValue(expiresAtSec: number | undefined): Buffer {
   return expiresAtSec === undefined ? EMPTY : encodeU48(expiresAtSec);
 }
 
-/** The expiry of a category index value (undefined: never). */
-export function decodeCategoryValue(value: Uint8Array): number | undefined {
+/** The expiry of a tag index value (undefined: never). */
+export function decodeIndexValue(value: Uint8Array): number | undefined {
   return value.length === 0 ? undefined : decodeU48(value, 0);
+}
+
+/** The parts of a tag index key (as the sublevel returns it): category, tag, entry key. */
+export function decodeIndexKey(key: Uint8Array): { categoryId: number; tag: Uint8Array; entryKey: Buffer } {
+  return {
+    categoryId: key[0]!,
+    tag: Uint8Array.prototype.slice.call(key, 1, 1 + ENTRY_TAG_BYTES),
+    entryKey: Buffer.from(key.subarray(1 + ENTRY_TAG_BYTES, 1 + ENTRY_TAG_BYTES + ENTRY_KEY_BYTES)),
+  };
 }
 
 /** The expiry time and entry key of an expiry index key. */
@@ -50,14 +63,30 @@ export function decodeExpiryKey(key: Uint8Array): { expiresAtSec: number; entryK
   return { expiresAtSec: decodeU48(key, 0), entryKey: Buffer.from(key.subarray(U48, U48 + ENTRY_KEY_BYTES)) };
 }
 
-/** The fields an entry value holds (the key holds type and hash). */
-export type EntryValueFields = Omit<StoredEntry, "type" | "hash">;
+/** A delta log key: category and sequence number. */
+export function encodeDeltaKey(categoryId: number, seq: number): Buffer {
+  const key = Buffer.allocUnsafe(1 + U48);
+  key[0] = categoryId;
+  key.writeUIntBE(seq, 1, U48);
+  return key;
+}
 
-/** Encodes an entry value (format 1). An empty ownRef is stored as none. */
+/** A delta log value: add (1) or remove (0) of a tag. */
+export function encodeDeltaValue(add: boolean, tag: Uint8Array): Buffer {
+  const value = Buffer.allocUnsafe(1 + ENTRY_TAG_BYTES);
+  value[0] = add ? 1 : 0;
+  value.set(tag, 1);
+  return value;
+}
+
+/** The fields an entry value holds (the key holds type and entry id). */
+export type EntryValueFields = Omit<StoredEntry, "type" | "entryId">;
+
+/** Encodes an entry value (format 2). An empty ownRef is stored as none. */
 export function encodeEntryValue(entry: EntryValueFields): Buffer {
   const hasExpiry = entry.expiresAtSec !== undefined;
   const ref = entry.ownRef === undefined || entry.ownRef.length === 0 ? undefined : Buffer.from(entry.ownRef, "utf8");
-  const size = 4 + U48 * 2 + (hasExpiry ? U48 : 0) + 1 + entry.reason.length + (ref ? 2 + ref.length : 0);
+  const size = FIXED_BYTES + (hasExpiry ? U48 : 0) + 1 + entry.reason.length + (ref ? 2 + ref.length : 0);
   const out = Buffer.allocUnsafe(size);
   out[0] = VALUE_FORMAT;
   out[1] = entry.categoryId;
@@ -65,7 +94,10 @@ export function encodeEntryValue(entry: EntryValueFields): Buffer {
   out[3] = (hasExpiry ? FLAG_EXPIRES : 0) | (ref ? FLAG_OWN_REF : 0);
   out.writeUIntBE(entry.reportedAtSec, 4, U48);
   out.writeUIntBE(entry.addedAtSec, ADDED_AT_OFFSET, U48);
-  let at = 16;
+  out.writeUInt32BE(entry.version, VERSION_OFFSET);
+  out.set(entry.tag, TAG_OFFSET);
+  out.set(entry.metadataKey, METADATA_KEY_OFFSET);
+  let at = FIXED_BYTES;
   if (hasExpiry) {
     out.writeUIntBE(entry.expiresAtSec!, at, U48);
     at += U48;
@@ -84,7 +116,7 @@ export function decodeEntryValue(value: Uint8Array): EntryValueFields {
   const buf = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (buf[0] !== VALUE_FORMAT) throw new Error(`unknown entry value format ${buf[0]}`);
   const flags = buf[3]!;
-  let at = 16;
+  let at = FIXED_BYTES;
   let expiresAtSec: number | undefined;
   if (flags & FLAG_EXPIRES) {
     expiresAtSec = buf.readUIntBE(at, U48);
@@ -104,6 +136,9 @@ export function decodeEntryValue(value: Uint8Array): EntryValueFields {
     reason,
     reportedAtSec: buf.readUIntBE(4, U48),
     addedAtSec: buf.readUIntBE(ADDED_AT_OFFSET, U48),
+    version: buf.readUInt32BE(VERSION_OFFSET),
+    tag: Uint8Array.prototype.slice.call(buf, TAG_OFFSET, TAG_OFFSET + ENTRY_TAG_BYTES),
+    metadataKey: Uint8Array.prototype.slice.call(buf, METADATA_KEY_OFFSET, FIXED_BYTES),
     expiresAtSec,
     ownRef,
   };
@@ -114,6 +149,16 @@ export function entryValueAddedAt(value: Uint8Array): number {
   return decodeU48(value, ADDED_AT_OFFSET);
 }
 
+/** The version of an encoded entry value. */
+export function entryValueVersion(value: Uint8Array): number {
+  return ((value[VERSION_OFFSET]! << 24) | (value[VERSION_OFFSET + 1]! << 16) | (value[VERSION_OFFSET + 2]! << 8) | value[VERSION_OFFSET + 3]!) >>> 0;
+}
+
+/** The tag of an encoded entry value (a view). */
+export function entryValueTag(value: Uint8Array): Uint8Array {
+  return value.subarray(TAG_OFFSET, TAG_OFFSET + ENTRY_TAG_BYTES);
+}
+
 /** The category id of an encoded entry value. */
 export function entryValueCategory(value: Uint8Array): number {
   return value[1]!;
@@ -121,7 +166,7 @@ export function entryValueCategory(value: Uint8Array): number {
 
 /** The expiry of an encoded entry value (undefined: never). */
 export function entryValueExpiry(value: Uint8Array): number | undefined {
-  return value[3]! & FLAG_EXPIRES ? decodeU48(value, 16) : undefined;
+  return value[3]! & FLAG_EXPIRES ? decodeU48(value, FIXED_BYTES) : undefined;
 }
 
 /** A 6-byte big-endian unsigned integer. */

@@ -2,17 +2,25 @@
  * What the store holds per identifier, and the pure checks an entry passes before it is written.
  * Times are unix seconds throughout the store (`…Sec`), as on chain.
  */
-import { HASH_BYTES } from "../identity/index.ts";
+import { ENTRY_ID_BYTES, ENTRY_METADATA_KEY_BYTES, ENTRY_TAG_BYTES } from "../identity/index.ts";
 import { ENTRY_LIMITS } from "./options.ts";
 import type { EntryRejectReason } from "./errors.ts";
 
 /** A risk level, 1 (lowest) to 5 (highest). */
 export type RiskLevel = 1 | 2 | 3 | 4 | 5;
 
-/** Which identifier an entry is about: its type name and 32-byte salted hash. */
+/** Which identifier an entry is about: its type name and the provider's 32-byte entry id (never the identifier). */
 export interface EntryKey {
   readonly type: string;
-  readonly hash: Uint8Array;
+  readonly entryId: Uint8Array;
+}
+
+/** The keys of an entry the store keeps beside it (derived from the OPRF output with its id: oprf/expand.ts). */
+export interface EntrySecrets {
+  /** 8 bytes: in the category's filter and fetch buckets. */
+  readonly tag: Uint8Array;
+  /** 32 bytes: seals the entry's metadata in fetch answers. */
+  readonly metadataKey: Uint8Array;
 }
 
 /** What the owner says about an identifier. */
@@ -31,12 +39,14 @@ export interface EntryFields {
 }
 
 /** An entry to add or update. */
-export interface EntryInput extends EntryKey, EntryFields {}
+export interface EntryInput extends EntryKey, EntrySecrets, EntryFields {}
 
 /** An entry as stored. */
 export interface StoredEntry extends EntryInput {
   /** When this node first stored the entry, unix seconds (kept on update). */
   readonly addedAtSec: number;
+  /** 1 when added, +1 on every update that changes it (sealed metadata names it). */
+  readonly version: number;
 }
 
 /** A failed check: which field and why. */
@@ -58,7 +68,8 @@ export function reasonCodeProblem(reason: string): EntryRejectReason | undefined
 
 /** The first problem of an owner reference, if any. */
 export function ownRefProblem(ownRef: string): EntryRejectReason | undefined {
-  if (ownRef.length > ENTRY_LIMITS.maxOwnRefChars) return "too_long";
+  // Measured in UTF-8 bytes: the sealed metadata has room for exactly this many (metadata.ts).
+  if (ownRef.length > ENTRY_LIMITS.maxOwnRefBytes || Buffer.byteLength(ownRef, "utf8") > ENTRY_LIMITS.maxOwnRefBytes) return "too_long";
   if (NOT_PRINTABLE.test(ownRef)) return "characters";
   return undefined;
 }
@@ -74,7 +85,9 @@ export function isTimestampSec(value: number): boolean {
  * reported-at and after now), bounded reference. The type is checked by the store (it owns the registry).
  */
 export function entryProblem(entry: EntryInput, activeCategoryIds: ReadonlySet<number>, nowSec: number, maxClockSkewSec: number): FieldProblem | undefined {
-  if (entry.hash.length !== HASH_BYTES) return { field: "hash", reason: "bad_hash" };
+  if (entry.entryId.length !== ENTRY_ID_BYTES) return { field: "entryId", reason: "bad_key" };
+  if (entry.tag.length !== ENTRY_TAG_BYTES) return { field: "tag", reason: "bad_key" };
+  if (entry.metadataKey.length !== ENTRY_METADATA_KEY_BYTES) return { field: "metadataKey", reason: "bad_key" };
   if (!activeCategoryIds.has(entry.categoryId)) return { field: "categoryId", reason: "unknown_category" };
   if (!Number.isInteger(entry.level)) return { field: "level", reason: "not_integer" };
   if (entry.level < ENTRY_LIMITS.minLevel || entry.level > ENTRY_LIMITS.maxLevel) return { field: "level", reason: "out_of_range" };

@@ -19,7 +19,7 @@ export const ENTRY_REJECT_REASONS = [
   "before_reported", // expires-at is not after reported-at
   "too_long", // longer than the field allows
   "characters", // a character the field does not allow
-  "bad_hash", // a hash that is not 32 bytes
+  "bad_key", // an entry id, tag or metadata key of the wrong length
   "unknown_field", // JSON Lines: a field that is not part of the format
   "columns", // CSV: a record with a different number of cells than the header
   "csv_syntax", // CSV: a record the parser could not read (quotes, size)

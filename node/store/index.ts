@@ -1,14 +1,19 @@
 /**
- * The node's list store (LevelDB via `level`): entries as salted hashes with their category and
- * expiry indexes, per-category counts, a local audit trail, import and export, contribution snapshots.
+ * The node's list store (LevelDB via `level`): entries keyed by the ids the provider's own OPRF key
+ * derives (never a raw identifier), with tag, metadata key and version; a tag index per category for
+ * fetch buckets; a delta log and a base tag filter per category; counts, a local audit trail, import
+ * and export, contribution snapshots. Sealed metadata (metadata.ts) and the tag filter (filter.ts)
+ * are pure and shared with the querier.
  *
  * @example
- *   const store = new Store({ location: join(dataDir, "db"), categories: new Map([["fraud_confirmed", 1]]), pepperEpoch: 1 }, { logger });
+ *   const context = { chainId, providerAddress, keyEpoch: 1 };
+ *   const store = new Store({ location: join(dataDir, "db"), categories: new Map([["fraud_confirmed", 1]]), binding: context }, { logger });
  *   await store.open();
- *   const hasher = Hasher.fromPepper({ epoch: 1, pepper });
- *   const summary = await importList({ path: "risk.csv" }, { defaultCategory: "fraud_confirmed", onProgress: bar.update }, { store, hasher, logger });
- *   const [answer] = await store.checkMany([{ type: "phone", hash: hasher.hash("phone", normalise("phone", "13800138000")) }]);
- *   const { liveCount, root } = await store.snapshot(1, nowSec);
+ *   const evaluator = await EntryKeyEvaluator.create({ secretKey, context });
+ *   const summary = await importList({ path: "risk.csv" }, { defaultCategory: "fraud_confirmed", onProgress: bar.update }, { store, evaluator, logger });
+ *   const { liveCount, filterHash, keyEpoch } = await store.snapshot(1, nowSec);       // builds the base filter
+ *   const [bucket] = await store.fetchBuckets(1, [{ bits: 4, value: 0xan }], nowSec); // { tag, version, sealed }[]
+ *   const { adds, removes } = (await store.deltasSince(1, store.filterState(1).baseSeq))!;
  *   await store.close();
  *
  * Times are unix seconds (`…Sec`) throughout.
@@ -21,13 +26,25 @@ export {
   ENTRY_KEY_BYTES,
   type EntryValueFields,
 } from "./codec.ts";
-export { CONTRIBUTION_DIGEST_TAG, ContributionDigest, contributionRoot } from "./digest.ts";
+export { bucketBits, buildTagFilter, filterContains, FILTER_TAG_BYTES, TagFilter, type BuiltFilter } from "./filter.ts";
+export {
+  decodeMetadata,
+  encodeMetadata,
+  METADATA_FORMAT,
+  METADATA_PLAINTEXT_BYTES,
+  METADATA_SEALED_BYTES,
+  metadataAssociatedData,
+  openMetadata,
+  sealMetadata,
+  type EntryMetadata,
+} from "./metadata.ts";
 export {
   entryProblem,
   isExpired,
   type EntryFields,
   type EntryInput,
   type EntryKey,
+  type EntrySecrets,
   type FieldProblem,
   type RiskLevel,
   type StoredEntry,
@@ -41,6 +58,7 @@ export {
   BULK_IMPORT_TUNING,
   ENTRY_LIMITS,
   IMPORT_DEFAULTS,
+  PEPPER_SCHEMA_VERSION,
   SCHEMA_VERSION,
   STORE_DEFAULTS,
   type ExportOptions,
@@ -56,13 +74,18 @@ export type { AuditRecord, DelistAuditRecord, ImportAuditRecord, ImportCheckpoin
 export {
   Store,
   readSentQuery,
+  type BaseFilter,
   type CheckResult,
   type ConsistencyReport,
   type ContributionSnapshot,
+  type FetchedEntry,
+  type FilterState,
   type RemoveResult,
   type StoreModules,
   type StoreStats,
   type SweepResult,
+  type TagDeltas,
+  type TagPrefix,
   type UpsertOptions,
   type UpsertOutcome,
   type UpsertResult,

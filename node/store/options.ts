@@ -1,10 +1,16 @@
 /**
  * Options of the store and of imports, with their defaults (the one place defaults live).
  */
-import type { NormaliseOptions } from "../identity/index.ts";
+import type { EntryKeyContext, NormaliseOptions } from "../identity/index.ts";
 
-/** On-disk format version of the database; a store refuses to open any other (E_STORE_SCHEMA). */
-export const SCHEMA_VERSION = 1;
+/**
+ * On-disk format version of the database; a store refuses to open any other (E_STORE_SCHEMA), and a
+ * pepper-era store (version 1, or a pepper epoch in meta) with E_STORE_FORMAT.
+ * 2: entries keyed by OPRF-derived entry ids, with tag, metadata key and version; tag index, delta log, base filters.
+ */
+export const SCHEMA_VERSION = 2;
+/** The last schema version written by the pepper (HMAC hash) riskshare. */
+export const PEPPER_SCHEMA_VERSION = 1;
 
 /** Bounds on entry fields. */
 export const ENTRY_LIMITS = {
@@ -16,8 +22,8 @@ export const ENTRY_LIMITS = {
   maxCategoryId: 63,
   /** Reason codes are short institution codes ("R01", "chargeback"): ASCII letters, digits, `_ . : -`. */
   maxReasonChars: 32,
-  /** The owner's own reference (a case or ticket number): printable, bounded. */
-  maxOwnRefChars: 128,
+  /** The owner's own reference (a case or ticket number): printable, at most this many UTF-8 bytes (the sealed metadata's room). */
+  maxOwnRefBytes: 128,
   /** Largest timestamp the store encodes (48-bit seconds: year ~8.9 million). */
   maxTimestampSec: 2 ** 48 - 1,
 } as const;
@@ -29,10 +35,10 @@ export interface StoreOptions {
   /** Active categories, name → id (1..63), as the chain defines them. */
   readonly categories: ReadonlyMap<string, number>;
   /**
-   * Pepper epoch of the hashes this store holds. Recorded on first use; opening a store recorded
-   * under another epoch fails with E_STORE_EPOCH. Omit for read-only uses (stats, export).
+   * The (chain, provider, OPRF key epoch) whose entry keys this store holds. Recorded on first use;
+   * opening a store recorded under another fails with E_STORE_EPOCH. Omit for read-only uses (stats, export).
    */
-  readonly pepperEpoch?: number | undefined;
+  readonly binding?: EntryKeyContext | undefined;
   /** Entries deleted per atomic write when sweeping expired entries. */
   readonly sweepBatchSize?: number;
   /** How far in the future a reported-at time may lie before the entry is refused, in seconds. */
@@ -96,11 +102,12 @@ export interface ImportOptions {
   /** Called after each committed batch (and once at the end). */
   readonly onProgress?: ((progress: ImportProgress) => void) | undefined;
   /**
-   * 1: one worker thread reads, checks, normalises and hashes the rows while this thread writes
-   * them; 0: all in this thread. Default: 1 for sources of known size at least
+   * Evaluating worker threads. n ≥ 1: one worker thread reads, checks and normalises the rows, n
+   * others evaluate the OPRF and derive the entry keys, and this thread writes; 0: all in this
+   * thread. Default: `os.availableParallelism()` for sources of known size at least
    * `IMPORT_DEFAULTS.workerThresholdBytes`, else 0.
    */
-  readonly workers?: 0 | 1 | undefined;
+  readonly workers?: number | undefined;
   /**
    * Keep an in-memory filter of the stored keys during the import (see `Store.trackPresence`), so
    * new rows cost no LevelDB read. Default: for sources of at least `presenceFilterMinBytes` whose

@@ -1,6 +1,6 @@
 /**
  * Records the store keeps besides entries: audit trail records and import checkpoints. Both are
- * JSON on disk and hold hashes, counts and reason codes only — never a raw identifier.
+ * JSON on disk and hold tags, counts and reason codes only — never a raw identifier.
  */
 import type { ImportFormat } from "./options.ts";
 import type { RowRejectReason } from "./errors.ts";
@@ -10,8 +10,8 @@ export interface DelistAuditRecord {
   readonly action: "delist";
   readonly atSec: number;
   readonly type: string;
-  /** The entry's hash, hex. */
-  readonly hash: string;
+  /** The entry's tag, hex. */
+  readonly tag: string;
   readonly categoryId: number;
   /** Why, as a short reason code. */
   readonly reason: string;

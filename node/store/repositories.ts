@@ -9,10 +9,13 @@ import { Bucket } from "./buckets.ts";
 import {
   ENTRY_KEY_BYTES,
   decodeU48,
-  encodeCategoryValue,
+  encodeDeltaKey,
+  encodeDeltaValue,
+  encodeIndexValue,
   encodeU48,
   entryValueCategory,
   entryValueExpiry,
+  entryValueTag,
 } from "./codec.ts";
 import { PresenceFilter } from "./presence.ts";
 import type { AuditRecord, ImportCheckpoint } from "./records.ts";
@@ -24,7 +27,7 @@ export type Batch = AbstractChainedBatch<Db, Buffer, Buffer>;
 type Sub<K, V> = AbstractSublevel<Db, string | Buffer | Uint8Array, K, V>;
 
 /**
- * Entries with their category and expiry indexes, kept in step.
+ * Entries with their tag (category) and expiry indexes, kept in step.
  *
  * Hot paths (imports) address the root database with keys that already carry the sublevel
  * prefix, built in one allocation: the same bytes the sublevels read, without a copy per key and
@@ -32,40 +35,40 @@ type Sub<K, V> = AbstractSublevel<Db, string | Buffer | Uint8Array, K, V>;
  */
 export class EntryRepository {
   readonly entries: Sub<Buffer, Buffer>;
-  readonly byCategory: Sub<Buffer, Buffer>;
+  readonly byTag: Sub<Buffer, Buffer>;
   readonly byExpiry: Sub<Buffer, Buffer>;
   readonly #db: Db;
   readonly #entryPrefix: Buffer;
-  readonly #categoryPrefix: Buffer;
+  readonly #tagPrefix: Buffer;
   readonly #expiryPrefix: Buffer;
 
   constructor(db: Db) {
     const buffers = { keyEncoding: "buffer", valueEncoding: "buffer" } as const;
     this.#db = db;
     this.entries = db.sublevel<Buffer, Buffer>(Bucket.entries, buffers);
-    this.byCategory = db.sublevel<Buffer, Buffer>(Bucket.byCategory, buffers);
+    this.byTag = db.sublevel<Buffer, Buffer>(Bucket.byTag, buffers);
     this.byExpiry = db.sublevel<Buffer, Buffer>(Bucket.byExpiry, buffers);
     this.#entryPrefix = prefixOf(this.entries);
-    this.#categoryPrefix = prefixOf(this.byCategory);
+    this.#tagPrefix = prefixOf(this.byTag);
     this.#expiryPrefix = prefixOf(this.byExpiry);
   }
 
-  /** The db key of an entry: sublevel prefix + [typeCode][hash]. */
-  dbKey(typeCode: number, hash: Uint8Array): Buffer {
+  /** The db key of an entry: sublevel prefix + [typeCode][entryId]. */
+  dbKey(typeCode: number, entryId: Uint8Array): Buffer {
     const p = this.#entryPrefix.length;
     const key = Buffer.allocUnsafe(p + ENTRY_KEY_BYTES);
     this.#entryPrefix.copy(key, 0);
     key[p] = typeCode;
-    key.set(hash, p + 1);
+    key.set(entryId, p + 1);
     return key;
   }
 
-  /** The db key of an entry key ([typeCode][hash]). */
+  /** The db key of an entry key ([typeCode][entryId]). */
   dbKeyOf(entryKey: Uint8Array): Buffer {
     return this.dbKey(entryKey[0]!, entryKey.subarray(1, ENTRY_KEY_BYTES));
   }
 
-  /** The entry key ([typeCode][hash]) inside a db key (a view, not a copy). */
+  /** The entry key ([typeCode][entryId]) inside a db key (a view, not a copy). */
   entryKeyOf(dbKey: Buffer): Buffer {
     return dbKey.subarray(this.#entryPrefix.length);
   }
@@ -142,19 +145,21 @@ export class EntryRepository {
   }
 
   /** Queues a new entry and its index records. */
-  queueAdd(batch: Batch, dbKey: Buffer, value: Buffer, categoryId: number, expiresAtSec: number | undefined): void {
+  queueAdd(batch: Batch, dbKey: Buffer, value: Buffer, categoryId: number, tag: Uint8Array, expiresAtSec: number | undefined): void {
     batch.put(dbKey, value);
-    batch.put(this.#categoryKey(categoryId, dbKey), encodeCategoryValue(expiresAtSec));
+    batch.put(this.#tagKey(categoryId, tag, dbKey), encodeIndexValue(expiresAtSec));
     if (expiresAtSec !== undefined) batch.put(this.#expiryKey(expiresAtSec, dbKey), EMPTY);
   }
 
   /** Queues the replacement of `previous` by `value`, moving index records as needed. */
-  queueReplace(batch: Batch, dbKey: Buffer, previous: Buffer, value: Buffer, categoryId: number, expiresAtSec: number | undefined): void {
+  queueReplace(batch: Batch, dbKey: Buffer, previous: Buffer, value: Buffer, categoryId: number, tag: Uint8Array, expiresAtSec: number | undefined): void {
     const oldCategory = entryValueCategory(previous);
+    const oldTag = entryValueTag(previous);
     const oldExpiry = entryValueExpiry(previous);
+    const moved = oldCategory !== categoryId || !Buffer.from(oldTag).equals(tag);
     batch.put(dbKey, value);
-    if (oldCategory !== categoryId) batch.del(this.#categoryKey(oldCategory, dbKey));
-    if (oldCategory !== categoryId || oldExpiry !== expiresAtSec) batch.put(this.#categoryKey(categoryId, dbKey), encodeCategoryValue(expiresAtSec));
+    if (moved) batch.del(this.#tagKey(oldCategory, oldTag, dbKey));
+    if (moved || oldExpiry !== expiresAtSec) batch.put(this.#tagKey(categoryId, tag, dbKey), encodeIndexValue(expiresAtSec));
     if (oldExpiry !== expiresAtSec) {
       if (oldExpiry !== undefined) batch.del(this.#expiryKey(oldExpiry, dbKey));
       if (expiresAtSec !== undefined) batch.put(this.#expiryKey(expiresAtSec, dbKey), EMPTY);
@@ -164,7 +169,7 @@ export class EntryRepository {
   /** Queues the deletion of an entry whose current value is `previous`, with its index records. */
   queueDelete(batch: Batch, dbKey: Buffer, previous: Buffer): void {
     batch.del(dbKey);
-    batch.del(this.#categoryKey(entryValueCategory(previous), dbKey));
+    batch.del(this.#tagKey(entryValueCategory(previous), entryValueTag(previous), dbKey));
     const expiry = entryValueExpiry(previous);
     if (expiry !== undefined) batch.del(this.#expiryKey(expiry, dbKey));
   }
@@ -174,12 +179,13 @@ export class EntryRepository {
     batch.del(expiryKey, { sublevel: this.byExpiry });
   }
 
-  #categoryKey(categoryId: number, dbKey: Buffer): Buffer {
-    const p = this.#categoryPrefix.length;
-    const key = Buffer.allocUnsafe(p + 1 + ENTRY_KEY_BYTES);
-    this.#categoryPrefix.copy(key, 0);
+  #tagKey(categoryId: number, tag: Uint8Array, dbKey: Buffer): Buffer {
+    const p = this.#tagPrefix.length;
+    const key = Buffer.allocUnsafe(p + 1 + 8 + ENTRY_KEY_BYTES);
+    this.#tagPrefix.copy(key, 0);
     key[p] = categoryId;
-    dbKey.copy(key, p + 1, this.#entryPrefix.length);
+    key.set(tag, p + 1);
+    dbKey.copy(key, p + 9, this.#entryPrefix.length);
     return key;
   }
 
@@ -193,16 +199,80 @@ export class EntryRepository {
   }
 }
 
+/** Per category, the tag adds and removes since its base filter, in sequence order. */
+export class DeltaRepository {
+  readonly deltas: Sub<Buffer, Buffer>;
+
+  constructor(db: Db) {
+    this.deltas = db.sublevel<Buffer, Buffer>(Bucket.tagDeltas, { keyEncoding: "buffer", valueEncoding: "buffer" });
+  }
+
+  queueAppend(batch: Batch, categoryId: number, seq: number, add: boolean, tag: Uint8Array): void {
+    batch.put(encodeDeltaKey(categoryId, seq), encodeDeltaValue(add, tag), { sublevel: this.deltas });
+  }
+
+  /** The records of a category with seq in (afterSeq, ∞), in order. */
+  async *after(categoryId: number, afterSeq: number): AsyncGenerator<{ seq: number; add: boolean; tag: Uint8Array }> {
+    for await (const [key, value] of this.deltas.iterator({ gt: encodeDeltaKey(categoryId, afterSeq), lt: Buffer.of(categoryId + 1) })) {
+      yield { seq: decodeU48(key, 1), add: value[0] === 1, tag: Uint8Array.prototype.slice.call(value, 1, 9) };
+    }
+  }
+
+  /** Deletes a category's records with seq ≤ `upToSeq` (once a base filter covers them). */
+  async clearUpTo(categoryId: number, upToSeq: number): Promise<void> {
+    await this.deltas.clear({ gte: Buffer.of(categoryId), lte: encodeDeltaKey(categoryId, upToSeq) });
+  }
+}
+
+/** The base tag filter of each category (bytes here, hash and seq in meta). */
+export class FilterRepository {
+  readonly filters: Sub<Buffer, Buffer>;
+
+  constructor(db: Db) {
+    this.filters = db.sublevel<Buffer, Buffer>(Bucket.tagFilters, { keyEncoding: "buffer", valueEncoding: "buffer" });
+  }
+
+  get(categoryId: number): Promise<Buffer | undefined> {
+    return this.filters.get(Buffer.of(categoryId));
+  }
+
+  queuePut(batch: Batch, categoryId: number, bytes: Uint8Array): void {
+    batch.put(Buffer.of(categoryId), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { sublevel: this.filters });
+  }
+}
+
 /** The bytes a sublevel puts before each of its keys. */
 function prefixOf(sublevel: Sub<Buffer, Buffer>): Buffer {
   return Buffer.from(sublevel.prefixKey(Buffer.alloc(0), "buffer", false));
 }
 
 const SCHEMA_VERSION_KEY = "schemaVersion";
+/** Written by the pepper-era riskshare (schema 1) only: its presence marks such a store. */
 const PEPPER_EPOCH_KEY = "pepperEpoch";
+const BINDING_KEY = "binding";
 const COUNT_PREFIX = "count/";
+const SEQ_PREFIX = "seq/";
+const FILTER_PREFIX = "filter/";
 
-/** Schema version, pepper epoch and the entry count per category. */
+/** The key binding as meta stores it (JSON: the chain id as a decimal string). */
+export interface StoredBinding {
+  readonly chainId: string;
+  readonly providerAddress: string;
+  readonly keyEpoch: number;
+}
+
+/** What meta records of a category's base filter. */
+export interface StoredFilterInfo {
+  /** keccak256 of the filter bytes, 0x-hex. */
+  readonly hash: string;
+  /** Distinct tags in it. */
+  readonly count: number;
+  /** The delta seq it covers: records after it are the deltas since this base. */
+  readonly seq: number;
+  readonly builtAtSec: number;
+}
+
+/** Schema version, key binding, and per category the entry count, delta seq and base filter info. */
 export class MetaRepository {
   readonly meta: Sub<string, unknown>;
 
@@ -214,6 +284,7 @@ export class MetaRepository {
     return (await this.meta.get(SCHEMA_VERSION_KEY)) as number | undefined;
   }
 
+  /** The pepper epoch a pepper-era store recorded (never written any more). */
   async pepperEpoch(): Promise<number | undefined> {
     return (await this.meta.get(PEPPER_EPOCH_KEY)) as number | undefined;
   }
@@ -222,17 +293,41 @@ export class MetaRepository {
     batch.put(SCHEMA_VERSION_KEY, version, { sublevel: this.meta });
   }
 
-  queuePepperEpoch(batch: Batch, epoch: number): void {
-    batch.put(PEPPER_EPOCH_KEY, epoch, { sublevel: this.meta });
+  async binding(): Promise<StoredBinding | undefined> {
+    return (await this.meta.get(BINDING_KEY)) as StoredBinding | undefined;
+  }
+
+  queueBinding(batch: Batch, binding: StoredBinding): void {
+    batch.put(BINDING_KEY, binding, { sublevel: this.meta });
+  }
+
+  /** The last delta seq per category id. */
+  async seqs(): Promise<Map<number, number>> {
+    return this.#numbers(SEQ_PREFIX) as Promise<Map<number, number>>;
+  }
+
+  queueSeq(batch: Batch, categoryId: number, seq: number): void {
+    batch.put(`${SEQ_PREFIX}${categoryId}`, seq, { sublevel: this.meta });
+  }
+
+  /** The base filter info per category id. */
+  async filters(): Promise<Map<number, StoredFilterInfo>> {
+    return this.#numbers(FILTER_PREFIX) as Promise<Map<number, StoredFilterInfo>>;
+  }
+
+  queueFilter(batch: Batch, categoryId: number, info: StoredFilterInfo): void {
+    batch.put(`${FILTER_PREFIX}${categoryId}`, info, { sublevel: this.meta });
+  }
+
+  async #numbers(prefix: string): Promise<Map<number, unknown>> {
+    const out = new Map<number, unknown>();
+    for await (const [key, value] of this.meta.iterator({ gt: prefix, lt: `${prefix}\uffff` })) out.set(Number(key.slice(prefix.length)), value);
+    return out;
   }
 
   /** Stored entry count per category id. */
   async counts(): Promise<Map<number, number>> {
-    const counts = new Map<number, number>();
-    for await (const [key, value] of this.meta.iterator({ gt: COUNT_PREFIX, lt: `${COUNT_PREFIX}\uffff` })) {
-      counts.set(Number(key.slice(COUNT_PREFIX.length)), value as number);
-    }
-    return counts;
+    return this.#numbers(COUNT_PREFIX) as Promise<Map<number, number>>;
   }
 
   /** Queues the new count of a category (zero deletes the record). */

@@ -1,39 +1,50 @@
 /**
- * The node's list store: one LevelDB database holding this member's entries (as salted hashes),
- * their indexes, per-category counts, the local audit trail and import checkpoints.
+ * The node's list store: one LevelDB database holding this member's entries (keyed by the entry ids
+ * its own OPRF key derives, with each entry's tag, metadata key and version), the tag index per
+ * category, per-category counts, the delta log and base filter of each category's tags, the local
+ * audit trail and import checkpoints. It never sees a raw identifier.
  *
- * Invariant: for every category, the count in meta equals the entries in the category index equals
- * the entries of that category — every change writes all three in one atomic batch, and writes are
- * serialised, so neither a crash nor concurrency can leave them apart. Reads never wait for writes.
+ * Invariant: for every category, the count in meta equals the entries in the tag index equals the
+ * entries of that category, and every tag entering or leaving a category is in its delta log —
+ * every change writes all of them in one atomic batch, and writes are serialised, so neither a
+ * crash nor concurrency can leave them apart. Reads never wait for writes.
  */
 import { mkdir } from "node:fs/promises";
 import { Level } from "level";
 import type { AbstractSublevel } from "abstract-level";
 import { Bucket } from "./buckets.ts";
 import { RiskshareError, assertArgument } from "../errors.ts";
-import { HASH_BYTES, defaultIdentifierRegistry, type IdentifierRegistry } from "../identity/index.ts";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { ENTRY_ID_BYTES, assertEntryKeyContext, defaultIdentifierRegistry, type EntryKeyContext, type IdentifierRegistry } from "../identity/index.ts";
 import type { Logger } from "../logger.ts";
 import {
-  decodeCategoryValue,
   decodeEntryKey,
   decodeEntryValue,
   decodeExpiryKey,
+  decodeIndexKey,
+  decodeIndexValue,
   encodeEntryValue,
   encodeU48,
   entryValueAddedAt,
   entryValueCategory,
   entryValueExpiry,
+  entryValueTag,
+  entryValueVersion,
 } from "./codec.ts";
-import { ContributionDigest } from "./digest.ts";
+import { buildTagFilter, FILTER_TAG_BYTES } from "./filter.ts";
+import { metadataAssociatedData, sealMetadata } from "./metadata.ts";
 import { entryProblem, isExpired, reasonCodeProblem, type EntryInput, type EntryKey, type FieldProblem, type StoredEntry } from "./entry.ts";
 import { categoryUnknown, entryInvalid, storeClosed } from "./errors.ts";
-import { ENTRY_LIMITS, SCHEMA_VERSION, STORE_DEFAULTS, type StoreOptions } from "./options.ts";
+import { ENTRY_LIMITS, PEPPER_SCHEMA_VERSION, SCHEMA_VERSION, STORE_DEFAULTS, type StoreOptions } from "./options.ts";
 import { QueryJournal, type JournalEntry } from "./journal.ts";
 import { NonceStore } from "./nonces.ts";
 import { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
 import { PresenceFilter } from "./presence.ts";
 import type { AuditRecord, ImportCheckpoint } from "./records.ts";
-import { AuditRepository, EntryRepository, ImportRepository, MetaRepository, type Batch, type Db } from "./repositories.ts";
+import {
+  AuditRepository, DeltaRepository, EntryRepository, FilterRepository, ImportRepository, MetaRepository,
+  type Batch, type Db, type StoredBinding, type StoredFilterInfo,
+} from "./repositories.ts";
 
 /** What a {@link Store} depends on. */
 export interface StoreModules {
@@ -79,17 +90,67 @@ export interface SweepResult {
 /** A category's live contribution: what `publish` sends to the ContributionRegistry. */
 export interface ContributionSnapshot {
   readonly categoryId: number;
-  /** Unexpired entries at `atSec`. */
+  /** The OPRF key epoch the entries are keyed under. */
+  readonly keyEpoch: number;
+  /** Unexpired entries at `atSec` (distinct tags: the base filter's count). */
   readonly liveCount: number;
-  /** bytes32 digest of the sorted live entries (see digest.ts), 0x-prefixed hex. */
-  readonly root: string;
+  /** keccak256 of the category's base filter bytes built now, 0x-prefixed hex (bytes32). */
+  readonly filterHash: string;
   readonly atSec: number;
+}
+
+/** A category's base tag filter, as {@link Store.buildBaseFilter} built it. */
+export interface BaseFilter {
+  readonly categoryId: number;
+  readonly bytes: Uint8Array;
+  /** keccak256 of `bytes`, 0x-hex. */
+  readonly hash: string;
+  /** Distinct live tags in it. */
+  readonly count: number;
+  /** The delta seq it covers. */
+  readonly seq: number;
+  readonly builtAtSec: number;
+}
+
+/** Where a category's filter stands: its base (if one was built) and the delta seq now. */
+export interface FilterState {
+  readonly categoryId: number;
+  readonly keyEpoch: number | undefined;
+  /** Null until a base filter is built (then every tag of the category is a delta since seq 0). */
+  readonly baseHash: string | null;
+  readonly baseCount: number;
+  readonly baseSeq: number;
+  /** The last delta seq. */
+  readonly seq: number;
+}
+
+/** Tags added and removed since a seq, net (a tag's last change wins), up to `seq`. */
+export interface TagDeltas {
+  readonly categoryId: number;
+  readonly fromSeq: number;
+  readonly seq: number;
+  readonly adds: Uint8Array[];
+  readonly removes: Uint8Array[];
+}
+
+/** A fetch prefix: the first `bits` bits (0..64) of a tag, as a number below 2^bits. */
+export interface TagPrefix {
+  readonly bits: number;
+  readonly value: bigint;
+}
+
+/** One entry of a fetch bucket. */
+export interface FetchedEntry {
+  readonly tag: Uint8Array;
+  readonly version: number;
+  /** The entry's metadata sealed now under its metadataKey (metadata.ts). */
+  readonly sealed: Uint8Array;
 }
 
 /** Figures of {@link Store.stats}. */
 export interface StoreStats {
   readonly schemaVersion: number;
-  readonly pepperEpoch: number | undefined;
+  readonly binding: EntryKeyContext | undefined;
   /** Stored entries, including expired ones no sweep has purged yet. */
   readonly entries: number;
   readonly perCategory: ReadonlyArray<{ readonly categoryId: number; readonly name: string | undefined; readonly entries: number }>;
@@ -109,9 +170,10 @@ export interface ConsistencyReport {
 
 type State = "new" | "opening" | "open" | "closing" | "closed";
 
+
 /** The list store. Build with options and modules, `open()`, use, `close()`. */
 export class Store {
-  readonly #opts: Required<Omit<StoreOptions, "pepperEpoch" | "tuning">> & Pick<StoreOptions, "pepperEpoch" | "tuning">;
+  readonly #opts: Required<Omit<StoreOptions, "binding" | "tuning">> & Pick<StoreOptions, "binding" | "tuning">;
   readonly #logger: Logger;
   readonly #clock: () => number;
   /** Identifier types whose codes key the entries. */
@@ -125,10 +187,15 @@ export class Store {
   #meta!: MetaRepository;
   #audit!: AuditRepository;
   #imports!: ImportRepository;
+  #deltas!: DeltaRepository;
+  #filters!: FilterRepository;
   #counts = new Map<number, number>();
+  /** The last delta seq per category. */
+  #seqs = new Map<number, number>();
+  #filterInfo = new Map<number, StoredFilterInfo>();
   /** The filter of stored entry keys while anyone tracks presence (see {@link trackPresence}). */
   #presence: { readonly filter: PresenceFilter; holders: number; readsSkipped: number } | undefined;
-  #pepperEpoch: number | undefined;
+  #binding: EntryKeyContext | undefined;
   /** Tail of the write queue: each write starts after the previous one settled. */
   #writeTail: Promise<unknown> = Promise.resolve();
 
@@ -146,9 +213,10 @@ export class Store {
     this.#nameById = nameById;
     this.#activeIds = new Set(nameById.keys());
     assertArgument(Number.isInteger(this.#opts.sweepBatchSize) && this.#opts.sweepBatchSize > 0, "must be a positive integer", "sweepBatchSize");
+    if (opts.binding !== undefined) assertEntryKeyContext(opts.binding);
   }
 
-  /** Opens (creating when missing) the database; refuses another schema version or pepper epoch. */
+  /** Opens (creating when missing) the database; refuses a pepper-era store, another schema version or another key binding. */
   async open(): Promise<void> {
     assertArgument(this.#state === "new", "a store opens once; build a new Store to reopen", "state");
     this.#state = "opening";
@@ -175,10 +243,15 @@ export class Store {
       this.#meta = new MetaRepository(db);
       this.#audit = new AuditRepository(db);
       this.#imports = new ImportRepository(db);
+      this.#deltas = new DeltaRepository(db);
+      this.#filters = new FilterRepository(db);
       await this.#checkSchema(db);
-      this.#pepperEpoch = await this.#meta.pepperEpoch();
-      if (this.#opts.pepperEpoch !== undefined) await this.#bindEpoch(db, this.#opts.pepperEpoch);
+      const stored = await this.#meta.binding();
+      this.#binding = stored === undefined ? undefined : { chainId: BigInt(stored.chainId), providerAddress: stored.providerAddress, keyEpoch: stored.keyEpoch };
+      if (this.#opts.binding !== undefined) await this.#bind(db, this.#opts.binding);
       this.#counts = await this.#meta.counts();
+      this.#seqs = await this.#meta.seqs();
+      this.#filterInfo = await this.#meta.filters();
       await this.#audit.load();
     } catch (err) {
       this.#state = "closed";
@@ -187,7 +260,7 @@ export class Store {
     }
     this.#db = db;
     this.#state = "open";
-    this.#logger.debug({ entries: this.#totalEntries(), pepperEpoch: this.#pepperEpoch }, "store opened");
+    this.#logger.debug({ entries: this.#totalEntries(), keyEpoch: this.#binding?.keyEpoch }, "store opened");
   }
 
   /** Waits for queued writes, then closes the database. Safe to call more than once. */
@@ -230,15 +303,16 @@ export class Store {
     return new NonceStore({ db: this.sublevel<number>(Bucket.nonces) });
   }
 
-  /** Pepper epoch of the stored hashes; undefined until the first write binds one. */
-  get pepperEpoch(): number | undefined {
-    return this.#pepperEpoch;
+  /** The (chain, provider, key epoch) the stored entry keys belong to; undefined until the first write binds one. */
+  get binding(): EntryKeyContext | undefined {
+    return this.#binding === undefined ? undefined : { ...this.#binding };
   }
 
-  /** Records `epoch` as the store's pepper epoch if none is; throws E_STORE_EPOCH if another is. */
-  async bindPepperEpoch(epoch: number): Promise<void> {
-    this.#open("bindPepperEpoch");
-    await this.#exclusive(() => this.#bindEpoch(this.#queued("bindPepperEpoch"), epoch));
+  /** Records `context` as the store's key binding if none is; throws E_STORE_EPOCH if another is. */
+  async bindKeys(context: EntryKeyContext): Promise<void> {
+    this.#open("bindKeys");
+    assertEntryKeyContext(context);
+    await this.#exclusive(() => this.#bind(this.#queued("bindKeys"), context));
   }
 
   /** The active category id for a name or a decimal id, if any. */
@@ -269,10 +343,11 @@ export class Store {
   }
 
   /**
-   * Adds or updates entries (identified by type + hash), reporting for each whether it was added,
-   * updated or already stored identically. Entries are checked first (E_ENTRY_INVALID,
-   * E_CATEGORY_UNKNOWN, E_IDENTIFIER_TYPE name the index); then all go in one atomic write with the
-   * counts (and the checkpoint, if any). A later entry with the same key wins.
+   * Adds or updates entries (identified by type + entry id), reporting for each whether it was
+   * added, updated (version + 1) or already stored identically. Entries are checked first
+   * (E_ENTRY_INVALID, E_CATEGORY_UNKNOWN, E_IDENTIFIER_TYPE name the index); then all go in one
+   * atomic write with the counts, the delta log records of tags entering or leaving a category
+   * (and the checkpoint, if any). A later entry with the same key wins.
    */
   async upsert(entries: readonly EntryInput[], opts: UpsertOptions = {}): Promise<UpsertResult> {
     this.#open("upsert");
@@ -280,12 +355,13 @@ export class Store {
     const keys = entries.map((entry, index) => this.#checkedDbKey(entry, index, nowSec));
     return this.#exclusive(async () => {
       const db = this.#queued("upsert");
-      this.#requireEpoch();
+      this.#requireBinding();
       const presence = this.#presence?.filter;
       const { values: stored, repeated, read, presenceHashes } = await this.#entries.getManyInKeyOrder(keys, presence);
       if (this.#presence !== undefined) this.#presence.readsSkipped += keys.length - read;
       const batch = db.batch();
       const deltas = new Map<number, number>();
+      const log = new DeltaLog(this.#seqs);
       const latest = new Map<string, Buffer>(); // entries written earlier in this call, for keys it repeats
       const outcomes: UpsertOutcome[] = new Array(entries.length);
       let added = 0;
@@ -298,26 +374,39 @@ export class Store {
         const current = (id === undefined ? undefined : latest.get(id)) ?? stored[i];
         const fields = {
           categoryId: entry.categoryId, level: entry.level, reason: entry.reason, reportedAtSec: entry.reportedAtSec,
-          expiresAtSec: entry.expiresAtSec, ownRef: entry.ownRef,
+          expiresAtSec: entry.expiresAtSec, ownRef: entry.ownRef, tag: entry.tag, metadataKey: entry.metadataKey,
         };
         if (current === undefined) {
-          const value = encodeEntryValue({ ...fields, addedAtSec: nowSec });
-          this.#entries.queueAdd(batch, key, value, entry.categoryId, entry.expiresAtSec);
+          const value = encodeEntryValue({ ...fields, addedAtSec: nowSec, version: 1 });
+          this.#entries.queueAdd(batch, key, value, entry.categoryId, entry.tag, entry.expiresAtSec);
           if (presenceHashes !== undefined) presence!.addHashed(presenceHashes[i]!);
           bump(deltas, entry.categoryId, 1);
+          log.add(entry.categoryId, entry.tag);
           if (id !== undefined) latest.set(id, value);
           outcomes[i] = "added";
           added++;
           continue;
         }
-        const value = encodeEntryValue({ ...fields, addedAtSec: entryValueAddedAt(current) });
-        if (value.equals(current)) {
+        const version = entryValueVersion(current);
+        const same = encodeEntryValue({ ...fields, addedAtSec: entryValueAddedAt(current), version });
+        if (same.equals(current)) {
           outcomes[i] = "unchanged";
           unchanged++;
           continue;
         }
-        this.#entries.queueReplace(batch, key, current, value, entry.categoryId, entry.expiresAtSec);
-        bump(deltas, entryValueCategory(current), -1);
+        const value = encodeEntryValue({ ...fields, addedAtSec: entryValueAddedAt(current), version: version + 1 });
+        this.#entries.queueReplace(batch, key, current, value, entry.categoryId, entry.tag, entry.expiresAtSec);
+        const oldCategory = entryValueCategory(current);
+        const oldTag = entryValueTag(current);
+        const moved = oldCategory !== entry.categoryId || !Buffer.from(oldTag).equals(entry.tag);
+        if (moved) {
+          log.remove(oldCategory, oldTag);
+          log.add(entry.categoryId, entry.tag);
+        } else if (isExpired({ expiresAtSec: entryValueExpiry(current) }, nowSec)) {
+          // Expired and not yet swept: a base filter built meanwhile left its tag out.
+          log.add(entry.categoryId, entry.tag);
+        }
+        bump(deltas, oldCategory, -1);
         bump(deltas, entry.categoryId, 1);
         if (id !== undefined) latest.set(id, value);
         outcomes[i] = "updated";
@@ -325,9 +414,11 @@ export class Store {
       }
       const result: UpsertResult = { added, updated, unchanged, outcomes };
       const counts = this.#queueCounts(batch, deltas);
+      const seqs = this.#queueDeltas(batch, log);
       if (opts.checkpoint) this.#imports.queuePut(batch, opts.checkpoint(result));
       await batch.write();
       this.#counts = counts;
+      this.#seqs = seqs;
       return result;
     });
   }
@@ -368,8 +459,9 @@ export class Store {
   }
 
   /**
-   * Removes (delists) an entry, recording type, hash, category and `reason` in the audit trail in the
-   * same atomic write. Removing an absent entry changes nothing and records nothing.
+   * Removes (delists) an entry (the caller derives its entry id from the identifier), recording
+   * type, tag, category and `reason` in the audit trail and the tag's removal in the delta log, in
+   * the same atomic write. Removing an absent entry changes nothing and records nothing.
    */
   async remove(key: EntryKey, opts: { reason: string; nowSec?: number | undefined }): Promise<RemoveResult> {
     this.#open("remove");
@@ -382,26 +474,31 @@ export class Store {
       const [previous] = await this.#entries.getMany([dbKey]);
       if (previous === undefined) return { removed: false } as const;
       const categoryId = entryValueCategory(previous);
+      const tag = entryValueTag(previous);
       const batch = db.batch();
       this.#entries.queueDelete(batch, dbKey, previous);
       const counts = this.#queueCounts(batch, new Map([[categoryId, -1]]));
+      const log = new DeltaLog(this.#seqs);
+      log.remove(categoryId, tag);
+      const seqs = this.#queueDeltas(batch, log);
       this.#audit.queueAppend(batch, atMs, {
-        action: "delist", atSec: Math.floor(atMs / 1000), type: key.type, hash: Buffer.from(key.hash).toString("hex"), categoryId, reason: opts.reason,
+        action: "delist", atSec: Math.floor(atMs / 1000), type: key.type, tag: Buffer.from(tag).toString("hex"), categoryId, reason: opts.reason,
       });
       await batch.write();
       this.#counts = counts;
+      this.#seqs = seqs;
       this.#logger.info({ type: key.type, categoryId, reason: opts.reason }, "entry delisted");
       return { removed: true, categoryId } as const;
     });
   }
 
-  /** Looks up one identifier; an expired entry is a miss even before a sweep purges it. */
+  /** Looks up one own entry by its key; an expired entry is a miss even before a sweep purges it. */
   async checkOne(key: EntryKey, nowSec?: number): Promise<CheckResult> {
     const [result] = await this.checkMany([key], nowSec);
     return result!;
   }
 
-  /** Looks up many identifiers in one read (getMany); answers in input order. */
+  /** Looks up many own entries in one read (getMany); answers in input order. */
   async checkMany(keys: readonly EntryKey[], nowSec?: number): Promise<CheckResult[]> {
     this.#open("checkMany");
     const at = nowSec ?? this.#nowSec();
@@ -411,13 +508,136 @@ export class Store {
       if (value === undefined) return MISS;
       const fields = decodeEntryValue(value);
       if (isExpired(fields, at)) return MISS;
-      return { hit: true, entry: { type: keys[i]!.type, hash: Uint8Array.from(keys[i]!.hash), ...fields } };
+      return { hit: true, entry: { type: keys[i]!.type, entryId: Uint8Array.from(keys[i]!.entryId), ...fields } };
     });
   }
 
   /**
+   * The fetch answer of a category: per prefix, in order, the live entries (at `nowSec`) whose tag
+   * starts with it, each with its version and its metadata sealed now (fresh nonce) under its
+   * metadataKey. Reads a consistent snapshot.
+   */
+  async fetchBuckets(categoryId: number, prefixes: readonly TagPrefix[], nowSec: number): Promise<Array<{ entries: FetchedEntry[] }>> {
+    this.#open("fetchBuckets");
+    assertCategoryId(categoryId);
+    const binding = this.#requireBinding();
+    const ranges = prefixes.map((prefix, i) => prefixRange(categoryId, prefix, i));
+    const buckets: Array<{ entries: FetchedEntry[] }> = [];
+    for (const range of ranges) {
+      const rows = await this.#entries.byTag.iterator(range).all();
+      const live = rows.filter(([, value]) => {
+        const expiresAtSec = decodeIndexValue(value);
+        return expiresAtSec === undefined || expiresAtSec > nowSec;
+      });
+      const values = live.length === 0 ? [] : await this.#entries.getMany(live.map(([key]) => this.#entries.dbKeyOf(decodeIndexKey(key).entryKey)));
+      const entries: FetchedEntry[] = [];
+      live.forEach(([key], i) => {
+        const value = values[i];
+        if (value === undefined) return; // removed between the two reads: no longer listed
+        const fields = decodeEntryValue(value);
+        const type = this.#typeName(decodeIndexKey(key).entryKey[0]!);
+        const ad = metadataAssociatedData(binding, type, fields.version, fields.tag);
+        const sealed = sealMetadata(
+          { categoryId: fields.categoryId, level: fields.level, reason: fields.reason, reportedAtSec: fields.reportedAtSec, expiresAtSec: fields.expiresAtSec, providerRef: fields.ownRef },
+          fields.metadataKey,
+          ad,
+        );
+        entries.push({ tag: fields.tag, version: fields.version, sealed });
+      });
+      buckets.push({ entries });
+    }
+    return buckets;
+  }
+
+  /**
+   * Builds the base filter of a category over the tags of its live entries at `nowSec`, records it
+   * with the delta seq it covers, and drops the delta records it covers. What `publish` commits.
+   */
+  async buildBaseFilter(categoryId: number, nowSec: number): Promise<BaseFilter> {
+    this.#open("buildBaseFilter");
+    assertCategoryId(categoryId);
+    return this.#exclusive(async () => {
+      const db = this.#queued("buildBaseFilter");
+      let tags = new Uint8Array(FILTER_TAG_BYTES * Math.max(1024, this.#counts.get(categoryId) ?? 0));
+      let n = 0;
+      const values = this.#entries.byTag.iterator({ gte: Buffer.of(categoryId), lt: Buffer.of(categoryId + 1) });
+      try {
+        for (let rows = await values.nextv(4096); rows.length > 0; rows = await values.nextv(4096)) {
+          for (const [key, value] of rows) {
+            const expiresAtSec = decodeIndexValue(value);
+            if (expiresAtSec !== undefined && expiresAtSec <= nowSec) continue;
+            if ((n + 1) * FILTER_TAG_BYTES > tags.length) {
+              const grown = new Uint8Array(tags.length * 2);
+              grown.set(tags);
+              tags = grown;
+            }
+            tags.set(key.subarray(1, 1 + FILTER_TAG_BYTES), n * FILTER_TAG_BYTES);
+            n++;
+          }
+        }
+      } finally {
+        await values.close();
+      }
+      const { bytes, count } = buildTagFilter(tags.subarray(0, n * FILTER_TAG_BYTES));
+      const hash = `0x${Buffer.from(keccak_256(bytes)).toString("hex")}`;
+      const seq = this.#seqs.get(categoryId) ?? 0;
+      const info: StoredFilterInfo = { hash, count, seq, builtAtSec: nowSec };
+      const batch = db.batch();
+      this.#filters.queuePut(batch, categoryId, bytes);
+      this.#meta.queueFilter(batch, categoryId, info);
+      await batch.write();
+      this.#filterInfo.set(categoryId, info);
+      await this.#deltas.clearUpTo(categoryId, seq);
+      this.#logger.info({ categoryId, count, filterBytes: bytes.length }, "base filter built");
+      return { categoryId, bytes, hash, count, seq, builtAtSec: nowSec };
+    });
+  }
+
+  /** The last base filter of a category (bytes, hash, count, seq), if one was built. */
+  async baseFilter(categoryId: number): Promise<BaseFilter | undefined> {
+    this.#open("baseFilter");
+    const info = this.#filterInfo.get(categoryId);
+    if (info === undefined) return undefined;
+    const bytes = await this.#filters.get(categoryId);
+    if (bytes === undefined) return undefined;
+    return { categoryId, bytes: new Uint8Array(bytes), hash: info.hash, count: info.count, seq: info.seq, builtAtSec: info.builtAtSec };
+  }
+
+  /** Where a category's filter stands: its base and the delta seq now. */
+  filterState(categoryId: number): FilterState {
+    this.#open("filterState");
+    const info = this.#filterInfo.get(categoryId);
+    return {
+      categoryId, keyEpoch: this.#binding?.keyEpoch, baseHash: info?.hash ?? null, baseCount: info?.count ?? 0, baseSeq: info?.seq ?? 0,
+      seq: this.#seqs.get(categoryId) ?? 0,
+    };
+  }
+
+  /**
+   * The net tag changes of a category after `fromSeq` (a tag's last change wins), or undefined when
+   * `fromSeq` is older than the base filter (those records are gone: the base must be sent).
+   */
+  async deltasSince(categoryId: number, fromSeq: number): Promise<TagDeltas | undefined> {
+    this.#open("deltasSince");
+    assertArgument(Number.isSafeInteger(fromSeq) && fromSeq >= 0, "must be a non-negative integer", "fromSeq");
+    if (fromSeq < (this.#filterInfo.get(categoryId)?.seq ?? 0)) return undefined;
+    const seq = this.#seqs.get(categoryId) ?? 0;
+    const last = new Map<string, boolean>();
+    for await (const record of this.#deltas.after(categoryId, fromSeq)) {
+      if (record.seq > seq) break;
+      const hex = Buffer.from(record.tag).toString("hex");
+      last.delete(hex); // keep insertion order = order of the last change
+      last.set(hex, record.add);
+    }
+    const adds: Uint8Array[] = [];
+    const removes: Uint8Array[] = [];
+    for (const [hex, add] of last) (add ? adds : removes).push(new Uint8Array(Buffer.from(hex, "hex")));
+    return { categoryId, fromSeq, seq, adds, removes };
+  }
+
+  /**
    * Purges entries expired at `nowSec` (expires-at ≤ now), in atomic chunks that each update the
-   * counts and append one audit record. Lookups and imports interleave between chunks.
+   * counts, log the tags' removal and append one audit record. Lookups and imports interleave between chunks.
    */
   async sweep(nowSec?: number): Promise<SweepResult> {
     this.#open("sweep");
@@ -434,6 +654,7 @@ export class Store {
         const values = await this.#entries.getMany(dbKeys);
         const batch = db.batch();
         const deltas = new Map<number, number>();
+        const log = new DeltaLog(this.#seqs);
         for (let i = 0; i < decoded.length; i++) {
           const { expiresAtSec, entryKey } = decoded[i]!;
           const value = values[i];
@@ -445,14 +666,17 @@ export class Store {
           }
           this.#entries.queueDelete(batch, dbKeys[i]!, value);
           bump(deltas, entryValueCategory(value), -1);
+          log.remove(entryValueCategory(value), entryValueTag(value));
         }
         const counts = this.#queueCounts(batch, deltas);
+        const seqs = this.#queueDeltas(batch, log);
         const removed = [...deltas.values()].reduce((sum, d) => sum - d, 0);
         const record: Record<string, number> = {};
         for (const [id, delta] of deltas) record[String(id)] = -delta;
         if (removed > 0) this.#audit.queueAppend(batch, this.#clock(), { action: "sweep", atSec: at, purged: removed, perCategory: record });
         await batch.write();
         this.#counts = counts;
+        this.#seqs = seqs;
         for (const [id, delta] of deltas) bump(perCategory, id, -delta);
         purged += removed;
         return expiryKeys.length;
@@ -476,28 +700,18 @@ export class Store {
     let expired = 0;
     for await (const _ of this.#entries.byExpiry.keys({ lt: encodeU48(at + 1) })) expired++;
     const perCategory = [...this.#counts].sort(([a], [b]) => a - b).map(([categoryId, entries]) => ({ categoryId, name: this.#nameById.get(categoryId), entries }));
-    return { schemaVersion: SCHEMA_VERSION, pepperEpoch: this.#pepperEpoch, entries: this.#totalEntries(), perCategory, expiredAwaitingSweep: expired };
+    return { schemaVersion: SCHEMA_VERSION, binding: this.binding, entries: this.#totalEntries(), perCategory, expiredAwaitingSweep: expired };
   }
 
-  /** The live count and digest of one category at `nowSec` (see digest.ts); reads a consistent snapshot. */
+  /**
+   * The contribution snapshot of one category at `nowSec`: builds its base filter (see
+   * {@link buildBaseFilter}) and returns its live count and hash with the key epoch, for publishing.
+   */
   async snapshot(categoryId: number, nowSec: number): Promise<ContributionSnapshot> {
     this.#open("snapshot");
-    assertArgument(Number.isInteger(categoryId) && categoryId >= ENTRY_LIMITS.minCategoryId && categoryId <= ENTRY_LIMITS.maxCategoryId, "must be 1..63", "categoryId");
-    const digest = new ContributionDigest(categoryId);
-    const iterator = this.#entries.byCategory.iterator({ gte: Buffer.of(categoryId), lt: Buffer.of(categoryId + 1) });
-    try {
-      for (;;) {
-        const rows = await iterator.nextv(1000);
-        if (rows.length === 0) break;
-        for (const [key, value] of rows) {
-          const expiresAtSec = decodeCategoryValue(value);
-          if (expiresAtSec === undefined || expiresAtSec > nowSec) digest.add(key.subarray(1));
-        }
-      }
-    } finally {
-      await iterator.close();
-    }
-    return { categoryId, liveCount: digest.count, root: digest.root(), atSec: nowSec };
+    const binding = this.#requireBinding();
+    const filter = await this.buildBaseFilter(categoryId, nowSec);
+    return { categoryId, keyEpoch: binding.keyEpoch, liveCount: filter.count, filterHash: filter.hash, atSec: nowSec };
   }
 
   /** Stored entries in key order, optionally one category's, live ones only unless `includeExpired`. */
@@ -513,8 +727,8 @@ export class Store {
           const fields = decodeEntryValue(value);
           if (opts.categoryId !== undefined && fields.categoryId !== opts.categoryId) continue;
           if (!opts.includeExpired && isExpired(fields, at)) continue;
-          const { typeCode, hash } = decodeEntryKey(key);
-          yield { type: this.#typeName(typeCode), hash, ...fields };
+          const { typeCode, entryId } = decodeEntryKey(key);
+          yield { type: this.#typeName(typeCode), entryId, ...fields };
         }
       }
     } finally {
@@ -555,8 +769,8 @@ export class Store {
   }
 
   /**
-   * Cross-checks counts in meta, the category index and the entries themselves, and that every
-   * index record points at an entry of its category. Reads everything: a diagnostic, not a hot path.
+   * Cross-checks counts in meta, the tag index and the entries themselves, and that every index
+   * record points at an entry of its category and tag. Reads everything: a diagnostic, not a hot path.
    */
   async verify(): Promise<ConsistencyReport> {
     this.#open("verify");
@@ -570,19 +784,21 @@ export class Store {
         if (entryValueExpiry(value) !== undefined) withExpiry++;
       }
       const countsInIndex = new Map<number, number>();
-      const iterator = this.#entries.byCategory.iterator();
+      const iterator = this.#entries.byTag.iterator();
       try {
         for (;;) {
           const rows = await iterator.nextv(1000);
           if (rows.length === 0) break;
-          const values = await this.#entries.getMany(rows.map(([key]) => this.#entries.dbKeyOf(key.subarray(1))));
-          rows.forEach(([key, indexValue], i) => {
-            const categoryId = key[0]!;
+          const decoded = rows.map(([key]) => decodeIndexKey(key));
+          const values = await this.#entries.getMany(decoded.map((d) => this.#entries.dbKeyOf(d.entryKey)));
+          rows.forEach(([, indexValue], i) => {
+            const { categoryId, tag, entryKey } = decoded[i]!;
             bump(countsInIndex, categoryId, 1);
             const value = values[i];
-            if (value === undefined) problems.push(`index record in category ${categoryId} without an entry (${key.subarray(1, 6).toString("hex")}…)`);
+            if (value === undefined) problems.push(`index record in category ${categoryId} without an entry (${entryKey.subarray(1, 6).toString("hex")}…)`);
             else if (entryValueCategory(value) !== categoryId) problems.push(`index record in category ${categoryId} for an entry of category ${entryValueCategory(value)}`);
-            else if (entryValueExpiry(value) !== decodeCategoryValue(indexValue)) problems.push(`index record in category ${categoryId} with a stale expiry`);
+            else if (!Buffer.from(entryValueTag(value)).equals(tag)) problems.push(`index record in category ${categoryId} under another tag than its entry's`);
+            else if (entryValueExpiry(value) !== decodeIndexValue(indexValue)) problems.push(`index record in category ${categoryId} with a stale expiry`);
           });
         }
       } finally {
@@ -633,6 +849,13 @@ export class Store {
 
   async #checkSchema(db: Db): Promise<void> {
     const version = await this.#meta.schemaVersion();
+    if (version === PEPPER_SCHEMA_VERSION || (await this.#meta.pepperEpoch()) !== undefined) {
+      throw new RiskshareError(
+        "E_STORE_FORMAT",
+        "this store holds pepper hashes from an older riskshare; move it aside and re-import your lists (riskshare list import)",
+        { found: version ?? null, expected: SCHEMA_VERSION },
+      );
+    }
     if (version === SCHEMA_VERSION) return;
     if (version !== undefined) {
       throw new RiskshareError("E_STORE_SCHEMA", `the store has schema version ${version}; this riskshare reads version ${SCHEMA_VERSION}`, { found: version, expected: SCHEMA_VERSION });
@@ -646,22 +869,29 @@ export class Store {
     await batch.write();
   }
 
-  async #bindEpoch(db: Db, epoch: number): Promise<void> {
-    assertArgument(Number.isSafeInteger(epoch) && epoch >= 0, "must be a non-negative integer", "pepperEpoch");
-    if (this.#pepperEpoch === epoch) return;
-    if (this.#pepperEpoch !== undefined) {
-      throw new RiskshareError("E_STORE_EPOCH", `the store holds hashes of pepper epoch ${this.#pepperEpoch}, not ${epoch}`, { stored: this.#pepperEpoch, requested: epoch });
+  async #bind(db: Db, context: EntryKeyContext): Promise<void> {
+    const wanted: StoredBinding = { chainId: context.chainId.toString(), providerAddress: context.providerAddress.toLowerCase(), keyEpoch: context.keyEpoch };
+    const bound = this.#binding;
+    if (bound !== undefined) {
+      const same = bound.chainId === context.chainId && bound.providerAddress.toLowerCase() === wanted.providerAddress && bound.keyEpoch === context.keyEpoch;
+      if (same) return;
+      throw new RiskshareError(
+        "E_STORE_EPOCH",
+        `the store holds entries of provider ${bound.providerAddress} key epoch ${bound.keyEpoch} on chain ${bound.chainId}, not of provider ${wanted.providerAddress} key epoch ${context.keyEpoch} on chain ${wanted.chainId}`,
+        { storedKeyEpoch: bound.keyEpoch, requestedKeyEpoch: context.keyEpoch },
+      );
     }
     const batch = db.batch();
-    this.#meta.queuePepperEpoch(batch, epoch);
+    this.#meta.queueBinding(batch, wanted);
     await batch.write();
-    this.#pepperEpoch = epoch;
+    this.#binding = { chainId: context.chainId, providerAddress: wanted.providerAddress, keyEpoch: context.keyEpoch };
   }
 
-  #requireEpoch(): void {
-    if (this.#pepperEpoch === undefined) {
-      throw new RiskshareError("E_STORE_EPOCH", "no pepper epoch is bound to this store; open it with pepperEpoch or call bindPepperEpoch", { stored: null });
+  #requireBinding(): EntryKeyContext {
+    if (this.#binding === undefined) {
+      throw new RiskshareError("E_STORE_EPOCH", "no key binding is recorded in this store; open it with `binding` or call bindKeys", { storedKeyEpoch: null });
     }
+    return this.#binding;
   }
 
   /** Queues the counts after `deltas` and returns them (applied by the caller once the write succeeded). */
@@ -678,6 +908,13 @@ export class Store {
     return counts;
   }
 
+  /** Queues the delta log records of `log` and the new seqs; returns the seqs (applied once the write succeeded). */
+  #queueDeltas(batch: Batch, log: DeltaLog): Map<number, number> {
+    for (const record of log.records) this.#deltas.queueAppend(batch, record.categoryId, record.seq, record.add, record.tag);
+    for (const [categoryId, seq] of log.seqs) if (seq !== this.#seqs.get(categoryId)) this.#meta.queueSeq(batch, categoryId, seq);
+    return log.seqs;
+  }
+
   #typeCode(type: string): number {
     return this.identifiers.get(type).code;
   }
@@ -689,8 +926,8 @@ export class Store {
   }
 
   #dbKey(key: EntryKey): Buffer {
-    assertArgument(key.hash.length === HASH_BYTES, `must be ${HASH_BYTES} bytes`, "hash");
-    return this.#entries.dbKey(this.#typeCode(key.type), key.hash);
+    assertArgument(key.entryId.length === ENTRY_ID_BYTES, `must be ${ENTRY_ID_BYTES} bytes`, "entryId");
+    return this.#entries.dbKey(this.#typeCode(key.type), key.entryId);
   }
 
   #checkedDbKey(entry: EntryInput, index: number, nowSec: number): Buffer {
@@ -698,8 +935,55 @@ export class Store {
     const problem = this.entryProblem(entry, nowSec);
     if (problem?.reason === "unknown_category") throw categoryUnknown([...this.#nameById.values()], index);
     if (problem) throw entryInvalid(problem.field, problem.reason, index);
-    return this.#entries.dbKey(typeCode, entry.hash);
+    return this.#entries.dbKey(typeCode, entry.entryId);
   }
+}
+
+/** The delta records of one write: seqs continue each category's, in the order the changes happen. */
+class DeltaLog {
+  readonly seqs: Map<number, number>;
+  readonly records: Array<{ categoryId: number; seq: number; add: boolean; tag: Uint8Array }> = [];
+
+  constructor(current: ReadonlyMap<number, number>) {
+    this.seqs = new Map(current);
+  }
+
+  add(categoryId: number, tag: Uint8Array): void {
+    this.#append(categoryId, true, tag);
+  }
+
+  remove(categoryId: number, tag: Uint8Array): void {
+    this.#append(categoryId, false, tag);
+  }
+
+  #append(categoryId: number, add: boolean, tag: Uint8Array): void {
+    const seq = (this.seqs.get(categoryId) ?? 0) + 1;
+    this.seqs.set(categoryId, seq);
+    this.records.push({ categoryId, seq, add, tag });
+  }
+}
+
+/** Throws E_BAD_INPUT unless `categoryId` is 1..63. */
+function assertCategoryId(categoryId: number): void {
+  assertArgument(Number.isInteger(categoryId) && categoryId >= ENTRY_LIMITS.minCategoryId && categoryId <= ENTRY_LIMITS.maxCategoryId, "must be 1..63", "categoryId");
+}
+
+/** The tag index range of a prefix in a category. */
+function prefixRange(categoryId: number, prefix: TagPrefix, index: number): { gte: Buffer; lt: Buffer } {
+  const { bits, value } = prefix;
+  assertArgument(Number.isInteger(bits) && bits >= 0 && bits <= 64, `must be 0..64 (prefix ${index})`, "bits");
+  assertArgument(typeof value === "bigint" && value >= 0n && value < 1n << BigInt(bits), `must be below 2^bits (prefix ${index})`, "value");
+  const shift = BigInt(64 - bits);
+  const low = value << shift;
+  const high = (value + 1n) << shift; // 2^64 when the prefix is all ones: up to the next category
+  const gte = Buffer.allocUnsafe(9);
+  gte[0] = categoryId;
+  gte.writeBigUInt64BE(low, 1);
+  if (high >= 1n << 64n) return { gte, lt: Buffer.of(categoryId + 1) };
+  const lt = Buffer.allocUnsafe(9);
+  lt[0] = categoryId;
+  lt.writeBigUInt64BE(high, 1);
+  return { gte, lt };
 }
 
 const MISS: CheckResult = Object.freeze({ hit: false });

@@ -32,12 +32,12 @@ function sizes(quick: boolean): Sizes {
   return quick ? { entries: 200_000, singles: 5_000, batches: 100 } : { entries: 1_000_000, singles: 20_000, batches: 300 };
 }
 
-/** An entry of the store, drawn from the PRNG (hashes stand in for peppered identifiers). */
+/** An entry of the store, drawn from the PRNG (random bytes stand in for OPRF-derived keys). */
 function entryAt(rng: Prng): EntryInput {
   const type = TYPE_MIX[rng.int(TYPE_MIX.length)]![0];
   const expires = rng.int(3) === 0;
   return {
-    type, hash: rng.bytes(32), categoryId: 1 + rng.int(BENCH_CATEGORIES.size), level: (1 + rng.int(5)) as EntryInput["level"],
+    type, entryId: rng.bytes(32), tag: rng.bytes(8), metadataKey: rng.bytes(32), categoryId: 1 + rng.int(BENCH_CATEGORIES.size), level: (1 + rng.int(5)) as EntryInput["level"],
     reason: `R${rng.int(40)}`, reportedAtSec: NOW_SEC - 86_400 - rng.int(365 * 86_400),
     ...(expires ? { expiresAtSec: NOW_SEC + 365 * 86_400 + rng.int(86_400) } : {}), ownRef: `case-${rng.int(1_000_000)}`,
   };
@@ -51,8 +51,8 @@ async function populate(store: Store, raw: Level<Buffer, Buffer>, count: number,
     await store.upsert(entries, { nowSec: NOW_SEC });
     const batch = raw.batch();
     for (const entry of entries) {
-      batch.put(encodeEntryKey(defaultIdentifierRegistry.get(entry.type).code, entry.hash), encodeEntryValue({ ...entry, addedAtSec: NOW_SEC }));
-      keys.push({ type: entry.type, hash: entry.hash });
+      batch.put(encodeEntryKey(defaultIdentifierRegistry.get(entry.type).code, entry.entryId), encodeEntryValue({ ...entry, addedAtSec: NOW_SEC, version: 1 }));
+      keys.push({ type: entry.type, entryId: entry.entryId });
     }
     await batch.write();
   }
@@ -61,10 +61,13 @@ async function populate(store: Store, raw: Level<Buffer, Buffer>, count: number,
 
 /** `count` keys to ask: a share of stored ones, the rest absent. */
 function queryKeys(stored: readonly EntryKey[], count: number, rng: Prng): EntryKey[] {
-  return Array.from({ length: count }, () => (rng.next() < HIT_SHARE ? stored[rng.int(stored.length)]! : { type: TYPE_MIX[rng.int(TYPE_MIX.length)]![0], hash: rng.bytes(32) }));
+  return Array.from({ length: count }, () => (rng.next() < HIT_SHARE ? stored[rng.int(stored.length)]! : { type: TYPE_MIX[rng.int(TYPE_MIX.length)]![0], entryId: rng.bytes(32) }));
 }
 
-const rawKey = (key: EntryKey) => encodeEntryKey(defaultIdentifierRegistry.get(key.type).code, key.hash);
+/** The key binding of the benchmark stores (any valid context: the keys are random). */
+const BENCH_BINDING = { chainId: 31337n, providerAddress: `0x${"b".repeat(40)}`, keyEpoch: 1 };
+
+const rawKey = (key: EntryKey) => encodeEntryKey(defaultIdentifierRegistry.get(key.type).code, key.entryId);
 
 async function measure(store: Store, raw: Level<Buffer, Buffer>, stored: EntryKey[], size: Sizes, rng: Prng, ctx: SuiteContext): Promise<ReportedResult[]> {
   // Single lookups: one at a time, store and raw alternating.
@@ -128,7 +131,7 @@ export const checkSuite: Suite = {
   async run(ctx) {
     const size = sizes(ctx.quick);
     const dir = await mkdtemp(join(tmpdir(), "riskshare-bench-check-"));
-    const store = new Store({ location: join(dir, "store"), categories: BENCH_CATEGORIES, pepperEpoch: 1 }, { logger: silentLogger() });
+    const store = new Store({ location: join(dir, "store"), categories: BENCH_CATEGORIES, binding: BENCH_BINDING }, { logger: silentLogger() });
     const raw = new Level<Buffer, Buffer>(join(dir, "raw"), { keyEncoding: "buffer", valueEncoding: "buffer" });
     try {
       await store.open();

@@ -4,9 +4,11 @@
  *
  *   {"mode":"import","csv":"/tmp/…/rows.csv","db":"/tmp/…/db"}   the real import path (importList)
  *   {"mode":"level","rows":1000000,"db":"/tmp/…/raw"}             raw LevelDB chained batches
+ *   {"mode":"primitive","rows":20000,"threads":2}                  libsodium hash-to-group + scalar multiplication on `threads` threads
  */
+import { Worker } from "node:worker_threads";
 import { Level } from "level";
-import { Hasher } from "../../node/identity/index.ts";
+import { EntryKeyEvaluator, NobleVoprf } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { BULK_IMPORT_TUNING, IMPORT_DEFAULTS, importList, Store } from "../../node/store/index.ts";
 import { BENCH_CATEGORIES, Prng } from "./data.ts";
@@ -14,7 +16,8 @@ import { BENCH_CATEGORIES, Prng } from "./data.ts";
 /** What the worker is asked to do. */
 export type ImportTask =
   | { mode: "import"; csv: string; db: string; nowSec: number; seed: number }
-  | { mode: "level"; rows: number; db: string; seed: number };
+  | { mode: "level"; rows: number; db: string; seed: number }
+  | { mode: "primitive"; rows: number; threads: number; seed: number };
 
 /** What it prints. */
 export interface ImportMeasurement {
@@ -29,7 +32,7 @@ export interface ImportMeasurement {
   peakExternalMb: number;
   /** CPU time of the whole process (all threads) during the measurement, in ms. */
   cpuMs: number;
-  /** Worker threads the import used for normalising and hashing (0: none). */
+  /** Worker threads the import used for evaluating the OPRF (0: none; else one more read the rows). */
   workerThreads: number;
   /** First rejections (line and reason), when any. */
   errors?: unknown[];
@@ -43,13 +46,15 @@ const RAW_KEY_BYTES = 33;
 async function runImport(task: Extract<ImportTask, { mode: "import" }>): Promise<ImportMeasurement> {
   const logger = silentLogger();
   // Sized as `riskshare list import` opens it.
-  const store = new Store({ location: task.db, categories: BENCH_CATEGORIES, pepperEpoch: 1, tuning: BULK_IMPORT_TUNING }, { logger });
+  const { secretKey } = new NobleVoprf().deriveKeyPair(new Prng(task.seed).bytes(32), new TextEncoder().encode("riskshare bench"));
+  const context = { chainId: 31337n, providerAddress: `0x${"b".repeat(40)}`, keyEpoch: 1 };
+  const store = new Store({ location: task.db, categories: BENCH_CATEGORIES, binding: context, tuning: BULK_IMPORT_TUNING }, { logger });
   await store.open();
   try {
-    const hasher = Hasher.fromPepper({ epoch: 1, pepper: new Prng(task.seed).bytes(32) });
+    const evaluator = await EntryKeyEvaluator.create({ secretKey, context });
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const summary = await importList({ path: task.csv }, { nowSec: task.nowSec, resume: false, maxErrorsListed: 5 }, { store, hasher, logger });
+    const summary = await importList({ path: task.csv }, { nowSec: task.nowSec, resume: false, maxErrorsListed: 5 }, { store, evaluator, logger });
     const elapsedMs = performance.now() - started;
     return {
       rows: summary.rows, imported: summary.imported, rejected: summary.rejected, elapsedMs, cpuMs: cpuMsSince(cpuBefore), workerThreads: summary.workerThreads, ...peaks(), ...(summary.errors.length > 0 ? { errors: [...summary.errors] } : {}) };
@@ -85,6 +90,41 @@ async function runLevel(task: Extract<ImportTask, { mode: "level" }>): Promise<I
   }
 }
 
+/**
+ * The primitive an import cannot beat: libsodium's crypto_core_ristretto255_from_hash +
+ * crypto_scalarmult_ristretto255 on 64 random bytes per row, on `threads` worker threads at once
+ * (the same cores the import runs on), each doing rows / threads.
+ */
+async function runPrimitive(task: Extract<ImportTask, { mode: "primitive" }>): Promise<ImportMeasurement> {
+  const perThread = Math.ceil(task.rows / task.threads);
+  const code = `
+    const { parentPort, workerData } = require("node:worker_threads");
+    const { randomBytes } = require("node:crypto");
+    const sodium = require("libsodium-wrappers-sumo");
+    sodium.ready.then(() => {
+      const inputs = Array.from({ length: 1024 }, () => new Uint8Array(randomBytes(64)));
+      const scalar = sodium.crypto_core_ristretto255_scalar_random();
+      parentPort.postMessage("ready");
+      parentPort.once("message", () => {
+        for (let i = 0; i < workerData; i++) sodium.crypto_scalarmult_ristretto255(scalar, sodium.crypto_core_ristretto255_from_hash(inputs[i % 1024]));
+        parentPort.postMessage("done");
+      });
+    });`;
+  const workers = Array.from({ length: task.threads }, () => new Worker(code, { eval: true, workerData: perThread }));
+  try {
+    await Promise.all(workers.map((w) => new Promise((resolve) => w.once("message", resolve))));
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const done = workers.map((w) => new Promise((resolve) => w.once("message", resolve)));
+    for (const w of workers) w.postMessage("go");
+    await Promise.all(done);
+    const elapsedMs = performance.now() - started;
+    return { rows: perThread * task.threads, imported: 0, rejected: 0, elapsedMs, cpuMs: cpuMsSince(cpuBefore), workerThreads: task.threads, ...peaks() };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
 /** User + system CPU time since `before`, in ms. */
 function cpuMsSince(before: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(before);
@@ -107,5 +147,5 @@ function peaks(): Pick<ImportMeasurement, "peakRssMb" | "peakHeapMb" | "peakExte
 }
 
 const task = JSON.parse(process.argv[2] ?? "{}") as ImportTask;
-const measurement = task.mode === "import" ? await runImport(task) : await runLevel(task);
+const measurement = task.mode === "import" ? await runImport(task) : task.mode === "level" ? await runLevel(task) : await runPrimitive(task);
 process.stdout.write(`${JSON.stringify(measurement)}\n`);

@@ -22,7 +22,7 @@ import { API_DEFAULTS, checkRequestSchema } from "../../node/api/index.ts";
 import { lookupRequestDigest } from "../../node/chain/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
-import { Hasher, IDENTIFIER_REJECT_REASONS, tryNormalise } from "../../node/identity/index.ts";
+import { IDENTIFIER_REJECT_REASONS, tryNormalise } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import {
   fromWireRequest, LOOKUP_PROTOCOL, lookupRequestFrame, lookupResponseFrame, MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_ITEMS_PER_REQUEST, PEPPER_MAX_FRAME_BYTES, PEPPER_PROTOCOL,
@@ -31,7 +31,7 @@ import {
 import { ENTRY_REJECT_REASONS, importList, Store, type ImportSummary } from "../../node/store/index.ts";
 import { startNodeProcess, type NodeProcess } from "../../scripts/devnet/processes.ts";
 import type { DevMember } from "../../scripts/devnet/consortium.ts";
-import { CSV_HEADER, FIXTURE_CATEGORIES, FIXTURE_PEPPER } from "../fixtures/riskList.ts";
+import { CSV_HEADER, FIXTURE_BINDING, FIXTURE_CATEGORIES, fixtureEvaluator } from "../fixtures/riskList.ts";
 import { csvFileCase, IMPORT_NOW, randomCellsCase, type CsvFileCase } from "./support/csv-cases.ts";
 import {
   apiClient, expectLedgerMatches, FULL, LIST_HEADER, pollUntil, rawExchange, signedRequestFrame, startConsortium, startMemberPeer,
@@ -437,11 +437,12 @@ describe("fuzz: a member node under malformed, oversized and random input", func
   });
 });
 
+const evaluator = await fixtureEvaluator();
+
 describe("fuzz: list import (CSV) under random bytes and random cells", function () {
   this.timeout(600_000);
   let root: string;
   let store: Store;
-  const hasher = Hasher.fromPepper({ epoch: 1, pepper: FIXTURE_PEPPER });
   const rejectReasons = new Set<string>([...ENTRY_REJECT_REASONS, ...IDENTIFIER_REJECT_REASONS]);
   let files = 0;
 
@@ -456,7 +457,7 @@ describe("fuzz: list import (CSV) under random bytes and random cells", function
       return await importList(
         { stream: Readable.from([Buffer.from(content)]), name: `fuzz-${n}.csv` },
         { nowSec: IMPORT_NOW, workers: viaWorker ? 1 : 0, presenceFilter: viaWorker, resume: false, maxErrorsListed: 10_000 },
-        { store, hasher, logger: silentLogger() },
+        { store, evaluator, logger: silentLogger() },
       );
     } catch (err) {
       expect(isRiskshareError(err), `a non-RiskshareError escaped the importer: ${(err as Error)?.stack ?? String(err)}`).to.equal(true);
@@ -478,7 +479,7 @@ describe("fuzz: list import (CSV) under random bytes and random cells", function
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), "riskshare-csv-fuzz-"));
-    store = new Store({ location: join(root, "store"), categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger: silentLogger() });
+    store = new Store({ location: join(root, "store"), categories: FIXTURE_CATEGORIES, binding: FIXTURE_BINDING }, { logger: silentLogger() });
     await store.open();
   });
 
@@ -521,7 +522,7 @@ describe("fuzz: list import (CSV) under random bytes and random cells", function
         for (const [i, error] of result.errors.entries()) {
           expect(invalid[i]!.brokenFields, `line ${error.line}: reported ${error.field}/${error.reason}`).to.include(error.field);
         }
-        const present = await store.checkMany(file.rows.flatMap((row) => (row.key ? [{ type: row.key.type, hash: hasher.hash(row.key.type, row.key.normalised) }] : [])), IMPORT_NOW);
+        const present = await store.checkMany(file.rows.flatMap((row) => (row.key ? [{ type: row.key.type, entryId: evaluator.keysOf(row.key.type, row.key.normalised).entryId }] : [])), IMPORT_NOW);
         const keyed = file.rows.filter((row) => row.key);
         keyed.forEach((row, i) => {
           expect(present[i]!.hit, `line ${row.line} (${row.brokenFields.join(",") || "valid"}) ${row.brokenFields.length === 0 ? "must" : "must not"} be in the store`).to.equal(row.brokenFields.length === 0);
@@ -545,7 +546,7 @@ describe("fuzz: list import (CSV) under random bytes and random cells", function
           if (rejectedLines.has(row.line)) continue;
           const normal = tryNormalise(row.type, row.value, { defaultRegion: "CN" });
           expect(normal.ok, `line ${row.line} was accepted with a value that does not normalise`).to.equal(true);
-          const [found] = await store.checkMany([{ type: row.type, hash: hasher.hash(row.type, (normal as { value: string }).value) }], IMPORT_NOW);
+          const [found] = await store.checkMany([{ type: row.type, entryId: evaluator.keysOf(row.type, (normal as { value: string }).value).entryId }], IMPORT_NOW);
           expect(found!.hit, `line ${row.line} accepted but not in the store`).to.equal(true);
         }
       }),

@@ -1,17 +1,18 @@
-import { createHmac } from "node:crypto";
 import { inspect } from "node:util";
 import { expect } from "chai";
 import fc from "fast-check";
 import {
   BUILTIN_IDENTIFIER_TYPES,
-  Hasher,
+  EntryKeyEvaluator,
+  createVoprf,
+  expandEntryKeys,
+  oprfInput,
   IDENTIFIER_TYPES,
   IdentifierRegistry,
   defaultIdentifierRegistry,
   luhnValid,
   nationalIdCheckChar,
   normalise,
-  staticPepperProvider,
   tryNormalise,
   type IdentifierRejectReason,
   type NormaliseOptions,
@@ -21,7 +22,9 @@ import { isRiskshareError } from "../../node/errors.ts";
 /** Birth dates are checked against "now"; pinning it keeps the tables stable. */
 const NOW_MS = Date.UTC(2025, 5, 1);
 const CN: NormaliseOptions = { defaultRegion: "CN", nowMs: NOW_MS };
-const PEPPER = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+const voprf = await createVoprf();
+const SECRET_KEY = voprf.deriveKeyPair(Uint8Array.from({ length: 32 }, (_, i) => i + 1), new TextEncoder().encode("identity test")).secretKey;
+const evaluator = await EntryKeyEvaluator.create({ secretKey: SECRET_KEY, context: { chainId: 31337n, providerAddress: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", keyEpoch: 1 } });
 
 type Valid = readonly [type: string, raw: string, normal: string];
 type Invalid = readonly [type: string, raw: string, reason: IdentifierRejectReason];
@@ -224,66 +227,34 @@ describe("identifier registry", () => {
   });
 });
 
-describe("identifier hashing", () => {
-  const hasher = Hasher.fromPepper({ epoch: 1, pepper: PEPPER });
+describe("entry keys", () => {
+  const context = { chainId: 31337n, providerAddress: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", keyEpoch: 1 };
 
-  it("is HMAC-SHA256(pepper, type || 0x00 || normalised), matching node:crypto", () => {
-    // Interleave types and lengths: the hasher reuses its HMAC state between calls.
-    const samples: Array<[string, string]> = [
-      ["phone", "+8613800138000"], ["email", "a@example.com"], ["phone", "+8613800138001"],
-      ["device_id", "x".repeat(200)], ["account", "账户-1"], ["phone", "+8613800138000"],
-    ];
-    for (const [type, value] of samples) {
-      const expected = createHmac("sha256", PEPPER).update(Buffer.concat([Buffer.from(type), Buffer.from([0]), Buffer.from(value, "utf8")])).digest("hex");
-      expect(hasher.hashHex(type, value), `${type} ${value.slice(0, 20)}`).to.equal(expected);
+  it("are the expansion of the provider's own RFC 9497 evaluation of the identifier's OPRF input", () => {
+    for (const [type, value] of [["phone", "+8613800138000"], ["email", "a@example.com"], ["account", "账户-1"]] as const) {
+      const expected = expandEntryKeys(voprf.evaluate(SECRET_KEY, oprfInput(type, value)), context);
+      const keys = evaluator.keysOf(type, value);
+      for (const name of ["entryId", "tag", "metadataKey", "feedbackKey"] as const) expect(Buffer.from(keys[name]).toString("hex"), `${type} ${name}`).to.equal(Buffer.from(expected[name]).toString("hex"));
     }
   });
 
-  it("matches node:crypto's HMAC for every message length around the block edges, any key, any UTF-8", () => {
-    // Lengths 0..300 cross the one-, two- and more-block paddings (55/56 and 119/120 bytes with the prefix).
-    fc.assert(fc.property(
-      fc.uint8Array({ minLength: 32, maxLength: 32 }),
-      fc.constantFrom(...IDENTIFIER_TYPES, "a", "type_with_31_characters_at_most"),
-      fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: "binary", maxLength: 120 }), fc.nat(300).map((n) => "x".repeat(n))),
-      (pepper, type, value) => {
-        const expected = createHmac("sha256", pepper).update(`${type}\u0000`).update(value, "utf8").digest("hex");
-        expect(Hasher.fromPepper({ epoch: 1, pepper }).hashHex(type, value), `${type} ${value.length}`).to.equal(expected);
-      },
-    ), { numRuns: 3000, seed: 20261123 });
-    for (let n = 0; n < 300; n++) {
-      const value = "é".repeat(n % 7) + "9".repeat(n);
-      const expected = createHmac("sha256", PEPPER).update("phone\u0000").update(value, "utf8").digest("hex");
-      expect(hasher.hashHex("phone", value), `length ${n}`).to.equal(expected);
-    }
+  it("differ per provider key and per context", async () => {
+    const otherKey = await EntryKeyEvaluator.create({ secretKey: voprf.generateKeyPair().secretKey, context });
+    const otherEpoch = await EntryKeyEvaluator.create({ secretKey: SECRET_KEY, context: { ...context, keyEpoch: 2 } });
+    const ids = [evaluator, otherKey, otherEpoch].map((e) => Buffer.from(e.keysOf("phone", "+8613800138000").entryId).toString("hex"));
+    expect(new Set(ids).size).to.equal(3);
   });
 
-  it("writes into a caller's buffer at an offset", () => {
-    const out = new Uint8Array(70);
-    hasher.hashInto("phone", "+8613800138000", out, 33);
-    expect(Buffer.from(out.subarray(33, 65))).to.deep.equal(Buffer.from(hasher.hash("phone", "+8613800138000")));
-    expect(out.subarray(0, 33).every((b) => b === 0)).to.equal(true);
+  it("never shows the secret key when inspected, serialised or handed to a worker's evaluator", () => {
+    const hex = Buffer.from(SECRET_KEY).toString("hex");
+    expect(inspect(evaluator, { showHidden: true, depth: 5 })).not.to.contain(hex);
+    expect(JSON.stringify(evaluator)).not.to.contain(hex);
+    expect(Buffer.from(evaluator.secretForWorker().secretKey).toString("hex")).to.equal(hex);
   });
 
-  it("differs per pepper epoch", () => {
-    const other = new Hasher({ epoch: 2 }, { peppers: staticPepperProvider({ epoch: 1, pepper: PEPPER }, { epoch: 2, pepper: new Uint8Array(32).fill(9) }) });
-    expect(other.epoch).to.equal(2);
-    expect(other.hashHex("phone", "+8613800138000")).not.to.equal(hasher.hashHex("phone", "+8613800138000"));
-  });
-
-  it("refuses a missing or malformed pepper", () => {
-    const peppers = staticPepperProvider({ epoch: 1, pepper: PEPPER });
-    expect(() => new Hasher({ epoch: 7 }, { peppers })).to.throw().that.satisfies((err: unknown) => isRiskshareError(err, "E_PEPPER_MISSING"));
-    expect(() => Hasher.fromPepper({ epoch: 1, pepper: new Uint8Array(16) })).to.throw().that.satisfies((err: unknown) => isRiskshareError(err, "E_PEPPER_INVALID"));
-  });
-
-  it("never shows the pepper when inspected or serialised", () => {
-    const hex = Buffer.from(PEPPER).toString("hex");
-    expect(inspect(hasher, { showHidden: true, depth: 5 })).not.to.contain(hex);
-    expect(JSON.stringify(hasher)).to.equal('{"epoch":1}');
-  });
-
-  it("refuses type names that could collide with the separator", () => {
-    expect(() => hasher.hash("pho\u0000ne", "x")).to.throw(/type/);
+  it("refuses a malformed key or context", () => {
+    expect(() => new EntryKeyEvaluator({ secretKey: new Uint8Array(31), context }, { voprf })).to.throw().that.satisfies((err: unknown) => isRiskshareError(err, "E_OPRF_KEY"));
+    expect(() => new EntryKeyEvaluator({ secretKey: SECRET_KEY, context: { ...context, keyEpoch: -1 } }, { voprf })).to.throw().that.satisfies((err: unknown) => isRiskshareError(err, "E_BAD_INPUT"));
   });
 });
 
@@ -355,9 +326,8 @@ describe("normalisation properties", () => {
   });
 });
 
-describe("hashing properties", () => {
-  const hasher = Hasher.fromPepper({ epoch: 1, pepper: PEPPER });
-  const hashOf = (type: string, raw: string) => hasher.hashHex(type, normalise(type, raw, CN));
+describe("entry key properties", () => {
+  const hashOf = (type: string, raw: string) => Buffer.from(evaluator.keysOf(type, normalise(type, raw, CN)).entryId).toString("hex");
 
   it("hashes equal identifiers written differently to the same value", () => {
     fc.assert(fc.property(cnMobile.chain((d) => fc.tuple(cnMobileSpelling(d), cnMobileSpelling(d))), ([a, b]) => {
@@ -380,16 +350,17 @@ describe("hashing properties", () => {
     }));
   });
 
-  it("hashes the same string under different types differently", () => {
+  it("keys the same string under different types differently", () => {
     fc.assert(fc.property(fc.constantFrom(...IDENTIFIER_TYPES), fc.constantFrom(...IDENTIFIER_TYPES), fc.string({ minLength: 1 }), (a, b, value) => {
       fc.pre(a !== b);
-      expect(hasher.hashHex(a, value)).not.to.equal(hasher.hashHex(b, value));
+      const id = (type: string) => Buffer.from(evaluator.keysOf(type, value).entryId).toString("hex");
+      expect(id(a)).not.to.equal(id(b));
     }));
   });
 
   it("never returns the raw value: 32 bytes that do not contain it", () => {
     fc.assert(fc.property(fc.constantFrom(...IDENTIFIER_TYPES), fc.string({ minLength: 4, maxLength: 100 }), (type, value) => {
-      const hash = Buffer.from(hasher.hash(type, value));
+      const hash = Buffer.from(evaluator.keysOf(type, value).entryId);
       expect(hash.length).to.equal(32);
       expect(hash.includes(Buffer.from(value, "utf8"))).to.equal(false);
     }));

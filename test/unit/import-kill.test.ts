@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
-import { Hasher } from "../../node/identity/index.ts";
+import type { EntryKeyEvaluator } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { Store, exportEntries, importList, type ImportSummary } from "../../node/store/index.ts";
-import { CSV_HEADER, FIXTURE_CATEGORIES, FIXTURE_PEPPER, generateCsvLines } from "../fixtures/riskList.ts";
+import { CSV_HEADER, FIXTURE_CATEGORIES, fixtureEvaluator, FIXTURE_BINDING, generateCsvLines } from "../fixtures/riskList.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHILD = fileURLToPath(new URL("../fixtures/importChild.ts", import.meta.url));
@@ -18,7 +18,10 @@ const NOW = 1_750_000_000;
 const ROWS = 100_000;
 const BATCH = 500;
 const logger = silentLogger();
-const hasher = Hasher.fromPepper({ epoch: 1, pepper: FIXTURE_PEPPER });
+let evaluator: EntryKeyEvaluator;
+before(async () => {
+  evaluator = await fixtureEvaluator();
+});
 const GENERATE = { rows: ROWS, badEvery: 101, repeatEvery: 17, expiringEvery: 7 } as const;
 
 describe("an import killed with SIGKILL mid-way", function () {
@@ -28,14 +31,14 @@ describe("an import killed with SIGKILL mid-way", function () {
   const stores: Store[] = [];
 
   async function openStore(name: string): Promise<Store> {
-    const store = new Store({ location: join(root, name), categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger });
+    const store = new Store({ location: join(root, name), categories: FIXTURE_CATEGORIES, binding: FIXTURE_BINDING }, { logger });
     await store.open();
     stores.push(store);
     return store;
   }
 
   function runImport(store: Store, path: string): Promise<ImportSummary> {
-    return importList({ path }, { batchSize: BATCH, nowSec: NOW }, { store, hasher, logger });
+    return importList({ path }, { batchSize: BATCH, nowSec: NOW }, { store, evaluator, logger });
   }
 
   async function dump(store: Store): Promise<string> {

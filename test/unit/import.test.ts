@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { expect } from "chai";
 import { isRiskshareError } from "../../node/errors.ts";
-import { Hasher, normalise } from "../../node/identity/index.ts";
+import { normalise, type EntryKeyEvaluator } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import {
   IMPORT_DEFAULTS,
@@ -20,12 +20,15 @@ import {
   type ImportSource,
   type ImportSummary,
 } from "../../node/store/index.ts";
-import { EntryPacker, unpackEntries } from "../../node/store/import/convert.ts";
-import { CSV_HEADER, FIXTURE_CATEGORIES, FIXTURE_PEPPER, fixtureValue, generateCsv } from "../fixtures/riskList.ts";
+import { EntryPacker, packKeys, unpackEntries } from "../../node/store/import/convert.ts";
+import { CSV_HEADER, FIXTURE_CATEGORIES, fixtureEvaluator, FIXTURE_BINDING, fixtureValue, generateCsv } from "../fixtures/riskList.ts";
 
 const NOW = 1_750_000_000;
 const logger = silentLogger();
-const hasher = Hasher.fromPepper({ epoch: 1, pepper: FIXTURE_PEPPER });
+let evaluator: EntryKeyEvaluator;
+before(async () => {
+  evaluator = await fixtureEvaluator();
+});
 
 async function collectText(iterable: AsyncIterable<string>): Promise<string> {
   let text = "";
@@ -77,16 +80,23 @@ describe("import field parsers", () => {
 });
 
 describe("import worker transfer", () => {
-  it("carries every entry field back unchanged, expiry and reference absent or present", () => {
+  it("carries every entry field back unchanged, with the keys the evaluator gives, expiry and reference absent or present", () => {
     const entries = [
-      { type: "phone", hash: new Uint8Array(32).fill(1), categoryId: 1, level: 3, reason: "R01", reportedAtSec: 1_714_521_600, expiresAtSec: undefined, ownRef: undefined },
-      { type: "email", hash: new Uint8Array(32).fill(255), categoryId: 63, level: 5, reason: "R.x:y-z", reportedAtSec: 0, expiresAtSec: 99_999_999_999, ownRef: "号码-😀" },
+      { type: "phone", normalised: "+8613800138000", categoryId: 1, level: 3, reason: "R01", reportedAtSec: 1_714_521_600, expiresAtSec: undefined, ownRef: undefined },
+      { type: "email", normalised: "a@example.com", categoryId: 63, level: 5, reason: "R.x:y-z", reportedAtSec: 0, expiresAtSec: 99_999_999_999, ownRef: "号码-😀" },
     ] as const;
     const packer = new EntryPacker(4);
     for (const entry of entries) packer.add(entry);
-    const back = unpackEntries(structuredClone(packer.take()));
-    expect(back.map((e) => ({ ...e, hash: Buffer.from(e.hash).toString("hex") }))).to.deep.equal(entries.map((e) => ({ ...e, hash: Buffer.from(e.hash).toString("hex") })));
-    expect(unpackEntries(new EntryPacker(4).take())).to.deep.equal([]);
+    const packed = structuredClone(packer.take());
+    packed.keys = packKeys(packed.types, packed.values, (type, value) => evaluator.keysOf(type, value));
+    const back = unpackEntries(packed);
+    const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+    expect(back.map((e) => ({ ...e, entryId: hex(e.entryId), tag: hex(e.tag), metadataKey: hex(e.metadataKey) }))).to.deep.equal(entries.map(({ normalised, ...e }) => {
+      const keys = evaluator.keysOf(e.type, normalised);
+      return { ...e, entryId: hex(keys.entryId), tag: hex(keys.tag), metadataKey: hex(keys.metadataKey) };
+    }));
+    expect(() => unpackEntries(structuredClone(packer.take())), "not keyed yet").to.throw(RangeError);
+    expect(unpackEntries({ ...new EntryPacker(4).take(), keys: new Uint8Array(0) })).to.deep.equal([]);
     expect(() => packer.add(entries[0]), "up to capacity").to.not.throw();
     packer.add(entries[0]);
     expect(() => packer.add(entries[0])).to.throw(RangeError);
@@ -99,7 +109,7 @@ describe("import", () => {
   const opened: Store[] = [];
 
   async function freshStore(): Promise<Store> {
-    const store = new Store({ location: join(root, `store-${created++}`), categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger });
+    const store = new Store({ location: join(root, `store-${created++}`), categories: FIXTURE_CATEGORIES, binding: FIXTURE_BINDING }, { logger });
     await store.open();
     opened.push(store);
     return store;
@@ -112,7 +122,7 @@ describe("import", () => {
   }
 
   function run(store: Store, source: ImportSource, opts: ImportOptions = {}): Promise<ImportSummary> {
-    return importList(source, { nowSec: NOW, ...opts }, { store, hasher, logger });
+    return importList(source, { nowSec: NOW, ...opts }, { store, evaluator, logger });
   }
 
   /** The store's full content (hashes and metadata), for comparing two stores. */
@@ -162,7 +172,7 @@ describe("import", () => {
     const text = JSON.stringify(summary);
     for (const raw of ["110105194912310021", "4111", "alice", "bob", "carol", "E1234567", "erin", "frank"]) expect(text, raw).not.to.contain(raw);
     expect(store.countPerCategory()).to.deep.equal(new Map([[1, 1], [2, 1], [3, 1]]));
-    const [device] = await store.checkMany([{ type: "device_id", hash: hasher.hash("device_id", "dev-1") }], NOW);
+    const [device] = await store.checkMany([{ type: "device_id", entryId: evaluator.keysOf("device_id", "dev-1").entryId }], NOW);
     expect(device).to.deep.include({ hit: true });
     if (device!.hit) expect(device!.entry).to.deep.include({ level: 1, reason: "R09", ownRef: "ticket, 42", reportedAtSec: 1714521600, addedAtSec: NOW });
   });
@@ -226,7 +236,7 @@ describe("import", () => {
     const content = "\ufeffREF,Type,Value,Category,Level,Reason,Reported_At,Expires_At\r\n\"a,\"\"b\"\"\",phone,138 0013 8000,fraud_confirmed,3,R01,2024-05-01,\r\n\r\nx,email,\"a@example.com\",fraud_confirmed,2,R01,2024-05-01,2099-01-01\r\n";
     const summary = await run(store, { path: await file("crlf.csv", content) });
     expect(summary).to.deep.include({ imported: 2, rejected: 0 });
-    const answer = await store.checkOne({ type: "phone", hash: hasher.hash("phone", "+8613800138000") }, NOW);
+    const answer = await store.checkOne({ type: "phone", entryId: evaluator.keysOf("phone", "+8613800138000").entryId }, NOW);
     if (!answer.hit) expect.fail("expected a hit");
     expect(answer.entry.ownRef).to.equal('a,"b"');
   });
@@ -368,7 +378,7 @@ describe("import", () => {
     const rejectedLines = new Set(summary.errors.map((e) => e.line));
     for (const [i, cell] of cells.entries()) {
       const parsed = parseTimestampSec(cell);
-      const answer = await store.checkOne({ type: "phone", hash: hasher.hash("phone", normalise("phone", fixtureValue("phone", i), { defaultRegion: "CN" })) }, NOW);
+      const answer = await store.checkOne({ type: "phone", entryId: evaluator.keysOf("phone", normalise("phone", fixtureValue("phone", i), { defaultRegion: "CN" })).entryId }, NOW);
       if (parsed.ok && parsed.value <= NOW) expect(answer.hit && answer.entry.reportedAtSec, `cell ${JSON.stringify(cell)}`).to.equal(parsed.value);
       else expect(rejectedLines.has(i + 2), `cell ${JSON.stringify(cell)} is refused`).to.equal(true);
     }
@@ -411,7 +421,7 @@ describe("import", () => {
       const target = await freshStore();
       const summary = await run(target, { path: await file("dups.csv", content) }, { batchSize });
       expect(summary, `batch size ${batchSize}`).to.deep.include({ imported: 2, unchanged: 2, updated: 1, rejected: 0 });
-      const answer = await target.checkOne({ type: "phone", hash: hasher.hash("phone", "+8613800138000") }, NOW);
+      const answer = await target.checkOne({ type: "phone", entryId: evaluator.keysOf("phone", "+8613800138000").entryId }, NOW);
       expect(answer.hit && answer.entry.level, `batch size ${batchSize}`).to.equal(5);
     }
   });
@@ -469,7 +479,7 @@ describe("import", () => {
     await run(store, { path: await file("spell.csv", generateCsv({ rows: 12 })) });
     const lookups = ["phone", "national_id", "bank_card", "email", "device_id", "ip"].map((type) => {
       const raw = fixtureValue(type, ["phone", "national_id", "bank_card", "email", "device_id", "ip"].indexOf(type));
-      return { type, hash: hasher.hash(type, normalise(type, raw.toUpperCase().replaceAll(" ", "-"), { defaultRegion: "CN" })) };
+      return { type, entryId: evaluator.keysOf(type, normalise(type, raw.toUpperCase().replaceAll(" ", "-"), { defaultRegion: "CN" })).entryId };
     });
     const answers = await store.checkMany(lookups, NOW);
     expect(answers.map((a, i) => `${lookups[i]!.type}:${a.hit}`)).to.deep.equal(lookups.map((l) => `${l.type}:${l.type !== "device_id"}`));

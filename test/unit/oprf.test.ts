@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { ristretto255_oprf } from "@noble/curves/ed25519.js";
 import { isRiskshareError } from "../../node/errors.ts";
 import {
-  ENTRY_KEY_LABELS,
+  ENTRY_KEYS_LABEL,
   createVoprf,
   entryKeyInfo,
   entryTag,
@@ -388,26 +388,29 @@ describe("OPRF (RFC 9497 VOPRF, ristretto255-SHA512)", function () {
     });
   });
 
-  describe("per-entry keys (HKDF-SHA256)", () => {
+  describe("per-entry keys (one HKDF-SHA256 expansion)", () => {
     const output = Uint8Array.from({ length: 64 }, (_, i) => i);
     const context: EntryKeyContext = { chainId: 31337n, providerAddress: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", keyEpoch: 1 };
 
-    it("are pinned: info layout and the three keys of a fixed output", () => {
-      expect(toHex(entryKeyInfo("tag", context))).to.equal(`${toHex(utf8("riskshare/tag/v1"))}00` + "0000000000007a69" + "f39fd6e51aad88f6f4ce6ab8827279cfffb92266" + "00000001");
+    it("are pinned: info layout and the four keys of a fixed output", () => {
+      expect(toHex(entryKeyInfo(context))).to.equal(`${toHex(utf8("riskshare/entry-keys/v1"))}00` + "0000000000007a69" + "f39fd6e51aad88f6f4ce6ab8827279cfffb92266" + "00000001");
       const keys = expandEntryKeys(output, context);
-      expect(toHex(keys.tag)).to.equal("4bee9023750c9759");
-      expect(toHex(keys.metadataKey)).to.equal("87347354eae2e6b3e4800869067e586a4904c0f966f2a4aa23182c907bdd8912");
-      expect(toHex(keys.feedbackKey)).to.equal("fa67288f8bb99a617b2f1c3571dbd5c5ae7738740d462412f597628d81c10b50");
-      expect(toHex(entryTag(output, context))).to.equal("4bee9023750c9759");
-      // the same, from node:crypto directly with a hand-built info
-      const info = Buffer.concat([Buffer.from(`${ENTRY_KEY_LABELS.metadata}\0`), Buffer.from("0000000000007a69f39fd6e51aad88f6f4ce6ab8827279cfffb9226600000001", "hex")]);
-      expect(toHex(new Uint8Array(hkdfSync("sha256", output, new Uint8Array(0), info, 32)))).to.equal(toHex(keys.metadataKey));
+      expect(toHex(keys.tag)).to.equal("5c6be45af1726386");
+      expect(toHex(keys.metadataKey)).to.equal("092dad01a20b3602e1c8e6cc1a8d31d0804f1ae25925eef0d6ed2c605617f6e0");
+      expect(toHex(keys.feedbackKey)).to.equal("231bc3fc69c05b58aa6598d7b46ab90f734b741ab8645df20fe7ac1cee5bb34f");
+      expect(toHex(keys.entryId)).to.equal("e8f2d42d6106bd0ac3bc5a1ccd57448fdaca6a1136cf2bed13d7863eaba0abfd");
+      expect(toHex(entryTag(output, context))).to.equal("5c6be45af1726386");
+      // the same, from node:crypto directly with a hand-built info: tag || metadataKey || feedbackKey || entryId
+      const info = Buffer.concat([Buffer.from(`${ENTRY_KEYS_LABEL}\0`), Buffer.from("0000000000007a69f39fd6e51aad88f6f4ce6ab8827279cfffb9226600000001", "hex")]);
+      const okm = new Uint8Array(hkdfSync("sha256", output, new Uint8Array(0), info, 104));
+      expect(toHex(okm)).to.equal(toHex(keys.tag) + toHex(keys.metadataKey) + toHex(keys.feedbackKey) + toHex(keys.entryId));
     });
 
     it("are separated by purpose, chain, provider and epoch (the address's case does not matter)", () => {
       const base = expandEntryKeys(output, context);
       expect(toHex(base.metadataKey.subarray(0, 8))).to.not.equal(toHex(base.tag));
       expect(toHex(base.metadataKey)).to.not.equal(toHex(base.feedbackKey));
+      expect(toHex(base.entryId)).to.not.equal(toHex(base.metadataKey));
       const variants: EntryKeyContext[] = [
         { ...context, chainId: 1n },
         { ...context, providerAddress: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" },

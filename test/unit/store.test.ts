@@ -3,15 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { Level } from "level";
 import { isRiskshareError } from "../../node/errors.ts";
-import { Hasher, normalise } from "../../node/identity/index.ts";
+import { normalise } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import {
   Bucket,
   SCHEMA_VERSION,
   Store,
-  contributionRoot,
+  buildTagFilter,
   decodeEntryValue,
   encodeEntryKey,
   encodeEntryValue,
@@ -22,20 +23,26 @@ import {
   type EntryKey,
   type RiskLevel,
 } from "../../node/store/index.ts";
-import { FIXTURE_CATEGORIES, FIXTURE_PEPPER } from "../fixtures/riskList.ts";
+import { FIXTURE_BINDING, FIXTURE_CATEGORIES, fixtureEvaluator } from "../fixtures/riskList.ts";
 
 const NOW = 1_750_000_000; // 2025-06-15, unix seconds
 const DAY = 86_400;
-const hasher = Hasher.fromPepper({ epoch: 1, pepper: FIXTURE_PEPPER });
+const evaluator = await fixtureEvaluator();
+
+/** The fixture provider's keys of a raw identifier. */
+function keysOf(type: string, raw: string): { entryId: Uint8Array; tag: Uint8Array; metadataKey: Uint8Array } {
+  const { entryId, tag, metadataKey } = evaluator.keysOf(type, normalise(type, raw, { defaultRegion: "CN" }));
+  return { entryId, tag, metadataKey };
+}
 
 /** The entry key of a raw identifier. */
 function key(type: string, raw: string): EntryKey {
-  return { type, hash: hasher.hash(type, normalise(type, raw, { defaultRegion: "CN" })) };
+  return { type, entryId: keysOf(type, raw).entryId };
 }
 
 /** An entry with sensible defaults. */
 function entry(type: string, raw: string, fields: Partial<EntryInput> = {}): EntryInput {
-  return { ...key(type, raw), categoryId: 1, level: 3, reason: "R01", reportedAtSec: NOW - DAY, ...fields };
+  return { type, ...keysOf(type, raw), categoryId: 1, level: 3, reason: "R01", reportedAtSec: NOW - DAY, ...fields };
 }
 
 /** Captures a thrown RiskshareError (or fails). */
@@ -62,7 +69,7 @@ describe("store", () => {
 
   /** A fresh open store in its own directory (closed in afterEach). */
   async function freshStore(name = `store-${created++}`, clock?: () => number): Promise<Store> {
-    const store = new Store({ location: join(root, name), categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger: silentLogger(), clock });
+    const store = new Store({ location: join(root, name), categories: FIXTURE_CATEGORIES, binding: FIXTURE_BINDING }, { logger: silentLogger(), clock });
     await store.open();
     opened.push(store);
     return store;
@@ -111,7 +118,7 @@ describe("store", () => {
       const types = ["phone", "email", "device_id"];
       const drawn = fc.sample(fc.record({ n: fc.nat(60), type: fc.nat(2), categoryId: fc.integer({ min: 1, max: 3 }), level: fc.integer({ min: 1, max: 5 }) }), { seed: 7, numRuns: 400 });
       const entries: EntryInput[] = drawn.map((d) => ({
-        type: types[d.type]!, hash: hashOf(d.n), categoryId: d.categoryId, level: d.level as RiskLevel, reason: "R01", reportedAtSec: NOW - DAY,
+        type: types[d.type]!, entryId: hashOf(d.n), tag: hashOf(d.n).subarray(24), metadataKey: hashOf(d.n), categoryId: d.categoryId, level: d.level as RiskLevel, reason: "R01", reportedAtSec: NOW - DAY,
       }));
       const batched = await freshStore();
       const single = await freshStore();
@@ -137,20 +144,20 @@ describe("store", () => {
       };
       const types = ["phone", "email", "device_id"];
       const drawn = fc.sample(fc.record({ n: fc.nat(300), type: fc.nat(2), categoryId: fc.integer({ min: 1, max: 3 }) }), { seed: 11, numRuns: 1200 });
-      const entries: EntryInput[] = drawn.map((d) => ({ type: types[d.type]!, hash: hashOf(d.n), categoryId: d.categoryId, level: 3, reason: "R01", reportedAtSec: NOW - DAY }));
+      const entries: EntryInput[] = drawn.map((d) => ({ type: types[d.type]!, entryId: hashOf(d.n), tag: hashOf(d.n).subarray(24), metadataKey: hashOf(d.n), categoryId: d.categoryId, level: 3, reason: "R01", reportedAtSec: NOW - DAY }));
       const filtered = await freshStore();
       const plain = await freshStore();
       for (const store of [filtered, plain]) await store.upsert(entries.slice(0, 100), { nowSec: NOW });
-      await plain.remove({ type: entries[0]!.type, hash: entries[0]!.hash }, { reason: "test", nowSec: NOW });
-      await filtered.remove({ type: entries[0]!.type, hash: entries[0]!.hash }, { reason: "test", nowSec: NOW });
+      await plain.remove({ type: entries[0]!.type, entryId: entries[0]!.entryId }, { reason: "test", nowSec: NOW });
+      await filtered.remove({ type: entries[0]!.type, entryId: entries[0]!.entryId }, { reason: "test", nowSec: NOW });
       const tracking = await filtered.trackPresence(1000);
-      const stored = new Set((await collect(plain.entries())).map((e) => `${e.type}/${Buffer.from(e.hash).toString("hex")}`));
+      const stored = new Set((await collect(plain.entries())).map((e) => `${e.type}/${Buffer.from(e.entryId).toString("hex")}`));
       let neverStoredBefore = 0;
       for (let at = 100; at < entries.length; at += 250) {
         const call = entries.slice(at, at + 250);
         const seen = new Set<string>();
         for (const e of call) {
-          const id = `${e.type}/${Buffer.from(e.hash).toString("hex")}`;
+          const id = `${e.type}/${Buffer.from(e.entryId).toString("hex")}`;
           if (!stored.has(id)) neverStoredBefore++;
           seen.add(id);
         }
@@ -189,7 +196,8 @@ describe("store", () => {
         [{ expiresAtSec: NOW }, "expiresAtSec", "expired"],
         [{ ownRef: "x".repeat(129) }, "ownRef", "too_long"],
         [{ ownRef: "tab\there" }, "ownRef", "characters"],
-        [{ hash: new Uint8Array(31) }, "hash", "bad_hash"],
+        [{ entryId: new Uint8Array(31) }, "entryId", "bad_key"],
+        [{ tag: new Uint8Array(7) }, "tag", "bad_key"],
       ];
       for (const [fields, field, reason] of cases) {
         const err = await rejection(store.upsert([entry("email", "ok@example.com"), entry("phone", "13800138000", fields)], { nowSec: NOW }));
@@ -203,7 +211,7 @@ describe("store", () => {
   });
 
   describe("remove (delist)", () => {
-    it("removes the entry, updates counts and records type, hash, category and reason in the audit trail", async () => {
+    it("removes the entry, updates counts and records type, tag, category and reason in the audit trail", async () => {
       const store = await freshStore();
       await store.upsert([entry("phone", "13800138000", { categoryId: 2 }), entry("email", "a@example.com")], { nowSec: NOW });
       const removed = await store.remove(key("phone", "13800138000"), { reason: "appeal_upheld", nowSec: NOW + 10 });
@@ -214,7 +222,7 @@ describe("store", () => {
       expect(trail).to.have.length(1);
       expect(trail[0]).to.deep.include({
         action: "delist", atSec: NOW + 10, type: "phone", categoryId: 2, reason: "appeal_upheld",
-        hash: Buffer.from(key("phone", "13800138000").hash).toString("hex"),
+        tag: Buffer.from(keysOf("phone", "13800138000").tag).toString("hex"),
       });
     });
 
@@ -233,7 +241,7 @@ describe("store", () => {
       const location = join(root, "audit-restart");
       const clock = () => NOW * 1000; // same millisecond every time
       for (let round = 0; round < 2; round++) {
-        const store = new Store({ location, categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger: silentLogger(), clock });
+        const store = new Store({ location, categories: FIXTURE_CATEGORIES, binding: FIXTURE_BINDING }, { logger: silentLogger(), clock });
         await store.open();
         await store.upsert([entry("phone", "13800138000"), entry("phone", "13900139000")], { nowSec: NOW });
         await store.remove(key("phone", "13800138000"), { reason: `round${round}` });
@@ -260,8 +268,8 @@ describe("store", () => {
       expect(answers[1]).to.deep.equal({
         hit: true,
         entry: {
-          ...key("phone", "13800138000"), categoryId: 1, level: 4, reason: "R07", reportedAtSec: NOW - DAY,
-          expiresAtSec: NOW + DAY, ownRef: "case-1", addedAtSec: NOW,
+          type: "phone", ...keysOf("phone", "13800138000"), categoryId: 1, level: 4, reason: "R07", reportedAtSec: NOW - DAY,
+          expiresAtSec: NOW + DAY, ownRef: "case-1", addedAtSec: NOW, version: 1,
         },
       });
       expect(await store.checkMany([], NOW)).to.deep.equal([]);
@@ -271,7 +279,7 @@ describe("store", () => {
       const store = await freshStore();
       const phone = key("phone", "13800138000");
       await store.upsert([{ ...entry("phone", "13800138000"), ...phone }], { nowSec: NOW });
-      expect((await store.checkOne({ type: "account", hash: phone.hash }, NOW)).hit).to.equal(false);
+      expect((await store.checkOne({ type: "account", entryId: phone.entryId }, NOW)).hit).to.equal(false);
     });
   });
 
@@ -317,7 +325,7 @@ describe("store", () => {
 
     it("sweeps in chunks when many entries expire", async () => {
       const location = join(root, "sweep-chunks");
-      const store = new Store({ location, categories: FIXTURE_CATEGORIES, pepperEpoch: 1, sweepBatchSize: 7 }, { logger: silentLogger() });
+      const store = new Store({ location, categories: FIXTURE_CATEGORIES, binding: FIXTURE_BINDING, sweepBatchSize: 7 }, { logger: silentLogger() });
       await store.open();
       opened.push(store);
       const entries = Array.from({ length: 30 }, (_, i) => entry("device_id", `dev-${i}`, { expiresAtSec: NOW + 10 + (i % 3), categoryId: 1 + (i % 3) }));
@@ -390,8 +398,10 @@ describe("store", () => {
             const snapA = await a.snapshot(1, at);
             expect(await b.snapshot(1, at), `at ${at}`).to.deep.equal(snapA);
             const live = items.filter((e) => e.categoryId === 1 && (!e.expiring || NOW + 50 > at)).map(toEntry);
-            const expected = contributionRoot(1, live.map((e) => encodeEntryKey(e.type === "phone" ? 1 : 4, e.hash)));
-            expect(snapA, `pure digest at ${at}`).to.deep.include(expected);
+            const tags = new Uint8Array(live.length * 8);
+            live.forEach((e, i) => tags.set(e.tag, i * 8));
+            const expected = buildTagFilter(tags);
+            expect(snapA, `pure filter at ${at}`).to.deep.include({ liveCount: expected.count, filterHash: `0x${Buffer.from(keccak_256(expected.bytes)).toString("hex")}`, keyEpoch: 1 });
           }
           await a.close();
           await b.close();
@@ -407,26 +417,26 @@ describe("store", () => {
       const two = await store.snapshot(1, NOW);
       const one = await store.snapshot(1, NOW + 10);
       expect([two.liveCount, one.liveCount]).to.deep.equal([2, 1]);
-      expect(new Set([empty.root, two.root, one.root]).size).to.equal(3);
+      expect(new Set([empty.filterHash, two.filterHash, one.filterHash]).size).to.equal(3);
       await store.sweep(NOW + 10);
       expect(await store.snapshot(1, NOW + 10)).to.deep.equal(one);
-      expect(one.root).to.match(/^0x[0-9a-f]{64}$/);
+      expect(one.filterHash).to.match(/^0x[0-9a-f]{64}$/);
     });
 
     it("is published per category through the publisher", async () => {
       const store = await freshStore();
       await store.upsert([entry("phone", "13800138000"), entry("email", "a@example.com", { categoryId: 2 })], { nowSec: NOW });
-      const sent: Array<[number, number, string]> = [];
-      const publisher = { publish: async (categoryId: number, liveCount: number, root: string) => (sent.push([categoryId, liveCount, root]), `0xtx${categoryId}`) };
+      const sent: Array<[number, number, number, string]> = [];
+      const publisher = { publish: async (categoryId: number, keyEpoch: number, liveCount: number, filterHash: string) => (sent.push([categoryId, keyEpoch, liveCount, filterHash]), `0xtx${categoryId}`) };
       const published = await publishSnapshots(store, publisher, [1, 2, 3], NOW);
-      expect(sent.map(([c, n]) => [c, n])).to.deep.equal([[1, 1], [2, 1], [3, 0]]);
+      expect(sent.map(([c, e, n]) => [c, e, n])).to.deep.equal([[1, 1, 1], [2, 1, 1], [3, 1, 0]]);
       expect(published.map((p) => p.txHash)).to.deep.equal(["0xtx1", "0xtx2", "0xtx3"]);
-      expect(published[0]!.root).to.equal((await store.snapshot(1, NOW)).root);
+      expect(published[0]!.filterHash).to.equal((await store.snapshot(1, NOW)).filterHash);
     });
   });
 
   describe("export", () => {
-    it("writes hashes and metadata, never the raw identifiers, as CSV or JSON Lines", async () => {
+    it("writes tags and metadata, never the raw identifiers, entry ids or metadata keys, as CSV or JSON Lines", async () => {
       const store = await freshStore();
       await store.upsert([
         entry("phone", "13800138000", { ownRef: 'case "7", part 2', expiresAtSec: NOW + DAY }),
@@ -435,17 +445,19 @@ describe("store", () => {
       ], { nowSec: NOW });
       const csv = (await collect(exportEntries(store, { format: "csv", nowSec: NOW + 10 }))).join("");
       const lines = csv.trimEnd().split("\n");
-      expect(lines[0]).to.equal("type,hash,category,level,reason,reported_at,expires_at,ref,added_at");
+      expect(lines[0]).to.equal("type,tag,category,level,reason,reported_at,expires_at,ref,added_at,version");
       expect(lines).to.have.length(3); // the expired device is left out
-      const phoneHash = Buffer.from(key("phone", "13800138000").hash).toString("hex");
-      expect(lines).to.include(`phone,${phoneHash},fraud_confirmed,3,R01,${NOW - DAY},${NOW + DAY},"case ""7"", part 2",${NOW}`);
+      const phone = keysOf("phone", "13800138000");
+      const phoneTag = Buffer.from(phone.tag).toString("hex");
+      expect(lines).to.include(`phone,${phoneTag},fraud_confirmed,3,R01,${NOW - DAY},${NOW + DAY},"case ""7"", part 2",${NOW},1`);
       for (const raw of ["13800138000", "+8613800138000", "alice@example.com", "dev-gone"]) expect(csv).not.to.contain(raw);
+      for (const secret of [phone.entryId, phone.metadataKey]) expect(csv).not.to.contain(Buffer.from(secret).toString("hex"));
 
       const jsonl = (await collect(exportEntries(store, { format: "jsonl", includeExpired: true, categoryId: 2, nowSec: NOW + 10 }))).join("");
       const rows = jsonl.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(rows).to.deep.equal([{
-        type: "email", hash: Buffer.from(key("email", "alice@example.com").hash).toString("hex"), category: "fraud_suspected", level: 3,
-        reason: "R01", reported_at: NOW - DAY, expires_at: null, ref: null, added_at: NOW,
+        type: "email", tag: Buffer.from(keysOf("email", "alice@example.com").tag).toString("hex"), category: "fraud_suspected", level: 3,
+        reason: "R01", reported_at: NOW - DAY, expires_at: null, ref: null, added_at: NOW, version: 1,
       }]);
     });
   });
@@ -472,22 +484,39 @@ describe("store", () => {
       expect((await rejection(new Store({ location, categories: FIXTURE_CATEGORIES }, { logger: silentLogger() }).open())).code).to.equal("E_STORE_SCHEMA");
     });
 
-    it("refuses another pepper epoch than the one its hashes were made under", async () => {
+    it("refuses another key epoch, provider or chain than the one its entry keys were made under", async () => {
       const location = join(root, "epoch");
-      const store = new Store({ location, categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger: silentLogger() });
+      const store = new Store({ location, categories: FIXTURE_CATEGORIES, binding: FIXTURE_BINDING }, { logger: silentLogger() });
       await store.open();
       await store.close();
-      const err = await rejection(new Store({ location, categories: FIXTURE_CATEGORIES, pepperEpoch: 2 }, { logger: silentLogger() }).open());
-      expect(err.code).to.equal("E_STORE_EPOCH");
-      expect(err.meta).to.deep.equal({ stored: 1, requested: 2 });
+      const same = new Store({ location, categories: FIXTURE_CATEGORIES, binding: { ...FIXTURE_BINDING, providerAddress: FIXTURE_BINDING.providerAddress.toLowerCase() } }, { logger: silentLogger() });
+      await same.open();
+      await same.close();
+      for (const other of [{ keyEpoch: 2 }, { providerAddress: `0x${"1".repeat(40)}` }, { chainId: 1n }]) {
+        const err = await rejection(new Store({ location, categories: FIXTURE_CATEGORIES, binding: { ...FIXTURE_BINDING, ...other } }, { logger: silentLogger() }).open());
+        expect(err.code, JSON.stringify(Object.keys(other))).to.equal("E_STORE_EPOCH");
+      }
     });
 
-    it("refuses writes until a pepper epoch is bound", async () => {
+    it("refuses a pepper-era store with E_STORE_FORMAT and tells the user to re-import", async () => {
+      for (const [name, meta] of [["pepper-v1", { schemaVersion: 1, pepperEpoch: 1 }], ["pepper-epoch-only", { schemaVersion: SCHEMA_VERSION, pepperEpoch: 3 }]] as const) {
+        const location = join(root, name);
+        const raw = new Level<string, unknown>(location, { valueEncoding: "json" });
+        const metaLevel = raw.sublevel<string, unknown>(Bucket.meta, { valueEncoding: "json" });
+        for (const [k, v] of Object.entries(meta)) await metaLevel.put(k, v);
+        await raw.close();
+        const err = await rejection(new Store({ location, categories: FIXTURE_CATEGORIES, binding: FIXTURE_BINDING }, { logger: silentLogger() }).open());
+        expect(err.code, name).to.equal("E_STORE_FORMAT");
+        expect(err.message, name).to.equal("this store holds pepper hashes from an older riskshare; move it aside and re-import your lists (riskshare list import)");
+      }
+    });
+
+    it("refuses writes until a key binding is recorded", async () => {
       const store = new Store({ location: join(root, "no-epoch"), categories: FIXTURE_CATEGORIES }, { logger: silentLogger() });
       await store.open();
       opened.push(store);
       expect((await rejection(store.upsert([entry("phone", "13800138000")], { nowSec: NOW }))).code).to.equal("E_STORE_EPOCH");
-      await store.bindPepperEpoch(1);
+      await store.bindKeys(FIXTURE_BINDING);
       expect((await store.upsert([entry("phone", "13800138000")], { nowSec: NOW })).added).to.equal(1);
     });
 
@@ -512,7 +541,7 @@ describe("store", () => {
 
     it("keeps counts across reopening", async () => {
       const location = join(root, "reopen");
-      const store = new Store({ location, categories: FIXTURE_CATEGORIES, pepperEpoch: 1 }, { logger: silentLogger() });
+      const store = new Store({ location, categories: FIXTURE_CATEGORIES, binding: FIXTURE_BINDING }, { logger: silentLogger() });
       await store.open();
       await store.upsert([entry("phone", "13800138000"), entry("email", "a@example.com", { categoryId: 3 })], { nowSec: NOW });
       await store.close();
@@ -520,17 +549,19 @@ describe("store", () => {
       await again.open();
       opened.push(again);
       expect(again.countPerCategory()).to.deep.equal(new Map([[1, 1], [3, 1]]));
-      expect(again.pepperEpoch).to.equal(1);
-      expect(await again.stats(NOW)).to.deep.include({ schemaVersion: SCHEMA_VERSION, pepperEpoch: 1, entries: 2, expiredAwaitingSweep: 0 });
+      expect(again.binding).to.deep.equal({ ...FIXTURE_BINDING, providerAddress: FIXTURE_BINDING.providerAddress.toLowerCase() });
+      expect(await again.stats(NOW)).to.deep.include({ schemaVersion: SCHEMA_VERSION, entries: 2, expiredAwaitingSweep: 0 });
+      expect((await again.stats(NOW)).binding?.keyEpoch).to.equal(1);
     });
   });
 });
 
 describe("entry value encoding", () => {
+  const keys = { tag: new Uint8Array(8).fill(0xab), metadataKey: Uint8Array.from({ length: 32 }, (_, i) => i) };
   const cases = [
-    { categoryId: 1, level: 1 as RiskLevel, reason: "R", reportedAtSec: 0, addedAtSec: 0, expiresAtSec: undefined, ownRef: undefined },
-    { categoryId: 63, level: 5 as RiskLevel, reason: "x".repeat(32), reportedAtSec: 2 ** 48 - 1, addedAtSec: NOW, expiresAtSec: 2 ** 48 - 1, ownRef: "案件-7 ✓ 🚀".repeat(10) },
-    { categoryId: 7, level: 3 as RiskLevel, reason: "chargeback", reportedAtSec: NOW, addedAtSec: NOW, expiresAtSec: NOW + 1, ownRef: "c" },
+    { ...keys, version: 1, categoryId: 1, level: 1 as RiskLevel, reason: "R", reportedAtSec: 0, addedAtSec: 0, expiresAtSec: undefined, ownRef: undefined },
+    { ...keys, version: 2 ** 32 - 1, categoryId: 63, level: 5 as RiskLevel, reason: "x".repeat(32), reportedAtSec: 2 ** 48 - 1, addedAtSec: NOW, expiresAtSec: 2 ** 48 - 1, ownRef: "案件-7 ✓ 🚀".repeat(10) },
+    { ...keys, version: 7, categoryId: 7, level: 3 as RiskLevel, reason: "chargeback", reportedAtSec: NOW, addedAtSec: NOW, expiresAtSec: NOW + 1, ownRef: "c" },
   ];
   for (const fields of cases) {
     it(`round-trips category ${fields.categoryId}, ${fields.expiresAtSec === undefined ? "no expiry" : "expiry"}, ${fields.ownRef === undefined ? "no ref" : "a ref"}`, () => {
@@ -545,7 +576,7 @@ describe("entry value encoding", () => {
 
   it("refuses a value format it does not know", () => {
     const value = encodeEntryValue(cases[0]!);
-    value[0] = 2;
-    expect(() => decodeEntryValue(value)).to.throw(/format 2/);
+    value[0] = 1; // the pepper era's format
+    expect(() => decodeEntryValue(value)).to.throw(/format 1/);
   });
 });

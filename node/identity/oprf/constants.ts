@@ -39,20 +39,18 @@ export const OPRF_INPUT_VERSION = 0x01;
 export const OPRF_INPUT_MAX_IDENTIFIER_BYTES = 2048;
 
 /**
- * HKDF-SHA256 `info` labels of the per-entry keys expanded from an OPRF output, one per purpose.
- * Each label is followed in `info` by the chain id, provider address and key epoch (expand.ts).
- * A new purpose takes a new label; a retired label is never reused.
+ * HKDF-SHA256 `info` label of the per-entry keys expanded from an OPRF output: one expansion gives
+ * all of them (expand.ts), since node:crypto's hkdfSync costs ~12 µs a call whatever its length and
+ * an import derives keys for millions of rows. The label is followed in `info` by the chain id,
+ * provider address and key epoch. A new layout takes a new label; a retired label is never reused.
+ * Retired: "riskshare/tag/v1", "riskshare/metadata-key/v1", "riskshare/feedback-mac-key/v1"
+ * (one expansion per key, before protocol v2 shipped).
  */
-export const ENTRY_KEY_LABELS = {
-  /** The short tag stored in the provider's filter and index. */
-  tag: "riskshare/tag/v1",
-  /** The key that encrypts the entry's metadata. */
-  metadata: "riskshare/metadata-key/v1",
-  /** The key of the MAC on feedback about the entry (later work). */
-  feedback: "riskshare/feedback-mac-key/v1",
-} as const;
+export const ENTRY_KEYS_LABEL = "riskshare/entry-keys/v1";
 
 /** Lengths of the per-entry keys, in bytes. */
 export const ENTRY_TAG_BYTES = 8;
 export const ENTRY_METADATA_KEY_BYTES = 32;
 export const ENTRY_FEEDBACK_KEY_BYTES = 32;
+/** Bytes of the provider's private store key of an entry (never sent; see expand.ts). */
+export const ENTRY_ID_BYTES = 32;

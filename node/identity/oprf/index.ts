@@ -10,6 +10,7 @@
  *   // provider, at import: its own outputs, no blinding
  *   const [output] = voprf.evaluateBatch(secretKey, [oprfInput("phone", "+8613800138000")]);
  *   const { tag, metadataKey } = expandEntryKeys(output!, { chainId, providerAddress, keyEpoch });
+ *   // or, for many identifiers: const evaluator = await EntryKeyEvaluator.create({ secretKey, context }); evaluator.keysOf("phone", normalised)
  *   // querier → provider → querier
  *   const input = oprfInput("phone", "+8613800138000");
  *   const { blind, blindedElement } = voprf.blind(input);
@@ -23,7 +24,8 @@
  */
 export {
   ENTRY_FEEDBACK_KEY_BYTES,
-  ENTRY_KEY_LABELS,
+  ENTRY_ID_BYTES,
+  ENTRY_KEYS_LABEL,
   ENTRY_METADATA_KEY_BYTES,
   ENTRY_TAG_BYTES,
   OPRF_CONTEXT_STRING,
@@ -39,7 +41,19 @@ export {
   OPRF_SEED_BYTES,
   OPRF_SUITE_ID,
 } from "./constants.ts";
-export { entryKeyInfo, entryTag, expandEntryKey, expandEntryKeys, type EntryKeyContext, type EntryKeyPurpose, type EntryKeys } from "./expand.ts";
+export {
+  ENTRY_KEYS_BYTES,
+  ENTRY_KEYS_LAYOUT,
+  assertEntryKeyContext,
+  entryKeyInfo,
+  entryTag,
+  expandEntryKeyBytes,
+  expandEntryKeys,
+  splitEntryKeys,
+  type EntryKeyContext,
+  type EntryKeys,
+} from "./expand.ts";
+export { EntryKeyEvaluator, type EntryKeyEvaluatorModules, type EntryKeySecret } from "./evaluator.ts";
 export { DEFAULT_VOPRF_OPTIONS, createVoprf, readySodium, type VoprfOptions } from "./factory.ts";
 export { oprfInput } from "./input.ts";
 export { NobleVoprf } from "./noble.ts";

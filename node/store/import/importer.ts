@@ -7,17 +7,18 @@
  * content, same options → same import id) and ends in the state a clean run would have produced.
  * Without a checkpoint the rerun is still correct: rows already stored count as unchanged.
  *
- * Reading and converting the next batches overlap the LevelDB write of the previous one; on a
- * large file, reading and converting (parsing, normalising, hashing) run in a worker thread
- * (pipeline.ts), and this thread only writes.
+ * Reading, converting and keying the next batches overlap the LevelDB write of the previous one; on
+ * a large file, reading and converting (parsing, normalising) run in one worker thread (pipeline.ts),
+ * the OPRF evaluation that gives each entry its keys in others (keys.ts), and this thread only writes.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { availableParallelism } from "node:os";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { RiskshareError, assertArgument } from "../../errors.ts";
-import { DEFAULT_NORMALISE_OPTIONS, defaultIdentifierRegistry, type Hasher } from "../../identity/index.ts";
+import { DEFAULT_NORMALISE_OPTIONS, defaultIdentifierRegistry, type EntryKeyEvaluator } from "../../identity/index.ts";
 import type { Logger } from "../../logger.ts";
 import { categoryUnknown } from "../errors.ts";
 import { IMPORT_DEFAULTS, type ImportFormat, type ImportOptions, type ImportProgress } from "../options.ts";
@@ -25,6 +26,7 @@ import type { ImportCheckpoint, ImportCounts, ImportRowError } from "../records.
 import type { Store, UpsertResult } from "../store.ts";
 import { convertedBatches, type BatchingOptions, type PackedBatch } from "./batches.ts";
 import { unpackEntries } from "./convert.ts";
+import { keyedBatches } from "./keys.ts";
 import { workerBatches } from "./pipeline.ts";
 import type { RowContext } from "./rows.ts";
 import { readCsv, readJsonLines, type ImportColumn, type ReaderOptions } from "./sources.ts";
@@ -38,8 +40,8 @@ export type ImportSource =
 export interface ImportModules {
   /** An open store. */
   readonly store: Store;
-  /** Hasher of the store's pepper epoch. */
-  readonly hasher: Hasher;
+  /** The provider's entry key evaluator (its OPRF secret key of the store's key epoch). */
+  readonly evaluator: EntryKeyEvaluator;
   readonly logger: Logger;
 }
 
@@ -57,7 +59,7 @@ export interface ImportSummary extends ImportCounts {
   readonly elapsedMs: number;
   /** Rows per second of this run. */
   readonly rowsPerSec: number;
-  /** Worker threads that converted rows (0: all in this thread). */
+  /** Worker threads that evaluated the rows' keys (0: all in this thread; else one more read the rows). */
   readonly workerThreads: number;
 }
 
@@ -68,14 +70,14 @@ export function formatFromName(name: string): ImportFormat {
 
 /** Imports one list into the store; see the module comment for the guarantees. */
 export async function importList(source: ImportSource, opts: ImportOptions, modules: ImportModules): Promise<ImportSummary> {
-  const { store, hasher } = modules;
+  const { store, evaluator } = modules;
   const logger = modules.logger.child({ module: "import" });
   const started = performance.now();
   const batchSize = opts.batchSize ?? IMPORT_DEFAULTS.batchSize;
   const maxErrorsListed = opts.maxErrorsListed ?? IMPORT_DEFAULTS.maxErrorsListed;
   assertArgument(Number.isInteger(batchSize) && batchSize > 0, "must be a positive integer", "batchSize");
   assertArgument(Number.isInteger(maxErrorsListed) && maxErrorsListed >= 0, "must be a non-negative integer", "maxErrorsListed");
-  await store.bindPepperEpoch(hasher.epoch);
+  await store.bindKeys(evaluator.context);
 
   const sourceName = "path" in source ? basename(source.path) : source.name;
   const format = opts.format ?? formatFromName(sourceName);
@@ -87,7 +89,10 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
   const normalise = opts.normalise ?? DEFAULT_NORMALISE_OPTIONS;
 
   // Same content + same options = same import: the id a checkpoint is found by.
-  const settings = JSON.stringify({ v: 1, format, defaultType, defaultCategoryId, region: normalise.defaultRegion ?? null, epoch: hasher.epoch });
+  const { chainId, providerAddress, keyEpoch } = evaluator.context;
+  const settings = JSON.stringify({
+    v: 2, format, defaultType, defaultCategoryId, region: normalise.defaultRegion ?? null, chainId: chainId.toString(), provider: providerAddress.toLowerCase(), keyEpoch,
+  });
   const importId = "path" in source ? await fileFingerprint(source.path, settings) : (source.importId ?? randomUUID());
   const previous = (opts.resume ?? IMPORT_DEFAULTS.resume) ? await store.importCheckpoint(importId) : undefined;
   const resumeFrom = previous !== undefined && !previous.done ? previous : undefined;
@@ -103,19 +108,19 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
 
   const presence = await trackPresence(opts.presenceFilter, totalBytes, store);
   const threads = workerThreads(opts.workers, totalBytes, store);
-  let batches: AsyncGenerator<PackedBatch>;
+  let converted: AsyncGenerator<PackedBatch>;
   if (threads === 0) {
     const ctx: RowContext = {
-      identifiers: store.identifiers, categoryIds, defaultType, defaultCategoryId, normalise, hasher, nowSec,
+      identifiers: store.identifiers, categoryIds, defaultType, defaultCategoryId, normalise, nowSec,
       entryProblem: (entry, at) => store.entryProblem(entry, at), timestampCache: new Map(),
     };
-    batches = convertedBatches(format === "csv" ? readCsv(input, reader) : readJsonLines(input, reader), batching, ctx);
+    converted = convertedBatches(format === "csv" ? readCsv(input, reader) : readJsonLines(input, reader), batching, ctx);
   } else {
-    batches = workerBatches({
-      pepper: hasher.pepperForWorker(), categoryIds: [...categoryIds], ...store.entryRules(), defaultType, defaultCategoryId, normalise, nowSec,
-      format, reader, batching,
+    converted = workerBatches({
+      categoryIds: [...categoryIds], ...store.entryRules(), defaultType, defaultCategoryId, normalise, nowSec, format, reader, batching,
     }, input);
   }
+  const batches = keyedBatches(converted, evaluator, threads);
 
   // Counts committed to disk (with the checkpoint), and those of rows read since.
   let committed: ImportCounts = resumeFrom === undefined ? { rows: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0 } : countsOf(resumeFrom);
@@ -183,6 +188,7 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
     throw err;
   } finally {
     await batches.return(undefined);
+    await converted.return(undefined);
     if ("stream" in source) source.stream.destroy();
     else input.destroy();
     const released = presence?.release();
@@ -204,16 +210,15 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
 }
 
 /**
- * Worker threads for an import: as asked, or one for sources of at least 4 MiB. One is the most
- * that helps: the worker's reading and converting and this thread's writing are each about half of
- * an import's work, and a batch must be written in file order anyway.
+ * Evaluating worker threads for an import: as asked, or one per core for sources of at least 4 MiB
+ * (evaluation is ~90% of the work; the reading worker and this thread's writing share the rest).
  */
-function workerThreads(asked: number | undefined, totalBytes: number | undefined, store: Store): 0 | 1 {
-  if (asked !== undefined) assertArgument(asked === 0 || asked === 1, "must be 0 (this thread) or 1 (a worker thread)", "workers");
-  // The worker knows the built-in identifier types only: a store with custom types converts in this thread.
+function workerThreads(asked: number | undefined, totalBytes: number | undefined, store: Store): number {
+  if (asked !== undefined) assertArgument(Number.isInteger(asked) && asked >= 0 && asked <= 64, "must be 0 (this thread) to 64 worker threads", "workers");
+  // The reading worker knows the built-in identifier types only: a store with custom types converts in this thread.
   if (store.identifiers !== defaultIdentifierRegistry) return 0;
-  if (asked !== undefined) return asked as 0 | 1;
-  return totalBytes !== undefined && totalBytes >= IMPORT_DEFAULTS.workerThresholdBytes ? 1 : 0;
+  if (asked !== undefined) return asked;
+  return totalBytes !== undefined && totalBytes >= IMPORT_DEFAULTS.workerThresholdBytes ? availableParallelism() : 0;
 }
 
 /**

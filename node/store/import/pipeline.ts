@@ -1,8 +1,8 @@
 /**
- * The import's worker pipeline: one worker thread reads the source's bytes (CSV tokenizing or
- * JSON Lines), checks, normalises and hashes the rows, and sends back converted batches; the main
- * thread only moves bytes in and writes batches out. Rows never cross threads as objects: bytes go
- * in (transferred), entries come back packed (hashes in one transferred buffer).
+ * The import's reading pipeline: one worker thread reads the source's bytes (CSV tokenizing or
+ * JSON Lines), checks and normalises the rows, and sends back converted batches (still without their
+ * keys: keys.ts evaluates them on other threads); the main thread only moves bytes in and batches
+ * on. Rows never cross threads as objects: bytes go in (transferred), entries come back packed.
  *
  * Flow control both ways: the worker asks for the next chunk (two at most outstanding), and stops
  * after {@link PIPELINE_BATCHES_AHEAD} batches the main thread has not taken yet, so memory stays
@@ -17,18 +17,17 @@
  */
 import { Worker } from "node:worker_threads";
 import { RiskshareError, type ErrorCode, type ErrorMeta } from "../../errors.ts";
-import type { NormaliseOptions, PepperSecret } from "../../identity/index.ts";
+import type { NormaliseOptions } from "../../identity/index.ts";
 import { IMPORT_DEFAULTS, type ImportFormat } from "../options.ts";
 import type { BatchingOptions, PackedBatch } from "./batches.ts";
 import type { ReaderOptions } from "./sources.ts";
 
 /**
  * Everything the pipeline worker needs, plain data only (it is copied into the worker): what rebuilds
- * the conversion context (the built-in identifier types, the active categories, the entry rules and
- * a copy of the pepper, which stays inside this process), and how to read and batch the source.
+ * the conversion context (the built-in identifier types, the active categories, the entry rules),
+ * and how to read and batch the source.
  */
 export interface PipelineSetup {
-  readonly pepper: PepperSecret;
   readonly categoryIds: ReadonlyArray<readonly [string, number]>;
   readonly activeCategoryIds: readonly number[];
   readonly maxClockSkewSec: number;

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { isRiskshareError } from "../../errors.ts";
-import { Hasher, defaultIdentifierRegistry } from "../../identity/index.ts";
+import { defaultIdentifierRegistry } from "../../identity/index.ts";
 import { entryProblem } from "../entry.ts";
 import { convertedBatches } from "./batches.ts";
 import { PIPELINE_BATCHES_AHEAD, PIPELINE_CHUNKS_AHEAD, type FromWorker, type PipelineSetup, type ToWorker } from "./pipeline.ts";
@@ -21,7 +21,6 @@ const ctx: RowContext = {
   defaultType: setup.defaultType,
   defaultCategoryId: setup.defaultCategoryId,
   normalise: setup.normalise,
-  hasher: Hasher.fromPepper(setup.pepper),
   nowSec: setup.nowSec,
   entryProblem: (entry, at) => entryProblem(entry, activeIds, at, setup.maxClockSkewSec),
   timestampCache: new Map(),
@@ -60,7 +59,7 @@ async function* source(): AsyncGenerator<Buffer> {
 try {
   const records = setup.format === "csv" ? readCsv(source(), setup.reader) : readJsonLines(source(), setup.reader);
   for await (const batch of convertedBatches(records, setup.batching, ctx)) {
-    send({ type: "batch", batch }, [batch.entries.hashes.buffer as ArrayBuffer]);
+    send({ type: "batch", batch });
     batchesNotTaken++;
     while (batchesNotTaken >= PIPELINE_BATCHES_AHEAD) await new Promise<void>((resolve) => (batchTaken = resolve));
   }

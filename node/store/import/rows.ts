@@ -1,13 +1,17 @@
 /**
- * One import row → one entry: every field checked (cheap checks first), the identifier
- * normalised and hashed last. Pure apart from the hasher's internal scratch state.
+ * One import row → one entry awaiting its keys: every field checked (cheap checks first), the
+ * identifier normalised last. Pure. Its keys (entry id, tag, metadata key) come from the OPRF
+ * evaluation, which runs per batch afterwards, on evaluating threads (keys.ts).
  */
-import type { Hasher, IdentifierRegistry, NormaliseOptions } from "../../identity/index.ts";
+import type { IdentifierRegistry, NormaliseOptions } from "../../identity/index.ts";
 import type { EntryInput, FieldProblem } from "../entry.ts";
 import { cellText, isBlank, parseLevel, parseOptionalText, parseTimestampSec, type Cell, type Parsed } from "./fields.ts";
 import type { RawRow, RowProblem } from "./sources.ts";
 
-/** What converting a row needs: the identifier types, active categories, defaults, the hasher and the clock. */
+/** An entry converted from a row, with its normalised identifier instead of its keys (never written or logged). */
+export type UnkeyedEntry = Omit<EntryInput, "entryId" | "tag" | "metadataKey"> & { readonly normalised: string };
+
+/** What converting a row needs: the identifier types, active categories, defaults and the clock. */
 export interface RowContext {
   readonly identifiers: IdentifierRegistry;
   /** Category name or decimal id → id, for every active category. */
@@ -15,7 +19,6 @@ export interface RowContext {
   readonly defaultType: string | undefined;
   readonly defaultCategoryId: number | undefined;
   readonly normalise: NormaliseOptions;
-  readonly hasher: Hasher;
   readonly nowSec: number;
   /** The store's own entry check (same rules as upsert, so a converted row is never refused there). */
   readonly entryProblem: (entry: EntryInput, nowSec: number) => FieldProblem | undefined;
@@ -49,11 +52,11 @@ function isPlainSeconds(text: string): boolean {
 }
 
 /** A converted row, or the problem that rejects it. */
-export type RowResult = { readonly ok: true; readonly entry: EntryInput } | { readonly ok: false; readonly problem: RowProblem };
+export type RowResult = { readonly ok: true; readonly entry: UnkeyedEntry } | { readonly ok: false; readonly problem: RowProblem };
 
 /** Entry field → the column users see in their file. */
 const COLUMN_OF_FIELD: Readonly<Record<string, string>> = {
-  type: "type", hash: "value", categoryId: "category", level: "level", reason: "reason",
+  type: "type", entryId: "value", tag: "value", metadataKey: "value", categoryId: "category", level: "level", reason: "reason",
   reportedAtSec: "reported_at", expiresAtSec: "expires_at", ownRef: "ref",
 };
 
@@ -91,14 +94,13 @@ export function rowToEntry(row: RawRow, ctx: RowContext): RowResult {
   const normal = ctx.identifiers.tryNormalise(type, row.value, ctx.normalise);
   if (!normal.ok) return reject("value", normal.reason);
 
-  const entry: EntryInput = {
-    type, hash: ZERO_HASH, categoryId, level: level.value, reason: reason.value,
-    reportedAtSec: reportedAt.value, expiresAtSec, ownRef: ownRef.value,
+  const entry = {
+    type, categoryId, level: level.value, reason: reason.value, reportedAtSec: reportedAt.value, expiresAtSec, ownRef: ownRef.value,
   };
-  const problem = ctx.entryProblem(entry, ctx.nowSec);
+  const problem = ctx.entryProblem({ ...entry, ...PLACEHOLDER_KEYS }, ctx.nowSec);
   if (problem) return reject(COLUMN_OF_FIELD[problem.field] ?? problem.field, problem.reason);
-  return { ok: true, entry: { ...entry, hash: ctx.hasher.hash(type, normal.value) } };
+  return { ok: true, entry: { ...entry, normalised: normal.value } };
 }
 
-/** Placeholder while the other fields are checked: hashing is the costliest step, so it runs last. */
-const ZERO_HASH = new Uint8Array(32);
+/** Keys of the right lengths while the fields are checked: the real ones come from the evaluation, after. */
+const PLACEHOLDER_KEYS = { entryId: new Uint8Array(32), tag: new Uint8Array(8), metadataKey: new Uint8Array(32) } as const;

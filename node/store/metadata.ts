@@ -1,0 +1,144 @@
+/**
+ * Sealed entry metadata: what a provider sends about a listed entry in a fetch answer, readable only
+ * by a querier that knows the identifier (it derives the same metadataKey from its OPRF output).
+ * Pure functions, used by both sides.
+ *
+ * Plaintext, always {@link METADATA_PLAINTEXT_BYTES} bytes whatever the fields (so a ciphertext's
+ * length says nothing about them), big-endian:
+ *   [0] format = 1   [1] categoryId   [2] level   [3] reason length   [4..36) reason (ASCII, zero-padded)
+ *   [36..42) reportedAtSec u48   [42..48) expiresAtSec u48 (0 = never)
+ *   [48] providerRef length (UTF-8 bytes)   [49..177) providerRef (zero-padded)   [177..192) zero
+ * Sealed: nonce (12 random bytes) || AES-256-GCM(key = metadataKey, associated data) ciphertext || tag (16).
+ * Associated data: "riskshare/metadata/v1" || chainId u64 || provider (20 B) || keyEpoch u32 || type (ASCII) || 0x00 || version u32 || tag (8 B)
+ * — so a sealed record opens only for the entry, version, provider, epoch and chain it was sealed for.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { RiskshareError, assertArgument } from "../errors.ts";
+import { assertEntryKeyContext, ENTRY_METADATA_KEY_BYTES, ENTRY_TAG_BYTES, type EntryKeyContext } from "../identity/index.ts";
+import type { RiskLevel } from "./entry.ts";
+import { ENTRY_LIMITS } from "./options.ts";
+
+/** What a sealed record says about an entry. */
+export interface EntryMetadata {
+  readonly categoryId: number;
+  readonly level: RiskLevel;
+  /** The provider's reason code (ASCII, ≤ 32 characters). */
+  readonly reason: string;
+  readonly reportedAtSec: number;
+  /** Undefined: never expires. */
+  readonly expiresAtSec?: number | undefined;
+  /** The provider's own reference (≤ 128 UTF-8 bytes), if any. */
+  readonly providerRef?: string | undefined;
+}
+
+/** Format byte of the plaintext. */
+export const METADATA_FORMAT = 1;
+/** Bytes of every plaintext. */
+export const METADATA_PLAINTEXT_BYTES = 192;
+const NONCE_BYTES = 12;
+const GCM_TAG_BYTES = 16;
+/** Bytes of every sealed record: nonce, ciphertext, GCM tag. */
+export const METADATA_SEALED_BYTES = NONCE_BYTES + METADATA_PLAINTEXT_BYTES + GCM_TAG_BYTES;
+const REASON_AT = 4;
+const REASON_MAX = 32;
+const REPORTED_AT = 36;
+const EXPIRES_AT = 42;
+const REF_LENGTH_AT = 48;
+const REF_AT = 49;
+const REF_MAX = 128;
+const AD_LABEL = new TextEncoder().encode("riskshare/metadata/v1");
+const TYPE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+
+/** The associated data of a sealed record (see the file comment). */
+export function metadataAssociatedData(context: EntryKeyContext, type: string, version: number, tag: Uint8Array): Uint8Array {
+  assertEntryKeyContext(context);
+  assertArgument(TYPE_NAME.test(type), "must be an identifier type name", "type");
+  assertArgument(Number.isInteger(version) && version >= 0 && version <= 0xffffffff, "must be a uint32", "version");
+  assertArgument(tag.length === ENTRY_TAG_BYTES, "must be 8 bytes", "tag");
+  const ad = Buffer.alloc(AD_LABEL.length + 8 + 20 + 4 + type.length + 1 + 4 + ENTRY_TAG_BYTES);
+  ad.set(AD_LABEL, 0);
+  let at = AD_LABEL.length;
+  at = ad.writeBigUInt64BE(context.chainId, at);
+  at += Buffer.from(context.providerAddress.slice(2), "hex").copy(ad, at);
+  at = ad.writeUInt32BE(context.keyEpoch, at);
+  at += ad.write(type, at, "latin1");
+  at = ad.writeUInt8(0, at);
+  at = ad.writeUInt32BE(version, at);
+  ad.set(tag, at);
+  return new Uint8Array(ad.buffer, ad.byteOffset, ad.byteLength);
+}
+
+/** The fixed-length plaintext of `fields`; throws E_BAD_INPUT for fields it cannot hold. */
+export function encodeMetadata(fields: EntryMetadata): Uint8Array {
+  const out = Buffer.alloc(METADATA_PLAINTEXT_BYTES);
+  assertArgument(Number.isInteger(fields.categoryId) && fields.categoryId >= ENTRY_LIMITS.minCategoryId && fields.categoryId <= ENTRY_LIMITS.maxCategoryId, "must be 1..63", "categoryId");
+  assertArgument(Number.isInteger(fields.level) && fields.level >= ENTRY_LIMITS.minLevel && fields.level <= ENTRY_LIMITS.maxLevel, "must be 1..5", "level");
+  assertArgument(/^[\x20-\x7e]*$/.test(fields.reason) && fields.reason.length <= REASON_MAX, `must be at most ${REASON_MAX} ASCII characters`, "reason");
+  assertArgument(Number.isSafeInteger(fields.reportedAtSec) && fields.reportedAtSec >= 0 && fields.reportedAtSec <= ENTRY_LIMITS.maxTimestampSec, "must be a u48", "reportedAtSec");
+  const expires = fields.expiresAtSec ?? 0;
+  assertArgument(Number.isSafeInteger(expires) && expires >= 0 && expires <= ENTRY_LIMITS.maxTimestampSec, "must be a u48", "expiresAtSec");
+  const ref = Buffer.from(fields.providerRef ?? "", "utf8");
+  assertArgument(ref.length <= REF_MAX, `must be at most ${REF_MAX} UTF-8 bytes`, "providerRef");
+  out[0] = METADATA_FORMAT;
+  out[1] = fields.categoryId;
+  out[2] = fields.level;
+  out[3] = fields.reason.length;
+  out.write(fields.reason, REASON_AT, "latin1");
+  out.writeUIntBE(fields.reportedAtSec, REPORTED_AT, 6);
+  out.writeUIntBE(expires, EXPIRES_AT, 6);
+  out[REF_LENGTH_AT] = ref.length;
+  ref.copy(out, REF_AT);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** The fields of a plaintext; throws E_METADATA_OPEN on a format it does not know. */
+export function decodeMetadata(plaintext: Uint8Array): EntryMetadata {
+  const buf = Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+  if (buf.length !== METADATA_PLAINTEXT_BYTES || buf[0] !== METADATA_FORMAT || buf[3]! > REASON_MAX || buf[REF_LENGTH_AT]! > REF_MAX) {
+    throw metadataOpenFailed("format");
+  }
+  const expiresAtSec = buf.readUIntBE(EXPIRES_AT, 6);
+  const refLength = buf[REF_LENGTH_AT]!;
+  return {
+    categoryId: buf[1]!,
+    level: buf[2]! as RiskLevel,
+    reason: buf.toString("latin1", REASON_AT, REASON_AT + buf[3]!),
+    reportedAtSec: buf.readUIntBE(REPORTED_AT, 6),
+    expiresAtSec: expiresAtSec === 0 ? undefined : expiresAtSec,
+    providerRef: refLength === 0 ? undefined : buf.toString("utf8", REF_AT, REF_AT + refLength),
+  };
+}
+
+/** Seals `fields` under `key` (the entry's metadataKey) and `ad` ({@link metadataAssociatedData}) with a fresh random nonce. */
+export function sealMetadata(fields: EntryMetadata, key: Uint8Array, ad: Uint8Array): Uint8Array {
+  assertArgument(key.length === ENTRY_METADATA_KEY_BYTES, `must be ${ENTRY_METADATA_KEY_BYTES} bytes`, "key");
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: GCM_TAG_BYTES });
+  cipher.setAAD(ad);
+  const sealed = Buffer.concat([nonce, cipher.update(encodeMetadata(fields)), cipher.final(), cipher.getAuthTag()]);
+  return new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+}
+
+/**
+ * Opens a sealed record: the fields, or E_METADATA_OPEN when it does not open under `key` and `ad`
+ * (another entry's record — a filter false positive —, a wrong key, altered bytes or length).
+ */
+export function openMetadata(sealed: Uint8Array, key: Uint8Array, ad: Uint8Array): EntryMetadata {
+  assertArgument(key.length === ENTRY_METADATA_KEY_BYTES, `must be ${ENTRY_METADATA_KEY_BYTES} bytes`, "key");
+  if (sealed.length !== METADATA_SEALED_BYTES) throw metadataOpenFailed("length");
+  let plaintext: Buffer;
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, NONCE_BYTES), { authTagLength: GCM_TAG_BYTES });
+    decipher.setAAD(ad);
+    decipher.setAuthTag(sealed.subarray(sealed.length - GCM_TAG_BYTES));
+    plaintext = Buffer.concat([decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - GCM_TAG_BYTES)), decipher.final()]);
+  } catch (err) {
+    throw metadataOpenFailed("authentication", err);
+  }
+  return decodeMetadata(plaintext);
+}
+
+/** E_METADATA_OPEN: the record did not open (no key, nonce or plaintext in the error). */
+function metadataOpenFailed(reason: "length" | "authentication" | "format", cause?: unknown): RiskshareError<"E_METADATA_OPEN"> {
+  return new RiskshareError("E_METADATA_OPEN", `the sealed metadata does not open: ${reason}`, { reason }, { cause });
+}
