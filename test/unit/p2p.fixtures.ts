@@ -14,10 +14,11 @@ import { silentLogger } from "../../node/logger.ts";
 import type { ReciprocityDecision } from "../../node/policy/index.ts";
 import {
   createHost, digestSignerFromEvmKey, lookup, LOOKUP_PROTOCOL, lookupResponseFrame,
-  maskOfCategories, metadataAssociatedData, tagHasPrefix, toWirePrefix, toWireRequest,
+  maskOfCategories, tagHasPrefix, toWirePrefix, toWireRequest,
   type Clock, type EntryMetadata, type JournalSecrets, type LookupInit, type LookupRequestFrame, type LookupResponseFrame,
   type LookupService, type MembershipView, type OutboxRecord, type QueryItem, type RiskshareHost, type SealedEntry,
 } from "../../node/p2p/index.ts";
+import { metadataAssociatedData } from "../../node/store/index.ts";
 import { evaluateCommitment, fetchCommitment, lookupRequestDigestBytes, type LookupRequest, type TagPrefix } from "../../node/chain/index.ts";
 
 export const CHAIN_ID = 31_337n;
@@ -152,9 +153,9 @@ export class FakeStore {
     const entries = this.byCategory.get(categoryId) ?? [];
     return prefixes.map((prefix) => entries.filter((entry) => tagHasPrefix(entry.tag, prefix)).map((entry) => ({
       tag: entry.tag, version: entry.version,
-      sealed: testMetadata.seal(entry.metadata, entry.metadataKey, metadataAssociatedData({
-        chainId: CHAIN_ID, providerAddress: this.member.address, keyEpoch: this.member.oprfKey.epoch, type: entry.type, version: entry.version, tag: entry.tag,
-      })),
+      sealed: testMetadata.seal(entry.metadata, entry.metadataKey, metadataAssociatedData(
+        { chainId: CHAIN_ID, providerAddress: this.member.address, keyEpoch: this.member.oprfKey.epoch }, entry.type, entry.version, entry.tag,
+      )),
     })));
   }
 }

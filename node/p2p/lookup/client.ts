@@ -29,7 +29,7 @@ import {
   lookupRequestFrame, lookupResponseFrame, maskOfCategories, toWirePrefix, toWireRequest,
   type EvaluateAnswerFrame, type FetchAnswerFrame, type LookupRequestFrame, type LookupResponseFrame,
 } from "./messages.ts";
-import { metadataAssociatedData } from "./metadata.ts";
+import { metadataAssociatedData } from "../../store/index.ts";
 import type { LookupOptions } from "./options.ts";
 import { bucketBits, evaluateShape, prefixOfTag, tagHasPrefix } from "./shapes.ts";
 import type { LookupSigning } from "./signing.ts";
@@ -271,7 +271,7 @@ export class LookupClient {
       if (entry.tag.toLowerCase() !== tagHex) continue;
       let metadata: EntryMetadata;
       try {
-        const ad = metadataAssociatedData({ chainId: this.opts.chainId, providerAddress, keyEpoch, type, version: entry.version, tag });
+        const ad = metadataAssociatedData({ chainId: this.opts.chainId, providerAddress, keyEpoch }, type, entry.version, tag);
         metadata = this.components.metadata.open(bytes(entry.sealed), metadataKey, ad);
       } catch {
         continue; // another identifier's entry under a colliding tag, or a tampered one: not ours

@@ -21,7 +21,6 @@ export type {
   BucketStore, EntryMetadata, JournalSecrets, LookupComponents, MetadataOpener, NonceGuard, OprfKeys, Outbox, OutboxRecord, ProviderKeys, QueryItem,
   QueryJournal, Reciprocity, SealedEntry, SnapshotView, TagFilters,
 } from "./components.ts";
-export { metadataAssociatedData, type MetadataContext } from "./metadata.ts";
 export {
   categoriesOfMask, errorFrame, evaluateAnswerFrame, fetchAnswerFrame, fromWirePrefix, fromWireRequest, lookupAnswer, lookupRequestFrame, lookupResponseFrame,
   maskOfCategories, sealedEntry, toWirePrefix, toWireRequest, wireLookupRequest, wirePrefix,
