@@ -35,17 +35,24 @@ export class ReciprocityGate {
     this.modules = modules;
   }
 
-  /** The rule's decision for `querier` asking `categoryIds` at `nowSec`; an allowed query is counted. */
-  decide(querier: string, categoryIds: readonly number[], nowSec: number): ReciprocityDecision {
+  /** The rule's decision for `querier` asking `categoryIds` for `items` items at `nowSec`; an allowed request's items are counted. */
+  decide(querier: string, categoryIds: readonly number[], nowSec: number, items = 1): ReciprocityDecision {
     const facts = new Map<number, CategoryFacts>();
     for (const id of categoryIds) {
       const category = this.modules.view.category(id);
       if (category === undefined) continue;
       facts.set(id, this.facts(querier, category, this.modules.usage.usage(querier, id, nowSec)));
     }
-    const decision = decideReciprocity({ nowSec, requestedCategories: categoryIds, categories: facts });
-    if (decision.allowed) this.modules.usage.recordAll(querier, categoryIds, nowSec);
+    const decision = decideReciprocity({ nowSec, requestedCategories: categoryIds, categories: facts, items });
+    if (decision.allowed) this.modules.usage.recordAll(querier, categoryIds, nowSec, items);
     return decision;
+  }
+
+  /** Whether `querier` may ask for `categoryId` at all at `nowSec`, quota aside and nothing counted: a filter download's gate. */
+  eligible(querier: string, categoryId: number, nowSec: number): ReciprocityDecision {
+    const category = this.modules.view.category(categoryId);
+    const reason = eligibilityFailure(category === undefined ? undefined : this.facts(querier, category, 0), nowSec);
+    return reason === undefined ? { allowed: true, quotaRemaining: Number.MAX_SAFE_INTEGER } : { allowed: false, reason, categoryId };
   }
 
   /**

@@ -49,6 +49,8 @@ export interface ReciprocityInput {
   requestedCategories: readonly number[];
   /** Facts per category id; an id missing here is treated as an inactive (unknown) category. */
   categories: ReadonlyMap<number, CategoryFacts>;
+  /** Items the request carries (evaluated elements or fetched prefixes): the quota is counted in items. Default 1. */
+  items?: number;
 }
 
 /** Why a request is refused. */
@@ -67,7 +69,7 @@ export const RECIPROCITY_REASONS: readonly ReciprocityReason[] = [
 /** A request that may be answered: `quotaRemaining` is what is left after counting this one. */
 export interface ReciprocityAllowed {
   allowed: true;
-  /** The smallest, over the requested categories, of quota − used − 1 (this request counted). */
+  /** The smallest, over the requested categories, of quota − used − items (this request counted). */
   quotaRemaining: number;
 }
 
@@ -122,13 +124,15 @@ export function decideReciprocity(input: ReciprocityInput): ReciprocityDecision 
     if (reason !== undefined) return { allowed: false, reason, categoryId };
   }
 
+  const items = BigInt(input.items ?? 1);
+  assertArgument(items >= 1n, "a request carries at least one item", "items");
   let quotaRemaining = BigInt(Number.MAX_SAFE_INTEGER);
   for (const categoryId of categoryIds) {
     const facts = input.categories.get(categoryId)!;
     const quota = quotaFor(facts.policy, facts.snapshot!.liveCount);
     const used = BigInt(facts.usedInWindow);
-    if (used >= quota) return { allowed: false, reason: "quota_exceeded", categoryId };
-    const left = quota - used - 1n;
+    if (used + items > quota) return { allowed: false, reason: "quota_exceeded", categoryId };
+    const left = quota - used - items;
     if (left < quotaRemaining) quotaRemaining = left;
   }
   return { allowed: true, quotaRemaining: Number(quotaRemaining) };

@@ -94,9 +94,9 @@ export class UsageTracker {
     if (this.byKey.size > this.opts.maxKeys) this.shrink(atSeconds);
   }
 
-  /** Counts one query for each of `categoryIds` (a request for several categories uses each one's quota). */
-  recordAll(querier: string, categoryIds: readonly number[], atSeconds: number): void {
-    for (const categoryId of new Set(categoryIds)) this.record(querier, categoryId, atSeconds);
+  /** Counts `items` for each of `categoryIds` (a request for several categories uses each one's quota). */
+  recordAll(querier: string, categoryIds: readonly number[], atSeconds: number, items = 1): void {
+    for (const categoryId of new Set(categoryIds)) this.record(querier, categoryId, atSeconds, items);
   }
 
   /** Queries by `querier` for `categoryId` inside the window that ends at `nowSec`. */

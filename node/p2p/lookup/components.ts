@@ -40,7 +40,7 @@ export interface NonceGuard {
   checkAndRemember(querier: string, nonce: string, deadline: bigint): Promise<boolean>;
 }
 
-/** The reciprocity rule with a quota counted per item (TODO(integrator): node/policy's gate counts `units`). */
+/** The reciprocity rule with a quota counted per item (node/policy's ReciprocityGate fits). */
 export interface Reciprocity {
   /** Decides, and when allowed counts `units` (blinded elements or prefixes) against the quota of each category. */
   decide(querier: string, categoryIds: number[], nowSec: number, units: number): Promise<ReciprocityDecision> | ReciprocityDecision;
