@@ -164,6 +164,20 @@ describe("OPRF (RFC 9497 VOPRF, ristretto255-SHA512)", function () {
     const arbInput = fc.uint8Array({ minLength: 0, maxLength: 200 });
     const arbSeed = fc.uint8Array({ minLength: 32, maxLength: 32 });
 
+    it("re-derives a blinded element from its input and blind (blindWith), on both backends alike", () => {
+      fc.assert(
+        fc.property(arbInput, (input) => {
+          for (const backend of backends()) {
+            const { blind, blindedElement } = backend.blind(input);
+            expect(toHex(noble.blindWith(input, blind)), `noble re-derives ${backend.backend}'s element`).to.equal(toHex(blindedElement));
+            expect(toHex(sodium.blindWith(input, blind)), `sodium re-derives ${backend.backend}'s element`).to.equal(toHex(blindedElement));
+          }
+        }),
+        runsFew,
+      );
+      for (const backend of backends()) expect(() => backend.blindWith(new Uint8Array(1), new Uint8Array(32)), backend.backend).to.throw(/blind/);
+    });
+
     it("on key derivation, public keys and evaluate, for random keys and inputs", () => {
       fc.assert(
         fc.property(arbSeed, fc.uint8Array({ maxLength: 40 }), arbInput, (seed, info, input) => {

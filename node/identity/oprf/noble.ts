@@ -13,6 +13,8 @@ import {
   assertInput,
   assertSecretKey,
   defaultRandomBytes,
+  isCanonicalScalar,
+  isZeroScalar,
   type BlindEvaluation,
   type BlindedInput,
   type OprfKeyPair,
@@ -87,6 +89,12 @@ export class NobleVoprf implements Voprf {
     assertInput(input);
     const { blind, blinded } = voprf.blind(input, nobleRng(rng));
     return { blind, blindedElement: blinded };
+  }
+
+  blindWith(input: Uint8Array, blind: Uint8Array): Uint8Array {
+    assertInput(input);
+    if (!isCanonicalScalar(blind) || isZeroScalar(blind)) throw oprfKeyInvalid("blind", "range");
+    return ristretto255_hasher.hashToCurve(input, { DST: DST_HASH_TO_GROUP }).multiply(Point.Fn.fromBytes(blind)).toBytes();
   }
 
   blindEvaluateBatch(secretKey: Uint8Array, publicKey: Uint8Array, blindedElements: readonly Uint8Array[], rng: RandomBytes = defaultRandomBytes): BlindEvaluation {

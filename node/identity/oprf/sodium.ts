@@ -117,6 +117,12 @@ export class SodiumVoprf implements Voprf {
     return { blind, blindedElement: this.#sodium.crypto_scalarmult_ristretto255(blind, this.#hashToGroup(input)) };
   }
 
+  blindWith(input: Uint8Array, blind: Uint8Array): Uint8Array {
+    assertInput(input);
+    if (!isCanonicalScalar(blind) || blind.every((b) => b === 0)) throw oprfKeyInvalid("blind", "range");
+    return this.#sodium.crypto_scalarmult_ristretto255(blind, this.#hashToGroup(input));
+  }
+
   blindEvaluateBatch(secretKey: Uint8Array, publicKey: Uint8Array, blindedElements: readonly Uint8Array[], rng: RandomBytes = defaultRandomBytes): BlindEvaluation {
     assertBatchSize(blindedElements.length, "blindedElements");
     this.#assertKeyPair(secretKey, publicKey);

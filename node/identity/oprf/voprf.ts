@@ -49,6 +49,11 @@ export interface Voprf {
   publicKey(secretKey: Uint8Array): Uint8Array;
   /** Querier: blinds `input` under a fresh random blind. */
   blind(input: Uint8Array, rng?: RandomBytes): BlindedInput;
+  /**
+   * The blinded element of `input` under a known blind (blind·HashToGroup(input)): what `blind`
+   * sent. An officer re-derives a query's blinded elements from the journal with it.
+   */
+  blindWith(input: Uint8Array, blind: Uint8Array): Uint8Array;
   /** Provider: evaluates every blinded element and proves all of them with one DLEQ proof. */
   blindEvaluateBatch(secretKey: Uint8Array, publicKey: Uint8Array, blindedElements: readonly Uint8Array[], rng?: RandomBytes): BlindEvaluation;
   /**
