@@ -22,8 +22,6 @@ export const ERROR_HINTS = {
   // identity (normalisation and hashing)
   E_IDENTIFIER_INVALID: "Correct the identifier: it does not have the form its type requires.",
   E_IDENTIFIER_TYPE: "Use one of the identifier types listed in the message.",
-  E_PEPPER_MISSING: "Fetch the consortium pepper for this epoch (the node does this once admitted) or restore the key store.",
-  E_PEPPER_INVALID: "The pepper must be exactly 32 bytes; restore it from the key store or fetch it again from a member.",
   E_METADATA_OPEN: "The sealed entry metadata did not open under the key derived for it: a filter false positive or an altered answer. Treat it as a miss.",
 
   // identity: private matching (RFC 9497 VOPRF)
@@ -60,6 +58,7 @@ export const ERROR_HINTS = {
   E_BACKLOG: "The node's ledger outbox is full because the chain is unreachable; lookups resume once it drains.",
   E_BAD_REQUEST: "The request's fields disagree with each other (provider, deadline, item count or commitment); rebuild and re-sign it.",
   E_PROTOCOL_VERSION: "The peer speaks another version of the lookup protocol; both nodes must run a riskshare that speaks /riskshare/lookup/2.",
+  E_JOURNAL_OPEN: "The journal record does not open with this data dir's keys/journal.key: run the command on the data dir of the member that sent the query.",
   E_OPRF_KEY_MISSING: "This data dir holds no OPRF key for the member's current key epoch: restore keys/ from the backup of this data dir, or run `riskshare init` for a new member.",
   E_OPRF_KEY_UNKNOWN: "The chain view does not know the provider's OPRF key for the epoch it answered under; wait for the view to catch up and retry.",
   E_FILTER_MISSING: "This node holds no tag filter of the provider for the category and key epoch yet; wait for the filter sync (a minute) and retry.",

@@ -2,10 +2,11 @@ import { Command } from "commander";
 import { z } from "zod";
 import { join } from "node:path";
 import {
-  auditModulesOf, LookupKind, memberReport, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord, type CommitmentInput,
+  auditModulesOf, LookupKind, memberReport, keptCommitmentInput, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord,
 } from "../../node/chain/index.ts";
-import { DATA_DIR_LAYOUT } from "../../node/config/index.ts";
-import { csvCell, readSentQuery, type JournalEntry } from "../../node/store/index.ts";
+import { DATA_DIR_LAYOUT, KeyStore } from "../../node/config/index.ts";
+import { createVoprf } from "../../node/identity/index.ts";
+import { csvCell, openSecrets, readSentQuery, type JournalEntry } from "../../node/store/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
@@ -163,16 +164,21 @@ export function auditCommand(io: CliIo): Command {
       const session = await openChain(ctx, opts, false);
       try {
         const { view, ledger, categoryName } = await loadRecords(ctx, session, { ...opts, querier: entry.querier });
-        const { ok, checks, records } = openCommitment(queryId, keptQueryOf(entry), ledger.records, { chainId: session.connection.chainId, address: session.contracts.addresses.ledger });
+        const secrets = openSecrets(await new KeyStore({ dataDir: ctx.dataDir }).journalKey(), entry);
+        const kept = keptCommitmentInput(entry, secrets, await createVoprf());
+        const { ok, checks, records } = openCommitment(queryId, kept, ledger.records, { chainId: session.connection.chainId, address: session.contracts.addresses.ledger });
+        const prefixes = (secrets.prefixes ?? []).map((p) => ({ bits: p.bits, value: `0x${p.value.toString(16).padStart(16, "0")}` }));
         const result = {
-          ok, queryId, provider: entry.provider, providerName: view.member(entry.provider)?.name ?? entry.provider,
+          ok, queryId, provider: entry.provider, providerName: view.member(entry.provider)?.name ?? entry.provider, kind: entry.kind === 1 ? "Fetch" : "Evaluate",
           categories: records[0]!.categoryIds.map(categoryName), outcomes: records.map((r) => r.outcomeName), blockNumber: records[0]!.blockNumber,
-          items: entry.items, checks,
+          items: secrets.items, padding: secrets.paddingInputs.length, prefixes, checks,
         };
         ctx.out.result(result, (r) => [
-          `query ${r.queryId} to ${r.providerName}: ${r.outcomes.join(", ")} (block ${r.blockNumber}, categories ${r.categories.join(",")})`,
-          `commitment ${r.checks.commitmentOpens ? "OPENS" : "DOES NOT OPEN"} with the journal's blinding; query id ${r.checks.queryIdMatches ? "matches" : "DOES NOT match"} the signed request; ${r.items.length} item(s)`,
-          table(["#", "TYPE", "SALTED HASH"], r.items.map((item, i) => [i + 1, item.type, item.hash])),
+          `${r.kind} ${r.queryId} to ${r.providerName}: ${r.outcomes.join(", ")} (block ${r.blockNumber}, categories ${r.categories.join(",")})`,
+          `commitment ${r.checks.commitmentOpens ? "OPENS" : "DOES NOT OPEN"} with the journal's identifiers and blinds; query id ${r.checks.queryIdMatches ? "matches" : "DOES NOT match"} the signed request`,
+          r.kind === "Fetch"
+            ? table(["#", "PREFIX BITS", "PREFIX"], r.prefixes.map((p, i) => [i + 1, p.bits, p.value]))
+            : table(["#", "TYPE", "IDENTIFIER"], [...r.items.map((item, i) => [i + 1, item.type, item.value]), ...(r.padding > 0 ? [["", "padding", `${r.padding} random input(s)`]] : [])]),
         ].join("\n"));
         if (!ok) throw new AuditFailed(1);
       } finally {
@@ -183,15 +189,6 @@ export function auditCommand(io: CliIo): Command {
 }
 
 /** The journal entry of a query this node sent: from the running node's API, or from its store when it is stopped. */
-/**
- * What opening needs from a journal entry: the blinded elements re-derived from the kept items and
- * blinds (SPEC §5). The journal this branch has keeps v1 salted hashes, from which no blinded
- * element can be derived: opening refuses until the v2 journal is wired in (integration).
- */
-function keptQueryOf(entry: JournalEntry): CommitmentInput {
-  throw new RiskshareError("E_STORE_SCHEMA", "this journal entry was written by the pepper version of riskshare and cannot open a v2 commitment", { queryId: entry.queryId });
-}
-
 async function readJournal(ctx: CliContext, queryId: string): Promise<JournalEntry> {
   const runtime = await readRuntime(ctx.dataDir).catch(() => undefined);
   let entry: JournalEntry | undefined;

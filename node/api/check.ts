@@ -40,7 +40,7 @@ export interface CheckServiceModules {
   defaultCategoryIds?(): number[];
   /** Active members other than this node. */
   peerAddresses(): string[];
-  /** Throws when the node refuses checks now, with the code of why (E_BACKLOG, E_CHAIN_UNREACHABLE, E_NOT_MEMBER, E_PEPPER_MISSING: NodeHealth.assertReady). */
+  /** Throws when the node refuses checks now, with the code of why (E_BACKLOG, E_CHAIN_UNREACHABLE, E_NOT_MEMBER, E_OPRF_KEY_MISSING: NodeHealth.assertReady). */
   assertReady(): void;
   /** Unix seconds now. */
   nowSec(): number;

@@ -28,7 +28,8 @@ export interface NodeHealthModules {
     member(address: string): MemberInfo | undefined;
     allMembers(): MemberInfo[];
     activeMembers(): MemberInfo[];
-    pepperEpoch(): number;
+    /** The consortium's key epoch length, seconds (0 when unknown). */
+    keyEpochLength(): number;
   };
   /** The ledger batcher. */
   ledger: { health(): LedgerHealth };
@@ -36,8 +37,10 @@ export interface NodeHealthModules {
   outbox: { backlog(): number; readonly maxBacklog: number };
   /** The p2p host. */
   host: { readonly peerId: { toString(): string }; connectedPeerIds(): ReadonlySet<string> };
-  /** Whether this node holds the current epoch's pepper. */
-  pepper: { held(): boolean };
+  /** The OPRF key this node answers under: its epoch and public key (0x-hex), if it holds one. */
+  oprfKey: { current(): { epoch: number; publicKeyHex: string } | undefined };
+  /** Unix seconds now. */
+  nowSec(): number;
 }
 
 /** The node's health, its peers, and the one decision whether it serves checks. */
@@ -52,7 +55,7 @@ export class NodeHealth {
 
   /** Every reason the node is not fully well; those that refuse checks first, in the order a check reports them. */
   reasons(): HealthReason[] {
-    const { view, ledger, outbox, pepper } = this.modules;
+    const { view, ledger, outbox, oprfKey } = this.modules;
     const reasons: HealthReason[] = [];
     if (outbox.backlog() >= outbox.maxBacklog) {
       reasons.push({ refusal: "E_BACKLOG", message: "the ledger outbox is full; lookups are refused until it drains to the chain" });
@@ -64,8 +67,13 @@ export class NodeHealth {
     if (self?.status !== MemberStatus.Active) {
       reasons.push({ refusal: "E_NOT_MEMBER", message: `this node's account is not an Active member (${self ? memberStatusName(self.status) : "unknown to the registry"})` });
     }
-    if (!pepper.held()) {
-      reasons.push({ refusal: "E_PEPPER_MISSING", message: `this node does not hold the pepper of epoch ${view.pepperEpoch()} yet` });
+    const held = oprfKey.current();
+    if (self !== undefined && (held === undefined || held.epoch !== self.keyEpoch || held.publicKeyHex.toLowerCase() !== self.oprfKey.toLowerCase())) {
+      reasons.push({ refusal: "E_OPRF_KEY_MISSING", message: `this node does not hold the OPRF key of its key epoch ${self.keyEpoch} on chain (keys/oprf-${self.keyEpoch}.key)` });
+    }
+    const epochLength = view.keyEpochLength();
+    if (self !== undefined && self.keyRotatedAt > 0 && epochLength > 0 && this.modules.nowSec() > self.keyRotatedAt + epochLength) {
+      reasons.push({ refusal: undefined, message: `the OPRF key of epoch ${self.keyEpoch} is older than the consortium's key epoch length (${epochLength} s); rotate it` });
     }
     const flush = ledger.health();
     if (flush.consecutiveFailures > 0) {
@@ -74,7 +82,7 @@ export class NodeHealth {
     return reasons;
   }
 
-  /** Throws the first refusing reason's code (E_BACKLOG, E_CHAIN_UNREACHABLE, E_NOT_MEMBER, E_PEPPER_MISSING) when the node refuses checks. */
+  /** Throws the first refusing reason's code (E_BACKLOG, E_CHAIN_UNREACHABLE, E_NOT_MEMBER, E_OPRF_KEY_MISSING) when the node refuses checks. */
   assertReady(): void {
     const reasons = this.reasons();
     const refusal = reasons.find((reason) => reason.refusal !== undefined)?.refusal;

@@ -41,7 +41,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   E_NOT_MEMBER: 503,
   E_NODE_NOT_READY: 503,
   E_CHAIN_UNREACHABLE: 503,
-  E_PEPPER_MISSING: 503,
+  E_OPRF_KEY_MISSING: 503,
 };
 
 /**

@@ -4,6 +4,7 @@
  * officer proves, against the ledger's record alone, what that query carried.
  */
 import { RiskshareError } from "../errors.ts";
+import { oprfInput, type Voprf } from "../identity/index.ts";
 import type { AuditRecord } from "./audit.ts";
 import { evaluateCommitment, fetchCommitment, type TagPrefix } from "./digests.ts";
 import { LookupKind, lookupRequestDigest, type LookupRequest } from "./eip712.ts";
@@ -56,4 +57,42 @@ export function openCommitment(queryId: string, kept: CommitmentInput, records: 
     ...(kept.request === undefined ? {} : { queryIdMatches: lookupRequestDigest(ledger.chainId, ledger.address, kept.request).toLowerCase() === id }),
   };
   return { ok: Object.values(checks).every(Boolean), checks, records: own };
+}
+
+/** A journal record of a sent query: the signed request's public fields, as kept. */
+export interface KeptRequest {
+  querier: string;
+  provider: string;
+  kind: number;
+  categoryMask: string;
+  itemCount: number;
+  itemsCommitment: string;
+  nonce: string;
+  deadline: string;
+}
+
+/** What the journal sealed for a sent query: identifiers, blinds (items, then padding), padding inputs, a fetch's prefixes. */
+export interface KeptSecrets {
+  items: readonly { type: string; value: string }[];
+  blinds: readonly Uint8Array[];
+  paddingInputs: readonly Uint8Array[];
+  prefixes?: readonly TagPrefix[];
+}
+
+/**
+ * The commitment input a journal record re-derives: an Evaluate's blinded elements, each
+ * blind·HashToGroup(input) for the identifiers asked then the padding inputs, or a Fetch's prefixes;
+ * with the signed request rebuilt from the record, so the opening also checks the query id.
+ */
+export function keptCommitmentInput(kept: KeptRequest, secrets: KeptSecrets, voprf: Pick<Voprf, "blindWith">): CommitmentInput {
+  const request: LookupRequest = {
+    querier: kept.querier, provider: kept.provider, kind: kept.kind, categoryMask: BigInt(kept.categoryMask), itemCount: kept.itemCount,
+    itemsCommitment: kept.itemsCommitment, nonce: kept.nonce, deadline: BigInt(kept.deadline),
+  };
+  if (kept.kind === LookupKind.Fetch) return { prefixes: [...(secrets.prefixes ?? [])], request };
+  const inputs = [...secrets.items.map((item) => oprfInput(item.type, item.value)), ...secrets.paddingInputs];
+  if (inputs.length !== secrets.blinds.length) {
+    throw new RiskshareError("E_BAD_INPUT", `the journal keeps ${secrets.blinds.length} blinds for ${inputs.length} inputs`, { argument: "secrets" });
+  }
+  return { blindedElements: inputs.map((input, i) => voprf.blindWith(input, secrets.blinds[i]!)), request };
 }

@@ -35,5 +35,5 @@ export {
   type AuditBatch, type AuditFailure, type AuditModules, type AuditRecord, type LedgerQuery,
 } from "./audit.ts";
 export { memberReport, type MemberReportRow, type ReportConsortium } from "./report.ts";
-export { openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening } from "./commitment.ts";
+export { keptCommitmentInput, openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening, type KeptRequest, type KeptSecrets } from "./commitment.ts";
 export { rotateOprfKey, type OprfKeyRotation } from "./member-keys.ts";

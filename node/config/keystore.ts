@@ -7,14 +7,15 @@ import { EntryKeyEvaluator, type EntryKeyContext } from "../identity/index.ts";
 import { DATA_DIR_LAYOUT } from "./options.ts";
 import { readFileIfExists, writeFileAtomic } from "./files.ts";
 
-const PEPPER_BYTES = 32;
+/** A journal key: one AES-256 key. */
+const JOURNAL_KEY_BYTES = 32;
 /** An OPRF secret key: one ristretto255 scalar (RFC 9497 SerializeScalar). */
 const OPRF_SECRET_KEY_BYTES = 32;
 
 /**
  * The secrets of one node, each in its own 0600 file under `<dataDir>/keys`: the member's EVM key
  * (which also derives the libp2p identity), the local API bearer token, the member's OPRF secret
- * key per key epoch, and (until the integration removes it) the consortium pepper per epoch.
+ * key per key epoch, and the journal key that seals what opens the queries it sent.
  * Nothing here is ever logged; errors name files, never contents.
  */
 export class KeyStore {
@@ -61,37 +62,20 @@ export class KeyStore {
     return existing.toString("utf8").trim();
   }
 
-  /** Stores the pepper of an epoch (32 bytes); refuses to overwrite a different one. */
-  async putPepper(epoch: number, pepper: Uint8Array): Promise<void> {
-    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RiskshareError("E_BAD_INPUT", "pepper epoch must be a non-negative integer", { epoch });
-    if (pepper.length !== PEPPER_BYTES) throw new RiskshareError("E_BAD_INPUT", `a pepper must be ${PEPPER_BYTES} bytes`, { epoch });
-    const existing = await this.pepper(epoch);
+  /**
+   * The member's journal key (32 bytes), created on first use: it seals what opens the commitments
+   * of the queries this node sends (the identifiers asked and their blinds).
+   */
+  async journalKey(): Promise<Uint8Array> {
+    const existing = await readFileIfExists(this.journalKeyPath);
     if (existing) {
-      if (Buffer.from(existing).equals(Buffer.from(pepper))) return;
-      throw new RiskshareError("E_CONFIG", "a different pepper for this epoch is already stored", { epoch });
+      const bytes = getBytes(existing.toString("utf8").trim());
+      if (bytes.length !== JOURNAL_KEY_BYTES) throw new RiskshareError("E_CONFIG", "the journal key file is damaged", { file: this.journalKeyPath });
+      return bytes;
     }
-    await writeFileAtomic(this.pepperPath(epoch), `${hexlify(pepper)}\n`);
-  }
-
-  /** Generates a fresh random pepper for an epoch (the founder does this once at deployment). */
-  async createPepper(epoch: number): Promise<Uint8Array> {
-    const pepper = new Uint8Array(randomBytes(PEPPER_BYTES));
-    await this.putPepper(epoch, pepper);
-    return pepper;
-  }
-
-  /** The pepper of an epoch, or undefined when this node does not hold it. */
-  async pepper(epoch: number): Promise<Uint8Array | undefined> {
-    const content = await readFileIfExists(this.pepperPath(epoch));
-    if (!content) return undefined;
-    const bytes = getBytes(content.toString("utf8").trim());
-    if (bytes.length !== PEPPER_BYTES) throw new RiskshareError("E_CONFIG", "the pepper file is damaged", { epoch });
-    return bytes;
-  }
-
-  /** Epochs whose pepper this node holds, ascending. */
-  async pepperEpochs(): Promise<number[]> {
-    return this.epochsOf(DATA_DIR_LAYOUT.pepperPrefix);
+    const key = new Uint8Array(randomBytes(JOURNAL_KEY_BYTES));
+    await writeFileAtomic(this.journalKeyPath, `${hexlify(key)}\n`);
+    return key;
   }
 
   /**
@@ -147,6 +131,10 @@ export class KeyStore {
     return join(this.dir, DATA_DIR_LAYOUT.nodeKey);
   }
 
+  private get journalKeyPath(): string {
+    return join(this.dir, DATA_DIR_LAYOUT.journalKey);
+  }
+
   private get apiTokenPath(): string {
     return join(this.dir, DATA_DIR_LAYOUT.apiToken);
   }
@@ -169,10 +157,6 @@ export class KeyStore {
       .filter((epoch): epoch is string => epoch !== undefined)
       .map(Number)
       .sort((a, b) => a - b);
-  }
-
-  private pepperPath(epoch: number): string {
-    return join(this.dir, `${DATA_DIR_LAYOUT.pepperPrefix}${epoch}.key`);
   }
 
   private async readNodeKey(): Promise<Wallet | undefined> {

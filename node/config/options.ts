@@ -13,7 +13,8 @@ export const DATA_DIR_LAYOUT = {
   keysDir: "keys",
   nodeKey: "node.key",
   apiToken: "api.token",
-  pepperPrefix: "pepper-",
+  /** The member's journal key (hex, 0600): seals what opens the queries it sent. */
+  journalKey: "journal.key",
   /** `oprf-<keyEpoch>.key`: the member's OPRF secret key of each key epoch (hex, 0600). */
   oprfKeyPrefix: "oprf-",
   dbDir: "db",
@@ -58,6 +59,12 @@ export const CONFIG_DEFAULTS = {
     timeoutMsPerPeer: 5_000,
     /** Lifetime of a signed request. */
     requestTtlSeconds: 60,
+    /** Share of lookups without a filter hit that still send a (discarded) fetch, so a fetch does not mark a hit. */
+    coverFetchRate: 0.25,
+    /** How often the node asks each provider for its filter deltas (a new entry shows within about this). */
+    filterPollMs: 20_000,
+    /** Days the journal keeps what opens a sent query (identifiers and blinds, sealed); older records are deleted. */
+    journalRetentionDays: 90,
   },
   log: {
     level: "info",

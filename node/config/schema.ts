@@ -45,6 +45,9 @@ export const configSchema = z.strictObject({
     timeoutMsPerPeer: z.number().int().min(10).max(600_000).default(CONFIG_DEFAULTS.lookup.timeoutMsPerPeer),
     // A provider refuses a deadline further ahead than this, so a longer lifetime would fail every lookup.
     requestTtlSeconds: z.number().int().min(1).max(MAX_REQUEST_TTL_SECONDS).default(CONFIG_DEFAULTS.lookup.requestTtlSeconds),
+    coverFetchRate: z.number().min(0).max(1).default(CONFIG_DEFAULTS.lookup.coverFetchRate),
+    filterPollMs: z.number().int().min(1_000).max(60_000).default(CONFIG_DEFAULTS.lookup.filterPollMs),
+    journalRetentionDays: z.number().int().min(1).max(3_650).default(CONFIG_DEFAULTS.lookup.journalRetentionDays),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default(CONFIG_DEFAULTS.log.level),

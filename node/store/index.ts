@@ -91,6 +91,6 @@ export {
   type UpsertResult,
 } from "./store.ts";
 export { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
-export { QueryJournal, type JournalEntry, type JournalLevel } from "./journal.ts";
+export { JOURNAL_KEY_BYTES, openSecrets, QueryJournal, sealSecrets, type JournalEntry, type JournalLevel, type JournalRequest, type JournalSecrets } from "./journal.ts";
 export { NonceStore, type NonceLevel } from "./nonces.ts";
 export { Housekeeping, HOUSEKEEPING_INTERVAL_MS, type Chore, type HousekeepingModules, type HousekeepingOptions } from "./housekeeping.ts";

@@ -288,9 +288,9 @@ export class Store {
     return db.sublevel<string, V>(bucket, { keyEncoding: "utf8", valueEncoding: "json" });
   }
 
-  /** The journal of queries this node sent (the queries bucket), typed. */
-  queryJournal(): QueryJournal {
-    return new QueryJournal({ db: this.sublevel<JournalEntry>(Bucket.queries) });
+  /** The journal of queries this node sent (the queries bucket), typed; `key` (the journal key) seals and opens its secrets. */
+  queryJournal(key?: Uint8Array): QueryJournal {
+    return new QueryJournal({ key }, { db: this.sublevel<JournalEntry>(Bucket.queries) });
   }
 
   /** The ledger outbox (the outbox bucket), typed; `open()` it before use. */
