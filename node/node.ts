@@ -1,31 +1,31 @@
-// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * The composition root of a member node: builds every part in dependency order, starts them,
  * and stops them in reverse. The only place that knows how the parts fit together.
  *
  * @example
  *   const node = await RiskshareNode.open({ dataDir }, { logger });
- *   await node.start();   // chain view, store, libp2p, lookup + pepper protocols, batcher, API
+ *   await node.start();   // chain view, keys, store, libp2p, lookup + filter protocols, filter sync, batcher, API
  *   …
  *   await node.close();   // idempotent; the outbox stays durable for the next start
  */
 import { join } from "node:path";
 import type { Wallet } from "ethers";
-import { ApiServer, CheckService, NodeHealth, type HealthResponse, type ItemResult, type PeersResponse } from "./api/index.ts";
+import { getBytes, hexlify } from "ethers";
+import { ApiServer, CheckService, NodeHealth, type HealthResponse, type PeersResponse } from "./api/index.ts";
 import {
   connectChain, connectContracts, ConsortiumView, LedgerBatcher, RpcLedgerChannel,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore, loadConfig, type NodeConfig } from "./config/index.ts";
 import { RiskshareError } from "./errors.ts";
-import { assertPhoneRegion, tryNormalise } from "./identity/index.ts";
+import { assertPhoneRegion, createVoprf, EntryKeyEvaluator, tryNormalise, type Voprf } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
-  createHost, digestSignerFromEvmKey, lookup, OwnEntries, pepper, PepperKeeper, peerIdFromBytes, registryMembership, systemClock,
-  type LookupService, type PepperService, type RiskshareHost, type OutboxRecord,
+  createHost, digestSignerFromEvmKey, filter, FilterSync, lookup, peerIdFromBytes, registryMembership, systemClock,
+  type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
 import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
-import { Bucket, Housekeeping, Store, type NonceStore, type Outbox, type QueryJournal } from "./store/index.ts";
+import { Bucket, filterContains, Housekeeping, openMetadata, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
 export interface RiskshareNodeOptions {
@@ -67,14 +67,18 @@ export class RiskshareNode {
   private batcher!: LedgerBatcher;
   private host!: RiskshareHost;
   private lookups!: LookupService;
-  private peppers!: PepperService;
+  private filters!: FilterService;
+  private filterSync!: FilterSync;
   private api!: ApiServer;
-  private pepperKeeper!: PepperKeeper;
+  private voprf!: Voprf;
+  /** The OPRF key this node answers under (its key epoch on chain), when it holds it. */
+  private oprfKey: { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array } | undefined;
+  private evaluator: EntryKeyEvaluator | undefined;
   private journal!: QueryJournal;
   private nonces!: NonceStore;
   private savedUsage!: SavedUsage;
   private gate!: ReciprocityGate;
-  private ownEntries!: OwnEntries;
+  private ownLists!: OwnLists;
   private nodeHealth!: NodeHealth;
   private apiPort = 0;
 
@@ -108,6 +112,7 @@ export class RiskshareNode {
   async start(): Promise<NodeInfo> {
     try {
       await this.startChain();
+      await this.startKeys();
       await this.startStore();
       await this.startP2p();
       this.startBatcher();
@@ -191,19 +196,38 @@ export class RiskshareNode {
     this.track("consortium view", () => this.view.stop());
   }
 
+  /**
+   * The OPRF key of this member's key epoch on chain (before its admission: the newest this data dir
+   * holds). Without it the node still starts, and health says why it refuses lookups.
+   */
+  private async startKeys(): Promise<void> {
+    this.voprf = await createVoprf();
+    const self = this.view.member(this.wallet.address);
+    const keyEpoch = self?.keyEpoch ?? (await this.keys.oprfKeyEpochs()).at(-1) ?? 1;
+    const secretKey = await this.keys.oprfKey(keyEpoch);
+    if (secretKey === undefined) {
+      this.log.warn({ keyEpoch }, "no OPRF key for this member's key epoch; lookups are refused");
+      return;
+    }
+    this.oprfKey = { epoch: keyEpoch, secretKey, publicKey: this.voprf.publicKey(secretKey) };
+    this.evaluator = await EntryKeyEvaluator.create({ secretKey, context: { chainId: this.chain.chainId, providerAddress: this.wallet.address, keyEpoch } });
+    // A rotation on chain takes effect at the next start, on the store imported under the new key.
+    this.view.on("keyRotated", (member) => {
+      if (member.address.toLowerCase() === this.wallet.address.toLowerCase()) this.log.warn({ keyEpoch }, "this member's OPRF key was rotated on chain; restart the node on the store of the new key");
+    });
+  }
+
   private async startStore(): Promise<void> {
     this.store = new Store(
-      { location: join(this.opts.dataDir, DATA_DIR_LAYOUT.dbDir), categories: this.view.activeCategoryMap() },
+      { location: join(this.opts.dataDir, DATA_DIR_LAYOUT.dbDir), categories: this.view.activeCategoryMap(), ...(this.evaluator ? { binding: this.evaluator.context } : {}) },
       { logger: this.log },
     );
     await this.store.open();
     this.track("store", () => this.store.close());
     this.outbox = this.store.outbox({ maxBacklog: this.config.ledger.maxBacklog });
-    this.journal = this.store.queryJournal();
+    this.journal = this.store.queryJournal(await this.keys.journalKey());
     this.nonces = this.store.nonceStore();
-    // TODO(integrator): own lookups by pepper hash are gone with store v2 (entries are keyed by OPRF entry ids);
-    // answer misses until the check service derives entry keys with the node's EntryKeyEvaluator.
-    this.ownEntries = new OwnEntries({ store: { checkMany: async (keys) => keys.map(() => ({ hit: false as const })) } });
+    this.ownLists = new OwnLists({ store: this.store, evaluator: () => this.evaluator });
     await this.outbox.open();
   }
 
@@ -213,14 +237,6 @@ export class RiskshareNode {
       { privateKey: this.wallet.privateKey, listen: this.config.p2p.listen, bootstrap: this.config.p2p.bootstrap },
       { logger: this.log, membership },
     );
-    const components = { registrar: this.host.libp2p, dialer: this.host.libp2p, membership, logger: this.log };
-    this.peppers = pepper()({ ...components, peppers: { get: (epoch) => this.keys.pepper(epoch) }, keyAgreement: this.host.keyAgreement });
-    this.pepperKeeper = new PepperKeeper(
-      { selfAddress: this.wallet.address },
-      { view: this.pepperView(), keys: this.keys, store: this.store, peppers: this.peppers, logger: this.log },
-    );
-    // Bound before any peer can ask: the store answers under the current epoch or not at all.
-    await this.pepperKeeper.load();
     await this.host.start();
     this.track("libp2p host", () => this.host.stop());
     // Quota usage survives restarts: loaded here, saved every housekeeping round and at stop.
@@ -229,50 +245,94 @@ export class RiskshareNode {
     await this.savedUsage.load(systemClock.nowSec());
     this.track("quota usage", () => this.savedUsage.save(systemClock.nowSec()));
     this.gate = new ReciprocityGate({ view: this.view, usage });
-    const journal = this.journal;
-    this.lookups = lookup({ chainId: this.chain.chainId, queryLedgerAddress: this.contracts.addresses.ledger, requestTtlSeconds: this.config.lookup.requestTtlSeconds })({
+    // Signs lookup digests and filter states in-process; the key stays inside the signer's closure.
+    const signer = digestSignerFromEvmKey(this.wallet.privateKey);
+    const components = { registrar: this.host.libp2p, dialer: this.host.libp2p, membership, logger: this.log };
+    const { lookup: lookupConfig } = this.config;
+    this.lookups = lookup({
+      chainId: this.chain.chainId, queryLedgerAddress: this.contracts.addresses.ledger, requestTtlSeconds: lookupConfig.requestTtlSeconds, coverFetchRate: lookupConfig.coverFetchRate,
+    })({
       ...components,
-      // Signs lookup digests in-process; the key stays inside the signer's closure.
-      signer: digestSignerFromEvmKey(this.wallet.privateKey),
+      signer,
+      voprf: this.voprf,
       outbox: { append: (record) => this.appendToOutbox(record) },
       nonceGuard: this.nonces,
       reciprocity: this.gate,
-      entries: this.ownEntries,
-      journal: {
-        record: (queryId, request, blinding, items) => journal.record({
-          queryId, provider: request.provider, querier: request.querier, categoryMask: request.categoryMask.toString(), itemCount: request.itemCount,
-          itemsCommitment: request.itemsCommitment, nonce: request.nonce, deadline: request.deadline.toString(), blinding, items, sentAtMs: Date.now(),
-        }),
-      },
+      oprfKeys: { current: () => this.requireOprfKey() },
+      store: { fetchBuckets: async (categoryId, prefixes, nowSec) => (await this.store.fetchBuckets(categoryId, prefixes, nowSec)).map((bucket) => bucket.entries) },
+      snapshots: { liveCount: (member, categoryId) => { const snapshot = this.view.contribution(member, categoryId); return snapshot === undefined ? undefined : Number(snapshot.liveCount); } },
+      providerKeys: { keyAt: (provider, epoch) => { const key = this.view.oprfKeyAt(provider, epoch); return key === undefined ? undefined : getBytes(key); } },
+      filters: { contains: (provider, categoryId, epoch, tag) => this.filterSync.contains(provider, categoryId, epoch, tag) },
+      metadata: { open: openMetadata },
+      journal: this.journal,
     });
     await this.lookups.start();
     this.track("lookup protocol", () => this.lookups.stop());
-    await this.peppers.start();
-    this.track("pepper protocol", () => this.peppers.stop());
+    this.filters = filter()({
+      ...components,
+      signer,
+      reciprocity: this.gate,
+      source: {
+        filterState: async (categoryId) => {
+          const state = this.store.filterState(categoryId);
+          return state.keyEpoch === undefined || state.baseHash === null ? undefined : { epoch: state.keyEpoch, baseHash: state.baseHash, baseCount: state.baseCount, seq: state.seq };
+        },
+        baseFilter: async (categoryId) => {
+          const base = await this.store.baseFilter(categoryId);
+          if (base === undefined) throw new RiskshareError("E_FILTER_MISSING", "no base filter is built for this category; publish first", { categoryId });
+          return base.bytes;
+        },
+        deltasSince: async (categoryId, seq) => {
+          const deltas = await this.store.deltasSince(categoryId, seq);
+          return deltas === undefined ? undefined : [{ seq: deltas.seq, adds: deltas.adds, removes: deltas.removes }];
+        },
+      },
+    });
+    await this.filters.start();
+    this.track("filter protocol", () => this.filters.stop());
+    // Every provider's filters, per category this member may ask, kept in memory and refreshed by polling.
+    const held = new Map<string, HeldFilter>();
+    this.filterSync = new FilterSync({ filterPollMs: lookupConfig.filterPollMs }, {
+      dialer: this.host.libp2p,
+      directory: {
+        targets: () => {
+          const categoryIds = this.gate.defaultCategoryIds(this.wallet.address, systemClock.nowSec()).filter((id) => this.gate.eligible(this.wallet.address, id, systemClock.nowSec()).allowed);
+          return this.view.activeMembers().filter((m) => m.address !== this.wallet.address).map((m) => ({
+            providerAddress: m.address, peer: peerIdFromBytes(m.peerId),
+            categoryIds: categoryIds.filter((id) => (this.view.contribution(m.address, id)?.liveCount ?? 0) > 0),
+          })).filter((target) => target.categoryIds.length > 0);
+        },
+        snapshot: (provider, categoryId) => {
+          const snapshot = this.view.contribution(provider, categoryId);
+          return snapshot === undefined ? undefined : { keyEpoch: snapshot.keyEpoch, filterHash: snapshot.filterHash };
+        },
+      },
+      cache: {
+        get: async (provider, categoryId) => held.get(`${provider.toLowerCase()}/${categoryId}`),
+        put: async (provider, categoryId, kept) => void held.set(`${provider.toLowerCase()}/${categoryId}`, kept),
+      },
+      filterContains,
+      logger: this.log,
+    });
     this.view.on("memberChanged", () => void this.host.disconnectInactive().catch(() => undefined));
     await this.host.connectBootstrap(this.controller.signal);
-    void this.pepperKeeper.fetchUntilHeld(this.controller.signal);
+    this.filterSync.start(this.controller.signal);
+    this.track("filter sync", () => this.filterSync.stop());
   }
 
-  /**
-   * The chain view as the v1 pepper parts (PepperKeeper, NodeHealth) still read it: the chain names
-   * no pepper epoch any more (protocol v2), so they keep epoch 1 until they go (integration).
-   */
-  private pepperView() {
-    const view = this.view;
-    return {
-      pepperEpoch: () => 1,
-      isActive: (address: string) => view.isActive(address),
-      member: (address: string) => view.member(address),
-      allMembers: () => view.allMembers(),
-      activeMembers: () => view.activeMembers(),
-      health: () => view.health(),
-    };
+  /** The OPRF key the node answers under; E_OPRF_KEY_MISSING while it holds none. */
+  private requireOprfKey(): { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array } {
+    if (this.oprfKey === undefined) throw new RiskshareError("E_OPRF_KEY_MISSING", "this node holds no OPRF key for its key epoch");
+    return this.oprfKey;
+  }
+
+  /** Filters now (tests and the CLI after a publish): one round of filter sync. */
+  async syncFilters(): Promise<void> {
+    await this.filterSync.syncOnce();
   }
 
   private async appendToOutbox(record: OutboxRecord): Promise<void> {
-    // The v1 lookup answers under no key epoch (0) until /riskshare/lookup/2 is wired in (integration).
-    await this.outbox.append({ request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: 0, receivedAtMs: record.receivedAt * 1000 });
+    await this.outbox.append({ request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: record.keyEpoch, receivedAtMs: record.receivedAt * 1000 });
     this.batcher.notifyAppended(this.outbox.backlog());
   }
 
@@ -299,17 +359,19 @@ export class RiskshareNode {
   private async startApi(): Promise<void> {
     this.nodeHealth = new NodeHealth(
       { address: this.wallet.address },
-      { view: this.pepperView(), ledger: this.batcher, outbox: this.outbox, host: this.host, pepper: { held: () => this.pepperKeeper.hasher !== undefined } },
+      {
+        view: this.view, ledger: this.batcher, outbox: this.outbox, host: this.host, nowSec: () => systemClock.nowSec(),
+        oprfKey: { current: () => (this.oprfKey === undefined ? undefined : { epoch: this.oprfKey.epoch, publicKeyHex: hexlify(this.oprfKey.publicKey) }) },
+      },
     );
     const defaultRegion = this.config.identity.defaultRegion;
     assertPhoneRegion(defaultRegion);
     const check = new CheckService({
-      hashItem: (type, raw) => {
+      prepareItem: (type, raw) => {
         const normalised = tryNormalise(type, raw, { defaultRegion });
-        if (!normalised.ok) return { ok: false, reason: normalised.reason };
-        return { ok: true, item: { type, hash: `0x${this.pepperKeeper.hasher!.hashHex(type, normalised.value)}` } };
+        return normalised.ok ? { ok: true, item: { type, value: normalised.value } } : { ok: false, reason: normalised.reason };
       },
-      ownLookup: (items, categoryIds, now) => this.ownEntries.checkMany(items, categoryIds, now) as Promise<ItemResult[]>,
+      ownLookup: (items, categoryIds, now) => this.ownLists.checkMany(items, categoryIds, now),
       fanOut: async (providers, items, categoryIds, opts) => {
         const targets = providers.map((address) => {
           const member = this.view.member(address);
@@ -348,6 +410,7 @@ export class RiskshareNode {
         { name: "nonces", run: (nowSec) => this.nonces.sweep(nowSec) },
         { name: "quota usage", run: (nowSec) => this.savedUsage.save(nowSec) },
         { name: "expired entries", run: (nowSec) => this.store.sweep(nowSec) },
+        { name: "query journal", run: (nowSec) => this.journal.sweep((nowSec - this.config.lookup.journalRetentionDays * 86_400) * 1000) },
       ],
       logger: this.log,
     });

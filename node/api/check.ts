@@ -17,20 +17,21 @@ export interface ProviderOutcome {
   results?: readonly ItemResult[];
 }
 
-/** A hashed item ready to send. */
-export interface HashedItem {
+/** An identifier normalised and ready to check (it never leaves the node: only blinded elements do). */
+export interface CheckItem {
   type: string;
-  hash: string;
+  /** The normalised identifier. */
+  value: string;
 }
 
 /** Dependencies of {@link CheckService}. */
 export interface CheckServiceModules {
-  /** Normalises and hashes one raw identifier; a rejection names the reason, never the value. */
-  hashItem(type: string, raw: string): { ok: true; item: HashedItem } | { ok: false; reason: string };
+  /** Normalises one raw identifier; a rejection names the reason, never the value. */
+  prepareItem(type: string, raw: string): { ok: true; item: CheckItem } | { ok: false; reason: string };
   /** The node's own lists. */
-  ownLookup(items: HashedItem[], categoryIds: number[], nowSec: number): Promise<ItemResult[]>;
+  ownLookup(items: CheckItem[], categoryIds: number[], nowSec: number): Promise<ItemResult[]>;
   /** Asks the providers in parallel; each ends on its own (a timeout is never a miss). */
-  fanOut(providers: readonly string[], items: HashedItem[], categoryIds: number[], opts: { timeoutMsPerPeer: number; signal: AbortSignal }): Promise<ProviderOutcome[]>;
+  fanOut(providers: readonly string[], items: CheckItem[], categoryIds: number[], opts: { timeoutMsPerPeer: number; signal: AbortSignal }): Promise<ProviderOutcome[]>;
   /** Active categories, name → id. */
   activeCategories(): ReadonlyMap<string, number>;
   /**
@@ -67,7 +68,7 @@ export class CheckService {
           if (id === undefined) throw new RiskshareError("E_CATEGORY_UNKNOWN", `no active category named ${name}`, { category: name });
           return id;
         });
-    const hashed = request.items.map((item) => m.hashItem(item.type, item.value));
+    const hashed = request.items.map((item) => m.prepareItem(item.type, item.value));
     const valid = hashed.flatMap((h) => (h.ok ? [h.item] : []));
     const peers = request.providers ?? m.peerAddresses();
     const now = m.nowSec();

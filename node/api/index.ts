@@ -12,5 +12,5 @@ export {
   checkRequestSchema, checkResponseSchema, healthResponseSchema, peersResponseSchema,
   type CheckRequest, type CheckResponse, type HealthResponse, type PeersResponse,
 } from "./schemas.ts";
-export { CheckService, mergeCheck, type CheckServiceModules, type HashedItem, type ItemResult, type ProviderOutcome } from "./check.ts";
+export { CheckService, mergeCheck, type CheckItem, type CheckServiceModules, type ItemResult, type ProviderOutcome } from "./check.ts";
 export { NodeHealth, type HealthReason, type NodeHealthModules, type NodeHealthOptions } from "./health.ts";

@@ -94,3 +94,4 @@ export { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
 export { JOURNAL_KEY_BYTES, openSecrets, QueryJournal, sealSecrets, type JournalEntry, type JournalLevel, type JournalRequest, type JournalSecrets } from "./journal.ts";
 export { NonceStore, type NonceLevel } from "./nonces.ts";
 export { Housekeeping, HOUSEKEEPING_INTERVAL_MS, type Chore, type HousekeepingModules, type HousekeepingOptions } from "./housekeeping.ts";
+export { OwnLists, type OwnResult } from "./own.ts";

@@ -1,6 +1,6 @@
 /**
  * Building a local consortium: member data directories (as `riskshare init` makes them), the
- * deployment, and the shared founding pepper. Used by `riskshare devnet up` and the e2e tests.
+ * deployment (each founder seeded with its own OPRF public key). Used by `riskshare devnet up` and the e2e tests.
  *
  * @example
  *   const chain = await startChain({ kind: "hardhat" });
@@ -107,10 +107,9 @@ export interface DeployForOptions {
 
 /**
  * Deploys the consortium with `founders` as its founding members, writes the addresses into every
- * founder's config and gives all founders the same epoch pepper (founders agree on it out of band;
- * members admitted later fetch it over /riskshare/pepper/1).
+ * founder's config. No secret is shared: each founder's OPRF key stays in its own data dir.
  */
-export async function deployFor(founders: readonly DevMember[], opts: DeployForOptions): Promise<DeploymentResult & { pepperEpoch: number }> {
+export async function deployFor(founders: readonly DevMember[], opts: DeployForOptions): Promise<DeploymentResult> {
   const connection = await connectChain({ rpcUrl: opts.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
   try {
     const deployer = connectSigner(new Wallet(devAccount(opts.deployerIndex ?? 0).privateKey), connection.provider);
@@ -123,15 +122,9 @@ export async function deployFor(founders: readonly DevMember[], opts: DeployForO
       ...(opts.quorumDenominator === undefined ? {} : { quorumDenominator: opts.quorumDenominator }),
       ...(opts.votingPeriodSeconds === undefined ? {} : { votingPeriodSeconds: opts.votingPeriodSeconds }),
     }, opts.logger ?? silentLogger());
-    // The chain names no pepper epoch any more (protocol v2); the v1 pepper stays at epoch 1 until
-    // the devnet is rewired onto the OPRF keys (integration).
-    const pepperEpoch = 1;
-    const pepper = randomBytes(32);
-    for (const founder of founders) {
-      await writeContracts(founder.dataDir, result.addresses);
-      await new KeyStore({ dataDir: founder.dataDir }).putPepper(pepperEpoch, pepper);
-    }
-    return { ...result, pepperEpoch };
+    // No secret is handed to anyone: each member's OPRF key stays in its own data dir.
+    for (const founder of founders) await writeContracts(founder.dataDir, result.addresses);
+    return result;
   } finally {
     connection.provider.destroy();
   }

@@ -277,10 +277,10 @@ export class LookupClient {
         continue; // another identifier's entry under a colliding tag, or a tampered one: not ours
       }
       if (metadata.categoryId !== categoryId) continue;
-      if (metadata.expiresAt !== 0 && metadata.expiresAt <= nowSec) continue;
+      if (metadata.expiresAtSec !== undefined && metadata.expiresAtSec <= nowSec) continue;
       return {
-        hit: true, category: metadata.categoryId, level: metadata.level, reason: metadata.reason, reportedAt: metadata.reportedAt,
-        ...(metadata.expiresAt === 0 ? {} : { expiresAt: metadata.expiresAt }),
+        hit: true, category: metadata.categoryId, level: metadata.level, reason: metadata.reason, reportedAt: metadata.reportedAtSec,
+        ...(metadata.expiresAtSec === undefined ? {} : { expiresAt: metadata.expiresAtSec }),
         ...(metadata.providerRef ? { providerRef: metadata.providerRef } : {}),
       };
     }

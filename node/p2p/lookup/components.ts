@@ -85,13 +85,13 @@ export interface TagFilters {
 
 /** An entry's metadata once opened (spec section 3). */
 export interface EntryMetadata {
-  categoryId: number;
-  level: number;
-  reason: string;
-  reportedAt: number;
-  /** 0 = none. */
-  expiresAt: number;
-  providerRef?: string | undefined;
+  readonly categoryId: number;
+  readonly level: number;
+  readonly reason: string;
+  readonly reportedAtSec: number;
+  /** Undefined: never expires. */
+  readonly expiresAtSec?: number | undefined;
+  readonly providerRef?: string | undefined;
 }
 
 /** Opens sealed metadata (node/store's `openMetadata`): throws when the key or associated data do not fit. */
