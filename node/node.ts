@@ -373,18 +373,31 @@ export class RiskshareNode {
       },
       ownLookup: (items, categoryIds, now) => this.ownLists.checkMany(items, categoryIds, now),
       fanOut: async (providers, items, categoryIds, opts) => {
-        const targets = providers.map((address) => {
+        const members = providers.map((address) => {
           const member = this.view.member(address);
           if (!member) throw new RiskshareError("E_BAD_INPUT", `providers: ${address} is not a member of the consortium`, { argument: "providers" });
-          return { peer: peerIdFromBytes(member.peerId), providerAddress: member.address };
+          return member;
         });
-        const outcomes = await this.lookups.fanOut(targets, { items, categoryIds }, opts);
-        return outcomes.map((o) => ({
-          address: o.providerAddress,
-          name: this.view.member(o.providerAddress)?.name ?? o.providerAddress,
-          status: o.status,
-          ...(o.status === "answered" ? { results: o.results, queryId: o.queryId } : { code: o.code, ...(o.queryId === undefined ? {} : { queryId: o.queryId }) }),
-        }));
+        const name = (address: string) => this.view.member(address)?.name ?? address;
+        // Nothing goes to a provider that would refuse: a category this member may not ask for is refused here.
+        const mayAsk = this.gate.mayAsk(this.wallet.address, categoryIds, systemClock.nowSec());
+        if (!mayAsk.allowed) return members.map((m) => ({ address: m.address, name: name(m.address), status: "denied" as const, code: "E_RECIPROCITY" }));
+        // A provider is asked only for the categories its published filters list anything in; one that lists
+        // nothing in any of them is a miss without a request (its on-chain snapshots say so).
+        const listed = (m: { address: string }) => categoryIds.filter((id) => (this.view.contribution(m.address, id)?.liveCount ?? 0n) > 0n);
+        const asked = members.filter((m) => listed(m).length > 0);
+        // A filter not held yet (a provider just published, or this node just started) is fetched now, once.
+        if (asked.some((m) => listed(m).some((id) => this.filterSync.held(m.address, id) === undefined))) await this.filterSync.syncOnce(opts.signal).catch(() => undefined);
+        const outcomes = await this.lookups.fanOut(asked.map((m) => ({ peer: peerIdFromBytes(m.peerId), providerAddress: m.address, categoryIds: listed(m) })), { items, categoryIds }, opts);
+        const byAddress = new Map(outcomes.map((o) => [o.providerAddress.toLowerCase(), o]));
+        return members.map((m) => {
+          const o = byAddress.get(m.address.toLowerCase());
+          if (o === undefined) return { address: m.address, name: name(m.address), status: "answered" as const, results: items.map(() => ({ hit: false as const })) };
+          return {
+            address: o.providerAddress, name: name(o.providerAddress), status: o.status,
+            ...(o.status === "answered" ? { results: o.results, queryId: o.queryId, fetchQueryIds: o.fetchQueryIds } : { code: o.code, ...(o.queryId === undefined ? {} : { queryId: o.queryId }) }),
+          };
+        });
       },
       activeCategories: () => this.view.activeCategoryMap(),
       defaultCategoryIds: () => this.gate.defaultCategoryIds(this.wallet.address, systemClock.nowSec()),

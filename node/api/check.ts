@@ -13,6 +13,8 @@ export interface ProviderOutcome {
   status: "answered" | "denied" | "timeout" | "error";
   code?: string;
   queryId?: string;
+  /** Query ids of the fetches after the evaluation (answered only). */
+  fetchQueryIds?: readonly string[];
   /** One per hashed item, in request order (answered only). */
   results?: readonly ItemResult[];
 }
@@ -117,6 +119,7 @@ export function mergeCheck(
       address: o.address, name: o.name, status: o.status,
       ...(o.code === undefined ? {} : { code: o.code }),
       ...(o.queryId === undefined ? {} : { queryId: o.queryId }),
+      ...(o.fetchQueryIds === undefined || o.fetchQueryIds.length === 0 ? {} : { fetchQueryIds: [...o.fetchQueryIds] }),
       ...(o.status === "answered" ? { hitCount: (o.results ?? []).filter((r) => r.hit).length } : {}),
     })),
   };

@@ -42,6 +42,8 @@ export const checkResponseSchema = z.object({
     status: z.enum(["answered", "denied", "timeout", "error"]),
     code: z.string().optional(),
     queryId: z.string().optional(),
+    /** The fetches that followed the provider's evaluation (a filter hit, or a cover fetch): each is on the ledger too. */
+    fetchQueryIds: z.array(z.string()).optional(),
     hitCount: z.number().int().optional(),
   })),
 });

@@ -48,6 +48,18 @@ export class ReciprocityGate {
     return decision;
   }
 
+  /**
+   * The querier's side of the rule, before anything is sent: whether it may ask for every one of
+   * `categoryIds` (quota aside, nothing counted). A provider would refuse otherwise, so nothing goes out.
+   */
+  mayAsk(querier: string, categoryIds: readonly number[], nowSec: number): ReciprocityDecision {
+    for (const id of [...new Set(categoryIds)].sort((a, b) => a - b)) {
+      const decision = this.eligible(querier, id, nowSec);
+      if (!decision.allowed) return decision;
+    }
+    return { allowed: true, quotaRemaining: Number.MAX_SAFE_INTEGER };
+  }
+
   /** Whether `querier` may ask for `categoryId` at all at `nowSec`, quota aside and nothing counted: a filter download's gate. */
   eligible(querier: string, categoryId: number, nowSec: number): ReciprocityDecision {
     const category = this.modules.view.category(categoryId);

@@ -6,10 +6,11 @@ import type { DialTarget } from "@libp2p/interface";
 import { toP2pError } from "../errors.ts";
 import type { LookupCallOptions, LookupOutcome, LookupQuery } from "./client.ts";
 
-/** A provider to ask: where to reach it and its EVM address. */
+/** A provider to ask: where to reach it, its EVM address and (when not the query's) the categories to ask it for. */
 export interface FanOutTarget {
   peer: DialTarget;
   providerAddress: string;
+  categoryIds?: number[];
 }
 
 /** Options of a fan-out. */
@@ -33,7 +34,7 @@ export async function fanOut(
     ...(opts.timeoutMsPerPeer === undefined ? {} : { timeoutMs: opts.timeoutMsPerPeer }),
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   };
-  const settled = await Promise.allSettled(targets.map((target) => lookupPeer(target.peer, { ...query, providerAddress: target.providerAddress }, callOptions)));
+  const settled = await Promise.allSettled(targets.map((target) => lookupPeer(target.peer, { ...query, ...(target.categoryIds === undefined ? {} : { categoryIds: target.categoryIds }), providerAddress: target.providerAddress }, callOptions)));
   return settled.map((result, index): LookupOutcome => {
     if (result.status === "fulfilled") return result.value;
     const error = toP2pError(result.reason);
