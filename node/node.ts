@@ -387,7 +387,7 @@ export class RiskshareNode {
         const listed = (m: { address: string }) => categoryIds.filter((id) => (this.view.contribution(m.address, id)?.liveCount ?? 0n) > 0n);
         const asked = members.filter((m) => listed(m).length > 0);
         // A filter not held yet (a provider just published, or this node just started) is fetched now, once.
-        if (asked.some((m) => listed(m).some((id) => this.filterSync.held(m.address, id) === undefined))) await this.filterSync.syncOnce(opts.signal).catch(() => undefined);
+        if (asked.some((m) => listed(m).some((id) => this.filterSync.held(m.address, id) === undefined))) await this.filterSync.syncOnce(opts.signal, { retryNow: true }).catch(() => undefined);
         const outcomes = await this.lookups.fanOut(asked.map((m) => ({ peer: peerIdFromBytes(m.peerId), providerAddress: m.address, categoryIds: listed(m) })), { items, categoryIds }, opts);
         const byAddress = new Map(outcomes.map((o) => [o.providerAddress.toLowerCase(), o]));
         return members.map((m) => {

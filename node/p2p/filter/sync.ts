@@ -112,24 +112,27 @@ export class FilterSync {
     this.abort = undefined;
   }
 
-  /** Polls every (provider, category) not in backoff once; providers in parallel, a provider's categories in turn. */
-  async syncOnce(signal?: AbortSignal): Promise<FilterPollResult[]> {
+  /**
+   * Polls every (provider, category) once — those in backoff too when `retryNow` (a lookup that needs
+   * a filter it lacks asks now, whatever an earlier failure said); providers in parallel, a provider's categories in turn.
+   */
+  async syncOnce(signal?: AbortSignal, opts: { retryNow?: boolean } = {}): Promise<FilterPollResult[]> {
     const perTarget = await Promise.all(this.modules.directory.targets().map(async (target) => {
       const results: FilterPollResult[] = [];
       for (const categoryId of target.categoryIds) {
         if (signal?.aborted) break;
-        results.push(await this.pollOne(target, categoryId, signal));
+        results.push(await this.pollOne(target, categoryId, signal, opts.retryNow === true));
       }
       return results;
     }));
     return perTarget.flat();
   }
 
-  private async pollOne(target: FilterTarget, categoryId: number, signal: AbortSignal | undefined): Promise<FilterPollResult> {
+  private async pollOne(target: FilterTarget, categoryId: number, signal: AbortSignal | undefined, retryNow: boolean): Promise<FilterPollResult> {
     const providerAddress = checksumAddress(target.providerAddress);
     const k = key(providerAddress, categoryId);
     const backoff = this.backoff.get(k);
-    if (backoff && backoff.retryAt > this.now()) return { providerAddress, categoryId, ok: false, skipped: true };
+    if (backoff && backoff.retryAt > this.now() && !(retryNow && !this.filters.has(k))) return { providerAddress, categoryId, ok: false, skipped: true };
     try {
       await this.pull(target, providerAddress, categoryId, signal);
       this.backoff.delete(k);
