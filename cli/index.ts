@@ -22,7 +22,7 @@ import { queryCommand } from "./commands/query.ts";
 /** Builds the program with every command. */
 export function buildProgram(io: CliIo): Command {
   const program = new Command("riskshare")
-    .description("riskshare: share risk lists as salted hashes within a permissioned consortium")
+    .description("riskshare: share risk lists within a permissioned consortium, with private lookups")
     .option("--data-dir <dir>", "node data directory (default $RISKSHARE_DATA_DIR or ./.riskshare)")
     .option("--json", "print one JSON document on stdout and nothing else")
     .option("--log-level <level>", "log level on stderr: fatal|error|warn|info|debug|trace|silent")

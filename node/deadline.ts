@@ -1,5 +1,5 @@
 /**
- * The signal of one exchange (a lookup, a pepper fetch, a dial, an API check): its own deadline
+ * The signal of one exchange (a lookup, a filter sync, a dial, an API check): its own deadline
  * plus whatever may cancel it from outside. The one deadline helper of the node.
  *
  * @example

@@ -7,7 +7,7 @@
  *   storeLog.info({ entries: 12 }, "import finished");
  *
  * Messages are constant strings; variable facts go into the context object. The redaction list is
- * a last line of defence: no code should ever pass a key, the pepper or a raw identifier to a logger.
+ * a last line of defence: no code should ever pass a key or a raw identifier to a logger.
  */
 import { pino, type DestinationStream, type Logger as PinoLogger } from "pino";
 

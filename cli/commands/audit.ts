@@ -154,7 +154,7 @@ export function auditCommand(io: CliIo): Command {
     }));
   audit.addCommand(withChainFlags(new Command("open"))
     .argument("<queryId>", "a query this node sent (its id as the ledger shows it)")
-    .description("open the commitment of a query this node sent: which items it asked (types and salted hashes), proven against the on-chain record")
+    .description("open the commitment of a query this node sent: which identifiers it asked (from the sealed journal), proven against the on-chain record")
     .addHelpText("after", "\nExample:\n  riskshare audit open 0x1f8fa1eb39bcc0dc9133df6bacd2f4c42a64bbff6dfe610ff43f7ac9ba788999")
     .action(async (queryIdArg: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);

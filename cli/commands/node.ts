@@ -16,7 +16,7 @@ const startSchema = z.object({ connect: z.array(z.string()).optional() });
 export function nodeCommand(io: CliIo): Command {
   const node = new Command("node").description("run this member's node");
   node.addCommand(new Command("start")
-    .description("run the node in the foreground: chain view, libp2p lookups and pepper, ledger batcher, local API; SIGINT/SIGTERM stop it cleanly")
+    .description("run the node in the foreground: chain view, libp2p lookups and tag filters, ledger batcher, local API; SIGINT/SIGTERM stop it cleanly")
     .option("--connect <multiaddr...>", "peers to dial at start, in addition to the config's bootstrap list")
     .addHelpText("after", "\nExample:\n  riskshare --data-dir ./bank-a node start\n  # then, from another shell: riskshare --data-dir ./bank-a query --type phone --value 13800138000")
     .action(async (raw: unknown, command: Command) => {

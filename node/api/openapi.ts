@@ -51,7 +51,7 @@ export function openApiDocument(version: string, opts: OpenApiServerOptions = {}
             "401": unauthorized,
             "413": error("the body is larger than the node's limit (E_API_BODY)"),
             "500": internal,
-            "503": error("the node refuses lookups now: starting, ledger backlog full, chain unreachable, pepper missing, not a member (see /v1/health)"),
+            "503": error("the node refuses lookups now: starting, ledger backlog full, chain unreachable, OPRF key missing, not a member (see /v1/health)"),
           },
         },
       },
@@ -81,7 +81,7 @@ export function openApiDocument(version: string, opts: OpenApiServerOptions = {}
       "/v1/queries/{queryId}": {
         get: {
           operationId: "getQueryJournal",
-          summary: "The journal of a query this node sent: its request, blinding and items (types and salted hashes), to open the on-chain commitment",
+          summary: "The journal of a query this node sent: its request, with the identifiers and blinds that open its on-chain commitment sealed under the member's journal key",
           parameters: [{ name: "queryId", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } }],
           responses: {
             "200": { description: "journal entry", content: body({ type: "object" }) },

@@ -24,7 +24,7 @@ export interface ApiServerModules {
   check(request: CheckRequest, signal: AbortSignal): Promise<CheckResponse>;
   health(): Promise<HealthResponse>;
   peers(): Promise<PeersResponse>;
-  /** The querier's journal entry of a query this node sent (items as salted hashes, blinding), if any. */
+  /** The querier's journal entry of a query this node sent (its identifiers and blinds sealed under the journal key), if any. */
   journal?(queryId: string): Promise<unknown>;
   logger: Logger;
 }

@@ -59,10 +59,3 @@ export interface PeerDialer {
   dial(peer: DialTarget, options?: AbortOptions): Promise<Connection>;
 }
 
-/** ECDH with the node's own key, without handing the key out. */
-export interface KeyAgreement {
-  /** The node's compressed secp256k1 public key (33 bytes). */
-  readonly publicKey: Uint8Array;
-  /** The x coordinate (32 bytes) of the shared point with a peer's secp256k1 public key. */
-  sharedSecret(peerPublicKey: Uint8Array): Uint8Array;
-}

@@ -14,10 +14,9 @@ import { createLibp2p, type Libp2p } from "libp2p";
 import { exchangeSignal } from "../deadline.ts";
 import { RiskshareError, assertArgument } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { KeyAgreement, MembershipView } from "./components.ts";
+import type { MembershipView } from "./components.ts";
 import { toP2pError } from "./errors.ts";
 import { libp2pKeyFromEvmKey, peerIdToAddress } from "./identity.ts";
-import { keyAgreementFromEvmKey } from "./keys.ts";
 import { activeMember, membershipGater } from "./membership.ts";
 import { HOST_DEFAULTS, type HostOptions } from "./options.ts";
 
@@ -64,29 +63,26 @@ export async function createHost(opts: Partial<HostOptions> & Pick<HostOptions, 
     nodeInfo: { name: "riskshare" },
     services: { identify: identify() },
   });
-  return new RiskshareHost(options, { ...modules, logger: log }, libp2p, bootstrap, keyAgreementFromEvmKey(options.privateKey));
+  return new RiskshareHost(options, { ...modules, logger: log }, libp2p, bootstrap);
 }
 
 /**
  * A running libp2p node bound to one member's key. Protocol services take `host.libp2p` as their
- * registrar and dialer, and `host.keyAgreement` for the pepper exchange.
+ * registrar and dialer.
  */
 export class RiskshareHost {
   /** The libp2p node (a StreamRegistrar and a PeerDialer). */
   readonly libp2p: Libp2p<HostServices>;
-  /** ECDH with this node's key, for the pepper exchange. */
-  readonly keyAgreement: KeyAgreement;
   private readonly opts: HostOptions;
   private readonly modules: HostModules;
   private readonly bootstrap: Multiaddr[];
   private abort = new AbortController();
 
-  constructor(opts: HostOptions, modules: HostModules, libp2p: Libp2p<HostServices>, bootstrap: Multiaddr[], keyAgreement: KeyAgreement) {
+  constructor(opts: HostOptions, modules: HostModules, libp2p: Libp2p<HostServices>, bootstrap: Multiaddr[]) {
     this.opts = opts;
     this.modules = modules;
     this.libp2p = libp2p;
     this.bootstrap = bootstrap;
-    this.keyAgreement = keyAgreement;
   }
 
   /** This node's PeerId. */

@@ -13,12 +13,12 @@
  *   …
  *   await lookups.stop(); await filters.stop(); await host.stop();
  */
-export type { Clock, DigestSigner, KeyAgreement, LookupSigner, MembershipView, PeerDialer, PeerIdentity, StreamRegistrar, TypedDataSigner } from "./components.ts";
+export type { Clock, DigestSigner, LookupSigner, MembershipView, PeerDialer, PeerIdentity, StreamRegistrar, TypedDataSigner } from "./components.ts";
 export { HOST_DEFAULTS, systemClock, type HostOptions } from "./options.ts";
 export {
   addressOfKey, evmKeyBytes, libp2pKeyFromEvmKey, peerIdBytes, peerIdFromBytes, peerIdFromEvmKey, peerIdText, peerIdToAddress, tryPeerIdToAddress,
 } from "./identity.ts";
-export { digestSignerFromEvmKey, ephemeralKeyPair, keyAgreementFromEvmKey, sharedX } from "./keys.ts";
+export { digestSignerFromEvmKey } from "./keys.ts";
 export { activeMember, membershipGater, registryMembership, type MemberRegistry } from "./membership.ts";
 export { createHost, RiskshareHost, type BootstrapResult, type HostModules, type HostServices } from "./host.ts";
 export { toP2pError } from "./errors.ts";

@@ -4,7 +4,7 @@
  *   oprfInput(type, id) = 0x01 (version) || I2OSP(len(type), 1) || type (ASCII) || UTF-8(id)
  *
  * Injective: the version byte is fixed, the length byte fixes where the type ends, and the rest is
- * the identifier; type names are `[a-z][a-z0-9_]{0,31}` (as the salted hasher requires) and the
+ * the identifier; type names are `[a-z][a-z0-9_]{0,31}` (as the store requires) and the
  * identifier must be a well-formed, non-empty string (a lone surrogate would encode to U+FFFD and
  * collide with a real U+FFFD). So ("phone", "+86…") never meets ("phone_x", …) or ("ph", "one+86…").
  */
