@@ -196,28 +196,13 @@ export function recoverDigestSigner(digest: Uint8Array, signature: string): stri
 }
 
 /**
- * True exactly when {@link recoverDigestSigner} would give the address of `publicKey` (33 or 65
- * bytes), and false where it would give another or throw — without the recovery. With the key
- * known, R = u1·G + u2·P is what recovery lifts from r, so checking R.x = r and R's y parity
- * against v is the same test; a per-key table makes u2·P ~3× cheaper than recovering.
+ * True exactly when {@link recoverDigestSigner} gives the address of `publicKey` (33 or 65 bytes),
+ * and false where it gives another or throws. Recovery through noble's public API (no hand-made
+ * curve arithmetic); the key's address is computed once per key.
  */
 export function isDigestSignedBy(digest: Uint8Array, signature: string, publicKey: Uint8Array): boolean {
-  const parsed = digest.length === 32 ? parseSignature(signature) : undefined;
-  const key = parsed === undefined ? undefined : verifyingKey(publicKey);
-  if (parsed !== undefined && key !== undefined) {
-    try {
-      const { Fn } = secp256k1.Point;
-      const sInverse = Fn.inv(parsed.s);
-      const point = secp256k1.Point.BASE.multiplyUnsafe(Fn.mul(Fn.create(toBigInt(digest)), sInverse)).add(key.multiplyUnsafe(Fn.mul(parsed.r, sInverse)));
-      if (point.is0()) return false;
-      const { x, y } = point.toAffine();
-      return x === parsed.r && Number(y & 1n) === parsed.recovery;
-    } catch {
-      // the reference below decides
-    }
-  }
   try {
-    return recoverDigestSigner(digest, signature) === addressOfPublicKey(secp256k1.Point.fromBytes(publicKey).toBytes(false));
+    return recoverDigestSigner(digest, signature) === addressOfKey(publicKey);
   } catch {
     return false;
   }
@@ -279,32 +264,20 @@ function domainSeparatorOf(chainId: bigint, queryLedgerAddress: string): Uint8Ar
   return separator;
 }
 
-/**
- * Public keys of the peers we verify, as points with a wNAF table (window 6: ~23 ms to build,
- * ~200 KB each). A consortium has tens of members; the least recently used key goes first.
- */
-const verifyingKeys = new Map<string, InstanceType<typeof secp256k1.Point>>();
-const MAX_VERIFYING_KEYS = 64;
-const VERIFYING_KEY_WINDOW = 6;
+/** Addresses of the peers' public keys we check signatures against (tens of members; the oldest goes first). */
+const keyAddresses = new Map<string, string>();
+const MAX_KEY_ADDRESSES = 256;
 
-function verifyingKey(publicKey: Uint8Array): InstanceType<typeof secp256k1.Point> | undefined {
+/** The checksummed address of a secp256k1 public key (33 or 65 bytes), cached; throws for a key off the curve. */
+function addressOfKey(publicKey: Uint8Array): string {
   const id = bytesToHex(publicKey);
-  let point = verifyingKeys.get(id);
-  if (point !== undefined) {
-    verifyingKeys.delete(id);
-    verifyingKeys.set(id, point);
-    return point;
+  let address = keyAddresses.get(id);
+  if (address === undefined) {
+    address = addressOfPublicKey(secp256k1.Point.fromBytes(publicKey).toBytes(false));
+    if (keyAddresses.size >= MAX_KEY_ADDRESSES) keyAddresses.delete(keyAddresses.keys().next().value!);
+    keyAddresses.set(id, address);
   }
-  try {
-    point = secp256k1.Point.fromBytes(publicKey);
-  } catch {
-    return undefined;
-  }
-  if (point.is0()) return undefined;
-  point.precompute(VERIFYING_KEY_WINDOW, true);
-  if (verifyingKeys.size >= MAX_VERIFYING_KEYS) verifyingKeys.delete(verifyingKeys.keys().next().value!);
-  verifyingKeys.set(id, point);
-  return point;
+  return address;
 }
 
 /** keccak256(0x1901 ‖ domainSeparator ‖ structHash). */
