@@ -13,7 +13,7 @@ import { LookupKind, lookupRequestDigest, type LookupRequest } from "./eip712.ts
  * What the querier re-derived of a query it sent: the blinded elements of an Evaluate (padding
  * included, in order) or the prefixes of a Fetch, and, when its journal kept it, the signed request.
  */
-export type CommitmentInput = ({ blindedElements: readonly Uint8Array[] } | { prefixes: readonly TagPrefix[] }) & { request?: LookupRequest };
+export type CommitmentInput = ({ blindedElements: readonly Uint8Array[] } | { prefixes: readonly TagPrefix[]; salt: Uint8Array }) & { request?: LookupRequest };
 
 /** Which checks of an opening passed. */
 export interface CommitmentChecks {
@@ -48,7 +48,7 @@ export function openCommitment(queryId: string, kept: CommitmentInput, records: 
   const first = own[0];
   if (first === undefined) throw new RiskshareError("E_NOT_FOUND", `query ${id} is not on chain yet (its provider records it within a flush interval)`);
   const evaluate = "blindedElements" in kept;
-  const commitment = evaluate ? evaluateCommitment(kept.blindedElements) : fetchCommitment(kept.prefixes);
+  const commitment = evaluate ? evaluateCommitment(kept.blindedElements) : fetchCommitment(kept.prefixes, kept.salt);
   const count = evaluate ? kept.blindedElements.length : kept.prefixes.length;
   const checks: CommitmentChecks = {
     commitmentOpens: commitment === first.itemsCommitment.toLowerCase(),
@@ -77,6 +77,8 @@ export interface KeptSecrets {
   blinds: readonly Uint8Array[];
   paddingInputs: readonly Uint8Array[];
   prefixes?: readonly TagPrefix[];
+  /** A fetch's commitment salt. */
+  salt?: Uint8Array;
 }
 
 /**
@@ -89,7 +91,10 @@ export function keptCommitmentInput(kept: KeptRequest, secrets: KeptSecrets, vop
     querier: kept.querier, provider: kept.provider, kind: kept.kind, categoryMask: BigInt(kept.categoryMask), itemCount: kept.itemCount,
     itemsCommitment: kept.itemsCommitment, nonce: kept.nonce, deadline: BigInt(kept.deadline),
   };
-  if (kept.kind === LookupKind.Fetch) return { prefixes: [...(secrets.prefixes ?? [])], request };
+  if (kept.kind === LookupKind.Fetch) {
+    if (secrets.salt === undefined) throw new RiskshareError("E_BAD_INPUT", "the journal keeps no salt for this fetch", { argument: "secrets" });
+    return { prefixes: [...(secrets.prefixes ?? [])], salt: secrets.salt, request };
+  }
   const inputs = [...secrets.items.map((item) => oprfInput(item.type, item.value)), ...secrets.paddingInputs];
   if (inputs.length !== secrets.blinds.length) {
     throw new RiskshareError("E_BAD_INPUT", `the journal keeps ${secrets.blinds.length} blinds for ${inputs.length} inputs`, { argument: "secrets" });

@@ -27,15 +27,24 @@ export function evaluateCommitment(blindedElements: readonly Uint8Array[]): stri
   return hashOf(concatElements(blindedElements, "blindedElements"));
 }
 
-/** The itemsCommitment of a Fetch request: keccak256 of, per prefix, uint8 bits ‖ uint64 big-endian value (0x-hex). */
-export function fetchCommitment(prefixes: readonly TagPrefix[]): string {
-  const out = new Uint8Array(prefixes.length * 9);
+/** Bytes of a Fetch's commitment salt. */
+export const FETCH_SALT_BYTES = 32;
+
+/**
+ * The itemsCommitment of a Fetch request: keccak256(salt ‖ per prefix, uint8 bits ‖ uint64 big-endian
+ * value) (0x-hex). The 32-byte random salt (sent to the provider, kept in the querier's journal) keeps
+ * the prefixes off the chain: without it a short prefix could be found from its hash by trying them all.
+ */
+export function fetchCommitment(prefixes: readonly TagPrefix[], salt: Uint8Array): string {
+  assertArgument(salt instanceof Uint8Array && salt.length === FETCH_SALT_BYTES, `the salt is ${FETCH_SALT_BYTES} bytes`, "salt");
+  const out = new Uint8Array(FETCH_SALT_BYTES + prefixes.length * 9);
+  out.set(salt, 0);
   const view = new DataView(out.buffer);
   prefixes.forEach((prefix, index) => {
     assertArgument(Number.isInteger(prefix.bits) && prefix.bits >= 0 && prefix.bits <= MAX_PREFIX_BITS, `a prefix has 0..${MAX_PREFIX_BITS} bits`, "prefixes");
     assertArgument(typeof prefix.value === "bigint" && prefix.value >= 0n && prefix.value < 1n << 64n, "a prefix value is a uint64", "prefixes");
-    view.setUint8(index * 9, prefix.bits);
-    view.setBigUint64(index * 9 + 1, prefix.value);
+    view.setUint8(FETCH_SALT_BYTES + index * 9, prefix.bits);
+    view.setBigUint64(FETCH_SALT_BYTES + index * 9 + 1, prefix.value);
   });
   return hashOf(out);
 }

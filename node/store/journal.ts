@@ -37,6 +37,8 @@ export interface JournalSecrets {
   paddingInputs: Uint8Array[];
   /** A fetch's tag prefixes. */
   prefixes?: { bits: number; value: bigint }[];
+  /** A fetch's commitment salt. */
+  salt?: Uint8Array;
 }
 
 /** One journal record as stored (and served by GET /v1/queries/{id}): the secrets stay sealed. */
@@ -121,6 +123,7 @@ export function sealSecrets(key: Uint8Array, queryId: string, secrets: JournalSe
     blinds: secrets.blinds.map((b) => Buffer.from(b).toString("hex")),
     paddingInputs: secrets.paddingInputs.map((p) => Buffer.from(p).toString("hex")),
     ...(secrets.prefixes === undefined ? {} : { prefixes: secrets.prefixes.map((p) => ({ bits: p.bits, value: p.value.toString() })) }),
+    ...(secrets.salt === undefined ? {} : { salt: Buffer.from(secrets.salt).toString("hex") }),
   }), "utf8");
   const sealed = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   return `0x${sealed.toString("hex")}`;
@@ -134,12 +137,13 @@ export function openSecrets(key: Uint8Array, entry: Pick<JournalEntry, "queryId"
     decipher.setAAD(Buffer.from(entry.queryId.toLowerCase(), "utf8"));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
     const plaintext = Buffer.concat([decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
-    const raw = JSON.parse(plaintext.toString("utf8")) as { items: JournalSecrets["items"]; blinds: string[]; paddingInputs: string[]; prefixes?: { bits: number; value: string }[] };
+    const raw = JSON.parse(plaintext.toString("utf8")) as { items: JournalSecrets["items"]; blinds: string[]; paddingInputs: string[]; prefixes?: { bits: number; value: string }[]; salt?: string };
     return {
       items: raw.items,
       blinds: raw.blinds.map((b) => new Uint8Array(Buffer.from(b, "hex"))),
       paddingInputs: raw.paddingInputs.map((p) => new Uint8Array(Buffer.from(p, "hex"))),
       ...(raw.prefixes === undefined ? {} : { prefixes: raw.prefixes.map((p) => ({ bits: p.bits, value: BigInt(p.value) })) }),
+      ...(raw.salt === undefined ? {} : { salt: new Uint8Array(Buffer.from(raw.salt, "hex")) }),
     };
   } catch (err) {
     throw new RiskshareError("E_JOURNAL_OPEN", "this query's journal record does not open with this data dir's journal key", { queryId: entry.queryId }, { cause: err });

@@ -97,8 +97,10 @@ describe("openCommitment", () => {
 
   it("opens a Fetch with its prefixes, and not as an Evaluate", () => {
     const prefixes = [{ bits: 10, value: 0x2abn }];
-    const onChain = record({ kind: LookupKind.Fetch, itemCount: 1, itemsCommitment: fetchCommitment(prefixes) });
-    expect(openCommitment(onChain.queryId, { prefixes }, [onChain], ledger).checks).to.deep.equal({ commitmentOpens: true, itemCountMatches: true, kindMatches: true });
+    const salt = new Uint8Array(randomBytes(32));
+    const onChain = record({ kind: LookupKind.Fetch, itemCount: 1, itemsCommitment: fetchCommitment(prefixes, salt) });
+    expect(openCommitment(onChain.queryId, { prefixes, salt: new Uint8Array(32) }, [onChain], ledger).checks.commitmentOpens, "another salt").to.equal(false);
+    expect(openCommitment(onChain.queryId, { prefixes, salt }, [onChain], ledger).checks).to.deep.equal({ commitmentOpens: true, itemCountMatches: true, kindMatches: true });
     expect(openCommitment(onChain.queryId, { blindedElements: [randomBytes(32)] }, [onChain], ledger).checks.kindMatches).to.equal(false);
   });
 

@@ -159,12 +159,14 @@ describe("eip712: fixed-layout hashing, signing and recovery, against ethers", f
       }), { numRuns: 300 });
     });
 
-    it("commits to a Fetch's prefixes as keccak256 of uint8 bits ‖ uint64 big-endian value each", () => {
-      fc.assert(fc.property(fc.array(prefix, { minLength: 0, maxLength: 4 }), (prefixes) => {
-        const packed = concat(prefixes.map((p) => concat([toBeHex(p.bits, 1), toBeHex(p.value, 8)])));
-        expect(fetchCommitment(prefixes)).to.equal(keccak256(packed));
+    it("commits to a Fetch's prefixes as keccak256 of the 32-byte salt then uint8 bits ‖ uint64 big-endian value each", () => {
+      fc.assert(fc.property(fc.array(prefix, { minLength: 0, maxLength: 4 }), bytes(32), (prefixes, salt) => {
+        const packed = concat([salt, ...prefixes.map((p) => concat([toBeHex(p.bits, 1), toBeHex(p.value, 8)]))]);
+        expect(fetchCommitment(prefixes, salt)).to.equal(keccak256(packed));
       }), { numRuns: 300 });
-      expect(fetchCommitment([{ bits: 12, value: 0xabcn }])).to.equal(keccak256("0x0c0000000000000abc"));
+      expect(fetchCommitment([{ bits: 12, value: 0xabcn }], new Uint8Array(32))).to.equal(keccak256(`0x${"00".repeat(32)}0c0000000000000abc`));
+      expect(fetchCommitment([{ bits: 12, value: 0xabcn }], new Uint8Array(32).fill(1)), "the salt hides the prefix").to.not.equal(keccak256(`0x${"00".repeat(32)}0c0000000000000abc`));
+      expect(() => fetchCommitment([], new Uint8Array(31)), "a short salt").to.throw(/salt/);
     });
 
     it("digests an Evaluate answer as keccak256(evaluated ‖ proof) and a Fetch answer as the uint32 bucket sizes", () => {
@@ -182,9 +184,9 @@ describe("eip712: fixed-layout hashing, signing and recovery, against ethers", f
         ["31-byte element", () => evaluateCommitment([new Uint8Array(31)])],
         ["33-byte evaluated element", () => evaluateAnswerDigest([new Uint8Array(33)], new Uint8Array(64))],
         ["63-byte proof", () => evaluateAnswerDigest([], new Uint8Array(63))],
-        ["65 prefix bits", () => fetchCommitment([{ bits: 65, value: 0n }])],
-        ["negative prefix value", () => fetchCommitment([{ bits: 1, value: -1n }])],
-        ["prefix value above uint64", () => fetchCommitment([{ bits: 64, value: UINT64_MAX + 1n }])],
+        ["65 prefix bits", () => fetchCommitment([{ bits: 65, value: 0n }], new Uint8Array(32))],
+        ["negative prefix value", () => fetchCommitment([{ bits: 1, value: -1n }], new Uint8Array(32))],
+        ["prefix value above uint64", () => fetchCommitment([{ bits: 64, value: UINT64_MAX + 1n }], new Uint8Array(32))],
         ["count above uint32", () => fetchAnswerDigest([0x1_0000_0000])],
         ["fractional count", () => fetchAnswerDigest([1.5])],
       ];

@@ -309,13 +309,14 @@ export async function buildRequestFrame(
   const voprf = await testVoprf();
   const elements = kind === 0 ? (over.elements ?? randomElements(1, voprf)) : undefined;
   const prefixes = kind === 1 ? (over.prefixes ?? [{ bits: 0, value: 0n }]) : undefined;
+  const salt = new Uint8Array(randomBytes(32));
   const request: LookupRequest = {
     querier: over.querier ?? signer.address,
     provider: over.provider,
     kind,
     categoryMask: maskOfCategories(over.categoryIds ?? [1]),
     itemCount: over.itemCount ?? (elements ?? prefixes!).length,
-    itemsCommitment: over.commitment ?? (elements ? evaluateCommitment(elements) : fetchCommitment(prefixes!)),
+    itemsCommitment: over.commitment ?? (elements ? evaluateCommitment(elements) : fetchCommitment(prefixes!, salt)),
     nonce: over.nonce ?? hexlify(randomBytes(32)),
     deadline: over.deadline ?? BigInt(NOW + 60),
   };
@@ -323,7 +324,7 @@ export async function buildRequestFrame(
   return {
     request: toWireRequest(request), signature,
     ...(elements ? { elements: elements.map((e) => hexlify(e)) } : {}),
-    ...(prefixes ? { prefixes: prefixes.map(toWirePrefix) } : {}),
+    ...(prefixes ? { prefixes: prefixes.map(toWirePrefix), salt: hexlify(salt) } : {}),
   };
 }
 

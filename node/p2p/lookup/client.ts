@@ -23,7 +23,7 @@ import { secp256k1KeyOf, tryPeerIdToAddress } from "../identity.ts";
 import type { EntryMetadata, JournalSecrets, LookupComponents, QueryItem } from "./components.ts";
 import { LOOKUP_PROTOCOL, LookupKind, MAX_FETCH_PREFIXES, MAX_ITEMS_PER_REQUEST } from "./constants.ts";
 import {
-  evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment, type LookupAnswer, type LookupRequest, type TagPrefix,
+  evaluateAnswerDigest, evaluateCommitment, FETCH_SALT_BYTES, fetchAnswerDigest, fetchCommitment, type LookupAnswer, type LookupRequest, type TagPrefix,
 } from "../../chain/index.ts";
 import {
   lookupRequestFrame, lookupResponseFrame, maskOfCategories, toWirePrefix, toWireRequest,
@@ -303,11 +303,12 @@ export class LookupClient {
 
   /** One Fetch: signed, journaled, verified. */
   private async fetch(ask: Ask, categoryId: number, prefixes: TagPrefix[], keyEpoch: number): Promise<{ queryId: string; buckets: FetchAnswerFrame["buckets"] }> {
-    const request = this.newRequest(ask.providerAddress, LookupKind.Fetch, [categoryId], prefixes.length, fetchCommitment(prefixes));
+    const salt = new Uint8Array(randomBytes(FETCH_SALT_BYTES));
+    const request = this.newRequest(ask.providerAddress, LookupKind.Fetch, [categoryId], prefixes.length, fetchCommitment(prefixes, salt));
     const { queryId, signature } = await this.signing.signRequest(request);
-    const secrets: JournalSecrets = { items: [], blinds: [], paddingInputs: [], prefixes };
+    const secrets: JournalSecrets = { items: [], blinds: [], paddingInputs: [], prefixes, salt };
     await this.components.journal.record(queryId, request, secrets);
-    const reply = await this.exchange(ask, { request: toWireRequest(request), signature, prefixes: prefixes.map(toWirePrefix) }, queryId);
+    const reply = await this.exchange(ask, { request: toWireRequest(request), signature, prefixes: prefixes.map(toWirePrefix), salt: hex(salt) }, queryId);
     if (!("buckets" in reply)) throw new Refused("error", "E_PROTOCOL", "the provider answered a Fetch with another kind of answer", queryId);
     const answer = this.checkAnswer(ask, reply.answer, reply.answerSignature, queryId, prefixes.length);
     if (reply.buckets.length !== prefixes.length) throw new Refused("error", "E_PROTOCOL", "the answer does not have one bucket per prefix", queryId);

@@ -115,6 +115,8 @@ export interface JournalSecrets {
   paddingInputs: Uint8Array[];
   /** The prefixes of a Fetch (also derived from identifiers: kept encrypted like the rest). */
   prefixes?: TagPrefix[];
+  /** A fetch\'s commitment salt. */
+  salt?: Uint8Array;
 }
 
 /** The querier's journal of each request it sent. */

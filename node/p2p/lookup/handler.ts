@@ -18,7 +18,7 @@
  * the answer, appends the record (kind, keyEpoch, item count; no hits) and only after that append
  * resolved writes the answer (I-5). Every refusal of a parsed request is recorded too.
  */
-import { hexlify } from "ethers";
+import { getBytes, hexlify } from "ethers";
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { checksumAddress, QueryOutcome, type QueryOutcomeCode } from "../../chain/index.ts";
@@ -50,6 +50,7 @@ interface ParsedRequest {
   signature: string;
   elements: Uint8Array[] | undefined;
   prefixes: TagPrefix[] | undefined;
+  salt: Uint8Array | undefined;
 }
 
 /** True when 32 bytes are a canonical ristretto255 encoding other than the identity (libsodium's check). */
@@ -173,7 +174,7 @@ export class LookupProvider {
   /** Why an Evaluate's elements are unacceptable, or undefined. */
   private async evaluateProblem(parsed: ParsedRequest): Promise<string | undefined> {
     const { request, elements } = parsed;
-    if (elements === undefined || parsed.prefixes !== undefined) return "an Evaluate carries elements and no prefixes";
+    if (elements === undefined || parsed.prefixes !== undefined || parsed.salt !== undefined) return "an Evaluate carries elements and no prefixes";
     if (request.itemCount !== elements.length) return "itemCount does not match the elements sent";
     if (!isEvaluateShape(elements.length)) return "the element count is not an allowed shape";
     if (evaluateCommitment(elements) !== request.itemsCommitment.toLowerCase()) return "the elements do not open the signed commitment";
@@ -185,10 +186,10 @@ export class LookupProvider {
   /** Why a Fetch's prefixes are unacceptable, or undefined. */
   private fetchProblem(parsed: ParsedRequest, categoryIds: readonly number[]): string | undefined {
     const { request, prefixes } = parsed;
-    if (prefixes === undefined || parsed.elements !== undefined) return "a Fetch carries prefixes and no elements";
+    if (prefixes === undefined || parsed.elements !== undefined || parsed.salt === undefined) return "a Fetch carries prefixes and a salt, and no elements";
     if (categoryIds.length !== 1) return "a Fetch names exactly one category";
     if (request.itemCount !== prefixes.length) return "itemCount does not match the prefixes sent";
-    if (fetchCommitment(prefixes) !== request.itemsCommitment.toLowerCase()) return "the prefixes do not open the signed commitment";
+    if (fetchCommitment(prefixes, parsed.salt) !== request.itemsCommitment.toLowerCase()) return "the prefixes do not open the signed commitment";
     if (!prefixes.every(isCanonicalPrefix)) return "a prefix has bits set below its length";
     const maxBits = bucketBits(this.components.snapshots.liveCount(this.signing.address, categoryIds[0]!) ?? 0);
     if (prefixes.some((prefix) => prefix.bits > maxBits)) return `a prefix is longer than this provider's ${maxBits} bucket bits`;
@@ -240,6 +241,7 @@ export class LookupProvider {
       request, signature: frame.signature, queryId, digest,
       elements: frame.elements?.map((hex) => hexToBytes(hex.slice(2))),
       prefixes: frame.prefixes?.map(fromWirePrefix),
+      salt: frame.salt === undefined ? undefined : getBytes(frame.salt),
     };
   }
 

@@ -50,6 +50,8 @@ export const lookupRequestFrame = z.strictObject({
   signature,
   elements: z.array(hex32).min(1).max(MAX_ITEMS_PER_REQUEST).optional(),
   prefixes: z.array(wirePrefix).min(1).max(MAX_FETCH_PREFIXES).optional(),
+  /** A Fetch's commitment salt (32 bytes): the commitment on chain must not give its prefixes away. */
+  salt: hex32.optional(),
 });
 
 /** The provider's signed answer (EIP-712 LookupAnswer v2). */
