@@ -385,13 +385,17 @@ export class RiskshareNode {
         // A provider is asked only for the categories its published filters list anything in; one that lists
         // nothing in any of them is a miss without a request (its on-chain snapshots say so).
         const listed = (m: { address: string }) => categoryIds.filter((id) => (this.view.contribution(m.address, id)?.liveCount ?? 0n) > 0n);
-        const asked = members.filter((m) => listed(m).length > 0);
-        // A filter not held yet (a provider just published, or this node just started) is fetched now, once.
-        if (asked.some((m) => listed(m).some((id) => this.filterSync.held(m.address, id) === undefined))) await this.filterSync.syncOnce(opts.signal, { retryNow: true }).catch(() => undefined);
+        const withFilters = members.filter((m) => listed(m).length > 0);
+        // A filter not held yet (a provider just published, or this node just started) is fetched now, once;
+        // a provider whose filters still are not here is not asked (its evaluation could not be tested).
+        const missing = (m: { address: string }) => listed(m).some((id) => this.filterSync.held(m.address, id) === undefined);
+        if (withFilters.some(missing)) await this.filterSync.syncOnce(opts.signal, { retryNow: true }).catch(() => undefined);
+        const asked = withFilters.filter((m) => !missing(m));
         const outcomes = await this.lookups.fanOut(asked.map((m) => ({ peer: peerIdFromBytes(m.peerId), providerAddress: m.address, categoryIds: listed(m) })), { items, categoryIds }, opts);
         const byAddress = new Map(outcomes.map((o) => [o.providerAddress.toLowerCase(), o]));
         return members.map((m) => {
           const o = byAddress.get(m.address.toLowerCase());
+          if (o === undefined && missing(m)) return { address: m.address, name: name(m.address), status: "error" as const, code: "E_FILTER_MISSING" };
           if (o === undefined) return { address: m.address, name: name(m.address), status: "answered" as const, results: items.map(() => ({ hit: false as const })) };
           return {
             address: o.providerAddress, name: name(o.providerAddress), status: o.status,
