@@ -18,6 +18,7 @@ import { nodeCommand } from "./commands/node.ts";
 import { listCommand } from "./commands/list.ts";
 import { devnetCommand } from "./commands/devnet.ts";
 import { queryCommand } from "./commands/query.ts";
+import { keyCommand } from "./commands/key.ts";
 
 /** Builds the program with every command. */
 export function buildProgram(io: CliIo): Command {
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(memberCommand(io));
   program.addCommand(proposalCommand(io));
   program.addCommand(listCommand(io));
+  program.addCommand(keyCommand(io));
   program.addCommand(nodeCommand(io));
   program.addCommand(queryCommand(io));
   program.addCommand(auditCommand(io));

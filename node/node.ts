@@ -386,9 +386,10 @@ export class RiskshareNode {
         // nothing in any of them is a miss without a request (its on-chain snapshots say so).
         const listed = (m: { address: string }) => categoryIds.filter((id) => (this.view.contribution(m.address, id)?.liveCount ?? 0n) > 0n);
         const withFilters = members.filter((m) => listed(m).length > 0);
-        // A filter not held yet (a provider just published, or this node just started) is fetched now, once;
+        // A filter not held yet, or held for an older key epoch (a provider just published or rotated, or this
+        // node just started), is fetched now, once;
         // a provider whose filters still are not here is not asked (its evaluation could not be tested).
-        const missing = (m: { address: string }) => listed(m).some((id) => this.filterSync.held(m.address, id) === undefined);
+        const missing = (m: { address: string; keyEpoch: number }) => listed(m).some((id) => this.filterSync.held(m.address, id)?.epoch !== m.keyEpoch);
         if (withFilters.some(missing)) await this.filterSync.syncOnce(opts.signal, { retryNow: true }).catch(() => undefined);
         const asked = withFilters.filter((m) => !missing(m));
         const outcomes = await this.lookups.fanOut(asked.map((m) => ({ peer: peerIdFromBytes(m.peerId), providerAddress: m.address, categoryIds: listed(m) })), { items, categoryIds }, opts);

@@ -1,0 +1,92 @@
+import { Command } from "commander";
+import { rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { hexlify } from "ethers";
+import { z } from "zod";
+import { rotateOprfKey } from "../../node/chain/index.ts";
+import { DATA_DIR_LAYOUT, KeyStore, exists } from "../../node/config/index.ts";
+import { RiskshareError } from "../../node/errors.ts";
+import { assertPhoneRegion, createVoprf, DEFAULT_NORMALISE_OPTIONS } from "../../node/identity/index.ts";
+import { BULK_IMPORT_TUNING, importList, publishSnapshots, Store } from "../../node/store/index.ts";
+import { chainFlagsSchema, loadView, openChain, send, withChainFlags } from "../chain.ts";
+import { contextOf } from "../context.ts";
+import { parseOptions } from "../errors.ts";
+import { table, type CliIo } from "../output.ts";
+
+/** Where the store of the next key epoch is built before it replaces the current one. */
+const NEXT_DB_DIR = "db-next";
+
+/** `riskshare key …`: this member's keys. */
+export function keyCommand(io: CliIo): Command {
+  const key = new Command("key").description("this member's keys");
+
+  key.addCommand(withChainFlags(new Command("rotate-oprf"))
+    .argument("<files...>", "the member's own list files (CSV or JSON Lines), re-imported under the new key")
+    .option("--format <format>", "csv | jsonl (default: from each file's name)")
+    .description("rotate the OPRF key (node stopped): a new key for the next key epoch, the lists re-imported under it into a fresh store, the key rotated on chain, every category's filter published; the old store is kept as db-epoch-N")
+    .addHelpText("after", "\nExample:\n  riskshare --data-dir ./bank-a key rotate-oprf risk.csv mules.jsonl\n  # then start the node again: it answers under the new key epoch")
+    .action(async (files: string[], raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(chainFlagsSchema.extend({ format: z.enum(["csv", "jsonl"]).optional() }), raw);
+      const session = await openChain(ctx, opts, true);
+      const dbDir = join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir);
+      const nextDir = join(ctx.dataDir, NEXT_DB_DIR);
+      try {
+        const view = await loadView(session, ctx);
+        const keys = new KeyStore({ dataDir: ctx.dataDir });
+        const address = (await keys.nodeKey()).address;
+        const member = view.member(address);
+        if (member === undefined) throw new RiskshareError("E_NOT_MEMBER", `${address} is not a member; a key is rotated by the member itself`);
+        // The current store must not be in use: a running node holds its lock (opening it tells).
+        const current = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
+        await current.open();
+        await current.close();
+        const keyEpoch = member.keyEpoch + 1;
+        const voprf = await createVoprf();
+        const stored = await keys.oprfKey(keyEpoch);
+        const secretKey = stored ?? voprf.generateKeyPair().secretKey;
+        if (stored === undefined) await keys.putOprfKey(keyEpoch, hexlify(secretKey));
+        const publicKey = hexlify(voprf.publicKey(secretKey));
+        const evaluator = await keys.entryKeyEvaluator({ chainId: session.connection.chainId, providerAddress: address, keyEpoch });
+        // A fresh store for the new epoch; an interrupted rotation starts it over.
+        await rm(nextDir, { recursive: true, force: true });
+        const next = new Store({ location: nextDir, categories: view.activeCategoryMap(), binding: evaluator.context, tuning: BULK_IMPORT_TUNING }, { logger: ctx.logger });
+        await next.open();
+        const imported: { file: string; added: number; rejected: number }[] = [];
+        try {
+          const region = session.config?.identity.defaultRegion ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion;
+          assertPhoneRegion(region);
+          for (const file of files) {
+            const summary = await importList({ path: file }, { format: opts.format, normalise: { defaultRegion: region }, resume: false }, { store: next, evaluator, logger: ctx.logger });
+            imported.push({ file, added: summary.imported + summary.updated, rejected: summary.rejected });
+          }
+          const rotation = await rotateOprfKey(session.contracts.registry, publicKey);
+          if (rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain rotated to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
+          const { contributions } = session.contracts;
+          const published = await publishSnapshots(next, {
+            publish: async (categoryId, epoch, liveCount, filterHash) => (await send(`publish the ${next.categoryName(categoryId)} snapshot`, () => contributions.publish(categoryId, epoch, liveCount, filterHash))).txHash,
+          }, view.categories().filter((c) => c.active).map((c) => c.id));
+          await next.close();
+          // The old store stays beside the new one, for audit and rollback.
+          const kept = join(ctx.dataDir, `${DATA_DIR_LAYOUT.dbDir}-epoch-${member.keyEpoch}`);
+          if (await exists(dbDir)) await rename(dbDir, kept);
+          await rename(nextDir, dbDir);
+          const result = {
+            keyEpoch, oprfKey: publicKey, txHash: rotation.txHash, imported, keptStore: kept,
+            published: published.map((p) => ({ category: next.categoryName(p.categoryId), liveCount: p.liveCount, filterHash: hexlify(p.filterHash) })),
+          };
+          ctx.out.result(result, (r) => [
+            `OPRF key rotated to epoch ${r.keyEpoch} (${r.oprfKey}), tx ${r.txHash}; the old store is kept in ${r.keptStore}`,
+            table(["FILE", "ENTRIES", "REJECTED"], r.imported.map((i) => [i.file, i.added, i.rejected])),
+            table(["CATEGORY", "LIVE ENTRIES", "FILTER HASH"], r.published.map((p) => [p.category, p.liveCount, p.filterHash])),
+            "Start the node again: it answers under the new key epoch.",
+          ].join("\n"));
+        } finally {
+          if (next.isOpen) await next.close();
+        }
+      } finally {
+        session.close();
+      }
+    }));
+  return key;
+}
