@@ -133,7 +133,10 @@ export interface TagDeltas {
   readonly removes: Uint8Array[];
 }
 
-/** A fetch prefix: the first `bits` bits (0..64) of a tag, as a number below 2^bits. */
+/**
+ * A fetch prefix: the first `bits` bits (0..64) of a tag, left-aligned in a uint64 `value` (the bits
+ * below `bits` zero) — the form the lookup protocol and the chain's commitment use.
+ */
 export interface TagPrefix {
   readonly bits: number;
   readonly value: bigint;
@@ -972,10 +975,10 @@ function assertCategoryId(categoryId: number): void {
 function prefixRange(categoryId: number, prefix: TagPrefix, index: number): { gte: Buffer; lt: Buffer } {
   const { bits, value } = prefix;
   assertArgument(Number.isInteger(bits) && bits >= 0 && bits <= 64, `must be 0..64 (prefix ${index})`, "bits");
-  assertArgument(typeof value === "bigint" && value >= 0n && value < 1n << BigInt(bits), `must be below 2^bits (prefix ${index})`, "value");
-  const shift = BigInt(64 - bits);
-  const low = value << shift;
-  const high = (value + 1n) << shift; // 2^64 when the prefix is all ones: up to the next category
+  const span = 1n << BigInt(64 - bits);
+  assertArgument(typeof value === "bigint" && value >= 0n && value < 1n << 64n && value % span === 0n, `must be a uint64 with the bits below the prefix zero (prefix ${index})`, "value");
+  const low = value;
+  const high = value + span; // 2^64 when the prefix is all ones: up to the next category
   const gte = Buffer.allocUnsafe(9);
   gte[0] = categoryId;
   gte.writeBigUInt64BE(low, 1);

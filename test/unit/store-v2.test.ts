@@ -173,7 +173,7 @@ describe("store v2", () => {
     const raws = Array.from({ length: 40 }, (_, i) => `1380013${String(8000 + i)}`);
     await store.upsert(raws.map((r, i) => entry(r, { expiresAtSec: i === 0 ? NOW + 5 : undefined, ownRef: `case-${i}` })), { nowSec: NOW });
     const wanted = entry(raws[1]!);
-    const prefix = { bits: 4, value: BigInt(wanted.tag[0]! >> 4) };
+    const prefix = { bits: 4, value: BigInt(wanted.tag[0]! >> 4) << 60n };
     const [bucket, all, none] = await store.fetchBuckets(1, [prefix, { bits: 0, value: 0n }, prefix], NOW + 10);
     const inPrefix = raws.slice(1).filter((r) => entry(r).tag[0]! >> 4 === wanted.tag[0]! >> 4);
     expect(bucket!.entries.map((e) => hex(e.tag)).sort()).to.deep.equal(inPrefix.map((r) => hex(entry(r).tag)).sort());
@@ -183,6 +183,10 @@ describe("store v2", () => {
     const opened = openMetadata(found.sealed, wanted.metadataKey, metadataAssociatedData(FIXTURE_BINDING, "phone", found.version, found.tag));
     expect(opened).to.deep.include({ categoryId: 1, level: 3, reason: "R01", providerRef: "case-1" });
     expect(await store.fetchBuckets(2, [prefix], NOW)).to.deep.equal([{ entries: [] }]);
+    const [top] = await store.fetchBuckets(1, [{ bits: 1, value: 1n << 63n }], NOW + 10);
+    expect(top!.entries.map((e) => hex(e.tag)).sort(), "a left-aligned one-bit prefix").to.deep.equal(raws.slice(1).filter((r) => entry(r).tag[0]! >= 0x80).map((r) => hex(entry(r).tag)).sort());
+    const refused = await store.fetchBuckets(1, [{ bits: 4, value: 1n }], NOW).then(() => undefined, (err: unknown) => err);
+    expect(isRiskshareError(refused, "E_BAD_INPUT"), "bits set below the prefix are refused").to.equal(true);
   });
 
   it("lets a filter false positive end as a miss: the fetch bucket has no such tag", async () => {
@@ -200,7 +204,7 @@ describe("store v2", () => {
     }
     expect(falsePositive, "a false positive was found").to.not.equal(undefined);
     const bits = 8;
-    const [bucket] = await store.fetchBuckets(1, [{ bits, value: BigInt(falsePositive![0]!) }], NOW);
+    const [bucket] = await store.fetchBuckets(1, [{ bits, value: BigInt(falsePositive![0]!) << 56n }], NOW);
     expect(bucket!.entries.some((e) => hex(e.tag) === hex(falsePositive!))).to.equal(false);
   });
 });
