@@ -282,8 +282,9 @@ export class RiskshareNode {
           if (base === undefined) throw new RiskshareError("E_FILTER_MISSING", "no base filter is built for this category; publish first", { categoryId });
           return base.bytes;
         },
+        // filter/1 asks for seq 0 when it sends the base: the deltas since that base (the store numbers its seqs from its creation).
         deltasSince: async (categoryId, seq) => {
-          const deltas = await this.store.deltasSince(categoryId, seq);
+          const deltas = await this.store.deltasSince(categoryId, seq === 0 ? this.store.filterState(categoryId).baseSeq : seq);
           return deltas === undefined ? undefined : [{ seq: deltas.seq, adds: deltas.adds, removes: deltas.removes }];
         },
       },
