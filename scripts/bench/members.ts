@@ -176,6 +176,8 @@ export interface BenchMember {
   /** Its copies of the other members' filters (not polling until `sync.start()`). */
   sync: FilterSync;
   filterCache: MemoryFilterCache;
+  /** Its ledger outbox (store v2's, fsynced on every append). */
+  ledgerOutbox: Outbox;
   /** Records the provider appended to its outbox. */
   outboxRecords(): number;
   stop(): Promise<void>;
@@ -248,7 +250,7 @@ export async function startMember(chain: BenchChain, wallet: Wallet, rng: Prng, 
     stops.push(() => service.stop());
     return {
       wallet, address: wallet.address, chain, host, store, voprf, oprfKey, evaluator: new EntryKeyEvaluator({ secretKey, context }, { voprf }),
-      lookup: service, filters, sync, filterCache, outboxRecords: () => outboxRecords, stop: stopAll,
+      lookup: service, filters, sync, filterCache, ledgerOutbox: outbox, outboxRecords: () => outboxRecords, stop: stopAll,
     };
   } catch (err) {
     await stopAll();
