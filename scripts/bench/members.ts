@@ -1,53 +1,184 @@
-// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
- * Member nodes for the p2p benchmarks: a real libp2p host and the real LookupService on 127.0.0.1,
- * with small in-memory stand-ins for what the node would wire behind them (registry view, outbox,
- * nonce guard, reciprocity, journal, list). The stand-ins cost next to nothing, so the figures are
- * the protocol's: framing, schema checks, EIP-712 signing and recovery, libp2p, the event loop.
+ * Member nodes for the p2p benchmarks, on 127.0.0.1 in this process: a real libp2p host, the real
+ * `/riskshare/lookup/2` and `/riskshare/filter/1` services, a real store v2 (LevelDB in a temporary
+ * directory: entries, tag index, delta log, base filters, `fetchBuckets` sealing metadata at answer
+ * time), its real ledger outbox (fsynced before every answer) and nonce store, the real VOPRF
+ * (libsodium) and the real FilterSync keeping every other member's filters. In memory, standing in
+ * for what node.ts wires: the chain view (members, published OPRF keys, contribution snapshots),
+ * reciprocity (always allowed) and the querier's journal (a no-op: the encrypted v2 journal is not
+ * built yet). The small adapters from the store's shapes to the p2p components live here until
+ * node.ts has them.
+ *
+ * @example
+ *   const chain = new BenchChain();
+ *   const provider = await startMember(chain, benchWallet(rng), rng);
+ *   await fillStore(provider, { synthetic: 1_000_000, listed }, rng, log);   // then publishes snapshots
+ *   const querier = await startMember(chain, benchWallet(rng), rng);
+ *   await syncFilters(querier);                                                // FilterSync, base filters over filter/1
+ *   const outcome = await querier.lookup.lookupPeer(provider.host.getMultiaddrs(), { providerAddress: provider.address, items, categoryIds });
+ *   await stopMembers([querier, provider]);
  */
+import type { Multiaddr } from "@multiformats/multiaddr";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { getAddress, Wallet } from "ethers";
+import { createVoprf, EntryKeyEvaluator, tryNormalise, type EntryKeyContext, type Voprf } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
+import type { ReciprocityDecision } from "../../node/policy/index.ts";
 import {
-  createHost, lookup, type HitResult, type LookupInit, type LookupItem, type LookupResult, type LookupService, type MembershipView,
-  type PeerIdentity, type RiskshareHost,
+  createHost, digestSignerFromEvmKey, filter, FilterSync, lookup, type BucketStore, type EntryMetadata, type FilterCache, type FilterDirectory,
+  type FilterService, type FilterSource, type HeldFilter, type LookupInit, type LookupService, type MembershipView, type MetadataOpener,
+  type Outbox as OutboxComponent, type PeerIdentity, type QueryItem, type RiskshareHost,
 } from "../../node/p2p/index.ts";
-import { Prng } from "./data.ts";
+import { filterContains, openMetadata, Store, type EntryInput, type Outbox } from "../../node/store/index.ts";
+import { BENCH_CATEGORIES, Prng, RowGenerator } from "./data.ts";
 
 /** Chain id and ledger address of the EIP-712 domain (no chain is involved in these suites). */
 export const BENCH_CHAIN_ID = 31_337n;
 export const BENCH_LEDGER = getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3");
+/** Every category id of the generated lists: what the suites ask for. */
+export const BENCH_CATEGORY_IDS: readonly number[] = [...BENCH_CATEGORIES.values()];
+/** Entries per atomic upsert when filling a store. */
+const FILL_BATCH = 10_000;
+const ALLOWED: ReciprocityDecision = { allowed: true, quotaRemaining: 1_000_000_000 };
 
-/** Active members by address, shared by every node of a suite. */
-export class MemoryMembership implements MembershipView {
-  readonly #active = new Set<string>();
-  add(address: string): void {
-    this.#active.add(address.toLowerCase());
+/** A published contribution snapshot of one (member, category). */
+interface PublishedSnapshot {
+  liveCount: number;
+  filterHash: string;
+  keyEpoch: number;
+}
+
+/** The chain as every node of a suite sees it: Active members and where they listen, OPRF keys, snapshots. */
+export class BenchChain implements MembershipView {
+  readonly #members = new Map<string, { address: string; peer: Multiaddr[] }>();
+  readonly #keys = new Map<string, Uint8Array>();
+  readonly #snapshots = new Map<string, PublishedSnapshot>();
+
+  add(address: string, peer: Multiaddr[]): void {
+    this.#members.set(address.toLowerCase(), { address, peer });
   }
   isActivePeer(peer: PeerIdentity): boolean {
-    return this.#active.has(peer.address.toLowerCase());
+    return this.#members.has(peer.address.toLowerCase());
+  }
+  publishKey(address: string, epoch: number, publicKey: Uint8Array): void {
+    this.#keys.set(`${address.toLowerCase()}/${epoch}`, publicKey);
+  }
+  keyAt(provider: string, epoch: number): Uint8Array | undefined {
+    return this.#keys.get(`${provider.toLowerCase()}/${epoch}`);
+  }
+  publishSnapshot(address: string, categoryId: number, snapshot: PublishedSnapshot): void {
+    this.#snapshots.set(`${address.toLowerCase()}/${categoryId}`, snapshot);
+  }
+  liveCount(member: string, categoryId: number): number | undefined {
+    return this.#snapshots.get(`${member.toLowerCase()}/${categoryId}`)?.liveCount;
+  }
+  /** FilterSync's directory as `self` sees it: every other member, every bench category. */
+  directoryFor(self: string): FilterDirectory {
+    return {
+      targets: () => [...this.#members.values()]
+        .filter((m) => m.address.toLowerCase() !== self.toLowerCase())
+        .map((m) => ({ providerAddress: m.address, peer: m.peer, categoryIds: [...BENCH_CATEGORY_IDS] })),
+      snapshot: (providerAddress, categoryId) => this.#snapshots.get(`${providerAddress.toLowerCase()}/${categoryId}`),
+    };
   }
 }
 
-/** A list held in a Map: hash (lower-case 0x-hex) → hit. */
-export class MemoryList {
-  readonly byHash = new Map<string, HitResult>();
-  async checkMany(items: LookupItem[], categoryIds: number[]): Promise<LookupResult[]> {
-    return items.map((item) => {
-      const hit = this.byHash.get(item.hash.toLowerCase());
-      return hit && categoryIds.includes(hit.category) ? hit : MISS;
-    });
+/**
+ * The store's filters as `/riskshare/filter/1` serves them. The protocol counts delta seqs from the
+ * base (0 = none since it); the store numbers its delta log since it was created and remembers the
+ * seq its base covers, so seqs are shifted by that.
+ */
+export function storeFilterSource(store: Store): FilterSource {
+  return {
+    filterState: async (categoryId) => {
+      const state = store.filterState(categoryId);
+      if (state.baseHash === null || state.keyEpoch === undefined) return undefined;
+      return { epoch: state.keyEpoch, baseHash: state.baseHash, baseCount: state.baseCount, seq: state.seq - state.baseSeq };
+    },
+    baseFilter: async (categoryId) => {
+      const base = await store.baseFilter(categoryId);
+      if (base === undefined) throw new Error(`no base filter of category ${categoryId}`);
+      return base.bytes;
+    },
+    deltasSince: async (categoryId, seq) => {
+      const { baseSeq } = store.filterState(categoryId);
+      const deltas = await store.deltasSince(categoryId, baseSeq + seq);
+      if (deltas === undefined) return undefined;
+      return deltas.seq === deltas.fromSeq ? [] : [{ seq: deltas.seq - baseSeq, adds: deltas.adds, removes: deltas.removes }];
+    },
+  };
+}
+
+/**
+ * The store's fetch buckets as the lookup provider reads them. The two sides write a prefix
+ * differently: lookup/2 left-aligns it in a uint64 (its wire form), the store takes the top `bits`
+ * bits as a number below 2^bits, so the value is shifted down here.
+ */
+export function storeBuckets(store: Store): BucketStore {
+  return {
+    fetchBuckets: async (categoryId, prefixes, nowSec) => {
+      const storePrefixes = prefixes.map(({ bits, value }) => ({ bits, value: bits === 0 ? 0n : value >> BigInt(64 - bits) }));
+      return (await store.fetchBuckets(categoryId, storePrefixes, nowSec)).map((bucket) => [...bucket.entries]);
+    },
+  };
+}
+
+/** node/store's `openMetadata` in the lookup client's terms (seconds, 0 = no expiry). */
+export const storeMetadataOpener: MetadataOpener = {
+  open(sealed, metadataKey, associatedData): EntryMetadata {
+    const fields = openMetadata(sealed, metadataKey, associatedData);
+    return {
+      categoryId: fields.categoryId, level: fields.level, reason: fields.reason, reportedAt: fields.reportedAtSec, expiresAt: fields.expiresAtSec ?? 0,
+      ...(fields.providerRef === undefined ? {} : { providerRef: fields.providerRef }),
+    };
+  },
+};
+
+/** The store's ledger outbox as the lookup provider appends to it. */
+function outboxComponent(outbox: Outbox, onAppend: () => void): OutboxComponent {
+  return {
+    append: async (record) => {
+      await outbox.append({ request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: record.keyEpoch, receivedAtMs: record.receivedAt * 1000 });
+      onAppend();
+    },
+  };
+}
+
+/** FilterSync's cache in memory; `onPut` sees every filter taken (a poll that succeeded). */
+export class MemoryFilterCache implements FilterCache {
+  readonly #held = new Map<string, HeldFilter>();
+  onPut: ((providerAddress: string, categoryId: number) => void) | undefined;
+  async get(providerAddress: string, categoryId: number): Promise<HeldFilter | undefined> {
+    return this.#held.get(`${providerAddress.toLowerCase()}/${categoryId}`);
+  }
+  async put(providerAddress: string, categoryId: number, held: HeldFilter): Promise<void> {
+    this.#held.set(`${providerAddress.toLowerCase()}/${categoryId}`, held);
+    this.onPut?.(providerAddress, categoryId);
   }
 }
-const MISS: LookupResult = { hit: false };
 
-/** One member: host, lookup service, its list, and counts of what its stand-ins saw. */
+/** One member: host, services, store, keys, and what its stand-ins saw. */
 export interface BenchMember {
   wallet: Wallet;
   address: string;
+  /** The chain view it is a member of. */
+  chain: BenchChain;
   host: RiskshareHost;
+  store: Store;
+  voprf: Voprf;
+  oprfKey: { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array };
+  /** This member's entry keys (its own OPRF key): what an import derives. */
+  evaluator: EntryKeyEvaluator;
   lookup: LookupService;
-  list: MemoryList;
-  /** Records the provider appended to its (in-memory) outbox. */
+  filters: FilterService;
+  /** Its copies of the other members' filters (not polling until `sync.start()`). */
+  sync: FilterSync;
+  filterCache: MemoryFilterCache;
+  /** Its ledger outbox (store v2's, fsynced on every append). */
+  ledgerOutbox: Outbox;
+  /** Records the provider appended to its outbox. */
   outboxRecords(): number;
   stop(): Promise<void>;
 }
@@ -57,53 +188,74 @@ export function benchWallet(rng: Prng): Wallet {
   return new Wallet(rng.hex(32));
 }
 
-/** Starts one member node on 127.0.0.1 and registers it as Active in `membership`. */
-export async function startMember(membership: MemoryMembership, wallet: Wallet, init: Partial<LookupInit> = {}): Promise<BenchMember> {
-  membership.add(wallet.address);
+/** Options of {@link startMember}. */
+export interface MemberOptions {
+  lookup?: Partial<LookupInit>;
+  /** FilterSync's poll interval; its default when omitted. */
+  filterPollMs?: number;
+}
+
+/** Starts one member on 127.0.0.1 with an empty store and registers it as Active, with its OPRF key, on `chain`. */
+export async function startMember(chain: BenchChain, wallet: Wallet, rng: Prng, opts: MemberOptions = {}): Promise<BenchMember> {
   const logger = silentLogger();
-  const host = await createHost({ privateKey: wallet.privateKey, listen: ["/ip4/127.0.0.1/tcp/0"] }, { logger, membership });
-  await host.start();
-  const list = new MemoryList();
-  const nonces = new Set<string>();
-  let outboxRecords = 0;
-  let service: LookupService | undefined;
+  const voprf = await createVoprf();
+  const { secretKey, publicKey } = voprf.deriveKeyPair(rng.bytes(32), new TextEncoder().encode("riskshare bench"));
+  const oprfKey = { epoch: 1, secretKey, publicKey };
+  const context: EntryKeyContext = { chainId: BENCH_CHAIN_ID, providerAddress: wallet.address, keyEpoch: oprfKey.epoch };
+  const dir = await mkdtemp(join(tmpdir(), "riskshare-bench-member-"));
+  const stops: (() => Promise<void>)[] = [() => rm(dir, { recursive: true, force: true })];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
   try {
-    service = lookup({ chainId: BENCH_CHAIN_ID, queryLedgerAddress: BENCH_LEDGER, ...init })({
+    const store = new Store({ location: join(dir, "db"), categories: BENCH_CATEGORIES, binding: context }, { logger });
+    await store.open();
+    stops.push(() => store.close());
+    const outbox = store.outbox({ maxBacklog: 100_000_000 });
+    await outbox.open();
+    const host = await createHost({ privateKey: wallet.privateKey, listen: ["/ip4/127.0.0.1/tcp/0"] }, { logger, membership: chain });
+    await host.start();
+    stops.push(() => host.stop());
+    chain.add(wallet.address, host.getMultiaddrs());
+    chain.publishKey(wallet.address, oprfKey.epoch, publicKey);
+    const signer = digestSignerFromEvmKey(wallet.privateKey);
+    const filters = filter()({ registrar: host.libp2p, membership: chain, signer, source: storeFilterSource(store), reciprocity: { eligible: () => ALLOWED }, logger });
+    await filters.start();
+    stops.push(() => filters.stop());
+    const filterCache = new MemoryFilterCache();
+    const sync = new FilterSync(opts.filterPollMs === undefined ? {} : { filterPollMs: opts.filterPollMs }, {
+      dialer: host.libp2p, directory: chain.directoryFor(wallet.address), cache: filterCache, filterContains, logger,
+    });
+    stops.push(() => sync.stop());
+    let outboxRecords = 0;
+    const service = lookup({ chainId: BENCH_CHAIN_ID, queryLedgerAddress: BENCH_LEDGER, ...opts.lookup })({
       registrar: host.libp2p,
       dialer: host.libp2p,
-      membership,
-      signer: wallet,
-      outbox: {
-        append: async () => {
-          outboxRecords++;
-        },
-      },
-      nonceGuard: {
-        checkAndRemember: async (querier, nonce) => {
-          const key = `${querier}/${nonce}`;
-          if (nonces.has(key)) return false;
-          nonces.add(key);
-          return true;
-        },
-      },
-      reciprocity: { decide: () => ({ allowed: true, quotaRemaining: 1_000_000 }) },
-      entries: list,
+      membership: chain,
+      signer,
+      voprf,
+      outbox: outboxComponent(outbox, () => outboxRecords++),
+      nonceGuard: store.nonceStore(),
+      reciprocity: { decide: () => ALLOWED },
+      oprfKeys: { current: () => oprfKey },
+      store: storeBuckets(store),
+      snapshots: chain,
+      providerKeys: chain,
+      filters: sync,
+      metadata: storeMetadataOpener,
       journal: { record: async () => undefined },
       logger,
     });
     await service.start();
+    stops.push(() => service.stop());
+    return {
+      wallet, address: wallet.address, chain, host, store, voprf, oprfKey, evaluator: new EntryKeyEvaluator({ secretKey, context }, { voprf }),
+      lookup: service, filters, sync, filterCache, ledgerOutbox: outbox, outboxRecords: () => outboxRecords, stop: stopAll,
+    };
   } catch (err) {
-    await host.stop();
+    await stopAll();
     throw err;
   }
-  const lookupService = service;
-  return {
-    wallet, address: wallet.address, host, lookup: lookupService, list, outboxRecords: () => outboxRecords,
-    stop: async () => {
-      await lookupService.stop();
-      await host.stop();
-    },
-  };
 }
 
 /** Stops every member given, whatever fails. */
@@ -111,7 +263,93 @@ export async function stopMembers(members: readonly (BenchMember | undefined)[])
   await Promise.allSettled(members.map((member) => member?.stop()));
 }
 
-/** A listed hit as a provider's list would hold it. */
-export function benchHit(rng: Prng, category = 1): HitResult {
-  return { hit: true, category, level: 1 + rng.int(5), reason: `R${rng.int(40)}`, reportedAt: 1_735_689_600 + rng.int(31_536_000), providerRef: `case-${rng.int(1_000_000)}` };
+/** An identifier a provider lists, normalised, with the category it lists it in. */
+export interface ListedItem extends QueryItem {
+  categoryId: number;
+}
+
+/** Unix seconds now: the services use the system clock. */
+export function nowSec(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** The entry a provider stores for a listed identifier: keys from its own OPRF key (the import's derivation). */
+export function listedEntry(member: BenchMember, item: ListedItem, rng: Prng): EntryInput {
+  const { entryId, tag, metadataKey } = member.evaluator.keysOf(item.type, item.value);
+  return { type: item.type, entryId, tag, metadataKey, ...entryFields(item.categoryId, rng) };
+}
+
+/**
+ * An entry of keys drawn from the PRNG: to the store, the filter and a fetch it is indistinguishable
+ * from one an OPRF derived (uniform 32-byte id, 8-byte tag, 32-byte key), and costs no evaluation.
+ */
+function syntheticEntry(rng: Prng, types: readonly string[]): EntryInput {
+  return { type: types[rng.int(types.length)]!, entryId: rng.bytes(32), tag: rng.bytes(8), metadataKey: rng.bytes(32), ...entryFields(1 + rng.int(BENCH_CATEGORY_IDS.length), rng) };
+}
+
+function entryFields(categoryId: number, rng: Prng): Omit<EntryInput, "type" | "entryId" | "tag" | "metadataKey"> {
+  const now = nowSec();
+  return {
+    categoryId, level: (1 + rng.int(5)) as EntryInput["level"], reason: `R${String(rng.int(40)).padStart(2, "0")}`, reportedAtSec: now - 86_400 - rng.int(365 * 86_400),
+    ...(rng.int(3) === 0 ? { expiresAtSec: now + 365 * 86_400 + rng.int(86_400) } : {}), ownRef: `case-${rng.int(1_000_000)}`,
+  };
+}
+
+/**
+ * Fills a provider's store through its real write path (upserts of {@link FILL_BATCH}, the delta
+ * log included): `synthetic` entries of PRNG keys and the `listed` identifiers with their real OPRF
+ * keys, mixed in; then builds each category's base filter and publishes the snapshot (live count,
+ * filter hash) on the bench chain, as `list publish` does. Resolves with the seconds each part took.
+ */
+export async function fillStore(member: BenchMember, what: { synthetic: number; listed: readonly ListedItem[] }, rng: Prng): Promise<{ upsertS: number; filterS: number }> {
+  const types = ["phone", "bank_card", "national_id", "email", "device_id"];
+  const total = what.synthetic + what.listed.length;
+  const listedEvery = what.listed.length === 0 ? Infinity : Math.max(1, Math.floor(total / what.listed.length));
+  const presence = await member.store.trackPresence(total);
+  const started = performance.now();
+  try {
+    let listed = 0;
+    for (let written = 0; written < total; written += FILL_BATCH) {
+      const size = Math.min(FILL_BATCH, total - written);
+      const entries = Array.from({ length: size }, (_, i) => ((written + i) % listedEvery === 0 && listed < what.listed.length
+        ? listedEntry(member, what.listed[listed++]!, rng)
+        : syntheticEntry(rng, types)));
+      while (written + size === total && listed < what.listed.length) entries.push(listedEntry(member, what.listed[listed++]!, rng));
+      await member.store.upsert(entries);
+    }
+  } finally {
+    presence.release();
+  }
+  const filterStarted = performance.now();
+  await publishSnapshots(member);
+  return { upsertS: (filterStarted - started) / 1000, filterS: (performance.now() - filterStarted) / 1000 };
+}
+
+/** Builds every category's base filter and publishes the snapshot on the bench chain. */
+export async function publishSnapshots(member: BenchMember): Promise<void> {
+  for (const categoryId of BENCH_CATEGORY_IDS) {
+    const snapshot = await member.store.snapshot(categoryId, nowSec());
+    member.chain.publishSnapshot(member.address, categoryId, { liveCount: snapshot.liveCount, filterHash: snapshot.filterHash, keyEpoch: snapshot.keyEpoch });
+  }
+}
+
+/** One poll of every other member's filters through `/riskshare/filter/1`; throws unless every one was taken. */
+export async function syncFilters(member: BenchMember): Promise<void> {
+  const polls = await member.sync.syncOnce();
+  const failed = polls.filter((poll) => !poll.ok);
+  if (failed.length > 0) throw new Error(`filter sync failed: ${JSON.stringify(failed)}`);
+}
+
+/**
+ * `count` distinct normalised identifiers of the given types, from index `from` of the generator
+ * (values are a bijection of their index: two ranges never share one).
+ */
+export function identifiers(seed: number, types: readonly string[], from: number, count: number): QueryItem[] {
+  const rows = new RowGenerator(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const type = types[i % types.length]!;
+    const normal = tryNormalise(type, rows.value(type, from + Math.floor(i / types.length)));
+    if (!normal.ok) throw new Error(`the generator made an invalid ${type}`);
+    return { type, value: normal.value };
+  });
 }

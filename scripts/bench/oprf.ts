@@ -21,7 +21,7 @@ import type { Suite } from "./suite.ts";
 const BATCH_ITEMS = 1_000;
 
 /** Operations per second of `op`, run for at least `minMs` after `warmup` calls (one op = `items`). */
-function rate(op: (i: number) => void, minMs: number, warmup: number, items = 1): number {
+export function rate(op: (i: number) => void, minMs: number, warmup: number, items = 1): number {
   for (let i = 0; i < warmup; i++) op(i);
   let calls = 0;
   const started = performance.now();
@@ -31,6 +31,17 @@ function rate(op: (i: number) => void, minMs: number, warmup: number, items = 1)
     elapsed = performance.now() - started;
   } while (elapsed < minMs);
   return perSecond(calls * items, elapsed);
+}
+
+/**
+ * Raw libsodium scalar multiplications (crypto_scalarmult_ristretto255) a second on this thread:
+ * the primitive other suites divide their rates by (lookup.primitive_ratio).
+ */
+export async function sodiumScalarmultPerSecond(minMs: number): Promise<number> {
+  const sodium = await readySodium();
+  const scalar = sodium.crypto_core_ristretto255_scalar_random();
+  const element = sodium.crypto_core_ristretto255_from_hash(new Uint8Array(createHash("sha512").update("riskshare bench element").digest()));
+  return rate(() => sodium.crypto_scalarmult_ristretto255(scalar, element), minMs, 200);
 }
 
 /** `count` deterministic byte strings of `length` from the run's seed. */
