@@ -21,7 +21,7 @@ import { RiskshareError } from "./errors.ts";
 import { assertPhoneRegion, createVoprf, EntryKeyEvaluator, tryNormalise, type Voprf } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
-  createHost, digestSignerFromEvmKey, filter, FilterSync, lookup, peerIdFromBytes, registryMembership, systemClock,
+  createHost, digestSignerFromEvmKey, filter, FilterSync, lookup, peerIdFromBytes, registryMembership, storeBuckets, storeFilterSource, systemClock,
   type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
 import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
@@ -259,7 +259,7 @@ export class RiskshareNode {
       nonceGuard: this.nonces,
       reciprocity: this.gate,
       oprfKeys: { current: () => this.requireOprfKey() },
-      store: { fetchBuckets: async (categoryId, prefixes, nowSec) => (await this.store.fetchBuckets(categoryId, prefixes, nowSec)).map((bucket) => bucket.entries) },
+      store: storeBuckets(this.store),
       snapshots: { liveCount: (member, categoryId) => { const snapshot = this.view.contribution(member, categoryId); return snapshot === undefined ? undefined : Number(snapshot.liveCount); } },
       providerKeys: { keyAt: (provider, epoch) => { const key = this.view.oprfKeyAt(provider, epoch); return key === undefined ? undefined : getBytes(key); } },
       filters: { contains: (provider, categoryId, epoch, tag) => this.filterSync.contains(provider, categoryId, epoch, tag) },
@@ -272,22 +272,7 @@ export class RiskshareNode {
       ...components,
       signer,
       reciprocity: this.gate,
-      source: {
-        filterState: async (categoryId) => {
-          const state = this.store.filterState(categoryId);
-          return state.keyEpoch === undefined || state.baseHash === null ? undefined : { epoch: state.keyEpoch, baseHash: state.baseHash, baseCount: state.baseCount, seq: state.seq };
-        },
-        baseFilter: async (categoryId) => {
-          const base = await this.store.baseFilter(categoryId);
-          if (base === undefined) throw new RiskshareError("E_FILTER_MISSING", "no base filter is built for this category; publish first", { categoryId });
-          return base.bytes;
-        },
-        // filter/1 asks for seq 0 when it sends the base: the deltas since that base (the store numbers its seqs from its creation).
-        deltasSince: async (categoryId, seq) => {
-          const deltas = await this.store.deltasSince(categoryId, seq === 0 ? this.store.filterState(categoryId).baseSeq : seq);
-          return deltas === undefined ? undefined : [{ seq: deltas.seq, adds: deltas.adds, removes: deltas.removes }];
-        },
-      },
+      source: storeFilterSource(this.store),
     });
     await this.filters.start();
     this.track("filter protocol", () => this.filters.stop());

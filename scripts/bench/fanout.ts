@@ -15,7 +15,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Multiaddr } from "@multiformats/multiaddr";
-import { ApiServer, CheckService, type CheckResponse, type HashedItem, type ItemResult, type ProviderOutcome } from "../../node/api/index.ts";
+import { ApiServer, CheckService, type CheckItem, type CheckResponse, type ItemResult, type ProviderOutcome } from "../../node/api/index.ts";
 import { tryNormalise } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import type { LookupOutcome, QueryItem } from "../../node/p2p/index.ts";
@@ -49,10 +49,10 @@ function toProviderOutcome(outcome: LookupOutcome): ProviderOutcome {
 }
 
 /** The API's items back into the lookup's (see the header: `hash` carries the normalised value). */
-const queryItems = (items: readonly HashedItem[]): QueryItem[] => items.map((item) => ({ type: item.type, value: item.hash }));
+const queryItems = (items: readonly CheckItem[]): QueryItem[] => items.map((item) => ({ type: item.type, value: item.value }));
 
 /** The node's own list: its own entry keys of each identifier, then its store. */
-async function ownLookup(member: BenchMember, items: HashedItem[], categoryIds: number[], now: number): Promise<ItemResult[]> {
+async function ownLookup(member: BenchMember, items: CheckItem[], categoryIds: number[], now: number): Promise<ItemResult[]> {
   const keys = queryItems(items).map((item) => ({ type: item.type, entryId: member.evaluator.keysOf(item.type, item.value).entryId }));
   const found = await member.store.checkMany(keys, now);
   return found.map((answer): ItemResult => {
@@ -103,9 +103,9 @@ export const fanoutSuite: Suite = {
 
       let mode: Mode = "parallel";
       const check = new CheckService({
-        hashItem: (type, raw) => {
+        prepareItem: (type, raw) => {
           const normal = tryNormalise(type, raw);
-          return normal.ok ? { ok: true, item: { type, hash: normal.value } } : { ok: false, reason: normal.reason };
+          return normal.ok ? { ok: true, item: { type, value: normal.value } } : { ok: false, reason: normal.reason };
         },
         ownLookup: (items, categoryIds, now) => ownLookup(querier, items, categoryIds, now),
         fanOut: async (addresses, items, categoryIds, opts) => {

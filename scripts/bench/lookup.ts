@@ -27,13 +27,13 @@ import { hexlify } from "ethers";
 import { expandEntryKeys, oprfInput } from "../../node/identity/index.ts";
 import {
   bucketBits, decodeFrame, digestSignerFromEvmKey, encodeFrame, FILTER_POLL_MS, LOOKUP_DEFAULTS, LOOKUP_PROTOCOL, lookupRequestFrame, lookupResponseFrame, MAX_FRAME_BYTES,
-  MAX_ITEMS_PER_REQUEST, maskOfCategories, prefixOfTag, fromWireRequest, toWireRequest, type AnsweredLookup, type LookupOutcome, type QueryItem,
+  MAX_ITEMS_PER_REQUEST, maskOfCategories, prefixOfTag, fromWireRequest, storeBuckets, toWireRequest, type AnsweredLookup, type LookupOutcome, type QueryItem,
 } from "../../node/p2p/index.ts";
-import { METADATA_SEALED_BYTES, metadataAssociatedData } from "../../node/store/index.ts";
+import { METADATA_SEALED_BYTES, metadataAssociatedData, openMetadata } from "../../node/store/index.ts";
 import { Prng } from "./data.ts";
 import { echoFrame, echoOnce, startEcho, type EchoLimits } from "./echo.ts";
 import {
-  BENCH_CATEGORY_IDS, BENCH_CHAIN_ID, BENCH_LEDGER, benchWallet, BenchChain, fillStore, identifiers, listedEntry, nowSec, startMember, stopMembers, storeBuckets, storeMetadataOpener, syncFilters,
+  BENCH_CATEGORY_IDS, BENCH_CHAIN_ID, BENCH_LEDGER, benchWallet, BenchChain, fillStore, identifiers, listedEntry, nowSec, startMember, stopMembers, syncFilters,
   type BenchMember, type ListedItem,
 } from "./members.ts";
 import { sodiumScalarmultPerSecond } from "./oprf.ts";
@@ -207,7 +207,7 @@ async function breakdown(querier: BenchMember, provider: BenchMember, item: Quer
     read: await meanUsAsync(50, () => buckets.fetchBuckets(listed.categoryId, [prefix], fetchNow)),
     encode: meanUs(50, () => encodeFrame(JSON.parse(Buffer.from(fetchReply).toString("utf8")), lookupResponseFrame, MAX_FRAME_BYTES)),
     decode: meanUs(50, () => decodeFrame(fetchReply, lookupResponseFrame)),
-    open: meanUs(500, () => storeMetadataOpener.open(mine.sealed, listedKeys.metadataKey, ad)),
+    open: meanUs(500, () => openMetadata(mine.sealed, listedKeys.metadataKey, ad)),
   };
   const ms = (x: number) => (x / 1000).toFixed(3);
   return `querier blind ${ms(us.blind)}, finalize (proof checked) ${ms(us.finalize)}, entry keys ${ms(us.keys)}, filter test (${BENCH_CATEGORY_IDS.length} categories) ${ms(us.filter)}; ` +

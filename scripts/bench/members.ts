@@ -27,8 +27,8 @@ import { createVoprf, EntryKeyEvaluator, tryNormalise, type EntryKeyContext, typ
 import { silentLogger } from "../../node/logger.ts";
 import type { ReciprocityDecision } from "../../node/policy/index.ts";
 import {
-  createHost, digestSignerFromEvmKey, filter, FilterSync, lookup, type BucketStore, type EntryMetadata, type FilterCache, type FilterDirectory,
-  type FilterService, type FilterSource, type HeldFilter, type LookupInit, type LookupService, type MembershipView, type MetadataOpener,
+  createHost, digestSignerFromEvmKey, filter, FilterSync, lookup, storeBuckets, storeFilterSource, type FilterCache, type FilterDirectory,
+  type FilterService, type HeldFilter, type LookupInit, type LookupService, type MembershipView,
   type Outbox as OutboxComponent, type PeerIdentity, type QueryItem, type RiskshareHost,
 } from "../../node/p2p/index.ts";
 import { filterContains, openMetadata, Store, type EntryInput, type Outbox } from "../../node/store/index.ts";
@@ -85,56 +85,6 @@ export class BenchChain implements MembershipView {
   }
 }
 
-/**
- * The store's filters as `/riskshare/filter/1` serves them. The protocol counts delta seqs from the
- * base (0 = none since it); the store numbers its delta log since it was created and remembers the
- * seq its base covers, so seqs are shifted by that.
- */
-export function storeFilterSource(store: Store): FilterSource {
-  return {
-    filterState: async (categoryId) => {
-      const state = store.filterState(categoryId);
-      if (state.baseHash === null || state.keyEpoch === undefined) return undefined;
-      return { epoch: state.keyEpoch, baseHash: state.baseHash, baseCount: state.baseCount, seq: state.seq - state.baseSeq };
-    },
-    baseFilter: async (categoryId) => {
-      const base = await store.baseFilter(categoryId);
-      if (base === undefined) throw new Error(`no base filter of category ${categoryId}`);
-      return base.bytes;
-    },
-    deltasSince: async (categoryId, seq) => {
-      const { baseSeq } = store.filterState(categoryId);
-      const deltas = await store.deltasSince(categoryId, baseSeq + seq);
-      if (deltas === undefined) return undefined;
-      return deltas.seq === deltas.fromSeq ? [] : [{ seq: deltas.seq - baseSeq, adds: deltas.adds, removes: deltas.removes }];
-    },
-  };
-}
-
-/**
- * The store's fetch buckets as the lookup provider reads them. The two sides write a prefix
- * differently: lookup/2 left-aligns it in a uint64 (its wire form), the store takes the top `bits`
- * bits as a number below 2^bits, so the value is shifted down here.
- */
-export function storeBuckets(store: Store): BucketStore {
-  return {
-    fetchBuckets: async (categoryId, prefixes, nowSec) => {
-      const storePrefixes = prefixes.map(({ bits, value }) => ({ bits, value: bits === 0 ? 0n : value >> BigInt(64 - bits) }));
-      return (await store.fetchBuckets(categoryId, storePrefixes, nowSec)).map((bucket) => [...bucket.entries]);
-    },
-  };
-}
-
-/** node/store's `openMetadata` in the lookup client's terms (seconds, 0 = no expiry). */
-export const storeMetadataOpener: MetadataOpener = {
-  open(sealed, metadataKey, associatedData): EntryMetadata {
-    const fields = openMetadata(sealed, metadataKey, associatedData);
-    return {
-      categoryId: fields.categoryId, level: fields.level, reason: fields.reason, reportedAt: fields.reportedAtSec, expiresAt: fields.expiresAtSec ?? 0,
-      ...(fields.providerRef === undefined ? {} : { providerRef: fields.providerRef }),
-    };
-  },
-};
 
 /** The store's ledger outbox as the lookup provider appends to it. */
 function outboxComponent(outbox: Outbox, onAppend: () => void): OutboxComponent {
@@ -242,7 +192,7 @@ export async function startMember(chain: BenchChain, wallet: Wallet, rng: Prng, 
       snapshots: chain,
       providerKeys: chain,
       filters: sync,
-      metadata: storeMetadataOpener,
+      metadata: { open: openMetadata },
       journal: { record: async () => undefined },
       logger,
     });

@@ -22,3 +22,4 @@ export {
 export { applyTag, baseFilterHash, encodeFilterState, filterStateDigest, netDeltas, tagHex, type FilterDelta } from "./state.ts";
 export { filter, FilterService } from "./service.ts";
 export { FilterSync, type FilterPollResult } from "./sync.ts";
+export { storeFilterSource } from "./source.ts";

@@ -35,3 +35,4 @@ export {
 export { LookupProvider } from "./handler.ts";
 export { fanOut, type FanOutOptions, type FanOutTarget, type LookupCall } from "./fanout.ts";
 export { lookup, LookupService } from "./service.ts";
+export { storeBuckets } from "./buckets.ts";
