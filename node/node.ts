@@ -24,7 +24,7 @@ import {
   createHost, digestSignerFromEvmKey, filter, FilterSync, lookup, peerIdFromBytes, registryMembership, storeBuckets, storeFilterSource, systemClock,
   type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
-import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
+import { RECIPROCITY_ERROR_CODES, ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
 import { Bucket, filterContains, Housekeeping, openMetadata, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
@@ -306,9 +306,15 @@ export class RiskshareNode {
     this.track("filter sync", () => this.filterSync.stop());
   }
 
-  /** The OPRF key the node answers under; E_OPRF_KEY_MISSING while it holds none. */
+  /**
+   * The OPRF key the node answers under; E_OPRF_KEY_MISSING while it holds none, or once the chain
+   * names a newer epoch for this member (it answers again after a restart on the new key's store).
+   */
   private requireOprfKey(): { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array } {
-    if (this.oprfKey === undefined) throw new RiskshareError("E_OPRF_KEY_MISSING", "this node holds no OPRF key for its key epoch");
+    const onChain = this.view.member(this.wallet.address)?.keyEpoch;
+    if (this.oprfKey === undefined || (onChain !== undefined && onChain !== this.oprfKey.epoch)) {
+      throw new RiskshareError("E_OPRF_KEY_MISSING", `this node does not hold the OPRF key of its key epoch ${onChain ?? "(unknown)"} on chain`);
+    }
     return this.oprfKey;
   }
 
@@ -367,7 +373,7 @@ export class RiskshareNode {
         const name = (address: string) => this.view.member(address)?.name ?? address;
         // Nothing goes to a provider that would refuse: a category this member may not ask for is refused here.
         const mayAsk = this.gate.mayAsk(this.wallet.address, categoryIds, systemClock.nowSec());
-        if (!mayAsk.allowed) return members.map((m) => ({ address: m.address, name: name(m.address), status: "denied" as const, code: "E_RECIPROCITY" }));
+        if (!mayAsk.allowed) return members.map((m) => ({ address: m.address, name: name(m.address), status: "denied" as const, code: RECIPROCITY_ERROR_CODES[mayAsk.reason] }));
         // A provider is asked only for the categories its published filters list anything in; one that lists
         // nothing in any of them is a miss without a request (its on-chain snapshots say so).
         const listed = (m: { address: string }) => categoryIds.filter((id) => (this.view.contribution(m.address, id)?.liveCount ?? 0n) > 0n);

@@ -164,7 +164,7 @@ export function auditCommand(io: CliIo): Command {
       const session = await openChain(ctx, opts, false);
       try {
         const { view, ledger, categoryName } = await loadRecords(ctx, session, { ...opts, querier: entry.querier });
-        const secrets = openSecrets(await new KeyStore({ dataDir: ctx.dataDir }).journalKey(), entry);
+        const secrets = openSecrets(await new KeyStore({ dataDir: ctx.dataDir }).journalKey({ create: false }), entry);
         const kept = keptCommitmentInput(entry, secrets, await createVoprf());
         const { ok, checks, records } = openCommitment(queryId, kept, ledger.records, { chainId: session.connection.chainId, address: session.contracts.addresses.ledger });
         const prefixes = (secrets.prefixes ?? []).map((p) => ({ bits: p.bits, value: `0x${p.value.toString(16).padStart(16, "0")}` }));
@@ -175,7 +175,7 @@ export function auditCommand(io: CliIo): Command {
         };
         ctx.out.result(result, (r) => [
           `${r.kind} ${r.queryId} to ${r.providerName}: ${r.outcomes.join(", ")} (block ${r.blockNumber}, categories ${r.categories.join(",")})`,
-          `commitment ${r.checks.commitmentOpens ? "OPENS" : "DOES NOT OPEN"} with the journal's identifiers and blinds; query id ${r.checks.queryIdMatches ? "matches" : "DOES NOT match"} the signed request`,
+          `commitment ${r.checks.commitmentOpens ? "OPENS" : "DOES NOT OPEN"} with the journal's ${r.kind === "Fetch" ? "prefixes and salt" : "identifiers and blinds"}; query id ${r.checks.queryIdMatches ? "matches" : "DOES NOT match"} the signed request`,
           r.kind === "Fetch"
             ? table(["#", "PREFIX BITS", "PREFIX"], r.prefixes.map((p, i) => [i + 1, p.bits, p.value]))
             : table(["#", "TYPE", "IDENTIFIER"], [...r.items.map((item, i) => [i + 1, item.type, item.value]), ...(r.padding > 0 ? [["", "padding", `${r.padding} random input(s)`]] : [])]),

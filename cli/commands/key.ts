@@ -3,7 +3,7 @@ import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { hexlify } from "ethers";
 import { z } from "zod";
-import { rotateOprfKey } from "../../node/chain/index.ts";
+import { MemberStatus, rotateOprfKey } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore, exists } from "../../node/config/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { assertPhoneRegion, createVoprf, DEFAULT_NORMALISE_OPTIONS } from "../../node/identity/index.ts";
@@ -23,7 +23,7 @@ export function keyCommand(io: CliIo): Command {
   key.addCommand(withChainFlags(new Command("rotate-oprf"))
     .argument("<files...>", "the member's own list files (CSV or JSON Lines), re-imported under the new key")
     .option("--format <format>", "csv | jsonl (default: from each file's name)")
-    .description("rotate the OPRF key (node stopped): a new key for the next key epoch, the lists re-imported under it into a fresh store, the key rotated on chain, every category's filter published; the old store is kept as db-epoch-N")
+    .description("rotate the OPRF key (node stopped, its ledger outbox empty): a new key for the next key epoch, the lists re-imported under it into a fresh store, the key rotated on chain, every category's filter published, the journal, nonces and quota usage moved over; the old store is kept as db-epoch-N; a run interrupted after the on-chain rotation resumes")
     .addHelpText("after", "\nExample:\n  riskshare --data-dir ./bank-a key rotate-oprf risk.csv mules.jsonl\n  # then start the node again: it answers under the new key epoch")
     .action(async (files: string[], raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
@@ -37,16 +37,32 @@ export function keyCommand(io: CliIo): Command {
         const address = (await keys.nodeKey()).address;
         const member = view.member(address);
         if (member === undefined) throw new RiskshareError("E_NOT_MEMBER", `${address} is not a member; a key is rotated by the member itself`);
-        // The current store must not be in use: a running node holds its lock (opening it tells).
+        if (member.status !== MemberStatus.Active) throw new RiskshareError("E_NOT_MEMBER", `${address} is not Active: its filters could not be published under a new key; rotate once it is reinstated`);
+        // The current store must not be in use (a running node holds its lock: opening it tells), and
+        // every ledger record it holds must be on chain first: the new store starts with an empty outbox.
         const current = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
         await current.open();
-        await current.close();
-        const keyEpoch = member.keyEpoch + 1;
+        let currentEpoch: number;
+        try {
+          const outbox = current.outbox({ maxBacklog: Number.MAX_SAFE_INTEGER });
+          await outbox.open();
+          if (outbox.backlog() > 0) {
+            throw new RiskshareError("E_BACKLOG", `the store still holds ${outbox.backlog()} ledger record(s) not on chain; start the node until GET /v1/health shows ledger.backlog 0, stop it, then rotate`);
+          }
+          currentEpoch = current.binding?.keyEpoch ?? member.keyEpoch;
+        } finally {
+          await current.close();
+        }
+        // A run that rotated on chain but did not finish resumes at the epoch the chain has now.
+        const resuming = member.keyEpoch > currentEpoch;
+        const keyEpoch = resuming ? member.keyEpoch : member.keyEpoch + 1;
         const voprf = await createVoprf();
         const stored = await keys.oprfKey(keyEpoch);
+        if (resuming && stored === undefined) throw new RiskshareError("E_OPRF_KEY_MISSING", `the chain names key epoch ${keyEpoch} for this member, but keys/ holds no key for it`, { keyEpoch });
         const secretKey = stored ?? voprf.generateKeyPair().secretKey;
         if (stored === undefined) await keys.putOprfKey(keyEpoch, hexlify(secretKey));
         const publicKey = hexlify(voprf.publicKey(secretKey));
+        if (resuming && publicKey.toLowerCase() !== member.oprfKey.toLowerCase()) throw new RiskshareError("E_OPRF_KEY_MISSING", `keys/oprf-${keyEpoch}.key is not the key the chain holds for epoch ${keyEpoch}`, { keyEpoch });
         const evaluator = await keys.entryKeyEvaluator({ chainId: session.connection.chainId, providerAddress: address, keyEpoch });
         // A fresh store for the new epoch; an interrupted rotation starts it over.
         await rm(nextDir, { recursive: true, force: true });
@@ -60,23 +76,31 @@ export function keyCommand(io: CliIo): Command {
             const summary = await importList({ path: file }, { format: opts.format, normalise: { defaultRegion: region }, resume: false }, { store: next, evaluator, logger: ctx.logger });
             imported.push({ file, added: summary.imported + summary.updated, rejected: summary.rejected });
           }
-          const rotation = await rotateOprfKey(session.contracts.registry, publicKey);
-          if (rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain rotated to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
+          const rotation = resuming ? undefined : await rotateOprfKey(session.contracts.registry, publicKey);
+          if (rotation !== undefined && rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain rotated to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
           const { contributions } = session.contracts;
           const published = await publishSnapshots(next, {
             publish: async (categoryId, epoch, liveCount, filterHash) => (await send(`publish the ${next.categoryName(categoryId)} snapshot`, () => contributions.publish(categoryId, epoch, liveCount, filterHash))).txHash,
           }, view.categories().filter((c) => c.active).map((c) => c.id));
+          // The journal (so `audit open` still opens earlier queries), the nonces seen and the quota usage move along.
+          const old = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
+          await old.open();
+          try {
+            await next.copyProtocolStateFrom(old);
+          } finally {
+            await old.close();
+          }
           await next.close();
-          // The old store stays beside the new one, for audit and rollback.
-          const kept = join(ctx.dataDir, `${DATA_DIR_LAYOUT.dbDir}-epoch-${member.keyEpoch}`);
+          // The old store stays beside the new one, for rollback.
+          const kept = join(ctx.dataDir, `${DATA_DIR_LAYOUT.dbDir}-epoch-${currentEpoch}`);
           if (await exists(dbDir)) await rename(dbDir, kept);
           await rename(nextDir, dbDir);
           const result = {
-            keyEpoch, oprfKey: publicKey, txHash: rotation.txHash, imported, keptStore: kept,
+            keyEpoch, oprfKey: publicKey, txHash: rotation?.txHash ?? null, resumed: resuming, imported, keptStore: kept,
             published: published.map((p) => ({ category: next.categoryName(p.categoryId), liveCount: p.liveCount, filterHash: hexlify(p.filterHash) })),
           };
           ctx.out.result(result, (r) => [
-            `OPRF key rotated to epoch ${r.keyEpoch} (${r.oprfKey}), tx ${r.txHash}; the old store is kept in ${r.keptStore}`,
+            `OPRF key rotated to epoch ${r.keyEpoch} (${r.oprfKey})${r.txHash === null ? " (rotated on chain by an earlier run; finished now)" : `, tx ${r.txHash}`}; the old store is kept in ${r.keptStore}`,
             table(["FILE", "ENTRIES", "REJECTED"], r.imported.map((i) => [i.file, i.added, i.rejected])),
             table(["CATEGORY", "LIVE ENTRIES", "FILTER HASH"], r.published.map((p) => [p.category, p.liveCount, p.filterHash])),
             "Start the node again: it answers under the new key epoch.",

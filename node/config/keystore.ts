@@ -66,12 +66,15 @@ export class KeyStore {
    * The member's journal key (32 bytes), created on first use: it seals what opens the commitments
    * of the queries this node sends (the identifiers asked and their blinds).
    */
-  async journalKey(): Promise<Uint8Array> {
+  async journalKey(opts: { create?: boolean } = {}): Promise<Uint8Array> {
     const existing = await readFileIfExists(this.journalKeyPath);
     if (existing) {
       const bytes = getBytes(existing.toString("utf8").trim());
       if (bytes.length !== JOURNAL_KEY_BYTES) throw new RiskshareError("E_CONFIG", "the journal key file is damaged", { file: this.journalKeyPath });
       return bytes;
+    }
+    if (opts.create === false) {
+      throw new RiskshareError("E_JOURNAL_OPEN", "this data dir holds no journal key (keys/journal.key): its queries cannot be opened here", { file: this.journalKeyPath });
     }
     const key = new Uint8Array(randomBytes(JOURNAL_KEY_BYTES));
     await writeFileAtomic(this.journalKeyPath, `${hexlify(key)}\n`);

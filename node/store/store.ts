@@ -296,6 +296,30 @@ export class Store {
     return new QueryJournal({ key }, { db: this.sublevel<JournalEntry>(Bucket.queries) });
   }
 
+  /**
+   * Copies what the lookup protocol keeps beside the entries — the query journal, the nonces seen and
+   * the quota usage — from `other` (a key rotation moves them to the store of the new key). The
+   * ledger outbox is not copied: a rotation waits until it is empty.
+   */
+  async copyProtocolStateFrom(other: Store): Promise<number> {
+    let copied = 0;
+    for (const bucket of [Bucket.queries, Bucket.nonces, Bucket.usage] as const) {
+      const from = other.sublevel<unknown>(bucket);
+      const to = this.sublevel<unknown>(bucket);
+      let batch = to.batch();
+      for await (const [key, value] of from.iterator()) {
+        batch.put(key, value);
+        copied++;
+        if (batch.length >= 1_000) {
+          await batch.write();
+          batch = to.batch();
+        }
+      }
+      await batch.write();
+    }
+    return copied;
+  }
+
   /** The ledger outbox (the outbox bucket), typed; `open()` it before use. */
   outbox(opts: OutboxOptions): Outbox {
     return new Outbox(opts, { db: this.sublevel(Bucket.outbox) as OutboxLevel });

@@ -114,7 +114,8 @@ export class FilterSync {
 
   /**
    * Polls every (provider, category) once — those in backoff too when `retryNow` (a lookup that needs
-   * a filter it lacks asks now, whatever an earlier failure said); providers in parallel, a provider's categories in turn.
+   * a filter it lacks, or holds for an older epoch, asks now, whatever an earlier failure said);
+   * providers in parallel, a provider's categories in turn.
    */
   async syncOnce(signal?: AbortSignal, opts: { retryNow?: boolean } = {}): Promise<FilterPollResult[]> {
     const perTarget = await Promise.all(this.modules.directory.targets().map(async (target) => {
@@ -132,7 +133,7 @@ export class FilterSync {
     const providerAddress = checksumAddress(target.providerAddress);
     const k = key(providerAddress, categoryId);
     const backoff = this.backoff.get(k);
-    if (backoff && backoff.retryAt > this.now() && !(retryNow && !this.filters.has(k))) return { providerAddress, categoryId, ok: false, skipped: true };
+    if (backoff && backoff.retryAt > this.now() && !retryNow) return { providerAddress, categoryId, ok: false, skipped: true };
     try {
       await this.pull(target, providerAddress, categoryId, signal);
       this.backoff.delete(k);
