@@ -40,7 +40,7 @@ describe("p2p: lookup/2 between members", function () {
     it("finds a listed identifier (metadata opened) and misses an unlisted one; the provider records kind, epoch and item count, never a hit", async () => {
       const listed = randomItem();
       const unlisted = randomItem();
-      b.store.list(listed, { categoryId: 1, level: 5, reason: "mule_account", providerRef: "b-17", expiresAt: NOW + 3_600 });
+      b.store.list(listed, { categoryId: 1, level: 5, reason: "mule_account", providerRef: "b-17", expiresAtSec: NOW + 3_600 });
       const before = b.outbox.records.length;
       const outcome = answered(await ask(a, b, [listed, unlisted]));
       expect(outcome.results).to.deep.equal([
