@@ -69,8 +69,9 @@ export class KeyStore {
   async journalKey(opts: { create?: boolean } = {}): Promise<Uint8Array> {
     const existing = await readFileIfExists(this.journalKeyPath);
     if (existing) {
-      const bytes = getBytes(existing.toString("utf8").trim());
-      if (bytes.length !== JOURNAL_KEY_BYTES) throw new RiskshareError("E_CONFIG", "the journal key file is damaged", { file: this.journalKeyPath });
+      // ethers' parse error quotes the value: never let the key file's contents reach a message.
+      const bytes = (() => { try { return getBytes(existing.toString("utf8").trim()); } catch { return undefined; } })();
+      if (bytes?.length !== JOURNAL_KEY_BYTES) throw new RiskshareError("E_CONFIG", "the journal key file is damaged", { file: this.journalKeyPath });
       return bytes;
     }
     if (opts.create === false) {
@@ -104,7 +105,7 @@ export class KeyStore {
     try {
       return parseOprfSecret(content.toString("utf8").trim(), keyEpoch);
     } catch (err) {
-      throw new RiskshareError("E_CONFIG", "the OPRF key file is damaged", { keyEpoch }, { cause: err });
+      throw new RiskshareError("E_CONFIG", "the OPRF key file is damaged", { keyEpoch, file: this.oprfKeyPath(keyEpoch) }, { cause: err });
     }
   }
 

@@ -12,6 +12,8 @@ import { DEMO_PHONE } from "../../scripts/devnet/options.ts";
 import type { DevnetManifest } from "../../scripts/devnet/devnet.ts";
 import { devAccount } from "../../scripts/devnet/consortium.ts";
 import { startChain } from "../../scripts/devnet/chain.ts";
+import { connectChain, connectContracts } from "../../node/chain/index.ts";
+import { AUDIT_COLUMNS } from "../../cli/commands/audit.ts";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
 
@@ -106,24 +108,36 @@ describe("the riskshare CLI, end to end", function () {
     expect(JSON.parse(badJson.stdout).error.code).to.equal("E_USAGE");
   });
 
-  it("founds a consortium by hand: init, deploy with founders, then both founders are Active members", async () => {
+  it("founds a consortium by hand: init prints each founder's OPRF public key, deploy seeds it on chain, and both founders are Active members", async () => {
     const chain = await startChain({ kind: "hardhat" });
     try {
       const [first, second] = [join(baseDir, "founder-1"), join(baseDir, "founder-2")];
       const one = await json(["--data-dir", first, "init", "--name", "Founder One", "--rpc", chain.rpcUrl], { RISKSHARE_IMPORT_KEY: devAccount(5).privateKey });
       const two = await json(["--data-dir", second, "init", "--name", "Founder Two", "--rpc", chain.rpcUrl], { RISKSHARE_IMPORT_KEY: devAccount(6).privateKey });
       expect(one.address).to.equal(devAccount(5).address);
+      for (const founder of [one, two]) expect(founder.oprfKey, founder.name).to.match(/^0x[0-9a-f]{64}$/);
+      expect(one.oprfKey).to.not.equal(two.oprfKey);
       const again = await riskshare(["--data-dir", first, "init", "--name", "x"]);
       expect(again.status).to.equal(1);
       expect(again.stderr).to.match(/^error E_CONFIG: .*already initialised/);
-      const badFounder = await riskshare(["--data-dir", first, "deploy", "--founder", "nonsense"]);
-      expect(badFounder.status).to.equal(2);
-      const deployed = await json(["--data-dir", first, "deploy", "--founder", `${one.address}=Founder One,${one.peerId}`, "--founder", `${two.address}=Founder Two,${two.peerId}`, "--quorum", "2/3"]);
+      for (const founder of ["nonsense", `${one.address}=Founder One,${one.peerId}`]) {
+        const badFounder = await riskshare(["--data-dir", first, "deploy", "--founder", founder]);
+        expect(badFounder.status, `--founder ${founder} (no OPRF key)`).to.equal(2);
+        expect(badFounder.stderr, founder).to.match(/^error E_USAGE: --founder must look like 0xADDRESS=NAME,PEERID,OPRFKEY/);
+      }
+      const deployed = await json(["--data-dir", first, "deploy", "--founder", `${one.address}=Founder One,${one.peerId},${one.oprfKey}`, "--founder", `${two.address}=Founder Two,${two.peerId},${two.oprfKey}`, "--quorum", "2/3"]);
       expect(deployed.addresses.registry).to.match(/^0x[0-9a-fA-F]{40}$/);
       expect(deployed.categories.map((c: { name: string }) => c.name)).to.include("fraud_confirmed");
       const members = await json(["--data-dir", second, "member", "list", "--registry", deployed.addresses.registry]);
       expect(members.members.map((m: { name: string; status: string }) => [m.name, m.status])).to.deep.equal([["Founder One", "Active"], ["Founder Two", "Active"]]);
       expect(members.members[1].peerId).to.equal(two.peerId);
+      const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+      try {
+        const { registry } = connectContracts(deployed.addresses, connection.provider);
+        for (const founder of [one, two]) expect(await registry.oprfKeyOf(founder.address, 1), `${founder.name}'s OPRF key of epoch 1 on chain`).to.equal(founder.oprfKey);
+      } finally {
+        connection.provider.destroy();
+      }
     } finally {
       await chain.stop();
     }
@@ -164,7 +178,7 @@ describe("the riskshare CLI, end to end", function () {
       expect(answer.items[0].hits[0]).to.include({ providerName: "Bank A", category: "fraud_confirmed", level: 5 });
     });
 
-    it("shows the queries in the audit, lets the querier's officer open its commitment, and verifies the ledger", async () => {
+    it("shows the queries in the audit, lets the querier's officer open its commitment from the sealed journal, and verifies the ledger", async () => {
       const b = member("Bank B");
       const asked = await json(["--data-dir", b.dataDir, "query", "--type", "phone", "--value", DEMO_PHONE, "--provider", member("Bank A").address]);
       const queryId = asked.providers[0].queryId as string;
@@ -176,14 +190,16 @@ describe("the riskshare CLI, end to end", function () {
       }
       const record = records.find((r) => r.queryId === queryId);
       expect(record, "the query is on chain").to.not.equal(undefined);
-      expect(record).to.include({ querier: b.address, provider: member("Bank A").address, outcomeName: "Answered" });
+      expect(record).to.include({ querier: b.address, provider: member("Bank A").address, outcomeName: "Answered", kind: 0, keyEpoch: 1, itemCount: 1 });
+      expect(record, "no hit count reaches the chain").to.not.have.property("hitCount");
 
+      // The journal sealed the identifiers and blinds under keys/journal.key: the officer re-derives the
+      // blinded elements and proves them against the on-chain commitment.
       const opened = await json(["--data-dir", b.dataDir, "audit", "open", queryId]);
-      expect(opened.ok).to.equal(true);
-      expect(opened.checks).to.deep.equal({ commitmentOpens: true, queryIdMatches: true, itemCountMatches: true });
-      expect(opened.items).to.have.length(1);
-      expect(opened.items[0].type).to.equal("phone");
-      expect(JSON.stringify(opened)).to.not.contain("13800138000");
+      expect(opened.ok, JSON.stringify(opened)).to.equal(true);
+      expect(opened.checks).to.deep.equal({ commitmentOpens: true, itemCountMatches: true, kindMatches: true, queryIdMatches: true });
+      expect(opened).to.include({ kind: "Evaluate", provider: member("Bank A").address, padding: 0 });
+      expect(opened.items).to.deep.equal([{ type: "phone", value: "+8613800138000" }]);
 
       const verified = await json(["--data-dir", manifest.regulator.dataDir, "audit", "verify"]);
       expect(verified).to.include({ ok: true });
@@ -192,12 +208,16 @@ describe("the riskshare CLI, end to end", function () {
       const csv = await riskshare(["--data-dir", manifest.regulator.dataDir, "audit", "report", "--format", "csv"]);
       expect(csv.status).to.equal(0);
       const [header, ...rows] = csv.stdout.trim().split("\n");
-      expect(header!.split(",").slice(0, 4)).to.deep.equal(["member", "address", "queries_made", "answered"]);
+      expect(header!.split(",").slice(0, 8)).to.deep.equal(["member", "address", "queries_made", "answered", "denied", "served", "items_evaluated", "fetches"]);
+      expect(header, "no hit counts or hit rate").to.not.match(/hit/);
       const bankB = rows.find((row) => row.startsWith("Bank B,"))!.split(",");
       expect(Number(bankB[2])).to.be.greaterThanOrEqual(2);
+      expect(Number(bankB[6]), "items of Bank B's answered Evaluates").to.be.greaterThanOrEqual(2);
+      expect(Number(bankB[7]), "Bank B's answered fetches: one per hit at Bank A").to.be.greaterThanOrEqual(2);
 
       const queriesCsv = await riskshare(["--data-dir", manifest.regulator.dataDir, "audit", "queries", "--format", "csv", "--category", "fraud_confirmed"]);
-      expect(queriesCsv.stdout.split("\n")[0]).to.equal("time,block,query_id,seq,querier,provider,categories,items,hits,outcome,deadline,items_commitment");
+      expect(queriesCsv.stdout.split("\n")[0]).to.equal("time,block,query_id,seq,querier,provider,categories,kind,items,key_epoch,outcome,deadline,items_commitment");
+      expect(AUDIT_COLUMNS.join(",")).to.equal(queriesCsv.stdout.split("\n")[0]);
     });
 
     it("lets a regulator audit with only --rpc and the registry address, and suspend a member, but refuses its other writes", async () => {
@@ -216,42 +236,50 @@ describe("the riskshare CLI, end to end", function () {
       expect(write.stderr).to.match(/^error E_NOT_MEMBER: /);
     });
 
-    it("admits a fourth member by vote: it joins with the registry address, receives the pepper, shares and queries", async () => {
+    it("admits a fourth member by vote with no secret handed over: it joins with the registry address and its own OPRF key, shares and queries, and another member finds its entry", async () => {
       const d = join(baseDir, "bank-d");
       const key = devAccount(8).privateKey;
       const init = await json(["--data-dir", d, "init", "--name", "Bank D", "--rpc", manifest.rpc, "--registry", manifest.contracts.registry, "--listen", "/ip4/127.0.0.1/tcp/0"], { RISKSHARE_IMPORT_KEY: key });
       const [a, b] = [member("Bank A"), member("Bank B")];
-      const proposal = await json(["--data-dir", a.dataDir, "member", "propose", init.address, "--name", "Bank D", "--peer-id", init.peerId]);
+      expect(init.oprfKey).to.match(/^0x[0-9a-f]{64}$/);
+      const proposal = await json(["--data-dir", a.dataDir, "member", "propose", init.address, "--name", "Bank D", "--peer-id", init.peerId, "--oprf-key", init.oprfKey]);
       await json(["--data-dir", b.dataDir, "member", "vote", String(proposal.proposalId)]);
       await json(["--data-dir", b.dataDir, "member", "execute", String(proposal.proposalId)]);
       const shown = await json(["--data-dir", a.dataDir, "proposal", "show", String(proposal.proposalId)]);
       expect(shown.state).to.equal("executed");
       expect(shown.voters).to.have.members([a.address, b.address]);
 
-      // First start: the new member fetches the consortium pepper from an Active member.
+      // First start: nothing to fetch from anyone. The node answers under the OPRF key its own init made,
+      // the one the registry admitted it with.
       let node = await startLongRunning<{ pid: number }>(["--data-dir", d, "node", "start", "--connect", ...a.multiaddrs]);
-      const token = (await riskshareToken(d)).trim();
-      const runtime = node.document as unknown as { apiUrl: string };
-      let health: { status: string; reasons: string[] };
-      for (const deadline = Date.now() + 30_000; ;) {
-        health = await (await fetch(`${runtime.apiUrl}/v1/health`, { headers: { authorization: `Bearer ${token}` } })).json() as typeof health;
-        if (!health.reasons.some((r) => r.includes("pepper")) || Date.now() > deadline) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
+      try {
+        const token = (await riskshareToken(d)).trim();
+        const runtime = node.document as unknown as { apiUrl: string };
+        const health = await (await fetch(`${runtime.apiUrl}/v1/health`, { headers: { authorization: `Bearer ${token}` } })).json() as { status: string; reasons: string[] };
+        expect(health.reasons.join(" "), node.stderr()).to.not.contain("OPRF key");
+        expect(health.status, health.reasons.join(" ")).to.not.equal("refusing");
+      } finally {
+        await stop(node.child);
       }
-      expect(health.reasons.join(" "), node.stderr()).to.not.contain("pepper");
-      await stop(node.child);
 
       const list = join(baseDir, "bank-d.csv");
       await writeFile(list, "type,value,category,level,reason,reported_at\nmerchant_id,M-1,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-2,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-3,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-4,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-5,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-6,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-7,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-8,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-9,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-10,fraud_confirmed,2,R11,2026-05-01\nphone,not-a-phone,fraud_confirmed,2,R11,2026-05-01\n");
       const imported = await json(["--data-dir", d, "list", "import", list]);
       expect(imported).to.include({ imported: 10, rejected: 1 });
       expect(imported.errors[0]).to.include({ line: 12, field: "value" });
-      await json(["--data-dir", d, "list", "publish", "--category", "fraud_confirmed"]);
+      const published = await riskshare(["--data-dir", d, "list", "publish", "--category", "fraud_confirmed"]);
+      expect(published.status, published.stderr).to.equal(0);
+      expect(published.stdout.split("\n")[0]).to.match(/^CATEGORY\s+KEY EPOCH\s+LIVE ENTRIES\s+FILTER HASH\s+TX/);
+      expect(published.stdout).to.match(/fraud_confirmed\s+1\s+10\s+0x[0-9a-f]{64}\s+0x[0-9a-f]{64}/);
 
       node = await startLongRunning<{ pid: number }>(["--data-dir", d, "node", "start", "--connect", ...a.multiaddrs]);
       try {
         const answer = await json(["--data-dir", d, "query", "--type", "phone", "--value", DEMO_PHONE, "--category", "fraud_confirmed"]);
         expect(answer.verdict, JSON.stringify(answer.providers)).to.equal("hit");
+        expect(answer.items[0].hits[0]).to.include({ providerName: "Bank A", category: "fraud_confirmed", level: 5 });
+        const found = await json(["--data-dir", a.dataDir, "query", "--type", "merchant_id", "--value", "M-7", "--provider", init.address, "--category", "fraud_confirmed"]);
+        expect(found.verdict, JSON.stringify(found.providers)).to.equal("hit");
+        expect(found.items[0].hits[0]).to.include({ providerName: "Bank D", category: "fraud_confirmed", level: 2, reason: "R11" });
       } finally {
         await stop(node.child);
       }

@@ -176,7 +176,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     return fixture;
   }
 
-  it("loads the members by address and by PeerId, the categories with their policy, the pepper epoch and the contributions", async () => {
+  it("loads the members by address and by PeerId with their OPRF keys, the categories with their policy, the key epoch length and the contributions", async () => {
     const { alice, bob, carol, dave, aliceRoot } = await loadConsortium();
     const view = await startView();
 

@@ -1,37 +1,55 @@
-// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * Three member nodes (real LevelDB, libp2p on 127.0.0.1, a Hardhat node over JSON-RPC) answer each
- * other's lookups under the consortium's rules, and every query lands on chain exactly once.
+ * other's private lookups (/riskshare/lookup/2, /riskshare/filter/1) under the consortium's rules,
+ * and every query lands on chain exactly once.
  */
 import { expect } from "chai";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Wallet } from "ethers";
-import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
-import { createMembers, deployFor, devAccount, writeContracts, type DevMember } from "../../scripts/devnet/consortium.ts";
-import { RiskshareNode } from "../../node/node.ts";
-import { connectChain, connectContracts, connectSigner, readLedger, verifyLedger, type ContractAddresses } from "../../node/chain/index.ts";
-import { createHost, frameStream, itemsCommitment, lookup, LOOKUP_PROTOCOL, maskOfCategories, peerIdFromBytes, toWireRequest, type RiskshareHost } from "../../node/p2p/index.ts";
-import { LookupKind, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable } from "../../node/chain/index.ts";
+import { mkdtemp } from "node:fs/promises";
 import { multiaddr } from "@multiformats/multiaddr";
-import { hexlify, randomBytes } from "ethers";
-import { KeyStore, updateConfig } from "../../node/config/index.ts";
+import { getBytes, hexlify, randomBytes, Wallet } from "ethers";
+import { Level } from "level";
+import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
+import { createMember, createMembers, deployFor, devAccount, writeContracts, type DevMember } from "../../scripts/devnet/consortium.ts";
+import { RiskshareNode } from "../../node/node.ts";
+import {
+  connectChain, connectContracts, connectSigner, DEFAULT_CATEGORIES, evaluateCommitment, fetchCommitment, lookupRequestDigest, lookupRequestDigestBytes,
+  readLedger, rotateOprfKey, verifyLedger, type AuditRecord, type ContractAddresses, type LookupRequest, type TagPrefix,
+} from "../../node/chain/index.ts";
+import {
+  createHost, digestSignerFromEvmKey, frameStream, LOOKUP_PROTOCOL, MAX_FRAME_BYTES, maskOfCategories, toWirePrefix, toWireRequest,
+} from "../../node/p2p/index.ts";
+import { createVoprf, expandEntryKeys, oprfInput, type Voprf } from "../../node/identity/index.ts";
+import { DATA_DIR_LAYOUT, KeyStore, updateConfig } from "../../node/config/index.ts";
+import { metadataAssociatedData, openMetadata, Store, type StoredEntry } from "../../node/store/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { cli } from "./support/cli.ts";
 
 const TEST_POLICY = { minEntries: 2n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n };
 const FRAUD_PHONE = "13800138000";
+/** Listed by both Bank A and Bank C: each keys it under its own OPRF key. */
+const SHARED_PHONE = "13600136000";
+const FRAUD = DEFAULT_CATEGORIES.indexOf("fraud_confirmed") + 1;
+const C_LIST = `type,value,category,level,reason,reported_at,expires_at,ref\nphone,+86 ${FRAUD_PHONE},fraud_confirmed,4,R01,2026-03-01,,C-77\nbank_card,4111 1111 1111 1111,fraud_confirmed,5,R09,2026-03-02,,C-78\nphone,${SHARED_PHONE},fraud_confirmed,3,R04,2026-03-03,,C-79\n`;
+
+/** A reply frame as it came off a raw stream (or a closed/refused stream). */
+type RawReply = { ok: true; answer: { queryId: string; keyEpoch: number; itemCount: number }; evaluated?: string[]; proof?: string; buckets?: { entries: { tag: string; version: number; sealed: string }[] }[] }
+  | { ok: false; error: { code: string } };
 
 describe("a consortium of three member nodes", function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let baseDir: string;
   let chain: LocalChain;
+  let chainId: bigint;
+  let voprf: Voprf;
   let members: DevMember[];
   let outsider: DevMember;
   let addresses: ContractAddresses;
   const nodes = new Map<string, RiskshareNode>();
   const apis = new Map<string, { url: string; token: string }>();
+  /** Every query id a provider answered or refused (recorded), once per record expected on chain. */
   const servedQueryIds: string[] = [];
   const regulator = devAccount(9);
 
@@ -47,6 +65,10 @@ describe("a consortium of three member nodes", function () {
     nodes.delete(member.name);
   }
 
+  async function syncAll(): Promise<void> {
+    for (const node of nodes.values()) await node.syncChain();
+  }
+
   async function check(member: DevMember, items: { type: string; value: string }[], extra: Record<string, unknown> = {}) {
     const api = apis.get(member.name)!;
     const response = await fetch(`${api.url}/v1/check`, {
@@ -55,30 +77,62 @@ describe("a consortium of three member nodes", function () {
       body: JSON.stringify({ items, ...extra }),
     });
     const body = await response.json() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-    for (const provider of body.providers ?? []) if (provider.queryId) servedQueryIds.push(provider.queryId);
+    for (const provider of body.providers ?? []) {
+      if (provider.queryId) servedQueryIds.push(provider.queryId);
+      for (const id of provider.fetchQueryIds ?? []) servedQueryIds.push(id);
+    }
     return { status: response.status, body };
   }
 
-  async function importList(member: DevMember, csv: string): Promise<void> {
+  async function importList(member: DevMember, csv: string, opts: { publish?: boolean } = {}): Promise<void> {
     const file = join(baseDir, `${member.name}-${Date.now()}.csv`);
     await writeFile(file, csv);
     const run = await cli("--data-dir", member.dataDir, "--json", "list", "import", file);
     expect(run.status, run.stdout + run.stderr).to.equal(0);
+    if (opts.publish === false) return;
     const published = await cli("--data-dir", member.dataDir, "--json", "list", "publish");
     expect(published.status, published.stdout + published.stderr).to.equal(0);
   }
 
+  /** Every entry of a stopped member's store (the running node holds its lock). */
+  async function storedEntries(member: DevMember): Promise<StoredEntry[]> {
+    const store = new Store({ location: join(member.dataDir, DATA_DIR_LAYOUT.dbDir), categories: new Map(DEFAULT_CATEGORIES.map((name, i) => [name, i + 1])) }, { logger: silentLogger() });
+    await store.open();
+    try {
+      const entries: StoredEntry[] = [];
+      for await (const entry of store.entries({ includeExpired: true })) entries.push(entry);
+      return entries;
+    } finally {
+      await store.close();
+    }
+  }
+
+  async function ledgerRecords(query: { querier?: string; provider?: string } = {}): Promise<AuditRecord[]> {
+    for (const node of nodes.values()) await node.flushLedger();
+    const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+    try {
+      const contracts = connectContracts(addresses, connection.provider);
+      return (await readLedger({ provider: connection.provider, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId }, query)).records;
+    } finally {
+      connection.provider.destroy();
+    }
+  }
+
   before(async () => {
     baseDir = await mkdtemp(join(tmpdir(), "riskshare-e2e-"));
+    voprf = await createVoprf();
     chain = await startChain({ kind: "hardhat" });
     members = await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B", "Bank C"] });
     outsider = (await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Outsider"], firstAccount: 7 }))[0]!;
     const deployment = await deployFor(members, { rpcUrl: chain.rpcUrl, policy: TEST_POLICY, regulators: [regulator.address] });
     addresses = deployment.addresses;
-    await writeContracts(outsider!.dataDir, addresses);
+    const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+    chainId = connection.chainId;
+    connection.provider.destroy();
+    await writeContracts(outsider.dataDir, addresses);
     const [a, , c] = members;
-    await importList(a!, "type,value,category,level,reason,reported_at,expires_at,ref\nphone,13900139000,fraud_confirmed,3,R02,2026-01-01,,A-1\nemail,mule@example.com,fraud_confirmed,2,R07,2026-02-01,,A-2\n");
-    await importList(c!, `type,value,category,level,reason,reported_at,expires_at,ref\nphone,+86 ${FRAUD_PHONE},fraud_confirmed,4,R01,2026-03-01,,C-77\nbank_card,4111 1111 1111 1111,fraud_confirmed,5,R09,2026-03-02,,C-78\n`);
+    await importList(a!, `type,value,category,level,reason,reported_at,expires_at,ref\nphone,13900139000,fraud_confirmed,3,R02,2026-01-01,,A-1\nemail,mule@example.com,fraud_confirmed,2,R07,2026-02-01,,A-2\nphone,${SHARED_PHONE},fraud_confirmed,2,R05,2026-02-02,,A-3\n`);
+    await importList(c!, C_LIST);
     for (const member of members) await startNode(member);
   });
 
@@ -88,19 +142,22 @@ describe("a consortium of three member nodes", function () {
     await rm(baseDir, { recursive: true, force: true });
   });
 
-  it("finds a fraudster's phone on another member's list, whatever its spelling", async () => {
+  it("finds a fraudster's phone on another member's list, whatever its spelling: the provider's answer decrypted at the querier", async () => {
     const { status, body } = await check(members[0]!, [{ type: "phone", value: "138 0013 8000" }]);
     expect(status).to.equal(200);
     expect(body.verdict, JSON.stringify(body.providers)).to.equal("hit");
     expect(body.items[0].hits).to.have.length(1);
     expect(body.items[0].hits[0]).to.include({ providerName: "Bank C", category: "fraud_confirmed", level: 4, reason: "R01", providerRef: "C-77" });
     expect(body.providers.map((p: { name: string; status: string }) => [p.name, p.status]).sort()).to.deep.equal([["Bank B", "answered"], ["Bank C", "answered"]]);
+    const bankC = body.providers.find((p: { name: string }) => p.name === "Bank C");
+    expect(bankC.fetchQueryIds, "a filter hit is followed by a fetch").to.have.length.greaterThanOrEqual(1);
   });
 
   it("answers a miss only when every provider answered", async () => {
     const { body } = await check(members[0]!, [{ type: "phone", value: "13700137000" }, { type: "email", value: "x@y" }]);
     expect(body.verdict).to.equal("miss");
     expect(body.items.map((i: { verdict: string }) => i.verdict)).to.deep.equal(["miss", "invalid"]);
+    for (const provider of body.providers) expect(provider.status, provider.name).to.equal("answered");
   });
 
   it("checks the node's own list too", async () => {
@@ -109,17 +166,113 @@ describe("a consortium of three member nodes", function () {
     expect(body.items[0].own).to.include({ category: "fraud_confirmed", reason: "R07" });
   });
 
-  it("denies a free rider that shares nothing (E_RECIPROCITY), and serves it once it contributes", async () => {
+  it("lets a querier decrypt only its own hit: the fetched bucket holds other entries' sealed metadata that its key does not open", async () => {
+    const [a, , c] = members;
+    // A querier's steps by hand, as Bank A's node takes them: blind, Evaluate, finalize, derive the entry keys, Fetch the bucket.
+    const input = oprfInput("phone", `+86${FRAUD_PHONE}`);
+    const blinded = voprf.blind(input);
+    const evaluated = await rawExchange(a!, c!, await requestFrame(a!, c!, { elements: [blinded.blindedElement] }));
+    expect(evaluated.ok, JSON.stringify(evaluated)).to.equal(true);
+    if (!evaluated.ok) return;
+    servedQueryIds.push(evaluated.answer.queryId);
+    expect(evaluated.answer.keyEpoch).to.equal(1);
+    const [output] = voprf.finalizeBatch([input], [blinded.blind], evaluated.evaluated!.map((e) => getBytes(e)), [blinded.blindedElement], getBytes(evaluated.proof!), getBytes(c!.oprfKey));
+    const context = { chainId, providerAddress: c!.address, keyEpoch: 1 };
+    const { tag, metadataKey } = expandEntryKeys(output!, context);
+    // Bank C lists fewer than 512 fraud entries: its bucket bits are 0, the bucket is the whole category.
+    const fetched = await rawExchange(a!, c!, await requestFrame(a!, c!, { prefixes: [{ bits: 0, value: 0n }] }));
+    expect(fetched.ok, JSON.stringify(fetched)).to.equal(true);
+    if (!fetched.ok) return;
+    servedQueryIds.push(fetched.answer.queryId);
+    const entries = fetched.buckets![0]!.entries;
+    expect(entries).to.have.length(3);
+    const opened = entries.map((entry) => {
+      try {
+        return openMetadata(getBytes(entry.sealed), metadataKey, metadataAssociatedData(context, "phone", entry.version, getBytes(entry.tag)));
+      } catch {
+        return undefined;
+      }
+    });
+    expect(opened.filter((m) => m !== undefined), "exactly one entry opens").to.have.length(1);
+    const own = entries.findIndex((entry) => entry.tag === hexlify(tag));
+    expect(opened[own]).to.deep.include({ categoryId: FRAUD, level: 4, reason: "R01", providerRef: "C-77" });
+  });
+
+  it("two members importing the same identifier store unrelated values: no shared entry id, tag or metadata key", async () => {
+    const [a, , c] = members;
+    await stopNode(a!);
+    await stopNode(c!);
+    try {
+      const [atA, atC] = [await storedEntries(a!), await storedEntries(c!)];
+      const sharedAtA = atA.find((e) => e.ownRef === "A-3");
+      const sharedAtC = atC.find((e) => e.ownRef === "C-79");
+      expect(sharedAtA, "Bank A lists the shared phone").to.not.equal(undefined);
+      expect(sharedAtC, "Bank C lists the shared phone").to.not.equal(undefined);
+      expect(hexlify(sharedAtA!.entryId)).to.not.equal(hexlify(sharedAtC!.entryId));
+      expect(hexlify(sharedAtA!.tag)).to.not.equal(hexlify(sharedAtC!.tag));
+      expect(hexlify(sharedAtA!.metadataKey)).to.not.equal(hexlify(sharedAtC!.metadataKey));
+      const idsAtA = new Set(atA.map((e) => hexlify(e.entryId)));
+      const tagsAtA = new Set(atA.map((e) => hexlify(e.tag)));
+      for (const entry of atC) {
+        expect(idsAtA.has(hexlify(entry.entryId)), `entry id of ${entry.ownRef}`).to.equal(false);
+        expect(tagsAtA.has(hexlify(entry.tag)), `tag of ${entry.ownRef}`).to.equal(false);
+      }
+      const raw = JSON.stringify([...atA, ...atC]);
+      expect(raw, "no store holds the identifier itself").to.not.contain(SHARED_PHONE);
+    } finally {
+      await startNode(a!);
+      await startNode(c!);
+    }
+  });
+
+  it("counts the quota per item: a request whose items exceed what is left is refused, a smaller one is answered", async () => {
+    const [a, , c] = members;
+    // quotaBase 1,000 items a day per category; Bank A has asked Bank C for a handful so far.
+    const tooMany = await rawExchange(a!, c!, await requestFrame(a!, c!, { elements: freshElements(1000) }));
+    expect(tooMany, "1,000 items with fewer than 1,000 left").to.deep.include({ ok: false });
+    expect(!tooMany.ok && tooMany.error.code).to.equal("E_QUOTA");
+    const half = await rawExchange(a!, c!, await requestFrame(a!, c!, { elements: freshElements(512) }));
+    expect(half.ok, JSON.stringify(half)).to.equal(true);
+    const again = await rawExchange(a!, c!, await requestFrame(a!, c!, { elements: freshElements(512) }));
+    expect(!again.ok && again.error.code, "a second 512 exceeds what the first left: items are counted, not requests").to.equal("E_QUOTA");
+    const one = await rawExchange(a!, c!, await requestFrame(a!, c!, { elements: freshElements(1) }));
+    expect(one.ok, JSON.stringify(one)).to.equal(true);
+    const ids = [tooMany, half, again, one].map(queryIdOf);
+    servedQueryIds.push(...ids);
+    const records = await ledgerRecords({ querier: a!.address, provider: c!.address });
+    expect(ids.map((id) => records.filter((r) => r.queryId === id).map((r) => [r.outcomeName, r.itemCount]))).to.deep.equal([
+      [["DeniedQuota", 1000]], [["Answered", 512]], [["DeniedQuota", 512]], [["Answered", 1]],
+    ]);
+  });
+
+  it("refuses a free rider that shares nothing at the querier (nothing sent, nothing recorded), and serves it once it contributes", async () => {
     const [, b] = members;
     const denied = await check(b!, [{ type: "phone", value: FRAUD_PHONE }]);
     expect(denied.body.verdict).to.equal("incomplete");
-    for (const provider of denied.body.providers) expect(provider, provider.name).to.include({ status: "denied", code: "E_RECIPROCITY" });
+    for (const provider of denied.body.providers) {
+      expect(provider, provider.name).to.include({ status: "denied", code: "E_RECIPROCITY" });
+      expect(provider, `${provider.name}: no request was sent`).to.not.have.property("queryId");
+    }
+    expect(await ledgerRecords({ querier: b!.address }), "no provider recorded anything from Bank B").to.deep.equal([]);
     await stopNode(b!);
     await importList(b!, "type,value,category,level,reason,reported_at,expires_at,ref\ndevice_id,dev-1,fraud_confirmed,1,R03,2026-01-01,,\ndevice_id,dev-2,fraud_confirmed,1,R03,2026-01-01,,\n");
     await startNode(b!);
-    for (const node of nodes.values()) await node.syncChain();
+    await syncAll();
     const allowed = await check(b!, [{ type: "phone", value: FRAUD_PHONE }], { categories: ["fraud_confirmed"] });
-    expect(allowed.body.verdict).to.equal("hit");
+    expect(allowed.body.verdict, JSON.stringify(allowed.body.providers)).to.equal("hit");
+  });
+
+  it("refuses at the provider a request built to bypass the querier's check (E_RECIPROCITY), recorded against the connected peer", async () => {
+    const [a, b] = members;
+    // Bank B shares fraud_confirmed now, never money_mule: its own node would not send this.
+    const mule = DEFAULT_CATEGORIES.indexOf("money_mule") + 1;
+    expect(mule).to.be.greaterThan(0);
+    const reply = await rawExchange(b!, a!, await requestFrame(b!, a!, { elements: freshElements(1), categoryIds: [mule] }));
+    expect(!reply.ok && reply.error.code, JSON.stringify(reply)).to.equal("E_RECIPROCITY");
+    const queryId = queryIdOf(reply);
+    servedQueryIds.push(queryId);
+    const records = (await ledgerRecords({ provider: a!.address })).filter((r) => r.queryId === queryId);
+    expect(records.map((r) => [r.querier, r.outcomeName, r.keyEpoch])).to.deep.equal([[b!.address, "DeniedReciprocity", 0]]);
   });
 
   it("shuts the door on a node whose key is not a member's (I-1)", async () => {
@@ -130,38 +283,29 @@ describe("a consortium of three member nodes", function () {
     } finally {
       await outsiderNode.close();
     }
-    // A hand-built client with the outsider's key, that believes everyone is a member, still gets no answer.
-    const outcome = await rawLookup(outsider.privateKey, members[0]!);
-    expect(outcome.status).to.not.equal("answered");
+    // A hand-built request with the outsider's key, from a host that believes everyone is a member, gets no answer.
+    const reply = await rawExchange(outsider, members[0]!, await requestFrame(outsider, members[0]!, { elements: freshElements(1) }));
+    expect(reply.ok).to.equal(false);
   });
 
   it("refuses a replayed request (same signed frame twice) with E_REPLAY, and records both", async () => {
     const [a, b] = members;
-    const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
-    const blinding = hexlify(randomBytes(32));
-    const items = [{ type: "phone", hash: hexlify(randomBytes(32)) }];
-    const request = {
-      querier: a!.address, provider: b!.address, kind: LookupKind.Evaluate, categoryMask: maskOfCategories([1]), itemCount: 1,
-      itemsCommitment: itemsCommitment(blinding, items.map((i) => i.hash)), nonce: hexlify(randomBytes(32)), deadline: BigInt(Math.floor(Date.now() / 1000) + 60),
-    };
-    const signature = await new Wallet(a!.privateKey).signTypedData(lookupDomain(connection.chainId, addresses.ledger), mutable(LOOKUP_REQUEST_TYPES), request);
-    connection.provider.destroy();
-    const frame = { request: toWireRequest(request), signature, items, blinding };
-    const first = await rawExchange(a!.privateKey, b!, frame);
-    const second = await rawExchange(a!.privateKey, b!, frame);
+    const frame = await requestFrame(a!, b!, { elements: freshElements(1) });
+    const first = await rawExchange(a!, b!, frame);
+    const second = await rawExchange(a!, b!, frame);
     expect(first.ok, JSON.stringify(first)).to.equal(true);
-    expect(second).to.deep.include({ ok: false });
-    expect((second as unknown as { error: { code: string } }).error.code).to.equal("E_REPLAY");
-    servedQueryIds.push(lookupRequestDigest(connection.chainId, addresses.ledger, request), lookupRequestDigest(connection.chainId, addresses.ledger, request));
+    expect(!second.ok && second.error.code).to.equal("E_REPLAY");
+    servedQueryIds.push(queryIdOf(first), queryIdOf(first));
   });
 
-  it("admits a fourth member by vote; it receives the pepper from a member and its lookups are answered", async () => {
-    const [a, b] = members;
+  it("admits a fourth member by vote with no secret handed over: it imports and publishes under its own OPRF key, answers and is answered", async () => {
+    const [a, b, c] = members;
     const d = outsider;
-    await updateConfig(d.dataDir, (c) => ({ ...c, p2p: { ...c.p2p, bootstrap: members.map((m) => m.multiaddr) } }));
-    const proposed = await cli("--data-dir", a!.dataDir, "--json", "member", "propose", d.address, "--name", d.name, "--peer-id", d.peerId);
+    const keysBefore = await keyFiles(d);
+    await updateConfig(d.dataDir, (config) => ({ ...config, p2p: { ...config.p2p, bootstrap: members.map((m) => m.multiaddr) } }));
+    const proposed = await cli("--data-dir", a!.dataDir, "--json", "member", "propose", d.address, "--name", d.name, "--peer-id", d.peerId, "--oprf-key", d.oprfKey);
     expect(proposed.status, proposed.stderr).to.equal(0);
-    const proposalId = proposed.json().proposalId as string;
+    const proposalId = String(proposed.json().proposalId);
     const voted = await cli("--data-dir", b!.dataDir, "--json", "member", "vote", proposalId);
     expect(voted.status, voted.stderr).to.equal(0);
     const executed = await cli("--data-dir", b!.dataDir, "--json", "member", "execute", proposalId);
@@ -169,18 +313,83 @@ describe("a consortium of three member nodes", function () {
     const shown = await cli("--data-dir", a!.dataDir, "--json", "proposal", "show", proposalId);
     expect(shown.json().voters).to.have.members([a!.address, b!.address]);
     expect(shown.json().state).to.equal("executed");
-    for (const node of nodes.values()) await node.syncChain();
-    expect(await new KeyStore({ dataDir: d.dataDir }).pepper(1)).to.equal(undefined);
-    await startNode(d);
-    const received = await waitFor(async () => (await new KeyStore({ dataDir: d.dataDir }).pepper(1)) !== undefined, 20_000);
-    expect(received, "the new member fetched the pepper over /riskshare/pepper/1").to.equal(true);
-    expect(await new KeyStore({ dataDir: d.dataDir }).pepper(1)).to.deep.equal(await new KeyStore({ dataDir: a!.dataDir }).pepper(1));
-    await stopNode(d);
     await importList(d, "type,value,category,level,reason,reported_at\nmerchant_id,M-0042,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-0043,fraud_confirmed,2,R11,2026-05-01\n");
     await startNode(d);
-    for (const node of nodes.values()) await node.syncChain();
-    const { body } = await check(d, [{ type: "phone", value: FRAUD_PHONE }]);
-    expect(body.verdict, JSON.stringify(body.providers)).to.equal("hit");
+    await syncAll();
+    expect(nodes.get(d.name)!.health().reasons.join(" "), "it holds the key it was admitted with").to.not.contain("OPRF key");
+    // It finds another member's entry…
+    const asked = await check(d, [{ type: "phone", value: FRAUD_PHONE }]);
+    expect(asked.body.verdict, JSON.stringify(asked.body.providers)).to.equal("hit");
+    expect(asked.body.items[0].hits[0]).to.include({ providerName: c!.name, providerRef: "C-77" });
+    // …and another member finds its entry, answered under its own key.
+    const found = await check(a!, [{ type: "merchant_id", value: "M-0043" }], { providers: [d.address] });
+    expect(found.body.verdict, JSON.stringify(found.body.providers)).to.equal("hit");
+    expect(found.body.items[0].hits[0]).to.include({ providerName: d.name, level: 2, reason: "R11" });
+    // Nothing was handed over: its keys are the ones its own init made, and its OPRF secret is its own.
+    expect(await keyFiles(d)).to.deep.equal(keysBefore);
+    const secrets = await Promise.all([...members, d].map(async (m) => hexlify((await new KeyStore({ dataDir: m.dataDir }).oprfKey(1))!)));
+    expect(new Set(secrets).size, "every member's OPRF secret is its own").to.equal(secrets.length);
+  });
+
+  it("makes a new entry visible at another member after a filter delta, without a new base or publish", async () => {
+    const [a, , c] = members;
+    const before = await check(a!, [{ type: "email", value: "new.mule@example.com" }], { providers: [c!.address] });
+    expect(before.body.verdict).to.equal("miss");
+    await stopNode(c!);
+    await importList(c!, "type,value,category,level,reason,reported_at,expires_at,ref\nemail,new.mule@example.com,fraud_confirmed,3,R12,2026-06-01,,C-80\n", { publish: false });
+    await startNode(c!);
+    await nodes.get(a!.name)!.syncFilters();
+    const after = await check(a!, [{ type: "email", value: "new.mule@example.com" }], { providers: [c!.address] });
+    expect(after.body.verdict, JSON.stringify(after.body.providers)).to.equal("hit");
+    expect(after.body.items[0].hits[0]).to.include({ providerName: c!.name, reason: "R12", providerRef: "C-80" });
+  });
+
+  it("after a key rotation every hit still answers, under the new key epoch", async () => {
+    const [a, , c] = members;
+    await stopNode(c!);
+    const { secretKey, publicKey } = voprf.generateKeyPair();
+    await new KeyStore({ dataDir: c!.dataDir }).putOprfKey(2, hexlify(secretKey));
+    const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+    try {
+      const { registry } = connectContracts(addresses, connectSigner(new Wallet(c!.privateKey), connection.provider));
+      expect((await rotateOprfKey(registry, publicKey)).keyEpoch).to.equal(2);
+    } finally {
+      connection.provider.destroy();
+    }
+    // Rotation = re-import into a fresh store under the next epoch's key.
+    await rename(join(c!.dataDir, DATA_DIR_LAYOUT.dbDir), join(baseDir, "bank-c-epoch-1.db"));
+    await importList(c!, `${C_LIST}email,new.mule@example.com,fraud_confirmed,3,R12,2026-06-01,,C-80\n`);
+    await startNode(c!);
+    await syncAll();
+    await nodes.get(a!.name)!.syncFilters();
+    const { body } = await check(a!, [
+      { type: "phone", value: FRAUD_PHONE }, { type: "bank_card", value: "4111111111111111" }, { type: "phone", value: SHARED_PHONE }, { type: "email", value: "new.mule@example.com" },
+    ], { providers: [c!.address] });
+    expect(body.items.map((i: { verdict: string }) => i.verdict), JSON.stringify(body.providers)).to.deep.equal(["hit", "hit", "hit", "hit"]);
+    expect(body.items.map((i: { hits: { providerRef: string }[] }) => i.hits[0]!.providerRef)).to.deep.equal(["C-77", "C-78", "C-79", "C-80"]);
+    const bankC = body.providers[0];
+    const records = (await ledgerRecords({ querier: a!.address, provider: c!.address })).filter((r) => r.queryId === bankC.queryId || bankC.fetchQueryIds?.includes(r.queryId));
+    expect(records.length).to.be.greaterThanOrEqual(2);
+    for (const record of records) expect(record, `${record.queryId} kind ${record.kind}`).to.include({ outcomeName: "Answered", keyEpoch: 2 });
+  });
+
+  it("refuses a pepper-era store at start with E_STORE_FORMAT, and says to re-import", async () => {
+    const legacy = await createMember({ dataDir: join(baseDir, "legacy"), name: "Legacy", rpcUrl: chain.rpcUrl, accountIndex: 11 });
+    await writeContracts(legacy.dataDir, addresses);
+    // What the pepper version left on disk: schema version 1 and its pepper epoch in meta.
+    const location = join(legacy.dataDir, DATA_DIR_LAYOUT.dbDir);
+    await mkdir(location, { recursive: true });
+    const db = new Level<Buffer, Buffer>(location, { keyEncoding: "buffer", valueEncoding: "buffer" });
+    await db.open();
+    const meta = db.sublevel<string, unknown>("meta", { keyEncoding: "utf8", valueEncoding: "json" });
+    await meta.put("schemaVersion", 1);
+    await meta.put("pepperEpoch", 1);
+    await db.close();
+    const node = await RiskshareNode.open({ dataDir: legacy.dataDir }, { logger: silentLogger() });
+    const error = await node.start().then(() => undefined, (err: unknown) => err);
+    await node.close();
+    expect(error).to.have.property("code", "E_STORE_FORMAT");
+    expect((error as Error).message).to.contain("re-import your lists");
   });
 
   it("refuses a member suspended by the regulator, from the next block on", async () => {
@@ -192,9 +401,9 @@ describe("a consortium of three member nodes", function () {
     } finally {
       connection.provider.destroy();
     }
-    for (const node of nodes.values()) await node.syncChain();
-    const outcome = await rawLookup(c!.privateKey, a!);
-    expect(outcome.status).to.not.equal("answered");
+    await syncAll();
+    const reply = await rawExchange(c!, a!, await requestFrame(c!, a!, { elements: freshElements(1) }));
+    expect(reply.ok).to.equal(false);
     const { body } = await check(a!, [{ type: "phone", value: FRAUD_PHONE }]);
     expect(body.providers.map((p: { name: string }) => p.name).sort()).to.deep.equal(["Bank B", "Outsider"]);
     expect(body.verdict).to.equal("miss");
@@ -219,59 +428,69 @@ describe("a consortium of three member nodes", function () {
       expect(replayed).to.have.length(1);
       expect(ledger.records.filter((r) => r.queryId === replayed[0]).map((r) => r.outcomeName)).to.deep.equal(["Answered", "DeniedReplay"]);
       expect(ledger.records.length).to.equal(servedQueryIds.length);
+      for (const record of ledger.records) expect(record, record.queryId).to.not.have.property("hitCount");
       expect(await verifyLedger(modules, ledger)).to.deep.equal([]);
     } finally {
       connection.provider.destroy();
     }
   });
 
-  /** Polls `condition` until it holds or `timeoutMs` passes (for state another process changes). */
-  async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await condition()) return true;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return condition();
+  /** `count` blinded elements of fresh random inputs (what a querier's padding looks like). */
+  function freshElements(count: number): Uint8Array[] {
+    return Array.from({ length: count }, () => voprf.blind(getBytes(randomBytes(32))).blindedElement);
   }
 
-  /** Sends one raw lookup frame from a bare host with `privateKey` and reads the reply frame. */
-  async function rawExchange(privateKey: string, provider: DevMember, frame: object): Promise<{ ok: boolean }> {
-    const host = await createHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"] }, { logger: silentLogger(), membership: { isActivePeer: () => true } });
+  /** A signed request frame built by hand, as a querier's node would build it (or one bypassing its checks). */
+  async function requestFrame(querier: DevMember, provider: DevMember, body: { elements?: Uint8Array[]; prefixes?: TagPrefix[]; categoryIds?: number[] }) {
+    const request: LookupRequest = {
+      querier: querier.address, provider: provider.address, kind: body.elements ? 0 : 1, categoryMask: maskOfCategories(body.categoryIds ?? [FRAUD]),
+      itemCount: (body.elements ?? body.prefixes!).length, itemsCommitment: body.elements ? evaluateCommitment(body.elements) : fetchCommitment(body.prefixes!),
+      nonce: hexlify(randomBytes(32)), deadline: BigInt(Math.floor(Date.now() / 1000) + 50),
+    };
+    const signature = digestSignerFromEvmKey(querier.privateKey).signDigest(lookupRequestDigestBytes(chainId, addresses.ledger, request));
+    return {
+      queryId: lookupRequestDigest(chainId, addresses.ledger, request),
+      frame: {
+        request: toWireRequest(request), signature,
+        ...(body.elements ? { elements: body.elements.map((e) => hexlify(e)) } : {}),
+        ...(body.prefixes ? { prefixes: body.prefixes.map(toWirePrefix) } : {}),
+      },
+    };
+  }
+
+  /** The query id of a raw exchange's request (set by {@link rawExchange} on its reply). */
+  function queryIdOf(reply: RawReply): string {
+    return (reply as RawReply & { sentQueryId: string }).sentQueryId;
+  }
+
+  /** Sends one request frame from a bare host with the querier's key (whose own view admits everyone) and reads the reply frame. */
+  async function rawExchange(querier: DevMember, provider: DevMember, built: { queryId: string; frame: object }): Promise<RawReply> {
+    const host = await createHost({ privateKey: querier.privateKey, listen: ["/ip4/127.0.0.1/tcp/0"] }, { logger: silentLogger(), membership: { isActivePeer: () => true } });
     await host.start();
     try {
       const signal = AbortSignal.timeout(10_000);
-      const connection = await host.libp2p.dial(multiaddr(provider.multiaddr), { signal });
-      const stream = await connection.newStream(LOOKUP_PROTOCOL, { signal });
-      const frames = frameStream(stream, 1024 * 1024);
-      await frames.write(new TextEncoder().encode(JSON.stringify(frame)), { signal });
-      const reply = JSON.parse(new TextDecoder().decode((await frames.read({ signal })).subarray())) as { ok: boolean };
-      await stream.close().catch(() => undefined);
-      return reply;
+      let reply: RawReply;
+      try {
+        const connection = await host.libp2p.dial(multiaddr(provider.multiaddr), { signal });
+        const stream = await connection.newStream(LOOKUP_PROTOCOL, { signal });
+        const frames = frameStream(stream, MAX_FRAME_BYTES);
+        await frames.write(new TextEncoder().encode(JSON.stringify(built.frame)), { signal });
+        reply = JSON.parse(new TextDecoder().decode((await frames.read({ signal })).subarray())) as RawReply;
+        await stream.close().catch(() => undefined);
+      } catch (err) {
+        reply = { ok: false, error: { code: `closed: ${(err as Error).message}` } };
+      }
+      return Object.assign(reply, { sentQueryId: built.queryId });
     } finally {
       await host.stop();
     }
   }
 
-  /** A lookup from a bare libp2p host with `privateKey`, whose own membership view admits everyone. */
-  async function rawLookup(privateKey: string, provider: DevMember) {
-    const host: RiskshareHost = await createHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"] }, { logger: silentLogger(), membership: { isActivePeer: () => true } });
-    await host.start();
-    const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
-    const service = lookup({ chainId: connection.chainId, queryLedgerAddress: addresses.ledger })({
-      registrar: host.libp2p, dialer: host.libp2p, membership: { isActivePeer: () => true }, signer: new Wallet(privateKey),
-      outbox: { append: async () => undefined }, nonceGuard: { checkAndRemember: async () => true },
-      reciprocity: { decide: () => ({ allowed: true, quotaRemaining: 1n }) as never }, entries: { checkMany: async (items) => items.map(() => ({ hit: false as const })) },
-      journal: { record: async () => undefined }, logger: silentLogger(),
-    });
-    await service.start();
-    try {
-      await host.dial(provider.multiaddr).catch(() => undefined);
-      return await service.lookupPeer(peerIdFromBytes(provider.peerIdHex), { providerAddress: provider.address, items: [{ type: "phone", hash: `0x${"11".repeat(32)}` }], categoryIds: [1] }, { timeoutMs: 5_000 });
-    } finally {
-      await service.stop();
-      await host.stop();
-      connection.provider.destroy();
-    }
+  /** The key files of a member's data dir and their contents. */
+  async function keyFiles(member: DevMember): Promise<Record<string, string>> {
+    const dir = join(member.dataDir, "keys");
+    const files: Record<string, string> = {};
+    for (const name of (await readdir(dir)).sort()) files[name] = await readFile(join(dir, name), "utf8");
+    return files;
   }
 });

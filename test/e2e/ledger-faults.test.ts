@@ -38,9 +38,10 @@ describe("the ledger under faults (provider in its own process)", function () {
       method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${api.token}` },
       body: JSON.stringify({ items: [{ type: "phone", value }], providers: [provider.address] }),
     });
-    const body = await response.json() as { providers: { status: string; queryId?: string; code?: string }[] };
+    const body = await response.json() as { providers: { status: string; queryId?: string; fetchQueryIds?: string[]; code?: string }[] };
     expect(body.providers[0], JSON.stringify(body)).to.include({ status: "answered" });
-    answered.push(body.providers[0]!.queryId!);
+    // The Evaluate, and the Fetch that follows a filter hit: each is a record of its own.
+    answered.push(body.providers[0]!.queryId!, ...(body.providers[0]!.fetchQueryIds ?? []));
   }
 
   async function ledger() {
@@ -99,6 +100,8 @@ describe("the ledger under faults (provider in its own process)", function () {
     addresses = (await deployFor([querier, provider], { rpcUrl: chain.rpcUrl, policy: POLICY })).addresses;
     await importAndPublish(querier, "type,value,category,level,reason,reported_at\nphone,13900139000,fraud_confirmed,3,R02,2026-01-01\n");
     await importAndPublish(provider, "type,value,category,level,reason,reported_at\nphone,13800138000,fraud_confirmed,4,R01,2026-01-01\n");
+    // No cover fetches: each would add a record at random, and the backlog test counts records.
+    await updateConfig(querier.dataDir, (c) => ({ ...c, lookup: { ...c.lookup, coverFetchRate: 0 } }));
     // The provider reaches the chain only through the proxy, which the tests cut.
     await updateConfig(provider.dataDir, (c) => ({ ...c, chain: { ...c.chain, rpcUrl: proxy.url } }));
     querierNode = await RiskshareNode.open({ dataDir: querier.dataDir }, { logger: silentLogger() });
@@ -119,14 +122,17 @@ describe("the ledger under faults (provider in its own process)", function () {
     providerProcess = await startNodeProcess(provider.dataDir);
     await querierNode.connect(providerProcess.runtime.multiaddrs);
     const before = (await ledger()).records.length;
+    const answeredBefore = answered.length;
     await proxy.cut();
+    // 13800138000 is on the provider's list: its Evaluate is followed by a Fetch.
     for (let i = 0; i < 5; i++) await ask(`1380013800${i}`);
+    expect(answered.length - answeredBefore, "five Evaluates and one Fetch").to.equal(6);
     const health = await providerHealthWhen((h) => h.ledger.lastError !== undefined);
     expect(health.status, "answers go on while the outbox has room").to.equal("degraded");
     expect(health.reasons.join(" ")).to.contain("ledger flush failing");
     expect((await ledger()).records.length, "nothing can land while the RPC is down").to.equal(before);
     await proxy.restore();
-    const state = await landed(before + 5);
+    const state = await landed(before + 6);
     for (const queryId of answered) expect(state.records.filter((r) => r.queryId === queryId), queryId).to.have.length(1);
     expect(state.failures).to.deep.equal([]);
   });

@@ -55,25 +55,36 @@ describe("node config and key store", () => {
     }
   });
 
-  it("keeps keys in 0600 files and never overwrites a key or a pepper", async () => {
+  it("keeps the node key, the journal key and the API token in 0600 files, never overwriting one, and a damaged key file names the file, not its contents", async () => {
     const keys = new KeyStore({ dataDir: dir });
     const wallet = await keys.initNodeKey();
     expect((await keys.initNodeKey()).address).to.equal(wallet.address);
     expect((await stat(join(dir, "keys", "node.key"))).mode & 0o777).to.equal(0o600);
-    const pepper = await keys.createPepper(0);
-    expect(await keys.pepper(0)).to.deep.equal(pepper);
-    expect(await keys.pepper(1)).to.equal(undefined);
-    await keys.putPepper(0, pepper);
-    try {
-      await keys.putPepper(0, new Uint8Array(32));
-      expect.fail("expected E_CONFIG");
-    } catch (err) {
-      expect(isRiskshareError(err, "E_CONFIG")).to.equal(true);
-      expect((err as Error).message).to.not.contain(Buffer.from(pepper).toString("hex"));
-    }
-    expect(await keys.pepperEpochs()).to.deep.equal([0]);
+    const journalKey = await keys.journalKey();
+    expect(journalKey).to.have.length(32);
+    expect(await keys.journalKey(), "a second call reads the same key, never a new one").to.deep.equal(journalKey);
+    expect((await stat(join(dir, "keys", "journal.key"))).mode & 0o777).to.equal(0o600);
     const token = await keys.initApiToken();
+    expect(await keys.initApiToken()).to.equal(token);
     expect(await keys.apiToken()).to.equal(token);
+
+    const damagedJournal = "0x" + "ab".repeat(31) + "zz"; // not hex: the parser's own message would quote it
+    await writeFile(join(dir, "keys", "journal.key"), `${damagedJournal}\n`);
+    const oprfSecret = hexlify(randomBytes(32));
+    await keys.putOprfKey(2, oprfSecret);
+    const damagedOprf = oprfSecret.slice(0, 40);
+    await writeFile(join(dir, "keys", "oprf-2.key"), `${damagedOprf}\n`);
+    const damaged: Array<[string, () => Promise<unknown>, string, string]> = [
+      ["journal.key", () => keys.journalKey(), "journal.key", damagedJournal.slice(2)],
+      ["oprf-2.key", () => keys.oprfKey(2), "oprf-2.key", damagedOprf.slice(2)],
+    ];
+    for (const [name, read, file, contents] of damaged) {
+      const err = await read().then(() => undefined, (e: unknown) => e);
+      expect(isRiskshareError(err, "E_CONFIG"), name).to.equal(true);
+      const told = `${(err as Error).message} ${JSON.stringify((err as { meta?: unknown }).meta)}`;
+      expect(told, name).to.contain(file);
+      expect(told, name).to.not.contain(contents);
+    }
   });
 
   it("keeps the OPRF secret key of each key epoch in its own 0600 file, never overwritten by another", async () => {

@@ -11,12 +11,16 @@ function member(name: string, status: number = MemberStatus.Active): MemberInfo 
 }
 
 const self = member("self");
+/** self's OPRF key as this node holds it (the public half matches the registry's). */
+const heldKey = { epoch: self.keyEpoch, publicKeyHex: self.oprfKey };
+/** Now, in unix seconds; self's key was set at 1. */
+const NOW_SEC = 1_000;
 const bankB = member("Bank B");
 const bankC = member("Bank C");
 const gone = member("Bank D", MemberStatus.Removed);
 
-/** A healthy node: Active, chain fresh, outbox empty, pepper held, connected to Bank B only. */
-function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; pepper?: boolean; flushFailures?: number } = {}) {
+/** A healthy node: Active, chain fresh, outbox empty, the OPRF key of its key epoch held and young, connected to Bank B only. */
+function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number } = {}) {
   const members = over.members ?? [self, bankB, bankC, gone];
   const modules: NodeHealthModules = {
     view: {
@@ -24,12 +28,13 @@ function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number
       member: (address) => members.find((m) => m.address === address),
       allMembers: () => members,
       activeMembers: () => members.filter((m) => m.status === MemberStatus.Active),
-      pepperEpoch: () => 3,
+      keyEpochLength: () => over.keyEpochLength ?? 90 * 86_400,
     },
     ledger: { health: () => ({ lastLandedSeq: 7n, lastFlushAtMs: 0, consecutiveFailures: over.flushFailures ?? 0, ...(over.flushFailures ? { lastError: "nonce too low" } : {}) }) },
     outbox: { backlog: () => over.backlog ?? 0, maxBacklog: 10 },
     host: { peerId: { toString: () => peerIdText(self.peerId) }, connectedPeerIds: () => new Set([peerIdText(bankB.peerId), peerIdText(gone.peerId)]) },
-    pepper: { held: () => over.pepper ?? true },
+    oprfKey: { current: () => (over.oprfKey === null ? undefined : over.oprfKey ?? heldKey) },
+    nowSec: () => NOW_SEC,
   };
   return new NodeHealth({ address: self.address }, modules);
 }
@@ -61,7 +66,9 @@ describe("api: node health", () => {
       { name: "chain stale", over: { stale: true }, code: "E_CHAIN_UNREACHABLE", says: "chain has not answered" },
       { name: "suspended", over: { members: [{ ...self, status: MemberStatus.Suspended }, bankB] }, code: "E_NOT_MEMBER", says: "not an Active member (Suspended)" },
       { name: "unknown to the registry", over: { members: [bankB] }, code: "E_NOT_MEMBER", says: "unknown to the registry" },
-      { name: "no pepper", over: { pepper: false }, code: "E_PEPPER_MISSING", says: "pepper of epoch 3" },
+      { name: "no OPRF key", over: { oprfKey: null }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 1 on chain (keys/oprf-1.key)" },
+      { name: "an OPRF key of an older epoch", over: { members: [{ ...self, keyEpoch: 2 }, bankB] }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 2" },
+      { name: "an OPRF key that is not the one on chain", over: { oprfKey: { epoch: 1, publicKeyHex: hexlify(randomBytes(32)) } }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 1" },
     ];
     for (const { name, over, code, says } of cases) {
       const health = fakes(over);
@@ -73,9 +80,9 @@ describe("api: node health", () => {
   });
 
   it("reports the first refusing reason's code when several hold, and every reason in the message", () => {
-    const health = fakes({ backlog: 10, stale: true, pepper: false });
-    expect(health.reasons().map((r) => r.refusal)).to.deep.equal(["E_BACKLOG", "E_CHAIN_UNREACHABLE", "E_PEPPER_MISSING"]);
-    expect(() => health.assertReady()).to.throw(/outbox is full.*chain has not answered.*pepper/);
+    const health = fakes({ backlog: 10, stale: true, oprfKey: null });
+    expect(health.reasons().map((r) => r.refusal)).to.deep.equal(["E_BACKLOG", "E_CHAIN_UNREACHABLE", "E_OPRF_KEY_MISSING"]);
+    expect(() => health.assertReady()).to.throw(/outbox is full.*chain has not answered.*OPRF key/);
     expect(refusalOf(health)).to.equal("E_BACKLOG");
   });
 
@@ -86,6 +93,14 @@ describe("api: node health", () => {
     expect(body.reasons).to.deep.equal(["ledger flush failing (nonce too low); records are kept and retried"]);
     expect(body.ledger.lastError).to.equal("nonce too low");
     expect(refusalOf(health)).to.equal(undefined);
+  });
+
+  it("is degraded but still serves checks while its OPRF key is older than the consortium's key epoch length", () => {
+    const old = fakes({ keyEpochLength: NOW_SEC - self.keyRotatedAt - 1 });
+    expect(old.health().status).to.equal("degraded");
+    expect(old.health().reasons.join(" ")).to.contain("older than the consortium's key epoch length").and.contain("rotate it");
+    expect(refusalOf(old)).to.equal(undefined);
+    expect(fakes({ keyEpochLength: NOW_SEC - self.keyRotatedAt }).health().status, "exactly one epoch length old is still young").to.equal("ok");
   });
 
   it("lists every other member with its status and whether it is connected", () => {

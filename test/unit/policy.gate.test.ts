@@ -49,6 +49,45 @@ describe("policy: the reciprocity gate", () => {
     }
   });
 
+  it("counts a request's items against the quota, and refuses whole a request whose items exceed what is left", () => {
+    const { gate: g, usage } = gate({ contributions: { 1: { liveCount: 50n, publishedAt: NOW - 60 } } });
+    // quota 2 items a day (base 2, ratio 0)
+    expect(g.decide(QUERIER, [1], NOW, 3), "3 items with 2 left").to.deep.include({ allowed: false, reason: "quota_exceeded", categoryId: 1 });
+    expect(usage.usage(QUERIER, 1, NOW), "nothing counted for a refused request").to.equal(0);
+    expect(g.decide(QUERIER, [1], NOW, 2)).to.deep.include({ allowed: true, quotaRemaining: 0 });
+    expect(usage.usage(QUERIER, 1, NOW), "every item counted").to.equal(2);
+    expect(g.decide(QUERIER, [1], NOW, 1)).to.deep.include({ allowed: false, reason: "quota_exceeded" });
+  });
+
+  it("tells the querier, before it sends anything and counting nothing, whether it may ask (mayAsk, quota aside)", () => {
+    const { gate: g, usage } = gate();
+    expect(g.mayAsk(QUERIER, [1], NOW).allowed).to.equal(true);
+    expect(g.mayAsk(QUERIER, [1, 2], NOW), "a category it does not contribute to").to.deep.include({ allowed: false, reason: "no_contribution", categoryId: 2 });
+    expect(g.mayAsk(QUERIER, [3, 2], NOW), "the lowest refused category is reported").to.deep.include({ allowed: false, reason: "no_contribution", categoryId: 2 });
+    g.decide(QUERIER, [1], NOW, 2);
+    expect(g.mayAsk(QUERIER, [1], NOW).allowed, "a used-up quota is the provider's to refuse").to.equal(true);
+    expect(usage.usage(QUERIER, 1, NOW), "mayAsk counts nothing").to.equal(2);
+  });
+
+  it("says per category whether a member may ask at all (eligible: a filter download's gate, no quota, nothing counted)", () => {
+    const cases = [
+      { name: "its contributed category", id: 1, contributions: undefined, expected: { allowed: true } },
+      { name: "a category it does not contribute to", id: 2, contributions: undefined, expected: { allowed: false, reason: "no_contribution", categoryId: 2 } },
+      { name: "a retired category", id: 3, contributions: undefined, expected: { allowed: false, reason: "category_inactive", categoryId: 3 } },
+      { name: "an unknown category", id: 9, contributions: undefined, expected: { allowed: false, reason: "category_inactive", categoryId: 9 } },
+      { name: "a stale snapshot", id: 1, contributions: { 1: { liveCount: 50n, publishedAt: NOW - DAY - 1 } }, expected: { allowed: false, reason: "snapshot_stale", categoryId: 1 } },
+      { name: "too small a contribution", id: 1, contributions: { 1: { liveCount: 9n, publishedAt: NOW } }, expected: { allowed: false, reason: "contribution_too_small", categoryId: 1 } },
+    ];
+    for (const { name, id, contributions, expected } of cases) {
+      const { gate: g, usage } = gate(contributions === undefined ? {} : { contributions });
+      expect(g.eligible(QUERIER, id, NOW), name).to.deep.include(expected);
+      expect(usage.export(), `${name}: nothing counted`).to.deep.equal([]);
+    }
+    const { gate: used } = gate();
+    used.decide(QUERIER, [1], NOW, 2);
+    expect(used.eligible(QUERIER, 1, NOW).allowed, "a used-up quota does not stop a filter download").to.equal(true);
+  });
+
   it("asks by default the active categories a member contributes to, or all active ones when none", () => {
     expect(gate().gate.defaultCategoryIds(QUERIER, NOW)).to.deep.equal([1]);
     expect(gate({ contributions: {} }).gate.defaultCategoryIds(QUERIER, NOW)).to.deep.equal([1, 2]);

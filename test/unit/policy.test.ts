@@ -123,6 +123,27 @@ describe("policy: reciprocity", () => {
     });
   });
 
+  describe("quota counted per item (blinded elements, or prefixes of a fetch)", () => {
+    // quota 15 = 10 + floor(500 × 100 / 10 000)
+    const table: { name: string; used: number; items: number; expected: ReciprocityDecision }[] = [
+      { name: "a request of 8 items with 15 left leaves 7", used: 0, items: 8, expected: { allowed: true, quotaRemaining: 7 } },
+      { name: "a request of exactly what is left leaves 0", used: 7, items: 8, expected: { allowed: true, quotaRemaining: 0 } },
+      { name: "a request of 8 items with 7 left is refused whole", used: 8, items: 8, expected: { allowed: false, reason: "quota_exceeded", categoryId: 2 } },
+      { name: "a request of 1 item with none left is refused", used: 15, items: 1, expected: { allowed: false, reason: "quota_exceeded", categoryId: 2 } },
+      { name: "a request larger than the whole quota is refused on an unused window", used: 0, items: 16, expected: { allowed: false, reason: "quota_exceeded", categoryId: 2 } },
+    ];
+    for (const { name, used, items, expected } of table) {
+      it(name, () => {
+        const decision = decideReciprocity({ nowSec: NOW, requestedCategories: [2], categories: new Map([[2, facts({ usedInWindow: used })]]), items });
+        expect(decision).to.deep.equal(expected);
+      });
+    }
+
+    it("refuses a request of no items as a bug at the caller", () => {
+      expect(() => decideReciprocity({ nowSec: NOW, requestedCategories: [2], categories: new Map([[2, facts()]]), items: 0 })).to.throw(/items/);
+    });
+  });
+
   describe("several categories: every one must allow", () => {
     const ok = facts();
     const table: { name: string; categories: Record<number, CategoryFacts>; requested: number[]; expected: ReciprocityDecision }[] = [
