@@ -442,9 +442,10 @@ describe("a consortium of three member nodes", function () {
 
   /** A signed request frame built by hand, as a querier's node would build it (or one bypassing its checks). */
   async function requestFrame(querier: DevMember, provider: DevMember, body: { elements?: Uint8Array[]; prefixes?: TagPrefix[]; categoryIds?: number[] }) {
+    const salt = getBytes(randomBytes(32));
     const request: LookupRequest = {
       querier: querier.address, provider: provider.address, kind: body.elements ? 0 : 1, categoryMask: maskOfCategories(body.categoryIds ?? [FRAUD]),
-      itemCount: (body.elements ?? body.prefixes!).length, itemsCommitment: body.elements ? evaluateCommitment(body.elements) : fetchCommitment(body.prefixes!),
+      itemCount: (body.elements ?? body.prefixes!).length, itemsCommitment: body.elements ? evaluateCommitment(body.elements) : fetchCommitment(body.prefixes!, salt),
       nonce: hexlify(randomBytes(32)), deadline: BigInt(Math.floor(Date.now() / 1000) + 50),
     };
     const signature = digestSignerFromEvmKey(querier.privateKey).signDigest(lookupRequestDigestBytes(chainId, addresses.ledger, request));
@@ -453,7 +454,7 @@ describe("a consortium of three member nodes", function () {
       frame: {
         request: toWireRequest(request), signature,
         ...(body.elements ? { elements: body.elements.map((e) => hexlify(e)) } : {}),
-        ...(body.prefixes ? { prefixes: body.prefixes.map(toWirePrefix) } : {}),
+        ...(body.prefixes ? { prefixes: body.prefixes.map(toWirePrefix), salt: hexlify(salt) } : {}),
       },
     };
   }
