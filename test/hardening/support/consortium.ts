@@ -321,7 +321,8 @@ export interface ApiClient {
 /** The parts of a /v1/check reply the tests read. */
 export interface CheckBody {
   verdict?: string;
-  providers?: { address: string; name: string; status: string; code?: string; queryId?: string }[];
+  /** Per provider; an answered lookup names its Evaluate's query id and those of the Fetches after it. */
+  providers?: { address: string; name: string; status: string; code?: string; queryId?: string; fetchQueryIds?: string[] }[];
   error?: { code: string; message: string; hint: string };
 }
 
