@@ -5,6 +5,11 @@
  * each fault the chain must hold exactly the queries the provider served: ledger records ==
  * queries served, no duplicates, no gaps in the batch sequence (I-5, I-6), and the ledger verifies.
  *
+ * On `/riskshare/lookup/2` a lookup is an Evaluate, and a Fetch after a filter hit or as cover: the
+ * querier here sends no cover fetches and checks fresh identifiers nobody lists, so each lookup is
+ * one record (the counts below are records); any Fetch a filter false positive brings is counted
+ * as served like the Evaluate.
+ *
  * Sizes: RISKSHARE_HARDENING_FULL=1 cuts the RPC for 30 s; the default run cuts it for 5 s. Both
  * load 390 records before the kills and drain them in 20 batches, up to 4 in flight.
  */
@@ -67,7 +72,7 @@ describe("faults: the ledger lands every served query once, whatever happens to 
     const { status, body } = await querierApi.check({ items: [{ type: "phone", value: phone() }], providers: [provider.address], categories: ["fraud_confirmed"], timeoutMsPerPeer: 20_000 });
     expect(status, JSON.stringify(body)).to.equal(200);
     const outcome = body.providers![0]!;
-    if (outcome.status === "answered") served.push(outcome.queryId!);
+    if (outcome.status === "answered") served.push(outcome.queryId!, ...(outcome.fetchQueryIds ?? []));
     else if (outcome.status !== "denied" && outcome.queryId !== undefined) uncertain.push(outcome.queryId);
     return outcome;
   }
@@ -127,6 +132,8 @@ describe("faults: the ledger lands every served query once, whatever happens to 
     proxy = await TcpProxy.start(Number(new URL(consortium.chain.rpcUrl).port));
     // The provider reaches the chain only through the proxy; the test reads the chain directly.
     await updateConfig(provider.dataDir, (c) => ({ ...c, chain: { ...c.chain, rpcUrl: proxy.url } }));
+    // One record per lookup: no cover fetches (see the top of the file).
+    await updateConfig(querier.dataDir, (c) => ({ ...c, lookup: { ...c.lookup, coverFetchRate: 0 } }));
     querierNode = await RiskshareNode.open({ dataDir: querier.dataDir }, { logger: silentLogger() });
     const info = await querierNode.start();
     querierApi = apiClient(info.apiUrl, await new KeyStore({ dataDir: querier.dataDir }).apiToken());

@@ -1,12 +1,12 @@
-// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * Bad input, property-based (fast-check), against a real member node: a `riskshare node start`
- * process on a Hardhat chain, fed malformed, oversized and random frames on both p2p protocols
- * and random bodies on its HTTP API, while an honest member's requests go on being answered; and
- * random CSV files into the list importer.
+ * process on a Hardhat chain, fed malformed, oversized and random frames on both p2p protocols of
+ * v2 (`/riskshare/lookup/2` and `/riskshare/filter/1`) and on the retired `/riskshare/lookup/1`,
+ * and random bodies on its HTTP API, while an honest member's lookups (an Evaluate and a cover
+ * Fetch each) and filter downloads go on being served; and random CSV files into the list importer.
  *
  * Sizes: RISKSHARE_HARDENING_FULL=1 runs 10,000 cases per protocol (and 10× the API and CSV
- * cases); the default run (CI) takes 1,000 per protocol.
+ * cases); the default run (CI) takes 1,000 per protocol (a quarter of that on lookup/1).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -19,14 +19,15 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { hexlify, randomBytes } from "ethers";
 import { API_DEFAULTS, checkRequestSchema } from "../../node/api/index.ts";
-import { lookupRequestDigest } from "../../node/chain/index.ts";
+import { recoverDigestSigner, type TagPrefix } from "../../node/chain/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
 import { IDENTIFIER_REJECT_REASONS, tryNormalise } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import {
-  fromWireRequest, LOOKUP_PROTOCOL, lookupRequestFrame, lookupResponseFrame, MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_ITEMS_PER_REQUEST, PEPPER_MAX_FRAME_BYTES, PEPPER_PROTOCOL,
-  pepperResponseFrame, TIMEOUT_MS,
+  baseFilterHash, FILTER_MAX_FRAME_BYTES, FILTER_PROTOCOL, filterResponseFrame, filterStateDigest, fromWireRequest, LOOKUP_PROTOCOL, LOOKUP_PROTOCOL_V1,
+  lookupRequestFrame, lookupResponseFrame, MAX_FETCH_PREFIXES, MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_ITEMS_PER_REQUEST, TIMEOUT_MS,
+  type FilterAnswerFrame,
 } from "../../node/p2p/index.ts";
 import { ENTRY_REJECT_REASONS, importList, Store, type ImportSummary } from "../../node/store/index.ts";
 import { startNodeProcess, type NodeProcess } from "../../scripts/devnet/processes.ts";
@@ -34,12 +35,14 @@ import type { DevMember } from "../../scripts/devnet/consortium.ts";
 import { CSV_HEADER, FIXTURE_BINDING, FIXTURE_CATEGORIES, fixtureEvaluator } from "../fixtures/riskList.ts";
 import { csvFileCase, IMPORT_NOW, randomCellsCase, type CsvFileCase } from "./support/csv-cases.ts";
 import {
-  apiClient, expectLedgerMatches, FULL, LIST_HEADER, pollUntil, rawExchange, signedRequestFrame, startConsortium, startMemberPeer,
-  type ApiClient, type Consortium, type MemberPeer, type RawPayload, type RawReply,
+  apiClient, expectLedgerMatches, FULL, LIST_HEADER, pollUntil, randomElements, rawExchange, recordedQueryId, signedRequestFrame, startConsortium, startMemberPeer,
+  type ApiClient, type Consortium, type MemberPeer, type RawPayload, type RawReply, type SignedFrame,
 } from "./support/consortium.ts";
 
 /** Cases per p2p protocol. */
 const PROTOCOL_RUNS = FULL ? 10_000 : 1_000;
+/** Cases on the retired protocol, whose handler reads nothing but answers every stream alike. */
+const V1_RUNS = PROTOCOL_RUNS / 4;
 /** Random bodies sent to the HTTP API. */
 const API_RUNS = FULL ? 5_000 : 500;
 /** Random CSV files imported (each of the three kinds). */
@@ -47,11 +50,16 @@ const CSV_RUNS = FULL ? 2_000 : 200;
 /** An honest request goes alongside every this many fuzz cases. */
 const HONEST_EVERY = 20;
 
-/** Reciprocity within reach of one contributed entry; quotas the honest member cannot exhaust. */
+/** Reciprocity within reach of one contributed entry; quotas (counted per item) the honest member cannot exhaust. */
 const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000_000n, quotaRatioBps: 0n };
 
-/** Refusals the provider records on chain (the request parsed; DESIGN step 6). Others are not recorded. */
+/** Refusals the provider records on chain (the request parsed; spec section 3, steps 2-5). Others are not recorded. */
 const RECORDED_REFUSALS = new Set(["E_BAD_SIGNATURE", "E_BAD_REQUEST", "E_EXPIRED", "E_REPLAY", "E_RECIPROCITY", "E_QUOTA", "E_CATEGORY_UNKNOWN"]);
+
+/** A point that is not a canonical ristretto255 encoding (all bits set: above the field prime). */
+const NOT_AN_ELEMENT = Uint8Array.from({ length: 32 }, () => 0xff);
+/** The identity element's encoding: canonical, but never a blinded element. */
+const IDENTITY = new Uint8Array(32);
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -80,7 +88,7 @@ function mutate(value: object, path: readonly (string | number)[], replacement: 
   return copy;
 }
 
-/** Random bytes on the wire, common to both protocols (sizes around each protocol's cap). */
+/** Random bytes on the wire, common to every protocol (sizes around each protocol's cap). */
 function wireGarbage(maxFrameBytes: number): fc.Arbitrary<RawPayload> {
   return fc.oneof(
     // no frame at all: a prefix and bytes as they come, often a truncated frame
@@ -96,55 +104,82 @@ function wireGarbage(maxFrameBytes: number): fc.Arbitrary<RawPayload> {
   );
 }
 
-/** Where a lookup request frame can be broken. */
+/** Where a lookup/2 request frame (an Evaluate's or a Fetch's) can be broken. */
 const LOOKUP_PATHS: readonly (readonly (string | number)[])[] = [
-  ["request"], ["request", "querier"], ["request", "provider"], ["request", "categoryMask"], ["request", "itemCount"],
+  ["request"], ["request", "querier"], ["request", "provider"], ["request", "kind"], ["request", "categoryMask"], ["request", "itemCount"],
   ["request", "itemsCommitment"], ["request", "nonce"], ["request", "deadline"], ["request", "extra"],
-  ["signature"], ["items"], ["items", 0], ["items", 0, "type"], ["items", 0, "hash"], ["items", 1], ["blinding"], ["extra"],
+  ["signature"], ["elements"], ["elements", 0], ["elements", 1], ["elements", 2], ["prefixes"], ["prefixes", 0], ["prefixes", 0, "bits"], ["prefixes", 0, "value"],
+  ["prefixes", 0, "extra"], ["prefixes", 4], ["extra"],
 ];
 
-/** Values that sit at the edges of what the lookup schema accepts. */
+/** Values that sit at the edges of what the lookup/2 and filter/1 schemas accept. */
 const edgeValue = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
   fc.constantFrom(
-    "0", "18446744073709551615", "18446744073709551616", "-1", "2", "0x", `0x${"00".repeat(32)}`, `0x${"ff".repeat(20)}`, `0x${"1".repeat(130)}`,
-    0, -1, 1_000, 1_001, 2 ** 53, Number.MAX_SAFE_INTEGER, 1.5, "bank_card", "Phone", "a".repeat(33), null, [], {},
+    "0", "18446744073709551615", "18446744073709551616", "-1", "2", "0x", `0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, `0x${"ff".repeat(20)}`, `0x${"1".repeat(130)}`,
+    "0000000000000000", "ffffffffffffffff", "FFFFFFFFFFFFFFFF", "8000000000000000", `0x${"00".repeat(8)}`,
+    0, 1, -1, 63, 64, 65, 1_000, 1_001, 2 ** 32, 2 ** 53, Number.MAX_SAFE_INTEGER, 1.5, "bank_card", "a".repeat(33), null, [], {},
   ),
   fc.constant(undefined), // the key is deleted
 );
 
 /**
  * A request that passes the schema, signed by the fuzzer, then perhaps tampered with after signing:
- * every field within its wire type, so the provider's checks after parsing are the ones exercised.
+ * every field within its wire type, so the provider's checks after parsing are the ones exercised
+ * (signature, addressee, deadline, nonce, shape, commitment, element validity, fetch rules, reciprocity).
  */
 interface SignedPlan {
+  kind: 0 | 1;
   categoryIds: number[];
-  items: { type: string; hash: string }[];
+  /** Evaluate: how many elements, and what they are. */
+  elementCount: number;
+  elements: "valid" | "random" | "notAnElement" | "identity";
+  /** Fetch: prefixes as (bits, value); a value may have bits set below the prefix's length. */
+  prefixes: { bits: number; value: bigint }[];
   deadlineOffsetSeconds: number;
   addressedTo: "provider" | "honest" | "stranger";
   claimsToBe: "fuzzer" | "honest";
-  tamper: "none" | "itemCount" | "swapItems" | "itemHash" | "blinding" | "categoryMask" | "nonce";
+  tamper: "none" | "itemCount" | "swapElements" | "element" | "prefix" | "commitment" | "categoryMask" | "nonce" | "kind";
 }
 
 const signedPlan: fc.Arbitrary<SignedPlan> = fc.record({
-  categoryIds: fc.oneof(fc.constant<number[]>([1]), fc.uniqueArray(fc.integer({ min: 1, max: 63 }), { minLength: 1, maxLength: 4 })),
-  items: fc.array(fc.record({ type: fc.constantFrom("phone", "email", "bank_card", "device_id", "merchant_id"), hash: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => hexlify(b)) }), { minLength: 1, maxLength: 20 }),
+  kind: fc.constantFrom<0 | 1>(0, 0, 1),
+  categoryIds: fc.oneof(fc.constant<number[]>([1]), fc.constant<number[]>([1]), fc.uniqueArray(fc.integer({ min: 1, max: 63 }), { minLength: 1, maxLength: 4 })),
+  elementCount: fc.constantFrom(1, 1, 2, 3, 4, 5, 8, 16, 17, 64),
+  elements: fc.constantFrom("valid", "valid", "valid", "random", "notAnElement", "identity"),
+  prefixes: fc.array(
+    fc.record({ bits: fc.constantFrom(0, 0, 0, 1, 8, 63, 64), value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), canonical: fc.boolean() })
+      .map(({ bits, value, canonical }) => ({ bits, value: canonical ? (bits === 0 ? 0n : (value >> BigInt(64 - bits)) << BigInt(64 - bits)) : value })),
+    { minLength: 1, maxLength: MAX_FETCH_PREFIXES },
+  ),
   deadlineOffsetSeconds: fc.constantFrom(-3_600, -2, 5, 60, 599, 700, 100_000),
   addressedTo: fc.constantFrom("provider", "provider", "provider", "honest", "stranger"),
   claimsToBe: fc.constantFrom("fuzzer", "fuzzer", "fuzzer", "honest"),
-  tamper: fc.constantFrom("none", "none", "none", "itemCount", "swapItems", "itemHash", "blinding", "categoryMask", "nonce"),
+  tamper: fc.constantFrom("none", "none", "none", "itemCount", "swapElements", "element", "prefix", "commitment", "categoryMask", "nonce", "kind"),
 });
 
+/** The elements a plan sends. */
+async function planElements(plan: SignedPlan): Promise<Uint8Array[]> {
+  const valid = await randomElements(plan.elementCount);
+  switch (plan.elements) {
+    case "valid": return valid;
+    case "random": return valid.map((e, i) => (i === 0 ? new Uint8Array(randomBytes(32)) : e));
+    case "notAnElement": return valid.map((e, i) => (i === valid.length - 1 ? NOT_AN_ELEMENT : e));
+    case "identity": return valid.map((e, i) => (i === 0 ? IDENTITY : e));
+  }
+}
+
 describe("fuzz: a member node under malformed, oversized and random input", function () {
-  this.timeout(600_000);
+  this.timeout(900_000);
   let consortium: Consortium;
   let provider: DevMember, honest: DevMember, fuzzer: DevMember;
   let providerProcess: NodeProcess;
   let honestPeer: MemberPeer, fuzzPeer: MemberPeer;
   let providerApi: ApiClient;
-  let epochPepper: Uint8Array;
-  /** Query ids the provider must have recorded: honest answers, and the fuzz frames it parsed and answered or refused. */
+  /** Query ids the provider must have recorded: honest requests, and the fuzz frames it parsed and answered or refused. */
   const recordedQueryIds: string[] = [];
+  /** Query ids of requests refused for a reason read after parsing, with the outcome they must land under. */
+  const refusalsOnRecord: { queryId: string; outcome: string }[] = [];
 
   /** The provider process is still running (a crash would have ended it). */
   function expectProviderAlive(): void {
@@ -157,19 +192,31 @@ describe("fuzz: a member node under malformed, oversized and random input", func
     expect(alive, `the provider process died:\n${providerProcess.log()}`).to.equal(true);
   }
 
-  /** One honest lookup of the provider, through the real client: must be answered. */
+  /** One honest lookup of the provider through the real lookup/2 client (an Evaluate, then a cover Fetch): must be answered. */
   async function honestLookup(): Promise<void> {
     const outcome = await honestPeer.lookup.lookupPeer(multiaddr(provider.multiaddr), {
-      providerAddress: provider.address, items: [{ type: "phone", hash: hexlify(randomBytes(32)) }], categoryIds: [1],
+      providerAddress: provider.address, items: [{ type: "phone", value: `+86139${String(Math.floor(Math.random() * 1e8)).padStart(8, "0")}` }], categoryIds: [1],
     }, { timeoutMs: 10_000 });
     expect(outcome.status, outcome.status === "answered" ? "" : `${outcome.code}: ${outcome.message}`).to.equal("answered");
-    recordedQueryIds.push(outcome.queryId!);
+    if (outcome.status !== "answered") return;
+    expect(outcome.fetchQueryIds, "the honest cover fetch").to.have.length(1);
+    recordedQueryIds.push(outcome.queryId, ...outcome.fetchQueryIds);
   }
 
-  /** One honest pepper fetch: must return the epoch's pepper. */
-  async function honestPepperFetch(): Promise<void> {
-    const fetched = await honestPeer.pepper.fetchPepper(multiaddr(provider.multiaddr), 1, { timeoutMs: 10_000 });
-    expect(hexlify(fetched)).to.equal(hexlify(epochPepper));
+  /** One honest filter download of category 1: a state signed by the provider, with a base that hashes as sent. */
+  async function honestFilterFetch(): Promise<void> {
+    const reply = await rawExchange(honestPeer.host, provider.multiaddr, FILTER_PROTOCOL, { json: { provider: provider.address, category: 1, epoch: 1, baseHash: null, fromSeq: 0 } });
+    expect(reply.kind).to.equal("frame");
+    const frame = filterResponseFrame.parse((reply as { frame: unknown }).frame);
+    expect(frame.ok, JSON.stringify(frame)).to.equal(true);
+    expectSignedByProvider(frame as FilterAnswerFrame);
+    const { base, state } = frame as FilterAnswerFrame;
+    expect(base?.chunks, "one chunk").to.equal(1);
+    expect(baseFilterHash(Buffer.from(base!.bytes, "base64")), "the base hashes to the signed baseHash").to.equal(state.baseHash);
+  }
+
+  function expectSignedByProvider(frame: FilterAnswerFrame): void {
+    expect(recoverDigestSigner(filterStateDigest(frame.state), frame.signature), "the filter state's signer").to.equal(provider.address);
   }
 
   /** The frame a {@link SignedPlan} stands for. */
@@ -177,22 +224,26 @@ describe("fuzz: a member node under malformed, oversized and random input", func
     const to = { provider: provider.address, honest: honest.address, stranger: `0x${"5a".repeat(20)}` }[plan.addressedTo];
     const querier = plan.claimsToBe === "fuzzer" ? fuzzer.address : honest.address;
     const { frame } = await signedRequestFrame(consortium, fuzzPeer.wallet, {
-      provider: to, querier, categoryIds: plan.categoryIds, items: plan.items, deadline: BigInt(Math.floor(Date.now() / 1000) + plan.deadlineOffsetSeconds),
+      provider: to, querier, kind: plan.kind, categoryIds: plan.categoryIds,
+      ...(plan.kind === 0 ? { elements: await planElements(plan) } : { prefixes: plan.prefixes }),
+      deadline: BigInt(Math.floor(Date.now() / 1000) + plan.deadlineOffsetSeconds),
     });
     const other = hexlify(randomBytes(32));
     switch (plan.tamper) {
       case "none": return frame;
       case "itemCount": return { ...frame, request: { ...frame.request, itemCount: frame.request.itemCount === 1 ? 2 : frame.request.itemCount - 1 } };
-      case "swapItems": return { ...frame, items: [...frame.items].reverse() };
-      case "itemHash": return { ...frame, items: [{ ...frame.items[0]!, hash: other }, ...frame.items.slice(1)] };
-      case "blinding": return { ...frame, blinding: other };
+      case "swapElements": return frame.elements ? { ...frame, elements: [...frame.elements].reverse() } : { ...frame, prefixes: [...frame.prefixes!].reverse() };
+      case "element": return frame.elements ? { ...frame, elements: [hexlify((await randomElements(1))[0]!), ...frame.elements.slice(1)] } : frame;
+      case "prefix": return frame.prefixes ? { ...frame, prefixes: [{ bits: 0, value: "0000000000000000" }, ...frame.prefixes.slice(1)].concat(frame.prefixes.length === 1 ? [{ bits: 0, value: "0000000000000000" }] : []) } : frame;
+      case "commitment": return { ...frame, request: { ...frame.request, itemsCommitment: other } };
       case "categoryMask": return { ...frame, request: { ...frame.request, categoryMask: (BigInt(frame.request.categoryMask) ^ 4n || 2n).toString() } };
       case "nonce": return { ...frame, request: { ...frame.request, nonce: other } };
+      case "kind": return { ...frame, request: { ...frame.request, kind: frame.request.kind === 0 ? 1 : 0 } };
     }
   }
 
   /** Runs `exchange` for `runs` generated cases, an honest request beside every HONEST_EVERY-th. */
-  async function fuzzProtocol<T>(arbitrary: fc.Arbitrary<T>, exchange: (input: T) => Promise<RawReply>, honestRequest: () => Promise<void>, judge: (reply: RawReply, input: T) => void) {
+  async function fuzzProtocol<T>(arbitrary: fc.Arbitrary<T>, runs: number, exchange: (input: T) => Promise<RawReply>, honestRequest: () => Promise<void>, judge: (reply: RawReply, input: T) => void) {
     const tally = { frames: 0, closed: 0, honest: 0 };
     let index = 0;
     await fc.assert(
@@ -205,29 +256,41 @@ describe("fuzz: a member node under malformed, oversized and random input", func
         if (reply.kind === "frame") tally.frames++;
         else tally.closed++;
       }),
-      { numRuns: PROTOCOL_RUNS, endOnFailure: true },
+      { numRuns: runs, endOnFailure: true },
     );
     expectProviderAlive();
     return tally;
   }
 
   /** A reply must be a schema-valid frame (never E_INTERNAL), or the stream closed. */
-  function judgeFrame(reply: RawReply, schema: typeof lookupResponseFrame | typeof pepperResponseFrame): { ok: boolean; code?: string } | undefined {
+  function judgeFrame<F extends { ok: true } | { ok: false; error: { code: string; message: string } }>(reply: RawReply, schema: { safeParse(value: unknown): { success: boolean; data?: F } }): { frame: F; code: string } | undefined {
     if (reply.kind === "closed") return undefined;
     const parsed = schema.safeParse(reply.frame);
     expect(parsed.success, `an off-schema reply: ${JSON.stringify(reply.frame).slice(0, 300)}`).to.equal(true);
     const frame = parsed.data!;
     if (!frame.ok) expect(frame.error.code, frame.error.message).to.not.equal("E_INTERNAL");
-    return frame.ok ? { ok: true } : { ok: false, code: frame.error.code };
+    return { frame, code: frame.ok ? "answered" : frame.error.code };
+  }
+
+  /** Sends one hand-built lookup/2 frame; its error code, after checking it is `code`; records it when the provider records such a refusal. */
+  async function expectRefusal(signed: SignedFrame | { frame: object }, code: string, outcome?: string): Promise<void> {
+    const reply = await rawExchange(fuzzPeer.host, provider.multiaddr, LOOKUP_PROTOCOL, { json: signed.frame });
+    expect(reply.kind, "a typed refusal, not a closed stream").to.equal("frame");
+    const frame = lookupResponseFrame.parse((reply as { frame: unknown }).frame);
+    expect(frame.ok ? "answered" : frame.error.code, JSON.stringify(frame).slice(0, 300)).to.equal(code);
+    if (outcome !== undefined && "request" in signed) {
+      const queryId = recordedQueryId(consortium, signed.request, provider.address);
+      recordedQueryIds.push(queryId);
+      refusalsOnRecord.push({ queryId, outcome });
+    }
   }
 
   before(async () => {
     consortium = await startConsortium({ names: ["Provider", "Honest", "Fuzzer"], policy: POLICY, flushIntervalMs: 500 });
     [provider, honest, fuzzer] = consortium.members as [DevMember, DevMember, DevMember];
-    for (const contributor of [honest, fuzzer]) {
+    for (const contributor of consortium.members) {
       await consortium.importAndPublish(contributor, `${LIST_HEADER}\ndevice_id,${contributor.name}-dev-1,fraud_confirmed,2,R01,2026-01-01\n`);
     }
-    epochPepper = (await new KeyStore({ dataDir: provider.dataDir }).pepper(1))!;
     providerProcess = await startNodeProcess(provider.dataDir);
     providerApi = apiClient(providerProcess.runtime.apiUrl, await new KeyStore({ dataDir: provider.dataDir }).apiToken());
     honestPeer = await startMemberPeer(consortium, honest.privateKey);
@@ -240,26 +303,28 @@ describe("fuzz: a member node under malformed, oversized and random input", func
     await consortium?.stop();
   });
 
-  it(`${LOOKUP_PROTOCOL}: ${PROTOCOL_RUNS} random, malformed and oversized frames each get an error frame or a closed stream; the honest member is answered meanwhile`, async () => {
-    type LookupInput = RawPayload | { broken: [readonly (string | number)[], unknown, boolean] } | { signed: SignedPlan };
+  it(`${LOOKUP_PROTOCOL}: ${PROTOCOL_RUNS} random, malformed and oversized frames, invalid elements, wrong shapes and long prefixes each get an error frame or a closed stream; the honest member is answered meanwhile`, async () => {
+    type LookupInput = RawPayload | { broken: [readonly (string | number)[], unknown, boolean, 0 | 1] } | { signed: SignedPlan };
     const arbitrary: fc.Arbitrary<LookupInput> = fc.oneof(
       { weight: 3, arbitrary: wireGarbage(MAX_FRAME_BYTES) },
-      { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...LOOKUP_PATHS), edgeValue, fc.boolean()).map((broken) => ({ broken })) },
-      { weight: 2, arbitrary: signedPlan.map((signed) => ({ signed })) },
+      { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...LOOKUP_PATHS), edgeValue, fc.boolean(), fc.constantFrom<0 | 1>(0, 1)).map((broken) => ({ broken })) },
+      { weight: 3, arbitrary: signedPlan.map((signed) => ({ signed })) },
     );
-    let template = await signedRequestFrame(consortium, fuzzPeer.wallet, { provider: provider.address, items: [{ type: "phone", hash: hexlify(randomBytes(32)) }, { type: "email", hash: hexlify(randomBytes(32)) }] });
+    const newTemplate = (kind: 0 | 1) => signedRequestFrame(consortium, fuzzPeer.wallet, { provider: provider.address, kind, ...(kind === 0 ? { elementCount: 2 } : {}) });
+    const templates = { 0: await newTemplate(0), 1: await newTemplate(1) };
     /** The JSON frame of the current case, when it sent one. */
     let sent: unknown;
     const byCode = new Map<string, number>();
     const tally = await fuzzProtocol(
       arbitrary,
+      PROTOCOL_RUNS,
       async (input) => {
         sent = undefined;
         if ("broken" in input) {
-          const [path, value, fresh] = input.broken;
+          const [path, value, fresh, kind] = input.broken;
           // A fresh signed template (unseen nonce) or the same one again (a replay once seen).
-          if (fresh) template = await signedRequestFrame(consortium, fuzzPeer.wallet, { provider: provider.address, items: template.frame.items });
-          sent = mutate(template.frame, path, value);
+          if (fresh) templates[kind] = await newTemplate(kind);
+          sent = mutate(templates[kind].frame, path, value);
         } else if ("signed" in input) {
           sent = await buildSigned(input.signed);
         }
@@ -269,14 +334,12 @@ describe("fuzz: a member node under malformed, oversized and random input", func
       (reply) => {
         const verdict = judgeFrame(reply, lookupResponseFrame);
         if (verdict === undefined) return;
-        const code = verdict.ok ? "answered" : verdict.code!;
-        byCode.set(code, (byCode.get(code) ?? 0) + 1);
-        if (verdict.ok || RECORDED_REFUSALS.has(code)) {
+        byCode.set(verdict.code, (byCode.get(verdict.code) ?? 0) + 1);
+        if (verdict.code === "answered" || RECORDED_REFUSALS.has(verdict.code)) {
           // Only a request that parsed is answered or refused this way, and it must land on chain.
           const parsed = lookupRequestFrame.safeParse(sent);
-          expect(parsed.success, `a ${code} reply to a frame that is not a request: ${JSON.stringify(sent)?.slice(0, 300)}`).to.equal(true);
-          // The ledger names the provider that recorded it (a request may be addressed to another).
-          recordedQueryIds.push(lookupRequestDigest(consortium.chainId, consortium.addresses.ledger, { ...fromWireRequest(parsed.data!.request), provider: provider.address }));
+          expect(parsed.success, `a ${verdict.code} reply to a frame that is not a request: ${JSON.stringify(sent)?.slice(0, 300)}`).to.equal(true);
+          recordedQueryIds.push(recordedQueryId(consortium, fromWireRequest(parsed.data!.request), provider.address));
         }
       },
     );
@@ -287,41 +350,109 @@ describe("fuzz: a member node under malformed, oversized and random input", func
     }
   });
 
-  it(`${PEPPER_PROTOCOL}: ${PROTOCOL_RUNS} random, malformed and oversized frames each get an error frame or a closed stream; the honest member gets the pepper meanwhile`, async () => {
-    const request = { epoch: 1 };
+  it(`${LOOKUP_PROTOCOL}: refuses each kind of bad request with its code, and records those it parsed (invalid elements, wrong shapes, too many prefix bits, …)`, async () => {
+    const wallet = fuzzPeer.wallet;
+    const to = { provider: provider.address };
+    const elements = (count: number) => randomElements(count);
+    const prefix = (bits: number, value = 0n): TagPrefix => ({ bits, value });
+    // Parsed, refused and recorded as DeniedBadRequest:
+    await expectRefusal(await signedRequestFrame(consortium, wallet, { ...to, elements: [NOT_AN_ELEMENT] }), "E_BAD_REQUEST", "DeniedBadRequest");
+    await expectRefusal(await signedRequestFrame(consortium, wallet, { ...to, elements: [IDENTITY] }), "E_BAD_REQUEST", "DeniedBadRequest");
+    await expectRefusal(await signedRequestFrame(consortium, wallet, { ...to, elements: [...(await elements(1)), NOT_AN_ELEMENT] }), "E_BAD_REQUEST", "DeniedBadRequest");
+    for (const count of [3, 5, 999]) {
+      await expectRefusal(await signedRequestFrame(consortium, wallet, { ...to, elements: await elements(count) }), "E_BAD_REQUEST", "DeniedBadRequest");
+    }
+    await expectRefusal(await signedRequestFrame(consortium, wallet, { ...to, elementCount: 2, itemCount: 1 }), "E_BAD_REQUEST", "DeniedBadRequest");
+    await expectRefusal(await signedRequestFrame(consortium, wallet, { ...to, elementCount: 1, commitment: hexlify(randomBytes(32)) }), "E_BAD_REQUEST", "DeniedBadRequest");
+    // The provider lists a handful of entries: its bucket bits are 0, so any longer prefix says too much.
+    for (const bits of [1, 8, 64]) {
+      await expectRefusal(await signedRequestFrame(consortium, wallet, { ...to, kind: 1, prefixes: [prefix(bits)] }), "E_BAD_REQUEST", "DeniedBadRequest");
+    }
+    await expectRefusal(await signedRequestFrame(consortium, wallet, { ...to, kind: 1, prefixes: [prefix(0, 1n)] }), "E_BAD_REQUEST", "DeniedBadRequest");
+    await expectRefusal(await signedRequestFrame(consortium, wallet, { ...to, kind: 1, categoryIds: [1, 2] }), "E_BAD_REQUEST", "DeniedBadRequest");
+    const evaluate = await signedRequestFrame(consortium, wallet, { ...to });
+    await expectRefusal({ ...evaluate, frame: { ...evaluate.frame, prefixes: [{ bits: 0, value: "0000000000000000" }] } }, "E_BAD_REQUEST", "DeniedBadRequest");
+    // Refused by the schema, before anything is recorded:
+    const fetch = await signedRequestFrame(consortium, wallet, { ...to, kind: 1 });
+    await expectRefusal({ frame: { ...fetch.frame, prefixes: [{ bits: 65, value: "0000000000000000" }] } }, "E_PROTOCOL");
+    await expectRefusal({ frame: { ...fetch.frame, prefixes: [{ bits: 0, value: `0x${"00".repeat(8)}` }] } }, "E_PROTOCOL");
+    await expectRefusal({ frame: { ...evaluate.frame, elements: ["0x1234"] } }, "E_PROTOCOL");
+    await expectRefusal({ frame: { ...fetch.frame, prefixes: Array.from({ length: MAX_FETCH_PREFIXES + 1 }, () => ({ bits: 0, value: "0000000000000000" })) } }, "E_FRAME_TOO_LARGE");
+    await honestLookup();
+    expectProviderAlive();
+  });
+
+  it(`${FILTER_PROTOCOL}: ${PROTOCOL_RUNS} random, malformed and oversized frames each get an error frame or a closed stream; the honest member downloads the filter meanwhile`, async () => {
+    const request = { provider: provider.address, category: 1, epoch: 1, baseHash: null, fromSeq: 0 };
+    const paths: readonly (readonly (string | number)[])[] = [["provider"], ["category"], ["epoch"], ["baseHash"], ["fromSeq"], ["chunk"], ["extra"]];
     const arbitrary: fc.Arbitrary<RawPayload> = fc.oneof(
-      { weight: 3, arbitrary: wireGarbage(PEPPER_MAX_FRAME_BYTES) },
+      { weight: 3, arbitrary: wireGarbage(FILTER_MAX_FRAME_BYTES) },
+      { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...paths), fc.oneof(edgeValue, fc.integer({ min: -5, max: 2 ** 33 }))).map(([path, value]) => ({ json: mutate(request, path, value) })) },
+      // well-formed requests of every kind: other categories, epochs, held bases, sequences, chunks, addressees
       {
         weight: 2,
-        arbitrary: fc.tuple(fc.constantFrom<readonly (string | number)[]>(["epoch"], ["extra"], ["ok"]), fc.oneof(edgeValue, fc.integer({ min: -5, max: 2 ** 33 }))).map(([path, value]) => ({ json: mutate(request, path, value) })),
+        arbitrary: fc.record({
+          provider: fc.constantFrom(provider.address, provider.address.toLowerCase(), honest.address),
+          category: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 63 })),
+          epoch: fc.constantFrom(0, 1, 2, 0xffff_ffff),
+          baseHash: fc.oneof(fc.constant(null), fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => hexlify(b))),
+          fromSeq: fc.constantFrom(0, 1, 2 ** 40),
+          chunk: fc.option(fc.constantFrom(0, 1, 1_023), { nil: undefined }),
+        }).map((json) => ({ json: Object.fromEntries(Object.entries(json).filter(([, v]) => v !== undefined)) })),
       },
       // a frame just over the cap, of otherwise valid JSON
-      { weight: 1, arbitrary: fc.integer({ min: 1, max: 64 }).map((over) => ({ framed: utf8(JSON.stringify({ epoch: 1, pad: "x".repeat(PEPPER_MAX_FRAME_BYTES + over - 22) })) })) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 64 }).map((over) => ({ framed: utf8(JSON.stringify({ ...request, pad: "x".repeat(FILTER_MAX_FRAME_BYTES + over) })) })) },
     );
     const byCode = new Map<string, number>();
     const tally = await fuzzProtocol(
       arbitrary,
-      (input) => rawExchange(fuzzPeer.host, provider.multiaddr, PEPPER_PROTOCOL, input),
-      honestPepperFetch,
+      PROTOCOL_RUNS,
+      (input) => rawExchange(fuzzPeer.host, provider.multiaddr, FILTER_PROTOCOL, input),
+      honestFilterFetch,
       (reply) => {
-        const verdict = judgeFrame(reply, pepperResponseFrame);
-        if (verdict !== undefined) byCode.set(verdict.ok ? "sealed" : verdict.code!, (byCode.get(verdict.ok ? "sealed" : verdict.code!) ?? 0) + 1);
+        const verdict = judgeFrame(reply, filterResponseFrame);
+        if (verdict === undefined) return;
+        if (verdict.frame.ok) expectSignedByProvider(verdict.frame);
+        byCode.set(verdict.code, (byCode.get(verdict.code) ?? 0) + 1);
       },
     );
-    console.log(`      (${tally.frames} frames, ${tally.closed} closed streams, ${tally.honest} honest fetches served; ${[...byCode].map(([c, n]) => `${c} ${n}`).join(", ")})`);
+    console.log(`      (${tally.frames} frames, ${tally.closed} closed streams, ${tally.honest} honest downloads served; ${[...byCode].map(([c, n]) => `${c} ${n}`).join(", ")})`);
     expect(tally.frames, "most cases reach the parser and get a typed error").to.be.greaterThan(PROTOCOL_RUNS / 3);
-    expect(byCode.get("E_PROTOCOL") ?? 0, "schema refusals").to.be.greaterThan(0);
-    expect(byCode.get("E_PEPPER_MISSING") ?? 0, "epochs it does not hold").to.be.greaterThan(0);
+    for (const code of ["E_PROTOCOL", "E_FRAME_TOO_LARGE", "E_BAD_REQUEST", "answered"]) {
+      expect(byCode.get(code) ?? 0, `cases answered ${code}`).to.be.greaterThan(0);
+    }
+    expect((byCode.get("E_RECIPROCITY") ?? 0) + (byCode.get("E_CATEGORY_UNKNOWN") ?? 0), "categories the fuzzer may not ask for").to.be.greaterThan(0);
   });
 
-  it("refuses a whole frame above the lookup cap and a request of more items than allowed (E_FRAME_TOO_LARGE)", async () => {
+  it(`${LOOKUP_PROTOCOL_V1}: ${V1_RUNS} streams of any bytes each get E_PROTOCOL_VERSION; the honest member is answered on ${LOOKUP_PROTOCOL} meanwhile`, async () => {
+    const v1Frame = { request: { querier: fuzzer.address, provider: provider.address, categoryMask: "2", itemCount: 1, itemsCommitment: `0x${"00".repeat(32)}`, nonce: `0x${"11".repeat(32)}`, deadline: "9999999999" }, signature: `0x${"22".repeat(65)}`, items: [{ type: "phone", hash: `0x${"33".repeat(32)}` }], blinding: `0x${"44".repeat(32)}` };
+    const arbitrary: fc.Arbitrary<RawPayload> = fc.oneof(
+      { weight: 3, arbitrary: wireGarbage(MAX_FRAME_BYTES) },
+      { weight: 1, arbitrary: fc.constant<RawPayload>({ json: v1Frame }) },
+    );
+    const tally = await fuzzProtocol(
+      arbitrary,
+      V1_RUNS,
+      (input) => rawExchange(fuzzPeer.host, provider.multiaddr, LOOKUP_PROTOCOL_V1, input),
+      honestLookup,
+      (reply) => {
+        expect(reply.kind, "every stream gets a frame").to.equal("frame");
+        const verdict = judgeFrame(reply, lookupResponseFrame);
+        expect(verdict?.code).to.equal("E_PROTOCOL_VERSION");
+      },
+    );
+    console.log(`      (${tally.frames} E_PROTOCOL_VERSION frames, ${tally.honest} honest lookups answered)`);
+  });
+
+  it("refuses a whole frame above the lookup cap and a request of more elements than allowed (E_FRAME_TOO_LARGE)", async () => {
     const above = await rawExchange(fuzzPeer.host, provider.multiaddr, LOOKUP_PROTOCOL, { framed: new Uint8Array(MAX_FRAME_BYTES + 1).fill(0x20) });
     expect(above.kind === "closed" || (lookupResponseFrame.parse(above.frame) as { error?: { code: string } }).error?.code === "E_FRAME_TOO_LARGE", JSON.stringify(above).slice(0, 200)).to.equal(true);
-    const items = Array.from({ length: MAX_ITEMS_PER_REQUEST + 1 }, () => ({ type: "phone", hash: hexlify(randomBytes(32)) }));
-    const tooMany = await signedRequestFrame(consortium, fuzzPeer.wallet, { provider: provider.address, items });
+    const tooMany = await signedRequestFrame(consortium, fuzzPeer.wallet, { provider: provider.address, elementCount: MAX_ITEMS_PER_REQUEST + 1, itemCount: MAX_ITEMS_PER_REQUEST });
     const reply = await rawExchange(fuzzPeer.host, provider.multiaddr, LOOKUP_PROTOCOL, { json: tooMany.frame });
     expect(reply.kind).to.equal("frame");
     expect((lookupResponseFrame.parse((reply as { frame: unknown }).frame) as { error?: { code: string } }).error?.code).to.equal("E_FRAME_TOO_LARGE");
+    const filterAbove = await rawExchange(fuzzPeer.host, provider.multiaddr, FILTER_PROTOCOL, { framed: new Uint8Array(FILTER_MAX_FRAME_BYTES + 1).fill(0x20) });
+    expect(filterAbove.kind === "closed" || (filterResponseFrame.parse(filterAbove.frame) as { error?: { code: string } }).error?.code === "E_FRAME_TOO_LARGE", JSON.stringify(filterAbove).slice(0, 200)).to.equal(true);
     await honestLookup();
     expectProviderAlive();
   });
@@ -348,7 +479,7 @@ describe("fuzz: a member node under malformed, oversized and random input", func
     try {
       // Meanwhile the honest member, on its own connection, is served.
       for (let i = 0; i < 5; i++) await honestLookup();
-      await honestPepperFetch();
+      await honestFilterFetch();
       const outcomes = await ended;
       expect(outcomes.filter((o) => o.how !== "ended"), "streams the provider did not end").to.deep.equal([]);
       expect(outcomes.filter((o) => o.ms < TIMEOUT_MS / 2).length, "streams beyond the limit, refused at once").to.be.at.least(streams - MAX_INBOUND_STREAMS);
@@ -426,7 +557,7 @@ describe("fuzz: a member node under malformed, oversized and random input", func
     expectProviderAlive();
   });
 
-  it("has recorded every honest lookup and every fuzz frame it parsed exactly once on chain, and nothing else", async () => {
+  it("has recorded every honest request and every fuzz frame it parsed exactly once on chain (no hit count, the key epoch of each answer), and nothing else", async () => {
     const state = await pollUntil("the provider's outbox to drain to the chain", async () => {
       const health = await providerApi.health();
       if (health.body.ledger.backlog > 0) return undefined;
@@ -434,6 +565,14 @@ describe("fuzz: a member node under malformed, oversized and random input", func
       return ledger.records.length >= recordedQueryIds.length ? ledger : undefined;
     }, 60_000, 250);
     expectLedgerMatches(state, recordedQueryIds, "the provider's ledger after the fuzz");
+    for (const { queryId, outcome } of refusalsOnRecord) {
+      expect(state.records.filter((r) => r.queryId === queryId).map((r) => r.outcomeName), `refusal ${queryId}`).to.include(outcome);
+    }
+    for (const record of state.records) {
+      expect(record, `record ${record.queryId}`).to.not.have.property("hitCount");
+      expect(record.keyEpoch, `record ${record.queryId}: key epoch of an ${record.outcomeName} record`).to.equal(record.outcomeName === "Answered" ? 1 : 0);
+    }
+    expect(new Set(state.records.filter((r) => r.outcomeName === "Answered").map((r) => r.kind)), "both kinds answered").to.deep.equal(new Set([0, 1]));
   });
 });
 

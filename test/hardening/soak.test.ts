@@ -89,7 +89,8 @@ describe("soak: lookups across three member nodes, memory sampled", function () 
   const apis: ApiClient[] = [];
   /**
    * Query ids each provider answered (its ledger must hold exactly these at the end), 32 bytes
-   * each in a buffer allocated before the run: the test itself retains nothing per lookup.
+   * each in a buffer allocated before the run: the test itself retains nothing per lookup. A
+   * provider is asked in two thirds of the checks, an Evaluate and at most one Fetch each.
    */
   const servedBy = new Map<string, { ids: Buffer; count: number }>();
 
@@ -103,7 +104,7 @@ describe("soak: lookups across three member nodes, memory sampled", function () 
       nodes.push(node);
       const info = await node.start();
       apis.push(apiClient(info.apiUrl, await new KeyStore({ dataDir: member.dataDir }).apiToken()));
-      servedBy.set(member.address, { ids: Buffer.alloc(LOOKUPS * 32), count: 0 });
+      servedBy.set(member.address, { ids: Buffer.alloc(LOOKUPS * 2 * 32), count: 0 });
     }
     for (const node of nodes) await node.connect(consortium.members.map((m) => m.multiaddr));
   });
@@ -136,8 +137,9 @@ describe("soak: lookups across three member nodes, memory sampled", function () 
               failures.push(`check ${index}: ${provider.name} ${provider.status} ${provider.code ?? ""}`);
               continue;
             }
+            // An Evaluate, and the Fetches after it (a hit's, or a cover fetch): each one a record.
             const served = servedBy.get(provider.address)!;
-            served.ids.write(provider.queryId!.slice(2), served.count++ * 32, "hex");
+            for (const queryId of [provider.queryId!, ...(provider.fetchQueryIds ?? [])]) served.ids.write(queryId.slice(2), served.count++ * 32, "hex");
           }
           if (body.verdict === "hit") hits++;
         }

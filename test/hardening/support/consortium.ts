@@ -1,8 +1,8 @@
-// @ts-nocheck -- TODO(integrator): written against /riskshare/lookup/1 and /riskshare/pepper/1 (gone on the v2-p2p branch: PepperKeeper, pepper(), OwnEntries, hashed items, hitCount); rewire to lookup/2 + filter/1 and drop this line.
 /**
  * What the hardening tests share: a local consortium on a Hardhat node (built with the devnet's
- * own helpers), member keys driven by hand over libp2p, raw frame exchanges on any riskshare
- * protocol, the query ledger read back from the chain, and bounded polling.
+ * own helpers), member keys driven by hand over libp2p (the real `/riskshare/lookup/2` client),
+ * hand-built and signed lookup/2 frames, raw frame exchanges on any riskshare protocol, the query
+ * ledger read back from the chain, and bounded polling.
  *
  * @example
  *   const consortium = await startConsortium({ names: ["Provider", "Querier"], policy });
@@ -19,16 +19,19 @@ import { lpStream } from "@libp2p/utils";
 import { multiaddr } from "@multiformats/multiaddr";
 import { expect } from "chai";
 import type { HealthResponse } from "../../../node/api/index.ts";
-import { hexlify, randomBytes, Wallet } from "ethers";
+import { getBytes, hexlify, randomBytes, Wallet } from "ethers";
 import {
-  connectChain, connectContracts, LookupKind, LOOKUP_REQUEST_TYPES, lookupDomain, lookupRequestDigest, mutable, readLedger, verifyLedger,
-  type AuditBatch, type AuditFailure, type AuditRecord, type CategoryPolicyInput, type ContractAddresses, type LookupRequest,
+  connectChain, connectContracts, evaluateCommitment, fetchCommitment, LookupKind, lookupRequestDigest, lookupRequestDigestBytes, readLedger, verifyLedger,
+  type AuditBatch, type AuditFailure, type AuditRecord, type CategoryPolicyInput, type ContractAddresses, type LookupRequest, type TagPrefix,
 } from "../../../node/chain/index.ts";
 import { RiskshareError } from "../../../node/errors.ts";
+import { createVoprf, type Voprf } from "../../../node/identity/index.ts";
 import { silentLogger } from "../../../node/logger.ts";
 import {
-  createHost, itemsCommitment, lookup, maskOfCategories, pepper, toWireRequest, type LookupItem, type LookupRequestFrame, type LookupService, type PepperService, type RiskshareHost,
+  createHost, digestSignerFromEvmKey, lookup, maskOfCategories, toWirePrefix, toWireRequest,
+  type LookupInit, type LookupRequestFrame, type LookupService, type RiskshareHost, type TagFilters,
 } from "../../../node/p2p/index.ts";
+import { openMetadata } from "../../../node/store/index.ts";
 import { startChain, type LocalChain } from "../../../scripts/devnet/chain.ts";
 import { createMembers, deployFor, type DevMember } from "../../../scripts/devnet/consortium.ts";
 import { cli } from "../../e2e/support/cli.ts";
@@ -191,39 +194,60 @@ function countBy(values: readonly string[]): Map<string, number> {
   return counts;
 }
 
+let voprfReady: Promise<Voprf> | undefined;
+/** The VOPRF (libsodium), made once per process. */
+export function sharedVoprf(): Promise<Voprf> {
+  voprfReady ??= createVoprf();
+  return voprfReady;
+}
+
 /**
  * A member's key driven by hand: a bare libp2p host (its own view admits everyone, so only the
- * node on the other side decides) with the real lookup client and pepper client on it.
+ * node on the other side decides) with the real `/riskshare/lookup/2` client on it. It knows the
+ * founders' OPRF keys of epoch 1 (what the chain published at deployment) and, unless told
+ * otherwise, holds an empty filter of every provider: each lookup is one Evaluate and, with
+ * `coverFetchRate` 1 (the default here), one cover Fetch, so both kinds of request go out.
  */
 export interface MemberPeer {
   host: RiskshareHost;
   wallet: Wallet;
   lookup: LookupService;
-  pepper: PepperService;
   stop(): Promise<void>;
 }
 
 /** Starts a {@link MemberPeer} with `privateKey`, signing for the consortium's ledger. */
-export async function startMemberPeer(consortium: Pick<Consortium, "chainId" | "addresses">, privateKey: string): Promise<MemberPeer> {
+export async function startMemberPeer(
+  consortium: Pick<Consortium, "chainId" | "addresses" | "members">,
+  privateKey: string,
+  opts: { lookup?: Partial<LookupInit>; filters?: TagFilters } = {},
+): Promise<MemberPeer> {
   const logger = silentLogger();
   const everyone = { isActivePeer: () => true };
   const wallet = new Wallet(privateKey);
+  const voprf = await sharedVoprf();
   const host = await createHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"] }, { logger, membership: everyone });
   await host.start();
-  const lookupService = lookup({ chainId: consortium.chainId, queryLedgerAddress: consortium.addresses.ledger })({
-    registrar: host.libp2p, dialer: host.libp2p, membership: everyone, signer: wallet,
+  const ownKey = voprf.generateKeyPair();
+  const publishedKeys = new Map(consortium.members.map((m) => [m.address.toLowerCase(), getBytes(m.oprfKey)]));
+  const lookupService = lookup({ chainId: consortium.chainId, queryLedgerAddress: consortium.addresses.ledger, coverFetchRate: 1, ...opts.lookup })({
+    registrar: host.libp2p, dialer: host.libp2p, membership: everyone, signer: digestSignerFromEvmKey(privateKey), voprf,
+    // Provider side (nobody asks a hand-driven peer): answers nothing of substance.
     outbox: { append: async () => undefined }, nonceGuard: { checkAndRemember: async () => true },
     reciprocity: { decide: () => ({ allowed: true, quotaRemaining: 1 }) },
-    entries: { checkMany: async (items) => items.map(() => ({ hit: false as const })) },
-    journal: { record: async () => undefined }, logger,
+    oprfKeys: { current: () => ({ epoch: 1, ...ownKey }) },
+    store: { fetchBuckets: async (_categoryId, prefixes) => prefixes.map(() => []) },
+    // Querier side: no snapshot read (bucket bits 0: a cover fetch names the whole category).
+    snapshots: { liveCount: () => undefined },
+    providerKeys: { keyAt: (provider, epoch) => (epoch === 1 ? publishedKeys.get(provider.toLowerCase()) : undefined) },
+    filters: opts.filters ?? { contains: () => false },
+    metadata: { open: openMetadata },
+    journal: { record: async () => undefined },
+    logger,
   });
-  const pepperService = pepper()({ registrar: host.libp2p, dialer: host.libp2p, membership: everyone, peppers: { get: () => undefined }, keyAgreement: host.keyAgreement, logger });
   await lookupService.start();
-  await pepperService.start();
   return {
-    host, wallet, lookup: lookupService, pepper: pepperService,
+    host, wallet, lookup: lookupService,
     stop: async () => {
-      await pepperService.stop();
       await lookupService.stop();
       await host.stop();
     },
@@ -297,7 +321,10 @@ export interface ApiClient {
 /** The parts of a /v1/check reply the tests read. */
 export interface CheckBody {
   verdict?: string;
-  providers?: { address: string; name: string; status: string; code?: string; queryId?: string }[];
+  /** Per item, in request order: its verdict and the hits each provider's answer opened. */
+  items?: { index: number; verdict: string; hits: { provider: string; category: string }[] }[];
+  /** Per provider; an answered lookup names its Evaluate's query id and those of the Fetches after it. */
+  providers?: { address: string; name: string; status: string; code?: string; queryId?: string; fetchQueryIds?: string[] }[];
   error?: { code: string; message: string; hint: string };
 }
 
@@ -340,32 +367,68 @@ export interface SignedFrame {
   queryId: string;
 }
 
+/** What a hand-built request may set; everything else is an honest querier's. */
+export interface SignedFrameOptions {
+  provider: string;
+  /** Defaults to the signer. */
+  querier?: string;
+  /** Evaluate (0, the default) or Fetch (1). */
+  kind?: 0 | 1;
+  categoryIds?: number[];
+  /** An Evaluate's blinded elements; `elementCount` valid random ones by default (1). */
+  elements?: Uint8Array[];
+  elementCount?: number;
+  /** A Fetch's prefixes; one of 0 bits (the whole category) by default. */
+  prefixes?: TagPrefix[];
+  deadline?: bigint;
+  nonce?: string;
+  /** Signed as the request's itemCount (defaults to what is sent). */
+  itemCount?: number;
+  /** Signed as the request's itemsCommitment (defaults to the commitment of what is sent). */
+  commitment?: string;
+}
+
+/** Valid random blinded elements: what an honest querier sends, of inputs nobody knows. */
+export async function randomElements(count: number): Promise<Uint8Array[]> {
+  const voprf = await sharedVoprf();
+  return Array.from({ length: count }, () => voprf.blind(randomBytes(32)).blindedElement);
+}
+
 /**
- * Builds a `/riskshare/lookup/1` request frame for `provider`, signed by `signer` under the
+ * Builds a `/riskshare/lookup/2` request frame for `over.provider`, signed by `signer` under the
  * consortium's EIP-712 domain. Every field can be overridden; `querier` defaults to the signer.
  */
-export async function signedRequestFrame(
-  consortium: Pick<Consortium, "chainId" | "addresses">,
-  signer: Wallet,
-  over: { provider: string; querier?: string; categoryIds?: number[]; items?: LookupItem[]; deadline?: bigint; nonce?: string },
-): Promise<SignedFrame> {
-  const items = over.items ?? [{ type: "phone", hash: hexlify(randomBytes(32)) }];
-  const blinding = hexlify(randomBytes(32));
+export async function signedRequestFrame(consortium: Pick<Consortium, "chainId" | "addresses">, signer: Wallet, over: SignedFrameOptions): Promise<SignedFrame> {
+  const kind = over.kind ?? LookupKind.Evaluate;
+  const elements = kind === LookupKind.Evaluate ? (over.elements ?? (await randomElements(over.elementCount ?? 1))) : undefined;
+  const prefixes = kind === LookupKind.Fetch ? (over.prefixes ?? [{ bits: 0, value: 0n }]) : undefined;
   const request: LookupRequest = {
     querier: over.querier ?? signer.address,
     provider: over.provider,
-    kind: LookupKind.Evaluate,
+    kind,
     categoryMask: maskOfCategories(over.categoryIds ?? [1]),
-    itemCount: items.length,
-    itemsCommitment: itemsCommitment(blinding, items.map((item) => item.hash)),
+    itemCount: over.itemCount ?? (elements ?? prefixes!).length,
+    itemsCommitment: over.commitment ?? (elements ? evaluateCommitment(elements) : fetchCommitment(prefixes!)),
     nonce: over.nonce ?? hexlify(randomBytes(32)),
     deadline: over.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 60),
   };
-  const domain = lookupDomain(consortium.chainId, consortium.addresses.ledger);
-  const signature = await signer.signTypedData(domain, mutable(LOOKUP_REQUEST_TYPES), request);
+  const signature = digestSignerFromEvmKey(signer.privateKey).signDigest(lookupRequestDigestBytes(consortium.chainId, consortium.addresses.ledger, request));
   return {
-    frame: { request: toWireRequest(request), signature, items, blinding },
+    frame: {
+      request: toWireRequest(request), signature,
+      ...(elements ? { elements: elements.map((e) => hexlify(e)) } : {}),
+      ...(prefixes ? { prefixes: prefixes.map(toWirePrefix) } : {}),
+    },
     request,
     queryId: lookupRequestDigest(consortium.chainId, consortium.addresses.ledger, request),
   };
+}
+
+/**
+ * The query id under which a provider records a request it parsed: the ledger names the provider
+ * that recorded it (the batch's sender), so a request addressed to another is recorded as if
+ * addressed to it.
+ */
+export function recordedQueryId(consortium: Pick<Consortium, "chainId" | "addresses">, request: LookupRequest, recordedBy: string): string {
+  return lookupRequestDigest(consortium.chainId, consortium.addresses.ledger, { ...request, provider: recordedBy });
 }
