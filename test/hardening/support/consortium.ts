@@ -402,13 +402,14 @@ export async function signedRequestFrame(consortium: Pick<Consortium, "chainId" 
   const kind = over.kind ?? LookupKind.Evaluate;
   const elements = kind === LookupKind.Evaluate ? (over.elements ?? (await randomElements(over.elementCount ?? 1))) : undefined;
   const prefixes = kind === LookupKind.Fetch ? (over.prefixes ?? [{ bits: 0, value: 0n }]) : undefined;
+  const salt = getBytes(randomBytes(32));
   const request: LookupRequest = {
     querier: over.querier ?? signer.address,
     provider: over.provider,
     kind,
     categoryMask: maskOfCategories(over.categoryIds ?? [1]),
     itemCount: over.itemCount ?? (elements ?? prefixes!).length,
-    itemsCommitment: over.commitment ?? (elements ? evaluateCommitment(elements) : fetchCommitment(prefixes!)),
+    itemsCommitment: over.commitment ?? (elements ? evaluateCommitment(elements) : fetchCommitment(prefixes!, salt)),
     nonce: over.nonce ?? hexlify(randomBytes(32)),
     deadline: over.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 60),
   };
@@ -417,7 +418,7 @@ export async function signedRequestFrame(consortium: Pick<Consortium, "chainId" 
     frame: {
       request: toWireRequest(request), signature,
       ...(elements ? { elements: elements.map((e) => hexlify(e)) } : {}),
-      ...(prefixes ? { prefixes: prefixes.map(toWirePrefix) } : {}),
+      ...(prefixes ? { prefixes: prefixes.map(toWirePrefix), salt: hexlify(salt) } : {}),
     },
     request,
     queryId: lookupRequestDigest(consortium.chainId, consortium.addresses.ledger, request),
