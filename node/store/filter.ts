@@ -273,11 +273,3 @@ export function filterContains(bytes: Uint8Array, tag: Uint8Array): boolean {
   return new TagFilter(bytes).contains(tag);
 }
 
-/**
- * The fetch bucket bits of a category of `liveCount` listed entries: max(0, floor(log2(liveCount / 256))),
- * so that a bucket holds at least 256 listed entries on average (the whole category below 512).
- */
-export function bucketBits(liveCount: number): number {
-  assertArgument(Number.isSafeInteger(liveCount) && liveCount >= 0, "must be a non-negative integer", "liveCount");
-  return liveCount < 512 ? 0 : Math.floor(Math.log2(liveCount / 256));
-}

@@ -139,7 +139,7 @@ export class FakeStore {
     const { voprf, oprfKey, address } = this.member;
     const output = voprf.evaluate(oprfKey.secretKey, oprfInput(item.type, item.value));
     const { tag, metadataKey } = expandEntryKeys(output, { chainId: CHAIN_ID, providerAddress: address, keyEpoch: oprfKey.epoch });
-    const entry = { type: item.type, tag, metadataKey, version: 1, metadata: { level: 4, reason: "chargeback_fraud", reportedAtSec: NOW - 86_400, providerRef: "case-0001", ...metadata } };
+    const entry = { type: item.type, tag, metadataKey, version: 1, metadata: { level: 4 as const, reason: "chargeback_fraud", reportedAtSec: NOW - 86_400, providerRef: "case-0001", ...metadata } };
     this.byCategory.set(metadata.categoryId, [...(this.byCategory.get(metadata.categoryId) ?? []), entry]);
     return tag;
   }

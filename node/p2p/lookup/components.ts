@@ -84,15 +84,9 @@ export interface TagFilters {
 }
 
 /** An entry's metadata once opened (spec section 3). */
-export interface EntryMetadata {
-  readonly categoryId: number;
-  readonly level: number;
-  readonly reason: string;
-  readonly reportedAtSec: number;
-  /** Undefined: never expires. */
-  readonly expiresAtSec?: number | undefined;
-  readonly providerRef?: string | undefined;
-}
+/** An entry's metadata as the querier opens it (node/store's sealed form). */
+import type { EntryMetadata } from "../../store/index.ts";
+export type { EntryMetadata };
 
 /** Opens sealed metadata (node/store's `openMetadata`): throws when the key or associated data do not fit. */
 export interface MetadataOpener {

@@ -27,8 +27,8 @@ export const MAX_ITEMS_PER_REQUEST = 1_000;
 /** Most prefixes one Fetch may name (one category per Fetch). */
 export const MAX_FETCH_PREFIXES = 4;
 
-/** Longest prefix, in bits: a tag is 8 bytes. */
-export const MAX_PREFIX_BITS = 64;
+/** Longest tag prefix a fetch may name, in bits (a prefix value is a uint64): the chain module's bound. */
+export { MAX_PREFIX_BITS } from "../../chain/index.ts";
 
 /** Average listed entries a bucket holds at least: the provider's bucket bits follow from it. */
 export const MIN_BUCKET_ENTRIES = 256;
