@@ -21,10 +21,10 @@ import { RiskshareError } from "./errors.ts";
 import { assertPhoneRegion, createVoprf, EntryKeyEvaluator, tryNormalise, type Voprf } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
-  createHost, digestSignerFromEvmKey, filter, FilterSync, lookup, peerIdFromBytes, registryMembership, storeBuckets, storeFilterSource, systemClock,
+  createHost, digestSignerFromEvmKey, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
   type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
-import { RECIPROCITY_ERROR_CODES, ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
+import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
 import { Bucket, filterContains, Housekeeping, openMetadata, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
@@ -280,19 +280,16 @@ export class RiskshareNode {
     const held = new Map<string, HeldFilter>();
     this.filterSync = new FilterSync({ filterPollMs: lookupConfig.filterPollMs }, {
       dialer: this.host.libp2p,
-      directory: {
-        targets: () => {
-          const categoryIds = this.gate.defaultCategoryIds(this.wallet.address, systemClock.nowSec()).filter((id) => this.gate.eligible(this.wallet.address, id, systemClock.nowSec()).allowed);
-          return this.view.activeMembers().filter((m) => m.address !== this.wallet.address).map((m) => ({
-            providerAddress: m.address, peer: peerIdFromBytes(m.peerId),
-            categoryIds: categoryIds.filter((id) => (this.view.contribution(m.address, id)?.liveCount ?? 0) > 0),
-          })).filter((target) => target.categoryIds.length > 0);
+      directory: filterDirectory({
+        self: this.wallet.address,
+        activeMembers: () => this.view.activeMembers(),
+        contribution: (address, categoryId) => this.view.contribution(address, categoryId),
+        askableCategoryIds: () => {
+          const nowSec = systemClock.nowSec();
+          return this.gate.defaultCategoryIds(this.wallet.address, nowSec).filter((id) => this.gate.eligible(this.wallet.address, id, nowSec).allowed);
         },
-        snapshot: (provider, categoryId) => {
-          const snapshot = this.view.contribution(provider, categoryId);
-          return snapshot === undefined ? undefined : { keyEpoch: snapshot.keyEpoch, filterHash: snapshot.filterHash };
-        },
-      },
+        dialTarget: peerIdFromBytes,
+      }),
       cache: {
         get: async (provider, categoryId) => held.get(`${provider.toLowerCase()}/${categoryId}`),
         put: async (provider, categoryId, kept) => void held.set(`${provider.toLowerCase()}/${categoryId}`, kept),
@@ -358,44 +355,20 @@ export class RiskshareNode {
     );
     const defaultRegion = this.config.identity.defaultRegion;
     assertPhoneRegion(defaultRegion);
+    const querier = new QuerierFanOut({
+      view: this.view,
+      mayAsk: (categoryIds) => this.gate.mayAsk(this.wallet.address, categoryIds, systemClock.nowSec()),
+      filters: this.filterSync,
+      dialTarget: peerIdFromBytes,
+      fanOut: (targets, query, opts) => this.lookups.fanOut(targets, query, opts),
+    });
     const check = new CheckService({
       prepareItem: (type, raw) => {
         const normalised = tryNormalise(type, raw, { defaultRegion });
         return normalised.ok ? { ok: true, item: { type, value: normalised.value } } : { ok: false, reason: normalised.reason };
       },
       ownLookup: (items, categoryIds, now) => this.ownLists.checkMany(items, categoryIds, now),
-      fanOut: async (providers, items, categoryIds, opts) => {
-        const members = providers.map((address) => {
-          const member = this.view.member(address);
-          if (!member) throw new RiskshareError("E_BAD_INPUT", `providers: ${address} is not a member of the consortium`, { argument: "providers" });
-          return member;
-        });
-        const name = (address: string) => this.view.member(address)?.name ?? address;
-        // Nothing goes to a provider that would refuse: a category this member may not ask for is refused here.
-        const mayAsk = this.gate.mayAsk(this.wallet.address, categoryIds, systemClock.nowSec());
-        if (!mayAsk.allowed) return members.map((m) => ({ address: m.address, name: name(m.address), status: "denied" as const, code: RECIPROCITY_ERROR_CODES[mayAsk.reason] }));
-        // A provider is asked only for the categories its published filters list anything in; one that lists
-        // nothing in any of them is a miss without a request (its on-chain snapshots say so).
-        const listed = (m: { address: string }) => categoryIds.filter((id) => (this.view.contribution(m.address, id)?.liveCount ?? 0n) > 0n);
-        const withFilters = members.filter((m) => listed(m).length > 0);
-        // A filter not held yet, or held for an older key epoch (a provider just published or rotated, or this
-        // node just started), is fetched now, once;
-        // a provider whose filters still are not here is not asked (its evaluation could not be tested).
-        const missing = (m: { address: string; keyEpoch: number }) => listed(m).some((id) => this.filterSync.held(m.address, id)?.epoch !== m.keyEpoch);
-        if (withFilters.some(missing)) await this.filterSync.syncOnce(opts.signal, { retryNow: true }).catch(() => undefined);
-        const asked = withFilters.filter((m) => !missing(m));
-        const outcomes = await this.lookups.fanOut(asked.map((m) => ({ peer: peerIdFromBytes(m.peerId), providerAddress: m.address, categoryIds: listed(m) })), { items, categoryIds }, opts);
-        const byAddress = new Map(outcomes.map((o) => [o.providerAddress.toLowerCase(), o]));
-        return members.map((m) => {
-          const o = byAddress.get(m.address.toLowerCase());
-          if (o === undefined && missing(m)) return { address: m.address, name: name(m.address), status: "error" as const, code: "E_FILTER_MISSING" };
-          if (o === undefined) return { address: m.address, name: name(m.address), status: "answered" as const, results: items.map(() => ({ hit: false as const })) };
-          return {
-            address: o.providerAddress, name: name(o.providerAddress), status: o.status,
-            ...(o.status === "answered" ? { results: o.results, queryId: o.queryId, fetchQueryIds: o.fetchQueryIds } : { code: o.code, ...(o.queryId === undefined ? {} : { queryId: o.queryId }) }),
-          };
-        });
-      },
+      fanOut: (providers, items, categoryIds, opts) => querier.ask(providers, { items, categoryIds }, opts),
       activeCategories: () => this.view.activeCategoryMap(),
       defaultCategoryIds: () => this.gate.defaultCategoryIds(this.wallet.address, systemClock.nowSec()),
       peerAddresses: () => this.view.activeMembers().map((m) => m.address).filter((a) => a !== this.wallet.address),

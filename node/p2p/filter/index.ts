@@ -23,3 +23,4 @@ export { applyTag, baseFilterHash, encodeFilterState, filterStateDigest, netDelt
 export { filter, FilterService } from "./service.ts";
 export { FilterSync, type FilterPollResult } from "./sync.ts";
 export { storeFilterSource } from "./source.ts";
+export { filterDirectory, type FilterDirectoryModules } from "./directory.ts";

@@ -36,3 +36,4 @@ export { LookupProvider } from "./handler.ts";
 export { fanOut, type FanOutOptions, type FanOutTarget, type LookupCall } from "./fanout.ts";
 export { lookup, LookupService } from "./service.ts";
 export { storeBuckets } from "./buckets.ts";
+export { QuerierFanOut, type ProviderInfo, type QuerierFanOutModules, type QuerierOutcome } from "./querier.ts";

@@ -1,0 +1,87 @@
+/**
+ * The querier's side of a check across providers: it asks a provider only what the provider would
+ * answer. A category this member may not ask for under reciprocity is refused here (nothing sent,
+ * nothing recorded); each provider is asked only for the categories its on-chain snapshots list
+ * anything in (one that lists nothing in any of them is a miss without a request); a filter not held,
+ * or held for an older key epoch, is synced first, and a provider whose filters still are not here
+ * is reported `E_FILTER_MISSING` without an evaluation being charged to anyone.
+ */
+import type { DialTarget } from "@libp2p/interface";
+import { RiskshareError, type ErrorCode } from "../../errors.ts";
+import { RECIPROCITY_ERROR_CODES, type ReciprocityDecision } from "../../policy/index.ts";
+import type { LookupOutcome, LookupQuery, LookupResult } from "./client.ts";
+import type { FanOutOptions, FanOutTarget } from "./fanout.ts";
+
+/** A member as the querier reads it from the chain. */
+export interface ProviderInfo {
+  address: string;
+  name: string;
+  peerId: string;
+  keyEpoch: number;
+}
+
+/** Dependencies of {@link QuerierFanOut}. */
+export interface QuerierFanOutModules {
+  /** The chain's view of members and their contribution snapshots (ConsortiumView fits). */
+  view: {
+    member(address: string): ProviderInfo | undefined;
+    contribution(address: string, categoryId: number): { liveCount: bigint } | undefined;
+  };
+  /** Whether this member may ask for these categories at all (ReciprocityGate.mayAsk, bound to this member). */
+  mayAsk(categoryIds: readonly number[]): ReciprocityDecision;
+  /** The filters this node holds (FilterSync fits). */
+  filters: {
+    held(provider: string, categoryId: number): { epoch: number } | undefined;
+    syncOnce(signal: AbortSignal | undefined, opts: { retryNow: boolean }): Promise<unknown>;
+  };
+  /** Where to reach a provider: its PeerId bytes as a dial target. */
+  dialTarget(peerIdHex: string): DialTarget;
+  /** The lookup service's fan-out. */
+  fanOut(targets: readonly FanOutTarget[], query: Omit<LookupQuery, "providerAddress">, opts: FanOutOptions): Promise<LookupOutcome[]>;
+}
+
+/** One provider's part of a check, as the API merges it. */
+export type QuerierOutcome =
+  | { address: string; name: string; status: "answered"; results: LookupResult[]; queryId?: string; fetchQueryIds?: string[] }
+  | { address: string; name: string; status: "denied" | "timeout" | "error"; code: ErrorCode | string; queryId?: string };
+
+/** Asks providers what they would answer, and reports every one of them. */
+export class QuerierFanOut {
+  private readonly modules: QuerierFanOutModules;
+
+  constructor(modules: QuerierFanOutModules) {
+    this.modules = modules;
+  }
+
+  /** One outcome per provider named, in order; E_BAD_INPUT for an address that is no member. */
+  async ask(providers: readonly string[], query: Omit<LookupQuery, "providerAddress">, opts: FanOutOptions = {}): Promise<QuerierOutcome[]> {
+    const { view } = this.modules;
+    const members = providers.map((address) => {
+      const member = view.member(address);
+      if (!member) throw new RiskshareError("E_BAD_INPUT", `providers: ${address} is not a member of the consortium`, { argument: "providers" });
+      return member;
+    });
+    const mayAsk = this.modules.mayAsk(query.categoryIds);
+    if (!mayAsk.allowed) return members.map((m) => ({ address: m.address, name: m.name, status: "denied", code: RECIPROCITY_ERROR_CODES[mayAsk.reason] }));
+    const listed = (m: ProviderInfo) => query.categoryIds.filter((id) => (view.contribution(m.address, id)?.liveCount ?? 0n) > 0n);
+    const missing = (m: ProviderInfo) => listed(m).some((id) => this.modules.filters.held(m.address, id)?.epoch !== m.keyEpoch);
+    const withLists = members.filter((m) => listed(m).length > 0);
+    if (withLists.some(missing)) await this.modules.filters.syncOnce(opts.signal, { retryNow: true }).catch(() => undefined);
+    const asked = withLists.filter((m) => !missing(m));
+    const outcomes = asked.length === 0 ? [] : await this.modules.fanOut(
+      asked.map((m) => ({ peer: this.modules.dialTarget(m.peerId), providerAddress: m.address, categoryIds: listed(m) })), query, opts,
+    );
+    const byAddress = new Map(outcomes.map((o) => [o.providerAddress.toLowerCase(), o]));
+    return members.map((m): QuerierOutcome => {
+      const o = byAddress.get(m.address.toLowerCase());
+      if (o === undefined) {
+        return listed(m).length > 0
+          ? { address: m.address, name: m.name, status: "error", code: "E_FILTER_MISSING" }
+          : { address: m.address, name: m.name, status: "answered", results: query.items.map(() => ({ hit: false })) };
+      }
+      return o.status === "answered"
+        ? { address: m.address, name: m.name, status: "answered", results: o.results, queryId: o.queryId, fetchQueryIds: o.fetchQueryIds }
+        : { address: m.address, name: m.name, status: o.status, code: o.code, ...(o.queryId === undefined ? {} : { queryId: o.queryId }) };
+    });
+  }
+}
