@@ -44,8 +44,10 @@ export async function openStore(ctx: CliContext, flags: ChainFlags, withKeys: bo
 export async function memberEvaluator(dataDir: string, chainId: bigint, view: { member(address: string): { keyEpoch: number } | undefined }): Promise<EntryKeyEvaluator> {
   const keys = new KeyStore({ dataDir });
   const address = (await keys.nodeKey()).address;
-  const keyEpoch = view.member(address)?.keyEpoch ?? (await keys.oprfKeyEpochs()).at(-1) ?? 1;
-  return keys.entryKeyEvaluator({ chainId, providerAddress: address, keyEpoch });
+  const onChainEpoch = view.member(address)?.keyEpoch;
+  const key = await keys.memberOprfKey(chainId, address, onChainEpoch);
+  if (key === undefined) throw new RiskshareError("E_OPRF_KEY_MISSING", `this data dir holds no OPRF key for key epoch ${onChainEpoch ?? "(newest)"}`, { dataDir });
+  return key.evaluator;
 }
 
 /** The entry keys of one identifier as the list stores them (normalised in `region` first). */

@@ -18,7 +18,7 @@ import {
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore, loadConfig, type NodeConfig } from "./config/index.ts";
 import { RiskshareError } from "./errors.ts";
-import { assertPhoneRegion, createVoprf, EntryKeyEvaluator, tryNormalise, type Voprf } from "./identity/index.ts";
+import { assertPhoneRegion, createVoprf, tryNormalise, type EntryKeyEvaluator, type Voprf } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
   createHost, digestSignerFromEvmKey, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
@@ -202,15 +202,15 @@ export class RiskshareNode {
    */
   private async startKeys(): Promise<void> {
     this.voprf = await createVoprf();
-    const self = this.view.member(this.wallet.address);
-    const keyEpoch = self?.keyEpoch ?? (await this.keys.oprfKeyEpochs()).at(-1) ?? 1;
-    const secretKey = await this.keys.oprfKey(keyEpoch);
-    if (secretKey === undefined) {
-      this.log.warn({ keyEpoch }, "no OPRF key for this member's key epoch; lookups are refused");
+    const onChainEpoch = this.view.member(this.wallet.address)?.keyEpoch;
+    const key = await this.keys.memberOprfKey(this.chain.chainId, this.wallet.address, onChainEpoch);
+    if (key === undefined) {
+      this.log.warn({ keyEpoch: onChainEpoch }, "no OPRF key for this member's key epoch; lookups are refused");
       return;
     }
-    this.oprfKey = { epoch: keyEpoch, secretKey, publicKey: this.voprf.publicKey(secretKey) };
-    this.evaluator = await EntryKeyEvaluator.create({ secretKey, context: { chainId: this.chain.chainId, providerAddress: this.wallet.address, keyEpoch } });
+    const keyEpoch = key.epoch;
+    this.oprfKey = key;
+    this.evaluator = key.evaluator;
     // A rotation on chain takes effect at the next start, on the store imported under the new key.
     this.view.on("keyRotated", (member) => {
       if (member.address.toLowerCase() === this.wallet.address.toLowerCase()) this.log.warn({ keyEpoch }, "this member's OPRF key was rotated on chain; restart the node on the store of the new key");

@@ -9,5 +9,5 @@
 export { CONFIG_DEFAULTS, CONFIG_VERSION, DATA_DIR_LAYOUT } from "./options.ts";
 export { configSchema, contractsSchema, type ContractAddresses, type NodeConfig, type NodeConfigInput } from "./schema.ts";
 export { configPath, loadConfig, newConfig, parseConfig, saveConfig, updateConfig } from "./config.ts";
-export { KeyStore } from "./keystore.ts";
+export { KeyStore, type MemberOprfKey } from "./keystore.ts";
 export { exists, readFileIfExists, writeFileAtomic } from "./files.ts";

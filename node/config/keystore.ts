@@ -3,7 +3,15 @@ import { chmod, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Wallet, hexlify, getBytes } from "ethers";
 import { RiskshareError } from "../errors.ts";
-import { EntryKeyEvaluator, type EntryKeyContext } from "../identity/index.ts";
+import { createVoprf, EntryKeyEvaluator, type EntryKeyContext } from "../identity/index.ts";
+
+/** The OPRF key a member answers and imports under. */
+export interface MemberOprfKey {
+  epoch: number;
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+  evaluator: EntryKeyEvaluator;
+}
 import { DATA_DIR_LAYOUT } from "./options.ts";
 import { readFileIfExists, writeFileAtomic } from "./files.ts";
 
@@ -119,6 +127,19 @@ export class KeyStore {
       throw new RiskshareError("E_OPRF_KEY_MISSING", `this data dir holds no OPRF key for key epoch ${context.keyEpoch}`, { keyEpoch: context.keyEpoch });
     }
     return EntryKeyEvaluator.create({ secretKey, context });
+  }
+
+  /**
+   * The member's OPRF key to answer and import under: that of its key epoch on chain (`onChainEpoch`),
+   * or before its admission the newest this data dir holds; with its public key and entry key
+   * evaluator bound to (chain, member, epoch). Undefined when this data dir does not hold that key.
+   */
+  async memberOprfKey(chainId: bigint, address: string, onChainEpoch: number | undefined): Promise<MemberOprfKey | undefined> {
+    const epoch = onChainEpoch ?? (await this.oprfKeyEpochs()).at(-1) ?? 1;
+    const secretKey = await this.oprfKey(epoch);
+    if (secretKey === undefined) return undefined;
+    const evaluator = await EntryKeyEvaluator.create({ secretKey, context: { chainId, providerAddress: address, keyEpoch: epoch } });
+    return { epoch, secretKey, publicKey: (await createVoprf()).publicKey(secretKey), evaluator };
   }
 
   /** Key epochs whose OPRF secret key this node holds, ascending. */
