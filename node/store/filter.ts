@@ -22,6 +22,7 @@
  *   [16..20) count u32 (distinct tags)   [20..) fingerprints u16 × (segmentCount + 2) × segmentLength
  */
 import { assertArgument } from "../errors.ts";
+import { fmix32 } from "./presence.ts";
 
 /** Bytes of a tag. */
 export const FILTER_TAG_BYTES = 8;
@@ -52,15 +53,6 @@ function layout(size: number): { segmentLength: number; segmentCount: number; ar
   return { segmentLength, segmentCount, arrayLength };
 }
 
-/** MurmurHash3's 32-bit finaliser (a bijection). */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** The seed of attempt `n`: a fixed sequence, so construction is deterministic. */
 function seedOf(attempt: number): number {

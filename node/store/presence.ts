@@ -107,8 +107,8 @@ function murmur3(key: Uint8Array, at: number, seed: number): number {
   return fmix32(h ^ (end - at));
 }
 
-/** MurmurHash3's finaliser: every input bit affects every output bit. */
-function fmix32(h: number): number {
+/** MurmurHash3's finaliser: every input bit affects every output bit (a bijection; the tag filter uses it too). */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
