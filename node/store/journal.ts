@@ -7,6 +7,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { AbstractSublevel } from "abstract-level";
+import type { KeptSecrets, LookupRequest } from "../chain/index.ts";
 import { RiskshareError, assertArgument } from "../errors.ts";
 
 /** AES-256-GCM nonce and tag lengths, in bytes. */
@@ -15,31 +16,11 @@ const TAG_BYTES = 16;
 /** Length of the journal key, in bytes. */
 export const JOURNAL_KEY_BYTES = 32;
 
-/** The signed request of a sent query, as the journal keeps it (public: it goes on chain). */
-export interface JournalRequest {
-  querier: string;
-  provider: string;
-  kind: number;
-  categoryMask: bigint;
-  itemCount: number;
-  itemsCommitment: string;
-  nonce: string;
-  deadline: bigint;
-}
+/** The signed request of a sent query (public: it goes on chain). */
+export type JournalRequest = LookupRequest;
 
-/** What opens a query's commitment: secret, sealed in the journal. */
-export interface JournalSecrets {
-  /** The identifiers asked (type and normalised value), in request order. */
-  items: { type: string; value: string }[];
-  /** One blind per blinded element (items, then padding), in request order. */
-  blinds: Uint8Array[];
-  /** The random OPRF inputs that padded the request to its shape. */
-  paddingInputs: Uint8Array[];
-  /** A fetch's tag prefixes. */
-  prefixes?: { bits: number; value: bigint }[];
-  /** A fetch's commitment salt. */
-  salt?: Uint8Array;
-}
+/** What opens a query's commitment (identifiers, blinds of items then padding, padding inputs, a fetch's prefixes and salt): secret, sealed in the journal. */
+export type JournalSecrets = KeptSecrets;
 
 /** One journal record as stored (and served by GET /v1/queries/{id}): the secrets stay sealed. */
 export interface JournalEntry {
