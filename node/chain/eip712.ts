@@ -197,10 +197,28 @@ export function recoverDigestSigner(digest: Uint8Array, signature: string): stri
 
 /**
  * True exactly when {@link recoverDigestSigner} gives the address of `publicKey` (33 or 65 bytes),
- * and false where it gives another or throws. Recovery through noble's public API (no hand-made
- * curve arithmetic); the key's address is computed once per key.
+ * and false where it gives another or throws. With the key known, the point recovery lifts from r
+ * is R = u1·G + u2·P (u1 = h/s, u2 = r/s), so "R.x = r and R's y parity is v" is the same test as
+ * "recovery gives P", computed with noble's public point API and a per-key wNAF table: ~0.4 ms
+ * instead of ~1.4 ms, and a lookup checks two signatures on its critical path. Recovery stays the
+ * oracle: the tests compare both on spoiled and random signatures, and it decides whenever the
+ * fast path cannot (a key off the curve, a malformed signature).
  */
 export function isDigestSignedBy(digest: Uint8Array, signature: string, publicKey: Uint8Array): boolean {
+  const parsed = digest.length === 32 ? parseSignature(signature) : undefined;
+  const key = parsed === undefined ? undefined : verifyingKey(publicKey);
+  if (parsed !== undefined && key !== undefined) {
+    try {
+      const { Fn } = secp256k1.Point;
+      const sInverse = Fn.inv(parsed.s);
+      const point = secp256k1.Point.BASE.multiplyUnsafe(Fn.mul(Fn.create(toBigInt(digest)), sInverse)).add(key.multiplyUnsafe(Fn.mul(parsed.r, sInverse)));
+      if (point.is0()) return false;
+      const { x, y } = point.toAffine();
+      return x === parsed.r && Number(y & 1n) === parsed.recovery;
+    } catch {
+      // recovery below decides
+    }
+  }
   try {
     return recoverDigestSigner(digest, signature) === addressOfKey(publicKey);
   } catch {
@@ -262,6 +280,34 @@ function domainSeparatorOf(chainId: bigint, queryLedgerAddress: string): Uint8Ar
     domainSeparators.set(key, separator);
   }
   return separator;
+}
+
+/**
+ * Public keys of the peers we verify, as points with a wNAF table (window 6: ~20 ms to build,
+ * ~200 KB each). A consortium has tens of members; the least recently used key goes first.
+ */
+const verifyingKeys = new Map<string, InstanceType<typeof secp256k1.Point>>();
+const MAX_VERIFYING_KEYS = 64;
+const VERIFYING_KEY_WINDOW = 6;
+
+function verifyingKey(publicKey: Uint8Array): InstanceType<typeof secp256k1.Point> | undefined {
+  const id = bytesToHex(publicKey);
+  let point = verifyingKeys.get(id);
+  if (point !== undefined) {
+    verifyingKeys.delete(id);
+    verifyingKeys.set(id, point);
+    return point;
+  }
+  try {
+    point = secp256k1.Point.fromBytes(publicKey);
+  } catch {
+    return undefined;
+  }
+  if (point.is0()) return undefined;
+  point.precompute(VERIFYING_KEY_WINDOW, true);
+  if (verifyingKeys.size >= MAX_VERIFYING_KEYS) verifyingKeys.delete(verifyingKeys.keys().next().value!);
+  verifyingKeys.set(id, point);
+  return point;
 }
 
 /** Addresses of the peers' public keys we check signatures against (tens of members; the oldest goes first). */
