@@ -25,7 +25,7 @@ import {
   type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
 import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
-import { Bucket, filterContains, Housekeeping, openMetadata, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal } from "./store/index.ts";
+import { Bucket, createMetadataCipher, filterContains, Housekeeping, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
 export interface RiskshareNodeOptions {
@@ -263,7 +263,7 @@ export class RiskshareNode {
       snapshots: { liveCount: (member, categoryId) => { const snapshot = this.view.contribution(member, categoryId); return snapshot === undefined ? undefined : Number(snapshot.liveCount); } },
       providerKeys: { keyAt: (provider, epoch) => { const key = this.view.oprfKeyAt(provider, epoch); return key === undefined ? undefined : getBytes(key); } },
       filters: { contains: (provider, categoryId, epoch, tag) => this.filterSync.contains(provider, categoryId, epoch, tag) },
-      metadata: { open: openMetadata },
+      metadata: await createMetadataCipher(),
       journal: this.journal,
     });
     await this.lookups.start();

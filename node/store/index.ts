@@ -34,8 +34,10 @@ export {
   METADATA_PLAINTEXT_BYTES,
   METADATA_SEALED_BYTES,
   metadataAssociatedData,
-  openMetadata,
-  sealMetadata,
+  AssociatedData,
+  createMetadataCipher,
+  MetadataCipher,
+  METADATA_NONCE_BYTES,
   type EntryMetadata,
 } from "./metadata.ts";
 export {

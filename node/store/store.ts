@@ -9,6 +9,7 @@
  * every change writes all of them in one atomic batch, and writes are serialised, so neither a
  * crash nor concurrency can leave them apart. Reads never wait for writes.
  */
+import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { Level } from "level";
 import type { AbstractSublevel } from "abstract-level";
@@ -32,7 +33,7 @@ import {
   entryValueVersion,
 } from "./codec.ts";
 import { buildTagFilter, FILTER_TAG_BYTES } from "./filter.ts";
-import { metadataAssociatedData, sealMetadata } from "./metadata.ts";
+import { AssociatedData, createMetadataCipher, METADATA_NONCE_BYTES, type MetadataCipher } from "./metadata.ts";
 import { entryProblem, isExpired, reasonCodeProblem, type EntryInput, type EntryKey, type FieldProblem, type StoredEntry } from "./entry.ts";
 import { categoryUnknown, entryInvalid, storeClosed } from "./errors.ts";
 import { ENTRY_LIMITS, PEPPER_SCHEMA_VERSION, SCHEMA_VERSION, STORE_DEFAULTS, type StoreOptions } from "./options.ts";
@@ -199,6 +200,8 @@ export class Store {
   /** The filter of stored entry keys while anyone tracks presence (see {@link trackPresence}). */
   #presence: { readonly filter: PresenceFilter; holders: number; readsSkipped: number } | undefined;
   #binding: EntryKeyContext | undefined;
+  /** Seals fetched entries' metadata (set by `open`). */
+  #cipher: MetadataCipher | undefined;
   /** Tail of the write queue: each write starts after the previous one settled. */
   #writeTail: Promise<unknown> = Promise.resolve();
 
@@ -256,6 +259,7 @@ export class Store {
       this.#seqs = await this.#meta.seqs();
       this.#filterInfo = await this.#meta.filters();
       await this.#audit.load();
+      this.#cipher = await createMetadataCipher();
     } catch (err) {
       this.#state = "closed";
       await db.close();
@@ -548,6 +552,8 @@ export class Store {
     this.#open("fetchBuckets");
     assertCategoryId(categoryId);
     const binding = this.#requireBinding();
+    const cipher = this.#cipher!;
+    const associatedData = new AssociatedData(binding);
     const ranges = prefixes.map((prefix, i) => prefixRange(categoryId, prefix, i));
     const buckets: Array<{ entries: FetchedEntry[] }> = [];
     for (const range of ranges) {
@@ -558,16 +564,18 @@ export class Store {
       });
       const values = live.length === 0 ? [] : await this.#entries.getMany(live.map(([key]) => this.#entries.dbKeyOf(decodeIndexKey(key).entryKey)));
       const entries: FetchedEntry[] = [];
+      // One draw of random bytes for the bucket's nonces: each record still gets its own 12.
+      const nonces = randomBytes(METADATA_NONCE_BYTES * live.length);
       live.forEach(([key], i) => {
         const value = values[i];
         if (value === undefined) return; // removed between the two reads: no longer listed
         const fields = decodeEntryValue(value);
         const type = this.#typeName(decodeIndexKey(key).entryKey[0]!);
-        const ad = metadataAssociatedData(binding, type, fields.version, fields.tag);
-        const sealed = sealMetadata(
+        const sealed = cipher.seal(
           { categoryId: fields.categoryId, level: fields.level, reason: fields.reason, reportedAtSec: fields.reportedAtSec, expiresAtSec: fields.expiresAtSec, providerRef: fields.ownRef },
           fields.metadataKey,
-          ad,
+          associatedData.of(type, fields.version, fields.tag),
+          nonces.subarray(i * METADATA_NONCE_BYTES, (i + 1) * METADATA_NONCE_BYTES),
         );
         entries.push({ tag: fields.tag, version: fields.version, sealed });
       });

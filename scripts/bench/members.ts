@@ -31,7 +31,7 @@ import {
   type FilterService, type HeldFilter, type LookupInit, type LookupService, type MembershipView,
   type Outbox as OutboxComponent, type PeerIdentity, type QueryItem, type RiskshareHost,
 } from "../../node/p2p/index.ts";
-import { filterContains, openMetadata, Store, type EntryInput, type Outbox } from "../../node/store/index.ts";
+import { createMetadataCipher, filterContains, Store, type EntryInput, type Outbox } from "../../node/store/index.ts";
 import { BENCH_CATEGORIES, Prng, RowGenerator } from "./data.ts";
 
 /** Chain id and ledger address of the EIP-712 domain (no chain is involved in these suites). */
@@ -192,7 +192,7 @@ export async function startMember(chain: BenchChain, wallet: Wallet, rng: Prng, 
       snapshots: chain,
       providerKeys: chain,
       filters: sync,
-      metadata: { open: openMetadata },
+      metadata: await createMetadataCipher(),
       journal: { record: async () => undefined },
       logger,
     });

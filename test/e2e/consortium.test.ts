@@ -23,7 +23,8 @@ import {
 } from "../../node/p2p/index.ts";
 import { createVoprf, expandEntryKeys, oprfInput, type Voprf } from "../../node/identity/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore, updateConfig } from "../../node/config/index.ts";
-import { metadataAssociatedData, openMetadata, Store, type StoredEntry } from "../../node/store/index.ts";
+import { createMetadataCipher, metadataAssociatedData, Store, type StoredEntry } from "../../node/store/index.ts";
+import { decodeBucket } from "../../node/p2p/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { cli } from "./support/cli.ts";
 
@@ -35,7 +36,7 @@ const FRAUD = DEFAULT_CATEGORIES.indexOf("fraud_confirmed") + 1;
 const C_LIST = `type,value,category,level,reason,reported_at,expires_at,ref\nphone,+86 ${FRAUD_PHONE},fraud_confirmed,4,R01,2026-03-01,,C-77\nbank_card,4111 1111 1111 1111,fraud_confirmed,5,R09,2026-03-02,,C-78\nphone,${SHARED_PHONE},fraud_confirmed,3,R04,2026-03-03,,C-79\n`;
 
 /** A reply frame as it came off a raw stream (or a closed/refused stream). */
-type RawReply = { ok: true; answer: { queryId: string; keyEpoch: number; itemCount: number }; evaluated?: string[]; proof?: string; buckets?: { entries: { tag: string; version: number; sealed: string }[] }[] }
+type RawReply = { ok: true; answer: { queryId: string; keyEpoch: number; itemCount: number }; evaluated?: string[]; proof?: string; buckets?: { entries: string }[] }
   | { ok: false; error: { code: string } };
 
 describe("a consortium of three member nodes", function () {
@@ -184,17 +185,18 @@ describe("a consortium of three member nodes", function () {
     expect(fetched.ok, JSON.stringify(fetched)).to.equal(true);
     if (!fetched.ok) return;
     servedQueryIds.push(fetched.answer.queryId);
-    const entries = fetched.buckets![0]!.entries;
+    const entries = decodeBucket(fetched.buckets![0]!);
+    const cipher = await createMetadataCipher();
     expect(entries).to.have.length(3);
     const opened = entries.map((entry) => {
       try {
-        return openMetadata(getBytes(entry.sealed), metadataKey, metadataAssociatedData(context, "phone", entry.version, getBytes(entry.tag)));
+        return cipher.open(entry.sealed, metadataKey, metadataAssociatedData(context, "phone", entry.version, entry.tag));
       } catch {
         return undefined;
       }
     });
     expect(opened.filter((m) => m !== undefined), "exactly one entry opens").to.have.length(1);
-    const own = entries.findIndex((entry) => entry.tag === hexlify(tag));
+    const own = entries.findIndex((entry) => hexlify(entry.tag) === hexlify(tag));
     expect(opened[own]).to.deep.include({ categoryId: FRAUD, level: 4, reason: "R01", providerRef: "C-77" });
   });
 

@@ -6,7 +6,6 @@
  */
 import type { Stream } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
-import { createCipheriv, createDecipheriv, randomBytes as cryptoRandomBytes } from "node:crypto";
 import { getAddress, hexlify, randomBytes, Wallet } from "ethers";
 import { RiskshareError } from "../../node/errors.ts";
 import { createVoprf, expandEntryKeys, oprfInput, type Voprf } from "../../node/identity/index.ts";
@@ -18,7 +17,7 @@ import {
   type Clock, type EntryMetadata, type JournalSecrets, type LookupInit, type LookupRequestFrame, type LookupResponseFrame,
   type LookupService, type MembershipView, type OutboxRecord, type QueryItem, type RiskshareHost, type SealedEntry,
 } from "../../node/p2p/index.ts";
-import { metadataAssociatedData } from "../../node/store/index.ts";
+import { createMetadataCipher, metadataAssociatedData, type MetadataCipher } from "../../node/store/index.ts";
 import { evaluateCommitment, fetchCommitment, lookupRequestDigestBytes, type LookupRequest, type TagPrefix } from "../../node/chain/index.ts";
 
 export const CHAIN_ID = 31_337n;
@@ -94,23 +93,8 @@ export class FakeNonceGuard {
   }
 }
 
-/** Test-only metadata sealing: AES-256-GCM of JSON, 12-byte nonce first. */
-export const testMetadata = {
-  seal(fields: EntryMetadata, key: Uint8Array, ad: Uint8Array): Uint8Array {
-    const nonce = cryptoRandomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", key, nonce).setAAD(ad);
-    const body = Buffer.concat([cipher.update(JSON.stringify(fields), "utf8"), cipher.final()]);
-    return new Uint8Array(Buffer.concat([nonce, body, cipher.getAuthTag()]));
-  },
-  open(sealed: Uint8Array, key: Uint8Array, ad: Uint8Array): EntryMetadata {
-    const nonce = sealed.subarray(0, 12);
-    const tag = sealed.subarray(sealed.length - 16);
-    const decipher = createDecipheriv("aes-256-gcm", key, nonce).setAAD(ad);
-    decipher.setAuthTag(tag);
-    const plain = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
-    return JSON.parse(plain.toString("utf8")) as EntryMetadata;
-  },
-};
+/** The real metadata cipher (fixed-length records, as a real store seals them). */
+export const testMetadata: MetadataCipher = await createMetadataCipher();
 
 /** A listed entry as the fake store holds it (keyed by what the OPRF derives, never the identifier). */
 interface StoredEntry {

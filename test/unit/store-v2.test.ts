@@ -5,14 +5,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { createCipheriv, randomBytes } from "node:crypto";
+import fc from "fast-check";
 import { expect } from "chai";
 import { isRiskshareError } from "../../node/errors.ts";
 import { NobleVoprf, normalise } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import {
-  buildTagFilter, filterContains, metadataAssociatedData, METADATA_SEALED_BYTES, openMetadata, sealMetadata, Store, TagFilter,
-  type EntryInput, type EntryMetadata,
+  buildTagFilter, filterContains, AssociatedData, createMetadataCipher, encodeMetadata, metadataAssociatedData, METADATA_SEALED_BYTES, Store, TagFilter,
+  type EntryInput, type EntryMetadata, type MetadataCipher,
 } from "../../node/store/index.ts";
 import { FIXTURE_BINDING, FIXTURE_CATEGORIES, fixtureEvaluator } from "../fixtures/riskList.ts";
 
@@ -68,6 +69,12 @@ describe("sealed metadata", () => {
   const tag = new Uint8Array(8).fill(9);
   const ad = metadataAssociatedData(FIXTURE_BINDING, "phone", 3, tag);
   const fields: EntryMetadata = { categoryId: 2, level: 4, reason: "R07", reportedAtSec: NOW, expiresAtSec: NOW + DAY, providerRef: "案件-7" };
+  let cipher: MetadataCipher;
+  const sealMetadata = (f: EntryMetadata, k: Uint8Array, a: Uint8Array, nonce?: Uint8Array) => cipher.seal(f, k, a, nonce);
+  const openMetadata = (sealed: Uint8Array, k: Uint8Array, a: Uint8Array) => cipher.open(sealed, k, a);
+  before(async () => {
+    cipher = await createMetadataCipher();
+  });
 
   it("opens to the fields it sealed, with a fresh nonce each time and one length whatever the fields", () => {
     const a = sealMetadata(fields, key, ad);
@@ -91,6 +98,33 @@ describe("sealed metadata", () => {
       ["length", () => openMetadata(sealed.subarray(1), key, ad)],
     ];
     for (const [what, attempt] of attempts) expect(attempt, what).to.throw().that.satisfies((e: unknown) => isRiskshareError(e, "E_METADATA_OPEN"));
+  });
+
+  it("seals exactly what node:crypto's ChaCha20-Poly1305 gives: RFC 8439's AEAD vector and random keys, nonces and data", () => {
+    // The faster library (libsodium) against the oracle (node:crypto, OpenSSL), byte for byte.
+    const oracle = (plaintext: Uint8Array, k: Uint8Array, nonce: Uint8Array, a: Uint8Array): Buffer => {
+      const c = createCipheriv("chacha20-poly1305", k, nonce, { authTagLength: 16 });
+      c.setAAD(a, { plaintextLength: plaintext.length });
+      return Buffer.concat([nonce, c.update(plaintext), c.final(), c.getAuthTag()]);
+    };
+    // RFC 8439 section 2.8.2: the oracle is the AEAD the RFC specifies.
+    const rfcKey = Buffer.from("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f", "hex");
+    const rfcNonce = Buffer.from("070000004041424344454647", "hex");
+    const rfcAad = Buffer.from("50515253c0c1c2c3c4c5c6c7", "hex");
+    const rfcPlain = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+    expect(oracle(rfcPlain, rfcKey, rfcNonce, rfcAad).subarray(12 + rfcPlain.length).toString("hex"), "RFC 8439 tag").to.equal("1ae10b594f09e26a7e902ecbd0600691");
+    fc.assert(fc.property(
+      fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.uint8Array({ minLength: 8, maxLength: 8 }),
+      fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 63 }), fc.integer({ min: 1, max: 5 }), fc.string({ maxLength: 32 }).filter((r) => /^[\x20-\x7e]*$/.test(r)),
+      (k, nonce, t, version, categoryId, level, reason) => {
+        const f: EntryMetadata = { categoryId, level: level as EntryMetadata["level"], reason, reportedAtSec: NOW };
+        const a = new AssociatedData(FIXTURE_BINDING).of("phone", version, t);
+        expect(hex(a), "the batched associated data").to.equal(hex(metadataAssociatedData(FIXTURE_BINDING, "phone", version, t)));
+        const sealed = sealMetadata(f, k, a, nonce);
+        expect(hex(sealed)).to.equal(hex(oracle(encodeMetadata(f), k, nonce, a)));
+        expect(openMetadata(sealed, k, a)).to.deep.include(f);
+      },
+    ), { numRuns: 200 });
   });
 });
 
@@ -179,7 +213,7 @@ describe("store v2", () => {
     expect(all!.entries, "the whole category, the expired entry left out").to.have.length(39);
     expect(none!.entries).to.have.length(bucket!.entries.length);
     const found = bucket!.entries.find((e) => hex(e.tag) === hex(wanted.tag))!;
-    const opened = openMetadata(found.sealed, wanted.metadataKey, metadataAssociatedData(FIXTURE_BINDING, "phone", found.version, found.tag));
+    const opened = (await createMetadataCipher()).open(found.sealed, wanted.metadataKey, metadataAssociatedData(FIXTURE_BINDING, "phone", found.version, found.tag));
     expect(opened).to.deep.include({ categoryId: 1, level: 3, reason: "R01", providerRef: "case-1" });
     expect(await store.fetchBuckets(2, [prefix], NOW)).to.deep.equal([{ entries: [] }]);
     const [top] = await store.fetchBuckets(1, [{ bits: 1, value: 1n << 63n }], NOW + 10);

@@ -20,14 +20,13 @@ import type { Clock } from "../components.ts";
 import { knownCode, toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, frameStream, readFrameBytes, writeFrameBytes } from "../frames.ts";
 import { secp256k1KeyOf, tryPeerIdToAddress } from "../identity.ts";
-import type { EntryMetadata, JournalSecrets, LookupComponents, QueryItem } from "./components.ts";
+import type { EntryMetadata, JournalSecrets, LookupComponents, QueryItem, SealedEntry } from "./components.ts";
 import { LOOKUP_PROTOCOL, LookupKind, MAX_FETCH_PREFIXES, MAX_ITEMS_PER_REQUEST } from "./constants.ts";
 import {
   evaluateAnswerDigest, evaluateCommitment, FETCH_SALT_BYTES, fetchAnswerDigest, fetchCommitment, type LookupAnswer, type LookupRequest, type TagPrefix,
 } from "../../chain/index.ts";
 import {
-  lookupRequestFrame, lookupResponseFrame, maskOfCategories, toWirePrefix, toWireRequest,
-  type EvaluateAnswerFrame, type FetchAnswerFrame, type LookupRequestFrame, type LookupResponseFrame,
+  decodeBucket, lookupRequestFrame, lookupResponseFrame, maskOfCategories, toWirePrefix, toWireRequest, type LookupRequestFrame, type LookupResponseFrame,
 } from "./messages.ts";
 import { metadataAssociatedData } from "../../store/index.ts";
 import type { LookupOptions } from "./options.ts";
@@ -256,7 +255,7 @@ export class LookupClient {
         const { tag, metadataKey } = evaluated.keys[i]!;
         const at = chunk.findIndex((prefix) => tagHasPrefix(tag, prefix));
         if (at < 0) continue;
-        results[i] = this.open(ask.providerAddress, evaluated.keyEpoch, query.items[i]!.type, categoryId, tag, metadataKey, buckets[at]!.entries, nowSec);
+        results[i] = this.open(ask.providerAddress, evaluated.keyEpoch, query.items[i]!.type, categoryId, tag, metadataKey, buckets[at]!, nowSec);
       }
     }
   }
@@ -264,15 +263,15 @@ export class LookupClient {
   /** The first entry of the bucket with this tag whose metadata opens and is live in the category; a miss otherwise. */
   private open(
     providerAddress: string, keyEpoch: number, type: string, categoryId: number, tag: Uint8Array, metadataKey: Uint8Array,
-    entries: FetchAnswerFrame["buckets"][number]["entries"], nowSec: number,
+    entries: readonly SealedEntry[], nowSec: number,
   ): LookupResult {
-    const tagHex = hex(tag);
+    const wanted = Buffer.from(tag.buffer, tag.byteOffset, tag.byteLength);
     for (const entry of entries) {
-      if (entry.tag.toLowerCase() !== tagHex) continue;
+      if (!wanted.equals(entry.tag)) continue;
       let metadata: EntryMetadata;
       try {
         const ad = metadataAssociatedData({ chainId: this.opts.chainId, providerAddress, keyEpoch }, type, entry.version, tag);
-        metadata = this.components.metadata.open(bytes(entry.sealed), metadataKey, ad);
+        metadata = this.components.metadata.open(entry.sealed, metadataKey, ad);
       } catch {
         continue; // another identifier's entry under a colliding tag, or a tampered one: not ours
       }
@@ -302,7 +301,7 @@ export class LookupClient {
   }
 
   /** One Fetch: signed, journaled, verified. */
-  private async fetch(ask: Ask, categoryId: number, prefixes: TagPrefix[], keyEpoch: number): Promise<{ queryId: string; buckets: FetchAnswerFrame["buckets"] }> {
+  private async fetch(ask: Ask, categoryId: number, prefixes: TagPrefix[], keyEpoch: number): Promise<{ queryId: string; buckets: SealedEntry[][] }> {
     const salt = new Uint8Array(randomBytes(FETCH_SALT_BYTES));
     const request = this.newRequest(ask.providerAddress, LookupKind.Fetch, [categoryId], prefixes.length, fetchCommitment(prefixes, salt));
     const { queryId, signature } = await this.signing.signRequest(request);
@@ -312,12 +311,13 @@ export class LookupClient {
     if (!("buckets" in reply)) throw new Refused("error", "E_PROTOCOL", "the provider answered a Fetch with another kind of answer", queryId);
     const answer = this.checkAnswer(ask, reply.answer, reply.answerSignature, queryId, prefixes.length);
     if (reply.buckets.length !== prefixes.length) throw new Refused("error", "E_PROTOCOL", "the answer does not have one bucket per prefix", queryId);
-    if (fetchAnswerDigest(reply.buckets.map((bucket) => bucket.entries.length)) !== answer.answerDigest.toLowerCase()) {
+    const buckets = reply.buckets.map(decodeBucket);
+    if (fetchAnswerDigest(buckets.map((entries) => entries.length)) !== answer.answerDigest.toLowerCase()) {
       throw new Refused("error", "E_PROTOCOL", "the buckets do not match the signed digest", queryId);
     }
     // Keys rotated between our Evaluate and this Fetch: the tags no longer match; retry the lookup.
     if (answer.keyEpoch !== keyEpoch) throw new Refused("error", "E_PROTOCOL", "the provider changed key epoch between evaluate and fetch; retry", queryId);
-    return { queryId, buckets: reply.buckets };
+    return { queryId, buckets };
   }
 
   /** The answer is the provider's, for this query, of this size: or the lookup stops. */

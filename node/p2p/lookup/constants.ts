@@ -3,6 +3,7 @@
  * version in the id.
  */
 import { MAX_REQUEST_TTL_SECONDS } from "../../chain/index.ts";
+import { METADATA_SEALED_BYTES } from "../../store/index.ts";
 
 /** The protocol id a stream negotiates. */
 export const LOOKUP_PROTOCOL = "/riskshare/lookup/2";
@@ -39,13 +40,17 @@ export const MIN_BUCKET_ENTRIES = 256;
  */
 export const MAX_BUCKET_ENTRIES = 4_096;
 
-/** Longest sealed metadata (hex-decoded bytes): nonce, fixed-length plaintext and GCM tag fit well below it. */
-export const MAX_SEALED_BYTES = 1_024;
+/**
+ * Bytes of one entry of a Fetch answer's bucket: tag (8) ‖ version (uint32, big-endian) ‖ sealed
+ * metadata (12-byte nonce, 192-byte plaintext sealed, 16-byte Poly1305 tag). Every record has this
+ * length, whatever the entry says.
+ */
+export const BUCKET_RECORD_BYTES = 8 + 4 + METADATA_SEALED_BYTES;
 
 /**
  * Hard cap on one frame, either direction. A full Evaluate (1,000 elements, ~68 bytes of JSON each)
- * is ~70 KB each way; a Fetch answer of 4 buckets of ~512 entries (~480 bytes of JSON each) is
- * ~1 MB, so 4 MiB leaves room for an unlucky bucket while bounding what one stream can make a node
+ * is ~70 KB each way; a Fetch answer of 4 buckets of ~512 entries (base64 records of ~310 bytes
+ * each) is ~640 KB, so 4 MiB leaves room for an unlucky bucket while bounding what one stream can make a node
  * buffer to maxInboundStreams × 4 MiB per connection.
  */
 export const MAX_FRAME_BYTES = 4 * 1_048_576;

@@ -37,7 +37,7 @@ import { LookupKind, type LookupKindCode } from "./constants.ts";
 import {
   evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment, type LookupAnswer, type LookupRequest, type TagPrefix,
 } from "../../chain/index.ts";
-import { categoriesOfMask, fromWirePrefix, fromWireRequest, lookupRequestFrame, lookupResponseFrame, type LookupResponseFrame } from "./messages.ts";
+import { categoriesOfMask, encodeBucket, fromWirePrefix, fromWireRequest, lookupRequestFrame, lookupResponseFrame, type LookupResponseFrame } from "./messages.ts";
 import type { LookupOptions } from "./options.ts";
 import { bucketBits, isCanonicalPrefix, isEvaluateShape } from "./shapes.ts";
 import type { LookupSigning } from "./signing.ts";
@@ -220,7 +220,7 @@ export class LookupProvider {
     const answerSignature = await this.answered(parsed, answer, LookupKind.Fetch, receivedAt, signal);
     return {
       ok: true, answer, answerSignature,
-      buckets: buckets.map((entries) => ({ entries: entries.map((entry) => ({ tag: hexlify(entry.tag), version: entry.version, sealed: hexlify(entry.sealed) })) })),
+      buckets: buckets.map((entries) => ({ entries: encodeBucket(entries) })),
     };
   }
 

@@ -23,9 +23,9 @@ export type {
 } from "./components.ts";
 export {
   categoriesOfMask, errorFrame, evaluateAnswerFrame, fetchAnswerFrame, fromWirePrefix, fromWireRequest, lookupAnswer, lookupRequestFrame, lookupResponseFrame,
-  maskOfCategories, sealedEntry, toWirePrefix, toWireRequest, wireLookupRequest, wirePrefix,
+  maskOfCategories, decodeBucket, encodeBucket, wireBucket, toWirePrefix, toWireRequest, wireLookupRequest, wirePrefix,
   type ErrorFrame, type EvaluateAnswerFrame, type FetchAnswerFrame, type LookupAnswerWire, type LookupRequestFrame, type LookupResponseFrame,
-  type SealedEntryWire, type WireLookupRequest, type WirePrefix,
+  type WireBucket, type WireLookupRequest, type WirePrefix,
 } from "./messages.ts";
 export { bucketBits, evaluateShape, isCanonicalPrefix, isEvaluateShape, prefixOfTag, tagHasPrefix, tagValue } from "./shapes.ts";
 export {

@@ -1,13 +1,15 @@
 /**
  * The frames of `/riskshare/lookup/2`, as zod schemas checked on every message in both directions.
- * Binary fields are 0x-hex; uint64 fields are decimal strings; a prefix value is 16 hex digits (no
- * 0x). Unknown keys are refused. Nothing derived from an identifier travels but blinded elements
+ * Binary fields are 0x-hex, except a Fetch answer's buckets: each is one base64 string of fixed-size
+ * records (see {@link BUCKET_RECORD_BYTES}), cheap to write and read at ~400 entries a bucket;
+ * uint64 fields are decimal strings; a prefix value is 16 hex digits (no 0x). Unknown keys are refused. Nothing derived from an identifier travels but blinded elements
  * and, after a filter hit, a tag prefix no longer than the provider's bucket bits.
  */
 import { z } from "zod";
 import { MAX_CATEGORY_ID } from "../../policy/index.ts";
 import { errorFrame, type ErrorFrame } from "../frames.ts";
-import { MAX_BUCKET_ENTRIES, MAX_FETCH_PREFIXES, MAX_ITEMS_PER_REQUEST, MAX_PREFIX_BITS, MAX_SEALED_BYTES, type LookupKindCode } from "./constants.ts";
+import { BUCKET_RECORD_BYTES, MAX_BUCKET_ENTRIES, MAX_FETCH_PREFIXES, MAX_ITEMS_PER_REQUEST, MAX_PREFIX_BITS, type LookupKindCode } from "./constants.ts";
+import type { SealedEntry } from "./components.ts";
 import type { LookupRequest, TagPrefix } from "../../chain/index.ts";
 
 const UINT64_MAX = (1n << 64n) - 1n;
@@ -72,11 +74,18 @@ export const evaluateAnswerFrame = z.strictObject({
   proof: hex64,
 });
 
-/** One sealed entry of a bucket. */
-export const sealedEntry = z.strictObject({
-  tag: hex8,
-  version: uint32,
-  sealed: z.string().regex(/^0x(?:[0-9a-fA-F]{2})+$/, "must be 0x-hex bytes").max(2 + 2 * MAX_SEALED_BYTES),
+/** Most base64 characters of one bucket: MAX_BUCKET_ENTRIES records. */
+const MAX_BUCKET_BASE64 = 4 * Math.ceil((MAX_BUCKET_ENTRIES * BUCKET_RECORD_BYTES) / 3);
+
+/** One bucket: its records, base64 (standard alphabet, padded), a whole number of records. */
+export const wireBucket = z.strictObject({
+  entries: z
+    .string()
+    .max(MAX_BUCKET_BASE64)
+    // Canonical base64 exactly when decoding and encoding again gives the same string: ~30 µs for
+    // a bucket of 400 records, where a regular expression over the same string takes ~600 µs.
+    .refine((b64) => Buffer.from(b64, "base64").toString("base64") === b64, "must be canonical base64")
+    .refine((b64) => base64Bytes(b64) % BUCKET_RECORD_BYTES === 0, `must hold whole ${BUCKET_RECORD_BYTES}-byte records`),
 });
 
 /** A Fetch's answer: one bucket per prefix, in order. */
@@ -84,7 +93,7 @@ export const fetchAnswerFrame = z.strictObject({
   ok: z.literal(true),
   answer: lookupAnswer,
   answerSignature: signature,
-  buckets: z.array(z.strictObject({ entries: z.array(sealedEntry).max(MAX_BUCKET_ENTRIES) })).min(1).max(MAX_FETCH_PREFIXES),
+  buckets: z.array(wireBucket).min(1).max(MAX_FETCH_PREFIXES),
 });
 
 export { errorFrame, type ErrorFrame };
@@ -98,7 +107,7 @@ export type LookupRequestFrame = z.infer<typeof lookupRequestFrame>;
 export type LookupAnswerWire = z.infer<typeof lookupAnswer>;
 export type EvaluateAnswerFrame = z.infer<typeof evaluateAnswerFrame>;
 export type FetchAnswerFrame = z.infer<typeof fetchAnswerFrame>;
-export type SealedEntryWire = z.infer<typeof sealedEntry>;
+export type WireBucket = z.infer<typeof wireBucket>;
 export type LookupResponseFrame = z.infer<typeof lookupResponseFrame>;
 
 /** The typed request a wire request stands for. */
@@ -132,4 +141,35 @@ export function categoriesOfMask(mask: bigint): number[] {
 /** The mask with the bits of the given category ids set. */
 export function maskOfCategories(categoryIds: readonly number[]): bigint {
   return categoryIds.reduce((mask, id) => mask | (1n << BigInt(id)), 0n);
+}
+
+/** A bucket's entries as one base64 string of fixed-size records (tag ‖ version ‖ sealed). */
+export function encodeBucket(entries: readonly SealedEntry[]): string {
+  const out = Buffer.allocUnsafe(entries.length * BUCKET_RECORD_BYTES);
+  entries.forEach((entry, i) => {
+    const at = i * BUCKET_RECORD_BYTES;
+    if (entry.tag.length !== 8 || entry.sealed.length !== BUCKET_RECORD_BYTES - 12) {
+      throw new RangeError(`a bucket record needs an 8-byte tag and ${BUCKET_RECORD_BYTES - 12} sealed bytes`);
+    }
+    out.set(entry.tag, at);
+    out.writeUInt32BE(entry.version, at + 8);
+    out.set(entry.sealed, at + 12);
+  });
+  return out.toString("base64");
+}
+
+/** The entries of a bucket checked by {@link wireBucket} (views into one decoded buffer). */
+export function decodeBucket(bucket: WireBucket): SealedEntry[] {
+  const raw = Buffer.from(bucket.entries, "base64");
+  const entries: SealedEntry[] = [];
+  for (let at = 0; at + BUCKET_RECORD_BYTES <= raw.length; at += BUCKET_RECORD_BYTES) {
+    entries.push({ tag: raw.subarray(at, at + 8), version: raw.readUInt32BE(at + 8), sealed: raw.subarray(at + 12, at + BUCKET_RECORD_BYTES) });
+  }
+  return entries;
+}
+
+/** Bytes a well-formed base64 string decodes to. */
+function base64Bytes(b64: string): number {
+  const padding = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0;
+  return (b64.length / 4) * 3 - padding;
 }

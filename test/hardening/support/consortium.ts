@@ -31,7 +31,7 @@ import {
   createHost, digestSignerFromEvmKey, lookup, maskOfCategories, toWirePrefix, toWireRequest,
   type LookupInit, type LookupRequestFrame, type LookupService, type RiskshareHost, type TagFilters,
 } from "../../../node/p2p/index.ts";
-import { openMetadata } from "../../../node/store/index.ts";
+import { createMetadataCipher } from "../../../node/store/index.ts";
 import { startChain, type LocalChain } from "../../../scripts/devnet/chain.ts";
 import { createMembers, deployFor, type DevMember } from "../../../scripts/devnet/consortium.ts";
 import { cli } from "../../e2e/support/cli.ts";
@@ -240,7 +240,7 @@ export async function startMemberPeer(
     snapshots: { liveCount: () => undefined },
     providerKeys: { keyAt: (provider, epoch) => (epoch === 1 ? publishedKeys.get(provider.toLowerCase()) : undefined) },
     filters: opts.filters ?? { contains: () => false },
-    metadata: { open: openMetadata },
+    metadata: await createMetadataCipher(),
     journal: { record: async () => undefined },
     logger,
   });
