@@ -160,6 +160,14 @@ export class RiskshareNode {
     return this.batcher.flush();
   }
 
+  /**
+   * Waits until every cover fetch this node sent has its answer, or has failed: a check returns
+   * without waiting for its decoy, whose record lands at the provider once it answers.
+   */
+  async settleLookups(): Promise<void> {
+    await this.lookups?.idle();
+  }
+
   /** Makes the view catch up with the chain now (tests and CLI after a transaction). */
   async syncChain(): Promise<void> {
     await this.view.sync();

@@ -15,6 +15,7 @@ export interface ProviderOutcome {
   queryId?: string;
   /** Query ids of the fetches after the evaluation (answered only). */
   fetchQueryIds?: readonly string[];
+  coverFetchQueryId?: string;
   /** One per hashed item, in request order (answered only). */
   results?: readonly ItemResult[];
 }
@@ -120,6 +121,7 @@ export function mergeCheck(
       ...(o.code === undefined ? {} : { code: o.code }),
       ...(o.queryId === undefined ? {} : { queryId: o.queryId }),
       ...(o.fetchQueryIds === undefined || o.fetchQueryIds.length === 0 ? {} : { fetchQueryIds: [...o.fetchQueryIds] }),
+      ...(o.coverFetchQueryId === undefined ? {} : { coverFetchQueryId: o.coverFetchQueryId }),
       ...(o.status === "answered" ? { hitCount: (o.results ?? []).filter((r) => r.hit).length } : {}),
     })),
   };

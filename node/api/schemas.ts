@@ -42,8 +42,10 @@ export const checkResponseSchema = z.object({
     status: z.enum(["answered", "denied", "timeout", "error"]),
     code: z.string().optional(),
     queryId: z.string().optional(),
-    /** The fetches that followed the provider's evaluation (a filter hit, or a cover fetch): each is on the ledger too. */
+    /** The fetches for the items the provider's filter lists: each answered, so on the ledger too. */
     fetchQueryIds: z.array(z.string()).optional(),
+    /** The cover fetch sent after an evaluation without any filter hit, if one was: its answer is not awaited; on the ledger once the provider answers it. */
+    coverFetchQueryId: z.string().optional(),
     hitCount: z.number().int().optional(),
   })),
 });

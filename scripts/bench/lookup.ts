@@ -313,7 +313,7 @@ export const lookupSuite: Suite = {
         const elapsed = performance.now() - t;
         miss.push(elapsed);
         if (outcome.results[0]!.hit) throw new Error("an identifier never listed was found");
-        if (outcome.fetchQueryIds.length > 0) withFetch++;
+        if (outcome.coverFetchQueryId !== undefined) withFetch++;
         else evaluateOnly.push(elapsed);
         t = performance.now();
         await echo(evaluateEcho);

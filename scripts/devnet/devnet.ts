@@ -162,7 +162,9 @@ async function runDemo(manifest: DevnetManifest, members: DevMember[], { io, cli
   say("");
   say("3. Every provider records each evaluation, fetch and refusal in the on-chain ledger, in batches: who asked whom,");
   say("   when, for which categories, how many items, under which key epoch. Never a hit: hits stay with the querier.");
-  const queryIds = [...caught.providers, ...denied.providers].flatMap((p) => [...(p.queryId === undefined ? [] : [p.queryId]), ...(p.fetchQueryIds ?? [])]);
+  const queryIds = [...caught.providers, ...denied.providers].flatMap((p) => [
+    ...(p.queryId === undefined ? [] : [p.queryId]), ...(p.fetchQueryIds ?? []), ...(p.coverFetchQueryId === undefined ? [] : [p.coverFetchQueryId]),
+  ]);
   await waitForLedger(manifest, queryIds);
   say(`   riskshare audit queries (what a compliance officer or the regulator sees, from the chain alone):`);
   const audit = await cliOk(["--data-dir", manifest.regulator.dataDir, "audit", "queries"], "audit queries");

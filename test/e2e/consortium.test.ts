@@ -81,6 +81,7 @@ describe("a consortium of three member nodes", function () {
     for (const provider of body.providers ?? []) {
       if (provider.queryId) servedQueryIds.push(provider.queryId);
       for (const id of provider.fetchQueryIds ?? []) servedQueryIds.push(id);
+      if (provider.coverFetchQueryId) servedQueryIds.push(provider.coverFetchQueryId);
     }
     return { status: response.status, body };
   }
@@ -413,6 +414,7 @@ describe("a consortium of three member nodes", function () {
   });
 
   it("lands every query it served on chain exactly once, and the ledger verifies", async () => {
+    for (const node of nodes.values()) await node.settleLookups();
     for (const node of nodes.values()) await node.flushLedger();
     const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
     try {

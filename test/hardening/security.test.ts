@@ -102,7 +102,7 @@ describe("security: every door of a member node, tried with real keys", function
   function expectAnswered(outcome: LookupOutcome, what: string): void {
     expect(outcome.status, `${what}: ${outcome.status === "answered" ? "" : `${outcome.code} ${outcome.message}`}`).to.equal("answered");
     if (outcome.status !== "answered") return;
-    for (const queryId of [outcome.queryId, ...outcome.fetchQueryIds]) recorded.push({ queryId, outcome: "Answered" });
+    for (const queryId of [outcome.queryId, ...outcome.fetchQueryIds, ...(outcome.coverFetchQueryId === undefined ? [] : [outcome.coverFetchQueryId])]) recorded.push({ queryId, outcome: "Answered" });
   }
 
   /**
@@ -294,7 +294,7 @@ describe("security: every door of a member node, tried with real keys", function
     const byAddress = new Map((body.providers ?? []).map((p) => [p.address.toLowerCase(), p]));
     const honestOutcome = byAddress.get(provider.address.toLowerCase());
     expect(honestOutcome?.status, JSON.stringify(body)).to.equal("answered");
-    for (const queryId of [honestOutcome!.queryId!, ...honestOutcome!.fetchQueryIds!]) recorded.push({ queryId, outcome: "Answered" });
+    for (const queryId of [honestOutcome!.queryId!, ...(honestOutcome!.fetchQueryIds ?? []), ...(honestOutcome!.coverFetchQueryId === undefined ? [] : [honestOutcome!.coverFetchQueryId])]) recorded.push({ queryId, outcome: "Answered" });
     const hitsFrom = (address: string) => body.items![0]!.hits.filter((hit) => hit.provider.toLowerCase() === address.toLowerCase());
     expect(hitsFrom(provider.address).map((hit) => hit.category), "the honest provider's hit").to.deep.equal(["fraud_confirmed"]);
     expect(byAddress.get(rogue.address.toLowerCase()), JSON.stringify(body)).to.deep.include({ status: "error", code: "E_OPRF_PROOF" });
@@ -324,7 +324,7 @@ describe("security: every door of a member node, tried with real keys", function
       expect(status, JSON.stringify(body)).to.equal(200);
       const outcome = body.providers![0]!;
       expect(outcome.status, JSON.stringify(body)).to.equal("answered");
-      for (const queryId of [outcome.queryId!, ...outcome.fetchQueryIds!]) recorded.push({ queryId, outcome: "Answered" });
+      for (const queryId of [outcome.queryId!, ...(outcome.fetchQueryIds ?? []), ...(outcome.coverFetchQueryId === undefined ? [] : [outcome.coverFetchQueryId])]) recorded.push({ queryId, outcome: "Answered" });
       expect(body.items!.map((item) => item.verdict), "the querier learns the hit").to.deep.equal(["hit", "miss"]);
       expect(outcome.fetchQueryIds, "one Fetch, for the hit").to.have.length(1);
     } finally {
@@ -388,6 +388,8 @@ describe("security: every door of a member node, tried with real keys", function
   });
 
   it("has recorded each parsed request exactly once, under the outcome naming its refusal, and nothing from a peer it shut out", async () => {
+    // Cover fetches are answered in the background: let every querier's decoys land first.
+    await Promise.all([...nodes.map((node) => node.settleLookups()), ...[...peers.values()].map((peer) => peer.lookup.idle())]);
     await providerNode.flushLedger();
     const ledger = await consortium.ledger(provider.address);
     expectLedgerMatches(ledger, recorded.map((r) => r.queryId), "the provider's ledger");

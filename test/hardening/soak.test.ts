@@ -139,7 +139,8 @@ describe("soak: lookups across three member nodes, memory sampled", function () 
             }
             // An Evaluate, and the Fetches after it (a hit's, or a cover fetch): each one a record.
             const served = servedBy.get(provider.address)!;
-            for (const queryId of [provider.queryId!, ...(provider.fetchQueryIds ?? [])]) served.ids.write(queryId.slice(2), served.count++ * 32, "hex");
+            const cover = provider.coverFetchQueryId === undefined ? [] : [provider.coverFetchQueryId];
+            for (const queryId of [provider.queryId!, ...(provider.fetchQueryIds ?? []), ...cover]) served.ids.write(queryId.slice(2), served.count++ * 32, "hex");
           }
           if (body.verdict === "hit") hits++;
         }
@@ -171,6 +172,7 @@ describe("soak: lookups across three member nodes, memory sampled", function () 
   });
 
   it("has landed every lookup on chain once, at each of the three providers", async () => {
+    for (const node of nodes) await node.settleLookups();
     for (const node of nodes) await node.flushLedger();
     const ledger = await consortium.ledger();
     for (const member of consortium.members) {

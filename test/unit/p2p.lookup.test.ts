@@ -143,13 +143,23 @@ describe("p2p: lookup/2 between members", function () {
       expect(b.reciprocity.calls.map((call) => call.units)).to.deep.equal([4, 1]);
     });
 
-    it("sends a cover Fetch after a lookup without filter hits at coverFetchRate 1, none at 0", async () => {
+    it("sends a cover Fetch after a lookup without filter hits at coverFetchRate 1, none at 0, and answers without waiting for it", async () => {
       const fetches = b.store.fetches.length;
       const none = answered(await ask(a, b, [randomItem()], [1], { coverFetchRate: 0 }));
       expect(none.fetchQueryIds).to.have.length(0);
+      expect(none).to.not.have.property("coverFetchQueryId");
+      // The provider's store holds every Fetch: the outcome still comes, the decoy still in flight.
+      b.store.hold();
+      const before = b.outbox.records.length;
       const cover = answered(await ask(a, b, [randomItem()], [1], { coverFetchRate: 1 }));
       expect(cover.results).to.deep.equal([{ hit: false }]);
-      expect(cover.fetchQueryIds).to.have.length(1);
+      expect(cover.fetchQueryIds, "no filter hit, so no real Fetch").to.have.length(0);
+      expect(cover.coverFetchQueryId, "the cover fetch's query id").to.match(/^0x[0-9a-f]{64}$/);
+      expect(a.journal.records.some((r) => r.queryId === cover.coverFetchQueryId), "journaled before the outcome").to.equal(true);
+      expect(b.outbox.records.slice(before).map((r) => r.queryId), "only the Evaluate recorded so far").to.deep.equal([cover.queryId]);
+      b.store.release();
+      await a.lookup.idle();
+      expect(b.outbox.records.slice(before).map((r) => [r.queryId, r.kind]), "the cover recorded once answered").to.deep.equal([[cover.queryId, 0], [cover.coverFetchQueryId, 1]]);
       expect(b.store.fetches.length).to.equal(fetches + 1);
     });
 

@@ -5,7 +5,9 @@
  * local copy of the provider's filter; on a filter hit, Fetch the tag's bucket (a prefix at the
  * provider's bucket bits) and open the matching entry's metadata. A failed opening or no matching
  * tag is a miss (a filter false positive). Without any filter hit a cover Fetch goes out with
- * probability `coverFetchRate`. Hits stay here: nothing signed or recorded counts them.
+ * probability `coverFetchRate`, at the moment a real Fetch would; the caller has its outcome
+ * without waiting for that decoy's answer (see {@link AnsweredLookup.coverFetchQueryId}). Hits stay
+ * here: nothing signed or recorded counts them.
  */
 import type { Connection, DialTarget } from "@libp2p/interface";
 import { hexToBytes } from "@noble/hashes/utils.js";
@@ -83,8 +85,15 @@ export interface AnsweredLookup {
   queryId: string;
   /** The key epoch the provider answered under. */
   keyEpoch: number;
-  /** Query ids of the Fetches sent after it (cover fetches included). */
+  /** Query ids of the Fetches for filter hits: each answered, hence recorded by the provider, before this outcome. */
   fetchQueryIds: string[];
+  /**
+   * The cover Fetch sent after an Evaluate without any filter hit (with probability
+   * coverFetchRate), if one was: signed and journaled before this outcome, its answer awaited in
+   * the background (it is discarded anyway). It is on the provider's ledger once the provider
+   * answers it — not if the provider goes away first. {@link LookupClient.idle} waits for it.
+   */
+  coverFetchQueryId?: string;
   results: LookupResult[];
 }
 
@@ -115,6 +124,8 @@ export class LookupClient {
   private readonly log: Logger;
   private readonly signing: LookupSigning;
   private readonly perProvider = new Map<string, Semaphore>();
+  /** Cover fetches whose answers are still awaited. */
+  private readonly covers = new Set<Promise<void>>();
 
   constructor(opts: LookupOptions, components: LookupComponents, clock: Clock, log: Logger, signing: LookupSigning) {
     this.opts = opts;
@@ -133,6 +144,11 @@ export class LookupClient {
     return semaphore;
   }
 
+  /** Resolves once every cover fetch sent so far has its answer, or has failed. */
+  async idle(): Promise<void> {
+    while (this.covers.size > 0) await Promise.allSettled([...this.covers]);
+  }
+
   /** Asks one provider. Resolves with the outcome whatever happens on the wire; throws only E_BAD_INPUT for a malformed query. */
   async lookupPeer(peer: DialTarget, query: LookupQuery, opts: LookupCallOptions, serviceSignal: AbortSignal): Promise<LookupOutcome> {
     checkQuery(query);
@@ -144,6 +160,8 @@ export class LookupClient {
       return { status: "timeout", providerAddress, code: "E_TIMEOUT", message: "no free stream to the provider before the timeout" };
     }
     let queryId: string | undefined;
+    // A cover fetch in flight keeps the stream slot until its answer is in.
+    let slotHandedOver = false;
     try {
       const connection = await this.components.dialer.dial(peer, { signal: deadline.signal });
       const providerKey = secp256k1KeyOf(connection.remotePeer);
@@ -155,13 +173,18 @@ export class LookupClient {
       const results: LookupResult[] = query.items.map(() => ({ hit: false }));
       const fetchQueryIds: string[] = [];
       const hitsByCategory = this.filterHits(providerAddress, query, evaluated);
+      let coverFetchQueryId: string | undefined;
       if (hitsByCategory.size === 0) {
-        await this.coverFetch(ask, query, evaluated.keyEpoch, opts.coverFetchRate ?? this.opts.coverFetchRate, fetchQueryIds);
+        coverFetchQueryId = await this.coverFetch(ask, query, evaluated.keyEpoch, opts.coverFetchRate ?? this.opts.coverFetchRate, serviceSignal, release);
+        slotHandedOver = coverFetchQueryId !== undefined;
       }
       for (const [categoryId, itemIndexes] of hitsByCategory) {
         await this.fetchHits(ask, query, evaluated, categoryId, itemIndexes, results, fetchQueryIds);
       }
-      return { status: "answered", providerAddress, queryId: evaluated.queryId, keyEpoch: evaluated.keyEpoch, fetchQueryIds, results };
+      return {
+        status: "answered", providerAddress, queryId: evaluated.queryId, keyEpoch: evaluated.keyEpoch, fetchQueryIds,
+        ...(coverFetchQueryId === undefined ? {} : { coverFetchQueryId }), results,
+      };
     } catch (err) {
       if (err instanceof Refused) {
         return { status: err.status, providerAddress, code: err.code, message: err.message, ...(err.queryId ?? queryId ? { queryId: err.queryId ?? queryId } : {}) };
@@ -170,7 +193,7 @@ export class LookupClient {
       this.log.debug({ providerAddress, code: error.code }, "lookup failed");
       return { status: error.code === "E_TIMEOUT" ? "timeout" : "error", providerAddress, code: error.code, message: error.message, ...(queryId ? { queryId } : {}) };
     } finally {
-      release();
+      if (!slotHandedOver) release();
       deadline.dispose();
     }
   }
@@ -286,27 +309,59 @@ export class LookupClient {
     return { hit: false };
   }
 
-  /** With probability `rate`, one Fetch of a random prefix in a random asked category; its result is discarded. */
-  private async coverFetch(ask: Ask, query: LookupQuery, keyEpoch: number, rate: number, fetchQueryIds: string[]): Promise<void> {
-    if (!(rate > 0) || randomInt(0, 2 ** 32) >= rate * 2 ** 32) return;
+  /**
+   * With probability `rate`, one Fetch of a random prefix in a random asked category: signed and
+   * journaled now, sent now (when a real Fetch would go), its answer checked and discarded in the
+   * background under its own deadline; the stream slot `release` frees is freed when that ends.
+   * Its query id, or undefined when none was sent (the caller then still holds the slot).
+   */
+  private async coverFetch(ask: Ask, query: LookupQuery, keyEpoch: number, rate: number, serviceSignal: AbortSignal, release: () => void): Promise<string | undefined> {
+    if (!(rate > 0) || randomInt(0, 2 ** 32) >= rate * 2 ** 32) return undefined;
     const categoryId = query.categoryIds[randomInt(0, query.categoryIds.length)]!;
     const bits = bucketBits(this.components.snapshots.liveCount(ask.providerAddress, categoryId) ?? 0);
+    let prepared: PreparedFetch;
     try {
-      const { queryId } = await this.fetch(ask, categoryId, [prefixOfTag(new Uint8Array(randomBytes(8)), bits)], keyEpoch);
-      fetchQueryIds.push(queryId);
+      prepared = await this.prepareFetch(ask.providerAddress, categoryId, [prefixOfTag(new Uint8Array(randomBytes(8)), bits)]);
     } catch (err) {
       // A cover fetch carries nothing of ours: its failure changes no result.
-      this.log.debug({ providerAddress: ask.providerAddress, code: toP2pError(err).code }, "cover fetch failed");
+      this.log.debug({ providerAddress: ask.providerAddress, code: toP2pError(err).code }, "cover fetch not sent");
+      return undefined;
     }
+    const deadline = exchangeSignal(this.opts.clientTimeoutMs, [serviceSignal]);
+    const answered: Promise<void> = this.sendFetch({ ...ask, signal: deadline.signal }, prepared, keyEpoch).then(
+      () => undefined,
+      (err: unknown) => {
+        const code = err instanceof Refused ? err.code : toP2pError(err, deadline.signal).code;
+        this.log.debug({ providerAddress: ask.providerAddress, queryId: prepared.queryId, code }, "cover fetch failed");
+      },
+    ).finally(() => {
+      deadline.dispose();
+      release();
+      this.covers.delete(answered);
+    });
+    this.covers.add(answered);
+    return prepared.queryId;
   }
 
   /** One Fetch: signed, journaled, verified. */
   private async fetch(ask: Ask, categoryId: number, prefixes: TagPrefix[], keyEpoch: number): Promise<{ queryId: string; buckets: SealedEntry[][] }> {
+    const prepared = await this.prepareFetch(ask.providerAddress, categoryId, prefixes);
+    return { queryId: prepared.queryId, buckets: await this.sendFetch(ask, prepared, keyEpoch) };
+  }
+
+  /** A Fetch request signed, and journaled with what opens its commitment, before it leaves. */
+  private async prepareFetch(providerAddress: string, categoryId: number, prefixes: TagPrefix[]): Promise<PreparedFetch> {
     const salt = new Uint8Array(randomBytes(FETCH_SALT_BYTES));
-    const request = this.newRequest(ask.providerAddress, LookupKind.Fetch, [categoryId], prefixes.length, fetchCommitment(prefixes, salt));
+    const request = this.newRequest(providerAddress, LookupKind.Fetch, [categoryId], prefixes.length, fetchCommitment(prefixes, salt));
     const { queryId, signature } = await this.signing.signRequest(request);
     const secrets: JournalSecrets = { items: [], blinds: [], paddingInputs: [], prefixes, salt };
     await this.components.journal.record(queryId, request, secrets);
+    return { queryId, request, signature, prefixes, salt };
+  }
+
+  /** Sends a prepared Fetch and verifies its answer: its buckets, one per prefix. */
+  private async sendFetch(ask: Ask, prepared: PreparedFetch, keyEpoch: number): Promise<SealedEntry[][]> {
+    const { queryId, request, signature, prefixes, salt } = prepared;
     const reply = await this.exchange(ask, { request: toWireRequest(request), signature, prefixes: prefixes.map(toWirePrefix), salt: hex(salt) }, queryId);
     if (!("buckets" in reply)) throw new Refused("error", "E_PROTOCOL", "the provider answered a Fetch with another kind of answer", queryId);
     const answer = this.checkAnswer(ask, reply.answer, reply.answerSignature, queryId, prefixes.length);
@@ -317,7 +372,7 @@ export class LookupClient {
     }
     // Keys rotated between our Evaluate and this Fetch: the tags no longer match; retry the lookup.
     if (answer.keyEpoch !== keyEpoch) throw new Refused("error", "E_PROTOCOL", "the provider changed key epoch between evaluate and fetch; retry", queryId);
-    return { queryId, buckets };
+    return buckets;
   }
 
   /** The answer is the provider's, for this query, of this size: or the lookup stops. */
@@ -369,6 +424,15 @@ interface Ask {
   providerAddress: string;
   providerKey: Uint8Array;
   signal: AbortSignal;
+}
+
+/** A Fetch signed and journaled, not yet sent. */
+interface PreparedFetch {
+  queryId: string;
+  request: LookupRequest;
+  signature: string;
+  prefixes: TagPrefix[];
+  salt: Uint8Array;
 }
 
 /** A verified Evaluate: per real item, its tag and metadata key under the answer's epoch. */

@@ -42,7 +42,7 @@ export interface QuerierFanOutModules {
 
 /** One provider's part of a check, as the API merges it. */
 export type QuerierOutcome =
-  | { address: string; name: string; status: "answered"; results: LookupResult[]; queryId?: string; fetchQueryIds?: string[] }
+  | { address: string; name: string; status: "answered"; results: LookupResult[]; queryId?: string; fetchQueryIds?: string[]; coverFetchQueryId?: string }
   | { address: string; name: string; status: "denied" | "timeout" | "error"; code: ErrorCode | string; queryId?: string };
 
 /** Asks providers what they would answer, and reports every one of them. */
@@ -80,7 +80,10 @@ export class QuerierFanOut {
           : { address: m.address, name: m.name, status: "answered", results: query.items.map(() => ({ hit: false })) };
       }
       return o.status === "answered"
-        ? { address: m.address, name: m.name, status: "answered", results: o.results, queryId: o.queryId, fetchQueryIds: o.fetchQueryIds }
+        ? {
+          address: m.address, name: m.name, status: "answered", results: o.results, queryId: o.queryId, fetchQueryIds: o.fetchQueryIds,
+          ...(o.coverFetchQueryId === undefined ? {} : { coverFetchQueryId: o.coverFetchQueryId }),
+        }
         : { address: m.address, name: m.name, status: o.status, code: o.code, ...(o.queryId === undefined ? {} : { queryId: o.queryId }) };
     });
   }

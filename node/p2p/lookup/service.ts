@@ -72,8 +72,14 @@ export class LookupService {
     if (!this.started) return;
     this.started = false;
     this.abort.abort(new RiskshareError("E_ABORTED", "lookup service stopping"));
+    await this.client.idle();
     await this.components.registrar.unhandle(LOOKUP_PROTOCOL);
     await this.components.registrar.unhandle(LOOKUP_PROTOCOL_V1);
+  }
+
+  /** Resolves once every cover fetch sent so far has its answer, or has failed (see {@link LookupClient.idle}). */
+  idle(): Promise<void> {
+    return this.client.idle();
   }
 
   /** Asks one provider (see {@link LookupClient.lookupPeer}); E_ABORTED outcome when the service is stopped. */

@@ -324,7 +324,7 @@ export interface CheckBody {
   /** Per item, in request order: its verdict and the hits each provider's answer opened. */
   items?: { index: number; verdict: string; hits: { provider: string; category: string }[] }[];
   /** Per provider; an answered lookup names its Evaluate's query id and those of the Fetches after it. */
-  providers?: { address: string; name: string; status: string; code?: string; queryId?: string; fetchQueryIds?: string[] }[];
+  providers?: { address: string; name: string; status: string; code?: string; queryId?: string; fetchQueryIds?: string[]; coverFetchQueryId?: string }[];
   error?: { code: string; message: string; hint: string };
 }
 
