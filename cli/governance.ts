@@ -92,7 +92,7 @@ export async function propose<K extends ProposalKind>(session: ChainSession, kin
 }
 
 /** Prints a new proposal the same way for every kind. */
-export function printCreated(ctx: CliContext, result: ProposalCreated): void {
+export function printCreated<T extends ProposalCreated>(ctx: CliContext, result: T): void {
   ctx.out.result(result, (r) => `proposal ${r.proposalId} created: ${r.summary}; your vote is counted.\nOther members vote with: riskshare proposal vote ${r.proposalId}`);
 }
 
@@ -131,15 +131,16 @@ export async function readProposal(session: ChainSession, id: bigint, nowSec: nu
 
 /** The text `proposal show` prints for one proposal. */
 export function renderProposal(p: ProposalView): string {
-  return [
-    `proposal ${p.id}: ${p.kind} — ${p.summary}`,
-    ...Object.entries(p.args).map(([key, value]) => `  ${key.padEnd(22)} ${String(value)}`),
-    `  state     ${p.state} (${p.votes}/${p.quorum} votes)`,
-    `  proposer  ${p.proposer}`,
-    `  created   ${isoOf(p.createdAt)}`,
-    `  expires   ${isoOf(p.expiresAt)}`,
-    `  voters    ${p.voters.join(", ")}`,
-  ].join("\n");
+  const rows: Array<[string, unknown]> = [
+    ...Object.entries(p.args),
+    ["state", `${p.state} (${p.votes}/${p.quorum} votes)`],
+    ["proposer", p.proposer],
+    ["created", isoOf(p.createdAt)],
+    ["expires", isoOf(p.expiresAt)],
+    ["voters", p.voters.join(", ")],
+  ];
+  const width = Math.max(...rows.map(([key]) => key.length));
+  return [`proposal ${p.id}: ${p.kind} — ${p.summary}`, ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${String(value)}`)].join("\n");
 }
 
 /** What `vote` and `execute` print. */

@@ -2,11 +2,11 @@ import { Command } from "commander";
 import { z } from "zod";
 import { memberStatusName, ProposalKind, type MemberInfo } from "../../node/chain/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
-import { contextOf, type CliContext } from "../context.ts";
+import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { addressArg, idArg, isoOf, oprfKeyArg, peerIdToRegistryBytes } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
-import { chainFlagsSchema, loadView, openChain, send, withChainFlags, type ChainFlags, type ChainSession } from "../chain.ts";
+import { chainFlagsSchema, loadView, send, withChainFlags, withSession } from "../chain.ts";
 import { castBallot, lookupOf, printBallot, printCreated, propose, readCategories } from "../governance.ts";
 import { peerIdText } from "../../node/p2p/index.ts";
 
@@ -16,15 +16,6 @@ function memberRow(m: MemberInfo): unknown[] {
 
 function memberJson(m: MemberInfo): { address: string; name: string; status: string; joinedAt: number; peerId: string } {
   return { address: m.address, name: m.name, status: memberStatusName(m.status), joinedAt: m.joinedAt, peerId: peerIdText(m.peerId) };
-}
-
-async function withSession<T>(ctx: CliContext, flags: ChainFlags, signer: boolean, work: (session: ChainSession) => Promise<T>): Promise<T> {
-  const session = await openChain(ctx, flags, signer);
-  try {
-    return await work(session);
-  } finally {
-    session.close();
-  }
 }
 
 /** `riskshare member …`: membership and its governance. */
@@ -119,7 +110,7 @@ export function memberCommand(io: CliIo): Command {
             ctx.out.result({ account, suspended: true, by: "regulator", txHash: receipt.txHash }, () => `${account} suspended by regulator ${self}`);
             return;
           }
-          printCreated(ctx, await propose(session, kind, { account }, lookupOf([])));
+          printCreated(ctx, { account, ...(await propose(session, kind, { account }, lookupOf([]))) });
         });
       }));
   }

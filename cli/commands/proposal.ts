@@ -2,25 +2,16 @@ import { Command } from "commander";
 import { z } from "zod";
 import { checkCategoryName, checkKeyEpochLength, checkPolicy, checkQuorum, ProposalKind, translateChainError, type CategoryPolicy } from "../../node/chain/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
-import { contextOf, type CliContext } from "../context.ts";
+import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { addressArg, idArg, isoOf, parseDuration, parseFraction, parseUint64 } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
-import { chainFlagsSchema, openChain, withChainFlags, type ChainFlags, type ChainSession } from "../chain.ts";
+import { chainFlagsSchema, withChainFlags, withSession, type ChainSession } from "../chain.ts";
 import {
   activeCategoryNamed, castBallot, lookupOf, printBallot, printCreated, propose, readCategories, readProposal, renderProposal, type ProposalView,
 } from "../governance.ts";
 
 const listFlagsSchema = chainFlagsSchema.extend({ all: z.boolean().optional() });
-
-async function withSession<T>(ctx: CliContext, flags: ChainFlags, signer: boolean, work: (session: ChainSession) => Promise<T>): Promise<T> {
-  const session = await openChain(ctx, flags, signer);
-  try {
-    return await work(session);
-  } finally {
-    session.close();
-  }
-}
 
 async function chainNow(session: ChainSession): Promise<number> {
   try {
