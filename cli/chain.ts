@@ -59,6 +59,16 @@ export async function openChain(ctx: CliContext, flags: ChainFlags, withSigner: 
   }
 }
 
+/** Opens the chain, runs `work` with the session, and closes it whatever happens. */
+export async function withSession<T>(ctx: CliContext, flags: ChainFlags, signer: boolean, work: (session: ChainSession) => Promise<T>): Promise<T> {
+  const session = await openChain(ctx, flags, signer);
+  try {
+    return await work(session);
+  } finally {
+    session.close();
+  }
+}
+
 /** Loads a consortium view once (no following) for commands that display registry state. */
 export async function loadView(session: ChainSession, ctx: CliContext): Promise<ConsortiumView> {
   const view = new ConsortiumView({ pollIntervalMs: 1_000 }, { contracts: session.contracts, provider: session.connection.provider, logger: ctx.logger });

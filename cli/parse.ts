@@ -34,15 +34,40 @@ export function peerIdToRegistryBytes(text: string): string {
   }
 }
 
-/** Parses "2/3" into a quorum fraction. */
-export function parseFraction(text: string): { numerator: number; denominator: number } {
+/** Parses "2/3" into a quorum fraction; E_USAGE naming `argument` (e.g. "--quorum") unless it is a fraction in (0, 1]. */
+export function parseFraction(text: string, argument = "--quorum"): { numerator: number; denominator: number } {
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
   const numerator = Number(match?.[1]);
   const denominator = Number(match?.[2]);
   if (!match || denominator === 0 || numerator === 0 || numerator > denominator || denominator > 65_535) {
-    throw new RiskshareError("E_USAGE", `--quorum must be a fraction such as 2/3 (got ${text})`);
+    throw new RiskshareError("E_USAGE", `${argument} must be a fraction above 0 and at most 1 such as 2/3, with a denominator of at most 65535 (got ${text})`, { argument });
   }
   return { numerator, denominator };
+}
+
+const DURATION_UNIT_SECONDS: Readonly<Record<string, bigint>> = { s: 1n, m: 60n, h: 3_600n, d: 86_400n, w: 604_800n };
+
+/**
+ * Parses a duration such as "90d", "12h", "1d12h", "45m", "3600s" or "2w" (units s, m, h, d, w;
+ * a bare number is seconds) into seconds; E_USAGE naming `argument` when it does not parse.
+ */
+export function parseDuration(text: string, argument: string): bigint {
+  const trimmed = text.trim().toLowerCase();
+  if (/^\d+$/.test(trimmed)) return BigInt(trimmed);
+  const parts = [...trimmed.matchAll(/(\d+)([smhdw])/g)];
+  if (trimmed.length === 0 || parts.map((p) => p[0]).join("") !== trimmed) {
+    throw new RiskshareError("E_USAGE", `${argument} must be a duration such as 90d, 12h, 1d12h, 45m or 3600s (got "${text.slice(0, 40)}")`, { argument });
+  }
+  return parts.reduce((sum, [, count, unit]) => sum + BigInt(count!) * DURATION_UNIT_SECONDS[unit!]!, 0n);
+}
+
+/** Parses a whole number ≥ 0 for a uint64 option; E_USAGE naming `argument` otherwise. */
+export function parseUint64(text: string, argument: string): bigint {
+  const trimmed = text.trim().replace(/_/g, "");
+  if (!/^\d+$/.test(trimmed) || BigInt(trimmed) >= 1n << 64n) {
+    throw new RiskshareError("E_USAGE", `${argument} must be a whole number from 0 to 2^64-1 (got "${text.slice(0, 40)}")`, { argument });
+  }
+  return BigInt(trimmed);
 }
 
 /** Formats unix seconds as ISO 8601 (empty for 0). */

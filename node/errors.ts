@@ -33,7 +33,7 @@ export const ERROR_HINTS = {
   E_STORE_CLOSED: "The store is closed or in use by another process; stop the other process or reopen the node.",
   E_STORE_SCHEMA: "The data directory was written by another riskshare version; migrate or use a fresh data directory.",
   E_ENTRY_INVALID: "Correct the entry fields named in the message.",
-  E_CATEGORY_UNKNOWN: "Use a category that is active on chain (riskshare proposal list shows how to add one).",
+  E_CATEGORY_UNKNOWN: "Use a category that is active on chain; `riskshare proposal category add NAME` proposes a new one.",
   E_IMPORT_FORMAT: "Check the file's header row and format (CSV or JSON Lines) against the README.",
   E_STORE_EPOCH: "The store holds entries keyed under another chain, provider or OPRF key epoch; re-import the lists into a fresh store under the current key (riskshare list import).",
   E_STORE_FORMAT: "This store holds pepper hashes from an older riskshare; move it aside and re-import your lists (riskshare list import).",

@@ -1,12 +1,13 @@
 import { Command } from "commander";
 import { z } from "zod";
-import { encodeProposalPayload, memberStatusName, ProposalKind, type MemberInfo } from "../../node/chain/index.ts";
+import { memberStatusName, ProposalKind, type MemberInfo } from "../../node/chain/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
-import { contextOf, type CliContext } from "../context.ts";
+import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { addressArg, idArg, isoOf, oprfKeyArg, peerIdToRegistryBytes } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
-import { chainFlagsSchema, loadView, openChain, send, withChainFlags, type ChainFlags, type ChainSession } from "../chain.ts";
+import { chainFlagsSchema, loadView, send, withChainFlags, withSession } from "../chain.ts";
+import { castBallot, lookupOf, printBallot, printCreated, propose, readCategories } from "../governance.ts";
 import { peerIdText } from "../../node/p2p/index.ts";
 
 function memberRow(m: MemberInfo): unknown[] {
@@ -15,25 +16,6 @@ function memberRow(m: MemberInfo): unknown[] {
 
 function memberJson(m: MemberInfo): { address: string; name: string; status: string; joinedAt: number; peerId: string } {
   return { address: m.address, name: m.name, status: memberStatusName(m.status), joinedAt: m.joinedAt, peerId: peerIdText(m.peerId) };
-}
-
-/** Creates a proposal and returns its id (the proposer's vote counts at once). */
-export async function propose<K extends ProposalKind>(session: ChainSession, kind: K, args: Parameters<typeof encodeProposalPayload<K>>[1], what: string): Promise<{ proposalId: bigint; txHash: string }> {
-  const payload = encodeProposalPayload(kind, args);
-  const { registry } = session.contracts;
-  const receipt = await send(`propose to ${what}`, () => registry.propose(kind, payload));
-  const created = receipt.logs.map((log) => registry.interface.parseLog(log)).find((parsed) => parsed?.name === "ProposalCreated");
-  if (!created) throw new RiskshareError("E_INTERNAL", "the registry did not announce the proposal");
-  return { proposalId: created.args[0] as bigint, txHash: receipt.txHash };
-}
-
-async function withSession<T>(ctx: CliContext, flags: ChainFlags, signer: boolean, work: (session: ChainSession) => Promise<T>): Promise<T> {
-  const session = await openChain(ctx, flags, signer);
-  try {
-    return await work(session);
-  } finally {
-    session.close();
-  }
 }
 
 /** `riskshare member …`: membership and its governance. */
@@ -86,28 +68,22 @@ export function memberCommand(io: CliIo): Command {
       const account = parseOptions(z.object({ address: addressArg }), { address }).address;
       const peerId = peerIdToRegistryBytes(opts.peerId);
       await withSession(ctx, opts, true, async (session) => {
-        const result = await propose(session, ProposalKind.Admit, { account, name: opts.name, peerId, oprfKey: opts.oprfKey }, `admit ${opts.name}`);
-        ctx.out.result(result, (r) => `proposal ${r.proposalId} created: admit ${opts.name} (${account}); your vote is counted.\nOther members vote with: riskshare member vote ${r.proposalId}`);
+        const result = await propose(session, ProposalKind.Admit, { account, name: opts.name, peerId, oprfKey: opts.oprfKey }, lookupOf([]));
+        printCreated(ctx, result);
       });
     }));
 
   for (const [name, verb] of [["vote", "vote for"], ["execute", "execute"]] as const) {
     member.addCommand(withChainFlags(new Command(name))
       .argument("<proposalId>", "the proposal's number")
-      .description(`${verb} a proposal${name === "execute" ? " once it has enough votes (anyone may)" : ""}`)
+      .description(`${verb} a proposal of any kind${name === "execute" ? " once it has enough votes (anyone may)" : ""}; the same as \`riskshare proposal ${name}\``)
       .addHelpText("after", `\nExample:\n  riskshare member ${name} 3   # the proposal number from \`riskshare proposal list\``)
       .action(async (id: string, raw: unknown, command: Command) => {
         const ctx = contextOf(command, io);
         const flags = parseOptions(chainFlagsSchema, raw);
         const proposalId = parseOptions(z.object({ proposalId: idArg }), { proposalId: id }).proposalId;
         await withSession(ctx, flags, true, async (session) => {
-          const { registry } = session.contracts;
-          const receipt = await send(`${name} proposal ${proposalId}`, () => (name === "vote" ? registry.vote(proposalId) : registry.execute(proposalId)));
-          const p = await registry.proposal(proposalId);
-          ctx.out.result(
-            { proposalId, txHash: receipt.txHash, votes: Number(p.votes), quorum: Number(p.quorum), executed: p.executed },
-            (r) => name === "vote" ? `voted on proposal ${r.proposalId}: ${r.votes}/${r.quorum} votes${r.votes >= r.quorum ? " — it can be executed now" : ""}` : `proposal ${r.proposalId} executed`,
-          );
+          printBallot(ctx, name, await castBallot(session, name, proposalId, lookupOf(await readCategories(session))));
         });
       }));
   }
@@ -134,8 +110,7 @@ export function memberCommand(io: CliIo): Command {
             ctx.out.result({ account, suspended: true, by: "regulator", txHash: receipt.txHash }, () => `${account} suspended by regulator ${self}`);
             return;
           }
-          const result = await propose(session, kind, { account }, `${name} ${account}`);
-          ctx.out.result({ account, ...result }, (r) => `proposal ${r.proposalId} created: ${name} ${account}; your vote is counted.`);
+          printCreated(ctx, { account, ...(await propose(session, kind, { account }, lookupOf([]))) });
         });
       }));
   }

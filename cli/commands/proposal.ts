@@ -1,112 +1,198 @@
 import { Command } from "commander";
 import { z } from "zod";
-import { getAddress } from "ethers";
-import { decodeProposalPayload, proposalKindName, translateChainError, type ProposalKind } from "../../node/chain/index.ts";
+import { checkCategoryName, checkKeyEpochLength, checkPolicy, checkQuorum, ProposalKind, translateChainError, type CategoryPolicy } from "../../node/chain/index.ts";
+import { RiskshareError } from "../../node/errors.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
-import { idArg, isoOf } from "../parse.ts";
+import { addressArg, idArg, isoOf, parseDuration, parseFraction, parseUint64 } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
-import { chainFlagsSchema, openChain, withChainFlags, type ChainSession } from "../chain.ts";
+import { chainFlagsSchema, withChainFlags, withSession, type ChainSession } from "../chain.ts";
+import {
+  activeCategoryNamed, castBallot, lookupOf, printBallot, printCreated, propose, readCategories, readProposal, renderProposal, type ProposalView,
+} from "../governance.ts";
 
-/** A proposal with its decoded arguments and who voted. */
-export interface ProposalView {
-  id: bigint;
-  kind: string;
-  args: Record<string, unknown>;
-  proposer: string;
-  createdAt: number;
-  expiresAt: number;
-  votes: number;
-  quorum: number;
-  executed: boolean;
-  state: "open" | "passable" | "executed" | "expired";
-  voters: string[];
-}
+const listFlagsSchema = chainFlagsSchema.extend({ all: z.boolean().optional() });
 
-/** Reads one proposal, decoding its payload and listing its voters from the Voted events. */
-export async function readProposal(session: ChainSession, id: bigint, nowSec: number): Promise<ProposalView> {
-  const { registry } = session.contracts;
+async function chainNow(session: ChainSession): Promise<number> {
   try {
-    const p = await registry.proposal(id);
-    const kind = Number(p.kind) as ProposalKind;
-    const votedLogs = await registry.queryFilter(registry.filters.Voted(id));
-    const voters = votedLogs.map((log) => getAddress(registry.interface.parseLog(log)?.args[1] as string));
-    const executed = p.executed;
-    const expiresAt = Number(p.expiresAt);
-    const votes = Number(p.votes);
-    const quorum = Number(p.quorum);
-    let args: Record<string, unknown>;
-    try {
-      args = decodeProposalPayload(kind, p.payload) as Record<string, unknown>;
-    } catch {
-      args = { payload: p.payload };
-    }
-    return {
-      id, kind: proposalKindName(kind), args, proposer: p.proposer, createdAt: Number(p.createdAt), expiresAt, votes, quorum, executed,
-      state: executed ? "executed" : nowSec >= expiresAt ? "expired" : votes >= quorum ? "passable" : "open",
-      voters,
-    };
+    return (await session.connection.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
   } catch (err) {
-    throw translateChainError(err, `read proposal ${id}`);
+    throw translateChainError(err, "read the latest block");
   }
 }
 
-const flagsSchema = chainFlagsSchema.extend({ all: z.boolean().optional() });
-
-function describeArgs(args: Record<string, unknown>): string {
-  return Object.entries(args).map(([key, value]) => `${key}=${typeof value === "object" && value !== null ? JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) : String(value)}`).join(" ");
+/** A `proposal <group> <verb>` command that signs: chain flags, an example, and one action. */
+function proposing(name: string, description: string, example: string): Command {
+  return withChainFlags(new Command(name)).description(`${description} (your vote counts at once)`).addHelpText("after", `\nExample:\n  ${example}`);
 }
 
-/** `riskshare proposal list|show`. */
+/** `riskshare proposal …`: every kind of governance proposal, listed, shown, proposed, voted and executed. */
 export function proposalCommand(io: CliIo): Command {
-  const proposal = new Command("proposal").description("governance proposals and who voted for them");
+  const proposal = new Command("proposal").description("governance: propose, list, show, vote and execute proposals of every kind");
 
   proposal.addCommand(withChainFlags(new Command("list"))
     .option("--all", "include executed and expired proposals")
-    .description("open proposals (or all with --all)")
+    .description("open proposals (or all with --all), each with what it does")
     .addHelpText("after", "\nExamples:\n  riskshare proposal list\n  riskshare proposal list --all --json")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const flags = parseOptions(flagsSchema, raw);
-      const session = await openChain(ctx, flags, false);
-      try {
-        const count = await session.contracts.registry.proposalCount();
-        const now = (await session.connection.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
+      const flags = parseOptions(listFlagsSchema, raw);
+      await withSession(ctx, flags, false, async (session) => {
+        const count = await session.contracts.registry.proposalCount().catch((err: unknown) => { throw translateChainError(err, "count proposals"); });
+        const now = await chainNow(session);
+        const lookup = lookupOf(await readCategories(session));
         const proposals: ProposalView[] = [];
-        for (let id = 1n; id <= count; id++) proposals.push(await readProposal(session, id, now));
+        for (let id = 1n; id <= count; id++) proposals.push(await readProposal(session, id, now, lookup));
         const shown = flags.all ? proposals : proposals.filter((p) => p.state === "open" || p.state === "passable");
         ctx.out.result({ proposals: shown }, () => shown.length === 0 ? "no open proposals" : table(
-          ["ID", "KIND", "STATE", "VOTES", "EXPIRES", "ARGS"],
-          shown.map((p) => [p.id, p.kind, p.state, `${p.votes}/${p.quorum}`, isoOf(p.expiresAt), describeArgs(p.args)]),
+          ["ID", "KIND", "STATE", "VOTES", "EXPIRES", "WHAT"],
+          shown.map((p) => [p.id, p.kind, p.state, `${p.votes}/${p.quorum}`, isoOf(p.expiresAt), p.summary]),
         ));
-      } finally {
-        session.close();
-      }
+      });
     }));
 
   proposal.addCommand(withChainFlags(new Command("show"))
     .argument("<proposalId>", "the proposal's number")
-    .description("one proposal: what it does, its state, and who voted")
+    .description("one proposal: what it does (its decoded payload), its state, and who voted")
     .addHelpText("after", "\nExample:\n  riskshare proposal show 3")
     .action(async (id: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const flags = parseOptions(flagsSchema, raw);
+      const flags = parseOptions(listFlagsSchema, raw);
       const proposalId = parseOptions(z.object({ proposalId: idArg }), { proposalId: id }).proposalId;
-      const session = await openChain(ctx, flags, false);
-      try {
-        const now = (await session.connection.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
-        const p = await readProposal(session, proposalId, now);
-        ctx.out.result(p, (r) => [
-          `proposal ${r.id}: ${r.kind} ${describeArgs(r.args)}`,
-          `  state     ${r.state} (${r.votes}/${r.quorum} votes)`,
-          `  proposer  ${r.proposer}`,
-          `  created   ${isoOf(r.createdAt)}`,
-          `  expires   ${isoOf(r.expiresAt)}`,
-          `  voters    ${r.voters.join(", ")}`,
-        ].join("\n"));
-      } finally {
-        session.close();
-      }
+      await withSession(ctx, flags, false, async (session) => {
+        const p = await readProposal(session, proposalId, await chainNow(session), lookupOf(await readCategories(session)));
+        ctx.out.result(p, renderProposal);
+      });
     }));
+
+  for (const [name, verb] of [["vote", "vote for"], ["execute", "execute"]] as const) {
+    proposal.addCommand(withChainFlags(new Command(name))
+      .argument("<proposalId>", "the proposal's number")
+      .description(`${verb} a proposal of any kind${name === "execute" ? " once it has enough votes (anyone may)" : " (Active members only)"}`)
+      .addHelpText("after", `\nExample:\n  riskshare proposal ${name} 3   # the number from \`riskshare proposal list\``)
+      .action(async (id: string, raw: unknown, command: Command) => {
+        const ctx = contextOf(command, io);
+        const flags = parseOptions(chainFlagsSchema, raw);
+        const proposalId = parseOptions(z.object({ proposalId: idArg }), { proposalId: id }).proposalId;
+        await withSession(ctx, flags, true, async (session) => {
+          printBallot(ctx, name, await castBallot(session, name, proposalId, lookupOf(await readCategories(session))));
+        });
+      }));
+  }
+
+  const category = new Command("category").description("propose to add or retire a risk category");
+  category.addCommand(proposing("add", "propose a new risk category", "riskshare proposal category add account_takeover")
+    .argument("<name>", "the category's name (1 to 128 bytes; a retired name stays taken)")
+    .action(async (name: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const flags = parseOptions(chainFlagsSchema, raw);
+      checkCategoryName(name);
+      await withSession(ctx, flags, true, async (session) => {
+        const categories = await readCategories(session);
+        const taken = categories.find((c) => c.name === name);
+        if (taken) throw new RiskshareError("E_BAD_INPUT", `name: a category named "${name}" already exists (id ${taken.id}${taken.active ? "" : ", retired"}); names are never reused, pick another`, { argument: "name" });
+        printCreated(ctx, await propose(session, ProposalKind.AddCategory, { name }, lookupOf(categories)));
+      });
+    }));
+  category.addCommand(proposing("retire", "propose to retire an active risk category (its name stays taken)", "riskshare proposal category retire gambling_merchant")
+    .argument("<name>", "the active category's name")
+    .action(async (name: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const flags = parseOptions(chainFlagsSchema, raw);
+      await withSession(ctx, flags, true, async (session) => {
+        const categories = await readCategories(session);
+        const target = activeCategoryNamed(categories, name, "name");
+        printCreated(ctx, await propose(session, ProposalKind.RetireCategory, { categoryId: target.id }, lookupOf(categories)));
+      });
+    }));
+  proposal.addCommand(category);
+
+  const policy = new Command("policy").description("propose a category's sharing policy (reciprocity and quota)");
+  policy.addCommand(proposing("set", "propose a category's sharing policy; fields not given keep their value on chain",
+    "riskshare proposal policy set --category fraud_confirmed --min-entries 50 --max-snapshot-age 3d --quota-base 2000 --quota-ratio-bps 5000")
+    .requiredOption("--category <name>", "the active category whose policy changes")
+    .option("--min-entries <n>", "least live entries a querier's latest snapshot must count to query the category")
+    .option("--max-snapshot-age <duration>", "oldest a querier's snapshot may be, e.g. 7d, 36h")
+    .option("--quota-base <n>", "items per provider per rolling day granted to every contributing member")
+    .option("--quota-ratio-bps <n>", "extra items per contributed entry, in basis points (10000 = one per entry)")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(chainFlagsSchema.extend({
+        category: z.string().min(1), minEntries: z.string().optional(), maxSnapshotAge: z.string().optional(), quotaBase: z.string().optional(), quotaRatioBps: z.string().optional(),
+      }), raw);
+      const given: Partial<CategoryPolicy> = {
+        ...(opts.minEntries === undefined ? {} : { minEntries: parseUint64(opts.minEntries, "--min-entries") }),
+        ...(opts.maxSnapshotAge === undefined ? {} : { maxSnapshotAge: parseDuration(opts.maxSnapshotAge, "--max-snapshot-age") }),
+        ...(opts.quotaBase === undefined ? {} : { quotaBase: parseUint64(opts.quotaBase, "--quota-base") }),
+        ...(opts.quotaRatioBps === undefined ? {} : { quotaRatioBps: parseUint64(opts.quotaRatioBps, "--quota-ratio-bps") }),
+      };
+      if (Object.keys(given).length === 0) {
+        throw new RiskshareError("E_USAGE", "give at least one of --min-entries, --max-snapshot-age, --quota-base, --quota-ratio-bps", { argument: "--min-entries" });
+      }
+      await withSession(ctx, opts, true, async (session) => {
+        const categories = await readCategories(session);
+        const target = activeCategoryNamed(categories, opts.category, "--category");
+        const current = await session.contracts.registry.policy(target.id).catch((err: unknown) => { throw translateChainError(err, `read the policy of ${target.name}`); });
+        const next: CategoryPolicy = {
+          minEntries: given.minEntries ?? current.minEntries,
+          maxSnapshotAge: given.maxSnapshotAge ?? current.maxSnapshotAge,
+          quotaBase: given.quotaBase ?? current.quotaBase,
+          quotaRatioBps: given.quotaRatioBps ?? current.quotaRatioBps,
+        };
+        checkPolicy(next);
+        printCreated(ctx, await propose(session, ProposalKind.SetPolicy, { categoryId: target.id, policy: next }, lookupOf(categories)));
+      });
+    }));
+  proposal.addCommand(policy);
+
+  const quorum = new Command("quorum").description("propose the share of Active members whose votes pass a proposal");
+  quorum.addCommand(proposing("set", "propose a new quorum fraction (applies to proposals made after it executes)", "riskshare proposal quorum set 3/4")
+    .argument("<fraction>", "a fraction above 0 and at most 1, e.g. 2/3")
+    .action(async (fraction: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const flags = parseOptions(chainFlagsSchema, raw);
+      const parsed = parseFraction(fraction, "fraction");
+      checkQuorum(parsed);
+      await withSession(ctx, flags, true, async (session) => {
+        printCreated(ctx, await propose(session, ProposalKind.SetQuorum, parsed, lookupOf([])));
+      });
+    }));
+  proposal.addCommand(quorum);
+
+  const regulator = new Command("regulator").description("propose to add or remove a regulator");
+  for (const [name, kind, description] of [
+    ["add", ProposalKind.AddRegulator, "propose an account as a regulator (it may suspend members at once and audit)"],
+    ["remove", ProposalKind.RemoveRegulator, "propose to take the regulator role from an account"],
+  ] as const) {
+    regulator.addCommand(proposing(name, description, `riskshare proposal regulator ${name} 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65`)
+      .argument("<address>", "the account's EVM address")
+      .action(async (address: string, raw: unknown, command: Command) => {
+        const ctx = contextOf(command, io);
+        const flags = parseOptions(chainFlagsSchema, raw);
+        const account = parseOptions(z.object({ address: addressArg }), { address }).address;
+        await withSession(ctx, flags, true, async (session) => {
+          const isRegulator = await session.contracts.registry.isRegulator(account).catch((err: unknown) => { throw translateChainError(err, `read whether ${account} is a regulator`); });
+          if (isRegulator === (kind === ProposalKind.AddRegulator)) {
+            throw new RiskshareError("E_BAD_INPUT", `address: ${account} ${isRegulator ? "is already a regulator" : "is not a regulator"}`, { argument: "address" });
+          }
+          printCreated(ctx, await propose(session, kind, { account }, lookupOf([])));
+        });
+      }));
+  }
+  proposal.addCommand(regulator);
+
+  const keyEpoch = new Command("key-epoch").description("propose how long a member's OPRF key should stay in force");
+  keyEpoch.addCommand(proposing("set", "propose the recommended OPRF key epoch length (1h to 730d)", "riskshare proposal key-epoch set 90d")
+    .argument("<duration>", "e.g. 90d, 2w, 36h (units s, m, h, d, w)")
+    .action(async (duration: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const flags = parseOptions(chainFlagsSchema, raw);
+      const seconds = parseDuration(duration, "duration");
+      checkKeyEpochLength(seconds);
+      await withSession(ctx, flags, true, async (session) => {
+        printCreated(ctx, await propose(session, ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: seconds }, lookupOf([])));
+      });
+    }));
+  proposal.addCommand(keyEpoch);
   return proposal;
 }

@@ -47,11 +47,11 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryInvalidVotingPeriod: "the voting period must be longer than zero seconds",
   // ConsortiumRegistry: proposals and votes
   ConsortiumRegistryInvalidPayload: "the proposal's payload is not the exact encoding its kind requires",
-  ConsortiumRegistryProposalUnknown: "no proposal has that id",
-  ConsortiumRegistryProposalExpired: "the proposal's voting period is over",
-  ConsortiumRegistryProposalExecuted: "the proposal was already executed",
-  ConsortiumRegistryAlreadyVoted: "this account already voted on the proposal",
-  ConsortiumRegistryQuorumNotReached: "the proposal does not have enough votes yet",
+  ConsortiumRegistryProposalUnknown: "no proposal has that id; `riskshare proposal list --all` lists them",
+  ConsortiumRegistryProposalExpired: "the proposal's voting period is over; propose it again if it is still wanted",
+  ConsortiumRegistryProposalExecuted: "the proposal was already executed; nothing is left to do",
+  ConsortiumRegistryAlreadyVoted: "this account already voted on the proposal; other members' votes are needed now",
+  ConsortiumRegistryQuorumNotReached: "the proposal does not have enough votes yet; other Active members vote with `riskshare proposal vote ID` first",
   // ContributionRegistry
   ContributionRegistryNotActiveMember: "only an Active member may publish a contribution, and this account is not one",
   ContributionRegistryCategoryInactive: "that category is unknown or retired",

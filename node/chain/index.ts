@@ -14,6 +14,7 @@ export * from "./eip712.ts";
 export * from "./digests.ts";
 export * from "./outcomes.ts";
 export * from "./governance.ts";
+export * from "./proposals.ts";
 export { CHAIN_DEFAULTS, MAX_BATCH_RECORDS, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
 export { translateChainError } from "./errors.ts";
 export { connectChain, connectSigner, type ChainConnection, type ChainConnectionOptions } from "./provider.ts";

@@ -1,0 +1,217 @@
+/**
+ * Governance from the CLI, as a compliance officer runs it: every proposal kind the registry has is
+ * proposed, listed and shown with its decoded payload (text and --json), voted by enough members,
+ * executed, and its effect read back from the chain (a Hardhat node over JSON-RPC). Bad input is
+ * refused with a stable code before any transaction is sent.
+ */
+import { expect } from "chai";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
+import { createMember, createMembers, deployFor, devAccount, writeContracts, type DevMember } from "../../scripts/devnet/consortium.ts";
+import { connectChain, connectContracts, type ChainConnection, type ConsortiumContracts } from "../../node/chain/index.ts";
+import { cli } from "./support/cli.ts";
+
+/** Every ProposalKind of RiskshareTypes.sol, by the name `proposal list` prints. */
+const ALL_KINDS = ["Admit", "Suspend", "Reinstate", "Remove", "AddRegulator", "RemoveRegulator", "SetPolicy", "AddCategory", "RetireCategory", "SetKeyEpochLength", "SetQuorum"];
+
+describe("governance from the CLI: every proposal kind, proposed, listed, voted, executed", function () {
+  this.timeout(300_000);
+  let baseDir: string;
+  let chain: LocalChain;
+  let connection: ChainConnection;
+  let registry: ConsortiumContracts["registry"];
+  let a: DevMember;
+  let b: DevMember;
+  let c: DevMember;
+  let d: DevMember;
+  const newRegulator = devAccount(10).address;
+
+  before(async () => {
+    baseDir = await mkdtemp(join(tmpdir(), "riskshare-gov-"));
+    chain = await startChain({ kind: "hardhat" });
+    [a, b, c] = await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B", "Bank C"] }) as [DevMember, DevMember, DevMember];
+    d = await createMember({ dataDir: join(baseDir, "bank-d"), name: "Bank D", rpcUrl: chain.rpcUrl, accountIndex: 4 });
+    const deployed = await deployFor([a, b, c], { rpcUrl: chain.rpcUrl, regulators: [devAccount(9).address] });
+    await writeContracts(d.dataDir, deployed.addresses);
+    connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+    registry = connectContracts(deployed.addresses, connection.provider).registry;
+  });
+
+  after(async () => {
+    connection?.provider.destroy();
+    await chain?.stop();
+    await rm(baseDir, { recursive: true, force: true });
+  });
+
+  /** Runs `riskshare --json …` as `who`, expecting success, and returns its document. */
+  async function json(who: DevMember, ...args: string[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const run = await cli("--data-dir", who.dataDir, "--json", ...args);
+    expect(run.status, `${who.name}: riskshare ${args.join(" ")}\n${run.stdout}${run.stderr}`).to.equal(0);
+    return run.json();
+  }
+
+  /**
+   * Proposes with `proposer`, checks `proposal list` and `proposal show` (text and --json) decode it
+   * as `kind` with `details`, votes with each of `voters`, executes, and returns the executed view.
+   */
+  async function walk(kind: string, proposeArgs: string[], details: Record<string, unknown>, text: RegExp, proposer: DevMember, voters: DevMember[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const created = await json(proposer, ...proposeArgs);
+    expect(created, kind).to.include({ kind });
+    expect(created.args, `${kind}: the decoded arguments the proposer is told`).to.deep.equal(details);
+    const id = String(created.proposalId);
+
+    const open = await json(proposer, "proposal", "list");
+    const listed = open.proposals.find((p: { id: string }) => p.id === id);
+    expect(listed, `${kind}: proposal ${id} is listed as open`).to.not.equal(undefined);
+    expect(listed, kind).to.include({ kind, state: "open", votes: 1, proposer: proposer.address });
+    expect(listed.args, `${kind}: list --json decodes the payload`).to.deep.equal(details);
+    const listText = await cli("--data-dir", proposer.dataDir, "proposal", "list");
+    expect(listText.stdout, `${kind}: the list's WHAT column`).to.match(text);
+
+    for (const voter of voters) await json(voter, "proposal", "vote", id);
+    const passable = await json(proposer, "proposal", "show", id);
+    expect(passable.state, `${kind}: enough votes`).to.equal("passable");
+    const executed = await json(voters.at(-1)!, "proposal", "execute", id);
+    expect(executed, kind).to.include({ executed: true, kind });
+    const shown = await json(proposer, "proposal", "show", id);
+    expect(shown, kind).to.include({ kind, state: "executed" });
+    expect(shown.args, `${kind}: show --json decodes the payload`).to.deep.equal(details);
+    expect(shown.voters, kind).to.have.members([proposer.address, ...voters.map((v) => v.address)]);
+    const showText = await cli("--data-dir", proposer.dataDir, "proposal", "show", id);
+    expect(showText.stdout, `${kind}: show as text`).to.match(text);
+    expect(showText.stdout, kind).to.contain("executed");
+    return shown;
+  }
+
+  it("adds a category, sets its policy by name, retires it: the registry holds it, with that policy, then inactive", async () => {
+    const before = Number(await registry.categoryCount());
+    const categoryId = before + 1;
+    await walk("AddCategory", ["proposal", "category", "add", "account_takeover"], { category: "account_takeover" }, /add category account_takeover/, a, [b]);
+    expect(Number(await registry.categoryCount())).to.equal(categoryId);
+    expect((await registry.category(categoryId)).name).to.equal("account_takeover");
+    expect(await registry.isActiveCategory(categoryId)).to.equal(true);
+
+    await walk(
+      "SetPolicy",
+      ["proposal", "policy", "set", "--category", "account_takeover", "--min-entries", "50", "--max-snapshot-age", "3d", "--quota-base", "2000", "--quota-ratio-bps", "5000"],
+      { category: "account_takeover", categoryId, minEntries: "50", maxSnapshotAge: "3d", maxSnapshotAgeSeconds: "259200", quotaBase: "2000", quotaRatioBps: "5000" },
+      /set the policy of account_takeover: at least 50 live entries, snapshot at most 3d old, quota 2000 \+ 0\.5 per contributed entry/, b, [c],
+    );
+    const policy = await registry.policy(categoryId);
+    expect([policy.minEntries, policy.maxSnapshotAge, policy.quotaBase, policy.quotaRatioBps]).to.deep.equal([50n, 259_200n, 2_000n, 5_000n]);
+
+    // Fields not given keep their value on chain.
+    await walk("SetPolicy", ["proposal", "policy", "set", "--category", "account_takeover", "--quota-base", "1500"],
+      { category: "account_takeover", categoryId, minEntries: "50", maxSnapshotAge: "3d", maxSnapshotAgeSeconds: "259200", quotaBase: "1500", quotaRatioBps: "5000" },
+      /quota 1500 \+ 0\.5/, a, [c]);
+    expect((await registry.policy(categoryId)).quotaBase).to.equal(1_500n);
+
+    await walk("RetireCategory", ["proposal", "category", "retire", "account_takeover"], { category: "account_takeover", categoryId }, /retire category account_takeover/, c, [a]);
+    expect(await registry.isActiveCategory(categoryId)).to.equal(false);
+  });
+
+  it("adds a regulator and removes it again, the address checksummed whatever case it was typed in", async () => {
+    await walk("AddRegulator", ["proposal", "regulator", "add", newRegulator.toLowerCase()], { account: newRegulator }, new RegExp(`add regulator ${newRegulator}`), a, [b]);
+    expect(await registry.isRegulator(newRegulator)).to.equal(true);
+    await walk("RemoveRegulator", ["proposal", "regulator", "remove", newRegulator], { account: newRegulator }, new RegExp(`remove regulator ${newRegulator}`), b, [a]);
+    expect(await registry.isRegulator(newRegulator)).to.equal(false);
+  });
+
+  it("sets the OPRF key epoch length from a duration", async () => {
+    await walk("SetKeyEpochLength", ["proposal", "key-epoch", "set", "30d"], { keyEpochLength: "30d", keyEpochLengthSeconds: "2592000" }, /set the key epoch length to 30d/, a, [b]);
+    expect(await registry.keyEpochLength()).to.equal(2_592_000n);
+  });
+
+  it("suspends and reinstates a member, admits a fourth and removes it, voting and executing through `proposal`", async () => {
+    await walk("Suspend", ["member", "suspend", c.address], { account: c.address }, new RegExp(`suspend member ${c.address}`), a, [b]);
+    expect(Number(await registry.memberStatus(c.address))).to.equal(3);
+    await walk("Reinstate", ["member", "reinstate", c.address], { account: c.address }, new RegExp(`reinstate member ${c.address}`), b, [a]);
+    expect(Number(await registry.memberStatus(c.address))).to.equal(2);
+
+    await walk(
+      "Admit", ["member", "propose", d.address, "--name", d.name, "--peer-id", d.peerId, "--oprf-key", d.oprfKey],
+      { account: d.address, name: "Bank D", peerId: d.peerId, oprfKey: d.oprfKey }, /admit Bank D/, a, [c],
+    );
+    expect(await registry.isActiveMember(d.address)).to.equal(true);
+    // Four Active members: a 2/3 quorum now takes three votes.
+    await walk("Remove", ["member", "remove", d.address], { account: d.address }, new RegExp(`remove member ${d.address}`), a, [b, c]);
+    expect(Number(await registry.memberStatus(d.address))).to.equal(4);
+  });
+
+  it("sets the quorum from a fraction", async () => {
+    await walk("SetQuorum", ["proposal", "quorum", "set", "3/4"], { quorum: "3/4", numerator: 3, denominator: 4 }, /set the quorum to 3\/4 of Active members/, c, [b]);
+    const [numerator, denominator] = await registry.quorumFraction();
+    expect([Number(numerator), Number(denominator)]).to.deep.equal([3, 4]);
+  });
+
+  it("lists every kind with --all, each decoded", async () => {
+    const all = await json(a, "proposal", "list", "--all");
+    expect(new Set(all.proposals.map((p: { kind: string }) => p.kind))).to.deep.equal(new Set(ALL_KINDS));
+    for (const p of all.proposals) {
+      expect(p.state, `proposal ${p.id} ${p.kind}`).to.equal("executed");
+      expect(p.summary, `proposal ${p.id} ${p.kind}`).to.be.a("string").and.not.match(/not decodable/);
+      expect(Object.keys(p.args).length, `proposal ${p.id} ${p.kind}`).to.be.greaterThan(0);
+    }
+  });
+
+  it("refuses bad input with a stable code naming what and where, before any transaction", async () => {
+    const countBefore = await registry.proposalCount();
+    const nonceBefore = await connection.provider.getTransactionCount(a.address);
+    const cases: Array<[string[], number, string, RegExp]> = [
+      [["proposal", "category", "retire", "no_such_category"], 1, "E_CATEGORY_UNKNOWN", /name: no category "no_such_category" in the registry; active: fraud_confirmed/],
+      [["proposal", "category", "retire", "account_takeover"], 1, "E_CATEGORY_UNKNOWN", /name: the retired category "account_takeover"/],
+      [["proposal", "category", "add", "fraud_confirmed"], 2, "E_BAD_INPUT", /name: a category named "fraud_confirmed" already exists/],
+      [["proposal", "category", "add", "x".repeat(129)], 2, "E_BAD_INPUT", /name: a category name is 1 to 128 bytes/],
+      [["proposal", "policy", "set", "--category", "nope", "--min-entries", "5"], 1, "E_CATEGORY_UNKNOWN", /--category: no category "nope"/],
+      [["proposal", "policy", "set", "--category", "fraud_confirmed"], 2, "E_USAGE", /give at least one of --min-entries/],
+      [["proposal", "policy", "set", "--category", "fraud_confirmed", "--min-entries", "1.5"], 2, "E_USAGE", /--min-entries must be a whole number/],
+      [["proposal", "policy", "set", "--category", "fraud_confirmed", "--max-snapshot-age", "a week"], 2, "E_USAGE", /--max-snapshot-age must be a duration such as 90d/],
+      [["proposal", "policy", "set", "--category", "fraud_confirmed", "--max-snapshot-age", "0s"], 2, "E_BAD_INPUT", /maxSnapshotAge: must be longer than zero/],
+      [["proposal", "policy", "set", "--category", "fraud_confirmed", "--quota-base", "0", "--quota-ratio-bps", "0"], 2, "E_BAD_INPUT", /quotaBase: quota base and quota ratio are both zero/],
+      [["proposal", "quorum", "set", "4/3"], 2, "E_USAGE", /fraction must be a fraction above 0 and at most 1/],
+      [["proposal", "quorum", "set", "0/3"], 2, "E_USAGE", /fraction must be a fraction above 0 and at most 1/],
+      [["proposal", "quorum", "set", "two-thirds"], 2, "E_USAGE", /fraction must be a fraction/],
+      [["proposal", "key-epoch", "set", "90 days"], 2, "E_USAGE", /duration must be a duration such as 90d/],
+      [["proposal", "key-epoch", "set", "30m"], 2, "E_BAD_INPUT", /keyEpochLength: 30m is outside the registry's bounds of 1h to 730d/],
+      [["proposal", "key-epoch", "set", "731d"], 2, "E_BAD_INPUT", /keyEpochLength: 731d is outside/],
+      [["proposal", "regulator", "add", "0x1234"], 2, "E_USAGE", /--address: must be a 0x-prefixed 20-byte address/],
+      [["proposal", "regulator", "add", devAccount(9).address], 2, "E_BAD_INPUT", /address: .* is already a regulator/],
+      [["proposal", "regulator", "remove", newRegulator], 2, "E_BAD_INPUT", /address: .* is not a regulator/],
+    ];
+    for (const [args, status, code, message] of cases) {
+      const run = await cli("--data-dir", a.dataDir, ...args);
+      expect(run.status, `${args.join(" ")}: ${run.stderr}`).to.equal(status);
+      expect(run.stderr, args.join(" ")).to.match(new RegExp(`^error ${code}: `));
+      expect(run.stderr, args.join(" ")).to.match(message);
+      expect(run.stderr.trim().split("\n"), `${args.join(" ")}: one line`).to.have.length(1);
+      const asJson = await cli("--data-dir", a.dataDir, "--json", ...args);
+      expect(asJson.status, args.join(" ")).to.equal(status);
+      const error = asJson.json().error;
+      expect(error.code, args.join(" ")).to.equal(code);
+      expect(error.hint, args.join(" ")).to.be.a("string").and.not.equal("");
+    }
+    expect(await registry.proposalCount(), "no proposal was made").to.equal(countBefore);
+    expect(await connection.provider.getTransactionCount(a.address), "no transaction was sent").to.equal(nonceBefore);
+  });
+
+  it("maps the registry's refusals of votes and executions to codes with a sentence that says what to do", async () => {
+    const created = await json(a, "proposal", "key-epoch", "set", "60d");
+    const id = String(created.proposalId);
+    // Three Active members at 3/4: three votes needed, one counted.
+    const early = await cli("--data-dir", b.dataDir, "proposal", "execute", id);
+    expect(early.status).to.equal(1);
+    expect(early.stderr).to.match(/^error E_CHAIN_REVERTED: execute proposal \d+: the proposal does not have enough votes yet; other Active members vote with `riskshare proposal vote ID` first \(ConsortiumRegistryQuorumNotReached/);
+    const again = await cli("--data-dir", a.dataDir, "--json", "proposal", "vote", id);
+    expect(again.status).to.equal(1);
+    expect(again.json().error).to.include({ code: "E_CHAIN_REVERTED" });
+    expect(again.json().error.message).to.contain("this account already voted on the proposal; other members' votes are needed now");
+    const unknown = await cli("--data-dir", a.dataDir, "proposal", "vote", "999");
+    expect(unknown.status).to.equal(1);
+    expect(unknown.stderr).to.match(/no proposal has that id; `riskshare proposal list --all` lists them/);
+    const outsider = await cli("--data-dir", d.dataDir, "proposal", "vote", id);
+    expect(outsider.status).to.equal(1);
+    expect(outsider.stderr).to.match(/^error E_NOT_MEMBER: /);
+  });
+});
