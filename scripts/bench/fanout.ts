@@ -2,16 +2,13 @@
  * Suite 4, fan-out: POST /v1/check end to end — HTTP (ApiServer), normalising (CheckService), the
  * node's own list (its own OPRF keys, then its store), and a real LookupService doing private
  * lookups (`/riskshare/lookup/2`: blind, Evaluate, proof, filter test, Fetch after a filter hit)
- * over libp2p to 5 provider members in this process, each with its own store v2 and its filters
- * taken by the querier's FilterSync beforehand (members.ts) — p50/p99 of checks of 5 identifiers
- * (one per common type).
- *
- * The API's CheckService still calls an item's key `hash` (its lookup/1 name): here it carries the
- * normalised value, which the lookup service blinds (node.ts is being rewired to do the same).
+ * over libp2p to 5 provider members, each with its own store v2, each in a worker thread of its
+ * own (provider-worker.ts: its own event loop, as on its own machine; the six share this
+ * machine's 2 cores), their filters taken by the querier's FilterSync beforehand — p50/p99 of
+ * checks of 5 identifiers (one per common type).
  *
  * Baseline: the same check through the same API asking 1 provider. Also measured, as a second
- * figure: the 5 providers asked one after another instead of in parallel. All hosts share this
- * process's one event loop, so their CPU work cannot overlap here as it does across machines.
+ * figure: the 5 providers asked one after another instead of in parallel.
  */
 import { randomBytes } from "node:crypto";
 import type { Multiaddr } from "@multiformats/multiaddr";
@@ -22,6 +19,7 @@ import type { LookupOutcome, QueryItem } from "../../node/p2p/index.ts";
 import { BENCH_CATEGORIES, Prng, RowGenerator } from "./data.ts";
 import { QUERY_TYPES } from "./lookup.ts";
 import { BENCH_CATEGORY_IDS, benchWallet, BenchChain, fillStore, nowSec, startMember, stopMembers, syncFilters, type BenchMember, type ListedItem } from "./members.ts";
+import { startProviderWorker, type ProviderHandle } from "./provider-worker.ts";
 import { result } from "./report.ts";
 import { summarise } from "./stats.ts";
 import type { Suite } from "./suite.ts";
@@ -73,33 +71,45 @@ export const fanoutSuite: Suite = {
     const rng = new Prng(ctx.seed ^ 0x666f);
     const rows = new RowGenerator(ctx.seed ^ 0x666f);
     const chain = new BenchChain();
-    const members: BenchMember[] = [];
+    let querier: BenchMember | undefined;
+    const providers: ProviderHandle[] = [];
     let api: ApiServer | undefined;
     try {
-      const querier = await startMember(chain, benchWallet(rng), rng);
-      members.push(querier);
-      for (let i = 0; i < PROVIDERS; i++) members.push(await startMember(chain, benchWallet(rng), rng));
-      const providers = members.slice(1);
-      const where = new Map<string, Multiaddr[]>(providers.map((p) => [p.address, p.host.getMultiaddrs()]));
+      querier = await startMember(chain, benchWallet(rng), rng);
+      const q = querier;
+      const providerKeys = Array.from({ length: PROVIDERS }, () => benchWallet(rng).privateKey);
 
-      // The checks to send, with a share of their identifiers listed by one provider or by the node itself.
+      // The checks to send, with a share of their identifiers listed by one provider (index 1..5) or by the node itself (0).
       const total = size.checks + WARMUP_CHECKS;
-      const listedBy = members.map((): ListedItem[] => []);
+      const listedBy = Array.from({ length: PROVIDERS + 1 }, (): ListedItem[] => []);
       const checks = Array.from({ length: total }, (_, i) =>
         CHECK_TYPES.map((type) => {
           const value = rows.value(type, i);
           if (rng.next() < LISTED_SHARE) {
             const normal = tryNormalise(type, value);
             if (!normal.ok) throw new Error(`the generator made an invalid ${type}`);
-            listedBy[rng.int(members.length)]!.push({ type, value: normal.value, categoryId: BENCH_CATEGORY_IDS[rng.int(BENCH_CATEGORY_IDS.length)]! });
+            listedBy[rng.int(PROVIDERS + 1)]!.push({ type, value: normal.value, categoryId: BENCH_CATEGORY_IDS[rng.int(BENCH_CATEGORY_IDS.length)]! });
           }
           return { type, value };
         }),
       );
       const filled = performance.now();
-      for (const [i, member] of members.entries()) await fillStore(member, { synthetic: size.entriesPerMember - listedBy[i]!.length, listed: listedBy[i]! }, rng);
-      await syncFilters(querier);
-      ctx.log(`fanout: ${members.length} stores of ${size.entriesPerMember.toLocaleString("en-US")} entries filled and published, the querier took ${PROVIDERS * BENCH_CATEGORY_IDS.length} filters, in ${((performance.now() - filled) / 1000).toFixed(1)} s`);
+      await fillStore(q, { synthetic: size.entriesPerMember - listedBy[0]!.length, listed: listedBy[0]! }, rng);
+      // The providers fill their stores in their own threads, side by side.
+      const started = await Promise.allSettled(providerKeys.map((privateKey, i) => startProviderWorker({
+        privateKey, seed: (ctx.seed ^ 0x7072) + i, entries: size.entriesPerMember, listed: listedBy[i + 1]!, admit: [q.address],
+      })));
+      for (const s of started) if (s.status === "fulfilled") providers.push(s.value);
+      const failed = started.find((s) => s.status === "rejected");
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+      for (const p of providers) {
+        chain.add(p.address, p.multiaddrs);
+        chain.publishKey(p.address, 1, p.publicKey);
+        for (const { categoryId, ...snapshot } of p.snapshots) chain.publishSnapshot(p.address, categoryId, snapshot);
+      }
+      const where = new Map<string, Multiaddr[]>(providers.map((p) => [p.address, p.multiaddrs]));
+      await syncFilters(q);
+      ctx.log(`fanout: ${PROVIDERS + 1} stores of ${size.entriesPerMember.toLocaleString("en-US")} entries filled and published, the querier took ${PROVIDERS * BENCH_CATEGORY_IDS.length} filters, in ${((performance.now() - filled) / 1000).toFixed(1)} s`);
 
       let mode: Mode = "parallel";
       const check = new CheckService({
@@ -107,18 +117,18 @@ export const fanoutSuite: Suite = {
           const normal = tryNormalise(type, raw);
           return normal.ok ? { ok: true, item: { type, value: normal.value } } : { ok: false, reason: normal.reason };
         },
-        ownLookup: (items, categoryIds, now) => ownLookup(querier, items, categoryIds, now),
+        ownLookup: (items, categoryIds, now) => ownLookup(q, items, categoryIds, now),
         fanOut: async (addresses, items, categoryIds, opts) => {
           const targets = addresses.map((address) => ({ peer: where.get(address)!, providerAddress: address }));
           const query = { items: queryItems(items), categoryIds };
           if (mode === "sequential") {
             const outcomes: ProviderOutcome[] = [];
             for (const target of targets) {
-              outcomes.push(toProviderOutcome(await querier.lookup.lookupPeer(target.peer, { ...query, providerAddress: target.providerAddress }, { timeoutMs: opts.timeoutMsPerPeer, signal: opts.signal })));
+              outcomes.push(toProviderOutcome(await q.lookup.lookupPeer(target.peer, { ...query, providerAddress: target.providerAddress }, { timeoutMs: opts.timeoutMsPerPeer, signal: opts.signal })));
             }
             return outcomes;
           }
-          return (await querier.lookup.fanOut(targets, query, opts)).map(toProviderOutcome);
+          return (await q.lookup.fanOut(targets, query, opts)).map(toProviderOutcome);
         },
         activeCategories: () => BENCH_CATEGORIES,
         peerAddresses: () => providers.map((p) => p.address),
@@ -181,7 +191,8 @@ export const fanoutSuite: Suite = {
       ];
     } finally {
       await api?.stop().catch(() => undefined);
-      await stopMembers(members);
+      await stopMembers([querier]);
+      await Promise.allSettled(providers.map((p) => p.stop()));
     }
   },
 };

@@ -74,6 +74,10 @@ export class BenchChain implements MembershipView {
   liveCount(member: string, categoryId: number): number | undefined {
     return this.#snapshots.get(`${member.toLowerCase()}/${categoryId}`)?.liveCount;
   }
+  snapshotOf(member: string, categoryId: number): PublishedSnapshot | undefined {
+    const snapshot = this.#snapshots.get(`${member.toLowerCase()}/${categoryId}`);
+    return snapshot === undefined ? undefined : { ...snapshot };
+  }
   /** FilterSync's directory as `self` sees it: every other member, every bench category. */
   directoryFor(self: string): FilterDirectory {
     return {
