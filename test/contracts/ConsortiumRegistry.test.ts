@@ -591,6 +591,23 @@ describe("ConsortiumRegistry", function () {
       }
     });
 
+    it("matches docs/GOVERNANCE.md's table for every E and fraction", async function () {
+      const [admin] = await ethers.getSigners();
+      const [, , period, suspension, cooldown, open] = REGISTRY_ARGS;
+      const electorates = [1, 2, 3, 4, 5, 6, 7, 8, 10];
+      const table = [
+        [2, 3, [1, 2, 2, 3, 4, 4, 5, 6, 7]],
+        [3, 4, [1, 2, 2, 3, 4, 5, 6, 6, 8]],
+        [51, 100, [1, 2, 2, 3, 3, 4, 4, 5, 6]],
+      ] as const;
+      for (const [numerator, denominator, quorums] of table) {
+        const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, numerator, denominator, period, suspension, cooldown, open]);
+        for (const [index, electorate] of electorates.entries()) {
+          expect(await registry.quorumFor(electorate), `E = ${electorate} at ${numerator}/${denominator}`).to.equal(BigInt(quorums[index]!));
+        }
+      }
+    });
+
     it("stays as fixed at proposal time when more members join before execution", async function () {
       const { registry, alice, bob, carol, dave, erin, frank } = await loadFixture(renouncedConsortiumFixture);
       const early = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
