@@ -148,7 +148,8 @@ export function memberCommand(io: CliIo): Command {
             return;
           }
           const result = await propose(session, kind, { account }, `${name} ${account}`);
-          ctx.out.result({ account, ...result }, (r) => `proposal ${r.proposalId} created: ${name} ${account}; your vote is counted.`);
+          const voted = await registry.hasVoted(result.proposalId, self);
+          ctx.out.result({ account, ...result }, (r) => `proposal ${r.proposalId} created: ${name} ${account}; ${voted ? "your vote is counted" : "a regulator does not vote: the members decide"}.`);
         });
       }));
   }
