@@ -104,8 +104,10 @@ export function memberCommand(io: CliIo): Command {
           const { registry } = session.contracts;
           const receipt = await send(`${name} proposal ${proposalId}`, () => (name === "vote" ? registry.vote(proposalId) : registry.execute(proposalId)));
           const p = await registry.proposal(proposalId);
+          // Only the votes of members still entitled count (a member suspended by vote or removed loses its votes).
+          const counted = await registry.countedVotes(proposalId);
           ctx.out.result(
-            { proposalId, txHash: receipt.txHash, votes: Number(p.votes), quorum: Number(p.quorum), executed: p.executed },
+            { proposalId, txHash: receipt.txHash, votes: Number(counted), quorum: Number(p.quorum), executed: p.executed },
             (r) => name === "vote" ? `voted on proposal ${r.proposalId}: ${r.votes}/${r.quorum} votes${r.votes >= r.quorum ? " — it can be executed now" : ""}` : `proposal ${r.proposalId} executed`,
           );
         });
