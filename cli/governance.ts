@@ -101,8 +101,11 @@ export async function readProposal(session: ChainSession, id: bigint, nowSec: nu
   const { registry } = session.contracts;
   let p: Awaited<ReturnType<typeof registry.proposal>>;
   let voters: string[];
+  let counted: bigint;
   try {
     p = await registry.proposal(id);
+    // Only the votes of members still entitled count (one suspended by vote or removed loses its votes).
+    counted = await registry.countedVotes(id);
     const votedLogs = await registry.queryFilter(registry.filters.Voted(id));
     voters = votedLogs.map((log) => getAddress(registry.interface.parseLog(log)?.args[1] as string));
   } catch (err) {
@@ -111,7 +114,7 @@ export async function readProposal(session: ChainSession, id: bigint, nowSec: nu
   const kind = Number(p.kind) as ProposalKind;
   const executed = p.executed;
   const expiresAt = Number(p.expiresAt);
-  const votes = Number(p.votes);
+  const votes = Number(counted);
   const quorum = Number(p.quorum);
   let summary: string;
   let args: Record<string, unknown>;

@@ -11,10 +11,12 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 ///
 /// @notice A bootstrap admin seeds the founding members, regulators, categories and policies, and
 /// names the companion ContributionRegistry and QueryLedger (so the registry address alone finds
-/// them), then renounces; from then on only a vote of Active members changes membership or policy. A regulator
-/// may suspend an Active member at once and do nothing else that writes. Members and regulators are
-/// disjoint: an account that holds a membership (Proposed, Active or Suspended) cannot be a regulator,
-/// and a regulator cannot be proposed as a member. Each member rotates its own OPRF key at will
+/// them), then renounces; from then on only a vote of the voting members changes membership or policy
+/// (docs/GOVERNANCE.md: who votes, the quorum, the bounds that keep governance from freezing). A
+/// regulator may suspend a member's lookups for a while, within bounds, and open Suspend and Remove
+/// proposals; it never votes. Members and regulators are disjoint: an account that holds a membership
+/// (Active or Suspended) cannot be a regulator, and a regulator cannot be admitted as a member. A
+/// member record is written only when its admission executes. Each member rotates its own OPRF key at will
 /// ({rotateOprfKey}); every key it ever held stays readable per epoch ({oprfKeyOf}), so answers
 /// given under an earlier key can still be verified. How often a key should be rotated
 /// ({keyEpochLength}) is a governance parameter that nodes report against, not enforced here.
@@ -24,12 +26,12 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 ///            | `_quorumNumerator` (uint16, 28-29) | `_quorumDenominator` (uint16, 30-31)
 ///   slot 1   `_categoryCount` (uint8)
 ///   slot 2   `_activeMemberCount` (uint256): kept as a counter so no write path loops over members
-///   slot 3   `_memberList` (address[]): every account ever proposed or seeded, in order, never shrinks
+///   slot 3   `_memberList` (address[]): every account ever admitted or seeded, in order, never shrinks
 ///   slot 4   `_members` (address => Member), a Member taking five slots: `account`; `name`;
 ///            `peerId`; `status` (uint8, byte 0) | `joinedAt` (uint64, 1-8) | `keyEpoch` (uint32, 9-12)
 ///            | `keyRotatedAt` (uint64, 13-20); `oprfKey`
 ///   slot 5   `_accountByPeerIdHash` (keccak256(peerId) => address)
-///   slot 6   `_admissionProposal` (address => proposal id of its latest Admit proposal)
+///   slot 6   `_votingMemberCount` (uint256): members with a vote (Active, or suspended by a regulator)
 ///   slot 7   `_regulatorList` (address[]): current regulators, unordered (swap-and-pop on removal)
 ///   slot 8   `_regulatorPosition` (address => index in `_regulatorList` + 1; 0 = not a regulator)
 ///   slot 9   `_categories` (uint8 => Category): ids 1..63, assigned in order, never reused
@@ -42,6 +44,15 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 ///   slot 16  `_ledger` (address): the companion QueryLedger, zero until seeded
 ///   slot 17  `_oprfKeys` (address => key epoch => OPRF key): every key a member held, written once
 ///            per (account, epoch) when it comes into force
+///   slot 18  `_votingSince` (address => `_proposalCount` when the account last gained its vote): it
+///            is entitled to vote on proposal p while it keeps its vote, if p > that count
+///   slot 19  `_regulatorSuspendedUntil` (address => end of its regulator suspension; 0 = none)
+///   slot 20  `_regulatorSuspensionLapse` (address => end of its latest regulator suspension, for the cooldown)
+///   slot 21  `_regulatorSuspendedCount` (uint256)
+///   slot 22  `_openProposalByHash` (keccak256(kind, payload) => latest proposal id with them)
+///   slot 23  `_openProposalsOf` (proposer => ids of its proposals, pruned of closed ones at each propose)
+///   slot 24  `_voters` (proposal id => voters, in order): read by {execute} and {countedVotes}, at
+///            most the proposal's electorate long
 contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Role of Active members (derived from the member's status, never granted directly).
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -79,7 +90,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     address[] private _memberList;
     mapping(address account => RiskshareTypes.Member) private _members;
     mapping(bytes32 peerIdHash => address account) private _accountByPeerIdHash;
-    mapping(address account => uint256 proposalId) private _admissionProposal;
+    uint256 private _votingMemberCount;
     address[] private _regulatorList;
     mapping(address account => uint256 positionPlusOne) private _regulatorPosition;
     mapping(uint8 categoryId => RiskshareTypes.Category) private _categories;
@@ -91,25 +102,54 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     address private _contributions;
     address private _ledger;
     mapping(address account => mapping(uint32 keyEpoch => bytes32 oprfKey)) private _oprfKeys;
+    mapping(address account => uint256 proposalCount) private _votingSince;
+    mapping(address account => uint64 until) private _regulatorSuspendedUntil;
+    mapping(address account => uint64 until) private _regulatorSuspensionLapse;
+    uint256 private _regulatorSuspendedCount;
+    mapping(bytes32 kindAndPayloadHash => uint256 proposalId) private _openProposalByHash;
+    mapping(address proposer => uint256[] proposalIds) private _openProposalsOf;
+    mapping(uint256 proposalId => address[] voters) private _voters;
 
     uint64 private immutable _votingPeriod;
+    uint64 private immutable _maxRegulatorSuspension;
+    uint64 private immutable _regulatorCooldown;
+    uint8 private immutable _maxOpenProposals;
 
     /// @param admin_ The bootstrap admin, who seeds the consortium and then renounces.
-    /// @param quorumNumerator Numerator of the quorum, a fraction of the Active members (e.g. 2).
-    /// @param quorumDenominator Denominator of the quorum (e.g. 3).
+    /// @param quorumNumerator Numerator of the quorum fraction f (e.g. 2).
+    /// @param quorumDenominator Denominator of f (e.g. 3).
     /// @param votingPeriodSeconds How long a proposal stays open for votes and execution.
+    /// @param maxRegulatorSuspensionSeconds The longest a regulator may suspend a member (e.g. 14 days).
+    /// @param regulatorCooldownSeconds How long after a regulator suspension lapses before a regulator
+    /// may suspend the same member again (e.g. 30 days).
+    /// @param maxOpenProposals How many open proposals one account may have at once (e.g. 3).
     ///
     /// Requirements:
     /// - `admin_` is not the zero address.
-    /// - 0 < `quorumNumerator` <= `quorumDenominator`.
+    /// - 1/2 < `quorumNumerator` / `quorumDenominator` <= 3/4.
     /// - `votingPeriodSeconds` is not zero.
+    /// - `maxRegulatorSuspensionSeconds`, `regulatorCooldownSeconds` and `maxOpenProposals` are not zero.
     ///
     /// Emits an {AdminTransferred}, a {QuorumSet} and a {KeyEpochLengthSet} (DEFAULT_KEY_EPOCH_LENGTH) event.
-    constructor(address admin_, uint16 quorumNumerator, uint16 quorumDenominator, uint64 votingPeriodSeconds) {
+    constructor(
+        address admin_,
+        uint16 quorumNumerator,
+        uint16 quorumDenominator,
+        uint64 votingPeriodSeconds,
+        uint64 maxRegulatorSuspensionSeconds,
+        uint64 regulatorCooldownSeconds,
+        uint8 maxOpenProposals
+    ) {
         if (admin_ == address(0)) revert ConsortiumRegistryInvalidAddress(admin_);
         _checkQuorum(quorumNumerator, quorumDenominator);
         if (votingPeriodSeconds == 0) revert ConsortiumRegistryInvalidVotingPeriod(votingPeriodSeconds);
+        if (maxRegulatorSuspensionSeconds == 0 || regulatorCooldownSeconds == 0 || maxOpenProposals == 0) {
+            revert ConsortiumRegistryInvalidGovernanceLimits();
+        }
         _votingPeriod = votingPeriodSeconds;
+        _maxRegulatorSuspension = maxRegulatorSuspensionSeconds;
+        _regulatorCooldown = regulatorCooldownSeconds;
+        _maxOpenProposals = maxOpenProposals;
 
         _admin = admin_;
         emit AdminTransferred(address(0), admin_);
@@ -125,12 +165,12 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     // =====================================================================================
 
     /// @notice Seeds a founding member, Active at once with `joinedAt` = now and `oprfKey` in force
-    /// for key epoch 1 (or the epoch after its last, for an account that was a member before).
+    /// for key epoch 1.
     ///
     /// Requirements:
     /// - the caller is the admin, and the admin has not renounced.
-    /// - `account` is not the zero address, holds no membership (a Removed account or one whose
-    ///   admission proposal lapsed may be seeded again) and is not a regulator.
+    /// - `account` is not the zero address, was never a member (a Removed account never comes back)
+    ///   and is not a regulator.
     /// - `name` is 1..MAX_NAME_BYTES bytes; `peerId` is 1..MAX_PEER_ID_BYTES bytes and not another
     ///   member's; `oprfKey` is not zero.
     ///
@@ -239,28 +279,46 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     // =====================================================================================
 
     /// @notice Opens a proposal of `kind` with its ABI-encoded `payload` (see RiskshareTypes.ProposalKind)
-    /// and counts the proposer's vote. The quorum is fixed now: ceil(Active members × fraction), at least 1.
+    /// and, when the proposer is a voting member, counts its vote. The electorate E (the voting members
+    /// now) and the quorum ({quorumFor}(E)) are fixed now; only members entitled now vote on it.
+    /// An Admit proposal writes nothing: the candidate's record is written when it executes.
     /// @return proposalId The new proposal's id (ids start at 1).
     ///
     /// Requirements:
-    /// - the caller is an Active member.
+    /// - the caller is a voting member, or a regulator opening a Suspend or Remove proposal.
     /// - `payload` is the canonical ABI encoding of the kind's arguments.
-    /// - the proposal would execute were it executed now: e.g. Admit names a new account (or a
-    ///   Removed one, or one whose admission proposal lapsed) that is not a regulator, with a valid
-    ///   name and a free PeerId; Suspend names an Active member; Reinstate a Suspended one; Remove an
-    ///   Active or Suspended one; SetPolicy an active category and a valid policy; etc.
+    /// - the proposal would execute were it executed now (e.g. Admit names an account that was never a
+    ///   member and is not a regulator, with a valid name and a free PeerId; Suspend names a voting
+    ///   member; Reinstate one suspended by vote; Remove an Active or Suspended one; SetQuorum a
+    ///   fraction in (1/2, 3/4]), and a Suspend or Remove leaves at least max(2, quorum) voting members.
+    /// - no proposal with the same kind and payload is open.
+    /// - the caller has fewer than `maxOpenProposals` open proposals.
     ///
-    /// Emits a {ProposalCreated} event, a {MemberProposed} event for Admit, then a {Voted} event.
+    /// Emits a {ProposalCreated} event, then a {Voted} event when the proposer votes.
     function propose(RiskshareTypes.ProposalKind kind, bytes calldata payload)
         external
         returns (uint256 proposalId)
     {
-        _requireActiveMember(msg.sender);
+        bool proposerVotes = _isVotingMember(msg.sender);
+        if (!proposerVotes) {
+            if (_regulatorPosition[msg.sender] == 0) revert ConsortiumRegistryNotVotingMember(msg.sender);
+            if (kind != RiskshareTypes.ProposalKind.Suspend && kind != RiskshareTypes.ProposalKind.Remove) {
+                revert ConsortiumRegistryRegulatorMayNotPropose(kind);
+            }
+        }
         bytes memory payloadCopy = payload;
-        _checkProposal(kind, payloadCopy);
+        uint256 electorate = _votingMemberCount;
+        uint32 quorum = _quorumFor(electorate);
+        _checkProposal(kind, payloadCopy, quorum);
+
+        bytes32 key = keccak256(abi.encode(kind, payloadCopy));
+        uint256 twin = _openProposalByHash[key];
+        if (twin != 0 && _isOpen(_proposals[twin])) revert ConsortiumRegistryDuplicateProposal(twin);
+        _claimProposalSlot(msg.sender);
 
         proposalId = ++_proposalCount;
-        uint32 quorum = _currentQuorum();
+        _openProposalByHash[key] = proposalId;
+        _openProposalsOf[msg.sender].push(proposalId);
         uint64 expiresAt = uint64(block.timestamp) + _votingPeriod;
         RiskshareTypes.Proposal storage p = _proposals[proposalId];
         p.kind = kind;
@@ -268,51 +326,49 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         p.createdAt = uint64(block.timestamp);
         p.expiresAt = expiresAt;
         p.quorum = quorum;
+        p.electorate = uint32(electorate);
         p.payload = payloadCopy;
         emit ProposalCreated(proposalId, kind, msg.sender, expiresAt, quorum, payloadCopy);
 
-        if (kind == RiskshareTypes.ProposalKind.Admit) {
-            (address account, string memory name, bytes memory peerId, bytes32 oprfKey) = _decodeAdmit(payloadCopy);
-            _writeMember(account, name, peerId, oprfKey);
-            _admissionProposal[account] = proposalId;
-            emit MemberProposed(account, name, peerId, oprfKey, proposalId);
-        }
-
-        _castVote(proposalId, p);
+        if (proposerVotes) _castVote(proposalId, p);
     }
 
     /// @notice Votes for an open proposal. There are no votes against: a proposal that does not
     /// reach its quorum before it expires simply lapses.
     ///
     /// Requirements:
-    /// - the caller is an Active member.
+    /// - the caller is a voting member, entitled to vote on this proposal: it held its vote when the
+    ///   proposal was made and has kept it since.
     /// - the proposal exists, is not executed and has not expired.
     /// - the caller has not voted on it yet.
     ///
     /// Emits a {Voted} event.
     function vote(uint256 proposalId) external {
-        _requireActiveMember(msg.sender);
+        if (!_isVotingMember(msg.sender)) revert ConsortiumRegistryNotVotingMember(msg.sender);
         RiskshareTypes.Proposal storage p = _openProposal(proposalId);
+        if (_votingSince[msg.sender] >= proposalId) revert ConsortiumRegistryNotEntitled(proposalId, msg.sender);
         if (_voted[proposalId][msg.sender]) revert ConsortiumRegistryAlreadyVoted(proposalId, msg.sender);
         _castVote(proposalId, p);
     }
 
     /// @notice Carries out a proposal that reached its quorum. Anyone may call it: it only does what
-    /// the members decided. The registry's state is checked again, since it may have changed since
-    /// the proposal was made (e.g. the member to suspend was removed meanwhile).
+    /// the members decided. Only votes of members still entitled count (a member suspended by vote or
+    /// removed since it voted has lost its vote), and the registry's state is checked again, since it
+    /// may have changed since the proposal was made (e.g. the member to suspend was removed meanwhile).
     ///
     /// Requirements:
     /// - the proposal exists, is not executed and has not expired.
-    /// - its votes reach its quorum.
+    /// - its counted votes reach its quorum.
     /// - its effect is still valid (same rules as at {propose}).
     ///
     /// Emits the event of its effect (e.g. {MemberActivated}, {MemberSuspended}, {PolicySet}; none
     /// when the effect changes nothing, e.g. setting the current quorum), then a {ProposalExecuted} event.
     function execute(uint256 proposalId) external {
         RiskshareTypes.Proposal storage p = _openProposal(proposalId);
-        if (p.votes < p.quorum) revert ConsortiumRegistryQuorumNotReached(proposalId, p.votes, p.quorum);
+        uint32 counted = _countVotes(proposalId, p.quorum);
+        if (counted < p.quorum) revert ConsortiumRegistryQuorumNotReached(proposalId, counted, p.quorum);
         p.executed = true;
-        _applyProposal(proposalId, p.kind, p.payload);
+        _applyProposal(p.kind, p.payload, p.quorum);
         emit ProposalExecuted(proposalId);
     }
 
@@ -350,17 +406,53 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     // Regulator
     // =====================================================================================
 
-    /// @notice Suspends an Active member at once, without a vote. The only write a regulator may make.
+    /// @notice Suspends an Active member's lookups until `until`, without a vote. The member keeps
+    /// its vote and its place in every electorate; nodes refuse its lookups while its status is
+    /// Suspended. After `until`, anyone ends the suspension with {endSuspension}.
     ///
     /// Requirements:
     /// - the caller is a regulator.
     /// - `account` is an Active member.
+    /// - now < `until` <= now + `maxRegulatorSuspensionSeconds`.
+    /// - no regulator suspension of `account` lapsed less than `regulatorCooldownSeconds` ago.
+    /// - regulators together hold fewer than max(1, voting members / 3) members suspended.
     ///
-    /// Emits a {MemberSuspended} event with `by` = the regulator.
-    function regulatorSuspend(address account) external {
+    /// Emits a {MemberSuspended} event with `by` = the regulator and `until`.
+    function regulatorSuspend(address account, uint64 until) external {
         if (_regulatorPosition[msg.sender] == 0) revert ConsortiumRegistryNotRegulator(msg.sender);
         _requireStatus(account, RiskshareTypes.MemberStatus.Active);
-        _suspend(account, msg.sender);
+        uint64 latest = uint64(block.timestamp) + _maxRegulatorSuspension;
+        if (until <= block.timestamp || until > latest) revert ConsortiumRegistryInvalidSuspensionEnd(until, latest);
+        uint64 lapse = _regulatorSuspensionLapse[account];
+        if (lapse != 0 && block.timestamp < uint256(lapse) + _regulatorCooldown) {
+            revert ConsortiumRegistrySuspensionCooldown(account, lapse + _regulatorCooldown);
+        }
+        uint256 limit = _regulatorSuspensionLimit();
+        if (_regulatorSuspendedCount >= limit) revert ConsortiumRegistryRegulatorSuspensionLimit(limit);
+
+        _members[account].status = RiskshareTypes.MemberStatus.Suspended;
+        _activeMemberCount -= 1;
+        _regulatorSuspendedUntil[account] = until;
+        _regulatorSuspensionLapse[account] = until;
+        _regulatorSuspendedCount += 1;
+        emit MemberSuspended(account, msg.sender, until);
+    }
+
+    /// @notice Ends a regulator's suspension once its time is over: the member is Active again.
+    /// Anyone may call it (the member itself, typically).
+    ///
+    /// Requirements:
+    /// - a regulator holds `account` suspended, and its `until` has come.
+    ///
+    /// Emits a {MemberReinstated} event.
+    function endSuspension(address account) external {
+        uint64 until = _regulatorSuspendedUntil[account];
+        if (until == 0) revert ConsortiumRegistryNotRegulatorSuspended(account);
+        if (block.timestamp < until) revert ConsortiumRegistrySuspensionNotOver(account, until);
+        _clearRegulatorSuspension(account);
+        _members[account].status = RiskshareTypes.MemberStatus.Active;
+        _activeMemberCount += 1;
+        emit MemberReinstated(account);
     }
 
     // =====================================================================================
@@ -416,12 +508,12 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return _members[_accountByPeerIdHash[keccak256(peerId)]];
     }
 
-    /// @notice How many accounts were ever seeded or proposed as members (any status).
+    /// @notice How many accounts were ever seeded or admitted as members (any status).
     function memberCount() external view returns (uint256) {
         return _memberList.length;
     }
 
-    /// @notice The `index`-th account ever seeded or proposed (0-based, in order), for off-chain caches.
+    /// @notice The `index`-th account ever seeded or admitted (0-based, in order), for off-chain caches.
     ///
     /// Requirements:
     /// - `index` < {memberCount}.
@@ -431,9 +523,62 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return _members[_memberList[index]];
     }
 
-    /// @notice How many members are Active now.
+    /// @notice How many members are Active now (may look up; a regulator's suspension stops that).
     function activeMemberCount() external view returns (uint256) {
         return _activeMemberCount;
+    }
+
+    /// @notice How many members have a vote now: Active ones and those a regulator suspended.
+    function votingMemberCount() external view returns (uint256) {
+        return _votingMemberCount;
+    }
+
+    /// @notice Whether `account` has a vote: it is Active, or suspended by a regulator.
+    function isVotingMember(address account) external view returns (bool) {
+        return _isVotingMember(account);
+    }
+
+    /// @notice The end of `account`'s regulator suspension (0 if no regulator holds it suspended), and
+    /// the earliest time a regulator may suspend it again (0 if none ever did).
+    function regulatorSuspension(address account) external view returns (uint64 until, uint64 notBefore) {
+        uint64 lapse = _regulatorSuspensionLapse[account];
+        return (_regulatorSuspendedUntil[account], lapse == 0 ? 0 : lapse + _regulatorCooldown);
+    }
+
+    /// @notice How many members regulators hold suspended now (lapsed ones count until ended).
+    function regulatorSuspendedCount() external view returns (uint256) {
+        return _regulatorSuspendedCount;
+    }
+
+    /// @notice The limits fixed at deployment: the longest regulator suspension, the cooldown after
+    /// one, and how many open proposals one account may have.
+    function governanceLimits()
+        external
+        view
+        returns (uint64 maxRegulatorSuspensionSeconds, uint64 regulatorCooldownSeconds, uint8 maxOpenProposals)
+    {
+        return (_maxRegulatorSuspension, _regulatorCooldown, _maxOpenProposals);
+    }
+
+    /// @notice The quorum of a proposal made with `electorate` voting members, under the current
+    /// fraction f: max(floor(E/2)+1, ceil(E*f)), capped at E-1 when E >= 3.
+    function quorumFor(uint256 electorate) external view returns (uint32) {
+        return _quorumFor(electorate);
+    }
+
+    /// @notice The votes on `proposalId` that count now: cast by members still entitled to vote on it.
+    ///
+    /// Requirements:
+    /// - `proposalId` is 1..{proposalCount}.
+    function countedVotes(uint256 proposalId) external view returns (uint32) {
+        _existingProposal(proposalId);
+        return _countVotes(proposalId, type(uint32).max);
+    }
+
+    /// @notice Whether `account` may vote on `proposalId` (or, having voted, whether its vote counts):
+    /// it held its vote when the proposal was made and has kept it since.
+    function isEntitled(uint256 proposalId, address account) external view returns (bool) {
+        return _isEntitled(proposalId, account);
     }
 
     /// @notice The current regulators, in no particular order.
@@ -476,19 +621,18 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return _keyEpochLength;
     }
 
-    /// @notice The key epoch of `account`'s OPRF key in force; for a Proposed account the epoch its
-    /// key takes at admission; 0 for an account never seeded or proposed.
+    /// @notice The key epoch of `account`'s OPRF key in force; 0 for an account never seeded or admitted.
     function keyEpochOf(address account) external view returns (uint32) {
         return _members[account].keyEpoch;
     }
 
     /// @notice The OPRF public key `account` held in `keyEpoch`; zero when it held none (an unknown
-    /// account or epoch, or a candidate whose admission has not executed).
+    /// account or epoch).
     function oprfKeyOf(address account, uint32 keyEpoch) external view returns (bytes32) {
         return _oprfKeys[account][keyEpoch];
     }
 
-    /// @notice The quorum as a fraction of the Active members.
+    /// @notice The quorum fraction f of the electorate (see {quorumFor}).
     function quorumFraction() external view returns (uint16 numerator, uint16 denominator) {
         return (_quorumNumerator, _quorumDenominator);
     }
@@ -526,10 +670,53 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (msg.sender != current) revert ConsortiumRegistryNotAdmin(msg.sender);
     }
 
-    function _requireActiveMember(address account) private view {
-        if (_members[account].status != RiskshareTypes.MemberStatus.Active) {
-            revert ConsortiumRegistryNotActiveMember(account);
+    /// @dev Active, or suspended by a regulator (which stops lookups only).
+    function _isVotingMember(address account) private view returns (bool) {
+        RiskshareTypes.MemberStatus status = _members[account].status;
+        return status == RiskshareTypes.MemberStatus.Active
+            || (status == RiskshareTypes.MemberStatus.Suspended && _regulatorSuspendedUntil[account] != 0);
+    }
+
+    /// @dev A voting member that gained its vote before `proposalId` was made and kept it since
+    /// (losing it, by a suspension vote or a removal, voids its votes; regaining it moves `_votingSince`).
+    function _isEntitled(uint256 proposalId, address account) private view returns (bool) {
+        return _isVotingMember(account) && _votingSince[account] < proposalId;
+    }
+
+    function _isOpen(RiskshareTypes.Proposal storage p) private view returns (bool) {
+        return !p.executed && block.timestamp < p.expiresAt;
+    }
+
+    /// @dev Counts the votes of `proposalId` cast by members still entitled, stopping at `enough`.
+    /// Bounded: only entitled members vote, so at most the proposal's electorate are read.
+    function _countVotes(uint256 proposalId, uint32 enough) private view returns (uint32 counted) {
+        address[] storage voters = _voters[proposalId];
+        uint256 length = voters.length;
+        for (uint256 i = 0; i < length && counted < enough; ++i) {
+            if (_isEntitled(proposalId, voters[i])) counted += 1;
         }
+    }
+
+    /// @dev Drops `proposer`'s closed proposals from its list (at most `_maxOpenProposals` long), then
+    /// reverts unless a slot is free.
+    function _claimProposalSlot(address proposer) private {
+        uint256[] storage ids = _openProposalsOf[proposer];
+        uint256 i = 0;
+        while (i < ids.length) {
+            if (_isOpen(_proposals[ids[i]])) {
+                ++i;
+            } else {
+                ids[i] = ids[ids.length - 1];
+                ids.pop();
+            }
+        }
+        if (ids.length >= _maxOpenProposals) revert ConsortiumRegistryTooManyOpenProposals(proposer, _maxOpenProposals);
+    }
+
+    /// @dev max(1, floor(voting members / 3)).
+    function _regulatorSuspensionLimit() private view returns (uint256) {
+        uint256 third = _votingMemberCount / 3;
+        return third == 0 ? 1 : third;
     }
 
     function _requireStatus(address account, RiskshareTypes.MemberStatus expected) private view {
@@ -563,37 +750,24 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     // Internal: validation shared by seeding, proposing and executing
     // =====================================================================================
 
-    /// @dev Whether `account` holds a membership: Active, Suspended, or Proposed with its admission
-    /// proposal still open. A Proposed account whose proposal lapsed (expired) holds nothing, so
-    /// it can be proposed again and its PeerId can be claimed.
+    /// @dev Whether `account` holds a membership: Active or Suspended.
     function _holdsMembership(address account) private view returns (bool) {
         RiskshareTypes.MemberStatus status = _members[account].status;
-        if (status == RiskshareTypes.MemberStatus.Active || status == RiskshareTypes.MemberStatus.Suspended) {
-            return true;
-        }
-        if (status == RiskshareTypes.MemberStatus.Proposed) {
-            return block.timestamp < _proposals[_admissionProposal[account]].expiresAt;
-        }
-        return false;
+        return status == RiskshareTypes.MemberStatus.Active || status == RiskshareTypes.MemberStatus.Suspended;
     }
 
+    /// @dev A PeerId stays bound to its member for good, a Removed one included (so peers still
+    /// recognise, and refuse, its node); records exist only for admitted members, so a proposal
+    /// binds nothing.
     function _checkNewMember(address account, string memory name, bytes memory peerId, bytes32 oprfKey) private view {
         if (account == address(0)) revert ConsortiumRegistryInvalidAddress(account);
         if (oprfKey == bytes32(0)) revert ConsortiumRegistryInvalidOprfKey();
+        if (_members[account].status == RiskshareTypes.MemberStatus.Removed) revert ConsortiumRegistryMemberRemoved(account);
         if (_holdsMembership(account)) revert ConsortiumRegistryMemberExists(account, _members[account].status);
         if (_regulatorPosition[account] != 0) revert ConsortiumRegistryRegulatorExists(account);
         _checkName(bytes(name));
         if (peerId.length == 0 || peerId.length > MAX_PEER_ID_BYTES) revert ConsortiumRegistryInvalidPeerId();
-        address holder = _accountByPeerIdHash[keccak256(peerId)];
-        if (holder != address(0) && holder != account && _peerIdHeld(holder)) {
-            revert ConsortiumRegistryPeerIdTaken(peerId);
-        }
-    }
-
-    /// @dev A PeerId stays bound to a Removed member (so peers still recognise, and refuse, its node);
-    /// only a lapsed admission proposal releases it.
-    function _peerIdHeld(address holder) private view returns (bool) {
-        return _members[holder].status != RiskshareTypes.MemberStatus.Proposed || _holdsMembership(holder);
+        if (_accountByPeerIdHash[keccak256(peerId)] != address(0)) revert ConsortiumRegistryPeerIdTaken(peerId);
     }
 
     function _checkName(bytes memory name) private pure {
@@ -634,28 +808,52 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (!ok || answer.length != probeReturnBytes) revert ConsortiumRegistryNotCompanion(account);
     }
 
+    /// @dev f must be in (1/2, 3/4]: above a half, so two disjoint groups never both pass; at most
+    /// three quarters, so that a quarter of the members cannot block everything.
     function _checkQuorum(uint16 numerator, uint16 denominator) private pure {
-        if (numerator == 0 || numerator > denominator) revert ConsortiumRegistryInvalidQuorum(numerator, denominator);
+        if (2 * uint256(numerator) <= denominator || 4 * uint256(numerator) > 3 * uint256(denominator)) {
+            revert ConsortiumRegistryInvalidQuorum(numerator, denominator);
+        }
     }
 
-    /// @dev ceil(Active members × numerator / denominator), at least 1.
-    function _currentQuorum() private view returns (uint32) {
+    /// @dev max(floor(E/2)+1, ceil(E*f)), capped at E-1 when E >= 3 (so one absent member never
+    /// blocks a vote); 1 when E is 0 (nobody can vote then).
+    function _quorumFor(uint256 electorate) private view returns (uint32) {
         uint256 denominator = _quorumDenominator;
-        uint256 quorum = (_activeMemberCount * _quorumNumerator + denominator - 1) / denominator;
-        return quorum == 0 ? 1 : uint32(quorum);
+        uint256 majority = electorate / 2 + 1;
+        uint256 fraction = (electorate * _quorumNumerator + denominator - 1) / denominator;
+        uint256 quorum = fraction > majority ? fraction : majority;
+        if (electorate >= 3 && quorum > electorate - 1) quorum = electorate - 1;
+        return uint32(quorum);
     }
 
-    /// @dev Reverts unless a proposal of `kind` with `payload` would execute now.
-    function _checkProposal(RiskshareTypes.ProposalKind kind, bytes memory payload) private view {
+    /// @dev A suspension or removal by vote must leave at least max(2, `quorum`) voting members.
+    function _checkVotingFloor(address account, uint32 quorum) private view {
+        if (!_isVotingMember(account)) return;
+        uint256 remaining = _votingMemberCount - 1;
+        uint256 floor = quorum > 2 ? quorum : 2;
+        if (remaining < floor) revert ConsortiumRegistryVotingFloor(remaining, floor);
+    }
+
+    /// @dev Reverts unless a proposal of `kind` with `payload`, whose quorum is `quorum`, would execute now.
+    function _checkProposal(RiskshareTypes.ProposalKind kind, bytes memory payload, uint32 quorum) private view {
         if (kind == RiskshareTypes.ProposalKind.Admit) {
             (address account, string memory name, bytes memory peerId, bytes32 oprfKey) = _decodeAdmit(payload);
             _checkNewMember(account, name, peerId, oprfKey);
         } else if (kind == RiskshareTypes.ProposalKind.Suspend) {
-            _requireStatus(_decodeAccount(kind, payload), RiskshareTypes.MemberStatus.Active);
+            address account = _decodeAccount(kind, payload);
+            if (!_isVotingMember(account)) revert ConsortiumRegistryInvalidStatus(account, _members[account].status);
+            _checkVotingFloor(account, quorum);
         } else if (kind == RiskshareTypes.ProposalKind.Reinstate) {
-            _requireStatus(_decodeAccount(kind, payload), RiskshareTypes.MemberStatus.Suspended);
+            address account = _decodeAccount(kind, payload);
+            // Only a suspension by vote: a regulator's ends with {endSuspension}.
+            if (_members[account].status != RiskshareTypes.MemberStatus.Suspended || _regulatorSuspendedUntil[account] != 0) {
+                revert ConsortiumRegistryInvalidStatus(account, _members[account].status);
+            }
         } else if (kind == RiskshareTypes.ProposalKind.Remove) {
-            _checkRemovable(_decodeAccount(kind, payload));
+            address account = _decodeAccount(kind, payload);
+            _checkRemovable(account);
+            _checkVotingFloor(account, quorum);
         } else if (kind == RiskshareTypes.ProposalKind.AddRegulator) {
             _checkNewRegulator(_decodeAccount(kind, payload));
         } else if (kind == RiskshareTypes.ProposalKind.RemoveRegulator) {
@@ -753,30 +951,27 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     // Internal: effects (each followed by its event)
     // =====================================================================================
 
-    /// @dev Re-validates, then applies, an executed proposal.
-    function _applyProposal(uint256 proposalId, RiskshareTypes.ProposalKind kind, bytes memory payload) private {
+    /// @dev Re-validates, then applies, an executed proposal whose quorum is `quorum`.
+    function _applyProposal(RiskshareTypes.ProposalKind kind, bytes memory payload, uint32 quorum) private {
+        _checkProposal(kind, payload, quorum);
         if (kind == RiskshareTypes.ProposalKind.Admit) {
-            (address account,,,) = _decodeAdmit(payload);
-            RiskshareTypes.Member storage m = _members[account];
-            // Only this proposal can have made the account Proposed: another Admit is refused while
-            // it is open. The check guards that reasoning.
-            if (m.status != RiskshareTypes.MemberStatus.Proposed || _admissionProposal[account] != proposalId) {
-                revert ConsortiumRegistryInvalidStatus(account, m.status);
-            }
-            _activate(account, m);
-            return;
-        }
-        _checkProposal(kind, payload);
-        if (kind == RiskshareTypes.ProposalKind.Suspend) {
-            _suspend(_decodeAccount(kind, payload), address(this));
+            (address account, string memory name, bytes memory peerId, bytes32 oprfKey) = _decodeAdmit(payload);
+            _writeMember(account, name, peerId, oprfKey);
+            _activate(account, _members[account]);
+        } else if (kind == RiskshareTypes.ProposalKind.Suspend) {
+            address account = _decodeAccount(kind, payload);
+            _takeVote(account);
+            _members[account].status = RiskshareTypes.MemberStatus.Suspended;
+            emit MemberSuspended(account, address(this), 0);
         } else if (kind == RiskshareTypes.ProposalKind.Reinstate) {
             address account = _decodeAccount(kind, payload);
             _members[account].status = RiskshareTypes.MemberStatus.Active;
             _activeMemberCount += 1;
+            _giveVote(account);
             emit MemberReinstated(account);
         } else if (kind == RiskshareTypes.ProposalKind.Remove) {
             address account = _decodeAccount(kind, payload);
-            if (_members[account].status == RiskshareTypes.MemberStatus.Active) _activeMemberCount -= 1;
+            if (_isVotingMember(account)) _takeVote(account);
             _members[account].status = RiskshareTypes.MemberStatus.Removed;
             emit MemberRemoved(account);
         } else if (kind == RiskshareTypes.ProposalKind.AddRegulator) {
@@ -808,44 +1003,26 @@ contract ConsortiumRegistry is IConsortiumRegistry {
 
     function _castVote(uint256 proposalId, RiskshareTypes.Proposal storage p) private {
         _voted[proposalId][msg.sender] = true;
+        _voters[proposalId].push(msg.sender);
         uint32 votes = p.votes + 1;
         p.votes = votes;
         emit Voted(proposalId, msg.sender, votes);
     }
 
-    /// @dev Writes a Proposed member record (new, or replacing a Removed or lapsed one) and binds its
-    /// PeerId. Its key epoch is the one after the account's last key in force: 1 for a new account,
-    /// +1 after a removal, unchanged after a lapsed candidacy (whose key never came into force).
-    function _writeMember(
-        address account,
-        string memory name,
-        bytes memory peerId,
-        bytes32 oprfKey
-    ) private {
+    /// @dev Writes the record of a new member (a seeding, or an Admit vote executed) and binds its
+    /// PeerId; {_activate} makes it Active. Its key takes epoch 1.
+    function _writeMember(address account, string memory name, bytes memory peerId, bytes32 oprfKey) private {
         RiskshareTypes.Member storage m = _members[account];
-        bytes32 peerIdHash = keccak256(peerId);
-        if (m.status != RiskshareTypes.MemberStatus.Proposed) m.keyEpoch += 1;
-        if (m.status == RiskshareTypes.MemberStatus.None) {
-            _memberList.push(account);
-            m.account = account;
-        } else {
-            // Re-admission with another PeerId: release the old one if it is still bound here.
-            bytes32 oldPeerIdHash = keccak256(m.peerId);
-            if (oldPeerIdHash != peerIdHash && _accountByPeerIdHash[oldPeerIdHash] == account) {
-                delete _accountByPeerIdHash[oldPeerIdHash];
-            }
-        }
+        _memberList.push(account);
+        m.account = account;
         m.name = name;
         m.peerId = peerId;
-        m.status = RiskshareTypes.MemberStatus.Proposed;
-        m.joinedAt = 0;
-        m.keyRotatedAt = 0;
+        m.keyEpoch = 1;
         m.oprfKey = oprfKey;
-        _accountByPeerIdHash[peerIdHash] = account;
+        _accountByPeerIdHash[keccak256(peerId)] = account;
     }
 
-    /// @dev Makes a Proposed record Active (a seeding, or an Admit vote executed): its key comes into
-    /// force for its epoch.
+    /// @dev Makes a freshly written record Active with a vote: its key comes into force for its epoch.
     function _activate(address account, RiskshareTypes.Member storage m) private {
         uint32 epoch = m.keyEpoch;
         bytes32 oprfKey = m.oprfKey;
@@ -854,13 +1031,30 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         m.keyRotatedAt = uint64(block.timestamp);
         _oprfKeys[account][epoch] = oprfKey;
         _activeMemberCount += 1;
+        _giveVote(account);
         emit MemberActivated(account, m.name, m.peerId, oprfKey, epoch);
     }
 
-    function _suspend(address account, address by) private {
-        _members[account].status = RiskshareTypes.MemberStatus.Suspended;
-        _activeMemberCount -= 1;
-        emit MemberSuspended(account, by);
+    /// @dev The account gains a vote: it is entitled on proposals made from now on.
+    function _giveVote(address account) private {
+        _votingMemberCount += 1;
+        _votingSince[account] = _proposalCount;
+    }
+
+    /// @dev A voting member loses its vote (a suspension or removal by vote): its votes on open
+    /// proposals no longer count. Ends a regulator's suspension it may be under.
+    function _takeVote(address account) private {
+        if (_regulatorSuspendedUntil[account] != 0) {
+            _clearRegulatorSuspension(account);
+        } else {
+            _activeMemberCount -= 1;
+        }
+        _votingMemberCount -= 1;
+    }
+
+    function _clearRegulatorSuspension(address account) private {
+        delete _regulatorSuspendedUntil[account];
+        _regulatorSuspendedCount -= 1;
     }
 
     function _addRegulator(address account) private {

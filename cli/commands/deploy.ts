@@ -33,7 +33,7 @@ export function deployCommand(io: CliIo): Command {
     .option("--rpc <url>", "chain JSON-RPC URL (default: config)")
     .option("--founder <ADDRESS=NAME,PEERID,OPRFKEY...>", "a founding member with its OPRF public key (repeatable; its `riskshare init` printed all three); include this node's own address to make it a member")
     .option("--regulator <address...>", "an account with the REGULATOR role (repeatable)")
-    .option("--quorum <fraction>", "share of Active members whose votes pass a proposal", `${DEFAULT_GOVERNANCE.quorumNumerator}/${DEFAULT_GOVERNANCE.quorumDenominator}`)
+    .option("--quorum <fraction>", "quorum fraction f of the voting members, above 1/2 and at most 3/4 (docs/GOVERNANCE.md)", `${DEFAULT_GOVERNANCE.quorumNumerator}/${DEFAULT_GOVERNANCE.quorumDenominator}`)
     .option("--voting-period-days <days>", "how long a proposal stays open (default 7); fixed for the registry's life, no proposal changes it")
     .option("--keep-admin", "do not renounce the bootstrap admin (for staged set-ups; renounce later)")
     .addHelpText("after", "\nExample:\n  riskshare deploy --rpc http://127.0.0.1:8545 \\\n    --founder 0xAbc…=\"Bank A\",16Uiu2HAm…,0x5e2f… --founder 0xDef…=\"Bank B\",16Uiu2HAm…,0x9a41… --quorum 2/3")

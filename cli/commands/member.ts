@@ -94,23 +94,38 @@ export function memberCommand(io: CliIo): Command {
     ["remove", ProposalKind.Remove, "propose to remove a member for good"],
   ] as const;
   for (const [name, kind, description] of lifecycle) {
-    member.addCommand(withChainFlags(new Command(name))
+    const lifecycleCommand = withChainFlags(new Command(name));
+    if (kind === ProposalKind.Suspend) {
+      lifecycleCommand.option("--days <days>", "a regulator's suspension: how many days it lasts (default and most: the registry's limit, 14 days at deployment)");
+    }
+    member.addCommand(lifecycleCommand
       .argument("<address>", "the member's EVM address")
       .description(description)
       .addHelpText("after", `\nExample:\n  riskshare member ${name} 0x90F79bf6EB2c4f870365E785982E1f101E93b906`)
       .action(async (address: string, raw: unknown, command: Command) => {
         const ctx = contextOf(command, io);
         const flags = parseOptions(chainFlagsSchema, raw);
+        const { days } = parseOptions(z.object({ days: z.coerce.number().positive().optional() }), raw);
         const account = parseOptions(z.object({ address: addressArg }), { address }).address;
         await withSession(ctx, flags, true, async (session) => {
           const { registry } = session.contracts;
           const self = await session.signer!.getAddress();
           if (kind === ProposalKind.Suspend && (await registry.isRegulator(self))) {
-            const receipt = await send(`suspend ${account}`, () => registry.regulatorSuspend(account));
-            ctx.out.result({ account, suspended: true, by: "regulator", txHash: receipt.txHash }, () => `${account} suspended by regulator ${self}`);
+            // A regulator's suspension stops the member's lookups until a time (it keeps its vote).
+            const [maxSeconds] = await registry.governanceLimits();
+            const latest = await session.connection.provider.getBlock("latest");
+            if (!latest) throw new RiskshareError("E_CHAIN_UNREACHABLE", "the chain did not return its latest block");
+            const until = BigInt(latest.timestamp) + (days === undefined ? maxSeconds : BigInt(Math.round(days * 86_400)));
+            const receipt = await send(`suspend ${account}`, () => registry.regulatorSuspend(account, until));
+            ctx.out.result(
+              { account, suspended: true, by: "regulator", until: Number(until), txHash: receipt.txHash },
+              (r) => `${account} suspended by regulator ${self} until ${isoOf(r.until)} (its vote stays; after that anyone ends it on chain with endSuspension)`,
+            );
             return;
           }
-          printCreated(ctx, { account, ...(await propose(session, kind, { account }, lookupOf([]))) });
+          const created = await propose(session, kind, { account }, lookupOf([]));
+          if (await registry.hasVoted(created.proposalId, self)) printCreated(ctx, { account, ...created });
+          else ctx.out.result({ account, ...created }, (r) => `proposal ${r.proposalId} created: ${r.summary}; a regulator does not vote: the members decide.\nMembers vote with: riskshare proposal vote ${r.proposalId}`);
         });
       }));
   }

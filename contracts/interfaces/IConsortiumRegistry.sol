@@ -8,7 +8,6 @@ interface IConsortiumRegistry {
     // ----- errors -----
     error ConsortiumRegistryNotAdmin(address caller);
     error ConsortiumRegistryAdminRenounced();
-    error ConsortiumRegistryNotActiveMember(address account);
     error ConsortiumRegistryNotRegulator(address account);
     error ConsortiumRegistryInvalidAddress(address account);
     error ConsortiumRegistryMemberExists(address account, RiskshareTypes.MemberStatus status);
@@ -38,16 +37,44 @@ interface IConsortiumRegistry {
     /// @dev {rotateOprfKey} with the key already in force: a rotation must change the key.
     error ConsortiumRegistryOprfKeyUnchanged(address account, uint32 keyEpoch);
     error ConsortiumRegistryInvalidKeyEpochLength(uint64 keyEpochLengthSeconds);
+    /// @dev A constructor limit out of range (a zero suspension length, cooldown or open-proposal limit).
+    error ConsortiumRegistryInvalidGovernanceLimits();
+    /// @dev {propose} or {vote} by an account without a vote: not a member, suspended by vote, or removed.
+    error ConsortiumRegistryNotVotingMember(address account);
+    /// @dev {vote} by a member that was not entitled when the proposal was made (admitted, or
+    /// reinstated, after it): E is fixed at creation.
+    error ConsortiumRegistryNotEntitled(uint256 proposalId, address account);
+    /// @dev A regulator may open Suspend and Remove proposals only.
+    error ConsortiumRegistryRegulatorMayNotPropose(RiskshareTypes.ProposalKind kind);
+    /// @dev The same (kind, payload) is already open as `proposalId`: vote for it instead.
+    error ConsortiumRegistryDuplicateProposal(uint256 proposalId);
+    /// @dev `account` already has `limit` open proposals.
+    error ConsortiumRegistryTooManyOpenProposals(address account, uint256 limit);
+    /// @dev A suspension or removal by vote would leave `remaining` voting members, fewer than `floor`
+    /// = max(2, the proposal's quorum).
+    error ConsortiumRegistryVotingFloor(uint256 remaining, uint256 floor);
+    /// @dev A Removed account is never admitted or seeded again (its institution joins under a new account).
+    error ConsortiumRegistryMemberRemoved(address account);
+    /// @dev A regulator's suspension must end after now and at most `latest` (now + the longest suspension).
+    error ConsortiumRegistryInvalidSuspensionEnd(uint64 until, uint64 latest);
+    /// @dev A regulator suspended `account` recently: it cannot be suspended by a regulator before `notBefore`.
+    error ConsortiumRegistrySuspensionCooldown(address account, uint64 notBefore);
+    /// @dev Regulators together already hold `limit` members suspended (max(1, voting members / 3)).
+    error ConsortiumRegistryRegulatorSuspensionLimit(uint256 limit);
+    /// @dev {endSuspension} for an account no regulator holds suspended.
+    error ConsortiumRegistryNotRegulatorSuspended(address account);
+    /// @dev {endSuspension} before the suspension's end, `until`.
+    error ConsortiumRegistrySuspensionNotOver(address account, uint64 until);
 
     // ----- events -----
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
-    event MemberProposed(address indexed account, string name, bytes peerId, bytes32 oprfKey, uint256 indexed proposalId);
     /// @dev `oprfKey` is in force from now for `keyEpoch` (1 at a first admission).
     event MemberActivated(address indexed account, string name, bytes peerId, bytes32 oprfKey, uint32 keyEpoch);
     /// @dev The member's OPRF key for `keyEpoch`, in force from this block; earlier epochs' keys stay readable.
     event OprfKeyRotated(address indexed account, uint32 keyEpoch, bytes32 oprfKey);
-    /// @dev `by` is the regulator who suspended the member, or the registry itself after a vote.
-    event MemberSuspended(address indexed account, address indexed by);
+    /// @dev `by` is the regulator who suspended the member (until `until`, keeping its vote), or the
+    /// registry itself after a vote (`until` = 0: until a Reinstate vote).
+    event MemberSuspended(address indexed account, address indexed by, uint64 until);
     event MemberReinstated(address indexed account);
     event MemberRemoved(address indexed account);
     event RegulatorAdded(address indexed account);
@@ -88,7 +115,8 @@ interface IConsortiumRegistry {
     function rotateOprfKey(bytes32 newKey) external;
 
     // ----- regulator -----
-    function regulatorSuspend(address account) external;
+    function regulatorSuspend(address account, uint64 until) external;
+    function endSuspension(address account) external;
 
     // ----- views -----
     function admin() external view returns (address);
@@ -103,6 +131,23 @@ interface IConsortiumRegistry {
     function memberCount() external view returns (uint256);
     function memberAt(uint256 index) external view returns (RiskshareTypes.Member memory);
     function activeMemberCount() external view returns (uint256);
+    /// @dev Members with a vote: Active, or suspended by a regulator.
+    function votingMemberCount() external view returns (uint256);
+    function isVotingMember(address account) external view returns (bool);
+    /// @dev End of `account`'s regulator suspension (0 if none), and the earliest time a regulator
+    /// may suspend it again (0 if it never was).
+    function regulatorSuspension(address account) external view returns (uint64 until, uint64 notBefore);
+    function regulatorSuspendedCount() external view returns (uint256);
+    /// @dev The longest regulator suspension, the cooldown after one, and the open proposals per account.
+    function governanceLimits()
+        external
+        view
+        returns (uint64 maxRegulatorSuspensionSeconds, uint64 regulatorCooldownSeconds, uint8 maxOpenProposals);
+    /// @dev The quorum of a proposal whose electorate is `electorate`, under the current fraction.
+    function quorumFor(uint256 electorate) external view returns (uint32);
+    /// @dev Votes of `proposalId` that still count: cast by members still entitled to vote on it.
+    function countedVotes(uint256 proposalId) external view returns (uint32);
+    function isEntitled(uint256 proposalId, address account) external view returns (bool);
     function regulators() external view returns (address[] memory);
     function category(uint8 categoryId) external view returns (RiskshareTypes.Category memory);
     function categoryCount() external view returns (uint8);

@@ -4,8 +4,11 @@ pragma solidity 0.8.28;
 /// @title Types shared by the riskshare contracts and, through the same strings, by TypeScript
 /// (node/chain/eip712.ts). Changing a type string here invalidates every signature made before.
 library RiskshareTypes {
-    /// @dev Lifecycle: None → Proposed → Active ⇄ Suspended → Removed. Removed cannot be reinstated;
-    /// only a fresh Admit vote brings the account back (as a new admission).
+    /// @dev Lifecycle: None → Active ⇄ Suspended → Removed. A record is written only when an admission
+    /// executes (a candidate's data lives in its Admit proposal), so Proposed is never written and is
+    /// kept only so that the numbers stay stable. Removed is final: no vote brings the account back.
+    /// Suspended covers both a suspension by vote (no vote, no lookups) and a regulator's time-limited
+    /// one (no lookups; the member keeps its vote: ConsortiumRegistry.regulatorSuspension).
     enum MemberStatus {
         None,
         Proposed,
@@ -73,9 +76,13 @@ library RiskshareTypes {
         address proposer;
         uint64 createdAt;
         uint64 expiresAt;
-        /// @dev Votes needed, fixed from the Active member count when proposed.
+        /// @dev Votes needed, fixed from `electorate` when proposed (ConsortiumRegistry.quorumFor).
         uint32 quorum;
+        /// @dev Votes cast. Only votes of members still entitled count at execution
+        /// (ConsortiumRegistry.countedVotes): a member suspended by vote or removed loses its votes.
         uint32 votes;
+        /// @dev E: how many members were entitled to vote when the proposal was made; only they vote.
+        uint32 electorate;
         bool executed;
         bytes payload;
     }

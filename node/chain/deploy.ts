@@ -27,6 +27,9 @@ export interface DeploymentPlan {
   quorumNumerator?: number;
   quorumDenominator?: number;
   votingPeriodSeconds?: bigint;
+  maxRegulatorSuspensionSeconds?: bigint;
+  regulatorCooldownSeconds?: bigint;
+  maxOpenProposals?: number;
   /** Renounce the bootstrap admin at the end, so only votes change membership and policy (default true). */
   renounceAdmin?: boolean;
 }
@@ -53,6 +56,9 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
       plan.quorumNumerator ?? DEFAULT_GOVERNANCE.quorumNumerator,
       plan.quorumDenominator ?? DEFAULT_GOVERNANCE.quorumDenominator,
       plan.votingPeriodSeconds ?? DEFAULT_GOVERNANCE.votingPeriodSeconds,
+      plan.maxRegulatorSuspensionSeconds ?? DEFAULT_GOVERNANCE.maxRegulatorSuspensionSeconds,
+      plan.regulatorCooldownSeconds ?? DEFAULT_GOVERNANCE.regulatorCooldownSeconds,
+      plan.maxOpenProposals ?? DEFAULT_GOVERNANCE.maxOpenProposals,
     );
     const deployReceipt = await registry.deploymentTransaction()?.wait();
     const registryAddress = await registry.getAddress();

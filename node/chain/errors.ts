@@ -8,8 +8,8 @@ import {
 
 /** Solidity custom errors that mean "you are not allowed", mapped to our codes; every other revert is E_CHAIN_REVERTED. */
 const REVERT_CODES: ReadonlyArray<[RegExp, ErrorCode]> = [
-  [/NotActiveMember$/, "E_NOT_MEMBER"],
-  [/(NotAdmin|NotRegulator|AdminRenounced)$/, "E_NOT_AUTHORIZED"],
+  [/Not(Active|Voting)Member$/, "E_NOT_MEMBER"],
+  [/(NotAdmin|NotRegulator|AdminRenounced|NotEntitled|RegulatorMayNotPropose)$/, "E_NOT_AUTHORIZED"],
 ];
 
 /**
@@ -20,11 +20,12 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   // ConsortiumRegistry: roles
   ConsortiumRegistryNotAdmin: "only the bootstrap admin may do this, and this account is not it",
   ConsortiumRegistryAdminRenounced: "the bootstrap admin has renounced, so only a vote of the members changes the registry now",
-  ConsortiumRegistryNotActiveMember: "the account is not an Active member",
+  ConsortiumRegistryNotVotingMember: "the account has no vote: it is not a member, or it was suspended by vote or removed",
   ConsortiumRegistryNotRegulator: "the account is not a regulator",
   // ConsortiumRegistry: members, regulators and companions
   ConsortiumRegistryInvalidAddress: "the zero address was given where an account or contract is needed",
-  ConsortiumRegistryMemberExists: "that account already holds a membership (proposed, active or suspended)",
+  ConsortiumRegistryMemberExists: "that account already holds a membership (active or suspended)",
+  ConsortiumRegistryMemberRemoved: "that account was removed from the consortium and never comes back; the institution must apply under a new account",
   ConsortiumRegistryPeerIdTaken: "that PeerId belongs to another member",
   ConsortiumRegistryInvalidPeerId: "the PeerId is empty or longer than 64 bytes",
   ConsortiumRegistryInvalidName: "the name is empty or longer than 128 bytes",
@@ -43,7 +44,7 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryCategoryLimit: "the registry already holds the most categories it can (63)",
   ConsortiumRegistryCategoryExists: "a category with that name already exists (retired names stay taken)",
   ConsortiumRegistryInvalidPolicy: "the policy admits nobody: its snapshot age is zero, or both its quota base and ratio are",
-  ConsortiumRegistryInvalidQuorum: "the quorum must be a fraction above 0 and at most 1",
+  ConsortiumRegistryInvalidQuorum: "the quorum fraction must be above 1/2 and at most 3/4 (e.g. 2/3); pick one in that range",
   ConsortiumRegistryInvalidVotingPeriod: "the voting period must be longer than zero seconds",
   // ConsortiumRegistry: proposals and votes
   ConsortiumRegistryInvalidPayload: "the proposal's payload is not the exact encoding its kind requires",
@@ -51,7 +52,19 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryProposalExpired: "the proposal's voting period is over; propose it again if it is still wanted",
   ConsortiumRegistryProposalExecuted: "the proposal was already executed; nothing is left to do",
   ConsortiumRegistryAlreadyVoted: "this account already voted on the proposal; other members' votes are needed now",
-  ConsortiumRegistryQuorumNotReached: "the proposal does not have enough votes yet; other Active members vote with `riskshare proposal vote ID` first",
+  ConsortiumRegistryQuorumNotReached: "the proposal does not have enough counted votes yet (votes of members since suspended by vote or removed no longer count); other entitled members vote with `riskshare proposal vote ID` first",
+  ConsortiumRegistryNotEntitled: "this member gained its vote after the proposal was made, and only the members entitled then vote on it; wait for a new proposal",
+  ConsortiumRegistryRegulatorMayNotPropose: "a regulator may open only Suspend and Remove proposals; ask a member to propose this",
+  ConsortiumRegistryDuplicateProposal: "an identical proposal (same kind and arguments) is already open; vote for that one (its id is in the message) instead",
+  ConsortiumRegistryTooManyOpenProposals: "this account already has the most open proposals allowed; wait until one is executed or expires",
+  ConsortiumRegistryVotingFloor: "this would leave fewer voting members than the floor (2, or the proposal's quorum if higher), so governance could freeze; admit or reinstate members first",
+  ConsortiumRegistryInvalidGovernanceLimits: "the longest regulator suspension, the cooldown and the open-proposal limit must all be above zero",
+  // ConsortiumRegistry: regulator suspensions
+  ConsortiumRegistryInvalidSuspensionEnd: "a regulator's suspension must end after now and no later than the latest end named in the message (14 days by default); pick an earlier end",
+  ConsortiumRegistrySuspensionCooldown: "a regulator suspended this member recently; a regulator may suspend it again only from the time in the message (members may still vote to suspend it)",
+  ConsortiumRegistryRegulatorSuspensionLimit: "regulators already hold the most members suspended that they may (a third of the voting members, at least 1); end a lapsed suspension or ask the members to vote",
+  ConsortiumRegistryNotRegulatorSuspended: "no regulator holds this member suspended, so there is no suspension to end",
+  ConsortiumRegistrySuspensionNotOver: "the regulator's suspension is not over yet; end it from the time in the message",
   // ContributionRegistry
   ContributionRegistryNotActiveMember: "only an Active member may publish a contribution, and this account is not one",
   ContributionRegistryCategoryInactive: "that category is unknown or retired",

@@ -34,9 +34,13 @@ export const ProposalKind = {
 /** A proposal kind code. */
 export type ProposalKind = (typeof ProposalKind)[keyof typeof ProposalKind];
 
-/** A member's lifecycle status (RiskshareTypes.MemberStatus). */
+/**
+ * A member's lifecycle status (RiskshareTypes.MemberStatus). Suspended covers a suspension by vote
+ * and a regulator's (lookups only; the member keeps its vote): either way the node refuses its lookups.
+ */
 export const MemberStatus = {
   None: 0,
+  /** Never written by the registry (a candidate has no record until its admission executes); kept so the numbers stay. */
   Proposed: 1,
   Active: 2,
   Suspended: 3,

@@ -46,7 +46,14 @@ export const DEFAULT_CATEGORIES: readonly string[] = [
 
 /** Governance defaults of a new deployment. */
 export const DEFAULT_GOVERNANCE = {
+  /** The quorum fraction f, in (1/2, 3/4] (docs/GOVERNANCE.md). */
   quorumNumerator: 2,
   quorumDenominator: 3,
   votingPeriodSeconds: 7n * 24n * 3600n,
+  /** The longest a regulator may suspend a member's lookups. */
+  maxRegulatorSuspensionSeconds: 14n * 24n * 3600n,
+  /** How long after a regulator suspension lapses before a regulator may suspend that member again. */
+  regulatorCooldownSeconds: 30n * 24n * 3600n,
+  /** How many proposals one account may have open at once. */
+  maxOpenProposals: 3,
 } as const;

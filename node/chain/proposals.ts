@@ -7,7 +7,7 @@
  *   checkKeyEpochLength(90n * 86_400n);                             // E_BAD_INPUT names `keyEpochLength`
  *   formatDuration(129_600n);                                       // "1d12h"
  *   const { summary, details } = describeProposal(ProposalKind.SetQuorum, { numerator: 2, denominator: 3 }, lookup);
- *   // summary "set the quorum to 2/3 of Active members", details { quorum: "2/3", numerator: 2, denominator: 3 }
+ *   // summary "set the quorum fraction to 2/3 of the voting members", details { quorum: "2/3", numerator: 2, denominator: 3 }
  *
  * The bounds mirror ConsortiumRegistry's checks (`_checkQuorum`, `_checkPolicy`,
  * `MIN_KEY_EPOCH_LENGTH` / `MAX_KEY_EPOCH_LENGTH`); the registry checks them again, and a revert
@@ -35,12 +35,15 @@ function badInput(argument: string, message: string, meta: Record<string, string
   return new RiskshareError("E_BAD_INPUT", `${argument}: ${message}`, { argument, ...meta });
 }
 
-/** Throws E_BAD_INPUT (argument `quorum`) unless 0 < numerator ≤ denominator ≤ 65535, as the registry requires. */
+/**
+ * Throws E_BAD_INPUT (argument `quorum`) unless the fraction f = numerator/denominator lies in
+ * (1/2, 3/4] with a denominator of at most 65535, as the registry requires (docs/GOVERNANCE.md).
+ */
 export function checkQuorum(quorum: { numerator: number; denominator: number }): void {
   const { numerator, denominator } = quorum;
-  const whole = Number.isInteger(numerator) && Number.isInteger(denominator);
-  if (!whole || numerator < 1 || denominator > MAX_QUORUM_DENOMINATOR || numerator > denominator) {
-    throw badInput("quorum", `${numerator}/${denominator} is outside the registry's bounds: a fraction above 0 and at most 1, such as 2/3, with a denominator of at most ${MAX_QUORUM_DENOMINATOR}`);
+  const whole = Number.isSafeInteger(numerator) && Number.isSafeInteger(denominator);
+  if (!whole || numerator < 1 || denominator < 1 || denominator > MAX_QUORUM_DENOMINATOR || 2 * numerator <= denominator || 4 * numerator > 3 * denominator) {
+    throw badInput("quorum", `${numerator}/${denominator} is outside the registry's bounds: a fraction above 1/2 and at most 3/4, such as 2/3, with a denominator of at most ${MAX_QUORUM_DENOMINATOR}`);
   }
 }
 
@@ -147,7 +150,7 @@ export function describeProposal<K extends ProposalKind>(kind: K, args: Proposal
     }
     case ProposalKind.SetQuorum: {
       const { numerator, denominator } = a as ProposalArgs[typeof ProposalKind.SetQuorum];
-      return { summary: `set the quorum to ${numerator}/${denominator} of Active members`, details: { quorum: `${numerator}/${denominator}`, numerator, denominator } };
+      return { summary: `set the quorum fraction to ${numerator}/${denominator} of the voting members`, details: { quorum: `${numerator}/${denominator}`, numerator, denominator } };
     }
   }
   throw new RiskshareError("E_BAD_INPUT", `unknown proposal kind ${String(kind)}`, { kind: Number(kind) });

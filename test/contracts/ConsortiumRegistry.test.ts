@@ -9,7 +9,11 @@ import {
 } from "../../node/chain/governance.ts";
 import {
   CATEGORY_NAMES,
+  MAX_OPEN_PROPOSALS,
+  MAX_REGULATOR_SUSPENSION_SECONDS,
   POLICY,
+  REGISTRY_ARGS,
+  REGULATOR_COOLDOWN_SECONDS,
   VOTING_PERIOD_SECONDS,
   consortiumFixture,
   nameFor,
@@ -18,6 +22,7 @@ import {
   peerIdFor,
   propose,
   renouncedConsortiumFixture,
+  regulatorSuspend,
   sendProposal,
 } from "./fixtures.ts";
 
@@ -37,7 +42,7 @@ describe("ConsortiumRegistry", function () {
   describe("deployment", function () {
     it("starts with the admin, the quorum, the voting period and a 90-day key epoch length, and says so in events", async function () {
       const [admin] = await ethers.getSigners();
-      const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, 2, 3, VOTING_PERIOD_SECONDS]);
+      const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, ...REGISTRY_ARGS]);
       const deployment = registry.deploymentTransaction();
       await expect(deployment).to.emit(registry, "AdminTransferred").withArgs(ZeroAddress, admin!.address);
       await expect(deployment).to.emit(registry, "QuorumSet").withArgs(2, 3);
@@ -45,6 +50,7 @@ describe("ConsortiumRegistry", function () {
       expect(await registry.admin()).to.equal(admin!.address);
       expect(await registry.quorumFraction()).to.deep.equal([2n, 3n]);
       expect(await registry.votingPeriod()).to.equal(VOTING_PERIOD_SECONDS);
+      expect(await registry.governanceLimits()).to.deep.equal([MAX_REGULATOR_SUSPENSION_SECONDS, REGULATOR_COOLDOWN_SECONDS, BigInt(MAX_OPEN_PROPOSALS)]);
       expect(await registry.keyEpochLength()).to.equal(NINETY_DAYS);
       expect(await registry.memberCount()).to.equal(0n);
       expect(await registry.activeMemberCount()).to.equal(0n);
@@ -53,20 +59,28 @@ describe("ConsortiumRegistry", function () {
       expect(await registry.regulators()).to.deep.equal([]);
     });
 
-    it("refuses a zero admin, a quorum outside (0, 1] and a zero voting period", async function () {
+    it("refuses a zero admin, a quorum outside (1/2, 3/4], a zero voting period and zero limits", async function () {
       const [admin] = await ethers.getSigners();
       const factory = await ethers.getContractFactory("ConsortiumRegistry");
-      await expect(factory.deploy(ZeroAddress, 2, 3, VOTING_PERIOD_SECONDS))
+      const [, , period, suspension, cooldown, open] = REGISTRY_ARGS;
+      await expect(factory.deploy(ZeroAddress, ...REGISTRY_ARGS))
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidAddress")
         .withArgs(ZeroAddress);
-      for (const [numerator, denominator] of [[0, 3], [4, 3], [1, 0], [0, 0]] as const) {
-        await expect(factory.deploy(admin!.address, numerator, denominator, VOTING_PERIOD_SECONDS), `${numerator}/${denominator}`)
+      for (const [numerator, denominator] of [[0, 3], [4, 3], [1, 0], [0, 0], [1, 2], [1, 255], [4, 5], [3, 3], [32_767, 65_534], [49_152, 65_535]] as const) {
+        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open), `${numerator}/${denominator}`)
           .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidQuorum")
           .withArgs(numerator, denominator);
       }
-      await expect(factory.deploy(admin!.address, 2, 3, 0))
+      for (const [numerator, denominator] of [[2, 3], [3, 4], [7, 10], [51, 100]] as const) {
+        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open), `${numerator}/${denominator}`).not.to.revert(ethers);
+      }
+      await expect(factory.deploy(admin!.address, 2, 3, 0, suspension, cooldown, open))
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidVotingPeriod")
         .withArgs(0);
+      for (const limits of [[0n, cooldown, open], [suspension, 0n, open], [suspension, cooldown, 0]] as const) {
+        await expect(factory.deploy(admin!.address, 2, 3, period, limits[0], limits[1], limits[2]), limits.join("/"))
+          .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidGovernanceLimits");
+      }
     });
   });
 
@@ -302,7 +316,7 @@ describe("ConsortiumRegistry", function () {
 
     it("refuse contracts bound to another registry", async function () {
       const { registry, contributions, ledger, admin } = await loadFixture(consortiumFixture);
-      const other = await ethers.deployContract("ConsortiumRegistry", [admin.address, 2, 3, VOTING_PERIOD_SECONDS]);
+      const other = await ethers.deployContract("ConsortiumRegistry", [admin.address, ...REGISTRY_ARGS]);
       const foreignContributions = await ethers.deployContract("ContributionRegistry", [await other.getAddress()]);
       const foreignLedger = await ethers.deployContract("QueryLedger", [await other.getAddress()]);
       await expect(registry.seedCompanions(foreignContributions, ledger))
@@ -367,24 +381,21 @@ describe("ConsortiumRegistry", function () {
   });
 
   describe("admission by vote", function () {
-    it("records the candidate as Proposed and counts the proposer's vote", async function () {
+    it("holds the candidate's data in the proposal only, and counts the proposer's vote", async function () {
       const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
       const args = { account: erin.address, name: "Erin Pay", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) };
       const payload = encodeProposalPayload(ProposalKind.Admit, args);
       const tx = await registry.connect(alice).propose(ProposalKind.Admit, payload);
       const expiresAt = BigInt((await tx.getBlock())!.timestamp) + VOTING_PERIOD_SECONDS;
       await expect(tx).to.emit(registry, "ProposalCreated").withArgs(1, ProposalKind.Admit, alice.address, expiresAt, 3, payload);
-      await expect(tx).to.emit(registry, "MemberProposed").withArgs(erin.address, "Erin Pay", args.peerId, args.oprfKey, 1);
       await expect(tx).to.emit(registry, "Voted").withArgs(1, alice.address, 1);
 
+      // No member record, no PeerId binding, no key until the admission executes.
       const record = await registry.member(erin.address);
-      expect([record.status, record.joinedAt]).to.deep.equal([BigInt(MemberStatus.Proposed), 0n]);
-      // The candidate's key is on record for epoch 1 but not in force before the admission executes.
-      expect([record.oprfKey, record.keyEpoch, record.keyRotatedAt]).to.deep.equal([args.oprfKey, 1n, 0n]);
+      expect([record.status, record.joinedAt, record.keyEpoch, record.oprfKey]).to.deep.equal([BigInt(MemberStatus.None), 0n, 0n, ZeroHash]);
       expect(await registry.oprfKeyOf(erin.address, 1)).to.equal(ZeroHash);
-      expect((await registry.memberByPeerId(args.peerId)).account).to.equal(erin.address);
-      expect(await registry.memberCount()).to.equal(5n);
-      expect((await registry.memberAt(4)).account).to.equal(erin.address);
+      expect((await registry.memberByPeerId(args.peerId)).account).to.equal(ZeroAddress);
+      expect(await registry.memberCount()).to.equal(4n);
       expect(await registry.activeMemberCount()).to.equal(4n);
       expect(await registry.isActiveMember(erin.address)).to.equal(false);
       expect(await registry.hasVoted(1, alice.address)).to.equal(true);
@@ -393,7 +404,7 @@ describe("ConsortiumRegistry", function () {
       expect(proposal.kind).to.equal(ProposalKind.Admit);
       expect(proposal.proposer).to.equal(alice.address);
       expect(proposal.expiresAt - proposal.createdAt).to.equal(VOTING_PERIOD_SECONDS);
-      expect([proposal.quorum, proposal.votes, proposal.executed]).to.deep.equal([3n, 1n, false]);
+      expect([proposal.quorum, proposal.votes, proposal.electorate, proposal.executed]).to.deep.equal([3n, 1n, 4n, false]);
       expect(decodeProposalPayload(ProposalKind.Admit, proposal.payload)).to.deep.equal(args);
       expect(await registry.proposalCount()).to.equal(1n);
     });
@@ -440,66 +451,39 @@ describe("ConsortiumRegistry", function () {
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
         .withArgs(peerIdFor(bob.address));
 
-      await admit(erin.address);
+      const first = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId, oprfKey: oprfKeyFor(erin.address) });
       await expect(admit(erin.address))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
-        .withArgs(erin.address, MemberStatus.Proposed);
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryDuplicateProposal")
+        .withArgs(first);
       await expect(registry.connect(bob).seedMember(erin.address, "Erin", peerId, oprfKeyFor(erin.address)))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryAdminRenounced");
     });
 
-    it("keeps a pending candidate's PeerId for it while the proposal is open", async function () {
-      const { registry, alice, erin, frank } = await loadFixture(renouncedConsortiumFixture);
-      const peerId = peerIdFor(erin.address);
-      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId, oprfKey: oprfKeyFor(erin.address) });
-      await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: frank.address, name: "Frank", peerId, oprfKey: oprfKeyFor(frank.address) }))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
-        .withArgs(peerId);
-      await expect(sendProposal(registry, alice, ProposalKind.AddRegulator, { account: erin.address }))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
-        .withArgs(erin.address, MemberStatus.Proposed);
-    });
-
-    it("lets a lapsed candidacy be proposed again, and releases its PeerId", async function () {
-      const { registry, alice, bob, carol, erin, frank } = await loadFixture(renouncedConsortiumFixture);
-      const peerId = peerIdFor(erin.address);
-      const first = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId, oprfKey: oprfKeyFor(erin.address) });
+    it("lets a lapsed candidacy be proposed again", async function () {
+      const { registry, alice, bob, carol, erin } = await loadFixture(renouncedConsortiumFixture);
+      const args = { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) };
+      const first = await propose(registry, alice, ProposalKind.Admit, args);
       await time.increase(VOTING_PERIOD_SECONDS);
-      // Erin's candidacy lapsed: Frank may claim the PeerId, and Erin may stand again with another.
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: frank.address, name: "Frank", peerId, oprfKey: oprfKeyFor(frank.address) });
-      expect((await registry.memberByPeerId(peerId)).account).to.equal(frank.address);
-      const secondPeerId = peerIdFor(erin.address, 1);
-      const second = await passProposal(registry, [alice, bob, carol, frank], ProposalKind.Admit, {
-        account: erin.address, name: "Erin", peerId: secondPeerId, oprfKey: oprfKeyFor(erin.address, 1),
-      });
-      expect(second).to.equal(first + 2n);
+      const second = await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, args);
+      expect(second).to.equal(first + 1n);
       expect((await registry.member(erin.address)).status).to.equal(MemberStatus.Active);
-      expect((await registry.memberByPeerId(secondPeerId)).account).to.equal(erin.address);
-      expect(await registry.memberCount()).to.equal(6n);
-      await expect(registry.execute(first))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalExpired");
+      await expect(registry.execute(first)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalExpired");
     });
 
-    it("re-admits a removed member only by a fresh vote, binding its new PeerId", async function () {
-      const { registry, alice, bob, carol, dave } = await loadFixture(renouncedConsortiumFixture);
+    it("never admits or seeds a removed account again, and keeps its PeerId bound to it", async function () {
+      const { registry, admin, alice, bob, carol, dave } = await loadFixture(consortiumFixture);
       await passProposal(registry, [alice, bob, carol], ProposalKind.Remove, { account: dave.address });
       await expect(sendProposal(registry, alice, ProposalKind.Reinstate, { account: dave.address }))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
         .withArgs(dave.address, MemberStatus.Removed);
-      // A Removed member's PeerId stays bound to it, so nobody else can take it over.
-      const oldPeerId = peerIdFor(dave.address);
-      expect((await registry.memberByPeerId(oldPeerId)).status).to.equal(MemberStatus.Removed);
-      const newPeerId = peerIdFor(dave.address, 1);
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: dave.address, name: "Dave 2", peerId: newPeerId, oprfKey: oprfKeyFor(dave.address, 1) });
-      expect((await registry.member(dave.address)).status).to.equal(MemberStatus.Active);
-      // Key epochs run on across the re-admission: epoch 1's key stays what it was.
-      expect((await registry.member(dave.address)).keyEpoch).to.equal(2n);
-      expect(await registry.oprfKeyOf(dave.address, 1)).to.equal(oprfKeyFor(dave.address));
-      expect(await registry.oprfKeyOf(dave.address, 2)).to.equal(oprfKeyFor(dave.address, 1));
-      expect((await registry.memberByPeerId(newPeerId)).name).to.equal("Dave 2");
-      expect((await registry.memberByPeerId(oldPeerId)).status).to.equal(MemberStatus.None);
-      expect(await registry.memberCount()).to.equal(4n);
-      expect(await registry.activeMemberCount()).to.equal(4n);
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: dave.address, name: "Dave 2", peerId: peerIdFor(dave.address, 1), oprfKey: oprfKeyFor(dave.address, 1) }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberRemoved")
+        .withArgs(dave.address);
+      await expect(registry.connect(admin).seedMember(dave.address, "Dave 2", peerIdFor(dave.address, 1), oprfKeyFor(dave.address, 1)))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberRemoved")
+        .withArgs(dave.address);
+      expect((await registry.memberByPeerId(peerIdFor(dave.address))).status).to.equal(MemberStatus.Removed);
+      expect((await registry.member(dave.address)).status).to.equal(MemberStatus.Removed);
     });
 
     it("refuses a Removed member's PeerId to another candidate", async function () {
@@ -534,11 +518,11 @@ describe("ConsortiumRegistry", function () {
 
     it("lets a suspended member rotate, and refuses candidates, removed members, regulators and outsiders", async function () {
       const { registry, alice, bob, carol, dave, erin, regulator, outsider } = await loadFixture(renouncedConsortiumFixture);
-      await registry.connect(regulator).regulatorSuspend(bob.address);
+      await regulatorSuspend(registry, regulator, bob.address);
       await expect(registry.connect(bob).rotateOprfKey(oprfKeyFor(bob.address, 2))).to.emit(registry, "OprfKeyRotated").withArgs(bob.address, 2, oprfKeyFor(bob.address, 2));
       await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
       await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: dave.address });
-      for (const [caller, status] of [[erin, MemberStatus.Proposed], [dave, MemberStatus.Removed], [regulator, MemberStatus.None], [outsider, MemberStatus.None]] as const) {
+      for (const [caller, status] of [[erin, MemberStatus.None], [dave, MemberStatus.Removed], [regulator, MemberStatus.None], [outsider, MemberStatus.None]] as const) {
         await expect(registry.connect(caller).rotateOprfKey(oprfKeyFor(caller.address, 9)), `status ${status}`)
           .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
           .withArgs(caller.address, status);
@@ -584,22 +568,43 @@ describe("ConsortiumRegistry", function () {
       expect(await registry.keyEpochLength()).to.equal(ONE_DAY.keyEpochLengthSeconds);
     });
 
-    it("is ceil(Active members × fraction), at least 1", async function () {
+    it("is max(⌊E/2⌋+1, ⌈E·f⌉), capped at E−1 for E ≥ 3, over the voting members E", async function () {
       const signers = await ethers.getSigners();
+      const [, , period, suspension, cooldown, open] = REGISTRY_ARGS;
       const cases = [
-        // [active members, numerator, denominator, expected quorum]
-        [1, 2, 3, 1], [2, 2, 3, 2], [3, 2, 3, 2], [4, 2, 3, 3], [6, 2, 3, 4], [7, 2, 3, 5],
-        [4, 1, 2, 2], [5, 1, 2, 3], [5, 1, 1, 5], [5, 1, 100, 1],
+        // [voting members E, numerator, denominator, expected quorum]
+        [1, 2, 3, 1], [2, 2, 3, 2], [3, 2, 3, 2], [4, 2, 3, 3], [6, 2, 3, 4], [7, 2, 3, 5], [10, 2, 3, 7],
+        [2, 3, 4, 2], [3, 3, 4, 2], [4, 3, 4, 3], [5, 3, 4, 4], [8, 3, 4, 6], [5, 51, 100, 3], [4, 51, 100, 3],
       ] as const;
-      for (const [active, numerator, denominator, expected] of cases) {
+      for (const [voters, numerator, denominator, expected] of cases) {
         const admin = signers[0]!;
-        const registry = await ethers.deployContract("ConsortiumRegistry", [admin.address, numerator, denominator, VOTING_PERIOD_SECONDS]);
-        for (const signer of signers.slice(1, active + 1)) {
+        const registry = await ethers.deployContract("ConsortiumRegistry", [admin.address, numerator, denominator, period, suspension, cooldown, open]);
+        for (const signer of signers.slice(1, voters + 1)) {
           await registry.seedMember(signer.address, "M", peerIdFor(signer.address), oprfKeyFor(signer.address));
         }
         const proposer = signers[1]!;
         await registry.connect(proposer).propose(ProposalKind.SetKeyEpochLength, encodeProposalPayload(ProposalKind.SetKeyEpochLength, ONE_DAY));
-        expect((await registry.proposal(1)).quorum, `${active} members at ${numerator}/${denominator}`).to.equal(BigInt(expected));
+        const what = `${voters} members at ${numerator}/${denominator}`;
+        expect((await registry.proposal(1)).quorum, what).to.equal(BigInt(expected));
+        expect((await registry.proposal(1)).electorate, what).to.equal(BigInt(voters));
+        expect(await registry.quorumFor(voters), what).to.equal(BigInt(expected));
+      }
+    });
+
+    it("matches docs/GOVERNANCE.md's table for every E and fraction", async function () {
+      const [admin] = await ethers.getSigners();
+      const [, , period, suspension, cooldown, open] = REGISTRY_ARGS;
+      const electorates = [1, 2, 3, 4, 5, 6, 7, 8, 10];
+      const table = [
+        [2, 3, [1, 2, 2, 3, 4, 4, 5, 6, 7]],
+        [3, 4, [1, 2, 2, 3, 4, 5, 6, 6, 8]],
+        [51, 100, [1, 2, 2, 3, 3, 4, 4, 5, 6]],
+      ] as const;
+      for (const [numerator, denominator, quorums] of table) {
+        const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, numerator, denominator, period, suspension, cooldown, open]);
+        for (const [index, electorate] of electorates.entries()) {
+          expect(await registry.quorumFor(electorate), `E = ${electorate} at ${numerator}/${denominator}`).to.equal(BigInt(quorums[index]!));
+        }
       }
     });
 
@@ -610,26 +615,32 @@ describe("ConsortiumRegistry", function () {
       // Five Active members now: this admission needs ceil(5 × 2/3) = 4 votes.
       await passProposal(registry, [alice, bob, carol, erin], ProposalKind.Admit, { account: frank.address, name: "Frank", peerId: peerIdFor(frank.address), oprfKey: oprfKeyFor(frank.address) });
       expect(await registry.activeMemberCount()).to.equal(6n);
-      const late = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
+      const late = await propose(registry, alice, ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 2n * 86_400n });
       expect((await registry.proposal(late)).quorum).to.equal(4n);
-      // The early proposal still needs 3 of the 4 members it was proposed among.
+      // The early proposal still needs 3 of the 4 members it was proposed among, and only they vote.
+      for (const newcomer of [erin, frank]) {
+        await expect(registry.connect(newcomer).vote(early), newcomer.address)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotEntitled")
+          .withArgs(early, newcomer.address);
+      }
       await registry.connect(bob).vote(early);
       await registry.connect(dave).vote(early);
       await expect(registry.execute(early)).to.emit(registry, "ProposalExecuted").withArgs(early);
     });
 
-    it("stays as fixed at proposal time when members are suspended before execution", async function () {
-      const { registry, alice, bob, carol, dave, regulator } = await loadFixture(renouncedConsortiumFixture);
+    it("stays as fixed at proposal time; a regulator's suspension changes neither E nor the votes", async function () {
+      const { registry, alice, bob, dave, regulator } = await loadFixture(renouncedConsortiumFixture);
       const proposalId = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
-      await registry.connect(regulator).regulatorSuspend(carol.address);
-      await registry.connect(regulator).regulatorSuspend(dave.address);
+      await regulatorSuspend(registry, regulator, dave.address);
       await registry.connect(bob).vote(proposalId);
       await expect(registry.execute(proposalId))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryQuorumNotReached")
         .withArgs(proposalId, 2, 3);
-      // A new proposal counts the 2 remaining Active members: ceil(2 × 2/3) = 2.
-      const next = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
-      expect((await registry.proposal(next)).quorum).to.equal(2n);
+      // Dave's lookups are suspended, his vote is not.
+      await registry.connect(dave).vote(proposalId);
+      await expect(registry.execute(proposalId)).to.emit(registry, "ProposalExecuted").withArgs(proposalId);
+      const next = await propose(registry, alice, ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 2n * 86_400n });
+      expect([(await registry.proposal(next)).electorate, (await registry.proposal(next)).quorum]).to.deep.equal([4n, 3n]);
     });
 
     it("closes a proposal at its expiry, for votes and for execution", async function () {
@@ -689,51 +700,60 @@ describe("ConsortiumRegistry", function () {
     it("refuses outsiders, the admin, regulators and candidates", async function () {
       const { registry, admin, alice, erin, regulator, outsider } = await loadFixture(consortiumFixture);
       const proposalId = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
-      for (const caller of [outsider, admin, regulator, erin]) {
+      for (const caller of [outsider, admin, erin]) {
         await expect(sendProposal(registry, caller, ProposalKind.SetKeyEpochLength, ONE_DAY), `propose by ${caller.address}`)
-          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
-          .withArgs(caller.address);
-        await expect(registry.connect(caller).vote(proposalId), `vote by ${caller.address}`)
-          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotVotingMember")
           .withArgs(caller.address);
       }
+      for (const caller of [outsider, admin, erin, regulator]) {
+        await expect(registry.connect(caller).vote(proposalId), `vote by ${caller.address}`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotVotingMember")
+          .withArgs(caller.address);
+      }
+      await expect(sendProposal(registry, regulator, ProposalKind.SetKeyEpochLength, ONE_DAY))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryRegulatorMayNotPropose")
+        .withArgs(ProposalKind.SetKeyEpochLength);
     });
 
-    it("refuses suspended and removed members", async function () {
-      const { registry, alice, bob, carol, dave, regulator } = await loadFixture(renouncedConsortiumFixture);
+    it("refuses members suspended by vote and removed members", async function () {
+      const { registry, alice, bob, carol, dave } = await loadFixture(renouncedConsortiumFixture);
       const proposalId = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
-      await registry.connect(regulator).regulatorSuspend(bob.address);
-      await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: bob.address });
-      await registry.connect(regulator).regulatorSuspend(carol.address);
+      await passProposal(registry, [alice, bob, dave], ProposalKind.Suspend, { account: carol.address });
+      await passProposal(registry, [alice, dave], ProposalKind.Remove, { account: bob.address });
       for (const [caller, status] of [[bob, "removed"], [carol, "suspended"]] as const) {
         await expect(sendProposal(registry, caller, ProposalKind.SetKeyEpochLength, ONE_DAY), `${status} proposes`)
-          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotVotingMember")
           .withArgs(caller.address);
         await expect(registry.connect(caller).vote(proposalId), `${status} votes`)
-          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotVotingMember")
           .withArgs(caller.address);
       }
     });
   });
 
   describe("regulator", function () {
-    it("suspends an Active member at once", async function () {
+    it("suspends an Active member's lookups until a time, keeping its vote", async function () {
       const { registry, alice, regulator } = await loadFixture(renouncedConsortiumFixture);
-      await expect(registry.connect(regulator).regulatorSuspend(alice.address))
+      const until = BigInt(await time.latest()) + 3_600n;
+      await expect(registry.connect(regulator).regulatorSuspend(alice.address, until))
         .to.emit(registry, "MemberSuspended")
-        .withArgs(alice.address, regulator.address);
+        .withArgs(alice.address, regulator.address, until);
       expect((await registry.member(alice.address)).status).to.equal(MemberStatus.Suspended);
       expect(await registry.activeMemberCount()).to.equal(3n);
+      expect(await registry.votingMemberCount()).to.equal(4n);
+      expect(await registry.isVotingMember(alice.address)).to.equal(true);
+      expect(await registry.regulatorSuspension(alice.address)).to.deep.equal([until, until + REGULATOR_COOLDOWN_SECONDS]);
+      expect(await registry.regulatorSuspendedCount()).to.equal(1n);
       expect(await registry.hasRole(await registry.MEMBER_ROLE(), alice.address)).to.equal(false);
     });
 
     it("suspends only Active members", async function () {
       const { registry, alice, erin, regulator } = await loadFixture(renouncedConsortiumFixture);
-      await registry.connect(regulator).regulatorSuspend(alice.address);
-      await expect(registry.connect(regulator).regulatorSuspend(alice.address))
+      await regulatorSuspend(registry, regulator, alice.address);
+      await expect(regulatorSuspend(registry, regulator, alice.address))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
         .withArgs(alice.address, MemberStatus.Suspended);
-      await expect(registry.connect(regulator).regulatorSuspend(erin.address))
+      await expect(regulatorSuspend(registry, regulator, erin.address))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
         .withArgs(erin.address, MemberStatus.None);
     });
@@ -741,21 +761,26 @@ describe("ConsortiumRegistry", function () {
     it("is the only one who may suspend without a vote", async function () {
       const { registry, admin, alice, bob, outsider } = await loadFixture(consortiumFixture);
       for (const caller of [alice, admin, outsider]) {
-        await expect(registry.connect(caller).regulatorSuspend(bob.address), `by ${caller.address}`)
+        await expect(regulatorSuspend(registry, caller, bob.address), `by ${caller.address}`)
           .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotRegulator")
           .withArgs(caller.address);
       }
     });
 
-    it("can do nothing else that writes: no proposal, vote or seeding", async function () {
-      const { registry, alice, erin, regulator } = await loadFixture(consortiumFixture);
-      const proposalId = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
+    it("may open Suspend and Remove proposals, without a vote of its own; never vote or seed", async function () {
+      const { registry, alice, bob, carol, erin, regulator } = await loadFixture(consortiumFixture);
+      const suspend = await propose(registry, regulator, ProposalKind.Suspend, { account: alice.address });
+      expect([(await registry.proposal(suspend)).votes, await registry.hasVoted(suspend, regulator.address)]).to.deep.equal([0n, false]);
+      const remove = await propose(registry, regulator, ProposalKind.Remove, { account: bob.address });
+      expect((await registry.proposal(remove)).proposer).to.equal(regulator.address);
+      for (const kind of [ProposalKind.Reinstate, ProposalKind.AddRegulator, ProposalKind.RemoveRegulator]) {
+        await expect(sendProposal(registry, regulator, kind, { account: carol.address }), `kind ${kind}`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryRegulatorMayNotPropose")
+          .withArgs(kind);
+      }
       const asRegulator = registry.connect(regulator);
-      await expect(sendProposal(registry, regulator, ProposalKind.Suspend, { account: alice.address }))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
-        .withArgs(regulator.address);
-      await expect(asRegulator.vote(proposalId))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotActiveMember")
+      await expect(asRegulator.vote(suspend))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotVotingMember")
         .withArgs(regulator.address);
       const notAdmin = "ConsortiumRegistryNotAdmin";
       await expect(asRegulator.seedMember(erin.address, "Erin", peerIdFor(erin.address), oprfKeyFor(erin.address))).to.be.revertedWithCustomError(registry, notAdmin);
@@ -775,9 +800,10 @@ describe("ConsortiumRegistry", function () {
       await registry.connect(carol).vote(proposalId);
       await expect(registry.execute(proposalId))
         .to.emit(registry, "MemberSuspended")
-        .withArgs(dave.address, await registry.getAddress());
+        .withArgs(dave.address, await registry.getAddress(), 0);
       expect((await registry.member(dave.address)).status).to.equal(MemberStatus.Suspended);
       expect(await registry.activeMemberCount()).to.equal(3n);
+      expect(await registry.votingMemberCount()).to.equal(3n);
       await expect(sendProposal(registry, alice, ProposalKind.Suspend, { account: dave.address }))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
         .withArgs(dave.address, MemberStatus.Suspended);
@@ -795,12 +821,12 @@ describe("ConsortiumRegistry", function () {
       expect((await registry.proposal(suspend)).executed).to.equal(false);
     });
 
-    it("Reinstate: a Suspended member becomes Active again, keeping its joinedAt", async function () {
-      const { registry, alice, bob, dave, regulator } = await loadFixture(renouncedConsortiumFixture);
+    it("Reinstate: a member suspended by vote becomes Active again, keeping its joinedAt", async function () {
+      const { registry, alice, bob, carol, dave, regulator } = await loadFixture(renouncedConsortiumFixture);
       const { joinedAt } = await registry.member(dave.address);
-      await registry.connect(regulator).regulatorSuspend(dave.address);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Suspend, { account: dave.address });
       const proposalId = await propose(registry, alice, ProposalKind.Reinstate, { account: dave.address });
-      // Proposed among the three Active members: quorum ceil(3 × 2/3) = 2.
+      // Proposed among the three voting members: quorum 2.
       await expect(registry.execute(proposalId))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryQuorumNotReached")
         .withArgs(proposalId, 1, 2);
@@ -808,10 +834,15 @@ describe("ConsortiumRegistry", function () {
       await expect(registry.execute(proposalId)).to.emit(registry, "MemberReinstated").withArgs(dave.address);
       const record = await registry.member(dave.address);
       expect([record.status, record.joinedAt]).to.deep.equal([BigInt(MemberStatus.Active), joinedAt]);
-      expect(await registry.activeMemberCount()).to.equal(4n);
+      expect([await registry.activeMemberCount(), await registry.votingMemberCount()]).to.deep.equal([4n, 4n]);
       await expect(sendProposal(registry, alice, ProposalKind.Reinstate, { account: dave.address }))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
         .withArgs(dave.address, MemberStatus.Active);
+      // A regulator's suspension is not ended by a vote, but by its own time (endSuspension).
+      await regulatorSuspend(registry, regulator, carol.address);
+      await expect(sendProposal(registry, alice, ProposalKind.Reinstate, { account: carol.address }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
+        .withArgs(carol.address, MemberStatus.Suspended);
     });
 
     it("Remove: an Active or Suspended member is removed for good", async function () {
@@ -822,7 +853,7 @@ describe("ConsortiumRegistry", function () {
       await expect(registry.execute(removeDave)).to.emit(registry, "MemberRemoved").withArgs(dave.address);
       expect(await registry.activeMemberCount()).to.equal(3n);
 
-      await registry.connect(regulator).regulatorSuspend(carol.address);
+      await regulatorSuspend(registry, regulator, carol.address);
       await passProposal(registry, [alice, bob], ProposalKind.Remove, { account: carol.address });
       expect((await registry.member(carol.address)).status).to.equal(MemberStatus.Removed);
       expect(await registry.activeMemberCount()).to.equal(2n);
@@ -852,7 +883,7 @@ describe("ConsortiumRegistry", function () {
       await passProposal(registry, voters, ProposalKind.RemoveRegulator, { account: erin.address });
       expect(await registry.regulators()).to.deep.equal([frank.address]);
 
-      await expect(registry.connect(regulator).regulatorSuspend(alice.address))
+      await expect(regulatorSuspend(registry, regulator, alice.address))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotRegulator")
         .withArgs(regulator.address);
       await expect(sendProposal(registry, alice, ProposalKind.RemoveRegulator, { account: regulator.address }))
@@ -874,10 +905,14 @@ describe("ConsortiumRegistry", function () {
       const add = await propose(registry, alice, ProposalKind.AddRegulator, { account: erin.address });
       await registry.connect(bob).vote(add);
       await registry.connect(carol).vote(add);
-      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      // An open Admit proposal writes nothing and blocks nothing; its execution does.
+      const admit = await propose(registry, bob, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      await registry.connect(alice).vote(admit);
+      await registry.connect(carol).vote(admit);
+      await registry.execute(admit);
       await expect(registry.execute(add))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
-        .withArgs(erin.address, MemberStatus.Proposed);
+        .withArgs(erin.address, MemberStatus.Active);
     });
 
     it("SetPolicy: sets a category's policy; an unchanged policy executes without PolicySet", async function () {
@@ -982,18 +1017,21 @@ describe("ConsortiumRegistry", function () {
       }
     });
 
-    it("SetQuorum: later proposals use the new fraction; an unchanged one emits nothing", async function () {
-      const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
-      const proposalId = await propose(registry, alice, ProposalKind.SetQuorum, { numerator: 1, denominator: 2 });
+    it("SetQuorum: later proposals use the new fraction, in (1/2, 3/4] only; an unchanged one emits nothing", async function () {
+      const { registry, alice, bob, carol, erin } = await loadFixture(renouncedConsortiumFixture);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      const proposalId = await propose(registry, alice, ProposalKind.SetQuorum, { numerator: 3, denominator: 4 });
       await registry.connect(bob).vote(proposalId);
       await registry.connect(carol).vote(proposalId);
-      await expect(registry.execute(proposalId)).to.emit(registry, "QuorumSet").withArgs(1, 2);
-      expect(await registry.quorumFraction()).to.deep.equal([1n, 2n]);
-      const next = await propose(registry, alice, ProposalKind.SetQuorum, { numerator: 1, denominator: 2 });
-      expect((await registry.proposal(next)).quorum).to.equal(2n);
-      await registry.connect(bob).vote(next);
+      await registry.connect(erin).vote(proposalId);
+      await expect(registry.execute(proposalId)).to.emit(registry, "QuorumSet").withArgs(3, 4);
+      expect(await registry.quorumFraction()).to.deep.equal([3n, 4n]);
+      // Five voting members: max(3, ⌈15/4⌉ = 4) = 4 (it was 4 at 2/3 too; the table test covers the rest).
+      const next = await propose(registry, alice, ProposalKind.SetQuorum, { numerator: 3, denominator: 4 });
+      expect((await registry.proposal(next)).quorum).to.equal(4n);
+      for (const voter of [bob, carol, erin]) await registry.connect(voter).vote(next);
       await expect(registry.execute(next)).not.to.emit(registry, "QuorumSet");
-      for (const [numerator, denominator] of [[0, 1], [3, 2], [1, 0]] as const) {
+      for (const [numerator, denominator] of [[0, 1], [3, 2], [1, 0], [1, 2], [1, 255], [4, 5], [1, 1]] as const) {
         await expect(sendProposal(registry, alice, ProposalKind.SetQuorum, { numerator, denominator }), `${numerator}/${denominator}`)
           .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidQuorum")
           .withArgs(numerator, denominator);
@@ -1029,7 +1067,7 @@ describe("ConsortiumRegistry", function () {
     });
 
     it("uses the same kind and status numbers as node/chain/governance.ts", async function () {
-      const { registry, alice, erin, regulator } = await loadFixture(renouncedConsortiumFixture);
+      const { registry, alice, bob, carol, dave, erin, regulator } = await loadFixture(renouncedConsortiumFixture);
       const examples = {
         [ProposalKind.Admit]: { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) },
         [ProposalKind.Suspend]: { account: alice.address },
@@ -1043,21 +1081,23 @@ describe("ConsortiumRegistry", function () {
         [ProposalKind.SetKeyEpochLength]: ONE_DAY,
         [ProposalKind.SetQuorum]: { numerator: 3, denominator: 4 },
       } as const;
+      const proposers = [alice, bob, carol, dave];
+      let made = 0;
       for (const [kindText, args] of Object.entries(examples)) {
         if (args === null) continue; // needs another state; covered above
         const kind = Number(kindText) as ProposalKind;
-        const proposalId = await propose(registry, alice, kind, args as never);
+        const proposalId = await propose(registry, proposers[made++ % proposers.length]!, kind, args as never);
         const stored = await registry.proposal(proposalId);
         expect(stored.kind, `kind ${kind}`).to.equal(kind);
         expect(decodeProposalPayload(kind, stored.payload), `payload of kind ${kind}`).to.deep.equal(args);
       }
-      expect((await registry.member(erin.address)).status).to.equal(MemberStatus.Proposed);
+      expect((await registry.member(erin.address)).status).to.equal(MemberStatus.None);
       expect((await registry.member(alice.address)).status).to.equal(MemberStatus.Active);
     });
   });
 
   describe("lookups for node caches", function () {
-    it("enumerate every account ever proposed with bounded reads", async function () {
+    it("enumerate every account ever admitted with bounded reads", async function () {
       const { registry, alice, bob, carol, dave, erin } = await loadFixture(renouncedConsortiumFixture);
       await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
       await passProposal(registry, [alice, bob, carol, erin], ProposalKind.Remove, { account: dave.address });

@@ -79,7 +79,7 @@ describe("ContributionRegistry", function () {
   it("refuses outsiders, candidates, regulators, and suspended or removed members", async function () {
     const { registry, contributions, alice, bob, carol, dave, erin, regulator, outsider } = await loadFixture(consortiumFixture);
     await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
-    await registry.connect(regulator).regulatorSuspend(bob.address);
+    await registry.connect(regulator).regulatorSuspend(bob.address, BigInt(await time.latest()) + 86_400n);
     await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: dave.address });
     for (const [caller, who] of [[outsider, "outsider"], [erin, "candidate"], [regulator, "regulator"], [bob, "suspended"], [dave, "removed"]] as const) {
       await expect(contributions.connect(caller).publish(1, 1, 10, hexlify(randomBytes(32))), who)

@@ -215,7 +215,7 @@ describe("QueryLedger", function () {
     it("still takes the batches of a member suspended or removed after answering, so no served query is lost (I-6)", async function () {
       const { registry, ledger, alice, bob, carol, dave, regulator } = await loadFixture(consortiumFixture);
       await ledger.connect(dave).recordBatch(1, [randomQueryRecord(await deadline())]);
-      await registry.connect(regulator).regulatorSuspend(bob.address);
+      await registry.connect(regulator).regulatorSuspend(bob.address, BigInt(await time.latest()) + 86_400n);
       await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: dave.address });
       await expect(ledger.connect(bob).recordBatch(1, [randomQueryRecord(await deadline())])).to.emit(ledger, "BatchRecorded").withArgs(bob.address, 1, 1);
       await expect(ledger.connect(dave).recordBatch(2, [randomQueryRecord(await deadline())])).to.emit(ledger, "BatchRecorded").withArgs(dave.address, 2, 1);

@@ -26,8 +26,27 @@ import { QueryOutcome, type QueryOutcomeCode } from "../../node/chain/outcomes.t
 /** How long a proposal stays open in the fixture: three days. */
 export const VOTING_PERIOD_SECONDS = 3n * 24n * 3600n;
 
-/** Quorum of the fixture: two thirds of the Active members, rounded up. */
+/** Quorum fraction of the fixture: two thirds (quorum max(⌊E/2⌋+1, ⌈2E/3⌉), capped at E−1 for E ≥ 3). */
 export const QUORUM = { numerator: 2, denominator: 3 } as const;
+
+/** The longest regulator suspension in the fixture: 14 days. */
+export const MAX_REGULATOR_SUSPENSION_SECONDS = 14n * 24n * 3600n;
+
+/** How long after a regulator suspension lapses before a regulator may suspend the member again: 30 days. */
+export const REGULATOR_COOLDOWN_SECONDS = 30n * 24n * 3600n;
+
+/** How many proposals one account may have open at once. */
+export const MAX_OPEN_PROPOSALS = 3;
+
+/** The constructor arguments of the fixture's registry after the admin. */
+export const REGISTRY_ARGS = [
+  QUORUM.numerator,
+  QUORUM.denominator,
+  VOTING_PERIOD_SECONDS,
+  MAX_REGULATOR_SUSPENSION_SECONDS,
+  REGULATOR_COOLDOWN_SECONDS,
+  MAX_OPEN_PROPOSALS,
+] as const;
 
 /** Categories seeded by the fixture; their ids are 1, 2, 3. */
 export const CATEGORY_NAMES = ["fraud_confirmed", "money_mule", "stolen_card"] as const;
@@ -71,12 +90,7 @@ export async function consortiumFixture({ ethers }: NetworkConnection) {
   if (!admin || !alice || !bob || !carol || !dave || !erin || !frank || !regulator || !outsider) {
     throw new Error("the Hardhat network needs at least 9 accounts");
   }
-  const registry = await ethers.deployContract("ConsortiumRegistry", [
-    admin.address,
-    QUORUM.numerator,
-    QUORUM.denominator,
-    VOTING_PERIOD_SECONDS,
-  ]);
+  const registry = await ethers.deployContract("ConsortiumRegistry", [admin.address, ...REGISTRY_ARGS]);
   const registryAddress = await registry.getAddress();
   const founders = { alice, bob, carol, dave };
   for (const [label, signer] of Object.entries(founders)) {
@@ -150,6 +164,21 @@ export async function passProposal<K extends ProposalKind>(
   for (const voter of others) await registry.connect(voter).vote(proposalId);
   await registry.connect(proposer).execute(proposalId);
   return proposalId;
+}
+
+/**
+ * Has `regulator` suspend `account`'s lookups until `seconds` (a day by default) after the latest
+ * block; resolves to the transaction.
+ */
+export async function regulatorSuspend(
+  registry: ConsortiumRegistry,
+  regulator: HardhatEthersSigner,
+  account: string,
+  seconds = 86_400n,
+): Promise<ContractTransactionResponse> {
+  const latest = await regulator.provider?.getBlock("latest");
+  if (!latest) throw new Error("no latest block");
+  return registry.connect(regulator).regulatorSuspend(account, BigInt(latest.timestamp) + seconds);
 }
 
 /** A QueryLedger record as recordBatch takes it. */

@@ -33,12 +33,16 @@ describe("governance input checks agree with ConsortiumRegistry", function () {
 
   it("accepts and refuses the same key epoch lengths, quorums, policies and category names as `propose`", async function () {
     const { registry, alice } = await loadFixture(consortiumFixture);
-    const onChain = async (send: () => Promise<unknown>): Promise<boolean> => send().then(() => true, () => false);
+    // Each case on a fresh copy of the chain: the registry holds at most 3 open proposals per account.
+    const onChain = async (send: () => Promise<unknown>): Promise<boolean> => {
+      await loadFixture(consortiumFixture);
+      return send().then(() => true, () => false);
+    };
     const cases: Array<[string, () => void, () => Promise<unknown>]> = [];
     for (const seconds of [MIN_KEY_EPOCH_LENGTH_SECONDS - 1n, MIN_KEY_EPOCH_LENGTH_SECONDS, MAX_KEY_EPOCH_LENGTH_SECONDS, MAX_KEY_EPOCH_LENGTH_SECONDS + 1n]) {
       cases.push([`key epoch ${seconds}s`, () => checkKeyEpochLength(seconds), () => sendProposal(registry, alice, ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: seconds })]);
     }
-    for (const [numerator, denominator] of [[0, 3], [1, 3], [3, 3], [4, 3], [65_535, 65_535]] as const) {
+    for (const [numerator, denominator] of [[0, 3], [1, 2], [2, 3], [3, 4], [4, 5], [7, 10], [3, 3], [4, 3], [32_768, 65_535], [65_535, 65_535]] as const) {
       cases.push([`quorum ${numerator}/${denominator}`, () => checkQuorum({ numerator, denominator }), () => sendProposal(registry, alice, ProposalKind.SetQuorum, { numerator, denominator })]);
     }
     const policies: Array<[string, CategoryPolicy]> = [

@@ -220,7 +220,7 @@ describe("the riskshare CLI, end to end", function () {
       expect(AUDIT_COLUMNS.join(",")).to.equal(queriesCsv.stdout.split("\n")[0]);
     });
 
-    it("lets a regulator audit with only --rpc and the registry address, and suspend a member, but refuses its other writes", async () => {
+    it("lets a regulator audit with only --rpc and the registry address, suspend a member for a while and propose its removal, but refuses its other writes", async () => {
       const outsiderDir = join(baseDir, "no-data-dir");
       const audit = await json(["--data-dir", outsiderDir, "audit", "queries", "--rpc", manifest.rpc, "--registry", manifest.contracts.registry]);
       expect(audit.records.length).to.be.greaterThan(0);
@@ -228,12 +228,15 @@ describe("the riskshare CLI, end to end", function () {
       const c = member("Bank C");
       const suspended = await json(["--data-dir", manifest.regulator.dataDir, "member", "suspend", c.address]);
       expect(suspended).to.include({ suspended: true, by: "regulator" });
+      expect(suspended.until, "the registry's longest suspension by default").to.be.a("number");
       const members = await json(["--data-dir", manifest.regulator.dataDir, "member", "list"]);
       expect(members.members.find((m: { address: string }) => m.address === c.address).status).to.equal("Suspended");
 
-      const write = await riskshare(["--data-dir", manifest.regulator.dataDir, "member", "remove", c.address]);
+      const removal = await json(["--data-dir", manifest.regulator.dataDir, "member", "remove", c.address]);
+      expect(removal.proposalId, "a regulator may open a Remove proposal (without a vote)").to.be.a("string");
+      const write = await riskshare(["--data-dir", manifest.regulator.dataDir, "member", "reinstate", c.address]);
       expect(write.status).to.equal(1);
-      expect(write.stderr).to.match(/^error E_NOT_MEMBER: /);
+      expect(write.stderr).to.match(/^error E_NOT_AUTHORIZED: .*RegulatorMayNotPropose/);
     });
 
     it("admits a fourth member by vote with no secret handed over: it joins with the registry address and its own OPRF key, shares and queries, and another member finds its entry", async () => {

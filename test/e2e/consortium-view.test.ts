@@ -12,7 +12,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { ZeroAddress, hexlify, randomBytes } from "ethers";
 import {
   connectChain, connectContracts, ConsortiumView, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, deployConsortium,
-  encodeProposalPayload, MemberStatus, ProposalKind, rotateOprfKey, type ChainConnection, type ConsortiumContracts, type ConsortiumViewOptions,
+  encodeProposalPayload, MemberStatus, ProposalKind, rotateOprfKey, translateChainError, type ChainConnection, type ConsortiumContracts, type ConsortiumViewOptions,
   type ContractAddresses, type MemberInfo, type ProposalArgsInput,
 } from "../../node/chain/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
@@ -170,6 +170,11 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     return changes;
   }
 
+  /** The fixture's regulator suspends `account`'s lookups for a day (it keeps its vote). */
+  async function suspendByRegulator(regulator: HardhatEthersSigner, account: string): Promise<void> {
+    await (await as(regulator).registry.regulatorSuspend(account, BigInt(await time.latest()) + 86_400n)).wait();
+  }
+
   async function loadConsortium() {
     const fixture = await loadFixture(consortiumFixture);
     addresses = fixture.addresses;
@@ -224,7 +229,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     const { dave, regulator } = await loadConsortium();
     const view = await startView();
     const changes = recordChanges(view);
-    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    await suspendByRegulator(regulator, dave.address);
     expect(view.isActive(dave.address), "before sync").to.equal(true);
 
     await view.sync();
@@ -234,13 +239,16 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(changes.map((m) => [m.address, m.status])).to.deep.equal([[dave.address, MemberStatus.Suspended]]);
   });
 
-  it("sees a suspended member reinstated by vote", async () => {
-    const { alice, bob, carol, dave, regulator } = await loadConsortium();
+  it("sees a regulator's suspension ended once its time is over, by anyone's endSuspension", async () => {
+    const { alice, dave, regulator } = await loadConsortium();
     const view = await startView();
     const changes = recordChanges(view);
-    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    const until = BigInt(await time.latest()) + 3_600n;
+    await (await as(regulator).registry.regulatorSuspend(dave.address, until)).wait();
     await view.sync();
-    await passByVote([alice, bob, carol], ProposalKind.Reinstate, { account: dave.address });
+    expect(view.isActive(dave.address), "suspended: no lookups").to.equal(false);
+    await time.increaseTo(until);
+    await (await as(alice).registry.endSuspension(dave.address)).wait();
 
     await view.sync();
     expect(view.isActive(dave.address)).to.equal(true);
@@ -250,7 +258,23 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     ]);
   });
 
-  it("sees a candidate Proposed, then Active once admitted by vote, and finds it by its PeerId", async () => {
+  it("sees a member suspended by vote reinstated by vote", async () => {
+    const { alice, bob, carol, dave } = await loadConsortium();
+    const view = await startView();
+    const changes = recordChanges(view);
+    await passByVote([alice, bob, carol], ProposalKind.Suspend, { account: dave.address });
+    await view.sync();
+    await passByVote([alice, bob], ProposalKind.Reinstate, { account: dave.address });
+
+    await view.sync();
+    expect(view.isActive(dave.address)).to.equal(true);
+    expect(changes.map((m) => [m.address, m.status])).to.deep.equal([
+      [dave.address, MemberStatus.Suspended],
+      [dave.address, MemberStatus.Active],
+    ]);
+  });
+
+  it("knows nothing of a candidate until its admission executes, then sees it Active and finds it by its PeerId", async () => {
     const { alice, bob, carol, erin } = await loadConsortium();
     const view = await startView();
     const changes = recordChanges(view);
@@ -260,7 +284,8 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     const proposalId = await registry.proposalCount();
 
     await view.sync();
-    expect(view.member(erin.address)).to.deep.include({ status: MemberStatus.Proposed, joinedAt: 0 });
+    expect(view.member(erin.address)).to.equal(undefined);
+    expect(view.memberByPeerId(peerId)).to.equal(undefined);
     expect(view.isActive(erin.address)).to.equal(false);
 
     for (const voter of [bob, carol]) await (await as(voter).registry.vote(proposalId)).wait();
@@ -271,10 +296,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(admitted!.joinedAt).to.equal(await time.latest());
     expect(view.oprfKeyAt(erin.address, 1), "the key comes into force at admission").to.equal(oprfKeyFor(erin.address));
     expect(view.activeMembers()).to.have.length(5);
-    expect(changes.map((m) => [m.address, m.status])).to.deep.equal([
-      [erin.address, MemberStatus.Proposed],
-      [erin.address, MemberStatus.Active],
-    ]);
+    expect(changes.map((m) => [m.address, m.status])).to.deep.equal([[erin.address, MemberStatus.Active]]);
   });
 
   it("sees a contribution as soon as it is published", async () => {
@@ -325,7 +347,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     const { dave, regulator } = await loadConsortium();
     const view = await startView({ pollIntervalMs: 20 });
     const changed = once(view, "memberChanged") as Promise<[MemberInfo]>;
-    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    await suspendByRegulator(regulator, dave.address);
     const [member] = await changed;
     expect([member.address, member.status]).to.deep.equal([dave.address, MemberStatus.Suspended]);
   });
@@ -337,7 +359,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     const held = once(relay, "held");
     const running = view.sync(); // reads the head before the transaction below lands
     await held;
-    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    await suspendByRegulator(regulator, dave.address);
     const mine = view.sync();
     relay.release();
     await Promise.all([running, mine]);
@@ -347,10 +369,11 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
   it("after a restart, a new view over the same chain holds the same state", async () => {
     const { alice, bob, carol, dave, erin, regulator } = await loadConsortium();
     const view = await startView();
-    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    await suspendByRegulator(regulator, dave.address);
     await passByVote([alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
     await (await as(erin).contributions.publish(5, 1, 7, hexlify(randomBytes(32)))).wait();
-    await passByVote([alice, bob, erin], ProposalKind.RetireCategory, { categoryId: 6 });
+    // Dave, suspended by the regulator, still counts in E = 5: quorum 4.
+    await passByVote([alice, bob, carol, erin], ProposalKind.RetireCategory, { categoryId: 6 });
     await view.sync();
 
     const restarted = await startView();
@@ -359,35 +382,27 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(restarted.health().syncedBlock).to.equal(view.health().syncedBlock);
   });
 
-  it("keeps a PeerId with whoever the registry binds it to, when a lapsed candidacy's PeerId is claimed again", async () => {
-    const { alice, erin, frank } = await loadConsortium();
+  it("binds a PeerId only when an admission executes: of two candidacies naming it, the one executed first holds it", async () => {
+    const { alice, bob, carol, dave, erin, frank } = await loadConsortium();
     const view = await startView();
-    const [peerIdP, peerIdQ] = [peerIdFor(erin.address), peerIdFor(erin.address, 1)];
-    const registry = as(alice).registry;
-    const admit = async (account: string, peerId: string) => {
-      await (await registry.propose(ProposalKind.Admit, encodeProposalPayload(ProposalKind.Admit, { account, name: "candidate", peerId, oprfKey: oprfKeyFor(account) }))).wait();
-      await view.sync();
+    const peerId = peerIdFor(erin.address);
+    const admit = async (proposer: HardhatEthersSigner, account: string) => {
+      await (await as(proposer).registry.propose(ProposalKind.Admit, encodeProposalPayload(ProposalKind.Admit, { account, name: "candidate", peerId, oprfKey: oprfKeyFor(account) }))).wait();
+      return as(proposer).registry.proposalCount();
     };
-    const lapse = () => time.increase(DEFAULT_GOVERNANCE.votingPeriodSeconds);
-    const expectAsRegistry = async (label: string, v: ConsortiumView) => {
-      for (const peerId of [peerIdP, peerIdQ]) {
-        const bound = await registry.memberByPeerId(peerId);
-        const expected = Number(bound.status) === MemberStatus.None ? undefined : bound.account;
-        expect(v.memberByPeerId(peerId)?.address, `${label}: ${peerId === peerIdP ? "P" : "Q"}`).to.equal(expected);
-      }
-    };
-
-    await admit(erin.address, peerIdP);
-    await lapse();
-    await admit(frank.address, peerIdP); // erin's candidacy lapsed: P is free for frank
-    await admit(erin.address, peerIdQ); // erin again, under Q: P stays frank's
-    await expectAsRegistry("followed", view);
-    await expectAsRegistry("reloaded", await startView());
-
-    await lapse();
-    await admit(erin.address, peerIdP); // both lapsed: P is erin's again, though frank's record still shows it
-    await expectAsRegistry("followed", view);
-    await expectAsRegistry("reloaded", await startView());
+    const forErin = await admit(alice, erin.address);
+    const forFrank = await admit(bob, frank.address); // a squatter's candidacy: it binds nothing
+    await view.sync();
+    expect(view.memberByPeerId(peerId)).to.equal(undefined);
+    for (const voter of [bob, carol]) await (await as(voter).registry.vote(forErin)).wait();
+    await (await as(dave).registry.execute(forErin)).wait();
+    for (const voter of [carol, dave]) await (await as(voter).registry.vote(forFrank)).wait();
+    const refused = await as(dave).registry.execute(forFrank).then(() => undefined, (err: unknown) => err);
+    expect(translateChainError(refused, "execute").meta.revert, String(refused)).to.equal("ConsortiumRegistryPeerIdTaken");
+    await view.sync();
+    expect(view.memberByPeerId(peerId)?.address).to.equal(erin.address);
+    expect(view.member(frank.address)).to.equal(undefined);
+    expect(stateOf(await startView())).to.deep.equal(stateOf(view));
   });
 
   it("during an RPC outage fails to sync with E_CHAIN_UNREACHABLE and keeps its state; once back, one sync catches up with every event", async () => {
@@ -404,12 +419,12 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
 
     // Meanwhile, the consortium goes on.
     const root = hexlify(randomBytes(32));
-    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    await suspendByRegulator(regulator, dave.address);
     await (await as(bob).contributions.publish(2, 1, 33, root)).wait();
     await passByVote([alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
     const policy = { minEntries: 1n, maxSnapshotAge: 3600n, quotaBase: 5n, quotaRatioBps: 0n };
-    await passByVote([alice, bob, erin], ProposalKind.SetPolicy, { categoryId: 2, policy });
-    await passByVote([alice, bob, erin], ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 7n * 86_400n });
+    await passByVote([alice, bob, carol, erin], ProposalKind.SetPolicy, { categoryId: 2, policy });
+    await passByVote([alice, bob, carol, erin], ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 7n * 86_400n });
 
     const stillFailing = await view.sync().then(() => undefined, (err: unknown) => err);
     expect(isRiskshareError(stillFailing, "E_CHAIN_UNREACHABLE"), String(stillFailing)).to.equal(true);
@@ -430,7 +445,6 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(view.oprfKeyAt(erin.address, 1)).to.equal(oprfKeyFor(erin.address));
     expect(changes.map((m) => [m.address, m.status])).to.deep.equal([
       [dave.address, MemberStatus.Suspended],
-      [erin.address, MemberStatus.Proposed],
       [erin.address, MemberStatus.Active],
     ]);
     // And it is what a view loaded from scratch sees.
@@ -461,7 +475,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(isRiskshareError(refused, "E_CHAIN_UNREACHABLE"), String(refused)).to.equal(true);
 
     await relay.start();
-    await (await as(regulator).registry.regulatorSuspend(dave.address)).wait();
+    await suspendByRegulator(regulator, dave.address);
     await view.sync();
     const refreshed = view.health().lastSyncAtMs;
     expect(refreshed).to.be.at.least(lastSyncAtMs);

@@ -400,7 +400,7 @@ describe("a consortium of three member nodes", function () {
     const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
     try {
       const { registry } = connectContracts(addresses, connectSigner(new Wallet(regulator.privateKey), connection.provider));
-      await (await registry.regulatorSuspend(c!.address)).wait();
+      await (await registry.regulatorSuspend(c!.address, BigInt((await connection.provider.getBlock("latest"))!.timestamp) + 86_400n)).wait();
     } finally {
       connection.provider.destroy();
     }

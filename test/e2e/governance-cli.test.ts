@@ -141,7 +141,7 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
   });
 
   it("sets the quorum from a fraction", async () => {
-    await walk("SetQuorum", ["proposal", "quorum", "set", "3/4"], { quorum: "3/4", numerator: 3, denominator: 4 }, /set the quorum to 3\/4 of Active members/, c, [b]);
+    await walk("SetQuorum", ["proposal", "quorum", "set", "3/4"], { quorum: "3/4", numerator: 3, denominator: 4 }, /set the quorum fraction to 3\/4 of the voting members/, c, [b]);
     const [numerator, denominator] = await registry.quorumFraction();
     expect([Number(numerator), Number(denominator)]).to.deep.equal([3, 4]);
   });
@@ -202,7 +202,7 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     // Three Active members at 3/4: three votes needed, one counted.
     const early = await cli("--data-dir", b.dataDir, "proposal", "execute", id);
     expect(early.status).to.equal(1);
-    expect(early.stderr).to.match(/^error E_CHAIN_REVERTED: execute proposal \d+: the proposal does not have enough votes yet; other Active members vote with `riskshare proposal vote ID` first \(ConsortiumRegistryQuorumNotReached/);
+    expect(early.stderr).to.match(/^error E_CHAIN_REVERTED: execute proposal \d+: the proposal does not have enough counted votes yet \(votes of members since suspended by vote or removed no longer count\); other entitled members vote with `riskshare proposal vote ID` first \(ConsortiumRegistryQuorumNotReached/);
     const again = await cli("--data-dir", a.dataDir, "--json", "proposal", "vote", id);
     expect(again.status).to.equal(1);
     expect(again.json().error).to.include({ code: "E_CHAIN_REVERTED" });

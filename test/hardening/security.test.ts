@@ -372,7 +372,7 @@ describe("security: every door of a member node, tried with real keys", function
     const connection = await connectChain({ rpcUrl: consortium.chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
     try {
       const { registry } = connectContracts(consortium.addresses, connectSigner(new Wallet(regulator.privateKey), connection.provider));
-      await (await registry.regulatorSuspend(suspended.address)).wait();
+      await (await registry.regulatorSuspend(suspended.address, BigInt((await connection.provider.getBlock("latest"))!.timestamp) + 86_400n)).wait();
     } finally {
       connection.provider.destroy();
     }

@@ -59,15 +59,15 @@ describe("translateChainError: chain failures in words a user acts on", () => {
       const proposalId = await openProposal();
       const err = translateChainError(await rejection((await contractsOf(outsider)).registry.vote(proposalId)), `vote on proposal ${proposalId}`);
       expect(err.code).to.equal("E_NOT_MEMBER");
-      expect(err.message).to.equal(`vote on proposal ${proposalId}: the account is not an Active member (ConsortiumRegistryNotActiveMember: ${outsider})`);
-      expect(err.meta).to.deep.equal({ revert: "ConsortiumRegistryNotActiveMember", args: [outsider] });
+      expect(err.message).to.equal(`vote on proposal ${proposalId}: the account has no vote: it is not a member, or it was suspended by vote or removed (ConsortiumRegistryNotVotingMember: ${outsider})`);
+      expect(err.meta).to.deep.equal({ revert: "ConsortiumRegistryNotVotingMember", args: [outsider] });
     });
 
     it("executing a proposal below its quorum: E_CHAIN_REVERTED, with its votes and quorum", async () => {
       const proposalId = await openProposal();
       const err = translateChainError(await rejection((await contractsOf(alice)).registry.execute(proposalId)), `execute proposal ${proposalId}`);
       expect(err.code).to.equal("E_CHAIN_REVERTED");
-      expect(err.message).to.contain("the proposal does not have enough votes yet");
+      expect(err.message).to.contain("the proposal does not have enough counted votes yet");
       expect(err.meta).to.deep.equal({ revert: "ConsortiumRegistryQuorumNotReached", args: [String(proposalId), "1", "2"] });
     });
 
@@ -87,7 +87,7 @@ describe("translateChainError: chain failures in words a user acts on", () => {
     });
 
     it("a regulator's suspension by a member, and seeding after the admin renounced: E_NOT_AUTHORIZED", async () => {
-      const byMember = translateChainError(await rejection((await contractsOf(alice)).registry.regulatorSuspend(bob)), "suspend");
+      const byMember = translateChainError(await rejection((await contractsOf(alice)).registry.regulatorSuspend(bob, 1n)), "suspend");
       expect([byMember.code, byMember.meta.revert]).to.deep.equal(["E_NOT_AUTHORIZED", "ConsortiumRegistryNotRegulator"]);
       const byAdmin = translateChainError(await rejection((await contractsOf(admin)).registry.seedCategory("late")), "seed a category");
       expect([byAdmin.code, byAdmin.meta.revert]).to.deep.equal(["E_NOT_AUTHORIZED", "ConsortiumRegistryAdminRenounced"]);
@@ -97,13 +97,14 @@ describe("translateChainError: chain failures in words a user acts on", () => {
     it("names the revert too when Hardhat's own signer raised it", async () => {
       const viaHardhat = connectContracts(addresses, (await ethers.getSigners())[3]!); // outsider
       const err = translateChainError(await rejection(viaHardhat.registry.vote(1)), "vote on proposal 1");
-      expect([err.code, err.meta.revert]).to.deep.equal(["E_NOT_MEMBER", "ConsortiumRegistryNotActiveMember"]);
+      expect([err.code, err.meta.revert]).to.deep.equal(["E_NOT_MEMBER", "ConsortiumRegistryNotVotingMember"]);
     });
 
-    /** Opens a SetKeyEpochLength proposal by alice (1 vote of a quorum of 2); returns its id. */
+    /** Opens a SetKeyEpochLength proposal by alice (1 vote of a quorum of 2), a new length each time; returns its id. */
+    let opened = 0n;
     async function openProposal(): Promise<bigint> {
       const { registry } = await contractsOf(alice);
-      const args = { keyEpochLengthSeconds: 86_400n };
+      const args = { keyEpochLengthSeconds: 86_400n + opened++ };
       await (await registry.propose(ProposalKind.SetKeyEpochLength, encodeProposalPayload(ProposalKind.SetKeyEpochLength, args))).wait();
       return registry.proposalCount();
     }
@@ -118,7 +119,7 @@ describe("translateChainError: chain failures in words a user acts on", () => {
         const err = translateChainError(makeError("execution reverted", "CALL_EXCEPTION", { action: "estimateGas", data: "0x", reason: null, transaction: { to: null, data: "0x" }, invocation: null, revert }), "act");
         expect(err.message, name).not.to.contain("the contract refused it");
         expect(err.message, name).to.match(new RegExp(`^act: [a-z].+ \\(${name}\\)$`));
-        const code = /NotActiveMember$/.test(name) ? "E_NOT_MEMBER" : /(NotAdmin|NotRegulator|AdminRenounced)$/.test(name) ? "E_NOT_AUTHORIZED" : "E_CHAIN_REVERTED";
+        const code = /Not(Active|Voting)Member$/.test(name) ? "E_NOT_MEMBER" : /(NotAdmin|NotRegulator|AdminRenounced|NotEntitled|RegulatorMayNotPropose)$/.test(name) ? "E_NOT_AUTHORIZED" : "E_CHAIN_REVERTED";
         expect(err.code, name).to.equal(code);
       }
     });

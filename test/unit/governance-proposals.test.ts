@@ -39,7 +39,7 @@ const KINDS: Array<{ kind: ProposalKind; args: ProposalArgsInput<ProposalKind>; 
     kind: ProposalKind.SetKeyEpochLength, args: { keyEpochLengthSeconds: 129_600n },
     summary: "set the key epoch length to 1d12h", details: { keyEpochLength: "1d12h", keyEpochLengthSeconds: 129_600n },
   },
-  { kind: ProposalKind.SetQuorum, args: { numerator: 3, denominator: 4 }, summary: "set the quorum to 3/4 of Active members", details: { quorum: "3/4", numerator: 3, denominator: 4 } },
+  { kind: ProposalKind.SetQuorum, args: { numerator: 3, denominator: 4 }, summary: "set the quorum fraction to 3/4 of the voting members", details: { quorum: "3/4", numerator: 3, denominator: 4 } },
 ];
 
 function thrown(fn: () => unknown): RiskshareError {
@@ -118,9 +118,13 @@ describe("governance inputs: checked before anything is sent", () => {
     }
   });
 
-  it("holds the quorum to the registry's bounds (0 < n ≤ d ≤ 65535) with E_BAD_INPUT on `quorum`", () => {
-    for (const ok of [{ numerator: 1, denominator: 1 }, { numerator: 2, denominator: 3 }, { numerator: 65_535, denominator: 65_535 }]) expect(() => checkQuorum(ok)).to.not.throw();
-    for (const bad of [{ numerator: 0, denominator: 3 }, { numerator: 4, denominator: 3 }, { numerator: 1, denominator: 65_536 }, { numerator: 1.5, denominator: 3 }]) {
+  it("holds the quorum to the registry's bounds (1/2 < n/d ≤ 3/4, d ≤ 65535) with E_BAD_INPUT on `quorum`", () => {
+    for (const ok of [{ numerator: 2, denominator: 3 }, { numerator: 3, denominator: 4 }, { numerator: 7, denominator: 10 }, { numerator: 32_768, denominator: 65_535 }]) expect(() => checkQuorum(ok), JSON.stringify(ok)).to.not.throw();
+    const badQuorums = [
+      { numerator: 0, denominator: 3 }, { numerator: 1, denominator: 2 }, { numerator: 4, denominator: 5 }, { numerator: 1, denominator: 1 }, { numerator: 4, denominator: 3 },
+      { numerator: 2, denominator: 65_536 }, { numerator: 1.5, denominator: 3 }, { numerator: 1, denominator: 0 },
+    ];
+    for (const bad of badQuorums) {
       const err = thrown(() => checkQuorum(bad));
       expect(err.code, JSON.stringify(bad)).to.equal("E_BAD_INPUT");
       expect(err.meta.argument, JSON.stringify(bad)).to.equal("quorum");

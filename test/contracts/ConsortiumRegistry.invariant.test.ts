@@ -1,0 +1,153 @@
+/**
+ * A seeded random walk over ConsortiumRegistry's governance: members, a second regulator and
+ * candidates make random calls (regulator suspensions, endSuspension, proposals of every
+ * membership kind and SetQuorum, votes, executions, time passing), most of which the registry
+ * refuses. After every step the invariants of docs/GOVERNANCE.md must hold, and at the end of each
+ * walk the voting members must still be able to pass a proposal: no sequence freezes governance.
+ * A failure names its seed and step, so it replays exactly.
+ */
+import { expect } from "chai";
+import { network } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { MemberStatus, ProposalKind } from "../../node/chain/governance.ts";
+import type { ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
+import {
+  MAX_REGULATOR_SUSPENSION_SECONDS,
+  VOTING_PERIOD_SECONDS,
+  oprfKeyFor,
+  passProposal,
+  peerIdFor,
+  propose,
+  renouncedConsortiumFixture,
+  sendProposal,
+} from "./fixtures.ts";
+
+const { ethers, networkHelpers } = await network.create();
+const { loadFixture, time } = networkHelpers;
+
+const SEEDS = [1, 2, 3, 4, 5, 6];
+const STEPS_PER_WALK = 200;
+
+/** mulberry32: a small seeded PRNG, so that a failing walk replays from its seed. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Fractions a walk proposes: some valid, most out of range. */
+const FRACTIONS = [[2, 3], [3, 4], [7, 10], [51, 100], [1, 2], [1, 255], [4, 5], [1, 1]] as const;
+
+/** The voting members, and what the registry's counters must agree with, recounted from every member record. */
+async function recount(registry: ConsortiumRegistry) {
+  const voters: string[] = [];
+  let active = 0n;
+  let regulatorSuspended = 0n;
+  const count = await registry.memberCount();
+  for (let index = 0n; index < count; index++) {
+    const record = await registry.memberAt(index);
+    if (await registry.isVotingMember(record.account)) voters.push(record.account);
+    if (Number(record.status) === MemberStatus.Active) active++;
+    if ((await registry.regulatorSuspension(record.account))[0] !== 0n) regulatorSuspended++;
+  }
+  return { voters, counters: { voting: BigInt(voters.length), active, regulatorSuspended } };
+}
+
+describe("ConsortiumRegistry: no call sequence freezes governance (seeded random walk)", function () {
+  /** The fewest voting members any walk reached: the walks must press against the floor, not stay clear of it. */
+  let lowestOfAllWalks = Number.POSITIVE_INFINITY;
+
+  for (const seed of SEEDS) {
+    it(`seed ${seed}: voting members ≥ max(2, quorum) after every step, and they can still pass a proposal`, async function () {
+      const fixture = await loadFixture(renouncedConsortiumFixture);
+      const { registry, regulator, erin, frank, outsider, members } = fixture;
+      const signers = await ethers.getSigners();
+      const candidates = [erin, frank, ...signers.slice(9, 13)];
+      // A second regulator, so that regulators together are capped, not each one.
+      const secondRegulator = signers[13]!;
+      await passProposal(registry, members, ProposalKind.AddRegulator, { account: secondRegulator.address });
+      const regulators = [regulator, secondRegulator];
+      const everyone: HardhatEthersSigner[] = [...members, ...candidates, ...regulators, outsider];
+      const random = prng(seed);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+      const bySigner = (address: string) => everyone.find((s) => s.address === address)!;
+      const openIds: bigint[] = [];
+      let voters = members.map((m) => m.address);
+      let refused = 0;
+      let lowestVoting = BigInt(members.length);
+
+      for (let step = 0; step < STEPS_PER_WALK; step++) {
+        const where = `seed ${seed}, step ${step}`;
+        const roll = random();
+        // Mostly members and candidates: they are what suspensions, removals and admissions are about.
+        const target = (random() < 0.8 ? pick([...members, ...candidates]) : pick(everyone)).address;
+        let call: Promise<unknown>;
+        if (roll < 0.12) {
+          const now = BigInt(await time.latest());
+          call = registry.connect(pick(regulators)).regulatorSuspend(target, now + 2n + BigInt(Math.floor(random() * Number(MAX_REGULATOR_SUSPENSION_SECONDS))));
+        } else if (roll < 0.18) {
+          call = registry.connect(pick(everyone)).endSuspension(target);
+        } else if (roll < 0.48) {
+          // Hostile members mostly try to suspend and remove the others.
+          const kind = pick([ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Reinstate, ProposalKind.Admit, ProposalKind.SetQuorum] as const);
+          const proposer = random() < 0.7 ? bySigner(pick(voters)) : pick(everyone);
+          if (kind === ProposalKind.Admit) {
+            const candidate = pick(candidates).address;
+            call = sendProposal(registry, proposer, kind, { account: candidate, name: "Candidate", peerId: peerIdFor(candidate, step % 2), oprfKey: oprfKeyFor(candidate) });
+          } else if (kind === ProposalKind.SetQuorum) {
+            const [numerator, denominator] = pick(FRACTIONS);
+            call = sendProposal(registry, proposer, kind, { numerator, denominator });
+          } else {
+            call = sendProposal(registry, proposer, kind, { account: random() < 0.7 ? pick(voters) : target });
+          }
+          call = (call as Promise<Awaited<ReturnType<typeof sendProposal>>>).then(async (tx) => {
+            await tx.wait();
+            openIds.push(await registry.proposalCount());
+          });
+        } else if (roll < 0.8 && openIds.length > 0) {
+          // Recent proposals, mostly by those with a vote (the others are refused).
+          const voter = random() < 0.85 ? bySigner(pick(voters)) : pick(everyone);
+          call = registry.connect(voter).vote(pick(openIds.slice(-4)));
+        } else if (roll < 0.94 && openIds.length > 0) {
+          call = registry.connect(pick(everyone)).execute(pick(openIds.slice(-4)));
+        } else {
+          call = time.increase(BigInt(Math.floor(random() * Number(VOTING_PERIOD_SECONDS))));
+        }
+        await call.catch(() => {
+          refused++;
+        });
+
+        const voting = await registry.votingMemberCount();
+        const quorum = await registry.quorumFor(voting);
+        expect(voting >= 2n && voting >= quorum, `${where}: ${voting} voting members, quorum ${quorum}`).to.equal(true);
+        const recounted = await recount(registry);
+        expect(recounted.counters, `${where}: counters`).to.deep.equal({
+          voting,
+          active: await registry.activeMemberCount(),
+          regulatorSuspended: await registry.regulatorSuspendedCount(),
+        });
+        voters = recounted.voters;
+        if (voting < lowestVoting) lowestVoting = voting;
+        lowestOfAllWalks = Math.min(lowestOfAllWalks, Number(voting));
+      }
+
+      // Liveness: after the walk, the voting members together pass a fresh proposal.
+      await time.increase(VOTING_PERIOD_SECONDS); // every open proposal lapses, freeing proposal slots
+      const [proposer, ...others] = voters.map(bySigner);
+      const proposalId = await propose(registry, proposer!, ProposalKind.AddCategory, { name: `after_walk_${seed}` });
+      for (const voter of others) await registry.connect(voter).vote(proposalId);
+      await expect(registry.execute(proposalId), `seed ${seed}: liveness`).to.emit(registry, "CategoryAdded");
+      expect(refused, `seed ${seed}: the walk should also make calls that succeed`).to.be.lessThan(STEPS_PER_WALK);
+      if (process.env.RISKSHARE_WALK_LOG) console.log(`seed ${seed}: ${refused} of ${STEPS_PER_WALK} calls refused, voting members down to ${lowestVoting}, ${await registry.memberCount()} ever admitted`);
+    });
+  }
+
+  it("pressed against the floor: some walk brought the voting members down to 2", function () {
+    expect(lowestOfAllWalks).to.equal(2);
+  });
+});
