@@ -259,6 +259,7 @@ export class RiskshareNode {
     const { lookup: lookupConfig } = this.config;
     this.lookups = lookup({
       chainId: this.chain.chainId, queryLedgerAddress: this.contracts.addresses.ledger, requestTtlSeconds: lookupConfig.requestTtlSeconds, coverFetchRate: lookupConfig.coverFetchRate,
+      peerItemsPerSecond: lookupConfig.peerItemsPerSecond, peerBurstItems: lookupConfig.peerBurstItems, refusalFoldSeconds: lookupConfig.refusalFoldSeconds,
     })({
       ...components,
       signer,
@@ -329,7 +330,10 @@ export class RiskshareNode {
   }
 
   private async appendToOutbox(record: OutboxRecord): Promise<void> {
-    await this.outbox.append({ request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: record.keyEpoch, receivedAtMs: record.receivedAt * 1000 });
+    await this.outbox.append({
+      request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: record.keyEpoch, count: record.count, answerDigest: record.answerDigest,
+      receivedAtMs: record.receivedAt * 1000,
+    });
     this.batcher.notifyAppended(this.outbox.backlog());
   }
 

@@ -7,7 +7,7 @@ import { Level } from "level";
 import { hexlify, makeError, randomBytes, Wallet, type Signer } from "ethers";
 import {
   connectContracts, deployConsortium, LedgerBatcher, LookupKind, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
-  QueryOutcome, readLedger, RpcLedgerChannel, toQueryRecord, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
+  QueryOutcome, readLedger, REFUSAL_ERROR_CODES, refusalDigest, RpcLedgerChannel, toQueryRecord, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
   type LedgerRecord, type LookupRequest,
 } from "../../node/chain/index.ts";
 import { Outbox, type OutboxLevel } from "../../node/store/outbox.ts";
@@ -63,7 +63,10 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
       deadline: BigInt(Math.floor(Date.now() / 1000) + 60),
     };
     const signature = await querier.signTypedData(lookupDomain(chainId, contracts.addresses.ledger), mutable(LOOKUP_REQUEST_TYPES), request);
-    return { request, signature, outcome, keyEpoch: outcome === 0 ? 1 : 0, receivedAtMs: Date.now() };
+    return {
+      request, signature, outcome, keyEpoch: outcome === 0 ? 1 : 0, count: 1, answerDigest: outcome === 0 ? hexlify(randomBytes(32)) : refusalDigest(REFUSAL_ERROR_CODES[outcome]!),
+      receivedAtMs: Date.now(),
+    };
   }
 
   async function openOutbox(maxBacklog = 10_000): Promise<Outbox> {
@@ -313,10 +316,13 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
   it("reads each QueryRecorded field back as the ABI coder decodes it, at the edges of each type", async () => {
     const querierAddress = await querier.getAddress();
     const edge = (over: Partial<ReturnType<typeof toQueryRecord>>) => ({
-      querier: querierAddress, categoryMask: (1n << 64n) - 1n, deadline: (1n << 64n) - 1n, itemCount: 0xffffffff, kind: 1, keyEpoch: 0, outcome: 255,
-      itemsCommitment: `0x${"00".repeat(32)}`, nonce: hexlify(randomBytes(32)), signatureR: `0x${"ff".repeat(32)}`, signatureVs: `0x${"7f".repeat(32)}`, ...over,
+      querier: querierAddress, categoryMask: (1n << 64n) - 1n, deadline: (1n << 64n) - 1n, itemCount: 0xffffffff, kind: 1, keyEpoch: 0, outcome: 255, count: 0xffffffff,
+      itemsCommitment: `0x${"00".repeat(32)}`, nonce: hexlify(randomBytes(32)), signatureR: `0x${"ff".repeat(32)}`, signatureVs: `0x${"7f".repeat(32)}`,
+      answerDigest: `0x${"ff".repeat(32)}`, ...over,
     });
-    const sent = [edge({}), edge({ categoryMask: 0n, deadline: 0n, itemCount: 0, kind: 255, keyEpoch: 0xffffffff, outcome: 0, signatureR: `0x${"00".repeat(32)}` })];
+    const sent = [edge({}), edge({
+      categoryMask: 0n, deadline: 0n, itemCount: 0, kind: 255, keyEpoch: 0xffffffff, outcome: 0, count: 1, signatureR: `0x${"00".repeat(32)}`, answerDigest: `0x${"00".repeat(32)}`,
+    })];
     const seq = (await providerSeq()) + 1n;
     const receipt = await (await contracts.ledger.connect(provider.connect(ethers.provider)).recordBatch(seq, sent)).wait();
     const expected = receipt!.logs.map((log) => contracts.ledger.interface.parseLog(log)).filter((p) => p?.name === "QueryRecorded").map((p) => p!.args);
@@ -325,8 +331,8 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     expect(read).to.have.length(2);
     read.forEach((r, i) => {
       const a = expected[i]!;
-      expect([r.queryId, r.querier, r.provider, r.deadline, r.itemCount, r.kind, r.keyEpoch, r.outcome, r.itemsCommitment, r.nonce, r.seq]).to.deep.equal([
-        a[0], a[1], a[2], a[4], Number(a[5]), Number(a[6]), Number(a[7]), Number(a[8]), a[9], a[10], seq,
+      expect([r.queryId, r.querier, r.provider, r.deadline, r.itemCount, r.kind, r.keyEpoch, r.outcome, r.count, r.itemsCommitment, r.nonce, r.answerDigest, r.seq]).to.deep.equal([
+        a[0], a[1], a[2], a[4], Number(a[5]), Number(a[6]), Number(a[7]), Number(a[8]), Number(a[9]), a[10], a[11], a[14], seq,
       ]);
     });
     expect(read[0]!.categoryIds).to.deep.equal([]); // bit 0 is no category: the mask is not a valid one, so none are listed

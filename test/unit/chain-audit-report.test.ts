@@ -16,7 +16,7 @@ function record(fields: Partial<AuditRecord>): AuditRecord {
   return {
     queryId: hexlify(randomBytes(32)), blockNumber: 10, timestamp: 1_750_000_000, txHash: hexlify(randomBytes(32)), logIndex: 0, seq: 1n,
     querier: A, provider: B, categoryIds: [1], kind: LookupKind.Evaluate, itemCount: 1, keyEpoch: outcome === QueryOutcome.Answered ? 1 : 0, outcome, outcomeName: outcomeName(outcome),
-    itemsCommitment: hexlify(randomBytes(32)), nonce: hexlify(randomBytes(32)), deadline: 1_750_000_600n, signature: "0x",
+    count: 1, itemsCommitment: hexlify(randomBytes(32)), nonce: hexlify(randomBytes(32)), deadline: 1_750_000_600n, signature: "0x", answerDigest: hexlify(randomBytes(32)),
     ...fields,
   };
 }
