@@ -106,44 +106,61 @@ export class RefusalFolder {
    * window (resolves at once). Throws what the outbox throws (E_BACKLOG) for a record it appends.
    */
   async refuse(record: OutboxRecord, nowMs: number): Promise<void> {
+    // Everything up to the append runs synchronously, so concurrent refusals see one window.
     const key = `${record.request.querier}/${record.outcome}`;
     const id = `${record.outcome}/${record.queryId}`;
     const open = this.folds.get(key);
     if (open !== undefined && nowMs - open.openedAtMs < this.windowMs) {
       open.folded += 1;
-      if (!this.recorded.has(id) && open.carrier?.queryId !== record.queryId) open.carrier = record;
+      if (!this.recorded.has(id)) open.carrier = record;
       return;
     }
-    if (open !== undefined) await this.close(key, open);
+    const closing = open === undefined ? undefined : this.close(key, open);
     if (this.recorded.has(id)) {
       // The same signed request again: counted, never a second record of its id.
       if (this.windowMs > 0) this.folds.set(key, { openedAtMs: nowMs, folded: 1, carrier: undefined });
+      await closing;
       return;
     }
-    await this.outbox.append({ ...record, count: 1 });
     this.remember(id);
     if (this.windowMs > 0) this.folds.set(key, { openedAtMs: nowMs, folded: 0, carrier: undefined });
+    try {
+      await Promise.all([closing, this.outbox.append({ ...record, count: 1 })]);
+    } catch (err) {
+      this.recorded.delete(id);
+      throw err;
+    }
   }
 
   /** Lands the windows that closed by `nowMs` (all of them with `all`): one record each with its count. */
   async flush(nowMs: number, all = false): Promise<void> {
+    const closing: Promise<void>[] = [];
     for (const [key, fold] of [...this.folds]) {
-      if (all || nowMs - fold.openedAtMs >= this.windowMs) await this.close(key, fold);
+      if (all || nowMs - fold.openedAtMs >= this.windowMs) closing.push(this.close(key, fold));
     }
+    await Promise.all(closing);
   }
 
+  /** Ends a window (synchronously, so it closes once) and appends its count, if any, on its carrier. */
   private async close(key: string, fold: Fold): Promise<void> {
-    if (this.folds.get(key) === fold) this.folds.delete(key);
-    if (fold.folded === 0) return;
+    if (this.folds.get(key) !== fold) return;
+    this.folds.delete(key);
     const carrier = fold.carrier;
+    if (fold.folded === 0) return;
     if (carrier === undefined) {
       this.log.info({ key, count: fold.folded }, "refusals of requests already on the ledger folded without a new record");
       return;
     }
+    const id = `${carrier.outcome}/${carrier.queryId}`;
+    if (this.recorded.has(id)) {
+      this.log.info({ key, count: fold.folded }, "refusals of requests already on the ledger folded without a new record");
+      return;
+    }
+    this.remember(id);
     try {
       await this.outbox.append({ ...carrier, count: fold.folded });
-      this.remember(`${carrier.outcome}/${carrier.queryId}`);
     } catch (err) {
+      this.recorded.delete(id);
       this.log.warn({ querier: carrier.request.querier, outcome: carrier.outcome, count: fold.folded, err }, "a folded refusal record could not be appended");
     }
   }
