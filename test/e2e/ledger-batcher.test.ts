@@ -6,7 +6,7 @@ import { network } from "hardhat";
 import { Level } from "level";
 import { hexlify, makeError, randomBytes, Wallet, type Signer } from "ethers";
 import {
-  connectContracts, deployConsortium, LedgerBatcher, LookupKind, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
+  connectContracts, deployConsortium, LedgerBatcher, LookupKind, lookupDomain, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
   QueryOutcome, readLedger, REFUSAL_ERROR_CODES, refusalDigest, RpcLedgerChannel, toQueryRecord, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
   type LedgerRecord, type LookupRequest,
 } from "../../node/chain/index.ts";
@@ -352,7 +352,57 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     const forgedId = lookupRequestDigest(chainId, contracts.addresses.ledger, forged.request);
     const ours = new Set([...honest, forged].map((r) => lookupRequestDigest(chainId, contracts.addresses.ledger, r.request)));
     // (Earlier tests left records with made-up signatures on this chain; only this test's count here.)
-    expect(failures.filter((f) => ours.has(f.queryId!)).map((f) => [f.kind, f.queryId])).to.deep.equal([["signature", forgedId]]);
+    expect(failures.filter((f) => ours.has(f.queryId!)).map((f) => [f.kind, f.queryId])).to.deep.equal([["forged_querier", forgedId]]);
+  });
+
+  it("verify flags, by name, a forged querier of any outcome, a query id recorded twice, and an answer that does not match its digest", async () => {
+    const modules = { provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId };
+    const outbox = await openOutbox();
+    const regulator = Wallet.createRandom();
+    const idOf = (record: LedgerRecord) => lookupRequestDigest(chainId, contracts.addresses.ledger, record.request);
+
+    // Honest: an answer, resent twice (one DeniedReplay, one DeniedExpired repeat its id), and a refusal folded with a count.
+    const answered = await signedRecord();
+    const replay = { ...answered, outcome: QueryOutcome.DeniedReplay, keyEpoch: 0, answerDigest: refusalDigest("E_REPLAY") };
+    const expired = { ...answered, outcome: QueryOutcome.DeniedExpired, keyEpoch: 0, answerDigest: refusalDigest("E_EXPIRED") };
+    const folded = { ...(await signedRecord(QueryOutcome.DeniedBadSignature)), count: 40 };
+    // Forged: refusals naming the regulator (never a member) with or without a signature check before them.
+    const blamesRegulator = { ...(await signedRecord(QueryOutcome.DeniedBadSignature)) };
+    blamesRegulator.request = { ...blamesRegulator.request, querier: regulator.address };
+    const quotaOfRegulator = { ...(await signedRecord(QueryOutcome.DeniedQuota)) };
+    quotaOfRegulator.request = { ...quotaOfRegulator.request, querier: regulator.address };
+    // Duplicate: the same answered request landed again (a second DeniedReplay too).
+    const again = { ...answered };
+    const replayAgain = { ...replay };
+    // Mismatch: a refusal whose digest is another code's; an answer recorded with an item count other than the one signed.
+    const wrongCode = { ...(await signedRecord(QueryOutcome.DeniedQuota)), answerDigest: refusalDigest("E_RECIPROCITY") };
+    const inflated = await signedRecord();
+    const signedAnswer = { queryId: idOf(inflated), provider: provider.address, keyEpoch: 1, itemCount: inflated.request.itemCount, answerDigest: inflated.answerDigest };
+    const answerSignature = await provider.signTypedData(lookupDomain(chainId, contracts.addresses.ledger), mutable(LOOKUP_ANSWER_TYPES), signedAnswer);
+    inflated.keyEpoch = 2; // the record claims the answer was given under another key epoch than the one signed
+    const refusedButAnswered = await signedRecord(QueryOutcome.DeniedQuota);
+    const answerOfRefused = { queryId: idOf(refusedButAnswered), provider: provider.address, keyEpoch: 1, itemCount: refusedButAnswered.request.itemCount, answerDigest: hexlify(randomBytes(32)) };
+
+    const all = [answered, replay, expired, folded, blamesRegulator, quotaOfRegulator, again, replayAgain, wrongCode, inflated, refusedButAnswered];
+    for (const record of all) await outbox.append(record);
+    expect(await batcher(rpcChannel(), outbox).flush()).to.equal(all.length);
+    const ledger = await readLedger(modules);
+    const held = [
+      { answer: signedAnswer, answerSignature },
+      { answer: answerOfRefused, answerSignature: await provider.signTypedData(lookupDomain(chainId, contracts.addresses.ledger), mutable(LOOKUP_ANSWER_TYPES), answerOfRefused) },
+    ];
+    const failures = await verifyLedger(modules, ledger, held);
+    const ours = new Set(all.map(idOf));
+    expect(failures.filter((f) => ours.has(f.queryId!)).map((f) => [f.kind, f.queryId])).to.deep.equal([
+      ["forged_querier", idOf(blamesRegulator)],
+      ["forged_querier", idOf(quotaOfRegulator)],
+      ["duplicate_query_id", idOf(again)],
+      ["duplicate_query_id", idOf(replayAgain)],
+      ["answer_mismatch", idOf(wrongCode)],
+      ["answer_mismatch", idOf(inflated)],
+      ["answer_mismatch", idOf(refusedButAnswered)],
+    ]);
+    expect(ledger.records.find((r) => r.queryId === idOf(folded))).to.include({ count: 40, outcomeName: "DeniedBadSignature" });
   });
 
   it("refuses appends past the backlog cap with E_BACKLOG (fail closed)", async () => {
