@@ -157,6 +157,8 @@ export class RiskshareNode {
 
   /** Lands every waiting ledger record now (used at shutdown and by tests). */
   async flushLedger(): Promise<number> {
+    // Refusal counts still open in their windows are appended first, so they land in this flush.
+    await this.lookups?.flushRefusals();
     return this.batcher.flush();
   }
 

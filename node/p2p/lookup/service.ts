@@ -86,6 +86,11 @@ export class LookupService {
     await this.components.registrar.unhandle(LOOKUP_PROTOCOL_V1);
   }
 
+  /** Closes every open refusal window now, appending its count (see {@link RefusalFolder}); resolves once appended. */
+  flushRefusals(): Promise<void> {
+    return this.provider.refusals.flush(performance.now(), true);
+  }
+
   /** Resolves once every cover fetch sent so far has its answer, or has failed (see {@link LookupClient.idle}). */
   idle(): Promise<void> {
     return this.client.idle();
