@@ -354,7 +354,8 @@ export class RiskshareNode {
     this.batcher.start();
     this.track("ledger batcher", async () => {
       await this.batcher.stop();
-      // A last flush at shutdown; whatever does not land stays durable in the outbox.
+      // A last flush at shutdown, open refusal windows included; whatever does not land stays durable in the outbox.
+      await this.lookups?.flushRefusals().catch(() => undefined);
       await this.batcher.flush().catch(() => undefined);
     });
   }
