@@ -176,11 +176,12 @@ export interface HeldAnswer {
 /**
  * Re-checks every record, of every outcome:
  * - attribution: an answer, and a refusal made after the signature check, carries the querier's
- *   signature of the request (else `forged_querier`); an unsigned refusal (DeniedNotMember,
- *   DeniedBadSignature, DeniedBadRequest) names the connected peer, which the connection gater only
- *   admits while Active, so its querier must have been Active while the request was live (else
- *   `forged_querier`: the regulator, an outsider, a removed member);
- * - membership: querier (every outcome) and provider were Active while the request was live;
+ *   signature of the request (else `forged_querier`); an unsigned refusal (DeniedBadSignature,
+ *   DeniedBadRequest) names the connected peer, which the connection gater only admits while
+ *   Active, so its querier must have been Active while the request was live (else `forged_querier`:
+ *   the regulator, an outsider, a removed member); a DeniedNotMember names a peer no longer Active,
+ *   which must have been admitted once;
+ * - membership: querier (every outcome but DeniedNotMember) and provider were Active while the request was live;
  * - binding: a refusal's answerDigest is refusalDigest of its outcome's error code, an answer's is
  *   not empty, and every `answers` entry (provider-signed answers a querier kept) is the answer its
  *   record rebuilds from (queryId, provider, keyEpoch, itemCount, answerDigest);
@@ -203,7 +204,12 @@ export async function verifyLedger(
     // request's life (from its earliest possible signing time to the block it landed in).
     const signedNoEarlierThan = Number(record.deadline) - MAX_REQUEST_TTL_SECONDS;
     const querierActive = history.activeDuring(record.querier, signedNoEarlierThan, record.blockNumber);
-    if (UNSIGNED_OUTCOMES.has(record.outcome)) {
+    if (record.outcome === QueryOutcome.DeniedNotMember) {
+      // Refused because the peer was not Active (suspended on a connection opened while it was): it must have been admitted once.
+      if (!history.admittedBy(record.querier, record.blockNumber)) {
+        failures.push({ kind: "forged_querier", queryId: record.queryId, detail: `DeniedNotMember names ${record.querier}, which was never an admitted member, so it cannot have been the connected peer` });
+      }
+    } else if (UNSIGNED_OUTCOMES.has(record.outcome)) {
       if (!querierActive) {
         failures.push({ kind: "forged_querier", queryId: record.queryId, detail: `${record.outcomeName} names ${record.querier}, which was not an Active member while the request was live, so it cannot have been the connected peer` });
       }
@@ -324,6 +330,8 @@ export const MAX_REQUEST_TTL_SECONDS = 600;
 export interface MembershipHistory {
   /** True when the member was Active at some moment from unix time `fromTime` through block `toBlock`. */
   activeDuring(address: string, fromTime: number, toBlock: number): boolean;
+  /** True when the account had been admitted (Active at some moment) by block `toBlock`. */
+  admittedBy(address: string, toBlock: number): boolean;
 }
 
 /** Rebuilds every member's status timeline from the registry's events. */
@@ -354,6 +362,9 @@ export async function membershipHistory(modules: AuditModules): Promise<Membersh
         else if (change.status === MemberStatus.Active) return true;
       }
       return status === MemberStatus.Active;
+    },
+    admittedBy(address, toBlock) {
+      return timeline(address).some((change) => change.block <= toBlock && change.status === MemberStatus.Active);
     },
   };
 }

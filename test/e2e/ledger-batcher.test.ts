@@ -371,6 +371,10 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     blamesRegulator.request = { ...blamesRegulator.request, querier: regulator.address };
     const quotaOfRegulator = { ...(await signedRecord(QueryOutcome.DeniedQuota)) };
     quotaOfRegulator.request = { ...quotaOfRegulator.request, querier: regulator.address };
+    const notMemberRegulator = { ...(await signedRecord(QueryOutcome.DeniedNotMember)) };
+    notMemberRegulator.request = { ...notMemberRegulator.request, querier: regulator.address };
+    // Honest: a DeniedNotMember names an admitted member (refused once it is no longer Active).
+    const notMemberHonest = await signedRecord(QueryOutcome.DeniedNotMember);
     // Duplicate: the same answered request landed again (a second DeniedReplay too).
     const again = { ...answered };
     const replayAgain = { ...replay };
@@ -383,7 +387,7 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     const refusedButAnswered = await signedRecord(QueryOutcome.DeniedQuota);
     const answerOfRefused = { queryId: idOf(refusedButAnswered), provider: provider.address, keyEpoch: 1, itemCount: refusedButAnswered.request.itemCount, answerDigest: hexlify(randomBytes(32)) };
 
-    const all = [answered, replay, expired, folded, blamesRegulator, quotaOfRegulator, again, replayAgain, wrongCode, inflated, refusedButAnswered];
+    const all = [answered, replay, expired, folded, blamesRegulator, quotaOfRegulator, notMemberRegulator, notMemberHonest, again, replayAgain, wrongCode, inflated, refusedButAnswered];
     for (const record of all) await outbox.append(record);
     expect(await batcher(rpcChannel(), outbox).flush()).to.equal(all.length);
     const ledger = await readLedger(modules);
@@ -396,6 +400,7 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     expect(failures.filter((f) => ours.has(f.queryId!)).map((f) => [f.kind, f.queryId])).to.deep.equal([
       ["forged_querier", idOf(blamesRegulator)],
       ["forged_querier", idOf(quotaOfRegulator)],
+      ["forged_querier", idOf(notMemberRegulator)],
       ["duplicate_query_id", idOf(again)],
       ["duplicate_query_id", idOf(replayAgain)],
       ["answer_mismatch", idOf(wrongCode)],
