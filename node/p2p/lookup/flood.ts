@@ -83,7 +83,8 @@ interface Fold {
  * Records refusals through the outbox, folding repeats. A record stands for `count` refusals of its
  * outcome from its querier (the connected peer); it names one of them, a request not recorded
  * before. Identical resends of a request already on the ledger count into the window but never
- * carry a record, so no query id lands twice under one outcome.
+ * carry a record, so no query id lands twice under one outcome; a window of nothing but such
+ * resends lands no record (its count is logged).
  */
 export class RefusalFolder {
   private readonly windowMs: number;
