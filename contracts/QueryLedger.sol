@@ -13,7 +13,10 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 /// EIP-712 digest of the querier's LookupRequest with `provider` = the caller; nothing is stored
 /// per record. The querier's signature is recorded, not checked: a provider must be able to record
 /// the requests it refused for a bad signature, and auditors verify signatures off chain
-/// (node/chain/eip712.ts recovers the signer from a record).
+/// (node/chain/eip712.ts recovers the signer from a record; `riskshare audit verify` requires it for
+/// an answer and every refusal made after the signature check). The contract does hold each record
+/// to the shape of its outcome: an answer stands for one request (count 1) under a key epoch >= 1; a
+/// refusal carries key epoch 0 and the count of refusals it folds (>= 1).
 ///
 /// @dev Storage layout:
 ///   slot 0   `_lastSequence` (provider => uint64): the provider's last recorded batch, 0 before any.
@@ -26,8 +29,8 @@ contract QueryLedger is IQueryLedger {
 
     bytes32 private constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    /// @dev ABI size of one QueryRecord: eleven static words, laid out inline in a calldata array.
-    uint256 private constant RECORD_BYTES = 11 * 32;
+    /// @dev ABI size of one QueryRecord: thirteen static words, laid out inline in a calldata array.
+    uint256 private constant RECORD_BYTES = 13 * 32;
 
     /// @dev Must equal EIP712_NAME and EIP712_VERSION in node/chain/eip712.ts.
     bytes32 private constant NAME_HASH = keccak256("riskshare");
@@ -48,8 +51,10 @@ contract QueryLedger is IQueryLedger {
 
     /// @notice Records batch `seq` of the caller's query records, the caller being their provider.
     /// @param seq The caller's next batch number: {lastSequence} + 1 (the first batch is 1).
-    /// @param records The records, each as the querier signed it plus the key epoch answered under
-    /// and the outcome. No record carries a hit count: hits stay with the querier (DESIGN I-7).
+    /// @param records The records, each as the querier signed it (the querier being the connected
+    /// peer) plus the key epoch answered under, the outcome, the count of refusals folded and the
+    /// digest of what the querier received. No record carries a hit count: hits stay with the
+    /// querier (DESIGN I-7).
     ///
     /// Requirements:
     /// - the caller is, or was, an admitted member: Active, Suspended or Removed. A member suspended
@@ -58,6 +63,8 @@ contract QueryLedger is IQueryLedger {
     ///   Active while the request was live.
     /// - `records` is not empty.
     /// - `seq` is the caller's {lastSequence} + 1.
+    /// - every answer (outcome 0) has count 1 and key epoch >= 1; every refusal key epoch 0 and count >= 1
+    ///   (else {QueryLedgerBadRecord} with the record's index).
     ///
     /// Emits a {QueryRecorded} event per record, then a {BatchRecorded} event.
     function recordBatch(uint64 seq, RiskshareTypes.QueryRecord[] calldata records) external {
@@ -113,28 +120,40 @@ contract QueryLedger is IQueryLedger {
     ///   structHash = keccak256(TYPEHASH ‖ querier ‖ provider ‖ kind ‖ categoryMask ‖ itemCount ‖
     ///                          itemsCommitment ‖ nonce ‖ deadline)           (EIP-712 hashStruct)
     ///   queryId    = keccak256(0x1901 ‖ separator ‖ structHash)             (EIP-712 digest)
-    ///   log4(record words 1..10, QueryRecorded, queryId, querier, provider) (the record's own
+    ///   log4(record words 1..12, QueryRecorded, queryId, querier, provider) (the record's own
     ///                       field order equals the event's non-indexed field order)
     /// Like the ABI decoder, it reverts (without data) on a word that is out of range for its type.
     function _emitRecords(bytes32 separator, RiskshareTypes.QueryRecord[] calldata records) private {
         bytes32 topic = QueryRecorded.selector;
         bytes32 typehash = LOOKUP_REQUEST_TYPEHASH;
+        bytes4 badRecord = QueryLedgerBadRecord.selector;
         uint256 recordBytes = RECORD_BYTES;
         assembly ("memory-safe") {
             let scratch := mload(0x40)
             let end := add(records.offset, mul(records.length, recordBytes))
             for { let rec := records.offset } lt(rec, end) { rec := add(rec, recordBytes) } {
                 let querier := calldataload(rec)
+                {
+                    let keyEpoch := calldataload(add(rec, 0xa0))
+                    let outcome := calldataload(add(rec, 0xc0))
+                    let count := calldataload(add(rec, 0xe0))
+                    if or(or(shr(32, keyEpoch), shr(8, outcome)), shr(32, count)) { revert(0, 0) }
+                    // An answer: count 1, key epoch >= 1. A refusal: key epoch 0, count >= 1.
+                    let shaped := and(iszero(keyEpoch), gt(count, 0))
+                    if iszero(outcome) { shaped := and(eq(count, 1), gt(keyEpoch, 0)) }
+                    if iszero(shaped) {
+                        mstore(0, badRecord)
+                        mstore(0x04, div(sub(rec, records.offset), recordBytes))
+                        revert(0, 0x24)
+                    }
+                }
                 let categoryMask := calldataload(add(rec, 0x20))
                 let deadline := calldataload(add(rec, 0x40))
                 let itemCount := calldataload(add(rec, 0x60))
                 let kind := calldataload(add(rec, 0x80))
-                let keyEpoch := calldataload(add(rec, 0xa0))
-                let outcome := calldataload(add(rec, 0xc0))
-                if or(
-                    or(shr(160, querier), or(shr(64, categoryMask), shr(64, deadline))),
-                    or(or(shr(32, itemCount), shr(8, kind)), or(shr(32, keyEpoch), shr(8, outcome)))
-                ) { revert(0, 0) }
+                if or(or(shr(160, querier), or(shr(64, categoryMask), shr(64, deadline))), or(shr(32, itemCount), shr(8, kind))) {
+                    revert(0, 0)
+                }
 
                 mstore(scratch, typehash)
                 mstore(add(scratch, 0x20), querier)
@@ -142,8 +161,8 @@ contract QueryLedger is IQueryLedger {
                 mstore(add(scratch, 0x60), kind)
                 mstore(add(scratch, 0x80), categoryMask)
                 mstore(add(scratch, 0xa0), itemCount)
-                mstore(add(scratch, 0xc0), calldataload(add(rec, 0xe0))) // itemsCommitment
-                mstore(add(scratch, 0xe0), calldataload(add(rec, 0x100))) // nonce
+                mstore(add(scratch, 0xc0), calldataload(add(rec, 0x100))) // itemsCommitment
+                mstore(add(scratch, 0xe0), calldataload(add(rec, 0x120))) // nonce
                 mstore(add(scratch, 0x100), deadline)
                 let structHash := keccak256(scratch, 0x120)
 
@@ -152,8 +171,8 @@ contract QueryLedger is IQueryLedger {
                 mstore(add(scratch, 0x22), structHash)
                 let id := keccak256(scratch, 0x42)
 
-                calldatacopy(scratch, add(rec, 0x20), 0x140)
-                log4(scratch, 0x140, topic, id, querier, caller())
+                calldatacopy(scratch, add(rec, 0x20), 0x180)
+                log4(scratch, 0x180, topic, id, querier, caller())
             }
         }
     }

@@ -56,6 +56,7 @@ export const ERROR_HINTS = {
   E_RECIPROCITY: "Publish a contribution snapshot for the category (riskshare list publish) before asking for it.",
   E_QUOTA: "The daily quota for this provider is used up; contribute more entries or wait for the window to roll.",
   E_BACKLOG: "The node's ledger outbox is full because the chain is unreachable; lookups resume once it drains.",
+  E_RATE_LIMITED: "This peer sent more items than the provider serves it per second (lookup.peerItemsPerSecond, burst lookup.peerBurstItems); wait the seconds the message names and retry with fewer or smaller requests.",
   E_BAD_REQUEST: "The request's fields disagree with each other (provider, deadline, item count or commitment); rebuild and re-sign it.",
   E_PROTOCOL_VERSION: "The peer speaks another version of the lookup protocol; both nodes must run a riskshare that speaks /riskshare/lookup/2.",
   E_JOURNAL_OPEN: "The journal record does not open with this data dir's keys/journal.key: run the command on the data dir of the member that sent the query.",

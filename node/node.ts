@@ -157,6 +157,8 @@ export class RiskshareNode {
 
   /** Lands every waiting ledger record now (used at shutdown and by tests). */
   async flushLedger(): Promise<number> {
+    // Refusal counts still open in their windows are appended first, so they land in this flush.
+    await this.lookups?.flushRefusals();
     return this.batcher.flush();
   }
 
@@ -259,6 +261,7 @@ export class RiskshareNode {
     const { lookup: lookupConfig } = this.config;
     this.lookups = lookup({
       chainId: this.chain.chainId, queryLedgerAddress: this.contracts.addresses.ledger, requestTtlSeconds: lookupConfig.requestTtlSeconds, coverFetchRate: lookupConfig.coverFetchRate,
+      peerItemsPerSecond: lookupConfig.peerItemsPerSecond, peerBurstItems: lookupConfig.peerBurstItems, refusalFoldSeconds: lookupConfig.refusalFoldSeconds,
     })({
       ...components,
       signer,
@@ -329,7 +332,10 @@ export class RiskshareNode {
   }
 
   private async appendToOutbox(record: OutboxRecord): Promise<void> {
-    await this.outbox.append({ request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: record.keyEpoch, receivedAtMs: record.receivedAt * 1000 });
+    await this.outbox.append({
+      request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: record.keyEpoch, count: record.count, answerDigest: record.answerDigest,
+      receivedAtMs: record.receivedAt * 1000,
+    });
     this.batcher.notifyAppended(this.outbox.backlog());
   }
 
@@ -348,7 +354,8 @@ export class RiskshareNode {
     this.batcher.start();
     this.track("ledger batcher", async () => {
       await this.batcher.stop();
-      // A last flush at shutdown; whatever does not land stays durable in the outbox.
+      // A last flush at shutdown, open refusal windows included; whatever does not land stays durable in the outbox.
+      await this.lookups?.flushRefusals().catch(() => undefined);
       await this.batcher.flush().catch(() => undefined);
     });
   }

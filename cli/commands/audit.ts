@@ -106,7 +106,7 @@ export function auditCommand(io: CliIo): Command {
     }));
 
   audit.addCommand(withChainFlags(new Command("verify"))
-    .description("re-check every record: signature recovers the querier, both parties were Active, batch sequences have no gap; exits 1 listing each failure")
+    .description("re-check every record: its querier is attested (the signature recovers it, or for a refusal made before the signature check it was an Active member), both parties were Active, no query id is recorded twice (beyond one replay and one expiry), each refusal is bound to its error code, batch sequences have no gap; exits 1 listing each failure by name (forged_querier, duplicate_query_id, answer_mismatch, …)")
     .addHelpText("after", "\nExamples:\n  riskshare audit verify\n  riskshare audit verify --rpc http://127.0.0.1:8545 --registry 0xREGISTRY --json")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
@@ -119,7 +119,7 @@ export function auditCommand(io: CliIo): Command {
         ctx.out.result(
           { ok: failures.length === 0, records: ledger.records.length, batches: ledger.batches.length, failures },
           (r) => r.ok
-            ? `ledger verified: ${r.records} records in ${r.batches} batches; every signature, membership and sequence checks out`
+            ? `ledger verified: ${r.records} records in ${r.batches} batches; every attribution, membership, query id, answer digest and sequence checks out`
             : [`ledger verification FAILED: ${failures.length} problem(s) in ${r.records} records`, ...failures.map((f) => `  ${f.kind}: ${f.detail}${f.queryId ? ` (query ${f.queryId})` : ""}`)].join("\n"),
         );
         if (failures.length > 0) throw new AuditFailed(failures.length);

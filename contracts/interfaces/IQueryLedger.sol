@@ -9,6 +9,9 @@ interface IQueryLedger {
     error QueryLedgerNotMember(address account);
     error QueryLedgerBadSequence(address provider, uint64 expected, uint64 given);
     error QueryLedgerEmptyBatch();
+    /// @dev Record `index` of the batch breaks the record rules: an answer carries count 1 and a key
+    /// epoch >= 1; a refusal carries key epoch 0 and count >= 1.
+    error QueryLedgerBadRecord(uint256 index);
 
     /// @dev One per record. queryId is the EIP-712 digest of the LookupRequest (provider = msg.sender).
     event QueryRecorded(
@@ -21,10 +24,12 @@ interface IQueryLedger {
         uint8 kind,
         uint32 keyEpoch,
         uint8 outcome,
+        uint32 count,
         bytes32 itemsCommitment,
         bytes32 nonce,
         bytes32 signatureR,
-        bytes32 signatureVs
+        bytes32 signatureVs,
+        bytes32 answerDigest
     );
     /// @dev One per batch, after its records.
     event BatchRecorded(address indexed provider, uint64 indexed seq, uint32 recordCount);

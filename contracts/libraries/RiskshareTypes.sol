@@ -88,7 +88,8 @@ library RiskshareTypes {
     }
 
     /// @dev One query record as a provider submits it to the QueryLedger. Small fields are kept as
-    /// separate members for readability; their zero padding in calldata is cheap.
+    /// separate members for readability; their zero padding in calldata is cheap. `querier` is the
+    /// peer the provider was connected to (authenticated by its PeerId), never a claim of the message.
     struct QueryRecord {
         address querier;
         /// Bit i set = category id i was asked for (ids 1..63).
@@ -101,11 +102,18 @@ library RiskshareTypes {
         uint32 keyEpoch;
         /// 0 = answered; otherwise the denial reason (node/chain/outcomes.ts).
         uint8 outcome;
+        /// Refusals of this outcome from this querier that the record stands for (>= 1; exactly 1 when
+        /// answered): a provider folds repeated refusals from one peer within a window into one record.
+        uint32 count;
         bytes32 itemsCommitment;
         bytes32 nonce;
         /// Querier's EIP-712 signature of the LookupRequest in EIP-2098 compact form (r, yParityAndS).
         bytes32 signatureR;
         bytes32 signatureVs;
+        /// What the querier received. Answered: the `answerDigest` of the LookupAnswer the provider
+        /// signed, so (queryId, provider, keyEpoch, itemCount, answerDigest) rebuilds that answer.
+        /// Refused: keccak256 of the error code sent (e.g. keccak256("E_QUOTA")).
+        bytes32 answerDigest;
     }
 
     /// @dev keccak256 of the EIP-712 type string of a lookup request, which the querier signs.

@@ -1,12 +1,15 @@
 import { Signature, SigningKey, getAddress, getBytes, type JsonRpcProvider } from "ethers";
 import { RiskshareError } from "../errors.ts";
 import type { IConsortiumRegistry, IQueryLedger } from "../../types/ethers-contracts/index.ts";
-import { checksumAddress, isDigestSignedBy, lookupRequestDigestBytes, recoverDigestSigner, type LookupRequest } from "./eip712.ts";
+import {
+  checksumAddress, isDigestSignedBy, lookupAnswerDigest, lookupRequestDigestBytes, recoverDigestSigner, recoverLookupAnswerSigner, type LookupAnswer, type LookupRequest,
+} from "./eip712.ts";
+import { refusalDigest } from "./digests.ts";
 import type { JsonRpcCaller } from "./rpc.ts";
 import type { ChainConnection } from "./provider.ts";
 import type { ConsortiumContracts } from "./contracts.ts";
 import { categoryIdsFromMask, MemberStatus } from "./governance.ts";
-import { outcomeName } from "./outcomes.ts";
+import { outcomeName, QueryOutcome, REFUSAL_ERROR_CODES, REPEAT_OUTCOMES, UNSIGNED_OUTCOMES } from "./outcomes.ts";
 import { CHAIN_DEFAULTS } from "./options.ts";
 import { translateChainError } from "./errors.ts";
 
@@ -31,11 +34,15 @@ export interface AuditRecord {
   keyEpoch: number;
   outcome: number;
   outcomeName: string;
+  /** Refusals of this outcome from this querier the record stands for; 1 for an answer. */
+  count: number;
   itemsCommitment: string;
   nonce: string;
   deadline: bigint;
   /** The querier's signature, 65-byte form (0x-hex); empty when the provider recorded none. */
   signature: string;
+  /** Answered: the answerDigest of the LookupAnswer the provider signed; refused: refusalDigest(error code). */
+  answerDigest: string;
 }
 
 /** Filters of {@link readLedger}; times in unix seconds, inclusive. */
@@ -140,44 +147,94 @@ export function requestOfRecord(record: AuditRecord, categoryMask: bigint): Look
   };
 }
 
-/** One thing `verifyLedger` found wrong. */
+/**
+ * One thing `verifyLedger` found wrong. `kind` is a stable name:
+ * - `forged_querier`: nothing attests the querier a record names — the signature does not recover it
+ *   (an answer, or a refusal made after the signature check), or an unsigned refusal names an account
+ *   that was not an Active member, so no node of it could have been the connected peer;
+ * - `duplicate_query_id`: a query id recorded more than once, beyond one DeniedReplay and one
+ *   DeniedExpired repeat of the same signed request;
+ * - `answer_mismatch`: the record's answerDigest does not match what the querier was sent — a refusal's
+ *   is not its outcome's error code's, an answer's is empty, or a provider-signed answer the querier
+ *   holds differs from the one the record rebuilds (or the id is recorded as refused);
+ * - `querier_not_active`, `provider_not_active`: membership while the request was live;
+ * - `sequence_gap`, `sequence_count`: a provider's batch numbering.
+ */
 export interface AuditFailure {
-  kind: "signature" | "querier_not_active" | "provider_not_active" | "sequence_gap" | "sequence_count";
+  kind: "forged_querier" | "duplicate_query_id" | "answer_mismatch" | "querier_not_active" | "provider_not_active" | "sequence_gap" | "sequence_count";
   queryId?: string;
   provider?: string;
   detail: string;
 }
 
+/** An answer a querier received and kept: the provider's LookupAnswer and its signature of it. */
+export interface HeldAnswer {
+  answer: LookupAnswer;
+  answerSignature: string;
+}
+
 /**
- * Re-checks every record: the querier's signature recovers the querier; querier and provider were
- * Active members while the request was live (its signing window up to the block it landed in); each provider's batch sequence runs 1, 2, 3… with no gap.
- * Denied records are held to the same membership and sequence rules; their signature is checked
- * only when the denial was not for the signature itself, nor for a bad request (a record names the
- * provider that recorded it, so it cannot restate a request signed for another provider).
+ * Re-checks every record, of every outcome:
+ * - attribution: an answer, and a refusal made after the signature check, carries the querier's
+ *   signature of the request (else `forged_querier`); an unsigned refusal (DeniedBadSignature,
+ *   DeniedBadRequest) names the connected peer, which the connection gater only admits while
+ *   Active, so its querier must have been Active while the request was live (else `forged_querier`:
+ *   the regulator, an outsider, a removed member); a DeniedNotMember names a peer no longer Active,
+ *   which must have been admitted once;
+ * - membership: querier (every outcome but DeniedNotMember) and provider were Active while the request was live;
+ * - binding: a refusal's answerDigest is refusalDigest of its outcome's error code, an answer's is
+ *   not empty, and every `answers` entry (provider-signed answers a querier kept) is the answer its
+ *   record rebuilds from (queryId, provider, keyEpoch, itemCount, answerDigest);
+ * - uniqueness: each query id once, plus at most one DeniedReplay and one DeniedExpired repeat;
+ * - each provider's batch sequence runs 1, 2, 3… with no gap.
  */
-export async function verifyLedger(modules: AuditModules, ledger: { records: AuditRecord[]; batches: AuditBatch[] }): Promise<AuditFailure[]> {
+export async function verifyLedger(
+  modules: AuditModules, ledger: { records: AuditRecord[]; batches: AuditBatch[] }, answers: readonly HeldAnswer[] = [],
+): Promise<AuditFailure[]> {
   const failures: AuditFailure[] = [];
   const history = await membershipHistory(modules);
   const ledgerAddress = await modules.ledger.getAddress();
   const signedByQuerier = querierSignatureCheck(modules.chainId, ledgerAddress);
+  /** Per query id: the outcomes recorded, a first outcome as -1. */
+  const seen = new Map<string, Set<number>>();
+  const byId = new Map<string, AuditRecord[]>();
   for (const record of ledger.records) {
     const mask = record.categoryIds.reduce((acc, id) => acc | (1n << BigInt(id)), 0n);
-    const signatureCheckApplies = record.outcomeName !== "DeniedBadSignature" && record.outcomeName !== "DeniedBadRequest";
-    if (signatureCheckApplies) {
-      if (!signedByQuerier(record, mask)) {
-        failures.push({ kind: "signature", queryId: record.queryId, detail: `signature does not recover the querier ${record.querier}` });
-      }
-    }
     // A batch lands up to a flush interval after the answer, so membership is judged over the
     // request's life (from its earliest possible signing time to the block it landed in).
     const signedNoEarlierThan = Number(record.deadline) - MAX_REQUEST_TTL_SECONDS;
-    if (record.outcome === 0 && !history.activeDuring(record.querier, signedNoEarlierThan, record.blockNumber)) {
+    const querierActive = history.activeDuring(record.querier, signedNoEarlierThan, record.blockNumber);
+    if (record.outcome === QueryOutcome.DeniedNotMember) {
+      // Refused because the peer was not Active (suspended on a connection opened while it was): it must have been admitted once.
+      if (!history.admittedBy(record.querier, record.blockNumber)) {
+        failures.push({ kind: "forged_querier", queryId: record.queryId, detail: `DeniedNotMember names ${record.querier}, which was never an admitted member, so it cannot have been the connected peer` });
+      }
+    } else if (UNSIGNED_OUTCOMES.has(record.outcome)) {
+      if (!querierActive) {
+        failures.push({ kind: "forged_querier", queryId: record.queryId, detail: `${record.outcomeName} names ${record.querier}, which was not an Active member while the request was live, so it cannot have been the connected peer` });
+      }
+    } else if (!signedByQuerier(record, mask)) {
+      failures.push({ kind: "forged_querier", queryId: record.queryId, detail: `${record.outcomeName} record's signature does not recover its querier ${record.querier}` });
+    } else if (!querierActive) {
       failures.push({ kind: "querier_not_active", queryId: record.queryId, detail: `querier ${record.querier} was not an Active member while its request was live (landed in block ${record.blockNumber})` });
     }
     if (!history.activeDuring(record.provider, signedNoEarlierThan, record.blockNumber)) {
       failures.push({ kind: "provider_not_active", queryId: record.queryId, detail: `provider ${record.provider} was not an Active member while the request was live (landed in block ${record.blockNumber})` });
     }
+    const mismatch = answerDigestProblem(record);
+    if (mismatch !== undefined) failures.push({ kind: "answer_mismatch", queryId: record.queryId, detail: mismatch });
+
+    // Per id: one record of a first outcome, and at most one of each repeat outcome.
+    const id = record.queryId.toLowerCase();
+    const key = REPEAT_OUTCOMES.has(record.outcome) ? record.outcome : -1;
+    const outcomesSeen = seen.get(id) ?? new Set<number>();
+    if (outcomesSeen.has(key)) {
+      failures.push({ kind: "duplicate_query_id", queryId: record.queryId, detail: `query ${record.queryId} is recorded again by ${record.provider} as ${record.outcomeName} (block ${record.blockNumber})` });
+    }
+    seen.set(id, outcomesSeen.add(key));
+    byId.set(id, [...(byId.get(id) ?? []), record]);
   }
+  for (const held of answers) failures.push(...heldAnswerProblems(modules.chainId, ledgerAddress, held, byId.get(held.answer.queryId.toLowerCase()) ?? []));
   const byProvider = new Map<string, AuditBatch[]>();
   for (const batch of ledger.batches) {
     const list = byProvider.get(batch.provider);
@@ -199,6 +256,44 @@ export async function verifyLedger(modules: AuditModules, ledger: { records: Aud
     });
   }
   return failures;
+}
+
+const ZERO_DIGEST = `0x${"00".repeat(32)}`;
+
+/** Why a record's answerDigest cannot be what its querier was sent, or undefined. */
+function answerDigestProblem(record: AuditRecord): string | undefined {
+  if (record.outcome === QueryOutcome.Answered) {
+    return record.answerDigest === ZERO_DIGEST ? "an Answered record carries no answer digest, so nothing binds it to what the querier received" : undefined;
+  }
+  const code = REFUSAL_ERROR_CODES[record.outcome];
+  if (code === undefined) return `outcome ${record.outcomeName} is not one a provider sends`;
+  return record.answerDigest.toLowerCase() === refusalDigest(code) ? undefined : `${record.outcomeName} record's answer digest is not that of the ${code} error it stands for`;
+}
+
+/** What is wrong between an answer a querier holds (signed by its provider) and the ledger's records of its query id. */
+function heldAnswerProblems(chainId: bigint, ledgerAddress: string, held: HeldAnswer, records: readonly AuditRecord[]): AuditFailure[] {
+  const { answer } = held;
+  let signer: string | undefined;
+  try {
+    signer = recoverLookupAnswerSigner(chainId, ledgerAddress, answer, held.answerSignature);
+  } catch {
+    signer = undefined;
+  }
+  // An answer its provider did not sign proves nothing either way.
+  if (signer === undefined || signer !== checksumAddress(answer.provider)) return [];
+  const mine = records.filter((r) => r.provider === signer);
+  const answered = mine.filter((r) => r.outcome === QueryOutcome.Answered);
+  const heldDigest = lookupAnswerDigest(chainId, ledgerAddress, answer);
+  if (answered.length === 0) {
+    return mine.length === 0 ? [] : [{ kind: "answer_mismatch", queryId: answer.queryId, detail: `${signer} signed an answer to query ${answer.queryId} but recorded it as ${mine.map((r) => r.outcomeName).join(", ")}` }];
+  }
+  return answered.flatMap((record) => {
+    const rebuilt: LookupAnswer = { queryId: record.queryId, provider: record.provider, keyEpoch: record.keyEpoch, itemCount: record.itemCount, answerDigest: record.answerDigest };
+    return lookupAnswerDigest(chainId, ledgerAddress, rebuilt) === heldDigest ? [] : [{
+      kind: "answer_mismatch" as const, queryId: record.queryId,
+      detail: `the answer ${signer} signed (key epoch ${answer.keyEpoch}, ${answer.itemCount} items) does not match its record (key epoch ${record.keyEpoch}, ${record.itemCount} items, answer digest ${record.answerDigest})`,
+    }];
+  });
 }
 
 /**
@@ -235,6 +330,8 @@ export const MAX_REQUEST_TTL_SECONDS = 600;
 export interface MembershipHistory {
   /** True when the member was Active at some moment from unix time `fromTime` through block `toBlock`. */
   activeDuring(address: string, fromTime: number, toBlock: number): boolean;
+  /** True when the account had been admitted (Active at some moment) by block `toBlock`. */
+  admittedBy(address: string, toBlock: number): boolean;
 }
 
 /** Rebuilds every member's status timeline from the registry's events. */
@@ -265,6 +362,9 @@ export async function membershipHistory(modules: AuditModules): Promise<Membersh
         else if (change.status === MemberStatus.Active) return true;
       }
       return status === MemberStatus.Active;
+    },
+    admittedBy(address, toBlock) {
+      return timeline(address).some((change) => change.block <= toBlock && change.status === MemberStatus.Active);
     },
   };
 }
@@ -321,7 +421,7 @@ function toQuantity(n: number): string {
 /** The fields of a QueryRecorded log, decoded by hand. */
 interface RecordedFields {
   queryId: string; querier: string; provider: string; categoryMask: bigint; deadline: bigint; itemCount: number; kind: number; keyEpoch: number; outcome: number;
-  itemsCommitment: string; nonce: string; signatureR: string; signatureVs: string;
+  count: number; itemsCommitment: string; nonce: string; signatureR: string; signatureVs: string; answerDigest: string;
 }
 
 const WORD = /^[0-9a-fA-F]{64}$/;
@@ -329,24 +429,25 @@ const ADDRESS_TOPIC = /^0x0{24}[0-9a-fA-F]{40}$/;
 
 /**
  * QueryRecorded read straight from its fixed layout (topics: signature, queryId, querier,
- * provider; data: ten words), ~20× cheaper than the ABI coder on a ledger of 100,000s of records.
+ * provider; data: twelve words), ~20× cheaper than the ABI coder on a ledger of 100,000s of records.
  * Anything off that layout or out of a field's range gives undefined, and the ABI coder decides.
  */
 function decodeQueryRecorded(log: LedgerLog): RecordedFields | undefined {
   const [, queryId, querier, provider] = log.topics;
-  if (log.topics.length !== 4 || log.data.length !== 2 + 10 * 64 || !/^0x[0-9a-fA-F]*$/.test(log.data)) return undefined;
+  if (log.topics.length !== 4 || log.data.length !== 2 + 12 * 64 || !/^0x[0-9a-fA-F]*$/.test(log.data)) return undefined;
   if (!WORD.test(queryId!.slice(2)) || !ADDRESS_TOPIC.test(querier!) || !ADDRESS_TOPIC.test(provider!)) return undefined;
-  const words = Array.from({ length: 10 }, (_, i) => log.data.slice(2 + i * 64, 2 + (i + 1) * 64));
+  const words = Array.from({ length: 12 }, (_, i) => log.data.slice(2 + i * 64, 2 + (i + 1) * 64));
   const uint = (i: number, bits: number): bigint | undefined => {
     const value = BigInt(`0x${words[i]}`);
     return value >> BigInt(bits) === 0n ? value : undefined;
   };
-  const [categoryMask, deadline, itemCount, kind, keyEpoch, outcome] = [uint(0, 64), uint(1, 64), uint(2, 32), uint(3, 8), uint(4, 32), uint(5, 8)];
-  if (categoryMask === undefined || deadline === undefined || itemCount === undefined || kind === undefined || keyEpoch === undefined || outcome === undefined) return undefined;
+  const [categoryMask, deadline, itemCount, kind, keyEpoch, outcome, count] = [uint(0, 64), uint(1, 64), uint(2, 32), uint(3, 8), uint(4, 32), uint(5, 8), uint(6, 32)];
+  if (categoryMask === undefined || deadline === undefined || itemCount === undefined || kind === undefined || keyEpoch === undefined || outcome === undefined || count === undefined) return undefined;
   return {
     queryId: queryId!.toLowerCase(), querier: checksumAddress(`0x${querier!.slice(26)}`), provider: checksumAddress(`0x${provider!.slice(26)}`),
-    categoryMask, deadline, itemCount: Number(itemCount), kind: Number(kind), keyEpoch: Number(keyEpoch), outcome: Number(outcome),
-    itemsCommitment: `0x${words[6]!.toLowerCase()}`, nonce: `0x${words[7]!.toLowerCase()}`, signatureR: `0x${words[8]!.toLowerCase()}`, signatureVs: `0x${words[9]!.toLowerCase()}`,
+    categoryMask, deadline, itemCount: Number(itemCount), kind: Number(kind), keyEpoch: Number(keyEpoch), outcome: Number(outcome), count: Number(count),
+    itemsCommitment: `0x${words[7]!.toLowerCase()}`, nonce: `0x${words[8]!.toLowerCase()}`, signatureR: `0x${words[9]!.toLowerCase()}`, signatureVs: `0x${words[10]!.toLowerCase()}`,
+    answerDigest: `0x${words[11]!.toLowerCase()}`,
   };
 }
 
@@ -357,8 +458,8 @@ function parsedQueryRecorded(ledger: IQueryLedger, log: LedgerLog): RecordedFiel
   const a = parsed.args;
   return {
     queryId: a[0] as string, querier: getAddress(a[1] as string), provider: getAddress(a[2] as string), categoryMask: a[3] as bigint, deadline: a[4] as bigint,
-    itemCount: Number(a[5]), kind: Number(a[6]), keyEpoch: Number(a[7]), outcome: Number(a[8]), itemsCommitment: a[9] as string, nonce: a[10] as string,
-    signatureR: a[11] as string, signatureVs: a[12] as string,
+    itemCount: Number(a[5]), kind: Number(a[6]), keyEpoch: Number(a[7]), outcome: Number(a[8]), count: Number(a[9]), itemsCommitment: a[10] as string, nonce: a[11] as string,
+    signatureR: a[12] as string, signatureVs: a[13] as string, answerDigest: a[14] as string,
   };
 }
 

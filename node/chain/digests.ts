@@ -85,3 +85,11 @@ function concatElements(elements: readonly Uint8Array[], name: string): Uint8Arr
 function hashOf(bytes: Uint8Array): string {
   return `0x${Buffer.from(keccak_256(bytes)).toString("hex")}`;
 }
+
+/**
+ * The `answerDigest` a refusal record carries: keccak256 of the UTF-8 error code the querier was
+ * sent (e.g. "E_QUOTA"), binding the recorded outcome to the error frame (0x-hex).
+ */
+export function refusalDigest(code: string): string {
+  return hashOf(new TextEncoder().encode(code));
+}

@@ -73,6 +73,7 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   QueryLedgerNotMember: "only an admitted member may record query batches, and this account never was one",
   QueryLedgerBadSequence: "the batch sequence number is not the next one for this provider",
   QueryLedgerEmptyBatch: "the batch holds no records",
+  QueryLedgerBadRecord: "a record breaks its outcome's shape (an answer carries count 1 and a key epoch; a refusal key epoch 0 and a count of at least 1)",
 };
 
 /**

@@ -32,7 +32,7 @@ export {
 export { HttpJsonRpc, type HttpJsonRpcModules, type HttpJsonRpcOptions, type JsonRpcCaller } from "./rpc.ts";
 export { encodeRecordBatch, recordBatchGasLimit, signRawTransaction, transactionHash, RECORD_CALLDATA_BYTES, type QueryRecordStruct, type RawTransactionFields } from "./ledger-tx.ts";
 export {
-  MAX_REQUEST_TTL_SECONDS, auditModulesOf, membershipHistory, readLedger, requestOfRecord, verifyLedger, type MembershipHistory,
+  MAX_REQUEST_TTL_SECONDS, auditModulesOf, membershipHistory, readLedger, requestOfRecord, verifyLedger, type HeldAnswer, type MembershipHistory,
   type AuditBatch, type AuditFailure, type AuditModules, type AuditRecord, type LedgerQuery,
 } from "./audit.ts";
 export { memberReport, type MemberReportRow, type ReportConsortium } from "./report.ts";

@@ -4,6 +4,7 @@ import type { QueryRecordStruct } from "./ledger-tx.ts";
 
 /** One query as the provider keeps it until it lands on chain. */
 export interface LedgerRecord {
+  /** The request as received, except `querier`: always the connected peer's address (attribution). */
   request: LookupRequest;
   /** The querier's 65-byte EIP-712 signature (0x-hex); may be garbage on a denied request. */
   signature: string;
@@ -11,6 +12,10 @@ export interface LedgerRecord {
   outcome: number;
   /** The provider's key epoch the answer was given under; 0 for a refusal. */
   keyEpoch: number;
+  /** Refusals of this outcome from this querier the record stands for; 1 for an answer. */
+  count: number;
+  /** Answered: the answerDigest of the LookupAnswer signed; refused: refusalDigest(error code sent). */
+  answerDigest: string;
   receivedAtMs: number;
 }
 
@@ -33,10 +38,12 @@ export function toQueryRecord(record: LedgerRecord): QueryRecordStruct {
     kind: record.request.kind,
     keyEpoch: record.keyEpoch,
     outcome: record.outcome,
+    count: record.count,
     itemsCommitment: record.request.itemsCommitment,
     nonce: record.request.nonce,
     signatureR,
     signatureVs,
+    answerDigest: record.answerDigest,
   };
 }
 

@@ -24,14 +24,18 @@ export interface QueryRecordStruct {
   /** The key epoch answered under; 0 for a refusal. */
   keyEpoch: number;
   outcome: number;
+  /** Refusals folded into the record (>= 1); 1 for an answer. */
+  count: number;
   itemsCommitment: string;
   nonce: string;
   signatureR: string;
   signatureVs: string;
+  /** Answered: the signed LookupAnswer's answerDigest; refused: {@link refusalDigest} of the error code sent. */
+  answerDigest: string;
 }
 
-/** Bytes one record takes in calldata: eleven 32-byte words (the struct is static). */
-export const RECORD_CALLDATA_BYTES = 352;
+/** Bytes one record takes in calldata: thirteen 32-byte words (the struct is static). */
+export const RECORD_CALLDATA_BYTES = 416;
 
 const RECORD_BATCH_SELECTOR = hexToBytes(IQueryLedger__factory.createInterface().getFunction("recordBatch").selector, 4, "selector");
 
@@ -51,10 +55,12 @@ export function encodeRecordBatch(seq: bigint, records: readonly QueryRecordStru
     writeUint(out, at + 128, BigInt(record.kind), 8, "kind");
     writeUint(out, at + 160, BigInt(record.keyEpoch), 32, "keyEpoch");
     writeUint(out, at + 192, BigInt(record.outcome), 8, "outcome");
-    out.set(hexToBytes(record.itemsCommitment, 32, "itemsCommitment"), at + 224);
-    out.set(hexToBytes(record.nonce, 32, "nonce"), at + 256);
-    out.set(hexToBytes(record.signatureR, 32, "signatureR"), at + 288);
-    out.set(hexToBytes(record.signatureVs, 32, "signatureVs"), at + 320);
+    writeUint(out, at + 224, BigInt(record.count), 32, "count");
+    out.set(hexToBytes(record.itemsCommitment, 32, "itemsCommitment"), at + 256);
+    out.set(hexToBytes(record.nonce, 32, "nonce"), at + 288);
+    out.set(hexToBytes(record.signatureR, 32, "signatureR"), at + 320);
+    out.set(hexToBytes(record.signatureVs, 32, "signatureVs"), at + 352);
+    out.set(hexToBytes(record.answerDigest, 32, "answerDigest"), at + 384);
     at += RECORD_CALLDATA_BYTES;
   }
   return out;
@@ -64,8 +70,8 @@ export function encodeRecordBatch(seq: bigint, records: readonly QueryRecordStru
 const TX_BASE_GAS = 21_000n;
 /** recordBatch's execution outside the per-record loop, with room to spare (measured: up to ~30,000 for a provider's first batch, which writes a cold slot). */
 const EXEC_BASE_GAS = 40_000n;
-/** Execution gas per record: one log4 of 320 bytes, two keccaks, calldata copies (measured 4,750–5,050 with the 288-byte v1 log, ~300 more since; test/contracts/QueryLedger.gas.test.ts holds the limit to every batch size). */
-const EXEC_GAS_PER_RECORD = 6_000n;
+/** Execution gas per record: one log4 of 384 bytes, two keccaks, calldata copies, the outcome's shape check (measured 4,750–5,050 with the 288-byte v1 log, ~5,300 with 320 bytes, ~5,900 with 384; test/contracts/QueryLedger.gas.test.ts holds the limit to every batch size). */
+const EXEC_GAS_PER_RECORD = 6_600n;
 /** The per-transaction gas cap of EIP-7825 (Osaka): a limit above it is refused. */
 const TX_GAS_CAP = 1n << 24n;
 

@@ -12,11 +12,12 @@ export const CHAIN_DEFAULTS = {
 } as const;
 
 /**
- * Most records a ledger batch may carry. 400 × 320 bytes of calldata keeps a batch transaction
- * under 128 KiB, the largest transaction geth-family clients accept into their pools, and at
- * ~8,000 gas a record far under the 2^24 per-transaction gas cap of EIP-7825.
+ * Most records a ledger batch may carry. 300 × 416 bytes of calldata (124,800, with the call's 100
+ * and the transaction's envelope) keeps a batch transaction under 128 KiB, the largest transaction
+ * geth-family clients accept into their pools, and at ~10,000 gas a record far under the 2^24
+ * per-transaction gas cap of EIP-7825.
  */
-export const MAX_BATCH_RECORDS = 400;
+export const MAX_BATCH_RECORDS = 300;
 
 /** Reciprocity policy of one category, in the units the registry stores. */
 export interface CategoryPolicyInput {

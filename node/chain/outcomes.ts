@@ -28,3 +28,33 @@ const NAMES = new Map<number, string>(Object.entries(QueryOutcome).map(([name, c
 export function outcomeName(code: number): string {
   return NAMES.get(code) ?? `Unknown(${code})`;
 }
+
+/**
+ * The error code a provider sends with each refusal outcome: what a refusal record's `answerDigest`
+ * binds (refusalDigest(code) in digests.ts). An outcome has exactly one code; E_RATE_LIMITED and
+ * E_BACKLOG refusals are never recorded, so they have no outcome.
+ */
+export const REFUSAL_ERROR_CODES: Readonly<Record<number, string>> = {
+  [QueryOutcome.DeniedNotMember]: "E_NOT_MEMBER",
+  [QueryOutcome.DeniedBadSignature]: "E_BAD_SIGNATURE",
+  [QueryOutcome.DeniedExpired]: "E_EXPIRED",
+  [QueryOutcome.DeniedReplay]: "E_REPLAY",
+  [QueryOutcome.DeniedReciprocity]: "E_RECIPROCITY",
+  [QueryOutcome.DeniedQuota]: "E_QUOTA",
+  [QueryOutcome.DeniedBadRequest]: "E_BAD_REQUEST",
+  [QueryOutcome.DeniedCategory]: "E_CATEGORY_UNKNOWN",
+};
+
+/**
+ * Refusals a provider makes before, or without, checking the querier's signature: their record
+ * cannot carry a signature of the querier it names (the connected peer), so `audit verify` holds
+ * them to membership instead. Every other outcome's record must carry the querier's signature.
+ */
+export const UNSIGNED_OUTCOMES: ReadonlySet<number> = new Set([QueryOutcome.DeniedNotMember, QueryOutcome.DeniedBadSignature, QueryOutcome.DeniedBadRequest]);
+
+/**
+ * Refusals that legitimately repeat the query id of a request already recorded: the same signed
+ * request sent again (a replay while it lives, a resend after its deadline). Each may appear once
+ * beside the request's first record; any other repeat of an id is a duplicate.
+ */
+export const REPEAT_OUTCOMES: ReadonlySet<number> = new Set([QueryOutcome.DeniedReplay, QueryOutcome.DeniedExpired]);

@@ -19,13 +19,13 @@ export interface ReportConsortium {
 export interface MemberReportRow {
   member: string;
   address: string;
-  /** Queries this member sent (records with it as querier). */
+  /** Queries this member sent (as the connected peer of records; a folded refusal record counts its `count`). */
   queriesMade: number;
   /** Of those, the ones a provider answered. */
   answered: number;
   /** Of those, the ones a provider refused (any denial outcome). */
   denied: number;
-  /** Queries this member answered or refused as provider. */
+  /** Queries this member answered or refused as provider (folded refusals by their count). */
   served: number;
   /** Blinded elements providers evaluated for this member (answered Evaluate queries, padding included). */
   itemsEvaluated: number;
@@ -36,7 +36,8 @@ export interface MemberReportRow {
 }
 
 /** The per-member report over `records` (already filtered by time, querier, provider or category as wanted). */
-export function memberReport(records: readonly Pick<AuditRecord, "querier" | "provider" | "outcome" | "kind" | "itemCount">[], consortium: ReportConsortium): MemberReportRow[] {
+export function memberReport(records: readonly Pick<AuditRecord, "querier" | "provider" | "outcome" | "kind" | "itemCount" | "count">[], consortium: ReportConsortium): MemberReportRow[] {
+  const total = (list: readonly { count: number }[]) => list.reduce((sum, r) => sum + r.count, 0);
   const categories = consortium.categories();
   return consortium.allMembers().map((m) => {
     const made = records.filter((r) => r.querier === m.address);
@@ -46,8 +47,8 @@ export function memberReport(records: readonly Pick<AuditRecord, "querier" | "pr
     const fetches = answered.filter((r) => r.kind === LookupKind.Fetch).length;
     const contributions = Object.fromEntries(categories.map((c) => [c.name, Number(consortium.contribution(m.address, c.id)?.liveCount ?? 0n)]));
     return {
-      member: m.name, address: m.address, queriesMade: made.length, answered: answered.length, denied: made.length - answered.length,
-      served: served.length, itemsEvaluated, fetches, contributions,
+      member: m.name, address: m.address, queriesMade: total(made), answered: answered.length, denied: total(made) - answered.length,
+      served: total(served), itemsEvaluated, fetches, contributions,
     };
   });
 }

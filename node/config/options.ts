@@ -3,6 +3,7 @@
  * config.json on disk may override any of them.
  */
 import { DEFAULT_NORMALISE_OPTIONS } from "../identity/index.ts";
+import { LOOKUP_DEFAULTS } from "../p2p/index.ts";
 
 /** Current version of the config.json format. */
 export const CONFIG_VERSION = 1;
@@ -65,6 +66,12 @@ export const CONFIG_DEFAULTS = {
     filterPollMs: 20_000,
     /** Days the journal keeps what opens a sent query (identifiers and blinds, sealed); older records are deleted. */
     journalRetentionDays: 90,
+    /** Items a peer's bucket refills per second; beyond it requests get E_RATE_LIMITED, unrecorded. */
+    peerItemsPerSecond: LOOKUP_DEFAULTS.peerItemsPerSecond,
+    /** Items a peer's bucket holds (its burst). */
+    peerBurstItems: LOOKUP_DEFAULTS.peerBurstItems,
+    /** Refusals of one outcome from one peer within this many seconds become one ledger record with their count. */
+    refusalFoldSeconds: LOOKUP_DEFAULTS.refusalFoldSeconds,
   },
   log: {
     level: "info",

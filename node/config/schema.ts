@@ -48,6 +48,10 @@ export const configSchema = z.strictObject({
     coverFetchRate: z.number().min(0).max(1).default(CONFIG_DEFAULTS.lookup.coverFetchRate),
     filterPollMs: z.number().int().min(1_000).max(60_000).default(CONFIG_DEFAULTS.lookup.filterPollMs),
     journalRetentionDays: z.number().int().min(1).max(3_650).default(CONFIG_DEFAULTS.lookup.journalRetentionDays),
+    peerItemsPerSecond: z.number().int().min(1).max(1_000_000).default(CONFIG_DEFAULTS.lookup.peerItemsPerSecond),
+    // At least one full Evaluate (1,000 items), or the largest lookup could never be served.
+    peerBurstItems: z.number().int().min(1_000).max(10_000_000).default(CONFIG_DEFAULTS.lookup.peerBurstItems),
+    refusalFoldSeconds: z.number().int().min(0).max(3_600).default(CONFIG_DEFAULTS.lookup.refusalFoldSeconds),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default(CONFIG_DEFAULTS.log.level),

@@ -1,6 +1,6 @@
 import type { AbstractSublevel } from "abstract-level";
 import { RiskshareError } from "../errors.ts";
-import type { LedgerBatch, LedgerOutbox, LedgerRecord } from "../chain/index.ts";
+import { REFUSAL_ERROR_CODES, refusalDigest, type LedgerBatch, type LedgerOutbox, type LedgerRecord } from "../chain/index.ts";
 
 /** The sublevel the outbox lives in: string keys, JSON values. */
 export type OutboxLevel = AbstractSublevel<any, any, string, StoredRecord | PendingBatch[] | PendingBatch | number>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -11,6 +11,11 @@ interface StoredRecord {
   signature: string; outcome: number; receivedAtMs: number;
   /** LookupKind and the key epoch answered under (protocol v2); absent in records written before, read as 0. */
   kind?: number; keyEpoch?: number;
+  /**
+   * Refusals folded and the digest of what the querier received (ledger attribution); absent in
+   * records written before, read as count 1 and, for lack of the error code, the outcome's own code's digest.
+   */
+  count?: number; answerDigest?: string;
 }
 
 /** A batch bound to a sequence number before its transaction is sent. */
@@ -175,7 +180,7 @@ function toStored(record: LedgerRecord): StoredRecord {
   return {
     querier: r.querier, provider: r.provider, categoryMask: r.categoryMask.toString(), itemCount: r.itemCount, itemsCommitment: r.itemsCommitment,
     nonce: r.nonce, deadline: r.deadline.toString(), signature: record.signature, outcome: record.outcome, receivedAtMs: record.receivedAtMs,
-    kind: r.kind, keyEpoch: record.keyEpoch,
+    kind: r.kind, keyEpoch: record.keyEpoch, count: record.count, answerDigest: record.answerDigest,
   };
 }
 
@@ -186,5 +191,15 @@ function fromStored(s: StoredRecord): LedgerRecord {
       nonce: s.nonce, deadline: BigInt(s.deadline),
     },
     signature: s.signature, outcome: s.outcome, keyEpoch: s.keyEpoch ?? 0, receivedAtMs: s.receivedAtMs,
+    count: s.count ?? 1, answerDigest: s.answerDigest ?? legacyAnswerDigest(s.outcome),
   };
+}
+
+/**
+ * The answerDigest of a record written before records carried one: a refusal's is its outcome's
+ * error code's; an answer's was never kept, so it lands as zero (audit verify flags it as unbound).
+ */
+function legacyAnswerDigest(outcome: number): string {
+  const code = REFUSAL_ERROR_CODES[outcome];
+  return code === undefined ? `0x${"00".repeat(32)}` : refusalDigest(code);
 }

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { Level } from "level";
 import { getAddress, Wallet, type JsonRpcProvider } from "ethers";
 import {
-  connectChain, connectContracts, connectSigner, deployConsortium, LedgerBatcher, lookupRequestDigest, QueryOutcome, RpcLedgerChannel,
+  connectChain, connectContracts, connectSigner, deployConsortium, LedgerBatcher, lookupRequestDigest, QueryOutcome, refusalDigest, RpcLedgerChannel,
   type JsonRpcCaller, type LedgerChannel, type LedgerRecord, type LookupRequest,
 } from "../../node/chain/index.ts";
 import { CONFIG_DEFAULTS } from "../../node/config/index.ts";
@@ -52,7 +52,7 @@ function signedRecords(count: number, querier: Wallet, provider: string, chainId
     const denied = rng.int(10) === 0;
     return {
       request, signature, outcome: denied ? QueryOutcome.DeniedReciprocity : QueryOutcome.Answered,
-      keyEpoch: denied ? 0 : 1, receivedAtMs: nowMs,
+      keyEpoch: denied ? 0 : 1, count: 1, answerDigest: denied ? refusalDigest("E_RECIPROCITY") : rng.hex(32), receivedAtMs: nowMs,
     };
   });
 }

@@ -22,7 +22,7 @@ import type { Multiaddr } from "@multiformats/multiaddr";
 import { lpStream } from "@libp2p/utils";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { evaluateCommitment, isDigestSignedBy, lookupRequestDigestBytes, type LookupRequest } from "../../node/chain/index.ts";
+import { evaluateCommitment, isDigestSignedBy, refusalDigest, lookupRequestDigestBytes, type LookupRequest } from "../../node/chain/index.ts";
 import { hexlify } from "ethers";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
@@ -177,7 +177,7 @@ async function breakdown(querier: BenchMember, provider: BenchMember, item: Quer
   const requestBytes = signedEvaluateFrame(querier, provider, [blinded.blindedElement]);
   const replyBytes = await rawLookup(querier, provider.host.getMultiaddrs(), signedEvaluateFrame(querier, provider, [blinded.blindedElement]));
   const nonces = provider.store.nonceStore();
-  const outboxRecord = { request: fromWireRequest(decodeFrame(requestBytes, lookupRequestFrame).request), signature, outcome: 1, keyEpoch: 1, receivedAtMs: Date.now() };
+  const outboxRecord = { request: fromWireRequest(decodeFrame(requestBytes, lookupRequestFrame).request), signature, outcome: 1, keyEpoch: 0, count: 1, answerDigest: refusalDigest("E_NOT_MEMBER"), receivedAtMs: Date.now() };
   const us = {
     outbox: await meanUsAsync(100, () => provider.ledgerOutbox.append(outboxRecord)),
     blind: meanUs(300, () => voprf.blind(input)),

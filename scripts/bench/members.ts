@@ -94,7 +94,10 @@ export class BenchChain implements MembershipView {
 function outboxComponent(outbox: Outbox, onAppend: () => void): OutboxComponent {
   return {
     append: async (record) => {
-      await outbox.append({ request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: record.keyEpoch, receivedAtMs: record.receivedAt * 1000 });
+      await outbox.append({
+        request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: record.keyEpoch, count: record.count, answerDigest: record.answerDigest,
+        receivedAtMs: record.receivedAt * 1000,
+      });
       onAppend();
     },
   };

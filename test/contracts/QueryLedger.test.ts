@@ -15,6 +15,7 @@ import {
 } from "../../node/chain/eip712.ts";
 import { categoryIdsFromMask, categoryMask, fromCompactSignature, ProposalKind } from "../../node/chain/governance.ts";
 import { QueryOutcome } from "../../node/chain/outcomes.ts";
+import { refusalDigest } from "../../node/chain/digests.ts";
 import {
   consortiumFixture,
   oprfKeyFor,
@@ -129,8 +130,8 @@ describe("QueryLedger", function () {
       );
       const records: QueryRecordInput[] = [
         queryRecordFor(requests[0]!, signatures[0]!, QueryOutcome.Answered, 2),
-        queryRecordFor(requests[1]!, signatures[1]!, QueryOutcome.DeniedReciprocity),
-        queryRecordFor(requests[2]!, signatures[2]!, QueryOutcome.Answered, 0),
+        queryRecordFor(requests[1]!, signatures[1]!, QueryOutcome.DeniedReciprocity, 0, 17),
+        queryRecordFor(requests[2]!, signatures[2]!, QueryOutcome.Answered, 1),
       ];
       expect(await ledger.lastSequence(alice.address)).to.equal(0n);
       const tx = ledger.connect(alice).recordBatch(1, records);
@@ -147,10 +148,12 @@ describe("QueryLedger", function () {
             record.kind,
             record.keyEpoch,
             record.outcome,
+            record.count,
             record.itemsCommitment,
             record.nonce,
             record.signatureR,
             record.signatureVs,
+            record.answerDigest,
           );
       }
       await expect(tx).to.emit(ledger, "BatchRecorded").withArgs(alice.address, 1, 3);
@@ -164,11 +167,32 @@ describe("QueryLedger", function () {
 
     it("records refused requests too, whatever their signature", async function () {
       const { ledger, bob } = await loadFixture(consortiumFixture);
-      const record = { ...randomQueryRecord(await deadline()), outcome: QueryOutcome.DeniedBadSignature, keyEpoch: 0, signatureR: ZeroHash, signatureVs: ZeroHash };
+      const record = {
+        ...randomQueryRecord(await deadline()), outcome: QueryOutcome.DeniedBadSignature, keyEpoch: 0, count: 3, signatureR: ZeroHash, signatureVs: ZeroHash,
+        answerDigest: refusalDigest("E_BAD_SIGNATURE"),
+      };
       await expect(ledger.connect(bob).recordBatch(1, [record]))
         .to.emit(ledger, "QueryRecorded")
         .withArgs(await ledger.queryId(bob.address, record), record.querier, bob.address, record.categoryMask, record.deadline,
-          record.itemCount, record.kind, 0, QueryOutcome.DeniedBadSignature, record.itemsCommitment, record.nonce, ZeroHash, ZeroHash);
+          record.itemCount, record.kind, 0, QueryOutcome.DeniedBadSignature, 3, record.itemsCommitment, record.nonce, ZeroHash, ZeroHash, record.answerDigest);
+    });
+
+    it("holds each record to its outcome's shape: an answer is one request under a key epoch, a refusal has key epoch 0 and a count", async function () {
+      const { ledger, alice } = await loadFixture(consortiumFixture);
+      const until = await deadline();
+      const answer = { ...randomQueryRecord(until), outcome: QueryOutcome.Answered, keyEpoch: 1, count: 1 };
+      const refusal = { ...randomQueryRecord(until), outcome: QueryOutcome.DeniedQuota, keyEpoch: 0, count: 1 };
+      const bad: Array<[string, QueryRecordInput]> = [
+        ["an answer folding several requests", { ...answer, count: 2 }],
+        ["an answer with count 0", { ...answer, count: 0 }],
+        ["an answer without a key epoch", { ...answer, keyEpoch: 0 }],
+        ["a refusal under a key epoch", { ...refusal, keyEpoch: 1 }],
+        ["a refusal standing for no request", { ...refusal, count: 0 }],
+      ];
+      for (const [what, record] of bad) {
+        await expect(ledger.connect(alice).recordBatch(1, [answer, record]), what).to.be.revertedWithCustomError(ledger, "QueryLedgerBadRecord").withArgs(1);
+      }
+      await expect(ledger.connect(alice).recordBatch(1, [answer, { ...refusal, count: 0xffffffff }])).to.emit(ledger, "BatchRecorded").withArgs(alice.address, 1, 2);
     });
 
     it("requires each provider's batches in order: a replay or a gap reverts", async function () {
@@ -225,9 +249,9 @@ describe("QueryLedger", function () {
     it("refuses, like the ABI decoder, a record whose small fields carry high bits", async function () {
       const { ledger, alice } = await loadFixture(consortiumFixture);
       const valid = ledger.interface.encodeFunctionData("recordBatch", [1, [randomQueryRecord(await deadline())]]);
-      // Calldata: selector, seq, array offset, array length, then the record's ten words.
+      // Calldata: selector, seq, array offset, array length, then the record's thirteen words.
       const recordStart = 4 + 3 * 32;
-      const fields = ["querier", "categoryMask", "deadline", "itemCount", "hitCount", "outcome"];
+      const fields = ["querier", "categoryMask", "deadline", "itemCount", "kind", "keyEpoch", "outcome", "count"];
       for (const [word, field] of fields.entries()) {
         const data = getBytes(valid);
         data[recordStart + word * 32] = 0x01; // the word's most significant byte lies outside every field type

@@ -20,8 +20,8 @@ import {
   type ProposalKind,
 } from "../../node/chain/governance.ts";
 import { LookupKind, type LookupRequest } from "../../node/chain/eip712.ts";
-import { evaluateCommitment } from "../../node/chain/digests.ts";
-import { QueryOutcome, type QueryOutcomeCode } from "../../node/chain/outcomes.ts";
+import { evaluateCommitment, refusalDigest } from "../../node/chain/digests.ts";
+import { QueryOutcome, REFUSAL_ERROR_CODES, type QueryOutcomeCode } from "../../node/chain/outcomes.ts";
 
 /** How long a proposal stays open in the fixture: three days. */
 export const VOTING_PERIOD_SECONDS = 3n * 24n * 3600n;
@@ -217,6 +217,8 @@ export function queryRecordFor(
   signature: string,
   outcome: QueryOutcomeCode = QueryOutcome.Answered,
   keyEpoch = outcome === QueryOutcome.Answered ? 1 : 0,
+  count = 1,
+  answerDigest = outcome === QueryOutcome.Answered ? hexlify(randomBytes(32)) : refusalDigest(REFUSAL_ERROR_CODES[outcome]!),
 ): QueryRecordInput {
   const { r, vs } = toCompactSignature(signature);
   return {
@@ -227,10 +229,12 @@ export function queryRecordFor(
     kind: request.kind,
     keyEpoch,
     outcome,
+    count,
     itemsCommitment: request.itemsCommitment,
     nonce: request.nonce,
     signatureR: r,
     signatureVs: vs,
+    answerDigest,
   };
 }
 
@@ -242,6 +246,7 @@ export function queryRecordFor(
 export function randomQueryRecord(deadline: bigint): QueryRecordInput {
   const itemCount = randomInt(1, 50);
   const denied = Math.random() < 0.1;
+  const outcome = denied ? randomInt(1, 8) : QueryOutcome.Answered;
   return {
     querier: getAddress(hexlify(randomBytes(20))),
     categoryMask: randomCategoryMask(),
@@ -249,10 +254,12 @@ export function randomQueryRecord(deadline: bigint): QueryRecordInput {
     itemCount,
     kind: randomInt(0, 1),
     keyEpoch: denied ? 0 : randomInt(1, 5),
-    outcome: denied ? randomInt(1, 8) : QueryOutcome.Answered,
+    outcome,
+    count: denied ? randomInt(1, 20) : 1,
     itemsCommitment: hexlify(randomBytes(32)),
     nonce: hexlify(randomBytes(32)),
     signatureR: hexlify(randomBytes(32)),
     signatureVs: hexlify(randomBytes(32)),
+    answerDigest: denied ? refusalDigest(REFUSAL_ERROR_CODES[outcome]!) : hexlify(randomBytes(32)),
   };
 }

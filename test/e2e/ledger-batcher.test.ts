@@ -6,8 +6,8 @@ import { network } from "hardhat";
 import { Level } from "level";
 import { hexlify, makeError, randomBytes, Wallet, type Signer } from "ethers";
 import {
-  connectContracts, deployConsortium, LedgerBatcher, LookupKind, lookupDomain, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
-  QueryOutcome, readLedger, RpcLedgerChannel, toQueryRecord, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
+  connectContracts, deployConsortium, LedgerBatcher, LookupKind, lookupDomain, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
+  QueryOutcome, readLedger, REFUSAL_ERROR_CODES, refusalDigest, RpcLedgerChannel, toQueryRecord, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
   type LedgerRecord, type LookupRequest,
 } from "../../node/chain/index.ts";
 import { Outbox, type OutboxLevel } from "../../node/store/outbox.ts";
@@ -63,7 +63,10 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
       deadline: BigInt(Math.floor(Date.now() / 1000) + 60),
     };
     const signature = await querier.signTypedData(lookupDomain(chainId, contracts.addresses.ledger), mutable(LOOKUP_REQUEST_TYPES), request);
-    return { request, signature, outcome, keyEpoch: outcome === 0 ? 1 : 0, receivedAtMs: Date.now() };
+    return {
+      request, signature, outcome, keyEpoch: outcome === 0 ? 1 : 0, count: 1, answerDigest: outcome === 0 ? hexlify(randomBytes(32)) : refusalDigest(REFUSAL_ERROR_CODES[outcome]!),
+      receivedAtMs: Date.now(),
+    };
   }
 
   async function openOutbox(maxBacklog = 10_000): Promise<Outbox> {
@@ -313,10 +316,13 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
   it("reads each QueryRecorded field back as the ABI coder decodes it, at the edges of each type", async () => {
     const querierAddress = await querier.getAddress();
     const edge = (over: Partial<ReturnType<typeof toQueryRecord>>) => ({
-      querier: querierAddress, categoryMask: (1n << 64n) - 1n, deadline: (1n << 64n) - 1n, itemCount: 0xffffffff, kind: 1, keyEpoch: 0, outcome: 255,
-      itemsCommitment: `0x${"00".repeat(32)}`, nonce: hexlify(randomBytes(32)), signatureR: `0x${"ff".repeat(32)}`, signatureVs: `0x${"7f".repeat(32)}`, ...over,
+      querier: querierAddress, categoryMask: (1n << 64n) - 1n, deadline: (1n << 64n) - 1n, itemCount: 0xffffffff, kind: 1, keyEpoch: 0, outcome: 255, count: 0xffffffff,
+      itemsCommitment: `0x${"00".repeat(32)}`, nonce: hexlify(randomBytes(32)), signatureR: `0x${"ff".repeat(32)}`, signatureVs: `0x${"7f".repeat(32)}`,
+      answerDigest: `0x${"ff".repeat(32)}`, ...over,
     });
-    const sent = [edge({}), edge({ categoryMask: 0n, deadline: 0n, itemCount: 0, kind: 255, keyEpoch: 0xffffffff, outcome: 0, signatureR: `0x${"00".repeat(32)}` })];
+    const sent = [edge({}), edge({
+      categoryMask: 0n, deadline: 0n, itemCount: 0, kind: 255, keyEpoch: 0xffffffff, outcome: 0, count: 1, signatureR: `0x${"00".repeat(32)}`, answerDigest: `0x${"00".repeat(32)}`,
+    })];
     const seq = (await providerSeq()) + 1n;
     const receipt = await (await contracts.ledger.connect(provider.connect(ethers.provider)).recordBatch(seq, sent)).wait();
     const expected = receipt!.logs.map((log) => contracts.ledger.interface.parseLog(log)).filter((p) => p?.name === "QueryRecorded").map((p) => p!.args);
@@ -325,8 +331,8 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     expect(read).to.have.length(2);
     read.forEach((r, i) => {
       const a = expected[i]!;
-      expect([r.queryId, r.querier, r.provider, r.deadline, r.itemCount, r.kind, r.keyEpoch, r.outcome, r.itemsCommitment, r.nonce, r.seq]).to.deep.equal([
-        a[0], a[1], a[2], a[4], Number(a[5]), Number(a[6]), Number(a[7]), Number(a[8]), a[9], a[10], seq,
+      expect([r.queryId, r.querier, r.provider, r.deadline, r.itemCount, r.kind, r.keyEpoch, r.outcome, r.count, r.itemsCommitment, r.nonce, r.answerDigest, r.seq]).to.deep.equal([
+        a[0], a[1], a[2], a[4], Number(a[5]), Number(a[6]), Number(a[7]), Number(a[8]), Number(a[9]), a[10], a[11], a[14], seq,
       ]);
     });
     expect(read[0]!.categoryIds).to.deep.equal([]); // bit 0 is no category: the mask is not a valid one, so none are listed
@@ -346,7 +352,62 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     const forgedId = lookupRequestDigest(chainId, contracts.addresses.ledger, forged.request);
     const ours = new Set([...honest, forged].map((r) => lookupRequestDigest(chainId, contracts.addresses.ledger, r.request)));
     // (Earlier tests left records with made-up signatures on this chain; only this test's count here.)
-    expect(failures.filter((f) => ours.has(f.queryId!)).map((f) => [f.kind, f.queryId])).to.deep.equal([["signature", forgedId]]);
+    expect(failures.filter((f) => ours.has(f.queryId!)).map((f) => [f.kind, f.queryId])).to.deep.equal([["forged_querier", forgedId]]);
+  });
+
+  it("verify flags, by name, a forged querier of any outcome, a query id recorded twice, and an answer that does not match its digest", async () => {
+    const modules = { provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId };
+    const outbox = await openOutbox();
+    const regulator = Wallet.createRandom();
+    const idOf = (record: LedgerRecord) => lookupRequestDigest(chainId, contracts.addresses.ledger, record.request);
+
+    // Honest: an answer, resent twice (one DeniedReplay, one DeniedExpired repeat its id), and a refusal folded with a count.
+    const answered = await signedRecord();
+    const replay = { ...answered, outcome: QueryOutcome.DeniedReplay, keyEpoch: 0, answerDigest: refusalDigest("E_REPLAY") };
+    const expired = { ...answered, outcome: QueryOutcome.DeniedExpired, keyEpoch: 0, answerDigest: refusalDigest("E_EXPIRED") };
+    const folded = { ...(await signedRecord(QueryOutcome.DeniedBadSignature)), count: 40 };
+    // Forged: refusals naming the regulator (never a member) with or without a signature check before them.
+    const blamesRegulator = { ...(await signedRecord(QueryOutcome.DeniedBadSignature)) };
+    blamesRegulator.request = { ...blamesRegulator.request, querier: regulator.address };
+    const quotaOfRegulator = { ...(await signedRecord(QueryOutcome.DeniedQuota)) };
+    quotaOfRegulator.request = { ...quotaOfRegulator.request, querier: regulator.address };
+    const notMemberRegulator = { ...(await signedRecord(QueryOutcome.DeniedNotMember)) };
+    notMemberRegulator.request = { ...notMemberRegulator.request, querier: regulator.address };
+    // Honest: a DeniedNotMember names an admitted member (refused once it is no longer Active).
+    const notMemberHonest = await signedRecord(QueryOutcome.DeniedNotMember);
+    // Duplicate: the same answered request landed again (a second DeniedReplay too).
+    const again = { ...answered };
+    const replayAgain = { ...replay };
+    // Mismatch: a refusal whose digest is another code's; an answer recorded with an item count other than the one signed.
+    const wrongCode = { ...(await signedRecord(QueryOutcome.DeniedQuota)), answerDigest: refusalDigest("E_RECIPROCITY") };
+    const inflated = await signedRecord();
+    const signedAnswer = { queryId: idOf(inflated), provider: provider.address, keyEpoch: 1, itemCount: inflated.request.itemCount, answerDigest: inflated.answerDigest };
+    const answerSignature = await provider.signTypedData(lookupDomain(chainId, contracts.addresses.ledger), mutable(LOOKUP_ANSWER_TYPES), signedAnswer);
+    inflated.keyEpoch = 2; // the record claims the answer was given under another key epoch than the one signed
+    const refusedButAnswered = await signedRecord(QueryOutcome.DeniedQuota);
+    const answerOfRefused = { queryId: idOf(refusedButAnswered), provider: provider.address, keyEpoch: 1, itemCount: refusedButAnswered.request.itemCount, answerDigest: hexlify(randomBytes(32)) };
+
+    const all = [answered, replay, expired, folded, blamesRegulator, quotaOfRegulator, notMemberRegulator, notMemberHonest, again, replayAgain, wrongCode, inflated, refusedButAnswered];
+    for (const record of all) await outbox.append(record);
+    expect(await batcher(rpcChannel(), outbox).flush()).to.equal(all.length);
+    const ledger = await readLedger(modules);
+    const held = [
+      { answer: signedAnswer, answerSignature },
+      { answer: answerOfRefused, answerSignature: await provider.signTypedData(lookupDomain(chainId, contracts.addresses.ledger), mutable(LOOKUP_ANSWER_TYPES), answerOfRefused) },
+    ];
+    const failures = await verifyLedger(modules, ledger, held);
+    const ours = new Set(all.map(idOf));
+    expect(failures.filter((f) => ours.has(f.queryId!)).map((f) => [f.kind, f.queryId])).to.deep.equal([
+      ["forged_querier", idOf(blamesRegulator)],
+      ["forged_querier", idOf(quotaOfRegulator)],
+      ["forged_querier", idOf(notMemberRegulator)],
+      ["duplicate_query_id", idOf(again)],
+      ["duplicate_query_id", idOf(replayAgain)],
+      ["answer_mismatch", idOf(wrongCode)],
+      ["answer_mismatch", idOf(inflated)],
+      ["answer_mismatch", idOf(refusedButAnswered)],
+    ]);
+    expect(ledger.records.find((r) => r.queryId === idOf(folded))).to.include({ count: 40, outcomeName: "DeniedBadSignature" });
   });
 
   it("refuses appends past the backlog cap with E_BACKLOG (fail closed)", async () => {

@@ -27,7 +27,7 @@ import { apiClient, expectLedgerMatches, FULL, LIST_HEADER, pollUntil, startCons
 
 /**
  * Records waiting in the outbox when the provider is killed during the flush: under the largest
- * batch (MAX_BATCH_RECORDS, 400), so that loading them does not start a flush of its own.
+ * batch (MAX_BATCH_RECORDS, 300), so that loading them does not start a flush of its own.
  */
 const LOADED_RECORDS = 390;
 /** Records per batch while draining them: many batches, so a kill lands between or inside them. */

@@ -19,8 +19,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { hexlify, randomBytes } from "ethers";
 import { API_DEFAULTS, checkRequestSchema } from "../../node/api/index.ts";
-import { recoverDigestSigner, type TagPrefix } from "../../node/chain/index.ts";
-import { KeyStore } from "../../node/config/index.ts";
+import { QueryOutcome, recoverDigestSigner, REFUSAL_ERROR_CODES, type LookupRequest, type TagPrefix } from "../../node/chain/index.ts";
+import { KeyStore, updateConfig } from "../../node/config/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
 import { IDENTIFIER_REJECT_REASONS, tryNormalise } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
@@ -176,8 +176,16 @@ describe("fuzz: a member node under malformed, oversized and random input", func
   let providerProcess: NodeProcess;
   let honestPeer: MemberPeer, fuzzPeer: MemberPeer;
   let providerApi: ApiClient;
-  /** Query ids the provider must have recorded: honest requests, and the fuzz frames it parsed and answered or refused. */
-  const recordedQueryIds: string[] = [];
+  /**
+   * What the provider must have recorded, as `code/queryId` ("answered" or the refusal's code; a
+   * refusal's id is that of the request with the connected peer as querier): honest requests and
+   * the fuzz frames it parsed and answered or refused. A set: a request resent and refused again
+   * for the same reason lands once.
+   */
+  const expectedRecords = new Set<string>();
+  /** The `code/queryId` a reply to `request` from the fuzzer lands under. */
+  const recordKey = (code: string, request: LookupRequest) =>
+    `${code}/${recordedQueryId(consortium, code === "answered" ? request : { ...request, querier: fuzzPeer.wallet.address }, provider.address).toLowerCase()}`;
   /** Query ids of requests refused for a reason read after parsing, with the outcome they must land under. */
   const refusalsOnRecord: { queryId: string; outcome: string }[] = [];
 
@@ -202,7 +210,7 @@ describe("fuzz: a member node under malformed, oversized and random input", func
     expect(outcome.fetchQueryIds, "no filter hit, no real Fetch").to.have.length(0);
     expect(outcome.coverFetchQueryId, "the honest cover fetch").to.be.a("string");
     await honestPeer.lookup.idle();
-    recordedQueryIds.push(outcome.queryId, ...outcome.fetchQueryIds, outcome.coverFetchQueryId!);
+    for (const id of [outcome.queryId, ...outcome.fetchQueryIds, outcome.coverFetchQueryId!]) expectedRecords.add(`answered/${id.toLowerCase()}`);
   }
 
   /** One honest filter download of category 1: a state signed by the provider, with a base that hashes as sent. */
@@ -281,9 +289,9 @@ describe("fuzz: a member node under malformed, oversized and random input", func
     const frame = lookupResponseFrame.parse((reply as { frame: unknown }).frame);
     expect(frame.ok ? "answered" : frame.error.code, JSON.stringify(frame).slice(0, 300)).to.equal(code);
     if (outcome !== undefined && "request" in signed) {
-      const queryId = recordedQueryId(consortium, signed.request, provider.address);
-      recordedQueryIds.push(queryId);
-      refusalsOnRecord.push({ queryId, outcome });
+      const key = recordKey(code, signed.request);
+      expectedRecords.add(key);
+      refusalsOnRecord.push({ queryId: key.slice(key.indexOf("/") + 1), outcome });
     }
   }
 
@@ -293,6 +301,8 @@ describe("fuzz: a member node under malformed, oversized and random input", func
     for (const contributor of consortium.members) {
       await consortium.importAndPublish(contributor, `${LIST_HEADER}\ndevice_id,${contributor.name}-dev-1,fraud_confirmed,2,R01,2026-01-01\n`);
     }
+    // Every refusal its own record (folding has its own tests), and no item bucket in the way of the fuzz's pace.
+    await updateConfig(provider.dataDir, (config) => ({ ...config, lookup: { ...config.lookup, refusalFoldSeconds: 0, peerItemsPerSecond: 1_000_000, peerBurstItems: 10_000_000 } }));
     providerProcess = await startNodeProcess(provider.dataDir);
     providerApi = apiClient(providerProcess.runtime.apiUrl, await new KeyStore({ dataDir: provider.dataDir }).apiToken());
     honestPeer = await startMemberPeer(consortium, honest.privateKey);
@@ -341,7 +351,7 @@ describe("fuzz: a member node under malformed, oversized and random input", func
           // Only a request that parsed is answered or refused this way, and it must land on chain.
           const parsed = lookupRequestFrame.safeParse(sent);
           expect(parsed.success, `a ${verdict.code} reply to a frame that is not a request: ${JSON.stringify(sent)?.slice(0, 300)}`).to.equal(true);
-          recordedQueryIds.push(recordedQueryId(consortium, fromWireRequest(parsed.data!.request), provider.address));
+          expectedRecords.add(recordKey(verdict.code, fromWireRequest(parsed.data!.request)));
         }
       },
     );
@@ -564,11 +574,14 @@ describe("fuzz: a member node under malformed, oversized and random input", func
       const health = await providerApi.health();
       if (health.body.ledger.backlog > 0) return undefined;
       const ledger = await consortium.ledger(provider.address);
-      return ledger.records.length >= recordedQueryIds.length ? ledger : undefined;
+      return ledger.records.length >= expectedRecords.size ? ledger : undefined;
     }, 60_000, 250);
-    expectLedgerMatches(state, recordedQueryIds, "the provider's ledger after the fuzz");
+    const expected = [...expectedRecords];
+    expectLedgerMatches(state, expected.map((key) => key.slice(key.indexOf("/") + 1)), "the provider's ledger after the fuzz");
+    const landed = state.records.map((r) => `${r.outcome === QueryOutcome.Answered ? "answered" : REFUSAL_ERROR_CODES[r.outcome]}/${r.queryId.toLowerCase()}`);
+    expect(landed.sort(), "each under the outcome of its reply").to.deep.equal(expected.sort());
     for (const { queryId, outcome } of refusalsOnRecord) {
-      expect(state.records.filter((r) => r.queryId === queryId).map((r) => r.outcomeName), `refusal ${queryId}`).to.include(outcome);
+      expect(state.records.filter((r) => r.queryId.toLowerCase() === queryId).map((r) => r.outcomeName), `refusal ${queryId}`).to.include(outcome);
     }
     for (const record of state.records) {
       expect(record, `record ${record.queryId}`).to.not.have.property("hitCount");

@@ -10,7 +10,8 @@
  * - a request that parsed, on a connection the provider accepted, is refused with a typed error
  *   frame AND recorded on chain under the outcome that names the reason (spec section 3, steps
  *   2-5; node/chain/outcomes.ts): forged signature, replayed nonce, expired deadline, a category
- *   the querier does not contribute to.
+ *   the querier does not contribute to — always against the connected peer, whatever querier the
+ *   request claims, and folded per peer and outcome into records that carry their count.
  * And what private lookups (protocol v2) add: a provider that answers under another key than the
  * one it published is caught by the querier's proof check (E_OPRF_PROOF), and nothing that reaches
  * a provider (every byte of every stream, and what it records) names or derives from the
@@ -23,7 +24,7 @@ import { lpStream } from "@libp2p/utils";
 import { multiaddr } from "@multiformats/multiaddr";
 import { expect } from "chai";
 import { hexlify, Wallet } from "ethers";
-import { connectChain, connectContracts, connectSigner } from "../../node/chain/index.ts";
+import { connectChain, connectContracts, connectSigner, lookupRequestDigest, type LookupRequest } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore } from "../../node/config/index.ts";
 import { EntryKeyEvaluator, oprfInput } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
@@ -62,8 +63,11 @@ describe("security: every door of a member node, tried with real keys", function
   const nodes: RiskshareNode[] = [];
   /** One hand-driven host per key: two hosts with one PeerId would fight over the connection. */
   const peers = new Map<string, MemberPeer>();
-  /** Every request the provider answered, or refused after parsing it, with the outcome it must carry on chain. */
-  const recorded: { queryId: string; outcome: string }[] = [];
+  /**
+   * Every request the provider answered, or refused after parsing it, with the outcome it must carry
+   * on chain; a refusal with the connected peer it is attributed to, and its id as attributed.
+   */
+  const recorded: { queryId: string; outcome: string; querier?: string }[] = [];
   const outsider = devAccount(OUTSIDER_INDEX);
   const regulator = devAccount(REGULATOR_INDEX);
 
@@ -88,7 +92,12 @@ describe("security: every door of a member node, tried with real keys", function
     const reply = await send(from, frame);
     expect(reply.ok, JSON.stringify(reply)).to.equal(false);
     expect(reply.error?.code, reply.error?.message).to.equal(code);
-    recorded.push({ queryId, outcome });
+    recorded.push({ queryId, outcome, querier: from.wallet.address });
+  }
+
+  /** The id a refused request lands under: that of the request with the connected peer as its querier. */
+  function attributedQueryId(request: LookupRequest, connected: MemberPeer): string {
+    return lookupRequestDigest(consortium.chainId, consortium.addresses.ledger, { ...request, querier: connected.wallet.address });
   }
 
   /** A lookup through the real lookup/2 client with `from`'s key: an Evaluate, then a cover Fetch. */
@@ -188,11 +197,12 @@ describe("security: every door of a member node, tried with real keys", function
     await expectNodeRefusesAsNonMember(api);
     await node.close();
     await expectShutOut(await peer(regulator.privateKey));
-    // Carried over an Active member's connection: a request naming the regulator as querier…
+    // Carried over an Active member's connection: a request naming the regulator as querier is
+    // recorded against that member, the connected peer…
     const viaMember = await peer(querier.privateKey);
     const regulatorWallet = new Wallet(regulator.privateKey);
     const asRegulator = await signedRequestFrame(consortium, regulatorWallet, { provider: provider.address });
-    await expectRefusedAndRecorded(viaMember, asRegulator.frame, asRegulator.queryId, "E_BAD_SIGNATURE", "DeniedBadSignature");
+    await expectRefusedAndRecorded(viaMember, asRegulator.frame, attributedQueryId(asRegulator.request, viaMember), "E_BAD_SIGNATURE", "DeniedBadSignature");
     // …and one naming the member as querier, signed with the regulator's key.
     const inMembersName = await signedRequestFrame(consortium, regulatorWallet, { provider: provider.address, querier: querier.address });
     await expectRefusedAndRecorded(viaMember, inMembersName.frame, inMembersName.queryId, "E_BAD_SIGNATURE", "DeniedBadSignature");
@@ -207,7 +217,8 @@ describe("security: every door of a member node, tried with real keys", function
     await expectRefusedAndRecorded(member, { ...garbage.frame, signature: `0x${"11".repeat(65)}` }, garbage.queryId, "E_BAD_SIGNATURE", "DeniedBadSignature");
     // A member that got hold of another member's signed request cannot spend it as its own.
     const relayed = await signedRequestFrame(consortium, member.wallet, { provider: provider.address });
-    await expectRefusedAndRecorded(await peer(freerider.privateKey), relayed.frame, relayed.queryId, "E_BAD_SIGNATURE", "DeniedBadSignature");
+    const relayer = await peer(freerider.privateKey);
+    await expectRefusedAndRecorded(relayer, relayed.frame, attributedQueryId(relayed.request, relayer), "E_BAD_SIGNATURE", "DeniedBadSignature");
   });
 
   it("refuses a genuine request addressed to another provider (E_BAD_REQUEST), recorded under the provider that refused it", async () => {
@@ -392,22 +403,39 @@ describe("security: every door of a member node, tried with real keys", function
     await Promise.all([...nodes.map((node) => node.settleLookups()), ...[...peers.values()].map((peer) => peer.lookup.idle())]);
     await providerNode.flushLedger();
     const ledger = await consortium.ledger(provider.address);
-    expectLedgerMatches(ledger, recorded.map((r) => r.queryId), "the provider's ledger");
-    for (const { queryId, outcome } of recorded) {
-      expect(ledger.records.filter((r) => r.queryId === queryId).map((r) => r.outcomeName), `query ${queryId}`).to.include(outcome);
+    // Answers: each once. Refusals: per connected peer and outcome, records whose counts add up to
+    // the refusals sent, each naming one of those requests (as attributed to that peer).
+    const answeredIds = recorded.filter((r) => r.outcome === "Answered").map((r) => r.queryId);
+    const answeredRecords = ledger.records.filter((r) => r.outcomeName === "Answered");
+    expect(answeredRecords.map((r) => r.queryId.toLowerCase()).sort(), "answers on chain, each once").to.deep.equal(answeredIds.map((id) => id.toLowerCase()).sort());
+    expect(ledger.failures, "verifyLedger").to.deep.equal([]);
+    expect(ledger.batches.map((b) => b.seq), "batch sequence").to.deep.equal(ledger.batches.map((_, i) => BigInt(i + 1)));
+    expect(ledger.batches.reduce((sum, b) => sum + b.recordCount, 0), "records per batch").to.equal(ledger.records.length);
+    const sent = new Map<string, Set<string>>();
+    const sentCount = new Map<string, number>();
+    for (const r of recorded.filter((x) => x.outcome !== "Answered")) {
+      const key = `${r.querier}/${r.outcome}`;
+      sent.set(key, (sent.get(key) ?? new Set<string>()).add(r.queryId.toLowerCase()));
+      sentCount.set(key, (sentCount.get(key) ?? 0) + 1);
     }
+    const landedCount = new Map<string, number>();
+    for (const record of ledger.records.filter((r) => r.outcomeName !== "Answered")) {
+      const key = `${record.querier}/${record.outcomeName}`;
+      expect(sent.get(key)?.has(record.queryId.toLowerCase()), `${key}: record ${record.queryId} names a request sent`).to.equal(true);
+      landedCount.set(key, (landedCount.get(key) ?? 0) + record.count);
+    }
+    expect(Object.fromEntries(landedCount), "refusals counted per connected peer and outcome").to.deep.equal(Object.fromEntries(sentCount));
     const byOutcome = new Map<string, number>();
-    for (const record of ledger.records) byOutcome.set(record.outcomeName, (byOutcome.get(record.outcomeName) ?? 0) + 1);
-    const answered = recorded.filter((r) => r.outcome === "Answered").length;
-    expect(Object.fromEntries(byOutcome)).to.deep.equal({ Answered: answered, DeniedBadSignature: 5, DeniedReplay: 1, DeniedExpired: 1, DeniedReciprocity: 2, DeniedCategory: 1, DeniedBadRequest: 1 });
+    for (const record of ledger.records) byOutcome.set(record.outcomeName, (byOutcome.get(record.outcomeName) ?? 0) + record.count);
+    expect(Object.fromEntries(byOutcome)).to.deep.equal({ Answered: answeredIds.length, DeniedBadSignature: 5, DeniedReplay: 1, DeniedExpired: 1, DeniedReciprocity: 2, DeniedCategory: 1, DeniedBadRequest: 1 });
     // Nothing on record says whether anything was found: a kind, an item count and a key epoch only.
     for (const record of ledger.records) {
       expect(record, `record ${record.queryId}`).to.not.have.property("hitCount");
       expect(record.keyEpoch, `record ${record.queryId}`).to.equal(record.outcomeName === "Answered" ? 1 : 0);
     }
     expect(ledger.records.filter((r) => r.querier === outsider.address), "outsider").to.deep.equal([]);
-    // The one request naming the regulator as querier came over a member's connection.
-    expect(ledger.records.filter((r) => r.querier === regulator.address).map((r) => r.outcomeName), "regulator").to.deep.equal(["DeniedBadSignature"]);
+    // The one request naming the regulator as querier came over a member's connection: it is that member's.
+    expect(ledger.records.filter((r) => r.querier === regulator.address).map((r) => r.outcomeName), "regulator").to.deep.equal([]);
     // The suspended member's one lookup dates from before its suspension; nothing after it
     // (an Evaluate and its cover Fetch).
     expect(ledger.records.filter((r) => r.querier === suspended.address).map((r) => `${r.outcomeName} kind ${r.kind}`).sort(), "suspended").to.deep.equal(["Answered kind 0", "Answered kind 1"]);

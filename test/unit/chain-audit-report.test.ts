@@ -16,7 +16,7 @@ function record(fields: Partial<AuditRecord>): AuditRecord {
   return {
     queryId: hexlify(randomBytes(32)), blockNumber: 10, timestamp: 1_750_000_000, txHash: hexlify(randomBytes(32)), logIndex: 0, seq: 1n,
     querier: A, provider: B, categoryIds: [1], kind: LookupKind.Evaluate, itemCount: 1, keyEpoch: outcome === QueryOutcome.Answered ? 1 : 0, outcome, outcomeName: outcomeName(outcome),
-    itemsCommitment: hexlify(randomBytes(32)), nonce: hexlify(randomBytes(32)), deadline: 1_750_000_600n, signature: "0x",
+    count: 1, itemsCommitment: hexlify(randomBytes(32)), nonce: hexlify(randomBytes(32)), deadline: 1_750_000_600n, signature: "0x", answerDigest: hexlify(randomBytes(32)),
     ...fields,
   };
 }
@@ -29,7 +29,7 @@ const consortium: ReportConsortium = {
 };
 
 describe("memberReport", () => {
-  it("counts, per member, the queries it made, answered and denied, those it served, the items evaluated and the fetches — never hits", () => {
+  it("counts, per member, the queries it made, answered and denied (a folded refusal by its count), those it served, the items evaluated and the fetches — never hits", () => {
     const records = [
       record({ querier: A, provider: B, itemCount: 4 }),
       record({ querier: A, provider: C, itemCount: 8 }),
@@ -38,14 +38,16 @@ describe("memberReport", () => {
       record({ querier: A, provider: C, itemCount: 5, outcome: QueryOutcome.DeniedReciprocity }),
       record({ querier: C, provider: A, itemCount: 2, outcome: QueryOutcome.DeniedQuota }),
       record({ querier: C, provider: A, kind: LookupKind.Fetch, itemCount: 1, outcome: QueryOutcome.DeniedQuota }),
+      // Eleven refusals of one kind from one peer, folded into one record.
+      record({ querier: C, provider: B, itemCount: 1, outcome: QueryOutcome.DeniedBadSignature, count: 11 }),
     ];
     const [a, b, c] = memberReport(records, consortium);
     expect(a).to.deep.equal({
       member: "Bank A", address: A, queriesMade: 5, answered: 4, denied: 1, served: 2, itemsEvaluated: 12, fetches: 2,
       contributions: { fraud_confirmed: 40, money_mule: 0 },
     });
-    expect(b).to.deep.include({ queriesMade: 0, answered: 0, denied: 0, served: 2, itemsEvaluated: 0, fetches: 0, contributions: { fraud_confirmed: 0, money_mule: 7 } });
-    expect(c).to.deep.include({ queriesMade: 2, answered: 0, denied: 2, served: 3, itemsEvaluated: 0, fetches: 0 });
+    expect(b).to.deep.include({ queriesMade: 0, answered: 0, denied: 0, served: 13, itemsEvaluated: 0, fetches: 0, contributions: { fraud_confirmed: 0, money_mule: 7 } });
+    expect(c).to.deep.include({ queriesMade: 13, answered: 0, denied: 13, served: 3, itemsEvaluated: 0, fetches: 0 });
     for (const row of [a, b, c]) expect(Object.keys(row!).some((key) => /hit/i.test(key)), row!.member).to.equal(false);
   });
 

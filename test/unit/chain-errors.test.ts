@@ -170,9 +170,11 @@ function queryRecord() {
     kind: 0,
     keyEpoch: 1,
     outcome: QueryOutcome.Answered,
+    count: 1,
     itemsCommitment: hexlify(randomBytes(32)),
     nonce: hexlify(randomBytes(32)),
     signatureR: hexlify(randomBytes(32)),
     signatureVs: hexlify(randomBytes(32)),
+    answerDigest: hexlify(randomBytes(32)),
   };
 }

@@ -13,8 +13,9 @@ function randomUint(bits: number): bigint {
 function randomRecord(): QueryRecordStruct {
   return {
     querier: getAddress(hexlify(randomBytes(20))), categoryMask: randomUint(64), deadline: randomUint(64),
-    itemCount: Number(randomUint(32)), kind: Number(randomUint(8)), keyEpoch: Number(randomUint(32)), outcome: Number(randomUint(8)),
+    itemCount: Number(randomUint(32)), kind: Number(randomUint(8)), keyEpoch: Number(randomUint(32)), outcome: Number(randomUint(8)), count: Number(randomUint(32)),
     itemsCommitment: hexlify(randomBytes(32)), nonce: hexlify(randomBytes(32)), signatureR: hexlify(randomBytes(32)), signatureVs: hexlify(randomBytes(32)),
+    answerDigest: hexlify(randomBytes(32)),
   };
 }
 
@@ -28,8 +29,8 @@ describe("ledger transactions in bytes", () => {
       }
     }
     const edges: QueryRecordStruct = {
-      querier: `0x${"00".repeat(20)}`, categoryMask: (1n << 64n) - 1n, deadline: 0n, itemCount: 0xffffffff, kind: 255, keyEpoch: 0xffffffff, outcome: 255,
-      itemsCommitment: `0x${"ff".repeat(32)}`, nonce: `0x${"00".repeat(32)}`, signatureR: `0x${"AB".repeat(32)}`, signatureVs: `0x${"01".repeat(32)}`,
+      querier: `0x${"00".repeat(20)}`, categoryMask: (1n << 64n) - 1n, deadline: 0n, itemCount: 0xffffffff, kind: 255, keyEpoch: 0xffffffff, outcome: 255, count: 0xffffffff,
+      itemsCommitment: `0x${"ff".repeat(32)}`, nonce: `0x${"00".repeat(32)}`, signatureR: `0x${"AB".repeat(32)}`, signatureVs: `0x${"01".repeat(32)}`, answerDigest: `0x${"cd".repeat(32)}`,
     };
     expect(hexlify(encodeRecordBatch((1n << 64n) - 1n, [edges]))).to.equal(LEDGER.encodeFunctionData("recordBatch", [(1n << 64n) - 1n, [edges]]));
   });
@@ -37,7 +38,7 @@ describe("ledger transactions in bytes", () => {
   it("refuses a value out of its type's range, naming the field, instead of truncating it", () => {
     const cases: Array<[string, Partial<QueryRecordStruct>]> = [
       ["categoryMask", { categoryMask: 1n << 64n }], ["deadline", { deadline: -1n }], ["itemCount", { itemCount: 2 ** 32 }],
-      ["kind", { kind: 256 }], ["keyEpoch", { keyEpoch: 2 ** 32 }], ["outcome", { outcome: 256 }], ["querier", { querier: "0x1234" }], ["nonce", { nonce: `0x${"zz".repeat(32)}` }],
+      ["kind", { kind: 256 }], ["keyEpoch", { keyEpoch: 2 ** 32 }], ["outcome", { outcome: 256 }], ["count", { count: 2 ** 32 }], ["querier", { querier: "0x1234" }], ["nonce", { nonce: `0x${"zz".repeat(32)}` }],
     ];
     for (const [field, patch] of cases) {
       try {
@@ -79,7 +80,7 @@ describe("ledger transactions in bytes", () => {
     expect(recordBatchGasLimit(zeros, 0)).to.equal(21_000n + 4_000n + 40_000n);
     expect(recordBatchGasLimit(ones, 0)).to.equal(21_000n + 16_000n + 40_000n); // the floor (40,000) is lower
     expect(recordBatchGasLimit(new Uint8Array(100_000).fill(1), 0)).to.equal(21_000n + 4_000_000n); // floor wins
-    expect(recordBatchGasLimit(zeros, 10, 2n)).to.equal(21_000n + 4_000n + 2n * (40_000n + 60_000n));
+    expect(recordBatchGasLimit(zeros, 10, 2n)).to.equal(21_000n + 4_000n + 2n * (40_000n + 66_000n));
     expect(recordBatchGasLimit(ones, 100_000)).to.equal((1n << 24n) - 1n); // the per-transaction cap of EIP-7825
   });
 });

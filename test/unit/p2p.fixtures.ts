@@ -58,10 +58,15 @@ export class FakeChain implements MembershipView {
   }
 }
 
-/** An outbox in memory; `hold()` makes the next appends wait until `release()`; `failWith` makes them throw. */
+/**
+ * An outbox in memory; `hold()` makes the next appends wait until `release()`; `failWith` makes them
+ * throw; `maxBacklog` makes appends beyond that many records throw E_BACKLOG, like the real one
+ * with no batcher draining it.
+ */
 export class FakeOutbox {
   readonly records: OutboxRecord[] = [];
   failWith: Error | undefined;
+  maxBacklog = Number.POSITIVE_INFINITY;
   private gate: PromiseWithResolvers<void> | undefined;
   private appendStarted = Promise.withResolvers<OutboxRecord>();
   hold(): void {
@@ -79,6 +84,7 @@ export class FakeOutbox {
     this.appendStarted.resolve(record);
     if (this.gate) await this.gate.promise;
     if (this.failWith) throw this.failWith;
+    if (this.records.length >= this.maxBacklog) throw new RiskshareError("E_BACKLOG", "the ledger outbox is full; new lookups are refused until it drains");
     this.records.push(record);
   }
 }

@@ -3,13 +3,13 @@
  * of store, chain view, policy, outbox and journal.
  */
 import { expect } from "chai";
-import { hexlify } from "ethers";
-import { QueryOutcome } from "../../node/chain/index.ts";
+import { hexlify, Wallet } from "ethers";
+import { lookupRequestDigest, QueryOutcome, refusalDigest } from "../../node/chain/index.ts";
 import {
-  LOOKUP_PROTOCOL, LOOKUP_PROTOCOL_V1, MAX_FRAME_BYTES, MAX_OUTBOUND_STREAMS, peerIdToAddress, type AnsweredLookup, type LookupOutcome,
+  fromWireRequest, LOOKUP_PROTOCOL, LOOKUP_PROTOCOL_V1, MAX_FRAME_BYTES, MAX_OUTBOUND_STREAMS, peerIdToAddress, type AnsweredLookup, type LookupOutcome,
 } from "../../node/p2p/index.ts";
 import {
-  buildRequestFrame, FakeChain, FakeFilters, NOW, randomElements, randomItem, rawExchange, startNode, stopAll, testVoprf, type Member,
+  buildRequestFrame, CHAIN_ID, FakeChain, FakeFilters, LEDGER, NOW, randomElements, randomItem, rawExchange, startNode, stopAll, testVoprf, type Member,
 } from "./p2p.fixtures.ts";
 
 function answered(outcome: LookupOutcome): AnsweredLookup {
@@ -26,7 +26,9 @@ describe("p2p: lookup/2 between members", function () {
     from.lookup.lookupPeer(to.host.getMultiaddrs(), { providerAddress: to.address, items, categoryIds }, opts);
 
   before(async () => {
-    [a, b, c, outsider] = await Promise.all([startNode(chain, { filters }), startNode(chain, { filters }), startNode(chain, { filters }), startNode(chain, { member: false, filters })]);
+    // Every refusal its own record here (each row below checks its own); folding has its own tests (p2p.flood.test.ts).
+    const opts = { filters, lookup: { refusalFoldSeconds: 0 } };
+    [a, b, c, outsider] = await Promise.all([startNode(chain, opts), startNode(chain, opts), startNode(chain, opts), startNode(chain, { ...opts, member: false })]);
   });
   after(async () => {
     await stopAll([a, b, c, outsider]);
@@ -260,9 +262,36 @@ describe("p2p: lookup/2 between members", function () {
         const reply = await rawExchange(a, b, frame);
         expect(reply.kind === "frame" && !reply.frame.ok && reply.frame.error.code).to.equal(row.code);
         expect(b.outbox.records.length, "recorded").to.equal(before + 1);
-        expect(b.outbox.records.at(-1)).to.include({ outcome: row.outcome, keyEpoch: 0 });
+        const record = b.outbox.records.at(-1)!;
+        expect(record).to.include({ outcome: row.outcome, keyEpoch: 0, count: 1, answerDigest: refusalDigest(row.code) });
+        expect(record.request.querier, "attributed to the connected peer").to.equal(a.address);
+        expect(record.queryId, "the id of the request as recorded").to.equal(lookupRequestDigest(CHAIN_ID, LEDGER, record.request));
       });
     }
+
+    it("records a request claiming another querier — the regulator included — against the connected peer, whoever signed it", async () => {
+      const regulator = Wallet.createRandom();
+      for (const [claimed, signer] of [[c.address, c.wallet], [regulator.address, regulator], [regulator.address, a.wallet]] as const) {
+        const frame = await buildRequestFrame(signer as Wallet, { querier: claimed, provider: b.address });
+        const before = b.outbox.records.length;
+        const reply = await rawExchange(a, b, frame);
+        expect(reply.kind === "frame" && !reply.frame.ok && reply.frame.error.code, claimed).to.equal("E_BAD_SIGNATURE");
+        expect(b.outbox.records.length, claimed).to.equal(before + 1);
+        const record = b.outbox.records.at(-1)!;
+        expect(record.request.querier, `claimed ${claimed}`).to.equal(a.address);
+        expect(record.outcome).to.equal(QueryOutcome.DeniedBadSignature);
+        expect(record.queryId).to.equal(lookupRequestDigest(CHAIN_ID, LEDGER, { ...fromWireRequest(frame.request), querier: a.address }));
+      }
+    });
+
+    it("binds an answer's record to the LookupAnswer it signed: same key epoch, item count and answer digest", async () => {
+      const frame = await buildRequestFrame(a.wallet, { provider: b.address, elements: randomElements(2, await testVoprf()) });
+      const reply = await rawExchange(a, b, frame);
+      if (reply.kind !== "frame" || !reply.frame.ok) expect.fail("expected an answer");
+      const record = b.outbox.records.at(-1)!;
+      expect(record).to.include({ queryId: reply.frame.answer.queryId, outcome: QueryOutcome.Answered, count: 1, keyEpoch: reply.frame.answer.keyEpoch, itemCount: reply.frame.answer.itemCount });
+      expect(record.answerDigest).to.equal(reply.frame.answer.answerDigest);
+    });
 
     it("reciprocity denied → E_RECIPROCITY, recorded", async () => {
       b.reciprocity.decision = { allowed: false, reason: "no_contribution", categoryId: 1 };

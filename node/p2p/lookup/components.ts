@@ -12,8 +12,9 @@ import type { LookupRequest, TagPrefix } from "../../chain/index.ts";
 
 /** What the provider records for every request it answers or refuses (the ledger's raw material; no hits, ever). */
 export interface OutboxRecord {
-  /** EIP-712 digest of the request: its id on chain. */
+  /** EIP-712 digest of `request` as recorded (querier = the connected peer): its id on chain. */
   queryId: string;
+  /** The request as received, except `querier`: always the connected peer's address, never the message's claim. */
   request: LookupRequest;
   /** The querier's signature of the request, as received. */
   signature: string;
@@ -27,6 +28,10 @@ export interface OutboxRecord {
   itemCount: number;
   /** Unix seconds at which the provider received the request. */
   receivedAt: number;
+  /** Refusals of this outcome from this querier the record stands for; 1 for an answer. */
+  count: number;
+  /** Answered: the answerDigest of the LookupAnswer signed; refused: refusalDigest(error code sent). */
+  answerDigest: string;
 }
 
 /** The durable ledger outbox (I-5): `append` resolves once durable; throws E_BACKLOG when full (the provider refuses). */

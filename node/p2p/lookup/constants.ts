@@ -87,3 +87,16 @@ export const COVER_FETCH_RATE = 0.25;
 
 /** How long the v1 refusal handler waits for the old client's request before answering anyway. */
 export const V1_REFUSAL_TIMEOUT_MS = 2_000;
+
+/**
+ * Items (blinded elements or prefixes) a peer's bucket refills per second. Honest fan-out sends one
+ * Evaluate of at most 1,000 items per check, so this serves a member checking ~1,000 identifiers a
+ * second against this provider while a flood of refused requests costs one bucket lookup each.
+ */
+export const PEER_ITEMS_PER_SECOND = 1_000;
+
+/** Items a peer's bucket holds: four full Evaluates back to back. */
+export const PEER_BURST_ITEMS = 4_000;
+
+/** Refusals of one outcome from one peer within this many seconds become one ledger record with their count. */
+export const REFUSAL_FOLD_SECONDS = 60;

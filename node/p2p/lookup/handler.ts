@@ -2,8 +2,9 @@
  * The provider side of `/riskshare/lookup/2`: one request frame in, one answer or error frame out.
  *
  * Checks, in this order, answering a typed error at the first failure (spec section 3):
+ *   0. the frame parses                                             E_PROTOCOL, E_FRAME_TOO_LARGE (not recorded)
+ *      the peer's item bucket holds the items sent                  E_RATE_LIMITED (not recorded, no fsync)
  *   1. the remote PeerId belongs to an Active member                E_NOT_MEMBER (whatever the frame held)
- *      and the frame parses                                         E_PROTOCOL, E_FRAME_TOO_LARGE (not recorded)
  *   2. request.querier is that member and signed the request        E_BAD_SIGNATURE
  *   3. request.provider is this node                                E_BAD_REQUEST
  *   4. the deadline has not passed                                  E_EXPIRED
@@ -16,12 +17,16 @@
  *   5. reciprocity and quota, counted per item                      E_RECIPROCITY, E_QUOTA, E_CATEGORY_UNKNOWN
  * then evaluates the batch under the current epoch's key (one proof) or reads the buckets, signs
  * the answer, appends the record (kind, keyEpoch, item count; no hits) and only after that append
- * resolved writes the answer (I-5). Every refusal of a parsed request is recorded too.
+ * resolved writes the answer (I-5). Every refusal of a parsed request within the peer's bucket is
+ * recorded too, through the {@link RefusalFolder} (one record per outcome, peer and window, with a
+ * count). Every record names the connected peer as its querier, never the message's claim, and
+ * carries the digest of what the querier was sent (the LookupAnswer's answerDigest, or
+ * refusalDigest of the error code).
  */
 import { getBytes, hexlify } from "ethers";
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
 import { hexToBytes } from "@noble/hashes/utils.js";
-import { checksumAddress, QueryOutcome, type QueryOutcomeCode } from "../../chain/index.ts";
+import { checksumAddress, QueryOutcome, refusalDigest, type QueryOutcomeCode } from "../../chain/index.ts";
 import { exchangeSignal } from "../../deadline.ts";
 import { isRiskshareError, RiskshareError, type ErrorCode } from "../../errors.ts";
 import { readySodium } from "../../identity/index.ts";
@@ -30,9 +35,10 @@ import { RECIPROCITY_ERROR_CODES, reciprocityError, reciprocityOutcome } from ".
 import type { Clock } from "../components.ts";
 import { toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, errorReply, frameStream, readFrameBytes, writeFrameBytes, type ErrorFrame } from "../frames.ts";
-import { secp256k1KeyOf } from "../identity.ts";
+import { secp256k1KeyOf, tryPeerIdToAddress } from "../identity.ts";
 import { activeMember } from "../membership.ts";
 import type { LookupComponents } from "./components.ts";
+import { PeerItemBuckets, RefusalFolder } from "./flood.ts";
 import { LookupKind, type LookupKindCode } from "./constants.ts";
 import {
   evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment, type LookupAnswer, type LookupRequest, type TagPrefix,
@@ -68,6 +74,10 @@ export class LookupProvider {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly signing: LookupSigning;
+  private readonly buckets: PeerItemBuckets;
+  /** Records refusals, folding repeats; {@link LookupService} flushes its closed windows. */
+  readonly refusals: RefusalFolder;
+  private readonly refusalDigests = new Map<string, string>();
 
   constructor(opts: LookupOptions, components: LookupComponents, clock: Clock, log: Logger, signing: LookupSigning) {
     this.opts = opts;
@@ -75,6 +85,8 @@ export class LookupProvider {
     this.clock = clock;
     this.log = log;
     this.signing = signing;
+    this.buckets = new PeerItemBuckets({ itemsPerSecond: opts.peerItemsPerSecond, burstItems: opts.peerBurstItems });
+    this.refusals = new RefusalFolder({ windowMs: opts.refusalFoldSeconds * 1_000 }, { outbox: components.outbox, logger: log });
   }
 
   /** Serves one inbound stream: never throws, never outlives `opts.timeoutMs` or `serviceSignal`. */
@@ -118,6 +130,8 @@ export class LookupProvider {
     const receivedAt = this.clock.nowSec();
     // 1. an Active member? (checked before parsing; a refused but well-formed request is recorded)
     const member = activeMember(this.components.membership, remotePeer);
+    // Attribution: the connected peer, authenticated by its PeerId, is the querier of every record.
+    const peerAddress = member?.address ?? tryPeerIdToAddress(remotePeer);
     let parsed: ParsedRequest;
     try {
       parsed = this.parse(bytes);
@@ -126,7 +140,14 @@ export class LookupProvider {
       const error = isRiskshareError(err) ? err : new RiskshareError("E_PROTOCOL", "malformed request");
       return errorReply(tooManyItems(err) ? "E_FRAME_TOO_LARGE" : error.code, error.message);
     }
-    const refuse = (outcome: QueryOutcomeCode, code: ErrorCode, message: string) => this.refuse(parsed, receivedAt, outcome, code, message);
+    if (peerAddress === undefined) return errorReply("E_NOT_MEMBER", "the peer is not an Active member");
+    // 0. the peer's bucket, before any signature check, record or fsync
+    const items = parsed.elements?.length ?? parsed.prefixes?.length ?? 1;
+    if (!this.buckets.take(peerAddress, items, performance.now())) {
+      const waitSeconds = this.buckets.secondsUntil(peerAddress, items);
+      return errorReply("E_RATE_LIMITED", `this peer sent more than ${this.opts.peerItemsPerSecond} items a second (burst ${this.opts.peerBurstItems}); retry in ${waitSeconds} s with fewer items`);
+    }
+    const refuse = (outcome: QueryOutcomeCode, code: ErrorCode, message: string) => this.refuse(parsed, peerAddress, receivedAt, outcome, code, message);
     if (member === undefined) return refuse(QueryOutcome.DeniedNotMember, "E_NOT_MEMBER", "the peer is not an Active member");
 
     const { request, signature, queryId, digest } = parsed;
@@ -229,7 +250,10 @@ export class LookupProvider {
     const answerSignature = await this.signing.signAnswer(answer);
     signal.throwIfAborted();
     const { queryId, request, signature } = parsed;
-    await this.components.outbox.append({ queryId, request, signature, outcome: QueryOutcome.Answered, kind, keyEpoch: answer.keyEpoch, itemCount: request.itemCount, receivedAt });
+    await this.components.outbox.append({
+      queryId, request, signature, outcome: QueryOutcome.Answered, kind, keyEpoch: answer.keyEpoch, itemCount: request.itemCount, receivedAt,
+      count: 1, answerDigest: answer.answerDigest,
+    });
     return answerSignature;
   }
 
@@ -245,16 +269,33 @@ export class LookupProvider {
     };
   }
 
-  /** Records a refusal, then returns its error frame; a full outbox turns any refusal into E_BACKLOG. */
-  private async refuse(parsed: ParsedRequest, receivedAt: number, outcome: QueryOutcomeCode, code: ErrorCode, message: string): Promise<ErrorFrame> {
-    const { queryId, request, signature } = parsed;
+  /**
+   * Records a refusal against the connected peer (folded with its recent refusals of the same
+   * outcome), then returns its error frame; a full outbox turns it into E_BACKLOG.
+   */
+  private async refuse(parsed: ParsedRequest, peerAddress: string, receivedAt: number, outcome: QueryOutcomeCode, code: ErrorCode, message: string): Promise<ErrorFrame> {
+    const { signature } = parsed;
+    // A request claiming another querier is recorded as the connected peer's, under the id that gives.
+    const claimed = checksumAddress(parsed.request.querier) === peerAddress;
+    const request = claimed ? parsed.request : { ...parsed.request, querier: peerAddress };
+    let queryId = parsed.queryId;
     try {
-      await this.components.outbox.append({ queryId, request, signature, outcome, kind: request.kind as LookupKindCode, keyEpoch: 0, itemCount: request.itemCount, receivedAt });
+      if (!claimed) queryId = this.signing.requestDigest(request).queryId;
+      await this.refusals.refuse({
+        queryId, request, signature, outcome, kind: request.kind as LookupKindCode, keyEpoch: 0, itemCount: request.itemCount, receivedAt,
+        count: 1, answerDigest: this.refusalDigestOf(code),
+      }, performance.now());
     } catch (err) {
       return this.failure(err, queryId);
     }
-    this.log.info({ queryId, querier: request.querier, outcome, code }, "lookup refused");
+    this.log.info({ queryId, querier: peerAddress, outcome, code }, "lookup refused");
     return errorReply(code, message);
+  }
+
+  private refusalDigestOf(code: string): string {
+    let digest = this.refusalDigests.get(code);
+    if (digest === undefined) this.refusalDigests.set(code, (digest = refusalDigest(code)));
+    return digest;
   }
 
   /** The reply when a component failed: its own code for a RiskshareError (E_BACKLOG…), E_INTERNAL otherwise. */

@@ -33,6 +33,7 @@ export {
   type LookupResult, type MissResult,
 } from "./client.ts";
 export { LookupProvider } from "./handler.ts";
+export { PeerItemBuckets, RefusalFolder, type PeerItemBucketOptions, type RefusalFolderOptions } from "./flood.ts";
 export { fanOut, type FanOutOptions, type FanOutTarget, type LookupCall } from "./fanout.ts";
 export { lookup, LookupService } from "./service.ts";
 export { storeBuckets } from "./buckets.ts";

@@ -2,7 +2,8 @@
  * Options of the lookup service and their defaults: the one place defaults live.
  */
 import {
-  CLIENT_TIMEOUT_MS, COVER_FETCH_RATE, MAX_DEADLINE_AHEAD_SECONDS, MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, REQUEST_TTL_SECONDS, TIMEOUT_MS,
+  CLIENT_TIMEOUT_MS, COVER_FETCH_RATE, MAX_DEADLINE_AHEAD_SECONDS, MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, PEER_BURST_ITEMS, PEER_ITEMS_PER_SECOND,
+  REFUSAL_FOLD_SECONDS, REQUEST_TTL_SECONDS, TIMEOUT_MS,
 } from "./constants.ts";
 
 /** Options of {@link LookupService} (the Init of the `lookup()` factory). */
@@ -25,6 +26,12 @@ export interface LookupInit {
   maxDeadlineAheadSeconds?: number;
   /** Probability of a cover Fetch after a lookup without any filter hit (0..1). */
   coverFetchRate?: number;
+  /** Provider side: items a peer's bucket refills per second; a request beyond it gets E_RATE_LIMITED, unrecorded. */
+  peerItemsPerSecond?: number;
+  /** Provider side: items a peer's bucket holds (its burst). */
+  peerBurstItems?: number;
+  /** Provider side: refusals of one outcome from one peer within this many seconds are one ledger record (0: one record each). */
+  refusalFoldSeconds?: number;
 }
 
 /** {@link LookupInit} with every default filled in. */
@@ -40,6 +47,9 @@ export const LOOKUP_DEFAULTS = {
   requestTtlSeconds: REQUEST_TTL_SECONDS,
   maxDeadlineAheadSeconds: MAX_DEADLINE_AHEAD_SECONDS,
   coverFetchRate: COVER_FETCH_RATE,
+  peerItemsPerSecond: PEER_ITEMS_PER_SECOND,
+  peerBurstItems: PEER_BURST_ITEMS,
+  refusalFoldSeconds: REFUSAL_FOLD_SECONDS,
 } as const satisfies Omit<LookupOptions, "chainId" | "queryLedgerAddress">;
 
 /** Fills the defaults in. */

@@ -32,6 +32,7 @@ export class LookupService {
   private readonly client: LookupClient;
   private abort = new AbortController();
   private started = false;
+  private foldTimer: NodeJS.Timeout | undefined;
 
   constructor(init: LookupInit, components: LookupComponents) {
     for (const name of REQUIRED) {
@@ -64,6 +65,11 @@ export class LookupService {
     await this.components.registrar.handle(LOOKUP_PROTOCOL_V1, (stream) => refuseV1(stream, this.opts.maxFrameBytes, signal), {
       maxInboundStreams: this.opts.maxInboundStreams,
     });
+    if (this.opts.refusalFoldSeconds > 0) {
+      // Lands folded refusal counts of windows that closed without another refusal to close them.
+      this.foldTimer = setInterval(() => void this.provider.refusals.flush(performance.now()), this.opts.refusalFoldSeconds * 1_000);
+      this.foldTimer.unref();
+    }
     this.started = true;
   }
 
@@ -72,9 +78,17 @@ export class LookupService {
     if (!this.started) return;
     this.started = false;
     this.abort.abort(new RiskshareError("E_ABORTED", "lookup service stopping"));
+    clearInterval(this.foldTimer);
+    this.foldTimer = undefined;
+    await this.provider.refusals.flush(performance.now(), true);
     await this.client.idle();
     await this.components.registrar.unhandle(LOOKUP_PROTOCOL);
     await this.components.registrar.unhandle(LOOKUP_PROTOCOL_V1);
+  }
+
+  /** Closes every open refusal window now, appending its count (see {@link RefusalFolder}); resolves once appended. */
+  flushRefusals(): Promise<void> {
+    return this.provider.refusals.flush(performance.now(), true);
   }
 
   /** Resolves once every cover fetch sent so far has its answer, or has failed (see {@link LookupClient.idle}). */
