@@ -11,7 +11,7 @@
  * as served like the Evaluate.
  *
  * Sizes: RISKSHARE_HARDENING_FULL=1 cuts the RPC for 30 s; the default run cuts it for 5 s. Both
- * load 390 records before the kills and drain them in 20 batches, up to 4 in flight.
+ * load 290 records (10 under the largest batch) before the kills and drain them in 15 batches, up to 4 in flight.
  */
 import { expect } from "chai";
 import type { HealthResponse } from "../../node/api/index.ts";
@@ -29,7 +29,7 @@ import { apiClient, expectLedgerMatches, FULL, LIST_HEADER, pollUntil, startCons
  * Records waiting in the outbox when the provider is killed during the flush: under the largest
  * batch (MAX_BATCH_RECORDS, 300), so that loading them does not start a flush of its own.
  */
-const LOADED_RECORDS = 390;
+const LOADED_RECORDS = MAX_BATCH_RECORDS - 10;
 /** Records per batch while draining them: many batches, so a kill lands between or inside them. */
 const DRAIN_BATCH_RECORDS = 20;
 /** How long the chain RPC stays cut under load. */
