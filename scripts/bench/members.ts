@@ -41,6 +41,8 @@ export const BENCH_LEDGER = getAddress("0x5fbdb2315678afecb367f032d93f642f64180a
 export const BENCH_CATEGORY_IDS: readonly number[] = [...BENCH_CATEGORIES.values()];
 /** Entries per atomic upsert when filling a store. */
 const FILL_BATCH = 10_000;
+/** The per-peer item bucket in the suites: the config's ceiling (see startMember). */
+const BENCH_PEER_ITEMS = 1_000_000;
 const ALLOWED: ReciprocityDecision = { allowed: true, quotaRemaining: 1_000_000_000 };
 
 /** A published contribution snapshot of one (member, category). */
@@ -185,7 +187,9 @@ export async function startMember(chain: BenchChain, wallet: Wallet, rng: Prng, 
     });
     stops.push(() => sync.stop());
     let outboxRecords = 0;
-    const service = lookup({ chainId: BENCH_CHAIN_ID, queryLedgerAddress: BENCH_LEDGER, ...opts.lookup })({
+    // The suites measure what a provider serves one querier at most: the per-peer fair-share bucket
+    // (lookup.peerItemsPerSecond, 1,000 items/s by default) is opened to the config's ceiling.
+    const service = lookup({ chainId: BENCH_CHAIN_ID, queryLedgerAddress: BENCH_LEDGER, peerItemsPerSecond: BENCH_PEER_ITEMS, peerBurstItems: BENCH_PEER_ITEMS, ...opts.lookup })({
       registrar: host.libp2p,
       dialer: host.libp2p,
       membership: chain,
