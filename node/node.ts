@@ -395,7 +395,7 @@ export class RiskshareNode {
       { host: this.config.api.host, port: this.config.api.port, token: await this.keys.apiToken(), version: this.opts.version ?? "dev" },
       {
         check: (request, signal) => check.check(request, signal), health: async () => this.health(), peers: async () => this.peers(),
-        journal: (queryId) => this.journal.get(queryId), logger: this.log,
+        journal: (queryId) => this.journal.get(queryId), answers: () => this.journal.heldAnswers(), logger: this.log,
       },
     );
     this.apiPort = await this.api.start();

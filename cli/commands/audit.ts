@@ -1,12 +1,13 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { join } from "node:path";
+import { access } from "node:fs/promises";
 import {
-  auditModulesOf, LookupKind, memberReport, keptCommitmentInput, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord,
+  auditModulesOf, LookupKind, memberReport, keptCommitmentInput, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord, type HeldAnswer,
 } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore } from "../../node/config/index.ts";
 import { createVoprf } from "../../node/identity/index.ts";
-import { csvCell, openSecrets, readSentQuery, type JournalEntry } from "../../node/store/index.ts";
+import { csvCell, openSecrets, readHeldAnswers, readSentQuery, type JournalEntry } from "../../node/store/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
@@ -106,7 +107,7 @@ export function auditCommand(io: CliIo): Command {
     }));
 
   audit.addCommand(withChainFlags(new Command("verify"))
-    .description("re-check every record: its querier is attested (the signature recovers it, or for a refusal made before the signature check it was an Active member), both parties were Active, no query id is recorded twice (beyond one replay and one expiry), each refusal is bound to its error code, batch sequences have no gap; exits 1 listing each failure by name (forged_querier, duplicate_query_id, answer_mismatch, …)")
+    .description("re-check every record: its querier is attested (the signature recovers it, or for a refusal made before the signature check it was an Active member), both parties were Active, no query id is recorded twice (beyond one replay and one expiry), each refusal is bound to its error code, batch sequences have no gap; on a member's data dir, each answer its providers signed and sent (kept in its query journal) matches their record; exits 1 listing each failure by name (forged_querier, duplicate_query_id, answer_mismatch, …)")
     .addHelpText("after", "\nExamples:\n  riskshare audit verify\n  riskshare audit verify --rpc http://127.0.0.1:8545 --registry 0xREGISTRY --json")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
@@ -114,13 +115,18 @@ export function auditCommand(io: CliIo): Command {
       const session = await openChain(ctx, opts, false);
       try {
         const modules = auditModules(session);
+        const held = await heldAnswers(ctx);
         const ledger = await readLedger(modules);
-        const failures = await verifyLedger(modules, ledger);
+        const failures = await verifyLedger(modules, ledger, held.compared ? held.answers : []);
+        const answers = held.compared ? { compared: true, held: held.answers.length } : { compared: false, reason: held.reason };
+        const answersLine = held.compared
+          ? `answers compared: ${held.answers.length} provider-signed answer(s) from this node's query journal held against their records`
+          : `answers NOT compared with the ledger: ${held.reason}`;
         ctx.out.result(
-          { ok: failures.length === 0, records: ledger.records.length, batches: ledger.batches.length, failures },
-          (r) => r.ok
+          { ok: failures.length === 0, records: ledger.records.length, batches: ledger.batches.length, answers, failures },
+          (r) => [r.ok
             ? `ledger verified: ${r.records} records in ${r.batches} batches; every attribution, membership, query id, answer digest and sequence checks out`
-            : [`ledger verification FAILED: ${failures.length} problem(s) in ${r.records} records`, ...failures.map((f) => `  ${f.kind}: ${f.detail}${f.queryId ? ` (query ${f.queryId})` : ""}`)].join("\n"),
+            : [`ledger verification FAILED: ${failures.length} problem(s) in ${r.records} records`, ...failures.map((f) => `  ${f.kind}: ${f.detail}${f.queryId ? ` (query ${f.queryId})` : ""}`)].join("\n"), answersLine].join("\n"),
         );
         if (failures.length > 0) throw new AuditFailed(failures.length);
       } finally {
@@ -201,6 +207,40 @@ async function readJournal(ctx: CliContext, queryId: string): Promise<JournalEnt
   }
   if (!entry) throw new RiskshareError("E_NOT_FOUND", `this node sent no query ${queryId}`);
   return entry;
+}
+
+const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/);
+/** GET /v1/answers, validated at the edge. */
+const heldAnswersSchema = z.object({
+  answers: z.array(z.object({
+    answer: z.object({ queryId: hex32, provider: z.string().regex(/^0x[0-9a-fA-F]{40}$/), keyEpoch: z.number().int().nonnegative(), itemCount: z.number().int().nonnegative(), answerDigest: hex32 }),
+    answerSignature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
+  })),
+});
+
+/** The answers `audit verify` holds against the ledger, or why it holds none. */
+type HeldAnswers = { compared: true; answers: HeldAnswer[] } | { compared: false; reason: string };
+
+/**
+ * The provider-signed answers this data dir's node received, from its query journal: read from the
+ * store of a stopped node, or from a running node's API (it holds the store's lock). A data dir without
+ * a store (a regulator's, an outsider's) holds none: verify then says that it compared no answers, and why.
+ */
+async function heldAnswers(ctx: CliContext): Promise<HeldAnswers> {
+  const location = join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir);
+  const hasStore = await access(location).then(() => true, () => false);
+  if (!hasStore) {
+    return { compared: false, reason: "this data dir holds no query journal (a regulator's or an outsider's): only a querier's own node keeps the answers its providers signed; run verify on a member's data dir to compare them" };
+  }
+  const runtime = await readRuntime(ctx.dataDir).catch(() => undefined);
+  if (runtime === undefined) return { compared: true, answers: await readHeldAnswers({ location }, { logger: ctx.logger }) };
+  const response = await callNodeApi(ctx.dataDir, runtime, { method: "GET", path: "/v1/answers", timeoutMs: 30_000 });
+  if (!response.ok) {
+    throw new RiskshareError("E_NODE_NOT_READY", `the running node answered ${response.status} when asked for the answers its journal keeps; check the node's log (or GET /v1/health) and run verify again`);
+  }
+  const parsed = heldAnswersSchema.safeParse(await response.json().catch(() => undefined));
+  if (!parsed.success) throw new RiskshareError("E_NODE_NOT_READY", "the running node's list of held answers is malformed; restart the node with this version of riskshare and run verify again");
+  return { compared: true, answers: parsed.data.answers };
 }
 
 /** Raised after `audit verify` printed its failures: exit status 1 without a second message. */

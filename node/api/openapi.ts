@@ -92,6 +92,23 @@ export function openApiDocument(version: string, opts: OpenApiServerOptions = {}
           },
         },
       },
+      "/v1/answers": {
+        get: {
+          operationId: "listHeldAnswers",
+          summary: "The answers this node's providers signed and sent it, kept in its query journal (for as long as the query is): what `riskshare audit verify` holds against the providers' ledger records",
+          responses: {
+            "200": {
+              description: "held answers",
+              content: body({
+                type: "object", required: ["answers"],
+                properties: { answers: { type: "array", items: { type: "object", required: ["answer", "answerSignature"], properties: { answer: { type: "object" }, answerSignature: { type: "string" } } } } },
+              }),
+            },
+            "401": unauthorized,
+            "500": internal,
+          },
+        },
+      },
       "/v1/openapi.json": {
         get: {
           operationId: "getOpenApiDocument",

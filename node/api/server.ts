@@ -26,6 +26,8 @@ export interface ApiServerModules {
   peers(): Promise<PeersResponse>;
   /** The querier's journal entry of a query this node sent (its identifiers and blinds sealed under the journal key), if any. */
   journal?(queryId: string): Promise<unknown>;
+  /** The provider-signed answers the querier's journal keeps (one per answered query still retained), for `audit verify`. */
+  answers?(): Promise<unknown[]>;
   logger: Logger;
 }
 
@@ -131,6 +133,7 @@ export class ApiServer {
       if (entry === undefined) throw new RiskshareError("E_NOT_FOUND", "this node sent no query with that id");
       return entry;
     });
+    app.get("/v1/answers", async () => ({ answers: (await this.modules.answers?.()) ?? [] }));
     app.post("/v1/check", async (request) => {
       const parsed = checkRequestSchema.safeParse(request.body);
       if (!parsed.success) {

@@ -75,6 +75,7 @@ export { publishSnapshots, type ContributionPublisher, type PublishedSnapshot } 
 export type { AuditRecord, DelistAuditRecord, ImportAuditRecord, ImportCheckpoint, ImportCounts, ImportRowError, SweepAuditRecord } from "./records.ts";
 export {
   Store,
+  readHeldAnswers,
   readSentQuery,
   type BaseFilter,
   type CheckResult,
@@ -93,7 +94,7 @@ export {
   type UpsertResult,
 } from "./store.ts";
 export { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
-export { JOURNAL_KEY_BYTES, openSecrets, QueryJournal, sealSecrets, type JournalEntry, type JournalLevel, type JournalRequest, type JournalSecrets } from "./journal.ts";
+export { JOURNAL_KEY_BYTES, openSecrets, QueryJournal, sealSecrets, type JournalAnswer, type JournalEntry, type JournalLevel, type JournalRequest, type JournalSecrets } from "./journal.ts";
 export { NonceStore, type NonceLevel } from "./nonces.ts";
 export { Housekeeping, HOUSEKEEPING_INTERVAL_MS, type Chore, type HousekeepingModules, type HousekeepingOptions } from "./housekeeping.ts";
 export { OwnLists, type OwnResult } from "./own.ts";

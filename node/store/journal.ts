@@ -7,7 +7,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { AbstractSublevel } from "abstract-level";
-import type { KeptSecrets, LookupRequest } from "../chain/index.ts";
+import type { HeldAnswer, KeptSecrets, LookupAnswer, LookupRequest } from "../chain/index.ts";
 import { RiskshareError, assertArgument } from "../errors.ts";
 
 /** AES-256-GCM nonce and tag lengths, in bytes. */
@@ -36,7 +36,18 @@ export interface JournalEntry {
   sentAtMs: number;
   /** AES-256-GCM(journal key, secrets as JSON; associated data = the query id): nonce ‖ ciphertext ‖ tag, 0x-hex. */
   sealed: string;
+  /**
+   * The LookupAnswer the provider signed and sent (not secret: its fields go on chain), once its
+   * signature checked; absent for a query refused, failed or unanswered. `audit verify` holds the
+   * provider's record against it.
+   */
+  answer?: JournalAnswer;
+  /** The provider's EIP-712 signature of `answer` (65-byte form, 0x-hex). */
+  answerSignature?: string;
 }
+
+/** A LookupAnswer as the journal stores it (JSON: numbers as numbers, hex as text). */
+export type JournalAnswer = LookupAnswer;
 
 /** The sublevel of the query journal: key = query id. */
 export type JournalLevel = AbstractSublevel<any, any, string, JournalEntry>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -66,6 +77,28 @@ export class QueryJournal {
       itemCount: request.itemCount, itemsCommitment: request.itemsCommitment, nonce: request.nonce, deadline: request.deadline.toString(),
       sentAtMs, sealed: sealSecrets(this.requireKey(), id, secrets),
     });
+  }
+
+  /**
+   * Keeps the provider's signed answer beside the query it answers (the caller has checked the
+   * signature). An answer to a query the journal does not hold (swept) is not kept: it follows the
+   * query's retention.
+   */
+  async recordAnswer(queryId: string, answer: LookupAnswer, answerSignature: string): Promise<void> {
+    const id = queryId.toLowerCase();
+    const entry = await this.db.get(id);
+    if (entry === undefined) return;
+    const kept: JournalAnswer = { queryId: answer.queryId.toLowerCase(), provider: answer.provider, keyEpoch: answer.keyEpoch, itemCount: answer.itemCount, answerDigest: answer.answerDigest };
+    await this.db.put(id, { ...entry, answer: kept, answerSignature });
+  }
+
+  /** Every provider-signed answer the journal holds, for `verifyLedger`. */
+  async heldAnswers(): Promise<HeldAnswer[]> {
+    const held: HeldAnswer[] = [];
+    for await (const entry of this.db.values()) {
+      if (entry.answer !== undefined && entry.answerSignature !== undefined) held.push({ answer: entry.answer, answerSignature: entry.answerSignature });
+    }
+    return held;
   }
 
   /** The journal record of a query this node sent, if any (secrets still sealed). */

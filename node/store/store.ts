@@ -38,6 +38,7 @@ import { entryProblem, isExpired, reasonCodeProblem, type EntryInput, type Entry
 import { categoryUnknown, entryInvalid, storeClosed } from "./errors.ts";
 import { ENTRY_LIMITS, PEPPER_SCHEMA_VERSION, SCHEMA_VERSION, STORE_DEFAULTS, type StoreOptions } from "./options.ts";
 import { QueryJournal, type JournalEntry } from "./journal.ts";
+import type { HeldAnswer } from "../chain/index.ts";
 import { NonceStore } from "./nonces.ts";
 import { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
 import { PresenceFilter } from "./presence.ts";
@@ -1038,6 +1039,20 @@ export async function readSentQuery(opts: { location: string }, modules: StoreMo
   await store.open();
   try {
     return await store.queryJournal().get(queryId);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The provider-signed answers the journal of a stopped node holds (a running node holds the
+ * store's lock: ask its API instead), for `verifyLedger`.
+ */
+export async function readHeldAnswers(opts: { location: string }, modules: StoreModules): Promise<HeldAnswer[]> {
+  const store = new Store({ location: opts.location, categories: new Map() }, modules);
+  await store.open();
+  try {
+    return await store.queryJournal().heldAnswers();
   } finally {
     await store.close();
   }

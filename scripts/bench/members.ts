@@ -204,7 +204,7 @@ export async function startMember(chain: BenchChain, wallet: Wallet, rng: Prng, 
       providerKeys: chain,
       filters: sync,
       metadata: await createMetadataCipher(),
-      journal: { record: async () => undefined },
+      journal: { record: async () => undefined, recordAnswer: async () => undefined },
       logger,
     });
     await service.start();

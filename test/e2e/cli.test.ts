@@ -204,6 +204,15 @@ describe("the riskshare CLI, end to end", function () {
       const verified = await json(["--data-dir", manifest.regulator.dataDir, "audit", "verify"]);
       expect(verified).to.include({ ok: true });
       expect(verified.records).to.be.greaterThan(0);
+      expect(verified.answers.compared, "a regulator holds no journal").to.equal(false);
+      expect(verified.answers.reason).to.match(/no query journal/);
+      const plain = await riskshare(["--data-dir", manifest.regulator.dataDir, "audit", "verify"]);
+      expect(plain.stdout).to.match(/answers NOT compared with the ledger: this data dir holds no query journal/);
+      // The querier's own data dir: its running node hands over the answers its providers signed, each held against its record.
+      const byQuerier = await json(["--data-dir", b.dataDir, "audit", "verify"]);
+      expect(byQuerier, JSON.stringify(byQuerier.failures)).to.include({ ok: true });
+      expect(byQuerier.answers.compared).to.equal(true);
+      expect(byQuerier.answers.held, "the Evaluate and the Fetch of each of Bank B's answered lookups").to.be.greaterThanOrEqual(2);
 
       const csv = await riskshare(["--data-dir", manifest.regulator.dataDir, "audit", "report", "--format", "csv"]);
       expect(csv.status).to.equal(0);

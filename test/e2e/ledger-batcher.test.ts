@@ -11,6 +11,7 @@ import {
   type LedgerRecord, type LookupRequest,
 } from "../../node/chain/index.ts";
 import { Outbox, type OutboxLevel } from "../../node/store/outbox.ts";
+import { readHeldAnswers, Store } from "../../node/store/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
 import { devAccount } from "../../scripts/devnet/consortium.ts";
@@ -408,6 +409,56 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
       ["answer_mismatch", idOf(refusedButAnswered)],
     ]);
     expect(ledger.records.find((r) => r.queryId === idOf(folded))).to.include({ count: 40, outcomeName: "DeniedBadSignature" });
+  });
+
+  it("verify, fed the signed answers the querier's journal kept, flags each record that differs from what its provider signed and sent, and passes an honest one", async () => {
+    const modules = { provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId };
+    const outbox = await openOutbox();
+    const idOf = (record: LedgerRecord) => lookupRequestDigest(chainId, contracts.addresses.ledger, record.request);
+    const honest = await signedRecord();
+    const otherDigest = await signedRecord();
+    const otherEpoch = await signedRecord();
+    const refused = await signedRecord(QueryOutcome.DeniedQuota);
+    // What the provider signed and sent for each (the querier's client checked the signature and journaled it).
+    const sent = new Map([honest, otherDigest, otherEpoch, refused].map((record) => [idOf(record), {
+      queryId: idOf(record), provider: provider.address, keyEpoch: 1, itemCount: record.request.itemCount,
+      answerDigest: record.outcome === QueryOutcome.Answered ? record.answerDigest : hexlify(randomBytes(32)),
+    }]));
+    const journalDir = await mkdtemp(join(tmpdir(), "riskshare-journal-"));
+    try {
+      const store = new Store({ location: journalDir, categories: new Map() }, { logger: silentLogger() });
+      await store.open();
+      try {
+        const journal = store.queryJournal(new Uint8Array(randomBytes(32)));
+        for (const record of [honest, otherDigest, otherEpoch, refused]) {
+          const answer = sent.get(idOf(record))!;
+          await journal.record(idOf(record), record.request, { items: [], blinds: [], paddingInputs: [] });
+          await journal.recordAnswer(idOf(record), answer, await provider.signTypedData(lookupDomain(chainId, contracts.addresses.ledger), mutable(LOOKUP_ANSWER_TYPES), answer));
+        }
+      } finally {
+        await store.close();
+      }
+      // The provider records other than it sent: another digest, another key epoch, and a refusal for an answer.
+      otherDigest.answerDigest = hexlify(randomBytes(32));
+      otherEpoch.keyEpoch = 2;
+      const all = [honest, otherDigest, otherEpoch, refused];
+      for (const record of all) await outbox.append(record);
+      expect(await batcher(rpcChannel(), outbox).flush()).to.equal(all.length);
+      const ledger = await readLedger(modules);
+      const ours = new Set(all.map(idOf));
+      const found = (failures: Awaited<ReturnType<typeof verifyLedger>>) => failures.filter((f) => ours.has(f.queryId!)).map((f) => [f.kind, f.queryId]);
+
+      expect(found(await verifyLedger(modules, ledger)), "the ledger alone cannot tell").to.deep.equal([]);
+      const held = await readHeldAnswers({ location: journalDir }, { logger: silentLogger() });
+      expect(held.map((h) => h.answer.queryId).sort()).to.deep.equal([...ours].sort());
+      expect(found(await verifyLedger(modules, ledger, held)), "one failure each, the honest record passes").to.have.deep.members([
+        ["answer_mismatch", idOf(otherDigest)],
+        ["answer_mismatch", idOf(otherEpoch)],
+        ["answer_mismatch", idOf(refused)],
+      ]);
+    } finally {
+      await rm(journalDir, { recursive: true, force: true });
+    }
   });
 
   it("refuses appends past the backlog cap with E_BACKLOG (fail closed)", async () => {

@@ -97,6 +97,7 @@ describe("OpenAPI document of the local API", function () {
       health: async () => (fault === "internal" ? act(health()) : health()),
       peers: async () => act({ peers: [] }),
       journal: async (queryId) => act(queryId === QUERY_ID ? { queryId, items: [] } : undefined),
+      answers: async () => act([]),
     });
     port = await server.start();
     base = `http://127.0.0.1:${port}`;
@@ -153,6 +154,9 @@ describe("OpenAPI document of the local API", function () {
       { op: "getQueryJournal", status: 401, path: `/v1/queries/${QUERY_ID}`, token: null },
       { op: "getQueryJournal", status: 404, path: `/v1/queries/0x${"cd".repeat(32)}` },
       { op: "getQueryJournal", status: 500, path: `/v1/queries/${QUERY_ID}`, fault: "internal" },
+      { op: "listHeldAnswers", status: 200 },
+      { op: "listHeldAnswers", status: 401, token: null },
+      { op: "listHeldAnswers", status: 500, fault: "internal" },
       { op: "getOpenApiDocument", status: 200, token: null },
       { op: "getOpenApiDocument", status: 401, path: "/v1/openapi.json?format=json", token: null },
     ];

@@ -18,7 +18,7 @@ import {
   type LookupService, type MembershipView, type OutboxRecord, type QueryItem, type RiskshareHost, type SealedEntry,
 } from "../../node/p2p/index.ts";
 import { createMetadataCipher, metadataAssociatedData, type MetadataCipher } from "../../node/store/index.ts";
-import { evaluateCommitment, fetchCommitment, lookupRequestDigestBytes, type LookupRequest, type TagPrefix } from "../../node/chain/index.ts";
+import { evaluateCommitment, fetchCommitment, lookupRequestDigestBytes, type LookupAnswer, type LookupRequest, type TagPrefix } from "../../node/chain/index.ts";
 
 export const CHAIN_ID = 31_337n;
 export const LEDGER = getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3");
@@ -166,6 +166,11 @@ export class FakeJournal {
   readonly records: { queryId: string; request: LookupRequest; secrets: JournalSecrets }[] = [];
   async record(queryId: string, request: LookupRequest, secrets: JournalSecrets): Promise<void> {
     this.records.push({ queryId, request, secrets });
+  }
+  /** Signed answers kept, by query id. */
+  readonly answers = new Map<string, { answer: LookupAnswer; answerSignature: string }>();
+  async recordAnswer(queryId: string, answer: LookupAnswer, answerSignature: string): Promise<void> {
+    this.answers.set(queryId, { answer, answerSignature });
   }
 }
 

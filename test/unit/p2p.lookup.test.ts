@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { hexlify, Wallet } from "ethers";
-import { lookupRequestDigest, QueryOutcome, refusalDigest } from "../../node/chain/index.ts";
+import { lookupRequestDigest, QueryOutcome, recoverLookupAnswerSigner, refusalDigest } from "../../node/chain/index.ts";
 import {
   fromWireRequest, LOOKUP_PROTOCOL, LOOKUP_PROTOCOL_V1, MAX_FRAME_BYTES, MAX_OUTBOUND_STREAMS, peerIdToAddress, type AnsweredLookup, type LookupOutcome,
 } from "../../node/p2p/index.ts";
@@ -59,6 +59,13 @@ describe("p2p: lookup/2 between members", function () {
       const journal = a.journal.records.find((r) => r.queryId === outcome.queryId)!;
       expect(journal.secrets.items).to.deep.equal([listed, unlisted]);
       expect(journal.secrets.blinds).to.have.length(2);
+      // …and, beside each query, the answer the provider signed: what its record must match for `audit verify`
+      for (const record of records) {
+        const kept = a.journal.answers.get(record.queryId);
+        expect(kept, `signed answer of ${record.queryId} kept`).to.not.equal(undefined);
+        expect(kept!.answer, `answer of ${record.queryId}`).to.include({ queryId: record.queryId, provider: b.address, keyEpoch: record.keyEpoch, itemCount: record.itemCount, answerDigest: record.answerDigest });
+        expect(recoverLookupAnswerSigner(CHAIN_ID, LEDGER, kept!.answer, kept!.answerSignature), `signer of ${record.queryId}'s answer`).to.equal(b.address);
+      }
     });
 
     it("a filter false positive ends as a miss after the Fetch", async () => {
@@ -299,6 +306,7 @@ describe("p2p: lookup/2 between members", function () {
         const outcome = await ask(a, b);
         expect(outcome).to.include({ status: "denied", code: "E_RECIPROCITY" });
         expect(b.outbox.records.at(-1)).to.include({ outcome: QueryOutcome.DeniedReciprocity, queryId: outcome.queryId });
+        expect(a.journal.answers.has(outcome.queryId!), "a refusal leaves no signed answer in the journal").to.equal(false);
       } finally {
         b.reciprocity.decision = { allowed: true, quotaRemaining: 10 };
       }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { silentLogger } from "../../node/logger.ts";
-import { openSecrets, readSentQuery, Store, type JournalRequest, type JournalSecrets } from "../../node/store/index.ts";
+import { openSecrets, readHeldAnswers, readSentQuery, Store, type JournalRequest, type JournalSecrets } from "../../node/store/index.ts";
 
 const QUERIER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 const PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
@@ -99,6 +99,32 @@ describe("the store's query journal", () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("keeps a provider's signed answer beside its query, lists it for audit verify, and lets it go with the query at retention", async () => {
+    const answer = (queryId: string) => ({ queryId, provider: PROVIDER, keyEpoch: 1, itemCount: 2, answerDigest: `0x${"33".repeat(32)}` });
+    const signature = `0x${"44".repeat(65)}`;
+    const [old, young, unknown] = [`0x${"0".repeat(64)}`, `0x${"1".repeat(64)}`, `0x${"2".repeat(64)}`];
+    const store = new Store({ location: dir, categories: new Map() }, { logger: silentLogger() });
+    await store.open();
+    try {
+      const journal = store.queryJournal(journalKey);
+      await journal.record(old, sentRequest(), sentSecrets(), 1_000);
+      await journal.record(young, sentRequest(), sentSecrets(), 3_000);
+      await journal.record(`0x${"3".repeat(64)}`, sentRequest(), sentSecrets(), 3_000); // refused: no answer
+      await journal.recordAnswer(old, answer(old), signature);
+      await journal.recordAnswer(young.toUpperCase().replace("0X", "0x"), answer(young), signature);
+      await journal.recordAnswer(unknown, answer(unknown), signature);
+      expect(await journal.get(unknown), "an answer to a query the journal does not hold is not kept").to.equal(undefined);
+      expect((await journal.get(young))!).to.deep.include({ answer: answer(young), answerSignature: signature, sentAtMs: 3_000 });
+      expect(openSecrets(journalKey, (await journal.get(young))!).items, "the secrets stay sealed as they were").to.have.length(1);
+      expect(await journal.heldAnswers()).to.deep.equal([{ answer: answer(old), answerSignature: signature }, { answer: answer(young), answerSignature: signature }]);
+      expect(await journal.sweep(2_000)).to.equal(1);
+      expect(await journal.heldAnswers(), "swept with its query").to.deep.equal([{ answer: answer(young), answerSignature: signature }]);
+    } finally {
+      await store.close();
+    }
+    expect(await readHeldAnswers({ location: dir }, { logger: silentLogger() }), "read back from the closed store").to.deep.equal([{ answer: answer(young), answerSignature: signature }]);
   });
 
   it("refuses to read while a running node holds the store (E_STORE_CLOSED, locked)", async () => {

@@ -216,7 +216,7 @@ export class LookupClient {
     const frame: LookupRequestFrame = { request: toWireRequest(request), signature, elements: elements.map(hex) };
     const reply = await this.exchange(ask, frame, queryId);
     if (!("evaluated" in reply)) throw new Refused("error", "E_PROTOCOL", "the provider answered an Evaluate with another kind of answer", queryId);
-    const answer = this.checkAnswer(ask, reply.answer, reply.answerSignature, queryId, shape);
+    const answer = await this.keepAnswer(ask, reply.answer, reply.answerSignature, queryId, shape);
     if (reply.evaluated.length !== shape) throw new Refused("error", "E_PROTOCOL", "the answer does not have one element per blinded element", queryId);
     const evaluatedElements = reply.evaluated.map(bytes);
     const proof = bytes(reply.proof);
@@ -364,7 +364,7 @@ export class LookupClient {
     const { queryId, request, signature, prefixes, salt } = prepared;
     const reply = await this.exchange(ask, { request: toWireRequest(request), signature, prefixes: prefixes.map(toWirePrefix), salt: hex(salt) }, queryId);
     if (!("buckets" in reply)) throw new Refused("error", "E_PROTOCOL", "the provider answered a Fetch with another kind of answer", queryId);
-    const answer = this.checkAnswer(ask, reply.answer, reply.answerSignature, queryId, prefixes.length);
+    const answer = await this.keepAnswer(ask, reply.answer, reply.answerSignature, queryId, prefixes.length);
     if (reply.buckets.length !== prefixes.length) throw new Refused("error", "E_PROTOCOL", "the answer does not have one bucket per prefix", queryId);
     const buckets = reply.buckets.map(decodeBucket);
     if (fetchAnswerDigest(buckets.map((entries) => entries.length)) !== answer.answerDigest.toLowerCase()) {
@@ -373,6 +373,18 @@ export class LookupClient {
     // Keys rotated between our Evaluate and this Fetch: the tags no longer match; retry the lookup.
     if (answer.keyEpoch !== keyEpoch) throw new Refused("error", "E_PROTOCOL", "the provider changed key epoch between evaluate and fetch; retry", queryId);
     return buckets;
+  }
+
+  /**
+   * {@link checkAnswer}, then the signed answer kept in the journal beside its query: whatever the
+   * provider later records, the querier holds what it signed (`audit verify` compares the two). Kept
+   * before the answer's contents are checked against its digest: a provider that signs a digest its
+   * elements do not match has still signed it.
+   */
+  private async keepAnswer(ask: Ask, answer: LookupAnswer, answerSignature: string, queryId: string, itemCount: number): Promise<LookupAnswer> {
+    const checked = this.checkAnswer(ask, answer, answerSignature, queryId, itemCount);
+    await this.components.journal.recordAnswer(queryId, checked, answerSignature);
+    return checked;
   }
 
   /** The answer is the provider's, for this query, of this size: or the lookup stops. */

@@ -8,7 +8,7 @@ import type { Logger } from "../../logger.ts";
 import type { ReciprocityDecision } from "../../policy/index.ts";
 import type { Clock, LookupSigner, MembershipView, PeerDialer, StreamRegistrar } from "../components.ts";
 import type { LookupKindCode } from "./constants.ts";
-import type { LookupRequest, TagPrefix } from "../../chain/index.ts";
+import type { LookupAnswer, LookupRequest, TagPrefix } from "../../chain/index.ts";
 
 /** What the provider records for every request it answers or refuses (the ledger's raw material; no hits, ever). */
 export interface OutboxRecord {
@@ -121,6 +121,8 @@ export interface JournalSecrets {
 /** The querier's journal of each request it sent. */
 export interface QueryJournal {
   record(queryId: string, request: LookupRequest, secrets: JournalSecrets): Promise<void>;
+  /** Keeps the provider's signed answer (signature checked) with the query it answers, for `audit verify`. */
+  recordAnswer(queryId: string, answer: LookupAnswer, answerSignature: string): Promise<void>;
 }
 
 /** Everything {@link LookupService} uses. */

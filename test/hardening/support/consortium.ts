@@ -241,7 +241,7 @@ export async function startMemberPeer(
     providerKeys: { keyAt: (provider, epoch) => (epoch === 1 ? publishedKeys.get(provider.toLowerCase()) : undefined) },
     filters: opts.filters ?? { contains: () => false },
     metadata: await createMetadataCipher(),
-    journal: { record: async () => undefined },
+    journal: { record: async () => undefined, recordAnswer: async () => undefined },
     logger,
   });
   await lookupService.start();
