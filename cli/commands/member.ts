@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { z } from "zod";
-import { memberStatusName, ProposalKind, type MemberInfo } from "../../node/chain/index.ts";
+import { memberStatusName, ProposalKind, revertError, type MemberInfo } from "../../node/chain/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
@@ -129,5 +129,31 @@ export function memberCommand(io: CliIo): Command {
         });
       }));
   }
+  member.addCommand(withChainFlags(new Command("end-suspension"))
+    .argument("<address>", "the member a regulator suspended")
+    .description("end a regulator's suspension once its time is over: the member is Active again (anyone may, the member itself typically)")
+    .addHelpText("after", "\nExample:\n  riskshare member end-suspension 0x90F79bf6EB2c4f870365E785982E1f101E93b906   # `member suspend` printed when it ends")
+    .action(async (address: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const flags = parseOptions(chainFlagsSchema, raw);
+      const account = parseOptions(z.object({ address: addressArg }), { address }).address;
+      await withSession(ctx, flags, true, async (session) => {
+        const { registry } = session.contracts;
+        const action = `end the suspension of ${account}`;
+        // Foresee the contract's refusals from its own view, and say when the suspension ends, before paying for a transaction.
+        const [until] = await registry.regulatorSuspension(account);
+        if (until === 0n) throw revertError(action, "ConsortiumRegistryNotRegulatorSuspended", [account]);
+        const latest = await session.connection.provider.getBlock("latest");
+        if (!latest) throw new RiskshareError("E_CHAIN_UNREACHABLE", "the chain did not return its latest block");
+        if (BigInt(latest.timestamp) < until) {
+          throw revertError(action, "ConsortiumRegistrySuspensionNotOver", [account, until], { detail: `it ends at ${isoOf(Number(until))} (chain time now ${isoOf(latest.timestamp)}); run this again from then` });
+        }
+        const receipt = await send(action, () => registry.endSuspension(account));
+        ctx.out.result(
+          { account, reinstated: true, suspendedUntil: Number(until), txHash: receipt.txHash },
+          (r) => `${account} is Active again: the regulator's suspension ended ${isoOf(r.suspendedUntil)} (tx ${r.txHash})`,
+        );
+      });
+    }));
   return member;
 }

@@ -86,19 +86,26 @@ const CUSTOM_ERRORS = new Interface(
 );
 
 /**
+ * The error a contract's custom error `name(args)` becomes: its code and sentence, the revert named.
+ * Also for a refusal foreseen from a view before sending, so it reads as the contract's own would;
+ * `detail` adds what the caller knows besides (a time in ISO 8601, say).
+ */
+export function revertError(action: string, name: string, revertArgs: readonly unknown[], opts: { cause?: unknown; detail?: string } = {}): RiskshareError {
+  const args = revertArgs.map((arg: unknown) => (typeof arg === "bigint" ? arg.toString() : String(arg)));
+  const code = REVERT_CODES.find(([pattern]) => pattern.test(name))?.[1] ?? "E_CHAIN_REVERTED";
+  const sentence = REVERT_SENTENCES[name] ?? "the contract refused it";
+  const detail = opts.detail === undefined ? "" : `; ${opts.detail}`;
+  return new RiskshareError(code, `${action}: ${sentence}${detail} (${name}${args.length > 0 ? `: ${args.join(", ")}` : ""})`, { revert: name, args }, opts.cause === undefined ? {} : { cause: opts.cause });
+}
+
+/**
  * Translates an ethers error into a RiskshareError; the one place where ethers errors are read.
  * `action` says what was being done ("vote on proposal 3"). URLs and keys never enter the message.
  */
 export function translateChainError(err: unknown, action: string): RiskshareError {
   if (isRiskshareError(err)) return err;
   const revert = decodeRevert(err);
-  if (revert !== undefined) {
-    const { name } = revert;
-    const args = revert.args.map((arg: unknown) => (typeof arg === "bigint" ? arg.toString() : String(arg)));
-    const code = REVERT_CODES.find(([pattern]) => pattern.test(name))?.[1] ?? "E_CHAIN_REVERTED";
-    const sentence = REVERT_SENTENCES[name] ?? "the contract refused it";
-    return new RiskshareError(code, `${action}: ${sentence} (${name}${args.length > 0 ? `: ${args.join(", ")}` : ""})`, { revert: name, args }, { cause: err });
-  }
+  if (revert !== undefined) return revertError(action, revert.name, revert.args, { cause: err });
   if (isError(err, "CALL_EXCEPTION")) {
     return new RiskshareError("E_CHAIN_REVERTED", `${action}: the transaction reverted without a reason`, {}, { cause: err });
   }

@@ -16,7 +16,7 @@ export * from "./outcomes.ts";
 export * from "./governance.ts";
 export * from "./proposals.ts";
 export { CHAIN_DEFAULTS, MAX_BATCH_RECORDS, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
-export { translateChainError } from "./errors.ts";
+export { revertError, translateChainError } from "./errors.ts";
 export { connectChain, connectSigner, type ChainConnection, type ChainConnectionOptions } from "./provider.ts";
 export { connectContracts, readCompanions, type ConsortiumContracts, type ContractAddresses } from "./contracts.ts";
 export { deployConsortium, type DeploymentPlan, type DeploymentResult, type FounderInput } from "./deploy.ts";

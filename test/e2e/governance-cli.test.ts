@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
 import { createMember, createMembers, deployFor, devAccount, writeContracts, type DevMember } from "../../scripts/devnet/consortium.ts";
-import { connectChain, connectContracts, type ChainConnection, type ConsortiumContracts } from "../../node/chain/index.ts";
+import { connectChain, connectContracts, MemberStatus, type ChainConnection, type ConsortiumContracts, type ContractAddresses } from "../../node/chain/index.ts";
 import { cli } from "./support/cli.ts";
 
 /** Every ProposalKind of RiskshareTypes.sol, by the name `proposal list` prints. */
@@ -26,6 +26,7 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
   let b: DevMember;
   let c: DevMember;
   let d: DevMember;
+  let addresses: ContractAddresses;
   const newRegulator = devAccount(10).address;
 
   before(async () => {
@@ -34,6 +35,7 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     [a, b, c] = await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B", "Bank C"] }) as [DevMember, DevMember, DevMember];
     d = await createMember({ dataDir: join(baseDir, "bank-d"), name: "Bank D", rpcUrl: chain.rpcUrl, accountIndex: 4 });
     const deployed = await deployFor([a, b, c], { rpcUrl: chain.rpcUrl, regulators: [devAccount(9).address] });
+    addresses = deployed.addresses;
     await writeContracts(d.dataDir, deployed.addresses);
     connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
     registry = connectContracts(deployed.addresses, connection.provider).registry;
@@ -213,5 +215,34 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     const outsider = await cli("--data-dir", d.dataDir, "proposal", "vote", id);
     expect(outsider.status).to.equal(1);
     expect(outsider.stderr).to.match(/^error E_NOT_MEMBER: /);
+  });
+
+  it("ends a regulator's suspension with `member end-suspension` only once it is over, saying when it ends, and refuses one no regulator holds", async () => {
+    const regulator = await createMember({ dataDir: join(baseDir, "regulator"), name: "Regulator", rpcUrl: chain.rpcUrl, accountIndex: 9 });
+    await writeContracts(regulator.dataDir, addresses);
+    const none = await cli("--data-dir", b.dataDir, "member", "end-suspension", c.address);
+    expect(none.status, none.stderr).to.equal(1);
+    expect(none.stderr).to.match(/^error E_CHAIN_REVERTED: end the suspension of 0x[0-9a-fA-F]{40}: no regulator holds this member suspended, so there is no suspension to end \(ConsortiumRegistryNotRegulatorSuspended/);
+
+    const suspended = await json(regulator, "member", "suspend", c.address, "--days", "1");
+    expect(suspended).to.include({ suspended: true, by: "regulator" });
+    expect(Number((await registry.member(c.address)).status), "Suspended").to.equal(MemberStatus.Suspended);
+    const early = await cli("--data-dir", c.dataDir, "--json", "member", "end-suspension", c.address);
+    expect(early.status, early.stderr).to.equal(1);
+    const earlyError = (early.json() as { error: { code: string; message: string } }).error;
+    expect(earlyError.code).to.equal("E_CHAIN_REVERTED");
+    expect(earlyError.message).to.contain(`the regulator's suspension is not over yet`);
+    expect(earlyError.message).to.contain(`it ends at ${new Date(suspended.until * 1000).toISOString()}`);
+    expect(Number((await registry.member(c.address)).status), "nothing sent: still Suspended").to.equal(MemberStatus.Suspended);
+
+    await connection.provider.send("evm_increaseTime", [86_400]);
+    await connection.provider.send("evm_mine", []);
+    const ended = await json(c, "member", "end-suspension", c.address);
+    expect(ended).to.include({ account: c.address, reinstated: true, suspendedUntil: suspended.until });
+    expect(ended.txHash).to.match(/^0x[0-9a-f]{64}$/);
+    expect(Number((await registry.member(c.address)).status), "Active again").to.equal(MemberStatus.Active);
+    const text = await cli("--data-dir", c.dataDir, "member", "end-suspension", c.address);
+    expect(text.status, "a second time: nothing to end").to.equal(1);
+    expect(text.stderr).to.match(/ConsortiumRegistryNotRegulatorSuspended/);
   });
 });
