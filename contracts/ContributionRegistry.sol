@@ -25,6 +25,11 @@ contract ContributionRegistry is IContributionRegistry {
         bytes32 filterHash;
     }
 
+    /// @notice The most live entries one member may claim in one category: 2^32, the most a tag
+    /// filter's u32 count field (docs/PROTOCOL.md) can hold, and far above any bank's list. A count
+    /// above it cannot be true, and would only buy a quota without bound.
+    uint64 public constant MAX_LIVE_COUNT = 1 << 32;
+
     IConsortiumRegistry private immutable _registry;
 
     mapping(address member => mapping(uint8 categoryId => PackedSnapshot)) private _latest;
@@ -45,6 +50,9 @@ contract ContributionRegistry is IContributionRegistry {
     /// - `categoryId` is a known, active category.
     /// - `keyEpoch` is the caller's key epoch in force ({IConsortiumRegistry-keyEpochOf}): a snapshot
     ///   under a rotated-away key would commit to tags no querier derives any more.
+    /// - the snapshot is plausible: an empty list publishes `liveCount` 0 with the zero `filterHash`;
+    ///   any other list a non-zero `filterHash` and a `liveCount` of at most {MAX_LIVE_COUNT}.
+    ///   (Whether the filter really holds `liveCount` entries every querier checks off chain.)
     ///
     /// Emits a {ContributionPublished} event.
     function publish(uint8 categoryId, uint32 keyEpoch, uint64 liveCount, bytes32 filterHash) external {
@@ -52,6 +60,9 @@ contract ContributionRegistry is IContributionRegistry {
         if (!_registry.isActiveCategory(categoryId)) revert ContributionRegistryCategoryInactive(categoryId);
         uint32 current = _registry.keyEpochOf(msg.sender);
         if (keyEpoch != current) revert ContributionRegistryWrongKeyEpoch(msg.sender, current, keyEpoch);
+        if (liveCount > MAX_LIVE_COUNT) revert ContributionRegistryCountTooLarge(liveCount, MAX_LIVE_COUNT);
+        if (liveCount != 0 && filterHash == bytes32(0)) revert ContributionRegistryCountWithoutFilter(liveCount);
+        if (liveCount == 0 && filterHash != bytes32(0)) revert ContributionRegistryFilterWithoutCount(filterHash);
         uint64 publishedAt = uint64(block.timestamp);
         _latest[msg.sender][categoryId] =
             PackedSnapshot({liveCount: liveCount, publishedAt: publishedAt, keyEpoch: keyEpoch, filterHash: filterHash});

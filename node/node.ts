@@ -25,7 +25,7 @@ import {
   type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
 import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
-import { Bucket, createMetadataCipher, filterContains, Housekeeping, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal } from "./store/index.ts";
+import { Bucket, createMetadataCipher, filterContains, Housekeeping, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
 export interface RiskshareNodeOptions {
@@ -306,6 +306,7 @@ export class RiskshareNode {
         put: async (provider, categoryId, kept) => void held.set(`${provider.toLowerCase()}/${categoryId}`, kept),
       },
       filterContains,
+      filterCount: tagFilterCount,
       logger: this.log,
     });
     this.view.on("memberChanged", () => void this.host.disconnectInactive().catch(() => undefined));
@@ -364,7 +365,7 @@ export class RiskshareNode {
     this.nodeHealth = new NodeHealth(
       { address: this.wallet.address },
       {
-        view: this.view, ledger: this.batcher, outbox: this.outbox, host: this.host, nowSec: () => systemClock.nowSec(),
+        view: this.view, ledger: this.batcher, outbox: this.outbox, host: this.host, filters: this.filterSync, nowSec: () => systemClock.nowSec(),
         oprfKey: { current: () => (this.oprfKey === undefined ? undefined : { epoch: this.oprfKey.epoch, publicKeyHex: hexlify(this.oprfKey.publicKey) }) },
       },
     );

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { join } from "node:path";
 import { access } from "node:fs/promises";
 import {
-  auditModulesOf, LookupKind, memberReport, keptCommitmentInput, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord, type HeldAnswer,
+  auditModulesOf, ITEM_JUMP_DEFAULTS, itemJumps, LookupKind, memberReport, keptCommitmentInput, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord,
+  type HeldAnswer,
 } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore } from "../../node/config/index.ts";
 import { createVoprf } from "../../node/identity/index.ts";
@@ -23,6 +24,12 @@ const filterSchema = chainFlagsSchema.extend({
   provider: addressArg.optional(),
   category: z.string().optional(),
   format: z.enum(["table", "csv", "json"]).default("table"),
+});
+
+/** `audit report`'s options: the filters, and the rule that flags a querier's daily item jump (defaults in ITEM_JUMP_DEFAULTS). */
+const reportSchema = filterSchema.extend({
+  jumpFactor: z.coerce.number().positive().finite().optional(),
+  jumpFloor: z.coerce.number().int().nonnegative().optional(),
 });
 
 function auditModules(session: ChainSession): AuditModules {
@@ -135,11 +142,18 @@ export function auditCommand(io: CliIo): Command {
     }));
 
   audit.addCommand(withFilters(new Command("report"))
-    .description("per member: queries made, answered, denied, served, items evaluated, fetches, and contribution per category")
-    .addHelpText("after", "\nExamples:\n  riskshare audit report --from 2026-11-01 --to 2026-11-30\n  riskshare audit report --format csv > report.csv")
+    .description("per member: queries made, answered, denied, served, items evaluated, fetches, and contribution per category; then every querier day whose items jumped far above its own trailing median")
+    .option("--jump-factor <n>", `flag a querier's day when its items exceed this many times its trailing ${ITEM_JUMP_DEFAULTS.trailingDays}-day median (default ${ITEM_JUMP_DEFAULTS.factor})`)
+    .option("--jump-floor <items>", `…and reach at least this many items (default ${ITEM_JUMP_DEFAULTS.floorItems})`)
+    .addHelpText("after", "\nExamples:\n  riskshare audit report --from 2026-11-01 --to 2026-11-30\n  riskshare audit report --format csv > report.csv\n  riskshare audit report --from 2026-10-25 --jump-factor 5 --jump-floor 500 --json")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(filterSchema, raw);
+      const opts = parseOptions(reportSchema, raw);
+      const rule = {
+        ...ITEM_JUMP_DEFAULTS,
+        ...(opts.jumpFactor === undefined ? {} : { factor: opts.jumpFactor }),
+        ...(opts.jumpFloor === undefined ? {} : { floorItems: opts.jumpFloor }),
+      };
       const session = await openChain(ctx, opts, false);
       try {
         const { view, ledger } = await loadRecords(ctx, session, opts);
@@ -150,10 +164,18 @@ export function auditCommand(io: CliIo): Command {
           for (const r of rows) io.stdout.write(`${csvLine([r.member, r.address, r.queriesMade, r.answered, r.denied, r.served, r.itemsEvaluated, r.fetches, ...categories.map((c) => r.contributions[c])])}\n`);
           return;
         }
-        ctx.out.result({ members: rows }, () => table(
-          ["MEMBER", "MADE", "ANSWERED", "DENIED", "SERVED", "EVALUATED", "FETCHES", "CONTRIBUTION"],
-          rows.map((r) => [r.member, r.queriesMade, r.answered, r.denied, r.served, r.itemsEvaluated, r.fetches, Object.entries(r.contributions).filter(([, n]) => n > 0).map(([c, n]) => `${c}:${n}`).join(" ")]),
-        ));
+        const jumps = itemJumps(ledger.records, view, rule);
+        const ruleText = `items > ${rule.factor}× the trailing ${rule.trailingDays}-day median and ≥ ${rule.floorItems}`;
+        ctx.out.result({ members: rows, itemJumpRule: rule, itemJumps: jumps }, () => [
+          table(
+            ["MEMBER", "MADE", "ANSWERED", "DENIED", "SERVED", "EVALUATED", "FETCHES", "CONTRIBUTION"],
+            rows.map((r) => [r.member, r.queriesMade, r.answered, r.denied, r.served, r.itemsEvaluated, r.fetches, Object.entries(r.contributions).filter(([, n]) => n > 0).map(([c, n]) => `${c}:${n}`).join(" ")]),
+          ),
+          "",
+          jumps.length === 0
+            ? `no querier's daily items jumped (${ruleText})`
+            : [`querier days whose items jumped (${ruleText}):`, table(["DAY", "QUERIER", "ITEMS", "MEDIAN", "HISTORY DAYS"], jumps.map((j) => [j.day, j.member, j.items, j.baselineMedian, j.historyDays]))].join("\n"),
+        ].join("\n"));
       } finally {
         session.close();
       }

@@ -18,6 +18,12 @@ interface IContributionRegistry {
     error ContributionRegistryCategoryInactive(uint8 categoryId);
     /// @dev A snapshot may only be published under the member's key epoch in force.
     error ContributionRegistryWrongKeyEpoch(address account, uint32 expected, uint32 given);
+    /// @dev A non-zero live count must come with the hash of the filter over those entries.
+    error ContributionRegistryCountWithoutFilter(uint64 liveCount);
+    /// @dev An empty list publishes count 0 with the zero hash; a filter hash with count 0 commits to nothing.
+    error ContributionRegistryFilterWithoutCount(bytes32 filterHash);
+    /// @dev No category of one member holds more than the ceiling's entries.
+    error ContributionRegistryCountTooLarge(uint64 liveCount, uint64 maxLiveCount);
 
     event ContributionPublished(
         address indexed member,

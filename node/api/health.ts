@@ -4,7 +4,7 @@
  */
 import { memberStatusName, MemberStatus, type ConsortiumViewHealth, type LedgerHealth, type MemberInfo } from "../chain/index.ts";
 import { RiskshareError, type ErrorCode } from "../errors.ts";
-import { peerIdText } from "../p2p/index.ts";
+import { peerIdText, type ImplausibleSnapshot } from "../p2p/index.ts";
 import type { HealthResponse, PeersResponse } from "./schemas.ts";
 
 /** One reason the node is not fully well. */
@@ -39,6 +39,8 @@ export interface NodeHealthModules {
   host: { readonly peerId: { toString(): string }; connectedPeerIds(): ReadonlySet<string> };
   /** The OPRF key this node answers under: its epoch and public key (0x-hex), if it holds one. */
   oprfKey: { current(): { epoch: number; publicKeyHex: string } | undefined };
+  /** The filter sync: providers whose on-chain live count disagrees with their committed filter. */
+  filters: { implausibleSnapshots(): readonly ImplausibleSnapshot[] };
   /** Unix seconds now. */
   nowSec(): number;
 }
@@ -78,6 +80,13 @@ export class NodeHealth {
     const flush = ledger.health();
     if (flush.consecutiveFailures > 0) {
       reasons.push({ refusal: undefined, message: `ledger flush failing (${flush.lastError ?? "unknown"}); records are kept and retried` });
+    }
+    // Local refusal only: this node does not use the filter, but nothing on chain rests on its word.
+    for (const s of this.modules.filters.implausibleSnapshots()) {
+      reasons.push({
+        refusal: undefined,
+        message: `E_CONTRIBUTION_IMPLAUSIBLE: provider ${s.providerAddress} claims ${s.liveCount} live entries in category ${s.categoryId} on chain but its filter holds ${s.filterCount}; its filter is not used`,
+      });
     }
     return reasons;
   }

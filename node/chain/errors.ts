@@ -69,6 +69,9 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ContributionRegistryNotActiveMember: "only an Active member may publish a contribution, and this account is not one",
   ContributionRegistryCategoryInactive: "that category is unknown or retired",
   ContributionRegistryWrongKeyEpoch: "the snapshot names another key epoch than the member's key in force (was the key rotated meanwhile?)",
+  ContributionRegistryCountWithoutFilter: "a snapshot with entries must carry the hash of their tag filter; publish through `riskshare list publish`, which builds it",
+  ContributionRegistryFilterWithoutCount: "an empty list publishes count 0 with the zero filter hash; publish through `riskshare list publish`, which does so",
+  ContributionRegistryCountTooLarge: "the live count is above the ceiling of entries per category (2^32, in the message); no true list is that large, so check the count",
   // QueryLedger
   QueryLedgerNotMember: "only an admitted member may record query batches, and this account never was one",
   QueryLedgerBadSequence: "the batch sequence number is not the next one for this provider",

@@ -35,6 +35,6 @@ export {
   MAX_REQUEST_TTL_SECONDS, auditModulesOf, membershipHistory, readLedger, requestOfRecord, verifyLedger, type HeldAnswer, type MembershipHistory,
   type AuditBatch, type AuditFailure, type AuditModules, type AuditRecord, type LedgerQuery,
 } from "./audit.ts";
-export { memberReport, type MemberReportRow, type ReportConsortium } from "./report.ts";
+export { ITEM_JUMP_DEFAULTS, itemJumps, memberReport, type ItemJump, type ItemJumpRule, type MemberReportRow, type ReportConsortium } from "./report.ts";
 export { keptCommitmentInput, openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening, type KeptRequest, type KeptSecrets } from "./commitment.ts";
 export { rotateOprfKey, type OprfKeyRotation } from "./member-keys.ts";

@@ -52,3 +52,83 @@ export function memberReport(records: readonly Pick<AuditRecord, "querier" | "pr
     };
   });
 }
+
+/** The rule that flags a querier's daily item count as a jump; the CLI's `--jump-factor` and `--jump-floor` map onto it. */
+export interface ItemJumpRule {
+  /** A day is a jump when its items exceed this many times the querier's trailing median. */
+  factor: number;
+  /** …and reach at least this many items (a small querier's noise is no jump). */
+  floorItems: number;
+  /** Days before the day whose median is the baseline. */
+  trailingDays: number;
+}
+
+/** The defaults of {@link ItemJumpRule}. */
+export const ITEM_JUMP_DEFAULTS: Readonly<ItemJumpRule> = { factor: 10, floorItems: 1_000, trailingDays: 7 };
+
+/** One querier's day whose items jumped far above its own history. */
+export interface ItemJump {
+  member: string;
+  querier: string;
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  /** Items the querier asked that day. */
+  items: number;
+  /** The median of its daily items over the trailing days it has history for. */
+  baselineMedian: number;
+  /** How many trailing days the baseline covers (1 to `trailingDays`). */
+  historyDays: number;
+}
+
+const DAY_SEC = 86_400;
+
+/** Items a record stands for: its item count, times its `count` for a folded refusal record (1 for an answer). */
+function itemsOf(record: Pick<AuditRecord, "itemCount" | "count">): number {
+  return record.itemCount * Math.max(1, record.count);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The days on which a querier asked far more items than it usually does: per querier and UTC day,
+ * the items asked (sum of item counts; a folded refusal record by item count × `count`), flagged
+ * when above `factor` × the median of its `trailingDays` days before and at least `floorItems`.
+ * The trailing days start no earlier than the querier's first day in `records` (days without
+ * records after it count 0), so a querier's first day has no baseline and is never flagged: its
+ * quota bounds it, and its later days are measured against it. Pure; ordered by day, then querier.
+ */
+export function itemJumps(
+  records: readonly Pick<AuditRecord, "querier" | "timestamp" | "itemCount" | "count">[],
+  consortium: Pick<ReportConsortium, "allMembers">,
+  rule: ItemJumpRule = ITEM_JUMP_DEFAULTS,
+): ItemJump[] {
+  const perQuerier = new Map<string, Map<number, number>>();
+  for (const r of records) {
+    const days = perQuerier.get(r.querier) ?? new Map<number, number>();
+    const day = Math.floor(r.timestamp / DAY_SEC);
+    days.set(day, (days.get(day) ?? 0) + itemsOf(r));
+    perQuerier.set(r.querier, days);
+  }
+  const names = new Map(consortium.allMembers().map((m) => [m.address, m.name]));
+  const jumps: ItemJump[] = [];
+  for (const [querier, days] of perQuerier) {
+    const firstDay = Math.min(...days.keys());
+    for (const [day, items] of days) {
+      const trailing: number[] = [];
+      for (let d = Math.max(firstDay, day - rule.trailingDays); d < day; d++) trailing.push(days.get(d) ?? 0);
+      if (trailing.length === 0) continue;
+      const baselineMedian = median(trailing);
+      if (items >= rule.floorItems && items > rule.factor * baselineMedian) {
+        jumps.push({
+          member: names.get(querier) ?? querier, querier, day: new Date(day * DAY_SEC * 1000).toISOString().slice(0, 10), items, baselineMedian,
+          historyDays: trailing.length,
+        });
+      }
+    }
+  }
+  return jumps.sort((a, b) => a.day.localeCompare(b.day) || a.querier.localeCompare(b.querier));
+}

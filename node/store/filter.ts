@@ -239,6 +239,10 @@ export class TagFilter {
     assertArgument(segmentCount >= 1 && bytes.length === HEADER_BYTES + 2 * (segmentCount + ARITY - 1) * segmentLength, "has the wrong length for its layout", "bytes");
     this.#seed = view.getUint32(4, true);
     this.count = view.getUint32(16, true);
+    // The layout is a function of the count (as built), so a header that claims more keys than the
+    // filter was sized for is refused: the count a querier checks is backed by the filter's size.
+    const sized = layout(this.count);
+    assertArgument(sized.segmentLength === segmentLength && sized.segmentCount === segmentCount, "has a layout that does not fit its key count", "bytes");
     this.#geometry = new Geometry(segmentLength, segmentCount);
     this.#view = view;
   }
@@ -258,6 +262,11 @@ export class TagFilter {
     const f = view.getUint16(HEADER_BYTES + 2 * h0, true) ^ view.getUint16(HEADER_BYTES + 2 * g.h1(h0, y), true) ^ view.getUint16(HEADER_BYTES + 2 * g.h2(h0, z), true);
     return f === fingerprint(x, y, z);
   }
+}
+
+/** How many distinct tags the filter `bytes` holds (its header's count, checked against its layout); throws E_BAD_INPUT when the bytes are not one. */
+export function tagFilterCount(bytes: Uint8Array): number {
+  return new TagFilter(bytes).count;
 }
 
 /** True when `tag` may be in the filter `bytes` (false positives ≈ 2^-16); pure. For many tests build a {@link TagFilter}. */

@@ -26,7 +26,7 @@ export {
   ENTRY_KEY_BYTES,
   type EntryValueFields,
 } from "./codec.ts";
-export { buildTagFilter, filterContains, FILTER_TAG_BYTES, TagFilter, type BuiltFilter } from "./filter.ts";
+export { buildTagFilter, filterContains, FILTER_TAG_BYTES, TagFilter, tagFilterCount, type BuiltFilter } from "./filter.ts";
 export {
   decodeMetadata,
   encodeMetadata,

@@ -96,10 +96,16 @@ export interface ContributionSnapshot {
   readonly keyEpoch: number;
   /** Unexpired entries at `atSec` (distinct tags: the base filter's count). */
   readonly liveCount: number;
-  /** keccak256 of the category's base filter bytes built now, 0x-prefixed hex (bytes32). */
+  /**
+   * keccak256 of the category's base filter bytes built now, 0x-prefixed hex (bytes32); the zero
+   * hash for an empty list, as the ContributionRegistry requires (count 0 commits to no filter).
+   */
   readonly filterHash: string;
   readonly atSec: number;
 }
+
+/** The filter hash an empty list publishes (the ContributionRegistry refuses any other with count 0). */
+const EMPTY_LIST_FILTER_HASH = `0x${"0".repeat(64)}`;
 
 /** A category's base tag filter, as {@link Store.buildBaseFilter} built it. */
 export interface BaseFilter {
@@ -747,7 +753,9 @@ export class Store {
     this.#open("snapshot");
     const binding = this.#requireBinding();
     const filter = await this.buildBaseFilter(categoryId, nowSec);
-    return { categoryId, keyEpoch: binding.keyEpoch, liveCount: filter.count, filterHash: filter.hash, atSec: nowSec };
+    // An empty list commits to no filter: the registry takes count 0 only with the zero hash.
+    const filterHash = filter.count === 0 ? EMPTY_LIST_FILTER_HASH : filter.hash;
+    return { categoryId, keyEpoch: binding.keyEpoch, liveCount: filter.count, filterHash, atSec: nowSec };
   }
 
   /** Stored entries in key order, optionally one category's, live ones only unless `includeExpired`. */

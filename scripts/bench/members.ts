@@ -31,7 +31,7 @@ import {
   type FilterService, type HeldFilter, type LookupInit, type LookupService, type MembershipView,
   type Outbox as OutboxComponent, type PeerIdentity, type QueryItem, type RiskshareHost,
 } from "../../node/p2p/index.ts";
-import { createMetadataCipher, filterContains, Store, type EntryInput, type Outbox } from "../../node/store/index.ts";
+import { createMetadataCipher, filterContains, Store, tagFilterCount, type EntryInput, type Outbox } from "../../node/store/index.ts";
 import { BENCH_CATEGORIES, Prng, RowGenerator } from "./data.ts";
 
 /** Chain id and ledger address of the EIP-712 domain (no chain is involved in these suites). */
@@ -86,7 +86,10 @@ export class BenchChain implements MembershipView {
       targets: () => [...this.#members.values()]
         .filter((m) => m.address.toLowerCase() !== self.toLowerCase())
         .map((m) => ({ providerAddress: m.address, peer: m.peer, categoryIds: [...BENCH_CATEGORY_IDS] })),
-      snapshot: (providerAddress, categoryId) => this.#snapshots.get(`${providerAddress.toLowerCase()}/${categoryId}`),
+      snapshot: (providerAddress, categoryId) => {
+        const snapshot = this.#snapshots.get(`${providerAddress.toLowerCase()}/${categoryId}`);
+        return snapshot === undefined ? undefined : { ...snapshot, liveCount: BigInt(snapshot.liveCount) };
+      },
     };
   }
 }
@@ -183,7 +186,7 @@ export async function startMember(chain: BenchChain, wallet: Wallet, rng: Prng, 
     stops.push(() => filters.stop());
     const filterCache = new MemoryFilterCache();
     const sync = new FilterSync(opts.filterPollMs === undefined ? {} : { filterPollMs: opts.filterPollMs }, {
-      dialer: host.libp2p, directory: chain.directoryFor(wallet.address), cache: filterCache, filterContains, logger,
+      dialer: host.libp2p, directory: chain.directoryFor(wallet.address), cache: filterCache, filterContains, filterCount: tagFilterCount, logger,
     });
     stops.push(() => sync.stop());
     let outboxRecords = 0;

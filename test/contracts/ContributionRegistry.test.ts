@@ -97,4 +97,41 @@ describe("ContributionRegistry", function () {
         .withArgs(categoryId);
     }
   });
+
+  describe("plausibility: a snapshot that cannot be true is refused", function () {
+    it("refuses the 2^64-1 count with a zero filter hash (an unbounded quota for nothing)", async function () {
+      const { contributions, alice } = await loadFixture(consortiumFixture);
+      const max = 2n ** 64n - 1n;
+      await expect(contributions.connect(alice).publish(1, 1, max, ZeroHash))
+        .to.be.revertedWithCustomError(contributions, "ContributionRegistryCountTooLarge")
+        .withArgs(max, 2n ** 32n);
+      expect((await contributions.latest(alice.address, 1)).liveCount).to.equal(0n);
+    });
+
+    it("refuses a count above the 2^32 ceiling, even with a filter hash, and takes the ceiling itself", async function () {
+      const { contributions, alice } = await loadFixture(consortiumFixture);
+      expect(await contributions.MAX_LIVE_COUNT()).to.equal(2n ** 32n);
+      const filterHash = hexlify(randomBytes(32));
+      await expect(contributions.connect(alice).publish(1, 1, 2n ** 32n + 1n, filterHash))
+        .to.be.revertedWithCustomError(contributions, "ContributionRegistryCountTooLarge")
+        .withArgs(2n ** 32n + 1n, 2n ** 32n);
+      await expect(contributions.connect(alice).publish(1, 1, 2n ** 32n, filterHash)).to.emit(contributions, "ContributionPublished");
+    });
+
+    it("refuses entries without a filter hash", async function () {
+      const { contributions, alice } = await loadFixture(consortiumFixture);
+      await expect(contributions.connect(alice).publish(1, 1, 10, ZeroHash))
+        .to.be.revertedWithCustomError(contributions, "ContributionRegistryCountWithoutFilter")
+        .withArgs(10);
+    });
+
+    it("refuses a filter hash with a zero count: an empty list publishes (0, zero hash)", async function () {
+      const { contributions, alice } = await loadFixture(consortiumFixture);
+      const filterHash = hexlify(randomBytes(32));
+      await expect(contributions.connect(alice).publish(1, 1, 0, filterHash))
+        .to.be.revertedWithCustomError(contributions, "ContributionRegistryFilterWithoutCount")
+        .withArgs(filterHash);
+      await expect(contributions.connect(alice).publish(1, 1, 0, ZeroHash)).to.emit(contributions, "ContributionPublished");
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { hexlify, randomBytes, Wallet } from "ethers";
 import {
-  evaluateCommitment, fetchCommitment, LookupKind, lookupRequestDigest, memberReport, openCommitment, outcomeName, QueryOutcome,
+  evaluateCommitment, fetchCommitment, ITEM_JUMP_DEFAULTS, itemJumps, LookupKind, lookupRequestDigest, memberReport, openCommitment, outcomeName, QueryOutcome,
   type AuditRecord, type LookupRequest, type ReportConsortium,
 } from "../../node/chain/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
@@ -54,6 +54,46 @@ describe("memberReport", () => {
   it("lists every member, in the registry's order, even with no records", () => {
     const rows = memberReport([], consortium);
     expect(rows.map((r) => [r.member, r.queriesMade, r.served, r.itemsEvaluated, r.fetches])).to.deep.equal([["Bank A", 0, 0, 0, 0], ["Bank B", 0, 0, 0, 0], ["Bank C", 0, 0, 0, 0]]);
+  });
+});
+
+describe("itemJumps: a querier's daily items far above its own history", () => {
+  const DAY = 86_400;
+  /** Midday UTC of day `n` after 2026-11-01. */
+  const dayAt = (n: number) => Date.UTC(2026, 10, 1 + n, 12) / 1000;
+  /** `perDay[i]` items asked by `querier` on day i, in records of at most 100 items. */
+  const ledgerOf = (querier: string, perDay: readonly number[]) => perDay.flatMap((items, day) => {
+    const out = [];
+    for (let left = items; left > 0; left -= 100) out.push(record({ querier, timestamp: dayAt(day) + (left % 7), itemCount: Math.min(100, left) }));
+    return out;
+  });
+
+  it("flags nothing for a steady querier, even a heavy one", () => {
+    expect(itemJumps(ledgerOf(A, [5_000, 5_200, 4_900, 5_100, 5_000, 5_300, 4_800, 5_000, 5_100, 5_050]), consortium)).to.deep.equal([]);
+  });
+
+  it("flags the day a querier's items jump above 10× its trailing 7-day median and the floor, and only that day", () => {
+    const jumps = itemJumps([...ledgerOf(A, [200, 180, 220, 200, 210, 190, 200, 200, 30_000, 200]), ...ledgerOf(B, [100, 100, 100])], consortium);
+    expect(jumps).to.deep.equal([{ member: "Bank A", querier: A, day: "2026-11-09", items: 30_000, baselineMedian: 200, historyDays: 7 }]);
+  });
+
+  it("does not flag a jump that stays under the floor, and the factor and floor are options", () => {
+    const small = ledgerOf(A, [10, 10, 10, 10, 10, 10, 10, 900]);
+    expect(itemJumps(small, consortium), `under the default floor of ${ITEM_JUMP_DEFAULTS.floorItems}`).to.deep.equal([]);
+    expect(itemJumps(small, consortium, { ...ITEM_JUMP_DEFAULTS, floorItems: 500 }).map((j) => j.day)).to.deep.equal(["2026-11-08"]);
+    expect(itemJumps(ledgerOf(A, [200, 200, 200, 1_500]), consortium, { ...ITEM_JUMP_DEFAULTS, factor: 5 }).map((j) => j.items)).to.deep.equal([1_500]);
+    expect(itemJumps(ledgerOf(A, [200, 200, 200, 1_500]), consortium), "1,500 is not above 10 × 200").to.deep.equal([]);
+  });
+
+  it("counts a folded refusal record by item count × count", () => {
+    const records = [...ledgerOf(C, [100, 100, 100]), record({ querier: C, timestamp: dayAt(3), itemCount: 50, count: 40, outcome: QueryOutcome.DeniedQuota })];
+    expect(itemJumps(records, consortium)).to.deep.equal([{ member: "Bank C", querier: C, day: "2026-11-04", items: 2_000, baselineMedian: 100, historyDays: 3 }]);
+  });
+
+  it("gives a new querier no baseline on its first day, then measures it against the days since (idle days count 0)", () => {
+    expect(itemJumps(ledgerOf(B, [50_000]), consortium), "a first day alone is not flagged").to.deep.equal([]);
+    const records = [record({ querier: B, timestamp: dayAt(0), itemCount: 100 }), ...Array.from({ length: 30 }, () => record({ querier: B, timestamp: dayAt(3), itemCount: 100 }))];
+    expect(itemJumps(records, consortium)).to.deep.equal([{ member: "Bank B", querier: B, day: "2026-11-04", items: 3_000, baselineMedian: 0, historyDays: 3 }]);
   });
 });
 

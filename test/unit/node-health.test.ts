@@ -3,7 +3,7 @@ import { Wallet, hexlify, randomBytes } from "ethers";
 import { NodeHealth, type NodeHealthModules } from "../../node/api/index.ts";
 import { MemberStatus, type MemberInfo } from "../../node/chain/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
-import { peerIdBytes, peerIdFromEvmKey, peerIdText } from "../../node/p2p/index.ts";
+import { peerIdBytes, peerIdFromEvmKey, peerIdText, type ImplausibleSnapshot } from "../../node/p2p/index.ts";
 
 function member(name: string, status: number = MemberStatus.Active): MemberInfo {
   const wallet = Wallet.createRandom();
@@ -20,7 +20,7 @@ const bankC = member("Bank C");
 const gone = member("Bank D", MemberStatus.Removed);
 
 /** A healthy node: Active, chain fresh, outbox empty, the OPRF key of its key epoch held and young, connected to Bank B only. */
-function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number } = {}) {
+function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[] } = {}) {
   const members = over.members ?? [self, bankB, bankC, gone];
   const modules: NodeHealthModules = {
     view: {
@@ -34,6 +34,7 @@ function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number
     outbox: { backlog: () => over.backlog ?? 0, maxBacklog: 10 },
     host: { peerId: { toString: () => peerIdText(self.peerId) }, connectedPeerIds: () => new Set([peerIdText(bankB.peerId), peerIdText(gone.peerId)]) },
     oprfKey: { current: () => (over.oprfKey === null ? undefined : over.oprfKey ?? heldKey) },
+    filters: { implausibleSnapshots: () => over.implausible ?? [] },
     nowSec: () => NOW_SEC,
   };
   return new NodeHealth({ address: self.address }, modules);
@@ -101,6 +102,16 @@ describe("api: node health", () => {
     expect(old.health().reasons.join(" ")).to.contain("older than the consortium's key epoch length").and.contain("rotate it");
     expect(refusalOf(old)).to.equal(undefined);
     expect(fakes({ keyEpochLength: NOW_SEC - self.keyRotatedAt }).health().status, "exactly one epoch length old is still young").to.equal("ok");
+  });
+
+  it("is degraded but still serves checks while a provider's on-chain count disagrees with its filter, naming the provider and the code", () => {
+    const health = fakes({ implausible: [{ providerAddress: bankB.address, categoryId: 2, liveCount: "18446744073709551615", filterCount: 3 }] });
+    const body = health.health();
+    expect(body.status).to.equal("degraded");
+    expect(body.reasons).to.deep.equal([
+      `E_CONTRIBUTION_IMPLAUSIBLE: provider ${bankB.address} claims 18446744073709551615 live entries in category 2 on chain but its filter holds 3; its filter is not used`,
+    ]);
+    expect(refusalOf(health)).to.equal(undefined);
   });
 
   it("lists every other member with its status and whether it is connected", () => {

@@ -16,6 +16,8 @@ const tag = () => new Uint8Array(randomBytes(8));
 const hex = (t: Uint8Array) => `0x${Buffer.from(t).toString("hex")}`;
 /** Test base filter: the tags, sorted, concatenated. */
 const buildBase = (tags: Iterable<Uint8Array>) => new Uint8Array(Buffer.concat([...tags].map((t) => Buffer.from(t)).sort(Buffer.compare)));
+/** The test base filter's key count: its 8-byte tags. */
+const filterCount = (base: Uint8Array) => base.length / 8;
 const filterContains = (base: Uint8Array, t: Uint8Array) => {
   for (let at = 0; at < base.length; at += 8) if (Buffer.compare(base.subarray(at, at + 8), t) === 0) return true;
   return false;
@@ -64,7 +66,7 @@ describe("p2p: filter/1 and FilterSync", function () {
   const chain = new FakeChain();
   let provider: { wallet: Wallet; host: RiskshareHost; service: FilterService; source: FakeFilterSource; decision: ReciprocityDecision };
   let querierHost: RiskshareHost;
-  const published = new Map<string, { keyEpoch: number; filterHash: string }>();
+  const published = new Map<string, { keyEpoch: number; filterHash: string; liveCount: bigint }>();
 
   const newSync = (opts: { signerOf?: string } = {}) =>
     new FilterSync({ filterPollMs: 50, timeoutMs: 5_000 }, {
@@ -75,6 +77,7 @@ describe("p2p: filter/1 and FilterSync", function () {
       },
       cache: new MemoryCache(),
       filterContains,
+      filterCount,
       logger: silentLogger(),
     });
 
@@ -107,7 +110,7 @@ describe("p2p: filter/1 and FilterSync", function () {
   it("downloads the base (in chunks when large) and answers contains locally; a delta at the provider is visible after one poll", async () => {
     const tags = Array.from({ length: 70_000 }, tag); // 560 KB: two chunks
     provider.source.rebuild(tags);
-    published.set(`${provider.wallet.address.toLowerCase()}/1`, { keyEpoch: 1, filterHash: baseFilterHash(provider.source.base) });
+    published.set(`${provider.wallet.address.toLowerCase()}/1`, { keyEpoch: 1, filterHash: baseFilterHash(provider.source.base), liveCount: 70_000n });
     const sync = newSync();
     const first = await sync.syncOnce();
     expect(first.map((r) => r.ok)).to.deep.equal([true]);
@@ -158,7 +161,7 @@ describe("p2p: filter/1 and FilterSync", function () {
       const sync = new FilterSync({ filterPollMs: 50 }, {
         dialer: querierHost.libp2p,
         directory: { targets: () => [{ providerAddress: wallet.address, peer: host.getMultiaddrs(), categoryIds: [1] }], snapshot: () => undefined },
-        cache: new MemoryCache(), filterContains, logger: silentLogger(),
+        cache: new MemoryCache(), filterContains, filterCount, logger: silentLogger(),
       });
       const results = await sync.syncOnce();
       expect(results[0]).to.include({ ok: false, code: "E_BAD_SIGNATURE" });
@@ -171,13 +174,37 @@ describe("p2p: filter/1 and FilterSync", function () {
 
   it("refuses a base whose hash is not the one published on chain (E_FILTER_INVALID), then backs off", async () => {
     provider.source.rebuild([tag()]);
-    published.set(`${provider.wallet.address.toLowerCase()}/1`, { keyEpoch: 1, filterHash: `0x${"00".repeat(32)}` });
+    published.set(`${provider.wallet.address.toLowerCase()}/1`, { keyEpoch: 1, filterHash: `0x${"00".repeat(32)}`, liveCount: 1n });
     const sync = newSync();
     const results = await sync.syncOnce();
     expect(results[0]).to.include({ ok: false, code: "E_FILTER_INVALID" });
     expect(sync.contains(provider.wallet.address, 1, 1, tag())).to.equal(undefined);
     const again = await sync.syncOnce();
     expect(again[0], "no hammering: the next poll is skipped").to.include({ skipped: true });
+  });
+
+  it("refuses a base whose filter holds another key count than the on-chain live count (E_CONTRIBUTION_IMPLAUSIBLE), marks the provider, and takes it once the count agrees", async () => {
+    const tags = [tag(), tag(), tag()];
+    provider.source.rebuild(tags);
+    const at = `${provider.wallet.address.toLowerCase()}/1`;
+    const filterHash = baseFilterHash(provider.source.base);
+    // The provider committed to a filter of 3 tags but claims a million entries on chain (an inflated quota).
+    published.set(at, { keyEpoch: 1, filterHash, liveCount: 1_000_000n });
+    const sync = newSync();
+    const refused = await sync.syncOnce();
+    expect(refused[0]).to.include({ ok: false, code: "E_CONTRIBUTION_IMPLAUSIBLE" });
+    expect(sync.contains(provider.wallet.address, 1, 1, tags[0]!), "the filter is not taken").to.equal(undefined);
+    expect(sync.implausibleSnapshots()).to.deep.equal([{ providerAddress: provider.wallet.address, categoryId: 1, liveCount: "1000000", filterCount: 3 }]);
+    // The honest snapshot of the same filter: taken, and the mark is gone.
+    published.set(at, { keyEpoch: 1, filterHash, liveCount: 3n });
+    const taken = await sync.syncOnce(undefined, { retryNow: true });
+    expect(taken[0]).to.include({ ok: true });
+    expect(sync.contains(provider.wallet.address, 1, 1, tags[0]!)).to.equal(true);
+    expect(sync.implausibleSnapshots()).to.deep.equal([]);
+    // A later snapshot that inflates the count again drops the filter already held.
+    published.set(at, { keyEpoch: 1, filterHash, liveCount: 4n });
+    expect((await sync.syncOnce(undefined, { retryNow: true }))[0]).to.include({ ok: false, code: "E_CONTRIBUTION_IMPLAUSIBLE" });
+    expect(sync.contains(provider.wallet.address, 1, 1, tags[0]!), "the held filter is dropped").to.equal(undefined);
   });
 
   it("gates the download on reciprocity for the category", async () => {

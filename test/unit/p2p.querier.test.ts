@@ -105,7 +105,7 @@ describe("p2p: the filter directory", () => {
       dialTarget: (peerIdHex) => ({ peerIdHex }) as never,
     });
     expect(directory.targets().map((t) => [t.providerAddress, t.categoryIds])).to.deep.equal([[C.address, [MULES]]]);
-    expect(directory.snapshot(C.address, MULES)).to.deep.equal({ keyEpoch: 1, filterHash: "0x01" });
+    expect(directory.snapshot(C.address, MULES)).to.deep.equal({ keyEpoch: 1, filterHash: "0x01", liveCount: 200n });
     expect(directory.snapshot(A.address, MULES)).to.equal(undefined);
   });
 });

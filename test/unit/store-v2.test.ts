@@ -12,7 +12,7 @@ import { isRiskshareError } from "../../node/errors.ts";
 import { NobleVoprf, normalise } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import {
-  buildTagFilter, filterContains, AssociatedData, createMetadataCipher, encodeMetadata, metadataAssociatedData, METADATA_SEALED_BYTES, Store, TagFilter,
+  buildTagFilter, filterContains, tagFilterCount, AssociatedData, createMetadataCipher, encodeMetadata, metadataAssociatedData, METADATA_SEALED_BYTES, Store, TagFilter,
   type EntryInput, type EntryMetadata, type MetadataCipher,
 } from "../../node/store/index.ts";
 import { FIXTURE_BINDING, FIXTURE_CATEGORIES, fixtureEvaluator } from "../fixtures/riskList.ts";
@@ -58,6 +58,18 @@ describe("tag filter (binary fuse 16)", () => {
     const empty = buildTagFilter(new Uint8Array(0)).bytes;
     expect(filterContains(empty, new Uint8Array(8))).to.equal(false);
     expect(() => filterContains(empty.subarray(0, 10), new Uint8Array(8))).to.throw().that.satisfies((e: unknown) => isRiskshareError(e, "E_BAD_INPUT"));
+  });
+
+  it("carries its key count in its hashed header, and refuses a header count its layout was not sized for", () => {
+    const tags = new Uint8Array(randomBytes(8 * 1000));
+    const built = buildTagFilter(tags);
+    expect(tagFilterCount(built.bytes)).to.equal(1000);
+    expect(tagFilterCount(buildTagFilter(new Uint8Array(0)).bytes)).to.equal(0);
+    for (const claimed of [1_000_000, 2 ** 32 - 1]) {
+      const inflated = built.bytes.slice();
+      new DataView(inflated.buffer).setUint32(16, claimed, true);
+      expect(() => tagFilterCount(inflated), `claims ${claimed}`).to.throw(/does not fit its key count/).that.satisfies((e: unknown) => isRiskshareError(e, "E_BAD_INPUT"));
+    }
   });
 
   it("sizes fetch buckets to at least 256 listed entries", () => {

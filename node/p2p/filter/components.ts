@@ -58,7 +58,7 @@ export interface FilterDirectory {
   /** Every Active member but this node, with the categories this node may ask each for. */
   targets(): FilterTarget[];
   /** The provider's latest on-chain snapshot of the category, or undefined. */
-  snapshot(providerAddress: string, categoryId: number): { keyEpoch: number; filterHash: string } | undefined;
+  snapshot(providerAddress: string, categoryId: number): { keyEpoch: number; filterHash: string; liveCount: bigint } | undefined;
 }
 
 /** A provider's filter as the querier keeps it. */
@@ -82,11 +82,25 @@ export interface FilterCache {
 /** Membership of a tag in base filter bytes (node/store's `filterContains`). */
 export type FilterContains = (base: Uint8Array, tag: Uint8Array) => boolean;
 
+/** How many keys base filter bytes hold, from the filter itself (node/store's `tagFilterCount`); throws when the bytes are not a filter. */
+export type FilterCount = (base: Uint8Array) => number;
+
+/** A provider whose on-chain live count disagrees with the filter it committed to: its filter is not used. */
+export interface ImplausibleSnapshot {
+  providerAddress: string;
+  categoryId: number;
+  /** The live count on chain, decimal. */
+  liveCount: string;
+  /** The keys its filter holds. */
+  filterCount: number;
+}
+
 /** Everything {@link FilterSync} (the querier side) uses. */
 export interface FilterSyncModules {
   dialer: PeerDialer;
   directory: FilterDirectory;
   cache: FilterCache;
   filterContains: FilterContains;
+  filterCount: FilterCount;
   logger: Logger;
 }

@@ -32,7 +32,7 @@ export function filterDirectory(modules: FilterDirectoryModules): FilterDirector
     },
     snapshot: (provider, categoryId) => {
       const snapshot = modules.contribution(provider, categoryId);
-      return snapshot === undefined ? undefined : { keyEpoch: snapshot.keyEpoch, filterHash: snapshot.filterHash };
+      return snapshot === undefined ? undefined : { keyEpoch: snapshot.keyEpoch, filterHash: snapshot.filterHash, liveCount: snapshot.liveCount };
     },
   };
 }

@@ -3,7 +3,10 @@
  * each category this node may ask it, polls each every `filterPollMs`, and answers `contains`
  * locally. A state is taken only when the provider's signature recovers its address and, when the
  * chain view has the provider's snapshot for that category and epoch, its base hashes to the
- * published `filterHash`. A failing (provider, category) is retried with doubling backoff.
+ * published `filterHash`, and then its filter holds exactly the published `liveCount` keys: a
+ * provider whose count disagrees with its own committed filter is marked (E_CONTRIBUTION_IMPLAUSIBLE,
+ * see {@link FilterSync.implausibleSnapshots}) and its filter is not used. A failing (provider,
+ * category) is retried with doubling backoff.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { checksumAddress, recoverDigestSigner } from "../../chain/index.ts";
@@ -12,7 +15,7 @@ import { ERROR_HINTS, RiskshareError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import { knownCode, toP2pError } from "../errors.ts";
 import { decodeFrame, encodeFrame, frameStream, readFrameBytes, writeFrameBytes } from "../frames.ts";
-import type { FilterSyncModules, FilterTarget, HeldFilter } from "./components.ts";
+import type { FilterSyncModules, FilterTarget, HeldFilter, ImplausibleSnapshot } from "./components.ts";
 import { FILTER_PROTOCOL } from "./constants.ts";
 import { filterRequestFrame, filterResponseFrame, type FilterAnswerFrame, type FilterRequestFrame } from "./messages.ts";
 import { FILTER_SYNC_DEFAULTS, type FilterSyncOptions } from "./options.ts";
@@ -54,6 +57,7 @@ export class FilterSync {
   private readonly log: Logger;
   private readonly filters = new Map<string, LiveFilter>();
   private readonly backoff = new Map<string, Backoff>();
+  private readonly implausible = new Map<string, ImplausibleSnapshot>();
   private loop: Promise<void> | undefined;
   private abort: AbortController | undefined;
   /** Injectable for tests. */
@@ -61,7 +65,7 @@ export class FilterSync {
 
   constructor(opts: Partial<FilterSyncOptions>, modules: FilterSyncModules) {
     this.opts = { ...FILTER_SYNC_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
-    for (const name of ["dialer", "directory", "cache", "filterContains", "logger"] as const) {
+    for (const name of ["dialer", "directory", "cache", "filterContains", "filterCount", "logger"] as const) {
       if (modules[name] === undefined) throw new RiskshareError("E_INTERNAL", `filter sync needs the '${name}' module`, { module: name });
     }
     this.modules = modules;
@@ -82,6 +86,11 @@ export class FilterSync {
   held(providerAddress: string, categoryId: number): Omit<HeldFilter, "base" | "adds" | "removes"> | undefined {
     const filter = this.filters.get(key(providerAddress, categoryId));
     return filter && { epoch: filter.epoch, baseHash: filter.baseHash, baseCount: filter.baseCount, seq: filter.seq };
+  }
+
+  /** The providers whose on-chain live count disagreed with their filter when last checked (their filters are not used until one agrees). */
+  implausibleSnapshots(): ImplausibleSnapshot[] {
+    return [...this.implausible.values()].map((entry) => ({ ...entry }));
   }
 
   /** Loads the cached filters of the current targets, then polls every `filterPollMs` until `stop()` or `signal`. */
@@ -137,9 +146,12 @@ export class FilterSync {
     try {
       await this.pull(target, providerAddress, categoryId, signal);
       this.backoff.delete(k);
+      this.implausible.delete(k);
       return { providerAddress, categoryId, ok: true };
     } catch (err) {
       const error = toP2pError(err);
+      // A commitment that cannot be true: no filter of this provider's for the category is used.
+      if (error.code === "E_CONTRIBUTION_IMPLAUSIBLE") this.filters.delete(k);
       const failures = (backoff?.failures ?? 0) + 1;
       const waitMs = Math.min(this.opts.maxBackoffMs, this.opts.filterPollMs * 2 ** (failures - 1));
       this.backoff.set(k, { failures, retryAt: this.now() + waitMs });
@@ -180,8 +192,28 @@ export class FilterSync {
       next = { epoch: state.epoch, baseHash: state.baseHash, baseCount: state.baseCount, seq: state.seq, base, adds: new Set(state.adds), removes: new Set(state.removes) };
     }
     const published = this.modules.directory.snapshot(providerAddress, categoryId);
-    if (published !== undefined && published.keyEpoch === next.epoch && published.filterHash.toLowerCase() !== next.baseHash) {
-      throw new RiskshareError("E_FILTER_INVALID", "the provider's base filter is not the one it published on chain");
+    if (published !== undefined && published.keyEpoch === next.epoch) {
+      if (published.filterHash.toLowerCase() !== next.baseHash) {
+        throw new RiskshareError("E_FILTER_INVALID", "the provider's base filter is not the one it published on chain");
+      }
+      // The on-chain count must be the count of exactly this committed filter (the count is in its
+      // header, so the hash covers it, and its layout is sized for it).
+      let filterCount: number;
+      try {
+        filterCount = this.modules.filterCount(next.base);
+      } catch (err) {
+        throw new RiskshareError("E_FILTER_INVALID", "the provider's base filter is not a tag filter this node reads", {}, { cause: err });
+      }
+      if (BigInt(filterCount) !== published.liveCount) {
+        const found = { providerAddress, categoryId, liveCount: published.liveCount.toString(), filterCount };
+        this.implausible.set(k, found);
+        this.log.warn({ ...found, code: "E_CONTRIBUTION_IMPLAUSIBLE" }, "provider's contribution snapshot disagrees with its filter; filter not used");
+        throw new RiskshareError(
+          "E_CONTRIBUTION_IMPLAUSIBLE",
+          `the provider's on-chain snapshot claims ${published.liveCount} live entries but the filter it committed to holds ${filterCount}`,
+          found,
+        );
+      }
     }
     await this.modules.cache.put(providerAddress, categoryId, {
       epoch: next.epoch, baseHash: next.baseHash, baseCount: next.baseCount, seq: next.seq, base: next.base, adds: [...next.adds], removes: [...next.removes],
