@@ -124,6 +124,10 @@ export class RiskshareNode {
     }
     const info = this.info();
     this.log.info({ address: info.address, peerId: info.peerId, api: info.apiUrl }, "node started");
+    const admin = this.view.bootstrapAdmin();
+    if (admin !== undefined) {
+      this.log.warn({ admin }, "a bootstrap admin still holds the registry and can seed members, regulators, categories and policy without a vote; it should renounce (renounceAdmin) once set-up is done");
+    }
     return info;
   }
 

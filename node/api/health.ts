@@ -30,6 +30,8 @@ export interface NodeHealthModules {
     activeMembers(): MemberInfo[];
     /** The consortium's key epoch length, seconds (0 when unknown). */
     keyEpochLength(): number;
+    /** The registry's bootstrap admin while one holds it; undefined once renounced. */
+    bootstrapAdmin(): string | undefined;
   };
   /** The ledger batcher. */
   ledger: { health(): LedgerHealth };
@@ -76,6 +78,13 @@ export class NodeHealth {
     const epochLength = view.keyEpochLength();
     if (self !== undefined && self.keyRotatedAt > 0 && epochLength > 0 && this.modules.nowSec() > self.keyRotatedAt + epochLength) {
       reasons.push({ refusal: undefined, message: `the OPRF key of epoch ${self.keyEpoch} is older than the consortium's key epoch length (${epochLength} s); rotate it` });
+    }
+    const admin = view.bootstrapAdmin();
+    if (admin !== undefined) {
+      reasons.push({
+        refusal: undefined,
+        message: `a bootstrap admin (${admin}) still holds the registry: it can seed members, regulators, categories and policy without a vote; once set-up is done it should renounce (renounceAdmin)`,
+      });
     }
     const flush = ledger.health();
     if (flush.consecutiveFailures > 0) {

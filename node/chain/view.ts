@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { getAddress, hexlify, type Log, type Provider } from "ethers";
+import { getAddress, hexlify, ZeroAddress, type Log, type Provider } from "ethers";
 import type { Logger } from "../logger.ts";
 import { RiskshareError } from "../errors.ts";
 import type { ConsortiumContracts } from "./contracts.ts";
@@ -89,6 +89,8 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
   /** OPRF keys by member address, then key epoch: every key a member held in force. */
   private readonly oprfKeysByMember = new Map<string, Map<number, string>>();
   private keyEpochLengthSeconds = 0;
+  /** The registry's bootstrap admin; the zero address once renounced. */
+  private adminAddress = ZERO_ADDRESS;
   private syncedBlock = -1;
   private lastSyncAtMs = 0;
   private lastError: string | undefined;
@@ -195,6 +197,14 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     return this.oprfKeysByMember.get(normalizeAddress(address))?.get(keyEpoch);
   }
 
+  /**
+   * The registry's bootstrap admin while one holds it (a deployment with `--keep-admin`): it can seed
+   * members, regulators, categories and policy without a vote. Undefined once renounced.
+   */
+  bootstrapAdmin(): string | undefined {
+    return this.adminAddress === ZERO_ADDRESS ? undefined : this.adminAddress;
+  }
+
   /** Seconds after which a member should rotate its OPRF key (governance; nodes report an older key). */
   keyEpochLength(): number {
     return this.keyEpochLengthSeconds;
@@ -245,10 +255,11 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     try {
       const blockTag = await this.modules.provider.getBlockNumber();
       const overrides = { blockTag };
-      const [memberCount, categoryCount, keyEpochLength] = await Promise.all([
+      const [memberCount, categoryCount, keyEpochLength, admin] = await Promise.all([
         registry.memberCount(overrides),
         registry.categoryCount(overrides),
         registry.keyEpochLength(overrides),
+        registry.admin(overrides),
       ]);
       // Read everything first, so that a failed (re)load leaves the state as it was.
       const members: MemberInfo[] = [];
@@ -292,6 +303,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       for (const c of categories) this.categoriesById.set(c.id, c);
       for (const [key, snapshot] of snapshots) this.contributionsByKey.set(key, snapshot);
       this.keyEpochLengthSeconds = Number(keyEpochLength);
+      this.adminAddress = getAddress(admin);
       this.markSynced(blockTag);
       this.lastError = undefined;
       this.log.info({ block: blockTag, members: this.members.size, categories: this.categoriesById.size }, "consortium view loaded");
@@ -337,6 +349,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       if (REGISTRY_MEMBER_EVENTS.has(parsed.name)) touchedMembers.add(getAddress(parsed.args[0] as string));
       else if (REGISTRY_CATEGORY_EVENTS.has(parsed.name)) touchedCategories.add(Number(parsed.args[0]));
       else if (parsed.name === "KeyEpochLengthSet") this.keyEpochLengthSeconds = Number(parsed.args[0]);
+      else if (parsed.name === "AdminTransferred") this.adminAddress = getAddress(parsed.args[1] as string);
       // A key comes into force at an activation or a rotation; the events carry (epoch, key).
       if (parsed.name === "MemberActivated") this.putOprfKey(getAddress(parsed.args[0] as string), Number(parsed.args[4]), parsed.args[3] as string);
       else if (parsed.name === "OprfKeyRotated") this.putOprfKey(getAddress(parsed.args[0] as string), Number(parsed.args[1]), parsed.args[2] as string);
@@ -439,6 +452,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
 }
 
 const ZERO_KEY = /^0x0{64}$/;
+const ZERO_ADDRESS: string = ZeroAddress;
 
 function toMemberInfo(m: { account: string; name: string; peerId: string; status: bigint; joinedAt: bigint; oprfKey: string; keyEpoch: bigint; keyRotatedAt: bigint }): MemberInfo {
   return {

@@ -225,6 +225,22 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(health).not.to.have.property("lastError");
   });
 
+  it("knows the bootstrap admin while one holds the registry (a deployment that kept it), and forgets it once it renounces", async () => {
+    const { alice } = await loadConsortium();
+    expect((await startView()).bootstrapAdmin(), "the fixture's deployment renounced").to.equal(undefined);
+    const [admin] = await ethers.getSigners() as HardhatEthersSigner[];
+    const kept = await deployConsortium(admin!, {
+      founders: [{ address: alice.address, name: "alice Bank", peerId: peerIdFor(alice.address), oprfKey: oprfKeyFor(alice.address) }],
+      renounceAdmin: false,
+    }, silentLogger());
+    addresses = kept.addresses;
+    const view = await startView();
+    expect(view.bootstrapAdmin()).to.equal(admin!.address);
+    await (await as(admin!).registry.renounceAdmin()).wait();
+    await view.sync();
+    expect(view.bootstrapAdmin(), "after AdminTransferred to the zero address").to.equal(undefined);
+  });
+
   it("sees a member suspended by a regulator after sync, and says so with memberChanged", async () => {
     const { dave, regulator } = await loadConsortium();
     const view = await startView();

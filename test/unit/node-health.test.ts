@@ -20,7 +20,7 @@ const bankC = member("Bank C");
 const gone = member("Bank D", MemberStatus.Removed);
 
 /** A healthy node: Active, chain fresh, outbox empty, the OPRF key of its key epoch held and young, connected to Bank B only. */
-function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[] } = {}) {
+function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[]; admin?: string } = {}) {
   const members = over.members ?? [self, bankB, bankC, gone];
   const modules: NodeHealthModules = {
     view: {
@@ -29,6 +29,7 @@ function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number
       allMembers: () => members,
       activeMembers: () => members.filter((m) => m.status === MemberStatus.Active),
       keyEpochLength: () => over.keyEpochLength ?? 90 * 86_400,
+      bootstrapAdmin: () => over.admin,
     },
     ledger: { health: () => ({ lastLandedSeq: 7n, lastFlushAtMs: 0, consecutiveFailures: over.flushFailures ?? 0, ...(over.flushFailures ? { lastError: "nonce too low" } : {}) }) },
     outbox: { backlog: () => over.backlog ?? 0, maxBacklog: 10 },
@@ -111,6 +112,15 @@ describe("api: node health", () => {
     expect(body.reasons).to.deep.equal([
       `E_CONTRIBUTION_IMPLAUSIBLE: provider ${bankB.address} claims 18446744073709551615 live entries in category 2 on chain but its filter holds 3; its filter is not used`,
     ]);
+    expect(refusalOf(health)).to.equal(undefined);
+  });
+
+  it("is degraded but still serves checks while a bootstrap admin holds the registry, naming it and what to do", () => {
+    const admin = Wallet.createRandom().address;
+    const health = fakes({ admin });
+    const body = health.health();
+    expect(body.status).to.equal("degraded");
+    expect(body.reasons.join(" ")).to.contain(`a bootstrap admin (${admin}) still holds the registry`).and.to.contain("renounceAdmin");
     expect(refusalOf(health)).to.equal(undefined);
   });
 
