@@ -11,6 +11,7 @@ import { handleError } from "./errors.ts";
 import type { CliIo } from "./output.ts";
 import { initCommand } from "./commands/init.ts";
 import { deployCommand } from "./commands/deploy.ts";
+import { adminCommand } from "./commands/admin.ts";
 import { memberCommand } from "./commands/member.ts";
 import { proposalCommand } from "./commands/proposal.ts";
 import { auditCommand } from "./commands/audit.ts";
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo): Command {
     });
   program.addCommand(initCommand(io));
   program.addCommand(deployCommand(io));
+  program.addCommand(adminCommand(io));
   program.addCommand(memberCommand(io));
   program.addCommand(proposalCommand(io));
   program.addCommand(listCommand(io));

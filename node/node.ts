@@ -126,7 +126,7 @@ export class RiskshareNode {
     this.log.info({ address: info.address, peerId: info.peerId, api: info.apiUrl }, "node started");
     const admin = this.view.bootstrapAdmin();
     if (admin !== undefined) {
-      this.log.warn({ admin }, "a bootstrap admin still holds the registry and can seed members, regulators, categories and policy without a vote; it should renounce (renounceAdmin) once set-up is done");
+      this.log.warn({ admin }, "a bootstrap admin still holds the registry and can seed members, regulators, categories and policy without a vote; it should renounce once set-up is done: riskshare admin renounce");
     }
     return info;
   }

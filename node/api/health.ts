@@ -83,7 +83,7 @@ export class NodeHealth {
     if (admin !== undefined) {
       reasons.push({
         refusal: undefined,
-        message: `a bootstrap admin (${admin}) still holds the registry: it can seed members, regulators, categories and policy without a vote; once set-up is done it should renounce (renounceAdmin)`,
+        message: `a bootstrap admin (${admin}) still holds the registry: it can seed members, regulators, categories and policy without a vote; once set-up is done it should renounce: riskshare admin renounce, with its data directory`,
       });
     }
     const flush = ledger.health();

@@ -102,6 +102,8 @@ export interface DeployForOptions {
   quorumNumerator?: number;
   quorumDenominator?: number;
   votingPeriodSeconds?: bigint;
+  /** Keep the bootstrap admin (a staged set-up, as `deploy --keep-admin`); renounced by default. */
+  keepAdmin?: boolean;
   logger?: Logger;
 }
 
@@ -121,6 +123,7 @@ export async function deployFor(founders: readonly DevMember[], opts: DeployForO
       ...(opts.quorumNumerator === undefined ? {} : { quorumNumerator: opts.quorumNumerator }),
       ...(opts.quorumDenominator === undefined ? {} : { quorumDenominator: opts.quorumDenominator }),
       ...(opts.votingPeriodSeconds === undefined ? {} : { votingPeriodSeconds: opts.votingPeriodSeconds }),
+      ...(opts.keepAdmin === true ? { renounceAdmin: false } : {}),
     }, opts.logger ?? silentLogger());
     // No secret is handed to anyone: each member's OPRF key stays in its own data dir.
     for (const founder of founders) await writeContracts(founder.dataDir, result.addresses);

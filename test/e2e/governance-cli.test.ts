@@ -245,4 +245,23 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     expect(text.status, "a second time: nothing to end").to.equal(1);
     expect(text.stderr).to.match(/ConsortiumRegistryNotRegulatorSuspended/);
   });
+  it("shows the bootstrap admin a staged deployment kept, refuses anyone else's renouncing, and renounces it for good", async () => {
+    const e = await createMember({ dataDir: join(baseDir, "bank-e"), name: "Bank E", rpcUrl: chain.rpcUrl, accountIndex: 5 });
+    const f = await createMember({ dataDir: join(baseDir, "bank-f"), name: "Bank F", rpcUrl: chain.rpcUrl, accountIndex: 6 });
+    const kept = await deployFor([e, f], { rpcUrl: chain.rpcUrl, deployerIndex: 5, keepAdmin: true });
+    expect(await json(e, "admin", "show")).to.deep.equal({ admin: e.address, renounced: false });
+    expect((await cli("--data-dir", e.dataDir, "admin", "show")).stdout).to.contain(`the bootstrap admin is ${e.address}`).and.to.contain("riskshare admin renounce");
+
+    const other = await cli("--data-dir", f.dataDir, "admin", "renounce");
+    expect(other.status, other.stdout + other.stderr).to.equal(1);
+    expect(other.stderr).to.match(new RegExp(`^error E_NOT_AUTHORIZED: renounce the bootstrap admin: only the bootstrap admin may do this, and this account is not it; the admin is ${e.address}; run this with its data directory`));
+    expect(await connectContracts(kept.addresses, connection.provider).registry.admin(), "nothing sent").to.equal(e.address);
+
+    const renounced = await json(e, "admin", "renounce");
+    expect(renounced).to.deep.include({ previousAdmin: e.address, renounced: true });
+    expect(await json(e, "admin", "show")).to.deep.equal({ admin: null, renounced: true });
+    const again = await cli("--data-dir", e.dataDir, "admin", "renounce");
+    expect(again.status).to.equal(1);
+    expect(again.stderr).to.match(/^error E_NOT_AUTHORIZED: renounce the bootstrap admin: the bootstrap admin has renounced/);
+  });
 });

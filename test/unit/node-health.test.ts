@@ -120,7 +120,7 @@ describe("api: node health", () => {
     const health = fakes({ admin });
     const body = health.health();
     expect(body.status).to.equal("degraded");
-    expect(body.reasons.join(" ")).to.contain(`a bootstrap admin (${admin}) still holds the registry`).and.to.contain("renounceAdmin");
+    expect(body.reasons.join(" ")).to.contain(`a bootstrap admin (${admin}) still holds the registry`).and.to.contain("riskshare admin renounce");
     expect(refusalOf(health)).to.equal(undefined);
   });
 
