@@ -1,3 +1,5 @@
+import { Command } from "commander";
+import { z } from "zod";
 import { getAddress } from "ethers";
 import {
   decodeProposalPayload, describeProposal, encodeProposalPayload, proposalKindName, translateChainError,
@@ -5,9 +7,11 @@ import {
 } from "../node/chain/index.ts";
 import { RiskshareError } from "../node/errors.ts";
 import { peerIdText } from "../node/p2p/index.ts";
-import { isoOf } from "./parse.ts";
-import { send, type ChainSession } from "./chain.ts";
-import type { CliContext } from "./context.ts";
+import { idArg, isoOf } from "./parse.ts";
+import { chainFlagsSchema, send, withChainFlags, withSession, type ChainSession } from "./chain.ts";
+import { contextOf, type CliContext } from "./context.ts";
+import { parseOptions } from "./errors.ts";
+import type { CliIo } from "./output.ts";
 
 /** A proposal as `proposal list|show` print it: its decoded payload for people, its state and who voted. */
 export interface ProposalView {
@@ -170,4 +174,23 @@ export function printBallot(ctx: CliContext, action: "vote" | "execute", result:
   ctx.out.result(result, (r) => action === "vote"
     ? `voted on proposal ${r.proposalId} (${r.summary}): ${r.votes}/${r.quorum} votes${r.votes >= r.quorum ? ` — it can be executed now: riskshare proposal execute ${r.proposalId}` : ""}`
     : `proposal ${r.proposalId} executed: ${r.summary}`);
+}
+
+/**
+ * `vote` and `execute` for a proposal of any kind, as `riskshare proposal vote|execute` and, the
+ * same commands, `riskshare member vote|execute`.
+ */
+export function ballotCommands(io: CliIo, group: "member" | "proposal"): Command[] {
+  return (["vote", "execute"] as const).map((name) => withChainFlags(new Command(name))
+    .argument("<proposalId>", "the proposal's number")
+    .description(`${name === "vote" ? "vote for" : "execute"} a proposal of any kind${name === "execute" ? " once it has enough votes (anyone may)" : " (the members entitled when it was made)"}${group === "member" ? `; the same as \`riskshare proposal ${name}\`` : ""}`)
+    .addHelpText("after", `\nExample:\n  riskshare ${group} ${name} 3   # the proposal number from \`riskshare proposal list\``)
+    .action(async (id: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const flags = parseOptions(chainFlagsSchema, raw);
+      const proposalId = parseOptions(z.object({ proposalId: idArg }), { proposalId: id }).proposalId;
+      await withSession(ctx, flags, true, async (session) => {
+        printBallot(ctx, name, await castBallot(session, name, proposalId, lookupOf(await readCategories(session))));
+      });
+    }));
 }

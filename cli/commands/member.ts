@@ -4,10 +4,10 @@ import { memberStatusName, ProposalKind, revertError, type MemberInfo } from "..
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
-import { addressArg, idArg, isoOf, oprfKeyArg, peerIdToRegistryBytes } from "../parse.ts";
+import { addressArg, isoOf, oprfKeyArg, peerIdToRegistryBytes } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
 import { chainFlagsSchema, loadView, send, withChainFlags, withSession } from "../chain.ts";
-import { castBallot, lookupOf, printBallot, printCreated, propose, readCategories } from "../governance.ts";
+import { ballotCommands, lookupOf, printCreated, propose } from "../governance.ts";
 import { peerIdText } from "../../node/p2p/index.ts";
 
 function memberRow(m: MemberInfo): unknown[] {
@@ -73,20 +73,7 @@ export function memberCommand(io: CliIo): Command {
       });
     }));
 
-  for (const [name, verb] of [["vote", "vote for"], ["execute", "execute"]] as const) {
-    member.addCommand(withChainFlags(new Command(name))
-      .argument("<proposalId>", "the proposal's number")
-      .description(`${verb} a proposal of any kind${name === "execute" ? " once it has enough votes (anyone may)" : ""}; the same as \`riskshare proposal ${name}\``)
-      .addHelpText("after", `\nExample:\n  riskshare member ${name} 3   # the proposal number from \`riskshare proposal list\``)
-      .action(async (id: string, raw: unknown, command: Command) => {
-        const ctx = contextOf(command, io);
-        const flags = parseOptions(chainFlagsSchema, raw);
-        const proposalId = parseOptions(z.object({ proposalId: idArg }), { proposalId: id }).proposalId;
-        await withSession(ctx, flags, true, async (session) => {
-          printBallot(ctx, name, await castBallot(session, name, proposalId, lookupOf(await readCategories(session))));
-        });
-      }));
-  }
+  for (const ballot of ballotCommands(io, "member")) member.addCommand(ballot);
 
   const lifecycle = [
     ["suspend", ProposalKind.Suspend, "suspend a member (a regulator suspends at once; a member proposes)"],

@@ -8,7 +8,7 @@ import { addressArg, idArg, isoOf, parseDuration, parseFraction, parseUint64 } f
 import { table, type CliIo } from "../output.ts";
 import { chainFlagsSchema, withChainFlags, withSession, type ChainSession } from "../chain.ts";
 import {
-  activeCategoryNamed, castBallot, lookupOf, printBallot, printCreated, propose, readCategories, readProposal, renderProposal, type ProposalView,
+  activeCategoryNamed, ballotCommands, lookupOf, printCreated, propose, readCategories, readProposal, renderProposal, type ProposalView,
 } from "../governance.ts";
 
 const listFlagsSchema = chainFlagsSchema.extend({ all: z.boolean().optional() });
@@ -65,20 +65,7 @@ export function proposalCommand(io: CliIo): Command {
       });
     }));
 
-  for (const [name, verb] of [["vote", "vote for"], ["execute", "execute"]] as const) {
-    proposal.addCommand(withChainFlags(new Command(name))
-      .argument("<proposalId>", "the proposal's number")
-      .description(`${verb} a proposal of any kind${name === "execute" ? " once it has enough votes (anyone may)" : " (Active members only)"}`)
-      .addHelpText("after", `\nExample:\n  riskshare proposal ${name} 3   # the number from \`riskshare proposal list\``)
-      .action(async (id: string, raw: unknown, command: Command) => {
-        const ctx = contextOf(command, io);
-        const flags = parseOptions(chainFlagsSchema, raw);
-        const proposalId = parseOptions(z.object({ proposalId: idArg }), { proposalId: id }).proposalId;
-        await withSession(ctx, flags, true, async (session) => {
-          printBallot(ctx, name, await castBallot(session, name, proposalId, lookupOf(await readCategories(session))));
-        });
-      }));
-  }
+  for (const ballot of ballotCommands(io, "proposal")) proposal.addCommand(ballot);
 
   const category = new Command("category").description("propose to add or retire a risk category");
   category.addCommand(proposing("add", "propose a new risk category", "riskshare proposal category add account_takeover")

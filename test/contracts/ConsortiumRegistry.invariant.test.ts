@@ -21,6 +21,7 @@ import {
   renouncedConsortiumFixture,
   sendProposal,
 } from "./fixtures.ts";
+import { Prng } from "../../scripts/bench/data.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { loadFixture, time } = networkHelpers;
@@ -30,14 +31,8 @@ const STEPS_PER_WALK = 200;
 
 /** mulberry32: a small seeded PRNG, so that a failing walk replays from its seed. */
 function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const rng = new Prng(seed);
+  return () => rng.next();
 }
 
 /** Fractions a walk proposes: some valid, most out of range. */

@@ -11,6 +11,7 @@ import { Metadata, getCountries, getCountryCallingCode, parsePhoneNumberFromStri
 import maxMetadata from "libphonenumber-js/metadata.max.json";
 import mobileExamples from "libphonenumber-js/mobile/examples";
 import { tryNormalise, type IdentifierRejectReason, type NormaliseOptions, type NormaliseResult } from "../../node/identity/index.ts";
+import { Prng } from "../../scripts/bench/data.ts";
 
 const reject = (reason: IdentifierRejectReason): NormaliseResult => ({ ok: false, reason });
 
@@ -30,14 +31,8 @@ function libraryNormalisePhone(raw: string, opts: NormaliseOptions): NormaliseRe
 
 /** Small deterministic PRNG (mulberry32): the same inputs on every run. */
 function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Prng(seed);
+  return () => rng.next();
 }
 
 /** The plan accessors the generator reads (the library's Metadata class; its typings omit them). */
