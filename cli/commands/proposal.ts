@@ -132,9 +132,9 @@ export function proposalCommand(io: CliIo): Command {
     }));
   proposal.addCommand(policy);
 
-  const quorum = new Command("quorum").description("propose the share of Active members whose votes pass a proposal");
+  const quorum = new Command("quorum").description("propose the quorum fraction f of the voting members (docs/GOVERNANCE.md)");
   quorum.addCommand(proposing("set", "propose a new quorum fraction (applies to proposals made after it executes)", "riskshare proposal quorum set 3/4")
-    .argument("<fraction>", "a fraction above 0 and at most 1, e.g. 2/3")
+    .argument("<fraction>", "a fraction above 1/2 and at most 3/4, e.g. 2/3")
     .action(async (fraction: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const flags = parseOptions(chainFlagsSchema, raw);
@@ -148,7 +148,7 @@ export function proposalCommand(io: CliIo): Command {
 
   const regulator = new Command("regulator").description("propose to add or remove a regulator");
   for (const [name, kind, description] of [
-    ["add", ProposalKind.AddRegulator, "propose an account as a regulator (it may suspend members at once and audit)"],
+    ["add", ProposalKind.AddRegulator, "propose an account as a regulator (it audits, may suspend a member's lookups for at most 14 days, and may propose Suspend and Remove)"],
     ["remove", ProposalKind.RemoveRegulator, "propose to take the regulator role from an account"],
   ] as const) {
     regulator.addCommand(proposing(name, description, `riskshare proposal regulator ${name} 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65`)
