@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { RiskshareError } from "../../node/errors.ts";
@@ -40,15 +41,60 @@ export interface StartChainOptions {
   readyTimeoutMs?: number;
 }
 
-/** A free TCP port on 127.0.0.1. */
+/**
+ * A TCP port on 127.0.0.1 that is free now and stays free until a process listens on it.
+ *
+ * A port the kernel hands out for `listen(0)` comes from its ephemeral range, the same range every
+ * outgoing connection (an RPC call, a libp2p dial) takes its local port from; between choosing the
+ * port and the node binding it, such a connection can take it (EADDRINUSE). So on Linux the port is
+ * chosen at random below the ephemeral range (read from /proc), checked by binding it, and never
+ * handed out twice by this process. Elsewhere, the kernel's choice.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const range = await nonEphemeralRange();
+  if (range !== undefined) {
+    for (let attempt = 0; attempt < 64; attempt++) {
+      const port = range.low + Math.floor(Math.random() * (range.high - range.low));
+      if (handedOut.has(port)) continue;
+      if (await bindable(port)) {
+        handedOut.add(port);
+        return port;
+      }
+    }
+  }
+  for (;;) {
+    const port = await bindable(0);
+    if (port !== false && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+const handedOut = new Set<number>();
+const FIRST_UNPRIVILEGED_PORT = 20_000;
+
+/** Ports below the kernel's ephemeral range (Linux), if that range leaves room for them. */
+async function nonEphemeralRange(): Promise<{ low: number; high: number } | undefined> {
+  try {
+    const text = await readFile("/proc/sys/net/ipv4/ip_local_port_range", "utf8");
+    const [low] = text.trim().split(/\s+/).map(Number);
+    if (low !== undefined && Number.isInteger(low) && low - FIRST_UNPRIVILEGED_PORT >= 1_000) return { low: FIRST_UNPRIVILEGED_PORT, high: low };
+  } catch {
+    // Not Linux, or /proc not mounted: fall back to the kernel's choice.
+  }
+  return undefined;
+}
+
+/** Binds `port` (0 = the kernel's choice) on 127.0.0.1 and releases it: the port bound, or false. */
+function bindable(port: number): Promise<number | false> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => {
       const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(bound === 0 ? false : bound));
     });
   });
 }

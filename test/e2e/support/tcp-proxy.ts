@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
+import { freePort } from "../../../scripts/devnet/chain.ts";
 
 /**
  * A TCP proxy on 127.0.0.1 in front of a local server, that a test can cut (refusing and dropping
@@ -17,9 +18,9 @@ export class TcpProxy {
 
   /** Starts a proxy on a free port forwarding to `targetPort`. */
   static async start(targetPort: number): Promise<TcpProxy> {
-    const probe = createServer();
-    const port = await new Promise<number>((resolve) => probe.listen(0, "127.0.0.1", () => resolve((probe.address() as { port: number }).port)));
-    await new Promise((resolve) => probe.close(resolve));
+    // The proxy re-listens on its port after each cut: a port outside the ephemeral range, so an
+    // outgoing connection cannot take it in the meantime.
+    const port = await freePort();
     const proxy = new TcpProxy(port, targetPort);
     await proxy.restore();
     return proxy;
