@@ -77,7 +77,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @dev ABI-encoded length of the payload of each fixed-size proposal kind.
     uint256 private constant ONE_WORD = 32;
     uint256 private constant TWO_WORDS = 64;
-    uint256 private constant POLICY_PAYLOAD_BYTES = 5 * 32;
+    uint256 private constant POLICY_PAYLOAD_BYTES = 6 * 32;
     /// @dev Shortest ABI encoding of (address, string, bytes, bytes32): 4 head words and 2 length words.
     uint256 private constant MIN_ADMIT_PAYLOAD_BYTES = 6 * 32;
 
@@ -216,6 +216,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// - the caller is the admin, and the admin has not renounced.
     /// - `categoryId` is a known, active category.
     /// - `policy_.maxSnapshotAge` is not zero, and at least one of `quotaBase`, `quotaRatioBps` is not.
+    /// - `policy_.quotaCeiling` is not zero and at least `quotaBase`.
     ///
     /// Emits a {PolicySet} event, unless the policy equals the current one.
     function seedPolicy(uint8 categoryId, RiskshareTypes.CategoryPolicy calldata policy_) external {
@@ -789,7 +790,10 @@ contract ConsortiumRegistry is IConsortiumRegistry {
 
     function _checkPolicy(uint8 categoryId, RiskshareTypes.CategoryPolicy memory policy_) private view {
         _requireActiveCategory(categoryId);
-        if (policy_.maxSnapshotAge == 0 || (policy_.quotaBase == 0 && policy_.quotaRatioBps == 0)) {
+        if (
+            policy_.maxSnapshotAge == 0 || (policy_.quotaBase == 0 && policy_.quotaRatioBps == 0)
+                || policy_.quotaCeiling == 0 || policy_.quotaCeiling < policy_.quotaBase
+        ) {
             revert ConsortiumRegistryInvalidPolicy(categoryId);
         }
     }
@@ -1089,6 +1093,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (
             current.minEntries == policy_.minEntries && current.maxSnapshotAge == policy_.maxSnapshotAge
                 && current.quotaBase == policy_.quotaBase && current.quotaRatioBps == policy_.quotaRatioBps
+                && current.quotaCeiling == policy_.quotaCeiling
         ) return;
         _policies[categoryId] = policy_;
         emit PolicySet(categoryId, policy_);

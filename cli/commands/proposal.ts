@@ -96,25 +96,27 @@ export function proposalCommand(io: CliIo): Command {
 
   const policy = new Command("policy").description("propose a category's sharing policy (reciprocity and quota)");
   policy.addCommand(proposing("set", "propose a category's sharing policy; fields not given keep their value on chain",
-    "riskshare proposal policy set --category fraud_confirmed --min-entries 50 --max-snapshot-age 3d --quota-base 2000 --quota-ratio-bps 5000")
+    "riskshare proposal policy set --category fraud_confirmed --min-entries 50 --max-snapshot-age 3d --quota-base 2000 --quota-ratio-bps 5000 --quota-ceiling 200000")
     .requiredOption("--category <name>", "the active category whose policy changes")
     .option("--min-entries <n>", "least live entries a querier's latest snapshot must count to query the category")
     .option("--max-snapshot-age <duration>", "oldest a querier's snapshot may be, e.g. 7d, 36h")
     .option("--quota-base <n>", "items per provider per rolling day granted to every contributing member")
     .option("--quota-ratio-bps <n>", "extra items per contributed entry, in basis points (10000 = one per entry)")
+    .option("--quota-ceiling <n>", "the most items per provider per rolling day any member earns, whatever it contributes (≥ the base)")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(chainFlagsSchema.extend({
-        category: z.string().min(1), minEntries: z.string().optional(), maxSnapshotAge: z.string().optional(), quotaBase: z.string().optional(), quotaRatioBps: z.string().optional(),
+        category: z.string().min(1), minEntries: z.string().optional(), maxSnapshotAge: z.string().optional(), quotaBase: z.string().optional(), quotaRatioBps: z.string().optional(), quotaCeiling: z.string().optional(),
       }), raw);
       const given: Partial<CategoryPolicy> = {
         ...(opts.minEntries === undefined ? {} : { minEntries: parseUint64(opts.minEntries, "--min-entries") }),
         ...(opts.maxSnapshotAge === undefined ? {} : { maxSnapshotAge: parseDuration(opts.maxSnapshotAge, "--max-snapshot-age") }),
         ...(opts.quotaBase === undefined ? {} : { quotaBase: parseUint64(opts.quotaBase, "--quota-base") }),
         ...(opts.quotaRatioBps === undefined ? {} : { quotaRatioBps: parseUint64(opts.quotaRatioBps, "--quota-ratio-bps") }),
+        ...(opts.quotaCeiling === undefined ? {} : { quotaCeiling: parseUint64(opts.quotaCeiling, "--quota-ceiling") }),
       };
       if (Object.keys(given).length === 0) {
-        throw new RiskshareError("E_USAGE", "give at least one of --min-entries, --max-snapshot-age, --quota-base, --quota-ratio-bps", { argument: "--min-entries" });
+        throw new RiskshareError("E_USAGE", "give at least one of --min-entries, --max-snapshot-age, --quota-base, --quota-ratio-bps, --quota-ceiling", { argument: "--min-entries" });
       }
       await withSession(ctx, opts, true, async (session) => {
         const categories = await readCategories(session);
@@ -125,7 +127,11 @@ export function proposalCommand(io: CliIo): Command {
           maxSnapshotAge: given.maxSnapshotAge ?? current.maxSnapshotAge,
           quotaBase: given.quotaBase ?? current.quotaBase,
           quotaRatioBps: given.quotaRatioBps ?? current.quotaRatioBps,
+          quotaCeiling: given.quotaCeiling ?? current.quotaCeiling,
         };
+        if (given.quotaCeiling === undefined && current.quotaCeiling === 0n) {
+          throw new RiskshareError("E_USAGE", `${target.name} has no quota ceiling on chain yet (a category added by vote starts without a policy): give --quota-ceiling`, { argument: "--quota-ceiling" });
+        }
         checkPolicy(next);
         printCreated(ctx, await propose(session, ProposalKind.SetPolicy, { categoryId: target.id, policy: next }, lookupOf(categories)));
       });

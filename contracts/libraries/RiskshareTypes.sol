@@ -69,6 +69,10 @@ library RiskshareTypes {
         uint64 quotaBase;
         /// Extra queries per contributed entry, in basis points (10_000 = one query per entry).
         uint64 quotaRatioBps;
+        /// The most items per provider per rolling day any member earns, whatever it contributes:
+        /// at least `quotaBase` and not zero. What bounds how much of a peer's list one member can
+        /// walk, even with an inflated snapshot.
+        uint64 quotaCeiling;
     }
 
     struct Proposal {

@@ -93,6 +93,7 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
         maxSnapshotAge: policy.maxSnapshotAgeSeconds,
         quotaBase: policy.quotaBase,
         quotaRatioBps: policy.quotaRatioBps,
+        quotaCeiling: policy.quotaCeiling,
       })).wait();
       categories.push({ id, name: category.name });
     }

@@ -63,6 +63,8 @@ export interface CategoryPolicy {
   quotaBase: bigint;
   /** Extra queries per contributed entry, in basis points (10_000 = one query per entry). */
   quotaRatioBps: bigint;
+  /** The most items per provider per rolling day any member earns, whatever it contributes. */
+  quotaCeiling: bigint;
 }
 
 /** The arguments of each proposal kind, as its payload encodes them. */
@@ -86,7 +88,7 @@ export type ProposalArgsInput<K extends ProposalKind> = K extends typeof Proposa
   ? { account: string; name: string; peerId: BytesLike; oprfKey: BytesLike }
   : ProposalArgs[K];
 
-const POLICY_TUPLE = "tuple(uint64 minEntries,uint64 maxSnapshotAge,uint64 quotaBase,uint64 quotaRatioBps)";
+const POLICY_TUPLE = "tuple(uint64 minEntries,uint64 maxSnapshotAge,uint64 quotaBase,uint64 quotaRatioBps,uint64 quotaCeiling)";
 
 /** The ABI types of each kind's payload, in RiskshareTypes.ProposalKind's order. */
 const PAYLOAD_TYPES: { readonly [K in ProposalKind]: readonly string[] } = {
@@ -216,7 +218,7 @@ function payloadValues(kind: ProposalKind, args: ProposalArgsInput<ProposalKind>
       return [account()];
     case ProposalKind.SetPolicy: {
       const policy = a.policy as CategoryPolicy;
-      return [categoryId(), [policy.minEntries, policy.maxSnapshotAge, policy.quotaBase, policy.quotaRatioBps]];
+      return [categoryId(), [policy.minEntries, policy.maxSnapshotAge, policy.quotaBase, policy.quotaRatioBps, policy.quotaCeiling]];
     }
     case ProposalKind.AddCategory:
       return [name()];
@@ -241,7 +243,7 @@ function payloadArgs(kind: ProposalKind, values: ArrayLike<unknown>): ProposalAr
     case ProposalKind.RemoveRegulator:
       return { account: values[0] as string };
     case ProposalKind.SetPolicy: {
-      const policy = values[1] as { minEntries: bigint; maxSnapshotAge: bigint; quotaBase: bigint; quotaRatioBps: bigint };
+      const policy = values[1] as { minEntries: bigint; maxSnapshotAge: bigint; quotaBase: bigint; quotaRatioBps: bigint; quotaCeiling: bigint };
       return {
         categoryId: Number(values[0]),
         policy: {
@@ -249,6 +251,7 @@ function payloadArgs(kind: ProposalKind, values: ArrayLike<unknown>): ProposalAr
           maxSnapshotAge: policy.maxSnapshotAge,
           quotaBase: policy.quotaBase,
           quotaRatioBps: policy.quotaRatioBps,
+          quotaCeiling: policy.quotaCeiling,
         },
       };
     }

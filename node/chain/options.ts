@@ -25,6 +25,8 @@ export interface CategoryPolicyInput {
   maxSnapshotAgeSeconds: bigint;
   quotaBase: bigint;
   quotaRatioBps: bigint;
+  /** The most items per provider per rolling day any member earns in the category. */
+  quotaCeiling: bigint;
 }
 
 /** The policy a deployment gives each category unless told otherwise (the pilot's "equal terms"). */
@@ -33,6 +35,9 @@ export const DEFAULT_POLICY: CategoryPolicyInput = {
   maxSnapshotAgeSeconds: 7n * 24n * 3600n,
   quotaBase: 10_000n,
   quotaRatioBps: 10_000n,
+  // A million items a day from each provider: a large bank's onboarding and payment checks with
+  // room to spare, and a thousandth of a 10^9-entry list a day, not a walk of a peer's list.
+  quotaCeiling: 1_000_000n,
 };
 
 /** The consortium's standard risk categories, seeded at deployment. */

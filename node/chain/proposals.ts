@@ -54,15 +54,19 @@ export function checkKeyEpochLength(seconds: bigint): void {
   }
 }
 
-/** Throws E_BAD_INPUT naming the field unless the policy fits uint64 and admits somebody (snapshot age > 0, base or ratio > 0). */
+/** Throws E_BAD_INPUT naming the field unless the policy fits uint64, admits somebody (snapshot age > 0, base or ratio > 0) and has a ceiling (> 0, ≥ base). */
 export function checkPolicy(policy: CategoryPolicy): void {
-  for (const field of ["minEntries", "maxSnapshotAge", "quotaBase", "quotaRatioBps"] as const) {
+  for (const field of ["minEntries", "maxSnapshotAge", "quotaBase", "quotaRatioBps", "quotaCeiling"] as const) {
     const value = policy[field];
     if (value < 0n || value > UINT64_MAX) throw badInput(field, `${value} does not fit the registry's uint64`);
   }
   if (policy.maxSnapshotAge === 0n) throw badInput("maxSnapshotAge", "must be longer than zero: a zero age admits no querier");
   if (policy.quotaBase === 0n && policy.quotaRatioBps === 0n) {
     throw badInput("quotaBase", "quota base and quota ratio are both zero: the policy would grant no queries; give one of them a value");
+  }
+  if (policy.quotaCeiling === 0n) throw badInput("quotaCeiling", "must be above zero: a zero ceiling grants no queries");
+  if (policy.quotaCeiling < policy.quotaBase) {
+    throw badInput("quotaCeiling", `${policy.quotaCeiling} is below the quota base ${policy.quotaBase}: raise the ceiling or lower the base`);
   }
 }
 
@@ -129,10 +133,10 @@ export function describeProposal<K extends ProposalKind>(kind: K, args: Proposal
       const named = category(categoryId);
       const ratio = `${Number(policy.quotaRatioBps) / 10_000}`;
       return {
-        summary: `set the policy of ${named.category}: at least ${policy.minEntries} live entries, snapshot at most ${formatDuration(policy.maxSnapshotAge)} old, quota ${policy.quotaBase} + ${ratio} per contributed entry a day`,
+        summary: `set the policy of ${named.category}: at least ${policy.minEntries} live entries, snapshot at most ${formatDuration(policy.maxSnapshotAge)} old, quota ${policy.quotaBase} + ${ratio} per contributed entry a day, at most ${policy.quotaCeiling}`,
         details: {
           ...named, minEntries: policy.minEntries, maxSnapshotAge: formatDuration(policy.maxSnapshotAge), maxSnapshotAgeSeconds: policy.maxSnapshotAge,
-          quotaBase: policy.quotaBase, quotaRatioBps: policy.quotaRatioBps,
+          quotaBase: policy.quotaBase, quotaRatioBps: policy.quotaRatioBps, quotaCeiling: policy.quotaCeiling,
         },
       };
     }

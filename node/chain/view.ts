@@ -28,7 +28,7 @@ export interface CategoryInfo {
   id: number;
   name: string;
   active: boolean;
-  policy: { minEntries: bigint; maxSnapshotAgeSeconds: bigint; quotaBase: bigint; quotaRatioBps: bigint };
+  policy: { minEntries: bigint; maxSnapshotAgeSeconds: bigint; quotaBase: bigint; quotaRatioBps: bigint; quotaCeiling: bigint };
 }
 
 /** A member's latest contribution snapshot for one category. */
@@ -397,6 +397,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
         maxSnapshotAgeSeconds: policy.maxSnapshotAge,
         quotaBase: policy.quotaBase,
         quotaRatioBps: policy.quotaRatioBps,
+        quotaCeiling: policy.quotaCeiling,
       },
     };
   }

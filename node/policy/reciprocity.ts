@@ -1,8 +1,8 @@
 /**
  * The reciprocity rule (DESIGN "Reciprocity"): a member may query category c of a provider only
  * if it contributes to c — its latest on-chain snapshot for c counts at least minEntries(c) live
- * entries and is at most maxSnapshotAge(c) old — and only quotaBase(c) + ratio(c) × contributed
- * times per provider per rolling day. A pure function: same facts in, same decision out.
+ * entries and is at most maxSnapshotAge(c) old — and only min(quotaCeiling(c), quotaBase(c) +
+ * ratio(c) × contributed) items per provider per rolling day. A pure function: same facts in, same decision out.
  */
 import { assertArgument } from "../errors.ts";
 import { BPS_DENOMINATOR, MAX_CATEGORY_ID, MIN_CATEGORY_ID } from "./constants.ts";
@@ -20,6 +20,8 @@ export interface CategoryPolicy {
   quotaBase: Count;
   /** Extra queries per contributed entry, in basis points (10,000 = one query per entry). */
   quotaRatioBps: Count;
+  /** The most items per provider per rolling window any member earns, whatever it contributes. */
+  quotaCeiling: Count;
 }
 
 /** The querier's latest on-chain contribution snapshot for one category. */
@@ -83,9 +85,14 @@ export interface ReciprocityDenied {
 /** The rule's verdict. */
 export type ReciprocityDecision = ReciprocityAllowed | ReciprocityDenied;
 
-/** The quota a contribution earns: base + floor(ratioBps × liveCount / 10,000). */
+/**
+ * The quota a contribution earns: min(ceiling, base + floor(ratioBps × liveCount / 10,000)). The
+ * ceiling bounds what any snapshot buys, so an inflated count cannot lift the limit altogether.
+ */
 export function quotaFor(policy: CategoryPolicy, liveCount: Count): bigint {
-  return toCount(policy.quotaBase, "quotaBase") + (toCount(policy.quotaRatioBps, "quotaRatioBps") * toCount(liveCount, "liveCount")) / BPS_DENOMINATOR;
+  const earned = toCount(policy.quotaBase, "quotaBase") + (toCount(policy.quotaRatioBps, "quotaRatioBps") * toCount(liveCount, "liveCount")) / BPS_DENOMINATOR;
+  const ceiling = toCount(policy.quotaCeiling, "quotaCeiling");
+  return earned < ceiling ? earned : ceiling;
 }
 
 /**

@@ -36,7 +36,7 @@ const ONE_DAY = { keyEpochLengthSeconds: 86_400n } as const;
 const NINETY_DAYS = 90n * 86_400n;
 
 /** A policy that differs from the fixture's. */
-const OTHER_POLICY = { minEntries: 50n, maxSnapshotAge: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 10_000n };
+const OTHER_POLICY = { minEntries: 50n, maxSnapshotAge: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 10_000n, quotaCeiling: 50_000n };
 
 describe("ConsortiumRegistry", function () {
   describe("deployment", function () {
@@ -221,6 +221,14 @@ describe("ConsortiumRegistry", function () {
       await expect(registry.seedPolicy(1, { ...POLICY, quotaBase: 0n, quotaRatioBps: 0n }))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPolicy")
         .withArgs(1);
+      // A quota needs a ceiling, at least its base: nothing a snapshot claims buys more.
+      for (const quotaCeiling of [0n, POLICY.quotaBase - 1n]) {
+        await expect(registry.seedPolicy(1, { ...POLICY, quotaCeiling }), `ceiling ${quotaCeiling}`)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPolicy")
+          .withArgs(1);
+      }
+      await registry.seedPolicy(1, { ...POLICY, quotaCeiling: POLICY.quotaBase });
+      expect((await registry.policy(1)).quotaCeiling).to.equal(POLICY.quotaBase);
     });
 
     it("refuses a policy for a retired category", async function () {
@@ -937,6 +945,9 @@ describe("ConsortiumRegistry", function () {
         sendProposal(registry, alice, ProposalKind.SetPolicy, { categoryId, policy });
       await expect(setPolicy(9)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryUnknown").withArgs(9);
       await expect(setPolicy(1, { ...OTHER_POLICY, maxSnapshotAge: 0n }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPolicy")
+        .withArgs(1);
+      await expect(setPolicy(1, { ...OTHER_POLICY, quotaCeiling: OTHER_POLICY.quotaBase - 1n }))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPolicy")
         .withArgs(1);
       const pending = await propose(registry, alice, ProposalKind.SetPolicy, { categoryId: 1, policy: OTHER_POLICY });

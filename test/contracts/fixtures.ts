@@ -57,6 +57,7 @@ export const POLICY: CategoryPolicy = {
   maxSnapshotAge: 7n * 24n * 3600n,
   quotaBase: 1_000n,
   quotaRatioBps: 5_000n,
+  quotaCeiling: 100_000n,
 };
 
 /**

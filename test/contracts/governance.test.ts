@@ -53,7 +53,7 @@ describe("governance encodings (node/chain/governance.ts)", function () {
       [ProposalKind.Remove, { account }],
       [ProposalKind.AddRegulator, { account }],
       [ProposalKind.RemoveRegulator, { account }],
-      [ProposalKind.SetPolicy, { categoryId: 63, policy: { minEntries: 1n, maxSnapshotAge: 2n, quotaBase: 3n, quotaRatioBps: 2n ** 64n - 1n } }],
+      [ProposalKind.SetPolicy, { categoryId: 63, policy: { minEntries: 1n, maxSnapshotAge: 2n, quotaBase: 3n, quotaRatioBps: 2n ** 64n - 1n, quotaCeiling: 2n ** 64n - 1n } }],
       [ProposalKind.AddCategory, { name: "stolen_card" }],
       [ProposalKind.RetireCategory, { categoryId: 1 }],
       [ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 90n * 86_400n }],

@@ -207,7 +207,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     for (const category of view.categories()) {
       expect(category.policy, category.name).to.deep.equal({
         minEntries: DEFAULT_POLICY.minEntries, maxSnapshotAgeSeconds: DEFAULT_POLICY.maxSnapshotAgeSeconds,
-        quotaBase: DEFAULT_POLICY.quotaBase, quotaRatioBps: DEFAULT_POLICY.quotaRatioBps,
+        quotaBase: DEFAULT_POLICY.quotaBase, quotaRatioBps: DEFAULT_POLICY.quotaRatioBps, quotaCeiling: DEFAULT_POLICY.quotaCeiling,
       });
     }
     expect(view.categoryIdByName("money_mule")).to.equal(3);
@@ -349,12 +349,12 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
   it("sees a policy change by vote, and a new key epoch length", async () => {
     const { alice, bob, carol } = await loadConsortium();
     const view = await startView();
-    const policy = { minEntries: 50n, maxSnapshotAge: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 2_500n };
+    const policy = { minEntries: 50n, maxSnapshotAge: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 2_500n, quotaCeiling: 10_000n };
     await passByVote([alice, bob, carol], ProposalKind.SetPolicy, { categoryId: 4, policy });
     await passByVote([alice, bob, carol], ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 86_400n });
 
     await view.sync();
-    expect(view.category(4)?.policy).to.deep.equal({ minEntries: 50n, maxSnapshotAgeSeconds: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 2_500n });
+    expect(view.category(4)?.policy).to.deep.equal({ minEntries: 50n, maxSnapshotAgeSeconds: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 2_500n, quotaCeiling: 10_000n });
     expect(view.category(3)?.policy.minEntries).to.equal(DEFAULT_POLICY.minEntries);
     expect(view.keyEpochLength()).to.equal(86_400);
   });
@@ -438,7 +438,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     await suspendByRegulator(regulator, dave.address);
     await (await as(bob).contributions.publish(2, 1, 33, root)).wait();
     await passByVote([alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "erin Pay", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
-    const policy = { minEntries: 1n, maxSnapshotAge: 3600n, quotaBase: 5n, quotaRatioBps: 0n };
+    const policy = { minEntries: 1n, maxSnapshotAge: 3600n, quotaBase: 5n, quotaRatioBps: 0n, quotaCeiling: 5n };
     await passByVote([alice, bob, carol, erin], ProposalKind.SetPolicy, { categoryId: 2, policy });
     await passByVote([alice, bob, carol, erin], ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 7n * 86_400n });
 
@@ -456,7 +456,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(view.member(dave.address)?.status).to.equal(MemberStatus.Suspended);
     expect(view.memberByPeerId(peerIdFor(erin.address))?.status).to.equal(MemberStatus.Active);
     expect(view.contribution(bob.address, 2)).to.deep.include({ liveCount: 33n, filterHash: root });
-    expect(view.category(2)?.policy).to.deep.equal({ minEntries: 1n, maxSnapshotAgeSeconds: 3600n, quotaBase: 5n, quotaRatioBps: 0n });
+    expect(view.category(2)?.policy).to.deep.equal({ minEntries: 1n, maxSnapshotAgeSeconds: 3600n, quotaBase: 5n, quotaRatioBps: 0n, quotaCeiling: 5n });
     expect(view.keyEpochLength()).to.equal(7 * 86_400);
     expect(view.oprfKeyAt(erin.address, 1)).to.equal(oprfKeyFor(erin.address));
     expect(changes.map((m) => [m.address, m.status])).to.deep.equal([

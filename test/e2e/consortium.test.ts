@@ -28,7 +28,7 @@ import { decodeBucket } from "../../node/p2p/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { cli } from "./support/cli.ts";
 
-const TEST_POLICY = { minEntries: 2n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n };
+const TEST_POLICY = { minEntries: 2n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n, quotaCeiling: 1_000n };
 const FRAUD_PHONE = "13800138000";
 /** Listed by both Bank A and Bank C: each keys it under its own OPRF key. */
 const SHARED_PHONE = "13600136000";

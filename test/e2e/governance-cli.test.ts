@@ -97,16 +97,16 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
 
     await walk(
       "SetPolicy",
-      ["proposal", "policy", "set", "--category", "account_takeover", "--min-entries", "50", "--max-snapshot-age", "3d", "--quota-base", "2000", "--quota-ratio-bps", "5000"],
-      { category: "account_takeover", categoryId, minEntries: "50", maxSnapshotAge: "3d", maxSnapshotAgeSeconds: "259200", quotaBase: "2000", quotaRatioBps: "5000" },
-      /set the policy of account_takeover: at least 50 live entries, snapshot at most 3d old, quota 2000 \+ 0\.5 per contributed entry/, b, [c],
+      ["proposal", "policy", "set", "--category", "account_takeover", "--min-entries", "50", "--max-snapshot-age", "3d", "--quota-base", "2000", "--quota-ratio-bps", "5000", "--quota-ceiling", "200000"],
+      { category: "account_takeover", categoryId, minEntries: "50", maxSnapshotAge: "3d", maxSnapshotAgeSeconds: "259200", quotaBase: "2000", quotaRatioBps: "5000", quotaCeiling: "200000" },
+      /set the policy of account_takeover: at least 50 live entries, snapshot at most 3d old, quota 2000 \+ 0\.5 per contributed entry a day, at most 200000/, b, [c],
     );
     const policy = await registry.policy(categoryId);
-    expect([policy.minEntries, policy.maxSnapshotAge, policy.quotaBase, policy.quotaRatioBps]).to.deep.equal([50n, 259_200n, 2_000n, 5_000n]);
+    expect([policy.minEntries, policy.maxSnapshotAge, policy.quotaBase, policy.quotaRatioBps, policy.quotaCeiling]).to.deep.equal([50n, 259_200n, 2_000n, 5_000n, 200_000n]);
 
     // Fields not given keep their value on chain.
     await walk("SetPolicy", ["proposal", "policy", "set", "--category", "account_takeover", "--quota-base", "1500"],
-      { category: "account_takeover", categoryId, minEntries: "50", maxSnapshotAge: "3d", maxSnapshotAgeSeconds: "259200", quotaBase: "1500", quotaRatioBps: "5000" },
+      { category: "account_takeover", categoryId, minEntries: "50", maxSnapshotAge: "3d", maxSnapshotAgeSeconds: "259200", quotaBase: "1500", quotaRatioBps: "5000", quotaCeiling: "200000" },
       /quota 1500 \+ 0\.5/, a, [c]);
     expect((await registry.policy(categoryId)).quotaBase).to.equal(1_500n);
 
@@ -172,6 +172,7 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
       [["proposal", "policy", "set", "--category", "fraud_confirmed", "--max-snapshot-age", "a week"], 2, "E_USAGE", /--max-snapshot-age must be a duration such as 90d/],
       [["proposal", "policy", "set", "--category", "fraud_confirmed", "--max-snapshot-age", "0s"], 2, "E_BAD_INPUT", /maxSnapshotAge: must be longer than zero/],
       [["proposal", "policy", "set", "--category", "fraud_confirmed", "--quota-base", "0", "--quota-ratio-bps", "0"], 2, "E_BAD_INPUT", /quotaBase: quota base and quota ratio are both zero/],
+      [["proposal", "policy", "set", "--category", "fraud_confirmed", "--quota-base", "5000", "--quota-ceiling", "4999"], 2, "E_BAD_INPUT", /quotaCeiling: 4999 is below the quota base 5000/],
       [["proposal", "quorum", "set", "4/3"], 2, "E_USAGE", /fraction must be a fraction above 0 and at most 1/],
       [["proposal", "quorum", "set", "0/3"], 2, "E_USAGE", /fraction must be a fraction above 0 and at most 1/],
       [["proposal", "quorum", "set", "two-thirds"], 2, "E_USAGE", /fraction must be a fraction/],

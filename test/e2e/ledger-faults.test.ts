@@ -18,7 +18,7 @@ import { startNodeProcess, type NodeProcess } from "../../scripts/devnet/process
 import { TcpProxy } from "./support/tcp-proxy.ts";
 import type { HealthResponse } from "../../node/api/index.ts";
 
-const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 100_000n, quotaRatioBps: 0n };
+const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 100_000n, quotaRatioBps: 0n, quotaCeiling: 100_000n };
 
 describe("the ledger under faults (provider in its own process)", function () {
   this.timeout(240_000);

@@ -15,7 +15,7 @@ import { silentLogger } from "../../node/logger.ts";
 import { cli } from "./support/cli.ts";
 
 /** Three items a day per provider and category. */
-const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 3n, quotaRatioBps: 0n };
+const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 3n, quotaRatioBps: 0n, quotaCeiling: 3n };
 
 describe("the daily quota per provider", function () {
   this.timeout(120_000);

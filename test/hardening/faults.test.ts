@@ -37,7 +37,7 @@ const OUTAGE_MS = FULL ? 30_000 : 5_000;
 /** The outbox cap of the full-outbox restart. */
 const SMALL_BACKLOG = 10;
 
-const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000_000n, quotaRatioBps: 0n };
+const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000_000n, quotaRatioBps: 0n, quotaCeiling: 1_000_000n };
 
 describe("faults: the ledger lands every served query once, whatever happens to the provider and the chain", function () {
   this.timeout(600_000);

@@ -51,7 +51,7 @@ const CSV_RUNS = FULL ? 2_000 : 200;
 const HONEST_EVERY = 20;
 
 /** Reciprocity within reach of one contributed entry; quotas (counted per item) the honest member cannot exhaust. */
-const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000_000n, quotaRatioBps: 0n };
+const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000_000n, quotaRatioBps: 0n, quotaCeiling: 1_000_000n };
 
 /** Refusals the provider records on chain (the request parsed; spec section 3, steps 2-5). Others are not recorded. */
 const RECORDED_REFUSALS = new Set(["E_BAD_SIGNATURE", "E_BAD_REQUEST", "E_EXPIRED", "E_REPLAY", "E_RECIPROCITY", "E_QUOTA", "E_CATEGORY_UNKNOWN"]);

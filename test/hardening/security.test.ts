@@ -40,7 +40,7 @@ import {
 } from "./support/consortium.ts";
 
 /** One contributed entry suffices; quotas far above what the test uses. */
-const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n };
+const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n, quotaCeiling: 1_000n };
 const FRAUD_CONFIRMED = 1;
 const MONEY_MULE = 3;
 /** A category id no deployment defines (the default ones are 1..6). */

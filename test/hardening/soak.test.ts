@@ -51,7 +51,7 @@ const BOUNDED_CACHES_BYTES = 48 * 1024 * 1024;
 const MAX_RSS_BYTES_PER_LOOKUP = 512;
 const MAX_RSS_GROWTH = 1.1;
 
-const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 10_000_000n, quotaRatioBps: 0n };
+const POLICY = { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 10_000_000n, quotaRatioBps: 0n, quotaCeiling: 10_000_000n };
 const MB = 1024 * 1024;
 
 /** A full garbage collection, without starting node with --expose-gc. */

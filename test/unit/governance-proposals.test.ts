@@ -29,9 +29,9 @@ const KINDS: Array<{ kind: ProposalKind; args: ProposalArgsInput<ProposalKind>; 
   { kind: ProposalKind.RemoveRegulator, args: { account: ACCOUNT }, summary: `remove regulator ${ACCOUNT}`, details: { account: ACCOUNT } },
   {
     kind: ProposalKind.SetPolicy,
-    args: { categoryId: 7, policy: { minEntries: 50n, maxSnapshotAge: 259_200n, quotaBase: 2_000n, quotaRatioBps: 5_000n } },
-    summary: "set the policy of account_takeover: at least 50 live entries, snapshot at most 3d old, quota 2000 + 0.5 per contributed entry a day",
-    details: { category: "account_takeover", categoryId: 7, minEntries: 50n, maxSnapshotAge: "3d", maxSnapshotAgeSeconds: 259_200n, quotaBase: 2_000n, quotaRatioBps: 5_000n },
+    args: { categoryId: 7, policy: { minEntries: 50n, maxSnapshotAge: 259_200n, quotaBase: 2_000n, quotaRatioBps: 5_000n, quotaCeiling: 200_000n } },
+    summary: "set the policy of account_takeover: at least 50 live entries, snapshot at most 3d old, quota 2000 + 0.5 per contributed entry a day, at most 200000",
+    details: { category: "account_takeover", categoryId: 7, minEntries: 50n, maxSnapshotAge: "3d", maxSnapshotAgeSeconds: 259_200n, quotaBase: 2_000n, quotaRatioBps: 5_000n, quotaCeiling: 200_000n },
   },
   { kind: ProposalKind.AddCategory, args: { name: "account_takeover" }, summary: "add category account_takeover", details: { category: "account_takeover" } },
   { kind: ProposalKind.RetireCategory, args: { categoryId: 1 }, summary: "retire category fraud_confirmed", details: { category: "fraud_confirmed", categoryId: 1 } },
@@ -143,14 +143,17 @@ describe("governance inputs: checked before anything is sent", () => {
     }
   });
 
-  it("refuses a policy that admits nobody or does not fit uint64, naming the field", () => {
-    const good = { minEntries: 0n, maxSnapshotAge: 1n, quotaBase: 0n, quotaRatioBps: 1n };
+  it("refuses a policy that admits nobody, has no ceiling or one below its base, or does not fit uint64, naming the field", () => {
+    const good = { minEntries: 0n, maxSnapshotAge: 1n, quotaBase: 0n, quotaRatioBps: 1n, quotaCeiling: 1n };
     expect(() => checkPolicy(good)).to.not.throw();
     const table: Array<[Partial<typeof good>, string]> = [
       [{ maxSnapshotAge: 0n }, "maxSnapshotAge"],
       [{ quotaBase: 0n, quotaRatioBps: 0n }, "quotaBase"],
       [{ minEntries: 1n << 64n }, "minEntries"],
       [{ quotaRatioBps: -1n }, "quotaRatioBps"],
+      [{ quotaCeiling: 0n }, "quotaCeiling"],
+      [{ quotaBase: 2n }, "quotaCeiling"],
+      [{ quotaCeiling: 1n << 64n }, "quotaCeiling"],
     ];
     for (const [change, field] of table) {
       const err = thrown(() => checkPolicy({ ...good, ...change }));

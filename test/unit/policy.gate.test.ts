@@ -5,7 +5,7 @@ const NOW = 1_700_000_000;
 const DAY = 86_400;
 const QUERIER = "0x00000000000000000000000000000000000000aa";
 /** minEntries 10, a day's freshness, 2 queries a day plus nothing per entry. */
-const POLICY = { minEntries: 10n, maxSnapshotAgeSeconds: BigInt(DAY), quotaBase: 2n, quotaRatioBps: 0n };
+const POLICY = { minEntries: 10n, maxSnapshotAgeSeconds: BigInt(DAY), quotaBase: 2n, quotaRatioBps: 0n, quotaCeiling: 2n };
 
 /** Categories 1 (fraud) and 2 (mules) active, 3 retired; the querier contributes to 1 only. */
 function gate(over: { contributions?: Record<number, { liveCount: bigint; publishedAt: number }> } = {}) {

@@ -21,7 +21,7 @@ const DAY = 86_400;
 const WEEK = 7 * DAY;
 
 /** minEntries 100, a week's freshness, 10 queries + 5 % of the contribution per day. */
-const POLICY = { minEntries: 100n, maxSnapshotAgeSeconds: BigInt(WEEK), quotaBase: 10n, quotaRatioBps: 500n };
+const POLICY = { minEntries: 100n, maxSnapshotAgeSeconds: BigInt(WEEK), quotaBase: 10n, quotaRatioBps: 500n, quotaCeiling: 2n ** 64n - 1n };
 
 function facts(over: Partial<CategoryFacts> & { liveCount?: bigint | number; ageSeconds?: number } = {}): CategoryFacts {
   const { liveCount = 100n, ageSeconds = 0, ...rest } = over;
@@ -72,7 +72,7 @@ describe("policy: reciprocity", () => {
         facts: facts({ liveCount: 1n, ageSeconds: WEEK + 1 }),
         expected: { allowed: false, reason: "contribution_too_small", categoryId: 1 },
       },
-      { name: "plain numbers work as well as bigints", facts: facts({ liveCount: 100, policy: { minEntries: 100, maxSnapshotAgeSeconds: WEEK, quotaBase: 10, quotaRatioBps: 500 } }), expected: { allowed: true, quotaRemaining: 14 } },
+      { name: "plain numbers work as well as bigints", facts: facts({ liveCount: 100, policy: { minEntries: 100, maxSnapshotAgeSeconds: WEEK, quotaBase: 10, quotaRatioBps: 500, quotaCeiling: 1_000_000 } }), expected: { allowed: true, quotaRemaining: 14 } },
       {
         name: "a huge quota is reported capped at MAX_SAFE_INTEGER",
         facts: facts({ liveCount: 2n ** 62n, policy: { ...POLICY, quotaRatioBps: 10_000n } }),
@@ -110,6 +110,19 @@ describe("policy: reciprocity", () => {
         expect(quotaFor({ ...POLICY, quotaBase: base, quotaRatioBps: ratioBps }, liveCount)).to.equal(quota);
       });
     }
+
+    it("caps what any contribution earns at the ceiling, so an inflated snapshot cannot lift the limit", () => {
+      const capped = { ...POLICY, quotaCeiling: 5_000n };
+      expect(quotaFor(capped, 0n)).to.equal(10n);
+      expect(quotaFor(capped, 99_799n)).to.equal(4_999n); // 10 + floor(500 × 99,799 / 10,000) = 4,999
+      expect(quotaFor(capped, 99_800n)).to.equal(5_000n);
+      expect(quotaFor(capped, 2n ** 32n)).to.equal(5_000n);
+      expect(quotaFor({ ...capped, quotaBase: 5_000n, quotaRatioBps: 0n }, 1n)).to.equal(5_000n);
+      const huge = facts({ liveCount: 2n ** 32n, usedInWindow: 4_990, policy: capped });
+      const ask = (items: number) => decideReciprocity({ nowSec: NOW, requestedCategories: [2], categories: new Map([[2, huge]]), items });
+      expect(ask(10)).to.deep.equal({ allowed: true, quotaRemaining: 0 });
+      expect(ask(11)).to.deep.equal({ allowed: false, reason: "quota_exceeded", categoryId: 2 });
+    });
 
     it("allows exactly quota queries per window, then refuses", () => {
       const quota = 19; // 10 + floor(500 × 199 / 10 000)
