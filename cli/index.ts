@@ -12,6 +12,7 @@ import type { CliIo } from "./output.ts";
 import { initCommand } from "./commands/init.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { adminCommand } from "./commands/admin.ts";
+import { contributionCommand } from "./commands/contribution.ts";
 import { memberCommand } from "./commands/member.ts";
 import { proposalCommand } from "./commands/proposal.ts";
 import { auditCommand } from "./commands/audit.ts";
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(memberCommand(io));
   program.addCommand(proposalCommand(io));
   program.addCommand(listCommand(io));
+  program.addCommand(contributionCommand(io));
   program.addCommand(keyCommand(io));
   program.addCommand(nodeCommand(io));
   program.addCommand(queryCommand(io));

@@ -13,7 +13,7 @@ import type { Wallet } from "ethers";
 import { getBytes, hexlify } from "ethers";
 import { ApiServer, CheckService, NodeHealth, type HealthResponse, type PeersResponse } from "./api/index.ts";
 import {
-  connectChain, connectContracts, ConsortiumView, LedgerBatcher, RpcLedgerChannel,
+  ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, RpcLedgerChannel, translateChainError,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore, loadConfig, type NodeConfig } from "./config/index.ts";
@@ -65,6 +65,7 @@ export class RiskshareNode {
   private store!: Store;
   private outbox!: Outbox;
   private batcher!: LedgerBatcher;
+  private challenges!: ChallengeResponder;
   private host!: RiskshareHost;
   private lookups!: LookupService;
   private filters!: FilterService;
@@ -116,6 +117,7 @@ export class RiskshareNode {
       await this.startStore();
       await this.startP2p();
       this.startBatcher();
+      this.startChallenges();
       await this.startApi();
       this.startHousekeeping();
     } catch (err) {
@@ -365,11 +367,42 @@ export class RiskshareNode {
     });
   }
 
+  /**
+   * Answers spot-checks of this member's snapshots on chain, after each chain sync, from the base
+   * filters the store holds. Its one transaction kind besides ledger batches; it takes its nonce
+   * from the pool, and the ledger channel re-reads its own after a clash.
+   */
+  private startChallenges(): void {
+    const contributions = this.contracts.contributions.connect(this.wallet.connect(this.chain.provider));
+    this.challenges = new ChallengeResponder(this.wallet.address, {
+      view: this.view,
+      filters: { baseFilter: (categoryId) => this.store.baseFilter(categoryId) },
+      answer: async (categoryId, byteLength, proofs) => {
+        const action = `answer the spot-check of category ${categoryId}`;
+        try {
+          const tx = await contributions.answerChallenge(categoryId, byteLength, proofs.map((p) => ({ chunk: p.chunk, siblings: [...p.siblings] })));
+          await tx.wait();
+          return tx.hash;
+        } catch (err) {
+          throw translateChainError(err, action);
+        }
+      },
+      logger: this.log,
+    });
+    const onSynced = (): void => void this.challenges.check().catch(() => undefined);
+    this.view.on("synced", onSynced);
+    onSynced();
+    this.track("spot-check answers", async () => {
+      this.view.off("synced", onSynced);
+      await this.challenges.check().catch(() => undefined);
+    });
+  }
+
   private async startApi(): Promise<void> {
     this.nodeHealth = new NodeHealth(
       { address: this.wallet.address },
       {
-        view: this.view, ledger: this.batcher, outbox: this.outbox, host: this.host, filters: this.filterSync, nowSec: () => systemClock.nowSec(),
+        view: this.view, ledger: this.batcher, outbox: this.outbox, host: this.host, filters: this.filterSync, challenges: this.challenges, nowSec: () => systemClock.nowSec(),
         oprfKey: { current: () => (this.oprfKey === undefined ? undefined : { epoch: this.oprfKey.epoch, publicKeyHex: hexlify(this.oprfKey.publicKey) }) },
       },
     );

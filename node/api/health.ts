@@ -2,7 +2,7 @@
  * What GET /v1/health and GET /v1/peers say, and whether the node serves checks now: worked out
  * once, as a list of reasons each carrying the error code a check gets while it holds.
  */
-import { memberStatusName, MemberStatus, type ConsortiumViewHealth, type LedgerHealth, type MemberInfo } from "../chain/index.ts";
+import { memberStatusName, MemberStatus, type ChallengeProblem, type ConsortiumViewHealth, type LedgerHealth, type MemberInfo } from "../chain/index.ts";
 import { RiskshareError, type ErrorCode } from "../errors.ts";
 import { peerIdText, type ImplausibleSnapshot } from "../p2p/index.ts";
 import type { HealthResponse, PeersResponse } from "./schemas.ts";
@@ -43,6 +43,8 @@ export interface NodeHealthModules {
   oprfKey: { current(): { epoch: number; publicKeyHex: string } | undefined };
   /** The filter sync: providers whose on-chain live count disagrees with their committed filter. */
   filters: { implausibleSnapshots(): readonly ImplausibleSnapshot[] };
+  /** Spot-checks of this member's snapshots it has not answered on chain (yet). */
+  challenges?: { pending(): readonly ChallengeProblem[] };
   /** Unix seconds now. */
   nowSec(): number;
 }
@@ -95,6 +97,15 @@ export class NodeHealth {
       reasons.push({
         refusal: undefined,
         message: `E_CONTRIBUTION_IMPLAUSIBLE: provider ${s.providerAddress} claims ${s.liveCount} live entries in category ${s.categoryId} on chain but its filter holds ${s.filterCount}; its filter is not used`,
+      });
+    }
+    for (const c of this.modules.challenges?.pending() ?? []) {
+      const when = new Date(c.deadline * 1000).toISOString();
+      reasons.push({
+        refusal: undefined,
+        message: c.code === "E_CHALLENGE_UNANSWERABLE"
+          ? `E_CHALLENGE_UNANSWERABLE: a spot-check of this member's snapshot for category ${c.categoryId} (${c.state}, deadline ${when}) cannot be answered: the filter this node holds is not the one published; publish a new snapshot (riskshare list publish), which supersedes it`
+          : `answering the spot-check of this member's snapshot for category ${c.categoryId} (${c.state}, deadline ${when}) failed (${c.code}); retried at each chain sync`,
       });
     }
     return reasons;

@@ -7,7 +7,7 @@ import {
 } from "../../types/ethers-contracts/index.ts";
 import type { ContractAddresses } from "./contracts.ts";
 import { translateChainError } from "./errors.ts";
-import { DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
+import { DEFAULT_CATEGORIES, DEFAULT_CHALLENGES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
 
 /** A founding member seeded at deployment. */
 export interface FounderInput {
@@ -30,6 +30,10 @@ export interface DeploymentPlan {
   maxRegulatorSuspensionSeconds?: bigint;
   regulatorCooldownSeconds?: bigint;
   maxOpenProposals?: number;
+  /** How long a challenged provider has to answer on chain (default 24 h). */
+  challengeResponseWindowSeconds?: bigint;
+  /** How long before a member may challenge the same provider and category again (default 7 days). */
+  challengeCooldownSeconds?: bigint;
   /** Renounce the bootstrap admin at the end, so only votes change membership and policy (default true). */
   renounceAdmin?: boolean;
 }
@@ -63,7 +67,11 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
     const deployReceipt = await registry.deploymentTransaction()?.wait();
     const registryAddress = await registry.getAddress();
     step = "deploy ContributionRegistry";
-    const contributions = await new ContributionRegistry__factory(signer).deploy(registryAddress);
+    const contributions = await new ContributionRegistry__factory(signer).deploy(
+      registryAddress,
+      plan.challengeResponseWindowSeconds ?? DEFAULT_CHALLENGES.responseWindowSeconds,
+      plan.challengeCooldownSeconds ?? DEFAULT_CHALLENGES.cooldownSeconds,
+    );
     step = "deploy QueryLedger";
     const ledger = await new QueryLedger__factory(signer).deploy(registryAddress);
     await Promise.all([contributions.waitForDeployment(), ledger.waitForDeployment()]);

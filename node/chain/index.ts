@@ -15,15 +15,17 @@ export * from "./digests.ts";
 export * from "./outcomes.ts";
 export * from "./governance.ts";
 export * from "./proposals.ts";
-export { CHAIN_DEFAULTS, MAX_BATCH_RECORDS, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
+export { CHAIN_DEFAULTS, MAX_BATCH_RECORDS, DEFAULT_CATEGORIES, DEFAULT_CHALLENGES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
 export { revertError, translateChainError } from "./errors.ts";
 export { connectChain, connectSigner, type ChainConnection, type ChainConnectionOptions } from "./provider.ts";
 export { connectContracts, readCompanions, type ConsortiumContracts, type ContractAddresses } from "./contracts.ts";
 export { deployConsortium, type DeploymentPlan, type DeploymentResult, type FounderInput } from "./deploy.ts";
 export {
   ConsortiumView, type CategoryInfo, type ConsortiumViewHealth, type ConsortiumViewModules, type ConsortiumViewOptions,
-  type ContributionInfo, type MemberInfo,
+  type ChallengeInfo, type ContributionInfo, type MemberInfo,
 } from "./view.ts";
+export { CHALLENGE_SAMPLES, challengeChunks, chunkCount, chunkProofs, FILTER_CHUNK_BYTES, filterCommitment, verifyChunkProof, type ChunkProof } from "./filter-commitment.ts";
+export { ChallengeResponder, type ChallengeProblem, type ChallengeResponderModules } from "./challenges.ts";
 export { LedgerBatcher, type LedgerBatch, type LedgerBatcherModules, type LedgerBatcherOptions, type LedgerHealth, type LedgerOutbox } from "./ledger.ts";
 export { toQueryRecord, type LedgerRecord } from "./ledger-record.ts";
 export {

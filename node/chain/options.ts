@@ -63,3 +63,11 @@ export const DEFAULT_GOVERNANCE = {
   /** How many proposals one account may have open at once. */
   maxOpenProposals: 3,
 } as const;
+
+/** Spot-checks of contribution snapshots (ContributionRegistry, docs/PROTOCOL.md "Spot-checks"). */
+export const DEFAULT_CHALLENGES = {
+  /** How long a challenged provider has to post its proofs on chain. */
+  responseWindowSeconds: 24n * 3600n,
+  /** How long before one member may challenge the same provider and category again. */
+  cooldownSeconds: 7n * 24n * 3600n,
+} as const;

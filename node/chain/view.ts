@@ -34,12 +34,32 @@ export interface CategoryInfo {
 /** A member's latest contribution snapshot for one category. */
 export interface ContributionInfo {
   liveCount: bigint;
-  /** keccak256 of the member's base tag filter bytes for the category (0x-hex). */
+  /** The commitment to the member's base tag filter for the category (0x-hex; node/chain/filter-commitment.ts). */
   filterHash: string;
   /** The member's key epoch the filter was built under. */
   keyEpoch: number;
   publishedAt: number;
+  /** It failed a spot-check, unanswered (ContributionRegistry.isUnproven): it counts for nothing. */
+  unproven: boolean;
+  /** The latest spot-check of the member's snapshots for the category, if any was ever opened. */
+  challenge: ChallengeInfo | undefined;
 }
+
+/** Where a spot-check stands (ContributionRegistry.Challenge). */
+export interface ChallengeInfo {
+  state: "open" | "answered" | "expired" | "superseded";
+  challenger: string;
+  openedAt: number;
+  deadline: number;
+  liveCount: bigint;
+  /** The commitment challenged. */
+  filterHash: string;
+  /** Picks the chunks to prove (0x-hex bytes32). */
+  seed: string;
+}
+
+const CHALLENGE_STATES = [undefined, "open", "answered", "expired", "superseded"] as const;
+const CHALLENGE_EVENTS = new Set(["ChallengeOpened", "ChallengeAnswered", "ChallengeExpired", "ChallengeSuperseded"]);
 
 /** Options of {@link ConsortiumView}. */
 export interface ConsortiumViewOptions {
@@ -210,6 +230,20 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     return this.keyEpochLengthSeconds;
   }
 
+  /** `member`'s snapshots with a spot-check open or expired (unanswered), by category id. */
+  challengesOf(member: string): Array<{ categoryId: number; snapshot: ContributionInfo; challenge: ChallengeInfo }> {
+    const address = normalizeAddress(member);
+    const found: Array<{ categoryId: number; snapshot: ContributionInfo; challenge: ChallengeInfo }> = [];
+    for (const category of this.categoriesById.values()) {
+      const snapshot = this.contributionsByKey.get(contributionKey(address, category.id));
+      const challenge = snapshot?.challenge;
+      if (snapshot !== undefined && challenge !== undefined && (challenge.state === "open" || challenge.state === "expired")) {
+        found.push({ categoryId: category.id, snapshot, challenge });
+      }
+    }
+    return found;
+  }
+
   /** A member's latest contribution for a category, if it published one. */
   contribution(address: string, categoryId: number): ContributionInfo | undefined {
     return this.contributionsByKey.get(contributionKey(normalizeAddress(address), categoryId));
@@ -286,6 +320,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
               filterHash: snapshot.filterHash.toLowerCase(),
               keyEpoch: Number(snapshot.keyEpoch),
               publishedAt: Number(snapshot.publishedAt),
+              ...(await this.readChallenge(m.address, c.id, blockTag)),
             });
           }
         }
@@ -372,17 +407,49 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     }
     this.settlePeerIds(await this.readPeerIdOwners([...this.members.values()], touchedPeerIds, toBlock));
     for (const id of touchedCategories) this.categoriesById.set(id, await this.readCategory(id, toBlock));
+    const challenged = new Map<string, { member: string; categoryId: number }>();
     for (const log of sortLogs(contributionLogs)) {
       const parsed = contributions.interface.parseLog(log);
-      if (parsed?.name !== "ContributionPublished") continue;
+      if (parsed === null) continue;
+      if (CHALLENGE_EVENTS.has(parsed.name) || parsed.name === "ContributionPublished") {
+        const member = getAddress(parsed.args[0] as string);
+        const categoryId = Number(parsed.args[1]);
+        challenged.set(contributionKey(member, categoryId), { member, categoryId });
+      }
+      if (parsed.name !== "ContributionPublished") continue;
       const [member, categoryId, keyEpoch, liveCount, filterHash, publishedAt] = parsed.args as unknown as [string, bigint, bigint, bigint, string, bigint];
       this.contributionsByKey.set(contributionKey(getAddress(member), Number(categoryId)), {
         liveCount,
         filterHash: filterHash.toLowerCase(),
         keyEpoch: Number(keyEpoch),
         publishedAt: Number(publishedAt),
+        unproven: false,
+        challenge: undefined,
       });
     }
+    for (const [key, { member, categoryId }] of challenged) {
+      const snapshot = this.contributionsByKey.get(key);
+      if (snapshot === undefined) continue;
+      const challenge = await this.readChallenge(member, categoryId, toBlock);
+      this.contributionsByKey.set(key, { ...snapshot, ...challenge });
+    }
+  }
+
+  /** A snapshot's spot-check state at `blockTag`. */
+  private async readChallenge(member: string, categoryId: number, blockTag: number): Promise<Pick<ContributionInfo, "unproven" | "challenge">> {
+    const { contributions } = this.modules.contracts;
+    const [c, unproven] = await Promise.all([
+      contributions.challengeOf(member, categoryId, { blockTag }),
+      contributions.isUnproven(member, categoryId, { blockTag }),
+    ]);
+    const state = CHALLENGE_STATES[Number(c.state)];
+    return {
+      unproven,
+      challenge: state === undefined ? undefined : {
+        state, challenger: getAddress(c.challenger), openedAt: Number(c.openedAt), deadline: Number(c.deadline),
+        liveCount: c.liveCount, filterHash: c.filterHash.toLowerCase(), seed: c.seed,
+      },
+    };
   }
 
   private async readCategory(id: number, blockTag: number): Promise<CategoryInfo> {

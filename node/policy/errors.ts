@@ -11,6 +11,7 @@ export const RECIPROCITY_OUTCOMES: Readonly<Record<ReciprocityReason, QueryOutco
   no_contribution: QueryOutcome.DeniedReciprocity,
   contribution_too_small: QueryOutcome.DeniedReciprocity,
   snapshot_stale: QueryOutcome.DeniedReciprocity,
+  contribution_unproven: QueryOutcome.DeniedReciprocity,
   quota_exceeded: QueryOutcome.DeniedQuota,
 };
 
@@ -20,6 +21,7 @@ export const RECIPROCITY_ERROR_CODES: Readonly<Record<ReciprocityReason, ErrorCo
   no_contribution: "E_RECIPROCITY",
   contribution_too_small: "E_RECIPROCITY",
   snapshot_stale: "E_RECIPROCITY",
+  contribution_unproven: "E_RECIPROCITY",
   quota_exceeded: "E_QUOTA",
 };
 
@@ -28,6 +30,7 @@ const MESSAGES: Readonly<Record<ReciprocityReason, string>> = {
   no_contribution: "the querier has no contribution snapshot for the category",
   contribution_too_small: "the querier's contribution to the category is below the minimum",
   snapshot_stale: "the querier's contribution snapshot for the category is too old",
+  contribution_unproven: "the querier's contribution snapshot for the category failed a spot-check on chain, unanswered; its node answers it, or publish a new snapshot",
   quota_exceeded: "the querier's daily quota at this provider for the category is used up",
 };
 

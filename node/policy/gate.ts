@@ -82,7 +82,7 @@ export class ReciprocityGate {
     return {
       active: category.active,
       policy: category.policy,
-      snapshot: snapshot === undefined ? undefined : { liveCount: snapshot.liveCount, publishedAt: snapshot.publishedAt },
+      snapshot: snapshot === undefined ? undefined : { liveCount: snapshot.liveCount, publishedAt: snapshot.publishedAt, unproven: snapshot.unproven === true },
       usedInWindow,
     };
   }

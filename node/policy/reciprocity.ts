@@ -30,6 +30,8 @@ export interface ContributionSnapshot {
   liveCount: Count;
   /** Unix seconds at which the snapshot was published. */
   publishedAt: number;
+  /** It failed an on-chain spot-check, unanswered (ContributionRegistry.isUnproven): it counts for nothing. */
+  unproven?: boolean;
 }
 
 /** Everything the rule needs to know about one requested category. */
@@ -61,11 +63,12 @@ export type ReciprocityReason =
   | "no_contribution"
   | "contribution_too_small"
   | "snapshot_stale"
+  | "contribution_unproven"
   | "quota_exceeded";
 
 /** Every reason, in the order the rule checks them for a category. */
 export const RECIPROCITY_REASONS: readonly ReciprocityReason[] = [
-  "category_inactive", "no_contribution", "contribution_too_small", "snapshot_stale", "quota_exceeded",
+  "category_inactive", "no_contribution", "contribution_too_small", "snapshot_stale", "contribution_unproven", "quota_exceeded",
 ];
 
 /** A request that may be answered: `quotaRemaining` is what is left after counting this one. */
@@ -109,6 +112,9 @@ export function eligibilityFailure(facts: CategoryFacts | undefined, nowSec: num
   if (liveCount < toCount(policy.minEntries, "minEntries")) return "contribution_too_small";
   const ageSeconds = BigInt(nowSec) - BigInt(snapshot.publishedAt);
   if (ageSeconds > toCount(policy.maxSnapshotAgeSeconds, "maxSnapshotAgeSeconds")) return "snapshot_stale";
+  // A snapshot whose provider let a challenge expire unanswered is refused until it answers or
+  // publishes anew: the chain's verdict after a day to prove it, not any one member's claim.
+  if (snapshot.unproven === true) return "contribution_unproven";
   return undefined;
 }
 

@@ -15,7 +15,6 @@ import { Level } from "level";
 import type { AbstractSublevel } from "abstract-level";
 import { Bucket } from "./buckets.ts";
 import { RiskshareError, assertArgument } from "../errors.ts";
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { ENTRY_ID_BYTES, assertEntryKeyContext, defaultIdentifierRegistry, type EntryKeyContext, type IdentifierRegistry } from "../identity/index.ts";
 import type { Logger } from "../logger.ts";
 import {
@@ -38,7 +37,7 @@ import { entryProblem, isExpired, reasonCodeProblem, type EntryInput, type Entry
 import { categoryUnknown, entryInvalid, storeClosed } from "./errors.ts";
 import { ENTRY_LIMITS, PEPPER_SCHEMA_VERSION, SCHEMA_VERSION, STORE_DEFAULTS, type StoreOptions } from "./options.ts";
 import { QueryJournal, type JournalEntry } from "./journal.ts";
-import type { HeldAnswer } from "../chain/index.ts";
+import { filterCommitment, type HeldAnswer } from "../chain/index.ts";
 import { NonceStore } from "./nonces.ts";
 import { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
 import { PresenceFilter } from "./presence.ts";
@@ -97,7 +96,7 @@ export interface ContributionSnapshot {
   /** Unexpired entries at `atSec` (distinct tags: the base filter's count). */
   readonly liveCount: number;
   /**
-   * keccak256 of the category's base filter bytes built now, 0x-prefixed hex (bytes32); the zero
+   * The commitment to the category's base filter built now ({@link filterCommitment}), 0x-prefixed hex (bytes32); the zero
    * hash for an empty list, as the ContributionRegistry requires (count 0 commits to no filter).
    */
   readonly filterHash: string;
@@ -111,7 +110,7 @@ const EMPTY_LIST_FILTER_HASH = `0x${"0".repeat(64)}`;
 export interface BaseFilter {
   readonly categoryId: number;
   readonly bytes: Uint8Array;
-  /** keccak256 of `bytes`, 0x-hex. */
+  /** The commitment to `bytes` ({@link filterCommitment}), 0x-hex. */
   readonly hash: string;
   /** Distinct live tags in it. */
   readonly count: number;
@@ -621,7 +620,7 @@ export class Store {
         await values.close();
       }
       const { bytes, count } = buildTagFilter(tags.subarray(0, n * FILTER_TAG_BYTES));
-      const hash = `0x${Buffer.from(keccak_256(bytes)).toString("hex")}`;
+      const hash = filterCommitment(bytes);
       const seq = this.#seqs.get(categoryId) ?? 0;
       const info: StoredFilterInfo = { hash, count, seq, builtAtSec: nowSec };
       const batch = db.batch();

@@ -24,6 +24,7 @@ import {
   renouncedConsortiumFixture,
   regulatorSuspend,
   sendProposal,
+  CONTRIBUTION_ARGS,
 } from "./fixtures.ts";
 
 const { ethers, networkHelpers } = await network.create();
@@ -325,7 +326,7 @@ describe("ConsortiumRegistry", function () {
     it("refuse contracts bound to another registry", async function () {
       const { registry, contributions, ledger, admin } = await loadFixture(consortiumFixture);
       const other = await ethers.deployContract("ConsortiumRegistry", [admin.address, ...REGISTRY_ARGS]);
-      const foreignContributions = await ethers.deployContract("ContributionRegistry", [await other.getAddress()]);
+      const foreignContributions = await ethers.deployContract("ContributionRegistry", [await other.getAddress(), ...CONTRIBUTION_ARGS]);
       const foreignLedger = await ethers.deployContract("QueryLedger", [await other.getAddress()]);
       await expect(registry.seedCompanions(foreignContributions, ledger))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotCompanion")

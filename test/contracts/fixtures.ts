@@ -49,6 +49,11 @@ export const REGISTRY_ARGS = [
 ] as const;
 
 /** Categories seeded by the fixture; their ids are 1, 2, 3. */
+/** ContributionRegistry's spot-check parameters in the fixture: a day to answer, a week between challenges. */
+export const CHALLENGE_RESPONSE_WINDOW_SECONDS = 24n * 3600n;
+export const CHALLENGE_COOLDOWN_SECONDS = 7n * 24n * 3600n;
+export const CONTRIBUTION_ARGS = [CHALLENGE_RESPONSE_WINDOW_SECONDS, CHALLENGE_COOLDOWN_SECONDS] as const;
+
 export const CATEGORY_NAMES = ["fraud_confirmed", "money_mule", "stolen_card"] as const;
 
 /** The policy the fixture seeds for every category. */
@@ -101,7 +106,7 @@ export async function consortiumFixture({ ethers }: NetworkConnection) {
   for (const name of CATEGORY_NAMES) await registry.seedCategory(name);
   for (let id = 1; id <= CATEGORY_NAMES.length; id++) await registry.seedPolicy(id, POLICY);
 
-  const contributions = await ethers.deployContract("ContributionRegistry", [registryAddress]);
+  const contributions = await ethers.deployContract("ContributionRegistry", [registryAddress, ...CONTRIBUTION_ARGS]);
   const ledger = await ethers.deployContract("QueryLedger", [registryAddress]);
   return {
     registry,

@@ -322,7 +322,32 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     await (await as(bob).contributions.publish(2, 1, 42, root)).wait();
 
     await view.sync();
-    expect(view.contribution(bob.address, 2)).to.deep.equal({ liveCount: 42n, filterHash: root, keyEpoch: 1, publishedAt: await time.latest() });
+    expect(view.contribution(bob.address, 2)).to.deep.equal({ liveCount: 42n, filterHash: root, keyEpoch: 1, publishedAt: await time.latest(), unproven: false, challenge: undefined });
+  });
+
+  it("follows a spot-check of a snapshot: open, expired (unproven), then superseded by a new snapshot", async () => {
+    const { alice, bob } = await loadConsortium();
+    const view = await startView();
+    const root = hexlify(randomBytes(32));
+    await (await as(bob).contributions.publish(3, 1, 77, root)).wait();
+    await (await as(alice).contributions.challenge(bob.address, 3)).wait();
+    await view.sync();
+    const opened = view.contribution(bob.address, 3)!;
+    expect(opened.unproven).to.equal(false);
+    expect(opened.challenge).to.deep.include({ state: "open", challenger: alice.address, liveCount: 77n, filterHash: root });
+    expect(view.challengesOf(bob.address).map((c) => c.categoryId)).to.deep.equal([3]);
+
+    await time.increaseTo(opened.challenge!.deadline + 1);
+    await (await as(alice).contributions.expireChallenge(bob.address, 3)).wait();
+    await view.sync();
+    expect(view.contribution(bob.address, 3)).to.deep.include({ unproven: true });
+    expect(view.contribution(bob.address, 3)!.challenge!.state).to.equal("expired");
+
+    await (await as(bob).contributions.publish(3, 1, 78, hexlify(randomBytes(32)))).wait();
+    await view.sync();
+    expect(view.contribution(bob.address, 3)).to.deep.include({ liveCount: 78n, unproven: false });
+    expect(view.contribution(bob.address, 3)!.challenge!.state).to.equal("superseded");
+    expect(view.challengesOf(bob.address)).to.deep.equal([]);
   });
 
   it("sees a member rotate its OPRF key, keeps the earlier key by epoch, and says so", async () => {

@@ -53,6 +53,12 @@ describe("policy: reciprocity", () => {
       { name: "exactly minEntries", facts: facts({ liveCount: 100n }), expected: { allowed: true, quotaRemaining: 14 } },
       { name: "exactly maxSnapshotAge old", facts: facts({ ageSeconds: WEEK }), expected: { allowed: true, quotaRemaining: 14 } },
       { name: "one second older than maxSnapshotAge", facts: facts({ ageSeconds: WEEK + 1 }), expected: { allowed: false, reason: "snapshot_stale", categoryId: 1 } },
+      {
+        name: "a snapshot that failed a spot-check on chain, unanswered, counts for nothing",
+        facts: facts({ snapshot: { liveCount: 5_000n, publishedAt: NOW, unproven: true } }),
+        expected: { allowed: false, reason: "contribution_unproven", categoryId: 1 },
+      },
+      { name: "an answered (or never challenged) snapshot counts", facts: facts({ snapshot: { liveCount: 100n, publishedAt: NOW, unproven: false } }), expected: { allowed: true, quotaRemaining: 14 } },
       { name: "snapshot from the future (clock skew)", facts: facts({ ageSeconds: -60 }), expected: { allowed: true, quotaRemaining: 14 } },
       { name: "last query of the quota", facts: facts({ usedInWindow: 14 }), expected: { allowed: true, quotaRemaining: 0 } },
       { name: "quota exactly used up", facts: facts({ usedInWindow: 15 }), expected: { allowed: false, reason: "quota_exceeded", categoryId: 1 } },
@@ -217,6 +223,7 @@ describe("policy: reciprocity", () => {
       ["no_contribution", QueryOutcome.DeniedReciprocity, "E_RECIPROCITY"],
       ["contribution_too_small", QueryOutcome.DeniedReciprocity, "E_RECIPROCITY"],
       ["snapshot_stale", QueryOutcome.DeniedReciprocity, "E_RECIPROCITY"],
+      ["contribution_unproven", QueryOutcome.DeniedReciprocity, "E_RECIPROCITY"],
       ["quota_exceeded", QueryOutcome.DeniedQuota, "E_QUOTA"],
     ];
     it("covers every reason", () => {

@@ -10,6 +10,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { FILTER_STATE_LABEL } from "./constants.ts";
 import type { FilterState } from "./messages.ts";
+import { filterCommitment } from "../../chain/index.ts";
 
 const LABEL = new TextEncoder().encode(FILTER_STATE_LABEL);
 
@@ -82,7 +83,7 @@ export function tagHex(tag: Uint8Array): string {
   return `0x${Buffer.from(tag.buffer, tag.byteOffset, 8).toString("hex")}`;
 }
 
-/** keccak256 of base filter bytes, as the chain's `filterHash` (0x-hex, lower case). */
+/** The commitment to base filter bytes, as the chain's `filterHash` (0x-hex, lower case; node/chain/filter-commitment.ts). */
 export function baseFilterHash(bytes: Uint8Array): string {
-  return `0x${Buffer.from(keccak_256(bytes)).toString("hex")}`;
+  return filterCommitment(bytes);
 }
