@@ -30,6 +30,10 @@ export interface DeploymentPlan {
   maxRegulatorSuspensionSeconds?: bigint;
   regulatorCooldownSeconds?: bigint;
   maxOpenProposals?: number;
+  /** Delay between executing a time-locked proposal and enacting it (default 48 h). */
+  timelockDelaySeconds?: bigint;
+  /** How long after deployment seeding stays open (default 30 days); the deployment seeds at once. */
+  seedWindowSeconds?: bigint;
   /** Renounce the bootstrap admin at the end, so only votes change membership and policy (default true). */
   renounceAdmin?: boolean;
 }
@@ -59,6 +63,8 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
       plan.maxRegulatorSuspensionSeconds ?? DEFAULT_GOVERNANCE.maxRegulatorSuspensionSeconds,
       plan.regulatorCooldownSeconds ?? DEFAULT_GOVERNANCE.regulatorCooldownSeconds,
       plan.maxOpenProposals ?? DEFAULT_GOVERNANCE.maxOpenProposals,
+      plan.timelockDelaySeconds ?? DEFAULT_GOVERNANCE.timelockDelaySeconds,
+      plan.seedWindowSeconds ?? DEFAULT_GOVERNANCE.seedWindowSeconds,
     );
     const deployReceipt = await registry.deploymentTransaction()?.wait();
     const registryAddress = await registry.getAddress();
