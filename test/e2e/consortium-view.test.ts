@@ -225,7 +225,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(health).not.to.have.property("lastError");
   });
 
-  it("knows the bootstrap admin while one holds the registry (a deployment that kept it), and forgets it once it renounces", async () => {
+  it("knows the bootstrap admin while one holds the registry (a deployment that kept it), follows a two-step hand-over only once accepted, and forgets it once it renounces", async () => {
     const { alice } = await loadConsortium();
     expect((await startView()).bootstrapAdmin(), "the fixture's deployment renounced").to.equal(undefined);
     const [admin] = await ethers.getSigners() as HardhatEthersSigner[];
@@ -236,7 +236,13 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     addresses = kept.addresses;
     const view = await startView();
     expect(view.bootstrapAdmin()).to.equal(admin!.address);
-    await (await as(admin!).registry.renounceAdmin()).wait();
+    await (await as(admin!).registry.transferAdmin(alice.address)).wait();
+    await view.sync();
+    expect(view.bootstrapAdmin(), "a nomination moves nothing").to.equal(admin!.address);
+    await (await as(alice).registry.acceptAdmin()).wait();
+    await view.sync();
+    expect(view.bootstrapAdmin(), "after the nominee accepted").to.equal(alice.address);
+    await (await as(alice).registry.renounceAdmin()).wait();
     await view.sync();
     expect(view.bootstrapAdmin(), "after AdminTransferred to the zero address").to.equal(undefined);
   });
