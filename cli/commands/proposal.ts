@@ -125,7 +125,7 @@ export function proposalCommand(io: CliIo): Command {
   proposal.addCommand(policy);
 
   const quorum = new Command("quorum").description("propose the quorum fraction f of the voting members (docs/GOVERNANCE.md)");
-  quorum.addCommand(proposing("set", "propose a new quorum fraction (applies to proposals made after it executes)", "riskshare proposal quorum set 3/4")
+  quorum.addCommand(proposing("set", "propose a new quorum fraction (applies to proposals made after it is enacted, the timelock delay after it executes)", "riskshare proposal quorum set 3/4")
     .argument("<fraction>", "a fraction above 1/2 and at most 3/4, e.g. 2/3")
     .action(async (fraction: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
