@@ -78,6 +78,7 @@ export function deployCommand(io: CliIo): Command {
             `  ledger         ${r.addresses.ledger}`,
             `  founders       ${founders.map((f) => f.name).join(", ")}`,
             `  categories     ${r.categories.map((c) => `${c.id}:${c.name}`).join(", ")}`,
+            `  timelock       ${formatDuration(r.timelockDelaySeconds)} between executing a removal, regulator, policy, category-retirement or quorum proposal and enacting it`,
             `addresses written to ${ctx.dataDir}/config.json`,
           ].join("\n"),
         );

@@ -43,6 +43,8 @@ export interface DeploymentResult {
   addresses: ContractAddresses;
   deployBlock: number;
   categories: { id: number; name: string }[];
+  /** The registry's timelock delay, in seconds, as deployed. */
+  timelockDelaySeconds: bigint;
 }
 
 /**
@@ -55,6 +57,7 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
   let step = "deploy ConsortiumRegistry";
   try {
     const admin = await signer.getAddress();
+    const timelockDelaySeconds = plan.timelockDelaySeconds ?? DEFAULT_GOVERNANCE.timelockDelaySeconds;
     const registry = await new ConsortiumRegistry__factory(signer).deploy(
       admin,
       plan.quorumNumerator ?? DEFAULT_GOVERNANCE.quorumNumerator,
@@ -63,7 +66,7 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
       plan.maxRegulatorSuspensionSeconds ?? DEFAULT_GOVERNANCE.maxRegulatorSuspensionSeconds,
       plan.regulatorCooldownSeconds ?? DEFAULT_GOVERNANCE.regulatorCooldownSeconds,
       plan.maxOpenProposals ?? DEFAULT_GOVERNANCE.maxOpenProposals,
-      plan.timelockDelaySeconds ?? DEFAULT_GOVERNANCE.timelockDelaySeconds,
+      timelockDelaySeconds,
       plan.seedWindowSeconds ?? DEFAULT_GOVERNANCE.seedWindowSeconds,
     );
     const deployReceipt = await registry.deploymentTransaction()?.wait();
@@ -108,7 +111,7 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
     }
     const addresses = { registry: registryAddress, contributions: contributionsAddress, ledger: ledgerAddress };
     log.info({ ...addresses, founders: plan.founders.length }, "consortium deployed");
-    return { addresses, deployBlock: deployReceipt?.blockNumber ?? 0, categories };
+    return { addresses, deployBlock: deployReceipt?.blockNumber ?? 0, categories, timelockDelaySeconds };
   } catch (err) {
     throw translateChainError(err, step);
   }
