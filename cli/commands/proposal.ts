@@ -73,7 +73,7 @@ export function proposalCommand(io: CliIo): Command {
         printCreated(ctx, await propose(session, ProposalKind.AddCategory, { name }, lookupOf(categories)));
       });
     }));
-  category.addCommand(proposing("retire", "propose to retire an active risk category (its name stays taken)", "riskshare proposal category retire gambling_merchant")
+  category.addCommand(proposing("retire", "propose to retire an active risk category (its name stays taken; once executed, it takes effect when enacted, after the registry's timelock)", "riskshare proposal category retire gambling_merchant")
     .argument("<name>", "the active category's name")
     .action(async (name: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
@@ -87,7 +87,7 @@ export function proposalCommand(io: CliIo): Command {
   proposal.addCommand(category);
 
   const policy = new Command("policy").description("propose a category's sharing policy (reciprocity and quota)");
-  policy.addCommand(proposing("set", "propose a category's sharing policy; fields not given keep their value on chain",
+  policy.addCommand(proposing("set", "propose a category's sharing policy; fields not given keep their value on chain; once executed, it takes effect when enacted, after the registry's timelock",
     "riskshare proposal policy set --category fraud_confirmed --min-entries 50 --max-snapshot-age 3d --quota-base 2000 --quota-ratio-bps 5000")
     .requiredOption("--category <name>", "the active category whose policy changes")
     .option("--min-entries <n>", "least live entries a querier's latest snapshot must count to query the category")
@@ -138,7 +138,7 @@ export function proposalCommand(io: CliIo): Command {
     }));
   proposal.addCommand(quorum);
 
-  const regulator = new Command("regulator").description("propose to add or remove a regulator");
+  const regulator = new Command("regulator").description("propose to add or remove a regulator (once executed, it takes effect when enacted, after the registry's timelock)");
   for (const [name, kind, description] of [
     ["add", ProposalKind.AddRegulator, "propose an account as a regulator (it audits, may suspend a member's lookups for at most 14 days, and may propose Suspend and Remove)"],
     ["remove", ProposalKind.RemoveRegulator, "propose to take the regulator role from an account"],

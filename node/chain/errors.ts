@@ -53,7 +53,7 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryInvalidPayload: "the proposal's payload is not the exact encoding its kind requires",
   ConsortiumRegistryProposalUnknown: "no proposal has that id; `riskshare proposal list --all` lists them",
   ConsortiumRegistryProposalExpired: "the proposal's voting period is over; propose it again if it is still wanted",
-  ConsortiumRegistryProposalExecuted: "the proposal was already executed; nothing is left to do",
+  ConsortiumRegistryProposalExecuted: "the proposal was already executed; if `riskshare proposal show ID` says it is queued, enact it from its eta with `riskshare proposal enact ID`",
   ConsortiumRegistryAlreadyVoted: "this account already voted on the proposal; other members' votes are needed now",
   ConsortiumRegistryQuorumNotReached: "the proposal does not have enough counted votes yet (votes of members since suspended by vote or removed no longer count); other entitled members vote with `riskshare proposal vote ID` first",
   ConsortiumRegistryNotEntitled: "this member gained its vote after the proposal was made, and only the members entitled then vote on it; wait for a new proposal",
