@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { z } from "zod";
 import { getAddress } from "ethers";
 import {
-  decodeProposalPayload, describeProposal, encodeProposalPayload, proposalKindName, translateChainError,
+  decodeProposalPayload, describeProposal, encodeProposalPayload, isTimelocked, proposalKindName, ProposalStatus, revertError, translateChainError,
   type ProposalArgsInput, type ProposalKind, type ProposalLookup,
 } from "../node/chain/index.ts";
 import { RiskshareError } from "../node/errors.ts";
@@ -28,8 +28,20 @@ export interface ProposalView {
   expiresAt: number;
   votes: number;
   quorum: number;
+  /** True once `execute` ran: voting is over (the proposal was applied, or queued behind the timelock). */
   executed: boolean;
-  state: "open" | "passable" | "executed" | "expired";
+  /**
+   * open / passable (enough votes) / expired, until executed; then executed (applied at once), or,
+   * for a time-locked kind, queued (before its eta), enactable (eta passed), enacted, or lapsed
+   * (not enacted within a voting period after its eta).
+   */
+  state: "open" | "passable" | "executed" | "expired" | "queued" | "enactable" | "enacted" | "lapsed";
+  /** Whether executing this kind queues it behind the registry's timelock. */
+  timelocked: boolean;
+  /** When a queued proposal may be enacted (unix seconds); null unless it was queued. */
+  eta: number | null;
+  /** When a queued proposal lapses unless enacted (unix seconds); null unless it was queued. */
+  lapsesAt: number | null;
   voters: string[];
 }
 
@@ -106,8 +118,10 @@ export async function readProposal(session: ChainSession, id: bigint, nowSec: nu
   let p: Awaited<ReturnType<typeof registry.proposal>>;
   let voters: string[];
   let counted: bigint;
+  let votingPeriod: bigint;
   try {
     p = await registry.proposal(id);
+    votingPeriod = await registry.votingPeriod();
     // Only the votes of members still entitled count (one suspended by vote or removed loses its votes).
     counted = await registry.countedVotes(id);
     const votedLogs = await registry.queryFilter(registry.filters.Voted(id));
@@ -129,11 +143,38 @@ export async function readProposal(session: ChainSession, id: bigint, nowSec: nu
     summary = "payload not decodable by this riskshare version";
     args = {};
   }
+  const status = Number(p.status);
+  const queued = status === ProposalStatus.Queued || status === ProposalStatus.Enacted;
+  const eta = queued ? Number(p.eta) : null;
+  const lapsesAt = eta === null ? null : eta + Number(votingPeriod);
   return {
     id, kind: proposalKindName(kind), summary, args, payload: p.payload, proposer: p.proposer, createdAt: Number(p.createdAt), expiresAt, votes, quorum, executed,
-    state: executed ? "executed" : nowSec >= expiresAt ? "expired" : votes >= quorum ? "passable" : "open",
+    state: proposalState(status, { nowSec, expiresAt, votes, quorum, eta, lapsesAt }),
+    timelocked: isTimelocked(kind), eta, lapsesAt,
     voters,
   };
+}
+
+/** A proposal's state from its on-chain status and the clock (expiry and lapse are not written on chain). */
+export function proposalState(
+  status: number,
+  at: { nowSec: number; expiresAt: number; votes: number; quorum: number; eta: number | null; lapsesAt: number | null },
+): ProposalView["state"] {
+  switch (status) {
+    case ProposalStatus.Executed:
+      return "executed";
+    case ProposalStatus.Enacted:
+      return "enacted";
+    case ProposalStatus.Queued:
+      return at.nowSec >= (at.lapsesAt ?? 0) ? "lapsed" : at.nowSec >= (at.eta ?? 0) ? "enactable" : "queued";
+    default:
+      return at.nowSec >= at.expiresAt ? "expired" : at.votes >= at.quorum ? "passable" : "open";
+  }
+}
+
+/** Whether a proposal in `state` is still pending: open for votes, or queued behind the timelock. */
+export function isPending(state: ProposalView["state"]): boolean {
+  return state === "open" || state === "passable" || state === "queued" || state === "enactable";
 }
 
 /** The text `proposal show` prints for one proposal. */
@@ -144,13 +185,15 @@ export function renderProposal(p: ProposalView): string {
     ["proposer", p.proposer],
     ["created", isoOf(p.createdAt)],
     ["expires", isoOf(p.expiresAt)],
+    ...(p.eta === null ? [] : [["eta", `${isoOf(p.eta)}${p.state === "queued" ? ` (enact from then: riskshare proposal enact ${p.id})` : ""}`], ["lapses", isoOf(p.lapsesAt!)]] as Array<[string, unknown]>),
+    ...(p.timelocked && p.eta === null ? [["timelock", "takes effect only when enacted, the registry's timelock delay after it is executed"]] as Array<[string, unknown]> : []),
     ["voters", p.voters.join(", ")],
   ];
   const width = Math.max(...rows.map(([key]) => key.length));
   return [`proposal ${p.id}: ${p.kind} — ${p.summary}`, ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${String(value)}`)].join("\n");
 }
 
-/** What `vote` and `execute` print. */
+/** What `vote`, `execute` and `enact` print. */
 export interface BallotResult {
   proposalId: bigint;
   txHash: string;
@@ -159,31 +202,82 @@ export interface BallotResult {
   votes: number;
   quorum: number;
   executed: boolean;
+  /** The proposal's state after the transaction: e.g. queued after executing a time-locked kind. */
+  state: ProposalView["state"];
+  /** When a queued proposal may be enacted (unix seconds); null unless it was queued. */
+  eta: number | null;
 }
 
-/** Votes for, or executes, proposal `proposalId` from the session's signer, then reads its new state. */
-export async function castBallot(session: ChainSession, action: "vote" | "execute", proposalId: bigint, lookup: ProposalLookup): Promise<BallotResult> {
+/** The three transactions on an existing proposal. */
+export type BallotAction = "vote" | "execute" | "enact";
+
+/** Votes for, executes or enacts proposal `proposalId` from the session's signer, then reads its new state. */
+export async function castBallot(session: ChainSession, action: BallotAction, proposalId: bigint, lookup: ProposalLookup): Promise<BallotResult> {
   const { registry } = session.contracts;
-  const receipt = await send(`${action} proposal ${proposalId}`, () => (action === "vote" ? registry.vote(proposalId) : registry.execute(proposalId)));
-  const view = await readProposal(session, proposalId, 0, lookup);
-  return { proposalId, txHash: receipt.txHash, kind: view.kind, summary: view.summary, votes: view.votes, quorum: view.quorum, executed: view.executed };
+  if (action === "enact") await foreseeEnact(session, proposalId);
+  const receipt = await send(`${action} proposal ${proposalId}`, () => (action === "vote" ? registry.vote(proposalId) : action === "execute" ? registry.execute(proposalId) : registry.enact(proposalId)));
+  const view = await readProposal(session, proposalId, await latestTimestamp(session), lookup);
+  return { proposalId, txHash: receipt.txHash, kind: view.kind, summary: view.summary, votes: view.votes, quorum: view.quorum, executed: view.executed, state: view.state, eta: view.eta };
 }
 
-/** Prints a vote or an execution the same way for every kind. */
-export function printBallot(ctx: CliContext, action: "vote" | "execute", result: BallotResult): void {
-  ctx.out.result(result, (r) => action === "vote"
-    ? `voted on proposal ${r.proposalId} (${r.summary}): ${r.votes}/${r.quorum} votes${r.votes >= r.quorum ? ` — it can be executed now: riskshare proposal execute ${r.proposalId}` : ""}`
-    : `proposal ${r.proposalId} executed: ${r.summary}`);
+/** The latest block's time (unix seconds): the registry's clock. */
+export async function latestTimestamp(session: ChainSession): Promise<number> {
+  try {
+    return (await session.connection.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
+  } catch (err) {
+    throw translateChainError(err, "read the latest block");
+  }
 }
 
 /**
- * `vote` and `execute` for a proposal of any kind, as `riskshare proposal vote|execute` and, the
- * same commands, `riskshare member vote|execute`.
+ * Refuses, before sending, an `enact` the registry would refuse: a proposal not queued, one whose
+ * eta has not come (E_TIMELOCKED, with the eta), or one that lapsed. Its effect is checked by the
+ * registry itself (e.g. the voting floor for a Remove).
+ */
+async function foreseeEnact(session: ChainSession, proposalId: bigint): Promise<void> {
+  const action = `enact proposal ${proposalId}`;
+  const { registry } = session.contracts;
+  let status: number, eta: number, votingPeriod: number;
+  try {
+    const p = await registry.proposal(proposalId);
+    [status, eta, votingPeriod] = [Number(p.status), Number(p.eta), Number(await registry.votingPeriod())];
+  } catch (err) {
+    throw translateChainError(err, action);
+  }
+  if (status !== ProposalStatus.Queued) throw revertError(action, "ConsortiumRegistryProposalNotQueued", [proposalId]);
+  const now = await latestTimestamp(session);
+  if (now < eta) throw revertError(action, "ConsortiumRegistryProposalTimelocked", [proposalId, eta], { detail: `its eta is ${isoOf(eta)}, in ${eta - now} s` });
+  if (now >= eta + votingPeriod) throw revertError(action, "ConsortiumRegistryProposalLapsed", [proposalId, eta + votingPeriod], { detail: `it lapsed at ${isoOf(eta + votingPeriod)}` });
+}
+
+/** Prints a vote, an execution or an enactment the same way for every kind. */
+export function printBallot(ctx: CliContext, action: BallotAction, result: BallotResult): void {
+  ctx.out.result(result, (r) => {
+    if (action === "vote") {
+      return `voted on proposal ${r.proposalId} (${r.summary}): ${r.votes}/${r.quorum} votes${r.votes >= r.quorum ? ` — it can be executed now: riskshare proposal execute ${r.proposalId}` : ""}`;
+    }
+    if (action === "enact") return `proposal ${r.proposalId} enacted: ${r.summary}`;
+    return r.eta === null
+      ? `proposal ${r.proposalId} executed: ${r.summary}`
+      : `proposal ${r.proposalId} passed and is queued behind the timelock: ${r.summary} takes effect when enacted, from ${isoOf(r.eta)} (anyone may: riskshare proposal enact ${r.proposalId})`;
+  });
+}
+
+/** Each ballot command's description and example comment. */
+const BALLOT_HELP: Record<BallotAction, string> = {
+  vote: "vote for a proposal of any kind (the members entitled when it was made)",
+  execute: "execute a proposal of any kind once it has enough votes (anyone may); a Remove, regulator, policy, category-retirement or quorum proposal is then queued for `enact`",
+  enact: "apply a queued proposal once the registry's timelock delay after its execution is over (anyone may); refused before its eta",
+};
+
+/**
+ * `vote`, `execute` and `enact` for a proposal of any kind, as `riskshare proposal vote|execute|enact`
+ * and, the same commands, `riskshare member vote|execute|enact`.
  */
 export function ballotCommands(io: CliIo, group: "member" | "proposal"): Command[] {
-  return (["vote", "execute"] as const).map((name) => withChainFlags(new Command(name))
+  return (["vote", "execute", "enact"] as const).map((name) => withChainFlags(new Command(name))
     .argument("<proposalId>", "the proposal's number")
-    .description(`${name === "vote" ? "vote for" : "execute"} a proposal of any kind${name === "execute" ? " once it has enough votes (anyone may)" : " (the members entitled when it was made)"}${group === "member" ? `; the same as \`riskshare proposal ${name}\`` : ""}`)
+    .description(`${BALLOT_HELP[name]}${group === "member" ? `; the same as \`riskshare proposal ${name}\`` : ""}`)
     .addHelpText("after", `\nExample:\n  riskshare ${group} ${name} 3   # the proposal number from \`riskshare proposal list\``)
     .action(async (id: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);

@@ -53,6 +53,8 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 ///   slot 23  `_openProposalsOf` (proposer => ids of its proposals, pruned of closed ones at each propose)
 ///   slot 24  `_voters` (proposal id => voters, in order): read by {execute} and {countedVotes}, at
 ///            most the proposal's electorate long
+///   slot 25  `_pendingAdmin` (address, bytes 0-19): nominated by {transferAdmin}, until it accepts
+///            | `_proposalExecuted` (bool, byte 20): a proposal executed, so seeding is over for good
 contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Role of Active members (derived from the member's status, never granted directly).
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -80,6 +82,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     uint256 private constant POLICY_PAYLOAD_BYTES = 6 * 32;
     /// @dev Shortest ABI encoding of (address, string, bytes, bytes32): 4 head words and 2 length words.
     uint256 private constant MIN_ADMIT_PAYLOAD_BYTES = 6 * 32;
+    /// @dev Bit k set = ProposalKind k waits `_timelockDelay` between execute and enact: Remove (3),
+    /// AddRegulator (4), RemoveRegulator (5), SetPolicy (6), RetireCategory (8), SetQuorum (10).
+    uint256 private constant TIMELOCKED_KINDS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 10);
 
     address private _admin;
     uint64 private _keyEpochLength;
@@ -109,11 +114,15 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     mapping(bytes32 kindAndPayloadHash => uint256 proposalId) private _openProposalByHash;
     mapping(address proposer => uint256[] proposalIds) private _openProposalsOf;
     mapping(uint256 proposalId => address[] voters) private _voters;
+    address private _pendingAdmin;
+    bool private _proposalExecuted;
 
     uint64 private immutable _votingPeriod;
     uint64 private immutable _maxRegulatorSuspension;
     uint64 private immutable _regulatorCooldown;
     uint8 private immutable _maxOpenProposals;
+    uint64 private immutable _timelockDelay;
+    uint64 private immutable _seedingEndsAt;
 
     /// @param admin_ The bootstrap admin, who seeds the consortium and then renounces.
     /// @param quorumNumerator Numerator of the quorum fraction f (e.g. 2).
@@ -123,12 +132,17 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @param regulatorCooldownSeconds How long after a regulator suspension lapses before a regulator
     /// may suspend the same member again (e.g. 30 days).
     /// @param maxOpenProposals How many open proposals one account may have at once (e.g. 3).
+    /// @param timelockDelaySeconds How long an executed Remove, AddRegulator, RemoveRegulator,
+    /// SetPolicy, RetireCategory or SetQuorum waits before {enact} applies it (e.g. 48 hours).
+    /// @param seedWindowSeconds How long after deployment the admin may seed (e.g. 30 days); seeding
+    /// also ends when a first proposal executes.
     ///
     /// Requirements:
     /// - `admin_` is not the zero address.
     /// - 1/2 < `quorumNumerator` / `quorumDenominator` <= 3/4.
     /// - `votingPeriodSeconds` is not zero.
     /// - `maxRegulatorSuspensionSeconds`, `regulatorCooldownSeconds` and `maxOpenProposals` are not zero.
+    /// - `timelockDelaySeconds` and `seedWindowSeconds` are not zero.
     ///
     /// Emits an {AdminTransferred}, a {QuorumSet} and a {KeyEpochLengthSet} (DEFAULT_KEY_EPOCH_LENGTH) event.
     constructor(
@@ -138,7 +152,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         uint64 votingPeriodSeconds,
         uint64 maxRegulatorSuspensionSeconds,
         uint64 regulatorCooldownSeconds,
-        uint8 maxOpenProposals
+        uint8 maxOpenProposals,
+        uint64 timelockDelaySeconds,
+        uint64 seedWindowSeconds
     ) {
         if (admin_ == address(0)) revert ConsortiumRegistryInvalidAddress(admin_);
         _checkQuorum(quorumNumerator, quorumDenominator);
@@ -150,6 +166,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         _maxRegulatorSuspension = maxRegulatorSuspensionSeconds;
         _regulatorCooldown = regulatorCooldownSeconds;
         _maxOpenProposals = maxOpenProposals;
+        if (timelockDelaySeconds == 0 || seedWindowSeconds == 0) revert ConsortiumRegistryInvalidDelays();
+        _timelockDelay = timelockDelaySeconds;
+        _seedingEndsAt = uint64(block.timestamp) + seedWindowSeconds;
 
         _admin = admin_;
         emit AdminTransferred(address(0), admin_);
@@ -169,6 +188,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     ///
     /// Requirements:
     /// - the caller is the admin, and the admin has not renounced.
+    /// - seeding is open ({seedingEndsAt}).
     /// - `account` is not the zero address, was never a member (a Removed account never comes back)
     ///   and is not a regulator.
     /// - `name` is 1..MAX_NAME_BYTES bytes; `peerId` is 1..MAX_PEER_ID_BYTES bytes and not another
@@ -176,7 +196,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     ///
     /// Emits a {MemberActivated} event.
     function seedMember(address account, string calldata name, bytes calldata peerId, bytes32 oprfKey) external {
-        _requireAdmin();
+        _requireSeeding();
         _checkNewMember(account, name, peerId, oprfKey);
         _writeMember(account, name, peerId, oprfKey);
         _activate(account, _members[account]);
@@ -186,11 +206,12 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     ///
     /// Requirements:
     /// - the caller is the admin, and the admin has not renounced.
+    /// - seeding is open ({seedingEndsAt}).
     /// - `account` is not the zero address, not a regulator already, and holds no membership.
     ///
     /// Emits a {RegulatorAdded} event.
     function seedRegulator(address account) external {
-        _requireAdmin();
+        _requireSeeding();
         _checkNewRegulator(account);
         _addRegulator(account);
     }
@@ -200,12 +221,13 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     ///
     /// Requirements:
     /// - the caller is the admin, and the admin has not renounced.
+    /// - seeding is open ({seedingEndsAt}).
     /// - fewer than MAX_CATEGORIES categories exist (retired ones count).
     /// - `name` is 1..MAX_NAME_BYTES bytes and no other category, active or retired, bears it.
     ///
     /// Emits a {CategoryAdded} event.
     function seedCategory(string calldata name) external returns (uint8 categoryId) {
-        _requireAdmin();
+        _requireSeeding();
         _checkNewCategory(name);
         return _addCategory(name);
     }
@@ -214,13 +236,14 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     ///
     /// Requirements:
     /// - the caller is the admin, and the admin has not renounced.
+    /// - seeding is open ({seedingEndsAt}).
     /// - `categoryId` is a known, active category.
     /// - `policy_.maxSnapshotAge` is not zero, and at least one of `quotaBase`, `quotaRatioBps` is not.
     /// - `policy_.quotaCeiling` is not zero and at least `quotaBase`.
     ///
     /// Emits a {PolicySet} event, unless the policy equals the current one.
     function seedPolicy(uint8 categoryId, RiskshareTypes.CategoryPolicy calldata policy_) external {
-        _requireAdmin();
+        _requireSeeding();
         _checkPolicy(categoryId, policy_);
         _setPolicy(categoryId, policy_);
     }
@@ -230,6 +253,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     ///
     /// Requirements:
     /// - the caller is the admin, and the admin has not renounced.
+    /// - seeding is open ({seedingEndsAt}).
     /// - the companions were not seeded before: they are fixed for the consortium's life.
     /// - neither address is zero.
     /// - `contributions` is a ContributionRegistry and `ledger` a QueryLedger (each answers a view
@@ -237,7 +261,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     ///
     /// Emits a {CompanionsSet} event.
     function seedCompanions(address contributions_, address ledger_) external {
-        _requireAdmin();
+        _requireSeeding();
         if (_contributions != address(0)) revert ConsortiumRegistryCompanionsAlreadySet(_contributions, _ledger);
         _checkCompanion(contributions_, abi.encodeCall(IContributionRegistry.latest, (address(0), 0)), 4 * 32);
         _checkCompanion(ledger_, abi.encodeCall(IQueryLedger.domainSeparator, ()), 32);
@@ -246,20 +270,33 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         emit CompanionsSet(contributions_, ledger_);
     }
 
-    /// @notice Hands the bootstrap admin role to `newAdmin`.
+    /// @notice Nominates `newAdmin` for the bootstrap admin role; the role moves only when the nominee
+    /// calls {acceptAdmin}, so a mistyped address never takes it. A later call replaces the nominee;
+    /// the zero address withdraws the nomination.
     ///
     /// Requirements:
     /// - the caller is the admin, and the admin has not renounced.
-    /// - `newAdmin` is not the zero address (use {renounceAdmin} to give the role up).
     ///
-    /// Emits an {AdminTransferred} event, unless `newAdmin` is already the admin.
+    /// Emits an {AdminTransferStarted} event, unless `newAdmin` is already the nominee.
     function transferAdmin(address newAdmin) external {
         _requireAdmin();
-        if (newAdmin == address(0)) revert ConsortiumRegistryInvalidAddress(newAdmin);
+        if (newAdmin == _pendingAdmin) return;
+        _pendingAdmin = newAdmin;
+        emit AdminTransferStarted(msg.sender, newAdmin);
+    }
+
+    /// @notice Takes the bootstrap admin role the admin nominated the caller for.
+    ///
+    /// Requirements:
+    /// - the caller is the nominee of {transferAdmin} (a renouncement withdraws every nomination).
+    ///
+    /// Emits an {AdminTransferred} event.
+    function acceptAdmin() external {
+        if (msg.sender != _pendingAdmin) revert ConsortiumRegistryNotPendingAdmin(msg.sender);
         address previousAdmin = _admin;
-        if (newAdmin == previousAdmin) return;
-        _admin = newAdmin;
-        emit AdminTransferred(previousAdmin, newAdmin);
+        _admin = msg.sender;
+        delete _pendingAdmin;
+        emit AdminTransferred(previousAdmin, msg.sender);
     }
 
     /// @notice Gives the bootstrap admin role up for good: from now on only votes change the registry.
@@ -267,11 +304,12 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// Requirements:
     /// - the caller is the admin, and the admin has not renounced.
     ///
-    /// Emits an {AdminTransferred} event with `newAdmin` = the zero address.
+    /// Emits an {AdminTransferred} event with `newAdmin` = the zero address (and withdraws a nomination).
     function renounceAdmin() external {
         _requireAdmin();
         address previousAdmin = _admin;
         _admin = address(0);
+        delete _pendingAdmin;
         emit AdminTransferred(previousAdmin, address(0));
     }
 
@@ -314,7 +352,8 @@ contract ConsortiumRegistry is IConsortiumRegistry {
 
         bytes32 key = keccak256(abi.encode(kind, payloadCopy));
         uint256 twin = _openProposalByHash[key];
-        if (twin != 0 && _isOpen(_proposals[twin])) revert ConsortiumRegistryDuplicateProposal(twin);
+        // A queued twin still counts: the same change would be applied twice, or fail at enact.
+        if (twin != 0 && _isPending(_proposals[twin])) revert ConsortiumRegistryDuplicateProposal(twin);
         _claimProposalSlot(msg.sender);
 
         proposalId = ++_proposalCount;
@@ -356,21 +395,56 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// the members decided. Only votes of members still entitled count (a member suspended by vote or
     /// removed since it voted has lost its vote), and the registry's state is checked again, since it
     /// may have changed since the proposal was made (e.g. the member to suspend was removed meanwhile).
+    /// A time-locked kind (Remove, AddRegulator, RemoveRegulator, SetPolicy, RetireCategory,
+    /// SetQuorum) is not applied: it is Queued with `eta` = now + {timelockDelay}, for {enact}. The
+    /// first execution ends seeding for good.
     ///
     /// Requirements:
     /// - the proposal exists, is not executed and has not expired.
     /// - its counted votes reach its quorum.
     /// - its effect is still valid (same rules as at {propose}).
     ///
-    /// Emits the event of its effect (e.g. {MemberActivated}, {MemberSuspended}, {PolicySet}; none
-    /// when the effect changes nothing, e.g. setting the current quorum), then a {ProposalExecuted} event.
+    /// Emits the event of its effect (e.g. {MemberActivated}, {MemberSuspended}; none when the effect
+    /// changes nothing), then a {ProposalExecuted} event; for a time-locked kind, a {ProposalQueued}
+    /// event instead of the effect's, then a {ProposalExecuted} event.
     function execute(uint256 proposalId) external {
         RiskshareTypes.Proposal storage p = _openProposal(proposalId);
         uint32 counted = _countVotes(proposalId, p.quorum);
         if (counted < p.quorum) revert ConsortiumRegistryQuorumNotReached(proposalId, counted, p.quorum);
         p.executed = true;
-        _applyProposal(p.kind, p.payload, p.quorum);
+        _proposalExecuted = true;
+        if ((TIMELOCKED_KINDS >> uint8(p.kind)) & 1 == 0) {
+            p.status = RiskshareTypes.ProposalStatus.Executed;
+            _applyProposal(p.kind, p.payload, p.quorum);
+        } else {
+            _checkProposal(p.kind, p.payload, p.quorum);
+            uint64 eta = uint64(block.timestamp) + _timelockDelay;
+            p.status = RiskshareTypes.ProposalStatus.Queued;
+            p.eta = eta;
+            emit ProposalQueued(proposalId, eta);
+        }
         emit ProposalExecuted(proposalId);
+    }
+
+    /// @notice Applies a Queued proposal once its delay is over. Anyone may call it. The registry's
+    /// state is checked again (e.g. a Remove must still leave max(2, quorum) voting members): a
+    /// proposal that cannot apply now reverts with the reason, may be enacted later while its window
+    /// lasts, and lapses one voting period after its eta.
+    ///
+    /// Requirements:
+    /// - the proposal is Queued, its `eta` has come, and less than a voting period has passed since.
+    /// - its effect is valid now (same rules as at {propose}).
+    ///
+    /// Emits the event of its effect (none when it changes nothing), then a {ProposalEnacted} event.
+    function enact(uint256 proposalId) external {
+        RiskshareTypes.Proposal storage p = _existingProposal(proposalId);
+        if (p.status != RiskshareTypes.ProposalStatus.Queued) revert ConsortiumRegistryProposalNotQueued(proposalId);
+        uint64 eta = p.eta;
+        if (block.timestamp < eta) revert ConsortiumRegistryProposalTimelocked(proposalId, eta);
+        if (!_isQueued(p)) revert ConsortiumRegistryProposalLapsed(proposalId, eta + _votingPeriod);
+        p.status = RiskshareTypes.ProposalStatus.Enacted;
+        _applyProposal(p.kind, p.payload, p.quorum);
+        emit ProposalEnacted(proposalId);
     }
 
     // =====================================================================================
@@ -463,6 +537,21 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice The bootstrap admin, or the zero address once renounced.
     function admin() external view returns (address) {
         return _admin;
+    }
+
+    /// @notice The account nominated for the admin role until it accepts; the zero address if none.
+    function pendingAdmin() external view returns (address) {
+        return _pendingAdmin;
+    }
+
+    /// @notice Seconds between {execute} and the earliest {enact} of a time-locked kind.
+    function timelockDelay() external view returns (uint64) {
+        return _timelockDelay;
+    }
+
+    /// @notice When seed* calls stop: deployment + the seeding window, or 0 once a proposal executed.
+    function seedingEndsAt() external view returns (uint64) {
+        return _proposalExecuted ? 0 : _seedingEndsAt;
     }
 
     /// @notice The ContributionRegistry bound to this registry, or the zero address until seeded.
@@ -671,6 +760,12 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (msg.sender != current) revert ConsortiumRegistryNotAdmin(msg.sender);
     }
 
+    /// @dev The admin, while no proposal has executed and the seeding window lasts.
+    function _requireSeeding() private view {
+        _requireAdmin();
+        if (_proposalExecuted || block.timestamp >= _seedingEndsAt) revert ConsortiumRegistrySeedingClosed();
+    }
+
     /// @dev Active, or suspended by a regulator (which stops lookups only).
     function _isVotingMember(address account) private view returns (bool) {
         RiskshareTypes.MemberStatus status = _members[account].status;
@@ -686,6 +781,16 @@ contract ConsortiumRegistry is IConsortiumRegistry {
 
     function _isOpen(RiskshareTypes.Proposal storage p) private view returns (bool) {
         return !p.executed && block.timestamp < p.expiresAt;
+    }
+
+    /// @dev Queued and not lapsed: enactable (once its eta has come) until a voting period after its eta.
+    function _isQueued(RiskshareTypes.Proposal storage p) private view returns (bool) {
+        return p.status == RiskshareTypes.ProposalStatus.Queued && block.timestamp < uint256(p.eta) + _votingPeriod;
+    }
+
+    /// @dev Open for votes, or queued: what the duplicate rule looks at.
+    function _isPending(RiskshareTypes.Proposal storage p) private view returns (bool) {
+        return _isOpen(p) || _isQueued(p);
     }
 
     /// @dev Counts the votes of `proposalId` cast by members still entitled, stopping at `enough`.

@@ -42,6 +42,7 @@ export const ERROR_HINTS = {
   // chain
   E_CHAIN_UNREACHABLE: "Check that the chain RPC URL is right and the chain node is running.",
   E_CHAIN_REVERTED: "The contract refused the transaction; the message names the rule it broke.",
+  E_TIMELOCKED: "The proposal passed and waits out the registry's timelock; enact it (riskshare proposal enact ID) from the time in the message.",
   E_CONTRACTS_MISSING: "Deploy the contracts (riskshare deploy) or set their addresses in the config.",
   E_NOT_MEMBER: "Only Active members may do this; ask the consortium to admit or reinstate the account.",
   E_NOT_AUTHORIZED: "This account lacks the role this action needs; use an account that has it.",

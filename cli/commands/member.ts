@@ -78,7 +78,7 @@ export function memberCommand(io: CliIo): Command {
   const lifecycle = [
     ["suspend", ProposalKind.Suspend, "suspend a member (a regulator suspends at once; a member proposes)"],
     ["reinstate", ProposalKind.Reinstate, "propose to reinstate a suspended member"],
-    ["remove", ProposalKind.Remove, "propose to remove a member for good"],
+    ["remove", ProposalKind.Remove, "propose to remove a member for good (once executed, it takes effect when enacted, after the registry's timelock)"],
   ] as const;
   for (const [name, kind, description] of lifecycle) {
     const lifecycleCommand = withChainFlags(new Command(name));

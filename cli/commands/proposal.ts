@@ -6,20 +6,12 @@ import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { addressArg, idArg, isoOf, parseDuration, parseFraction, parseUint64 } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
-import { chainFlagsSchema, withChainFlags, withSession, type ChainSession } from "../chain.ts";
+import { chainFlagsSchema, withChainFlags, withSession } from "../chain.ts";
 import {
-  activeCategoryNamed, ballotCommands, lookupOf, printCreated, propose, readCategories, readProposal, renderProposal, type ProposalView,
+  activeCategoryNamed, ballotCommands, isPending, latestTimestamp, lookupOf, printCreated, propose, readCategories, readProposal, renderProposal, type ProposalView,
 } from "../governance.ts";
 
 const listFlagsSchema = chainFlagsSchema.extend({ all: z.boolean().optional() });
-
-async function chainNow(session: ChainSession): Promise<number> {
-  try {
-    return (await session.connection.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
-  } catch (err) {
-    throw translateChainError(err, "read the latest block");
-  }
-}
 
 /** A `proposal <group> <verb>` command that signs: chain flags, an example, and one action. */
 function proposing(name: string, description: string, example: string): Command {
@@ -28,25 +20,25 @@ function proposing(name: string, description: string, example: string): Command 
 
 /** `riskshare proposal …`: every kind of governance proposal, listed, shown, proposed, voted and executed. */
 export function proposalCommand(io: CliIo): Command {
-  const proposal = new Command("proposal").description("governance: propose, list, show, vote and execute proposals of every kind");
+  const proposal = new Command("proposal").description("governance: propose, list, show, vote, execute and enact proposals of every kind");
 
   proposal.addCommand(withChainFlags(new Command("list"))
-    .option("--all", "include executed and expired proposals")
-    .description("open proposals (or all with --all), each with what it does")
+    .option("--all", "include executed, enacted, expired and lapsed proposals")
+    .description("open and queued proposals (or all with --all), each with what it does and, once queued, when it may be enacted")
     .addHelpText("after", "\nExamples:\n  riskshare proposal list\n  riskshare proposal list --all --json")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const flags = parseOptions(listFlagsSchema, raw);
       await withSession(ctx, flags, false, async (session) => {
         const count = await session.contracts.registry.proposalCount().catch((err: unknown) => { throw translateChainError(err, "count proposals"); });
-        const now = await chainNow(session);
+        const now = await latestTimestamp(session);
         const lookup = lookupOf(await readCategories(session));
         const proposals: ProposalView[] = [];
         for (let id = 1n; id <= count; id++) proposals.push(await readProposal(session, id, now, lookup));
-        const shown = flags.all ? proposals : proposals.filter((p) => p.state === "open" || p.state === "passable");
-        ctx.out.result({ proposals: shown }, () => shown.length === 0 ? "no open proposals" : table(
-          ["ID", "KIND", "STATE", "VOTES", "EXPIRES", "WHAT"],
-          shown.map((p) => [p.id, p.kind, p.state, `${p.votes}/${p.quorum}`, isoOf(p.expiresAt), p.summary]),
+        const shown = flags.all ? proposals : proposals.filter((p) => isPending(p.state));
+        ctx.out.result({ proposals: shown }, () => shown.length === 0 ? "no open or queued proposals" : table(
+          ["ID", "KIND", "STATE", "VOTES", "EXPIRES", "ETA", "WHAT"],
+          shown.map((p) => [p.id, p.kind, p.state, `${p.votes}/${p.quorum}`, isoOf(p.expiresAt), p.eta === null ? "-" : isoOf(p.eta), p.summary]),
         ));
       });
     }));
@@ -60,7 +52,7 @@ export function proposalCommand(io: CliIo): Command {
       const flags = parseOptions(listFlagsSchema, raw);
       const proposalId = parseOptions(z.object({ proposalId: idArg }), { proposalId: id }).proposalId;
       await withSession(ctx, flags, false, async (session) => {
-        const p = await readProposal(session, proposalId, await chainNow(session), lookupOf(await readCategories(session)));
+        const p = await readProposal(session, proposalId, await latestTimestamp(session), lookupOf(await readCategories(session)));
         ctx.out.result(p, renderProposal);
       });
     }));
@@ -81,7 +73,7 @@ export function proposalCommand(io: CliIo): Command {
         printCreated(ctx, await propose(session, ProposalKind.AddCategory, { name }, lookupOf(categories)));
       });
     }));
-  category.addCommand(proposing("retire", "propose to retire an active risk category (its name stays taken)", "riskshare proposal category retire gambling_merchant")
+  category.addCommand(proposing("retire", "propose to retire an active risk category (its name stays taken; once executed, it takes effect when enacted, after the registry's timelock)", "riskshare proposal category retire gambling_merchant")
     .argument("<name>", "the active category's name")
     .action(async (name: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
@@ -95,7 +87,7 @@ export function proposalCommand(io: CliIo): Command {
   proposal.addCommand(category);
 
   const policy = new Command("policy").description("propose a category's sharing policy (reciprocity and quota)");
-  policy.addCommand(proposing("set", "propose a category's sharing policy; fields not given keep their value on chain",
+  policy.addCommand(proposing("set", "propose a category's sharing policy; fields not given keep their value on chain; once executed, it takes effect when enacted, after the registry's timelock",
     "riskshare proposal policy set --category fraud_confirmed --min-entries 50 --max-snapshot-age 3d --quota-base 2000 --quota-ratio-bps 5000 --quota-ceiling 200000")
     .requiredOption("--category <name>", "the active category whose policy changes")
     .option("--min-entries <n>", "least live entries a querier's latest snapshot must count to query the category")
@@ -139,7 +131,7 @@ export function proposalCommand(io: CliIo): Command {
   proposal.addCommand(policy);
 
   const quorum = new Command("quorum").description("propose the quorum fraction f of the voting members (docs/GOVERNANCE.md)");
-  quorum.addCommand(proposing("set", "propose a new quorum fraction (applies to proposals made after it executes)", "riskshare proposal quorum set 3/4")
+  quorum.addCommand(proposing("set", "propose a new quorum fraction (applies to proposals made after it is enacted, the timelock delay after it executes)", "riskshare proposal quorum set 3/4")
     .argument("<fraction>", "a fraction above 1/2 and at most 3/4, e.g. 2/3")
     .action(async (fraction: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
@@ -152,7 +144,7 @@ export function proposalCommand(io: CliIo): Command {
     }));
   proposal.addCommand(quorum);
 
-  const regulator = new Command("regulator").description("propose to add or remove a regulator");
+  const regulator = new Command("regulator").description("propose to add or remove a regulator (once executed, it takes effect when enacted, after the registry's timelock)");
   for (const [name, kind, description] of [
     ["add", ProposalKind.AddRegulator, "propose an account as a regulator (it audits, may suspend a member's lookups for at most 14 days, and may propose Suspend and Remove)"],
     ["remove", ProposalKind.RemoveRegulator, "propose to take the regulator role from an account"],

@@ -65,9 +65,24 @@ interface IConsortiumRegistry {
     error ConsortiumRegistryNotRegulatorSuspended(address account);
     /// @dev {endSuspension} before the suspension's end, `until`.
     error ConsortiumRegistrySuspensionNotOver(address account, uint64 until);
+    /// @dev A constructor delay of zero (the timelock delay or the seeding window).
+    error ConsortiumRegistryInvalidDelays();
+    /// @dev {enact} of a proposal that is not Queued (still open, applied at execute, or enacted).
+    error ConsortiumRegistryProposalNotQueued(uint256 proposalId);
+    /// @dev {enact} before the proposal's `eta`.
+    error ConsortiumRegistryProposalTimelocked(uint256 proposalId, uint64 eta);
+    /// @dev {enact} once the window after the eta (one voting period) is over: the proposal lapsed.
+    error ConsortiumRegistryProposalLapsed(uint256 proposalId, uint64 lapsedAt);
+    /// @dev A seed* call after a proposal executed or after the seeding window ({seedingEndsAt}).
+    error ConsortiumRegistrySeedingClosed();
+    /// @dev {acceptAdmin} by an account the admin did not nominate.
+    error ConsortiumRegistryNotPendingAdmin(address account);
 
     // ----- events -----
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
+    /// @dev The admin nominated `pendingAdmin` (the zero address: the nomination is withdrawn); the
+    /// role moves when the nominee calls {acceptAdmin}.
+    event AdminTransferStarted(address indexed admin, address indexed pendingAdmin);
     /// @dev `oprfKey` is in force from now for `keyEpoch` (1 at a first admission).
     event MemberActivated(address indexed account, string name, bytes peerId, bytes32 oprfKey, uint32 keyEpoch);
     /// @dev The member's OPRF key for `keyEpoch`, in force from this block; earlier epochs' keys stay readable.
@@ -94,6 +109,10 @@ interface IConsortiumRegistry {
     );
     event Voted(uint256 indexed proposalId, address indexed voter, uint32 votes);
     event ProposalExecuted(uint256 indexed proposalId);
+    /// @dev An executed proposal of a time-locked kind waits until `eta`; {enact} then applies it.
+    event ProposalQueued(uint256 indexed proposalId, uint64 eta);
+    /// @dev A queued proposal was applied (its effect's event precedes this one).
+    event ProposalEnacted(uint256 indexed proposalId);
     /// @dev The ContributionRegistry and QueryLedger bound to this registry, set once at bootstrap.
     event CompanionsSet(address contributions, address ledger);
 
@@ -104,12 +123,14 @@ interface IConsortiumRegistry {
     function seedPolicy(uint8 categoryId, RiskshareTypes.CategoryPolicy calldata policy) external;
     function seedCompanions(address contributions, address ledger) external;
     function transferAdmin(address newAdmin) external;
+    function acceptAdmin() external;
     function renounceAdmin() external;
 
     // ----- governance -----
     function propose(RiskshareTypes.ProposalKind kind, bytes calldata payload) external returns (uint256 proposalId);
     function vote(uint256 proposalId) external;
     function execute(uint256 proposalId) external;
+    function enact(uint256 proposalId) external;
 
     // ----- members -----
     function rotateOprfKey(bytes32 newKey) external;
@@ -120,6 +141,12 @@ interface IConsortiumRegistry {
 
     // ----- views -----
     function admin() external view returns (address);
+    /// @dev The account nominated by {transferAdmin}, until it accepts; the zero address if none.
+    function pendingAdmin() external view returns (address);
+    /// @dev Seconds between {execute} and the earliest {enact} of a time-locked kind.
+    function timelockDelay() external view returns (uint64);
+    /// @dev When seed* calls stop: deployment + the seeding window, or 0 once a proposal executed.
+    function seedingEndsAt() external view returns (uint64);
     /// @dev The companion contracts, so that the registry address alone finds the rest; zero until seeded.
     function contributions() external view returns (address);
     function ledger() external view returns (address);

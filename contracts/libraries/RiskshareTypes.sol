@@ -75,6 +75,18 @@ library RiskshareTypes {
         uint64 quotaCeiling;
     }
 
+    /// @dev Where a proposal stands. Open until {ConsortiumRegistry.execute} (or it expires, which time
+    /// alone decides); Executed when execute applied it at once; Queued when execute found a
+    /// time-locked kind (Remove, AddRegulator, RemoveRegulator, SetPolicy, RetireCategory, SetQuorum)
+    /// and set its `eta`; Enacted when {ConsortiumRegistry.enact} applied it after the delay. A
+    /// Queued proposal not enacted within the voting period after its eta lapses (time alone decides).
+    enum ProposalStatus {
+        Open,
+        Executed,
+        Queued,
+        Enacted
+    }
+
     struct Proposal {
         ProposalKind kind;
         address proposer;
@@ -87,7 +99,11 @@ library RiskshareTypes {
         uint32 votes;
         /// @dev E: how many members were entitled to vote when the proposal was made; only they vote.
         uint32 electorate;
+        /// @dev True once {ConsortiumRegistry.execute} ran: voting is over (applied, or queued).
         bool executed;
+        /// @dev Earliest time {ConsortiumRegistry.enact} applies a Queued proposal; 0 unless queued.
+        uint64 eta;
+        ProposalStatus status;
         bytes payload;
     }
 

@@ -34,6 +34,10 @@ export interface DeploymentPlan {
   challengeResponseWindowSeconds?: bigint;
   /** How long before a member may challenge the same provider and category again (default 7 days). */
   challengeCooldownSeconds?: bigint;
+  /** Delay between executing a time-locked proposal and enacting it (default 48 h). */
+  timelockDelaySeconds?: bigint;
+  /** How long after deployment seeding stays open (default 30 days); the deployment seeds at once. */
+  seedWindowSeconds?: bigint;
   /** Renounce the bootstrap admin at the end, so only votes change membership and policy (default true). */
   renounceAdmin?: boolean;
 }
@@ -43,6 +47,8 @@ export interface DeploymentResult {
   addresses: ContractAddresses;
   deployBlock: number;
   categories: { id: number; name: string }[];
+  /** The registry's timelock delay, in seconds, as deployed. */
+  timelockDelaySeconds: bigint;
 }
 
 /**
@@ -55,6 +61,7 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
   let step = "deploy ConsortiumRegistry";
   try {
     const admin = await signer.getAddress();
+    const timelockDelaySeconds = plan.timelockDelaySeconds ?? DEFAULT_GOVERNANCE.timelockDelaySeconds;
     const registry = await new ConsortiumRegistry__factory(signer).deploy(
       admin,
       plan.quorumNumerator ?? DEFAULT_GOVERNANCE.quorumNumerator,
@@ -63,6 +70,8 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
       plan.maxRegulatorSuspensionSeconds ?? DEFAULT_GOVERNANCE.maxRegulatorSuspensionSeconds,
       plan.regulatorCooldownSeconds ?? DEFAULT_GOVERNANCE.regulatorCooldownSeconds,
       plan.maxOpenProposals ?? DEFAULT_GOVERNANCE.maxOpenProposals,
+      timelockDelaySeconds,
+      plan.seedWindowSeconds ?? DEFAULT_GOVERNANCE.seedWindowSeconds,
     );
     const deployReceipt = await registry.deploymentTransaction()?.wait();
     const registryAddress = await registry.getAddress();
@@ -111,7 +120,7 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
     }
     const addresses = { registry: registryAddress, contributions: contributionsAddress, ledger: ledgerAddress };
     log.info({ ...addresses, founders: plan.founders.length }, "consortium deployed");
-    return { addresses, deployBlock: deployReceipt?.blockNumber ?? 0, categories };
+    return { addresses, deployBlock: deployReceipt?.blockNumber ?? 0, categories, timelockDelaySeconds };
   } catch (err) {
     throw translateChainError(err, step);
   }

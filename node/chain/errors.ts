@@ -9,7 +9,8 @@ import {
 /** Solidity custom errors that mean "you are not allowed", mapped to our codes; every other revert is E_CHAIN_REVERTED. */
 const REVERT_CODES: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/Not(Active|Voting)Member$/, "E_NOT_MEMBER"],
-  [/(NotAdmin|NotRegulator|AdminRenounced|NotEntitled|RegulatorMayNotPropose)$/, "E_NOT_AUTHORIZED"],
+  [/(NotAdmin|NotPendingAdmin|NotRegulator|AdminRenounced|SeedingClosed|NotEntitled|RegulatorMayNotPropose)$/, "E_NOT_AUTHORIZED"],
+  [/ProposalTimelocked$/, "E_TIMELOCKED"],
 ];
 
 /**
@@ -22,6 +23,8 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryAdminRenounced: "the bootstrap admin has renounced, so only a vote of the members changes the registry now",
   ConsortiumRegistryNotVotingMember: "the account has no vote: it is not a member, or it was suspended by vote or removed",
   ConsortiumRegistryNotRegulator: "the account is not a regulator",
+  ConsortiumRegistryNotPendingAdmin: "only the account the admin nominated may accept the admin role, and this account is not it (`riskshare admin show` names the nominee)",
+  ConsortiumRegistrySeedingClosed: "seeding is over: a proposal has executed, or the seeding window after deployment has passed; only a vote of the members changes the registry now",
   // ConsortiumRegistry: members, regulators and companions
   ConsortiumRegistryInvalidAddress: "the zero address was given where an account or contract is needed",
   ConsortiumRegistryMemberExists: "that account already holds a membership (active or suspended)",
@@ -50,7 +53,7 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryInvalidPayload: "the proposal's payload is not the exact encoding its kind requires",
   ConsortiumRegistryProposalUnknown: "no proposal has that id; `riskshare proposal list --all` lists them",
   ConsortiumRegistryProposalExpired: "the proposal's voting period is over; propose it again if it is still wanted",
-  ConsortiumRegistryProposalExecuted: "the proposal was already executed; nothing is left to do",
+  ConsortiumRegistryProposalExecuted: "the proposal was already executed; if `riskshare proposal show ID` says it is queued, enact it from its eta with `riskshare proposal enact ID`",
   ConsortiumRegistryAlreadyVoted: "this account already voted on the proposal; other members' votes are needed now",
   ConsortiumRegistryQuorumNotReached: "the proposal does not have enough counted votes yet (votes of members since suspended by vote or removed no longer count); other entitled members vote with `riskshare proposal vote ID` first",
   ConsortiumRegistryNotEntitled: "this member gained its vote after the proposal was made, and only the members entitled then vote on it; wait for a new proposal",
@@ -58,6 +61,10 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryDuplicateProposal: "an identical proposal (same kind and arguments) is already open; vote for that one (its id is in the message) instead",
   ConsortiumRegistryTooManyOpenProposals: "this account already has the most open proposals allowed; wait until one is executed or expires",
   ConsortiumRegistryVotingFloor: "this would leave fewer voting members than the floor (2, or the proposal's quorum if higher), so governance could freeze; admit or reinstate members first",
+  ConsortiumRegistryProposalNotQueued: "the proposal is not waiting to be enacted: it is still open for votes, was applied when executed, or was enacted already; `riskshare proposal show ID` says which",
+  ConsortiumRegistryProposalTimelocked: "the proposal passed and is queued, but its timelock is not over; enact it from its eta (the time in the message)",
+  ConsortiumRegistryProposalLapsed: "the proposal was queued but not enacted within a voting period after its eta, so it lapsed; propose it again if it is still wanted",
+  ConsortiumRegistryInvalidDelays: "the timelock delay and the seeding window must both be longer than zero seconds",
   ConsortiumRegistryInvalidGovernanceLimits: "the longest regulator suspension, the cooldown and the open-proposal limit must all be above zero",
   // ConsortiumRegistry: regulator suspensions
   ConsortiumRegistryInvalidSuspensionEnd: "a regulator's suspension must end after now and no later than the latest end named in the message (14 days by default); pick an earlier end",

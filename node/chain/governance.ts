@@ -35,6 +35,34 @@ export const ProposalKind = {
 export type ProposalKind = (typeof ProposalKind)[keyof typeof ProposalKind];
 
 /**
+ * The kinds that `execute` queues instead of applying: they take effect when enacted, the registry's
+ * timelock delay later (ConsortiumRegistry.TIMELOCKED_KINDS). Retiring a category is among them: it
+ * cannot be undone (the name stays taken) and it stops every member's lookups in that category.
+ */
+export const TIMELOCKED_KINDS: ReadonlySet<ProposalKind> = new Set<ProposalKind>([
+  ProposalKind.Remove, ProposalKind.AddRegulator, ProposalKind.RemoveRegulator, ProposalKind.SetPolicy, ProposalKind.RetireCategory, ProposalKind.SetQuorum,
+]);
+
+/** Whether an executed proposal of `kind` waits for the timelock and `enact` (see {@link TIMELOCKED_KINDS}). */
+export function isTimelocked(kind: number): boolean {
+  return TIMELOCKED_KINDS.has(kind as ProposalKind);
+}
+
+/** Where a proposal stands on chain (RiskshareTypes.ProposalStatus); expiry and lapse are read from the clock. */
+export const ProposalStatus = {
+  Open: 0,
+  /** Applied when executed. */
+  Executed: 1,
+  /** Executed, waiting for its eta; `enact` applies it (until a voting period after the eta). */
+  Queued: 2,
+  /** Applied by `enact` after the delay. */
+  Enacted: 3,
+} as const;
+
+/** A proposal status code. */
+export type ProposalStatus = (typeof ProposalStatus)[keyof typeof ProposalStatus];
+
+/**
  * A member's lifecycle status (RiskshareTypes.MemberStatus). Suspended covers a suspension by vote
  * and a regulator's (lookups only; the member keeps its vote): either way the node refuses its lookups.
  */

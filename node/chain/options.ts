@@ -62,6 +62,13 @@ export const DEFAULT_GOVERNANCE = {
   regulatorCooldownSeconds: 30n * 24n * 3600n,
   /** How many proposals one account may have open at once. */
   maxOpenProposals: 3,
+  /**
+   * How long an executed Remove, AddRegulator, RemoveRegulator, SetPolicy, RetireCategory or SetQuorum
+   * waits before anyone may enact it, so that members can react (docs/GOVERNANCE.md).
+   */
+  timelockDelaySeconds: 48n * 3600n,
+  /** How long after deployment the bootstrap admin may seed; seeding also ends at the first executed proposal. */
+  seedWindowSeconds: 30n * 24n * 3600n,
 } as const;
 
 /** Spot-checks of contribution snapshots (ContributionRegistry, docs/PROTOCOL.md "Spot-checks"). */

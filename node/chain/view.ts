@@ -384,6 +384,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       if (REGISTRY_MEMBER_EVENTS.has(parsed.name)) touchedMembers.add(getAddress(parsed.args[0] as string));
       else if (REGISTRY_CATEGORY_EVENTS.has(parsed.name)) touchedCategories.add(Number(parsed.args[0]));
       else if (parsed.name === "KeyEpochLengthSet") this.keyEpochLengthSeconds = Number(parsed.args[0]);
+      // Only an accepted hand-over or a renouncement moves the role (a nomination is AdminTransferStarted).
       else if (parsed.name === "AdminTransferred") this.adminAddress = getAddress(parsed.args[1] as string);
       // A key comes into force at an activation or a rotation; the events carry (epoch, key).
       if (parsed.name === "MemberActivated") this.putOprfKey(getAddress(parsed.args[0] as string), Number(parsed.args[4]), parsed.args[3] as string);

@@ -8,3 +8,9 @@ export const DEMO_PHONE = "+86 138 0013 8000";
 
 /** The devnet's description file, in its directory. */
 export const DEVNET_MANIFEST = "devnet.json";
+
+/**
+ * The devnet's timelock: an executed Remove, regulator, policy, category-retirement or quorum
+ * proposal may be enacted this many seconds later (48 hours on a real consortium).
+ */
+export const DEVNET_TIMELOCK_DELAY_SECONDS = 10n;

@@ -1,7 +1,8 @@
 /**
  * A seeded random walk over ConsortiumRegistry's governance: members, a second regulator and
  * candidates make random calls (regulator suspensions, endSuspension, proposals of every
- * membership kind and SetQuorum, votes, executions, time passing), most of which the registry
+ * membership kind and SetQuorum, votes, executions, enactments of queued proposals, time passing
+ * across the timelock and the voting period), most of which the registry
  * refuses. After every step the invariants of docs/GOVERNANCE.md must hold, and at the end of each
  * walk the voting members must still be able to pass a proposal: no sequence freezes governance.
  * A failure names its seed and step, so it replays exactly.
@@ -9,10 +10,11 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { MemberStatus, ProposalKind } from "../../node/chain/governance.ts";
+import { MemberStatus, ProposalKind, ProposalStatus } from "../../node/chain/governance.ts";
 import type { ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
 import {
   MAX_REGULATOR_SUSPENSION_SECONDS,
+  TIMELOCK_DELAY_SECONDS,
   VOTING_PERIOD_SECONDS,
   oprfKeyFor,
   passProposal,
@@ -26,7 +28,7 @@ import { Prng } from "../../scripts/bench/data.ts";
 const { ethers, networkHelpers } = await network.create();
 const { loadFixture, time } = networkHelpers;
 
-const SEEDS = [1, 2, 3, 4, 5, 6];
+const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const STEPS_PER_WALK = 200;
 
 /** mulberry32: a small seeded PRNG, so that a failing walk replays from its seed. */
@@ -56,6 +58,8 @@ async function recount(registry: ConsortiumRegistry) {
 describe("ConsortiumRegistry: no call sequence freezes governance (seeded random walk)", function () {
   /** The fewest voting members any walk reached: the walks must press against the floor, not stay clear of it. */
   let lowestOfAllWalks = Number.POSITIVE_INFINITY;
+  /** How many queued proposals the walks enacted: the timelock must be exercised, not only refused. */
+  let enactedOfAllWalks = 0;
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: voting members ≥ max(2, quorum) after every step, and they can still pass a proposal`, async function () {
@@ -72,8 +76,10 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
       const bySigner = (address: string) => everyone.find((s) => s.address === address)!;
       const openIds: bigint[] = [];
+      const queuedIds: bigint[] = [];
       let voters = members.map((m) => m.address);
       let refused = 0;
+      let enacted = 0;
       let lowestVoting = BigInt(members.length);
 
       for (let step = 0; step < STEPS_PER_WALK; step++) {
@@ -108,8 +114,20 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
           // Recent proposals, mostly by those with a vote (the others are refused).
           const voter = random() < 0.85 ? bySigner(pick(voters)) : pick(everyone);
           call = registry.connect(voter).vote(pick(openIds.slice(-4)));
-        } else if (roll < 0.94 && openIds.length > 0) {
-          call = registry.connect(pick(everyone)).execute(pick(openIds.slice(-4)));
+        } else if (roll < 0.89 && openIds.length > 0) {
+          const proposalId = pick(openIds.slice(-4));
+          call = registry.connect(pick(everyone)).execute(proposalId).then(async (tx) => {
+            await tx.wait();
+            if (Number((await registry.proposal(proposalId)).status) === ProposalStatus.Queued) queuedIds.push(proposalId);
+          });
+        } else if (roll < 0.95 && queuedIds.length > 0) {
+          // Queued Removes and SetQuorums, enacted by anyone once (or before) their eta.
+          call = registry.connect(pick(everyone)).enact(pick(queuedIds)).then(() => {
+            enacted++;
+          });
+        } else if (random() < 0.5) {
+          // Just past a timelock, so queued proposals become enactable while others stay open.
+          call = time.increase(TIMELOCK_DELAY_SECONDS + BigInt(Math.floor(random() * 600)));
         } else {
           call = time.increase(BigInt(Math.floor(random() * Number(VOTING_PERIOD_SECONDS))));
         }
@@ -138,11 +156,16 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
       for (const voter of others) await registry.connect(voter).vote(proposalId);
       await expect(registry.execute(proposalId), `seed ${seed}: liveness`).to.emit(registry, "CategoryAdded");
       expect(refused, `seed ${seed}: the walk should also make calls that succeed`).to.be.lessThan(STEPS_PER_WALK);
-      if (process.env.RISKSHARE_WALK_LOG) console.log(`seed ${seed}: ${refused} of ${STEPS_PER_WALK} calls refused, voting members down to ${lowestVoting}, ${await registry.memberCount()} ever admitted`);
+      enactedOfAllWalks += enacted;
+      if (process.env.RISKSHARE_WALK_LOG) console.log(`seed ${seed}: ${refused} of ${STEPS_PER_WALK} calls refused, ${queuedIds.length} queued, ${enacted} enacted, voting members down to ${lowestVoting}, ${await registry.memberCount()} ever admitted`);
     });
   }
 
   it("pressed against the floor: some walk brought the voting members down to 2", function () {
     expect(lowestOfAllWalks).to.equal(2);
+  });
+
+  it("went through the timelock: the walks enacted queued proposals", function () {
+    expect(enactedOfAllWalks).to.be.greaterThan(0);
   });
 });

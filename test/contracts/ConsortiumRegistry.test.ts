@@ -14,7 +14,10 @@ import {
   POLICY,
   REGISTRY_ARGS,
   REGULATOR_COOLDOWN_SECONDS,
+  SEED_WINDOW_SECONDS,
+  TIMELOCK_DELAY_SECONDS,
   VOTING_PERIOD_SECONDS,
+  advanceTime,
   consortiumFixture,
   nameFor,
   oprfKeyFor,
@@ -63,23 +66,23 @@ describe("ConsortiumRegistry", function () {
     it("refuses a zero admin, a quorum outside (1/2, 3/4], a zero voting period and zero limits", async function () {
       const [admin] = await ethers.getSigners();
       const factory = await ethers.getContractFactory("ConsortiumRegistry");
-      const [, , period, suspension, cooldown, open] = REGISTRY_ARGS;
+      const [, , period, suspension, cooldown, open, delay, window] = REGISTRY_ARGS;
       await expect(factory.deploy(ZeroAddress, ...REGISTRY_ARGS))
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidAddress")
         .withArgs(ZeroAddress);
       for (const [numerator, denominator] of [[0, 3], [4, 3], [1, 0], [0, 0], [1, 2], [1, 255], [4, 5], [3, 3], [32_767, 65_534], [49_152, 65_535]] as const) {
-        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open), `${numerator}/${denominator}`)
+        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window), `${numerator}/${denominator}`)
           .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidQuorum")
           .withArgs(numerator, denominator);
       }
       for (const [numerator, denominator] of [[2, 3], [3, 4], [7, 10], [51, 100]] as const) {
-        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open), `${numerator}/${denominator}`).not.to.revert(ethers);
+        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window), `${numerator}/${denominator}`).not.to.revert(ethers);
       }
-      await expect(factory.deploy(admin!.address, 2, 3, 0, suspension, cooldown, open))
+      await expect(factory.deploy(admin!.address, 2, 3, 0, suspension, cooldown, open, delay, window))
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidVotingPeriod")
         .withArgs(0);
       for (const limits of [[0n, cooldown, open], [suspension, 0n, open], [suspension, cooldown, 0]] as const) {
-        await expect(factory.deploy(admin!.address, 2, 3, period, limits[0], limits[1], limits[2]), limits.join("/"))
+        await expect(factory.deploy(admin!.address, 2, 3, period, limits[0], limits[1], limits[2], delay, window), limits.join("/"))
           .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidGovernanceLimits");
       }
     });
@@ -232,34 +235,90 @@ describe("ConsortiumRegistry", function () {
       expect((await registry.policy(1)).quotaCeiling).to.equal(POLICY.quotaBase);
     });
 
-    it("refuses a policy for a retired category", async function () {
-      const { registry, alice, bob, carol } = await loadFixture(consortiumFixture);
-      await passProposal(registry, [alice, bob, carol], ProposalKind.RetireCategory, { categoryId: 3 });
-      await expect(registry.seedPolicy(3, POLICY))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryInactive")
-        .withArgs(3);
-    });
-
-    it("transfers the admin role: the new admin seeds, the old one no longer can", async function () {
+    it("transfers the admin role in two steps: the nominee accepts, the new admin seeds, the old one no longer can", async function () {
       const { registry, admin, alice, erin } = await loadFixture(consortiumFixture);
-      await expect(registry.transferAdmin(alice.address)).to.emit(registry, "AdminTransferred").withArgs(admin.address, alice.address);
+      await expect(registry.transferAdmin(alice.address)).to.emit(registry, "AdminTransferStarted").withArgs(admin.address, alice.address)
+        .and.not.to.emit(registry, "AdminTransferred");
+      expect(await registry.admin()).to.equal(admin.address);
+      expect(await registry.pendingAdmin()).to.equal(alice.address);
+      await expect(registry.connect(alice).acceptAdmin()).to.emit(registry, "AdminTransferred").withArgs(admin.address, alice.address);
       expect(await registry.admin()).to.equal(alice.address);
+      expect(await registry.pendingAdmin()).to.equal(ZeroAddress);
       expect(await registry.hasRole(await registry.ADMIN_ROLE(), alice.address)).to.equal(true);
       expect(await registry.hasRole(await registry.ADMIN_ROLE(), admin.address)).to.equal(false);
       await expect(registry.seedRegulator(erin.address))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
         .withArgs(admin.address);
       await expect(registry.connect(alice).seedRegulator(erin.address)).to.emit(registry, "RegulatorAdded");
-      await expect(registry.connect(alice).transferAdmin(alice.address)).not.to.emit(registry, "AdminTransferred");
-      await expect(registry.connect(alice).transferAdmin(ZeroAddress))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidAddress")
-        .withArgs(ZeroAddress);
       await expect(registry.transferAdmin(admin.address))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
         .withArgs(admin.address);
       await expect(registry.renounceAdmin())
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
         .withArgs(admin.address);
+    });
+
+    it("lets only the nominee accept; the admin renominates or withdraws, and renouncing withdraws too", async function () {
+      const { registry, admin, alice, bob, outsider } = await loadFixture(consortiumFixture);
+      await expect(registry.connect(alice).acceptAdmin())
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotPendingAdmin")
+        .withArgs(alice.address);
+      await registry.transferAdmin(alice.address);
+      await expect(registry.transferAdmin(alice.address)).not.to.emit(registry, "AdminTransferStarted");
+      for (const other of [outsider, bob, admin]) {
+        await expect(registry.connect(other).acceptAdmin(), other.address)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotPendingAdmin")
+          .withArgs(other.address);
+      }
+      await expect(registry.connect(alice).transferAdmin(bob.address))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin")
+        .withArgs(alice.address);
+      // Renominating replaces the nominee; the zero address withdraws the nomination.
+      await expect(registry.transferAdmin(bob.address)).to.emit(registry, "AdminTransferStarted").withArgs(admin.address, bob.address);
+      await expect(registry.connect(alice).acceptAdmin()).to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotPendingAdmin");
+      await expect(registry.transferAdmin(ZeroAddress)).to.emit(registry, "AdminTransferStarted").withArgs(admin.address, ZeroAddress);
+      await expect(registry.connect(bob).acceptAdmin()).to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotPendingAdmin");
+      await registry.transferAdmin(bob.address);
+      await registry.renounceAdmin();
+      expect(await registry.pendingAdmin()).to.equal(ZeroAddress);
+      await expect(registry.connect(bob).acceptAdmin())
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotPendingAdmin")
+        .withArgs(bob.address);
+      expect(await registry.admin()).to.equal(ZeroAddress);
+    });
+
+    it("ends seeding for good once a proposal executed, even an Admit applied at once", async function () {
+      const { registry, alice, bob, carol, erin, frank } = await loadFixture(consortiumFixture);
+      expect(await registry.seedingEndsAt()).to.be.greaterThan(0n);
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      expect(await registry.seedingEndsAt()).to.equal(0n);
+      const seeds = {
+        seedMember: () => registry.seedMember(frank.address, "Frank", peerIdFor(frank.address), oprfKeyFor(frank.address)),
+        seedRegulator: () => registry.seedRegulator(frank.address),
+        seedCategory: () => registry.seedCategory("late_category"),
+        seedPolicy: () => registry.seedPolicy(1, POLICY),
+        seedCompanions: () => registry.seedCompanions(alice.address, bob.address),
+      };
+      for (const [name, seed] of Object.entries(seeds)) {
+        await expect(seed(), name).to.be.revertedWithCustomError(registry, "ConsortiumRegistrySeedingClosed");
+      }
+      // The admin keeps only what does not seed: handing the role over and renouncing.
+      await expect(registry.renounceAdmin()).to.emit(registry, "AdminTransferred");
+    });
+
+    it("ends seeding once the seeding window after deployment is over", async function () {
+      const { registry, admin, frank } = await loadFixture(consortiumFixture);
+      const deployedAt = (await ethers.provider.getBlock((await registry.deploymentTransaction()!.wait())!.blockNumber))!.timestamp;
+      expect(await registry.seedingEndsAt()).to.equal(BigInt(deployedAt) + SEED_WINDOW_SECONDS);
+      await time.increaseTo(BigInt(deployedAt) + SEED_WINDOW_SECONDS - 2n);
+      await expect(registry.seedCategory("last_minute")).to.emit(registry, "CategoryAdded");
+      await time.increaseTo(BigInt(deployedAt) + SEED_WINDOW_SECONDS);
+      await expect(registry.seedCategory("too_late")).to.be.revertedWithCustomError(registry, "ConsortiumRegistrySeedingClosed");
+      await expect(registry.seedMember(frank.address, "Frank", peerIdFor(frank.address), oprfKeyFor(frank.address)))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistrySeedingClosed");
+      await expect(registry.seedRegulator(frank.address)).to.be.revertedWithCustomError(registry, "ConsortiumRegistrySeedingClosed");
+      // The window is the admin's only: members still vote as before.
+      expect(await registry.admin()).to.equal(admin.address);
     });
 
     it("once the admin renounced, every bootstrap call reverts and only votes change the registry", async function () {
@@ -488,9 +547,9 @@ describe("ConsortiumRegistry", function () {
       await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: dave.address, name: "Dave 2", peerId: peerIdFor(dave.address, 1), oprfKey: oprfKeyFor(dave.address, 1) }))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberRemoved")
         .withArgs(dave.address);
+      // A removal is a vote, which ends seeding: the admin can no longer seed the account back either.
       await expect(registry.connect(admin).seedMember(dave.address, "Dave 2", peerIdFor(dave.address, 1), oprfKeyFor(dave.address, 1)))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberRemoved")
-        .withArgs(dave.address);
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistrySeedingClosed");
       expect((await registry.memberByPeerId(peerIdFor(dave.address))).status).to.equal(MemberStatus.Removed);
       expect((await registry.member(dave.address)).status).to.equal(MemberStatus.Removed);
     });
@@ -579,7 +638,7 @@ describe("ConsortiumRegistry", function () {
 
     it("is max(⌊E/2⌋+1, ⌈E·f⌉), capped at E−1 for E ≥ 3, over the voting members E", async function () {
       const signers = await ethers.getSigners();
-      const [, , period, suspension, cooldown, open] = REGISTRY_ARGS;
+      const [, , period, suspension, cooldown, open, delay, window] = REGISTRY_ARGS;
       const cases = [
         // [voting members E, numerator, denominator, expected quorum]
         [1, 2, 3, 1], [2, 2, 3, 2], [3, 2, 3, 2], [4, 2, 3, 3], [6, 2, 3, 4], [7, 2, 3, 5], [10, 2, 3, 7],
@@ -587,7 +646,7 @@ describe("ConsortiumRegistry", function () {
       ] as const;
       for (const [voters, numerator, denominator, expected] of cases) {
         const admin = signers[0]!;
-        const registry = await ethers.deployContract("ConsortiumRegistry", [admin.address, numerator, denominator, period, suspension, cooldown, open]);
+        const registry = await ethers.deployContract("ConsortiumRegistry", [admin.address, numerator, denominator, period, suspension, cooldown, open, delay, window]);
         for (const signer of signers.slice(1, voters + 1)) {
           await registry.seedMember(signer.address, "M", peerIdFor(signer.address), oprfKeyFor(signer.address));
         }
@@ -602,7 +661,7 @@ describe("ConsortiumRegistry", function () {
 
     it("matches docs/GOVERNANCE.md's table for every E and fraction", async function () {
       const [admin] = await ethers.getSigners();
-      const [, , period, suspension, cooldown, open] = REGISTRY_ARGS;
+      const [, , period, suspension, cooldown, open, delay, window] = REGISTRY_ARGS;
       const electorates = [1, 2, 3, 4, 5, 6, 7, 8, 10];
       const table = [
         [2, 3, [1, 2, 2, 3, 4, 4, 5, 6, 7]],
@@ -610,7 +669,7 @@ describe("ConsortiumRegistry", function () {
         [51, 100, [1, 2, 2, 3, 3, 4, 4, 5, 6]],
       ] as const;
       for (const [numerator, denominator, quorums] of table) {
-        const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, numerator, denominator, period, suspension, cooldown, open]);
+        const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window]);
         for (const [index, electorate] of electorates.entries()) {
           expect(await registry.quorumFor(electorate), `E = ${electorate} at ${numerator}/${denominator}`).to.equal(BigInt(quorums[index]!));
         }
@@ -859,7 +918,10 @@ describe("ConsortiumRegistry", function () {
       const removeDave = await propose(registry, alice, ProposalKind.Remove, { account: dave.address });
       await registry.connect(bob).vote(removeDave);
       await registry.connect(carol).vote(removeDave);
-      await expect(registry.execute(removeDave)).to.emit(registry, "MemberRemoved").withArgs(dave.address);
+      await expect(registry.execute(removeDave)).to.emit(registry, "ProposalQueued").and.not.to.emit(registry, "MemberRemoved");
+      expect(await registry.activeMemberCount()).to.equal(4n);
+      await advanceTime(registry, TIMELOCK_DELAY_SECONDS);
+      await expect(registry.enact(removeDave)).to.emit(registry, "MemberRemoved").withArgs(dave.address);
       expect(await registry.activeMemberCount()).to.equal(3n);
 
       await regulatorSuspend(registry, regulator, carol.address);
@@ -881,13 +943,17 @@ describe("ConsortiumRegistry", function () {
       const add = await propose(registry, alice, ProposalKind.AddRegulator, { account: frank.address });
       await registry.connect(bob).vote(add);
       await registry.connect(carol).vote(add);
-      await expect(registry.execute(add)).to.emit(registry, "RegulatorAdded").withArgs(frank.address);
+      await registry.execute(add);
+      await advanceTime(registry, TIMELOCK_DELAY_SECONDS);
+      await expect(registry.enact(add)).to.emit(registry, "RegulatorAdded").withArgs(frank.address);
       expect(await registry.regulators()).to.deep.equal([regulator.address, erin.address, frank.address]);
 
       const remove = await propose(registry, alice, ProposalKind.RemoveRegulator, { account: regulator.address });
       await registry.connect(bob).vote(remove);
       await registry.connect(carol).vote(remove);
-      await expect(registry.execute(remove)).to.emit(registry, "RegulatorRemoved").withArgs(regulator.address);
+      await registry.execute(remove);
+      await advanceTime(registry, TIMELOCK_DELAY_SECONDS);
+      await expect(registry.enact(remove)).to.emit(registry, "RegulatorRemoved").withArgs(regulator.address);
       expect(await registry.regulators()).to.deep.equal([frank.address, erin.address]);
       await passProposal(registry, voters, ProposalKind.RemoveRegulator, { account: erin.address });
       expect(await registry.regulators()).to.deep.equal([frank.address]);
@@ -929,15 +995,19 @@ describe("ConsortiumRegistry", function () {
       const proposalId = await propose(registry, alice, ProposalKind.SetPolicy, { categoryId: 2, policy: OTHER_POLICY });
       await registry.connect(bob).vote(proposalId);
       await registry.connect(carol).vote(proposalId);
-      await expect(registry.execute(proposalId)).to.emit(registry, "PolicySet").withArgs(2, Object.values(OTHER_POLICY));
+      await registry.execute(proposalId);
+      await advanceTime(registry, TIMELOCK_DELAY_SECONDS);
+      await expect(registry.enact(proposalId)).to.emit(registry, "PolicySet").withArgs(2, Object.values(OTHER_POLICY));
       expect(await registry.policy(2)).to.deep.equal(Object.values(OTHER_POLICY));
 
       const same = await propose(registry, alice, ProposalKind.SetPolicy, { categoryId: 2, policy: OTHER_POLICY });
       await registry.connect(bob).vote(same);
       await registry.connect(carol).vote(same);
-      const tx = registry.execute(same);
+      await registry.execute(same);
+      await advanceTime(registry, TIMELOCK_DELAY_SECONDS);
+      const tx = registry.enact(same);
       await expect(tx).not.to.emit(registry, "PolicySet");
-      await expect(tx).to.emit(registry, "ProposalExecuted").withArgs(same);
+      await expect(tx).to.emit(registry, "ProposalEnacted").withArgs(same);
     });
 
     it("SetPolicy: refuses unknown and retired categories and policies that admit nobody", async function () {
@@ -974,7 +1044,14 @@ describe("ConsortiumRegistry", function () {
       await expect(registry.connect(alice).propose(ProposalKind.AddCategory, abi.encode(["string"], [""])))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidName");
 
-      for (let id = 5; id <= 62; id++) await registry.seedCategory(`category_${id}`);
+      // Seeding ended with the first execution: the registry is filled up by votes.
+      await expect(registry.seedCategory("category_5")).to.be.revertedWithCustomError(registry, "ConsortiumRegistrySeedingClosed");
+      for (let id = 5; id <= 62; id++) {
+        const added = await propose(registry, alice, ProposalKind.AddCategory, { name: `category_${id}` });
+        await registry.connect(bob).vote(added);
+        await registry.connect(carol).vote(added);
+        await registry.execute(added);
+      }
       const first = await propose(registry, alice, ProposalKind.AddCategory, { name: "category_63" });
       const second = await propose(registry, alice, ProposalKind.AddCategory, { name: "category_64" });
       for (const pending of [first, second]) {
@@ -992,7 +1069,10 @@ describe("ConsortiumRegistry", function () {
       const proposalId = await propose(registry, alice, ProposalKind.RetireCategory, { categoryId: 2 });
       await registry.connect(bob).vote(proposalId);
       await registry.connect(carol).vote(proposalId);
-      await expect(registry.execute(proposalId)).to.emit(registry, "CategoryRetired").withArgs(2);
+      await registry.execute(proposalId);
+      expect(await registry.isActiveCategory(2)).to.equal(true);
+      await advanceTime(registry, TIMELOCK_DELAY_SECONDS);
+      await expect(registry.enact(proposalId)).to.emit(registry, "CategoryRetired").withArgs(2);
       const category = await registry.category(2);
       expect([category.name, category.active]).to.deep.equal(["money_mule", false]);
       expect(await registry.isActiveCategory(2)).to.equal(false);
@@ -1036,13 +1116,18 @@ describe("ConsortiumRegistry", function () {
       await registry.connect(bob).vote(proposalId);
       await registry.connect(carol).vote(proposalId);
       await registry.connect(erin).vote(proposalId);
-      await expect(registry.execute(proposalId)).to.emit(registry, "QuorumSet").withArgs(3, 4);
+      await registry.execute(proposalId);
+      expect(await registry.quorumFraction()).to.deep.equal([2n, 3n]);
+      await advanceTime(registry, TIMELOCK_DELAY_SECONDS);
+      await expect(registry.enact(proposalId)).to.emit(registry, "QuorumSet").withArgs(3, 4);
       expect(await registry.quorumFraction()).to.deep.equal([3n, 4n]);
       // Five voting members: max(3, ⌈15/4⌉ = 4) = 4 (it was 4 at 2/3 too; the table test covers the rest).
       const next = await propose(registry, alice, ProposalKind.SetQuorum, { numerator: 3, denominator: 4 });
       expect((await registry.proposal(next)).quorum).to.equal(4n);
       for (const voter of [bob, carol, erin]) await registry.connect(voter).vote(next);
-      await expect(registry.execute(next)).not.to.emit(registry, "QuorumSet");
+      await registry.execute(next);
+      await advanceTime(registry, TIMELOCK_DELAY_SECONDS);
+      await expect(registry.enact(next)).not.to.emit(registry, "QuorumSet");
       for (const [numerator, denominator] of [[0, 1], [3, 2], [1, 0], [1, 2], [1, 255], [4, 5], [1, 1]] as const) {
         await expect(sendProposal(registry, alice, ProposalKind.SetQuorum, { numerator, denominator }), `${numerator}/${denominator}`)
           .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidQuorum")

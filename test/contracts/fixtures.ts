@@ -14,6 +14,7 @@ import type { RiskshareTypes } from "../../types/ethers-contracts/QueryLedger.js
 import {
   categoryMask,
   encodeProposalPayload,
+  isTimelocked,
   toCompactSignature,
   type CategoryPolicy,
   type ProposalArgsInput,
@@ -38,6 +39,12 @@ export const REGULATOR_COOLDOWN_SECONDS = 30n * 24n * 3600n;
 /** How many proposals one account may have open at once. */
 export const MAX_OPEN_PROPOSALS = 3;
 
+/** How long an executed time-locked proposal waits before it may be enacted: one hour. */
+export const TIMELOCK_DELAY_SECONDS = 3600n;
+
+/** How long after deployment the admin may seed: 30 days, the default. */
+export const SEED_WINDOW_SECONDS = 30n * 24n * 3600n;
+
 /** The constructor arguments of the fixture's registry after the admin. */
 export const REGISTRY_ARGS = [
   QUORUM.numerator,
@@ -46,6 +53,8 @@ export const REGISTRY_ARGS = [
   MAX_REGULATOR_SUSPENSION_SECONDS,
   REGULATOR_COOLDOWN_SECONDS,
   MAX_OPEN_PROPOSALS,
+  TIMELOCK_DELAY_SECONDS,
+  SEED_WINDOW_SECONDS,
 ] as const;
 
 /** Categories seeded by the fixture; their ids are 1, 2, 3. */
@@ -157,8 +166,11 @@ export async function propose<K extends ProposalKind>(
   throw new Error("ProposalCreated event missing");
 }
 
-/** Has `voters[0]` propose, every other voter vote, and `voters[0]` execute; returns the proposal id. */
-export async function passProposal<K extends ProposalKind>(
+/**
+ * Has `voters[0]` propose, every other voter vote, and `voters[0]` execute; returns the proposal id.
+ * A time-locked kind is then only queued ({@link passProposal} also enacts it).
+ */
+export async function executeProposal<K extends ProposalKind>(
   registry: ConsortiumRegistry,
   voters: readonly HardhatEthersSigner[],
   kind: K,
@@ -169,6 +181,38 @@ export async function passProposal<K extends ProposalKind>(
   const proposalId = await propose(registry, proposer, kind, args);
   for (const voter of others) await registry.connect(voter).vote(proposalId);
   await registry.connect(proposer).execute(proposalId);
+  return proposalId;
+}
+
+/** Moves the chain's clock `seconds` ahead and mines a block there. */
+export async function advanceTime(registry: ConsortiumRegistry, seconds: bigint): Promise<void> {
+  const provider = registry.runner?.provider as { send(method: string, params: unknown[]): Promise<unknown> } | undefined;
+  if (!provider) throw new Error("the registry handle has no provider");
+  await provider.send("evm_increaseTime", [Number(seconds)]);
+  await provider.send("evm_mine", []);
+}
+
+/** Waits out the timelock of queued proposal `proposalId` and enacts it from `caller`. */
+export async function enactProposal(registry: ConsortiumRegistry, caller: HardhatEthersSigner, proposalId: bigint): Promise<void> {
+  const { eta } = await registry.proposal(proposalId);
+  const latest = await caller.provider?.getBlock("latest");
+  if (!latest) throw new Error("no latest block");
+  if (BigInt(latest.timestamp) < eta) await advanceTime(registry, eta - BigInt(latest.timestamp));
+  await registry.connect(caller).enact(proposalId);
+}
+
+/**
+ * Has `voters[0]` propose, every other voter vote, and `voters[0]` execute and, for a time-locked
+ * kind, enact it once the delay is over: the change is in force when it resolves. Returns the id.
+ */
+export async function passProposal<K extends ProposalKind>(
+  registry: ConsortiumRegistry,
+  voters: readonly HardhatEthersSigner[],
+  kind: K,
+  args: ProposalArgsInput<K>,
+): Promise<bigint> {
+  const proposalId = await executeProposal(registry, voters, kind, args);
+  if (isTimelocked(kind)) await enactProposal(registry, voters[0]!, proposalId);
   return proposalId;
 }
 

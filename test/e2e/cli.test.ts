@@ -125,8 +125,15 @@ describe("the riskshare CLI, end to end", function () {
         expect(badFounder.status, `--founder ${founder} (no OPRF key)`).to.equal(2);
         expect(badFounder.stderr, founder).to.match(/^error E_USAGE: --founder must look like 0xADDRESS=NAME,PEERID,OPRFKEY/);
       }
-      const deployed = await json(["--data-dir", first, "deploy", "--founder", `${one.address}=Founder One,${one.peerId},${one.oprfKey}`, "--founder", `${two.address}=Founder Two,${two.peerId},${two.oprfKey}`, "--quorum", "2/3"]);
+      const founders = ["--founder", `${one.address}=Founder One,${one.peerId},${one.oprfKey}`, "--founder", `${two.address}=Founder Two,${two.peerId},${two.oprfKey}`];
+      for (const [flag, value, code] of [["--timelock-delay", "0s", "E_BAD_INPUT"], ["--seed-window", "a month", "E_USAGE"]] as const) {
+        const refused = await riskshare(["--data-dir", first, "deploy", ...founders, flag, value]);
+        expect(refused.status, `${flag} ${value}`).to.equal(2);
+        expect(refused.stderr, `${flag} ${value}`).to.match(new RegExp(`^error ${code}: ${flag}`));
+      }
+      const deployed = await json(["--data-dir", first, "deploy", ...founders, "--quorum", "2/3", "--timelock-delay", "36h", "--seed-window", "7d"]);
       expect(deployed.addresses.registry).to.match(/^0x[0-9a-fA-F]{40}$/);
+      expect(deployed.timelockDelaySeconds).to.equal("129600");
       expect(deployed.categories.map((c: { name: string }) => c.name)).to.include("fraud_confirmed");
       const members = await json(["--data-dir", second, "member", "list", "--registry", deployed.addresses.registry]);
       expect(members.members.map((m: { name: string; status: string }) => [m.name, m.status])).to.deep.equal([["Founder One", "Active"], ["Founder Two", "Active"]]);
@@ -135,6 +142,9 @@ describe("the riskshare CLI, end to end", function () {
       try {
         const { registry } = connectContracts(deployed.addresses, connection.provider);
         for (const founder of [one, two]) expect(await registry.oprfKeyOf(founder.address, 1), `${founder.name}'s OPRF key of epoch 1 on chain`).to.equal(founder.oprfKey);
+        expect(await registry.timelockDelay()).to.equal(36n * 3600n);
+        const deployedAt = (await connection.provider.getBlock(deployed.deployBlock))!.timestamp;
+        expect(await registry.seedingEndsAt(), "the seeding window as given").to.equal(BigInt(deployedAt) + 7n * 86_400n);
       } finally {
         connection.provider.destroy();
       }

@@ -12,7 +12,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { ZeroAddress, hexlify, randomBytes } from "ethers";
 import {
   connectChain, connectContracts, ConsortiumView, DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, deployConsortium,
-  encodeProposalPayload, MemberStatus, ProposalKind, rotateOprfKey, translateChainError, type ChainConnection, type ConsortiumContracts, type ConsortiumViewOptions,
+  encodeProposalPayload, isTimelocked, MemberStatus, ProposalKind, rotateOprfKey, translateChainError, type ChainConnection, type ConsortiumContracts, type ConsortiumViewOptions,
   type ContractAddresses, type MemberInfo, type ProposalArgsInput,
 } from "../../node/chain/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
@@ -153,14 +153,25 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     return connectContracts(addresses, signer);
   }
 
-  /** Has `voters[0]` propose, the others vote, and `voters[0]` execute. */
-  async function passByVote<K extends ProposalKind>(voters: HardhatEthersSigner[], kind: K, args: ProposalArgsInput<K>): Promise<void> {
+  /**
+   * Has `voters[0]` propose, the others vote, and `voters[0]` execute; a time-locked kind is then
+   * enacted once its delay is over, unless `enact` is false. Returns the proposal id.
+   */
+  async function passByVote<K extends ProposalKind>(voters: HardhatEthersSigner[], kind: K, args: ProposalArgsInput<K>, enact = true): Promise<bigint> {
     const [proposer, ...others] = voters;
     const registry = as(proposer!).registry;
     await (await registry.propose(kind, encodeProposalPayload(kind, args))).wait();
     const proposalId = await registry.proposalCount();
     for (const voter of others) await (await as(voter).registry.vote(proposalId)).wait();
     await (await registry.execute(proposalId)).wait();
+    if (enact && isTimelocked(kind)) await enactQueued(proposer!, proposalId);
+    return proposalId;
+  }
+
+  /** Waits out a queued proposal's timelock on the chain's clock, and enacts it from `caller`. */
+  async function enactQueued(caller: HardhatEthersSigner, proposalId: bigint): Promise<void> {
+    await time.increaseTo((await as(caller).registry.proposal(proposalId)).eta);
+    await (await as(caller).registry.enact(proposalId)).wait();
   }
 
   /** Records every memberChanged event of `view`. */
@@ -225,7 +236,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(health).not.to.have.property("lastError");
   });
 
-  it("knows the bootstrap admin while one holds the registry (a deployment that kept it), and forgets it once it renounces", async () => {
+  it("knows the bootstrap admin while one holds the registry (a deployment that kept it), follows a two-step hand-over only once accepted, and forgets it once it renounces", async () => {
     const { alice } = await loadConsortium();
     expect((await startView()).bootstrapAdmin(), "the fixture's deployment renounced").to.equal(undefined);
     const [admin] = await ethers.getSigners() as HardhatEthersSigner[];
@@ -236,7 +247,13 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     addresses = kept.addresses;
     const view = await startView();
     expect(view.bootstrapAdmin()).to.equal(admin!.address);
-    await (await as(admin!).registry.renounceAdmin()).wait();
+    await (await as(admin!).registry.transferAdmin(alice.address)).wait();
+    await view.sync();
+    expect(view.bootstrapAdmin(), "a nomination moves nothing").to.equal(admin!.address);
+    await (await as(alice).registry.acceptAdmin()).wait();
+    await view.sync();
+    expect(view.bootstrapAdmin(), "after the nominee accepted").to.equal(alice.address);
+    await (await as(alice).registry.renounceAdmin()).wait();
     await view.sync();
     expect(view.bootstrapAdmin(), "after AdminTransferred to the zero address").to.equal(undefined);
   });
@@ -375,7 +392,10 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     const { alice, bob, carol } = await loadConsortium();
     const view = await startView();
     const policy = { minEntries: 50n, maxSnapshotAge: 24n * 3600n, quotaBase: 200n, quotaRatioBps: 2_500n, quotaCeiling: 10_000n };
-    await passByVote([alice, bob, carol], ProposalKind.SetPolicy, { categoryId: 4, policy });
+    const queued = await passByVote([alice, bob, carol], ProposalKind.SetPolicy, { categoryId: 4, policy }, false);
+    await view.sync();
+    expect(view.category(4)?.policy.minEntries, "executed, but queued behind the timelock").to.equal(DEFAULT_POLICY.minEntries);
+    await enactQueued(alice, queued);
     await passByVote([alice, bob, carol], ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 86_400n });
 
     await view.sync();

@@ -1,8 +1,9 @@
 /**
  * Governance from the CLI, as a compliance officer runs it: every proposal kind the registry has is
  * proposed, listed and shown with its decoded payload (text and --json), voted by enough members,
- * executed, and its effect read back from the chain (a Hardhat node over JSON-RPC). Bad input is
- * refused with a stable code before any transaction is sent.
+ * executed, enacted after the timelock for the kinds it holds, and its effect read back from the
+ * chain (a Hardhat node over JSON-RPC). Bad input is refused with a stable code before any
+ * transaction is sent.
  */
 import { expect } from "chai";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -16,7 +17,13 @@ import { cli } from "./support/cli.ts";
 /** Every ProposalKind of RiskshareTypes.sol, by the name `proposal list` prints. */
 const ALL_KINDS = ["Admit", "Suspend", "Reinstate", "Remove", "AddRegulator", "RemoveRegulator", "SetPolicy", "AddCategory", "RetireCategory", "SetKeyEpochLength", "SetQuorum"];
 
-describe("governance from the CLI: every proposal kind, proposed, listed, voted, executed", function () {
+/** The kinds an execution only queues: they take effect when enacted, after the timelock. */
+const TIMELOCKED = new Set(["Remove", "AddRegulator", "RemoveRegulator", "SetPolicy", "RetireCategory", "SetQuorum"]);
+
+/** The registry's timelock in this test: an hour, which the test skips on the chain's clock. */
+const TIMELOCK_DELAY_SECONDS = 3_600;
+
+describe("governance from the CLI: every proposal kind, proposed, listed, voted, executed, enacted", function () {
   this.timeout(300_000);
   let baseDir: string;
   let chain: LocalChain;
@@ -34,7 +41,7 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     chain = await startChain({ kind: "hardhat" });
     [a, b, c] = await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B", "Bank C"] }) as [DevMember, DevMember, DevMember];
     d = await createMember({ dataDir: join(baseDir, "bank-d"), name: "Bank D", rpcUrl: chain.rpcUrl, accountIndex: 4 });
-    const deployed = await deployFor([a, b, c], { rpcUrl: chain.rpcUrl, regulators: [devAccount(9).address] });
+    const deployed = await deployFor([a, b, c], { rpcUrl: chain.rpcUrl, regulators: [devAccount(9).address], timelockDelaySeconds: BigInt(TIMELOCK_DELAY_SECONDS) });
     addresses = deployed.addresses;
     await writeContracts(d.dataDir, deployed.addresses);
     connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
@@ -54,9 +61,17 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     return run.json();
   }
 
+  /** Moves the chain's clock `seconds` ahead and mines a block there. */
+  async function advance(seconds: number): Promise<void> {
+    await connection.provider.send("evm_increaseTime", [seconds]);
+    await connection.provider.send("evm_mine", []);
+  }
+
   /**
    * Proposes with `proposer`, checks `proposal list` and `proposal show` (text and --json) decode it
-   * as `kind` with `details`, votes with each of `voters`, executes, and returns the executed view.
+   * as `kind` with `details`, votes with each of `voters`, executes and, for a time-locked kind,
+   * checks it is queued with its eta, that `enact` is refused before the eta without sending
+   * anything, then enacts it after; returns the final view.
    */
   async function walk(kind: string, proposeArgs: string[], details: Record<string, unknown>, text: RegExp, proposer: DevMember, voters: DevMember[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
     const created = await json(proposer, ...proposeArgs);
@@ -77,14 +92,48 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     expect(passable.state, `${kind}: enough votes`).to.equal("passable");
     const executed = await json(voters.at(-1)!, "proposal", "execute", id);
     expect(executed, kind).to.include({ executed: true, kind });
+    if (TIMELOCKED.has(kind)) await enactAfterTimelock(kind, id, proposer, executed);
+    const final = TIMELOCKED.has(kind) ? "enacted" : "executed";
     const shown = await json(proposer, "proposal", "show", id);
-    expect(shown, kind).to.include({ kind, state: "executed" });
+    expect(shown, kind).to.include({ kind, state: final, timelocked: TIMELOCKED.has(kind) });
     expect(shown.args, `${kind}: show --json decodes the payload`).to.deep.equal(details);
     expect(shown.voters, kind).to.have.members([proposer.address, ...voters.map((v) => v.address)]);
     const showText = await cli("--data-dir", proposer.dataDir, "proposal", "show", id);
     expect(showText.stdout, `${kind}: show as text`).to.match(text);
-    expect(showText.stdout, kind).to.contain("executed");
+    expect(showText.stdout, kind).to.contain(final);
     return shown;
+  }
+
+  /** A time-locked proposal just executed: queued with its eta (list and show), enact refused before it, enacted after. */
+  async function enactAfterTimelock(kind: string, id: string, proposer: DevMember, executed: { state: string; eta: number }): Promise<void> {
+    const block = await connection.provider.getBlock("latest");
+    expect(executed, `${kind}: executing queues it`).to.include({ state: "queued", eta: block!.timestamp + TIMELOCK_DELAY_SECONDS });
+    const queued = await json(proposer, "proposal", "show", id);
+    expect(queued, kind).to.include({ state: "queued", eta: executed.eta, lapsesAt: executed.eta + 7 * 86_400 });
+    const listed = (await json(proposer, "proposal", "list")).proposals.find((p: { id: string }) => p.id === id);
+    expect(listed, `${kind}: a queued proposal is listed as pending`).to.include({ state: "queued", eta: executed.eta });
+    const listText = await cli("--data-dir", proposer.dataDir, "proposal", "list");
+    const etaText = new Date(executed.eta * 1000).toISOString();
+    expect(listText.stdout, `${kind}: the list's ETA column`).to.contain(etaText);
+    const showText = await cli("--data-dir", proposer.dataDir, "proposal", "show", id);
+    expect(showText.stdout, `${kind}: show says when to enact`).to.match(new RegExp(`eta +${etaText.replace(/\./g, "\\.")} \\(enact from then: riskshare proposal enact ${id}\\)`));
+
+    const nonce = await connection.provider.getTransactionCount(proposer.address);
+    const early = await cli("--data-dir", proposer.dataDir, "proposal", "enact", id);
+    expect(early.status, `${kind}: ${early.stderr}`).to.equal(1);
+    expect(early.stderr).to.match(new RegExp(`^error E_TIMELOCKED: enact proposal ${id}: the proposal passed and is queued, but its timelock is not over; enact it from its eta`));
+    expect(early.stderr).to.contain(`; its eta is ${new Date(executed.eta * 1000).toISOString()}, in ${executed.eta - (await connection.provider.getBlock("latest"))!.timestamp} s (ConsortiumRegistryProposalTimelocked: ${id}, ${executed.eta})`);
+    const earlyJson = await cli("--data-dir", proposer.dataDir, "--json", "proposal", "enact", id);
+    expect(earlyJson.json().error).to.include({ code: "E_TIMELOCKED" });
+    expect(await connection.provider.getTransactionCount(proposer.address), `${kind}: nothing sent before the eta`).to.equal(nonce);
+
+    await advance(TIMELOCK_DELAY_SECONDS);
+    expect((await json(proposer, "proposal", "show", id)).state, kind).to.equal("enactable");
+    // Anyone may enact; the member group has the same command.
+    const enacted = await json(d, kind === "Remove" ? "member" : "proposal", "enact", id);
+    expect(enacted, kind).to.include({ kind, state: "enacted" });
+    const again = await cli("--data-dir", proposer.dataDir, "proposal", "enact", id);
+    expect(again.stderr, `${kind}: enacted once only`).to.match(/^error E_CHAIN_REVERTED: enact proposal \d+: the proposal is not waiting to be enacted/);
   }
 
   it("adds a category, sets its policy by name, retires it: the registry holds it, with that policy, then inactive", async () => {
@@ -152,7 +201,7 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     const all = await json(a, "proposal", "list", "--all");
     expect(new Set(all.proposals.map((p: { kind: string }) => p.kind))).to.deep.equal(new Set(ALL_KINDS));
     for (const p of all.proposals) {
-      expect(p.state, `proposal ${p.id} ${p.kind}`).to.equal("executed");
+      expect(p.state, `proposal ${p.id} ${p.kind}`).to.equal(TIMELOCKED.has(p.kind) ? "enacted" : "executed");
       expect(p.summary, `proposal ${p.id} ${p.kind}`).to.be.a("string").and.not.match(/not decodable/);
       expect(Object.keys(p.args).length, `proposal ${p.id} ${p.kind}`).to.be.greaterThan(0);
     }
@@ -250,7 +299,7 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     const e = await createMember({ dataDir: join(baseDir, "bank-e"), name: "Bank E", rpcUrl: chain.rpcUrl, accountIndex: 5 });
     const f = await createMember({ dataDir: join(baseDir, "bank-f"), name: "Bank F", rpcUrl: chain.rpcUrl, accountIndex: 6 });
     const kept = await deployFor([e, f], { rpcUrl: chain.rpcUrl, deployerIndex: 5, keepAdmin: true });
-    expect(await json(e, "admin", "show")).to.deep.equal({ admin: e.address, renounced: false });
+    expect(await json(e, "admin", "show")).to.deep.include({ admin: e.address, renounced: false, pendingAdmin: null, seedingOpen: true });
     expect((await cli("--data-dir", e.dataDir, "admin", "show")).stdout).to.contain(`the bootstrap admin is ${e.address}`).and.to.contain("riskshare admin renounce");
 
     const other = await cli("--data-dir", f.dataDir, "admin", "renounce");
@@ -258,9 +307,26 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     expect(other.stderr).to.match(new RegExp(`^error E_NOT_AUTHORIZED: renounce the bootstrap admin: only the bootstrap admin may do this, and this account is not it; the admin is ${e.address}; run this with its data directory`));
     expect(await connectContracts(kept.addresses, connection.provider).registry.admin(), "nothing sent").to.equal(e.address);
 
+    // A hand-over takes two steps: e nominates f, and only f accepts.
+    expect(await json(e, "admin", "transfer", f.address)).to.include({ admin: e.address, pendingAdmin: f.address });
+    expect(await json(f, "admin", "show")).to.deep.include({ admin: e.address, pendingAdmin: f.address });
+    expect((await cli("--data-dir", f.dataDir, "admin", "show")).stdout).to.contain(`${f.address} is nominated to take the role over: it runs \`riskshare admin accept\``);
+    const nonce = await connection.provider.getTransactionCount(e.address);
+    const notNominee = await cli("--data-dir", e.dataDir, "admin", "accept");
+    expect(notNominee.status, notNominee.stderr).to.equal(1);
+    expect(notNominee.stderr).to.match(new RegExp(`^error E_NOT_AUTHORIZED: accept the bootstrap admin: only the account the admin nominated may accept the admin role, and this account is not it .*; the nominee is ${f.address} \\(ConsortiumRegistryNotPendingAdmin: ${e.address}\\)`));
+    expect(await connection.provider.getTransactionCount(e.address), "nothing sent").to.equal(nonce);
+    const nomineeTransfers = await cli("--data-dir", f.dataDir, "admin", "transfer", f.address);
+    expect(nomineeTransfers.stderr).to.match(/^error E_NOT_AUTHORIZED: nominate .* for the bootstrap admin: only the bootstrap admin may do this/);
+    expect(await json(f, "admin", "accept")).to.include({ previousAdmin: e.address, admin: f.address });
+    expect(await json(f, "admin", "show")).to.deep.include({ admin: f.address, pendingAdmin: null });
+    // And back, so that e renounces below.
+    await json(f, "admin", "transfer", e.address);
+    await json(e, "admin", "accept");
+
     const renounced = await json(e, "admin", "renounce");
     expect(renounced).to.deep.include({ previousAdmin: e.address, renounced: true });
-    expect(await json(e, "admin", "show")).to.deep.equal({ admin: null, renounced: true });
+    expect(await json(e, "admin", "show")).to.deep.include({ admin: null, renounced: true, pendingAdmin: null, seedingOpen: false });
     const again = await cli("--data-dir", e.dataDir, "admin", "renounce");
     expect(again.status).to.equal(1);
     expect(again.stderr).to.match(/^error E_NOT_AUTHORIZED: renounce the bootstrap admin: the bootstrap admin has renounced/);

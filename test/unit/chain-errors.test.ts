@@ -119,7 +119,9 @@ describe("translateChainError: chain failures in words a user acts on", () => {
         const err = translateChainError(makeError("execution reverted", "CALL_EXCEPTION", { action: "estimateGas", data: "0x", reason: null, transaction: { to: null, data: "0x" }, invocation: null, revert }), "act");
         expect(err.message, name).not.to.contain("the contract refused it");
         expect(err.message, name).to.match(new RegExp(`^act: [a-z].+ \\(${name}\\)$`));
-        const code = /Not(Active|Voting)Member$/.test(name) ? "E_NOT_MEMBER" : /(NotAdmin|NotRegulator|AdminRenounced|NotEntitled|RegulatorMayNotPropose)$/.test(name) ? "E_NOT_AUTHORIZED" : "E_CHAIN_REVERTED";
+        const code = /Not(Active|Voting)Member$/.test(name) ? "E_NOT_MEMBER"
+          : /(NotAdmin|NotPendingAdmin|NotRegulator|AdminRenounced|SeedingClosed|NotEntitled|RegulatorMayNotPropose)$/.test(name) ? "E_NOT_AUTHORIZED"
+          : name === "ConsortiumRegistryProposalTimelocked" ? "E_TIMELOCKED" : "E_CHAIN_REVERTED";
         expect(err.code, name).to.equal(code);
       }
     });

@@ -6,10 +6,11 @@
 import { expect } from "chai";
 import {
   checkCategoryName, checkKeyEpochLength, checkPolicy, checkQuorum, decodeProposalPayload, describeProposal, encodeProposalPayload,
-  formatDuration, MAX_KEY_EPOCH_LENGTH_SECONDS, MIN_KEY_EPOCH_LENGTH_SECONDS, ProposalKind, type ProposalArgsInput, type ProposalLookup,
+  formatDuration, isTimelocked, MAX_KEY_EPOCH_LENGTH_SECONDS, MIN_KEY_EPOCH_LENGTH_SECONDS, ProposalKind, ProposalStatus, type ProposalArgsInput, type ProposalLookup,
 } from "../../node/chain/index.ts";
 import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
 import { parseDuration, parseFraction, parseUint64 } from "../../cli/parse.ts";
+import { isPending, proposalState } from "../../cli/governance.ts";
 
 const ACCOUNT = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
 const LOOKUP: ProposalLookup = { categoryName: (id) => ({ 1: "fraud_confirmed", 7: "account_takeover" } as Record<number, string>)[id] };
@@ -170,5 +171,36 @@ describe("governance inputs: checked before anything is sent", () => {
       expect(err.code, name).to.equal("E_BAD_INPUT");
       expect(err.meta.argument, name).to.equal("name");
     }
+  });
+});
+
+describe("a proposal's state, from its on-chain status and the chain's clock", () => {
+  const times = { expiresAt: 1_000, quorum: 3, eta: 2_000, lapsesAt: 2_500 };
+  const cases: Array<[string, number, number, number, ReturnType<typeof proposalState>]> = [
+    // [what, status, now, votes, state]
+    ["open, short of votes", ProposalStatus.Open, 500, 2, "open"],
+    ["open, with enough votes", ProposalStatus.Open, 500, 3, "passable"],
+    ["never executed, past its voting period", ProposalStatus.Open, 1_000, 3, "expired"],
+    ["applied at execute", ProposalStatus.Executed, 5_000, 3, "executed"],
+    ["queued, before its eta", ProposalStatus.Queued, 1_999, 3, "queued"],
+    ["queued, from its eta", ProposalStatus.Queued, 2_000, 3, "enactable"],
+    ["queued, not enacted a voting period after its eta", ProposalStatus.Queued, 2_500, 3, "lapsed"],
+    ["enacted", ProposalStatus.Enacted, 9_000, 3, "enacted"],
+  ];
+  for (const [what, status, nowSec, votes, state] of cases) {
+    it(`${what}: ${state}`, () => {
+      const queued = status === ProposalStatus.Queued || status === ProposalStatus.Enacted;
+      expect(proposalState(status, { ...times, nowSec, votes, eta: queued ? times.eta : null, lapsesAt: queued ? times.lapsesAt : null })).to.equal(state);
+    });
+  }
+
+  it("only open and queued proposals are pending", () => {
+    expect(["open", "passable", "queued", "enactable", "executed", "expired", "enacted", "lapsed"].filter((s) => isPending(s as Parameters<typeof isPending>[0])))
+      .to.deep.equal(["open", "passable", "queued", "enactable"]);
+  });
+
+  it("the time-locked kinds are the rule changes: Remove, the regulators, policy, category retirement and the quorum", () => {
+    const names = Object.entries(ProposalKind).filter(([, kind]) => isTimelocked(kind)).map(([name]) => name);
+    expect(names).to.deep.equal(["Remove", "AddRegulator", "RemoveRegulator", "SetPolicy", "RetireCategory", "SetQuorum"]);
   });
 });
