@@ -5,6 +5,7 @@ import {IConsortiumRegistry} from "./interfaces/IConsortiumRegistry.sol";
 import {IContributionRegistry} from "./interfaces/IContributionRegistry.sol";
 import {IQueryLedger} from "./interfaces/IQueryLedger.sol";
 import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
+import {AdmissionVerifier} from "./libraries/AdmissionVerifier.sol";
 
 /// @title ConsortiumRegistry: who is a member (with its OPRF public key per key epoch), who
 /// regulates, the categories, the sharing policy, and the proposals and votes that change them.
@@ -53,6 +54,7 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 ///   slot 23  `_openProposalsOf` (proposer => ids of its proposals, pruned of closed ones at each propose)
 ///   slot 24  `_voters` (proposal id => voters, in order): read by {execute} and {countedVotes}, at
 ///            most the proposal's electorate long
+///   slot 25  `_admissionActiveFrom` (address => when its executed Admit may be activated; 0 unless Admitted)
 contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Role of Active members (derived from the member's status, never granted directly).
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -78,8 +80,6 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     uint256 private constant ONE_WORD = 32;
     uint256 private constant TWO_WORDS = 64;
     uint256 private constant POLICY_PAYLOAD_BYTES = 5 * 32;
-    /// @dev Shortest ABI encoding of (address, string, bytes, bytes32): 4 head words and 2 length words.
-    uint256 private constant MIN_ADMIT_PAYLOAD_BYTES = 6 * 32;
 
     address private _admin;
     uint64 private _keyEpochLength;
@@ -109,11 +109,13 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     mapping(bytes32 kindAndPayloadHash => uint256 proposalId) private _openProposalByHash;
     mapping(address proposer => uint256[] proposalIds) private _openProposalsOf;
     mapping(uint256 proposalId => address[] voters) private _voters;
+    mapping(address account => uint64 activeFrom) private _admissionActiveFrom;
 
     uint64 private immutable _votingPeriod;
     uint64 private immutable _maxRegulatorSuspension;
     uint64 private immutable _regulatorCooldown;
     uint8 private immutable _maxOpenProposals;
+    uint64 private immutable _admissionDelay;
 
     /// @param admin_ The bootstrap admin, who seeds the consortium and then renounces.
     /// @param quorumNumerator Numerator of the quorum fraction f (e.g. 2).
@@ -123,12 +125,15 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @param regulatorCooldownSeconds How long after a regulator suspension lapses before a regulator
     /// may suspend the same member again (e.g. 30 days).
     /// @param maxOpenProposals How many open proposals one account may have at once (e.g. 3).
+    /// @param admissionDelaySeconds How long after an Admit executes before the member may be activated,
+    /// the window in which a regulator may veto it (e.g. 7 days).
     ///
     /// Requirements:
     /// - `admin_` is not the zero address.
     /// - 1/2 < `quorumNumerator` / `quorumDenominator` <= 3/4.
     /// - `votingPeriodSeconds` is not zero.
-    /// - `maxRegulatorSuspensionSeconds`, `regulatorCooldownSeconds` and `maxOpenProposals` are not zero.
+    /// - `maxRegulatorSuspensionSeconds`, `regulatorCooldownSeconds`, `maxOpenProposals` and
+    ///   `admissionDelaySeconds` are not zero.
     ///
     /// Emits an {AdminTransferred}, a {QuorumSet} and a {KeyEpochLengthSet} (DEFAULT_KEY_EPOCH_LENGTH) event.
     constructor(
@@ -138,18 +143,23 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         uint64 votingPeriodSeconds,
         uint64 maxRegulatorSuspensionSeconds,
         uint64 regulatorCooldownSeconds,
-        uint8 maxOpenProposals
+        uint8 maxOpenProposals,
+        uint64 admissionDelaySeconds
     ) {
         if (admin_ == address(0)) revert ConsortiumRegistryInvalidAddress(admin_);
         _checkQuorum(quorumNumerator, quorumDenominator);
         if (votingPeriodSeconds == 0) revert ConsortiumRegistryInvalidVotingPeriod(votingPeriodSeconds);
-        if (maxRegulatorSuspensionSeconds == 0 || regulatorCooldownSeconds == 0 || maxOpenProposals == 0) {
+        if (
+            maxRegulatorSuspensionSeconds == 0 || regulatorCooldownSeconds == 0 || maxOpenProposals == 0
+                || admissionDelaySeconds == 0
+        ) {
             revert ConsortiumRegistryInvalidGovernanceLimits();
         }
         _votingPeriod = votingPeriodSeconds;
         _maxRegulatorSuspension = maxRegulatorSuspensionSeconds;
         _regulatorCooldown = regulatorCooldownSeconds;
         _maxOpenProposals = maxOpenProposals;
+        _admissionDelay = admissionDelaySeconds;
 
         _admin = admin_;
         emit AdminTransferred(address(0), admin_);
@@ -165,7 +175,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     // =====================================================================================
 
     /// @notice Seeds a founding member, Active at once with `joinedAt` = now and `oprfKey` in force
-    /// for key epoch 1.
+    /// for key epoch 1. Unlike an Admit, a seeding carries no signature of the member and takes no
+    /// delay: the bootstrap admin is trusted until it renounces (docs/GOVERNANCE.md), and a PeerId
+    /// that is not the member's own key only keeps the member's node from being recognised.
     ///
     /// Requirements:
     /// - the caller is the admin, and the admin has not renounced.
@@ -281,14 +293,16 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Opens a proposal of `kind` with its ABI-encoded `payload` (see RiskshareTypes.ProposalKind)
     /// and, when the proposer is a voting member, counts its vote. The electorate E (the voting members
     /// now) and the quorum ({quorumFor}(E)) are fixed now; only members entitled now vote on it.
-    /// An Admit proposal writes nothing: the candidate's record is written when it executes.
+    /// An Admit proposal writes nothing: the candidate's record is written when it executes. It carries
+    /// the candidate's public key and EIP-712 signature, checked here and again at execution.
     /// @return proposalId The new proposal's id (ids start at 1).
     ///
     /// Requirements:
     /// - the caller is a voting member, or a regulator opening a Suspend or Remove proposal.
     /// - `payload` is the canonical ABI encoding of the kind's arguments.
     /// - the proposal would execute were it executed now (e.g. Admit names an account that was never a
-    ///   member and is not a regulator, with a valid name and a free PeerId; Suspend names a voting
+    ///   member and is not a regulator, with a valid name and a free PeerId, a public key on secp256k1
+    ///   that hashes to the account and that the PeerId encodes, signed by that key; Suspend names a voting
     ///   member; Reinstate one suspended by vote; Remove an Active or Suspended one; SetQuorum a
     ///   fraction in (1/2, 3/4]), and a Suspend or Remove leaves at least max(2, quorum) voting members.
     /// - no proposal with the same kind and payload is open.
@@ -361,7 +375,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// - its counted votes reach its quorum.
     /// - its effect is still valid (same rules as at {propose}).
     ///
-    /// Emits the event of its effect (e.g. {MemberActivated}, {MemberSuspended}, {PolicySet}; none
+    /// Emits the event of its effect (e.g. {MemberAdmitted}, {MemberSuspended}, {PolicySet}; none
     /// when the effect changes nothing, e.g. setting the current quorum), then a {ProposalExecuted} event.
     function execute(uint256 proposalId) external {
         RiskshareTypes.Proposal storage p = _openProposal(proposalId);
@@ -402,9 +416,51 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         emit OprfKeyRotated(msg.sender, epoch, newKey);
     }
 
+    /// @notice Brings an executed admission into force once the admission delay is over: the member
+    /// is Active, with a vote (on proposals made from now on), and its OPRF key in force for epoch 1.
+    /// Anyone may call it (the new member itself, typically).
+    ///
+    /// Requirements:
+    /// - `account` is Admitted and its `activeFrom` has come.
+    ///
+    /// Emits a {MemberActivated} event.
+    function activate(address account) external {
+        _requireStatus(account, RiskshareTypes.MemberStatus.Admitted);
+        uint64 activeFrom = _admissionActiveFrom[account];
+        if (block.timestamp < activeFrom) revert ConsortiumRegistryAdmissionPending(account, activeFrom);
+        delete _admissionActiveFrom[account];
+        _activate(account, _members[account]);
+    }
+
     // =====================================================================================
     // Regulator
     // =====================================================================================
+
+    /// @notice Vetoes an executed admission before it comes into force. The account returns to None:
+    /// its name, PeerId and OPRF key are cleared and its PeerId is free again, so that the institution
+    /// may be proposed afresh (a new vote, a new delay); it stays in the member list ({memberAt}).
+    ///
+    /// Requirements:
+    /// - the caller is a regulator.
+    /// - `account` is Admitted and its `activeFrom` has not come.
+    ///
+    /// Emits an {AdmissionVetoed} event with `reason`.
+    function vetoAdmission(address account, bytes32 reason) external {
+        _checkRegulator(msg.sender);
+        _requireStatus(account, RiskshareTypes.MemberStatus.Admitted);
+        uint64 activeFrom = _admissionActiveFrom[account];
+        if (block.timestamp >= activeFrom) revert ConsortiumRegistryVetoWindowClosed(account, activeFrom);
+        delete _admissionActiveFrom[account];
+        RiskshareTypes.Member storage m = _members[account];
+        delete _accountByPeerIdHash[keccak256(m.peerId)];
+        // `account` stays set: it marks the account as listed in `_memberList` already.
+        m.status = RiskshareTypes.MemberStatus.None;
+        delete m.name;
+        delete m.peerId;
+        m.keyEpoch = 0;
+        m.oprfKey = bytes32(0);
+        emit AdmissionVetoed(account, msg.sender, reason);
+    }
 
     /// @notice Suspends an Active member's lookups until `until`, without a vote. The member keeps
     /// its vote and its place in every electorate; nodes refuse its lookups while its status is
@@ -632,6 +688,24 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return _oprfKeys[account][keyEpoch];
     }
 
+    /// @notice How long after an Admit executes before the member may be activated: the window in
+    /// which a regulator may veto it.
+    function admissionDelay() external view returns (uint64) {
+        return _admissionDelay;
+    }
+
+    /// @notice When `account`'s executed admission may be activated (and a veto is no longer
+    /// possible); 0 unless it is Admitted.
+    function admissionActiveFrom(address account) external view returns (uint64) {
+        return _admissionActiveFrom[account];
+    }
+
+    /// @notice The EIP-712 domain separator a candidate signs its admission request under: name
+    /// "riskshare", version "1", this chain, this registry.
+    function admissionDomainSeparator() external view returns (bytes32) {
+        return AdmissionVerifier.domainSeparator(address(this));
+    }
+
     /// @notice The quorum fraction f of the electorate (see {quorumFor}).
     function quorumFraction() external view returns (uint16 numerator, uint16 denominator) {
         return (_quorumNumerator, _quorumDenominator);
@@ -750,10 +824,11 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     // Internal: validation shared by seeding, proposing and executing
     // =====================================================================================
 
-    /// @dev Whether `account` holds a membership: Active or Suspended.
+    /// @dev Whether `account` holds a membership: Active or Suspended, or Admitted (not yet in force).
     function _holdsMembership(address account) private view returns (bool) {
         RiskshareTypes.MemberStatus status = _members[account].status;
-        return status == RiskshareTypes.MemberStatus.Active || status == RiskshareTypes.MemberStatus.Suspended;
+        return status == RiskshareTypes.MemberStatus.Active || status == RiskshareTypes.MemberStatus.Suspended
+            || status == RiskshareTypes.MemberStatus.Admitted;
     }
 
     /// @dev A PeerId stays bound to its member for good, a Removed one included (so peers still
@@ -838,8 +913,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @dev Reverts unless a proposal of `kind` with `payload`, whose quorum is `quorum`, would execute now.
     function _checkProposal(RiskshareTypes.ProposalKind kind, bytes memory payload, uint32 quorum) private view {
         if (kind == RiskshareTypes.ProposalKind.Admit) {
-            (address account, string memory name, bytes memory peerId, bytes32 oprfKey) = _decodeAdmit(payload);
-            _checkNewMember(account, name, peerId, oprfKey);
+            _checkAdmit(payload);
         } else if (kind == RiskshareTypes.ProposalKind.Suspend) {
             address account = _decodeAccount(kind, payload);
             if (!_isVotingMember(account)) revert ConsortiumRegistryInvalidStatus(account, _members[account].status);
@@ -874,6 +948,16 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         }
     }
 
+    /// @dev An Admit's candidate signed its own request (AdmissionVerifier) and is new, as for seeding.
+    function _checkAdmit(bytes memory payload)
+        private
+        view
+        returns (address account, string memory name, bytes memory peerId, bytes32 oprfKey)
+    {
+        (account, name, peerId, oprfKey) = AdmissionVerifier.checkAdmit(payload);
+        _checkNewMember(account, name, peerId, oprfKey);
+    }
+
     function _checkRemovable(address account) private view {
         RiskshareTypes.MemberStatus status = _members[account].status;
         if (status != RiskshareTypes.MemberStatus.Active && status != RiskshareTypes.MemberStatus.Suspended) {
@@ -897,18 +981,6 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     // words are out of range for their type (e.g. an address with high bits set) is refused by
     // the ABI decoder itself, without reason data.
     // =====================================================================================
-
-    function _decodeAdmit(bytes memory payload)
-        private
-        pure
-        returns (address account, string memory name, bytes memory peerId, bytes32 oprfKey)
-    {
-        if (payload.length < MIN_ADMIT_PAYLOAD_BYTES) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.Admit);
-        (account, name, peerId, oprfKey) = abi.decode(payload, (address, string, bytes, bytes32));
-        if (keccak256(abi.encode(account, name, peerId, oprfKey)) != keccak256(payload)) {
-            revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.Admit);
-        }
-    }
 
     function _decodeAccount(RiskshareTypes.ProposalKind kind, bytes memory payload) private pure returns (address) {
         if (payload.length != ONE_WORD) revert ConsortiumRegistryInvalidPayload(kind);
@@ -953,12 +1025,18 @@ contract ConsortiumRegistry is IConsortiumRegistry {
 
     /// @dev Re-validates, then applies, an executed proposal whose quorum is `quorum`.
     function _applyProposal(RiskshareTypes.ProposalKind kind, bytes memory payload, uint32 quorum) private {
-        _checkProposal(kind, payload, quorum);
         if (kind == RiskshareTypes.ProposalKind.Admit) {
-            (address account, string memory name, bytes memory peerId, bytes32 oprfKey) = _decodeAdmit(payload);
+            (address account, string memory name, bytes memory peerId, bytes32 oprfKey) = _checkAdmit(payload);
             _writeMember(account, name, peerId, oprfKey);
-            _activate(account, _members[account]);
-        } else if (kind == RiskshareTypes.ProposalKind.Suspend) {
+            // Not in force yet: no vote, not counted, no key in force, until {activate} after the delay.
+            uint64 activeFrom = uint64(block.timestamp) + _admissionDelay;
+            _members[account].status = RiskshareTypes.MemberStatus.Admitted;
+            _admissionActiveFrom[account] = activeFrom;
+            emit MemberAdmitted(account, activeFrom);
+            return;
+        }
+        _checkProposal(kind, payload, quorum);
+        if (kind == RiskshareTypes.ProposalKind.Suspend) {
             address account = _decodeAccount(kind, payload);
             _takeVote(account);
             _members[account].status = RiskshareTypes.MemberStatus.Suspended;
@@ -1010,10 +1088,11 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     }
 
     /// @dev Writes the record of a new member (a seeding, or an Admit vote executed) and binds its
-    /// PeerId; {_activate} makes it Active. Its key takes epoch 1.
+    /// PeerId; {_activate} makes it Active. Its key takes epoch 1. An account whose admission was
+    /// vetoed is listed already.
     function _writeMember(address account, string memory name, bytes memory peerId, bytes32 oprfKey) private {
         RiskshareTypes.Member storage m = _members[account];
-        _memberList.push(account);
+        if (m.account == address(0)) _memberList.push(account);
         m.account = account;
         m.name = name;
         m.peerId = peerId;

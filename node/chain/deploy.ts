@@ -1,6 +1,7 @@
 import type { Signer } from "ethers";
 import type { Logger } from "../logger.ts";
 import {
+  AdmissionVerifier__factory,
   ConsortiumRegistry__factory,
   ContributionRegistry__factory,
   QueryLedger__factory,
@@ -30,6 +31,7 @@ export interface DeploymentPlan {
   maxRegulatorSuspensionSeconds?: bigint;
   regulatorCooldownSeconds?: bigint;
   maxOpenProposals?: number;
+  admissionDelaySeconds?: bigint;
   /** Renounce the bootstrap admin at the end, so only votes change membership and policy (default true). */
   renounceAdmin?: boolean;
 }
@@ -48,10 +50,13 @@ export interface DeploymentResult {
  */
 export async function deployConsortium(signer: Signer, plan: DeploymentPlan, logger: Logger): Promise<DeploymentResult> {
   const log = logger.child({ module: "deploy" });
-  let step = "deploy ConsortiumRegistry";
+  let step = "deploy AdmissionVerifier";
   try {
     const admin = await signer.getAddress();
-    const registry = await new ConsortiumRegistry__factory(signer).deploy(
+    const verifier = await (await new AdmissionVerifier__factory(signer).deploy()).waitForDeployment();
+    step = "deploy ConsortiumRegistry";
+    const libraries = { "project/contracts/libraries/AdmissionVerifier.sol:AdmissionVerifier": await verifier.getAddress() };
+    const registry = await new ConsortiumRegistry__factory(libraries, signer).deploy(
       admin,
       plan.quorumNumerator ?? DEFAULT_GOVERNANCE.quorumNumerator,
       plan.quorumDenominator ?? DEFAULT_GOVERNANCE.quorumDenominator,
@@ -59,6 +64,7 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
       plan.maxRegulatorSuspensionSeconds ?? DEFAULT_GOVERNANCE.maxRegulatorSuspensionSeconds,
       plan.regulatorCooldownSeconds ?? DEFAULT_GOVERNANCE.regulatorCooldownSeconds,
       plan.maxOpenProposals ?? DEFAULT_GOVERNANCE.maxOpenProposals,
+      plan.admissionDelaySeconds ?? DEFAULT_GOVERNANCE.admissionDelaySeconds,
     );
     const deployReceipt = await registry.deploymentTransaction()?.wait();
     const registryAddress = await registry.getAddress();

@@ -57,4 +57,6 @@ export const DEFAULT_GOVERNANCE = {
   regulatorCooldownSeconds: 30n * 24n * 3600n,
   /** How many proposals one account may have open at once. */
   maxOpenProposals: 3,
+  /** How long after an Admit executes before the member may be activated: the regulator's veto window. */
+  admissionDelaySeconds: 7n * 24n * 3600n,
 } as const;
