@@ -5,7 +5,7 @@ import { connectChain, connectSigner, deployConsortium, DEFAULT_GOVERNANCE, type
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
-import { addressArg, oprfKeyArg, parseFraction, peerIdToRegistryBytes } from "../parse.ts";
+import { addressArg, oprfKeyArg, parseDuration, parseFraction, peerIdToRegistryBytes } from "../parse.ts";
 import type { CliIo } from "../output.ts";
 import { loadConfig, CONFIG_DEFAULTS } from "../../node/config/index.ts";
 
@@ -15,6 +15,7 @@ const schema = z.object({
   regulator: z.array(addressArg).default([]),
   quorum: z.string().default(`${DEFAULT_GOVERNANCE.quorumNumerator}/${DEFAULT_GOVERNANCE.quorumDenominator}`),
   votingPeriodDays: z.coerce.number().positive().max(365).optional(),
+  admissionDelay: z.string().optional(),
   keepAdmin: z.boolean().optional(),
 });
 
@@ -35,6 +36,7 @@ export function deployCommand(io: CliIo): Command {
     .option("--regulator <address...>", "an account with the REGULATOR role (repeatable)")
     .option("--quorum <fraction>", "quorum fraction f of the voting members, above 1/2 and at most 3/4 (docs/GOVERNANCE.md)", `${DEFAULT_GOVERNANCE.quorumNumerator}/${DEFAULT_GOVERNANCE.quorumDenominator}`)
     .option("--voting-period-days <days>", "how long a proposal stays open (default 7); fixed for the registry's life, no proposal changes it")
+    .option("--admission-delay <duration>", "how long an executed admission waits before the member may be activated, the regulators' veto window (default 7d; e.g. 30s on a test chain); fixed for the registry's life")
     .option("--keep-admin", "do not renounce the bootstrap admin (for staged set-ups; renounce later)")
     .addHelpText("after", "\nExample:\n  riskshare deploy --rpc http://127.0.0.1:8545 \\\n    --founder 0xAbc…=\"Bank A\",16Uiu2HAm…,0x5e2f… --founder 0xDef…=\"Bank B\",16Uiu2HAm…,0x9a41… --quorum 2/3")
     .action(async (raw: unknown, command: Command) => {
@@ -42,6 +44,8 @@ export function deployCommand(io: CliIo): Command {
       const opts = parseOptions(schema, raw);
       const quorum = parseFraction(opts.quorum);
       const founders = opts.founder.map(parseFounder);
+      const admissionDelaySeconds = opts.admissionDelay === undefined ? undefined : parseDuration(opts.admissionDelay, "--admission-delay");
+      if (admissionDelaySeconds === 0n) throw new RiskshareError("E_USAGE", "--admission-delay must be longer than zero: the regulators' veto window needs time");
       if (founders.length === 0) throw new RiskshareError("E_USAGE", "give at least one --founder: a consortium without members cannot vote");
       const config = await loadConfig(ctx.dataDir);
       const rpcUrl = opts.rpc ?? config.chain.rpcUrl;
@@ -54,6 +58,7 @@ export function deployCommand(io: CliIo): Command {
           quorumNumerator: quorum.numerator,
           quorumDenominator: quorum.denominator,
           ...(opts.votingPeriodDays === undefined ? {} : { votingPeriodSeconds: BigInt(Math.round(opts.votingPeriodDays * 86_400)) }),
+          ...(admissionDelaySeconds === undefined ? {} : { admissionDelaySeconds }),
           renounceAdmin: opts.keepAdmin !== true,
         }, ctx.logger);
         await updateConfig(ctx.dataDir, (c) => ({ ...c, chain: { ...c.chain, rpcUrl, contracts: result.addresses } }));

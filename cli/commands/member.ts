@@ -8,12 +8,12 @@ import {
 } from "../../node/chain/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
 import { createVoprf } from "../../node/identity/index.ts";
-import { RiskshareError } from "../../node/errors.ts";
+import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { addressArg, isoOf } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
-import { chainFlagsSchema, loadView, send, withChainFlags, withSession, type ChainSession } from "../chain.ts";
+import { chainFlagsSchema, loadView, send, withChainFlags, withSession } from "../chain.ts";
 import { ballotCommands, lookupOf, printCreated, propose } from "../governance.ts";
 import { peerIdText } from "../../node/p2p/index.ts";
 
@@ -29,11 +29,16 @@ const memberNameArg = z.string().trim().min(1, "must not be empty")
 const vetoReasonArg = z.string().trim().min(1, "must not be empty")
   .refine((reason) => Buffer.byteLength(reason, "utf8") <= MAX_VETO_REASON_BYTES, `must be at most ${MAX_VETO_REASON_BYTES} bytes (a code or a few words; details go to the members off chain)`);
 
-/** The latest block's timestamp: the registry's clock. */
-async function chainTime(session: ChainSession): Promise<bigint> {
-  const latest = await session.connection.provider.getBlock("latest");
-  if (!latest) throw new RiskshareError("E_CHAIN_UNREACHABLE", "the chain did not return its latest block");
-  return BigInt(latest.timestamp);
+/** Awaits `sent`; a refusal named `revert` gets `detail` (a time, in ISO 8601) added to its message. */
+async function withTimeDetail<T>(sent: Promise<T>, revert: string, detail: string): Promise<T> {
+  try {
+    return await sent;
+  } catch (err) {
+    if (isRiskshareError(err) && err.meta.revert === revert) {
+      throw new RiskshareError(err.code, `${err.message}; ${detail}`, err.meta, { cause: err });
+    }
+    throw err;
+  }
 }
 
 function memberRow(m: MemberInfo): unknown[] {
@@ -139,15 +144,12 @@ export function memberCommand(io: CliIo): Command {
       await withSession(ctx, flags, true, async (session) => {
         const { registry } = session.contracts;
         const action = `activate ${account}`;
-        // Foresee the contract's refusals, and say when the delay ends, before paying for a transaction.
+        // Foresee the status before paying for a transaction; the time is the next block's, which the
+        // registry judges (a chain that mines on demand has no recent block to read it from).
         const status = Number(await registry.memberStatus(account));
         if (status !== MemberStatus.Admitted) throw revertError(action, "ConsortiumRegistryInvalidStatus", [account, status], { detail: `its status is ${memberStatusName(status)}, not Admitted` });
         const activeFrom = await registry.admissionActiveFrom(account);
-        const now = await chainTime(session);
-        if (now < activeFrom) {
-          throw revertError(action, "ConsortiumRegistryAdmissionPending", [account, activeFrom], { detail: `it comes into force at ${isoOf(Number(activeFrom))} (chain time now ${isoOf(Number(now))}); run this again from then` });
-        }
-        const receipt = await send(action, () => registry.activate(account));
+        const receipt = await withTimeDetail(send(action, () => registry.activate(account)), "ConsortiumRegistryAdmissionPending", `it comes into force at ${isoOf(Number(activeFrom))}; run this again from then`);
         ctx.out.result({ account, activated: true, txHash: receipt.txHash }, (r) => `${account} is an Active member now (tx ${r.txHash})`);
       });
     }));
@@ -169,10 +171,7 @@ export function memberCommand(io: CliIo): Command {
         const status = Number(await registry.memberStatus(account));
         if (status !== MemberStatus.Admitted) throw revertError(action, "ConsortiumRegistryInvalidStatus", [account, status], { detail: `its status is ${memberStatusName(status)}, not Admitted` });
         const activeFrom = await registry.admissionActiveFrom(account);
-        if ((await chainTime(session)) >= activeFrom) {
-          throw revertError(action, "ConsortiumRegistryVetoWindowClosed", [account, activeFrom], { detail: `the window closed at ${isoOf(Number(activeFrom))}` });
-        }
-        const receipt = await send(action, () => registry.vetoAdmission(account, encodeBytes32String(opts.reason)));
+        const receipt = await withTimeDetail(send(action, () => registry.vetoAdmission(account, encodeBytes32String(opts.reason))), "ConsortiumRegistryVetoWindowClosed", `the window closed at ${isoOf(Number(activeFrom))}`);
         ctx.out.result({ account, vetoed: true, reason: opts.reason, txHash: receipt.txHash }, (r) => `the admission of ${account} is vetoed ("${r.reason}"); it may be proposed again later (tx ${r.txHash})`);
       });
     }));
