@@ -79,8 +79,12 @@ export function memberCommand(io: CliIo): Command {
         const m = view.member(account);
         if (!m) throw new RiskshareError("E_NOT_FOUND", `no member ${account} in the registry`);
         const contributions = view.categories().map((c) => ({ category: c.name, ...view.contribution(account, c.id) }));
-        ctx.out.result({ ...memberJson(m), contributions }, (r) => [
-          `${r.name} (${r.address})`, `  status   ${r.status}`, `  joined   ${isoOf(m.joinedAt)}`, `  peerId   ${r.peerId}`, "  contributions:",
+        // An admission not yet in force: when `member activate` may bring it in (a regulator may veto until then).
+        const activeFrom = m.status === MemberStatus.Admitted ? Number(await session.contracts.registry.admissionActiveFrom(account)) : undefined;
+        ctx.out.result({ ...memberJson(m), ...(activeFrom === undefined ? {} : { activeFrom }), contributions }, (r) => [
+          `${r.name} (${r.address})`, `  status   ${r.status}`,
+          ...(activeFrom === undefined ? [`  joined   ${isoOf(m.joinedAt)}`] : [`  in force from ${isoOf(activeFrom)} (riskshare member activate ${r.address})`]),
+          `  peerId   ${r.peerId}`, "  contributions:",
           ...contributions.map((c) => `    ${c.category.padEnd(24)} ${c.liveCount === undefined ? "none" : `${c.liveCount} entries, published ${isoOf(c.publishedAt ?? 0)}`}`),
         ].join("\n"));
       });

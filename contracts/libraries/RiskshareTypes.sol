@@ -46,14 +46,14 @@ library RiskshareTypes {
         /// @dev libp2p PeerId bytes (multihash of the node's public key).
         bytes peerId;
         MemberStatus status;
-        /// @dev Block timestamp at which the member became Active through its latest admission
-        /// (seeding or an Admit vote); 0 while Proposed. Suspension and reinstatement keep it.
+        /// @dev Block timestamp at which the member became Active (its seeding, or the activation of
+        /// its admission); 0 while Admitted. Suspension and reinstatement keep it.
         uint64 joinedAt;
         /// @dev Epoch of `oprfKey`: 1 at a first admission, +1 at every {rotateOprfKey}. Epochs run on
         /// across a removal and re-admission (a key once in force for an epoch never changes), and a
         /// Proposed record carries the epoch its key takes when the admission executes.
         uint32 keyEpoch;
-        /// @dev Block timestamp from which `oprfKey` is in force (activation or rotation); 0 while Proposed.
+        /// @dev Block timestamp from which `oprfKey` is in force (activation or rotation); 0 while Admitted.
         uint64 keyRotatedAt;
         /// @dev The member's RFC 9497 OPRF public key (ristretto255, 32 bytes) for `keyEpoch`.
         bytes32 oprfKey;

@@ -159,6 +159,8 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     expect(Number(await registry.memberStatus(d.address)), "admitted, not yet in force").to.equal(MemberStatus.Admitted);
     const listed = await json(a, "member", "list");
     expect(listed.members.find((m: { address: string }) => m.address === d.address).status).to.equal("Admitted");
+    const pending = await json(a, "member", "show", d.address);
+    expect(pending).to.include({ status: "Admitted", activeFrom: Number(await registry.admissionActiveFrom(d.address)) });
     const early = await cli("--data-dir", d.dataDir, "member", "activate", d.address);
     expect(early.status, early.stderr).to.equal(1);
     expect(early.stderr).to.match(/^error E_CHAIN_REVERTED: activate .*the admission delay is not over yet.*AdmissionPending.*; it comes into force at \d{4}-/);
