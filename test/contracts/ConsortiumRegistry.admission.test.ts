@@ -6,6 +6,7 @@
  * regulator may veto it until then.
  */
 import { expect } from "chai";
+import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { Signature, ZeroAddress, concat, dataSlice, encodeBytes32String, getBytes, toBeHex, TypedDataEncoder } from "ethers";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
@@ -45,7 +46,11 @@ describe("ConsortiumRegistry: admission", function () {
   describe("the candidate's own request", function () {
     it("uses the Admission type string and the riskshare domain bound to this registry and chain", async function () {
       const { registry } = await loadFixture(renouncedConsortiumFixture);
+      // The struct TypeScript signs is the one RiskshareTypes.sol hashes (the accepted signatures below say so too).
+      expect(TypedDataEncoder.from(mutable(ADMISSION_TYPES)).encodeType("Admission")).to.equal(ADMISSION_TYPE_STRING);
       expect(admissionTypeHash()).to.equal(ethers.id(ADMISSION_TYPE_STRING));
+      const solidity = await readFile(new URL("../../contracts/libraries/RiskshareTypes.sol", import.meta.url), "utf8");
+      expect(solidity.replace(/\s+/g, "")).to.contain(`ADMISSION_TYPEHASH=keccak256("${ADMISSION_TYPE_STRING.replace(/\s+/g, "")}")`);
       const { chainId } = await ethers.provider.getNetwork();
       expect(await registry.admissionDomainSeparator()).to.equal(TypedDataEncoder.hashDomain(admissionDomain(chainId, await registry.getAddress())));
     });
