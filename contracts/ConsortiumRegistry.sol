@@ -16,8 +16,10 @@ import {AdmissionVerifier} from "./libraries/AdmissionVerifier.sol";
 /// (docs/GOVERNANCE.md: who votes, the quorum, the bounds that keep governance from freezing). A
 /// regulator may suspend a member's lookups for a while, within bounds, and open Suspend and Remove
 /// proposals; it never votes. Members and regulators are disjoint: an account that holds a membership
-/// (Active or Suspended) cannot be a regulator, and a regulator cannot be admitted as a member. A
-/// member record is written only when its admission executes. Each member rotates its own OPRF key at will
+/// (Active, Suspended or Admitted) cannot be a regulator, and a regulator cannot be admitted as a
+/// member. An Admit carries the candidate's own signed request (AdmissionVerifier); the member record
+/// is written only when it executes, as Admitted, and comes into force after the admission delay
+/// ({activate}) unless a regulator vetoes it first ({vetoAdmission}). Each member rotates its own OPRF key at will
 /// ({rotateOprfKey}); every key it ever held stays readable per epoch ({oprfKeyOf}), so answers
 /// given under an earlier key can still be verified. How often a key should be rotated
 /// ({keyEpochLength}) is a governance parameter that nodes report against, not enforced here.
