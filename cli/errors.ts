@@ -6,7 +6,7 @@ import { jsonReplacer, type CliIo } from "./output.ts";
 /** Exit statuses: 0 ok, 1 failure, 2 bad usage. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
-const USAGE_CODES = new Set(["E_USAGE", "E_BAD_INPUT"]);
+const USAGE_CODES = new Set(["E_USAGE", "E_BAD_INPUT", "E_ADMISSION_REQUEST"]);
 
 /**
  * The one place a CLI failure becomes output and an exit status: a single line

@@ -5,6 +5,7 @@ import {IConsortiumRegistry} from "./interfaces/IConsortiumRegistry.sol";
 import {IContributionRegistry} from "./interfaces/IContributionRegistry.sol";
 import {IQueryLedger} from "./interfaces/IQueryLedger.sol";
 import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
+import {AdmissionVerifier} from "./libraries/AdmissionVerifier.sol";
 
 /// @title ConsortiumRegistry: who is a member (with its OPRF public key per key epoch), who
 /// regulates, the categories, the sharing policy, and the proposals and votes that change them.
@@ -15,8 +16,10 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 /// (docs/GOVERNANCE.md: who votes, the quorum, the bounds that keep governance from freezing). A
 /// regulator may suspend a member's lookups for a while, within bounds, and open Suspend and Remove
 /// proposals; it never votes. Members and regulators are disjoint: an account that holds a membership
-/// (Active or Suspended) cannot be a regulator, and a regulator cannot be admitted as a member. A
-/// member record is written only when its admission executes. Each member rotates its own OPRF key at will
+/// (Active, Suspended or Admitted) cannot be a regulator, and a regulator cannot be admitted as a
+/// member. An Admit carries the candidate's own signed request (AdmissionVerifier); the member record
+/// is written only when it executes, as Admitted, and comes into force after the admission delay
+/// ({activate}) unless a regulator vetoes it first ({vetoAdmission}). Each member rotates its own OPRF key at will
 /// ({rotateOprfKey}); every key it ever held stays readable per epoch ({oprfKeyOf}), so answers
 /// given under an earlier key can still be verified. How often a key should be rotated
 /// ({keyEpochLength}) is a governance parameter that nodes report against, not enforced here.
@@ -55,6 +58,7 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 ///            most the proposal's electorate long
 ///   slot 25  `_pendingAdmin` (address, bytes 0-19): nominated by {transferAdmin}, until it accepts
 ///            | `_proposalExecuted` (bool, byte 20): a proposal executed, so seeding is over for good
+///   slot 26  `_admissionActiveFrom` (address => when its executed Admit may be activated; 0 unless Admitted)
 contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Role of Active members (derived from the member's status, never granted directly).
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -80,8 +84,6 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     uint256 private constant ONE_WORD = 32;
     uint256 private constant TWO_WORDS = 64;
     uint256 private constant POLICY_PAYLOAD_BYTES = 6 * 32;
-    /// @dev Shortest ABI encoding of (address, string, bytes, bytes32): 4 head words and 2 length words.
-    uint256 private constant MIN_ADMIT_PAYLOAD_BYTES = 6 * 32;
     /// @dev Bit k set = ProposalKind k waits `_timelockDelay` between execute and enact: Remove (3),
     /// AddRegulator (4), RemoveRegulator (5), SetPolicy (6), RetireCategory (8), SetQuorum (10).
     uint256 private constant TIMELOCKED_KINDS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 10);
@@ -116,6 +118,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     mapping(uint256 proposalId => address[] voters) private _voters;
     address private _pendingAdmin;
     bool private _proposalExecuted;
+    mapping(address account => uint64 activeFrom) private _admissionActiveFrom;
 
     uint64 private immutable _votingPeriod;
     uint64 private immutable _maxRegulatorSuspension;
@@ -123,6 +126,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     uint8 private immutable _maxOpenProposals;
     uint64 private immutable _timelockDelay;
     uint64 private immutable _seedingEndsAt;
+    uint64 private immutable _admissionDelay;
 
     /// @param admin_ The bootstrap admin, who seeds the consortium and then renounces.
     /// @param quorumNumerator Numerator of the quorum fraction f (e.g. 2).
@@ -136,12 +140,15 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// SetPolicy, RetireCategory or SetQuorum waits before {enact} applies it (e.g. 48 hours).
     /// @param seedWindowSeconds How long after deployment the admin may seed (e.g. 30 days); seeding
     /// also ends when a first proposal executes.
+    /// @param admissionDelaySeconds How long after an Admit executes before the member may be activated,
+    /// the window in which a regulator may veto it (e.g. 7 days).
     ///
     /// Requirements:
     /// - `admin_` is not the zero address.
     /// - 1/2 < `quorumNumerator` / `quorumDenominator` <= 3/4.
     /// - `votingPeriodSeconds` is not zero.
-    /// - `maxRegulatorSuspensionSeconds`, `regulatorCooldownSeconds` and `maxOpenProposals` are not zero.
+    /// - `maxRegulatorSuspensionSeconds`, `regulatorCooldownSeconds`, `maxOpenProposals` and
+    ///   `admissionDelaySeconds` are not zero.
     /// - `timelockDelaySeconds` and `seedWindowSeconds` are not zero.
     ///
     /// Emits an {AdminTransferred}, a {QuorumSet} and a {KeyEpochLengthSet} (DEFAULT_KEY_EPOCH_LENGTH) event.
@@ -154,12 +161,16 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         uint64 regulatorCooldownSeconds,
         uint8 maxOpenProposals,
         uint64 timelockDelaySeconds,
-        uint64 seedWindowSeconds
+        uint64 seedWindowSeconds,
+        uint64 admissionDelaySeconds
     ) {
         if (admin_ == address(0)) revert ConsortiumRegistryInvalidAddress(admin_);
         _checkQuorum(quorumNumerator, quorumDenominator);
         if (votingPeriodSeconds == 0) revert ConsortiumRegistryInvalidVotingPeriod(votingPeriodSeconds);
-        if (maxRegulatorSuspensionSeconds == 0 || regulatorCooldownSeconds == 0 || maxOpenProposals == 0) {
+        if (
+            maxRegulatorSuspensionSeconds == 0 || regulatorCooldownSeconds == 0 || maxOpenProposals == 0
+                || admissionDelaySeconds == 0
+        ) {
             revert ConsortiumRegistryInvalidGovernanceLimits();
         }
         _votingPeriod = votingPeriodSeconds;
@@ -169,6 +180,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (timelockDelaySeconds == 0 || seedWindowSeconds == 0) revert ConsortiumRegistryInvalidDelays();
         _timelockDelay = timelockDelaySeconds;
         _seedingEndsAt = uint64(block.timestamp) + seedWindowSeconds;
+        _admissionDelay = admissionDelaySeconds;
 
         _admin = admin_;
         emit AdminTransferred(address(0), admin_);
@@ -184,7 +196,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     // =====================================================================================
 
     /// @notice Seeds a founding member, Active at once with `joinedAt` = now and `oprfKey` in force
-    /// for key epoch 1.
+    /// for key epoch 1. Unlike an Admit, a seeding carries no signature of the member and takes no
+    /// delay: the bootstrap admin is trusted until it renounces (docs/GOVERNANCE.md), and a PeerId
+    /// that is not the member's own key only keeps the member's node from being recognised.
     ///
     /// Requirements:
     /// - the caller is the admin, and the admin has not renounced.
@@ -320,14 +334,16 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Opens a proposal of `kind` with its ABI-encoded `payload` (see RiskshareTypes.ProposalKind)
     /// and, when the proposer is a voting member, counts its vote. The electorate E (the voting members
     /// now) and the quorum ({quorumFor}(E)) are fixed now; only members entitled now vote on it.
-    /// An Admit proposal writes nothing: the candidate's record is written when it executes.
+    /// An Admit proposal writes nothing: the candidate's record is written when it executes. It carries
+    /// the candidate's public key and EIP-712 signature, checked here and again at execution.
     /// @return proposalId The new proposal's id (ids start at 1).
     ///
     /// Requirements:
     /// - the caller is a voting member, or a regulator opening a Suspend or Remove proposal.
     /// - `payload` is the canonical ABI encoding of the kind's arguments.
     /// - the proposal would execute were it executed now (e.g. Admit names an account that was never a
-    ///   member and is not a regulator, with a valid name and a free PeerId; Suspend names a voting
+    ///   member and is not a regulator, with a valid name and a free PeerId, a public key on secp256k1
+    ///   that hashes to the account and that the PeerId encodes, signed by that key; Suspend names a voting
     ///   member; Reinstate one suspended by vote; Remove an Active or Suspended one; SetQuorum a
     ///   fraction in (1/2, 3/4]), and a Suspend or Remove leaves at least max(2, quorum) voting members.
     /// - no proposal with the same kind and payload is open.
@@ -404,7 +420,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// - its counted votes reach its quorum.
     /// - its effect is still valid (same rules as at {propose}).
     ///
-    /// Emits the event of its effect (e.g. {MemberActivated}, {MemberSuspended}; none when the effect
+    /// Emits the event of its effect (e.g. {MemberAdmitted}, {MemberSuspended}; none when the effect
     /// changes nothing), then a {ProposalExecuted} event; for a time-locked kind, a {ProposalQueued}
     /// event instead of the effect's, then a {ProposalExecuted} event.
     function execute(uint256 proposalId) external {
@@ -477,9 +493,51 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         emit OprfKeyRotated(msg.sender, epoch, newKey);
     }
 
+    /// @notice Brings an executed admission into force once the admission delay is over: the member
+    /// is Active, with a vote (on proposals made from now on), and its OPRF key in force for epoch 1.
+    /// Anyone may call it (the new member itself, typically).
+    ///
+    /// Requirements:
+    /// - `account` is Admitted and its `activeFrom` has come.
+    ///
+    /// Emits a {MemberActivated} event.
+    function activate(address account) external {
+        _requireStatus(account, RiskshareTypes.MemberStatus.Admitted);
+        uint64 activeFrom = _admissionActiveFrom[account];
+        if (block.timestamp < activeFrom) revert ConsortiumRegistryAdmissionPending(account, activeFrom);
+        delete _admissionActiveFrom[account];
+        _activate(account, _members[account]);
+    }
+
     // =====================================================================================
     // Regulator
     // =====================================================================================
+
+    /// @notice Vetoes an executed admission before it comes into force. The account returns to None:
+    /// its name, PeerId and OPRF key are cleared and its PeerId is free again, so that the institution
+    /// may be proposed afresh (a new vote, a new delay); it stays in the member list ({memberAt}).
+    ///
+    /// Requirements:
+    /// - the caller is a regulator.
+    /// - `account` is Admitted and its `activeFrom` has not come.
+    ///
+    /// Emits an {AdmissionVetoed} event with `reason`.
+    function vetoAdmission(address account, bytes32 reason) external {
+        _checkRegulator(msg.sender);
+        _requireStatus(account, RiskshareTypes.MemberStatus.Admitted);
+        uint64 activeFrom = _admissionActiveFrom[account];
+        if (block.timestamp >= activeFrom) revert ConsortiumRegistryVetoWindowClosed(account, activeFrom);
+        delete _admissionActiveFrom[account];
+        RiskshareTypes.Member storage m = _members[account];
+        delete _accountByPeerIdHash[keccak256(m.peerId)];
+        // `account` stays set: it marks the account as listed in `_memberList` already.
+        m.status = RiskshareTypes.MemberStatus.None;
+        delete m.name;
+        delete m.peerId;
+        m.keyEpoch = 0;
+        m.oprfKey = bytes32(0);
+        emit AdmissionVetoed(account, msg.sender, reason);
+    }
 
     /// @notice Suspends an Active member's lookups until `until`, without a vote. The member keeps
     /// its vote and its place in every electorate; nodes refuse its lookups while its status is
@@ -722,6 +780,24 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return _oprfKeys[account][keyEpoch];
     }
 
+    /// @notice How long after an Admit executes before the member may be activated: the window in
+    /// which a regulator may veto it.
+    function admissionDelay() external view returns (uint64) {
+        return _admissionDelay;
+    }
+
+    /// @notice When `account`'s executed admission may be activated (and a veto is no longer
+    /// possible); 0 unless it is Admitted.
+    function admissionActiveFrom(address account) external view returns (uint64) {
+        return _admissionActiveFrom[account];
+    }
+
+    /// @notice The EIP-712 domain separator a candidate signs its admission request under: name
+    /// "riskshare", version "1", this chain, this registry.
+    function admissionDomainSeparator() external view returns (bytes32) {
+        return AdmissionVerifier.domainSeparator(address(this));
+    }
+
     /// @notice The quorum fraction f of the electorate (see {quorumFor}).
     function quorumFraction() external view returns (uint16 numerator, uint16 denominator) {
         return (_quorumNumerator, _quorumDenominator);
@@ -856,10 +932,11 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     // Internal: validation shared by seeding, proposing and executing
     // =====================================================================================
 
-    /// @dev Whether `account` holds a membership: Active or Suspended.
+    /// @dev Whether `account` holds a membership: Active or Suspended, or Admitted (not yet in force).
     function _holdsMembership(address account) private view returns (bool) {
         RiskshareTypes.MemberStatus status = _members[account].status;
-        return status == RiskshareTypes.MemberStatus.Active || status == RiskshareTypes.MemberStatus.Suspended;
+        return status == RiskshareTypes.MemberStatus.Active || status == RiskshareTypes.MemberStatus.Suspended
+            || status == RiskshareTypes.MemberStatus.Admitted;
     }
 
     /// @dev A PeerId stays bound to its member for good, a Removed one included (so peers still
@@ -947,8 +1024,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @dev Reverts unless a proposal of `kind` with `payload`, whose quorum is `quorum`, would execute now.
     function _checkProposal(RiskshareTypes.ProposalKind kind, bytes memory payload, uint32 quorum) private view {
         if (kind == RiskshareTypes.ProposalKind.Admit) {
-            (address account, string memory name, bytes memory peerId, bytes32 oprfKey) = _decodeAdmit(payload);
-            _checkNewMember(account, name, peerId, oprfKey);
+            _checkAdmit(payload);
         } else if (kind == RiskshareTypes.ProposalKind.Suspend) {
             address account = _decodeAccount(kind, payload);
             if (!_isVotingMember(account)) revert ConsortiumRegistryInvalidStatus(account, _members[account].status);
@@ -983,6 +1059,16 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         }
     }
 
+    /// @dev An Admit's candidate signed its own request (AdmissionVerifier) and is new, as for seeding.
+    function _checkAdmit(bytes memory payload)
+        private
+        view
+        returns (address account, string memory name, bytes memory peerId, bytes32 oprfKey)
+    {
+        (account, name, peerId, oprfKey) = AdmissionVerifier.checkAdmit(payload);
+        _checkNewMember(account, name, peerId, oprfKey);
+    }
+
     function _checkRemovable(address account) private view {
         RiskshareTypes.MemberStatus status = _members[account].status;
         if (status != RiskshareTypes.MemberStatus.Active && status != RiskshareTypes.MemberStatus.Suspended) {
@@ -1006,18 +1092,6 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     // words are out of range for their type (e.g. an address with high bits set) is refused by
     // the ABI decoder itself, without reason data.
     // =====================================================================================
-
-    function _decodeAdmit(bytes memory payload)
-        private
-        pure
-        returns (address account, string memory name, bytes memory peerId, bytes32 oprfKey)
-    {
-        if (payload.length < MIN_ADMIT_PAYLOAD_BYTES) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.Admit);
-        (account, name, peerId, oprfKey) = abi.decode(payload, (address, string, bytes, bytes32));
-        if (keccak256(abi.encode(account, name, peerId, oprfKey)) != keccak256(payload)) {
-            revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.Admit);
-        }
-    }
 
     function _decodeAccount(RiskshareTypes.ProposalKind kind, bytes memory payload) private pure returns (address) {
         if (payload.length != ONE_WORD) revert ConsortiumRegistryInvalidPayload(kind);
@@ -1062,12 +1136,18 @@ contract ConsortiumRegistry is IConsortiumRegistry {
 
     /// @dev Re-validates, then applies, an executed proposal whose quorum is `quorum`.
     function _applyProposal(RiskshareTypes.ProposalKind kind, bytes memory payload, uint32 quorum) private {
-        _checkProposal(kind, payload, quorum);
         if (kind == RiskshareTypes.ProposalKind.Admit) {
-            (address account, string memory name, bytes memory peerId, bytes32 oprfKey) = _decodeAdmit(payload);
+            (address account, string memory name, bytes memory peerId, bytes32 oprfKey) = _checkAdmit(payload);
             _writeMember(account, name, peerId, oprfKey);
-            _activate(account, _members[account]);
-        } else if (kind == RiskshareTypes.ProposalKind.Suspend) {
+            // Not in force yet: no vote, not counted, no key in force, until {activate} after the delay.
+            uint64 activeFrom = uint64(block.timestamp) + _admissionDelay;
+            _members[account].status = RiskshareTypes.MemberStatus.Admitted;
+            _admissionActiveFrom[account] = activeFrom;
+            emit MemberAdmitted(account, activeFrom);
+            return;
+        }
+        _checkProposal(kind, payload, quorum);
+        if (kind == RiskshareTypes.ProposalKind.Suspend) {
             address account = _decodeAccount(kind, payload);
             _takeVote(account);
             _members[account].status = RiskshareTypes.MemberStatus.Suspended;
@@ -1119,10 +1199,11 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     }
 
     /// @dev Writes the record of a new member (a seeding, or an Admit vote executed) and binds its
-    /// PeerId; {_activate} makes it Active. Its key takes epoch 1.
+    /// PeerId; {_activate} makes it Active. Its key takes epoch 1. An account whose admission was
+    /// vetoed is listed already.
     function _writeMember(address account, string memory name, bytes memory peerId, bytes32 oprfKey) private {
         RiskshareTypes.Member storage m = _members[account];
-        _memberList.push(account);
+        if (m.account == address(0)) _memberList.push(account);
         m.account = account;
         m.name = name;
         m.peerId = peerId;

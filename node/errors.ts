@@ -46,6 +46,7 @@ export const ERROR_HINTS = {
   E_CONTRACTS_MISSING: "Deploy the contracts (riskshare deploy) or set their addresses in the config.",
   E_NOT_MEMBER: "Only Active members may do this; ask the consortium to admit or reinstate the account.",
   E_NOT_AUTHORIZED: "This account lacks the role this action needs; use an account that has it.",
+  E_ADMISSION_REQUEST: "The admission request file is wrong in the field the message names; the candidate creates a fresh one with `riskshare member request` for this chain and registry.",
 
   // p2p lookup protocol
   E_PEER_UNREACHABLE: "Check that the peer's node is running and its address is right.",

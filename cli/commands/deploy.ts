@@ -18,6 +18,7 @@ const schema = z.object({
   votingPeriodDays: z.coerce.number().positive().max(365).optional(),
   timelockDelay: z.string().optional(),
   seedWindow: z.string().optional(),
+  admissionDelay: z.string().optional(),
   keepAdmin: z.boolean().optional(),
 });
 
@@ -40,6 +41,7 @@ export function deployCommand(io: CliIo): Command {
     .option("--voting-period-days <days>", "how long a proposal stays open (default 7); fixed for the registry's life, no proposal changes it")
     .option("--timelock-delay <duration>", `how long an executed Remove, regulator, policy, category-retirement or quorum proposal waits before anyone may enact it (default ${formatDuration(DEFAULT_GOVERNANCE.timelockDelaySeconds)}); fixed for the registry's life`)
     .option("--seed-window <duration>", `how long after deployment a kept bootstrap admin may still seed (default ${formatDuration(DEFAULT_GOVERNANCE.seedWindowSeconds)}); seeding also ends at the first executed proposal`)
+    .option("--admission-delay <duration>", "how long an executed admission waits before the member may be activated, the regulators' veto window (default 7d; e.g. 30s on a test chain); fixed for the registry's life")
     .option("--keep-admin", "do not renounce the bootstrap admin (for staged set-ups; renounce later)")
     .addHelpText("after", "\nExample:\n  riskshare deploy --rpc http://127.0.0.1:8545 \\\n    --founder 0xAbc…=\"Bank A\",16Uiu2HAm…,0x5e2f… --founder 0xDef…=\"Bank B\",16Uiu2HAm…,0x9a41… --quorum 2/3")
     .action(async (raw: unknown, command: Command) => {
@@ -52,6 +54,8 @@ export function deployCommand(io: CliIo): Command {
       for (const [argument, seconds] of [["--timelock-delay", timelockDelaySeconds], ["--seed-window", seedWindowSeconds]] as const) {
         if (seconds === 0n) throw new RiskshareError("E_BAD_INPUT", `${argument}: must be longer than zero`, { argument });
       }
+      const admissionDelaySeconds = opts.admissionDelay === undefined ? undefined : parseDuration(opts.admissionDelay, "--admission-delay");
+      if (admissionDelaySeconds === 0n) throw new RiskshareError("E_USAGE", "--admission-delay must be longer than zero: the regulators' veto window needs time");
       if (founders.length === 0) throw new RiskshareError("E_USAGE", "give at least one --founder: a consortium without members cannot vote");
       const config = await loadConfig(ctx.dataDir);
       const rpcUrl = opts.rpc ?? config.chain.rpcUrl;
@@ -66,6 +70,7 @@ export function deployCommand(io: CliIo): Command {
           ...(opts.votingPeriodDays === undefined ? {} : { votingPeriodSeconds: BigInt(Math.round(opts.votingPeriodDays * 86_400)) }),
           ...(timelockDelaySeconds === undefined ? {} : { timelockDelaySeconds }),
           ...(seedWindowSeconds === undefined ? {} : { seedWindowSeconds }),
+          ...(admissionDelaySeconds === undefined ? {} : { admissionDelaySeconds }),
           renounceAdmin: opts.keepAdmin !== true,
         }, ctx.logger);
         await updateConfig(ctx.dataDir, (c) => ({ ...c, chain: { ...c.chain, rpcUrl, contracts: result.addresses } }));

@@ -58,7 +58,7 @@ export function initCommand(io: CliIo): Command {
       const keys = new KeyStore({ dataDir: ctx.dataDir });
       const wallet = await keys.initNodeKey(opts.importKey ?? io.env.RISKSHARE_IMPORT_KEY);
       await keys.initApiToken();
-      // The OPRF key of key epoch 1: its public half goes on chain at admission (deploy --founder, member propose --oprf-key).
+      // The OPRF key of key epoch 1: its public half goes on chain at admission (deploy --founder, or the request `member request` signs).
       const voprf = await createVoprf();
       let oprfSecretKey = await keys.oprfKey(INITIAL_KEY_EPOCH);
       if (oprfSecretKey === undefined) {

@@ -1,14 +1,45 @@
+import { readFile, writeFile } from "node:fs/promises";
 import { Command } from "commander";
+import { encodeBytes32String, getBytes, hexlify } from "ethers";
 import { z } from "zod";
-import { memberStatusName, ProposalKind, revertError, type MemberInfo } from "../../node/chain/index.ts";
-import { RiskshareError } from "../../node/errors.ts";
+import {
+  admitArgs, createAdmissionRequest, MAX_MEMBER_NAME_BYTES, MemberStatus, memberStatusName, parseAdmissionRequest, ProposalKind, revertError,
+  type MemberInfo,
+} from "../../node/chain/index.ts";
+import { KeyStore } from "../../node/config/index.ts";
+import { createVoprf } from "../../node/identity/index.ts";
+import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
-import { addressArg, isoOf, oprfKeyArg, peerIdToRegistryBytes } from "../parse.ts";
+import { addressArg, isoOf } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
 import { chainFlagsSchema, loadView, send, withChainFlags, withSession } from "../chain.ts";
 import { ballotCommands, lookupOf, printCreated, propose } from "../governance.ts";
 import { peerIdText } from "../../node/p2p/index.ts";
+
+/** The key epoch of a new member's first OPRF key (ConsortiumRegistry: 1 at a first admission). */
+const INITIAL_KEY_EPOCH = 1;
+
+/** A veto reason is stored as a bytes32 short string: at most 31 bytes of UTF-8. */
+const MAX_VETO_REASON_BYTES = 31;
+
+const memberNameArg = z.string().trim().min(1, "must not be empty")
+  .refine((name) => Buffer.byteLength(name, "utf8") <= MAX_MEMBER_NAME_BYTES, `must be at most ${MAX_MEMBER_NAME_BYTES} bytes`);
+
+const vetoReasonArg = z.string().trim().min(1, "must not be empty")
+  .refine((reason) => Buffer.byteLength(reason, "utf8") <= MAX_VETO_REASON_BYTES, `must be at most ${MAX_VETO_REASON_BYTES} bytes (a code or a few words; details go to the members off chain)`);
+
+/** Awaits `sent`; a refusal named `revert` gets `detail` (a time, in ISO 8601) added to its message. */
+async function withTimeDetail<T>(sent: Promise<T>, revert: string, detail: string): Promise<T> {
+  try {
+    return await sent;
+  } catch (err) {
+    if (isRiskshareError(err) && err.meta.revert === revert) {
+      throw new RiskshareError(err.code, `${err.message}; ${detail}`, err.meta, { cause: err });
+    }
+    throw err;
+  }
+}
 
 function memberRow(m: MemberInfo): unknown[] {
   return [m.address, m.name, memberStatusName(m.status), isoOf(m.joinedAt), peerIdText(m.peerId)];
@@ -48,28 +79,104 @@ export function memberCommand(io: CliIo): Command {
         const m = view.member(account);
         if (!m) throw new RiskshareError("E_NOT_FOUND", `no member ${account} in the registry`);
         const contributions = view.categories().map((c) => ({ category: c.name, ...view.contribution(account, c.id) }));
-        ctx.out.result({ ...memberJson(m), contributions }, (r) => [
-          `${r.name} (${r.address})`, `  status   ${r.status}`, `  joined   ${isoOf(m.joinedAt)}`, `  peerId   ${r.peerId}`, "  contributions:",
+        // An admission not yet in force: when `member activate` may bring it in (a regulator may veto until then).
+        const activeFrom = m.status === MemberStatus.Admitted ? Number(await session.contracts.registry.admissionActiveFrom(account)) : undefined;
+        ctx.out.result({ ...memberJson(m), ...(activeFrom === undefined ? {} : { activeFrom }), contributions }, (r) => [
+          `${r.name} (${r.address})`, `  status   ${r.status}`,
+          ...(activeFrom === undefined ? [`  joined   ${isoOf(m.joinedAt)}`] : [`  in force from ${isoOf(activeFrom)} (riskshare member activate ${r.address})`]),
+          `  peerId   ${r.peerId}`, "  contributions:",
           ...contributions.map((c) => `    ${c.category.padEnd(24)} ${c.liveCount === undefined ? "none" : `${c.liveCount} entries, published ${isoOf(c.publishedAt ?? 0)}`}`),
         ].join("\n"));
       });
     }));
 
-  member.addCommand(withChainFlags(new Command("propose"))
-    .argument("<address>", "EVM address of the institution to admit")
-    .requiredOption("--name <name>", "its display name")
-    .requiredOption("--peer-id <peerId>", "its node's PeerId (printed by its `riskshare init`)")
-    .requiredOption("--oprf-key <hex>", "its OPRF public key of key epoch 1 (printed by its `riskshare init` as oprfKey)")
-    .description("propose to admit a new member (your vote counts at once)")
-    .addHelpText("after", "\nExample:\n  riskshare member propose 0xNEWMEMBER --name \"Bank D\" --peer-id 16Uiu2HAm… --oprf-key 0x5e2f…   # its `riskshare init` printed all three")
+  member.addCommand(withChainFlags(new Command("request"))
+    .requiredOption("--name <name>", "the institution's display name, as the registry will show it")
+    .option("--out <file>", "write the request to this file (default: print it)")
+    .description("as a candidate: sign an admission request with this data directory's member key (its PeerId and OPRF key of key epoch 1) for the registry; hand it to a member, who proposes it with `member admit`")
+    .addHelpText("after", "\nExample:\n  riskshare --data-dir ./bank-d member request --name \"Bank D\" --out bank-d-request.json   # after `riskshare init --registry 0xREGISTRY`")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(chainFlagsSchema.extend({ name: memberNameArg, out: z.string().min(1).optional() }), raw);
+      const keys = new KeyStore({ dataDir: ctx.dataDir });
+      const wallet = await keys.nodeKey();
+      const oprfSecretKey = await keys.oprfKey(INITIAL_KEY_EPOCH);
+      if (oprfSecretKey === undefined) {
+        throw new RiskshareError("E_OPRF_KEY_MISSING", `this data dir holds no OPRF key for key epoch ${INITIAL_KEY_EPOCH}; run \`riskshare init\` first`, { keyEpoch: INITIAL_KEY_EPOCH });
+      }
+      const oprfKey = hexlify((await createVoprf()).publicKey(oprfSecretKey));
+      const request = await withSession(ctx, opts, false, async (session) => createAdmissionRequest(getBytes(wallet.privateKey), {
+        name: opts.name, oprfKey, chainId: session.connection.chainId, registry: session.contracts.registry.target as string,
+      }));
+      if (opts.out !== undefined) await writeFile(opts.out, `${JSON.stringify(request, null, 2)}\n`);
+      ctx.out.result({ ...request, ...(opts.out === undefined ? {} : { file: opts.out }) }, (r) => opts.out === undefined
+        ? JSON.stringify(request, null, 2)
+        : `admission request of ${r.name} (${r.account}) for registry ${r.registry} on chain ${r.chainId} written to ${opts.out}\n  peerId  ${peerIdText(r.peerId)}\nA member proposes it with: riskshare member admit --request ${opts.out}`);
+    }));
+
+  member.addCommand(withChainFlags(new Command("admit"))
+    .requiredOption("--request <file>", "the candidate's signed admission request (written by its `riskshare member request`)")
+    .description("propose to admit the candidate whose signed request is given (your vote counts at once); once executed, it comes into force after the admission delay")
+    .addHelpText("after", "\nExample:\n  riskshare member admit --request bank-d-request.json")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(chainFlagsSchema.extend({ request: z.string().min(1) }), raw);
+      const text = await readFile(opts.request, "utf8").catch((cause: unknown) => {
+        throw new RiskshareError("E_ADMISSION_REQUEST", `admission request: cannot read ${opts.request}`, { field: "request" }, { cause });
+      });
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (cause) {
+        throw new RiskshareError("E_ADMISSION_REQUEST", `admission request: ${opts.request} is not JSON`, { field: "request" }, { cause });
+      }
+      await withSession(ctx, opts, true, async (session) => {
+        const request = parseAdmissionRequest(json, { chainId: session.connection.chainId, registry: session.contracts.registry.target as string });
+        const result = await propose(session, ProposalKind.Admit, admitArgs(request), lookupOf([]));
+        printCreated(ctx, result);
+      });
+    }));
+
+  member.addCommand(withChainFlags(new Command("activate"))
+    .argument("<address>", "the admitted member")
+    .description("bring an executed admission into force once the admission delay is over (anyone may, the new member itself typically)")
+    .addHelpText("after", "\nExample:\n  riskshare member activate 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65")
     .action(async (address: string, raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(chainFlagsSchema.extend({ name: z.string().trim().min(1).max(100), peerId: z.string().min(1), oprfKey: oprfKeyArg }), raw);
+      const flags = parseOptions(chainFlagsSchema, raw);
       const account = parseOptions(z.object({ address: addressArg }), { address }).address;
-      const peerId = peerIdToRegistryBytes(opts.peerId);
+      await withSession(ctx, flags, true, async (session) => {
+        const { registry } = session.contracts;
+        const action = `activate ${account}`;
+        // Foresee the status before paying for a transaction; the time is the next block's, which the
+        // registry judges (a chain that mines on demand has no recent block to read it from).
+        const status = Number(await registry.memberStatus(account));
+        if (status !== MemberStatus.Admitted) throw revertError(action, "ConsortiumRegistryInvalidStatus", [account, status], { detail: `its status is ${memberStatusName(status)}, not Admitted` });
+        const activeFrom = await registry.admissionActiveFrom(account);
+        const receipt = await withTimeDetail(send(action, () => registry.activate(account)), "ConsortiumRegistryAdmissionPending", `it comes into force at ${isoOf(Number(activeFrom))}; run this again from then`);
+        ctx.out.result({ account, activated: true, txHash: receipt.txHash }, (r) => `${account} is an Active member now (tx ${r.txHash})`);
+      });
+    }));
+
+  member.addCommand(withChainFlags(new Command("veto"))
+    .argument("<address>", "the admitted member, not yet in force")
+    .requiredOption("--reason <text>", `why, at most ${MAX_VETO_REASON_BYTES} bytes (recorded on chain in the AdmissionVetoed event)`)
+    .description("as a regulator: veto an executed admission before it comes into force; the account may be proposed again later")
+    .addHelpText("after", "\nExample:\n  riskshare member veto 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 --reason AML-2026-114")
+    .action(async (address: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(chainFlagsSchema.extend({ reason: vetoReasonArg }), raw);
+      const account = parseOptions(z.object({ address: addressArg }), { address }).address;
       await withSession(ctx, opts, true, async (session) => {
-        const result = await propose(session, ProposalKind.Admit, { account, name: opts.name, peerId, oprfKey: opts.oprfKey }, lookupOf([]));
-        printCreated(ctx, result);
+        const { registry } = session.contracts;
+        const self = await session.signer!.getAddress();
+        const action = `veto the admission of ${account}`;
+        if (!(await registry.isRegulator(self))) throw revertError(action, "ConsortiumRegistryNotRegulator", [self]);
+        const status = Number(await registry.memberStatus(account));
+        if (status !== MemberStatus.Admitted) throw revertError(action, "ConsortiumRegistryInvalidStatus", [account, status], { detail: `its status is ${memberStatusName(status)}, not Admitted` });
+        const activeFrom = await registry.admissionActiveFrom(account);
+        const receipt = await withTimeDetail(send(action, () => registry.vetoAdmission(account, encodeBytes32String(opts.reason))), "ConsortiumRegistryVetoWindowClosed", `the window closed at ${isoOf(Number(activeFrom))}`);
+        ctx.out.result({ account, vetoed: true, reason: opts.reason, txHash: receipt.txHash }, (r) => `the admission of ${account} is vetoed ("${r.reason}"); it may be proposed again later (tx ${r.txHash})`);
       });
     }));
 

@@ -37,7 +37,8 @@ interface IConsortiumRegistry {
     /// @dev {rotateOprfKey} with the key already in force: a rotation must change the key.
     error ConsortiumRegistryOprfKeyUnchanged(address account, uint32 keyEpoch);
     error ConsortiumRegistryInvalidKeyEpochLength(uint64 keyEpochLengthSeconds);
-    /// @dev A constructor limit out of range (a zero suspension length, cooldown or open-proposal limit).
+    /// @dev A constructor limit out of range (a zero suspension length, cooldown, open-proposal limit
+    /// or admission delay).
     error ConsortiumRegistryInvalidGovernanceLimits();
     /// @dev {propose} or {vote} by an account without a vote: not a member, suspended by vote, or removed.
     error ConsortiumRegistryNotVotingMember(address account);
@@ -77,6 +78,21 @@ interface IConsortiumRegistry {
     error ConsortiumRegistrySeedingClosed();
     /// @dev {acceptAdmin} by an account the admin did not nominate.
     error ConsortiumRegistryNotPendingAdmin(address account);
+    /// @dev An Admit's public key is not 64 bytes x‖y of a point on secp256k1.
+    error ConsortiumRegistryInvalidPublicKey();
+    /// @dev An Admit's public key does not hash to its account.
+    error ConsortiumRegistryPublicKeyNotAccount(address account);
+    /// @dev An Admit's PeerId is not the libp2p identity multihash of its public key.
+    error ConsortiumRegistryPeerIdNotKey();
+    /// @dev An Admit's signature is not 65 bytes r‖s‖v with v 27 or 28 and s at most n/2.
+    error ConsortiumRegistryMalformedSignature();
+    /// @dev An Admit's signature was made by `signer`, not by the candidate `account` (another key,
+    /// or another registry or chain: the EIP-712 domain binds both).
+    error ConsortiumRegistryNotSignedByCandidate(address account, address signer);
+    /// @dev {activate} before `activeFrom`, the end of the admission delay.
+    error ConsortiumRegistryAdmissionPending(address account, uint64 activeFrom);
+    /// @dev {vetoAdmission} at or after `activeFrom`: the veto window is over.
+    error ConsortiumRegistryVetoWindowClosed(address account, uint64 activeFrom);
 
     // ----- events -----
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
@@ -113,6 +129,12 @@ interface IConsortiumRegistry {
     event ProposalQueued(uint256 indexed proposalId, uint64 eta);
     /// @dev A queued proposal was applied (its effect's event precedes this one).
     event ProposalEnacted(uint256 indexed proposalId);
+    /// @dev An Admit executed: `account` is Admitted, in force (by {activate}) from `activeFrom`;
+    /// until then a regulator may veto it.
+    event MemberAdmitted(address indexed account, uint64 activeFrom);
+    /// @dev A regulator vetoed `account`'s admission before it came into force; the account is back
+    /// to None, its PeerId free, and a fresh Admit may be proposed. `reason` is a short code or text.
+    event AdmissionVetoed(address indexed account, address indexed regulator, bytes32 reason);
     /// @dev The ContributionRegistry and QueryLedger bound to this registry, set once at bootstrap.
     event CompanionsSet(address contributions, address ledger);
 
@@ -134,10 +156,12 @@ interface IConsortiumRegistry {
 
     // ----- members -----
     function rotateOprfKey(bytes32 newKey) external;
+    function activate(address account) external;
 
     // ----- regulator -----
     function regulatorSuspend(address account, uint64 until) external;
     function endSuspension(address account) external;
+    function vetoAdmission(address account, bytes32 reason) external;
 
     // ----- views -----
     function admin() external view returns (address);
@@ -185,6 +209,12 @@ interface IConsortiumRegistry {
     function keyEpochOf(address account) external view returns (uint32);
     /// @dev The OPRF key `account` held in `keyEpoch`; zero when it held none.
     function oprfKeyOf(address account, uint32 keyEpoch) external view returns (bytes32);
+    /// @dev How long an executed Admit waits before it may be activated (and a regulator may veto it).
+    function admissionDelay() external view returns (uint64);
+    /// @dev When `account`'s executed admission may be activated; 0 unless it is Admitted.
+    function admissionActiveFrom(address account) external view returns (uint64);
+    /// @dev The EIP-712 domain separator admission requests are signed under.
+    function admissionDomainSeparator() external view returns (bytes32);
     function quorumFraction() external view returns (uint16 numerator, uint16 denominator);
     function votingPeriod() external view returns (uint64);
     function proposal(uint256 proposalId) external view returns (RiskshareTypes.Proposal memory);

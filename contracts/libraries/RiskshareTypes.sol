@@ -4,9 +4,12 @@ pragma solidity 0.8.28;
 /// @title Types shared by the riskshare contracts and, through the same strings, by TypeScript
 /// (node/chain/eip712.ts). Changing a type string here invalidates every signature made before.
 library RiskshareTypes {
-    /// @dev Lifecycle: None → Active ⇄ Suspended → Removed. A record is written only when an admission
-    /// executes (a candidate's data lives in its Admit proposal), so Proposed is never written and is
-    /// kept only so that the numbers stay stable. Removed is final: no vote brings the account back.
+    /// @dev Lifecycle: None → Admitted → Active ⇄ Suspended → Removed (seeding: None → Active). A record
+    /// is written only when an admission executes (a candidate's data lives in its Admit proposal), so
+    /// Proposed is never written and is kept only so that the numbers stay stable. Admitted: the Admit
+    /// executed, the member is not in force until ConsortiumRegistry.activate after the admission
+    /// delay (no lookups, no vote, not counted); a regulator's veto in that window returns it to None.
+    /// Removed is final: no vote brings the account back.
     /// Suspended covers both a suspension by vote (no vote, no lookups) and a regulator's time-limited
     /// one (no lookups; the member keeps its vote: ConsortiumRegistry.regulatorSuspension).
     enum MemberStatus {
@@ -14,12 +17,15 @@ library RiskshareTypes {
         Proposed,
         Active,
         Suspended,
-        Removed
+        Removed,
+        Admitted
     }
 
     /// @dev What a proposal does when executed; the payload is the abi-encoding noted beside each.
     enum ProposalKind {
-        Admit, //           (address account, string name, bytes peerId, bytes32 oprfKey)
+        Admit, //           (address account, string name, bytes peerId, bytes32 oprfKey, bytes publicKey,
+        //                   bytes signature): the candidate's 64-byte secp256k1 key x‖y and its 65-byte
+        //                   r‖s‖v signature of the Admission struct below
         Suspend, //         (address account)
         Reinstate, //       (address account)
         Remove, //          (address account)
@@ -40,14 +46,14 @@ library RiskshareTypes {
         /// @dev libp2p PeerId bytes (multihash of the node's public key).
         bytes peerId;
         MemberStatus status;
-        /// @dev Block timestamp at which the member became Active through its latest admission
-        /// (seeding or an Admit vote); 0 while Proposed. Suspension and reinstatement keep it.
+        /// @dev Block timestamp at which the member became Active (its seeding, or the activation of
+        /// its admission); 0 while Admitted. Suspension and reinstatement keep it.
         uint64 joinedAt;
         /// @dev Epoch of `oprfKey`: 1 at a first admission, +1 at every {rotateOprfKey}. Epochs run on
         /// across a removal and re-admission (a key once in force for an epoch never changes), and a
         /// Proposed record carries the epoch its key takes when the admission executes.
         uint32 keyEpoch;
-        /// @dev Block timestamp from which `oprfKey` is in force (activation or rotation); 0 while Proposed.
+        /// @dev Block timestamp from which `oprfKey` is in force (activation or rotation); 0 while Admitted.
         uint64 keyRotatedAt;
         /// @dev The member's RFC 9497 OPRF public key (ristretto255, 32 bytes) for `keyEpoch`.
         bytes32 oprfKey;
@@ -140,6 +146,11 @@ library RiskshareTypes {
     bytes32 internal constant LOOKUP_REQUEST_TYPEHASH = keccak256(
         "LookupRequest(address querier,address provider,uint8 kind,uint64 categoryMask,uint32 itemCount,bytes32 itemsCommitment,bytes32 nonce,uint64 deadline)"
     );
+
+    /// @dev keccak256 of the EIP-712 type string of an admission request, which the candidate signs with
+    /// its member key (domain: "riskshare", version "1", the chain, verifyingContract = the registry).
+    bytes32 internal constant ADMISSION_TYPEHASH =
+        keccak256("Admission(address account,string name,bytes peerId,bytes publicKey,bytes32 oprfKey)");
 
     /// @dev keccak256 of the EIP-712 type string of a lookup answer, which the provider signs. No
     /// contract checks one; it is here so that both signed structs are defined in one place.

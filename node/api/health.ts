@@ -71,7 +71,8 @@ export class NodeHealth {
     }
     const self = view.member(this.opts.address);
     if (self?.status !== MemberStatus.Active) {
-      reasons.push({ refusal: "E_NOT_MEMBER", message: `this node's account is not an Active member (${self ? memberStatusName(self.status) : "unknown to the registry"})` });
+      const admitted = self?.status === MemberStatus.Admitted ? "; its admission comes into force with `riskshare member activate` once the admission delay is over" : "";
+      reasons.push({ refusal: "E_NOT_MEMBER", message: `this node's account is not an Active member (${self ? memberStatusName(self.status) : "unknown to the registry"})${admitted}` });
     }
     const held = oprfKey.current();
     if (self !== undefined && (held === undefined || held.epoch !== self.keyEpoch || held.publicKeyHex.toLowerCase() !== self.oprfKey.toLowerCase())) {

@@ -67,7 +67,7 @@ export const peersResponseSchema = z.object({
     address,
     name: z.string(),
     peerId: z.string(),
-    status: z.enum(["Proposed", "Active", "Suspended", "Removed", "None"]),
+    status: z.enum(["Proposed", "Active", "Suspended", "Removed", "None", "Admitted"]),
     connected: z.boolean(),
   })),
 });

@@ -1,6 +1,7 @@
 import type { Signer } from "ethers";
 import type { Logger } from "../logger.ts";
 import {
+  AdmissionVerifier__factory,
   ConsortiumRegistry__factory,
   ContributionRegistry__factory,
   QueryLedger__factory,
@@ -38,6 +39,7 @@ export interface DeploymentPlan {
   timelockDelaySeconds?: bigint;
   /** How long after deployment seeding stays open (default 30 days); the deployment seeds at once. */
   seedWindowSeconds?: bigint;
+  admissionDelaySeconds?: bigint;
   /** Renounce the bootstrap admin at the end, so only votes change membership and policy (default true). */
   renounceAdmin?: boolean;
 }
@@ -58,11 +60,14 @@ export interface DeploymentResult {
  */
 export async function deployConsortium(signer: Signer, plan: DeploymentPlan, logger: Logger): Promise<DeploymentResult> {
   const log = logger.child({ module: "deploy" });
-  let step = "deploy ConsortiumRegistry";
+  let step = "deploy AdmissionVerifier";
   try {
     const admin = await signer.getAddress();
     const timelockDelaySeconds = plan.timelockDelaySeconds ?? DEFAULT_GOVERNANCE.timelockDelaySeconds;
-    const registry = await new ConsortiumRegistry__factory(signer).deploy(
+    const verifier = await (await new AdmissionVerifier__factory(signer).deploy()).waitForDeployment();
+    step = "deploy ConsortiumRegistry";
+    const libraries = { "project/contracts/libraries/AdmissionVerifier.sol:AdmissionVerifier": await verifier.getAddress() };
+    const registry = await new ConsortiumRegistry__factory(libraries, signer).deploy(
       admin,
       plan.quorumNumerator ?? DEFAULT_GOVERNANCE.quorumNumerator,
       plan.quorumDenominator ?? DEFAULT_GOVERNANCE.quorumDenominator,
@@ -72,6 +77,7 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
       plan.maxOpenProposals ?? DEFAULT_GOVERNANCE.maxOpenProposals,
       timelockDelaySeconds,
       plan.seedWindowSeconds ?? DEFAULT_GOVERNANCE.seedWindowSeconds,
+      plan.admissionDelaySeconds ?? DEFAULT_GOVERNANCE.admissionDelaySeconds,
     );
     const deployReceipt = await registry.deploymentTransaction()?.wait();
     const registryAddress = await registry.getAddress();

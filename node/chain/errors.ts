@@ -27,7 +27,7 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistrySeedingClosed: "seeding is over: a proposal has executed, or the seeding window after deployment has passed; only a vote of the members changes the registry now",
   // ConsortiumRegistry: members, regulators and companions
   ConsortiumRegistryInvalidAddress: "the zero address was given where an account or contract is needed",
-  ConsortiumRegistryMemberExists: "that account already holds a membership (active or suspended)",
+  ConsortiumRegistryMemberExists: "that account already holds a membership (active, suspended, or admitted and waiting for its delay)",
   ConsortiumRegistryMemberRemoved: "that account was removed from the consortium and never comes back; the institution must apply under a new account",
   ConsortiumRegistryPeerIdTaken: "that PeerId belongs to another member",
   ConsortiumRegistryInvalidPeerId: "the PeerId is empty or longer than 64 bytes",
@@ -65,13 +65,21 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryProposalTimelocked: "the proposal passed and is queued, but its timelock is not over; enact it from its eta (the time in the message)",
   ConsortiumRegistryProposalLapsed: "the proposal was queued but not enacted within a voting period after its eta, so it lapsed; propose it again if it is still wanted",
   ConsortiumRegistryInvalidDelays: "the timelock delay and the seeding window must both be longer than zero seconds",
-  ConsortiumRegistryInvalidGovernanceLimits: "the longest regulator suspension, the cooldown and the open-proposal limit must all be above zero",
+  ConsortiumRegistryInvalidGovernanceLimits: "the longest regulator suspension, the cooldown, the open-proposal limit and the admission delay must all be above zero",
   // ConsortiumRegistry: regulator suspensions
   ConsortiumRegistryInvalidSuspensionEnd: "a regulator's suspension must end after now and no later than the latest end named in the message (14 days by default); pick an earlier end",
   ConsortiumRegistrySuspensionCooldown: "a regulator suspended this member recently; a regulator may suspend it again only from the time in the message (members may still vote to suspend it)",
   ConsortiumRegistryRegulatorSuspensionLimit: "regulators already hold the most members suspended that they may (a third of the voting members, at least 1); end a lapsed suspension or ask the members to vote",
   ConsortiumRegistryNotRegulatorSuspended: "no regulator holds this member suspended, so there is no suspension to end",
   ConsortiumRegistrySuspensionNotOver: "the regulator's suspension is not over yet; end it from the time in the message",
+  // ConsortiumRegistry: admission requests, delay and veto
+  ConsortiumRegistryInvalidPublicKey: "the candidate's public key is not a 64-byte point on secp256k1",
+  ConsortiumRegistryPublicKeyNotAccount: "the candidate's public key is not the key of the account it names",
+  ConsortiumRegistryPeerIdNotKey: "the PeerId is not the one of the candidate's public key (a node's PeerId derives from its member key)",
+  ConsortiumRegistryMalformedSignature: "the candidate's signature is not 65 bytes r‖s‖v with v 27 or 28 and a low s",
+  ConsortiumRegistryNotSignedByCandidate: "the admission request was not signed by the candidate's key for this registry and chain; the candidate creates one with `riskshare member request`",
+  ConsortiumRegistryAdmissionPending: "the admission delay is not over yet; activate the member from the time in the message",
+  ConsortiumRegistryVetoWindowClosed: "the admission delay is over, so the admission can no longer be vetoed; members may vote to suspend or remove the member instead",
   // ContributionRegistry
   ContributionRegistryNotActiveMember: "only an Active member may publish a contribution, and this account is not one",
   ContributionRegistryCategoryInactive: "that category is unknown or retired",

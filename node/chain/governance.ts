@@ -3,7 +3,7 @@
  * the compact (EIP-2098) signatures the QueryLedger records.
  *
  * @example
- *   const payload = encodeProposalPayload(ProposalKind.Admit, { account, name: "Bank A", peerId, oprfKey });
+ *   const payload = encodeProposalPayload(ProposalKind.Admit, admitArgs(request));   // the candidate's signed request (admission.ts)
  *   await registry.propose(ProposalKind.Admit, payload);
  *   const mask = categoryMask([1, 3]);            // 0b1010n
  *   const { r, vs } = toCompactSignature(signature);
@@ -73,6 +73,8 @@ export const MemberStatus = {
   Active: 2,
   Suspended: 3,
   Removed: 4,
+  /** An Admit executed; in force only after the admission delay, by `activate` (no lookups, no vote till then). */
+  Admitted: 5,
 } as const;
 
 /** A member status code. */
@@ -97,8 +99,12 @@ export interface CategoryPolicy {
 
 /** The arguments of each proposal kind, as its payload encodes them. */
 export interface ProposalArgs {
-  /** `oprfKey`: the candidate's 32-byte OPRF public key (0x-hex), in force from its admission. */
-  [ProposalKind.Admit]: { account: string; name: string; peerId: string; oprfKey: string };
+  /**
+   * `oprfKey`: the candidate's 32-byte OPRF public key (0x-hex), in force from its activation;
+   * `publicKey`: its 64-byte secp256k1 key x‖y; `signature`: its 65-byte EIP-712 signature of the
+   * Admission struct (node/chain/admission.ts).
+   */
+  [ProposalKind.Admit]: { account: string; name: string; peerId: string; oprfKey: string; publicKey: string; signature: string };
   [ProposalKind.Suspend]: { account: string };
   [ProposalKind.Reinstate]: { account: string };
   [ProposalKind.Remove]: { account: string };
@@ -113,14 +119,14 @@ export interface ProposalArgs {
 
 /** Arguments accepted by {@link encodeProposalPayload}: like {@link ProposalArgs}, but a PeerId may be raw bytes. */
 export type ProposalArgsInput<K extends ProposalKind> = K extends typeof ProposalKind.Admit
-  ? { account: string; name: string; peerId: BytesLike; oprfKey: BytesLike }
+  ? { account: string; name: string; peerId: BytesLike; oprfKey: BytesLike; publicKey: BytesLike; signature: BytesLike }
   : ProposalArgs[K];
 
 const POLICY_TUPLE = "tuple(uint64 minEntries,uint64 maxSnapshotAge,uint64 quotaBase,uint64 quotaRatioBps,uint64 quotaCeiling)";
 
 /** The ABI types of each kind's payload, in RiskshareTypes.ProposalKind's order. */
 const PAYLOAD_TYPES: { readonly [K in ProposalKind]: readonly string[] } = {
-  [ProposalKind.Admit]: ["address", "string", "bytes", "bytes32"],
+  [ProposalKind.Admit]: ["address", "string", "bytes", "bytes32", "bytes", "bytes"],
   [ProposalKind.Suspend]: ["address"],
   [ProposalKind.Reinstate]: ["address"],
   [ProposalKind.Remove]: ["address"],
@@ -236,7 +242,7 @@ function payloadValues(kind: ProposalKind, args: ProposalArgsInput<ProposalKind>
         oprfKey = undefined;
       }
       assertArgument(oprfKey !== undefined && /^0x[0-9a-f]{64}$/.test(oprfKey) && !/^0x0{64}$/.test(oprfKey), "must be 32 bytes, not all zero", "oprfKey");
-      return [account(), name(), hexlify(a.peerId as BytesLike), oprfKey];
+      return [account(), name(), hexlify(a.peerId as BytesLike), oprfKey, hexlify(a.publicKey as BytesLike), hexlify(a.signature as BytesLike)];
     }
     case ProposalKind.Suspend:
     case ProposalKind.Reinstate:
@@ -263,7 +269,10 @@ function payloadValues(kind: ProposalKind, args: ProposalArgsInput<ProposalKind>
 function payloadArgs(kind: ProposalKind, values: ArrayLike<unknown>): ProposalArgs[ProposalKind] {
   switch (kind) {
     case ProposalKind.Admit:
-      return { account: values[0] as string, name: values[1] as string, peerId: values[2] as string, oprfKey: values[3] as string };
+      return {
+        account: values[0] as string, name: values[1] as string, peerId: values[2] as string, oprfKey: values[3] as string,
+        publicKey: values[4] as string, signature: values[5] as string,
+      };
     case ProposalKind.Suspend:
     case ProposalKind.Reinstate:
     case ProposalKind.Remove:

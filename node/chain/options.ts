@@ -69,6 +69,8 @@ export const DEFAULT_GOVERNANCE = {
   timelockDelaySeconds: 48n * 3600n,
   /** How long after deployment the bootstrap admin may seed; seeding also ends at the first executed proposal. */
   seedWindowSeconds: 30n * 24n * 3600n,
+  /** How long after an Admit executes before the member may be activated: the regulator's veto window. */
+  admissionDelaySeconds: 7n * 24n * 3600n,
 } as const;
 
 /** Spot-checks of contribution snapshots (ContributionRegistry, docs/PROTOCOL.md "Spot-checks"). */

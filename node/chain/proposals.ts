@@ -114,7 +114,11 @@ export function describeProposal<K extends ProposalKind>(kind: K, args: Proposal
       const admit = a as ProposalArgs[typeof ProposalKind.Admit];
       const account = getAddress(admit.account);
       const peerId = lookup.peerIdText ? lookup.peerIdText(admit.peerId) : admit.peerId;
-      return { summary: `admit ${admit.name} (${account})`, details: { account, name: admit.name, peerId, oprfKey: admit.oprfKey } };
+      // The registry took the proposal only with the candidate's valid signature over these fields.
+      return {
+        summary: `admit ${admit.name} (${account})`,
+        details: { account, name: admit.name, peerId, oprfKey: admit.oprfKey, publicKey: admit.publicKey, signature: admit.signature },
+      };
     }
     case ProposalKind.Suspend:
     case ProposalKind.Reinstate:

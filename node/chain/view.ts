@@ -84,7 +84,7 @@ export interface ConsortiumViewHealth {
   lastError?: string;
 }
 
-const REGISTRY_MEMBER_EVENTS = new Set(["MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved", "OprfKeyRotated"]);
+const REGISTRY_MEMBER_EVENTS = new Set(["MemberAdmitted", "AdmissionVetoed", "MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved", "OprfKeyRotated"]);
 const REGISTRY_CATEGORY_EVENTS = new Set(["CategoryAdded", "CategoryRetired", "PolicySet"]);
 
 /**

@@ -18,7 +18,7 @@ import { createVoprf, DEFAULT_NORMALISE_OPTIONS } from "../../node/identity/inde
 import { peerIdBytes, peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { silentLogger, type Logger } from "../../node/logger.ts";
 import { DEV_MNEMONIC, freePort } from "./chain.ts";
-import { DEVNET_TIMELOCK_DELAY_SECONDS } from "./options.ts";
+import { DEVNET_ADMISSION_DELAY_SECONDS, DEVNET_TIMELOCK_DELAY_SECONDS } from "./options.ts";
 
 /** The dev account at `index` of the well-known mnemonic (prefunded on Hardhat and anvil). */
 export function devAccount(index: number): HDNodeWallet {
@@ -105,6 +105,8 @@ export interface DeployForOptions {
   votingPeriodSeconds?: bigint;
   /** Seconds between executing a time-locked proposal and enacting it (default: the devnet's few seconds). */
   timelockDelaySeconds?: bigint;
+  /** How long an executed Admit waits before activation; {@link DEVNET_ADMISSION_DELAY_SECONDS} by default. */
+  admissionDelaySeconds?: bigint;
   /** Keep the bootstrap admin (a staged set-up, as `deploy --keep-admin`); renounced by default. */
   keepAdmin?: boolean;
   logger?: Logger;
@@ -127,6 +129,7 @@ export async function deployFor(founders: readonly DevMember[], opts: DeployForO
       ...(opts.quorumDenominator === undefined ? {} : { quorumDenominator: opts.quorumDenominator }),
       ...(opts.votingPeriodSeconds === undefined ? {} : { votingPeriodSeconds: opts.votingPeriodSeconds }),
       timelockDelaySeconds: opts.timelockDelaySeconds ?? DEVNET_TIMELOCK_DELAY_SECONDS,
+      admissionDelaySeconds: opts.admissionDelaySeconds ?? DEVNET_ADMISSION_DELAY_SECONDS,
       ...(opts.keepAdmin === true ? { renounceAdmin: false } : {}),
     }, opts.logger ?? silentLogger());
     // No secret is handed to anyone: each member's OPRF key stays in its own data dir.

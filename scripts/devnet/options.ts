@@ -6,6 +6,12 @@ export const MAX_DEVNET_MEMBERS = 7;
 /** The fraudster's phone of the demo story, on Bank A's list. */
 export const DEMO_PHONE = "+86 138 0013 8000";
 
+/**
+ * How long an executed Admit waits on a devnet before `riskshare member activate` (and the regulator's
+ * veto window): a minute, long enough to try a veto by hand, short enough to wait out.
+ */
+export const DEVNET_ADMISSION_DELAY_SECONDS = 60n;
+
 /** The devnet's description file, in its directory. */
 export const DEVNET_MANIFEST = "devnet.json";
 

@@ -5,16 +5,19 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { MemberStatus, ProposalKind } from "../../node/chain/governance.ts";
+import { ADMISSION_TYPES, admissionDomain } from "../../node/chain/admission.ts";
+import { mutable } from "../../node/chain/eip712.ts";
 import {
   MAX_OPEN_PROPOSALS,
   MAX_REGULATOR_SUSPENSION_SECONDS,
   REGULATOR_COOLDOWN_SECONDS,
   VOTING_PERIOD_SECONDS,
+  admitArgsFor,
+  admitMember,
   consortiumFixture,
   enactProposal,
   oprfKeyFor,
   passProposal,
-  peerIdFor,
   propose,
   randomQueryRecord,
   regulatorSuspend,
@@ -94,30 +97,31 @@ describe("ConsortiumRegistry: governance bounds", function () {
         .withArgs(proposalId, 2, 3);
     });
 
-    it("4: a squatting Admit naming another institution's account and PeerId blocks neither its admission nor making that account a regulator", async function () {
+    it("4: an Admit needs the candidate's own signature, so no member can squat another institution's account or PeerId", async function () {
       const { registry, alice, bob, carol, dave, erin, frank } = await loadFixture(renouncedConsortiumFixture);
-      const squat = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Not Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(alice.address, 7) });
-      await propose(registry, alice, ProposalKind.Admit, { account: frank.address, name: "Not Frank", peerId: peerIdFor(frank.address), oprfKey: oprfKeyFor(alice.address, 8) });
+      const genuine = await admitArgsFor(registry, erin, "Erin Pay");
+      // The candidate's request with other fields, or the same fields signed by the proposer, are refused.
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, { ...genuine, name: "Not Erin" }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotSignedByCandidate");
+      const { account, name, peerId, publicKey, oprfKey } = genuine;
+      const domain = admissionDomain((await alice.provider!.getNetwork()).chainId, await registry.getAddress());
+      const forged = { ...genuine, signature: await alice.signTypedData(domain, mutable(ADMISSION_TYPES), { account, name, peerId, publicKey, oprfKey }) };
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, forged))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotSignedByCandidate")
+        .withArgs(erin.address, alice.address);
       expect((await registry.member(erin.address)).status).to.equal(MemberStatus.None);
 
-      await passProposal(registry, [bob, carol, dave], ProposalKind.Admit, { account: erin.address, name: "Erin Pay", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      await passProposal(registry, [bob, carol, dave], ProposalKind.Admit, genuine);
       const record = await registry.member(erin.address);
-      expect([record.name, record.status, record.oprfKey]).to.deep.equal(["Erin Pay", BigInt(MemberStatus.Active), oprfKeyFor(erin.address)]);
-      await passProposal(registry, [bob, carol, dave, erin], ProposalKind.AddRegulator, { account: frank.address });
+      expect([record.name, record.status, record.oprfKey]).to.deep.equal(["Erin Pay", BigInt(MemberStatus.Admitted), oprfKeyFor(erin.address)]);
+      await passProposal(registry, [bob, carol, dave], ProposalKind.AddRegulator, { account: frank.address });
       expect(await registry.isRegulator(frank.address)).to.equal(true);
-
-      // The squatting proposal, even with votes, can no longer execute.
-      await registry.connect(bob).vote(squat);
-      await registry.connect(carol).vote(squat);
-      await expect(registry.execute(squat))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
-        .withArgs(erin.address, MemberStatus.Active);
     });
 
     it("4: an Admit naming a Removed account is refused, and its remaining ledger batches still land", async function () {
       const { registry, ledger, alice, bob, carol, dave } = await loadFixture(renouncedConsortiumFixture);
       await passProposal(registry, [alice, bob, carol], ProposalKind.Remove, { account: dave.address });
-      await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: dave.address, name: "Dave", peerId: peerIdFor(dave.address, 1), oprfKey: oprfKeyFor(dave.address, 1) }))
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, await admitArgsFor(registry, dave, "Dave", oprfKeyFor(dave.address, 1))))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberRemoved")
         .withArgs(dave.address);
       expect((await registry.member(dave.address)).status).to.equal(MemberStatus.Removed);
@@ -196,7 +200,7 @@ describe("ConsortiumRegistry: governance bounds", function () {
     it("are capped at max(1, ⌊N/3⌋) for all regulators together; ending one frees its place", async function () {
       const { registry, alice, bob, carol, dave, erin, frank, regulator } = await loadFixture(renouncedConsortiumFixture);
       await passProposal(registry, [alice, bob, carol], ProposalKind.AddRegulator, { account: frank.address });
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      await admitMember(registry, [alice, bob, carol], erin);
       // Five voting members: ⌊5/3⌋ = 1.
       await regulatorSuspend(registry, regulator, alice.address, 3_600n);
       await expect(regulatorSuspend(registry, frank, bob.address))

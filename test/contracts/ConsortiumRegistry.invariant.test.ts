@@ -1,8 +1,9 @@
 /**
  * A seeded random walk over ConsortiumRegistry's governance: members, a second regulator and
  * candidates make random calls (regulator suspensions, endSuspension, proposals of every
- * membership kind and SetQuorum, votes, executions, enactments of queued proposals, time passing
- * across the timelock and the voting period), most of which the registry
+ * membership kind and SetQuorum, votes, executions, enactments of queued proposals, activations
+ * of admitted members and regulator vetoes of them, time passing across the timelock and the
+ * voting period), most of which the registry
  * refuses. After every step the invariants of docs/GOVERNANCE.md must hold, and at the end of each
  * walk the voting members must still be able to pass a proposal: no sequence freezes governance.
  * A failure names its seed and step, so it replays exactly.
@@ -13,10 +14,11 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { MemberStatus, ProposalKind, ProposalStatus } from "../../node/chain/governance.ts";
 import type { ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
 import {
+  ADMISSION_DELAY_SECONDS,
   MAX_REGULATOR_SUSPENSION_SECONDS,
   TIMELOCK_DELAY_SECONDS,
   VOTING_PERIOD_SECONDS,
-  oprfKeyFor,
+  admitArgsFor,
   passProposal,
   peerIdFor,
   propose,
@@ -60,6 +62,9 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
   let lowestOfAllWalks = Number.POSITIVE_INFINITY;
   /** How many queued proposals the walks enacted: the timelock must be exercised, not only refused. */
   let enactedOfAllWalks = 0;
+  /** Admissions brought into force and vetoed over all walks: the walks must exercise both. */
+  let activations = 0;
+  let vetoes = 0;
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: voting members ≥ max(2, quorum) after every step, and they can still pass a proposal`, async function () {
@@ -71,6 +76,9 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
       const secondRegulator = signers[13]!;
       await passProposal(registry, members, ProposalKind.AddRegulator, { account: secondRegulator.address });
       const regulators = [regulator, secondRegulator];
+      // Each candidate's own signed request; a walk also tries them spoiled.
+      const requests = new Map<string, Awaited<ReturnType<typeof admitArgsFor>>>();
+      for (const candidate of candidates) requests.set(candidate.address, await admitArgsFor(registry, candidate, "Candidate"));
       const everyone: HardhatEthersSigner[] = [...members, ...candidates, ...regulators, outsider];
       const random = prng(seed);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
@@ -78,6 +86,8 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
       const openIds: bigint[] = [];
       const queuedIds: bigint[] = [];
       let voters = members.map((m) => m.address);
+      /** Candidates whose admission executed and is not yet in force (nor vetoed). */
+      let admitted: string[] = [];
       let refused = 0;
       let enacted = 0;
       let lowestVoting = BigInt(members.length);
@@ -91,15 +101,31 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
         if (roll < 0.12) {
           const now = BigInt(await time.latest());
           call = registry.connect(pick(regulators)).regulatorSuspend(target, now + 2n + BigInt(Math.floor(random() * Number(MAX_REGULATOR_SUSPENSION_SECONDS))));
-        } else if (roll < 0.18) {
+        } else if (roll < 0.16) {
           call = registry.connect(pick(everyone)).endSuspension(target);
+        } else if (roll < 0.2) {
+          const candidate = admitted.length > 0 && random() < 0.8 ? pick(admitted) : target;
+          // Often past the admission delay first: the walk's other clock moves rarely cover a whole day.
+          if (admitted.includes(candidate) && random() < 0.6) await time.increase(ADMISSION_DELAY_SECONDS);
+          call = registry.connect(pick(everyone)).activate(candidate).then(async (tx) => {
+            await tx.wait();
+            activations++;
+          });
+        } else if (roll < 0.23) {
+          const candidate = admitted.length > 0 && random() < 0.8 ? pick(admitted) : target;
+          const caller = random() < 0.8 ? pick(regulators) : pick(everyone);
+          call = registry.connect(caller).vetoAdmission(candidate, ethers.encodeBytes32String("walk")).then(async (tx) => {
+            await tx.wait();
+            vetoes++;
+          });
         } else if (roll < 0.48) {
           // Hostile members mostly try to suspend and remove the others.
-          const kind = pick([ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Reinstate, ProposalKind.Admit, ProposalKind.SetQuorum] as const);
+          const kind = pick([ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Reinstate, ProposalKind.Admit, ProposalKind.Admit, ProposalKind.SetQuorum] as const);
           const proposer = random() < 0.7 ? bySigner(pick(voters)) : pick(everyone);
           if (kind === ProposalKind.Admit) {
             const candidate = pick(candidates).address;
-            call = sendProposal(registry, proposer, kind, { account: candidate, name: "Candidate", peerId: peerIdFor(candidate, step % 2), oprfKey: oprfKeyFor(candidate) });
+            const request = requests.get(candidate)!;
+            call = sendProposal(registry, proposer, kind, random() < 0.85 ? request : { ...request, peerId: peerIdFor(candidate) });
           } else if (kind === ProposalKind.SetQuorum) {
             const [numerator, denominator] = pick(FRACTIONS);
             call = sendProposal(registry, proposer, kind, { numerator, denominator });
@@ -144,6 +170,12 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
           active: await registry.activeMemberCount(),
           regulatorSuspended: await registry.regulatorSuspendedCount(),
         });
+        admitted = [];
+        for (const candidate of candidates) {
+          if (Number(await registry.memberStatus(candidate.address)) !== MemberStatus.Admitted) continue;
+          expect(await registry.isVotingMember(candidate.address), `${where}: an admitted member has no vote before it is in force`).to.equal(false);
+          admitted.push(candidate.address);
+        }
         voters = recounted.voters;
         if (voting < lowestVoting) lowestVoting = voting;
         lowestOfAllWalks = Math.min(lowestOfAllWalks, Number(voting));
@@ -157,7 +189,7 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
       await expect(registry.execute(proposalId), `seed ${seed}: liveness`).to.emit(registry, "CategoryAdded");
       expect(refused, `seed ${seed}: the walk should also make calls that succeed`).to.be.lessThan(STEPS_PER_WALK);
       enactedOfAllWalks += enacted;
-      if (process.env.RISKSHARE_WALK_LOG) console.log(`seed ${seed}: ${refused} of ${STEPS_PER_WALK} calls refused, ${queuedIds.length} queued, ${enacted} enacted, voting members down to ${lowestVoting}, ${await registry.memberCount()} ever admitted`);
+      if (process.env.RISKSHARE_WALK_LOG) console.log(`seed ${seed}: ${refused} of ${STEPS_PER_WALK} calls refused, ${queuedIds.length} queued, ${enacted} enacted, voting members down to ${lowestVoting}, ${await registry.memberCount()} ever admitted; ${activations} activations and ${vetoes} vetoes so far`);
     });
   }
 
@@ -167,5 +199,10 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
 
   it("went through the timelock: the walks enacted queued proposals", function () {
     expect(enactedOfAllWalks).to.be.greaterThan(0);
+  });
+
+  it("brought admitted members into force and vetoed others", function () {
+    expect(activations, "activations").to.be.greaterThan(0);
+    expect(vetoes, "vetoes").to.be.greaterThan(0);
   });
 });

@@ -8,6 +8,7 @@ import {
   encodeProposalPayload,
 } from "../../node/chain/governance.ts";
 import {
+  ADMISSION_DELAY_SECONDS,
   CATEGORY_NAMES,
   MAX_OPEN_PROPOSALS,
   MAX_REGULATOR_SUSPENSION_SECONDS,
@@ -18,13 +19,17 @@ import {
   TIMELOCK_DELAY_SECONDS,
   VOTING_PERIOD_SECONDS,
   advanceTime,
+  admitArgsFor,
+  admitMember,
   consortiumFixture,
+  deployRegistry,
   nameFor,
   oprfKeyFor,
   passProposal,
   peerIdFor,
   propose,
   renouncedConsortiumFixture,
+  registryFactory,
   regulatorSuspend,
   sendProposal,
   CONTRIBUTION_ARGS,
@@ -34,6 +39,14 @@ const { ethers, networkHelpers } = await network.create();
 const { loadFixture, time } = networkHelpers;
 
 const abi = AbiCoder.defaultAbiCoder();
+
+/** The ABI types of an Admit payload, for hand-made payloads the TypeScript encoder would refuse. */
+const ADMIT_TYPES = ["address", "string", "bytes", "bytes32", "bytes", "bytes"];
+
+/** An Admit's arguments in payload order. */
+function admitValues(args: Awaited<ReturnType<typeof admitArgsFor>>): unknown[] {
+  return [args.account, args.name, args.peerId, args.oprfKey, args.publicKey, args.signature];
+}
 
 /** A SetKeyEpochLength payload that differs from the default (90 days). */
 const ONE_DAY = { keyEpochLengthSeconds: 86_400n } as const;
@@ -46,7 +59,7 @@ describe("ConsortiumRegistry", function () {
   describe("deployment", function () {
     it("starts with the admin, the quorum, the voting period and a 90-day key epoch length, and says so in events", async function () {
       const [admin] = await ethers.getSigners();
-      const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, ...REGISTRY_ARGS]);
+      const registry = await deployRegistry({ ethers }, admin!.address);
       const deployment = registry.deploymentTransaction();
       await expect(deployment).to.emit(registry, "AdminTransferred").withArgs(ZeroAddress, admin!.address);
       await expect(deployment).to.emit(registry, "QuorumSet").withArgs(2, 3);
@@ -56,6 +69,7 @@ describe("ConsortiumRegistry", function () {
       expect(await registry.votingPeriod()).to.equal(VOTING_PERIOD_SECONDS);
       expect(await registry.governanceLimits()).to.deep.equal([MAX_REGULATOR_SUSPENSION_SECONDS, REGULATOR_COOLDOWN_SECONDS, BigInt(MAX_OPEN_PROPOSALS)]);
       expect(await registry.keyEpochLength()).to.equal(NINETY_DAYS);
+      expect(await registry.admissionDelay()).to.equal(ADMISSION_DELAY_SECONDS);
       expect(await registry.memberCount()).to.equal(0n);
       expect(await registry.activeMemberCount()).to.equal(0n);
       expect(await registry.categoryCount()).to.equal(0n);
@@ -65,24 +79,24 @@ describe("ConsortiumRegistry", function () {
 
     it("refuses a zero admin, a quorum outside (1/2, 3/4], a zero voting period and zero limits", async function () {
       const [admin] = await ethers.getSigners();
-      const factory = await ethers.getContractFactory("ConsortiumRegistry");
-      const [, , period, suspension, cooldown, open, delay, window] = REGISTRY_ARGS;
+      const factory = await registryFactory({ ethers });
+      const [, , period, suspension, cooldown, open, delay, window, admission] = REGISTRY_ARGS;
       await expect(factory.deploy(ZeroAddress, ...REGISTRY_ARGS))
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidAddress")
         .withArgs(ZeroAddress);
       for (const [numerator, denominator] of [[0, 3], [4, 3], [1, 0], [0, 0], [1, 2], [1, 255], [4, 5], [3, 3], [32_767, 65_534], [49_152, 65_535]] as const) {
-        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window), `${numerator}/${denominator}`)
+        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window, admission), `${numerator}/${denominator}`)
           .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidQuorum")
           .withArgs(numerator, denominator);
       }
       for (const [numerator, denominator] of [[2, 3], [3, 4], [7, 10], [51, 100]] as const) {
-        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window), `${numerator}/${denominator}`).not.to.revert(ethers);
+        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window, admission), `${numerator}/${denominator}`).not.to.revert(ethers);
       }
-      await expect(factory.deploy(admin!.address, 2, 3, 0, suspension, cooldown, open, delay, window))
+      await expect(factory.deploy(admin!.address, 2, 3, 0, suspension, cooldown, open, delay, window, admission))
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidVotingPeriod")
         .withArgs(0);
-      for (const limits of [[0n, cooldown, open], [suspension, 0n, open], [suspension, cooldown, 0]] as const) {
-        await expect(factory.deploy(admin!.address, 2, 3, period, limits[0], limits[1], limits[2], delay, window), limits.join("/"))
+      for (const limits of [[0n, cooldown, open, admission], [suspension, 0n, open, admission], [suspension, cooldown, 0, admission], [suspension, cooldown, open, 0n]] as const) {
+        await expect(factory.deploy(admin!.address, 2, 3, period, limits[0], limits[1], limits[2], delay, window, limits[3]), limits.join("/"))
           .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidGovernanceLimits");
       }
     });
@@ -287,10 +301,10 @@ describe("ConsortiumRegistry", function () {
       expect(await registry.admin()).to.equal(ZeroAddress);
     });
 
-    it("ends seeding for good once a proposal executed, even an Admit applied at once", async function () {
+    it("ends seeding for good once a proposal executed, even an Admit (executed, not yet in force)", async function () {
       const { registry, alice, bob, carol, erin, frank } = await loadFixture(consortiumFixture);
       expect(await registry.seedingEndsAt()).to.be.greaterThan(0n);
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, await admitArgsFor(registry, erin, "Erin"));
       expect(await registry.seedingEndsAt()).to.equal(0n);
       const seeds = {
         seedMember: () => registry.seedMember(frank.address, "Frank", peerIdFor(frank.address), oprfKeyFor(frank.address)),
@@ -384,7 +398,7 @@ describe("ConsortiumRegistry", function () {
 
     it("refuse contracts bound to another registry", async function () {
       const { registry, contributions, ledger, admin } = await loadFixture(consortiumFixture);
-      const other = await ethers.deployContract("ConsortiumRegistry", [admin.address, ...REGISTRY_ARGS]);
+      const other = await deployRegistry({ ethers }, admin.address);
       const foreignContributions = await ethers.deployContract("ContributionRegistry", [await other.getAddress(), ...CONTRIBUTION_ARGS]);
       const foreignLedger = await ethers.deployContract("QueryLedger", [await other.getAddress()]);
       await expect(registry.seedCompanions(foreignContributions, ledger))
@@ -451,7 +465,7 @@ describe("ConsortiumRegistry", function () {
   describe("admission by vote", function () {
     it("holds the candidate's data in the proposal only, and counts the proposer's vote", async function () {
       const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
-      const args = { account: erin.address, name: "Erin Pay", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) };
+      const args = await admitArgsFor(registry, erin, "Erin Pay");
       const payload = encodeProposalPayload(ProposalKind.Admit, args);
       const tx = await registry.connect(alice).propose(ProposalKind.Admit, payload);
       const expiresAt = BigInt((await tx.getBlock())!.timestamp) + VOTING_PERIOD_SECONDS;
@@ -477,64 +491,77 @@ describe("ConsortiumRegistry", function () {
       expect(await registry.proposalCount()).to.equal(1n);
     });
 
-    it("makes the candidate Active once a quorum voted and anyone executes", async function () {
+    it("makes the candidate Admitted once a quorum voted and anyone executes, and Active when anyone activates it after the delay", async function () {
       const { registry, alice, bob, carol, erin, outsider } = await loadFixture(renouncedConsortiumFixture);
-      const peerId = peerIdFor(erin.address);
-      const proposalId = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin Pay", peerId, oprfKey: oprfKeyFor(erin.address) });
+      const args = await admitArgsFor(registry, erin, "Erin Pay");
+      const proposalId = await propose(registry, alice, ProposalKind.Admit, args);
       await expect(registry.connect(bob).vote(proposalId)).to.emit(registry, "Voted").withArgs(proposalId, bob.address, 2);
       await expect(registry.connect(carol).vote(proposalId)).to.emit(registry, "Voted").withArgs(proposalId, carol.address, 3);
       const tx = registry.connect(outsider).execute(proposalId);
-      await expect(tx).to.emit(registry, "MemberActivated").withArgs(erin.address, "Erin Pay", peerId, oprfKeyFor(erin.address), 1);
+      const activeFrom = BigInt(await time.latest()) + 1n + ADMISSION_DELAY_SECONDS;
+      await expect(tx).to.emit(registry, "MemberAdmitted").withArgs(erin.address, activeFrom);
       await expect(tx).to.emit(registry, "ProposalExecuted").withArgs(proposalId);
+      await expect(tx).not.to.emit(registry, "MemberActivated");
+      expect((await registry.member(erin.address)).status).to.equal(MemberStatus.Admitted);
+      expect(await registry.admissionActiveFrom(erin.address)).to.equal(activeFrom);
 
+      await time.increaseTo(activeFrom);
+      await expect(registry.connect(outsider).activate(erin.address))
+        .to.emit(registry, "MemberActivated").withArgs(erin.address, "Erin Pay", args.peerId, oprfKeyFor(erin.address), 1);
       const record = await registry.member(erin.address);
       expect(record.status).to.equal(MemberStatus.Active);
       expect(record.joinedAt).to.equal(BigInt(await time.latest()));
       expect([record.keyEpoch, record.keyRotatedAt]).to.deep.equal([1n, record.joinedAt]);
       expect(await registry.oprfKeyOf(erin.address, 1)).to.equal(oprfKeyFor(erin.address));
       expect(await registry.activeMemberCount()).to.equal(5n);
+      expect(await registry.admissionActiveFrom(erin.address)).to.equal(0n);
       expect((await registry.proposal(proposalId)).executed).to.equal(true);
-      // The new member takes part in governance at once.
+      // The new member takes part in governance once in force.
       await expect(sendProposal(registry, erin, ProposalKind.SetKeyEpochLength, ONE_DAY)).to.emit(registry, "ProposalCreated");
     });
 
     it("refuses to propose a known account, a regulator, or invalid fields", async function () {
       const { registry, alice, bob, erin, regulator } = await loadFixture(renouncedConsortiumFixture);
-      const peerId = peerIdFor(erin.address);
-      const admit = (account: string, name = "Erin", candidatePeerId = peerId) =>
-        sendProposal(registry, alice, ProposalKind.Admit, { account, name, peerId: candidatePeerId, oprfKey: oprfKeyFor(account) });
-      await expect(admit(bob.address))
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, await admitArgsFor(registry, bob, "Bob again")))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
         .withArgs(bob.address, MemberStatus.Active);
-      await expect(admit(regulator.address))
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, await admitArgsFor(registry, regulator, "Regulator")))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryRegulatorExists")
         .withArgs(regulator.address);
-      await expect(admit(ZeroAddress))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidAddress")
+      const args = await admitArgsFor(registry, erin);
+      // The candidate's own key must hash to the account: the zero address has no key.
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, { ...args, account: ZeroAddress }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPublicKeyNotAccount")
         .withArgs(ZeroAddress);
-      await expect(registry.connect(alice).propose(ProposalKind.Admit, abi.encode(["address", "string", "bytes", "bytes32"], [erin.address, "", peerId, oprfKeyFor(erin.address)])))
+      const unnamed = await admitArgsFor(registry, erin, "");
+      await expect(registry.connect(alice).propose(ProposalKind.Admit, abi.encode(ADMIT_TYPES, admitValues(unnamed))))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidName");
-      await expect(admit(erin.address, "Erin", "0x")).to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPeerId");
-      await expect(admit(erin.address, "Erin", peerIdFor(bob.address)))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
-        .withArgs(peerIdFor(bob.address));
 
-      const first = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId, oprfKey: oprfKeyFor(erin.address) });
-      await expect(admit(erin.address))
+      const first = await propose(registry, alice, ProposalKind.Admit, args);
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, args))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryDuplicateProposal")
         .withArgs(first);
-      await expect(registry.connect(bob).seedMember(erin.address, "Erin", peerId, oprfKeyFor(erin.address)))
+      await expect(registry.connect(bob).seedMember(erin.address, "Erin", args.peerId, oprfKeyFor(erin.address)))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryAdminRenounced");
+    });
+
+    it("refuses a PeerId bound already, even the candidate's own (a seeding does not check PeerIds)", async function () {
+      const { registry, admin, alice, erin, frank } = await loadFixture(consortiumFixture);
+      const args = await admitArgsFor(registry, erin);
+      await registry.connect(admin).seedMember(frank.address, "Frank", args.peerId, oprfKeyFor(frank.address));
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, args))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
+        .withArgs(args.peerId);
     });
 
     it("lets a lapsed candidacy be proposed again", async function () {
       const { registry, alice, bob, carol, erin } = await loadFixture(renouncedConsortiumFixture);
-      const args = { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) };
+      const args = await admitArgsFor(registry, erin);
       const first = await propose(registry, alice, ProposalKind.Admit, args);
       await time.increase(VOTING_PERIOD_SECONDS);
       const second = await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, args);
       expect(second).to.equal(first + 1n);
-      expect((await registry.member(erin.address)).status).to.equal(MemberStatus.Active);
+      expect((await registry.member(erin.address)).status).to.equal(MemberStatus.Admitted);
       await expect(registry.execute(first)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryProposalExpired");
     });
 
@@ -544,7 +571,7 @@ describe("ConsortiumRegistry", function () {
       await expect(sendProposal(registry, alice, ProposalKind.Reinstate, { account: dave.address }))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
         .withArgs(dave.address, MemberStatus.Removed);
-      await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: dave.address, name: "Dave 2", peerId: peerIdFor(dave.address, 1), oprfKey: oprfKeyFor(dave.address, 1) }))
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, await admitArgsFor(registry, dave, "Dave 2", oprfKeyFor(dave.address, 1))))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberRemoved")
         .withArgs(dave.address);
       // A removal is a vote, which ends seeding: the admin can no longer seed the account back either.
@@ -554,12 +581,11 @@ describe("ConsortiumRegistry", function () {
       expect((await registry.member(dave.address)).status).to.equal(MemberStatus.Removed);
     });
 
-    it("refuses a Removed member's PeerId to another candidate", async function () {
+    it("refuses a Removed member's PeerId to another candidate: it is not the candidate's key", async function () {
       const { registry, alice, bob, carol, dave, erin } = await loadFixture(renouncedConsortiumFixture);
       await passProposal(registry, [alice, bob, carol], ProposalKind.Remove, { account: dave.address });
-      await expect(sendProposal(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(dave.address), oprfKey: oprfKeyFor(erin.address) }))
-        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdTaken")
-        .withArgs(peerIdFor(dave.address));
+      await expect(sendProposal(registry, alice, ProposalKind.Admit, { ...(await admitArgsFor(registry, erin)), peerId: peerIdFor(dave.address) }))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryPeerIdNotKey");
     });
   });
 
@@ -588,7 +614,7 @@ describe("ConsortiumRegistry", function () {
       const { registry, alice, bob, carol, dave, erin, regulator, outsider } = await loadFixture(renouncedConsortiumFixture);
       await regulatorSuspend(registry, regulator, bob.address);
       await expect(registry.connect(bob).rotateOprfKey(oprfKeyFor(bob.address, 2))).to.emit(registry, "OprfKeyRotated").withArgs(bob.address, 2, oprfKeyFor(bob.address, 2));
-      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      await propose(registry, alice, ProposalKind.Admit, await admitArgsFor(registry, erin));
       await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: dave.address });
       for (const [caller, status] of [[erin, MemberStatus.None], [dave, MemberStatus.Removed], [regulator, MemberStatus.None], [outsider, MemberStatus.None]] as const) {
         await expect(registry.connect(caller).rotateOprfKey(oprfKeyFor(caller.address, 9)), `status ${status}`)
@@ -608,15 +634,15 @@ describe("ConsortiumRegistry", function () {
 
     it("refuses an admission with a zero key", async function () {
       const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
-      const payload = abi.encode(["address", "string", "bytes", "bytes32"], [erin.address, "Erin", peerIdFor(erin.address), ZeroHash]);
+      const payload = abi.encode(ADMIT_TYPES, admitValues(await admitArgsFor(registry, erin, "Erin", ZeroHash)));
       await expect(registry.connect(alice).propose(ProposalKind.Admit, payload)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidOprfKey");
     });
 
     it("keeps a lapsed candidate's epoch for its next candidacy, whose key is the one that comes into force", async function () {
       const { registry, alice, bob, carol, erin } = await loadFixture(renouncedConsortiumFixture);
-      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      await propose(registry, alice, ProposalKind.Admit, await admitArgsFor(registry, erin));
       await time.increase(VOTING_PERIOD_SECONDS);
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address, 1) });
+      await admitMember(registry, [alice, bob, carol], erin, "Erin", oprfKeyFor(erin.address, 1));
       const record = await registry.member(erin.address);
       expect([record.keyEpoch, record.oprfKey]).to.deep.equal([1n, oprfKeyFor(erin.address, 1)]);
       expect(await registry.oprfKeyOf(erin.address, 1)).to.equal(oprfKeyFor(erin.address, 1));
@@ -638,7 +664,7 @@ describe("ConsortiumRegistry", function () {
 
     it("is max(⌊E/2⌋+1, ⌈E·f⌉), capped at E−1 for E ≥ 3, over the voting members E", async function () {
       const signers = await ethers.getSigners();
-      const [, , period, suspension, cooldown, open, delay, window] = REGISTRY_ARGS;
+      const [, , period, suspension, cooldown, open, delay, window, admission] = REGISTRY_ARGS;
       const cases = [
         // [voting members E, numerator, denominator, expected quorum]
         [1, 2, 3, 1], [2, 2, 3, 2], [3, 2, 3, 2], [4, 2, 3, 3], [6, 2, 3, 4], [7, 2, 3, 5], [10, 2, 3, 7],
@@ -646,7 +672,7 @@ describe("ConsortiumRegistry", function () {
       ] as const;
       for (const [voters, numerator, denominator, expected] of cases) {
         const admin = signers[0]!;
-        const registry = await ethers.deployContract("ConsortiumRegistry", [admin.address, numerator, denominator, period, suspension, cooldown, open, delay, window]);
+        const registry = await deployRegistry({ ethers }, admin.address, [numerator, denominator, period, suspension, cooldown, open, delay, window, admission]);
         for (const signer of signers.slice(1, voters + 1)) {
           await registry.seedMember(signer.address, "M", peerIdFor(signer.address), oprfKeyFor(signer.address));
         }
@@ -661,7 +687,7 @@ describe("ConsortiumRegistry", function () {
 
     it("matches docs/GOVERNANCE.md's table for every E and fraction", async function () {
       const [admin] = await ethers.getSigners();
-      const [, , period, suspension, cooldown, open, delay, window] = REGISTRY_ARGS;
+      const [, , period, suspension, cooldown, open, delay, window, admission] = REGISTRY_ARGS;
       const electorates = [1, 2, 3, 4, 5, 6, 7, 8, 10];
       const table = [
         [2, 3, [1, 2, 2, 3, 4, 4, 5, 6, 7]],
@@ -669,7 +695,7 @@ describe("ConsortiumRegistry", function () {
         [51, 100, [1, 2, 2, 3, 3, 4, 4, 5, 6]],
       ] as const;
       for (const [numerator, denominator, quorums] of table) {
-        const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window]);
+        const registry = await deployRegistry({ ethers }, admin!.address, [numerator, denominator, period, suspension, cooldown, open, delay, window, admission]);
         for (const [index, electorate] of electorates.entries()) {
           expect(await registry.quorumFor(electorate), `E = ${electorate} at ${numerator}/${denominator}`).to.equal(BigInt(quorums[index]!));
         }
@@ -679,9 +705,9 @@ describe("ConsortiumRegistry", function () {
     it("stays as fixed at proposal time when more members join before execution", async function () {
       const { registry, alice, bob, carol, dave, erin, frank } = await loadFixture(renouncedConsortiumFixture);
       const early = await propose(registry, alice, ProposalKind.SetKeyEpochLength, ONE_DAY);
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      await admitMember(registry, [alice, bob, carol], erin);
       // Five Active members now: this admission needs ceil(5 × 2/3) = 4 votes.
-      await passProposal(registry, [alice, bob, carol, erin], ProposalKind.Admit, { account: frank.address, name: "Frank", peerId: peerIdFor(frank.address), oprfKey: oprfKeyFor(frank.address) });
+      await admitMember(registry, [alice, bob, carol, erin], frank, "Frank");
       expect(await registry.activeMemberCount()).to.equal(6n);
       const late = await propose(registry, alice, ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 2n * 86_400n });
       expect((await registry.proposal(late)).quorum).to.equal(4n);
@@ -767,7 +793,7 @@ describe("ConsortiumRegistry", function () {
   describe("who may propose and vote", function () {
     it("refuses outsiders, the admin, regulators and candidates", async function () {
       const { registry, admin, alice, erin, regulator, outsider } = await loadFixture(consortiumFixture);
-      const proposalId = await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      const proposalId = await propose(registry, alice, ProposalKind.Admit, await admitArgsFor(registry, erin));
       for (const caller of [outsider, admin, erin]) {
         await expect(sendProposal(registry, caller, ProposalKind.SetKeyEpochLength, ONE_DAY), `propose by ${caller.address}`)
           .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotVotingMember")
@@ -981,13 +1007,14 @@ describe("ConsortiumRegistry", function () {
       await registry.connect(bob).vote(add);
       await registry.connect(carol).vote(add);
       // An open Admit proposal writes nothing and blocks nothing; its execution does.
-      const admit = await propose(registry, bob, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      const admit = await propose(registry, bob, ProposalKind.Admit, await admitArgsFor(registry, erin));
       await registry.connect(alice).vote(admit);
       await registry.connect(carol).vote(admit);
       await registry.execute(admit);
+      // Admitted, not yet in force, already holds its membership.
       await expect(registry.execute(add))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryMemberExists")
-        .withArgs(erin.address, MemberStatus.Active);
+        .withArgs(erin.address, MemberStatus.Admitted);
     });
 
     it("SetPolicy: sets a category's policy; an unchanged policy executes without PolicySet", async function () {
@@ -1111,7 +1138,7 @@ describe("ConsortiumRegistry", function () {
 
     it("SetQuorum: later proposals use the new fraction, in (1/2, 3/4] only; an unchanged one emits nothing", async function () {
       const { registry, alice, bob, carol, erin } = await loadFixture(renouncedConsortiumFixture);
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      await admitMember(registry, [alice, bob, carol], erin);
       const proposalId = await propose(registry, alice, ProposalKind.SetQuorum, { numerator: 3, denominator: 4 });
       await registry.connect(bob).vote(proposalId);
       await registry.connect(carol).vote(proposalId);
@@ -1137,11 +1164,13 @@ describe("ConsortiumRegistry", function () {
 
     it("refuses payloads that are not the kind's canonical encoding", async function () {
       const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
-      const admit = encodeProposalPayload(ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      const admit = encodeProposalPayload(ProposalKind.Admit, await admitArgsFor(registry, erin));
       const cases: [ProposalKind, string][] = [
         [ProposalKind.Admit, "0x"],
         [ProposalKind.Admit, concat([admit, "0x00"])],
         [ProposalKind.Admit, concat([admit, new Uint8Array(32)])],
+        // The former Admit encoding, without key and signature.
+        [ProposalKind.Admit, abi.encode(["address", "string", "bytes", "bytes32"], [erin.address, "Erin", peerIdFor(erin.address), oprfKeyFor(erin.address)])],
         [ProposalKind.Suspend, "0x"],
         [ProposalKind.Suspend, abi.encode(["address", "uint256"], [erin.address, 1])],
         [ProposalKind.Reinstate, "0x1234"],
@@ -1166,7 +1195,7 @@ describe("ConsortiumRegistry", function () {
     it("uses the same kind and status numbers as node/chain/governance.ts", async function () {
       const { registry, alice, bob, carol, dave, erin, regulator } = await loadFixture(renouncedConsortiumFixture);
       const examples = {
-        [ProposalKind.Admit]: { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) },
+        [ProposalKind.Admit]: await admitArgsFor(registry, erin),
         [ProposalKind.Suspend]: { account: alice.address },
         [ProposalKind.Reinstate]: null,
         [ProposalKind.Remove]: { account: alice.address },
@@ -1196,7 +1225,7 @@ describe("ConsortiumRegistry", function () {
   describe("lookups for node caches", function () {
     it("enumerate every account ever admitted with bounded reads", async function () {
       const { registry, alice, bob, carol, dave, erin } = await loadFixture(renouncedConsortiumFixture);
-      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+      await admitMember(registry, [alice, bob, carol], erin);
       await passProposal(registry, [alice, bob, carol, erin], ProposalKind.Remove, { account: dave.address });
       const count = Number(await registry.memberCount());
       const seen = [];

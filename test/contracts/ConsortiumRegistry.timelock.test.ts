@@ -12,6 +12,11 @@ import {
   REGISTRY_ARGS,
   TIMELOCK_DELAY_SECONDS,
   VOTING_PERIOD_SECONDS,
+  ADMISSION_DELAY_SECONDS,
+  admitArgsFor,
+  admitMember,
+  deployRegistry,
+  registryFactory,
   enactProposal,
   executeProposal,
   oprfKeyFor,
@@ -60,7 +65,7 @@ describe("ConsortiumRegistry: timelock", function () {
   it("queues exactly the rule-changing kinds; the others apply at execute", async function () {
     const { registry, alice, bob, carol, dave, erin, regulator } = await loadFixture(renouncedConsortiumFixture);
     const cases: Array<[ProposalKind, ProposalArgsInput<ProposalKind>]> = [
-      [ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) }],
+      [ProposalKind.Admit, await admitArgsFor(registry, erin, "Erin")],
       [ProposalKind.Suspend, { account: dave.address }],
       [ProposalKind.Reinstate, { account: dave.address }],
       [ProposalKind.AddCategory, { name: "account_takeover" }],
@@ -76,6 +81,11 @@ describe("ConsortiumRegistry: timelock", function () {
       // Erin votes from the proposal after her admission on: five voting members need four votes.
       const voters = kind === ProposalKind.Admit ? [alice, bob, carol] : [alice, bob, carol, erin];
       const proposalId = await executeProposal(registry, voters, kind, args as never);
+      // An executed Admit comes into force after the admission delay (no timelock: its own window).
+      if (kind === ProposalKind.Admit) {
+        await time.increase(ADMISSION_DELAY_SECONDS);
+        await registry.activate(erin.address);
+      }
       const { status, eta } = await registry.proposal(proposalId);
       if (TIMELOCKED_KINDS.has(kind)) {
         expect([status, eta > 0n], `kind ${kind}`).to.deep.equal([BigInt(ProposalStatus.Queued), true]);
@@ -137,7 +147,7 @@ describe("ConsortiumRegistry: timelock", function () {
 
   it("applies a queued quorum change only at enact: proposals made meanwhile keep the old fraction", async function () {
     const { registry, alice, bob, carol, dave, erin } = await loadFixture(renouncedConsortiumFixture);
-    await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+    await admitMember(registry, [alice, bob, carol], erin, "Erin");
     // Five voting members: at 2/3 their quorum is 4; at 51/100 it is 3.
     const lower = await executeProposal(registry, [alice, bob, carol, dave], ProposalKind.SetQuorum, { numerator: 51, denominator: 100 });
     const meanwhile = await propose(registry, alice, ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 86_400n });
@@ -149,13 +159,13 @@ describe("ConsortiumRegistry: timelock", function () {
 
   it("refuses a zero timelock delay or seeding window at deployment, and reports both", async function () {
     const [admin] = await ethers.getSigners();
-    const factory = await ethers.getContractFactory("ConsortiumRegistry");
-    const [numerator, denominator, period, suspension, cooldown, open, delay, window] = REGISTRY_ARGS;
+    const factory = await registryFactory({ ethers });
+    const [numerator, denominator, period, suspension, cooldown, open, delay, window, admission] = REGISTRY_ARGS;
     for (const [d, w] of [[0n, window], [delay, 0n]] as const) {
-      await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, d, w), `${d}/${w}`)
+      await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, d, w, admission), `${d}/${w}`)
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidDelays");
     }
-    const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, ...REGISTRY_ARGS]);
+    const registry = await deployRegistry({ ethers }, admin!.address);
     expect(await registry.timelockDelay()).to.equal(TIMELOCK_DELAY_SECONDS);
     expect(await registry.pendingAdmin()).to.equal(ZeroAddress);
   });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { ZeroHash, hexlify, randomBytes } from "ethers";
 import { ProposalKind } from "../../node/chain/governance.ts";
-import { consortiumFixture, oprfKeyFor, passProposal, peerIdFor, propose, renouncedConsortiumFixture } from "./fixtures.ts";
+import { admitArgsFor, consortiumFixture, oprfKeyFor, passProposal, renouncedConsortiumFixture } from "./fixtures.ts";
 
 const { networkHelpers } = await network.create();
 const { loadFixture, time } = networkHelpers;
@@ -76,12 +76,12 @@ describe("ContributionRegistry", function () {
     await expect(contributions.connect(carol).publish(3, 1, 0, ZeroHash)).to.emit(contributions, "ContributionPublished");
   });
 
-  it("refuses outsiders, candidates, regulators, and suspended or removed members", async function () {
+  it("refuses outsiders, members admitted but not yet in force, regulators, and suspended or removed members", async function () {
     const { registry, contributions, alice, bob, carol, dave, erin, regulator, outsider } = await loadFixture(consortiumFixture);
-    await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+    await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, await admitArgsFor(registry, erin));
     await registry.connect(regulator).regulatorSuspend(bob.address, BigInt(await time.latest()) + 86_400n);
     await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: dave.address });
-    for (const [caller, who] of [[outsider, "outsider"], [erin, "candidate"], [regulator, "regulator"], [bob, "suspended"], [dave, "removed"]] as const) {
+    for (const [caller, who] of [[outsider, "outsider"], [erin, "admitted, not in force"], [regulator, "regulator"], [bob, "suspended"], [dave, "removed"]] as const) {
       await expect(contributions.connect(caller).publish(1, 1, 10, hexlify(randomBytes(32))), who)
         .to.be.revertedWithCustomError(contributions, "ContributionRegistryNotActiveMember")
         .withArgs(caller.address);

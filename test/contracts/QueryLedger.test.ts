@@ -17,10 +17,10 @@ import { categoryIdsFromMask, categoryMask, fromCompactSignature, ProposalKind }
 import { QueryOutcome } from "../../node/chain/outcomes.ts";
 import { refusalDigest } from "../../node/chain/digests.ts";
 import {
+  admitArgsFor,
   consortiumFixture,
   oprfKeyFor,
   passProposal,
-  peerIdFor,
   propose,
   queryRecordFor,
   randomLookupRequest,
@@ -225,11 +225,12 @@ describe("QueryLedger", function () {
       await expect(ledger.connect(alice).recordBatch(1, [])).to.be.revertedWithCustomError(ledger, "QueryLedgerEmptyBatch");
     });
 
-    it("takes batches only from admitted members: not outsiders, candidates or regulators", async function () {
-      const { registry, ledger, alice, erin, regulator, outsider } = await loadFixture(consortiumFixture);
-      await propose(registry, alice, ProposalKind.Admit, { account: erin.address, name: "Erin", peerId: peerIdFor(erin.address), oprfKey: oprfKeyFor(erin.address) });
+    it("takes batches only from members once in force: not outsiders, candidates, members admitted but not yet in force, or regulators", async function () {
+      const { registry, ledger, alice, bob, carol, erin, frank, regulator, outsider } = await loadFixture(consortiumFixture);
+      await propose(registry, alice, ProposalKind.Admit, await admitArgsFor(registry, frank, "Frank"));
+      await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, await admitArgsFor(registry, erin));
       const record = randomQueryRecord(await deadline());
-      for (const [caller, who] of [[outsider, "outsider"], [erin, "candidate"], [regulator, "regulator"]] as const) {
+      for (const [caller, who] of [[outsider, "outsider"], [frank, "candidate"], [erin, "admitted, not in force"], [regulator, "regulator"]] as const) {
         await expect(ledger.connect(caller).recordBatch(1, [record]), who)
           .to.be.revertedWithCustomError(ledger, "QueryLedgerNotMember")
           .withArgs(caller.address);

@@ -8,7 +8,10 @@
  */
 import type { NetworkConnection } from "hardhat/types/network";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { concat, dataSlice, getAddress, hexlify, keccak256, randomBytes, toBeHex, type ContractTransactionResponse } from "ethers";
+import {
+  SigningKey, concat, dataSlice, getAddress, getBytes, hashMessage, hexlify, keccak256, randomBytes, toBeHex,
+  type ContractTransactionResponse,
+} from "ethers";
 import type { ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
 import type { RiskshareTypes } from "../../types/ethers-contracts/QueryLedger.js";
 import {
@@ -20,7 +23,8 @@ import {
   type ProposalArgsInput,
   type ProposalKind,
 } from "../../node/chain/governance.ts";
-import { LookupKind, type LookupRequest } from "../../node/chain/eip712.ts";
+import { LookupKind, mutable, type LookupRequest } from "../../node/chain/eip712.ts";
+import { ADMISSION_TYPES, admissionDomain, admissionPeerId } from "../../node/chain/admission.ts";
 import { evaluateCommitment, refusalDigest } from "../../node/chain/digests.ts";
 import { QueryOutcome, REFUSAL_ERROR_CODES, type QueryOutcomeCode } from "../../node/chain/outcomes.ts";
 
@@ -45,6 +49,9 @@ export const TIMELOCK_DELAY_SECONDS = 3600n;
 /** How long after deployment the admin may seed: 30 days, the default. */
 export const SEED_WINDOW_SECONDS = 30n * 24n * 3600n;
 
+/** How long an executed Admit waits before `activate` (the regulator's veto window): one day. */
+export const ADMISSION_DELAY_SECONDS = 24n * 3600n;
+
 /** The constructor arguments of the fixture's registry after the admin. */
 export const REGISTRY_ARGS = [
   QUORUM.numerator,
@@ -55,7 +62,25 @@ export const REGISTRY_ARGS = [
   MAX_OPEN_PROPOSALS,
   TIMELOCK_DELAY_SECONDS,
   SEED_WINDOW_SECONDS,
+  ADMISSION_DELAY_SECONDS,
 ] as const;
+
+/** Constructor arguments of a ConsortiumRegistry after the admin. */
+export type RegistryArgs = readonly [number, number, bigint, bigint, bigint, number, bigint, bigint, bigint];
+
+/** The registry's factory, linked to a freshly deployed AdmissionVerifier library. */
+export async function registryFactory({ ethers }: Pick<NetworkConnection, "ethers">) {
+  const verifier = await ethers.deployContract("AdmissionVerifier");
+  return ethers.getContractFactory("ConsortiumRegistry", { libraries: { AdmissionVerifier: await verifier.getAddress() } });
+}
+
+/** Deploys a ConsortiumRegistry (linked to its AdmissionVerifier) with `admin` and `args`. */
+export async function deployRegistry(connection: Pick<NetworkConnection, "ethers">, admin: string, args: RegistryArgs = REGISTRY_ARGS): Promise<ConsortiumRegistry> {
+  const factory = await registryFactory(connection);
+  const registry = (await factory.deploy(admin, ...args)) as unknown as ConsortiumRegistry;
+  await registry.waitForDeployment();
+  return registry;
+}
 
 /** Categories seeded by the fixture; their ids are 1, 2, 3. */
 /** ContributionRegistry's spot-check parameters in the fixture: a day to answer, a week between challenges. */
@@ -105,7 +130,7 @@ export async function consortiumFixture({ ethers }: NetworkConnection) {
   if (!admin || !alice || !bob || !carol || !dave || !erin || !frank || !regulator || !outsider) {
     throw new Error("the Hardhat network needs at least 9 accounts");
   }
-  const registry = await ethers.deployContract("ConsortiumRegistry", [admin.address, ...REGISTRY_ARGS]);
+  const registry = await deployRegistry({ ethers }, admin.address);
   const registryAddress = await registry.getAddress();
   const founders = { alice, bob, carol, dave };
   for (const [label, signer] of Object.entries(founders)) {
@@ -139,6 +164,60 @@ export async function renouncedConsortiumFixture(connection: NetworkConnection) 
   const fixture = await consortiumFixture(connection);
   await fixture.registry.connect(fixture.admin).renounceAdmin();
   return fixture;
+}
+
+/** An Admit's arguments as the candidate signs them; each field may be spoiled by a test. */
+export type AdmitArgs = ProposalArgsInput<typeof ProposalKind.Admit>;
+
+/** The uncompressed public key (0x04‖x‖y) of a signer, recovered from a signature it makes. */
+export async function publicKeyOf(signer: HardhatEthersSigner): Promise<string> {
+  const message = "riskshare: which key is this";
+  return SigningKey.recoverPublicKey(hashMessage(message), await signer.signMessage(message));
+}
+
+/**
+ * The Admit arguments of `candidate`'s own admission request to `registry`: its public key, its
+ * PeerId (of that key), `name` and `oprfKey`, signed by the candidate (EIP-712) for this chain.
+ */
+export async function admitArgsFor(
+  registry: Pick<ConsortiumRegistry, "getAddress">,
+  candidate: HardhatEthersSigner,
+  name = "Erin",
+  oprfKey = oprfKeyFor(candidate.address),
+  domain?: { chainId: bigint; registry: string },
+): Promise<AdmitArgs> {
+  const uncompressed = await publicKeyOf(candidate);
+  const fields = {
+    account: candidate.address,
+    name,
+    peerId: admissionPeerId(getBytes(uncompressed)),
+    publicKey: dataSlice(uncompressed, 1),
+    oprfKey,
+  };
+  const chainId = domain?.chainId ?? (await candidate.provider!.getNetwork()).chainId;
+  const signature = await candidate.signTypedData(admissionDomain(chainId, domain?.registry ?? (await registry.getAddress())), mutable(ADMISSION_TYPES), fields);
+  return { ...fields, signature };
+}
+
+/** Admits `candidate` by a vote of `voters` (see {@link passProposal}), waits out the admission delay and activates it. */
+export async function admitMember(
+  registry: ConsortiumRegistry,
+  voters: readonly HardhatEthersSigner[],
+  candidate: HardhatEthersSigner,
+  name = "Erin",
+  oprfKey = oprfKeyFor(candidate.address),
+): Promise<bigint> {
+  const proposalId = await passProposal(registry, voters, 0 as typeof ProposalKind.Admit, await admitArgsFor(registry, candidate, name, oprfKey));
+  await increaseTime(candidate, await registry.admissionDelay());
+  await registry.activate(candidate.address);
+  return proposalId;
+}
+
+/** Moves the chain's clock `seconds` ahead and mines a block. */
+export async function increaseTime(signer: HardhatEthersSigner, seconds: bigint): Promise<void> {
+  const provider = signer.provider as unknown as { send(method: string, params: unknown[]): Promise<unknown> };
+  await provider.send("evm_increaseTime", [Number(seconds)]);
+  await provider.send("evm_mine", []);
 }
 
 /** Sends `propose` from `proposer` with the payload encoded for `kind`. */

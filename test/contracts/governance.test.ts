@@ -37,17 +37,18 @@ describe("governance encodings (node/chain/governance.ts)", function () {
       "SetPolicy", "AddCategory", "RetireCategory", "SetKeyEpochLength", "SetQuorum",
     ]);
     expect(Object.values(ProposalKind)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(Object.entries(MemberStatus)).to.deep.equal([["None", 0], ["Proposed", 1], ["Active", 2], ["Suspended", 3], ["Removed", 4]]);
+    expect(Object.entries(MemberStatus)).to.deep.equal([["None", 0], ["Proposed", 1], ["Active", 2], ["Suspended", 3], ["Removed", 4], ["Admitted", 5]]);
     expect(proposalKindName(6)).to.equal("SetPolicy");
     expect(memberStatusName(4)).to.equal("Removed");
     expectBadInput(() => proposalKindName(11), "kind 11");
-    expectBadInput(() => memberStatusName(5), "status 5");
+    expect(memberStatusName(5)).to.equal("Admitted");
+    expectBadInput(() => memberStatusName(6), "status 6");
   });
 
   it("round-trips every kind's payload", function () {
     const account = Wallet.createRandom().address;
     const cases = [
-      [ProposalKind.Admit, { account, name: "Bank A 银行", peerId: hexlify(randomBytes(39)), oprfKey: hexlify(randomBytes(32)) }],
+      [ProposalKind.Admit, { account, name: "Bank A 银行", peerId: hexlify(randomBytes(39)), oprfKey: hexlify(randomBytes(32)), publicKey: hexlify(randomBytes(64)), signature: hexlify(randomBytes(65)) }],
       [ProposalKind.Suspend, { account }],
       [ProposalKind.Reinstate, { account }],
       [ProposalKind.Remove, { account }],
@@ -78,7 +79,7 @@ describe("governance encodings (node/chain/governance.ts)", function () {
     expectBadInput(() => decodeProposalPayload(ProposalKind.SetKeyEpochLength, "0x"), "empty SetKeyEpochLength");
     expectBadInput(() => encodeProposalPayload(ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 1n << 64n }), "uint64 overflow");
     const account = Wallet.createRandom().address;
-    const admit = { account, name: "Bank A", peerId: hexlify(randomBytes(39)) };
+    const admit = { account, name: "Bank A", peerId: hexlify(randomBytes(39)), publicKey: hexlify(randomBytes(64)), signature: hexlify(randomBytes(65)) };
     expectBadInput(() => encodeProposalPayload(ProposalKind.Admit, { ...admit, oprfKey: `0x${"00".repeat(32)}` }), "zero OPRF key");
     expectBadInput(() => encodeProposalPayload(ProposalKind.Admit, { ...admit, oprfKey: hexlify(randomBytes(31)) }), "short OPRF key");
   });

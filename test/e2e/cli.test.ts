@@ -264,12 +264,27 @@ describe("the riskshare CLI, end to end", function () {
       const init = await json(["--data-dir", d, "init", "--name", "Bank D", "--rpc", manifest.rpc, "--registry", manifest.contracts.registry, "--listen", "/ip4/127.0.0.1/tcp/0"], { RISKSHARE_IMPORT_KEY: key });
       const [a, b] = [member("Bank A"), member("Bank B")];
       expect(init.oprfKey).to.match(/^0x[0-9a-f]{64}$/);
-      const proposal = await json(["--data-dir", a.dataDir, "member", "propose", init.address, "--name", "Bank D", "--peer-id", init.peerId, "--oprf-key", init.oprfKey]);
+      // Bank D signs its own admission request; Bank A proposes it, Bank B votes and executes.
+      const requestFile = join(baseDir, "bank-d-request.json");
+      const request = await json(["--data-dir", d, "member", "request", "--name", "Bank D", "--out", requestFile]);
+      expect(request).to.include({ account: init.address, oprfKey: init.oprfKey, registry: manifest.contracts.registry });
+      const proposal = await json(["--data-dir", a.dataDir, "member", "admit", "--request", requestFile]);
       await json(["--data-dir", b.dataDir, "member", "vote", String(proposal.proposalId)]);
       await json(["--data-dir", b.dataDir, "member", "execute", String(proposal.proposalId)]);
       const shown = await json(["--data-dir", a.dataDir, "proposal", "show", String(proposal.proposalId)]);
       expect(shown.state).to.equal("executed");
       expect(shown.voters).to.have.members([a.address, b.address]);
+      expect(shown.args).to.include({ account: init.address, peerId: init.peerId, publicKey: request.publicKey, signature: request.signature });
+      // In force after the devnet's admission delay, which the dev chain's clock skips; Bank D activates itself.
+      const connection = await connectChain({ rpcUrl: manifest.rpc, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+      try {
+        const delay = await connectContracts(manifest.contracts, connection.provider).registry.admissionDelay();
+        await connection.provider.send("evm_increaseTime", [Number(delay)]);
+        await connection.provider.send("evm_mine", []);
+      } finally {
+        connection.provider.destroy();
+      }
+      expect(await json(["--data-dir", d, "member", "activate", init.address])).to.include({ activated: true });
 
       // First start: nothing to fetch from anyone. The node answers under the OPRF key its own init made,
       // the one the registry admitted it with.

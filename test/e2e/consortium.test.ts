@@ -29,6 +29,8 @@ import { silentLogger } from "../../node/logger.ts";
 import { cli } from "./support/cli.ts";
 
 const TEST_POLICY = { minEntries: 2n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n, quotaCeiling: 1_000n };
+/** How long an executed Admit waits before activation on this test's chain: seconds, waited out for real. */
+const ADMISSION_DELAY_SECONDS = 2n;
 const FRAUD_PHONE = "13800138000";
 /** Listed by both Bank A and Bank C: each keys it under its own OPRF key. */
 const SHARED_PHONE = "13600136000";
@@ -120,13 +122,24 @@ describe("a consortium of three member nodes", function () {
     }
   }
 
+  /** Runs `member activate` for `candidate` until the admission delay is over (a few seconds in this test). */
+  async function activateOnceDue(candidate: DevMember): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const run = await cli("--data-dir", candidate.dataDir, "--json", "member", "activate", candidate.address);
+      if (run.status === 0) return;
+      expect(run.stdout, "only the delay may hold it back").to.contain("ConsortiumRegistryAdmissionPending");
+      expect(attempt, "the delay is a few seconds").to.be.lessThan(40);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
   before(async () => {
     baseDir = await mkdtemp(join(tmpdir(), "riskshare-e2e-"));
     voprf = await createVoprf();
     chain = await startChain({ kind: "hardhat" });
     members = await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B", "Bank C"] });
     outsider = (await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Outsider"], firstAccount: 7 }))[0]!;
-    const deployment = await deployFor(members, { rpcUrl: chain.rpcUrl, policy: TEST_POLICY, regulators: [regulator.address] });
+    const deployment = await deployFor(members, { rpcUrl: chain.rpcUrl, policy: TEST_POLICY, regulators: [regulator.address], admissionDelaySeconds: ADMISSION_DELAY_SECONDS });
     addresses = deployment.addresses;
     const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
     chainId = connection.chainId;
@@ -306,7 +319,11 @@ describe("a consortium of three member nodes", function () {
     const d = outsider;
     const keysBefore = await keyFiles(d);
     await updateConfig(d.dataDir, (config) => ({ ...config, p2p: { ...config.p2p, bootstrap: members.map((m) => m.multiaddr) } }));
-    const proposed = await cli("--data-dir", a!.dataDir, "--json", "member", "propose", d.address, "--name", d.name, "--peer-id", d.peerId, "--oprf-key", d.oprfKey);
+    // The candidate signs its own admission request with its member key; a member proposes it.
+    const requestFile = join(baseDir, "outsider-request.json");
+    const requested = await cli("--data-dir", d.dataDir, "--json", "member", "request", "--name", d.name, "--out", requestFile);
+    expect(requested.status, requested.stderr).to.equal(0);
+    const proposed = await cli("--data-dir", a!.dataDir, "--json", "member", "admit", "--request", requestFile);
     expect(proposed.status, proposed.stderr).to.equal(0);
     const proposalId = String(proposed.json().proposalId);
     const voted = await cli("--data-dir", b!.dataDir, "--json", "member", "vote", proposalId);
@@ -316,6 +333,8 @@ describe("a consortium of three member nodes", function () {
     const shown = await cli("--data-dir", a!.dataDir, "--json", "proposal", "show", proposalId);
     expect(shown.json().voters).to.have.members([a!.address, b!.address]);
     expect(shown.json().state).to.equal("executed");
+    // In force once the admission delay is over (seconds here): the new member activates itself.
+    await activateOnceDue(d);
     await importList(d, "type,value,category,level,reason,reported_at\nmerchant_id,M-0042,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-0043,fraud_confirmed,2,R11,2026-05-01\n");
     await startNode(d);
     await syncAll();

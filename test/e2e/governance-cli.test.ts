@@ -6,7 +6,7 @@
  * transaction is sent.
  */
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
@@ -33,6 +33,8 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
   let b: DevMember;
   let c: DevMember;
   let d: DevMember;
+  let g: DevMember;
+  let regulator: DevMember;
   let addresses: ContractAddresses;
   const newRegulator = devAccount(10).address;
 
@@ -41,9 +43,11 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     chain = await startChain({ kind: "hardhat" });
     [a, b, c] = await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B", "Bank C"] }) as [DevMember, DevMember, DevMember];
     d = await createMember({ dataDir: join(baseDir, "bank-d"), name: "Bank D", rpcUrl: chain.rpcUrl, accountIndex: 4 });
-    const deployed = await deployFor([a, b, c], { rpcUrl: chain.rpcUrl, regulators: [devAccount(9).address], timelockDelaySeconds: BigInt(TIMELOCK_DELAY_SECONDS) });
+    g = await createMember({ dataDir: join(baseDir, "bank-g"), name: "Bank G", rpcUrl: chain.rpcUrl, accountIndex: 7 });
+    regulator = await createMember({ dataDir: join(baseDir, "regulator"), name: "Regulator", rpcUrl: chain.rpcUrl, accountIndex: 9 });
+    const deployed = await deployFor([a, b, c], { rpcUrl: chain.rpcUrl, regulators: [regulator.address], timelockDelaySeconds: BigInt(TIMELOCK_DELAY_SECONDS) });
     addresses = deployed.addresses;
-    await writeContracts(d.dataDir, deployed.addresses);
+    for (const other of [d, g, regulator]) await writeContracts(other.dataDir, deployed.addresses);
     connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
     registry = connectContracts(deployed.addresses, connection.provider).registry;
   });
@@ -65,6 +69,20 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
   async function advance(seconds: number): Promise<void> {
     await connection.provider.send("evm_increaseTime", [seconds]);
     await connection.provider.send("evm_mine", []);
+  }
+
+  /** Moves the chain's clock `seconds` ahead (the Hardhat node's evm_increaseTime) and mines a block. */
+  async function increaseTime(seconds: bigint): Promise<void> {
+    await connection.provider.send("evm_increaseTime", [Number(seconds)]);
+    await connection.provider.send("evm_mine", []);
+  }
+
+  /** `member request` in `candidate`'s data dir, written to a file; returns the file and its request. */
+  async function requestOf(candidate: DevMember): Promise<{ file: string; request: Record<string, string> }> {
+    const file = join(baseDir, `${candidate.name.replace(/\W+/g, "-")}-request.json`);
+    const written = await json(candidate, "member", "request", "--name", candidate.name, "--out", file);
+    expect(written, candidate.name).to.include({ account: candidate.address, peerId: candidate.peerIdHex, oprfKey: candidate.oprfKey, registry: addresses.registry, file });
+    return { file, request: JSON.parse(await readFile(file, "utf8")) as Record<string, string> };
   }
 
   /**
@@ -181,14 +199,70 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     await walk("Reinstate", ["member", "reinstate", c.address], { account: c.address }, new RegExp(`reinstate member ${c.address}`), b, [a]);
     expect(Number(await registry.memberStatus(c.address))).to.equal(2);
 
+    // The candidate signs its own request with its member key; a member proposes it.
+    const { file, request } = await requestOf(d);
     await walk(
-      "Admit", ["member", "propose", d.address, "--name", d.name, "--peer-id", d.peerId, "--oprf-key", d.oprfKey],
-      { account: d.address, name: "Bank D", peerId: d.peerId, oprfKey: d.oprfKey }, /admit Bank D/, a, [c],
+      "Admit", ["member", "admit", "--request", file],
+      { account: d.address, name: "Bank D", peerId: d.peerId, oprfKey: d.oprfKey, publicKey: request.publicKey, signature: request.signature }, /admit Bank D/, a, [c],
     );
+    expect(Number(await registry.memberStatus(d.address)), "admitted, not yet in force").to.equal(MemberStatus.Admitted);
+    const listed = await json(a, "member", "list");
+    expect(listed.members.find((m: { address: string }) => m.address === d.address).status).to.equal("Admitted");
+    const pending = await json(a, "member", "show", d.address);
+    expect(pending).to.include({ status: "Admitted", activeFrom: Number(await registry.admissionActiveFrom(d.address)) });
+    const early = await cli("--data-dir", d.dataDir, "member", "activate", d.address);
+    expect(early.status, early.stderr).to.equal(1);
+    expect(early.stderr).to.match(/^error E_CHAIN_REVERTED: activate .*the admission delay is not over yet.*AdmissionPending.*; it comes into force at \d{4}-/);
+    await increaseTime(await registry.admissionDelay());
+    const activated = await json(d, "member", "activate", d.address);
+    expect(activated).to.include({ account: d.address, activated: true });
     expect(await registry.isActiveMember(d.address)).to.equal(true);
     // Four Active members: a 2/3 quorum now takes three votes.
     await walk("Remove", ["member", "remove", d.address], { account: d.address }, new RegExp(`remove member ${d.address}`), a, [b, c]);
     expect(Number(await registry.memberStatus(d.address))).to.equal(4);
+  });
+
+  it("lets a regulator veto an admission before it comes into force, and refuses a request file that is wrong, naming the field", async () => {
+    const { file, request } = await requestOf(g);
+    const created = await json(a, "member", "admit", "--request", file);
+    for (const voter of [b, c]) await json(voter, "proposal", "vote", String(created.proposalId));
+    await json(d, "proposal", "execute", String(created.proposalId));
+    expect(Number(await registry.memberStatus(g.address))).to.equal(MemberStatus.Admitted);
+
+    const byMember = await cli("--data-dir", a.dataDir, "member", "veto", g.address, "--reason", "AML-114");
+    expect(byMember.status, byMember.stderr).to.equal(1);
+    expect(byMember.stderr).to.match(/^error E_NOT_AUTHORIZED: .*NotRegulator/);
+    const tooLong = await cli("--data-dir", regulator.dataDir, "member", "veto", g.address, "--reason", "x".repeat(32));
+    expect(tooLong.status, tooLong.stderr).to.equal(2);
+    const vetoed = await json(regulator, "member", "veto", g.address, "--reason", "AML-114");
+    expect(vetoed).to.include({ account: g.address, vetoed: true, reason: "AML-114" });
+    expect(Number(await registry.memberStatus(g.address)), "back to None: it may be proposed again").to.equal(MemberStatus.None);
+    const late = await cli("--data-dir", g.dataDir, "member", "activate", g.address);
+    expect(late.status).to.equal(1);
+    expect(late.stderr).to.match(/^error E_CHAIN_REVERTED: .*status is None, not Admitted/);
+
+    const nonceBefore = await connection.provider.getTransactionCount(a.address);
+    // [what is spoiled, the request, the field the error names, its message]
+    const spoiled: Array<[string, Record<string, string>, string, RegExp]> = [
+      ["name", { ...request, name: "Bank G2" }, "signature", /signature was not made by the account's key/],
+      ["registry", { ...request, registry: d.address }, "registry", /registry was made for registry/],
+      ["chainId", { ...request, chainId: "1" }, "chainId", /chainId was made for chain 1/],
+      ["peerId", { ...request, peerId: d.peerIdHex }, "peerId", /peerId is not the PeerId of the public key/],
+      ["publicKey", { ...request, publicKey: `0x${"11".repeat(64)}` }, "publicKey", /publicKey is not a point on secp256k1/],
+      ["signature", { ...request, signature: "0x1234" }, "signature", /signature must be the 65-byte signature/],
+      ["account", { ...request, account: "0x1234" }, "account", /account must be a 0x-prefixed 20-byte address/],
+    ];
+    for (const [what, body, field, message] of spoiled) {
+      const bad = join(baseDir, `bad-${what}.json`);
+      await writeFile(bad, JSON.stringify(body));
+      const run = await cli("--data-dir", a.dataDir, "--json", "member", "admit", "--request", bad);
+      expect(run.status, `${what}: ${run.stdout}${run.stderr}`).to.equal(2);
+      const error = run.json().error;
+      expect(error.code, what).to.equal("E_ADMISSION_REQUEST");
+      expect(error.meta.field, what).to.equal(field);
+      expect(error.message, what).to.match(message);
+    }
+    expect(await connection.provider.getTransactionCount(a.address), "no transaction was sent").to.equal(nonceBefore);
   });
 
   it("sets the quorum from a fraction", async () => {
@@ -268,8 +342,6 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
   });
 
   it("ends a regulator's suspension with `member end-suspension` only once it is over, saying when it ends, and refuses one no regulator holds", async () => {
-    const regulator = await createMember({ dataDir: join(baseDir, "regulator"), name: "Regulator", rpcUrl: chain.rpcUrl, accountIndex: 9 });
-    await writeContracts(regulator.dataDir, addresses);
     const none = await cli("--data-dir", b.dataDir, "member", "end-suspension", c.address);
     expect(none.status, none.stderr).to.equal(1);
     expect(none.stderr).to.match(/^error E_CHAIN_REVERTED: end the suspension of 0x[0-9a-fA-F]{40}: no regulator holds this member suspended, so there is no suspension to end \(ConsortiumRegistryNotRegulatorSuspended/);

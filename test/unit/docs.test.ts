@@ -189,7 +189,7 @@ describe("documentation", () => {
   it("README.md shows the commands a member, an officer and a regulator use", () => {
     const program = buildProgram({ stdout: new PassThrough(), stderr: new PassThrough(), env: {}, isTTY: false });
     const shown = new Set(readmeInvocations().map(({ words }) => checkInvocation(program, words).path));
-    for (const expected of ["init", "deploy", "member propose", "member vote", "list import", "list publish", "node start", "query", "audit queries", "audit verify", "audit report"]) {
+    for (const expected of ["init", "deploy", "member request", "member admit", "member vote", "list import", "list publish", "node start", "query", "audit queries", "audit verify", "audit report"]) {
       expect(shown.has(expected), `README.md shows no \`riskshare ${expected}\``).to.equal(true);
     }
   });

@@ -19,9 +19,15 @@ const LOOKUP: ProposalLookup = { categoryName: (id) => ({ 1: "fraud_confirmed", 
 const KINDS: Array<{ kind: ProposalKind; args: ProposalArgsInput<ProposalKind>; summary: string; details: Record<string, unknown> }> = [
   {
     kind: ProposalKind.Admit,
-    args: { account: ACCOUNT.toLowerCase(), name: "Bank D", peerId: "0x0025080212210279be66", oprfKey: `0x${"ab".repeat(32)}` },
+    args: {
+      account: ACCOUNT.toLowerCase(), name: "Bank D", peerId: "0x0025080212210279be66", oprfKey: `0x${"ab".repeat(32)}`,
+      publicKey: `0x${"cd".repeat(64)}`, signature: `0x${"ef".repeat(65)}`,
+    },
     summary: `admit Bank D (${ACCOUNT})`,
-    details: { account: ACCOUNT, name: "Bank D", peerId: "0x0025080212210279be66", oprfKey: `0x${"ab".repeat(32)}` },
+    details: {
+      account: ACCOUNT, name: "Bank D", peerId: "0x0025080212210279be66", oprfKey: `0x${"ab".repeat(32)}`,
+      publicKey: `0x${"cd".repeat(64)}`, signature: `0x${"ef".repeat(65)}`,
+    },
   },
   { kind: ProposalKind.Suspend, args: { account: ACCOUNT.toLowerCase() }, summary: `suspend member ${ACCOUNT}`, details: { account: ACCOUNT } },
   { kind: ProposalKind.Reinstate, args: { account: ACCOUNT }, summary: `reinstate member ${ACCOUNT}`, details: { account: ACCOUNT } },
@@ -71,7 +77,7 @@ describe("governance proposals: payloads and descriptions", () => {
 
   it("names a category the registry does not know by its id, and prints a PeerId through the lookup given", () => {
     expect(describeProposal(ProposalKind.RetireCategory, { categoryId: 42 }, LOOKUP).details).to.deep.equal({ category: "#42 (unknown)", categoryId: 42 });
-    const admit = KINDS[0]!.args as { account: string; name: string; peerId: string; oprfKey: string };
+    const admit = KINDS[0]!.args as { account: string; name: string; peerId: string; oprfKey: string; publicKey: string; signature: string };
     const described = describeProposal(ProposalKind.Admit, admit, { ...LOOKUP, peerIdText: (hex) => `text-of-${hex}` });
     expect(described.details.peerId).to.equal(`text-of-${admit.peerId}`);
   });

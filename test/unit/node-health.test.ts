@@ -68,6 +68,7 @@ describe("api: node health", () => {
       { name: "chain stale", over: { stale: true }, code: "E_CHAIN_UNREACHABLE", says: "chain has not answered" },
       { name: "suspended", over: { members: [{ ...self, status: MemberStatus.Suspended }, bankB] }, code: "E_NOT_MEMBER", says: "not an Active member (Suspended)" },
       { name: "unknown to the registry", over: { members: [bankB] }, code: "E_NOT_MEMBER", says: "unknown to the registry" },
+      { name: "admitted, not yet in force", over: { members: [{ ...self, status: MemberStatus.Admitted }, bankB] }, code: "E_NOT_MEMBER", says: "not an Active member (Admitted); its admission comes into force with `riskshare member activate`" },
       { name: "no OPRF key", over: { oprfKey: null }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 1 on chain (keys/oprf-1.key)" },
       { name: "an OPRF key of an older epoch", over: { members: [{ ...self, keyEpoch: 2 }, bankB] }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 2" },
       { name: "an OPRF key that is not the one on chain", over: { oprfKey: { epoch: 1, publicKeyHex: hexlify(randomBytes(32)) } }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 1" },
