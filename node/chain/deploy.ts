@@ -1,13 +1,14 @@
 import type { Signer } from "ethers";
 import type { Logger } from "../logger.ts";
 import {
+  ConsortiumHolds__factory,
   ConsortiumRegistry__factory,
   ContributionRegistry__factory,
   QueryLedger__factory,
 } from "../../types/ethers-contracts/index.ts";
 import type { ContractAddresses } from "./contracts.ts";
 import { translateChainError } from "./errors.ts";
-import { DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
+import { DEFAULT_CATEGORIES, DEFAULT_GOVERNANCE, DEFAULT_LEDGER, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
 
 /** A founding member seeded at deployment. */
 export interface FounderInput {
@@ -30,6 +31,11 @@ export interface DeploymentPlan {
   maxRegulatorSuspensionSeconds?: bigint;
   regulatorCooldownSeconds?: bigint;
   maxOpenProposals?: number;
+  maxPauseSeconds?: bigint;
+  pauseCooldownSeconds?: bigint;
+  dormancyPeriodSeconds?: bigint;
+  /** How long after its removal a removed provider may land batches (QueryLedger). */
+  removedGraceSeconds?: bigint;
   /** Renounce the bootstrap admin at the end, so only votes change membership and policy (default true). */
   renounceAdmin?: boolean;
 }
@@ -48,10 +54,14 @@ export interface DeploymentResult {
  */
 export async function deployConsortium(signer: Signer, plan: DeploymentPlan, logger: Logger): Promise<DeploymentResult> {
   const log = logger.child({ module: "deploy" });
-  let step = "deploy ConsortiumRegistry";
+  let step = "deploy the ConsortiumHolds library";
   try {
     const admin = await signer.getAddress();
-    const registry = await new ConsortiumRegistry__factory(signer).deploy(
+    // The registry's pause and dormancy bodies live in a linked library (EIP-170's size limit).
+    const holds = await new ConsortiumHolds__factory(signer).deploy();
+    await holds.waitForDeployment();
+    step = "deploy ConsortiumRegistry";
+    const registry = await new ConsortiumRegistry__factory({ "project/contracts/libraries/ConsortiumHolds.sol:ConsortiumHolds": await holds.getAddress() }, signer).deploy(
       admin,
       plan.quorumNumerator ?? DEFAULT_GOVERNANCE.quorumNumerator,
       plan.quorumDenominator ?? DEFAULT_GOVERNANCE.quorumDenominator,
@@ -59,13 +69,20 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
       plan.maxRegulatorSuspensionSeconds ?? DEFAULT_GOVERNANCE.maxRegulatorSuspensionSeconds,
       plan.regulatorCooldownSeconds ?? DEFAULT_GOVERNANCE.regulatorCooldownSeconds,
       plan.maxOpenProposals ?? DEFAULT_GOVERNANCE.maxOpenProposals,
+      plan.maxPauseSeconds ?? DEFAULT_GOVERNANCE.maxPauseSeconds,
+      plan.pauseCooldownSeconds ?? DEFAULT_GOVERNANCE.pauseCooldownSeconds,
+      plan.dormancyPeriodSeconds ?? DEFAULT_GOVERNANCE.dormancyPeriodSeconds,
     );
     const deployReceipt = await registry.deploymentTransaction()?.wait();
     const registryAddress = await registry.getAddress();
     step = "deploy ContributionRegistry";
     const contributions = await new ContributionRegistry__factory(signer).deploy(registryAddress);
     step = "deploy QueryLedger";
-    const ledger = await new QueryLedger__factory(signer).deploy(registryAddress);
+    const ledger = await new QueryLedger__factory(signer).deploy(
+      registryAddress,
+      plan.removedGraceSeconds ?? DEFAULT_LEDGER.removedGraceSeconds,
+      DEFAULT_LEDGER.maxRequestLifetimeSeconds,
+    );
     await Promise.all([contributions.waitForDeployment(), ledger.waitForDeployment()]);
     const contributionsAddress = await contributions.getAddress();
     const ledgerAddress = await ledger.getAddress();

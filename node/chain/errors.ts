@@ -58,13 +58,18 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryDuplicateProposal: "an identical proposal (same kind and arguments) is already open; vote for that one (its id is in the message) instead",
   ConsortiumRegistryTooManyOpenProposals: "this account already has the most open proposals allowed; wait until one is executed or expires",
   ConsortiumRegistryVotingFloor: "this would leave fewer voting members than the floor (2, or the proposal's quorum if higher), so governance could freeze; admit or reinstate members first",
-  ConsortiumRegistryInvalidGovernanceLimits: "the longest regulator suspension, the cooldown and the open-proposal limit must all be above zero",
+  ConsortiumRegistryInvalidGovernanceLimits: "the longest regulator suspension, the cooldown, the open-proposal limit, the longest pause and the dormancy period must all be above zero, and the pause cooldown at least the longest pause",
   // ConsortiumRegistry: regulator suspensions
   ConsortiumRegistryInvalidSuspensionEnd: "a regulator's suspension must end after now and no later than the latest end named in the message (14 days by default); pick an earlier end",
   ConsortiumRegistrySuspensionCooldown: "a regulator suspended this member recently; a regulator may suspend it again only from the time in the message (members may still vote to suspend it)",
   ConsortiumRegistryRegulatorSuspensionLimit: "regulators already hold the most members suspended that they may (a third of the voting members, at least 1); end a lapsed suspension or ask the members to vote",
   ConsortiumRegistryNotRegulatorSuspended: "no regulator holds this member suspended, so there is no suspension to end",
   ConsortiumRegistrySuspensionNotOver: "the regulator's suspension is not over yet; end it from the time in the message",
+  // ConsortiumRegistry: the regulator's pause, dormancy
+  ConsortiumRegistryInvalidPauseEnd: "a regulator's pause must end after now and no later than the latest end named in the message (72 hours by default); pick an earlier end",
+  ConsortiumRegistryPauseCooldown: "the consortium was paused recently; no regulator may pause it again before the time in the message (one pause per cooldown, 30 days by default, for all regulators together)",
+  ConsortiumRegistryNotPaused: "lookups are not paused (the pause ended or was lifted), so there is nothing to unpause",
+  ConsortiumRegistryNotDormant: "the member acted on chain within the dormancy period; it may be marked dormant only from the time in the message",
   // ContributionRegistry
   ContributionRegistryNotActiveMember: "only an Active member may publish a contribution, and this account is not one",
   ContributionRegistryCategoryInactive: "that category is unknown or retired",
@@ -77,6 +82,8 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   QueryLedgerBadSequence: "the batch sequence number is not the next one for this provider",
   QueryLedgerEmptyBatch: "the batch holds no records",
   QueryLedgerBadRecord: "a record breaks its outcome's shape (an answer carries count 1 and a key epoch; a refusal key epoch 0 and a count of at least 1)",
+  QueryLedgerRemovalWindowClosed: "the provider was removed, and the window in which a removed provider may land its last batches (7 days by default) is over; these records can no longer be recorded",
+  QueryLedgerDeadlineAfterRemoval: "a removed provider may record only requests it could have served before its removal, and this record's deadline is after the latest one named in the message",
 };
 
 /**

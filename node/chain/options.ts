@@ -57,4 +57,25 @@ export const DEFAULT_GOVERNANCE = {
   regulatorCooldownSeconds: 30n * 24n * 3600n,
   /** How many proposals one account may have open at once. */
   maxOpenProposals: 3,
+  /** The longest a regulator may pause every lookup of the consortium. */
+  maxPauseSeconds: 72n * 3600n,
+  /** How long after a pause began before any regulator may pause again (counted for the whole consortium). */
+  pauseCooldownSeconds: 30n * 24n * 3600n,
+  /** How long a member may take no on-chain action before anyone may mark it dormant (no vote until it acts). */
+  dormancyPeriodSeconds: 180n * 24n * 3600n,
+} as const;
+
+/**
+ * Longest lifetime a request may have: a provider refuses a deadline further ahead than this (the
+ * lookup protocol's MAX_DEADLINE_AHEAD_SECONDS, held equal by a unit test), and the node's config caps
+ * requestTtlSeconds at it. The QueryLedger bounds a removed provider's records with it.
+ */
+export const MAX_REQUEST_TTL_SECONDS = 600;
+
+/** QueryLedger defaults of a new deployment. */
+export const DEFAULT_LEDGER = {
+  /** How long after its removal a removed provider may still land its last batches. */
+  removedGraceSeconds: 7n * 24n * 3600n,
+  /** Bounds a removed provider's records: deadline <= removal time + this. */
+  maxRequestLifetimeSeconds: BigInt(MAX_REQUEST_TTL_SECONDS),
 } as const;

@@ -1,8 +1,8 @@
 /**
  * A seeded random walk over ConsortiumRegistry's governance: members, a second regulator and
- * candidates make random calls (regulator suspensions, endSuspension, proposals of every
- * membership kind and SetQuorum, votes, executions, time passing), most of which the registry
- * refuses. After every step the invariants of docs/GOVERNANCE.md must hold, and at the end of each
+ * candidates make random calls (regulator suspensions, endSuspension, regulator pauses, dormancy
+ * marks, proposals of every membership kind, SetQuorum and Unpause, votes, executions, time
+ * passing, now and then past the dormancy period), most of which the registry refuses. After every step the invariants of docs/GOVERNANCE.md must hold, and at the end of each
  * walk the voting members must still be able to pass a proposal: no sequence freezes governance.
  * A failure names its seed and step, so it replays exactly.
  */
@@ -12,6 +12,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { MemberStatus, ProposalKind } from "../../node/chain/governance.ts";
 import type { ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
 import {
+  DORMANCY_PERIOD_SECONDS,
+  MAX_PAUSE_SECONDS,
   MAX_REGULATOR_SUSPENSION_SECONDS,
   VOTING_PERIOD_SECONDS,
   oprfKeyFor,
@@ -41,6 +43,7 @@ const FRACTIONS = [[2, 3], [3, 4], [7, 10], [51, 100], [1, 2], [1, 255], [4, 5],
 /** The voting members, and what the registry's counters must agree with, recounted from every member record. */
 async function recount(registry: ConsortiumRegistry) {
   const voters: string[] = [];
+  const dormantWithoutVote: string[] = [];
   let active = 0n;
   let regulatorSuspended = 0n;
   const count = await registry.memberCount();
@@ -48,14 +51,22 @@ async function recount(registry: ConsortiumRegistry) {
     const record = await registry.memberAt(index);
     if (await registry.isVotingMember(record.account)) voters.push(record.account);
     if (Number(record.status) === MemberStatus.Active) active++;
-    if ((await registry.regulatorSuspension(record.account))[0] !== 0n) regulatorSuspended++;
+    const [suspendedUntil] = await registry.regulatorSuspension(record.account);
+    if (suspendedUntil !== 0n) regulatorSuspended++;
+    // Only a member holding a vote (Active, or suspended by a regulator) is ever dormant.
+    if ((await registry.activityOf(record.account))[1]) {
+      const holdsVote = Number(record.status) === MemberStatus.Active || (Number(record.status) === MemberStatus.Suspended && suspendedUntil !== 0n);
+      if (!holdsVote) dormantWithoutVote.push(record.account);
+    }
   }
-  return { voters, counters: { voting: BigInt(voters.length), active, regulatorSuspended } };
+  return { voters, dormantWithoutVote, counters: { voting: BigInt(voters.length), active, regulatorSuspended } };
 }
 
 describe("ConsortiumRegistry: no call sequence freezes governance (seeded random walk)", function () {
   /** The fewest voting members any walk reached: the walks must press against the floor, not stay clear of it. */
   let lowestOfAllWalks = Number.POSITIVE_INFINITY;
+  /** Calls of the newer rules that went through, over all walks: the walks must exercise them, not only be refused. */
+  const succeeded = { regulatorPause: 0, markDormant: 0 };
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: voting members ≥ max(2, quorum) after every step, and they can still pass a proposal`, async function () {
@@ -82,14 +93,22 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
         // Mostly members and candidates: they are what suspensions, removals and admissions are about.
         const target = (random() < 0.8 ? pick([...members, ...candidates]) : pick(everyone)).address;
         let call: Promise<unknown>;
-        if (roll < 0.12) {
+        if (roll < 0.1) {
           const now = BigInt(await time.latest());
           call = registry.connect(pick(regulators)).regulatorSuspend(target, now + 2n + BigInt(Math.floor(random() * Number(MAX_REGULATOR_SUSPENSION_SECONDS))));
-        } else if (roll < 0.18) {
+        } else if (roll < 0.14) {
           call = registry.connect(pick(everyone)).endSuspension(target);
+        } else if (roll < 0.17) {
+          // A pause, mostly by a regulator, sometimes past its longest end.
+          const now = BigInt(await time.latest());
+          call = registry.connect(random() < 0.8 ? pick(regulators) : pick(everyone)).regulatorPause(now + 2n + BigInt(Math.floor(random() * 1.2 * Number(MAX_PAUSE_SECONDS))))
+            .then(() => void succeeded.regulatorPause++);
+        } else if (roll < 0.24) {
+          // Anyone marks someone dormant: the hostile mark the voters, to shrink the electorate.
+          call = registry.connect(pick(everyone)).markDormant(random() < 0.7 ? pick(voters) : target).then(() => void succeeded.markDormant++);
         } else if (roll < 0.48) {
           // Hostile members mostly try to suspend and remove the others.
-          const kind = pick([ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Reinstate, ProposalKind.Admit, ProposalKind.SetQuorum] as const);
+          const kind = pick([ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Reinstate, ProposalKind.Admit, ProposalKind.SetQuorum, ProposalKind.Unpause] as const);
           const proposer = random() < 0.7 ? bySigner(pick(voters)) : pick(everyone);
           if (kind === ProposalKind.Admit) {
             const candidate = pick(candidates).address;
@@ -97,6 +116,8 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
           } else if (kind === ProposalKind.SetQuorum) {
             const [numerator, denominator] = pick(FRACTIONS);
             call = sendProposal(registry, proposer, kind, { numerator, denominator });
+          } else if (kind === ProposalKind.Unpause) {
+            call = sendProposal(registry, proposer, kind, {});
           } else {
             call = sendProposal(registry, proposer, kind, { account: random() < 0.7 ? pick(voters) : target });
           }
@@ -110,6 +131,9 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
           call = registry.connect(voter).vote(pick(openIds.slice(-4)));
         } else if (roll < 0.94 && openIds.length > 0) {
           call = registry.connect(pick(everyone)).execute(pick(openIds.slice(-4)));
+        } else if (random() < 0.15) {
+          // Long silence: everyone who does not act from now on may be marked dormant.
+          call = time.increase(DORMANCY_PERIOD_SECONDS);
         } else {
           call = time.increase(BigInt(Math.floor(random() * Number(VOTING_PERIOD_SECONDS))));
         }
@@ -126,6 +150,7 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
           active: await registry.activeMemberCount(),
           regulatorSuspended: await registry.regulatorSuspendedCount(),
         });
+        expect(recounted.dormantWithoutVote, `${where}: dormant without a vote`).to.deep.equal([]);
         voters = recounted.voters;
         if (voting < lowestVoting) lowestVoting = voting;
         lowestOfAllWalks = Math.min(lowestOfAllWalks, Number(voting));
@@ -144,5 +169,10 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
 
   it("pressed against the floor: some walk brought the voting members down to 2", function () {
     expect(lowestOfAllWalks).to.equal(2);
+  });
+
+  it("exercised the pause and dormancy: some pauses and dormancy marks went through", function () {
+    expect(succeeded.regulatorPause, "pauses").to.be.greaterThan(0);
+    expect(succeeded.markDormant, "dormancy marks").to.be.greaterThan(0);
   });
 });

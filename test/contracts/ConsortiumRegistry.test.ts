@@ -9,6 +9,8 @@ import {
 } from "../../node/chain/governance.ts";
 import {
   CATEGORY_NAMES,
+  HOLDS_ARGS,
+  LEDGER_ARGS,
   MAX_OPEN_PROPOSALS,
   MAX_REGULATOR_SUSPENSION_SECONDS,
   POLICY,
@@ -16,17 +18,20 @@ import {
   REGULATOR_COOLDOWN_SECONDS,
   VOTING_PERIOD_SECONDS,
   consortiumFixture,
+  deployRegistry,
   nameFor,
   oprfKeyFor,
   passProposal,
   peerIdFor,
   propose,
   renouncedConsortiumFixture,
+  registryFactory,
   regulatorSuspend,
   sendProposal,
 } from "./fixtures.ts";
 
-const { ethers, networkHelpers } = await network.create();
+const connection = await network.create();
+const { ethers, networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -42,7 +47,7 @@ describe("ConsortiumRegistry", function () {
   describe("deployment", function () {
     it("starts with the admin, the quorum, the voting period and a 90-day key epoch length, and says so in events", async function () {
       const [admin] = await ethers.getSigners();
-      const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, ...REGISTRY_ARGS]);
+      const registry = await deployRegistry(connection, [admin!.address, ...REGISTRY_ARGS]);
       const deployment = registry.deploymentTransaction();
       await expect(deployment).to.emit(registry, "AdminTransferred").withArgs(ZeroAddress, admin!.address);
       await expect(deployment).to.emit(registry, "QuorumSet").withArgs(2, 3);
@@ -61,24 +66,30 @@ describe("ConsortiumRegistry", function () {
 
     it("refuses a zero admin, a quorum outside (1/2, 3/4], a zero voting period and zero limits", async function () {
       const [admin] = await ethers.getSigners();
-      const factory = await ethers.getContractFactory("ConsortiumRegistry");
+      const factory = await registryFactory(connection);
       const [, , period, suspension, cooldown, open] = REGISTRY_ARGS;
       await expect(factory.deploy(ZeroAddress, ...REGISTRY_ARGS))
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidAddress")
         .withArgs(ZeroAddress);
       for (const [numerator, denominator] of [[0, 3], [4, 3], [1, 0], [0, 0], [1, 2], [1, 255], [4, 5], [3, 3], [32_767, 65_534], [49_152, 65_535]] as const) {
-        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open), `${numerator}/${denominator}`)
+        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, ...HOLDS_ARGS), `${numerator}/${denominator}`)
           .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidQuorum")
           .withArgs(numerator, denominator);
       }
       for (const [numerator, denominator] of [[2, 3], [3, 4], [7, 10], [51, 100]] as const) {
-        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open), `${numerator}/${denominator}`).not.to.revert(ethers);
+        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, ...HOLDS_ARGS), `${numerator}/${denominator}`).not.to.revert(ethers);
       }
-      await expect(factory.deploy(admin!.address, 2, 3, 0, suspension, cooldown, open))
+      await expect(factory.deploy(admin!.address, 2, 3, 0, suspension, cooldown, open, ...HOLDS_ARGS))
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidVotingPeriod")
         .withArgs(0);
       for (const limits of [[0n, cooldown, open], [suspension, 0n, open], [suspension, cooldown, 0]] as const) {
-        await expect(factory.deploy(admin!.address, 2, 3, period, limits[0], limits[1], limits[2]), limits.join("/"))
+        await expect(factory.deploy(admin!.address, 2, 3, period, limits[0], limits[1], limits[2], ...HOLDS_ARGS), limits.join("/"))
+          .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidGovernanceLimits");
+      }
+      const [maxPause, pauseCooldown, dormancy] = HOLDS_ARGS;
+      // A zero pause or dormancy period, and a pause cooldown shorter than the longest pause (pauses could chain).
+      for (const holds of [[0n, pauseCooldown, dormancy], [maxPause, maxPause - 1n, dormancy], [maxPause, pauseCooldown, 0n]] as const) {
+        await expect(factory.deploy(admin!.address, 2, 3, period, suspension, cooldown, open, holds[0], holds[1], holds[2]), holds.join("/"))
           .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidGovernanceLimits");
       }
     });
@@ -316,9 +327,9 @@ describe("ConsortiumRegistry", function () {
 
     it("refuse contracts bound to another registry", async function () {
       const { registry, contributions, ledger, admin } = await loadFixture(consortiumFixture);
-      const other = await ethers.deployContract("ConsortiumRegistry", [admin.address, ...REGISTRY_ARGS]);
+      const other = await deployRegistry(connection, [admin.address, ...REGISTRY_ARGS]);
       const foreignContributions = await ethers.deployContract("ContributionRegistry", [await other.getAddress()]);
-      const foreignLedger = await ethers.deployContract("QueryLedger", [await other.getAddress()]);
+      const foreignLedger = await ethers.deployContract("QueryLedger", [await other.getAddress(), ...LEDGER_ARGS]);
       await expect(registry.seedCompanions(foreignContributions, ledger))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotCompanion")
         .withArgs(await foreignContributions.getAddress());
@@ -578,7 +589,7 @@ describe("ConsortiumRegistry", function () {
       ] as const;
       for (const [voters, numerator, denominator, expected] of cases) {
         const admin = signers[0]!;
-        const registry = await ethers.deployContract("ConsortiumRegistry", [admin.address, numerator, denominator, period, suspension, cooldown, open]);
+        const registry = await deployRegistry(connection, [admin.address, numerator, denominator, period, suspension, cooldown, open, ...HOLDS_ARGS]);
         for (const signer of signers.slice(1, voters + 1)) {
           await registry.seedMember(signer.address, "M", peerIdFor(signer.address), oprfKeyFor(signer.address));
         }
@@ -601,7 +612,7 @@ describe("ConsortiumRegistry", function () {
         [51, 100, [1, 2, 2, 3, 3, 4, 4, 5, 6]],
       ] as const;
       for (const [numerator, denominator, quorums] of table) {
-        const registry = await ethers.deployContract("ConsortiumRegistry", [admin!.address, numerator, denominator, period, suspension, cooldown, open]);
+        const registry = await deployRegistry(connection, [admin!.address, numerator, denominator, period, suspension, cooldown, open, ...HOLDS_ARGS]);
         for (const [index, electorate] of electorates.entries()) {
           expect(await registry.quorumFor(electorate), `E = ${electorate} at ${numerator}/${denominator}`).to.equal(BigInt(quorums[index]!));
         }

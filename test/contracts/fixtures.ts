@@ -8,7 +8,7 @@
  */
 import type { NetworkConnection } from "hardhat/types/network";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { concat, dataSlice, getAddress, hexlify, keccak256, randomBytes, toBeHex, type ContractTransactionResponse } from "ethers";
+import { ContractFactory, concat, dataSlice, getAddress, hexlify, keccak256, randomBytes, toBeHex, type ContractTransactionResponse } from "ethers";
 import type { ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
 import type { RiskshareTypes } from "../../types/ethers-contracts/QueryLedger.js";
 import {
@@ -38,6 +38,18 @@ export const REGULATOR_COOLDOWN_SECONDS = 30n * 24n * 3600n;
 /** How many proposals one account may have open at once. */
 export const MAX_OPEN_PROPOSALS = 3;
 
+/** The longest regulator pause of every lookup in the fixture: 72 hours. */
+export const MAX_PAUSE_SECONDS = 72n * 3600n;
+
+/** How long after a pause began before any regulator may pause again: 30 days. */
+export const PAUSE_COOLDOWN_SECONDS = 30n * 24n * 3600n;
+
+/** How long a member may take no on-chain action before it may be marked dormant: 180 days. */
+export const DORMANCY_PERIOD_SECONDS = 180n * 24n * 3600n;
+
+/** The registry's constructor arguments that follow the maximum open proposals: pause and dormancy. */
+export const HOLDS_ARGS = [MAX_PAUSE_SECONDS, PAUSE_COOLDOWN_SECONDS, DORMANCY_PERIOD_SECONDS] as const;
+
 /** The constructor arguments of the fixture's registry after the admin. */
 export const REGISTRY_ARGS = [
   QUORUM.numerator,
@@ -46,7 +58,34 @@ export const REGISTRY_ARGS = [
   MAX_REGULATOR_SUSPENSION_SECONDS,
   REGULATOR_COOLDOWN_SECONDS,
   MAX_OPEN_PROPOSALS,
+  ...HOLDS_ARGS,
 ] as const;
+
+/** How long after its removal a removed provider may land batches in the fixture's ledger: 7 days. */
+export const REMOVED_GRACE_SECONDS = 7n * 24n * 3600n;
+
+/** The longest request lifetime the fixture's ledger bounds a removed provider's records with. */
+export const MAX_REQUEST_LIFETIME_SECONDS = 600n;
+
+/** The QueryLedger's constructor arguments after the registry. */
+export const LEDGER_ARGS = [REMOVED_GRACE_SECONDS, MAX_REQUEST_LIFETIME_SECONDS] as const;
+
+/**
+ * The ConsortiumRegistry factory, linked to a ConsortiumHolds library deployed for it (the registry's
+ * pause and dormancy bodies live there: EIP-170's size limit).
+ */
+export async function registryFactory({ ethers }: Pick<NetworkConnection, "ethers">) {
+  const holds = await ethers.deployContract("ConsortiumHolds");
+  return ethers.getContractFactory("ConsortiumRegistry", { libraries: { ConsortiumHolds: await holds.getAddress() } });
+}
+
+/** Deploys a ConsortiumRegistry (linked as {@link registryFactory} says) with `args`. */
+export async function deployRegistry(connection: Pick<NetworkConnection, "ethers">, args: readonly unknown[]): Promise<ConsortiumRegistry> {
+  const factory = (await registryFactory(connection)) as unknown as ContractFactory;
+  const registry = await factory.deploy(...args);
+  await registry.waitForDeployment();
+  return registry as unknown as ConsortiumRegistry;
+}
 
 /** Categories seeded by the fixture; their ids are 1, 2, 3. */
 export const CATEGORY_NAMES = ["fraud_confirmed", "money_mule", "stolen_card"] as const;
@@ -85,12 +124,13 @@ export function nameFor(label: string): string {
  * Four founding members (alice, bob, carol, dave: quorum 3), one regulator, three categories with
  * a policy each; the admin is still in place. erin and frank are candidates, outsider is nobody.
  */
-export async function consortiumFixture({ ethers }: NetworkConnection) {
+export async function consortiumFixture(connection: NetworkConnection) {
+  const { ethers } = connection;
   const [admin, alice, bob, carol, dave, erin, frank, regulator, outsider] = await ethers.getSigners();
   if (!admin || !alice || !bob || !carol || !dave || !erin || !frank || !regulator || !outsider) {
     throw new Error("the Hardhat network needs at least 9 accounts");
   }
-  const registry = await ethers.deployContract("ConsortiumRegistry", [admin.address, ...REGISTRY_ARGS]);
+  const registry = await deployRegistry(connection, [admin.address, ...REGISTRY_ARGS]);
   const registryAddress = await registry.getAddress();
   const founders = { alice, bob, carol, dave };
   for (const [label, signer] of Object.entries(founders)) {
@@ -101,7 +141,7 @@ export async function consortiumFixture({ ethers }: NetworkConnection) {
   for (let id = 1; id <= CATEGORY_NAMES.length; id++) await registry.seedPolicy(id, POLICY);
 
   const contributions = await ethers.deployContract("ContributionRegistry", [registryAddress]);
-  const ledger = await ethers.deployContract("QueryLedger", [registryAddress]);
+  const ledger = await ethers.deployContract("QueryLedger", [registryAddress, ...LEDGER_ARGS]);
   return {
     registry,
     contributions,
@@ -117,6 +157,17 @@ export async function consortiumFixture({ ethers }: NetworkConnection) {
     outsider,
     members: [alice, bob, carol, dave],
   };
+}
+
+/**
+ * The consortium with its companions named in the registry (as `riskshare deploy` does), so that the
+ * ledger and the ContributionRegistry report their members' activity; the admin has renounced.
+ */
+export async function boundConsortiumFixture(connection: NetworkConnection) {
+  const fixture = await consortiumFixture(connection);
+  await fixture.registry.seedCompanions(await fixture.contributions.getAddress(), await fixture.ledger.getAddress());
+  await fixture.registry.connect(fixture.admin).renounceAdmin();
+  return fixture;
 }
 
 /** The same consortium after the bootstrap admin renounced: only votes change it now. */
