@@ -61,6 +61,7 @@ import {ConsortiumHolds} from "./libraries/ConsortiumHolds.sol";
 ///            member's latest on-chain action (its propose, vote, execute or key rotation, a ledger batch
 ///            or a contribution snapshot) | `removedAt` (uint64, 8-15), when a Remove vote removed it
 ///            (0 = never) | `dormant` (bool, 16), marked by {markDormant}: no vote until it acts again
+///            | `actions` (uint32, 17-20), a wrapping count of its recorded actions (see ConsortiumHolds)
 contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Role of Active members (derived from the member's status, never granted directly).
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -788,6 +789,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     function _touch(address account) private {
         ConsortiumHolds.Activity storage a = _activity[account];
         a.lastActionAt = uint64(block.timestamp);
+        unchecked {
+            a.actions += 1;
+        }
         if (a.dormant) {
             a.dormant = false;
             _giveVote(account);

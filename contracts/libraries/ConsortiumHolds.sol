@@ -23,6 +23,11 @@ library ConsortiumHolds {
         uint64 removedAt;
         /// Marked by ConsortiumRegistry.markDormant: no vote until its next action.
         bool dormant;
+        /// Actions recorded, wrapping. Counting them makes every record of an action change the slot,
+        /// so its gas never depends on whether the clock moved since the last one: a transaction's
+        /// gas estimate made in the second of the member's previous action (a no-op write) would
+        /// otherwise fall 2,800 short once mined a second later.
+        uint32 actions;
     }
 
     /// @dev ConsortiumRegistry.markDormant after its check that `account` is a voting member, of
