@@ -14,6 +14,7 @@ import { deployCommand } from "./commands/deploy.ts";
 import { adminCommand } from "./commands/admin.ts";
 import { contributionCommand } from "./commands/contribution.ts";
 import { memberCommand } from "./commands/member.ts";
+import { regulatorCommand } from "./commands/regulator.ts";
 import { proposalCommand } from "./commands/proposal.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { nodeCommand } from "./commands/node.ts";
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(adminCommand(io));
   program.addCommand(memberCommand(io));
   program.addCommand(proposalCommand(io));
+  program.addCommand(regulatorCommand(io));
   program.addCommand(listCommand(io));
   program.addCommand(contributionCommand(io));
   program.addCommand(keyCommand(io));

@@ -6,6 +6,7 @@ import {IContributionRegistry} from "./interfaces/IContributionRegistry.sol";
 import {IQueryLedger} from "./interfaces/IQueryLedger.sol";
 import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 import {AdmissionVerifier} from "./libraries/AdmissionVerifier.sol";
+import {ConsortiumHolds} from "./libraries/ConsortiumHolds.sol";
 
 /// @title ConsortiumRegistry: who is a member (with its OPRF public key per key epoch), who
 /// regulates, the categories, the sharing policy, and the proposals and votes that change them.
@@ -59,6 +60,14 @@ import {AdmissionVerifier} from "./libraries/AdmissionVerifier.sol";
 ///   slot 25  `_pendingAdmin` (address, bytes 0-19): nominated by {transferAdmin}, until it accepts
 ///            | `_proposalExecuted` (bool, byte 20): a proposal executed, so seeding is over for good
 ///   slot 26  `_admissionActiveFrom` (address => when its executed Admit may be activated; 0 unless Admitted)
+///   slot 27  `_pause` (ConsortiumHolds.Pause, one slot): `until` (uint64, bytes 0-7), end of the
+///            regulator's pause of lookups (0 = none, or lifted by a vote) | `lastPausedAt` (uint64,
+///            8-15), when the latest pause began, for the consortium-wide cooldown
+///   slot 28  `_activity` (address => ConsortiumHolds.Activity, one slot): `lastActionAt` (uint64, bytes 0-7), the
+///            member's latest on-chain action (its propose, vote, execute or key rotation, a ledger batch
+///            or a contribution snapshot) | `removedAt` (uint64, 8-15), when a Remove vote removed it
+///            (0 = never) | `dormant` (bool, 16), marked by {markDormant}: no vote until it acts again
+///            | `actions` (uint32, 17-20), a wrapping count of its recorded actions (see ConsortiumHolds)
 contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Role of Active members (derived from the member's status, never granted directly).
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -119,6 +128,8 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     address private _pendingAdmin;
     bool private _proposalExecuted;
     mapping(address account => uint64 activeFrom) private _admissionActiveFrom;
+    ConsortiumHolds.Pause private _pause;
+    mapping(address account => ConsortiumHolds.Activity) private _activity;
 
     uint64 private immutable _votingPeriod;
     uint64 private immutable _maxRegulatorSuspension;
@@ -127,6 +138,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     uint64 private immutable _timelockDelay;
     uint64 private immutable _seedingEndsAt;
     uint64 private immutable _admissionDelay;
+    uint64 private immutable _maxPause;
+    uint64 private immutable _pauseCooldown;
+    uint64 private immutable _dormancyPeriod;
 
     /// @param admin_ The bootstrap admin, who seeds the consortium and then renounces.
     /// @param quorumNumerator Numerator of the quorum fraction f (e.g. 2).
@@ -142,13 +156,19 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// also ends when a first proposal executes.
     /// @param admissionDelaySeconds How long after an Admit executes before the member may be activated,
     /// the window in which a regulator may veto it (e.g. 7 days).
+    /// @param maxPauseSeconds The longest a regulator may pause every lookup (e.g. 72 hours).
+    /// @param pauseCooldownSeconds How long after a pause began before any regulator may pause again
+    /// (e.g. 30 days; counted for the whole consortium).
+    /// @param dormancyPeriodSeconds How long a member may take no on-chain action before anyone may
+    /// mark it dormant (e.g. 180 days).
     ///
     /// Requirements:
     /// - `admin_` is not the zero address.
     /// - 1/2 < `quorumNumerator` / `quorumDenominator` <= 3/4.
     /// - `votingPeriodSeconds` is not zero.
-    /// - `maxRegulatorSuspensionSeconds`, `regulatorCooldownSeconds`, `maxOpenProposals` and
-    ///   `admissionDelaySeconds` are not zero.
+    /// - `maxRegulatorSuspensionSeconds`, `regulatorCooldownSeconds`, `maxOpenProposals`,
+    ///   `admissionDelaySeconds`, `maxPauseSeconds` and `dormancyPeriodSeconds` are not zero;
+    ///   `pauseCooldownSeconds` >= `maxPauseSeconds`.
     /// - `timelockDelaySeconds` and `seedWindowSeconds` are not zero.
     ///
     /// Emits an {AdminTransferred}, a {QuorumSet} and a {KeyEpochLengthSet} (DEFAULT_KEY_EPOCH_LENGTH) event.
@@ -162,7 +182,10 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         uint8 maxOpenProposals,
         uint64 timelockDelaySeconds,
         uint64 seedWindowSeconds,
-        uint64 admissionDelaySeconds
+        uint64 admissionDelaySeconds,
+        uint64 maxPauseSeconds,
+        uint64 pauseCooldownSeconds,
+        uint64 dormancyPeriodSeconds
     ) {
         if (admin_ == address(0)) revert ConsortiumRegistryInvalidAddress(admin_);
         _checkQuorum(quorumNumerator, quorumDenominator);
@@ -170,6 +193,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (
             maxRegulatorSuspensionSeconds == 0 || regulatorCooldownSeconds == 0 || maxOpenProposals == 0
                 || admissionDelaySeconds == 0
+                || maxPauseSeconds == 0 || pauseCooldownSeconds < maxPauseSeconds || dormancyPeriodSeconds == 0
         ) {
             revert ConsortiumRegistryInvalidGovernanceLimits();
         }
@@ -181,6 +205,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         _timelockDelay = timelockDelaySeconds;
         _seedingEndsAt = uint64(block.timestamp) + seedWindowSeconds;
         _admissionDelay = admissionDelaySeconds;
+        _maxPause = maxPauseSeconds;
+        _pauseCooldown = pauseCooldownSeconds;
+        _dormancyPeriod = dormancyPeriodSeconds;
 
         _admin = admin_;
         emit AdminTransferred(address(0), admin_);
@@ -339,7 +366,8 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @return proposalId The new proposal's id (ids start at 1).
     ///
     /// Requirements:
-    /// - the caller is a voting member, or a regulator opening a Suspend or Remove proposal.
+    /// - the caller is a voting member (a dormant member wakes: proposing is an action), or a
+    ///   regulator opening a Suspend or Remove proposal.
     /// - `payload` is the canonical ABI encoding of the kind's arguments.
     /// - the proposal would execute were it executed now (e.g. Admit names an account that was never a
     ///   member and is not a regulator, with a valid name and a free PeerId, a public key on secp256k1
@@ -354,7 +382,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         external
         returns (uint256 proposalId)
     {
-        bool proposerVotes = _isVotingMember(msg.sender);
+        // A dormant member wakes by proposing: it votes again, this proposal included.
+        bool proposerVotes = _hasVote(msg.sender);
+        if (proposerVotes) _touch(msg.sender);
         if (!proposerVotes) {
             if (_regulatorPosition[msg.sender] == 0) revert ConsortiumRegistryNotVotingMember(msg.sender);
             if (kind != RiskshareTypes.ProposalKind.Suspend && kind != RiskshareTypes.ProposalKind.Remove) {
@@ -404,6 +434,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         RiskshareTypes.Proposal storage p = _openProposal(proposalId);
         if (_votingSince[msg.sender] >= proposalId) revert ConsortiumRegistryNotEntitled(proposalId, msg.sender);
         if (_voted[proposalId][msg.sender]) revert ConsortiumRegistryAlreadyVoted(proposalId, msg.sender);
+        _touch(msg.sender);
         _castVote(proposalId, p);
     }
 
@@ -429,6 +460,8 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (counted < p.quorum) revert ConsortiumRegistryQuorumNotReached(proposalId, counted, p.quorum);
         p.executed = true;
         _proposalExecuted = true;
+        // Recorded for any caller: only a member's record is ever read, and a dormant one wakes.
+        _touch(msg.sender);
         if ((TIMELOCKED_KINDS >> uint8(p.kind)) & 1 == 0) {
             p.status = RiskshareTypes.ProposalStatus.Executed;
             _applyProposal(p.kind, p.payload, p.quorum);
@@ -491,6 +524,44 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         m.oprfKey = newKey;
         _oprfKeys[msg.sender][epoch] = newKey;
         emit OprfKeyRotated(msg.sender, epoch, newKey);
+        _touch(msg.sender);
+    }
+
+    /// @notice Marks a voting member that took no on-chain action for the dormancy period as dormant:
+    /// it loses its vote (and its place in the electorate of proposals made from now on) until its
+    /// next action, which wakes it. Its lookups, ledger batches and snapshots are unaffected. Anyone
+    /// may call it.
+    ///
+    /// Requirements:
+    /// - `account` is a voting member, not dormant already.
+    /// - its last action lies at least `dormancyPeriodSeconds` in the past.
+    /// - at least max(2, {quorumFor}(voting members)) voting members remain.
+    ///
+    /// Emits a {MemberDormant} event.
+    function markDormant(address account) external {
+        if (!_isVotingMember(account)) revert ConsortiumRegistryNotVotingMember(account);
+        uint256 voting = _votingMemberCount;
+        ConsortiumHolds.markDormant(_activity[account], account, _dormancyPeriod, voting, _quorumFor(voting));
+        _votingMemberCount = voting - 1;
+    }
+
+    /// @notice The companion QueryLedger and ContributionRegistry report through this that `account`
+    /// acted through them (a ledger batch, a snapshot): a member's activity is recorded, and a dormant
+    /// one wakes. From any other caller it records nothing and only reads.
+    /// @return status `account`'s status.
+    /// @return removedAt When a Remove vote removed it (0 if none did).
+    ///
+    /// Emits a {MemberAwake} event when a dormant member wakes.
+    function noteCompanionActivity(address account)
+        external
+        returns (RiskshareTypes.MemberStatus status, uint64 removedAt)
+    {
+        status = _members[account].status;
+        if (
+            (msg.sender == _ledger || msg.sender == _contributions)
+                && (status == RiskshareTypes.MemberStatus.Active || status == RiskshareTypes.MemberStatus.Suspended)
+        ) _touch(account);
+        return (status, _activity[account].removedAt);
     }
 
     /// @notice Brings an executed admission into force once the admission delay is over: the member
@@ -588,9 +659,39 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         emit MemberReinstated(account);
     }
 
+    /// @notice Pauses every lookup of the consortium until `until`, without a vote: nodes refuse and
+    /// do not send lookups meanwhile (ledger batches, snapshots and votes go on). An Unpause vote lifts
+    /// it earlier. One pause per `pauseCooldownSeconds`, counted from its start for the whole
+    /// consortium, so several regulators cannot chain pauses.
+    ///
+    /// Requirements:
+    /// - the caller is a regulator.
+    /// - now < `until` <= now + `maxPauseSeconds`.
+    /// - no pause began less than `pauseCooldownSeconds` ago.
+    ///
+    /// Emits a {ConsortiumPaused} event.
+    function regulatorPause(uint64 until) external {
+        _checkRegulator(msg.sender);
+        ConsortiumHolds.pause(_pause, _maxPause, _pauseCooldown, until);
+    }
+
     // =====================================================================================
     // Views
     // =====================================================================================
+
+    /// @notice End of the regulator's pause of lookups: lookups are paused while now < this. 0 if never
+    /// paused or lifted by a vote.
+    function pausedUntil() external view returns (uint64) {
+        return _pause.until;
+    }
+
+    /// @notice `account`'s latest on-chain action (its own governance calls, ledger batches and
+    /// snapshots; its admission or reinstatement), whether it is marked dormant, and when a Remove vote
+    /// removed it (0 if none did). {markDormant} accepts it from lastActionAt + the dormancy period.
+    function activityOf(address account) external view returns (uint64 lastActionAt, bool dormant, uint64 removedAt) {
+        ConsortiumHolds.Activity storage a = _activity[account];
+        return (a.lastActionAt, a.dormant, a.removedAt);
+    }
 
     /// @notice The bootstrap admin, or the zero address once renounced.
     function admin() external view returns (address) {
@@ -842,11 +943,30 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (_proposalExecuted || block.timestamp >= _seedingEndsAt) revert ConsortiumRegistrySeedingClosed();
     }
 
-    /// @dev Active, or suspended by a regulator (which stops lookups only).
-    function _isVotingMember(address account) private view returns (bool) {
+    /// @dev Holds a vote unless dormant: Active, or suspended by a regulator (which stops lookups only).
+    function _hasVote(address account) private view returns (bool) {
         RiskshareTypes.MemberStatus status = _members[account].status;
         return status == RiskshareTypes.MemberStatus.Active
             || (status == RiskshareTypes.MemberStatus.Suspended && _regulatorSuspendedUntil[account] != 0);
+    }
+
+    /// @dev Votes now: holds a vote and is not dormant.
+    function _isVotingMember(address account) private view returns (bool) {
+        return _hasVote(account) && !_activity[account].dormant;
+    }
+
+    /// @dev Records an action of a member; a dormant one wakes, voting on proposals made from now on.
+    function _touch(address account) private {
+        ConsortiumHolds.Activity storage a = _activity[account];
+        a.lastActionAt = uint64(block.timestamp);
+        unchecked {
+            a.actions += 1;
+        }
+        if (a.dormant) {
+            a.dormant = false;
+            _giveVote(account);
+            emit MemberAwake(account);
+        }
     }
 
     /// @dev A voting member that gained its vote before `proposalId` was made and kept it since
@@ -1027,7 +1147,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
             _checkAdmit(payload);
         } else if (kind == RiskshareTypes.ProposalKind.Suspend) {
             address account = _decodeAccount(kind, payload);
-            if (!_isVotingMember(account)) revert ConsortiumRegistryInvalidStatus(account, _members[account].status);
+            if (!_hasVote(account)) revert ConsortiumRegistryInvalidStatus(account, _members[account].status);
             _checkVotingFloor(account, quorum);
         } else if (kind == RiskshareTypes.ProposalKind.Reinstate) {
             address account = _decodeAccount(kind, payload);
@@ -1052,10 +1172,13 @@ contract ConsortiumRegistry is IConsortiumRegistry {
             _requireActiveCategory(_decodeCategoryId(payload));
         } else if (kind == RiskshareTypes.ProposalKind.SetKeyEpochLength) {
             _checkKeyEpochLength(_decodeKeyEpochLength(payload));
-        } else {
-            // SetQuorum: the enum has no further value (the ABI decoder rejects out-of-range kinds).
+        } else if (kind == RiskshareTypes.ProposalKind.SetQuorum) {
             (uint16 numerator, uint16 denominator) = _decodeQuorum(payload);
             _checkQuorum(numerator, denominator);
+        } else {
+            // Unpause: the enum has no further value (the ABI decoder rejects out-of-range kinds).
+            if (payload.length != 0) revert ConsortiumRegistryInvalidPayload(kind);
+            if (block.timestamp >= _pause.until) revert ConsortiumRegistryNotPaused();
         }
     }
 
@@ -1160,8 +1283,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
             emit MemberReinstated(account);
         } else if (kind == RiskshareTypes.ProposalKind.Remove) {
             address account = _decodeAccount(kind, payload);
-            if (_isVotingMember(account)) _takeVote(account);
+            if (_hasVote(account)) _takeVote(account);
             _members[account].status = RiskshareTypes.MemberStatus.Removed;
+            _activity[account].removedAt = uint64(block.timestamp);
             emit MemberRemoved(account);
         } else if (kind == RiskshareTypes.ProposalKind.AddRegulator) {
             _addRegulator(_decodeAccount(kind, payload));
@@ -1181,12 +1305,15 @@ contract ConsortiumRegistry is IConsortiumRegistry {
             if (keyEpochLengthSeconds == _keyEpochLength) return;
             _keyEpochLength = keyEpochLengthSeconds;
             emit KeyEpochLengthSet(keyEpochLengthSeconds);
-        } else {
+        } else if (kind == RiskshareTypes.ProposalKind.SetQuorum) {
             (uint16 numerator, uint16 denominator) = _decodeQuorum(payload);
             if (numerator == _quorumNumerator && denominator == _quorumDenominator) return;
             _quorumNumerator = numerator;
             _quorumDenominator = denominator;
             emit QuorumSet(numerator, denominator);
+        } else {
+            _pause.until = 0;
+            emit ConsortiumUnpaused();
         }
     }
 
@@ -1225,10 +1352,12 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         emit MemberActivated(account, m.name, m.peerId, oprfKey, epoch);
     }
 
-    /// @dev The account gains a vote: it is entitled on proposals made from now on.
+    /// @dev The account gains a vote (an admission, a reinstatement, a wake): it is entitled on
+    /// proposals made from now on, and its dormancy period starts again.
     function _giveVote(address account) private {
         _votingMemberCount += 1;
         _votingSince[account] = _proposalCount;
+        _activity[account].lastActionAt = uint64(block.timestamp);
     }
 
     /// @dev A voting member loses its vote (a suspension or removal by vote): its votes on open
@@ -1239,7 +1368,10 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         } else {
             _activeMemberCount -= 1;
         }
-        _votingMemberCount -= 1;
+        // A dormant member's vote was already out of the count; it is no longer dormant without one.
+        ConsortiumHolds.Activity storage a = _activity[account];
+        if (a.dormant) a.dormant = false;
+        else _votingMemberCount -= 1;
     }
 
     function _clearRegulatorSuspension(address account) private {

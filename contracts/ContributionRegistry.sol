@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IConsortiumRegistry} from "./interfaces/IConsortiumRegistry.sol";
 import {IContributionRegistry} from "./interfaces/IContributionRegistry.sol";
+import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 
 /// @title ContributionRegistry: each Active member's latest snapshot of its list, per category,
 /// and spot-checks of those snapshots.
@@ -80,7 +81,7 @@ contract ContributionRegistry is IContributionRegistry {
     /// keccak256(uint64 byteLength ‖ Merkle root over its 1 KiB chunks) (docs/PROTOCOL.md).
     ///
     /// Requirements:
-    /// - the caller is an Active member.
+    /// - the caller is an Active member (the registry records the publication as its activity).
     /// - `categoryId` is a known, active category.
     /// - `keyEpoch` is the caller's key epoch in force ({IConsortiumRegistry-keyEpochOf}): a snapshot
     ///   under a rotated-away key would commit to tags no querier derives any more.
@@ -91,7 +92,9 @@ contract ContributionRegistry is IContributionRegistry {
     /// Emits a {ContributionPublished} event; a challenge of the previous snapshot still open or
     /// expired is superseded ({ChallengeSuperseded}), and the new snapshot is not unproven.
     function publish(uint8 categoryId, uint32 keyEpoch, uint64 liveCount, bytes32 filterHash) external {
-        if (!_registry.isActiveMember(msg.sender)) revert ContributionRegistryNotActiveMember(msg.sender);
+        // Also tells the registry the member acted (its dormancy clock starts again).
+        (RiskshareTypes.MemberStatus status,) = _registry.noteCompanionActivity(msg.sender);
+        if (status != RiskshareTypes.MemberStatus.Active) revert ContributionRegistryNotActiveMember(msg.sender);
         if (!_registry.isActiveCategory(categoryId)) revert ContributionRegistryCategoryInactive(categoryId);
         uint32 current = _registry.keyEpochOf(msg.sender);
         if (keyEpoch != current) revert ContributionRegistryWrongKeyEpoch(msg.sender, current, keyEpoch);

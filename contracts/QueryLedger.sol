@@ -20,7 +20,8 @@ import {RiskshareTypes} from "./libraries/RiskshareTypes.sol";
 ///
 /// @dev Storage layout:
 ///   slot 0   `_lastSequence` (provider => uint64): the provider's last recorded batch, 0 before any.
-///   `_registry`, `_cachedChainId` and `_cachedDomainSeparator` are immutable and take no slot.
+///   `_registry`, `_cachedChainId`, `_cachedDomainSeparator`, `_removedGrace` and
+///   `_maxRequestLifetime` are immutable and take no slot.
 contract QueryLedger is IQueryLedger {
     /// @notice keccak256 of the EIP-712 type string of a lookup request.
     bytes32 public constant LOOKUP_REQUEST_TYPEHASH = RiskshareTypes.LOOKUP_REQUEST_TYPEHASH;
@@ -40,11 +41,20 @@ contract QueryLedger is IQueryLedger {
     uint256 private immutable _cachedChainId;
     bytes32 private immutable _cachedDomainSeparator;
 
+    uint64 private immutable _removedGrace;
+    uint64 private immutable _maxRequestLifetime;
+
     mapping(address provider => uint64 seq) private _lastSequence;
 
     /// @param registry_ The ConsortiumRegistry that says who is an Active member.
-    constructor(IConsortiumRegistry registry_) {
+    /// @param removedGraceSeconds How long after its removal a removed provider may still land its
+    /// last batches (e.g. 7 days).
+    /// @param maxRequestLifetimeSeconds The longest lifetime of a lookup request: the furthest ahead a
+    /// provider accepts a deadline (600 s, node/chain/audit.ts MAX_REQUEST_TTL_SECONDS).
+    constructor(IConsortiumRegistry registry_, uint64 removedGraceSeconds, uint64 maxRequestLifetimeSeconds) {
         _registry = registry_;
+        _removedGrace = removedGraceSeconds;
+        _maxRequestLifetime = maxRequestLifetimeSeconds;
         _cachedChainId = block.chainid;
         _cachedDomainSeparator = _buildDomainSeparator();
     }
@@ -61,6 +71,10 @@ contract QueryLedger is IQueryLedger {
     ///   or removed after answering must still be able to land what it served (I-6: every query
     ///   lands exactly once); `riskshare audit verify` flags any record whose provider was not
     ///   Active while the request was live.
+    /// - a Removed caller lands batches for `removedGraceSeconds` after its removal only
+    ///   ({QueryLedgerRemovalWindowClosed}), and only records whose deadline is at most its removal time
+    ///   + `maxRequestLifetimeSeconds` ({QueryLedgerDeadlineAfterRemoval} with the record's index):
+    ///   requests it served before its removal, never new ones.
     /// - `records` is not empty.
     /// - `seq` is the caller's {lastSequence} + 1.
     /// - every answer (outcome 0) has count 1 and key epoch >= 1; every refusal key epoch 0 and count >= 1
@@ -68,24 +82,35 @@ contract QueryLedger is IQueryLedger {
     ///
     /// Emits a {QueryRecorded} event per record, then a {BatchRecorded} event.
     function recordBatch(uint64 seq, RiskshareTypes.QueryRecord[] calldata records) external {
-        RiskshareTypes.MemberStatus status = _registry.memberStatus(msg.sender);
-        if (
-            status != RiskshareTypes.MemberStatus.Active && status != RiskshareTypes.MemberStatus.Suspended
-                && status != RiskshareTypes.MemberStatus.Removed
-        ) revert QueryLedgerNotMember(msg.sender);
+        // Also tells the registry the provider acted (its dormancy clock starts again).
+        (RiskshareTypes.MemberStatus status, uint64 removedAt) = _registry.noteCompanionActivity(msg.sender);
+        uint256 latestDeadline = type(uint64).max;
+        if (status == RiskshareTypes.MemberStatus.Removed) {
+            uint64 windowEnd = removedAt + _removedGrace;
+            if (block.timestamp > windowEnd) revert QueryLedgerRemovalWindowClosed(msg.sender, removedAt, windowEnd);
+            latestDeadline = removedAt + _maxRequestLifetime;
+        } else if (status != RiskshareTypes.MemberStatus.Active && status != RiskshareTypes.MemberStatus.Suspended) {
+            revert QueryLedgerNotMember(msg.sender);
+        }
         uint256 count = records.length;
         if (count == 0) revert QueryLedgerEmptyBatch();
         uint64 expected = _lastSequence[msg.sender] + 1;
         if (seq != expected) revert QueryLedgerBadSequence(msg.sender, expected, seq);
         _lastSequence[msg.sender] = seq;
 
-        _emitRecords(_domainSeparator(), records);
+        _emitRecords(_domainSeparator(), records, latestDeadline);
         emit BatchRecorded(msg.sender, seq, uint32(count));
     }
 
     /// @notice The last batch number `provider` recorded; 0 before its first batch.
     function lastSequence(address provider) external view returns (uint64) {
         return _lastSequence[provider];
+    }
+
+    /// @notice How long after its removal a removed provider may land batches, and the longest request
+    /// lifetime, which bounds the deadlines of its records (removal time + it).
+    function removalLimits() external view returns (uint64 removedGraceSeconds, uint64 maxRequestLifetimeSeconds) {
+        return (_removedGrace, _maxRequestLifetime);
     }
 
     /// @notice The EIP-712 domain separator: name "riskshare", version "1", this chain, this contract.
@@ -123,7 +148,12 @@ contract QueryLedger is IQueryLedger {
     ///   log4(record words 1..12, QueryRecorded, queryId, querier, provider) (the record's own
     ///                       field order equals the event's non-indexed field order)
     /// Like the ABI decoder, it reverts (without data) on a word that is out of range for its type.
-    function _emitRecords(bytes32 separator, RiskshareTypes.QueryRecord[] calldata records) private {
+    /// A record whose deadline exceeds `latestDeadline` (a removed provider's bound) reverts with
+    /// {QueryLedgerDeadlineAfterRemoval} (its selector is written out below: the loop has no stack
+    /// slot left for another variable).
+    function _emitRecords(bytes32 separator, RiskshareTypes.QueryRecord[] calldata records, uint256 latestDeadline)
+        private
+    {
         bytes32 topic = QueryRecorded.selector;
         bytes32 typehash = LOOKUP_REQUEST_TYPEHASH;
         bytes4 badRecord = QueryLedgerBadRecord.selector;
@@ -153,6 +183,13 @@ contract QueryLedger is IQueryLedger {
                 let kind := calldataload(add(rec, 0x80))
                 if or(or(shr(160, querier), or(shr(64, categoryMask), shr(64, deadline))), or(shr(32, itemCount), shr(8, kind))) {
                     revert(0, 0)
+                }
+                if gt(deadline, latestDeadline) {
+                    // QueryLedgerDeadlineAfterRemoval(uint256 index, uint64 latestDeadline)
+                    mstore(0, shl(224, 0x9ed0b53f))
+                    mstore(0x04, div(sub(rec, records.offset), recordBytes))
+                    mstore(0x24, latestDeadline)
+                    revert(0, 0x44)
                 }
 
                 mstore(scratch, typehash)

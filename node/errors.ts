@@ -47,6 +47,7 @@ export const ERROR_HINTS = {
   E_NOT_MEMBER: "Only Active members may do this; ask the consortium to admit or reinstate the account.",
   E_NOT_AUTHORIZED: "This account lacks the role this action needs; use an account that has it.",
   E_ADMISSION_REQUEST: "The admission request file is wrong in the field the message names; the candidate creates a fresh one with `riskshare member request` for this chain and registry.",
+  E_LEDGER_CLOSED: "This node's account was removed and the QueryLedger no longer takes its batches (its 7-day window is over, or a record's deadline falls after its removal); the records left in the outbox cannot land, so keep the data directory for the consortium's audit.",
 
   // p2p lookup protocol
   E_PEER_UNREACHABLE: "Check that the peer's node is running and its address is right.",
@@ -58,6 +59,7 @@ export const ERROR_HINTS = {
   E_RECIPROCITY: "Publish a contribution snapshot for the category (riskshare list publish) before asking for it.",
   E_QUOTA: "The daily quota for this provider is used up; contribute more entries or wait for the window to roll.",
   E_BACKLOG: "The node's ledger outbox is full because the chain is unreachable; lookups resume once it drains.",
+  E_CONSORTIUM_PAUSED: "A regulator paused every lookup of the consortium until the time in the message; lookups resume then, or earlier if the members pass an Unpause vote (riskshare proposal unpause).",
   E_RATE_LIMITED: "This peer sent more items than the provider serves it per second (lookup.peerItemsPerSecond, burst lookup.peerBurstItems); wait the seconds the message names and retry with fewer or smaller requests.",
   E_BAD_REQUEST: "The request's fields disagree with each other (provider, deadline, item count or commitment); rebuild and re-sign it.",
   E_PROTOCOL_VERSION: "The peer speaks another version of the lookup protocol; both nodes must run a riskshare that speaks /riskshare/lookup/2.",

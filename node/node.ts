@@ -282,6 +282,7 @@ export class RiskshareNode {
       filters: { contains: (provider, categoryId, epoch, tag) => this.filterSync.contains(provider, categoryId, epoch, tag) },
       metadata: await createMetadataCipher(),
       journal: this.journal,
+      pause: { pausedUntil: (nowSec) => this.view.pausedUntil(nowSec) },
     });
     await this.lookups.start();
     this.track("lookup protocol", () => this.lookups.stop());

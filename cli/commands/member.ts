@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { encodeBytes32String, getBytes, hexlify } from "ethers";
 import { z } from "zod";
 import {
-  admitArgs, createAdmissionRequest, MAX_MEMBER_NAME_BYTES, MemberStatus, memberStatusName, parseAdmissionRequest, ProposalKind, revertError,
+  admitArgs, createAdmissionRequest, MAX_MEMBER_NAME_BYTES, MemberStatus, memberStatusName, parseAdmissionRequest, ProposalKind, revertError, translateChainError,
   type MemberInfo,
 } from "../../node/chain/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
@@ -41,12 +41,17 @@ async function withTimeDetail<T>(sent: Promise<T>, revert: string, detail: strin
   }
 }
 
-function memberRow(m: MemberInfo): unknown[] {
-  return [m.address, m.name, memberStatusName(m.status), isoOf(m.joinedAt), peerIdText(m.peerId)];
+/** A member's status for people: a dormant member (no vote until it acts; it still looks up) says so. */
+function statusText(m: MemberInfo, dormant: boolean): string {
+  return dormant ? `${memberStatusName(m.status)} (dormant)` : memberStatusName(m.status);
 }
 
-function memberJson(m: MemberInfo): { address: string; name: string; status: string; joinedAt: number; peerId: string } {
-  return { address: m.address, name: m.name, status: memberStatusName(m.status), joinedAt: m.joinedAt, peerId: peerIdText(m.peerId) };
+function memberRow(m: MemberInfo, dormant: boolean): unknown[] {
+  return [m.address, m.name, statusText(m, dormant), isoOf(m.joinedAt), peerIdText(m.peerId)];
+}
+
+function memberJson(m: MemberInfo, dormant: boolean): { address: string; name: string; status: string; dormant: boolean; joinedAt: number; peerId: string } {
+  return { address: m.address, name: m.name, status: memberStatusName(m.status), dormant, joinedAt: m.joinedAt, peerId: peerIdText(m.peerId) };
 }
 
 /** `riskshare member …`: membership and its governance. */
@@ -62,7 +67,8 @@ export function memberCommand(io: CliIo): Command {
       await withSession(ctx, flags, false, async (session) => {
         const view = await loadView(session, ctx);
         const members = view.allMembers();
-        ctx.out.result({ members: members.map(memberJson) }, () => table(["ADDRESS", "NAME", "STATUS", "JOINED", "PEER ID"], members.map(memberRow)));
+        const dormant = (m: MemberInfo) => view.isDormant(m.address);
+        ctx.out.result({ members: members.map((m) => memberJson(m, dormant(m))) }, () => table(["ADDRESS", "NAME", "STATUS", "JOINED", "PEER ID"], members.map((m) => memberRow(m, dormant(m)))));
       });
     }));
 
@@ -81,8 +87,9 @@ export function memberCommand(io: CliIo): Command {
         const contributions = view.categories().map((c) => ({ category: c.name, ...view.contribution(account, c.id) }));
         // An admission not yet in force: when `member activate` may bring it in (a regulator may veto until then).
         const activeFrom = m.status === MemberStatus.Admitted ? Number(await session.contracts.registry.admissionActiveFrom(account)) : undefined;
-        ctx.out.result({ ...memberJson(m), ...(activeFrom === undefined ? {} : { activeFrom }), contributions }, (r) => [
-          `${r.name} (${r.address})`, `  status   ${r.status}`,
+        const dormant = view.isDormant(account);
+        ctx.out.result({ ...memberJson(m, dormant), ...(activeFrom === undefined ? {} : { activeFrom }), contributions }, (r) => [
+          `${r.name} (${r.address})`, `  status   ${statusText(m, dormant)}${dormant ? ": no vote until its next on-chain action; it still looks up" : ""}`,
           ...(activeFrom === undefined ? [`  joined   ${isoOf(m.joinedAt)}`] : [`  in force from ${isoOf(activeFrom)} (riskshare member activate ${r.address})`]),
           `  peerId   ${r.peerId}`, "  contributions:",
           ...contributions.map((c) => `    ${c.category.padEnd(24)} ${c.liveCount === undefined ? "none" : `${c.liveCount} entries, published ${isoOf(c.publishedAt ?? 0)}`}`),
@@ -246,6 +253,26 @@ export function memberCommand(io: CliIo): Command {
         ctx.out.result(
           { account, reinstated: true, suspendedUntil: Number(until), txHash: receipt.txHash },
           (r) => `${account} is Active again: the regulator's suspension ended ${isoOf(r.suspendedUntil)} (tx ${r.txHash})`,
+        );
+      });
+    }));
+  member.addCommand(withChainFlags(new Command("mark-dormant"))
+    .argument("<address>", "a voting member that took no on-chain action for the dormancy period (180 days by default)")
+    .description("mark a long-silent member dormant: it leaves the electorate of new proposals until its next on-chain action (anyone may; never below 2 voting members)")
+    .addHelpText("after", "\nExample:\n  riskshare member mark-dormant 0x90F79bf6EB2c4f870365E785982E1f101E93b906   # `member list` then says (dormant)")
+    .action(async (address: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const flags = parseOptions(chainFlagsSchema, raw);
+      const account = parseOptions(z.object({ address: addressArg }), { address }).address;
+      await withSession(ctx, flags, true, async (session) => {
+        const { registry } = session.contracts;
+        const action = `mark ${account} dormant`;
+        // Foresee the registry's refusals (no vote, too early with the time it may be marked from, the floor) by simulating the call.
+        await registry.markDormant.staticCall(account).catch((err: unknown) => { throw translateChainError(err, action); });
+        const receipt = await send(action, () => registry.markDormant(account));
+        ctx.out.result(
+          { account, dormant: true, txHash: receipt.txHash },
+          (r) => `${account} is dormant: it has no vote on proposals made from now on until its next on-chain action (tx ${r.txHash})`,
         );
       });
     }));

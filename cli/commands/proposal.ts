@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { z } from "zod";
-import { checkCategoryName, checkKeyEpochLength, checkPolicy, checkQuorum, ProposalKind, translateChainError, type CategoryPolicy } from "../../node/chain/index.ts";
+import { checkCategoryName, checkKeyEpochLength, checkPolicy, checkQuorum, ProposalKind, revertError, translateChainError, type CategoryPolicy } from "../../node/chain/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
@@ -165,6 +165,27 @@ export function proposalCommand(io: CliIo): Command {
       }));
   }
   proposal.addCommand(regulator);
+
+  proposal.addCommand(proposing("unpause", "propose to lift a regulator's pause of every lookup before its end (members only: a regulator may not)", "riskshare proposal unpause")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const flags = parseOptions(chainFlagsSchema, raw);
+      await withSession(ctx, flags, true, async (session) => {
+        const { registry } = session.contracts;
+        const action = "propose to lift the regulator's pause of lookups";
+        // Foresee the registry's refusals before sending: a regulator may not open it, and there must be a pause to lift.
+        const self = await session.signer!.getAddress();
+        if (await registry.isRegulator(self).catch((err: unknown) => { throw translateChainError(err, `read whether ${self} is a regulator`); })) {
+          throw revertError(action, "ConsortiumRegistryRegulatorMayNotPropose", [ProposalKind.Unpause], { detail: "the members decide whether to lift a regulator's pause" });
+        }
+        const pausedUntil = Number(await registry.pausedUntil().catch((err: unknown) => { throw translateChainError(err, "read the registry's pause"); }));
+        const now = await latestTimestamp(session);
+        if (now >= pausedUntil) {
+          throw revertError(action, "ConsortiumRegistryNotPaused", [], pausedUntil === 0 ? {} : { detail: `the last pause ended ${isoOf(pausedUntil)}` });
+        }
+        printCreated(ctx, await propose(session, ProposalKind.Unpause, {}, lookupOf([])));
+      });
+    }));
 
   const keyEpoch = new Command("key-epoch").description("propose how long a member's OPRF key should stay in force");
   keyEpoch.addCommand(proposing("set", "propose the recommended OPRF key epoch length (1h to 730d)", "riskshare proposal key-epoch set 90d")

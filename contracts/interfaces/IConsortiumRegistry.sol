@@ -93,6 +93,14 @@ interface IConsortiumRegistry {
     error ConsortiumRegistryAdmissionPending(address account, uint64 activeFrom);
     /// @dev {vetoAdmission} at or after `activeFrom`: the veto window is over.
     error ConsortiumRegistryVetoWindowClosed(address account, uint64 activeFrom);
+    /// @dev A regulator's pause must end after now and at most `latest` (now + the longest pause).
+    error ConsortiumRegistryInvalidPauseEnd(uint64 until, uint64 latest);
+    /// @dev The consortium was paused less than the pause cooldown ago: no regulator may pause it before `notBefore`.
+    error ConsortiumRegistryPauseCooldown(uint64 notBefore);
+    /// @dev An Unpause proposal while lookups are not paused.
+    error ConsortiumRegistryNotPaused();
+    /// @dev {markDormant} before `account`'s dormancy period has passed since its last action: not before `dormantFrom`.
+    error ConsortiumRegistryNotDormant(address account, uint64 dormantFrom);
 
     // ----- events -----
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
@@ -137,6 +145,14 @@ interface IConsortiumRegistry {
     event AdmissionVetoed(address indexed account, address indexed regulator, bytes32 reason);
     /// @dev The ContributionRegistry and QueryLedger bound to this registry, set once at bootstrap.
     event CompanionsSet(address contributions, address ledger);
+    /// @dev A regulator paused every lookup of the consortium until `until`.
+    event ConsortiumPaused(address indexed by, uint64 until);
+    /// @dev An Unpause vote lifted the pause before its end.
+    event ConsortiumUnpaused();
+    /// @dev `account` took no on-chain action for the dormancy period: it has no vote until it acts again.
+    event MemberDormant(address indexed account);
+    /// @dev A dormant member acted again: its vote is back, for proposals made from now on.
+    event MemberAwake(address indexed account);
 
     // ----- bootstrap (admin only, until renounced) -----
     function seedMember(address account, string calldata name, bytes calldata peerId, bytes32 oprfKey) external;
@@ -162,6 +178,15 @@ interface IConsortiumRegistry {
     function regulatorSuspend(address account, uint64 until) external;
     function endSuspension(address account) external;
     function vetoAdmission(address account, bytes32 reason) external;
+    function regulatorPause(uint64 until) external;
+
+    // ----- dormancy and companions -----
+    function markDormant(address account) external;
+    /// @dev Called by the QueryLedger or ContributionRegistry for the member acting through them
+    /// (records its activity); from any other caller it only reads.
+    function noteCompanionActivity(address account)
+        external
+        returns (RiskshareTypes.MemberStatus status, uint64 removedAt);
 
     // ----- views -----
     function admin() external view returns (address);
@@ -221,6 +246,11 @@ interface IConsortiumRegistry {
     function proposalCount() external view returns (uint256);
     function hasVoted(uint256 proposalId, address voter) external view returns (bool);
     function isActiveCategory(uint8 categoryId) external view returns (bool);
+    /// @dev End of the regulator's pause of lookups; 0 if never paused or lifted by a vote (a past
+    /// time once over).
+    function pausedUntil() external view returns (uint64);
+    /// @dev `account`'s last on-chain action, whether it is marked dormant, and when it was removed (0 if not).
+    function activityOf(address account) external view returns (uint64 lastActionAt, bool dormant, uint64 removedAt);
 
     // ----- roles, for tooling (MEMBER = Active status; ADMIN = the bootstrap admin until renounced) -----
     function MEMBER_ROLE() external view returns (bytes32);

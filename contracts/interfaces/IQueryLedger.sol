@@ -12,6 +12,12 @@ interface IQueryLedger {
     /// @dev Record `index` of the batch breaks the record rules: an answer carries count 1 and a key
     /// epoch >= 1; a refusal carries key epoch 0 and count >= 1.
     error QueryLedgerBadRecord(uint256 index);
+    /// @dev A removed provider's batch after its removal window: removed at `removedAt`, it could land
+    /// batches until `windowEnd`.
+    error QueryLedgerRemovalWindowClosed(address provider, uint64 removedAt, uint64 windowEnd);
+    /// @dev Record `index` of a removed provider's batch has a deadline after `latestDeadline` (its
+    /// removal time + the longest request lifetime): no request it could still serve lived that long.
+    error QueryLedgerDeadlineAfterRemoval(uint256 index, uint64 latestDeadline);
 
     /// @dev One per record. queryId is the EIP-712 digest of the LookupRequest (provider = msg.sender).
     event QueryRecorded(
@@ -38,6 +44,9 @@ interface IQueryLedger {
     function lastSequence(address provider) external view returns (uint64);
     function domainSeparator() external view returns (bytes32);
     function registry() external view returns (address);
+    /// @dev How long after its removal a removed provider may land batches, and the longest request
+    /// lifetime (a removed provider's records must have deadline <= removal time + it).
+    function removalLimits() external view returns (uint64 removedGraceSeconds, uint64 maxRequestLifetimeSeconds);
     /// @dev keccak256 of the EIP-712 type string of a lookup request (RiskshareTypes).
     function LOOKUP_REQUEST_TYPEHASH() external view returns (bytes32);
     /// @dev keccak256 of the EIP-712 type string of a lookup answer (RiskshareTypes).

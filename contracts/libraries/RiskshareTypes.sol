@@ -37,7 +37,8 @@ library RiskshareTypes {
         // Slot 9 held RotatePepper in protocol v1 (an empty payload); a v2 registry is a new
         // deployment, and a v1 tool's RotatePepper is refused here as a malformed payload.
         SetKeyEpochLength, // (uint64 seconds)
-        SetQuorum //        (uint16 numerator, uint16 denominator)
+        SetQuorum, //       (uint16 numerator, uint16 denominator)
+        Unpause //          () empty: lifts a regulator's pause of lookups
     }
 
     struct Member {

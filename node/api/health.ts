@@ -32,6 +32,10 @@ export interface NodeHealthModules {
     keyEpochLength(): number;
     /** The registry's bootstrap admin while one holds it; undefined once renounced. */
     bootstrapAdmin(): string | undefined;
+    /** The end of a regulator's pause of every lookup while it holds at `nowSec`; undefined otherwise. */
+    pausedUntil(nowSec: number): number | undefined;
+    /** Whether the member is marked dormant (no vote until it acts; lookups go on). */
+    isDormant(address: string): boolean;
   };
   /** The ledger batcher. */
   ledger: { health(): LedgerHealth };
@@ -89,8 +93,24 @@ export class NodeHealth {
         message: `a bootstrap admin (${admin}) still holds the registry: it can seed members, regulators, categories and policy without a vote; once set-up is done it should renounce: riskshare admin renounce, with its data directory`,
       });
     }
+    // Degraded, not refusing: this node still checks its own lists; it sends and answers no lookups (E_CONSORTIUM_PAUSED).
+    const pausedUntil = view.pausedUntil(this.modules.nowSec());
+    if (pausedUntil !== undefined) {
+      reasons.push({
+        refusal: undefined,
+        message: `E_CONSORTIUM_PAUSED: a regulator paused every lookup of the consortium until ${new Date(pausedUntil * 1000).toISOString()}; this node answers and sends none until then, or until the members pass an Unpause vote (riskshare proposal unpause)`,
+      });
+    }
+    if (self !== undefined && view.isDormant(this.opts.address)) {
+      reasons.push({
+        refusal: undefined,
+        message: "this member is dormant: it took no on-chain action for the dormancy period, so it has no vote until its next action (a ledger batch, a snapshot, a proposal or a key rotation); its lookups go on",
+      });
+    }
     const flush = ledger.health();
-    if (flush.consecutiveFailures > 0) {
+    if (flush.closed !== undefined) {
+      reasons.push({ refusal: undefined, message: `E_LEDGER_CLOSED: the QueryLedger takes no more batches from this node (${flush.closed}); the ledger batcher stopped and the outbox keeps its records for the audit` });
+    } else if (flush.consecutiveFailures > 0) {
       reasons.push({ refusal: undefined, message: `ledger flush failing (${flush.lastError ?? "unknown"}); records are kept and retried` });
     }
     // Local refusal only: this node does not use the filter, but nothing on chain rests on its word.

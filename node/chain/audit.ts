@@ -10,7 +10,7 @@ import type { ChainConnection } from "./provider.ts";
 import type { ConsortiumContracts } from "./contracts.ts";
 import { categoryIdsFromMask, MemberStatus } from "./governance.ts";
 import { outcomeName, QueryOutcome, REFUSAL_ERROR_CODES, REPEAT_OUTCOMES, UNSIGNED_OUTCOMES } from "./outcomes.ts";
-import { CHAIN_DEFAULTS } from "./options.ts";
+import { CHAIN_DEFAULTS, MAX_REQUEST_TTL_SECONDS } from "./options.ts";
 import { translateChainError } from "./errors.ts";
 
 /** One query record as the ledger holds it, with where and when it landed. */
@@ -319,12 +319,8 @@ function querierSignatureCheck(chainId: bigint, ledgerAddress: string): (record:
   };
 }
 
-/**
- * Longest lifetime a request may have: a provider refuses a deadline further ahead than this (the
- * lookup protocol's MAX_DEADLINE_AHEAD_SECONDS, held equal by a unit test), and the node's config caps
- * requestTtlSeconds at it.
- */
-export const MAX_REQUEST_TTL_SECONDS = 600;
+/** Longest lifetime a request may have (defined with the chain defaults, which the QueryLedger's deployment uses too). */
+export { MAX_REQUEST_TTL_SECONDS } from "./options.ts";
 
 /** Member status over time, rebuilt from the registry's events. */
 export interface MembershipHistory {

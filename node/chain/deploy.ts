@@ -2,13 +2,14 @@ import type { Signer } from "ethers";
 import type { Logger } from "../logger.ts";
 import {
   AdmissionVerifier__factory,
+  ConsortiumHolds__factory,
   ConsortiumRegistry__factory,
   ContributionRegistry__factory,
   QueryLedger__factory,
 } from "../../types/ethers-contracts/index.ts";
 import type { ContractAddresses } from "./contracts.ts";
 import { translateChainError } from "./errors.ts";
-import { DEFAULT_CATEGORIES, DEFAULT_CHALLENGES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
+import { DEFAULT_CATEGORIES, DEFAULT_CHALLENGES, DEFAULT_GOVERNANCE, DEFAULT_LEDGER, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
 
 /** A founding member seeded at deployment. */
 export interface FounderInput {
@@ -40,6 +41,11 @@ export interface DeploymentPlan {
   /** How long after deployment seeding stays open (default 30 days); the deployment seeds at once. */
   seedWindowSeconds?: bigint;
   admissionDelaySeconds?: bigint;
+  maxPauseSeconds?: bigint;
+  pauseCooldownSeconds?: bigint;
+  dormancyPeriodSeconds?: bigint;
+  /** How long after its removal a removed provider may land batches (QueryLedger). */
+  removedGraceSeconds?: bigint;
   /** Renounce the bootstrap admin at the end, so only votes change membership and policy (default true). */
   renounceAdmin?: boolean;
 }
@@ -60,13 +66,18 @@ export interface DeploymentResult {
  */
 export async function deployConsortium(signer: Signer, plan: DeploymentPlan, logger: Logger): Promise<DeploymentResult> {
   const log = logger.child({ module: "deploy" });
-  let step = "deploy AdmissionVerifier";
+  let step = "deploy the registry's libraries";
   try {
     const admin = await signer.getAddress();
     const timelockDelaySeconds = plan.timelockDelaySeconds ?? DEFAULT_GOVERNANCE.timelockDelaySeconds;
+    // The admission checks and the pause and dormancy bodies live in linked libraries (EIP-170's size limit).
     const verifier = await (await new AdmissionVerifier__factory(signer).deploy()).waitForDeployment();
+    const holds = await (await new ConsortiumHolds__factory(signer).deploy()).waitForDeployment();
     step = "deploy ConsortiumRegistry";
-    const libraries = { "project/contracts/libraries/AdmissionVerifier.sol:AdmissionVerifier": await verifier.getAddress() };
+    const libraries = {
+      "project/contracts/libraries/AdmissionVerifier.sol:AdmissionVerifier": await verifier.getAddress(),
+      "project/contracts/libraries/ConsortiumHolds.sol:ConsortiumHolds": await holds.getAddress(),
+    };
     const registry = await new ConsortiumRegistry__factory(libraries, signer).deploy(
       admin,
       plan.quorumNumerator ?? DEFAULT_GOVERNANCE.quorumNumerator,
@@ -78,6 +89,9 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
       timelockDelaySeconds,
       plan.seedWindowSeconds ?? DEFAULT_GOVERNANCE.seedWindowSeconds,
       plan.admissionDelaySeconds ?? DEFAULT_GOVERNANCE.admissionDelaySeconds,
+      plan.maxPauseSeconds ?? DEFAULT_GOVERNANCE.maxPauseSeconds,
+      plan.pauseCooldownSeconds ?? DEFAULT_GOVERNANCE.pauseCooldownSeconds,
+      plan.dormancyPeriodSeconds ?? DEFAULT_GOVERNANCE.dormancyPeriodSeconds,
     );
     const deployReceipt = await registry.deploymentTransaction()?.wait();
     const registryAddress = await registry.getAddress();
@@ -88,7 +102,11 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
       plan.challengeCooldownSeconds ?? DEFAULT_CHALLENGES.cooldownSeconds,
     );
     step = "deploy QueryLedger";
-    const ledger = await new QueryLedger__factory(signer).deploy(registryAddress);
+    const ledger = await new QueryLedger__factory(signer).deploy(
+      registryAddress,
+      plan.removedGraceSeconds ?? DEFAULT_LEDGER.removedGraceSeconds,
+      DEFAULT_LEDGER.maxRequestLifetimeSeconds,
+    );
     await Promise.all([contributions.waitForDeployment(), ledger.waitForDeployment()]);
     const contributionsAddress = await contributions.getAddress();
     const ledgerAddress = await ledger.getAddress();

@@ -65,7 +65,7 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryProposalTimelocked: "the proposal passed and is queued, but its timelock is not over; enact it from its eta (the time in the message)",
   ConsortiumRegistryProposalLapsed: "the proposal was queued but not enacted within a voting period after its eta, so it lapsed; propose it again if it is still wanted",
   ConsortiumRegistryInvalidDelays: "the timelock delay and the seeding window must both be longer than zero seconds",
-  ConsortiumRegistryInvalidGovernanceLimits: "the longest regulator suspension, the cooldown, the open-proposal limit and the admission delay must all be above zero",
+  ConsortiumRegistryInvalidGovernanceLimits: "the longest regulator suspension, the cooldown, the open-proposal limit, the admission delay, the longest pause and the dormancy period must all be above zero, and the pause cooldown at least the longest pause",
   // ConsortiumRegistry: regulator suspensions
   ConsortiumRegistryInvalidSuspensionEnd: "a regulator's suspension must end after now and no later than the latest end named in the message (14 days by default); pick an earlier end",
   ConsortiumRegistrySuspensionCooldown: "a regulator suspended this member recently; a regulator may suspend it again only from the time in the message (members may still vote to suspend it)",
@@ -80,6 +80,11 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryNotSignedByCandidate: "the admission request was not signed by the candidate's key for this registry and chain; the candidate creates one with `riskshare member request`",
   ConsortiumRegistryAdmissionPending: "the admission delay is not over yet; activate the member from the time in the message",
   ConsortiumRegistryVetoWindowClosed: "the admission delay is over, so the admission can no longer be vetoed; members may vote to suspend or remove the member instead",
+  // ConsortiumRegistry: the regulator's pause, dormancy
+  ConsortiumRegistryInvalidPauseEnd: "a regulator's pause must end after now and no later than the latest end named in the message (72 hours by default); pick an earlier end",
+  ConsortiumRegistryPauseCooldown: "the consortium was paused recently; no regulator may pause it again before the time in the message (one pause per cooldown, 30 days by default, for all regulators together)",
+  ConsortiumRegistryNotPaused: "lookups are not paused (the pause ended or was lifted), so there is nothing to unpause",
+  ConsortiumRegistryNotDormant: "the member acted on chain within the dormancy period; it may be marked dormant only from the time in the message",
   // ContributionRegistry
   ContributionRegistryNotActiveMember: "only an Active member may publish a contribution, and this account is not one",
   ContributionRegistryCategoryInactive: "that category is unknown or retired",
@@ -100,6 +105,8 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   QueryLedgerBadSequence: "the batch sequence number is not the next one for this provider",
   QueryLedgerEmptyBatch: "the batch holds no records",
   QueryLedgerBadRecord: "a record breaks its outcome's shape (an answer carries count 1 and a key epoch; a refusal key epoch 0 and a count of at least 1)",
+  QueryLedgerRemovalWindowClosed: "the provider was removed, and the window in which a removed provider may land its last batches (7 days by default) is over; these records can no longer be recorded",
+  QueryLedgerDeadlineAfterRemoval: "a removed provider may record only requests it could have served before its removal, and this record's deadline is after the latest one named in the message",
 };
 
 /**

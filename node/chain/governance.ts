@@ -29,6 +29,8 @@ export const ProposalKind = {
   RetireCategory: 8,
   SetKeyEpochLength: 9,
   SetQuorum: 10,
+  /** Lifts a regulator's pause of lookups before its end (empty payload); members only. */
+  Unpause: 11,
 } as const;
 
 /** A proposal kind code. */
@@ -115,6 +117,7 @@ export interface ProposalArgs {
   [ProposalKind.RetireCategory]: { categoryId: number };
   [ProposalKind.SetKeyEpochLength]: { keyEpochLengthSeconds: bigint };
   [ProposalKind.SetQuorum]: { numerator: number; denominator: number };
+  [ProposalKind.Unpause]: Record<string, never>;
 }
 
 /** Arguments accepted by {@link encodeProposalPayload}: like {@link ProposalArgs}, but a PeerId may be raw bytes. */
@@ -137,6 +140,7 @@ const PAYLOAD_TYPES: { readonly [K in ProposalKind]: readonly string[] } = {
   [ProposalKind.RetireCategory]: ["uint8"],
   [ProposalKind.SetKeyEpochLength]: ["uint64"],
   [ProposalKind.SetQuorum]: ["uint16", "uint16"],
+  [ProposalKind.Unpause]: [],
 };
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -262,6 +266,8 @@ function payloadValues(kind: ProposalKind, args: ProposalArgsInput<ProposalKind>
       return [a.keyEpochLengthSeconds];
     case ProposalKind.SetQuorum:
       return [a.numerator, a.denominator];
+    case ProposalKind.Unpause:
+      return [];
   }
 }
 
@@ -300,5 +306,7 @@ function payloadArgs(kind: ProposalKind, values: ArrayLike<unknown>): ProposalAr
       return { keyEpochLengthSeconds: values[0] as bigint };
     case ProposalKind.SetQuorum:
       return { numerator: Number(values[0]), denominator: Number(values[1]) };
+    case ProposalKind.Unpause:
+      return {};
   }
 }

@@ -68,8 +68,12 @@ export function encodeRecordBatch(seq: bigint, records: readonly QueryRecordStru
 
 /** Gas the transaction itself costs before execution (EIP-2028 calldata pricing). */
 const TX_BASE_GAS = 21_000n;
-/** recordBatch's execution outside the per-record loop, with room to spare (measured: up to ~30,000 for a provider's first batch, which writes a cold slot). */
-const EXEC_BASE_GAS = 40_000n;
+/**
+ * recordBatch's execution outside the per-record loop, with room to spare (measured: up to ~30,000 for
+ * a provider's first batch, which writes a cold slot, before the batch reported the provider's activity
+ * to the registry; that report adds ~7,000: two cold reads and a warm write of its activity slot).
+ */
+const EXEC_BASE_GAS = 48_000n;
 /** Execution gas per record: one log4 of 384 bytes, two keccaks, calldata copies, the outcome's shape check (measured 4,750–5,050 with the 288-byte v1 log, ~5,300 with 320 bytes, ~5,900 with 384; test/contracts/QueryLedger.gas.test.ts holds the limit to every batch size). */
 const EXEC_GAS_PER_RECORD = 6_600n;
 /** The per-transaction gas cap of EIP-7825 (Osaka): a limit above it is refused. */

@@ -62,7 +62,18 @@ export interface LedgerHealth {
   lastFlushAtMs: number;
   consecutiveFailures: number;
   lastError?: string;
+  /**
+   * Set when the QueryLedger will never take this provider's batches again (it was removed and its
+   * window is over, or a record falls after its removal): why, in a sentence. The batcher stops.
+   */
+  closed?: string;
 }
+
+/** QueryLedger refusals that no retry can change: the provider was removed and the ledger closed to it. */
+const CLOSING_REVERTS: Readonly<Record<string, string>> = {
+  QueryLedgerRemovalWindowClosed: "this member was removed and its window to land its last batches is over",
+  QueryLedgerDeadlineAfterRemoval: "this member was removed and a pending batch holds a record whose deadline is after its removal",
+};
 
 /** Immediate resends after a stale-nonce refusal, before the flush counts as failed. */
 const MAX_NONCE_RETRIES = 3;
@@ -115,8 +126,10 @@ export class LedgerBatcher {
     if (this.running && outboxSize >= this.opts.maxBatchRecords && this.health_.consecutiveFailures === 0) this.schedule(0);
   }
 
-  /** Flushes until the outbox is empty or a flush fails; returns how many records landed. */
+  /** Flushes until the outbox is empty or a flush fails; returns how many records landed. E_LEDGER_CLOSED once the ledger closed to this provider. */
   async flush(): Promise<number> {
+    const { closed } = this.health_;
+    if (closed !== undefined) throw new RiskshareError("E_LEDGER_CLOSED", `the QueryLedger takes no more batches from this provider: ${closed}`);
     if (!this.flushing) {
       this.flushing = this.flushAll().finally(() => {
         this.flushing = undefined;
@@ -141,6 +154,7 @@ export class LedgerBatcher {
           this.schedule(this.opts.flushIntervalMs);
         })
         .catch(() => {
+          if (this.health_.closed !== undefined) return; // nothing will ever land: stop, health says why
           this.schedule(this.backoffMs);
           this.backoffMs = Math.min(this.backoffMs * 2, this.opts.maxBackoffMs);
         });
@@ -173,6 +187,11 @@ export class LedgerBatcher {
       this.modules.channel.reset();
       const translated = translateChainError(err, "record a query batch on chain");
       this.health_ = { ...this.health_, consecutiveFailures: this.health_.consecutiveFailures + 1, lastError: translated.code };
+      const closing = CLOSING_REVERTS[String(translated.meta.revert)];
+      if (closing !== undefined) {
+        this.health_.closed = closing;
+        this.log.error({ revert: translated.meta.revert, backlog: await this.modules.outbox.size().catch(() => undefined) }, "the QueryLedger takes no more batches from this provider; the batcher stops, the outbox keeps its records");
+      }
       this.log.warn({ code: translated.code, failures: this.health_.consecutiveFailures, landed: progress.landed }, "ledger flush failed; will retry");
       throw translated;
     }

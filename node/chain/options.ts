@@ -71,6 +71,12 @@ export const DEFAULT_GOVERNANCE = {
   seedWindowSeconds: 30n * 24n * 3600n,
   /** How long after an Admit executes before the member may be activated: the regulator's veto window. */
   admissionDelaySeconds: 7n * 24n * 3600n,
+  /** The longest a regulator may pause every lookup of the consortium. */
+  maxPauseSeconds: 72n * 3600n,
+  /** How long after a pause began before any regulator may pause again (counted for the whole consortium). */
+  pauseCooldownSeconds: 30n * 24n * 3600n,
+  /** How long a member may take no on-chain action before anyone may mark it dormant (no vote until it acts). */
+  dormancyPeriodSeconds: 180n * 24n * 3600n,
 } as const;
 
 /** Spot-checks of contribution snapshots (ContributionRegistry, docs/PROTOCOL.md "Spot-checks"). */
@@ -79,4 +85,19 @@ export const DEFAULT_CHALLENGES = {
   responseWindowSeconds: 24n * 3600n,
   /** How long before one member may challenge the same provider and category again. */
   cooldownSeconds: 7n * 24n * 3600n,
+} as const;
+
+/**
+ * Longest lifetime a request may have: a provider refuses a deadline further ahead than this (the
+ * lookup protocol's MAX_DEADLINE_AHEAD_SECONDS, held equal by a unit test), and the node's config caps
+ * requestTtlSeconds at it. The QueryLedger bounds a removed provider's records with it.
+ */
+export const MAX_REQUEST_TTL_SECONDS = 600;
+
+/** QueryLedger defaults of a new deployment. */
+export const DEFAULT_LEDGER = {
+  /** How long after its removal a removed provider may still land its last batches. */
+  removedGraceSeconds: 7n * 24n * 3600n,
+  /** Bounds a removed provider's records: deadline <= removal time + this. */
+  maxRequestLifetimeSeconds: BigInt(MAX_REQUEST_TTL_SECONDS),
 } as const;

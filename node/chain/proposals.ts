@@ -160,6 +160,8 @@ export function describeProposal<K extends ProposalKind>(kind: K, args: Proposal
       const { numerator, denominator } = a as ProposalArgs[typeof ProposalKind.SetQuorum];
       return { summary: `set the quorum fraction to ${numerator}/${denominator} of the voting members`, details: { quorum: `${numerator}/${denominator}`, numerator, denominator } };
     }
+    case ProposalKind.Unpause:
+      return { summary: "lift the regulator's pause of lookups", details: {} };
   }
   throw new RiskshareError("E_BAD_INPUT", `unknown proposal kind ${String(kind)}`, { kind: Number(kind) });
 }

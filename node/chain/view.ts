@@ -84,7 +84,7 @@ export interface ConsortiumViewHealth {
   lastError?: string;
 }
 
-const REGISTRY_MEMBER_EVENTS = new Set(["MemberAdmitted", "AdmissionVetoed", "MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved", "OprfKeyRotated"]);
+const REGISTRY_MEMBER_EVENTS = new Set(["MemberAdmitted", "AdmissionVetoed", "MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved", "OprfKeyRotated", "MemberDormant", "MemberAwake"]);
 const REGISTRY_CATEGORY_EVENTS = new Set(["CategoryAdded", "CategoryRetired", "PolicySet"]);
 
 /**
@@ -111,6 +111,12 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
   private keyEpochLengthSeconds = 0;
   /** The registry's bootstrap admin; the zero address once renounced. */
   private adminAddress = ZERO_ADDRESS;
+  /** End of the regulator's pause of lookups (unix seconds); 0 when none, or lifted by a vote. */
+  private pausedUntilSec = 0;
+  /** Members marked dormant (no vote until they act again; they still look up). */
+  private readonly dormant = new Set<string>();
+  /** When each removed member was removed (unix seconds). */
+  private readonly removedAtByMember = new Map<string, number>();
   private syncedBlock = -1;
   private lastSyncAtMs = 0;
   private lastError: string | undefined;
@@ -225,6 +231,24 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     return this.adminAddress === ZERO_ADDRESS ? undefined : this.adminAddress;
   }
 
+  /**
+   * The end (unix seconds) of the regulator's pause of every lookup while it holds at `nowSec`
+   * (compared with this machine's clock); undefined when lookups are not paused.
+   */
+  pausedUntil(nowSec: number): number | undefined {
+    return nowSec < this.pausedUntilSec ? this.pausedUntilSec : undefined;
+  }
+
+  /** Whether the member is marked dormant: no vote until its next on-chain action (its lookups go on). */
+  isDormant(address: string): boolean {
+    return this.dormant.has(normalizeAddress(address));
+  }
+
+  /** When the member was removed (unix seconds), if it was. */
+  removedAt(address: string): number | undefined {
+    return this.removedAtByMember.get(normalizeAddress(address));
+  }
+
   /** Seconds after which a member should rotate its OPRF key (governance; nodes report an older key). */
   keyEpochLength(): number {
     return this.keyEpochLengthSeconds;
@@ -289,15 +313,18 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     try {
       const blockTag = await this.modules.provider.getBlockNumber();
       const overrides = { blockTag };
-      const [memberCount, categoryCount, keyEpochLength, admin] = await Promise.all([
+      const [memberCount, categoryCount, keyEpochLength, admin, pausedUntil] = await Promise.all([
         registry.memberCount(overrides),
         registry.categoryCount(overrides),
         registry.keyEpochLength(overrides),
         registry.admin(overrides),
+        registry.pausedUntil(overrides),
       ]);
       // Read everything first, so that a failed (re)load leaves the state as it was.
       const members: MemberInfo[] = [];
       for (let index = 0n; index < memberCount; index++) members.push(toMemberInfo(await registry.memberAt(index, overrides)));
+      const activity = new Map<string, MemberActivity>();
+      for (const m of members) activity.set(m.address, toActivity(await registry.activityOf(m.address, overrides)));
       // Key history: a member rotates every few months, so a handful of reads each.
       const oprfKeys = new Map<string, Map<number, string>>();
       for (const m of members) {
@@ -334,11 +361,15 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       this.oprfKeysByMember.clear();
       for (const [address, keys] of oprfKeys) this.oprfKeysByMember.set(address, keys);
       for (const m of members) this.putMember(m);
+      this.dormant.clear();
+      this.removedAtByMember.clear();
+      for (const [address, a] of activity) this.putActivity(address, a);
       this.settlePeerIds(peerIdOwners);
       for (const c of categories) this.categoriesById.set(c.id, c);
       for (const [key, snapshot] of snapshots) this.contributionsByKey.set(key, snapshot);
       this.keyEpochLengthSeconds = Number(keyEpochLength);
       this.adminAddress = getAddress(admin);
+      this.pausedUntilSec = Number(pausedUntil);
       this.markSynced(blockTag);
       this.lastError = undefined;
       this.log.info({ block: blockTag, members: this.members.size, categories: this.categoriesById.size }, "consortium view loaded");
@@ -386,6 +417,8 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       else if (parsed.name === "KeyEpochLengthSet") this.keyEpochLengthSeconds = Number(parsed.args[0]);
       // Only an accepted hand-over or a renouncement moves the role (a nomination is AdminTransferStarted).
       else if (parsed.name === "AdminTransferred") this.adminAddress = getAddress(parsed.args[1] as string);
+      else if (parsed.name === "ConsortiumPaused") this.pausedUntilSec = Number(parsed.args[1]);
+      else if (parsed.name === "ConsortiumUnpaused") this.pausedUntilSec = 0;
       // A key comes into force at an activation or a rotation; the events carry (epoch, key).
       if (parsed.name === "MemberActivated") this.putOprfKey(getAddress(parsed.args[0] as string), Number(parsed.args[4]), parsed.args[3] as string);
       else if (parsed.name === "OprfKeyRotated") this.putOprfKey(getAddress(parsed.args[0] as string), Number(parsed.args[1]), parsed.args[2] as string);
@@ -394,6 +427,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     for (const address of touchedMembers) {
       const before = this.members.get(address);
       const after = toMemberInfo(await registry.member(address, overrides));
+      this.putActivity(address, toActivity(await registry.activityOf(address, overrides)));
       if (before) touchedPeerIds.add(before.peerId);
       touchedPeerIds.add(after.peerId);
       this.putMember(after);
@@ -479,6 +513,12 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     keys.set(keyEpoch, key.toLowerCase());
   }
 
+  private putActivity(address: string, activity: MemberActivity): void {
+    if (activity.dormant) this.dormant.add(address);
+    else this.dormant.delete(address);
+    if (activity.removedAt > 0) this.removedAtByMember.set(address, activity.removedAt);
+  }
+
   private putMember(info: MemberInfo): void {
     const previous = this.members.get(info.address);
     // Release the old PeerId only if it still points here: another account may hold it by now.
@@ -528,6 +568,16 @@ function toMemberInfo(m: { account: string; name: string; peerId: string; status
     address: getAddress(m.account), name: m.name, peerId: hexlify(m.peerId).toLowerCase(), status: Number(m.status), joinedAt: Number(m.joinedAt),
     oprfKey: m.oprfKey.toLowerCase(), keyEpoch: Number(m.keyEpoch), keyRotatedAt: Number(m.keyRotatedAt),
   };
+}
+
+/** What the view keeps of a member's on-chain activity (ConsortiumRegistry.activityOf). */
+interface MemberActivity {
+  dormant: boolean;
+  removedAt: number;
+}
+
+function toActivity([, dormant, removedAt]: readonly [bigint, boolean, bigint]): MemberActivity {
+  return { dormant, removedAt: Number(removedAt) };
 }
 
 function normalizeAddress(address: string): string {

@@ -1,9 +1,9 @@
 /**
  * A seeded random walk over ConsortiumRegistry's governance: members, a second regulator and
- * candidates make random calls (regulator suspensions, endSuspension, proposals of every
- * membership kind and SetQuorum, votes, executions, enactments of queued proposals, activations
- * of admitted members and regulator vetoes of them, time passing across the timelock and the
- * voting period), most of which the registry
+ * candidates make random calls (regulator suspensions, endSuspension, regulator pauses, dormancy
+ * marks, proposals of every membership kind, SetQuorum and Unpause, votes, executions, enactments of
+ * queued proposals, activations of admitted members and regulator vetoes of them, time passing across
+ * the timelock, the voting period and now and then the dormancy period), most of which the registry
  * refuses. After every step the invariants of docs/GOVERNANCE.md must hold, and at the end of each
  * walk the voting members must still be able to pass a proposal: no sequence freezes governance.
  * A failure names its seed and step, so it replays exactly.
@@ -15,6 +15,8 @@ import { MemberStatus, ProposalKind, ProposalStatus } from "../../node/chain/gov
 import type { ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
 import {
   ADMISSION_DELAY_SECONDS,
+  DORMANCY_PERIOD_SECONDS,
+  MAX_PAUSE_SECONDS,
   MAX_REGULATOR_SUSPENSION_SECONDS,
   TIMELOCK_DELAY_SECONDS,
   VOTING_PERIOD_SECONDS,
@@ -45,6 +47,7 @@ const FRACTIONS = [[2, 3], [3, 4], [7, 10], [51, 100], [1, 2], [1, 255], [4, 5],
 /** The voting members, and what the registry's counters must agree with, recounted from every member record. */
 async function recount(registry: ConsortiumRegistry) {
   const voters: string[] = [];
+  const dormantWithoutVote: string[] = [];
   let active = 0n;
   let regulatorSuspended = 0n;
   const count = await registry.memberCount();
@@ -52,9 +55,15 @@ async function recount(registry: ConsortiumRegistry) {
     const record = await registry.memberAt(index);
     if (await registry.isVotingMember(record.account)) voters.push(record.account);
     if (Number(record.status) === MemberStatus.Active) active++;
-    if ((await registry.regulatorSuspension(record.account))[0] !== 0n) regulatorSuspended++;
+    const [suspendedUntil] = await registry.regulatorSuspension(record.account);
+    if (suspendedUntil !== 0n) regulatorSuspended++;
+    // Only a member holding a vote (Active, or suspended by a regulator) is ever dormant.
+    if ((await registry.activityOf(record.account))[1]) {
+      const holdsVote = Number(record.status) === MemberStatus.Active || (Number(record.status) === MemberStatus.Suspended && suspendedUntil !== 0n);
+      if (!holdsVote) dormantWithoutVote.push(record.account);
+    }
   }
-  return { voters, counters: { voting: BigInt(voters.length), active, regulatorSuspended } };
+  return { voters, dormantWithoutVote, counters: { voting: BigInt(voters.length), active, regulatorSuspended } };
 }
 
 describe("ConsortiumRegistry: no call sequence freezes governance (seeded random walk)", function () {
@@ -65,6 +74,8 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
   /** Admissions brought into force and vetoed over all walks: the walks must exercise both. */
   let activations = 0;
   let vetoes = 0;
+  /** Calls of the newer rules that went through, over all walks: the walks must exercise them, not only be refused. */
+  const succeeded = { regulatorPause: 0, markDormant: 0 };
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: voting members ≥ max(2, quorum) after every step, and they can still pass a proposal`, async function () {
@@ -98,29 +109,37 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
         // Mostly members and candidates: they are what suspensions, removals and admissions are about.
         const target = (random() < 0.8 ? pick([...members, ...candidates]) : pick(everyone)).address;
         let call: Promise<unknown>;
-        if (roll < 0.12) {
+        if (roll < 0.1) {
           const now = BigInt(await time.latest());
           call = registry.connect(pick(regulators)).regulatorSuspend(target, now + 2n + BigInt(Math.floor(random() * Number(MAX_REGULATOR_SUSPENSION_SECONDS))));
-        } else if (roll < 0.16) {
+        } else if (roll < 0.13) {
           call = registry.connect(pick(everyone)).endSuspension(target);
-        } else if (roll < 0.2) {
+        } else if (roll < 0.17) {
           const candidate = admitted.length > 0 && random() < 0.8 ? pick(admitted) : target;
           // Often past the admission delay first: the walk's other clock moves rarely cover a whole day.
-          if (admitted.includes(candidate) && random() < 0.6) await time.increase(ADMISSION_DELAY_SECONDS);
+          if (admitted.includes(candidate) && random() < 0.4) await time.increase(ADMISSION_DELAY_SECONDS);
           call = registry.connect(pick(everyone)).activate(candidate).then(async (tx) => {
             await tx.wait();
             activations++;
           });
-        } else if (roll < 0.23) {
+        } else if (roll < 0.215) {
           const candidate = admitted.length > 0 && random() < 0.8 ? pick(admitted) : target;
           const caller = random() < 0.8 ? pick(regulators) : pick(everyone);
           call = registry.connect(caller).vetoAdmission(candidate, ethers.encodeBytes32String("walk")).then(async (tx) => {
             await tx.wait();
             vetoes++;
           });
+        } else if (roll < 0.235) {
+          // A pause, mostly by a regulator, sometimes past its longest end.
+          const now = BigInt(await time.latest());
+          call = registry.connect(random() < 0.8 ? pick(regulators) : pick(everyone)).regulatorPause(now + 2n + BigInt(Math.floor(random() * 1.2 * Number(MAX_PAUSE_SECONDS))))
+            .then(() => void succeeded.regulatorPause++);
+        } else if (roll < 0.28) {
+          // Anyone marks someone dormant: the hostile mark the voters, to shrink the electorate.
+          call = registry.connect(pick(everyone)).markDormant(random() < 0.7 ? pick(voters) : target).then(() => void succeeded.markDormant++);
         } else if (roll < 0.48) {
           // Hostile members mostly try to suspend and remove the others.
-          const kind = pick([ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Reinstate, ProposalKind.Admit, ProposalKind.Admit, ProposalKind.SetQuorum] as const);
+          const kind = pick([ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Reinstate, ProposalKind.Admit, ProposalKind.Admit, ProposalKind.SetQuorum, ProposalKind.Unpause] as const);
           const proposer = random() < 0.7 ? bySigner(pick(voters)) : pick(everyone);
           if (kind === ProposalKind.Admit) {
             const candidate = pick(candidates).address;
@@ -129,6 +148,8 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
           } else if (kind === ProposalKind.SetQuorum) {
             const [numerator, denominator] = pick(FRACTIONS);
             call = sendProposal(registry, proposer, kind, { numerator, denominator });
+          } else if (kind === ProposalKind.Unpause) {
+            call = sendProposal(registry, proposer, kind, {});
           } else {
             call = sendProposal(registry, proposer, kind, { account: random() < 0.7 ? pick(voters) : target });
           }
@@ -151,6 +172,9 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
           call = registry.connect(pick(everyone)).enact(pick(queuedIds)).then(() => {
             enacted++;
           });
+        } else if (random() < 0.15) {
+          // Long silence: everyone who does not act from now on may be marked dormant.
+          call = time.increase(DORMANCY_PERIOD_SECONDS);
         } else if (random() < 0.5) {
           // Just past a timelock, so queued proposals become enactable while others stay open.
           call = time.increase(TIMELOCK_DELAY_SECONDS + BigInt(Math.floor(random() * 600)));
@@ -170,6 +194,7 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
           active: await registry.activeMemberCount(),
           regulatorSuspended: await registry.regulatorSuspendedCount(),
         });
+        expect(recounted.dormantWithoutVote, `${where}: dormant without a vote`).to.deep.equal([]);
         admitted = [];
         for (const candidate of candidates) {
           if (Number(await registry.memberStatus(candidate.address)) !== MemberStatus.Admitted) continue;
@@ -204,5 +229,10 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
   it("brought admitted members into force and vetoed others", function () {
     expect(activations, "activations").to.be.greaterThan(0);
     expect(vetoes, "vetoes").to.be.greaterThan(0);
+  });
+
+  it("exercised the pause and dormancy: some pauses and dormancy marks went through", function () {
+    expect(succeeded.regulatorPause, "pauses").to.be.greaterThan(0);
+    expect(succeeded.markDormant, "dormancy marks").to.be.greaterThan(0);
   });
 });

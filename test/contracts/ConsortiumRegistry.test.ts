@@ -10,6 +10,8 @@ import {
 import {
   ADMISSION_DELAY_SECONDS,
   CATEGORY_NAMES,
+  HOLDS_ARGS,
+  LEDGER_ARGS,
   MAX_OPEN_PROPOSALS,
   MAX_REGULATOR_SUSPENSION_SECONDS,
   POLICY,
@@ -35,7 +37,8 @@ import {
   CONTRIBUTION_ARGS,
 } from "./fixtures.ts";
 
-const { ethers, networkHelpers } = await network.create();
+const connection = await network.create();
+const { ethers, networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -85,18 +88,24 @@ describe("ConsortiumRegistry", function () {
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidAddress")
         .withArgs(ZeroAddress);
       for (const [numerator, denominator] of [[0, 3], [4, 3], [1, 0], [0, 0], [1, 2], [1, 255], [4, 5], [3, 3], [32_767, 65_534], [49_152, 65_535]] as const) {
-        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window, admission), `${numerator}/${denominator}`)
+        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window, admission, ...HOLDS_ARGS), `${numerator}/${denominator}`)
           .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidQuorum")
           .withArgs(numerator, denominator);
       }
       for (const [numerator, denominator] of [[2, 3], [3, 4], [7, 10], [51, 100]] as const) {
-        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window, admission), `${numerator}/${denominator}`).not.to.revert(ethers);
+        await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, delay, window, admission, ...HOLDS_ARGS), `${numerator}/${denominator}`).not.to.revert(ethers);
       }
-      await expect(factory.deploy(admin!.address, 2, 3, 0, suspension, cooldown, open, delay, window, admission))
+      await expect(factory.deploy(admin!.address, 2, 3, 0, suspension, cooldown, open, delay, window, admission, ...HOLDS_ARGS))
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidVotingPeriod")
         .withArgs(0);
       for (const limits of [[0n, cooldown, open, admission], [suspension, 0n, open, admission], [suspension, cooldown, 0, admission], [suspension, cooldown, open, 0n]] as const) {
-        await expect(factory.deploy(admin!.address, 2, 3, period, limits[0], limits[1], limits[2], delay, window, limits[3]), limits.join("/"))
+        await expect(factory.deploy(admin!.address, 2, 3, period, limits[0], limits[1], limits[2], delay, window, limits[3], ...HOLDS_ARGS), limits.join("/"))
+          .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidGovernanceLimits");
+      }
+      const [maxPause, pauseCooldown, dormancy] = HOLDS_ARGS;
+      // A zero pause or dormancy period, and a pause cooldown shorter than the longest pause (pauses could chain).
+      for (const holds of [[0n, pauseCooldown, dormancy], [maxPause, maxPause - 1n, dormancy], [maxPause, pauseCooldown, 0n]] as const) {
+        await expect(factory.deploy(admin!.address, 2, 3, period, suspension, cooldown, open, delay, window, admission, holds[0], holds[1], holds[2]), holds.join("/"))
           .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidGovernanceLimits");
       }
     });
@@ -400,7 +409,7 @@ describe("ConsortiumRegistry", function () {
       const { registry, contributions, ledger, admin } = await loadFixture(consortiumFixture);
       const other = await deployRegistry({ ethers }, admin.address);
       const foreignContributions = await ethers.deployContract("ContributionRegistry", [await other.getAddress(), ...CONTRIBUTION_ARGS]);
-      const foreignLedger = await ethers.deployContract("QueryLedger", [await other.getAddress()]);
+      const foreignLedger = await ethers.deployContract("QueryLedger", [await other.getAddress(), ...LEDGER_ARGS]);
       await expect(registry.seedCompanions(foreignContributions, ledger))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotCompanion")
         .withArgs(await foreignContributions.getAddress());
@@ -672,7 +681,7 @@ describe("ConsortiumRegistry", function () {
       ] as const;
       for (const [voters, numerator, denominator, expected] of cases) {
         const admin = signers[0]!;
-        const registry = await deployRegistry({ ethers }, admin.address, [numerator, denominator, period, suspension, cooldown, open, delay, window, admission]);
+        const registry = await deployRegistry({ ethers }, admin.address, [numerator, denominator, period, suspension, cooldown, open, delay, window, admission, ...HOLDS_ARGS]);
         for (const signer of signers.slice(1, voters + 1)) {
           await registry.seedMember(signer.address, "M", peerIdFor(signer.address), oprfKeyFor(signer.address));
         }
@@ -695,7 +704,7 @@ describe("ConsortiumRegistry", function () {
         [51, 100, [1, 2, 2, 3, 3, 4, 4, 5, 6]],
       ] as const;
       for (const [numerator, denominator, quorums] of table) {
-        const registry = await deployRegistry({ ethers }, admin!.address, [numerator, denominator, period, suspension, cooldown, open, delay, window, admission]);
+        const registry = await deployRegistry({ ethers }, admin!.address, [numerator, denominator, period, suspension, cooldown, open, delay, window, admission, ...HOLDS_ARGS]);
         for (const [index, electorate] of electorates.entries()) {
           expect(await registry.quorumFor(electorate), `E = ${electorate} at ${numerator}/${denominator}`).to.equal(BigInt(quorums[index]!));
         }

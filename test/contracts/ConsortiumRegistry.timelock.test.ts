@@ -13,6 +13,7 @@ import {
   TIMELOCK_DELAY_SECONDS,
   VOTING_PERIOD_SECONDS,
   ADMISSION_DELAY_SECONDS,
+  HOLDS_ARGS,
   admitArgsFor,
   admitMember,
   deployRegistry,
@@ -162,7 +163,7 @@ describe("ConsortiumRegistry: timelock", function () {
     const factory = await registryFactory({ ethers });
     const [numerator, denominator, period, suspension, cooldown, open, delay, window, admission] = REGISTRY_ARGS;
     for (const [d, w] of [[0n, window], [delay, 0n]] as const) {
-      await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, d, w, admission), `${d}/${w}`)
+      await expect(factory.deploy(admin!.address, numerator, denominator, period, suspension, cooldown, open, d, w, admission, ...HOLDS_ARGS), `${d}/${w}`)
         .to.be.revertedWithCustomError(factory, "ConsortiumRegistryInvalidDelays");
     }
     const registry = await deployRegistry({ ethers }, admin!.address);

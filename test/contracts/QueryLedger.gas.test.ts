@@ -1,13 +1,14 @@
 /**
  * Gas per query record: one recordBatch per batch size, with realistic random records (random
  * querier, commitment, nonce and signature words; nonzero counts and masks), on Hardhat's
- * in-process chain. Prints the README's table.
+ * in-process chain, the companions named in the registry so that each batch reports the provider's
+ * activity to it (as in a deployment). Prints the README's table.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
 import { getAddress, hexlify, randomBytes } from "ethers";
 import { encodeRecordBatch, MAX_BATCH_RECORDS, recordBatchGasLimit, type QueryRecordStruct } from "../../node/chain/index.ts";
-import { consortiumFixture, randomQueryRecord } from "./fixtures.ts";
+import { boundConsortiumFixture, randomQueryRecord } from "./fixtures.ts";
 
 const { networkHelpers } = await network.create();
 const { loadFixture, time } = networkHelpers;
@@ -23,7 +24,7 @@ const MAX_GAS_PER_RECORD_AT_100 = 10_500n;
 
 describe("QueryLedger gas", function () {
   it("costs under 10,500 gas per record at 100 records per batch (the calldata floor of a 13-word record)", async function () {
-    const { ledger, alice } = await loadFixture(consortiumFixture);
+    const { ledger, alice } = await loadFixture(boundConsortiumFixture);
     const provider = ledger.connect(alice);
     const deadline = BigInt(await time.latest()) + 300n;
     // A first batch so every measured batch pays the same (warm, nonzero) sequence slot update.
@@ -50,7 +51,7 @@ describe("QueryLedger gas", function () {
   });
 
   it("the batcher's computed gas limit covers every batch size, for calldata of all zeros and of no zeros, without wasting more than a quarter", async function () {
-    const { ledger, alice } = await loadFixture(consortiumFixture);
+    const { ledger, alice } = await loadFixture(boundConsortiumFixture);
     const provider = ledger.connect(alice);
     const deadline = BigInt(await time.latest()) + 300n;
     const full = (): QueryRecordStruct => ({

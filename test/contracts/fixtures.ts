@@ -9,7 +9,7 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import {
-  SigningKey, concat, dataSlice, getAddress, getBytes, hashMessage, hexlify, keccak256, randomBytes, toBeHex,
+  ContractFactory, SigningKey, concat, dataSlice, getAddress, getBytes, hashMessage, hexlify, keccak256, randomBytes, toBeHex,
   type ContractTransactionResponse,
 } from "ethers";
 import type { ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
@@ -52,6 +52,18 @@ export const SEED_WINDOW_SECONDS = 30n * 24n * 3600n;
 /** How long an executed Admit waits before `activate` (the regulator's veto window): one day. */
 export const ADMISSION_DELAY_SECONDS = 24n * 3600n;
 
+/** The longest regulator pause of every lookup in the fixture: 72 hours. */
+export const MAX_PAUSE_SECONDS = 72n * 3600n;
+
+/** How long after a pause began before any regulator may pause again: 30 days. */
+export const PAUSE_COOLDOWN_SECONDS = 30n * 24n * 3600n;
+
+/** How long a member may take no on-chain action before it may be marked dormant: 180 days. */
+export const DORMANCY_PERIOD_SECONDS = 180n * 24n * 3600n;
+
+/** The registry's constructor arguments that follow the maximum open proposals: pause and dormancy. */
+export const HOLDS_ARGS = [MAX_PAUSE_SECONDS, PAUSE_COOLDOWN_SECONDS, DORMANCY_PERIOD_SECONDS] as const;
+
 /** The constructor arguments of the fixture's registry after the admin. */
 export const REGISTRY_ARGS = [
   QUORUM.numerator,
@@ -63,15 +75,29 @@ export const REGISTRY_ARGS = [
   TIMELOCK_DELAY_SECONDS,
   SEED_WINDOW_SECONDS,
   ADMISSION_DELAY_SECONDS,
+  ...HOLDS_ARGS,
 ] as const;
 
-/** Constructor arguments of a ConsortiumRegistry after the admin. */
-export type RegistryArgs = readonly [number, number, bigint, bigint, bigint, number, bigint, bigint, bigint];
+/** How long after its removal a removed provider may land batches in the fixture's ledger: 7 days. */
+export const REMOVED_GRACE_SECONDS = 7n * 24n * 3600n;
 
-/** The registry's factory, linked to a freshly deployed AdmissionVerifier library. */
+/** The longest request lifetime the fixture's ledger bounds a removed provider's records with. */
+export const MAX_REQUEST_LIFETIME_SECONDS = 600n;
+
+/** The QueryLedger's constructor arguments after the registry. */
+export const LEDGER_ARGS = [REMOVED_GRACE_SECONDS, MAX_REQUEST_LIFETIME_SECONDS] as const;
+
+/** Constructor arguments of a ConsortiumRegistry after the admin. */
+export type RegistryArgs = readonly [number, number, bigint, bigint, bigint, number, bigint, bigint, bigint, bigint, bigint, bigint];
+
+/**
+ * The registry's factory, linked to freshly deployed libraries: AdmissionVerifier (a candidate's
+ * signed request) and ConsortiumHolds (the pause and dormancy bodies), EIP-170's size limit.
+ */
 export async function registryFactory({ ethers }: Pick<NetworkConnection, "ethers">) {
   const verifier = await ethers.deployContract("AdmissionVerifier");
-  return ethers.getContractFactory("ConsortiumRegistry", { libraries: { AdmissionVerifier: await verifier.getAddress() } });
+  const holds = await ethers.deployContract("ConsortiumHolds");
+  return ethers.getContractFactory("ConsortiumRegistry", { libraries: { AdmissionVerifier: await verifier.getAddress(), ConsortiumHolds: await holds.getAddress() } });
 }
 
 /** Deploys a ConsortiumRegistry (linked to its AdmissionVerifier) with `admin` and `args`. */
@@ -125,7 +151,8 @@ export function nameFor(label: string): string {
  * Four founding members (alice, bob, carol, dave: quorum 3), one regulator, three categories with
  * a policy each; the admin is still in place. erin and frank are candidates, outsider is nobody.
  */
-export async function consortiumFixture({ ethers }: NetworkConnection) {
+export async function consortiumFixture(connection: NetworkConnection) {
+  const { ethers } = connection;
   const [admin, alice, bob, carol, dave, erin, frank, regulator, outsider] = await ethers.getSigners();
   if (!admin || !alice || !bob || !carol || !dave || !erin || !frank || !regulator || !outsider) {
     throw new Error("the Hardhat network needs at least 9 accounts");
@@ -141,7 +168,7 @@ export async function consortiumFixture({ ethers }: NetworkConnection) {
   for (let id = 1; id <= CATEGORY_NAMES.length; id++) await registry.seedPolicy(id, POLICY);
 
   const contributions = await ethers.deployContract("ContributionRegistry", [registryAddress, ...CONTRIBUTION_ARGS]);
-  const ledger = await ethers.deployContract("QueryLedger", [registryAddress]);
+  const ledger = await ethers.deployContract("QueryLedger", [registryAddress, ...LEDGER_ARGS]);
   return {
     registry,
     contributions,
@@ -157,6 +184,17 @@ export async function consortiumFixture({ ethers }: NetworkConnection) {
     outsider,
     members: [alice, bob, carol, dave],
   };
+}
+
+/**
+ * The consortium with its companions named in the registry (as `riskshare deploy` does), so that the
+ * ledger and the ContributionRegistry report their members' activity; the admin has renounced.
+ */
+export async function boundConsortiumFixture(connection: NetworkConnection) {
+  const fixture = await consortiumFixture(connection);
+  await fixture.registry.seedCompanions(await fixture.contributions.getAddress(), await fixture.ledger.getAddress());
+  await fixture.registry.connect(fixture.admin).renounceAdmin();
+  return fixture;
 }
 
 /** The same consortium after the bootstrap admin renounced: only votes change it now. */

@@ -266,6 +266,38 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(view.bootstrapAdmin(), "after AdminTransferred to the zero address").to.equal(undefined);
   });
 
+  it("follows a regulator's pause of lookups and its lifting by an Unpause vote", async () => {
+    const { alice, bob, carol, regulator } = await loadConsortium();
+    const view = await startView();
+    const chainNow = await time.latest();
+    expect(view.pausedUntil(chainNow)).to.equal(undefined);
+    const until = BigInt(chainNow) + 3_600n;
+    await (await as(regulator).registry.regulatorPause(until)).wait();
+    await view.sync();
+    expect(view.pausedUntil(chainNow), "paused").to.equal(Number(until));
+    expect(view.pausedUntil(Number(until)), "over at its end").to.equal(undefined);
+    expect((await startView()).pausedUntil(chainNow), "a view loaded during the pause").to.equal(Number(until));
+    await passByVote([alice, bob, carol], ProposalKind.Unpause, {});
+    await view.sync();
+    expect(view.pausedUntil(chainNow), "after ConsortiumUnpaused").to.equal(undefined);
+  });
+
+  it("knows which members are dormant and which were removed, from the load and from events", async () => {
+    const { alice, bob, carol, dave } = await loadConsortium();
+    const view = await startView();
+    await time.increase(DEFAULT_GOVERNANCE.dormancyPeriodSeconds);
+    await (await as(alice).registry.markDormant(dave.address)).wait();
+    await view.sync();
+    expect(view.isDormant(dave.address)).to.equal(true);
+    expect(view.isDormant(alice.address)).to.equal(false);
+    expect(view.member(dave.address)?.status, "dormancy is about votes only").to.equal(MemberStatus.Active);
+    expect((await startView()).isDormant(dave.address), "a view loaded while dormant").to.equal(true);
+    await passByVote([alice, bob, carol], ProposalKind.Remove, { account: dave.address });
+    await view.sync();
+    expect(view.isDormant(dave.address), "removed: no longer dormant").to.equal(false);
+    expect(view.removedAt(dave.address)).to.equal(await time.latest());
+  });
+
   it("sees a member suspended by a regulator after sync, and says so with memberChanged", async () => {
     const { dave, regulator } = await loadConsortium();
     const view = await startView();

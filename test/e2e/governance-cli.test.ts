@@ -15,7 +15,7 @@ import { connectChain, connectContracts, MemberStatus, type ChainConnection, typ
 import { cli } from "./support/cli.ts";
 
 /** Every ProposalKind of RiskshareTypes.sol, by the name `proposal list` prints. */
-const ALL_KINDS = ["Admit", "Suspend", "Reinstate", "Remove", "AddRegulator", "RemoveRegulator", "SetPolicy", "AddCategory", "RetireCategory", "SetKeyEpochLength", "SetQuorum"];
+const ALL_KINDS = ["Admit", "Suspend", "Reinstate", "Remove", "AddRegulator", "RemoveRegulator", "SetPolicy", "AddCategory", "RetireCategory", "SetKeyEpochLength", "SetQuorum", "Unpause"];
 
 /** The kinds an execution only queues: they take effect when enacted, after the timelock. */
 const TIMELOCKED = new Set(["Remove", "AddRegulator", "RemoveRegulator", "SetPolicy", "RetireCategory", "SetQuorum"]);
@@ -271,13 +271,43 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     expect([Number(numerator), Number(denominator)]).to.deep.equal([3, 4]);
   });
 
+  it("pauses every lookup from a regulator's CLI, refusing what the registry would refuse, and lifts it by a members' Unpause vote", async () => {
+    const regulator = await createMember({ dataDir: join(baseDir, "regulator-pause"), name: "Regulator", rpcUrl: chain.rpcUrl, accountIndex: 9 });
+    await writeContracts(regulator.dataDir, addresses);
+    const nonceBefore = await connection.provider.getTransactionCount(a.address);
+    const notRegulator = await cli("--data-dir", a.dataDir, "regulator", "pause", "--for", "24h");
+    expect(notRegulator.status, notRegulator.stderr).to.equal(1);
+    expect(notRegulator.stderr).to.match(/^error E_NOT_AUTHORIZED: pause every lookup of the consortium: the account is not a regulator; run this with a regulator's data directory/);
+    const tooLong = await cli("--data-dir", regulator.dataDir, "regulator", "pause", "--for", "73h");
+    expect(tooLong.status, tooLong.stderr).to.equal(1);
+    expect(tooLong.stderr).to.match(/a regulator's pause must end after now and no later than the latest end named in the message .*ConsortiumRegistryInvalidPauseEnd/);
+    const noUnpause = await cli("--data-dir", a.dataDir, "proposal", "unpause");
+    expect(noUnpause.status, noUnpause.stderr).to.equal(1);
+    expect(noUnpause.stderr).to.match(/lookups are not paused .*ConsortiumRegistryNotPaused/);
+    expect(await connection.provider.getTransactionCount(a.address), "nothing sent").to.equal(nonceBefore);
+
+    const paused = await json(regulator, "regulator", "pause", "--for", "24h");
+    expect(paused).to.include({ paused: true, by: regulator.address });
+    expect(Number(await registry.pausedUntil())).to.equal(paused.until);
+    const again = await cli("--data-dir", regulator.dataDir, "regulator", "pause", "--for", "1h");
+    expect(again.status, again.stderr).to.equal(1);
+    expect(again.stderr).to.match(/the consortium was paused recently.*ConsortiumRegistryPauseCooldown/);
+    const byRegulator = await cli("--data-dir", regulator.dataDir, "proposal", "unpause");
+    expect(byRegulator.status, byRegulator.stderr).to.equal(1);
+    expect(byRegulator.stderr).to.match(/^error E_NOT_AUTHORIZED: .*a regulator may open only Suspend and Remove proposals/);
+
+    await walk("Unpause", ["proposal", "unpause"], {}, /lift the regulator's pause of lookups/, a, [b, c]);
+    expect(await registry.pausedUntil(), "lifted").to.equal(0n);
+  });
+
   it("lists every kind with --all, each decoded", async () => {
     const all = await json(a, "proposal", "list", "--all");
     expect(new Set(all.proposals.map((p: { kind: string }) => p.kind))).to.deep.equal(new Set(ALL_KINDS));
     for (const p of all.proposals) {
       expect(p.state, `proposal ${p.id} ${p.kind}`).to.equal(TIMELOCKED.has(p.kind) ? "enacted" : "executed");
       expect(p.summary, `proposal ${p.id} ${p.kind}`).to.be.a("string").and.not.match(/not decodable/);
-      expect(Object.keys(p.args).length, `proposal ${p.id} ${p.kind}`).to.be.greaterThan(0);
+      // Unpause alone carries no argument.
+      if (p.kind !== "Unpause") expect(Object.keys(p.args).length, `proposal ${p.id} ${p.kind}`).to.be.greaterThan(0);
     }
   });
 
@@ -402,5 +432,20 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     const again = await cli("--data-dir", e.dataDir, "admin", "renounce");
     expect(again.status).to.equal(1);
     expect(again.stderr).to.match(/^error E_NOT_AUTHORIZED: renounce the bootstrap admin: the bootstrap admin has renounced/);
+  });
+
+  it("marks a long-silent member dormant (refusing too early and below the floor), and `member list` says so", async () => {
+    const early = await cli("--data-dir", a.dataDir, "member", "mark-dormant", c.address);
+    expect(early.status, early.stderr).to.equal(1);
+    expect(early.stderr).to.match(/acted on chain within the dormancy period; it may be marked dormant only from the time in the message \(ConsortiumRegistryNotDormant/);
+    await connection.provider.send("evm_increaseTime", [180 * 86_400]);
+    await connection.provider.send("evm_mine", []);
+    expect(await json(a, "member", "mark-dormant", c.address)).to.include({ account: c.address, dormant: true });
+    const listed = await json(a, "member", "list");
+    expect(listed.members.find((m: { address: string }) => m.address === c.address)).to.include({ status: "Active", dormant: true });
+    expect((await cli("--data-dir", a.dataDir, "member", "list")).stdout).to.match(new RegExp(`${c.address}.*Active \\(dormant\\)`));
+    const floor = await cli("--data-dir", a.dataDir, "member", "mark-dormant", b.address);
+    expect(floor.status, floor.stderr).to.equal(1);
+    expect(floor.stderr).to.match(/ConsortiumRegistryVotingFloor/);
   });
 });

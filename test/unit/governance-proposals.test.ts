@@ -47,6 +47,7 @@ const KINDS: Array<{ kind: ProposalKind; args: ProposalArgsInput<ProposalKind>; 
     summary: "set the key epoch length to 1d12h", details: { keyEpochLength: "1d12h", keyEpochLengthSeconds: 129_600n },
   },
   { kind: ProposalKind.SetQuorum, args: { numerator: 3, denominator: 4 }, summary: "set the quorum fraction to 3/4 of the voting members", details: { quorum: "3/4", numerator: 3, denominator: 4 } },
+  { kind: ProposalKind.Unpause, args: {}, summary: "lift the regulator's pause of lookups", details: {} },
 ];
 
 function thrown(fn: () => unknown): RiskshareError {

@@ -76,11 +76,11 @@ describe("ledger transactions in bytes", () => {
   it("prices calldata as the chain does: 4 gas a zero byte, 16 otherwise, or the EIP-7623 floor when higher", () => {
     const zeros = new Uint8Array(1_000);
     const ones = new Uint8Array(1_000).fill(1);
-    // Execution part for 0 records is the fixed base (40,000).
-    expect(recordBatchGasLimit(zeros, 0)).to.equal(21_000n + 4_000n + 40_000n);
-    expect(recordBatchGasLimit(ones, 0)).to.equal(21_000n + 16_000n + 40_000n); // the floor (40,000) is lower
+    // Execution part for 0 records is the fixed base (48,000).
+    expect(recordBatchGasLimit(zeros, 0)).to.equal(21_000n + 4_000n + 48_000n);
+    expect(recordBatchGasLimit(ones, 0)).to.equal(21_000n + 16_000n + 48_000n); // the floor (40,000) is lower
     expect(recordBatchGasLimit(new Uint8Array(100_000).fill(1), 0)).to.equal(21_000n + 4_000_000n); // floor wins
-    expect(recordBatchGasLimit(zeros, 10, 2n)).to.equal(21_000n + 4_000n + 2n * (40_000n + 66_000n));
+    expect(recordBatchGasLimit(zeros, 10, 2n)).to.equal(21_000n + 4_000n + 2n * (48_000n + 66_000n));
     expect(recordBatchGasLimit(ones, 100_000)).to.equal((1n << 24n) - 1n); // the per-transaction cap of EIP-7825
   });
 });

@@ -20,7 +20,7 @@ const bankC = member("Bank C");
 const gone = member("Bank D", MemberStatus.Removed);
 
 /** A healthy node: Active, chain fresh, outbox empty, the OPRF key of its key epoch held and young, connected to Bank B only. */
-function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[]; admin?: string } = {}) {
+function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[]; admin?: string; pausedUntil?: number; dormant?: boolean; ledgerClosed?: string } = {}) {
   const members = over.members ?? [self, bankB, bankC, gone];
   const modules: NodeHealthModules = {
     view: {
@@ -30,8 +30,15 @@ function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number
       activeMembers: () => members.filter((m) => m.status === MemberStatus.Active),
       keyEpochLength: () => over.keyEpochLength ?? 90 * 86_400,
       bootstrapAdmin: () => over.admin,
+      pausedUntil: (nowSec) => (over.pausedUntil !== undefined && nowSec < over.pausedUntil ? over.pausedUntil : undefined),
+      isDormant: (address) => over.dormant === true && address === self.address,
     },
-    ledger: { health: () => ({ lastLandedSeq: 7n, lastFlushAtMs: 0, consecutiveFailures: over.flushFailures ?? 0, ...(over.flushFailures ? { lastError: "nonce too low" } : {}) }) },
+    ledger: {
+      health: () => ({
+        lastLandedSeq: 7n, lastFlushAtMs: 0, consecutiveFailures: over.flushFailures ?? 0, ...(over.flushFailures ? { lastError: "nonce too low" } : {}),
+        ...(over.ledgerClosed === undefined ? {} : { closed: over.ledgerClosed }),
+      }),
+    },
     outbox: { backlog: () => over.backlog ?? 0, maxBacklog: 10 },
     host: { peerId: { toString: () => peerIdText(self.peerId) }, connectedPeerIds: () => new Set([peerIdText(bankB.peerId), peerIdText(gone.peerId)]) },
     oprfKey: { current: () => (over.oprfKey === null ? undefined : over.oprfKey ?? heldKey) },
@@ -123,6 +130,27 @@ describe("api: node health", () => {
     expect(body.status).to.equal("degraded");
     expect(body.reasons.join(" ")).to.contain(`a bootstrap admin (${admin}) still holds the registry`).and.to.contain("riskshare admin renounce");
     expect(refusalOf(health)).to.equal(undefined);
+  });
+
+  it("is degraded while a regulator pauses lookups, saying until when and how a vote lifts it; ok once the pause is over", () => {
+    const health = fakes({ pausedUntil: NOW_SEC + 3_600 });
+    const body = health.health();
+    expect(body.status).to.equal("degraded");
+    expect(body.reasons.join(" ")).to.contain("E_CONSORTIUM_PAUSED").and.to.contain(new Date((NOW_SEC + 3_600) * 1000).toISOString()).and.to.contain("riskshare proposal unpause");
+    // Its own lists still answer: the check goes on, only the lookups are withheld.
+    expect(refusalOf(health)).to.equal(undefined);
+    expect(fakes({ pausedUntil: NOW_SEC }).health().status, "a pause that ended").to.equal("ok");
+  });
+
+  it("is degraded while this member is dormant, saying it has no vote until it acts", () => {
+    const body = fakes({ dormant: true }).health();
+    expect(body.status).to.equal("degraded");
+    expect(body.reasons.join(" ")).to.contain("dormant").and.to.contain("no vote until");
+  });
+
+  it("says the ledger closed to this node once its removal window is over, instead of a failing flush", () => {
+    const body = fakes({ flushFailures: 1, ledgerClosed: "this member was removed and its window to land its last batches is over" }).health();
+    expect(body.reasons.join(" ")).to.contain("E_LEDGER_CLOSED").and.to.contain("window").and.not.to.contain("records are kept and retried");
   });
 
   it("lists every other member with its status and whether it is connected", () => {

@@ -14,7 +14,7 @@ import type { ReciprocityDecision } from "../../node/policy/index.ts";
 import {
   createHost, digestSignerFromEvmKey, lookup, LOOKUP_PROTOCOL, lookupResponseFrame,
   maskOfCategories, tagHasPrefix, toWirePrefix, toWireRequest,
-  type Clock, type EntryMetadata, type JournalSecrets, type LookupInit, type LookupRequestFrame, type LookupResponseFrame,
+  type Clock, type ConsortiumPause, type EntryMetadata, type JournalSecrets, type LookupInit, type LookupRequestFrame, type LookupResponseFrame,
   type LookupService, type MembershipView, type OutboxRecord, type QueryItem, type RiskshareHost, type SealedEntry,
 } from "../../node/p2p/index.ts";
 import { createMetadataCipher, metadataAssociatedData, type MetadataCipher } from "../../node/store/index.ts";
@@ -220,7 +220,7 @@ export interface Member {
 /** Starts a node; it is an Active member when `member` is true (the default). `filters` is the querier's filter copies. */
 export async function startNode(
   chain: FakeChain,
-  opts: { member?: boolean; lookup?: Partial<LookupInit>; filters?: FakeFilters } = {},
+  opts: { member?: boolean; lookup?: Partial<LookupInit>; filters?: FakeFilters; pause?: ConsortiumPause } = {},
 ): Promise<Member> {
   const wallet = Wallet.createRandom() as unknown as Wallet;
   if (opts.member ?? true) chain.add(wallet.address);
@@ -264,6 +264,7 @@ export async function startNode(
     journal,
     logger,
     clock,
+    ...(opts.pause === undefined ? {} : { pause: opts.pause }),
   });
   await lookupService.start();
   return Object.assign(member, {

@@ -125,6 +125,12 @@ export interface QueryJournal {
   recordAnswer(queryId: string, answer: LookupAnswer, answerSignature: string): Promise<void>;
 }
 
+/** The regulator's pause of every lookup (the chain view's `pausedUntil`). */
+export interface ConsortiumPause {
+  /** The pause's end (unix seconds) while lookups are paused at `nowSec`; undefined otherwise. */
+  pausedUntil(nowSec: number): number | undefined;
+}
+
 /** Everything {@link LookupService} uses. */
 export interface LookupComponents {
   registrar: StreamRegistrar;
@@ -148,6 +154,8 @@ export interface LookupComponents {
   metadata: MetadataOpener;
   journal: QueryJournal;
   logger: Logger;
+  /** While a regulator pauses lookups, the provider refuses them and the querier sends none; never paused when absent. */
+  pause?: ConsortiumPause;
   /** Defaults to the system clock. */
   clock?: Clock;
 }

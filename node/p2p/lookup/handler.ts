@@ -2,7 +2,8 @@
  * The provider side of `/riskshare/lookup/2`: one request frame in, one answer or error frame out.
  *
  * Checks, in this order, answering a typed error at the first failure (spec section 3):
- *   0. the frame parses                                             E_PROTOCOL, E_FRAME_TOO_LARGE (not recorded)
+ *   0. no regulator pauses the consortium's lookups                 E_CONSORTIUM_PAUSED (not recorded)
+ *      the frame parses                                             E_PROTOCOL, E_FRAME_TOO_LARGE (not recorded)
  *      the peer's item bucket holds the items sent                  E_RATE_LIMITED (not recorded, no fsync)
  *   1. the remote PeerId belongs to an Active member                E_NOT_MEMBER (whatever the frame held)
  *   2. request.querier is that member and signed the request        E_BAD_SIGNATURE
@@ -67,6 +68,11 @@ function validElementCheck(): Promise<ElementCheck> {
   return elementCheck;
 }
 
+/** The sentence of E_CONSORTIUM_PAUSED, on both sides of a lookup. */
+export function pausedMessage(pausedUntil: number): string {
+  return `a regulator paused every lookup of the consortium until ${new Date(pausedUntil * 1000).toISOString()}; lookups resume then, or earlier after an Unpause vote`;
+}
+
 /** Answers lookup streams; {@link LookupService} registers {@link handle} for the protocol. */
 export class LookupProvider {
   private readonly opts: LookupOptions;
@@ -128,6 +134,9 @@ export class LookupProvider {
   /** The reply to one request frame from `remotePeer`. Throws only for a lost stream. */
   async respond(bytes: Uint8Array, remotePeer: PeerId, signal: AbortSignal): Promise<LookupResponseFrame> {
     const receivedAt = this.clock.nowSec();
+    // 0. a regulator's pause stops every lookup, whoever asks; nothing is recorded (no request is served).
+    const pausedUntil = this.components.pause?.pausedUntil(receivedAt);
+    if (pausedUntil !== undefined) return errorReply("E_CONSORTIUM_PAUSED", pausedMessage(pausedUntil));
     // 1. an Active member? (checked before parsing; a refused but well-formed request is recorded)
     const member = activeMember(this.components.membership, remotePeer);
     // Attribution: the connected peer, authenticated by its PeerId, is the querier of every record.

@@ -18,7 +18,7 @@
 export * from "./constants.ts";
 export { LOOKUP_DEFAULTS, lookupOptions, type LookupInit, type LookupOptions } from "./options.ts";
 export type {
-  BucketStore, EntryMetadata, JournalSecrets, LookupComponents, MetadataOpener, NonceGuard, OprfKeys, Outbox, OutboxRecord, ProviderKeys, QueryItem,
+  BucketStore, ConsortiumPause, EntryMetadata, JournalSecrets, LookupComponents, MetadataOpener, NonceGuard, OprfKeys, Outbox, OutboxRecord, ProviderKeys, QueryItem,
   QueryJournal, Reciprocity, SealedEntry, SnapshotView, TagFilters,
 } from "./components.ts";
 export {

@@ -4,6 +4,7 @@
  * and `fanOut` ask providers.
  */
 import type { DialTarget } from "@libp2p/interface";
+import { checksumAddress } from "../../chain/index.ts";
 import { RiskshareError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { Clock } from "../components.ts";
@@ -12,7 +13,7 @@ import { LookupClient, type LookupCallOptions, type LookupOutcome, type LookupQu
 import type { LookupComponents } from "./components.ts";
 import { LOOKUP_PROTOCOL, LOOKUP_PROTOCOL_V1 } from "./constants.ts";
 import { fanOut, type FanOutOptions, type FanOutTarget } from "./fanout.ts";
-import { LookupProvider } from "./handler.ts";
+import { LookupProvider, pausedMessage } from "./handler.ts";
 import { lookupOptions, type LookupInit, type LookupOptions } from "./options.ts";
 import { LookupSigning } from "./signing.ts";
 import { refuseV1 } from "./v1.ts";
@@ -30,6 +31,7 @@ export class LookupService {
   private readonly log: Logger;
   private readonly provider: LookupProvider;
   private readonly client: LookupClient;
+  private readonly clock: Clock;
   private abort = new AbortController();
   private started = false;
   private foldTimer: NodeJS.Timeout | undefined;
@@ -42,6 +44,7 @@ export class LookupService {
     this.components = components;
     this.log = components.logger.child({ module: "p2p.lookup" });
     const clock: Clock = components.clock ?? systemClock;
+    this.clock = clock;
     const signing = new LookupSigning(this.opts, components.signer);
     this.provider = new LookupProvider(this.opts, components, clock, this.log, signing);
     this.client = new LookupClient(this.opts, components, clock, this.log, signing);
@@ -96,8 +99,15 @@ export class LookupService {
     return this.client.idle();
   }
 
-  /** Asks one provider (see {@link LookupClient.lookupPeer}); E_ABORTED outcome when the service is stopped. */
+  /**
+   * Asks one provider (see {@link LookupClient.lookupPeer}); E_ABORTED outcome when the service is
+   * stopped. While a regulator pauses lookups nothing is sent: the outcome is denied E_CONSORTIUM_PAUSED.
+   */
   async lookupPeer(peer: DialTarget, query: LookupQuery, opts: LookupCallOptions = {}): Promise<LookupOutcome> {
+    const pausedUntil = this.components.pause?.pausedUntil(this.clock.nowSec());
+    if (pausedUntil !== undefined) {
+      return { status: "denied", providerAddress: checksumAddress(query.providerAddress), code: "E_CONSORTIUM_PAUSED", message: pausedMessage(pausedUntil) };
+    }
     return this.client.lookupPeer(peer, query, opts, this.abort.signal);
   }
 
