@@ -45,6 +45,8 @@ export interface NodeHealthModules {
   filters: { implausibleSnapshots(): readonly ImplausibleSnapshot[] };
   /** Spot-checks of this member's snapshots it has not answered on chain (yet). */
   challenges?: { pending(): readonly ChallengeProblem[] };
+  /** The key store: key files still in plaintext (a data dir from before encryption at rest). */
+  keys?: { plaintextFiles(): readonly string[] };
   /** Unix seconds now. */
   nowSec(): number;
 }
@@ -88,6 +90,10 @@ export class NodeHealth {
         message: `a bootstrap admin (${admin}) still holds the registry: it can seed members, regulators, categories and policy without a vote; once set-up is done it should renounce: riskshare admin renounce, with its data directory`,
       });
     }
+    const plaintext = this.modules.keys?.plaintextFiles() ?? [];
+    if (plaintext.length > 0) {
+      reasons.push({ refusal: undefined, message: `key files stored in plaintext (keys/${plaintext.join(", keys/")}); encrypt them: riskshare key migrate, with a passphrase in RISKSHARE_PASSPHRASE_FILE` });
+    }
     const flush = ledger.health();
     if (flush.consecutiveFailures > 0) {
       reasons.push({ refusal: undefined, message: `ledger flush failing (${flush.lastError ?? "unknown"}); records are kept and retried` });
@@ -123,6 +129,10 @@ export class NodeHealth {
     const { view, ledger, outbox, host } = this.modules;
     const reasons = this.reasons();
     const chain = view.health();
+    const plaintext = this.modules.keys?.plaintextFiles() ?? [];
+    if (plaintext.length > 0) {
+      reasons.push({ refusal: undefined, message: `key files stored in plaintext (keys/${plaintext.join(", keys/")}); encrypt them: riskshare key migrate, with a passphrase in RISKSHARE_PASSPHRASE_FILE` });
+    }
     const flush = ledger.health();
     const connected = host.connectedPeerIds();
     const activeMembers = view.activeMembers();

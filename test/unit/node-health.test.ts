@@ -20,7 +20,7 @@ const bankC = member("Bank C");
 const gone = member("Bank D", MemberStatus.Removed);
 
 /** A healthy node: Active, chain fresh, outbox empty, the OPRF key of its key epoch held and young, connected to Bank B only. */
-function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[]; admin?: string } = {}) {
+function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[]; admin?: string; plaintextKeys?: string[] } = {}) {
   const members = over.members ?? [self, bankB, bankC, gone];
   const modules: NodeHealthModules = {
     view: {
@@ -36,6 +36,7 @@ function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number
     host: { peerId: { toString: () => peerIdText(self.peerId) }, connectedPeerIds: () => new Set([peerIdText(bankB.peerId), peerIdText(gone.peerId)]) },
     oprfKey: { current: () => (over.oprfKey === null ? undefined : over.oprfKey ?? heldKey) },
     filters: { implausibleSnapshots: () => over.implausible ?? [] },
+    keys: { plaintextFiles: () => over.plaintextKeys ?? [] },
     nowSec: () => NOW_SEC,
   };
   return new NodeHealth({ address: self.address }, modules);
@@ -121,6 +122,14 @@ describe("api: node health", () => {
     const body = health.health();
     expect(body.status).to.equal("degraded");
     expect(body.reasons.join(" ")).to.contain(`a bootstrap admin (${admin}) still holds the registry`).and.to.contain("riskshare admin renounce");
+    expect(refusalOf(health)).to.equal(undefined);
+  });
+
+  it("is degraded but still serves checks while key files are stored in plaintext, naming them and the migrate command", () => {
+    const health = fakes({ plaintextKeys: ["node.key", "oprf-1.key"] });
+    const body = health.health();
+    expect(body.status).to.equal("degraded");
+    expect(body.reasons.join(" ")).to.contain("keys/node.key, keys/oprf-1.key").and.to.contain("riskshare key migrate");
     expect(refusalOf(health)).to.equal(undefined);
   });
 
