@@ -16,7 +16,7 @@ import {
   ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, RpcLedgerChannel, translateChainError,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
-import { DATA_DIR_LAYOUT, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
+import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
 import { RiskshareError } from "./errors.ts";
 import { assertPhoneRegion, createVoprf, tryNormalise, type EntryKeyEvaluator, type Voprf } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
@@ -86,6 +86,8 @@ export class RiskshareNode {
   private apiPort = 0;
   /** Key files still in plaintext (a data dir from before encryption at rest), read at open. */
   private plaintextKeys: readonly string[] = [];
+  /** Key files encrypted at a scrypt cost below the standard one (a devnet's), read at open. */
+  private lightKdfKeys: readonly string[] = [];
 
   private constructor(opts: RiskshareNodeOptions, config: NodeConfig, wallet: Wallet, keys: KeyStore, logger: Logger) {
     this.opts = opts;
@@ -101,7 +103,9 @@ export class RiskshareNode {
     const keys = new KeyStore({ dataDir: opts.dataDir, ...(opts.env === undefined ? {} : { env: opts.env }) });
     const wallet = await keys.nodeKey();
     const node = new RiskshareNode(opts, config, wallet, keys, modules.logger);
-    node.plaintextKeys = await keys.plaintextFiles();
+    const files = await keys.files();
+    node.plaintextKeys = files.filter((f) => f.kind !== "api-token" && !f.encrypted).map((f) => f.file);
+    node.lightKdfKeys = files.filter((f) => f.kdf !== undefined && f.kdf.N < KEYSTORE_DEFAULTS.kdf.standard.N).map((f) => f.file);
     return node;
   }
 
@@ -134,6 +138,9 @@ export class RiskshareNode {
     this.log.info({ address: info.address, peerId: info.peerId, api: info.apiUrl }, "node started");
     if (this.plaintextKeys.length > 0) {
       this.log.warn({ files: this.plaintextKeys }, "key files are stored in plaintext; encrypt them: riskshare key migrate (with RISKSHARE_PASSPHRASE_FILE set)");
+    }
+    if (this.lightKdfKeys.length > 0) {
+      this.log.warn({ files: this.lightKdfKeys }, "key files are encrypted at the dev-only light scrypt cost; for a production member re-encrypt them: riskshare key passphrase (without RISKSHARE_KDF=light)");
     }
     const admin = this.view.bootstrapAdmin();
     if (admin !== undefined) {

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { resolve } from "node:path";
-import { KeyStore, exists, configPath, newConfig, saveConfig, CONFIG_DEFAULTS, KEY_ENV, kdfStrengthFromEnv } from "../../node/config/index.ts";
+import { KeyStore, exists, configPath, loadConfig, newConfig, saveConfig, CONFIG_DEFAULTS, KEY_ENV, kdfStrengthFromEnv } from "../../node/config/index.ts";
 import { peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { createVoprf } from "../../node/identity/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
@@ -44,12 +44,16 @@ export function initCommand(io: CliIo): Command {
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(schema, raw);
-      if ((await exists(configPath(ctx.dataDir))) && !opts.force) {
+      const initialised = await exists(configPath(ctx.dataDir));
+      if (initialised && !opts.force) {
         throw new RiskshareError("E_CONFIG", `${ctx.dataDir} is already initialised (use --force to rewrite its config)`, { dataDir: ctx.dataDir });
       }
-      // Keys are only ever written encrypted: without a passphrase, init writes nothing.
-      const passphraseFile = opts.passphraseFile === undefined ? undefined : resolve(opts.passphraseFile);
-      const env = passphraseFile === undefined ? io.env : { ...io.env, [KEY_ENV.passphraseFile]: passphraseFile };
+      // Keys are only ever written encrypted: without a passphrase, init writes nothing. A rewritten
+      // config keeps the passphrase file the old one named unless another is given.
+      const passphraseFile = opts.passphraseFile === undefined
+        ? (initialised ? (await loadConfig(ctx.dataDir)).keys.passphraseFile : undefined)
+        : resolve(opts.passphraseFile);
+      const env = opts.passphraseFile === undefined ? io.env : { ...io.env, [KEY_ENV.passphraseFile]: passphraseFile };
       const kdf = kdfStrengthFromEnv(io.env);
       const keys = new KeyStore({ dataDir: ctx.dataDir, env, kdf });
       if (!(await keys.hasPassphrase())) {

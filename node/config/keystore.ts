@@ -15,7 +15,7 @@ export interface MemberOprfKey {
 import { DATA_DIR_LAYOUT, type KdfStrength } from "./options.ts";
 import { readFileIfExists, writeFileAtomic } from "./files.ts";
 import {
-  decryptMemberKey, encryptMemberKey, isEncryptedContent, kdfCostOf, kdfStrengthFromEnv, KEY_ENV, openSecret, passphraseFrom, readSecretFile, sealSecret,
+  decryptMemberKey, encryptMemberKey, isEncryptedContent, kdfCostOf, kdfParams, kdfStrengthFromEnv, KEY_ENV, openSecret, passphraseFrom, readSecretFile, sealSecret,
   type Env, type SecretLabel,
 } from "./secrets.ts";
 /** A journal key: one AES-256 key. */
@@ -237,6 +237,8 @@ export class KeyStore {
    * first, so a wrong one changes nothing); plaintext files are encrypted too. Each file is replaced
    * atomically; an interruption leaves some files under the old passphrase and some under the new,
    * and running the command again with both finishes it (files already under the new one are kept).
+   * Files below this store's scrypt cost are rewritten even under the same passphrase (a devnet's
+   * light keys made standard).
    */
   async changePassphrase(newPassphrase: string): Promise<string[]> {
     if (newPassphrase === "") throw new RiskshareError("E_BAD_INPUT", "the new passphrase is empty", {});
@@ -244,8 +246,8 @@ export class KeyStore {
     const changed: string[] = [];
     for (const info of await this.files()) {
       if (info.kind === "api-token") continue;
-      // A file already under the new passphrase (an interrupted earlier run) stays as it is.
-      if (info.encrypted && (await next.opensWith(info))) continue;
+      // A file already under the new passphrase (an interrupted earlier run) at the cost asked for stays as it is.
+      if (info.encrypted && (info.kdf?.N ?? 0) >= kdfParams(this.kdf()).N && (await next.opensWith(info))) continue;
       if (info.kind === "member") {
         await this.writeNodeKey(await this.nodeKey(), newPassphrase);
       } else if (info.kind === "oprf") {

@@ -58,13 +58,15 @@ describe("key store: keys at rest", () => {
     expect((await new KeyStore({ dataDir: foreign, passphrase: PASSPHRASE }).nodeKey()).address).to.equal(other.address);
   });
 
-  it("uses geth's standard scrypt cost (N = 2^18) unless the light one is asked for", async function () {
+  it("uses geth's standard scrypt cost (N = 2^18) unless the light one is asked for, and a passphrase change lifts light keys to it", async function () {
     this.timeout(60_000);
-    const wallet = await store({ kdf: undefined }).initNodeKey();
+    const wallet = await store().initNodeKey();
+    expect(await store({ kdf: undefined }).changePassphrase(PASSPHRASE), "the same passphrase, a higher cost").to.deep.equal(["node.key"]);
     const document = JSON.parse(await readFile(join(keysDir, "node.key"), "utf8"));
     const { n, r, p } = (document.crypto ?? document.Crypto).kdfparams;
     expect([n, r, p]).to.deep.equal([2 ** 18, 8, 1]);
     expect((await store({ kdf: undefined }).nodeKey()).address).to.equal(wallet.address);
+    expect((await store({ kdf: undefined }).files())[0]!.kdf).to.deep.equal({ N: 2 ** 18, r: 8, p: 1 });
     expect(kdfStrengthFromEnv({})).to.equal("standard");
     expect(kdfStrengthFromEnv({ RISKSHARE_KDF: "light" })).to.equal("light");
     await expectRefused(Promise.resolve().then(() => kdfStrengthFromEnv({ RISKSHARE_KDF: "fast" })), "E_BAD_INPUT", "an unknown strength");
