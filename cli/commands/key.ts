@@ -10,11 +10,10 @@ import { RiskshareError } from "../../node/errors.ts";
 import { assertPhoneRegion, createVoprf, DEFAULT_NORMALISE_OPTIONS } from "../../node/identity/index.ts";
 import { BULK_IMPORT_TUNING, importList, publishSnapshots, Store } from "../../node/store/index.ts";
 import { chainFlagsSchema, loadView, openChain, send, withChainFlags } from "../chain.ts";
-import { contextOf } from "../context.ts";
+import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { table, type CliIo } from "../output.ts";
 import { RUNTIME_FILE, type NodeRuntime } from "../runtime.ts";
-import type { CliContext } from "../context.ts";
 
 /** Where the store of the next key epoch is built before it replaces the current one. */
 const NEXT_DB_DIR = "db-next";
@@ -63,7 +62,7 @@ export function keyCommand(io: CliIo): Command {
       const running = await runningNode(ctx);
       ctx.out.result({ changed: changed.map((f) => `keys/${f}`), runningPid: running?.pid ?? null }, (r) => [
         r.changed.length === 0 ? "every key file is already under the new passphrase" : `re-encrypted ${r.changed.join(", ")} under the new passphrase`,
-        "The node unlocks with the new passphrase from its next start: replace the passphrase file it reads. Backups of keys/ made before open with the old one only.",
+        `${r.runningPid === null ? "The node unlocks" : `The running node (pid ${r.runningPid}) keeps the keys it unlocked; it unlocks`} with the new passphrase from its next start: replace the passphrase file it reads. Backups of keys/ made before open with the old one only.`,
       ].join("\n"));
     }));
 

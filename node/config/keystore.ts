@@ -57,8 +57,9 @@ export interface KeyFileInfo {
  * (a keystore v3 document; it also derives the libp2p identity), the local API bearer token, the
  * member's OPRF secret key per key epoch and the journal key (sealed secrets: scrypt + AES-256-GCM).
  * Every read checks the file's mode first (group or others → E_KEY_PERMISSIONS). Plaintext hex files
- * of a data dir not yet migrated are still read (see {@link plaintextFiles}); new files are always
- * written encrypted, so a store without a passphrase writes nothing (E_KEY_LOCKED).
+ * of a data dir not yet migrated are still read (see {@link plaintextFiles}); new keys are written
+ * encrypted, so a new store without a passphrase writes none (E_KEY_LOCKED); only a data dir not yet
+ * migrated, run without one, gets a new key in its plaintext form (see {@link migrate}).
  * Nothing here is ever logged; errors name files, never contents or the passphrase.
  */
 export class KeyStore {
