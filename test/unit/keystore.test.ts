@@ -186,6 +186,15 @@ describe("key store: keys at rest", () => {
     expect(await store().journalKey()).to.deep.equal(journal);
     expect(await store().apiToken(), "the API token is a client credential, left as it is").to.equal("token");
     expect(await store().migrate(), "a second run").to.deep.equal([]);
+
+    // Interrupted before one file's rename: that file is still whole in plaintext (beside a stray
+    // temporary file), the others whole and sealed; every key reads, and running it again finishes.
+    await writeFile(join(keysDir, "oprf-1.key"), `${oprf}\n`, { mode: 0o600 });
+    await writeFile(join(keysDir, ".0123456789ab.tmp"), "{\"format\":", { mode: 0o600 });
+    expect(hexlify((await store().oprfKey(1))!)).to.equal(oprf);
+    expect((await store().nodeKey()).privateKey).to.equal(wallet.privateKey);
+    expect(await store().migrate()).to.deep.equal(["oprf-1.key"]);
+    expect(await store().plaintextFiles()).to.deep.equal([]);
     await expectRefused(new KeyStore({ dataDir: dir }).migrate(), "E_KEY_LOCKED", "migrate without a passphrase");
   });
 
