@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Wallet } from "ethers";
+import { startChain } from "../../scripts/devnet/chain.ts";
+import { createMembers, deployFor } from "../../scripts/devnet/consortium.ts";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
 
@@ -114,6 +116,25 @@ describe("the riskshare CLI: keys at rest", function () {
     expect(tokenAfter).to.not.equal(tokenBefore);
     expect(rotated.file).to.equal(join(dir, "keys", "api.token"));
     expect(JSON.stringify(rotated), "the token is not printed").to.not.contain(tokenAfter.trim());
+  });
+
+  it("rotates the OPRF key of an encrypted data dir (the devnet's: config.json names its passphrase file): the new key is sealed too", async () => {
+    const chain = await startChain({ kind: "hardhat" });
+    try {
+      const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
+      await deployFor([a!, b!], { rpcUrl: chain.rpcUrl });
+      const list = join(baseDir, "list.csv");
+      await writeFile(list, "type,value,category,level,reason,reported_at\nmerchant_id,M-1,fraud_confirmed,2,R11,2026-05-01\n");
+      const rotated = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", list], { RISKSHARE_KDF: "" });
+      expect(rotated.keyEpoch).to.equal(2);
+      const shown = await ok(["--data-dir", a!.dataDir, "key", "show"]);
+      expect(shown.oprfKeys.map((k: { epoch: number }) => k.epoch)).to.deep.equal([1, 2]);
+      expect(shown.oprfKeys[1].publicKey).to.equal(rotated.oprfKey);
+      const sealed = shown.files.find((f: { file: string }) => f.file === "oprf-2.key");
+      expect(sealed).to.deep.include({ encrypted: true, kdf: { N: 2 ** 18, r: 8, p: 1 } });
+    } finally {
+      await chain.stop();
+    }
   });
 
   it("migrates a data dir of plaintext keys in one command, and a second run does nothing", async () => {
