@@ -50,7 +50,7 @@ export async function openChain(ctx: CliContext, flags: ChainFlags, withSigner: 
   });
   try {
     const addresses = await resolveAddresses(registry, flags, config, connection.provider);
-    const signer = withSigner ? connectSigner(await new KeyStore({ dataDir: ctx.dataDir }).nodeKey(), connection.provider) : undefined;
+    const signer = withSigner ? connectSigner(await new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env }).nodeKey(), connection.provider) : undefined;
     const contracts = connectContracts(addresses, signer ?? connection.provider);
     return { connection, contracts, config, signer, close: () => connection.provider.destroy() };
   } catch (err) {

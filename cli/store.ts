@@ -26,7 +26,7 @@ export async function openStore(ctx: CliContext, flags: ChainFlags, withKeys: bo
     const region = session.config?.identity.defaultRegion ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion;
     let evaluator: EntryKeyEvaluator | undefined;
     if (withKeys) {
-      evaluator = await memberEvaluator(ctx.dataDir, session.connection.chainId, view);
+      evaluator = await memberEvaluator(new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env }), ctx.dataDir, session.connection.chainId, view);
     }
     // Store.open() closes what it opened when it fails.
     const store = new Store({ location: join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir), categories: view.activeCategoryMap(), tuning }, { logger: ctx.logger });
@@ -41,8 +41,7 @@ export async function openStore(ctx: CliContext, flags: ChainFlags, withKeys: bo
  * The member's entry key evaluator: its OPRF key of its current epoch on chain (before its
  * admission, the newest key this data dir holds), bound to (chain, member address, epoch).
  */
-export async function memberEvaluator(dataDir: string, chainId: bigint, view: { member(address: string): { keyEpoch: number } | undefined }): Promise<EntryKeyEvaluator> {
-  const keys = new KeyStore({ dataDir });
+export async function memberEvaluator(keys: KeyStore, dataDir: string, chainId: bigint, view: { member(address: string): { keyEpoch: number } | undefined }): Promise<EntryKeyEvaluator> {
   const address = (await keys.nodeKey()).address;
   const onChainEpoch = view.member(address)?.keyEpoch;
   const key = await keys.memberOprfKey(chainId, address, onChainEpoch);

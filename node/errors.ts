@@ -29,6 +29,12 @@ export const ERROR_HINTS = {
   E_OPRF_ELEMENT: "A group element is not a valid ristretto255 encoding (or is the identity); check both nodes run compatible riskshare versions.",
   E_OPRF_KEY: "The OPRF key pair is malformed or its halves do not match; restore it from the key store.",
 
+  // keys at rest
+  E_KEY_LOCKED: "The keys are encrypted and no passphrase was given: set RISKSHARE_PASSPHRASE_FILE to a 0600 file holding it (or config.json keys.passphraseFile, or RISKSHARE_PASSPHRASE); never pass it as an argument.",
+  E_KEY_PASSPHRASE: "The key file named does not open with the passphrase given: check the passphrase file or variable; if the passphrase is right, restore the file from the backup of keys/.",
+  E_KEY_PERMISSIONS: "A key or passphrase file must be readable by its owner only: run `chmod 600` on the file named (and `chmod 700` on its directory), then retry.",
+  E_KEY_FORMAT: "The key file named is damaged or was copied from another file's name; restore keys/ from its backup.",
+
   // store
   E_STORE_CLOSED: "The store is closed or in use by another process; stop the other process or reopen the node.",
   E_STORE_SCHEMA: "The data directory was written by another riskshare version; migrate or use a fresh data directory.",

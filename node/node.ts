@@ -16,7 +16,7 @@ import {
   ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, RpcLedgerChannel, translateChainError,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
-import { DATA_DIR_LAYOUT, KeyStore, loadConfig, type NodeConfig } from "./config/index.ts";
+import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
 import { RiskshareError } from "./errors.ts";
 import { assertPhoneRegion, createVoprf, tryNormalise, type EntryKeyEvaluator, type Voprf } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
@@ -34,6 +34,8 @@ export interface RiskshareNodeOptions {
   config?: NodeConfig;
   /** Reported by /v1/health and the OpenAPI document. */
   version?: string;
+  /** Where the key store's passphrase comes from (RISKSHARE_PASSPHRASE, RISKSHARE_PASSPHRASE_FILE), besides config.json's keys.passphraseFile. */
+  env?: Env;
 }
 
 /** What a running node tells its operator. */
@@ -82,6 +84,10 @@ export class RiskshareNode {
   private ownLists!: OwnLists;
   private nodeHealth!: NodeHealth;
   private apiPort = 0;
+  /** Key files still in plaintext (a data dir from before encryption at rest), read at open. */
+  private plaintextKeys: readonly string[] = [];
+  /** Key files encrypted at a scrypt cost below the standard one (a devnet's), read at open. */
+  private lightKdfKeys: readonly string[] = [];
 
   private constructor(opts: RiskshareNodeOptions, config: NodeConfig, wallet: Wallet, keys: KeyStore, logger: Logger) {
     this.opts = opts;
@@ -94,9 +100,13 @@ export class RiskshareNode {
   /** Reads the data directory (config and keys) and builds an unstarted node. */
   static async open(opts: RiskshareNodeOptions, modules: { logger: Logger }): Promise<RiskshareNode> {
     const config = opts.config ?? (await loadConfig(opts.dataDir));
-    const keys = new KeyStore({ dataDir: opts.dataDir });
+    const keys = new KeyStore({ dataDir: opts.dataDir, ...(opts.env === undefined ? {} : { env: opts.env }) });
     const wallet = await keys.nodeKey();
-    return new RiskshareNode(opts, config, wallet, keys, modules.logger);
+    const node = new RiskshareNode(opts, config, wallet, keys, modules.logger);
+    const files = await keys.files();
+    node.plaintextKeys = files.filter((f) => f.kind !== "api-token" && !f.encrypted).map((f) => f.file);
+    node.lightKdfKeys = files.filter((f) => f.kdf !== undefined && f.kdf.N < KEYSTORE_DEFAULTS.kdf.standard.N).map((f) => f.file);
+    return node;
   }
 
   /** This node's member address. */
@@ -126,6 +136,12 @@ export class RiskshareNode {
     }
     const info = this.info();
     this.log.info({ address: info.address, peerId: info.peerId, api: info.apiUrl }, "node started");
+    if (this.plaintextKeys.length > 0) {
+      this.log.warn({ files: this.plaintextKeys }, "key files are stored in plaintext; encrypt them: riskshare key migrate (with RISKSHARE_PASSPHRASE_FILE set)");
+    }
+    if (this.lightKdfKeys.length > 0) {
+      this.log.warn({ files: this.lightKdfKeys }, "key files are encrypted at the dev-only light scrypt cost; for a production member re-encrypt them: riskshare key passphrase (without RISKSHARE_KDF=light)");
+    }
     const admin = this.view.bootstrapAdmin();
     if (admin !== undefined) {
       this.log.warn({ admin }, "a bootstrap admin still holds the registry and can seed members, regulators, categories and policy without a vote; it should renounce once set-up is done: riskshare admin renounce");
@@ -404,6 +420,7 @@ export class RiskshareNode {
       { address: this.wallet.address },
       {
         view: this.view, ledger: this.batcher, outbox: this.outbox, host: this.host, filters: this.filterSync, challenges: this.challenges, nowSec: () => systemClock.nowSec(),
+        keys: { plaintextFiles: () => this.plaintextKeys },
         oprfKey: { current: () => (this.oprfKey === undefined ? undefined : { epoch: this.oprfKey.epoch, publicKeyHex: hexlify(this.oprfKey.publicKey) }) },
       },
     );

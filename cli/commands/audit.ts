@@ -192,7 +192,7 @@ export function auditCommand(io: CliIo): Command {
       const session = await openChain(ctx, opts, false);
       try {
         const { view, ledger, categoryName } = await loadRecords(ctx, session, { ...opts, querier: entry.querier });
-        const secrets = openSecrets(await new KeyStore({ dataDir: ctx.dataDir }).journalKey({ create: false }), entry);
+        const secrets = openSecrets(await new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env }).journalKey({ create: false }), entry);
         const kept = keptCommitmentInput(entry, secrets, await createVoprf());
         const { ok, checks, records } = openCommitment(queryId, kept, ledger.records, { chainId: session.connection.chainId, address: session.contracts.addresses.ledger });
         const prefixes = (secrets.prefixes ?? []).map((p) => ({ bits: p.bits, value: `0x${p.value.toString(16).padStart(16, "0")}` }));

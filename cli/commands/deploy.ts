@@ -61,7 +61,7 @@ export function deployCommand(io: CliIo): Command {
       const rpcUrl = opts.rpc ?? config.chain.rpcUrl;
       const connection = await connectChain({ rpcUrl, rpcTimeoutMs: config.chain.rpcTimeoutMs, pollIntervalMs: config.chain.pollIntervalMs ?? CONFIG_DEFAULTS.chain.pollIntervalMs });
       try {
-        const signer = connectSigner(await new KeyStore({ dataDir: ctx.dataDir }).nodeKey(), connection.provider);
+        const signer = connectSigner(await new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env }).nodeKey(), connection.provider);
         const result = await deployConsortium(signer, {
           founders,
           regulators: opts.regulator,

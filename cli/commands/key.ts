@@ -4,21 +4,80 @@ import { join } from "node:path";
 import { hexlify } from "ethers";
 import { z } from "zod";
 import { MemberStatus, rotateOprfKey } from "../../node/chain/index.ts";
-import { DATA_DIR_LAYOUT, KeyStore, exists } from "../../node/config/index.ts";
+import { DATA_DIR_LAYOUT, KEY_ENV, KeyStore, exists, passphraseFrom, readFileIfExists } from "../../node/config/index.ts";
+import { peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { assertPhoneRegion, createVoprf, DEFAULT_NORMALISE_OPTIONS } from "../../node/identity/index.ts";
 import { BULK_IMPORT_TUNING, importList, publishSnapshots, Store } from "../../node/store/index.ts";
 import { chainFlagsSchema, loadView, openChain, send, withChainFlags } from "../chain.ts";
-import { contextOf } from "../context.ts";
+import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { table, type CliIo } from "../output.ts";
+import { RUNTIME_FILE, type NodeRuntime } from "../runtime.ts";
 
 /** Where the store of the next key epoch is built before it replaces the current one. */
 const NEXT_DB_DIR = "db-next";
 
 /** `riskshare key …`: this member's keys. */
 export function keyCommand(io: CliIo): Command {
-  const key = new Command("key").description("this member's keys");
+  const key = new Command("key").description("this member's keys: encrypted at rest under a passphrase from RISKSHARE_PASSPHRASE_FILE, RISKSHARE_PASSPHRASE or config.json keys.passphraseFile (never an argument)");
+
+  key.addCommand(new Command("show")
+    .description("the public parts of this member's keys (address, PeerId, OPRF public key of each key epoch) and which key files are encrypted, with what scrypt cost; never a secret. Needs the passphrase: the public parts are derived from the secrets")
+    .addHelpText("after", "\nExample:\n  RISKSHARE_PASSPHRASE_FILE=/etc/riskshare/passphrase riskshare --data-dir ./bank-a key show")
+    .action(async (_raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const keys = new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env });
+      const wallet = await keys.nodeKey();
+      const voprf = await createVoprf();
+      const oprfKeys: { epoch: number; publicKey: string }[] = [];
+      for (const epoch of await keys.oprfKeyEpochs()) oprfKeys.push({ epoch, publicKey: hexlify(voprf.publicKey((await keys.oprfKey(epoch))!)) });
+      const files = await keys.files();
+      ctx.out.result({ address: wallet.address, peerId: peerIdFromEvmKey(wallet.privateKey).toString(), oprfKeys, files }, (r) => [
+        `address  ${r.address}`, `peerId   ${r.peerId}`,
+        table(["KEY EPOCH", "OPRF PUBLIC KEY"], r.oprfKeys.map((k) => [k.epoch, k.publicKey])),
+        table(["FILE", "KIND", "AT REST", "SCRYPT N"], r.files.map((f) => [`keys/${f.file}`, f.kind, f.kind === "api-token" ? "plaintext (client credential)" : f.encrypted ? "encrypted" : "PLAINTEXT: run riskshare key migrate", f.kdf === undefined ? "" : `2^${Math.log2(f.kdf.N)}`])),
+      ].join("\n"));
+    }));
+
+  key.addCommand(new Command("migrate")
+    .description("encrypt the plaintext key files of a data dir written before encryption at rest, in place: each file is replaced atomically (temporary file, fsync, rename), so an interruption leaves it readable in its old or new form; files already encrypted are left alone (running it again does nothing)")
+    .addHelpText("after", "\nExample:\n  RISKSHARE_PASSPHRASE_FILE=/etc/riskshare/passphrase riskshare --data-dir ./bank-a key migrate\n  # the plaintext blocks may survive on disk: see docs/OPERATIONS.md, Keys at rest")
+    .action(async (_raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const keys = new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env });
+      const migrated = await keys.migrate();
+      ctx.out.result({ migrated: migrated.map((f) => `keys/${f}`) }, (r) => (r.migrated.length === 0 ? "every key file is already encrypted; nothing to do" : `encrypted ${r.migrated.join(", ")}`));
+    }));
+
+  key.addCommand(new Command("passphrase")
+    .description(`change the passphrase of every key file: the current one from ${KEY_ENV.passphraseFile} (or ${KEY_ENV.passphrase}, or config.json keys.passphraseFile), the new one from ${KEY_ENV.newPassphraseFile} (or ${KEY_ENV.newPassphrase}); each file is replaced atomically and a run interrupted can be run again`)
+    .addHelpText("after", `\nExample:\n  ${KEY_ENV.passphraseFile}=old.pass ${KEY_ENV.newPassphraseFile}=new.pass riskshare --data-dir ./bank-a key passphrase\n  # then make the node start with the new one (replace the file it reads), and back keys/ up again`)
+    .action(async (_raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const newPassphrase = await passphraseFrom(ctx.io.env, { baseDir: ctx.dataDir, names: { passphrase: KEY_ENV.newPassphrase, passphraseFile: KEY_ENV.newPassphraseFile } });
+      if (newPassphrase === undefined) throw new RiskshareError("E_USAGE", `no new passphrase: set ${KEY_ENV.newPassphraseFile} to a 0600 file holding it (or ${KEY_ENV.newPassphrase})`);
+      const keys = new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env });
+      const changed = await keys.changePassphrase(newPassphrase);
+      const running = await runningNode(ctx);
+      ctx.out.result({ changed: changed.map((f) => `keys/${f}`), runningPid: running?.pid ?? null }, (r) => [
+        r.changed.length === 0 ? "every key file is already under the new passphrase" : `re-encrypted ${r.changed.join(", ")} under the new passphrase`,
+        `${r.runningPid === null ? "The node unlocks" : `The running node (pid ${r.runningPid}) keeps the keys it unlocked; it unlocks`} with the new passphrase from its next start: replace the passphrase file it reads. Backups of keys/ made before open with the old one only.`,
+      ].join("\n"));
+    }));
+
+  key.addCommand(new Command("rotate-token")
+    .description("replace the local API's bearer token (keys/api.token) with a new random one; a running node reads it at start, so restart it (the command says when one runs)")
+    .addHelpText("after", "\nExample:\n  riskshare --data-dir ./bank-a key rotate-token\n  # hand the new keys/api.token to the API's clients")
+    .action(async (_raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      await new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env }).rotateApiToken();
+      const running = await runningNode(ctx);
+      ctx.out.result({ file: join(ctx.dataDir, DATA_DIR_LAYOUT.keysDir, DATA_DIR_LAYOUT.apiToken), runningPid: running?.pid ?? null, restartNeeded: running !== undefined }, (r) => [
+        `new API token written to ${r.file}`,
+        r.restartNeeded ? `a node runs for this data dir (pid ${r.runningPid}): it accepts the old token until it is restarted; restart it now` : "no node runs for this data dir: it takes the new token at its next start",
+      ].join("\n"));
+    }));
 
   key.addCommand(withChainFlags(new Command("rotate-oprf"))
     .argument("<files...>", "the member's own list files (CSV or JSON Lines), re-imported under the new key")
@@ -33,7 +92,7 @@ export function keyCommand(io: CliIo): Command {
       const nextDir = join(ctx.dataDir, NEXT_DB_DIR);
       try {
         const view = await loadView(session, ctx);
-        const keys = new KeyStore({ dataDir: ctx.dataDir });
+        const keys = new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env });
         const address = (await keys.nodeKey()).address;
         const member = view.member(address);
         if (member === undefined) throw new RiskshareError("E_NOT_MEMBER", `${address} is not a member; a key is rotated by the member itself`);
@@ -113,4 +172,17 @@ export function keyCommand(io: CliIo): Command {
       }
     }));
   return key;
+}
+
+/** The node running for this data dir (its runtime file names a live process), if any. */
+async function runningNode(ctx: CliContext): Promise<NodeRuntime | undefined> {
+  const content = await readFileIfExists(join(ctx.dataDir, RUNTIME_FILE));
+  if (!content) return undefined;
+  const runtime = JSON.parse(content.toString("utf8")) as NodeRuntime;
+  try {
+    process.kill(runtime.pid, 0);
+    return runtime;
+  } catch {
+    return undefined; // a node killed without cleaning up leaves its runtime file
+  }
 }

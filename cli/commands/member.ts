@@ -105,7 +105,7 @@ export function memberCommand(io: CliIo): Command {
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(chainFlagsSchema.extend({ name: memberNameArg, out: z.string().min(1).optional() }), raw);
-      const keys = new KeyStore({ dataDir: ctx.dataDir });
+      const keys = new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env });
       const wallet = await keys.nodeKey();
       const oprfSecretKey = await keys.oprfKey(INITIAL_KEY_EPOCH);
       if (oprfSecretKey === undefined) {

@@ -26,7 +26,7 @@ export function nodeCommand(io: CliIo): Command {
       // The level: --log-level, else config.json's log.level.
       const config = await loadConfig(ctx.dataDir);
       const logger = createLogger({ level: command.optsWithGlobals<{ logLevel?: string }>().logLevel ?? config.log.level });
-      const instance = await RiskshareNode.open({ dataDir: ctx.dataDir, config, version: "0.1.0" }, { logger });
+      const instance = await RiskshareNode.open({ dataDir: ctx.dataDir, config, version: "0.1.0", env: io.env }, { logger });
       const stopped = new Promise<string>((resolve) => {
         process.once("SIGINT", () => resolve("SIGINT"));
         process.once("SIGTERM", () => resolve("SIGTERM"));

@@ -49,6 +49,8 @@ export interface NodeHealthModules {
   filters: { implausibleSnapshots(): readonly ImplausibleSnapshot[] };
   /** Spot-checks of this member's snapshots it has not answered on chain (yet). */
   challenges?: { pending(): readonly ChallengeProblem[] };
+  /** The key store: key files still in plaintext (a data dir from before encryption at rest). */
+  keys?: { plaintextFiles(): readonly string[] };
   /** Unix seconds now. */
   nowSec(): number;
 }
@@ -107,6 +109,10 @@ export class NodeHealth {
         message: "this member is dormant: it took no on-chain action for the dormancy period, so it has no vote until its next action (a ledger batch, a snapshot, a proposal or a key rotation); its lookups go on",
       });
     }
+    const plaintext = this.modules.keys?.plaintextFiles() ?? [];
+    if (plaintext.length > 0) {
+      reasons.push({ refusal: undefined, message: `key files stored in plaintext (keys/${plaintext.join(", keys/")}); encrypt them: riskshare key migrate, with a passphrase in RISKSHARE_PASSPHRASE_FILE` });
+    }
     const flush = ledger.health();
     if (flush.closed !== undefined) {
       reasons.push({ refusal: undefined, message: `E_LEDGER_CLOSED: the QueryLedger takes no more batches from this node (${flush.closed}); the ledger batcher stopped and the outbox keeps its records for the audit` });
@@ -144,6 +150,10 @@ export class NodeHealth {
     const { view, ledger, outbox, host } = this.modules;
     const reasons = this.reasons();
     const chain = view.health();
+    const plaintext = this.modules.keys?.plaintextFiles() ?? [];
+    if (plaintext.length > 0) {
+      reasons.push({ refusal: undefined, message: `key files stored in plaintext (keys/${plaintext.join(", keys/")}); encrypt them: riskshare key migrate, with a passphrase in RISKSHARE_PASSPHRASE_FILE` });
+    }
     const flush = ledger.health();
     const connected = host.connectedPeerIds();
     const activeMembers = view.activeMembers();

@@ -12,14 +12,29 @@ export const CONFIG_VERSION = 1;
 export const DATA_DIR_LAYOUT = {
   config: "config.json",
   keysDir: "keys",
+  /** The member key: an Ethereum keystore v3 document (scrypt), or hex in a data dir not yet migrated (0600). */
   nodeKey: "node.key",
+  /** The local API's bearer token (base64url, 0600): a client credential, not encrypted (see docs/OPERATIONS.md). */
   apiToken: "api.token",
-  /** The member's journal key (hex, 0600): seals what opens the queries it sent. */
+  /** The member's journal key (a sealed secret, 0600): seals what opens the queries it sent. */
   journalKey: "journal.key",
-  /** `oprf-<keyEpoch>.key`: the member's OPRF secret key of each key epoch (hex, 0600). */
+  /** `oprf-<keyEpoch>.key`: the member's OPRF secret key of each key epoch (a sealed secret, 0600). */
   oprfKeyPrefix: "oprf-",
   dbDir: "db",
   lockFile: "node.pid",
+} as const;
+
+/** A scrypt cost of the key files written: `standard` in production, `light` for devnets and tests only. */
+export type KdfStrength = "standard" | "light";
+
+/** The key store's encryption at rest. */
+export const KEYSTORE_DEFAULTS = {
+  kdf: {
+    /** geth's "standard" scrypt cost (N = 2^18, 256 MiB, about a second per file here). */
+    standard: { N: 2 ** 18, r: 8, p: 1 },
+    /** Dev-only (devnet, tests): N = 2^12, milliseconds. Never chosen by a plain `init`. */
+    light: { N: 2 ** 12, r: 8, p: 1 },
+  },
 } as const;
 
 /** Default values of every optional config field. */

@@ -53,6 +53,10 @@ export const configSchema = z.strictObject({
     peerBurstItems: z.number().int().min(1_000).max(10_000_000).default(CONFIG_DEFAULTS.lookup.peerBurstItems),
     refusalFoldSeconds: z.number().int().min(0).max(3_600).default(CONFIG_DEFAULTS.lookup.refusalFoldSeconds),
   }).prefault({}),
+  keys: z.strictObject({
+    // A path, never the passphrase: config.json is not a secret file. Relative to the data directory.
+    passphraseFile: z.string().min(1).optional(),
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default(CONFIG_DEFAULTS.log.level),
   }).prefault({}),

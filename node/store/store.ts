@@ -316,16 +316,17 @@ export class Store {
     for (const bucket of [Bucket.queries, Bucket.nonces, Bucket.usage] as const) {
       const from = other.sublevel<unknown>(bucket);
       const to = this.sublevel<unknown>(bucket);
-      let batch = to.batch();
+      // The array form of batch() waits for a sublevel still opening; a chained batch() throws then.
+      let ops: { type: "put"; key: string; value: unknown }[] = [];
       for await (const [key, value] of from.iterator()) {
-        batch.put(key, value);
+        ops.push({ type: "put", key, value });
         copied++;
-        if (batch.length >= 1_000) {
-          await batch.write();
-          batch = to.batch();
+        if (ops.length >= 1_000) {
+          await to.batch(ops);
+          ops = [];
         }
       }
-      await batch.write();
+      if (ops.length > 0) await to.batch(ops);
     }
     return copied;
   }

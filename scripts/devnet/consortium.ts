@@ -7,13 +7,14 @@
  *   const members = await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B", "Bank C"] });
  *   const deployment = await deployFor(members, { rpcUrl: chain.rpcUrl });
  */
+import { randomBytes as randomNodeBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { HDNodeWallet, hexlify, randomBytes, Wallet } from "ethers";
 import {
   connectChain, connectContracts, connectSigner, deployConsortium, DEFAULT_CATEGORIES, DEFAULT_POLICY, type CategoryPolicyInput, type ContractAddresses, type DeploymentResult,
 } from "../../node/chain/index.ts";
-import { KeyStore, newConfig, saveConfig, updateConfig } from "../../node/config/index.ts";
+import { KeyStore, newConfig, saveConfig, updateConfig, writeFileAtomic } from "../../node/config/index.ts";
 import { createVoprf, DEFAULT_NORMALISE_OPTIONS } from "../../node/identity/index.ts";
 import { peerIdBytes, peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { silentLogger, type Logger } from "../../node/logger.ts";
@@ -38,6 +39,8 @@ export interface DevMember {
   oprfKey: string;
   /** Its libp2p listen address, with /p2p/<PeerId>. */
   multiaddr: string;
+  /** The 0600 file holding the passphrase its keys are encrypted under (`<dataDir>.passphrase`, named in its config.json). */
+  passphraseFile: string;
 }
 
 /** Options of {@link createMember}. */
@@ -56,7 +59,12 @@ export interface CreateMemberOptions {
 export async function createMember(opts: CreateMemberOptions): Promise<DevMember> {
   await mkdir(opts.dataDir, { recursive: true });
   const account = devAccount(opts.accountIndex);
-  const keys = new KeyStore({ dataDir: opts.dataDir });
+  // Keys are encrypted as `init` writes them, with the dev-only light scrypt cost (dozens of nodes start
+  // in the tests) under a random passphrase in a 0600 file beside the data dir, which its config names.
+  const passphraseFile = `${opts.dataDir}.passphrase`;
+  const passphrase = randomNodeBytes(24).toString("base64url");
+  await writeFileAtomic(passphraseFile, `${passphrase}\n`, 0o600);
+  const keys = new KeyStore({ dataDir: opts.dataDir, passphrase, kdf: "light" });
   await keys.initNodeKey(account.privateKey);
   await keys.initApiToken();
   const voprf = await createVoprf();
@@ -70,11 +78,12 @@ export async function createMember(opts: CreateMemberOptions): Promise<DevMember
     p2p: { listen: [`/ip4/127.0.0.1/tcp/${port}`], bootstrap: opts.bootstrap ?? [] },
     identity: { defaultRegion: opts.region ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion },
     ledger: { flushIntervalMs: opts.flushIntervalMs ?? 1_000 },
+    keys: { passphraseFile },
   }));
   return {
     name: opts.name, dataDir: opts.dataDir, address: account.address, privateKey: account.privateKey,
     peerId: peerId.toString(), peerIdHex: hexlify(peerIdBytes(peerId)), oprfKey: hexlify(oprfPublicKey),
-    multiaddr: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId.toString()}`,
+    multiaddr: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId.toString()}`, passphraseFile,
   };
 }
 

@@ -76,9 +76,15 @@ function startLongRunning<T>(args: string[]): Promise<{ child: ChildProcess; doc
 describe("the riskshare CLI, end to end", function () {
   this.timeout(300_000);
   let baseDir: string;
+  /** The passphrase file `init --passphrase-file` records in each hand-made data dir's config (0600). */
+  let passphraseFile: string;
+  /** Hand-made data dirs: the dev-only scrypt cost, so each command unlocks in milliseconds. */
+  const LIGHT_KDF = { RISKSHARE_KDF: "light" };
 
   before(async () => {
     baseDir = await mkdtemp(join(tmpdir(), "riskshare-cli-"));
+    passphraseFile = join(baseDir, "passphrase");
+    await writeFile(passphraseFile, "cli test passphrase\n", { mode: 0o600 });
   });
   after(async () => {
     await rm(baseDir, { recursive: true, force: true });
@@ -112,8 +118,8 @@ describe("the riskshare CLI, end to end", function () {
     const chain = await startChain({ kind: "hardhat" });
     try {
       const [first, second] = [join(baseDir, "founder-1"), join(baseDir, "founder-2")];
-      const one = await json(["--data-dir", first, "init", "--name", "Founder One", "--rpc", chain.rpcUrl], { RISKSHARE_IMPORT_KEY: devAccount(5).privateKey });
-      const two = await json(["--data-dir", second, "init", "--name", "Founder Two", "--rpc", chain.rpcUrl], { RISKSHARE_IMPORT_KEY: devAccount(6).privateKey });
+      const one = await json(["--data-dir", first, "init", "--name", "Founder One", "--rpc", chain.rpcUrl, "--passphrase-file", passphraseFile], { RISKSHARE_IMPORT_KEY: devAccount(5).privateKey, ...LIGHT_KDF });
+      const two = await json(["--data-dir", second, "init", "--name", "Founder Two", "--rpc", chain.rpcUrl, "--passphrase-file", passphraseFile], { RISKSHARE_IMPORT_KEY: devAccount(6).privateKey, ...LIGHT_KDF });
       expect(one.address).to.equal(devAccount(5).address);
       for (const founder of [one, two]) expect(founder.oprfKey, founder.name).to.match(/^0x[0-9a-f]{64}$/);
       expect(one.oprfKey).to.not.equal(two.oprfKey);
@@ -261,7 +267,7 @@ describe("the riskshare CLI, end to end", function () {
     it("admits a fourth member by vote with no secret handed over: it joins with the registry address and its own OPRF key, shares and queries, and another member finds its entry", async () => {
       const d = join(baseDir, "bank-d");
       const key = devAccount(8).privateKey;
-      const init = await json(["--data-dir", d, "init", "--name", "Bank D", "--rpc", manifest.rpc, "--registry", manifest.contracts.registry, "--listen", "/ip4/127.0.0.1/tcp/0"], { RISKSHARE_IMPORT_KEY: key });
+      const init = await json(["--data-dir", d, "init", "--name", "Bank D", "--rpc", manifest.rpc, "--registry", manifest.contracts.registry, "--listen", "/ip4/127.0.0.1/tcp/0", "--passphrase-file", passphraseFile], { RISKSHARE_IMPORT_KEY: key, ...LIGHT_KDF });
       const [a, b] = [member("Bank A"), member("Bank B")];
       expect(init.oprfKey).to.match(/^0x[0-9a-f]{64}$/);
       // Bank D signs its own admission request; Bank A proposes it, Bank B votes and executes.

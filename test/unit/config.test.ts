@@ -56,7 +56,7 @@ describe("node config and key store", () => {
   });
 
   it("keeps the node key, the journal key and the API token in 0600 files, never overwriting one, and a damaged key file names the file, not its contents", async () => {
-    const keys = new KeyStore({ dataDir: dir });
+    const keys = new KeyStore({ dataDir: dir, passphrase: "test passphrase", kdf: "light" });
     const wallet = await keys.initNodeKey();
     expect((await keys.initNodeKey()).address).to.equal(wallet.address);
     expect((await stat(join(dir, "keys", "node.key"))).mode & 0o777).to.equal(0o600);
@@ -88,7 +88,7 @@ describe("node config and key store", () => {
   });
 
   it("keeps the OPRF secret key of each key epoch in its own 0600 file, never overwritten by another", async () => {
-    const keys = new KeyStore({ dataDir: dir });
+    const keys = new KeyStore({ dataDir: dir, passphrase: "test passphrase", kdf: "light" });
     const secret = hexlify(randomBytes(32));
     expect(await keys.oprfKeyEpochs()).to.deep.equal([]);
     await keys.putOprfKey(1, secret);

@@ -20,7 +20,7 @@ const bankC = member("Bank C");
 const gone = member("Bank D", MemberStatus.Removed);
 
 /** A healthy node: Active, chain fresh, outbox empty, the OPRF key of its key epoch held and young, connected to Bank B only. */
-function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[]; admin?: string; pausedUntil?: number; dormant?: boolean; ledgerClosed?: string } = {}) {
+function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[]; admin?: string; pausedUntil?: number; dormant?: boolean; ledgerClosed?: string; plaintextKeys?: string[] } = {}) {
   const members = over.members ?? [self, bankB, bankC, gone];
   const modules: NodeHealthModules = {
     view: {
@@ -43,6 +43,7 @@ function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number
     host: { peerId: { toString: () => peerIdText(self.peerId) }, connectedPeerIds: () => new Set([peerIdText(bankB.peerId), peerIdText(gone.peerId)]) },
     oprfKey: { current: () => (over.oprfKey === null ? undefined : over.oprfKey ?? heldKey) },
     filters: { implausibleSnapshots: () => over.implausible ?? [] },
+    keys: { plaintextFiles: () => over.plaintextKeys ?? [] },
     nowSec: () => NOW_SEC,
   };
   return new NodeHealth({ address: self.address }, modules);
@@ -151,6 +152,14 @@ describe("api: node health", () => {
   it("says the ledger closed to this node once its removal window is over, instead of a failing flush", () => {
     const body = fakes({ flushFailures: 1, ledgerClosed: "this member was removed and its window to land its last batches is over" }).health();
     expect(body.reasons.join(" ")).to.contain("E_LEDGER_CLOSED").and.to.contain("window").and.not.to.contain("records are kept and retried");
+  });
+
+  it("is degraded but still serves checks while key files are stored in plaintext, naming them and the migrate command", () => {
+    const health = fakes({ plaintextKeys: ["node.key", "oprf-1.key"] });
+    const body = health.health();
+    expect(body.status).to.equal("degraded");
+    expect(body.reasons.join(" ")).to.contain("keys/node.key, keys/oprf-1.key").and.to.contain("riskshare key migrate");
+    expect(refusalOf(health)).to.equal(undefined);
   });
 
   it("lists every other member with its status and whether it is connected", () => {

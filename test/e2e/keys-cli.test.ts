@@ -1,0 +1,160 @@
+/**
+ * `riskshare init` and `riskshare key …` as an operator runs them (child processes, no chain needed):
+ * keys written encrypted under a passphrase from a file, never from an argument; a key file left
+ * readable by others refused; a wrong or missing passphrase told apart; a plaintext data dir migrated;
+ * the passphrase changed; the API token rotated.
+ */
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Wallet } from "ethers";
+import { startChain } from "../../scripts/devnet/chain.ts";
+import { createMembers, deployFor } from "../../scripts/devnet/consortium.ts";
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `riskshare --json …args` with only the variables given (no passphrase leaks in from the parent's environment). */
+function riskshare(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, "--json", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH, CI: "true", RISKSHARE_KDF: "light", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.once("exit", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Expects success and returns the one JSON document. */
+async function ok<T = any>(args: string[], env: NodeJS.ProcessEnv = {}): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const run = await riskshare(args, env);
+  expect(run.status, `riskshare ${args.join(" ")}\n${run.stdout}\n${run.stderr}`).to.equal(0);
+  return JSON.parse(run.stdout) as T;
+}
+
+/** Expects exit status 1 with `code`, and returns the error document. */
+async function refused(args: string[], env: NodeJS.ProcessEnv, code: string): Promise<{ code: string; message: string; hint: string }> {
+  const run = await riskshare(args, env);
+  expect(run.status, `riskshare ${args.join(" ")}\n${run.stdout}\n${run.stderr}`).to.equal(1);
+  const error = (JSON.parse(run.stdout) as { error: { code: string; message: string; hint: string } }).error;
+  expect(error.code, error.message).to.equal(code);
+  expect(error.hint.length, "every code says what to do").to.be.greaterThan(20);
+  return error;
+}
+
+describe("the riskshare CLI: keys at rest", function () {
+  this.timeout(120_000);
+  let baseDir: string;
+  let passFile: string;
+  let newPassFile: string;
+  const PASSPHRASE = "operator passphrase one";
+  const NEW_PASSPHRASE = "operator passphrase two";
+
+  before(async () => {
+    baseDir = await mkdtemp(join(tmpdir(), "riskshare-keys-cli-"));
+    passFile = join(baseDir, "passphrase");
+    newPassFile = join(baseDir, "new-passphrase");
+    await writeFile(passFile, `${PASSPHRASE}\n`, { mode: 0o600 });
+    await writeFile(newPassFile, `${NEW_PASSPHRASE}\n`, { mode: 0o600 });
+  });
+  after(async () => {
+    await rm(baseDir, { recursive: true, force: true });
+  });
+
+  it("init refuses without a passphrase, writes encrypted keys with one; key show gives the public parts only; a 0644 key file or a wrong passphrase is refused with its own code", async () => {
+    const dir = join(baseDir, "bank-a");
+    const locked = await refused(["--data-dir", dir, "init", "--name", "Bank A"], {}, "E_KEY_LOCKED");
+    expect(locked.message).to.contain("RISKSHARE_PASSPHRASE_FILE");
+
+    const init = await ok(["--data-dir", dir, "init", "--name", "Bank A", "--passphrase-file", passFile]);
+    expect(init.kdf).to.equal("light");
+    expect(JSON.parse(await readFile(join(dir, "config.json"), "utf8")).keys).to.deep.equal({ passphraseFile: passFile });
+    const memberKey = JSON.parse(await readFile(join(dir, "keys", "node.key"), "utf8"));
+    expect(memberKey.version, "a keystore v3 document").to.equal(3);
+    expect(memberKey.address.toLowerCase()).to.equal(init.address.slice(2).toLowerCase());
+
+    // config.json names the passphrase file: no variable needed.
+    const shown = await ok(["--data-dir", dir, "key", "show"]);
+    expect(shown).to.deep.include({ address: init.address, peerId: init.peerId });
+    expect(shown.oprfKeys).to.deep.equal([{ epoch: 1, publicKey: init.oprfKey }]);
+    expect(shown.files.map((f: { file: string; encrypted: boolean }) => [f.file, f.encrypted])).to.deep.equal([["node.key", true], ["oprf-1.key", true], ["api.token", false]]);
+
+    await chmod(join(dir, "keys", "oprf-1.key"), 0o644);
+    const open = await refused(["--data-dir", dir, "key", "show"], {}, "E_KEY_PERMISSIONS");
+    expect(open.message).to.contain(`chmod 600 ${join(dir, "keys", "oprf-1.key")}`);
+    await chmod(join(dir, "keys", "oprf-1.key"), 0o600);
+
+    const wrong = await refused(["--data-dir", dir, "key", "show"], { RISKSHARE_PASSPHRASE: "not the passphrase" }, "E_KEY_PASSPHRASE");
+    expect(wrong.message).to.contain(join(dir, "keys", "node.key")).and.to.not.contain("not the passphrase");
+  });
+
+  it("changes the passphrase (old and new from files) and rotates the API token", async () => {
+    const dir = join(baseDir, "bank-b");
+    await ok(["--data-dir", dir, "init", "--name", "Bank B"], { RISKSHARE_PASSPHRASE_FILE: passFile });
+    const tokenBefore = await readFile(join(dir, "keys", "api.token"), "utf8");
+
+    const missing = await riskshare(["--data-dir", dir, "key", "passphrase"], { RISKSHARE_PASSPHRASE_FILE: passFile });
+    expect(missing.status, "no new passphrase is a usage error").to.equal(2);
+    expect(JSON.parse(missing.stdout).error.message).to.contain("RISKSHARE_NEW_PASSPHRASE_FILE");
+    const changed = await ok(["--data-dir", dir, "key", "passphrase"], { RISKSHARE_PASSPHRASE_FILE: passFile, RISKSHARE_NEW_PASSPHRASE_FILE: newPassFile });
+    expect(changed.changed).to.deep.equal(["keys/node.key", "keys/oprf-1.key"]);
+    await refused(["--data-dir", dir, "key", "show"], { RISKSHARE_PASSPHRASE_FILE: passFile }, "E_KEY_PASSPHRASE");
+    await ok(["--data-dir", dir, "key", "show"], { RISKSHARE_PASSPHRASE_FILE: newPassFile });
+
+    const rotated = await ok(["--data-dir", dir, "key", "rotate-token"]);
+    expect(rotated).to.deep.include({ restartNeeded: false, runningPid: null });
+    const tokenAfter = await readFile(join(dir, "keys", "api.token"), "utf8");
+    expect(tokenAfter).to.not.equal(tokenBefore);
+    expect(rotated.file).to.equal(join(dir, "keys", "api.token"));
+    expect(JSON.stringify(rotated), "the token is not printed").to.not.contain(tokenAfter.trim());
+  });
+
+  it("rotates the OPRF key of an encrypted data dir (the devnet's: config.json names its passphrase file): the new key is sealed too", async () => {
+    const chain = await startChain({ kind: "hardhat" });
+    try {
+      const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
+      await deployFor([a!, b!], { rpcUrl: chain.rpcUrl });
+      const list = join(baseDir, "list.csv");
+      await writeFile(list, "type,value,category,level,reason,reported_at\nmerchant_id,M-1,fraud_confirmed,2,R11,2026-05-01\n");
+      const rotated = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", list], { RISKSHARE_KDF: "" });
+      expect(rotated.keyEpoch).to.equal(2);
+      const shown = await ok(["--data-dir", a!.dataDir, "key", "show"]);
+      expect(shown.oprfKeys.map((k: { epoch: number }) => k.epoch)).to.deep.equal([1, 2]);
+      expect(shown.oprfKeys[1].publicKey).to.equal(rotated.oprfKey);
+      const sealed = shown.files.find((f: { file: string }) => f.file === "oprf-2.key");
+      expect(sealed).to.deep.include({ encrypted: true, kdf: { N: 2 ** 18, r: 8, p: 1 } });
+    } finally {
+      await chain.stop();
+    }
+  });
+
+  it("migrates a data dir of plaintext keys in one command, and a second run does nothing", async () => {
+    const dir = join(baseDir, "legacy");
+    const wallet = Wallet.createRandom();
+    await mkdir(join(dir, "keys"), { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, "keys", "node.key"), `${wallet.privateKey}\n`, { mode: 0o600 });
+    await writeFile(join(dir, "keys", "oprf-1.key"), `0x${"01".repeat(32)}\n`, { mode: 0o600 });
+    const before = await ok(["--data-dir", dir, "key", "show"]);
+    expect(before.address, "plaintext keys are read without a passphrase").to.equal(wallet.address);
+    expect(before.files.map((f: { encrypted: boolean }) => f.encrypted)).to.deep.equal([false, false]);
+
+    await refused(["--data-dir", dir, "key", "migrate"], {}, "E_KEY_LOCKED");
+    const migrated = await ok(["--data-dir", dir, "key", "migrate"], { RISKSHARE_PASSPHRASE_FILE: passFile });
+    expect(migrated.migrated).to.deep.equal(["keys/node.key", "keys/oprf-1.key"]);
+    expect(await readFile(join(dir, "keys", "node.key"), "utf8")).to.not.contain(wallet.privateKey.slice(2));
+    expect((await ok(["--data-dir", dir, "key", "migrate"], { RISKSHARE_PASSPHRASE_FILE: passFile })).migrated).to.deep.equal([]);
+    const after = await ok(["--data-dir", dir, "key", "show"], { RISKSHARE_PASSPHRASE_FILE: passFile });
+    expect(after.address).to.equal(wallet.address);
+    expect(after.oprfKeys[0].publicKey).to.equal(before.oprfKeys[0].publicKey);
+    await refused(["--data-dir", dir, "key", "show"], {}, "E_KEY_LOCKED");
+  });
+});
