@@ -68,6 +68,8 @@ import {ConsortiumHolds} from "./libraries/ConsortiumHolds.sol";
 ///            or a contribution snapshot) | `removedAt` (uint64, 8-15), when a Remove vote removed it
 ///            (0 = never) | `dormant` (bool, 16), marked by {markDormant}: no vote until it acts again
 ///            | `actions` (uint32, 17-20), a wrapping count of its recorded actions (see ConsortiumHolds)
+///   slot 29  `_successor` (account => the account its member moved to by {rotateMemberKey}; 0 = none)
+///   slot 30  `_predecessor` (account => the account its member moved from; 0 = none)
 contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Role of Active members (derived from the member's status, never granted directly).
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -130,6 +132,8 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     mapping(address account => uint64 activeFrom) private _admissionActiveFrom;
     ConsortiumHolds.Pause private _pause;
     mapping(address account => ConsortiumHolds.Activity) private _activity;
+    mapping(address account => address successor) private _successor;
+    mapping(address account => address predecessor) private _predecessor;
 
     uint64 private immutable _votingPeriod;
     uint64 private immutable _maxRegulatorSuspension;
@@ -525,6 +529,60 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         _oprfKeys[msg.sender][epoch] = newKey;
         emit OprfKeyRotated(msg.sender, epoch, newKey);
         _touch(msg.sender);
+    }
+
+    /// @notice Moves the caller's membership to `newAccount`, a fresh member key (a key feared exposed,
+    /// an HSM migration): the same member, with its name, `joinedAt` and vote, under a new account,
+    /// PeerId and OPRF key. The caller's transaction is the old key's consent; `signature` is the new
+    /// key's, an EIP-712 KeyRotation(oldAccount, newAccount, peerId, publicKey, oprfKey) for this
+    /// registry on this chain, checked as an admission request is (AdmissionVerifier.checkRotation).
+    /// The old account becomes Rotated: it keeps its PeerId, its OPRF keys per epoch (answers given
+    /// under them still verify against it) and may land its last ledger batches for the ledger's
+    /// removal grace. `oprfKey` is in force from now for the old account's key epoch + 1. The new
+    /// account keeps the old one's entitlement: it may vote on the proposals the old one could, and
+    /// only its own votes count (the old account's no longer do, so the member votes again).
+    ///
+    /// Requirements:
+    /// - the caller is an Active member (not suspended, by vote or by a regulator: neither
+    ///   suspension is escaped by moving); a dormant caller wakes.
+    /// - no Suspend or Remove proposal naming the caller, made by another account, is open or queued.
+    /// - `newAccount` was never seen by the registry (never a member or candidate) and is not a regulator.
+    /// - `publicKey` is on secp256k1 and hashes to `newAccount`; `peerId` encodes it and is free;
+    ///   `signature` is `newAccount`'s (low s); `oprfKey` is not zero.
+    ///
+    /// Emits a {MemberKeyRotated} event.
+    function rotateMemberKey(
+        address newAccount,
+        bytes calldata peerId,
+        bytes calldata publicKey,
+        bytes32 oprfKey,
+        bytes calldata signature
+    ) external {
+        _requireStatus(msg.sender, RiskshareTypes.MemberStatus.Active);
+        _checkNotNamed(RiskshareTypes.ProposalKind.Suspend);
+        _checkNotNamed(RiskshareTypes.ProposalKind.Remove);
+        if (_regulatorPosition[newAccount] != 0) revert ConsortiumRegistryRegulatorExists(newAccount);
+        _touch(msg.sender);
+        AdmissionVerifier.rotate(_members, _accountByPeerIdHash, _oprfKeys, newAccount, peerId, publicKey, oprfKey, signature);
+        _memberList.push(newAccount);
+        // The counts of active and voting members do not change: the same member holds the vote.
+        _votingSince[newAccount] = _votingSince[msg.sender];
+        _regulatorSuspensionLapse[newAccount] = _regulatorSuspensionLapse[msg.sender];
+        _activity[newAccount].lastActionAt = uint64(block.timestamp);
+        // The ledger gives the old account a removed provider's window for its last batches.
+        _activity[msg.sender].removedAt = uint64(block.timestamp);
+        _successor[msg.sender] = newAccount;
+        _predecessor[newAccount] = msg.sender;
+    }
+
+    /// @notice The account the member of `account` moved to by {rotateMemberKey}; zero if it did not.
+    function successorOf(address account) external view returns (address) {
+        return _successor[account];
+    }
+
+    /// @notice The account the member of `account` moved from by {rotateMemberKey}; zero if none.
+    function predecessorOf(address account) external view returns (address) {
+        return _predecessor[account];
     }
 
     /// @notice Marks a voting member that took no on-chain action for the dormancy period as dormant:
@@ -1026,6 +1084,15 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (status != expected) revert ConsortiumRegistryInvalidStatus(account, status);
     }
 
+    /// @dev Reverts while a proposal of `kind` (Suspend or Remove) naming the caller, made by another
+    /// account, is open or queued.
+    function _checkNotNamed(RiskshareTypes.ProposalKind kind) private view {
+        uint256 id = _openProposalByHash[keccak256(abi.encode(kind, abi.encode(msg.sender)))];
+        if (id != 0 && _proposals[id].proposer != msg.sender && _isPending(_proposals[id])) {
+            revert ConsortiumRegistryRotationBlocked(id);
+        }
+    }
+
     function _requireKnownCategory(uint8 categoryId) private view {
         if (categoryId == 0 || categoryId > _categoryCount) revert ConsortiumRegistryCategoryUnknown(categoryId);
     }
@@ -1066,7 +1133,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (account == address(0)) revert ConsortiumRegistryInvalidAddress(account);
         if (oprfKey == bytes32(0)) revert ConsortiumRegistryInvalidOprfKey();
         if (_members[account].status == RiskshareTypes.MemberStatus.Removed) revert ConsortiumRegistryMemberRemoved(account);
-        if (_holdsMembership(account)) revert ConsortiumRegistryMemberExists(account, _members[account].status);
+        if (_holdsMembership(account) || _members[account].status == RiskshareTypes.MemberStatus.Rotated) revert ConsortiumRegistryMemberExists(account, _members[account].status);
         if (_regulatorPosition[account] != 0) revert ConsortiumRegistryRegulatorExists(account);
         _checkName(bytes(name));
         if (peerId.length == 0 || peerId.length > MAX_PEER_ID_BYTES) revert ConsortiumRegistryInvalidPeerId();
@@ -1080,7 +1147,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     function _checkNewRegulator(address account) private view {
         if (account == address(0)) revert ConsortiumRegistryInvalidAddress(account);
         if (_regulatorPosition[account] != 0) revert ConsortiumRegistryRegulatorExists(account);
-        if (_holdsMembership(account)) revert ConsortiumRegistryMemberExists(account, _members[account].status);
+        if (_holdsMembership(account) || _members[account].status == RiskshareTypes.MemberStatus.Rotated) {
+            revert ConsortiumRegistryMemberExists(account, _members[account].status);
+        }
     }
 
     function _checkNewCategory(string memory name) private view {

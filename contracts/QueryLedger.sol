@@ -71,7 +71,8 @@ contract QueryLedger is IQueryLedger {
     ///   or removed after answering must still be able to land what it served (I-6: every query
     ///   lands exactly once); `riskshare audit verify` flags any record whose provider was not
     ///   Active while the request was live.
-    /// - a Removed caller lands batches for `removedGraceSeconds` after its removal only
+    /// - a Removed or Rotated caller (for a Rotated one, "removal" is its key rotation: the registry's
+    ///   `removedAt`) lands batches for `removedGraceSeconds` after its removal only
     ///   ({QueryLedgerRemovalWindowClosed}), and only records whose deadline is at most its removal time
     ///   + `maxRequestLifetimeSeconds` ({QueryLedgerDeadlineAfterRemoval} with the record's index):
     ///   requests it served before its removal, never new ones.
@@ -85,7 +86,8 @@ contract QueryLedger is IQueryLedger {
         // Also tells the registry the provider acted (its dormancy clock starts again).
         (RiskshareTypes.MemberStatus status, uint64 removedAt) = _registry.noteCompanionActivity(msg.sender);
         uint256 latestDeadline = type(uint64).max;
-        if (status == RiskshareTypes.MemberStatus.Removed) {
+        // A Rotated account (its member moved to a new key) lands its last batches like a removed one.
+        if (status == RiskshareTypes.MemberStatus.Removed || status == RiskshareTypes.MemberStatus.Rotated) {
             uint64 windowEnd = removedAt + _removedGrace;
             if (block.timestamp > windowEnd) revert QueryLedgerRemovalWindowClosed(msg.sender, removedAt, windowEnd);
             latestDeadline = removedAt + _maxRequestLifetime;

@@ -101,6 +101,9 @@ interface IConsortiumRegistry {
     error ConsortiumRegistryNotPaused();
     /// @dev {markDormant} before `account`'s dormancy period has passed since its last action: not before `dormantFrom`.
     error ConsortiumRegistryNotDormant(address account, uint64 dormantFrom);
+    /// @dev {rotateMemberKey} while another account's Suspend or Remove proposal naming the caller is
+    /// open or queued: a member does not slip a vote on it by moving to a new account.
+    error ConsortiumRegistryRotationBlocked(uint256 proposalId);
 
     // ----- events -----
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
@@ -153,6 +156,12 @@ interface IConsortiumRegistry {
     event MemberDormant(address indexed account);
     /// @dev A dormant member acted again: its vote is back, for proposals made from now on.
     event MemberAwake(address indexed account);
+    /// @dev The member of `oldAccount` moved to `newAccount` (its name, joinedAt and vote with it), with
+    /// `peerId` and `oprfKey` in force from now for `keyEpoch` (the old account's epoch + 1); the old
+    /// account is Rotated, its PeerId and keys stay bound to it for audits.
+    event MemberKeyRotated(
+        address indexed oldAccount, address indexed newAccount, bytes peerId, uint32 keyEpoch, bytes32 oprfKey
+    );
 
     // ----- bootstrap (admin only, until renounced) -----
     function seedMember(address account, string calldata name, bytes calldata peerId, bytes32 oprfKey) external;
@@ -172,6 +181,15 @@ interface IConsortiumRegistry {
 
     // ----- members -----
     function rotateOprfKey(bytes32 newKey) external;
+    function rotateMemberKey(
+        address newAccount,
+        bytes calldata peerId,
+        bytes calldata publicKey,
+        bytes32 oprfKey,
+        bytes calldata signature
+    ) external;
+    function successorOf(address account) external view returns (address);
+    function predecessorOf(address account) external view returns (address);
     function activate(address account) external;
 
     // ----- regulator -----

@@ -70,6 +70,55 @@ library AdmissionVerifier {
         );
     }
 
+    /// @notice The body of ConsortiumRegistry.rotateMemberKey after the registry's checks of its caller
+    /// `oldAccount` (Active, not named by a pending Suspend or Remove) and that `newAccount` is no
+    /// regulator: `newAccount` was never seen (its record's account is zero), `oprfKey` is not zero,
+    /// `peerId` is free; `publicKey` (x‖y) is on secp256k1, hashes to `newAccount` and is the key
+    /// `peerId` encodes, and `signature` is `newAccount`'s low-s EIP-712 signature of the KeyRotation
+    /// struct for this registry on this chain. Then writes the member's record under `newAccount`
+    /// (name and joinedAt kept, `oprfKey` in force for the next key epoch), binds `peerId` to it and
+    /// marks `oldAccount` Rotated. Runs in the registry's context (DELEGATECALL), on its storage.
+    function rotate(
+        mapping(address => RiskshareTypes.Member) storage members,
+        mapping(bytes32 => address) storage accountByPeerIdHash,
+        mapping(address => mapping(uint32 => bytes32)) storage oprfKeys,
+        address newAccount,
+        bytes memory peerId,
+        bytes memory publicKey,
+        bytes32 oprfKey,
+        bytes memory signature
+    ) public returns (uint32 epoch) {
+        RiskshareTypes.Member storage n = members[newAccount];
+        if (n.account != address(0)) revert IConsortiumRegistry.ConsortiumRegistryMemberExists(newAccount, n.status);
+        if (oprfKey == bytes32(0)) revert IConsortiumRegistry.ConsortiumRegistryInvalidOprfKey();
+        bytes32 peerIdHash = keccak256(peerId);
+        if (accountByPeerIdHash[peerIdHash] != address(0)) revert IConsortiumRegistry.ConsortiumRegistryPeerIdTaken(peerId);
+        _checkKey(newAccount, peerId, publicKey);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                RiskshareTypes.KEY_ROTATION_TYPEHASH, msg.sender, newAccount, peerIdHash, keccak256(publicKey), oprfKey
+            )
+        );
+        _checkSignature(
+            newAccount, keccak256(abi.encodePacked(hex"1901", domainSeparator(address(this)), structHash)), signature
+        );
+
+        RiskshareTypes.Member storage m = members[msg.sender];
+        epoch = m.keyEpoch + 1;
+        n.account = newAccount;
+        n.name = m.name;
+        n.peerId = peerId;
+        n.status = RiskshareTypes.MemberStatus.Active;
+        n.joinedAt = m.joinedAt;
+        n.keyEpoch = epoch;
+        n.keyRotatedAt = uint64(block.timestamp);
+        n.oprfKey = oprfKey;
+        oprfKeys[newAccount][epoch] = oprfKey;
+        accountByPeerIdHash[peerIdHash] = newAccount;
+        m.status = RiskshareTypes.MemberStatus.Rotated;
+        emit IConsortiumRegistry.MemberKeyRotated(msg.sender, newAccount, peerId, epoch, oprfKey);
+    }
+
     function _checkKey(address account, bytes memory peerId, bytes memory publicKey) private pure {
         if (publicKey.length != 64) revert IConsortiumRegistry.ConsortiumRegistryInvalidPublicKey();
         (uint256 x, uint256 y) = abi.decode(publicKey, (uint256, uint256));

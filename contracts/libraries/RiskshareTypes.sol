@@ -9,7 +9,9 @@ library RiskshareTypes {
     /// Proposed is never written and is kept only so that the numbers stay stable. Admitted: the Admit
     /// executed, the member is not in force until ConsortiumRegistry.activate after the admission
     /// delay (no lookups, no vote, not counted); a regulator's veto in that window returns it to None.
-    /// Removed is final: no vote brings the account back.
+    /// Removed is final: no vote brings the account back. Rotated (appended last) is as final: the
+    /// member moved to another account by ConsortiumRegistry.rotateMemberKey, and this account
+    /// keeps only its history (its PeerId, its OPRF keys per epoch, its last ledger batches).
     /// Suspended covers both a suspension by vote (no vote, no lookups) and a regulator's time-limited
     /// one (no lookups; the member keeps its vote: ConsortiumRegistry.regulatorSuspension).
     enum MemberStatus {
@@ -18,7 +20,8 @@ library RiskshareTypes {
         Active,
         Suspended,
         Removed,
-        Admitted
+        Admitted,
+        Rotated
     }
 
     /// @dev What a proposal does when executed; the payload is the abi-encoding noted beside each.
@@ -152,6 +155,12 @@ library RiskshareTypes {
     /// its member key (domain: "riskshare", version "1", the chain, verifyingContract = the registry).
     bytes32 internal constant ADMISSION_TYPEHASH =
         keccak256("Admission(address account,string name,bytes peerId,bytes publicKey,bytes32 oprfKey)");
+
+    /// @dev keccak256 of the EIP-712 type string of a member key rotation, which the NEW member key
+    /// signs (same domain as an admission); the old key signs the transaction itself.
+    bytes32 internal constant KEY_ROTATION_TYPEHASH = keccak256(
+        "KeyRotation(address oldAccount,address newAccount,bytes peerId,bytes publicKey,bytes32 oprfKey)"
+    );
 
     /// @dev keccak256 of the EIP-712 type string of a lookup answer, which the provider signs. No
     /// contract checks one; it is here so that both signed structs are defined in one place.

@@ -67,7 +67,7 @@ export const peersResponseSchema = z.object({
     address,
     name: z.string(),
     peerId: z.string(),
-    status: z.enum(["Proposed", "Active", "Suspended", "Removed", "None", "Admitted"]),
+    status: z.enum(["Proposed", "Active", "Suspended", "Removed", "None", "Admitted", "Rotated"]),
     connected: z.boolean(),
   })),
 });

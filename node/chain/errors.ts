@@ -27,7 +27,7 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistrySeedingClosed: "seeding is over: a proposal has executed, or the seeding window after deployment has passed; only a vote of the members changes the registry now",
   // ConsortiumRegistry: members, regulators and companions
   ConsortiumRegistryInvalidAddress: "the zero address was given where an account or contract is needed",
-  ConsortiumRegistryMemberExists: "that account already holds a membership (active, suspended, or admitted and waiting for its delay)",
+  ConsortiumRegistryMemberExists: "that account already holds a membership (active, suspended, or admitted and waiting for its delay), or held one (a vetoed candidacy, a member key rotated away); a new member key needs a fresh account",
   ConsortiumRegistryMemberRemoved: "that account was removed from the consortium and never comes back; the institution must apply under a new account",
   ConsortiumRegistryPeerIdTaken: "that PeerId belongs to another member",
   ConsortiumRegistryInvalidPeerId: "the PeerId is empty or longer than 64 bytes",
@@ -85,6 +85,8 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryPauseCooldown: "the consortium was paused recently; no regulator may pause it again before the time in the message (one pause per cooldown, 30 days by default, for all regulators together)",
   ConsortiumRegistryNotPaused: "lookups are not paused (the pause ended or was lifted), so there is nothing to unpause",
   ConsortiumRegistryNotDormant: "the member acted on chain within the dormancy period; it may be marked dormant only from the time in the message",
+  // ConsortiumRegistry: member key rotation
+  ConsortiumRegistryRotationBlocked: "a Suspend or Remove proposal naming this member (its id is in the message) is open or queued, so the member cannot move to a new account until it is decided or lapses",
   // ContributionRegistry
   ContributionRegistryNotActiveMember: "only an Active member may publish a contribution, and this account is not one",
   ContributionRegistryCategoryInactive: "that category is unknown or retired",

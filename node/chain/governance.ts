@@ -77,6 +77,8 @@ export const MemberStatus = {
   Removed: 4,
   /** An Admit executed; in force only after the admission delay, by `activate` (no lookups, no vote till then). */
   Admitted: 5,
+  /** The member moved to another account (`rotateMemberKey`); this one keeps its history only (successorOf names the new one). */
+  Rotated: 6,
 } as const;
 
 /** A member status code. */

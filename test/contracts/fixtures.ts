@@ -25,6 +25,7 @@ import {
 } from "../../node/chain/governance.ts";
 import { LookupKind, mutable, type LookupRequest } from "../../node/chain/eip712.ts";
 import { ADMISSION_TYPES, admissionDomain, admissionPeerId } from "../../node/chain/admission.ts";
+import { KEY_ROTATION_TYPES } from "../../node/chain/rotation.ts";
 import { evaluateCommitment, refusalDigest } from "../../node/chain/digests.ts";
 import { QueryOutcome, REFUSAL_ERROR_CODES, type QueryOutcomeCode } from "../../node/chain/outcomes.ts";
 
@@ -429,4 +430,31 @@ export function randomQueryRecord(deadline: bigint): QueryRecordInput {
     signatureVs: hexlify(randomBytes(32)),
     answerDigest: denied ? refusalDigest(REFUSAL_ERROR_CODES[outcome]!) : hexlify(randomBytes(32)),
   };
+}
+
+/** rotateMemberKey's arguments, in order, as `newSigner` signs the move of `oldAccount` to it. */
+export type RotationArgs = [newAccount: string, peerId: string, publicKey: string, oprfKey: string, signature: string];
+
+/**
+ * The arguments of `oldAccount`'s rotation to `newSigner`'s key: its public key, its PeerId and
+ * `oprfKey`, signed (EIP-712 KeyRotation) by `newSigner` for `registry` on this chain (or `domain`).
+ */
+export async function rotationArgsFor(
+  registry: Pick<ConsortiumRegistry, "getAddress">,
+  oldAccount: string,
+  newSigner: HardhatEthersSigner,
+  oprfKey = oprfKeyFor(newSigner.address, 7),
+  domain?: { chainId: bigint; registry: string },
+): Promise<RotationArgs> {
+  const uncompressed = await publicKeyOf(newSigner);
+  const fields = {
+    oldAccount,
+    newAccount: newSigner.address,
+    peerId: admissionPeerId(getBytes(uncompressed)),
+    publicKey: dataSlice(uncompressed, 1),
+    oprfKey,
+  };
+  const chainId = domain?.chainId ?? (await newSigner.provider!.getNetwork()).chainId;
+  const signature = await newSigner.signTypedData(admissionDomain(chainId, domain?.registry ?? (await registry.getAddress())), mutable(KEY_ROTATION_TYPES), fields);
+  return [fields.newAccount, fields.peerId, fields.publicKey, fields.oprfKey, signature];
 }
