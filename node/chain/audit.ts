@@ -335,13 +335,22 @@ export async function membershipHistory(modules: AuditModules): Promise<Membersh
   const head = await modules.provider.getBlockNumber();
   const registryAddress = await modules.registry.getAddress();
   const iface = modules.registry.interface;
-  const topics = ["MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved"].map((name) => iface.getEvent(name as "MemberActivated").topicHash);
+  const topics = ["MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved", "MemberKeyRotated"].map((name) => iface.getEvent(name as "MemberActivated").topicHash);
   const logs = await getLogsChunked(modules, { address: registryAddress, topics: [topics] }, 0, head);
   const timestamps = new Map<number, number>();
   const changes = new Map<string, Array<{ block: number; time: number; status: number }>>();
   for (const log of logs) {
     const parsed = iface.parseLog(log);
     if (!parsed) continue;
+    if (parsed.name === "MemberKeyRotated") {
+      // The member moved: its old account ends (Rotated), its new one is Active from this block.
+      const time = await blockTimestamp(modules.provider, log.blockNumber, timestamps);
+      for (const [index, status] of [[0, MemberStatus.Rotated], [1, MemberStatus.Active]] as const) {
+        const account = getAddress(parsed.args[index] as string);
+        changes.set(account, [...(changes.get(account) ?? []), { block: log.blockNumber, time, status }]);
+      }
+      continue;
+    }
     const status = { MemberActivated: MemberStatus.Active, MemberSuspended: MemberStatus.Suspended, MemberReinstated: MemberStatus.Active, MemberRemoved: MemberStatus.Removed }[parsed.name];
     if (status === undefined) continue;
     const account = getAddress(parsed.args[0] as string);

@@ -84,7 +84,7 @@ export interface ConsortiumViewHealth {
   lastError?: string;
 }
 
-const REGISTRY_MEMBER_EVENTS = new Set(["MemberAdmitted", "AdmissionVetoed", "MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved", "OprfKeyRotated", "MemberDormant", "MemberAwake"]);
+const REGISTRY_MEMBER_EVENTS = new Set(["MemberAdmitted", "AdmissionVetoed", "MemberActivated", "MemberSuspended", "MemberReinstated", "MemberRemoved", "OprfKeyRotated", "MemberDormant", "MemberAwake", "MemberKeyRotated"]);
 const REGISTRY_CATEGORY_EVENTS = new Set(["CategoryAdded", "CategoryRetired", "PolicySet"]);
 
 /**
@@ -115,7 +115,9 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
   private pausedUntilSec = 0;
   /** Members marked dormant (no vote until they act again; they still look up). */
   private readonly dormant = new Set<string>();
-  /** When each removed member was removed (unix seconds). */
+  /** The account each member moved to by a member key rotation (old account → new account). */
+  private readonly successors = new Map<string, string>();
+  /** When each removed member was removed, or each rotated account rotated away (unix seconds). */
   private readonly removedAtByMember = new Map<string, number>();
   private syncedBlock = -1;
   private lastSyncAtMs = 0;
@@ -244,7 +246,19 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     return this.dormant.has(normalizeAddress(address));
   }
 
-  /** When the member was removed (unix seconds), if it was. */
+  /** The account the member of `address` moved to by a member key rotation, if it did. */
+  successorOf(address: string): string | undefined {
+    return this.successors.get(normalizeAddress(address));
+  }
+
+  /** The account the member of `address` moved from by a member key rotation, if it did. */
+  predecessorOf(address: string): string | undefined {
+    const target = normalizeAddress(address);
+    for (const [old, next] of this.successors) if (next === target) return old;
+    return undefined;
+  }
+
+  /** When the member was removed, or rotated away from this account (unix seconds), if it was. */
   removedAt(address: string): number | undefined {
     return this.removedAtByMember.get(normalizeAddress(address));
   }
@@ -353,6 +367,10 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
         }
       }
       const peerIdOwners = await this.readPeerIdOwners(members, members.map((m) => m.peerId), blockTag);
+      const successors = new Map<string, string>();
+      for (const m of members) {
+        if (m.status === MemberStatus.Rotated) successors.set(m.address, getAddress(await registry.successorOf(m.address, overrides)));
+      }
 
       this.members.clear();
       this.addressByPeerId.clear();
@@ -365,6 +383,8 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       this.removedAtByMember.clear();
       for (const [address, a] of activity) this.putActivity(address, a);
       this.settlePeerIds(peerIdOwners);
+      this.successors.clear();
+      for (const [old, next] of successors) this.successors.set(old, next);
       for (const c of categories) this.categoriesById.set(c.id, c);
       for (const [key, snapshot] of snapshots) this.contributionsByKey.set(key, snapshot);
       this.keyEpochLengthSeconds = Number(keyEpochLength);
@@ -413,6 +433,12 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       const parsed = registry.interface.parseLog(log);
       if (!parsed) continue;
       if (REGISTRY_MEMBER_EVENTS.has(parsed.name)) touchedMembers.add(getAddress(parsed.args[0] as string));
+      if (parsed.name === "MemberKeyRotated") {
+        const [oldAccount, newAccount, , keyEpoch, oprfKey] = parsed.args as unknown as [string, string, string, bigint, string];
+        touchedMembers.add(getAddress(newAccount));
+        this.successors.set(getAddress(oldAccount), getAddress(newAccount));
+        this.putOprfKey(getAddress(newAccount), Number(keyEpoch), oprfKey);
+      }
       else if (REGISTRY_CATEGORY_EVENTS.has(parsed.name)) touchedCategories.add(Number(parsed.args[0]));
       else if (parsed.name === "KeyEpochLengthSet") this.keyEpochLengthSeconds = Number(parsed.args[0]);
       // Only an accepted hand-over or a renouncement moves the role (a nomination is AdminTransferStarted).

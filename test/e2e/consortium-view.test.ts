@@ -17,7 +17,7 @@ import {
 } from "../../node/chain/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
 import { silentLogger } from "../../node/logger.ts";
-import { admitArgsFor, oprfKeyFor, peerIdFor } from "../contracts/fixtures.ts";
+import { admitArgsFor, oprfKeyFor, peerIdFor, rotationArgsFor } from "../contracts/fixtures.ts";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -449,6 +449,35 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(restarted.oprfKeyAt(bob.address, 2)).to.equal(oprfKeyFor(bob.address, 2));
     const unchanged = await rotateOprfKey(as(bob).registry, oprfKeyFor(bob.address, 2)).then(() => undefined, (err: unknown) => err);
     expect(isRiskshareError(unchanged, "E_CHAIN_REVERTED"), String(unchanged)).to.equal(true);
+  });
+
+  it("sees a member move to a new account: the old one Rotated with its PeerId and keys, the new one Active under its own PeerId, linked both ways", async () => {
+    const { bob, erin } = await loadConsortium();
+    const view = await startView();
+    const changes = recordChanges(view);
+    const args = await rotationArgsFor(as(bob).registry, bob.address, erin, oprfKeyFor(erin.address, 3));
+    await (await as(bob).registry.rotateMemberKey(...args)).wait();
+    const rotatedAt = await time.latest();
+
+    await view.sync();
+    expect(view.member(bob.address)).to.deep.include({ status: MemberStatus.Rotated, keyEpoch: 1, peerId: peerIdFor(bob.address) });
+    expect(view.member(erin.address)).to.deep.include({ status: MemberStatus.Active, name: "bob Bank", keyEpoch: 2, oprfKey: oprfKeyFor(erin.address, 3), keyRotatedAt: rotatedAt });
+    expect(view.isActive(bob.address)).to.equal(false);
+    expect(view.memberByPeerId(args[1])?.address).to.equal(erin.address);
+    expect(view.memberByPeerId(peerIdFor(bob.address))?.address).to.equal(bob.address);
+    expect(view.oprfKeyAt(bob.address, 1)).to.equal(oprfKeyFor(bob.address));
+    expect(view.oprfKeyAt(erin.address, 2)).to.equal(oprfKeyFor(erin.address, 3));
+    expect(view.successorOf(bob.address)).to.equal(erin.address);
+    expect(view.predecessorOf(erin.address)).to.equal(bob.address);
+    expect(view.removedAt(bob.address)).to.equal(rotatedAt);
+    expect(changes.map((m) => [m.address, m.status]).sort()).to.deep.equal([[bob.address, MemberStatus.Rotated], [erin.address, MemberStatus.Active]].sort());
+    // A fresh view reads the same from the registry.
+    const restarted = await startView();
+    expect(restarted.member(erin.address)).to.deep.equal(view.member(erin.address));
+    expect(restarted.member(bob.address)).to.deep.equal(view.member(bob.address));
+    expect(restarted.successorOf(bob.address)).to.equal(erin.address);
+    expect(restarted.oprfKeyAt(erin.address, 2)).to.equal(oprfKeyFor(erin.address, 3));
+    expect(restarted.memberByPeerId(args[1])?.address).to.equal(erin.address);
   });
 
   it("sees a policy change by vote, and a new key epoch length", async () => {
