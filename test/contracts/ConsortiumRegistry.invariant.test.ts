@@ -1,7 +1,7 @@
 /**
  * A seeded random walk over ConsortiumRegistry's governance: members, a second regulator and
  * candidates make random calls (regulator suspensions, endSuspension, regulator pauses, dormancy
- * marks, proposals of every membership kind, SetQuorum and Unpause, votes, executions, enactments of
+ * marks, member key rotations to fresh accounts, proposals of every membership kind, SetQuorum and Unpause, votes, executions, enactments of
  * queued proposals, activations of admitted members and regulator vetoes of them, time passing across
  * the timelock, the voting period and now and then the dormancy period), most of which the registry
  * refuses. After every step the invariants of docs/GOVERNANCE.md must hold, and at the end of each
@@ -25,6 +25,7 @@ import {
   peerIdFor,
   propose,
   renouncedConsortiumFixture,
+  rotationArgsFor,
   sendProposal,
 } from "./fixtures.ts";
 import { Prng } from "../../scripts/bench/data.ts";
@@ -48,6 +49,8 @@ const FRACTIONS = [[2, 3], [3, 4], [7, 10], [51, 100], [1, 2], [1, 255], [4, 5],
 async function recount(registry: ConsortiumRegistry) {
   const voters: string[] = [];
   const dormantWithoutVote: string[] = [];
+  /** Rotated accounts whose links are broken, or that still vote. */
+  const badRotations: string[] = [];
   let active = 0n;
   let regulatorSuspended = 0n;
   const count = await registry.memberCount();
@@ -55,6 +58,10 @@ async function recount(registry: ConsortiumRegistry) {
     const record = await registry.memberAt(index);
     if (await registry.isVotingMember(record.account)) voters.push(record.account);
     if (Number(record.status) === MemberStatus.Active) active++;
+    if (Number(record.status) === MemberStatus.Rotated) {
+      const successor = await registry.successorOf(record.account);
+      if ((await registry.predecessorOf(successor)) !== record.account || (await registry.isVotingMember(record.account))) badRotations.push(record.account);
+    }
     const [suspendedUntil] = await registry.regulatorSuspension(record.account);
     if (suspendedUntil !== 0n) regulatorSuspended++;
     // Only a member holding a vote (Active, or suspended by a regulator) is ever dormant.
@@ -63,7 +70,7 @@ async function recount(registry: ConsortiumRegistry) {
       if (!holdsVote) dormantWithoutVote.push(record.account);
     }
   }
-  return { voters, dormantWithoutVote, counters: { voting: BigInt(voters.length), active, regulatorSuspended } };
+  return { voters, dormantWithoutVote, badRotations, counters: { voting: BigInt(voters.length), active, regulatorSuspended } };
 }
 
 describe("ConsortiumRegistry: no call sequence freezes governance (seeded random walk)", function () {
@@ -75,7 +82,7 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
   let activations = 0;
   let vetoes = 0;
   /** Calls of the newer rules that went through, over all walks: the walks must exercise them, not only be refused. */
-  const succeeded = { regulatorPause: 0, markDormant: 0 };
+  const succeeded = { regulatorPause: 0, markDormant: 0, rotateMemberKey: 0 };
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: voting members ≥ max(2, quorum) after every step, and they can still pass a proposal`, async function () {
@@ -90,7 +97,11 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
       // Each candidate's own signed request; a walk also tries them spoiled.
       const requests = new Map<string, Awaited<ReturnType<typeof admitArgsFor>>>();
       for (const candidate of candidates) requests.set(candidate.address, await admitArgsFor(registry, candidate, "Candidate"));
-      const everyone: HardhatEthersSigner[] = [...members, ...candidates, ...regulators, outsider];
+      // Fresh accounts members may move to by a member key rotation (outsiders until then).
+      const fresh = signers.slice(14, 20);
+      /** Accounts that hold or held a membership by a rotation. */
+      const rotatedTo: HardhatEthersSigner[] = [];
+      const everyone: HardhatEthersSigner[] = [...members, ...candidates, ...regulators, outsider, ...fresh];
       const random = prng(seed);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
       const bySigner = (address: string) => everyone.find((s) => s.address === address)!;
@@ -107,7 +118,7 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
         const where = `seed ${seed}, step ${step}`;
         const roll = random();
         // Mostly members and candidates: they are what suspensions, removals and admissions are about.
-        const target = (random() < 0.8 ? pick([...members, ...candidates]) : pick(everyone)).address;
+        const target = (random() < 0.8 ? pick([...members, ...rotatedTo, ...candidates]) : pick(everyone)).address;
         let call: Promise<unknown>;
         if (roll < 0.1) {
           const now = BigInt(await time.latest());
@@ -137,6 +148,18 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
         } else if (roll < 0.28) {
           // Anyone marks someone dormant: the hostile mark the voters, to shrink the electorate.
           call = registry.connect(pick(everyone)).markDormant(random() < 0.7 ? pick(voters) : target).then(() => void succeeded.markDormant++);
+        } else if (roll < 0.31) {
+          // A member moves to a fresh account (mostly a voter; sometimes signed for another old account).
+          const caller = random() < 0.8 ? bySigner(pick(voters)) : pick(everyone);
+          const next = pick(fresh);
+          const signedFor = random() < 0.9 ? caller.address : pick(everyone).address;
+          call = rotationArgsFor(registry, signedFor, next)
+            .then((args) => registry.connect(caller).rotateMemberKey(...args))
+            .then(async (tx) => {
+              await tx.wait();
+              rotatedTo.push(next);
+              succeeded.rotateMemberKey++;
+            });
         } else if (roll < 0.48) {
           // Hostile members mostly try to suspend and remove the others.
           const kind = pick([ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Suspend, ProposalKind.Remove, ProposalKind.Reinstate, ProposalKind.Admit, ProposalKind.Admit, ProposalKind.SetQuorum, ProposalKind.Unpause] as const);
@@ -195,6 +218,7 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
           regulatorSuspended: await registry.regulatorSuspendedCount(),
         });
         expect(recounted.dormantWithoutVote, `${where}: dormant without a vote`).to.deep.equal([]);
+        expect(recounted.badRotations, `${where}: rotated accounts linked and without a vote`).to.deep.equal([]);
         admitted = [];
         for (const candidate of candidates) {
           if (Number(await registry.memberStatus(candidate.address)) !== MemberStatus.Admitted) continue;
@@ -234,5 +258,9 @@ describe("ConsortiumRegistry: no call sequence freezes governance (seeded random
   it("exercised the pause and dormancy: some pauses and dormancy marks went through", function () {
     expect(succeeded.regulatorPause, "pauses").to.be.greaterThan(0);
     expect(succeeded.markDormant, "dormancy marks").to.be.greaterThan(0);
+  });
+
+  it("exercised member key rotations: some went through", function () {
+    expect(succeeded.rotateMemberKey, "rotations").to.be.greaterThan(0);
   });
 });
