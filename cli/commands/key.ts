@@ -1,9 +1,9 @@
 import { Command } from "commander";
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { hexlify } from "ethers";
+import { getBytes, hexlify, parseEther } from "ethers";
 import { z } from "zod";
-import { MemberStatus, rotateOprfKey } from "../../node/chain/index.ts";
+import { connectSigner, createKeyRotation, MemberStatus, rotateMemberKey, rotateOprfKey, translateChainError } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT, KEY_ENV, KeyStore, exists, passphraseFrom, readFileIfExists } from "../../node/config/index.ts";
 import { peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
@@ -163,6 +163,112 @@ export function keyCommand(io: CliIo): Command {
             table(["FILE", "ENTRIES", "REJECTED"], r.imported.map((i) => [i.file, i.added, i.rejected])),
             table(["CATEGORY", "LIVE ENTRIES", "FILTER HASH"], r.published.map((p) => [p.category, p.liveCount, p.filterHash])),
             "Start the node again: it answers under the new key epoch.",
+          ].join("\n"));
+        } finally {
+          if (next.isOpen) await next.close();
+        }
+      } finally {
+        session.close();
+      }
+    }));
+  key.addCommand(withChainFlags(new Command("rotate-member"))
+    .argument("<files...>", "the member's own list files (CSV or JSON Lines), re-imported under the new account and key epoch")
+    .option("--format <format>", "csv | jsonl (default: from each file's name)")
+    .option("--fund <ether>", "ether to send from the old account to the new one first, for the new account's gas (its snapshots, votes and ledger batches from now on)")
+    .description("move this membership to a new member key and account (node stopped, its ledger outbox empty): a new member key (keys/node-next.key, same passphrase) and OPRF key for the next key epoch, the lists re-imported into a fresh store bound to the new account, rotateMemberKey sent from the old account with the new key's signature, every category's filter published from the new account, the journal, nonces and quota usage moved over; the old key is kept as keys/node-<old address>.key and the old store as db-account-<old address>; a run interrupted after the on-chain rotation resumes")
+    .addHelpText("after", "\nExample:\n  riskshare --data-dir ./bank-a key rotate-member risk.csv mules.jsonl --fund 0.5\n  # then start the node again: it runs under the new account and PeerId; tell the peers that list it in p2p.bootstrap")
+    .action(async (files: string[], raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(chainFlagsSchema.extend({ format: z.enum(["csv", "jsonl"]).optional(), fund: z.string().regex(/^[0-9]+(\.[0-9]+)?$/, "must be an amount of ether, e.g. 0.5").optional() }), raw);
+      const session = await openChain(ctx, opts, true);
+      const dbDir = join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir);
+      const nextDir = join(ctx.dataDir, NEXT_DB_DIR);
+      try {
+        const view = await loadView(session, ctx);
+        const keys = new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env });
+        const oldAccount = (await keys.nodeKey()).address;
+        const member = view.member(oldAccount);
+        if (member === undefined) throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} is not a member; a membership is moved by the member itself`);
+        const nextWallet = await keys.nextNodeKey();
+        // A run that rotated on chain but did not finish resumes with the key the chain names.
+        const resuming = member.status === MemberStatus.Rotated && view.successorOf(oldAccount) === nextWallet.address;
+        if (!resuming && member.status !== MemberStatus.Active) throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} is not Active: only an Active member moves to a new key (not one suspended, by vote or by a regulator)`);
+        const current = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
+        await current.open();
+        try {
+          const outbox = current.outbox({ maxBacklog: Number.MAX_SAFE_INTEGER });
+          await outbox.open();
+          if (outbox.backlog() > 0) {
+            throw new RiskshareError("E_BACKLOG", `the store still holds ${outbox.backlog()} ledger record(s) not on chain; start the node until GET /v1/health shows ledger.backlog 0, stop it, then move to the new key`);
+          }
+        } finally {
+          await current.close();
+        }
+        const keyEpoch = resuming ? view.member(nextWallet.address)!.keyEpoch : member.keyEpoch + 1;
+        const voprf = await createVoprf();
+        const stored = await keys.oprfKey(keyEpoch);
+        if (resuming && stored === undefined) throw new RiskshareError("E_OPRF_KEY_MISSING", `the chain names key epoch ${keyEpoch} for the new account, but keys/ holds no key for it`, { keyEpoch });
+        const secretKey = stored ?? voprf.generateKeyPair().secretKey;
+        if (stored === undefined) await keys.putOprfKey(keyEpoch, hexlify(secretKey));
+        const oprfKey = hexlify(voprf.publicKey(secretKey));
+        const { provider } = session.connection;
+        const newSigner = connectSigner(nextWallet, provider);
+        if (!resuming && opts.fund === undefined && (await provider.getBalance(nextWallet.address)) === 0n && ((await provider.getFeeData()).gasPrice ?? 0n) > 0n) {
+          throw new RiskshareError("E_USAGE", `the new account ${nextWallet.address} holds no ether for its gas; pass --fund ETH (sent from the old account) or fund it first`);
+        }
+        const evaluator = await keys.entryKeyEvaluator({ chainId: session.connection.chainId, providerAddress: nextWallet.address, keyEpoch });
+        await rm(nextDir, { recursive: true, force: true });
+        const next = new Store({ location: nextDir, categories: view.activeCategoryMap(), binding: evaluator.context, tuning: BULK_IMPORT_TUNING }, { logger: ctx.logger });
+        await next.open();
+        const imported: { file: string; added: number; rejected: number }[] = [];
+        try {
+          const region = session.config?.identity.defaultRegion ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion;
+          assertPhoneRegion(region);
+          for (const file of files) {
+            const summary = await importList({ path: file }, { format: opts.format, normalise: { defaultRegion: region }, resume: false }, { store: next, evaluator, logger: ctx.logger });
+            imported.push({ file, added: summary.imported + summary.updated, rejected: summary.rejected });
+          }
+          if (!resuming && opts.fund !== undefined) {
+            try {
+              await (await session.signer!.sendTransaction({ to: nextWallet.address, value: parseEther(opts.fund) })).wait();
+            } catch (err) {
+              throw translateChainError(err, "fund the new account");
+            }
+          }
+          const rotation = resuming ? undefined : await rotateMemberKey(session.contracts.registry, createKeyRotation(getBytes(nextWallet.privateKey), {
+            oldAccount, oprfKey, chainId: session.connection.chainId, registry: await session.contracts.registry.getAddress(),
+          }));
+          if (rotation !== undefined && rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain moved the member to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
+          const contributions = session.contracts.contributions.connect(newSigner);
+          const published = await publishSnapshots(next, {
+            publish: async (categoryId, epoch, liveCount, filterHash) => (await send(`publish the ${next.categoryName(categoryId)} snapshot`, () => contributions.publish(categoryId, epoch, liveCount, filterHash))).txHash,
+          }, view.categories().filter((c) => c.active).map((c) => c.id));
+          // A run interrupted after it set the old store aside resumes from there (db/ then holds a new one).
+          const keptStore = join(ctx.dataDir, `${DATA_DIR_LAYOUT.dbDir}-account-${oldAccount}`);
+          const oldKept = await exists(keptStore);
+          const old = new Store({ location: oldKept ? keptStore : dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
+          await old.open();
+          try {
+            await next.copyProtocolStateFrom(old);
+          } finally {
+            await old.close();
+          }
+          await next.close();
+          if (oldKept) await rm(dbDir, { recursive: true, force: true });
+          else if (await exists(dbDir)) await rename(dbDir, keptStore);
+          await rename(nextDir, dbDir);
+          const retiredKey = await keys.retireNodeKey();
+          const result = {
+            oldAccount, newAccount: nextWallet.address, peerId: peerIdFromEvmKey(nextWallet.privateKey).toString(), keyEpoch, oprfKey,
+            txHash: rotation?.txHash ?? null, resumed: resuming, imported, keptStore, retiredKey: `keys/${retiredKey}`,
+            published: published.map((p) => ({ category: next.categoryName(p.categoryId), liveCount: p.liveCount, filterHash: hexlify(p.filterHash) })),
+          };
+          ctx.out.result(result, (r) => [
+            `membership moved from ${r.oldAccount} to ${r.newAccount} (PeerId ${r.peerId}), OPRF key epoch ${r.keyEpoch}${r.txHash === null ? " (moved on chain by an earlier run; finished now)" : `, tx ${r.txHash}`}`,
+            `the old member key is kept as ${r.retiredKey} and the old store as ${r.keptStore}; back keys/ up now`,
+            table(["FILE", "ENTRIES", "REJECTED"], r.imported.map((i) => [i.file, i.added, i.rejected])),
+            table(["CATEGORY", "LIVE ENTRIES", "FILTER HASH"], r.published.map((p) => [p.category, p.liveCount, p.filterHash])),
+            "Start the node again: it runs under the new account and PeerId. Peers that list this node in p2p.bootstrap need its new multiaddr.",
           ].join("\n"));
         } finally {
           if (next.isOpen) await next.close();

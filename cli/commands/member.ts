@@ -4,7 +4,7 @@ import { encodeBytes32String, getBytes, hexlify } from "ethers";
 import { z } from "zod";
 import {
   admitArgs, createAdmissionRequest, MAX_MEMBER_NAME_BYTES, MemberStatus, memberStatusName, parseAdmissionRequest, ProposalKind, revertError, translateChainError,
-  type MemberInfo,
+  type ConsortiumView, type MemberInfo,
 } from "../../node/chain/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
 import { createVoprf } from "../../node/identity/index.ts";
@@ -46,12 +46,26 @@ function statusText(m: MemberInfo, dormant: boolean): string {
   return dormant ? `${memberStatusName(m.status)} (dormant)` : memberStatusName(m.status);
 }
 
-function memberRow(m: MemberInfo, dormant: boolean): unknown[] {
-  return [m.address, m.name, statusText(m, dormant), isoOf(m.joinedAt), peerIdText(m.peerId)];
+/** The accounts a member key rotation linked to `m`'s: the one it moved to, the one it moved from. */
+interface MemberLinks {
+  successor?: string | undefined;
+  predecessor?: string | undefined;
 }
 
-function memberJson(m: MemberInfo, dormant: boolean): { address: string; name: string; status: string; dormant: boolean; joinedAt: number; peerId: string } {
-  return { address: m.address, name: m.name, status: memberStatusName(m.status), dormant, joinedAt: m.joinedAt, peerId: peerIdText(m.peerId) };
+function linksOf(view: ConsortiumView, address: string): MemberLinks {
+  return { successor: view.successorOf(address), predecessor: view.predecessorOf(address) };
+}
+
+function memberRow(m: MemberInfo, dormant: boolean, links: MemberLinks = {}): unknown[] {
+  const moved = links.successor === undefined ? "" : ` → ${links.successor}`;
+  return [m.address, m.name, `${statusText(m, dormant)}${moved}`, isoOf(m.joinedAt), peerIdText(m.peerId)];
+}
+
+function memberJson(m: MemberInfo, dormant: boolean, links: MemberLinks = {}): { address: string; name: string; status: string; dormant: boolean; joinedAt: number; peerId: string; successor?: string; predecessor?: string } {
+  return {
+    address: m.address, name: m.name, status: memberStatusName(m.status), dormant, joinedAt: m.joinedAt, peerId: peerIdText(m.peerId),
+    ...(links.successor === undefined ? {} : { successor: links.successor }), ...(links.predecessor === undefined ? {} : { predecessor: links.predecessor }),
+  };
 }
 
 /** `riskshare member …`: membership and its governance. */
@@ -68,7 +82,7 @@ export function memberCommand(io: CliIo): Command {
         const view = await loadView(session, ctx);
         const members = view.allMembers();
         const dormant = (m: MemberInfo) => view.isDormant(m.address);
-        ctx.out.result({ members: members.map((m) => memberJson(m, dormant(m))) }, () => table(["ADDRESS", "NAME", "STATUS", "JOINED", "PEER ID"], members.map((m) => memberRow(m, dormant(m)))));
+        ctx.out.result({ members: members.map((m) => memberJson(m, dormant(m), linksOf(view, m.address))) }, () => table(["ADDRESS", "NAME", "STATUS", "JOINED", "PEER ID"], members.map((m) => memberRow(m, dormant(m), linksOf(view, m.address)))));
       });
     }));
 
@@ -88,8 +102,11 @@ export function memberCommand(io: CliIo): Command {
         // An admission not yet in force: when `member activate` may bring it in (a regulator may veto until then).
         const activeFrom = m.status === MemberStatus.Admitted ? Number(await session.contracts.registry.admissionActiveFrom(account)) : undefined;
         const dormant = view.isDormant(account);
-        ctx.out.result({ ...memberJson(m, dormant), ...(activeFrom === undefined ? {} : { activeFrom }), contributions }, (r) => [
+        const links = linksOf(view, account);
+        ctx.out.result({ ...memberJson(m, dormant, links), ...(activeFrom === undefined ? {} : { activeFrom }), contributions }, (r) => [
           `${r.name} (${r.address})`, `  status   ${statusText(m, dormant)}${dormant ? ": no vote until its next on-chain action; it still looks up" : ""}`,
+          ...(links.successor === undefined ? [] : [`  moved to ${links.successor} (member key rotation); this account keeps its history only`]),
+          ...(links.predecessor === undefined ? [] : [`  moved from ${links.predecessor} (member key rotation)`]),
           ...(activeFrom === undefined ? [`  joined   ${isoOf(m.joinedAt)}`] : [`  in force from ${isoOf(activeFrom)} (riskshare member activate ${r.address})`]),
           `  peerId   ${r.peerId}`, "  contributions:",
           ...contributions.map((c) => `    ${c.category.padEnd(24)} ${c.liveCount === undefined ? "none" : `${c.liveCount} entries, published ${isoOf(c.publishedAt ?? 0)}`}`),

@@ -40,4 +40,5 @@ export {
 } from "./audit.ts";
 export { ITEM_JUMP_DEFAULTS, itemJumps, memberReport, type ItemJump, type ItemJumpRule, type MemberReportRow, type ReportConsortium } from "./report.ts";
 export { keptCommitmentInput, openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening, type KeptRequest, type KeptSecrets } from "./commitment.ts";
-export { rotateOprfKey, type OprfKeyRotation } from "./member-keys.ts";
+export { rotateMemberKey, rotateOprfKey, type MemberKeyRotation, type OprfKeyRotation } from "./member-keys.ts";
+export { createKeyRotation, KEY_ROTATION_TYPES, KEY_ROTATION_TYPE_STRING, keyRotationDigest, rotateMemberKeyArgs, type KeyRotation } from "./rotation.ts";

@@ -9,6 +9,7 @@ import { hexlify, type BytesLike } from "ethers";
 import { assertArgument } from "../errors.ts";
 import type { IConsortiumRegistry } from "../../types/ethers-contracts/index.ts";
 import { translateChainError } from "./errors.ts";
+import { rotateMemberKeyArgs, type KeyRotation } from "./rotation.ts";
 
 /** What a rotation left on chain. */
 export interface OprfKeyRotation {
@@ -42,5 +43,33 @@ export async function rotateOprfKey(registry: Pick<IConsortiumRegistry, "rotateO
     throw new Error("OprfKeyRotated event missing");
   } catch (err) {
     throw translateChainError(err, "rotate the OPRF key");
+  }
+}
+
+/** What a member key rotation left on chain. */
+export interface MemberKeyRotation {
+  newAccount: string;
+  /** The epoch the new account's OPRF key is in force for (the old account's + 1). */
+  keyEpoch: number;
+  txHash: string;
+  blockNumber: number;
+}
+
+/**
+ * Sends `rotation` (signed by the new member key: node/chain/rotation.ts) from the registry handle's
+ * signer, the member's current account, and waits for it. Reverts (E_CHAIN_REVERTED) for a caller
+ * not Active, a pending Suspend or Remove naming it, or a new account or PeerId already known.
+ */
+export async function rotateMemberKey(registry: Pick<IConsortiumRegistry, "rotateMemberKey" | "interface">, rotation: KeyRotation): Promise<MemberKeyRotation> {
+  try {
+    const receipt = await (await registry.rotateMemberKey(...rotateMemberKeyArgs(rotation))).wait();
+    if (receipt === null) throw new Error("no receipt for the rotation");
+    for (const log of receipt.logs) {
+      const parsed = registry.interface.parseLog(log);
+      if (parsed?.name === "MemberKeyRotated") return { newAccount: parsed.args[1] as string, keyEpoch: Number(parsed.args[3]), txHash: receipt.hash, blockNumber: receipt.blockNumber };
+    }
+    throw new Error("MemberKeyRotated event missing");
+  } catch (err) {
+    throw translateChainError(err, "move the membership to the new member key");
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmod, open, readdir } from "node:fs/promises";
+import { chmod, copyFile, open, readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { Wallet, hexlify, getBytes } from "ethers";
 import { RiskshareError } from "../errors.ts";
@@ -22,6 +22,8 @@ import {
 const JOURNAL_KEY_BYTES = 32;
 /** An OPRF secret key: one ristretto255 scalar (RFC 9497 SerializeScalar). */
 const OPRF_SECRET_KEY_BYTES = 32;
+/** Where a member key rotation keeps the new member key until the rotation is done (keys/). */
+const NEXT_NODE_KEY = "node-next.key";
 
 /** Options of {@link KeyStore}. */
 export interface KeyStoreOptions {
@@ -260,6 +262,39 @@ export class KeyStore {
     }
     this.passphrasePromise = Promise.resolve(newPassphrase);
     return changed;
+  }
+
+  /**
+   * The member key a member key rotation moves to, `keys/node-next.key` (keystore v3 under the same
+   * passphrase): created on the first call, the same key on every later one, so a rotation
+   * interrupted after its transaction resumes with the key the chain names.
+   */
+  async nextNodeKey(): Promise<Wallet> {
+    const path = join(this.dir, NEXT_NODE_KEY);
+    const content = await readSecretFile(path);
+    if (content !== undefined) return decryptMemberKey(content, await this.requirePassphrase(`to unlock ${path}`), path);
+    const wallet = new Wallet(hexlify(randomBytes(32)));
+    await writeKeyFile(path, await encryptMemberKey(wallet, await this.requirePassphrase("to encrypt the new member key"), this.kdf()));
+    return wallet;
+  }
+
+  /**
+   * Ends a member key rotation in keys/: the current member key is kept as
+   * `node-<its address>.key` (retired: its account is Rotated on chain), and `node-next.key`
+   * becomes `node.key`. Each step leaves both keys on disk, and a second call after an
+   * interruption finishes it. Returns the retired key's file name.
+   */
+  async retireNodeKey(): Promise<string> {
+    const nextPath = join(this.dir, NEXT_NODE_KEY);
+    const current = await this.readNodeKey();
+    if (current === undefined) throw new RiskshareError("E_CONFIG", "no node key in the data directory", { file: this.nodeKeyPath });
+    const retired = `node-${current.address}.key`;
+    if ((await readSecretFile(nextPath)) === undefined) return retired;
+    await copyFile(this.nodeKeyPath, join(this.dir, retired));
+    await chmod(join(this.dir, retired), 0o600);
+    await rename(nextPath, this.nodeKeyPath);
+    this.opened.delete(DATA_DIR_LAYOUT.nodeKey);
+    return retired;
   }
 
   /** Re-applies 0600 to every key file (after a restore from backup, say). */

@@ -13,6 +13,9 @@ import { fileURLToPath } from "node:url";
 import { Wallet } from "ethers";
 import { startChain } from "../../scripts/devnet/chain.ts";
 import { createMembers, deployFor } from "../../scripts/devnet/consortium.ts";
+import { RiskshareNode } from "../../node/node.ts";
+import { KeyStore } from "../../node/config/index.ts";
+import { silentLogger } from "../../node/logger.ts";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
 
@@ -133,6 +136,72 @@ describe("the riskshare CLI: keys at rest", function () {
       const sealed = shown.files.find((f: { file: string }) => f.file === "oprf-2.key");
       expect(sealed).to.deep.include({ encrypted: true, kdf: { N: 2 ** 18, r: 8, p: 1 } });
     } finally {
+      await chain.stop();
+    }
+  });
+
+  it("moves a membership to a new member key (rotate-member): the node starts under the new account and PeerId, and lookups between members work", async () => {
+    const chain = await startChain({ kind: "hardhat" });
+    const nodes: RiskshareNode[] = [];
+    const apiUrls: string[] = [];
+    try {
+      const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet-move"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
+      await deployFor([a!, b!], { rpcUrl: chain.rpcUrl, policy: { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n, quotaCeiling: 1_000n } });
+      const header = "type,value,category,level,reason,reported_at\n";
+      const aList = join(baseDir, "a-list.csv");
+      const bList = join(baseDir, "b-list.csv");
+      await writeFile(aList, `${header}phone,13900139000,fraud_confirmed,3,R02,2026-01-01\n`);
+      await writeFile(bList, `${header}phone,13800138000,fraud_confirmed,4,R01,2026-03-01\nemail,mule@example.com,fraud_confirmed,2,R07,2026-02-01\n`);
+      for (const [member, list] of [[a!, aList], [b!, bList]] as const) {
+        await ok(["--data-dir", member.dataDir, "list", "import", list]);
+        await ok(["--data-dir", member.dataDir, "list", "publish"]);
+      }
+
+      const noFunds = await riskshare(["--data-dir", b!.dataDir, "key", "rotate-member", bList]);
+      expect(noFunds.status, "an unfunded new account is a usage error, before anything is sent").to.equal(2);
+      expect(JSON.parse(noFunds.stdout).error).to.deep.include({ code: "E_USAGE" });
+      expect(JSON.parse(noFunds.stdout).error.message).to.contain("--fund");
+      const moved = await ok(["--data-dir", b!.dataDir, "key", "rotate-member", bList, "--fund", "1"]);
+      expect(moved).to.deep.include({ oldAccount: b!.address, keyEpoch: 2, resumed: false, retiredKey: `keys/node-${b!.address}.key` });
+      expect(moved.newAccount).to.not.equal(b!.address);
+      expect(moved.imported).to.deep.equal([{ file: bList, added: 2, rejected: 0 }]);
+      expect(moved.published.map((p: { category: string; liveCount: string | number }) => [p.category, Number(p.liveCount)])).to.deep.include(["fraud_confirmed", 2]);
+      const shown = await ok(["--data-dir", b!.dataDir, "key", "show"]);
+      expect(shown).to.deep.include({ address: moved.newAccount, peerId: moved.peerId });
+      // The retired key still opens under the passphrase: the old account's history stays provable.
+      expect(JSON.parse(await readFile(join(b!.dataDir, "keys", `node-${b!.address}.key`), "utf8")).address.toLowerCase()).to.equal(b!.address.slice(2).toLowerCase());
+      const listed = await ok(["--data-dir", a!.dataDir, "member", "show", b!.address]);
+      expect(listed).to.deep.include({ status: "Rotated", successor: moved.newAccount });
+      const next = await ok(["--data-dir", a!.dataDir, "member", "show", moved.newAccount]);
+      expect(next).to.deep.include({ status: "Active", name: "Bank B", predecessor: b!.address });
+
+      for (const member of [a!, b!]) {
+        const node = await RiskshareNode.open({ dataDir: member.dataDir }, { logger: silentLogger() });
+        nodes.push(node);
+        const info = await node.start();
+        apiUrls.push(info.apiUrl);
+        if (member === b) expect(info.address).to.equal(moved.newAccount);
+      }
+      const check = async (index: number, items: { type: string; value: string }[]) => {
+        const node = nodes[index]!;
+        for (const n of nodes) await n.syncChain();
+        await node.syncFilters();
+        const dataDir = index === 0 ? a!.dataDir : b!.dataDir;
+        const response = await fetch(`${apiUrls[index]!}/v1/check`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${await new KeyStore({ dataDir }).apiToken()}` },
+          body: JSON.stringify({ items }),
+        });
+        return await response.json() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      };
+      // Bank B, under its new account, asks Bank A; Bank A asks Bank B at its new account.
+      const fromB = await check(1, [{ type: "phone", value: "13900139000" }]);
+      expect(fromB.verdict, JSON.stringify(fromB.providers)).to.equal("hit");
+      const fromA = await check(0, [{ type: "phone", value: "13800138000" }]);
+      expect(fromA.verdict, JSON.stringify(fromA.providers)).to.equal("hit");
+      expect(fromA.providers.map((p: { address?: string; name: string }) => p.name)).to.deep.equal(["Bank B"]);
+    } finally {
+      for (const node of nodes) await node.close();
       await chain.stop();
     }
   });
