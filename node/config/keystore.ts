@@ -282,7 +282,8 @@ export class KeyStore {
    * Ends a member key rotation in keys/: the current member key is kept as
    * `node-<its address>.key` (retired: its account is Rotated on chain), and `node-next.key`
    * becomes `node.key`. Each step leaves both keys on disk, and a second call after an
-   * interruption finishes it. Returns the retired key's file name.
+   * interruption finishes it. Returns the retired key's file name (with no rotation pending, it
+   * changes nothing and returns the name the current key would retire to).
    */
   async retireNodeKey(): Promise<string> {
     const nextPath = join(this.dir, NEXT_NODE_KEY);

@@ -227,4 +227,23 @@ describe("key store: keys at rest", () => {
     expect(await store().apiToken()).to.equal(second);
     expect((await stat(join(keysDir, "api.token"))).mode & 0o777).to.equal(0o600);
   });
+  it("keeps the next member key of a member key rotation until it is done, then retires the old key beside the new one (0600), and a second call changes nothing", async () => {
+    const old = await store().initNodeKey();
+    const next = await store().nextNodeKey();
+    expect(next.address).to.not.equal(old.address);
+    expect((await store().nextNodeKey()).address, "an interrupted rotation resumes with the same new key").to.equal(next.address);
+    expect(JSON.parse(await readFile(join(keysDir, "node-next.key"), "utf8")).version, "keystore v3, same passphrase").to.equal(3);
+    expect((await store().nodeKey()).address, "the member key is unchanged until the rotation is done").to.equal(old.address);
+
+    const keys = store();
+    expect(await keys.nodeKey()).to.have.property("address", old.address);
+    const retired = await keys.retireNodeKey();
+    expect(retired).to.equal(`node-${old.address}.key`);
+    expect((await keys.nodeKey()).address, "the same KeyStore reads the new key at once").to.equal(next.address);
+    expect((await store().nodeKey()).address).to.equal(next.address);
+    expect((await stat(join(keysDir, retired))).mode & 0o777).to.equal(0o600);
+    expect((await Wallet.fromEncryptedJson(await readFile(join(keysDir, retired), "utf8"), PASSPHRASE)).address).to.equal(old.address);
+    expect(await store().retireNodeKey(), "nothing left to retire").to.equal(`node-${next.address}.key`);
+    expect((await store().nodeKey()).address).to.equal(next.address);
+  });
 });
