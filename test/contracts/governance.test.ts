@@ -37,12 +37,13 @@ describe("governance encodings (node/chain/governance.ts)", function () {
       "SetPolicy", "AddCategory", "RetireCategory", "SetKeyEpochLength", "SetQuorum", "Unpause",
     ]);
     expect(Object.values(ProposalKind)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    expect(Object.entries(MemberStatus)).to.deep.equal([["None", 0], ["Proposed", 1], ["Active", 2], ["Suspended", 3], ["Removed", 4], ["Admitted", 5]]);
+    expect(Object.entries(MemberStatus)).to.deep.equal([["None", 0], ["Proposed", 1], ["Active", 2], ["Suspended", 3], ["Removed", 4], ["Admitted", 5], ["Rotated", 6]]);
     expect(proposalKindName(6)).to.equal("SetPolicy");
     expect(memberStatusName(4)).to.equal("Removed");
     expectBadInput(() => proposalKindName(12), "kind 12");
     expect(memberStatusName(5)).to.equal("Admitted");
-    expectBadInput(() => memberStatusName(6), "status 6");
+    expect(memberStatusName(6)).to.equal("Rotated");
+    expectBadInput(() => memberStatusName(7), "status 7");
   });
 
   it("round-trips every kind's payload", function () {
