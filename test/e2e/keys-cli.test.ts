@@ -14,6 +14,7 @@ import { Wallet } from "ethers";
 import { startChain } from "../../scripts/devnet/chain.ts";
 import { createMembers, deployFor } from "../../scripts/devnet/consortium.ts";
 import { RiskshareNode } from "../../node/node.ts";
+import { connectChain, connectContracts, readLedger, verifyLedger } from "../../node/chain/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 
@@ -146,7 +147,7 @@ describe("the riskshare CLI: keys at rest", function () {
     const apiUrls: string[] = [];
     try {
       const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet-move"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
-      await deployFor([a!, b!], { rpcUrl: chain.rpcUrl, policy: { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n, quotaCeiling: 1_000n } });
+      const deployment = await deployFor([a!, b!], { rpcUrl: chain.rpcUrl, policy: { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n, quotaCeiling: 1_000n } });
       const header = "type,value,category,level,reason,reported_at\n";
       const aList = join(baseDir, "a-list.csv");
       const bList = join(baseDir, "b-list.csv");
@@ -200,6 +201,18 @@ describe("the riskshare CLI: keys at rest", function () {
       const fromA = await check(0, [{ type: "phone", value: "13800138000" }]);
       expect(fromA.verdict, JSON.stringify(fromA.providers)).to.equal("hit");
       expect(fromA.providers.map((p: { address?: string; name: string }) => p.name)).to.deep.equal(["Bank B"]);
+      // The ledger takes the new account's records as a provider, and an audit finds it Active when it served them.
+      for (const node of nodes) await node.flushLedger();
+      const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+      try {
+        const contracts = connectContracts(deployment.addresses, connection.provider);
+        const modules = { provider: connection.provider, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId };
+        const ledger = await readLedger(modules);
+        expect(ledger.records.filter((r) => r.provider === moved.newAccount).length, "records served by the new account").to.be.greaterThan(0);
+        expect(await verifyLedger(modules, ledger)).to.deep.equal([]);
+      } finally {
+        connection.provider.destroy();
+      }
     } finally {
       for (const node of nodes) await node.close();
       await chain.stop();
