@@ -19,6 +19,7 @@ import {
   consortiumFixture,
   deployRegistry,
   oprfKeyFor,
+  passProposal,
   peerIdFor,
   propose,
   randomQueryRecord,
@@ -190,6 +191,30 @@ describe("ConsortiumRegistry: member key rotation", function () {
       .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
       .withArgs(alice.address, MemberStatus.Rotated);
     // A replay of the same rotation is refused too: the old account is Rotated now.
+  });
+
+  it("refuses a member suspended by vote, and carries a regulator suspension's cooldown over to the new account", async function () {
+    const { registry, alice, bob, carol, dave, erin, frank, regulator } = await loadFixture(renouncedConsortiumFixture);
+    await passProposal(registry, [alice, bob, carol], ProposalKind.Suspend, { account: dave.address });
+    await expect(registry.connect(dave).rotateMemberKey(...(await rotationArgsFor(registry, dave.address, frank))))
+      .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidStatus")
+      .withArgs(dave.address, MemberStatus.Suspended);
+    await regulatorSuspend(registry, regulator, bob.address, 3600n);
+    await time.increase(3600);
+    await registry.endSuspension(bob.address);
+    const [, notBefore] = await registry.regulatorSuspension(bob.address);
+    await registry.connect(bob).rotateMemberKey(...(await rotationArgsFor(registry, bob.address, erin)));
+    expect((await registry.regulatorSuspension(erin.address))[1]).to.equal(notBefore);
+    await expect(regulatorSuspend(registry, regulator, erin.address))
+      .to.be.revertedWithCustomError(registry, "ConsortiumRegistrySuspensionCooldown")
+      .withArgs(erin.address, notBefore);
+  });
+
+  it("costs less than 400,000 gas (a one-off: about fifteen storage slots written, most of them new)", async function () {
+    const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
+    const receipt = await (await registry.connect(alice).rotateMemberKey(...(await rotationArgsFor(registry, alice.address, erin)))).wait();
+    if (process.env.RISKSHARE_GAS_LOG) console.log(`rotateMemberKey: ${receipt!.gasUsed} gas`);
+    expect(receipt!.gasUsed).to.be.lessThan(400_000n);
   });
 
   it("never lets a rotated account back in: no admission, no regulator, no second rotation to it", async function () {
