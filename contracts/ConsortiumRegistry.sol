@@ -545,7 +545,8 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// Requirements:
     /// - the caller is an Active member (not suspended, by vote or by a regulator: neither
     ///   suspension is escaped by moving); a dormant caller wakes.
-    /// - no Suspend or Remove proposal naming the caller, made by another account, is open or queued.
+    /// - no Suspend or Remove proposal naming the caller is open or queued (its own included: a twin
+    ///   of it cannot be opened meanwhile, so it would shield the member from the vote).
     /// - `newAccount` was never seen by the registry (never a member or candidate) and is not a regulator.
     /// - `publicKey` is on secp256k1 and hashes to `newAccount`; `peerId` encodes it and is free;
     ///   `signature` is `newAccount`'s (low s); `oprfKey` is not zero.
@@ -1084,11 +1085,11 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (status != expected) revert ConsortiumRegistryInvalidStatus(account, status);
     }
 
-    /// @dev Reverts while a proposal of `kind` (Suspend or Remove) naming the caller, made by another
-    /// account, is open or queued.
+    /// @dev Reverts while a proposal of `kind` (Suspend or Remove) naming the caller is open or queued,
+    /// whoever made it: the member's own would otherwise shield it (no twin may be opened meanwhile).
     function _checkNotNamed(RiskshareTypes.ProposalKind kind) private view {
         uint256 id = _openProposalByHash[keccak256(abi.encode(kind, abi.encode(msg.sender)))];
-        if (id != 0 && _proposals[id].proposer != msg.sender && _isPending(_proposals[id])) {
+        if (id != 0 && _isPending(_proposals[id])) {
             revert ConsortiumRegistryRotationBlocked(id);
         }
     }

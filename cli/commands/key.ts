@@ -189,10 +189,11 @@ export function keyCommand(io: CliIo): Command {
         const oldAccount = (await keys.nodeKey()).address;
         const member = view.member(oldAccount);
         if (member === undefined) throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} is not a member; a membership is moved by the member itself`);
+        if (member.status !== MemberStatus.Active && member.status !== MemberStatus.Rotated) throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} is not Active: only an Active member moves to a new key (not one suspended, by vote or by a regulator)`);
         const nextWallet = await keys.nextNodeKey();
         // A run that rotated on chain but did not finish resumes with the key the chain names.
         const resuming = member.status === MemberStatus.Rotated && view.successorOf(oldAccount) === nextWallet.address;
-        if (!resuming && member.status !== MemberStatus.Active) throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} is not Active: only an Active member moves to a new key (not one suspended, by vote or by a regulator)`);
+        if (!resuming && member.status !== MemberStatus.Active) throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} was moved to ${view.successorOf(oldAccount) ?? "another account"}, not to the key in keys/node-next.key; restore keys/ from the backup made at that rotation`);
         const current = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
         await current.open();
         try {

@@ -101,8 +101,8 @@ interface IConsortiumRegistry {
     error ConsortiumRegistryNotPaused();
     /// @dev {markDormant} before `account`'s dormancy period has passed since its last action: not before `dormantFrom`.
     error ConsortiumRegistryNotDormant(address account, uint64 dormantFrom);
-    /// @dev {rotateMemberKey} while another account's Suspend or Remove proposal naming the caller is
-    /// open or queued: a member does not slip a vote on it by moving to a new account.
+    /// @dev {rotateMemberKey} while a Suspend or Remove proposal naming the caller is open or queued:
+    /// a member does not slip a vote on it by moving to a new account.
     error ConsortiumRegistryRotationBlocked(uint256 proposalId);
 
     // ----- events -----

@@ -86,7 +86,7 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryNotPaused: "lookups are not paused (the pause ended or was lifted), so there is nothing to unpause",
   ConsortiumRegistryNotDormant: "the member acted on chain within the dormancy period; it may be marked dormant only from the time in the message",
   // ConsortiumRegistry: member key rotation
-  ConsortiumRegistryRotationBlocked: "a Suspend or Remove proposal naming this member (its id is in the message) is open or queued, so the member cannot move to a new account until it is decided or lapses",
+  ConsortiumRegistryRotationBlocked: "a Suspend or Remove proposal naming this member (its id is in the message; its own included) is open or queued, so the member cannot move to a new account until it is decided or lapses",
   // ContributionRegistry
   ContributionRegistryNotActiveMember: "only an Active member may publish a contribution, and this account is not one",
   ContributionRegistryCategoryInactive: "that category is unknown or retired",

@@ -10,11 +10,12 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Wallet } from "ethers";
+import { getBytes, hexlify, Wallet } from "ethers";
 import { startChain } from "../../scripts/devnet/chain.ts";
 import { createMembers, deployFor } from "../../scripts/devnet/consortium.ts";
 import { RiskshareNode } from "../../node/node.ts";
-import { connectChain, connectContracts, readLedger, verifyLedger } from "../../node/chain/index.ts";
+import { connectChain, connectContracts, connectSigner, createKeyRotation, readLedger, rotateMemberKey, verifyLedger } from "../../node/chain/index.ts";
+import { createVoprf } from "../../node/identity/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 
@@ -215,6 +216,36 @@ describe("the riskshare CLI: keys at rest", function () {
       }
     } finally {
       for (const node of nodes) await node.close();
+      await chain.stop();
+    }
+  });
+
+  it("rotate-member resumes a run interrupted after the on-chain move: it finishes with the key the chain names, sending nothing", async () => {
+    const chain = await startChain({ kind: "hardhat" });
+    try {
+      const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet-resume"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
+      const deployment = await deployFor([a!, b!], { rpcUrl: chain.rpcUrl });
+      const list = join(baseDir, "resume-list.csv");
+      await writeFile(list, "type,value,category,level,reason,reported_at\nmerchant_id,M-1,fraud_confirmed,2,R11,2026-05-01\n");
+      // What an interrupted run leaves: the new keys in keys/, the move done on chain, nothing else.
+      const keys = new KeyStore({ dataDir: b!.dataDir, passphrase: (await readFile(b!.passphraseFile, "utf8")).trim(), kdf: "light" });
+      const next = await keys.nextNodeKey();
+      const voprf = await createVoprf();
+      const { secretKey, publicKey } = voprf.generateKeyPair();
+      await keys.putOprfKey(2, hexlify(secretKey));
+      const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+      try {
+        const { registry } = connectContracts(deployment.addresses, connectSigner(new Wallet(b!.privateKey), connection.provider));
+        await (await connectSigner(new Wallet(b!.privateKey), connection.provider).sendTransaction({ to: next.address, value: 10n ** 18n })).wait();
+        await rotateMemberKey(registry, createKeyRotation(getBytes(next.privateKey), { oldAccount: b!.address, oprfKey: hexlify(publicKey), chainId: connection.chainId, registry: deployment.addresses.registry }));
+      } finally {
+        connection.provider.destroy();
+      }
+      const resumed = await ok(["--data-dir", b!.dataDir, "key", "rotate-member", list]);
+      expect(resumed).to.deep.include({ oldAccount: b!.address, newAccount: next.address, keyEpoch: 2, resumed: true, txHash: null });
+      expect(resumed.published.length).to.be.greaterThan(0);
+      expect((await ok(["--data-dir", b!.dataDir, "key", "show"])).address).to.equal(next.address);
+    } finally {
       await chain.stop();
     }
   });
