@@ -36,6 +36,8 @@ export interface NodeHealthModules {
     pausedUntil(nowSec: number): number | undefined;
     /** Whether the member is marked dormant (no vote until it acts; lookups go on). */
     isDormant(address: string): boolean;
+    /** The account the member of `address` moved to by a member key rotation, if it did. */
+    successorOf(address: string): string | undefined;
   };
   /** The ledger batcher. */
   ledger: { health(): LedgerHealth };
@@ -77,7 +79,9 @@ export class NodeHealth {
     }
     const self = view.member(this.opts.address);
     if (self?.status !== MemberStatus.Active) {
-      const admitted = self?.status === MemberStatus.Admitted ? "; its admission comes into force with `riskshare member activate` once the admission delay is over" : "";
+      const successor = self?.status === MemberStatus.Rotated ? view.successorOf(this.opts.address) : undefined;
+      const admitted = self?.status === MemberStatus.Admitted ? "; its admission comes into force with `riskshare member activate` once the admission delay is over"
+        : successor !== undefined ? `; the member moved to ${successor} (member key rotation): run the node with that account's key (keys/node.key after \`riskshare key rotate-member\`)` : "";
       reasons.push({ refusal: "E_NOT_MEMBER", message: `this node's account is not an Active member (${self ? memberStatusName(self.status) : "unknown to the registry"})${admitted}` });
     }
     const held = oprfKey.current();

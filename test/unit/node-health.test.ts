@@ -32,6 +32,7 @@ function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number
       bootstrapAdmin: () => over.admin,
       pausedUntil: (nowSec) => (over.pausedUntil !== undefined && nowSec < over.pausedUntil ? over.pausedUntil : undefined),
       isDormant: (address) => over.dormant === true && address === self.address,
+      successorOf: (address) => (members.find((m) => m.address === address)?.status === MemberStatus.Rotated ? bankB.address : undefined),
     },
     ledger: {
       health: () => ({
@@ -77,6 +78,7 @@ describe("api: node health", () => {
       { name: "suspended", over: { members: [{ ...self, status: MemberStatus.Suspended }, bankB] }, code: "E_NOT_MEMBER", says: "not an Active member (Suspended)" },
       { name: "unknown to the registry", over: { members: [bankB] }, code: "E_NOT_MEMBER", says: "unknown to the registry" },
       { name: "admitted, not yet in force", over: { members: [{ ...self, status: MemberStatus.Admitted }, bankB] }, code: "E_NOT_MEMBER", says: "not an Active member (Admitted); its admission comes into force with `riskshare member activate`" },
+      { name: "rotated away", over: { members: [{ ...self, status: MemberStatus.Rotated }, bankB] }, code: "E_NOT_MEMBER", says: `not an Active member (Rotated); the member moved to ${bankB.address} (member key rotation): run the node with that account's key` },
       { name: "no OPRF key", over: { oprfKey: null }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 1 on chain (keys/oprf-1.key)" },
       { name: "an OPRF key of an older epoch", over: { members: [{ ...self, keyEpoch: 2 }, bankB] }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 2" },
       { name: "an OPRF key that is not the one on chain", over: { oprfKey: { epoch: 1, publicKeyHex: hexlify(randomBytes(32)) } }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 1" },
