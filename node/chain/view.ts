@@ -117,6 +117,8 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
   private readonly dormant = new Set<string>();
   /** The account each member moved to by a member key rotation (old account → new account). */
   private readonly successors = new Map<string, string>();
+  /** The same links the other way (new account → old account). */
+  private readonly predecessors = new Map<string, string>();
   /** When each removed member was removed, or each rotated account rotated away (unix seconds). */
   private readonly removedAtByMember = new Map<string, number>();
   private syncedBlock = -1;
@@ -253,9 +255,15 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
 
   /** The account the member of `address` moved from by a member key rotation, if it did. */
   predecessorOf(address: string): string | undefined {
-    const target = normalizeAddress(address);
-    for (const [old, next] of this.successors) if (next === target) return old;
-    return undefined;
+    return this.predecessors.get(normalizeAddress(address));
+  }
+
+  /** The first account of the member `address` belongs to: itself unless it came by member key rotations. */
+  firstAccountOf(address: string): string {
+    let account = normalizeAddress(address);
+    // Each account has one predecessor at most and rotations only append, so this ends.
+    for (let previous = this.predecessors.get(account); previous !== undefined; previous = this.predecessors.get(account)) account = previous;
+    return account;
   }
 
   /** When the member was removed, or rotated away from this account (unix seconds), if it was. */
@@ -384,7 +392,8 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       for (const [address, a] of activity) this.putActivity(address, a);
       this.settlePeerIds(peerIdOwners);
       this.successors.clear();
-      for (const [old, next] of successors) this.successors.set(old, next);
+      this.predecessors.clear();
+      for (const [old, next] of successors) this.putSuccessor(old, next);
       for (const c of categories) this.categoriesById.set(c.id, c);
       for (const [key, snapshot] of snapshots) this.contributionsByKey.set(key, snapshot);
       this.keyEpochLengthSeconds = Number(keyEpochLength);
@@ -436,7 +445,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       if (parsed.name === "MemberKeyRotated") {
         const [oldAccount, newAccount, , keyEpoch, oprfKey] = parsed.args as unknown as [string, string, string, bigint, string];
         touchedMembers.add(getAddress(newAccount));
-        this.successors.set(getAddress(oldAccount), getAddress(newAccount));
+        this.putSuccessor(getAddress(oldAccount), getAddress(newAccount));
         this.putOprfKey(getAddress(newAccount), Number(keyEpoch), oprfKey);
       }
       else if (REGISTRY_CATEGORY_EVENTS.has(parsed.name)) touchedCategories.add(Number(parsed.args[0]));
@@ -537,6 +546,11 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       this.oprfKeysByMember.set(address, keys);
     }
     keys.set(keyEpoch, key.toLowerCase());
+  }
+
+  private putSuccessor(oldAccount: string, newAccount: string): void {
+    this.successors.set(oldAccount, newAccount);
+    this.predecessors.set(newAccount, oldAccount);
   }
 
   private putActivity(address: string, activity: MemberActivity): void {

@@ -19,6 +19,12 @@ export interface PolicyView {
   categories(): readonly PolicyCategory[];
   /** The member's latest contribution snapshot for the category, if it ever published one. */
   contribution(address: string, categoryId: number): ContributionSnapshot | undefined;
+  /**
+   * The first account of the member `address` belongs to, following its member key rotations back
+   * (itself if it never rotated): quota usage is counted per member, so a member that moves to a
+   * new account keeps its day's usage instead of starting afresh.
+   */
+  firstAccountOf?(address: string): string;
 }
 
 /** Dependencies of {@link ReciprocityGate}. */
@@ -38,13 +44,14 @@ export class ReciprocityGate {
   /** The rule's decision for `querier` asking `categoryIds` for `items` items at `nowSec`; an allowed request's items are counted. */
   decide(querier: string, categoryIds: readonly number[], nowSec: number, items = 1): ReciprocityDecision {
     const facts = new Map<number, CategoryFacts>();
+    const counted = this.modules.view.firstAccountOf?.(querier) ?? querier;
     for (const id of categoryIds) {
       const category = this.modules.view.category(id);
       if (category === undefined) continue;
-      facts.set(id, this.facts(querier, category, this.modules.usage.usage(querier, id, nowSec)));
+      facts.set(id, this.facts(querier, category, this.modules.usage.usage(counted, id, nowSec)));
     }
     const decision = decideReciprocity({ nowSec, requestedCategories: categoryIds, categories: facts, items });
-    if (decision.allowed) this.modules.usage.recordAll(querier, categoryIds, nowSec, items);
+    if (decision.allowed) this.modules.usage.recordAll(counted, categoryIds, nowSec, items);
     return decision;
   }
 

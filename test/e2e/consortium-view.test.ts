@@ -469,6 +469,8 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(view.oprfKeyAt(erin.address, 2)).to.equal(oprfKeyFor(erin.address, 3));
     expect(view.successorOf(bob.address)).to.equal(erin.address);
     expect(view.predecessorOf(erin.address)).to.equal(bob.address);
+    expect(view.firstAccountOf(erin.address), "quota usage is counted per member").to.equal(bob.address);
+    expect(view.firstAccountOf(bob.address)).to.equal(bob.address);
     expect(view.removedAt(bob.address)).to.equal(rotatedAt);
     expect(changes.map((m) => [m.address, m.status]).sort()).to.deep.equal([[bob.address, MemberStatus.Rotated], [erin.address, MemberStatus.Active]].sort());
     // A fresh view reads the same from the registry.
@@ -476,6 +478,7 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(restarted.member(erin.address)).to.deep.equal(view.member(erin.address));
     expect(restarted.member(bob.address)).to.deep.equal(view.member(bob.address));
     expect(restarted.successorOf(bob.address)).to.equal(erin.address);
+    expect(restarted.firstAccountOf(erin.address)).to.equal(bob.address);
     expect(restarted.oprfKeyAt(erin.address, 2)).to.equal(oprfKeyFor(erin.address, 3));
     expect(restarted.memberByPeerId(args[1])?.address).to.equal(erin.address);
   });

@@ -124,4 +124,19 @@ describe("policy: saved quota usage", () => {
     await new SavedUsage({ key: "other" }, { db, tracker: old }).save(NOW + 2 * DAY);
     expect(db.map.get("other")).to.deep.equal([]);
   });
+  it("counts a member's usage under its first account, so a member key rotation does not start its quota afresh", () => {
+    const categories: PolicyCategory[] = [{ id: 1, active: true, policy: POLICY }];
+    const moved = "0x00000000000000000000000000000000000000bb";
+    const usage = new UsageTracker();
+    const view = {
+      category: (id: number) => categories.find((c) => c.id === id),
+      categories: () => categories,
+      contribution: () => ({ liveCount: 50n, publishedAt: NOW - 60 }),
+      firstAccountOf: (address: string) => (address === moved ? QUERIER : address),
+    };
+    const g = new ReciprocityGate({ view, usage });
+    expect(g.decide(QUERIER, [1], NOW, 2).allowed).to.equal(true);
+    expect(g.decide(moved, [1], NOW), "the old account used the day's quota").to.deep.include({ allowed: false, reason: "quota_exceeded" });
+    expect(usage.usage(moved, 1, NOW), "nothing counted under the new account itself").to.equal(0);
+  });
 });
