@@ -540,7 +540,8 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// under them still verify against it) and may land its last ledger batches for the ledger's
     /// removal grace. `oprfKey` is in force from now for the old account's key epoch + 1. The new
     /// account keeps the old one's entitlement: it may vote on the proposals the old one could, and
-    /// only its own votes count (the old account's no longer do, so the member votes again).
+    /// only its own votes count (the old account's no longer do, so the member votes again). The old
+    /// account's open proposals still count against the member's `maxOpenProposals`.
     ///
     /// Requirements:
     /// - the caller is an Active member (not suspended, by vote or by a regulator: neither
@@ -564,7 +565,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         _checkNotNamed(RiskshareTypes.ProposalKind.Remove);
         if (_regulatorPosition[newAccount] != 0) revert ConsortiumRegistryRegulatorExists(newAccount);
         _touch(msg.sender);
-        AdmissionVerifier.rotate(_members, _accountByPeerIdHash, _oprfKeys, newAccount, peerId, publicKey, oprfKey, signature);
+        AdmissionVerifier.rotate(
+            _members, _accountByPeerIdHash, _oprfKeys, _openProposalsOf, newAccount, peerId, publicKey, oprfKey, signature
+        );
         _memberList.push(newAccount);
         // The counts of active and voting members do not change: the same member holds the vote.
         _votingSince[newAccount] = _votingSince[msg.sender];

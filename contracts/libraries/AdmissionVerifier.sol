@@ -77,11 +77,13 @@ library AdmissionVerifier {
     /// `peerId` encodes, and `signature` is `newAccount`'s low-s EIP-712 signature of the KeyRotation
     /// struct for this registry on this chain. Then writes the member's record under `newAccount`
     /// (name and joinedAt kept, `oprfKey` in force for the next key epoch), binds `peerId` to it and
-    /// marks `oldAccount` Rotated. Runs in the registry's context (DELEGATECALL), on its storage.
+    /// marks `oldAccount` Rotated; the old account's open proposals are the new one's (they still take
+    /// the member's slots). Runs in the registry's context (DELEGATECALL), on its storage.
     function rotate(
         mapping(address => RiskshareTypes.Member) storage members,
         mapping(bytes32 => address) storage accountByPeerIdHash,
         mapping(address => mapping(uint32 => bytes32)) storage oprfKeys,
+        mapping(address => uint256[]) storage openProposalsOf,
         address newAccount,
         bytes memory peerId,
         bytes memory publicKey,
@@ -116,6 +118,8 @@ library AdmissionVerifier {
         oprfKeys[newAccount][epoch] = oprfKey;
         accountByPeerIdHash[peerIdHash] = newAccount;
         m.status = RiskshareTypes.MemberStatus.Rotated;
+        // Its open proposals still take its slots: a fresh account buys no more of them.
+        openProposalsOf[newAccount] = openProposalsOf[msg.sender];
         emit IConsortiumRegistry.MemberKeyRotated(msg.sender, newAccount, peerId, epoch, oprfKey);
     }
 

@@ -257,6 +257,17 @@ describe("ConsortiumRegistry: member key rotation", function () {
       .withArgs(remove);
   });
 
+  it("keeps the member's open proposals against its limit: a fresh account buys no more slots", async function () {
+    const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
+    for (const name of ["one", "two", "three"]) await propose(registry, alice, ProposalKind.AddCategory, { name });
+    await registry.connect(alice).rotateMemberKey(...(await rotationArgsFor(registry, alice.address, erin)));
+    await expect(sendProposal(registry, erin, ProposalKind.AddCategory, { name: "four" }))
+      .to.be.revertedWithCustomError(registry, "ConsortiumRegistryTooManyOpenProposals")
+      .withArgs(erin.address, 3);
+    await time.increase(3 * 24 * 3600);
+    await expect(sendProposal(registry, erin, ProposalKind.AddCategory, { name: "four" })).to.emit(registry, "ProposalCreated");
+  });
+
   it("wakes a dormant caller: the vote it takes along counts", async function () {
     const { registry, alice, erin } = await loadFixture(renouncedConsortiumFixture);
     const voting = await registry.votingMemberCount();
