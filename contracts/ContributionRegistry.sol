@@ -81,7 +81,8 @@ contract ContributionRegistry is IContributionRegistry {
     /// keccak256(uint64 byteLength ‖ Merkle root over its 1 KiB chunks) (docs/PROTOCOL.md).
     ///
     /// Requirements:
-    /// - the caller is an Active member (the registry records the publication as its activity).
+    /// - the caller is an Active member, or one a regulator suspended (which stops lookups only); the
+    ///   registry records the publication as its activity.
     /// - `categoryId` is a known, active category.
     /// - `keyEpoch` is the caller's key epoch in force ({IConsortiumRegistry-keyEpochOf}): a snapshot
     ///   under a rotated-away key would commit to tags no querier derives any more.
@@ -94,7 +95,11 @@ contract ContributionRegistry is IContributionRegistry {
     function publish(uint8 categoryId, uint32 keyEpoch, uint64 liveCount, bytes32 filterHash) external {
         // Also tells the registry the member acted (its dormancy clock starts again).
         (RiskshareTypes.MemberStatus status,) = _registry.noteCompanionActivity(msg.sender);
-        if (status != RiskshareTypes.MemberStatus.Active) revert ContributionRegistryNotActiveMember(msg.sender);
+        // A regulator's suspension stops the member's lookups only: it keeps publishing, so its
+        // reciprocity does not lapse meanwhile (a suspension by vote stops that too).
+        if (status != RiskshareTypes.MemberStatus.Active && !_regulatorSuspended(msg.sender, status)) {
+            revert ContributionRegistryNotActiveMember(msg.sender);
+        }
         if (!_registry.isActiveCategory(categoryId)) revert ContributionRegistryCategoryInactive(categoryId);
         uint32 current = _registry.keyEpochOf(msg.sender);
         if (keyEpoch != current) revert ContributionRegistryWrongKeyEpoch(msg.sender, current, keyEpoch);
@@ -112,6 +117,12 @@ contract ContributionRegistry is IContributionRegistry {
             emit ChallengeSuperseded(msg.sender, categoryId, c.filterHash);
         }
         delete _unproven[msg.sender][categoryId];
+    }
+
+    function _regulatorSuspended(address account, RiskshareTypes.MemberStatus status) private view returns (bool) {
+        if (status != RiskshareTypes.MemberStatus.Suspended) return false;
+        (uint64 until,) = _registry.regulatorSuspension(account);
+        return until != 0;
     }
 
     /// @notice Challenges `provider`'s latest snapshot for `categoryId`: the provider must prove it

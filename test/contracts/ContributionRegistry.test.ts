@@ -76,16 +76,23 @@ describe("ContributionRegistry", function () {
     await expect(contributions.connect(carol).publish(3, 1, 0, ZeroHash)).to.emit(contributions, "ContributionPublished");
   });
 
-  it("refuses outsiders, members admitted but not yet in force, regulators, and suspended or removed members", async function () {
+  it("refuses outsiders, members admitted but not yet in force, regulators, and members suspended by vote or removed", async function () {
     const { registry, contributions, alice, bob, carol, dave, erin, regulator, outsider } = await loadFixture(consortiumFixture);
     await passProposal(registry, [alice, bob, carol], ProposalKind.Admit, await admitArgsFor(registry, erin));
-    await registry.connect(regulator).regulatorSuspend(bob.address, BigInt(await time.latest()) + 86_400n);
+    await passProposal(registry, [alice, carol, dave], ProposalKind.Suspend, { account: bob.address });
     await passProposal(registry, [alice, carol, dave], ProposalKind.Remove, { account: dave.address });
-    for (const [caller, who] of [[outsider, "outsider"], [erin, "admitted, not in force"], [regulator, "regulator"], [bob, "suspended"], [dave, "removed"]] as const) {
+    for (const [caller, who] of [[outsider, "outsider"], [erin, "admitted, not in force"], [regulator, "regulator"], [bob, "suspended by vote"], [dave, "removed"]] as const) {
       await expect(contributions.connect(caller).publish(1, 1, 10, hexlify(randomBytes(32))), who)
         .to.be.revertedWithCustomError(contributions, "ContributionRegistryNotActiveMember")
         .withArgs(caller.address);
     }
+  });
+
+  it("takes a snapshot from a member a regulator suspended: the suspension stops its lookups, not its contribution", async function () {
+    const { registry, contributions, bob, regulator } = await loadFixture(consortiumFixture);
+    await registry.connect(regulator).regulatorSuspend(bob.address, BigInt(await time.latest()) + 86_400n);
+    await expect(contributions.connect(bob).publish(1, 1, 10, hexlify(randomBytes(32)))).to.emit(contributions, "ContributionPublished");
+    expect((await contributions.latest(bob.address, 1)).liveCount).to.equal(10n);
   });
 
   it("refuses unknown and retired categories", async function () {
