@@ -220,6 +220,17 @@ export async function castBallot(session: ChainSession, action: BallotAction, pr
   return { proposalId, txHash: receipt.txHash, kind: view.kind, summary: view.summary, votes: view.votes, quorum: view.quorum, executed: view.executed, state: view.state, eta: view.eta };
 }
 
+/**
+ * The time the registry will judge a transaction sent now by: the next block's. A chain that
+ * produces blocks steadily has its latest block about now; one that mines on demand (a devnet) may
+ * have none for a while, and its next block takes the wall-clock time. So: the later of the two.
+ * A refusal foreseen from it is the one the contract would give (if the local clock runs ahead,
+ * the transaction is sent and the contract's own refusal comes back instead).
+ */
+export async function nextBlockTime(session: ChainSession): Promise<number> {
+  return Math.max(await latestTimestamp(session), Math.floor(Date.now() / 1000));
+}
+
 /** The latest block's time (unix seconds): the registry's clock. */
 export async function latestTimestamp(session: ChainSession): Promise<number> {
   try {
@@ -245,7 +256,7 @@ async function foreseeEnact(session: ChainSession, proposalId: bigint): Promise<
     throw translateChainError(err, action);
   }
   if (status !== ProposalStatus.Queued) throw revertError(action, "ConsortiumRegistryProposalNotQueued", [proposalId]);
-  const now = await latestTimestamp(session);
+  const now = await nextBlockTime(session);
   if (now < eta) throw revertError(action, "ConsortiumRegistryProposalTimelocked", [proposalId, eta], { detail: `its eta is ${isoOf(eta)}, in ${eta - now} s` });
   if (now >= eta + votingPeriod) throw revertError(action, "ConsortiumRegistryProposalLapsed", [proposalId, eta + votingPeriod], { detail: `it lapsed at ${isoOf(eta + votingPeriod)}` });
 }

@@ -8,7 +8,7 @@ import { parseOptions } from "../errors.ts";
 import { addressArg, isoOf } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
 import { chainFlagsSchema, send, withChainFlags, withSession, type ChainSession } from "../chain.ts";
-import { activeCategoryNamed, latestTimestamp, readCategories } from "../governance.ts";
+import { activeCategoryNamed, nextBlockTime, readCategories } from "../governance.ts";
 
 const STATES = ["none", "open", "answered", "expired", "superseded"] as const;
 
@@ -88,7 +88,7 @@ export function contributionCommand(io: CliIo): Command {
       const action = `expire the challenge of the ${category.name} snapshot of ${account}`;
       const current = await contributions.challengeOf(account, category.id);
       if (STATES[Number(current.state)] !== "open") throw revertError(action, "ContributionRegistryNoChallenge", [account, category.id], { detail: `the challenge is ${STATES[Number(current.state)] ?? "unknown"}` });
-      const now = await latestTimestamp(session);
+      const now = await nextBlockTime(session);
       if (BigInt(now) <= current.deadline) {
         throw revertError(action, "ContributionRegistryChallengeNotDue", [account, category.id, current.deadline], { detail: `the deadline is ${isoOf(current.deadline)} (chain time now ${isoOf(now)})` });
       }

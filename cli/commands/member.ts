@@ -14,7 +14,7 @@ import { parseOptions } from "../errors.ts";
 import { addressArg, isoOf } from "../parse.ts";
 import { table, type CliIo } from "../output.ts";
 import { chainFlagsSchema, loadView, send, withChainFlags, withSession } from "../chain.ts";
-import { ballotCommands, lookupOf, printCreated, propose } from "../governance.ts";
+import { ballotCommands, lookupOf, nextBlockTime, printCreated, propose } from "../governance.ts";
 import { peerIdText } from "../../node/p2p/index.ts";
 
 /** The key epoch of a new member's first OPRF key (ConsortiumRegistry: 1 at a first admission). */
@@ -261,10 +261,9 @@ export function memberCommand(io: CliIo): Command {
         // Foresee the contract's refusals from its own view, and say when the suspension ends, before paying for a transaction.
         const [until] = await registry.regulatorSuspension(account);
         if (until === 0n) throw revertError(action, "ConsortiumRegistryNotRegulatorSuspended", [account]);
-        const latest = await session.connection.provider.getBlock("latest");
-        if (!latest) throw new RiskshareError("E_CHAIN_UNREACHABLE", "the chain did not return its latest block");
-        if (BigInt(latest.timestamp) < until) {
-          throw revertError(action, "ConsortiumRegistrySuspensionNotOver", [account, until], { detail: `it ends at ${isoOf(Number(until))} (chain time now ${isoOf(latest.timestamp)}); run this again from then` });
+        const now = await nextBlockTime(session);
+        if (BigInt(now) < until) {
+          throw revertError(action, "ConsortiumRegistrySuspensionNotOver", [account, until], { detail: `it ends at ${isoOf(Number(until))} (chain time now ${isoOf(now)}); run this again from then` });
         }
         const receipt = await send(action, () => registry.endSuspension(account));
         ctx.out.result(

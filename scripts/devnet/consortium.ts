@@ -70,6 +70,9 @@ export async function createMember(opts: CreateMemberOptions): Promise<DevMember
   const voprf = await createVoprf();
   const { secretKey: oprfSecretKey, publicKey: oprfPublicKey } = voprf.generateKeyPair();
   await keys.putOprfKey(1, hexlify(oprfSecretKey));
+  // The journal key too, at the light cost: a node would create it at its first start at the standard
+  // cost (about a second of scrypt per node).
+  await keys.journalKey();
   const port = await freePort();
   const peerId = peerIdFromEvmKey(account.privateKey);
   await saveConfig(opts.dataDir, newConfig({

@@ -10,7 +10,8 @@ import {
 } from "../../node/chain/index.ts";
 import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
 import { parseDuration, parseFraction, parseUint64 } from "../../cli/parse.ts";
-import { isPending, proposalState } from "../../cli/governance.ts";
+import { isPending, latestTimestamp, nextBlockTime, proposalState } from "../../cli/governance.ts";
+import type { ChainSession } from "../../cli/chain.ts";
 
 const ACCOUNT = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
 const LOOKUP: ProposalLookup = { categoryName: (id) => ({ 1: "fraud_confirmed", 7: "account_takeover" } as Record<number, string>)[id] };
@@ -209,5 +210,22 @@ describe("a proposal's state, from its on-chain status and the chain's clock", (
   it("the time-locked kinds are the rule changes: Remove, the regulators, policy, category retirement and the quorum", () => {
     const names = Object.entries(ProposalKind).filter(([, kind]) => isTimelocked(kind)).map(([name]) => name);
     expect(names).to.deep.equal(["Remove", "AddRegulator", "RemoveRegulator", "SetPolicy", "RetireCategory", "SetQuorum"]);
+  });
+});
+
+describe("the time a transaction sent now is judged by (cli/governance.ts nextBlockTime)", () => {
+  const sessionAt = (timestamp: number) => ({ connection: { provider: { getBlock: async () => ({ timestamp }) } } }) as unknown as ChainSession;
+
+  it("is the wall clock on a chain that mines on demand and has made no block for a while", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const judged = await nextBlockTime(sessionAt(now - 3_600));
+    expect(judged).to.be.within(now, now + 2);
+    // The latest block alone would say an hour ago: a timelock that ended since would still look pending.
+    expect(await latestTimestamp(sessionAt(now - 3_600))).to.equal(now - 3_600);
+  });
+
+  it("is the latest block's time on a chain whose clock runs ahead of this machine's", async () => {
+    const ahead = Math.floor(Date.now() / 1000) + 600;
+    expect(await nextBlockTime(sessionAt(ahead))).to.equal(ahead);
   });
 });
