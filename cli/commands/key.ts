@@ -3,13 +3,14 @@ import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { getBytes, hexlify, parseEther } from "ethers";
 import { z } from "zod";
-import { connectSigner, createKeyRotation, MemberStatus, rotateMemberKey, rotateOprfKey, translateChainError } from "../../node/chain/index.ts";
+import { connectSigner, createKeyRotation, MemberStatus, rotateMemberKey, rotateOprfKey, translateChainError, type ConsortiumView } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT, KEY_ENV, KeyStore, exists, passphraseFrom, readFileIfExists } from "../../node/config/index.ts";
 import { peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
-import { assertPhoneRegion, createVoprf, DEFAULT_NORMALISE_OPTIONS } from "../../node/identity/index.ts";
-import { BULK_IMPORT_TUNING, importList, publishSnapshots, Store } from "../../node/store/index.ts";
-import { chainFlagsSchema, loadView, openChain, send, withChainFlags } from "../chain.ts";
+import { assertPhoneRegion, createVoprf, DEFAULT_NORMALISE_OPTIONS, type EntryKeyEvaluator } from "../../node/identity/index.ts";
+import { BULK_IMPORT_TUNING, importList, publishSnapshots, Store, type ImportFormat } from "../../node/store/index.ts";
+import { chainFlagsSchema, loadView, openChain, send, withChainFlags, type ChainSession } from "../chain.ts";
+import type { IContributionRegistry } from "../../types/ethers-contracts/index.ts";
 import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { table, type CliIo } from "../output.ts";
@@ -124,23 +125,13 @@ export function keyCommand(io: CliIo): Command {
         if (resuming && publicKey.toLowerCase() !== member.oprfKey.toLowerCase()) throw new RiskshareError("E_OPRF_KEY_MISSING", `keys/oprf-${keyEpoch}.key is not the key the chain holds for epoch ${keyEpoch}`, { keyEpoch });
         const evaluator = await keys.entryKeyEvaluator({ chainId: session.connection.chainId, providerAddress: address, keyEpoch });
         // A fresh store for the new epoch; an interrupted rotation starts it over.
-        await rm(nextDir, { recursive: true, force: true });
-        const next = new Store({ location: nextDir, categories: view.activeCategoryMap(), binding: evaluator.context, tuning: BULK_IMPORT_TUNING }, { logger: ctx.logger });
-        await next.open();
-        const imported: { file: string; added: number; rejected: number }[] = [];
+        const next = await freshStore(ctx, view, evaluator, nextDir);
         try {
-          const region = session.config?.identity.defaultRegion ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion;
-          assertPhoneRegion(region);
-          for (const file of files) {
-            const summary = await importList({ path: file }, { format: opts.format, normalise: { defaultRegion: region }, resume: false }, { store: next, evaluator, logger: ctx.logger });
-            imported.push({ file, added: summary.imported + summary.updated, rejected: summary.rejected });
-          }
+          const imported = await importInto(ctx, session, next, evaluator, files, opts.format);
           const rotation = resuming ? undefined : await rotateOprfKey(session.contracts.registry, publicKey);
           if (rotation !== undefined && rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain rotated to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
           const { contributions } = session.contracts;
-          const published = await publishSnapshots(next, {
-            publish: async (categoryId, epoch, liveCount, filterHash) => (await send(`publish the ${next.categoryName(categoryId)} snapshot`, () => contributions.publish(categoryId, epoch, liveCount, filterHash))).txHash,
-          }, view.categories().filter((c) => c.active).map((c) => c.id));
+          const published = await publishAll(next, contributions, view);
           // The journal (so `audit open` still opens earlier queries), the nonces seen and the quota usage move along.
           const old = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
           await old.open();
@@ -156,12 +147,11 @@ export function keyCommand(io: CliIo): Command {
           await rename(nextDir, dbDir);
           const result = {
             keyEpoch, oprfKey: publicKey, txHash: rotation?.txHash ?? null, resumed: resuming, imported, keptStore: kept,
-            published: published.map((p) => ({ category: next.categoryName(p.categoryId), liveCount: p.liveCount, filterHash: hexlify(p.filterHash) })),
+            published,
           };
           ctx.out.result(result, (r) => [
             `OPRF key rotated to epoch ${r.keyEpoch} (${r.oprfKey})${r.txHash === null ? " (rotated on chain by an earlier run; finished now)" : `, tx ${r.txHash}`}; the old store is kept in ${r.keptStore}`,
-            table(["FILE", "ENTRIES", "REJECTED"], r.imported.map((i) => [i.file, i.added, i.rejected])),
-            table(["CATEGORY", "LIVE ENTRIES", "FILTER HASH"], r.published.map((p) => [p.category, p.liveCount, p.filterHash])),
+            ...rotationTables(r),
             "Start the node again: it answers under the new key epoch.",
           ].join("\n"));
         } finally {
@@ -218,17 +208,9 @@ export function keyCommand(io: CliIo): Command {
           throw new RiskshareError("E_USAGE", `the new account ${nextWallet.address} holds no ether for its gas; pass --fund ETH (sent from the old account) or fund it first`);
         }
         const evaluator = await keys.entryKeyEvaluator({ chainId: session.connection.chainId, providerAddress: nextWallet.address, keyEpoch });
-        await rm(nextDir, { recursive: true, force: true });
-        const next = new Store({ location: nextDir, categories: view.activeCategoryMap(), binding: evaluator.context, tuning: BULK_IMPORT_TUNING }, { logger: ctx.logger });
-        await next.open();
-        const imported: { file: string; added: number; rejected: number }[] = [];
+        const next = await freshStore(ctx, view, evaluator, nextDir);
         try {
-          const region = session.config?.identity.defaultRegion ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion;
-          assertPhoneRegion(region);
-          for (const file of files) {
-            const summary = await importList({ path: file }, { format: opts.format, normalise: { defaultRegion: region }, resume: false }, { store: next, evaluator, logger: ctx.logger });
-            imported.push({ file, added: summary.imported + summary.updated, rejected: summary.rejected });
-          }
+          const imported = await importInto(ctx, session, next, evaluator, files, opts.format);
           if (!resuming && opts.fund !== undefined) {
             try {
               await (await session.signer!.sendTransaction({ to: nextWallet.address, value: parseEther(opts.fund) })).wait();
@@ -241,9 +223,7 @@ export function keyCommand(io: CliIo): Command {
           }));
           if (rotation !== undefined && rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain moved the member to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
           const contributions = session.contracts.contributions.connect(newSigner);
-          const published = await publishSnapshots(next, {
-            publish: async (categoryId, epoch, liveCount, filterHash) => (await send(`publish the ${next.categoryName(categoryId)} snapshot`, () => contributions.publish(categoryId, epoch, liveCount, filterHash))).txHash,
-          }, view.categories().filter((c) => c.active).map((c) => c.id));
+          const published = await publishAll(next, contributions, view);
           // A run interrupted after it set the old store aside resumes from there (db/ then holds a new one).
           const keptStore = join(ctx.dataDir, `${DATA_DIR_LAYOUT.dbDir}-account-${oldAccount}`);
           const oldKept = await exists(keptStore);
@@ -262,13 +242,12 @@ export function keyCommand(io: CliIo): Command {
           const result = {
             oldAccount, newAccount: nextWallet.address, peerId: peerIdFromEvmKey(nextWallet.privateKey).toString(), keyEpoch, oprfKey,
             txHash: rotation?.txHash ?? null, resumed: resuming, imported, keptStore, retiredKey: `keys/${retiredKey}`,
-            published: published.map((p) => ({ category: next.categoryName(p.categoryId), liveCount: p.liveCount, filterHash: hexlify(p.filterHash) })),
+            published,
           };
           ctx.out.result(result, (r) => [
             `membership moved from ${r.oldAccount} to ${r.newAccount} (PeerId ${r.peerId}), OPRF key epoch ${r.keyEpoch}${r.txHash === null ? " (moved on chain by an earlier run; finished now)" : `, tx ${r.txHash}`}`,
             `the old member key is kept as ${r.retiredKey} and the old store as ${r.keptStore}; back keys/ up now`,
-            table(["FILE", "ENTRIES", "REJECTED"], r.imported.map((i) => [i.file, i.added, i.rejected])),
-            table(["CATEGORY", "LIVE ENTRIES", "FILTER HASH"], r.published.map((p) => [p.category, p.liveCount, p.filterHash])),
+            ...rotationTables(r),
             "Start the node again: it runs under the new account and PeerId. Peers that list this node in p2p.bootstrap need its new multiaddr.",
           ].join("\n"));
         } finally {
@@ -293,3 +272,42 @@ async function runningNode(ctx: CliContext): Promise<NodeRuntime | undefined> {
     return undefined; // a node killed without cleaning up leaves its runtime file
   }
 }
+
+/** A fresh store for a rotation at `dir` (an interrupted rotation's is started over), bound to the new key. */
+async function freshStore(ctx: CliContext, view: ConsortiumView, evaluator: EntryKeyEvaluator, dir: string): Promise<Store> {
+  await rm(dir, { recursive: true, force: true });
+  const store = new Store({ location: dir, categories: view.activeCategoryMap(), binding: evaluator.context, tuning: BULK_IMPORT_TUNING }, { logger: ctx.logger });
+  await store.open();
+  return store;
+}
+
+/** Re-imports the member's list files into a rotation's fresh store: entries and rejected rows per file. */
+async function importInto(ctx: CliContext, session: ChainSession, store: Store, evaluator: EntryKeyEvaluator, files: readonly string[], format: ImportFormat | undefined): Promise<ImportedFile[]> {
+  const region = session.config?.identity.defaultRegion ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion;
+  assertPhoneRegion(region);
+  const imported: ImportedFile[] = [];
+  for (const file of files) {
+    const summary = await importList({ path: file }, { format, normalise: { defaultRegion: region }, resume: false }, { store, evaluator, logger: ctx.logger });
+    imported.push({ file, added: summary.imported + summary.updated, rejected: summary.rejected });
+  }
+  return imported;
+}
+
+/** Publishes every active category's snapshot of a rotation's new store, through `contributions` (the signer it publishes as). */
+async function publishAll(store: Store, contributions: IContributionRegistry, view: ConsortiumView): Promise<PublishedRow[]> {
+  const published = await publishSnapshots(store, {
+    publish: async (categoryId, epoch, liveCount, filterHash) => (await send(`publish the ${store.categoryName(categoryId)} snapshot`, () => contributions.publish(categoryId, epoch, liveCount, filterHash))).txHash,
+  }, view.categories().filter((c) => c.active).map((c) => c.id));
+  return published.map((p) => ({ category: store.categoryName(p.categoryId) ?? String(p.categoryId), liveCount: p.liveCount, filterHash: hexlify(p.filterHash) }));
+}
+
+/** The two tables a rotation prints: the files re-imported and the snapshots published. */
+function rotationTables(r: { imported: readonly ImportedFile[]; published: readonly PublishedRow[] }): string[] {
+  return [
+    table(["FILE", "ENTRIES", "REJECTED"], r.imported.map((i) => [i.file, i.added, i.rejected])),
+    table(["CATEGORY", "LIVE ENTRIES", "FILTER HASH"], r.published.map((p) => [p.category, p.liveCount, p.filterHash])),
+  ];
+}
+
+interface ImportedFile { file: string; added: number; rejected: number }
+interface PublishedRow { category: string; liveCount: number; filterHash: string }
