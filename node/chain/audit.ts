@@ -153,7 +153,8 @@ export function requestOfRecord(record: AuditRecord, categoryMask: bigint): Look
  *   (an answer, or a refusal made after the signature check), or an unsigned refusal names an account
  *   that was not an Active member, so no node of it could have been the connected peer;
  * - `duplicate_query_id`: a query id recorded more than once, beyond one DeniedReplay and one
- *   DeniedExpired repeat of the same signed request;
+ *   DeniedExpired repeat of the same signed request (refusals made before the signature check carry
+ *   an id nothing attests, which a peer can send any number of times: they neither count nor repeat);
  * - `answer_mismatch`: the record's answerDigest does not match what the querier was sent — a refusal's
  *   is not its outcome's error code's, an answer's is empty, or a provider-signed answer the querier
  *   holds differs from the one the record rebuilds (or the id is recorded as refused);
@@ -185,7 +186,8 @@ export interface HeldAnswer {
  * - binding: a refusal's answerDigest is refusalDigest of its outcome's error code, an answer's is
  *   not empty, and every `answers` entry (provider-signed answers a querier kept) is the answer its
  *   record rebuilds from (queryId, provider, keyEpoch, itemCount, answerDigest);
- * - uniqueness: each query id once, plus at most one DeniedReplay and one DeniedExpired repeat;
+ * - uniqueness: each query id once, plus at most one DeniedReplay and one DeniedExpired repeat
+ *   (unsigned refusals aside: their id is whatever the frame claimed);
  * - each provider's batch sequence runs 1, 2, 3… with no gap.
  */
 export async function verifyLedger(
@@ -224,15 +226,18 @@ export async function verifyLedger(
     const mismatch = answerDigestProblem(record);
     if (mismatch !== undefined) failures.push({ kind: "answer_mismatch", queryId: record.queryId, detail: mismatch });
 
-    // Per id: one record of a first outcome, and at most one of each repeat outcome.
+    // Per id: one record of a first outcome, and at most one of each repeat outcome. An unsigned
+    // refusal's id is whatever the peer's frame claimed (a spoiled copy of any request, as often as
+    // it likes, even of another member's genuine one): it says nothing about the provider.
     const id = record.queryId.toLowerCase();
+    byId.set(id, [...(byId.get(id) ?? []), record]);
+    if (UNSIGNED_OUTCOMES.has(record.outcome)) continue;
     const key = REPEAT_OUTCOMES.has(record.outcome) ? record.outcome : -1;
     const outcomesSeen = seen.get(id) ?? new Set<number>();
     if (outcomesSeen.has(key)) {
       failures.push({ kind: "duplicate_query_id", queryId: record.queryId, detail: `query ${record.queryId} is recorded again by ${record.provider} as ${record.outcomeName} (block ${record.blockNumber})` });
     }
     seen.set(id, outcomesSeen.add(key));
-    byId.set(id, [...(byId.get(id) ?? []), record]);
   }
   for (const held of answers) failures.push(...heldAnswerProblems(modules.chainId, ledgerAddress, held, byId.get(held.answer.queryId.toLowerCase()) ?? []));
   const byProvider = new Map<string, AuditBatch[]>();

@@ -376,6 +376,11 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     notMemberRegulator.request = { ...notMemberRegulator.request, querier: regulator.address };
     // Honest: a DeniedNotMember names an admitted member (refused once it is no longer Active).
     const notMemberHonest = await signedRecord(QueryOutcome.DeniedNotMember);
+    // Not duplicates: a peer's spoiled copies of a request (refused before the signature check), twice,
+    // and a spoiled copy of the answered request: their ids are whatever the frames claimed.
+    const spoiled = await signedRecord(QueryOutcome.DeniedBadSignature);
+    const spoiledAgain = { ...spoiled };
+    const spoiledAnswered = { ...answered, outcome: QueryOutcome.DeniedBadSignature, keyEpoch: 0, answerDigest: refusalDigest("E_BAD_SIGNATURE") };
     // Duplicate: the same answered request landed again (a second DeniedReplay too).
     const again = { ...answered };
     const replayAgain = { ...replay };
@@ -388,7 +393,7 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     const refusedButAnswered = await signedRecord(QueryOutcome.DeniedQuota);
     const answerOfRefused = { queryId: idOf(refusedButAnswered), provider: provider.address, keyEpoch: 1, itemCount: refusedButAnswered.request.itemCount, answerDigest: hexlify(randomBytes(32)) };
 
-    const all = [answered, replay, expired, folded, blamesRegulator, quotaOfRegulator, notMemberRegulator, notMemberHonest, again, replayAgain, wrongCode, inflated, refusedButAnswered];
+    const all = [answered, replay, expired, folded, blamesRegulator, quotaOfRegulator, notMemberRegulator, notMemberHonest, spoiled, spoiledAgain, spoiledAnswered, again, replayAgain, wrongCode, inflated, refusedButAnswered];
     for (const record of all) await outbox.append(record);
     expect(await batcher(rpcChannel(), outbox).flush()).to.equal(all.length);
     const ledger = await readLedger(modules);
