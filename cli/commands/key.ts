@@ -98,21 +98,7 @@ export function keyCommand(io: CliIo): Command {
         const member = view.member(address);
         if (member === undefined) throw new RiskshareError("E_NOT_MEMBER", `${address} is not a member; a key is rotated by the member itself`);
         if (member.status !== MemberStatus.Active) throw new RiskshareError("E_NOT_MEMBER", `${address} is not Active: its filters could not be published under a new key; rotate once it is reinstated`);
-        // The current store must not be in use (a running node holds its lock: opening it tells), and
-        // every ledger record it holds must be on chain first: the new store starts with an empty outbox.
-        const current = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
-        await current.open();
-        let currentEpoch: number;
-        try {
-          const outbox = current.outbox({ maxBacklog: Number.MAX_SAFE_INTEGER });
-          await outbox.open();
-          if (outbox.backlog() > 0) {
-            throw new RiskshareError("E_BACKLOG", `the store still holds ${outbox.backlog()} ledger record(s) not on chain; start the node until GET /v1/health shows ledger.backlog 0, stop it, then rotate`);
-          }
-          currentEpoch = current.binding?.keyEpoch ?? member.keyEpoch;
-        } finally {
-          await current.close();
-        }
+        const currentEpoch = (await drainedStoreEpoch(ctx, view, dbDir, "rotate")) ?? member.keyEpoch;
         // A run that rotated on chain but did not finish resumes at the epoch the chain has now.
         const resuming = member.keyEpoch > currentEpoch;
         const keyEpoch = resuming ? member.keyEpoch : member.keyEpoch + 1;
@@ -184,17 +170,7 @@ export function keyCommand(io: CliIo): Command {
         // A run that rotated on chain but did not finish resumes with the key the chain names.
         const resuming = member.status === MemberStatus.Rotated && view.successorOf(oldAccount) === nextWallet.address;
         if (!resuming && member.status !== MemberStatus.Active) throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} was moved to ${view.successorOf(oldAccount) ?? "another account"}, not to the key in keys/node-next.key; restore keys/ from the backup made at that rotation`);
-        const current = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
-        await current.open();
-        try {
-          const outbox = current.outbox({ maxBacklog: Number.MAX_SAFE_INTEGER });
-          await outbox.open();
-          if (outbox.backlog() > 0) {
-            throw new RiskshareError("E_BACKLOG", `the store still holds ${outbox.backlog()} ledger record(s) not on chain; start the node until GET /v1/health shows ledger.backlog 0, stop it, then move to the new key`);
-          }
-        } finally {
-          await current.close();
-        }
+        await drainedStoreEpoch(ctx, view, dbDir, "move to the new key");
         const keyEpoch = resuming ? view.member(nextWallet.address)!.keyEpoch : member.keyEpoch + 1;
         const voprf = await createVoprf();
         const stored = await keys.oprfKey(keyEpoch);
@@ -311,3 +287,23 @@ function rotationTables(r: { imported: readonly ImportedFile[]; published: reado
 
 interface ImportedFile { file: string; added: number; rejected: number }
 interface PublishedRow { category: string; liveCount: number; filterHash: string }
+
+/**
+ * Opens the current store (a running node holds its lock: opening it tells) and checks that every
+ * ledger record it holds is on chain: a rotation's new store starts with an empty outbox. The
+ * store's key epoch, if it is bound to one.
+ */
+async function drainedStoreEpoch(ctx: CliContext, view: ConsortiumView, dbDir: string, then: string): Promise<number | undefined> {
+  const current = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
+  await current.open();
+  try {
+    const outbox = current.outbox({ maxBacklog: Number.MAX_SAFE_INTEGER });
+    await outbox.open();
+    if (outbox.backlog() > 0) {
+      throw new RiskshareError("E_BACKLOG", `the store still holds ${outbox.backlog()} ledger record(s) not on chain; start the node until GET /v1/health shows ledger.backlog 0, stop it, then ${then}`);
+    }
+    return current.binding?.keyEpoch;
+  } finally {
+    await current.close();
+  }
+}
