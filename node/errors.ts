@@ -78,7 +78,9 @@ export const ERROR_HINTS = {
   E_CHALLENGE_UNANSWERABLE: "A spot-check of this member's snapshot names a filter this node no longer holds; publish a new snapshot (riskshare list publish): it supersedes the challenge and clears the unproven mark.",
 
   // local HTTP API
-  E_API_TOKEN: "Send the node's API token (the file keys/api.token in its data directory) as `Authorization: Bearer <token>`.",
+  E_API_TOKEN: "Send one of the node's API tokens as `Authorization: Bearer <token>`: keys/api-read.token (read), keys/api-check.token (checks) or keys/api.token (admin) in its data directory.",
+  E_API_SCOPE: "This token's scope does not allow the call: checks need the check token (keys/api-check.token), list updates, export and publish the admin token (keys/api.token); see docs/OPERATIONS.md.",
+  E_IMPORT_BUSY: "The node is importing another list; wait for it to finish (riskshare node status shows its progress) and send this one again.",
   E_API_BODY: "Fix the request body as the message says; the schema is served at /v1/openapi.json.",
   E_NODE_NOT_READY: "The node is starting or refusing lookups; GET /v1/health says why.",
 

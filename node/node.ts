@@ -11,9 +11,9 @@
 import { join } from "node:path";
 import type { Wallet } from "ethers";
 import { getBytes, hexlify } from "ethers";
-import { ApiServer, CheckService, NodeHealth, type HealthResponse, type PeersResponse } from "./api/index.ts";
+import { ApiServer, CheckService, NodeHealth, type ApiListModules, type HealthResponse, type PeersResponse } from "./api/index.ts";
 import {
-  ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, RpcLedgerChannel, translateChainError,
+  ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, MemberStatus, RpcLedgerChannel, translateChainError,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
@@ -25,7 +25,9 @@ import {
   type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
 import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
-import { Bucket, createMetadataCipher, filterContains, Housekeeping, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal } from "./store/index.ts";
+import {
+  Bucket, createMetadataCipher, filterContains, Housekeeping, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
+} from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
 export interface RiskshareNodeOptions {
@@ -82,6 +84,7 @@ export class RiskshareNode {
   private savedUsage!: SavedUsage;
   private gate!: ReciprocityGate;
   private ownLists!: OwnLists;
+  private lists!: ListService;
   private nodeHealth!: NodeHealth;
   private apiPort = 0;
   /** Key files still in plaintext (a data dir from before encryption at rest), read at open. */
@@ -260,6 +263,22 @@ export class RiskshareNode {
     this.journal = this.store.queryJournal(await this.keys.journalKey());
     this.nonces = this.store.nonceStore();
     this.ownLists = new OwnLists({ store: this.store, evaluator: () => this.evaluator });
+    const contributions = this.contracts.contributions.connect(this.wallet.connect(this.chain.provider));
+    this.lists = new ListService({
+      store: this.store, evaluator: () => this.evaluator, region: this.config.identity.defaultRegion, logger: this.log,
+      // Published under the key epoch the store is bound to: the chain refuses any other.
+      publisher: {
+        publish: async (categoryId, keyEpoch, liveCount, filterHash) => {
+          try {
+            const tx = await contributions.publish(categoryId, keyEpoch, liveCount, filterHash);
+            await tx.wait();
+            return tx.hash;
+          } catch (err) {
+            throw translateChainError(err, `publish the snapshot of category ${categoryId}`);
+          }
+        },
+      },
+    });
     await this.outbox.open();
   }
 
@@ -447,15 +466,66 @@ export class RiskshareNode {
       nowSec: () => systemClock.nowSec(),
       defaultTimeoutMsPerPeer: this.config.lookup.timeoutMsPerPeer,
     });
+    // A data dir from before scoped tokens holds the admin one only: the others are made now.
+    await this.keys.initApiTokens();
     this.api = new ApiServer(
-      { host: this.config.api.host, port: this.config.api.port, token: await this.keys.apiToken(), version: this.opts.version ?? "dev" },
+      { host: this.config.api.host, port: this.config.api.port, tokens: () => this.keys.apiTokens(), version: this.opts.version ?? "dev" },
       {
         check: (request, signal) => check.check(request, signal), health: async () => this.health(), peers: async () => this.peers(),
-        journal: (queryId) => this.journal.get(queryId), answers: () => this.journal.heldAnswers(), logger: this.log,
+        journal: (queryId) => this.journal.get(queryId), answers: () => this.journal.heldAnswers(), lists: this.listApi(), logger: this.log,
       },
     );
     this.apiPort = await this.api.start();
     this.track("api", () => this.api.stop());
+  }
+
+  /** The member's own lists as the API serves them (node/store/lists.ts does the work). */
+  private listApi(): ApiListModules {
+    const lists = this.lists;
+    return {
+      import: async (source, opts) => {
+        const { resumedAfterLine, ...summary } = await lists.import(source, { ...opts, workers: this.config.lists.importWorkers });
+        return { ...summary, errors: [...summary.errors], ...(resumedAfterLine === undefined ? {} : { resumedAfterLine }) };
+      },
+      importStatus: () => lists.importStatus(),
+      check: async (items) => ({ results: await Promise.all(items.map((item) => lists.check(item.type, item.value))) }),
+      remove: async (items, reason) => {
+        const results = [];
+        for (const item of items) {
+          const outcome = await lists.remove(item.type, item.value, reason);
+          results.push(outcome.removed ? { removed: true, ...(outcome.category === undefined ? {} : { category: outcome.category }) } : { removed: false });
+        }
+        return { removed: results.filter((r) => r.removed).length, results };
+      },
+      stats: async () => {
+        const stats = await lists.stats();
+        return {
+          entries: stats.entries, keyEpoch: stats.binding?.keyEpoch ?? null, expiredAwaitingSweep: stats.expiredAwaitingSweep,
+          perCategory: stats.perCategory.map((c) => ({ categoryId: c.categoryId, name: c.name ?? null, entries: c.entries })),
+        };
+      },
+      export: (format) => lists.export(format),
+      publish: async (categories) => {
+        const published = await lists.publish(lists.categoryIds(categories));
+        void this.view.sync().catch(() => undefined);
+        return { published: published.map((p) => ({ ...p, category: p.category ?? null })) };
+      },
+    };
+  }
+
+  /**
+   * Publishes, every `lists.publishEveryHours`, the snapshot of each category whose list changed
+   * since the one on chain (counted from that snapshot's time, so a restart does not reset it).
+   */
+  private async publishChanged(nowSec: number): Promise<void> {
+    const everySec = this.config.lists.publishEveryHours * 3600;
+    if (everySec <= 0 || this.evaluator === undefined || this.view.member(this.wallet.address)?.status !== MemberStatus.Active) return;
+    const due = this.lists.changedCategories((categoryId) => this.view.contribution(this.wallet.address, categoryId))
+      .filter((categoryId) => nowSec >= (this.view.contribution(this.wallet.address, categoryId)?.publishedAt ?? 0) + everySec);
+    if (due.length === 0) return;
+    const published = await this.lists.publish(due);
+    this.log.info({ categories: published.map((p) => p.category), every: `${this.config.lists.publishEveryHours} h` }, "scheduled snapshot published");
+    await this.view.sync();
   }
 
   private startHousekeeping(): void {
@@ -465,6 +535,7 @@ export class RiskshareNode {
         { name: "quota usage", run: (nowSec) => this.savedUsage.save(nowSec) },
         { name: "expired entries", run: (nowSec) => this.store.sweep(nowSec) },
         { name: "query journal", run: (nowSec) => this.journal.sweep((nowSec - this.config.lookup.journalRetentionDays * 86_400) * 1000) },
+        { name: "scheduled publish", run: (nowSec) => this.publishChanged(nowSec) },
       ],
       logger: this.log,
     });

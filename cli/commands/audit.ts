@@ -221,7 +221,7 @@ async function readJournal(ctx: CliContext, queryId: string): Promise<JournalEnt
   const runtime = await readRuntime(ctx.dataDir).catch(() => undefined);
   let entry: JournalEntry | undefined;
   if (runtime) {
-    const response = await callNodeApi(ctx.dataDir, runtime, { method: "GET", path: `/v1/queries/${queryId}`, timeoutMs: 10_000 });
+    const response = await callNodeApi(ctx.dataDir, runtime, { method: "GET", path: `/v1/queries/${queryId}`, scope: "read", timeoutMs: 10_000 });
     if (response.ok) entry = (await response.json()) as JournalEntry;
     else if (response.status !== 404) throw new RiskshareError("E_NODE_NOT_READY", `the node answered ${response.status}`);
   } else {
@@ -256,7 +256,7 @@ async function heldAnswers(ctx: CliContext): Promise<HeldAnswers> {
   }
   const runtime = await readRuntime(ctx.dataDir).catch(() => undefined);
   if (runtime === undefined) return { compared: true, answers: await readHeldAnswers({ location }, { logger: ctx.logger }) };
-  const response = await callNodeApi(ctx.dataDir, runtime, { method: "GET", path: "/v1/answers", timeoutMs: 30_000 });
+  const response = await callNodeApi(ctx.dataDir, runtime, { method: "GET", path: "/v1/answers", scope: "read", timeoutMs: 30_000 });
   if (!response.ok) {
     throw new RiskshareError("E_NODE_NOT_READY", `the running node answered ${response.status} when asked for the answers its journal keeps; check the node's log (or GET /v1/health) and run verify again`);
   }

@@ -72,7 +72,7 @@ export function initCommand(io: CliIo): Command {
         }
       }
       const wallet = await keys.initNodeKey(opts.importKey ?? io.env.RISKSHARE_IMPORT_KEY);
-      await keys.initApiToken();
+      await keys.initApiTokens();
       // The OPRF key of key epoch 1: its public half goes on chain at admission (deploy --founder, or the request `member request` signs).
       const voprf = await createVoprf();
       let oprfSecretKey = await keys.oprfKey(INITIAL_KEY_EPOCH);

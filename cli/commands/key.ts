@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { getBytes, hexlify, parseEther } from "ethers";
 import { z } from "zod";
 import { connectSigner, createKeyRotation, MemberStatus, rotateMemberKey, rotateOprfKey, translateChainError, type ConsortiumView } from "../../node/chain/index.ts";
-import { DATA_DIR_LAYOUT, KEY_ENV, KeyStore, exists, passphraseFrom, readFileIfExists } from "../../node/config/index.ts";
+import { API_SCOPES, DATA_DIR_LAYOUT, KEY_ENV, KeyStore, exists, passphraseFrom, readFileIfExists } from "../../node/config/index.ts";
 import { peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { assertPhoneRegion, createVoprf, DEFAULT_NORMALISE_OPTIONS, type EntryKeyEvaluator } from "../../node/identity/index.ts";
@@ -14,7 +14,7 @@ import type { IContributionRegistry } from "../../types/ethers-contracts/index.t
 import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { table, type CliIo } from "../output.ts";
-import { RUNTIME_FILE, type NodeRuntime } from "../runtime.ts";
+import { runningNode } from "../runtime.ts";
 
 /** Where the store of the next key epoch is built before it replaces the current one. */
 const NEXT_DB_DIR = "db-next";
@@ -60,7 +60,7 @@ export function keyCommand(io: CliIo): Command {
       if (newPassphrase === undefined) throw new RiskshareError("E_USAGE", `no new passphrase: set ${KEY_ENV.newPassphraseFile} to a 0600 file holding it (or ${KEY_ENV.newPassphrase})`);
       const keys = new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env });
       const changed = await keys.changePassphrase(newPassphrase);
-      const running = await runningNode(ctx);
+      const running = await runningNode(ctx.dataDir);
       ctx.out.result({ changed: changed.map((f) => `keys/${f}`), runningPid: running?.pid ?? null }, (r) => [
         r.changed.length === 0 ? "every key file is already under the new passphrase" : `re-encrypted ${r.changed.join(", ")} under the new passphrase`,
         `${r.runningPid === null ? "The node unlocks" : `The running node (pid ${r.runningPid}) keeps the keys it unlocked; it unlocks`} with the new passphrase from its next start: replace the passphrase file it reads. Backups of keys/ made before open with the old one only.`,
@@ -68,15 +68,19 @@ export function keyCommand(io: CliIo): Command {
     }));
 
   key.addCommand(new Command("rotate-token")
-    .description("replace the local API's bearer token (keys/api.token) with a new random one; a running node reads it at start, so restart it (the command says when one runs)")
-    .addHelpText("after", "\nExample:\n  riskshare --data-dir ./bank-a key rotate-token\n  # hand the new keys/api.token to the API's clients")
-    .action(async (_raw: unknown, command: Command) => {
+    .option("--scope <scope>", "the token to replace: read | check | admin | all", "admin")
+    .description("replace a local API bearer token (keys/api.token admin, keys/api-check.token check, keys/api-read.token read) with a new random one; a running node takes it within a second and refuses the old one from then on")
+    .addHelpText("after", "\nExamples:\n  riskshare --data-dir ./bank-a key rotate-token --scope check\n  # hand the new keys/api-check.token to the systems that check identifiers\n  riskshare --data-dir ./bank-a key rotate-token --scope all")
+    .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      await new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env }).rotateApiToken();
-      const running = await runningNode(ctx);
-      ctx.out.result({ file: join(ctx.dataDir, DATA_DIR_LAYOUT.keysDir, DATA_DIR_LAYOUT.apiToken), runningPid: running?.pid ?? null, restartNeeded: running !== undefined }, (r) => [
-        `new API token written to ${r.file}`,
-        r.restartNeeded ? `a node runs for this data dir (pid ${r.runningPid}): it accepts the old token until it is restarted; restart it now` : "no node runs for this data dir: it takes the new token at its next start",
+      const opts = parseOptions(z.object({ scope: z.enum([...API_SCOPES, "all"]) }), raw);
+      const keys = new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env });
+      const scopes = opts.scope === "all" ? [...API_SCOPES] : [opts.scope];
+      for (const scope of scopes) await keys.rotateApiToken(scope);
+      const running = await runningNode(ctx.dataDir);
+      ctx.out.result({ files: scopes.map((scope) => keys.apiTokenPath(scope)), scopes, runningPid: running?.pid ?? null }, (r) => [
+        ...r.scopes.map((scope, i) => `new ${scope} API token written to ${r.files[i]}`),
+        r.runningPid === null ? "no node runs for this data dir: it takes the new token at its start" : `the running node (pid ${r.runningPid}) takes the new token within a second and refuses the old one from then on`,
       ].join("\n"));
     }));
 
@@ -234,19 +238,6 @@ export function keyCommand(io: CliIo): Command {
       }
     }));
   return key;
-}
-
-/** The node running for this data dir (its runtime file names a live process), if any. */
-async function runningNode(ctx: CliContext): Promise<NodeRuntime | undefined> {
-  const content = await readFileIfExists(join(ctx.dataDir, RUNTIME_FILE));
-  if (!content) return undefined;
-  const runtime = JSON.parse(content.toString("utf8")) as NodeRuntime;
-  try {
-    process.kill(runtime.pid, 0);
-    return runtime;
-  } catch {
-    return undefined; // a node killed without cleaning up leaves its runtime file
-  }
 }
 
 /** A fresh store for a rotation at `dir` (an interrupted rotation's is started over), bound to the new key. */

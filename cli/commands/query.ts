@@ -36,6 +36,7 @@ export function queryCommand(io: CliIo): Command {
       const response = await callNodeApi(ctx.dataDir, runtime, {
         method: "POST",
         path: "/v1/check",
+        scope: "check",
         body: {
           items: [{ type: opts.type, value: opts.value }],
           ...(opts.category ? { categories: opts.category } : {}),

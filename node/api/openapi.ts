@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { CONFIG_DEFAULTS } from "../config/index.ts";
-import { checkRequestSchema, checkResponseSchema, errorResponseSchema, healthResponseSchema, peersResponseSchema } from "./schemas.ts";
+import {
+  checkRequestSchema, checkResponseSchema, errorResponseSchema, healthResponseSchema, importQuerySchema, importSummarySchema, importsResponseSchema, ownCheckRequestSchema,
+  ownCheckResponseSchema, peersResponseSchema, publishRequestSchema, publishResponseSchema, removeRequestSchema, removeResponseSchema, statsResponseSchema,
+} from "./schemas.ts";
+import { IMPORT_CONTENT_TYPES } from "./options.ts";
 
 /** Where the document says the API is: the node's own port when it serves the document. */
 export interface OpenApiServerOptions {
@@ -18,7 +22,14 @@ export function openApiDocument(version: string, opts: OpenApiServerOptions = {}
   const body = (schema: Record<string, unknown>) => ({ "application/json": { schema } });
   const error = (description: string) => ({ description, content: body(json(errorResponseSchema)) });
   const unauthorized = error("missing or wrong bearer token (E_API_TOKEN)");
+  const forbidden = (scope: string) => error(`this token's scope does not allow the call: it needs the ${scope} token (E_API_SCOPE)`);
   const internal = error("the request failed inside the node (E_INTERNAL)");
+  const badBody = error("the body does not match the schema (E_API_BODY), or names an unknown identifier type (E_IDENTIFIER_TYPE) or an identifier of the wrong form (E_IDENTIFIER_INVALID)");
+  const noKey = error("the node holds no OPRF key of its key epoch on chain, so it cannot key list entries (E_OPRF_KEY_MISSING)");
+  const queryParameters = Object.entries((json(importQuerySchema) as { properties: Record<string, Record<string, unknown>> }).properties).map(([name, schema]) => {
+    const { description, ...rest } = schema;
+    return { name, in: "query", required: false, ...(description === undefined ? {} : { description }), schema: rest };
+  });
   return {
     openapi: "3.1.0",
     info: {
@@ -37,7 +48,14 @@ export function openApiDocument(version: string, opts: OpenApiServerOptions = {}
         },
       },
     }],
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: "http", scheme: "bearer",
+          description: "One token per scope, each allowing what the ones before it allow: read (keys/api-read.token: health, peers, sent queries, held answers, import progress, list stats), check (keys/api-check.token: identifier checks), admin (keys/api.token: list updates, export, publish)",
+        },
+      },
+    },
     security: [{ bearer: [] }],
     paths: {
       "/v1/check": {
@@ -49,6 +67,7 @@ export function openApiDocument(version: string, opts: OpenApiServerOptions = {}
             "200": { description: "merged verdict", content: body(json(checkResponseSchema)) },
             "400": error("the body is not JSON or does not match the schema (E_API_BODY), or names a category that is not active (E_CATEGORY_UNKNOWN)"),
             "401": unauthorized,
+            "403": forbidden("check"),
             "413": error("the body is larger than the node's limit (E_API_BODY)"),
             "500": internal,
             "503": error("the node refuses lookups now: starting, ledger backlog full, chain unreachable, OPRF key missing, not a member (see /v1/health)"),
@@ -106,6 +125,88 @@ export function openApiDocument(version: string, opts: OpenApiServerOptions = {}
             },
             "401": unauthorized,
             "500": internal,
+          },
+        },
+      },
+      "/v1/entries": {
+        post: {
+          operationId: "importEntries",
+          summary: "Import a list into this member's own lists while the node serves: streamed, one atomic write per batch, resumable under the same importId; bad rows are reported by line and skipped (admin)",
+          parameters: queryParameters,
+          requestBody: {
+            required: true,
+            description: "The list: CSV with a header (type,value,category,level,reason,reported_at,expires_at,ref) or JSON Lines, one object per line with those fields",
+            content: Object.fromEntries(Object.keys(IMPORT_CONTENT_TYPES).map((type) => [type, { schema: { type: "string" } }])),
+          },
+          responses: {
+            "200": { description: "the import's summary", content: body(json(importSummarySchema)) },
+            "400": error("a bad query parameter, a content type that is no list, an unknown category (E_CATEGORY_UNKNOWN) or identifier type (E_IDENTIFIER_TYPE), or a header without a required column (E_API_BODY, E_IMPORT_FORMAT)"),
+            "401": unauthorized,
+            "403": forbidden("admin"),
+            "409": error("another import is running (E_IMPORT_BUSY)"),
+            "415": error("the content type is not one of the list types (E_API_BODY)"),
+            "500": internal,
+            "503": error("the node is stopping (E_ABORTED: whole batches are committed; send the same list again to resume) or holds no OPRF key (E_OPRF_KEY_MISSING)"),
+          },
+        },
+      },
+      "/v1/imports": {
+        get: {
+          operationId: "getImportProgress",
+          summary: "The import in flight and where it is (read)",
+          responses: { "200": { description: "the import in flight, or null", content: body(json(importsResponseSchema)) }, "401": unauthorized, "500": internal },
+        },
+      },
+      "/v1/entries/check": {
+        post: {
+          operationId: "checkOwnEntries",
+          summary: "Check identifiers against this member's own lists only: nothing is asked of a peer or written to the ledger (check)",
+          requestBody: { required: true, content: body(json(ownCheckRequestSchema)) },
+          responses: {
+            "200": { description: "per item, in order", content: body(json(ownCheckResponseSchema)) },
+            "400": badBody, "401": unauthorized, "403": forbidden("check"), "500": internal, "503": noKey,
+          },
+        },
+      },
+      "/v1/entries/remove": {
+        post: {
+          operationId: "removeEntries",
+          summary: "Delist identifiers (an appeal upheld, an error corrected), each removal kept with its reason code in the store's audit trail; peers see it with the next filter delta (admin)",
+          requestBody: { required: true, content: body(json(removeRequestSchema)) },
+          responses: {
+            "200": { description: "per item, in order", content: body(json(removeResponseSchema)) },
+            "400": badBody, "401": unauthorized, "403": forbidden("admin"), "500": internal, "503": noKey,
+          },
+        },
+      },
+      "/v1/entries/stats": {
+        get: {
+          operationId: "getListStats",
+          summary: "Entries per category, expired ones awaiting a sweep, the key epoch (read)",
+          responses: { "200": { description: "figures", content: body(json(statsResponseSchema)) }, "401": unauthorized, "500": internal },
+        },
+      },
+      "/v1/entries/export": {
+        get: {
+          operationId: "exportEntries",
+          summary: "Export the lists, streamed: tags and metadata, never raw identifiers (admin)",
+          parameters: [{ name: "format", in: "query", required: false, schema: { type: "string", enum: ["csv", "jsonl"], default: "csv" } }],
+          responses: {
+            "200": { description: "the export", content: { "text/csv": { schema: { type: "string" } }, "application/x-ndjson": { schema: { type: "string" } } } },
+            "400": error("format is not csv or jsonl (E_API_BODY)"), "401": unauthorized, "403": forbidden("admin"), "500": internal,
+          },
+        },
+      },
+      "/v1/publish": {
+        post: {
+          operationId: "publishSnapshots",
+          summary: "Publish the contribution snapshot (live count and filter commitment) of each category named, or of every active one, to the ContributionRegistry (admin)",
+          requestBody: { required: false, content: body(json(publishRequestSchema)) },
+          responses: {
+            "200": { description: "the snapshots published and their transactions", content: body(json(publishResponseSchema)) },
+            "400": error("the body does not match the schema (E_API_BODY) or names a category that is not active (E_CATEGORY_UNKNOWN)"),
+            "401": unauthorized, "403": forbidden("admin"), "500": internal,
+            "503": error("the chain did not take the transaction (E_CHAIN_UNREACHABLE, E_NOT_MEMBER)"),
           },
         },
       },

@@ -9,3 +9,8 @@ export const API_DEFAULTS = {
   /** How long a request may take in all, fan-out included. */
   requestTimeoutMs: 30_000,
 } as const;
+
+/** Content types a list may be sent in to POST /v1/entries, and the format each means. */
+export const IMPORT_CONTENT_TYPES: Readonly<Record<string, "csv" | "jsonl">> = {
+  "text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl", "application/x-jsonlines": "jsonl",
+};

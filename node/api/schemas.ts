@@ -72,6 +72,101 @@ export const peersResponseSchema = z.object({
   })),
 });
 
+const identifierItem = z.strictObject({
+  type: z.string().min(1).max(32).describe("identifier type"),
+  value: z.string().min(1).max(API_DEFAULTS.maxValueLength).describe("the raw identifier; normalised and keyed by the node, never stored or logged"),
+});
+const counts = {
+  rows: z.number().int().describe("data rows read, header and blank lines excluded (those skipped on resume included)"),
+  imported: z.number().int().describe("new entries"),
+  updated: z.number().int().describe("entries that existed and changed"),
+  unchanged: z.number().int().describe("rows already stored identically (a re-import, or a line repeated)"),
+  rejected: z.number().int().describe("rows refused; the first ones are listed in errors by line"),
+};
+
+/** Query string of POST /v1/entries (the body is the list itself, streamed). */
+export const importQuerySchema = z.strictObject({
+  type: z.string().min(1).max(32).optional().describe("identifier type for rows without a type column"),
+  category: z.string().min(1).max(64).optional().describe("category for rows without a category column"),
+  name: z.string().min(1).max(200).optional().describe("the source's name in messages and progress (e.g. its file name)"),
+  importId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "must be 1-128 characters of A-Z a-z 0-9 . _ : -").optional()
+    .describe("the client's id of this content (e.g. its SHA-256): sending the same content again with the same id resumes an interrupted import after its last committed line; without one, an import does not resume"),
+  resume: z.enum(["true", "false"]).optional().describe("false: start over even if an interrupted import of the same importId has a checkpoint (default true)"),
+});
+
+/** Response of POST /v1/entries: the import's summary. */
+export const importSummarySchema = z.object({
+  importId: z.string(),
+  source: z.string(),
+  format: z.enum(["csv", "jsonl"]),
+  ...counts,
+  resumedAfterLine: z.number().int().optional().describe("the line an interrupted earlier run had committed, when this one resumed after it"),
+  errors: z.array(z.object({ line: z.number().int(), field: z.string(), reason: z.string() })).describe("the first rejected rows, by line (never their values)"),
+  errorsTotal: z.number().int(),
+  elapsedMs: z.number(),
+  rowsPerSec: z.number(),
+});
+
+/** The import in flight, as GET /v1/imports and /v1/health report it. */
+export const importStatusSchema = z.object({
+  source: z.string(),
+  startedAt: z.string().describe("ISO 8601"),
+  ...counts,
+  bytes: z.number().int().describe("bytes of the source read so far"),
+  totalBytes: z.number().int().optional().describe("the source's size, when the client sent a Content-Length"),
+  rowsPerSec: z.number(),
+  elapsedMs: z.number(),
+});
+
+/** Response of GET /v1/imports. */
+export const importsResponseSchema = z.object({ current: importStatusSchema.nullable().describe("the import in flight; null when none runs") });
+
+/** Body of POST /v1/entries/check. */
+export const ownCheckRequestSchema = z.strictObject({ items: z.array(identifierItem).min(1).max(API_DEFAULTS.maxItemsPerCheck) });
+
+/** Response of POST /v1/entries/check: this member's own lists only, nothing asked of a peer, nothing on the ledger. */
+export const ownCheckResponseSchema = z.object({
+  results: z.array(z.object({
+    hit: z.boolean(),
+    category: z.string().optional(),
+    level: z.number().int().optional(),
+    reason: z.string().optional(),
+    reportedAt: z.number().int().optional().describe("unix seconds"),
+    expiresAt: z.number().int().nullable().optional().describe("unix seconds"),
+    ref: z.string().nullable().optional().describe("the member's own reference of the entry"),
+  })),
+});
+
+/** Body of POST /v1/entries/remove. */
+export const removeRequestSchema = z.strictObject({
+  items: z.array(identifierItem).min(1).max(API_DEFAULTS.maxItemsPerCheck),
+  reason: z.string().min(1).max(32).regex(/^[A-Za-z0-9_.:-]+$/, "must be a reason code of A-Z a-z 0-9 _ . : - (e.g. appeal_upheld)").describe("why the entries are delisted: kept in the store's audit trail with each removal"),
+});
+
+/** Response of POST /v1/entries/remove. */
+export const removeResponseSchema = z.object({
+  removed: z.number().int().describe("entries delisted"),
+  results: z.array(z.object({ removed: z.boolean(), category: z.string().optional() })).describe("per item, in order: false when it was not listed"),
+});
+
+/** Response of GET /v1/entries/stats. */
+export const statsResponseSchema = z.object({
+  entries: z.number().int().describe("stored entries, expired ones awaiting a sweep included"),
+  keyEpoch: z.number().int().nullable().describe("the OPRF key epoch the store is keyed under"),
+  expiredAwaitingSweep: z.number().int(),
+  perCategory: z.array(z.object({ categoryId: z.number().int(), name: z.string().nullable(), entries: z.number().int() })),
+});
+
+/** Body of POST /v1/publish. */
+export const publishRequestSchema = z.strictObject({
+  categories: z.array(z.string().min(1).max(64)).min(1).optional().describe("category names (default: every active category)"),
+});
+
+/** Response of POST /v1/publish. */
+export const publishResponseSchema = z.object({
+  published: z.array(z.object({ category: z.string().nullable(), keyEpoch: z.number().int(), liveCount: z.number().int(), filterHash: z.string(), txHash: z.string() })),
+});
+
 /** An error reply. */
 export const errorResponseSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), hint: z.string() }),
@@ -81,3 +176,11 @@ export type CheckRequest = z.output<typeof checkRequestSchema>;
 export type CheckResponse = z.output<typeof checkResponseSchema>;
 export type HealthResponse = z.output<typeof healthResponseSchema>;
 export type PeersResponse = z.output<typeof peersResponseSchema>;
+export type ImportQuery = z.output<typeof importQuerySchema>;
+export type ImportSummaryResponse = z.output<typeof importSummarySchema>;
+export type ImportStatusResponse = z.output<typeof importStatusSchema>;
+export type OwnCheckResponse = z.output<typeof ownCheckResponseSchema>;
+export type RemoveRequest = z.output<typeof removeRequestSchema>;
+export type RemoveResponse = z.output<typeof removeResponseSchema>;
+export type StatsResponse = z.output<typeof statsResponseSchema>;
+export type PublishResponse = z.output<typeof publishResponseSchema>;

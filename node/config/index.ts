@@ -10,6 +10,6 @@
 export { CONFIG_DEFAULTS, CONFIG_VERSION, DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, type KdfStrength } from "./options.ts";
 export { configSchema, contractsSchema, type ContractAddresses, type NodeConfig, type NodeConfigInput } from "./schema.ts";
 export { configPath, loadConfig, newConfig, parseConfig, saveConfig, updateConfig } from "./config.ts";
-export { KeyStore, type KeyFileInfo, type KeyStoreOptions, type MemberOprfKey } from "./keystore.ts";
+export { API_SCOPES, API_TOKEN_FILES, KeyStore, type ApiScope, type ApiTokens, type KeyFileInfo, type KeyStoreOptions, type MemberOprfKey } from "./keystore.ts";
 export { KEY_ENV, kdfStrengthFromEnv, passphraseFrom, readSecretFile, type Env } from "./secrets.ts";
 export { exists, readFileIfExists, writeFileAtomic } from "./files.ts";

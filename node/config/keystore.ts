@@ -25,6 +25,20 @@ const OPRF_SECRET_KEY_BYTES = 32;
 /** Where a member key rotation keeps the new member key until the rotation is done (keys/). */
 const NEXT_NODE_KEY = "node-next.key";
 
+/**
+ * The scopes of the local API's tokens, each allowing what the ones before it allow: read (health,
+ * peers, sent queries, held answers, import progress, list stats), check (identifier checks: the
+ * institution's onboarding and payment systems), admin (list updates, export, publish).
+ */
+export const API_SCOPES = ["read", "check", "admin"] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+/** One token per scope. */
+export type ApiTokens = Readonly<Record<ApiScope, string>>;
+/** The file (under keys/) holding each scope's token. */
+export const API_TOKEN_FILES: Readonly<Record<ApiScope, string>> = {
+  read: DATA_DIR_LAYOUT.apiReadToken, check: DATA_DIR_LAYOUT.apiCheckToken, admin: DATA_DIR_LAYOUT.apiToken,
+};
+
 /** Options of {@link KeyStore}. */
 export interface KeyStoreOptions {
   dataDir: string;
@@ -98,25 +112,43 @@ export class KeyStore {
     return wallet;
   }
 
-  /** Creates the local API token if there is none, and returns it. */
-  async initApiToken(): Promise<string> {
-    const existing = await readSecretFile(this.apiTokenPath);
-    if (existing) return existing.trim();
-    return this.rotateApiToken();
+  /** Creates the local API tokens of every scope that has none; returns them. */
+  async initApiTokens(): Promise<ApiTokens> {
+    const tokens: Partial<Record<ApiScope, string>> = {};
+    for (const scope of API_SCOPES) {
+      const existing = (await readSecretFile(this.apiTokenPath(scope)))?.trim();
+      tokens[scope] = existing ? existing : await this.rotateApiToken(scope);
+    }
+    return tokens as ApiTokens;
   }
 
-  /** Replaces the local API token with a new random one and returns it (a running node reads it at start). */
-  async rotateApiToken(): Promise<string> {
+  /** Replaces the API token of `scope` with a new random one and returns it (a running node takes it within a second). */
+  async rotateApiToken(scope: ApiScope): Promise<string> {
     const token = randomBytes(32).toString("base64url");
-    await writeFileAtomic(this.apiTokenPath, `${token}\n`);
+    await writeFileAtomic(this.apiTokenPath(scope), `${token}\n`);
     return token;
   }
 
-  /** The local API bearer token. */
-  async apiToken(): Promise<string> {
-    const existing = await readSecretFile(this.apiTokenPath);
-    if (!existing) throw new RiskshareError("E_CONFIG", "no API token in the data directory; run `riskshare init` first", { file: this.apiTokenPath });
-    return existing.trim();
+  /** The local API bearer token of `scope` (default admin: what the CLI's own calls use). */
+  async apiToken(scope: ApiScope = "admin"): Promise<string> {
+    const existing = (await readSecretFile(this.apiTokenPath(scope)))?.trim();
+    if (!existing) throw new RiskshareError("E_CONFIG", `no ${scope} API token in the data directory; run \`riskshare init\` (or \`riskshare key rotate-token --scope ${scope}\`)`, { file: this.apiTokenPath(scope) });
+    return existing;
+  }
+
+  /** The tokens of every scope that has one (a token file missing or empty is left out). */
+  async apiTokens(): Promise<Partial<ApiTokens>> {
+    const tokens: Partial<Record<ApiScope, string>> = {};
+    for (const scope of API_SCOPES) {
+      const existing = (await readSecretFile(this.apiTokenPath(scope)))?.trim();
+      if (existing) tokens[scope] = existing;
+    }
+    return tokens;
+  }
+
+  /** The file of the API token of `scope`. */
+  apiTokenPath(scope: ApiScope): string {
+    return join(this.dir, API_TOKEN_FILES[scope]);
   }
 
   /**
@@ -203,7 +235,7 @@ export class KeyStore {
     await describe(DATA_DIR_LAYOUT.nodeKey, "member");
     for (const epoch of await this.oprfKeyEpochs()) await describe(this.oprfKeyName(epoch), "oprf", epoch);
     await describe(DATA_DIR_LAYOUT.journalKey, "journal");
-    await describe(DATA_DIR_LAYOUT.apiToken, "api-token");
+    for (const scope of API_SCOPES) await describe(API_TOKEN_FILES[scope], "api-token");
     return infos;
   }
 
@@ -311,9 +343,6 @@ export class KeyStore {
     return join(this.dir, DATA_DIR_LAYOUT.journalKey);
   }
 
-  private get apiTokenPath(): string {
-    return join(this.dir, DATA_DIR_LAYOUT.apiToken);
-  }
 
   private oprfKeyName(keyEpoch: number): string {
     return `${DATA_DIR_LAYOUT.oprfKeyPrefix}${keyEpoch}.key`;

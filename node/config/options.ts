@@ -14,8 +14,12 @@ export const DATA_DIR_LAYOUT = {
   keysDir: "keys",
   /** The member key: an Ethereum keystore v3 document (scrypt), or hex in a data dir not yet migrated (0600). */
   nodeKey: "node.key",
-  /** The local API's bearer token (base64url, 0600): a client credential, not encrypted (see docs/OPERATIONS.md). */
+  /** The local API's admin bearer token (base64url, 0600): a client credential, not encrypted (see docs/OPERATIONS.md). */
   apiToken: "api.token",
+  /** The API's check token (checks and reads, no list changes). */
+  apiCheckToken: "api-check.token",
+  /** The API's read-only token (health, peers, queries, import progress). */
+  apiReadToken: "api-read.token",
   /** The member's journal key (a sealed secret, 0600): seals what opens the queries it sent. */
   journalKey: "journal.key",
   /** `oprf-<keyEpoch>.key`: the member's OPRF secret key of each key epoch (a sealed secret, 0600). */
@@ -87,6 +91,12 @@ export const CONFIG_DEFAULTS = {
     peerBurstItems: LOOKUP_DEFAULTS.peerBurstItems,
     /** Refusals of one outcome from one peer within this many seconds become one ledger record with their count. */
     refusalFoldSeconds: LOOKUP_DEFAULTS.refusalFoldSeconds,
+  },
+  lists: {
+    /** Publish the contribution snapshot of each category whose list changed, this often (hours; 0: only by hand). */
+    publishEveryHours: 6,
+    /** Worker threads a running node keys an import's rows in (its own thread keeps answering lookups). */
+    importWorkers: 1,
   },
   log: {
     level: "info",

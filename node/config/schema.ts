@@ -53,6 +53,10 @@ export const configSchema = z.strictObject({
     peerBurstItems: z.number().int().min(1_000).max(10_000_000).default(CONFIG_DEFAULTS.lookup.peerBurstItems),
     refusalFoldSeconds: z.number().int().min(0).max(3_600).default(CONFIG_DEFAULTS.lookup.refusalFoldSeconds),
   }).prefault({}),
+  lists: z.strictObject({
+    publishEveryHours: z.number().min(0).max(24 * 30).default(CONFIG_DEFAULTS.lists.publishEveryHours),
+    importWorkers: z.number().int().min(0).max(64).default(CONFIG_DEFAULTS.lists.importWorkers),
+  }).prefault({}),
   keys: z.strictObject({
     // A path, never the passphrase: config.json is not a secret file. Relative to the data directory.
     passphraseFile: z.string().min(1).optional(),

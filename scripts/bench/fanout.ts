@@ -137,7 +137,7 @@ export const fanoutSuite: Suite = {
         defaultTimeoutMsPerPeer: TIMEOUT_MS_PER_PEER,
       });
       const token = randomBytes(24).toString("hex");
-      api = new ApiServer({ host: "127.0.0.1", port: 0, token, version: "bench" }, {
+      api = new ApiServer({ host: "127.0.0.1", port: 0, tokens: { admin: token }, version: "bench" }, {
         check: (request, signal) => check.check(request, signal),
         health: async () => {
           throw new Error("not used by the benchmark");

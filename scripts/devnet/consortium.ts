@@ -66,7 +66,7 @@ export async function createMember(opts: CreateMemberOptions): Promise<DevMember
   await writeFileAtomic(passphraseFile, `${passphrase}\n`, 0o600);
   const keys = new KeyStore({ dataDir: opts.dataDir, passphrase, kdf: "light" });
   await keys.initNodeKey(account.privateKey);
-  await keys.initApiToken();
+  await keys.initApiTokens();
   const voprf = await createVoprf();
   const { secretKey: oprfSecretKey, publicKey: oprfPublicKey } = voprf.generateKeyPair();
   await keys.putOprfKey(1, hexlify(oprfSecretKey));

@@ -21,7 +21,7 @@ describe("local HTTP API", () => {
   const received: CheckRequest[] = [];
 
   before(async () => {
-    server = new ApiServer({ host: "127.0.0.1", port: 0, token: TOKEN, version: "test", bodyLimitBytes: 64 * 1024 }, {
+    server = new ApiServer({ host: "127.0.0.1", port: 0, tokens: { admin: TOKEN }, version: "test", bodyLimitBytes: 64 * 1024 }, {
       logger: silentLogger(),
       check: async (request) => {
         received.push(request);
@@ -111,8 +111,60 @@ describe("local HTTP API", () => {
     expect((await jsonOf(response)).error.code).to.equal("E_NOT_FOUND");
   });
 
+  it("gives each scope's token what its scope allows (read ⊂ check ⊂ admin), answers E_API_SCOPE beyond it, and takes a rotated token without a restart", async () => {
+    const tokens = { read: "read-token-000000000000", check: "check-token-00000000000", admin: "admin-token-00000000000" };
+    const scoped = new ApiServer({ host: "127.0.0.1", port: 0, tokens: async () => ({ ...tokens }), tokenCacheMs: 0, version: "test" }, {
+      logger: silentLogger(),
+      check: async () => ({ verdict: "miss", items: [], providers: [] }),
+      health: async () => health("ok"), peers: async () => ({ peers: [] }),
+      lists: {
+        import: async (source) => {
+          for await (const _chunk of source.stream) { /* drained */ }
+          return { importId: "i", source: source.name, format: "csv" as const, rows: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0, errors: [], errorsTotal: 0, elapsedMs: 1, rowsPerSec: 0 };
+        },
+        importStatus: () => undefined,
+        check: async () => ({ results: [] }), remove: async () => ({ removed: 0, results: [] }),
+        stats: async () => ({ entries: 0, keyEpoch: 1, expiredAwaitingSweep: 0, perCategory: [] }),
+        export: () => (async function* () { yield "type,tag\n"; })(), publish: async () => ({ published: [] }),
+      },
+    });
+    const url = `http://127.0.0.1:${await scoped.start()}`;
+    try {
+      const status = async (token: string, method: string, path: string, body?: string, contentType = "application/json") =>
+        (await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": contentType }) }, ...(body === undefined ? {} : { body }) })).status;
+      const calls: Array<[string, string, string | undefined, string | undefined, "read" | "check" | "admin"]> = [
+        ["GET", "/v1/health", undefined, undefined, "read"],
+        ["GET", "/v1/entries/stats", undefined, undefined, "read"],
+        ["GET", "/v1/imports", undefined, undefined, "read"],
+        ["POST", "/v1/check", JSON.stringify({ items: [{ type: "phone", value: "13800138000" }] }), undefined, "check"],
+        ["POST", "/v1/entries/check", JSON.stringify({ items: [{ type: "phone", value: "13800138000" }] }), undefined, "check"],
+        ["POST", "/v1/entries", "type,value\n", "text/csv", "admin"],
+        ["POST", "/v1/entries/remove", JSON.stringify({ items: [{ type: "phone", value: "13800138000" }], reason: "appeal_upheld" }), undefined, "admin"],
+        ["GET", "/v1/entries/export", undefined, undefined, "admin"],
+        ["POST", "/v1/publish", "{}", undefined, "admin"],
+      ];
+      const order = ["read", "check", "admin"] as const;
+      for (const [method, path, body, contentType, needed] of calls) {
+        for (const scope of order) {
+          const expected = order.indexOf(scope) >= order.indexOf(needed) ? 200 : 403;
+          expect(await status(tokens[scope], method, path, body, contentType), `${scope} token on ${method} ${path}`).to.equal(expected);
+        }
+      }
+      const refused = await fetch(`${url}/v1/entries`, { method: "POST", headers: { authorization: `Bearer ${tokens.read}`, "content-type": "text/csv" }, body: "type,value\n" });
+      expect((await jsonOf(refused)).error.code).to.equal("E_API_SCOPE");
+      const old = tokens.admin;
+      tokens.admin = "admin-token-rotated-000";
+      expect(await status(old, "GET", "/v1/health"), "the old token, once rotated").to.equal(401);
+      expect(await status(tokens.admin, "POST", "/v1/publish", "{}"), "the new one, at once").to.equal(200);
+      tokens.read = "";
+      expect(await status("", "GET", "/v1/health"), "an empty token file is no token").to.equal(401);
+    } finally {
+      await scoped.stop();
+    }
+  });
+
   it("refuses to bind anywhere but 127.0.0.1", () => {
-    expect(() => new ApiServer({ host: "0.0.0.0", port: 0, token: TOKEN, version: "x" }, {
+    expect(() => new ApiServer({ host: "0.0.0.0", port: 0, tokens: { admin: TOKEN }, version: "x" }, {
       logger: silentLogger(), check: async () => ({ verdict: "miss", items: [], providers: [] }),
       health: async () => health("ok"), peers: async () => ({ peers: [] }),
     })).to.throw(/127\.0\.0\.1/);

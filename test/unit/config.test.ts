@@ -64,9 +64,9 @@ describe("node config and key store", () => {
     expect(journalKey).to.have.length(32);
     expect(await keys.journalKey(), "a second call reads the same key, never a new one").to.deep.equal(journalKey);
     expect((await stat(join(dir, "keys", "journal.key"))).mode & 0o777).to.equal(0o600);
-    const token = await keys.initApiToken();
-    expect(await keys.initApiToken()).to.equal(token);
-    expect(await keys.apiToken()).to.equal(token);
+    const tokens = await keys.initApiTokens();
+    expect(await keys.initApiTokens()).to.deep.equal(tokens);
+    expect(await keys.apiToken()).to.equal(tokens.admin);
 
     const damagedJournal = "0x" + "ab".repeat(31) + "zz"; // not hex: the parser's own message would quote it
     await writeFile(join(dir, "keys", "journal.key"), `${damagedJournal}\n`);

@@ -117,7 +117,7 @@ describe("key store: keys at rest", () => {
   it("refuses a key file (or passphrase file) readable by group or others, as ssh does, naming the file and the chmod that fixes it", async function () {
     if (process.platform === "win32") this.skip();
     await store().initNodeKey();
-    await store().initApiToken();
+    await store().initApiTokens();
     await store().putOprfKey(1, hexlify(randomBytes(32)));
     for (const name of ["node.key", "api.token", "oprf-1.key"]) {
       const path = join(keysDir, name);
@@ -219,13 +219,16 @@ describe("key store: keys at rest", () => {
     expect(hexlify((await store({ passphrase: NEW }).oprfKey(1))!)).to.equal(oprf);
   });
 
-  it("rotates the API token: a new random one in the 0600 file", async () => {
-    const first = await store().initApiToken();
-    const second = await store().rotateApiToken();
-    expect(second).to.not.equal(first);
+  it("keeps one API token per scope (read, check, admin), each 0600, and rotates one without touching the others", async () => {
+    const first = await store().initApiTokens();
+    expect(new Set(Object.values(first)).size, "three distinct tokens").to.equal(3);
+    expect(await store().initApiTokens(), "a second init keeps them").to.deep.equal(first);
+    const second = await store().rotateApiToken("check");
+    expect(second).to.not.equal(first.check);
     expect(second).to.match(/^[A-Za-z0-9_-]{43}$/);
-    expect(await store().apiToken()).to.equal(second);
-    expect((await stat(join(keysDir, "api.token"))).mode & 0o777).to.equal(0o600);
+    expect(await store().apiTokens()).to.deep.equal({ ...first, check: second });
+    expect(await store().apiToken(), "admin by default").to.equal(first.admin);
+    for (const file of ["api.token", "api-check.token", "api-read.token"]) expect((await stat(join(keysDir, file))).mode & 0o777, file).to.equal(0o600);
   });
   it("keeps the next member key of a member key rotation until it is done, then retires the old key beside the new one (0600), and a second call changes nothing", async () => {
     const old = await store().initNodeKey();

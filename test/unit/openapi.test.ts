@@ -9,6 +9,8 @@ import { RiskshareError } from "../../node/errors.ts";
 import { silentLogger } from "../../node/logger.ts";
 
 const TOKEN = "test-token-0123456789";
+const CHECK_TOKEN = "check-token-0123456789";
+const READ_TOKEN = "read-token-01234567890";
 const ADDRESS = "0x0000000000000000000000000000000000000001";
 const QUERY_ID = `0x${"ab".repeat(32)}`;
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -79,10 +81,11 @@ describe("OpenAPI document of the local API", function () {
   let port: number;
   let dir: string;
   /** What the fake modules do: answer, fail inside (500), or refuse as a node that is not ready (503). */
-  let fault: "none" | "internal" | "refuse" = "none";
+  let fault: "none" | "internal" | "refuse" | "busy" = "none";
   const act = <T>(value: T): T => {
     if (fault === "internal") throw new Error("fake module failure");
     if (fault === "refuse") throw new RiskshareError("E_NODE_NOT_READY", "fake node not ready");
+    if (fault === "busy") throw new RiskshareError("E_IMPORT_BUSY", "fake import running");
     return value;
   };
   const health = (): HealthResponse => ({
@@ -91,13 +94,27 @@ describe("OpenAPI document of the local API", function () {
   });
 
   before(async () => {
-    server = new ApiServer({ host: "127.0.0.1", port: 0, token: TOKEN, version: "0.1.0-test", bodyLimitBytes: 4096 }, {
+    server = new ApiServer({ host: "127.0.0.1", port: 0, tokens: { admin: TOKEN, check: CHECK_TOKEN, read: READ_TOKEN }, version: "0.1.0-test", bodyLimitBytes: 4096 }, {
       logger: silentLogger(),
       check: async () => act({ verdict: "miss", items: [], providers: [] }),
       health: async () => (fault === "internal" ? act(health()) : health()),
       peers: async () => act({ peers: [] }),
       journal: async (queryId) => act(queryId === QUERY_ID ? { queryId, items: [] } : undefined),
       answers: async () => act([]),
+      lists: {
+        import: async (source) => {
+          for await (const _chunk of source.stream) { /* drained */ }
+          return act({ importId: "i", source: source.name, format: "csv" as const, rows: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0, errors: [], errorsTotal: 0, elapsedMs: 1, rowsPerSec: 0 });
+        },
+        importStatus: () => act(undefined),
+        check: async (items) => act({ results: items.map(() => ({ hit: false })) }),
+        remove: async (items) => act({ removed: 0, results: items.map(() => ({ removed: false })) }),
+        stats: async () => act({ entries: 0, keyEpoch: 1, expiredAwaitingSweep: 0, perCategory: [] }),
+        export: () => (async function* () {
+          yield act("type,tag\n");
+        })(),
+        publish: async () => act({ published: [] }),
+      },
     });
     port = await server.start();
     base = `http://127.0.0.1:${port}`;
@@ -135,8 +152,12 @@ describe("OpenAPI document of the local API", function () {
     const ops = new Map(operationsOf(await served()).map((op) => [op.operationId, op]));
     const bigBody = JSON.stringify({ items: [{ type: "device_id", value: "d".repeat(5000) }] });
     const goodBody = JSON.stringify({ items: [{ type: "phone", value: "13800138000" }] });
-    const probes: Array<{ op: string; status: number; path?: string; body?: string; token?: null; fault?: typeof fault }> = [
+    const csv = "type,value,category,level,reason,reported_at\n";
+    const idBody = JSON.stringify({ items: [{ type: "phone", value: "13800138000" }] });
+    const removeBody = JSON.stringify({ items: [{ type: "phone", value: "13800138000" }], reason: "appeal_upheld" });
+    const probes: Array<{ op: string; status: number; path?: string; body?: string; contentType?: string; token?: null | "read" | "check"; fault?: typeof fault }> = [
       { op: "checkIdentifiers", status: 200, body: goodBody },
+      { op: "checkIdentifiers", status: 403, body: goodBody, token: "read" },
       { op: "checkIdentifiers", status: 400, body: "{not json" },
       { op: "checkIdentifiers", status: 401, body: goodBody, token: null },
       { op: "checkIdentifiers", status: 413, body: bigBody },
@@ -157,6 +178,43 @@ describe("OpenAPI document of the local API", function () {
       { op: "listHeldAnswers", status: 200 },
       { op: "listHeldAnswers", status: 401, token: null },
       { op: "listHeldAnswers", status: 500, fault: "internal" },
+      { op: "importEntries", status: 200, body: csv, contentType: "text/csv" },
+      { op: "importEntries", status: 400, path: "/v1/entries?importId=bad%20id", body: csv, contentType: "text/csv" },
+      { op: "importEntries", status: 401, body: csv, contentType: "text/csv", token: null },
+      { op: "importEntries", status: 403, body: csv, contentType: "text/csv", token: "check" },
+      { op: "importEntries", status: 409, body: csv, contentType: "text/csv", fault: "busy" },
+      { op: "importEntries", status: 415, body: "<list/>", contentType: "application/xml" },
+      { op: "importEntries", status: 500, body: csv, contentType: "text/csv", fault: "internal" },
+      { op: "importEntries", status: 503, body: csv, contentType: "text/csv", fault: "refuse" },
+      { op: "getImportProgress", status: 200, token: "read" },
+      { op: "getImportProgress", status: 401, token: null },
+      { op: "getImportProgress", status: 500, fault: "internal" },
+      { op: "checkOwnEntries", status: 200, body: idBody, token: "check" },
+      { op: "checkOwnEntries", status: 400, body: "{}" },
+      { op: "checkOwnEntries", status: 401, body: idBody, token: null },
+      { op: "checkOwnEntries", status: 403, body: idBody, token: "read" },
+      { op: "checkOwnEntries", status: 500, body: idBody, fault: "internal" },
+      { op: "checkOwnEntries", status: 503, body: idBody, fault: "refuse" },
+      { op: "removeEntries", status: 200, body: removeBody },
+      { op: "removeEntries", status: 400, body: idBody },
+      { op: "removeEntries", status: 401, body: removeBody, token: null },
+      { op: "removeEntries", status: 403, body: removeBody, token: "check" },
+      { op: "removeEntries", status: 500, body: removeBody, fault: "internal" },
+      { op: "removeEntries", status: 503, body: removeBody, fault: "refuse" },
+      { op: "getListStats", status: 200, token: "read" },
+      { op: "getListStats", status: 401, token: null },
+      { op: "getListStats", status: 500, fault: "internal" },
+      { op: "exportEntries", status: 200 },
+      { op: "exportEntries", status: 400, path: "/v1/entries/export?format=xml" },
+      { op: "exportEntries", status: 401, token: null },
+      { op: "exportEntries", status: 403, token: "check" },
+      { op: "exportEntries", status: 500, fault: "internal" },
+      { op: "publishSnapshots", status: 200, body: "{}" },
+      { op: "publishSnapshots", status: 400, body: JSON.stringify({ categories: [] }) },
+      { op: "publishSnapshots", status: 401, body: "{}", token: null },
+      { op: "publishSnapshots", status: 403, body: "{}", token: "check" },
+      { op: "publishSnapshots", status: 500, body: "{}", fault: "internal" },
+      { op: "publishSnapshots", status: 503, body: "{}", fault: "refuse" },
       { op: "getOpenApiDocument", status: 200, token: null },
       { op: "getOpenApiDocument", status: 401, path: "/v1/openapi.json?format=json", token: null },
     ];
@@ -167,12 +225,15 @@ describe("OpenAPI document of the local API", function () {
         fault = probe.fault ?? "none";
         const response = await fetch(`${base}${probe.path ?? op!.path}`, {
           method: op!.method,
-          headers: { ...(probe.body === undefined ? {} : { "content-type": "application/json" }), ...(probe.token === null ? {} : { authorization: `Bearer ${TOKEN}` }) },
+          headers: {
+            ...(probe.body === undefined ? {} : { "content-type": probe.contentType ?? "application/json" }),
+            ...(probe.token === null ? {} : { authorization: `Bearer ${probe.token === "read" ? READ_TOKEN : probe.token === "check" ? CHECK_TOKEN : TOKEN}` }),
+          },
           ...(probe.body === undefined ? {} : { body: probe.body }),
         });
         const label = `${probe.op} ${probe.status}`;
         expect(response.status, label).to.equal(probe.status);
-        const json = (await response.json()) as Doc;
+        const json = (probe.op === "exportEntries" && probe.status === 200 ? await response.text() : await response.json()) as Doc;
         if (probe.status >= 400 && !(probe.op === "getHealth" && probe.status === 503)) expect(json.error.code, label).to.be.a("string");
       }
     } finally {

@@ -93,7 +93,9 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
   const settings = JSON.stringify({
     v: 2, format, defaultType, defaultCategoryId, region: normalise.defaultRegion ?? null, chainId: chainId.toString(), provider: providerAddress.toLowerCase(), keyEpoch,
   });
-  const importId = "path" in source ? await fileFingerprint(source.path, settings) : (source.importId ?? randomUUID());
+  // A stream resumes only under the id its sender gave it (e.g. the content's SHA-256), with the same options.
+  const importId = "path" in source ? await fileFingerprint(source.path, settings)
+    : source.importId === undefined ? randomUUID() : createHash("sha256").update(settings).update("\n").update(source.importId).digest("hex");
   const previous = (opts.resume ?? IMPORT_DEFAULTS.resume) ? await store.importCheckpoint(importId) : undefined;
   const resumeFrom = previous !== undefined && !previous.done ? previous : undefined;
   const nowSec = resumeFrom?.nowSec ?? opts.nowSec ?? Math.floor(Date.now() / 1000);
