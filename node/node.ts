@@ -21,7 +21,7 @@ import { RiskshareError } from "./errors.ts";
 import { assertPhoneRegion, createVoprf, tryNormalise, type EntryKeyEvaluator, type Voprf } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
-  createHost, digestSignerFromEvmKey, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
+  bucketBits, createHost, digestSignerFromEvmKey, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
   type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
 import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
@@ -484,7 +484,7 @@ export class RiskshareNode {
     const lists = this.lists;
     return {
       import: async (source, opts) => {
-        const { resumedAfterLine, ...summary } = await lists.import(source, { ...opts, workers: this.config.lists.importWorkers });
+        const { resumedAfterLine, ...summary } = await lists.import(source, { ...opts, workers: this.config.lists.importWorkers }).finally(() => this.afterListChange());
         return { ...summary, errors: [...summary.errors], ...(resumedAfterLine === undefined ? {} : { resumedAfterLine }) };
       },
       importStatus: () => lists.importStatus(),
@@ -495,6 +495,7 @@ export class RiskshareNode {
           const outcome = await lists.remove(item.type, item.value, reason);
           results.push(outcome.removed ? { removed: true, ...(outcome.category === undefined ? {} : { category: outcome.category }) } : { removed: false });
         }
+        if (results.some((r) => r.removed)) this.afterListChange();
         return { removed: results.filter((r) => r.removed).length, results };
       },
       stats: async () => {
@@ -514,18 +515,27 @@ export class RiskshareNode {
   }
 
   /**
-   * Publishes, every `lists.publishEveryHours`, the snapshot of each category whose list changed
-   * since the one on chain (counted from that snapshot's time, so a restart does not reset it).
+   * Publishes the snapshot of each category whose list changed since the one on chain: every
+   * `lists.publishEveryHours` (counted from that snapshot's time, so a restart does not reset it), and
+   * at once when the list outgrew the bucket size its snapshot sets (a large import: lookups would
+   * get E_SNAPSHOT_STALE until it is published). Nothing when `publishEveryHours` is 0.
    */
   private async publishChanged(nowSec: number): Promise<void> {
     const everySec = this.config.lists.publishEveryHours * 3600;
     if (everySec <= 0 || this.evaluator === undefined || this.view.member(this.wallet.address)?.status !== MemberStatus.Active) return;
-    const due = this.lists.changedCategories((categoryId) => this.view.contribution(this.wallet.address, categoryId))
-      .filter((categoryId) => nowSec >= (this.view.contribution(this.wallet.address, categoryId)?.publishedAt ?? 0) + everySec);
+    const onChain = (categoryId: number) => this.view.contribution(this.wallet.address, categoryId);
+    const counts = this.store.countPerCategory();
+    const outgrown = (categoryId: number) => bucketBits(counts.get(categoryId) ?? 0) > bucketBits(Number(onChain(categoryId)?.liveCount ?? 0n));
+    const due = this.lists.changedCategories(onChain).filter((categoryId) => outgrown(categoryId) || nowSec >= (onChain(categoryId)?.publishedAt ?? 0) + everySec);
     if (due.length === 0) return;
     const published = await this.lists.publish(due);
-    this.log.info({ categories: published.map((p) => p.category), every: `${this.config.lists.publishEveryHours} h` }, "scheduled snapshot published");
+    this.log.info({ categories: published.map((p) => p.category), everyHours: this.config.lists.publishEveryHours }, "snapshot published by the node");
     await this.view.sync();
+  }
+
+  /** After a list change through the API: publishes at once what outgrew its snapshot (see {@link publishChanged}); failures are logged, the next round retries. */
+  private afterListChange(): void {
+    void this.publishChanged(systemClock.nowSec()).catch((err: unknown) => this.log.warn({ code: (err as RiskshareError).code, err: (err as Error).message }, "publishing the changed snapshots failed; retried at the next housekeeping round"));
   }
 
   private startHousekeeping(): void {

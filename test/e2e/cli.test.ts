@@ -305,36 +305,89 @@ describe("the riskshare CLI, end to end", function () {
       expect(await json(["--data-dir", d, "member", "activate", init.address])).to.include({ activated: true });
 
       // First start: nothing to fetch from anyone. The node answers under the OPRF key its own init made,
-      // the one the registry admitted it with.
-      let node = await startLongRunning<{ pid: number }>(["--data-dir", d, "node", "start", "--connect", ...a.multiaddrs]);
+      // the one the registry admitted it with. It runs from here on: its lists change while it serves.
+      let node = await startLongRunning<{ pid: number; apiUrl: string }>(["--data-dir", d, "node", "start", "--connect", ...a.multiaddrs]);
+      const api = async (path: string, scope: "read" | "check" | "admin", init: RequestInit = {}) =>
+        fetch(`${node.document.apiUrl}${path}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${(await riskshareToken(d, scope)).trim()}` } });
       try {
-        const token = (await riskshareToken(d)).trim();
-        const runtime = node.document as unknown as { apiUrl: string };
-        const health = await (await fetch(`${runtime.apiUrl}/v1/health`, { headers: { authorization: `Bearer ${token}` } })).json() as { status: string; reasons: string[] };
+        const health = await (await api("/v1/health", "read")).json() as { status: string; reasons: string[] };
         expect(health.reasons.join(" "), node.stderr()).to.not.contain("OPRF key");
         expect(health.status, health.reasons.join(" ")).to.not.equal("refusing");
-      } finally {
-        await stop(node.child);
-      }
 
-      const list = join(baseDir, "bank-d.csv");
-      await writeFile(list, "type,value,category,level,reason,reported_at\nmerchant_id,M-1,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-2,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-3,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-4,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-5,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-6,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-7,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-8,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-9,fraud_confirmed,2,R11,2026-05-01\nmerchant_id,M-10,fraud_confirmed,2,R11,2026-05-01\nphone,not-a-phone,fraud_confirmed,2,R11,2026-05-01\n");
-      const imported = await json(["--data-dir", d, "list", "import", list]);
-      expect(imported).to.include({ imported: 10, rejected: 1 });
-      expect(imported.errors[0]).to.include({ line: 12, field: "value" });
-      const published = await riskshare(["--data-dir", d, "list", "publish", "--category", "fraud_confirmed"]);
-      expect(published.status, published.stderr).to.equal(0);
-      expect(published.stdout.split("\n")[0]).to.match(/^CATEGORY\s+KEY EPOCH\s+LIVE ENTRIES\s+FILTER HASH\s+TX/);
-      expect(published.stdout).to.match(/fraud_confirmed\s+1\s+10\s+0x[0-9a-f]{64}\s+0x[0-9a-f]{64}/);
+        // Each list command is handed to the running node (the store has one writer: on the store itself they would fail).
+        const list = join(baseDir, "bank-d.csv");
+        await writeFile(list, `type,value,category,level,reason,reported_at\n${Array.from({ length: 10 }, (_, i) => `merchant_id,M-${i + 1},fraud_confirmed,2,R11,2026-05-01\n`).join("")}phone,not-a-phone,fraud_confirmed,2,R11,2026-05-01\n`);
+        const imported = await json(["--data-dir", d, "list", "import", list]);
+        expect(imported).to.include({ imported: 10, rejected: 1 });
+        expect(imported.errors[0]).to.include({ line: 12, field: "value" });
+        const published = await riskshare(["--data-dir", d, "list", "publish", "--category", "fraud_confirmed"]);
+        expect(published.status, published.stderr).to.equal(0);
+        expect(published.stdout.split("\n")[0]).to.match(/^CATEGORY\s+KEY EPOCH\s+LIVE ENTRIES\s+FILTER HASH\s+TX/);
+        expect(published.stdout).to.match(/fraud_confirmed\s+1\s+10\s+0x[0-9a-f]{64}\s+0x[0-9a-f]{64}/);
 
-      node = await startLongRunning<{ pid: number }>(["--data-dir", d, "node", "start", "--connect", ...a.multiaddrs]);
-      try {
         const answer = await json(["--data-dir", d, "query", "--type", "phone", "--value", DEMO_PHONE, "--category", "fraud_confirmed"]);
         expect(answer.verdict, JSON.stringify(answer.providers)).to.equal("hit");
         expect(answer.items[0].hits[0]).to.include({ providerName: "Bank A", category: "fraud_confirmed", level: 5 });
-        const found = await json(["--data-dir", a.dataDir, "query", "--type", "merchant_id", "--value", "M-7", "--provider", init.address, "--category", "fraud_confirmed"]);
+        const findM7 = ["--data-dir", a.dataDir, "query", "--type", "merchant_id", "--value", "M-7", "--provider", init.address, "--category", "fraud_confirmed"];
+        const found = await json(findM7);
         expect(found.verdict, JSON.stringify(found.providers)).to.equal("hit");
         expect(found.items[0].hits[0]).to.include({ providerName: "Bank D", category: "fraud_confirmed", level: 2, reason: "R11" });
+
+        // A long import: Bank A's lookups are answered between its batches; the read-only token may watch it, not send one.
+        const rows = 30_000;
+        const big = join(baseDir, "bank-d-big.csv");
+        await writeFile(big, `type,value,category,level,reason,reported_at\n${Array.from({ length: rows }, (_, i) => `merchant_id,BIG-${i},fraud_confirmed,3,R12,2026-06-01\n`).join("")}`);
+        const refused = await api("/v1/entries", "read", { method: "POST", headers: { "content-type": "text/csv" }, body: "type,value\n" });
+        expect(refused.status).to.equal(403);
+        expect((await refused.json() as { error: { code: string } }).error.code).to.equal("E_API_SCOPE");
+        const importing = riskshare(["--json", "--data-dir", d, "list", "import", big]);
+        const progress = async () => ((await (await api("/v1/imports", "read")).json()) as { current: { rows: number } | null }).current;
+        let current = await progress();
+        for (const until = Date.now() + 120_000; Date.now() < until && (current === null || current.rows < 5_000);) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          current = await progress();
+        }
+        expect(current?.rows ?? 0, "the node reports the import's progress").to.be.within(5_000, rows - 1);
+        // (A miss: a fetch now would find buckets sized by the snapshot of 10 entries, refused as E_SNAPSHOT_STALE until the node publishes.)
+        const during = await json(["--data-dir", a.dataDir, "query", "--type", "merchant_id", "--value", "NOT-LISTED", "--provider", init.address, "--category", "fraud_confirmed"]);
+        expect(during.providers[0], `answered between batches: ${JSON.stringify(during.providers)}`).to.include({ name: "Bank D", status: "answered" });
+        expect(during.verdict).to.equal("miss");
+        expect(await progress(), "still importing after the lookup").to.not.equal(null);
+
+        // SIGKILL the node mid-import: the CLI says so; once it runs again, the same command resumes after the last committed batch.
+        node.child.kill("SIGKILL");
+        const cut = await importing;
+        expect(cut.status).to.not.equal(0);
+        expect(JSON.parse(cut.stdout).error.code).to.equal("E_NODE_NOT_READY");
+        node = await startLongRunning<{ pid: number; apiUrl: string }>(["--data-dir", d, "node", "start", "--connect", ...a.multiaddrs]);
+        const resumed = await json(["--data-dir", d, "list", "import", big]);
+        expect(resumed.resumedAfterLine, "resumed after the committed batches").to.be.within(5_001, rows);
+        expect(resumed).to.include({ rows, imported: rows, rejected: 0 });
+        // What a clean import would leave: importing the file afresh finds every row already stored, identically.
+        const again = await json(["--data-dir", d, "list", "import", big, "--no-resume"]);
+        expect(again).to.include({ rows, imported: 0, updated: 0, unchanged: rows });
+        const stats = await json(["--data-dir", d, "list", "stats"]);
+        expect(stats.perCategory.find((c: { name: string }) => c.name === "fraud_confirmed").entries).to.equal(rows + 10);
+        // The list outgrew the bucket size its snapshot set: the node published the new one by itself.
+        const chain = await connectChain({ rpcUrl: manifest.rpc, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+        try {
+          const { contributions } = connectContracts(manifest.contracts, chain.provider);
+          let live = 0n;
+          for (const until = Date.now() + 30_000; Date.now() < until && live !== BigInt(rows + 10); await new Promise((r) => setTimeout(r, 200))) {
+            live = (await contributions.latest(init.address, 1)).liveCount;
+          }
+          expect(live, "the snapshot the node published after the import").to.equal(BigInt(rows + 10));
+        } finally {
+          chain.provider.destroy();
+        }
+
+        // Delisting through the node: audited, and gone from its own check at once.
+        expect(await json(["--data-dir", d, "list", "check", "--type", "merchant_id", "--value", "M-7"])).to.include({ hit: true, reason: "R11" });
+        expect(await json(["--data-dir", d, "list", "remove", "--type", "merchant_id", "--value", "M-7", "--reason", "appeal_upheld"])).to.include({ removed: true, category: "fraud_confirmed" });
+        expect(await json(["--data-dir", d, "list", "check", "--type", "merchant_id", "--value", "M-7"])).to.deep.equal({ hit: false });
+        const exported = await riskshare(["--data-dir", d, "list", "export"]);
+        expect(exported.status, exported.stderr).to.equal(0);
+        expect(exported.stdout.trim().split("\n"), "header + every live entry").to.have.length(1 + rows + 9);
       } finally {
         await stop(node.child);
       }
@@ -367,7 +420,7 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function riskshareToken(dataDir: string): Promise<string> {
+async function riskshareToken(dataDir: string, scope: "read" | "check" | "admin" = "admin"): Promise<string> {
   const { readFile } = await import("node:fs/promises");
-  return readFile(join(dataDir, "keys", "api.token"), "utf8");
+  return readFile(join(dataDir, "keys", scope === "admin" ? "api.token" : `api-${scope}.token`), "utf8");
 }

@@ -40,7 +40,7 @@ import { secp256k1KeyOf, tryPeerIdToAddress } from "../identity.ts";
 import { activeMember } from "../membership.ts";
 import type { LookupComponents } from "./components.ts";
 import { PeerItemBuckets, RefusalFolder } from "./flood.ts";
-import { LookupKind, type LookupKindCode } from "./constants.ts";
+import { LookupKind, MAX_BUCKET_ENTRIES, type LookupKindCode } from "./constants.ts";
 import {
   evaluateAnswerDigest, evaluateCommitment, fetchAnswerDigest, fetchCommitment, type LookupAnswer, type LookupRequest, type TagPrefix,
 } from "../../chain/index.ts";
@@ -243,6 +243,13 @@ export class LookupProvider {
     const key = this.components.oprfKeys.current();
     const buckets = await this.components.store.fetchBuckets(categoryId, prefixes, receivedAt);
     if (buckets.length !== prefixes.length) throw new RiskshareError("E_INTERNAL", "the store returned the wrong number of buckets", { prefixes: prefixes.length, buckets: buckets.length });
+    // The bucket bits follow the live count on chain: a list grown far past its snapshot (a large import
+    // not yet published) makes buckets too big to send. Refused before anything is signed or recorded.
+    const largest = Math.max(0, ...buckets.map((bucket) => bucket.length));
+    if (largest > MAX_BUCKET_ENTRIES) {
+      this.log.warn({ categoryId, largest, max: MAX_BUCKET_ENTRIES }, "a fetch bucket is too large: the list outgrew its published snapshot; publish it (riskshare list publish)");
+      return errorReply("E_SNAPSHOT_STALE", `this provider's list outgrew its published snapshot (a bucket of ${largest} entries, at most ${MAX_BUCKET_ENTRIES}); it answers again once it publishes`);
+    }
     const answer: LookupAnswer = {
       queryId: parsed.queryId, provider: this.signing.address, keyEpoch: key.epoch, itemCount: prefixes.length,
       answerDigest: fetchAnswerDigest(buckets.map((bucket) => bucket.length)),
