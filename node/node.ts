@@ -356,6 +356,8 @@ export class RiskshareNode {
   }
 
   private async appendToOutbox(record: OutboxRecord): Promise<void> {
+    // Another node writes under this key: a record appended now might never land, so the lookup is refused.
+    this.batcher.assertWriter();
     await this.outbox.append({
       request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: record.keyEpoch, count: record.count, answerDigest: record.answerDigest,
       receivedAtMs: record.receivedAt * 1000,

@@ -13,4 +13,4 @@ export {
   type CheckRequest, type CheckResponse, type HealthResponse, type PeersResponse,
 } from "./schemas.ts";
 export { CheckService, mergeCheck, type CheckItem, type CheckServiceModules, type ItemResult, type ProviderOutcome } from "./check.ts";
-export { NodeHealth, type HealthReason, type NodeHealthModules, type NodeHealthOptions } from "./health.ts";
+export { NodeHealth, type HealthReason, type ImportStatus, type NodeHealthModules, type NodeHealthOptions } from "./health.ts";

@@ -178,6 +178,11 @@ export class LedgerBatcher {
     return this.flushing;
   }
 
+  /** Throws E_LEDGER_OTHER_WRITER once the chain showed a batch of this provider that this node did not send. */
+  assertWriter(): void {
+    if (this.health_.otherWriter !== undefined) throw this.otherWriterError(this.health_.otherWriter);
+  }
+
   /** Flush state for the health endpoint. */
   health(): LedgerHealth {
     const mark = this.modules.outbox.writerMark(this.opts.providerAddress);

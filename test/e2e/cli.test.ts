@@ -14,6 +14,7 @@ import { devAccount } from "../../scripts/devnet/consortium.ts";
 import { startChain } from "../../scripts/devnet/chain.ts";
 import { connectChain, connectContracts } from "../../node/chain/index.ts";
 import { AUDIT_COLUMNS } from "../../cli/commands/audit.ts";
+import { cli } from "./support/cli.ts";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
 
@@ -204,6 +205,26 @@ describe("the riskshare CLI, end to end", function () {
       const answer = await json(["--data-dir", member("Bank B").dataDir, "query", "--type", "phone", "--value", "138 0013 8000"]);
       expect(answer.verdict).to.equal("hit");
       expect(answer.items[0].hits[0]).to.include({ providerName: "Bank A", category: "fraud_confirmed", level: 5 });
+    });
+
+    it("shows how a running node is: its outbox, last batch, writer, chain lag, peers and key epochs; and says no node runs where none does", async () => {
+      // In this process: the command is a thin client of the node's API, and a spawn costs seconds.
+      const a = member("Bank A");
+      const run = await cli("--data-dir", a.dataDir, "--json", "node", "status");
+      expect(run.status, run.stderr).to.equal(0);
+      const status = run.json();
+      expect(status.status, status.reasons.join(" ")).to.not.equal("refusing");
+      expect(status.ledger.writer).to.deep.equal({ state: "writing" });
+      expect(status.keyEpoch).to.deep.equal({ answering: 1, onChain: 1 });
+      expect(status.import).to.deep.equal({ inProgress: false });
+      expect(status.chain.headBlock).to.be.at.least(status.chain.syncedBlock);
+      expect(status.peers.connected).to.be.at.least(1);
+      const text = await cli("--data-dir", a.dataDir, "node", "status");
+      expect(text.status, text.stderr).to.equal(0);
+      for (const label of ["outbox", "last batch", "writer     this node", "chain", "peers", "key epoch  answering under 1, on chain 1", "import     none in progress"]) expect(text.stdout, label).to.contain(label);
+      const none = await cli("--data-dir", join(baseDir, "no-node-here"), "node", "status");
+      expect(none.status).to.equal(1);
+      expect(none.stderr).to.match(/^error E_NODE_NOT_READY: no node is running/);
     });
 
     it("shows the queries in the audit, lets the querier's officer open its commitment from the sealed journal, and verifies the ledger", async () => {
