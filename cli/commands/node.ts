@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { RiskshareNode } from "../../node/node.ts";
 import { healthResponseSchema, type HealthResponse } from "../../node/api/index.ts";
-import { takeOverLedger, transactionState, type LedgerTakeOver } from "../../node/chain/index.ts";
+import { auditModulesOf, recordedOnChain, takeOverLedger, transactionState, type LedgerTakeOver } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore, loadConfig, writeFileAtomic } from "../../node/config/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { createLogger } from "../../node/logger.ts";
@@ -64,7 +64,7 @@ export function nodeCommand(io: CliIo): Command {
       if (parsed.data.status === "refusing") throw new ReportedFailure("the node refuses lookups");
     }));
   node.addCommand(withChainFlags(new Command("take-over"))
-    .description("make this data dir's node the one that writes this member's ledger batches (after E_LEDGER_OTHER_WRITER, or to fail over to a standby): run it with this node stopped and only once the other node is stopped for good. It adopts the member's last batch on chain, keeps this node's batches found on chain and queues the records of those that never landed again; the records the other node did not land stay in its own data dir")
+    .description("make this data dir's node the one that writes this member's ledger batches (after E_LEDGER_OTHER_WRITER, or to fail over to a standby): run it with this node stopped and only once the other node is stopped for good. It adopts the member's last batch on chain, keeps this node's batches found on chain, queues the records of those that never landed again and drops the records the chain holds already (a restored backup's); the records the other node did not land stay in its own data dir")
     .addHelpText("after", "\nExample:\n  # on the old primary: stop its node (and keep it stopped)\n  riskshare --data-dir ./bank-a-standby node take-over\n  riskshare --data-dir ./bank-a-standby node start")
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
@@ -82,6 +82,7 @@ export function nodeCommand(io: CliIo): Command {
           const done = await takeOverLedger(address, {
             chain: { lastSequence: () => ledger.lastSequence(address), transactionState: (txHash) => transactionState(session.connection.rpc, txHash) },
             outbox,
+            onChain: recordedOnChain(auditModulesOf(session.connection, session.contracts), address, session.contracts.addresses.ledger),
           });
           return { address, ...done, backlog: outbox.backlog() };
         } finally {
@@ -97,7 +98,7 @@ export function nodeCommand(io: CliIo): Command {
 function renderTakeOver(r: LedgerTakeOver & { address: string; backlog: number }): string {
   return [
     `this data dir's node now writes the ledger batches of ${r.address}: from batch ${r.chainSeq + 1n} on (the chain's last, ${r.chainSeq}, adopted)`,
-    `  its own batches before: ${r.previousSeq === undefined ? "none" : `up to ${r.previousSeq}`}; its pending batches found on chain: ${r.landedBatches}; records queued again: ${r.requeuedRecords}; records waiting: ${r.backlog}`,
+    `  its own batches before: ${r.previousSeq === undefined ? "none" : `up to ${r.previousSeq}`}; its pending batches found on chain: ${r.landedBatches}; records queued again: ${r.requeuedRecords}; records dropped as on chain already: ${r.droppedRecords}; records waiting: ${r.backlog}`,
     "Keep the other node stopped: should it run again, it stops flushing and refuses lookups (E_LEDGER_OTHER_WRITER). The records it did not land stay in its data dir.",
     "Start this node: riskshare node start",
   ].join("\n");

@@ -27,7 +27,7 @@ export {
 } from "./view.ts";
 export { CHALLENGE_SAMPLES, challengeChunks, chunkCount, chunkProofs, FILTER_CHUNK_BYTES, filterCommitment, verifyChunkProof, type ChunkProof } from "./filter-commitment.ts";
 export { ChallengeResponder, type ChallengeProblem, type ChallengeResponderModules } from "./challenges.ts";
-export { LedgerBatcher, takeOverLedger, type LedgerTakeOver, type LedgerBatch, type LedgerBatcherModules, type LedgerBatcherOptions, type LedgerHealth, type LedgerOutbox, type LedgerWriterMark } from "./ledger.ts";
+export { LedgerBatcher, recordedOnChain, takeOverLedger, type LedgerTakeOver, type LedgerBatch, type LedgerBatcherModules, type LedgerBatcherOptions, type LedgerHealth, type LedgerOutbox, type LedgerWriterMark } from "./ledger.ts";
 export { toQueryRecord, type LedgerRecord } from "./ledger-record.ts";
 export {
   RpcLedgerChannel, transactionState, type LedgerChannel, type RpcLedgerChannelModules, type RpcLedgerChannelOptions, type SubmittedBatch, type TransactionState,

@@ -4,6 +4,8 @@ import { RiskshareError } from "../errors.ts";
 import { CHAIN_DEFAULTS } from "./options.ts";
 import { translateChainError } from "./errors.ts";
 import type { LedgerChannel, TransactionState } from "./ledger-channel.ts";
+import { readLedger, type AuditModules } from "./audit.ts";
+import { lookupRequestDigest } from "./eip712.ts";
 import type { LedgerRecord } from "./ledger-record.ts";
 
 /** A batch of outbox records bound to a ledger sequence number. */
@@ -359,6 +361,8 @@ export interface LedgerTakeOver {
   landedBatches: number;
   /** Records of pending batches that never landed, queued again for new sequence numbers. */
   requeuedRecords: number;
+  /** Records dropped because the chain holds them already: the other node landed them (a restored backup's outbox). */
+  droppedRecords: number;
 }
 
 /**
@@ -366,18 +370,22 @@ export interface LedgerTakeOver {
  * (`riskshare node take-over`, run with the node stopped, after the other node writing under the
  * same key was stopped). Each pending batch is checked against the chain: one of its transactions
  * succeeded (it is on chain) or none did (its records are queued again). E_LEDGER_TX_PENDING while a
- * transaction of a pending batch still waits in the pool: it could land later.
+ * transaction of a pending batch still waits in the pool: it could land later. With `onChain`, the
+ * records the chain holds already — landed by the other node since this store's own last batch, as
+ * when the store is a restored backup — are dropped, so none lands twice.
  */
 export async function takeOverLedger(
   providerAddress: string,
   modules: {
     chain: { lastSequence(): Promise<bigint>; transactionState(txHash: string): Promise<TransactionState> };
-    outbox: Pick<LedgerOutbox, "pendingBatches" | "writerMark"> & {
-      takeOver(providerAddress: string, chainSeq: bigint, landed: ReadonlyMap<bigint, string>): Promise<{ landedBatches: number; requeuedRecords: number }>;
+    outbox: Pick<LedgerOutbox, "pendingBatches" | "writerMark" | "size"> & {
+      takeOver(providerAddress: string, chainSeq: bigint, landed: ReadonlyMap<bigint, string>, keep?: (record: LedgerRecord) => boolean): Promise<{ landedBatches: number; requeuedRecords: number; droppedRecords: number }>;
     };
+    /** The query ids this provider recorded on chain since the block of transaction `sinceTxHash` (from the start without one), and a record's query id. */
+    onChain?: { queryIds(sinceTxHash: string | undefined): Promise<ReadonlySet<string>>; queryIdOf(record: LedgerRecord): string };
   },
 ): Promise<LedgerTakeOver> {
-  const { chain, outbox } = modules;
+  const { chain, outbox, onChain } = modules;
   const chainSeq = await chain.lastSequence();
   const mark = outbox.writerMark(providerAddress);
   const landed = new Map<bigint, string>();
@@ -390,6 +398,22 @@ export async function takeOverLedger(
       if (state === "succeeded") landed.set(batch.seq, txHash);
     }
   }
-  const done = await outbox.takeOver(providerAddress, chainSeq, landed);
+  const recorded = onChain !== undefined && (await outbox.size()) > 0 ? await onChain.queryIds(mark?.legacy ? undefined : mark?.txHash) : undefined;
+  const done = await outbox.takeOver(providerAddress, chainSeq, landed, recorded === undefined ? undefined : (record) => !recorded.has(onChain!.queryIdOf(record)));
   return { chainSeq, previousSeq: mark === undefined || mark.legacy ? undefined : mark.seq, ...done };
+}
+
+/**
+ * takeOverLedger's `onChain`, from the ledger's logs (audit's readLedger): the query ids
+ * `providerAddress` recorded on the QueryLedger at `ledgerAddress`, and a record's query id.
+ */
+export function recordedOnChain(modules: AuditModules, providerAddress: string, ledgerAddress: string): NonNullable<Parameters<typeof takeOverLedger>[1]["onChain"]> {
+  return {
+    queryIds: async (sinceTxHash) => {
+      const receipt = sinceTxHash === undefined ? null : await modules.provider.getTransactionReceipt(sinceTxHash);
+      const { records } = await readLedger(modules, { provider: providerAddress, ...(receipt === null ? {} : { fromBlock: receipt.blockNumber }) });
+      return new Set(records.map((r) => r.queryId.toLowerCase()));
+    },
+    queryIdOf: (record) => lookupRequestDigest(modules.chainId, ledgerAddress, record.request).toLowerCase(),
+  };
 }

@@ -49,7 +49,12 @@ export interface TakeOverResult {
   landedBatches: number;
   /** Records of pending batches that never landed, queued again for new sequence numbers. */
   requeuedRecords: number;
+  /** Records dropped because they are on chain already (another node landed them). */
+  droppedRecords: number;
 }
+
+/** Records read at a time while a take-over re-indexes the outbox. */
+const TAKE_OVER_CHUNK = 1_000;
 
 const NEXT_KEY = "m:next";
 const FLUSHED_KEY = "m:flushed";
@@ -166,35 +171,42 @@ export class Outbox implements LedgerOutbox {
    * Makes this store the writer of `providerAddress`'s batches from `chainSeq` on (`riskshare node
    * take-over`), in one durable write: the pending batches in `landed` (seq → the hash of this
    * store's transaction that landed it) are on chain, so their records go; those of every other
-   * pending batch never landed and are queued again for new sequence numbers.
+   * pending batch never landed and are queued again for new sequence numbers, after the records
+   * waiting unassigned. A record `keep` turns down is already on chain (landed by another node) and
+   * goes too. Every record left is re-indexed, in order.
    */
-  async takeOver(providerAddress: string, chainSeq: bigint, landed: ReadonlyMap<bigint, string>): Promise<TakeOverResult> {
+  async takeOver(providerAddress: string, chainSeq: bigint, landed: ReadonlyMap<bigint, string>, keep: (record: LedgerRecord) => boolean = () => true): Promise<TakeOverResult> {
     return this.exclusive(async () => {
       const ops: Array<{ type: "del"; key: string } | { type: "put"; key: string; value: StoredRecord | StoredWriterMark | number }> = [];
-      let next = this.next;
-      let landedBatches = 0;
-      for (const batch of this.pending) {
-        const own = landed.has(BigInt(batch.seq));
-        if (own) landedBatches++;
-        const records = own ? [] : ((await this.db.getMany(rangeKeys(batch.from, batch.to))) as (StoredRecord | undefined)[]);
-        for (const record of records) {
-          if (!record) throw new RiskshareError("E_INTERNAL", "an outbox record is missing", { seq: batch.seq });
-          ops.push({ type: "put", key: recordKey(next++), value: record });
-        }
-        for (const key of rangeKeys(batch.from, batch.to)) ops.push({ type: "del", key });
+      const landedBatches = this.pending.filter((p) => landed.has(BigInt(p.seq)));
+      const pendingEnd = this.pending.at(-1)?.to ?? this.flushed;
+      const survivors: { unassigned: StoredRecord[]; requeued: StoredRecord[] } = { unassigned: [], requeued: [] };
+      let dropped = 0;
+      for (let from = this.flushed; from < this.next; from += TAKE_OVER_CHUNK) {
+        const to = Math.min(this.next, from + TAKE_OVER_CHUNK);
+        const records = (await this.db.getMany(rangeKeys(from, to))) as (StoredRecord | undefined)[];
+        records.forEach((record, i) => {
+          const index = from + i;
+          ops.push({ type: "del", key: recordKey(index) });
+          if (landedBatches.some((p) => index >= p.from && index < p.to)) return;
+          if (!record) throw new RiskshareError("E_INTERNAL", "an outbox record is missing", { index });
+          if (!keep(fromStored(record))) dropped++;
+          else (index < pendingEnd ? survivors.requeued : survivors.unassigned).push(record);
+        });
       }
-      const flushed = this.pending.at(-1)?.to ?? this.flushed;
+      let next = this.next;
+      for (const record of [...survivors.unassigned, ...survivors.requeued]) ops.push({ type: "put", key: recordKey(next++), value: record });
+      const flushed = this.next;
       const writer: StoredWriterMark = { provider: providerAddress, seq: chainSeq.toString(), atMs: Date.now(), adopted: true };
       ops.push({ type: "put", key: FLUSHED_KEY, value: flushed }, { type: "put", key: NEXT_KEY, value: next }, { type: "put", key: WRITER_KEY, value: writer });
       ops.push({ type: "del", key: PENDING_KEY });
       await this.db.batch(ops, { sync: true } as object);
-      const requeuedRecords = next - this.next;
       this.flushed = flushed;
       this.next = next;
       this.pending = [];
       this.writer = writer;
       await this.readOldest();
-      return { landedBatches, requeuedRecords };
+      return { landedBatches: landedBatches.length, requeuedRecords: survivors.requeued.length, droppedRecords: dropped };
     });
   }
 

@@ -7,7 +7,7 @@ import { Level } from "level";
 import { hexlify, makeError, randomBytes, Wallet, type Signer } from "ethers";
 import {
   connectContracts, deployConsortium, LedgerBatcher, LookupKind, lookupDomain, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
-  QueryOutcome, readLedger, REFUSAL_ERROR_CODES, refusalDigest, RpcLedgerChannel, takeOverLedger, toQueryRecord, transactionState, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
+  QueryOutcome, readLedger, REFUSAL_ERROR_CODES, refusalDigest, recordedOnChain, RpcLedgerChannel, takeOverLedger, toQueryRecord, transactionState, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
   type LedgerRecord, type LookupRequest,
 } from "../../node/chain/index.ts";
 import { Outbox, type OutboxLevel } from "../../node/store/outbox.ts";
@@ -488,6 +488,8 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
       const secondRecords = await Promise.all(Array.from({ length: 3 }, () => signedRecord()));
       for (const r of firstRecords) await first.append(r);
       for (const r of secondRecords) await second.append(r);
+      // The second also holds one of the first's records, as a backup of the first restored would.
+      await second.append(firstRecords[0]!);
       const seq = (await providerSeq()) + 1n;
       // Both bind their records to the next sequence number; the first node's batch lands, the second's is refused on chain.
       const clash = await second.assignBatch(seq, 1);
@@ -502,13 +504,17 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
       const err = await standby.flush().catch((e: unknown) => e);
       expect(isRiskshareError(err, "E_LEDGER_OTHER_WRITER"), String(err)).to.equal(true);
       expect(standby.health().otherWriter).to.deep.equal({ chainSeq: seq, ownSeq: 0n });
-      expect(await second.size(), "the second node keeps every record").to.equal(3);
+      expect(await second.size(), "the second node keeps every record").to.equal(4);
       expect(await providerSeq(), "and sent nothing that landed").to.equal(seq);
 
       // The operator stops the first node and takes over with the second.
       const rpc = { call: (method: string, params: unknown[]) => ethers.provider.send(method, params) };
-      const takeOver = await takeOverLedger(provider.address, { chain: { lastSequence: providerSeq, transactionState: (txHash) => transactionState(rpc, txHash) }, outbox: second });
-      expect(takeOver).to.deep.equal({ chainSeq: seq, previousSeq: undefined, landedBatches: 0, requeuedRecords: 1 });
+      const takeOver = await takeOverLedger(provider.address, {
+        chain: { lastSequence: providerSeq, transactionState: (txHash) => transactionState(rpc, txHash) },
+        outbox: second,
+        onChain: recordedOnChain({ provider: ethers.provider as never, rpc, registry: contracts.registry, ledger: contracts.ledger, chainId }, provider.address, contracts.addresses.ledger),
+      });
+      expect(takeOver, "the refused batch's record queued again, the record the first landed dropped").to.deep.equal({ chainSeq: seq, previousSeq: undefined, landedBatches: 0, requeuedRecords: 1, droppedRecords: 1 });
       const writer = batcher(rpcChannel(), second);
       expect(await writer.flush()).to.equal(3);
       expect(writer.health().lastLanded?.seq).to.equal(seq + 1n);
