@@ -84,7 +84,7 @@ export function nodeCommand(io: CliIo): Command {
             outbox,
             onChain: recordedOnChain(auditModulesOf(session.connection, session.contracts), address, session.contracts.addresses.ledger),
           });
-          return { address, ...done, backlog: outbox.backlog() };
+          return { address, ...done, previousSeq: done.previousSeq ?? null, backlog: outbox.backlog() };
         } finally {
           await store.close();
         }
@@ -95,10 +95,10 @@ export function nodeCommand(io: CliIo): Command {
 }
 
 /** The text of `node take-over`. */
-function renderTakeOver(r: LedgerTakeOver & { address: string; backlog: number }): string {
+function renderTakeOver(r: Omit<LedgerTakeOver, "previousSeq"> & { address: string; previousSeq: bigint | null; backlog: number }): string {
   return [
     `this data dir's node now writes the ledger batches of ${r.address}: from batch ${r.chainSeq + 1n} on (the chain's last, ${r.chainSeq}, adopted)`,
-    `  its own batches before: ${r.previousSeq === undefined ? "none" : `up to ${r.previousSeq}`}; its pending batches found on chain: ${r.landedBatches}; records queued again: ${r.requeuedRecords}; records dropped as on chain already: ${r.droppedRecords}; records waiting: ${r.backlog}`,
+    `  its own batches before: ${r.previousSeq === null ? "none" : `up to ${r.previousSeq}`}; its pending batches found on chain: ${r.landedBatches}; records queued again: ${r.requeuedRecords}; records dropped as on chain already: ${r.droppedRecords}; records waiting: ${r.backlog}`,
     "Keep the other node stopped: should it run again, it stops flushing and refuses lookups (E_LEDGER_OTHER_WRITER). The records it did not land stay in its data dir.",
     "Start this node: riskshare node start",
   ].join("\n");

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -348,6 +348,9 @@ describe("the riskshare CLI, end to end", function () {
       expect(published.stdout.split("\n")[0]).to.match(/^CATEGORY\s+KEY EPOCH\s+LIVE ENTRIES\s+FILTER HASH\s+TX/);
       expect(published.stdout).to.match(/fraud_confirmed\s+1\s+10\s+0x[0-9a-f]{64}\s+0x[0-9a-f]{64}/);
 
+      // A standby copy of Bank D's data dir, made with its node stopped: it falls behind once Bank D lands batches.
+      const standby = join(baseDir, "bank-d-standby");
+      await cp(d, standby, { recursive: true });
       node = await startLongRunning<{ pid: number }>(["--data-dir", d, "node", "start", "--connect", ...a.multiaddrs]);
       try {
         const answer = await json(["--data-dir", d, "query", "--type", "phone", "--value", DEMO_PHONE, "--category", "fraud_confirmed"]);
@@ -359,6 +362,11 @@ describe("the riskshare CLI, end to end", function () {
       } finally {
         await stop(node.child);
       }
+      // Bank D served lookups and landed them at its stop; the standby takes over from the chain's last batch (in this process: no node runs).
+      const takeOver = await cli("--data-dir", standby, "--json", "node", "take-over");
+      expect(takeOver.status, takeOver.stderr + takeOver.stdout).to.equal(0);
+      expect(takeOver.json()).to.deep.include({ address: init.address, previousSeq: null, landedBatches: 0, requeuedRecords: 0, droppedRecords: 0, backlog: 0 });
+      expect(Number(takeOver.json().chainSeq), "Bank D's batches").to.be.greaterThan(0);
     });
 
     it("stops every process it started on SIGTERM", async () => {
