@@ -150,7 +150,7 @@ export class NodeHealth {
     const flush = ledger.health();
     if (flush.closed !== undefined) {
       reasons.push({ refusal: undefined, message: `E_LEDGER_CLOSED: the QueryLedger takes no more batches from this node (${flush.closed}); the ledger batcher stopped and the outbox keeps its records for the audit` });
-    } else if (flush.consecutiveFailures > 0) {
+    } else if (flush.consecutiveFailures > 0 && flush.otherWriter === undefined) { // another writer is a refusal, said above
       reasons.push({ refusal: undefined, message: `ledger flush failing (${flush.lastError ?? "unknown"}); records are kept and retried` });
     }
     // Local refusal only: this node does not use the filter, but nothing on chain rests on its word.

@@ -381,6 +381,13 @@ describe("a consortium of three member nodes", function () {
     // Rotation = re-import into a fresh store under the next epoch's key.
     await rename(join(c!.dataDir, DATA_DIR_LAYOUT.dbDir), join(baseDir, "bank-c-epoch-1.db"));
     await importList(c!, `${C_LIST}email,new.mule@example.com,fraud_confirmed,3,R12,2026-06-01,,C-80\n`);
+    // As `key rotate-oprf` does: the journal, nonces, quota usage and ledger writer mark move to the new store.
+    const categories = new Map(DEFAULT_CATEGORIES.map((name, i) => [name, i + 1]));
+    const [oldStore, newStore] = [join(baseDir, "bank-c-epoch-1.db"), join(c!.dataDir, DATA_DIR_LAYOUT.dbDir)].map((location) => new Store({ location, categories }, { logger: silentLogger() }));
+    await oldStore!.open();
+    await newStore!.open();
+    await newStore!.copyProtocolStateFrom(oldStore!);
+    await Promise.all([oldStore!.close(), newStore!.close()]);
     await startNode(c!);
     await syncAll();
     await nodes.get(a!.name)!.syncFilters();

@@ -192,6 +192,7 @@ describe("api: node health", () => {
   it("says in the writer state whose batches the chain holds, and that the ledger closed", () => {
     expect(fakes({ otherWriter: { chainSeq: 9n, ownSeq: 4n } }).health().ledger.writer).to.deep.equal({ state: "other-writer", chainSeq: "9", ownSeq: "4" });
     expect(fakes({ ledgerClosed: "removed" }).health().ledger.writer).to.deep.equal({ state: "closed" });
+    expect(fakes({ otherWriter: { chainSeq: 9n, ownSeq: 4n }, flushFailures: 1 }).health().reasons.join(" "), "said once, as a refusal").not.to.contain("ledger flush failing");
   });
 
   it("reports an import in progress and how far it got, as the importer tells it", () => {
