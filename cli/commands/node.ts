@@ -6,7 +6,7 @@ import { RiskshareNode } from "../../node/node.ts";
 import { healthResponseSchema, type HealthResponse } from "../../node/api/index.ts";
 import { auditModulesOf, recordedOnChain, takeOverLedger, transactionState, type LedgerTakeOver } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore, loadConfig, writeFileAtomic } from "../../node/config/index.ts";
-import { RiskshareError } from "../../node/errors.ts";
+import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
 import { createLogger } from "../../node/logger.ts";
 import { Store } from "../../node/store/index.ts";
 import { chainFlagsSchema, loadView, withChainFlags, withSession } from "../chain.ts";
@@ -74,7 +74,10 @@ export function nodeCommand(io: CliIo): Command {
         const view = await loadView(session, ctx);
         // A running node holds the store's lock: opening it tells.
         const store = new Store({ location: join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir), categories: view.activeCategoryMap() }, { logger: ctx.logger });
-        await store.open();
+        await store.open().catch((err: unknown) => {
+          if (isRiskshareError(err, "E_STORE_CLOSED") && err.meta.locked === true) throw new RiskshareError("E_STORE_CLOSED", "this data dir's node is running: stop it, then take over", { locked: true }, { cause: err });
+          throw err;
+        });
         try {
           const outbox = store.outbox({ maxBacklog: Number.MAX_SAFE_INTEGER });
           await outbox.open();
