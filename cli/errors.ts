@@ -13,7 +13,7 @@ const USAGE_CODES = new Set(["E_USAGE", "E_BAD_INPUT", "E_ADMISSION_REQUEST"]);
  * `error E_CODE: what happened. What to do.` on stderr (or `{"error": …}` on stdout under --json).
  */
 export function handleError(err: unknown, io: CliIo, json: boolean): number {
-  if (err instanceof Error && err.name === "AuditFailed") return EXIT.failure; // the command printed its findings
+  if (err instanceof Error && (err.name === "AuditFailed" || err.name === "ReportedFailure")) return EXIT.failure; // the command printed its findings
   if (err instanceof CommanderError) {
     if (err.exitCode === 0) return EXIT.ok; // --help, --version
     const message = err.message.replace(/^error:\s*/i, "");
@@ -32,6 +32,11 @@ function report(err: RiskshareError, io: CliIo, json: boolean, status: number, o
   else io.stderr.write(`error ${err.code}: ${err.message}. ${err.hint}\n`);
   if (original !== undefined && io.env.RISKSHARE_DEBUG) io.stderr.write(`${(original as Error).stack ?? String(original)}\n`);
   return status;
+}
+
+/** Raised after a command printed a result that is a failure (a node refusing lookups): exit status 1 without a second message. */
+export class ReportedFailure extends Error {
+  override readonly name = "ReportedFailure";
 }
 
 /** Parses a command's options through its schema; a failure is a usage error naming the option. */

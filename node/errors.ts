@@ -53,6 +53,8 @@ export const ERROR_HINTS = {
   E_NOT_MEMBER: "Only Active members may do this; ask the consortium to admit or reinstate the account.",
   E_NOT_AUTHORIZED: "This account lacks the role this action needs; use an account that has it.",
   E_ADMISSION_REQUEST: "The admission request file is wrong in the field the message names; the candidate creates a fresh one with `riskshare member request` for this chain and registry.",
+  E_LEDGER_OTHER_WRITER: "Another node sends ledger batches under this member's key (a second node, or a data dir restored from a backup): stop the node that should not run; to make this one the writer, stop the other for good, then run `riskshare node take-over` on this data dir with this node stopped, and start it.",
+  E_LEDGER_TX_PENDING: "A ledger batch transaction this node sent still waits in the chain's pool and could land later; wait until it is mined or dropped (a few blocks), then run the command again.",
   E_LEDGER_CLOSED: "This node's account was removed and the QueryLedger no longer takes its batches (its 7-day window is over, or a record's deadline falls after its removal); the records left in the outbox cannot land, so keep the data directory for the consortium's audit.",
 
   // p2p lookup protocol

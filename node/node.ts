@@ -375,6 +375,8 @@ export class RiskshareNode {
   }
 
   private async appendToOutbox(record: OutboxRecord): Promise<void> {
+    // Another node writes under this key: a record appended now might never land, so the lookup is refused.
+    this.batcher.assertWriter();
     await this.outbox.append({
       request: record.request, signature: record.signature, outcome: record.outcome, keyEpoch: record.keyEpoch, count: record.count, answerDigest: record.answerDigest,
       receivedAtMs: record.receivedAt * 1000,
@@ -440,6 +442,15 @@ export class RiskshareNode {
       {
         view: this.view, ledger: this.batcher, outbox: this.outbox, host: this.host, filters: this.filterSync, challenges: this.challenges, nowSec: () => systemClock.nowSec(),
         keys: { plaintextFiles: () => this.plaintextKeys },
+        imports: {
+          current: () => {
+            const status = this.lists.importStatus();
+            return status === undefined ? undefined : {
+              source: status.source, rows: status.rows, bytes: status.bytes, startedAtMs: Date.parse(status.startedAt),
+              ...(status.totalBytes === undefined ? {} : { totalBytes: status.totalBytes }),
+            };
+          },
+        },
         oprfKey: { current: () => (this.oprfKey === undefined ? undefined : { epoch: this.oprfKey.epoch, publicKeyHex: hexlify(this.oprfKey.publicKey) }) },
       },
     );

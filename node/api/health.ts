@@ -14,6 +14,20 @@ export interface HealthReason {
   message: string;
 }
 
+/** A list import in progress, as the importer reports it (every field it knows). */
+export interface ImportStatus {
+  /** What is imported: the file's name, or the source's. */
+  source?: string;
+  importId?: string;
+  /** Rows read so far. */
+  rows?: number;
+  /** Bytes read so far, of totalBytes when known. */
+  bytes?: number;
+  totalBytes?: number;
+  /** When the import started (ms since the epoch). */
+  startedAtMs?: number;
+}
+
 /** Options of {@link NodeHealth}. */
 export interface NodeHealthOptions {
   /** This node's member address. */
@@ -42,7 +56,12 @@ export interface NodeHealthModules {
   /** The ledger batcher. */
   ledger: { health(): LedgerHealth };
   /** The ledger outbox. */
-  outbox: { backlog(): number; readonly maxBacklog: number };
+  outbox: {
+    backlog(): number;
+    readonly maxBacklog: number;
+    /** When the oldest record not yet on chain arrived (ms since the epoch); undefined when none waits. */
+    oldestReceivedAtMs(): number | undefined;
+  };
   /** The p2p host. */
   host: { readonly peerId: { toString(): string }; connectedPeerIds(): ReadonlySet<string> };
   /** The OPRF key this node answers under: its epoch and public key (0x-hex), if it holds one. */
@@ -53,6 +72,8 @@ export interface NodeHealthModules {
   challenges?: { pending(): readonly ChallengeProblem[] };
   /** The key store: key files still in plaintext (a data dir from before encryption at rest). */
   keys?: { plaintextFiles(): readonly string[] };
+  /** The list import in progress, if one is. */
+  imports?: { current(): ImportStatus | undefined };
   /** Unix seconds now. */
   nowSec(): number;
 }
@@ -73,6 +94,15 @@ export class NodeHealth {
     const reasons: HealthReason[] = [];
     if (outbox.backlog() >= outbox.maxBacklog) {
       reasons.push({ refusal: "E_BACKLOG", message: "the ledger outbox is full; lookups are refused until it drains to the chain" });
+    }
+    // Refused, not merely degraded: the records of lookups served now could not land until an
+    // operator decides which node writes, and never if this one is the node that should not run.
+    const otherWriter = ledger.health().otherWriter;
+    if (otherWriter !== undefined) {
+      reasons.push({
+        refusal: "E_LEDGER_OTHER_WRITER",
+        message: `E_LEDGER_OTHER_WRITER: the chain holds this member's ledger batches up to ${otherWriter.chainSeq}, but this node's own end at ${otherWriter.ownSeq}: another node writes under the same member key; this node does not flush and refuses lookups, and keeps its ${outbox.backlog()} record(s). Stop the node that should not run; to make this one the writer, stop the other for good, then stop this one, run riskshare node take-over and start it again`,
+      });
     }
     if (view.health().stale) {
       reasons.push({ refusal: "E_CHAIN_UNREACHABLE", message: "the chain has not answered recently; membership cannot be checked" });
@@ -120,7 +150,7 @@ export class NodeHealth {
     const flush = ledger.health();
     if (flush.closed !== undefined) {
       reasons.push({ refusal: undefined, message: `E_LEDGER_CLOSED: the QueryLedger takes no more batches from this node (${flush.closed}); the ledger batcher stopped and the outbox keeps its records for the audit` });
-    } else if (flush.consecutiveFailures > 0) {
+    } else if (flush.consecutiveFailures > 0 && flush.otherWriter === undefined) { // another writer is a refusal, said above
       reasons.push({ refusal: undefined, message: `ledger flush failing (${flush.lastError ?? "unknown"}); records are kept and retried` });
     }
     // Local refusal only: this node does not use the filter, but nothing on chain rests on its word.
@@ -142,7 +172,7 @@ export class NodeHealth {
     return reasons;
   }
 
-  /** Throws the first refusing reason's code (E_BACKLOG, E_CHAIN_UNREACHABLE, E_NOT_MEMBER, E_OPRF_KEY_MISSING) when the node refuses checks. */
+  /** Throws the first refusing reason's code (E_BACKLOG, E_LEDGER_OTHER_WRITER, E_CHAIN_UNREACHABLE, E_NOT_MEMBER, E_OPRF_KEY_MISSING) when the node refuses checks. */
   assertReady(): void {
     const reasons = this.reasons();
     const refusal = reasons.find((reason) => reason.refusal !== undefined)?.refusal;
@@ -151,30 +181,53 @@ export class NodeHealth {
 
   /** The body of GET /v1/health. */
   health(): HealthResponse {
-    const { view, ledger, outbox, host } = this.modules;
+    const { view, ledger, outbox, host, oprfKey } = this.modules;
     const reasons = this.reasons();
     const chain = view.health();
-    const plaintext = this.modules.keys?.plaintextFiles() ?? [];
-    if (plaintext.length > 0) {
-      reasons.push({ refusal: undefined, message: `key files stored in plaintext (keys/${plaintext.join(", keys/")}); encrypt them: riskshare key migrate, with a passphrase in RISKSHARE_PASSPHRASE_FILE` });
-    }
     const flush = ledger.health();
     const connected = host.connectedPeerIds();
     const activeMembers = view.activeMembers();
+    const oldestMs = outbox.oldestReceivedAtMs();
+    const answering = oprfKey.current()?.epoch;
+    const onChain = view.member(this.opts.address)?.keyEpoch;
+    const running = this.modules.imports?.current();
     return {
       status: reasons.some((r) => r.refusal !== undefined) ? "refusing" : reasons.length > 0 ? "degraded" : "ok",
       reasons: reasons.map((r) => r.message),
       address: this.opts.address,
       peerId: host.peerId.toString(),
-      chain: { syncedBlock: chain.syncedBlock, stale: chain.stale, ...(chain.lastError === undefined ? {} : { lastError: chain.lastError }) },
+      chain: {
+        syncedBlock: chain.syncedBlock, stale: chain.stale, ...(chain.lastError === undefined ? {} : { lastError: chain.lastError }),
+        ...(chain.headBlock < 0 ? {} : { headBlock: chain.headBlock, lagBlocks: Math.max(0, chain.headBlock - chain.syncedBlock) }),
+      },
       ledger: {
         backlog: outbox.backlog(), maxBacklog: outbox.maxBacklog,
+        ...(oldestMs === undefined ? {} : { oldestRecordAt: new Date(oldestMs).toISOString() }),
         ...(flush.lastLandedSeq === undefined ? {} : { lastLandedSeq: flush.lastLandedSeq.toString() }),
+        ...(flush.lastLanded === undefined ? {} : {
+          lastBatch: {
+            seq: flush.lastLanded.seq.toString(), at: new Date(flush.lastLanded.atMs).toISOString(),
+            ...(flush.lastLanded.txHash === undefined ? {} : { txHash: flush.lastLanded.txHash }), ...(flush.lastLanded.adopted ? { adopted: true } : {}),
+          },
+        }),
         ...(flush.lastError === undefined ? {} : { lastError: flush.lastError }),
+        writer: flush.otherWriter !== undefined
+          ? { state: "other-writer", chainSeq: flush.otherWriter.chainSeq.toString(), ownSeq: flush.otherWriter.ownSeq.toString() }
+          : { state: flush.closed !== undefined ? "closed" : "writing" },
       },
       peers: {
         connected: activeMembers.filter((m) => m.address !== this.opts.address && connected.has(peerIdText(m.peerId))).length,
         activeMembers: activeMembers.length,
+      },
+      keyEpoch: { ...(answering === undefined ? {} : { answering }), ...(onChain === undefined ? {} : { onChain }) },
+      import: running === undefined ? { inProgress: false } : {
+        inProgress: true,
+        ...(running.source === undefined ? {} : { source: running.source }),
+        ...(running.importId === undefined ? {} : { importId: running.importId }),
+        ...(running.rows === undefined ? {} : { rows: running.rows }),
+        ...(running.bytes === undefined ? {} : { bytes: running.bytes }),
+        ...(running.totalBytes === undefined ? {} : { totalBytes: running.totalBytes }),
+        ...(running.startedAtMs === undefined ? {} : { startedAt: new Date(running.startedAtMs).toISOString() }),
       },
     };
   }

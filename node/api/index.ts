@@ -17,4 +17,4 @@ export {
   type PublishResponse, type RemoveResponse, type StatsResponse,
 } from "./schemas.ts";
 export { CheckService, mergeCheck, type CheckItem, type CheckServiceModules, type ItemResult, type ProviderOutcome } from "./check.ts";
-export { NodeHealth, type HealthReason, type NodeHealthModules, type NodeHealthOptions } from "./health.ts";
+export { NodeHealth, type HealthReason, type ImportStatus, type NodeHealthModules, type NodeHealthOptions } from "./health.ts";

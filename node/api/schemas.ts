@@ -56,9 +56,47 @@ export const healthResponseSchema = z.object({
   reasons: z.array(z.string()),
   address: address,
   peerId: z.string(),
-  chain: z.object({ syncedBlock: z.number().int(), stale: z.boolean(), lastError: z.string().optional() }),
-  ledger: z.object({ backlog: z.number().int(), maxBacklog: z.number().int(), lastLandedSeq: z.string().optional(), lastError: z.string().optional() }),
+  chain: z.object({
+    syncedBlock: z.number().int(),
+    stale: z.boolean(),
+    lastError: z.string().optional(),
+    headBlock: z.number().int().optional().describe("the chain's newest block when the node last asked"),
+    lagBlocks: z.number().int().optional().describe("blocks the node's view of the registry is behind headBlock"),
+  }),
+  ledger: z.object({
+    backlog: z.number().int().describe("records not yet on chain (the outbox depth)"),
+    maxBacklog: z.number().int(),
+    oldestRecordAt: z.string().optional().describe("when the oldest record not yet on chain arrived (ISO 8601)"),
+    lastLandedSeq: z.string().optional().describe("the last batch this run of the node landed"),
+    lastBatch: z.object({
+      seq: z.string(),
+      at: z.string().describe("when it landed, or was adopted (ISO 8601)"),
+      txHash: z.string().optional(),
+      adopted: z.boolean().optional().describe("adopted from the chain by `riskshare node take-over`, not landed by this node"),
+    }).optional().describe("the newest batch on chain this node knows as its own"),
+    lastError: z.string().optional(),
+    writer: z.object({
+      state: z.enum(["writing", "other-writer", "closed"]).describe(
+        "writing: this node lands the member's batches; other-writer: the chain holds a batch of this member's key this node did not send, so it does not flush and refuses lookups (E_LEDGER_OTHER_WRITER; `riskshare node take-over`); closed: the QueryLedger takes no more batches from this removed member (E_LEDGER_CLOSED)",
+      ),
+      chainSeq: z.string().optional().describe("other-writer: the member's last batch on chain"),
+      ownSeq: z.string().optional().describe("other-writer: the last batch this node knows as its own"),
+    }),
+  }),
   peers: z.object({ connected: z.number().int(), activeMembers: z.number().int() }),
+  keyEpoch: z.object({
+    answering: z.number().int().optional().describe("the OPRF key epoch this node answers under (absent: it holds no key)"),
+    onChain: z.number().int().optional().describe("the member's key epoch on chain (absent: not a member)"),
+  }),
+  import: z.object({
+    inProgress: z.boolean(),
+    source: z.string().optional(),
+    importId: z.string().optional(),
+    rows: z.number().int().optional().describe("rows read so far"),
+    bytes: z.number().int().optional().describe("bytes read so far"),
+    totalBytes: z.number().int().optional(),
+    startedAt: z.string().optional().describe("ISO 8601"),
+  }).describe("the list import in progress, if any"),
 });
 
 /** Response of GET /v1/peers. */

@@ -27,10 +27,10 @@ export {
 } from "./view.ts";
 export { CHALLENGE_SAMPLES, challengeChunks, chunkCount, chunkProofs, FILTER_CHUNK_BYTES, filterCommitment, verifyChunkProof, type ChunkProof } from "./filter-commitment.ts";
 export { ChallengeResponder, type ChallengeProblem, type ChallengeResponderModules } from "./challenges.ts";
-export { LedgerBatcher, type LedgerBatch, type LedgerBatcherModules, type LedgerBatcherOptions, type LedgerHealth, type LedgerOutbox } from "./ledger.ts";
+export { LedgerBatcher, recordedOnChain, takeOverLedger, type LedgerTakeOver, type LedgerBatch, type LedgerBatcherModules, type LedgerBatcherOptions, type LedgerHealth, type LedgerOutbox, type LedgerWriterMark } from "./ledger.ts";
 export { toQueryRecord, type LedgerRecord } from "./ledger-record.ts";
 export {
-  RpcLedgerChannel, type LedgerChannel, type RpcLedgerChannelModules, type RpcLedgerChannelOptions, type SubmittedBatch,
+  RpcLedgerChannel, transactionState, type LedgerChannel, type RpcLedgerChannelModules, type RpcLedgerChannelOptions, type SubmittedBatch, type TransactionState,
 } from "./ledger-channel.ts";
 export { HttpJsonRpc, type HttpJsonRpcModules, type HttpJsonRpcOptions, type JsonRpcCaller } from "./rpc.ts";
 export { encodeRecordBatch, recordBatchGasLimit, signRawTransaction, transactionHash, RECORD_CALLDATA_BYTES, type QueryRecordStruct, type RawTransactionFields } from "./ledger-tx.ts";

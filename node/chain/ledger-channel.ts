@@ -1,7 +1,7 @@
 import type { FeeData, Wallet } from "ethers";
 import { RiskshareError } from "../errors.ts";
 import type { IQueryLedger } from "../../types/ethers-contracts/index.ts";
-import { encodeRecordBatch, recordBatchGasLimit, signRawTransaction } from "./ledger-tx.ts";
+import { encodeRecordBatch, recordBatchGasLimit, signRawTransaction, transactionHash } from "./ledger-tx.ts";
 import type { JsonRpcCaller } from "./rpc.ts";
 import { toQueryRecord, type LedgerRecord } from "./ledger-record.ts";
 
@@ -20,8 +20,14 @@ export interface SubmittedBatch {
 export interface LedgerChannel {
   /** The last batch sequence number of this provider on chain. */
   lastSequence(): Promise<bigint>;
-  /** Signs and sends recordBatch(seq, records); resolves once the chain accepted the transaction. */
-  submit(seq: bigint, records: readonly LedgerRecord[]): Promise<SubmittedBatch>;
+  /**
+   * Signs and sends recordBatch(seq, records); resolves once the chain accepted the transaction.
+   * `beforeSend` gets the transaction's hash once it is signed and must note it durably: it is how
+   * the node later tells its own batch on chain from one another node sent under the same key.
+   */
+  submit(seq: bigint, records: readonly LedgerRecord[], beforeSend: (txHash: string) => Promise<void>): Promise<SubmittedBatch>;
+  /** Whether the transaction `txHash` was mined and succeeded (false while unknown to the chain, pending or reverted). */
+  succeeded(txHash: string): Promise<boolean>;
   /** Resolves with the gas used once `batch` is mined; rejects if it reverted or did not mine in time. */
   confirm(batch: SubmittedBatch): Promise<{ gasUsed: bigint }>;
   /** Forgets locally counted nonces and fees: called when a flush begins and after any failure. */
@@ -57,6 +63,16 @@ interface Fees {
   gasPrice?: bigint;
 }
 
+/** Where a transaction is: mined and succeeded or failed, waiting in the pool, or unknown to the chain. */
+export type TransactionState = "succeeded" | "failed" | "pending" | "unknown";
+
+/** Where the transaction `txHash` is, from its receipt, else from the pool. */
+export async function transactionState(rpc: JsonRpcCaller, txHash: string): Promise<TransactionState> {
+  const receipt = (await rpc.call("eth_getTransactionReceipt", [txHash])) as { status?: string } | null;
+  if (receipt) return BigInt(receipt.status ?? 0) === 1n ? "succeeded" : "failed";
+  return (await rpc.call("eth_getTransactionByHash", [txHash])) ? "pending" : "unknown";
+}
+
 /** First receipt poll delay after the immediate one; doubles up to pollIntervalMs. */
 const FIRST_POLL_MS = 4;
 
@@ -88,7 +104,7 @@ export class RpcLedgerChannel implements LedgerChannel {
     this.fees = undefined;
   }
 
-  async submit(seq: bigint, records: readonly LedgerRecord[]): Promise<SubmittedBatch> {
+  async submit(seq: bigint, records: readonly LedgerRecord[], beforeSend: (txHash: string) => Promise<void>): Promise<SubmittedBatch> {
     const { rpc, wallet } = this.modules;
     const data = encodeRecordBatch(seq, records.map(toQueryRecord));
     const gasLimit = recordBatchGasLimit(data, records.length, this.gasBoost);
@@ -98,6 +114,7 @@ export class RpcLedgerChannel implements LedgerChannel {
       { chainId: this.opts.chainId, nonce, to: this.opts.ledgerAddress, data, gasLimit, ...this.fees },
       (digest) => wallet.signingKey.sign(digest),
     );
+    await beforeSend(transactionHash(signed.bytes));
     let hash: unknown;
     try {
       hash = await rpc.call("eth_sendRawTransaction", [signed.raw]);
@@ -110,6 +127,10 @@ export class RpcLedgerChannel implements LedgerChannel {
       throw new RiskshareError("E_CHAIN_UNREACHABLE", "the chain accepted a query batch transaction but answered no transaction hash", { seq });
     }
     return { seq, hash, gasLimit };
+  }
+
+  async succeeded(txHash: string): Promise<boolean> {
+    return (await transactionState(this.modules.rpc, txHash)) === "succeeded";
   }
 
   async confirm(batch: SubmittedBatch): Promise<{ gasUsed: bigint }> {

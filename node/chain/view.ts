@@ -79,6 +79,8 @@ export interface ConsortiumViewModules {
 /** What the view tells a health check. */
 export interface ConsortiumViewHealth {
   syncedBlock: number;
+  /** The chain's newest block when the view last asked (-1 before it first did). */
+  headBlock: number;
   lastSyncAtMs: number;
   stale: boolean;
   lastError?: string;
@@ -122,6 +124,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
   /** When each removed member was removed, or each rotated account rotated away (unix seconds). */
   private readonly removedAtByMember = new Map<string, number>();
   private syncedBlock = -1;
+  private headBlock = -1;
   private lastSyncAtMs = 0;
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -299,6 +302,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
   health(nowMs = Date.now()): ConsortiumViewHealth {
     return {
       syncedBlock: this.syncedBlock,
+      headBlock: this.headBlock,
       lastSyncAtMs: this.lastSyncAtMs,
       stale: nowMs - this.lastSyncAtMs > this.opts.maxStaleMs,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
@@ -334,6 +338,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     const { registry, contributions } = this.modules.contracts;
     try {
       const blockTag = await this.modules.provider.getBlockNumber();
+      this.headBlock = Math.max(this.headBlock, blockTag);
       const overrides = { blockTag };
       const [memberCount, categoryCount, keyEpochLength, admin, pausedUntil] = await Promise.all([
         registry.memberCount(overrides),
@@ -413,6 +418,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     if (this.syncedBlock < 0) return this.load(); // never loaded: nothing to follow from yet
     try {
       const head = await this.modules.provider.getBlockNumber();
+      this.headBlock = Math.max(this.headBlock, head);
       while (this.syncedBlock < head) {
         const from = this.syncedBlock + 1;
         const to = Math.min(head, from + this.opts.logChunkBlocks - 1);

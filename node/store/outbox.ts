@@ -1,9 +1,9 @@
 import type { AbstractSublevel } from "abstract-level";
 import { RiskshareError } from "../errors.ts";
-import { REFUSAL_ERROR_CODES, refusalDigest, type LedgerBatch, type LedgerOutbox, type LedgerRecord } from "../chain/index.ts";
+import { REFUSAL_ERROR_CODES, refusalDigest, type LedgerBatch, type LedgerOutbox, type LedgerRecord, type LedgerWriterMark } from "../chain/index.ts";
 
 /** The sublevel the outbox lives in: string keys, JSON values. */
-export type OutboxLevel = AbstractSublevel<any, any, string, StoredRecord | PendingBatch[] | PendingBatch | number>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type OutboxLevel = AbstractSublevel<any, any, string, StoredRecord | PendingBatch[] | PendingBatch | StoredWriterMark | number>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** A ledger record as stored: bigints as decimal strings. */
 interface StoredRecord {
@@ -24,12 +24,44 @@ interface PendingBatch {
   /** Record indexes [from, to). */
   from: number;
   to: number;
+  /** Hashes of the transactions sent for it, each noted before it was sent; absent in batches stored before they were kept. */
+  tx?: string[];
 }
+
+/**
+ * The newest batch on chain this store knows is its own (LedgerWriterMark). Written with the
+ * store's first outbox open without a provider (nothing sent yet); a store from before marks were
+ * kept has none at all.
+ */
+interface StoredWriterMark {
+  provider?: string;
+  seq: string;
+  atMs: number;
+  txHash?: string;
+  adopted?: boolean;
+  /** Carried over from a store from before marks were kept (a key rotation's fresh store). */
+  legacy?: boolean;
+}
+
+/** What {@link Outbox.takeOver} did. */
+export interface TakeOverResult {
+  /** Pending batches found on chain as this store's own: their records deleted. */
+  landedBatches: number;
+  /** Records of pending batches that never landed, queued again for new sequence numbers. */
+  requeuedRecords: number;
+  /** Records dropped because they are on chain already (another node landed them). */
+  droppedRecords: number;
+}
+
+/** Records read at a time while a take-over re-indexes the outbox. */
+const TAKE_OVER_CHUNK = 1_000;
 
 const NEXT_KEY = "m:next";
 const FLUSHED_KEY = "m:flushed";
 const PENDING_KEY = "m:pending";
+const WRITER_KEY = "m:writer";
 const recordKey = (index: number) => `r:${index.toString().padStart(16, "0")}`;
+const rangeKeys = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => recordKey(from + i));
 
 /** Options of {@link Outbox}. */
 export interface OutboxOptions {
@@ -49,6 +81,10 @@ export class Outbox implements LedgerOutbox {
   private flushed = 0;
   /** Batches bound to sequence numbers, oldest first: consecutive seqs over consecutive record ranges. */
   private pending: PendingBatch[] = [];
+  /** undefined for a store from before writer marks were kept. */
+  private writer: StoredWriterMark | undefined;
+  /** When the oldest record not yet on chain arrived (ms), if any waits. */
+  private oldestMs: number | undefined;
   private queue: Array<{ record: StoredRecord; resolve: () => void; reject: (err: unknown) => void }> = [];
   private writing: Promise<void> | undefined;
   private lock: Promise<unknown> = Promise.resolve();
@@ -65,6 +101,13 @@ export class Outbox implements LedgerOutbox {
     const pending = (await this.db.get(PENDING_KEY)) as PendingBatch[] | PendingBatch | undefined;
     // Before batches were pipelined, one pending batch was stored as an object.
     this.pending = pending === undefined ? [] : Array.isArray(pending) ? pending : [pending];
+    this.writer = (await this.db.get(WRITER_KEY)) as StoredWriterMark | undefined;
+    if (this.writer === undefined && this.next === 0) {
+      // A new outbox: mark it as one that has sent nothing yet, so that it is never taken for a store from before marks.
+      this.writer = { seq: "0", atMs: Date.now() };
+      await this.db.put(WRITER_KEY, this.writer, { sync: true } as object);
+    }
+    await this.readOldest();
   }
 
   /** Appends a record durably (fsync) and resolves only then; E_BACKLOG when the backlog is full. */
@@ -93,6 +136,90 @@ export class Outbox implements LedgerOutbox {
     return this.next - (this.pending.at(-1)?.to ?? this.flushed);
   }
 
+  /** When the oldest record not yet on chain arrived (ms since the epoch); undefined when none waits. */
+  oldestReceivedAtMs(): number | undefined {
+    return this.oldestMs;
+  }
+
+  writerMark(providerAddress: string): LedgerWriterMark | undefined {
+    const w = this.writer;
+    if (w === undefined || w.legacy) return { seq: 0n, atMs: 0, legacy: true };
+    if (w.provider === undefined || w.provider.toLowerCase() !== providerAddress.toLowerCase()) return undefined;
+    return { seq: BigInt(w.seq), atMs: w.atMs, ...(w.txHash === undefined ? {} : { txHash: w.txHash }), ...(w.adopted ? { adopted: true } : {}) };
+  }
+
+  async noteSent(seq: bigint, txHash: string): Promise<void> {
+    return this.exclusive(async () => {
+      const index = this.pending.findIndex((p) => p.seq === seq.toString());
+      if (index < 0) throw new RiskshareError("E_INTERNAL", "no such pending batch", { seq });
+      const batch = this.pending[index]!;
+      const pending = this.pending.with(index, { ...batch, tx: [...(batch.tx ?? []), txHash] });
+      await this.db.put(PENDING_KEY, pending, { sync: true } as object);
+      this.pending = pending;
+    });
+  }
+
+  async adoptSequence(providerAddress: string, seq: bigint): Promise<void> {
+    return this.exclusive(async () => {
+      const writer: StoredWriterMark = { provider: providerAddress, seq: seq.toString(), atMs: Date.now(), adopted: true };
+      await this.db.put(WRITER_KEY, writer, { sync: true } as object);
+      this.writer = writer;
+    });
+  }
+
+  /**
+   * Makes this store the writer of `providerAddress`'s batches from `chainSeq` on (`riskshare node
+   * take-over`), in one durable write: the pending batches in `landed` (seq → the hash of this
+   * store's transaction that landed it) are on chain, so their records go; those of every other
+   * pending batch never landed and are queued again for new sequence numbers, after the records
+   * waiting unassigned. A record `keep` turns down is already on chain (landed by another node) and
+   * goes too. Every record left is re-indexed, in order.
+   */
+  async takeOver(providerAddress: string, chainSeq: bigint, landed: ReadonlyMap<bigint, string>, keep: (record: LedgerRecord) => boolean = () => true): Promise<TakeOverResult> {
+    return this.exclusive(async () => {
+      const ops: Array<{ type: "del"; key: string } | { type: "put"; key: string; value: StoredRecord | StoredWriterMark | number }> = [];
+      const landedBatches = this.pending.filter((p) => landed.has(BigInt(p.seq)));
+      const pendingEnd = this.pending.at(-1)?.to ?? this.flushed;
+      const survivors: { unassigned: StoredRecord[]; requeued: StoredRecord[] } = { unassigned: [], requeued: [] };
+      let dropped = 0;
+      for (let from = this.flushed; from < this.next; from += TAKE_OVER_CHUNK) {
+        const to = Math.min(this.next, from + TAKE_OVER_CHUNK);
+        const records = (await this.db.getMany(rangeKeys(from, to))) as (StoredRecord | undefined)[];
+        records.forEach((record, i) => {
+          const index = from + i;
+          ops.push({ type: "del", key: recordKey(index) });
+          if (landedBatches.some((p) => index >= p.from && index < p.to)) return;
+          if (!record) throw new RiskshareError("E_INTERNAL", "an outbox record is missing", { index });
+          if (!keep(fromStored(record))) dropped++;
+          else (index < pendingEnd ? survivors.requeued : survivors.unassigned).push(record);
+        });
+      }
+      let next = this.next;
+      for (const record of [...survivors.unassigned, ...survivors.requeued]) ops.push({ type: "put", key: recordKey(next++), value: record });
+      const flushed = this.next;
+      const writer: StoredWriterMark = { provider: providerAddress, seq: chainSeq.toString(), atMs: Date.now(), adopted: true };
+      ops.push({ type: "put", key: FLUSHED_KEY, value: flushed }, { type: "put", key: NEXT_KEY, value: next }, { type: "put", key: WRITER_KEY, value: writer });
+      ops.push({ type: "del", key: PENDING_KEY });
+      await this.db.batch(ops, { sync: true } as object);
+      this.flushed = flushed;
+      this.next = next;
+      this.pending = [];
+      this.writer = writer;
+      await this.readOldest();
+      return { landedBatches: landedBatches.length, requeuedRecords: survivors.requeued.length, droppedRecords: dropped };
+    });
+  }
+
+  /**
+   * Carries this outbox's writer mark over to `target`, a fresh store's (a key rotation's): the new
+   * store carries on from this one's batches. A store from before marks were kept passes that on.
+   */
+  async carryWriterMarkTo(target: Outbox): Promise<void> {
+    const mark = ((await this.db.get(WRITER_KEY)) as StoredWriterMark | undefined)
+      ?? ((await this.db.get(NEXT_KEY)) === undefined ? undefined : { seq: "0", atMs: Date.now(), legacy: true });
+    if (mark !== undefined) await target.db.put(WRITER_KEY, mark, { sync: true } as object);
+  }
+
   /** The configured backlog cap. */
   get maxBacklog(): number {
     return this.opts.maxBacklog;
@@ -101,7 +228,7 @@ export class Outbox implements LedgerOutbox {
   async pendingBatches(): Promise<LedgerBatch[]> {
     return this.exclusive(async () => {
       const batches: LedgerBatch[] = [];
-      for (const p of this.pending) batches.push({ seq: BigInt(p.seq), records: await this.read(p.from, p.to) });
+      for (const p of this.pending) batches.push({ seq: BigInt(p.seq), records: await this.read(p.from, p.to), txHashes: p.tx ?? [] });
       return batches;
     });
   }
@@ -118,29 +245,36 @@ export class Outbox implements LedgerOutbox {
       const pending = [...this.pending, batch];
       await this.db.put(PENDING_KEY, pending, { sync: true } as object);
       this.pending = pending;
-      return { seq, records: await this.read(batch.from, batch.to) };
+      return { seq, records: await this.read(batch.from, batch.to), txHashes: [] };
     });
   }
 
-  async completeBatch(seq: bigint): Promise<void> {
+  async completeBatch(seq: bigint, landed: { providerAddress: string; txHash?: string; atMs: number }): Promise<void> {
     return this.exclusive(async () => {
       const oldest = this.pending[0];
       if (!oldest || oldest.seq !== seq.toString()) throw new RiskshareError("E_INTERNAL", "no such pending batch, or not the oldest", { seq });
       const rest = this.pending.slice(1);
-      const ops: Array<{ type: "del"; key: string } | { type: "put"; key: string; value: number | PendingBatch[] }> = [];
-      for (let index = oldest.from; index < oldest.to; index++) ops.push({ type: "del", key: recordKey(index) });
+      const writer: StoredWriterMark = { provider: landed.providerAddress, seq: seq.toString(), atMs: landed.atMs, ...(landed.txHash === undefined ? {} : { txHash: landed.txHash }) };
+      const ops: Array<{ type: "del"; key: string } | { type: "put"; key: string; value: number | PendingBatch[] | StoredWriterMark }> = [];
+      for (const key of rangeKeys(oldest.from, oldest.to)) ops.push({ type: "del", key });
       ops.push({ type: "put", key: FLUSHED_KEY, value: oldest.to });
       ops.push(rest.length > 0 ? { type: "put", key: PENDING_KEY, value: rest } : { type: "del", key: PENDING_KEY });
+      ops.push({ type: "put", key: WRITER_KEY, value: writer });
       await this.db.batch(ops, { sync: true } as object);
       this.flushed = oldest.to;
       this.pending = rest;
+      this.writer = writer;
+      await this.readOldest();
     });
   }
 
+  /** Reads the arrival time of the oldest record not yet on chain into oldestMs. */
+  private async readOldest(): Promise<void> {
+    this.oldestMs = this.next > this.flushed ? ((await this.db.get(recordKey(this.flushed))) as StoredRecord | undefined)?.receivedAtMs : undefined;
+  }
+
   private async read(from: number, to: number): Promise<LedgerRecord[]> {
-    const keys: string[] = [];
-    for (let index = from; index < to; index++) keys.push(recordKey(index));
-    const values = (await this.db.getMany(keys)) as (StoredRecord | undefined)[];
+    const values = (await this.db.getMany(rangeKeys(from, to))) as (StoredRecord | undefined)[];
     return values.map((value, i) => {
       if (!value) throw new RiskshareError("E_INTERNAL", "an outbox record is missing", { index: from + i });
       return fromStored(value);
@@ -158,6 +292,7 @@ export class Outbox implements LedgerOutbox {
         try {
           await this.db.batch(ops, { sync: true } as object);
           this.next = start + taken.length;
+          if (start === this.flushed) this.oldestMs = taken[0]!.record.receivedAtMs;
           for (const entry of taken) entry.resolve();
         } catch (err) {
           for (const entry of taken) entry.reject(err);

@@ -308,8 +308,8 @@ export class Store {
 
   /**
    * Copies what the lookup protocol keeps beside the entries — the query journal, the nonces seen and
-   * the quota usage — from `other` (a key rotation moves them to the store of the new key). The
-   * ledger outbox is not copied: a rotation waits until it is empty.
+   * the quota usage — from `other` (a key rotation moves them to the store of the new key). Of the
+   * ledger outbox only its writer mark: a rotation waits until the outbox is empty.
    */
   async copyProtocolStateFrom(other: Store): Promise<number> {
     let copied = 0;
@@ -328,6 +328,8 @@ export class Store {
       }
       if (ops.length > 0) await to.batch(ops);
     }
+    // The ledger writer mark too: the new store carries on from the old one's batches on chain.
+    await other.outbox({ maxBacklog: 0 }).carryWriterMarkTo(this.outbox({ maxBacklog: 0 }));
     return copied;
   }
 

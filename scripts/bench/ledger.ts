@@ -105,7 +105,7 @@ export const ledgerSuite: Suite = {
       let seq = (await naiveChannel.lastSequence()) + 1n;
       const naiveStarted = performance.now();
       for (const record of naiveRecords) {
-        const submitted = await naiveChannel.submit(seq++, [record]);
+        const submitted = await naiveChannel.submit(seq++, [record], async () => undefined);
         await naiveChannel.confirm(submitted);
         naiveHashes.push(submitted.hash);
       }
@@ -134,8 +134,9 @@ export const ledgerSuite: Suite = {
         lastSequence: () => channel.lastSequence(),
         reset: () => channel.reset(),
         confirm: (batch) => channel.confirm(batch),
-        submit: async (seq, records) => {
-          const submitted = await channel.submit(seq, records);
+        succeeded: (txHash) => channel.succeeded(txHash),
+        submit: async (seq, records, beforeSend) => {
+          const submitted = await channel.submit(seq, records, beforeSend);
           batchHashes.push(submitted.hash);
           return submitted;
         },

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,7 @@ import { devAccount } from "../../scripts/devnet/consortium.ts";
 import { startChain } from "../../scripts/devnet/chain.ts";
 import { connectChain, connectContracts } from "../../node/chain/index.ts";
 import { AUDIT_COLUMNS } from "../../cli/commands/audit.ts";
+import { cli } from "./support/cli.ts";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
 
@@ -206,6 +207,26 @@ describe("the riskshare CLI, end to end", function () {
       expect(answer.items[0].hits[0]).to.include({ providerName: "Bank A", category: "fraud_confirmed", level: 5 });
     });
 
+    it("shows how a running node is: its outbox, last batch, writer, chain lag, peers and key epochs; and says no node runs where none does", async () => {
+      // In this process: the command is a thin client of the node's API, and a spawn costs seconds.
+      const a = member("Bank A");
+      const run = await cli("--data-dir", a.dataDir, "--json", "node", "status");
+      expect(run.status, run.stderr).to.equal(0);
+      const status = run.json();
+      expect(status.status, status.reasons.join(" ")).to.not.equal("refusing");
+      expect(status.ledger.writer).to.deep.equal({ state: "writing" });
+      expect(status.keyEpoch).to.deep.equal({ answering: 1, onChain: 1 });
+      expect(status.import).to.deep.equal({ inProgress: false });
+      expect(status.chain.headBlock).to.be.at.least(status.chain.syncedBlock);
+      expect(status.peers.connected).to.be.at.least(1);
+      const text = await cli("--data-dir", a.dataDir, "node", "status");
+      expect(text.status, text.stderr).to.equal(0);
+      for (const label of ["outbox", "last batch", "writer     this node", "chain", "peers", "key epoch  answering under 1, on chain 1", "import     none in progress"]) expect(text.stdout, label).to.contain(label);
+      const none = await cli("--data-dir", join(baseDir, "no-node-here"), "node", "status");
+      expect(none.status).to.equal(1);
+      expect(none.stderr).to.match(/^error E_NODE_NOT_READY: no node is running/);
+    });
+
     it("shows the queries in the audit, lets the querier's officer open its commitment from the sealed journal, and verifies the ledger", async () => {
       const b = member("Bank B");
       const asked = await json(["--data-dir", b.dataDir, "query", "--type", "phone", "--value", DEMO_PHONE, "--provider", member("Bank A").address]);
@@ -306,6 +327,9 @@ describe("the riskshare CLI, end to end", function () {
 
       // First start: nothing to fetch from anyone. The node answers under the OPRF key its own init made,
       // the one the registry admitted it with. It runs from here on: its lists change while it serves.
+      // A standby copy of Bank D's data dir, made before its node runs: it falls behind once Bank D lands batches.
+      const standby = join(baseDir, "bank-d-standby");
+      await cp(d, standby, { recursive: true });
       let node = await startLongRunning<{ pid: number; apiUrl: string }>(["--data-dir", d, "node", "start", "--connect", ...a.multiaddrs]);
       const api = async (path: string, scope: "read" | "check" | "admin", init: RequestInit = {}) =>
         fetch(`${node.document.apiUrl}${path}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${(await riskshareToken(d, scope)).trim()}` } });
@@ -353,6 +377,8 @@ describe("the riskshare CLI, end to end", function () {
         expect(during.providers[0], `answered between batches: ${JSON.stringify(during.providers)}`).to.include({ name: "Bank D", status: "answered" });
         expect(during.verdict).to.equal("miss");
         expect(await progress(), "still importing after the lookup").to.not.equal(null);
+        const status = await cli("--data-dir", d, "--json", "node", "status");
+        expect(status.json().import, "node status shows the import").to.deep.include({ inProgress: true, source: "bank-d-big.csv" });
 
         // SIGKILL the node mid-import: the CLI says so; once it runs again, the same command resumes after the last committed batch.
         node.child.kill("SIGKILL");
@@ -391,6 +417,11 @@ describe("the riskshare CLI, end to end", function () {
       } finally {
         await stop(node.child);
       }
+      // Bank D served lookups and landed them at its stop; the standby takes over from the chain's last batch (in this process: no node runs).
+      const takeOver = await cli("--data-dir", standby, "--json", "node", "take-over");
+      expect(takeOver.status, takeOver.stderr + takeOver.stdout).to.equal(0);
+      expect(takeOver.json()).to.deep.include({ address: init.address, previousSeq: null, landedBatches: 0, requeuedRecords: 0, droppedRecords: 0, backlog: 0 });
+      expect(Number(takeOver.json().chainSeq), "Bank D's batches").to.be.greaterThan(0);
     });
 
     it("stops every process it started on SIGTERM", async () => {

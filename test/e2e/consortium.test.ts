@@ -16,7 +16,7 @@ import { createMember, createMembers, deployFor, devAccount, writeContracts, typ
 import { RiskshareNode } from "../../node/node.ts";
 import {
   connectChain, connectContracts, connectSigner, DEFAULT_CATEGORIES, evaluateCommitment, fetchCommitment, lookupRequestDigest, lookupRequestDigestBytes,
-  readLedger, rotateOprfKey, verifyLedger, type AuditRecord, type ContractAddresses, type LookupRequest, type TagPrefix,
+  readLedger, rotateOprfKey, toQueryRecord, verifyLedger, type AuditRecord, type ContractAddresses, type LookupRequest, type TagPrefix,
 } from "../../node/chain/index.ts";
 import {
   createHost, digestSignerFromEvmKey, frameStream, LOOKUP_PROTOCOL, MAX_FRAME_BYTES, maskOfCategories, toWirePrefix, toWireRequest,
@@ -381,6 +381,13 @@ describe("a consortium of three member nodes", function () {
     // Rotation = re-import into a fresh store under the next epoch's key.
     await rename(join(c!.dataDir, DATA_DIR_LAYOUT.dbDir), join(baseDir, "bank-c-epoch-1.db"));
     await importList(c!, `${C_LIST}email,new.mule@example.com,fraud_confirmed,3,R12,2026-06-01,,C-80\n`);
+    // As `key rotate-oprf` does: the journal, nonces, quota usage and ledger writer mark move to the new store.
+    const categories = new Map(DEFAULT_CATEGORIES.map((name, i) => [name, i + 1]));
+    const [oldStore, newStore] = [join(baseDir, "bank-c-epoch-1.db"), join(c!.dataDir, DATA_DIR_LAYOUT.dbDir)].map((location) => new Store({ location, categories }, { logger: silentLogger() }));
+    await oldStore!.open();
+    await newStore!.open();
+    await newStore!.copyProtocolStateFrom(oldStore!);
+    await Promise.all([oldStore!.close(), newStore!.close()]);
     await startNode(c!);
     await syncAll();
     await nodes.get(a!.name)!.syncFilters();
@@ -456,6 +463,42 @@ describe("a consortium of three member nodes", function () {
     } finally {
       connection.provider.destroy();
     }
+  });
+
+  it("stops a member's node when another node lands batches under its key: it keeps its records and refuses lookups until an operator takes over", async () => {
+    const [a, b] = members;
+    // Another node holding Bank B's key lands a batch (last: after this, the ledger holds a record no one served).
+    const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+    try {
+      const { ledger } = connectContracts(addresses, connectSigner(new Wallet(b!.privateKey), connection.provider));
+      const { frame } = await requestFrame(a!, b!, { elements: freshElements(1) });
+      const request = { querier: a!.address, provider: b!.address, kind: 0, categoryMask: maskOfCategories([FRAUD]), itemCount: 1, itemsCommitment: frame.request.itemsCommitment, nonce: frame.request.nonce, deadline: BigInt(frame.request.deadline) };
+      const record = toQueryRecord({ request, signature: frame.signature, outcome: 0, keyEpoch: 1, count: 1, answerDigest: hexlify(randomBytes(32)), receivedAtMs: Date.now() });
+      await (await ledger.recordBatch((await ledger.lastSequence(b!.address)) + 1n, [record])).wait();
+    } finally {
+      connection.provider.destroy();
+    }
+    const flushed = await nodes.get(b!.name)!.flushLedger().then(() => undefined, (err: unknown) => err);
+    expect(flushed).to.have.property("code", "E_LEDGER_OTHER_WRITER");
+    const health = nodes.get(b!.name)!.health();
+    expect(health.status).to.equal("refusing");
+    expect(health.ledger.writer.state).to.equal("other-writer");
+    expect(health.reasons.join(" ")).to.contain("riskshare node take-over");
+    const refused = await rawExchange(a!, b!, await requestFrame(a!, b!, { elements: freshElements(1) }));
+    expect(refused).to.deep.include({ ok: false });
+    expect((refused as { error: { code: string } }).error.code).to.equal("E_LEDGER_OTHER_WRITER");
+
+    // The operator stops the other node (here: it sends nothing more), stops this one, takes over and starts it again.
+    await stopNode(b!);
+    const takeOver = await cli("--data-dir", b!.dataDir, "--json", "node", "take-over");
+    expect(takeOver.status, takeOver.stdout + takeOver.stderr).to.equal(0);
+    expect(takeOver.json()).to.deep.include({ address: b!.address, landedBatches: 0, requeuedRecords: 0, droppedRecords: 0 });
+    await startNode(b!);
+    await syncAll();
+    const served = await rawExchange(a!, b!, await requestFrame(a!, b!, { elements: freshElements(1) }));
+    expect(served.ok, JSON.stringify(served)).to.equal(true);
+    expect(await nodes.get(b!.name)!.flushLedger()).to.be.greaterThan(0);
+    expect(nodes.get(b!.name)!.health().ledger.writer.state).to.equal("writing");
   });
 
   /** `count` blinded elements of fresh random inputs (what a querier's padding looks like). */

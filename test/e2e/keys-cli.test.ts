@@ -106,6 +106,7 @@ describe("the riskshare CLI: keys at rest", function () {
     const dir = join(baseDir, "bank-b");
     await ok(["--data-dir", dir, "init", "--name", "Bank B"], { RISKSHARE_PASSPHRASE_FILE: passFile });
     const tokenBefore = await readFile(join(dir, "keys", "api.token"), "utf8");
+    const checkBefore = await readFile(join(dir, "keys", "api-check.token"), "utf8");
 
     const missing = await riskshare(["--data-dir", dir, "key", "passphrase"], { RISKSHARE_PASSPHRASE_FILE: passFile });
     expect(missing.status, "no new passphrase is a usage error").to.equal(2);
@@ -116,11 +117,15 @@ describe("the riskshare CLI: keys at rest", function () {
     await ok(["--data-dir", dir, "key", "show"], { RISKSHARE_PASSPHRASE_FILE: newPassFile });
 
     const rotated = await ok(["--data-dir", dir, "key", "rotate-token"]);
-    expect(rotated).to.deep.include({ restartNeeded: false, runningPid: null });
+    expect(rotated).to.deep.include({ scopes: ["admin"], runningPid: null });
     const tokenAfter = await readFile(join(dir, "keys", "api.token"), "utf8");
     expect(tokenAfter).to.not.equal(tokenBefore);
-    expect(rotated.file).to.equal(join(dir, "keys", "api.token"));
+    expect(rotated.files).to.deep.equal([join(dir, "keys", "api.token")]);
     expect(JSON.stringify(rotated), "the token is not printed").to.not.contain(tokenAfter.trim());
+    expect(await readFile(join(dir, "keys", "api-check.token"), "utf8"), "the other scopes' tokens stay").to.equal(checkBefore);
+    const all = await ok(["--data-dir", dir, "key", "rotate-token", "--scope", "all"]);
+    expect(all.scopes).to.deep.equal(["read", "check", "admin"]);
+    expect(await readFile(join(dir, "keys", "api-check.token"), "utf8")).to.not.equal(checkBefore);
   });
 
   it("rotates the OPRF key of an encrypted data dir (the devnet's: config.json names its passphrase file): the new key is sealed too", async () => {

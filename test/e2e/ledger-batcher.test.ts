@@ -7,7 +7,7 @@ import { Level } from "level";
 import { hexlify, makeError, randomBytes, Wallet, type Signer } from "ethers";
 import {
   connectContracts, deployConsortium, LedgerBatcher, LookupKind, lookupDomain, LOOKUP_ANSWER_TYPES, LOOKUP_REQUEST_TYPES, lookupRequestDigest, mutable,
-  QueryOutcome, readLedger, REFUSAL_ERROR_CODES, refusalDigest, RpcLedgerChannel, toQueryRecord, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
+  QueryOutcome, readLedger, REFUSAL_ERROR_CODES, refusalDigest, recordedOnChain, RpcLedgerChannel, takeOverLedger, toQueryRecord, transactionState, verifyLedger, type ConsortiumContracts, type LedgerBatcherOptions, type LedgerChannel,
   type LedgerRecord, type LookupRequest,
 } from "../../node/chain/index.ts";
 import { Outbox, type OutboxLevel } from "../../node/store/outbox.ts";
@@ -70,9 +70,15 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     };
   }
 
-  async function openOutbox(maxBacklog = 10_000): Promise<Outbox> {
+  /**
+   * The test's outbox. Each test's store is fresh but the provider's key has batches on chain from
+   * the tests before: a fresh store takes over the key's batches (as `riskshare node take-over`
+   * does); `reopen` opens the same store again after a crash.
+   */
+  async function openOutbox(maxBacklog = 10_000, reopen = false): Promise<Outbox> {
     const outbox = new Outbox({ maxBacklog }, { db: db.sublevel("outbox", { valueEncoding: "json" }) as unknown as OutboxLevel });
     await outbox.open();
+    if (!reopen) await outbox.takeOver(provider.address, await providerSeq(), new Map());
     return outbox;
   }
 
@@ -97,20 +103,21 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     return {
       lastSequence: () => inner.lastSequence(),
       reset: () => inner.reset(),
-      submit: async (seq, records) => {
-        const submitted = await inner.submit(seq, records);
+      submit: async (seq, records, beforeSend) => {
+        const submitted = await inner.submit(seq, records, beforeSend);
         events.push(`submit ${seq}`);
         return submitted;
       },
       confirm: (batch) => inner.confirm(batch),
+      succeeded: (txHash) => inner.succeeded(txHash),
     };
   }
 
   /** Makes `outbox` log each batch the batcher notes as landed, into `events`. */
   function traceCompletions(outbox: Outbox, events: string[]): Outbox {
     const complete = outbox.completeBatch.bind(outbox);
-    outbox.completeBatch = async (seq) => {
-      await complete(seq);
+    outbox.completeBatch = async (seq, landed) => {
+      await complete(seq, landed);
       events.push(`landed ${seq}`);
     };
     return outbox;
@@ -171,8 +178,9 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     const first = await outbox.assignBatch(seq, 3);
     await outbox.assignBatch(seq + 1n, 3);
     // The first batch's transaction lands, then the node dies before noting it and before the second is mined.
-    await (await contracts.ledger.recordBatch(seq, first!.records.map(toQueryRecord))).wait();
-    const reopened = await openOutbox();
+    const channel = rpcChannel();
+    await channel.confirm(await channel.submit(seq, first!.records, (txHash) => outbox.noteSent(seq, txHash)));
+    const reopened = await openOutbox(undefined, true);
     expect((await reopened.pendingBatches()).map((b) => [b.seq, b.records.length])).to.deep.equal([[seq, 3], [seq + 1n, 3]]);
     expect(reopened.unassigned()).to.equal(1);
     expect(await batcher(rpcChannel(), reopened).flush()).to.equal(7);
@@ -189,7 +197,7 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     for (const r of records) await outbox.append(r);
     const seq = (await providerSeq()) + 1n;
     await outbox.assignBatch(seq, 100);
-    const reopened = await openOutbox();
+    const reopened = await openOutbox(undefined, true);
     await reopened.append(await signedRecord()); // arrives after the restart: goes into the next batch
     expect(await batcher(rpcChannel(), reopened).flush()).to.equal(3);
     expect(await providerSeq()).to.equal(seq + 1n);
@@ -205,7 +213,7 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     const inner = rpcChannel();
     let sabotage = true;
     // The second batch goes out under a wrong sequence number: the chain refuses it.
-    const channel: LedgerChannel = { ...tracing(inner, []), submit: (seq, recs) => inner.submit(sabotage && seq === start + 2n ? seq + 1_000n : seq, recs) };
+    const channel: LedgerChannel = { ...tracing(inner, []), submit: (seq, recs, beforeSend) => inner.submit(sabotage && seq === start + 2n ? seq + 1_000n : seq, recs, beforeSend) };
     const b = batcher(channel, outbox, { maxBatchRecords: 10, maxInFlight: 3 });
     try {
       await b.flush();
@@ -232,9 +240,9 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     let slow = true;
     const channel: LedgerChannel = {
       ...tracing(inner, []),
-      submit: async (seq, recs) => {
+      submit: async (seq, recs, beforeSend) => {
         submitted.push(seq);
-        return inner.submit(seq, recs);
+        return inner.submit(seq, recs, beforeSend);
       },
       confirm: async (batch) => {
         const mined = await inner.confirm(batch);
@@ -266,8 +274,9 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     const refused = () => Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
     const flaky: LedgerChannel = {
       lastSequence: () => (down ? refused() : inner.lastSequence()),
-      submit: (seq, records) => (down ? refused() : inner.submit(seq, records)),
+      submit: (seq, records, beforeSend) => (down ? refused() : inner.submit(seq, records, beforeSend)),
       confirm: (batch) => inner.confirm(batch),
+      succeeded: (txHash) => inner.succeeded(txHash),
       reset: () => inner.reset(),
     };
     const b = batcher(flaky, outbox);
@@ -304,9 +313,9 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
     let stale = 1;
     const racing: LedgerChannel = {
       ...tracing(inner, []),
-      submit: (seq, records) => {
+      submit: (seq, records, beforeSend) => {
         if (stale-- > 0) return Promise.reject(makeError("nonce has already been used", "NONCE_EXPIRED", { transaction: {} as never }));
-        return inner.submit(seq, records);
+        return inner.submit(seq, records, beforeSend);
       },
     };
     const b = batcher(racing, outbox);
@@ -463,6 +472,66 @@ describe("ledger batcher: outbox to QueryLedger, each query exactly once", () =>
       ]);
     } finally {
       await rm(journalDir, { recursive: true, force: true });
+    }
+  });
+
+  it("two nodes under one key: the second refuses to flush and says why, its own refused batch is not taken for landed; a take-over makes it the writer and the first stops", async () => {
+    const first = await openOutbox();
+    const secondDir = await mkdtemp(join(tmpdir(), "riskshare-outbox-second-"));
+    const secondDb = new Level<string, unknown>(secondDir, { valueEncoding: "json" });
+    await secondDb.open();
+    try {
+      // A second data dir for the same member key (a standby started by mistake): nothing sent yet.
+      const second = new Outbox({ maxBacklog: 100 }, { db: secondDb.sublevel("outbox", { valueEncoding: "json" }) as unknown as OutboxLevel });
+      await second.open();
+      const firstRecords = await Promise.all(Array.from({ length: 2 }, () => signedRecord()));
+      const secondRecords = await Promise.all(Array.from({ length: 3 }, () => signedRecord()));
+      for (const r of firstRecords) await first.append(r);
+      for (const r of secondRecords) await second.append(r);
+      // The second also holds one of the first's records, as a backup of the first restored would.
+      await second.append(firstRecords[0]!);
+      const seq = (await providerSeq()) + 1n;
+      // Both bind their records to the next sequence number; the first node's batch lands, the second's is refused on chain.
+      const clash = await second.assignBatch(seq, 1);
+      expect(await batcher(rpcChannel(), first).flush()).to.equal(2);
+      const channel = rpcChannel();
+      await channel.submit(seq, clash!.records, (txHash) => second.noteSent(seq, txHash)).then((sent) => channel.confirm(sent)).then(
+        () => expect.fail("the chain took a batch under a used sequence number"),
+        () => undefined,
+      );
+
+      const standby = batcher(rpcChannel(), second);
+      const err = await standby.flush().catch((e: unknown) => e);
+      expect(isRiskshareError(err, "E_LEDGER_OTHER_WRITER"), String(err)).to.equal(true);
+      expect(standby.health().otherWriter).to.deep.equal({ chainSeq: seq, ownSeq: 0n });
+      expect(await second.size(), "the second node keeps every record").to.equal(4);
+      expect(await providerSeq(), "and sent nothing that landed").to.equal(seq);
+
+      // The operator stops the first node and takes over with the second.
+      const rpc = { call: (method: string, params: unknown[]) => ethers.provider.send(method, params) };
+      const takeOver = await takeOverLedger(provider.address, {
+        chain: { lastSequence: providerSeq, transactionState: (txHash) => transactionState(rpc, txHash) },
+        outbox: second,
+        onChain: recordedOnChain({ provider: ethers.provider as never, rpc, registry: contracts.registry, ledger: contracts.ledger, chainId }, provider.address, contracts.addresses.ledger),
+      });
+      expect(takeOver, "the refused batch's record queued again, the record the first landed dropped").to.deep.equal({ chainSeq: seq, previousSeq: undefined, landedBatches: 0, requeuedRecords: 1, droppedRecords: 1 });
+      const writer = batcher(rpcChannel(), second);
+      expect(await writer.flush()).to.equal(3);
+      expect(writer.health().lastLanded?.seq).to.equal(seq + 1n);
+      // Each record of both nodes on chain once (the ledger as a whole holds the earlier tests' forgeries).
+      const { records: onChain } = await readLedger({ provider: ethers.provider as never, registry: contracts.registry, ledger: contracts.ledger, chainId });
+      for (const record of [...firstRecords, ...secondRecords]) {
+        const id = lookupRequestDigest(chainId, contracts.addresses.ledger, record.request);
+        expect(onChain.filter((r) => r.queryId === id), `query ${id}`).to.have.length(1);
+      }
+
+      // Should the first node come back, it is the one that stops now.
+      await first.append(await signedRecord());
+      const back = await batcher(rpcChannel(), first).flush().catch((e: unknown) => e);
+      expect(isRiskshareError(back, "E_LEDGER_OTHER_WRITER"), String(back)).to.equal(true);
+    } finally {
+      await secondDb.close();
+      await rm(secondDir, { recursive: true, force: true });
     }
   });
 

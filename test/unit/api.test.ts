@@ -1,4 +1,7 @@
 import { expect } from "chai";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ApiServer, type CheckRequest, type HealthResponse } from "../../node/api/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 
@@ -10,7 +13,8 @@ const ADDRESS = "0x0000000000000000000000000000000000000001";
 function health(status: HealthResponse["status"]): HealthResponse {
   return {
     status, reasons: status === "ok" ? [] : ["ledger backlog full"], address: ADDRESS, peerId: "16Uiu2",
-    chain: { syncedBlock: 3, stale: false }, ledger: { backlog: 0, maxBacklog: 10 }, peers: { connected: 0, activeMembers: 1 },
+    chain: { syncedBlock: 3, stale: false }, ledger: { backlog: 0, maxBacklog: 10, writer: { state: "writing" } }, peers: { connected: 0, activeMembers: 1 },
+    keyEpoch: { answering: 1, onChain: 1 }, import: { inProgress: false },
   };
 }
 
@@ -103,6 +107,30 @@ describe("local HTTP API", () => {
     expect((await jsonOf(refusing)).reasons).to.deep.equal(["ledger backlog full"]);
     nodeHealth = "ok";
     expect((await call("/v1/health")).status).to.equal(200);
+  });
+
+  it("riskshare node status prints the running node's health, and exits 1 while the node refuses lookups", async () => {
+    const { runCliCaptured } = await import("../../cli/index.ts");
+    const dataDir = await mkdtemp(join(tmpdir(), "riskshare-status-"));
+    try {
+      await mkdir(join(dataDir, "keys"), { mode: 0o700 });
+      await writeFile(join(dataDir, "keys", "api.token"), `${TOKEN}\n`, { mode: 0o600 });
+      await writeFile(join(dataDir, "node.json"), JSON.stringify({ pid: process.pid, address: ADDRESS, peerId: "16Uiu2", multiaddrs: [], apiUrl: base, startedAt: new Date().toISOString() }));
+      const ok = await runCliCaptured(["--data-dir", dataDir, "node", "status"]);
+      expect(ok.status, ok.stderr).to.equal(0);
+      expect(ok.stdout).to.contain(`node ${ADDRESS}: ok`).and.to.contain("writer     this node");
+      nodeHealth = "refusing";
+      const refusing = await runCliCaptured(["--data-dir", dataDir, "node", "status"]);
+      expect(refusing.status).to.equal(1);
+      expect(refusing.stdout).to.contain("REFUSING lookups").and.to.contain("! ledger backlog full");
+      expect(refusing.stderr, "no second message").to.equal("");
+      const asJson = await runCliCaptured(["--data-dir", dataDir, "--json", "node", "status"]);
+      expect(asJson.status).to.equal(1);
+      expect(asJson.json()).to.deep.equal(health("refusing"));
+    } finally {
+      nodeHealth = "ok";
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it("answers an unknown route with 404 and a code", async () => {

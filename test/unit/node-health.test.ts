@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Wallet, hexlify, randomBytes } from "ethers";
 import { NodeHealth, type NodeHealthModules } from "../../node/api/index.ts";
-import { MemberStatus, type MemberInfo } from "../../node/chain/index.ts";
+import { MemberStatus, type LedgerHealth, type MemberInfo } from "../../node/chain/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
 import { peerIdBytes, peerIdFromEvmKey, peerIdText, type ImplausibleSnapshot } from "../../node/p2p/index.ts";
 
@@ -20,11 +20,15 @@ const bankC = member("Bank C");
 const gone = member("Bank D", MemberStatus.Removed);
 
 /** A healthy node: Active, chain fresh, outbox empty, the OPRF key of its key epoch held and young, connected to Bank B only. */
-function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[]; admin?: string; pausedUntil?: number; dormant?: boolean; ledgerClosed?: string; plaintextKeys?: string[] } = {}) {
+function fakes(over: {
+  members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[];
+  admin?: string; pausedUntil?: number; dormant?: boolean; ledgerClosed?: string; plaintextKeys?: string[]; otherWriter?: LedgerHealth["otherWriter"]; lastLanded?: LedgerHealth["lastLanded"];
+  oldestMs?: number; headBlock?: number; imports?: NodeHealthModules["imports"];
+} = {}) {
   const members = over.members ?? [self, bankB, bankC, gone];
   const modules: NodeHealthModules = {
     view: {
-      health: () => ({ syncedBlock: 42, lastSyncAtMs: 0, stale: over.stale ?? false }),
+      health: () => ({ syncedBlock: 42, headBlock: over.headBlock ?? -1, lastSyncAtMs: 0, stale: over.stale ?? false }),
       member: (address) => members.find((m) => m.address === address),
       allMembers: () => members,
       activeMembers: () => members.filter((m) => m.status === MemberStatus.Active),
@@ -38,13 +42,16 @@ function fakes(over: { members?: MemberInfo[]; stale?: boolean; backlog?: number
       health: () => ({
         lastLandedSeq: 7n, lastFlushAtMs: 0, consecutiveFailures: over.flushFailures ?? 0, ...(over.flushFailures ? { lastError: "nonce too low" } : {}),
         ...(over.ledgerClosed === undefined ? {} : { closed: over.ledgerClosed }),
+        ...(over.otherWriter === undefined ? {} : { otherWriter: over.otherWriter }),
+        ...(over.lastLanded === undefined ? {} : { lastLanded: over.lastLanded }),
       }),
     },
-    outbox: { backlog: () => over.backlog ?? 0, maxBacklog: 10 },
+    outbox: { backlog: () => over.backlog ?? 0, maxBacklog: 10, oldestReceivedAtMs: () => over.oldestMs },
     host: { peerId: { toString: () => peerIdText(self.peerId) }, connectedPeerIds: () => new Set([peerIdText(bankB.peerId), peerIdText(gone.peerId)]) },
     oprfKey: { current: () => (over.oprfKey === null ? undefined : over.oprfKey ?? heldKey) },
     filters: { implausibleSnapshots: () => over.implausible ?? [] },
     keys: { plaintextFiles: () => over.plaintextKeys ?? [] },
+    ...(over.imports === undefined ? {} : { imports: over.imports }),
     nowSec: () => NOW_SEC,
   };
   return new NodeHealth({ address: self.address }, modules);
@@ -66,8 +73,10 @@ describe("api: node health", () => {
     const body = health.health();
     expect(body).to.deep.include({ status: "ok", reasons: [], address: self.address, peerId: peerIdText(self.peerId) });
     expect(body.chain).to.deep.equal({ syncedBlock: 42, stale: false });
-    expect(body.ledger).to.deep.equal({ backlog: 0, maxBacklog: 10, lastLandedSeq: "7" });
+    expect(body.ledger).to.deep.equal({ backlog: 0, maxBacklog: 10, lastLandedSeq: "7", writer: { state: "writing" } });
     expect(body.peers).to.deep.equal({ connected: 1, activeMembers: 3 });
+    expect(body.keyEpoch).to.deep.equal({ answering: 1, onChain: 1 });
+    expect(body.import).to.deep.equal({ inProgress: false });
     expect(refusalOf(health)).to.equal(undefined);
   });
 
@@ -80,6 +89,10 @@ describe("api: node health", () => {
       { name: "admitted, not yet in force", over: { members: [{ ...self, status: MemberStatus.Admitted }, bankB] }, code: "E_NOT_MEMBER", says: "not an Active member (Admitted); its admission comes into force with `riskshare member activate`" },
       { name: "rotated away", over: { members: [{ ...self, status: MemberStatus.Rotated }, bankB] }, code: "E_NOT_MEMBER", says: `not an Active member (Rotated); the member moved to ${bankB.address} (member key rotation): run the node with that account's key` },
       { name: "no OPRF key", over: { oprfKey: null }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 1 on chain (keys/oprf-1.key)" },
+      {
+        name: "another node writes under this key", over: { otherWriter: { chainSeq: 9n, ownSeq: 4n }, backlog: 3 }, code: "E_LEDGER_OTHER_WRITER",
+        says: "batches up to 9, but this node's own end at 4: another node writes under the same member key; this node does not flush and refuses lookups, and keeps its 3 record(s). Stop the node that should not run; to make this one the writer, stop the other for good, then stop this one, run riskshare node take-over",
+      },
       { name: "an OPRF key of an older epoch", over: { members: [{ ...self, keyEpoch: 2 }, bankB] }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 2" },
       { name: "an OPRF key that is not the one on chain", over: { oprfKey: { epoch: 1, publicKeyHex: hexlify(randomBytes(32)) } }, code: "E_OPRF_KEY_MISSING", says: "OPRF key of its key epoch 1" },
     ];
@@ -162,6 +175,34 @@ describe("api: node health", () => {
     expect(body.status).to.equal("degraded");
     expect(body.reasons.join(" ")).to.contain("keys/node.key, keys/oprf-1.key").and.to.contain("riskshare key migrate");
     expect(refusalOf(health)).to.equal(undefined);
+  });
+
+  it("reports the outbox's oldest record, the last batch on chain that is its own, the chain head and lag, and both key epochs", () => {
+    const oldestMs = Date.UTC(2026, 11, 6, 9, 30);
+    const landedMs = Date.UTC(2026, 11, 6, 9, 45);
+    const txHash = hexlify(randomBytes(32));
+    const body = fakes({ backlog: 4, oldestMs, headBlock: 50, lastLanded: { seq: 12n, atMs: landedMs, txHash }, members: [{ ...self, keyEpoch: 2 }, bankB] }).health();
+    expect(body.ledger).to.deep.include({ backlog: 4, oldestRecordAt: "2026-12-06T09:30:00.000Z", lastBatch: { seq: "12", at: "2026-12-06T09:45:00.000Z", txHash }, writer: { state: "writing" } });
+    expect(body.chain).to.deep.equal({ syncedBlock: 42, stale: false, headBlock: 50, lagBlocks: 8 });
+    expect(body.keyEpoch, "the node answers under epoch 1, the chain names 2").to.deep.equal({ answering: 1, onChain: 2 });
+    const adopted = fakes({ lastLanded: { seq: 30n, atMs: landedMs, adopted: true } }).health();
+    expect(adopted.ledger.lastBatch).to.deep.equal({ seq: "30", at: "2026-12-06T09:45:00.000Z", adopted: true });
+  });
+
+  it("says in the writer state whose batches the chain holds, and that the ledger closed", () => {
+    expect(fakes({ otherWriter: { chainSeq: 9n, ownSeq: 4n } }).health().ledger.writer).to.deep.equal({ state: "other-writer", chainSeq: "9", ownSeq: "4" });
+    expect(fakes({ ledgerClosed: "removed" }).health().ledger.writer).to.deep.equal({ state: "closed" });
+    expect(fakes({ otherWriter: { chainSeq: 9n, ownSeq: 4n }, flushFailures: 1 }).health().reasons.join(" "), "said once, as a refusal").not.to.contain("ledger flush failing");
+  });
+
+  it("reports an import in progress and how far it got, as the importer tells it", () => {
+    const startedAtMs = Date.UTC(2026, 11, 6, 10, 0);
+    let current: ReturnType<NonNullable<NodeHealthModules["imports"]>["current"]> = { source: "risk.csv", importId: "ab12", rows: 1_000, bytes: 65_536, totalBytes: 1_048_576, startedAtMs };
+    const health = fakes({ imports: { current: () => current } });
+    expect(health.health().import).to.deep.equal({ inProgress: true, source: "risk.csv", importId: "ab12", rows: 1_000, bytes: 65_536, totalBytes: 1_048_576, startedAt: "2026-12-06T10:00:00.000Z" });
+    expect(health.health().status, "an import alone does not degrade the node").to.equal("ok");
+    current = undefined;
+    expect(health.health().import).to.deep.equal({ inProgress: false });
   });
 
   it("lists every other member with its status and whether it is connected", () => {
