@@ -172,14 +172,14 @@ describe("the riskshare CLI, end to end", function () {
     }
   });
 
-  describe("on a devnet (Hardhat's node)", () => {
+  describe("on a devnet (anvil: a plain JSON-RPC chain mining a block a second)", () => {
     let devnet: { child: ChildProcess; document: DevnetManifest; stderr: () => string };
     let manifest: DevnetManifest;
     const dir = () => join(baseDir, "devnet");
     const member = (name: string) => manifest.members.find((m) => m.name === name)!;
 
     before(async () => {
-      devnet = await startLongRunning<DevnetManifest>(["devnet", "up", "--members", "3", "--dir", dir(), "--demo", "--rows", "100"]);
+      devnet = await startLongRunning<DevnetManifest>(["devnet", "up", "--members", "3", "--dir", dir(), "--chain", "anvil", "--demo", "--rows", "100"]);
       manifest = devnet.document;
     });
 
@@ -435,8 +435,8 @@ describe("the riskshare CLI, end to end", function () {
     });
   });
 
-  it("runs the demo on anvil as on Hardhat's node (plain JSON-RPC only)", async () => {
-    const run = await riskshare(["devnet", "up", "--members", "3", "--dir", join(baseDir, "anvil"), "--chain", "anvil", "--demo", "--rows", "100", "--exit"]);
+  it("runs the demo on Hardhat's node as on anvil", async () => {
+    const run = await riskshare(["devnet", "up", "--members", "3", "--dir", join(baseDir, "hardhat"), "--demo", "--rows", "100", "--exit"]);
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.contain("verdict: HIT");
     expect(run.stdout).to.contain("E_RECIPROCITY");

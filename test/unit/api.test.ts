@@ -141,14 +141,17 @@ describe("local HTTP API", () => {
 
   it("gives each scope's token what its scope allows (read ⊂ check ⊂ admin), answers E_API_SCOPE beyond it, and takes a rotated token without a restart", async () => {
     const tokens = { read: "read-token-000000000000", check: "check-token-00000000000", admin: "admin-token-00000000000" };
+    const imports: { name: string; format: string; importId: string | undefined; sizeBytes: number | undefined; body: string }[] = [];
     const scoped = new ApiServer({ host: "127.0.0.1", port: 0, tokens: async () => ({ ...tokens }), tokenCacheMs: 0, version: "test" }, {
       logger: silentLogger(),
       check: async () => ({ verdict: "miss", items: [], providers: [] }),
       health: async () => health("ok"), peers: async () => ({ peers: [] }),
       lists: {
-        import: async (source) => {
-          for await (const _chunk of source.stream) { /* drained */ }
-          return { importId: "i", source: source.name, format: "csv" as const, rows: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0, errors: [], errorsTotal: 0, elapsedMs: 1, rowsPerSec: 0 };
+        import: async (source, opts) => {
+          let body = "";
+          for await (const chunk of source.stream) body += String(chunk);
+          imports.push({ name: source.name, format: opts.format, importId: source.importId, sizeBytes: source.sizeBytes, body });
+          return { importId: "i", source: source.name, format: opts.format, rows: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0, errors: [], errorsTotal: 0, elapsedMs: 1, rowsPerSec: 0 };
         },
         importStatus: () => undefined,
         check: async () => ({ results: [] }), remove: async () => ({ removed: 0, results: [] }),
@@ -180,6 +183,11 @@ describe("local HTTP API", () => {
       }
       const refused = await fetch(`${url}/v1/entries`, { method: "POST", headers: { authorization: `Bearer ${tokens.read}`, "content-type": "text/csv" }, body: "type,value\n" });
       expect((await jsonOf(refused)).error.code).to.equal("E_API_SCOPE");
+      // The list is streamed to the import as sent, its format from the content type.
+      const jsonl = '{"type":"phone","value":"13800138000","category":"fraud_confirmed","level":5,"reason":"R1","reported_at":"2025-01-01"}\n';
+      const sent = await fetch(`${url}/v1/entries?name=feed.jsonl&importId=sha256-abc`, { method: "POST", headers: { authorization: `Bearer ${tokens.admin}`, "content-type": "application/x-ndjson" }, body: jsonl });
+      expect(sent.status).to.equal(200);
+      expect(imports.at(-1)).to.deep.equal({ name: "feed.jsonl", format: "jsonl", importId: "sha256-abc", sizeBytes: Buffer.byteLength(jsonl), body: jsonl });
       const old = tokens.admin;
       tokens.admin = "admin-token-rotated-000";
       expect(await status(old, "GET", "/v1/health"), "the old token, once rotated").to.equal(401);

@@ -3,10 +3,11 @@
  * of store, chain view, policy, outbox and journal.
  */
 import { expect } from "chai";
+import { randomBytes } from "node:crypto";
 import { hexlify, Wallet } from "ethers";
 import { lookupRequestDigest, QueryOutcome, recoverLookupAnswerSigner, refusalDigest } from "../../node/chain/index.ts";
 import {
-  fromWireRequest, LOOKUP_PROTOCOL, LOOKUP_PROTOCOL_V1, MAX_FRAME_BYTES, MAX_OUTBOUND_STREAMS, peerIdToAddress, type AnsweredLookup, type LookupOutcome,
+  fromWireRequest, LOOKUP_PROTOCOL, LOOKUP_PROTOCOL_V1, MAX_BUCKET_ENTRIES, MAX_FRAME_BYTES, MAX_OUTBOUND_STREAMS, peerIdToAddress, type AnsweredLookup, type LookupOutcome,
 } from "../../node/p2p/index.ts";
 import {
   buildRequestFrame, CHAIN_ID, FakeChain, FakeFilters, LEDGER, NOW, randomElements, randomItem, rawExchange, startNode, stopAll, testVoprf, type Member,
@@ -112,6 +113,22 @@ describe("p2p: lookup/2 between members", function () {
         expect(await ask(a, b)).to.include({ status: "error", code: "E_FILTER_MISSING" });
       } finally {
         filters.missing = false;
+      }
+    });
+
+    it("refuses a Fetch whose bucket a stale snapshot made too large (E_SNAPSHOT_STALE), before anything is signed or recorded", async () => {
+      // Category 3's snapshot still says 0 entries (bucket bits 0): its whole list is one bucket, and it grew past what a Fetch may carry.
+      const listed = randomItem();
+      b.store.list(listed, { categoryId: 3 });
+      const [entry] = b.store.byCategory.get(3)!;
+      b.store.byCategory.set(3, [entry!, ...Array.from({ length: MAX_BUCKET_ENTRIES }, () => ({ ...entry!, tag: randomBytes(8) }))]);
+      try {
+        const before = b.outbox.records.length;
+        const outcome = await ask(a, b, [listed], [3]);
+        expect(outcome).to.include({ status: "denied", code: "E_SNAPSHOT_STALE" });
+        expect(b.outbox.records.slice(before).map((r) => r.kind), "the Evaluate is recorded, the refused Fetch is not").to.deep.equal([0]);
+      } finally {
+        b.store.byCategory.delete(3);
       }
     });
 
