@@ -358,7 +358,7 @@ describe("the riskshare CLI, end to end", function () {
         expect(found.items[0].hits[0]).to.include({ providerName: "Bank D", category: "fraud_confirmed", level: 2, reason: "R11" });
 
         // A long import: Bank A's lookups are answered between its batches; the read-only token may watch it, not send one.
-        const rows = 30_000;
+        const rows = 20_000;
         const big = join(baseDir, "bank-d-big.csv");
         await writeFile(big, `type,value,category,level,reason,reported_at\n${Array.from({ length: rows }, (_, i) => `merchant_id,BIG-${i},fraud_confirmed,3,R12,2026-06-01\n`).join("")}`);
         const refused = await api("/v1/entries", "read", { method: "POST", headers: { "content-type": "text/csv" }, body: "type,value\n" });
