@@ -91,7 +91,7 @@ describe("the riskshare CLI: keys at rest", function () {
     const shown = await ok(["--data-dir", dir, "key", "show"]);
     expect(shown).to.deep.include({ address: init.address, peerId: init.peerId });
     expect(shown.oprfKeys).to.deep.equal([{ epoch: 1, publicKey: init.oprfKey }]);
-    expect(shown.files.map((f: { file: string; encrypted: boolean }) => [f.file, f.encrypted])).to.deep.equal([["node.key", true], ["oprf-1.key", true], ["api.token", false]]);
+    expect(shown.files.map((f: { file: string; encrypted: boolean }) => [f.file, f.encrypted])).to.deep.equal([["node.key", true], ["oprf-1.key", true], ["api-read.token", false], ["api-check.token", false], ["api.token", false]]);
 
     await chmod(join(dir, "keys", "oprf-1.key"), 0o644);
     const open = await refused(["--data-dir", dir, "key", "show"], {}, "E_KEY_PERMISSIONS");
