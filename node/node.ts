@@ -26,7 +26,7 @@ import {
 } from "./p2p/index.ts";
 import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
 import {
-  Bucket, createMetadataCipher, filterContains, Housekeeping, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
+  Bucket, categoriesDue, createMetadataCipher, filterContains, Housekeeping, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
 } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
@@ -536,8 +536,10 @@ export class RiskshareNode {
     if (everySec <= 0 || this.evaluator === undefined || this.view.member(this.wallet.address)?.status !== MemberStatus.Active) return;
     const onChain = (categoryId: number) => this.view.contribution(this.wallet.address, categoryId);
     const counts = this.store.countPerCategory();
-    const outgrown = (categoryId: number) => bucketBits(counts.get(categoryId) ?? 0) > bucketBits(Number(onChain(categoryId)?.liveCount ?? 0n));
-    const due = this.lists.changedCategories(onChain).filter((categoryId) => outgrown(categoryId) || nowSec >= (onChain(categoryId)?.publishedAt ?? 0) + everySec);
+    const due = categoriesDue({
+      changed: this.lists.changedCategories(onChain), storedCount: (id) => counts.get(id) ?? 0, bits: bucketBits, nowSec, everySec,
+      published: (id) => { const snapshot = onChain(id); return snapshot === undefined ? undefined : { liveCount: Number(snapshot.liveCount), publishedAt: snapshot.publishedAt }; },
+    });
     if (due.length === 0) return;
     const published = await this.lists.publish(due);
     this.log.info({ categories: published.map((p) => p.category), everyHours: this.config.lists.publishEveryHours }, "snapshot published by the node");

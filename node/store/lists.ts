@@ -49,6 +49,28 @@ export interface PublishedSnapshotInfo {
   readonly keyEpoch: number;
 }
 
+/**
+ * Which changed categories a running node publishes now: those whose list outgrew the bucket size
+ * their snapshot on chain sets (`bits` of the stored count above those of the published one: lookups
+ * would be refused), and the others once `everySec` passed since their snapshot (or at once with
+ * none). Nothing when `everySec` is 0 (publishing by hand only).
+ */
+export function categoriesDue(opts: {
+  readonly changed: readonly number[];
+  readonly storedCount: (categoryId: number) => number;
+  readonly published: (categoryId: number) => { readonly liveCount: number; readonly publishedAt: number } | undefined;
+  readonly bits: (liveCount: number) => number;
+  readonly nowSec: number;
+  readonly everySec: number;
+}): number[] {
+  if (opts.everySec <= 0) return [];
+  return opts.changed.filter((categoryId) => {
+    const published = opts.published(categoryId);
+    if (opts.bits(opts.storedCount(categoryId)) > opts.bits(published?.liveCount ?? 0)) return true;
+    return opts.nowSec >= (published?.publishedAt ?? 0) + opts.everySec;
+  });
+}
+
 /** Dependencies of {@link ListService}. */
 export interface ListServiceModules {
   readonly store: Store;

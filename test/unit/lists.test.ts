@@ -10,7 +10,8 @@ import { PassThrough, Readable } from "node:stream";
 import { expect } from "chai";
 import type { EntryKeyEvaluator } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
-import { ListService, Store } from "../../node/store/index.ts";
+import { bucketBits } from "../../node/p2p/index.ts";
+import { categoriesDue, ListService, Store } from "../../node/store/index.ts";
 import { FIXTURE_BINDING, FIXTURE_CATEGORIES, fixtureEvaluator } from "../fixtures/riskList.ts";
 
 const NOW = 1_750_000_000;
@@ -97,5 +98,19 @@ describe("ListService: the own lists behind the API and the CLI", function () {
     expect(lists.changedCategories((id) => (id === category ? { filterHash: `0x${"00".repeat(32)}`, keyEpoch: 1 } : undefined)), "another filter on chain").to.deep.equal([category]);
     await lists.remove("merchant_id", "M-1", "appeal_upheld");
     expect(lists.changedCategories(onChain), "a delta since the base").to.deep.equal([category]);
+  });
+
+  it("publishes by itself what outgrew its snapshot at once, other changes every publishEveryHours, nothing when it is 0", () => {
+    const hour = 3_600;
+    const published = new Map([[1, { liveCount: 1_000, publishedAt: NOW - 2 * hour }], [2, { liveCount: 1_000, publishedAt: NOW - 7 * hour }], [3, { liveCount: 600, publishedAt: NOW - 60 }]]);
+    const counts = new Map([[1, 1_010], [2, 1_020], [3, 9_000], [4, 20]]);
+    const due = (everyHours: number, changed = [1, 2, 3, 4]) => categoriesDue({
+      changed, storedCount: (id) => counts.get(id) ?? 0, published: (id) => published.get(id), bits: bucketBits, nowSec: NOW, everySec: everyHours * hour,
+    });
+    // 1: changed 2 h ago (not due at 6 h); 2: 7 h ago (due); 3: grew from 600 to 9,000 (4 more bucket bits: at once); 4: never published (at once).
+    expect(due(6)).to.deep.equal([2, 3, 4]);
+    expect(due(1)).to.deep.equal([1, 2, 3, 4]);
+    expect(due(6, [1]), "unchanged categories are never published").to.deep.equal([]);
+    expect(due(0), "0: by hand only").to.deep.equal([]);
   });
 });
