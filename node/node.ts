@@ -274,6 +274,8 @@ export class RiskshareNode {
             await tx.wait();
             return tx.hash;
           } catch (err) {
+            const e = err as { code?: string; shortMessage?: string; receipt?: { status?: number; gasUsed?: bigint }; transaction?: { gasLimit?: bigint; nonce?: number } };
+            this.log.warn({ categoryId, code: e.code, reason: e.shortMessage, status: e.receipt?.status, gasUsed: e.receipt?.gasUsed?.toString(), gasLimit: e.transaction?.gasLimit?.toString(), nonce: e.transaction?.nonce }, "publishing a snapshot failed");
             throw translateChainError(err, `publish the snapshot of category ${categoryId}`);
           }
         },

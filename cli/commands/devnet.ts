@@ -27,7 +27,7 @@ export function devnetCommand(io: CliIo, modules: DevnetCommandModules): Command
     .description("start a chain on 127.0.0.1, deploy, create N members with synthetic lists and running nodes; stays up until Ctrl-C")
     .option("--members <n>", `how many member banks (2 to ${MAX_DEVNET_MEMBERS})`, "3")
     .option("--dir <dir>", "where the members' data directories and devnet.json go (emptied first if it holds an earlier devnet)", "./.riskshare-devnet")
-    .option("--chain <kind>", "hardhat (Hardhat's node) or anvil (anvil --block-time 1)", "hardhat")
+    .option("--chain <kind>", "hardhat (Hardhat's node) or anvil (a block a second once deployed)", "hardhat")
     .option("--demo", "walk through the scripted story and print it")
     .option("--rows <n>", "synthetic entries per member", "200")
     .option("--exit", "stop everything and exit once the devnet is up (and the demo, with --demo, has run): for scripts and CI")

@@ -1,4 +1,4 @@
-import { FetchRequest, JsonRpcProvider, Network, NonceManager, type Wallet } from "ethers";
+import { FetchRequest, JsonRpcProvider, Network, NonceManager, type TransactionRequest, type Wallet } from "ethers";
 import { RiskshareError } from "../errors.ts";
 import { redactUrl } from "../logger.ts";
 import { HttpJsonRpc } from "./rpc.ts";
@@ -18,6 +18,20 @@ export interface ChainConnection {
   safeUrl: string;
   /** Plain JSON-RPC over Node's fetch, for the big payloads: ledger transactions and log reads. */
   rpc: HttpJsonRpc;
+}
+
+/**
+ * A provider whose gas estimates carry a margin (a fifth, plus 10,000 gas). An estimate is the least
+ * gas the call needs in the state it was estimated in; a member's second transaction in a row (a
+ * snapshot after another, a vote after a proposal) may run a block later, where storage the first
+ * wrote costs more to write again (its activity time, say), and would run out of gas — a revert
+ * without a reason. Unused gas is refunded, so the margin costs nothing.
+ */
+export class MarginJsonRpcProvider extends JsonRpcProvider {
+  override async estimateGas(tx: TransactionRequest): Promise<bigint> {
+    const estimate = await super.estimateGas(tx);
+    return estimate + estimate / 5n + 10_000n;
+  }
 }
 
 /**
@@ -41,7 +55,7 @@ export async function connectChain(opts: ChainConnectionOptions): Promise<ChainC
     throw new RiskshareError("E_CHAIN_UNREACHABLE", `cannot reach the chain at ${safeUrl}`, { rpc: safeUrl }, { cause: err });
   }
   const network = Network.from(chainId);
-  const provider = new JsonRpcProvider(request, network, {
+  const provider = new MarginJsonRpcProvider(request, network, {
     staticNetwork: network,
     batchMaxCount: 1,
     cacheTimeout: -1,

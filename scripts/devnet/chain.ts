@@ -108,6 +108,21 @@ export function anvilBinary(): string {
   return join(dirname(pkg), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
 }
 
+/**
+ * Switches a running anvil from mining each transaction as it comes (automine) to a block every
+ * `blockTimeSeconds` (interval mining, as a BFT chain produces blocks).
+ */
+export async function startIntervalMining(chain: LocalChain, blockTimeSeconds: number): Promise<void> {
+  if (chain.kind !== "anvil") throw new RiskshareError("E_CONFIG", "interval mining is switched on anvil only");
+  const response = await fetch(chain.rpcUrl, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "evm_setIntervalMining", params: [blockTimeSeconds] }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = await response.json() as { error?: { message: string } };
+  if (body.error) throw new RiskshareError("E_CHAIN_UNREACHABLE", `anvil refused interval mining: ${body.error.message}`);
+}
+
 /** Starts a chain and resolves once it answers eth_chainId. */
 export async function startChain(opts: StartChainOptions): Promise<LocalChain> {
   const port = opts.port ?? (await freePort());

@@ -16,7 +16,7 @@ import { auditModulesOf, connectChain, connectContracts, readLedger, type Contra
 import { KeyStore, exists, writeFileAtomic } from "../../node/config/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { RowGenerator, CSV_HEADER } from "../bench/data.ts";
-import { startChain, type ChainKind, type LocalChain } from "./chain.ts";
+import { startChain, startIntervalMining, type ChainKind, type LocalChain } from "./chain.ts";
 import { createMember, createMembers, deployFor, slug, writeContracts, type DevMember } from "./consortium.ts";
 import { startNodeProcess, type NodeProcess } from "./processes.ts";
 import { DEMO_PHONE, DEVNET_MANIFEST, MAX_DEVNET_MEMBERS } from "./options.ts";
@@ -66,6 +66,8 @@ export interface Devnet {
 }
 
 const MANIFEST = DEVNET_MANIFEST;
+/** anvil's seconds per block once the devnet is deployed. */
+const ANVIL_BLOCK_TIME_SECONDS = 1;
 const REGULATOR_ACCOUNT = 9;
 
 /** Starts the devnet; on any failure stops what it started and rethrows. */
@@ -89,9 +91,9 @@ export async function devnetUp(opts: DevnetOptions, modules: DevnetModules): Pro
   try {
     io.note(`starting a ${opts.chain} chain on 127.0.0.1 …`);
     const chainLog = join(dir, "chain.log");
+    // anvil mines the deployment's two dozen transactions as they come, then a block a second (below).
     chain = await startChain({
       kind: opts.chain,
-      ...(opts.chain === "anvil" ? { blockTimeSeconds: 1 } : {}),
       onOutput: (line) => void writeFile(chainLog, `${line}\n`, { flag: "a" }).catch(() => undefined),
     });
     const names = Array.from({ length: opts.members }, (_, i) => `Bank ${String.fromCharCode(65 + i)}`);
@@ -100,17 +102,24 @@ export async function devnetUp(opts: DevnetOptions, modules: DevnetModules): Pro
     io.note(`deploying the consortium contracts with ${members.length} founding members …`);
     const deployment = await deployFor(members, { rpcUrl: chain.rpcUrl, regulators: [regulator.address] });
     await writeContracts(regulator.dataDir, deployment.addresses);
-    for (const [index, member] of members.entries()) {
+    // From the members' first publication on, anvil makes a block a second, as a BFT chain does: the
+    // deployment alone would have waited ~20 s for its blocks.
+    if (opts.chain === "anvil") await startIntervalMining(chain, ANVIL_BLOCK_TIME_SECONDS);
+    // Each member imports and publishes from its own account, and runs its own process: side by side
+    // (on anvil, their transactions share blocks).
+    await settleAll(members.map(async (member, index) => {
       const file = join(dir, `${slug(member.name)}-list.csv`);
       await writeFile(file, syntheticList(index, members.length, opts.rowsPerMember ?? 200, opts.demo));
       await cliOk(["--data-dir", member.dataDir, "--json", "list", "import", file], `import ${member.name}'s list`);
       await cliOk(["--data-dir", member.dataDir, "--json", "list", "publish"], `publish ${member.name}'s contributions`);
       io.note(`${member.name}: list imported and contributions published`);
-    }
-    for (const member of members) {
-      processes.push(await startNodeProcess(member.dataDir, { logFile: join(member.dataDir, "node.log") }));
+    }));
+    const nodeProcesses = await settleAll(members.map(async (member) => {
+      const started = await startNodeProcess(member.dataDir, { logFile: join(member.dataDir, "node.log") });
+      processes.push(started); // stopped on failure, whichever others failed
       io.note(`${member.name}: node running`);
-    }
+      return started;
+    }));
     const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
     const chainId = connection.chainId.toString();
     connection.provider.destroy();
@@ -122,8 +131,8 @@ export async function devnetUp(opts: DevnetOptions, modules: DevnetModules): Pro
       regulator: { address: regulator.address, dataDir: regulator.dataDir },
       members: await Promise.all(members.map(async (member, i) => ({
         name: member.name, address: member.address, peerId: member.peerId, dataDir: member.dataDir,
-        api: processes[i]!.runtime.apiUrl, token: await new KeyStore({ dataDir: member.dataDir }).apiToken(),
-        pid: processes[i]!.pid, multiaddrs: processes[i]!.runtime.multiaddrs,
+        api: nodeProcesses[i]!.runtime.apiUrl, token: await new KeyStore({ dataDir: member.dataDir }).apiToken(),
+        pid: nodeProcesses[i]!.pid, multiaddrs: nodeProcesses[i]!.runtime.multiaddrs,
       }))),
     };
     await writeFileAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
@@ -222,6 +231,14 @@ export function syntheticList(memberIndex: number, memberCount: number, rows: nu
   }
   if (demo && memberIndex === 0) lines.push(`phone,${DEMO_PHONE},fraud_confirmed,5,R01,2026-11-01,,case-demo-1`);
   return `${lines.join("\n")}\n`;
+}
+
+/** The values of `work`, in order, once every one has settled (none left running); the first failure if any failed. */
+async function settleAll<T>(work: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
 /** Runs one CLI command; its failure fails the devnet, naming `what` it was for. */

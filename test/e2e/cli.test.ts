@@ -1,6 +1,9 @@
 /**
- * The `riskshare` CLI as its users run it: child processes, real ports on 127.0.0.1, a devnet
- * started with one command, governance, the regulator, and the compliance audit.
+ * The `riskshare` CLI as its users run it: real ports on 127.0.0.1, a devnet started with one
+ * command, governance, the regulator, and the compliance audit. Long-running commands (`devnet up`,
+ * `node start`) and a sample of others run as child processes of the binary; the rest run the
+ * program the binary runs (cli/index.ts's runCli: its exit status and output) in this process, as a
+ * process per command cost a second or more of start-up each.
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -15,6 +18,7 @@ import { startChain } from "../../scripts/devnet/chain.ts";
 import { connectChain, connectContracts } from "../../node/chain/index.ts";
 import { AUDIT_COLUMNS } from "../../cli/commands/audit.ts";
 import { cli } from "./support/cli.ts";
+import { runCliCaptured } from "../../cli/index.ts";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
 
@@ -24,8 +28,14 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `riskshare …args` as a child process to completion. */
-function riskshare(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/** Runs `riskshare …args` in this process to completion: the binary's program, with this environment and `env`. */
+async function riskshare(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const { status, stdout, stderr } = await runCliCaptured(args, { ...process.env, ...env });
+  return { status, stdout, stderr };
+}
+
+/** Runs `riskshare …args` as a child process of the binary to completion. */
+function binary(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true", ...env } });
     let stdout = "";
@@ -112,17 +122,17 @@ describe("the riskshare CLI, end to end", function () {
       expect(text, path.join(" ")).to.match(/Examples?:/);
     }
     const sampled = [leaves[0]!.path, leaves[Math.floor(leaves.length / 2)]!.path, leaves[leaves.length - 1]!.path];
-    const helps = await Promise.all(sampled.map((command) => riskshare([...command, "--help"])));
+    const helps = await Promise.all(sampled.map((command) => binary([...command, "--help"])));
     sampled.forEach((command, i) => {
       expect(helps[i]!.status, command.join(" ")).to.equal(0);
       expect(helps[i]!.stdout, command.join(" ")).to.match(/Usage: riskshare/);
       expect(helps[i]!.stdout, command.join(" ")).to.match(/Examples?:/);
     });
-    const bad = await riskshare(["member", "vote", "not-a-number", "--data-dir", baseDir]);
+    const bad = await binary(["member", "vote", "not-a-number", "--data-dir", baseDir]);
     expect(bad.status).to.equal(2);
     expect(bad.stderr.trim().split("\n")).to.have.length(1);
     expect(bad.stderr).to.match(/^error E_USAGE: /);
-    const badJson = await riskshare(["--json", "query", "--type", "phone"]);
+    const badJson = await binary(["--json", "query", "--type", "phone"]);
     expect(badJson.status).to.equal(2);
     expect(JSON.parse(badJson.stdout).error.code).to.equal("E_USAGE");
   });
@@ -436,7 +446,7 @@ describe("the riskshare CLI, end to end", function () {
   });
 
   it("runs the demo on Hardhat's node as on anvil", async () => {
-    const run = await riskshare(["devnet", "up", "--members", "3", "--dir", join(baseDir, "hardhat"), "--demo", "--rows", "100", "--exit"]);
+    const run = await binary(["devnet", "up", "--members", "3", "--dir", join(baseDir, "hardhat"), "--demo", "--rows", "100", "--exit"]);
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.contain("verdict: HIT");
     expect(run.stdout).to.contain("E_RECIPROCITY");

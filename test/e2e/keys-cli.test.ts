@@ -1,25 +1,22 @@
 /**
- * `riskshare init` and `riskshare key …` as an operator runs them (child processes, no chain needed):
+ * `riskshare init` and `riskshare key …` as an operator runs them (the CLI's program, no chain needed):
  * keys written encrypted under a passphrase from a file, never from an argument; a key file left
  * readable by others refused; a wrong or missing passphrase told apart; a plaintext data dir migrated;
  * the passphrase changed; the API token rotated.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { getBytes, hexlify, Wallet } from "ethers";
-import { startChain } from "../../scripts/devnet/chain.ts";
+import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
 import { createMembers, deployFor } from "../../scripts/devnet/consortium.ts";
 import { RiskshareNode } from "../../node/node.ts";
 import { connectChain, connectContracts, connectSigner, createKeyRotation, readLedger, rotateMemberKey, verifyLedger } from "../../node/chain/index.ts";
 import { createVoprf } from "../../node/identity/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
 import { silentLogger } from "../../node/logger.ts";
-
-const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
+import { runCliCaptured } from "../../cli/index.ts";
 
 interface Run {
   status: number | null;
@@ -27,16 +24,15 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `riskshare --json …args` with only the variables given (no passphrase leaks in from the parent's environment). */
-function riskshare(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, "--json", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH, CI: "true", RISKSHARE_KDF: "light", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.once("exit", (status) => resolve({ status, stdout, stderr }));
-  });
+/**
+ * Runs `riskshare --json …args` in this process (the program the binary runs, its exit status and
+ * output) with only the variables given: no passphrase leaks in from the parent's environment, as
+ * the CLI reads nothing of process.env behind its io. A process per command cost a second or more
+ * of start-up each.
+ */
+async function riskshare(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const { status, stdout, stderr } = await runCliCaptured(["--json", ...args], { PATH: process.env.PATH, RISKSHARE_KDF: "light", ...env });
+  return { status, stdout, stderr };
 }
 
 /** Expects success and returns the one JSON document. */
@@ -71,7 +67,11 @@ describe("the riskshare CLI: keys at rest", function () {
     await writeFile(passFile, `${PASSPHRASE}\n`, { mode: 0o600 });
     await writeFile(newPassFile, `${NEW_PASSPHRASE}\n`, { mode: 0o600 });
   });
+  /** One Hardhat node for the tests that need a chain, each deploying its own consortium on it: a node takes seconds to start. */
+  let devChain: Promise<LocalChain> | undefined;
+  const sharedChain = () => (devChain ??= startChain({ kind: "hardhat" }));
   after(async () => {
+    await (await devChain)?.stop();
     await rm(baseDir, { recursive: true, force: true });
   });
 
@@ -129,26 +129,22 @@ describe("the riskshare CLI: keys at rest", function () {
   });
 
   it("rotates the OPRF key of an encrypted data dir (the devnet's: config.json names its passphrase file): the new key is sealed too", async () => {
-    const chain = await startChain({ kind: "hardhat" });
-    try {
-      const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
-      await deployFor([a!, b!], { rpcUrl: chain.rpcUrl });
-      const list = join(baseDir, "list.csv");
-      await writeFile(list, "type,value,category,level,reason,reported_at\nmerchant_id,M-1,fraud_confirmed,2,R11,2026-05-01\n");
-      const rotated = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", list], { RISKSHARE_KDF: "" });
-      expect(rotated.keyEpoch).to.equal(2);
-      const shown = await ok(["--data-dir", a!.dataDir, "key", "show"]);
-      expect(shown.oprfKeys.map((k: { epoch: number }) => k.epoch)).to.deep.equal([1, 2]);
-      expect(shown.oprfKeys[1].publicKey).to.equal(rotated.oprfKey);
-      const sealed = shown.files.find((f: { file: string }) => f.file === "oprf-2.key");
-      expect(sealed).to.deep.include({ encrypted: true, kdf: { N: 2 ** 18, r: 8, p: 1 } });
-    } finally {
-      await chain.stop();
-    }
+    const chain = await sharedChain();
+    const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
+    await deployFor([a!, b!], { rpcUrl: chain.rpcUrl });
+    const list = join(baseDir, "list.csv");
+    await writeFile(list, "type,value,category,level,reason,reported_at\nmerchant_id,M-1,fraud_confirmed,2,R11,2026-05-01\n");
+    const rotated = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", list], { RISKSHARE_KDF: "" });
+    expect(rotated.keyEpoch).to.equal(2);
+    const shown = await ok(["--data-dir", a!.dataDir, "key", "show"]);
+    expect(shown.oprfKeys.map((k: { epoch: number }) => k.epoch)).to.deep.equal([1, 2]);
+    expect(shown.oprfKeys[1].publicKey).to.equal(rotated.oprfKey);
+    const sealed = shown.files.find((f: { file: string }) => f.file === "oprf-2.key");
+    expect(sealed).to.deep.include({ encrypted: true, kdf: { N: 2 ** 18, r: 8, p: 1 } });
   });
 
   it("moves a membership to a new member key (rotate-member): the node starts under the new account and PeerId, and lookups between members work", async () => {
-    const chain = await startChain({ kind: "hardhat" });
+    const chain = await sharedChain();
     const nodes: RiskshareNode[] = [];
     const apiUrls: string[] = [];
     try {
@@ -221,38 +217,33 @@ describe("the riskshare CLI: keys at rest", function () {
       }
     } finally {
       for (const node of nodes) await node.close();
-      await chain.stop();
     }
   });
 
   it("rotate-member resumes a run interrupted after the on-chain move: it finishes with the key the chain names, sending nothing", async () => {
-    const chain = await startChain({ kind: "hardhat" });
+    const chain = await sharedChain();
+    const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet-resume"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
+    const deployment = await deployFor([a!, b!], { rpcUrl: chain.rpcUrl });
+    const list = join(baseDir, "resume-list.csv");
+    await writeFile(list, "type,value,category,level,reason,reported_at\nmerchant_id,M-1,fraud_confirmed,2,R11,2026-05-01\n");
+    // What an interrupted run leaves: the new keys in keys/, the move done on chain, nothing else.
+    const keys = new KeyStore({ dataDir: b!.dataDir, passphrase: (await readFile(b!.passphraseFile, "utf8")).trim(), kdf: "light" });
+    const next = await keys.nextNodeKey();
+    const voprf = await createVoprf();
+    const { secretKey, publicKey } = voprf.generateKeyPair();
+    await keys.putOprfKey(2, hexlify(secretKey));
+    const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
     try {
-      const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet-resume"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
-      const deployment = await deployFor([a!, b!], { rpcUrl: chain.rpcUrl });
-      const list = join(baseDir, "resume-list.csv");
-      await writeFile(list, "type,value,category,level,reason,reported_at\nmerchant_id,M-1,fraud_confirmed,2,R11,2026-05-01\n");
-      // What an interrupted run leaves: the new keys in keys/, the move done on chain, nothing else.
-      const keys = new KeyStore({ dataDir: b!.dataDir, passphrase: (await readFile(b!.passphraseFile, "utf8")).trim(), kdf: "light" });
-      const next = await keys.nextNodeKey();
-      const voprf = await createVoprf();
-      const { secretKey, publicKey } = voprf.generateKeyPair();
-      await keys.putOprfKey(2, hexlify(secretKey));
-      const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
-      try {
-        const { registry } = connectContracts(deployment.addresses, connectSigner(new Wallet(b!.privateKey), connection.provider));
-        await (await connectSigner(new Wallet(b!.privateKey), connection.provider).sendTransaction({ to: next.address, value: 10n ** 18n })).wait();
-        await rotateMemberKey(registry, createKeyRotation(getBytes(next.privateKey), { oldAccount: b!.address, oprfKey: hexlify(publicKey), chainId: connection.chainId, registry: deployment.addresses.registry }));
-      } finally {
-        connection.provider.destroy();
-      }
-      const resumed = await ok(["--data-dir", b!.dataDir, "key", "rotate-member", list]);
-      expect(resumed).to.deep.include({ oldAccount: b!.address, newAccount: next.address, keyEpoch: 2, resumed: true, txHash: null });
-      expect(resumed.published.length).to.be.greaterThan(0);
-      expect((await ok(["--data-dir", b!.dataDir, "key", "show"])).address).to.equal(next.address);
+      const { registry } = connectContracts(deployment.addresses, connectSigner(new Wallet(b!.privateKey), connection.provider));
+      await (await connectSigner(new Wallet(b!.privateKey), connection.provider).sendTransaction({ to: next.address, value: 10n ** 18n })).wait();
+      await rotateMemberKey(registry, createKeyRotation(getBytes(next.privateKey), { oldAccount: b!.address, oprfKey: hexlify(publicKey), chainId: connection.chainId, registry: deployment.addresses.registry }));
     } finally {
-      await chain.stop();
+      connection.provider.destroy();
     }
+    const resumed = await ok(["--data-dir", b!.dataDir, "key", "rotate-member", list]);
+    expect(resumed).to.deep.include({ oldAccount: b!.address, newAccount: next.address, keyEpoch: 2, resumed: true, txHash: null });
+    expect(resumed.published.length).to.be.greaterThan(0);
+    expect((await ok(["--data-dir", b!.dataDir, "key", "show"])).address).to.equal(next.address);
   });
 
   it("migrates a data dir of plaintext keys in one command, and a second run does nothing", async () => {

@@ -6,7 +6,8 @@
  * Fetch each) and filter downloads go on being served; and random CSV files into the list importer.
  *
  * Sizes: RISKSHARE_HARDENING_FULL=1 runs 10,000 cases per protocol (and 10× the API and CSV
- * cases); the default run (CI) takes 1,000 per protocol (a quarter of that on lookup/1).
+ * cases, one CSV file in 8 through the import's worker threads); the default run (CI) takes 1,000
+ * per protocol (a quarter of that on lookup/1), and one CSV file in 40 through the workers.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -47,6 +48,12 @@ const V1_RUNS = PROTOCOL_RUNS / 4;
 const API_RUNS = FULL ? 5_000 : 500;
 /** Random CSV files imported (each of the three kinds). */
 const CSV_RUNS = FULL ? 2_000 : 200;
+/**
+ * One CSV file in this many goes through the import's worker threads (the rest in this thread):
+ * starting them costs ~0.5-1 s per file, 30 times the import itself, so the default run sends 5
+ * files of each kind that way (the unit tests hold the worker path to the in-thread one).
+ */
+const CSV_WORKER_EVERY = FULL ? 8 : 40;
 /** An honest request goes alongside every this many fuzz cases. */
 const HONEST_EVERY = 20;
 
@@ -602,11 +609,11 @@ describe("fuzz: list import (CSV) under random bytes and random cells", function
 
   /**
    * Imports `content` as a CSV list; the summary, or the RiskshareError it threw for the whole file.
-   * Every 8th file goes through the import worker with the presence filter on, the rest in this thread.
+   * Every CSV_WORKER_EVERY-th file goes through the import worker with the presence filter on, the rest in this thread.
    */
   async function importCsv(content: string | Uint8Array): Promise<ImportSummary | { fileError: string }> {
     const n = files++;
-    const viaWorker = n % 8 === 0;
+    const viaWorker = n % CSV_WORKER_EVERY === 0;
     try {
       return await importList(
         { stream: Readable.from([Buffer.from(content)]), name: `fuzz-${n}.csv` },
