@@ -197,7 +197,7 @@ export const lookupImportSuite: Suite = {
           `no import p50 ${b.p50.toFixed(2)} / p99 ${b.p99.toFixed(2)} ms (before ${bBefore.p50.toFixed(2)} / ${bBefore.p99.toFixed(2)}, after ${bAfter.p50.toFixed(2)} / ${bAfter.p99.toFixed(2)}); ` +
           `${covers} of ${sent} lookups sent a cover fetch (coverFetchRate ${LOOKUP_DEFAULTS.coverFetchRate}, the default), all recorded by the provider`,
       );
-      const loop = (l: LoopDelay) => `p50 ${l.p50Ms.toFixed(1)} / p99 ${l.p99Ms.toFixed(1)} / max ${l.maxMs.toFixed(1)} ms`;
+      const loop = (l: LoopDelay) => `p50 ${l.p50Ms.toFixed(1)} / p99 ${l.p99Ms.toFixed(1)} / max ${l.maxMs.toFixed(1)} ms (${l.gcCount} GCs, ${l.gcTotalMs.toFixed(0)} ms in all, longest ${l.gcMaxMs.toFixed(1)})`;
       ctx.log(`lookup-import: the provider thread's event-loop delay during the import ${loop(loopDuring)}; before it ${loop(loopBefore)}, after it ${loop(loopAfter)}`);
       const measured = await p.liveCounts();
       const off = measured.filter((m) => m.liveCount !== finalCounts.find((c) => c.categoryId === m.categoryId)?.liveCount);

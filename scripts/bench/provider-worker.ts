@@ -17,7 +17,7 @@
  */
 import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
 import { randomBytes } from "node:crypto";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { Wallet } from "ethers";
 import { ApiServer, type ApiListModules } from "../../node/api/index.ts";
@@ -59,11 +59,17 @@ interface ProviderReady {
   api?: { url: string; token: string };
 }
 
-/** Event-loop delay of a worker over a span: what a lookup arriving then waits before its handler runs. */
+/**
+ * Event-loop delay of a worker over a span (what a lookup arriving then waits before its handler
+ * runs), and its garbage collections, which stop the loop meanwhile.
+ */
 export interface LoopDelay {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
 }
 
 /** What the main thread asks a serving worker, and what it answers. */
@@ -91,7 +97,7 @@ export interface ProviderHandle {
   outboxRecords(): Promise<number>;
   /** Each category's live count in its store now (builds the base filters, as a publish does). */
   liveCounts(): Promise<CategoryCount[]>;
-  /** How late its event loop ran timers since the previous call (or since it served), in ms. */
+  /** How late its event loop ran timers, and its garbage collections, since the previous call (or since it served), in ms. */
   loopDelay(): Promise<LoopDelay>;
   stop(): Promise<void>;
 }
@@ -177,8 +183,48 @@ async function startApi(member: BenchMember): Promise<{ url: string; token: stri
 
 /** Sampling interval of the event-loop delay, in ms. */
 const LOOP_DELAY_RESOLUTION_MS = 10;
-/** Answers one call of the main thread; `loopDelay` is the worker's event-loop delay since the last such call. */
-async function answer(member: BenchMember, chain: BenchChain, loopDelay: ReturnType<typeof monitorEventLoopDelay>, call: Call): Promise<unknown> {
+/** The worker's event-loop delay and garbage collections since the last {@link LoopMonitor.take}. */
+class LoopMonitor {
+  readonly #delay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  readonly #gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      this.#gcCount++;
+      this.#gcTotalMs += entry.duration;
+      this.#gcMaxMs = Math.max(this.#gcMaxMs, entry.duration);
+    }
+  });
+  #gcCount = 0;
+  #gcTotalMs = 0;
+  #gcMaxMs = 0;
+
+  constructor() {
+    this.#delay.enable();
+    this.#gc.observe({ entryTypes: ["gc"] });
+  }
+
+  /** What was seen since the last call; starts over. */
+  take(): LoopDelay {
+    // The histogram holds the intervals between samples: what exceeds the resolution is the delay.
+    const ms = (ns: number) => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS);
+    const delay = this.#delay;
+    const taken: LoopDelay = {
+      p50Ms: ms(delay.percentile(50)), p99Ms: ms(delay.percentile(99)), maxMs: ms(delay.max), gcCount: this.#gcCount, gcTotalMs: this.#gcTotalMs, gcMaxMs: this.#gcMaxMs,
+    };
+    delay.reset();
+    this.#gcCount = 0;
+    this.#gcTotalMs = 0;
+    this.#gcMaxMs = 0;
+    return taken;
+  }
+
+  stop(): void {
+    this.#delay.disable();
+    this.#gc.disconnect();
+  }
+}
+
+/** Answers one call of the main thread. */
+async function answer(member: BenchMember, chain: BenchChain, loop: LoopMonitor, call: Call): Promise<unknown> {
   switch (call.kind) {
     case "setLiveCounts":
       for (const { categoryId, liveCount } of call.counts) {
@@ -194,13 +240,8 @@ async function answer(member: BenchMember, chain: BenchChain, loopDelay: ReturnT
       for (const categoryId of BENCH_CATEGORY_IDS) counts.push({ categoryId, liveCount: (await member.store.snapshot(categoryId, nowSec())).liveCount });
       return counts;
     }
-    case "loopDelay": {
-      // The histogram holds the intervals between samples: what exceeds the resolution is the delay.
-      const ms = (ns: number) => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS);
-      const delay: LoopDelay = { p50Ms: ms(loopDelay.percentile(50)), p99Ms: ms(loopDelay.percentile(99)), maxMs: ms(loopDelay.max) };
-      loopDelay.reset();
-      return delay;
-    }
+    case "loopDelay":
+      return loop.take();
   }
 }
 
@@ -229,14 +270,14 @@ async function serve(init: ProviderWorkerInit): Promise<void> {
     }),
     ...(api === undefined ? {} : { api: { url: api.url, token: api.token } }),
   };
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
-  loopDelay.enable();
+  const loop = new LoopMonitor();
   parentPort!.on("message", (message: "stop" | (Call & { id: number })) => {
     if (message === "stop") {
+      loop.stop();
       void (api?.stop() ?? Promise.resolve()).catch(() => undefined).then(() => member.stop()).finally(() => process.exit(0));
       return;
     }
-    answer(member, chain, loopDelay, message).then(
+    answer(member, chain, loop, message).then(
       (value) => parentPort!.postMessage({ kind: "reply", id: message.id, value } satisfies Reply),
       (err: unknown) => parentPort!.postMessage({ kind: "reply", id: message.id, error: err instanceof Error ? err.message : String(err) } satisfies Reply),
     );
