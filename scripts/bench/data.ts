@@ -173,10 +173,14 @@ export class RowGenerator {
   }
 }
 
-/** Writes a CSV import file of `rows` generated rows; resolves with its size in bytes. */
-export async function writeCsv(path: string, rows: number, seed: number): Promise<number> {
+/**
+ * Writes a CSV import file of `rows` generated rows; resolves with its size in bytes. Each type's
+ * values start at its `firstValueIndex`-th (default 0), so that files written from index ranges
+ * far enough apart share no identifier.
+ */
+export async function writeCsv(path: string, rows: number, seed: number, opts: { firstValueIndex?: number } = {}): Promise<number> {
   const generator = new RowGenerator(seed);
-  const counters = new Map<string, number>();
+  const counters = new Map<string, number>(TYPE_MIX.map(([type]) => [type, opts.firstValueIndex ?? 0]));
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
   let bytes = 0;
   let chunk: string[] = [CSV_HEADER];

@@ -14,13 +14,14 @@ import { checkSuite } from "./check.ts";
 import { fanoutSuite } from "./fanout.ts";
 import { importSuite } from "./import.ts";
 import { ledgerSuite } from "./ledger.ts";
+import { lookupImportSuite } from "./lookup-import.ts";
 import { lookupSuite } from "./lookup.ts";
 import { oprfSuite } from "./oprf.ts";
 import { jsonReport, machineInfo, tableReport, type ReportedResult } from "./report.ts";
 import type { Suite } from "./suite.ts";
 
 /** Every suite, in the order they run. */
-const SUITES: readonly Suite[] = [importSuite, checkSuite, lookupSuite, fanoutSuite, ledgerSuite, oprfSuite];
+const SUITES: readonly Suite[] = [importSuite, checkSuite, lookupSuite, lookupImportSuite, fanoutSuite, ledgerSuite, oprfSuite];
 /** Seed of all generated inputs: change it only on purpose, figures are compared across runs. */
 const DEFAULT_SEED = 20_260_101;
 
