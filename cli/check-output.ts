@@ -4,7 +4,7 @@ import { table } from "./output.ts";
 /** The text form of a check's answer: the verdict, the own list's entry, each provider's answer. */
 export function renderCheck(r: CheckResponse): string {
   const item = r.items[0];
-  const lines = [`verdict: ${r.verdict.toUpperCase()}${item?.verdict === "invalid" ? ` (invalid identifier: ${item.invalidReason})` : ""}`];
+  const lines = [`verdict: ${r.verdict.toUpperCase()}${item?.verdict === "invalid" ? ` (invalid identifier: ${item.invalidReason})` : item?.warninglisted !== undefined ? ` (on the warninglist ${item.warninglisted}: asked of nobody, never listed)` : ""}`];
   if (item?.own) lines.push(`own list: ${item.own.category} level ${item.own.level} (${item.own.reason})`);
   lines.push(table(["PROVIDER", "ADDRESS", "STATUS", "ANSWER"], r.providers.map((p) => {
     const hit = item?.hits.find((h) => h.provider === p.address);

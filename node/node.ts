@@ -18,7 +18,7 @@ import {
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
 import { RiskshareError } from "./errors.ts";
-import { assertPhoneRegion, createVoprf, tryNormalise, type EntryKeyEvaluator, type Voprf } from "./identity/index.ts";
+import { assertPhoneRegion, createVoprf, shippedWarninglists, tryNormalise, type EntryKeyEvaluator, type Voprf } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
   bucketBits, createHost, digestSignerFromEvmKey, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
@@ -458,6 +458,7 @@ export class RiskshareNode {
     );
     const defaultRegion = this.config.identity.defaultRegion;
     assertPhoneRegion(defaultRegion);
+    const warninglists = shippedWarninglists();
     const querier = new QuerierFanOut({
       view: this.view,
       mayAsk: (categoryIds) => this.gate.mayAsk(this.wallet.address, categoryIds, systemClock.nowSec()),
@@ -468,7 +469,9 @@ export class RiskshareNode {
     const check = new CheckService({
       prepareItem: (type, raw) => {
         const normalised = tryNormalise(type, raw, { defaultRegion });
-        return normalised.ok ? { ok: true, item: { type, value: normalised.value } } : { ok: false, reason: normalised.reason };
+        if (!normalised.ok) return { ok: false, reason: normalised.reason };
+        const listed = warninglists.match(type, normalised.value);
+        return { ok: true, item: { type, value: normalised.value }, ...(listed === undefined ? {} : { warninglisted: listed.list }) };
       },
       ownLookup: (items, categoryIds, now) => this.ownLists.checkMany(items, categoryIds, now),
       fanOut: (providers, items, categoryIds, opts) => querier.ask(providers, { items, categoryIds }, opts),

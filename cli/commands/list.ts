@@ -12,6 +12,7 @@ import {
   BULK_IMPORT_TUNING, createProgressReporter, formatFromName, ListService, type OwnCheck, type ProgressReporter,
 } from "../../node/store/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
+import { shippedWarninglists } from "../../node/identity/index.ts";
 import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { isoOf } from "../parse.ts";
@@ -193,6 +194,17 @@ export function listCommand(io: CliIo): Command {
         }
       }
       ctx.out.result(result, (r) => table(["CATEGORY", "KEY EPOCH", "LIVE ENTRIES", "FILTER HASH", "TX"], r.published.map((p) => [p.category ?? "", p.keyEpoch, p.liveCount, p.filterHash, p.txHash])));
+    }));
+  list.addCommand(new Command("warninglists")
+    .description("the warninglists this version ships: identifiers never listed (refused at import, asked of nobody at a check), each entry with its public source")
+    .addHelpText("after", "\nExamples:\n  riskshare list warninglists\n  riskshare --json list warninglists   # every entry, its note and its source")
+    .action(async (_raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const warninglists = shippedWarninglists();
+      ctx.out.result({ hash: warninglists.hash, lists: warninglists.lists }, (r) => [
+        table(["WARNINGLIST", "TYPE", "MATCH", "ENTRIES", "DESCRIPTION"], r.lists.map((l) => [l.name, l.type, l.match, l.entries.length, l.description])),
+        `hash ${r.hash} (SHA-256 over the lists; --json lists every entry with its source)`,
+      ].join("\n"));
     }));
   return list;
 }

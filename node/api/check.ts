@@ -29,8 +29,11 @@ export interface CheckItem {
 
 /** Dependencies of {@link CheckService}. */
 export interface CheckServiceModules {
-  /** Normalises one raw identifier; a rejection names the reason, never the value. */
-  prepareItem(type: string, raw: string): { ok: true; item: CheckItem } | { ok: false; reason: string };
+  /**
+   * Normalises one raw identifier; a rejection names the reason, never the value. `warninglisted`
+   * names the warninglist it is on: such an item is asked of nobody and reported a miss.
+   */
+  prepareItem(type: string, raw: string): { ok: true; item: CheckItem; warninglisted?: string } | { ok: false; reason: string };
   /** The node's own lists. */
   ownLookup(items: CheckItem[], categoryIds: number[], nowSec: number): Promise<ItemResult[]>;
   /** Asks the providers in parallel; each ends on its own (a timeout is never a miss). */
@@ -72,7 +75,7 @@ export class CheckService {
           return id;
         });
     const hashed = request.items.map((item) => m.prepareItem(item.type, item.value));
-    const valid = hashed.flatMap((h) => (h.ok ? [h.item] : []));
+    const valid = hashed.flatMap((h) => (h.ok && h.warninglisted === undefined ? [h.item] : []));
     const peers = request.providers ?? m.peerAddresses();
     const now = m.nowSec();
     const [own, outcomes] = await Promise.all([
@@ -80,7 +83,10 @@ export class CheckService {
       valid.length === 0 || peers.length === 0 ? Promise.resolve([]) : m.fanOut(peers, valid, categoryIds, { timeoutMsPerPeer: request.timeoutMsPerPeer ?? m.defaultTimeoutMsPerPeer, signal }),
     ]);
     const names = new Map([...categories].map(([name, id]) => [id, name]));
-    return mergeCheck(request.items.map((item, index) => ({ type: item.type, rejected: hashed[index]?.ok === false ? (hashed[index] as { reason: string }).reason : undefined })), own, outcomes, (id) => names.get(id) ?? `#${id}`);
+    return mergeCheck(request.items.map((item, index) => {
+      const h = hashed[index]!;
+      return { type: item.type, rejected: h.ok ? undefined : h.reason, warninglisted: h.ok ? h.warninglisted : undefined };
+    }), own, outcomes, (id) => names.get(id) ?? `#${id}`);
   }
 }
 
@@ -90,9 +96,10 @@ export class CheckService {
  * - It is a miss only when the own list (if asked) and every provider asked answered without it.
  * - Otherwise (no hit, but a provider was denied, timed out or failed) it is incomplete: a
  *   provider that did not answer is never counted as a miss.
+ * - An item on a warninglist is a miss, asked of nobody (`warninglisted` names the list).
  */
 export function mergeCheck(
-  items: readonly { type: string; rejected: string | undefined }[],
+  items: readonly { type: string; rejected: string | undefined; warninglisted?: string | undefined }[],
   own: readonly ItemResult[] | undefined,
   outcomes: readonly ProviderOutcome[],
   categoryName: (id: number) => string,
@@ -101,6 +108,7 @@ export function mergeCheck(
   let validIndex = 0;
   const merged = items.map((item, index) => {
     if (item.rejected !== undefined) return { index, type: item.type, verdict: "invalid" as const, invalidReason: item.rejected, hits: [] };
+    if (item.warninglisted !== undefined) return { index, type: item.type, verdict: "miss" as const, warninglisted: item.warninglisted, hits: [] };
     const i = validIndex++;
     const ownResult = own?.[i];
     const hits = outcomes.flatMap((o) => {

@@ -33,6 +33,7 @@ export const checkResponseSchema = z.object({
     type: z.string(),
     verdict: z.enum(["hit", "miss", "incomplete", "invalid"]),
     invalidReason: z.string().optional(),
+    warninglisted: z.string().optional().describe("the warninglist the identifier is on (a test card number, a documentation domain…): asked of nobody, never a hit"),
     own: hitSchema.optional(),
     hits: z.array(hitSchema.extend({ provider: address, providerName: z.string() })),
   })),

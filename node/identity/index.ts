@@ -37,3 +37,4 @@ export {
   type IdentifierTypeSpec,
 } from "./registry.ts";
 export * from "./oprf/index.ts";
+export { shippedWarninglists, Warninglists, warninglistSchema, type Warninglist, type WarninglistMatch } from "./warninglist.ts";

@@ -25,6 +25,7 @@ export const ENTRY_REJECT_REASONS = [
   "csv_syntax", // CSV: a record the parser could not read (quotes, size)
   "json", // JSON Lines: a line that is not JSON
   "not_object", // JSON Lines: a line that is JSON but not an object
+  "warninglisted", // the identifier is on a warninglist (a test card number, a documentation domain…): never listed
 ] as const;
 
 /** A reason from {@link ENTRY_REJECT_REASONS}. */

@@ -149,7 +149,7 @@ export class RowGenerator {
         return rng.int(2) === 0 ? card : `${card.slice(0, 4)} ${card.slice(4, 8)} ${card.slice(8, 12)} ${card.slice(12)}`;
       }
       case "email":
-        return `${rng.int(2) === 0 ? "User" : "user"}.${index.toString(36)}@${["Example.com", "mail.example.cn", "corp.example.org"][index % 3]}`;
+        return `${rng.int(2) === 0 ? "User" : "user"}.${index.toString(36)}@${["Bench-Mail.cn", "mail.example.cn", "corp.bench-mail.net"][index % 3]}`;
       case "device_id":
         return `dev-${((index * SPREAD.device) >>> 0).toString(16).padStart(8, "0")}-${index.toString(16)}`;
       case "ip":

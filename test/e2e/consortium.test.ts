@@ -35,7 +35,7 @@ const FRAUD_PHONE = "13800138000";
 /** Listed by both Bank A and Bank C: each keys it under its own OPRF key. */
 const SHARED_PHONE = "13600136000";
 const FRAUD = DEFAULT_CATEGORIES.indexOf("fraud_confirmed") + 1;
-const C_LIST = `type,value,category,level,reason,reported_at,expires_at,ref\nphone,+86 ${FRAUD_PHONE},fraud_confirmed,4,R01,2026-03-01,,C-77\nbank_card,4111 1111 1111 1111,fraud_confirmed,5,R09,2026-03-02,,C-78\nphone,${SHARED_PHONE},fraud_confirmed,3,R04,2026-03-03,,C-79\n`;
+const C_LIST = `type,value,category,level,reason,reported_at,expires_at,ref\nphone,+86 ${FRAUD_PHONE},fraud_confirmed,4,R01,2026-03-01,,C-77\nbank_card,6222 0200 0000 0015,fraud_confirmed,5,R09,2026-03-02,,C-78\nphone,${SHARED_PHONE},fraud_confirmed,3,R04,2026-03-03,,C-79\n`;
 
 /** A reply frame as it came off a raw stream (or a closed/refused stream). */
 type RawReply = { ok: true; answer: { queryId: string; keyEpoch: number; itemCount: number }; evaluated?: string[]; proof?: string; buckets?: { entries: string }[] }
@@ -146,7 +146,7 @@ describe("a consortium of three member nodes", function () {
     connection.provider.destroy();
     await writeContracts(outsider.dataDir, addresses);
     const [a, , c] = members;
-    await importList(a!, `type,value,category,level,reason,reported_at,expires_at,ref\nphone,13900139000,fraud_confirmed,3,R02,2026-01-01,,A-1\nemail,mule@example.com,fraud_confirmed,2,R07,2026-02-01,,A-2\nphone,${SHARED_PHONE},fraud_confirmed,2,R05,2026-02-02,,A-3\n`);
+    await importList(a!, `type,value,category,level,reason,reported_at,expires_at,ref\nphone,13900139000,fraud_confirmed,3,R02,2026-01-01,,A-1\nemail,mule@mail.example.cn,fraud_confirmed,2,R07,2026-02-01,,A-2\nphone,${SHARED_PHONE},fraud_confirmed,2,R05,2026-02-02,,A-3\n`);
     await importList(c!, C_LIST);
     for (const member of members) await startNode(member);
   });
@@ -176,7 +176,7 @@ describe("a consortium of three member nodes", function () {
   });
 
   it("checks the node's own list too", async () => {
-    const { body } = await check(members[0]!, [{ type: "email", value: "MULE@example.com " }]);
+    const { body } = await check(members[0]!, [{ type: "email", value: "MULE@mail.example.cn " }]);
     expect(body.verdict).to.equal("hit");
     expect(body.items[0].own).to.include({ category: "fraud_confirmed", reason: "R07" });
   });
@@ -355,13 +355,13 @@ describe("a consortium of three member nodes", function () {
 
   it("makes a new entry visible at another member after a filter delta, without a new base or publish", async () => {
     const [a, , c] = members;
-    const before = await check(a!, [{ type: "email", value: "new.mule@example.com" }], { providers: [c!.address] });
+    const before = await check(a!, [{ type: "email", value: "new.mule@mail.example.cn" }], { providers: [c!.address] });
     expect(before.body.verdict).to.equal("miss");
     await stopNode(c!);
-    await importList(c!, "type,value,category,level,reason,reported_at,expires_at,ref\nemail,new.mule@example.com,fraud_confirmed,3,R12,2026-06-01,,C-80\n", { publish: false });
+    await importList(c!, "type,value,category,level,reason,reported_at,expires_at,ref\nemail,new.mule@mail.example.cn,fraud_confirmed,3,R12,2026-06-01,,C-80\n", { publish: false });
     await startNode(c!);
     await nodes.get(a!.name)!.syncFilters();
-    const after = await check(a!, [{ type: "email", value: "new.mule@example.com" }], { providers: [c!.address] });
+    const after = await check(a!, [{ type: "email", value: "new.mule@mail.example.cn" }], { providers: [c!.address] });
     expect(after.body.verdict, JSON.stringify(after.body.providers)).to.equal("hit");
     expect(after.body.items[0].hits[0]).to.include({ providerName: c!.name, reason: "R12", providerRef: "C-80" });
   });
@@ -380,7 +380,7 @@ describe("a consortium of three member nodes", function () {
     }
     // Rotation = re-import into a fresh store under the next epoch's key.
     await rename(join(c!.dataDir, DATA_DIR_LAYOUT.dbDir), join(baseDir, "bank-c-epoch-1.db"));
-    await importList(c!, `${C_LIST}email,new.mule@example.com,fraud_confirmed,3,R12,2026-06-01,,C-80\n`);
+    await importList(c!, `${C_LIST}email,new.mule@mail.example.cn,fraud_confirmed,3,R12,2026-06-01,,C-80\n`);
     // As `key rotate-oprf` does: the journal, nonces, quota usage and ledger writer mark move to the new store.
     const categories = new Map(DEFAULT_CATEGORIES.map((name, i) => [name, i + 1]));
     const [oldStore, newStore] = [join(baseDir, "bank-c-epoch-1.db"), join(c!.dataDir, DATA_DIR_LAYOUT.dbDir)].map((location) => new Store({ location, categories }, { logger: silentLogger() }));
@@ -392,7 +392,7 @@ describe("a consortium of three member nodes", function () {
     await syncAll();
     await nodes.get(a!.name)!.syncFilters();
     const { body } = await check(a!, [
-      { type: "phone", value: FRAUD_PHONE }, { type: "bank_card", value: "4111111111111111" }, { type: "phone", value: SHARED_PHONE }, { type: "email", value: "new.mule@example.com" },
+      { type: "phone", value: FRAUD_PHONE }, { type: "bank_card", value: "6222020000000015" }, { type: "phone", value: SHARED_PHONE }, { type: "email", value: "new.mule@mail.example.cn" },
     ], { providers: [c!.address] });
     expect(body.items.map((i: { verdict: string }) => i.verdict), JSON.stringify(body.providers)).to.deep.equal(["hit", "hit", "hit", "hit"]);
     expect(body.items.map((i: { hits: { providerRef: string }[] }) => i.hits[0]!.providerRef)).to.deep.equal(["C-77", "C-78", "C-79", "C-80"]);

@@ -154,7 +154,7 @@ describe("the riskshare CLI: keys at rest", function () {
       const aList = join(baseDir, "a-list.csv");
       const bList = join(baseDir, "b-list.csv");
       await writeFile(aList, `${header}phone,13900139000,fraud_confirmed,3,R02,2026-01-01\n`);
-      await writeFile(bList, `${header}phone,13800138000,fraud_confirmed,4,R01,2026-03-01\nemail,mule@example.com,fraud_confirmed,2,R07,2026-02-01\n`);
+      await writeFile(bList, `${header}phone,13800138000,fraud_confirmed,4,R01,2026-03-01\nemail,mule@mail.example.cn,fraud_confirmed,2,R07,2026-02-01\n`);
       for (const [member, list] of [[a!, aList], [b!, bList]] as const) {
         await ok(["--data-dir", member.dataDir, "list", "import", list]);
         await ok(["--data-dir", member.dataDir, "list", "publish"]);

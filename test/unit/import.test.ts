@@ -83,7 +83,7 @@ describe("import worker transfer", () => {
   it("carries every entry field back unchanged, with the keys the evaluator gives, expiry and reference absent or present", () => {
     const entries = [
       { type: "phone", normalised: "+8613800138000", categoryId: 1, level: 3, reason: "R01", reportedAtSec: 1_714_521_600, expiresAtSec: undefined, ownRef: undefined },
-      { type: "email", normalised: "a@example.com", categoryId: 63, level: 5, reason: "R.x:y-z", reportedAtSec: 0, expiresAtSec: 99_999_999_999, ownRef: "号码-😀" },
+      { type: "email", normalised: "a@mail.example.cn", categoryId: 63, level: 5, reason: "R.x:y-z", reportedAtSec: 0, expiresAtSec: 99_999_999_999, ownRef: "号码-😀" },
     ] as const;
     const packer = new EntryPacker(4);
     for (const entry of entries) packer.add(entry);
@@ -146,13 +146,13 @@ describe("import", () => {
       "phone,138 0013 8000,fraud_confirmed,3,R01,2024-05-01,,case-1", // line 2
       "national_id,110105194912310021,fraud_confirmed,3,R01,2024-05-01,,", // 3: check digit
       "bank_card,4111 1111 1111 1112,money_mule,2,R02,2024-05-01,,", // 4: Luhn
-      "email,alice@example.com,no_such_category,3,R01,2024-05-01,,", // 5
-      "email,bob@example.com,fraud_suspected,7,R01,2024-05-01,,", // 6: level
-      "email,carol@example.com,fraud_suspected,3,R01,31/12/2024,,", // 7: date
+      "email,alice@mail.example.cn,no_such_category,3,R01,2024-05-01,,", // 5
+      "email,bob@mail.example.cn,fraud_suspected,7,R01,2024-05-01,,", // 6: level
+      "email,carol@mail.example.cn,fraud_suspected,3,R01,31/12/2024,,", // 7: date
       "passport,E1234567,fraud_suspected,3,R01,2024-05-01,,", // 8: type
-      "email,dave@example.com,2,3,R01,2024-05-01,2099-01-01T00:00:00Z,", // 9: category by id
-      "email,erin@example.com,fraud_suspected,3", // 10: too few cells
-      "email,frank@example.com,fraud_suspected,3,R01,2024-05-01,2024-04-01,", // 11: expires before reported
+      "email,dave@mail.example.cn,2,3,R01,2024-05-01,2099-01-01T00:00:00Z,", // 9: category by id
+      "email,erin@mail.example.cn,fraud_suspected,3", // 10: too few cells
+      "email,frank@mail.example.cn,fraud_suspected,3,R01,2024-05-01,2024-04-01,", // 11: expires before reported
       ",,,,,,,", // 12: empty row
       "device_id,dev-1,money_mule,1,R09,1714521600,,\"ticket, 42\"", // 13
     ];
@@ -187,7 +187,7 @@ describe("import", () => {
 
   it("uses the defaults for blank type and category cells too", async () => {
     const store = await freshStore();
-    const path = await file("mixed.csv", `${CSV_HEADER}\n,138 0013 8000,,3,R01,2024-05-01,,\nemail,a@example.com,fraud_confirmed,3,R01,2024-05-01,,\n`);
+    const path = await file("mixed.csv", `${CSV_HEADER}\n,138 0013 8000,,3,R01,2024-05-01,,\nemail,a@mail.example.cn,fraud_confirmed,3,R01,2024-05-01,,\n`);
     const summary = await run(store, { path }, { defaultType: "phone", defaultCategory: "money_mule" });
     expect(summary).to.deep.include({ imported: 2, rejected: 0 });
     expect(store.countPerCategory()).to.deep.equal(new Map([[1, 1], [3, 1]]));
@@ -233,7 +233,7 @@ describe("import", () => {
 
   it("reads CSV with a BOM, CRLF line endings, any column order and quoted cells", async () => {
     const store = await freshStore();
-    const content = "\ufeffREF,Type,Value,Category,Level,Reason,Reported_At,Expires_At\r\n\"a,\"\"b\"\"\",phone,138 0013 8000,fraud_confirmed,3,R01,2024-05-01,\r\n\r\nx,email,\"a@example.com\",fraud_confirmed,2,R01,2024-05-01,2099-01-01\r\n";
+    const content = "\ufeffREF,Type,Value,Category,Level,Reason,Reported_At,Expires_At\r\n\"a,\"\"b\"\"\",phone,138 0013 8000,fraud_confirmed,3,R01,2024-05-01,\r\n\r\nx,email,\"a@mail.example.cn\",fraud_confirmed,2,R01,2024-05-01,2099-01-01\r\n";
     const summary = await run(store, { path: await file("crlf.csv", content) });
     expect(summary).to.deep.include({ imported: 2, rejected: 0 });
     const answer = await store.checkOne({ type: "phone", entryId: evaluator.keysOf("phone", "+8613800138000").entryId }, NOW);
@@ -416,7 +416,7 @@ describe("import", () => {
 
   it("handles duplicates within one file, across batch boundaries: a repeat is unchanged, a changed repeat an update", async () => {
     const phone = "phone,138 0013 8000,fraud_confirmed,3,R01,2024-05-01,,";
-    const content = `${CSV_HEADER}\n${phone}\n${phone}\nemail,a@example.com,1,3,R01,2024-05-01,,\n${phone}\n${phone.replace(",3,", ",5,")}\n`;
+    const content = `${CSV_HEADER}\n${phone}\n${phone}\nemail,a@mail.example.cn,1,3,R01,2024-05-01,,\n${phone}\n${phone.replace(",3,", ",5,")}\n`;
     for (const batchSize of [1, 2, 100]) {
       const target = await freshStore();
       const summary = await run(target, { path: await file("dups.csv", content) }, { batchSize });

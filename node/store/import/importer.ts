@@ -18,7 +18,7 @@ import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { RiskshareError, assertArgument } from "../../errors.ts";
-import { DEFAULT_NORMALISE_OPTIONS, defaultIdentifierRegistry, type EntryKeyEvaluator } from "../../identity/index.ts";
+import { DEFAULT_NORMALISE_OPTIONS, defaultIdentifierRegistry, shippedWarninglists, type EntryKeyEvaluator } from "../../identity/index.ts";
 import type { Logger } from "../../logger.ts";
 import { categoryUnknown } from "../errors.ts";
 import { IMPORT_DEFAULTS, type ImportFormat, type ImportOptions, type ImportProgress } from "../options.ts";
@@ -114,7 +114,7 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
   if (threads === 0) {
     const ctx: RowContext = {
       identifiers: store.identifiers, categoryIds, defaultType, defaultCategoryId, normalise, nowSec,
-      entryProblem: (entry, at) => store.entryProblem(entry, at), timestampCache: new Map(),
+      entryProblem: (entry, at) => store.entryProblem(entry, at), timestampCache: new Map(), warninglists: shippedWarninglists(),
     };
     converted = convertedBatches(format === "csv" ? readCsv(input, reader) : readJsonLines(input, reader), batching, ctx);
   } else {

@@ -3,7 +3,7 @@
  * identifier normalised last. Pure. Its keys (entry id, tag, metadata key) come from the OPRF
  * evaluation, which runs per batch afterwards, on evaluating threads (keys.ts).
  */
-import type { IdentifierRegistry, NormaliseOptions } from "../../identity/index.ts";
+import type { IdentifierRegistry, NormaliseOptions, Warninglists } from "../../identity/index.ts";
 import type { EntryInput, FieldProblem } from "../entry.ts";
 import { cellText, isBlank, parseLevel, parseOptionalText, parseTimestampSec, type Cell, type Parsed } from "./fields.ts";
 import type { RawRow, RowProblem } from "./sources.ts";
@@ -22,6 +22,8 @@ export interface RowContext {
   readonly nowSec: number;
   /** The store's own entry check (same rules as upsert, so a converted row is never refused there). */
   readonly entryProblem: (entry: EntryInput, nowSec: number) => FieldProblem | undefined;
+  /** Identifiers that may never be listed: a row of one is refused (`warninglisted`). */
+  readonly warninglists?: Warninglists | undefined;
   /** Parsed timestamps by cell text: lists repeat the same few dates, and parsing ISO text is not free. */
   readonly timestampCache: Map<string, Parsed<number>>;
 }
@@ -93,6 +95,7 @@ export function rowToEntry(row: RawRow, ctx: RowContext): RowResult {
 
   const normal = ctx.identifiers.tryNormalise(type, row.value, ctx.normalise);
   if (!normal.ok) return reject("value", normal.reason);
+  if (ctx.warninglists?.match(type, normal.value) !== undefined) return reject("value", "warninglisted");
 
   const entry = {
     type, categoryId, level: level.value, reason: reason.value, reportedAtSec: reportedAt.value, expiresAtSec, ownRef: ownRef.value,

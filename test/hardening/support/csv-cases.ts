@@ -161,7 +161,7 @@ export function randomCellsCase(): fc.Arbitrary<{ content: string; rows: RandomC
   const cell = (pool: readonly string[]) => fc.oneof(fc.constantFrom(...pool), text);
   const row = fc.record({
     type: fc.constantFrom(...TYPES),
-    value: fc.oneof(text, fc.nat(99_999).map((i) => `138${String(i).padStart(8, "0")}`), fc.nat(99_999).map((i) => `u${i}@example.com`)),
+    value: fc.oneof(text, fc.nat(99_999).map((i) => `138${String(i).padStart(8, "0")}`), fc.nat(99_999).map((i) => `u${i}@mail.example.cn`)),
     category: cell(POOLS.category.valid), level: cell(POOLS.level.valid), reason: cell(POOLS.reason.valid),
     reported_at: cell(POOLS.reported_at.valid), expires_at: cell(POOLS.expires_at.valid), ref: cell(POOLS.ref.valid),
   });
