@@ -5,10 +5,11 @@ import { table } from "./output.ts";
 export function renderCheck(r: CheckResponse): string {
   const item = r.items[0];
   const lines = [`verdict: ${r.verdict.toUpperCase()}${item?.verdict === "invalid" ? ` (invalid identifier: ${item.invalidReason})` : item?.warninglisted !== undefined ? ` (on the warninglist ${item.warninglisted}: asked of nobody, never listed)` : ""}`];
-  if (item?.own) lines.push(`own list: ${item.own.category} level ${item.own.level} (${item.own.reason})`);
+  const score = (h: { score?: number | undefined }) => (h.score === undefined ? "" : ` score ${h.score}`);
+  if (item?.own) lines.push(`own list: ${item.own.category} level ${item.own.level} (${item.own.reason})${score(item.own)}`);
   lines.push(table(["PROVIDER", "ADDRESS", "STATUS", "ANSWER"], r.providers.map((p) => {
     const hit = item?.hits.find((h) => h.provider === p.address);
-    const answer = p.status !== "answered" ? p.code ?? "" : hit ? `HIT ${hit.category} level ${hit.level} reason ${hit.reason}` : "miss";
+    const answer = p.status !== "answered" ? p.code ?? "" : hit ? `HIT ${hit.category} level ${hit.level} reason ${hit.reason}${score(hit)}` : "miss";
     return [p.name, p.address, p.status, answer];
   })));
   return lines.join("\n");

@@ -24,7 +24,7 @@ import {
   bucketBits, createHost, digestSignerFromEvmKey, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
   type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
-import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
+import { DecayModels, ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
 import {
   Bucket, categoriesDue, createMetadataCipher, filterContains, Housekeeping, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
 } from "./store/index.ts";
@@ -459,6 +459,7 @@ export class RiskshareNode {
     const defaultRegion = this.config.identity.defaultRegion;
     assertPhoneRegion(defaultRegion);
     const warninglists = shippedWarninglists();
+    const decay = new DecayModels({ default: { lifetimeDays: this.config.decay.lifetimeDays, speed: this.config.decay.speed }, categories: this.config.decay.categories });
     const querier = new QuerierFanOut({
       view: this.view,
       mayAsk: (categoryIds) => this.gate.mayAsk(this.wallet.address, categoryIds, systemClock.nowSec()),
@@ -481,6 +482,7 @@ export class RiskshareNode {
       assertReady: () => this.nodeHealth.assertReady(),
       nowSec: () => systemClock.nowSec(),
       defaultTimeoutMsPerPeer: this.config.lookup.timeoutMsPerPeer,
+      score: (category, level, reportedAtSec, nowSec) => decay.score(category, level, reportedAtSec, nowSec),
     });
     // A data dir from before scoped tokens holds the admin one only: the others are made now.
     await this.keys.initApiTokens();

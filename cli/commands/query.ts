@@ -16,6 +16,7 @@ const schema = z.object({
   provider: z.array(addressArg).optional(),
   timeoutMs: z.coerce.number().int().min(10).max(60_000).optional(),
   noOwn: z.boolean().optional(),
+  minScore: z.coerce.number().int().min(0).max(100).optional(),
 });
 
 /** `riskshare query`: one identifier through the running node's API, each provider's answer and the merged verdict. */
@@ -28,7 +29,8 @@ export function queryCommand(io: CliIo): Command {
     .option("--provider <address...>", "only these providers (default: every Active member)")
     .option("--timeout-ms <ms>", "per-provider timeout")
     .option("--no-own", "skip this node's own lists")
-    .addHelpText("after", "\nExample:\n  riskshare query --type phone --value \"138 0013 8000\" --category fraud_confirmed")
+    .option("--min-score <score>", "drop hits whose decay score (0-100: 20 x level, decaying with the report's age) is below this")
+    .addHelpText("after", "\nExamples:\n  riskshare query --type phone --value \"138 0013 8000\" --category fraud_confirmed\n  riskshare query --type bank_card --value \"6222 0200 0000 0015\" --min-score 40")
     .action(async (raw: Record<string, unknown>, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(schema, { ...raw, noOwn: raw.own === false });
@@ -43,6 +45,7 @@ export function queryCommand(io: CliIo): Command {
           ...(opts.provider ? { providers: opts.provider } : {}),
           ...(opts.timeoutMs ? { timeoutMsPerPeer: opts.timeoutMs } : {}),
           ...(opts.noOwn ? { includeOwn: false } : {}),
+          ...(opts.minScore === undefined ? {} : { minScore: opts.minScore }),
         },
         timeoutMs: 60_000,
       });

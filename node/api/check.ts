@@ -52,6 +52,8 @@ export interface CheckServiceModules {
   /** Unix seconds now. */
   nowSec(): number;
   defaultTimeoutMsPerPeer: number;
+  /** A hit's decay score (0–100) now, by category name; without it hits carry no score and minScore is refused. */
+  score?(category: string, level: number, reportedAtSec: number, nowSec: number): number;
 }
 
 /** Checks raw identifiers against the node's own lists and its peers', and merges one verdict. */
@@ -66,6 +68,7 @@ export class CheckService {
   async check(request: CheckRequest, signal: AbortSignal): Promise<CheckResponse> {
     const m = this.modules;
     m.assertReady();
+    if (request.minScore !== undefined && m.score === undefined) throw new RiskshareError("E_API_BODY", "this node scores no hits, so minScore cannot be applied");
     const categories = m.activeCategories();
     const categoryIds = request.categories === undefined
       ? (m.defaultCategoryIds?.() ?? [...categories.values()])
@@ -83,10 +86,11 @@ export class CheckService {
       valid.length === 0 || peers.length === 0 ? Promise.resolve([]) : m.fanOut(peers, valid, categoryIds, { timeoutMsPerPeer: request.timeoutMsPerPeer ?? m.defaultTimeoutMsPerPeer, signal }),
     ]);
     const names = new Map([...categories].map(([name, id]) => [id, name]));
+    const score = m.score;
     return mergeCheck(request.items.map((item, index) => {
       const h = hashed[index]!;
       return { type: item.type, rejected: h.ok ? undefined : h.reason, warninglisted: h.ok ? h.warninglisted : undefined };
-    }), own, outcomes, (id) => names.get(id) ?? `#${id}`);
+    }), own, outcomes, (id) => names.get(id) ?? `#${id}`, score === undefined ? undefined : { score: (category, level, reportedAt) => score(category, level, reportedAt, now), minScore: request.minScore ?? 0 });
   }
 }
 
@@ -97,13 +101,21 @@ export class CheckService {
  * - Otherwise (no hit, but a provider was denied, timed out or failed) it is incomplete: a
  *   provider that did not answer is never counted as a miss.
  * - An item on a warninglist is a miss, asked of nobody (`warninglisted` names the list).
+ * - With `decay`, each hit carries its decay score, and a hit scoring below `minScore` is dropped
+ *   as if its list did not hold the item.
  */
 export function mergeCheck(
   items: readonly { type: string; rejected: string | undefined; warninglisted?: string | undefined }[],
   own: readonly ItemResult[] | undefined,
   outcomes: readonly ProviderOutcome[],
   categoryName: (id: number) => string,
+  decay?: { score(category: string, level: number, reportedAtSec: number): number; minScore: number },
 ): CheckResponse {
+  const scored = (r: Extract<ItemResult, { hit: true }>): ReturnType<typeof describe> & { score?: number } => {
+    const described = describe(r, categoryName);
+    return decay === undefined ? described : { ...described, score: decay.score(described.category, r.level, r.reportedAt) };
+  };
+  const kept = (hit: { score?: number | undefined }): boolean => decay === undefined || (hit.score ?? 0) >= decay.minScore;
   const allAnswered = outcomes.every((o) => o.status === "answered");
   let validIndex = 0;
   const merged = items.map((item, index) => {
@@ -111,13 +123,15 @@ export function mergeCheck(
     if (item.warninglisted !== undefined) return { index, type: item.type, verdict: "miss" as const, warninglisted: item.warninglisted, hits: [] };
     const i = validIndex++;
     const ownResult = own?.[i];
+    const ownHit = ownResult?.hit ? scored(ownResult) : undefined;
+    const ownKept = ownHit !== undefined && kept(ownHit) ? ownHit : undefined;
     const hits = outcomes.flatMap((o) => {
       const r = o.status === "answered" ? o.results?.[i] : undefined;
-      return r?.hit ? [{ ...describe(r, categoryName), provider: o.address, providerName: o.name }] : [];
-    });
-    const hit = hits.length > 0 || ownResult?.hit === true;
+      return r?.hit ? [{ ...scored(r), provider: o.address, providerName: o.name }] : [];
+    }).filter(kept);
+    const hit = hits.length > 0 || ownKept !== undefined;
     const verdict = hit ? "hit" as const : allAnswered ? "miss" as const : "incomplete" as const;
-    return { index, type: item.type, verdict, ...(ownResult?.hit ? { own: describe(ownResult, categoryName) } : {}), hits };
+    return { index, type: item.type, verdict, ...(ownKept === undefined ? {} : { own: ownKept }), hits };
   });
   const considered = merged.filter((m) => m.verdict !== "invalid");
   const verdict = considered.some((m) => m.verdict === "hit") ? "hit" : considered.every((m) => m.verdict === "miss") ? "miss" : "incomplete";

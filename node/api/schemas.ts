@@ -12,6 +12,7 @@ export const checkRequestSchema = z.strictObject({
   categories: z.array(z.string().min(1).max(64)).optional().describe("category names to ask for (default: the active categories this member contributes to, as reciprocity allows)"),
   providers: z.array(address).optional().describe("provider addresses to ask (default: every Active member but this one)"),
   includeOwn: z.boolean().optional().describe("also check this node's own lists (default true)"),
+  minScore: z.number().int().min(0).max(100).optional().describe("drop hits whose decay score (0-100: 20 × level, decaying with the time since the report under the category's model) is below this"),
   timeoutMsPerPeer: z.number().int().min(10).max(60_000).optional(),
 });
 
@@ -23,6 +24,7 @@ export const hitSchema = z.object({
   reportedAt: z.number().int().describe("unix seconds"),
   expiresAt: z.number().int().optional().describe("unix seconds"),
   providerRef: z.string().optional(),
+  score: z.number().int().min(0).max(100).optional().describe("decay score now: 20 × level, decaying with the time since the report under the category's model (docs/OPERATIONS.md)"),
 });
 
 /** Response of POST /v1/check. */

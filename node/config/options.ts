@@ -98,6 +98,12 @@ export const CONFIG_DEFAULTS = {
     /** Worker threads a running node keys an import's rows in (its own thread keeps answering lookups). */
     importWorkers: 1,
   },
+  decay: {
+    /** The decay model of a category without one of its own (node/policy/decay.ts): a report counts for nothing after this many days… */
+    lifetimeDays: 365,
+    /** …falling linearly (MISP's decay_speed). */
+    speed: 1,
+  },
   log: {
     level: "info",
   },

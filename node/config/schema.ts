@@ -57,6 +57,12 @@ export const configSchema = z.strictObject({
     publishEveryHours: z.number().min(0).max(24 * 30).default(CONFIG_DEFAULTS.lists.publishEveryHours),
     importWorkers: z.number().int().min(0).max(64).default(CONFIG_DEFAULTS.lists.importWorkers),
   }).prefault({}),
+  decay: z.strictObject({
+    lifetimeDays: z.number().positive().max(36_500).default(CONFIG_DEFAULTS.decay.lifetimeDays),
+    speed: z.number().min(0.05).max(20).default(CONFIG_DEFAULTS.decay.speed),
+    // Per category name: its own model.
+    categories: z.record(z.string().min(1).max(64), z.strictObject({ lifetimeDays: z.number().positive().max(36_500), speed: z.number().min(0.05).max(20) })).default({}),
+  }).prefault({}),
   keys: z.strictObject({
     // A path, never the passphrase: config.json is not a secret file. Relative to the data directory.
     passphraseFile: z.string().min(1).optional(),

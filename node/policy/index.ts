@@ -42,3 +42,4 @@ export {
 } from "./usage.ts";
 export { ReciprocityGate, type PolicyCategory, type PolicyView, type ReciprocityGateModules } from "./gate.ts";
 export { SavedUsage, USAGE_KEY, type SavedUsageModules, type SavedUsageOptions, type UsageDb } from "./saved.ts";
+export { DecayModels, decayScore, DEFAULT_DECAY_MODEL, MAX_DECAY_SCORE, type DecayModel } from "./decay.ts";

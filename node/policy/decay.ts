@@ -1,0 +1,54 @@
+/**
+ * Decay: how much a hit still counts, from its level and the time since it was reported, with
+ * MISP's polynomial model per category:
+ *
+ *   score(t) = base × (1 − (t / lifetime)^(1 / speed))   for 0 ≤ t < lifetime, 0 after
+ *   base     = 20 × level                                 (level 1 → 20 … level 5 → 100)
+ *
+ * `speed` 1 is linear; above 1 the score holds longer and then falls fast, below 1 it falls fast at
+ * first. A report dated in the future (clock skew) counts as reported now. Pure functions.
+ */
+
+/** One category's decay model. */
+export interface DecayModel {
+  /** Days after which a report counts for nothing (score 0). */
+  readonly lifetimeDays: number;
+  /** The polynomial's speed (MISP's `decay_speed`): 1 linear, > 1 slow then fast, < 1 fast then slow. */
+  readonly speed: number;
+}
+
+/** The model of a category that has none of its own. */
+export const DEFAULT_DECAY_MODEL: DecayModel = { lifetimeDays: 365, speed: 1 };
+
+/** The highest score: a level-5 report, reported now. */
+export const MAX_DECAY_SCORE = 100;
+
+/** The score (0–100, a whole number) of a report of `level` that is `ageSec` seconds old under `model`. */
+export function decayScore(level: number, ageSec: number, model: DecayModel): number {
+  const base = (MAX_DECAY_SCORE / 5) * Math.min(5, Math.max(1, Math.round(level)));
+  const lifetimeSec = model.lifetimeDays * 86_400;
+  const t = Math.max(0, ageSec);
+  if (!(lifetimeSec > 0) || t >= lifetimeSec) return 0;
+  return Math.round(base * (1 - (t / lifetimeSec) ** (1 / model.speed)));
+}
+
+/** The decay models of a node: one per category name, and the default for the others. */
+export class DecayModels {
+  readonly #default: DecayModel;
+  readonly #byCategory: ReadonlyMap<string, DecayModel>;
+
+  constructor(opts: { default?: DecayModel; categories?: Readonly<Record<string, DecayModel>> } = {}) {
+    this.#default = opts.default ?? DEFAULT_DECAY_MODEL;
+    this.#byCategory = new Map(Object.entries(opts.categories ?? {}));
+  }
+
+  /** The model of a category (by name). */
+  model(category: string): DecayModel {
+    return this.#byCategory.get(category) ?? this.#default;
+  }
+
+  /** The score of a hit in `category` of `level`, reported at `reportedAtSec`, at `nowSec`. */
+  score(category: string, level: number, reportedAtSec: number, nowSec: number): number {
+    return decayScore(level, nowSec - reportedAtSec, this.model(category));
+  }
+}
