@@ -76,6 +76,7 @@ export const ERROR_HINTS = {
   E_OPRF_KEY_UNKNOWN: "The chain view does not know the provider's OPRF key for the epoch it answered under; wait for the view to catch up and retry.",
   E_FILTER_MISSING: "This node holds no tag filter of the provider for the category and key epoch yet; wait for the filter sync (a minute) and retry.",
   E_FILTER_INVALID: "The provider's filter failed its checks (signature or on-chain hash); it was discarded, report the provider if this persists.",
+  E_LOW_HIT_RATE: "This node did not ask the provider: its observed hit rate in the categories asked is below lookup.hitRateFloor. Name it in providers (query --provider) to ask it anyway, or lower the floor.",
   E_SNAPSHOT_STALE: "The provider's list grew far past the live count of its published snapshot, which sizes lookup buckets; it answers again once it publishes (riskshare list publish; a running node publishes by itself after a large import unless lists.publishEveryHours is 0).",
   E_CONTRIBUTION_IMPLAUSIBLE: "The provider's on-chain live count is not the key count of the filter it committed to, so its filter is not used and its lists are not checked; if this persists, challenge its snapshot on chain (riskshare contribution challenge), which it must answer with proofs within a day.",
   E_CHALLENGE_UNANSWERABLE: "A spot-check of this member's snapshot names a filter this node no longer holds; publish a new snapshot (riskshare list publish): it supersedes the challenge and clears the unproven mark.",

@@ -24,7 +24,10 @@ import {
   bucketBits, createHost, digestSignerFromEvmKey, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
   type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
-import { DecayModels, ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
+import { DecayModels, ProviderSelection, ReciprocityGate, SavedUsage, UsageTracker, type HitRateRecord, type UsageRecord } from "./policy/index.ts";
+
+/** The key of the usage bucket the querier's observed hit rates are saved under (the quota counters are under "tracker"). */
+const HIT_RATES_KEY = "hit-rates";
 import {
   Bucket, categoriesDue, createMetadataCipher, filterContains, Housekeeping, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
 } from "./store/index.ts";
@@ -87,6 +90,8 @@ export class RiskshareNode {
   private lists!: ListService;
   private nodeHealth!: NodeHealth;
   private apiPort = 0;
+  /** Writes the hit rates the querier observed (housekeeping and stop). */
+  private saveHitRates: () => Promise<void> = async () => undefined;
   /** Key files still in plaintext (a data dir from before encryption at rest), read at open. */
   private plaintextKeys: readonly string[] = [];
   /** Key files encrypted at a scrypt cost below the standard one (a devnet's), read at open. */
@@ -460,7 +465,17 @@ export class RiskshareNode {
     assertPhoneRegion(defaultRegion);
     const warninglists = shippedWarninglists();
     const decay = new DecayModels({ default: { lifetimeDays: this.config.decay.lifetimeDays, speed: this.config.decay.speed }, categories: this.config.decay.categories });
+    // Whom it pays to ask: hit rates per provider and category, kept across restarts beside the quota usage.
+    const selection = new ProviderSelection(
+      { hitRateFloor: this.config.lookup.hitRateFloor, exploreRate: this.config.lookup.exploreRate },
+      { joinedAt: (provider) => this.view.member(provider)?.joinedAt },
+    );
+    const hitRates = this.store.sublevel<HitRateRecord[]>(Bucket.usage);
+    selection.import((await hitRates.get(HIT_RATES_KEY).catch(() => undefined)) ?? []);
+    this.saveHitRates = () => hitRates.put(HIT_RATES_KEY, selection.export());
+    this.track("hit rates", () => this.saveHitRates());
     const querier = new QuerierFanOut({
+      selection, nowSec: () => systemClock.nowSec(),
       view: this.view,
       mayAsk: (categoryIds) => this.gate.mayAsk(this.wallet.address, categoryIds, systemClock.nowSec()),
       filters: this.filterSync,
@@ -475,7 +490,7 @@ export class RiskshareNode {
         return { ok: true, item: { type, value: normalised.value }, ...(listed === undefined ? {} : { warninglisted: listed.list }) };
       },
       ownLookup: (items, categoryIds, now) => this.ownLists.checkMany(items, categoryIds, now),
-      fanOut: (providers, items, categoryIds, opts) => querier.ask(providers, { items, categoryIds }, opts),
+      fanOut: (providers, items, categoryIds, opts) => querier.ask(providers, { items, categoryIds }, { timeoutMsPerPeer: opts.timeoutMsPerPeer, signal: opts.signal }, { named: opts.named }),
       activeCategories: () => this.view.activeCategoryMap(),
       defaultCategoryIds: () => this.gate.defaultCategoryIds(this.wallet.address, systemClock.nowSec()),
       peerAddresses: () => this.view.activeMembers().map((m) => m.address).filter((a) => a !== this.wallet.address),
@@ -563,6 +578,7 @@ export class RiskshareNode {
       chores: [
         { name: "nonces", run: (nowSec) => this.nonces.sweep(nowSec) },
         { name: "quota usage", run: (nowSec) => this.savedUsage.save(nowSec) },
+        { name: "hit rates", run: () => this.saveHitRates() },
         { name: "expired entries", run: (nowSec) => this.store.sweep(nowSec) },
         { name: "query journal", run: (nowSec) => this.journal.sweep((nowSec - this.config.lookup.journalRetentionDays * 86_400) * 1000) },
         { name: "scheduled publish", run: (nowSec) => this.publishChanged(nowSec) },

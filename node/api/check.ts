@@ -10,7 +10,7 @@ export type ItemResult =
 export interface ProviderOutcome {
   address: string;
   name: string;
-  status: "answered" | "denied" | "timeout" | "error";
+  status: "answered" | "denied" | "timeout" | "error" | "skipped";
   code?: string;
   queryId?: string;
   /** Query ids of the fetches after the evaluation (answered only). */
@@ -37,7 +37,7 @@ export interface CheckServiceModules {
   /** The node's own lists. */
   ownLookup(items: CheckItem[], categoryIds: number[], nowSec: number): Promise<ItemResult[]>;
   /** Asks the providers in parallel; each ends on its own (a timeout is never a miss). */
-  fanOut(providers: readonly string[], items: CheckItem[], categoryIds: number[], opts: { timeoutMsPerPeer: number; signal: AbortSignal }): Promise<ProviderOutcome[]>;
+  fanOut(providers: readonly string[], items: CheckItem[], categoryIds: number[], opts: { timeoutMsPerPeer: number; signal: AbortSignal; named: boolean }): Promise<ProviderOutcome[]>;
   /** Active categories, name → id. */
   activeCategories(): ReadonlyMap<string, number>;
   /**
@@ -83,7 +83,7 @@ export class CheckService {
     const now = m.nowSec();
     const [own, outcomes] = await Promise.all([
       request.includeOwn === false || valid.length === 0 ? Promise.resolve(undefined) : m.ownLookup(valid, categoryIds, now),
-      valid.length === 0 || peers.length === 0 ? Promise.resolve([]) : m.fanOut(peers, valid, categoryIds, { timeoutMsPerPeer: request.timeoutMsPerPeer ?? m.defaultTimeoutMsPerPeer, signal }),
+      valid.length === 0 || peers.length === 0 ? Promise.resolve([]) : m.fanOut(peers, valid, categoryIds, { timeoutMsPerPeer: request.timeoutMsPerPeer ?? m.defaultTimeoutMsPerPeer, signal, named: request.providers !== undefined }),
     ]);
     const names = new Map([...categories].map(([name, id]) => [id, name]));
     const score = m.score;
@@ -116,7 +116,8 @@ export function mergeCheck(
     return decay === undefined ? described : { ...described, score: decay.score(described.category, r.level, r.reportedAt) };
   };
   const kept = (hit: { score?: number | undefined }): boolean => decay === undefined || (hit.score ?? 0) >= decay.minScore;
-  const allAnswered = outcomes.every((o) => o.status === "answered");
+  // A provider skipped for its hit rate was not asked, by this member's own choice: it makes nothing incomplete.
+  const allAnswered = outcomes.every((o) => o.status === "answered" || o.status === "skipped");
   let validIndex = 0;
   const merged = items.map((item, index) => {
     if (item.rejected !== undefined) return { index, type: item.type, verdict: "invalid" as const, invalidReason: item.rejected, hits: [] };

@@ -91,6 +91,10 @@ export const CONFIG_DEFAULTS = {
     peerBurstItems: LOOKUP_DEFAULTS.peerBurstItems,
     /** Refusals of one outcome from one peer within this many seconds become one ledger record with their count. */
     refusalFoldSeconds: LOOKUP_DEFAULTS.refusalFoldSeconds,
+    /** Querier side: skip a provider's category whose observed hit rate is below this (0: ask everyone). */
+    hitRateFloor: 0,
+    /** Querier side: share of checks that ask everyone regardless of hit rates (at least 0.05). */
+    exploreRate: 0.05,
   },
   lists: {
     /** Publish the contribution snapshot of each category whose list changed, this often (hours; 0: only by hand). */

@@ -52,6 +52,9 @@ export const configSchema = z.strictObject({
     // At least one full Evaluate (1,000 items), or the largest lookup could never be served.
     peerBurstItems: z.number().int().min(1_000).max(10_000_000).default(CONFIG_DEFAULTS.lookup.peerBurstItems),
     refusalFoldSeconds: z.number().int().min(0).max(3_600).default(CONFIG_DEFAULTS.lookup.refusalFoldSeconds),
+    hitRateFloor: z.number().min(0).max(1).default(CONFIG_DEFAULTS.lookup.hitRateFloor),
+    // At least 5%: below it a provider once skipped could never show it improved.
+    exploreRate: z.number().min(0.05).max(1).default(CONFIG_DEFAULTS.lookup.exploreRate),
   }).prefault({}),
   lists: z.strictObject({
     publishEveryHours: z.number().min(0).max(24 * 30).default(CONFIG_DEFAULTS.lists.publishEveryHours),

@@ -25,7 +25,7 @@ export enum Bucket {
   queries = "queries",
   /** `querier:nonce` → the request's deadline: nonces seen, for replay refusal (see nonces.ts). */
   nonces = "nonces",
-  /** "tracker" → JSON of the per-querier, per-category quota usage counters (see policy's UsageTracker). */
+  /** "tracker" → JSON of the per-querier, per-category quota usage counters (see policy's UsageTracker); "hit-rates" → JSON of the hit rates this node observed as a querier, per provider and category (policy's ProviderSelection). */
   usage = "usage",
 }
 

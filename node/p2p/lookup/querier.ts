@@ -8,7 +8,7 @@
  */
 import type { DialTarget } from "@libp2p/interface";
 import { RiskshareError, type ErrorCode } from "../../errors.ts";
-import { RECIPROCITY_ERROR_CODES, type ReciprocityDecision } from "../../policy/index.ts";
+import { RECIPROCITY_ERROR_CODES, type ReciprocityDecision, type SelectionPlan } from "../../policy/index.ts";
 import type { LookupOutcome, LookupQuery, LookupResult } from "./client.ts";
 import type { FanOutOptions, FanOutTarget } from "./fanout.ts";
 
@@ -38,12 +38,19 @@ export interface QuerierFanOutModules {
   dialTarget(peerIdHex: string): DialTarget;
   /** The lookup service's fan-out. */
   fanOut(targets: readonly FanOutTarget[], query: Omit<LookupQuery, "providerAddress">, opts: FanOutOptions): Promise<LookupOutcome[]>;
+  /** Whom it pays to ask (policy's ProviderSelection): the request's plan, and what each answer showed. */
+  selection?: {
+    plan(nowSec: number): SelectionPlan;
+    observe(provider: string, categoryIds: readonly number[], items: number, hitsByCategory: ReadonlyMap<number, number>): void;
+  };
+  /** Unix seconds now (for the selection's plan). */
+  nowSec?(): number;
 }
 
 /** One provider's part of a check, as the API merges it. */
 export type QuerierOutcome =
   | { address: string; name: string; status: "answered"; results: LookupResult[]; queryId?: string; fetchQueryIds?: string[]; coverFetchQueryId?: string }
-  | { address: string; name: string; status: "denied" | "timeout" | "error"; code: ErrorCode | string; queryId?: string };
+  | { address: string; name: string; status: "denied" | "timeout" | "error" | "skipped"; code: ErrorCode | string; queryId?: string };
 
 /** Asks providers what they would answer, and reports every one of them. */
 export class QuerierFanOut {
@@ -53,8 +60,13 @@ export class QuerierFanOut {
     this.modules = modules;
   }
 
-  /** One outcome per provider named, in order; E_BAD_INPUT for an address that is no member. */
-  async ask(providers: readonly string[], query: Omit<LookupQuery, "providerAddress">, opts: FanOutOptions = {}): Promise<QuerierOutcome[]> {
+  /**
+   * One outcome per provider named, in order; E_BAD_INPUT for an address that is no member. Unless
+   * `named` (the caller chose the providers), a provider's categories its hit rate does not pay for
+   * are skipped (policy's ProviderSelection); a provider all of whose listed categories are skipped
+   * is reported `skipped` (E_LOW_HIT_RATE), never a miss.
+   */
+  async ask(providers: readonly string[], query: Omit<LookupQuery, "providerAddress">, opts: FanOutOptions = {}, choice: { named?: boolean } = {}): Promise<QuerierOutcome[]> {
     const { view } = this.modules;
     const members = providers.map((address) => {
       const member = view.member(address);
@@ -63,7 +75,9 @@ export class QuerierFanOut {
     });
     const mayAsk = this.modules.mayAsk(query.categoryIds);
     if (!mayAsk.allowed) return members.map((m) => ({ address: m.address, name: m.name, status: "denied", code: RECIPROCITY_ERROR_CODES[mayAsk.reason] }));
-    const listed = (m: ProviderInfo) => query.categoryIds.filter((id) => (view.contribution(m.address, id)?.liveCount ?? 0n) > 0n);
+    const listedAll = (m: ProviderInfo) => query.categoryIds.filter((id) => (view.contribution(m.address, id)?.liveCount ?? 0n) > 0n);
+    const plan = choice.named === true ? undefined : this.modules.selection?.plan(this.modules.nowSec?.() ?? Math.floor(Date.now() / 1000));
+    const listed = (m: ProviderInfo) => listedAll(m).filter((id) => plan?.skip(m.address, id) !== true);
     const missing = (m: ProviderInfo) => listed(m).some((id) => this.modules.filters.held(m.address, id)?.epoch !== m.keyEpoch);
     const withLists = members.filter((m) => listed(m).length > 0);
     if (withLists.some(missing)) await this.modules.filters.syncOnce(opts.signal, { retryNow: true }).catch(() => undefined);
@@ -75,9 +89,14 @@ export class QuerierFanOut {
     return members.map((m): QuerierOutcome => {
       const o = byAddress.get(m.address.toLowerCase());
       if (o === undefined) {
-        return listed(m).length > 0
-          ? { address: m.address, name: m.name, status: "error", code: "E_FILTER_MISSING" }
-          : { address: m.address, name: m.name, status: "answered", results: query.items.map(() => ({ hit: false })) };
+        if (listed(m).length > 0) return { address: m.address, name: m.name, status: "error", code: "E_FILTER_MISSING" };
+        if (listedAll(m).length > 0) return { address: m.address, name: m.name, status: "skipped", code: "E_LOW_HIT_RATE" };
+        return { address: m.address, name: m.name, status: "answered", results: query.items.map(() => ({ hit: false })) };
+      }
+      if (o.status === "answered") {
+        const hitsByCategory = new Map<number, number>();
+        for (const r of o.results) if (r.hit) hitsByCategory.set(r.category, (hitsByCategory.get(r.category) ?? 0) + 1);
+        this.modules.selection?.observe(m.address, listed(m), query.items.length, hitsByCategory);
       }
       return o.status === "answered"
         ? {
