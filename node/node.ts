@@ -26,7 +26,7 @@ import {
 } from "./p2p/index.ts";
 import { ReciprocityGate, SavedUsage, UsageTracker, type UsageRecord } from "./policy/index.ts";
 import {
-  Bucket, categoriesDue, createMetadataCipher, filterContains, Housekeeping, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
+  Bucket, categoriesDue, createMetadataCipher, filterContains, Housekeeping, KeptHits, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
 } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
@@ -80,6 +80,8 @@ export class RiskshareNode {
   private oprfKey: { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array } | undefined;
   private evaluator: EntryKeyEvaluator | undefined;
   private journal!: QueryJournal;
+  /** Hits this node's lookups found, and the delistings of them seen in filter deltas. */
+  private keptHits!: KeptHits;
   private nonces!: NonceStore;
   private savedUsage!: SavedUsage;
   private gate!: ReciprocityGate;
@@ -261,6 +263,8 @@ export class RiskshareNode {
     this.track("store", () => this.store.close());
     this.outbox = this.store.outbox({ maxBacklog: this.config.ledger.maxBacklog });
     this.journal = this.store.queryJournal(await this.keys.journalKey());
+    this.keptHits = this.store.keptHits({ key: await this.keys.journalKey(), chainId: this.chain.chainId });
+    await this.keptHits.load();
     this.nonces = this.store.nonceStore();
     this.ownLists = new OwnLists({ store: this.store, evaluator: () => this.evaluator });
     const contributions = this.contracts.contributions.connect(this.wallet.connect(this.chain.provider));
@@ -319,6 +323,7 @@ export class RiskshareNode {
       filters: { contains: (provider, categoryId, epoch, tag) => this.filterSync.contains(provider, categoryId, epoch, tag) },
       metadata: await createMetadataCipher(),
       journal: this.journal,
+      hits: this.keptHits,
       pause: { pausedUntil: (nowSec) => this.view.pausedUntil(nowSec) },
     });
     await this.lookups.start();
@@ -352,6 +357,7 @@ export class RiskshareNode {
       filterContains,
       filterCount: tagFilterCount,
       logger: this.log,
+      removals: this.keptHits,
     });
     this.view.on("memberChanged", () => void this.host.disconnectInactive().catch(() => undefined));
     await this.host.connectBootstrap(this.controller.signal);
@@ -563,6 +569,8 @@ export class RiskshareNode {
         { name: "quota usage", run: (nowSec) => this.savedUsage.save(nowSec) },
         { name: "expired entries", run: (nowSec) => this.store.sweep(nowSec) },
         { name: "query journal", run: (nowSec) => this.journal.sweep((nowSec - this.config.lookup.journalRetentionDays * 86_400) * 1000) },
+        // Kept hits and their changes follow the journal's retention (a provider's key rotation retires hits sooner).
+        { name: "kept hits", run: (nowSec) => this.keptHits.sweep((nowSec - this.config.lookup.journalRetentionDays * 86_400) * 1000) },
         { name: "scheduled publish", run: (nowSec) => this.publishChanged(nowSec) },
       ],
       logger: this.log,
