@@ -495,6 +495,14 @@ export class RiskshareNode {
       {
         check: (request, signal) => check.check(request, signal), health: async () => this.health(), peers: async () => this.peers(),
         journal: (queryId) => this.journal.get(queryId), answers: () => this.journal.heldAnswers(), lists: this.listApi(), logger: this.log,
+        hitChanges: async (sinceMs) => (await this.keptHits.changes(sinceMs)).map((change) => {
+          const providerName = this.view.member(change.provider)?.name;
+          const categoryName = this.view.categories().find((c) => c.id === change.category)?.name;
+          return {
+            provider: change.provider, ...(providerName ? { providerName } : {}), category: change.category, ...(categoryName ? { categoryName } : {}),
+            queryId: change.queryId, delistedAt: new Date(change.delistedAt * 1000).toISOString(), reason: change.reason, seenAt: new Date(change.seenAtMs).toISOString(),
+          };
+        }),
       },
     );
     this.apiPort = await this.api.start();
