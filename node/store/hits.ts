@@ -82,8 +82,8 @@ export class KeptHits {
   private readonly chainId: bigint;
   private readonly db: HitsLevel;
   private readonly log: Logger;
-  /** `provider/category/tag` → the hits kept for it (several lookups may find one entry). */
-  private readonly byTag = new Map<string, HeldHit[]>();
+  /** `provider/category` → tag (0x-hex) → the hits kept for it (several lookups may find one entry). */
+  private readonly held = new Map<string, Map<string, HeldHit[]>>();
 
   constructor(opts: KeptHitsOptions, modules: { db: HitsLevel; logger: Logger }) {
     assertArgument(opts.key.length === JOURNAL_KEY_BYTES, `must be ${JOURNAL_KEY_BYTES} bytes`, "key");
@@ -95,7 +95,7 @@ export class KeptHits {
 
   /** Reads the kept hits into memory; a record that does not open under this key is skipped (and logged). */
   async load(): Promise<number> {
-    this.byTag.clear();
+    this.held.clear();
     let loaded = 0;
     for await (const [dbKey, record] of this.db.iterator({ gte: HIT_PREFIX, lt: `${HIT_PREFIX}\xff` })) {
       try {
@@ -118,7 +118,7 @@ export class KeptHits {
   /** How many hits are kept. */
   count(): number {
     let n = 0;
-    for (const hits of this.byTag.values()) n += hits.length;
+    for (const byTag of this.held.values()) for (const hits of byTag.values()) n += hits.length;
     return n;
   }
 
@@ -129,17 +129,15 @@ export class KeptHits {
    * provider rotated: its old tags will never be named again). Returns the changes appended.
    */
   async applyRemovals(removals: AppliedRemovals, seenAtMs: number): Promise<HitChange[]> {
-    const provider = removals.providerAddress.toLowerCase();
+    const byTag = this.held.get(heldKey(removals.providerAddress, removals.categoryId));
+    if (byTag === undefined) return [];
     const stale: HeldHit[] = [];
-    for (const [k, hits] of this.byTag) {
-      if (!k.startsWith(`${provider}/${removals.categoryId}/`)) continue;
-      for (const hit of hits) if (hit.keyEpoch < removals.keyEpoch) stale.push(hit);
-    }
+    for (const hits of byTag.values()) for (const hit of hits) if (hit.keyEpoch < removals.keyEpoch) stale.push(hit);
     const changes: HitChange[] = [];
     const done: HeldHit[] = [...stale];
     const ops: Array<{ type: "put"; key: string; value: StoredRecord } | { type: "del"; key: string }> = [];
     for (const tag of removals.removes) {
-      const hits = this.byTag.get(`${provider}/${removals.categoryId}/${tag}`);
+      const hits = byTag.get(tag);
       if (hits === undefined) continue;
       const sealed = removals.notices.get(tag);
       for (const hit of hits) {
@@ -195,22 +193,29 @@ export class KeptHits {
     if (old.length === 0) return 0;
     await this.db.batch(old.map((key) => ({ type: "del" as const, key })));
     const gone = new Set(old);
-    for (const hits of [...this.byTag.values()]) for (const hit of hits) if (gone.has(hit.dbKey)) this.release(hit);
+    for (const byTag of [...this.held.values()]) for (const hits of [...byTag.values()]) for (const hit of hits) if (gone.has(hit.dbKey)) this.release(hit);
     return old.length;
   }
 
   private hold(hit: HeldHit): void {
-    const k = `${hit.providerAddress.toLowerCase()}/${hit.categoryId}/0x${Buffer.from(hit.tag).toString("hex")}`;
-    const hits = this.byTag.get(k);
-    if (hits === undefined) this.byTag.set(k, [hit]);
+    const k = heldKey(hit.providerAddress, hit.categoryId);
+    const tag = `0x${Buffer.from(hit.tag).toString("hex")}`;
+    let byTag = this.held.get(k);
+    if (byTag === undefined) this.held.set(k, (byTag = new Map()));
+    const hits = byTag.get(tag);
+    if (hits === undefined) byTag.set(tag, [hit]);
     else hits.push(hit);
   }
 
   private release(hit: HeldHit): void {
-    const k = `${hit.providerAddress.toLowerCase()}/${hit.categoryId}/0x${Buffer.from(hit.tag).toString("hex")}`;
-    const hits = this.byTag.get(k)?.filter((h) => h.dbKey !== hit.dbKey);
-    if (hits === undefined || hits.length === 0) this.byTag.delete(k);
-    else this.byTag.set(k, hits);
+    const k = heldKey(hit.providerAddress, hit.categoryId);
+    const tag = `0x${Buffer.from(hit.tag).toString("hex")}`;
+    const byTag = this.held.get(k);
+    const hits = byTag?.get(tag)?.filter((h) => h.dbKey !== hit.dbKey);
+    if (byTag === undefined) return;
+    if (hits === undefined || hits.length === 0) byTag.delete(tag);
+    else byTag.set(tag, hits);
+    if (byTag.size === 0) this.held.delete(k);
   }
 
   private seal(dbKey: string, plaintext: string): StoredRecord {
@@ -227,6 +232,11 @@ export class KeptHits {
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
     return Buffer.concat([decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]).toString("utf8");
   }
+}
+
+/** The in-memory index key of a provider's category. */
+function heldKey(providerAddress: string, categoryId: number): string {
+  return `${providerAddress.toLowerCase()}/${categoryId}`;
 }
 
 function encodeHit(hit: KeptHit): string {
