@@ -29,7 +29,7 @@ import { DecayModels, ProviderSelection, ReciprocityGate, SavedUsage, UsageTrack
 /** The key of the usage bucket the querier's observed hit rates are saved under (the quota counters are under "tracker"). */
 const HIT_RATES_KEY = "hit-rates";
 import {
-  Bucket, categoriesDue, createMetadataCipher, filterContains, Housekeeping, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
+  Bucket, categoriesDue, createMetadataCipher, filterContains, Housekeeping, KeptHits, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
 } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
@@ -83,6 +83,8 @@ export class RiskshareNode {
   private oprfKey: { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array } | undefined;
   private evaluator: EntryKeyEvaluator | undefined;
   private journal!: QueryJournal;
+  /** Hits this node's lookups found, and the delistings of them seen in filter deltas. */
+  private keptHits!: KeptHits;
   private nonces!: NonceStore;
   private savedUsage!: SavedUsage;
   private gate!: ReciprocityGate;
@@ -266,6 +268,8 @@ export class RiskshareNode {
     this.track("store", () => this.store.close());
     this.outbox = this.store.outbox({ maxBacklog: this.config.ledger.maxBacklog });
     this.journal = this.store.queryJournal(await this.keys.journalKey());
+    this.keptHits = this.store.keptHits({ key: await this.keys.journalKey(), chainId: this.chain.chainId });
+    await this.keptHits.load();
     this.nonces = this.store.nonceStore();
     this.ownLists = new OwnLists({ store: this.store, evaluator: () => this.evaluator });
     const contributions = this.contracts.contributions.connect(this.wallet.connect(this.chain.provider));
@@ -324,6 +328,7 @@ export class RiskshareNode {
       filters: { contains: (provider, categoryId, epoch, tag) => this.filterSync.contains(provider, categoryId, epoch, tag) },
       metadata: await createMetadataCipher(),
       journal: this.journal,
+      hits: this.keptHits,
       pause: { pausedUntil: (nowSec) => this.view.pausedUntil(nowSec) },
     });
     await this.lookups.start();
@@ -357,6 +362,7 @@ export class RiskshareNode {
       filterContains,
       filterCount: tagFilterCount,
       logger: this.log,
+      removals: this.keptHits,
     });
     this.view.on("memberChanged", () => void this.host.disconnectInactive().catch(() => undefined));
     await this.host.connectBootstrap(this.controller.signal);
@@ -506,6 +512,14 @@ export class RiskshareNode {
       {
         check: (request, signal) => check.check(request, signal), health: async () => this.health(), peers: async () => this.peers(),
         journal: (queryId) => this.journal.get(queryId), answers: () => this.journal.heldAnswers(), lists: this.listApi(), logger: this.log,
+        hitChanges: async (sinceMs) => (await this.keptHits.changes(sinceMs)).map((change) => {
+          const providerName = this.view.member(change.provider)?.name;
+          const categoryName = this.view.categories().find((c) => c.id === change.category)?.name;
+          return {
+            provider: change.provider, ...(providerName ? { providerName } : {}), category: change.category, ...(categoryName ? { categoryName } : {}),
+            queryId: change.queryId, delistedAt: new Date(change.delistedAt * 1000).toISOString(), reason: change.reason, seenAt: new Date(change.seenAtMs).toISOString(),
+          };
+        }),
       },
     );
     this.apiPort = await this.api.start();
@@ -581,6 +595,8 @@ export class RiskshareNode {
         { name: "hit rates", run: () => this.saveHitRates() },
         { name: "expired entries", run: (nowSec) => this.store.sweep(nowSec) },
         { name: "query journal", run: (nowSec) => this.journal.sweep((nowSec - this.config.lookup.journalRetentionDays * 86_400) * 1000) },
+        // Kept hits and their changes follow the journal's retention (a provider's key rotation retires hits sooner).
+        { name: "kept hits", run: (nowSec) => this.keptHits.sweep((nowSec - this.config.lookup.journalRetentionDays * 86_400) * 1000) },
         { name: "scheduled publish", run: (nowSec) => this.publishChanged(nowSec) },
       ],
       logger: this.log,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CONFIG_DEFAULTS } from "../config/index.ts";
 import {
-  checkRequestSchema, checkResponseSchema, errorResponseSchema, healthResponseSchema, importQuerySchema, importSummarySchema, importsResponseSchema, ownCheckRequestSchema,
+  checkRequestSchema, checkResponseSchema, errorResponseSchema, healthResponseSchema, hitChangesQuerySchema, hitChangesResponseSchema, importQuerySchema, importSummarySchema, importsResponseSchema, ownCheckRequestSchema,
   ownCheckResponseSchema, peersResponseSchema, publishRequestSchema, publishResponseSchema, removeRequestSchema, removeResponseSchema, statsResponseSchema,
 } from "./schemas.ts";
 import { IMPORT_CONTENT_TYPES } from "./options.ts";
@@ -52,7 +52,7 @@ export function openApiDocument(version: string, opts: OpenApiServerOptions = {}
       securitySchemes: {
         bearer: {
           type: "http", scheme: "bearer",
-          description: "One token per scope, each allowing what the ones before it allow: read (keys/api-read.token: health, peers, sent queries, held answers, import progress, list stats), check (keys/api-check.token: identifier checks), admin (keys/api.token: list updates, export, publish)",
+          description: "One token per scope, each allowing what the ones before it allow: read (keys/api-read.token: health, peers, sent queries, held answers, hit changes, import progress, list stats), check (keys/api-check.token: identifier checks), admin (keys/api.token: list updates, export, publish)",
         },
       },
     },
@@ -147,6 +147,22 @@ export function openApiDocument(version: string, opts: OpenApiServerOptions = {}
             "415": error("the content type is not one of the list types (E_API_BODY)"),
             "500": internal,
             "503": error("the node is stopping (E_ABORTED: whole batches are committed; send the same list again to resume) or holds no OPRF key (E_OPRF_KEY_MISSING)"),
+          },
+        },
+      },
+      "/v1/hits/changes": {
+        get: {
+          operationId: "listHitChanges",
+          summary: "Delistings (appeal upheld, expired, false positive…) of hits this node's lookups found, learnt from the providers' filter deltas without asking again; kept for lookup.journalRetentionDays (read)",
+          parameters: Object.entries((json(hitChangesQuerySchema) as { properties: Record<string, Record<string, unknown>> }).properties).map(([name, schema]) => {
+            const { description, ...rest } = schema;
+            return { name, in: "query", required: false, ...(description === undefined ? {} : { description }), schema: rest };
+          }),
+          responses: {
+            "200": { description: "changes seen, oldest first", content: body(json(hitChangesResponseSchema)) },
+            "400": error("`since` is not an ISO 8601 time or unix seconds, or an unknown parameter was given (E_API_BODY)"),
+            "401": unauthorized,
+            "500": internal,
           },
         },
       },

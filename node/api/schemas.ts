@@ -213,6 +213,26 @@ export const errorResponseSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), hint: z.string() }),
 });
 
+/** Query of GET /v1/hits/changes. */
+export const hitChangesQuerySchema = z.strictObject({
+  since: z.string().regex(/^([0-9]{1,12}|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:?[0-9]{2})?)?)$/, "must be an ISO 8601 time or unix seconds").optional()
+    .describe("only changes this node saw at or after this time: ISO 8601 (2026-01-31T00:00:00Z) or unix seconds; all kept changes when absent"),
+});
+
+/** Response of GET /v1/hits/changes: delistings of hits this node's lookups found, seen in the providers' filter deltas. */
+export const hitChangesResponseSchema = z.object({
+  changes: z.array(z.object({
+    provider: z.string().describe("the provider's address"),
+    providerName: z.string().optional().describe("the provider's member name, when the chain view knows it"),
+    category: z.number().int().describe("the category id the hit was in"),
+    categoryName: z.string().optional().describe("the category's name, when the chain view knows it"),
+    queryId: z.string().describe("the lookup (query id) that found the hit"),
+    delistedAt: z.string().describe("when the provider delisted the entry (ISO 8601), from its sealed notice"),
+    reason: z.string().describe("the provider's delisting reason code (e.g. appeal_upheld, false_positive, expired)"),
+    seenAt: z.string().describe("when this node applied the filter delta that carried it (ISO 8601)"),
+  })),
+});
+
 export type CheckRequest = z.output<typeof checkRequestSchema>;
 export type CheckResponse = z.output<typeof checkResponseSchema>;
 export type HealthResponse = z.output<typeof healthResponseSchema>;
@@ -225,3 +245,4 @@ export type RemoveRequest = z.output<typeof removeRequestSchema>;
 export type RemoveResponse = z.output<typeof removeResponseSchema>;
 export type StatsResponse = z.output<typeof statsResponseSchema>;
 export type PublishResponse = z.output<typeof publishResponseSchema>;
+export type HitChangesResponse = z.output<typeof hitChangesResponseSchema>;

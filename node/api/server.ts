@@ -9,9 +9,9 @@ import type { Logger } from "../logger.ts";
 import { API_DEFAULTS, IMPORT_CONTENT_TYPES } from "./options.ts";
 import { openApiDocument } from "./openapi.ts";
 import {
-  checkRequestSchema, importQuerySchema, ownCheckRequestSchema, publishRequestSchema, removeRequestSchema,
+  checkRequestSchema, hitChangesQuerySchema, importQuerySchema, ownCheckRequestSchema, publishRequestSchema, removeRequestSchema,
   type CheckRequest, type CheckResponse, type HealthResponse, type ImportStatusResponse, type ImportSummaryResponse, type OwnCheckResponse, type PeersResponse,
-  type PublishResponse, type RemoveResponse, type StatsResponse,
+  type HitChangesResponse, type PublishResponse, type RemoveResponse, type StatsResponse,
 } from "./schemas.ts";
 
 /** The API's tokens by scope, read again at most once a second (a rotated token takes over without a restart). */
@@ -53,6 +53,8 @@ export interface ApiServerModules {
   journal?(queryId: string): Promise<unknown>;
   /** The provider-signed answers the querier's journal keeps (one per answered query still retained), for `audit verify`. */
   answers?(): Promise<unknown[]>;
+  /** Delistings of hits this node's lookups found, seen at or after `sinceMs` (unix ms), oldest first; none when absent. */
+  hitChanges?(sinceMs: number): Promise<HitChangesResponse["changes"]>;
   /** The member's own lists; without them the list routes answer E_NOT_FOUND. */
   lists?: ApiListModules;
   logger: Logger;
@@ -64,6 +66,7 @@ const ROUTE_SCOPES: Readonly<Record<string, ApiScope>> = {
   "GET /v1/peers": "read", "HEAD /v1/peers": "read",
   "GET /v1/queries/:queryId": "read", "HEAD /v1/queries/:queryId": "read",
   "GET /v1/answers": "read", "HEAD /v1/answers": "read",
+  "GET /v1/hits/changes": "read", "HEAD /v1/hits/changes": "read",
   "GET /v1/imports": "read", "HEAD /v1/imports": "read",
   "GET /v1/entries/stats": "read", "HEAD /v1/entries/stats": "read",
   "POST /v1/check": "check",
@@ -202,6 +205,10 @@ export class ApiServer {
       return entry;
     });
     app.get("/v1/answers", async () => ({ answers: (await this.modules.answers?.()) ?? [] }));
+    app.get("/v1/hits/changes", async (request) => {
+      const { since } = parsed(hitChangesQuerySchema, request.query, "query");
+      return { changes: (await this.modules.hitChanges?.(since === undefined ? 0 : sinceMs(since))) ?? [] };
+    });
     app.post("/v1/check", async (request) => {
       const body = parsed(checkRequestSchema, request.body, "body");
       // A plain signal per request, not AbortSignal.any(): on Node 24 a composite signal that is handed
@@ -301,6 +308,13 @@ export class ApiServer {
 }
 
 /** `input` as `schema` parses it; E_API_BODY naming each field at fault (never its value). */
+/** Unix ms of a `since` parameter (ISO 8601 or unix seconds); E_API_BODY when it is no time. */
+function sinceMs(since: string): number {
+  const ms = /^[0-9]+$/.test(since) ? Number(since) * 1000 : Date.parse(since);
+  if (!Number.isFinite(ms)) throw new RiskshareError("E_API_BODY", "invalid query: since: must be an ISO 8601 time or unix seconds");
+  return ms;
+}
+
 function parsed<T extends z.ZodType>(schema: T, input: unknown, what: "body" | "query"): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;

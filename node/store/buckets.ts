@@ -9,7 +9,7 @@ export enum Bucket {
   byTag = "by-tag",
   /** [expiresAtSec u48][typeCode u8][entryId 32 B] → empty: lets a sweep visit only expired entries. */
   byExpiry = "by-expiry",
-  /** [categoryId u8][seq u48] → [op u8][tag 8 B]: tag adds and removes per category since its base filter. */
+  /** [categoryId u8][seq u48] → [op u8][tag 8 B][sealed delisting notice, removals only (delisting.ts)]: tag adds and removes per category since its base filter. */
   tagDeltas = "tag-deltas",
   /** [categoryId u8] → the category's base tag filter (filter.ts); its hash and seq are in meta. */
   tagFilters = "tag-filters",
@@ -27,6 +27,8 @@ export enum Bucket {
   nonces = "nonces",
   /** "tracker" → JSON of the per-querier, per-category quota usage counters (see policy's UsageTracker); "hit-rates" → JSON of the hit rates this node observed as a querier, per provider and category (policy's ProviderSelection). */
   usage = "usage",
+  /** `hit:<keptAtMs>:<random>` → a kept hit, `chg:<seenAtMs>:<random>` → a delisting seen of one; sealed under the journal key (see hits.ts). */
+  hits = "hits",
 }
 
 /** Names once used and now retired: never to be used again. */

@@ -72,10 +72,11 @@ export function encodeDeltaKey(categoryId: number, seq: number): Buffer {
 }
 
 /** A delta log value: add (1) or remove (0) of a tag. */
-export function encodeDeltaValue(add: boolean, tag: Uint8Array): Buffer {
-  const value = Buffer.allocUnsafe(1 + ENTRY_TAG_BYTES);
+export function encodeDeltaValue(add: boolean, tag: Uint8Array, notice?: Uint8Array): Buffer {
+  const value = Buffer.allocUnsafe(1 + ENTRY_TAG_BYTES + (notice?.length ?? 0));
   value[0] = add ? 1 : 0;
   value.set(tag, 1);
+  if (notice !== undefined) value.set(notice, 1 + ENTRY_TAG_BYTES);
   return value;
 }
 

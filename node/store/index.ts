@@ -40,6 +40,15 @@ export {
   METADATA_NONCE_BYTES,
   type EntryMetadata,
 } from "./metadata.ts";
+export { KeptHits, type AppliedRemovals, type HitChange, type KeptHit } from "./hits.ts";
+export {
+  DELISTING_LABEL,
+  DELISTING_SEALED_BYTES,
+  delistingAssociatedData,
+  openDelisting,
+  sealDelisting,
+  type DelistingNotice,
+} from "./delisting.ts";
 export {
   entryProblem,
   isExpired,

@@ -207,14 +207,16 @@ export class DeltaRepository {
     this.deltas = db.sublevel<Buffer, Buffer>(Bucket.tagDeltas, { keyEncoding: "buffer", valueEncoding: "buffer" });
   }
 
-  queueAppend(batch: Batch, categoryId: number, seq: number, add: boolean, tag: Uint8Array): void {
-    batch.put(encodeDeltaKey(categoryId, seq), encodeDeltaValue(add, tag), { sublevel: this.deltas });
+  /** Queues one record; a removal may carry the sealed delisting notice of its entry (delisting.ts). */
+  queueAppend(batch: Batch, categoryId: number, seq: number, add: boolean, tag: Uint8Array, notice?: Uint8Array): void {
+    batch.put(encodeDeltaKey(categoryId, seq), encodeDeltaValue(add, tag, notice), { sublevel: this.deltas });
   }
 
   /** The records of a category with seq in (afterSeq, ∞), in order. */
-  async *after(categoryId: number, afterSeq: number): AsyncGenerator<{ seq: number; add: boolean; tag: Uint8Array }> {
+  async *after(categoryId: number, afterSeq: number): AsyncGenerator<{ seq: number; add: boolean; tag: Uint8Array; notice?: Uint8Array }> {
     for await (const [key, value] of this.deltas.iterator({ gt: encodeDeltaKey(categoryId, afterSeq), lt: Buffer.of(categoryId + 1) })) {
-      yield { seq: decodeU48(key, 1), add: value[0] === 1, tag: Uint8Array.prototype.slice.call(value, 1, 9) };
+      const record = { seq: decodeU48(key, 1), add: value[0] === 1, tag: Uint8Array.prototype.slice.call(value, 1, 9) };
+      yield value.length > 9 ? { ...record, notice: Uint8Array.prototype.slice.call(value, 9) } : record;
     }
   }
 

@@ -33,10 +33,12 @@ import {
 } from "./codec.ts";
 import { buildTagFilter, FILTER_TAG_BYTES } from "./filter.ts";
 import { AssociatedData, createMetadataCipher, METADATA_NONCE_BYTES, type MetadataCipher } from "./metadata.ts";
+import { sealDelisting } from "./delisting.ts";
 import { entryProblem, isExpired, reasonCodeProblem, type EntryInput, type EntryKey, type FieldProblem, type StoredEntry } from "./entry.ts";
 import { categoryUnknown, entryInvalid, storeClosed } from "./errors.ts";
 import { ENTRY_LIMITS, PEPPER_SCHEMA_VERSION, SCHEMA_VERSION, STORE_DEFAULTS, type StoreOptions } from "./options.ts";
 import { QueryJournal, type JournalEntry } from "./journal.ts";
+import { KeptHits } from "./hits.ts";
 import { filterCommitment, type HeldAnswer } from "../chain/index.ts";
 import { NonceStore } from "./nonces.ts";
 import { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
@@ -138,6 +140,8 @@ export interface TagDeltas {
   readonly seq: number;
   readonly adds: Uint8Array[];
   readonly removes: Uint8Array[];
+  /** The sealed delisting notices (delisting.ts) of removed tags, where the removal carried one. */
+  readonly notices: Array<{ readonly tag: Uint8Array; readonly sealed: Uint8Array }>;
 }
 
 /**
@@ -296,7 +300,7 @@ export class Store {
    * A JSON sublevel of one of the protocol buckets (outbox, queries, nonces, usage), for the
    * repositories of the lookup protocol that share this database.
    */
-  sublevel<V>(bucket: typeof Bucket.outbox | typeof Bucket.queries | typeof Bucket.nonces | typeof Bucket.usage): AbstractSublevel<Db, string | Buffer | Uint8Array, string, V> {
+  sublevel<V>(bucket: typeof Bucket.outbox | typeof Bucket.queries | typeof Bucket.nonces | typeof Bucket.usage | typeof Bucket.hits): AbstractSublevel<Db, string | Buffer | Uint8Array, string, V> {
     const db = this.#open("sublevel");
     return db.sublevel<string, V>(bucket, { keyEncoding: "utf8", valueEncoding: "json" });
   }
@@ -306,14 +310,19 @@ export class Store {
     return new QueryJournal({ key }, { db: this.sublevel<JournalEntry>(Bucket.queries) });
   }
 
+  /** The hits this node's lookups found and the delistings seen of them (the hits bucket), sealed under `key` (the journal key). */
+  keptHits(opts: { key: Uint8Array; chainId: bigint }): KeptHits {
+    return new KeptHits(opts, { db: this.sublevel<{ sealed: string }>(Bucket.hits), logger: this.#logger });
+  }
+
   /**
-   * Copies what the lookup protocol keeps beside the entries — the query journal, the nonces seen and
-   * the quota usage — from `other` (a key rotation moves them to the store of the new key). Of the
+   * Copies what the lookup protocol keeps beside the entries — the query journal, the nonces seen,
+   * the quota usage and the kept hits — from `other` (a key rotation moves them to the store of the new key). Of the
    * ledger outbox only its writer mark: a rotation waits until the outbox is empty.
    */
   async copyProtocolStateFrom(other: Store): Promise<number> {
     let copied = 0;
-    for (const bucket of [Bucket.queries, Bucket.nonces, Bucket.usage] as const) {
+    for (const bucket of [Bucket.queries, Bucket.nonces, Bucket.usage, Bucket.hits] as const) {
       const from = other.sublevel<unknown>(bucket);
       const to = this.sublevel<unknown>(bucket);
       // The array form of batch() waits for a sublevel still opening; a chained batch() throws then.
@@ -519,7 +528,7 @@ export class Store {
       this.#entries.queueDelete(batch, dbKey, previous);
       const counts = this.#queueCounts(batch, new Map([[categoryId, -1]]));
       const log = new DeltaLog(this.#seqs);
-      log.remove(categoryId, tag);
+      log.remove(categoryId, tag, this.#delistingNotice(previous, opts.reason, Math.floor(atMs / 1000)));
       const seqs = this.#queueDeltas(batch, log);
       this.#audit.queueAppend(batch, atMs, {
         action: "delist", atSec: Math.floor(atMs / 1000), type: key.type, tag: Buffer.from(tag).toString("hex"), categoryId, reason: opts.reason,
@@ -666,17 +675,23 @@ export class Store {
     assertArgument(Number.isSafeInteger(fromSeq) && fromSeq >= 0, "must be a non-negative integer", "fromSeq");
     if (fromSeq < (this.#filterInfo.get(categoryId)?.seq ?? 0)) return undefined;
     const seq = this.#seqs.get(categoryId) ?? 0;
-    const last = new Map<string, boolean>();
+    const last = new Map<string, { add: boolean; notice?: Uint8Array | undefined }>();
     for await (const record of this.#deltas.after(categoryId, fromSeq)) {
       if (record.seq > seq) break;
       const hex = Buffer.from(record.tag).toString("hex");
       last.delete(hex); // keep insertion order = order of the last change
-      last.set(hex, record.add);
+      last.set(hex, { add: record.add, notice: record.notice });
     }
     const adds: Uint8Array[] = [];
     const removes: Uint8Array[] = [];
-    for (const [hex, add] of last) (add ? adds : removes).push(new Uint8Array(Buffer.from(hex, "hex")));
-    return { categoryId, fromSeq, seq, adds, removes };
+    const notices: Array<{ tag: Uint8Array; sealed: Uint8Array }> = [];
+    for (const [hex, { add, notice }] of last) {
+      const tag = new Uint8Array(Buffer.from(hex, "hex"));
+      (add ? adds : removes).push(tag);
+      // A tag removed then added again is an add: its notice is dropped with the removal.
+      if (!add && notice !== undefined) notices.push({ tag, sealed: notice });
+    }
+    return { categoryId, fromSeq, seq, adds, removes, notices };
   }
 
   /**
@@ -710,7 +725,7 @@ export class Store {
           }
           this.#entries.queueDelete(batch, dbKeys[i]!, value);
           bump(deltas, entryValueCategory(value), -1);
-          log.remove(entryValueCategory(value), entryValueTag(value));
+          log.remove(entryValueCategory(value), entryValueTag(value), this.#delistingNotice(value, "expired", expiresAtSec));
         }
         const counts = this.#queueCounts(batch, deltas);
         const seqs = this.#queueDeltas(batch, log);
@@ -956,9 +971,20 @@ export class Store {
 
   /** Queues the delta log records of `log` and the new seqs; returns the seqs (applied once the write succeeded). */
   #queueDeltas(batch: Batch, log: DeltaLog): Map<number, number> {
-    for (const record of log.records) this.#deltas.queueAppend(batch, record.categoryId, record.seq, record.add, record.tag);
+    for (const record of log.records) this.#deltas.queueAppend(batch, record.categoryId, record.seq, record.add, record.tag, record.notice);
     for (const [categoryId, seq] of log.seqs) if (seq !== this.#seqs.get(categoryId)) this.#meta.queueSeq(batch, categoryId, seq);
     return log.seqs;
+  }
+
+  /**
+   * The delisting notice of a stored entry (its encoded value), sealed under its metadataKey for the
+   * store's key binding: only a querier that evaluated the identifier opens it.
+   */
+  #delistingNotice(value: Uint8Array, reason: string, delistedAtSec: number): Uint8Array | undefined {
+    const binding = this.#binding;
+    if (binding === undefined) return undefined;
+    const fields = decodeEntryValue(value);
+    return sealDelisting({ reason, delistedAtSec }, fields.metadataKey, binding, fields.tag);
   }
 
   #typeCode(type: string): number {
@@ -988,7 +1014,7 @@ export class Store {
 /** The delta records of one write: seqs continue each category's, in the order the changes happen. */
 class DeltaLog {
   readonly seqs: Map<number, number>;
-  readonly records: Array<{ categoryId: number; seq: number; add: boolean; tag: Uint8Array }> = [];
+  readonly records: Array<{ categoryId: number; seq: number; add: boolean; tag: Uint8Array; notice?: Uint8Array | undefined }> = [];
 
   constructor(current: ReadonlyMap<number, number>) {
     this.seqs = new Map(current);
@@ -998,14 +1024,15 @@ class DeltaLog {
     this.#append(categoryId, true, tag);
   }
 
-  remove(categoryId: number, tag: Uint8Array): void {
-    this.#append(categoryId, false, tag);
+  /** A tag leaving the category; `notice` is the entry's sealed delisting notice, when it was delisted or expired. */
+  remove(categoryId: number, tag: Uint8Array, notice?: Uint8Array): void {
+    this.#append(categoryId, false, tag, notice);
   }
 
-  #append(categoryId: number, add: boolean, tag: Uint8Array): void {
+  #append(categoryId: number, add: boolean, tag: Uint8Array, notice?: Uint8Array): void {
     const seq = (this.seqs.get(categoryId) ?? 0) + 1;
     this.seqs.set(categoryId, seq);
-    this.records.push({ categoryId, seq, add, tag });
+    this.records.push({ categoryId, seq, add, tag, notice });
   }
 }
 

@@ -366,6 +366,34 @@ describe("a consortium of three member nodes", function () {
     expect(after.body.items[0].hits[0]).to.include({ providerName: c!.name, reason: "R12", providerRef: "C-80" });
   });
 
+  it("tells a querier that a hit it found was delisted with the next filter delta, with no lookup sent; a fresh lookup is a plain miss", async () => {
+    const [a, , c] = members;
+    const item = { type: "email", value: "new.mule@mail.example.cn" };
+    const hit = await check(a!, [item], { providers: [c!.address] });
+    expect(hit.body.verdict, JSON.stringify(hit.body.providers)).to.equal("hit");
+    const lookupId = hit.body.providers[0].queryId as string;
+    const recordsBefore = (await ledgerRecords({ querier: a!.address, provider: c!.address })).length;
+    const apiC = apis.get(c!.name)!;
+    const removed = await fetch(`${apiC.url}/v1/entries/remove`, {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${apiC.token}` }, body: JSON.stringify({ items: [item], reason: "appeal_upheld" }),
+    });
+    expect(((await removed.json()) as { removed: number }).removed).to.equal(1);
+    await nodes.get(a!.name)!.syncFilters();
+    const apiA = apis.get(a!.name)!;
+    const changes = (await (await fetch(`${apiA.url}/v1/hits/changes`, { headers: { authorization: `Bearer ${await new KeyStore({ dataDir: a!.dataDir }).apiToken("read")}` } })).json()) as { changes: Record<string, unknown>[] };
+    const change = changes.changes.find((x) => x.queryId === lookupId);
+    expect(change, JSON.stringify(changes)).to.deep.include({ provider: c!.address, providerName: c!.name, category: FRAUD, categoryName: "fraud_confirmed", reason: "appeal_upheld" });
+    // The CLI finds the running node by its runtime file (`node start` writes it; this test's nodes run in-process).
+    const runtimeFile = join(a!.dataDir, "node.json");
+    await writeFile(runtimeFile, JSON.stringify({ pid: process.pid, address: a!.address, peerId: "", multiaddrs: [], apiUrl: apiA.url, startedAt: new Date().toISOString() }));
+    const shown = await cli("--data-dir", a!.dataDir, "--json", "hits", "changes", "--since", String(Math.floor(Date.parse(change!.seenAt as string) / 1000))).finally(() => rm(runtimeFile, { force: true }));
+    expect(shown.status, shown.stdout + shown.stderr).to.equal(0);
+    expect(JSON.parse(shown.stdout).changes.map((x: { queryId: string }) => x.queryId)).to.include(lookupId);
+    expect((await ledgerRecords({ querier: a!.address, provider: c!.address })).length, "no lookup was sent to learn it").to.equal(recordsBefore);
+    const fresh = await check(a!, [item], { providers: [c!.address] });
+    expect(fresh.body.verdict, JSON.stringify(fresh.body.providers)).to.equal("miss");
+  });
+
   it("after a key rotation every hit still answers, under the new key epoch", async () => {
     const [a, , c] = members;
     await stopNode(c!);

@@ -102,6 +102,7 @@ describe("OpenAPI document of the local API", function () {
       peers: async () => act({ peers: [] }),
       journal: async (queryId) => act(queryId === QUERY_ID ? { queryId, items: [] } : undefined),
       answers: async () => act([]),
+      hitChanges: async () => act([]),
       lists: {
         import: async (source) => {
           for await (const _chunk of source.stream) { /* drained */ }
@@ -179,6 +180,10 @@ describe("OpenAPI document of the local API", function () {
       { op: "listHeldAnswers", status: 200 },
       { op: "listHeldAnswers", status: 401, token: null },
       { op: "listHeldAnswers", status: 500, fault: "internal" },
+      { op: "listHitChanges", status: 200, path: "/v1/hits/changes?since=2026-01-31T00:00:00Z", token: "read" },
+      { op: "listHitChanges", status: 400, path: "/v1/hits/changes?since=yesterday" },
+      { op: "listHitChanges", status: 401, token: null },
+      { op: "listHitChanges", status: 500, fault: "internal" },
       { op: "importEntries", status: 200, body: csv, contentType: "text/csv" },
       { op: "importEntries", status: 400, path: "/v1/entries?importId=bad%20id", body: csv, contentType: "text/csv" },
       { op: "importEntries", status: 401, body: csv, contentType: "text/csv", token: null },

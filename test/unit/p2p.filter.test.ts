@@ -7,7 +7,8 @@ import { randomBytes, Wallet } from "ethers";
 import { silentLogger } from "../../node/logger.ts";
 import type { ReciprocityDecision } from "../../node/policy/index.ts";
 import {
-  baseFilterHash, createHost, digestSignerFromEvmKey, filter, FilterSync, type FilterDelta, type FilterService, type HeldFilter, type RiskshareHost,
+  baseFilterHash, createHost, digestSignerFromEvmKey, encodeFilterState, filter, filterStateDigest, FilterSync, type FilterDelta, type FilterRemovalListener, type FilterRemovals,
+  type FilterService, type HeldFilter, type RiskshareHost,
   type SourceFilterState,
 } from "../../node/p2p/index.ts";
 import { FakeChain } from "./p2p.fixtures.ts";
@@ -37,8 +38,8 @@ class FakeFilterSource {
   add(t: Uint8Array): void {
     this.deltas.push({ seq: this.deltas.length + 1, adds: [t], removes: [] });
   }
-  remove(t: Uint8Array): void {
-    this.deltas.push({ seq: this.deltas.length + 1, adds: [], removes: [t] });
+  remove(t: Uint8Array, notice?: Uint8Array): void {
+    this.deltas.push({ seq: this.deltas.length + 1, adds: [], removes: [t], ...(notice === undefined ? {} : { notices: [{ tag: t, sealed: notice }] }) });
   }
   async filterState(): Promise<SourceFilterState | undefined> {
     return { epoch: this.epoch, baseHash: baseFilterHash(this.base), baseCount: this.baseCount, seq: this.deltas.length };
@@ -68,7 +69,7 @@ describe("p2p: filter/1 and FilterSync", function () {
   let querierHost: RiskshareHost;
   const published = new Map<string, { keyEpoch: number; filterHash: string; liveCount: bigint }>();
 
-  const newSync = (opts: { signerOf?: string } = {}) =>
+  const newSync = (opts: { signerOf?: string; removals?: FilterRemovalListener } = {}) =>
     new FilterSync({ filterPollMs: 50, timeoutMs: 5_000 }, {
       dialer: querierHost.libp2p,
       directory: {
@@ -79,6 +80,7 @@ describe("p2p: filter/1 and FilterSync", function () {
       filterContains,
       filterCount,
       logger: silentLogger(),
+      removals: opts.removals,
     });
 
   before(async () => {
@@ -125,6 +127,41 @@ describe("p2p: filter/1 and FilterSync", function () {
     expect(sync.contains(provider.wallet.address, 1, 1, added), "added").to.equal(true);
     expect(sync.contains(provider.wallet.address, 1, 1, tags[5]!), "removed").to.equal(false);
     expect(sync.held(provider.wallet.address, 1)).to.include({ seq: 2, epoch: 1 });
+  });
+
+  it("hands each taken state's removals and their sealed notices to the removals listener, signed with the state", async () => {
+    const tags = [tag(), tag(), tag()];
+    provider.source.rebuild(tags);
+    const told: FilterRemovals[] = [];
+    const sync = newSync({ removals: { applyRemovals: async (removals) => told.push(removals) } });
+    await sync.syncOnce();
+    expect(told.map((r) => r.removes), "the base's state removes nothing").to.deep.equal([[]]);
+    const notice = new Uint8Array(randomBytes(68));
+    provider.source.remove(tags[0]!, notice);
+    provider.source.remove(tags[1]!);
+    provider.source.add(tags[2]!);
+    provider.source.remove(tags[2]!, new Uint8Array(randomBytes(68)));
+    provider.source.add(tags[2]!); // listed again: a plain add, its notice gone
+    const [result] = await sync.syncOnce();
+    expect(result!.ok).to.equal(true);
+    const last = told.at(-1)!;
+    expect(last).to.deep.include({ providerAddress: provider.wallet.address, categoryId: 1, keyEpoch: 1 });
+    expect([...last.removes]).to.have.members([hex(tags[0]!), hex(tags[1]!)]);
+    expect([...last.notices.keys()]).to.deep.equal([hex(tags[0]!)]);
+    expect(Buffer.from(last.notices.get(hex(tags[0]!))!).equals(notice)).to.equal(true);
+    expect(sync.contains(provider.wallet.address, 1, 1, tags[0]!)).to.equal(false);
+    expect(sync.contains(provider.wallet.address, 1, 1, tags[2]!)).to.equal(true);
+  });
+
+  it("signs a state without notices exactly as before notices existed", () => {
+    const state = {
+      provider: provider.wallet.address, category: 1, epoch: 1, baseHash: `0x${"11".repeat(32)}`, baseCount: 3, fromSeq: 1, seq: 2, adds: [hex(tag())], removes: [hex(tag())],
+    };
+    const withNotices = { ...state, notices: [{ tag: state.removes[0]!, sealed: Buffer.from(randomBytes(68)).toString("base64") }] };
+    const legacyLength = 25 + 20 + 1 + 4 + 32 + 24 + 4 + 8 + 4 + 8;
+    expect(encodeFilterState(state).length).to.equal(legacyLength);
+    expect(encodeFilterState(withNotices).length).to.equal(legacyLength + 4 + 8 + 2 + 68);
+    expect(hex(filterStateDigest(withNotices))).to.not.equal(hex(filterStateDigest(state)));
   });
 
   it("polls on its own until its signal aborts", async () => {

@@ -162,6 +162,14 @@ export class FakeFilters {
   }
 }
 
+/** The querier's kept hits (node/store's KeptHits in a node), in memory. */
+export class FakeHitKeeper {
+  readonly kept: Array<{ providerAddress: string; categoryId: number; keyEpoch: number; tag: Uint8Array; metadataKey: Uint8Array; queryId: string; keptAtMs: number }> = [];
+  async keep(hit: FakeHitKeeper["kept"][number]): Promise<void> {
+    this.kept.push(hit);
+  }
+}
+
 export class FakeJournal {
   readonly records: { queryId: string; request: LookupRequest; secrets: JournalSecrets }[] = [];
   async record(queryId: string, request: LookupRequest, secrets: JournalSecrets): Promise<void> {
@@ -207,6 +215,7 @@ export interface Member {
   nonces: FakeNonceGuard;
   store: FakeStore;
   journal: FakeJournal;
+  hits: FakeHitKeeper;
   clock: FakeClock;
   /** The key the provider answers with (tests may swap it for one that is not published). */
   oprfKey: { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array };
@@ -235,6 +244,7 @@ export async function startNode(
   const nonces = new FakeNonceGuard();
   const store = new FakeStore({ address: wallet.address, voprf, oprfKey });
   const journal = new FakeJournal();
+  const hits = new FakeHitKeeper();
   const clock = new FakeClock();
   const received: Uint8Array[][] = [];
   const filters = opts.filters ?? new FakeFilters();
@@ -262,13 +272,14 @@ export async function startNode(
     filters,
     metadata: testMetadata,
     journal,
+    hits,
     logger,
     clock,
     ...(opts.pause === undefined ? {} : { pause: opts.pause }),
   });
   await lookupService.start();
   return Object.assign(member, {
-    wallet, address: wallet.address, host, lookup: lookupService, outbox, nonces, store, journal, clock, received, reciprocity,
+    wallet, address: wallet.address, host, lookup: lookupService, outbox, nonces, store, journal, hits, clock, received, reciprocity,
     stop: async () => {
       await lookupService.stop();
       await host.stop();

@@ -56,6 +56,12 @@ describe("p2p: lookup/2 between members", function () {
       expect(records.map((r) => [r.kind, r.keyEpoch, r.itemCount, r.outcome])).to.deep.equal([[0, 1, 2, QueryOutcome.Answered], [1, 1, 1, QueryOutcome.Answered]]);
       for (const record of records) expect(record, "no hit count in a record").to.not.have.property("hitCount");
       expect(records[0]!.queryId).to.equal(outcome.queryId);
+      // the opened hit, and only it, is kept with its tag and metadata key: its delisting is recognised in later filter deltas
+      const voprf = await testVoprf();
+      const { expandEntryKeys, oprfInput } = await import("../../node/identity/index.ts");
+      const keys = expandEntryKeys(voprf.evaluate(b.oprfKey.secretKey, oprfInput(listed.type, listed.value)), { chainId: 31_337n, providerAddress: b.address, keyEpoch: 1 });
+      const kept = a.hits.kept.filter((h) => h.queryId === outcome.queryId);
+      expect(kept.map((h) => [h.providerAddress, h.categoryId, h.keyEpoch, hexlify(h.tag), hexlify(h.metadataKey)])).to.deep.equal([[b.address, 1, 1, hexlify(keys.tag), hexlify(keys.metadataKey)]]);
       // the journal keeps what opens the commitment: the items, one blind per element
       const journal = a.journal.records.find((r) => r.queryId === outcome.queryId)!;
       expect(journal.secrets.items).to.deep.equal([listed, unlisted]);
@@ -82,6 +88,7 @@ describe("p2p: lookup/2 between members", function () {
         const outcome = answered(await ask(a, b, [unlisted]));
         expect(outcome.results).to.deep.equal([{ hit: false }]);
         expect(b.store.fetches.length, "the filter hit made a Fetch").to.equal(fetchesBefore + 1);
+        expect(a.hits.kept.some((h) => hexlify(h.tag) === hexlify(tag)), "a miss is not kept").to.equal(false);
       } finally {
         filters.falsePositives.clear();
       }

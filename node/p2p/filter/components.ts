@@ -95,6 +95,22 @@ export interface ImplausibleSnapshot {
   filterCount: number;
 }
 
+/** The removals of one applied filter state, with the sealed delisting notices it carried. */
+export interface FilterRemovals {
+  providerAddress: string;
+  categoryId: number;
+  keyEpoch: number;
+  /** Removed tags, lower-case 0x-hex. */
+  removes: readonly string[];
+  /** Sealed notices (node/store/delisting.ts) by tag. */
+  notices: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Told of every state FilterSync takes (node/store's KeptHits matches the removals against the hits it keeps). */
+export interface FilterRemovalListener {
+  applyRemovals(removals: FilterRemovals, seenAtMs: number): Promise<unknown>;
+}
+
 /** Everything {@link FilterSync} (the querier side) uses. */
 export interface FilterSyncModules {
   dialer: PeerDialer;
@@ -103,4 +119,6 @@ export interface FilterSyncModules {
   filterContains: FilterContains;
   filterCount: FilterCount;
   logger: Logger;
+  /** Told of each state's removals once it is taken; none when absent. */
+  removals?: FilterRemovalListener | undefined;
 }

@@ -14,6 +14,15 @@ export const FILTER_BASE_CHUNK_BYTES = 512 * 1024;
  */
 export const FILTER_MAX_DELTA_TAGS = 100_000;
 
+/**
+ * Most sealed delisting notices one answer carries (~130 bytes of JSON each: ~650 KB); removals
+ * beyond it go without one (a querier then sees the removal but not why).
+ */
+export const FILTER_MAX_DELTA_NOTICES = 5_000;
+
+/** Most base64 characters of one sealed notice (68 bytes today: 92). */
+export const FILTER_MAX_NOTICE_CHARS = 128;
+
 /** Hard cap on one frame: a base chunk in base64 (~700 KB) plus the largest delta list. */
 export const FILTER_MAX_FRAME_BYTES = 4 * 1_048_576;
 

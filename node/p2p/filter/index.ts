@@ -13,7 +13,7 @@
 export * from "./constants.ts";
 export { FILTER_DEFAULTS, FILTER_SYNC_DEFAULTS, type FilterInit, type FilterSyncOptions } from "./options.ts";
 export type {
-  FilterCache, FilterComponents, FilterContains, FilterCount, FilterDirectory, ImplausibleSnapshot, FilterReciprocity, FilterSource, FilterSyncModules, FilterTarget, HeldFilter, SourceFilterState,
+  FilterCache, FilterComponents, FilterRemovalListener, FilterRemovals, FilterContains, FilterCount, FilterDirectory, ImplausibleSnapshot, FilterReciprocity, FilterSource, FilterSyncModules, FilterTarget, HeldFilter, SourceFilterState,
 } from "./components.ts";
 export {
   filterAnswerFrame, filterRequestFrame, filterResponseFrame, filterState,

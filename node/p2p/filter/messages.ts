@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { MAX_CATEGORY_ID } from "../../policy/index.ts";
 import { errorFrame } from "../frames.ts";
-import { FILTER_BASE_CHUNK_BYTES, FILTER_MAX_DELTA_TAGS } from "./constants.ts";
+import { FILTER_BASE_CHUNK_BYTES, FILTER_MAX_DELTA_NOTICES, FILTER_MAX_DELTA_TAGS, FILTER_MAX_NOTICE_CHARS } from "./constants.ts";
 
 const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 32 bytes of lower-case 0x-hex");
 const tag = z.string().regex(/^0x[0-9a-f]{16}$/, "must be 8 bytes of lower-case 0x-hex");
@@ -36,6 +36,11 @@ export const filterState = z.strictObject({
   seq: uint,
   adds: z.array(tag).max(FILTER_MAX_DELTA_TAGS),
   removes: z.array(tag).max(FILTER_MAX_DELTA_TAGS),
+  /**
+   * Sealed delisting notices of removed tags (node/store/delisting.ts), base64: only a querier that
+   * evaluated the identifier opens one. Optional: a state without notices encodes as before.
+   */
+  notices: z.array(z.strictObject({ tag, sealed: z.base64().max(FILTER_MAX_NOTICE_CHARS) })).max(FILTER_MAX_DELTA_NOTICES).optional(),
 });
 
 /** The provider's answer. */

@@ -17,7 +17,7 @@ import { decodeFrame, encodeFrame, errorReply, frameStream, readFrameBytes, writ
 import { activeMember } from "../membership.ts";
 import { systemClock } from "../options.ts";
 import type { FilterComponents } from "./components.ts";
-import { FILTER_BASE_CHUNK_BYTES, FILTER_PROTOCOL, FILTER_MAX_DELTA_TAGS } from "./constants.ts";
+import { FILTER_BASE_CHUNK_BYTES, FILTER_PROTOCOL, FILTER_MAX_DELTA_NOTICES, FILTER_MAX_DELTA_TAGS } from "./constants.ts";
 import { filterRequestFrame, filterResponseFrame, type FilterRequestFrame, type FilterResponseFrame, type FilterState } from "./messages.ts";
 import { FILTER_DEFAULTS, type FilterInit } from "./options.ts";
 import { filterStateDigest, netDeltas } from "./state.ts";
@@ -116,6 +116,8 @@ export class FilterService {
       const state: FilterState = {
         provider: this.address, category: request.category, epoch: current.epoch, baseHash: current.baseHash.toLowerCase(), baseCount: current.baseCount,
         fromSeq: withBase ? 0 : request.fromSeq, seq: current.seq, adds: net!.adds, removes: net!.removes,
+        // Past the cap, removals go without their notices: the frame stays bounded.
+        ...(net!.notices.length === 0 ? {} : { notices: net!.notices.slice(0, FILTER_MAX_DELTA_NOTICES) }),
       };
       const signature = this.components.signer.signDigest(filterStateDigest(state));
       if (!withBase) return { ok: true, state, signature };

@@ -24,7 +24,7 @@ export function storeFilterSource(store: Pick<Store, "filterState" | "baseFilter
       const { baseSeq } = store.filterState(categoryId);
       const deltas = await store.deltasSince(categoryId, baseSeq + seq);
       if (deltas === undefined) return undefined;
-      return deltas.seq === deltas.fromSeq ? [] : [{ seq: deltas.seq - baseSeq, adds: deltas.adds, removes: deltas.removes }];
+      return deltas.seq === deltas.fromSeq ? [] : [{ seq: deltas.seq - baseSeq, adds: deltas.adds, removes: deltas.removes, notices: deltas.notices }];
     },
   };
 }

@@ -4,7 +4,9 @@
  *
  * Encoding (big-endian): "riskshare/filter-state/v1" ‖ provider (20 B) ‖ uint8 category ‖
  * uint32 epoch ‖ baseHash (32 B) ‖ uint64 baseCount ‖ uint64 fromSeq ‖ uint64 seq ‖
- * uint32 n ‖ n adds (8 B each) ‖ uint32 m ‖ m removes (8 B each).
+ * uint32 n ‖ n adds (8 B each) ‖ uint32 m ‖ m removes (8 B each) ‖ when the state has notices:
+ * uint32 k ‖ k × (tag (8 B) ‖ uint16 length ‖ sealed notice). A state without notices encodes as
+ * before notices existed.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
@@ -16,7 +18,9 @@ const LABEL = new TextEncoder().encode(FILTER_STATE_LABEL);
 
 /** The canonical bytes of a state. */
 export function encodeFilterState(state: FilterState): Uint8Array {
-  const out = new Uint8Array(LABEL.length + 20 + 1 + 4 + 32 + 8 * 3 + 4 + 8 * state.adds.length + 4 + 8 * state.removes.length);
+  const notices = state.notices?.map((notice) => ({ tag: hexToBytes(notice.tag.slice(2)), sealed: new Uint8Array(Buffer.from(notice.sealed, "base64")) }));
+  const noticeBytes = notices === undefined ? 0 : 4 + notices.reduce((sum, n) => sum + 8 + 2 + n.sealed.length, 0);
+  const out = new Uint8Array(LABEL.length + 20 + 1 + 4 + 32 + 8 * 3 + 4 + 8 * state.adds.length + 4 + 8 * state.removes.length + noticeBytes);
   const view = new DataView(out.buffer);
   let at = 0;
   out.set(LABEL, at);
@@ -41,6 +45,16 @@ export function encodeFilterState(state: FilterState): Uint8Array {
       at += 8;
     }
   }
+  if (notices !== undefined) {
+    view.setUint32(at, notices.length);
+    at += 4;
+    for (const notice of notices) {
+      out.set(notice.tag, at);
+      view.setUint16(at + 8, notice.sealed.length);
+      out.set(notice.sealed, at + 10);
+      at += 10 + notice.sealed.length;
+    }
+  }
   return out;
 }
 
@@ -54,17 +68,37 @@ export interface FilterDelta {
   seq: number;
   adds: readonly Uint8Array[];
   removes: readonly Uint8Array[];
+  /** Sealed delisting notices of removed tags (node/store/delisting.ts). */
+  notices?: readonly { tag: Uint8Array; sealed: Uint8Array }[];
 }
 
-/** Net adds and removes (lower-case 0x-hex tags) of a delta log applied in order: the later change of a tag wins. */
-export function netDeltas(deltas: readonly FilterDelta[]): { adds: string[]; removes: string[] } {
+/** A sealed delisting notice as the wire carries it. */
+export interface WireNotice {
+  tag: string;
+  sealed: string;
+}
+
+/**
+ * Net adds and removes (lower-case 0x-hex tags) of a delta log applied in order: the later change of
+ * a tag wins; the notices (base64) of tags whose net change is a removal, in tag order.
+ */
+export function netDeltas(deltas: readonly FilterDelta[]): { adds: string[]; removes: string[]; notices: WireNotice[] } {
   const adds = new Set<string>();
   const removes = new Set<string>();
+  const notices = new Map<string, string>();
   for (const delta of [...deltas].sort((a, b) => a.seq - b.seq)) {
-    for (const tag of delta.adds) applyTag(adds, removes, tagHex(tag), true);
-    for (const tag of delta.removes) applyTag(adds, removes, tagHex(tag), false);
+    for (const tag of delta.adds) {
+      applyTag(adds, removes, tagHex(tag), true);
+      notices.delete(tagHex(tag));
+    }
+    for (const tag of delta.removes) {
+      applyTag(adds, removes, tagHex(tag), false);
+      notices.delete(tagHex(tag));
+    }
+    for (const notice of delta.notices ?? []) notices.set(tagHex(notice.tag), Buffer.from(notice.sealed).toString("base64"));
   }
-  return { adds: [...adds].sort(), removes: [...removes].sort() };
+  const kept = [...notices].filter(([tag]) => removes.has(tag)).sort(([a], [b]) => (a < b ? -1 : 1));
+  return { adds: [...adds].sort(), removes: [...removes].sort(), notices: kept.map(([tag, sealed]) => ({ tag, sealed })) };
 }
 
 /** Applies one tag change to a held copy's add and remove sets. */

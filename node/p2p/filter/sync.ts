@@ -164,12 +164,14 @@ export class FilterSync {
   private async pull(target: FilterTarget, providerAddress: string, categoryId: number, signal: AbortSignal | undefined): Promise<void> {
     const k = key(providerAddress, categoryId);
     const current = this.filters.get(k);
+    let taken: FilterAnswerFrame["state"];
     const first = await this.exchange(target, {
       provider: providerAddress, category: categoryId, epoch: current?.epoch ?? 0, baseHash: current?.baseHash ?? null, fromSeq: current?.seq ?? 0,
     }, signal);
     let next: LiveFilter;
     if (first.base === undefined) {
       const { state } = first;
+      taken = state;
       if (!current || state.epoch !== current.epoch || state.baseHash !== current.baseHash || state.fromSeq !== current.seq || state.seq < current.seq) {
         throw new RiskshareError("E_PROTOCOL", "the provider sent deltas that do not follow the held filter");
       }
@@ -187,6 +189,7 @@ export class FilterSync {
       }
       const base = new Uint8Array(Buffer.concat(parts));
       const { state } = last;
+      taken = state;
       if (state.fromSeq !== 0) throw new RiskshareError("E_PROTOCOL", "a base must come with the deltas since it");
       if (baseFilterHash(base) !== state.baseHash) throw new RiskshareError("E_FILTER_INVALID", "the base filter does not hash to the signed baseHash");
       next = { epoch: state.epoch, baseHash: state.baseHash, baseCount: state.baseCount, seq: state.seq, base, adds: new Set(state.adds), removes: new Set(state.removes) };
@@ -219,6 +222,20 @@ export class FilterSync {
       epoch: next.epoch, baseHash: next.baseHash, baseCount: next.baseCount, seq: next.seq, base: next.base, adds: [...next.adds], removes: [...next.removes],
     });
     this.filters.set(k, next);
+    await this.tellRemovals(providerAddress, categoryId, taken);
+  }
+
+  /** Hands a taken state's removals and notices to the listener; its failure only logs (the filter is taken). */
+  private async tellRemovals(providerAddress: string, categoryId: number, state: FilterAnswerFrame["state"]): Promise<void> {
+    const listener = this.modules.removals;
+    // Told of states without removals too: a state of a new key epoch retires the hits kept under the old one.
+    if (listener === undefined) return;
+    const notices = new Map((state.notices ?? []).map((notice) => [notice.tag, new Uint8Array(Buffer.from(notice.sealed, "base64"))] as const));
+    try {
+      await listener.applyRemovals({ providerAddress, categoryId, keyEpoch: state.epoch, removes: state.removes, notices }, this.now());
+    } catch (err) {
+      this.log.warn({ providerAddress, categoryId, code: (err as RiskshareError).code, err: (err as Error).message }, "matching removals against kept hits failed");
+    }
   }
 
   /** One request/answer with the provider, its state's signature checked against its address. */

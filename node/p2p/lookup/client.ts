@@ -279,7 +279,19 @@ export class LookupClient {
         const at = chunk.findIndex((prefix) => tagHasPrefix(tag, prefix));
         if (at < 0) continue;
         results[i] = this.open(ask.providerAddress, evaluated.keyEpoch, query.items[i]!.type, categoryId, tag, metadataKey, buckets[at]!, nowSec);
+        if (results[i]!.hit) await this.keepHit(ask.providerAddress, categoryId, evaluated, tag, metadataKey);
       }
+    }
+  }
+
+  /** Keeps an opened hit for recognising its delisting later; a failure to keep it only logs (the answer stands). */
+  private async keepHit(providerAddress: string, categoryId: number, evaluated: Evaluated, tag: Uint8Array, metadataKey: Uint8Array): Promise<void> {
+    const keeper = this.components.hits;
+    if (keeper === undefined) return;
+    try {
+      await keeper.keep({ providerAddress, categoryId, keyEpoch: evaluated.keyEpoch, tag, metadataKey, queryId: evaluated.queryId, keptAtMs: this.clock.nowSec() * 1000 });
+    } catch (err) {
+      this.log.warn({ providerAddress, categoryId, code: isRiskshareError(err) ? err.code : "E_INTERNAL" }, "an opened hit could not be kept; its delisting will not be reported");
     }
   }
 

@@ -119,6 +119,13 @@ export interface JournalSecrets {
 }
 
 /** The querier's journal of each request it sent. */
+/** Where opened hits are kept (node/store's KeptHits). */
+export interface HitKeeper {
+  keep(hit: {
+    providerAddress: string; categoryId: number; keyEpoch: number; tag: Uint8Array; metadataKey: Uint8Array; queryId: string; keptAtMs: number;
+  }): Promise<void>;
+}
+
 export interface QueryJournal {
   record(queryId: string, request: LookupRequest, secrets: JournalSecrets): Promise<void>;
   /** Keeps the provider's signed answer (signature checked) with the query it answers, for `audit verify`. */
@@ -153,6 +160,8 @@ export interface LookupComponents {
   filters: TagFilters;
   metadata: MetadataOpener;
   journal: QueryJournal;
+  /** Keeps each opened hit's tag and metadata key, to recognise its delisting in filter deltas; none kept when absent. */
+  hits?: HitKeeper;
   logger: Logger;
   /** While a regulator pauses lookups, the provider refuses them and the querier sends none; never paused when absent. */
   pause?: ConsortiumPause;

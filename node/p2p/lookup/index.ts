@@ -19,7 +19,7 @@ export * from "./constants.ts";
 export { LOOKUP_DEFAULTS, lookupOptions, type LookupInit, type LookupOptions } from "./options.ts";
 export type {
   BucketStore, ConsortiumPause, EntryMetadata, JournalSecrets, LookupComponents, MetadataOpener, NonceGuard, OprfKeys, Outbox, OutboxRecord, ProviderKeys, QueryItem,
-  QueryJournal, Reciprocity, SealedEntry, SnapshotView, TagFilters,
+  HitKeeper, QueryJournal, Reciprocity, SealedEntry, SnapshotView, TagFilters,
 } from "./components.ts";
 export {
   categoriesOfMask, errorFrame, evaluateAnswerFrame, fetchAnswerFrame, fromWirePrefix, fromWireRequest, lookupAnswer, lookupRequestFrame, lookupResponseFrame,
