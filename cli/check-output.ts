@@ -7,6 +7,7 @@ export function renderCheck(r: CheckResponse): string {
   const lines = [`verdict: ${r.verdict.toUpperCase()}${item?.verdict === "invalid" ? ` (invalid identifier: ${item.invalidReason})` : item?.warninglisted !== undefined ? ` (on the warninglist ${item.warninglisted}: asked of nobody, never listed)` : ""}`];
   const score = (h: { score?: number | undefined }) => (h.score === undefined ? "" : ` score ${h.score}`);
   if (item?.own) lines.push(`own list: ${item.own.category} level ${item.own.level} (${item.own.reason})${score(item.own)}`);
+  if (r.providers.length === 0) return lines.join("\n");
   lines.push(table(["PROVIDER", "ADDRESS", "STATUS", "ANSWER"], r.providers.map((p) => {
     const hit = item?.hits.find((h) => h.provider === p.address);
     const answer = p.status !== "answered" ? p.code ?? "" : hit ? `HIT ${hit.category} level ${hit.level} reason ${hit.reason}${score(hit)}` : "miss";
