@@ -545,13 +545,7 @@ export class RiskshareNode {
         if (results.some((r) => r.removed)) this.afterListChange();
         return { removed: results.filter((r) => r.removed).length, results };
       },
-      stats: async () => {
-        const stats = await lists.stats();
-        return {
-          entries: stats.entries, keyEpoch: stats.binding?.keyEpoch ?? null, expiredAwaitingSweep: stats.expiredAwaitingSweep,
-          perCategory: stats.perCategory.map((c) => ({ categoryId: c.categoryId, name: c.name ?? null, entries: c.entries })),
-        };
-      },
+      stats: () => lists.overview(),
       export: (format) => lists.export(format),
       publish: async (categories) => {
         const published = await lists.publish(lists.categoryIds(categories));

@@ -114,13 +114,7 @@ export function listCommand(io: CliIo): Command {
       const opts = parseOptions(chainFlagsSchema, raw);
       const stats = await withLists(ctx, opts, false, {
         node: (runtime) => nodeCall<StatsResponse>(ctx, runtime, "report its list stats", { method: "GET", path: "/v1/entries/stats", scope: "read" }),
-        store: async (lists): Promise<StatsResponse> => {
-          const s = await lists.stats();
-          return {
-            entries: s.entries, keyEpoch: s.binding?.keyEpoch ?? null, expiredAwaitingSweep: s.expiredAwaitingSweep,
-            perCategory: s.perCategory.map((c) => ({ categoryId: c.categoryId, name: c.name ?? null, entries: c.entries })),
-          };
-        },
+        store: (lists) => lists.overview(),
       });
       ctx.out.result(stats, (s) => [
         `entries ${s.entries} (key epoch ${s.keyEpoch ?? "none yet"}; ${s.expiredAwaitingSweep} expired awaiting sweep)`,

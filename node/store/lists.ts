@@ -34,6 +34,14 @@ export type OwnCheck =
 /** One removal, as `list remove` and `POST /v1/entries/remove` answer it. */
 export type RemoveOutcome = { readonly removed: false } | { readonly removed: true; readonly category: string | undefined; readonly reason: string };
 
+/** The store's figures as the CLI and the API show them. */
+export interface ListOverview {
+  entries: number;
+  keyEpoch: number | null;
+  expiredAwaitingSweep: number;
+  perCategory: { categoryId: number; name: string | null; entries: number }[];
+}
+
 /** One snapshot published. */
 export interface PublishedRow {
   readonly category: string | undefined;
@@ -145,6 +153,15 @@ export class ListService {
   /** Entries per category, expired ones awaiting a sweep, the key binding. */
   async stats(): Promise<StoreStats> {
     return this.#modules.store.stats();
+  }
+
+  /** {@link stats} as `list stats` and `GET /v1/entries/stats` show it: the key epoch and plain names (null when unknown). */
+  async overview(): Promise<ListOverview> {
+    const stats = await this.stats();
+    return {
+      entries: stats.entries, keyEpoch: stats.binding?.keyEpoch ?? null, expiredAwaitingSweep: stats.expiredAwaitingSweep,
+      perCategory: stats.perCategory.map((c) => ({ categoryId: c.categoryId, name: c.name ?? null, entries: c.entries })),
+    };
   }
 
   /** The export, line by line: tags and metadata, never raw identifiers. */
