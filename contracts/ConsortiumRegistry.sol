@@ -70,6 +70,8 @@ import {ConsortiumHolds} from "./libraries/ConsortiumHolds.sol";
 ///            | `actions` (uint32, 17-20), a wrapping count of its recorded actions (see ConsortiumHolds)
 ///   slot 29  `_successor` (account => the account its member moved to by {rotateMemberKey}; 0 = none)
 ///   slot 30  `_predecessor` (account => the account its member moved from; 0 = none)
+///   slot 31  `_warninglistHash` (bytes32): SHA-256 of the warninglists members should ship (0 = none
+///            pinned), seeded by the admin or set by a SetWarninglistHash vote
 contract ConsortiumRegistry is IConsortiumRegistry {
     /// @notice Role of Active members (derived from the member's status, never granted directly).
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -134,6 +136,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     mapping(address account => ConsortiumHolds.Activity) private _activity;
     mapping(address account => address successor) private _successor;
     mapping(address account => address predecessor) private _predecessor;
+    bytes32 private _warninglistHash;
 
     uint64 private immutable _votingPeriod;
     uint64 private immutable _maxRegulatorSuspension;
@@ -291,6 +294,19 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         _requireSeeding();
         _checkPolicy(categoryId, policy_);
         _setPolicy(categoryId, policy_);
+    }
+
+    /// @notice Seeds (or overwrites) the hash of the warninglists members should ship (see {warninglistHash}).
+    ///
+    /// Requirements:
+    /// - the caller is the admin, and the admin has not renounced.
+    /// - seeding is open ({seedingEndsAt}).
+    /// - `hash` is not zero.
+    ///
+    /// Emits a {WarninglistHashSet} event, unless `hash` is the current one.
+    function seedWarninglistHash(bytes32 hash) external {
+        _requireSeeding();
+        _setWarninglistHash(hash);
     }
 
     /// @notice Names the ContributionRegistry and QueryLedger that defer to this registry, once, so
@@ -932,6 +948,13 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return _keyEpochLength;
     }
 
+    /// @notice The SHA-256 of the warninglists the consortium pinned (`riskshare list warninglists`
+    /// shows a build's); zero when none is. Advisory: each node enforces only the lists it ships and
+    /// reports in its health a hash that differs; nothing here refuses anything.
+    function warninglistHash() external view returns (bytes32) {
+        return _warninglistHash;
+    }
+
     /// @notice The key epoch of `account`'s OPRF key in force; 0 for an account never seeded or admitted.
     function keyEpochOf(address account) external view returns (uint32) {
         return _members[account].keyEpoch;
@@ -1248,10 +1271,12 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         } else if (kind == RiskshareTypes.ProposalKind.SetQuorum) {
             (uint16 numerator, uint16 denominator) = _decodeQuorum(payload);
             _checkQuorum(numerator, denominator);
-        } else {
-            // Unpause: the enum has no further value (the ABI decoder rejects out-of-range kinds).
+        } else if (kind == RiskshareTypes.ProposalKind.Unpause) {
             if (payload.length != 0) revert ConsortiumRegistryInvalidPayload(kind);
             if (block.timestamp >= _pause.until) revert ConsortiumRegistryNotPaused();
+        } else {
+            // SetWarninglistHash: the enum has no further value (the ABI decoder rejects out-of-range kinds).
+            if (_decodeWarninglistHash(payload) == bytes32(0)) revert ConsortiumRegistryInvalidWarninglistHash();
         }
     }
 
@@ -1321,6 +1346,11 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return abi.decode(payload, (uint64));
     }
 
+    function _decodeWarninglistHash(bytes memory payload) private pure returns (bytes32) {
+        if (payload.length != ONE_WORD) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.SetWarninglistHash);
+        return abi.decode(payload, (bytes32));
+    }
+
     function _decodeQuorum(bytes memory payload) private pure returns (uint16 numerator, uint16 denominator) {
         if (payload.length != TWO_WORDS) revert ConsortiumRegistryInvalidPayload(RiskshareTypes.ProposalKind.SetQuorum);
         return abi.decode(payload, (uint16, uint16));
@@ -1384,10 +1414,20 @@ contract ConsortiumRegistry is IConsortiumRegistry {
             _quorumNumerator = numerator;
             _quorumDenominator = denominator;
             emit QuorumSet(numerator, denominator);
-        } else {
+        } else if (kind == RiskshareTypes.ProposalKind.Unpause) {
             _pause.until = 0;
             emit ConsortiumUnpaused();
+        } else {
+            _setWarninglistHash(_decodeWarninglistHash(payload));
         }
+    }
+
+    /// @dev Sets the pinned warninglist hash (not zero); no event when it does not change.
+    function _setWarninglistHash(bytes32 hash) private {
+        if (hash == bytes32(0)) revert ConsortiumRegistryInvalidWarninglistHash();
+        if (hash == _warninglistHash) return;
+        _warninglistHash = hash;
+        emit WarninglistHashSet(hash);
     }
 
     function _castVote(uint256 proposalId, RiskshareTypes.Proposal storage p) private {

@@ -451,7 +451,7 @@ export class RiskshareNode {
 
   private async startApi(): Promise<void> {
     this.nodeHealth = new NodeHealth(
-      { address: this.wallet.address },
+      { address: this.wallet.address, warninglistHash: shippedWarninglists().hash },
       {
         view: this.view, ledger: this.batcher, outbox: this.outbox, host: this.host, filters: this.filterSync, challenges: this.challenges, nowSec: () => systemClock.nowSec(),
         keys: { plaintextFiles: () => this.plaintextKeys },

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { KeyStore, updateConfig } from "../../node/config/index.ts";
 import { connectChain, connectSigner, deployConsortium, DEFAULT_GOVERNANCE, type FounderInput } from "../../node/chain/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
+import { shippedWarninglists } from "../../node/identity/index.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { addressArg, oprfKeyArg, parseDuration, parseFraction, peerIdToRegistryBytes } from "../parse.ts";
@@ -71,6 +72,7 @@ export function deployCommand(io: CliIo): Command {
           ...(timelockDelaySeconds === undefined ? {} : { timelockDelaySeconds }),
           ...(seedWindowSeconds === undefined ? {} : { seedWindowSeconds }),
           ...(admissionDelaySeconds === undefined ? {} : { admissionDelaySeconds }),
+          warninglistHash: shippedWarninglists().hash,
           renounceAdmin: opts.keepAdmin !== true,
         }, ctx.logger);
         await updateConfig(ctx.dataDir, (c) => ({ ...c, chain: { ...c.chain, rpcUrl, contracts: result.addresses } }));
@@ -83,6 +85,7 @@ export function deployCommand(io: CliIo): Command {
             `  ledger         ${r.addresses.ledger}`,
             `  founders       ${founders.map((f) => f.name).join(", ")}`,
             `  categories     ${r.categories.map((c) => `${c.id}:${c.name}`).join(", ")}`,
+            `  warninglists   ${shippedWarninglists().hash} pinned (this build's lists)`,
             `  timelock       ${formatDuration(r.timelockDelaySeconds)} between executing a removal, regulator, policy, category-retirement or quorum proposal and enacting it`,
             `addresses written to ${ctx.dataDir}/config.json`,
           ].join("\n"),

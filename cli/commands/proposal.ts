@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { z } from "zod";
-import { checkCategoryName, checkKeyEpochLength, checkPolicy, checkQuorum, ProposalKind, revertError, translateChainError, type CategoryPolicy } from "../../node/chain/index.ts";
+import { checkCategoryName, checkKeyEpochLength, checkPolicy, checkQuorum, checkWarninglistHash, ProposalKind, revertError, translateChainError, type CategoryPolicy } from "../../node/chain/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
@@ -200,5 +200,18 @@ export function proposalCommand(io: CliIo): Command {
       });
     }));
   proposal.addCommand(keyEpoch);
+
+  const warninglists = new Command("warninglists").description("propose which warninglists members should ship (the chain pins their hash; each node enforces its own and reports a mismatch)");
+  warninglists.addCommand(proposing("set", "propose the hash of the warninglists members should ship, as `riskshare list warninglists` shows it", "riskshare proposal warninglists set 0x3f5a…(64 hex digits)")
+    .argument("<hash>", "the lists' SHA-256, 0x and 64 hex digits (`riskshare list warninglists` of the version members should run)")
+    .action(async (text: string, raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const flags = parseOptions(chainFlagsSchema, raw);
+      const hash = checkWarninglistHash(text);
+      await withSession(ctx, flags, true, async (session) => {
+        printCreated(ctx, await propose(session, ProposalKind.SetWarninglistHash, { hash }, lookupOf([])));
+      });
+    }));
+  proposal.addCommand(warninglists);
   return proposal;
 }

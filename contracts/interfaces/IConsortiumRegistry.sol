@@ -104,6 +104,8 @@ interface IConsortiumRegistry {
     /// @dev {rotateMemberKey} while a Suspend or Remove proposal naming the caller is open or queued:
     /// a member does not slip a vote on it by moving to a new account.
     error ConsortiumRegistryRotationBlocked(uint256 proposalId);
+    /// @dev A zero warninglist hash, seeded or proposed: the hash names the lists members should ship.
+    error ConsortiumRegistryInvalidWarninglistHash();
 
     // ----- events -----
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
@@ -125,6 +127,8 @@ interface IConsortiumRegistry {
     event CategoryRetired(uint8 indexed categoryId);
     event PolicySet(uint8 indexed categoryId, RiskshareTypes.CategoryPolicy policy);
     event KeyEpochLengthSet(uint64 keyEpochLengthSeconds);
+    /// @dev The hash of the warninglists members should ship changed (seeded, or a SetWarninglistHash vote).
+    event WarninglistHashSet(bytes32 warninglistHash);
     event QuorumSet(uint16 numerator, uint16 denominator);
     event ProposalCreated(
         uint256 indexed proposalId,
@@ -168,6 +172,7 @@ interface IConsortiumRegistry {
     function seedRegulator(address account) external;
     function seedCategory(string calldata name) external returns (uint8 categoryId);
     function seedPolicy(uint8 categoryId, RiskshareTypes.CategoryPolicy calldata policy) external;
+    function seedWarninglistHash(bytes32 hash) external;
     function seedCompanions(address contributions, address ledger) external;
     function transferAdmin(address newAdmin) external;
     function acceptAdmin() external;
@@ -248,6 +253,7 @@ interface IConsortiumRegistry {
     function policy(uint8 categoryId) external view returns (RiskshareTypes.CategoryPolicy memory);
     /// @dev Seconds after which a member should rotate its OPRF key (nodes report an older key).
     function keyEpochLength() external view returns (uint64);
+    function warninglistHash() external view returns (bytes32);
     /// @dev The key epoch in force for `account` (0 for an account never proposed or seeded).
     function keyEpochOf(address account) external view returns (uint32);
     /// @dev The OPRF key `account` held in `keyEpoch`; zero when it held none.

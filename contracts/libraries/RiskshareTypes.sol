@@ -41,7 +41,8 @@ library RiskshareTypes {
         // deployment, and a v1 tool's RotatePepper is refused here as a malformed payload.
         SetKeyEpochLength, // (uint64 seconds)
         SetQuorum, //       (uint16 numerator, uint16 denominator)
-        Unpause //          () empty: lifts a regulator's pause of lookups
+        Unpause, //         () empty: lifts a regulator's pause of lookups
+        SetWarninglistHash // (bytes32 hash): the SHA-256 of the warninglists members should ship
     }
 
     struct Member {

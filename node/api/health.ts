@@ -32,6 +32,8 @@ export interface ImportStatus {
 export interface NodeHealthOptions {
   /** This node's member address. */
   address: string;
+  /** The SHA-256 (0x-hex) of the warninglists this node ships (`shippedWarninglists().hash`); compared with the one the registry pins. */
+  warninglistHash?: string;
 }
 
 /** Dependencies of {@link NodeHealth}: the parts whose state makes the node's health. */
@@ -44,6 +46,8 @@ export interface NodeHealthModules {
     activeMembers(): MemberInfo[];
     /** The consortium's key epoch length, seconds (0 when unknown). */
     keyEpochLength(): number;
+    /** The warninglist hash the registry pins (0x-hex); all zero when it pins none. */
+    warninglistHash(): string;
     /** The registry's bootstrap admin while one holds it; undefined once renounced. */
     bootstrapAdmin(): string | undefined;
     /** The end of a regulator's pause of every lookup while it holds at `nowSec`; undefined otherwise. */
@@ -122,6 +126,15 @@ export class NodeHealth {
     if (self !== undefined && self.keyRotatedAt > 0 && epochLength > 0 && this.modules.nowSec() > self.keyRotatedAt + epochLength) {
       reasons.push({ refusal: undefined, message: `the OPRF key of epoch ${self.keyEpoch} is older than the consortium's key epoch length (${epochLength} s); rotate it` });
     }
+    // Degraded, not refusing: this node still enforces the lists it ships; the chain only pins which ones members should ship.
+    const pinned = this.pinnedWarninglistHash();
+    const shipped = this.opts.warninglistHash?.toLowerCase();
+    if (pinned !== undefined && shipped !== undefined && pinned !== shipped) {
+      reasons.push({
+        refusal: undefined,
+        message: `this node's warninglists (hash ${shipped}) are not the ones the consortium pinned (${pinned}): run the riskshare version whose \`list warninglists\` shows that hash`,
+      });
+    }
     const admin = view.bootstrapAdmin();
     if (admin !== undefined) {
       reasons.push({
@@ -172,6 +185,12 @@ export class NodeHealth {
     return reasons;
   }
 
+  /** The warninglist hash the registry pins, lowercase; undefined when it pins none (zero). */
+  private pinnedWarninglistHash(): string | undefined {
+    const pinned = this.modules.view.warninglistHash().toLowerCase();
+    return /^0x0{64}$/.test(pinned) ? undefined : pinned;
+  }
+
   /** Throws the first refusing reason's code (E_BACKLOG, E_LEDGER_OTHER_WRITER, E_CHAIN_UNREACHABLE, E_NOT_MEMBER, E_OPRF_KEY_MISSING) when the node refuses checks. */
   assertReady(): void {
     const reasons = this.reasons();
@@ -191,6 +210,7 @@ export class NodeHealth {
     const answering = oprfKey.current()?.epoch;
     const onChain = view.member(this.opts.address)?.keyEpoch;
     const running = this.modules.imports?.current();
+    const pinnedWarninglists = this.pinnedWarninglistHash();
     return {
       status: reasons.some((r) => r.refusal !== undefined) ? "refusing" : reasons.length > 0 ? "degraded" : "ok",
       reasons: reasons.map((r) => r.message),
@@ -220,6 +240,10 @@ export class NodeHealth {
         activeMembers: activeMembers.length,
       },
       keyEpoch: { ...(answering === undefined ? {} : { answering }), ...(onChain === undefined ? {} : { onChain }) },
+      warninglists: {
+        ...(this.opts.warninglistHash === undefined ? {} : { shipped: this.opts.warninglistHash.toLowerCase() }),
+        ...(pinnedWarninglists === undefined ? {} : { pinned: pinnedWarninglists }),
+      },
       import: running === undefined ? { inProgress: false } : {
         inProgress: true,
         ...(running.source === undefined ? {} : { source: running.source }),

@@ -91,6 +91,10 @@ export const healthResponseSchema = z.object({
     answering: z.number().int().optional().describe("the OPRF key epoch this node answers under (absent: it holds no key)"),
     onChain: z.number().int().optional().describe("the member's key epoch on chain (absent: not a member)"),
   }),
+  warninglists: z.object({
+    shipped: z.string().optional().describe("SHA-256 (0x-hex) of the warninglists this node ships and enforces (`riskshare list warninglists`)"),
+    pinned: z.string().optional().describe("the hash the consortium pinned on chain (absent: it pins none); a different one makes the node degraded"),
+  }),
   import: z.object({
     inProgress: z.boolean(),
     source: z.string().optional(),

@@ -46,6 +46,8 @@ export interface DeploymentPlan {
   dormancyPeriodSeconds?: bigint;
   /** How long after its removal a removed provider may land batches (QueryLedger). */
   removedGraceSeconds?: bigint;
+  /** The SHA-256 (0x-hex) of the warninglists members should ship (`shippedWarninglists().hash`), seeded when given. */
+  warninglistHash?: string;
   /** Renounce the bootstrap admin at the end, so only votes change membership and policy (default true). */
   renounceAdmin?: boolean;
 }
@@ -137,6 +139,10 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
         quotaCeiling: policy.quotaCeiling,
       })).wait();
       categories.push({ id, name: category.name });
+    }
+    if (plan.warninglistHash !== undefined) {
+      step = "seed the warninglist hash";
+      await (await registry.seedWarninglistHash(plan.warninglistHash)).wait();
     }
     if (plan.renounceAdmin !== false) {
       step = "renounce the bootstrap admin";

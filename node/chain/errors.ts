@@ -41,6 +41,7 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ConsortiumRegistryInvalidOprfKey: "the OPRF public key is zero",
   ConsortiumRegistryOprfKeyUnchanged: "that OPRF key is already the member's key in force; a rotation needs a new key",
   ConsortiumRegistryInvalidKeyEpochLength: "the key epoch length must be from 1 hour to 2 years",
+  ConsortiumRegistryInvalidWarninglistHash: "the warninglist hash must not be zero: give the SHA-256 that `riskshare list warninglists` shows",
   // ConsortiumRegistry: categories and policy
   ConsortiumRegistryCategoryUnknown: "no category has that id",
   ConsortiumRegistryCategoryInactive: "that category is retired",

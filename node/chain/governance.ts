@@ -31,6 +31,8 @@ export const ProposalKind = {
   SetQuorum: 10,
   /** Lifts a regulator's pause of lookups before its end (empty payload); members only. */
   Unpause: 11,
+  /** Pins the SHA-256 of the warninglists members should ship (advisory: nodes report a mismatch). */
+  SetWarninglistHash: 12,
 } as const;
 
 /** A proposal kind code. */
@@ -120,6 +122,8 @@ export interface ProposalArgs {
   [ProposalKind.SetKeyEpochLength]: { keyEpochLengthSeconds: bigint };
   [ProposalKind.SetQuorum]: { numerator: number; denominator: number };
   [ProposalKind.Unpause]: Record<string, never>;
+  /** `hash`: 32 bytes, 0x-hex, not zero (`shippedWarninglists().hash` of the build members should run). */
+  [ProposalKind.SetWarninglistHash]: { hash: string };
 }
 
 /** Arguments accepted by {@link encodeProposalPayload}: like {@link ProposalArgs}, but a PeerId may be raw bytes. */
@@ -143,6 +147,7 @@ const PAYLOAD_TYPES: { readonly [K in ProposalKind]: readonly string[] } = {
   [ProposalKind.SetKeyEpochLength]: ["uint64"],
   [ProposalKind.SetQuorum]: ["uint16", "uint16"],
   [ProposalKind.Unpause]: [],
+  [ProposalKind.SetWarninglistHash]: ["bytes32"],
 };
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -270,6 +275,11 @@ function payloadValues(kind: ProposalKind, args: ProposalArgsInput<ProposalKind>
       return [a.numerator, a.denominator];
     case ProposalKind.Unpause:
       return [];
+    case ProposalKind.SetWarninglistHash: {
+      const hash = String(a.hash).toLowerCase();
+      assertArgument(/^0x[0-9a-f]{64}$/.test(hash) && !/^0x0{64}$/.test(hash), "must be 32 bytes of 0x-hex, not all zero", "hash");
+      return [hash];
+    }
   }
 }
 
@@ -310,5 +320,7 @@ function payloadArgs(kind: ProposalKind, values: ArrayLike<unknown>): ProposalAr
       return { numerator: Number(values[0]), denominator: Number(values[1]) };
     case ProposalKind.Unpause:
       return {};
+    case ProposalKind.SetWarninglistHash:
+      return { hash: (values[0] as string).toLowerCase() };
   }
 }

@@ -54,6 +54,20 @@ export function checkKeyEpochLength(seconds: bigint): void {
   }
 }
 
+/** The zero hash: a registry that pins no warninglists (ConsortiumRegistry.warninglistHash()). */
+export const NO_WARNINGLIST_HASH = `0x${"0".repeat(64)}`;
+
+/**
+ * The warninglist hash in canonical form (lowercase 0x-hex, 32 bytes); throws E_BAD_INPUT (argument
+ * `hash`) for anything else or for zero, which the registry refuses (ConsortiumRegistryInvalidWarninglistHash).
+ */
+export function checkWarninglistHash(hash: string): string {
+  const canonical = hash.trim().toLowerCase();
+  if (!/^0x[0-9a-f]{64}$/.test(canonical)) throw badInput("hash", "a warninglist hash is 0x followed by 64 hex digits, as `riskshare list warninglists` shows it");
+  if (canonical === NO_WARNINGLIST_HASH) throw badInput("hash", "the zero hash pins no warninglists; give the hash `riskshare list warninglists` shows");
+  return canonical;
+}
+
 /** Throws E_BAD_INPUT naming the field unless the policy fits uint64, admits somebody (snapshot age > 0, base or ratio > 0) and has a ceiling (> 0, ≥ base). */
 export function checkPolicy(policy: CategoryPolicy): void {
   for (const field of ["minEntries", "maxSnapshotAge", "quotaBase", "quotaRatioBps", "quotaCeiling"] as const) {
@@ -162,6 +176,10 @@ export function describeProposal<K extends ProposalKind>(kind: K, args: Proposal
     }
     case ProposalKind.Unpause:
       return { summary: "lift the regulator's pause of lookups", details: {} };
+    case ProposalKind.SetWarninglistHash: {
+      const { hash } = a as ProposalArgs[typeof ProposalKind.SetWarninglistHash];
+      return { summary: `pin the warninglists members should ship to hash ${hash}`, details: { warninglistHash: hash } };
+    }
   }
   throw new RiskshareError("E_BAD_INPUT", `unknown proposal kind ${String(kind)}`, { kind: Number(kind) });
 }

@@ -4,6 +4,7 @@ import type { Logger } from "../logger.ts";
 import { RiskshareError } from "../errors.ts";
 import type { ConsortiumContracts } from "./contracts.ts";
 import { MemberStatus } from "./governance.ts";
+import { NO_WARNINGLIST_HASH } from "./proposals.ts";
 import { CHAIN_DEFAULTS } from "./options.ts";
 import { translateChainError } from "./errors.ts";
 
@@ -111,6 +112,8 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
   /** OPRF keys by member address, then key epoch: every key a member held in force. */
   private readonly oprfKeysByMember = new Map<string, Map<number, string>>();
   private keyEpochLengthSeconds = 0;
+  /** The warninglist hash the registry pins (lowercase 0x-hex); all zero when it pins none. */
+  private pinnedWarninglistHash = NO_WARNINGLIST_HASH;
   /** The registry's bootstrap admin; the zero address once renounced. */
   private adminAddress = ZERO_ADDRESS;
   /** End of the regulator's pause of lookups (unix seconds); 0 when none, or lifted by a vote. */
@@ -279,6 +282,11 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
     return this.keyEpochLengthSeconds;
   }
 
+  /** The SHA-256 (0x-hex) of the warninglists the consortium pinned; all zero when it pins none (advisory: nodes report a mismatch). */
+  warninglistHash(): string {
+    return this.pinnedWarninglistHash;
+  }
+
   /** `member`'s snapshots with a spot-check open or expired (unanswered), by category id. */
   challengesOf(member: string): Array<{ categoryId: number; snapshot: ContributionInfo; challenge: ChallengeInfo }> {
     const address = normalizeAddress(member);
@@ -340,12 +348,13 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       const blockTag = await this.modules.provider.getBlockNumber();
       this.headBlock = Math.max(this.headBlock, blockTag);
       const overrides = { blockTag };
-      const [memberCount, categoryCount, keyEpochLength, admin, pausedUntil] = await Promise.all([
+      const [memberCount, categoryCount, keyEpochLength, admin, pausedUntil, warninglistHash] = await Promise.all([
         registry.memberCount(overrides),
         registry.categoryCount(overrides),
         registry.keyEpochLength(overrides),
         registry.admin(overrides),
         registry.pausedUntil(overrides),
+        registry.warninglistHash(overrides),
       ]);
       // Read everything first, so that a failed (re)load leaves the state as it was.
       const members: MemberInfo[] = [];
@@ -402,6 +411,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       for (const c of categories) this.categoriesById.set(c.id, c);
       for (const [key, snapshot] of snapshots) this.contributionsByKey.set(key, snapshot);
       this.keyEpochLengthSeconds = Number(keyEpochLength);
+      this.pinnedWarninglistHash = warninglistHash.toLowerCase();
       this.adminAddress = getAddress(admin);
       this.pausedUntilSec = Number(pausedUntil);
       this.markSynced(blockTag);
@@ -456,6 +466,7 @@ export class ConsortiumView extends EventEmitter<{ memberChanged: [MemberInfo]; 
       }
       else if (REGISTRY_CATEGORY_EVENTS.has(parsed.name)) touchedCategories.add(Number(parsed.args[0]));
       else if (parsed.name === "KeyEpochLengthSet") this.keyEpochLengthSeconds = Number(parsed.args[0]);
+      else if (parsed.name === "WarninglistHashSet") this.pinnedWarninglistHash = (parsed.args[0] as string).toLowerCase();
       // Only an accepted hand-over or a renouncement moves the role (a nomination is AdminTransferStarted).
       else if (parsed.name === "AdminTransferred") this.adminAddress = getAddress(parsed.args[1] as string);
       else if (parsed.name === "ConsortiumPaused") this.pausedUntilSec = Number(parsed.args[1]);

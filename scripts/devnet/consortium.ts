@@ -15,7 +15,7 @@ import {
   connectChain, connectContracts, connectSigner, deployConsortium, DEFAULT_CATEGORIES, DEFAULT_POLICY, type CategoryPolicyInput, type ContractAddresses, type DeploymentResult,
 } from "../../node/chain/index.ts";
 import { KeyStore, newConfig, saveConfig, updateConfig, writeFileAtomic } from "../../node/config/index.ts";
-import { createVoprf, DEFAULT_NORMALISE_OPTIONS } from "../../node/identity/index.ts";
+import { createVoprf, DEFAULT_NORMALISE_OPTIONS, shippedWarninglists } from "../../node/identity/index.ts";
 import { peerIdBytes, peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { silentLogger, type Logger } from "../../node/logger.ts";
 import { DEV_MNEMONIC, freePort } from "./chain.ts";
@@ -142,6 +142,7 @@ export async function deployFor(founders: readonly DevMember[], opts: DeployForO
       ...(opts.votingPeriodSeconds === undefined ? {} : { votingPeriodSeconds: opts.votingPeriodSeconds }),
       timelockDelaySeconds: opts.timelockDelaySeconds ?? DEVNET_TIMELOCK_DELAY_SECONDS,
       admissionDelaySeconds: opts.admissionDelaySeconds ?? DEVNET_ADMISSION_DELAY_SECONDS,
+      warninglistHash: shippedWarninglists().hash,
       ...(opts.keepAdmin === true ? { renounceAdmin: false } : {}),
     }, opts.logger ?? silentLogger());
     // No secret is handed to anyone: each member's OPRF key stays in its own data dir.

@@ -4,6 +4,7 @@ import { AbiCoder, ZeroAddress, ZeroHash, concat, id as keccakOfText } from "eth
 import {
   MemberStatus,
   ProposalKind,
+  ProposalStatus,
   decodeProposalPayload,
   encodeProposalPayload,
 } from "../../node/chain/governance.ts";
@@ -232,6 +233,17 @@ describe("ConsortiumRegistry", function () {
       await expect(registry.seedPolicy(2, OTHER_POLICY)).not.to.emit(registry, "PolicySet");
     });
 
+    it("seeds the warninglist hash (none at deployment), refuses zero, and emits nothing when it does not change", async function () {
+      const { registry, alice } = await loadFixture(consortiumFixture);
+      expect(await registry.warninglistHash()).to.equal(ZeroHash);
+      const hash = keccakOfText("warninglists v1");
+      await expect(registry.seedWarninglistHash(hash)).to.emit(registry, "WarninglistHashSet").withArgs(hash);
+      expect(await registry.warninglistHash()).to.equal(hash);
+      await expect(registry.seedWarninglistHash(hash)).not.to.emit(registry, "WarninglistHashSet");
+      await expect(registry.seedWarninglistHash(ZeroHash)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidWarninglistHash");
+      await expect(registry.connect(alice).seedWarninglistHash(hash)).to.be.revertedWithCustomError(registry, "ConsortiumRegistryNotAdmin");
+    });
+
     it("refuses a policy for an unknown category, or one that admits nobody", async function () {
       const { registry, alice } = await loadFixture(consortiumFixture);
       await expect(registry.connect(alice).seedPolicy(1, POLICY))
@@ -320,6 +332,7 @@ describe("ConsortiumRegistry", function () {
         seedRegulator: () => registry.seedRegulator(frank.address),
         seedCategory: () => registry.seedCategory("late_category"),
         seedPolicy: () => registry.seedPolicy(1, POLICY),
+        seedWarninglistHash: () => registry.seedWarninglistHash(keccakOfText("late lists")),
         seedCompanions: () => registry.seedCompanions(alice.address, bob.address),
       };
       for (const [name, seed] of Object.entries(seeds)) {
@@ -356,6 +369,7 @@ describe("ConsortiumRegistry", function () {
         await expect(r.seedRegulator(erin.address)).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.seedCategory("new")).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.seedPolicy(1, OTHER_POLICY)).to.be.revertedWithCustomError(registry, renounced);
+        await expect(r.seedWarninglistHash(keccakOfText("lists"))).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.seedCompanions(contributions, ledger)).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.transferAdmin(caller.address)).to.be.revertedWithCustomError(registry, renounced);
         await expect(r.renounceAdmin()).to.be.revertedWithCustomError(registry, renounced);
@@ -1121,6 +1135,31 @@ describe("ConsortiumRegistry", function () {
       await expect(sendProposal(registry, alice, ProposalKind.AddCategory, { name: "money_mule" }))
         .to.be.revertedWithCustomError(registry, "ConsortiumRegistryCategoryExists")
         .withArgs(2);
+    });
+
+    it("SetWarninglistHash: pins the hash at execute (no timelock: advisory), refuses zero or a malformed payload; an unchanged one emits nothing", async function () {
+      const { registry, alice, bob, carol } = await loadFixture(renouncedConsortiumFixture);
+      const hash = keccakOfText("warninglists v2");
+      const proposalId = await propose(registry, alice, ProposalKind.SetWarninglistHash, { hash });
+      await registry.connect(bob).vote(proposalId);
+      await registry.connect(carol).vote(proposalId);
+      const executed = registry.execute(proposalId);
+      await expect(executed).to.emit(registry, "WarninglistHashSet").withArgs(hash);
+      await expect(executed).to.emit(registry, "ProposalExecuted").withArgs(proposalId);
+      expect(await registry.warninglistHash()).to.equal(hash);
+      expect((await registry.proposal(proposalId)).status).to.equal(BigInt(ProposalStatus.Executed));
+      const same = await propose(registry, alice, ProposalKind.SetWarninglistHash, { hash });
+      await registry.connect(bob).vote(same);
+      await registry.connect(carol).vote(same);
+      await expect(registry.execute(same)).to.emit(registry, "ProposalExecuted").and.not.to.emit(registry, "WarninglistHashSet");
+      // The client refuses a zero hash before sending; the registry refuses it too.
+      await expect(registry.connect(alice).propose(ProposalKind.SetWarninglistHash, abi.encode(["bytes32"], [ZeroHash])))
+        .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidWarninglistHash");
+      for (const payload of ["0x", `${hash}00`]) {
+        await expect(registry.connect(alice).propose(ProposalKind.SetWarninglistHash, payload), payload)
+          .to.be.revertedWithCustomError(registry, "ConsortiumRegistryInvalidPayload")
+          .withArgs(ProposalKind.SetWarninglistHash);
+      }
     });
 
     it("SetKeyEpochLength: sets the length within 1 hour .. 2 years; an unchanged one emits nothing", async function () {

@@ -71,6 +71,7 @@ describe("ConsortiumRegistry: timelock", function () {
       [ProposalKind.Reinstate, { account: dave.address }],
       [ProposalKind.AddCategory, { name: "account_takeover" }],
       [ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 86_400n }],
+      [ProposalKind.SetWarninglistHash, { hash: `0x${"ab".repeat(32)}` }],
       [ProposalKind.SetPolicy, { categoryId: 1, policy: { ...POLICY, quotaBase: 7n } }],
       [ProposalKind.RetireCategory, { categoryId: 2 }],
       [ProposalKind.SetQuorum, { numerator: 3, denominator: 4 }],

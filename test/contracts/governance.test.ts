@@ -34,13 +34,13 @@ describe("governance encodings (node/chain/governance.ts)", function () {
   it("numbers kinds and statuses as RiskshareTypes.sol declares them", function () {
     expect(Object.keys(ProposalKind)).to.deep.equal([
       "Admit", "Suspend", "Reinstate", "Remove", "AddRegulator", "RemoveRegulator",
-      "SetPolicy", "AddCategory", "RetireCategory", "SetKeyEpochLength", "SetQuorum", "Unpause",
+      "SetPolicy", "AddCategory", "RetireCategory", "SetKeyEpochLength", "SetQuorum", "Unpause", "SetWarninglistHash",
     ]);
-    expect(Object.values(ProposalKind)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(Object.values(ProposalKind)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(Object.entries(MemberStatus)).to.deep.equal([["None", 0], ["Proposed", 1], ["Active", 2], ["Suspended", 3], ["Removed", 4], ["Admitted", 5], ["Rotated", 6]]);
     expect(proposalKindName(6)).to.equal("SetPolicy");
     expect(memberStatusName(4)).to.equal("Removed");
-    expectBadInput(() => proposalKindName(12), "kind 12");
+    expectBadInput(() => proposalKindName(13), "kind 13");
     expect(memberStatusName(5)).to.equal("Admitted");
     expect(memberStatusName(6)).to.equal("Rotated");
     expectBadInput(() => memberStatusName(7), "status 7");
@@ -61,6 +61,7 @@ describe("governance encodings (node/chain/governance.ts)", function () {
       [ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 90n * 86_400n }],
       [ProposalKind.SetQuorum, { numerator: 2, denominator: 3 }],
       [ProposalKind.Unpause, {}],
+      [ProposalKind.SetWarninglistHash, { hash: hexlify(randomBytes(32)) }],
     ] as const;
     for (const [kind, args] of cases) {
       const payload = encodeProposalPayload(kind, args as never);
@@ -76,7 +77,9 @@ describe("governance encodings (node/chain/governance.ts)", function () {
     expectBadInput(() => encodeProposalPayload(ProposalKind.RetireCategory, { categoryId: 64 }), "category 64");
     expectBadInput(() => encodeProposalPayload(ProposalKind.RetireCategory, { categoryId: 0 }), "category 0");
     expectBadInput(() => encodeProposalPayload(ProposalKind.SetQuorum, { numerator: 70_000, denominator: 1 }), "uint16 overflow");
-    expectBadInput(() => encodeProposalPayload(12 as ProposalKind, {} as never), "unknown kind");
+    expectBadInput(() => encodeProposalPayload(13 as ProposalKind, {} as never), "unknown kind");
+    expectBadInput(() => encodeProposalPayload(ProposalKind.SetWarninglistHash, { hash: `0x${"00".repeat(32)}` }), "zero warninglist hash");
+    expectBadInput(() => encodeProposalPayload(ProposalKind.SetWarninglistHash, { hash: hexlify(randomBytes(31)) }), "short warninglist hash");
     expectBadInput(() => decodeProposalPayload(ProposalKind.Admit, "0x1234"), "truncated Admit");
     expectBadInput(() => decodeProposalPayload(ProposalKind.SetKeyEpochLength, "0x"), "empty SetKeyEpochLength");
     expectBadInput(() => encodeProposalPayload(ProposalKind.SetKeyEpochLength, { keyEpochLengthSeconds: 1n << 64n }), "uint64 overflow");

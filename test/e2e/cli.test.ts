@@ -16,6 +16,7 @@ import type { DevnetManifest } from "../../scripts/devnet/devnet.ts";
 import { devAccount } from "../../scripts/devnet/consortium.ts";
 import { startChain } from "../../scripts/devnet/chain.ts";
 import { connectChain, connectContracts } from "../../node/chain/index.ts";
+import { shippedWarninglists } from "../../node/identity/index.ts";
 import { AUDIT_COLUMNS } from "../../cli/commands/audit.ts";
 import { cli } from "./support/cli.ts";
 import { runCliCaptured } from "../../cli/index.ts";
@@ -172,6 +173,7 @@ describe("the riskshare CLI, end to end", function () {
         const { registry } = connectContracts(deployed.addresses, connection.provider);
         for (const founder of [one, two]) expect(await registry.oprfKeyOf(founder.address, 1), `${founder.name}'s OPRF key of epoch 1 on chain`).to.equal(founder.oprfKey);
         expect(await registry.timelockDelay()).to.equal(36n * 3600n);
+        expect(await registry.warninglistHash(), "deploy pins the warninglists this build ships").to.equal(shippedWarninglists().hash);
         const deployedAt = (await connection.provider.getBlock(deployed.deployBlock))!.timestamp;
         expect(await registry.seedingEndsAt(), "the seeding window as given").to.equal(BigInt(deployedAt) + 7n * 86_400n);
       } finally {

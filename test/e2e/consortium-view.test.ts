@@ -282,6 +282,17 @@ describe("ConsortiumView: the registry cache follows the chain over JSON-RPC", (
     expect(view.pausedUntil(chainNow), "after ConsortiumUnpaused").to.equal(undefined);
   });
 
+  it("reads the warninglist hash the registry pins (zero when none) and follows a SetWarninglistHash vote", async () => {
+    const { alice, bob, carol } = await loadConsortium();
+    const view = await startView();
+    expect(view.warninglistHash(), "the fixture's deployment pinned none").to.equal(`0x${"00".repeat(32)}`);
+    const hash = `0x${"7c".repeat(32)}`;
+    await passByVote([alice, bob, carol], ProposalKind.SetWarninglistHash, { hash });
+    await view.sync();
+    expect(view.warninglistHash(), "after WarninglistHashSet").to.equal(hash);
+    expect((await startView()).warninglistHash(), "a view loaded after the vote").to.equal(hash);
+  });
+
   it("knows which members are dormant and which were removed, from the load and from events", async () => {
     const { alice, bob, carol, dave } = await loadConsortium();
     const view = await startView();

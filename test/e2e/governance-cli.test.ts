@@ -12,10 +12,11 @@ import { join } from "node:path";
 import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
 import { createMember, createMembers, deployFor, devAccount, writeContracts, type DevMember } from "../../scripts/devnet/consortium.ts";
 import { connectChain, connectContracts, MemberStatus, type ChainConnection, type ConsortiumContracts, type ContractAddresses } from "../../node/chain/index.ts";
+import { shippedWarninglists } from "../../node/identity/index.ts";
 import { cli } from "./support/cli.ts";
 
 /** Every ProposalKind of RiskshareTypes.sol, by the name `proposal list` prints. */
-const ALL_KINDS = ["Admit", "Suspend", "Reinstate", "Remove", "AddRegulator", "RemoveRegulator", "SetPolicy", "AddCategory", "RetireCategory", "SetKeyEpochLength", "SetQuorum", "Unpause"];
+const ALL_KINDS = ["Admit", "Suspend", "Reinstate", "Remove", "AddRegulator", "RemoveRegulator", "SetPolicy", "AddCategory", "RetireCategory", "SetKeyEpochLength", "SetQuorum", "Unpause", "SetWarninglistHash"];
 
 /** The kinds an execution only queues: they take effect when enacted, after the timelock. */
 const TIMELOCKED = new Set(["Remove", "AddRegulator", "RemoveRegulator", "SetPolicy", "RetireCategory", "SetQuorum"]);
@@ -193,6 +194,13 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
     expect(await registry.keyEpochLength()).to.equal(2_592_000n);
   });
 
+  it("pins the warninglists: the deployment seeded this build's hash, a vote pins another (applied at execute, no timelock)", async () => {
+    expect(await registry.warninglistHash(), "seeded at deployment").to.equal(shippedWarninglists().hash);
+    const next = `0x${"5e".repeat(32)}`;
+    await walk("SetWarninglistHash", ["proposal", "warninglists", "set", next.toUpperCase().replace("0X", "0x")], { warninglistHash: next }, new RegExp(`pin the warninglists members should ship to hash ${next}`), b, [c]);
+    expect(await registry.warninglistHash()).to.equal(next);
+  });
+
   it("suspends and reinstates a member, admits a fourth and removes it, voting and executing through `proposal`", async () => {
     await walk("Suspend", ["member", "suspend", c.address], { account: c.address }, new RegExp(`suspend member ${c.address}`), a, [b]);
     expect(Number(await registry.memberStatus(c.address))).to.equal(3);
@@ -332,6 +340,8 @@ describe("governance from the CLI: every proposal kind, proposed, listed, voted,
       [["proposal", "key-epoch", "set", "90 days"], 2, "E_USAGE", /duration must be a duration such as 90d/],
       [["proposal", "key-epoch", "set", "30m"], 2, "E_BAD_INPUT", /keyEpochLength: 30m is outside the registry's bounds of 1h to 730d/],
       [["proposal", "key-epoch", "set", "731d"], 2, "E_BAD_INPUT", /keyEpochLength: 731d is outside/],
+      [["proposal", "warninglists", "set", `0x${"00".repeat(32)}`], 2, "E_BAD_INPUT", /hash: the zero hash pins no warninglists/],
+      [["proposal", "warninglists", "set", "0x1234"], 2, "E_BAD_INPUT", /hash: a warninglist hash is 0x followed by 64 hex digits/],
       [["proposal", "regulator", "add", "0x1234"], 2, "E_USAGE", /--address: must be a 0x-prefixed 20-byte address/],
       [["proposal", "regulator", "add", devAccount(9).address], 2, "E_BAD_INPUT", /address: .* is already a regulator/],
       [["proposal", "regulator", "remove", newRegulator], 2, "E_BAD_INPUT", /address: .* is not a regulator/],

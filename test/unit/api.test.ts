@@ -14,7 +14,7 @@ function health(status: HealthResponse["status"]): HealthResponse {
   return {
     status, reasons: status === "ok" ? [] : ["ledger backlog full"], address: ADDRESS, peerId: "16Uiu2",
     chain: { syncedBlock: 3, stale: false }, ledger: { backlog: 0, maxBacklog: 10, writer: { state: "writing" } }, peers: { connected: 0, activeMembers: 1 },
-    keyEpoch: { answering: 1, onChain: 1 }, import: { inProgress: false },
+    keyEpoch: { answering: 1, onChain: 1 }, warninglists: {}, import: { inProgress: false },
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import {
-  checkCategoryName, checkKeyEpochLength, checkPolicy, checkQuorum, decodeProposalPayload, describeProposal, encodeProposalPayload,
+  checkCategoryName, checkKeyEpochLength, checkPolicy, checkQuorum, checkWarninglistHash, decodeProposalPayload, describeProposal, encodeProposalPayload,
   formatDuration, isTimelocked, MAX_KEY_EPOCH_LENGTH_SECONDS, MIN_KEY_EPOCH_LENGTH_SECONDS, ProposalKind, ProposalStatus, type ProposalArgsInput, type ProposalLookup,
 } from "../../node/chain/index.ts";
 import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
@@ -49,6 +49,10 @@ const KINDS: Array<{ kind: ProposalKind; args: ProposalArgsInput<ProposalKind>; 
   },
   { kind: ProposalKind.SetQuorum, args: { numerator: 3, denominator: 4 }, summary: "set the quorum fraction to 3/4 of the voting members", details: { quorum: "3/4", numerator: 3, denominator: 4 } },
   { kind: ProposalKind.Unpause, args: {}, summary: "lift the regulator's pause of lookups", details: {} },
+  {
+    kind: ProposalKind.SetWarninglistHash, args: { hash: `0x${"A1".repeat(32)}` },
+    summary: `pin the warninglists members should ship to hash 0x${"a1".repeat(32)}`, details: { warninglistHash: `0x${"a1".repeat(32)}` },
+  },
 ];
 
 function thrown(fn: () => unknown): RiskshareError {
@@ -82,6 +86,14 @@ describe("governance proposals: payloads and descriptions", () => {
     const admit = KINDS[0]!.args as { account: string; name: string; peerId: string; oprfKey: string; publicKey: string; signature: string };
     const described = describeProposal(ProposalKind.Admit, admit, { ...LOOKUP, peerIdText: (hex) => `text-of-${hex}` });
     expect(described.details.peerId).to.equal(`text-of-${admit.peerId}`);
+  });
+
+  it("takes a warninglist hash as 64 hex digits after 0x, lowercased, and refuses zero or anything else with E_BAD_INPUT on `hash`", () => {
+    expect(checkWarninglistHash(` 0x${"AB".repeat(32)} `)).to.equal(`0x${"ab".repeat(32)}`);
+    for (const text of [`0x${"00".repeat(32)}`, `0x${"ab".repeat(31)}`, "ab".repeat(32), `0x${"zz".repeat(32)}`, ""]) {
+      const err = thrown(() => checkWarninglistHash(text));
+      expect([err.code, err.meta.argument], JSON.stringify(text)).to.deep.equal(["E_BAD_INPUT", "hash"]);
+    }
   });
 
   it("formats durations in the largest units that divide them", () => {

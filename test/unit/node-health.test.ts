@@ -18,12 +18,15 @@ const NOW_SEC = 1_000;
 const bankB = member("Bank B");
 const bankC = member("Bank C");
 const gone = member("Bank D", MemberStatus.Removed);
+/** The warninglist hash this node ships, and the registry's "none pinned". */
+const SHIPPED_HASH = `0x${"5a".repeat(32)}`;
+const ZERO_HASH = `0x${"00".repeat(32)}`;
 
 /** A healthy node: Active, chain fresh, outbox empty, the OPRF key of its key epoch held and young, connected to Bank B only. */
 function fakes(over: {
   members?: MemberInfo[]; stale?: boolean; backlog?: number; oprfKey?: { epoch: number; publicKeyHex: string } | null; keyEpochLength?: number; flushFailures?: number; implausible?: ImplausibleSnapshot[];
   admin?: string; pausedUntil?: number; dormant?: boolean; ledgerClosed?: string; plaintextKeys?: string[]; otherWriter?: LedgerHealth["otherWriter"]; lastLanded?: LedgerHealth["lastLanded"];
-  oldestMs?: number; headBlock?: number; imports?: NodeHealthModules["imports"];
+  oldestMs?: number; headBlock?: number; imports?: NodeHealthModules["imports"]; shippedWarninglists?: string; pinnedWarninglists?: string;
 } = {}) {
   const members = over.members ?? [self, bankB, bankC, gone];
   const modules: NodeHealthModules = {
@@ -33,6 +36,7 @@ function fakes(over: {
       allMembers: () => members,
       activeMembers: () => members.filter((m) => m.status === MemberStatus.Active),
       keyEpochLength: () => over.keyEpochLength ?? 90 * 86_400,
+      warninglistHash: () => over.pinnedWarninglists ?? ZERO_HASH,
       bootstrapAdmin: () => over.admin,
       pausedUntil: (nowSec) => (over.pausedUntil !== undefined && nowSec < over.pausedUntil ? over.pausedUntil : undefined),
       isDormant: (address) => over.dormant === true && address === self.address,
@@ -54,7 +58,7 @@ function fakes(over: {
     ...(over.imports === undefined ? {} : { imports: over.imports }),
     nowSec: () => NOW_SEC,
   };
-  return new NodeHealth({ address: self.address }, modules);
+  return new NodeHealth({ address: self.address, warninglistHash: over.shippedWarninglists ?? SHIPPED_HASH }, modules);
 }
 
 function refusalOf(health: NodeHealth): string | undefined {
@@ -77,6 +81,7 @@ describe("api: node health", () => {
     expect(body.peers).to.deep.equal({ connected: 1, activeMembers: 3 });
     expect(body.keyEpoch).to.deep.equal({ answering: 1, onChain: 1 });
     expect(body.import).to.deep.equal({ inProgress: false });
+    expect(body.warninglists).to.deep.equal({ shipped: SHIPPED_HASH });
     expect(refusalOf(health)).to.equal(undefined);
   });
 
@@ -137,6 +142,21 @@ describe("api: node health", () => {
       `E_CONTRIBUTION_IMPLAUSIBLE: provider ${bankB.address} claims 18446744073709551615 live entries in category 2 on chain but its filter holds 3; its filter is not used`,
     ]);
     expect(refusalOf(health)).to.equal(undefined);
+  });
+
+  it("is degraded but still serves checks while its warninglists are not the ones the consortium pinned; ok when they are or none is pinned", () => {
+    const pinned = `0x${"c3".repeat(32)}`;
+    const health = fakes({ pinnedWarninglists: pinned });
+    const body = health.health();
+    expect(body.status).to.equal("degraded");
+    expect(body.reasons).to.deep.equal([
+      `this node's warninglists (hash ${SHIPPED_HASH}) are not the ones the consortium pinned (${pinned}): run the riskshare version whose \`list warninglists\` shows that hash`,
+    ]);
+    expect(body.warninglists).to.deep.equal({ shipped: SHIPPED_HASH, pinned });
+    expect(refusalOf(health)).to.equal(undefined);
+    // The chain's hash may come in capitals; the comparison is of the bytes.
+    expect(fakes({ pinnedWarninglists: SHIPPED_HASH.toUpperCase().replace("0X", "0x") }).health()).to.deep.include({ status: "ok", reasons: [] });
+    expect(fakes({ pinnedWarninglists: ZERO_HASH }).health()).to.deep.include({ status: "ok", reasons: [] });
   });
 
   it("is degraded but still serves checks while a bootstrap admin holds the registry, naming it and what to do", () => {

@@ -91,7 +91,7 @@ describe("OpenAPI document of the local API", function () {
   const health = (): HealthResponse => ({
     status: fault === "refuse" ? "refusing" : "ok", reasons: [], address: ADDRESS, peerId: "16Uiu2",
     chain: { syncedBlock: 1, stale: false }, ledger: { backlog: 0, maxBacklog: 10, writer: { state: "writing" } }, peers: { connected: 0, activeMembers: 1 },
-    keyEpoch: { answering: 1, onChain: 1 }, import: { inProgress: false },
+    keyEpoch: { answering: 1, onChain: 1 }, warninglists: {}, import: { inProgress: false },
   });
 
   before(async () => {
