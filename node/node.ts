@@ -29,7 +29,7 @@ import { DecayModels, ProviderSelection, ReciprocityGate, SavedUsage, UsageTrack
 /** The key of the usage bucket the querier's observed hit rates are saved under (the quota counters are under "tracker"). */
 const HIT_RATES_KEY = "hit-rates";
 import {
-  Bucket, categoriesDue, createMetadataCipher, filterContains, Housekeeping, KeptHits, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
+  Bucket, categoriesDue, createMetadataCipher, importSummaryView, filterContains, Housekeeping, KeptHits, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
 } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
@@ -531,8 +531,7 @@ export class RiskshareNode {
     const lists = this.lists;
     return {
       import: async (source, opts) => {
-        const { resumedAfterLine, ...summary } = await lists.import(source, { ...opts, workers: this.config.lists.importWorkers }).finally(() => this.afterListChange());
-        return { ...summary, errors: [...summary.errors], ...(resumedAfterLine === undefined ? {} : { resumedAfterLine }) };
+        return importSummaryView(await lists.import(source, { ...opts, workers: this.config.lists.importWorkers }).finally(() => this.afterListChange()));
       },
       importStatus: () => lists.importStatus(),
       check: async (items) => ({ results: await Promise.all(items.map((item) => lists.check(item.type, item.value))) }),

@@ -1,11 +1,10 @@
 import { Command } from "commander";
 import { z } from "zod";
 import type { HitChangesResponse } from "../../node/api/index.ts";
-import { RiskshareError } from "../../node/errors.ts";
 import { contextOf } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { table, type CliIo } from "../output.ts";
-import { apiResult, callNodeApi, runningNode } from "../runtime.ts";
+import { apiResult, callNodeApi, readRuntime } from "../runtime.ts";
 
 const changesSchema = z.object({
   since: z.string().regex(/^([0-9]{1,12}|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:?[0-9]{2})?)?)$/, "must be an ISO 8601 time (2026-11-23T10:00:00Z) or unix seconds").optional(),
@@ -22,8 +21,7 @@ export function hitsCommand(io: CliIo): Command {
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
       const opts = parseOptions(changesSchema, raw);
-      const runtime = await runningNode(ctx.dataDir);
-      if (runtime === undefined) throw new RiskshareError("E_NODE_NOT_READY", "no node is running for this data dir: start it (riskshare node start); the changes are kept sealed in its store");
+      const runtime = await readRuntime(ctx.dataDir);
       const path = `/v1/hits/changes${opts.since === undefined ? "" : `?since=${encodeURIComponent(opts.since)}`}`;
       const result = await apiResult<HitChangesResponse>(await callNodeApi(ctx.dataDir, runtime, { method: "GET", path, scope: "read", timeoutMs: 10_000 }), "list the hit changes");
       ctx.out.result(result, (r) => (r.changes.length === 0

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { hexlify } from "ethers";
 import type { ImportStatusResponse, ImportSummaryResponse, OwnCheckResponse, PublishResponse, RemoveResponse, StatsResponse } from "../../node/api/index.ts";
 import {
-  BULK_IMPORT_TUNING, createProgressReporter, formatFromName, ListService, type OwnCheck, type ProgressReporter,
+  BULK_IMPORT_TUNING, createProgressReporter, formatFromName, importSummaryView, ListService, type OwnCheck, type ProgressReporter,
 } from "../../node/store/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
 import { shippedWarninglists } from "../../node/identity/index.ts";
@@ -54,11 +54,10 @@ export function listCommand(io: CliIo): Command {
         } else {
           const { store, evaluator, region, close } = await openStore(ctx, opts, true, BULK_IMPORT_TUNING);
           try {
-            const { resumedAfterLine, ...rest } = await new ListService({ store, evaluator: () => evaluator, region, logger: ctx.logger }).import({ path: file }, {
+            summary = importSummaryView(await new ListService({ store, evaluator: () => evaluator, region, logger: ctx.logger }).import({ path: file }, {
               format: opts.format, defaultType: opts.type, defaultCategory: opts.category, resume: opts.resume,
               onProgress: (p) => progress.update(p), signal: controller.signal,
-            });
-            summary = { ...rest, errors: [...rest.errors], ...(resumedAfterLine === undefined ? {} : { resumedAfterLine }) };
+            }));
           } finally {
             await close();
           }

@@ -107,4 +107,4 @@ export { JOURNAL_KEY_BYTES, openSecrets, QueryJournal, sealSecrets, type Journal
 export { NonceStore, type NonceLevel } from "./nonces.ts";
 export { Housekeeping, HOUSEKEEPING_INTERVAL_MS, type Chore, type HousekeepingModules, type HousekeepingOptions } from "./housekeeping.ts";
 export { OwnLists, type OwnResult } from "./own.ts";
-export { categoriesDue, ListService, type ImportStatus, type ListOverview, type ListServiceModules, type OwnCheck, type PublishedRow, type PublishedSnapshotInfo, type RemoveOutcome } from "./lists.ts";
+export { categoriesDue, importSummaryView, ListService, type ImportStatus, type ListOverview, type ListServiceModules, type OwnCheck, type PublishedRow, type PublishedSnapshotInfo, type RemoveOutcome } from "./lists.ts";

@@ -16,6 +16,12 @@ import type { ImportOptions, ImportProgress } from "./options.ts";
 import { publishSnapshots, type ContributionPublisher } from "./publish.ts";
 import type { Store, StoreStats } from "./store.ts";
 
+/** An import's summary as the CLI prints it and the API answers it: plain arrays, no undefined fields. */
+export function importSummaryView(summary: ImportSummary): Omit<ImportSummary, "errors" | "resumedAfterLine"> & { errors: ImportSummary["errors"][number][]; resumedAfterLine?: number } {
+  const { resumedAfterLine, ...rest } = summary;
+  return { ...rest, errors: [...rest.errors], ...(resumedAfterLine === undefined ? {} : { resumedAfterLine }) };
+}
+
 /** The import in flight: its source, when it started and where it is. */
 export interface ImportStatus extends ImportProgress {
   readonly source: string;
