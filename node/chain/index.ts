@@ -1,6 +1,6 @@
 /**
  * Everything riskshare does with the chain: connecting (plain JSON-RPC), typed contract handles,
- * deployment, the registry cache, the ledger batcher, EIP-712 types and error translation.
+ * deployment, the registry cache, the ledger batcher, credits, EIP-712 types and error translation.
  *
  * @example
  *   const { provider, chainId } = await connectChain({ rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 1_000 });
@@ -40,5 +40,9 @@ export {
 } from "./audit.ts";
 export { ITEM_JUMP_DEFAULTS, itemJumps, memberReport, type ItemJump, type ItemJumpRule, type MemberReportRow, type ReportConsortium } from "./report.ts";
 export { keptCommitmentInput, openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening, type KeptRequest, type KeptSecrets } from "./commitment.ts";
+export {
+  CREDIT_EVENT_NAMES, creditEvents, creditParams, creditsOf, currentWeek, pairState, reportFeedback, settleBonus, weekState,
+  type CreditBalance, type CreditEvent, type CreditEventsReader, type CreditsReader, type CreditsTx, type FeedbackCounts, type PairState, type WeekState,
+} from "./credits.ts";
 export { rotateMemberKey, rotateOprfKey, type MemberKeyRotation, type OprfKeyRotation } from "./member-keys.ts";
 export { createKeyRotation, KEY_ROTATION_TYPES, KEY_ROTATION_TYPE_STRING, keyRotationDigest, rotateMemberKeyArgs, type KeyRotation } from "./rotation.ts";

@@ -11,6 +11,8 @@ import type { QueryLedger } from "../../types/ethers-contracts/index.js";
 import { LookupKind } from "../../node/chain/eip712.ts";
 import { QueryOutcome } from "../../node/chain/outcomes.ts";
 import { ProviderSelection } from "../../node/policy/index.ts";
+import * as credits from "../../node/chain/credits.ts";
+import { isRiskshareError } from "../../node/errors.ts";
 import {
   admitMember,
   boundConsortiumFixture,
@@ -317,6 +319,44 @@ describe("QueryLedger credits", function () {
       await time.increase(13n * WEEK);
       await expect(ledger.settleBonus(week, carol.address, []))
         .to.be.revertedWithCustomError(ledger, "QueryLedgerSettlementExpired").withArgs(week, week + 1n);
+    });
+  });
+
+  describe("node/chain/credits.ts", function () {
+    it("reads balances, pairs, the week, the parameters and the week's totals, typed", async function () {
+      const { ledger, driver, alice, bob } = await setUp();
+      await driver.land("alice", [driver.record("bob", "alice", { itemCount: 12 })]);
+      expect(await credits.creditsOf(ledger, bob.address)).to.deep.equal({ balance: STARTING - 12n, overdraft: 0n, available: STARTING - 12n });
+      expect(await credits.pairState(ledger, bob.address, alice.address)).to.deep.equal({ highestNonce: 1n, window: 1n, evaluatedItems: 12n, reportedItems: 0n });
+      const week = await credits.currentWeek(ledger);
+      expect(week).to.equal(Math.floor((await time.latest()) / 604_800));
+      expect(await credits.creditParams(ledger)).to.deep.equal({ startingCredits: 100_000n, overdraftLimit: 100_000n, poolPercent: 10, providerCapPercent: 20, falsePositiveBurn: 10n });
+      expect(await credits.weekState(ledger, week, alice.address)).to.deep.equal({ meteredItems: 12n, confirmed: 0n, providerConfirmed: 0n, settled: false });
+    });
+
+    it("sends feedback and settles bonuses, mapping the contract's refusals to E_ codes, and reads the events back", async function () {
+      const { ledger, driver, alice, bob } = await setUp();
+      const from = await ethers.provider.getBlockNumber();
+      await driver.land("alice", [driver.record("bob", "alice", { itemCount: 12 })]);
+      const sent = await credits.reportFeedback(ledger.connect(bob), [{ provider: alice.address, confirmed: 4, falsePositive: 1, outdated: 0 }]);
+      expect(sent.week).to.equal(await credits.currentWeek(ledger));
+      const refused = await credits.reportFeedback(ledger.connect(bob), [{ provider: alice.address, confirmed: 8, falsePositive: 0, outdated: 0 }]).catch((err: unknown) => err);
+      expect(isRiskshareError(refused, "E_FEEDBACK_EXCEEDS_EVALUATED"), String(refused)).to.equal(true);
+      const bad = await credits.reportFeedback(ledger.connect(bob), [{ provider: alice.address, confirmed: -1, falsePositive: 0, outdated: 0 }]).catch((err: unknown) => err);
+      expect(isRiskshareError(bad, "E_BAD_INPUT")).to.equal(true);
+      const early = await credits.settleBonus(ledger, sent.week, alice.address, [bob.address]).catch((err: unknown) => err);
+      expect(isRiskshareError(early, "E_BONUS_NOT_SETTLEABLE"), String(early)).to.equal(true);
+      await time.increase(WEEK);
+      // 12 items: a pool of 1 (10 %, rounded down), capped at 20 % of it: 0.
+      const settled = await credits.settleBonus(ledger, sent.week, alice.address, [bob.address]);
+      expect(settled.amount).to.equal(0n);
+
+      const events = await credits.creditEvents(ledger, { fromBlock: from, toBlock: await ethers.provider.getBlockNumber() });
+      expect(events.map((e) => e.name)).to.deep.equal(["CreditsMoved", "FeedbackReported", "CreditsBurned", "BonusPaid"]);
+      expect(events[1]).to.deep.include({ name: "FeedbackReported", week: sent.week, reporter: bob.address, provider: alice.address, confirmed: 4, falsePositive: 1, outdated: 0 });
+      expect(events[2]).to.deep.include({ name: "CreditsBurned", provider: alice.address, week: sent.week, amount: 10n });
+      const ofWeek = await credits.creditEvents(ledger, { fromBlock: from, toBlock: await ethers.provider.getBlockNumber(), names: ["FeedbackReported"], week: sent.week, logChunkBlocks: 2 });
+      expect(ofWeek).to.have.length(1);
     });
   });
 
