@@ -616,18 +616,19 @@ contract QueryLedger is IQueryLedger {
     function _useNonce(PairState storage pair, bytes32 nonceWord, uint256 items) private returns (bool) {
         uint256 nonce = uint256(nonceWord);
         if (nonce == 0 || nonce > type(uint64).max) return false;
-        uint256 highest = pair.highestNonce;
+        uint64 highest = pair.highestNonce;
         uint256 window = pair.window;
         if (nonce > highest) {
             uint256 shift = nonce - highest;
             pair.window = shift >= 256 ? 1 : (window << shift) | 1;
-            pair.highestNonce = uint64(nonce);
+            highest = uint64(nonce);
         } else {
             uint256 below = highest - nonce;
             if (below >= 256 || (window >> below) & 1 != 0) return false;
             pair.window = window | (1 << below);
         }
-        if (items != 0) pair.evaluatedItems += uint64(items);
+        // One write of the first slot (highest nonce, evaluated and reported items).
+        (pair.highestNonce, pair.evaluatedItems) = (highest, pair.evaluatedItems + uint64(items));
         return true;
     }
 
@@ -713,9 +714,13 @@ contract QueryLedger is IQueryLedger {
         return uint48(_historyEntry(_history[reporter], week) >> 32);
     }
 
-    /// @dev Writes `account` back as one word.
+    /// @dev Writes `account` back as one word, its balance clamped to int96 (never reached: amounts
+    /// are below 2^64 and items below 2^32 a record, but a wrap would turn a debt into a fortune).
     function _store(address member, Account memory account) private {
-        _accounts[member] = uint256(uint96(int96(account.balance))) | account.day << 96 | account.week << 128
+        int256 balance = account.balance;
+        if (balance > type(int96).max) balance = type(int96).max;
+        else if (balance < type(int96).min) balance = type(int96).min;
+        _accounts[member] = uint256(uint96(int96(balance))) | account.day << 96 | account.week << 128
             | account.spent << 160 | account.earned << 208;
     }
 

@@ -38,7 +38,7 @@ const BATCH_SIZES = [1, 10, 100, MAX_BATCH_RECORDS] as const;
  * is ~10,000: the log and hashes (~5,900), the querier's signature recovered on chain (ecrecover,
  * ~3,300 with its call), the pair's nonce window and counters (two warm slots) and the in-memory
  * tally per querier; the querier and provider balances are one write each per batch. Measured
- * ~16,800 a record at 100, ~15,700 at 300 (was ~10,000 before metering, bound by the calldata floor).
+ * ~16,400 a record at 100, ~15,400 at 300 (was ~10,000 before metering, bound by the calldata floor).
  */
 const MAX_GAS_PER_RECORD_AT_100 = 17_500n;
 
