@@ -182,6 +182,15 @@ describe("QueryLedger credits", function () {
       expect((await ledger.pairState(erin.address, alice.address))[0]).to.equal(0n);
     });
 
+    it("refuses credit parameters out of range at deployment", async function () {
+      const { registry } = await setUp();
+      const factory = await ethers.getContractFactory("QueryLedger");
+      const base = [await registry.getAddress(), REMOVED_GRACE_SECONDS, MAX_REQUEST_LIFETIME_SECONDS] as const;
+      await expect(factory.deploy(...base, 1n, 2n, 101, 20, 3n)).to.be.revertedWithCustomError(factory, "QueryLedgerBadCreditParams").withArgs(1n, 2n, 101, 20, 3n);
+      await expect(factory.deploy(...base, 1n, 2n, 10, 101, 3n)).to.be.revertedWithCustomError(factory, "QueryLedgerBadCreditParams");
+      await expect(factory.deploy(...base, 1n << 64n, 2n, 10, 20, 3n)).to.be.revertedWithCustomError(factory, "QueryLedgerBadCreditParams");
+    });
+
     it("accepts out-of-order nonces within the 256-window, refuses them below it, and refuses 0, replays and nonces of 2^64 or more", async function () {
       const { ledger, driver, alice, bob } = await setUp();
       const cases: Array<[bigint, boolean]> = [
