@@ -29,7 +29,7 @@ import { DecayModels, ProviderSelection, ReciprocityGate, SavedUsage, UsageTrack
 /** The key of the usage bucket the querier's observed hit rates are saved under (the quota counters are under "tracker"). */
 const HIT_RATES_KEY = "hit-rates";
 import {
-  Bucket, categoriesDue, createMetadataCipher, importSummaryView, filterContains, Housekeeping, KeptHits, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
+  Bucket, categoriesDue, createMetadataCipher, importSummaryView, filterContains, Housekeeping, KeptHits, ListService, tagFilterCount, OwnLists, Store, type NonceCounters, type NonceWindows, type Outbox, type QueryJournal,
 } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
@@ -85,7 +85,8 @@ export class RiskshareNode {
   private journal!: QueryJournal;
   /** Hits this node's lookups found, and the delistings of them seen in filter deltas. */
   private keptHits!: KeptHits;
-  private nonces!: NonceStore;
+  private nonceWindows!: NonceWindows;
+  private nonceCounters!: NonceCounters;
   private savedUsage!: SavedUsage;
   private gate!: ReciprocityGate;
   private ownLists!: OwnLists;
@@ -202,6 +203,15 @@ export class RiskshareNode {
     await this.lookups?.idle();
   }
 
+  /**
+   * The next value of this node's request nonce counter for `providerAddress`, never handed out
+   * again: for a request built by hand beside the running node (tests, diagnostics), which would
+   * otherwise collide with the node's own requests in the provider's replay window.
+   */
+  async nextRequestNonce(providerAddress: string): Promise<bigint> {
+    return this.nonceCounters.next(providerAddress);
+  }
+
   /** Makes the view catch up with the chain now (tests and CLI after a transaction). */
   async syncChain(): Promise<void> {
     await this.view.sync();
@@ -270,7 +280,8 @@ export class RiskshareNode {
     this.journal = this.store.queryJournal(await this.keys.journalKey());
     this.keptHits = this.store.keptHits({ key: await this.keys.journalKey(), chainId: this.chain.chainId });
     await this.keptHits.load();
-    this.nonces = this.store.nonceStore();
+    this.nonceWindows = this.store.nonceWindows();
+    this.nonceCounters = this.store.nonceCounters();
     this.ownLists = new OwnLists({ store: this.store, evaluator: () => this.evaluator });
     const contributions = this.contracts.contributions.connect(this.wallet.connect(this.chain.provider));
     this.lists = new ListService({
@@ -319,7 +330,8 @@ export class RiskshareNode {
       signer,
       voprf: this.voprf,
       outbox: { append: (record) => this.appendToOutbox(record) },
-      nonceGuard: this.nonces,
+      nonceGuard: this.nonceWindows,
+      nonceSource: this.nonceCounters,
       reciprocity: this.gate,
       oprfKeys: { current: () => this.requireOprfKey() },
       store: storeBuckets(this.store),
@@ -583,7 +595,6 @@ export class RiskshareNode {
   private startHousekeeping(): void {
     const housekeeping = new Housekeeping({}, {
       chores: [
-        { name: "nonces", run: (nowSec) => this.nonces.sweep(nowSec) },
         { name: "quota usage", run: (nowSec) => this.savedUsage.save(nowSec) },
         { name: "hit rates", run: () => this.saveHitRates() },
         { name: "expired entries", run: (nowSec) => this.store.sweep(nowSec) },

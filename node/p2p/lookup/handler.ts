@@ -10,7 +10,8 @@
  *   3. request.provider is this node                                E_BAD_REQUEST
  *   4. the deadline has not passed                                  E_EXPIRED
  *      nor lies more than maxDeadlineAheadSeconds ahead             E_BAD_REQUEST
- *      the nonce is unseen (and is remembered now)                  E_REPLAY
+ *      the nonce is a counter value 1 <= n < 2^64                   E_BAD_REQUEST
+ *      and fresh in the querier's window (now marked seen)          E_REPLAY
  *      itemCount = elements (an allowed shape) or prefixes sent,
  *      the commitment opens, every element is a valid ristretto255
  *      encoding, a Fetch names one category and prefixes of at most
@@ -27,7 +28,7 @@
 import { getBytes, hexlify } from "ethers";
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
 import { hexToBytes } from "@noble/hashes/utils.js";
-import { checksumAddress, QueryOutcome, refusalDigest, type QueryOutcomeCode } from "../../chain/index.ts";
+import { checksumAddress, isNonceValue, NONCE_WINDOW_BITS, nonceFromBytes32, QueryOutcome, refusalDigest, type QueryOutcomeCode } from "../../chain/index.ts";
 import { exchangeSignal } from "../../deadline.ts";
 import { isRiskshareError, RiskshareError, type ErrorCode } from "../../errors.ts";
 import { readySodium } from "../../identity/index.ts";
@@ -178,8 +179,11 @@ export class LookupProvider {
       if (request.deadline > now + BigInt(this.opts.maxDeadlineAheadSeconds)) {
         return badRequest(`the deadline is more than ${this.opts.maxDeadlineAheadSeconds} s ahead`);
       }
-      if (!(await this.components.nonceGuard.checkAndRemember(member.address, request.nonce.toLowerCase(), request.deadline))) {
-        return refuse(QueryOutcome.DeniedReplay, "E_REPLAY", "the request's nonce was seen before");
+      const nonce = nonceFromBytes32(request.nonce);
+      if (!isNonceValue(nonce)) return badRequest("the nonce is not a counter value 1 <= n < 2^64");
+      const verdict = await this.components.nonceGuard.accept(member.address, nonce);
+      if (verdict !== "fresh") {
+        return refuse(QueryOutcome.DeniedReplay, "E_REPLAY", verdict === "replay" ? "the request's nonce was seen before" : `the request's nonce is ${NONCE_WINDOW_BITS} or more below the highest seen from this querier`);
       }
       const categoryIds = categoriesOfMask(request.categoryMask);
       const problem = request.kind === LookupKind.Evaluate ? await this.evaluateProblem(parsed) : this.fetchProblem(parsed, categoryIds);
