@@ -244,6 +244,8 @@ export interface Member {
   oprfKey: { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array };
   /** Blinded elements this node received, per Evaluate. */
   received: Uint8Array[][];
+  /** The credits the fake credit gate holds per querier (lower-case address); a querier not in it is covered. */
+  credits: Map<string, bigint>;
   /** What the fake reciprocity answers (allowed by default), and every call with its item count. */
   reciprocity: { decision: ReciprocityDecision; calls: { querier: string; categoryIds: number[]; units: number }[] };
   stop(): Promise<void>;
@@ -273,6 +275,7 @@ export async function startNode(
   const filters = opts.filters ?? new FakeFilters();
   filters.stores.set(wallet.address.toLowerCase(), store);
   const reciprocity: Member["reciprocity"] = { decision: { allowed: true, quotaRemaining: 10 }, calls: [] };
+  const credits = new Map<string, bigint>();
   const member = { oprfKey } as Member;
   const lookupService = lookup({ chainId: CHAIN_ID, queryLedgerAddress: LEDGER, coverFetchRate: 0, ...opts.lookup })({
     registrar: host.libp2p,
@@ -289,6 +292,12 @@ export async function startNode(
         return reciprocity.decision;
       },
     },
+    credits: {
+      covers: async (querier, items) => {
+        const available = credits.get(querier.toLowerCase());
+        return { allowed: available === undefined || available >= BigInt(items), available };
+      },
+    },
     oprfKeys: { current: () => member.oprfKey },
     store,
     snapshots: chain,
@@ -303,7 +312,7 @@ export async function startNode(
   });
   await lookupService.start();
   return Object.assign(member, {
-    wallet, address: wallet.address, host, lookup: lookupService, outbox, nonces, store, journal, hits, clock, received, reciprocity,
+    wallet, address: wallet.address, host, lookup: lookupService, outbox, nonces, store, journal, hits, clock, received, reciprocity, credits,
     stop: async () => {
       await lookupService.stop();
       await host.stop();

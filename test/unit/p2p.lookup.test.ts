@@ -353,6 +353,25 @@ describe("p2p: lookup/2 between members", function () {
       expect(inside.kind === "frame" && inside.frame.ok, "unseen, in the window: out of order is fine").to.equal(true);
     });
 
+    it("an Evaluate its querier's credits do not cover → E_CREDITS_EXHAUSTED (DeniedCredits), before the quota counts it; a Fetch is not metered", async () => {
+      b.credits.set(a.address.toLowerCase(), 3n);
+      try {
+        const calls = b.reciprocity.calls.length;
+        const frame = await buildRequestFrame(a.wallet, { provider: b.address, elements: randomElements(4, await testVoprf()) });
+        const reply = await rawExchange(a, b, frame);
+        expect(reply.kind === "frame" && !reply.frame.ok && reply.frame.error.code).to.equal("E_CREDITS_EXHAUSTED");
+        expect(b.outbox.records.at(-1)).to.include({ outcome: QueryOutcome.DeniedCredits, answerDigest: refusalDigest("E_CREDITS_EXHAUSTED") });
+        expect(b.reciprocity.calls.length, "no quota counted for a refused request").to.equal(calls);
+        const two = await rawExchange(a, b, await buildRequestFrame(a.wallet, { provider: b.address, elements: randomElements(2, await testVoprf()) }));
+        expect(two.kind === "frame" && two.frame.ok, "2 items within 3 credits").to.equal(true);
+        b.credits.set(a.address.toLowerCase(), 0n);
+        const fetch = await rawExchange(a, b, await buildRequestFrame(a.wallet, { provider: b.address, kind: 1 }));
+        expect(fetch.kind === "frame" && fetch.frame.ok, "a Fetch moves no credits: answered").to.equal(true);
+      } finally {
+        b.credits.delete(a.address.toLowerCase());
+      }
+    });
+
     it("a replayed request (same nonce) → E_REPLAY", async () => {
       const frame = await buildRequestFrame(a.wallet, { provider: b.address });
       const first = await rawExchange(a, b, frame);

@@ -57,6 +57,12 @@ export interface Reciprocity {
   decide(querier: string, categoryIds: number[], nowSec: number, units: number): Promise<ReciprocityDecision> | ReciprocityDecision;
 }
 
+/** The querier's credits on the QueryLedger (node/policy's CreditGate fits). */
+export interface Credits {
+  /** Whether `querier`'s balance + overdraft covers `items` more evaluated items; `available` is what it went by (undefined when unknown). */
+  covers(querier: string, items: number): Promise<{ allowed: boolean; available: bigint | undefined }>;
+}
+
 /** This node's OPRF key of the current on-chain epoch (from the key store; never leaves the process). */
 export interface OprfKeys {
   current(): { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array };
@@ -157,6 +163,8 @@ export interface LookupComponents {
   outbox: Outbox;
   nonceGuard: NonceGuard;
   reciprocity: Reciprocity;
+  /** Refuses an Evaluate its querier's credits do not cover (E_CREDITS_EXHAUSTED); no credit gate when absent. */
+  credits?: Credits;
   oprfKeys: OprfKeys;
   store: BucketStore;
   /** Published live counts: bucket bits on both sides. */

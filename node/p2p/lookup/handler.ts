@@ -16,7 +16,9 @@
  *      the commitment opens, every element is a valid ristretto255
  *      encoding, a Fetch names one category and prefixes of at most
  *      the bucket bits                                              E_BAD_REQUEST
- *   5. reciprocity and quota, counted per item                      E_RECIPROCITY, E_QUOTA, E_CATEGORY_UNKNOWN
+ *   5. an Evaluate's querier has credits (balance + overdraft on the
+ *      QueryLedger) for its itemCount                               E_CREDITS_EXHAUSTED
+ *   6. reciprocity and quota, counted per item                      E_RECIPROCITY, E_QUOTA, E_CATEGORY_UNKNOWN
  * then evaluates the batch under the current epoch's key (one proof) or reads the buckets, signs
  * the answer, appends the record (kind, keyEpoch, item count; no hits) and only after that append
  * resolved writes the answer (I-5). Every refusal of a parsed request within the peer's bucket is
@@ -188,14 +190,21 @@ export class LookupProvider {
       const categoryIds = categoriesOfMask(request.categoryMask);
       const problem = request.kind === LookupKind.Evaluate ? await this.evaluateProblem(parsed) : this.fetchProblem(parsed, categoryIds);
       if (problem !== undefined) return badRequest(problem);
-      // 5. reciprocity, quota counted per item
+      // 5. credits (an Evaluate's items are metered), checked before the quota counts this request
+      if (request.kind === LookupKind.Evaluate && this.components.credits !== undefined) {
+        const credits = await this.components.credits.covers(member.address, request.itemCount);
+        if (!credits.allowed) {
+          return refuse(QueryOutcome.DeniedCredits, "E_CREDITS_EXHAUSTED", `the querier's credits (balance + overdraft ${credits.available}) do not cover the ${request.itemCount} items of this request`);
+        }
+      }
+      // 6. reciprocity, quota counted per item
       const decision = await this.components.reciprocity.decide(member.address, categoryIds, receivedAt, request.itemCount);
       if (!decision.allowed) {
         const error = reciprocityError(decision);
         return refuse(reciprocityOutcome(decision.reason), RECIPROCITY_ERROR_CODES[decision.reason], error.message);
       }
       signal.throwIfAborted();
-      // 6. evaluate or fetch, 7. sign, 8. durable record BEFORE the answer leaves (I-5), 9. the caller writes it
+      // 7. evaluate or fetch, 8. sign, 9. durable record BEFORE the answer leaves (I-5), 10. the caller writes it
       return request.kind === LookupKind.Evaluate
         ? await this.evaluate(parsed, receivedAt, signal)
         : await this.fetch(parsed, categoryIds[0]!, receivedAt, signal);

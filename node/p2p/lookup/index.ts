@@ -18,7 +18,7 @@
 export * from "./constants.ts";
 export { LOOKUP_DEFAULTS, lookupOptions, type LookupInit, type LookupOptions } from "./options.ts";
 export type {
-  BucketStore, ConsortiumPause, EntryMetadata, JournalSecrets, LookupComponents, MetadataOpener, NonceGuard, NonceSource, OprfKeys, Outbox, OutboxRecord, ProviderKeys, QueryItem,
+  BucketStore, ConsortiumPause, Credits, EntryMetadata, JournalSecrets, LookupComponents, MetadataOpener, NonceGuard, NonceSource, OprfKeys, Outbox, OutboxRecord, ProviderKeys, QueryItem,
   HitKeeper, QueryJournal, Reciprocity, SealedEntry, SnapshotView, TagFilters,
 } from "./components.ts";
 export {
