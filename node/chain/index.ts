@@ -17,7 +17,7 @@ export * from "./nonces.ts";
 export * from "./governance.ts";
 export * from "./proposals.ts";
 export * from "./admission.ts";
-export { CHAIN_DEFAULTS, MAX_BATCH_RECORDS, DEFAULT_CATEGORIES, DEFAULT_CHALLENGES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
+export { CHAIN_DEFAULTS, MAX_BATCH_RECORDS, DEFAULT_CATEGORIES, DEFAULT_CHALLENGES, DEFAULT_CREDITS, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput, type CreditParams } from "./options.ts";
 export { revertError, translateChainError } from "./errors.ts";
 export { connectChain, connectSigner, type ChainConnection, type ChainConnectionOptions } from "./provider.ts";
 export { connectContracts, readCompanions, type ConsortiumContracts, type ContractAddresses } from "./contracts.ts";
