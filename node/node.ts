@@ -24,7 +24,9 @@ import {
   bucketBits, createHost, digestSignerFromEvmKey, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
   type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
-import { DecayModels, ProviderSelection, ReciprocityGate, SavedUsage, UsageTracker, type HitRateRecord, type UsageRecord } from "./policy/index.ts";
+import {
+  availableCredits, CREDIT_GATE_MAX_AGE_MS, CreditGate, DecayModels, ProviderSelection, ReciprocityGate, SavedUsage, UsageTracker, type HitRateRecord, type UsageRecord,
+} from "./policy/index.ts";
 
 /** The key of the usage bucket the querier's observed hit rates are saved under (the quota counters are under "tracker"). */
 const HIT_RATES_KEY = "hit-rates";
@@ -89,6 +91,7 @@ export class RiskshareNode {
   private nonceCounters!: NonceCounters;
   private savedUsage!: SavedUsage;
   private gate!: ReciprocityGate;
+  private credits!: CreditGate;
   private ownLists!: OwnLists;
   private lists!: ListService;
   private nodeHealth!: NodeHealth;
@@ -318,6 +321,20 @@ export class RiskshareNode {
     await this.savedUsage.load(systemClock.nowSec());
     this.track("quota usage", () => this.savedUsage.save(systemClock.nowSec()));
     this.gate = new ReciprocityGate({ view: this.view, usage });
+    // Credits as the QueryLedger reports them, re-read when stale and whenever the view sees a new block (a batch may have landed).
+    const ledger = this.contracts.ledger;
+    this.credits = new CreditGate({ maxAgeMs: Math.max(CREDIT_GATE_MAX_AGE_MS, this.config.chain.pollIntervalMs) }, {
+      reader: { creditsOf: async (member) => { const [balance, overdraft] = await ledger.creditsOf(member); return { balance, overdraft }; } },
+      logger: this.log,
+    });
+    let creditsBlock = -1;
+    const refreshCredits = (block: number): void => {
+      if (block <= creditsBlock) return;
+      creditsBlock = block;
+      void this.credits.refresh();
+    };
+    this.view.on("synced", refreshCredits);
+    this.track("credit refresh", () => void this.view.off("synced", refreshCredits));
     // Signs lookup digests and filter states in-process; the key stays inside the signer's closure.
     const signer = digestSignerFromEvmKey(this.wallet.privateKey);
     const components = { registrar: this.host.libp2p, dialer: this.host.libp2p, membership, logger: this.log };
@@ -333,6 +350,7 @@ export class RiskshareNode {
       nonceGuard: this.nonceWindows,
       nonceSource: this.nonceCounters,
       reciprocity: this.gate,
+      credits: this.credits,
       oprfKeys: { current: () => this.requireOprfKey() },
       store: storeBuckets(this.store),
       snapshots: { liveCount: (member, categoryId) => { const snapshot = this.view.contribution(member, categoryId); return snapshot === undefined ? undefined : Number(snapshot.liveCount); } },
@@ -499,6 +517,10 @@ export class RiskshareNode {
       filters: this.filterSync,
       dialTarget: peerIdFromBytes,
       fanOut: (targets, query, opts) => this.lookups.fanOut(targets, query, opts),
+      ownCredits: async () => {
+        const own = await this.credits.credits(this.wallet.address);
+        return own === undefined ? undefined : availableCredits(own);
+      },
     });
     const check = new CheckService({
       prepareItem: (type, raw) => {

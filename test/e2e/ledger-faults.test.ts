@@ -1,7 +1,8 @@
 /**
  * The ledger under faults, across processes: a provider node runs as its own process, its chain
  * RPC goes away for a while, and it is killed with SIGKILL after answering. Every query it served
- * lands on chain exactly once, with no gap in its batch sequence.
+ * lands on chain exactly once, with no gap in its batch sequence, and credits move exactly once per
+ * evaluated item it answered.
  */
 import { expect } from "chai";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -32,6 +33,8 @@ describe("the ledger under faults (provider in its own process)", function () {
   let providerProcess: NodeProcess | undefined;
   let api: { url: string; token: string };
   const answered: string[] = [];
+  /** Both members' credit balances before any lookup. */
+  let startingBalances: { querier: bigint; provider: bigint };
 
   async function ask(value: string): Promise<void> {
     const response = await fetch(`${api.url}/v1/check`, {
@@ -51,6 +54,16 @@ describe("the ledger under faults (provider in its own process)", function () {
       const modules = { provider: connection.provider, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId };
       const read = await readLedger(modules, { provider: provider.address });
       return { ...read, failures: await verifyLedger(modules, await readLedger(modules)), lastSeq: await contracts.ledger.lastSequence(provider.address) };
+    } finally {
+      connection.provider.destroy();
+    }
+  }
+
+  /** `member`'s balance on the QueryLedger now. */
+  async function balanceOf(member: DevMember): Promise<bigint> {
+    const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+    try {
+      return (await connectContracts(addresses, connection.provider).ledger.creditsOf(member.address)).balance;
     } finally {
       connection.provider.destroy();
     }
@@ -98,6 +111,7 @@ describe("the ledger under faults (provider in its own process)", function () {
     proxy = await TcpProxy.start(Number(new URL(chain.rpcUrl).port));
     [querier, provider] = await createMembers({ baseDir, rpcUrl: chain.rpcUrl, names: ["Querier", "Provider"] }) as [DevMember, DevMember];
     addresses = (await deployFor([querier, provider], { rpcUrl: chain.rpcUrl, policy: POLICY })).addresses;
+    startingBalances = { querier: await balanceOf(querier), provider: await balanceOf(provider) };
     await importAndPublish(querier, "type,value,category,level,reason,reported_at\nphone,13900139000,fraud_confirmed,3,R02,2026-01-01\n");
     await importAndPublish(provider, "type,value,category,level,reason,reported_at\nphone,13800138000,fraud_confirmed,4,R01,2026-01-01\n");
     // No cover fetches: each would add a record at random, and the backlog test counts records.
@@ -176,5 +190,16 @@ describe("the ledger under faults (provider in its own process)", function () {
     for (const queryId of answered) expect(state.records.filter((r) => r.queryId === queryId), queryId).to.have.length(1);
     expect(state.batches.map((b) => b.seq)).to.deep.equal(state.batches.map((_, i) => BigInt(i + 1)));
     expect(state.failures).to.deep.equal([]);
+    // Through the outage, the full outbox and the kill, credits moved once per evaluated item answered and landed.
+    const evaluated = state.records.filter((r) => r.outcome === 0 && r.kind === 0).reduce((sum, r) => sum + BigInt(r.itemCount), 0n);
+    expect(evaluated > 0n).to.equal(true);
+    expect(await balanceOf(querier), "the querier paid one credit per evaluated item").to.equal(startingBalances.querier - evaluated);
+    expect(await balanceOf(provider), "the provider earned one per evaluated item").to.equal(startingBalances.provider + evaluated);
+    // `riskshare credits` reads the same from chain.
+    const run = await cli("--data-dir", querier.dataDir, "--json", "credits");
+    expect(run.status, run.stdout + run.stderr).to.equal(0);
+    expect(run.json()).to.deep.include({ member: querier.address, balance: (startingBalances.querier - evaluated).toString(), meteredItems: evaluated.toString(), servedItems: "0" });
+    const served = await cli("--data-dir", querier.dataDir, "--json", "credits", "--member", provider.address);
+    expect(served.json()).to.deep.include({ member: provider.address, servedItems: evaluated.toString(), meteredItems: "0" });
   });
 });
