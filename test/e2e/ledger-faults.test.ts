@@ -262,6 +262,7 @@ describe("the ledger under faults (provider in its own process)", function () {
     expect((reply as { error: { code: string } }).error.code).to.equal("E_CREDITS_EXHAUSTED");
     const refused = await landed(before + 1);
     expect(refused.records.at(-1), "recorded, against the querier").to.include({ outcome: QueryOutcome.DeniedCredits, itemCount: UNCOVERED_SHAPE, querier: querier.address });
+    expect(refused.failures, "audit verify holds a DeniedCredits record to its signed request and refusal digest").to.deep.equal([]);
     expect(await balanceOf(querier), "a refusal moves nothing").to.equal(left);
 
     // The querier's own check: a check whose Evaluate would carry more items than its credits cover is not sent.
