@@ -70,6 +70,7 @@ export const ERROR_HINTS = {
   E_REPLAY: "That request was already answered; send a new request with a fresh nonce.",
   E_RECIPROCITY: "Publish a contribution snapshot for the category (riskshare list publish) before asking for it.",
   E_QUOTA: "The daily quota for this provider is used up; contribute more entries or wait for the window to roll.",
+  E_CREDITS_EXHAUSTED: "This member's credits on the QueryLedger (balance + overdraft) do not cover the items of the request: earn credits by answering other members' lookups, or wait for the decay of the debt; see `riskshare credits`.",
   E_BACKLOG: "The node's ledger outbox is full because the chain is unreachable; lookups resume once it drains.",
   E_CONSORTIUM_PAUSED: "A regulator paused every lookup of the consortium until the time in the message; lookups resume then, or earlier if the members pass an Unpause vote (riskshare proposal unpause).",
   E_RATE_LIMITED: "This peer sent more items than the provider serves it per second (lookup.peerItemsPerSecond, burst lookup.peerBurstItems); wait the seconds the message names and retry with fewer or smaller requests.",

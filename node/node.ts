@@ -24,12 +24,14 @@ import {
   bucketBits, createHost, digestSignerFromEvmKey, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
   type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
-import { DecayModels, ProviderSelection, ReciprocityGate, SavedUsage, UsageTracker, type HitRateRecord, type UsageRecord } from "./policy/index.ts";
+import {
+  availableCredits, CREDIT_GATE_MAX_AGE_MS, CreditGate, DecayModels, ProviderSelection, ReciprocityGate, SavedUsage, UsageTracker, type HitRateRecord, type UsageRecord,
+} from "./policy/index.ts";
 
 /** The key of the usage bucket the querier's observed hit rates are saved under (the quota counters are under "tracker"). */
 const HIT_RATES_KEY = "hit-rates";
 import {
-  Bucket, categoriesDue, createMetadataCipher, importSummaryView, filterContains, Housekeeping, KeptHits, ListService, tagFilterCount, OwnLists, Store, type NonceStore, type Outbox, type QueryJournal,
+  Bucket, categoriesDue, createMetadataCipher, importSummaryView, filterContains, Housekeeping, KeptHits, ListService, tagFilterCount, OwnLists, Store, type NonceCounters, type NonceWindows, type Outbox, type QueryJournal,
 } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
@@ -85,9 +87,11 @@ export class RiskshareNode {
   private journal!: QueryJournal;
   /** Hits this node's lookups found, and the delistings of them seen in filter deltas. */
   private keptHits!: KeptHits;
-  private nonces!: NonceStore;
+  private nonceWindows!: NonceWindows;
+  private nonceCounters!: NonceCounters;
   private savedUsage!: SavedUsage;
   private gate!: ReciprocityGate;
+  private credits!: CreditGate;
   private ownLists!: OwnLists;
   private lists!: ListService;
   /** The shipped warninglists plus the consortium's own (data directory), read at start. */
@@ -204,6 +208,15 @@ export class RiskshareNode {
     await this.lookups?.idle();
   }
 
+  /**
+   * The next value of this node's request nonce counter for `providerAddress`, never handed out
+   * again: for a request built by hand beside the running node (tests, diagnostics), which would
+   * otherwise collide with the node's own requests in the provider's replay window.
+   */
+  async nextRequestNonce(providerAddress: string): Promise<bigint> {
+    return this.nonceCounters.next(providerAddress);
+  }
+
   /** Makes the view catch up with the chain now (tests and CLI after a transaction). */
   async syncChain(): Promise<void> {
     await this.view.sync();
@@ -272,7 +285,8 @@ export class RiskshareNode {
     this.journal = this.store.queryJournal(await this.keys.journalKey());
     this.keptHits = this.store.keptHits({ key: await this.keys.journalKey(), chainId: this.chain.chainId });
     await this.keptHits.load();
-    this.nonces = this.store.nonceStore();
+    this.nonceWindows = this.store.nonceWindows();
+    this.nonceCounters = this.store.nonceCounters();
     this.ownLists = new OwnLists({ store: this.store, evaluator: () => this.evaluator });
     const contributions = this.contracts.contributions.connect(this.wallet.connect(this.chain.provider));
     this.warninglists = loadWarninglists(this.opts.dataDir);
@@ -310,6 +324,20 @@ export class RiskshareNode {
     await this.savedUsage.load(systemClock.nowSec());
     this.track("quota usage", () => this.savedUsage.save(systemClock.nowSec()));
     this.gate = new ReciprocityGate({ view: this.view, usage });
+    // Credits as the QueryLedger reports them, re-read when stale and whenever the view sees a new block (a batch may have landed).
+    const ledger = this.contracts.ledger;
+    this.credits = new CreditGate({ maxAgeMs: Math.max(CREDIT_GATE_MAX_AGE_MS, this.config.chain.pollIntervalMs) }, {
+      reader: { creditsOf: async (member) => { const [balance, overdraft] = await ledger.creditsOf(member); return { balance, overdraft }; } },
+      logger: this.log,
+    });
+    let creditsBlock = -1;
+    const refreshCredits = (block: number): void => {
+      if (block <= creditsBlock) return;
+      creditsBlock = block;
+      void this.credits.refresh();
+    };
+    this.view.on("synced", refreshCredits);
+    this.track("credit refresh", () => void this.view.off("synced", refreshCredits));
     // Signs lookup digests and filter states in-process; the key stays inside the signer's closure.
     const signer = digestSignerFromEvmKey(this.wallet.privateKey);
     const components = { registrar: this.host.libp2p, dialer: this.host.libp2p, membership, logger: this.log };
@@ -322,8 +350,10 @@ export class RiskshareNode {
       signer,
       voprf: this.voprf,
       outbox: { append: (record) => this.appendToOutbox(record) },
-      nonceGuard: this.nonces,
+      nonceGuard: this.nonceWindows,
+      nonceSource: this.nonceCounters,
       reciprocity: this.gate,
+      credits: this.credits,
       oprfKeys: { current: () => this.requireOprfKey() },
       store: storeBuckets(this.store),
       snapshots: { liveCount: (member, categoryId) => { const snapshot = this.view.contribution(member, categoryId); return snapshot === undefined ? undefined : Number(snapshot.liveCount); } },
@@ -489,6 +519,10 @@ export class RiskshareNode {
       filters: this.filterSync,
       dialTarget: peerIdFromBytes,
       fanOut: (targets, query, opts) => this.lookups.fanOut(targets, query, opts),
+      ownCredits: async () => {
+        const own = await this.credits.credits(this.wallet.address);
+        return own === undefined ? undefined : availableCredits(own);
+      },
     });
     const check = new CheckService({
       prepareItem: checkItemPreparer(this.warninglists, defaultRegion),
@@ -580,7 +614,6 @@ export class RiskshareNode {
   private startHousekeeping(): void {
     const housekeeping = new Housekeeping({}, {
       chores: [
-        { name: "nonces", run: (nowSec) => this.nonces.sweep(nowSec) },
         { name: "quota usage", run: (nowSec) => this.savedUsage.save(nowSec) },
         { name: "hit rates", run: () => this.saveHitRates() },
         { name: "expired entries", run: (nowSec) => this.store.sweep(nowSec) },

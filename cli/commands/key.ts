@@ -122,7 +122,7 @@ export function keyCommand(io: CliIo): Command {
           if (rotation !== undefined && rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain rotated to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
           const { contributions } = session.contracts;
           const published = await publishAll(next, contributions, view);
-          // The journal (so `audit open` still opens earlier queries), the nonces seen and the quota usage move along.
+          // The journal (so `audit open` still opens earlier queries), the nonce counters and windows and the quota usage move along.
           const old = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
           await old.open();
           try {

@@ -136,7 +136,8 @@ export function mergeCheck(
   };
   const kept = (hit: { score?: number | undefined }): boolean => decay === undefined || (hit.score ?? 0) >= decay.minScore;
   // A provider skipped for its hit rate was not asked, by this member's own choice: it makes nothing incomplete.
-  const allAnswered = outcomes.every((o) => o.status === "answered" || o.status === "skipped");
+  // One skipped because this member's credits ran out would have been asked: the check is incomplete.
+  const allAnswered = outcomes.every((o) => o.status === "answered" || (o.status === "skipped" && o.code !== "E_CREDITS_EXHAUSTED"));
   let validIndex = 0;
   const merged = items.map((item, index) => {
     if (item.rejected !== undefined) return { index, type: item.type, verdict: "invalid" as const, invalidReason: item.rejected, hits: [] };

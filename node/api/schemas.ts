@@ -43,7 +43,7 @@ export const checkResponseSchema = z.object({
   providers: z.array(z.object({
     address,
     name: z.string(),
-    status: z.enum(["answered", "denied", "timeout", "error", "skipped"]).describe("skipped: not asked, its hit rate in the categories asked below this node's lookup.hitRateFloor (E_LOW_HIT_RATE); name it in providers to ask it anyway"),
+    status: z.enum(["answered", "denied", "timeout", "error", "skipped"]).describe("skipped: not asked — its hit rate in the categories asked below this node's lookup.hitRateFloor (E_LOW_HIT_RATE; name it in providers to ask it anyway), or this member's credits do not cover the items the check would send (E_CREDITS_EXHAUSTED; the verdict is then incomplete, see `riskshare credits`)"),
     code: z.string().optional(),
     queryId: z.string().optional(),
     /** The fetches for the items the provider's filter lists: each answered, so on the ledger too. */

@@ -52,7 +52,7 @@ export interface LookupRequest {
   itemCount: number;
   /** {@link evaluateCommitment} of the blinded elements, or {@link fetchCommitment} of the prefixes. */
   itemsCommitment: string;
-  /** 32 random bytes, unique per request: the provider refuses a nonce it has seen. */
+  /** A per-(querier, provider) counter 1 <= n < 2^64 as a uint256 big-endian (nonces.ts): the provider refuses a nonce it has seen. */
   nonce: string;
   /** Unix seconds after which the provider must refuse the request. */
   deadline: bigint;

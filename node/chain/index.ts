@@ -13,6 +13,7 @@
 export * from "./eip712.ts";
 export * from "./digests.ts";
 export * from "./outcomes.ts";
+export * from "./nonces.ts";
 export * from "./governance.ts";
 export * from "./proposals.ts";
 export * from "./admission.ts";

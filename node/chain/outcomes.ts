@@ -17,6 +17,8 @@ export const QueryOutcome = {
   DeniedQuota: 6,
   DeniedBadRequest: 7,
   DeniedCategory: 8,
+  /** The querier's credits (balance + overdraft, QueryLedger.creditsOf) do not cover the request's items. */
+  DeniedCredits: 9,
 } as const;
 
 /** A query outcome code. */
@@ -43,6 +45,7 @@ export const REFUSAL_ERROR_CODES: Readonly<Record<number, string>> = {
   [QueryOutcome.DeniedQuota]: "E_QUOTA",
   [QueryOutcome.DeniedBadRequest]: "E_BAD_REQUEST",
   [QueryOutcome.DeniedCategory]: "E_CATEGORY_UNKNOWN",
+  [QueryOutcome.DeniedCredits]: "E_CREDITS_EXHAUSTED",
 };
 
 /**

@@ -23,8 +23,10 @@ export enum Bucket {
   outbox = "outbox",
   /** query id → JSON of a query this node sent, with its items and blinding (see journal.ts). */
   queries = "queries",
-  /** `querier:nonce` → the request's deadline: nonces seen, for replay refusal (see nonces.ts). */
-  nonces = "nonces",
+  /** provider address → the reserved mark of this node's request nonce counter for it (querier side, see nonces.ts). */
+  nonceCounters = "nonce-counters",
+  /** querier address → { highest, window } of the request nonces seen from it (provider side, replay refusal; see nonces.ts). */
+  nonceWindows = "nonce-windows",
   /** "tracker" → JSON of the per-querier, per-category quota usage counters (see policy's UsageTracker); "hit-rates" → JSON of the hit rates this node observed as a querier, per provider and category (policy's ProviderSelection). */
   usage = "usage",
   /** `hit:<keptAtMs>:<random>` → a kept hit, `chg:<seenAtMs>:<random>` → a delisting seen of one; sealed under the journal key (see hits.ts). */
@@ -35,4 +37,6 @@ export enum Bucket {
 export const RETIRED_BUCKETS: readonly string[] = [
   /** [categoryId][typeCode][HMAC hash] → expiry: the pepper-era category index (schema 1), replaced by by-tag. */
   "by-category",
+  /** `querier:nonce` → deadline: random request nonces seen, until their deadline; replaced by nonce-windows (counter nonces). Cleared on open. */
+  "nonces",
 ];

@@ -1,6 +1,6 @@
 /**
- * The node's periodic chores on its database: forget request nonces whose deadline passed, sweep
- * expired entries, save the quota counters. Each round runs them all; one failing does not stop
+ * The node's periodic chores on its database: sweep expired entries and the query journal, save
+ * the quota counters and hit rates. Each round runs them all; one failing does not stop
  * the others, and a round never overlaps the next.
  */
 import type { Logger } from "../logger.ts";

@@ -104,7 +104,7 @@ export {
 } from "./store.ts";
 export { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
 export { JOURNAL_KEY_BYTES, openSecrets, QueryJournal, sealSecrets, type JournalAnswer, type JournalEntry, type JournalLevel, type JournalRequest, type JournalSecrets } from "./journal.ts";
-export { NonceStore, type NonceLevel } from "./nonces.ts";
+export { NONCE_BLOCK_SIZE, NonceCounters, NonceWindows, type NonceCountersModules, type NonceCountersOptions, type NonceLevel, type StoredNonceWindow } from "./nonces.ts";
 export { Housekeeping, HOUSEKEEPING_INTERVAL_MS, type Chore, type HousekeepingModules, type HousekeepingOptions } from "./housekeeping.ts";
 export { OwnLists, type OwnResult } from "./own.ts";
 export { categoriesDue, importSummaryView, ListService, type ImportStatus, type ListOverview, type ListServiceModules, type OwnCheck, type PublishedRow, type PublishedSnapshotInfo, type RemoveOutcome } from "./lists.ts";

@@ -40,7 +40,7 @@ import { ENTRY_LIMITS, PEPPER_SCHEMA_VERSION, SCHEMA_VERSION, STORE_DEFAULTS, ty
 import { QueryJournal, type JournalEntry } from "./journal.ts";
 import { KeptHits } from "./hits.ts";
 import { filterCommitment, type HeldAnswer } from "../chain/index.ts";
-import { NonceStore } from "./nonces.ts";
+import { NonceCounters, NonceWindows, type NonceCountersOptions, type StoredNonceWindow } from "./nonces.ts";
 import { Outbox, type OutboxLevel, type OutboxOptions } from "./outbox.ts";
 import { PresenceFilter } from "./presence.ts";
 import type { AuditRecord, ImportCheckpoint } from "./records.ts";
@@ -48,6 +48,12 @@ import {
   AuditRepository, DeltaRepository, EntryRepository, FilterRepository, ImportRepository, MetaRepository,
   type Batch, type Db, type StoredBinding, type StoredFilterInfo,
 } from "./repositories.ts";
+
+/** The buckets {@link Store.sublevel} opens. */
+export type ProtocolBucket = typeof Bucket.outbox | typeof Bucket.queries | typeof Bucket.nonceCounters | typeof Bucket.nonceWindows | typeof Bucket.usage | typeof Bucket.hits;
+
+/** The retired bucket of random request nonces (RETIRED_BUCKETS), emptied on open. */
+const RETIRED_NONCES_BUCKET = "nonces";
 
 /** What a {@link Store} depends on. */
 export interface StoreModules {
@@ -262,6 +268,8 @@ export class Store {
       this.#deltas = new DeltaRepository(db);
       this.#filters = new FilterRepository(db);
       await this.#checkSchema(db);
+      // The random nonces of old requests mean nothing to counter nonces' windows.
+      await db.sublevel<string, unknown>(RETIRED_NONCES_BUCKET, { keyEncoding: "utf8", valueEncoding: "json" }).clear();
       const stored = await this.#meta.binding();
       this.#binding = stored === undefined ? undefined : { chainId: BigInt(stored.chainId), providerAddress: stored.providerAddress, keyEpoch: stored.keyEpoch };
       if (this.#opts.binding !== undefined) await this.#bind(db, this.#opts.binding);
@@ -297,10 +305,10 @@ export class Store {
   }
 
   /**
-   * A JSON sublevel of one of the protocol buckets (outbox, queries, nonces, usage), for the
+   * A JSON sublevel of one of the protocol buckets (outbox, queries, nonce counters and windows, usage, hits), for the
    * repositories of the lookup protocol that share this database.
    */
-  sublevel<V>(bucket: typeof Bucket.outbox | typeof Bucket.queries | typeof Bucket.nonces | typeof Bucket.usage | typeof Bucket.hits): AbstractSublevel<Db, string | Buffer | Uint8Array, string, V> {
+  sublevel<V>(bucket: ProtocolBucket): AbstractSublevel<Db, string | Buffer | Uint8Array, string, V> {
     const db = this.#open("sublevel");
     return db.sublevel<string, V>(bucket, { keyEncoding: "utf8", valueEncoding: "json" });
   }
@@ -316,13 +324,13 @@ export class Store {
   }
 
   /**
-   * Copies what the lookup protocol keeps beside the entries — the query journal, the nonces seen,
+   * Copies what the lookup protocol keeps beside the entries — the query journal, the nonce counters and windows,
    * the quota usage and the kept hits — from `other` (a key rotation moves them to the store of the new key). Of the
    * ledger outbox only its writer mark: a rotation waits until the outbox is empty.
    */
   async copyProtocolStateFrom(other: Store): Promise<number> {
     let copied = 0;
-    for (const bucket of [Bucket.queries, Bucket.nonces, Bucket.usage, Bucket.hits] as const) {
+    for (const bucket of [Bucket.queries, Bucket.nonceCounters, Bucket.nonceWindows, Bucket.usage, Bucket.hits] as const) {
       const from = other.sublevel<unknown>(bucket);
       const to = this.sublevel<unknown>(bucket);
       // The array form of batch() waits for a sublevel still opening; a chained batch() throws then.
@@ -347,9 +355,14 @@ export class Store {
     return new Outbox(opts, { db: this.sublevel(Bucket.outbox) as OutboxLevel });
   }
 
-  /** The nonces of lookup requests seen (the nonces bucket), typed. */
-  nonceStore(): NonceStore {
-    return new NonceStore({ db: this.sublevel<number>(Bucket.nonces) });
+  /** This node's request nonce counters per provider (querier side); build one per open store. */
+  nonceCounters(opts: NonceCountersOptions = {}): NonceCounters {
+    return new NonceCounters(opts, { db: this.sublevel<string>(Bucket.nonceCounters), nowMs: this.#clock });
+  }
+
+  /** The request nonce windows per querier (provider side); build one per open store. */
+  nonceWindows(): NonceWindows {
+    return new NonceWindows({ db: this.sublevel<StoredNonceWindow>(Bucket.nonceWindows) });
   }
 
   /** The (chain, provider, key epoch) the stored entry keys belong to; undefined until the first write binds one. */

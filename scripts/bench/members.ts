@@ -31,7 +31,7 @@ import {
   type FilterService, type HeldFilter, type LookupInit, type LookupService, type MembershipView,
   type Outbox as OutboxComponent, type PeerIdentity, type QueryItem, type RiskshareHost,
 } from "../../node/p2p/index.ts";
-import { createMetadataCipher, filterContains, Store, tagFilterCount, type EntryInput, type Outbox } from "../../node/store/index.ts";
+import { createMetadataCipher, filterContains, Store, tagFilterCount, type EntryInput, type NonceCounters, type Outbox } from "../../node/store/index.ts";
 import { BENCH_CATEGORIES, Prng, RowGenerator } from "./data.ts";
 
 /** Chain id and ledger address of the EIP-712 domain (no chain is involved in these suites). */
@@ -138,6 +138,8 @@ export interface BenchMember {
   /** Its copies of the other members' filters (not polling until `sync.start()`). */
   sync: FilterSync;
   filterCache: MemoryFilterCache;
+  /** Its request nonce counters (what its lookup service signs with). */
+  nonces: NonceCounters;
   /** Its ledger outbox (store v2's, fsynced on every append). */
   ledgerOutbox: Outbox;
   /** Records the provider appended to its outbox. */
@@ -175,6 +177,7 @@ export async function startMember(chain: BenchChain, wallet: Wallet, rng: Prng, 
     stops.push(() => store.close());
     const outbox = store.outbox({ maxBacklog: 100_000_000 });
     await outbox.open();
+    const nonces = store.nonceCounters();
     const host = await createHost({ privateKey: wallet.privateKey, listen: ["/ip4/127.0.0.1/tcp/0"] }, { logger, membership: chain });
     await host.start();
     stops.push(() => host.stop());
@@ -199,7 +202,8 @@ export async function startMember(chain: BenchChain, wallet: Wallet, rng: Prng, 
       signer,
       voprf,
       outbox: outboxComponent(outbox, () => outboxRecords++),
-      nonceGuard: store.nonceStore(),
+      nonceGuard: store.nonceWindows(),
+      nonceSource: nonces,
       reciprocity: { decide: () => ALLOWED },
       oprfKeys: { current: () => oprfKey },
       store: storeBuckets(store),
@@ -214,7 +218,7 @@ export async function startMember(chain: BenchChain, wallet: Wallet, rng: Prng, 
     stops.push(() => service.stop());
     return {
       wallet, address: wallet.address, chain, host, store, voprf, oprfKey, evaluator: new EntryKeyEvaluator({ secretKey, context }, { voprf }),
-      lookup: service, filters, sync, filterCache, ledgerOutbox: outbox, outboxRecords: () => outboxRecords, stop: stopAll,
+      lookup: service, filters, sync, filterCache, nonces, ledgerOutbox: outbox, outboxRecords: () => outboxRecords, stop: stopAll,
     };
   } catch (err) {
     await stopAll();

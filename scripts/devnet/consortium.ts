@@ -121,7 +121,7 @@ export interface DeployForOptions {
   admissionDelaySeconds?: bigint;
   /** Keep the bootstrap admin (a staged set-up, as `deploy --keep-admin`); renounced by default. */
   keepAdmin?: boolean;
-  /** The QueryLedger's credit parameters (DEFAULT_CREDITS where not given). */
+  /** The QueryLedger's credit parameters; DEFAULT_CREDITS for what is not given. */
   credits?: Partial<CreditParams>;
   logger?: Logger;
 }

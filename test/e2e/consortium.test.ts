@@ -15,7 +15,7 @@ import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
 import { createMember, createMembers, deployFor, devAccount, writeContracts, type DevMember } from "../../scripts/devnet/consortium.ts";
 import { RiskshareNode } from "../../node/node.ts";
 import {
-  connectChain, connectContracts, connectSigner, DEFAULT_CATEGORIES, evaluateCommitment, fetchCommitment, lookupRequestDigest, lookupRequestDigestBytes,
+  connectChain, connectContracts, connectSigner, DEFAULT_CATEGORIES, evaluateCommitment, fetchCommitment, lookupRequestDigest, lookupRequestDigestBytes, nonceToBytes32,
   readLedger, rotateOprfKey, toQueryRecord, verifyLedger, type AuditRecord, type ContractAddresses, type LookupRequest, type TagPrefix,
 } from "../../node/chain/index.ts";
 import {
@@ -534,13 +534,25 @@ describe("a consortium of three member nodes", function () {
     return Array.from({ length: count }, () => voprf.blind(getBytes(randomBytes(32))).blindedElement);
   }
 
+  /** Nonces of hand-built requests from members without a running node (an outsider's, refused at the connection). */
+  const handCounters = new Map<string, bigint>();
+
+  /** The next nonce of (querier, provider): from the querier's running node, so its own requests and these never collide. */
+  async function handNonce(querier: DevMember, provider: DevMember): Promise<bigint> {
+    const node = nodes.get(querier.name);
+    if (node !== undefined) return node.nextRequestNonce(provider.address);
+    const key = `${querier.address}/${provider.address}`;
+    handCounters.set(key, (handCounters.get(key) ?? 0n) + 1n);
+    return handCounters.get(key)!;
+  }
+
   /** A signed request frame built by hand, as a querier's node would build it (or one bypassing its checks). */
   async function requestFrame(querier: DevMember, provider: DevMember, body: { elements?: Uint8Array[]; prefixes?: TagPrefix[]; categoryIds?: number[] }) {
     const salt = getBytes(randomBytes(32));
     const request: LookupRequest = {
       querier: querier.address, provider: provider.address, kind: body.elements ? 0 : 1, categoryMask: maskOfCategories(body.categoryIds ?? [FRAUD]),
       itemCount: (body.elements ?? body.prefixes!).length, itemsCommitment: body.elements ? evaluateCommitment(body.elements) : fetchCommitment(body.prefixes!, salt),
-      nonce: hexlify(randomBytes(32)), deadline: BigInt(Math.floor(Date.now() / 1000) + 50),
+      nonce: nonceToBytes32(await handNonce(querier, provider)), deadline: BigInt(Math.floor(Date.now() / 1000) + 50),
     };
     const signature = digestSignerFromEvmKey(querier.privateKey).signDigest(lookupRequestDigestBytes(chainId, addresses.ledger, request));
     return {

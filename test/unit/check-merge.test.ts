@@ -16,6 +16,8 @@ describe("merging a check's answers into one verdict", () => {
     { title: "a provider timed out and nobody hit: incomplete, never miss", items: [valid()], own: [MISS], outcomes: [answered("A", [MISS]), failed("B", "timeout")], verdict: "incomplete", items_: ["incomplete"] },
     { title: "a provider denied and nobody hit: incomplete", items: [valid()], own: undefined, outcomes: [failed("A", "denied")], verdict: "incomplete", items_: ["incomplete"] },
     { title: "a hit stands even when another provider failed", items: [valid()], own: [MISS], outcomes: [answered("A", [HIT]), failed("B", "error")], verdict: "hit", items_: ["hit"] },
+    { title: "a provider skipped for its hit rate (this member's choice) and nobody hit: miss", items: [valid()], own: [MISS], outcomes: [answered("A", [MISS]), { address: "B", name: "B", status: "skipped", code: "E_LOW_HIT_RATE" }], verdict: "miss", items_: ["miss"] },
+    { title: "providers skipped because this member's credits ran out: incomplete, never miss", items: [valid()], own: [MISS], outcomes: [{ address: "A", name: "A", status: "skipped", code: "E_CREDITS_EXHAUSTED" }], verdict: "incomplete", items_: ["incomplete"] },
     { title: "no providers at all: own list decides", items: [valid()], own: [MISS], outcomes: [], verdict: "miss", items_: ["miss"] },
     { title: "invalid items are reported and skipped when indexing results", items: [{ type: "phone", rejected: "not_a_number" }, valid("email")], own: [HIT], outcomes: [answered("A", [MISS])], verdict: "hit", items_: ["invalid", "hit"] },
     { title: "only invalid items: miss overall (nothing was asked)", items: [{ type: "phone", rejected: "empty" }], own: undefined, outcomes: [], verdict: "miss", items_: ["invalid"] },

@@ -18,7 +18,10 @@ import {
   type LookupService, type MembershipView, type OutboxRecord, type QueryItem, type RiskshareHost, type SealedEntry,
 } from "../../node/p2p/index.ts";
 import { createMetadataCipher, metadataAssociatedData, type MetadataCipher } from "../../node/store/index.ts";
-import { evaluateCommitment, fetchCommitment, lookupRequestDigestBytes, type LookupAnswer, type LookupRequest, type TagPrefix } from "../../node/chain/index.ts";
+import {
+  EMPTY_NONCE_WINDOW, evaluateCommitment, fetchCommitment, lookupRequestDigestBytes, nextNonceWindow, nonceToBytes32,
+  type LookupAnswer, type LookupRequest, type NonceVerdict, type NonceWindow, type TagPrefix,
+} from "../../node/chain/index.ts";
 
 export const CHAIN_ID = 31_337n;
 export const LEDGER = getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3");
@@ -89,13 +92,33 @@ export class FakeOutbox {
   }
 }
 
+/** The provider's replay windows in memory, under the real rule (node/chain's nextNonceWindow). */
 export class FakeNonceGuard {
-  readonly seen = new Set<string>();
-  async checkAndRemember(querier: string, nonce: string): Promise<boolean> {
-    const key = `${querier.toLowerCase()}/${nonce.toLowerCase()}`;
-    if (this.seen.has(key)) return false;
-    this.seen.add(key);
-    return true;
+  readonly windows = new Map<string, NonceWindow>();
+  async accept(querier: string, nonce: bigint): Promise<NonceVerdict> {
+    const key = querier.toLowerCase();
+    const { verdict, state } = nextNonceWindow(this.windows.get(key) ?? EMPTY_NONCE_WINDOW, nonce);
+    this.windows.set(key, state);
+    return verdict;
+  }
+}
+
+/** One counter per (querier, provider) for the whole test process: what nodes and hand-built frames draw from. */
+const pairCounters = new Map<string, bigint>();
+
+/** The next nonce of the pair, as a node's counter would hand it out. */
+export function nextPairNonce(querier: string, provider: string): bigint {
+  const key = `${querier.toLowerCase()}/${provider.toLowerCase()}`;
+  const next = (pairCounters.get(key) ?? 0n) + 1n;
+  pairCounters.set(key, next);
+  return next;
+}
+
+/** The querier's nonce counters of one node (in memory, shared with {@link buildRequestFrame}). */
+export class FakeNonceSource {
+  constructor(private readonly querier: string) {}
+  async next(provider: string): Promise<bigint> {
+    return nextPairNonce(this.querier, provider);
   }
 }
 
@@ -221,6 +244,8 @@ export interface Member {
   oprfKey: { epoch: number; secretKey: Uint8Array; publicKey: Uint8Array };
   /** Blinded elements this node received, per Evaluate. */
   received: Uint8Array[][];
+  /** The credits the fake credit gate holds per querier (lower-case address); a querier not in it is covered. */
+  credits: Map<string, bigint>;
   /** What the fake reciprocity answers (allowed by default), and every call with its item count. */
   reciprocity: { decision: ReciprocityDecision; calls: { querier: string; categoryIds: number[]; units: number }[] };
   stop(): Promise<void>;
@@ -250,6 +275,7 @@ export async function startNode(
   const filters = opts.filters ?? new FakeFilters();
   filters.stores.set(wallet.address.toLowerCase(), store);
   const reciprocity: Member["reciprocity"] = { decision: { allowed: true, quotaRemaining: 10 }, calls: [] };
+  const credits = new Map<string, bigint>();
   const member = { oprfKey } as Member;
   const lookupService = lookup({ chainId: CHAIN_ID, queryLedgerAddress: LEDGER, coverFetchRate: 0, ...opts.lookup })({
     registrar: host.libp2p,
@@ -259,10 +285,17 @@ export async function startNode(
     voprf: recordingVoprf(voprf, received),
     outbox,
     nonceGuard: nonces,
+    nonceSource: new FakeNonceSource(wallet.address),
     reciprocity: {
       decide: (querier, categoryIds, _nowSec, units) => {
         reciprocity.calls.push({ querier, categoryIds, units });
         return reciprocity.decision;
+      },
+    },
+    credits: {
+      covers: async (querier, items) => {
+        const available = credits.get(querier.toLowerCase());
+        return { allowed: available === undefined || available >= BigInt(items), available };
       },
     },
     oprfKeys: { current: () => member.oprfKey },
@@ -279,7 +312,7 @@ export async function startNode(
   });
   await lookupService.start();
   return Object.assign(member, {
-    wallet, address: wallet.address, host, lookup: lookupService, outbox, nonces, store, journal, hits, clock, received, reciprocity,
+    wallet, address: wallet.address, host, lookup: lookupService, outbox, nonces, store, journal, hits, clock, received, reciprocity, credits,
     stop: async () => {
       await lookupService.stop();
       await host.stop();
@@ -324,7 +357,7 @@ export async function buildRequestFrame(
     categoryMask: maskOfCategories(over.categoryIds ?? [1]),
     itemCount: over.itemCount ?? (elements ?? prefixes!).length,
     itemsCommitment: over.commitment ?? (elements ? evaluateCommitment(elements) : fetchCommitment(prefixes!, salt)),
-    nonce: over.nonce ?? hexlify(randomBytes(32)),
+    nonce: over.nonce ?? nonceToBytes32(nextPairNonce(over.querier ?? signer.address, over.provider)),
     deadline: over.deadline ?? BigInt(NOW + 60),
   };
   const signature = digestSignerFromEvmKey(signer.privateKey).signDigest(lookupRequestDigestBytes(CHAIN_ID, LEDGER, request));

@@ -5,12 +5,12 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { hexlify, Wallet } from "ethers";
-import { lookupRequestDigest, QueryOutcome, recoverLookupAnswerSigner, refusalDigest } from "../../node/chain/index.ts";
+import { lookupRequestDigest, nonceToBytes32, QueryOutcome, recoverLookupAnswerSigner, refusalDigest } from "../../node/chain/index.ts";
 import {
   fromWireRequest, LOOKUP_PROTOCOL, LOOKUP_PROTOCOL_V1, MAX_BUCKET_ENTRIES, MAX_FRAME_BYTES, MAX_OUTBOUND_STREAMS, peerIdToAddress, type AnsweredLookup, type LookupOutcome,
 } from "../../node/p2p/index.ts";
 import {
-  buildRequestFrame, CHAIN_ID, FakeChain, FakeFilters, LEDGER, NOW, randomElements, randomItem, rawExchange, startNode, stopAll, testVoprf, type Member,
+  buildRequestFrame, CHAIN_ID, FakeChain, FakeFilters, LEDGER, nextPairNonce, NOW, randomElements, randomItem, rawExchange, startNode, stopAll, testVoprf, type Member,
 } from "./p2p.fixtures.ts";
 
 function answered(outcome: LookupOutcome): AnsweredLookup {
@@ -55,6 +55,8 @@ describe("p2p: lookup/2 between members", function () {
       const records = b.outbox.records.slice(before);
       expect(records.map((r) => [r.kind, r.keyEpoch, r.itemCount, r.outcome])).to.deep.equal([[0, 1, 2, QueryOutcome.Answered], [1, 1, 1, QueryOutcome.Answered]]);
       for (const record of records) expect(record, "no hit count in a record").to.not.have.property("hitCount");
+      const [evaluateNonce, fetchNonce] = records.map((r) => BigInt(r.request.nonce));
+      expect(fetchNonce! - evaluateNonce!, "the Evaluate and its Fetch count on one counter of the pair").to.equal(1n);
       expect(records[0]!.queryId).to.equal(outcome.queryId);
       // the opened hit, and only it, is kept with its tag and metadata key: its delisting is recognised in later filter deltas
       const voprf = await testVoprf();
@@ -285,6 +287,8 @@ describe("p2p: lookup/2 between members", function () {
       { name: "a Fetch naming two categories", code: "E_BAD_REQUEST", outcome: QueryOutcome.DeniedBadRequest, build: () => buildRequestFrame(a.wallet, { provider: b.address, kind: 1, categoryIds: [1, 2] }) },
       { name: "a Fetch prefix longer than the bucket bits", code: "E_BAD_REQUEST", outcome: QueryOutcome.DeniedBadRequest, build: () => buildRequestFrame(a.wallet, { provider: b.address, kind: 1, prefixes: [{ bits: 20, value: 0n }] }) },
       { name: "a non-canonical prefix", code: "E_BAD_REQUEST", outcome: QueryOutcome.DeniedBadRequest, build: () => buildRequestFrame(a.wallet, { provider: b.address, kind: 1, prefixes: [{ bits: 0, value: 1n }] }) },
+      { name: "a nonce of 0 (counters start at 1)", code: "E_BAD_REQUEST", outcome: QueryOutcome.DeniedBadRequest, build: () => buildRequestFrame(a.wallet, { provider: b.address, nonce: nonceToBytes32(0n) }) },
+      { name: "a nonce of 2^64 or more (32 random bytes)", code: "E_BAD_REQUEST", outcome: QueryOutcome.DeniedBadRequest, build: () => buildRequestFrame(a.wallet, { provider: b.address, nonce: `0x${"ab".repeat(32)}` }) },
     ];
     for (const row of rows) {
       it(`${row.name} → ${row.code}`, async () => {
@@ -333,6 +337,38 @@ describe("p2p: lookup/2 between members", function () {
         expect(a.journal.answers.has(outcome.queryId!), "a refusal leaves no signed answer in the journal").to.equal(false);
       } finally {
         b.reciprocity.decision = { allowed: true, quotaRemaining: 10 };
+      }
+    });
+
+    it("a nonce 256 or more below the highest seen from the querier → E_REPLAY; one just inside the window is answered", async () => {
+      // The querier's counter moved on (e.g. after a restart it continues above its reserved mark).
+      let highest = 0n;
+      for (let i = 0; i < 300; i++) highest = nextPairNonce(a.address, b.address);
+      const first = await rawExchange(a, b, await buildRequestFrame(a.wallet, { provider: b.address, nonce: nonceToBytes32(highest) }));
+      expect(first.kind === "frame" && first.frame.ok).to.equal(true);
+      const below = await rawExchange(a, b, await buildRequestFrame(a.wallet, { provider: b.address, nonce: nonceToBytes32(highest - 256n) }));
+      expect(below.kind === "frame" && !below.frame.ok && below.frame.error.code).to.equal("E_REPLAY");
+      expect(b.outbox.records.at(-1)).to.include({ outcome: QueryOutcome.DeniedReplay });
+      const inside = await rawExchange(a, b, await buildRequestFrame(a.wallet, { provider: b.address, nonce: nonceToBytes32(highest - 255n) }));
+      expect(inside.kind === "frame" && inside.frame.ok, "unseen, in the window: out of order is fine").to.equal(true);
+    });
+
+    it("an Evaluate its querier's credits do not cover → E_CREDITS_EXHAUSTED (DeniedCredits), before the quota counts it; a Fetch is not metered", async () => {
+      b.credits.set(a.address.toLowerCase(), 3n);
+      try {
+        const calls = b.reciprocity.calls.length;
+        const frame = await buildRequestFrame(a.wallet, { provider: b.address, elements: randomElements(4, await testVoprf()) });
+        const reply = await rawExchange(a, b, frame);
+        expect(reply.kind === "frame" && !reply.frame.ok && reply.frame.error.code).to.equal("E_CREDITS_EXHAUSTED");
+        expect(b.outbox.records.at(-1)).to.include({ outcome: QueryOutcome.DeniedCredits, answerDigest: refusalDigest("E_CREDITS_EXHAUSTED") });
+        expect(b.reciprocity.calls.length, "no quota counted for a refused request").to.equal(calls);
+        const two = await rawExchange(a, b, await buildRequestFrame(a.wallet, { provider: b.address, elements: randomElements(2, await testVoprf()) }));
+        expect(two.kind === "frame" && two.frame.ok, "2 items within 3 credits").to.equal(true);
+        b.credits.set(a.address.toLowerCase(), 0n);
+        const fetch = await rawExchange(a, b, await buildRequestFrame(a.wallet, { provider: b.address, kind: 1 }));
+        expect(fetch.kind === "frame" && fetch.frame.ok, "a Fetch moves no credits: answered").to.equal(true);
+      } finally {
+        b.credits.delete(a.address.toLowerCase());
       }
     });
 

@@ -11,7 +11,7 @@ const ALLOWED: ReciprocityDecision = { allowed: true, quotaRemaining: 100 };
 const ITEMS = [{ type: "phone", value: "+8613800138000" }, { type: "bank_card", value: "6222000000000000012" }];
 
 /** A consortium where A lists fraud (epoch 2) and C lists only mules (epoch 1); `held` is what filters this node holds. */
-function fanOut(over: { mayAsk?: ReciprocityDecision; held?: Map<string, number>; syncGives?: Map<string, number> } = {}) {
+function fanOut(over: { mayAsk?: ReciprocityDecision; held?: Map<string, number>; syncGives?: Map<string, number>; ownCredits?: bigint } = {}) {
   const held = over.held ?? new Map([[`${A.address}/${FRAUD}`, 2], [`${A.address}/${MULES}`, 2], [`${C.address}/${MULES}`, 1]]);
   const asked: FanOutTarget[][] = [];
   let syncs = 0;
@@ -36,6 +36,7 @@ function fanOut(over: { mayAsk?: ReciprocityDecision; held?: Map<string, number>
       },
     },
     dialTarget: (peerIdHex) => ({ peerIdHex }) as never,
+    ...(over.ownCredits === undefined ? {} : { ownCredits: async () => over.ownCredits }),
     fanOut: async (targets, query) => {
       asked.push([...targets]);
       return targets.map((t): LookupOutcome => ({
@@ -62,6 +63,22 @@ describe("p2p: the querier's fan-out asks only what a provider would answer", ()
     const [c] = await querier.ask([C.address], { items: ITEMS, categoryIds: [FRAUD] });
     expect(asked, "nothing sent").to.deep.equal([]);
     expect(c).to.deep.equal({ address: C.address, name: "Bank C", status: "answered", results: [{ hit: false }, { hit: false }] });
+  });
+
+  it("sends nothing when this member's credits do not cover every Evaluate's padded items: those providers are skipped (E_CREDITS_EXHAUSTED)", async () => {
+    // Two items pad to a shape of 2; A and C would each be sent one Evaluate: 4 items in all.
+    const short = fanOut({ ownCredits: 3n });
+    const outcomes = await short.querier.ask([A.address, C.address], { items: ITEMS, categoryIds: [FRAUD, MULES] });
+    expect(short.asked, "nothing sent").to.deep.equal([]);
+    for (const o of outcomes) expect(o, o.name).to.deep.include({ status: "skipped", code: "E_CREDITS_EXHAUSTED" });
+    // A provider that would not be asked anyway (lists nothing asked) stays a miss without a request.
+    const [c] = await short.querier.ask([C.address], { items: ITEMS, categoryIds: [FRAUD] });
+    expect(c).to.deep.include({ status: "answered" });
+    const enough = fanOut({ ownCredits: 4n });
+    const answered = await enough.querier.ask([A.address, C.address], { items: ITEMS, categoryIds: [FRAUD, MULES] });
+    expect(answered.map((o) => o.status)).to.deep.equal(["answered", "answered"]);
+    const unknown = fanOut();
+    expect((await unknown.querier.ask([A.address], { items: ITEMS, categoryIds: [FRAUD] }))[0]!.status, "no credit reader: no gate").to.equal("answered");
   });
 
   it("refuses at the querier a category this member may not ask for, with the rule's code, and sends nothing", async () => {

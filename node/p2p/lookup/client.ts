@@ -12,7 +12,7 @@
 import type { Connection, DialTarget } from "@libp2p/interface";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { randomBytes, randomInt } from "node:crypto";
-import { checksumAddress } from "../../chain/index.ts";
+import { checksumAddress, nonceToBytes32 } from "../../chain/index.ts";
 import { exchangeSignal } from "../../deadline.ts";
 import { assertArgument, ERROR_HINTS, isRiskshareError, type ErrorCode } from "../../errors.ts";
 import { expandEntryKeys, oprfInput, type BlindedInput } from "../../identity/index.ts";
@@ -208,7 +208,7 @@ export class LookupClient {
     // Fresh blinds for this provider and this request: no blinded element is ever sent twice.
     const blinded: BlindedInput[] = allInputs.map((input) => voprf.blind(input));
     const elements = blinded.map((b) => b.blindedElement);
-    const request = this.newRequest(ask.providerAddress, LookupKind.Evaluate, query.categoryIds, shape, evaluateCommitment(elements));
+    const request = await this.newRequest(ask.providerAddress, LookupKind.Evaluate, query.categoryIds, shape, evaluateCommitment(elements));
     const { queryId, signature } = await this.signing.signRequest(request);
     onQueryId(queryId);
     // Keep what opens the commitment before the request leaves.
@@ -364,7 +364,7 @@ export class LookupClient {
   /** A Fetch request signed, and journaled with what opens its commitment, before it leaves. */
   private async prepareFetch(providerAddress: string, categoryId: number, prefixes: TagPrefix[]): Promise<PreparedFetch> {
     const salt = new Uint8Array(randomBytes(FETCH_SALT_BYTES));
-    const request = this.newRequest(providerAddress, LookupKind.Fetch, [categoryId], prefixes.length, fetchCommitment(prefixes, salt));
+    const request = await this.newRequest(providerAddress, LookupKind.Fetch, [categoryId], prefixes.length, fetchCommitment(prefixes, salt));
     const { queryId, signature } = await this.signing.signRequest(request);
     const secrets: JournalSecrets = { items: [], blinds: [], paddingInputs: [], prefixes, salt };
     await this.components.journal.record(queryId, request, secrets);
@@ -434,10 +434,12 @@ export class LookupClient {
     return reply;
   }
 
-  private newRequest(providerAddress: string, kind: LookupRequest["kind"], categoryIds: readonly number[], itemCount: number, itemsCommitment: string): LookupRequest {
+  /** A request to `providerAddress` under the next value of this node's nonce counter for it. */
+  private async newRequest(providerAddress: string, kind: LookupRequest["kind"], categoryIds: readonly number[], itemCount: number, itemsCommitment: string): Promise<LookupRequest> {
+    const nonce = await this.components.nonceSource.next(providerAddress);
     return {
       querier: this.signing.address, provider: providerAddress, kind, categoryMask: maskOfCategories(categoryIds), itemCount, itemsCommitment,
-      nonce: hex(randomBytes(32)), deadline: BigInt(this.clock.nowSec() + this.opts.requestTtlSeconds),
+      nonce: nonceToBytes32(nonce), deadline: BigInt(this.clock.nowSec() + this.opts.requestTtlSeconds),
     };
   }
 }

@@ -2,7 +2,7 @@
  * What the lookup service needs from the node, each as the smallest interface that does. The
  * store, the chain view, the policy, the outbox and the journal are built elsewhere; tests wire fakes.
  */
-import type { QueryOutcomeCode } from "../../chain/index.ts";
+import type { NonceVerdict, QueryOutcomeCode } from "../../chain/index.ts";
 import type { Voprf } from "../../identity/index.ts";
 import type { Logger } from "../../logger.ts";
 import type { ReciprocityDecision } from "../../policy/index.ts";
@@ -39,16 +39,28 @@ export interface Outbox {
   append(record: OutboxRecord): Promise<void>;
 }
 
-/** Replay protection: remembers each (querier, nonce) until its deadline. */
+/** Replay protection: per querier the highest request nonce and a 256-bit window below it (node/store's NonceWindows fits). */
 export interface NonceGuard {
-  /** True when the nonce was unseen (and is now remembered); false for a replay. */
-  checkAndRemember(querier: string, nonce: string, deadline: bigint): Promise<boolean>;
+  /** "fresh" when the nonce (1 <= n < 2^64) was unseen and is now marked seen, durably; "replay" or "stale" (below the window) otherwise. */
+  accept(querier: string, nonce: bigint): Promise<NonceVerdict>;
+}
+
+/** The querier's request nonces: a counter per provider that never hands out a value twice (node/store's NonceCounters fits). */
+export interface NonceSource {
+  /** The next nonce (1 <= n < 2^64) for a request to `provider`. */
+  next(provider: string): Promise<bigint>;
 }
 
 /** The reciprocity rule with a quota counted per item (node/policy's ReciprocityGate fits). */
 export interface Reciprocity {
   /** Decides, and when allowed counts `units` (blinded elements or prefixes) against the quota of each category. */
   decide(querier: string, categoryIds: number[], nowSec: number, units: number): Promise<ReciprocityDecision> | ReciprocityDecision;
+}
+
+/** The querier's credits on the QueryLedger (node/policy's CreditGate fits). */
+export interface Credits {
+  /** Whether `querier`'s balance + overdraft covers `items` more evaluated items; `available` is what it went by (undefined when unknown). */
+  covers(querier: string, items: number): Promise<{ allowed: boolean; available: bigint | undefined }>;
 }
 
 /** This node's OPRF key of the current on-chain epoch (from the key store; never leaves the process). */
@@ -151,11 +163,15 @@ export interface LookupComponents {
   outbox: Outbox;
   nonceGuard: NonceGuard;
   reciprocity: Reciprocity;
+  /** Refuses an Evaluate its querier's credits do not cover (E_CREDITS_EXHAUSTED); no credit gate when absent. */
+  credits?: Credits;
   oprfKeys: OprfKeys;
   store: BucketStore;
   /** Published live counts: bucket bits on both sides. */
   snapshots: SnapshotView;
   // querier side
+  /** Nonces of the requests this node sends, Evaluates and Fetches alike. */
+  nonceSource: NonceSource;
   providerKeys: ProviderKeys;
   filters: TagFilters;
   metadata: MetadataOpener;

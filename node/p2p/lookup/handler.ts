@@ -10,12 +10,15 @@
  *   3. request.provider is this node                                E_BAD_REQUEST
  *   4. the deadline has not passed                                  E_EXPIRED
  *      nor lies more than maxDeadlineAheadSeconds ahead             E_BAD_REQUEST
- *      the nonce is unseen (and is remembered now)                  E_REPLAY
+ *      the nonce is a counter value 1 <= n < 2^64                   E_BAD_REQUEST
+ *      and fresh in the querier's window (now marked seen)          E_REPLAY
  *      itemCount = elements (an allowed shape) or prefixes sent,
  *      the commitment opens, every element is a valid ristretto255
  *      encoding, a Fetch names one category and prefixes of at most
  *      the bucket bits                                              E_BAD_REQUEST
- *   5. reciprocity and quota, counted per item                      E_RECIPROCITY, E_QUOTA, E_CATEGORY_UNKNOWN
+ *   5. an Evaluate's querier has credits (balance + overdraft on the
+ *      QueryLedger) for its itemCount                               E_CREDITS_EXHAUSTED
+ *   6. reciprocity and quota, counted per item                      E_RECIPROCITY, E_QUOTA, E_CATEGORY_UNKNOWN
  * then evaluates the batch under the current epoch's key (one proof) or reads the buckets, signs
  * the answer, appends the record (kind, keyEpoch, item count; no hits) and only after that append
  * resolved writes the answer (I-5). Every refusal of a parsed request within the peer's bucket is
@@ -27,7 +30,7 @@
 import { getBytes, hexlify } from "ethers";
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
 import { hexToBytes } from "@noble/hashes/utils.js";
-import { checksumAddress, QueryOutcome, refusalDigest, type QueryOutcomeCode } from "../../chain/index.ts";
+import { checksumAddress, isNonceValue, NONCE_WINDOW_BITS, nonceFromBytes32, QueryOutcome, refusalDigest, type QueryOutcomeCode } from "../../chain/index.ts";
 import { exchangeSignal } from "../../deadline.ts";
 import { isRiskshareError, RiskshareError, type ErrorCode } from "../../errors.ts";
 import { readySodium } from "../../identity/index.ts";
@@ -178,20 +181,30 @@ export class LookupProvider {
       if (request.deadline > now + BigInt(this.opts.maxDeadlineAheadSeconds)) {
         return badRequest(`the deadline is more than ${this.opts.maxDeadlineAheadSeconds} s ahead`);
       }
-      if (!(await this.components.nonceGuard.checkAndRemember(member.address, request.nonce.toLowerCase(), request.deadline))) {
-        return refuse(QueryOutcome.DeniedReplay, "E_REPLAY", "the request's nonce was seen before");
+      const nonce = nonceFromBytes32(request.nonce);
+      if (!isNonceValue(nonce)) return badRequest("the nonce is not a counter value 1 <= n < 2^64");
+      const verdict = await this.components.nonceGuard.accept(member.address, nonce);
+      if (verdict !== "fresh") {
+        return refuse(QueryOutcome.DeniedReplay, "E_REPLAY", verdict === "replay" ? "the request's nonce was seen before" : `the request's nonce is ${NONCE_WINDOW_BITS} or more below the highest seen from this querier`);
       }
       const categoryIds = categoriesOfMask(request.categoryMask);
       const problem = request.kind === LookupKind.Evaluate ? await this.evaluateProblem(parsed) : this.fetchProblem(parsed, categoryIds);
       if (problem !== undefined) return badRequest(problem);
-      // 5. reciprocity, quota counted per item
+      // 5. credits (an Evaluate's items are metered), checked before the quota counts this request
+      if (request.kind === LookupKind.Evaluate && this.components.credits !== undefined) {
+        const credits = await this.components.credits.covers(member.address, request.itemCount);
+        if (!credits.allowed) {
+          return refuse(QueryOutcome.DeniedCredits, "E_CREDITS_EXHAUSTED", `the querier's credits (balance + overdraft ${credits.available}) do not cover the ${request.itemCount} items of this request`);
+        }
+      }
+      // 6. reciprocity, quota counted per item
       const decision = await this.components.reciprocity.decide(member.address, categoryIds, receivedAt, request.itemCount);
       if (!decision.allowed) {
         const error = reciprocityError(decision);
         return refuse(reciprocityOutcome(decision.reason), RECIPROCITY_ERROR_CODES[decision.reason], error.message);
       }
       signal.throwIfAborted();
-      // 6. evaluate or fetch, 7. sign, 8. durable record BEFORE the answer leaves (I-5), 9. the caller writes it
+      // 7. evaluate or fetch, 8. sign, 9. durable record BEFORE the answer leaves (I-5), 10. the caller writes it
       return request.kind === LookupKind.Evaluate
         ? await this.evaluate(parsed, receivedAt, signal)
         : await this.fetch(parsed, categoryIds[0]!, receivedAt, signal);

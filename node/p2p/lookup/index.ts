@@ -9,7 +9,7 @@
  *   const service = lookup({ chainId, queryLedgerAddress })({
  *     registrar: host.libp2p, dialer: host.libp2p, membership, signer, voprf: await createVoprf(),
  *     outbox, nonceGuard, reciprocity, oprfKeys, store, snapshots,          // provider side
- *     providerKeys, filters: filterSync, metadata, journal, logger,         // querier side
+ *     nonceSource, providerKeys, filters: filterSync, metadata, journal, logger, // querier side
  *   });
  *   await service.start();
  *   const outcomes = await service.fanOut(providers, { items: [{ type: "phone", value: "+8613800138000" }], categoryIds: [1] });
@@ -18,7 +18,7 @@
 export * from "./constants.ts";
 export { LOOKUP_DEFAULTS, lookupOptions, type LookupInit, type LookupOptions } from "./options.ts";
 export type {
-  BucketStore, ConsortiumPause, EntryMetadata, JournalSecrets, LookupComponents, MetadataOpener, NonceGuard, OprfKeys, Outbox, OutboxRecord, ProviderKeys, QueryItem,
+  BucketStore, ConsortiumPause, Credits, EntryMetadata, JournalSecrets, LookupComponents, MetadataOpener, NonceGuard, NonceSource, OprfKeys, Outbox, OutboxRecord, ProviderKeys, QueryItem,
   HitKeeper, QueryJournal, Reciprocity, SealedEntry, SnapshotView, TagFilters,
 } from "./components.ts";
 export {

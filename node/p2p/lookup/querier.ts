@@ -4,13 +4,16 @@
  * nothing recorded); each provider is asked only for the categories its on-chain snapshots list
  * anything in (one that lists nothing in any of them is a miss without a request); a filter not held,
  * or held for an older key epoch, is synced first, and a provider whose filters still are not here
- * is reported `E_FILTER_MISSING` without an evaluation being charged to anyone.
+ * is reported `E_FILTER_MISSING` without an evaluation being charged to anyone. When this member's
+ * credits do not cover the items of every Evaluate the check would send, none is sent: those
+ * providers are reported `skipped` (E_CREDITS_EXHAUSTED).
  */
 import type { DialTarget } from "@libp2p/interface";
 import { RiskshareError, type ErrorCode } from "../../errors.ts";
 import { RECIPROCITY_ERROR_CODES, type ReciprocityDecision, type SelectionPlan } from "../../policy/index.ts";
 import type { LookupOutcome, LookupQuery, LookupResult } from "./client.ts";
 import type { FanOutOptions, FanOutTarget } from "./fanout.ts";
+import { evaluateShape } from "./shapes.ts";
 
 /** A member as the querier reads it from the chain. */
 export interface ProviderInfo {
@@ -45,6 +48,11 @@ export interface QuerierFanOutModules {
   };
   /** Unix seconds now (for the selection's plan). */
   nowSec?(): number;
+  /**
+   * This member's own credits (balance + overdraft on the QueryLedger), undefined when unknown:
+   * nothing is sent when they do not cover the items the Evaluates would carry. No gate when absent.
+   */
+  ownCredits?(): Promise<bigint | undefined>;
 }
 
 /** One provider's part of a check, as the API merges it. */
@@ -64,7 +72,8 @@ export class QuerierFanOut {
    * One outcome per provider named, in order; E_BAD_INPUT for an address that is no member. Unless
    * `named` (the caller chose the providers), a provider's categories its hit rate does not pay for
    * are skipped (policy's ProviderSelection); a provider all of whose listed categories are skipped
-   * is reported `skipped` (E_LOW_HIT_RATE), never a miss.
+   * is reported `skipped` (E_LOW_HIT_RATE), never a miss; so is every provider that would be asked
+   * when this member's credits do not cover the Evaluates' items (E_CREDITS_EXHAUSTED).
    */
   async ask(providers: readonly string[], query: Omit<LookupQuery, "providerAddress">, opts: FanOutOptions = {}, choice: { named?: boolean } = {}): Promise<QuerierOutcome[]> {
     const { view } = this.modules;
@@ -81,7 +90,12 @@ export class QuerierFanOut {
     const missing = (m: ProviderInfo) => listed(m).some((id) => this.modules.filters.held(m.address, id)?.epoch !== m.keyEpoch);
     const withLists = members.filter((m) => listed(m).length > 0);
     if (withLists.some(missing)) await this.modules.filters.syncOnce(opts.signal, { retryNow: true }).catch(() => undefined);
-    const asked = withLists.filter((m) => !missing(m));
+    const filtered = withLists.filter((m) => !missing(m));
+    // Each Evaluate is metered at its padded shape: what these providers would charge, all told.
+    const needed = BigInt(filtered.length * (evaluateShape(query.items.length) ?? query.items.length));
+    const available = filtered.length === 0 ? undefined : await this.modules.ownCredits?.();
+    const broke = available !== undefined && available < needed;
+    const asked = broke ? [] : filtered;
     const outcomes = asked.length === 0 ? [] : await this.modules.fanOut(
       asked.map((m) => ({ peer: this.modules.dialTarget(m.peerId), providerAddress: m.address, categoryIds: listed(m) })), query, opts,
     );
@@ -89,6 +103,7 @@ export class QuerierFanOut {
     return members.map((m): QuerierOutcome => {
       const o = byAddress.get(m.address.toLowerCase());
       if (o === undefined) {
+        if (broke && filtered.includes(m)) return { address: m.address, name: m.name, status: "skipped", code: "E_CREDITS_EXHAUSTED" };
         if (listed(m).length > 0) return { address: m.address, name: m.name, status: "error", code: "E_FILTER_MISSING" };
         if (listedAll(m).length > 0) return { address: m.address, name: m.name, status: "skipped", code: "E_LOW_HIT_RATE" };
         return { address: m.address, name: m.name, status: "answered", results: query.items.map(() => ({ hit: false })) };

@@ -20,7 +20,7 @@ import { refuseV1 } from "./v1.ts";
 
 const REQUIRED: readonly (keyof LookupComponents)[] = [
   "registrar", "dialer", "membership", "signer", "voprf", "outbox", "nonceGuard", "reciprocity", "oprfKeys", "store", "snapshots",
-  "providerKeys", "filters", "metadata", "journal", "logger",
+  "nonceSource", "providerKeys", "filters", "metadata", "journal", "logger",
 ];
 
 /** The lookup protocol, both sides. */

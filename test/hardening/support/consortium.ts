@@ -21,7 +21,7 @@ import { expect } from "chai";
 import type { HealthResponse } from "../../../node/api/index.ts";
 import { getBytes, hexlify, randomBytes, Wallet } from "ethers";
 import {
-  connectChain, connectContracts, evaluateCommitment, fetchCommitment, LookupKind, lookupRequestDigest, lookupRequestDigestBytes, readLedger, verifyLedger,
+  connectChain, connectContracts, evaluateCommitment, fetchCommitment, LookupKind, lookupRequestDigest, lookupRequestDigestBytes, nonceToBytes32, readLedger, verifyLedger,
   type AuditBatch, type AuditFailure, type AuditRecord, type CategoryPolicyInput, type ContractAddresses, type LookupRequest, type TagPrefix,
 } from "../../../node/chain/index.ts";
 import { RiskshareError } from "../../../node/errors.ts";
@@ -232,7 +232,9 @@ export async function startMemberPeer(
   const lookupService = lookup({ chainId: consortium.chainId, queryLedgerAddress: consortium.addresses.ledger, coverFetchRate: 1, ...opts.lookup })({
     registrar: host.libp2p, dialer: host.libp2p, membership: everyone, signer: digestSignerFromEvmKey(privateKey), voprf,
     // Provider side (nobody asks a hand-driven peer): answers nothing of substance.
-    outbox: { append: async () => undefined }, nonceGuard: { checkAndRemember: async () => true },
+    outbox: { append: async () => undefined }, nonceGuard: { accept: async () => "fresh" },
+    // Its requests and hand-built frames (signedRequestFrame) count on one counter per provider.
+    nonceSource: { next: async (provider) => nextPairNonce(wallet.address, provider) },
     reciprocity: { decide: () => ({ allowed: true, quotaRemaining: 1 }) },
     oprfKeys: { current: () => ({ epoch: 1, ...ownKey }) },
     store: { fetchBuckets: async (_categoryId, prefixes) => prefixes.map(() => []) },
@@ -388,6 +390,17 @@ export interface SignedFrameOptions {
   commitment?: string;
 }
 
+/** One request nonce counter per (querier, provider) for the whole test process: hand-driven peers and hand-built frames draw from it. */
+const pairCounters = new Map<string, bigint>();
+
+/** The next nonce of the pair, as a member node's counter would hand it out. */
+export function nextPairNonce(querier: string, provider: string): bigint {
+  const key = `${querier.toLowerCase()}/${provider.toLowerCase()}`;
+  const next = (pairCounters.get(key) ?? 0n) + 1n;
+  pairCounters.set(key, next);
+  return next;
+}
+
 /** Valid random blinded elements: what an honest querier sends, of inputs nobody knows. */
 export async function randomElements(count: number): Promise<Uint8Array[]> {
   const voprf = await sharedVoprf();
@@ -410,7 +423,7 @@ export async function signedRequestFrame(consortium: Pick<Consortium, "chainId" 
     categoryMask: maskOfCategories(over.categoryIds ?? [1]),
     itemCount: over.itemCount ?? (elements ?? prefixes!).length,
     itemsCommitment: over.commitment ?? (elements ? evaluateCommitment(elements) : fetchCommitment(prefixes!, salt)),
-    nonce: over.nonce ?? hexlify(randomBytes(32)),
+    nonce: over.nonce ?? nonceToBytes32(nextPairNonce(over.querier ?? signer.address, over.provider)),
     deadline: over.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 60),
   };
   const signature = digestSignerFromEvmKey(signer.privateKey).signDigest(lookupRequestDigestBytes(consortium.chainId, consortium.addresses.ledger, request));
