@@ -38,3 +38,4 @@ export {
 } from "./registry.ts";
 export * from "./oprf/index.ts";
 export { shippedWarninglists, Warninglists, warninglistSchema, type Warninglist, type WarninglistMatch } from "./warninglist.ts";
+export { FEEDBACK_KINDS, FEEDBACK_LABEL, FEEDBACK_MAC_BYTES, feedbackKey, feedbackMac, verifyFeedbackMac, type FeedbackFields, type FeedbackKind } from "./feedback.ts";

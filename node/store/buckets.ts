@@ -29,6 +29,8 @@ export enum Bucket {
   usage = "usage",
   /** `hit:<keptAtMs>:<random>` → a kept hit, `chg:<seenAtMs>:<random>` → a delisting seen of one; sealed under the journal key (see hits.ts). */
   hits = "hits",
+  /** Provider side of feedback (see store.ts `receiveFeedback`): `c:<entry key hex>:<member address>` → unix seconds of that member's confirmation; `r:<receivedAtMs>:<random>` → JSON of a received report for the operator. */
+  feedback = "feedback",
 }
 
 /** Names once used and now retired: never to be used again. */
