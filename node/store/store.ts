@@ -621,14 +621,14 @@ export class Store {
             receivedAtSec: at, kind: report.kind, categoryId: report.categoryId, tagPrefix: Buffer.from(report.tag.subarray(0, 4)).toString("hex"),
             ...(fields.ownRef === undefined ? {} : { ownRef: fields.ownRef }),
           };
-          batch.put(`r:${(at * 1000).toString().padStart(15, "0")}:${randomBytes(8).toString("hex")}` as never, record as never, { sublevel: feedback as never });
+          batch.put<string, unknown>(`r:${(at * 1000).toString().padStart(15, "0")}:${randomBytes(8).toString("hex")}`, record, { sublevel: feedback });
           const confirmerKey = `c:${id}:${member}`;
           if (report.kind === "confirmed" && !latest.has(`${id}:${member}`) && (await feedback.get(confirmerKey)) === undefined) {
             const value = encodeEntryValue({
               ...fields, confirmations: Math.min(MAX_CONFIRMATIONS, (fields.confirmations ?? 0) + 1), lastConfirmedAtSec: at, version: fields.version + 1,
             });
             this.#entries.queueReplace(batch, dbKey, current, value, fields.categoryId, fields.tag, fields.expiresAtSec);
-            batch.put(confirmerKey as never, at as never, { sublevel: feedback as never });
+            batch.put<string, unknown>(confirmerKey, at, { sublevel: feedback });
             latest.set(id, value);
             latest.set(`${id}:${member}`, value);
             confirmed++;

@@ -123,7 +123,8 @@ describe("the provider's store takes feedback reports", () => {
     const listed = entry();
     await store.upsert([listed], { nowSec: NOW });
     await store.receiveFeedback(MEMBER_B, [report(listed, "false_positive"), report(listed, "outdated")], NOW + 5);
-    const received = await store.receivedFeedback();
+    // Reports received together come back in no particular order among themselves.
+    const received = (await store.receivedFeedback()).sort((x, y) => x.kind.localeCompare(y.kind));
     expect(received).to.deep.equal([
       { receivedAtSec: NOW + 5, kind: "false_positive", categoryId: 1, tagPrefix: Buffer.from(listed.tag.subarray(0, 4)).toString("hex"), ownRef: "C-77" },
       { receivedAtSec: NOW + 5, kind: "outdated", categoryId: 1, tagPrefix: Buffer.from(listed.tag.subarray(0, 4)).toString("hex"), ownRef: "C-77" },
