@@ -13,7 +13,8 @@ import { expect } from "chai";
 import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
 import { feedbackMac, verifyFeedbackMac, type FeedbackKind } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
-import { dueFeedbackBatches, FeedbackSender, shuffled, type OutgoingReport } from "../../node/p2p/index.ts";
+import { Wallet } from "ethers";
+import { dueFeedbackBatches, FeedbackSender, FeedbackService, peerIdFromEvmKey, shuffled, type IncomingReport, type OutgoingReport } from "../../node/p2p/index.ts";
 import { decayScore, DecayModels, type DecayModel } from "../../node/policy/index.ts";
 import { createMetadataCipher, metadataAssociatedData, Store, type EntryInput, type KeptHit } from "../../node/store/index.ts";
 
@@ -221,6 +222,35 @@ describe("feedback batches", () => {
     expect(round.sent).to.equal(0);
     expect(round.failed.map((f) => f.code).sort()).to.deep.equal(["E_NOT_MEMBER", "E_PEER_UNREACHABLE"]);
     expect(marked).to.deep.equal([]);
+  });
+});
+
+describe("the provider side of /riskshare/feedback/1", () => {
+  const reporter = Wallet.createRandom();
+  const peer = { remotePeer: peerIdFromEvmKey(reporter.privateKey) };
+  const frame = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+  const batch = { provider: PROVIDER, reports: [{ category: 1, epoch: 1, tag: `0x${"ab".repeat(8)}`, version: 2, kind: "confirmed", mac: `0x${"cd".repeat(32)}` }] };
+  const taken: Array<{ reporter: string; reports: readonly IncomingReport[] }> = [];
+  const active = new Set<string>();
+  const service = new FeedbackService({}, {
+    registrar: { handle: async () => undefined, unhandle: async () => undefined },
+    membership: { isActivePeer: (p) => active.has(p.address.toLowerCase()) },
+    self: PROVIDER,
+    sink: { receiveFeedback: async (from, reports) => { taken.push({ reporter: from, reports }); return reports.map(() => "E_FEEDBACK_MAC" as const); } },
+    logger: silentLogger(),
+  });
+
+  it("takes batches from Active members only, addressed to it, well formed; answers one outcome per report", async () => {
+    expect(await service.respond(frame(batch), peer)).to.deep.include({ ok: false, error: { code: "E_NOT_MEMBER", message: "the peer is not an Active member" } });
+    active.add(reporter.address.toLowerCase());
+    expect((await service.respond(frame({ ...batch, provider: MEMBER_B }), peer) as { error: { code: string } }).error.code).to.equal("E_BAD_REQUEST");
+    expect((await service.respond(frame({ ...batch, reports: [] }), peer) as { error: { code: string } }).error.code, "an empty batch").to.equal("E_PROTOCOL");
+    expect((await service.respond(frame({ ...batch, reports: [{ ...batch.reports[0], kind: "sighted" }] }), peer) as { error: { code: string } }).error.code).to.equal("E_PROTOCOL");
+    expect(taken, "nothing reached the store").to.deep.equal([]);
+    expect(await service.respond(frame(batch), peer)).to.deep.equal({ ok: true, outcomes: ["E_FEEDBACK_MAC"] });
+    expect(taken[0]!.reporter.toLowerCase(), "the batch's peer is the reporter").to.equal(reporter.address.toLowerCase());
+    expect(taken[0]!.reports[0]).to.deep.include({ categoryId: 1, keyEpoch: 1, version: 2, kind: "confirmed" });
+    expect(Buffer.from(taken[0]!.reports[0]!.tag).toString("hex")).to.equal("ab".repeat(8));
   });
 });
 
