@@ -5,6 +5,7 @@ import { table } from "./output.ts";
 export function renderCheck(r: CheckResponse): string {
   const item = r.items[0];
   const lines = [`verdict: ${r.verdict.toUpperCase()}${item?.verdict === "invalid" ? ` (invalid identifier: ${item.invalidReason})` : item?.warninglisted !== undefined ? ` (on the warninglist ${item.warninglisted}: asked of nobody, never listed)` : ""}`];
+  if (item?.warninglistNotice !== undefined) lines.push(`note: on the consortium's inform-only warninglist ${item.warninglistNotice} (\`riskshare list warninglists\`): weigh the verdict yourself`);
   const score = (h: { score?: number | undefined }) => (h.score === undefined ? "" : ` score ${h.score}`);
   if (item?.own) lines.push(`own list: ${item.own.category} level ${item.own.level} (${item.own.reason})${score(item.own)}`);
   if (r.providers.length === 0) return lines.join("\n");

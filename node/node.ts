@@ -11,14 +11,14 @@
 import { join } from "node:path";
 import type { Wallet } from "ethers";
 import { getBytes, hexlify } from "ethers";
-import { ApiServer, CheckService, NodeHealth, type ApiListModules, type FeedbackReportView, type HealthResponse, type PeersResponse } from "./api/index.ts";
+import { ApiServer, CheckService, checkItemPreparer, NodeHealth, type ApiListModules, type FeedbackReportView, type HealthResponse, type PeersResponse } from "./api/index.ts";
 import {
   ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, MemberStatus, RpcLedgerChannel, translateChainError,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
 import { RiskshareError } from "./errors.ts";
-import { assertPhoneRegion, createVoprf, shippedWarninglists, tryNormalise, type EntryKeyEvaluator, type Voprf } from "./identity/index.ts";
+import { assertPhoneRegion, createVoprf, loadWarninglists, type EntryKeyEvaluator, type Voprf, type Warninglists } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
   bucketBits, createHost, digestSignerFromEvmKey, feedback, FeedbackSender, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
@@ -92,6 +92,8 @@ export class RiskshareNode {
   private gate!: ReciprocityGate;
   private ownLists!: OwnLists;
   private lists!: ListService;
+  /** The shipped warninglists plus the consortium's own (data directory), read at start. */
+  private warninglists!: Warninglists;
   private nodeHealth!: NodeHealth;
   private apiPort = 0;
   /** Writes the hit rates the querier observed (housekeeping and stop). */
@@ -275,8 +277,9 @@ export class RiskshareNode {
     this.nonces = this.store.nonceStore();
     this.ownLists = new OwnLists({ store: this.store, evaluator: () => this.evaluator });
     const contributions = this.contracts.contributions.connect(this.wallet.connect(this.chain.provider));
+    this.warninglists = loadWarninglists(this.opts.dataDir);
     this.lists = new ListService({
-      store: this.store, evaluator: () => this.evaluator, region: this.config.identity.defaultRegion, logger: this.log,
+      store: this.store, evaluator: () => this.evaluator, region: this.config.identity.defaultRegion, logger: this.log, warninglists: this.warninglists,
       // Published under the key epoch the store is bound to: the chain refuses any other.
       publisher: {
         publish: async (categoryId, keyEpoch, liveCount, filterHash) => {
@@ -477,7 +480,7 @@ export class RiskshareNode {
 
   private async startApi(): Promise<void> {
     this.nodeHealth = new NodeHealth(
-      { address: this.wallet.address, warninglistHash: shippedWarninglists().hash },
+      { address: this.wallet.address, warninglistHash: this.warninglists.hash },
       {
         view: this.view, ledger: this.batcher, outbox: this.outbox, host: this.host, filters: this.filterSync, challenges: this.challenges, nowSec: () => systemClock.nowSec(),
         keys: { plaintextFiles: () => this.plaintextKeys },
@@ -495,7 +498,6 @@ export class RiskshareNode {
     );
     const defaultRegion = this.config.identity.defaultRegion;
     assertPhoneRegion(defaultRegion);
-    const warninglists = shippedWarninglists();
     const decay = new DecayModels({ default: { lifetimeDays: this.config.decay.lifetimeDays, speed: this.config.decay.speed }, categories: this.config.decay.categories });
     // Whom it pays to ask: hit rates per provider and category, kept across restarts beside the quota usage.
     const selection = new ProviderSelection(
@@ -515,12 +517,7 @@ export class RiskshareNode {
       fanOut: (targets, query, opts) => this.lookups.fanOut(targets, query, opts),
     });
     const check = new CheckService({
-      prepareItem: (type, raw) => {
-        const normalised = tryNormalise(type, raw, { defaultRegion });
-        if (!normalised.ok) return { ok: false, reason: normalised.reason };
-        const listed = warninglists.match(type, normalised.value);
-        return { ok: true, item: { type, value: normalised.value }, ...(listed === undefined ? {} : { warninglisted: listed.list }) };
-      },
+      prepareItem: checkItemPreparer(this.warninglists, defaultRegion),
       ownLookup: (items, categoryIds, now) => this.ownLists.checkMany(items, categoryIds, now),
       fanOut: (providers, items, categoryIds, opts) => querier.ask(providers, { items, categoryIds }, { timeoutMsPerPeer: opts.timeoutMsPerPeer, signal: opts.signal }, { named: opts.named }),
       activeCategories: () => this.view.activeCategoryMap(),

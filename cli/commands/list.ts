@@ -12,7 +12,7 @@ import {
   BULK_IMPORT_TUNING, createProgressReporter, formatFromName, importSummaryView, ListService, type OwnCheck, type ProgressReporter,
 } from "../../node/store/index.ts";
 import { RiskshareError } from "../../node/errors.ts";
-import { shippedWarninglists } from "../../node/identity/index.ts";
+import { CONSORTIUM_WARNINGLISTS_DIR, loadWarninglists } from "../../node/identity/index.ts";
 import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { isoOf } from "../parse.ts";
@@ -54,7 +54,7 @@ export function listCommand(io: CliIo): Command {
         } else {
           const { store, evaluator, region, close } = await openStore(ctx, opts, true, BULK_IMPORT_TUNING);
           try {
-            summary = importSummaryView(await new ListService({ store, evaluator: () => evaluator, region, logger: ctx.logger }).import({ path: file }, {
+            summary = importSummaryView(await new ListService({ store, evaluator: () => evaluator, region, logger: ctx.logger, warninglists: loadWarninglists(ctx.dataDir) }).import({ path: file }, {
               format: opts.format, defaultType: opts.type, defaultCategory: opts.category, resume: opts.resume,
               onProgress: (p) => progress.update(p), signal: controller.signal,
             }));
@@ -189,13 +189,14 @@ export function listCommand(io: CliIo): Command {
       ctx.out.result(result, (r) => table(["CATEGORY", "KEY EPOCH", "LIVE ENTRIES", "FILTER HASH", "TX"], r.published.map((p) => [p.category ?? "", p.keyEpoch, p.liveCount, p.filterHash, p.txHash])));
     }));
   list.addCommand(new Command("warninglists")
-    .description("the warninglists this version ships: identifiers never listed (refused at import, asked of nobody at a check), each entry with its public source")
+    .description(`the warninglists: those this version ships and the consortium's own (the data directory's ${CONSORTIUM_WARNINGLISTS_DIR}/ folder); identifiers never listed (refused at import, asked of nobody at a check), each entry with its public source — an added entry citing no document a shipped list of its type cites only informs`)
     .addHelpText("after", "\nExamples:\n  riskshare list warninglists\n  riskshare --json list warninglists   # every entry, its note and its source")
     .action(async (_raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const warninglists = shippedWarninglists();
-      ctx.out.result({ hash: warninglists.hash, lists: warninglists.lists }, (r) => [
-        table(["WARNINGLIST", "TYPE", "MATCH", "ENTRIES", "DESCRIPTION"], r.lists.map((l) => [l.name, l.type, l.match, l.entries.length, l.description])),
+      const warninglists = loadWarninglists(ctx.dataDir);
+      const lists = warninglists.lists.map((l) => ({ ...l, origin: warninglists.originOf(l.name)!, informOnly: warninglists.informCount(l.name) }));
+      ctx.out.result({ hash: warninglists.hash, lists }, (r) => [
+        table(["WARNINGLIST", "ORIGIN", "TYPE", "MATCH", "ENTRIES", "INFORM ONLY", "DESCRIPTION"], r.lists.map((l) => [l.name, l.origin, l.type, l.match, l.entries.length, l.informOnly, l.description])),
         `hash ${r.hash} (SHA-256 over the lists; --json lists every entry with its source)`,
       ].join("\n"));
     }));
@@ -208,7 +209,7 @@ async function withLists<T>(ctx: CliContext, flags: z.output<typeof chainFlagsSc
   if (runtime !== undefined) return run.node(runtime);
   const { store, evaluator, region, close } = await openStore(ctx, flags, withKeys);
   try {
-    return await run.store(new ListService({ store, evaluator: () => evaluator, region, logger: ctx.logger }));
+    return await run.store(new ListService({ store, evaluator: () => evaluator, region, logger: ctx.logger, warninglists: loadWarninglists(ctx.dataDir) }));
   } finally {
     await close();
   }

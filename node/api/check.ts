@@ -1,5 +1,6 @@
 import { RiskshareError } from "../errors.ts";
 import type { CheckRequest, CheckResponse } from "./schemas.ts";
+import { assertPhoneRegion, tryNormalise, type Warninglists } from "../identity/index.ts";
 
 /** One list's answer for one item, as the p2p layer and the store give it. */
 export type ItemResult =
@@ -38,8 +39,9 @@ export interface CheckServiceModules {
   /**
    * Normalises one raw identifier; a rejection names the reason, never the value. `warninglisted`
    * names the warninglist it is on: such an item is asked of nobody and reported a miss.
+   * `warninglistNotice` names an inform-only list it is on (a consortium addition): asked as usual, flagged.
    */
-  prepareItem(type: string, raw: string): { ok: true; item: CheckItem; warninglisted?: string } | { ok: false; reason: string };
+  prepareItem(type: string, raw: string): { ok: true; item: CheckItem; warninglisted?: string; warninglistNotice?: string } | { ok: false; reason: string };
   /** The node's own lists. */
   ownLookup(items: CheckItem[], categoryIds: number[], nowSec: number): Promise<ItemResult[]>;
   /** Asks the providers in parallel; each ends on its own (a timeout is never a miss). */
@@ -60,6 +62,22 @@ export interface CheckServiceModules {
   defaultTimeoutMsPerPeer: number;
   /** A hit's decay score (0–100) now, by category name, raised by its confirmations; without it hits carry no score and minScore is refused. */
   score?(category: string, level: number, reportedAtSec: number, nowSec: number, confirmed?: { confirmations: number; lastConfirmedAtSec: number }): number;
+}
+
+/**
+ * The node's {@link CheckServiceModules.prepareItem}: normalises in `defaultRegion`; an identifier on
+ * a `refuse` warninglist entry is `warninglisted` (asked of nobody), on an `inform` one flagged.
+ */
+export function checkItemPreparer(warninglists: Warninglists, defaultRegion: string): CheckServiceModules["prepareItem"] {
+  assertPhoneRegion(defaultRegion);
+  return (type, raw) => {
+    const normalised = tryNormalise(type, raw, { defaultRegion });
+    if (!normalised.ok) return { ok: false, reason: normalised.reason };
+    const item = { type, value: normalised.value };
+    const listed = warninglists.match(type, normalised.value);
+    if (listed === undefined) return { ok: true, item };
+    return listed.action === "refuse" ? { ok: true, item, warninglisted: listed.list } : { ok: true, item, warninglistNotice: listed.list };
+  };
 }
 
 /** Checks raw identifiers against the node's own lists and its peers', and merges one verdict. */
@@ -95,7 +113,7 @@ export class CheckService {
     const score = m.score;
     return mergeCheck(request.items.map((item, index) => {
       const h = hashed[index]!;
-      return { type: item.type, rejected: h.ok ? undefined : h.reason, warninglisted: h.ok ? h.warninglisted : undefined };
+      return { type: item.type, rejected: h.ok ? undefined : h.reason, warninglisted: h.ok ? h.warninglisted : undefined, warninglistNotice: h.ok ? h.warninglistNotice : undefined };
     }), own, outcomes, (id) => names.get(id) ?? `#${id}`, score === undefined ? undefined : { score: (category, level, reportedAt, confirmed) => score(category, level, reportedAt, now, confirmed), minScore: request.minScore ?? 0 });
   }
 }
@@ -106,12 +124,13 @@ export class CheckService {
  * - It is a miss only when the own list (if asked) and every provider asked answered without it.
  * - Otherwise (no hit, but a provider was denied, timed out or failed) it is incomplete: a
  *   provider that did not answer is never counted as a miss.
- * - An item on a warninglist is a miss, asked of nobody (`warninglisted` names the list).
+ * - An item on a warninglist is a miss, asked of nobody (`warninglisted` names the list); one on
+ *   an inform-only list (a consortium addition) is asked as usual and flagged (`warninglistNotice`).
  * - With `decay`, each hit carries its decay score, and a hit scoring below `minScore` is dropped
  *   as if its list did not hold the item.
  */
 export function mergeCheck(
-  items: readonly { type: string; rejected: string | undefined; warninglisted?: string | undefined }[],
+  items: readonly { type: string; rejected: string | undefined; warninglisted?: string | undefined; warninglistNotice?: string | undefined }[],
   own: readonly ItemResult[] | undefined,
   outcomes: readonly ProviderOutcome[],
   categoryName: (id: number) => string,
@@ -139,7 +158,7 @@ export function mergeCheck(
     }).filter(kept);
     const hit = hits.length > 0 || ownKept !== undefined;
     const verdict = hit ? "hit" as const : allAnswered ? "miss" as const : "incomplete" as const;
-    return { index, type: item.type, verdict, ...(ownKept === undefined ? {} : { own: ownKept }), hits };
+    return { index, type: item.type, verdict, ...(item.warninglistNotice === undefined ? {} : { warninglistNotice: item.warninglistNotice }), ...(ownKept === undefined ? {} : { own: ownKept }), hits };
   });
   const considered = merged.filter((m) => m.verdict !== "invalid");
   const verdict = considered.some((m) => m.verdict === "hit") ? "hit" : considered.every((m) => m.verdict === "miss") ? "miss" : "incomplete";

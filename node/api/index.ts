@@ -17,5 +17,5 @@ export {
   type CheckRequest, type CheckResponse, type HealthResponse, type ImportStatusResponse, type ImportSummaryResponse, type OwnCheckResponse, type PeersResponse,
   type HitChangesResponse, type FeedbackListResponse, type FeedbackReportView, type FeedbackResponse, type ReceivedFeedbackResponse, type PublishResponse, type RemoveResponse, type StatsResponse,
 } from "./schemas.ts";
-export { CheckService, mergeCheck, type CheckItem, type CheckServiceModules, type ItemResult, type ProviderOutcome } from "./check.ts";
+export { CheckService, checkItemPreparer, mergeCheck, type CheckItem, type CheckServiceModules, type ItemResult, type ProviderOutcome } from "./check.ts";
 export { NodeHealth, type HealthReason, type ImportStatus, type NodeHealthModules, type NodeHealthOptions } from "./health.ts";

@@ -39,6 +39,7 @@ export const checkResponseSchema = z.object({
     verdict: z.enum(["hit", "miss", "incomplete", "invalid"]),
     invalidReason: z.string().optional(),
     warninglisted: z.string().optional().describe("the warninglist the identifier is on (a test card number, a documentation domain…): asked of nobody, never a hit"),
+    warninglistNotice: z.string().optional().describe("an inform-only warninglist the identifier is on (a consortium addition citing no shipped source): asked as usual, its verdict stands; weigh it yourself"),
     own: hitSchema.optional(),
     hits: z.array(hitSchema.extend({ provider: address, providerName: z.string() })),
   })),

@@ -38,7 +38,10 @@ export {
   MAX_REQUEST_TTL_SECONDS, auditModulesOf, membershipHistory, readLedger, requestOfRecord, verifyLedger, type HeldAnswer, type MembershipHistory,
   type AuditBatch, type AuditFailure, type AuditModules, type AuditRecord, type LedgerQuery,
 } from "./audit.ts";
-export { ITEM_JUMP_DEFAULTS, itemJumps, memberReport, type ItemJump, type ItemJumpRule, type MemberReportRow, type ReportConsortium } from "./report.ts";
+export {
+  feedbackReport, ITEM_JUMP_DEFAULTS, itemJumps, memberReport, wilsonShare,
+  type FeedbackCounts, type FeedbackReport, type ItemJump, type ItemJumpRule, type MemberReportRow, type ProviderFeedbackRow, type ReportConsortium, type ReporterFeedbackRow, type Share,
+} from "./report.ts";
 export { keptCommitmentInput, openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening, type KeptRequest, type KeptSecrets } from "./commitment.ts";
 export { rotateMemberKey, rotateOprfKey, type MemberKeyRotation, type OprfKeyRotation } from "./member-keys.ts";
 export { createKeyRotation, KEY_ROTATION_TYPES, KEY_ROTATION_TYPE_STRING, keyRotationDigest, rotateMemberKeyArgs, type KeyRotation } from "./rotation.ts";

@@ -132,3 +132,147 @@ export function itemJumps(
   }
   return jumps.sort((a, b) => a.day.localeCompare(b.day) || a.querier.localeCompare(b.querier));
 }
+
+/** One reporter's weekly feedback counts about one provider, as the ledger's FeedbackReported events give them. */
+export interface FeedbackCounts {
+  week: number;
+  reporter: string;
+  provider: string;
+  confirmed: number;
+  falsePositive: number;
+  outdated: number;
+}
+
+/** A share with its 95 % Wilson score interval; null when nothing was counted. */
+export interface Share {
+  /** successes / trials. */
+  value: number;
+  low: number;
+  high: number;
+  trials: number;
+}
+
+/** One reporter's line: its confirm share against everyone else's. */
+export interface ReporterFeedbackRow {
+  member: string;
+  address: string;
+  confirmed: number;
+  falsePositive: number;
+  outdated: number;
+  /** confirmed / (confirmed + falsePositive) over its reports, with its interval. */
+  confirmShare: Share | null;
+  /** The same share over every other reporter's reports. */
+  othersConfirmShare: Share | null;
+  /**
+   * `low`: its interval lies wholly below the others' share (it confirms less than the consortium:
+   * under-reporting, or a querier whose providers serve it badly); `high`: wholly above.
+   */
+  flag?: "low" | "high";
+}
+
+/** One provider's line: what reporters said about its entries, against what it served. */
+export interface ProviderFeedbackRow {
+  member: string;
+  address: string;
+  /** Blinded elements it evaluated (answered Evaluate records it served, padding included). */
+  itemsServed: number;
+  confirmed: number;
+  falsePositive: number;
+  outdated: number;
+  /** falsePositive / (confirmed + falsePositive), with its interval. */
+  falsePositiveShare: Share | null;
+  /** Confirmed reports per 1,000 items it served (null before it served any). */
+  confirmedPerThousandItems: number | null;
+  /** Bonus credits paid to it and credits burned for false positives, when the caller gives them. */
+  bonus?: number;
+  burned?: number;
+  /** Its false-positive share's interval lies wholly above the consortium's. */
+  flag?: "high_false_positives";
+}
+
+/** The feedback part of `audit report`. */
+export interface FeedbackReport {
+  reporters: ReporterFeedbackRow[];
+  providers: ProviderFeedbackRow[];
+  /** The consortium's confirm share over every report. */
+  consortiumConfirmShare: Share | null;
+}
+
+/** z of a two-sided 95 % interval. */
+const Z95 = 1.959963984540054;
+
+/** The Wilson score interval of `successes` in `trials` (95 %); null for no trials. */
+export function wilsonShare(successes: number, trials: number): Share | null {
+  if (trials <= 0) return null;
+  const p = successes / trials;
+  const z2 = Z95 * Z95;
+  const denominator = 1 + z2 / trials;
+  const centre = (p + z2 / (2 * trials)) / denominator;
+  const half = (Z95 * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / denominator;
+  // At 0 or all successes the bound is exactly 0 or 1 (rounding would leave 1e-17 off).
+  return { value: p, low: successes === 0 ? 0 : Math.max(0, centre - half), high: successes === trials ? 1 : Math.min(1, centre + half), trials };
+}
+
+/**
+ * Feedback per reporter and per provider, from the ledger's weekly counts (already filtered by time
+ * as wanted) and the records of the same period (for what each provider served). A reporter's
+ * confirm share is compared with all other reporters' (leave-one-out, so a big reporter is not
+ * compared with itself); a provider's false-positive share with the consortium's. Pure; members in
+ * the consortium's order, those with no feedback and nothing served left out.
+ */
+export function feedbackReport(
+  counts: readonly FeedbackCounts[],
+  records: readonly Pick<AuditRecord, "provider" | "outcome" | "kind" | "itemCount">[],
+  consortium: Pick<ReportConsortium, "allMembers">,
+  credits: { bonus?: ReadonlyMap<string, number>; burned?: ReadonlyMap<string, number> } = {},
+): FeedbackReport {
+  type Sum = { confirmed: number; falsePositive: number; outdated: number };
+  const add = (map: Map<string, Sum>, key: string, c: FeedbackCounts): void => {
+    const s = map.get(key) ?? { confirmed: 0, falsePositive: 0, outdated: 0 };
+    map.set(key, { confirmed: s.confirmed + c.confirmed, falsePositive: s.falsePositive + c.falsePositive, outdated: s.outdated + c.outdated });
+  };
+  const byReporter = new Map<string, Sum>();
+  const byProvider = new Map<string, Sum>();
+  let confirmed = 0;
+  let falsePositive = 0;
+  for (const c of counts) {
+    add(byReporter, c.reporter, c);
+    add(byProvider, c.provider, c);
+    confirmed += c.confirmed;
+    falsePositive += c.falsePositive;
+  }
+  const served = new Map<string, number>();
+  for (const r of records) {
+    if (r.outcome === QueryOutcome.Answered && r.kind === LookupKind.Evaluate) served.set(r.provider, (served.get(r.provider) ?? 0) + r.itemCount);
+  }
+  const consortiumConfirmShare = wilsonShare(confirmed, confirmed + falsePositive);
+  const consortiumFalsePositive = consortiumConfirmShare === null ? null : 1 - consortiumConfirmShare.value;
+  const reporters: ReporterFeedbackRow[] = [];
+  const providers: ProviderFeedbackRow[] = [];
+  for (const m of consortium.allMembers()) {
+    const r = byReporter.get(m.address);
+    if (r !== undefined) {
+      const own = wilsonShare(r.confirmed, r.confirmed + r.falsePositive);
+      const othersConfirmed = confirmed - r.confirmed;
+      const others = wilsonShare(othersConfirmed, othersConfirmed + falsePositive - r.falsePositive);
+      const flag = own === null || others === null ? undefined : own.high < others.value ? "low" as const : own.low > others.value ? "high" as const : undefined;
+      reporters.push({ member: m.name, address: m.address, ...r, confirmShare: own, othersConfirmShare: others, ...(flag === undefined ? {} : { flag }) });
+    }
+    const p = byProvider.get(m.address);
+    const itemsServed = served.get(m.address) ?? 0;
+    if (p !== undefined || itemsServed > 0) {
+      const sum = p ?? { confirmed: 0, falsePositive: 0, outdated: 0 };
+      const share = wilsonShare(sum.falsePositive, sum.confirmed + sum.falsePositive);
+      const bonus = credits.bonus?.get(m.address);
+      const burned = credits.burned?.get(m.address);
+      providers.push({
+        member: m.name, address: m.address, itemsServed, ...sum, falsePositiveShare: share,
+        confirmedPerThousandItems: itemsServed === 0 ? null : (sum.confirmed * 1000) / itemsServed,
+        ...(credits.bonus === undefined ? {} : { bonus: bonus ?? 0 }),
+        ...(credits.burned === undefined ? {} : { burned: burned ?? 0 }),
+        ...(share !== null && consortiumFalsePositive !== null && share.low > consortiumFalsePositive ? { flag: "high_false_positives" as const } : {}),
+      });
+    }
+  }
+  return { reporters, providers, consortiumConfirmShare };
+}

@@ -7,7 +7,7 @@
  * runs, each batch of the import being one atomic write (importer.ts), so a reader sees whole batches.
  */
 import { RiskshareError } from "../errors.ts";
-import { assertPhoneRegion, normalise, type EntryKeyEvaluator, type EntryKeys } from "../identity/index.ts";
+import { assertPhoneRegion, normalise, type EntryKeyEvaluator, type EntryKeys, type Warninglists } from "../identity/index.ts";
 import type { Logger } from "../logger.ts";
 import { categoryUnknown } from "./errors.ts";
 import { exportEntries } from "./export.ts";
@@ -95,6 +95,8 @@ export interface ListServiceModules {
   /** Sends a snapshot on chain; without one, publish is refused. */
   readonly publisher?: ContributionPublisher | undefined;
   readonly logger: Logger;
+  /** The warninglists imports are checked against (loadWarninglists of the data directory); the shipped ones when absent. */
+  readonly warninglists?: Warninglists | undefined;
 }
 
 /** The member's own lists: see the module comment. */
@@ -131,7 +133,7 @@ export class ListService {
           this.#current = { ...progress, source: name, startedAt };
           opts.onProgress?.(progress);
         },
-      }, { store: this.#modules.store, evaluator, logger: this.#modules.logger });
+      }, { store: this.#modules.store, evaluator, logger: this.#modules.logger, warninglists: this.#modules.warninglists });
     } finally {
       this.#current = undefined;
     }

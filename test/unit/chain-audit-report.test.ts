@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { hexlify, randomBytes, Wallet } from "ethers";
 import {
-  evaluateCommitment, fetchCommitment, ITEM_JUMP_DEFAULTS, itemJumps, LookupKind, lookupRequestDigest, memberReport, openCommitment, outcomeName, QueryOutcome,
-  type AuditRecord, type LookupRequest, type ReportConsortium,
+  evaluateCommitment, feedbackReport, fetchCommitment, ITEM_JUMP_DEFAULTS, itemJumps, LookupKind, lookupRequestDigest, memberReport, openCommitment, outcomeName, QueryOutcome, wilsonShare,
+  type AuditRecord, type FeedbackCounts, type LookupRequest, type ReportConsortium,
 } from "../../node/chain/index.ts";
 import { isRiskshareError } from "../../node/errors.ts";
 
@@ -155,5 +155,50 @@ describe("openCommitment", () => {
       thrown = err;
     }
     expect(isRiskshareError(thrown, "E_NOT_FOUND"), String(thrown)).to.equal(true);
+  });
+});
+
+describe("feedbackReport", () => {
+  const counts = (reporter: string, provider: string, confirmed: number, falsePositive: number, outdated = 0, week = 2900): FeedbackCounts => ({ week, reporter, provider, confirmed, falsePositive, outdated });
+
+  it("gives the Wilson 95 % interval of a share (textbook values), and none for no trials", () => {
+    // 8 of 10: 0.4902 to 0.9433 (Wilson 1927; e.g. Newcombe 1998, Table I method 3).
+    const s = wilsonShare(8, 10)!;
+    expect(s.value).to.equal(0.8);
+    expect(s.low).to.be.closeTo(0.4902, 1e-4);
+    expect(s.high).to.be.closeTo(0.9433, 1e-4);
+    expect(wilsonShare(0, 10)!.low).to.equal(0);
+    expect(wilsonShare(10, 10)!.high).to.equal(1);
+    expect(wilsonShare(0, 0)).to.equal(null);
+  });
+
+  it("compares each reporter's confirm share with everyone else's and flags one whose interval lies wholly below; per provider: false-positive share, confirmations per 1,000 items served, bonus and burn", () => {
+    const report = feedbackReport(
+      [
+        counts(A, B, 90, 10), counts(A, C, 45, 5, 3, 2901), // Bank A: 135 of 150 confirmed
+        counts(C, B, 2, 38), // Bank C: 2 of 40 (it reports false positives where others confirm)
+      ],
+      [record({ provider: B, itemCount: 4000 }), record({ provider: C, itemCount: 1000 }), record({ provider: B, itemCount: 50, outcome: QueryOutcome.DeniedQuota, keyEpoch: 0 }), record({ provider: B, kind: LookupKind.Fetch, itemCount: 2 })],
+      consortium,
+      { bonus: new Map([[B, 12]]), burned: new Map([[B, 480]]) },
+    );
+    expect(report.consortiumConfirmShare!.value).to.be.closeTo(137 / 190, 1e-12);
+    expect(report.reporters.map((r) => [r.member, r.confirmed, r.falsePositive, r.outdated, r.flag])).to.deep.equal([
+      ["Bank A", 135, 15, 3, "high"],
+      ["Bank C", 2, 38, 0, "low"],
+    ]);
+    expect(report.reporters[1]!.othersConfirmShare!.value, "Bank C against Bank A's reports only").to.equal(0.9);
+    expect(report.providers.map((p) => [p.member, p.itemsServed, p.confirmed, p.falsePositive, p.confirmedPerThousandItems, p.bonus, p.burned])).to.deep.equal([
+      ["Bank B", 4000, 92, 48, 23, 12, 480],
+      ["Bank C", 1000, 45, 5, 45, 0, 0],
+    ]);
+    expect(report.providers[0]!.falsePositiveShare!.value).to.be.closeTo(48 / 140, 1e-12);
+    expect(report.providers[0]!.flag, "B's false-positive share (34 %) lies above the consortium's (28 %) but its interval does not").to.equal(undefined);
+  });
+
+  it("flags a provider whose false-positive interval lies wholly above the consortium's, and leaves out members with no feedback and nothing served", () => {
+    const report = feedbackReport([counts(A, B, 300, 0), counts(A, C, 10, 40)], [], consortium);
+    expect(report.providers.map((p) => [p.member, p.flag, p.confirmedPerThousandItems, "bonus" in p])).to.deep.equal([["Bank B", undefined, null, false], ["Bank C", "high_false_positives", null, false]]);
+    expect(report.reporters.map((r) => [r.member, r.othersConfirmShare])).to.deep.equal([["Bank A", null]]);
   });
 });

@@ -18,7 +18,7 @@ import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { RiskshareError, assertArgument } from "../../errors.ts";
-import { DEFAULT_NORMALISE_OPTIONS, defaultIdentifierRegistry, shippedWarninglists, type EntryKeyEvaluator } from "../../identity/index.ts";
+import { DEFAULT_NORMALISE_OPTIONS, defaultIdentifierRegistry, shippedWarninglists, type EntryKeyEvaluator, type Warninglists } from "../../identity/index.ts";
 import type { Logger } from "../../logger.ts";
 import { categoryUnknown } from "../errors.ts";
 import { IMPORT_DEFAULTS, type ImportFormat, type ImportOptions, type ImportProgress } from "../options.ts";
@@ -43,6 +43,8 @@ export interface ImportModules {
   /** The provider's entry key evaluator (its OPRF secret key of the store's key epoch). */
   readonly evaluator: EntryKeyEvaluator;
   readonly logger: Logger;
+  /** The warninglists rows are checked against (loadWarninglists); the shipped ones when absent. */
+  readonly warninglists?: Warninglists | undefined;
 }
 
 /** The outcome of an import. */
@@ -111,15 +113,17 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
   const presence = await trackPresence(opts.presenceFilter, totalBytes, store);
   const threads = workerThreads(opts.workers, totalBytes, store);
   let converted: AsyncGenerator<PackedBatch>;
+  const warninglists = modules.warninglists ?? shippedWarninglists();
   if (threads === 0) {
     const ctx: RowContext = {
       identifiers: store.identifiers, categoryIds, defaultType, defaultCategoryId, normalise, nowSec,
-      entryProblem: (entry, at) => store.entryProblem(entry, at), timestampCache: new Map(), warninglists: shippedWarninglists(),
+      entryProblem: (entry, at) => store.entryProblem(entry, at), timestampCache: new Map(), warninglists,
     };
     converted = convertedBatches(format === "csv" ? readCsv(input, reader) : readJsonLines(input, reader), batching, ctx);
   } else {
     converted = workerBatches({
       categoryIds: [...categoryIds], ...store.entryRules(), defaultType, defaultCategoryId, normalise, nowSec, format, reader, batching,
+      consortiumWarninglists: warninglists.consortiumLists,
     }, input);
   }
   const batches = keyedBatches(converted, evaluator, threads);

@@ -17,7 +17,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { RiskshareError, type ErrorCode, type ErrorMeta } from "../../errors.ts";
-import type { NormaliseOptions } from "../../identity/index.ts";
+import type { NormaliseOptions, Warninglist } from "../../identity/index.ts";
 import { IMPORT_DEFAULTS, type ImportFormat } from "../options.ts";
 import type { BatchingOptions, PackedBatch } from "./batches.ts";
 import type { ReaderOptions } from "./sources.ts";
@@ -38,6 +38,8 @@ export interface PipelineSetup {
   readonly format: ImportFormat;
   readonly reader: ReaderOptions;
   readonly batching: BatchingOptions;
+  /** The consortium's own warninglists (the worker adds the shipped ones). */
+  readonly consortiumWarninglists: readonly Warninglist[];
 }
 
 /** Messages to the worker. */

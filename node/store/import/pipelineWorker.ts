@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { isRiskshareError } from "../../errors.ts";
-import { defaultIdentifierRegistry, shippedWarninglists } from "../../identity/index.ts";
+import { defaultIdentifierRegistry, shippedWarninglists, Warninglists } from "../../identity/index.ts";
 import { entryProblem } from "../entry.ts";
 import { convertedBatches } from "./batches.ts";
 import { PIPELINE_BATCHES_AHEAD, PIPELINE_CHUNKS_AHEAD, type FromWorker, type PipelineSetup, type ToWorker } from "./pipeline.ts";
@@ -24,7 +24,7 @@ const ctx: RowContext = {
   nowSec: setup.nowSec,
   entryProblem: (entry, at) => entryProblem(entry, activeIds, at, setup.maxClockSkewSec),
   timestampCache: new Map(),
-  warninglists: shippedWarninglists(),
+  warninglists: setup.consortiumWarninglists.length === 0 ? shippedWarninglists() : new Warninglists(shippedWarninglists().lists, setup.consortiumWarninglists),
 };
 
 /** Chunks received and not read yet; null marks the end of the source. */

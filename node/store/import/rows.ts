@@ -22,7 +22,7 @@ export interface RowContext {
   readonly nowSec: number;
   /** The store's own entry check (same rules as upsert, so a converted row is never refused there). */
   readonly entryProblem: (entry: EntryInput, nowSec: number) => FieldProblem | undefined;
-  /** Identifiers that may never be listed: a row of one is refused (`warninglisted`). */
+  /** Identifiers that may never be listed: a row of one is refused (`warninglisted`); an `inform` entry is imported. */
   readonly warninglists?: Warninglists | undefined;
   /** Parsed timestamps by cell text: lists repeat the same few dates, and parsing ISO text is not free. */
   readonly timestampCache: Map<string, Parsed<number>>;
@@ -95,7 +95,7 @@ export function rowToEntry(row: RawRow, ctx: RowContext): RowResult {
 
   const normal = ctx.identifiers.tryNormalise(type, row.value, ctx.normalise);
   if (!normal.ok) return reject("value", normal.reason);
-  if (ctx.warninglists?.match(type, normal.value) !== undefined) return reject("value", "warninglisted");
+  if (ctx.warninglists?.match(type, normal.value)?.action === "refuse") return reject("value", "warninglisted");
 
   const entry = {
     type, categoryId, level: level.value, reason: reason.value, reportedAtSec: reportedAt.value, expiresAtSec, ownRef: ownRef.value,
