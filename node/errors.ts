@@ -57,6 +57,10 @@ export const ERROR_HINTS = {
   E_LEDGER_TX_PENDING: "A ledger batch transaction this node sent still waits in the chain's pool and could land later; wait until it is mined or dropped (a few blocks), then run the command again.",
   E_LEDGER_CLOSED: "This node's account was removed and the QueryLedger no longer takes its batches (its 7-day window is over, or a record's deadline falls after its removal); the records left in the outbox cannot land, so keep the data directory for the consortium's audit.",
 
+  // credits (QueryLedger)
+  E_FEEDBACK_EXCEEDS_EVALUATED: "Feedback on a provider may count at most the items this member was metered for there (all reports ever); report only items you evaluated, and wait until the batches carrying them have landed on chain.",
+  E_BONUS_NOT_SETTLEABLE: "A week's bonus is settled once per provider, after the week has ended and within the 13 weeks after it; the message names which rule the call broke.",
+
   // p2p lookup protocol
   E_PEER_UNREACHABLE: "Check that the peer's node is running and its address is right.",
   E_PROTOCOL: "The peer sent a malformed message; check both nodes run compatible riskshare versions.",

@@ -9,7 +9,7 @@ import {
 } from "../../types/ethers-contracts/index.ts";
 import type { ContractAddresses } from "./contracts.ts";
 import { translateChainError } from "./errors.ts";
-import { DEFAULT_CATEGORIES, DEFAULT_CHALLENGES, DEFAULT_GOVERNANCE, DEFAULT_LEDGER, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
+import { DEFAULT_CATEGORIES, DEFAULT_CHALLENGES, DEFAULT_CREDITS, DEFAULT_GOVERNANCE, DEFAULT_LEDGER, DEFAULT_POLICY, type CategoryPolicyInput, type CreditParams } from "./options.ts";
 
 /** A founding member seeded at deployment. */
 export interface FounderInput {
@@ -46,6 +46,8 @@ export interface DeploymentPlan {
   dormancyPeriodSeconds?: bigint;
   /** How long after its removal a removed provider may land batches (QueryLedger). */
   removedGraceSeconds?: bigint;
+  /** The QueryLedger's credit parameters, each defaulting to {@link DEFAULT_CREDITS}; fixed for the ledger's life. */
+  credits?: Partial<CreditParams>;
   /** The SHA-256 (0x-hex) of the warninglists members should ship (`shippedWarninglists().hash`), seeded when given. */
   warninglistHash?: string;
   /** Renounce the bootstrap admin at the end, so only votes change membership and policy (default true). */
@@ -104,10 +106,16 @@ export async function deployConsortium(signer: Signer, plan: DeploymentPlan, log
       plan.challengeCooldownSeconds ?? DEFAULT_CHALLENGES.cooldownSeconds,
     );
     step = "deploy QueryLedger";
+    const credits: CreditParams = { ...DEFAULT_CREDITS, ...plan.credits };
     const ledger = await new QueryLedger__factory(signer).deploy(
       registryAddress,
       plan.removedGraceSeconds ?? DEFAULT_LEDGER.removedGraceSeconds,
       DEFAULT_LEDGER.maxRequestLifetimeSeconds,
+      credits.startingCredits,
+      credits.overdraftLimit,
+      credits.poolPercent,
+      credits.providerCapPercent,
+      credits.falsePositiveBurn,
     );
     await Promise.all([contributions.waitForDeployment(), ledger.waitForDeployment()]);
     const contributionsAddress = await contributions.getAddress();

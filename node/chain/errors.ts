@@ -11,6 +11,8 @@ const REVERT_CODES: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/Not(Active|Voting)Member$/, "E_NOT_MEMBER"],
   [/(NotAdmin|NotPendingAdmin|NotRegulator|AdminRenounced|SeedingClosed|NotEntitled|RegulatorMayNotPropose)$/, "E_NOT_AUTHORIZED"],
   [/ProposalTimelocked$/, "E_TIMELOCKED"],
+  [/FeedbackExceedsEvaluated$/, "E_FEEDBACK_EXCEEDS_EVALUATED"],
+  [/(WeekNotOver|BonusAlreadySettled|SettlementExpired)$/, "E_BONUS_NOT_SETTLEABLE"],
 ];
 
 /**
@@ -104,12 +106,20 @@ const REVERT_SENTENCES: Readonly<Record<string, string>> = {
   ContributionRegistryBadProof: "the proofs do not open the challenged filter commitment (the failing proof's position is in the message); answer from the filter that was published",
   ContributionRegistryBadHeader: "the filter's header does not state the challenged live count, or its size does not match its layout",
   // QueryLedger
-  QueryLedgerNotMember: "only an admitted member may record query batches, and this account never was one",
+  QueryLedgerNotMember: "only an admitted member may record query batches, and only an Active one report feedback, and this account is not one",
   QueryLedgerBadSequence: "the batch sequence number is not the next one for this provider",
   QueryLedgerEmptyBatch: "the batch holds no records",
   QueryLedgerBadRecord: "a record breaks its outcome's shape (an answer carries count 1 and a key epoch; a refusal key epoch 0 and a count of at least 1)",
   QueryLedgerRemovalWindowClosed: "the provider was removed, and the window in which a removed provider may land its last batches (7 days by default) is over; these records can no longer be recorded",
   QueryLedgerDeadlineAfterRemoval: "a removed provider may record only requests it could have served before its removal, and this record's deadline is after the latest one named in the message",
+  QueryLedgerBadCreditParams: "a credit parameter is out of range: both percentages at most 100, every amount below 2^64",
+  QueryLedgerFeedbackLengthMismatch: "the feedback lists (providers, confirmed, false positives, outdated) differ in length",
+  QueryLedgerFeedbackExceedsEvaluated: "the feedback on this provider would count more items than this member was metered for there (evaluated, then reported, in the message)",
+  QueryLedgerWeekNotOver: "a week's bonus can be settled only after the week has ended",
+  QueryLedgerSettlementExpired: "the week is older than the 13 weeks whose bonus can still be settled",
+  QueryLedgerBonusAlreadySettled: "this provider's bonus for the week was already settled",
+  QueryLedgerReportersNotSorted: "the reporters must be listed in increasing address order, each once",
+  QueryLedgerReportersIncomplete: "the reporters listed do not cover every confirmation the provider got in the week",
 };
 
 /**

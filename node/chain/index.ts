@@ -1,6 +1,6 @@
 /**
  * Everything riskshare does with the chain: connecting (plain JSON-RPC), typed contract handles,
- * deployment, the registry cache, the ledger batcher, EIP-712 types and error translation.
+ * deployment, the registry cache, the ledger batcher, credits, EIP-712 types and error translation.
  *
  * @example
  *   const { provider, chainId } = await connectChain({ rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 1_000 });
@@ -16,7 +16,7 @@ export * from "./outcomes.ts";
 export * from "./governance.ts";
 export * from "./proposals.ts";
 export * from "./admission.ts";
-export { CHAIN_DEFAULTS, MAX_BATCH_RECORDS, DEFAULT_CATEGORIES, DEFAULT_CHALLENGES, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput } from "./options.ts";
+export { CHAIN_DEFAULTS, MAX_BATCH_RECORDS, DEFAULT_CATEGORIES, DEFAULT_CHALLENGES, DEFAULT_CREDITS, DEFAULT_GOVERNANCE, DEFAULT_POLICY, type CategoryPolicyInput, type CreditParams } from "./options.ts";
 export { revertError, translateChainError } from "./errors.ts";
 export { connectChain, connectSigner, type ChainConnection, type ChainConnectionOptions } from "./provider.ts";
 export { connectContracts, readCompanions, type ConsortiumContracts, type ContractAddresses } from "./contracts.ts";
@@ -43,5 +43,9 @@ export {
   type FeedbackCounts, type FeedbackReport, type ItemJump, type ItemJumpRule, type MemberReportRow, type ProviderFeedbackRow, type ReportConsortium, type ReporterFeedbackRow, type Share,
 } from "./report.ts";
 export { keptCommitmentInput, openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening, type KeptRequest, type KeptSecrets } from "./commitment.ts";
+export {
+  CREDIT_EVENT_NAMES, creditEvents, creditParams, creditsOf, currentWeek, pairState, reportFeedback, settleBonus, weekState,
+  type CreditBalance, type CreditEvent, type CreditEventsReader, type CreditsReader, type CreditsTx, type FeedbackCounts, type PairState, type WeekState,
+} from "./credits.ts";
 export { rotateMemberKey, rotateOprfKey, type MemberKeyRotation, type OprfKeyRotation } from "./member-keys.ts";
 export { createKeyRotation, KEY_ROTATION_TYPES, KEY_ROTATION_TYPE_STRING, keyRotationDigest, rotateMemberKeyArgs, type KeyRotation } from "./rotation.ts";

@@ -76,15 +76,31 @@ const TX_BASE_GAS = 21_000n;
 const EXEC_BASE_GAS = 48_000n;
 /** Execution gas per record: one log4 of 384 bytes, two keccaks, calldata copies, the outcome's shape check (measured 4,750–5,050 with the 288-byte v1 log, ~5,300 with 320 bytes, ~5,900 with 384; test/contracts/QueryLedger.gas.test.ts holds the limit to every batch size). */
 const EXEC_GAS_PER_RECORD = 6_600n;
+/**
+ * Metering's execution gas per answered record on top: the querier's signature recovered on chain
+ * (ecrecover, ~3,300 with its call), the pair's nonce window and counters (warm after its
+ * querier's first record), the in-memory tally (measured ~6,600 with the calldata struct reads).
+ */
+const EXEC_GAS_PER_ANSWERED = 8_000n;
+/**
+ * Metering's execution gas per distinct querier of an answered record, at worst: the registry's
+ * membership read, a pair's two new slots (2 × 22,100), a new account word, its week's history
+ * entry and the decay's history reads, and one CreditsMoved log.
+ */
+const EXEC_GAS_PER_QUERIER = 110_000n;
+/** Metering's execution gas per batch with any answered record, at worst: the provider's new account word, history entry and the week's totals. */
+const EXEC_GAS_METERING_BASE = 80_000n;
 /** The per-transaction gas cap of EIP-7825 (Osaka): a limit above it is refused. */
 const TX_GAS_CAP = 1n << 24n;
 
 /**
  * The gas limit of a recordBatch transaction with `calldata`: intrinsic cost, or the calldata
- * floor of EIP-7623 where that is higher, plus the execution with a margin (every record costs the
- * same, so no eth_estimateGas round trip is needed, which also lets batches be pipelined: an
- * estimate of batch n+1 would revert until batch n is mined). `boost` multiplies the execution
- * part after a batch ran out of gas on a chain that prices opcodes differently.
+ * floor of EIP-7623 where that is higher, plus the execution with a margin (the execution depends
+ * only on the records' outcomes and their distinct queriers, read here from the calldata, so no
+ * eth_estimateGas round trip is needed, which also lets batches be pipelined: an estimate of batch
+ * n+1 would revert until batch n is mined). Metering is priced at its worst (every querier new to
+ * the provider, every week closing) and the limit capped at EIP-7825's. `boost` multiplies the
+ * execution part after a batch ran out of gas on a chain that prices opcodes differently.
  */
 export function recordBatchGasLimit(calldata: Uint8Array, recordCount: number, boost = 1n): bigint {
   let zero = 0n;
@@ -92,9 +108,26 @@ export function recordBatchGasLimit(calldata: Uint8Array, recordCount: number, b
   const nonzero = BigInt(calldata.length) - zero;
   const standard = zero * 4n + nonzero * 16n;
   const floor = (zero + nonzero * 4n) * 10n;
-  const execution = (EXEC_BASE_GAS + EXEC_GAS_PER_RECORD * BigInt(recordCount)) * boost;
+  const { answered, queriers } = answeredRecords(calldata, recordCount);
+  const metering = answered === 0n ? 0n : EXEC_GAS_METERING_BASE + EXEC_GAS_PER_ANSWERED * answered + EXEC_GAS_PER_QUERIER * queriers;
+  const execution = (EXEC_BASE_GAS + EXEC_GAS_PER_RECORD * BigInt(recordCount) + metering) * boost;
   const limit = TX_BASE_GAS + (standard + execution > floor ? standard + execution : floor);
   return limit < TX_GAS_CAP ? limit : TX_GAS_CAP - 1n;
+}
+
+/** How many of the encoded records are answered (outcome 0) and how many distinct queriers they have. */
+function answeredRecords(calldata: Uint8Array, recordCount: number): { answered: bigint; queriers: bigint } {
+  const queriers = new Set<string>();
+  let answered = 0n;
+  for (let i = 0; i < recordCount; i++) {
+    const at = 100 + i * RECORD_CALLDATA_BYTES;
+    if (at + RECORD_CALLDATA_BYTES > calldata.length) break;
+    // outcome is the record's seventh word (a uint8: its last byte; a nonzero high byte would revert anyway).
+    if (calldata[at + 223] !== 0) continue;
+    answered++;
+    queriers.add(Buffer.from(calldata.subarray(at + 12, at + 32)).toString("hex"));
+  }
+  return { answered, queriers: BigInt(queriers.size) };
 }
 
 /** Fields of a transaction to sign; `maxFeePerGas` set means EIP-1559 (type 2), else legacy EIP-155. */

@@ -101,3 +101,26 @@ export const DEFAULT_LEDGER = {
   /** Bounds a removed provider's records: deadline <= removal time + this. */
   maxRequestLifetimeSeconds: BigInt(MAX_REQUEST_TTL_SECONDS),
 } as const;
+
+/** The QueryLedger's credit parameters (docs/PROTOCOL.md "Credits, metering and the bonus pool"). */
+export interface CreditParams {
+  /** Credits every member account holds before its first metered record (1 credit = 1 evaluated item). */
+  startingCredits: bigint;
+  /** L: the most a member past its first 90 days may overdraw (also at most what it earned in 90 days). */
+  overdraftLimit: bigint;
+  /** The weekly bonus pool, in percent of the week's metered items (0..100). */
+  poolPercent: number;
+  /** The most one provider takes of a week's pool, in percent (0..100). */
+  providerCapPercent: number;
+  /** Credits burnt from a provider per false positive reported on it. */
+  falsePositiveBurn: bigint;
+}
+
+/** Credit defaults of a new deployment; fixed for the ledger's life. */
+export const DEFAULT_CREDITS: Readonly<CreditParams> = {
+  startingCredits: 100_000n,
+  overdraftLimit: 100_000n,
+  poolPercent: 10,
+  providerCapPercent: 20,
+  falsePositiveBurn: 10n,
+};

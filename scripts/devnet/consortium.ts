@@ -12,7 +12,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { HDNodeWallet, hexlify, randomBytes, Wallet } from "ethers";
 import {
-  connectChain, connectContracts, connectSigner, deployConsortium, DEFAULT_CATEGORIES, DEFAULT_POLICY, type CategoryPolicyInput, type ContractAddresses, type DeploymentResult,
+  connectChain, connectContracts, connectSigner, deployConsortium, DEFAULT_CATEGORIES, DEFAULT_POLICY, type CategoryPolicyInput, type ContractAddresses, type CreditParams, type DeploymentResult,
 } from "../../node/chain/index.ts";
 import { KeyStore, newConfig, saveConfig, updateConfig, writeFileAtomic } from "../../node/config/index.ts";
 import { createVoprf, DEFAULT_NORMALISE_OPTIONS, shippedWarninglists } from "../../node/identity/index.ts";
@@ -121,6 +121,8 @@ export interface DeployForOptions {
   admissionDelaySeconds?: bigint;
   /** Keep the bootstrap admin (a staged set-up, as `deploy --keep-admin`); renounced by default. */
   keepAdmin?: boolean;
+  /** The QueryLedger's credit parameters (DEFAULT_CREDITS where not given). */
+  credits?: Partial<CreditParams>;
   logger?: Logger;
 }
 
@@ -144,6 +146,7 @@ export async function deployFor(founders: readonly DevMember[], opts: DeployForO
       admissionDelaySeconds: opts.admissionDelaySeconds ?? DEVNET_ADMISSION_DELAY_SECONDS,
       warninglistHash: shippedWarninglists().hash,
       ...(opts.keepAdmin === true ? { renounceAdmin: false } : {}),
+      ...(opts.credits === undefined ? {} : { credits: opts.credits }),
     }, opts.logger ?? silentLogger());
     // No secret is handed to anyone: each member's OPRF key stays in its own data dir.
     for (const founder of founders) await writeContracts(founder.dataDir, result.addresses);

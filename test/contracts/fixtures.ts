@@ -9,7 +9,7 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import {
-  ContractFactory, SigningKey, concat, dataSlice, getAddress, getBytes, hashMessage, hexlify, keccak256, randomBytes, toBeHex,
+  ContractFactory, HDNodeWallet, SigningKey, concat, dataSlice, getAddress, getBytes, hashMessage, hexlify, keccak256, randomBytes, toBeHex,
   type ContractTransactionResponse,
 } from "ethers";
 import type { ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
@@ -23,7 +23,7 @@ import {
   type ProposalArgsInput,
   type ProposalKind,
 } from "../../node/chain/governance.ts";
-import { LookupKind, mutable, type LookupRequest } from "../../node/chain/eip712.ts";
+import { LookupKind, lookupRequestDigestBytes, mutable, signDigest, type LookupRequest } from "../../node/chain/eip712.ts";
 import { ADMISSION_TYPES, admissionDomain, admissionPeerId } from "../../node/chain/admission.ts";
 import { KEY_ROTATION_TYPES } from "../../node/chain/rotation.ts";
 import { evaluateCommitment, refusalDigest } from "../../node/chain/digests.ts";
@@ -85,8 +85,11 @@ export const REMOVED_GRACE_SECONDS = 7n * 24n * 3600n;
 /** The longest request lifetime the fixture's ledger bounds a removed provider's records with. */
 export const MAX_REQUEST_LIFETIME_SECONDS = 600n;
 
+/** The fixture ledger's credit parameters: the deployment defaults (100,000 credits, L 100,000, pool 10 %, cap 20 %, burn 10). */
+export const CREDIT_ARGS = [100_000n, 100_000n, 10, 20, 10n] as const;
+
 /** The QueryLedger's constructor arguments after the registry. */
-export const LEDGER_ARGS = [REMOVED_GRACE_SECONDS, MAX_REQUEST_LIFETIME_SECONDS] as const;
+export const LEDGER_ARGS = [REMOVED_GRACE_SECONDS, MAX_REQUEST_LIFETIME_SECONDS, ...CREDIT_ARGS] as const;
 
 /** Constructor arguments of a ConsortiumRegistry after the admin. */
 export type RegistryArgs = readonly [number, number, bigint, bigint, bigint, number, bigint, bigint, bigint, bigint, bigint, bigint];
@@ -457,4 +460,48 @@ export async function rotationArgsFor(
   const chainId = domain?.chainId ?? (await newSigner.provider!.getNetwork()).chainId;
   const signature = await newSigner.signTypedData(admissionDomain(chainId, domain?.registry ?? (await registry.getAddress())), mutable(KEY_ROTATION_TYPES), fields);
   return [fields.newAccount, fields.peerId, fields.publicKey, fields.oprfKey, signature];
+}
+
+/** The well-known development mnemonic Hardhat prefunds its accounts from (never use it anywhere real). */
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** The secret key of the fixture's Hardhat account `index` (0 = admin, 1 = alice, 2 = bob, 3 = carol, 4 = dave…). */
+export function devSecretKey(index: number): Uint8Array {
+  return getBytes(HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`).privateKey);
+}
+
+/** What {@link signedQueryRecord} may vary; an answered Evaluate request of 10 items by default. */
+export interface SignedRecordOptions {
+  itemCount?: number;
+  kind?: number;
+  outcome?: QueryOutcomeCode;
+  deadline: bigint;
+}
+
+/**
+ * The record `provider` lands for `querier`'s request number `nonce` (the per-pair counter, as a
+ * big-endian bytes32), signed with `secretKey` over the ledger's EIP-712 digest: the record the
+ * ledger meters. A refusal gets key epoch 0 and count 1.
+ */
+export function signedQueryRecord(
+  ledger: { chainId: bigint; address: string },
+  secretKey: Uint8Array,
+  querier: string,
+  provider: string,
+  nonce: bigint,
+  opts: SignedRecordOptions,
+): QueryRecordInput {
+  const itemCount = opts.itemCount ?? 10;
+  const request: LookupRequest = {
+    querier,
+    provider,
+    kind: opts.kind ?? LookupKind.Evaluate,
+    categoryMask: categoryMask([1]),
+    itemCount,
+    itemsCommitment: hexlify(randomBytes(32)),
+    nonce: toBeHex(nonce, 32),
+    deadline: opts.deadline,
+  };
+  const signature = signDigest(secretKey, lookupRequestDigestBytes(ledger.chainId, ledger.address, request));
+  return queryRecordFor(request, signature, opts.outcome ?? QueryOutcome.Answered);
 }

@@ -156,12 +156,12 @@ describe("the riskshare CLI, end to end", function () {
         expect(badFounder.stderr, founder).to.match(/^error E_USAGE: --founder must look like 0xADDRESS=NAME,PEERID,OPRFKEY/);
       }
       const founders = ["--founder", `${one.address}=Founder One,${one.peerId},${one.oprfKey}`, "--founder", `${two.address}=Founder Two,${two.peerId},${two.oprfKey}`];
-      for (const [flag, value, code] of [["--timelock-delay", "0s", "E_BAD_INPUT"], ["--seed-window", "a month", "E_USAGE"]] as const) {
+      for (const [flag, value, code] of [["--timelock-delay", "0s", "E_BAD_INPUT"], ["--seed-window", "a month", "E_USAGE"], ["--pool-percent", "101", "E_USAGE"]] as const) {
         const refused = await riskshare(["--data-dir", first, "deploy", ...founders, flag, value]);
         expect(refused.status, `${flag} ${value}`).to.equal(2);
         expect(refused.stderr, `${flag} ${value}`).to.match(new RegExp(`^error ${code}: ${flag}`));
       }
-      const deployed = await json(["--data-dir", first, "deploy", ...founders, "--quorum", "2/3", "--timelock-delay", "36h", "--seed-window", "7d"]);
+      const deployed = await json(["--data-dir", first, "deploy", ...founders, "--quorum", "2/3", "--timelock-delay", "36h", "--seed-window", "7d", "--starting-credits", "5000", "--pool-percent", "5"]);
       expect(deployed.addresses.registry).to.match(/^0x[0-9a-fA-F]{40}$/);
       expect(deployed.timelockDelaySeconds).to.equal("129600");
       expect(deployed.categories.map((c: { name: string }) => c.name)).to.include("fraud_confirmed");
@@ -170,7 +170,8 @@ describe("the riskshare CLI, end to end", function () {
       expect(members.members[1].peerId).to.equal(two.peerId);
       const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
       try {
-        const { registry } = connectContracts(deployed.addresses, connection.provider);
+        const { registry, ledger } = connectContracts(deployed.addresses, connection.provider);
+        expect(await ledger.creditParams(), "the credit flags given, the defaults for the rest").to.deep.equal([5000n, 100_000n, 5n, 20n, 10n]);
         for (const founder of [one, two]) expect(await registry.oprfKeyOf(founder.address, 1), `${founder.name}'s OPRF key of epoch 1 on chain`).to.equal(founder.oprfKey);
         expect(await registry.timelockDelay()).to.equal(36n * 3600n);
         expect(await registry.warninglistHash(), "deploy pins the warninglists this build ships").to.equal(shippedWarninglists().hash);

@@ -121,7 +121,9 @@ describe("translateChainError: chain failures in words a user acts on", () => {
         expect(err.message, name).to.match(new RegExp(`^act: [a-z].+ \\(${name}\\)$`));
         const code = /Not(Active|Voting)Member$/.test(name) ? "E_NOT_MEMBER"
           : /(NotAdmin|NotPendingAdmin|NotRegulator|AdminRenounced|SeedingClosed|NotEntitled|RegulatorMayNotPropose)$/.test(name) ? "E_NOT_AUTHORIZED"
-          : name === "ConsortiumRegistryProposalTimelocked" ? "E_TIMELOCKED" : "E_CHAIN_REVERTED";
+          : name === "ConsortiumRegistryProposalTimelocked" ? "E_TIMELOCKED"
+          : name === "QueryLedgerFeedbackExceedsEvaluated" ? "E_FEEDBACK_EXCEEDS_EVALUATED"
+          : /(WeekNotOver|BonusAlreadySettled|SettlementExpired)$/.test(name) ? "E_BONUS_NOT_SETTLEABLE" : "E_CHAIN_REVERTED";
         expect(err.code, name).to.equal(code);
       }
     });

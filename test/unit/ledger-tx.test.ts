@@ -80,7 +80,11 @@ describe("ledger transactions in bytes", () => {
     expect(recordBatchGasLimit(zeros, 0)).to.equal(21_000n + 4_000n + 48_000n);
     expect(recordBatchGasLimit(ones, 0)).to.equal(21_000n + 16_000n + 48_000n); // the floor (40,000) is lower
     expect(recordBatchGasLimit(new Uint8Array(100_000).fill(1), 0)).to.equal(21_000n + 4_000_000n); // floor wins
-    expect(recordBatchGasLimit(zeros, 10, 2n)).to.equal(21_000n + 4_000n + 2n * (48_000n + 66_000n));
+    // Ones read as refusals (outcome 1): 6,600 a record, no metering.
+    expect(recordBatchGasLimit(ones, 10, 2n)).to.equal(21_000n + 16_000n + 2n * (48_000n + 66_000n));
+    // Zeros read as answered records (outcome 0) of one querier: metering priced at its worst, per
+    // batch (80,000), per answered record (8,000) and per distinct querier (110,000).
+    expect(recordBatchGasLimit(zeros, 2)).to.equal(21_000n + 4_000n + 48_000n + 2n * 6_600n + 80_000n + 2n * 8_000n + 110_000n);
     expect(recordBatchGasLimit(ones, 100_000)).to.equal((1n << 24n) - 1n); // the per-transaction cap of EIP-7825
   });
 });
