@@ -13,7 +13,7 @@ import type { Wallet } from "ethers";
 import { getBytes, hexlify } from "ethers";
 import { ApiServer, CheckService, checkItemPreparer, NodeHealth, type ApiListModules, type FeedbackReportView, type HealthResponse, type PeersResponse } from "./api/index.ts";
 import {
-  ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, MemberStatus, RpcLedgerChannel, translateChainError,
+  ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, MemberStatus, reportFeedback, RpcLedgerChannel, translateChainError,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
@@ -388,6 +388,12 @@ export class RiskshareNode {
           return member?.status === MemberStatus.Active ? peerIdFromBytes(member.peerId) : undefined;
         },
         logger: this.log,
+        // The week's counts on chain, per acknowledged batch: the ledger caps them at the items this member was metered for there.
+        onAcknowledged: async (counts) => {
+          const ledger = this.contracts.ledger.connect(this.wallet.connect(this.chain.provider));
+          const { week, txHash } = await reportFeedback(ledger, [{ provider: counts.providerAddress, confirmed: counts.confirmed, falsePositive: counts.falsePositive, outdated: counts.outdated }]);
+          this.log.info({ providerAddress: counts.providerAddress, week, txHash }, "feedback counts recorded on chain");
+        },
       },
     );
     this.feedbackSender.start(this.controller.signal);

@@ -14,7 +14,11 @@ import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
 import { feedbackMac, verifyFeedbackMac, type FeedbackKind } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { Wallet } from "ethers";
-import { dueFeedbackBatches, FeedbackSender, FeedbackService, peerIdFromEvmKey, shuffled, type IncomingReport, type OutgoingReport } from "../../node/p2p/index.ts";
+import {
+  createHost, dueFeedbackBatches, feedback, FeedbackSender, FeedbackService, peerIdFromEvmKey, shuffled, type FeedbackCounts, type FeedbackOutcome, type IncomingReport,
+  type OutgoingReport, type RiskshareHost,
+} from "../../node/p2p/index.ts";
+import { FakeChain } from "./p2p.fixtures.ts";
 import { decayScore, DecayModels, type DecayModel } from "../../node/policy/index.ts";
 import { createMetadataCipher, metadataAssociatedData, Store, type EntryInput, type KeptHit } from "../../node/store/index.ts";
 
@@ -251,6 +255,71 @@ describe("the provider side of /riskshare/feedback/1", () => {
     expect(taken[0]!.reporter.toLowerCase(), "the batch's peer is the reporter").to.equal(reporter.address.toLowerCase());
     expect(taken[0]!.reports[0]).to.deep.include({ categoryId: 1, keyEpoch: 1, version: 2, kind: "confirmed" });
     expect(Buffer.from(taken[0]!.reports[0]!.tag).toString("hex")).to.equal("ab".repeat(8));
+  });
+});
+
+describe("feedback batches over /riskshare/feedback/1 (libp2p on 127.0.0.1)", function () {
+  this.timeout(60_000);
+  const chain = new FakeChain();
+  const providerWallet = Wallet.createRandom();
+  const querierWallet = Wallet.createRandom();
+  let providerHost: RiskshareHost;
+  let querierHost: RiskshareHost;
+  let service: FeedbackService;
+  let answer: (reports: readonly IncomingReport[]) => FeedbackOutcome[];
+
+  before(async () => {
+    chain.add(providerWallet.address);
+    chain.add(querierWallet.address);
+    providerHost = await createHost({ privateKey: providerWallet.privateKey }, { logger: silentLogger(), membership: chain });
+    querierHost = await createHost({ privateKey: querierWallet.privateKey }, { logger: silentLogger(), membership: chain });
+    await providerHost.start();
+    await querierHost.start();
+    service = feedback()({
+      registrar: providerHost.libp2p, membership: chain, self: providerWallet.address, logger: silentLogger(),
+      sink: { receiveFeedback: async (_reporter, reports) => answer(reports) },
+    });
+    await service.start();
+  });
+  after(async () => {
+    await service?.stop();
+    await Promise.allSettled([providerHost?.stop(), querierHost?.stop()]);
+  });
+
+  it("marks an acknowledged batch sent once, each report with its outcome, and hands its accepted counts per kind to the chain hook; a refused batch stays queued", async () => {
+    const kinds: FeedbackKind[] = ["confirmed", "confirmed", "false_positive", "outdated", "confirmed"];
+    const reports: OutgoingReport[] = kinds.map((kind, i) => ({
+      reportId: `r${i}`, providerAddress: providerWallet.address, categoryId: 1, keyEpoch: 1, tag: `${i}`.padStart(16, "0"), version: 1, kind, mac: "00".repeat(32), queuedAtMs: NOW * 1000 + i,
+    }));
+    const marked = new Map<string, string>();
+    const counted: FeedbackCounts[] = [];
+    const sender = new FeedbackSender({ timeoutMs: 5_000 }, {
+      dialer: querierHost.libp2p,
+      queue: {
+        reports: async () => reports.map((r) => (marked.has(r.reportId) ? { ...r, sentAtMs: 1 } : r)),
+        markSent: async (outcomes) => {
+          let n = 0;
+          for (const [id, outcome] of outcomes) if (!marked.has(id)) { marked.set(id, outcome); n++; }
+          return n;
+        },
+      },
+      target: () => providerHost.getMultiaddrs(),
+      logger: silentLogger(),
+      onAcknowledged: async (counts) => void counted.push(counts),
+      nowMs: () => NOW * 1000,
+    });
+    answer = () => { throw new RiskshareError("E_STORE_CLOSED", "the provider's store is closing"); };
+    const refused = await sender.sendDue();
+    expect(refused.failed.map((f) => f.code)).to.deep.equal(["E_STORE_CLOSED"]);
+    expect(marked.size, "not acknowledged: still queued").to.equal(0);
+    // The last confirmed report's MAC fails at the provider: it is sent (answered), not counted.
+    answer = (incoming) => incoming.map((r) => (r.tag[7] === 4 ? "E_FEEDBACK_MAC" : "accepted"));
+    const round = await sender.sendDue();
+    expect(round).to.deep.include({ sent: 1, reports: 5 });
+    expect(Object.fromEntries(marked)).to.deep.equal({ r0: "accepted", r1: "accepted", r2: "accepted", r3: "accepted", r4: "E_FEEDBACK_MAC" });
+    expect(counted).to.deep.equal([{ providerAddress: providerWallet.address, confirmed: 2, falsePositive: 1, outdated: 1 }]);
+    expect((await sender.sendDue()).sent, "nothing left to send").to.equal(0);
+    expect(counted, "counted once").to.have.length(1);
   });
 });
 
