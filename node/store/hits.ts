@@ -58,6 +58,8 @@ export interface QueuedReport {
   sentAtMs?: number;
   /** The provider's answer to it: "accepted" or the code it refused it with. */
   outcome?: string;
+  /** When its kind was counted in the ledger's weekly feedback counts (accepted reports only). */
+  countedAtMs?: number;
 }
 
 /** A delisting of a kept hit, as `GET /v1/hits/changes` reports it. */
@@ -190,6 +192,18 @@ export class KeptHits {
       const outcome = outcomes.get(report.reportId);
       if (outcome === undefined || report.sentAtMs !== undefined) continue;
       ops.push({ type: "put", key: dbKey, value: this.seal(dbKey, JSON.stringify({ ...report, sentAtMs, outcome })) });
+    }
+    if (ops.length > 0) await this.db.batch(ops);
+    return ops.length;
+  }
+
+  /** Marks sent reports counted on chain, once; returns how many were marked now. */
+  async markCounted(reportIds: readonly string[], countedAtMs: number): Promise<number> {
+    const wanted = new Set(reportIds);
+    const ops: Array<{ type: "put"; key: string; value: StoredRecord }> = [];
+    for (const { dbKey, report } of await this.reportRecords()) {
+      if (!wanted.has(report.reportId) || report.sentAtMs === undefined || report.countedAtMs !== undefined) continue;
+      ops.push({ type: "put", key: dbKey, value: this.seal(dbKey, JSON.stringify({ ...report, countedAtMs })) });
     }
     if (ops.length > 0) await this.db.batch(ops);
     return ops.length;

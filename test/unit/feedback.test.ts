@@ -177,6 +177,9 @@ describe("the querier's feedback queue", () => {
     expect(await reloaded.markSent(new Map([[queued.reportId, "accepted"]]), NOW * 1000 + 1)).to.equal(1);
     expect(await reloaded.markSent(new Map([[queued.reportId, "E_FEEDBACK_MAC"]]), NOW * 1000 + 2)).to.equal(0);
     expect((await reloaded.reports())[0]).to.include({ sentAtMs: NOW * 1000 + 1, outcome: "accepted" });
+    expect(await reloaded.markCounted([queued.reportId], NOW * 1000 + 3)).to.equal(1);
+    expect(await reloaded.markCounted([queued.reportId], NOW * 1000 + 4), "counted once").to.equal(0);
+    expect((await reloaded.reports())[0]).to.include({ countedAtMs: NOW * 1000 + 3 });
     for await (const [, value] of store.sublevel<{ sealed: string }>("hits" as never).iterator()) expect(JSON.stringify(value), "sealed at rest").to.not.contain(queued.mac);
   });
 });
@@ -217,7 +220,7 @@ describe("feedback batches", () => {
     const reports = [...queued(5), ...queued(5, MEMBER_B)];
     const sender = new FeedbackSender({}, {
       dialer: { dial: async () => { throw new RiskshareError("E_PEER_UNREACHABLE", "down"); } },
-      queue: { reports: async () => reports, markSent: async (outcomes) => { marked.push(...outcomes.keys()); return outcomes.size; } },
+      queue: { reports: async () => reports, markSent: async (outcomes) => { marked.push(...outcomes.keys()); return outcomes.size; }, markCounted: async () => 0 },
       target: (provider) => (provider === PROVIDER ? ({} as never) : undefined),
       logger: silentLogger(),
       nowMs: () => NOW * 1000,
@@ -286,40 +289,55 @@ describe("feedback batches over /riskshare/feedback/1 (libp2p on 127.0.0.1)", fu
     await Promise.allSettled([providerHost?.stop(), querierHost?.stop()]);
   });
 
-  it("marks an acknowledged batch sent once, each report with its outcome, and hands its accepted counts per kind to the chain hook; a refused batch stays queued", async () => {
+  it("marks an acknowledged batch sent once, each report with its outcome, then counts its accepted reports per kind on chain once; a refused batch stays queued, refused counts wait for the next round", async () => {
     const kinds: FeedbackKind[] = ["confirmed", "confirmed", "false_positive", "outdated", "confirmed"];
     const reports: OutgoingReport[] = kinds.map((kind, i) => ({
       reportId: `r${i}`, providerAddress: providerWallet.address, categoryId: 1, keyEpoch: 1, tag: `${i}`.padStart(16, "0"), version: 1, kind, mac: "00".repeat(32), queuedAtMs: NOW * 1000 + i,
     }));
     const marked = new Map<string, string>();
+    const countedIds = new Set<string>();
     const counted: FeedbackCounts[] = [];
+    let chainUp = false;
     const sender = new FeedbackSender({ timeoutMs: 5_000 }, {
       dialer: querierHost.libp2p,
       queue: {
-        reports: async () => reports.map((r) => (marked.has(r.reportId) ? { ...r, sentAtMs: 1 } : r)),
+        reports: async () => reports.map((r) => ({
+          ...r, ...(marked.has(r.reportId) ? { sentAtMs: 1, outcome: marked.get(r.reportId)! } : {}), ...(countedIds.has(r.reportId) ? { countedAtMs: 2 } : {}),
+        })),
         markSent: async (outcomes) => {
           let n = 0;
           for (const [id, outcome] of outcomes) if (!marked.has(id)) { marked.set(id, outcome); n++; }
           return n;
         },
+        markCounted: async (ids) => {
+          const fresh = ids.filter((id) => !countedIds.has(id));
+          for (const id of fresh) countedIds.add(id);
+          return fresh.length;
+        },
       },
       target: () => providerHost.getMultiaddrs(),
       logger: silentLogger(),
-      onAcknowledged: async (counts) => void counted.push(counts),
+      onAcknowledged: async (counts) => {
+        if (!chainUp) throw new RiskshareError("E_FEEDBACK_EXCEEDS_EVALUATED", "the provider's ledger batch has not landed yet");
+        counted.push(counts);
+      },
       nowMs: () => NOW * 1000,
     });
     answer = () => { throw new RiskshareError("E_STORE_CLOSED", "the provider's store is closing"); };
     const refused = await sender.sendDue();
     expect(refused.failed.map((f) => f.code)).to.deep.equal(["E_STORE_CLOSED"]);
     expect(marked.size, "not acknowledged: still queued").to.equal(0);
-    // The last confirmed report's MAC fails at the provider: it is sent (answered), not counted.
+    // The last confirmed report's MAC fails at the provider: it is sent (answered), never counted.
     answer = (incoming) => incoming.map((r) => (r.tag[7] === 4 ? "E_FEEDBACK_MAC" : "accepted"));
     const round = await sender.sendDue();
-    expect(round).to.deep.include({ sent: 1, reports: 5 });
+    expect(round).to.deep.include({ sent: 1, reports: 5, counted: 0 });
     expect(Object.fromEntries(marked)).to.deep.equal({ r0: "accepted", r1: "accepted", r2: "accepted", r3: "accepted", r4: "E_FEEDBACK_MAC" });
+    expect(counted, "the chain refused the counts: they wait").to.deep.equal([]);
+    chainUp = true;
+    expect(await sender.sendDue(), "the next round sends nothing and counts them").to.deep.include({ sent: 0, reports: 0, counted: 4 });
     expect(counted).to.deep.equal([{ providerAddress: providerWallet.address, confirmed: 2, falsePositive: 1, outdated: 1 }]);
-    expect((await sender.sendDue()).sent, "nothing left to send").to.equal(0);
-    expect(counted, "counted once").to.have.length(1);
+    expect((await sender.sendDue()).counted, "counted once").to.equal(0);
+    expect(counted).to.have.length(1);
   });
 });
 

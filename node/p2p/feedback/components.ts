@@ -49,6 +49,10 @@ export interface OutgoingReport {
   mac: string;
   queuedAtMs: number;
   sentAtMs?: number;
+  /** The provider's answer, once sent: "accepted" or a refusal code. */
+  outcome?: string;
+  /** When its kind was counted on chain (accepted reports only). */
+  countedAtMs?: number;
 }
 
 /** The querier's queue (node/store's KeptHits). */
@@ -56,6 +60,8 @@ export interface FeedbackQueue {
   reports(): Promise<OutgoingReport[]>;
   /** Marks each report sent with its outcome, once; returns how many were marked now. */
   markSent(outcomes: ReadonlyMap<string, string>, sentAtMs: number): Promise<number>;
+  /** Marks sent reports counted on chain, once; returns how many were marked now. */
+  markCounted(reportIds: readonly string[], countedAtMs: number): Promise<number>;
 }
 
 /** A provider's counts of one acknowledged batch, per kind (what the ledger's reportFeedback takes). */
@@ -73,7 +79,10 @@ export interface FeedbackSenderModules {
   /** Where to reach an Active member, or undefined for anyone else (reports wait until it is one again). */
   target(providerAddress: string): DialTarget | undefined;
   logger: Logger;
-  /** Told of each acknowledged batch's counts (the chain's weekly counts); failures only log. */
+  /**
+   * Records a provider's counts of accepted, not yet counted reports (the chain's weekly counts), after
+   * each round's batches; a failure leaves them to the next round.
+   */
   onAcknowledged?: ((counts: FeedbackCounts) => Promise<void>) | undefined;
   /** Unix milliseconds; Date.now when absent. */
   nowMs?: () => number;

@@ -2,8 +2,9 @@
  * The querier side of `/riskshare/feedback/1`: every `checkEveryMinutes` it sends each provider its
  * due reports (batching.ts) in shuffled batches. A batch the provider acknowledged is marked sent,
  * once, with each report's outcome; one it did not acknowledge (unreachable, refused, timed out)
- * stays queued for the next round. After each acknowledged batch, its accepted counts per kind go to
- * `onAcknowledged` (the chain's weekly counts).
+ * stays queued for the next round. Then, per provider, the accepted reports not yet counted go to
+ * `onAcknowledged` as counts per kind (the chain's weekly counts) and are marked counted once it
+ * succeeds: counts the chain refused now (the provider's ledger batch not landed yet) go next round.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { exchangeSignal } from "../../deadline.ts";
@@ -23,6 +24,8 @@ export interface FeedbackRound {
   sent: number;
   /** Reports marked sent. */
   reports: number;
+  /** Reports counted on chain. */
+  counted: number;
   /** Batches that stay queued (with the code of why). */
   failed: Array<{ providerAddress: string; code: string }>;
 }
@@ -82,7 +85,7 @@ export class FeedbackSender {
   }
 
   private async runRound(signal: AbortSignal | undefined): Promise<FeedbackRound> {
-    const result: FeedbackRound = { sent: 0, reports: 0, failed: [] };
+    const result: FeedbackRound = { sent: 0, reports: 0, counted: 0, failed: [] };
     const due = dueFeedbackBatches(await this.modules.queue.reports(), this.nowMs(), this.opts);
     for (const batches of due.values()) {
       for (const batch of batches) {
@@ -94,7 +97,6 @@ export class FeedbackSender {
           result.reports += await this.modules.queue.markSent(outcomes, this.nowMs());
           result.sent++;
           this.log.info({ providerAddress, reports: batch.length, accepted: answer.outcomes.filter((o) => o === "accepted").length }, "feedback batch acknowledged");
-          await this.acknowledged(countsOf(providerAddress, batch, answer.outcomes));
         } catch (err) {
           const code = err instanceof RiskshareError ? err.code : "E_INTERNAL";
           result.failed.push({ providerAddress, code });
@@ -102,16 +104,32 @@ export class FeedbackSender {
         }
       }
     }
+    if (!signal?.aborted) result.counted = await this.countAccepted();
     return result;
   }
 
-  private async acknowledged(counts: FeedbackCounts): Promise<void> {
-    if (this.modules.onAcknowledged === undefined || counts.confirmed + counts.falsePositive + counts.outdated === 0) return;
-    try {
-      await this.modules.onAcknowledged(counts);
-    } catch (err) {
-      this.log.warn({ providerAddress: counts.providerAddress, code: err instanceof RiskshareError ? err.code : "E_INTERNAL" }, "feedback counts not recorded on chain");
+  /** Hands each provider's accepted, uncounted reports to `onAcknowledged` and marks them counted once it succeeds; how many were marked. */
+  private async countAccepted(): Promise<number> {
+    const record = this.modules.onAcknowledged;
+    if (record === undefined) return 0;
+    const uncounted = new Map<string, OutgoingReport[]>();
+    for (const report of await this.modules.queue.reports()) {
+      if (report.sentAtMs === undefined || report.outcome !== "accepted" || report.countedAtMs !== undefined) continue;
+      const provider = report.providerAddress.toLowerCase();
+      uncounted.set(provider, [...(uncounted.get(provider) ?? []), report]);
     }
+    let counted = 0;
+    for (const reports of uncounted.values()) {
+      const counts = countsOf(reports[0]!.providerAddress, reports, reports.map(() => "accepted"));
+      try {
+        await record(counts);
+      } catch (err) {
+        this.log.warn({ providerAddress: counts.providerAddress, code: err instanceof RiskshareError ? err.code : "E_INTERNAL" }, "feedback counts not recorded on chain; tried again next round");
+        continue;
+      }
+      counted += await this.modules.queue.markCounted(reports.map((r) => r.reportId), this.nowMs());
+    }
+    return counted;
   }
 
   /** One batch's exchange; the provider's acknowledgement (one outcome per report), or a RiskshareError. */
