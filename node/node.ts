@@ -388,8 +388,8 @@ export class RiskshareNode {
           return member?.status === MemberStatus.Active ? peerIdFromBytes(member.peerId) : undefined;
         },
         logger: this.log,
-        // The week's counts on chain, per acknowledged batch: the ledger caps them at the items this member was metered for there.
-        onAcknowledged: async (counts) => {
+        // The week's counts on chain, per provider, after each round: the ledger caps them at the items this member was metered for there.
+        recordCounts: async (counts) => {
           const ledger = this.contracts.ledger.connect(this.wallet.connect(this.chain.provider));
           const { week, txHash } = await reportFeedback(ledger, [{ provider: counts.providerAddress, confirmed: counts.confirmed, falsePositive: counts.falsePositive, outdated: counts.outdated }]);
           this.log.info({ providerAddress: counts.providerAddress, week, txHash }, "feedback counts recorded on chain");

@@ -317,7 +317,7 @@ describe("feedback batches over /riskshare/feedback/1 (libp2p on 127.0.0.1)", fu
       },
       target: () => providerHost.getMultiaddrs(),
       logger: silentLogger(),
-      onAcknowledged: async (counts) => {
+      recordCounts: async (counts) => {
         if (!chainUp) throw new RiskshareError("E_FEEDBACK_EXCEEDS_EVALUATED", "the provider's ledger batch has not landed yet");
         counted.push(counts);
       },

@@ -64,7 +64,7 @@ export interface FeedbackQueue {
   markCounted(reportIds: readonly string[], countedAtMs: number): Promise<number>;
 }
 
-/** A provider's counts of one acknowledged batch, per kind (what the ledger's reportFeedback takes). */
+/** A provider's counts of accepted reports, per kind (what the ledger's reportFeedback takes). */
 export interface FeedbackCounts {
   providerAddress: string;
   confirmed: number;
@@ -83,7 +83,7 @@ export interface FeedbackSenderModules {
    * Records a provider's counts of accepted, not yet counted reports (the chain's weekly counts), after
    * each round's batches; a failure leaves them to the next round.
    */
-  onAcknowledged?: ((counts: FeedbackCounts) => Promise<void>) | undefined;
+  recordCounts?: ((counts: FeedbackCounts) => Promise<void>) | undefined;
   /** Unix milliseconds; Date.now when absent. */
   nowMs?: () => number;
 }

@@ -3,7 +3,7 @@
  * due reports (batching.ts) in shuffled batches. A batch the provider acknowledged is marked sent,
  * once, with each report's outcome; one it did not acknowledge (unreachable, refused, timed out)
  * stays queued for the next round. Then, per provider, the accepted reports not yet counted go to
- * `onAcknowledged` as counts per kind (the chain's weekly counts) and are marked counted once it
+ * `recordCounts` as counts per kind (the chain's weekly counts) and are marked counted once it
  * succeeds: counts the chain refused now (the provider's ledger batch not landed yet) go next round.
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -108,9 +108,9 @@ export class FeedbackSender {
     return result;
   }
 
-  /** Hands each provider's accepted, uncounted reports to `onAcknowledged` and marks them counted once it succeeds; how many were marked. */
+  /** Hands each provider's accepted, uncounted reports to `recordCounts` and marks them counted once it succeeds; how many were marked. */
   private async countAccepted(): Promise<number> {
-    const record = this.modules.onAcknowledged;
+    const record = this.modules.recordCounts;
     if (record === undefined) return 0;
     const uncounted = new Map<string, OutgoingReport[]>();
     for (const report of await this.modules.queue.reports()) {
