@@ -11,7 +11,9 @@ export function renderCheck(r: CheckResponse): string {
   if (r.providers.length === 0) return lines.join("\n");
   lines.push(table(["PROVIDER", "ADDRESS", "STATUS", "ANSWER"], r.providers.map((p) => {
     const hit = item?.hits.find((h) => h.provider === p.address);
-    const answer = p.status !== "answered" ? p.code ?? "" : hit ? `HIT ${hit.category} level ${hit.level} reason ${hit.reason}${score(hit)}` : "miss";
+    const answer = p.status !== "answered" ? p.code ?? "" : hit
+      ? `HIT ${hit.category} level ${hit.level} reason ${hit.reason}${score(hit)}${hit.confirmations ? ` confirmed by ${hit.confirmations}` : ""}${hit.hitId ? ` (hit ${hit.hitId})` : ""}`
+      : "miss";
     return [p.name, p.address, p.status, answer];
   })));
   return lines.join("\n");

@@ -22,6 +22,7 @@ import { listCommand } from "./commands/list.ts";
 import { devnetCommand } from "./commands/devnet.ts";
 import { queryCommand } from "./commands/query.ts";
 import { keyCommand } from "./commands/key.ts";
+import { feedbackCommand } from "./commands/feedback.ts";
 import { hitsCommand } from "./commands/hits.ts";
 import { creditsCommand } from "./commands/credits.ts";
 
@@ -51,6 +52,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(queryCommand(io));
   program.addCommand(hitsCommand(io));
   program.addCommand(creditsCommand(io));
+  program.addCommand(feedbackCommand(io));
   program.addCommand(auditCommand(io));
   // The devnet's story runs commands itself: it is handed the CLI instead of importing it.
   program.addCommand(devnetCommand(io, { cli: (args) => runCliCaptured(args) }));

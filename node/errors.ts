@@ -86,6 +86,12 @@ export const ERROR_HINTS = {
   E_CONTRIBUTION_IMPLAUSIBLE: "The provider's on-chain live count is not the key count of the filter it committed to, so its filter is not used and its lists are not checked; if this persists, challenge its snapshot on chain (riskshare contribution challenge), which it must answer with proofs within a day.",
   E_CHALLENGE_UNANSWERABLE: "A spot-check of this member's snapshot names a filter this node no longer holds; publish a new snapshot (riskshare list publish): it supersedes the challenge and clears the unproven mark.",
 
+  // feedback on hits (/riskshare/feedback/1)
+  E_FEEDBACK_UNKNOWN_HIT: "Report only a hit this node keeps: use the hitId a check returned (POST /v1/check, riskshare query --json) within lookup.journalRetentionDays and before the provider's next key rotation.",
+  E_FEEDBACK_DUPLICATE: "This hit already has a report queued or sent; `riskshare feedback list` shows it.",
+  E_FEEDBACK_MAC: "The report's MAC does not verify under the entry's key: it was altered, or built for another entry, provider or key epoch; the provider refused it.",
+  E_FEEDBACK_UNKNOWN_ENTRY: "The provider lists no entry with that category, tag, key epoch and version (it was removed, rotated or never listed): the report is refused.",
+
   // local HTTP API
   E_API_TOKEN: "Send one of the node's API tokens as `Authorization: Bearer <token>`: keys/api-read.token (read), keys/api-check.token (checks) or keys/api.token (admin) in its data directory.",
   E_API_SCOPE: "This token's scope does not allow the call: checks need the check token (keys/api-check.token), list updates, export and publish the admin token (keys/api.token); see docs/OPERATIONS.md.",

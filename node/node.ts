@@ -11,9 +11,9 @@
 import { join } from "node:path";
 import type { Wallet } from "ethers";
 import { getBytes, hexlify } from "ethers";
-import { ApiServer, CheckService, checkItemPreparer, NodeHealth, type ApiListModules, type HealthResponse, type PeersResponse } from "./api/index.ts";
+import { ApiServer, CheckService, checkItemPreparer, NodeHealth, type ApiListModules, type FeedbackReportView, type HealthResponse, type PeersResponse } from "./api/index.ts";
 import {
-  ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, MemberStatus, RpcLedgerChannel, translateChainError,
+  ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, MemberStatus, reportFeedback, RpcLedgerChannel, translateChainError,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
@@ -21,8 +21,8 @@ import { RiskshareError } from "./errors.ts";
 import { assertPhoneRegion, createVoprf, loadWarninglists, type EntryKeyEvaluator, type Voprf, type Warninglists } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
-  bucketBits, createHost, digestSignerFromEvmKey, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
-  type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
+  bucketBits, createHost, digestSignerFromEvmKey, feedback, FeedbackSender, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
+  type FeedbackRound, type FeedbackService, type FilterService, type HeldFilter, type LookupService, type RiskshareHost, type OutboxRecord,
 } from "./p2p/index.ts";
 import {
   availableCredits, CREDIT_GATE_MAX_AGE_MS, CreditGate, DecayModels, ProviderSelection, ReciprocityGate, SavedUsage, UsageTracker, type HitRateRecord, type UsageRecord,
@@ -31,7 +31,7 @@ import {
 /** The key of the usage bucket the querier's observed hit rates are saved under (the quota counters are under "tracker"). */
 const HIT_RATES_KEY = "hit-rates";
 import {
-  Bucket, categoriesDue, createMetadataCipher, importSummaryView, filterContains, Housekeeping, KeptHits, ListService, tagFilterCount, OwnLists, Store, type NonceCounters, type NonceWindows, type Outbox, type QueryJournal,
+  Bucket, categoriesDue, createMetadataCipher, importSummaryView, filterContains, Housekeeping, KeptHits, ListService, type QueuedReport, tagFilterCount, OwnLists, Store, type NonceCounters, type NonceWindows, type Outbox, type QueryJournal,
 } from "./store/index.ts";
 
 /** Options of {@link RiskshareNode}. */
@@ -79,6 +79,8 @@ export class RiskshareNode {
   private lookups!: LookupService;
   private filters!: FilterService;
   private filterSync!: FilterSync;
+  private feedbackService!: FeedbackService;
+  private feedbackSender!: FeedbackSender;
   private api!: ApiServer;
   private voprf!: Voprf;
   /** The OPRF key this node answers under (its key epoch on chain), when it holds it. */
@@ -401,6 +403,36 @@ export class RiskshareNode {
     await this.host.connectBootstrap(this.controller.signal);
     this.filterSync.start(this.controller.signal);
     this.track("filter sync", () => this.filterSync.stop());
+    // Feedback on hits: reports about this member's entries come in; this member's own go out in batches.
+    this.feedbackService = feedback()({ ...components, self: this.wallet.address, sink: this.store });
+    await this.feedbackService.start();
+    this.track("feedback protocol", () => this.feedbackService.stop());
+    const { feedback: feedbackConfig } = this.config;
+    this.feedbackSender = new FeedbackSender(
+      { minBatch: feedbackConfig.minBatch, maxWaitDays: feedbackConfig.maxWaitDays, checkEveryMinutes: feedbackConfig.checkEveryMinutes },
+      {
+        dialer: this.host.libp2p,
+        queue: this.keptHits,
+        target: (provider) => {
+          const member = this.view.member(provider);
+          return member?.status === MemberStatus.Active ? peerIdFromBytes(member.peerId) : undefined;
+        },
+        logger: this.log,
+        // The week's counts on chain, per provider, after each round: the ledger caps them at the items this member was metered for there.
+        recordCounts: async (counts) => {
+          const ledger = this.contracts.ledger.connect(this.wallet.connect(this.chain.provider));
+          const { week, txHash } = await reportFeedback(ledger, [{ provider: counts.providerAddress, confirmed: counts.confirmed, falsePositive: counts.falsePositive, outdated: counts.outdated }]);
+          this.log.info({ providerAddress: counts.providerAddress, week, txHash }, "feedback counts recorded on chain");
+        },
+      },
+    );
+    this.feedbackSender.start(this.controller.signal);
+    this.track("feedback sender", () => this.feedbackSender.stop());
+  }
+
+  /** Sends the feedback batches due now (tests and operators who will not wait for the next round). */
+  async sendFeedback(): Promise<FeedbackRound> {
+    return this.feedbackSender.sendDue();
   }
 
   /**
@@ -534,7 +566,7 @@ export class RiskshareNode {
       assertReady: () => this.nodeHealth.assertReady(),
       nowSec: () => systemClock.nowSec(),
       defaultTimeoutMsPerPeer: this.config.lookup.timeoutMsPerPeer,
-      score: (category, level, reportedAtSec, nowSec) => decay.score(category, level, reportedAtSec, nowSec),
+      score: (category, level, reportedAtSec, nowSec, confirmed) => decay.score(category, level, reportedAtSec, nowSec, confirmed),
     });
     // A data dir from before scoped tokens holds the admin one only: the others are made now.
     await this.keys.initApiTokens();
@@ -543,6 +575,17 @@ export class RiskshareNode {
       {
         check: (request, signal) => check.check(request, signal), health: async () => this.health(), peers: async () => this.peers(),
         journal: (queryId) => this.journal.get(queryId), answers: () => this.journal.heldAnswers(), lists: this.listApi(), logger: this.log,
+        feedback: {
+          report: async (hitId, kind) => this.feedbackView(await this.keptHits.queueReport(hitId, kind, Date.now())),
+          list: async () => (await this.keptHits.reports()).map((report) => this.feedbackView(report)),
+          received: async (sinceMs) => (await this.store.receivedFeedback(sinceMs)).map((r) => {
+            const categoryName = this.view.categories().find((c) => c.id === r.categoryId)?.name;
+            return {
+              receivedAt: new Date(r.receivedAtSec * 1000).toISOString(), kind: r.kind, category: r.categoryId, ...(categoryName ? { categoryName } : {}),
+              tagPrefix: r.tagPrefix, ...(r.ownRef === undefined ? {} : { ownRef: r.ownRef }),
+            };
+          }),
+        },
         hitChanges: async (sinceMs) => (await this.keptHits.changes(sinceMs)).map((change) => {
           const providerName = this.view.member(change.provider)?.name;
           const categoryName = this.view.categories().find((c) => c.id === change.category)?.name;
@@ -555,6 +598,19 @@ export class RiskshareNode {
     );
     this.apiPort = await this.api.start();
     this.track("api", () => this.api.stop());
+  }
+
+  /** A queued or sent feedback report as the API shows it (no tag, no MAC). */
+  private feedbackView(report: QueuedReport): FeedbackReportView {
+    const providerName = this.view.member(report.providerAddress)?.name;
+    const categoryName = this.view.categories().find((c) => c.id === report.categoryId)?.name;
+    return {
+      reportId: report.reportId, hitId: report.hitId, provider: report.providerAddress, ...(providerName ? { providerName } : {}),
+      category: report.categoryId, ...(categoryName ? { categoryName } : {}), kind: report.kind,
+      status: report.sentAtMs === undefined ? "queued" : "sent", queuedAt: new Date(report.queuedAtMs).toISOString(),
+      ...(report.sentAtMs === undefined ? {} : { sentAt: new Date(report.sentAtMs).toISOString() }),
+      ...(report.outcome === undefined ? {} : { outcome: report.outcome }),
+    };
   }
 
   /** The member's own lists as the API serves them (node/store/lists.ts does the work). */

@@ -5,7 +5,13 @@ import { assertPhoneRegion, tryNormalise, type Warninglists } from "../identity/
 /** One list's answer for one item, as the p2p layer and the store give it. */
 export type ItemResult =
   | { hit: false }
-  | { hit: true; category: number; level: number; reason: string; reportedAt: number; expiresAt?: number; providerRef?: string };
+  | {
+    hit: true; category: number; level: number; reason: string; reportedAt: number; expiresAt?: number; providerRef?: string;
+    /** Distinct confirmations (feedback) and the last one's time, unix seconds. */
+    confirmations?: number; lastConfirmedAt?: number;
+    /** The kept hit's id (a provider's hit): what a feedback report names. */
+    hitId?: string;
+  };
 
 /** How one provider's part of a fan-out ended. */
 export interface ProviderOutcome {
@@ -54,8 +60,8 @@ export interface CheckServiceModules {
   /** Unix seconds now. */
   nowSec(): number;
   defaultTimeoutMsPerPeer: number;
-  /** A hit's decay score (0–100) now, by category name; without it hits carry no score and minScore is refused. */
-  score?(category: string, level: number, reportedAtSec: number, nowSec: number): number;
+  /** A hit's decay score (0–100) now, by category name, raised by its confirmations; without it hits carry no score and minScore is refused. */
+  score?(category: string, level: number, reportedAtSec: number, nowSec: number, confirmed?: { confirmations: number; lastConfirmedAtSec: number }): number;
 }
 
 /**
@@ -108,7 +114,7 @@ export class CheckService {
     return mergeCheck(request.items.map((item, index) => {
       const h = hashed[index]!;
       return { type: item.type, rejected: h.ok ? undefined : h.reason, warninglisted: h.ok ? h.warninglisted : undefined, warninglistNotice: h.ok ? h.warninglistNotice : undefined };
-    }), own, outcomes, (id) => names.get(id) ?? `#${id}`, score === undefined ? undefined : { score: (category, level, reportedAt) => score(category, level, reportedAt, now), minScore: request.minScore ?? 0 });
+    }), own, outcomes, (id) => names.get(id) ?? `#${id}`, score === undefined ? undefined : { score: (category, level, reportedAt, confirmed) => score(category, level, reportedAt, now, confirmed), minScore: request.minScore ?? 0 });
   }
 }
 
@@ -128,11 +134,12 @@ export function mergeCheck(
   own: readonly ItemResult[] | undefined,
   outcomes: readonly ProviderOutcome[],
   categoryName: (id: number) => string,
-  decay?: { score(category: string, level: number, reportedAtSec: number): number; minScore: number },
+  decay?: { score(category: string, level: number, reportedAtSec: number, confirmed?: { confirmations: number; lastConfirmedAtSec: number }): number; minScore: number },
 ): CheckResponse {
   const scored = (r: Extract<ItemResult, { hit: true }>): ReturnType<typeof describe> & { score?: number } => {
     const described = describe(r, categoryName);
-    return decay === undefined ? described : { ...described, score: decay.score(described.category, r.level, r.reportedAt) };
+    const confirmed = r.confirmations === undefined ? undefined : { confirmations: r.confirmations, lastConfirmedAtSec: r.lastConfirmedAt ?? 0 };
+    return decay === undefined ? described : { ...described, score: decay.score(described.category, r.level, r.reportedAt, confirmed) };
   };
   const kept = (hit: { score?: number | undefined }): boolean => decay === undefined || (hit.score ?? 0) >= decay.minScore;
   // A provider skipped for its hit rate was not asked, by this member's own choice: it makes nothing incomplete.
@@ -175,5 +182,7 @@ function describe(r: Extract<ItemResult, { hit: true }>, categoryName: (id: numb
     category: categoryName(r.category), level: r.level, reason: r.reason, reportedAt: r.reportedAt,
     ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }),
     ...(r.providerRef === undefined ? {} : { providerRef: r.providerRef }),
+    ...(r.confirmations === undefined ? {} : { confirmations: r.confirmations, lastConfirmedAt: r.lastConfirmedAt ?? 0 }),
+    ...(r.hitId === undefined ? {} : { hitId: r.hitId }),
   };
 }

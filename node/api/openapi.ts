@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { CONFIG_DEFAULTS } from "../config/index.ts";
 import {
-  checkRequestSchema, checkResponseSchema, errorResponseSchema, healthResponseSchema, hitChangesQuerySchema, hitChangesResponseSchema, importQuerySchema, importSummarySchema, importsResponseSchema, ownCheckRequestSchema,
+  checkRequestSchema, checkResponseSchema, errorResponseSchema, feedbackListResponseSchema, feedbackRequestSchema, feedbackResponseSchema, healthResponseSchema, hitChangesQuerySchema,
+  receivedFeedbackQuerySchema, receivedFeedbackResponseSchema, hitChangesResponseSchema, importQuerySchema, importSummarySchema, importsResponseSchema, ownCheckRequestSchema,
   ownCheckResponseSchema, peersResponseSchema, publishRequestSchema, publishResponseSchema, removeRequestSchema, removeResponseSchema, statsResponseSchema,
 } from "./schemas.ts";
 import { IMPORT_CONTENT_TYPES } from "./options.ts";
@@ -52,7 +53,7 @@ export function openApiDocument(version: string, opts: OpenApiServerOptions = {}
       securitySchemes: {
         bearer: {
           type: "http", scheme: "bearer",
-          description: "One token per scope, each allowing what the ones before it allow: read (keys/api-read.token: health, peers, sent queries, held answers, hit changes, import progress, list stats), check (keys/api-check.token: identifier checks), admin (keys/api.token: list updates, export, publish)",
+          description: "One token per scope, each allowing what the ones before it allow: read (keys/api-read.token: health, peers, sent queries, held answers, hit changes, feedback lists, import progress, list stats), check (keys/api-check.token: identifier checks, feedback reports), admin (keys/api.token: list updates, export, publish)",
         },
       },
     },
@@ -160,6 +161,43 @@ export function openApiDocument(version: string, opts: OpenApiServerOptions = {}
           }),
           responses: {
             "200": { description: "changes seen, oldest first", content: body(json(hitChangesResponseSchema)) },
+            "400": error("`since` is not an ISO 8601 time or unix seconds, or an unknown parameter was given (E_API_BODY)"),
+            "401": unauthorized,
+            "500": internal,
+          },
+        },
+      },
+      "/v1/feedback": {
+        post: {
+          operationId: "reportFeedback",
+          summary: "Report on a hit this node keeps (confirmed, false positive, outdated): queued, then sent to its provider in a shuffled batch (check)",
+          requestBody: { required: true, content: body(json(feedbackRequestSchema)) },
+          responses: {
+            "200": { description: "the report, queued", content: body(json(feedbackResponseSchema)) },
+            "400": error("the body does not match the schema (E_API_BODY)"),
+            "401": unauthorized,
+            "403": forbidden("check"),
+            "404": error("this node keeps no reportable hit with that id (E_FEEDBACK_UNKNOWN_HIT)"),
+            "409": error("the hit already has a report (E_FEEDBACK_DUPLICATE)"),
+            "500": internal,
+          },
+        },
+        get: {
+          operationId: "listFeedbackReports",
+          summary: "This node's feedback reports, queued and sent, with each provider's answer (read)",
+          responses: { "200": { description: "reports, oldest first", content: body(json(feedbackListResponseSchema)) }, "401": unauthorized, "500": internal },
+        },
+      },
+      "/v1/feedback/received": {
+        get: {
+          operationId: "listReceivedFeedback",
+          summary: "Feedback reports other members sent about this member's entries: kind, category, tag prefix and date, never who sent which (read)",
+          parameters: Object.entries((json(receivedFeedbackQuerySchema) as { properties: Record<string, Record<string, unknown>> }).properties).map(([name, schema]) => {
+            const { description, ...rest } = schema;
+            return { name, in: "query", required: false, ...(description === undefined ? {} : { description }), schema: rest };
+          }),
+          responses: {
+            "200": { description: "reports received, oldest first", content: body(json(receivedFeedbackResponseSchema)) },
             "400": error("`since` is not an ISO 8601 time or unix seconds, or an unknown parameter was given (E_API_BODY)"),
             "401": unauthorized,
             "500": internal,

@@ -24,7 +24,10 @@ export const hitSchema = z.object({
   reportedAt: z.number().int().describe("unix seconds"),
   expiresAt: z.number().int().optional().describe("unix seconds"),
   providerRef: z.string().optional(),
-  score: z.number().int().min(0).max(100).optional().describe("decay score now: 20 × level, decaying with the time since the report under the category's model (docs/OPERATIONS.md)"),
+  score: z.number().int().min(0).max(100).optional().describe("decay score now: 20 × level, decaying with the time since the report under the category's model, raised by confirmations (docs/OPERATIONS.md)"),
+  confirmations: z.number().int().min(1).optional().describe("distinct members that confirmed the entry (feedback)"),
+  lastConfirmedAt: z.number().int().optional().describe("unix seconds: when the provider received the last confirmation"),
+  hitId: z.string().optional().describe("the id this node keeps a provider's hit under: name it in POST /v1/feedback to report on it"),
 });
 
 /** Response of POST /v1/check. */
@@ -238,6 +241,50 @@ export const hitChangesResponseSchema = z.object({
   })),
 });
 
+/** Body of POST /v1/feedback: a report about one kept hit. */
+export const feedbackRequestSchema = z.strictObject({
+  hitId: z.string().regex(/^[0-9a-f]{16}$/, "must be the 16 hex digits of a hitId from POST /v1/check").describe("the hit to report on: a provider's hit's hitId in a POST /v1/check answer"),
+  kind: z.enum(["confirmed", "false_positive", "outdated"]).describe("confirmed: the identifier did turn out fraudulent; false_positive: it did not; outdated: it no longer applies"),
+});
+
+/** One report as this node queued or sent it. */
+export const feedbackReportSchema = z.object({
+  reportId: z.string(),
+  hitId: z.string(),
+  provider: z.string().describe("the provider's address: the report goes to it alone"),
+  providerName: z.string().optional(),
+  category: z.number().int(),
+  categoryName: z.string().optional(),
+  kind: z.enum(["confirmed", "false_positive", "outdated"]),
+  status: z.enum(["queued", "sent"]).describe("queued: waits for its provider's batch (feedback.minBatch reports, or feedback.maxWaitDays); sent: the provider acknowledged the batch"),
+  queuedAt: z.string().describe("ISO 8601"),
+  sentAt: z.string().optional().describe("ISO 8601: when the provider acknowledged the batch"),
+  outcome: z.string().optional().describe("the provider's answer: accepted, or the code it refused the report with (E_FEEDBACK_MAC, E_FEEDBACK_UNKNOWN_ENTRY)"),
+});
+
+/** Response of POST /v1/feedback. */
+export const feedbackResponseSchema = z.object({ report: feedbackReportSchema });
+
+/** Response of GET /v1/feedback. */
+export const feedbackListResponseSchema = z.object({ reports: z.array(feedbackReportSchema) });
+
+/** Query of GET /v1/feedback/received. */
+export const receivedFeedbackQuerySchema = z.strictObject({
+  since: hitChangesQuerySchema.shape.since.describe("only reports received at or after this time: ISO 8601 or unix seconds; all when absent"),
+});
+
+/** Response of GET /v1/feedback/received: reports about this member's entries, as the provider kept them (never who sent which). */
+export const receivedFeedbackResponseSchema = z.object({
+  received: z.array(z.object({
+    receivedAt: z.string().describe("ISO 8601: when the batch carrying it arrived (not when the reporter's lookup was)"),
+    kind: z.enum(["confirmed", "false_positive", "outdated"]),
+    category: z.number().int(),
+    categoryName: z.string().optional(),
+    tagPrefix: z.string().describe("the first 4 bytes of the entry's tag, hex"),
+    ownRef: z.string().optional().describe("the entry's own reference in this member's list, if it has one: what to review it by"),
+  })),
+});
+
 export type CheckRequest = z.output<typeof checkRequestSchema>;
 export type CheckResponse = z.output<typeof checkResponseSchema>;
 export type HealthResponse = z.output<typeof healthResponseSchema>;
@@ -251,3 +298,8 @@ export type RemoveResponse = z.output<typeof removeResponseSchema>;
 export type StatsResponse = z.output<typeof statsResponseSchema>;
 export type PublishResponse = z.output<typeof publishResponseSchema>;
 export type HitChangesResponse = z.output<typeof hitChangesResponseSchema>;
+export type FeedbackRequest = z.output<typeof feedbackRequestSchema>;
+export type FeedbackReportView = z.output<typeof feedbackReportSchema>;
+export type FeedbackResponse = z.output<typeof feedbackResponseSchema>;
+export type FeedbackListResponse = z.output<typeof feedbackListResponseSchema>;
+export type ReceivedFeedbackResponse = z.output<typeof receivedFeedbackResponseSchema>;

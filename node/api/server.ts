@@ -9,9 +9,9 @@ import type { Logger } from "../logger.ts";
 import { API_DEFAULTS, IMPORT_CONTENT_TYPES } from "./options.ts";
 import { openApiDocument } from "./openapi.ts";
 import {
-  checkRequestSchema, hitChangesQuerySchema, importQuerySchema, ownCheckRequestSchema, publishRequestSchema, removeRequestSchema,
+  checkRequestSchema, feedbackRequestSchema, hitChangesQuerySchema, importQuerySchema, receivedFeedbackQuerySchema, ownCheckRequestSchema, publishRequestSchema, removeRequestSchema,
   type CheckRequest, type CheckResponse, type HealthResponse, type ImportStatusResponse, type ImportSummaryResponse, type OwnCheckResponse, type PeersResponse,
-  type HitChangesResponse, type PublishResponse, type RemoveResponse, type StatsResponse,
+  type FeedbackReportView, type HitChangesResponse, type PublishResponse, type ReceivedFeedbackResponse, type RemoveResponse, type StatsResponse,
 } from "./schemas.ts";
 
 /** The API's tokens by scope, read again at most once a second (a rotated token takes over without a restart). */
@@ -29,6 +29,16 @@ export interface ApiListModules {
   stats(): Promise<StatsResponse>;
   export(format: "csv" | "jsonl"): AsyncIterable<string>;
   publish(categories: readonly string[] | undefined): Promise<PublishResponse>;
+}
+
+/** Feedback on hits behind the /v1/feedback routes (node/store's KeptHits and Store); without them those routes answer E_NOT_FOUND. */
+export interface ApiFeedbackModules {
+  /** Queues a report about a kept hit (E_FEEDBACK_UNKNOWN_HIT, E_FEEDBACK_DUPLICATE). */
+  report(hitId: string, kind: "confirmed" | "false_positive" | "outdated"): Promise<FeedbackReportView>;
+  /** This node's reports, queued and sent, oldest first. */
+  list(): Promise<FeedbackReportView[]>;
+  /** Reports about this member's entries received at or after `sinceMs`, oldest first. */
+  received(sinceMs: number): Promise<ReceivedFeedbackResponse["received"]>;
 }
 
 /** Options of {@link ApiServer}. */
@@ -57,6 +67,8 @@ export interface ApiServerModules {
   hitChanges?(sinceMs: number): Promise<HitChangesResponse["changes"]>;
   /** The member's own lists; without them the list routes answer E_NOT_FOUND. */
   lists?: ApiListModules;
+  /** Feedback on hits; without it the feedback routes answer E_NOT_FOUND. */
+  feedback?: ApiFeedbackModules;
   logger: Logger;
 }
 
@@ -69,7 +81,11 @@ const ROUTE_SCOPES: Readonly<Record<string, ApiScope>> = {
   "GET /v1/hits/changes": "read", "HEAD /v1/hits/changes": "read",
   "GET /v1/imports": "read", "HEAD /v1/imports": "read",
   "GET /v1/entries/stats": "read", "HEAD /v1/entries/stats": "read",
+  "GET /v1/feedback": "read", "HEAD /v1/feedback": "read",
+  "GET /v1/feedback/received": "read", "HEAD /v1/feedback/received": "read",
   "POST /v1/check": "check",
+  // A report is what a checking system knows to make: the check token may, the read token may not.
+  "POST /v1/feedback": "check",
   "POST /v1/entries/check": "check",
   "POST /v1/entries": "admin",
   "POST /v1/entries/remove": "admin",
@@ -97,6 +113,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   E_API_BODY: 400,
   E_BAD_INPUT: 400,
   E_NOT_FOUND: 404,
+  E_FEEDBACK_UNKNOWN_HIT: 404,
+  E_FEEDBACK_DUPLICATE: 409,
   E_IDENTIFIER_TYPE: 400,
   E_CATEGORY_UNKNOWN: 400,
   E_BACKLOG: 503,
@@ -221,6 +239,25 @@ export class ApiServer {
       }
     });
     this.listRoutes();
+    this.feedbackRoutes();
+  }
+
+  /** Feedback on hits: report one (opt-in, per hit), list this node's reports, list the ones received about its entries. */
+  private feedbackRoutes(): void {
+    const app = this.app;
+    const feedback = (): ApiFeedbackModules => {
+      if (this.modules.feedback === undefined) throw new RiskshareError("E_NOT_FOUND", "this node serves no feedback routes");
+      return this.modules.feedback;
+    };
+    app.post("/v1/feedback", async (request) => {
+      const body = parsed(feedbackRequestSchema, request.body, "body");
+      return { report: await feedback().report(body.hitId, body.kind) };
+    });
+    app.get("/v1/feedback", async () => ({ reports: await feedback().list() }));
+    app.get("/v1/feedback/received", async (request) => {
+      const { since } = parsed(receivedFeedbackQuerySchema, request.query, "query");
+      return { received: await feedback().received(since === undefined ? 0 : sinceMs(since)) };
+    });
   }
 
   /** The member's own lists: import (streamed), progress, check, remove, stats, export, publish. */

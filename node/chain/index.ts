@@ -46,7 +46,7 @@ export {
 export { keptCommitmentInput, openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening, type KeptRequest, type KeptSecrets } from "./commitment.ts";
 export {
   CREDIT_EVENT_NAMES, creditEvents, creditParams, creditsOf, currentWeek, pairState, reportFeedback, settleBonus, weekState,
-  type CreditBalance, type CreditEvent, type CreditEventsReader, type CreditsReader, type CreditsTx, type FeedbackCounts, type PairState, type WeekState,
+  type CreditBalance, type CreditEvent, type CreditEventsReader, type CreditsReader, type CreditsTx, type FeedbackCounts as ReportedFeedbackCounts, type PairState, type WeekState,
 } from "./credits.ts";
 export { rotateMemberKey, rotateOprfKey, type MemberKeyRotation, type OprfKeyRotation } from "./member-keys.ts";
 export { createKeyRotation, KEY_ROTATION_TYPES, KEY_ROTATION_TYPE_STRING, keyRotationDigest, rotateMemberKeyArgs, type KeyRotation } from "./rotation.ts";

@@ -3,7 +3,7 @@
  * config.json on disk may override any of them.
  */
 import { DEFAULT_NORMALISE_OPTIONS } from "../identity/index.ts";
-import { LOOKUP_DEFAULTS } from "../p2p/index.ts";
+import { FEEDBACK_SENDER_DEFAULTS, LOOKUP_DEFAULTS } from "../p2p/index.ts";
 
 /** Current version of the config.json format. */
 export const CONFIG_VERSION = 1;
@@ -107,6 +107,14 @@ export const CONFIG_DEFAULTS = {
     lifetimeDays: 365,
     /** …falling linearly (MISP's decay_speed). */
     speed: 1,
+  },
+  feedback: {
+    /** Querier side: a provider's queued feedback reports go once this many are queued for it… */
+    minBatch: FEEDBACK_SENDER_DEFAULTS.minBatch,
+    /** …or once the oldest has waited this many days. */
+    maxWaitDays: FEEDBACK_SENDER_DEFAULTS.maxWaitDays,
+    /** How often the queue is looked at, in minutes. */
+    checkEveryMinutes: FEEDBACK_SENDER_DEFAULTS.checkEveryMinutes,
   },
   log: {
     level: "info",

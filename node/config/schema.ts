@@ -66,6 +66,12 @@ export const configSchema = z.strictObject({
     // Per category name: its own model.
     categories: z.record(z.string().min(1).max(64), z.strictObject({ lifetimeDays: z.number().positive().max(36_500), speed: z.number().min(0.05).max(20) })).default({}),
   }).prefault({}),
+  feedback: z.strictObject({
+    // 1 sends each report on its own: the provider then sees when each was made (tests only; keep 5 or more in use).
+    minBatch: z.number().int().min(1).max(500).default(CONFIG_DEFAULTS.feedback.minBatch),
+    maxWaitDays: z.number().min(0).max(365).default(CONFIG_DEFAULTS.feedback.maxWaitDays),
+    checkEveryMinutes: z.number().min(0.01).max(10_080).default(CONFIG_DEFAULTS.feedback.checkEveryMinutes),
+  }).prefault({}),
   keys: z.strictObject({
     // A path, never the passphrase: config.json is not a secret file. Relative to the data directory.
     passphraseFile: z.string().min(1).optional(),

@@ -41,3 +41,4 @@ export {
   citedDocument, CONSORTIUM_WARNINGLISTS_DIR, loadWarninglists, shippedWarninglists, Warninglists, warninglistSchema,
   type Warninglist, type WarninglistAction, type WarninglistMatch, type WarninglistOrigin,
 } from "./warninglist.ts";
+export { FEEDBACK_KINDS, FEEDBACK_LABEL, FEEDBACK_MAC_BYTES, feedbackKey, feedbackMac, verifyFeedbackMac, type FeedbackFields, type FeedbackKind } from "./feedback.ts";

@@ -1,7 +1,7 @@
 /**
  * The p2p layer of a member node: a libp2p host whose identity is the member's EVM key, that
  * admits only Active members (I-1), and the `/riskshare/lookup/2` (private lookups) and
- * `/riskshare/filter/1` (tag filters) protocols.
+ * `/riskshare/filter/1` (tag filters) and `/riskshare/feedback/1` (feedback on hits) protocols.
  *
  * @example
  *   const host = await createHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap }, { logger, membership });
@@ -25,3 +25,4 @@ export { toP2pError } from "./errors.ts";
 export { decodeFrame, encodeFrame, errorFrame, errorReply, frameStream, MAX_ERROR_MESSAGE_CHARS, type ErrorFrame, type FrameStream } from "./frames.ts";
 export * from "./lookup/index.ts";
 export * from "./filter/index.ts";
+export * from "./feedback/index.ts";

@@ -42,6 +42,6 @@ export {
 } from "./usage.ts";
 export { ReciprocityGate, type PolicyCategory, type PolicyView, type ReciprocityGateModules } from "./gate.ts";
 export { SavedUsage, USAGE_KEY, type SavedUsageModules, type SavedUsageOptions, type UsageDb } from "./saved.ts";
-export { DecayModels, decayScore, DEFAULT_DECAY_MODEL, MAX_DECAY_SCORE, type DecayModel } from "./decay.ts";
+export { DecayModels, decayFactor, decayScore, DEFAULT_DECAY_MODEL, MAX_DECAY_SCORE, type Confirmations, type DecayModel } from "./decay.ts";
 export { availableCredits, CREDIT_GATE_MAX_AGE_MS, CREDIT_GATE_READ_WAIT_MS, CreditGate, type CreditDecision, type CreditGateModules, type CreditGateOptions, type CreditsReader, type MemberCredits } from "./credits.ts";
 export { MIN_EXPLORE_RATE, PROVIDER_SELECTION_DEFAULTS, ProviderSelection, type HitRateRecord, type ProviderSelectionModules, type ProviderSelectionOptions, type SelectionPlan } from "./selection.ts";

@@ -29,8 +29,10 @@ export enum Bucket {
   nonceWindows = "nonce-windows",
   /** "tracker" → JSON of the per-querier, per-category quota usage counters (see policy's UsageTracker); "hit-rates" → JSON of the hit rates this node observed as a querier, per provider and category (policy's ProviderSelection). */
   usage = "usage",
-  /** `hit:<keptAtMs>:<random>` → a kept hit, `chg:<seenAtMs>:<random>` → a delisting seen of one; sealed under the journal key (see hits.ts). */
+  /** `hit:<keptAtMs>:<hitId>` → a kept hit, `chg:<seenAtMs>:<random>` → a delisting seen of one, `fb:<queuedAtMs>:<reportId>` → a feedback report about one, queued or sent; sealed under the journal key (see hits.ts). */
   hits = "hits",
+  /** Provider side of feedback (see store.ts `receiveFeedback`): `c:<entry key hex>:<member address>` → unix seconds of that member's confirmation; `r:<receivedAtMs>:<random>` → JSON of a received report for the operator. */
+  feedback = "feedback",
 }
 
 /** Names once used and now retired: never to be used again. */

@@ -7,9 +7,10 @@
  * Delta log key:           [categoryId u8][seq u48]               — value: [op u8: 1 add, 0 remove][tag 8 B]
  *
  * Entry value, format 2 (big-endian):
- *   [0] format = 2   [1] categoryId   [2] level   [3] flags (bit 0: expires, bit 1: ownRef)
+ *   [0] format = 2   [1] categoryId   [2] level   [3] flags (bit 0: expires, bit 1: ownRef, bit 2: confirmed)
  *   [4..10) reportedAtSec u48   [10..16) addedAtSec u48   [16..20) version u32   [20..28) tag   [28..60) metadataKey
  *   then, if expires: expiresAtSec u48   then reason: length u8 + ASCII   then, if ownRef: length u16 + UTF-8
+ *   then, if confirmed: confirmations u16 + lastConfirmedAtSec u48 (feedback; a value without the flag was never confirmed)
  * An update that changes nothing encodes to the same bytes once added-at and version are carried over.
  */
 import { ENTRY_ID_BYTES, ENTRY_METADATA_KEY_BYTES, ENTRY_TAG_BYTES } from "../identity/index.ts";
@@ -19,6 +20,7 @@ export const ENTRY_KEY_BYTES = 1 + ENTRY_ID_BYTES;
 const VALUE_FORMAT = 2;
 const FLAG_EXPIRES = 1;
 const FLAG_OWN_REF = 2;
+const FLAG_CONFIRMED = 4;
 const ADDED_AT_OFFSET = 10;
 const VERSION_OFFSET = 16;
 const TAG_OFFSET = 20;
@@ -87,12 +89,13 @@ export type EntryValueFields = Omit<StoredEntry, "type" | "entryId">;
 export function encodeEntryValue(entry: EntryValueFields): Buffer {
   const hasExpiry = entry.expiresAtSec !== undefined;
   const ref = entry.ownRef === undefined || entry.ownRef.length === 0 ? undefined : Buffer.from(entry.ownRef, "utf8");
-  const size = FIXED_BYTES + (hasExpiry ? U48 : 0) + 1 + entry.reason.length + (ref ? 2 + ref.length : 0);
+  const confirmed = (entry.confirmations ?? 0) > 0;
+  const size = FIXED_BYTES + (hasExpiry ? U48 : 0) + 1 + entry.reason.length + (ref ? 2 + ref.length : 0) + (confirmed ? 2 + U48 : 0);
   const out = Buffer.allocUnsafe(size);
   out[0] = VALUE_FORMAT;
   out[1] = entry.categoryId;
   out[2] = entry.level;
-  out[3] = (hasExpiry ? FLAG_EXPIRES : 0) | (ref ? FLAG_OWN_REF : 0);
+  out[3] = (hasExpiry ? FLAG_EXPIRES : 0) | (ref ? FLAG_OWN_REF : 0) | (confirmed ? FLAG_CONFIRMED : 0);
   out.writeUIntBE(entry.reportedAtSec, 4, U48);
   out.writeUIntBE(entry.addedAtSec, ADDED_AT_OFFSET, U48);
   out.writeUInt32BE(entry.version, VERSION_OFFSET);
@@ -108,6 +111,11 @@ export function encodeEntryValue(entry: EntryValueFields): Buffer {
   if (ref) {
     out.writeUInt16BE(ref.length, at);
     ref.copy(out, at + 2);
+    at += 2 + ref.length;
+  }
+  if (confirmed) {
+    out.writeUInt16BE(entry.confirmations!, at);
+    out.writeUIntBE(entry.lastConfirmedAtSec ?? 0, at + 2, U48);
   }
   return out;
 }
@@ -130,7 +138,10 @@ export function decodeEntryValue(value: Uint8Array): EntryValueFields {
   if (flags & FLAG_OWN_REF) {
     const refLength = buf.readUInt16BE(at);
     ownRef = buf.toString("utf8", at + 2, at + 2 + refLength);
+    at += 2 + refLength;
   }
+  let confirmed: { confirmations: number; lastConfirmedAtSec: number } | undefined;
+  if (flags & FLAG_CONFIRMED) confirmed = { confirmations: buf.readUInt16BE(at), lastConfirmedAtSec: buf.readUIntBE(at + 2, U48) };
   return {
     categoryId: buf[1]!,
     level: buf[2]! as RiskLevel,
@@ -142,7 +153,15 @@ export function decodeEntryValue(value: Uint8Array): EntryValueFields {
     metadataKey: Uint8Array.prototype.slice.call(buf, METADATA_KEY_OFFSET, FIXED_BYTES),
     expiresAtSec,
     ownRef,
+    ...confirmed,
   };
+}
+
+/** The confirmations an encoded entry value carries (feedback), or undefined for none. */
+export function entryValueConfirmed(value: Uint8Array): { confirmations: number; lastConfirmedAtSec: number } | undefined {
+  if (!(value[3]! & FLAG_CONFIRMED)) return undefined;
+  const fields = decodeEntryValue(value);
+  return { confirmations: fields.confirmations!, lastConfirmedAtSec: fields.lastConfirmedAtSec! };
 }
 
 /** The added-at time of an encoded entry value. */

@@ -47,6 +47,10 @@ export interface StoredEntry extends EntryInput {
   readonly addedAtSec: number;
   /** 1 when added, +1 on every update that changes it (sealed metadata names it). */
   readonly version: number;
+  /** Distinct members that confirmed it (feedback); undefined: none. */
+  readonly confirmations?: number | undefined;
+  /** When the last confirmation was received, unix seconds; undefined: none. */
+  readonly lastConfirmedAtSec?: number | undefined;
 }
 
 /** A failed check: which field and why. */

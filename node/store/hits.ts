@@ -3,12 +3,14 @@
  * keeps the entry's tag and metadata key (with the provider, category, key epoch and query id) for
  * its retention — never past the provider's key epoch. When a provider's filter delta removes a kept
  * tag, its sealed delisting notice (delisting.ts) is opened with the kept key and a change record is
- * appended: the querier learns of the delisting without asking again. Records are sealed at rest
- * with AES-256-GCM under the member's journal key, bound to their key in the bucket.
+ * appended: the querier learns of the delisting without asking again. The member's feedback reports
+ * about kept hits queue here too until they are sent (docs/PROTOCOL.md "Feedback"). Records are sealed
+ * at rest with AES-256-GCM under the member's journal key, bound to their key in the bucket.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { AbstractSublevel } from "abstract-level";
 import { RiskshareError, assertArgument } from "../errors.ts";
+import { feedbackMac, type FeedbackKind } from "../identity/index.ts";
 import type { Logger } from "../logger.ts";
 import { openDelisting } from "./delisting.ts";
 import { JOURNAL_KEY_BYTES } from "./journal.ts";
@@ -17,6 +19,8 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const HIT_PREFIX = "hit:";
 const CHANGE_PREFIX = "chg:";
+const REPORT_PREFIX = "fb:";
+const HIT_ID = /^[0-9a-f]{16}$/;
 
 /** A hit as the lookup client hands it over. */
 export interface KeptHit {
@@ -30,6 +34,32 @@ export interface KeptHit {
   /** The lookup (Evaluate) query id that found it. */
   queryId: string;
   keptAtMs: number;
+  /** The entry version the hit's sealed metadata was opened at (hits kept before feedback existed have none and cannot be reported). */
+  version?: number;
+}
+
+/** A feedback report about a kept hit, queued until it is sent to the hit's provider. */
+export interface QueuedReport {
+  /** 16 hex digits. */
+  reportId: string;
+  /** The kept hit it is about. */
+  hitId: string;
+  providerAddress: string;
+  categoryId: number;
+  keyEpoch: number;
+  /** 8 bytes, hex. */
+  tag: string;
+  version: number;
+  kind: FeedbackKind;
+  /** HMAC-SHA256 (identity/feedback.ts), hex. */
+  mac: string;
+  queuedAtMs: number;
+  /** When the provider acknowledged the batch that carried it; undefined while queued. */
+  sentAtMs?: number;
+  /** The provider's answer to it: "accepted" or the code it refused it with. */
+  outcome?: string;
+  /** When its kind was counted in the ledger's weekly feedback counts (accepted reports only). */
+  countedAtMs?: number;
 }
 
 /** A delisting of a kept hit, as `GET /v1/hits/changes` reports it. */
@@ -108,11 +138,87 @@ export class KeptHits {
     return loaded;
   }
 
-  /** Keeps a hit (sealed at rest). */
-  async keep(hit: KeptHit): Promise<void> {
-    const dbKey = `${HIT_PREFIX}${hit.keptAtMs.toString().padStart(15, "0")}:${randomBytes(8).toString("hex")}`;
+  /** Keeps a hit (sealed at rest); returns its hit id (16 hex digits), what a feedback report names. */
+  async keep(hit: KeptHit): Promise<string> {
+    const hitId = randomBytes(8).toString("hex");
+    const dbKey = `${HIT_PREFIX}${hit.keptAtMs.toString().padStart(15, "0")}:${hitId}`;
     await this.db.put(dbKey, this.seal(dbKey, encodeHit(hit)));
     this.hold({ ...hit, dbKey });
+    return hitId;
+  }
+
+  /** The kept hit with this id, if it is still kept. */
+  hit(hitId: string): KeptHit | undefined {
+    if (!HIT_ID.test(hitId)) return undefined;
+    for (const byTag of this.held.values()) for (const hits of byTag.values()) for (const hit of hits) if (hit.dbKey.endsWith(`:${hitId}`)) return hit;
+    return undefined;
+  }
+
+  /**
+   * Queues a report about a kept hit: its tag, version, key epoch and kind with a MAC under a key
+   * expanded from the hit's metadata key (identity/feedback.ts). Only a kept hit can be reported
+   * (E_FEEDBACK_UNKNOWN_HIT), once (E_FEEDBACK_DUPLICATE).
+   */
+  async queueReport(hitId: string, kind: FeedbackKind, nowMs: number): Promise<QueuedReport> {
+    const hit = this.hit(hitId);
+    if (hit === undefined || hit.version === undefined) {
+      throw new RiskshareError("E_FEEDBACK_UNKNOWN_HIT", "this node keeps no reportable hit with that id", { hitId: HIT_ID.test(hitId) ? hitId : "(malformed)" });
+    }
+    if ((await this.reports()).some((r) => r.hitId === hitId)) throw new RiskshareError("E_FEEDBACK_DUPLICATE", "this hit already has a report", { hitId });
+    const mac = feedbackMac(hit.metadataKey, { chainId: this.chainId, providerAddress: hit.providerAddress, keyEpoch: hit.keyEpoch }, hit.tag, {
+      kind, categoryId: hit.categoryId, version: hit.version,
+    });
+    const report: QueuedReport = {
+      reportId: randomBytes(8).toString("hex"), hitId, providerAddress: hit.providerAddress, categoryId: hit.categoryId, keyEpoch: hit.keyEpoch,
+      tag: Buffer.from(hit.tag).toString("hex"), version: hit.version, kind, mac: Buffer.from(mac).toString("hex"), queuedAtMs: nowMs,
+    };
+    const dbKey = `${REPORT_PREFIX}${nowMs.toString().padStart(15, "0")}:${report.reportId}`;
+    await this.db.put(dbKey, this.seal(dbKey, JSON.stringify(report)));
+    return report;
+  }
+
+  /** Every report, queued or sent, oldest first. */
+  async reports(): Promise<QueuedReport[]> {
+    return (await this.reportRecords()).map(({ report }) => report);
+  }
+
+  /**
+   * Marks reports sent with the provider's outcome of each (reportId → outcome), once: a report
+   * already marked is left as it is. Returns how many were marked now.
+   */
+  async markSent(outcomes: ReadonlyMap<string, string>, sentAtMs: number): Promise<number> {
+    const ops: Array<{ type: "put"; key: string; value: StoredRecord }> = [];
+    for (const { dbKey, report } of await this.reportRecords()) {
+      const outcome = outcomes.get(report.reportId);
+      if (outcome === undefined || report.sentAtMs !== undefined) continue;
+      ops.push({ type: "put", key: dbKey, value: this.seal(dbKey, JSON.stringify({ ...report, sentAtMs, outcome })) });
+    }
+    if (ops.length > 0) await this.db.batch(ops);
+    return ops.length;
+  }
+
+  /** Marks sent reports counted on chain, once; returns how many were marked now. */
+  async markCounted(reportIds: readonly string[], countedAtMs: number): Promise<number> {
+    const wanted = new Set(reportIds);
+    const ops: Array<{ type: "put"; key: string; value: StoredRecord }> = [];
+    for (const { dbKey, report } of await this.reportRecords()) {
+      if (!wanted.has(report.reportId) || report.sentAtMs === undefined || report.countedAtMs !== undefined) continue;
+      ops.push({ type: "put", key: dbKey, value: this.seal(dbKey, JSON.stringify({ ...report, countedAtMs })) });
+    }
+    if (ops.length > 0) await this.db.batch(ops);
+    return ops.length;
+  }
+
+  private async reportRecords(): Promise<Array<{ dbKey: string; report: QueuedReport }>> {
+    const out: Array<{ dbKey: string; report: QueuedReport }> = [];
+    for await (const [dbKey, record] of this.db.iterator({ gte: REPORT_PREFIX, lt: `${REPORT_PREFIX}\xff` })) {
+      try {
+        out.push({ dbKey, report: JSON.parse(this.open(dbKey, record)) as QueuedReport });
+      } catch {
+        this.log.warn({ code: "E_JOURNAL_OPEN" }, "a feedback report does not open with this data dir's journal key; skipped");
+      }
+    }
+    return out;
   }
 
   /** How many hits are kept. */
@@ -183,13 +289,15 @@ export class KeptHits {
     return out;
   }
 
-  /** Deletes kept hits and change records older than `beforeMs` (the retention limit); returns how many. */
+  /** Deletes kept hits, change records and sent reports older than `beforeMs` (the retention limit); returns how many. */
   async sweep(beforeMs: number): Promise<number> {
     const limit = Math.max(0, beforeMs).toString().padStart(15, "0");
     const old: string[] = [];
     for (const prefix of [HIT_PREFIX, CHANGE_PREFIX]) {
       for await (const key of this.db.keys({ gte: prefix, lt: `${prefix}${limit}` })) old.push(key);
     }
+    // A queued report stays until it is sent, whatever its age: it carries all it needs.
+    for (const { dbKey, report } of await this.reportRecords()) if (report.sentAtMs !== undefined && report.sentAtMs < beforeMs) old.push(dbKey);
     if (old.length === 0) return 0;
     await this.db.batch(old.map((key) => ({ type: "del" as const, key })));
     const gone = new Set(old);
@@ -241,7 +349,7 @@ function heldKey(providerAddress: string, categoryId: number): string {
 
 function encodeHit(hit: KeptHit): string {
   return JSON.stringify({
-    providerAddress: hit.providerAddress, categoryId: hit.categoryId, keyEpoch: hit.keyEpoch, queryId: hit.queryId, keptAtMs: hit.keptAtMs,
+    providerAddress: hit.providerAddress, categoryId: hit.categoryId, keyEpoch: hit.keyEpoch, queryId: hit.queryId, keptAtMs: hit.keptAtMs, version: hit.version,
     tag: Buffer.from(hit.tag).toString("hex"), metadataKey: Buffer.from(hit.metadataKey).toString("hex"),
   });
 }

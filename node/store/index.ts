@@ -30,6 +30,7 @@ export { buildTagFilter, filterContains, FILTER_TAG_BYTES, TagFilter, tagFilterC
 export {
   decodeMetadata,
   encodeMetadata,
+  MAX_CONFIRMATIONS,
   METADATA_FORMAT,
   METADATA_PLAINTEXT_BYTES,
   METADATA_SEALED_BYTES,
@@ -40,7 +41,7 @@ export {
   METADATA_NONCE_BYTES,
   type EntryMetadata,
 } from "./metadata.ts";
-export { KeptHits, type AppliedRemovals, type HitChange, type KeptHit } from "./hits.ts";
+export { KeptHits, type AppliedRemovals, type HitChange, type KeptHit, type QueuedReport } from "./hits.ts";
 export {
   DELISTING_LABEL,
   DELISTING_SEALED_BYTES,
@@ -93,6 +94,9 @@ export {
   type FetchedEntry,
   type FilterState,
   type RemoveResult,
+  type ReceivedFeedbackRecord,
+  type ReceivedReport,
+  type ReportOutcome,
   type StoreModules,
   type StoreStats,
   type SweepResult,

@@ -7,7 +7,10 @@
  * length says nothing about them), big-endian:
  *   [0] format = 1   [1] categoryId   [2] level   [3] reason length   [4..36) reason (ASCII, zero-padded)
  *   [36..42) reportedAtSec u48   [42..48) expiresAtSec u48 (0 = never)
- *   [48] providerRef length (UTF-8 bytes)   [49..177) providerRef (zero-padded)   [177..192) zero
+ *   [48] providerRef length (UTF-8 bytes)   [49..177) providerRef (zero-padded)
+ *   [177..179) confirmations u16 (distinct members that confirmed the entry)   [179..185) lastConfirmedAtSec u48 (0 = none)
+ *   [185..192) zero
+ * The confirmation fields were zero bytes before feedback existed: an older record reads as never confirmed.
  * Sealed: nonce (12 random bytes) || ChaCha20-Poly1305(key = metadataKey, associated data) ciphertext || tag (16)
  * (RFC 8439's AEAD, IETF nonce). Associated data: "riskshare/metadata/v2" || chainId u64 || provider (20 B)
  * || keyEpoch u32 || type (ASCII) || 0x00 || version u32 || tag (8 B) — so a sealed record opens only
@@ -36,6 +39,10 @@ export interface EntryMetadata {
   readonly expiresAtSec?: number | undefined;
   /** The provider's own reference (≤ 128 UTF-8 bytes), if any. */
   readonly providerRef?: string | undefined;
+  /** Distinct members that confirmed the entry (feedback); undefined or 0: none. */
+  readonly confirmations?: number | undefined;
+  /** When the last confirmation reached the provider (unix seconds); undefined: none. */
+  readonly lastConfirmedAtSec?: number | undefined;
 }
 
 /** Format byte of the plaintext. */
@@ -55,6 +62,10 @@ const EXPIRES_AT = 42;
 const REF_LENGTH_AT = 48;
 const REF_AT = 49;
 const REF_MAX = 128;
+const CONFIRMATIONS_AT = 177;
+const LAST_CONFIRMED_AT = 179;
+/** Most confirmations a record holds (u16). */
+export const MAX_CONFIRMATIONS = 0xffff;
 const AD_LABEL = new TextEncoder().encode("riskshare/metadata/v2");
 const TYPE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 
@@ -120,6 +131,12 @@ export function encodeMetadata(fields: EntryMetadata): Uint8Array {
   out.writeUIntBE(expires, EXPIRES_AT, 6);
   out[REF_LENGTH_AT] = ref.length;
   ref.copy(out, REF_AT);
+  const confirmations = fields.confirmations ?? 0;
+  const lastConfirmed = fields.lastConfirmedAtSec ?? 0;
+  assertArgument(Number.isInteger(confirmations) && confirmations >= 0 && confirmations <= MAX_CONFIRMATIONS, "must be a u16", "confirmations");
+  assertArgument(Number.isSafeInteger(lastConfirmed) && lastConfirmed >= 0 && lastConfirmed <= ENTRY_LIMITS.maxTimestampSec, "must be a u48", "lastConfirmedAtSec");
+  out.writeUInt16BE(confirmations, CONFIRMATIONS_AT);
+  out.writeUIntBE(lastConfirmed, LAST_CONFIRMED_AT, 6);
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
@@ -131,6 +148,8 @@ export function decodeMetadata(plaintext: Uint8Array): EntryMetadata {
   }
   const expiresAtSec = buf.readUIntBE(EXPIRES_AT, 6);
   const refLength = buf[REF_LENGTH_AT]!;
+  const confirmations = buf.readUInt16BE(CONFIRMATIONS_AT);
+  const lastConfirmedAtSec = buf.readUIntBE(LAST_CONFIRMED_AT, 6);
   return {
     categoryId: buf[1]!,
     level: buf[2]! as RiskLevel,
@@ -138,6 +157,8 @@ export function decodeMetadata(plaintext: Uint8Array): EntryMetadata {
     reportedAtSec: buf.readUIntBE(REPORTED_AT, 6),
     expiresAtSec: expiresAtSec === 0 ? undefined : expiresAtSec,
     providerRef: refLength === 0 ? undefined : buf.toString("utf8", REF_AT, REF_AT + refLength),
+    ...(confirmations === 0 ? {} : { confirmations }),
+    ...(lastConfirmedAtSec === 0 ? {} : { lastConfirmedAtSec }),
   };
 }
 

@@ -8,7 +8,7 @@ import type { Store } from "./store.ts";
 /** One own-list answer, in the shape a check merges. */
 export type OwnResult =
   | { hit: false }
-  | { hit: true; category: number; level: number; reason: string; reportedAt: number; expiresAt?: number; providerRef?: string };
+  | { hit: true; category: number; level: number; reason: string; reportedAt: number; expiresAt?: number; providerRef?: string; confirmations?: number; lastConfirmedAt?: number };
 
 /** A provider reference a check may show: printable ASCII, 1–128 characters. */
 const SHOWN_REF = /^[\x20-\x7e]{1,128}$/;
@@ -35,6 +35,8 @@ export class OwnLists {
         hit: true, category: e.categoryId, level: e.level, reason: e.reason, reportedAt: e.reportedAtSec,
         ...(e.expiresAtSec === undefined ? {} : { expiresAt: e.expiresAtSec }),
         ...(e.ownRef !== undefined && SHOWN_REF.test(e.ownRef) ? { providerRef: e.ownRef } : {}),
+        // Other members' confirmations of this member's own entry raise its score here as at any querier.
+        ...(e.confirmations ? { confirmations: e.confirmations, lastConfirmedAt: e.lastConfirmedAtSec ?? 0 } : {}),
       };
     });
   }

@@ -15,7 +15,9 @@ import { Level } from "level";
 import type { AbstractSublevel } from "abstract-level";
 import { Bucket } from "./buckets.ts";
 import { RiskshareError, assertArgument } from "../errors.ts";
-import { ENTRY_ID_BYTES, assertEntryKeyContext, defaultIdentifierRegistry, type EntryKeyContext, type IdentifierRegistry } from "../identity/index.ts";
+import {
+  ENTRY_ID_BYTES, ENTRY_TAG_BYTES, assertEntryKeyContext, defaultIdentifierRegistry, verifyFeedbackMac, type EntryKeyContext, type FeedbackKind, type IdentifierRegistry,
+} from "../identity/index.ts";
 import type { Logger } from "../logger.ts";
 import {
   decodeEntryKey,
@@ -27,12 +29,14 @@ import {
   encodeU48,
   entryValueAddedAt,
   entryValueCategory,
+  entryValueConfirmed,
   entryValueExpiry,
   entryValueTag,
   entryValueVersion,
+  ENTRY_KEY_BYTES,
 } from "./codec.ts";
 import { buildTagFilter, FILTER_TAG_BYTES } from "./filter.ts";
-import { AssociatedData, createMetadataCipher, METADATA_NONCE_BYTES, type MetadataCipher } from "./metadata.ts";
+import { AssociatedData, createMetadataCipher, MAX_CONFIRMATIONS, METADATA_NONCE_BYTES, type MetadataCipher } from "./metadata.ts";
 import { sealDelisting } from "./delisting.ts";
 import { entryProblem, isExpired, reasonCodeProblem, type EntryInput, type EntryKey, type FieldProblem, type StoredEntry } from "./entry.ts";
 import { categoryUnknown, entryInvalid, storeClosed } from "./errors.ts";
@@ -50,7 +54,7 @@ import {
 } from "./repositories.ts";
 
 /** The buckets {@link Store.sublevel} opens. */
-export type ProtocolBucket = typeof Bucket.outbox | typeof Bucket.queries | typeof Bucket.nonceCounters | typeof Bucket.nonceWindows | typeof Bucket.usage | typeof Bucket.hits;
+export type ProtocolBucket = typeof Bucket.outbox | typeof Bucket.queries | typeof Bucket.nonceCounters | typeof Bucket.nonceWindows | typeof Bucket.usage | typeof Bucket.hits | typeof Bucket.feedback;
 
 /** The retired bucket of random request nonces (RETIRED_BUCKETS), emptied on open. */
 const RETIRED_NONCES_BUCKET = "nonces";
@@ -165,6 +169,33 @@ export interface FetchedEntry {
   readonly version: number;
   /** The entry's metadata sealed now under its metadataKey (metadata.ts). */
   readonly sealed: Uint8Array;
+}
+
+/** One feedback report as the provider receives it (node/p2p/feedback). */
+export interface ReceivedReport {
+  readonly categoryId: number;
+  readonly keyEpoch: number;
+  /** 8 bytes. */
+  readonly tag: Uint8Array;
+  /** The entry version the reporter opened. */
+  readonly version: number;
+  readonly kind: FeedbackKind;
+  /** 32 bytes (identity/feedback.ts). */
+  readonly mac: Uint8Array;
+}
+
+/** What became of one received report: accepted, or the code it was refused with. */
+export type ReportOutcome = "accepted" | "E_FEEDBACK_MAC" | "E_FEEDBACK_UNKNOWN_ENTRY";
+
+/** An accepted report as the operator sees it: never who sent it, nor when the reporter's query was. */
+export interface ReceivedFeedbackRecord {
+  readonly receivedAtSec: number;
+  readonly kind: FeedbackKind;
+  readonly categoryId: number;
+  /** The first 4 bytes of the entry's tag, hex. */
+  readonly tagPrefix: string;
+  /** The operator's own reference of the entry, if it has one: what to look the entry up by. */
+  readonly ownRef?: string;
 }
 
 /** Figures of {@link Store.stats}. */
@@ -330,7 +361,7 @@ export class Store {
    */
   async copyProtocolStateFrom(other: Store): Promise<number> {
     let copied = 0;
-    for (const bucket of [Bucket.queries, Bucket.nonceCounters, Bucket.nonceWindows, Bucket.usage, Bucket.hits] as const) {
+    for (const bucket of [Bucket.queries, Bucket.nonceCounters, Bucket.nonceWindows, Bucket.usage, Bucket.hits, Bucket.feedback] as const) {
       const from = other.sublevel<unknown>(bucket);
       const to = this.sublevel<unknown>(bucket);
       // The array form of batch() waits for a sublevel still opening; a chained batch() throws then.
@@ -450,13 +481,15 @@ export class Store {
           continue;
         }
         const version = entryValueVersion(current);
-        const same = encodeEntryValue({ ...fields, addedAtSec: entryValueAddedAt(current), version });
+        // Confirmations received as a provider belong to the entry, not to the list row: an update keeps them.
+        const confirmed = entryValueConfirmed(current);
+        const same = encodeEntryValue({ ...fields, ...confirmed, addedAtSec: entryValueAddedAt(current), version });
         if (same.equals(current)) {
           outcomes[i] = "unchanged";
           unchanged++;
           continue;
         }
-        const value = encodeEntryValue({ ...fields, addedAtSec: entryValueAddedAt(current), version: version + 1 });
+        const value = encodeEntryValue({ ...fields, ...confirmed, addedAtSec: entryValueAddedAt(current), version: version + 1 });
         this.#entries.queueReplace(batch, key, current, value, entry.categoryId, entry.tag, entry.expiresAtSec);
         const oldCategory = entryValueCategory(current);
         const oldTag = entryValueTag(current);
@@ -554,6 +587,84 @@ export class Store {
     });
   }
 
+  /**
+   * Takes a batch of feedback reports from the Active member `reporter` (docs/PROTOCOL.md "Feedback"):
+   * each names an entry by category, key epoch, tag and the version the reporter opened, with a MAC
+   * under a key expanded from the entry's metadataKey (identity/feedback.ts). A report is refused with
+   * E_FEEDBACK_UNKNOWN_ENTRY when no live entry of this key epoch has that category and tag at a
+   * version at least the one named, with E_FEEDBACK_MAC when such entries exist but the MAC verifies
+   * under none. An accepted report is recorded for the operator ({@link receivedFeedback}); a
+   * confirmation from a member that had not confirmed the entry before raises its confirmations,
+   * sets its last confirmation time and re-seals it as version + 1 (one plaintext per version), in
+   * one atomic write with the member's confirmation record. Outcomes in input order.
+   */
+  async receiveFeedback(reporter: string, reports: readonly ReceivedReport[], nowSec?: number): Promise<ReportOutcome[]> {
+    this.#open("receiveFeedback");
+    const at = nowSec ?? this.#nowSec();
+    const member = reporter.toLowerCase();
+    return this.#exclusive(async () => {
+      const db = this.#queued("receiveFeedback");
+      const binding = this.#requireBinding();
+      const feedback = this.sublevel<unknown>(Bucket.feedback);
+      const batch = db.batch();
+      const latest = new Map<string, Buffer>(); // entries bumped earlier in this batch
+      const outcomes: ReportOutcome[] = [];
+      let confirmed = 0;
+      for (const report of reports) {
+        if (report.keyEpoch !== binding.keyEpoch || report.tag.length !== ENTRY_TAG_BYTES || !this.#activeIds.has(report.categoryId)) {
+          outcomes.push("E_FEEDBACK_UNKNOWN_ENTRY");
+          continue;
+        }
+        const prefix = Buffer.concat([Buffer.of(report.categoryId), report.tag]);
+        const rows = await this.#entries.byTag.iterator({ gte: prefix, lt: Buffer.concat([prefix, Buffer.alloc(ENTRY_KEY_BYTES, 0xff)]) }).all();
+        let outcome: ReportOutcome = "E_FEEDBACK_UNKNOWN_ENTRY";
+        for (const [key] of rows) {
+          const dbKey = this.#entries.dbKeyOf(decodeIndexKey(key).entryKey);
+          const id = dbKey.toString("hex");
+          const current = latest.get(id) ?? (await this.#entries.getMany([dbKey]))[0];
+          if (current === undefined) continue;
+          const fields = decodeEntryValue(current);
+          if (isExpired(fields, at) || report.version > fields.version) continue;
+          if (!verifyFeedbackMac(report.mac, fields.metadataKey, binding, report.tag, { kind: report.kind, categoryId: report.categoryId, version: report.version })) {
+            outcome = "E_FEEDBACK_MAC";
+            continue;
+          }
+          outcome = "accepted";
+          const record: ReceivedFeedbackRecord = {
+            receivedAtSec: at, kind: report.kind, categoryId: report.categoryId, tagPrefix: Buffer.from(report.tag.subarray(0, 4)).toString("hex"),
+            ...(fields.ownRef === undefined ? {} : { ownRef: fields.ownRef }),
+          };
+          batch.put<string, unknown>(`r:${(at * 1000).toString().padStart(15, "0")}:${randomBytes(8).toString("hex")}`, record, { sublevel: feedback });
+          const confirmerKey = `c:${id}:${member}`;
+          if (report.kind === "confirmed" && !latest.has(`${id}:${member}`) && (await feedback.get(confirmerKey)) === undefined) {
+            const value = encodeEntryValue({
+              ...fields, confirmations: Math.min(MAX_CONFIRMATIONS, (fields.confirmations ?? 0) + 1), lastConfirmedAtSec: at, version: fields.version + 1,
+            });
+            this.#entries.queueReplace(batch, dbKey, current, value, fields.categoryId, fields.tag, fields.expiresAtSec);
+            batch.put<string, unknown>(confirmerKey, at, { sublevel: feedback });
+            latest.set(id, value);
+            latest.set(`${id}:${member}`, value);
+            confirmed++;
+          }
+          break;
+        }
+        outcomes.push(outcome);
+      }
+      await batch.write();
+      this.#logger.info({ reports: reports.length, accepted: outcomes.filter((o) => o === "accepted").length, newConfirmations: confirmed }, "feedback batch received");
+      return outcomes;
+    });
+  }
+
+  /** The feedback reports this provider accepted, received at or after `sinceMs`, oldest first (no reporter: see {@link receiveFeedback}). */
+  async receivedFeedback(sinceMs = 0): Promise<ReceivedFeedbackRecord[]> {
+    this.#open("receivedFeedback");
+    const out: ReceivedFeedbackRecord[] = [];
+    const from = `r:${Math.max(0, sinceMs).toString().padStart(15, "0")}`;
+    for await (const value of this.sublevel<ReceivedFeedbackRecord>(Bucket.feedback).values({ gte: from, lt: "r:\xff" })) out.push(value);
+    return out;
+  }
+
   /** Looks up one own entry by its key; an expired entry is a miss even before a sweep purges it. */
   async checkOne(key: EntryKey, nowSec?: number): Promise<CheckResult> {
     const [result] = await this.checkMany([key], nowSec);
@@ -603,7 +714,10 @@ export class Store {
         const fields = decodeEntryValue(value);
         const type = this.#typeName(decodeIndexKey(key).entryKey[0]!);
         const sealed = cipher.seal(
-          { categoryId: fields.categoryId, level: fields.level, reason: fields.reason, reportedAtSec: fields.reportedAtSec, expiresAtSec: fields.expiresAtSec, providerRef: fields.ownRef },
+          {
+            categoryId: fields.categoryId, level: fields.level, reason: fields.reason, reportedAtSec: fields.reportedAtSec, expiresAtSec: fields.expiresAtSec, providerRef: fields.ownRef,
+            confirmations: fields.confirmations, lastConfirmedAtSec: fields.lastConfirmedAtSec,
+          },
           fields.metadataKey,
           associatedData.of(type, fields.version, fields.tag),
           nonces.subarray(i * METADATA_NONCE_BYTES, (i + 1) * METADATA_NONCE_BYTES),

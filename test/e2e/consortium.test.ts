@@ -148,6 +148,8 @@ describe("a consortium of three member nodes", function () {
     const [a, , c] = members;
     await importList(a!, `type,value,category,level,reason,reported_at,expires_at,ref\nphone,13900139000,fraud_confirmed,3,R02,2026-01-01,,A-1\nemail,mule@mail.example.cn,fraud_confirmed,2,R07,2026-02-01,,A-2\nphone,${SHARED_PHONE},fraud_confirmed,2,R05,2026-02-02,,A-3\n`);
     await importList(c!, C_LIST);
+    // Feedback batches of 2 (5 in use), so one test sends one batch of both its reports.
+    await updateConfig(a!.dataDir, (config) => ({ ...config, feedback: { ...config.feedback, minBatch: 2 } }));
     for (const member of members) await startNode(member);
   });
 
@@ -392,6 +394,59 @@ describe("a consortium of three member nodes", function () {
     expect((await ledgerRecords({ querier: a!.address, provider: c!.address })).length, "no lookup was sent to learn it").to.equal(recordsBefore);
     const fresh = await check(a!, [item], { providers: [c!.address] });
     expect(fresh.body.verdict, JSON.stringify(fresh.body.providers)).to.equal("miss");
+  });
+
+  it("sends opt-in feedback on kept hits in one batch once enough are queued; the provider takes it and the next lookup scores the confirmed hit higher", async () => {
+    const [a, , c] = members;
+    const apiA = apis.get(a!.name)!;
+    const call = async (api: { url: string; token: string }, path: string, body?: unknown) => {
+      const response = await fetch(`${api.url}${path}`, {
+        method: body === undefined ? "GET" : "POST", headers: { "content-type": "application/json", authorization: `Bearer ${api.token}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: await response.json() as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const fraud = await check(a!, [{ type: "phone", value: FRAUD_PHONE }], { providers: [c!.address] });
+    const before = fraud.body.items[0].hits[0];
+    expect(before, JSON.stringify(fraud.body)).to.include({ providerName: c!.name, providerRef: "C-77" });
+    expect(before.hitId, "a provider's hit carries the id to report it by").to.match(/^[0-9a-f]{16}$/);
+    expect(before.confirmations).to.equal(undefined);
+    const shared = await check(a!, [{ type: "phone", value: SHARED_PHONE }], { providers: [c!.address] });
+    const sharedHit = shared.body.items[0].hits[0];
+    // Only a hit this node keeps can be reported.
+    const unknown = await call(apiA, "/v1/feedback", { hitId: "0123456789abcdef", kind: "confirmed" });
+    expect(unknown.status).to.equal(404);
+    expect(unknown.body.error.code).to.equal("E_FEEDBACK_UNKNOWN_HIT");
+    const confirmed = await call(apiA, "/v1/feedback", { hitId: before.hitId, kind: "confirmed" });
+    expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
+    expect(confirmed.body.report).to.include({ hitId: before.hitId, provider: c!.address, kind: "confirmed", status: "queued" });
+    const nodeA = nodes.get(a!.name)!;
+    expect((await nodeA.sendFeedback()).sent, "one report waits for the batch size").to.equal(0);
+    // The second report through the CLI, which finds the running node by its runtime file.
+    const runtimeFile = join(a!.dataDir, "node.json");
+    await writeFile(runtimeFile, JSON.stringify({ pid: process.pid, address: a!.address, peerId: "", multiaddrs: [], apiUrl: apiA.url, startedAt: new Date().toISOString() }));
+    try {
+      const reported = await cli("--data-dir", a!.dataDir, "--json", "feedback", "report", sharedHit.hitId, "--kind", "false-positive");
+      expect(reported.status, reported.stdout + reported.stderr).to.equal(0);
+      expect(JSON.parse(reported.stdout).report).to.include({ kind: "false_positive", status: "queued" });
+      const round = await nodeA.sendFeedback();
+      expect(round, JSON.stringify(round)).to.deep.include({ sent: 1, reports: 2 });
+      expect((await nodeA.sendFeedback()).sent, "sent once").to.equal(0);
+      const listed = await cli("--data-dir", a!.dataDir, "--json", "feedback", "list");
+      expect(listed.status, listed.stdout + listed.stderr).to.equal(0);
+      expect(JSON.parse(listed.stdout).reports.map((r: { kind: string; status: string; outcome: string }) => [r.kind, r.status, r.outcome]).sort())
+        .to.deep.equal([["confirmed", "sent", "accepted"], ["false_positive", "sent", "accepted"]]);
+    } finally {
+      await rm(runtimeFile, { force: true });
+    }
+    const apiC = apis.get(c!.name)!;
+    const received = await call({ url: apiC.url, token: await new KeyStore({ dataDir: c!.dataDir }).apiToken("read") }, "/v1/feedback/received");
+    expect(received.body.received.map((r: { kind: string; ownRef: string; categoryName: string }) => [r.kind, r.ownRef, r.categoryName]).sort())
+      .to.deep.equal([["confirmed", "C-77", "fraud_confirmed"], ["false_positive", "C-79", "fraud_confirmed"]]);
+    expect(JSON.stringify(received.body).toLowerCase(), "the provider's operator sees no reporter").to.not.contain(a!.address.slice(2).toLowerCase());
+    const again = await check(a!, [{ type: "phone", value: FRAUD_PHONE }], { providers: [c!.address] });
+    const after = again.body.items[0].hits[0];
+    expect(after, JSON.stringify(again.body)).to.include({ providerRef: "C-77", confirmations: 1 });
+    expect(after.score, `score ${before.score} before the confirmation`).to.be.greaterThan(before.score);
   });
 
   it("after a key rotation every hit still answers, under the new key epoch", async () => {

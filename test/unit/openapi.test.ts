@@ -103,6 +103,15 @@ describe("OpenAPI document of the local API", function () {
       journal: async (queryId) => act(queryId === QUERY_ID ? { queryId, items: [] } : undefined),
       answers: async () => act([]),
       hitChanges: async () => act([]),
+      feedback: {
+        report: async (hitId) => {
+          if (hitId === "0".repeat(16)) throw new RiskshareError("E_FEEDBACK_UNKNOWN_HIT", "no such hit");
+          if (hitId === "1".repeat(16)) throw new RiskshareError("E_FEEDBACK_DUPLICATE", "already reported");
+          return act({ reportId: "ab".repeat(8), hitId, provider: ADDRESS, category: 1, kind: "confirmed" as const, status: "queued" as const, queuedAt: "2026-01-31T00:00:00.000Z" });
+        },
+        list: async () => act([]),
+        received: async () => act([]),
+      },
       lists: {
         import: async (source) => {
           for await (const _chunk of source.stream) { /* drained */ }
@@ -157,6 +166,7 @@ describe("OpenAPI document of the local API", function () {
     const csv = "type,value,category,level,reason,reported_at\n";
     const idBody = JSON.stringify({ items: [{ type: "phone", value: "13800138000" }] });
     const removeBody = JSON.stringify({ items: [{ type: "phone", value: "13800138000" }], reason: "appeal_upheld" });
+    const feedbackBody = (hitId: string) => JSON.stringify({ hitId, kind: "confirmed" });
     const probes: Array<{ op: string; status: number; path?: string; body?: string; contentType?: string; token?: null | "read" | "check"; fault?: typeof fault }> = [
       { op: "checkIdentifiers", status: 200, body: goodBody },
       { op: "checkIdentifiers", status: 403, body: goodBody, token: "read" },
@@ -184,6 +194,20 @@ describe("OpenAPI document of the local API", function () {
       { op: "listHitChanges", status: 400, path: "/v1/hits/changes?since=yesterday" },
       { op: "listHitChanges", status: 401, token: null },
       { op: "listHitChanges", status: 500, fault: "internal" },
+      { op: "reportFeedback", status: 200, body: feedbackBody("ab".repeat(8)), token: "check" },
+      { op: "reportFeedback", status: 400, body: JSON.stringify({ hitId: "xyz", kind: "confirmed" }) },
+      { op: "reportFeedback", status: 401, body: feedbackBody("ab".repeat(8)), token: null },
+      { op: "reportFeedback", status: 403, body: feedbackBody("ab".repeat(8)), token: "read" },
+      { op: "reportFeedback", status: 404, body: feedbackBody("0".repeat(16)) },
+      { op: "reportFeedback", status: 409, body: feedbackBody("1".repeat(16)) },
+      { op: "reportFeedback", status: 500, body: feedbackBody("ab".repeat(8)), fault: "internal" },
+      { op: "listFeedbackReports", status: 200, token: "read" },
+      { op: "listFeedbackReports", status: 401, token: null },
+      { op: "listFeedbackReports", status: 500, fault: "internal" },
+      { op: "listReceivedFeedback", status: 200, path: "/v1/feedback/received?since=1790000000", token: "read" },
+      { op: "listReceivedFeedback", status: 400, path: "/v1/feedback/received?since=yesterday" },
+      { op: "listReceivedFeedback", status: 401, token: null },
+      { op: "listReceivedFeedback", status: 500, fault: "internal" },
       { op: "importEntries", status: 200, body: csv, contentType: "text/csv" },
       { op: "importEntries", status: 400, path: "/v1/entries?importId=bad%20id", body: csv, contentType: "text/csv" },
       { op: "importEntries", status: 401, body: csv, contentType: "text/csv", token: null },

@@ -14,6 +14,9 @@
  * fields after it have fixed lengths, so `info` is unambiguous.
  *
  * `entryId` is the provider's store key of the entry: it stays in its database and is never sent.
+ * `feedbackKey` is reserved: feedback MACs are keyed from the metadataKey instead (identity/feedback.ts,
+ * so the provider needs no second stored key per entry); the slot stays so the layout and every
+ * existing entryId are unchanged.
  */
 import { hkdfSync } from "node:crypto";
 import { assertArgument } from "../../errors.ts";
@@ -35,7 +38,7 @@ export interface EntryKeys {
   readonly tag: Uint8Array;
   /** 32 bytes: encrypts the entry's metadata. */
   readonly metadataKey: Uint8Array;
-  /** 32 bytes: the MAC key of feedback about the entry. */
+  /** 32 bytes: reserved (unused; feedback MACs are keyed from the metadataKey, see identity/feedback.ts). */
   readonly feedbackKey: Uint8Array;
   /** 32 bytes: the provider's private store key of the entry (never sent). */
   readonly entryId: Uint8Array;

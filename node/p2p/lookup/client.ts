@@ -72,6 +72,12 @@ export interface HitResult {
   reportedAt: number;
   expiresAt?: number;
   providerRef?: string;
+  /** Distinct members that confirmed the entry (feedback), when any did. */
+  confirmations?: number;
+  /** When the provider received the last confirmation (unix seconds). */
+  lastConfirmedAt?: number;
+  /** The id this node keeps the hit under: what a feedback report names (POST /v1/feedback). */
+  hitId?: string;
 }
 
 /** One item's result. */
@@ -278,20 +284,25 @@ export class LookupClient {
         const { tag, metadataKey } = evaluated.keys[i]!;
         const at = chunk.findIndex((prefix) => tagHasPrefix(tag, prefix));
         if (at < 0) continue;
-        results[i] = this.open(ask.providerAddress, evaluated.keyEpoch, query.items[i]!.type, categoryId, tag, metadataKey, buckets[at]!, nowSec);
-        if (results[i]!.hit) await this.keepHit(ask.providerAddress, categoryId, evaluated, tag, metadataKey);
+        const opened = this.open(ask.providerAddress, evaluated.keyEpoch, query.items[i]!.type, categoryId, tag, metadataKey, buckets[at]!, nowSec);
+        results[i] = opened.result;
+        if (opened.result.hit) {
+          const hitId = await this.keepHit(ask.providerAddress, categoryId, evaluated, tag, metadataKey, opened.version);
+          if (hitId !== undefined) opened.result.hitId = hitId;
+        }
       }
     }
   }
 
-  /** Keeps an opened hit for recognising its delisting later; a failure to keep it only logs (the answer stands). */
-  private async keepHit(providerAddress: string, categoryId: number, evaluated: Evaluated, tag: Uint8Array, metadataKey: Uint8Array): Promise<void> {
+  /** Keeps an opened hit for recognising its delisting later (and for feedback); its id, if kept. A failure to keep it only logs (the answer stands). */
+  private async keepHit(providerAddress: string, categoryId: number, evaluated: Evaluated, tag: Uint8Array, metadataKey: Uint8Array, version: number): Promise<string | undefined> {
     const keeper = this.components.hits;
-    if (keeper === undefined) return;
+    if (keeper === undefined) return undefined;
     try {
-      await keeper.keep({ providerAddress, categoryId, keyEpoch: evaluated.keyEpoch, tag, metadataKey, queryId: evaluated.queryId, keptAtMs: this.clock.nowSec() * 1000 });
+      return (await keeper.keep({ providerAddress, categoryId, keyEpoch: evaluated.keyEpoch, tag, metadataKey, queryId: evaluated.queryId, keptAtMs: this.clock.nowSec() * 1000, version })) ?? undefined;
     } catch (err) {
       this.log.warn({ providerAddress, categoryId, code: isRiskshareError(err) ? err.code : "E_INTERNAL" }, "an opened hit could not be kept; its delisting will not be reported");
+      return undefined;
     }
   }
 
@@ -299,7 +310,7 @@ export class LookupClient {
   private open(
     providerAddress: string, keyEpoch: number, type: string, categoryId: number, tag: Uint8Array, metadataKey: Uint8Array,
     entries: readonly SealedEntry[], nowSec: number,
-  ): LookupResult {
+  ): { result: LookupResult; version: number } {
     const wanted = Buffer.from(tag.buffer, tag.byteOffset, tag.byteLength);
     for (const entry of entries) {
       if (!wanted.equals(entry.tag)) continue;
@@ -312,13 +323,15 @@ export class LookupClient {
       }
       if (metadata.categoryId !== categoryId) continue;
       if (metadata.expiresAtSec !== undefined && metadata.expiresAtSec <= nowSec) continue;
-      return {
+      const result: HitResult = {
         hit: true, category: metadata.categoryId, level: metadata.level, reason: metadata.reason, reportedAt: metadata.reportedAtSec,
         ...(metadata.expiresAtSec === undefined ? {} : { expiresAt: metadata.expiresAtSec }),
         ...(metadata.providerRef ? { providerRef: metadata.providerRef } : {}),
+        ...(metadata.confirmations ? { confirmations: metadata.confirmations, lastConfirmedAt: metadata.lastConfirmedAtSec ?? 0 } : {}),
       };
+      return { result, version: entry.version };
     }
-    return { hit: false };
+    return { result: { hit: false }, version: 0 };
   }
 
   /**

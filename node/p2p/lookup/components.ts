@@ -133,9 +133,10 @@ export interface JournalSecrets {
 /** The querier's journal of each request it sent. */
 /** Where opened hits are kept (node/store's KeptHits). */
 export interface HitKeeper {
+  /** Keeps a hit; its id (what a feedback report names), if the keeper gives hits ids. */
   keep(hit: {
-    providerAddress: string; categoryId: number; keyEpoch: number; tag: Uint8Array; metadataKey: Uint8Array; queryId: string; keptAtMs: number;
-  }): Promise<void>;
+    providerAddress: string; categoryId: number; keyEpoch: number; tag: Uint8Array; metadataKey: Uint8Array; queryId: string; keptAtMs: number; version: number;
+  }): Promise<string | void>;
 }
 
 export interface QueryJournal {
