@@ -23,6 +23,7 @@ import { devnetCommand } from "./commands/devnet.ts";
 import { queryCommand } from "./commands/query.ts";
 import { keyCommand } from "./commands/key.ts";
 import { hitsCommand } from "./commands/hits.ts";
+import { consoleCommand } from "./commands/console.ts";
 
 /** Builds the program with every command. */
 export function buildProgram(io: CliIo): Command {
@@ -50,6 +51,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(queryCommand(io));
   program.addCommand(hitsCommand(io));
   program.addCommand(auditCommand(io));
+  program.addCommand(consoleCommand(io));
   // The devnet's story runs commands itself: it is handed the CLI instead of importing it.
   program.addCommand(devnetCommand(io, { cli: (args) => runCliCaptured(args) }));
   for (const command of program.commands) propagate(command);

@@ -10,4 +10,7 @@
  */
 export { LedgerIndex, type DailyRow, type IndexedRecord, type IndexFilter, type IndexStatus, type LedgerIndexOptions } from "./ledger-index.ts";
 export { dayText, dayTotals, ledgerData, memberData, overviewData, type ConsoleConsortium, type DayRange, type DayTotals, type LedgerData, type MemberData, type OverviewData } from "./data.ts";
+export { indexLocation, loadOrCreateToken, WebConsole, type WebConsoleModules, type WebConsoleOptions } from "./console.ts";
+export { ConsoleServer, describeVerify, type ConsoleProposal, type ConsoleServerModules, type ConsoleServerOptions, type ConsoleView } from "./server.ts";
+export { LedgerVerifier, type LedgerVerifierOptions, type VerifyState } from "./verify.ts";
 export { CONSOLE_DEFAULTS } from "./options.ts";
