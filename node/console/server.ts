@@ -217,6 +217,8 @@ export class ConsoleServer {
       if (asset === undefined) throw new RiskshareError("E_NOT_FOUND", "no such asset");
       return reply.type(asset.type).send(await readFile(asset.file));
     });
+    // Browsers ask for it on every page: no icon, and no 404 in their console.
+    app.get("/favicon.ico", async (_request, reply) => reply.code(204).send());
     app.get("/api/status", async () => ({ ...this.modules.indexStatus() }));
     app.get("/", async (request, reply) => this.overview(request, reply));
     app.get("/ledger", async (request, reply) => this.ledger(request, reply));
@@ -274,7 +276,7 @@ export class ConsoleServer {
       '<p class="note" id="no-hits">No hit figures: lookups are private, so whether a query found anything stays with the querier and never reaches the chain. These figures count requests and items, not findings.</p>',
       tableHtml(tables[0]!),
       tableHtml(tables[1]!),
-      `<h2>Requests and items per day</h2><div id="daily-chart" class="chart"></div><script type="application/json" id="daily-data">${escapeHtml(chart)}</script>`,
+      `<h2>Requests and items per day</h2><div id="daily-chart" class="chart"></div><script type="application/json" id="daily-data">${chart.replace(/</g, "\\u003c")}</script>`,
       tableHtml(tables[2]!),
       tableHtml(tables[3]!),
       '<section class="placeholder" id="credits-feedback"><h2>Credits and feedback</h2><p>Not shown: this consortium\'s contracts record no credits or feedback reports yet. They will appear here, read from the chain, once the contracts carry them.</p></section>',

@@ -12,10 +12,11 @@ function dailyChart() {
     return;
   }
   const width = Math.max(600, holder.clientWidth - 20);
-  const series = (label, stroke, scale) => ({ label, stroke, width: 2, scale, points: { show: data.days.length < 60 } });
+  const series = (label, stroke, scale) => ({ label, stroke, width: 2, scale, points: { show: data.days.length < 60, size: 8 } });
   new uPlot({
     width, height: 300,
-    scales: { x: { time: true }, requests: {}, items: {} },
+    // Half a day of margin on each side (a single day would otherwise stretch the time axis over years).
+    scales: { x: { time: true, auto: false, range: [data.days[0] - 43200, data.days[data.days.length - 1] + 43200] }, requests: {}, items: {} },
     series: [{}, series("requests made", "#2b5fb4", "requests"), series("answered", "#2e9e5b", "requests"), series("refused", "#c4452d", "requests"), series("items evaluated", "#8a6d00", "items")],
     axes: [{}, { scale: "requests", label: "requests" }, { scale: "items", side: 1, label: "items", grid: { show: false } }],
   }, [data.days, data.made, data.answered, data.refused, data.items], holder);
