@@ -56,6 +56,7 @@ export function consoleCommand(io: CliIo): Command {
           { dir, token, host: opts.host, port: opts.port },
           { audit: auditModulesOf(session.connection, session.contracts), ledgerAddress: session.contracts.addresses.ledger, view, proposals, logger: ctx.logger },
         );
+        if (!["127.0.0.1", "::1", "localhost"].includes(opts.host)) ctx.logger.warn({ host: opts.host }, "the console listens beyond loopback: anyone who reaches it with the token sees who asked whom");
         const url = await instance.start();
         ctx.out.result(
           { url, openUrl: `${url}/?token=${token}`, tokenFile, tokenCreated: created, index: instance.indexFile, pid: process.pid },

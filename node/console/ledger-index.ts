@@ -219,12 +219,6 @@ export class LedgerIndex {
     }
   }
 
-  /** The record with this id, if indexed. */
-  record(id: number): IndexedRecord | undefined {
-    const row = this.db.prepare("SELECT * FROM records WHERE id = ?").get(id) as Row | undefined;
-    return row === undefined ? undefined : this.recordOf(row);
-  }
-
   /** The daily roll-up of days `fromDay`..`toDay` (all when absent), for member `address` as querier or provider when given. */
   daily(range: { fromDay?: number; toDay?: number; member?: string } = {}): DailyRow[] {
     const conditions = ["day BETWEEN ? AND ?"];

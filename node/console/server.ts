@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
@@ -223,7 +224,7 @@ export class ConsoleServer {
     app.get("/", async (request, reply) => this.overview(request, reply));
     app.get("/ledger", async (request, reply) => this.ledger(request, reply));
     app.get("/ledger.csv", async (request, reply) => this.ledgerCsv(request, reply));
-    app.get("/ledger/record/:id", async (request, reply) => this.record(request, reply));
+    app.get("/ledger/record/:block/:logIndex", async (request, reply) => this.record(request, reply));
     app.get("/member/:address", async (request, reply) => this.member(request, reply));
     app.get("/governance", async (request, reply) => this.governance(request, reply));
     app.get("/verify", async (request, reply) => this.verify(request, reply));
@@ -315,7 +316,7 @@ export class ConsoleServer {
       columns: ["time", "block", "querier", "provider", "categories", "kind", "items", "key epoch", "outcome", "count", "record"], keys: data.records.map((r) => String(r.id)),
       rows: data.records.map((r) => [
         isoOf(r.timestamp), r.blockNumber, this.memberCell(r.querier), this.memberCell(r.provider), r.categoryIds.map(this.categoryName).join(", "), lookupKindName(r.kind), r.itemCount, r.keyEpoch, r.outcomeName, r.count,
-        { text: `#${r.id}`, href: `/ledger/record/${r.id}` },
+        { text: `${r.blockNumber}/${r.logIndex}`, href: `/ledger/record/${r.blockNumber}/${r.logIndex}` },
       ]),
     };
     const pager = [
@@ -354,17 +355,15 @@ export class ConsoleServer {
       }
       if (chunk !== "") yield chunk;
     }
-    return reply.type("text/csv; charset=utf-8").header("Content-Disposition", 'attachment; filename="ledger.csv"').send([...lines()].join(""));
+    return reply.type("text/csv; charset=utf-8").header("Content-Disposition", 'attachment; filename="ledger.csv"').send(Readable.from(lines()));
   }
 
-  /** One record, read again from its block: its batch, its transaction and the audit's signature check. */
+  /** One record, by where it is on chain (block and log index: the same URL in every console), read from its block: its batch, its transaction and the audit's signature check. */
   private async record(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const { id } = parseQuery(z.object({ id: z.coerce.number().int().positive() }), request.params);
-    const indexed = this.modules.index.record(id);
-    if (indexed === undefined) throw new RiskshareError("E_NOT_FOUND", `no record #${id} in the index`);
-    const { records, batches } = await readLedger(this.modules.audit, { fromBlock: indexed.blockNumber, toBlock: indexed.blockNumber });
-    const record = records.find((r) => r.logIndex === indexed.logIndex);
-    if (record === undefined) throw new RiskshareError("E_NOT_FOUND", `record #${id} is no longer in block ${indexed.blockNumber} (a reorganisation); the index repairs itself on its next poll`);
+    const { block, logIndex } = parseQuery(z.object({ block: z.coerce.number().int().nonnegative(), logIndex: z.coerce.number().int().nonnegative() }), request.params);
+    const { records, batches } = await readLedger(this.modules.audit, { fromBlock: block, toBlock: block });
+    const record = records.find((r) => r.logIndex === logIndex);
+    if (record === undefined) throw new RiskshareError("E_NOT_FOUND", `no query record at block ${block}, log index ${logIndex}`);
     const batch = batches.find((b) => b.txHash === record.txHash && b.provider === record.provider);
     const check = recordSignatureCheck(this.modules.audit.chainId, this.modules.ledgerAddress, record);
     const signatureText = UNSIGNED_OUTCOMES.has(record.outcome)
@@ -379,9 +378,10 @@ export class ConsoleServer {
       ["signature", record.signature === "" ? "(none)" : record.signature], ["signature check", signatureText],
       ["batch", batch === undefined ? "(no BatchRecorded in its transaction)" : `seq ${batch.seq} of ${this.memberName(batch.provider)}: ${batch.recordCount} records, block ${batch.blockNumber}, transaction ${batch.txHash}`],
     ];
-    const table: Table = { id: "record", caption: `Record #${id}`, csvHref: `/ledger/record/${id}?csv=record`, columns: ["field", "value"], keys: rows.map(([k]) => k), rows };
-    if (this.csvOf(reply, [table], (request.query as { csv?: string }).csv, `record-${id}`)) return reply;
-    return this.html(reply, `Record #${id}`, "/ledger", tableHtml(table));
+    const name = `${block}/${logIndex}`;
+    const table: Table = { id: "record", caption: `Record ${name}`, csvHref: `/ledger/record/${name}?csv=record`, columns: ["field", "value"], keys: rows.map(([k]) => k), rows };
+    if (this.csvOf(reply, [table], (request.query as { csv?: string }).csv, `record-${block}-${logIndex}`)) return reply;
+    return this.html(reply, `Record ${name} (block / log index)`, "/ledger", tableHtml(table));
   }
 
   private async member(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
