@@ -463,9 +463,14 @@ describe("the riskshare CLI, end to end", function () {
         const refused = await fetch(`${url}/`);
         expect(refused.status).to.equal(401);
         expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal("E_CONSOLE_TOKEN");
+        expect(refused.headers.get("content-security-policy")).to.match(/^default-src 'none'; script-src 'self'; style-src 'self';/);
         const wrong = await fetch(`${url}/api/status`, { headers: { authorization: "Bearer not-the-token" } });
         expect(wrong.status).to.equal(401);
         const page = await (await browser.newContext()).newPage();
+        const elsewhere: string[] = [];
+        const blocked: string[] = [];
+        page.on("request", (request) => { if (!request.url().startsWith(`${url}/`)) elsewhere.push(request.url()); });
+        page.on("console", (message) => { if (message.type() === "error") blocked.push(message.text()); });
         const denied = await page.goto(`${url}/ledger`);
         expect(denied!.status()).to.equal(401);
         expect(await page.textContent("h1")).to.equal("E_CONSOLE_TOKEN");
@@ -550,6 +555,9 @@ describe("the riskshare CLI, end to end", function () {
         expect(summary).to.deep.equal(expected()[b.address]);
         expect(await page.textContent("#member-name")).to.equal("Bank B");
         await page.screenshot({ path: artifactPath("console", "member.png"), fullPage: true });
+
+        expect(elsewhere, "the pages load nothing from elsewhere").to.deep.equal([]);
+        expect(blocked.filter((text) => !/401/.test(text)), "no page error or blocked resource").to.deep.equal([]);
 
         // Regulator mode: only --rpc and --registry (and its token file); the same numbers.
         const token = (await readFile(tokenFile, "utf8")).trim();
