@@ -9,10 +9,11 @@
  * bounded slice of one index scan.
  */
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { outcomeName, readLedger, type AuditModules, type AuditRecord, type ReportRecord } from "../chain/index.ts";
-import { RiskshareError } from "../errors.ts";
+import { RiskshareError, isRiskshareError } from "../errors.ts";
 
 /** Bumped when the tables change: an index of another version is rebuilt from block 0. */
 const SCHEMA_VERSION = "1";
@@ -39,6 +40,18 @@ CREATE TABLE IF NOT EXISTS daily (
 `;
 
 const DAY_SEC = 86_400;
+
+/**
+ * node:sqlite, loaded when an index is opened rather than when the CLI starts: Node 22 before 22.13
+ * has it only behind --experimental-sqlite, and every other command must still run there.
+ */
+function sqlite(): typeof import("node:sqlite") {
+  try {
+    return createRequire(import.meta.url)("node:sqlite") as typeof import("node:sqlite");
+  } catch (err) {
+    throw new RiskshareError("E_USAGE", `the console's index needs node:sqlite, which Node.js ${process.version} does not provide; run it as \`npx riskshare\` from the project folder (the Node 24 the project installs) or on Node.js 22.13 or newer`, {}, { cause: err });
+  }
+}
 
 /** The console's filters of the ledger; times in unix seconds, inclusive. */
 export interface IndexFilter {
@@ -107,8 +120,9 @@ export class LedgerIndex {
     this.opts = opts;
     mkdirSync(dirname(opts.location), { recursive: true, mode: 0o700 });
     try {
-      this.db = new DatabaseSync(opts.location);
+      this.db = new (sqlite().DatabaseSync)(opts.location);
     } catch (err) {
+      if (isRiskshareError(err)) throw err;
       throw new RiskshareError("E_STORE_CLOSED", `cannot open the console index ${opts.location}`, {}, { cause: err });
     }
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;");
