@@ -25,6 +25,7 @@ import { keyCommand } from "./commands/key.ts";
 import { feedbackCommand } from "./commands/feedback.ts";
 import { hitsCommand } from "./commands/hits.ts";
 import { creditsCommand } from "./commands/credits.ts";
+import { consoleCommand } from "./commands/console.ts";
 
 /** Builds the program with every command. */
 export function buildProgram(io: CliIo): Command {
@@ -54,6 +55,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(creditsCommand(io));
   program.addCommand(feedbackCommand(io));
   program.addCommand(auditCommand(io));
+  program.addCommand(consoleCommand(io));
   // The devnet's story runs commands itself: it is handed the CLI instead of importing it.
   program.addCommand(devnetCommand(io, { cli: (args) => runCliCaptured(args) }));
   for (const command of program.commands) propagate(command);

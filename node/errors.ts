@@ -99,6 +99,9 @@ export const ERROR_HINTS = {
   E_API_BODY: "Fix the request body as the message says; the schema is served at /v1/openapi.json.",
   E_NODE_NOT_READY: "The node is starting or refusing lookups; GET /v1/health says why.",
 
+  // web console
+  E_CONSOLE_TOKEN: "Open the console with the URL `riskshare console` printed (it carries ?token= once and sets a cookie), or send `Authorization: Bearer <token>` with the token from console/console.token in the data directory (or the --token-file given).",
+
   // cli
   E_USAGE: "Run the command with --help to see its options.",
 } as const;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { join } from "node:path";
 import { access } from "node:fs/promises";
 import {
-  auditModulesOf, ITEM_JUMP_DEFAULTS, itemJumps, LookupKind, memberReport, keptCommitmentInput, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord,
+  AUDIT_COLUMNS, auditModulesOf, auditRowOf, ITEM_JUMP_DEFAULTS, itemJumps, lookupKindName, memberReport, keptCommitmentInput, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord,
   type HeldAnswer,
 } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore } from "../../node/config/index.ts";
@@ -36,13 +36,9 @@ function auditModules(session: ChainSession): AuditModules {
   return auditModulesOf(session.connection, session.contracts);
 }
 
-/** The columns of `audit queries`, in order. */
-export const AUDIT_COLUMNS = ["time", "block", "query_id", "seq", "querier", "provider", "categories", "kind", "items", "key_epoch", "outcome", "deadline", "items_commitment"] as const;
+export { AUDIT_COLUMNS };
 
-/** A record's kind as the audit shows it. */
-function kindName(kind: number): string {
-  return kind === LookupKind.Evaluate ? "evaluate" : kind === LookupKind.Fetch ? "fetch" : `#${kind}`;
-}
+const kindName = lookupKindName;
 
 /** A CSV line of any cells (numbers, bigints, text). */
 function csvLine(cells: readonly unknown[]): string {
@@ -79,7 +75,7 @@ async function loadRecords(ctx: CliContext, session: ChainSession, opts: z.outpu
 }
 
 function rowOf(r: AuditRecord, categoryName: (id: number) => string): unknown[] {
-  return [isoOf(r.timestamp), r.blockNumber, r.queryId, r.seq, r.querier, r.provider, r.categoryIds.map(categoryName).join("|"), kindName(r.kind), r.itemCount, r.keyEpoch, r.outcomeName, isoOf(r.deadline), r.itemsCommitment];
+  return auditRowOf(r, categoryName);
 }
 
 /** `riskshare audit …`: the compliance view of the on-chain query ledger; needs only --rpc and the contract addresses. */

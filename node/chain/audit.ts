@@ -2,7 +2,7 @@ import { Signature, SigningKey, getAddress, getBytes, type JsonRpcProvider } fro
 import { RiskshareError } from "../errors.ts";
 import type { IConsortiumRegistry, IQueryLedger } from "../../types/ethers-contracts/index.ts";
 import {
-  checksumAddress, isDigestSignedBy, lookupAnswerDigest, lookupRequestDigestBytes, recoverDigestSigner, recoverLookupAnswerSigner, type LookupAnswer, type LookupRequest,
+  checksumAddress, isDigestSignedBy, LookupKind, lookupAnswerDigest, lookupRequestDigestBytes, recoverDigestSigner, recoverLookupAnswerSigner, type LookupAnswer, type LookupRequest,
 } from "./eip712.ts";
 import { refusalDigest } from "./digests.ts";
 import type { JsonRpcCaller } from "./rpc.ts";
@@ -53,6 +53,8 @@ export interface LedgerQuery {
   provider?: string;
   categoryId?: number;
   fromBlock?: number;
+  /** Last block read (inclusive); the head when absent. An index reads the chain in block ranges with it. */
+  toBlock?: number;
 }
 
 /** A batch as BatchRecorded announced it. */
@@ -88,7 +90,8 @@ export async function readLedger(modules: AuditModules, query: LedgerQuery = {})
   try {
     const head = await modules.provider.getBlockNumber();
     const fromBlock = Math.max(query.fromBlock ?? 0, query.fromTime === undefined ? 0 : await firstBlockAtOrAfter(modules.provider, query.fromTime, head));
-    const toBlock = query.toTime === undefined ? head : await lastBlockAtOrBefore(modules.provider, query.toTime, head);
+    const lastBlock = Math.min(head, query.toBlock ?? head);
+    const toBlock = query.toTime === undefined ? lastBlock : Math.min(lastBlock, await lastBlockAtOrBefore(modules.provider, query.toTime, head));
     if (toBlock < fromBlock) return { records: [], batches: [] };
     const ledgerAddress = await modules.ledger.getAddress();
     const recordedTopic = modules.ledger.interface.getEvent("QueryRecorded").topicHash;
@@ -322,6 +325,43 @@ function querierSignatureCheck(chainId: bigint, ledgerAddress: string): (record:
       return false;
     }
   };
+}
+
+/**
+ * The signature check `verifyLedger` makes of one record: whom its signature recovers, and whether
+ * that is the querier it names (false for a record without a signature, an unsigned refusal).
+ */
+export function recordSignatureCheck(chainId: bigint, ledgerAddress: string, record: AuditRecord): { signed: boolean; recovered: string | null; matches: boolean } {
+  if (record.signature === "") return { signed: false, recovered: null, matches: false };
+  const mask = record.categoryIds.reduce((acc, id) => acc | (1n << BigInt(id)), 0n);
+  try {
+    const recovered = recoverDigestSigner(lookupRequestDigestBytes(chainId, ledgerAddress, requestOfRecord(record, mask)), record.signature);
+    return { signed: true, recovered, matches: recovered === record.querier };
+  } catch {
+    return { signed: true, recovered: null, matches: false };
+  }
+}
+
+/** The columns of `audit queries` (and of the console's ledger CSV), in order. */
+export const AUDIT_COLUMNS = ["time", "block", "query_id", "seq", "querier", "provider", "categories", "kind", "items", "key_epoch", "outcome", "deadline", "items_commitment"] as const;
+
+/** A record's kind as the audit shows it. */
+export function lookupKindName(kind: number): string {
+  return kind === LookupKind.Evaluate ? "evaluate" : kind === LookupKind.Fetch ? "fetch" : `#${kind}`;
+}
+
+/** Unix seconds as ISO 8601 UTC; empty for 0. */
+function isoOfSeconds(seconds: number | bigint): string {
+  const value = Number(seconds);
+  return value === 0 ? "" : new Date(value * 1000).toISOString();
+}
+
+/** A record's cells under {@link AUDIT_COLUMNS}: one CSV row of `audit queries`, whoever writes it. */
+export function auditRowOf(
+  r: Pick<AuditRecord, "timestamp" | "blockNumber" | "queryId" | "seq" | "querier" | "provider" | "categoryIds" | "kind" | "itemCount" | "keyEpoch" | "outcomeName" | "deadline" | "itemsCommitment">,
+  categoryName: (id: number) => string,
+): unknown[] {
+  return [isoOfSeconds(r.timestamp), r.blockNumber, r.queryId, r.seq, r.querier, r.provider, r.categoryIds.map(categoryName).join("|"), lookupKindName(r.kind), r.itemCount, r.keyEpoch, r.outcomeName, isoOfSeconds(r.deadline), r.itemsCommitment];
 }
 
 /** Longest lifetime a request may have (defined with the chain defaults, which the QueryLedger's deployment uses too). */

@@ -36,12 +36,12 @@ export {
 export { HttpJsonRpc, type HttpJsonRpcModules, type HttpJsonRpcOptions, type JsonRpcCaller } from "./rpc.ts";
 export { encodeRecordBatch, recordBatchGasLimit, signRawTransaction, transactionHash, RECORD_CALLDATA_BYTES, type QueryRecordStruct, type RawTransactionFields } from "./ledger-tx.ts";
 export {
-  MAX_REQUEST_TTL_SECONDS, auditModulesOf, membershipHistory, readLedger, requestOfRecord, verifyLedger, type HeldAnswer, type MembershipHistory,
+  AUDIT_COLUMNS, auditRowOf, lookupKindName, recordSignatureCheck, MAX_REQUEST_TTL_SECONDS, auditModulesOf, membershipHistory, readLedger, requestOfRecord, verifyLedger, type HeldAnswer, type MembershipHistory,
   type AuditBatch, type AuditFailure, type AuditModules, type AuditRecord, type LedgerQuery,
 } from "./audit.ts";
 export {
   feedbackReport, ITEM_JUMP_DEFAULTS, itemJumps, memberReport, wilsonShare,
-  type FeedbackCounts, type FeedbackReport, type ItemJump, type ItemJumpRule, type MemberReportRow, type ProviderFeedbackRow, type ReportConsortium, type ReporterFeedbackRow, type Share,
+  type FeedbackCounts, type FeedbackReport, type ItemJump, type ItemJumpRule, type MemberReportRow, type ProviderFeedbackRow, type ReportRecord, type ReportConsortium, type ReporterFeedbackRow, type Share,
 } from "./report.ts";
 export { keptCommitmentInput, openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening, type KeptRequest, type KeptSecrets } from "./commitment.ts";
 export {

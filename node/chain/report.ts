@@ -35,19 +35,27 @@ export interface MemberReportRow {
   contributions: Record<string, number>;
 }
 
+/**
+ * What the report reads of a record. A row may also stand for a group of records of one querier,
+ * provider, outcome and kind (an index's daily roll-up): `records` says how many (1 when absent),
+ * `count` and `itemCount` are then their sums.
+ */
+export type ReportRecord = Pick<AuditRecord, "querier" | "provider" | "outcome" | "kind" | "itemCount" | "count"> & { records?: number };
+
 /** The per-member report over `records` (already filtered by time, querier, provider or category as wanted). */
-export function memberReport(records: readonly Pick<AuditRecord, "querier" | "provider" | "outcome" | "kind" | "itemCount" | "count">[], consortium: ReportConsortium): MemberReportRow[] {
+export function memberReport(records: readonly ReportRecord[], consortium: ReportConsortium): MemberReportRow[] {
   const total = (list: readonly { count: number }[]) => list.reduce((sum, r) => sum + r.count, 0);
+  const howMany = (list: readonly ReportRecord[]) => list.reduce((sum, r) => sum + (r.records ?? 1), 0);
   const categories = consortium.categories();
   return consortium.allMembers().map((m) => {
     const made = records.filter((r) => r.querier === m.address);
     const answered = made.filter((r) => r.outcome === QueryOutcome.Answered);
     const served = records.filter((r) => r.provider === m.address);
     const itemsEvaluated = answered.reduce((sum, r) => (r.kind === LookupKind.Evaluate ? sum + r.itemCount : sum), 0);
-    const fetches = answered.filter((r) => r.kind === LookupKind.Fetch).length;
+    const fetches = howMany(answered.filter((r) => r.kind === LookupKind.Fetch));
     const contributions = Object.fromEntries(categories.map((c) => [c.name, Number(consortium.contribution(m.address, c.id)?.liveCount ?? 0n)]));
     return {
-      member: m.name, address: m.address, queriesMade: total(made), answered: answered.length, denied: total(made) - answered.length,
+      member: m.name, address: m.address, queriesMade: total(made), answered: howMany(answered), denied: total(made) - howMany(answered),
       served: total(served), itemsEvaluated, fetches, contributions,
     };
   });

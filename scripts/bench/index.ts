@@ -11,6 +11,7 @@
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { checkSuite } from "./check.ts";
+import { consoleSuite } from "./console.ts";
 import { fanoutSuite } from "./fanout.ts";
 import { importSuite } from "./import.ts";
 import { ledgerSuite } from "./ledger.ts";
@@ -21,7 +22,7 @@ import { jsonReport, machineInfo, tableReport, type ReportedResult } from "./rep
 import type { Suite } from "./suite.ts";
 
 /** Every suite, in the order they run. */
-const SUITES: readonly Suite[] = [importSuite, checkSuite, lookupSuite, lookupImportSuite, fanoutSuite, ledgerSuite, oprfSuite];
+const SUITES: readonly Suite[] = [importSuite, checkSuite, lookupSuite, lookupImportSuite, fanoutSuite, ledgerSuite, oprfSuite, consoleSuite];
 /** Seed of all generated inputs: change it only on purpose, figures are compared across runs. */
 const DEFAULT_SEED = 20_260_101;
 

@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +20,7 @@ import { shippedWarninglists } from "../../node/identity/index.ts";
 import { AUDIT_COLUMNS } from "../../cli/commands/audit.ts";
 import { cli } from "./support/cli.ts";
 import { runCliCaptured } from "../../cli/index.ts";
+import { artifactPath, launchBrowser } from "./support/browser.ts";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "riskshare.js");
 
@@ -435,6 +436,149 @@ describe("the riskshare CLI, end to end", function () {
       expect(takeOver.status, takeOver.stderr + takeOver.stdout).to.equal(0);
       expect(takeOver.json()).to.deep.include({ address: init.address, previousSeq: null, landedBatches: 0, requeuedRecords: 0, droppedRecords: 0, backlog: 0 });
       expect(Number(takeOver.json().chainSeq), "Bank D's batches").to.be.greaterThan(0);
+    });
+
+    it("serves the read-only console: its pages show the audit's numbers, filter, page and export the audit's CSV, verify the ledger, list the proposals, in regulator mode too; nothing without the token", async () => {
+      // A few hundred queries through the members' own APIs (of Banks A and B: Bank C may be suspended by now, and its node would send none).
+      for (const m of [member("Bank A"), member("Bank B")]) {
+        await Promise.all(Array.from({ length: 4 }, async (_, lane) => {
+          for (let i = lane; i < 110; i += 4) {
+            await fetch(`${m.api}/v1/check`, {
+              method: "POST", headers: { authorization: `Bearer ${m.token}`, "content-type": "application/json" },
+              body: JSON.stringify({ items: [{ type: "phone", value: `13900${m.name.at(-1) === "A" ? 1 : 2}${String(i).padStart(5, "0")}` }] }),
+            });
+          }
+        }));
+      }
+      const regulator = manifest.regulator.dataDir;
+      const started = await startLongRunning<{ url: string; openUrl: string; tokenFile: string; index: string }>(["--data-dir", regulator, "console", "--port", "0"]);
+      const regulatorDir = join(baseDir, "regulator-console");
+      const tokenFile = join(baseDir, "regulator-console.token");
+      const bare = await startLongRunning<{ url: string; openUrl: string; tokenFile: string }>(["--data-dir", regulatorDir, "console", "--port", "0", "--rpc", manifest.rpc, "--registry", manifest.contracts.registry, "--token-file", tokenFile]);
+      const browser = await launchBrowser();
+      try {
+        const { url, openUrl } = started.document;
+        expect(url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(started.document.index.startsWith(join(regulator, "console"))).to.equal(true);
+        // No token, no console: a stable code, for a browser and for a script.
+        const refused = await fetch(`${url}/`);
+        expect(refused.status).to.equal(401);
+        expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal("E_CONSOLE_TOKEN");
+        expect(refused.headers.get("content-security-policy")).to.match(/^default-src 'none'; script-src 'self'; style-src 'self';/);
+        const wrong = await fetch(`${url}/api/status`, { headers: { authorization: "Bearer not-the-token" } });
+        expect(wrong.status).to.equal(401);
+        const page = await (await browser.newContext()).newPage();
+        const elsewhere: string[] = [];
+        const blocked: string[] = [];
+        page.on("request", (request) => { if (!request.url().startsWith(`${url}/`)) elsewhere.push(request.url()); });
+        page.on("console", (message) => { if (message.type() === "error") blocked.push(message.text()); });
+        const denied = await page.goto(`${url}/ledger`);
+        expect(denied!.status()).to.equal(401);
+        expect(await page.textContent("h1")).to.equal("E_CONSOLE_TOKEN");
+
+        // The index follows the chain: wait until the overview shows what `audit report` prints.
+        type ReportRow = { address: string; queriesMade: number; answered: number; denied: number; served: number; itemsEvaluated: number; fetches: number };
+        const columns = ["queries made", "answered", "denied", "served", "items evaluated", "fetches"] as const;
+        const fields = ["queriesMade", "answered", "denied", "served", "itemsEvaluated", "fetches"] as const;
+        await page.goto(openUrl);
+        expect(page.url(), "the token leaves the address bar once the cookie is set").to.equal(`${url}/`);
+        let report: { members: ReportRow[] } = { members: [] };
+        let shown: Record<string, number[]> = {};
+        const expected = () => Object.fromEntries(report.members.map((r) => [r.address, fields.map((f) => r[f])]));
+        for (const deadline = Date.now() + 60_000; ;) {
+          report = await json(["--data-dir", regulator, "audit", "report"]);
+          await page.goto(`${url}/`);
+          shown = await page.$$eval("table[data-table=members] tbody tr", (rows, cols) => Object.fromEntries(rows.map((tr) => [
+            tr.getAttribute("data-key")!, cols.map((c) => Number(tr.querySelector(`td[data-col="${c}"]`)!.textContent)),
+          ])), columns as unknown as string[]);
+          if (JSON.stringify(shown) === JSON.stringify(expected()) || Date.now() > deadline) break;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        expect(shown, "the overview's members table is `audit report`").to.deep.equal(expected());
+        const made = report.members.reduce((sum, r) => sum + r.queriesMade, 0);
+        expect(made, "a few hundred queries").to.be.at.least(220);
+        const days = await page.$$eval("table[data-table=days] tbody tr td[data-col='requests made']", (cells) => cells.reduce((sum, c) => sum + Number(c.textContent), 0));
+        expect(days, "the per-day table adds up to the requests made").to.equal(made);
+        await page.waitForSelector("#daily-chart canvas");
+        expect(await page.textContent("#no-hits")).to.match(/No hit figures/);
+        await page.screenshot({ path: artifactPath("console", "overview.png"), fullPage: true });
+        const outliersCsv = await (await page.request.get(`${url}${await page.getAttribute("a[data-csv=outliers]", "href")}`)).text();
+        expect(outliersCsv.split("\n")[0]).to.equal("day,querier,items,trailing median,history days");
+
+        // Ledger: filters in the URL, pages of 50 newest first, the CSV is `audit queries --format csv` for the same filter.
+        const b = member("Bank B");
+        const queried = (await json(["--data-dir", regulator, "audit", "queries", "--querier", b.address])).records as unknown[];
+        await page.goto(`${url}/ledger?querier=${b.address}&category=fraud_confirmed`);
+        const pageOf = await page.textContent("#page-of");
+        await page.screenshot({ path: artifactPath("console", "ledger.png"), fullPage: true });
+        const filtered = (await json(["--data-dir", regulator, "audit", "queries", "--querier", b.address, "--category", "fraud_confirmed"])).records as unknown[];
+        expect(pageOf).to.equal(`page 1 of ${Math.ceil(filtered.length / 50)}`);
+        expect(await page.$$eval("table[data-table=records] tbody tr", (rows) => rows.length)).to.equal(Math.min(50, filtered.length));
+        await page.click("a[rel=next]");
+        expect(new URL(page.url()).searchParams.get("page")).to.equal("2");
+        expect(new URL(page.url()).searchParams.get("querier")).to.equal(b.address);
+        expect(await page.textContent("#page-of")).to.match(/^page 2 of /);
+        const csv = await (await page.request.get(`${url}${await page.getAttribute("a[data-csv=records]", "href")}`)).text();
+        const audited = await riskshare(["--data-dir", regulator, "audit", "queries", "--format", "csv", "--querier", b.address, "--category", "fraud_confirmed"]);
+        expect(csv).to.equal(audited.stdout);
+        const all = await riskshare(["--data-dir", regulator, "audit", "queries", "--format", "csv", "--querier", b.address]);
+        expect(await (await page.request.get(`${url}/ledger.csv?querier=${b.address}`)).text()).to.equal(all.stdout);
+        expect(all.stdout.trim().split("\n").length - 1).to.equal(queried.length);
+
+        // A record: its batch, its transaction and the audit's signature check.
+        await page.goto(`${url}/ledger?querier=${b.address}&outcome=Answered`);
+        await page.click("table[data-table=records] tbody tr:first-child td[data-col=record] a");
+        expect(await page.textContent("tr[data-key='signature check'] td[data-col=value]")).to.equal(`signature recovers the querier ${b.address}`);
+        expect(await page.textContent("tr[data-key=batch] td[data-col=value]")).to.match(/^seq \d+ of Bank [ACD]: \d+ records, block \d+, transaction 0x[0-9a-f]{64}$/);
+        await page.screenshot({ path: artifactPath("console", "record.png"), fullPage: true });
+
+        // Verify runs in the background with progress and agrees with `audit verify`.
+        const verified = await json(["--data-dir", regulator, "audit", "verify"]);
+        await page.goto(`${url}/verify`);
+        await page.click("#verify-run");
+        await page.waitForSelector("#verify-state[data-state=done]", { timeout: 60_000 });
+        const verifiedText = await page.textContent("#verify-state");
+        expect(verifiedText).to.match(/^ledger verified: \d+ records in \d+ batches$/);
+        expect(Number(/(\d+) records/.exec(verifiedText!)![1])).to.be.at.least(verified.records);
+        expect(await page.textContent("[data-table=by-kind]")).to.match(/none: the ledger verifies/);
+        await page.screenshot({ path: artifactPath("console", "verify.png"), fullPage: true });
+
+        // Governance: every proposal, decoded, with votes and quorum.
+        const proposals = (await json(["--data-dir", regulator, "proposal", "list", "--all"])).proposals as Array<{ id: string; kind: string; state: string; votes: number; quorum: number }>;
+        await page.goto(`${url}/governance`);
+        const listed = await page.$$eval("table tbody tr", (rows) => rows.map((tr) => [tr.getAttribute("data-key"), tr.querySelector("td[data-col=kind]")!.textContent, tr.querySelector("td[data-col=state]")!.textContent, Number(tr.querySelector("td[data-col=votes]")!.textContent), Number(tr.querySelector("td[data-col=quorum]")!.textContent)]));
+        expect(listed.sort()).to.deep.equal(proposals.map((p) => [String(p.id), p.kind, p.state, p.votes, p.quorum]).sort());
+        await page.screenshot({ path: artifactPath("console", "governance.png"), fullPage: true });
+
+        // A member's history, as querier and as provider.
+        await page.goto(`${url}/member/${b.address}`);
+        const summary = await page.$$eval("table[data-table=summary] tbody td", (cells) => cells.map((c) => Number(c.textContent)));
+        expect(summary).to.deep.equal(expected()[b.address]);
+        expect(await page.textContent("#member-name")).to.equal("Bank B");
+        await page.screenshot({ path: artifactPath("console", "member.png"), fullPage: true });
+
+        expect(elsewhere, "the pages load nothing from elsewhere").to.deep.equal([]);
+        expect(blocked.filter((text) => !/401/.test(text)), "no page error or blocked resource").to.deep.equal([]);
+
+        // Regulator mode: only --rpc and --registry (and its token file); the same numbers.
+        const token = (await readFile(tokenFile, "utf8")).trim();
+        expect(bare.document.tokenFile).to.equal(tokenFile);
+        for (const deadline = Date.now() + 60_000; ;) {
+          const status = (await (await fetch(`${bare.document.url}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { indexedBlock: number; headBlock: number };
+          if (status.indexedBlock >= status.headBlock - 1 && status.headBlock > 0 || Date.now() > deadline) break;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+        const regulatorPage = await (await browser.newContext()).newPage();
+        await regulatorPage.goto(bare.document.openUrl);
+        const regulatorShown = await regulatorPage.$$eval("table[data-table=members] tbody tr", (rows, cols) => Object.fromEntries(rows.map((tr) => [
+          tr.getAttribute("data-key")!, cols.map((c) => Number(tr.querySelector(`td[data-col="${c}"]`)!.textContent)),
+        ])), columns as unknown as string[]);
+        expect(regulatorShown).to.deep.equal(expected());
+      } finally {
+        await browser.close();
+        await stop(started.child);
+        await stop(bare.child);
+      }
     });
 
     it("stops every process it started on SIGTERM", async () => {
