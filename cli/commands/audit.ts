@@ -3,8 +3,8 @@ import { z } from "zod";
 import { join } from "node:path";
 import { access } from "node:fs/promises";
 import {
-  AUDIT_COLUMNS, auditModulesOf, auditRowOf, ITEM_JUMP_DEFAULTS, itemJumps, lookupKindName, memberReport, keptCommitmentInput, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord,
-  type HeldAnswer,
+  AUDIT_COLUMNS, auditModulesOf, auditRowOf, creditEvents, creditsOf, feedbackReport, ITEM_JUMP_DEFAULTS, itemJumps, lookupKindName, memberReport, keptCommitmentInput, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord,
+  type FeedbackReport, type HeldAnswer, type Share,
 } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore } from "../../node/config/index.ts";
 import { createVoprf } from "../../node/identity/index.ts";
@@ -74,6 +74,38 @@ async function loadRecords(ctx: CliContext, session: ChainSession, opts: z.outpu
   return { view, ledger, categoryName, memberName };
 }
 
+/** The feedback part of `audit report`: the ledger's weekly counts in the records' block range, narrowed like the records. */
+async function loadFeedback(session: ChainSession, ledger: Awaited<ReturnType<typeof loadRecords>>["ledger"], view: Awaited<ReturnType<typeof loadView>>, opts: z.output<typeof filterSchema>): Promise<FeedbackReport> {
+  const events = ledger.blocks === undefined ? [] : await creditEvents(session.contracts.ledger, { ...ledger.blocks, names: ["FeedbackReported", "BonusPaid", "CreditsBurned"] });
+  const same = (a: string, b: string | undefined) => b === undefined || a.toLowerCase() === b.toLowerCase();
+  const counts = events.flatMap((e) => (e.name === "FeedbackReported" && same(e.reporter, opts.querier) && same(e.provider, opts.provider) ? [e] : []));
+  const bonus = new Map<string, number>();
+  const burned = new Map<string, number>();
+  for (const e of events) {
+    if (e.name === "BonusPaid") bonus.set(e.provider, (bonus.get(e.provider) ?? 0) + Number(e.amount));
+    if (e.name === "CreditsBurned") burned.set(e.provider, (burned.get(e.provider) ?? 0) + Number(e.amount));
+  }
+  return feedbackReport(counts, ledger.records, view, { bonus, burned });
+}
+
+/** A share as "72.1 % [65.3–78.0]", or "–" without trials. */
+function shareText(share: Share | null): string {
+  const pct = (x: number) => (100 * x).toFixed(1);
+  return share === null ? "–" : `${pct(share.value)} % [${pct(share.low)}–${pct(share.high)}] of ${share.trials}`;
+}
+
+function renderFeedback(f: FeedbackReport): string {
+  if (f.reporters.length === 0 && f.providers.every((p) => p.confirmed + p.falsePositive + p.outdated === 0)) return "no feedback reported on chain in this period";
+  return [
+    `feedback reported on chain (weekly counts; the consortium confirms ${shareText(f.consortiumConfirmShare)} of its confirmed/false-positive reports; 95 % Wilson intervals):`,
+    table(["REPORTER", "CONFIRMED", "FALSE POS.", "OUTDATED", "CONFIRM SHARE", "OTHERS' SHARE", "FLAG"],
+      f.reporters.map((r) => [r.member, r.confirmed, r.falsePositive, r.outdated, shareText(r.confirmShare), shareText(r.othersConfirmShare), r.flag === "low" ? "confirms less than the others" : r.flag === "high" ? "confirms more than the others" : ""])),
+    "",
+    table(["PROVIDER", "ITEMS SERVED", "CONFIRMED", "FALSE POS.", "OUTDATED", "FALSE-POSITIVE SHARE", "CONFIRMED / 1000 ITEMS", "BONUS", "BURNED", "FLAG"],
+      f.providers.map((p) => [p.member, p.itemsServed, p.confirmed, p.falsePositive, p.outdated, shareText(p.falsePositiveShare), p.confirmedPerThousandItems === null ? "–" : p.confirmedPerThousandItems.toFixed(2), p.bonus ?? 0, p.burned ?? 0, p.flag === "high_false_positives" ? "false positives above the consortium's" : ""])),
+  ].join("\n");
+}
+
 function rowOf(r: AuditRecord, categoryName: (id: number) => string): unknown[] {
   return auditRowOf(r, categoryName);
 }
@@ -138,7 +170,7 @@ export function auditCommand(io: CliIo): Command {
     }));
 
   audit.addCommand(withFilters(new Command("report"))
-    .description("per member: queries made, answered, denied, served, items evaluated, fetches, and contribution per category; then every querier day whose items jumped far above its own trailing median")
+    .description("per member: queries made, answered, denied, served, items evaluated, fetches, contribution per category and credits now; then every querier day whose items jumped far above its own trailing median; then the feedback reported on chain: each reporter's confirm share against everyone else's and each provider's false-positive share, with 95% intervals (--querier/--provider narrow it to that reporter/provider; --category does not apply: feedback counts carry none)")
     .option("--jump-factor <n>", `flag a querier's day when its items exceed this many times its trailing ${ITEM_JUMP_DEFAULTS.trailingDays}-day median (default ${ITEM_JUMP_DEFAULTS.factor})`)
     .option("--jump-floor <items>", `…and reach at least this many items (default ${ITEM_JUMP_DEFAULTS.floorItems})`)
     .addHelpText("after", "\nExamples:\n  riskshare audit report --from 2026-11-01 --to 2026-11-30\n  riskshare audit report --format csv > report.csv\n  riskshare audit report --from 2026-10-25 --jump-factor 5 --jump-floor 500 --json")
@@ -162,15 +194,20 @@ export function auditCommand(io: CliIo): Command {
         }
         const jumps = itemJumps(ledger.records, view, rule);
         const ruleText = `items > ${rule.factor}× the trailing ${rule.trailingDays}-day median and ≥ ${rule.floorItems}`;
-        ctx.out.result({ members: rows, itemJumpRule: rule, itemJumps: jumps }, () => [
+        const credits = await Promise.all(rows.map(async (r) => ({ address: r.address, ...(await creditsOf(session.contracts.ledger, r.address)) })));
+        const members = rows.map((r, i) => ({ ...r, credits: { balance: credits[i]!.balance.toString(), overdraft: credits[i]!.overdraft.toString() } }));
+        const feedback = await loadFeedback(session, ledger, view, opts);
+        ctx.out.result({ members, itemJumpRule: rule, itemJumps: jumps, feedback }, () => [
           table(
-            ["MEMBER", "MADE", "ANSWERED", "DENIED", "SERVED", "EVALUATED", "FETCHES", "CONTRIBUTION"],
-            rows.map((r) => [r.member, r.queriesMade, r.answered, r.denied, r.served, r.itemsEvaluated, r.fetches, Object.entries(r.contributions).filter(([, n]) => n > 0).map(([c, n]) => `${c}:${n}`).join(" ")]),
+            ["MEMBER", "MADE", "ANSWERED", "DENIED", "SERVED", "EVALUATED", "FETCHES", "CREDITS NOW", "CONTRIBUTION"],
+            members.map((r) => [r.member, r.queriesMade, r.answered, r.denied, r.served, r.itemsEvaluated, r.fetches, `${r.credits.balance} (overdraft ${r.credits.overdraft})`, Object.entries(r.contributions).filter(([, n]) => n > 0).map(([c, n]) => `${c}:${n}`).join(" ")]),
           ),
           "",
           jumps.length === 0
             ? `no querier's daily items jumped (${ruleText})`
             : [`querier days whose items jumped (${ruleText}):`, table(["DAY", "QUERIER", "ITEMS", "MEDIAN", "HISTORY DAYS"], jumps.map((j) => [j.day, j.member, j.items, j.baselineMedian, j.historyDays]))].join("\n"),
+          "",
+          renderFeedback(feedback),
         ].join("\n"));
       } finally {
         session.close();

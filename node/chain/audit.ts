@@ -85,8 +85,8 @@ export function auditModulesOf(connection: Pick<ChainConnection, "provider" | "r
   return { provider: connection.provider, rpc: connection.rpc, registry: contracts.registry, ledger: contracts.ledger, chainId: connection.chainId };
 }
 
-/** Reads the query ledger from the chain alone, oldest first, with optional filters. */
-export async function readLedger(modules: AuditModules, query: LedgerQuery = {}): Promise<{ records: AuditRecord[]; batches: AuditBatch[] }> {
+/** Reads the query ledger from the chain alone, oldest first, with optional filters; `blocks` is the range read (absent when the times select no block). */
+export async function readLedger(modules: AuditModules, query: LedgerQuery = {}): Promise<{ records: AuditRecord[]; batches: AuditBatch[]; blocks?: { fromBlock: number; toBlock: number } }> {
   try {
     const head = await modules.provider.getBlockNumber();
     const fromBlock = Math.max(query.fromBlock ?? 0, query.fromTime === undefined ? 0 : await firstBlockAtOrAfter(modules.provider, query.fromTime, head));
@@ -130,7 +130,7 @@ export async function readLedger(modules: AuditModules, query: LedgerQuery = {})
       });
     }
     for (const record of open) records.push(record);
-    return { records: records.filter((r) => matches(r, query)), batches };
+    return { records: records.filter((r) => matches(r, query)), batches, blocks: { fromBlock, toBlock } };
   } catch (err) {
     throw translateChainError(err, "read the query ledger");
   }

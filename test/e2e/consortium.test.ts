@@ -428,8 +428,10 @@ describe("a consortium of three member nodes", function () {
       const reported = await cli("--data-dir", a!.dataDir, "--json", "feedback", "report", sharedHit.hitId, "--kind", "false-positive");
       expect(reported.status, reported.stdout + reported.stderr).to.equal(0);
       expect(JSON.parse(reported.stdout).report).to.include({ kind: "false_positive", status: "queued" });
+      // The provider's ledger batch lands first: the ledger counts feedback only up to the items it metered for the pair.
+      await nodes.get(c!.name)!.flushLedger();
       const round = await nodeA.sendFeedback();
-      expect(round, JSON.stringify(round)).to.deep.include({ sent: 1, reports: 2 });
+      expect(round, JSON.stringify(round)).to.deep.include({ sent: 1, reports: 2, counted: 2 });
       expect((await nodeA.sendFeedback()).sent, "sent once").to.equal(0);
       const listed = await cli("--data-dir", a!.dataDir, "--json", "feedback", "list");
       expect(listed.status, listed.stdout + listed.stderr).to.equal(0);
@@ -447,6 +449,17 @@ describe("a consortium of three member nodes", function () {
     const after = again.body.items[0].hits[0];
     expect(after, JSON.stringify(again.body)).to.include({ providerRef: "C-77", confirmations: 1 });
     expect(after.score, `score ${before.score} before the confirmation`).to.be.greaterThan(before.score);
+    // The weekly counts are on chain: audit report shows them per reporter and provider, and the false positive burned C's credits.
+    const report = await cli("--data-dir", a!.dataDir, "--json", "audit", "report");
+    expect(report.status, report.stdout + report.stderr).to.equal(0);
+    const feedback = JSON.parse(report.stdout).feedback;
+    expect(feedback.reporters.map((r: { member: string; confirmed: number; falsePositive: number }) => [r.member, r.confirmed, r.falsePositive])).to.deep.equal([[a!.name, 1, 1]]);
+    const providerC = feedback.providers.find((p: { member: string }) => p.member === c!.name);
+    expect(providerC, JSON.stringify(feedback.providers)).to.deep.include({ confirmed: 1, falsePositive: 1, burned: 10 });
+    expect(providerC.falsePositiveShare).to.deep.include({ value: 0.5, trials: 2 });
+    expect(providerC.itemsServed).to.be.greaterThan(0);
+    const text = await cli("--data-dir", a!.dataDir, "audit", "report");
+    expect(text.stdout).to.match(/feedback reported on chain/).and.match(/CONFIRM SHARE/).and.match(/50\.0 % \[\d+\.\d–\d+\.\d\] of 2/);
   });
 
   it("after a key rotation every hit still answers, under the new key epoch", async () => {
