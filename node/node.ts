@@ -13,7 +13,7 @@ import type { Wallet } from "ethers";
 import { getBytes, hexlify } from "ethers";
 import { ApiServer, CheckService, checkItemPreparer, NodeHealth, type ApiListModules, type FeedbackReportView, type HealthResponse, type PeersResponse } from "./api/index.ts";
 import {
-  ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, MemberStatus, reportFeedback, RpcLedgerChannel, translateChainError,
+  bonusEventRange, ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, MemberStatus, reportFeedback, RpcLedgerChannel, settleDueBonuses, translateChainError,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
@@ -30,6 +30,8 @@ import {
 
 /** The key of the usage bucket the querier's observed hit rates are saved under (the quota counters are under "tracker"). */
 const HIT_RATES_KEY = "hit-rates";
+/** How often the node looks for weekly bonuses of its own to settle. */
+const BONUS_SETTLEMENT_EVERY_SEC = 6 * 3600;
 import {
   Bucket, categoriesDue, createMetadataCipher, importSummaryView, filterContains, Housekeeping, KeptHits, ListService, type QueuedReport, tagFilterCount, OwnLists, Store, type NonceCounters, type NonceWindows, type Outbox, type QueryJournal,
 } from "./store/index.ts";
@@ -96,6 +98,8 @@ export class RiskshareNode {
   private credits!: CreditGate;
   private ownLists!: OwnLists;
   private lists!: ListService;
+  /** When this node last looked for weekly bonuses to settle (unix seconds; 0: not yet). */
+  private lastBonusSettlementSec = 0;
   /** The shipped warninglists plus the consortium's own (data directory), read at start. */
   private warninglists!: Warninglists;
   private nodeHealth!: NodeHealth;
@@ -662,6 +666,20 @@ export class RiskshareNode {
     await this.view.sync();
   }
 
+  /**
+   * Claims this member's weekly bonus for each ended week still in the settlement window in which
+   * members confirmed its entries (anyone may settle a week; the provider is the one with a reason
+   * to): at most every {@link BONUS_SETTLEMENT_EVERY_SEC}. Failures are logged; the next round retries.
+   */
+  private async settleBonuses(nowSec: number): Promise<void> {
+    if (nowSec - this.lastBonusSettlementSec < BONUS_SETTLEMENT_EVERY_SEC) return;
+    if (this.view.member(this.wallet.address)?.status !== MemberStatus.Active) return;
+    this.lastBonusSettlementSec = nowSec;
+    const ledger = this.contracts.ledger.connect(this.wallet.connect(this.chain.provider));
+    const paid = await settleDueBonuses(ledger, this.wallet.address, await bonusEventRange(this.chain.provider));
+    for (const p of paid) this.log.info({ week: p.week, amount: p.amount.toString(), txHash: p.txHash }, "weekly bonus settled");
+  }
+
   /** After a list change through the API: publishes at once what outgrew its snapshot (see {@link publishChanged}); failures are logged, the next round retries. */
   private afterListChange(): void {
     void this.publishChanged(systemClock.nowSec()).catch((err: unknown) => this.log.warn({ code: (err as RiskshareError).code, err: (err as Error).message }, "publishing the changed snapshots failed; retried at the next housekeeping round"));
@@ -677,6 +695,7 @@ export class RiskshareNode {
         // Kept hits and their changes follow the journal's retention (a provider's key rotation retires hits sooner).
         { name: "kept hits", run: (nowSec) => this.keptHits.sweep((nowSec - this.config.lookup.journalRetentionDays * 86_400) * 1000) },
         { name: "scheduled publish", run: (nowSec) => this.publishChanged(nowSec) },
+        { name: "bonus settlement", run: (nowSec) => this.settleBonuses(nowSec) },
       ],
       logger: this.log,
     });

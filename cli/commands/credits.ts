@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { getAddress } from "ethers";
 import { z } from "zod";
-import { translateChainError } from "../../node/chain/index.ts";
+import { bonusEventRange, dueBonuses, settleDueBonuses, translateChainError } from "../../node/chain/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
 import { availableCredits } from "../../node/policy/index.ts";
 import { contextOf } from "../context.ts";
@@ -56,7 +56,7 @@ export async function readCreditsReport(session: ChainSession, members: readonly
  * from the QueryLedger (docs/PROTOCOL.md "Credit gate").
  */
 export function creditsCommand(io: CliIo): Command {
-  return withChainFlags(new Command("credits"))
+  const credits = withChainFlags(new Command("credits"))
     .description("a member's credits on the QueryLedger: balance (decay applied), overdraft, what it can still ask, and the evaluated items it was metered for and served")
     .option("--member <address>", "the member to show (default: this data dir's member key)")
     .addHelpText("after", "\nExamples:\n  riskshare --data-dir ./bank-b credits\n  riskshare credits --rpc http://127.0.0.1:8545 --registry 0xREGISTRY --member 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --json")
@@ -70,6 +70,28 @@ export function creditsCommand(io: CliIo): Command {
         ctx.out.result(report, renderCredits);
       });
     });
+  credits.addCommand(withChainFlags(new Command("settle"))
+    .description("claim a provider's weekly bonus from the pool for every ended week of the last 13 in which members confirmed its entries and that nobody settled yet (a running node does this by itself every 6 hours; anyone may settle, the transaction is signed with this data dir's member key)")
+    .option("--provider <address>", "the provider whose bonus to settle (default: this data dir's member)")
+    .option("--dry-run", "only list the weeks that are due, with their reporters; send nothing")
+    .addHelpText("after", "\nExamples:\n  riskshare --data-dir ./bank-a credits settle --dry-run\n  riskshare --data-dir ./bank-a credits settle --provider 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --json")
+    .action(async (raw: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const opts = parseOptions(chainFlagsSchema.extend({ provider: addressArg.optional(), dryRun: z.boolean().optional() }), raw);
+      await withSession(ctx, opts, opts.dryRun !== true, async (session) => {
+        const provider = opts.provider ?? getAddress((await new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env }).nodeKey()).address);
+        const range = await bonusEventRange(session.connection.provider);
+        if (opts.dryRun === true) {
+          const due = await dueBonuses(session.contracts.ledger, provider, range);
+          ctx.out.result({ provider, due }, (r) => (r.due.length === 0 ? `no bonus of ${provider} is due` : table(["WEEK", "REPORTERS"], r.due.map((d) => [d.week, d.reporters.join(" ")]))));
+          return;
+        }
+        const paid = await settleDueBonuses(session.contracts.ledger, provider, range);
+        ctx.out.result({ provider, settled: paid.map((p) => ({ week: p.week, amount: p.amount.toString(), txHash: p.txHash })) }, (r) =>
+          (r.settled.length === 0 ? `no bonus of ${provider} was due` : table(["WEEK", "BONUS", "TX"], r.settled.map((s) => [s.week, s.amount, s.txHash]))));
+      });
+    }));
+  return credits;
 }
 
 function renderCredits(r: CreditsReport): string {

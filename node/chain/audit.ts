@@ -513,7 +513,7 @@ function parsedQueryRecorded(ledger: IQueryLedger, log: LedgerLog): RecordedFiel
   };
 }
 
-async function blockTimestamp(provider: JsonRpcProvider, blockNumber: number, cache: Map<number, number>): Promise<number> {
+async function blockTimestamp(provider: Pick<JsonRpcProvider, "getBlock">, blockNumber: number, cache: Map<number, number>): Promise<number> {
   const cached = cache.get(blockNumber);
   if (cached !== undefined) return cached;
   const block = await provider.getBlock(blockNumber);
@@ -523,7 +523,7 @@ async function blockTimestamp(provider: JsonRpcProvider, blockNumber: number, ca
 }
 
 /** Binary search: the first block whose timestamp is ≥ t (head + 1 when none). */
-async function firstBlockAtOrAfter(provider: JsonRpcProvider, t: number, head: number): Promise<number> {
+export async function firstBlockAtOrAfter(provider: Pick<JsonRpcProvider, "getBlock">, t: number, head: number): Promise<number> {
   let lo = 0;
   let hi = head + 1;
   const cache = new Map<number, number>();

@@ -10,10 +10,11 @@
  *   const { week } = await reportFeedback(contracts.ledger, [{ provider, confirmed: 3, falsePositive: 0, outdated: 1 }]);
  *   const events = await creditEvents(contracts.ledger, { fromBlock, toBlock });
  */
-import { getAddress, isAddress, type Log } from "ethers";
+import { getAddress, isAddress, type JsonRpcProvider, type Log } from "ethers";
 import { z } from "zod";
 import { RiskshareError, assertArgument } from "../errors.ts";
 import type { IQueryLedger } from "../../types/ethers-contracts/index.ts";
+import { firstBlockAtOrAfter } from "./audit.ts";
 import { translateChainError } from "./errors.ts";
 import { CHAIN_DEFAULTS, type CreditParams } from "./options.ts";
 
@@ -284,4 +285,66 @@ function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): 
     throw new RiskshareError("E_CHAIN_UNREACHABLE", `the chain's answer to ${what} does not have the ledger's shape: is the configured QueryLedger address right?`, { what });
   }
   return result.data;
+}
+
+/** Weeks of history the ledger keeps: a week's bonus can be settled while it is one of the last 13 ended ones. */
+export const BONUS_SETTLEMENT_WEEKS = 13;
+
+/** A week whose bonus `provider` can claim now, with the reporters that confirmed its entries in it. */
+export interface DueBonus {
+  week: number;
+  reporters: string[];
+}
+
+/**
+ * The ended weeks still in the settlement window in which `provider` got confirmations and whose
+ * bonus is not settled, each with the reporters to name (sorted), from the FeedbackReported events
+ * in [fromBlock, toBlock] — a range that should cover the window (a week's reports land in it).
+ */
+export async function dueBonuses(
+  ledger: CreditEventsReader & Pick<IQueryLedger, "currentWeek" | "weekState">,
+  provider: string,
+  range: { fromBlock: number; toBlock: number; logChunkBlocks?: number },
+): Promise<DueBonus[]> {
+  assertArgument(isAddress(provider), "must be an address", "provider");
+  const me = getAddress(provider);
+  const now = await currentWeek(ledger);
+  const oldest = Math.max(0, now - BONUS_SETTLEMENT_WEEKS);
+  const byWeek = new Map<number, Set<string>>();
+  for (const e of await creditEvents(ledger, { ...range, names: ["FeedbackReported"] })) {
+    if (e.name !== "FeedbackReported" || e.provider !== me || e.confirmed === 0 || e.week >= now || e.week < oldest) continue;
+    const reporters = byWeek.get(e.week) ?? new Set<string>();
+    reporters.add(e.reporter);
+    byWeek.set(e.week, reporters);
+  }
+  const due: DueBonus[] = [];
+  for (const [week, reporters] of [...byWeek].sort(([a], [b]) => a - b)) {
+    if ((await weekState(ledger, week, me)).settled) continue;
+    due.push({ week, reporters: [...reporters].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)) });
+  }
+  return due;
+}
+
+/** Settles every {@link dueBonuses} week of `provider` (anyone may); returns what each paid. */
+export async function settleDueBonuses(
+  ledger: CreditEventsReader & Pick<IQueryLedger, "currentWeek" | "weekState" | "settleBonus">,
+  provider: string,
+  range: { fromBlock: number; toBlock: number; logChunkBlocks?: number },
+): Promise<Array<CreditsTx & { amount: bigint }>> {
+  const paid: Array<CreditsTx & { amount: bigint }> = [];
+  for (const { week, reporters } of await dueBonuses(ledger, provider, range)) paid.push(await settleBonus(ledger, week, provider, reporters));
+  return paid;
+}
+
+/** The blocks whose FeedbackReported events {@link dueBonuses} needs: those of the settlement window's weeks (and one more), to the head. */
+export async function bonusEventRange(provider: Pick<JsonRpcProvider, "getBlock" | "getBlockNumber">): Promise<{ fromBlock: number; toBlock: number }> {
+  try {
+    const head = await provider.getBlockNumber();
+    const latest = await provider.getBlock(head);
+    if (latest === null) throw new RiskshareError("E_CHAIN_UNREACHABLE", "the chain did not return its head block", { blockNumber: head });
+    const fromBlock = await firstBlockAtOrAfter(provider, latest.timestamp - (BONUS_SETTLEMENT_WEEKS + 1) * 604_800, head);
+    return { fromBlock: Math.min(fromBlock, head), toBlock: head };
+  } catch (err) {
+    throw translateChainError(err, "find the blocks of the bonus settlement window");
+  }
 }

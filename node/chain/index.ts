@@ -36,7 +36,7 @@ export {
 export { HttpJsonRpc, type HttpJsonRpcModules, type HttpJsonRpcOptions, type JsonRpcCaller } from "./rpc.ts";
 export { encodeRecordBatch, recordBatchGasLimit, signRawTransaction, transactionHash, RECORD_CALLDATA_BYTES, type QueryRecordStruct, type RawTransactionFields } from "./ledger-tx.ts";
 export {
-  AUDIT_COLUMNS, auditRowOf, lookupKindName, recordSignatureCheck, MAX_REQUEST_TTL_SECONDS, auditModulesOf, membershipHistory, readLedger, requestOfRecord, verifyLedger, type HeldAnswer, type MembershipHistory,
+  AUDIT_COLUMNS, auditRowOf, firstBlockAtOrAfter, lookupKindName, recordSignatureCheck, MAX_REQUEST_TTL_SECONDS, auditModulesOf, membershipHistory, readLedger, requestOfRecord, verifyLedger, type HeldAnswer, type MembershipHistory,
   type AuditBatch, type AuditFailure, type AuditModules, type AuditRecord, type LedgerQuery,
 } from "./audit.ts";
 export {
@@ -45,8 +45,8 @@ export {
 } from "./report.ts";
 export { keptCommitmentInput, openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening, type KeptRequest, type KeptSecrets } from "./commitment.ts";
 export {
-  CREDIT_EVENT_NAMES, creditEvents, creditParams, creditsOf, currentWeek, pairState, reportFeedback, settleBonus, weekState,
-  type CreditBalance, type CreditEvent, type CreditEventsReader, type CreditsReader, type CreditsTx, type FeedbackCounts as ReportedFeedbackCounts, type PairState, type WeekState,
+  BONUS_SETTLEMENT_WEEKS, bonusEventRange, CREDIT_EVENT_NAMES, creditEvents, creditParams, creditsOf, currentWeek, dueBonuses, pairState, reportFeedback, settleBonus, settleDueBonuses, weekState,
+  type CreditBalance, type DueBonus, type CreditEvent, type CreditEventsReader, type CreditsReader, type CreditsTx, type FeedbackCounts as ReportedFeedbackCounts, type PairState, type WeekState,
 } from "./credits.ts";
 export { rotateMemberKey, rotateOprfKey, type MemberKeyRotation, type OprfKeyRotation } from "./member-keys.ts";
 export { createKeyRotation, KEY_ROTATION_TYPES, KEY_ROTATION_TYPE_STRING, keyRotationDigest, rotateMemberKeyArgs, type KeyRotation } from "./rotation.ts";

@@ -367,6 +367,29 @@ describe("QueryLedger credits", function () {
       const ofWeek = await credits.creditEvents(ledger, { fromBlock: from, toBlock: await ethers.provider.getBlockNumber(), names: ["FeedbackReported"], week: sent.week, logChunkBlocks: 2 });
       expect(ofWeek).to.have.length(1);
     });
+
+    it("finds the ended weeks whose bonus a provider can still claim, with their reporters, and settles each once", async function () {
+      const { ledger, driver, alice, bob, carol, dave } = await setUp();
+      const first = Number(await startOfNextWeek());
+      await driver.land("alice", [driver.record("bob", "alice", { itemCount: 500 }), driver.record("carol", "alice", { itemCount: 500 })]);
+      await ledger.connect(bob).reportFeedback([alice.address], [5], [0], [0]);
+      await ledger.connect(carol).reportFeedback([alice.address], [5], [1], [0]);
+      const range = async () => credits.bonusEventRange(ethers.provider);
+      expect(await credits.dueBonuses(ledger, alice.address, await range()), "the week is not over").to.deep.equal([]);
+      await time.increase(WEEK);
+      // The next week: only a false positive (no confirmation, nothing to claim) and dave's confirmation elsewhere.
+      await driver.land("dave", [driver.record("bob", "dave", { itemCount: 100 })]);
+      await ledger.connect(bob).reportFeedback([alice.address, dave.address], [0, 3], [1, 0], [0, 0]);
+      await time.increase(WEEK);
+      expect(await credits.dueBonuses(ledger, alice.address, await range())).to.deep.equal([{ week: first, reporters: sorted([bob.address, carol.address]) }]);
+      expect(await credits.dueBonuses(ledger, dave.address, await range())).to.deep.equal([{ week: first + 1, reporters: [bob.address] }]);
+      const paid = await credits.settleDueBonuses(ledger, alice.address, await range());
+      expect(paid.map((p) => [p.week, p.amount])).to.deep.equal([[first, 20n]]);
+      expect(await credits.dueBonuses(ledger, alice.address, await range()), "settled once").to.deep.equal([]);
+      // Past the window the week is no longer due.
+      await time.increase(13n * WEEK);
+      expect(await credits.dueBonuses(ledger, dave.address, await range())).to.deep.equal([]);
+    });
   });
 
   describe("junk-list simulation", function () {

@@ -460,6 +460,10 @@ describe("a consortium of three member nodes", function () {
     expect(providerC.itemsServed).to.be.greaterThan(0);
     const text = await cli("--data-dir", a!.dataDir, "audit", "report");
     expect(text.stdout).to.match(/feedback reported on chain/).and.match(/CONFIRM SHARE/).and.match(/50\.0 % \[\d+\.\d–\d+\.\d\] of 2/);
+    // C's bonus for this week is due only once the week is over (the contract tests settle it after a week).
+    const due = await cli("--data-dir", c!.dataDir, "--json", "credits", "settle", "--dry-run");
+    expect(due.status, due.stdout + due.stderr).to.equal(0);
+    expect(JSON.parse(due.stdout)).to.deep.equal({ provider: c!.address, due: [] });
   });
 
   it("after a key rotation every hit still answers, under the new key epoch", async () => {
