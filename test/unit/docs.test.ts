@@ -136,6 +136,9 @@ function checkInvocation(program: Command, words: string[]): { path: string; pro
   while (command.commands.length > 0) {
     const name = words[i];
     const sub = command.commands.find((c) => c.name() === name || c.aliases().includes(name ?? ""));
+    // A command with an action of its own (`credits`, beside `credits settle`) may end the invocation.
+    // commander has no public getter for it; its private field is read here only.
+    if (sub === undefined && (name === undefined || name.startsWith("--")) && (command as unknown as { _actionHandler?: unknown })._actionHandler) break;
     if (sub === undefined) {
       problems.push(`${["riskshare", commandPath(command), name ?? "(nothing)"].filter(Boolean).join(" ")} is not a command (expected one of ${command.commands.map((c) => c.name()).join(", ")})`);
       return { path: commandPath(command), problems };
