@@ -3,8 +3,8 @@ import { z } from "zod";
 import { join } from "node:path";
 import { access } from "node:fs/promises";
 import {
-  AUDIT_COLUMNS, auditModulesOf, auditRowOf, creditEvents, creditsOf, feedbackReport, ITEM_JUMP_DEFAULTS, itemJumps, lookupKindName, memberReport, keptCommitmentInput, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord,
-  type FeedbackReport, type HeldAnswer, type Share,
+  AUDIT_COLUMNS, auditModulesOf, auditRowOf, creditEvents, creditsOf, feedbackReport, formatShare, ITEM_JUMP_DEFAULTS, itemJumps, lookupKindName, memberReport, keptCommitmentInput, openCommitment, readLedger, verifyLedger, type AuditModules, type AuditRecord,
+  type FeedbackReport, type HeldAnswer,
 } from "../../node/chain/index.ts";
 import { DATA_DIR_LAYOUT, KeyStore } from "../../node/config/index.ts";
 import { createVoprf } from "../../node/identity/index.ts";
@@ -88,21 +88,15 @@ async function loadFeedback(session: ChainSession, ledger: Awaited<ReturnType<ty
   return feedbackReport(counts, ledger.records, view, { bonus, burned });
 }
 
-/** A share as "72.1 % [65.3–78.0]", or "–" without trials. */
-function shareText(share: Share | null): string {
-  const pct = (x: number) => (100 * x).toFixed(1);
-  return share === null ? "–" : `${pct(share.value)} % [${pct(share.low)}–${pct(share.high)}] of ${share.trials}`;
-}
-
 function renderFeedback(f: FeedbackReport): string {
   if (f.reporters.length === 0 && f.providers.every((p) => p.confirmed + p.falsePositive + p.outdated === 0)) return "no feedback reported on chain in this period";
   return [
-    `feedback reported on chain (weekly counts; the consortium confirms ${shareText(f.consortiumConfirmShare)} of its confirmed/false-positive reports; 95 % Wilson intervals):`,
+    `feedback reported on chain (weekly counts; the consortium confirms ${formatShare(f.consortiumConfirmShare)} of its confirmed/false-positive reports; 95 % Wilson intervals):`,
     table(["REPORTER", "CONFIRMED", "FALSE POS.", "OUTDATED", "CONFIRM SHARE", "OTHERS' SHARE", "FLAG"],
-      f.reporters.map((r) => [r.member, r.confirmed, r.falsePositive, r.outdated, shareText(r.confirmShare), shareText(r.othersConfirmShare), r.flag === "low" ? "confirms less than the others" : r.flag === "high" ? "confirms more than the others" : ""])),
+      f.reporters.map((r) => [r.member, r.confirmed, r.falsePositive, r.outdated, formatShare(r.confirmShare), formatShare(r.othersConfirmShare), r.flag === "low" ? "confirms less than the others" : r.flag === "high" ? "confirms more than the others" : ""])),
     "",
     table(["PROVIDER", "ITEMS SERVED", "CONFIRMED", "FALSE POS.", "OUTDATED", "FALSE-POSITIVE SHARE", "CONFIRMED / 1000 ITEMS", "BONUS", "BURNED", "FLAG"],
-      f.providers.map((p) => [p.member, p.itemsServed, p.confirmed, p.falsePositive, p.outdated, shareText(p.falsePositiveShare), p.confirmedPerThousandItems === null ? "–" : p.confirmedPerThousandItems.toFixed(2), p.bonus ?? 0, p.burned ?? 0, p.flag === "high_false_positives" ? "false positives above the consortium's" : ""])),
+      f.providers.map((p) => [p.member, p.itemsServed, p.confirmed, p.falsePositive, p.outdated, formatShare(p.falsePositiveShare), p.confirmedPerThousandItems === null ? "–" : p.confirmedPerThousandItems.toFixed(2), p.bonus ?? 0, p.burned ?? 0, p.flag === "high_false_positives" ? "false positives above the consortium's" : ""])),
   ].join("\n");
 }
 

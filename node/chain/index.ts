@@ -40,7 +40,7 @@ export {
   type AuditBatch, type AuditFailure, type AuditModules, type AuditRecord, type LedgerQuery,
 } from "./audit.ts";
 export {
-  feedbackReport, ITEM_JUMP_DEFAULTS, itemJumps, memberReport, wilsonShare,
+  feedbackReport, formatShare, ITEM_JUMP_DEFAULTS, itemJumps, memberReport, wilsonShare,
   type FeedbackCounts, type FeedbackReport, type ItemJump, type ItemJumpRule, type MemberReportRow, type ProviderFeedbackRow, type ReportRecord, type ReportConsortium, type ReporterFeedbackRow, type Share,
 } from "./report.ts";
 export { keptCommitmentInput, openCommitment, type CommitmentChecks, type CommitmentInput, type CommitmentOpening, type KeptRequest, type KeptSecrets } from "./commitment.ts";

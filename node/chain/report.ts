@@ -206,6 +206,12 @@ export interface FeedbackReport {
   consortiumConfirmShare: Share | null;
 }
 
+/** A share as "72.1 % [65.3–78.0] of 190" (value, 95 % interval, trials), or "–" without trials. */
+export function formatShare(share: Share | null): string {
+  const pct = (x: number) => (100 * x).toFixed(1);
+  return share === null ? "–" : `${pct(share.value)} % [${pct(share.low)}–${pct(share.high)}] of ${share.trials}`;
+}
+
 /** z of a two-sided 95 % interval. */
 const Z95 = 1.959963984540054;
 

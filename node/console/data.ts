@@ -3,10 +3,10 @@
  * the audit's own functions (memberReport, itemJumps): the HTML and CSV renderers only lay it out.
  */
 import {
-  ITEM_JUMP_DEFAULTS, itemJumps, LookupKind, memberReport, memberStatusName, QueryOutcome,
-  type ItemJump, type MemberReportRow, type ReportConsortium,
+  feedbackReport, ITEM_JUMP_DEFAULTS, itemJumps, LookupKind, memberReport, memberStatusName, QueryOutcome,
+  type FeedbackReport, type ItemJump, type MemberReportRow, type ReportConsortium,
 } from "../chain/index.ts";
-import type { DailyRow, IndexedRecord, IndexFilter, LedgerIndex } from "./ledger-index.ts";
+import type { CreditFlow, DailyRow, IndexedRecord, IndexFilter, LedgerIndex } from "./ledger-index.ts";
 
 const DAY_SEC = 86_400;
 
@@ -36,6 +36,10 @@ export interface OverviewData {
   categories: string[];
   days: DayTotals[];
   itemJumps: ItemJump[];
+  /** Credits moved from querier to provider by the records landed in the range. */
+  creditFlows: CreditFlow[];
+  /** The feedback reported on chain in the range (audit report's, over the same days). */
+  feedback: FeedbackReport;
 }
 
 /** The UTC day (YYYY-MM-DD) of day number `day`. */
@@ -62,14 +66,20 @@ export function dayTotals(rows: readonly DailyRow[]): DayTotals[] {
 
 /**
  * The overview: per member what `audit report` prints (memberReport over the daily roll-up: a row
- * per group of records), the days' totals, and the querier days itemJumps flags.
+ * per group of records), the days' totals, the querier days itemJumps flags, the credit flows and
+ * the feedback report (feedbackReport, as `audit report`).
  */
 export function overviewData(index: LedgerIndex, consortium: ConsoleConsortium, range: DayRange = {}): OverviewData {
   const rows = index.daily(range);
   const members = memberReport(rows, consortium).map((row) => ({ ...row, status: memberStatusName(consortium.allMembers().find((m) => m.address === row.address)?.status ?? 0) }));
   // itemJumps counts a record's items × max(1, count): the roll-up's jumpItems is that sum for the day.
   const jumps = itemJumps(rows.map((r) => ({ querier: r.querier, timestamp: r.day * DAY_SEC, itemCount: r.jumpItems, count: 1 })), consortium, ITEM_JUMP_DEFAULTS);
-  return { members, categories: consortium.categories().map((c) => c.name), days: dayTotals(rows), itemJumps: jumps };
+  const times = { ...(range.fromDay === undefined ? {} : { fromTime: range.fromDay * DAY_SEC }), ...(range.toDay === undefined ? {} : { toTime: (range.toDay + 1) * DAY_SEC - 1 }) };
+  const { counts, bonus, burned } = index.feedback(times);
+  return {
+    members, categories: consortium.categories().map((c) => c.name), days: dayTotals(rows), itemJumps: jumps,
+    creditFlows: index.creditFlows(times), feedback: feedbackReport(counts, rows, consortium, { bonus, burned }),
+  };
 }
 
 /** One member's history: its report row, and its days as querier and as provider. */

@@ -8,7 +8,7 @@
  *   await index.sync(auditModulesOf(connection, contracts), await connection.provider.getBlockNumber());
  *   const { records, total } = ledgerData(index, { querier }, 1, 50);
  */
-export { LedgerIndex, type DailyRow, type IndexedRecord, type IndexFilter, type IndexStatus, type LedgerIndexOptions } from "./ledger-index.ts";
+export { LedgerIndex, type CreditFlow, type DailyRow, type IndexedCreditEvent, type IndexedRecord, type IndexFilter, type IndexStatus, type LedgerIndexOptions } from "./ledger-index.ts";
 export { dayText, dayTotals, ledgerData, memberData, overviewData, type ConsoleConsortium, type DayRange, type DayTotals, type LedgerData, type MemberData, type OverviewData } from "./data.ts";
 export { indexLocation, loadOrCreateToken, WebConsole, type WebConsoleModules, type WebConsoleOptions } from "./console.ts";
 export { ConsoleServer, describeVerify, type ConsoleProposal, type ConsoleServerModules, type ConsoleServerOptions, type ConsoleView } from "./server.ts";

@@ -12,11 +12,11 @@ import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { outcomeName, readLedger, type AuditModules, type AuditRecord, type ReportRecord } from "../chain/index.ts";
+import { creditEvents, outcomeName, readLedger, type AuditModules, type AuditRecord, type CreditEvent, type FeedbackCounts, type ReportRecord } from "../chain/index.ts";
 import { RiskshareError, isRiskshareError } from "../errors.ts";
 
 /** Bumped when the tables change: an index of another version is rebuilt from block 0. */
-const SCHEMA_VERSION = "1";
+const SCHEMA_VERSION = "2";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,6 +37,12 @@ CREATE TABLE IF NOT EXISTS daily (
   records INTEGER NOT NULL, count INTEGER NOT NULL, items INTEGER NOT NULL, jump_items INTEGER NOT NULL,
   PRIMARY KEY (day, querier, provider, outcome, kind)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS credit_events (
+  id INTEGER PRIMARY KEY, block INTEGER NOT NULL, time INTEGER NOT NULL, name TEXT NOT NULL, week INTEGER,
+  querier INTEGER, provider INTEGER, reporter INTEGER, confirmed INTEGER, false_positive INTEGER, outdated INTEGER, amount TEXT
+);
+CREATE INDEX IF NOT EXISTS credit_events_time ON credit_events (time);
+CREATE INDEX IF NOT EXISTS credit_events_block ON credit_events (block);
 `;
 
 const DAY_SEC = 86_400;
@@ -81,6 +87,19 @@ export interface DailyRow extends ReportRecord {
   itemCount: number;
   /** Σ item count × max(1, count): the items a querier asked, as itemJumps counts them. */
   jumpItems: number;
+}
+
+/** The ledger's credit events the index keeps (not CreditsSkipped), each with its block's time. */
+export type IndexedCreditEvent = Exclude<CreditEvent, { name: "CreditsSkipped" }> & { timestamp: number };
+
+/** The credit events an index keeps. */
+const INDEXED_CREDIT_EVENTS = ["CreditsMoved", "FeedbackReported", "CreditsBurned", "BonusPaid"] as const;
+
+/** Credits that moved from a querier to a provider (Σ CreditsMoved items) in a time range. */
+export interface CreditFlow {
+  querier: string;
+  provider: string;
+  items: number;
 }
 
 /** Options of {@link LedgerIndex}. */
@@ -130,7 +149,7 @@ export class LedgerIndex {
     const identity = `${SCHEMA_VERSION}/${opts.chainId}/${opts.ledgerAddress.toLowerCase()}`;
     if (this.meta("identity") !== identity) {
       // Another chain, ledger or schema: start again from block 0.
-      this.db.exec("DELETE FROM records; DELETE FROM record_categories; DELETE FROM daily; DELETE FROM members; DELETE FROM meta;");
+      this.db.exec("DELETE FROM records; DELETE FROM record_categories; DELETE FROM daily; DELETE FROM credit_events; DELETE FROM members; DELETE FROM meta;");
       this.setMeta("identity", identity);
     }
     for (const row of this.db.prepare("SELECT id, address FROM members").all() as Row[]) {
@@ -160,18 +179,34 @@ export class LedgerIndex {
       signal?.throwIfAborted();
       const end = Math.min(head, start + this.opts.chunkBlocks - 1);
       const { records } = await readLedger(modules, { fromBlock: start, toBlock: end });
-      this.replaceFrom(start, end, records);
+      // Credit events carry no time: a CreditsMoved shares its block with the batch's records; the others ask the chain.
+      const times = new Map(records.map((r) => [r.blockNumber, r.timestamp]));
+      const events: IndexedCreditEvent[] = [];
+      for (const event of await creditEvents(modules.ledger, { fromBlock: start, toBlock: end, names: INDEXED_CREDIT_EVENTS })) {
+        if (event.name === "CreditsSkipped") continue;
+        let timestamp = times.get(event.blockNumber);
+        if (timestamp === undefined) {
+          const block = await modules.provider.getBlock(event.blockNumber);
+          if (block === null) throw new RiskshareError("E_CHAIN_UNREACHABLE", "the chain did not return a block it reported", { blockNumber: event.blockNumber });
+          timestamp = block.timestamp;
+          times.set(event.blockNumber, timestamp);
+        }
+        events.push({ ...event, timestamp });
+      }
+      this.replaceFrom(start, end, records, events);
       onProgress?.(end);
     }
   }
 
-  /** Replaces every record from block `start` on with `records` (blocks start..end), and marks `end` indexed. */
-  replaceFrom(start: number, end: number, records: readonly AuditRecord[]): void {
+  /** Replaces every record and credit event from block `start` on with `records` and `events` (blocks start..end), and marks `end` indexed. */
+  replaceFrom(start: number, end: number, records: readonly AuditRecord[], events: readonly IndexedCreditEvent[] = []): void {
     this.transaction(() => {
       const dropped = this.db.prepare("SELECT min(time) AS lo, max(time) AS hi FROM records WHERE block >= ?").get(start) as Row;
       this.db.prepare("DELETE FROM record_categories WHERE record_id IN (SELECT id FROM records WHERE block >= ?)").run(start);
       this.db.prepare("DELETE FROM records WHERE block >= ?").run(start);
+      this.db.prepare("DELETE FROM credit_events WHERE block >= ?").run(start);
       this.insert(records);
+      this.insertCreditEvents(events);
       const times = [dropped.lo, dropped.hi, records[0]?.timestamp, records.at(-1)?.timestamp].filter((t): t is number => typeof t === "number");
       if (times.length > 0) this.rollUp(Math.floor(Math.min(...times) / DAY_SEC), Math.floor(Math.max(...times) / DAY_SEC));
       this.setMeta("indexedBlock", String(end));
@@ -189,6 +224,42 @@ export class LedgerIndex {
       );
       for (const categoryId of r.categoryIds) insertCategory.run(categoryId, lastInsertRowid);
     }
+  }
+
+  /** Appends credit events (within {@link replaceFrom}'s transaction). */
+  private insertCreditEvents(events: readonly IndexedCreditEvent[]): void {
+    const insert = this.statement("INSERT INTO credit_events (block, time, name, week, querier, provider, reporter, confirmed, false_positive, outdated, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const e of events) {
+      if (e.name === "CreditsMoved") insert.run(e.blockNumber, e.timestamp, e.name, null, this.memberId(e.querier), this.memberId(e.provider), null, null, null, null, e.items.toString());
+      else if (e.name === "FeedbackReported") insert.run(e.blockNumber, e.timestamp, e.name, e.week, null, this.memberId(e.provider), this.memberId(e.reporter), e.confirmed, e.falsePositive, e.outdated, null);
+      else insert.run(e.blockNumber, e.timestamp, e.name, e.week, null, this.memberId(e.provider), null, null, null, null, e.amount.toString());
+    }
+  }
+
+  /** Credits moved per (querier, provider) from the records landed in [fromTime, toTime] (CreditsMoved). */
+  creditFlows(range: { fromTime?: number; toTime?: number } = {}): CreditFlow[] {
+    const rows = this.db.prepare(`SELECT querier, provider, sum(CAST(amount AS INTEGER)) AS items FROM credit_events WHERE name = 'CreditsMoved' AND time BETWEEN ? AND ?
+      GROUP BY querier, provider ORDER BY items DESC`).all(range.fromTime ?? 0, range.toTime ?? Number.MAX_SAFE_INTEGER) as Row[];
+    return rows.map((row) => ({ querier: this.memberAddresses.get(Number(row.querier))!, provider: this.memberAddresses.get(Number(row.provider))!, items: Number(row.items) }));
+  }
+
+  /** The weekly feedback counts recorded in [fromTime, toTime], and the bonus paid and credits burned per provider then. */
+  feedback(range: { fromTime?: number; toTime?: number } = {}): { counts: FeedbackCounts[]; bonus: Map<string, number>; burned: Map<string, number> } {
+    const rows = this.db.prepare("SELECT * FROM credit_events WHERE name != 'CreditsMoved' AND time BETWEEN ? AND ? ORDER BY id")
+      .all(range.fromTime ?? 0, range.toTime ?? Number.MAX_SAFE_INTEGER) as Row[];
+    const counts: FeedbackCounts[] = [];
+    const bonus = new Map<string, number>();
+    const burned = new Map<string, number>();
+    for (const row of rows) {
+      const provider = this.memberAddresses.get(Number(row.provider))!;
+      if (row.name === "FeedbackReported") {
+        counts.push({ week: Number(row.week), reporter: this.memberAddresses.get(Number(row.reporter))!, provider, confirmed: Number(row.confirmed), falsePositive: Number(row.false_positive), outdated: Number(row.outdated) });
+      } else {
+        const totals = row.name === "BonusPaid" ? bonus : burned;
+        totals.set(provider, (totals.get(provider) ?? 0) + Number(row.amount));
+      }
+    }
+    return { counts, bonus, burned };
   }
 
   /** Runs `work` in one transaction. */

@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
 import {
-  AUDIT_COLUMNS, auditRowOf, lookupKindName, QueryOutcome, readLedger, recordSignatureCheck, UNSIGNED_OUTCOMES, type AuditModules,
+  AUDIT_COLUMNS, auditRowOf, creditsOf, formatShare, lookupKindName, QueryOutcome, readLedger, recordSignatureCheck, UNSIGNED_OUTCOMES, type AuditModules,
 } from "../chain/index.ts";
 import { RiskshareError, isRiskshareError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -269,6 +269,38 @@ export class ConsoleServer {
         columns: ["day", "querier", "items", "trailing median", "history days"], empty: "no querier's daily items jumped",
         rows: data.itemJumps.map((j) => [j.day, this.memberCell(j.querier), j.items, j.baselineMedian, j.historyDays]),
       },
+      {
+        id: "fp-outliers", caption: "Outliers: providers whose false-positive share lies wholly above the consortium's (95 % intervals)", csvHref: here("fp-outliers"),
+        columns: ["provider", "false-positive share", "confirmed", "false positives"], empty: "no provider's false-positive share stands out",
+        rows: data.feedback.providers.filter((p) => p.flag === "high_false_positives").map((p) => [this.memberCell(p.address), formatShare(p.falsePositiveShare), p.confirmed, p.falsePositive]),
+      },
+      {
+        id: "credits", caption: "Credits now: balance (decay applied), overdraft, what each may still ask (QueryLedger)", csvHref: here("credits"),
+        columns: ["member", "address", "balance", "overdraft", "can ask (items)"], keys: data.members.map((m) => m.address),
+        rows: await Promise.all(data.members.map(async (m) => {
+          const c = await creditsOf(this.modules.audit.ledger, m.address);
+          return [this.memberCell(m.address), m.address, c.balance.toString(), c.overdraft.toString(), (c.available > 0n ? c.available : 0n).toString()];
+        })),
+      },
+      {
+        id: "credit-flows", caption: "Credit flows: credits moved from querier to provider (one per evaluated item) by the records landed in this range", csvHref: here("credit-flows"),
+        columns: ["querier", "provider", "credits"], empty: "no credits moved in this range",
+        rows: data.creditFlows.map((f) => [this.memberCell(f.querier), this.memberCell(f.provider), f.items]),
+      },
+      {
+        id: "feedback-reporters", caption: `Feedback by reporter: confirm share against everyone else's (the consortium: ${formatShare(data.feedback.consortiumConfirmShare)})`, csvHref: here("feedback-reporters"),
+        columns: ["reporter", "confirmed", "false positives", "outdated", "confirm share", "others' share", "flag"], empty: "no feedback reported on chain in this range",
+        rows: data.feedback.reporters.map((r) => [this.memberCell(r.address), r.confirmed, r.falsePositive, r.outdated, formatShare(r.confirmShare), formatShare(r.othersConfirmShare), r.flag ?? ""]),
+      },
+      {
+        id: "feedback-providers", caption: "Feedback by provider: false-positive share, confirmations per 1,000 items served, bonus paid and credits burned", csvHref: here("feedback-providers"),
+        columns: ["provider", "items served", "confirmed", "false positives", "outdated", "false-positive share", "confirmed / 1000 items", "bonus", "burned", "flag"],
+        empty: "no provider served or got feedback in this range",
+        rows: data.feedback.providers.map((p) => [
+          this.memberCell(p.address), p.itemsServed, p.confirmed, p.falsePositive, p.outdated, formatShare(p.falsePositiveShare),
+          p.confirmedPerThousandItems === null ? "–" : p.confirmedPerThousandItems.toFixed(2), p.bonus ?? 0, p.burned ?? 0, p.flag ?? "",
+        ]),
+      },
     ];
     if (this.csvOf(reply, tables, query.csv, "overview")) return reply;
     const chart = JSON.stringify({ days: data.days.map((d) => Date.parse(d.day) / 1000), made: data.days.map((d) => d.made), answered: data.days.map((d) => d.answered), refused: data.days.map((d) => d.refused), items: data.days.map((d) => d.itemsEvaluated) });
@@ -280,7 +312,9 @@ export class ConsoleServer {
       `<h2>Requests and items per day</h2><div id="daily-chart" class="chart"></div><script type="application/json" id="daily-data">${chart.replace(/</g, "\\u003c")}</script>`,
       tableHtml(tables[2]!),
       tableHtml(tables[3]!),
-      '<section class="placeholder" id="credits-feedback"><h2>Credits and feedback</h2><p>Not shown: this consortium\'s contracts record no credits or feedback reports yet. They will appear here, read from the chain, once the contracts carry them.</p></section>',
+      tableHtml(tables[4]!),
+      '<h2 id="credits-feedback">Credits and feedback</h2><p class="note">From the QueryLedger: credits move one per evaluated item; feedback is what members reported on chain, in weekly counts that name no query.</p>',
+      ...tables.slice(5).map((t) => tableHtml(t)),
     ].join("\n");
     return this.html(reply, "Overview", "/", body, true);
   }

@@ -504,6 +504,12 @@ describe("the riskshare CLI, end to end", function () {
         await page.screenshot({ path: artifactPath("console", "overview.png"), fullPage: true });
         const outliersCsv = await (await page.request.get(`${url}${await page.getAttribute("a[data-csv=outliers]", "href")}`)).text();
         expect(outliersCsv.split("\n")[0]).to.equal("day,querier,items,trailing median,history days");
+        // Credits: every evaluated item moved one credit from its querier to its provider, as the records say.
+        const flows = await page.$$eval("table[data-table=credit-flows] tbody tr td[data-col=credits]", (cells) => cells.reduce((sum, c) => sum + Number(c.textContent), 0));
+        expect(flows, "credit flows = items evaluated").to.equal(report.members.reduce((sum, r) => sum + r.itemsEvaluated, 0));
+        const balances = await page.$$eval("table[data-table=credits] tbody tr td[data-col=balance]", (cells) => cells.map((c) => c.textContent));
+        expect(balances, "a balance per member").to.have.length(report.members.length);
+        expect(await page.textContent("[data-table=feedback-reporters]")).to.match(/no feedback reported on chain in this range/);
 
         // Ledger: filters in the URL, pages of 50 newest first, the CSV is `audit queries --format csv` for the same filter.
         const b = member("Bank B");

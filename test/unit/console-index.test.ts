@@ -3,8 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hexlify, randomBytes, Wallet } from "ethers";
-import { ITEM_JUMP_DEFAULTS, itemJumps, LookupKind, memberReport, outcomeName, QueryOutcome, type AuditRecord } from "../../node/chain/index.ts";
-import { LedgerIndex, ledgerData, overviewData, type ConsoleConsortium } from "../../node/console/index.ts";
+import { feedbackReport, ITEM_JUMP_DEFAULTS, itemJumps, LookupKind, memberReport, outcomeName, QueryOutcome, type AuditRecord } from "../../node/chain/index.ts";
+import { LedgerIndex, ledgerData, overviewData, type ConsoleConsortium, type IndexedCreditEvent } from "../../node/console/index.ts";
 
 const A = Wallet.createRandom().address;
 const B = Wallet.createRandom().address;
@@ -96,6 +96,31 @@ describe("the console's ledger index", () => {
     expect(overview.days.map((d) => d.day)).to.deep.equal(Array.from({ length: 10 }, (_, i) => new Date((T0 + i * DAY) * 1000).toISOString().slice(0, 10)));
     const secondDay = overviewData(index, consortium, { fromDay: T0 / DAY + 1, toDay: T0 / DAY + 1 });
     expect(secondDay.members.map(({ status: _status, ...row }) => row)).to.deep.equal(memberReport(records.filter((r) => r.timestamp >= T0 + DAY && r.timestamp < T0 + 2 * DAY), consortium));
+  });
+
+  it("keeps the ledger's credit events: flows per pair and the feedback report over a time range, as audit report computes it", () => {
+    const records = ledger();
+    const at = (block: number) => ({ blockNumber: block, txHash: hexlify(randomBytes(32)), timestamp: T0 + block * 3_600 });
+    const events: IndexedCreditEvent[] = [
+      { ...at(10), name: "CreditsMoved", querier: A, provider: B, items: 30n },
+      { ...at(30), name: "CreditsMoved", querier: A, provider: B, items: 12n },
+      { ...at(31), name: "CreditsMoved", querier: C, provider: A, items: 5n },
+      { ...at(40), name: "FeedbackReported", week: 2922, reporter: A, provider: B, confirmed: 9, falsePositive: 1, outdated: 2 },
+      { ...at(40), name: "CreditsBurned", provider: B, week: 2922, amount: 10n },
+      { ...at(200), name: "BonusPaid", week: 2922, provider: B, amount: 7n },
+    ];
+    index.replaceFrom(0, 239, records, events);
+    expect(index.creditFlows()).to.deep.equal([{ querier: A, provider: B, items: 42 }, { querier: C, provider: A, items: 5 }]);
+    expect(index.creditFlows({ fromTime: T0 + 31 * 3_600 })).to.deep.equal([{ querier: C, provider: A, items: 5 }]);
+    const overview = overviewData(index, consortium);
+    const counts = [{ week: 2922, reporter: A, provider: B, confirmed: 9, falsePositive: 1, outdated: 2 }];
+    expect(overview.feedback).to.deep.equal(feedbackReport(counts, records, consortium, { bonus: new Map([[B, 7]]), burned: new Map([[B, 10]]) }));
+    // The second day only (blocks 24-47): the feedback and the burn, not the bonus (block 200 is on the ninth).
+    expect(overviewData(index, consortium, { fromDay: T0 / DAY + 1, toDay: T0 / DAY + 1 }).feedback.providers.find((p) => p.address === B)).to.deep.include({ confirmed: 9, bonus: 0, burned: 10 });
+    // A reorganisation replaces them with the records.
+    index.replaceFrom(35, 239, records.filter((r) => r.blockNumber >= 35));
+    expect(index.feedback().counts).to.deep.equal([]);
+    expect(index.creditFlows()).to.have.length(2);
   });
 
   it("replaces the blocks within its reorganisation margin on each sync, and resumes after a restart where it stopped", () => {
