@@ -632,10 +632,15 @@ contract QueryLedger is IQueryLedger {
         return true;
     }
 
-    /// @dev `member`'s account as of now, writing the week it closes (if any) into its history.
+    /// @dev `member`'s account as of now, writing the week it closes (if any) into its history. An
+    /// account touched for the first time that a member rotated into takes over its predecessor's
+    /// balance ({_current}), and the predecessors' accounts are emptied here, so that a key rotation
+    /// neither mints a second starting grant nor sheds a debt.
     function _touch(address member) private returns (Account memory account) {
         uint256 closed;
+        bool fresh = _accounts[member] == 0;
         (account, closed) = _current(member);
+        if (fresh) _releasePredecessors(member);
         if (closed != 0) {
             uint256 index = uint32(closed) % HISTORY_WEEKS;
             uint256 shift = (index & 1) * 128;
@@ -644,15 +649,32 @@ contract QueryLedger is IQueryLedger {
         }
     }
 
-    /// @dev `member`'s account brought to now: the starting grant if never touched; decay for the
-    /// whole days since it was last brought up to date; this week's counters (the closed week's
-    /// history entry returned, 0 if the week did not change).
+    /// @dev Empties the account `member` rotated from, if any, brought to now first so its counters
+    /// are kept ({_touch} of a predecessor never touched empties its own predecessor in turn).
+    function _releasePredecessors(address member) private {
+        address predecessor = _registry.predecessorOf(member);
+        if (predecessor == address(0)) return;
+        Account memory old = _touch(predecessor);
+        old.balance = 0;
+        _store(predecessor, old);
+    }
+
+    /// @dev `member`'s account brought to now: if never touched, its predecessor's balance now when
+    /// a member rotated into it ({_touch} empties the predecessor), else the starting grant; decay
+    /// for the whole days since it was last brought up to date; this week's counters (the closed
+    /// week's history entry returned, 0 if the week did not change).
     function _current(address member) private view returns (Account memory account, uint256 closed) {
         uint256 word = _accounts[member];
         uint256 today = block.timestamp / 1 days;
         uint256 week = _week();
         if (word == 0) {
-            account = Account(int256(_startingCredits), today, week, 0, 0);
+            int256 balance = int256(_startingCredits);
+            address predecessor = _registry.predecessorOf(member);
+            if (predecessor != address(0)) {
+                (Account memory old,) = _current(predecessor);
+                balance = old.balance;
+            }
+            account = Account(balance, today, week, 0, 0);
             return (account, 0);
         }
         account = Account(

@@ -20,6 +20,7 @@ import {
   devSecretKey,
   MAX_REQUEST_LIFETIME_SECONDS,
   REMOVED_GRACE_SECONDS,
+  rotationArgsFor,
   signedQueryRecord,
   type QueryRecordInput,
   type SignedRecordOptions,
@@ -213,6 +214,19 @@ describe("QueryLedger credits", function () {
         expect(await driver.balance("bob"), `nonce ${nonce}`).to.equal(before - (fresh ? 1n : 0n));
       }
       expect((await ledger.pairState(bob.address, alice.address))[0]).to.equal((1n << 64n) - 1n);
+    });
+  });
+
+  describe("member key rotation", function () {
+    it("moves the balance to the new account at its first touch and empties the old one: no second grant, no debt shed", async function () {
+      const { registry, ledger, driver, bob, erin } = await setUp();
+      await driver.land("alice", [driver.record("bob", "alice", { itemCount: 100 })]);
+      await registry.connect(bob).rotateMemberKey(...(await rotationArgsFor(registry, bob.address, erin)));
+      expect((await ledger.creditsOf(erin.address)).balance, "before its first touch the new account reads as the old one's balance").to.equal(STARTING - 100n);
+      await driver.land("alice", [driver.record("erin", "alice", { itemCount: 10 })]);
+      expect(await driver.balance("erin")).to.equal(STARTING - 110n);
+      expect(await driver.balance("bob"), "the old account is emptied").to.equal(0n);
+      expect((await ledger.creditsOf(bob.address)).balance + (await ledger.creditsOf(erin.address)).balance).to.equal(STARTING - 110n);
     });
   });
 
