@@ -4,15 +4,14 @@
  * addressed to this node (E_BAD_REQUEST); then each report's entry and MAC (the sink: node/store's
  * `receiveFeedback`). The batch's peer is the only sender the provider learns.
  */
-import type { Connection, Stream } from "@libp2p/interface";
+import type { Connection } from "@libp2p/interface";
 import { checksumAddress } from "../../chain/index.ts";
-import { exchangeSignal } from "../../deadline.ts";
 import { isRiskshareError, RiskshareError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { Clock } from "../components.ts";
-import { toP2pError } from "../errors.ts";
-import { decodeFrame, encodeFrame, errorReply, frameStream, readFrameBytes, writeFrameBytes } from "../frames.ts";
+import { decodeFrame, errorReply } from "../frames.ts";
 import { activeMember } from "../membership.ts";
+import { OneFrameService } from "../one-frame.ts";
 import { systemClock } from "../options.ts";
 import type { FeedbackComponents } from "./components.ts";
 import { FEEDBACK_PROTOCOL } from "./constants.ts";
@@ -22,65 +21,22 @@ import { FEEDBACK_DEFAULTS, type FeedbackInit } from "./options.ts";
 const REQUIRED: readonly (keyof FeedbackComponents)[] = ["registrar", "membership", "self", "sink", "logger"];
 
 /** Takes members' feedback reports about this node's entries. */
-export class FeedbackService {
-  readonly protocol = FEEDBACK_PROTOCOL;
-  private readonly opts: Required<FeedbackInit>;
+export class FeedbackService extends OneFrameService<typeof feedbackResponseFrame> {
   private readonly components: FeedbackComponents;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly address: string;
-  private abort = new AbortController();
-  private started = false;
 
   constructor(init: FeedbackInit, components: FeedbackComponents) {
     for (const name of REQUIRED) {
       if (components[name] === undefined) throw new RiskshareError("E_INTERNAL", `the feedback service needs the '${name}' component`, { component: name });
     }
-    this.opts = { ...FEEDBACK_DEFAULTS, ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) };
+    const opts = { ...FEEDBACK_DEFAULTS, ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) };
+    super({ protocol: FEEDBACK_PROTOCOL, responseSchema: feedbackResponseFrame, name: "feedback service", registrar: components.registrar, ...opts });
     this.components = components;
     this.clock = components.clock ?? systemClock;
     this.log = components.logger.child({ module: "p2p.feedback" });
     this.address = checksumAddress(components.self);
-  }
-
-  /** Registers the handler. */
-  async start(): Promise<void> {
-    if (this.started) return;
-    this.abort = new AbortController();
-    const signal = this.abort.signal;
-    await this.components.registrar.handle(FEEDBACK_PROTOCOL, (stream, connection) => this.handle(stream, connection, signal), {
-      maxInboundStreams: this.opts.maxInboundStreams,
-    });
-    this.started = true;
-  }
-
-  /** Unregisters the handler and aborts exchanges in flight. */
-  async stop(): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
-    this.abort.abort(new RiskshareError("E_ABORTED", "feedback service stopping"));
-    await this.components.registrar.unhandle(FEEDBACK_PROTOCOL);
-  }
-
-  private async handle(stream: Stream, connection: Connection, serviceSignal: AbortSignal): Promise<void> {
-    const deadline = exchangeSignal(this.opts.timeoutMs, [serviceSignal]);
-    const frames = frameStream(stream, this.opts.maxFrameBytes);
-    try {
-      let reply: FeedbackResponseFrame;
-      try {
-        reply = await this.respond(await readFrameBytes(frames, deadline.signal), connection);
-      } catch (err) {
-        const error = toP2pError(err, deadline.signal);
-        if (error.code !== "E_FRAME_TOO_LARGE") throw error;
-        reply = errorReply(error.code, error.message);
-      }
-      await writeFrameBytes(frames, encodeFrame(reply, feedbackResponseFrame, this.opts.maxFrameBytes), deadline.signal);
-      await stream.close({ signal: deadline.signal });
-    } catch (err) {
-      stream.abort(toP2pError(err, deadline.signal));
-    } finally {
-      deadline.dispose();
-    }
   }
 
   /** The reply to one batch from the connection's peer. */

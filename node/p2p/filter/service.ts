@@ -5,16 +5,15 @@
  * qualifies for the category under reciprocity (no quota: a filter reveals no entry), a filter is
  * built (E_NOT_FOUND).
  */
-import type { Connection, Stream } from "@libp2p/interface";
+import type { Connection } from "@libp2p/interface";
 import { checksumAddress } from "../../chain/index.ts";
-import { exchangeSignal } from "../../deadline.ts";
 import { isRiskshareError, RiskshareError, type ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import { RECIPROCITY_ERROR_CODES, reciprocityError } from "../../policy/index.ts";
 import type { Clock } from "../components.ts";
-import { toP2pError } from "../errors.ts";
-import { decodeFrame, encodeFrame, errorReply, frameStream, readFrameBytes, writeFrameBytes } from "../frames.ts";
+import { decodeFrame, errorReply } from "../frames.ts";
 import { activeMember } from "../membership.ts";
+import { OneFrameService } from "../one-frame.ts";
 import { systemClock } from "../options.ts";
 import type { FilterComponents } from "./components.ts";
 import { FILTER_BASE_CHUNK_BYTES, FILTER_PROTOCOL, FILTER_MAX_DELTA_NOTICES, FILTER_MAX_DELTA_TAGS } from "./constants.ts";
@@ -25,65 +24,22 @@ import { filterStateDigest, netDeltas } from "./state.ts";
 const REQUIRED: readonly (keyof FilterComponents)[] = ["registrar", "membership", "signer", "source", "reciprocity", "logger"];
 
 /** Serves this node's tag filters to members that may ask for them. */
-export class FilterService {
-  readonly protocol = FILTER_PROTOCOL;
-  private readonly opts: Required<FilterInit>;
+export class FilterService extends OneFrameService<typeof filterResponseFrame> {
   private readonly components: FilterComponents;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly address: string;
-  private abort = new AbortController();
-  private started = false;
 
   constructor(init: FilterInit, components: FilterComponents) {
     for (const name of REQUIRED) {
       if (components[name] === undefined) throw new RiskshareError("E_INTERNAL", `the filter service needs the '${name}' component`, { component: name });
     }
-    this.opts = { ...FILTER_DEFAULTS, ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) };
+    const opts = { ...FILTER_DEFAULTS, ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) };
+    super({ protocol: FILTER_PROTOCOL, responseSchema: filterResponseFrame, name: "filter service", registrar: components.registrar, ...opts });
     this.components = components;
     this.clock = components.clock ?? systemClock;
     this.log = components.logger.child({ module: "p2p.filter" });
     this.address = checksumAddress(components.signer.address);
-  }
-
-  /** Registers the handler. */
-  async start(): Promise<void> {
-    if (this.started) return;
-    this.abort = new AbortController();
-    const signal = this.abort.signal;
-    await this.components.registrar.handle(FILTER_PROTOCOL, (stream, connection) => this.handle(stream, connection, signal), {
-      maxInboundStreams: this.opts.maxInboundStreams,
-    });
-    this.started = true;
-  }
-
-  /** Unregisters the handler and aborts exchanges in flight. */
-  async stop(): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
-    this.abort.abort(new RiskshareError("E_ABORTED", "filter service stopping"));
-    await this.components.registrar.unhandle(FILTER_PROTOCOL);
-  }
-
-  private async handle(stream: Stream, connection: Connection, serviceSignal: AbortSignal): Promise<void> {
-    const deadline = exchangeSignal(this.opts.timeoutMs, [serviceSignal]);
-    const frames = frameStream(stream, this.opts.maxFrameBytes);
-    try {
-      let reply: FilterResponseFrame;
-      try {
-        reply = await this.respond(await readFrameBytes(frames, deadline.signal), connection);
-      } catch (err) {
-        const error = toP2pError(err, deadline.signal);
-        if (error.code !== "E_FRAME_TOO_LARGE") throw error;
-        reply = errorReply(error.code, error.message);
-      }
-      await writeFrameBytes(frames, encodeFrame(reply, filterResponseFrame, this.opts.maxFrameBytes), deadline.signal);
-      await stream.close({ signal: deadline.signal });
-    } catch (err) {
-      stream.abort(toP2pError(err, deadline.signal));
-    } finally {
-      deadline.dispose();
-    }
   }
 
   /** The reply to one request from the connection's peer. */
