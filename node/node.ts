@@ -13,7 +13,7 @@ import type { Wallet } from "ethers";
 import { getBytes, hexlify } from "ethers";
 import { ApiServer, CheckService, checkItemPreparer, NodeHealth, type ApiListModules, type FeedbackReportView, type HealthResponse, type PeersResponse } from "./api/index.ts";
 import {
-  bonusEventRange, ChallengeResponder, connectChain, connectContracts, ConsortiumView, LedgerBatcher, MemberStatus, reportFeedback, RpcLedgerChannel, settleDueBonuses, translateChainError,
+  bonusEventRange, ChallengeResponder, connectChain, creditsOf, connectContracts, ConsortiumView, LedgerBatcher, MemberStatus, reportFeedback, RpcLedgerChannel, settleDueBonuses, translateChainError,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
@@ -333,7 +333,8 @@ export class RiskshareNode {
     // Credits as the QueryLedger reports them, re-read when stale and whenever the view sees a new block (a batch may have landed).
     const ledger = this.contracts.ledger;
     this.credits = new CreditGate({ maxAgeMs: Math.max(CREDIT_GATE_MAX_AGE_MS, this.config.chain.pollIntervalMs) }, {
-      reader: { creditsOf: async (member) => { const [balance, overdraft] = await ledger.creditsOf(member); return { balance, overdraft }; } },
+      // The chain's answer checked (node/chain/credits.ts), as every other credits read.
+      reader: { creditsOf: (member) => creditsOf(ledger, member) },
       logger: this.log,
     });
     let creditsBlock = -1;

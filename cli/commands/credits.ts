@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { getAddress } from "ethers";
 import { z } from "zod";
-import { bonusEventRange, dueBonuses, settleDueBonuses, translateChainError } from "../../node/chain/index.ts";
+import { bonusEventRange, creditsOf, dueBonuses, pairState, settleDueBonuses, translateChainError } from "../../node/chain/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
 import { availableCredits } from "../../node/policy/index.ts";
 import { contextOf } from "../context.ts";
@@ -33,11 +33,11 @@ export async function readCreditsReport(session: ChainSession, members: readonly
   const { ledger } = session.contracts;
   const action = `read the credits of ${member}`;
   try {
-    const [balance, overdraft] = await ledger.creditsOf(member);
+    const { balance, overdraft } = await creditsOf(ledger, member);
     const others = members.filter((m) => m.address.toLowerCase() !== member.toLowerCase());
     const pairs = await Promise.all(others.map(async (other) => {
-      const [asQuerier, asProvider] = await Promise.all([ledger.pairState(member, other.address), ledger.pairState(other.address, member)]);
-      return { member: other.address, name: other.name, metered: BigInt(asQuerier.evaluatedItems), served: BigInt(asProvider.evaluatedItems) };
+      const [asQuerier, asProvider] = await Promise.all([pairState(ledger, member, other.address), pairState(ledger, other.address, member)]);
+      return { member: other.address, name: other.name, metered: asQuerier.evaluatedItems, served: asProvider.evaluatedItems };
     }));
     return {
       member, name: members.find((m) => m.address.toLowerCase() === member.toLowerCase())?.name ?? null,
