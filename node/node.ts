@@ -697,6 +697,8 @@ export class RiskshareNode {
         { name: "kept hits", run: (nowSec) => this.keptHits.sweep((nowSec - this.config.lookup.journalRetentionDays * 86_400) * 1000) },
         { name: "scheduled publish", run: (nowSec) => this.publishChanged(nowSec) },
         { name: "bonus settlement", run: (nowSec) => this.settleBonuses(nowSec) },
+        // Received feedback is kept for the operator as long as the journal; confirmations as long as their entry.
+        { name: "feedback records", run: (nowSec) => this.store.pruneFeedback(nowSec - this.config.lookup.journalRetentionDays * 86_400) },
       ],
       logger: this.log,
     });

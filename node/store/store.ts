@@ -665,6 +665,29 @@ export class Store {
     return out;
   }
 
+  /**
+   * Forgets what feedback left that no longer serves: received reports older than `beforeSec` (the
+   * operator's review list), and the confirmations of entries this store no longer holds (delisted,
+   * expired and swept, re-keyed). Returns how many of each it deleted. Run by housekeeping.
+   */
+  async pruneFeedback(beforeSec: number): Promise<{ received: number; confirmers: number }> {
+    this.#open("pruneFeedback");
+    const feedback = this.sublevel<unknown>(Bucket.feedback);
+    const received = await feedback.keys({ gte: "r:", lt: `r:${Math.max(0, beforeSec * 1000).toString().padStart(15, "0")}` }).all();
+    const confirmers = await feedback.keys({ gte: "c:", lt: "c:\xff" }).all();
+    const ids = [...new Set(confirmers.map((key) => key.split(":")[1]!))];
+    const gone = new Set<string>();
+    for (let i = 0; i < ids.length; i += 1_000) {
+      const slice = ids.slice(i, i + 1_000);
+      const values = await this.#entries.getMany(slice.map((id) => Buffer.from(id, "hex")));
+      slice.forEach((id, j) => { if (values[j] === undefined) gone.add(id); });
+    }
+    const stale = confirmers.filter((key) => gone.has(key.split(":")[1]!));
+    const keys = [...received, ...stale];
+    for (let i = 0; i < keys.length; i += 10_000) await feedback.batch(keys.slice(i, i + 10_000).map((key) => ({ type: "del" as const, key })));
+    return { received: received.length, confirmers: stale.length };
+  }
+
   /** Looks up one own entry by its key; an expired entry is a miss even before a sweep purges it. */
   async checkOne(key: EntryKey, nowSec?: number): Promise<CheckResult> {
     const [result] = await this.checkMany([key], nowSec);

@@ -138,6 +138,20 @@ describe("the provider's store takes feedback reports", () => {
     expect(await stored(listed), "no confirmation, no new version").to.include({ version: 1 });
     expect(await store.receivedFeedback((NOW + 6) * 1000)).to.deep.equal([]);
   });
+
+  it("prunes received reports older than the retention, and the confirmations of entries it no longer holds", async () => {
+    const [kept, delisted] = [entry(), entry()];
+    await store.upsert([kept, delisted], { nowSec: NOW });
+    await store.receiveFeedback(MEMBER_B, [report(kept), report(delisted)], NOW + 5);
+    await store.receiveFeedback(MEMBER_D, [report(kept, "outdated", 2)], NOW + 100);
+    await store.remove(delisted, { reason: "appeal_upheld", nowSec: NOW + 200 });
+    expect(await store.pruneFeedback(NOW + 50)).to.deep.equal({ received: 2, confirmers: 1 });
+    expect((await store.receivedFeedback()).map((r) => [r.kind, r.receivedAtSec])).to.deep.equal([["outdated", NOW + 100]]);
+    // The kept entry's confirmer is still known: the same member's second confirmation does not count again.
+    expect(await store.receiveFeedback(MEMBER_B, [report(kept, "confirmed", 2)], NOW + 300)).to.deep.equal(["accepted"]);
+    expect(await stored(kept)).to.include({ version: 2, confirmations: 1 });
+    expect(await store.pruneFeedback(NOW + 50), "nothing left to prune").to.deep.equal({ received: 0, confirmers: 0 });
+  });
 });
 
 describe("the querier's feedback queue", () => {
