@@ -103,7 +103,7 @@ export class FakeNonceGuard {
   }
 }
 
-/** One counter per (querier, provider) for the whole test process: what nodes and hand-built frames draw from. */
+/** One counter per (querier, provider) for the whole test process (unit and hardening tests alike): what hand-driven peers and hand-built frames draw from. */
 const pairCounters = new Map<string, bigint>();
 
 /** The next nonce of the pair, as a node's counter would hand it out. */

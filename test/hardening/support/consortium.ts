@@ -35,6 +35,8 @@ import { createMetadataCipher } from "../../../node/store/index.ts";
 import { startChain, type LocalChain } from "../../../scripts/devnet/chain.ts";
 import { createMembers, deployFor, type DevMember } from "../../../scripts/devnet/consortium.ts";
 import { cli } from "../../e2e/support/cli.ts";
+// One nonce counter per (querier, provider) for the whole test process, shared with the unit tests' peers.
+import { nextPairNonce } from "../../unit/p2p.fixtures.ts";
 
 /** True when the hardening tests run at their full sizes (RISKSHARE_HARDENING_FULL=1). */
 export const FULL = process.env.RISKSHARE_HARDENING_FULL === "1";
@@ -388,17 +390,6 @@ export interface SignedFrameOptions {
   itemCount?: number;
   /** Signed as the request's itemsCommitment (defaults to the commitment of what is sent). */
   commitment?: string;
-}
-
-/** One request nonce counter per (querier, provider) for the whole test process: hand-driven peers and hand-built frames draw from it. */
-const pairCounters = new Map<string, bigint>();
-
-/** The next nonce of the pair, as a member node's counter would hand it out. */
-export function nextPairNonce(querier: string, provider: string): bigint {
-  const key = `${querier.toLowerCase()}/${provider.toLowerCase()}`;
-  const next = (pairCounters.get(key) ?? 0n) + 1n;
-  pairCounters.set(key, next);
-  return next;
 }
 
 /** Valid random blinded elements: what an honest querier sends, of inputs nobody knows. */
