@@ -10,15 +10,29 @@
  * - oprf.blind_per_s: the querier's blinding of an input.
  * - oprf.blind_evaluate_items_per_s: a 1,000-item batch evaluated with one proof, per item.
  * - oprf.finalize_items_per_s: the querier's verification of that proof and unblinding, per item.
+ * - oprf.batch_model_ratio: what a batch evaluation through libsodium's public API can reach, in
+ *   scalar multiplications, predicted from its operation counts: per element RFC 9497 needs the
+ *   evaluation (one multiplication) and its term of the composite M = Σ dᵢ·Cᵢ (HashToScalar, one
+ *   multiplication, one point addition; libsodium has no multi-scalar multiplication, and its
+ *   addition decodes two points and encodes one). Model = 1 / (2 + scalarmult/add +
+ *   scalarmult/HashToScalar), from those three rates measured here; baseline: what
+ *   blindEvaluateBatch reaches (oprf.blind_evaluate_items_per_s ÷ oprf.scalarmult_per_s).
+ *   lookup.primitive_ratio is the same quotient with the network, frames, signatures and the
+ *   ledger outbox added.
  */
 import { createHash } from "node:crypto";
 import { ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
-import { NobleVoprf, createVoprf, oprfInput, readySodium, type Voprf } from "../../node/identity/index.ts";
+import { expand_message_xmd } from "@noble/curves/abstract/hash-to-curve.js";
+import { NobleVoprf, createVoprf, OPRF_CONTEXT_STRING, oprfInput, readySodium, type Voprf } from "../../node/identity/index.ts";
 import { result, type ReportedResult } from "./report.ts";
 import { perSecond } from "./stats.ts";
 import type { Suite } from "./suite.ts";
 
 const BATCH_ITEMS = 1_000;
+/** RFC 9497's HashToScalar domain separation tag for ristretto255-SHA512, verifiable mode. */
+const HASH_TO_SCALAR_DST = Uint8Array.from([...new TextEncoder().encode("HashToScalar-"), ...OPRF_CONTEXT_STRING]);
+/** SHA-512 (node:crypto) in the shape noble's expand_message_xmd takes, as node/identity/oprf/sodium.ts passes it. */
+const sha512 = Object.assign((message: Uint8Array): Uint8Array => new Uint8Array(createHash("sha512").update(message).digest()), { outputLen: 64, blockLen: 128 }) as unknown as Parameters<typeof expand_message_xmd>[3];
 
 /** Operations per second of `op`, run for at least `minMs` after `warmup` calls (one op = `items`). */
 export function rate(op: (i: number) => void, minMs: number, warmup: number, items = 1): number {
@@ -81,6 +95,8 @@ export const oprfSuite: Suite = {
       primitive: () => rate((i) => sodium.crypto_scalarmult_ristretto255(keys.secretKey, sodium.crypto_core_ristretto255_from_hash(uniform[i % 256]!)), minMs, 200),
       primitiveNoble: () => rate((i) => ristretto255_hasher.deriveToCurve!(uniform[i % 256]!).multiply(skBig).toBytes(), minMs, 20),
       scalarmult: () => rate(() => sodium.crypto_scalarmult_ristretto255(keys.secretKey, element), minMs, 200),
+      add: () => rate((i) => sodium.crypto_core_ristretto255_add(element, batch.blindedElements[i % BATCH_ITEMS]!), minMs, 200),
+      hashToScalar: () => rate((i) => sodium.crypto_core_ristretto255_scalar_reduce(expand_message_xmd(uniform[i % 256]!, HASH_TO_SCALAR_DST, 64, sha512)), minMs, 200),
       scalarmultNoble: () => rate(() => nobleElement.multiply(skBig).toBytes(), minMs, 20),
       evaluate: () => rate((i) => fast.evaluateBatch(keys.secretKey, [input(i)]), minMs, 200),
       evaluateNoble: () => rate((i) => noble.evaluate(keys.secretKey, input(i)), minMs, 20),
@@ -97,11 +113,13 @@ export const oprfSuite: Suite = {
     for (let r = 0; r < rounds && !ctx.signal.aborted; r++) {
       for (const [name, op] of Object.entries(ops) as [keyof typeof ops, () => number][]) best[name] = Math.max(best[name], op());
     }
-    const { primitive, primitiveNoble, scalarmult, scalarmultNoble, evaluate, evaluateNoble, blind, blindNoble, blindEvaluate, blindEvaluateNoble, finalize, finalizeNoble } = best;
+    const { primitive, primitiveNoble, scalarmult, scalarmultNoble, add, hashToScalar, evaluate, evaluateNoble, blind, blindNoble, blindEvaluate, blindEvaluateNoble, finalize, finalizeNoble } = best;
+    const model = 1 / (2 + scalarmult / add + scalarmult / hashToScalar);
     ctx.log(`oprf: hash-to-group + scalarmult ${primitive.toFixed(0)}/s (libsodium), ${primitiveNoble.toFixed(0)}/s (noble); scalarmult ${scalarmult.toFixed(0)}/s, ${scalarmultNoble.toFixed(0)}/s`);
     ctx.log(`oprf: evaluate ${evaluate.toFixed(0)}/s (libsodium), ${evaluateNoble.toFixed(0)}/s (noble); ${(evaluate / primitive).toFixed(2)} of the primitive`);
     ctx.log(`oprf: blind ${blind.toFixed(0)}/s (libsodium), ${blindNoble.toFixed(0)}/s (noble)`);
     ctx.log(`oprf: blindEvaluate, 1,000 items + one proof: ${blindEvaluate.toFixed(0)} items/s (libsodium), ${blindEvaluateNoble.toFixed(0)} items/s (noble); ${(blindEvaluate / primitive).toFixed(2)} of the primitive`);
+    ctx.log(`oprf: point addition ${add.toFixed(0)}/s (${(scalarmult / add).toFixed(2)} scalarmult), HashToScalar ${hashToScalar.toFixed(0)}/s (${(scalarmult / hashToScalar).toFixed(2)} scalarmult): a batch element costs ${(1 / model).toFixed(2)} scalarmult, a ratio of ${model.toFixed(3)}; blindEvaluateBatch reaches ${(blindEvaluate / scalarmult).toFixed(3)}`);
     ctx.log(`oprf: finalize, 1,000 items (proof checked): ${finalize.toFixed(0)} items/s (libsodium), ${finalizeNoble.toFixed(0)} items/s (noble)`);
 
     const nobleIs = (what: string) => `noble (@noble/curves) ${what}, same core`;
@@ -111,6 +129,10 @@ export const oprfSuite: Suite = {
       result({ name: "oprf.evaluate_per_s", value: evaluate, unit: "ops/s", baseline: evaluateNoble, baselineIs: nobleIs("RFC 9497 Evaluate") }),
       result({ name: "oprf.blind_per_s", value: blind, unit: "ops/s", baseline: blindNoble, baselineIs: nobleIs("blind") }),
       result({ name: "oprf.blind_evaluate_items_per_s", value: blindEvaluate, unit: "items/s", baseline: blindEvaluateNoble, baselineIs: nobleIs("blindEvaluateBatch, 1,000 items, one proof") }),
+      result({
+        name: "oprf.batch_model_ratio", value: model, unit: "×", baseline: blindEvaluate / scalarmult,
+        baselineIs: "blindEvaluateBatch items/s ÷ scalarmult/s, same run (model: 1 / (2 + scalarmult/add + scalarmult/HashToScalar))",
+      }),
       result({ name: "oprf.finalize_items_per_s", value: finalize, unit: "items/s", baseline: finalizeNoble, baselineIs: nobleIs("finalizeBatch, 1,000 items, proof checked") }),
     ];
     return results;
