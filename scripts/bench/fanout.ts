@@ -8,7 +8,10 @@
  * checks of 5 identifiers (one per common type).
  *
  * Baseline: the same check through the same API asking 1 provider. Also measured, as a second
- * figure: the 5 providers asked one after another instead of in parallel.
+ * figure: the 5 providers asked one after another instead of in parallel; and what a check costs
+ * the machine: fanout.cpu_ms (CPU time of the whole process, every thread, while it runs),
+ * fanout.querier_cpu_ms (the querier's thread's share; baseline: the providers' threads) and
+ * fanout.cpu_floor_ms (cpu_ms ÷ the cores: the least a check can take here, however scheduled).
  */
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
@@ -20,7 +23,7 @@ import type { LookupOutcome, QueryItem } from "../../node/p2p/index.ts";
 import { BENCH_CATEGORIES, Prng, RowGenerator } from "./data.ts";
 import { QUERY_TYPES } from "./lookup.ts";
 import { BENCH_CATEGORY_IDS, benchWallet, BenchChain, fillStore, nowSec, startMember, stopMembers, syncFilters, type BenchMember, type ListedItem } from "./members.ts";
-import { startProviderWorker, type ProviderHandle } from "./provider-worker.ts";
+import { startProviderWorker, threadCpuMs, type ProviderHandle } from "./provider-worker.ts";
 import { result } from "./report.ts";
 import { summarise } from "./stats.ts";
 import type { Suite } from "./suite.ts";
@@ -156,8 +159,14 @@ export const fanoutSuite: Suite = {
       // CPU time of the whole process (every thread: the querier, the API, the five providers) spent
       // while each check ran: what a check costs the machine, whatever core it ran on.
       const cpuMs: Record<Mode, number[]> = { parallel: [], single: [], sequential: [] };
+      // Of that, the CPU of the querier's thread (API, CheckService, LookupService) and of the
+      // providers' threads: which side of the exchange it goes to (the rest: LevelDB's and V8's helpers).
+      const threadMs: Record<Mode, { querier: number; providers: number }[]> = { parallel: [], single: [], sequential: [] };
+      const providersCpu = async () => (await Promise.all(providers.map((p) => p.threadCpuMs()))).reduce((a, b) => a + b, 0);
       const post = async (items: { type: string; value: string }[], providerCount: number): Promise<number> => {
         const body = JSON.stringify({ items, providers: providers.slice(0, providerCount).map((p) => p.address) });
+        const providersBefore = await providersCpu();
+        const querierBefore = threadCpuMs();
         const cpuBefore = process.cpuUsage();
         const started = performance.now();
         const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(30_000) });
@@ -165,6 +174,7 @@ export const fanoutSuite: Suite = {
         const elapsed = performance.now() - started;
         const cpu = process.cpuUsage(cpuBefore);
         cpuMs[mode].push((cpu.user + cpu.system) / 1000);
+        threadMs[mode].push({ querier: threadCpuMs() - querierBefore, providers: (await providersCpu()) - providersBefore });
         if (response.status !== 200) throw new Error(`POST /v1/check answered ${response.status}: ${JSON.stringify(answer)}`);
         const unanswered = answer.providers.filter((p) => p.status !== "answered");
         if (answer.providers.length !== providerCount || unanswered.length > 0) throw new Error(`providers did not all answer: ${JSON.stringify(unanswered)}`);
@@ -181,15 +191,19 @@ export const fanoutSuite: Suite = {
           mode = variant;
           const elapsed = await post(checks[i]!, providerCount);
           if (i >= WARMUP_CHECKS) samples[variant].push(elapsed); // the first ones warm up connections and JIT
-          else cpuMs[variant].pop();
+          else {
+            cpuMs[variant].pop();
+            threadMs[variant].pop();
+          }
         }
       }
       const meanCpu = (mode: Mode) => cpuMs[mode].reduce((a, b) => a + b, 0) / cpuMs[mode].length;
       const cores = availableParallelism();
+      const meanThread = (mode: Mode, side: "querier" | "providers") => threadMs[mode].reduce((a, b) => a + b[side], 0) / threadMs[mode].length;
       const parallel = summarise(samples.parallel);
       const single = summarise(samples.single);
       const sequential = summarise(samples.sequential);
-      ctx.log(`fanout: CPU per check, all hosts together: ${meanCpu("parallel").toFixed(1)} ms to ${PROVIDERS} providers, ${meanCpu("single").toFixed(1)} ms to 1; on ${cores} cores no schedule answers a check to ${PROVIDERS} in less than ${(meanCpu("parallel") / cores).toFixed(1)} ms`);
+      ctx.log(`fanout: CPU per check, all hosts together: ${meanCpu("parallel").toFixed(1)} ms to ${PROVIDERS} providers, ${meanCpu("single").toFixed(1)} ms to 1 (of which the querier's thread ${meanThread("parallel", "querier").toFixed(1)} ms and the providers' threads ${meanThread("parallel", "providers").toFixed(1)} ms; to 1: ${meanThread("single", "querier").toFixed(1)} and ${meanThread("single", "providers").toFixed(1)}); on ${cores} cores no schedule answers a check to ${PROVIDERS} in less than ${(meanCpu("parallel") / cores).toFixed(1)} ms`);
       ctx.log(`fanout: ${samples.parallel.length} checks of ${CHECK_TYPES.length} identifiers per variant (${hits} with a hit); p50 ${parallel.p50.toFixed(1)} ms to ${PROVIDERS} in parallel, ${single.p50.toFixed(1)} ms to 1, ${sequential.p50.toFixed(1)} ms to ${PROVIDERS} one by one`);
 
       const singleIs = "same check via the API's CheckService, 1 provider";
@@ -200,6 +214,10 @@ export const fanoutSuite: Suite = {
         result({
           name: "fanout.cpu_ms", value: meanCpu("parallel"), unit: "ms", baseline: meanCpu("single"),
           baselineIs: `CPU time per check of all ${PROVIDERS + 1} hosts (this process, every thread), mean; baseline: the same check to 1 provider`,
+        }),
+        result({
+          name: "fanout.querier_cpu_ms", value: meanThread("parallel", "querier"), unit: "ms", baseline: meanThread("parallel", "providers"),
+          baselineIs: `CPU time per check of the querier's thread (API, CheckService, LookupService), mean; baseline: the ${PROVIDERS} providers' threads together`,
         }),
         result({
           name: "fanout.cpu_floor_ms", value: meanCpu("parallel") / cores, unit: "ms", baseline: parallel.p50,

@@ -77,7 +77,8 @@ type Call =
   | { kind: "setLiveCounts"; counts: CategoryCount[] }
   | { kind: "outboxRecords" }
   | { kind: "liveCounts" }
-  | { kind: "loopDelay" };
+  | { kind: "loopDelay" }
+  | { kind: "threadCpuMs" };
 type Reply = { kind: "reply"; id: number; value?: unknown; error?: string };
 
 /** A provider running in a worker thread, as the main thread sees it. */
@@ -99,6 +100,8 @@ export interface ProviderHandle {
   liveCounts(): Promise<CategoryCount[]>;
   /** How late its event loop ran timers, and its garbage collections, since the previous call (or since it served), in ms. */
   loopDelay(): Promise<LoopDelay>;
+  /** CPU time its own thread (its event loop) has used since it started, in ms. */
+  threadCpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -145,6 +148,7 @@ export function startProviderWorker(init: ProviderWorkerInit): Promise<ProviderH
         outboxRecords: () => call<number>({ kind: "outboxRecords" }),
         liveCounts: () => call<CategoryCount[]>({ kind: "liveCounts" }),
         loopDelay: () => call<LoopDelay>({ kind: "loopDelay" }),
+        threadCpuMs: () => call<number>({ kind: "threadCpuMs" }),
         stop: () => new Promise<void>((done) => {
           worker.once("exit", () => done());
           worker.postMessage("stop");
@@ -223,6 +227,12 @@ class LoopMonitor {
   }
 }
 
+/** CPU time the calling thread has used, in ms (user + system). */
+export function threadCpuMs(): number {
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1000;
+}
+
 /** Answers one call of the main thread. */
 async function answer(member: BenchMember, chain: BenchChain, loop: LoopMonitor, call: Call): Promise<unknown> {
   switch (call.kind) {
@@ -242,6 +252,8 @@ async function answer(member: BenchMember, chain: BenchChain, loop: LoopMonitor,
     }
     case "loopDelay":
       return loop.take();
+    case "threadCpuMs":
+      return threadCpuMs();
   }
 }
 
