@@ -4,6 +4,7 @@
 import type { DialTarget } from "@libp2p/interface";
 import type { FeedbackKind } from "../../identity/index.ts";
 import type { Logger } from "../../logger.ts";
+import type { QueuedReport } from "../../store/index.ts";
 import type { Clock, MembershipView, PeerDialer, StreamRegistrar } from "../components.ts";
 
 /** One received report, decoded. */
@@ -35,25 +36,8 @@ export interface FeedbackComponents {
   clock?: Clock;
 }
 
-/** A queued report as the sender reads it (node/store's KeptHits `QueuedReport`). */
-export interface OutgoingReport {
-  reportId: string;
-  providerAddress: string;
-  categoryId: number;
-  keyEpoch: number;
-  /** 8 bytes, hex (no 0x). */
-  tag: string;
-  version: number;
-  kind: FeedbackKind;
-  /** 32 bytes, hex (no 0x). */
-  mac: string;
-  queuedAtMs: number;
-  sentAtMs?: number;
-  /** The provider's answer, once sent: "accepted" or a refusal code. */
-  outcome?: string;
-  /** When its kind was counted on chain (accepted reports only). */
-  countedAtMs?: number;
-}
+/** A queued report as the sender reads it: node/store's KeptHits `QueuedReport`, less the hit it came from. */
+export type OutgoingReport = Omit<QueuedReport, "hitId">;
 
 /** The querier's queue (node/store's KeptHits). */
 export interface FeedbackQueue {
