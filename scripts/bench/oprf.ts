@@ -22,8 +22,7 @@
  */
 import { createHash } from "node:crypto";
 import { ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
-import { expand_message_xmd } from "@noble/curves/abstract/hash-to-curve.js";
-import { NobleVoprf, createVoprf, OPRF_CONTEXT_STRING, oprfInput, readySodium, type Voprf } from "../../node/identity/index.ts";
+import { NobleVoprf, createVoprf, expandXmdSha512, OPRF_CONTEXT_STRING, oprfInput, readySodium, type Voprf } from "../../node/identity/index.ts";
 import { result, type ReportedResult } from "./report.ts";
 import { perSecond } from "./stats.ts";
 import type { Suite } from "./suite.ts";
@@ -31,8 +30,6 @@ import type { Suite } from "./suite.ts";
 const BATCH_ITEMS = 1_000;
 /** RFC 9497's HashToScalar domain separation tag for ristretto255-SHA512, verifiable mode. */
 const HASH_TO_SCALAR_DST = Uint8Array.from([...new TextEncoder().encode("HashToScalar-"), ...OPRF_CONTEXT_STRING]);
-/** SHA-512 (node:crypto) in the shape noble's expand_message_xmd takes, as node/identity/oprf/sodium.ts passes it. */
-const sha512 = Object.assign((message: Uint8Array): Uint8Array => new Uint8Array(createHash("sha512").update(message).digest()), { outputLen: 64, blockLen: 128 }) as unknown as Parameters<typeof expand_message_xmd>[3];
 
 /** Operations per second of `op`, run for at least `minMs` after `warmup` calls (one op = `items`). */
 export function rate(op: (i: number) => void, minMs: number, warmup: number, items = 1): number {
@@ -96,7 +93,7 @@ export const oprfSuite: Suite = {
       primitiveNoble: () => rate((i) => ristretto255_hasher.deriveToCurve!(uniform[i % 256]!).multiply(skBig).toBytes(), minMs, 20),
       scalarmult: () => rate(() => sodium.crypto_scalarmult_ristretto255(keys.secretKey, element), minMs, 200),
       add: () => rate((i) => sodium.crypto_core_ristretto255_add(element, batch.blindedElements[i % BATCH_ITEMS]!), minMs, 200),
-      hashToScalar: () => rate((i) => sodium.crypto_core_ristretto255_scalar_reduce(expand_message_xmd(uniform[i % 256]!, HASH_TO_SCALAR_DST, 64, sha512)), minMs, 200),
+      hashToScalar: () => rate((i) => sodium.crypto_core_ristretto255_scalar_reduce(expandXmdSha512(sodium, [uniform[i % 256]!], HASH_TO_SCALAR_DST, 64)), minMs, 200),
       scalarmultNoble: () => rate(() => nobleElement.multiply(skBig).toBytes(), minMs, 20),
       evaluate: () => rate((i) => fast.evaluateBatch(keys.secretKey, [input(i)]), minMs, 200),
       evaluateNoble: () => rate((i) => noble.evaluate(keys.secretKey, input(i)), minMs, 20),

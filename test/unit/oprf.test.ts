@@ -2,11 +2,15 @@ import { createHash, hkdfSync } from "node:crypto";
 import { expect } from "chai";
 import fc from "fast-check";
 import { ristretto255_oprf } from "@noble/curves/ed25519.js";
+import { expand_message_xmd } from "@noble/curves/abstract/hash-to-curve.js";
+import { sha512 } from "@noble/hashes/sha2.js";
 import { isRiskshareError } from "../../node/errors.ts";
 import {
   ENTRY_KEYS_LABEL,
   createVoprf,
   entryKeyInfo,
+  expandXmdSha512,
+  readySodium,
   entryTag,
   expandEntryKeys,
   oprfInput,
@@ -163,6 +167,22 @@ describe("OPRF (RFC 9497 VOPRF, ristretto255-SHA512)", function () {
     const runsFew = { numRuns: 60, seed: 20_261_202 };
     const arbInput = fc.uint8Array({ minLength: 0, maxLength: 200 });
     const arbSeed = fc.uint8Array({ minLength: 32, maxLength: 32 });
+
+    it("expand_message_xmd over libsodium's SHA-512: RFC 9380 K.3's vectors, and noble's on random messages and DSTs", async () => {
+      const sodiumModule = await readySodium();
+      const quux = utf8("QUUX-V01-CS02-with-expander-SHA512-256");
+      expect(toHex(expandXmdSha512(sodiumModule, [], quux, 32))).to.equal("6b9a7312411d92f921c6f68ca0b6380730a1a4d982c507211a90964c394179ba");
+      expect(toHex(expandXmdSha512(sodiumModule, [utf8("a"), utf8("bc")], quux, 32))).to.equal("0da749f12fbe5483eb066a5f595055679b976e93abe9be6f0f6318bce7aca8dc");
+      fc.assert(
+        fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 6 }), fc.uint8Array({ minLength: 1, maxLength: 255 }), fc.integer({ min: 1, max: 64 }), (parts, dst, length) => {
+          const message = Uint8Array.from(parts.flatMap((part) => [...part]));
+          expect(toHex(expandXmdSha512(sodiumModule, parts, dst, length))).to.equal(toHex(expand_message_xmd(message, dst, length, sha512)));
+        }),
+        RUNS,
+      );
+      expect(() => expandXmdSha512(sodiumModule, [], quux, 65)).to.throw(RangeError, /length 65/);
+      expect(() => expandXmdSha512(sodiumModule, [], new Uint8Array(256), 64)).to.throw(RangeError, /DST of 256 bytes/);
+    });
 
     it("re-derives a blinded element from its input and blind (blindWith), on both backends alike", () => {
       fc.assert(

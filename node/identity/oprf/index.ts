@@ -57,5 +57,5 @@ export { EntryKeyEvaluator, type EntryKeyEvaluatorModules, type EntryKeySecret }
 export { DEFAULT_VOPRF_OPTIONS, createVoprf, readySodium, type VoprfOptions } from "./factory.ts";
 export { oprfInput } from "./input.ts";
 export { NobleVoprf } from "./noble.ts";
-export { SodiumVoprf, type Sodium, type SodiumVoprfModules } from "./sodium.ts";
+export { SodiumVoprf, expandXmdSha512, type Sodium, type SodiumVoprfModules } from "./sodium.ts";
 export type { BlindEvaluation, BlindedInput, OprfKeyPair, RandomBytes, Voprf, VoprfBackend } from "./voprf.ts";
