@@ -279,6 +279,24 @@ describe("OPRF (RFC 9497 VOPRF, ristretto255-SHA512)", function () {
       }
     });
 
+    it("with `outputs`, only the first outputs are unblinded, while the proof still covers the padding after them", () => {
+      for (const voprf of backends()) {
+        const x = exchange(voprf);
+        const all = voprf.finalizeBatch(x.inputs, x.blinds, x.evaluatedElements, x.blindedElements, x.proof, x.provider.publicKey);
+        for (const outputs of [1, 2, 3]) {
+          const some = voprf.finalizeBatch(x.inputs, x.blinds, x.evaluatedElements, x.blindedElements, x.proof, x.provider.publicKey, outputs);
+          expect(some.map(toHex), `${voprf.backend}: ${outputs} outputs`).to.deep.equal(all.slice(0, outputs).map(toHex));
+        }
+        // The last element is "padding" here: replaced by another valid evaluation, the proof fails.
+        const replaced = [...x.evaluatedElements];
+        replaced[2] = voprf.blindEvaluateBatch(x.provider.secretKey, x.provider.publicKey, [voprf.blind(utf8("other")).blindedElement]).evaluatedElements[0]!;
+        expectCode(() => voprf.finalizeBatch(x.inputs, x.blinds, replaced, x.blindedElements, x.proof, x.provider.publicKey, 2), "E_OPRF_PROOF", `${voprf.backend}: tampered padding`);
+        for (const outputs of [0, 4, 1.5]) {
+          expectCode(() => voprf.finalizeBatch(x.inputs, x.blinds, x.evaluatedElements, x.blindedElements, x.proof, x.provider.publicKey, outputs), "E_BAD_INPUT", `${voprf.backend}: ${outputs} outputs`);
+        }
+      }
+    });
+
     it("an answer under another key (with that key's valid proof) fails against the published key: E_OPRF_PROOF", () => {
       for (const voprf of backends()) {
         const published = voprf.deriveKeyPair(new Uint8Array(32).fill(1), utf8("published"));

@@ -10,6 +10,7 @@ import { OPRF_CONTEXT_STRING, OPRF_ELEMENT_BYTES, OPRF_PROOF_BYTES } from "./con
 import {
   assertBatchSize,
   assertFinalizeShape,
+  finalizeOutputs,
   assertInput,
   assertSecretKey,
   defaultRandomBytes,
@@ -112,8 +113,10 @@ export class NobleVoprf implements Voprf {
     blindedElements: readonly Uint8Array[],
     proof: Uint8Array,
     providerPublicKey: Uint8Array,
+    outputs?: number,
   ): Uint8Array[] {
     assertFinalizeShape(inputs, blinds, evaluatedElements, blindedElements);
+    const wanted = finalizeOutputs(inputs.length, outputs);
     assertElement(providerPublicKey, "providerPublicKey");
     blindedElements.forEach((element, i) => assertElement(element, "blindedElements", i));
     evaluatedElements.forEach((element, i) => assertElement(element, "evaluatedElements", i));
@@ -122,7 +125,8 @@ export class NobleVoprf implements Voprf {
     try {
       // Everything but the proof was checked above, so what noble still refuses is the proof
       // (a wrong challenge, or c or s not a canonical scalar).
-      return voprf.finalizeBatch(items, providerPublicKey, proof);
+      // The reference unblinds every element; only the wanted outputs are returned.
+      return voprf.finalizeBatch(items, providerPublicKey, proof).slice(0, wanted);
     } catch (err) {
       throw oprfProofFailed(inputs.length, err);
     }

@@ -28,6 +28,7 @@ import { NobleVoprf } from "./noble.ts";
 import {
   assertBatchSize,
   assertFinalizeShape,
+  finalizeOutputs,
   assertInput,
   assertSecretKey,
   defaultRandomBytes,
@@ -154,7 +155,7 @@ export class SodiumVoprf implements Voprf {
     const evaluatedElements = blindedElements.map((element, i) => this.#multiply(secretKey, element, "blindedElements", i));
     // GenerateProof with ComputeCompositesFast: M = Σ dᵢ·Cᵢ, Z = k·M.
     const sodium = this.#sodium;
-    const m = this.#composite(publicKey, blindedElements, evaluatedElements, blindedElements, "blindedElements");
+    const m = this.#composite(publicKey, blindedElements, evaluatedElements);
     const z = sodium.crypto_scalarmult_ristretto255(secretKey, m);
     const r = randomScalar(rng);
     const t2 = sodium.crypto_scalarmult_ristretto255_base(r);
@@ -171,13 +172,14 @@ export class SodiumVoprf implements Voprf {
     blindedElements: readonly Uint8Array[],
     proof: Uint8Array,
     providerPublicKey: Uint8Array,
+    outputs?: number,
   ): Uint8Array[] {
     assertFinalizeShape(inputs, blinds, evaluatedElements, blindedElements);
+    const wanted = finalizeOutputs(inputs.length, outputs);
     this.#assertElement(providerPublicKey, "providerPublicKey");
     const sodium = this.#sodium;
     // VerifyProof with ComputeComposites: M = Σ dᵢ·Cᵢ, Z = Σ dᵢ·Dᵢ (decoding, hence checking, every element).
-    const m = this.#composite(providerPublicKey, blindedElements, evaluatedElements, blindedElements, "blindedElements");
-    const z = this.#composite(providerPublicKey, blindedElements, evaluatedElements, evaluatedElements, "evaluatedElements");
+    const [m, z] = this.#composites(providerPublicKey, blindedElements, evaluatedElements);
     if (proof.length !== OPRF_PROOF_BYTES) throw oprfProofFailed(inputs.length);
     const c = proof.subarray(0, OPRF_SCALAR_BYTES);
     const s = proof.subarray(OPRF_SCALAR_BYTES);
@@ -193,7 +195,7 @@ export class SodiumVoprf implements Voprf {
       throw oprfProofFailed(inputs.length, err);
     }
     if (!sodium.memcmp(expected, c)) throw oprfProofFailed(inputs.length);
-    return inputs.map((input, i) => {
+    return inputs.slice(0, wanted).map((input, i) => {
       const unblinded = sodium.crypto_scalarmult_ristretto255(sodium.crypto_core_ristretto255_scalar_invert(blinds[i]!), evaluatedElements[i]!);
       return hashParts(sodium, u16(input.length), input, u16(unblinded.length), unblinded, LABEL_FINALIZE);
     });
@@ -226,17 +228,31 @@ export class SodiumVoprf implements Voprf {
     return this.#sodium.crypto_core_ristretto255_scalar_reduce(expandXmdSha512(this.#sodium, parts, DST_HASH_TO_SCALAR, UNIFORM_BYTES));
   }
 
-  /** Σ dᵢ·termsᵢ with dᵢ = HashToScalar(seed, i, Cᵢ, Dᵢ, "Composite") (RFC 9497 ComputeComposites). */
-  #composite(b: Uint8Array, c: readonly Uint8Array[], d: readonly Uint8Array[], terms: readonly Uint8Array[], argument: string): Uint8Array {
-    const seed = hashParts(this.#sodium, lengthPrefixed(b), lengthPrefixed(SEED_DST));
-    const seedPrefix = lengthPrefixed(seed);
+  /** The weights dᵢ = HashToScalar(seed, i, Cᵢ, Dᵢ, "Composite") of RFC 9497 ComputeComposites. */
+  #weights(b: Uint8Array, c: readonly Uint8Array[], d: readonly Uint8Array[]): Uint8Array[] {
+    const seedPrefix = lengthPrefixed(hashParts(this.#sodium, lengthPrefixed(b), lengthPrefixed(SEED_DST)));
+    return c.map((ci, i) => this.#hashToScalar(seedPrefix, u16(i), u16(ci.length), ci, u16(d[i]!.length), d[i]!, LABEL_COMPOSITE));
+  }
+
+  /** Σ dᵢ·termsᵢ. */
+  #weightedSum(weights: readonly Uint8Array[], terms: readonly Uint8Array[], argument: string): Uint8Array {
     let sum: Uint8Array | undefined;
-    for (let i = 0; i < c.length; i++) {
-      const di = this.#hashToScalar(seedPrefix, u16(i), u16(c[i]!.length), c[i]!, u16(d[i]!.length), d[i]!, LABEL_COMPOSITE);
-      const term = this.#multiply(di, terms[i]!, argument, i);
+    for (let i = 0; i < weights.length; i++) {
+      const term = this.#multiply(weights[i]!, terms[i]!, argument, i);
       sum = sum === undefined ? term : this.#sodium.crypto_core_ristretto255_add(sum, term);
     }
     return sum!;
+  }
+
+  /** The prover's M = Σ dᵢ·Cᵢ (RFC 9497 ComputeCompositesFast; Z = k·M follows). */
+  #composite(b: Uint8Array, c: readonly Uint8Array[], d: readonly Uint8Array[]): Uint8Array {
+    return this.#weightedSum(this.#weights(b, c, d), c, "blindedElements");
+  }
+
+  /** The verifier's M = Σ dᵢ·Cᵢ and Z = Σ dᵢ·Dᵢ (RFC 9497 ComputeComposites), each dᵢ hashed once. */
+  #composites(b: Uint8Array, c: readonly Uint8Array[], d: readonly Uint8Array[]): [Uint8Array, Uint8Array] {
+    const weights = this.#weights(b, c, d);
+    return [this.#weightedSum(weights, c, "blindedElements"), this.#weightedSum(weights, d, "evaluatedElements")];
   }
 
   /** HashToScalar(B, M, Z, t2, t3, "Challenge") (RFC 9497 GenerateProof/VerifyProof). */

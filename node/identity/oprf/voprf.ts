@@ -58,7 +58,9 @@ export interface Voprf {
   blindEvaluateBatch(secretKey: Uint8Array, publicKey: Uint8Array, blindedElements: readonly Uint8Array[], rng?: RandomBytes): BlindEvaluation;
   /**
    * Querier: verifies the batch proof under `providerPublicKey` (E_OPRF_PROOF if it fails, and no
-   * output at all), then unblinds and returns one 64-byte output per input, in order.
+   * output at all), then unblinds and returns one 64-byte output per input, in order; with
+   * `outputs`, only the first `outputs` (a request's padding is proven with the rest of the batch
+   * but never unblinded: nobody reads its outputs).
    */
   finalizeBatch(
     inputs: readonly Uint8Array[],
@@ -67,6 +69,7 @@ export interface Voprf {
     blindedElements: readonly Uint8Array[],
     proof: Uint8Array,
     providerPublicKey: Uint8Array,
+    outputs?: number,
   ): Uint8Array[];
   /** Provider: RFC 9497 Evaluate, the 64-byte output of its own input under its own key. */
   evaluate(secretKey: Uint8Array, input: Uint8Array): Uint8Array;
@@ -134,4 +137,11 @@ export function assertFinalizeShape(
   if (evaluatedElements.length !== inputs.length) throw oprfProofFailed(inputs.length);
   inputs.forEach((input) => assertInput(input, "inputs"));
   for (const blind of blinds) assertArgument(isCanonicalScalar(blind) && !isZeroScalar(blind), "must be canonical non-zero scalars", "blinds");
+}
+
+/** The number of outputs a finalizeBatch returns: `outputs` (1..inputs), or every input's. */
+export function finalizeOutputs(inputs: number, outputs: number | undefined): number {
+  if (outputs === undefined) return inputs;
+  assertArgument(Number.isInteger(outputs) && outputs >= 1 && outputs <= inputs, `must be an integer from 1 to the ${inputs} inputs`, "outputs");
+  return outputs;
 }

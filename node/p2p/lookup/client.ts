@@ -233,7 +233,8 @@ export class LookupClient {
     if (publicKey === undefined) throw new Refused("error", "E_OPRF_KEY_UNKNOWN", `no published OPRF key of epoch ${answer.keyEpoch} for the provider`, queryId);
     let outputs: Uint8Array[];
     try {
-      outputs = voprf.finalizeBatch(allInputs, blinded.map((b) => b.blind), evaluatedElements, elements, proof, publicKey);
+      // The proof covers the padding too; only the items' outputs are unblinded.
+      outputs = voprf.finalizeBatch(allInputs, blinded.map((b) => b.blind), evaluatedElements, elements, proof, publicKey, inputs.length);
     } catch (err) {
       if (isRiskshareError(err, "E_OPRF_PROOF") || isRiskshareError(err, "E_OPRF_ELEMENT")) {
         throw new Refused("error", "E_OPRF_PROOF", "the provider's answer failed its proof under its published key: discarded", queryId);
