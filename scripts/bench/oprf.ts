@@ -10,6 +10,9 @@
  * - oprf.blind_per_s: the querier's blinding of an input.
  * - oprf.blind_evaluate_items_per_s: a 1,000-item batch evaluated with one proof, per item.
  * - oprf.finalize_items_per_s: the querier's verification of that proof and unblinding, per item.
+ * - oprf.finalize_padded_ms: the querier's finalize of one provider's answer to a 5-identifier check
+ *   (padded to 8 elements, the fan-out suite's check): the proof over all 8, the 5 items unblinded;
+ *   baseline: the same with the 3 padding elements unblinded too.
  * - oprf.batch_model_ratio: what a batch evaluation through libsodium's public API can reach, in
  *   scalar multiplications, predicted from its operation counts: per element RFC 9497 needs the
  *   evaluation (one multiplication) and its term of the composite M = Σ dᵢ·Cᵢ (HashToScalar, one
@@ -23,11 +26,15 @@
 import { createHash } from "node:crypto";
 import { ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
 import { NobleVoprf, createVoprf, expandXmdSha512, OPRF_CONTEXT_STRING, oprfInput, readySodium, type Voprf } from "../../node/identity/index.ts";
+import { evaluateShape } from "../../node/p2p/index.ts";
 import { result, type ReportedResult } from "./report.ts";
 import { perSecond } from "./stats.ts";
 import type { Suite } from "./suite.ts";
 
 const BATCH_ITEMS = 1_000;
+/** Identifiers of the fan-out suite's check, and the shape they travel as (evaluateShape). */
+const PADDED_ITEMS = 5;
+const PADDED_SHAPE = evaluateShape(PADDED_ITEMS)!;
 /** RFC 9497's HashToScalar domain separation tag for ristretto255-SHA512, verifiable mode. */
 const HASH_TO_SCALAR_DST = Uint8Array.from([...new TextEncoder().encode("HashToScalar-"), ...OPRF_CONTEXT_STRING]);
 
@@ -88,6 +95,9 @@ export const oprfSuite: Suite = {
     // 1,000-item batches (one request, blinded beforehand): noble's take seconds each, so it runs
     // one timed batch after one warm-up.
     const batch = round(fast, keys, inputs);
+    // A 5-identifier check to one provider: 8 elements on the wire (evaluateShape(5)).
+    const padded = round(fast, keys, inputs.slice(0, PADDED_SHAPE));
+    const finalizeOfPadded = (outputs?: number) => () => fast.finalizeBatch(inputs.slice(0, PADDED_SHAPE), padded.blinds, padded.evaluatedElements, padded.blindedElements, padded.proof, keys.publicKey, outputs);
     const ops = {
       primitive: () => rate((i) => sodium.crypto_scalarmult_ristretto255(keys.secretKey, sodium.crypto_core_ristretto255_from_hash(uniform[i % 256]!)), minMs, 200),
       primitiveNoble: () => rate((i) => ristretto255_hasher.deriveToCurve!(uniform[i % 256]!).multiply(skBig).toBytes(), minMs, 20),
@@ -102,6 +112,8 @@ export const oprfSuite: Suite = {
       blindEvaluate: () => rate(() => fast.blindEvaluateBatch(keys.secretKey, keys.publicKey, batch.blindedElements), minMs, 1, BATCH_ITEMS),
       blindEvaluateNoble: () => rate(() => noble.blindEvaluateBatch(keys.secretKey, keys.publicKey, batch.blindedElements), 1, 1, BATCH_ITEMS),
       finalize: () => rate(() => fast.finalizeBatch(inputs, batch.blinds, batch.evaluatedElements, batch.blindedElements, batch.proof, keys.publicKey), minMs, 1, BATCH_ITEMS),
+      finalizePadded: () => rate(finalizeOfPadded(PADDED_ITEMS), minMs, 20),
+      finalizePaddedAll: () => rate(finalizeOfPadded(), minMs, 20),
       finalizeNoble: () => rate(() => noble.finalizeBatch(inputs, batch.blinds, batch.evaluatedElements, batch.blindedElements, batch.proof, keys.publicKey), 1, 1, BATCH_ITEMS),
     };
     // Other work on the machine skews single figures: every figure is measured in each of a few
@@ -110,7 +122,7 @@ export const oprfSuite: Suite = {
     for (let r = 0; r < rounds && !ctx.signal.aborted; r++) {
       for (const [name, op] of Object.entries(ops) as [keyof typeof ops, () => number][]) best[name] = Math.max(best[name], op());
     }
-    const { primitive, primitiveNoble, scalarmult, scalarmultNoble, add, hashToScalar, evaluate, evaluateNoble, blind, blindNoble, blindEvaluate, blindEvaluateNoble, finalize, finalizeNoble } = best;
+    const { primitive, primitiveNoble, scalarmult, scalarmultNoble, add, hashToScalar, evaluate, evaluateNoble, blind, blindNoble, blindEvaluate, blindEvaluateNoble, finalize, finalizeNoble, finalizePadded, finalizePaddedAll } = best;
     const model = 1 / (2 + scalarmult / add + scalarmult / hashToScalar);
     ctx.log(`oprf: hash-to-group + scalarmult ${primitive.toFixed(0)}/s (libsodium), ${primitiveNoble.toFixed(0)}/s (noble); scalarmult ${scalarmult.toFixed(0)}/s, ${scalarmultNoble.toFixed(0)}/s`);
     ctx.log(`oprf: evaluate ${evaluate.toFixed(0)}/s (libsodium), ${evaluateNoble.toFixed(0)}/s (noble); ${(evaluate / primitive).toFixed(2)} of the primitive`);
@@ -131,6 +143,10 @@ export const oprfSuite: Suite = {
         baselineIs: "blindEvaluateBatch items/s ÷ scalarmult/s, same run (model: 1 / (2 + scalarmult/add + scalarmult/HashToScalar))",
       }),
       result({ name: "oprf.finalize_items_per_s", value: finalize, unit: "items/s", baseline: finalizeNoble, baselineIs: nobleIs("finalizeBatch, 1,000 items, proof checked") }),
+      result({
+        name: "oprf.finalize_padded_ms", value: 1000 / finalizePadded, unit: "ms", baseline: 1000 / finalizePaddedAll,
+        baselineIs: `the same finalize unblinding the ${PADDED_SHAPE - PADDED_ITEMS} padding elements too (${PADDED_ITEMS} identifiers as ${PADDED_SHAPE} elements, proof checked over all)`,
+      }),
     ];
     return results;
   },
