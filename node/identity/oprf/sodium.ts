@@ -17,8 +17,8 @@
  * - Finalize/Evaluate (3.3.2): SHA-512(I2OSP(len(input), 2) || input || I2OSP(32, 2) || element || "Finalize").
  * Every SHA-512 is libsodium's crypto_hash_sha512 over one buffer: on these short messages it takes
  * ~1.1 µs where node:crypto's createHash takes ~2.5 and noble's expand_message_xmd (which hashes
- * twice and concatenates in between) ~8.7, so a HashToScalar costs ~2.5 µs instead of ~12.4, and
- * a batch element (two scalar multiplications, an addition and a HashToScalar) 8 % less.
+ * twice and concatenates in between) ~8.7, so a HashToScalar costs ~3.6 µs instead of ~12–15, and
+ * a batch element (two scalar multiplications, an addition and a HashToScalar) ~4 % less.
  * Key generation and DeriveKeyPair run once per key and stay with noble.
  */
 import type sodiumModule from "libsodium-wrappers-sumo";
