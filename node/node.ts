@@ -18,7 +18,7 @@ import {
 } from "./chain/index.ts";
 import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
 import { RiskshareError } from "./errors.ts";
-import { assertPhoneRegion, createVoprf, loadWarninglists, type EntryKeyEvaluator, type Voprf, type Warninglists } from "./identity/index.ts";
+import { assertPhoneRegion, createVoprf, loadWarninglists, OffThreadBatchEvaluator, type EntryKeyEvaluator, type Voprf, type Warninglists } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
 import {
   bucketBits, createHost, digestSignerFromEvmKey, feedback, FeedbackSender, filter, filterDirectory, FilterSync, lookup, peerIdFromBytes, QuerierFanOut, registryMembership, storeBuckets, storeFilterSource, systemClock,
@@ -349,6 +349,9 @@ export class RiskshareNode {
     const signer = digestSignerFromEvmKey(this.wallet.privateKey);
     const components = { registrar: this.host.libp2p, dialer: this.host.libp2p, membership, logger: this.log };
     const { lookup: lookupConfig } = this.config;
+    // Large Evaluates are evaluated on a worker thread, so one member's batch never stalls the others' lookups.
+    const batchEvaluator = new OffThreadBatchEvaluator(this.voprf);
+    this.track("batch evaluator", () => batchEvaluator.close());
     this.lookups = lookup({
       chainId: this.chain.chainId, queryLedgerAddress: this.contracts.addresses.ledger, requestTtlSeconds: lookupConfig.requestTtlSeconds, coverFetchRate: lookupConfig.coverFetchRate,
       peerItemsPerSecond: lookupConfig.peerItemsPerSecond, peerBurstItems: lookupConfig.peerBurstItems, refusalFoldSeconds: lookupConfig.refusalFoldSeconds,
@@ -356,6 +359,7 @@ export class RiskshareNode {
       ...components,
       signer,
       voprf: this.voprf,
+      batchEvaluator,
       outbox: { append: (record) => this.appendToOutbox(record) },
       nonceGuard: this.nonceWindows,
       nonceSource: this.nonceCounters,

@@ -3,7 +3,7 @@
  * store, the chain view, the policy, the outbox and the journal are built elsewhere; tests wire fakes.
  */
 import type { NonceVerdict, QueryOutcomeCode } from "../../chain/index.ts";
-import type { Voprf } from "../../identity/index.ts";
+import type { BatchEvaluator, Voprf } from "../../identity/index.ts";
 import type { Logger } from "../../logger.ts";
 import type { ReciprocityDecision } from "../../policy/index.ts";
 import type { Clock, LookupSigner, MembershipView, PeerDialer, StreamRegistrar } from "../components.ts";
@@ -160,6 +160,8 @@ export interface LookupComponents {
   signer: LookupSigner;
   /** RFC 9497 VOPRF (createVoprf()). */
   voprf: Voprf;
+  /** Evaluates the provider's batches (OffThreadBatchEvaluator: large ones off the thread that answers); in place with `voprf` when absent. */
+  batchEvaluator?: BatchEvaluator;
   // provider side
   outbox: Outbox;
   nonceGuard: NonceGuard;

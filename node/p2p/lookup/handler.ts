@@ -19,7 +19,8 @@
  *   5. an Evaluate's querier has credits (balance + overdraft on the
  *      QueryLedger) for its itemCount                               E_CREDITS_EXHAUSTED
  *   6. reciprocity and quota, counted per item                      E_RECIPROCITY, E_QUOTA, E_CATEGORY_UNKNOWN
- * then evaluates the batch under the current epoch's key (one proof) or reads the buckets, signs
+ * then evaluates the batch under the current epoch's key (one proof; a large batch on the batch
+ * evaluator's worker thread, so the event loop keeps answering) or reads the buckets, signs
  * the answer, appends the record (kind, keyEpoch, item count; no hits) and only after that append
  * resolved writes the answer (I-5). Every refusal of a parsed request within the peer's bucket is
  * recorded too, through the {@link RefusalFolder} (one record per outcome, peer and window, with a
@@ -242,7 +243,11 @@ export class LookupProvider {
   private async evaluate(parsed: ParsedRequest, receivedAt: number, signal: AbortSignal): Promise<LookupResponseFrame> {
     const key = this.components.oprfKeys.current();
     const elements = parsed.elements!;
-    const { evaluatedElements, proof } = this.components.voprf.blindEvaluateBatch(key.secretKey, key.publicKey, elements);
+    const { batchEvaluator, voprf } = this.components;
+    const { evaluatedElements, proof } = batchEvaluator === undefined
+      ? voprf.blindEvaluateBatch(key.secretKey, key.publicKey, elements)
+      : await batchEvaluator.evaluate(key.secretKey, key.publicKey, elements);
+    signal.throwIfAborted();
     const answer: LookupAnswer = {
       queryId: parsed.queryId, provider: this.signing.address, keyEpoch: key.epoch, itemCount: elements.length,
       answerDigest: evaluateAnswerDigest(evaluatedElements, proof),

@@ -1,0 +1,24 @@
+/**
+ * The batch evaluation worker (see batch.ts): evaluates each batch it is sent with the libsodium
+ * VOPRF, in order, and answers with the evaluated elements and the proof, or the error's code.
+ * Kept free of TypeScript-only syntax beyond types, so Node's own type stripping can load it.
+ */
+import { parentPort } from "node:worker_threads";
+import { isRiskshareError } from "../../errors.ts";
+import type { BatchRequest, BatchResponse } from "./batch.ts";
+import { createVoprf } from "./factory.ts";
+
+const port = parentPort!;
+const voprf = await createVoprf({ backend: "sodium" });
+
+port.on("message", (request: BatchRequest) => {
+  let response: BatchResponse;
+  try {
+    const { evaluatedElements, proof } = voprf.blindEvaluateBatch(request.secretKey, request.publicKey, request.elements);
+    response = { id: request.id, evaluatedElements, proof };
+  } catch (err) {
+    // The VOPRF's own errors name an argument and an index; anything else goes back by name only.
+    response = isRiskshareError(err) ? { id: request.id, code: err.code, message: err.message } : { id: request.id, code: err instanceof Error ? err.name : typeof err };
+  }
+  port.postMessage(response);
+});
