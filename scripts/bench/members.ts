@@ -23,11 +23,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getAddress, Wallet } from "ethers";
-import { createVoprf, EntryKeyEvaluator, tryNormalise, type EntryKeyContext, type Voprf } from "../../node/identity/index.ts";
+import { createVoprf, EntryKeyEvaluator, OffThreadBatchEvaluator, tryNormalise, type EntryKeyContext, type Voprf } from "../../node/identity/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import type { ReciprocityDecision } from "../../node/policy/index.ts";
 import {
-  createHost, digestSignerFromEvmKey, filter, FilterSync, lookup, storeBuckets, storeFilterSource, type FilterCache, type FilterDirectory,
+  createHost, digestSignerFromEvmKey, MAX_ITEMS_PER_REQUEST, filter, FilterSync, lookup, storeBuckets, storeFilterSource, type FilterCache, type FilterDirectory,
   type FilterService, type HeldFilter, type LookupInit, type LookupService, type MembershipView,
   type Outbox as OutboxComponent, type PeerIdentity, type QueryItem, type RiskshareHost,
 } from "../../node/p2p/index.ts";
@@ -157,6 +157,8 @@ export interface MemberOptions {
   lookup?: Partial<LookupInit>;
   /** FilterSync's poll interval; its default when omitted. */
   filterPollMs?: number;
+  /** Evaluate large batches on a worker thread, as a node does (default true); false evaluates every batch in place. */
+  offThreadBatches?: boolean;
 }
 
 /** Starts one member on 127.0.0.1 with an empty store and registers it as Active, with its OPRF key, on `chain`. */
@@ -195,12 +197,15 @@ export async function startMember(chain: BenchChain, wallet: Wallet, rng: Prng, 
     let outboxRecords = 0;
     // The suites measure what a provider serves one querier at most: the per-peer fair-share bucket
     // (lookup.peerItemsPerSecond, 1,000 items/s by default) is opened to the config's ceiling.
+    const batchEvaluator = new OffThreadBatchEvaluator(voprf, opts.offThreadBatches === false ? { inlineMax: MAX_ITEMS_PER_REQUEST } : {});
+    stops.push(() => batchEvaluator.close());
     const service = lookup({ chainId: BENCH_CHAIN_ID, queryLedgerAddress: BENCH_LEDGER, peerItemsPerSecond: BENCH_PEER_ITEMS, peerBurstItems: BENCH_PEER_ITEMS, ...opts.lookup })({
       registrar: host.libp2p,
       dialer: host.libp2p,
       membership: chain,
       signer,
       voprf,
+      batchEvaluator,
       outbox: outboxComponent(outbox, () => outboxRecords++),
       nonceGuard: store.nonceWindows(),
       nonceSource: nonces,
