@@ -71,8 +71,7 @@ export class OffThreadBatchEvaluator implements BatchEvaluator {
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
   #closed = false;
-  /** Workers started so far (a dead one is replaced on the next large batch). */
-  workersStarted = 0;
+  #workersStarted = 0;
 
   constructor(voprf: Voprf, opts: OffThreadBatchEvaluatorOptions = {}) {
     const inlineMax = opts.inlineMax ?? INLINE_EVALUATE_MAX;
@@ -80,6 +79,11 @@ export class OffThreadBatchEvaluator implements BatchEvaluator {
     this.#voprf = voprf;
     this.#inlineMax = inlineMax;
     this.#workerUrl = opts.workerUrl ?? new URL("./batchWorker.ts", import.meta.url);
+  }
+
+  /** Workers started so far (a dead one is replaced on the next large batch). */
+  get workersStarted(): number {
+    return this.#workersStarted;
   }
 
   evaluate(secretKey: Uint8Array, publicKey: Uint8Array, blindedElements: readonly Uint8Array[]): Promise<BlindEvaluation> {
@@ -112,7 +116,7 @@ export class OffThreadBatchEvaluator implements BatchEvaluator {
   #ensureWorker(): Worker {
     if (this.#worker !== undefined) return this.#worker;
     const worker = new Worker(this.#workerUrl, { resourceLimits: WORKER_LIMITS });
-    this.workersStarted += 1;
+    this.#workersStarted += 1;
     // An idle worker never keeps the process alive; close() stops it.
     worker.unref();
     worker.on("message", (message: BatchResponse) => {
