@@ -11,12 +11,14 @@
  *   main ── { id, secretKey, publicKey, elements } ──▶ batch worker   (one batch at a time, in order)
  *   main ◀──── { id, evaluatedElements, proof } ───── batch worker   (or { id, code })
  *
+ * On close the worker is asked to end once its batch is done (workers.ts), not terminated.
  * The worker runs the same libsodium VOPRF as the main thread. The secret key goes with each batch
  * (copied within this process, never logged). An error comes back as its code, with its message
  * only for the input errors of the VOPRF (they name an argument and an index, nothing more).
  */
 import { Worker } from "node:worker_threads";
 import { RiskshareError, type ErrorCode } from "../../errors.ts";
+import { stopWorker } from "../../workers.ts";
 import type { BlindEvaluation, Voprf } from "./voprf.ts";
 
 /** Evaluates a provider's batches (possibly on another thread). */
@@ -110,7 +112,7 @@ export class OffThreadBatchEvaluator implements BatchEvaluator {
     const worker = this.#worker;
     this.#worker = undefined;
     this.#failAll(new RiskshareError("E_INTERNAL", "the batch evaluator stopped before the batch was evaluated"));
-    if (worker !== undefined) await worker.terminate();
+    if (worker !== undefined) await stopWorker(worker);
   }
 
   #ensureWorker(): Worker {

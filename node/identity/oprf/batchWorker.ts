@@ -5,6 +5,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { isRiskshareError } from "../../errors.ts";
+import { isWorkerClose } from "../../workers.ts";
 import type { BatchRequest, BatchResponse } from "./batch.ts";
 import { createVoprf } from "./factory.ts";
 
@@ -12,6 +13,10 @@ const port = parentPort!;
 const voprf = await createVoprf({ backend: "sodium" });
 
 port.on("message", (request: BatchRequest) => {
+  if (isWorkerClose(request)) {
+    port.close(); // nothing else keeps this thread: it ends
+    return;
+  }
   let response: BatchResponse;
   try {
     const { evaluatedElements, proof } = voprf.blindEvaluateBatch(request.secretKey, request.publicKey, request.elements);

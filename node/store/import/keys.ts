@@ -12,6 +12,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { RiskshareError } from "../../errors.ts";
+import { stopWorker } from "../../workers.ts";
 import type { EntryKeyEvaluator, EntryKeySecret } from "../../identity/index.ts";
 import { IMPORT_DEFAULTS } from "../options.ts";
 import type { PackedBatch } from "./batches.ts";
@@ -92,6 +93,6 @@ export async function* keyedBatches(batches: AsyncIterable<PackedBatch>, evaluat
     while (inflight.length > 0) yield await inflight.shift()!;
   } finally {
     stopping = true;
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.all(workers.map((worker) => stopWorker(worker)));
   }
 }

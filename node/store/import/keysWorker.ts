@@ -6,12 +6,17 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { EntryKeyEvaluator, type EntryKeySecret } from "../../identity/index.ts";
 import { packKeys } from "./convert.ts";
+import { isWorkerClose } from "../../workers.ts";
 import type { KeysRequest, KeysResponse } from "./keys.ts";
 
 const port = parentPort!;
 const evaluator = await EntryKeyEvaluator.create(workerData as EntryKeySecret);
 
 port.on("message", (request: KeysRequest) => {
+  if (isWorkerClose(request)) {
+    port.close(); // nothing else keeps this thread: it ends
+    return;
+  }
   let response: KeysResponse;
   try {
     response = { id: request.id, keys: packKeys(request.types, request.values, (type, value) => evaluator.keysOf(type, value)) };
