@@ -37,7 +37,7 @@ async function expectRejects(promise: Promise<unknown>, code: string, message?: 
   return expect.fail(`expected ${code}, it resolved`);
 }
 
-describe("OffThreadBatchEvaluator: a provider's large batches off the thread that answers lookups", function () {
+describe("OffThreadBatchEvaluator: large VOPRF batches off the thread that answers lookups", function () {
   this.timeout(60_000);
   let voprf: Voprf;
   let key: { secretKey: Uint8Array; publicKey: Uint8Array };
@@ -79,6 +79,22 @@ describe("OffThreadBatchEvaluator: a provider's large batches off the thread tha
     const [a, b] = await Promise.all([batches.evaluate(key.secretKey, key.publicKey, elements.slice(0, 100)), batches.evaluate(key.secretKey, key.publicKey, elements.slice(0, 200))]);
     expectVerifies(a, 100);
     expectVerifies(b, 200);
+    expect(batches.workersStarted).to.equal(1);
+  });
+
+  it("finalizes a large batch on the worker thread too: the same outputs, the event loop turning, a false proof refused", async () => {
+    const batches = evaluator();
+    const answer = voprf.blindEvaluateBatch(key.secretKey, key.publicKey, elements);
+    const job = { inputs, blinds, evaluatedElements: answer.evaluatedElements, blindedElements: elements, proof: answer.proof, providerPublicKey: key.publicKey, outputs: 200 };
+    const { turns, result: outputs } = await turnsWhile(() => batches.finalize(job));
+    expect(turns, "event loop turns while 256 elements were finalized").to.be.greaterThan(10);
+    expect(outputs.map(hex)).to.deep.equal(voprf.evaluateBatch(key.secretKey, inputs.slice(0, 200)).map(hex));
+    const other = voprf.generateKeyPair();
+    await expectRejects(batches.finalize({ ...job, providerPublicKey: other.publicKey }), "E_OPRF_PROOF");
+    // A small one stays in place.
+    const small = voprf.blindEvaluateBatch(key.secretKey, key.publicKey, elements.slice(0, 8));
+    const { turns: smallTurns } = await turnsWhile(() => batches.finalize({ inputs: inputs.slice(0, 8), blinds: blinds.slice(0, 8), evaluatedElements: small.evaluatedElements, blindedElements: elements.slice(0, 8), proof: small.proof, providerPublicKey: key.publicKey }));
+    expect(smallTurns).to.be.at.most(1);
     expect(batches.workersStarted).to.equal(1);
   });
 

@@ -261,14 +261,15 @@ export async function startNode(
   const reciprocity: Member["reciprocity"] = { decision: { allowed: true, quotaRemaining: 10 }, calls: [] };
   const credits = new Map<string, bigint>();
   const member = { oprfKey } as Member;
-  // Batches of more than 2 elements are evaluated on a worker thread, as a node does past 64: every
-  // lookup test with a padded batch goes through it. Each batch is recorded as it arrives.
+  // Batches of more than 2 elements are evaluated and finalized on a worker thread, as a node does past
+  // 64: every lookup test with a padded batch goes through it. Each evaluated batch is recorded as it arrives.
   const offThread = new OffThreadBatchEvaluator(voprf, { inlineMax: 2 });
   const batchEvaluator: BatchEvaluator = {
     evaluate: (secretKey, publicKey, elements) => {
       received.push(elements.map((element) => new Uint8Array(element)));
       return offThread.evaluate(secretKey, publicKey, elements);
     },
+    finalize: (job) => offThread.finalize(job),
     close: () => offThread.close(),
   };
   const lookupService = lookup({ chainId: CHAIN_ID, queryLedgerAddress: LEDGER, coverFetchRate: 0, ...opts.lookup })({

@@ -39,7 +39,7 @@ describe("stopping worker threads: asked to close, terminated only as a last res
   });
 
   it("the batch evaluation and import keys workers, with libsodium loaded, end by themselves on WORKER_CLOSE", async () => {
-    const batch = await ready(new Worker(new URL("../../node/identity/oprf/batchWorker.ts", import.meta.url)), { id: 1, secretKey: new Uint8Array(32), publicKey: new Uint8Array(32), elements: [new Uint8Array(32)] });
+    const batch = await ready(new Worker(new URL("../../node/identity/oprf/batchWorker.ts", import.meta.url)), { id: 1, kind: "evaluate", secretKey: new Uint8Array(32), publicKey: new Uint8Array(32), elements: [new Uint8Array(32)] });
     const keys = await ready(
       new Worker(new URL("../../node/store/import/keysWorker.ts", import.meta.url), {
         workerData: { secretKey: Uint8Array.of(1, ...new Uint8Array(31)), context: { chainId: 31337n, providerAddress: `0x${"11".repeat(20)}`, keyEpoch: 1 } },

@@ -53,7 +53,7 @@ export {
   type EntryKeyContext,
   type EntryKeys,
 } from "./expand.ts";
-export { INLINE_EVALUATE_MAX, OffThreadBatchEvaluator, type BatchEvaluator, type OffThreadBatchEvaluatorOptions } from "./batch.ts";
+export { INLINE_EVALUATE_MAX, OffThreadBatchEvaluator, type BatchEvaluator, type FinalizeJob, type OffThreadBatchEvaluatorOptions } from "./batch.ts";
 export { EntryKeyEvaluator, type EntryKeyEvaluatorModules, type EntryKeySecret } from "./evaluator.ts";
 export { DEFAULT_VOPRF_OPTIONS, createVoprf, readySodium, type VoprfOptions } from "./factory.ts";
 export { oprfInput } from "./input.ts";

@@ -233,8 +233,13 @@ export class LookupClient {
     if (publicKey === undefined) throw new Refused("error", "E_OPRF_KEY_UNKNOWN", `no published OPRF key of epoch ${answer.keyEpoch} for the provider`, queryId);
     let outputs: Uint8Array[];
     try {
-      // The proof covers the padding too; only the items' outputs are unblinded.
-      outputs = voprf.finalizeBatch(allInputs, blinded.map((b) => b.blind), evaluatedElements, elements, proof, publicKey, inputs.length);
+      // The proof covers the padding too; only the items' outputs are unblinded. A large batch is
+      // finalized on the batch evaluator's worker thread, so this node's event loop keeps answering.
+      const job = { inputs: allInputs, blinds: blinded.map((b) => b.blind), evaluatedElements, blindedElements: elements, proof, providerPublicKey: publicKey, outputs: inputs.length };
+      const { batchEvaluator } = this.components;
+      outputs = batchEvaluator === undefined
+        ? voprf.finalizeBatch(job.inputs, job.blinds, job.evaluatedElements, job.blindedElements, job.proof, job.providerPublicKey, job.outputs)
+        : await batchEvaluator.finalize(job);
     } catch (err) {
       if (isRiskshareError(err, "E_OPRF_PROOF") || isRiskshareError(err, "E_OPRF_ELEMENT")) {
         throw new Refused("error", "E_OPRF_PROOF", "the provider's answer failed its proof under its published key: discarded", queryId);

@@ -160,7 +160,7 @@ export interface LookupComponents {
   signer: LookupSigner;
   /** RFC 9497 VOPRF (createVoprf()). */
   voprf: Voprf;
-  /** Evaluates the provider's batches (OffThreadBatchEvaluator: large ones off the thread that answers); in place with `voprf` when absent. */
+  /** Runs large batches off the thread that answers (OffThreadBatchEvaluator): the provider's evaluations, the querier's finalizations; all in place with `voprf` when absent. */
   batchEvaluator?: BatchEvaluator;
   // provider side
   outbox: Outbox;
