@@ -45,10 +45,13 @@ export interface BatchEvaluator {
   close(): Promise<void>;
 }
 
+/** One batch for the worker: a provider's evaluation or a querier's finalization. */
+export type BatchJob =
+  | { readonly kind: "evaluate"; readonly secretKey: Uint8Array; readonly publicKey: Uint8Array; readonly elements: readonly Uint8Array[] }
+  | { readonly kind: "finalize"; readonly job: FinalizeJob };
+
 /** A request to the batch worker. */
-export type BatchRequest =
-  | { readonly id: number; readonly kind: "evaluate"; readonly secretKey: Uint8Array; readonly publicKey: Uint8Array; readonly elements: readonly Uint8Array[] }
-  | { readonly id: number; readonly kind: "finalize"; readonly job: FinalizeJob };
+export type BatchRequest = BatchJob & { readonly id: number };
 
 /** The batch worker's answer: the evaluation, the outputs, or the code of what it threw. */
 export type BatchResponse =
@@ -133,14 +136,14 @@ export class OffThreadBatchEvaluator implements BatchEvaluator {
   }
 
   /** Sends one request to the worker; resolves with its answer, rejects with what it threw. */
-  #send(request: BatchRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never): Promise<BatchResponse> {
+  #send(job: BatchJob): Promise<BatchResponse> {
     const worker = this.#ensureWorker();
     const id = this.#nextId++;
     return new Promise<BatchResponse>((resolve, reject) => {
       // A worker with batches to run keeps the process alive; an idle one does not.
       if (this.#pending.size === 0) worker.ref();
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ ...request, id } as BatchRequest);
+      worker.postMessage({ ...job, id } satisfies BatchRequest);
     });
   }
 
