@@ -103,12 +103,15 @@ export function memberCommand(io: CliIo): Command {
         const activeFrom = m.status === MemberStatus.Admitted ? Number(await session.contracts.registry.admissionActiveFrom(account)) : undefined;
         const dormant = view.isDormant(account);
         const links = linksOf(view, account);
-        ctx.out.result({ ...memberJson(m, dormant, links), ...(activeFrom === undefined ? {} : { activeFrom }), contributions }, (r) => [
+        const oprf = { keyEpoch: m.keyEpoch, oprfKey: m.oprfKey, ...(m.keyRotatedAt === 0 ? {} : { keyInForceFrom: m.keyRotatedAt }) };
+        ctx.out.result({ ...memberJson(m, dormant, links), ...(activeFrom === undefined ? {} : { activeFrom }), ...oprf, contributions }, (r) => [
           `${r.name} (${r.address})`, `  status   ${statusText(m, dormant)}${dormant ? ": no vote until its next on-chain action; it still looks up" : ""}`,
           ...(links.successor === undefined ? [] : [`  moved to ${links.successor} (member key rotation); this account keeps its history only`]),
           ...(links.predecessor === undefined ? [] : [`  moved from ${links.predecessor} (member key rotation)`]),
           ...(activeFrom === undefined ? [`  joined   ${isoOf(m.joinedAt)}`] : [`  in force from ${isoOf(activeFrom)} (riskshare member activate ${r.address})`]),
-          `  peerId   ${r.peerId}`, "  contributions:",
+          `  peerId   ${r.peerId}`,
+          `  OPRF key ${r.oprfKey}, key epoch ${r.keyEpoch}${r.keyInForceFrom === undefined ? "" : ` (in force from ${isoOf(r.keyInForceFrom)})`}`,
+          "  contributions:",
           ...contributions.map((c) => `    ${c.category.padEnd(24)} ${c.liveCount === undefined ? "none" : `${c.liveCount} entries, published ${isoOf(c.publishedAt ?? 0)}`}`),
         ].join("\n"));
       });
