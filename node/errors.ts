@@ -77,6 +77,8 @@ export const ERROR_HINTS = {
   E_BAD_REQUEST: "The request's fields disagree with each other (provider, deadline, item count or commitment); rebuild and re-sign it.",
   E_PROTOCOL_VERSION: "The peer speaks another version of the lookup protocol; both nodes must run a riskshare that speaks /riskshare/lookup/2.",
   E_JOURNAL_OPEN: "The journal record does not open with this data dir's keys/journal.key: run the command on the data dir of the member that sent the query.",
+  E_ROTATION_NOT_PREPARED: "No complete store of the next key epoch waits in db-next: run `riskshare key rotate-oprf --prepare FILES` (the node may serve meanwhile) before `--commit`, or rotate in one go with the node stopped (`riskshare key rotate-oprf FILES`).",
+  E_ROTATION_STALE: "The store prepared for the next key epoch no longer matches this member: pass the files of the lists imported meanwhile to `riskshare key rotate-oprf --commit FILES`, or run `--prepare FILES` again.",
   E_OPRF_KEY_MISSING: "This data dir holds no OPRF key for the member's current key epoch: restore keys/ from the backup of this data dir, or run `riskshare init` for a new member.",
   E_OPRF_KEY_UNKNOWN: "The chain view does not know the provider's OPRF key for the epoch it answered under; wait for the view to catch up and retry.",
   E_FILTER_MISSING: "This node holds no tag filter of the provider for the category and key epoch yet; wait for the filter sync (a minute) and retry.",

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { getBytes, hexlify, parseEther } from "ethers";
 import { z } from "zod";
 import { connectSigner, createKeyRotation, MemberStatus, rotateMemberKey, rotateOprfKey, translateChainError, type ConsortiumView } from "../../node/chain/index.ts";
-import { API_SCOPES, DATA_DIR_LAYOUT, KEY_ENV, KeyStore, exists, passphraseFrom, readFileIfExists } from "../../node/config/index.ts";
+import { API_SCOPES, DATA_DIR_LAYOUT, KEY_ENV, KeyStore, exists, passphraseFrom, readFileIfExists, writeFileAtomic } from "../../node/config/index.ts";
 import { peerIdFromEvmKey } from "../../node/p2p/index.ts";
-import { RiskshareError } from "../../node/errors.ts";
+import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
 import { assertPhoneRegion, createVoprf, DEFAULT_NORMALISE_OPTIONS, type EntryKeyEvaluator } from "../../node/identity/index.ts";
 import { BULK_IMPORT_TUNING, importList, publishSnapshots, Store, type ImportFormat } from "../../node/store/index.ts";
 import { chainFlagsSchema, loadView, openChain, send, withChainFlags, type ChainSession } from "../chain.ts";
@@ -85,16 +85,19 @@ export function keyCommand(io: CliIo): Command {
     }));
 
   key.addCommand(withChainFlags(new Command("rotate-oprf"))
-    .argument("<files...>", "the member's own list files (CSV or JSON Lines), re-imported under the new key")
+    .argument("[files...]", "the member's own list files (CSV or JSON Lines), re-imported under the new key; with --commit, the files of lists imported while the new store was prepared")
     .option("--format <format>", "csv | jsonl (default: from each file's name)")
-    .description("rotate the OPRF key (node stopped, its ledger outbox empty): a new key for the next key epoch, the lists re-imported under it into a fresh store, the key rotated on chain, every category's filter published, the journal, nonces and quota usage moved over; the old store is kept as db-epoch-N; a run interrupted after the on-chain rotation resumes")
-    .addHelpText("after", "\nExample:\n  riskshare --data-dir ./bank-a key rotate-oprf risk.csv mules.jsonl\n  # then start the node again: it answers under the new key epoch")
+    .option("--prepare", "build the new key's store in db-next while the node keeps serving under the current key; nothing is sent on chain")
+    .option("--commit", "switch to the store --prepare built (node stopped, its ledger outbox empty): rotate on chain, publish, move the journal, nonces and quota usage over")
+    .description("rotate the OPRF key: a new key for the next key epoch, the lists re-imported under it into a fresh store, the key rotated on chain, every category's filter published, the journal, nonces and quota usage moved over; the old store is kept as db-epoch-N. In one go with the node stopped, or in two steps so that the node answers under the old key while the new store is built: --prepare FILES while it serves, then stop it and --commit. A run interrupted after the on-chain rotation resumes")
+    .addHelpText("after", "\nExamples:\n  riskshare --data-dir ./bank-a key rotate-oprf --prepare risk.csv mules.jsonl   # node serving\n  # stop the node once GET /v1/health shows ledger.backlog 0, then:\n  riskshare --data-dir ./bank-a key rotate-oprf --commit\n  # start the node again: it answers under the new key epoch\n\n  riskshare --data-dir ./bank-a key rotate-oprf risk.csv mules.jsonl   # in one go, node stopped")
     .action(async (files: string[], raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(chainFlagsSchema.extend({ format: z.enum(["csv", "jsonl"]).optional() }), raw);
-      const session = await openChain(ctx, opts, true);
+      const opts = parseOptions(chainFlagsSchema.extend({ format: z.enum(["csv", "jsonl"]).optional(), prepare: z.boolean().optional(), commit: z.boolean().optional() }), raw);
+      if (opts.prepare === true && opts.commit === true) throw new RiskshareError("E_USAGE", "--prepare and --commit are two steps: run --prepare FILES while the node serves, then --commit with the node stopped");
+      if (opts.commit !== true && files.length === 0) throw new RiskshareError("E_USAGE", "name the member's list files: the new key's store is built from them (what is not in them is not listed afterwards)");
+      const session = await openChain(ctx, opts, opts.prepare !== true);
       const dbDir = join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir);
-      const nextDir = join(ctx.dataDir, NEXT_DB_DIR);
       try {
         const view = await loadView(session, ctx);
         const keys = new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env });
@@ -102,50 +105,96 @@ export function keyCommand(io: CliIo): Command {
         const member = view.member(address);
         if (member === undefined) throw new RiskshareError("E_NOT_MEMBER", `${address} is not a member; a key is rotated by the member itself`);
         if (member.status !== MemberStatus.Active) throw new RiskshareError("E_NOT_MEMBER", `${address} is not Active: its filters could not be published under a new key; rotate once it is reinstated`);
-        const currentEpoch = (await drainedStoreEpoch(ctx, view, dbDir, "rotate")) ?? member.keyEpoch;
-        // A run that rotated on chain but did not finish resumes at the epoch the chain has now.
-        const resuming = member.keyEpoch > currentEpoch;
-        const keyEpoch = resuming ? member.keyEpoch : member.keyEpoch + 1;
-        const voprf = await createVoprf();
-        const stored = await keys.oprfKey(keyEpoch);
-        if (resuming && stored === undefined) throw new RiskshareError("E_OPRF_KEY_MISSING", `the chain names key epoch ${keyEpoch} for this member, but keys/ holds no key for it`, { keyEpoch });
-        const secretKey = stored ?? voprf.generateKeyPair().secretKey;
-        if (stored === undefined) await keys.putOprfKey(keyEpoch, hexlify(secretKey));
-        const publicKey = hexlify(voprf.publicKey(secretKey));
-        if (resuming && publicKey.toLowerCase() !== member.oprfKey.toLowerCase()) throw new RiskshareError("E_OPRF_KEY_MISSING", `keys/oprf-${keyEpoch}.key is not the key the chain holds for epoch ${keyEpoch}`, { keyEpoch });
-        const evaluator = await keys.entryKeyEvaluator({ chainId: session.connection.chainId, providerAddress: address, keyEpoch });
-        // A fresh store for the new epoch; an interrupted rotation starts it over.
-        const next = await freshStore(ctx, view, evaluator, nextDir);
-        try {
-          const imported = await importInto(ctx, session, next, evaluator, files, opts.format);
-          const rotation = resuming ? undefined : await rotateOprfKey(session.contracts.registry, publicKey);
-          if (rotation !== undefined && rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain rotated to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
-          const { contributions } = session.contracts;
-          const published = await publishAll(next, contributions, view);
-          // The journal (so `audit open` still opens earlier queries), the nonce counters and windows and the quota usage move along.
-          const old = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
-          await old.open();
-          try {
-            await next.copyProtocolStateFrom(old);
-          } finally {
-            await old.close();
-          }
-          await next.close();
-          // The old store stays beside the new one, for rollback.
-          const kept = join(ctx.dataDir, `${DATA_DIR_LAYOUT.dbDir}-epoch-${currentEpoch}`);
-          if (await exists(dbDir)) await rename(dbDir, kept);
-          await rename(nextDir, dbDir);
-          const result = {
-            keyEpoch, oprfKey: publicKey, txHash: rotation?.txHash ?? null, resumed: resuming, imported, keptStore: kept,
-            published,
-          };
+        const chainId = session.connection.chainId;
+        if (opts.prepare === true) {
+          // The node may serve meanwhile: db/ is not touched, nothing is sent on chain.
+          const keyEpoch = member.keyEpoch + 1;
+          const prepared = await prepareNextStore(ctx, session, view, keys, { address, chainId, keyEpoch, resuming: false, files, format: opts.format });
+          const running = await runningNode(ctx.dataDir);
+          const result = { prepared: true, keyEpoch, oprfKey: prepared.marker.oprfKey, imported: prepared.marker.imported, preparedStore: join(ctx.dataDir, NEXT_DB_DIR), runningPid: running?.pid ?? null };
           ctx.out.result(result, (r) => [
-            `OPRF key rotated to epoch ${r.keyEpoch} (${r.oprfKey})${r.txHash === null ? " (rotated on chain by an earlier run; finished now)" : `, tx ${r.txHash}`}; the old store is kept in ${r.keptStore}`,
-            ...rotationTables(r),
-            "Start the node again: it answers under the new key epoch.",
+            `the store of key epoch ${r.keyEpoch} (${r.oprfKey}) is ready in ${r.preparedStore}; nothing was sent on chain${r.runningPid === null ? "" : `, and the running node (pid ${r.runningPid}) answers under key epoch ${r.keyEpoch - 1} until the switch`}`,
+            table(["FILE", "ENTRIES", "REJECTED"], r.imported.map((i) => [i.file, i.added, i.rejected])),
+            "To switch: once GET /v1/health shows ledger.backlog 0, stop the node, run `riskshare key rotate-oprf --commit` (with the files of any list imported meanwhile), then start the node.",
           ].join("\n"));
+          return;
+        }
+        let currentEpoch: number;
+        let resuming: boolean;
+        let marker: PreparedRotation;
+        let imported: ImportedFile[];
+        if (opts.commit === true) {
+          const found = await readPreparedRotation(ctx.dataDir);
+          if (found === undefined) throw new RiskshareError("E_ROTATION_NOT_PREPARED", `${join(ctx.dataDir, NEXT_DB_DIR)} holds no complete store of a next key epoch`);
+          if (found.account.toLowerCase() !== address.toLowerCase() || BigInt(found.chainId) !== chainId) {
+            throw new RiskshareError("E_ROTATION_STALE", `the prepared store belongs to ${found.account} on chain ${found.chainId}, not to ${address} on chain ${chainId}`);
+          }
+          marker = found;
+          currentEpoch = (await drainedStoreEpoch(ctx, view, dbDir, "run `riskshare key rotate-oprf --commit`")) ?? marker.keyEpoch - 1;
+          resuming = member.keyEpoch === marker.keyEpoch;
+          if (!resuming && member.keyEpoch + 1 !== marker.keyEpoch) {
+            throw new RiskshareError("E_ROTATION_STALE", `the prepared store is for key epoch ${marker.keyEpoch}, but the chain holds epoch ${member.keyEpoch} for this member`, { keyEpoch: marker.keyEpoch, chainKeyEpoch: member.keyEpoch });
+          }
+          if (currentEpoch !== marker.keyEpoch - 1) {
+            throw new RiskshareError("E_ROTATION_STALE", `the serving store is bound to key epoch ${currentEpoch}, but the prepared store follows epoch ${marker.keyEpoch - 1}`, { keyEpoch: marker.keyEpoch, storeKeyEpoch: currentEpoch });
+          }
+          imported = [...marker.imported];
+        } else {
+          currentEpoch = (await drainedStoreEpoch(ctx, view, dbDir, "rotate")) ?? member.keyEpoch;
+          // A run that rotated on chain but did not finish resumes at the epoch the chain has now.
+          resuming = member.keyEpoch > currentEpoch;
+          const keyEpoch = resuming ? member.keyEpoch : member.keyEpoch + 1;
+          const prepared = await prepareNextStore(ctx, session, view, keys, { address, chainId, keyEpoch, resuming, chainOprfKey: member.oprfKey, files, format: opts.format });
+          marker = prepared.marker;
+          imported = [...marker.imported];
+        }
+        const { keyEpoch } = marker;
+        const secretKey = await keys.oprfKey(keyEpoch);
+        const voprf = await createVoprf();
+        if (secretKey === undefined || hexlify(voprf.publicKey(secretKey)).toLowerCase() !== marker.oprfKey.toLowerCase()) {
+          throw new RiskshareError("E_OPRF_KEY_MISSING", `keys/oprf-${keyEpoch}.key is missing or is not the key the prepared store was built under`, { keyEpoch });
+        }
+        if (resuming && marker.oprfKey.toLowerCase() !== member.oprfKey.toLowerCase()) throw new RiskshareError("E_OPRF_KEY_MISSING", `keys/oprf-${keyEpoch}.key is not the key the chain holds for epoch ${keyEpoch}`, { keyEpoch });
+        const evaluator = await keys.entryKeyEvaluator({ chainId, providerAddress: address, keyEpoch });
+        const nextDir = join(ctx.dataDir, NEXT_DB_DIR);
+        const old = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
+        await old.open();
+        try {
+          const changed = opts.commit === true ? await listChangesSince(old, marker.startedAtMs) : { imports: [], delisted: 0 };
+          if (changed.imports.length > 0 && files.length === 0) {
+            throw new RiskshareError("E_ROTATION_STALE", `lists were imported into the serving store while the new one was prepared: ${changed.imports.map((i) => `${i.source} (${i.rows} rows, ${new Date(i.atMs).toISOString()})`).join(", ")}; the new store does not hold them`, { imports: changed.imports.length });
+          }
+          const next = new Store({ location: nextDir, categories: view.activeCategoryMap(), binding: evaluator.context, tuning: BULK_IMPORT_TUNING }, { logger: ctx.logger });
+          await next.open();
+          try {
+            if (opts.commit === true && files.length > 0) imported.push(...await importInto(ctx, session, next, evaluator, files, opts.format));
+            const rotation = resuming ? undefined : await rotateOprfKey(session.contracts.registry, marker.oprfKey);
+            if (rotation !== undefined && rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain rotated to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
+            const published = await publishAll(next, session.contracts.contributions, view);
+            // The journal (so `audit open` still opens earlier queries), the nonce counters and windows and the quota usage move along.
+            await next.copyProtocolStateFrom(old);
+            await next.close();
+            await old.close();
+            // The old store stays beside the new one, for rollback.
+            const kept = join(ctx.dataDir, `${DATA_DIR_LAYOUT.dbDir}-epoch-${currentEpoch}`);
+            if (await exists(dbDir)) await rename(dbDir, kept);
+            await rename(nextDir, dbDir);
+            await rm(preparedRotationPath(ctx.dataDir), { force: true });
+            const result = {
+              keyEpoch, oprfKey: marker.oprfKey, txHash: rotation?.txHash ?? null, resumed: resuming, imported, keptStore: kept,
+              published, delistedMeanwhile: changed.delisted,
+            };
+            ctx.out.result(result, (r) => [
+              `OPRF key rotated to epoch ${r.keyEpoch} (${r.oprfKey})${r.txHash === null ? " (rotated on chain by an earlier run; finished now)" : `, tx ${r.txHash}`}; the old store is kept in ${r.keptStore}`,
+              ...rotationTables(r),
+              ...(r.delistedMeanwhile > 0 ? [`${r.delistedMeanwhile} entr${r.delistedMeanwhile === 1 ? "y was" : "ies were"} delisted in the old store while the new one was prepared: if your list files still hold them, delist them again (riskshare list remove)`] : []),
+              "Start the node again: it answers under the new key epoch.",
+            ].join("\n"));
+          } finally {
+            if (next.isOpen) await next.close();
+          }
         } finally {
-          if (next.isOpen) await next.close();
+          if (old.isOpen) await old.close();
         }
       } finally {
         session.close();
@@ -240,8 +289,100 @@ export function keyCommand(io: CliIo): Command {
   return key;
 }
 
+/** What `rotate-oprf --prepare` leaves beside the store it built (db-next.json): the store is complete once it exists. */
+const preparedRotationSchema = z.object({
+  version: z.literal(1),
+  account: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  chainId: z.string().regex(/^[0-9]+$/),
+  keyEpoch: z.number().int().min(2),
+  oprfKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+  /** When the import began: list changes in the serving store from then on are not in the new one. */
+  startedAtMs: z.number().int().nonnegative(),
+  preparedAtMs: z.number().int().nonnegative(),
+  imported: z.array(z.object({ file: z.string(), added: z.number().int().nonnegative(), rejected: z.number().int().nonnegative() })),
+});
+type PreparedRotation = z.infer<typeof preparedRotationSchema>;
+
+function preparedRotationPath(dataDir: string): string {
+  return join(dataDir, `${NEXT_DB_DIR}.json`);
+}
+
+/** The prepared rotation of this data dir, if a complete one waits in db-next. */
+async function readPreparedRotation(dataDir: string): Promise<PreparedRotation | undefined> {
+  const path = preparedRotationPath(dataDir);
+  const content = await readFileIfExists(path);
+  if (content === undefined || !(await exists(join(dataDir, NEXT_DB_DIR)))) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content.toString("utf8"));
+  } catch {
+    throw new RiskshareError("E_ROTATION_NOT_PREPARED", `${path} is not JSON: the prepared store cannot be trusted`);
+  }
+  const checked = preparedRotationSchema.safeParse(parsed);
+  if (!checked.success) throw new RiskshareError("E_ROTATION_NOT_PREPARED", `${path} is not a prepared rotation: ${checked.error.issues[0]?.path.join(".") || "(root)"} ${checked.error.issues[0]?.message ?? ""}`.trim());
+  return checked.data;
+}
+
+/**
+ * Builds the store of `keyEpoch` in db-next from the member's list files and writes its
+ * db-next.json: creates the epoch's OPRF key unless keys/ holds it (a run resuming after the
+ * on-chain rotation must find the one the chain names). Touches neither db/ nor the chain.
+ */
+async function prepareNextStore(ctx: CliContext, session: ChainSession, view: ConsortiumView, keys: KeyStore, args: {
+  address: string; chainId: bigint; keyEpoch: number; resuming: boolean; chainOprfKey?: string; files: readonly string[]; format: ImportFormat | undefined;
+}): Promise<{ marker: PreparedRotation }> {
+  const { keyEpoch } = args;
+  const voprf = await createVoprf();
+  const stored = await keys.oprfKey(keyEpoch);
+  if (args.resuming && stored === undefined) throw new RiskshareError("E_OPRF_KEY_MISSING", `the chain names key epoch ${keyEpoch} for this member, but keys/ holds no key for it`, { keyEpoch });
+  const secretKey = stored ?? voprf.generateKeyPair().secretKey;
+  if (stored === undefined) await keys.putOprfKey(keyEpoch, hexlify(secretKey));
+  const oprfKey = hexlify(voprf.publicKey(secretKey));
+  if (args.resuming && oprfKey.toLowerCase() !== args.chainOprfKey?.toLowerCase()) throw new RiskshareError("E_OPRF_KEY_MISSING", `keys/oprf-${keyEpoch}.key is not the key the chain holds for epoch ${keyEpoch}`, { keyEpoch });
+  const evaluator = await keys.entryKeyEvaluator({ chainId: args.chainId, providerAddress: args.address, keyEpoch });
+  const startedAtMs = Date.now();
+  await rm(preparedRotationPath(ctx.dataDir), { force: true });
+  // A fresh store for the new epoch; an interrupted one is started over.
+  const next = await freshStore(ctx, view, evaluator, join(ctx.dataDir, NEXT_DB_DIR));
+  let imported: ImportedFile[];
+  try {
+    imported = await importInto(ctx, session, next, evaluator, args.files, args.format);
+  } finally {
+    await next.close();
+  }
+  const marker: PreparedRotation = {
+    version: 1, account: args.address, chainId: args.chainId.toString(), keyEpoch, oprfKey, startedAtMs, preparedAtMs: Date.now(), imported,
+  };
+  await writeFileAtomic(preparedRotationPath(ctx.dataDir), `${JSON.stringify(marker, null, 2)}\n`);
+  return { marker };
+}
+
+/** The imports (source, rows, when) and delistings the serving store recorded from `fromMs` on. */
+async function listChangesSince(store: Store, fromMs: number): Promise<{ imports: { source: string; rows: number; atMs: number }[]; delisted: number }> {
+  const imports: { source: string; rows: number; atMs: number }[] = [];
+  let delisted = 0;
+  for await (const record of store.auditTrail({ fromMs })) {
+    if (record.action === "import" && record.imported + record.updated > 0) imports.push({ source: record.source, rows: record.imported + record.updated, atMs: record.atMs });
+    else if (record.action === "delist") delisted++;
+  }
+  return { imports, delisted };
+}
+
 /** A fresh store for a rotation at `dir` (an interrupted rotation's is started over), bound to the new key. */
 async function freshStore(ctx: CliContext, view: ConsortiumView, evaluator: EntryKeyEvaluator, dir: string): Promise<Store> {
+  if (await exists(dir)) {
+    // Another rotation still building it holds its lock: removing it under that run would lose both.
+    const held = new Store({ location: dir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
+    try {
+      await held.open();
+    } catch (err) {
+      if (isRiskshareError(err, "E_STORE_CLOSED") && (err.meta as { locked?: boolean } | undefined)?.locked === true) {
+        throw new RiskshareError("E_STORE_CLOSED", `${dir} is in use: another \`riskshare key\` rotation is building it`, { locked: true });
+      }
+    } finally {
+      await held.close();
+    }
+  }
   await rm(dir, { recursive: true, force: true });
   const store = new Store({ location: dir, categories: view.activeCategoryMap(), binding: evaluator.context, tuning: BULK_IMPORT_TUNING }, { logger: ctx.logger });
   await store.open();

@@ -12,7 +12,7 @@ import { getBytes, hexlify, Wallet } from "ethers";
 import { startChain, type LocalChain } from "../../scripts/devnet/chain.ts";
 import { createMembers, deployFor } from "../../scripts/devnet/consortium.ts";
 import { RiskshareNode } from "../../node/node.ts";
-import { connectChain, connectContracts, connectSigner, createKeyRotation, readLedger, rotateMemberKey, verifyLedger } from "../../node/chain/index.ts";
+import { connectChain, connectContracts, connectSigner, createKeyRotation, readLedger, rotateMemberKey, rotateOprfKey, verifyLedger } from "../../node/chain/index.ts";
 import { createVoprf } from "../../node/identity/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
 import { silentLogger } from "../../node/logger.ts";
@@ -244,6 +244,127 @@ describe("the riskshare CLI: keys at rest", function () {
     expect(resumed).to.deep.include({ oldAccount: b!.address, newAccount: next.address, keyEpoch: 2, resumed: true, txHash: null });
     expect(resumed.published.length).to.be.greaterThan(0);
     expect((await ok(["--data-dir", b!.dataDir, "key", "show"])).address).to.equal(next.address);
+  });
+
+  it("rotates the OPRF key in two steps: the node answers under the old key while --prepare builds the new store, and stops only for --commit", async () => {
+    const chain = await sharedChain();
+    const nodes = new Map<string, RiskshareNode>();
+    const apiUrls = new Map<string, string>();
+    try {
+      const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet-two-step"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
+      await deployFor([a!, b!], { rpcUrl: chain.rpcUrl, policy: { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n, quotaCeiling: 1_000n } });
+      const header = "type,value,category,level,reason,reported_at,expires_at,ref\n";
+      const aList = join(baseDir, "two-step-a.csv");
+      const bList = join(baseDir, "two-step-b.csv");
+      const lateList = join(baseDir, "two-step-late.csv");
+      await writeFile(aList, `${header}phone,13900139000,fraud_confirmed,3,R02,2026-01-01,,A-1\nemail,mule@mail.example.cn,fraud_confirmed,2,R07,2026-02-01,,A-2\n`);
+      await writeFile(bList, `${header}phone,13800138000,fraud_confirmed,4,R01,2026-03-01,,B-1\n`);
+      const late = `${header}bank_card,6222020000000015,fraud_confirmed,4,R03,2026-04-01,,A-3\n`;
+      await writeFile(lateList, late);
+      for (const [member, list] of [[a!, aList], [b!, bList]] as const) {
+        await ok(["--data-dir", member.dataDir, "list", "import", list]);
+        await ok(["--data-dir", member.dataDir, "list", "publish"]);
+      }
+      const start = async (member: { name: string; dataDir: string }) => {
+        const node = await RiskshareNode.open({ dataDir: member.dataDir }, { logger: silentLogger() });
+        nodes.set(member.name, node);
+        apiUrls.set(member.name, (await node.start()).apiUrl);
+      };
+      const stop = async (member: { name: string }) => {
+        const node = nodes.get(member.name)!;
+        await node.settleLookups();
+        await node.flushLedger();
+        await node.close();
+        nodes.delete(member.name);
+      };
+      /** Bank B checks `items` with Bank A: each item's verdict and Bank A's providerRef, and the key epoch Bank A answers under. */
+      const checkAtA = async (items: { type: string; value: string }[]) => {
+        for (const node of nodes.values()) await node.syncChain();
+        await nodes.get(b!.name)!.syncFilters();
+        const response = await fetch(`${apiUrls.get(b!.name)!}/v1/check`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${await new KeyStore({ dataDir: b!.dataDir }).apiToken()}` },
+          body: JSON.stringify({ items, providers: [a!.address] }),
+        });
+        const body = await response.json() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+        expect(response.status, JSON.stringify(body)).to.equal(200);
+        expect(body.providers.map((p: { status: string }) => p.status), JSON.stringify(body.providers)).to.deep.equal(["answered"]);
+        const verdicts = body.items.map((i: { verdict: string; hits: { providerRef: string }[] }) => `${i.verdict}${i.hits[0] ? ` ${i.hits[0].providerRef}` : ""}`);
+        return { verdicts, keyEpoch: nodes.get(a!.name)!.health().keyEpoch.answering };
+      };
+      const items = [{ type: "phone", value: "13900139000" }, { type: "email", value: "mule@mail.example.cn" }, { type: "bank_card", value: "6222020000000015" }];
+      await start(a!);
+      await start(b!);
+      expect(await checkAtA(items)).to.deep.equal({ verdicts: ["hit A-1", "hit A-2", "miss"], keyEpoch: 1 });
+
+      // Bad invocations are usage errors, before anything is read or sent.
+      expect((await riskshare(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare"])).status, "no files").to.equal(2);
+      expect((await riskshare(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", "--commit", aList])).status, "both steps at once").to.equal(2);
+      await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_NOT_PREPARED");
+
+      // Step 1 while Bank A serves: the store of epoch 2 is built beside db/, nothing changes on chain.
+      const prepared = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", aList]);
+      expect(prepared).to.deep.include({ prepared: true, keyEpoch: 2, preparedStore: join(a!.dataDir, "db-next") });
+      expect(prepared.imported).to.deep.equal([{ file: aList, added: 2, rejected: 0 }]);
+      expect((await ok(["--data-dir", a!.dataDir, "member", "show", a!.address])).keyEpoch, "nothing sent on chain").to.equal(1);
+      expect(await checkAtA(items), "the old key answers until the switch").to.deep.equal({ verdicts: ["hit A-1", "hit A-2", "miss"], keyEpoch: 1 });
+
+      // Meanwhile Bank A's operator imports a list through the running node: the prepared store does not hold it.
+      const imported = await fetch(`${apiUrls.get(a!.name)!}/v1/entries?name=late.csv`, {
+        method: "POST", headers: { authorization: `Bearer ${await new KeyStore({ dataDir: a!.dataDir }).apiToken()}`, "content-type": "text/csv" }, body: late,
+      });
+      expect(imported.status, await imported.clone().text()).to.equal(200);
+      expect((await checkAtA(items)).verdicts).to.deep.equal(["hit A-1", "hit A-2", "hit A-3"]);
+
+      // Step 2 needs the node stopped: its store is locked while it serves.
+      const locked = await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_STORE_CLOSED");
+      expect(locked.message).to.contain("in use");
+      await stop(a!);
+      const stale = await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_STALE");
+      expect(stale.message).to.contain("late.csv").and.contain("1 rows");
+      expect((await ok(["--data-dir", a!.dataDir, "member", "show", a!.address])).keyEpoch, "a refused commit sends nothing").to.equal(1);
+      const committed = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit", lateList]);
+      expect(committed).to.deep.include({ keyEpoch: 2, oprfKey: prepared.oprfKey, resumed: false, keptStore: join(a!.dataDir, "db-epoch-1"), delistedMeanwhile: 0 });
+      expect(committed.imported).to.deep.equal([{ file: aList, added: 2, rejected: 0 }, { file: lateList, added: 1, rejected: 0 }]);
+      expect(committed.published.map((p: { category: string; liveCount: string | number }) => [p.category, Number(p.liveCount)])).to.deep.include(["fraud_confirmed", 3]);
+      expect((await ok(["--data-dir", a!.dataDir, "member", "show", a!.address])).keyEpoch).to.equal(2);
+      await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_NOT_PREPARED");
+
+      await start(a!);
+      expect(await checkAtA(items), "every hit answers under the new key").to.deep.equal({ verdicts: ["hit A-1", "hit A-2", "hit A-3"], keyEpoch: 2 });
+    } finally {
+      for (const node of nodes.values()) await node.close();
+    }
+  });
+
+  it("rotate-oprf --commit resumes a commit interrupted after the on-chain rotation, and refuses a store prepared for another epoch", async () => {
+    const chain = await sharedChain();
+    const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet-commit-resume"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
+    const deployment = await deployFor([a!, b!], { rpcUrl: chain.rpcUrl });
+    const list = join(baseDir, "commit-resume-list.csv");
+    await writeFile(list, "type,value,category,level,reason,reported_at\nmerchant_id,M-1,fraud_confirmed,2,R11,2026-05-01\n");
+    const rotateOnChain = async (oprfKey: string) => {
+      const connection = await connectChain({ rpcUrl: chain.rpcUrl, rpcTimeoutMs: 10_000, pollIntervalMs: 250 });
+      try {
+        await rotateOprfKey(connectContracts(deployment.addresses, connectSigner(new Wallet(a!.privateKey), connection.provider)).registry, oprfKey);
+      } finally {
+        connection.provider.destroy();
+      }
+    };
+    // What a commit interrupted after its transaction leaves: the prepared store, the chain at epoch 2.
+    const prepared = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", list]);
+    await rotateOnChain(prepared.oprfKey);
+    const resumed = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"]);
+    expect(resumed).to.deep.include({ keyEpoch: 2, oprfKey: prepared.oprfKey, resumed: true, txHash: null, keptStore: join(a!.dataDir, "db-epoch-1") });
+    expect(resumed.published.length).to.be.greaterThan(0);
+
+    // A store prepared for epoch 3 is stale once the chain has moved past epoch 2 some other way.
+    const again = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", list]);
+    expect(again.keyEpoch).to.equal(3);
+    await rotateOnChain(hexlify((await createVoprf()).generateKeyPair().publicKey));
+    await rotateOnChain(hexlify((await createVoprf()).generateKeyPair().publicKey));
+    const stale = await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_STALE");
+    expect(stale.message).to.contain("key epoch 3").and.contain("epoch 4");
   });
 
   it("migrates a data dir of plaintext keys in one command, and a second run does nothing", async () => {
