@@ -87,7 +87,7 @@ export function keyCommand(io: CliIo): Command {
   key.addCommand(withChainFlags(new Command("rotate-oprf"))
     .argument("[files...]", "the member's own list files (CSV or JSON Lines), re-imported under the new key; with --commit, the files of lists imported while the new store was prepared")
     .option("--format <format>", "csv | jsonl (default: from each file's name)")
-    .option("--prepare", "build the new key's store in db-next while the node keeps serving under the current key; nothing is sent on chain")
+    .option("--prepare", "build the new key's store in db-next while the node keeps serving under the current key; nothing is sent on chain; run again with the same files after an interruption, it resumes")
     .option("--commit", "switch to the store --prepare built (node stopped, its ledger outbox empty): rotate on chain, publish, move the journal, nonces and quota usage over")
     .description("rotate the OPRF key: a new key for the next key epoch, the lists re-imported under it into a fresh store, the key rotated on chain, every category's filter published, the journal, nonces and quota usage moved over; the old store is kept as db-epoch-N. In one go with the node stopped, or in two steps so that the node answers under the old key while the new store is built: --prepare FILES while it serves, then stop it and --commit. A run interrupted after the on-chain rotation resumes")
     .addHelpText("after", "\nExamples:\n  riskshare --data-dir ./bank-a key rotate-oprf --prepare risk.csv mules.jsonl   # node serving\n  # stop the node once GET /v1/health shows ledger.backlog 0, then:\n  riskshare --data-dir ./bank-a key rotate-oprf --commit\n  # start the node again: it answers under the new key epoch\n\n  riskshare --data-dir ./bank-a key rotate-oprf risk.csv mules.jsonl   # in one go, node stopped")
@@ -111,9 +111,9 @@ export function keyCommand(io: CliIo): Command {
           const keyEpoch = member.keyEpoch + 1;
           const prepared = await prepareNextStore(ctx, session, view, keys, { address, chainId, keyEpoch, resuming: false, files, format: opts.format });
           const running = await runningNode(ctx.dataDir);
-          const result = { prepared: true, keyEpoch, oprfKey: prepared.marker.oprfKey, imported: prepared.marker.imported, preparedStore: join(ctx.dataDir, NEXT_DB_DIR), runningPid: running?.pid ?? null };
+          const result = { prepared: true, keyEpoch, oprfKey: prepared.marker.oprfKey, resumed: prepared.resumed, imported: prepared.marker.imported, preparedStore: join(ctx.dataDir, NEXT_DB_DIR), runningPid: running?.pid ?? null };
           ctx.out.result(result, (r) => [
-            `the store of key epoch ${r.keyEpoch} (${r.oprfKey}) is ready in ${r.preparedStore}; nothing was sent on chain${r.runningPid === null ? "" : `, and the running node (pid ${r.runningPid}) answers under key epoch ${r.keyEpoch - 1} until the switch`}`,
+            `the store of key epoch ${r.keyEpoch} (${r.oprfKey}) is ready in ${r.preparedStore}${r.resumed ? " (an interrupted run resumed)" : ""}; nothing was sent on chain${r.runningPid === null ? "" : `, and the running node (pid ${r.runningPid}) answers under key epoch ${r.keyEpoch - 1} until the switch`}`,
             table(["FILE", "ENTRIES", "REJECTED"], r.imported.map((i) => [i.file, i.added, i.rejected])),
             "To switch: once GET /v1/health shows ledger.backlog 0, stop the node, run `riskshare key rotate-oprf --commit` (with the files of any list imported meanwhile), then start the node.",
           ].join("\n"));
@@ -289,16 +289,22 @@ export function keyCommand(io: CliIo): Command {
   return key;
 }
 
-/** What `rotate-oprf --prepare` leaves beside the store it built (db-next.json): the store is complete once it exists. */
+/**
+ * What `rotate-oprf --prepare` keeps beside the store it builds (db-next.json): written when the
+ * import begins (complete false: an interrupted run resumes from it) and again when it ends.
+ */
 const preparedRotationSchema = z.object({
   version: z.literal(1),
   account: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
   chainId: z.string().regex(/^[0-9]+$/),
   keyEpoch: z.number().int().min(2),
   oprfKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-  /** When the import began: list changes in the serving store from then on are not in the new one. */
+  /** The list files, as given: a run resumes only with the same ones. */
+  files: z.array(z.string()),
+  /** When the first run of the import began: list changes in the serving store from then on are not in the new one. */
   startedAtMs: z.number().int().nonnegative(),
-  preparedAtMs: z.number().int().nonnegative(),
+  complete: z.boolean(),
+  preparedAtMs: z.number().int().nonnegative().optional(),
   imported: z.array(z.object({ file: z.string(), added: z.number().int().nonnegative(), rejected: z.number().int().nonnegative() })),
 });
 type PreparedRotation = z.infer<typeof preparedRotationSchema>;
@@ -307,8 +313,8 @@ function preparedRotationPath(dataDir: string): string {
   return join(dataDir, `${NEXT_DB_DIR}.json`);
 }
 
-/** The prepared rotation of this data dir, if a complete one waits in db-next. */
-async function readPreparedRotation(dataDir: string): Promise<PreparedRotation | undefined> {
+/** db-next.json, complete or not, if it and db-next/ exist. */
+async function readRotationMarker(dataDir: string): Promise<PreparedRotation | undefined> {
   const path = preparedRotationPath(dataDir);
   const content = await readFileIfExists(path);
   if (content === undefined || !(await exists(join(dataDir, NEXT_DB_DIR)))) return undefined;
@@ -323,14 +329,22 @@ async function readPreparedRotation(dataDir: string): Promise<PreparedRotation |
   return checked.data;
 }
 
+/** The prepared rotation of this data dir, if a complete one waits in db-next. */
+async function readPreparedRotation(dataDir: string): Promise<PreparedRotation | undefined> {
+  const marker = await readRotationMarker(dataDir);
+  return marker?.complete === true ? marker : undefined;
+}
+
 /**
- * Builds the store of `keyEpoch` in db-next from the member's list files and writes its
+ * Builds the store of `keyEpoch` in db-next from the member's list files and marks it complete in
  * db-next.json: creates the epoch's OPRF key unless keys/ holds it (a run resuming after the
- * on-chain rotation must find the one the chain names). Touches neither db/ nor the chain.
+ * on-chain rotation must find the one the chain names). A run interrupted before the end, run again
+ * with the same files, resumes: files it finished are not read again, the one it was importing
+ * continues from its checkpoint. Touches neither db/ nor the chain.
  */
 async function prepareNextStore(ctx: CliContext, session: ChainSession, view: ConsortiumView, keys: KeyStore, args: {
   address: string; chainId: bigint; keyEpoch: number; resuming: boolean; chainOprfKey?: string; files: readonly string[]; format: ImportFormat | undefined;
-}): Promise<{ marker: PreparedRotation }> {
+}): Promise<{ marker: PreparedRotation; resumed: boolean }> {
   const { keyEpoch } = args;
   const voprf = await createVoprf();
   const stored = await keys.oprfKey(keyEpoch);
@@ -340,21 +354,31 @@ async function prepareNextStore(ctx: CliContext, session: ChainSession, view: Co
   const oprfKey = hexlify(voprf.publicKey(secretKey));
   if (args.resuming && oprfKey.toLowerCase() !== args.chainOprfKey?.toLowerCase()) throw new RiskshareError("E_OPRF_KEY_MISSING", `keys/oprf-${keyEpoch}.key is not the key the chain holds for epoch ${keyEpoch}`, { keyEpoch });
   const evaluator = await keys.entryKeyEvaluator({ chainId: args.chainId, providerAddress: args.address, keyEpoch });
-  const startedAtMs = Date.now();
-  await rm(preparedRotationPath(ctx.dataDir), { force: true });
-  // A fresh store for the new epoch; an interrupted one is started over.
-  const next = await freshStore(ctx, view, evaluator, join(ctx.dataDir, NEXT_DB_DIR));
-  let imported: ImportedFile[];
+  const nextDir = join(ctx.dataDir, NEXT_DB_DIR);
+  const earlier = await readRotationMarker(ctx.dataDir).catch(() => undefined);
+  const resumed = earlier !== undefined && !earlier.complete && earlier.account === args.address && earlier.chainId === args.chainId.toString()
+    && earlier.keyEpoch === keyEpoch && earlier.oprfKey === oprfKey && earlier.files.length === args.files.length && earlier.files.every((f, i) => f === args.files[i]);
+  const marker: PreparedRotation = {
+    version: 1, account: args.address, chainId: args.chainId.toString(), keyEpoch, oprfKey, files: [...args.files], startedAtMs: resumed ? earlier.startedAtMs : Date.now(), complete: false, imported: [],
+  };
+  let next: Store;
+  if (resumed) {
+    next = new Store({ location: nextDir, categories: view.activeCategoryMap(), binding: evaluator.context, tuning: BULK_IMPORT_TUNING }, { logger: ctx.logger });
+    await next.open();
+  } else {
+    await rm(preparedRotationPath(ctx.dataDir), { force: true });
+    // A fresh store for the new epoch; one left by another key, files or a finished run is started over.
+    next = await freshStore(ctx, view, evaluator, nextDir);
+  }
   try {
-    imported = await importInto(ctx, session, next, evaluator, args.files, args.format);
+    await writeFileAtomic(preparedRotationPath(ctx.dataDir), `${JSON.stringify(marker, null, 2)}\n`);
+    marker.imported.push(...await importInto(ctx, session, next, evaluator, args.files, args.format, resumed));
   } finally {
     await next.close();
   }
-  const marker: PreparedRotation = {
-    version: 1, account: args.address, chainId: args.chainId.toString(), keyEpoch, oprfKey, startedAtMs, preparedAtMs: Date.now(), imported,
-  };
-  await writeFileAtomic(preparedRotationPath(ctx.dataDir), `${JSON.stringify(marker, null, 2)}\n`);
-  return { marker };
+  const complete: PreparedRotation = { ...marker, complete: true, preparedAtMs: Date.now() };
+  await writeFileAtomic(preparedRotationPath(ctx.dataDir), `${JSON.stringify(complete, null, 2)}\n`);
+  return { marker: complete, resumed };
 }
 
 /** The imports (source, rows, when) and delistings the serving store recorded from `fromMs` on. */
@@ -390,12 +414,12 @@ async function freshStore(ctx: CliContext, view: ConsortiumView, evaluator: Entr
 }
 
 /** Re-imports the member's list files into a rotation's fresh store: entries and rejected rows per file. */
-async function importInto(ctx: CliContext, session: ChainSession, store: Store, evaluator: EntryKeyEvaluator, files: readonly string[], format: ImportFormat | undefined): Promise<ImportedFile[]> {
+async function importInto(ctx: CliContext, session: ChainSession, store: Store, evaluator: EntryKeyEvaluator, files: readonly string[], format: ImportFormat | undefined, resume = false): Promise<ImportedFile[]> {
   const region = session.config?.identity.defaultRegion ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion;
   assertPhoneRegion(region);
   const imported: ImportedFile[] = [];
   for (const file of files) {
-    const summary = await importList({ path: file }, { format, normalise: { defaultRegion: region }, resume: false }, { store, evaluator, logger: ctx.logger });
+    const summary = await importList({ path: file }, { format, normalise: { defaultRegion: region }, resume, skipDone: resume }, { store, evaluator, logger: ctx.logger });
     imported.push({ file, added: summary.imported + summary.updated, rejected: summary.rejected });
   }
   return imported;

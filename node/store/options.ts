@@ -97,6 +97,12 @@ export interface ImportOptions {
   readonly maxErrorsListed?: number | undefined;
   /** Continue an interrupted import of the same content from its checkpoint (true), or start over (false). */
   readonly resume?: boolean | undefined;
+  /**
+   * With `resume`: an import of the same content and options that already finished is not run again;
+   * its summary is read from its checkpoint (a key rotation's `--prepare` run again after an
+   * interruption skips the files it had finished). By default a finished import runs again.
+   */
+  readonly skipDone?: boolean | undefined;
   /** The import's clock, unix seconds (expiry checks and added-at); the wall clock when omitted. */
   readonly nowSec?: number | undefined;
   /** Called after each committed batch (and once at the end). */

@@ -15,6 +15,7 @@ import { RiskshareNode } from "../../node/node.ts";
 import { connectChain, connectContracts, connectSigner, createKeyRotation, readLedger, rotateMemberKey, rotateOprfKey, verifyLedger } from "../../node/chain/index.ts";
 import { createVoprf } from "../../node/identity/index.ts";
 import { KeyStore } from "../../node/config/index.ts";
+import { Store } from "../../node/store/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { runCliCaptured } from "../../cli/index.ts";
 
@@ -337,7 +338,7 @@ describe("the riskshare CLI: keys at rest", function () {
     }
   });
 
-  it("rotate-oprf --commit resumes a commit interrupted after the on-chain rotation, and refuses a store prepared for another epoch", async () => {
+  it("rotate-oprf --prepare resumes an interrupted import; --commit resumes a commit interrupted after the on-chain rotation, and refuses a store prepared for another epoch", async () => {
     const chain = await sharedChain();
     const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet-commit-resume"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
     const deployment = await deployFor([a!, b!], { rpcUrl: chain.rpcUrl });
@@ -351,8 +352,25 @@ describe("the riskshare CLI: keys at rest", function () {
         connection.provider.destroy();
       }
     };
+    // A prepare interrupted after its first file (the second is missing) resumes with the same files: the first is not imported again.
+    const second = join(baseDir, "commit-resume-second.csv");
+    const cut = await riskshare(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", list, second]);
+    expect(cut.status, cut.stdout).to.equal(1);
+    await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_NOT_PREPARED");
+    await writeFile(second, "type,value,category,level,reason,reported_at\nmerchant_id,M-2,fraud_confirmed,2,R11,2026-05-02\n");
+    const prepared = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", list, second]);
+    expect(prepared).to.deep.include({ keyEpoch: 2, resumed: true });
+    expect(prepared.imported).to.deep.equal([{ file: list, added: 1, rejected: 0 }, { file: second, added: 1, rejected: 0 }]);
+    const nextStore = new Store({ location: join(a!.dataDir, "db-next"), categories: new Map([["fraud_confirmed", 1]]) }, { logger: silentLogger() });
+    await nextStore.open();
+    try {
+      const imports: string[] = [];
+      for await (const record of nextStore.auditTrail()) if (record.action === "import") imports.push(record.source);
+      expect(imports, "each file imported once").to.deep.equal(["commit-resume-list.csv", "commit-resume-second.csv"]);
+    } finally {
+      await nextStore.close();
+    }
     // What a commit interrupted after its transaction leaves: the prepared store, the chain at epoch 2.
-    const prepared = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", list]);
     await rotateOnChain(prepared.oprfKey);
     const resumed = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"]);
     expect(resumed).to.deep.include({ keyEpoch: 2, oprfKey: prepared.oprfKey, resumed: true, txHash: null, keptStore: join(a!.dataDir, "db-epoch-1") });

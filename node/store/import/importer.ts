@@ -99,6 +99,13 @@ export async function importList(source: ImportSource, opts: ImportOptions, modu
   const importId = "path" in source ? await fileFingerprint(source.path, settings)
     : source.importId === undefined ? randomUUID() : createHash("sha256").update(settings).update("\n").update(source.importId).digest("hex");
   const previous = (opts.resume ?? IMPORT_DEFAULTS.resume) ? await store.importCheckpoint(importId) : undefined;
+  if (previous?.done === true && opts.skipDone === true) {
+    logger.info({ importId, rows: previous.rows }, "import already finished; not run again");
+    return {
+      importId, source: sourceName, format, resumedAfterLine: previous.lastLine, ...countsOf(previous), errors: previous.errors, errorsTotal: previous.errorsTotal,
+      elapsedMs: performance.now() - started, rowsPerSec: 0, workerThreads: 0,
+    };
+  }
   const resumeFrom = previous !== undefined && !previous.done ? previous : undefined;
   const nowSec = resumeFrom?.nowSec ?? opts.nowSec ?? Math.floor(Date.now() / 1000);
   const totalBytes = "path" in source ? (await stat(source.path)).size : source.sizeBytes;
