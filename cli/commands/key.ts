@@ -451,7 +451,14 @@ interface PublishedRow { category: string; liveCount: number; filterHash: string
  */
 async function drainedStoreEpoch(ctx: CliContext, view: ConsortiumView, dbDir: string, then: string): Promise<number | undefined> {
   const current = new Store({ location: dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
-  await current.open();
+  try {
+    await current.open();
+  } catch (err) {
+    if (isRiskshareError(err, "E_STORE_CLOSED") && (err.meta as { locked?: boolean } | undefined)?.locked === true) {
+      throw new RiskshareError("E_STORE_CLOSED", `${dbDir} is in use: a node runs on this data dir; stop it once GET /v1/health shows ledger.backlog 0, then ${then}`, { locked: true }, { cause: err });
+    }
+    throw err;
+  }
   try {
     const outbox = current.outbox({ maxBacklog: Number.MAX_SAFE_INTEGER });
     await outbox.open();

@@ -319,7 +319,7 @@ describe("the riskshare CLI: keys at rest", function () {
 
       // Step 2 needs the node stopped: its store is locked while it serves.
       const locked = await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_STORE_CLOSED");
-      expect(locked.message).to.contain("in use");
+      expect(locked.message).to.contain("in use: a node runs on this data dir").and.contain("rotate-oprf --commit");
       await stop(a!);
       const stale = await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_STALE");
       expect(stale.message).to.contain("late.csv").and.contain("1 rows");
