@@ -89,11 +89,15 @@ export function keyCommand(io: CliIo): Command {
     .option("--format <format>", "csv | jsonl (default: from each file's name)")
     .option("--prepare", "build the new key's store in db-next while the node keeps serving under the current key; nothing is sent on chain; run again with the same files after an interruption, it resumes")
     .option("--commit", "switch to the store --prepare built (node stopped, its ledger outbox empty): rotate on chain, publish, move the journal, nonces and quota usage over")
+    .option("--workers <n>", "worker threads that evaluate the rows (default: one per core for files of 4 MiB or more; with the node serving on few cores, 1 leaves it a core)")
     .description("rotate the OPRF key: a new key for the next key epoch, the lists re-imported under it into a fresh store, the key rotated on chain, every category's filter published, the journal, nonces and quota usage moved over; the old store is kept as db-epoch-N. In one go with the node stopped, or in two steps so that the node answers under the old key while the new store is built: --prepare FILES while it serves, then stop it and --commit. A run interrupted after the on-chain rotation resumes")
     .addHelpText("after", "\nExamples:\n  riskshare --data-dir ./bank-a key rotate-oprf --prepare risk.csv mules.jsonl   # node serving\n  # stop the node once GET /v1/health shows ledger.backlog 0, then:\n  riskshare --data-dir ./bank-a key rotate-oprf --commit\n  # start the node again: it answers under the new key epoch\n\n  riskshare --data-dir ./bank-a key rotate-oprf risk.csv mules.jsonl   # in one go, node stopped")
     .action(async (files: string[], raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(chainFlagsSchema.extend({ format: z.enum(["csv", "jsonl"]).optional(), prepare: z.boolean().optional(), commit: z.boolean().optional() }), raw);
+      const opts = parseOptions(chainFlagsSchema.extend({
+        format: z.enum(["csv", "jsonl"]).optional(), prepare: z.boolean().optional(), commit: z.boolean().optional(),
+        workers: z.coerce.number().int("must be a whole number of threads").min(0).max(64, "must be at most 64 threads").optional(),
+      }), raw);
       if (opts.prepare === true && opts.commit === true) throw new RiskshareError("E_USAGE", "--prepare and --commit are two steps: run --prepare FILES while the node serves, then --commit with the node stopped");
       if (opts.commit !== true && files.length === 0) throw new RiskshareError("E_USAGE", "name the member's list files: the new key's store is built from them (what is not in them is not listed afterwards)");
       const session = await openChain(ctx, opts, opts.prepare !== true);
@@ -109,7 +113,7 @@ export function keyCommand(io: CliIo): Command {
         if (opts.prepare === true) {
           // The node may serve meanwhile: db/ is not touched, nothing is sent on chain.
           const keyEpoch = member.keyEpoch + 1;
-          const prepared = await prepareNextStore(ctx, session, view, keys, { address, chainId, keyEpoch, resuming: false, files, format: opts.format });
+          const prepared = await prepareNextStore(ctx, session, view, keys, { address, chainId, keyEpoch, resuming: false, files, format: opts.format, workers: opts.workers });
           const running = await runningNode(ctx.dataDir);
           const result = { prepared: true, keyEpoch, oprfKey: prepared.marker.oprfKey, resumed: prepared.resumed, imported: prepared.marker.imported, preparedStore: join(ctx.dataDir, NEXT_DB_DIR), runningPid: running?.pid ?? null };
           ctx.out.result(result, (r) => [
@@ -144,7 +148,7 @@ export function keyCommand(io: CliIo): Command {
           // A run that rotated on chain but did not finish resumes at the epoch the chain has now.
           resuming = member.keyEpoch > currentEpoch;
           const keyEpoch = resuming ? member.keyEpoch : member.keyEpoch + 1;
-          const prepared = await prepareNextStore(ctx, session, view, keys, { address, chainId, keyEpoch, resuming, chainOprfKey: member.oprfKey, files, format: opts.format });
+          const prepared = await prepareNextStore(ctx, session, view, keys, { address, chainId, keyEpoch, resuming, chainOprfKey: member.oprfKey, files, format: opts.format, workers: opts.workers });
           marker = prepared.marker;
           imported = [...marker.imported];
         }
@@ -167,7 +171,7 @@ export function keyCommand(io: CliIo): Command {
           const next = new Store({ location: nextDir, categories: view.activeCategoryMap(), binding: evaluator.context, tuning: BULK_IMPORT_TUNING }, { logger: ctx.logger });
           await next.open();
           try {
-            if (opts.commit === true && files.length > 0) imported.push(...await importInto(ctx, session, next, evaluator, files, opts.format));
+            if (opts.commit === true && files.length > 0) imported.push(...await importInto(ctx, session, next, evaluator, files, { format: opts.format, workers: opts.workers }));
             const rotation = resuming ? undefined : await rotateOprfKey(session.contracts.registry, marker.oprfKey);
             if (rotation !== undefined && rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain rotated to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
             const published = await publishAll(next, session.contracts.contributions, view);
@@ -239,7 +243,7 @@ export function keyCommand(io: CliIo): Command {
         const evaluator = await keys.entryKeyEvaluator({ chainId: session.connection.chainId, providerAddress: nextWallet.address, keyEpoch });
         const next = await freshStore(ctx, view, evaluator, nextDir);
         try {
-          const imported = await importInto(ctx, session, next, evaluator, files, opts.format);
+          const imported = await importInto(ctx, session, next, evaluator, files, { format: opts.format });
           if (!resuming && opts.fund !== undefined) {
             try {
               await (await session.signer!.sendTransaction({ to: nextWallet.address, value: parseEther(opts.fund) })).wait();
@@ -305,7 +309,7 @@ const preparedRotationSchema = z.object({
   startedAtMs: z.number().int().nonnegative(),
   complete: z.boolean(),
   preparedAtMs: z.number().int().nonnegative().optional(),
-  imported: z.array(z.object({ file: z.string(), added: z.number().int().nonnegative(), rejected: z.number().int().nonnegative() })),
+  imported: z.array(z.object({ file: z.string(), added: z.number().int().nonnegative(), rejected: z.number().int().nonnegative(), workers: z.number().int().nonnegative() })),
 });
 type PreparedRotation = z.infer<typeof preparedRotationSchema>;
 
@@ -343,7 +347,7 @@ async function readPreparedRotation(dataDir: string): Promise<PreparedRotation |
  * continues from its checkpoint. Touches neither db/ nor the chain.
  */
 async function prepareNextStore(ctx: CliContext, session: ChainSession, view: ConsortiumView, keys: KeyStore, args: {
-  address: string; chainId: bigint; keyEpoch: number; resuming: boolean; chainOprfKey?: string; files: readonly string[]; format: ImportFormat | undefined;
+  address: string; chainId: bigint; keyEpoch: number; resuming: boolean; chainOprfKey?: string; files: readonly string[]; format: ImportFormat | undefined; workers: number | undefined;
 }): Promise<{ marker: PreparedRotation; resumed: boolean }> {
   const { keyEpoch } = args;
   const voprf = await createVoprf();
@@ -372,7 +376,7 @@ async function prepareNextStore(ctx: CliContext, session: ChainSession, view: Co
   }
   try {
     await writeFileAtomic(preparedRotationPath(ctx.dataDir), `${JSON.stringify(marker, null, 2)}\n`);
-    marker.imported.push(...await importInto(ctx, session, next, evaluator, args.files, args.format, resumed));
+    marker.imported.push(...await importInto(ctx, session, next, evaluator, args.files, { format: args.format, workers: args.workers, resume: resumed }));
   } finally {
     await next.close();
   }
@@ -414,13 +418,16 @@ async function freshStore(ctx: CliContext, view: ConsortiumView, evaluator: Entr
 }
 
 /** Re-imports the member's list files into a rotation's fresh store: entries and rejected rows per file. */
-async function importInto(ctx: CliContext, session: ChainSession, store: Store, evaluator: EntryKeyEvaluator, files: readonly string[], format: ImportFormat | undefined, resume = false): Promise<ImportedFile[]> {
+async function importInto(ctx: CliContext, session: ChainSession, store: Store, evaluator: EntryKeyEvaluator, files: readonly string[], opts: {
+  format: ImportFormat | undefined; workers?: number | undefined; resume?: boolean;
+}): Promise<ImportedFile[]> {
+  const resume = opts.resume ?? false;
   const region = session.config?.identity.defaultRegion ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion;
   assertPhoneRegion(region);
   const imported: ImportedFile[] = [];
   for (const file of files) {
-    const summary = await importList({ path: file }, { format, normalise: { defaultRegion: region }, resume, skipDone: resume }, { store, evaluator, logger: ctx.logger });
-    imported.push({ file, added: summary.imported + summary.updated, rejected: summary.rejected });
+    const summary = await importList({ path: file }, { format: opts.format, workers: opts.workers, normalise: { defaultRegion: region }, resume, skipDone: resume }, { store, evaluator, logger: ctx.logger });
+    imported.push({ file, added: summary.imported + summary.updated, rejected: summary.rejected, workers: summary.workerThreads });
   }
   return imported;
 }
@@ -441,7 +448,7 @@ function rotationTables(r: { imported: readonly ImportedFile[]; published: reado
   ];
 }
 
-interface ImportedFile { file: string; added: number; rejected: number }
+interface ImportedFile { file: string; added: number; rejected: number; workers: number }
 interface PublishedRow { category: string; liveCount: number; filterHash: string }
 
 /**

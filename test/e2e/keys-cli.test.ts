@@ -168,7 +168,7 @@ describe("the riskshare CLI: keys at rest", function () {
       const moved = await ok(["--data-dir", b!.dataDir, "key", "rotate-member", bList, "--fund", "1"]);
       expect(moved).to.deep.include({ oldAccount: b!.address, keyEpoch: 2, resumed: false, retiredKey: `keys/node-${b!.address}.key` });
       expect(moved.newAccount).to.not.equal(b!.address);
-      expect(moved.imported).to.deep.equal([{ file: bList, added: 2, rejected: 0 }]);
+      expect(moved.imported).to.deep.equal([{ file: bList, added: 2, rejected: 0, workers: 0 }]);
       expect(moved.published.map((p: { category: string; liveCount: string | number }) => [p.category, Number(p.liveCount)])).to.deep.include(["fraud_confirmed", 2]);
       const shown = await ok(["--data-dir", b!.dataDir, "key", "show"]);
       expect(shown).to.deep.include({ address: moved.newAccount, peerId: moved.peerId });
@@ -304,9 +304,11 @@ describe("the riskshare CLI: keys at rest", function () {
       await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_NOT_PREPARED");
 
       // Step 1 while Bank A serves: the store of epoch 2 is built beside db/, nothing changes on chain.
-      const prepared = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", aList]);
+      expect((await riskshare(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", "--workers", "65", aList])).status, "too many threads").to.equal(2);
+      // One evaluating thread, as a member leaves its serving node a core (a file this small gets none by default).
+      const prepared = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", "--workers", "1", aList]);
       expect(prepared).to.deep.include({ prepared: true, keyEpoch: 2, preparedStore: join(a!.dataDir, "db-next") });
-      expect(prepared.imported).to.deep.equal([{ file: aList, added: 2, rejected: 0 }]);
+      expect(prepared.imported).to.deep.equal([{ file: aList, added: 2, rejected: 0, workers: 1 }]);
       expect((await ok(["--data-dir", a!.dataDir, "member", "show", a!.address])).keyEpoch, "nothing sent on chain").to.equal(1);
       expect(await checkAtA(items), "the old key answers until the switch").to.deep.equal({ verdicts: ["hit A-1", "hit A-2", "miss"], keyEpoch: 1 });
 
@@ -326,7 +328,7 @@ describe("the riskshare CLI: keys at rest", function () {
       expect((await ok(["--data-dir", a!.dataDir, "member", "show", a!.address])).keyEpoch, "a refused commit sends nothing").to.equal(1);
       const committed = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit", lateList]);
       expect(committed).to.deep.include({ keyEpoch: 2, oprfKey: prepared.oprfKey, resumed: false, keptStore: join(a!.dataDir, "db-epoch-1"), delistedMeanwhile: 0 });
-      expect(committed.imported).to.deep.equal([{ file: aList, added: 2, rejected: 0 }, { file: lateList, added: 1, rejected: 0 }]);
+      expect(committed.imported).to.deep.equal([{ file: aList, added: 2, rejected: 0, workers: 1 }, { file: lateList, added: 1, rejected: 0, workers: 0 }]);
       expect(committed.published.map((p: { category: string; liveCount: string | number }) => [p.category, Number(p.liveCount)])).to.deep.include(["fraud_confirmed", 3]);
       expect((await ok(["--data-dir", a!.dataDir, "member", "show", a!.address])).keyEpoch).to.equal(2);
       await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_NOT_PREPARED");
@@ -360,7 +362,7 @@ describe("the riskshare CLI: keys at rest", function () {
     await writeFile(second, "type,value,category,level,reason,reported_at\nmerchant_id,M-2,fraud_confirmed,2,R11,2026-05-02\n");
     const prepared = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", list, second]);
     expect(prepared).to.deep.include({ keyEpoch: 2, resumed: true });
-    expect(prepared.imported).to.deep.equal([{ file: list, added: 1, rejected: 0 }, { file: second, added: 1, rejected: 0 }]);
+    expect(prepared.imported).to.deep.equal([{ file: list, added: 1, rejected: 0, workers: 0 }, { file: second, added: 1, rejected: 0, workers: 0 }]);
     const nextStore = new Store({ location: join(a!.dataDir, "db-next"), categories: new Map([["fraud_confirmed", 1]]) }, { logger: silentLogger() });
     await nextStore.open();
     try {
