@@ -7,8 +7,8 @@ import { connectSigner, createKeyRotation, MemberStatus, rotateMemberKey, rotate
 import { API_SCOPES, DATA_DIR_LAYOUT, KEY_ENV, KeyStore, exists, passphraseFrom, readFileIfExists, writeFileAtomic } from "../../node/config/index.ts";
 import { peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
-import { assertPhoneRegion, createVoprf, DEFAULT_NORMALISE_OPTIONS, type EntryKeyEvaluator } from "../../node/identity/index.ts";
-import { BULK_IMPORT_TUNING, importList, publishSnapshots, Store, type ImportFormat } from "../../node/store/index.ts";
+import { assertPhoneRegion, createVoprf, DEFAULT_NORMALISE_OPTIONS, loadWarninglists, type EntryKeyEvaluator } from "../../node/identity/index.ts";
+import { BULK_IMPORT_TUNING, createProgressReporter, importList, publishSnapshots, Store, type ImportFormat } from "../../node/store/index.ts";
 import { chainFlagsSchema, loadView, openChain, send, withChainFlags, type ChainSession } from "../chain.ts";
 import type { IContributionRegistry } from "../../types/ethers-contracts/index.ts";
 import { contextOf, type CliContext } from "../context.ts";
@@ -417,17 +417,34 @@ async function freshStore(ctx: CliContext, view: ConsortiumView, evaluator: Entr
   return store;
 }
 
-/** Re-imports the member's list files into a rotation's fresh store: entries and rejected rows per file. */
+/**
+ * Re-imports the member's list files into a rotation's fresh store, as `list import` does: the
+ * data dir's consortium warninglists, progress on the terminal, Ctrl-C ending the import at its
+ * last committed batch (run again to resume). Entries and rejected rows per file.
+ */
 async function importInto(ctx: CliContext, session: ChainSession, store: Store, evaluator: EntryKeyEvaluator, files: readonly string[], opts: {
   format: ImportFormat | undefined; workers?: number | undefined; resume?: boolean;
 }): Promise<ImportedFile[]> {
   const resume = opts.resume ?? false;
   const region = session.config?.identity.defaultRegion ?? DEFAULT_NORMALISE_OPTIONS.defaultRegion;
   assertPhoneRegion(region);
+  const warninglists = loadWarninglists(ctx.dataDir);
+  const progress = createProgressReporter({ tty: ctx.io.isTTY, json: ctx.json, ci: Boolean(ctx.io.env.CI) });
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once("SIGINT", onSignal);
   const imported: ImportedFile[] = [];
-  for (const file of files) {
-    const summary = await importList({ path: file }, { format: opts.format, workers: opts.workers, normalise: { defaultRegion: region }, resume, skipDone: resume }, { store, evaluator, logger: ctx.logger });
-    imported.push({ file, added: summary.imported + summary.updated, rejected: summary.rejected, workers: summary.workerThreads });
+  try {
+    for (const file of files) {
+      const summary = await importList({ path: file }, {
+        format: opts.format, workers: opts.workers, normalise: { defaultRegion: region }, resume, skipDone: resume, onProgress: (p) => progress.update(p), signal: controller.signal,
+      }, { store, evaluator, logger: ctx.logger, warninglists });
+      progress.stop();
+      imported.push({ file, added: summary.imported + summary.updated, rejected: summary.rejected, workers: summary.workerThreads });
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    progress.stop();
   }
   return imported;
 }

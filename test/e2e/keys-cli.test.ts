@@ -359,10 +359,16 @@ describe("the riskshare CLI: keys at rest", function () {
     const cut = await riskshare(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", list, second]);
     expect(cut.status, cut.stdout).to.equal(1);
     await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_NOT_PREPARED");
-    await writeFile(second, "type,value,category,level,reason,reported_at\nmerchant_id,M-2,fraud_confirmed,2,R11,2026-05-02\n");
+    // The second file also holds a test card the consortium's own warninglist (in the data dir) refuses, as `list import` would.
+    await writeFile(second, "type,value,category,level,reason,reported_at\nmerchant_id,M-2,fraud_confirmed,2,R11,2026-05-02\nbank_card,4000000000009995,fraud_confirmed,2,R11,2026-05-02\n");
+    await mkdir(join(a!.dataDir, "warninglists"), { recursive: true });
+    await writeFile(join(a!.dataDir, "warninglists", "cards.json"), JSON.stringify({
+      name: "more-test-cards", description: "Stripe test cards", type: "bank_card", match: "exact",
+      entries: [{ value: "4000000000009995", note: "Visa, insufficient funds", source: "https://docs.stripe.com/testing#declined-payments" }],
+    }));
     const prepared = await ok(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--prepare", list, second]);
     expect(prepared).to.deep.include({ keyEpoch: 2, resumed: true });
-    expect(prepared.imported).to.deep.equal([{ file: list, added: 1, rejected: 0, workers: 0 }, { file: second, added: 1, rejected: 0, workers: 0 }]);
+    expect(prepared.imported).to.deep.equal([{ file: list, added: 1, rejected: 0, workers: 0 }, { file: second, added: 1, rejected: 1, workers: 0 }]);
     const nextStore = new Store({ location: join(a!.dataDir, "db-next"), categories: new Map([["fraud_confirmed", 1]]) }, { logger: silentLogger() });
     await nextStore.open();
     try {
