@@ -11,12 +11,12 @@
 import { join } from "node:path";
 import type { Wallet } from "ethers";
 import { getBytes, hexlify } from "ethers";
-import { ApiServer, CheckService, checkItemPreparer, NodeHealth, type ApiListModules, type FeedbackReportView, type HealthResponse, type PeersResponse } from "./api/index.ts";
+import { ApiServer, CheckService, checkItemPreparer, NodeHealth, type ApiListModules, type FeedbackReportView, type HealthResponse, type PeersResponse, type PreparedRotationStatus } from "./api/index.ts";
 import {
   bonusEventRange, ChallengeResponder, connectChain, creditsOf, connectContracts, ConsortiumView, LedgerBatcher, MemberStatus, reportFeedback, RpcLedgerChannel, settleDueBonuses, translateChainError,
   type ChainConnection, type ConsortiumContracts,
 } from "./chain/index.ts";
-import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, type Env, type NodeConfig } from "./config/index.ts";
+import { DATA_DIR_LAYOUT, KEYSTORE_DEFAULTS, KeyStore, loadConfig, readRotationMarkerSync, type Env, type NodeConfig } from "./config/index.ts";
 import { RiskshareError } from "./errors.ts";
 import { assertPhoneRegion, createVoprf, loadWarninglists, OffThreadBatchEvaluator, type EntryKeyEvaluator, type Voprf, type Warninglists } from "./identity/index.ts";
 import type { Logger } from "./logger.ts";
@@ -231,6 +231,16 @@ export class RiskshareNode {
   /** Dials peers' addresses (multiaddrs with /p2p/); results per address. */
   async connect(addresses: readonly string[]): Promise<void> {
     await Promise.allSettled(addresses.map((address) => this.host.dial(address, { signal: this.controller.signal })));
+  }
+
+  /** The rotation `key rotate-oprf --prepare` builds or built beside this node's store, if any (an unreadable db-next.json counts as none). */
+  private preparedRotation(): PreparedRotationStatus | undefined {
+    try {
+      const marker = readRotationMarkerSync(this.opts.dataDir);
+      return marker === undefined ? undefined : { keyEpoch: marker.keyEpoch, complete: marker.complete, startedAtMs: marker.startedAtMs, preparedAtMs: marker.preparedAtMs };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Node health for /v1/health. */
@@ -539,6 +549,7 @@ export class RiskshareNode {
           },
         },
         oprfKey: { current: () => (this.oprfKey === undefined ? undefined : { epoch: this.oprfKey.epoch, publicKeyHex: hexlify(this.oprfKey.publicKey) }) },
+        rotation: { prepared: () => this.preparedRotation() },
       },
     );
     const defaultRegion = this.config.identity.defaultRegion;

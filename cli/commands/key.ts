@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { getBytes, hexlify, parseEther } from "ethers";
 import { z } from "zod";
 import { connectSigner, createKeyRotation, MemberStatus, rotateMemberKey, rotateOprfKey, translateChainError, type ConsortiumView } from "../../node/chain/index.ts";
-import { API_SCOPES, DATA_DIR_LAYOUT, KEY_ENV, KeyStore, exists, passphraseFrom, readFileIfExists, writeFileAtomic } from "../../node/config/index.ts";
+import {
+  API_SCOPES, DATA_DIR_LAYOUT, KEY_ENV, KeyStore, NEXT_DB_DIR, exists, passphraseFrom, preparedRotationPath, readRotationMarker, writeFileAtomic, type PreparedRotation,
+} from "../../node/config/index.ts";
 import { peerIdFromEvmKey } from "../../node/p2p/index.ts";
 import { isRiskshareError, RiskshareError } from "../../node/errors.ts";
 import { assertPhoneRegion, createVoprf, DEFAULT_NORMALISE_OPTIONS, loadWarninglists, type EntryKeyEvaluator } from "../../node/identity/index.ts";
@@ -15,9 +17,6 @@ import { contextOf, type CliContext } from "../context.ts";
 import { parseOptions } from "../errors.ts";
 import { table, type CliIo } from "../output.ts";
 import { runningNode } from "../runtime.ts";
-
-/** Where the store of the next key epoch is built before it replaces the current one. */
-const NEXT_DB_DIR = "db-next";
 
 /** `riskshare key …`: this member's keys. */
 export function keyCommand(io: CliIo): Command {
@@ -291,46 +290,6 @@ export function keyCommand(io: CliIo): Command {
       }
     }));
   return key;
-}
-
-/**
- * What `rotate-oprf --prepare` keeps beside the store it builds (db-next.json): written when the
- * import begins (complete false: an interrupted run resumes from it) and again when it ends.
- */
-const preparedRotationSchema = z.object({
-  version: z.literal(1),
-  account: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-  chainId: z.string().regex(/^[0-9]+$/),
-  keyEpoch: z.number().int().min(2),
-  oprfKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-  /** The list files, as given: a run resumes only with the same ones. */
-  files: z.array(z.string()),
-  /** When the first run of the import began: list changes in the serving store from then on are not in the new one. */
-  startedAtMs: z.number().int().nonnegative(),
-  complete: z.boolean(),
-  preparedAtMs: z.number().int().nonnegative().optional(),
-  imported: z.array(z.object({ file: z.string(), added: z.number().int().nonnegative(), rejected: z.number().int().nonnegative(), workers: z.number().int().nonnegative() })),
-});
-type PreparedRotation = z.infer<typeof preparedRotationSchema>;
-
-function preparedRotationPath(dataDir: string): string {
-  return join(dataDir, `${NEXT_DB_DIR}.json`);
-}
-
-/** db-next.json, complete or not, if it and db-next/ exist. */
-async function readRotationMarker(dataDir: string): Promise<PreparedRotation | undefined> {
-  const path = preparedRotationPath(dataDir);
-  const content = await readFileIfExists(path);
-  if (content === undefined || !(await exists(join(dataDir, NEXT_DB_DIR)))) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(content.toString("utf8"));
-  } catch {
-    throw new RiskshareError("E_ROTATION_NOT_PREPARED", `${path} is not JSON: the prepared store cannot be trusted`);
-  }
-  const checked = preparedRotationSchema.safeParse(parsed);
-  if (!checked.success) throw new RiskshareError("E_ROTATION_NOT_PREPARED", `${path} is not a prepared rotation: ${checked.error.issues[0]?.path.join(".") || "(root)"} ${checked.error.issues[0]?.message ?? ""}`.trim());
-  return checked.data;
 }
 
 /** The prepared rotation of this data dir, if a complete one waits in db-next. */

@@ -120,6 +120,12 @@ function renderStatus(h: HealthResponse): string {
   lines.push(`  chain      ${chain.headBlock === undefined ? `synced to block ${chain.syncedBlock}` : `block ${chain.syncedBlock} of ${chain.headBlock} (${chain.lagBlocks ?? 0} behind)`}${chain.stale ? ", STALE" : ""}${chain.lastError === undefined ? "" : `, last error ${chain.lastError}`}`);
   lines.push(`  peers      ${h.peers.connected} connected, of ${h.peers.activeMembers} Active member(s)`);
   lines.push(`  key epoch  ${keyEpoch.answering === undefined ? "no OPRF key held" : `answering under ${keyEpoch.answering}`}, on chain ${keyEpoch.onChain ?? "none (not a member)"}`);
+  const prepared = keyEpoch.prepared;
+  if (prepared !== undefined) {
+    lines.push(`  rotation   the store of key epoch ${prepared.keyEpoch} ${prepared.complete
+      ? `is prepared (${prepared.preparedAt ?? prepared.startedAt}): stop the node once the outbox is empty and run riskshare key rotate-oprf --commit`
+      : `is being prepared since ${prepared.startedAt} (riskshare key rotate-oprf --prepare; an interrupted one resumes when run again with the same files)`}`);
+  }
   const im = h.import;
   lines.push(`  import     ${!im.inProgress ? "none in progress" : [
     im.source ?? im.importId ?? "in progress",

@@ -28,6 +28,15 @@ export interface ImportStatus {
   startedAtMs?: number;
 }
 
+/** A rotation prepared beside the serving store (db-next.json). */
+export interface PreparedRotationStatus {
+  keyEpoch: number;
+  /** True once the import finished: `riskshare key rotate-oprf --commit` may switch to it. */
+  complete: boolean;
+  startedAtMs: number;
+  preparedAtMs?: number | undefined;
+}
+
 /** Options of {@link NodeHealth}. */
 export interface NodeHealthOptions {
   /** This node's member address. */
@@ -78,6 +87,8 @@ export interface NodeHealthModules {
   keys?: { plaintextFiles(): readonly string[] };
   /** The list import in progress, if one is. */
   imports?: { current(): ImportStatus | undefined };
+  /** The store of the next key epoch `key rotate-oprf --prepare` builds or built in db-next, if there is one. */
+  rotation?: { prepared(): PreparedRotationStatus | undefined };
   /** Unix seconds now. */
   nowSec(): number;
 }
@@ -210,6 +221,7 @@ export class NodeHealth {
     const answering = oprfKey.current()?.epoch;
     const onChain = view.member(this.opts.address)?.keyEpoch;
     const running = this.modules.imports?.current();
+    const prepared = this.modules.rotation?.prepared();
     const pinnedWarninglists = this.pinnedWarninglistHash();
     return {
       status: reasons.some((r) => r.refusal !== undefined) ? "refusing" : reasons.length > 0 ? "degraded" : "ok",
@@ -239,7 +251,15 @@ export class NodeHealth {
         connected: activeMembers.filter((m) => m.address !== this.opts.address && connected.has(peerIdText(m.peerId))).length,
         activeMembers: activeMembers.length,
       },
-      keyEpoch: { ...(answering === undefined ? {} : { answering }), ...(onChain === undefined ? {} : { onChain }) },
+      keyEpoch: {
+        ...(answering === undefined ? {} : { answering }), ...(onChain === undefined ? {} : { onChain }),
+        ...(prepared === undefined ? {} : {
+          prepared: {
+            keyEpoch: prepared.keyEpoch, complete: prepared.complete, startedAt: new Date(prepared.startedAtMs).toISOString(),
+            ...(prepared.preparedAtMs === undefined ? {} : { preparedAt: new Date(prepared.preparedAtMs).toISOString() }),
+          },
+        }),
+      },
       warninglists: {
         ...(this.opts.warninglistHash === undefined ? {} : { shipped: this.opts.warninglistHash.toLowerCase() }),
         ...(pinnedWarninglists === undefined ? {} : { pinned: pinnedWarninglists }),

@@ -18,4 +18,4 @@ export {
   type HitChangesResponse, type FeedbackListResponse, type FeedbackReportView, type FeedbackResponse, type ReceivedFeedbackResponse, type PublishResponse, type RemoveResponse, type StatsResponse,
 } from "./schemas.ts";
 export { CheckService, checkItemPreparer, mergeCheck, type CheckItem, type CheckServiceModules, type ItemResult, type ProviderOutcome } from "./check.ts";
-export { NodeHealth, type HealthReason, type ImportStatus, type NodeHealthModules, type NodeHealthOptions } from "./health.ts";
+export { NodeHealth, type HealthReason, type ImportStatus, type NodeHealthModules, type NodeHealthOptions, type PreparedRotationStatus } from "./health.ts";

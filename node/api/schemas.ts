@@ -94,6 +94,12 @@ export const healthResponseSchema = z.object({
   keyEpoch: z.object({
     answering: z.number().int().optional().describe("the OPRF key epoch this node answers under (absent: it holds no key)"),
     onChain: z.number().int().optional().describe("the member's key epoch on chain (absent: not a member)"),
+    prepared: z.object({
+      keyEpoch: z.number().int(),
+      complete: z.boolean().describe("true once the import finished: stop the node (ledger.backlog 0) and run `riskshare key rotate-oprf --commit`"),
+      startedAt: z.string(),
+      preparedAt: z.string().optional(),
+    }).optional().describe("the store of the next key epoch that `riskshare key rotate-oprf --prepare` builds (complete false) or built in db-next (absent: none)"),
   }),
   warninglists: z.object({
     shipped: z.string().optional().describe("SHA-256 (0x-hex) of the warninglists this node ships and enforces (`riskshare list warninglists`)"),

@@ -13,3 +13,4 @@ export { configPath, loadConfig, newConfig, parseConfig, saveConfig, updateConfi
 export { API_SCOPES, API_TOKEN_FILES, KeyStore, type ApiScope, type ApiTokens, type KeyFileInfo, type KeyStoreOptions, type MemberOprfKey } from "./keystore.ts";
 export { KEY_ENV, kdfStrengthFromEnv, passphraseFrom, readSecretFile, type Env } from "./secrets.ts";
 export { exists, readFileIfExists, writeFileAtomic } from "./files.ts";
+export { NEXT_DB_DIR, preparedRotationPath, preparedRotationSchema, readRotationMarker, readRotationMarkerSync, type PreparedRotation } from "./rotation.ts";

@@ -310,6 +310,8 @@ describe("the riskshare CLI: keys at rest", function () {
       expect(prepared).to.deep.include({ prepared: true, keyEpoch: 2, preparedStore: join(a!.dataDir, "db-next") });
       expect(prepared.imported).to.deep.equal([{ file: aList, added: 2, rejected: 0, workers: 1 }]);
       expect((await ok(["--data-dir", a!.dataDir, "member", "show", a!.address])).keyEpoch, "nothing sent on chain").to.equal(1);
+      // The serving node's health says a rotation waits, and `node status` says what to do.
+      expect(nodes.get(a!.name)!.health().keyEpoch).to.deep.include({ answering: 1, onChain: 1 }).and.nested.include({ "prepared.keyEpoch": 2, "prepared.complete": true });
       expect(await checkAtA(items), "the old key answers until the switch").to.deep.equal({ verdicts: ["hit A-1", "hit A-2", "miss"], keyEpoch: 1 });
 
       // Meanwhile Bank A's operator imports a list through the running node: the prepared store does not hold it.
@@ -335,6 +337,7 @@ describe("the riskshare CLI: keys at rest", function () {
 
       await start(a!);
       expect(await checkAtA(items), "every hit answers under the new key").to.deep.equal({ verdicts: ["hit A-1", "hit A-2", "hit A-3"], keyEpoch: 2 });
+      expect(nodes.get(a!.name)!.health().keyEpoch, "no rotation waits any more").to.deep.equal({ answering: 2, onChain: 2 });
     } finally {
       for (const node of nodes.values()) await node.close();
     }
