@@ -240,6 +240,8 @@ export function keyCommand(io: CliIo): Command {
           throw new RiskshareError("E_USAGE", `the new account ${nextWallet.address} holds no ether for its gas; pass --fund ETH (sent from the old account) or fund it first`);
         }
         const evaluator = await keys.entryKeyEvaluator({ chainId: session.connection.chainId, providerAddress: nextWallet.address, keyEpoch });
+        // A key rotation prepared in db-next is for the old account: the move replaces it.
+        await rm(preparedRotationPath(ctx.dataDir), { force: true });
         const next = await freshStore(ctx, view, evaluator, nextDir);
         try {
           const imported = await importInto(ctx, session, next, evaluator, files, { format: opts.format });
