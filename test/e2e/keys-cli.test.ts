@@ -161,6 +161,8 @@ describe("the riskshare CLI: keys at rest", function () {
         await ok(["--data-dir", member.dataDir, "list", "publish"]);
       }
 
+      // A key rotation prepared for the old account is discarded by the move.
+      await ok(["--data-dir", b!.dataDir, "key", "rotate-oprf", "--prepare", bList]);
       const noFunds = await riskshare(["--data-dir", b!.dataDir, "key", "rotate-member", bList]);
       expect(noFunds.status, "an unfunded new account is a usage error, before anything is sent").to.equal(2);
       expect(JSON.parse(noFunds.stdout).error).to.deep.include({ code: "E_USAGE" });
@@ -169,6 +171,8 @@ describe("the riskshare CLI: keys at rest", function () {
       expect(moved).to.deep.include({ oldAccount: b!.address, keyEpoch: 2, resumed: false, retiredKey: `keys/node-${b!.address}.key` });
       expect(moved.newAccount).to.not.equal(b!.address);
       expect(moved.imported).to.deep.equal([{ file: bList, added: 2, rejected: 0, workers: 0 }]);
+      await refused(["--data-dir", b!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_NOT_PREPARED");
+      expect(await readFile(join(b!.dataDir, "db-next.json")).then(() => true, () => false), "db-next.json is gone").to.equal(false);
       expect(moved.published.map((p: { category: string; liveCount: string | number }) => [p.category, Number(p.liveCount)])).to.deep.include(["fraud_confirmed", 2]);
       const shown = await ok(["--data-dir", b!.dataDir, "key", "show"]);
       expect(shown).to.deep.include({ address: moved.newAccount, peerId: moved.peerId });
