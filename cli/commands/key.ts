@@ -357,6 +357,11 @@ async function listChangesSince(store: Store, fromMs: number): Promise<{ imports
   return { imports, delisted };
 }
 
+/** True for the error a Store's open throws when another process (or this one) holds its LevelDB lock. */
+function isStoreLocked(err: unknown): boolean {
+  return isRiskshareError(err, "E_STORE_CLOSED") && (err.meta as { locked?: boolean } | undefined)?.locked === true;
+}
+
 /** A fresh store for a rotation at `dir` (an interrupted rotation's is started over), bound to the new key. */
 async function freshStore(ctx: CliContext, view: ConsortiumView, evaluator: EntryKeyEvaluator, dir: string): Promise<Store> {
   if (await exists(dir)) {
@@ -365,7 +370,7 @@ async function freshStore(ctx: CliContext, view: ConsortiumView, evaluator: Entr
     try {
       await held.open();
     } catch (err) {
-      if (isRiskshareError(err, "E_STORE_CLOSED") && (err.meta as { locked?: boolean } | undefined)?.locked === true) {
+      if (isStoreLocked(err)) {
         throw new RiskshareError("E_STORE_CLOSED", `${dir} is in use: another \`riskshare key\` rotation is building it`, { locked: true });
       }
     } finally {
@@ -439,7 +444,7 @@ async function drainedStoreEpoch(ctx: CliContext, view: ConsortiumView, dbDir: s
   try {
     await current.open();
   } catch (err) {
-    if (isRiskshareError(err, "E_STORE_CLOSED") && (err.meta as { locked?: boolean } | undefined)?.locked === true) {
+    if (isStoreLocked(err)) {
       throw new RiskshareError("E_STORE_CLOSED", `${dbDir} is in use: a node runs on this data dir; stop it once GET /v1/health shows ledger.backlog 0, then ${then}`, { locked: true }, { cause: err });
     }
     throw err;
