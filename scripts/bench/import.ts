@@ -4,8 +4,9 @@
  * alone. Baselines: raw LevelDB chained batches of as many 33-byte keys and 40-byte values, in the
  * same kind of child process (no parsing, normalising, evaluating or indexes); and the primitive
  * every row costs at least — libsodium's hash to the group + scalar multiplication — on as many
- * threads as there are cores, measured in the same run: `import.primitive_ratio` is the import's
- * rate over that one. Then `filter.*`: the base tag filter (binary fuse 16) of as many random tags.
+ * threads as there are cores, measured in the same run (before and after each import, the fastest of
+ * its rounds): `import.primitive_ratio` is the import's rate over that one. Then `filter.*`: the
+ * base tag filter (binary fuse 16) of as many random tags.
  */
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
@@ -28,6 +29,8 @@ const IMPORT_NOW_SEC = 1_767_225_600;
 const TARGET_ROWS_PER_S = 8_000;
 const TARGET_PRIMITIVE_RATIO = 0.8;
 const TARGET_PEAK_RSS_MB = 1024;
+/** Measured rounds of the primitive before and after each import (the fastest is the baseline). */
+const PRIMITIVE_ROUNDS = 3;
 
 /** Rows per size: the full run does 1M and 10M, --quick 200k. */
 function sizes(quick: boolean): number[] {
@@ -70,14 +73,18 @@ async function measureSize(rows: number, ctx: SuiteContext): Promise<ReportedRes
     const bytes = await writeCsv(csv, rows, ctx.seed);
     ctx.log(`import: ${rows.toLocaleString("en-US")} rows generated (${(bytes / 2 ** 20).toFixed(0)} MiB) in ${((performance.now() - generated) / 1000).toFixed(1)} s`);
 
+    const threads = availableParallelism();
+    // The primitive before and after the import, the fastest round kept (see runPrimitive).
+    const primitiveTask: ImportTask = { mode: "primitive", rows: Math.min(rows, 40_000), threads, seed: ctx.seed, rounds: PRIMITIVE_ROUNDS };
+    const primitiveBefore = await runWorker(primitiveTask, ctx.signal);
     const imported = await runWorker({ mode: "import", csv, db: join(dir, "store"), nowSec: IMPORT_NOW_SEC, seed: ctx.seed }, ctx.signal);
     if (imported.rejected > 0 || imported.imported !== rows) {
       throw new Error(`the generated list should import whole: ${imported.imported} imported, ${imported.rejected} rejected of ${rows} (${JSON.stringify(imported.errors ?? [])})`);
     }
     await rm(join(dir, "store"), { recursive: true, force: true });
     const raw = await runWorker({ mode: "level", rows, db: join(dir, "raw"), seed: ctx.seed }, ctx.signal);
-    const threads = availableParallelism();
-    const primitive = await runWorker({ mode: "primitive", rows: Math.min(rows, 40_000), threads, seed: ctx.seed }, ctx.signal);
+    const primitiveAfter = await runWorker(primitiveTask, ctx.signal);
+    const primitive = primitiveAfter.elapsedMs < primitiveBefore.elapsedMs ? primitiveAfter : primitiveBefore;
     const importRate = perSecond(imported.rows, imported.elapsedMs);
     const rawRate = perSecond(raw.rows, raw.elapsedMs);
     const primitiveRate = perSecond(primitive.rows, primitive.elapsedMs);
@@ -86,7 +93,8 @@ async function measureSize(rows: number, ctx: SuiteContext): Promise<ReportedRes
         `${(imported.cpuMs / imported.elapsedMs).toFixed(2)} cores busy, ${((imported.cpuMs * 1000) / imported.rows).toFixed(1)} µs CPU per row; ` +
         `peak RSS ${imported.peakRssMb.toFixed(0)} MiB (main V8 heap ≤ ${imported.peakHeapMb.toFixed(0)} MiB, external ≤ ${imported.peakExternalMb.toFixed(0)} MiB); ` +
         `raw LevelDB ${Math.round(rawRate).toLocaleString("en-US")} rows/s, ${raw.peakRssMb.toFixed(0)} MiB; ` +
-        `primitive (hash to group + scalar mult., ${threads} threads) ${Math.round(primitiveRate).toLocaleString("en-US")} /s`,
+        `primitive (hash to group + scalar mult., ${threads} threads) ${Math.round(primitiveRate).toLocaleString("en-US")} /s ` +
+        `(before ${Math.round(perSecond(primitiveBefore.rows, primitiveBefore.elapsedMs)).toLocaleString("en-US")}, after ${Math.round(perSecond(primitiveAfter.rows, primitiveAfter.elapsedMs)).toLocaleString("en-US")}, fastest of ${PRIMITIVE_ROUNDS} rounds each)`,
     );
     const prefix = rows === Math.max(...sizes(ctx.quick)) ? "import" : `import.${sizeLabel(rows)}`;
     return [
@@ -95,7 +103,7 @@ async function measureSize(rows: number, ctx: SuiteContext): Promise<ReportedRes
         target: { text: `≥ ${TARGET_ROWS_PER_S.toLocaleString("en-US")}`, met: (v) => v >= TARGET_ROWS_PER_S },
       }),
       result({
-        name: `${prefix}.primitive_ratio`, value: importRate / primitiveRate, unit: "×", baseline: primitiveRate, baselineIs: `libsodium from_hash + scalarmult, ${threads} threads, same run`,
+        name: `${prefix}.primitive_ratio`, value: importRate / primitiveRate, unit: "×", valueIsRatio: true, baseline: primitiveRate, baselineIs: `libsodium from_hash + scalarmult, ${threads} threads, same run (fastest of ${2 * PRIMITIVE_ROUNDS} rounds before/after)`,
         target: { text: `≥ ${TARGET_PRIMITIVE_RATIO}`, met: (v) => v >= TARGET_PRIMITIVE_RATIO },
       }),
       result({

@@ -21,6 +21,8 @@ export interface ReportedResult extends BenchResult {
   target?: string;
   /** Whether the target was met, when there is one. */
   met?: boolean;
+  /** The value is already a quotient of rates with the baseline as divisor: the table shows no ratio (the JSON keeps it). */
+  valueIsRatio?: boolean;
 }
 
 /** Options of {@link result}. */
@@ -31,6 +33,8 @@ export interface ResultInput {
   baseline: number;
   baselineIs: string;
   target?: { text: string; met: (value: number) => boolean };
+  /** See {@link ReportedResult.valueIsRatio}. */
+  valueIsRatio?: boolean;
 }
 
 /** Builds a result; the ratio is computed here so that every suite defines it the same way. */
@@ -39,6 +43,7 @@ export function result(input: ResultInput): ReportedResult {
   return {
     name: input.name, value: input.value, unit: input.unit, baseline: input.baseline, ratio, baselineIs: input.baselineIs,
     ...(input.target ? { target: input.target.text, met: input.target.met(input.value) } : {}),
+    ...(input.valueIsRatio === true ? { valueIsRatio: true } : {}),
   };
 }
 
@@ -87,7 +92,7 @@ export function formatNumber(x: number): string {
 export function tableReport(machine: MachineInfo, results: readonly ReportedResult[], opts: { markdown?: boolean } = {}): string {
   const header = ["figure", "value", "unit", "baseline", "ratio", "baseline is", "target"];
   const rows = results.map((r) => [
-    r.name, formatNumber(r.value), r.unit, formatNumber(r.baseline), `${formatNumber(r.ratio)}×`, r.baselineIs,
+    r.name, formatNumber(r.value), r.unit, formatNumber(r.baseline), r.valueIsRatio === true ? "—" : `${formatNumber(r.ratio)}×`, r.baselineIs,
     r.target === undefined ? "" : `${r.target} ${r.met ? "✓" : "✗"}`,
   ]);
   const title = `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node} (${machine.platform}/${machine.arch})`;
