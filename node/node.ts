@@ -233,11 +233,14 @@ export class RiskshareNode {
     await Promise.allSettled(addresses.map((address) => this.host.dial(address, { signal: this.controller.signal })));
   }
 
-  /** The rotation `key rotate-oprf --prepare` builds or built beside this node's store, if any (an unreadable db-next.json counts as none). */
+  /** The rotation `key rotate-oprf --prepare` (or the move `key rotate-member --prepare`) builds or built beside this node's store, if any (an unreadable db-next.json counts as none). */
   private preparedRotation(): PreparedRotationStatus | undefined {
     try {
       const marker = readRotationMarkerSync(this.opts.dataDir);
-      return marker === undefined ? undefined : { keyEpoch: marker.keyEpoch, complete: marker.complete, startedAtMs: marker.startedAtMs, preparedAtMs: marker.preparedAtMs };
+      return marker === undefined ? undefined : {
+        keyEpoch: marker.keyEpoch, complete: marker.complete, startedAtMs: marker.startedAtMs, preparedAtMs: marker.preparedAtMs,
+        ...(marker.predecessor === undefined ? {} : { newAccount: marker.account }),
+      };
     } catch {
       return undefined;
     }

@@ -129,6 +129,9 @@ export function keyCommand(io: CliIo): Command {
         if (opts.commit === true) {
           const found = await readPreparedRotation(ctx.dataDir);
           if (found === undefined) throw new RiskshareError("E_ROTATION_NOT_PREPARED", `${join(ctx.dataDir, NEXT_DB_DIR)} holds no complete store of a next key epoch`);
+          if (found.predecessor !== undefined) {
+            throw new RiskshareError("E_ROTATION_STALE", `${join(ctx.dataDir, NEXT_DB_DIR)} holds a move of ${found.predecessor} to the new member key ${found.account} (\`key rotate-member --prepare\`), not an OPRF key rotation: commit it with \`riskshare key rotate-member --commit\`, or run \`key rotate-oprf --prepare FILES\``);
+          }
           if (found.account.toLowerCase() !== address.toLowerCase() || BigInt(found.chainId) !== chainId) {
             throw new RiskshareError("E_ROTATION_STALE", `the prepared store belongs to ${found.account} on chain ${found.chainId}, not to ${address} on chain ${chainId}`);
           }
@@ -164,9 +167,7 @@ export function keyCommand(io: CliIo): Command {
         await old.open();
         try {
           const changed = opts.commit === true ? await listChangesSince(old, marker.startedAtMs) : { imports: [], delisted: 0 };
-          if (changed.imports.length > 0 && files.length === 0) {
-            throw new RiskshareError("E_ROTATION_STALE", `lists were imported into the serving store while the new one was prepared: ${changed.imports.map((i) => `${i.source} (${i.rows} rows, ${new Date(i.atMs).toISOString()})`).join(", ")}; the new store does not hold them`, { imports: changed.imports.length });
-          }
+          assertNothingMissed(changed, files);
           const next = new Store({ location: nextDir, categories: view.activeCategoryMap(), binding: evaluator.context, tuning: BULK_IMPORT_TUNING }, { logger: ctx.logger });
           await next.open();
           try {
@@ -190,7 +191,7 @@ export function keyCommand(io: CliIo): Command {
             ctx.out.result(result, (r) => [
               `OPRF key rotated to epoch ${r.keyEpoch} (${r.oprfKey})${r.txHash === null ? " (rotated on chain by an earlier run; finished now)" : `, tx ${r.txHash}`}; the old store is kept in ${r.keptStore}`,
               ...rotationTables(r),
-              ...(r.delistedMeanwhile > 0 ? [`${r.delistedMeanwhile} entr${r.delistedMeanwhile === 1 ? "y was" : "ies were"} delisted in the old store while the new one was prepared: if your list files still hold them, delist them again (riskshare list remove)`] : []),
+              ...delistedMeanwhileLines(r.delistedMeanwhile),
               "Start the node again: it answers under the new key epoch.",
             ].join("\n"));
           } finally {
@@ -204,88 +205,150 @@ export function keyCommand(io: CliIo): Command {
       }
     }));
   key.addCommand(withChainFlags(new Command("rotate-member"))
-    .argument("<files...>", "the member's own list files (CSV or JSON Lines), re-imported under the new account and key epoch")
+    .argument("[files...]", "the member's own list files (CSV or JSON Lines), re-imported under the new account and key epoch; with --commit, the files of lists imported while the new store was prepared")
     .option("--format <format>", "csv | jsonl (default: from each file's name)")
-    .option("--fund <ether>", "ether to send from the old account to the new one first, for the new account's gas (its snapshots, votes and ledger batches from now on)")
-    .description("move this membership to a new member key and account (node stopped, its ledger outbox empty): a new member key (keys/node-next.key, same passphrase) and OPRF key for the next key epoch, the lists re-imported into a fresh store bound to the new account, rotateMemberKey sent from the old account with the new key's signature, every category's filter published from the new account, the journal, nonces and quota usage moved over; the old key is kept as keys/node-<old address>.key and the old store as db-account-<old address>; a run interrupted after the on-chain rotation resumes")
-    .addHelpText("after", "\nExample:\n  riskshare --data-dir ./bank-a key rotate-member risk.csv mules.jsonl --fund 0.5\n  # then start the node again: it runs under the new account and PeerId; tell the peers that list it in p2p.bootstrap")
+    .option("--fund <ether>", "ether to send from the old account to the new one first, for the new account's gas (its snapshots, votes and ledger batches from now on); at the move, not with --prepare")
+    .option("--prepare", "create the new member key and build its store in db-next while the node keeps serving under the current account; nothing is sent on chain; run again with the same files after an interruption, it resumes")
+    .option("--commit", "move to the account --prepare prepared (node stopped, its ledger outbox empty): fund it, rotateMemberKey, publish, move the journal, nonces and quota usage over")
+    .option("--workers <n>", "worker threads that evaluate the rows (default: one per core for files of 4 MiB or more; with the node serving on few cores, 1 leaves it a core)")
+    .description("move this membership to a new member key and account: a new member key (keys/node-next.key, same passphrase) and OPRF key for the next key epoch, the lists re-imported into a fresh store bound to the new account, rotateMemberKey sent from the old account with the new key's signature, every category's filter published from the new account, the journal, nonces and quota usage moved over; the old key is kept as keys/node-<old address>.key and the old store as db-account-<old address>. In one go with the node stopped, or in two steps so that the node serves under the old account while the new store is built: --prepare FILES while it serves, then stop it and --commit. A run interrupted after the on-chain move resumes")
+    .addHelpText("after", "\nExamples:\n  riskshare --data-dir ./bank-a key rotate-member --prepare risk.csv mules.jsonl   # node serving\n  # stop the node once GET /v1/health shows ledger.backlog 0, then:\n  riskshare --data-dir ./bank-a key rotate-member --commit --fund 0.5\n  # start the node again: it runs under the new account and PeerId; tell the peers that list it in p2p.bootstrap\n\n  riskshare --data-dir ./bank-a key rotate-member risk.csv mules.jsonl --fund 0.5   # in one go, node stopped")
     .action(async (files: string[], raw: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const opts = parseOptions(chainFlagsSchema.extend({ format: z.enum(["csv", "jsonl"]).optional(), fund: z.string().regex(/^[0-9]+(\.[0-9]+)?$/, "must be an amount of ether, e.g. 0.5").optional() }), raw);
-      const session = await openChain(ctx, opts, true);
+      const opts = parseOptions(chainFlagsSchema.extend({
+        format: z.enum(["csv", "jsonl"]).optional(), fund: z.string().regex(/^[0-9]+(\.[0-9]+)?$/, "must be an amount of ether, e.g. 0.5").optional(),
+        prepare: z.boolean().optional(), commit: z.boolean().optional(),
+        workers: z.coerce.number().int("must be a whole number of threads").min(0).max(64, "must be at most 64 threads").optional(),
+      }), raw);
+      if (opts.prepare === true && opts.commit === true) throw new RiskshareError("E_USAGE", "--prepare and --commit are two steps: run --prepare FILES while the node serves, then --commit with the node stopped");
+      if (opts.prepare === true && opts.fund !== undefined) throw new RiskshareError("E_USAGE", "--fund is sent at the move: give it to --commit (nothing is sent on chain while the store is prepared)");
+      if (opts.commit !== true && files.length === 0) throw new RiskshareError("E_USAGE", "name the member's list files: the new account's store is built from them (what is not in them is not listed afterwards)");
+      const session = await openChain(ctx, opts, opts.prepare !== true);
       const dbDir = join(ctx.dataDir, DATA_DIR_LAYOUT.dbDir);
       const nextDir = join(ctx.dataDir, NEXT_DB_DIR);
       try {
         const view = await loadView(session, ctx);
+        const chainId = session.connection.chainId;
         const keys = new KeyStore({ dataDir: ctx.dataDir, env: ctx.io.env });
         const oldAccount = (await keys.nodeKey()).address;
         const member = view.member(oldAccount);
         if (member === undefined) throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} is not a member; a membership is moved by the member itself`);
+        if (opts.prepare === true && member.status !== MemberStatus.Active) {
+          throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} is not Active: only an Active member moves to a new key (not one suspended, by vote or by a regulator, nor one already moved)`);
+        }
         if (member.status !== MemberStatus.Active && member.status !== MemberStatus.Rotated) throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} is not Active: only an Active member moves to a new key (not one suspended, by vote or by a regulator)`);
         const nextWallet = await keys.nextNodeKey();
-        // A run that rotated on chain but did not finish resumes with the key the chain names.
+        const peerId = peerIdFromEvmKey(nextWallet.privateKey).toString();
+        if (opts.prepare === true) {
+          // The node may serve meanwhile: db/ is not touched, nothing is sent on chain.
+          const keyEpoch = member.keyEpoch + 1;
+          const prepared = await prepareNextStore(ctx, session, view, keys, {
+            address: nextWallet.address, predecessor: oldAccount, chainId, keyEpoch, resuming: false, files, format: opts.format, workers: opts.workers,
+          });
+          const running = await runningNode(ctx.dataDir);
+          const result = {
+            prepared: true, oldAccount, newAccount: nextWallet.address, peerId, keyEpoch, oprfKey: prepared.marker.oprfKey, resumed: prepared.resumed,
+            imported: prepared.marker.imported, preparedStore: nextDir, runningPid: running?.pid ?? null,
+          };
+          ctx.out.result(result, (r) => [
+            `the store of ${r.newAccount} (PeerId ${r.peerId}, key epoch ${r.keyEpoch}) is ready in ${r.preparedStore}${r.resumed ? " (an interrupted run resumed)" : ""}; nothing was sent on chain${r.runningPid === null ? "" : `, and the running node (pid ${r.runningPid}) serves as ${r.oldAccount} until the move`}`,
+            table(["FILE", "ENTRIES", "REJECTED"], r.imported.map((i) => [i.file, i.added, i.rejected])),
+            "The new member key is keys/node-next.key: back keys/ up now.",
+            "To move: once GET /v1/health shows ledger.backlog 0, stop the node, run `riskshare key rotate-member --commit --fund ETH` (with the files of any list imported meanwhile), then start the node.",
+          ].join("\n"));
+          return;
+        }
+        // A run that moved on chain but did not finish resumes with the key the chain names.
         const resuming = member.status === MemberStatus.Rotated && view.successorOf(oldAccount) === nextWallet.address;
         if (!resuming && member.status !== MemberStatus.Active) throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} was moved to ${view.successorOf(oldAccount) ?? "another account"}, not to the key in keys/node-next.key; restore keys/ from the backup made at that rotation`);
-        await drainedStoreEpoch(ctx, view, dbDir, "move to the new key");
         const keyEpoch = resuming ? view.member(nextWallet.address)!.keyEpoch : member.keyEpoch + 1;
-        const voprf = await createVoprf();
-        const stored = await keys.oprfKey(keyEpoch);
-        if (resuming && stored === undefined) throw new RiskshareError("E_OPRF_KEY_MISSING", `the chain names key epoch ${keyEpoch} for the new account, but keys/ holds no key for it`, { keyEpoch });
-        const secretKey = stored ?? voprf.generateKeyPair().secretKey;
-        if (stored === undefined) await keys.putOprfKey(keyEpoch, hexlify(secretKey));
-        const oprfKey = hexlify(voprf.publicKey(secretKey));
+        const chainOprfKey = resuming ? view.member(nextWallet.address)!.oprfKey : undefined;
+        let marker: PreparedRotation;
+        if (opts.commit === true) {
+          const found = await readPreparedRotation(ctx.dataDir);
+          if (found === undefined) throw new RiskshareError("E_ROTATION_NOT_PREPARED", `${nextDir} holds no complete store of a move to a new member key: run \`riskshare key rotate-member --prepare FILES\` first`);
+          if (found.predecessor === undefined) {
+            throw new RiskshareError("E_ROTATION_STALE", `${nextDir} holds an OPRF key rotation of ${found.account} (\`key rotate-oprf --prepare\`), not a move to a new member key: commit it with \`riskshare key rotate-oprf --commit\`, or run \`key rotate-member --prepare FILES\``);
+          }
+          if (found.predecessor.toLowerCase() !== oldAccount.toLowerCase() || found.account.toLowerCase() !== nextWallet.address.toLowerCase() || BigInt(found.chainId) !== chainId) {
+            throw new RiskshareError("E_ROTATION_STALE", `the prepared store moves ${found.predecessor} to ${found.account} on chain ${found.chainId}, not ${oldAccount} to ${nextWallet.address} (keys/node-next.key) on chain ${chainId}`);
+          }
+          if (found.keyEpoch !== keyEpoch || (chainOprfKey !== undefined && chainOprfKey.toLowerCase() !== found.oprfKey.toLowerCase())) {
+            throw new RiskshareError("E_ROTATION_STALE", `the prepared store is for key epoch ${found.keyEpoch}, but the move ${resuming ? "the chain made is to" : "would be to"} epoch ${keyEpoch}`, { keyEpoch: found.keyEpoch, chainKeyEpoch: keyEpoch });
+          }
+          marker = found;
+          await drainedStoreEpoch(ctx, view, dbDir, "run `riskshare key rotate-member --commit`");
+        } else {
+          await drainedStoreEpoch(ctx, view, dbDir, "move to the new key");
+        }
         const { provider } = session.connection;
         const newSigner = connectSigner(nextWallet, provider);
         if (!resuming && opts.fund === undefined && (await provider.getBalance(nextWallet.address)) === 0n && ((await provider.getFeeData()).gasPrice ?? 0n) > 0n) {
           throw new RiskshareError("E_USAGE", `the new account ${nextWallet.address} holds no ether for its gas; pass --fund ETH (sent from the old account) or fund it first`);
         }
-        const evaluator = await keys.entryKeyEvaluator({ chainId: session.connection.chainId, providerAddress: nextWallet.address, keyEpoch });
-        // A key rotation prepared in db-next is for the old account: the move replaces it.
-        await rm(preparedRotationPath(ctx.dataDir), { force: true });
-        const next = await freshStore(ctx, view, evaluator, nextDir);
+        if (opts.commit !== true) {
+          // In one go: a key rotation prepared in db-next for the old account is replaced by the move's store.
+          marker = (await prepareNextStore(ctx, session, view, keys, {
+            address: nextWallet.address, predecessor: oldAccount, chainId, keyEpoch, resuming, chainOprfKey, files, format: opts.format, workers: opts.workers,
+          })).marker;
+        }
+        const prepared = marker!;
+        const imported = [...prepared.imported];
+        const secretKey = await keys.oprfKey(keyEpoch);
+        if (secretKey === undefined || hexlify((await createVoprf()).publicKey(secretKey)).toLowerCase() !== prepared.oprfKey.toLowerCase()) {
+          throw new RiskshareError("E_OPRF_KEY_MISSING", `keys/oprf-${keyEpoch}.key is missing or is not the key the prepared store was built under`, { keyEpoch });
+        }
+        const evaluator = await keys.entryKeyEvaluator({ chainId, providerAddress: nextWallet.address, keyEpoch });
+        // A run interrupted after it set the old store aside resumes from there (db/ then holds a new one).
+        const keptStore = join(ctx.dataDir, `${DATA_DIR_LAYOUT.dbDir}-account-${oldAccount}`);
+        const oldKept = await exists(keptStore);
+        const old = new Store({ location: oldKept ? keptStore : dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
+        await old.open();
         try {
-          const imported = await importInto(ctx, session, next, evaluator, files, { format: opts.format });
-          if (!resuming && opts.fund !== undefined) {
-            try {
-              await (await session.signer!.sendTransaction({ to: nextWallet.address, value: parseEther(opts.fund) })).wait();
-            } catch (err) {
-              throw translateChainError(err, "fund the new account");
-            }
-          }
-          const rotation = resuming ? undefined : await rotateMemberKey(session.contracts.registry, createKeyRotation(getBytes(nextWallet.privateKey), {
-            oldAccount, oprfKey, chainId: session.connection.chainId, registry: await session.contracts.registry.getAddress(),
-          }));
-          if (rotation !== undefined && rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain moved the member to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
-          const contributions = session.contracts.contributions.connect(newSigner);
-          const published = await publishAll(next, contributions, view);
-          // A run interrupted after it set the old store aside resumes from there (db/ then holds a new one).
-          const keptStore = join(ctx.dataDir, `${DATA_DIR_LAYOUT.dbDir}-account-${oldAccount}`);
-          const oldKept = await exists(keptStore);
-          const old = new Store({ location: oldKept ? keptStore : dbDir, categories: view.activeCategoryMap() }, { logger: ctx.logger });
-          await old.open();
+          const changed = opts.commit === true ? await listChangesSince(old, prepared.startedAtMs) : { imports: [], delisted: 0 };
+          assertNothingMissed(changed, files);
+          const next = new Store({ location: nextDir, categories: view.activeCategoryMap(), binding: evaluator.context, tuning: BULK_IMPORT_TUNING }, { logger: ctx.logger });
+          await next.open();
           try {
+            if (opts.commit === true && files.length > 0) imported.push(...await importInto(ctx, session, next, evaluator, files, { format: opts.format, workers: opts.workers }));
+            if (!resuming && opts.fund !== undefined) {
+              try {
+                await (await session.signer!.sendTransaction({ to: nextWallet.address, value: parseEther(opts.fund) })).wait();
+              } catch (err) {
+                throw translateChainError(err, "fund the new account");
+              }
+            }
+            const rotation = resuming ? undefined : await rotateMemberKey(session.contracts.registry, createKeyRotation(getBytes(nextWallet.privateKey), {
+              oldAccount, oprfKey: prepared.oprfKey, chainId, registry: await session.contracts.registry.getAddress(),
+            }));
+            if (rotation !== undefined && rotation.keyEpoch !== keyEpoch) throw new RiskshareError("E_INTERNAL", `the chain moved the member to key epoch ${rotation.keyEpoch}, not ${keyEpoch}`);
+            const published = await publishAll(next, session.contracts.contributions.connect(newSigner), view);
+            // The journal (so `audit open` still opens earlier queries), the nonce counters and windows and the quota usage move along.
             await next.copyProtocolStateFrom(old);
-          } finally {
+            await next.close();
             await old.close();
+            if (oldKept) await rm(dbDir, { recursive: true, force: true });
+            else if (await exists(dbDir)) await rename(dbDir, keptStore);
+            await rename(nextDir, dbDir);
+            await rm(preparedRotationPath(ctx.dataDir), { force: true });
+            const retiredKey = await keys.retireNodeKey();
+            const result = {
+              oldAccount, newAccount: nextWallet.address, peerId, keyEpoch, oprfKey: prepared.oprfKey,
+              txHash: rotation?.txHash ?? null, resumed: resuming, imported, keptStore, retiredKey: `keys/${retiredKey}`,
+              published, delistedMeanwhile: changed.delisted,
+            };
+            ctx.out.result(result, (r) => [
+              `membership moved from ${r.oldAccount} to ${r.newAccount} (PeerId ${r.peerId}), OPRF key epoch ${r.keyEpoch}${r.txHash === null ? " (moved on chain by an earlier run; finished now)" : `, tx ${r.txHash}`}`,
+              `the old member key is kept as ${r.retiredKey} and the old store as ${r.keptStore}; back keys/ up now`,
+              ...rotationTables(r),
+              ...delistedMeanwhileLines(r.delistedMeanwhile),
+              "Start the node again: it runs under the new account and PeerId. Peers that list this node in p2p.bootstrap need its new multiaddr.",
+            ].join("\n"));
+          } finally {
+            if (next.isOpen) await next.close();
           }
-          await next.close();
-          if (oldKept) await rm(dbDir, { recursive: true, force: true });
-          else if (await exists(dbDir)) await rename(dbDir, keptStore);
-          await rename(nextDir, dbDir);
-          const retiredKey = await keys.retireNodeKey();
-          const result = {
-            oldAccount, newAccount: nextWallet.address, peerId: peerIdFromEvmKey(nextWallet.privateKey).toString(), keyEpoch, oprfKey,
-            txHash: rotation?.txHash ?? null, resumed: resuming, imported, keptStore, retiredKey: `keys/${retiredKey}`,
-            published,
-          };
-          ctx.out.result(result, (r) => [
-            `membership moved from ${r.oldAccount} to ${r.newAccount} (PeerId ${r.peerId}), OPRF key epoch ${r.keyEpoch}${r.txHash === null ? " (moved on chain by an earlier run; finished now)" : `, tx ${r.txHash}`}`,
-            `the old member key is kept as ${r.retiredKey} and the old store as ${r.keptStore}; back keys/ up now`,
-            ...rotationTables(r),
-            "Start the node again: it runs under the new account and PeerId. Peers that list this node in p2p.bootstrap need its new multiaddr.",
-          ].join("\n"));
         } finally {
-          if (next.isOpen) await next.close();
+          if (old.isOpen) await old.close();
         }
       } finally {
         session.close();
@@ -308,7 +371,7 @@ async function readPreparedRotation(dataDir: string): Promise<PreparedRotation |
  * continues from its checkpoint. Touches neither db/ nor the chain.
  */
 async function prepareNextStore(ctx: CliContext, session: ChainSession, view: ConsortiumView, keys: KeyStore, args: {
-  address: string; chainId: bigint; keyEpoch: number; resuming: boolean; chainOprfKey?: string; files: readonly string[]; format: ImportFormat | undefined; workers: number | undefined;
+  address: string; predecessor?: string; chainId: bigint; keyEpoch: number; resuming: boolean; chainOprfKey?: string; files: readonly string[]; format: ImportFormat | undefined; workers: number | undefined;
 }): Promise<{ marker: PreparedRotation; resumed: boolean }> {
   const { keyEpoch } = args;
   const voprf = await createVoprf();
@@ -321,10 +384,10 @@ async function prepareNextStore(ctx: CliContext, session: ChainSession, view: Co
   const evaluator = await keys.entryKeyEvaluator({ chainId: args.chainId, providerAddress: args.address, keyEpoch });
   const nextDir = join(ctx.dataDir, NEXT_DB_DIR);
   const earlier = await readRotationMarker(ctx.dataDir).catch(() => undefined);
-  const resumed = earlier !== undefined && !earlier.complete && earlier.account === args.address && earlier.chainId === args.chainId.toString()
+  const resumed = earlier !== undefined && !earlier.complete && earlier.account === args.address && earlier.predecessor === args.predecessor && earlier.chainId === args.chainId.toString()
     && earlier.keyEpoch === keyEpoch && earlier.oprfKey === oprfKey && earlier.files.length === args.files.length && earlier.files.every((f, i) => f === args.files[i]);
   const marker: PreparedRotation = {
-    version: 1, account: args.address, chainId: args.chainId.toString(), keyEpoch, oprfKey, files: [...args.files], startedAtMs: resumed ? earlier.startedAtMs : Date.now(), complete: false, imported: [],
+    version: 1, account: args.address, ...(args.predecessor === undefined ? {} : { predecessor: args.predecessor }), chainId: args.chainId.toString(), keyEpoch, oprfKey, files: [...args.files], startedAtMs: resumed ? earlier.startedAtMs : Date.now(), complete: false, imported: [],
   };
   let next: Store;
   if (resumed) {
@@ -355,6 +418,22 @@ async function listChangesSince(store: Store, fromMs: number): Promise<{ imports
     else if (record.action === "delist") delisted++;
   }
   return { imports, delisted };
+}
+
+/**
+ * Refuses a commit whose prepared store misses lists imported into the serving store meanwhile,
+ * unless their files are given to it (they are imported into the new store first).
+ */
+function assertNothingMissed(changed: { imports: readonly { source: string; rows: number; atMs: number }[] }, files: readonly string[]): void {
+  if (changed.imports.length === 0 || files.length > 0) return;
+  const imports = changed.imports.map((i) => `${i.source} (${i.rows} rows, ${new Date(i.atMs).toISOString()})`).join(", ");
+  throw new RiskshareError("E_ROTATION_STALE", `lists were imported into the serving store while the new one was prepared: ${imports}; the new store does not hold them`, { imports: changed.imports.length });
+}
+
+/** What a commit says of the entries delisted in the old store while the new one was prepared. */
+function delistedMeanwhileLines(delisted: number): string[] {
+  if (delisted === 0) return [];
+  return [`${delisted} entr${delisted === 1 ? "y was" : "ies were"} delisted in the old store while the new one was prepared: if your list files still hold them, delist them again (riskshare list remove)`];
 }
 
 /** True for the error a Store's open throws when another process (or this one) holds its LevelDB lock. */

@@ -107,8 +107,8 @@ function renderTakeOver(r: Omit<LedgerTakeOver, "previousSeq"> & { address: stri
   ].join("\n");
 }
 
-/** The text of `node status`. */
-function renderStatus(h: HealthResponse): string {
+/** The text of `node status` (exported for its tests). */
+export function renderStatus(h: HealthResponse): string {
   const { ledger, chain, keyEpoch } = h;
   const lines = [`node ${h.address}: ${h.status === "refusing" ? "REFUSING lookups" : h.status}`, `  peerId     ${h.peerId}`];
   for (const reason of h.reasons) lines.push(`  ! ${reason}`);
@@ -122,9 +122,10 @@ function renderStatus(h: HealthResponse): string {
   lines.push(`  key epoch  ${keyEpoch.answering === undefined ? "no OPRF key held" : `answering under ${keyEpoch.answering}`}, on chain ${keyEpoch.onChain ?? "none (not a member)"}`);
   const prepared = keyEpoch.prepared;
   if (prepared !== undefined) {
-    lines.push(`  rotation   the store of key epoch ${prepared.keyEpoch} ${prepared.complete
-      ? `is prepared (${prepared.preparedAt ?? prepared.startedAt}): stop the node once the outbox is empty and run riskshare key rotate-oprf --commit`
-      : `is being prepared since ${prepared.startedAt} (riskshare key rotate-oprf --prepare; an interrupted one resumes when run again with the same files)`}`);
+    const command = prepared.newAccount === undefined ? "rotate-oprf" : "rotate-member";
+    lines.push(`  rotation   the store of key epoch ${prepared.keyEpoch}${prepared.newAccount === undefined ? "" : ` for the move to ${prepared.newAccount}`} ${prepared.complete
+      ? `is prepared (${prepared.preparedAt ?? prepared.startedAt}): stop the node once the outbox is empty and run riskshare key ${command} --commit`
+      : `is being prepared since ${prepared.startedAt} (riskshare key ${command} --prepare; an interrupted one resumes when run again with the same files)`}`);
   }
   const im = h.import;
   lines.push(`  import     ${!im.inProgress ? "none in progress" : [

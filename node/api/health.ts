@@ -31,10 +31,12 @@ export interface ImportStatus {
 /** A rotation prepared beside the serving store (db-next.json). */
 export interface PreparedRotationStatus {
   keyEpoch: number;
-  /** True once the import finished: `riskshare key rotate-oprf --commit` may switch to it. */
+  /** True once the import finished: `riskshare key rotate-oprf --commit` (or `rotate-member --commit`) may switch to it. */
   complete: boolean;
   startedAtMs: number;
   preparedAtMs?: number | undefined;
+  /** A move to a new member key (`key rotate-member --prepare`): the account it moves to. */
+  newAccount?: string | undefined;
 }
 
 /** Options of {@link NodeHealth}. */
@@ -257,6 +259,7 @@ export class NodeHealth {
           prepared: {
             keyEpoch: prepared.keyEpoch, complete: prepared.complete, startedAt: new Date(prepared.startedAtMs).toISOString(),
             ...(prepared.preparedAtMs === undefined ? {} : { preparedAt: new Date(prepared.preparedAtMs).toISOString() }),
+            ...(prepared.newAccount === undefined ? {} : { newAccount: prepared.newAccount }),
           },
         }),
       },

@@ -96,10 +96,11 @@ export const healthResponseSchema = z.object({
     onChain: z.number().int().optional().describe("the member's key epoch on chain (absent: not a member)"),
     prepared: z.object({
       keyEpoch: z.number().int(),
-      complete: z.boolean().describe("true once the import finished: stop the node (ledger.backlog 0) and run `riskshare key rotate-oprf --commit`"),
+      complete: z.boolean().describe("true once the import finished: stop the node (ledger.backlog 0) and run `riskshare key rotate-oprf --commit` (`rotate-member --commit` for a move)"),
       startedAt: z.string(),
       preparedAt: z.string().optional(),
-    }).optional().describe("the store of the next key epoch that `riskshare key rotate-oprf --prepare` builds (complete false) or built in db-next (absent: none)"),
+      newAccount: z.string().optional().describe("a move to a new member key (`riskshare key rotate-member --prepare`): the account it moves to; absent for an OPRF key rotation"),
+    }).optional().describe("the store of the next key epoch that `riskshare key rotate-oprf --prepare` (or `rotate-member --prepare`) builds (complete false) or built in db-next (absent: none)"),
   }),
   warninglists: z.object({
     shipped: z.string().optional().describe("SHA-256 (0x-hex) of the warninglists this node ships and enforces (`riskshare list warninglists`)"),

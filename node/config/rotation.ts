@@ -1,6 +1,8 @@
 /**
  * A key rotation prepared beside the serving store: `riskshare key rotate-oprf --prepare` builds the
  * next key epoch's store in db-next/ and keeps db-next.json beside it; `--commit` switches to it.
+ * `riskshare key rotate-member --prepare` does the same for a move to a new member key: the store is
+ * bound to the new account, and the marker names the account it moves from (`predecessor`).
  * The node reads the file to say in its health that a rotation waits.
  *
  * @example
@@ -17,12 +19,16 @@ import { exists, readFileIfExists } from "./files.ts";
 export const NEXT_DB_DIR = "db-next";
 
 /**
- * What `rotate-oprf --prepare` keeps beside the store it builds (db-next.json): written when the
- * import begins (complete false: an interrupted run resumes from it) and again when it ends.
+ * What `rotate-oprf --prepare` (or `rotate-member --prepare`) keeps beside the store it builds
+ * (db-next.json): written when the import begins (complete false: an interrupted run resumes from
+ * it) and again when it ends.
  */
 export const preparedRotationSchema = z.object({
   version: z.literal(1),
+  /** The account the store is bound to: this member's, or for a move the new account's. */
   account: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  /** A move to a new member key (`rotate-member`): the account it moves from. Absent for an OPRF key rotation. */
+  predecessor: z.string().regex(/^0x[0-9a-fA-F]{40}$/).optional(),
   chainId: z.string().regex(/^[0-9]+$/),
   keyEpoch: z.number().int().min(2),
   oprfKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/),

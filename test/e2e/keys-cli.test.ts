@@ -18,6 +18,7 @@ import { KeyStore } from "../../node/config/index.ts";
 import { Store } from "../../node/store/index.ts";
 import { silentLogger } from "../../node/logger.ts";
 import { runCliCaptured } from "../../cli/index.ts";
+import { renderStatus } from "../../cli/commands/node.ts";
 
 interface Run {
   status: number | null;
@@ -51,6 +52,57 @@ async function refused(args: string[], env: NodeJS.ProcessEnv, code: string): Pr
   expect(error.code, error.message).to.equal(code);
   expect(error.hint.length, "every code says what to do").to.be.greaterThan(20);
   return error;
+}
+
+/** A test's members' nodes, in this process: started and stopped by name, and a check through one's API. */
+function memberNodes() {
+  const nodes = new Map<string, RiskshareNode>();
+  const apiUrls = new Map<string, string>();
+  return {
+    /** The running node of `member`. */
+    node: (member: { name: string }): RiskshareNode => nodes.get(member.name)!,
+    async start(member: { name: string; dataDir: string }) {
+      const node = await RiskshareNode.open({ dataDir: member.dataDir }, { logger: silentLogger() });
+      nodes.set(member.name, node);
+      const info = await node.start();
+      apiUrls.set(member.name, info.apiUrl);
+      return info;
+    },
+    /** Stops `member`'s node as an operator would: lookups settled, the ledger flushed. */
+    async stop(member: { name: string }) {
+      const node = nodes.get(member.name)!;
+      await node.settleLookups();
+      await node.flushLedger();
+      await node.close();
+      nodes.delete(member.name);
+    },
+    /** `from` checks `items` (with the `providers` given, if any) once every node synced the chain: each item's verdict and first hit's providerRef, and the providers' statuses. */
+    async check(from: { name: string; dataDir: string }, items: { type: string; value: string }[], providers?: string[]) {
+      for (const node of nodes.values()) await node.syncChain();
+      await nodes.get(from.name)!.syncFilters();
+      const response = await fetch(`${apiUrls.get(from.name)!}/v1/check`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${await new KeyStore({ dataDir: from.dataDir }).apiToken()}` },
+        body: JSON.stringify({ items, ...(providers === undefined ? {} : { providers }) }),
+      });
+      const body = await response.json() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(response.status, JSON.stringify(body)).to.equal(200);
+      return {
+        verdicts: body.items.map((i: { verdict: string; hits: { providerRef: string }[] }) => `${i.verdict}${i.hits[0] ? ` ${i.hits[0].providerRef}` : ""}`) as string[],
+        providers: body.providers as { address: string; name: string; status: string }[],
+      };
+    },
+    /** POSTs a CSV list to `member`'s running node (`/v1/entries?name=`). */
+    async importThrough(member: { name: string; dataDir: string }, name: string, csv: string) {
+      const response = await fetch(`${apiUrls.get(member.name)!}/v1/entries?name=${name}`, {
+        method: "POST", headers: { authorization: `Bearer ${await new KeyStore({ dataDir: member.dataDir }).apiToken()}`, "content-type": "text/csv" }, body: csv,
+      });
+      expect(response.status, await response.clone().text()).to.equal(200);
+    },
+    async closeAll() {
+      for (const node of nodes.values()) await node.close();
+    },
+  };
 }
 
 describe("the riskshare CLI: keys at rest", function () {
@@ -251,10 +303,90 @@ describe("the riskshare CLI: keys at rest", function () {
     expect((await ok(["--data-dir", b!.dataDir, "key", "show"])).address).to.equal(next.address);
   });
 
+  it("moves a membership in two steps: the node serves under the old account while rotate-member --prepare builds the new store, and stops only for --commit", async () => {
+    const chain = await sharedChain();
+    const members = memberNodes();
+    try {
+      const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet-move-two-step"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
+      await deployFor([a!, b!], { rpcUrl: chain.rpcUrl, policy: { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n, quotaCeiling: 1_000n } });
+      const header = "type,value,category,level,reason,reported_at,expires_at,ref\n";
+      const aList = join(baseDir, "move-two-step-a.csv");
+      const bList = join(baseDir, "move-two-step-b.csv");
+      const lateList = join(baseDir, "move-two-step-late.csv");
+      await writeFile(aList, `${header}phone,13900139000,fraud_confirmed,3,R02,2026-01-01,,A-1\n`);
+      await writeFile(bList, `${header}phone,13800138000,fraud_confirmed,4,R01,2026-03-01,,B-1\nemail,mule@mail.example.cn,fraud_confirmed,2,R07,2026-02-01,,B-2\n`);
+      const late = `${header}bank_card,6222020000000015,fraud_confirmed,4,R03,2026-04-01,,B-3\n`;
+      await writeFile(lateList, late);
+      for (const [member, list] of [[a!, aList], [b!, bList]] as const) {
+        await ok(["--data-dir", member.dataDir, "list", "import", list]);
+        await ok(["--data-dir", member.dataDir, "list", "publish"]);
+      }
+      /** Bank A checks `items` with Bank B: each item's verdict and Bank B's providerRef, and the account that answered. */
+      const checkAtB = async (items: { type: string; value: string }[]) => {
+        const { verdicts, providers } = await members.check(a!, items);
+        expect(providers.map((p) => `${p.name} ${p.status}`), JSON.stringify(providers)).to.deep.equal(["Bank B answered"]);
+        return { verdicts, provider: providers[0]!.address };
+      };
+      const items = [{ type: "phone", value: "13800138000" }, { type: "email", value: "mule@mail.example.cn" }, { type: "bank_card", value: "6222020000000015" }];
+      await members.start(a!);
+      await members.start(b!);
+      expect(await checkAtB(items)).to.deep.equal({ verdicts: ["hit B-1", "hit B-2", "miss"], provider: b!.address });
+
+      // Bad invocations are usage errors, before anything is read or sent.
+      expect((await riskshare(["--data-dir", b!.dataDir, "key", "rotate-member", "--prepare"])).status, "no files").to.equal(2);
+      expect((await riskshare(["--data-dir", b!.dataDir, "key", "rotate-member", "--prepare", "--commit", bList])).status, "both steps at once").to.equal(2);
+      expect((await riskshare(["--data-dir", b!.dataDir, "key", "rotate-member", "--prepare", "--fund", "1", bList])).status, "funds go with the move").to.equal(2);
+      await refused(["--data-dir", b!.dataDir, "key", "rotate-member", "--commit"], {}, "E_ROTATION_NOT_PREPARED");
+
+      // Step 1 while Bank B serves: the new member key and its store, nothing on chain.
+      const prepared = await ok(["--data-dir", b!.dataDir, "key", "rotate-member", "--prepare", "--workers", "1", bList]);
+      expect(prepared).to.deep.include({ prepared: true, oldAccount: b!.address, keyEpoch: 2, preparedStore: join(b!.dataDir, "db-next") });
+      expect(prepared.newAccount).to.not.equal(b!.address);
+      expect(prepared.imported).to.deep.equal([{ file: bList, added: 2, rejected: 0, workers: 1 }]);
+      expect(await ok(["--data-dir", a!.dataDir, "member", "show", b!.address]), "nothing sent on chain").to.deep.include({ status: "Active", keyEpoch: 1 });
+      expect((await ok(["--data-dir", b!.dataDir, "key", "show"])).address, "the node's key is unchanged until the move").to.equal(b!.address);
+      expect(members.node(b!).health().keyEpoch).to.deep.include({ answering: 1, onChain: 1 }).and.nested.include({ "prepared.keyEpoch": 2, "prepared.complete": true, "prepared.newAccount": prepared.newAccount });
+      expect(renderStatus(members.node(b!).health()), "node status names the command that commits it").to.contain(`for the move to ${prepared.newAccount} is prepared`).and.contain("run riskshare key rotate-member --commit");
+      expect(await checkAtB(items), "the old account answers until the move").to.deep.equal({ verdicts: ["hit B-1", "hit B-2", "miss"], provider: b!.address });
+      // The OPRF rotation's commit does not take a move's store.
+      await members.stop(b!);
+      const wrongCommand = await refused(["--data-dir", b!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_STALE");
+      expect(wrongCommand.message).to.contain("rotate-member --commit");
+      await members.start(b!);
+
+      // Meanwhile Bank B's operator imports a list through the running node: the prepared store does not hold it.
+      await members.importThrough(b!, "late.csv", late);
+      expect((await checkAtB(items)).verdicts).to.deep.equal(["hit B-1", "hit B-2", "hit B-3"]);
+
+      // Step 2 needs the node stopped, and the lists imported meanwhile.
+      const locked = await refused(["--data-dir", b!.dataDir, "key", "rotate-member", "--commit", "--fund", "1"], {}, "E_STORE_CLOSED");
+      expect(locked.message).to.contain("in use: a node runs on this data dir").and.contain("rotate-member --commit");
+      await members.stop(b!);
+      const stale = await refused(["--data-dir", b!.dataDir, "key", "rotate-member", "--commit", "--fund", "1"], {}, "E_ROTATION_STALE");
+      expect(stale.message).to.contain("late.csv").and.contain("1 rows");
+      expect(await ok(["--data-dir", a!.dataDir, "member", "show", b!.address]), "a refused commit sends nothing").to.deep.include({ status: "Active", keyEpoch: 1 });
+      const moved = await ok(["--data-dir", b!.dataDir, "key", "rotate-member", "--commit", "--fund", "1", lateList]);
+      expect(moved).to.deep.include({
+        oldAccount: b!.address, newAccount: prepared.newAccount, peerId: prepared.peerId, keyEpoch: 2, oprfKey: prepared.oprfKey, resumed: false,
+        keptStore: join(b!.dataDir, `db-account-${b!.address}`), retiredKey: `keys/node-${b!.address}.key`, delistedMeanwhile: 0,
+      });
+      expect(moved.imported).to.deep.equal([{ file: bList, added: 2, rejected: 0, workers: 1 }, { file: lateList, added: 1, rejected: 0, workers: 0 }]);
+      expect(moved.published.map((p: { category: string; liveCount: string | number }) => [p.category, Number(p.liveCount)])).to.deep.include(["fraud_confirmed", 3]);
+      expect(await ok(["--data-dir", a!.dataDir, "member", "show", b!.address])).to.deep.include({ status: "Rotated", successor: prepared.newAccount });
+      await refused(["--data-dir", b!.dataDir, "key", "rotate-member", "--commit"], {}, "E_ROTATION_NOT_PREPARED");
+
+      const info = await members.start(b!);
+      expect(info.address).to.equal(prepared.newAccount);
+      expect(await checkAtB(items), "every hit answers from the new account").to.deep.equal({ verdicts: ["hit B-1", "hit B-2", "hit B-3"], provider: prepared.newAccount });
+      expect(members.node(b!).health().keyEpoch, "no rotation waits any more").to.deep.equal({ answering: 2, onChain: 2 });
+    } finally {
+      await members.closeAll();
+    }
+  });
+
   it("rotates the OPRF key in two steps: the node answers under the old key while --prepare builds the new store, and stops only for --commit", async () => {
     const chain = await sharedChain();
-    const nodes = new Map<string, RiskshareNode>();
-    const apiUrls = new Map<string, string>();
+    const members = memberNodes();
     try {
       const [a, b] = await createMembers({ baseDir: join(baseDir, "devnet-two-step"), rpcUrl: chain.rpcUrl, names: ["Bank A", "Bank B"] });
       await deployFor([a!, b!], { rpcUrl: chain.rpcUrl, policy: { minEntries: 1n, maxSnapshotAgeSeconds: 86_400n, quotaBase: 1_000n, quotaRatioBps: 0n, quotaCeiling: 1_000n } });
@@ -270,36 +402,15 @@ describe("the riskshare CLI: keys at rest", function () {
         await ok(["--data-dir", member.dataDir, "list", "import", list]);
         await ok(["--data-dir", member.dataDir, "list", "publish"]);
       }
-      const start = async (member: { name: string; dataDir: string }) => {
-        const node = await RiskshareNode.open({ dataDir: member.dataDir }, { logger: silentLogger() });
-        nodes.set(member.name, node);
-        apiUrls.set(member.name, (await node.start()).apiUrl);
-      };
-      const stop = async (member: { name: string }) => {
-        const node = nodes.get(member.name)!;
-        await node.settleLookups();
-        await node.flushLedger();
-        await node.close();
-        nodes.delete(member.name);
-      };
       /** Bank B checks `items` with Bank A: each item's verdict and Bank A's providerRef, and the key epoch Bank A answers under. */
       const checkAtA = async (items: { type: string; value: string }[]) => {
-        for (const node of nodes.values()) await node.syncChain();
-        await nodes.get(b!.name)!.syncFilters();
-        const response = await fetch(`${apiUrls.get(b!.name)!}/v1/check`, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${await new KeyStore({ dataDir: b!.dataDir }).apiToken()}` },
-          body: JSON.stringify({ items, providers: [a!.address] }),
-        });
-        const body = await response.json() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-        expect(response.status, JSON.stringify(body)).to.equal(200);
-        expect(body.providers.map((p: { status: string }) => p.status), JSON.stringify(body.providers)).to.deep.equal(["answered"]);
-        const verdicts = body.items.map((i: { verdict: string; hits: { providerRef: string }[] }) => `${i.verdict}${i.hits[0] ? ` ${i.hits[0].providerRef}` : ""}`);
-        return { verdicts, keyEpoch: nodes.get(a!.name)!.health().keyEpoch.answering };
+        const { verdicts, providers } = await members.check(b!, items, [a!.address]);
+        expect(providers.map((p) => p.status), JSON.stringify(providers)).to.deep.equal(["answered"]);
+        return { verdicts, keyEpoch: members.node(a!).health().keyEpoch.answering };
       };
       const items = [{ type: "phone", value: "13900139000" }, { type: "email", value: "mule@mail.example.cn" }, { type: "bank_card", value: "6222020000000015" }];
-      await start(a!);
-      await start(b!);
+      await members.start(a!);
+      await members.start(b!);
       expect(await checkAtA(items)).to.deep.equal({ verdicts: ["hit A-1", "hit A-2", "miss"], keyEpoch: 1 });
 
       // Bad invocations are usage errors, before anything is read or sent.
@@ -315,20 +426,17 @@ describe("the riskshare CLI: keys at rest", function () {
       expect(prepared.imported).to.deep.equal([{ file: aList, added: 2, rejected: 0, workers: 1 }]);
       expect((await ok(["--data-dir", a!.dataDir, "member", "show", a!.address])).keyEpoch, "nothing sent on chain").to.equal(1);
       // The serving node's health says a rotation waits, and `node status` says what to do.
-      expect(nodes.get(a!.name)!.health().keyEpoch).to.deep.include({ answering: 1, onChain: 1 }).and.nested.include({ "prepared.keyEpoch": 2, "prepared.complete": true });
+      expect(members.node(a!).health().keyEpoch).to.deep.include({ answering: 1, onChain: 1 }).and.nested.include({ "prepared.keyEpoch": 2, "prepared.complete": true });
       expect(await checkAtA(items), "the old key answers until the switch").to.deep.equal({ verdicts: ["hit A-1", "hit A-2", "miss"], keyEpoch: 1 });
 
       // Meanwhile Bank A's operator imports a list through the running node: the prepared store does not hold it.
-      const imported = await fetch(`${apiUrls.get(a!.name)!}/v1/entries?name=late.csv`, {
-        method: "POST", headers: { authorization: `Bearer ${await new KeyStore({ dataDir: a!.dataDir }).apiToken()}`, "content-type": "text/csv" }, body: late,
-      });
-      expect(imported.status, await imported.clone().text()).to.equal(200);
+      await members.importThrough(a!, "late.csv", late);
       expect((await checkAtA(items)).verdicts).to.deep.equal(["hit A-1", "hit A-2", "hit A-3"]);
 
       // Step 2 needs the node stopped: its store is locked while it serves.
       const locked = await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_STORE_CLOSED");
       expect(locked.message).to.contain("in use: a node runs on this data dir").and.contain("rotate-oprf --commit");
-      await stop(a!);
+      await members.stop(a!);
       const stale = await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_STALE");
       expect(stale.message).to.contain("late.csv").and.contain("1 rows");
       expect((await ok(["--data-dir", a!.dataDir, "member", "show", a!.address])).keyEpoch, "a refused commit sends nothing").to.equal(1);
@@ -339,11 +447,11 @@ describe("the riskshare CLI: keys at rest", function () {
       expect((await ok(["--data-dir", a!.dataDir, "member", "show", a!.address])).keyEpoch).to.equal(2);
       await refused(["--data-dir", a!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_NOT_PREPARED");
 
-      await start(a!);
+      await members.start(a!);
       expect(await checkAtA(items), "every hit answers under the new key").to.deep.equal({ verdicts: ["hit A-1", "hit A-2", "hit A-3"], keyEpoch: 2 });
-      expect(nodes.get(a!.name)!.health().keyEpoch, "no rotation waits any more").to.deep.equal({ answering: 2, onChain: 2 });
+      expect(members.node(a!).health().keyEpoch, "no rotation waits any more").to.deep.equal({ answering: 2, onChain: 2 });
     } finally {
-      for (const node of nodes.values()) await node.close();
+      await members.closeAll();
     }
   });
 
