@@ -219,10 +219,26 @@ describe("the riskshare CLI: keys at rest", function () {
       expect(noFunds.status, "an unfunded new account is a usage error, before anything is sent").to.equal(2);
       expect(JSON.parse(noFunds.stdout).error).to.deep.include({ code: "E_USAGE" });
       expect(JSON.parse(noFunds.stdout).error.message).to.contain("--fund");
-      const moved = await ok(["--data-dir", b!.dataDir, "key", "rotate-member", bList, "--fund", "1"]);
+      // A run whose import stops after its first file (the second is missing) sends nothing; run again with the same files, it resumes.
+      const bMore = join(baseDir, "b-more.csv");
+      const cut = await riskshare(["--data-dir", b!.dataDir, "key", "rotate-member", bList, bMore, "--fund", "1"]);
+      expect(cut.status, cut.stdout).to.equal(1);
+      expect(await ok(["--data-dir", a!.dataDir, "member", "show", b!.address]), "nothing sent on chain").to.deep.include({ status: "Active", keyEpoch: 1 });
+      await writeFile(bMore, `${header}merchant_id,MULE-SHOP-1,money_mule,2,R09,2026-02-01\n`);
+      const secondRunAt = Date.now();
+      const moved = await ok(["--data-dir", b!.dataDir, "key", "rotate-member", bList, bMore, "--fund", "1"]);
       expect(moved).to.deep.include({ oldAccount: b!.address, keyEpoch: 2, resumed: false, retiredKey: `keys/node-${b!.address}.key` });
       expect(moved.newAccount).to.not.equal(b!.address);
-      expect(moved.imported).to.deep.equal([{ file: bList, added: 2, rejected: 0, workers: 0 }]);
+      expect(moved.imported).to.deep.equal([{ file: bList, added: 2, rejected: 0, workers: 0 }, { file: bMore, added: 1, rejected: 0, workers: 0 }]);
+      const movedStore = new Store({ location: join(b!.dataDir, "db"), categories: new Map([["fraud_confirmed", 1]]) }, { logger: silentLogger() });
+      await movedStore.open();
+      try {
+        const imports: string[] = [];
+        for await (const record of movedStore.auditTrail()) if (record.action === "import") imports.push(`${record.source} ${record.atMs < secondRunAt ? "first run" : "second run"}`);
+        expect(imports, "each file imported once: the first one by the interrupted run").to.deep.equal(["b-list.csv first run", "b-more.csv second run"]);
+      } finally {
+        await movedStore.close();
+      }
       await refused(["--data-dir", b!.dataDir, "key", "rotate-oprf", "--commit"], {}, "E_ROTATION_NOT_PREPARED");
       expect(await readFile(join(b!.dataDir, "db-next.json")).then(() => true, () => false), "db-next.json is gone").to.equal(false);
       expect(moved.published.map((p: { category: string; liveCount: string | number }) => [p.category, Number(p.liveCount)])).to.deep.include(["fraud_confirmed", 2]);
