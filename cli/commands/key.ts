@@ -263,9 +263,10 @@ export function keyCommand(io: CliIo): Command {
         if (!resuming && member.status !== MemberStatus.Active) throw new RiskshareError("E_NOT_MEMBER", `${oldAccount} was moved to ${view.successorOf(oldAccount) ?? "another account"}, not to the key in keys/node-next.key; restore keys/ from the backup made at that rotation`);
         const keyEpoch = resuming ? view.member(nextWallet.address)!.keyEpoch : member.keyEpoch + 1;
         const chainOprfKey = resuming ? view.member(nextWallet.address)!.oprfKey : undefined;
-        let marker: PreparedRotation;
+        // With --commit, the move --prepare built; in one go, the one built below once the funds are checked.
+        let found: PreparedRotation | undefined;
         if (opts.commit === true) {
-          const found = await readPreparedRotation(ctx.dataDir);
+          found = await readPreparedRotation(ctx.dataDir);
           if (found === undefined) throw new RiskshareError("E_ROTATION_NOT_PREPARED", `${nextDir} holds no complete store of a move to a new member key: run \`riskshare key rotate-member --prepare FILES\` first`);
           if (found.predecessor === undefined) {
             throw new RiskshareError("E_ROTATION_STALE", `${nextDir} holds an OPRF key rotation of ${found.account} (\`key rotate-oprf --prepare\`), not a move to a new member key: commit it with \`riskshare key rotate-oprf --commit\`, or run \`key rotate-member --prepare FILES\``);
@@ -276,7 +277,6 @@ export function keyCommand(io: CliIo): Command {
           if (found.keyEpoch !== keyEpoch || (chainOprfKey !== undefined && chainOprfKey.toLowerCase() !== found.oprfKey.toLowerCase())) {
             throw new RiskshareError("E_ROTATION_STALE", `the prepared store is for key epoch ${found.keyEpoch}, but the move ${resuming ? "the chain made is to" : "would be to"} epoch ${keyEpoch}`, { keyEpoch: found.keyEpoch, chainKeyEpoch: keyEpoch });
           }
-          marker = found;
           await drainedStoreEpoch(ctx, view, dbDir, "run `riskshare key rotate-member --commit`");
         } else {
           await drainedStoreEpoch(ctx, view, dbDir, "move to the new key");
@@ -286,13 +286,10 @@ export function keyCommand(io: CliIo): Command {
         if (!resuming && opts.fund === undefined && (await provider.getBalance(nextWallet.address)) === 0n && ((await provider.getFeeData()).gasPrice ?? 0n) > 0n) {
           throw new RiskshareError("E_USAGE", `the new account ${nextWallet.address} holds no ether for its gas; pass --fund ETH (sent from the old account) or fund it first`);
         }
-        if (opts.commit !== true) {
-          // In one go: a key rotation prepared in db-next for the old account is replaced by the move's store.
-          marker = (await prepareNextStore(ctx, session, view, keys, {
-            address: nextWallet.address, predecessor: oldAccount, chainId, keyEpoch, resuming, chainOprfKey, files, format: opts.format, workers: opts.workers,
-          })).marker;
-        }
-        const prepared = marker!;
+        // In one go, a key rotation prepared in db-next for the old account is replaced by the move's store.
+        const prepared = found ?? (await prepareNextStore(ctx, session, view, keys, {
+          address: nextWallet.address, predecessor: oldAccount, chainId, keyEpoch, resuming, chainOprfKey, files, format: opts.format, workers: opts.workers,
+        })).marker;
         const imported = [...prepared.imported];
         const secretKey = await keys.oprfKey(keyEpoch);
         if (secretKey === undefined || hexlify((await createVoprf()).publicKey(secretKey)).toLowerCase() !== prepared.oprfKey.toLowerCase()) {
